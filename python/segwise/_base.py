@@ -1,0 +1,170 @@
+"""scikit-learn's estimator contract without importing scikit-learn.
+
+``get_params``/``set_params`` read ``__init__``'s signature, so ``sklearn.clone``,
+``Pipeline`` and ``GridSearchCV`` work; ``__sklearn_tags__`` imports scikit-learn lazily,
+only when scikit-learn itself asks. Mixins go to the left of :class:`BaseEstimator`.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._validation import Checked, check_choice, check_features
+
+
+class BaseEstimator:
+    """Parameter handling, repr and notebook display shared by every segwise estimator."""
+
+    _estimator_type: str | None = None
+    _allow_nan: bool = False
+    _preserves_dtype: tuple[str, ...] = ("float64",)
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        init = cls.__init__
+        if init is object.__init__:
+            return []
+        sig = inspect.signature(init)
+        return sorted(
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        )
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Parameters of this estimator, as scikit-learn's ``get_params``."""
+        out: dict[str, Any] = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                for k, v in value.get_params().items():
+                    out[f"{name}__{k}"] = v
+            out[name] = value
+        return out
+
+    def set_params(self, **params: Any) -> BaseEstimator:
+        """Set parameters (``nested__param`` for nested estimators); returns ``self``."""
+        valid = self._param_names()
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in params.items():
+            name, _, sub = key.partition("__")
+            if name not in valid:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for estimator {type(self).__name__}. "
+                    f"Valid parameters are: {valid}."
+                )
+            if sub:
+                nested.setdefault(name, {})[sub] = value
+            else:
+                setattr(self, name, value)
+        for name, sub_params in nested.items():
+            getattr(self, name).set_params(**sub_params)
+        return self
+
+    def _changed_params(self) -> dict[str, Any]:
+        sig = inspect.signature(type(self).__init__)
+        changed = {}
+        for name in self._param_names():
+            default = sig.parameters[name].default
+            value = getattr(self, name, None)
+            same = value is default
+            if not same:
+                try:
+                    same = bool(value == default)
+                except Exception:  # arrays and the like
+                    same = False
+            if not same:
+                changed[name] = value
+        return changed
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._changed_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def _repr_html_(self) -> str:
+        fitted = self.__sklearn_is_fitted__()
+        rows = "".join(
+            f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(repr(v))}</td></tr>"
+            for k, v in self.get_params(deep=False).items()
+        )
+        status = "fitted" if fitted else "not fitted"
+        return (
+            f"<div><strong>{type(self).__name__}</strong> <em>({status})</em>"
+            f"<table>{rows}</table></div>"
+        )
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return any(k.endswith("_") and not k.startswith("_") for k in vars(self))
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(
+            estimator_type=self._estimator_type,
+            target_tags=TargetTags(required=False),
+            transformer_tags=(
+                TransformerTags(preserves_dtype=list(self._preserves_dtype))
+                if isinstance(self, TransformerMixin)
+                else None
+            ),
+            input_tags=InputTags(allow_nan=self._allow_nan),
+        )
+
+    def _check_features(self, checked: Checked, *, reset: bool) -> None:
+        check_features(self, checked, reset=reset)
+
+
+class ClusterMixin:
+    """``fit_predict`` for clusterers (``labels_`` after ``fit``)."""
+
+    _estimator_type = "clusterer"
+
+    def fit_predict(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
+        """Fit and return ``labels_`` (int32)."""
+        return self.fit(X, y, **fit_params).labels_  # type: ignore[attr-defined, no-any-return]
+
+
+class TransformerMixin:
+    """``fit_transform`` and ``set_output`` (pandas output keeps the input's index)."""
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """Fit to ``X`` then transform it."""
+        return self.fit(X, y, **fit_params).transform(X)  # type: ignore[attr-defined]
+
+    def set_output(self, *, transform: str | None = None) -> Any:
+        """Choose the container ``transform`` returns: "pandas", "default" or None (keep).
+
+        "default" returns what came in: a DataFrame for a DataFrame (same index and
+        columns), a numpy array for an array.
+        """
+        if transform is not None:
+            check_choice(transform, "transform", ["default", "pandas"])
+            self._output = transform
+        return self
+
+    def _wrap_output(self, values: np.ndarray, checked: Checked) -> Any:
+        mode = getattr(self, "_output", "default")
+        if checked.columns is None and mode != "pandas":
+            return values
+        names = self.get_feature_names_out()  # type: ignore[attr-defined]
+        index = checked.index if checked.index is not None else None
+        return pd.DataFrame(values, index=index, columns=names, copy=False)
+
+    def _feature_names(self, input_features: Any = None) -> np.ndarray:
+        n = self.n_features_in_  # type: ignore[attr-defined]
+        fitted = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            if fitted is not None:
+                return np.asarray(fitted, dtype=object)
+            return np.asarray([f"x{i}" for i in range(n)], dtype=object)
+        names = np.asarray(input_features, dtype=object)
+        if len(names) != n:
+            raise ValueError(f"input_features should have length {n}, got {len(names)}")
+        if fitted is not None and not np.array_equal(names, fitted):
+            raise ValueError("input_features is not equal to feature_names_in_")
+        return names

@@ -1,0 +1,9 @@
+# Type stubs for the compiled module segwise._core (checked by mypy.stubtest).
+# Every function here releases the GIL for its numeric work.
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+def current_num_threads() -> int: ...
+def _panic_for_test() -> None: ...

@@ -1,0 +1,83 @@
+"""segwise's exceptions and warnings.
+
+Every error segwise raises on bad input is a :class:`SegwiseError`, which subclasses
+``ValueError`` so that code written for scikit-learn (``except ValueError``) keeps working.
+Errors about the *type* of the input also subclass ``TypeError``; using an estimator before
+``fit`` also subclasses ``AttributeError``, as scikit-learn's ``NotFittedError`` does.
+
+Examples
+--------
+>>> import numpy as np
+>>> from segwise.cluster import KMeans
+>>> from segwise.exceptions import SegwiseError
+>>> try:
+...     KMeans(n_clusters=5).fit(np.zeros((3, 2)))
+... except SegwiseError as err:
+...     print(type(err).__name__)
+NotEnoughSamplesError
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SegwiseError",
+    "InvalidParameterError",
+    "EmptyInputError",
+    "NotEnoughSamplesError",
+    "ShapeMismatchError",
+    "NonFiniteError",
+    "InvalidWeightsError",
+    "NonNumericError",
+    "FeatureNamesError",
+    "NotFittedError",
+    "SegwiseInternalError",
+    "ConvergenceWarning",
+]
+
+
+class SegwiseError(ValueError):
+    """Base class of every segwise error (a ``ValueError``)."""
+
+
+class InvalidParameterError(SegwiseError):
+    """A parameter is outside its valid range or of the wrong kind."""
+
+
+class EmptyInputError(SegwiseError):
+    """The input has no rows or no columns."""
+
+
+class NotEnoughSamplesError(SegwiseError):
+    """Fewer samples than the method needs (e.g. fewer rows than clusters)."""
+
+
+class ShapeMismatchError(SegwiseError):
+    """Inputs whose lengths or widths must agree do not."""
+
+
+class NonFiniteError(SegwiseError):
+    """NaN or infinity where finite values are required; the message names the columns."""
+
+
+class InvalidWeightsError(SegwiseError):
+    """Sample weights that are negative, not finite or all zero."""
+
+
+class NonNumericError(SegwiseError, TypeError):
+    """Columns that are not numeric; the message names them."""
+
+
+class FeatureNamesError(SegwiseError):
+    """Columns at predict/transform time differ from those seen in ``fit``."""
+
+
+class NotFittedError(SegwiseError, AttributeError):
+    """The estimator is used before ``fit``."""
+
+
+class SegwiseInternalError(SegwiseError):
+    """An invariant broke inside the Rust core: a bug, please report it."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative method stopped early or found fewer clusters than asked for."""

@@ -1,0 +1,1 @@
+"""segwise.metrics (being written)."""

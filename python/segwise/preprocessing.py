@@ -1,0 +1,1 @@
+"""segwise.preprocessing (being written)."""

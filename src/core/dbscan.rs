@@ -1,0 +1,1 @@
+//! dbscan (to be written).

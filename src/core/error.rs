@@ -1,0 +1,90 @@
+//! The core's error type. Every fallible core function returns [`CoreResult`];
+//! the bindings layer maps each variant to its own Python exception class.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in the pure-Rust core.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum CoreError {
+    /// The input has no rows (or no columns).
+    #[error("empty input: {0}")]
+    EmptyInput(String),
+    /// A parameter is outside its valid range.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter { name: &'static str, reason: String },
+    /// Fewer samples than clusters (or another minimum).
+    #[error("n_samples={n_samples} should be >= n_clusters={n_clusters}")]
+    NotEnoughSamples { n_samples: usize, n_clusters: usize },
+    /// Two inputs that must agree in shape do not.
+    #[error("shape mismatch for {what}: expected {expected}, got {got}")]
+    ShapeMismatch {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    /// NaN or infinity where finite values are required.
+    #[error("input contains NaN or infinity: {0}")]
+    NonFinite(String),
+    /// Sample weights that are negative, non-finite or all zero.
+    #[error("invalid sample weights: {0}")]
+    InvalidWeights(String),
+    /// An invariant broke inside the core (a bug): reported, never a panic.
+    #[error("internal error in segwise core: {0}")]
+    Internal(String),
+}
+
+/// Result alias used throughout the core.
+pub type CoreResult<T> = Result<T, CoreError>;
+
+/// Validate optional sample weights against `n` samples: finite, non-negative, not all zero.
+pub fn check_weights(weights: Option<&[f64]>, n: usize) -> CoreResult<()> {
+    let Some(w) = weights else { return Ok(()) };
+    if w.len() != n {
+        return Err(CoreError::ShapeMismatch {
+            what: "sample_weight",
+            expected: n,
+            got: w.len(),
+        });
+    }
+    let mut bad = 0usize;
+    let mut total = 0.0;
+    for &x in w {
+        if !x.is_finite() || x < 0.0 {
+            bad += 1;
+        } else {
+            total += x;
+        }
+    }
+    if bad > 0 {
+        return Err(CoreError::InvalidWeights(format!(
+            "{bad} of {n} weights are negative or not finite"
+        )));
+    }
+    if total <= 0.0 {
+        return Err(CoreError::InvalidWeights("all weights are zero".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_checked() {
+        assert!(check_weights(None, 3).is_ok());
+        assert!(check_weights(Some(&[1.0, 0.0, 2.0]), 3).is_ok());
+        assert!(matches!(
+            check_weights(Some(&[1.0]), 3),
+            Err(CoreError::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            check_weights(Some(&[1.0, -1.0, 0.0]), 3),
+            Err(CoreError::InvalidWeights(_))
+        ));
+        assert!(matches!(
+            check_weights(Some(&[0.0, 0.0]), 2),
+            Err(CoreError::InvalidWeights(_))
+        ));
+    }
+}

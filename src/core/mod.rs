@@ -1,0 +1,12 @@
+//! segwise's engine: pure Rust on `ndarray` views and slices, no Python.
+//!
+//! Every function is stateless: fit functions return owned arrays, predict
+//! functions take them back. Errors are [`error::CoreError`].
+
+pub mod error;
+pub mod dbscan;
+pub mod kmeans;
+pub mod metrics;
+pub mod scaling;
+
+pub use error::{CoreError, CoreResult};

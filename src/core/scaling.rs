@@ -1,0 +1,1 @@
+//! scaling (to be written).
