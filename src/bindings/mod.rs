@@ -72,12 +72,41 @@ fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
     run_detached(py, || -> CoreResult<()> { panic!("deliberate test panic") })
 }
 
+/// Raise the Python exception that a core error variant maps to (tests the mapping).
+#[pyfunction]
+fn _raise_core_error_for_test(py: Python<'_>, variant: &str) -> PyResult<()> {
+    let err = match variant {
+        "EmptyInput" => CoreError::EmptyInput("no rows".into()),
+        "InvalidParameter" => CoreError::InvalidParameter {
+            name: "n_clusters",
+            reason: "must be >= 1, got 0".into(),
+        },
+        "NotEnoughSamples" => CoreError::NotEnoughSamples {
+            n_samples: 2,
+            n_clusters: 3,
+        },
+        "ShapeMismatch" => CoreError::ShapeMismatch {
+            what: "sample_weight",
+            expected: 3,
+            got: 2,
+        },
+        "NonFinite" => CoreError::NonFinite("column 0".into()),
+        "InvalidWeights" => CoreError::InvalidWeights("all weights are zero".into()),
+        "Internal" => CoreError::Internal("broken invariant".into()),
+        other => {
+            return Err(pyo3::exceptions::PyKeyError::new_err(other.to_owned()));
+        }
+    };
+    run_detached(py, move || -> CoreResult<()> { Err(err) })
+}
+
 #[pymodule]
 #[pyo3(name = "_core")]
 fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(current_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    m.add_function(wrap_pyfunction!(_raise_core_error_for_test, m)?)?;
     scaling::register(m)?;
     kmeans::register(m)?;
     dbscan::register(m)?;
