@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from segwise.datasets import load_cdnow, load_hillstrom, provenance
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from segwise import _core
 from segwise._validation import (
     check_array,
@@ -135,8 +134,9 @@ def test_layouts_and_dtypes_are_accepted_without_touching_the_input(tmp_path):
 
 
 def test_dataframe_keeps_names_index_and_float32():
-    df = pd.DataFrame({"a": np.arange(3, dtype=np.float32), "b": np.ones(3, np.float32)},
-                      index=["u", "v", "w"])
+    df = pd.DataFrame(
+        {"a": np.arange(3, dtype=np.float32), "b": np.ones(3, np.float32)}, index=["u", "v", "w"]
+    )
     checked = check_array(df)
     assert checked.columns == ["a", "b"]
     assert list(checked.index) == ["u", "v", "w"]

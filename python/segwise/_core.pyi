@@ -1,7 +1,5 @@
 # Type stubs for the compiled module segwise._core (checked by mypy.stubtest).
 # Every function here releases the GIL for its numeric work.
-import numpy as np
-import numpy.typing as npt
 
 __version__: str
 

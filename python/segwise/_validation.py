@@ -47,14 +47,11 @@ def _describe_nonfinite(values: np.ndarray, columns: Sequence[str]) -> str:
         col = values[:, j]
         n_nan = int(np.isnan(col).sum())
         n_inf = int(counts[j]) - n_nan
-        kinds = ", ".join(
-            f"{n} {kind}" for n, kind in ((n_nan, "NaN"), (n_inf, "infinity")) if n
-        )
-        parts.append(f"{columns[j]!r} ({kinds})")
+        kinds = ", ".join(f"{n} {kind}" for n, kind in ((n_nan, "NaN"), (n_inf, "infinity")) if n)
+        parts.append(f"{columns[int(j)]!r} ({kinds})")
     n_rows = int(bad.any(axis=1).sum())
-    return (
-        f"{n_rows} of {values.shape[0]} rows contain NaN or infinity, in column(s) "
-        + "; ".join(parts)
+    return f"{n_rows} of {values.shape[0]} rows contain NaN or infinity, in column(s) " + "; ".join(
+        parts
     )
 
 
@@ -162,9 +159,10 @@ def check_array(
         cols = columns
     if allow_nan:
         if np.isinf(values).any():
-            raise NonFiniteError(f"Input {name} contains infinity: " + _describe_nonfinite(
-                np.where(np.isnan(values), 0.0, values), cols
-            ))
+            raise NonFiniteError(
+                f"Input {name} contains infinity: "
+                + _describe_nonfinite(np.where(np.isnan(values), 0.0, values), cols)
+            )
     elif not np.isfinite(values).all():
         raise NonFiniteError(
             f"Input {name} contains NaN or infinity: " + _describe_nonfinite(values, cols)
@@ -191,9 +189,7 @@ def check_sample_weight(
         if w.ndim != 1:
             raise ShapeMismatchError(f"{name} must be 1D, got shape {w.shape}")
         if w.shape[0] != n_samples:
-            raise ShapeMismatchError(
-                f"{name} has {w.shape[0]} entries but X has {n_samples} rows"
-            )
+            raise ShapeMismatchError(f"{name} has {w.shape[0]} entries but X has {n_samples} rows")
         w = np.ascontiguousarray(w)
     bad = ~np.isfinite(w)
     if bad.any():
@@ -329,8 +325,9 @@ def check_labels(labels: Any, n_samples: int | None = None, *, name: str = "labe
     if arr.dtype.kind in "iub":
         _, codes = np.unique(arr, return_inverse=True)
     else:
-        codes = pd.factorize(pd.Series(arr).astype(str) if arr.dtype.kind == "O" else arr,
-                             sort=True)[0]
+        codes = pd.factorize(
+            pd.Series(arr).astype(str) if arr.dtype.kind == "O" else arr, sort=True
+        )[0]
         if (codes < 0).any():
             raise NonFiniteError(f"{name} has {int((codes < 0).sum())} missing value(s)")
     return np.ascontiguousarray(codes, dtype=np.int64)

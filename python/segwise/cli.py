@@ -33,7 +33,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", default=None, help="also write the tables as CSV into DIR"
     )
     demo.add_argument(
-        "--k", metavar="K", type=int, nargs="+", default=[2, 3, 4, 5, 6],
+        "--k",
+        metavar="K",
+        type=int,
+        nargs="+",
+        default=[2, 3, 4, 5, 6],
         help="numbers of segments to compare (default: 2 3 4 5 6)",
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
