@@ -28,6 +28,7 @@ __all__ = [
     "NonFiniteError",
     "InvalidWeightsError",
     "NonNumericError",
+    "ColumnNotFoundError",
     "FeatureNamesError",
     "NotFittedError",
     "SegwiseInternalError",
@@ -65,6 +66,10 @@ class InvalidWeightsError(SegwiseError):
 
 class NonNumericError(SegwiseError, TypeError):
     """Columns that are not numeric; the message names them."""
+
+
+class ColumnNotFoundError(SegwiseError):
+    """A column named in the call is not in the DataFrame; the message names it."""
 
 
 class FeatureNamesError(SegwiseError):

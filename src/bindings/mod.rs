@@ -11,6 +11,7 @@ use crate::core::{CoreError, CoreResult};
 mod dbscan;
 mod kmeans;
 mod metrics;
+mod rfm;
 mod scaling;
 
 // The exception hierarchy lives in Python (`segwise/exceptions.py`) so it carries
@@ -111,5 +112,6 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     kmeans::register(m)?;
     dbscan::register(m)?;
     metrics::register(m)?;
+    rfm::register(m)?;
     Ok(())
 }

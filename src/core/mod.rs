@@ -7,6 +7,7 @@ pub mod error;
 pub mod dbscan;
 pub mod kmeans;
 pub mod metrics;
+pub mod rfm;
 pub mod scaling;
 
 pub use error::{CoreError, CoreResult};

@@ -7,7 +7,7 @@ Examples
 >>> tx.shape
 (69659, 4)
 >>> load_hillstrom()["segment"].value_counts().sort_index().tolist()
-[21307, 21387, 21306]
+[21307, 21306, 21387]
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def load_hillstrom() -> pd.DataFrame:
     --------
     >>> from segwise.datasets import load_hillstrom
     >>> df = load_hillstrom()
-    >>> round(df.groupby("segment")["conversion"].mean()["Mens E-Mail"], 4)
+    >>> float(round(df.groupby("segment")["conversion"].mean()["Mens E-Mail"], 4))
     0.0125
     """
     with _path("hillstrom.csv.gz").open("rb") as fh:

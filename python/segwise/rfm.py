@@ -1,0 +1,381 @@
+"""Recency, frequency and monetary value per customer, RFM scores and named RFM segments.
+
+:func:`rfm_table` summarises a transaction log per customer in one Rust pass, in two
+documented conventions; :func:`rfm_scores` turns the table into tie-safe 1..bins scores,
+the RFM cell code and named segments.
+
+Examples
+--------
+>>> from segwise.datasets import load_cdnow
+>>> from segwise.rfm import rfm_scores, rfm_table
+>>> table = rfm_table(load_cdnow(), amount="dollar_value")
+>>> scores = rfm_scores(table)
+>>> scores["segment"].value_counts().index[0]
+'Hibernating'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._validation import check_choice, check_int
+from .exceptions import (
+    ColumnNotFoundError,
+    EmptyInputError,
+    InvalidParameterError,
+    NonFiniteError,
+    NonNumericError,
+)
+
+__all__ = ["rfm_table", "rfm_scores", "RFM_PRESETS"]
+
+_PERIOD_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "W": 86_400 * 10**9}
+
+
+def _require_columns(df: pd.DataFrame, columns: Mapping[str, str]) -> None:
+    missing = {arg: col for arg, col in columns.items() if col not in df.columns}
+    if missing:
+        named = ", ".join(f"{arg}={col!r}" for arg, col in missing.items())
+        raise ColumnNotFoundError(
+            f"column(s) not found in the data: {named}; available: {list(map(str, df.columns))}"
+        )
+
+
+def _parse_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        parsed = pd.to_datetime(values, format=date_format, errors="coerce")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    bad = parsed.isna()
+    if bad.any():
+        examples = values[bad].head(3).tolist()
+        raise InvalidParameterError(
+            f"column {name!r} has {int(bad.sum())} missing or unparsable date(s) of "
+            f"{len(values)}, e.g. {examples}; pass date_format= or clean them first"
+        )
+    return parsed.astype("datetime64[ns]")
+
+
+def _to_periods(dates: np.ndarray, freq: str) -> np.ndarray:
+    ns = dates.astype("datetime64[ns]").astype(np.int64)
+    periods = np.floor_divide(ns, _PERIOD_NS[freq])
+    if freq == "W":
+        # weeks starting on Monday (pandas' "W" periods end on Sunday); 1970-01-01 is a Thursday
+        periods = np.floor_divide(periods + 3, 7)
+    return periods
+
+
+def rfm_table(
+    transactions: pd.DataFrame,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    observation_end: Any = None,
+    convention: str = "segmentation",
+    freq: str = "D",
+    negative_amounts: str = "net",
+    date_format: str | None = None,
+) -> pd.DataFrame:
+    """Summarise a transaction log per customer: recency, frequency, monetary value.
+
+    Rows of one customer in the same period (``freq``: day, week or hour) are merged into
+    one purchase, as `lifetimes` does. Transactions after ``observation_end`` are ignored.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per transaction.
+    customer, date, amount : str
+        Column names. Dates may be datetimes or text that ``pandas.to_datetime`` parses
+        (give ``date_format`` for anything ambiguous).
+    observation_end : date-like, optional
+        End of the observation window (default: the last transaction date).
+    convention : {"segmentation", "btyd"}
+        ``"segmentation"`` (for RFM segments): ``recency`` = periods from the last purchase
+        to ``observation_end``; ``frequency`` = number of purchases *including* the first;
+        ``monetary`` = total spend; ``monetary_mean`` = spend per purchase; ``tenure`` =
+        periods since the first purchase; plus ``first_purchase`` and ``last_purchase``.
+        ``"btyd"`` (for buy-till-you-die models) equals lifetimes'
+        ``summary_data_from_transaction_data``: ``frequency`` = repeat purchases,
+        ``recency`` = last minus first purchase, ``T`` = ``observation_end`` minus first
+        purchase, ``monetary_value`` = mean of the repeat purchases (0 if none).
+    freq : {"D", "W", "h"}
+        Period: day (default), week (starting Monday) or hour; recency and tenure are in
+        these units.
+    negative_amounts : {"net", "drop", "raise"}
+        Returns and refunds: ``"net"`` (default, as lifetimes) keeps negative amounts, so a
+        return lowers the spend of its purchase period; ``"drop"`` ignores those rows;
+        ``"raise"`` raises :class:`~segwise.exceptions.InvalidParameterError`.
+    date_format : str, optional
+        ``strftime`` format of text dates.
+
+    Returns
+    -------
+    DataFrame
+        One row per customer, indexed by the customer column (sorted).
+
+    Raises
+    ------
+    ColumnNotFoundError
+        A column named in the call is missing (the message names it).
+    EmptyInputError
+        No transactions (or none up to ``observation_end``).
+    InvalidParameterError
+        Unparsable dates (count and examples), ``observation_end`` before the first
+        purchase, negative amounts with ``negative_amounts="raise"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segwise.rfm import rfm_table
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
+    ...                    "date": ["2024-01-01", "2024-01-01", "2024-01-11", "2024-01-05"],
+    ...                    "amount": [10.0, 5.0, 20.0, 8.0]})
+    >>> rfm_table(tx, observation_end="2024-01-31")[["recency", "frequency", "monetary"]]
+                 recency  frequency  monetary
+    customer_id
+    a                 20          2      35.0
+    b                 26          1       8.0
+    >>> rfm_table(tx, observation_end="2024-01-31", convention="btyd")
+                 frequency  recency     T  monetary_value
+    customer_id
+    a                  1.0     10.0  30.0            20.0
+    b                  0.0      0.0  26.0             0.0
+    """
+    if not isinstance(transactions, pd.DataFrame):
+        raise InvalidParameterError(
+            f"transactions must be a pandas DataFrame, got {type(transactions).__name__}"
+        )
+    check_choice(convention, "convention", ["segmentation", "btyd"])
+    check_choice(freq, "freq", list(_PERIOD_NS))
+    check_choice(negative_amounts, "negative_amounts", ["net", "drop", "raise"])
+    _require_columns(transactions, {"customer": customer, "date": date, "amount": amount})
+    if len(transactions) == 0:
+        raise EmptyInputError("the transaction log is empty (0 rows)")
+
+    ids = transactions[customer]
+    if ids.isna().any():
+        raise NonFiniteError(f"column {customer!r} has {int(ids.isna().sum())} missing id(s)")
+    dates = _parse_dates(transactions[date], date, date_format)
+    money = transactions[amount]
+    if not pd.api.types.is_numeric_dtype(money) or pd.api.types.is_bool_dtype(money):
+        raise NonNumericError(f"column {amount!r} must be numeric, got dtype {money.dtype}")
+    money = money.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(money)
+    if bad.any():
+        raise NonFiniteError(
+            f"column {amount!r} has {int(bad.sum())} missing or infinite amount(s) of {len(money)}"
+        )
+
+    keep = np.ones(len(money), dtype=bool)
+    negative = money < 0
+    if negative.any():
+        if negative_amounts == "raise":
+            raise InvalidParameterError(
+                f"column {amount!r} has {int(negative.sum())} negative amount(s) (returns?); "
+                "use negative_amounts='net' or 'drop'"
+            )
+        if negative_amounts == "drop":
+            keep &= ~negative
+
+    date_values = dates.to_numpy()
+    periods = _to_periods(date_values, freq)
+    end = dates.max() if observation_end is None else pd.Timestamp(observation_end)
+    if end.tz is not None:
+        end = end.tz_localize(None)
+    end_period = int(_to_periods(np.array([end.to_datetime64()]), freq)[0])
+    if end_period < periods.min():
+        raise InvalidParameterError(
+            f"observation_end {end} is before the first purchase ({dates.min()})"
+        )
+    keep &= periods <= end_period
+    if not keep.any():
+        raise EmptyInputError("no transactions left up to observation_end")
+
+    codes, uniques = pd.factorize(ids[keep], sort=True)
+    n_periods, n_rows, first, last, total, repeat_total = _core.purchase_summary(
+        np.ascontiguousarray(codes, dtype=np.int64),
+        np.ascontiguousarray(periods[keep]),
+        np.ascontiguousarray(money[keep]),
+        len(uniques),
+    )
+    index = pd.Index(uniques, name=customer)
+    if convention == "btyd":
+        repeats = n_periods - 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_repeat = np.where(repeats > 0, repeat_total / np.maximum(repeats, 1), 0.0)
+        return pd.DataFrame(
+            {
+                "frequency": repeats.astype(float),
+                "recency": (last - first).astype(float),
+                "T": (end_period - first).astype(float),
+                "monetary_value": mean_repeat,
+            },
+            index=index,
+        )
+    kept_dates = pd.Series(date_values[keep])
+    first_dates = kept_dates.groupby(codes).min().to_numpy()
+    last_dates = kept_dates.groupby(codes).max().to_numpy()
+    return pd.DataFrame(
+        {
+            "recency": end_period - last,
+            "frequency": n_periods,
+            "monetary": total,
+            "monetary_mean": total / n_periods,
+            "tenure": end_period - first,
+            "first_purchase": first_dates,
+            "last_purchase": last_dates,
+        },
+        index=index,
+    )
+
+
+def _score(values: pd.Series, bins: int, higher_is_better: bool) -> np.ndarray:
+    """Tie-safe quantile score 1..bins: equal values always get the same score."""
+    ranks = (values if higher_is_better else -values).rank(method="min").to_numpy()
+    n = len(values)
+    return (1 + np.floor(bins * (ranks - 1) / n)).astype(np.int64)
+
+
+# (name, R range, F range, M range); first match wins; scores outside every rule: "Others".
+RFM_PRESETS: dict[str, list[tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]]]] = {
+    # The common R-F map (a partition of the 5 x 5 grid of recency and frequency scores).
+    "rf_map": [
+        ("Champions", (5, 5), (4, 5), (1, 5)),
+        ("Loyal Customers", (3, 4), (4, 5), (1, 5)),
+        ("Potential Loyalists", (4, 5), (2, 3), (1, 5)),
+        ("New Customers", (5, 5), (1, 1), (1, 5)),
+        ("Promising", (4, 4), (1, 1), (1, 5)),
+        ("Need Attention", (3, 3), (3, 3), (1, 5)),
+        ("About to Sleep", (3, 3), (1, 2), (1, 5)),
+        ("At Risk", (1, 2), (3, 4), (1, 5)),
+        ("Can't Lose Them", (1, 2), (5, 5), (1, 5)),
+        ("Hibernating", (1, 2), (1, 2), (1, 5)),
+    ],
+    # The R rfm package's rfm_segment() default table (R, F and M ranges; with "Lost").
+    "rfm_package": [
+        ("Champions", (4, 5), (4, 5), (4, 5)),
+        ("Loyal Customers", (2, 5), (3, 5), (3, 5)),
+        ("Potential Loyalist", (3, 5), (1, 3), (1, 3)),
+        ("New Customers", (4, 5), (1, 1), (1, 1)),
+        ("Promising", (3, 4), (1, 1), (1, 1)),
+        ("Need Attention", (2, 3), (2, 3), (2, 3)),
+        ("About To Sleep", (2, 3), (1, 2), (1, 2)),
+        ("At Risk", (1, 2), (2, 5), (2, 5)),
+        ("Can't Lose Them", (1, 1), (4, 5), (4, 5)),
+        ("Lost", (1, 2), (1, 2), (1, 2)),
+    ],
+}
+
+
+def rfm_scores(
+    table: pd.DataFrame,
+    bins: int = 5,
+    recency: str = "recency",
+    frequency: str = "frequency",
+    monetary: str = "monetary",
+    segments: str
+    | Sequence[tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]]]
+    | None = "rf_map",
+) -> pd.DataFrame:
+    """Score recency, frequency and monetary value 1..``bins`` and name the segments.
+
+    Scores are quantile ranks: customers with equal values always share a score (ties are
+    never split at random), so a score may be skipped when one value covers many customers.
+    Recency is reversed (recent customers score high).
+
+    Parameters
+    ----------
+    table : DataFrame
+        The output of :func:`rfm_table` (or any frame with the three columns).
+    bins : int
+        Number of score levels (default 5).
+    recency, frequency, monetary : str
+        Column names (for a ``convention="btyd"`` table use ``monetary="monetary_value"``).
+    segments : "rf_map", "rfm_package", a list of rules, or None
+        Named segments. ``"rf_map"``: the common recency-frequency map (Champions, Loyal
+        Customers, Potential Loyalists, New Customers, Promising, Need Attention, About to
+        Sleep, At Risk, Can't Lose Them, Hibernating). ``"rfm_package"``: the R/F/M range
+        table of R's ``rfm`` package (with "Lost"). Or rules ``(name, (r_lo, r_hi),
+        (f_lo, f_hi), (m_lo, m_hi))`` on 1..5 scores: the first match wins; customers no
+        rule matches are "Others". Presets assume ``bins=5``.
+
+    Returns
+    -------
+    DataFrame
+        ``r_score``, ``f_score``, ``m_score``, ``rfm_cell`` (e.g. "545"), ``rfm_score``
+        (sum of the three) and ``segment``, on the table's index.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segwise.rfm import rfm_scores
+    >>> t = pd.DataFrame({"recency": [1, 50, 300, 2, 90], "frequency": [9, 3, 1, 1, 2],
+    ...                   "monetary": [500.0, 80.0, 10.0, 15.0, 40.0]})
+    >>> rfm_scores(t)[["r_score", "f_score", "m_score", "segment"]]
+       r_score  f_score  m_score              segment
+    0        5        5        5            Champions
+    1        3        4        4      Loyal Customers
+    2        1        1        1          Hibernating
+    3        4        1        2            Promising
+    4        2        3        3              At Risk
+    """
+    bins = check_int(bins, "bins", low=2, high=100)
+    _require_columns(table, {"recency": recency, "frequency": frequency, "monetary": monetary})
+    if len(table) == 0:
+        raise EmptyInputError("the RFM table is empty (0 rows)")
+    for col in (recency, frequency, monetary):
+        if not pd.api.types.is_numeric_dtype(table[col]):
+            raise NonNumericError(f"column {col!r} must be numeric, got {table[col].dtype}")
+        n_bad = int((~np.isfinite(table[col].to_numpy(dtype=float, na_value=np.nan))).sum())
+        if n_bad:
+            raise NonFiniteError(f"column {col!r} has {n_bad} missing or infinite value(s)")
+    r = _score(table[recency], bins, higher_is_better=False)
+    f = _score(table[frequency], bins, higher_is_better=True)
+    m = _score(table[monetary], bins, higher_is_better=True)
+    out = pd.DataFrame(
+        {
+            "r_score": r,
+            "f_score": f,
+            "m_score": m,
+            "rfm_cell": [f"{a}{b}{c}" for a, b, c in zip(r, f, m, strict=True)]
+            if bins < 10
+            else [f"{a}-{b}-{c}" for a, b, c in zip(r, f, m, strict=True)],
+            "rfm_score": r + f + m,
+        },
+        index=table.index,
+    )
+    if segments is not None:
+        if isinstance(segments, str):
+            check_choice(segments, "segments", list(RFM_PRESETS))
+            if bins != 5:
+                raise InvalidParameterError(
+                    f"the {segments!r} preset is defined on 1..5 scores; use bins=5 or "
+                    "give your own rules"
+                )
+            rules = RFM_PRESETS[segments]
+        else:
+            rules = list(segments)
+        names = np.full(len(out), "Others", dtype=object)
+        unassigned = np.ones(len(out), dtype=bool)
+        for name, (r_lo, r_hi), (f_lo, f_hi), (m_lo, m_hi) in rules:
+            hit = (
+                unassigned
+                & (r >= r_lo)
+                & (r <= r_hi)
+                & (f >= f_lo)
+                & (f <= f_hi)
+                & (m >= m_lo)
+                & (m <= m_hi)
+            )
+            names[hit] = name
+            unassigned &= ~hit
+        out["segment"] = names
+    return out
