@@ -28,9 +28,9 @@ pub struct PurchaseSummary {
 
 /// Summarise a transaction log per customer in one sort-and-scan pass.
 ///
-/// `customer[i]` must lie in `0..n_customers`. Rows need not be sorted; the sort is
-/// parallel and stable on (customer, period), and each customer's amounts are added in
-/// period order then row order, so the result does not depend on the number of threads.
+/// `customer[i]` must lie in `0..n_customers`. Rows need not be sorted. Each customer's
+/// amounts are added in period order, then row order, so the result does not depend on the
+/// number of threads.
 pub fn purchase_summary(
     customer: &[i64],
     period: &[i64],
@@ -65,52 +65,89 @@ pub fn purchase_summary(
         return Err(CoreError::NonFinite(format!("amount at row {pos}")));
     }
 
-    let mut order: Vec<u32> = Vec::new();
-    let sorted = customer
-        .par_windows(2)
-        .zip(period.par_windows(2))
-        .all(|(c, p)| (c[0], p[0]) <= (c[1], p[1]));
-    if !sorted {
-        if n > u32::MAX as usize {
-            return Err(CoreError::InvalidParameter {
-                name: "transactions",
-                reason: format!("{n} rows: at most {} are supported", u32::MAX),
-            });
-        }
-        order = (0..n as u32).collect();
-        order.par_sort_by_key(|&i| (customer[i as usize], period[i as usize]));
+    // Bucket the rows by customer (a counting sort: stable, O(n)), then summarise each
+    // customer's few rows independently and in parallel.
+    let mut offsets = vec![0usize; n_customers + 1];
+    for &c in customer {
+        offsets[c as usize + 1] += 1;
     }
-    let row = |k: usize| if sorted { k } else { order[k] as usize };
+    for i in 0..n_customers {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut fill = offsets.clone();
+    let mut rows = vec![0usize; n];
+    for (i, &c) in customer.iter().enumerate() {
+        let slot = &mut fill[c as usize];
+        rows[*slot] = i;
+        *slot += 1;
+    }
+
+    let per_customer: Vec<CustomerStats> = (0..n_customers)
+        .into_par_iter()
+        .with_min_len(1024)
+        .map_init(Vec::new, |buf: &mut Vec<(i64, f64)>, c| {
+            buf.clear();
+            buf.extend(
+                rows[offsets[c]..offsets[c + 1]]
+                    .iter()
+                    .map(|&i| (period[i], amount[i])),
+            );
+            summarise_customer(buf)
+        })
+        .collect();
 
     let mut out = PurchaseSummary {
-        n_periods: vec![0; n_customers],
-        n_rows: vec![0; n_customers],
-        first: vec![0; n_customers],
-        last: vec![0; n_customers],
-        total: vec![0.0; n_customers],
-        repeat_total: vec![0.0; n_customers],
+        n_periods: Vec::with_capacity(n_customers),
+        n_rows: Vec::with_capacity(n_customers),
+        first: Vec::with_capacity(n_customers),
+        last: Vec::with_capacity(n_customers),
+        total: Vec::with_capacity(n_customers),
+        repeat_total: Vec::with_capacity(n_customers),
     };
-    let mut prev: Option<(i64, i64)> = None;
-    for k in 0..n {
-        let i = row(k);
-        let (c, p) = (customer[i], period[i]);
-        let ci = c as usize;
-        let new_customer = prev.is_none_or(|(pc, _)| pc != c);
-        if new_customer {
-            out.first[ci] = p;
-            out.n_periods[ci] = 1;
-        } else if prev.is_some_and(|(_, pp)| pp != p) {
-            out.n_periods[ci] += 1;
-        }
-        out.last[ci] = p;
-        out.n_rows[ci] += 1;
-        out.total[ci] += amount[i];
-        if p != out.first[ci] {
-            out.repeat_total[ci] += amount[i];
-        }
-        prev = Some((c, p));
+    for s in per_customer {
+        out.n_periods.push(s.n_periods);
+        out.n_rows.push(s.n_rows);
+        out.first.push(s.first);
+        out.last.push(s.last);
+        out.total.push(s.total);
+        out.repeat_total.push(s.repeat_total);
     }
     Ok(out)
+}
+
+struct CustomerStats {
+    n_periods: i64,
+    n_rows: i64,
+    first: i64,
+    last: i64,
+    total: f64,
+    repeat_total: f64,
+}
+
+/// One customer's rows as (period, amount), in input order; sorted here by period (stably,
+/// so amounts add in period order then row order).
+fn summarise_customer(rows: &mut [(i64, f64)]) -> CustomerStats {
+    rows.sort_by_key(|&(p, _)| p);
+    let mut s = CustomerStats {
+        n_periods: 0,
+        n_rows: rows.len() as i64,
+        first: rows.first().map_or(0, |r| r.0),
+        last: rows.last().map_or(0, |r| r.0),
+        total: 0.0,
+        repeat_total: 0.0,
+    };
+    let mut prev: Option<i64> = None;
+    for &(p, a) in rows.iter() {
+        if prev != Some(p) {
+            s.n_periods += 1;
+            prev = Some(p);
+        }
+        s.total += a;
+        if p != s.first {
+            s.repeat_total += a;
+        }
+    }
+    s
 }
 
 #[cfg(test)]
