@@ -54,21 +54,17 @@ def affine_transform_f64(
     a: npt.NDArray[np.float64],
     b: npt.NDArray[np.float64],
     op: str,
+    out: npt.NDArray[np.float64],
     clip: tuple[float, float] | None = None,
-) -> npt.NDArray[np.float64]: ...
+) -> None: ...
 def affine_transform_f32(
     x: npt.NDArray[np.float32],
     a: npt.NDArray[np.float32],
     b: npt.NDArray[np.float32],
     op: str,
+    out: npt.NDArray[np.float32],
     clip: tuple[float, float] | None = None,
-) -> npt.NDArray[np.float32]: ...
-def log1p_transform_f64(
-    x: npt.NDArray[np.float64], columns: list[bool], inverse: bool
-) -> npt.NDArray[np.float64]: ...
-def log1p_transform_f32(
-    x: npt.NDArray[np.float32], columns: list[bool], inverse: bool
-) -> npt.NDArray[np.float32]: ...
+) -> None: ...
 def log1p_domain_errors_f64(
     x: npt.NDArray[np.float64], columns: list[bool]
 ) -> npt.NDArray[np.uint64]: ...

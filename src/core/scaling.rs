@@ -8,7 +8,7 @@
 //! The formulas follow scikit-learn 1.9 (`_incremental_mean_and_var`, `np.nanpercentile`
 //! with the 'linear' method, `np.nanmedian`) so that the scalers agree with it to ~1e-15.
 
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
 use crate::core::{CoreError, CoreResult};
@@ -212,61 +212,22 @@ pub fn column_moments<T: Real>(
 ) -> CoreResult<BatchMoments> {
     check_shape(&x)?;
     crate::core::error::check_weights(weights, x.nrows())?;
-    #[derive(Clone, Default)]
-    struct First {
-        count: CompensatedSum,
-        sum: CompensatedSum,
-        n_nan_complement: f64,
-    }
-    let first = reduce_columns(
-        &x,
-        weights,
-        First::default(),
-        |a, _, v, w| {
-            a.count.add(w);
-            a.sum.add(w * v.to_f64());
-            a.n_nan_complement += 1.0;
-        },
-        |t, a| {
-            t.count.merge(&a.count);
-            t.sum.merge(&a.sum);
-            t.n_nan_complement += a.n_nan_complement;
-        },
-    )?;
-    let count: Array1<f64> = first.iter().map(|a| a.count.value()).collect();
-    let sum: Array1<f64> = first.iter().map(|a| a.sum.value()).collect();
+    let zeros = vec![0.0; x.ncols()];
+    let first = paired_sums::<T, false>(&x, weights, &zeros)?;
+    let count: Array1<f64> = first.iter().map(|c| c.b.value()).collect();
+    let sum: Array1<f64> = first.iter().map(|c| c.a.value()).collect();
     let n_rows = x.nrows() as f64;
-    let n_nan: Array1<f64> = first
-        .iter()
-        .map(|a| n_rows - a.n_nan_complement)
-        .collect();
+    let n_nan: Array1<f64> = first.iter().map(|c| n_rows - c.kept).collect();
     let means: Vec<f64> = sum.iter().zip(&count).map(|(s, c)| s / c).collect();
 
-    #[derive(Clone, Default)]
-    struct Second {
-        correction: CompensatedSum,
-        squares: CompensatedSum,
-    }
-    let second = reduce_columns(
-        &x,
-        weights,
-        Second::default(),
-        |a, j, v, w| {
-            let dev = v.to_f64() - means[j];
-            a.correction.add(w * dev);
-            a.squares.add(w * (dev * dev));
-        },
-        |t, a| {
-            t.correction.merge(&a.correction);
-            t.squares.merge(&a.squares);
-        },
-    )?;
+    // Corrected two-pass: deviations from the batch mean, plus their (tiny) sum.
+    let second = paired_sums::<T, true>(&x, weights, &means)?;
     let unnormalized_var: Array1<f64> = second
         .iter()
         .zip(&count)
-        .map(|(a, c)| {
-            let corr = a.correction.value();
-            a.squares.value() - corr * corr / c
+        .map(|(c, n)| {
+            let corr = c.a.value();
+            c.b.value() - corr * corr / n
         })
         .collect();
     Ok(BatchMoments {
@@ -275,6 +236,98 @@ pub fn column_moments<T: Real>(
         unnormalized_var,
         n_nan,
     })
+}
+
+/// Two compensated sums and a count of non-NaN cells for one column.
+#[derive(Clone, Copy, Debug, Default)]
+struct PairedSums {
+    a: CompensatedSum,
+    b: CompensatedSum,
+    kept: f64,
+}
+
+/// Per column, over non-NaN cells: with `DEVIATIONS = false`, `a = sum w x` and
+/// `b = sum w`; with `DEVIATIONS = true`, `a = sum w (x - shift)` and
+/// `b = sum w (x - shift)^2`. Blocks of [`BLOCK_ROWS`] rows run in parallel and are
+/// merged in block order. The column loop is branch-free so it vectorizes.
+fn paired_sums<T: Real, const DEVIATIONS: bool>(
+    x: &ArrayView2<'_, T>,
+    weights: Option<&[f64]>,
+    shift: &[f64],
+) -> CoreResult<Vec<PairedSums>> {
+    let d = x.ncols();
+    check_len("shift", shift.len(), d)?;
+    let x = x.as_standard_layout();
+    let Some(cells) = x.as_slice() else {
+        return Err(CoreError::Internal(
+            "standard-layout arrays must be contiguous".into(),
+        ));
+    };
+    let n = x.nrows();
+    let blocks: Vec<Vec<PairedSums>> = (0..n.div_ceil(BLOCK_ROWS))
+        .into_par_iter()
+        .map(|b| {
+            let start = b * BLOCK_ROWS;
+            let stop = (start + BLOCK_ROWS).min(n);
+            let (mut sa, mut ca) = (vec![0.0; d], vec![0.0; d]);
+            let (mut sb, mut cb) = (vec![0.0; d], vec![0.0; d]);
+            let mut kept = vec![0.0; d];
+            // Slices of length exactly d, so the column loop needs no bounds checks.
+            let (sa_, ca_, sb_, cb_) = (&mut sa[..d], &mut ca[..d], &mut sb[..d], &mut cb[..d]);
+            let (kept_, shift) = (&mut kept[..d], &shift[..d]);
+            let rows = cells[start * d..stop * d].chunks_exact(d);
+            for (i, row) in (start..stop).zip(rows) {
+                let w = weights.map_or(1.0, |w| w[i]);
+                let row = &row[..d];
+                let (sa, ca, sb, cb, kept) =
+                    (&mut *sa_, &mut *ca_, &mut *sb_, &mut *cb_, &mut *kept_);
+                for j in 0..d {
+                    let v = row[j].to_f64();
+                    let keep = !v.is_nan();
+                    let (xa, xb) = if DEVIATIONS {
+                        let dev = v - shift[j];
+                        (w * dev, w * (dev * dev))
+                    } else {
+                        (w * v, w)
+                    };
+                    let xa = if keep { xa } else { 0.0 };
+                    let xb = if keep { xb } else { 0.0 };
+                    // Kahan steps, written out so the loop over j vectorizes.
+                    let y = xa - ca[j];
+                    let t = sa[j] + y;
+                    ca[j] = (t - sa[j]) - y;
+                    sa[j] = t;
+                    let y = xb - cb[j];
+                    let t = sb[j] + y;
+                    cb[j] = (t - sb[j]) - y;
+                    sb[j] = t;
+                    kept[j] += if keep { 1.0 } else { 0.0 };
+                }
+            }
+            (0..d)
+                .map(|j| PairedSums {
+                    a: CompensatedSum {
+                        sum: sa[j],
+                        compensation: ca[j],
+                    },
+                    b: CompensatedSum {
+                        sum: sb[j],
+                        compensation: cb[j],
+                    },
+                    kept: kept[j],
+                })
+                .collect()
+        })
+        .collect();
+    let mut total = vec![PairedSums::default(); d];
+    for block in &blocks {
+        for (t, c) in total.iter_mut().zip(block) {
+            t.a.merge(&c.a);
+            t.b.merge(&c.b);
+            t.kept += c.kept;
+        }
+    }
+    Ok(total)
 }
 
 /// Running mean/variance state as scikit-learn's `StandardScaler` keeps it.
@@ -290,7 +343,8 @@ pub struct RunningMoments {
 
 /// Merge a new batch into running moments with Chan, Golub & LeVeque's update, written
 /// exactly as scikit-learn's `_incremental_mean_and_var` so partial_fit sequences agree.
-/// `last = None` starts from zero samples.
+/// `last = None` starts from zero samples. One deliberate difference: a column with no new
+/// (non-NaN) value keeps its running state, where scikit-learn would produce NaN.
 pub fn merge_moments(
     last: Option<&RunningMoments>,
     batch: &BatchMoments,
@@ -320,6 +374,14 @@ pub fn merge_moments(
         let last_sum = last.mean[j] * last_count;
         let updated_count = last_count + new_count;
         let updated_mean = (last_sum + new_sum) / updated_count;
+        if new_count == 0.0 {
+            // No new value in this column (all NaN): nothing to update. scikit-learn's
+            // formula gives 0/0 = NaN here; keeping the running state is the intent.
+            out.mean[j] = last.mean[j];
+            out.var[j] = last.var[j];
+            out.count[j] = last_count;
+            continue;
+        }
         let updated_unnormalized = if last_count == 0.0 {
             batch.unnormalized_var[j]
         } else {
@@ -440,10 +502,7 @@ pub fn column_percentiles<T: Real>(
     with_median: bool,
 ) -> CoreResult<Array2<f64>> {
     check_shape(&x)?;
-    if let Some(bad) = percentiles
-        .iter()
-        .find(|p| !(0.0..=100.0).contains(*p))
-    {
+    if let Some(bad) = percentiles.iter().find(|p| !(0.0..=100.0).contains(*p)) {
         return Err(CoreError::InvalidParameter {
             name: "quantile_range",
             reason: format!("percentiles must be in [0, 100], got {bad}"),
@@ -481,9 +540,9 @@ pub enum AffineOp {
     MultiplyAdd,
 }
 
-/// Apply a per-column affine map to every cell in one parallel pass, writing a new array
-/// (the input is only read). NaN stays NaN. With `clip = Some((lo, hi))` results are
-/// clipped to `[lo, hi]` afterwards, as `MinMaxScaler(clip=True)`.
+/// Apply a per-column affine map to every cell, returning a new array (the input is only
+/// read). NaN stays NaN. With `clip = Some((lo, hi))` results are clipped to `[lo, hi]`
+/// afterwards, as `MinMaxScaler(clip=True)`.
 ///
 /// Arithmetic is done in `T`, in the same order as scikit-learn's in-place operations.
 pub fn affine_transform<T: Real>(
@@ -493,54 +552,96 @@ pub fn affine_transform<T: Real>(
     op: AffineOp,
     clip: Option<(T, T)>,
 ) -> CoreResult<Array2<T>> {
+    let mut out = Array2::from_elem(x.dim(), T::zero());
+    affine_transform_into(x, out.view_mut(), a, b, op, clip)?;
+    Ok(out)
+}
+
+/// [`affine_transform`] writing into a caller-provided array of the same shape (lets the
+/// caller choose the allocation, e.g. one backed by huge pages). `out` must not alias `x`.
+pub fn affine_transform_into<T: Real>(
+    x: ArrayView2<'_, T>,
+    out: ArrayViewMut2<'_, T>,
+    a: &[T],
+    b: &[T],
+    op: AffineOp,
+    clip: Option<(T, T)>,
+) -> CoreResult<()> {
     let d = x.ncols();
     check_len("first parameter vector", a.len(), d)?;
     check_len("second parameter vector", b.len(), d)?;
-    map_cells(x, |j, v| {
-        let r = match op {
-            AffineOp::SubtractDivide => (v - a[j]) / b[j],
-            AffineOp::MultiplyAdd => v * a[j] + b[j],
-        };
-        match clip {
-            // NaN fails both comparisons and passes through, as np.clip.
-            Some((lo, _)) if r < lo => lo,
-            Some((_, hi)) if r > hi => hi,
-            _ => r,
-        }
-    })
+    // One monomorphic loop per case so the row loop vectorizes.
+    match (op, clip) {
+        (AffineOp::SubtractDivide, None) => map_rows_into(x, out, |out, row| {
+            for (((o, &v), &a), &b) in out.iter_mut().zip(row).zip(a).zip(b) {
+                *o = (v - a) / b;
+            }
+        }),
+        (AffineOp::MultiplyAdd, None) => map_rows_into(x, out, |out, row| {
+            for (((o, &v), &a), &b) in out.iter_mut().zip(row).zip(a).zip(b) {
+                *o = v * a + b;
+            }
+        }),
+        (op, Some((lo, hi))) => map_rows_into(x, out, |out, row| {
+            for (((o, &v), &a), &b) in out.iter_mut().zip(row).zip(a).zip(b) {
+                let r = match op {
+                    AffineOp::SubtractDivide => (v - a) / b,
+                    AffineOp::MultiplyAdd => v * a + b,
+                };
+                // NaN fails both comparisons and passes through, as np.clip.
+                *o = if r < lo {
+                    lo
+                } else if r > hi {
+                    hi
+                } else {
+                    r
+                };
+            }
+        }),
+    }
 }
 
-/// Write `f(column, value)` for every cell into a new standard-layout array, in parallel
-/// over row blocks.
-fn map_cells<T: Real, F>(x: ArrayView2<'_, T>, f: F) -> CoreResult<Array2<T>>
+/// Write `f(out_row, in_row)` for every row of `x` into `out`, in parallel over blocks
+/// of rows.
+fn map_rows_into<T: Real, F>(
+    x: ArrayView2<'_, T>,
+    mut out: ArrayViewMut2<'_, T>,
+    f: F,
+) -> CoreResult<()>
 where
-    F: Fn(usize, T) -> T + Sync,
+    F: Fn(&mut [T], &[T]) + Sync,
 {
+    if out.dim() != x.dim() {
+        return Err(CoreError::ShapeMismatch {
+            what: "output array (rows x columns)",
+            expected: x.len(),
+            got: out.len(),
+        });
+    }
     let x = x.as_standard_layout();
     let d = x.ncols();
-    let mut out = Array2::from_elem(x.dim(), T::zero());
     let (Some(src), Some(dst)) = (x.as_slice(), out.as_slice_mut()) else {
-        return Err(CoreError::Internal(
-            "standard-layout arrays must be contiguous".into(),
-        ));
+        return Err(CoreError::InvalidParameter {
+            name: "out",
+            reason: "the output array must be C-contiguous".into(),
+        });
     };
     if d == 0 {
-        return Ok(out);
+        return Ok(());
     }
     let chunk = BLOCK_ROWS * d;
     dst.par_chunks_mut(chunk)
         .zip(src.par_chunks(chunk))
         .for_each(|(dst, src)| {
             for (drow, srow) in dst.chunks_exact_mut(d).zip(src.chunks_exact(d)) {
-                for (j, (o, &v)) in drow.iter_mut().zip(srow).enumerate() {
-                    *o = f(j, v);
-                }
+                f(drow, srow);
             }
         });
-    Ok(out)
+    Ok(())
 }
 
-/// Number of cells per column where `log1p` is undefined or infinite (`x <= -1`).
+/// Number of cells per column (among the `columns` marked true) where `log1p` is
+/// undefined or infinite (`x <= -1`). NaN cells are not counted.
 pub fn count_log1p_domain_errors<T: Real>(
     x: ArrayView2<'_, T>,
     columns: &[bool],
@@ -558,30 +659,6 @@ pub fn count_log1p_domain_errors<T: Real>(
         },
         |t, a| *t += *a,
     )
-}
-
-/// `log1p` (or `expm1` with `inverse`) on the masked columns, a copy of the others.
-/// Fails with [`CoreError::NonFinite`] if a masked cell is `<= -1` (forward direction);
-/// callers wanting per-column counts call [`count_log1p_domain_errors`] first.
-pub fn log1p_transform<T: Real>(
-    x: ArrayView2<'_, T>,
-    columns: &[bool],
-    inverse: bool,
-) -> CoreResult<Array2<T>> {
-    check_len("column mask", columns.len(), x.ncols())?;
-    if !inverse {
-        let bad: u64 = count_log1p_domain_errors(x.view(), columns)?.iter().sum();
-        if bad > 0 {
-            return Err(CoreError::NonFinite(format!(
-                "{bad} value(s) <= -1 where log1p is undefined"
-            )));
-        }
-    }
-    map_cells(x, |j, v| match (columns[j], inverse) {
-        (false, _) => v,
-        (true, false) => v.ln_1p(),
-        (true, true) => v.exp_m1(),
-    })
 }
 
 #[cfg(test)]
@@ -664,30 +741,63 @@ mod tests {
         assert_eq!(lo.to_vec(), vec![1.0, -3.0]);
         assert_eq!(hi.to_vec(), vec![5.0, 2.0]);
         assert_eq!(column_max_abs(x.view()).unwrap().to_vec(), vec![5.0, 3.0]);
-        let y = affine_transform(x.view(), &[1.0, 0.0], &[2.0, 1.0], AffineOp::SubtractDivide, None)
-            .unwrap();
+        let y = affine_transform(
+            x.view(),
+            &[1.0, 0.0],
+            &[2.0, 1.0],
+            AffineOp::SubtractDivide,
+            None,
+        )
+        .unwrap();
         assert_eq!(y[[2, 0]], 2.0);
         assert!(y[[1, 0]].is_nan());
-        let z = affine_transform(x.view(), &[1.0, 1.0], &[0.0, 0.0], AffineOp::MultiplyAdd, Some((0.0, 1.0)))
-            .unwrap();
+        let z = affine_transform(
+            x.view(),
+            &[1.0, 1.0],
+            &[0.0, 0.0],
+            AffineOp::MultiplyAdd,
+            Some((0.0, 1.0)),
+        )
+        .unwrap();
         assert_eq!(z[[0, 1]], 0.0);
         assert_eq!(z[[2, 0]], 1.0);
     }
 
     #[test]
-    fn log1p_round_trip_and_domain() {
-        let x = array![[0.0_f64, -2.0], [1.0, 3.0]];
-        assert!(log1p_transform(x.view(), &[true, true], false).is_err());
-        assert_eq!(count_log1p_domain_errors(x.view(), &[true, true]).unwrap(), vec![0, 1]);
-        let y = log1p_transform(x.view(), &[true, false], false).unwrap();
-        assert_eq!(y[[0, 1]], -2.0);
-        let back = log1p_transform(y.view(), &[true, false], true).unwrap();
-        assert!((back[[1, 0]] - 1.0).abs() < 1e-15);
+    fn log1p_domain() {
+        let x = array![[0.0_f64, -2.0], [-1.0, 3.0]];
+        assert_eq!(
+            count_log1p_domain_errors(x.view(), &[true, true]).unwrap(),
+            vec![1, 1]
+        );
+        assert_eq!(
+            count_log1p_domain_errors(x.view(), &[false, true]).unwrap(),
+            vec![0, 1]
+        );
+        assert!(count_log1p_domain_errors(x.view(), &[true]).is_err());
+    }
+
+    #[test]
+    fn into_checks_output_shape() {
+        let x = array![[1.0_f64, 2.0]];
+        let mut out = Array2::<f64>::zeros((2, 2));
+        let r = affine_transform_into(
+            x.view(),
+            out.view_mut(),
+            &[0.0; 2],
+            &[1.0; 2],
+            AffineOp::MultiplyAdd,
+            None,
+        );
+        assert!(matches!(r, Err(CoreError::ShapeMismatch { .. })));
     }
 
     #[test]
     fn empty_rejected() {
         let x = Array2::<f64>::zeros((0, 3));
-        assert!(matches!(column_moments(x.view(), None), Err(CoreError::EmptyInput(_))));
+        assert!(matches!(
+            column_moments(x.view(), None),
+            Err(CoreError::EmptyInput(_))
+        ));
     }
 }
