@@ -140,7 +140,7 @@ def exact_mean_var(X, w=None):
     return np.array(means), np.array(variances)
 
 
-def assert_standard_close(ours, ref, X, w=None):
+def assert_standard_close(ours, ref, X, w=None, merged=False):
     """rtol 1e-12 on well-conditioned columns; elsewhere no less accurate than sklearn."""
     good = WELL_CONDITIONED
     for attr in ("mean_", "var_", "scale_"):
@@ -155,9 +155,11 @@ def assert_standard_close(ours, ref, X, w=None):
     assert (np.abs(ours.mean_ - mean) <= np.abs(ref.mean_ - mean) + slack).all()
     # (mean * eps)^2 is the rounding floor of any variance (cf. the near-constant rule).
     slack = 8 * eps * var + 8 * (mean * eps) ** 2
-    # The partial_fit merge is scikit-learn's own formula, so on ill-conditioned columns
-    # both lose the same ~1e-11 (within a factor 2 of each other).
-    assert (np.abs(ours.var_ - var) <= 2 * np.abs(ref.var_ - var) + slack).all()
+    if merged:
+        # Merging (mean_, var_, n) states loses ~eps * |mean| / std of the variance (the
+        # stored mean_ keeps only that much of each batch's offset): scikit-learn too.
+        slack += 4 * eps * np.abs(mean) * np.sqrt(var)
+    assert (np.abs(ours.var_ - var) <= np.abs(ref.var_ - var) + slack).all()
     Z, Z_ref = ours.transform(X), ref.transform(X)
     np.testing.assert_allclose(Z[:, good], Z_ref[:, good], rtol=RTOL, atol=ATOL)
 
@@ -198,7 +200,8 @@ def test_partial_fit_sequence_matches_sklearn(name, weighted):
             ref.partial_fit(X[start:stop], **kw)
         seen = X[:stop]
         if name == "StandardScaler":
-            assert_standard_close(ours, ref, seen, None if w is None else w[:stop])
+            assert_standard_close(ours, ref, seen, None if w is None else w[:stop],
+                                  merged=True)
         else:
             for attr in FITTED[name]:
                 assert_attr_equal(ours, ref, attr)

@@ -100,6 +100,7 @@ class _OneToOneScaler(TransformerMixin, BaseEstimator):
     _allow_nan = True
     _preserves_dtype = ("float64", "float32")
     _fitted_attr = "n_features_in_"
+    n_features_in_: int
 
     def _validate(self, X: Any, *, reset: bool) -> Checked:
         _reject_sparse(X)
@@ -151,8 +152,8 @@ class _OneToOneScaler(TransformerMixin, BaseEstimator):
     def _affine(
         self,
         checked: Checked,
-        a: np.ndarray,
-        b: np.ndarray,
+        a: Any,
+        b: Any,
         op: str,
         clip: tuple[float, float] | None = None,
     ) -> np.ndarray:
@@ -213,6 +214,10 @@ class StandardScaler(_OneToOneScaler):
     """
 
     _fitted_attr = "n_samples_seen_"
+    n_samples_seen_: Any
+    mean_: Any
+    var_: Any
+    scale_: Any
 
     def __init__(self, *, copy: bool = True, with_mean: bool = True, with_std: bool = True):
         self.copy = copy
@@ -418,6 +423,9 @@ class MinMaxScaler(_OneToOneScaler):
     """
 
     _fitted_attr = "n_samples_seen_"
+    n_samples_seen_: int
+    data_min_: np.ndarray
+    data_max_: np.ndarray
 
     def __init__(
         self,
@@ -594,6 +602,8 @@ class MaxAbsScaler(_OneToOneScaler):
     """
 
     _fitted_attr = "n_samples_seen_"
+    n_samples_seen_: int
+    max_abs_: np.ndarray
 
     def __init__(self, *, copy: bool = True, clip: bool = False):
         self.copy = copy
@@ -941,7 +951,7 @@ class Log1pTransformer(_OneToOneScaler):
         return np.unique(np.asarray(positions, dtype=np.int64))
 
     def _mask(self) -> list[bool]:
-        mask = np.zeros(self.n_features_in_, dtype=bool)
+        mask = np.zeros(self.n_features_in_, dtype=np.bool_)
         mask[self.columns_] = True
         return mask.tolist()  # type: ignore[no-any-return]
 

@@ -120,8 +120,10 @@ pub struct BatchMoments {
     pub count: Array1<f64>,
     /// Sum of the non-NaN values (weighted).
     pub sum: Array1<f64>,
-    /// Corrected two-pass sum of squared deviations from the batch mean (weighted):
-    /// `sum w (x - m)^2 - (sum w (x - m))^2 / count`.
+    /// Mean of the non-NaN values (weighted); more accurate than `sum / count`.
+    pub mean: Array1<f64>,
+    /// Sum of squared deviations from the batch mean (weighted), the "unnormalized
+    /// variance" of scikit-learn's `_incremental_mean_and_var`.
     pub unnormalized_var: Array1<f64>,
     /// Number of NaN values (unweighted).
     pub n_nan: Array1<f64>,
@@ -202,59 +204,102 @@ where
     Ok(total)
 }
 
-/// Count, sum and corrected two-pass sum of squared deviations per column, skipping NaN.
+/// Count, sum, mean and sum of squared deviations per column, skipping NaN, in one pass
+/// over memory.
 ///
 /// With `weights`, every quantity is weighted (the count becomes the sum of the weights
 /// of the non-NaN cells), as scikit-learn's `StandardScaler(sample_weight=...)`.
+///
+/// Numerics: the data are shifted by a pilot mean `k` taken from up to [`PILOT_ROWS`]
+/// rows spread evenly over the input, and compensated sums of `x - k` and `(x - k)^2`
+/// are accumulated. `sum (x - k)^2 - (sum (x - k))^2 / n` is exact for any `k` and, with
+/// `k` within ~std/64 of the mean, as accurate as scikit-learn's corrected two-pass
+/// algorithm (which needs a second pass over the data to centre on the exact mean).
 pub fn column_moments<T: Real>(
     x: ArrayView2<'_, T>,
     weights: Option<&[f64]>,
 ) -> CoreResult<BatchMoments> {
     check_shape(&x)?;
     crate::core::error::check_weights(weights, x.nrows())?;
-    let zeros = vec![0.0; x.ncols()];
-    let first = paired_sums::<T, false>(&x, weights, &zeros)?;
-    let count: Array1<f64> = first.iter().map(|c| c.b.value()).collect();
-    let sum: Array1<f64> = first.iter().map(|c| c.a.value()).collect();
+    let shift = pilot_mean(&x);
+    let sums = shifted_sums(&x, weights, &shift)?;
     let n_rows = x.nrows() as f64;
-    let n_nan: Array1<f64> = first.iter().map(|c| n_rows - c.kept).collect();
-    let means: Vec<f64> = sum.iter().zip(&count).map(|(s, c)| s / c).collect();
-
-    // Corrected two-pass: deviations from the batch mean, plus their (tiny) sum.
-    let second = paired_sums::<T, true>(&x, weights, &means)?;
-    let unnormalized_var: Array1<f64> = second
-        .iter()
-        .zip(&count)
-        .map(|(c, n)| {
-            let corr = c.a.value();
-            c.b.value() - corr * corr / n
-        })
-        .collect();
-    Ok(BatchMoments {
-        count,
-        sum,
-        unnormalized_var,
-        n_nan,
-    })
+    let d = x.ncols();
+    let mut out = BatchMoments {
+        count: Array1::zeros(d),
+        sum: Array1::zeros(d),
+        mean: Array1::zeros(d),
+        unnormalized_var: Array1::zeros(d),
+        n_nan: Array1::zeros(d),
+    };
+    for (j, (c, &k)) in sums.iter().zip(&shift).enumerate() {
+        let count = c.weight.value();
+        let s1 = c.first.value();
+        out.count[j] = count;
+        out.mean[j] = k + s1 / count;
+        out.sum[j] = k * count + s1;
+        out.unnormalized_var[j] = c.second.value() - s1 * s1 / count;
+        out.n_nan[j] = n_rows - c.kept;
+    }
+    Ok(out)
 }
 
-/// Two compensated sums and a count of non-NaN cells for one column.
+/// Rows summed plainly before folding into the compensated sums of [`column_moments`].
+const FOLD_ROWS: usize = 32;
+
+/// Rows sampled for the pilot mean of [`column_moments`].
+pub const PILOT_ROWS: usize = 4096;
+
+/// Mean of each column over up to [`PILOT_ROWS`] evenly spaced rows (NaN skipped); for a
+/// column with no value there, its first non-NaN value; 0 for an all-NaN column.
+fn pilot_mean<T: Real>(x: &ArrayView2<'_, T>) -> Vec<f64> {
+    let n = x.nrows();
+    let step = n.div_ceil(PILOT_ROWS).max(1);
+    let d = x.ncols();
+    let mut sum = vec![0.0; d];
+    let mut kept = vec![0usize; d];
+    for i in (0..n).step_by(step) {
+        for (j, &v) in x.row(i).iter().enumerate() {
+            if !v.is_nan() {
+                sum[j] += v.to_f64();
+                kept[j] += 1;
+            }
+        }
+    }
+    (0..d)
+        .map(|j| {
+            if kept[j] > 0 {
+                sum[j] / kept[j] as f64
+            } else {
+                x.column(j)
+                    .iter()
+                    .find(|v| !v.is_nan())
+                    .map_or(0.0, |v| v.to_f64())
+            }
+        })
+        .collect()
+}
+
+/// Per-column sums over the non-NaN cells of one input.
 #[derive(Clone, Copy, Debug, Default)]
-struct PairedSums {
-    a: CompensatedSum,
-    b: CompensatedSum,
+struct ShiftedSums {
+    /// `sum w (x - k)`
+    first: CompensatedSum,
+    /// `sum w (x - k)^2`
+    second: CompensatedSum,
+    /// `sum w`
+    weight: CompensatedSum,
+    /// number of non-NaN cells
     kept: f64,
 }
 
-/// Per column, over non-NaN cells: with `DEVIATIONS = false`, `a = sum w x` and
-/// `b = sum w`; with `DEVIATIONS = true`, `a = sum w (x - shift)` and
-/// `b = sum w (x - shift)^2`. Blocks of [`BLOCK_ROWS`] rows run in parallel and are
-/// merged in block order. The column loop is branch-free so it vectorizes.
-fn paired_sums<T: Real, const DEVIATIONS: bool>(
+/// [`ShiftedSums`] per column. Blocks of [`BLOCK_ROWS`] rows run in parallel and are
+/// merged in block order; the column loop is branch-free so it vectorizes.
+fn shifted_sums<T: Real>(
     x: &ArrayView2<'_, T>,
     weights: Option<&[f64]>,
     shift: &[f64],
-) -> CoreResult<Vec<PairedSums>> {
+) -> CoreResult<Vec<ShiftedSums>> {
     let d = x.ncols();
     check_len("shift", shift.len(), d)?;
     let x = x.as_standard_layout();
@@ -264,70 +309,89 @@ fn paired_sums<T: Real, const DEVIATIONS: bool>(
         ));
     };
     let n = x.nrows();
-    let blocks: Vec<Vec<PairedSums>> = (0..n.div_ceil(BLOCK_ROWS))
+    let blocks: Vec<Vec<ShiftedSums>> = (0..n.div_ceil(BLOCK_ROWS))
         .into_par_iter()
         .map(|b| {
             let start = b * BLOCK_ROWS;
             let stop = (start + BLOCK_ROWS).min(n);
-            let (mut sa, mut ca) = (vec![0.0; d], vec![0.0; d]);
-            let (mut sb, mut cb) = (vec![0.0; d], vec![0.0; d]);
-            let mut kept = vec![0.0; d];
-            // Slices of length exactly d, so the column loop needs no bounds checks.
-            let (sa_, ca_, sb_, cb_) = (&mut sa[..d], &mut ca[..d], &mut sb[..d], &mut cb[..d]);
-            let (kept_, shift) = (&mut kept[..d], &shift[..d]);
-            let rows = cells[start * d..stop * d].chunks_exact(d);
-            for (i, row) in (start..stop).zip(rows) {
-                let w = weights.map_or(1.0, |w| w[i]);
-                let row = &row[..d];
-                let (sa, ca, sb, cb, kept) =
-                    (&mut *sa_, &mut *ca_, &mut *sb_, &mut *cb_, &mut *kept_);
+            // Structure of arrays, each of length exactly d (no bounds checks below).
+            // Plain sums over runs of FOLD_ROWS rows (cheap, vectorizable, error at most
+            // FOLD_ROWS * eps), folded into Kahan sums after each run.
+            let mut acc = vec![0.0; 10 * d];
+            let (s1, rest) = acc.split_at_mut(d);
+            let (c1, rest) = rest.split_at_mut(d);
+            let (s2, rest) = rest.split_at_mut(d);
+            let (c2, rest) = rest.split_at_mut(d);
+            let (sw, rest) = rest.split_at_mut(d);
+            let (cw, rest) = rest.split_at_mut(d);
+            let (kept, rest) = rest.split_at_mut(d);
+            let (p1, rest) = rest.split_at_mut(d);
+            let (p2, pw) = rest.split_at_mut(d);
+            let shift = &shift[..d];
+            let block = &cells[start * d..stop * d];
+            for (r, run) in block.chunks(FOLD_ROWS * d).enumerate() {
+                let first_row = start + r * FOLD_ROWS;
+                for (i, row) in (first_row..).zip(run.chunks_exact(d)) {
+                    let w = weights.map_or(1.0, |w| w[i]);
+                    let row = &row[..d];
+                    for j in 0..d {
+                        let v = row[j].to_f64();
+                        let keep = !v.is_nan();
+                        let dev = if keep { v - shift[j] } else { 0.0 };
+                        let wk = if keep { w } else { 0.0 };
+                        p1[j] += wk * dev;
+                        p2[j] += wk * (dev * dev);
+                        pw[j] += wk;
+                        kept[j] += if keep { 1.0 } else { 0.0 };
+                    }
+                }
                 for j in 0..d {
-                    let v = row[j].to_f64();
-                    let keep = !v.is_nan();
-                    let (xa, xb) = if DEVIATIONS {
-                        let dev = v - shift[j];
-                        (w * dev, w * (dev * dev))
-                    } else {
-                        (w * v, w)
-                    };
-                    let xa = if keep { xa } else { 0.0 };
-                    let xb = if keep { xb } else { 0.0 };
-                    // Kahan steps, written out so the loop over j vectorizes.
-                    let y = xa - ca[j];
-                    let t = sa[j] + y;
-                    ca[j] = (t - sa[j]) - y;
-                    sa[j] = t;
-                    let y = xb - cb[j];
-                    let t = sb[j] + y;
-                    cb[j] = (t - sb[j]) - y;
-                    sb[j] = t;
-                    kept[j] += if keep { 1.0 } else { 0.0 };
+                    kahan_step(&mut s1[j], &mut c1[j], p1[j]);
+                    kahan_step(&mut s2[j], &mut c2[j], p2[j]);
+                    kahan_step(&mut sw[j], &mut cw[j], pw[j]);
+                    p1[j] = 0.0;
+                    p2[j] = 0.0;
+                    pw[j] = 0.0;
                 }
             }
             (0..d)
-                .map(|j| PairedSums {
-                    a: CompensatedSum {
-                        sum: sa[j],
-                        compensation: ca[j],
+                .map(|j| ShiftedSums {
+                    first: CompensatedSum {
+                        sum: s1[j],
+                        compensation: c1[j],
                     },
-                    b: CompensatedSum {
-                        sum: sb[j],
-                        compensation: cb[j],
+                    second: CompensatedSum {
+                        sum: s2[j],
+                        compensation: c2[j],
+                    },
+                    weight: CompensatedSum {
+                        sum: sw[j],
+                        compensation: cw[j],
                     },
                     kept: kept[j],
                 })
                 .collect()
         })
         .collect();
-    let mut total = vec![PairedSums::default(); d];
+    let mut total = vec![ShiftedSums::default(); d];
     for block in &blocks {
         for (t, c) in total.iter_mut().zip(block) {
-            t.a.merge(&c.a);
-            t.b.merge(&c.b);
+            t.first.merge(&c.first);
+            t.second.merge(&c.second);
+            t.weight.merge(&c.weight);
             t.kept += c.kept;
         }
     }
     Ok(total)
+}
+
+/// One Kahan step on a (sum, compensation) pair held in plain slices.
+#[inline(always)]
+fn kahan_step(sum: &mut f64, compensation: &mut f64, value: f64) {
+    let y = value - *compensation;
+    let t = *sum + y;
+    *compensation = (t - *sum) - y;
+    *sum = t;
 }
 
 /// Running mean/variance state as scikit-learn's `StandardScaler` keeps it.
@@ -351,7 +415,7 @@ pub fn merge_moments(
 ) -> CoreResult<RunningMoments> {
     let d = batch.count.len();
     let Some(last) = last else {
-        let mean = &batch.sum / &batch.count;
+        let mean = batch.mean.clone();
         let var = &batch.unnormalized_var / &batch.count;
         return Ok(RunningMoments {
             mean,
@@ -406,23 +470,16 @@ pub fn column_min_max<T: Real>(x: ArrayView2<'_, T>) -> CoreResult<(Array1<f64>,
         &x,
         None,
         (f64::NAN, f64::NAN),
+        // f64::min/max return the other operand when one is NaN, so the NaN seed is
+        // replaced by the first value and an all-NaN column stays NaN.
         |a, _, v, _| {
             let v = v.to_f64();
-            // NaN comparisons are false, so the first value replaces the NaN seed.
-            if !(v >= a.0) {
-                a.0 = v;
-            }
-            if !(v <= a.1) {
-                a.1 = v;
-            }
+            a.0 = a.0.min(v);
+            a.1 = a.1.max(v);
         },
         |t, a| {
-            if !(a.0 >= t.0) && !a.0.is_nan() {
-                t.0 = a.0;
-            }
-            if !(a.1 <= t.1) && !a.1.is_nan() {
-                t.1 = a.1;
-            }
+            t.0 = t.0.min(a.0);
+            t.1 = t.1.max(a.1);
         },
     )?;
     Ok((
