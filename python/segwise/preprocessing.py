@@ -995,10 +995,37 @@ class Log1pTransformer(_OneToOneScaler):
         >>> Log1pTransformer(columns=[1]).fit(np.zeros((2, 3))).columns_
         array([1])
         """
+        self._fit_checked(X)
+        return self
+
+    def _fit_checked(self, X: Any) -> Checked:
         checked = self._validate(X, reset=True)
         self.columns_ = self._resolve_columns(checked)
         self._check_domain(checked, self._mask())
-        return self
+        return checked
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """Fit and transform in one validation pass (same result as ``fit(X).transform(X)``).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray or DataFrame
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.preprocessing import Log1pTransformer
+        >>> Log1pTransformer().fit_transform(np.array([[0.0, 3.0]])).round(4)
+        array([[0.    , 1.3863]])
+        """
+        checked = self._fit_checked(X)
+        return self._wrap_output(self._apply(checked.values, np.log1p), checked)
 
     def transform(self, X: Any) -> Any:
         """``log1p`` of the chosen columns; the others are returned unchanged.

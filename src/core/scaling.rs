@@ -35,10 +35,6 @@ pub trait Real:
     fn from_f64(v: f64) -> Self;
     /// `true` for NaN.
     fn is_nan(self) -> bool;
-    /// `ln(1 + x)`, accurate near zero.
-    fn ln_1p(self) -> Self;
-    /// `exp(x) - 1`, accurate near zero.
-    fn exp_m1(self) -> Self;
     /// Additive identity.
     fn zero() -> Self;
 }
@@ -52,12 +48,6 @@ impl Real for f64 {
     }
     fn is_nan(self) -> bool {
         f64::is_nan(self)
-    }
-    fn ln_1p(self) -> Self {
-        f64::ln_1p(self)
-    }
-    fn exp_m1(self) -> Self {
-        f64::exp_m1(self)
     }
     fn zero() -> Self {
         0.0
@@ -73,12 +63,6 @@ impl Real for f32 {
     }
     fn is_nan(self) -> bool {
         f32::is_nan(self)
-    }
-    fn ln_1p(self) -> Self {
-        f32::ln_1p(self)
-    }
-    fn exp_m1(self) -> Self {
-        f32::exp_m1(self)
     }
     fn zero() -> Self {
         0.0
@@ -153,11 +137,10 @@ fn check_len(what: &'static str, got: usize, expected: usize) -> CoreResult<()> 
 
 /// Per-block, per-column reduction in row-major order, merged in block order.
 ///
-/// `init` makes one accumulator per column; `step(acc, column, value, weight)` consumes
-/// one non-NaN cell; `merge(into, from)` combines two block accumulators.
+/// `init` makes one accumulator per column; `step(acc, column, value)` consumes one
+/// non-NaN cell; `merge(into, from)` combines two block accumulators.
 fn reduce_columns<T, A, S, M>(
     x: &ArrayView2<'_, T>,
-    weights: Option<&[f64]>,
     init: A,
     step: S,
     merge: M,
@@ -165,12 +148,11 @@ fn reduce_columns<T, A, S, M>(
 where
     T: Real,
     A: Clone + Send + Sync,
-    S: Fn(&mut A, usize, T, f64) + Sync,
+    S: Fn(&mut A, usize, T) + Sync,
     M: Fn(&mut A, &A),
 {
     let d = x.ncols();
     let x = x.as_standard_layout();
-    // Standard layout is contiguous; `unwrap_or` only guards the impossible case.
     let Some(cells) = x.as_slice() else {
         return Err(CoreError::Internal(
             "standard-layout arrays must be contiguous".into(),
@@ -184,11 +166,10 @@ where
             let stop = (start + BLOCK_ROWS).min(x.nrows());
             let mut acc = vec![init.clone(); d];
             let rows = cells[start * d..stop * d].chunks_exact(d);
-            for (i, row) in (start..stop).zip(rows) {
-                let w = weights.map_or(1.0, |w| w[i]);
+            for row in rows {
                 for (j, (&v, a)) in row.iter().zip(acc.iter_mut()).enumerate() {
                     if !v.is_nan() {
-                        step(a, j, v, w);
+                        step(a, j, v);
                     }
                 }
             }
@@ -468,11 +449,10 @@ pub fn column_min_max<T: Real>(x: ArrayView2<'_, T>) -> CoreResult<(Array1<f64>,
     check_shape(&x)?;
     let acc = reduce_columns(
         &x,
-        None,
         (f64::NAN, f64::NAN),
         // f64::min/max return the other operand when one is NaN, so the NaN seed is
         // replaced by the first value and an all-NaN column stays NaN.
-        |a, _, v, _| {
+        |a, _, v| {
             let v = v.to_f64();
             a.0 = a.0.min(v);
             a.1 = a.1.max(v);
@@ -707,9 +687,8 @@ pub fn count_log1p_domain_errors<T: Real>(
     let minus_one = T::from_f64(-1.0);
     reduce_columns(
         &x,
-        None,
         0u64,
-        |a, j, v, _| {
+        |a, j, v| {
             if columns[j] && v <= minus_one {
                 *a += 1;
             }
