@@ -488,51 +488,118 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
     }
 }
 
-/// Value of rank `k` (0-based) in `values` (reorders `values`).
-fn select(values: &mut [f64], k: usize) -> f64 {
-    let (_, v, _) = values.select_nth_unstable_by(k, f64::total_cmp);
-    *v
+/// Order statistics of `values` at the ascending, distinct ranks `ranks` (0-based;
+/// reorders `values`). Selects the middle rank first, then recurses into the two sides,
+/// so every later selection searches only its own part of the data.
+fn order_statistics(values: &mut [f64], ranks: &[usize]) -> Vec<f64> {
+    let mut out = vec![f64::NAN; ranks.len()];
+    select_ranks(values, 0, ranks, &mut out);
+    out
+}
+
+fn select_ranks(values: &mut [f64], offset: usize, ranks: &[usize], out: &mut [f64]) {
+    if ranks.is_empty() {
+        return;
+    }
+    let mid = ranks.len() / 2;
+    let k = ranks[mid] - offset;
+    let (left, v, right) = values.select_nth_unstable_by(k, f64::total_cmp);
+    out[mid] = *v;
+    let (out_left, out_right) = out.split_at_mut(mid);
+    select_ranks(left, offset, &ranks[..mid], out_left);
+    select_ranks(
+        right,
+        offset + k + 1,
+        &ranks[mid + 1..],
+        &mut out_right[1..],
+    );
 }
 
 /// Quantiles of one column's non-NaN values as `np.nanpercentile(col, percentiles)` and
 /// optionally `np.nanmedian(col)` (appended last).
 fn column_quantiles(values: &mut [f64], percentiles: &[f64], median: bool) -> Vec<f64> {
     let n = values.len();
-    let mut out = Vec::with_capacity(percentiles.len() + usize::from(median));
+    let n_out = percentiles.len() + usize::from(median);
     if n == 0 {
-        out.resize(percentiles.len() + usize::from(median), f64::NAN);
-        return out;
+        return vec![f64::NAN; n_out];
     }
-    for &p in percentiles {
-        let q = p / 100.0;
-        let virtual_index = (n - 1) as f64 * q;
-        let previous = virtual_index.floor();
-        let gamma = virtual_index - previous;
-        let lo = (previous.max(0.0) as usize).min(n - 1);
-        let hi = (lo + 1).min(n - 1);
-        let a = select(values, lo);
-        let b = if hi == lo { a } else { select(values, hi) };
-        out.push(lerp(a, b, gamma));
-    }
+    // numpy 'linear': virtual index (n - 1) q between ranks floor and floor + 1.
+    let plan: Vec<(usize, usize, f64)> = percentiles
+        .iter()
+        .map(|&p| {
+            let virtual_index = (n - 1) as f64 * (p / 100.0);
+            let previous = virtual_index.floor();
+            let lo = (previous.max(0.0) as usize).min(n - 1);
+            (lo, (lo + 1).min(n - 1), virtual_index - previous)
+        })
+        .collect();
+    let half = n / 2;
+    let mut ranks: Vec<usize> = plan.iter().flat_map(|&(lo, hi, _)| [lo, hi]).collect();
     if median {
-        let half = n / 2;
-        let upper = select(values, half);
-        if n % 2 == 1 {
-            out.push(upper);
+        ranks.push(half);
+        ranks.push(if n % 2 == 1 { half } else { half - 1 });
+    }
+    ranks.sort_unstable();
+    ranks.dedup();
+    let stats = order_statistics(values, &ranks);
+    let at = |k: usize| ranks.binary_search(&k).map_or(f64::NAN, |i| stats[i]);
+    let mut out: Vec<f64> = plan
+        .iter()
+        .map(|&(lo, hi, gamma)| lerp(at(lo), at(hi), gamma))
+        .collect();
+    if median {
+        out.push(if n % 2 == 1 {
+            at(half)
         } else {
-            let lower = select(values, half - 1);
             // np.median averages the two middle values: (a + b) / 2.
-            out.push((lower + upper) / 2.0);
-        }
+            (at(half - 1) + at(half)) / 2.0
+        });
     }
     out
+}
+
+/// Rows per block of the row-major to column-major copy (fits in L2 for ~100 columns).
+const TRANSPOSE_ROWS: usize = 1024;
+
+/// Copy `x` to a column-major `f64` buffer (column `j` at `[j * n, (j + 1) * n)`) in one
+/// parallel pass over blocks of rows, instead of one strided pass per column.
+fn to_column_major<T: Real>(x: &ArrayView2<'_, T>) -> CoreResult<Vec<f64>> {
+    let (n, d) = x.dim();
+    let xs = x.as_standard_layout();
+    let Some(cells) = xs.as_slice() else {
+        return Err(CoreError::Internal(
+            "standard-layout arrays must be contiguous".into(),
+        ));
+    };
+    let mut buffer = vec![0.0; n * d];
+    let n_blocks = n.div_ceil(TRANSPOSE_ROWS);
+    // For each row block, its piece of every column.
+    let mut pieces: Vec<Vec<&mut [f64]>> = (0..n_blocks).map(|_| Vec::with_capacity(d)).collect();
+    for column in buffer.chunks_mut(n) {
+        for (piece, block) in column.chunks_mut(TRANSPOSE_ROWS).zip(pieces.iter_mut()) {
+            block.push(piece);
+        }
+    }
+    pieces
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(b, mut columns)| {
+            let start = b * TRANSPOSE_ROWS;
+            let stop = (start + TRANSPOSE_ROWS).min(n);
+            for (r, row) in cells[start * d..stop * d].chunks_exact(d).enumerate() {
+                for (column, &v) in columns.iter_mut().zip(row) {
+                    column[r] = v.to_f64();
+                }
+            }
+        });
+    Ok(buffer)
 }
 
 /// Per-column percentiles ignoring NaN, numpy's 'linear' method (`np.nanpercentile`),
 /// plus the NaN-ignoring median as `np.nanmedian` when `with_median`.
 ///
 /// Returns an array of shape `(percentiles.len() + with_median, n_columns)`; an all-NaN
-/// column gives NaN. Percentiles must lie in [0, 100].
+/// column gives NaN. Percentiles must lie in [0, 100]. Uses a column-major copy of `x`.
 pub fn column_percentiles<T: Real>(
     x: ArrayView2<'_, T>,
     percentiles: &[f64],
@@ -545,18 +612,21 @@ pub fn column_percentiles<T: Real>(
             reason: format!("percentiles must be in [0, 100], got {bad}"),
         });
     }
-    let d = x.ncols();
+    let (n, d) = x.dim();
     let rows = percentiles.len() + usize::from(with_median);
-    let columns: Vec<Vec<f64>> = (0..d)
-        .into_par_iter()
-        .map(|j| {
-            let mut values: Vec<f64> = x
-                .column(j)
-                .iter()
-                .filter(|v| !v.is_nan())
-                .map(|v| v.to_f64())
-                .collect();
-            column_quantiles(&mut values, percentiles, with_median)
+    let mut buffer = to_column_major(&x)?;
+    let columns: Vec<Vec<f64>> = buffer
+        .par_chunks_mut(n)
+        .map(|column| {
+            // Drop NaN in place, keeping the order (irrelevant to quantiles anyway).
+            let mut kept = 0;
+            for i in 0..column.len() {
+                if !column[i].is_nan() {
+                    column[kept] = column[i];
+                    kept += 1;
+                }
+            }
+            column_quantiles(&mut column[..kept], percentiles, with_median)
         })
         .collect();
     let mut out = Array2::zeros((rows, d));
@@ -768,6 +838,24 @@ mod tests {
         let q = column_percentiles(x.view(), &[25.0, 75.0], true).unwrap();
         assert_eq!(q.column(0).to_vec(), vec![1.75, 3.25, 2.5]);
         assert!(column_percentiles(x.view(), &[-1.0], false).is_err());
+    }
+
+    #[test]
+    fn order_statistics_match_sorting() {
+        let values: Vec<f64> = (0..1001)
+            .map(|i| ((i * 7919) % 1009) as f64 * 0.5)
+            .collect();
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let ranks = [0, 1, 249, 250, 500, 749, 750, 999, 1000];
+        let mut work = values.clone();
+        let got = order_statistics(&mut work, &ranks);
+        let want: Vec<f64> = ranks.iter().map(|&k| sorted[k]).collect();
+        assert_eq!(got, want);
+        // numpy: np.percentile(values, [25, 75]) and np.median(values) via the plan.
+        let mut work = values.clone();
+        let q = column_quantiles(&mut work, &[25.0, 75.0, 100.0], true);
+        assert_eq!(q, vec![sorted[250], sorted[750], sorted[1000], sorted[500]]);
     }
 
     #[test]
