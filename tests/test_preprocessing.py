@@ -174,6 +174,18 @@ def test_standard_sample_weight(with_nan):
     assert_standard_close(ours, ref, X, w)
 
 
+def test_standard_sample_weight_float32():
+    X = make_data(nan=True, dtype=np.float32)[:, WELL_CONDITIONED]
+    w = np.random.default_rng(4).uniform(0, 3, X.shape[0])
+    ours = swp.StandardScaler().fit(X, sample_weight=w)
+    ref = skp.StandardScaler().fit(X, sample_weight=w)
+    for attr in FITTED["StandardScaler"]:
+        assert_attr_equal(ours, ref, attr, rtol=1e-9, atol=1e-12)
+    Z = ours.transform(X)
+    assert Z.dtype == np.float32
+    np.testing.assert_allclose(Z, ref.transform(X), rtol=1e-6, atol=1e-6)
+
+
 def test_integer_weights_equal_repeated_rows():
     X = make_data(n=50, nan=False)
     w = np.arange(50) % 3

@@ -285,6 +285,9 @@ class StandardScaler(_OneToOneScaler):
         values = checked.values
         n, d = values.shape
         weights = check_sample_weight(sample_weight, n)
+        if weights is not None and values.dtype == np.float32:
+            # scikit-learn rounds the weights to the data's dtype first; do the same.
+            weights = weights.astype(np.float32).astype(np.float64)
 
         if not with_mean and not with_std:
             # scikit-learn only counts the non-NaN cells here (weights are not used).
