@@ -1,8 +1,75 @@
 # Type stubs for the compiled module segwise._core (checked by mypy.stubtest).
 # Every function here releases the GIL for its numeric work.
 
+import numpy as np
+import numpy.typing as npt
+
 __version__: str
 
 def current_num_threads() -> int: ...
 def _panic_for_test() -> None: ...
 def _raise_core_error_for_test(variant: str) -> None: ...
+
+# --- scaling (segwise.preprocessing) -------------------------------------------------
+# One `_f64` and one `_f32` variant per kernel; statistics are float64 either way.
+
+def scaler_moments_f64(
+    x: npt.NDArray[np.float64],
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    last_mean: npt.NDArray[np.float64] | None = None,
+    last_var: npt.NDArray[np.float64] | None = None,
+    last_count: npt.NDArray[np.float64] | None = None,
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
+def scaler_moments_f32(
+    x: npt.NDArray[np.float32],
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    last_mean: npt.NDArray[np.float64] | None = None,
+    last_var: npt.NDArray[np.float64] | None = None,
+    last_count: npt.NDArray[np.float64] | None = None,
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
+def column_min_max_f64(
+    x: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def column_min_max_f32(
+    x: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def column_max_abs_f64(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
+def column_max_abs_f32(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]: ...
+def column_percentiles_f64(
+    x: npt.NDArray[np.float64], percentiles: list[float], with_median: bool
+) -> npt.NDArray[np.float64]: ...
+def column_percentiles_f32(
+    x: npt.NDArray[np.float32], percentiles: list[float], with_median: bool
+) -> npt.NDArray[np.float64]: ...
+def affine_transform_f64(
+    x: npt.NDArray[np.float64],
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    op: str,
+    out: npt.NDArray[np.float64],
+    clip: tuple[float, float] | None = None,
+) -> None: ...
+def affine_transform_f32(
+    x: npt.NDArray[np.float32],
+    a: npt.NDArray[np.float32],
+    b: npt.NDArray[np.float32],
+    op: str,
+    out: npt.NDArray[np.float32],
+    clip: tuple[float, float] | None = None,
+) -> None: ...
+def log1p_domain_errors_f64(
+    x: npt.NDArray[np.float64], columns: list[bool]
+) -> npt.NDArray[np.uint64]: ...
+def log1p_domain_errors_f32(
+    x: npt.NDArray[np.float32], columns: list[bool]
+) -> npt.NDArray[np.uint64]: ...
