@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from . import _core
 from ._validation import check_array, check_int, check_labels, check_random_state
@@ -37,20 +38,28 @@ __all__ = [
 ]
 
 
-def _check_number_of_labels(n_labels: int, n_samples: int) -> None:
-    if not 1 < n_labels < n_samples:
-        raise InvalidParameterError(
-            f"Number of labels is {n_labels}. Valid values are 2 to n_samples - 1 (inclusive)"
-        )
+def _label_codes(labels: Any, n_samples: int) -> np.ndarray:
+    """Labels -> non-negative int64 codes in the labels' sort order (not necessarily dense).
+
+    Integer labels (the common case, e.g. ``KMeans.labels_`` or DBSCAN's -1 for noise) are
+    only shifted to start at 0; the Rust core re-encodes them densely, which is much faster
+    than ``np.unique`` on millions of rows. Anything else goes through ``check_labels``.
+    The core also applies scikit-learn's rule on the number of labels
+    ("Number of labels is %d. Valid values are 2 to n_samples - 1 (inclusive)").
+    """
+    arr = labels.to_numpy() if isinstance(labels, pd.Series) else labels
+    arr = np.asarray(arr)
+    if arr.ndim == 1 and arr.dtype.kind in "iu" and arr.shape[0] == n_samples and arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo < 2**62 and hi < 2**63:
+            return np.ascontiguousarray(arr.astype(np.int64, copy=False) - np.int64(lo))
+    return check_labels(labels, n_samples)
 
 
-def _prepare(X: Any, labels: Any, *, min_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """X -> C-contiguous float64; labels -> dense int64 codes; the n_labels rule."""
-    values = check_array(X, dtypes=(np.float64,), min_samples=min_samples).values
-    codes = check_labels(labels, values.shape[0])
-    n_labels = int(codes.max()) + 1 if codes.size else 0
-    _check_number_of_labels(n_labels, values.shape[0])
-    return values, codes
+def _prepare(X: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
+    """X -> C-contiguous float64 (float32 is upcast); labels -> non-negative int64 codes."""
+    values = check_array(X, dtypes=(np.float64,)).values
+    return values, _label_codes(labels, values.shape[0])
 
 
 def silhouette_samples(X: Any, labels: Any) -> np.ndarray:
@@ -151,16 +160,13 @@ def silhouette_score(
         values, codes = _prepare(X, labels)
         return float(_core.silhouette_score(values, codes))
     sample_size = check_int(sample_size, "sample_size", low=1)
-    values = check_array(X, dtypes=(np.float64,)).values
-    codes = check_labels(labels, values.shape[0])
+    values, codes = _prepare(X, labels)
     n = values.shape[0]
     if sample_size < n:
         rng = np.random.default_rng(check_random_state(random_state))
         idx = np.sort(rng.choice(n, size=sample_size, replace=False))
         values = np.ascontiguousarray(values[idx])
-        codes = check_labels(codes[idx])
-    n_labels = int(codes.max()) + 1
-    _check_number_of_labels(n_labels, values.shape[0])
+        codes = np.ascontiguousarray(codes[idx])
     return float(_core.silhouette_score(values, codes))
 
 
@@ -243,11 +249,10 @@ def davies_bouldin_score(X: Any, labels: Any) -> float:
 
 
 def _simplified(X: Any, labels: Any, centers: Any) -> np.ndarray:
-    values = check_array(X, dtypes=(np.float64,)).values
     if centers is None:
-        codes = check_labels(labels, values.shape[0])
-        _check_number_of_labels(int(codes.max()) + 1, values.shape[0])
+        values, codes = _prepare(X, labels)
         return _core.simplified_silhouette_samples(values, codes)
+    values = check_array(X, dtypes=(np.float64,)).values
     cent = check_array(centers, name="centers", dtypes=(np.float64,)).values
     if cent.shape[1] != values.shape[1]:
         raise ShapeMismatchError(

@@ -3,7 +3,7 @@
 //! Each is one or two O(n * d) passes over fixed row chunks whose partial results are added
 //! in chunk order, so the value does not depend on the number of threads.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::check_finite_nonempty;
@@ -21,74 +21,78 @@ fn distance(a: &[f64], b: &[f64]) -> f64 {
         .sqrt()
 }
 
-/// Sum of `per_row(cluster, row)` (a `width`-vector) per cluster, over fixed chunks.
+/// Sum of `per_row(cluster, row, out)` (a `width`-vector per cluster) over fixed row chunks,
+/// added in chunk order. `xs` is the row-major data with `d` columns.
 fn chunked_cluster_sums<F>(
-    x: ArrayView2<'_, f64>,
+    xs: &[f64],
+    d: usize,
     part: &Partition,
     width: usize,
     per_row: F,
-) -> Array2<f64>
+) -> Vec<f64>
 where
     F: Fn(usize, &[f64], &mut [f64]) + Sync,
 {
     let k = part.n_clusters();
-    let n = x.nrows();
-    let partials: Vec<Array2<f64>> = (0..n.div_ceil(CHUNK))
+    let n = part.ids.len();
+    let partials: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|ci| {
-            let mut acc = Array2::<f64>::zeros((k, width));
-            let mut row_buf = vec![0.0; x.ncols()];
-            for i in ci * CHUNK..((ci + 1) * CHUNK).min(n) {
-                let c = part.ids[i] as usize;
-                let row = x.row(i);
-                let slice = match row.as_slice() {
-                    Some(s) => s,
-                    None => {
-                        row_buf
-                            .iter_mut()
-                            .zip(row.iter())
-                            .for_each(|(b, &v)| *b = v);
-                        &row_buf
-                    }
-                };
-                if let Some(out) = acc.row_mut(c).into_slice() {
-                    per_row(c, slice, out);
-                }
+            let mut acc = vec![0.0f64; k * width];
+            let rows = ci * CHUNK..((ci + 1) * CHUNK).min(n);
+            let ids = &part.ids[rows.clone()];
+            for (row, &c) in xs[rows.start * d..rows.end * d].chunks_exact(d).zip(ids) {
+                let c = c as usize;
+                per_row(c, row, &mut acc[c * width..(c + 1) * width]);
             }
             acc
         })
         .collect();
-    let mut total = Array2::<f64>::zeros((k, width));
+    let mut total = vec![0.0f64; k * width];
     for p in &partials {
-        total += p;
+        for (t, v) in total.iter_mut().zip(p) {
+            *t += v;
+        }
     }
     total
 }
 
-/// Cluster centroids (k x d). Each cluster's mean is taken relative to its first member,
-/// so a cluster of identical points has exactly that point as centroid.
-fn centroids(x: ArrayView2<'_, f64>, part: &Partition) -> Array2<f64> {
+/// First member of each cluster (k x d, row-major): the shift that keeps sums of
+/// deviations small and makes a cluster of identical points have exactly that centroid.
+fn pivots(xs: &[f64], d: usize, part: &Partition) -> Vec<f64> {
     let k = part.n_clusters();
-    let d = x.ncols();
-    let mut pivot = Array2::<f64>::zeros((k, d));
+    let mut pivot = vec![0.0f64; k * d];
     let mut seen = vec![false; k];
-    for (i, &c) in part.ids.iter().enumerate() {
+    let mut left = k;
+    for (row, &c) in xs.chunks_exact(d).zip(&part.ids) {
         let c = c as usize;
         if !seen[c] {
             seen[c] = true;
-            pivot.row_mut(c).assign(&x.row(i));
+            pivot[c * d..(c + 1) * d].copy_from_slice(row);
+            left -= 1;
+            if left == 0 {
+                break;
+            }
         }
     }
+    pivot
+}
+
+/// Cluster centroids (k x d, row-major), each computed relative to its pivot.
+fn centroids(xs: &[f64], d: usize, part: &Partition) -> Vec<f64> {
+    let pivot = pivots(xs, d, part);
     let pv = &pivot;
-    let dev = chunked_cluster_sums(x, part, d, |c, row, out| {
-        for ((o, &v), &p) in out.iter_mut().zip(row).zip(pv.row(c).iter()) {
+    let dev = chunked_cluster_sums(xs, d, part, d, |c, row, out| {
+        for ((o, &v), &p) in out.iter_mut().zip(row).zip(&pv[c * d..(c + 1) * d]) {
             *o += v - p;
         }
     });
     let mut cent = pivot;
-    for (c, mut row) in cent.axis_iter_mut(Axis(0)).enumerate() {
+    for (c, row) in cent.chunks_exact_mut(d).enumerate() {
         let cnt = part.counts[c] as f64;
-        row.zip_mut_with(&dev.row(c), |m, &s| *m += s / cnt);
+        for (m, &s) in row.iter_mut().zip(&dev[c * d..(c + 1) * d]) {
+            *m += s / cnt;
+        }
     }
     cent
 }
@@ -103,28 +107,48 @@ fn prepare(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<Partition> {
 /// Calinski-Harabasz index (variance ratio criterion), as scikit-learn's
 /// `calinski_harabasz_score`: `B (n - k) / (W (k - 1))`, and 1.0 when the within-cluster
 /// dispersion `W` is zero.
+///
+/// One pass: per cluster, sums and sums of squares of the deviations from the cluster's
+/// first member (a shift that avoids cancellation; `W` is exactly 0 for constant clusters).
 pub fn calinski_harabasz_score(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<f64> {
     let part = prepare(x, labels)?;
-    let (n, k) = (x.nrows(), part.n_clusters());
-    let cent = centroids(x, &part);
-    let mut mean = Array1::<f64>::zeros(x.ncols());
-    for (c, row) in cent.axis_iter(Axis(0)).enumerate() {
-        mean.scaled_add(part.counts[c] as f64 / n as f64, &row);
+    let (n, d, k) = (x.nrows(), x.ncols(), part.n_clusters());
+    let xs_owned = x.as_standard_layout();
+    let xs = xs_owned.as_slice().unwrap_or(&[]);
+    let pivot = pivots(xs, d, &part);
+    let pv = &pivot;
+    let moments = chunked_cluster_sums(xs, d, &part, 2 * d, |c, row, out| {
+        let (sum, sq) = out.split_at_mut(d);
+        for f in 0..d {
+            let dev = row[f] - pv[c * d + f];
+            sum[f] += dev;
+            sq[f] += dev * dev;
+        }
+    });
+    let mut cent = vec![0.0f64; k * d];
+    let mut intra = 0.0;
+    for c in 0..k {
+        let cnt = part.counts[c] as f64;
+        let m = &moments[c * 2 * d..(c + 1) * 2 * d];
+        for f in 0..d {
+            let mean_dev = m[f] / cnt;
+            cent[c * d + f] = pv[c * d + f] + mean_dev;
+            // Sum of squares about the mean; >= 0 up to rounding.
+            intra += (m[d + f] - cnt * mean_dev * mean_dev).max(0.0);
+        }
+    }
+    let mut mean = vec![0.0f64; d];
+    for c in 0..k {
+        let w = part.counts[c] as f64 / n as f64;
+        for f in 0..d {
+            mean[f] += w * cent[c * d + f];
+        }
     }
     let mut extra = 0.0;
-    for (c, row) in cent.axis_iter(Axis(0)).enumerate() {
-        let d2: f64 = row.iter().zip(&mean).map(|(a, b)| (a - b) * (a - b)).sum();
+    for c in 0..k {
+        let d2: f64 = (0..d).map(|f| (cent[c * d + f] - mean[f]).powi(2)).sum();
         extra += part.counts[c] as f64 * d2;
     }
-    let cref = &cent;
-    let intra = chunked_cluster_sums(x, &part, 1, |c, row, out| {
-        out[0] += row
-            .iter()
-            .zip(cref.row(c).iter())
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum::<f64>();
-    })
-    .sum();
     Ok(if intra == 0.0 {
         1.0
     } else {
@@ -138,26 +162,20 @@ pub fn calinski_harabasz_score(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreRe
 /// of zero; pairs of coinciding centroids are skipped.
 pub fn davies_bouldin_score(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<f64> {
     let part = prepare(x, labels)?;
-    let k = part.n_clusters();
-    let cent = centroids(x, &part);
+    let (d, k) = (x.ncols(), part.n_clusters());
+    let xs_owned = x.as_standard_layout();
+    let xs = xs_owned.as_slice().unwrap_or(&[]);
+    let cent = centroids(xs, d, &part);
     let cref = &cent;
-    let sums = chunked_cluster_sums(x, &part, 1, |c, row, out| {
-        out[0] += row
-            .iter()
-            .zip(cref.row(c).iter())
-            .map(|(a, b)| (a - b) * (a - b))
-            .sum::<f64>()
-            .sqrt();
+    let sums = chunked_cluster_sums(xs, d, &part, 1, |c, row, out| {
+        out[0] += distance(row, &cref[c * d..(c + 1) * d]);
     });
-    let intra: Vec<f64> = (0..k)
-        .map(|c| sums[[c, 0]] / part.counts[c] as f64)
-        .collect();
-    let cent_rows: Vec<Vec<f64>> = cent.axis_iter(Axis(0)).map(|r| r.to_vec()).collect();
-    let mut cd = Array2::<f64>::zeros((k, k));
+    let intra: Vec<f64> = (0..k).map(|c| sums[c] / part.counts[c] as f64).collect();
+    let mut cd = vec![0.0f64; k * k];
     for i in 0..k {
         for j in 0..k {
             if i != j {
-                cd[[i, j]] = distance(&cent_rows[i], &cent_rows[j]);
+                cd[i * k + j] = distance(&cent[i * d..(i + 1) * d], &cent[j * d..(j + 1) * d]);
             }
         }
     }
@@ -170,7 +188,7 @@ pub fn davies_bouldin_score(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResul
     for i in 0..k {
         let mut worst = 0.0f64;
         for j in 0..k {
-            let dist = cd[[i, j]];
+            let dist = cd[i * k + j];
             if dist != 0.0 {
                 worst = worst.max((intra[i] + intra[j]) / dist);
             }
@@ -199,7 +217,13 @@ pub fn simplified_silhouette_samples(
         None => {
             let part = Partition::new(labels, n)?;
             check_number_of_labels(part.n_clusters(), n)?;
-            let cent = centroids(x, &part);
+            let xs_owned = x.as_standard_layout();
+            let xs = xs_owned.as_slice().unwrap_or(&[]);
+            let cent = Array2::from_shape_vec(
+                (part.n_clusters(), x.ncols()),
+                centroids(xs, x.ncols(), &part),
+            )
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
             (part.ids, part.counts, cent)
         }
         Some(c) => {
@@ -245,22 +269,25 @@ pub fn simplified_silhouette_samples(
             (ids, counts, c.to_owned())
         }
     };
-    let k = cent.nrows();
-    let cent_rows: Vec<Vec<f64>> = cent.axis_iter(Axis(0)).map(|r| r.to_vec()).collect();
-    let scores: Vec<f64> = (0..n)
-        .into_par_iter()
+    let d = x.ncols();
+    let cent = cent.as_standard_layout();
+    let cent = cent.as_slice().unwrap_or(&[]);
+    let xs_owned = x.as_standard_layout();
+    let xs = xs_owned.as_slice().unwrap_or(&[]);
+    let scores: Vec<f64> = xs
+        .par_chunks_exact(d)
         .with_min_len(1024)
-        .map(|i| {
-            let own = ids[i] as usize;
+        .zip(&ids)
+        .map(|(row, &own)| {
+            let own = own as usize;
             if counts[own] < 2 {
                 return 0.0;
             }
-            let row: Vec<f64> = x.row(i).to_vec();
-            let a = distance(&row, &cent_rows[own]);
+            let a = distance(row, &cent[own * d..(own + 1) * d]);
             let mut b = f64::INFINITY;
-            for (c, cr) in cent_rows.iter().enumerate().take(k) {
+            for (c, cr) in cent.chunks_exact(d).enumerate() {
                 if c != own {
-                    b = b.min(distance(&row, cr));
+                    b = b.min(distance(row, cr));
                 }
             }
             let denom = a.max(b);

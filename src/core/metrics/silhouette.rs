@@ -48,7 +48,7 @@ impl SortedColumns {
 /// Add the distances from `R` query rows (`q[r * d + f]`) to the sorted samples
 /// `j0..j1` into `out[r]`.
 #[inline(always)]
-fn sweep<const R: usize, const FMA: bool>(
+fn sweep<const R: usize>(
     data: &SortedColumns,
     q: &[f64],
     j0: usize,
@@ -67,11 +67,7 @@ fn sweep<const R: usize, const FMA: bool>(
                 let qf = q[r * d + f];
                 for t in 0..LANES {
                     let diff = col[t] - qf;
-                    d2[r][t] = if FMA {
-                        diff.mul_add(diff, d2[r][t])
-                    } else {
-                        d2[r][t] + diff * diff
-                    };
+                    d2[r][t] += diff * diff;
                 }
             }
         }
@@ -83,22 +79,164 @@ fn sweep<const R: usize, const FMA: bool>(
         j += LANES;
     }
     for (r, o) in out.iter_mut().enumerate() {
-        let mut tail = 0.0;
-        for jj in j..j1 {
-            let mut s = 0.0;
-            for f in 0..d {
-                let diff = data.xt[f * n + jj] - q[r * d + f];
-                s += diff * diff;
+        *o += acc[r].iter().sum::<f64>() + tail_sum(data, &q[r * d..(r + 1) * d], j, j1);
+    }
+}
+
+/// Which inner kernel the CPU can run (detected once per call).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Simd {
+    Scalar,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Simd {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") {
+                return Simd::Avx512;
             }
-            tail += s.sqrt();
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                return Simd::Avx2;
+            }
         }
-        *o += acc[r].iter().sum::<f64>() + tail;
+        Simd::Scalar
+    }
+}
+
+/// Scalar distance sums from one query row to sorted samples `j0..j1` (kernel tails).
+#[inline(always)]
+fn tail_sum(data: &SortedColumns, q: &[f64], j0: usize, j1: usize) -> f64 {
+    let (n, d) = (data.n, data.d);
+    let mut total = 0.0;
+    for j in j0..j1 {
+        let mut s = 0.0;
+        for f in 0..d {
+            let diff = data.xt[f * n + j] - q[f];
+            s += diff * diff;
+        }
+        total += s.sqrt();
+    }
+    total
+}
+
+/// AVX-512 version of [`sweep`] for `MICRO_ROWS` rows: 8 samples per register.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `j0 <= j1 <= data.n` and `q.len() >= MICRO_ROWS * d`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn sweep_avx512(
+    data: &SortedColumns,
+    q: &[f64],
+    j0: usize,
+    j1: usize,
+    out: &mut [f64; MICRO_ROWS],
+) {
+    use std::arch::x86_64::*;
+    let (n, d) = (data.n, data.d);
+    debug_assert!(j1 <= n && q.len() >= MICRO_ROWS * d);
+    let base = data.xt.as_ptr();
+    let mut acc = [_mm512_setzero_pd(); MICRO_ROWS];
+    let mut j = j0;
+    while j + 8 <= j1 {
+        let mut d2 = [_mm512_setzero_pd(); MICRO_ROWS];
+        for f in 0..d {
+            // SAFETY: f < d and j + 8 <= n, so the 8 loads stay inside row f of xt.
+            let col = unsafe { _mm512_loadu_pd(base.add(f * n + j)) };
+            for (r, acc2) in d2.iter_mut().enumerate() {
+                let diff = _mm512_sub_pd(col, _mm512_set1_pd(q[r * d + f]));
+                *acc2 = _mm512_fmadd_pd(diff, diff, *acc2);
+            }
+        }
+        for r in 0..MICRO_ROWS {
+            acc[r] = _mm512_add_pd(acc[r], _mm512_sqrt_pd(d2[r]));
+        }
+        j += 8;
+    }
+    for r in 0..MICRO_ROWS {
+        out[r] += _mm512_reduce_add_pd(acc[r]) + tail_sum(data, &q[r * d..(r + 1) * d], j, j1);
+    }
+}
+
+/// AVX2 + FMA version of [`sweep`] for `MICRO_ROWS` rows: 2 x 4 samples per step.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; `j0 <= j1 <= data.n` and
+/// `q.len() >= MICRO_ROWS * d`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sweep_avx2(
+    data: &SortedColumns,
+    q: &[f64],
+    j0: usize,
+    j1: usize,
+    out: &mut [f64; MICRO_ROWS],
+) {
+    use std::arch::x86_64::*;
+    let (n, d) = (data.n, data.d);
+    debug_assert!(j1 <= n && q.len() >= MICRO_ROWS * d);
+    let base = data.xt.as_ptr();
+    let mut acc = [_mm256_setzero_pd(); 2 * MICRO_ROWS];
+    let mut j = j0;
+    while j + 8 <= j1 {
+        let mut d2 = [_mm256_setzero_pd(); 2 * MICRO_ROWS];
+        for f in 0..d {
+            // SAFETY: f < d and j + 8 <= n, so both 4-wide loads stay inside row f of xt.
+            let (lo, hi) = unsafe {
+                let p = base.add(f * n + j);
+                (_mm256_loadu_pd(p), _mm256_loadu_pd(p.add(4)))
+            };
+            for r in 0..MICRO_ROWS {
+                let qf = _mm256_set1_pd(q[r * d + f]);
+                let a = _mm256_sub_pd(lo, qf);
+                let b = _mm256_sub_pd(hi, qf);
+                d2[2 * r] = _mm256_fmadd_pd(a, a, d2[2 * r]);
+                d2[2 * r + 1] = _mm256_fmadd_pd(b, b, d2[2 * r + 1]);
+            }
+        }
+        for (a, v) in acc.iter_mut().zip(d2) {
+            *a = _mm256_add_pd(*a, _mm256_sqrt_pd(v));
+        }
+        j += 8;
+    }
+    for r in 0..MICRO_ROWS {
+        let mut lanes = [0.0f64; 4];
+        let s = _mm256_add_pd(acc[2 * r], acc[2 * r + 1]);
+        // SAFETY: `lanes` holds exactly 4 f64.
+        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), s) };
+        out[r] += (lanes[0] + lanes[1])
+            + (lanes[2] + lanes[3])
+            + tail_sum(data, &q[r * d..(r + 1) * d], j, j1);
+    }
+}
+
+/// Distances from `MICRO_ROWS` query rows to sorted samples `j0..j1`, added to `out`.
+fn sweep_rows(
+    simd: Simd,
+    data: &SortedColumns,
+    q: &[f64],
+    j0: usize,
+    j1: usize,
+    out: &mut [f64; MICRO_ROWS],
+) {
+    match simd {
+        // SAFETY: the variant was chosen by runtime feature detection; the callers keep
+        // j0 <= j1 <= n and pass MICRO_ROWS * d query values.
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => unsafe { sweep_avx512(data, q, j0, j1, out) },
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe { sweep_avx2(data, q, j0, j1, out) },
+        Simd::Scalar => sweep::<MICRO_ROWS>(data, q, j0, j1, out),
     }
 }
 
 /// Per-cluster distance sums for the sorted rows `p0..p0 + sums.len() / k`.
-#[inline(always)]
-fn block_sums<const FMA: bool>(data: &SortedColumns, p0: usize, sums: &mut [f64]) {
+fn block_sums(simd: Simd, data: &SortedColumns, p0: usize, sums: &mut [f64]) {
     let (n, d) = (data.n, data.d);
     let k = data.starts.len() - 1;
     let rows = sums.len() / k;
@@ -111,57 +249,23 @@ fn block_sums<const FMA: bool>(data: &SortedColumns, p0: usize, sums: &mut [f64]
             let mut r0 = 0;
             while r0 < rows {
                 let m = MICRO_ROWS.min(rows - r0);
-                for r in 0..m {
+                // A short last micro-block repeats its last row; the extra sums are dropped.
+                for r in 0..MICRO_ROWS {
+                    let src = p0 + r0 + r.min(m - 1);
                     for f in 0..d {
-                        q[r * d + f] = data.xt[f * n + p0 + r0 + r];
+                        q[r * d + f] = data.xt[f * n + src];
                     }
                 }
-                if m == MICRO_ROWS {
-                    let mut out = [0.0; MICRO_ROWS];
-                    sweep::<MICRO_ROWS, FMA>(data, &q, t0, t1, &mut out);
-                    for r in 0..m {
-                        sums[(r0 + r) * k + c] += out[r];
-                    }
-                } else {
-                    for r in 0..m {
-                        let mut out = [0.0; 1];
-                        sweep::<1, FMA>(data, &q[r * d..(r + 1) * d], t0, t1, &mut out);
-                        sums[(r0 + r) * k + c] += out[0];
-                    }
+                let mut out = [0.0; MICRO_ROWS];
+                sweep_rows(simd, data, &q, t0, t1, &mut out);
+                for r in 0..m {
+                    sums[(r0 + r) * k + c] += out[r];
                 }
                 r0 += m;
             }
             t0 = t1;
         }
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn block_sums_avx2(data: &SortedColumns, p0: usize, sums: &mut [f64]) {
-    block_sums::<true>(data, p0, sums)
-}
-
-fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-fn dispatch_block(data: &SortedColumns, p0: usize, sums: &mut [f64], fast: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if fast {
-        // SAFETY: `fast` is true only when the CPU reports AVX2 and FMA.
-        unsafe { block_sums_avx2(data, p0, sums) };
-        return;
-    }
-    let _ = fast;
-    block_sums::<false>(data, p0, sums)
 }
 
 /// Silhouette coefficient of every sample (Euclidean), as scikit-learn's
@@ -174,6 +278,14 @@ fn dispatch_block(data: &SortedColumns, p0: usize, sums: &mut [f64], fast: bool)
 /// Errors: empty or non-finite `x`, `labels.len() != n`, negative labels, and a number of
 /// distinct labels outside `2..=n - 1`.
 pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<Array1<f64>> {
+    silhouette_samples_with(x, labels, Simd::detect())
+}
+
+fn silhouette_samples_with(
+    x: ArrayView2<'_, f64>,
+    labels: &[i64],
+    simd: Simd,
+) -> CoreResult<Array1<f64>> {
     check_finite_nonempty(x)?;
     let n = x.nrows();
     let part = Partition::new(labels, n)?;
@@ -181,7 +293,6 @@ pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<
     check_number_of_labels(k, n)?;
     let (order, starts) = part.sorted_order();
     let data = SortedColumns::new(x, &order, starts);
-    let fast = has_avx2_fma();
 
     let mut sorted_scores = vec![0.0f64; n];
     sorted_scores
@@ -190,7 +301,7 @@ pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<
         .for_each(|(b, chunk)| {
             let p0 = b * ROW_BLOCK;
             let mut sums = vec![0.0f64; chunk.len() * k];
-            dispatch_block(&data, p0, &mut sums, fast);
+            block_sums(simd, &data, p0, &mut sums);
             for (r, score) in chunk.iter_mut().enumerate() {
                 let own = part.ids[order[p0 + r]] as usize;
                 let size = part.counts[own];
@@ -281,10 +392,22 @@ mod tests {
             (state >> 11) as f64 / (1u64 << 53) as f64
         });
         let labels: Vec<i64> = (0..n as i64).map(|i| (i * 7 + 3) % 4 * 10).collect();
-        let got = silhouette_samples(x.view(), &labels).unwrap();
         let want = naive(&x, &labels);
-        for (g, w) in got.iter().zip(&want) {
-            assert!((g - w).abs() < 1e-12, "{g} vs {w}");
+        let mut kernels = vec![Simd::Scalar];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                kernels.push(Simd::Avx2);
+            }
+            if std::is_x86_feature_detected!("avx512f") {
+                kernels.push(Simd::Avx512);
+            }
+        }
+        for simd in kernels {
+            let got = silhouette_samples_with(x.view(), &labels, simd).unwrap();
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() < 1e-12, "{simd:?}: {g} vs {w}");
+            }
         }
         // A singleton cluster scores 0.
         let mut l2 = labels.clone();
