@@ -137,7 +137,10 @@ def main() -> None:
 
     rows = [_silhouette(n_sil, 12, 8), *_centroid_indices(n_idx, 12, 8)]
     print(f"segwise {segwise.__version__}, {segwise.current_num_threads()} rayon threads\n")
-    print("| metric | segwise (s) | scikit-learn (s) | speed-up | segwise peak RSS | max abs diff |")
+    print(
+        "| metric | segwise (s) | scikit-learn (s) | speed-up | segwise peak RSS "
+        "| max abs diff |"
+    )
     print("|---|---:|---:|---:|---|---:|")
     for r in rows:
         ratio = r["sklearn"] / r["ours"]  # type: ignore[operator]

@@ -354,3 +354,27 @@ def test_silhouette_large_matches_sklearn():
     np.testing.assert_allclose(
         metrics.silhouette_score(X, y), skm.silhouette_score(X, y), rtol=1e-9
     )
+
+
+def test_same_values_on_one_and_two_threads():
+    # Per-row silhouette work and chunk-ordered reductions: bitwise equal for any pool size.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, numpy as np; from sklearn.datasets import make_blobs; "
+        "import segwise.metrics as m; "
+        "X, y = make_blobs(n_samples=3001, n_features=5, centers=6, random_state=4); "
+        "print(json.dumps([m.silhouette_score(X, y), m.calinski_harabasz_score(X, y), "
+        "m.davies_bouldin_score(X, y), m.simplified_silhouette_score(X, y)]))"
+    )
+    out = {}
+    for threads in ("1", "2"):
+        env = dict(os.environ, RAYON_NUM_THREADS=threads)
+        res = subprocess.run(
+            [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+        )
+        out[threads] = json.loads(res.stdout)
+    assert out["1"] == out["2"]
