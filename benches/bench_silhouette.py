@@ -9,6 +9,7 @@ difference between the two results.
   ``np.mean(silhouette_samples(...))``; we time ``silhouette_samples`` once so the
   per-sample values can be compared too, and report it as silhouette_score's time.
 * calinski_harabasz_score and davies_bouldin_score on 1,000,000 x 12.
+* DBSCAN (linfa-clustering) on 100,000 x 4, for reference: not faster than scikit-learn.
 
 Both libraries use both cores (segwise's rayon pool; scikit-learn's BLAS threads).
 
@@ -127,6 +128,27 @@ def _centroid_indices(n: int, d: int, k: int) -> list[dict[str, object]]:
     return rows
 
 
+def _dbscan(n: int) -> dict[str, object]:
+    from segwise.cluster import DBSCAN
+    from sklearn.cluster import DBSCAN as SkDBSCAN
+    from sklearn.metrics import adjusted_rand_score
+
+    X, _ = make_data(n, 4, 8, seed=2)
+    t = time.perf_counter()
+    ours = DBSCAN(eps=0.4, min_samples=10).fit(X).labels_
+    t_ours = time.perf_counter() - t
+    t = time.perf_counter()
+    theirs = SkDBSCAN(eps=0.4, min_samples=10).fit(X).labels_
+    t_sk = time.perf_counter() - t
+    return {
+        "metric": f"DBSCAN(eps=0.4, min_samples=10) {n:,} x 4 (diff = 1 - ARI)",
+        "ours": t_ours,
+        "sklearn": t_sk,
+        "rss": "-",
+        "diff": 1.0 - adjusted_rand_score(ours, theirs),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (seconds)")
@@ -135,7 +157,11 @@ def main() -> None:
 
     import segwise
 
-    rows = [_silhouette(n_sil, 12, 8), *_centroid_indices(n_idx, 12, 8)]
+    rows = [
+        _silhouette(n_sil, 12, 8),
+        *_centroid_indices(n_idx, 12, 8),
+        _dbscan(n_idx // 10),
+    ]
     print(f"segwise {segwise.__version__}, {segwise.current_num_threads()} rayon threads\n")
     print(
         "| metric | segwise (s) | scikit-learn (s) | speed-up | segwise peak RSS "

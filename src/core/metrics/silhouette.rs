@@ -111,12 +111,12 @@ impl Simd {
 /// Scalar distance sums from one query row to sorted samples `j0..j1` (kernel tails).
 #[inline(always)]
 fn tail_sum(data: &SortedColumns, q: &[f64], j0: usize, j1: usize) -> f64 {
-    let (n, d) = (data.n, data.d);
+    let n = data.n;
     let mut total = 0.0;
     for j in j0..j1 {
         let mut s = 0.0;
-        for f in 0..d {
-            let diff = data.xt[f * n + j] - q[f];
+        for (f, &qf) in q.iter().enumerate().take(data.d) {
+            let diff = data.xt[f * n + j] - qf;
             s += diff * diff;
         }
         total += s.sqrt();
