@@ -84,36 +84,52 @@ pub fn dbscan(x: ArrayView2<'_, f64>, eps: f64, min_samples: usize) -> CoreResul
         .map_err(|e| CoreError::Internal(format!("building the KD-tree failed: {e}")))?;
     let nn_ref: &dyn NearestNeighbourIndex<f64> = &*nn;
 
-    let counts: Vec<usize> = (0..n)
-        .into_par_iter()
-        .map(|i| range_query(nn_ref, x, i, eps).map(|v| v.len()))
-        .collect::<CoreResult<_>>()?;
-    let core_sample_indices: Array1<i64> = counts
+    if min_samples == 1 {
+        // Every sample is core; linfa needs min_points >= 2.
+        return Ok(DbscanFit {
+            labels: connected_components(nn_ref, x, eps)?,
+            core_sample_indices: (0..n as i64).collect(),
+        });
+    }
+    let params = Dbscan::params(min_samples)
+        .tolerance(eps)
+        .check()
+        .map_err(|e| CoreError::InvalidParameter {
+            name: "min_samples",
+            reason: e.to_string(),
+        })?;
+    let labels: Array1<i32> = params
+        .transform(&x)
         .iter()
-        .enumerate()
-        .filter(|(_, &c)| c >= min_samples)
-        .map(|(i, _)| i as i64)
+        .map(|m| match m {
+            Some(c) => i32::try_from(*c).unwrap_or(i32::MAX),
+            None => -1,
+        })
         .collect();
 
-    let labels: Array1<i32> = if min_samples >= 2 {
-        let params = Dbscan::params(min_samples)
-            .tolerance(eps)
-            .check()
-            .map_err(|e| CoreError::InvalidParameter {
-                name: "min_samples",
-                reason: e.to_string(),
-            })?;
-        let memberships = params.transform(&x);
-        memberships
-            .iter()
-            .map(|m| match m {
-                Some(c) => i32::try_from(*c).unwrap_or(i32::MAX),
-                None => -1,
-            })
-            .collect()
-    } else {
-        connected_components(nn_ref, x, eps)?
-    };
+    // linfa does not report which samples are core: count neighbourhoods again, in
+    // parallel. Noise is never core, so only clustered samples are queried, grouped by
+    // cluster and roughly sorted in space, which keeps the KD-tree walks cache-friendly.
+    let mut candidates: Vec<usize> = (0..n).filter(|&i| labels[i] >= 0).collect();
+    candidates.sort_by(|&a, &b| {
+        labels[a]
+            .cmp(&labels[b])
+            .then(x[[a, 0]].total_cmp(&x[[b, 0]]))
+    });
+    let is_core: Vec<bool> = candidates
+        .par_iter()
+        .with_min_len(256)
+        .map(|&i| range_query(nn_ref, x, i, eps).map(|v| v.len() >= min_samples))
+        .collect::<CoreResult<_>>()?;
+    let mut core: Vec<i64> = candidates
+        .iter()
+        .zip(&is_core)
+        .filter(|(_, &c)| c)
+        .map(|(&i, _)| i as i64)
+        .collect();
+    core.sort_unstable();
+    let core_sample_indices = Array1::from(core);
+
     Ok(DbscanFit {
         labels,
         core_sample_indices,

@@ -50,9 +50,11 @@ class DBSCAN(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     Notes
     -----
     ``sample_weight`` is not accepted (linfa's DBSCAN has no weights); repeat rows, or
-    use ``sklearn.cluster.DBSCAN`` for weighted density. The neighbourhood counts take one
-    extra parallel pass of range queries to report the core samples. Time grows with the
-    number of neighbours per sample: a large ``eps`` makes it quadratic.
+    use ``sklearn.cluster.DBSCAN`` for weighted density. linfa's clustering pass is
+    single-threaded; the core samples (which linfa does not report) are found by a second,
+    parallel pass of range queries. Overall it runs at about scikit-learn's speed, not
+    faster; time grows with the number of neighbours per sample, so a large ``eps`` makes
+    it quadratic.
 
     Examples
     --------
