@@ -13,7 +13,7 @@ use super::check_finite_nonempty;
 use super::partition::{check_number_of_labels, Partition};
 use crate::core::CoreResult;
 
-/// Lanes of the inner sweep (one AVX-512 or two AVX2 registers of f64).
+/// Samples per inner step (one AVX-512 or two AVX2 registers of f64).
 const LANES: usize = 8;
 /// Rows evaluated together against one loaded column chunk.
 const MICRO_ROWS: usize = 4;
@@ -45,25 +45,38 @@ impl SortedColumns {
     }
 }
 
-/// Add the distances from `R` query rows (`q[r * d + f]`) to the sorted samples
-/// `j0..j1` into `out[r]`.
-#[inline(always)]
-fn sweep<const R: usize>(
-    data: &SortedColumns,
-    q: &[f64],
-    j0: usize,
-    j1: usize,
-    out: &mut [f64; R],
-) {
-    let (n, d) = (data.n, data.d);
-    let mut acc = [[0.0f64; LANES]; R];
-    let mut j = j0;
-    while j + LANES <= j1 {
-        let mut d2 = [[0.0f64; LANES]; R];
+/// Distances from `MICRO_ROWS` query rows to `LANES` consecutive sorted samples.
+trait ChunkKernel {
+    /// Write `dist(q_r, sample j + t)` into `out[r][t]`.
+    ///
+    /// # Safety
+    /// The CPU must support the kernel's instruction set; `j + LANES <= data.n` and
+    /// `q.len() >= MICRO_ROWS * data.d`.
+    unsafe fn distances(
+        data: &SortedColumns,
+        q: &[f64],
+        j: usize,
+        out: &mut [[f64; LANES]; MICRO_ROWS],
+    );
+}
+
+/// Portable kernel (any CPU).
+struct ScalarKernel;
+
+impl ChunkKernel for ScalarKernel {
+    #[inline(always)]
+    unsafe fn distances(
+        data: &SortedColumns,
+        q: &[f64],
+        j: usize,
+        out: &mut [[f64; LANES]; MICRO_ROWS],
+    ) {
+        let (n, d) = (data.n, data.d);
+        let mut d2 = [[0.0f64; LANES]; MICRO_ROWS];
         for f in 0..d {
             let seg = &data.xt[f * n + j..f * n + j + LANES];
             let col: [f64; LANES] = std::array::from_fn(|t| seg[t]);
-            for r in 0..R {
+            for r in 0..MICRO_ROWS {
                 let qf = q[r * d + f];
                 for t in 0..LANES {
                     let diff = col[t] - qf;
@@ -71,19 +84,90 @@ fn sweep<const R: usize>(
                 }
             }
         }
-        for r in 0..R {
+        for r in 0..MICRO_ROWS {
             for t in 0..LANES {
-                acc[r][t] += d2[r][t].sqrt();
+                out[r][t] = d2[r][t].sqrt();
             }
         }
-        j += LANES;
-    }
-    for (r, o) in out.iter_mut().enumerate() {
-        *o += acc[r].iter().sum::<f64>() + tail_sum(data, &q[r * d..(r + 1) * d], j, j1);
     }
 }
 
-/// Which inner kernel the CPU can run (detected once per call).
+/// AVX-512F kernel: one register holds the 8 samples.
+#[cfg(target_arch = "x86_64")]
+struct Avx512Kernel;
+
+#[cfg(target_arch = "x86_64")]
+impl ChunkKernel for Avx512Kernel {
+    #[inline(always)]
+    unsafe fn distances(
+        data: &SortedColumns,
+        q: &[f64],
+        j: usize,
+        out: &mut [[f64; LANES]; MICRO_ROWS],
+    ) {
+        use std::arch::x86_64::*;
+        let (n, d) = (data.n, data.d);
+        debug_assert!(j + LANES <= n && q.len() >= MICRO_ROWS * d);
+        let base = data.xt.as_ptr();
+        // SAFETY (whole block): the caller guarantees AVX-512F and that the 8 loads at
+        // f * n + j stay inside row f of xt; `out` rows hold exactly 8 f64.
+        unsafe {
+            let mut d2 = [_mm512_setzero_pd(); MICRO_ROWS];
+            for f in 0..d {
+                let col = _mm512_loadu_pd(base.add(f * n + j));
+                for (r, acc) in d2.iter_mut().enumerate() {
+                    let diff = _mm512_sub_pd(col, _mm512_set1_pd(q[r * d + f]));
+                    *acc = _mm512_fmadd_pd(diff, diff, *acc);
+                }
+            }
+            for (o, v) in out.iter_mut().zip(d2) {
+                _mm512_storeu_pd(o.as_mut_ptr(), _mm512_sqrt_pd(v));
+            }
+        }
+    }
+}
+
+/// AVX2 + FMA kernel: two registers hold the 8 samples.
+#[cfg(target_arch = "x86_64")]
+struct Avx2Kernel;
+
+#[cfg(target_arch = "x86_64")]
+impl ChunkKernel for Avx2Kernel {
+    #[inline(always)]
+    unsafe fn distances(
+        data: &SortedColumns,
+        q: &[f64],
+        j: usize,
+        out: &mut [[f64; LANES]; MICRO_ROWS],
+    ) {
+        use std::arch::x86_64::*;
+        let (n, d) = (data.n, data.d);
+        debug_assert!(j + LANES <= n && q.len() >= MICRO_ROWS * d);
+        let base = data.xt.as_ptr();
+        // SAFETY (whole block): the caller guarantees AVX2 + FMA and that the 8 loads at
+        // f * n + j stay inside row f of xt; `out` rows hold exactly 8 f64.
+        unsafe {
+            let mut d2 = [_mm256_setzero_pd(); 2 * MICRO_ROWS];
+            for f in 0..d {
+                let p = base.add(f * n + j);
+                let (lo, hi) = (_mm256_loadu_pd(p), _mm256_loadu_pd(p.add(4)));
+                for r in 0..MICRO_ROWS {
+                    let qf = _mm256_set1_pd(q[r * d + f]);
+                    let a = _mm256_sub_pd(lo, qf);
+                    let b = _mm256_sub_pd(hi, qf);
+                    d2[2 * r] = _mm256_fmadd_pd(a, a, d2[2 * r]);
+                    d2[2 * r + 1] = _mm256_fmadd_pd(b, b, d2[2 * r + 1]);
+                }
+            }
+            for (r, o) in out.iter_mut().enumerate() {
+                _mm256_storeu_pd(o.as_mut_ptr(), _mm256_sqrt_pd(d2[2 * r]));
+                _mm256_storeu_pd(o.as_mut_ptr().add(4), _mm256_sqrt_pd(d2[2 * r + 1]));
+            }
+        }
+    }
+}
+
+/// Which kernel the CPU can run (detected once per call).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Simd {
     Scalar,
@@ -108,164 +192,147 @@ impl Simd {
     }
 }
 
-/// Scalar distance sums from one query row to sorted samples `j0..j1` (kernel tails).
+/// Scalar distance from one query row to the sorted sample `j`.
 #[inline(always)]
-fn tail_sum(data: &SortedColumns, q: &[f64], j0: usize, j1: usize) -> f64 {
-    let n = data.n;
-    let mut total = 0.0;
-    for j in j0..j1 {
-        let mut s = 0.0;
-        for (f, &qf) in q.iter().enumerate().take(data.d) {
-            let diff = data.xt[f * n + j] - qf;
-            s += diff * diff;
-        }
-        total += s.sqrt();
+fn distance_to(data: &SortedColumns, q: &[f64], j: usize) -> f64 {
+    let mut s = 0.0;
+    for (f, &qf) in q.iter().enumerate().take(data.d) {
+        let diff = data.xt[f * data.n + j] - qf;
+        s += diff * diff;
     }
-    total
+    s.sqrt()
 }
 
-/// AVX-512 version of [`sweep`] for `MICRO_ROWS` rows: 8 samples per register.
+/// Per-cluster distance sums of the `MICRO_ROWS` query rows in `q` against sorted samples
+/// `j0..j1`, added to `sums` (`MICRO_ROWS x k`).
+///
+/// Chunks inside one cluster accumulate in lanes and are flushed when the cluster changes;
+/// chunks that straddle a cluster boundary add lane by lane.
 ///
 /// # Safety
-/// The CPU must support AVX-512F; `j0 <= j1 <= data.n` and `q.len() >= MICRO_ROWS * d`.
+/// As [`ChunkKernel::distances`]; `j1 <= data.n`.
+#[inline(always)]
+unsafe fn sweep_rows<K: ChunkKernel>(
+    data: &SortedColumns,
+    cid: &[u32],
+    q: &[f64],
+    j0: usize,
+    j1: usize,
+    sums: &mut [f64],
+    k: usize,
+) {
+    let d = data.d;
+    let mut dist = [[0.0f64; LANES]; MICRO_ROWS];
+    let mut acc = [[0.0f64; LANES]; MICRO_ROWS];
+    let mut cur = usize::MAX;
+    let flush = |acc: &mut [[f64; LANES]; MICRO_ROWS], cur: usize, sums: &mut [f64]| {
+        if cur != usize::MAX {
+            for (r, lanes) in acc.iter_mut().enumerate() {
+                sums[r * k + cur] += lanes.iter().sum::<f64>();
+                *lanes = [0.0; LANES];
+            }
+        }
+    };
+    let mut j = j0;
+    while j + LANES <= j1 {
+        // SAFETY: forwarded from the caller; j + LANES <= j1 <= n.
+        unsafe { K::distances(data, q, j, &mut dist) };
+        let (first, last) = (cid[j] as usize, cid[j + LANES - 1] as usize);
+        if first == last {
+            if first != cur {
+                flush(&mut acc, cur, sums);
+                cur = first;
+            }
+            for r in 0..MICRO_ROWS {
+                for t in 0..LANES {
+                    acc[r][t] += dist[r][t];
+                }
+            }
+        } else {
+            for (r, row) in dist.iter().enumerate() {
+                for (t, &v) in row.iter().enumerate() {
+                    sums[r * k + cid[j + t] as usize] += v;
+                }
+            }
+        }
+        j += LANES;
+    }
+    flush(&mut acc, cur, sums);
+    for (jj, &c) in cid.iter().enumerate().take(j1).skip(j) {
+        for r in 0..MICRO_ROWS {
+            sums[r * k + c as usize] += distance_to(data, &q[r * d..(r + 1) * d], jj);
+        }
+    }
+}
+
+/// Per-cluster distance sums (`rows_padded x k`) for the block whose query rows are `q`
+/// (`rows_padded x d`, `rows_padded` a multiple of `MICRO_ROWS`).
+///
+/// # Safety
+/// The CPU must support `K`'s instruction set.
+#[inline(always)]
+unsafe fn block_sums_with<K: ChunkKernel>(
+    data: &SortedColumns,
+    cid: &[u32],
+    q: &[f64],
+    sums: &mut [f64],
+    k: usize,
+) {
+    let d = data.d;
+    let rows = q.len() / d;
+    let mut t0 = 0;
+    while t0 < data.n {
+        let t1 = (t0 + COL_TILE).min(data.n);
+        let mut r0 = 0;
+        while r0 < rows {
+            let qm = &q[r0 * d..(r0 + MICRO_ROWS) * d];
+            // SAFETY: forwarded; t1 <= n and qm holds MICRO_ROWS rows.
+            let sm = &mut sums[r0 * k..(r0 + MICRO_ROWS) * k];
+            unsafe { sweep_rows::<K>(data, cid, qm, t0, t1, sm, k) };
+            r0 += MICRO_ROWS;
+        }
+        t0 = t1;
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn sweep_avx512(
-    data: &SortedColumns,
-    q: &[f64],
-    j0: usize,
-    j1: usize,
-    out: &mut [f64; MICRO_ROWS],
-) {
-    use std::arch::x86_64::*;
-    let (n, d) = (data.n, data.d);
-    debug_assert!(j1 <= n && q.len() >= MICRO_ROWS * d);
-    let base = data.xt.as_ptr();
-    let mut acc = [_mm512_setzero_pd(); MICRO_ROWS];
-    let mut j = j0;
-    while j + 8 <= j1 {
-        let mut d2 = [_mm512_setzero_pd(); MICRO_ROWS];
-        for f in 0..d {
-            // SAFETY: f < d and j + 8 <= n, so the 8 loads stay inside row f of xt.
-            let col = unsafe { _mm512_loadu_pd(base.add(f * n + j)) };
-            for (r, acc2) in d2.iter_mut().enumerate() {
-                let diff = _mm512_sub_pd(col, _mm512_set1_pd(q[r * d + f]));
-                *acc2 = _mm512_fmadd_pd(diff, diff, *acc2);
-            }
-        }
-        for r in 0..MICRO_ROWS {
-            acc[r] = _mm512_add_pd(acc[r], _mm512_sqrt_pd(d2[r]));
-        }
-        j += 8;
-    }
-    for r in 0..MICRO_ROWS {
-        out[r] += _mm512_reduce_add_pd(acc[r]) + tail_sum(data, &q[r * d..(r + 1) * d], j, j1);
-    }
+unsafe fn block_sums_avx512(data: &SortedColumns, cid: &[u32], q: &[f64], s: &mut [f64], k: usize) {
+    // SAFETY: this function only runs on CPUs with AVX-512F (see `Simd::detect`).
+    unsafe { block_sums_with::<Avx512Kernel>(data, cid, q, s, k) }
 }
 
-/// AVX2 + FMA version of [`sweep`] for `MICRO_ROWS` rows: 2 x 4 samples per step.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA; `j0 <= j1 <= data.n` and
-/// `q.len() >= MICRO_ROWS * d`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn sweep_avx2(
-    data: &SortedColumns,
-    q: &[f64],
-    j0: usize,
-    j1: usize,
-    out: &mut [f64; MICRO_ROWS],
-) {
-    use std::arch::x86_64::*;
-    let (n, d) = (data.n, data.d);
-    debug_assert!(j1 <= n && q.len() >= MICRO_ROWS * d);
-    let base = data.xt.as_ptr();
-    let mut acc = [_mm256_setzero_pd(); 2 * MICRO_ROWS];
-    let mut j = j0;
-    while j + 8 <= j1 {
-        let mut d2 = [_mm256_setzero_pd(); 2 * MICRO_ROWS];
-        for f in 0..d {
-            // SAFETY: f < d and j + 8 <= n, so both 4-wide loads stay inside row f of xt.
-            let (lo, hi) = unsafe {
-                let p = base.add(f * n + j);
-                (_mm256_loadu_pd(p), _mm256_loadu_pd(p.add(4)))
-            };
-            for r in 0..MICRO_ROWS {
-                let qf = _mm256_set1_pd(q[r * d + f]);
-                let a = _mm256_sub_pd(lo, qf);
-                let b = _mm256_sub_pd(hi, qf);
-                d2[2 * r] = _mm256_fmadd_pd(a, a, d2[2 * r]);
-                d2[2 * r + 1] = _mm256_fmadd_pd(b, b, d2[2 * r + 1]);
-            }
-        }
-        for (a, v) in acc.iter_mut().zip(d2) {
-            *a = _mm256_add_pd(*a, _mm256_sqrt_pd(v));
-        }
-        j += 8;
-    }
-    for r in 0..MICRO_ROWS {
-        let mut lanes = [0.0f64; 4];
-        let s = _mm256_add_pd(acc[2 * r], acc[2 * r + 1]);
-        // SAFETY: `lanes` holds exactly 4 f64.
-        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), s) };
-        out[r] += (lanes[0] + lanes[1])
-            + (lanes[2] + lanes[3])
-            + tail_sum(data, &q[r * d..(r + 1) * d], j, j1);
-    }
+unsafe fn block_sums_avx2(data: &SortedColumns, cid: &[u32], q: &[f64], s: &mut [f64], k: usize) {
+    // SAFETY: this function only runs on CPUs with AVX2 and FMA (see `Simd::detect`).
+    unsafe { block_sums_with::<Avx2Kernel>(data, cid, q, s, k) }
 }
 
-/// Distances from `MICRO_ROWS` query rows to sorted samples `j0..j1`, added to `out`.
-fn sweep_rows(
-    simd: Simd,
-    data: &SortedColumns,
-    q: &[f64],
-    j0: usize,
-    j1: usize,
-    out: &mut [f64; MICRO_ROWS],
-) {
-    match simd {
-        // SAFETY: the variant was chosen by runtime feature detection; the callers keep
-        // j0 <= j1 <= n and pass MICRO_ROWS * d query values.
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx512 => unsafe { sweep_avx512(data, q, j0, j1, out) },
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx2 => unsafe { sweep_avx2(data, q, j0, j1, out) },
-        Simd::Scalar => sweep::<MICRO_ROWS>(data, q, j0, j1, out),
-    }
-}
-
-/// Per-cluster distance sums for the sorted rows `p0..p0 + sums.len() / k`.
-fn block_sums(simd: Simd, data: &SortedColumns, p0: usize, sums: &mut [f64]) {
+/// Per-cluster distance sums for the sorted rows `p0..p0 + rows`, returned as
+/// `rows_padded x k` (extra rows repeat the last one and are ignored).
+fn block_sums(simd: Simd, data: &SortedColumns, cid: &[u32], p0: usize, rows: usize) -> Vec<f64> {
     let (n, d) = (data.n, data.d);
     let k = data.starts.len() - 1;
-    let rows = sums.len() / k;
-    let mut q = vec![0.0f64; MICRO_ROWS * d];
-    for c in 0..k {
-        let (c0, c1) = (data.starts[c], data.starts[c + 1]);
-        let mut t0 = c0;
-        while t0 < c1 {
-            let t1 = (t0 + COL_TILE).min(c1);
-            let mut r0 = 0;
-            while r0 < rows {
-                let m = MICRO_ROWS.min(rows - r0);
-                // A short last micro-block repeats its last row; the extra sums are dropped.
-                for r in 0..MICRO_ROWS {
-                    let src = p0 + r0 + r.min(m - 1);
-                    for f in 0..d {
-                        q[r * d + f] = data.xt[f * n + src];
-                    }
-                }
-                let mut out = [0.0; MICRO_ROWS];
-                sweep_rows(simd, data, &q, t0, t1, &mut out);
-                for r in 0..m {
-                    sums[(r0 + r) * k + c] += out[r];
-                }
-                r0 += m;
-            }
-            t0 = t1;
+    let padded = rows.div_ceil(MICRO_ROWS) * MICRO_ROWS;
+    let mut q = vec![0.0f64; padded * d];
+    for r in 0..padded {
+        let src = p0 + r.min(rows - 1);
+        for f in 0..d {
+            q[r * d + f] = data.xt[f * n + src];
         }
     }
+    let mut sums = vec![0.0f64; padded * k];
+    match simd {
+        // SAFETY: the variant was chosen by runtime feature detection.
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => unsafe { block_sums_avx512(data, cid, &q, &mut sums, k) },
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe { block_sums_avx2(data, cid, &q, &mut sums, k) },
+        // SAFETY: the portable kernel runs anywhere.
+        Simd::Scalar => unsafe { block_sums_with::<ScalarKernel>(data, cid, &q, &mut sums, k) },
+    }
+    sums
 }
 
 /// Silhouette coefficient of every sample (Euclidean), as scikit-learn's
@@ -293,6 +360,7 @@ fn silhouette_samples_with(
     check_number_of_labels(k, n)?;
     let (order, starts) = part.sorted_order();
     let data = SortedColumns::new(x, &order, starts);
+    let cid: Vec<u32> = order.iter().map(|&i| part.ids[i]).collect();
 
     let mut sorted_scores = vec![0.0f64; n];
     sorted_scores
@@ -300,8 +368,7 @@ fn silhouette_samples_with(
         .enumerate()
         .for_each(|(b, chunk)| {
             let p0 = b * ROW_BLOCK;
-            let mut sums = vec![0.0f64; chunk.len() * k];
-            block_sums(simd, &data, p0, &mut sums);
+            let sums = block_sums(simd, &data, &cid, p0, chunk.len());
             for (r, score) in chunk.iter_mut().enumerate() {
                 let own = part.ids[order[p0 + r]] as usize;
                 let size = part.counts[own];
@@ -403,10 +470,17 @@ mod tests {
                 kernels.push(Simd::Avx512);
             }
         }
+        // Many tiny clusters: most 8-sample chunks straddle a cluster boundary.
+        let small: Vec<i64> = (0..n as i64).map(|i| (i * 13) % 50).collect();
+        let want_small = naive(&x, &small);
         for simd in kernels {
             let got = silhouette_samples_with(x.view(), &labels, simd).unwrap();
             for (g, w) in got.iter().zip(&want) {
                 assert!((g - w).abs() < 1e-12, "{simd:?}: {g} vs {w}");
+            }
+            let got = silhouette_samples_with(x.view(), &small, simd).unwrap();
+            for (g, w) in got.iter().zip(&want_small) {
+                assert!((g - w).abs() < 1e-12, "{simd:?} small clusters: {g} vs {w}");
             }
         }
         // A singleton cluster scores 0.
