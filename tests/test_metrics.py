@@ -378,3 +378,29 @@ def test_same_values_on_one_and_two_threads():
         )
         out[threads] = json.loads(res.stdout)
     assert out["1"] == out["2"]
+
+
+def test_gil_released_during_silhouette():
+    import threading
+    import time
+
+    X, y = _blobs(n=20_000, d=12, k=8, seed=0)
+    ticks: list[float] = []
+    done = threading.Event()
+
+    def tick() -> None:
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    start = time.perf_counter()
+    metrics.silhouette_samples(X, y)
+    elapsed = time.perf_counter() - start
+    done.set()
+    ticker.join()
+    inside = [t for t in ticks if start <= t <= start + elapsed]
+    # With the GIL held during the Rust work the ticker would stall for all of it.
+    assert len(inside) > 3, (elapsed, len(inside))
+    assert np.diff(inside).max() < 0.6 * elapsed
