@@ -5,6 +5,10 @@
 //! rows are processed in parallel against column tiles that stay in cache; each row keeps
 //! only its `k` per-cluster distance sums. Distances are computed from direct differences
 //! (`sqrt(sum (x_i - x_j)^2)`), which is more accurate than the dot-product expansion.
+//!
+//! The inner kernel (4 rows x 8 samples) is chosen at run time: AVX-512F, AVX2 + FMA, or
+//! portable code. Each row's sums are accumulated in a fixed order, so the result does not
+//! depend on the number of threads (it may differ in the last bits between kernels).
 
 use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
