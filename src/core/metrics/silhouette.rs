@@ -125,9 +125,45 @@ impl ChunkKernel for Avx512Kernel {
                 }
             }
             for (o, v) in out.iter_mut().zip(d2) {
-                _mm512_storeu_pd(o.as_mut_ptr(), _mm512_sqrt_pd(v));
+                _mm512_storeu_pd(o.as_mut_ptr(), sqrt_avx512(v));
             }
         }
+    }
+}
+
+/// Square root of 8 non-negative doubles, faster than `vsqrtpd` on AMD Zen 4/5, where
+/// the 512-bit square root is the kernel's bottleneck: a 14-bit reciprocal square-root
+/// estimate, one Newton step (about 28 bits) and one Newton correction of the root
+/// itself, accurate to a few ulp (tested <= 4 eps). Zero maps to zero; vectors holding a
+/// subnormal or infinite value use `vsqrtpd`.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn sqrt_avx512(x: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
+    use std::arch::x86_64::*;
+    // SAFETY: AVX-512F is guaranteed by the caller.
+    unsafe {
+        let half = _mm512_set1_pd(0.5);
+        let three_halves = _mm512_set1_pd(1.5);
+        let y0 = _mm512_rsqrt14_pd(x);
+        // y1 = y0 * (1.5 - 0.5 * x * y0^2)
+        let t = _mm512_mul_pd(_mm512_mul_pd(x, half), _mm512_mul_pd(y0, y0));
+        let y1 = _mm512_mul_pd(y0, _mm512_sub_pd(three_halves, t));
+        // s = s0 + (y1 / 2) * (x - s0^2), with s0 = x * y1
+        let s0 = _mm512_mul_pd(x, y1);
+        let r = _mm512_fnmadd_pd(s0, s0, x);
+        let s = _mm512_fmadd_pd(_mm512_mul_pd(y1, half), r, s0);
+        // Zero gives 0 * inf = NaN above; subnormals (rsqrt14 flushes them) and infinity
+        // are rare enough to take the exact instruction for the whole vector.
+        let normal = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, _mm512_set1_pd(f64::MIN_POSITIVE))
+            & _mm512_cmp_pd_mask::<_CMP_LE_OQ>(x, _mm512_set1_pd(f64::MAX));
+        let zero = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(x, _mm512_setzero_pd());
+        if normal | zero != 0xFF {
+            return _mm512_sqrt_pd(x);
+        }
+        _mm512_maskz_mov_pd(normal, s)
     }
 }
 
@@ -496,6 +532,58 @@ mod tests {
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 1e-12);
         }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn fast_sqrt_is_accurate() {
+        if !std::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        use std::arch::x86_64::*;
+        let mut values = vec![
+            0.0,
+            1e-320,
+            5e-310,
+            2.2250738585072014e-308,
+            1e-300,
+            1.0,
+            2.0,
+        ];
+        values.extend([f64::MAX, 0.0, 4.0, 9.0, 1e-10, 0.0, 0.0, 0.0]);
+        let mut v = 1e-200f64;
+        while v < 1e300 {
+            values.extend([v, v * 1.37, v * 2.9, v * 7.77]);
+            v *= 1e7;
+        }
+        let mut state = 99u64;
+        for _ in 0..4000 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            values.push((state >> 11) as f64 / (1u64 << 53) as f64 * 1e3);
+        }
+        while values.len() % 8 != 0 {
+            values.push(3.0);
+        }
+        let mut worst = 0.0f64;
+        for chunk in values.chunks_exact(8) {
+            let mut out = [0.0f64; 8];
+            // SAFETY: AVX-512F checked above; both buffers hold 8 f64.
+            unsafe {
+                let x = _mm512_loadu_pd(chunk.as_ptr());
+                _mm512_storeu_pd(out.as_mut_ptr(), sqrt_avx512(x));
+            }
+            for (&x, &got) in chunk.iter().zip(&out) {
+                let want = x.sqrt();
+                if want == 0.0 {
+                    assert_eq!(got, 0.0);
+                } else {
+                    let rel = ((got - want) / want).abs();
+                    assert!(rel.is_finite(), "sqrt({x}) = {got}");
+                    worst = worst.max(rel);
+                }
+            }
+        }
+        assert!(worst <= 4.0 * f64::EPSILON, "worst relative error {worst}");
     }
 
     #[test]
