@@ -112,6 +112,11 @@ def check_array(
                 min_samples=min_samples,
                 estimator=estimator,
             )
+        if hasattr(X, "nnz") and hasattr(X, "toarray"):  # scipy.sparse, without importing it
+            raise NonNumericError(
+                f"Sparse input is not supported for {name}; pass a dense array "
+                "(e.g. X.toarray())"
+            )
         try:
             arr = np.asarray(X)
         except Exception as exc:  # ragged lists and the like

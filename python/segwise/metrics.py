@@ -1,1 +1,372 @@
-"""segwise.metrics (being written)."""
+"""Segment quality: silhouette, Calinski-Harabasz, Davies-Bouldin and the simplified silhouette.
+
+The first three follow scikit-learn's definitions, values and edge cases (Euclidean
+distance only); the Rust core computes them exactly, multi-threaded, in memory proportional
+to the data (the silhouette never builds an ``n x n`` distance matrix).
+:func:`simplified_silhouette_score` is a different, O(n * k) statistic.
+
+Labels may be of any hashable type (ints, strings, mixed); ``X`` may be a DataFrame or an
+array, float64 or float32 (computed in float64).
+
+Examples
+--------
+>>> import numpy as np
+>>> from segwise.metrics import silhouette_score
+>>> X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
+>>> round(silhouette_score(X, ["a", "a", "b", "b"]), 4)
+0.9002
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._validation import check_array, check_int, check_labels, check_random_state
+from .exceptions import InvalidParameterError, ShapeMismatchError
+
+__all__ = [
+    "calinski_harabasz_score",
+    "davies_bouldin_score",
+    "silhouette_samples",
+    "silhouette_score",
+    "simplified_silhouette_samples",
+    "simplified_silhouette_score",
+]
+
+
+def _label_codes(labels: Any, n_samples: int) -> np.ndarray:
+    """Labels -> non-negative int64 codes in the labels' sort order (not necessarily dense).
+
+    Integer labels (the common case, e.g. ``KMeans.labels_`` or DBSCAN's -1 for noise) are
+    only shifted to start at 0; the Rust core re-encodes them densely, which is much faster
+    than ``np.unique`` on millions of rows. Anything else goes through ``check_labels``.
+    The core also applies scikit-learn's rule on the number of labels
+    ("Number of labels is %d. Valid values are 2 to n_samples - 1 (inclusive)").
+    """
+    arr = labels.to_numpy() if isinstance(labels, pd.Series) else labels
+    arr = np.asarray(arr)
+    if arr.ndim == 1 and arr.dtype.kind in "iu" and arr.shape[0] == n_samples and arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo < 2**62 and hi < 2**63:
+            return np.ascontiguousarray(arr.astype(np.int64, copy=False) - np.int64(lo))
+    return check_labels(labels, n_samples)
+
+
+def _prepare(X: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
+    """X -> C-contiguous float64 (float32 is upcast); labels -> non-negative int64 codes."""
+    values = check_array(X, dtypes=(np.float64,)).values
+    return values, _label_codes(labels, values.shape[0])
+
+
+def silhouette_samples(X: Any, labels: Any) -> np.ndarray:
+    """Silhouette coefficient of every sample (Euclidean), as scikit-learn's.
+
+    ``s = (b - a) / max(a, b)``, where ``a`` is the mean distance from a sample to the other
+    members of its cluster and ``b`` the smallest mean distance to the members of another
+    cluster. Samples alone in their cluster score 0. Exact: every pairwise distance is
+    computed (O(n^2 d) time, multi-threaded) from direct differences, which is more accurate
+    than scikit-learn's dot-product expansion; memory stays O(n d).
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Feature matrix (float64 or float32; computed in float64).
+    labels : array-like of shape (n_samples,)
+        Cluster label of each sample, any hashable type. The number of distinct labels
+        must be between 2 and ``n_samples - 1``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples,)
+        Silhouette coefficients in [-1, 1].
+
+    Raises
+    ------
+    InvalidParameterError
+        If the number of labels is outside ``2 .. n_samples - 1``.
+    ShapeMismatchError
+        If ``labels`` does not have one entry per row of ``X``.
+    NonFiniteError
+        If ``X`` contains NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.metrics import silhouette_samples
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0], [30.0]])
+    >>> silhouette_samples(X, [0, 0, 1, 1, 2]).round(3)
+    array([0.905, 0.895, 0.895, 0.905, 0.   ])
+    """
+    values, codes = _prepare(X, labels)
+    return _core.silhouette_samples(values, codes)
+
+
+def silhouette_score(
+    X: Any, labels: Any, *, sample_size: int | None = None, random_state: Any = None
+) -> float:
+    """Mean silhouette coefficient over all samples (Euclidean), as scikit-learn's.
+
+    See :func:`silhouette_samples` for the definition. The exact computation on 50,000
+    rows takes a few seconds; ``sample_size`` scores a random subset instead.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Feature matrix (float64 or float32; computed in float64).
+    labels : array-like of shape (n_samples,)
+        Cluster label of each sample, any hashable type.
+    sample_size : int, optional
+        If given, score a subset of this many samples drawn without replacement (all
+        samples if ``sample_size >= n_samples``). The subset is drawn with segwise's own
+        generator (numpy's PCG64 seeded from ``random_state``), so it differs from the subset
+        scikit-learn would draw for the same ``random_state``; the score on a given subset
+        is the same.
+    random_state : int, numpy Generator/RandomState or None
+        Seed for the subset; the same value gives the same subset and score.
+
+    Returns
+    -------
+    float
+        Mean silhouette coefficient in [-1, 1].
+
+    Raises
+    ------
+    InvalidParameterError
+        If the number of labels (in the subset) is outside ``2 .. n - 1`` or
+        ``sample_size < 1``.
+    ShapeMismatchError
+        If ``labels`` does not have one entry per row of ``X``.
+    NonFiniteError
+        If ``X`` contains NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.metrics import silhouette_score
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(0, 1, (50, 2)), rng.normal(8, 1, (50, 2))])
+    >>> labels = np.repeat([0, 1], 50)
+    >>> silhouette_score(X, labels) > 0.7
+    True
+    >>> a = silhouette_score(X, labels, sample_size=40, random_state=1)
+    >>> a == silhouette_score(X, labels, sample_size=40, random_state=1)
+    True
+    """
+    if sample_size is None:
+        values, codes = _prepare(X, labels)
+        return float(_core.silhouette_score(values, codes))
+    sample_size = check_int(sample_size, "sample_size", low=1)
+    values, codes = _prepare(X, labels)
+    n = values.shape[0]
+    if sample_size < n:
+        rng = np.random.default_rng(check_random_state(random_state))
+        idx = np.sort(rng.choice(n, size=sample_size, replace=False))
+        values = np.ascontiguousarray(values[idx])
+        codes = np.ascontiguousarray(codes[idx])
+    return float(_core.silhouette_score(values, codes))
+
+
+def calinski_harabasz_score(X: Any, labels: Any) -> float:
+    """Calinski-Harabasz index (variance ratio criterion), as scikit-learn's.
+
+    ``B (n - k) / (W (k - 1))`` with ``B`` the between-cluster and ``W`` the
+    within-cluster sum of squares; higher is better. 1.0 when ``W`` is zero.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Feature matrix.
+    labels : array-like of shape (n_samples,)
+        Cluster label of each sample, any hashable type (2 to ``n_samples - 1`` distinct).
+
+    Returns
+    -------
+    float
+        The index.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the number of labels is outside ``2 .. n_samples - 1``.
+    ShapeMismatchError
+        If ``labels`` does not have one entry per row of ``X``.
+    NonFiniteError
+        If ``X`` contains NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.metrics import calinski_harabasz_score
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> calinski_harabasz_score(X, [0, 0, 1, 1])
+    200.0
+    """
+    values, codes = _prepare(X, labels)
+    return float(_core.calinski_harabasz_score(values, codes))
+
+
+def davies_bouldin_score(X: Any, labels: Any) -> float:
+    """Davies-Bouldin index, as scikit-learn's; lower is better, 0 is the minimum.
+
+    The mean over clusters ``i`` of ``max_j (s_i + s_j) / d(c_i, c_j)``, where ``s_i`` is
+    the mean distance from cluster ``i``'s members to its centroid ``c_i``. 0 when all
+    ``s_i`` (or all centroid distances) are within 1e-8 of zero; pairs of clusters with
+    identical centroids are skipped.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Feature matrix.
+    labels : array-like of shape (n_samples,)
+        Cluster label of each sample, any hashable type (2 to ``n_samples - 1`` distinct).
+
+    Returns
+    -------
+    float
+        The index.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the number of labels is outside ``2 .. n_samples - 1``.
+    ShapeMismatchError
+        If ``labels`` does not have one entry per row of ``X``.
+    NonFiniteError
+        If ``X`` contains NaN or infinity.
+
+    Examples
+    --------
+    >>> from segwise.metrics import davies_bouldin_score
+    >>> round(davies_bouldin_score([[0, 1], [1, 1], [3, 4]], [0, 0, 1]), 4)
+    0.128
+    """
+    values, codes = _prepare(X, labels)
+    return float(_core.davies_bouldin_score(values, codes))
+
+
+def _simplified(X: Any, labels: Any, centers: Any) -> np.ndarray:
+    if centers is None:
+        values, codes = _prepare(X, labels)
+        return _core.simplified_silhouette_samples(values, codes)
+    values = check_array(X, dtypes=(np.float64,)).values
+    cent = check_array(centers, name="centers", dtypes=(np.float64,)).values
+    if cent.shape[1] != values.shape[1]:
+        raise ShapeMismatchError(
+            f"centers has {cent.shape[1]} columns but X has {values.shape[1]} features"
+        )
+    if cent.shape[0] < 2:
+        raise InvalidParameterError(f"at least 2 centers are required, got {cent.shape[0]}")
+    arr = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels)
+    if arr.ndim != 1:
+        raise ShapeMismatchError(f"labels must be 1D, got shape {arr.shape}")
+    if arr.shape[0] != values.shape[0]:
+        raise ShapeMismatchError(
+            f"labels has {arr.shape[0]} entries but X has {values.shape[0]} rows"
+        )
+    if arr.dtype.kind not in "iu":
+        raise InvalidParameterError(
+            "with centers, labels must be integer row indices into centers, "
+            f"got dtype {arr.dtype}"
+        )
+    k = cent.shape[0]
+    if arr.size and (arr.min() < 0 or arr.max() >= k):
+        raise InvalidParameterError(
+            f"with centers, labels must be row indices 0..{k - 1} into centers, "
+            f"got values in [{arr.min()}, {arr.max()}]"
+        )
+    return _core.simplified_silhouette_samples(
+        values, np.ascontiguousarray(arr, dtype=np.int64), cent
+    )
+
+
+def simplified_silhouette_samples(X: Any, labels: Any, centers: Any = None) -> np.ndarray:
+    """Simplified (centroid) silhouette of every sample: a different statistic, O(n k).
+
+    For each sample, ``a`` is its distance to its own cluster's centroid and ``b`` its
+    distance to the nearest other centroid; ``s = (b - a) / max(a, b)`` (Hruschka, Campello
+    and de Castro 2004; studied by Wang et al. 2017). It is **not** an approximation of
+    :func:`silhouette_samples`, which averages distances to all members of each cluster:
+    the two rank clusterings similarly on compact, convex clusters but differ in value and
+    can disagree otherwise. It costs O(n k d) instead of O(n^2 d). Samples alone in their
+    cluster score 0, as in the silhouette.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Feature matrix.
+    labels : array-like of shape (n_samples,)
+        Without ``centers``: cluster labels of any hashable type (2 to ``n_samples - 1``
+        distinct), and the centroids are the cluster means. With ``centers``: integer
+        row indices into ``centers`` (e.g. ``KMeans.labels_``).
+    centers : array-like of shape (n_clusters, n_features), optional
+        Centroids to measure against (e.g. ``KMeans.cluster_centers_``); every row counts
+        as a candidate nearest other centroid, even if no sample is assigned to it.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples,)
+        Values in [-1, 1].
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad number of labels, fewer than 2 centers, or labels that are not row indices
+        into ``centers``.
+    ShapeMismatchError
+        ``labels`` or ``centers`` of the wrong length or width.
+    NonFiniteError
+        NaN or infinity in ``X`` or ``centers``.
+
+    References
+    ----------
+    E. R. Hruschka, R. J. G. B. Campello, L. N. de Castro (2004). Improving the efficiency
+    of a clustering genetic algorithm. IBERAMIA 2004, LNCS 3315, 861-870.
+    F. Wang, H.-H. Franco-Penya, J. D. Kelleher, J. Pugh, R. Ross (2017). An analysis of
+    the application of simplified silhouette to the evaluation of k-means clustering
+    validity. MLDM 2017, LNCS 10358, 291-305.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.metrics import simplified_silhouette_samples
+    >>> X = np.array([[0.0], [2.0], [10.0], [12.0]])
+    >>> simplified_silhouette_samples(X, [0, 0, 1, 1]).round(4)
+    array([0.9091, 0.8889, 0.8889, 0.9091])
+    """
+    return _simplified(X, labels, centers)
+
+
+def simplified_silhouette_score(X: Any, labels: Any, centers: Any = None) -> float:
+    """Mean simplified (centroid) silhouette: a different statistic from the silhouette.
+
+    The mean of :func:`simplified_silhouette_samples` (see there for the definition and
+    how it differs from :func:`silhouette_score`). O(n k d) time, so it scales to millions
+    of customers.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Feature matrix.
+    labels : array-like of shape (n_samples,)
+        Cluster labels (or, with ``centers``, integer row indices into ``centers``).
+    centers : array-like of shape (n_clusters, n_features), optional
+        Centroids to measure against; default: the cluster means.
+
+    Returns
+    -------
+    float
+        Mean value in [-1, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.metrics import simplified_silhouette_score
+    >>> X = np.array([[0.0], [2.0], [10.0], [12.0]])
+    >>> round(simplified_silhouette_score(X, [0, 0, 1, 1], centers=[[1.0], [11.0]]), 4)
+    0.899
+    """
+    return float(np.mean(_simplified(X, labels, centers)))

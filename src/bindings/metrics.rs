@@ -1,7 +1,86 @@
 //! Python bindings for `core::metrics`.
 
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use super::run_detached;
+use crate::core::metrics;
+
+/// Per-sample Euclidean silhouette (labels: non-negative int64 codes).
+#[pyfunction]
+fn silhouette_samples<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    labels: PyReadonlyArray1<'py, i64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let x = x.as_array();
+    let labels = labels.as_array();
+    let out = run_detached(py, || {
+        let labels = labels.to_vec();
+        metrics::silhouette_samples(x, &labels)
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Mean Euclidean silhouette.
+#[pyfunction]
+fn silhouette_score(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, f64>,
+    labels: PyReadonlyArray1<'_, i64>,
+) -> PyResult<f64> {
+    let x = x.as_array();
+    let labels = labels.as_array();
+    run_detached(py, || metrics::silhouette_score(x, &labels.to_vec()))
+}
+
+/// Calinski-Harabasz index.
+#[pyfunction]
+fn calinski_harabasz_score(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, f64>,
+    labels: PyReadonlyArray1<'_, i64>,
+) -> PyResult<f64> {
+    let x = x.as_array();
+    let labels = labels.as_array();
+    run_detached(py, || metrics::calinski_harabasz_score(x, &labels.to_vec()))
+}
+
+/// Davies-Bouldin index.
+#[pyfunction]
+fn davies_bouldin_score(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, f64>,
+    labels: PyReadonlyArray1<'_, i64>,
+) -> PyResult<f64> {
+    let x = x.as_array();
+    let labels = labels.as_array();
+    run_detached(py, || metrics::davies_bouldin_score(x, &labels.to_vec()))
+}
+
+/// Per-sample simplified (centroid) silhouette.
+#[pyfunction]
+#[pyo3(signature = (x, labels, centers=None))]
+fn simplified_silhouette_samples<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    labels: PyReadonlyArray1<'py, i64>,
+    centers: Option<PyReadonlyArray2<'py, f64>>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let x = x.as_array();
+    let labels = labels.as_array();
+    let centers = centers.as_ref().map(|c| c.as_array());
+    let out = run_detached(py, || {
+        metrics::simplified_silhouette_samples(x, &labels.to_vec(), centers)
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(silhouette_samples, m)?)?;
+    m.add_function(wrap_pyfunction!(silhouette_score, m)?)?;
+    m.add_function(wrap_pyfunction!(calinski_harabasz_score, m)?)?;
+    m.add_function(wrap_pyfunction!(davies_bouldin_score, m)?)?;
+    m.add_function(wrap_pyfunction!(simplified_silhouette_samples, m)?)?;
     Ok(())
 }

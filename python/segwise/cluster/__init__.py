@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._dbscan import DBSCAN
+
+__all__: list[str] = ["DBSCAN"]

@@ -1,1 +1,0 @@
-//! metrics (to be written).

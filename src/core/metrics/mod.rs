@@ -1,0 +1,43 @@
+//! Cluster-quality metrics with scikit-learn's definitions and edge cases.
+//!
+//! * [`silhouette_samples`] / [`silhouette_score`]: the exact silhouette (Rousseeuw 1987),
+//!   Euclidean, O(n^2) time but O(n + one block) memory, multi-threaded.
+//! * [`calinski_harabasz_score`], [`davies_bouldin_score`]: O(n * d) passes.
+//! * [`simplified_silhouette_samples`] / [`simplified_silhouette_score`]: the O(n * k)
+//!   centroid-based statistic of Hruschka et al. (2004), a *different* statistic.
+//!
+//! Labels are non-negative integers (`i64`); any set of distinct values is allowed and is
+//! re-encoded densely in sorted order (as scikit-learn's `LabelEncoder`).
+
+mod indices;
+mod partition;
+mod silhouette;
+
+pub use indices::{
+    calinski_harabasz_score, davies_bouldin_score, simplified_silhouette_samples,
+    simplified_silhouette_score,
+};
+pub use partition::{check_number_of_labels, Partition};
+pub use silhouette::{silhouette_samples, silhouette_score};
+
+use ndarray::ArrayView2;
+
+use crate::core::{CoreError, CoreResult};
+
+/// Reject empty input and NaN/infinity in `x`.
+pub(crate) fn check_finite_nonempty(x: ArrayView2<'_, f64>) -> CoreResult<()> {
+    if x.nrows() == 0 || x.ncols() == 0 {
+        return Err(CoreError::EmptyInput(format!(
+            "X has shape ({}, {}); at least one sample and one feature are required",
+            x.nrows(),
+            x.ncols()
+        )));
+    }
+    let bad = x.iter().filter(|v| !v.is_finite()).count();
+    if bad > 0 {
+        return Err(CoreError::NonFinite(format!(
+            "X has {bad} NaN or infinite value(s)"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,619 @@
+//! The exact Euclidean silhouette in O(n + one block) memory.
+//!
+//! Samples are sorted by cluster and stored column-major (`d x n`), so the distances from
+//! one sample to every member of a cluster are a contiguous, vectorisable sweep. Blocks of
+//! rows are processed in parallel against column tiles that stay in cache; each row keeps
+//! only its `k` per-cluster distance sums. Distances are computed from direct differences
+//! (`sqrt(sum (x_i - x_j)^2)`), which is more accurate than the dot-product expansion.
+//!
+//! The inner kernel (4 rows x 8 samples) is chosen at run time: AVX-512F, AVX2 + FMA, or
+//! portable code. Each row's sums are accumulated in a fixed order, so the result does not
+//! depend on the number of threads (it may differ in the last bits between kernels).
+
+use ndarray::{Array1, ArrayView2};
+use rayon::prelude::*;
+
+use super::check_finite_nonempty;
+use super::partition::{check_number_of_labels, Partition};
+use crate::core::CoreResult;
+
+/// Samples per inner step (one AVX-512 or two AVX2 registers of f64).
+const LANES: usize = 8;
+/// Rows evaluated together against one loaded column chunk.
+const MICRO_ROWS: usize = 4;
+/// Rows per parallel task.
+const ROW_BLOCK: usize = 64;
+/// Columns per cache tile (`d * COL_TILE * 8` bytes).
+const COL_TILE: usize = 2048;
+
+/// Samples sorted by cluster, column-major.
+struct SortedColumns {
+    /// `xt[f * n + p]` = feature `f` of the sample at sorted position `p`.
+    xt: Vec<f64>,
+    n: usize,
+    d: usize,
+    /// Cluster `c` occupies sorted positions `starts[c]..starts[c + 1]`.
+    starts: Vec<usize>,
+}
+
+impl SortedColumns {
+    fn new(x: ArrayView2<'_, f64>, order: &[usize], starts: Vec<usize>) -> Self {
+        let (n, d) = x.dim();
+        let mut xt = vec![0.0; n * d];
+        for (p, &i) in order.iter().enumerate() {
+            for (f, &v) in x.row(i).iter().enumerate() {
+                xt[f * n + p] = v;
+            }
+        }
+        Self { xt, n, d, starts }
+    }
+}
+
+/// Distances from `MICRO_ROWS` query rows to `LANES` consecutive sorted samples.
+trait ChunkKernel {
+    /// Write `dist(q_r, sample j + t)` into `out[r][t]`.
+    ///
+    /// # Safety
+    /// The CPU must support the kernel's instruction set; `j + LANES <= data.n` and
+    /// `q.len() >= MICRO_ROWS * data.d`.
+    unsafe fn distances(
+        data: &SortedColumns,
+        q: &[f64],
+        j: usize,
+        out: &mut [[f64; LANES]; MICRO_ROWS],
+    );
+}
+
+/// Portable kernel (any CPU).
+struct ScalarKernel;
+
+impl ChunkKernel for ScalarKernel {
+    #[inline(always)]
+    unsafe fn distances(
+        data: &SortedColumns,
+        q: &[f64],
+        j: usize,
+        out: &mut [[f64; LANES]; MICRO_ROWS],
+    ) {
+        let (n, d) = (data.n, data.d);
+        let mut d2 = [[0.0f64; LANES]; MICRO_ROWS];
+        for f in 0..d {
+            let seg = &data.xt[f * n + j..f * n + j + LANES];
+            let col: [f64; LANES] = std::array::from_fn(|t| seg[t]);
+            for r in 0..MICRO_ROWS {
+                let qf = q[r * d + f];
+                for t in 0..LANES {
+                    let diff = col[t] - qf;
+                    d2[r][t] += diff * diff;
+                }
+            }
+        }
+        for r in 0..MICRO_ROWS {
+            for t in 0..LANES {
+                out[r][t] = d2[r][t].sqrt();
+            }
+        }
+    }
+}
+
+/// AVX-512F kernel: one register holds the 8 samples.
+#[cfg(target_arch = "x86_64")]
+struct Avx512Kernel;
+
+#[cfg(target_arch = "x86_64")]
+impl ChunkKernel for Avx512Kernel {
+    #[inline(always)]
+    unsafe fn distances(
+        data: &SortedColumns,
+        q: &[f64],
+        j: usize,
+        out: &mut [[f64; LANES]; MICRO_ROWS],
+    ) {
+        use std::arch::x86_64::*;
+        let (n, d) = (data.n, data.d);
+        debug_assert!(j + LANES <= n && q.len() >= MICRO_ROWS * d);
+        let base = data.xt.as_ptr();
+        // SAFETY (whole block): the caller guarantees AVX-512F and that the 8 loads at
+        // f * n + j stay inside row f of xt; `out` rows hold exactly 8 f64.
+        unsafe {
+            let mut d2 = [_mm512_setzero_pd(); MICRO_ROWS];
+            for f in 0..d {
+                let col = _mm512_loadu_pd(base.add(f * n + j));
+                for (r, acc) in d2.iter_mut().enumerate() {
+                    let diff = _mm512_sub_pd(col, _mm512_set1_pd(q[r * d + f]));
+                    *acc = _mm512_fmadd_pd(diff, diff, *acc);
+                }
+            }
+            for (o, v) in out.iter_mut().zip(d2) {
+                _mm512_storeu_pd(o.as_mut_ptr(), sqrt_avx512(v));
+            }
+        }
+    }
+}
+
+/// Square root of 8 non-negative doubles, faster than `vsqrtpd` on AMD Zen 4/5, where
+/// the 512-bit square root is the kernel's bottleneck: a 14-bit reciprocal square-root
+/// estimate, one Newton step (about 28 bits) and one Newton correction of the root
+/// itself, accurate to a few ulp (tested <= 4 eps). Zero maps to zero; vectors holding a
+/// subnormal or infinite value use `vsqrtpd`.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn sqrt_avx512(x: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
+    use std::arch::x86_64::*;
+    // SAFETY: AVX-512F is guaranteed by the caller.
+    unsafe {
+        let half = _mm512_set1_pd(0.5);
+        let three_halves = _mm512_set1_pd(1.5);
+        let y0 = _mm512_rsqrt14_pd(x);
+        // y1 = y0 * (1.5 - 0.5 * x * y0^2)
+        let t = _mm512_mul_pd(_mm512_mul_pd(x, half), _mm512_mul_pd(y0, y0));
+        let y1 = _mm512_mul_pd(y0, _mm512_sub_pd(three_halves, t));
+        // s = s0 + (y1 / 2) * (x - s0^2), with s0 = x * y1
+        let s0 = _mm512_mul_pd(x, y1);
+        let r = _mm512_fnmadd_pd(s0, s0, x);
+        let s = _mm512_fmadd_pd(_mm512_mul_pd(y1, half), r, s0);
+        // Zero gives 0 * inf = NaN above; subnormals (rsqrt14 flushes them) and infinity
+        // are rare enough to take the exact instruction for the whole vector.
+        let normal = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, _mm512_set1_pd(f64::MIN_POSITIVE))
+            & _mm512_cmp_pd_mask::<_CMP_LE_OQ>(x, _mm512_set1_pd(f64::MAX));
+        let zero = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(x, _mm512_setzero_pd());
+        if normal | zero != 0xFF {
+            return _mm512_sqrt_pd(x);
+        }
+        _mm512_maskz_mov_pd(normal, s)
+    }
+}
+
+/// AVX2 + FMA kernel: two registers hold the 8 samples.
+#[cfg(target_arch = "x86_64")]
+struct Avx2Kernel;
+
+#[cfg(target_arch = "x86_64")]
+impl ChunkKernel for Avx2Kernel {
+    #[inline(always)]
+    unsafe fn distances(
+        data: &SortedColumns,
+        q: &[f64],
+        j: usize,
+        out: &mut [[f64; LANES]; MICRO_ROWS],
+    ) {
+        use std::arch::x86_64::*;
+        let (n, d) = (data.n, data.d);
+        debug_assert!(j + LANES <= n && q.len() >= MICRO_ROWS * d);
+        let base = data.xt.as_ptr();
+        // SAFETY (whole block): the caller guarantees AVX2 + FMA and that the 8 loads at
+        // f * n + j stay inside row f of xt; `out` rows hold exactly 8 f64.
+        unsafe {
+            let mut d2 = [_mm256_setzero_pd(); 2 * MICRO_ROWS];
+            for f in 0..d {
+                let p = base.add(f * n + j);
+                let (lo, hi) = (_mm256_loadu_pd(p), _mm256_loadu_pd(p.add(4)));
+                for r in 0..MICRO_ROWS {
+                    let qf = _mm256_set1_pd(q[r * d + f]);
+                    let a = _mm256_sub_pd(lo, qf);
+                    let b = _mm256_sub_pd(hi, qf);
+                    d2[2 * r] = _mm256_fmadd_pd(a, a, d2[2 * r]);
+                    d2[2 * r + 1] = _mm256_fmadd_pd(b, b, d2[2 * r + 1]);
+                }
+            }
+            for (r, o) in out.iter_mut().enumerate() {
+                _mm256_storeu_pd(o.as_mut_ptr(), _mm256_sqrt_pd(d2[2 * r]));
+                _mm256_storeu_pd(o.as_mut_ptr().add(4), _mm256_sqrt_pd(d2[2 * r + 1]));
+            }
+        }
+    }
+}
+
+/// Which kernel the CPU can run (detected once per call).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Simd {
+    Scalar,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Simd {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") {
+                return Simd::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                return Simd::Avx2;
+            }
+        }
+        Simd::Scalar
+    }
+}
+
+/// Scalar distance from one query row to the sorted sample `j`.
+#[inline(always)]
+fn distance_to(data: &SortedColumns, q: &[f64], j: usize) -> f64 {
+    let mut s = 0.0;
+    for (f, &qf) in q.iter().enumerate().take(data.d) {
+        let diff = data.xt[f * data.n + j] - qf;
+        s += diff * diff;
+    }
+    s.sqrt()
+}
+
+/// Per-cluster distance sums of the `MICRO_ROWS` query rows in `q` against sorted samples
+/// `j0..j1`, added to `sums` (`MICRO_ROWS x k`).
+///
+/// Chunks inside one cluster accumulate in lanes and are flushed when the cluster changes;
+/// chunks that straddle a cluster boundary add lane by lane.
+///
+/// # Safety
+/// As [`ChunkKernel::distances`]; `j1 <= data.n`.
+#[inline(always)]
+unsafe fn sweep_rows<K: ChunkKernel>(
+    data: &SortedColumns,
+    cid: &[u32],
+    q: &[f64],
+    j0: usize,
+    j1: usize,
+    sums: &mut [f64],
+    k: usize,
+) {
+    let d = data.d;
+    let mut dist = [[0.0f64; LANES]; MICRO_ROWS];
+    let mut acc = [[0.0f64; LANES]; MICRO_ROWS];
+    let mut cur = usize::MAX;
+    let flush = |acc: &mut [[f64; LANES]; MICRO_ROWS], cur: usize, sums: &mut [f64]| {
+        if cur != usize::MAX {
+            for (r, lanes) in acc.iter_mut().enumerate() {
+                sums[r * k + cur] += lanes.iter().sum::<f64>();
+                *lanes = [0.0; LANES];
+            }
+        }
+    };
+    let mut j = j0;
+    while j + LANES <= j1 {
+        // SAFETY: forwarded from the caller; j + LANES <= j1 <= n.
+        unsafe { K::distances(data, q, j, &mut dist) };
+        let (first, last) = (cid[j] as usize, cid[j + LANES - 1] as usize);
+        if first == last {
+            if first != cur {
+                flush(&mut acc, cur, sums);
+                cur = first;
+            }
+            for r in 0..MICRO_ROWS {
+                for t in 0..LANES {
+                    acc[r][t] += dist[r][t];
+                }
+            }
+        } else {
+            for (r, row) in dist.iter().enumerate() {
+                for (t, &v) in row.iter().enumerate() {
+                    sums[r * k + cid[j + t] as usize] += v;
+                }
+            }
+        }
+        j += LANES;
+    }
+    flush(&mut acc, cur, sums);
+    for (jj, &c) in cid.iter().enumerate().take(j1).skip(j) {
+        for r in 0..MICRO_ROWS {
+            sums[r * k + c as usize] += distance_to(data, &q[r * d..(r + 1) * d], jj);
+        }
+    }
+}
+
+/// Per-cluster distance sums (`rows_padded x k`) for the block whose query rows are `q`
+/// (`rows_padded x d`, `rows_padded` a multiple of `MICRO_ROWS`).
+///
+/// # Safety
+/// The CPU must support `K`'s instruction set.
+#[inline(always)]
+unsafe fn block_sums_with<K: ChunkKernel>(
+    data: &SortedColumns,
+    cid: &[u32],
+    q: &[f64],
+    sums: &mut [f64],
+    k: usize,
+) {
+    let d = data.d;
+    let rows = q.len() / d;
+    let mut t0 = 0;
+    while t0 < data.n {
+        let t1 = (t0 + COL_TILE).min(data.n);
+        let mut r0 = 0;
+        while r0 < rows {
+            let qm = &q[r0 * d..(r0 + MICRO_ROWS) * d];
+            // SAFETY: forwarded; t1 <= n and qm holds MICRO_ROWS rows.
+            let sm = &mut sums[r0 * k..(r0 + MICRO_ROWS) * k];
+            unsafe { sweep_rows::<K>(data, cid, qm, t0, t1, sm, k) };
+            r0 += MICRO_ROWS;
+        }
+        t0 = t1;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn block_sums_avx512(data: &SortedColumns, cid: &[u32], q: &[f64], s: &mut [f64], k: usize) {
+    // SAFETY: this function only runs on CPUs with AVX-512F (see `Simd::detect`).
+    unsafe { block_sums_with::<Avx512Kernel>(data, cid, q, s, k) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn block_sums_avx2(data: &SortedColumns, cid: &[u32], q: &[f64], s: &mut [f64], k: usize) {
+    // SAFETY: this function only runs on CPUs with AVX2 and FMA (see `Simd::detect`).
+    unsafe { block_sums_with::<Avx2Kernel>(data, cid, q, s, k) }
+}
+
+/// Per-cluster distance sums for the sorted rows `p0..p0 + rows`, returned as
+/// `rows_padded x k` (extra rows repeat the last one and are ignored).
+fn block_sums(simd: Simd, data: &SortedColumns, cid: &[u32], p0: usize, rows: usize) -> Vec<f64> {
+    let (n, d) = (data.n, data.d);
+    let k = data.starts.len() - 1;
+    let padded = rows.div_ceil(MICRO_ROWS) * MICRO_ROWS;
+    let mut q = vec![0.0f64; padded * d];
+    for r in 0..padded {
+        let src = p0 + r.min(rows - 1);
+        for f in 0..d {
+            q[r * d + f] = data.xt[f * n + src];
+        }
+    }
+    let mut sums = vec![0.0f64; padded * k];
+    match simd {
+        // SAFETY: the variant was chosen by runtime feature detection.
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 => unsafe { block_sums_avx512(data, cid, &q, &mut sums, k) },
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 => unsafe { block_sums_avx2(data, cid, &q, &mut sums, k) },
+        // SAFETY: the portable kernel runs anywhere.
+        Simd::Scalar => unsafe { block_sums_with::<ScalarKernel>(data, cid, &q, &mut sums, k) },
+    }
+    sums
+}
+
+/// Silhouette coefficient of every sample (Euclidean), as scikit-learn's
+/// `silhouette_samples`.
+///
+/// `s = (b - a) / max(a, b)` with `a` the mean distance to the other members of the
+/// sample's cluster and `b` the smallest mean distance to another cluster. Samples alone in
+/// their cluster score 0, and so do samples with `a == b == 0`.
+///
+/// Errors: empty or non-finite `x`, `labels.len() != n`, negative labels, and a number of
+/// distinct labels outside `2..=n - 1`.
+pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<Array1<f64>> {
+    silhouette_samples_with(x, labels, Simd::detect())
+}
+
+fn silhouette_samples_with(
+    x: ArrayView2<'_, f64>,
+    labels: &[i64],
+    simd: Simd,
+) -> CoreResult<Array1<f64>> {
+    check_finite_nonempty(x)?;
+    let n = x.nrows();
+    let part = Partition::new(labels, n)?;
+    let k = part.n_clusters();
+    check_number_of_labels(k, n)?;
+    let (order, starts) = part.sorted_order();
+    let data = SortedColumns::new(x, &order, starts);
+    let cid: Vec<u32> = order.iter().map(|&i| part.ids[i]).collect();
+
+    let mut sorted_scores = vec![0.0f64; n];
+    sorted_scores
+        .par_chunks_mut(ROW_BLOCK)
+        .enumerate()
+        .for_each(|(b, chunk)| {
+            let p0 = b * ROW_BLOCK;
+            let sums = block_sums(simd, &data, &cid, p0, chunk.len());
+            for (r, score) in chunk.iter_mut().enumerate() {
+                let own = part.ids[order[p0 + r]] as usize;
+                let size = part.counts[own];
+                if size < 2 {
+                    *score = 0.0;
+                    continue;
+                }
+                let row = &sums[r * k..(r + 1) * k];
+                let a = row[own] / (size - 1) as f64;
+                let mut b = f64::INFINITY;
+                for (c, (&s, &cnt)) in row.iter().zip(&part.counts).enumerate() {
+                    if c != own {
+                        b = b.min(s / cnt as f64);
+                    }
+                }
+                let denom = a.max(b);
+                *score = if denom > 0.0 { (b - a) / denom } else { 0.0 };
+            }
+        });
+    let mut scores = Array1::zeros(n);
+    for (p, &i) in order.iter().enumerate() {
+        scores[i] = sorted_scores[p];
+    }
+    Ok(scores)
+}
+
+/// Mean silhouette coefficient over all samples (scikit-learn's `silhouette_score`
+/// without sampling; subsample the rows first for `sample_size`).
+pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<f64> {
+    let s = silhouette_samples(x, labels)?;
+    Ok(s.sum() / s.len() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::CoreError;
+    use ndarray::Array2;
+
+    /// Straightforward O(n^2) reference.
+    fn naive(x: &Array2<f64>, labels: &[i64]) -> Vec<f64> {
+        let n = x.nrows();
+        let kmax = *labels.iter().max().unwrap() as usize + 1;
+        let mut counts = vec![0usize; kmax];
+        for &l in labels {
+            counts[l as usize] += 1;
+        }
+        (0..n)
+            .map(|i| {
+                let mut sums = vec![0.0; kmax];
+                for j in 0..n {
+                    let d: f64 = x
+                        .row(i)
+                        .iter()
+                        .zip(x.row(j).iter())
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum::<f64>()
+                        .sqrt();
+                    sums[labels[j] as usize] += d;
+                }
+                let own = labels[i] as usize;
+                if counts[own] < 2 {
+                    return 0.0;
+                }
+                let a = sums[own] / (counts[own] - 1) as f64;
+                let b = (0..kmax)
+                    .filter(|&c| c != own && counts[c] > 0)
+                    .map(|c| sums[c] / counts[c] as f64)
+                    .fold(f64::INFINITY, f64::min);
+                if a.max(b) > 0.0 {
+                    (b - a) / a.max(b)
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matches_naive_reference() {
+        // Deterministic pseudo-random data with odd sizes to exercise tails.
+        let (n, d) = (157, 5);
+        let mut state = 12345u64;
+        let x = Array2::from_shape_fn((n, d), |_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        });
+        let labels: Vec<i64> = (0..n as i64).map(|i| (i * 7 + 3) % 4 * 10).collect();
+        let want = naive(&x, &labels);
+        let mut kernels = vec![Simd::Scalar];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                kernels.push(Simd::Avx2);
+            }
+            if std::is_x86_feature_detected!("avx512f") {
+                kernels.push(Simd::Avx512);
+            }
+        }
+        // Many tiny clusters: most 8-sample chunks straddle a cluster boundary.
+        let small: Vec<i64> = (0..n as i64).map(|i| (i * 13) % 50).collect();
+        let want_small = naive(&x, &small);
+        for simd in kernels {
+            let got = silhouette_samples_with(x.view(), &labels, simd).unwrap();
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() < 1e-12, "{simd:?}: {g} vs {w}");
+            }
+            let got = silhouette_samples_with(x.view(), &small, simd).unwrap();
+            for (g, w) in got.iter().zip(&want_small) {
+                assert!((g - w).abs() < 1e-12, "{simd:?} small clusters: {g} vs {w}");
+            }
+        }
+        // A singleton cluster scores 0.
+        let mut l2 = labels.clone();
+        l2[0] = 99;
+        let got = silhouette_samples(x.view(), &l2).unwrap();
+        assert_eq!(got[0], 0.0);
+        let want = naive(&x, &l2);
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-12);
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn fast_sqrt_is_accurate() {
+        if !std::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        use std::arch::x86_64::*;
+        let mut values = vec![
+            0.0,
+            1e-320,
+            5e-310,
+            2.2250738585072014e-308,
+            1e-300,
+            1.0,
+            2.0,
+        ];
+        values.extend([f64::MAX, 0.0, 4.0, 9.0, 1e-10, 0.0, 0.0, 0.0]);
+        let mut v = 1e-200f64;
+        while v < 1e300 {
+            values.extend([v, v * 1.37, v * 2.9, v * 7.77]);
+            v *= 1e7;
+        }
+        let mut state = 99u64;
+        for _ in 0..4000 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            values.push((state >> 11) as f64 / (1u64 << 53) as f64 * 1e3);
+        }
+        while values.len() % 8 != 0 {
+            values.push(3.0);
+        }
+        let mut worst = 0.0f64;
+        for chunk in values.chunks_exact(8) {
+            let mut out = [0.0f64; 8];
+            // SAFETY: AVX-512F checked above; both buffers hold 8 f64.
+            unsafe {
+                let x = _mm512_loadu_pd(chunk.as_ptr());
+                _mm512_storeu_pd(out.as_mut_ptr(), sqrt_avx512(x));
+            }
+            for (&x, &got) in chunk.iter().zip(&out) {
+                let want = x.sqrt();
+                if want == 0.0 {
+                    assert_eq!(got, 0.0);
+                } else {
+                    let rel = ((got - want) / want).abs();
+                    assert!(rel.is_finite(), "sqrt({x}) = {got}");
+                    worst = worst.max(rel);
+                }
+            }
+        }
+        assert!(worst <= 4.0 * f64::EPSILON, "worst relative error {worst}");
+    }
+
+    #[test]
+    fn errors() {
+        let x = Array2::<f64>::zeros((4, 2));
+        assert!(matches!(
+            silhouette_samples(x.view(), &[0, 0, 0, 0]),
+            Err(CoreError::InvalidParameter { .. })
+        ));
+        assert!(matches!(
+            silhouette_samples(x.view(), &[0, 1, 2, 3]),
+            Err(CoreError::InvalidParameter { .. })
+        ));
+        assert!(matches!(
+            silhouette_samples(x.view(), &[0, 1]),
+            Err(CoreError::ShapeMismatch { .. })
+        ));
+        let mut bad = x.clone();
+        bad[[1, 1]] = f64::NAN;
+        assert!(matches!(
+            silhouette_samples(bad.view(), &[0, 1, 0, 1]),
+            Err(CoreError::NonFinite(_))
+        ));
+        let empty = Array2::<f64>::zeros((0, 2));
+        assert!(matches!(
+            silhouette_samples(empty.view(), &[]),
+            Err(CoreError::EmptyInput(_))
+        ));
+        // All points identical: a = b = 0 -> 0.
+        let s = silhouette_score(x.view(), &[0, 1, 0, 1]).unwrap();
+        assert_eq!(s, 0.0);
+    }
+}
