@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._kmeans import KMeans
+
+__all__: list[str] = ["KMeans"]
