@@ -3,8 +3,8 @@
 //! Every function is stateless: fit functions return owned arrays, predict
 //! functions take them back. Errors are [`error::CoreError`].
 
-pub mod dbscan;
 pub mod error;
+pub mod dbscan;
 pub mod kmeans;
 pub mod metrics;
 pub mod scaling;
