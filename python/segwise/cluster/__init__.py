@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from ._kmeans import KMeans
+from ._minibatch import MiniBatchKMeans
 
-__all__: list[str] = ["KMeans"]
+__all__: list[str] = ["KMeans", "MiniBatchKMeans"]
