@@ -17,11 +17,10 @@ import time
 import warnings
 
 import numpy as np
+from segwise.cluster import KMeans
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.datasets import make_blobs
 from threadpoolctl import threadpool_limits
-
-from segwise.cluster import KMeans
 
 
 def best_time(fn, repeat):

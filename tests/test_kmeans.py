@@ -8,10 +8,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import clone
-from sklearn.cluster import KMeans as SkKMeans
-from sklearn.datasets import make_blobs
-
 from segwise import _core
 from segwise.cluster import KMeans
 from segwise.exceptions import (
@@ -25,6 +21,9 @@ from segwise.exceptions import (
     NotFittedError,
     ShapeMismatchError,
 )
+from sklearn.base import clone
+from sklearn.cluster import KMeans as SkKMeans
+from sklearn.datasets import make_blobs
 
 
 def _blobs(n=3000, d=5, k=6, std=1.0, seed=0, dtype=np.float64):

@@ -9,10 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
-from sklearn.datasets import make_blobs
-from sklearn.metrics import adjusted_rand_score
-
 from segwise import _core
 from segwise.cluster import KMeans, MiniBatchKMeans
 from segwise.exceptions import (
@@ -21,6 +17,9 @@ from segwise.exceptions import (
     NotEnoughSamplesError,
     ShapeMismatchError,
 )
+from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
 
 
 def _blobs(n=20000, d=4, k=6, std=1.0, seed=0, dtype=np.float64):

@@ -1,4 +1,4 @@
-"""Clustering customers into segments: :class:`KMeans`, :class:`MiniBatchKMeans`, :class:`DBSCAN`."""
+"""Clustering customers into segments: :class:`KMeans`, :class:`MiniBatchKMeans`, DBSCAN."""
 
 from __future__ import annotations
 

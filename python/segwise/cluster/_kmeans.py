@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -34,7 +34,7 @@ _FLOATS = (np.float64, np.float32)
 _ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly")
 
 # Rust kernels by dtype: (fit, predict, labels_inertia, transform).
-_KERNELS = {
+_KERNELS: dict[np.dtype[Any], tuple[Callable[..., Any], ...]] = {
     np.dtype(np.float64): (
         _core.kmeans_fit_f64,
         _core.kmeans_predict_f64,
@@ -240,7 +240,9 @@ def _warn_if_fewer_clusters(labels: np.ndarray, n_clusters: int) -> None:
         )
 
 
-class KMeans(_KMeansPredictMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class KMeans(  # type: ignore[misc]  # the mixins' _estimator_type narrows the base's
+    _KMeansPredictMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
     """K-means clustering (Lloyd or Hamerly's exact accelerated algorithm) in Rust.
 
     scikit-learn's ``KMeans`` semantics: greedy k-means++ seeding, ``n_init`` restarts
@@ -414,7 +416,7 @@ default="k-means++"
             init_centers = np.stack(
                 [
                     _centers_array(
-                        self.init(values, n_clusters, random_state=rng),
+                        cast(Callable[..., Any], self.init)(values, n_clusters, random_state=rng),
                         n_clusters,
                         n_features,
                         values.dtype,
@@ -444,7 +446,9 @@ default="k-means++"
         self.n_iter_ = int(n_iter)
         return self
 
-    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+    def fit_predict(  # type: ignore[override]  # scikit-learn's signature
+        self, X: Any, y: Any = None, sample_weight: Any = None
+    ) -> np.ndarray:
         """Fit and return ``labels_``.
 
         Parameters
@@ -470,7 +474,9 @@ default="k-means++"
         """
         return self.fit(X, sample_weight=sample_weight).labels_
 
-    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
+    def fit_transform(  # type: ignore[override]  # scikit-learn's signature
+        self, X: Any, y: Any = None, sample_weight: Any = None
+    ) -> Any:
         """Fit, then return the distances of ``X`` to the centres (see :meth:`transform`).
 
         Parameters

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from ._kmeans import (
 
 __all__ = ["MiniBatchKMeans"]
 
-_MB_KERNELS = {
+_MB_KERNELS: dict[np.dtype[Any], tuple[Callable[..., Any], ...]] = {
     np.dtype(np.float64): (
         _core.minibatch_fit_f64,
         _core.minibatch_partial_step_f64,
@@ -46,7 +46,9 @@ _MB_KERNELS = {
 }
 
 
-class MiniBatchKMeans(_KMeansPredictMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narrows the base's
+    _KMeansPredictMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
     """Mini-batch k-means (scikit-learn's ``MiniBatchKMeans`` semantics, Rust core).
 
     Each step draws ``batch_size`` rows (with replacement, in proportion to
@@ -214,12 +216,12 @@ class MiniBatchKMeans(_KMeansPredictMixin, TransformerMixin, ClusterMixin, BaseE
             return _centers_array(self.init, k, d, values.dtype)[None], 1
         if kind == "callable":
             rng = np.random.RandomState(seed % (2**32))
+            init_fn = cast(Callable[..., Any], self.init)
             inits = []
             for _ in range(runs):
                 subset = values[rng.randint(0, n, init_size)] if init_size < n else values
-                inits.append(
-                    _centers_array(self.init(subset, k, random_state=rng), k, d, values.dtype)
-                )
+                centers = init_fn(subset, k, random_state=rng)
+                inits.append(_centers_array(centers, k, d, values.dtype))
             return np.stack(inits), runs
         return None, runs
 
@@ -373,7 +375,9 @@ class MiniBatchKMeans(_KMeansPredictMixin, TransformerMixin, ClusterMixin, BaseE
         self.n_steps_ = getattr(self, "n_steps_", 0) + 1
         return self
 
-    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+    def fit_predict(  # type: ignore[override]  # scikit-learn's signature
+        self, X: Any, y: Any = None, sample_weight: Any = None
+    ) -> np.ndarray:
         """Fit and return the label of each row (``predict(X)`` if ``compute_labels=False``).
 
         Parameters
@@ -401,7 +405,9 @@ class MiniBatchKMeans(_KMeansPredictMixin, TransformerMixin, ClusterMixin, BaseE
             return self.labels_
         return self.predict(X)
 
-    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
+    def fit_transform(  # type: ignore[override]  # scikit-learn's signature
+        self, X: Any, y: Any = None, sample_weight: Any = None
+    ) -> Any:
         """Fit, then return the distances of ``X`` to the centres.
 
         Parameters
