@@ -17,8 +17,9 @@ import time
 import warnings
 
 import numpy as np
-from segwise.cluster import KMeans
+from segwise.cluster import KMeans, MiniBatchKMeans
 from sklearn.cluster import KMeans as SkKMeans
+from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
 from sklearn.datasets import make_blobs
 from threadpoolctl import threadpool_limits
 
@@ -121,6 +122,16 @@ def main():
     t_sw, sw_pp = best_time(lambda: KMeans(k, random_state=0).fit(X), args.repeat)
     print(f"\nk-means++ init, n_init=1: scikit-learn {t_sk:.3f}s inertia {sk_pp.inertia_:.6g}; "
           f"segwise {t_sw:.3f}s inertia {sw_pp.inertia_:.6g} ({t_sk / t_sw:.2f}x)")
+
+    # MiniBatchKMeans, default parameters (different random batches: compare inertia loosely).
+    with threadpool_limits(2):
+        t_sk, sk_mb = best_time(
+            lambda: SkMiniBatchKMeans(k, random_state=0).fit(X), args.repeat
+        )
+    t_sw, sw_mb = best_time(lambda: MiniBatchKMeans(k, random_state=0).fit(X), args.repeat)
+    print(f"MiniBatchKMeans defaults: scikit-learn {t_sk:.3f}s inertia {sk_mb.inertia_:.6g} "
+          f"({sk_mb.n_steps_} steps); segwise {t_sw:.3f}s inertia {sw_mb.inertia_:.6g} "
+          f"({sw_mb.n_steps_} steps) ({t_sk / t_sw:.2f}x)")
 
     # predict of one row from Python (per-call latency).
     fitted_sw = KMeans(k, init=init, n_init=1).fit(X[:10_000])

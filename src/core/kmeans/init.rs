@@ -6,7 +6,7 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::common::{group_rows, sq_dist, with_simd, Data, KFloat};
+use super::common::{group_rows, sq_dist, with_simd, CentreBlocks, Data, KFloat};
 use crate::core::{CoreError, CoreResult};
 
 /// The random stream of restart `restart`: the seed's stream jumped `restart` times
@@ -76,6 +76,52 @@ fn potential_with<F: KFloat>(
     parts.iter().sum()
 }
 
+/// Potentials `sum_i w_i * min(closest_i, ||x_i - x_c||^2)` of every candidate row `c`,
+/// in one pass over the data (candidates as a block of centres), reduced in group order.
+fn candidate_potentials<F: KFloat>(
+    data: &Data<'_, F>,
+    closest: &[f64],
+    candidates: &[usize],
+) -> Vec<f64> {
+    let (n, d) = (data.n, data.d);
+    let t = candidates.len();
+    let mut rows = Vec::with_capacity(t * d);
+    for &c in candidates {
+        rows.extend_from_slice(data.row(c));
+    }
+    let blocks = CentreBlocks::new(&rows, t, d);
+    let group = group_rows(n);
+    let parts: Vec<Vec<f64>> = (0..n.div_ceil(group))
+        .into_par_iter()
+        .map(|g| {
+            with_simd(
+                #[inline(always)]
+                || {
+                    let mut buf = vec![F::zero(); blocks.padded()];
+                    let mut pot = vec![0.0f64; t];
+                    let end = ((g + 1) * group).min(n);
+                    for i in g * group..end {
+                        blocks.distances(data.row(i), &mut buf);
+                        let w = data.weight(i);
+                        let ci = closest[i];
+                        for (p, v) in pot.iter_mut().zip(&buf[..t]) {
+                            *p += v.to_f64().min(ci) * w;
+                        }
+                    }
+                    pot
+                },
+            )
+        })
+        .collect();
+    let mut total = vec![0.0f64; t];
+    for part in parts {
+        for (a, b) in total.iter_mut().zip(part) {
+            *a += b;
+        }
+    }
+    total
+}
+
 /// Greedy k-means++ (scikit-learn's `_kmeans_plusplus`): the first centre is drawn with
 /// probability proportional to the weight; each next one is the best, by potential, of
 /// `2 + floor(ln k)` candidates drawn proportionally to `weight * closest squared distance`.
@@ -108,10 +154,10 @@ pub fn kmeans_plusplus<F: KFloat>(
         let candidates: Vec<usize> = (0..trials)
             .map(|_| search_cumulative(&cum, rng.gen::<f64>() * pot))
             .collect();
+        let pots = candidate_potentials(data, &closest, &candidates);
         let mut best = candidates[0];
         let mut best_pot = f64::INFINITY;
-        for &cand in &candidates {
-            let p = potential_with(data, &closest, data.row(cand), None);
+        for (&cand, &p) in candidates.iter().zip(&pots) {
             if p < best_pot {
                 best_pot = p;
                 best = cand;
