@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from segwise import _core
 from segwise.cluster import KMeans
 from segwise.exceptions import (
@@ -373,3 +375,29 @@ def test_single_cluster_and_k_equals_n():
         full = KMeans(20, random_state=0).fit(X)
     assert full.inertia_ == 0.0
     assert sorted(full.labels_.tolist()) == list(range(20))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 60),
+    d=st.integers(1, 5),
+    k=st.integers(1, 6),
+    duplicates=st.booleans(),
+)
+def test_property_consistency_and_hamerly_equals_lloyd(data, n, d, k, duplicates):
+    rng = np.random.default_rng(data)
+    k = min(k, n)
+    X = rng.normal(size=(n, d)) * rng.uniform(0.1, 100)
+    if duplicates:
+        X = np.round(X[rng.integers(0, max(1, n // 3), n)], 1)
+    init = X[rng.choice(n, k, replace=False)] + rng.normal(scale=0.01, size=(k, d))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = KMeans(k, init=init, algorithm="lloyd").fit(X)
+        b = KMeans(k, init=init, algorithm="hamerly").fit(X)
+    np.testing.assert_array_equal(a.labels_, a.predict(X))
+    recomputed = ((X - a.cluster_centers_[a.labels_]) ** 2).sum()
+    np.testing.assert_allclose(a.inertia_, recomputed, rtol=1e-9, atol=1e-9)
+    assert a.n_iter_ == b.n_iter_
+    np.testing.assert_allclose(b.inertia_, a.inertia_, rtol=1e-9, atol=1e-9)
