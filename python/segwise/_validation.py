@@ -95,6 +95,11 @@ def check_array(
     target = dtypes[0]
     if isinstance(X, pd.Series):
         X = X.to_frame()
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy.sparse, without importing scipy
+        raise NonNumericError(
+            f"Sparse data was passed for {name}, but dense data is required. Use "
+            "'.toarray()' to convert to a dense numpy array."
+        )
     if isinstance(X, pd.DataFrame):
         index = X.index
         columns = [str(c) for c in X.columns]

@@ -1,0 +1,502 @@
+"""K-means clustering with a Rust core and scikit-learn's semantics."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Callable
+from typing import Any, cast
+
+import numpy as np
+
+from .. import _core
+from .._base import BaseEstimator, ClusterMixin, TransformerMixin
+from .._validation import (
+    Checked,
+    check_array,
+    check_choice,
+    check_fitted,
+    check_float,
+    check_int,
+    check_random_state,
+    check_sample_weight,
+)
+from ..exceptions import (
+    ConvergenceWarning,
+    InvalidParameterError,
+    NotEnoughSamplesError,
+    ShapeMismatchError,
+)
+
+__all__ = ["KMeans"]
+
+_FLOATS = (np.float64, np.float32)
+_ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly")
+
+# Rust kernels by dtype: (fit, predict, labels_inertia, transform).
+_KERNELS: dict[np.dtype[Any], tuple[Callable[..., Any], ...]] = {
+    np.dtype(np.float64): (
+        _core.kmeans_fit_f64,
+        _core.kmeans_predict_f64,
+        _core.kmeans_labels_inertia_f64,
+        _core.kmeans_transform_f64,
+    ),
+    np.dtype(np.float32): (
+        _core.kmeans_fit_f32,
+        _core.kmeans_predict_f32,
+        _core.kmeans_labels_inertia_f32,
+        _core.kmeans_transform_f32,
+    ),
+}
+
+
+def _check_n_init(n_init: Any) -> int | None:
+    """``'auto'`` -> None, else an int >= 1."""
+    if isinstance(n_init, str):
+        check_choice(n_init, "n_init", ["auto"])
+        return None
+    return check_int(n_init, "n_init", low=1)
+
+
+def _check_init_kind(init: Any) -> str:
+    """Classify ``init`` as 'k-means++', 'random', 'callable' or 'array'."""
+    if isinstance(init, str):
+        return str(check_choice(init, "init", ["k-means++", "random"]))
+    if callable(init):
+        return "callable"
+    if hasattr(init, "__array__") or isinstance(init, list | tuple):
+        return "array"
+    raise InvalidParameterError(
+        f"init must be 'k-means++', 'random', a callable or an array of shape "
+        f"(n_clusters, n_features), got {init!r}"
+    )
+
+
+def _centers_array(centers: Any, n_clusters: int, n_features: int, dtype: Any) -> np.ndarray:
+    """Validate initial centres: a finite float array of shape (n_clusters, n_features)."""
+    checked = check_array(centers, name="init", dtypes=(dtype,))
+    arr = checked.values
+    if arr.shape[0] != n_clusters:
+        raise ShapeMismatchError(
+            f"The shape of the initial centers {arr.shape} does not match the number of "
+            f"clusters {n_clusters}."
+        )
+    if arr.shape[1] != n_features:
+        raise ShapeMismatchError(
+            f"The shape of the initial centers {arr.shape} does not match the number of "
+            f"features of the data {n_features}."
+        )
+    return arr
+
+
+class _KMeansPredictMixin:
+    """predict/transform/score shared by :class:`KMeans` and ``MiniBatchKMeans``."""
+
+    cluster_centers_: np.ndarray
+    n_features_in_: int
+
+    def _test_values(self, X: Any) -> tuple[np.ndarray, Checked]:
+        """Validated ``X`` in the centres' dtype (one copy at most)."""
+        check_fitted(self, "cluster_centers_")
+        checked = check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)
+        self._check_features(checked, reset=False)  # type: ignore[attr-defined]
+        values = checked.values
+        dtype = self.cluster_centers_.dtype
+        if values.dtype != dtype:
+            values = values.astype(dtype)
+        return values, checked
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Index of the closest cluster centre for each sample.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            New data, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), dtype int32
+            Index of the closest centre (the first one on ties).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.cluster import KMeans
+        >>> X = np.array([[1.0, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+        >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+        >>> bool(km.predict([[0.0, 0.0]])[0] == km.labels_[0])
+        True
+        """
+        centers = self.__dict__.get("cluster_centers_")
+        # Fast path for a small C-contiguous numpy array of the centres' dtype: skips the
+        # DataFrame handling of the input funnel (a finite check is still made).
+        if (
+            centers is not None
+            and type(X) is np.ndarray
+            and X.dtype == centers.dtype
+            and X.ndim == 2
+            and X.shape[0] > 0
+            and X.shape[1] == centers.shape[1]
+            and X.flags.c_contiguous
+            and X.shape[0] * X.shape[1] <= 4096
+            and np.isfinite(X).all()
+        ):
+            return _KERNELS[X.dtype][1](X, centers)  # type: ignore[no-any-return]
+        values, _ = self._test_values(X)
+        return _KERNELS[values.dtype][1](values, self.cluster_centers_)  # type: ignore[no-any-return]
+
+    def transform(self, X: Any) -> Any:
+        """Distances from each sample to each cluster centre.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        distances : ndarray or DataFrame of shape (n_samples, n_clusters)
+            Euclidean distances, in the centres' dtype; a DataFrame (same index, columns
+            from :meth:`get_feature_names_out`) when ``X`` is a DataFrame.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.cluster import KMeans
+        >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
+        >>> KMeans(n_clusters=2, random_state=0).fit(X).transform(X).shape
+        (4, 2)
+        """
+        values, checked = self._test_values(X)
+        out = _KERNELS[values.dtype][3](values, self.cluster_centers_)
+        return self._wrap_output(out, checked)  # type: ignore[attr-defined]
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the (weighted) inertia of ``X`` against the fitted centres.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            New data.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights.
+
+        Returns
+        -------
+        score : float
+            ``-sum(w_i * ||x_i - closest centre||^2)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.cluster import KMeans
+        >>> X = np.array([[0.0], [2.0], [10.0], [12.0]])
+        >>> float(KMeans(n_clusters=2, random_state=0).fit(X).score(X))
+        -4.0
+        """
+        values, _ = self._test_values(X)
+        weights = check_sample_weight(sample_weight, values.shape[0])
+        _, inertia = _KERNELS[values.dtype][2](values, self.cluster_centers_, weights)
+        return -float(inertia)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Output column names of :meth:`transform`: ``["kmeans0", "kmeans1", ...]``.
+
+        Parameters
+        ----------
+        input_features : array-like of str, optional
+            Checked against the fitted feature names; not used otherwise.
+
+        Returns
+        -------
+        names : ndarray of str objects
+            The class name in lower case followed by the cluster index.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.cluster import KMeans
+        >>> X = np.array([[0.0], [1.0], [5.0]])
+        >>> KMeans(n_clusters=2, random_state=0).fit(X).get_feature_names_out().tolist()
+        ['kmeans0', 'kmeans1']
+        """
+        check_fitted(self, "cluster_centers_")
+        self._feature_names(input_features)  # type: ignore[attr-defined]
+        prefix = type(self).__name__.lower()
+        n_out = self.cluster_centers_.shape[0]
+        return np.asarray([f"{prefix}{i}" for i in range(n_out)], dtype=object)
+
+
+def _warn_if_fewer_clusters(labels: np.ndarray, n_clusters: int) -> None:
+    distinct = int(np.count_nonzero(np.bincount(labels, minlength=n_clusters)))
+    if distinct < n_clusters:
+        warnings.warn(
+            f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+            f"({n_clusters}). Possibly due to duplicate points in X.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+class KMeans(  # type: ignore[misc]  # the mixins' _estimator_type narrows the base's
+    _KMeansPredictMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
+    """K-means clustering (Lloyd or Hamerly's exact accelerated algorithm) in Rust.
+
+    scikit-learn's ``KMeans`` semantics: greedy k-means++ seeding, ``n_init`` restarts
+    keeping the lowest inertia, convergence when labels stop changing or when the summed
+    squared centre shift falls below ``tol`` times the mean feature variance, empty
+    clusters moved to the farthest points. Unlike scikit-learn, ``labels_`` and
+    ``inertia_`` are always those of the final ``cluster_centers_`` (so
+    ``labels_ == predict(X)`` holds even when ``max_iter`` stops the run).
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    init : {"k-means++", "random"}, callable or array-like of shape (n_clusters, n_features), \
+default="k-means++"
+        Greedy k-means++ (``2 + int(ln k)`` candidates per step, sampled in proportion to
+        ``sample_weight * squared distance``); ``"random"``: ``n_clusters`` distinct rows
+        drawn in proportion to ``sample_weight``; an array of initial centres (one run);
+        or ``callable(X, n_clusters, random_state)`` returning centres (called once per
+        restart with a ``numpy.random.RandomState``; it receives ``X`` uncentred).
+    n_init : "auto" or int, default="auto"
+        Restarts. ``"auto"``: 1 for ``"k-means++"`` or an array, 10 for ``"random"`` or a
+        callable. With an array and ``n_init != 1`` a ``RuntimeWarning`` is issued and one
+        run is made. Restarts run in parallel; the lowest inertia wins (the earliest on
+        ties).
+    max_iter : int, default=300
+        Maximum iterations per run.
+    tol : float, default=1e-4
+        Relative tolerance on the summed squared centre shift (scaled by the mean
+        per-feature variance of ``X``).
+    verbose : int, default=0
+        Accepted for scikit-learn compatibility; nothing is printed.
+    random_state : int, numpy RandomState/Generator or None, default=None
+        Seed of the restarts' random streams (one independent stream per restart, so
+        results do not depend on the number of threads).
+    copy_x : bool, default=True
+        Accepted for scikit-learn compatibility: ``X`` is never modified either way.
+    algorithm : {"auto", "lloyd", "hamerly", "elkan"}, default="auto"
+        ``"lloyd"`` computes every distance every iteration; ``"hamerly"`` keeps distance
+        bounds to skip samples that cannot change cluster and gives the same result from
+        the same start (up to floating-point ties); ``"elkan"`` is accepted as an alias of
+        ``"hamerly"``. ``"auto"`` picks ``"hamerly"`` unless ``n_clusters == 1``: measured
+        3-7x faster than ``"lloyd"`` on runs of more than a few iterations and within 10%
+        on short ones.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Centres, in the dtype of ``X`` (float32 stays float32).
+    labels_ : ndarray of shape (n_samples,), dtype int32
+        Closest final centre of each training sample.
+    inertia_ : float
+        Weighted sum of squared distances of the samples to their centre.
+    n_iter_ : int
+        Iterations of the best run.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in ``fit`` (DataFrame input only).
+
+    Notes
+    -----
+    Sums of points and the inertia are accumulated in float64 also for float32 input.
+    The work runs on rayon's thread pool (``RAYON_NUM_THREADS``); results are
+    bit-identical for any number of threads. Forking a process after the pool has
+    started can deadlock: use the "spawn" start method with multiprocessing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.cluster import KMeans
+    >>> X = np.array([[1.0, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+    >>> sorted(km.cluster_centers_.tolist())
+    [[1.0, 2.0], [10.0, 2.0]]
+    >>> bool(km.labels_[0] != km.labels_[3])
+    True
+    >>> float(km.inertia_)
+    16.0
+    """
+
+    _preserves_dtype = ("float64", "float32")
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        init: str | Callable[..., Any] | Any = "k-means++",
+        n_init: str | int = "auto",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        verbose: int = 0,
+        random_state: Any = None,
+        copy_x: bool = True,
+        algorithm: str = "auto",
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+
+    def _validated_params(self) -> tuple[int, str, int | None, int, float, str]:
+        n_clusters = check_int(self.n_clusters, "n_clusters", low=1)
+        kind = _check_init_kind(self.init)
+        n_init = _check_n_init(self.n_init)
+        max_iter = check_int(self.max_iter, "max_iter", low=1)
+        tol = check_float(self.tol, "tol", low=0.0)
+        if not isinstance(self.verbose, numbers.Integral):
+            raise InvalidParameterError(f"verbose must be an int or bool, got {self.verbose!r}")
+        if not isinstance(self.copy_x, bool | np.bool_):
+            raise InvalidParameterError(f"copy_x must be a bool, got {self.copy_x!r}")
+        algorithm = check_choice(self.algorithm, "algorithm", _ALGORITHMS)
+        return n_clusters, kind, n_init, max_iter, tol, algorithm
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
+        """Compute k-means clustering.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data; float32 is kept as float32, everything else becomes float64.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights (not all zero). Used by the seeding ("k-means++",
+            "random"), the centre updates and the inertia.
+
+        Returns
+        -------
+        self : KMeans
+            The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.cluster import KMeans
+        >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
+        >>> KMeans(n_clusters=2, random_state=0).fit(X).n_iter_ >= 1
+        True
+        """
+        n_clusters, kind, n_init, max_iter, tol, algorithm = self._validated_params()
+        checked = check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)
+        self._check_features(checked, reset=True)
+        values = checked.values
+        n_samples, n_features = values.shape
+        if n_samples < n_clusters:
+            raise NotEnoughSamplesError(
+                f"n_samples={n_samples} should be >= n_clusters={n_clusters}."
+            )
+        weights = check_sample_weight(sample_weight, n_samples)
+        seed = check_random_state(self.random_state)
+
+        init_centers = None
+        runs = n_init if n_init is not None else (10 if kind in ("random", "callable") else 1)
+        if kind == "array":
+            init_centers = _centers_array(self.init, n_clusters, n_features, values.dtype)[None]
+            if runs != 1:
+                warnings.warn(
+                    "Explicit initial center position passed: performing only one init in "
+                    f"{type(self).__name__} instead of n_init={runs}.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            runs = 1
+        elif kind == "callable":
+            rng = np.random.RandomState(seed % (2**32))
+            init_centers = np.stack(
+                [
+                    _centers_array(
+                        cast(Callable[..., Any], self.init)(values, n_clusters, random_state=rng),
+                        n_clusters,
+                        n_features,
+                        values.dtype,
+                    )
+                    for _ in range(runs)
+                ]
+            )
+
+        fit_kernel = _KERNELS[values.dtype][0]
+        centers, labels, inertia, n_iter = fit_kernel(
+            values,
+            weights,
+            n_clusters,
+            kind if kind in ("k-means++", "random") else "k-means++",
+            init_centers,
+            runs,
+            max_iter,
+            tol,
+            algorithm,
+            seed,
+        )
+        _warn_if_fewer_clusters(labels, n_clusters)
+        self.cluster_centers_ = centers
+        self._n_features_out = n_clusters
+        self.labels_ = labels
+        self.inertia_ = float(inertia)
+        self.n_iter_ = int(n_iter)
+        return self
+
+    def fit_predict(  # type: ignore[override]  # scikit-learn's signature
+        self, X: Any, y: Any = None, sample_weight: Any = None
+    ) -> np.ndarray:
+        """Fit and return ``labels_``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), dtype int32
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.cluster import KMeans
+        >>> X = np.array([[0.0], [0.5], [9.0], [9.5]])
+        >>> labels = KMeans(n_clusters=2, random_state=0).fit_predict(X)
+        >>> bool(labels[0] == labels[1] and labels[2] == labels[3])
+        True
+        """
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def fit_transform(  # type: ignore[override]  # scikit-learn's signature
+        self, X: Any, y: Any = None, sample_weight: Any = None
+    ) -> Any:
+        """Fit, then return the distances of ``X`` to the centres (see :meth:`transform`).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights.
+
+        Returns
+        -------
+        distances : ndarray or DataFrame of shape (n_samples, n_clusters)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.cluster import KMeans
+        >>> X = np.array([[0.0], [0.5], [9.0], [9.5]])
+        >>> KMeans(n_clusters=2, random_state=0).fit_transform(X).shape
+        (4, 2)
+        """
+        return self.fit(X, sample_weight=sample_weight).transform(X)

@@ -1,1 +1,0 @@
-//! kmeans (to be written).

@@ -1,0 +1,528 @@
+//! Shared building blocks of the k-means kernels: the float trait, the fixed row
+//! partition (which makes every reduction independent of the thread count), the
+//! distance kernels and the M-step helpers (relocation of empty clusters, averaging).
+
+use std::fmt::Debug;
+use std::ops::{Add, AddAssign, Mul, Sub};
+
+use rayon::prelude::*;
+
+/// The element types the k-means kernels run on (`f32` and `f64`).
+///
+/// Distances are computed in `Self`; sums of points, weights and inertia are always
+/// accumulated in `f64` (more accurate than scikit-learn for `f32` input).
+pub trait KFloat:
+    Copy
+    + Send
+    + Sync
+    + Default
+    + PartialOrd
+    + Debug
+    + 'static
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + AddAssign
+{
+    /// Convert from `f64` (rounding for `f32`).
+    fn from_f64(v: f64) -> Self;
+    /// Convert to `f64` (exact).
+    fn to_f64(self) -> f64;
+    /// Zero.
+    fn zero() -> Self;
+    /// Whether the value is neither NaN nor infinite.
+    fn is_finite_value(self) -> bool;
+}
+
+impl KFloat for f64 {
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn zero() -> Self {
+        0.0
+    }
+    #[inline(always)]
+    fn is_finite_value(self) -> bool {
+        self.is_finite()
+    }
+}
+
+impl KFloat for f32 {
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn zero() -> Self {
+        0.0
+    }
+    #[inline(always)]
+    fn is_finite_value(self) -> bool {
+        self.is_finite()
+    }
+}
+
+/// Run `f` compiled for AVX2 when the CPU has it (runtime detection), else as is.
+///
+/// The hot loops are plain Rust written for auto-vectorisation; inlined here they get
+/// 4-wide `f64` vectors instead of SSE2's 2. No fused multiply-add is enabled and Rust
+/// never reassociates floating-point sums, so both paths give bit-identical results.
+#[inline(always)]
+pub fn with_simd<R, G: FnOnce() -> R>(f: G) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2<R, G: FnOnce() -> R>(f: G) -> R {
+                f()
+            }
+            // SAFETY: the running CPU supports AVX2 (checked just above).
+            return unsafe { avx2(f) };
+        }
+    }
+    f()
+}
+
+/// Centres per SIMD-friendly block in [`CentreBlocks`].
+pub const LANES: usize = 8;
+/// At most this many row groups: per-group partial sums are reduced in group order.
+const MAX_GROUPS: usize = 32;
+/// Groups are at least this many rows (fewer groups for small inputs).
+const MIN_GROUP_ROWS: usize = 2048;
+
+/// Rows per group for `n` rows. The partition depends on `n` only, never on the number of
+/// threads, so reductions over groups (in group order) are bit-identical on any pool size.
+pub fn group_rows(n: usize) -> usize {
+    let by_count = n.div_ceil(MAX_GROUPS);
+    by_count.max(MIN_GROUP_ROWS).max(1)
+}
+
+/// Read-only view of the data: `n` rows of `d` features, row-major, plus optional weights.
+#[derive(Clone, Copy)]
+pub struct Data<'a, F> {
+    /// Row-major values, `n * d`.
+    pub x: &'a [F],
+    /// Number of rows.
+    pub n: usize,
+    /// Number of features.
+    pub d: usize,
+    /// Optional sample weights (length `n`).
+    pub w: Option<&'a [f64]>,
+}
+
+impl<'a, F: KFloat> Data<'a, F> {
+    /// Row `i`.
+    #[inline(always)]
+    pub fn row(&self, i: usize) -> &'a [F] {
+        &self.x[i * self.d..(i + 1) * self.d]
+    }
+    /// Weight of row `i` (1 when unweighted).
+    #[inline(always)]
+    pub fn weight(&self, i: usize) -> f64 {
+        match self.w {
+            Some(w) => w[i],
+            None => 1.0,
+        }
+    }
+}
+
+/// Squared Euclidean distance, computed in `F`.
+#[inline(always)]
+pub fn sq_dist<F: KFloat>(a: &[F], b: &[F]) -> F {
+    let mut acc = [F::zero(); 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (xa, xb) in (&mut ca).zip(&mut cb) {
+        for l in 0..4 {
+            let t = xa[l] - xb[l];
+            acc[l] += t * t;
+        }
+    }
+    let mut tail = F::zero();
+    for (&p, &q) in ca.remainder().iter().zip(cb.remainder()) {
+        let t = p - q;
+        tail += t * t;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Squared Euclidean distance accumulated in `f64` (for inertia).
+#[inline(always)]
+pub fn sq_dist_f64<F: KFloat>(a: &[F], b: &[F]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (xa, xb) in (&mut ca).zip(&mut cb) {
+        for l in 0..4 {
+            let t = xa[l].to_f64() - xb[l].to_f64();
+            acc[l] += t * t;
+        }
+    }
+    let mut tail = 0.0;
+    for (&p, &q) in ca.remainder().iter().zip(cb.remainder()) {
+        let t = p.to_f64() - q.to_f64();
+        tail += t * t;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Centres transposed into blocks of [`LANES`] centres: `blocks[b][j][l]` is feature `j` of
+/// centre `b * LANES + l`, so the distance of one row to a block of centres is a loop over
+/// features of `LANES`-wide vector operations. Padding centres are zeros and never chosen.
+pub struct CentreBlocks<F> {
+    blocks: Vec<F>,
+    n_blocks: usize,
+    k: usize,
+    d: usize,
+}
+
+impl<F: KFloat> CentreBlocks<F> {
+    /// Build from row-major centres (`k * d`).
+    pub fn new(centres: &[F], k: usize, d: usize) -> Self {
+        let n_blocks = k.div_ceil(LANES);
+        let mut blocks = vec![F::zero(); n_blocks * d * LANES];
+        for c in 0..k {
+            let (b, l) = (c / LANES, c % LANES);
+            for j in 0..d {
+                blocks[(b * d + j) * LANES + l] = centres[c * d + j];
+            }
+        }
+        CentreBlocks {
+            blocks,
+            n_blocks,
+            k,
+            d,
+        }
+    }
+
+    /// Number of padded centre slots (`n_blocks * LANES`).
+    pub fn padded(&self) -> usize {
+        self.n_blocks * LANES
+    }
+
+    /// Squared distances of `row` to every centre, into `out` (length [`Self::padded`]).
+    #[inline(always)]
+    pub fn distances(&self, row: &[F], out: &mut [F]) {
+        let d = self.d;
+        for (block, dst) in self
+            .blocks
+            .chunks_exact(d * LANES)
+            .zip(out.chunks_exact_mut(LANES))
+        {
+            let mut acc = [F::zero(); LANES];
+            for (&xj, cj) in row.iter().zip(block.chunks_exact(LANES)) {
+                for l in 0..LANES {
+                    let t = xj - cj[l];
+                    acc[l] += t * t;
+                }
+            }
+            dst.copy_from_slice(&acc);
+        }
+    }
+
+    /// Index and squared distance of the closest centre (first index on ties).
+    #[inline(always)]
+    pub fn closest(&self, row: &[F], buf: &mut [F]) -> (usize, F) {
+        self.distances(row, buf);
+        // Branch-free scan (selects, no mispredicted jumps).
+        let mut best = 0usize;
+        let mut best_d = buf[0];
+        for (c, &v) in buf[..self.k].iter().enumerate().skip(1) {
+            let lt = v < best_d;
+            best = if lt { c } else { best };
+            best_d = if lt { v } else { best_d };
+        }
+        (best, best_d)
+    }
+
+    /// Closest centre, its squared distance and the second smallest squared distance
+    /// (`None` when `k == 1`).
+    #[inline(always)]
+    pub fn closest_two(&self, row: &[F], buf: &mut [F]) -> (usize, F, Option<F>) {
+        self.distances(row, buf);
+        let mut best = 0usize;
+        let mut best_d = buf[0];
+        if self.k == 1 {
+            return (best, best_d, None);
+        }
+        let mut second = buf[1];
+        if second < best_d {
+            std::mem::swap(&mut second, &mut best_d);
+            best = 1;
+        }
+        for (c, &v) in buf[..self.k].iter().enumerate().skip(2) {
+            let lt = v < best_d;
+            // second = min(second, max(best, v)) covers all three cases.
+            let hi = if lt { best_d } else { v };
+            second = if hi < second { hi } else { second };
+            best = if lt { c } else { best };
+            best_d = if lt { v } else { best_d };
+        }
+        (best, best_d, Some(second))
+    }
+}
+
+/// Per-cluster weighted sums of points and weights, in `f64`.
+#[derive(Clone)]
+pub struct Sums {
+    /// `k * d` weighted coordinate sums.
+    pub s: Vec<f64>,
+    /// `k` weight sums.
+    pub w: Vec<f64>,
+}
+
+impl Sums {
+    /// Zeroed sums.
+    pub fn zeros(k: usize, d: usize) -> Self {
+        Sums {
+            s: vec![0.0; k * d],
+            w: vec![0.0; k],
+        }
+    }
+
+    /// Add `weight * row` to cluster `c`.
+    #[inline(always)]
+    pub fn add<F: KFloat>(&mut self, c: usize, row: &[F], weight: f64) {
+        let d = row.len();
+        for (s, &v) in self.s[c * d..(c + 1) * d].iter_mut().zip(row) {
+            *s += v.to_f64() * weight;
+        }
+        self.w[c] += weight;
+    }
+
+    /// Subtract `weight * row` from cluster `c`.
+    #[inline(always)]
+    pub fn sub<F: KFloat>(&mut self, c: usize, row: &[F], weight: f64) {
+        let d = row.len();
+        for (s, &v) in self.s[c * d..(c + 1) * d].iter_mut().zip(row) {
+            *s -= v.to_f64() * weight;
+        }
+        self.w[c] -= weight;
+    }
+
+    /// Add another partial sum (used in group order).
+    pub fn merge(&mut self, other: &Sums) {
+        for (a, b) in self.s.iter_mut().zip(&other.s) {
+            *a += b;
+        }
+        for (a, b) in self.w.iter_mut().zip(&other.w) {
+            *a += b;
+        }
+    }
+}
+
+/// Move the farthest points into empty clusters, as scikit-learn's
+/// `_relocate_empty_clusters_dense`: a cluster is empty when its weight is zero; the
+/// `n_empty` points farthest (squared distance to their assigned *old* centre) seed them,
+/// farthest first, and their weight moves from their old cluster. Nothing happens when
+/// every point sits on its centre. Returns whether anything moved.
+pub fn relocate_empty_clusters<F: KFloat>(
+    data: &Data<'_, F>,
+    centres_old: &[F],
+    labels: &[i32],
+    sums: &mut Sums,
+) -> bool {
+    let d = data.d;
+    let empty: Vec<usize> = sums
+        .w
+        .iter()
+        .enumerate()
+        .filter(|(_, &w)| w == 0.0)
+        .map(|(c, _)| c)
+        .collect();
+    if empty.is_empty() {
+        return false;
+    }
+    let rows = group_rows(data.n);
+    let dist: Vec<f64> = labels
+        .par_chunks(rows)
+        .enumerate()
+        .flat_map_iter(|(g, lab)| {
+            let start = g * rows;
+            lab.iter().enumerate().map(move |(o, &a)| {
+                let c = a.max(0) as usize;
+                sq_dist_f64(data.row(start + o), &centres_old[c * d..(c + 1) * d])
+            })
+        })
+        .collect();
+    let max = dist.iter().cloned().fold(0.0f64, f64::max);
+    if max == 0.0 {
+        return false;
+    }
+    let mut order: Vec<usize> = (0..data.n).collect();
+    let n_empty = empty.len().min(data.n);
+    let by_distance_desc = |a: &usize, b: &usize| dist[*b].total_cmp(&dist[*a]).then(a.cmp(b));
+    if n_empty < data.n {
+        order.select_nth_unstable_by(n_empty, by_distance_desc);
+    }
+    order.truncate(n_empty);
+    order.sort_by(by_distance_desc);
+    for (&new_c, &far) in empty.iter().zip(&order) {
+        let weight = data.weight(far);
+        let old_c = labels[far].max(0) as usize;
+        let row = data.row(far);
+        for j in 0..d {
+            let v = row[j].to_f64() * weight;
+            sums.s[old_c * d + j] -= v;
+            sums.s[new_c * d + j] = v;
+        }
+        sums.w[new_c] = weight;
+        sums.w[old_c] -= weight;
+    }
+    true
+}
+
+/// Centres from sums: `s / w`; a cluster with zero weight takes the centre of the heaviest
+/// cluster (scikit-learn's `_average_centers`, using the averaged centre).
+pub fn average_centres<F: KFloat>(sums: &Sums, k: usize, d: usize, out: &mut [F]) {
+    let mut heaviest = 0usize;
+    for c in 1..k {
+        if sums.w[c] > sums.w[heaviest] {
+            heaviest = c;
+        }
+    }
+    for c in 0..k {
+        let src = if sums.w[c] > 0.0 { c } else { heaviest };
+        let w = sums.w[src];
+        for j in 0..d {
+            let v = if w > 0.0 {
+                sums.s[src * d + j] / w
+            } else {
+                sums.s[src * d + j]
+            };
+            out[c * d + j] = F::from_f64(v);
+        }
+    }
+}
+
+/// Euclidean shift of each centre (in `f64`), as scikit-learn's `_center_shift`.
+pub fn centre_shifts<F: KFloat>(old: &[F], new: &[F], k: usize, d: usize) -> Vec<f64> {
+    (0..k)
+        .map(|c| sq_dist_f64(&old[c * d..(c + 1) * d], &new[c * d..(c + 1) * d]).sqrt())
+        .collect()
+}
+
+/// Labels (closest centre, first on ties) and weighted inertia of every row against
+/// `centres`; inertia is accumulated in `f64` per group and reduced in group order.
+pub fn assign_labels_inertia<F: KFloat>(
+    data: &Data<'_, F>,
+    centres: &[F],
+    k: usize,
+) -> (Vec<i32>, f64) {
+    let d = data.d;
+    let blocks = CentreBlocks::new(centres, k, d);
+    let mut labels = vec![0i32; data.n];
+    let rows = group_rows(data.n);
+    let work = |g: usize, lab: &mut [i32]| -> f64 {
+        with_simd(
+            #[inline(always)]
+            || {
+                let mut buf = vec![F::zero(); blocks.padded()];
+                let mut inertia = 0.0;
+                let start = g * rows;
+                for (o, slot) in lab.iter_mut().enumerate() {
+                    let i = start + o;
+                    let row = data.row(i);
+                    let (c, _) = blocks.closest(row, &mut buf);
+                    *slot = c as i32;
+                    inertia += sq_dist_f64(row, &centres[c * d..(c + 1) * d]) * data.weight(i);
+                }
+                inertia
+            },
+        )
+    };
+    let parts: Vec<f64> = if data.n <= rows {
+        vec![work(0, &mut labels)]
+    } else {
+        labels
+            .par_chunks_mut(rows)
+            .enumerate()
+            .map(|(g, lab)| work(g, lab))
+            .collect()
+    };
+    (labels, parts.iter().sum())
+}
+
+/// Distances (not squared) of every row to every centre, row-major `n * k`.
+pub fn all_distances<F: KFloat>(data: &Data<'_, F>, centres: &[F], k: usize) -> Vec<F> {
+    let d = data.d;
+    let mut out = vec![F::zero(); data.n * k];
+    let rows = group_rows(data.n);
+    let work = |g: usize, dst: &mut [F]| {
+        let start = g * rows;
+        for (o, drow) in dst.chunks_exact_mut(k).enumerate() {
+            let row = data.row(start + o);
+            for (c, v) in drow.iter_mut().enumerate() {
+                *v = F::from_f64(sq_dist_f64(row, &centres[c * d..(c + 1) * d]).sqrt());
+            }
+        }
+    };
+    if data.n <= rows {
+        work(0, &mut out);
+    } else {
+        out.par_chunks_mut(rows * k)
+            .enumerate()
+            .for_each(|(g, dst)| work(g, dst));
+    }
+    out
+}
+
+/// `tol * mean(per-feature variance of X)` (scikit-learn's `_tolerance`, unweighted):
+/// per-group means and centred sums of squares merged in group order (Chan et al.).
+pub fn tolerance<F: KFloat>(data: &Data<'_, F>, tol: f64) -> f64 {
+    if tol == 0.0 {
+        return 0.0;
+    }
+    let d = data.d;
+    let rows = group_rows(data.n);
+    let n_groups = data.n.div_ceil(rows);
+    let parts: Vec<(f64, Vec<f64>, Vec<f64>)> = (0..n_groups)
+        .into_par_iter()
+        .map(|g| {
+            let start = g * rows;
+            let end = (start + rows).min(data.n);
+            let cnt = (end - start) as f64;
+            let mut mean = vec![0.0; d];
+            for i in start..end {
+                for (m, v) in mean.iter_mut().zip(data.row(i)) {
+                    *m += v.to_f64();
+                }
+            }
+            for m in mean.iter_mut() {
+                *m /= cnt;
+            }
+            let mut m2 = vec![0.0; d];
+            for i in start..end {
+                for ((s, v), m) in m2.iter_mut().zip(data.row(i)).zip(&mean) {
+                    let t = v.to_f64() - m;
+                    *s += t * t;
+                }
+            }
+            (cnt, mean, m2)
+        })
+        .collect();
+    let mut count = 0.0;
+    let mut mean = vec![0.0; d];
+    let mut m2 = vec![0.0; d];
+    for (cb, mb, m2b) in parts {
+        let total = count + cb;
+        for j in 0..d {
+            let delta = mb[j] - mean[j];
+            mean[j] += delta * cb / total;
+            m2[j] += m2b[j] + delta * delta * count * cb / total;
+        }
+        count = total;
+    }
+    let mean_var = m2.iter().map(|s| s / count).sum::<f64>() / d as f64;
+    mean_var * tol
+}

@@ -1,0 +1,94 @@
+//! Lloyd's algorithm (scikit-learn's `_kmeans_single_lloyd`), exact full E-step each
+//! iteration; the reference the bound-based [`super::hamerly`] reproduces.
+
+use rayon::prelude::*;
+
+use super::common::{
+    assign_labels_inertia, average_centres, centre_shifts, group_rows, relocate_empty_clusters,
+    with_simd, CentreBlocks, Data, KFloat, Sums,
+};
+
+/// Outcome of one k-means run from one initialisation.
+#[derive(Debug, Clone)]
+pub struct RunResult<F> {
+    /// Final centres, row-major `k * d`.
+    pub centres: Vec<F>,
+    /// Label of each row against the final centres.
+    pub labels: Vec<i32>,
+    /// Weighted sum of squared distances to the assigned (final) centre.
+    pub inertia: f64,
+    /// Number of iterations run.
+    pub n_iter: usize,
+}
+
+/// One Lloyd run from `init` (`k * d`). `tol` is absolute (already scaled by the data's
+/// variance). Stops when labels do not change (strict convergence) or when the summed
+/// squared centre shift is `<= tol`, as scikit-learn; then labels and inertia are
+/// recomputed against the final centres so they always agree with them.
+pub fn run<F: KFloat>(
+    data: &Data<'_, F>,
+    init: &[F],
+    k: usize,
+    max_iter: usize,
+    tol: f64,
+) -> RunResult<F> {
+    let d = data.d;
+    let rows = group_rows(data.n);
+    let mut centres = init.to_vec();
+    let mut new_centres = vec![F::zero(); k * d];
+    let mut labels = vec![-1i32; data.n];
+    let mut n_iter = 0;
+    for it in 0..max_iter {
+        n_iter = it + 1;
+        let blocks = CentreBlocks::new(&centres, k, d);
+        let parts: Vec<(Sums, usize)> = labels
+            .par_chunks_mut(rows)
+            .enumerate()
+            .map(|(g, lab)| {
+                with_simd(
+                    #[inline(always)]
+                    || {
+                        let mut sums = Sums::zeros(k, d);
+                        let mut buf = vec![F::zero(); blocks.padded()];
+                        let mut changed = 0usize;
+                        let start = g * rows;
+                        for (o, slot) in lab.iter_mut().enumerate() {
+                            let i = start + o;
+                            let row = data.row(i);
+                            let (c, _) = blocks.closest(row, &mut buf);
+                            if *slot != c as i32 {
+                                changed += 1;
+                                *slot = c as i32;
+                            }
+                            sums.add(c, row, data.weight(i));
+                        }
+                        (sums, changed)
+                    },
+                )
+            })
+            .collect();
+        let mut sums = Sums::zeros(k, d);
+        let mut changed = 0;
+        for (part, ch) in &parts {
+            sums.merge(part);
+            changed += ch;
+        }
+        relocate_empty_clusters(data, &centres, &labels, &mut sums);
+        average_centres(&sums, k, d, &mut new_centres);
+        let shift_tot: f64 = centre_shifts(&centres, &new_centres, k, d)
+            .iter()
+            .map(|s| s * s)
+            .sum();
+        std::mem::swap(&mut centres, &mut new_centres);
+        if changed == 0 || shift_tot <= tol {
+            break;
+        }
+    }
+    let (labels, inertia) = assign_labels_inertia(data, &centres, k);
+    RunResult {
+        centres,
+        labels,
+        inertia,
+        n_iter,
+    }
+}

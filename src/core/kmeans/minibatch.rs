@@ -1,0 +1,541 @@
+//! Mini-batch k-means (scikit-learn 1.9's `MiniBatchKMeans`): batches drawn with
+//! probability proportional to the sample weight, per-centre learning rates from the
+//! accumulated weights, random reassignment of low-weight centres, early stopping on an
+//! exponentially weighted average of the batch inertia.
+//!
+//! The random streams are segwise's own (xoshiro256++), so batches differ from
+//! scikit-learn's; quality is comparable, results are not bit-equal to it. A run is
+//! sequential over batches (each step is small); the final labelling pass is parallel.
+
+use rand::seq::index::sample as sample_indices;
+use rand::Rng;
+use rand_xoshiro::rand_core::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+
+use super::common::{assign_labels_inertia, tolerance, with_simd, CentreBlocks, Data, KFloat};
+use super::init::{kmeans_plusplus, random_rows, restart_rng};
+use super::{check_data, param, Init};
+use crate::core::error::check_weights;
+use crate::core::{CoreError, CoreResult};
+use ndarray::{Array1, Array2, ArrayView2};
+
+/// Hyper-parameters of [`fit`] (scikit-learn's names and meanings).
+#[derive(Debug, Clone)]
+pub struct MiniBatchParams {
+    /// Number of clusters.
+    pub n_clusters: usize,
+    /// Passes over the data: `max_iter * n / batch_size` steps at most.
+    pub max_iter: usize,
+    /// Rows per batch (capped at `n`).
+    pub batch_size: usize,
+    /// Relative tolerance on the squared centre change per step (0 disables it).
+    pub tol: f64,
+    /// Stop after this many steps without improvement of the smoothed inertia.
+    pub max_no_improvement: Option<usize>,
+    /// Rows sampled to initialise (default `3 * batch_size`, at least `3 * k`).
+    pub init_size: Option<usize>,
+    /// Initialisations compared on a validation sample.
+    pub n_init: usize,
+    /// Centres whose accumulated weight is below this fraction of the largest are moved
+    /// onto random batch rows.
+    pub reassignment_ratio: f64,
+    /// Whether to label all rows at the end (else the inertia is estimated).
+    pub compute_labels: bool,
+    /// Seed of the random streams.
+    pub seed: u64,
+}
+
+/// Result of [`fit`].
+#[derive(Debug, Clone)]
+pub struct MiniBatchFit<F> {
+    /// Centres `(k, d)`.
+    pub centres: Array2<F>,
+    /// Accumulated weight per centre (the learning-rate state for `partial_fit`).
+    pub counts: Array1<f64>,
+    /// Labels of all rows against the final centres (when `compute_labels`).
+    pub labels: Option<Array1<i32>>,
+    /// Inertia of all rows (exact when `compute_labels`, else the smoothed estimate).
+    pub inertia: f64,
+    /// Batches processed.
+    pub n_steps: usize,
+    /// Passes over the data, `ceil(n_steps * batch_size / n)`.
+    pub n_iter: usize,
+    /// Rows seen since the last reassignment check (state for `partial_fit`).
+    pub n_since_last_reassign: usize,
+}
+
+/// Centres from `init` computed on `data` (all rows) with `rng`.
+pub(crate) fn init_centres<F: KFloat>(
+    data: &Data<'_, F>,
+    k: usize,
+    init: &Init<'_, F>,
+    restart: usize,
+    rng: &mut Xoshiro256PlusPlus,
+) -> CoreResult<Vec<F>> {
+    match init {
+        Init::KMeansPlusPlus => Ok(kmeans_plusplus(data, k, rng)),
+        Init::Random => random_rows(data, k, rng),
+        Init::Given(arr) => {
+            let r = restart.min(arr.dim().0.saturating_sub(1));
+            Ok(arr
+                .index_axis(ndarray::Axis(0), r)
+                .iter()
+                .copied()
+                .collect())
+        }
+    }
+}
+
+/// One mini-batch update (scikit-learn's `_mini_batch_step`) on the rows `batch`
+/// (`b * d`, weights `w`), updating `centres` and `counts` in place. Returns the batch
+/// inertia (against the centres before the update) and the squared centre change.
+#[allow(clippy::too_many_arguments)]
+pub fn step<F: KFloat>(
+    batch: &[F],
+    w: Option<&[f64]>,
+    b: usize,
+    d: usize,
+    centres: &mut [F],
+    counts: &mut [f64],
+    random_reassign: bool,
+    reassignment_ratio: f64,
+    rng: &mut Xoshiro256PlusPlus,
+) -> (f64, f64) {
+    let k = counts.len();
+    let data = Data {
+        x: batch,
+        n: b,
+        d,
+        w,
+    };
+    let blocks = CentreBlocks::new(centres, k, d);
+    let mut labels = vec![0usize; b];
+    let mut sums = vec![0.0f64; k * d];
+    let mut wsum = vec![0.0f64; k];
+    let inertia = with_simd(
+        #[inline(always)]
+        || {
+            let mut buf = vec![F::zero(); blocks.padded()];
+            let mut inertia = 0.0;
+            for (i, lab) in labels.iter_mut().enumerate() {
+                let row = data.row(i);
+                let (c, dist) = blocks.closest(row, &mut buf);
+                *lab = c;
+                let wi = data.weight(i);
+                inertia += dist.to_f64() * wi;
+                wsum[c] += wi;
+                for (s, &v) in sums[c * d..(c + 1) * d].iter_mut().zip(row) {
+                    *s += v.to_f64() * wi;
+                }
+            }
+            inertia
+        },
+    );
+    let old: Vec<F> = centres.to_vec();
+    for c in 0..k {
+        if wsum[c] > 0.0 {
+            let total = counts[c] + wsum[c];
+            for j in 0..d {
+                let v = (centres[c * d + j].to_f64() * counts[c] + sums[c * d + j]) / total;
+                centres[c * d + j] = F::from_f64(v);
+            }
+            counts[c] = total;
+        }
+    }
+    if random_reassign && reassignment_ratio > 0.0 {
+        let max = counts.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let mut to_reassign: Vec<bool> = counts
+            .iter()
+            .map(|&c| c < reassignment_ratio * max)
+            .collect();
+        let limit = b / 2;
+        if to_reassign.iter().filter(|&&t| t).count() > limit {
+            // keep only the `limit` lowest counts (stable: lowest index first on ties)
+            let mut order: Vec<usize> = (0..k).collect();
+            order.sort_by(|&a, &c| counts[a].total_cmp(&counts[c]).then(a.cmp(&c)));
+            for &c in &order[limit..] {
+                to_reassign[c] = false;
+            }
+        }
+        let targets: Vec<usize> = (0..k).filter(|&c| to_reassign[c]).collect();
+        if !targets.is_empty() {
+            let picks = sample_indices(rng, b, targets.len().min(b));
+            for (&c, row) in targets.iter().zip(picks.iter()) {
+                centres[c * d..(c + 1) * d].copy_from_slice(data.row(row));
+            }
+            let floor = counts
+                .iter()
+                .zip(&to_reassign)
+                .filter(|(_, &t)| !t)
+                .map(|(&c, _)| c)
+                .fold(f64::INFINITY, f64::min);
+            if floor.is_finite() {
+                for &c in &targets {
+                    counts[c] = floor;
+                }
+            }
+        }
+    }
+    let shift: f64 = old
+        .iter()
+        .zip(centres.iter())
+        .map(|(&a, &b)| {
+            let t = a.to_f64() - b.to_f64();
+            t * t
+        })
+        .sum();
+    (inertia, shift)
+}
+
+/// Draw `b` row indices with replacement, with probability proportional to `cum`'s
+/// increments (`cum` is the running sum of the weights).
+fn draw_weighted(cum: &[f64], b: usize, rng: &mut Xoshiro256PlusPlus, out: &mut Vec<usize>) {
+    out.clear();
+    let total = cum.last().copied().unwrap_or(0.0);
+    let last = cum.len().saturating_sub(1);
+    for _ in 0..b {
+        let t = rng.gen::<f64>() * total;
+        out.push(cum.partition_point(|&c| c <= t).min(last));
+    }
+}
+
+/// Resolved batch and init sizes (scikit-learn's `_check_params_vs_input`).
+pub fn effective_sizes(params: &MiniBatchParams, n: usize) -> (usize, usize) {
+    let batch = params.batch_size.min(n).max(1);
+    let k = params.n_clusters;
+    let mut init_size = match params.init_size {
+        None if 3 * batch < k => 3 * k,
+        None => 3 * batch,
+        Some(s) if s < k => 3 * k,
+        Some(s) => s,
+    };
+    init_size = init_size.min(n);
+    (batch, init_size)
+}
+
+/// Fit mini-batch k-means on `x` with optional weights.
+pub fn fit<F: KFloat>(
+    x: ArrayView2<'_, F>,
+    weights: Option<&[f64]>,
+    params: &MiniBatchParams,
+    init: &Init<'_, F>,
+) -> CoreResult<MiniBatchFit<F>> {
+    let k = params.n_clusters;
+    if k == 0 {
+        return Err(param("n_clusters", "must be >= 1, got 0".into()));
+    }
+    if params.max_iter == 0 || params.batch_size == 0 || params.n_init == 0 {
+        return Err(param(
+            "max_iter/batch_size/n_init",
+            "must all be >= 1".into(),
+        ));
+    }
+    if !(params.reassignment_ratio >= 0.0 && params.reassignment_ratio.is_finite()) {
+        return Err(param(
+            "reassignment_ratio",
+            "must be finite and >= 0".into(),
+        ));
+    }
+    if !(params.tol >= 0.0 && params.tol.is_finite()) {
+        return Err(param("tol", "must be finite and >= 0".into()));
+    }
+    let (n, d) = x.dim();
+    let xs = check_data(&x, "X")?;
+    if n < k {
+        return Err(CoreError::NotEnoughSamples {
+            n_samples: n,
+            n_clusters: k,
+        });
+    }
+    check_weights(weights, n)?;
+    if let Init::Given(arr) = init {
+        let (_, kk, dd) = arr.dim();
+        if kk != k || dd != d {
+            return Err(CoreError::ShapeMismatch {
+                what: "init (n_clusters, n_features)",
+                expected: k * d,
+                got: kk * dd,
+            });
+        }
+    }
+    let data = Data {
+        x: xs,
+        n,
+        d,
+        w: weights,
+    };
+    let tol = tolerance(&data, params.tol);
+    let (batch, init_size) = effective_sizes(params, n);
+    let mut rng = restart_rng(params.seed, 0);
+
+    // Validation rows for comparing initialisations.
+    let gather = |idx: &[usize]| -> (Vec<F>, Option<Vec<f64>>) {
+        let mut rows = Vec::with_capacity(idx.len() * d);
+        for &i in idx {
+            rows.extend_from_slice(data.row(i));
+        }
+        (rows, weights.map(|w| idx.iter().map(|&i| w[i]).collect()))
+    };
+    let valid_idx: Vec<usize> = (0..init_size).map(|_| rng.gen_range(0..n)).collect();
+    let (valid_x, valid_w) = gather(&valid_idx);
+    let valid = Data {
+        x: &valid_x,
+        n: init_size,
+        d,
+        w: valid_w.as_deref(),
+    };
+    let n_init = match init {
+        Init::Given(arr) => arr.dim().0.max(1),
+        _ => params.n_init,
+    };
+    let candidates: Vec<CoreResult<(Vec<F>, f64)>> = (0..n_init)
+        .into_par_iter()
+        .map(|r| {
+            let mut irng = restart_rng(params.seed, r + 1);
+            let centres = match init {
+                Init::Given(_) => init_centres(&data, k, init, r, &mut irng)?,
+                _ => {
+                    let idx: Vec<usize> = (0..init_size).map(|_| irng.gen_range(0..n)).collect();
+                    let (sx, sw) = gather(&idx);
+                    let sub = Data {
+                        x: &sx,
+                        n: init_size,
+                        d,
+                        w: sw.as_deref(),
+                    };
+                    init_centres(&sub, k, init, r, &mut irng)?
+                }
+            };
+            let (_, inertia) = assign_labels_inertia(&valid, &centres, k);
+            Ok((centres, inertia))
+        })
+        .collect();
+    let mut best: Option<(Vec<F>, f64)> = None;
+    for cand in candidates {
+        let cand = cand?;
+        if best.as_ref().is_none_or(|b| cand.1 < b.1) {
+            best = Some(cand);
+        }
+    }
+    let mut centres = best
+        .map(|b| b.0)
+        .ok_or_else(|| CoreError::Internal("no initialisation ran".into()))?;
+
+    let mut counts = vec![0.0f64; k];
+    let mut cum = Vec::with_capacity(n);
+    let mut acc = 0.0;
+    for i in 0..n {
+        acc += data.weight(i);
+        cum.push(acc);
+    }
+    let sum_of_weights = acc;
+    let n_steps = (params.max_iter * n) / batch;
+    let mut idx = Vec::with_capacity(batch);
+    let mut batch_x: Vec<F> = Vec::with_capacity(batch * d);
+    let mut ewa: Option<f64> = None;
+    let mut ewa_min: Option<f64> = None;
+    let mut no_improvement = 0usize;
+    let mut n_since = 0usize;
+    let mut steps_done = 0usize;
+    for i in 0..n_steps {
+        draw_weighted(&cum, batch, &mut rng, &mut idx);
+        batch_x.clear();
+        for &r in &idx {
+            batch_x.extend_from_slice(data.row(r));
+        }
+        n_since += batch;
+        let reassign = counts.contains(&0.0) || n_since >= 10 * k;
+        if reassign {
+            n_since = 0;
+        }
+        let (batch_inertia, shift) = step(
+            &batch_x,
+            None,
+            batch,
+            d,
+            &mut centres,
+            &mut counts,
+            reassign,
+            params.reassignment_ratio,
+            &mut rng,
+        );
+        steps_done = i + 1;
+        // Early stopping (scikit-learn's `_mini_batch_convergence`).
+        if i == 0 {
+            continue;
+        }
+        let bi = batch_inertia / batch as f64;
+        let alpha = (batch as f64 * 2.0 / (n as f64 + 1.0)).min(1.0);
+        let e = match ewa {
+            None => bi,
+            Some(e) => e * (1.0 - alpha) + bi * alpha,
+        };
+        ewa = Some(e);
+        if tol > 0.0 && shift <= tol {
+            break;
+        }
+        if ewa_min.is_none_or(|m| e < m) {
+            no_improvement = 0;
+            ewa_min = Some(e);
+        } else {
+            no_improvement += 1;
+        }
+        if params
+            .max_no_improvement
+            .is_some_and(|m| no_improvement >= m)
+        {
+            break;
+        }
+    }
+    let (labels, inertia) = if params.compute_labels {
+        let (l, inertia) = assign_labels_inertia(&data, &centres, k);
+        (Some(Array1::from_vec(l)), inertia)
+    } else {
+        (None, ewa.unwrap_or(0.0) * sum_of_weights)
+    };
+    let centres = Array2::from_shape_vec((k, d), centres)
+        .map_err(|e| CoreError::Internal(format!("centre shape: {e}")))?;
+    Ok(MiniBatchFit {
+        centres,
+        counts: Array1::from_vec(counts),
+        labels,
+        inertia,
+        n_steps: steps_done,
+        n_iter: (steps_done * batch).div_ceil(n),
+        n_since_last_reassign: n_since,
+    })
+}
+
+/// One `partial_fit` step on the rows `x` (with weights), updating `centres` and
+/// `counts` in place; `n_since_last_reassign` carries scikit-learn's reassignment clock.
+/// The random stream is derived from `seed` and `step_index`. Returns the updated clock.
+#[allow(clippy::too_many_arguments)]
+pub fn partial_step<F: KFloat>(
+    x: ArrayView2<'_, F>,
+    weights: Option<&[f64]>,
+    centres: &mut [F],
+    counts: &mut [f64],
+    n_since_last_reassign: usize,
+    reassignment_ratio: f64,
+    seed: u64,
+    step_index: u64,
+) -> CoreResult<usize> {
+    let (n, d) = x.dim();
+    let xs = check_data(&x, "X")?;
+    let k = counts.len();
+    if k == 0 || centres.len() != k * d {
+        return Err(CoreError::ShapeMismatch {
+            what: "centres (n_clusters * n_features)",
+            expected: k * d,
+            got: centres.len(),
+        });
+    }
+    check_weights(weights, n)?;
+    let mut rng =
+        Xoshiro256PlusPlus::seed_from_u64(seed ^ step_index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut n_since = n_since_last_reassign + n;
+    let reassign = counts.contains(&0.0) || n_since >= 10 * k;
+    if reassign {
+        n_since = 0;
+    }
+    step(
+        xs,
+        weights,
+        n,
+        d,
+        centres,
+        counts,
+        reassign,
+        reassignment_ratio,
+        &mut rng,
+    );
+    Ok(n_since)
+}
+
+/// Initial centres for the first `partial_fit` call: `init` run on `init_size` rows
+/// drawn with replacement (all rows when `init_size >= n`), as scikit-learn.
+pub fn initial_centres<F: KFloat>(
+    x: ArrayView2<'_, F>,
+    weights: Option<&[f64]>,
+    n_clusters: usize,
+    init: &Init<'_, F>,
+    init_size: usize,
+    seed: u64,
+) -> CoreResult<Array2<F>> {
+    let (n, d) = x.dim();
+    let xs = check_data(&x, "X")?;
+    if n_clusters == 0 {
+        return Err(param("n_clusters", "must be >= 1, got 0".into()));
+    }
+    if n < n_clusters {
+        return Err(CoreError::NotEnoughSamples {
+            n_samples: n,
+            n_clusters,
+        });
+    }
+    check_weights(weights, n)?;
+    let data = Data {
+        x: xs,
+        n,
+        d,
+        w: weights,
+    };
+    let mut rng = restart_rng(seed, 1);
+    let centres = if init_size < n && !matches!(init, Init::Given(_)) {
+        let size = init_size.max(n_clusters);
+        let idx: Vec<usize> = (0..size).map(|_| rng.gen_range(0..n)).collect();
+        let mut rows = Vec::with_capacity(size * d);
+        for &i in &idx {
+            rows.extend_from_slice(data.row(i));
+        }
+        let sw: Option<Vec<f64>> = weights.map(|w| idx.iter().map(|&i| w[i]).collect());
+        let sub = Data {
+            x: &rows,
+            n: size,
+            d,
+            w: sw.as_deref(),
+        };
+        init_centres(&sub, n_clusters, init, 0, &mut rng)?
+    } else {
+        init_centres(&data, n_clusters, init, 0, &mut rng)?
+    };
+    Array2::from_shape_vec((n_clusters, d), centres)
+        .map_err(|e| CoreError::Internal(format!("centre shape: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minibatch_finds_separated_blobs() {
+        let mut v = Vec::new();
+        for i in 0..3000 {
+            let c = (i % 3) as f64;
+            let t = i as f64 * 0.618;
+            v.push(c * 20.0 + t.sin());
+            v.push(-c * 10.0 + t.cos());
+        }
+        let x = Array2::from_shape_vec((3000, 2), v).unwrap();
+        let p = MiniBatchParams {
+            n_clusters: 3,
+            max_iter: 100,
+            batch_size: 256,
+            tol: 0.0,
+            max_no_improvement: Some(10),
+            init_size: None,
+            n_init: 1,
+            reassignment_ratio: 0.01,
+            compute_labels: true,
+            seed: 1,
+        };
+        let f = fit(x.view(), None, &p, &Init::KMeansPlusPlus).unwrap();
+        let labels = f.labels.unwrap();
+        for i in 3..3000 {
+            assert_eq!(labels[i], labels[i % 3]);
+        }
+        assert!(f.n_steps >= 2);
+        assert!((f.counts.sum() - (f.n_steps * 256) as f64).abs() < 1e-6);
+    }
+}
