@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 
 use crate::core::{CoreError, CoreResult};
 
+mod abtest;
 mod dbscan;
 mod kmeans;
 mod metrics;
@@ -111,5 +112,6 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     kmeans::register(m)?;
     dbscan::register(m)?;
     metrics::register(m)?;
+    abtest::register(m)?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! functions take them back. Errors are [`error::CoreError`].
 
 pub mod error;
+pub mod abtest;
 pub mod dbscan;
 pub mod kmeans;
 pub mod metrics;

@@ -1,0 +1,71 @@
+"""Per-segment A/B lift statistics.
+
+:func:`segment_lift` turns a table of customers (segment, arm, metrics) into a tidy report:
+one row per segment x metric x treatment arm plus an overall row, with absolute and
+relative lift, confidence intervals, p-values adjusted across the whole report, sample-ratio
+mismatch checks and warnings. Internally it is one parallel Rust pass into per (segment,
+arm) sufficient statistics (:func:`sufficient_stats`), followed by pure functions of them;
+:func:`lift_from_stats` builds the same report from statistics aggregated elsewhere (SQL,
+Spark). The low-level tests are available on their own and need no scipy.
+
+Examples
+--------
+>>> from segwise.abtest import proportions_test
+>>> z, p = proportions_test(120, 1000, 90, 1000)
+>>> round(p, 4)
+0.0282
+"""
+
+from __future__ import annotations
+
+from ._stats import (
+    AdjustedPValues,
+    BayesResult,
+    CupedResult,
+    DiffCIResult,
+    HeterogeneityResult,
+    ProportionsTestResult,
+    RatioMetricResult,
+    RelativeLiftResult,
+    SRMResult,
+    WelchResult,
+    adjust_pvalues,
+    cuped_test,
+    heterogeneity_test,
+    minimum_detectable_effect,
+    prob_beat_control,
+    proportions_diff_ci,
+    proportions_test,
+    ratio_metric_test,
+    relative_lift_ci,
+    sample_size_means,
+    sample_size_proportions,
+    srm_test,
+    welch_test,
+)
+
+__all__ = [
+    "AdjustedPValues",
+    "BayesResult",
+    "CupedResult",
+    "DiffCIResult",
+    "HeterogeneityResult",
+    "ProportionsTestResult",
+    "RatioMetricResult",
+    "RelativeLiftResult",
+    "SRMResult",
+    "WelchResult",
+    "adjust_pvalues",
+    "cuped_test",
+    "heterogeneity_test",
+    "minimum_detectable_effect",
+    "prob_beat_control",
+    "proportions_diff_ci",
+    "proportions_test",
+    "ratio_metric_test",
+    "relative_lift_ci",
+    "sample_size_means",
+    "sample_size_proportions",
+    "srm_test",
+    "welch_test",
+]
