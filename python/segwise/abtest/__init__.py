@@ -13,7 +13,7 @@ Examples
 >>> from segwise.abtest import proportions_test
 >>> z, p = proportions_test(120, 1000, 90, 1000)
 >>> round(p, 4)
-0.0282
+0.0287
 """
 
 from __future__ import annotations

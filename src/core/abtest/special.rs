@@ -350,48 +350,47 @@ pub fn t_isf(p: f64, df: f64) -> f64 {
     if p == 0.5 {
         return 0.0;
     }
-    // Solve g(t) = ln sf(t) - ln p = 0 for t > 0; g decreases. Bracketed Newton.
+    // Solve g(u) = ln sf(e^u) - ln p = 0 in u = ln t: the tails are power laws, so g is
+    // nearly linear in u and Newton converges in a few steps; a bracket keeps it safe.
     let lnp = p.ln();
-    let g = |t: f64| t_sf(t, df).ln() - lnp;
     let z = norm_isf(p);
-    let mut t = z + (z * z * z + z) / (4.0 * df);
-    if !(t.is_finite() && t > 0.0) {
-        t = z.max(1e-3);
-    }
-    let mut lo = 0.0;
+    let t0 = z + (z * z * z + z) / (4.0 * df);
+    let mut u = if t0.is_finite() && t0 > 0.0 {
+        t0.ln()
+    } else {
+        z.max(1e-3).ln()
+    };
+    let mut lo = f64::NEG_INFINITY;
     let mut hi = f64::INFINITY;
     for _ in 0..400 {
-        let gt = g(t);
+        let t = u.exp();
+        let sf = t_sf(t, df);
+        let gt = sf.ln() - lnp;
         if gt == 0.0 {
             return t;
         }
         if gt > 0.0 {
-            lo = t;
+            lo = u;
         } else {
-            hi = t;
+            hi = u;
         }
-        let sf = t_sf(t, df);
-        let dg = -(t_ln_pdf(t, df)).exp() / sf;
-        let mut next = t - gt / dg;
-        let in_bracket = next.is_finite() && next > lo && next < hi;
-        if !in_bracket {
+        let dg = -t * t_ln_pdf(t, df).exp() / sf;
+        let mut next = u - gt / dg;
+        if !(next.is_finite() && next > lo && next < hi) {
             next = if hi.is_infinite() {
-                2.0 * t.max(1.0)
-            } else if lo > 0.0 {
-                (lo * hi).sqrt()
+                u + 1.0
+            } else if lo.is_infinite() {
+                u - 1.0
             } else {
-                0.5 * hi
+                0.5 * (lo + hi)
             };
         }
-        if (next - t).abs() <= 2e-16 * t.abs() {
-            return next;
+        if (next - u).abs() <= 2e-16 * next.abs().max(1.0) || hi - lo <= 2e-16 {
+            return next.exp();
         }
-        t = next;
-        if hi.is_finite() && (hi - lo) <= 2e-16 * hi {
-            return t;
-        }
+        u = next;
     }
-    t
+    u.exp()
 }
 
 /// Quantile function of Student t.
