@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+from ._report import LiftReport, lift_from_stats, segment_lift, sufficient_stats
 from ._stats import (
     AdjustedPValues,
     BayesResult,
@@ -45,6 +46,10 @@ from ._stats import (
 )
 
 __all__ = [
+    "LiftReport",
+    "lift_from_stats",
+    "segment_lift",
+    "sufficient_stats",
     "AdjustedPValues",
     "BayesResult",
     "CupedResult",

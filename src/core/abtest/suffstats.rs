@@ -11,6 +11,7 @@
 //! | 4 | `m2_x = sum (x - mean_x)^2` |
 //! | 5 | `c_xy = sum (x - mean_x)(y - mean_y)` |
 //! | 6 | rows dropped because the metric or its auxiliary value was NaN |
+//! | 7 | used values of the metric other than 0 and 1 (binary detection/validation) |
 //!
 //! Centred moments instead of raw sums of squares keep the variance exact to rounding even
 //! when the mean is large (the raw sum of squares is `m2_y + sum_y^2 / n`). Rows are cut
@@ -27,7 +28,7 @@ use rayon::prelude::*;
 use crate::core::{CoreError, CoreResult};
 
 /// Number of statistics per cell.
-pub const N_STATS: usize = 7;
+pub const N_STATS: usize = 8;
 
 const MIN_CHUNK: usize = 1 << 16;
 /// Chunks reduced in parallel before their sequential merge (bounds memory).
@@ -38,12 +39,14 @@ pub fn merge_cell(a: &mut [f64], b: &[f64]) {
     let (na, nb) = (a[0], b[0]);
     if nb == 0.0 {
         a[6] += b[6];
+        a[7] += b[7];
         return;
     }
     if na == 0.0 {
-        let dropped = a[6] + b[6];
+        let (dropped, nonbinary) = (a[6] + b[6], a[7] + b[7]);
         a.copy_from_slice(b);
         a[6] = dropped;
+        a[7] = nonbinary;
         return;
     }
     let n = na + nb;
@@ -57,6 +60,7 @@ pub fn merge_cell(a: &mut [f64], b: &[f64]) {
     a[1] += b[1];
     a[3] += b[3];
     a[6] += b[6];
+    a[7] += b[7];
 }
 
 struct Inputs<'a> {
@@ -101,6 +105,9 @@ fn reduce_chunk(inp: &Inputs<'_>, start: usize, end: usize) -> Result<Vec<f64>, 
             }
             cnt[c] += 1.0;
             sy[c] += yv;
+            if yv != 0.0 && yv != 1.0 {
+                out[base(c) + 7] += 1.0;
+            }
             sx[c] += xv;
         }
         // Pass 2: centred moments around the chunk means.
@@ -290,6 +297,7 @@ mod tests {
                 let cxy: f64 = ys.iter().zip(&xs).map(|(v, w)| (v - my) * (w - mx)).sum();
                 let cell = out.slice(ndarray::s![s, a, 0, ..]);
                 assert_eq!(cell[0usize], m);
+                assert_eq!(cell[7usize], m);
                 assert!((cell[1usize] / m - my).abs() < 1e-9);
                 assert!((cell[2usize] - m2).abs() < 1e-9 * m2);
                 assert!((cell[5usize] - cxy).abs() < 1e-9 * cxy.abs().max(1.0));
