@@ -277,8 +277,13 @@ def _stats_from_table(stats: pd.DataFrame, segment: str | None, variant: str,
                 cell[C_XY] = float(rec["sum_xy"]) - sx * sy / nn
         if "n_nan" in stats.columns:
             cell[N_NAN] = float(rec["n_nan"])
-        # binary = every value 0/1 <=> sum of squares equals the sum (counts are integers)
-        cell[N_NONBIN] = 0.0 if (syy == sy and sy == np.round(sy) and 0 <= sy <= nn) else 1.0
+        # binary = every value 0/1 <=> sum of squares equals the sum (an integer count);
+        # relative tolerance for sums written out in decimal by another system.
+        tol = 1e-9 * max(1.0, abs(sy))
+        binary = abs(syy - sy) <= tol and abs(sy - round(sy)) <= tol and 0 <= sy <= nn
+        cell[N_NONBIN] = 0.0 if binary else 1.0
+        if binary:
+            cell[SUM_Y] = round(sy)
     specs = []
     for m in names:
         k = kinds[m]
@@ -566,8 +571,11 @@ def _report(st: _Stats, control: Any, alpha: float, ci_method: str, lift_method:
         split = np.array([float(expected_split[a]) for a in arms])
         if not (np.isfinite(split).all() and (split > 0).all()):
             raise InvalidParameterError("expected_split shares must be positive")
-    v = _with_overall(st.values)
-    segs = list(st.segments) + [OVERALL]
+    if st.segments == [OVERALL]:  # no segment column: the overall rows only
+        v, segs = st.values, [OVERALL]
+    else:
+        v = _with_overall(st.values)
+        segs = list(st.segments) + [OVERALL]
     S1 = len(segs)
     # SRM on units per arm (rows, NaN or not) of the first metric; per segment and overall.
     units = v[:, :, 0, N] + v[:, :, 0, N_NAN]
