@@ -6,7 +6,7 @@ use numpy::{IntoPyArray, PyArray1, PyArray4, PyReadonlyArray1, PyReadonlyArray2}
 use pyo3::prelude::*;
 
 use super::run_detached;
-use crate::core::abtest::{self, special, Alternative};
+use crate::core::abtest::{self, special, Alternative, Codes};
 use crate::core::{CoreError, CoreResult};
 
 fn same_len(what: &'static str, n: usize, got: usize) -> CoreResult<()> {
@@ -152,22 +152,61 @@ fn abtest_prob_b_beats_a<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// A readonly code array of any integer width numpy/pandas hands us.
+enum CodeArray<'py> {
+    I8(PyReadonlyArray1<'py, i8>),
+    I16(PyReadonlyArray1<'py, i16>),
+    I32(PyReadonlyArray1<'py, i32>),
+    I64(PyReadonlyArray1<'py, i64>),
+}
+
+impl<'py> CodeArray<'py> {
+    fn extract(ob: &Bound<'py, PyAny>, name: &str) -> PyResult<Self> {
+        if let Ok(a) = ob.extract::<PyReadonlyArray1<'py, i8>>() {
+            return Ok(Self::I8(a));
+        }
+        if let Ok(a) = ob.extract::<PyReadonlyArray1<'py, i16>>() {
+            return Ok(Self::I16(a));
+        }
+        if let Ok(a) = ob.extract::<PyReadonlyArray1<'py, i32>>() {
+            return Ok(Self::I32(a));
+        }
+        if let Ok(a) = ob.extract::<PyReadonlyArray1<'py, i64>>() {
+            return Ok(Self::I64(a));
+        }
+        Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "{name} must be a 1-D int8/int16/int32/int64 numpy array"
+        )))
+    }
+
+    fn codes(&self) -> PyResult<Codes<'_>> {
+        Ok(match self {
+            Self::I8(a) => Codes::I8(a.as_slice()?),
+            Self::I16(a) => Codes::I16(a.as_slice()?),
+            Self::I32(a) => Codes::I32(a.as_slice()?),
+            Self::I64(a) => Codes::I64(a.as_slice()?),
+        })
+    }
+}
+
 /// Sufficient statistics per (segment, arm, metric); see `core::abtest::suffstats`.
 #[pyfunction]
 #[pyo3(signature = (segments, arms, n_segments, n_arms, y, x, aux_index))]
 #[allow(clippy::too_many_arguments)]
 fn abtest_segment_arm_stats<'py>(
     py: Python<'py>,
-    segments: PyReadonlyArray1<'py, i64>,
-    arms: PyReadonlyArray1<'py, i64>,
+    segments: &Bound<'py, PyAny>,
+    arms: &Bound<'py, PyAny>,
     n_segments: usize,
     n_arms: usize,
     y: PyReadonlyArray2<'py, f64>,
     x: Option<PyReadonlyArray2<'py, f64>>,
     aux_index: Vec<i64>,
 ) -> PyResult<Bound<'py, PyArray4<f64>>> {
-    let seg = segments.as_slice()?;
-    let arm = arms.as_slice()?;
+    let seg_arr = CodeArray::extract(segments, "segments")?;
+    let arm_arr = CodeArray::extract(arms, "arms")?;
+    let seg = seg_arr.codes()?;
+    let arm = arm_arr.codes()?;
     let y = y.as_array();
     let x = x.as_ref().map(|v| v.as_array());
     let out = run_detached(py, || {

@@ -71,7 +71,10 @@ def _factorize(col: pd.Series, name: str) -> tuple[np.ndarray, list[Any]]:
     if (codes < 0).any():
         raise NonFiniteError(
             f"column {name!r} has {int((codes < 0).sum())} missing label(s); drop or fill them")
-    return np.ascontiguousarray(codes, dtype=np.int64), labels
+    # Any integer width goes to the core as is (categorical codes are int8/int16).
+    if codes.dtype not in (np.int8, np.int16, np.int32, np.int64):
+        codes = codes.astype(np.int64)
+    return np.ascontiguousarray(codes), labels
 
 
 def _metric_specs(metrics: Any, covariates: Mapping[str, str] | None,
@@ -138,7 +141,7 @@ def _stats_from_frame(df: Any, segment: str | None, variant: str, metrics: Any,
         raise InvalidParameterError(f"columns not found in df: {missing}")
     arm_codes, arms = _factorize(df[variant], variant)
     if segment is None:
-        seg_codes, segs = np.zeros(len(df), dtype=np.int64), [OVERALL]
+        seg_codes, segs = np.zeros(len(df), dtype=np.int8), [OVERALL]
     else:
         seg_codes, segs = _factorize(df[segment], segment)
     y_cols = names + [num for num, _ in ratios.values()]

@@ -63,9 +63,70 @@ pub fn merge_cell(a: &mut [f64], b: &[f64]) {
     a[7] += b[7];
 }
 
+/// Integer group codes of any width (pandas' categorical codes are i8/i16/i32), so the
+/// caller never widens a 10-million-row code array just to call the core.
+#[derive(Debug, Clone, Copy)]
+pub enum Codes<'a> {
+    /// 8-bit codes.
+    I8(&'a [i8]),
+    /// 16-bit codes.
+    I16(&'a [i16]),
+    /// 32-bit codes.
+    I32(&'a [i32]),
+    /// 64-bit codes.
+    I64(&'a [i64]),
+}
+
+macro_rules! dispatch {
+    ($codes:expr, $v:ident => $body:expr) => {
+        match $codes {
+            Codes::I8($v) => $body,
+            Codes::I16($v) => $body,
+            Codes::I32($v) => $body,
+            Codes::I64($v) => $body,
+        }
+    };
+}
+
+impl<'a> Codes<'a> {
+    /// Number of codes.
+    pub fn len(&self) -> usize {
+        dispatch!(self, v => v.len())
+    }
+
+    /// True when there are no codes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many codes fall outside `0..limit`.
+    fn count_out_of_range(&self, limit: usize) -> usize {
+        dispatch!(self, v => v
+            .par_iter()
+            .filter(|&&c| (c as i64) < 0 || (c as i64) as usize >= limit)
+            .count())
+    }
+
+    /// `out[i] = out[i] * mult + code[start + i]` (builds cell indices in two calls).
+    fn fold_into(&self, start: usize, out: &mut [u32], mult: u32) {
+        let end = start + out.len();
+        dispatch!(self, v => {
+            for (o, &c) in out.iter_mut().zip(&v[start..end]) {
+                *o = *o * mult + c as u32;
+            }
+        })
+    }
+}
+
+impl<'a> From<&'a [i64]> for Codes<'a> {
+    fn from(v: &'a [i64]) -> Self {
+        Codes::I64(v)
+    }
+}
+
 struct Inputs<'a> {
-    segments: &'a [i64],
-    arms: &'a [i64],
+    segments: Codes<'a>,
+    arms: Codes<'a>,
     n_arms: usize,
     n_cells: usize,
     y: ArrayView2<'a, f64>,
@@ -73,72 +134,115 @@ struct Inputs<'a> {
     aux_index: &'a [i64],
 }
 
+/// Copy rows `start..end` of a (possibly strided) column into `buf` (cache-resident).
+fn gather(col: ndarray::ArrayView1<'_, f64>, start: usize, end: usize, buf: &mut Vec<f64>) {
+    buf.clear();
+    let part = col.slice(ndarray::s![start..end]);
+    match part.as_slice() {
+        Some(sl) => buf.extend_from_slice(sl),
+        None => buf.extend(part.iter().copied()),
+    }
+}
+
 /// Reduce rows `start..end`; returns the cell buffer or the first infinite value found.
 fn reduce_chunk(inp: &Inputs<'_>, start: usize, end: usize) -> Result<Vec<f64>, (usize, usize)> {
     let n_metrics = inp.y.ncols();
-    let mut out = vec![0.0; inp.n_cells * n_metrics * N_STATS];
-    let mut cnt = vec![0.0; inp.n_cells];
-    let mut sy = vec![0.0; inp.n_cells];
-    let mut sx = vec![0.0; inp.n_cells];
-    let cell_of = |i: usize| inp.segments[i] as usize * inp.n_arms + inp.arms[i] as usize;
+    let n_cells = inp.n_cells;
+    let mut out = vec![0.0; n_cells * n_metrics * N_STATS];
+    // Per-cell accumulators of one metric: n, sum_y, sum_x, nan, non-binary, then centred.
+    let mut acc = vec![[0.0f64; 8]; n_cells];
+    let mut cells = vec![0u32; end - start];
+    inp.segments.fold_into(start, &mut cells, 0);
+    inp.arms.fold_into(start, &mut cells, inp.n_arms as u32);
+    let mut ybuf = Vec::with_capacity(end - start);
+    let mut xbuf = Vec::with_capacity(end - start);
     for j in 0..n_metrics {
-        let ycol = inp.y.column(j);
-        let xcol = match (inp.aux_index[j], inp.x.as_ref()) {
-            (k, Some(x)) if k >= 0 => Some(x.column(k as usize)),
-            _ => None,
+        gather(inp.y.column(j), start, end, &mut ybuf);
+        let has_x = match (inp.aux_index[j], inp.x.as_ref()) {
+            (k, Some(x)) if k >= 0 => {
+                gather(x.column(k as usize), start, end, &mut xbuf);
+                true
+            }
+            _ => false,
         };
-        cnt.iter_mut().for_each(|v| *v = 0.0);
-        sy.iter_mut().for_each(|v| *v = 0.0);
-        sx.iter_mut().for_each(|v| *v = 0.0);
-        let base = |cell: usize| (cell * n_metrics + j) * N_STATS;
+        acc.iter_mut().for_each(|a| *a = [0.0; 8]);
+        let mut infinite = false;
         // Pass 1: counts and sums.
-        for i in start..end {
-            let c = cell_of(i);
-            let yv = ycol[i];
-            let xv = xcol.as_ref().map_or(0.0, |x| x[i]);
-            if yv.is_nan() || xv.is_nan() {
-                out[base(c) + 6] += 1.0;
-                continue;
+        if has_x {
+            for ((&c, &yv), &xv) in cells.iter().zip(&ybuf).zip(&xbuf) {
+                let a = &mut acc[c as usize];
+                if yv.is_nan() || xv.is_nan() {
+                    a[3] += 1.0;
+                    continue;
+                }
+                infinite |= yv.is_infinite() | xv.is_infinite();
+                a[0] += 1.0;
+                a[1] += yv;
+                a[2] += xv;
+                a[4] += f64::from(u8::from(yv != 0.0 && yv != 1.0));
             }
-            if yv.is_infinite() || xv.is_infinite() {
-                return Err((i, j));
+        } else {
+            for (&c, &yv) in cells.iter().zip(&ybuf) {
+                let a = &mut acc[c as usize];
+                if yv.is_nan() {
+                    a[3] += 1.0;
+                    continue;
+                }
+                infinite |= yv.is_infinite();
+                a[0] += 1.0;
+                a[1] += yv;
+                a[4] += f64::from(u8::from(yv != 0.0 && yv != 1.0));
             }
-            cnt[c] += 1.0;
-            sy[c] += yv;
-            if yv != 0.0 && yv != 1.0 {
-                out[base(c) + 7] += 1.0;
-            }
-            sx[c] += xv;
         }
+        if infinite {
+            let row = (0..ybuf.len())
+                .find(|&i| ybuf[i].is_infinite() || (has_x && xbuf[i].is_infinite()))
+                .unwrap_or(0);
+            return Err((start + row, j));
+        }
+        // Means, kept in the centred slots until pass 2 overwrites them.
+        let means: Vec<(f64, f64)> = acc
+            .iter()
+            .map(|a| {
+                if a[0] > 0.0 {
+                    (a[1] / a[0], a[2] / a[0])
+                } else {
+                    (0.0, 0.0)
+                }
+            })
+            .collect();
         // Pass 2: centred moments around the chunk means.
-        for c in 0..inp.n_cells {
-            if cnt[c] > 0.0 {
-                sy[c] /= cnt[c];
-                sx[c] /= cnt[c];
+        if has_x {
+            for ((&c, &yv), &xv) in cells.iter().zip(&ybuf).zip(&xbuf) {
+                if yv.is_nan() || xv.is_nan() {
+                    continue;
+                }
+                let (my, mx) = means[c as usize];
+                let (dy, dx) = (yv - my, xv - mx);
+                let a = &mut acc[c as usize];
+                a[5] += dy * dy;
+                a[6] += dx * dx;
+                a[7] += dx * dy;
+            }
+        } else {
+            for (&c, &yv) in cells.iter().zip(&ybuf) {
+                if yv.is_nan() {
+                    continue;
+                }
+                let dy = yv - means[c as usize].0;
+                acc[c as usize][5] += dy * dy;
             }
         }
-        for i in start..end {
-            let c = cell_of(i);
-            let yv = ycol[i];
-            let xv = xcol.as_ref().map_or(0.0, |x| x[i]);
-            if yv.is_nan() || xv.is_nan() {
-                continue;
-            }
-            let dy = yv - sy[c];
-            let dx = xv - sx[c];
-            let o = base(c);
-            out[o + 2] += dy * dy;
-            out[o + 4] += dx * dx;
-            out[o + 5] += dx * dy;
-        }
-        for c in 0..inp.n_cells {
-            let o = base(c);
-            out[o] = cnt[c];
-            out[o + 1] = sy[c] * cnt[c];
-            out[o + 3] = sx[c] * cnt[c];
+        for (c, a) in acc.iter().enumerate() {
+            let o = (c * n_metrics + j) * N_STATS;
+            out[o..o + N_STATS].copy_from_slice(&[a[0], a[1], a[5], a[2], a[6], a[7], a[3], a[4]]);
         }
     }
     Ok(out)
+}
+
+fn n_cells_u64(a: usize, b: usize) -> u64 {
+    (a as u64).saturating_mul(b as u64)
 }
 
 /// Per (segment, arm, metric) sufficient statistics of `y` (rows x metrics).
@@ -152,8 +256,8 @@ fn reduce_chunk(inp: &Inputs<'_>, start: usize, end: usize) -> Result<Vec<f64>, 
 /// `ShapeMismatch` when lengths disagree, `InvalidParameter` for codes out of range or a
 /// bad `aux_index`, `NonFinite` for an infinite value, `EmptyInput` for zero rows/metrics.
 pub fn segment_arm_stats<'a>(
-    segments: &'a [i64],
-    arms: &'a [i64],
+    segments: Codes<'a>,
+    arms: Codes<'a>,
     n_segments: usize,
     n_arms: usize,
     y: ArrayView2<'a, f64>,
@@ -207,11 +311,14 @@ pub fn segment_arm_stats<'a>(
             reason: "must be >= 1".into(),
         });
     }
-    let check_codes = |codes: &[i64], limit: usize, name: &'static str| -> CoreResult<()> {
-        let bad = codes
-            .par_iter()
-            .filter(|&&c| c < 0 || c as usize >= limit)
-            .count();
+    if n_cells_u64(n_segments, n_arms) > u64::from(u32::MAX) {
+        return Err(CoreError::InvalidParameter {
+            name: "n_segments/n_arms",
+            reason: format!("{n_segments} x {n_arms} cells is too many"),
+        });
+    }
+    let check_codes = |codes: Codes<'_>, limit: usize, name: &'static str| -> CoreResult<()> {
+        let bad = codes.count_out_of_range(limit);
         if bad > 0 {
             return Err(CoreError::InvalidParameter {
                 name,
@@ -272,7 +379,7 @@ mod tests {
     fn matches_naive_two_pass() {
         let n = 200_000;
         let segments: Vec<i64> = (0..n).map(|i| (i % 3) as i64).collect();
-        let arms: Vec<i64> = (0..n).map(|i| ((i / 3) % 2) as i64).collect();
+        let arms: Vec<i32> = (0..n).map(|i| ((i / 3) % 2) as i32).collect();
         let y = Array2::from_shape_fn((n, 2), |(i, j)| {
             if j == 1 && i % 97 == 0 {
                 f64::NAN
@@ -282,11 +389,20 @@ mod tests {
         });
         let x = Array2::from_shape_fn((n, 1), |(i, _)| ((i * 31) % 17) as f64);
         let out =
-            segment_arm_stats(&segments, &arms, 3, 2, y.view(), Some(x.view()), &[0, -1]).unwrap();
+            segment_arm_stats(
+                segments.as_slice().into(),
+                Codes::I32(&arms),
+                3,
+                2,
+                y.view(),
+                Some(x.view()),
+                &[0, -1],
+            )
+            .unwrap();
         for s in 0..3 {
             for a in 0..2 {
                 let rows: Vec<usize> = (0..n)
-                    .filter(|&i| segments[i] == s as i64 && arms[i] == a as i64)
+                    .filter(|&i| segments[i] == s as i64 && arms[i] == a as i32)
                     .collect();
                 let ys: Vec<f64> = rows.iter().map(|&i| y[[i, 0]]).collect();
                 let xs: Vec<f64> = rows.iter().map(|&i| x[[i, 0]]).collect();
@@ -312,13 +428,14 @@ mod tests {
     #[test]
     fn errors_are_typed() {
         let y = Array2::<f64>::zeros((3, 1));
-        let e = segment_arm_stats(&[0, 0], &[0, 0, 0], 1, 1, y.view(), None, &[-1]);
+        let c = |v: &'static [i64]| Codes::I64(v);
+        let e = segment_arm_stats(c(&[0, 0]), c(&[0, 0, 0]), 1, 1, y.view(), None, &[-1]);
         assert!(matches!(e, Err(CoreError::ShapeMismatch { .. })));
-        let e = segment_arm_stats(&[0, 5, 0], &[0, 0, 0], 1, 1, y.view(), None, &[-1]);
+        let e = segment_arm_stats(c(&[0, 5, 0]), c(&[0, 0, 0]), 1, 1, y.view(), None, &[-1]);
         assert!(matches!(e, Err(CoreError::InvalidParameter { .. })));
         let mut yi = y.clone();
         yi[[1, 0]] = f64::INFINITY;
-        let e = segment_arm_stats(&[0, 0, 0], &[0, 0, 0], 1, 1, yi.view(), None, &[-1]);
+        let e = segment_arm_stats(c(&[0, 0, 0]), c(&[0, 0, 0]), 1, 1, yi.view(), None, &[-1]);
         assert!(matches!(e, Err(CoreError::NonFinite(_))));
     }
 }
