@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as st
-from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
-
 from segwise.abtest import segment_lift
 from segwise.datasets import load_hillstrom
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 ARMS = ["Mens E-Mail", "Womens E-Mail"]
 

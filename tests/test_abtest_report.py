@@ -11,10 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as st
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
-from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
-
 from segwise import _core
 from segwise.abtest import lift_from_stats, segment_lift, sufficient_stats
 from segwise.exceptions import (
@@ -23,6 +19,9 @@ from segwise.exceptions import (
     NonFiniteError,
     ShapeMismatchError,
 )
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 RTOL = 1e-9
 

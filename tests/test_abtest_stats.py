@@ -10,17 +10,8 @@ import scipy.stats as st
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from scipy import integrate, optimize, special
-from statsmodels.stats.meta_analysis import combine_effects
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import (
-    confint_proportions_2indep,
-    proportions_ztest,
-    score_test_proportions_2indep,
-    test_proportions_2indep as sm_test_2indep,
-)
-
 from segwise.abtest import (
+    _dist,
     adjust_pvalues,
     cuped_test,
     heterogeneity_test,
@@ -35,9 +26,19 @@ from segwise.abtest import (
     srm_test,
     welch_test,
 )
-from segwise.abtest import _dist
 from segwise.abtest._stats import _mn_null
 from segwise.exceptions import InvalidParameterError, ShapeMismatchError
+from statsmodels.stats.meta_analysis import combine_effects
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
+    proportions_ztest,
+    score_test_proportions_2indep,
+)
+from statsmodels.stats.proportion import (
+    test_proportions_2indep as sm_test_2indep,
+)
 
 RTOL = 1e-9
 TABLES = [(56, 70, 48, 80), (7, 34, 1, 34), (120, 1000, 90, 1000), (3, 10, 7, 12),

@@ -48,7 +48,9 @@ macro_rules! binary {
             let (x, df) = (x.as_array(), df.as_array());
             let out = run_detached(py, || {
                 same_len("df", x.len(), df.len())?;
-                Ok(Array1::from_iter(x.iter().zip(df.iter()).map(|(&a, &b)| $f(a, b))))
+                Ok(Array1::from_iter(
+                    x.iter().zip(df.iter()).map(|(&a, &b)| $f(a, b)),
+                ))
             })?;
             Ok(out.into_pyarray(py))
         }
@@ -56,16 +58,48 @@ macro_rules! binary {
 }
 
 unary!(abtest_norm_cdf, special::norm_cdf, "Standard normal CDF.");
-unary!(abtest_norm_sf, special::norm_sf, "Standard normal survival function.");
-unary!(abtest_norm_ppf, special::norm_ppf, "Standard normal quantile.");
-unary!(abtest_norm_isf, special::norm_isf, "Standard normal inverse survival function.");
-unary!(abtest_gammaln, special::ln_gamma, "Log of the gamma function.");
+unary!(
+    abtest_norm_sf,
+    special::norm_sf,
+    "Standard normal survival function."
+);
+unary!(
+    abtest_norm_ppf,
+    special::norm_ppf,
+    "Standard normal quantile."
+);
+unary!(
+    abtest_norm_isf,
+    special::norm_isf,
+    "Standard normal inverse survival function."
+);
+unary!(
+    abtest_gammaln,
+    special::ln_gamma,
+    "Log of the gamma function."
+);
 binary!(abtest_t_cdf, special::t_cdf, "Student t CDF (x, df).");
-binary!(abtest_t_sf, special::t_sf, "Student t survival function (x, df).");
+binary!(
+    abtest_t_sf,
+    special::t_sf,
+    "Student t survival function (x, df)."
+);
 binary!(abtest_t_ppf, special::t_ppf, "Student t quantile (p, df).");
-binary!(abtest_t_isf, special::t_isf, "Student t inverse survival function (p, df).");
-binary!(abtest_chi2_cdf, special::chi2_cdf, "Chi-square CDF (x, df).");
-binary!(abtest_chi2_sf, special::chi2_sf, "Chi-square survival function (x, df).");
+binary!(
+    abtest_t_isf,
+    special::t_isf,
+    "Student t inverse survival function (p, df)."
+);
+binary!(
+    abtest_chi2_cdf,
+    special::chi2_cdf,
+    "Chi-square CDF (x, df)."
+);
+binary!(
+    abtest_chi2_sf,
+    special::chi2_sf,
+    "Chi-square survival function (x, df)."
+);
 
 /// Regularized incomplete beta `I_x(a, b)`, elementwise.
 #[pyfunction]

@@ -3,9 +3,9 @@
 //! Every function is stateless: fit functions return owned arrays, predict
 //! functions take them back. Errors are [`error::CoreError`].
 
-pub mod error;
 pub mod abtest;
 pub mod dbscan;
+pub mod error;
 pub mod kmeans;
 pub mod metrics;
 pub mod scaling;

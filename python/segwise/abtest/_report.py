@@ -17,7 +17,6 @@ from ..exceptions import (
     EmptyInputError,
     InvalidParameterError,
     NonFiniteError,
-    ShapeMismatchError,
 )
 from . import _dist
 from ._stats import (
@@ -324,8 +323,11 @@ class LiftReport:
     >>> df = pd.DataFrame({"seg": ["a"] * 8 + ["b"] * 8, "arm": ["A", "B"] * 8,
     ...                    "buy": [0, 1, 1, 1, 0, 0, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1]})
     >>> rep = segment_lift(df, segment="seg", variant="arm", control="A", metrics=["buy"])
-    >>> rep.table[["segment", "mean_control", "mean_treatment"]].to_string(index=False)
-    'segment  mean_control  mean_treatment\\n      a         0.500            0.75\\n      b         0.250            0.75\\n  (all)         0.375            0.75'
+    >>> print(rep.table[["segment", "mean_control", "mean_treatment"]].to_string(index=False))
+    segment  mean_control  mean_treatment
+          a         0.500            0.75
+          b         0.250            0.75
+      (all)         0.375            0.75
     """
 
     table: pd.DataFrame
@@ -479,8 +481,11 @@ def segment_lift(df: pd.DataFrame, *, segment: str | None, variant: str, control
     >>> df = pd.DataFrame({"seg": ["a"] * 8 + ["b"] * 8, "arm": ["A", "B"] * 8,
     ...                    "buy": [0, 1, 1, 1, 0, 0, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1]})
     >>> rep = segment_lift(df, segment="seg", variant="arm", control="A", metrics=["buy"])
-    >>> rep.table[["segment", "kind", "abs_diff"]].to_string(index=False)
-    'segment   kind  abs_diff\\n      a binary     0.250\\n      b binary     0.500\\n  (all) binary     0.375'
+    >>> print(rep.table[["segment", "kind", "abs_diff"]].to_string(index=False))
+    segment   kind  abs_diff
+          a binary     0.250
+          b binary     0.500
+      (all) binary     0.375
     """
     alpha = _check_common(alpha, ci_method, lift_method, adjust)
     if variant == segment:
@@ -579,7 +584,6 @@ def _report(st: _Stats, control: Any, alpha: float, ci_method: str, lift_method:
     else:
         v = _with_overall(st.values)
         segs = list(st.segments) + [OVERALL]
-    S1 = len(segs)
     # SRM on units per arm (rows, NaN or not) of the first metric; per segment and overall.
     units = v[:, :, 0, N] + v[:, :, 0, N_NAN]
     srm_stat, srm_p = _srm_arrays(units, split)
@@ -646,8 +650,8 @@ def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tn
             se = np.hypot(se1, se2)  # unpooled, for the heterogeneity test
             lift, _, llo, lhi, lreason = _lift_arrays(m1, se1, m2, se2, alpha, lift_method)
             method = f"pooled z; {ci_method} CI; {lift_method} lift"
-            for i in np.flatnonzero(deg & ok):
-                reasons[i] = _join(reasons[i], "degenerate: all 0 or all 1 in both arms")
+            for k in np.flatnonzero(deg & ok):
+                reasons[k] = _join(reasons[k], "degenerate: all 0 or all 1 in both arms")
             enough = ok
         elif m.kind in ("continuous", "cuped"):
             if m.kind == "cuped":
@@ -674,8 +678,8 @@ def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tn
             pval = np.where(zero_var, np.where(diff == 0, 1.0, 0.0), pval)
             lo = np.where(zero_var, diff, lo)
             hi = np.where(zero_var, diff, hi)
-            for i in np.flatnonzero(zero_var):
-                reasons[i] = _join(reasons[i], "zero variance in both arms")
+            for k in np.flatnonzero(zero_var):
+                reasons[k] = _join(reasons[k], "zero variance in both arms")
         else:  # ratio
             r1, s1 = _ratio_moments(n1, tr[:, SUM_Y], tr[:, SUM_X], v1,
                                     tr[:, M2_X] / (n1 - 1), tr[:, C_XY] / (n1 - 1))

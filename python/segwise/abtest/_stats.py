@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import _core
 from .._validation import check_choice, check_float
 from ..exceptions import InvalidParameterError, ShapeMismatchError
 from . import _dist
-from .. import _core
 
 __all__ = [
     "ProportionsTestResult",
@@ -346,7 +346,7 @@ def proportions_test(count1: int, nobs1: int, count2: int, nobs2: int, *,
     if method == "fisher":
         alt = {"two-sided": "two-sided", "larger": "greater", "smaller": "less"}[alternative]
         arr = [np.array([v], dtype=np.int64) for v in (x1, n1 - x1, x2, n2 - x2)]
-        odds, p = _core.abtest_fisher_exact(*arr, alt)
+        odds, p = _core.abtest_fisher_exact(arr[0], arr[1], arr[2], arr[3], alt)
         return ProportionsTestResult(float(odds[0]), float(p[0]), est, method, alternative,
                                      (x1, n1, x2, n2))
     if method == "pooled":
@@ -853,13 +853,13 @@ def _adjust(p: np.ndarray, method: str) -> np.ndarray:
         adj = np.minimum(q * m, 1.0)
     elif method == "holm":
         order = np.argsort(q, kind="stable")
-        s = q[order] * (m - np.arange(m))
+        s = q[order] * (m - np.arange(m, dtype=float))
         s = np.minimum(np.maximum.accumulate(s), 1.0)
         adj = np.empty(m)
         adj[order] = s
     else:  # bh
         order = np.argsort(q, kind="stable")
-        s = q[order] * m / np.arange(1, m + 1)
+        s = q[order] * m / np.arange(1, m + 1, dtype=float)
         s = np.minimum(np.minimum.accumulate(s[::-1])[::-1], 1.0)
         adj = np.empty(m)
         adj[order] = s

@@ -112,9 +112,9 @@ pub fn prob_b_beats_a(alpha_a: f64, beta_a: f64, alpha_b: f64, beta_b: f64) -> C
     }
     let m = alpha_b as u64;
     // ln t_0 = ln B(alpha_a, beta_a + beta_b) - ln B(alpha_a, beta_a).
-    let mut log_t = ln_gamma(beta_a + beta_b) - ln_gamma(alpha_a + beta_a + beta_b)
-        - ln_gamma(beta_a)
-        + ln_gamma(alpha_a + beta_a);
+    let mut log_t =
+        ln_gamma(beta_a + beta_b) - ln_gamma(alpha_a + beta_a + beta_b) - ln_gamma(beta_a)
+            + ln_gamma(alpha_a + beta_a);
     // Running log-sum-exp.
     let mut max = log_t;
     let mut scaled = 1.0;

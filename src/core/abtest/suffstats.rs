@@ -100,10 +100,15 @@ impl<'a> Codes<'a> {
     }
 
     /// How many codes fall outside `0..limit`.
+    // The macro instantiates `i64 -> i64` too, where `into` is the identity.
+    #[allow(clippy::useless_conversion)]
     fn count_out_of_range(&self, limit: usize) -> usize {
         dispatch!(self, v => v
             .par_iter()
-            .filter(|&&c| (c as i64) < 0 || (c as i64) as usize >= limit)
+            .filter(|&&c| {
+                let c: i64 = c.into();
+                c < 0 || c as usize >= limit
+            })
             .count())
     }
 
@@ -388,21 +393,20 @@ mod tests {
             }
         });
         let x = Array2::from_shape_fn((n, 1), |(i, _)| ((i * 31) % 17) as f64);
-        let out =
-            segment_arm_stats(
-                segments.as_slice().into(),
-                Codes::I32(&arms),
-                3,
-                2,
-                y.view(),
-                Some(x.view()),
-                &[0, -1],
-            )
-            .unwrap();
+        let out = segment_arm_stats(
+            segments.as_slice().into(),
+            Codes::I32(&arms),
+            3,
+            2,
+            y.view(),
+            Some(x.view()),
+            &[0, -1],
+        )
+        .unwrap();
         for s in 0..3 {
             for a in 0..2 {
                 let rows: Vec<usize> = (0..n)
-                    .filter(|&i| segments[i] == s as i64 && arms[i] == a as i32)
+                    .filter(|&i| segments[i] == s as i64 && arms[i] as usize == a)
                     .collect();
                 let ys: Vec<f64> = rows.iter().map(|&i| y[[i, 0]]).collect();
                 let xs: Vec<f64> = rows.iter().map(|&i| x[[i, 0]]).collect();
