@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as st
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from segwise import _core
 from segwise.abtest import lift_from_stats, segment_lift, sufficient_stats
 from segwise.exceptions import (
@@ -321,3 +323,64 @@ def test_lift_from_stats_validation():
         lift_from_stats(pd.DataFrame(base), control="A")
     with pytest.raises(InvalidParameterError, match="unknown control"):
         lift_from_stats(pd.DataFrame({**base, "n": [10, 10]}), control="C")
+
+
+# ------------------------------------------------------------------ properties
+
+
+@settings(max_examples=25, deadline=None)
+@given(hs.integers(0, 2**32 - 1), hs.integers(6, 60))
+def test_report_properties(seed, n):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"seg": rng.choice(["x", "y"], n), "arm": rng.choice(["A", "B"], n),
+                       "y": rng.exponential(2.0, n) * (rng.random(n) < 0.7),
+                       "c": (rng.random(n) < 0.3).astype(int)})
+    kw = dict(segment="seg", variant="arm", metrics=["y", "c"])
+    a = segment_lift(df, control="A", **kw).table
+    b = segment_lift(df, control="B", **kw).table
+    p = a["pvalue"].dropna()
+    assert ((p >= 0) & (p <= 1)).all()
+    ok = a["abs_diff"].notna()
+    assert (a.loc[ok, "abs_diff_low"] <= a.loc[ok, "abs_diff"] + 1e-12).all()
+    assert (a.loc[ok, "abs_diff"] <= a.loc[ok, "abs_diff_high"] + 1e-12).all()
+    # swapping the arms mirrors differences and keeps p-values (binary: Newcombe is
+    # symmetric; continuous: Welch)
+    np.testing.assert_allclose(a["abs_diff"], -b["abs_diff"], atol=1e-12)
+    np.testing.assert_allclose(a["pvalue"], b["pvalue"], rtol=1e-9)
+    np.testing.assert_allclose(a["abs_diff_low"], -b["abs_diff_high"], atol=1e-9)
+    pb = a["prob_beat_control"].to_numpy(float) + b["prob_beat_control"].to_numpy(float)
+    binary = (a["kind"] == "binary").to_numpy() & ok.to_numpy()
+    np.testing.assert_allclose(pb[binary], 1.0, rtol=1e-9)
+
+
+def test_core_error_variants():
+    with pytest.raises(EmptyInputError, match="empty input"):
+        _core.abtest_segment_arm_stats(np.zeros(0, np.int64), np.zeros(0, np.int64), 1, 1,
+                                       np.zeros((0, 1)), None, [-1])
+    with pytest.raises(TypeError, match="int8/int16/int32/int64"):
+        _core.abtest_segment_arm_stats(np.zeros(2), np.zeros(2, np.int64), 1, 1,
+                                       np.zeros((2, 1)), None, [-1])
+    with pytest.raises(InvalidParameterError, match="aux_index"):
+        _core.abtest_segment_arm_stats(np.zeros(2, np.int8), np.zeros(2, np.int8), 1, 1,
+                                       np.zeros((2, 1)), None, [0])
+    one = np.array([1], np.int64)
+    with pytest.raises(InvalidParameterError, match="counts must be >= 0"):
+        _core.abtest_fisher_exact(one, -one, one, one, "two-sided")
+    with pytest.raises(InvalidParameterError, match="alternative"):
+        _core.abtest_fisher_exact(one, one, one, one, "sideways")
+    f = np.array([1.5])
+    with pytest.raises(InvalidParameterError, match="integer alpha_b"):
+        _core.abtest_prob_b_beats_a(f, f, f, f)
+    with pytest.raises(ShapeMismatchError, match="df"):
+        _core.abtest_t_sf(np.zeros(2), np.zeros(3))
+
+
+def test_stats_on_int8_codes_equal_int64():
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=(1000, 2))
+    s = rng.integers(0, 4, 1000)
+    a = rng.integers(0, 2, 1000)
+    r8 = _core.abtest_segment_arm_stats(s.astype(np.int8), a.astype(np.int16), 4, 2, y, None,
+                                        [-1, -1])
+    r64 = _core.abtest_segment_arm_stats(s, a, 4, 2, y, None, [-1, -1])
+    np.testing.assert_array_equal(r8, r64)

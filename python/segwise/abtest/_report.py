@@ -359,7 +359,7 @@ class LiftReport:
                 f"{self.table.to_html(index=False, float_format=lambda v: f'{v:.4g}')}</div>")
 
     def plot(self, metric: str | None = None, *, relative: bool = True, ax: Any = None) -> Any:
-        """Forest plot of the lift and its CI per segment (one panel per treatment arm).
+        """Forest plot of the lift and its CI per segment and treatment arm, for one metric.
 
         Needs matplotlib (``pip install segwise[plot]``). Returns the matplotlib Axes.
 
@@ -462,7 +462,9 @@ def segment_lift(df: pd.DataFrame, *, segment: str | None, variant: str, control
         ``.table`` columns: segment, metric, kind, treatment, control, n_control,
         n_treatment, sum_control, sum_treatment, mean_control, mean_treatment, abs_diff,
         abs_diff_low, abs_diff_high, rel_lift, rel_lift_low, rel_lift_high, statistic,
-        pvalue, pvalue_adj, significant, srm_pvalue, srm_flag, n_nan_control,
+        pvalue, pvalue_adj, significant, prob_beat_control (binary metrics: exact
+        Beta(1, 1)-binomial posterior probability that the treatment rate is higher),
+        srm_pvalue, srm_flag, n_nan_control,
         n_nan_treatment, method, warnings.
 
     Notes
@@ -472,7 +474,9 @@ def segment_lift(df: pd.DataFrame, *, segment: str | None, variant: str, control
     An arm with no rows in a segment gives a row with NaN statistics and a reason.
     Tests: binary -> pooled z (= chi-square), interval ``ci_method``; continuous and CUPED
     -> Welch t with Welch–Satterthwaite df; ratio -> delta-method z. Relative lifts use
-    normal intervals.
+    normal intervals (for binary metrics with the binomial variance ``p (1 - p) / n``).
+    The "(all)" rows pool every segment (exact merge of the statistics); their p-values
+    are adjusted as a family of their own.
 
     Examples
     --------
@@ -618,7 +622,8 @@ def _report(st: _Stats, control: Any, alpha: float, ci_method: str, lift_method:
     order = ["segment", "metric", "kind", "treatment", "control", "n_control", "n_treatment",
              "sum_control", "sum_treatment", "mean_control", "mean_treatment", "abs_diff",
              "abs_diff_low", "abs_diff_high", "rel_lift", "rel_lift_low", "rel_lift_high",
-             "statistic", "pvalue", "pvalue_adj", "significant", "srm_pvalue", "srm_flag",
+             "statistic", "pvalue", "pvalue_adj", "significant", "prob_beat_control",
+             "srm_pvalue", "srm_flag",
              "n_nan_control", "n_nan_treatment", "method", "warnings"]
     return LiftReport(table[order], het, _stats_to_frame(st), report_warnings, alpha)
 
@@ -636,6 +641,7 @@ def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tn
         m1, m2 = tr[:, SUM_Y] / n1, co[:, SUM_Y] / n2
         v1, v2 = tr[:, M2_Y] / (n1 - 1), co[:, M2_Y] / (n2 - 1)
     reasons = [""] * len(segs)
+    prob = np.full(len(segs), np.nan)
     z = float(_dist.norm_isf(alpha / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         if m.kind == "binary":
@@ -650,6 +656,10 @@ def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tn
             se = np.hypot(se1, se2)  # unpooled, for the heterogeneity test
             lift, _, llo, lhi, lreason = _lift_arrays(m1, se1, m2, se2, alpha, lift_method)
             method = f"pooled z; {ci_method} CI; {lift_method} lift"
+            if ok.any():
+                prob[ok] = _core.abtest_prob_b_beats_a(
+                    np.ascontiguousarray(x2[ok] + 1), np.ascontiguousarray(n2[ok] - x2[ok] + 1),
+                    np.ascontiguousarray(x1[ok] + 1), np.ascontiguousarray(n1[ok] - x1[ok] + 1))
             for k in np.flatnonzero(deg & ok):
                 reasons[k] = _join(reasons[k], "degenerate: all 0 or all 1 in both arms")
             enough = ok
@@ -662,7 +672,7 @@ def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tn
                 lift, lse = r["rel"], r["rel_se"]
                 llo, lhi = lift - z * lse, lift + z * lse
                 lreason = np.where(m2 == 0, "control mean is 0: relative lift undefined", "")
-                method = f"CUPED ({m.aux}) Welch t"
+                method = f"CUPED ({m.aux}) Welch t" if m.aux else "CUPED Welch t"
             else:
                 diff, se, df = _welch_moments(m1, v1, n1, m2, v2, n2)
                 lift, _, llo, lhi, lreason = _lift_arrays(m1, np.sqrt(v1 / n1), m2,
@@ -692,7 +702,7 @@ def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tn
             lo, hi = diff - z * se, diff + z * se
             lift, _, llo, lhi, lreason = _lift_arrays(r1, s1, r2, s2, alpha, lift_method)
             m1, m2 = r1, r2
-            method = f"ratio ({m.aux}) delta method"
+            method = f"ratio ({m.aux}) delta method" if m.aux else "ratio delta method"
             enough = (n1 >= 2) & (n2 >= 2)
     out = []
     for i, s in enumerate(segs):
@@ -724,6 +734,7 @@ def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tn
             "rel_lift": val(lift), "rel_lift_low": val(llo), "rel_lift_high": val(lhi),
             "statistic": val(stat), "pvalue": min(val(pval), 1.0) if good else np.nan,
             "n_nan_control": int(nn2), "n_nan_treatment": int(nn1), "method": method,
+            "prob_beat_control": float(prob[i]),
             "warnings": reason, "_se": val(se),
         })
     return out
