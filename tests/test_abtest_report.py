@@ -384,3 +384,22 @@ def test_stats_on_int8_codes_equal_int64():
                                         [-1, -1])
     r64 = _core.abtest_segment_arm_stats(s, a, 4, 2, y, None, [-1, -1])
     np.testing.assert_array_equal(r8, r64)
+
+
+def test_winsorized_report_matches_scipy_on_capped_data(data):
+    rep = _report(data, winsorize=0.95)
+    cap = np.nanquantile(data["spend"], 0.95)
+    rows = _rows(rep, "spend", "c")
+    for seg in ["south", "(all)"]:
+        g = _groups(data, seg)
+        a = np.minimum(g["c"]["spend"].dropna(), cap)
+        b = np.minimum(g["ctl"]["spend"].dropna(), cap)
+        s = st.ttest_ind(a, b, equal_var=False)
+        np.testing.assert_allclose([rows.loc[seg].statistic, rows.loc[seg].pvalue],
+                                   [s.statistic, s.pvalue], rtol=RTOL)
+    # binary metrics are never capped; the caller's frame is untouched
+    np.testing.assert_array_equal(_rows(rep, "conv", "b")["pvalue"],
+                                  _rows(_report(data), "conv", "b")["pvalue"])
+    assert data["spend"].max() > cap
+    with pytest.raises(InvalidParameterError, match="winsorize"):
+        _report(data, winsorize=1.5)

@@ -478,3 +478,39 @@ def test_bad_inputs_raise_typed_errors():
         adjust_pvalues([0.5, 1.5])
     with pytest.raises(InvalidParameterError, match="prior"):
         prob_beat_control(1, 2, 1, 2, prior=(1.5, 1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.floats(0.01, 100), hs.floats(0.01, 100), hs.floats(0.01, 1e3), hs.floats(0.01, 1e3),
+       hs.integers(2, 10_000), hs.integers(2, 10_000))
+def test_relative_lift_properties(m1, m2, v1, v2, n1, n2):
+    for method in ("delta", "log", "fieller"):
+        r = relative_lift_ci(m1, v1, n1, m2, v2, n2, method=method)
+        assert r.lift == pytest.approx(m1 / m2 - 1, rel=1e-12)
+        assert 0 <= r.pvalue <= 1
+        if not math.isnan(r.low):
+            assert r.low <= r.lift <= r.high
+    # Katz log interval mirrors: swapping arms inverts the ratio interval
+    a = relative_lift_ci(m1, v1, n1, m2, v2, n2, method="log").conf_int()
+    b = relative_lift_ci(m2, v2, n2, m1, v1, n1, method="log").conf_int()
+    # low_a + 1 = 1 / (high_b + 1), compared on the lift scale (absolute near -1)
+    for low, high in ((a[0], b[1]), (b[0], a[1])):
+        if math.isfinite(high) and high + 1 > 0:
+            assert low == pytest.approx(1 / (high + 1) - 1, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(hs.integers(0, 2**32 - 1), hs.integers(5, 80), hs.integers(5, 80))
+def test_cuped_properties(seed, n1, n2):
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(5, 2, n1), rng.normal(5, 2, n2)
+    y1 = x1 + rng.normal(0.3, 1, n1)
+    y2 = x2 + rng.normal(0, 1, n2)
+    r = cuped_test(y1, x1, y2, x2)
+    m = cuped_test(y2, x2, y1, x1)
+    assert 0 <= r.pvalue <= 1
+    lo, hi = r.conf_int()
+    assert lo <= r.estimate <= hi
+    assert r.theta == pytest.approx(m.theta, rel=1e-12)
+    assert r.estimate == pytest.approx(-m.estimate, rel=1e-9, abs=1e-12)
+    assert r.pvalue == pytest.approx(m.pvalue, rel=1e-9)

@@ -125,7 +125,8 @@ def sufficient_stats(df: pd.DataFrame, *, segment: str | None, variant: str,
 
 def _stats_from_frame(df: Any, segment: str | None, variant: str, metrics: Any,
                       covariates: Mapping[str, str] | None,
-                      ratios: Mapping[str, tuple[str, str]] | None) -> _Stats:
+                      ratios: Mapping[str, tuple[str, str]] | None,
+                      winsorize: float | None = None) -> _Stats:
     if not isinstance(df, pd.DataFrame):
         raise InvalidParameterError(f"df must be a pandas DataFrame, got {type(df).__name__}")
     if len(df) == 0:
@@ -164,6 +165,20 @@ def _stats_from_frame(df: Any, segment: str | None, variant: str, metrics: Any,
     values = _core.abtest_segment_arm_stats(seg_codes, arm_codes, len(segs), len(arms), y, x,
                                             aux_index)
     specs = _resolve_kinds(specs, values)
+    if winsorize is not None:
+        # Cap continuous metrics at their pooled (all segments and arms) quantile, on a
+        # copy, and recompute: two passes only when asked for.
+        cont = [j for j, sp in enumerate(specs) if sp.kind in ("continuous", "cuped")]
+        if cont:
+            y = np.array(y, dtype=np.float64, order="F", copy=True)
+            for j in cont:
+                col = y[:, j]
+                if np.isnan(col).all():
+                    continue
+                cap = float(np.nanquantile(col, winsorize))
+                np.minimum(col, cap, out=col, where=~np.isnan(col))
+            values = _core.abtest_segment_arm_stats(seg_codes, arm_codes, len(segs),
+                                                    len(arms), y, x, aux_index)
     return _Stats(values, segs, arms, specs)
 
 
@@ -416,7 +431,7 @@ def segment_lift(df: pd.DataFrame, *, segment: str | None, variant: str, control
                  ratios: Mapping[str, tuple[str, str]] | None = None, alpha: float = 0.05,
                  ci_method: str = "newcombe", lift_method: str = "delta", adjust: str = "bh",
                  expected_split: Mapping[Any, float] | None = None,
-                 srm_threshold: float = 0.001) -> LiftReport:
+                 srm_threshold: float = 0.001, winsorize: float | None = None) -> LiftReport:
     """Per-segment lift of every treatment arm against the control, for several metrics.
 
     One parallel Rust pass computes per (segment, arm) sufficient statistics; everything
@@ -455,6 +470,9 @@ def segment_lift(df: pd.DataFrame, *, segment: str | None, variant: str, control
         Planned share per arm for the sample-ratio-mismatch test (equal by default).
     srm_threshold : float, default 0.001
         SRM is flagged when its p-value is below this and every arm has >= 8 units.
+    winsorize : float, optional
+        E.g. 0.99: cap continuous (and CUPED) metrics at this quantile of all their values
+        (every segment and arm pooled) before the statistics; the same cap for all arms.
 
     Returns
     -------
@@ -494,7 +512,10 @@ def segment_lift(df: pd.DataFrame, *, segment: str | None, variant: str, control
     alpha = _check_common(alpha, ci_method, lift_method, adjust)
     if variant == segment:
         raise InvalidParameterError("segment and variant must be different columns")
-    st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios)
+    if winsorize is not None:
+        winsorize = check_float(winsorize, "winsorize", low=0.0, high=1.0,
+                                low_inclusive=False)
+    st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios, winsorize)
     return _report(st, control, alpha, ci_method, lift_method, adjust, expected_split,
                    srm_threshold)
 

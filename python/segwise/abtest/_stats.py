@@ -367,7 +367,10 @@ def _welch_moments(m1: Any, v1: Any, n1: Any, m2: Any, v2: Any, n2: Any) -> tupl
     a1, a2 = v1 / n1, v2 / n2
     se2 = a1 + a2
     with np.errstate(divide="ignore", invalid="ignore"):
-        df = se2 * se2 / (a1 * a1 / (n1 - 1) + a2 * a2 / (n2 - 1))
+        # Scaled so that tiny variances do not underflow to 0/0.
+        scale = np.maximum(a1, a2)
+        r1, r2 = a1 / scale, a2 / scale
+        df = (r1 + r2) ** 2 / (r1 * r1 / (n1 - 1) + r2 * r2 / (n2 - 1))
     return m1 - m2, np.sqrt(se2), df
 
 
