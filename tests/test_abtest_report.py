@@ -403,3 +403,14 @@ def test_winsorized_report_matches_scipy_on_capped_data(data):
     assert data["spend"].max() > cap
     with pytest.raises(InvalidParameterError, match="winsorize"):
         _report(data, winsorize=1.5)
+
+
+def test_zero_control_mean_gives_reason_not_inf():
+    df = pd.DataFrame({"arm": ["A", "B"] * 6, "y": [0.0, 1.0, 0.0, 2.0, 0.0, 0.5] * 2,
+                       "x": np.arange(12.0)})
+    for kw in ({}, {"covariates": {"y": "x"}}):
+        rep = segment_lift(df, segment=None, variant="arm", control="A", metrics=["y"], **kw)
+        r = rep.table.iloc[0]
+        assert np.isnan(r.rel_lift) and np.isnan(r.rel_lift_low)
+        assert "control mean is 0" in r.warnings
+        assert np.isfinite(r.abs_diff)

@@ -6,7 +6,14 @@ relative lift, confidence intervals, p-values adjusted across the whole report, 
 mismatch checks and warnings. Internally it is one parallel Rust pass into per (segment,
 arm) sufficient statistics (:func:`sufficient_stats`), followed by pure functions of them;
 :func:`lift_from_stats` builds the same report from statistics aggregated elsewhere (SQL,
-Spark). The low-level tests are available on their own and need no scipy.
+Spark). The low-level tests are available on their own and need no scipy: the normal, t
+and chi-square distributions, Fisher's exact test and the Beta–binomial probability are
+computed in the Rust core.
+
+Low-level results are frozen dataclasses that unpack to ``(statistic, pvalue)`` (the
+exceptions say so: :class:`AdjustedPValues` unpacks to ``(reject, pvalues_adjusted)`` and
+:class:`BayesResult` to ``(prob_beat_control, expected_loss)``); those with an interval
+have ``conf_int(alpha)``. Arm 1 is the treatment, arm 2 the control.
 
 Examples
 --------

@@ -690,9 +690,11 @@ def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tn
                                    tr[:, C_XY], n2, co[:, SUM_Y], co[:, SUM_X], co[:, M2_Y],
                                    co[:, M2_X], co[:, C_XY])
                 diff, se, df = r["diff"], r["se"], r["df"]
-                lift, lse = r["rel"], r["rel_se"]
+                undefined = m2 == 0
+                lift = np.where(undefined, np.nan, r["rel"])
+                lse = r["rel_se"]
                 llo, lhi = lift - z * lse, lift + z * lse
-                lreason = np.where(m2 == 0, "control mean is 0: relative lift undefined", "")
+                lreason = np.where(undefined, "control mean is 0: relative lift undefined", "")
                 method = f"CUPED ({m.aux}) Welch t" if m.aux else "CUPED Welch t"
             else:
                 diff, se, df = _welch_moments(m1, v1, n1, m2, v2, n2)

@@ -267,6 +267,16 @@ def proportions_diff_ci(count1: int, nobs1: int, count2: int, nobs2: int, *,
     DiffCIResult
         Bounds are clipped to ``[-1, 1]``.
 
+    Notes
+    -----
+    The Miettinen–Nurminen constrained MLE is the closed-form root of the likelihood
+    cubic under ``p1 - p2 = d``. statsmodels <= 0.15 has a wrong linear coefficient there
+    (its issue #10269: ``count2`` where ``nobs2`` belongs), so its score intervals differ
+    from these except when ``count2 == nobs2``; segwise's root is checked against a
+    numerical maximization of the restricted likelihood, and with ``correction=False``
+    reproduces the published interval (0.028, 0.34) for 7/34 vs 1/34 (Fagerland, Lydersen &
+    Laake 2015).
+
     Examples
     --------
     >>> from segwise.abtest import proportions_diff_ci
