@@ -413,7 +413,7 @@ def test_prob_beat_control_against_numerical_integration(counts):
     loss = integrate.quad(lambda t: b.cdf(t) * a.sf(t), 0, 1, points=pts, epsabs=1e-14,
                           epsrel=1e-12, limit=200)[0]
     np.testing.assert_allclose(r.prob_beat_control, prob, rtol=1e-9)
-    np.testing.assert_allclose(r.expected_loss, loss, rtol=1e-7, atol=1e-13)
+    np.testing.assert_allclose(r.expected_loss, loss, rtol=1e-9, atol=1e-15)
 
 
 def test_sample_size_proportions_matches_r_power_prop_test():
@@ -514,3 +514,29 @@ def test_cuped_properties(seed, n1, n2):
     assert r.theta == pytest.approx(m.theta, rel=1e-12)
     assert r.estimate == pytest.approx(-m.estimate, rel=1e-9, abs=1e-12)
     assert r.pvalue == pytest.approx(m.pvalue, rel=1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(hs.integers(0, 60), hs.integers(0, 60), hs.integers(0, 60), hs.integers(0, 60))
+def test_fisher_random_tables_equal_scipy(a, b, c, d):
+    if a + b == 0 or c + d == 0:
+        return
+    for alt, sa in (("two-sided", "two-sided"), ("larger", "greater"), ("smaller", "less")):
+        r = proportions_test(a, a + b, c, c + d, method="fisher", alternative=alt)
+        s = st.fisher_exact([[a, b], [c, d]], alternative=sa)
+        assert r.pvalue == pytest.approx(s.pvalue, rel=1e-9, abs=1e-300)
+
+
+@settings(max_examples=40, deadline=None)
+@given(hs.integers(1, 400), hs.integers(1, 400), hs.data())
+def test_prob_beat_control_properties(n1, n2, data):
+    x1 = data.draw(hs.integers(0, n1))
+    x2 = data.draw(hs.integers(0, n2))
+    r = prob_beat_control(x1, n1, x2, n2)
+    m = prob_beat_control(x2, n2, x1, n1)
+    assert 0 <= r.prob_beat_control <= 1
+    assert r.prob_beat_control + m.prob_beat_control == pytest.approx(1, rel=1e-10)
+    assert r.expected_loss == pytest.approx(m.expected_loss_control, rel=1e-9, abs=1e-15)
+    # E[max(A-B,0)] - E[max(B-A,0)] = E[A] - E[B]
+    ea, eb = (x2 + 1) / (n2 + 2), (x1 + 1) / (n1 + 2)
+    assert r.expected_loss - r.expected_loss_control == pytest.approx(ea - eb, abs=1e-12)

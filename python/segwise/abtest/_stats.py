@@ -1055,11 +1055,14 @@ def prob_beat_control(count1: int, nobs1: int, count2: int, nobs2: int, *,
             f"prior must be (integer alpha >= 1, beta > 0), got {prior!r}")
     aa, ba = x2 + a0, n2 - x2 + b0  # control A
     ab, bb = x1 + a0, n1 - x1 + b0  # treatment B
-    p = _prob_b_beats_a([aa, aa + 1, aa], [ba, ba, ba], [ab, ab, ab + 1], [bb, bb, bb])
+    # h(first, second) = P(second > first); primes are alpha + 1. Each probability is its
+    # own positive sum (never 1 - p), so small losses keep their relative precision.
+    p = _prob_b_beats_a([aa, ab, ab + 1, aa, aa + 1], [ba, bb, bb, ba, ba],
+                        [ab, aa + 1, aa, ab + 1, ab], [bb, ba, ba, bb, bb])
     mean_a, mean_b = aa / (aa + ba), ab / (ab + bb)
-    # E[max(pA - pB, 0)] = E[pA] P(A' > B) - E[pB] P(A > B'), primes: alpha + 1.
-    loss_b = mean_a * (1 - p[1]) - mean_b * (1 - p[2])
-    loss_a = mean_b * p[2] - mean_a * p[1]
+    # E[max(pA - pB, 0)] = E[pA] P(A' > B) - E[pB] P(A > B'), and symmetrically.
+    loss_b = mean_a * p[1] - mean_b * p[2]
+    loss_a = mean_b * p[3] - mean_a * p[4]
     return BayesResult(float(p[0]), max(float(loss_b), 0.0), max(float(loss_a), 0.0))
 
 
