@@ -414,3 +414,15 @@ def test_zero_control_mean_gives_reason_not_inf():
         assert np.isnan(r.rel_lift) and np.isnan(r.rel_lift_low)
         assert "control mean is 0" in r.warnings
         assert np.isfinite(r.abs_diff)
+
+
+def test_lift_from_stats_with_spaced_column_names():
+    stats = pd.DataFrame({"customer segment": ["x", "x", "y", "y"],
+                          "test arm": ["A", "B", "A", "B"], "metric": ["buy"] * 4,
+                          "n": [100, 100, 50, 50], "sum": [10, 20, 5, 9],
+                          "sum_sq": [10, 20, 5, 9]})
+    rep = lift_from_stats(stats, segment="customer segment", variant="test arm", control="A")
+    r = rep.table.set_index("segment").loc["x"]
+    z, p = proportions_ztest([20, 10], [100, 100])
+    np.testing.assert_allclose([r.statistic, r.pvalue], [z, p], rtol=RTOL)
+    assert r.kind == "binary"

@@ -276,10 +276,17 @@ def _stats_from_table(stats: pd.DataFrame, segment: str | None, variant: str,
     keys = stats[[segment, variant, "metric"]] if segment else stats[[variant, "metric"]]
     if keys.duplicated().any():
         raise InvalidParameterError("stats has duplicate (segment, variant, metric) rows")
-    for r, row in enumerate(stats.itertuples(index=False)):
-        rec = row._asdict()
-        i = s_idx[rec[segment]] if segment else 0
-        cell = values[i, a_idx[rec[variant]], m_idx[rec["metric"]]]
+    # Plain per-column arrays: column names need not be Python identifiers.
+    seg_col = stats[segment].to_numpy() if segment else None
+    arm_col = stats[variant].to_numpy()
+    met_col = stats["metric"].to_numpy()
+    extra = {c: stats[c].to_numpy(dtype=float) for c in ("sum_x", "sum_x_sq", "sum_xy", "n_nan")
+             if c in stats.columns}
+    for r in range(len(stats)):
+        rec = {c: v[r] for c, v in extra.items()}
+        rec["metric"] = met_col[r]
+        i = s_idx[seg_col[r]] if seg_col is not None else 0
+        cell = values[i, a_idx[arm_col[r]], m_idx[met_col[r]]]
         nn, sy, syy = num[r]
         cell[N], cell[SUM_Y] = nn, sy
         cell[M2_Y] = max(syy - sy * sy / nn, 0.0) if nn > 0 else 0.0
