@@ -426,3 +426,11 @@ def test_lift_from_stats_with_spaced_column_names():
     z, p = proportions_ztest([20, 10], [100, 100])
     np.testing.assert_allclose([r.statistic, r.pvalue], [z, p], rtol=RTOL)
     assert r.kind == "binary"
+
+
+def test_caller_frame_is_not_modified(data):
+    before = data.copy()
+    _report(data, winsorize=0.9)
+    segment_lift(data, segment="seg", variant="arm", control="ctl", metrics=["spend"],
+                 covariates={"spend": "pre"}, ratios={"spo": ("spend", "orders")})
+    pd.testing.assert_frame_equal(data, before)

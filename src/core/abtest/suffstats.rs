@@ -430,6 +430,39 @@ mod tests {
     }
 
     #[test]
+    fn same_bits_on_one_and_two_threads() {
+        let n = 400_000;
+        let seg: Vec<i64> = (0..n).map(|i| ((i * 7) % 5) as i64).collect();
+        let arm: Vec<i8> = (0..n).map(|i| ((i * 13) % 3) as i8).collect();
+        let y = Array2::from_shape_fn((n, 2), |(i, j)| {
+            1e3 + ((i * 2_654_435_761 + j) % 10_007) as f64 / 7.0
+        });
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    segment_arm_stats(
+                        Codes::I64(&seg),
+                        Codes::I8(&arm),
+                        5,
+                        3,
+                        y.view(),
+                        None,
+                        &[-1, -1],
+                    )
+                    .unwrap()
+                })
+        };
+        let (a, b) = (run(1), run(2));
+        assert!(a
+            .iter()
+            .zip(b.iter())
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
+    }
+
+    #[test]
     fn errors_are_typed() {
         let y = Array2::<f64>::zeros((3, 1));
         let c = |v: &'static [i64]| Codes::I64(v);
