@@ -112,26 +112,27 @@ pub fn prob_b_beats_a(alpha_a: f64, beta_a: f64, alpha_b: f64, beta_b: f64) -> C
     }
     let m = alpha_b as u64;
     // ln t_0 = ln B(alpha_a, beta_a + beta_b) - ln B(alpha_a, beta_a).
-    let mut log_t =
-        ln_gamma(beta_a + beta_b) - ln_gamma(alpha_a + beta_a + beta_b) - ln_gamma(beta_a)
-            + ln_gamma(alpha_a + beta_a);
-    // Running log-sum-exp.
-    let mut max = log_t;
-    let mut scaled = 1.0;
+    let log_t0 = ln_gamma(beta_a + beta_b) - ln_gamma(alpha_a + beta_a + beta_b)
+        - ln_gamma(beta_a)
+        + ln_gamma(alpha_a + beta_a);
+    // t_{i+1} / t_i = (alpha_a + i)(beta_b + i) / ((alpha_a + beta_a + beta_b + i)(1 + i)):
+    // a product in linear space (no log per term), rescaled before it could overflow.
+    // Terms are kept relative to exp(log_scale).
+    let mut log_scale = log_t0;
+    let mut t = 1.0f64;
+    let mut sum = 1.0f64;
+    let ab = alpha_a + beta_a + beta_b;
     for i in 0..m.saturating_sub(1) {
         let i = i as f64;
-        log_t += (alpha_a + i).ln() - (alpha_a + i + beta_a + beta_b).ln() + (beta_b + i).ln()
-            - (beta_b + i + 1.0).ln()
-            + (1.0 + i + beta_b).ln()
-            - (1.0 + i).ln();
-        if log_t > max {
-            scaled = scaled * (max - log_t).exp() + 1.0;
-            max = log_t;
-        } else {
-            scaled += (log_t - max).exp();
+        t *= ((alpha_a + i) * (beta_b + i)) / ((ab + i) * (1.0 + i));
+        sum += t;
+        if t > 1e200 {
+            log_scale += t.ln();
+            sum /= t;
+            t = 1.0;
         }
     }
-    Ok((max + scaled.ln()).exp().clamp(0.0, 1.0))
+    Ok((log_scale + sum.ln()).exp().clamp(0.0, 1.0))
 }
 
 #[cfg(test)]
