@@ -489,7 +489,8 @@ def _lift_arrays(m1: Any, s1: Any, m2: Any, s2: Any, alpha: float, method: str,
     reason = np.full(m1.shape, "", dtype=object)
     zero = m2 == 0
     reason[zero] = "control mean is 0: relative lift undefined"
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # over: a log-ratio bound beyond exp's range is an unbounded (inf) interval end.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = m1 / m2
         lift = ratio - 1
         var = s1**2 / m2**2 + m1**2 * s2**2 / m2**4 - 2 * m1 * cov / m2**3
