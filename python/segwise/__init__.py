@@ -14,12 +14,13 @@ Examples
 
 from __future__ import annotations
 
-from . import cluster, datasets, exceptions, metrics, preprocessing
+from . import abtest, cluster, datasets, exceptions, metrics, preprocessing
 from ._core import __version__, current_num_threads
 from .exceptions import SegwiseError
 
 __all__ = [
     "__version__",
+    "abtest",
     "cluster",
     "current_num_threads",
     "datasets",

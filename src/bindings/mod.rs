@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 
 use crate::core::{CoreError, CoreResult};
 
+mod abtest;
 mod dbscan;
 mod kmeans;
 mod metrics;
@@ -113,5 +114,6 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     dbscan::register(m)?;
     metrics::register(m)?;
     rfm::register(m)?;
+    abtest::register(m)?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! Every function is stateless: fit functions return owned arrays, predict
 //! functions take them back. Errors are [`error::CoreError`].
 
+pub mod abtest;
 pub mod dbscan;
 pub mod error;
 pub mod kmeans;

@@ -1,0 +1,269 @@
+//! Python bindings for `core::abtest`: vectorized distributions, exact tests and the
+//! sufficient-statistics pass. Python broadcasts arguments to equal lengths first.
+
+use ndarray::Array1;
+use numpy::{IntoPyArray, PyArray1, PyArray4, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+
+use super::run_detached;
+use crate::core::abtest::{self, special, Alternative, Codes};
+use crate::core::{CoreError, CoreResult};
+
+fn same_len(what: &'static str, n: usize, got: usize) -> CoreResult<()> {
+    if n == got {
+        Ok(())
+    } else {
+        Err(CoreError::ShapeMismatch {
+            what,
+            expected: n,
+            got,
+        })
+    }
+}
+
+macro_rules! unary {
+    ($name:ident, $f:path, $doc:literal) => {
+        #[doc = $doc]
+        #[pyfunction]
+        fn $name<'py>(
+            py: Python<'py>,
+            x: PyReadonlyArray1<'py, f64>,
+        ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+            let x = x.as_array();
+            let out = run_detached(py, || Ok(x.mapv($f)))?;
+            Ok(out.into_pyarray(py))
+        }
+    };
+}
+
+macro_rules! binary {
+    ($name:ident, $f:path, $doc:literal) => {
+        #[doc = $doc]
+        #[pyfunction]
+        fn $name<'py>(
+            py: Python<'py>,
+            x: PyReadonlyArray1<'py, f64>,
+            df: PyReadonlyArray1<'py, f64>,
+        ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+            let (x, df) = (x.as_array(), df.as_array());
+            let out = run_detached(py, || {
+                same_len("df", x.len(), df.len())?;
+                Ok(Array1::from_iter(
+                    x.iter().zip(df.iter()).map(|(&a, &b)| $f(a, b)),
+                ))
+            })?;
+            Ok(out.into_pyarray(py))
+        }
+    };
+}
+
+unary!(abtest_norm_cdf, special::norm_cdf, "Standard normal CDF.");
+unary!(
+    abtest_norm_sf,
+    special::norm_sf,
+    "Standard normal survival function."
+);
+unary!(
+    abtest_norm_ppf,
+    special::norm_ppf,
+    "Standard normal quantile."
+);
+unary!(
+    abtest_norm_isf,
+    special::norm_isf,
+    "Standard normal inverse survival function."
+);
+unary!(
+    abtest_gammaln,
+    special::ln_gamma,
+    "Log of the gamma function."
+);
+binary!(abtest_t_cdf, special::t_cdf, "Student t CDF (x, df).");
+binary!(
+    abtest_t_sf,
+    special::t_sf,
+    "Student t survival function (x, df)."
+);
+binary!(abtest_t_ppf, special::t_ppf, "Student t quantile (p, df).");
+binary!(
+    abtest_t_isf,
+    special::t_isf,
+    "Student t inverse survival function (p, df)."
+);
+binary!(
+    abtest_chi2_cdf,
+    special::chi2_cdf,
+    "Chi-square CDF (x, df)."
+);
+binary!(
+    abtest_chi2_sf,
+    special::chi2_sf,
+    "Chi-square survival function (x, df)."
+);
+
+/// Regularized incomplete beta `I_x(a, b)`, elementwise.
+#[pyfunction]
+fn abtest_betainc<'py>(
+    py: Python<'py>,
+    a: PyReadonlyArray1<'py, f64>,
+    b: PyReadonlyArray1<'py, f64>,
+    x: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let (a, b, x) = (a.as_array(), b.as_array(), x.as_array());
+    let out = run_detached(py, || {
+        same_len("b", a.len(), b.len())?;
+        same_len("x", a.len(), x.len())?;
+        Ok(Array1::from_shape_fn(a.len(), |i| {
+            special::beta_inc(a[i], b[i], x[i])
+        }))
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Fisher's exact test on tables `[[a, b], [c, d]]`, elementwise: (odds ratios, p-values).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn abtest_fisher_exact<'py>(
+    py: Python<'py>,
+    a: PyReadonlyArray1<'py, i64>,
+    b: PyReadonlyArray1<'py, i64>,
+    c: PyReadonlyArray1<'py, i64>,
+    d: PyReadonlyArray1<'py, i64>,
+    alternative: &str,
+) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+    let (a, b, c, d) = (a.as_array(), b.as_array(), c.as_array(), d.as_array());
+    let alt = Alternative::parse(alternative).map_err(super::to_py_err)?;
+    let (odds, p) = run_detached(py, || {
+        for (what, v) in [("b", &b), ("c", &c), ("d", &d)] {
+            same_len(what, a.len(), v.len())?;
+        }
+        let n = a.len();
+        let mut odds = Array1::zeros(n);
+        let mut p = Array1::zeros(n);
+        for i in 0..n {
+            let cells = [a[i], b[i], c[i], d[i]];
+            if cells.iter().any(|&v| v < 0) {
+                return Err(CoreError::InvalidParameter {
+                    name: "table",
+                    reason: format!("counts must be >= 0, got {cells:?}"),
+                });
+            }
+            let (o, pv) =
+                abtest::fisher_exact(a[i] as u64, b[i] as u64, c[i] as u64, d[i] as u64, alt);
+            odds[i] = o;
+            p[i] = pv;
+        }
+        Ok((odds, p))
+    })?;
+    Ok((odds.into_pyarray(py), p.into_pyarray(py)))
+}
+
+/// `P(p_B > p_A)` for Beta posteriors, elementwise (Evan Miller's closed form).
+#[pyfunction]
+fn abtest_prob_b_beats_a<'py>(
+    py: Python<'py>,
+    alpha_a: PyReadonlyArray1<'py, f64>,
+    beta_a: PyReadonlyArray1<'py, f64>,
+    alpha_b: PyReadonlyArray1<'py, f64>,
+    beta_b: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let (aa, ba, ab, bb) = (
+        alpha_a.as_array(),
+        beta_a.as_array(),
+        alpha_b.as_array(),
+        beta_b.as_array(),
+    );
+    let out = run_detached(py, || {
+        for (what, v) in [("beta_a", &ba), ("alpha_b", &ab), ("beta_b", &bb)] {
+            same_len(what, aa.len(), v.len())?;
+        }
+        let mut out = Array1::zeros(aa.len());
+        for i in 0..aa.len() {
+            out[i] = abtest::prob_b_beats_a(aa[i], ba[i], ab[i], bb[i])?;
+        }
+        Ok(out)
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// A readonly code array of any integer width numpy/pandas hands us.
+enum CodeArray<'py> {
+    I8(PyReadonlyArray1<'py, i8>),
+    I16(PyReadonlyArray1<'py, i16>),
+    I32(PyReadonlyArray1<'py, i32>),
+    I64(PyReadonlyArray1<'py, i64>),
+}
+
+impl<'py> CodeArray<'py> {
+    fn extract(ob: &Bound<'py, PyAny>, name: &str) -> PyResult<Self> {
+        if let Ok(a) = ob.extract::<PyReadonlyArray1<'py, i8>>() {
+            return Ok(Self::I8(a));
+        }
+        if let Ok(a) = ob.extract::<PyReadonlyArray1<'py, i16>>() {
+            return Ok(Self::I16(a));
+        }
+        if let Ok(a) = ob.extract::<PyReadonlyArray1<'py, i32>>() {
+            return Ok(Self::I32(a));
+        }
+        if let Ok(a) = ob.extract::<PyReadonlyArray1<'py, i64>>() {
+            return Ok(Self::I64(a));
+        }
+        Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "{name} must be a 1-D int8/int16/int32/int64 numpy array"
+        )))
+    }
+
+    fn codes(&self) -> PyResult<Codes<'_>> {
+        Ok(match self {
+            Self::I8(a) => Codes::I8(a.as_slice()?),
+            Self::I16(a) => Codes::I16(a.as_slice()?),
+            Self::I32(a) => Codes::I32(a.as_slice()?),
+            Self::I64(a) => Codes::I64(a.as_slice()?),
+        })
+    }
+}
+
+/// Sufficient statistics per (segment, arm, metric); see `core::abtest::suffstats`.
+#[pyfunction]
+#[pyo3(signature = (segments, arms, n_segments, n_arms, y, x, aux_index))]
+#[allow(clippy::too_many_arguments)]
+fn abtest_segment_arm_stats<'py>(
+    py: Python<'py>,
+    segments: &Bound<'py, PyAny>,
+    arms: &Bound<'py, PyAny>,
+    n_segments: usize,
+    n_arms: usize,
+    y: PyReadonlyArray2<'py, f64>,
+    x: Option<PyReadonlyArray2<'py, f64>>,
+    aux_index: Vec<i64>,
+) -> PyResult<Bound<'py, PyArray4<f64>>> {
+    let seg_arr = CodeArray::extract(segments, "segments")?;
+    let arm_arr = CodeArray::extract(arms, "arms")?;
+    let seg = seg_arr.codes()?;
+    let arm = arm_arr.codes()?;
+    let y = y.as_array();
+    let x = x.as_ref().map(|v| v.as_array());
+    let out = run_detached(py, || {
+        abtest::segment_arm_stats(seg, arm, n_segments, n_arms, y, x, &aux_index)
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(abtest_norm_cdf, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_norm_sf, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_norm_ppf, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_norm_isf, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_gammaln, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_t_cdf, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_t_sf, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_t_ppf, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_t_isf, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_chi2_cdf, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_chi2_sf, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_betainc, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_fisher_exact, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_prob_b_beats_a, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_segment_arm_stats, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,478 @@
+//! Sufficient statistics per (segment, arm, metric) in one parallel, deterministic pass.
+//!
+//! For every cell the pass returns [`N_STATS`] numbers, in this order:
+//!
+//! | index | meaning |
+//! |---|---|
+//! | 0 | `n`: rows used (metric, and its auxiliary column if any, not NaN) |
+//! | 1 | `sum_y` |
+//! | 2 | `m2_y = sum (y - mean_y)^2` (centred sum of squares) |
+//! | 3 | `sum_x` of the auxiliary column (CUPED covariate or ratio denominator), else 0 |
+//! | 4 | `m2_x = sum (x - mean_x)^2` |
+//! | 5 | `c_xy = sum (x - mean_x)(y - mean_y)` |
+//! | 6 | rows dropped because the metric or its auxiliary value was NaN |
+//! | 7 | used values of the metric other than 0 and 1 (binary detection/validation) |
+//!
+//! Centred moments instead of raw sums of squares keep the variance exact to rounding even
+//! when the mean is large (the raw sum of squares is `m2_y + sum_y^2 / n`). Rows are cut
+//! into fixed-size chunks that depend only on `n`; each chunk is reduced with two passes
+//! (means, then centred moments) and chunk results are merged in chunk order with Chan's
+//! pairwise update, so the result is bit-identical for any number of threads.
+//!
+//! NaN policy: a row whose metric (or auxiliary) value is NaN is left out of that metric
+//! only and counted in column 6. Infinity is an error.
+
+use ndarray::{Array4, ArrayView2};
+use rayon::prelude::*;
+
+use crate::core::{CoreError, CoreResult};
+
+/// Number of statistics per cell.
+pub const N_STATS: usize = 8;
+
+const MIN_CHUNK: usize = 1 << 16;
+/// Chunks reduced in parallel before their sequential merge (bounds memory).
+const BATCH: usize = 64;
+
+/// Merge cell statistics `b` into `a` (Chan et al.'s pairwise update).
+pub fn merge_cell(a: &mut [f64], b: &[f64]) {
+    let (na, nb) = (a[0], b[0]);
+    if nb == 0.0 {
+        a[6] += b[6];
+        a[7] += b[7];
+        return;
+    }
+    if na == 0.0 {
+        let (dropped, nonbinary) = (a[6] + b[6], a[7] + b[7]);
+        a.copy_from_slice(b);
+        a[6] = dropped;
+        a[7] = nonbinary;
+        return;
+    }
+    let n = na + nb;
+    let dy = b[1] / nb - a[1] / na;
+    let dx = b[3] / nb - a[3] / na;
+    let f = na * nb / n;
+    a[2] += b[2] + dy * dy * f;
+    a[4] += b[4] + dx * dx * f;
+    a[5] += b[5] + dx * dy * f;
+    a[0] = n;
+    a[1] += b[1];
+    a[3] += b[3];
+    a[6] += b[6];
+    a[7] += b[7];
+}
+
+/// Integer group codes of any width (pandas' categorical codes are i8/i16/i32), so the
+/// caller never widens a 10-million-row code array just to call the core.
+#[derive(Debug, Clone, Copy)]
+pub enum Codes<'a> {
+    /// 8-bit codes.
+    I8(&'a [i8]),
+    /// 16-bit codes.
+    I16(&'a [i16]),
+    /// 32-bit codes.
+    I32(&'a [i32]),
+    /// 64-bit codes.
+    I64(&'a [i64]),
+}
+
+macro_rules! dispatch {
+    ($codes:expr, $v:ident => $body:expr) => {
+        match $codes {
+            Codes::I8($v) => $body,
+            Codes::I16($v) => $body,
+            Codes::I32($v) => $body,
+            Codes::I64($v) => $body,
+        }
+    };
+}
+
+impl<'a> Codes<'a> {
+    /// Number of codes.
+    pub fn len(&self) -> usize {
+        dispatch!(self, v => v.len())
+    }
+
+    /// True when there are no codes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many codes fall outside `0..limit`.
+    // The macro instantiates `i64 -> i64` too, where `into` is the identity.
+    #[allow(clippy::useless_conversion)]
+    fn count_out_of_range(&self, limit: usize) -> usize {
+        dispatch!(self, v => v
+            .par_iter()
+            .filter(|&&c| {
+                let c: i64 = c.into();
+                c < 0 || c as usize >= limit
+            })
+            .count())
+    }
+
+    /// `out[i] = out[i] * mult + code[start + i]` (builds cell indices in two calls).
+    fn fold_into(&self, start: usize, out: &mut [u32], mult: u32) {
+        let end = start + out.len();
+        dispatch!(self, v => {
+            for (o, &c) in out.iter_mut().zip(&v[start..end]) {
+                *o = *o * mult + c as u32;
+            }
+        })
+    }
+}
+
+impl<'a> From<&'a [i64]> for Codes<'a> {
+    fn from(v: &'a [i64]) -> Self {
+        Codes::I64(v)
+    }
+}
+
+struct Inputs<'a> {
+    segments: Codes<'a>,
+    arms: Codes<'a>,
+    n_arms: usize,
+    n_cells: usize,
+    y: ArrayView2<'a, f64>,
+    x: Option<ArrayView2<'a, f64>>,
+    aux_index: &'a [i64],
+}
+
+/// Copy rows `start..end` of a (possibly strided) column into `buf` (cache-resident).
+fn gather(col: ndarray::ArrayView1<'_, f64>, start: usize, end: usize, buf: &mut Vec<f64>) {
+    buf.clear();
+    let part = col.slice(ndarray::s![start..end]);
+    match part.as_slice() {
+        Some(sl) => buf.extend_from_slice(sl),
+        None => buf.extend(part.iter().copied()),
+    }
+}
+
+/// Reduce rows `start..end`; returns the cell buffer or the first infinite value found.
+fn reduce_chunk(inp: &Inputs<'_>, start: usize, end: usize) -> Result<Vec<f64>, (usize, usize)> {
+    let n_metrics = inp.y.ncols();
+    let n_cells = inp.n_cells;
+    let mut out = vec![0.0; n_cells * n_metrics * N_STATS];
+    // Per-cell accumulators of one metric: n, sum_y, sum_x, nan, non-binary, then centred.
+    let mut acc = vec![[0.0f64; 8]; n_cells];
+    let mut cells = vec![0u32; end - start];
+    inp.segments.fold_into(start, &mut cells, 0);
+    inp.arms.fold_into(start, &mut cells, inp.n_arms as u32);
+    let mut ybuf = Vec::with_capacity(end - start);
+    let mut xbuf = Vec::with_capacity(end - start);
+    for j in 0..n_metrics {
+        gather(inp.y.column(j), start, end, &mut ybuf);
+        let has_x = match (inp.aux_index[j], inp.x.as_ref()) {
+            (k, Some(x)) if k >= 0 => {
+                gather(x.column(k as usize), start, end, &mut xbuf);
+                true
+            }
+            _ => false,
+        };
+        acc.iter_mut().for_each(|a| *a = [0.0; 8]);
+        let mut infinite = false;
+        // Pass 1: counts and sums.
+        if has_x {
+            for ((&c, &yv), &xv) in cells.iter().zip(&ybuf).zip(&xbuf) {
+                let a = &mut acc[c as usize];
+                if yv.is_nan() || xv.is_nan() {
+                    a[3] += 1.0;
+                    continue;
+                }
+                infinite |= yv.is_infinite() | xv.is_infinite();
+                a[0] += 1.0;
+                a[1] += yv;
+                a[2] += xv;
+                a[4] += f64::from(u8::from(yv != 0.0 && yv != 1.0));
+            }
+        } else {
+            for (&c, &yv) in cells.iter().zip(&ybuf) {
+                let a = &mut acc[c as usize];
+                if yv.is_nan() {
+                    a[3] += 1.0;
+                    continue;
+                }
+                infinite |= yv.is_infinite();
+                a[0] += 1.0;
+                a[1] += yv;
+                a[4] += f64::from(u8::from(yv != 0.0 && yv != 1.0));
+            }
+        }
+        if infinite {
+            let row = (0..ybuf.len())
+                .find(|&i| ybuf[i].is_infinite() || (has_x && xbuf[i].is_infinite()))
+                .unwrap_or(0);
+            return Err((start + row, j));
+        }
+        // Means, kept in the centred slots until pass 2 overwrites them.
+        let means: Vec<(f64, f64)> = acc
+            .iter()
+            .map(|a| {
+                if a[0] > 0.0 {
+                    (a[1] / a[0], a[2] / a[0])
+                } else {
+                    (0.0, 0.0)
+                }
+            })
+            .collect();
+        // Pass 2: centred moments around the chunk means.
+        if has_x {
+            for ((&c, &yv), &xv) in cells.iter().zip(&ybuf).zip(&xbuf) {
+                if yv.is_nan() || xv.is_nan() {
+                    continue;
+                }
+                let (my, mx) = means[c as usize];
+                let (dy, dx) = (yv - my, xv - mx);
+                let a = &mut acc[c as usize];
+                a[5] += dy * dy;
+                a[6] += dx * dx;
+                a[7] += dx * dy;
+            }
+        } else {
+            for (&c, &yv) in cells.iter().zip(&ybuf) {
+                if yv.is_nan() {
+                    continue;
+                }
+                let dy = yv - means[c as usize].0;
+                acc[c as usize][5] += dy * dy;
+            }
+        }
+        for (c, a) in acc.iter().enumerate() {
+            let o = (c * n_metrics + j) * N_STATS;
+            out[o..o + N_STATS].copy_from_slice(&[a[0], a[1], a[5], a[2], a[6], a[7], a[3], a[4]]);
+        }
+    }
+    Ok(out)
+}
+
+fn n_cells_u64(a: usize, b: usize) -> u64 {
+    (a as u64).saturating_mul(b as u64)
+}
+
+/// Per (segment, arm, metric) sufficient statistics of `y` (rows x metrics).
+///
+/// `segments` and `arms` hold integer codes in `0..n_segments` and `0..n_arms`. `x` is an
+/// optional auxiliary matrix (rows x k); `aux_index[j]` names the column of `x` paired with
+/// metric `j` (a CUPED covariate or a ratio denominator), or `-1` for none. Returns an
+/// array of shape `(n_segments, n_arms, n_metrics, N_STATS)` (see the module docs).
+///
+/// # Errors
+/// `ShapeMismatch` when lengths disagree, `InvalidParameter` for codes out of range or a
+/// bad `aux_index`, `NonFinite` for an infinite value, `EmptyInput` for zero rows/metrics.
+pub fn segment_arm_stats<'a>(
+    segments: Codes<'a>,
+    arms: Codes<'a>,
+    n_segments: usize,
+    n_arms: usize,
+    y: ArrayView2<'a, f64>,
+    x: Option<ArrayView2<'a, f64>>,
+    aux_index: &'a [i64],
+) -> CoreResult<Array4<f64>> {
+    let (n, n_metrics) = y.dim();
+    if n == 0 || n_metrics == 0 {
+        return Err(CoreError::EmptyInput(format!(
+            "metric matrix has shape ({n}, {n_metrics})"
+        )));
+    }
+    for (what, len) in [("segments", segments.len()), ("arms", arms.len())] {
+        if len != n {
+            return Err(CoreError::ShapeMismatch {
+                what,
+                expected: n,
+                got: len,
+            });
+        }
+    }
+    if aux_index.len() != n_metrics {
+        return Err(CoreError::ShapeMismatch {
+            what: "aux_index",
+            expected: n_metrics,
+            got: aux_index.len(),
+        });
+    }
+    let k = match &x {
+        Some(xv) => {
+            if xv.nrows() != n {
+                return Err(CoreError::ShapeMismatch {
+                    what: "auxiliary matrix rows",
+                    expected: n,
+                    got: xv.nrows(),
+                });
+            }
+            xv.ncols() as i64
+        }
+        None => 0,
+    };
+    if let Some(bad) = aux_index.iter().find(|&&a| a < -1 || a >= k) {
+        return Err(CoreError::InvalidParameter {
+            name: "aux_index",
+            reason: format!("entries must be -1 or in 0..{k}, got {bad}"),
+        });
+    }
+    if n_segments == 0 || n_arms == 0 {
+        return Err(CoreError::InvalidParameter {
+            name: "n_segments/n_arms",
+            reason: "must be >= 1".into(),
+        });
+    }
+    if n_cells_u64(n_segments, n_arms) > u64::from(u32::MAX) {
+        return Err(CoreError::InvalidParameter {
+            name: "n_segments/n_arms",
+            reason: format!("{n_segments} x {n_arms} cells is too many"),
+        });
+    }
+    let check_codes = |codes: Codes<'_>, limit: usize, name: &'static str| -> CoreResult<()> {
+        let bad = codes.count_out_of_range(limit);
+        if bad > 0 {
+            return Err(CoreError::InvalidParameter {
+                name,
+                reason: format!("{bad} code(s) outside 0..{limit} (missing labels?)"),
+            });
+        }
+        Ok(())
+    };
+    check_codes(segments, n_segments, "segments")?;
+    check_codes(arms, n_arms, "arms")?;
+
+    let n_cells = n_segments * n_arms;
+    let inputs = Inputs {
+        segments,
+        arms,
+        n_arms,
+        n_cells,
+        y,
+        x,
+        aux_index,
+    };
+    let chunk = MIN_CHUNK.max(n.div_ceil(256));
+    let n_chunks = n.div_ceil(chunk);
+    let width = n_cells * n_metrics * N_STATS;
+    let mut total = vec![0.0; width];
+    let mut batch_start = 0;
+    while batch_start < n_chunks {
+        let batch_end = (batch_start + BATCH).min(n_chunks);
+        let parts: Vec<Result<Vec<f64>, (usize, usize)>> = (batch_start..batch_end)
+            .into_par_iter()
+            .map(|c| reduce_chunk(&inputs, c * chunk, ((c + 1) * chunk).min(n)))
+            .collect();
+        for part in parts {
+            let part = part.map_err(|(i, j)| {
+                CoreError::NonFinite(format!(
+                    "metric column {j} (or its auxiliary column) is infinite at row {i}"
+                ))
+            })?;
+            for (dst, src) in total
+                .chunks_exact_mut(N_STATS)
+                .zip(part.chunks_exact(N_STATS))
+            {
+                merge_cell(dst, src);
+            }
+        }
+        batch_start = batch_end;
+    }
+    Array4::from_shape_vec((n_segments, n_arms, n_metrics, N_STATS), total)
+        .map_err(|e| CoreError::Internal(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn matches_naive_two_pass() {
+        let n = 200_000;
+        let segments: Vec<i64> = (0..n).map(|i| (i % 3) as i64).collect();
+        let arms: Vec<i32> = (0..n).map(|i| ((i / 3) % 2) as i32).collect();
+        let y = Array2::from_shape_fn((n, 2), |(i, j)| {
+            if j == 1 && i % 97 == 0 {
+                f64::NAN
+            } else {
+                1e6 + ((i * 7919 + j) % 1000) as f64 / 10.0
+            }
+        });
+        let x = Array2::from_shape_fn((n, 1), |(i, _)| ((i * 31) % 17) as f64);
+        let out = segment_arm_stats(
+            segments.as_slice().into(),
+            Codes::I32(&arms),
+            3,
+            2,
+            y.view(),
+            Some(x.view()),
+            &[0, -1],
+        )
+        .unwrap();
+        for s in 0..3 {
+            for a in 0..2 {
+                let rows: Vec<usize> = (0..n)
+                    .filter(|&i| segments[i] == s as i64 && arms[i] as usize == a)
+                    .collect();
+                let ys: Vec<f64> = rows.iter().map(|&i| y[[i, 0]]).collect();
+                let xs: Vec<f64> = rows.iter().map(|&i| x[[i, 0]]).collect();
+                let m = ys.len() as f64;
+                let my = ys.iter().sum::<f64>() / m;
+                let mx = xs.iter().sum::<f64>() / m;
+                let m2: f64 = ys.iter().map(|v| (v - my) * (v - my)).sum();
+                let cxy: f64 = ys.iter().zip(&xs).map(|(v, w)| (v - my) * (w - mx)).sum();
+                let cell = out.slice(ndarray::s![s, a, 0, ..]);
+                assert_eq!(cell[0usize], m);
+                assert_eq!(cell[7usize], m);
+                assert!((cell[1usize] / m - my).abs() < 1e-9);
+                assert!((cell[2usize] - m2).abs() < 1e-9 * m2);
+                assert!((cell[5usize] - cxy).abs() < 1e-9 * cxy.abs().max(1.0));
+                let dropped = rows.iter().filter(|&&i| i % 97 == 0).count() as f64;
+                let cell1 = out.slice(ndarray::s![s, a, 1, ..]);
+                assert_eq!(cell1[6usize], dropped);
+                assert_eq!(cell1[0usize] + cell1[6usize], m);
+            }
+        }
+    }
+
+    #[test]
+    fn same_bits_on_one_and_two_threads() {
+        let n = 400_000;
+        let seg: Vec<i64> = (0..n).map(|i| ((i * 7) % 5) as i64).collect();
+        let arm: Vec<i8> = (0..n).map(|i| ((i * 13) % 3) as i8).collect();
+        let y = Array2::from_shape_fn((n, 2), |(i, j)| {
+            1e3 + ((i * 2_654_435_761 + j) % 10_007) as f64 / 7.0
+        });
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    segment_arm_stats(
+                        Codes::I64(&seg),
+                        Codes::I8(&arm),
+                        5,
+                        3,
+                        y.view(),
+                        None,
+                        &[-1, -1],
+                    )
+                    .unwrap()
+                })
+        };
+        let (a, b) = (run(1), run(2));
+        assert!(a
+            .iter()
+            .zip(b.iter())
+            .all(|(x, y)| x.to_bits() == y.to_bits()));
+    }
+
+    #[test]
+    fn errors_are_typed() {
+        let y = Array2::<f64>::zeros((3, 1));
+        let c = |v: &'static [i64]| Codes::I64(v);
+        let e = segment_arm_stats(c(&[0, 0]), c(&[0, 0, 0]), 1, 1, y.view(), None, &[-1]);
+        assert!(matches!(e, Err(CoreError::ShapeMismatch { .. })));
+        let e = segment_arm_stats(c(&[0, 5, 0]), c(&[0, 0, 0]), 1, 1, y.view(), None, &[-1]);
+        assert!(matches!(e, Err(CoreError::InvalidParameter { .. })));
+        let mut yi = y.clone();
+        yi[[1, 0]] = f64::INFINITY;
+        let e = segment_arm_stats(c(&[0, 0, 0]), c(&[0, 0, 0]), 1, 1, yi.view(), None, &[-1]);
+        assert!(matches!(e, Err(CoreError::NonFinite(_))));
+    }
+}
