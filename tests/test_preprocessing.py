@@ -477,3 +477,24 @@ def test_property_inverse_of_transform(X, which):
 def test_property_log1p_round_trip(X):
     t = swp.Log1pTransformer().fit(X)
     np.testing.assert_allclose(t.inverse_transform(t.transform(X)), X, rtol=1e-10, atol=1e-12)
+
+
+def test_output_is_a_fresh_writeable_c_array():
+    X = make_data(n=50)
+    for name, params in CASES:
+        est = getattr(swp, name)(**params).fit(X)
+        for out in (est.transform(X), est.inverse_transform(X)):
+            assert out.flags.c_contiguous and out.flags.writeable and out.flags.owndata
+
+
+@pytest.mark.slow
+def test_parity_many_blocks():
+    # ~250 row blocks of the parallel reductions, NaN scattered over all of them.
+    X = make_data(n=1_000_000, seed=7)
+    for name in ("StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler"):
+        ours, ref = getattr(swp, name)().fit(X), getattr(skp, name)().fit(X)
+        for attr in FITTED[name]:
+            got, want = np.asarray(getattr(ours, attr)), np.asarray(getattr(ref, attr))
+            if name == "StandardScaler" and attr != "n_samples_seen_":
+                got, want = got[WELL_CONDITIONED], want[WELL_CONDITIONED]
+            np.testing.assert_allclose(got, want, rtol=RTOL, atol=1e-28, err_msg=attr)

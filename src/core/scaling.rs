@@ -137,8 +137,9 @@ fn check_len(what: &'static str, got: usize, expected: usize) -> CoreResult<()> 
 
 /// Per-block, per-column reduction in row-major order, merged in block order.
 ///
-/// `init` makes one accumulator per column; `step(acc, column, value)` consumes one
-/// non-NaN cell; `merge(into, from)` combines two block accumulators.
+/// `init` makes one accumulator per column; `step(acc, column, value)` consumes one cell
+/// (NaN included: the step must ignore it, branch-free so the loop vectorizes);
+/// `merge(into, from)` combines two block accumulators.
 fn reduce_columns<T, A, S, M>(
     x: &ArrayView2<'_, T>,
     init: A,
@@ -168,9 +169,7 @@ where
             let rows = cells[start * d..stop * d].chunks_exact(d);
             for row in rows {
                 for (j, (&v, a)) in row.iter().zip(acc.iter_mut()).enumerate() {
-                    if !v.is_nan() {
-                        step(a, j, v);
-                    }
+                    step(a, j, v);
                 }
             }
             acc
