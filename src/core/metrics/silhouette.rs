@@ -375,6 +375,237 @@ fn block_sums(simd: Simd, data: &SortedColumns, cid: &[u32], p0: usize, rows: us
     sums
 }
 
+/// Side of the square tiles of the symmetric path (a multiple of `LANES` and `MICRO_ROWS`).
+const TILE: usize = 256;
+/// Fixed number of accumulators of the symmetric path, whatever the thread count, so the
+/// result is the same on 1 or many threads.
+const WORKERS: usize = 8;
+/// Largest memory for the symmetric path's accumulators (`WORKERS x n x k` f64).
+const SYMMETRIC_BUDGET_BYTES: usize = 128 << 20;
+
+/// Distances from the `MICRO_ROWS` rows in `q` (`valid` of them real, the others
+/// padding) to sorted samples `j0..j1`. Row sums per cluster of the samples go to
+/// `row_sums` (`MICRO_ROWS x k`); when `mirror` is set, the same distances are also added
+/// to `col_sums` (`k x (j1 - j0)`) under the rows' clusters `row_cid`.
+///
+/// # Safety
+/// As [`ChunkKernel::distances`]; `j1 <= data.n`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn sweep_mirrored<K: ChunkKernel>(
+    data: &SortedColumns,
+    cid: &[u32],
+    q: &[f64],
+    row_cid: &[u32],
+    (j0, j1): (usize, usize),
+    row_sums: &mut [f64],
+    col_sums: &mut [f64],
+    mirror: bool,
+) {
+    let (d, k) = (data.d, row_sums.len() / MICRO_ROWS);
+    let width = j1 - j0;
+    let valid = row_cid.len();
+    let one_cluster = valid == MICRO_ROWS && row_cid.iter().all(|&c| c == row_cid[0]);
+    let mut dist = [[0.0f64; LANES]; MICRO_ROWS];
+    let mut acc = [[0.0f64; LANES]; MICRO_ROWS];
+    let mut cur = usize::MAX;
+    let flush = |acc: &mut [[f64; LANES]; MICRO_ROWS], cur: usize, sums: &mut [f64]| {
+        if cur != usize::MAX {
+            for (r, lanes) in acc.iter_mut().enumerate() {
+                sums[r * k + cur] += lanes.iter().sum::<f64>();
+                *lanes = [0.0; LANES];
+            }
+        }
+    };
+    let mut j = j0;
+    while j + LANES <= j1 {
+        // SAFETY: forwarded from the caller; j + LANES <= j1 <= n.
+        unsafe { K::distances(data, q, j, &mut dist) };
+        let (first, last) = (cid[j] as usize, cid[j + LANES - 1] as usize);
+        if first == last {
+            if first != cur {
+                flush(&mut acc, cur, row_sums);
+                cur = first;
+            }
+            for r in 0..MICRO_ROWS {
+                for t in 0..LANES {
+                    acc[r][t] += dist[r][t];
+                }
+            }
+        } else {
+            for (r, row) in dist.iter().enumerate() {
+                for (t, &v) in row.iter().enumerate() {
+                    row_sums[r * k + cid[j + t] as usize] += v;
+                }
+            }
+        }
+        if mirror {
+            let off = j - j0;
+            if one_cluster {
+                let c = row_cid[0] as usize;
+                let col = &mut col_sums[c * width + off..c * width + off + LANES];
+                for (t, o) in col.iter_mut().enumerate() {
+                    *o += (dist[0][t] + dist[1][t]) + (dist[2][t] + dist[3][t]);
+                }
+            } else {
+                for (r, &c) in row_cid.iter().enumerate() {
+                    let col = &mut col_sums[c as usize * width + off..][..LANES];
+                    for (o, &v) in col.iter_mut().zip(&dist[r]) {
+                        *o += v;
+                    }
+                }
+            }
+        }
+        j += LANES;
+    }
+    flush(&mut acc, cur, row_sums);
+    for (jj, &c) in cid.iter().enumerate().take(j1).skip(j) {
+        for r in 0..MICRO_ROWS {
+            let v = distance_to(data, &q[r * d..(r + 1) * d], jj);
+            row_sums[r * k + c as usize] += v;
+            if mirror && r < valid {
+                col_sums[row_cid[r] as usize * width + jj - j0] += v;
+            }
+        }
+    }
+}
+
+/// Add tile `(ti, tj)` (`ti <= tj`) to the per-sample cluster sums `acc` (`n x k`): rows
+/// of tile `ti` against samples of tile `tj`, and, off the diagonal, the mirrored pairs.
+///
+/// # Safety
+/// The CPU must support `K`'s instruction set.
+#[inline(always)]
+unsafe fn tile_with<K: ChunkKernel>(
+    data: &SortedColumns,
+    cid: &[u32],
+    (ti, tj): (usize, usize),
+    acc: &mut [f64],
+    k: usize,
+) {
+    let (n, d) = (data.n, data.d);
+    let (i0, i1) = (ti * TILE, ((ti + 1) * TILE).min(n));
+    let (j0, j1) = (tj * TILE, ((tj + 1) * TILE).min(n));
+    let rows = i1 - i0;
+    let padded = rows.div_ceil(MICRO_ROWS) * MICRO_ROWS;
+    let mut q = vec![0.0f64; padded * d];
+    for r in 0..padded {
+        let src = i0 + r.min(rows - 1);
+        for f in 0..d {
+            q[r * d + f] = data.xt[f * n + src];
+        }
+    }
+    let mirror = ti != tj;
+    let width = j1 - j0;
+    let mut row_sums = vec![0.0f64; padded * k];
+    let mut col_sums = vec![0.0f64; if mirror { k * width } else { 0 }];
+    let mut r0 = 0;
+    while r0 < padded {
+        let valid = MICRO_ROWS.min(rows - r0);
+        let qm = &q[r0 * d..(r0 + MICRO_ROWS) * d];
+        let rc = &cid[i0 + r0..i0 + r0 + valid];
+        let rs = &mut row_sums[r0 * k..(r0 + MICRO_ROWS) * k];
+        // SAFETY: forwarded; j1 <= n and qm holds MICRO_ROWS rows.
+        unsafe { sweep_mirrored::<K>(data, cid, qm, rc, (j0, j1), rs, &mut col_sums, mirror) };
+        r0 += MICRO_ROWS;
+    }
+    for (a, s) in acc[i0 * k..i1 * k].iter_mut().zip(&row_sums) {
+        *a += s;
+    }
+    if mirror {
+        for c in 0..k {
+            for (jj, &v) in col_sums[c * width..(c + 1) * width].iter().enumerate() {
+                acc[(j0 + jj) * k + c] += v;
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn tile_avx512(
+    data: &SortedColumns,
+    cid: &[u32],
+    t: (usize, usize),
+    a: &mut [f64],
+    k: usize,
+) {
+    // SAFETY: only called on CPUs with AVX-512F (see `Simd::detect`).
+    unsafe { tile_with::<Avx512Kernel>(data, cid, t, a, k) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn tile_avx2(data: &SortedColumns, cid: &[u32], t: (usize, usize), a: &mut [f64], k: usize) {
+    // SAFETY: only called on CPUs with AVX2 and FMA (see `Simd::detect`).
+    unsafe { tile_with::<Avx2Kernel>(data, cid, t, a, k) }
+}
+
+/// Per-sample cluster sums (`n x k`, sorted order) computing each pair once.
+///
+/// The upper triangle of tiles is dealt round-robin to `WORKERS` accumulators, each
+/// filled sequentially and added in worker order: the same result on any thread count.
+fn cluster_sums_symmetric(simd: Simd, data: &SortedColumns, cid: &[u32], k: usize) -> Vec<f64> {
+    let n = data.n;
+    let m = n.div_ceil(TILE);
+    let partials: Vec<Vec<f64>> = (0..WORKERS)
+        .into_par_iter()
+        .map(|w| {
+            let mut acc = vec![0.0f64; n * k];
+            let mut t = 0usize;
+            for ti in 0..m {
+                for tj in ti..m {
+                    if t % WORKERS == w {
+                        match simd {
+                            // SAFETY: the variant was chosen by runtime feature detection.
+                            #[cfg(target_arch = "x86_64")]
+                            Simd::Avx512 => unsafe {
+                                tile_avx512(data, cid, (ti, tj), &mut acc, k)
+                            },
+                            #[cfg(target_arch = "x86_64")]
+                            Simd::Avx2 => unsafe { tile_avx2(data, cid, (ti, tj), &mut acc, k) },
+                            // SAFETY: the portable kernel runs anywhere.
+                            Simd::Scalar => unsafe {
+                                tile_with::<ScalarKernel>(data, cid, (ti, tj), &mut acc, k)
+                            },
+                        }
+                    }
+                    t += 1;
+                }
+            }
+            acc
+        })
+        .collect();
+    let mut total = vec![0.0f64; n * k];
+    for p in &partials {
+        for (t, v) in total.iter_mut().zip(p) {
+            *t += v;
+        }
+    }
+    total
+}
+
+/// Silhouette from per-cluster distance sums `row` of a sample of cluster `own`.
+fn score_from_sums(row: &[f64], own: usize, counts: &[usize]) -> f64 {
+    let size = counts[own];
+    if size < 2 {
+        return 0.0;
+    }
+    let a = row[own] / (size - 1) as f64;
+    let mut b = f64::INFINITY;
+    for (c, (&s, &cnt)) in row.iter().zip(counts).enumerate() {
+        if c != own {
+            b = b.min(s / cnt as f64);
+        }
+    }
+    let denom = a.max(b);
+    if denom > 0.0 {
+        (b - a) / denom
+    } else {
+        0.0
+    }
+}
+
 /// Silhouette coefficient of every sample (Euclidean), as scikit-learn's
 /// `silhouette_samples`.
 ///
@@ -385,13 +616,16 @@ fn block_sums(simd: Simd, data: &SortedColumns, cid: &[u32], p0: usize, rows: us
 /// Errors: empty or non-finite `x`, `labels.len() != n`, negative labels, and a number of
 /// distinct labels outside `2..=n - 1`.
 pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<Array1<f64>> {
-    silhouette_samples_with(x, labels, Simd::detect())
+    silhouette_samples_with(x, labels, Simd::detect(), None)
 }
 
+/// `symmetric`: force the pair-once path (`Some(true)`) or the row-by-row path; `None`
+/// picks the pair-once path when its accumulators fit `SYMMETRIC_BUDGET_BYTES`.
 fn silhouette_samples_with(
     x: ArrayView2<'_, f64>,
     labels: &[i64],
     simd: Simd,
+    symmetric: Option<bool>,
 ) -> CoreResult<Array1<f64>> {
     check_finite_nonempty(x)?;
     let n = x.nrows();
@@ -402,32 +636,34 @@ fn silhouette_samples_with(
     let data = SortedColumns::new(x, &order, starts);
     let cid: Vec<u32> = order.iter().map(|&i| part.ids[i]).collect();
 
+    let symmetric = symmetric.unwrap_or_else(|| {
+        WORKERS
+            .checked_mul(n)
+            .and_then(|v| v.checked_mul(k))
+            .and_then(|v| v.checked_mul(8))
+            .is_some_and(|bytes| bytes <= SYMMETRIC_BUDGET_BYTES)
+    });
     let mut sorted_scores = vec![0.0f64; n];
-    sorted_scores
-        .par_chunks_mut(ROW_BLOCK)
-        .enumerate()
-        .for_each(|(b, chunk)| {
-            let p0 = b * ROW_BLOCK;
-            let sums = block_sums(simd, &data, &cid, p0, chunk.len());
-            for (r, score) in chunk.iter_mut().enumerate() {
-                let own = part.ids[order[p0 + r]] as usize;
-                let size = part.counts[own];
-                if size < 2 {
-                    *score = 0.0;
-                    continue;
+    if symmetric {
+        let sums = cluster_sums_symmetric(simd, &data, &cid, k);
+        for (p, score) in sorted_scores.iter_mut().enumerate() {
+            *score = score_from_sums(&sums[p * k..(p + 1) * k], cid[p] as usize, &part.counts);
+        }
+    } else {
+        // Large n * k: each row computes all its distances (twice the work, O(n + block)
+        // memory).
+        sorted_scores
+            .par_chunks_mut(ROW_BLOCK)
+            .enumerate()
+            .for_each(|(b, chunk)| {
+                let p0 = b * ROW_BLOCK;
+                let sums = block_sums(simd, &data, &cid, p0, chunk.len());
+                for (r, score) in chunk.iter_mut().enumerate() {
+                    let own = cid[p0 + r] as usize;
+                    *score = score_from_sums(&sums[r * k..(r + 1) * k], own, &part.counts);
                 }
-                let row = &sums[r * k..(r + 1) * k];
-                let a = row[own] / (size - 1) as f64;
-                let mut b = f64::INFINITY;
-                for (c, (&s, &cnt)) in row.iter().zip(&part.counts).enumerate() {
-                    if c != own {
-                        b = b.min(s / cnt as f64);
-                    }
-                }
-                let denom = a.max(b);
-                *score = if denom > 0.0 { (b - a) / denom } else { 0.0 };
-            }
-        });
+            });
+    }
     let mut scores = Array1::zeros(n);
     for (p, &i) in order.iter().enumerate() {
         scores[i] = sorted_scores[p];
@@ -490,7 +726,7 @@ mod tests {
     #[test]
     fn matches_naive_reference() {
         // Deterministic pseudo-random data with odd sizes to exercise tails.
-        let (n, d) = (157, 5);
+        let (n, d) = (611, 5);
         let mut state = 12345u64;
         let x = Array2::from_shape_fn((n, d), |_| {
             state = state
@@ -514,13 +750,15 @@ mod tests {
         let small: Vec<i64> = (0..n as i64).map(|i| (i * 13) % 50).collect();
         let want_small = naive(&x, &small);
         for simd in kernels {
-            let got = silhouette_samples_with(x.view(), &labels, simd).unwrap();
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() < 1e-12, "{simd:?}: {g} vs {w}");
-            }
-            let got = silhouette_samples_with(x.view(), &small, simd).unwrap();
-            for (g, w) in got.iter().zip(&want_small) {
-                assert!((g - w).abs() < 1e-12, "{simd:?} small clusters: {g} vs {w}");
+            for sym in [Some(false), Some(true)] {
+                let got = silhouette_samples_with(x.view(), &labels, simd, sym).unwrap();
+                for (g, w) in got.iter().zip(&want) {
+                    assert!((g - w).abs() < 1e-12, "{simd:?} {sym:?}: {g} vs {w}");
+                }
+                let got = silhouette_samples_with(x.view(), &small, simd, sym).unwrap();
+                for (g, w) in got.iter().zip(&want_small) {
+                    assert!((g - w).abs() < 1e-12, "{simd:?} {sym:?} small: {g} vs {w}");
+                }
             }
         }
         // A singleton cluster scores 0.
