@@ -32,9 +32,13 @@ pub trait KFloat:
     fn zero() -> Self;
     /// Whether the value is neither NaN nor infinite.
     fn is_finite_value(self) -> bool;
+    /// Relative margin by which a distance bound must win before a row is skipped:
+    /// well above the rounding error of distances computed in `Self`.
+    const BOUND_SLACK: f64;
 }
 
 impl KFloat for f64 {
+    const BOUND_SLACK: f64 = 1e-10;
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v
@@ -54,6 +58,7 @@ impl KFloat for f64 {
 }
 
 impl KFloat for f32 {
+    const BOUND_SLACK: f64 = 1e-5;
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
