@@ -461,6 +461,33 @@ mod tests {
     }
 
     #[test]
+    fn tolerance_matches_two_pass_variance() {
+        // large offset: the one-pass shifted sums must not cancel catastrophically
+        let (n, d) = (10_000usize, 3usize);
+        let x: Vec<f64> = (0..n * d)
+            .map(|i| 1e6 + ((i * 7919 % 1000) as f64) * 0.37 + (i % d) as f64)
+            .collect();
+        let data = Data {
+            x: &x,
+            n,
+            d,
+            w: None,
+        };
+        let mut expected = 0.0;
+        for j in 0..d {
+            let mean = (0..n).map(|i| x[i * d + j]).sum::<f64>() / n as f64;
+            expected += (0..n).map(|i| (x[i * d + j] - mean).powi(2)).sum::<f64>() / n as f64;
+        }
+        expected /= d as f64;
+        let got = tolerance(&data, 1e-4) / 1e-4;
+        assert!(
+            (got - expected).abs() <= 1e-10 * expected,
+            "{got} vs {expected}"
+        );
+        assert_eq!(tolerance(&data, 0.0), 0.0);
+    }
+
+    #[test]
     fn empty_cluster_is_relocated() {
         let x: Array2<f64> = array![[0.0], [0.1], [0.2], [10.0]];
         let init = Array3::from_shape_vec((1, 2, 1), vec![0.0, 1000.0]).unwrap();
