@@ -150,7 +150,7 @@ def test_n_init_auto_and_callable():
     b = MiniBatchKMeans(6, init="random", n_init=3, random_state=0).fit(X)
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
     with pytest.warns(RuntimeWarning, match="only one init"):
-        MiniBatchKMeans(6, init=X[:6], n_init=2).fit(X)
+        MiniBatchKMeans(6, init=X[:6], n_init=2, random_state=0).fit(X)
     with pytest.warns(RuntimeWarning, match="init_size=2 should be larger"):
         MiniBatchKMeans(6, init_size=2, random_state=0).fit(X)
 

@@ -84,11 +84,14 @@ def check_array(
     allow_nan: bool = False,
     min_samples: int = 1,
     estimator: str | None = None,
+    check_finite: bool = True,
 ) -> Checked:
     """Validate a 2-D numeric input and return it as a C-contiguous float array.
 
     ``dtypes`` lists the float types the caller's kernel supports; the first is used for
     everything else (ints, bools, other floats). Errors name the columns and row counts.
+    ``check_finite=False`` skips the NaN/infinity scan, for a caller whose Rust kernel
+    rejects non-finite input itself and then calls ``check_array`` again for the message.
     """
     columns: list[str] | None = None
     index: pd.Index | None = None
@@ -116,6 +119,7 @@ def check_array(
                 allow_nan=allow_nan,
                 min_samples=min_samples,
                 estimator=estimator,
+                check_finite=check_finite,
             )
         if hasattr(X, "nnz") and hasattr(X, "toarray"):  # scipy.sparse, without importing it
             raise NonNumericError(
@@ -167,7 +171,9 @@ def check_array(
         cols: Sequence[str] = [f"x{j}" for j in range(d)]
     else:
         cols = columns
-    if allow_nan:
+    if not check_finite:
+        pass
+    elif allow_nan:
         if np.isinf(values).any():
             raise NonFiniteError(
                 f"Input {name} contains infinity: "

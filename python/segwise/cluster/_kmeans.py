@@ -24,6 +24,7 @@ from .._validation import (
 from ..exceptions import (
     ConvergenceWarning,
     InvalidParameterError,
+    NonFiniteError,
     NotEnoughSamplesError,
     ShapeMismatchError,
 )
@@ -388,7 +389,11 @@ default="k-means++"
         True
         """
         n_clusters, kind, n_init, max_iter, tol, algorithm = self._validated_params()
-        checked = check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)
+        # The Rust fit rejects NaN/infinity in the same pass that computes the tolerance,
+        # so the funnel's scan is skipped here and only run to word the error message.
+        checked = check_array(
+            X, dtypes=_FLOATS, estimator=type(self).__name__, check_finite=kind == "callable"
+        )
         self._check_features(checked, reset=True)
         values = checked.values
         n_samples, n_features = values.shape
@@ -426,18 +431,22 @@ default="k-means++"
             )
 
         fit_kernel = _KERNELS[values.dtype][0]
-        centers, labels, inertia, n_iter = fit_kernel(
-            values,
-            weights,
-            n_clusters,
-            kind if kind in ("k-means++", "random") else "k-means++",
-            init_centers,
-            runs,
-            max_iter,
-            tol,
-            algorithm,
-            seed,
-        )
+        try:
+            centers, labels, inertia, n_iter = fit_kernel(
+                values,
+                weights,
+                n_clusters,
+                kind if kind in ("k-means++", "random") else "k-means++",
+                init_centers,
+                runs,
+                max_iter,
+                tol,
+                algorithm,
+                seed,
+            )
+        except NonFiniteError:
+            check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)  # names columns
+            raise
         _warn_if_fewer_clusters(labels, n_clusters)
         self.cluster_centers_ = centers
         self._n_features_out = n_clusters

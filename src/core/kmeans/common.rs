@@ -32,9 +32,13 @@ pub trait KFloat:
     fn zero() -> Self;
     /// Whether the value is neither NaN nor infinite.
     fn is_finite_value(self) -> bool;
+    /// Relative margin by which a distance bound must win before a row is skipped:
+    /// well above the rounding error of distances computed in `Self`.
+    const BOUND_SLACK: f64;
 }
 
 impl KFloat for f64 {
+    const BOUND_SLACK: f64 = 1e-10;
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v
@@ -54,6 +58,7 @@ impl KFloat for f64 {
 }
 
 impl KFloat for f32 {
+    const BOUND_SLACK: f64 = 1e-5;
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
@@ -477,8 +482,11 @@ pub fn all_distances<F: KFloat>(data: &Data<'_, F>, centres: &[F], k: usize) -> 
     out
 }
 
-/// `tol * mean(per-feature variance of X)` (scikit-learn's `_tolerance`, unweighted):
-/// per-group means and centred sums of squares merged in group order (Chan et al.).
+/// `tol * mean(per-feature variance of X)` (scikit-learn's `_tolerance`, unweighted).
+///
+/// One pass: each group sums `x - s` and `(x - s)^2` with `s` its first row (a shift that
+/// keeps the sums' cancellation small), giving the group's mean and centred sum of
+/// squares; groups are merged in group order with Chan et al.'s formula.
 pub fn tolerance<F: KFloat>(data: &Data<'_, F>, tol: f64) -> f64 {
     if tol == 0.0 {
         return 0.0;
@@ -489,26 +497,36 @@ pub fn tolerance<F: KFloat>(data: &Data<'_, F>, tol: f64) -> f64 {
     let parts: Vec<(f64, Vec<f64>, Vec<f64>)> = (0..n_groups)
         .into_par_iter()
         .map(|g| {
-            let start = g * rows;
-            let end = (start + rows).min(data.n);
-            let cnt = (end - start) as f64;
-            let mut mean = vec![0.0; d];
-            for i in start..end {
-                for (m, v) in mean.iter_mut().zip(data.row(i)) {
-                    *m += v.to_f64();
-                }
-            }
-            for m in mean.iter_mut() {
-                *m /= cnt;
-            }
-            let mut m2 = vec![0.0; d];
-            for i in start..end {
-                for ((s, v), m) in m2.iter_mut().zip(data.row(i)).zip(&mean) {
-                    let t = v.to_f64() - m;
-                    *s += t * t;
-                }
-            }
-            (cnt, mean, m2)
+            with_simd(
+                #[inline(always)]
+                || {
+                    let start = g * rows;
+                    let end = (start + rows).min(data.n);
+                    let cnt = (end - start) as f64;
+                    let shift: Vec<f64> = data.row(start).iter().map(|v| v.to_f64()).collect();
+                    let mut s1 = vec![0.0; d];
+                    let mut s2 = vec![0.0; d];
+                    for i in start..end {
+                        for (((a, b), v), s) in s1
+                            .iter_mut()
+                            .zip(s2.iter_mut())
+                            .zip(data.row(i))
+                            .zip(&shift)
+                        {
+                            let t = v.to_f64() - s;
+                            *a += t;
+                            *b += t * t;
+                        }
+                    }
+                    let mean: Vec<f64> = s1.iter().zip(&shift).map(|(a, s)| s + a / cnt).collect();
+                    let m2: Vec<f64> = s1
+                        .iter()
+                        .zip(&s2)
+                        .map(|(a, b)| (b - a * a / cnt).max(0.0))
+                        .collect();
+                    (cnt, mean, m2)
+                },
+            )
         })
         .collect();
     let mut count = 0.0;

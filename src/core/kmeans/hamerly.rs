@@ -7,6 +7,11 @@
 //! those of Lloyd's algorithm from the same start (up to floating-point ties), so centres,
 //! inertia and the iteration count match [`super::lloyd`].
 //!
+//! A row is skipped only when its bound wins by a relative margin
+//! ([`KFloat::BOUND_SLACK`], far above rounding error), so distance ties and near-ties are
+//! always settled by the same distance kernel and tie rule (lowest index) as Lloyd's and
+//! `predict`'s: the final labels equal `predict(x, centres)` exactly.
+//!
 //! Centre sums are kept per cluster and updated only for rows that change label (in
 //! `f64`, deltas reduced in fixed group order): after the first iteration a row that keeps
 //! its label is never read again, which is what makes an iteration cheap.
@@ -89,6 +94,7 @@ pub fn run<F: KFloat>(
         n_iter = it + 1;
         let half = half_nearest_centre(&centres, k, d);
         let other = max_other_shift(&shifts);
+        let slack = 1.0 + F::BOUND_SLACK;
         let blocks = CentreBlocks::new(&centres, k, d);
         let cref = &centres;
         let parts: Vec<Delta> = labels
@@ -123,11 +129,11 @@ pub fn run<F: KFloat>(
                                 up[o] += shifts[a];
                                 lo[o] -= other[a];
                                 let m = half[a].max(lo[o]);
-                                if up[o] <= m {
+                                if up[o] * slack < m {
                                     continue;
                                 }
                                 up[o] = sq_dist(row, &cref[a * d..(a + 1) * d]).to_f64().sqrt();
-                                if up[o] <= m {
+                                if up[o] * slack < m {
                                     continue;
                                 }
                                 let (c, d1, d2) = blocks.closest_two(row, &mut buf);
@@ -217,6 +223,7 @@ fn final_assignment<F: KFloat>(
     let rows = group_rows(data.n);
     let half = half_nearest_centre(centres, k, d);
     let other = max_other_shift(shifts);
+    let slack = 1.0 + F::BOUND_SLACK;
     let blocks = CentreBlocks::new(centres, k, d);
     let parts: Vec<f64> = labels
         .par_chunks_mut(rows)
@@ -237,7 +244,7 @@ fn final_assignment<F: KFloat>(
                         lo[o] -= other[a];
                         let m = half[a].max(lo[o]);
                         let mut dd = sq_dist_f64(row, &centres[a * d..(a + 1) * d]);
-                        if dd.sqrt() > m {
+                        if dd.sqrt() * slack >= m {
                             let (c, _, _) = blocks.closest_two(row, &mut buf);
                             if c != a {
                                 a = c;

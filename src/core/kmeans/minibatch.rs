@@ -13,9 +13,9 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::common::{assign_labels_inertia, tolerance, with_simd, CentreBlocks, Data, KFloat};
+use super::common::{assign_labels_inertia, with_simd, CentreBlocks, Data, KFloat};
 use super::init::{kmeans_plusplus, random_rows, restart_rng};
-use super::{check_data, param, Init};
+use super::{check_data, checked_tolerance, contiguous_data, param, Init};
 use crate::core::error::check_weights;
 use crate::core::{CoreError, CoreResult};
 use ndarray::{Array1, Array2, ArrayView2};
@@ -241,7 +241,7 @@ pub fn fit<F: KFloat>(
         return Err(param("tol", "must be finite and >= 0".into()));
     }
     let (n, d) = x.dim();
-    let xs = check_data(&x, "X")?;
+    let xs = contiguous_data(&x, "X")?;
     if n < k {
         return Err(CoreError::NotEnoughSamples {
             n_samples: n,
@@ -265,7 +265,7 @@ pub fn fit<F: KFloat>(
         d,
         w: weights,
     };
-    let tol = tolerance(&data, params.tol);
+    let tol = checked_tolerance(&data, params.tol)?;
     let (batch, init_size) = effective_sizes(params, n);
     let mut rng = restart_rng(params.seed, 0);
 

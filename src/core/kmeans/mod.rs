@@ -134,8 +134,8 @@ pub(crate) fn param(name: &'static str, reason: String) -> CoreError {
     CoreError::InvalidParameter { name, reason }
 }
 
-/// Contiguous row-major data, finite-checked.
-pub(crate) fn check_data<'a, F: KFloat>(
+/// Contiguous row-major data, not yet finite-checked.
+pub(crate) fn contiguous_data<'a, F: KFloat>(
     x: &'a ArrayView2<'_, F>,
     what: &str,
 ) -> CoreResult<&'a [F]> {
@@ -145,10 +145,14 @@ pub(crate) fn check_data<'a, F: KFloat>(
             "{what} has shape ({n}, {d}); at least one row and one column are required"
         )));
     }
-    let slice = x.as_slice().ok_or_else(|| CoreError::InvalidParameter {
+    x.as_slice().ok_or_else(|| CoreError::InvalidParameter {
         name: "x",
         reason: "must be a C-contiguous (row-major) array".into(),
-    })?;
+    })
+}
+
+/// Error unless every value is finite.
+fn check_finite<F: KFloat>(slice: &[F], what: &str) -> CoreResult<()> {
     let count_bad = |c: &[F]| c.iter().filter(|v| !v.is_finite_value()).count();
     // Small inputs stay on the calling thread: waking the pool costs more than the scan.
     let bad = if slice.len() <= 1 << 16 {
@@ -161,7 +165,33 @@ pub(crate) fn check_data<'a, F: KFloat>(
             "{what} has {bad} NaN or infinite value(s)"
         )));
     }
+    Ok(())
+}
+
+/// Contiguous row-major data, finite-checked.
+pub(crate) fn check_data<'a, F: KFloat>(
+    x: &'a ArrayView2<'_, F>,
+    what: &str,
+) -> CoreResult<&'a [F]> {
+    let slice = contiguous_data(x, what)?;
+    check_finite(slice, what)?;
     Ok(slice)
+}
+
+/// The absolute tolerance, also validating that `data` is finite: the variance pass
+/// reads every value once and a NaN or infinity makes its result non-finite, so the
+/// explicit scan only runs when that happens (or when `tol == 0`).
+pub(crate) fn checked_tolerance<F: KFloat>(data: &Data<'_, F>, tol: f64) -> CoreResult<f64> {
+    if tol > 0.0 {
+        let t = tolerance(data, tol);
+        if t.is_finite() {
+            return Ok(t);
+        }
+        check_finite(data.x, "X")?;
+        return Ok(t); // finite data whose variance overflows
+    }
+    check_finite(data.x, "X")?;
+    Ok(0.0)
 }
 
 /// Fit k-means to `x` (`n * d`, C-contiguous) with optional sample weights.
@@ -188,7 +218,7 @@ pub fn fit<F: KFloat>(
         ));
     }
     let (n, d) = x.dim();
-    let xs = check_data(&x, "X")?;
+    let xs = contiguous_data(&x, "X")?;
     if n < k {
         return Err(CoreError::NotEnoughSamples {
             n_samples: n,
@@ -236,7 +266,7 @@ pub fn fit<F: KFloat>(
             params.n_init
         }
     };
-    let tol = tolerance(&data, params.tol);
+    let tol = checked_tolerance(&data, params.tol)?;
     let algorithm = params.algorithm.resolve(k, d);
     let runs: Vec<CoreResult<RunResult<F>>> = (0..n_init)
         .into_par_iter()
@@ -458,6 +488,33 @@ mod tests {
             fit(bad.view(), None, &p, &Init::KMeansPlusPlus),
             Err(CoreError::NonFinite(_))
         ));
+    }
+
+    #[test]
+    fn tolerance_matches_two_pass_variance() {
+        // large offset: the one-pass shifted sums must not cancel catastrophically
+        let (n, d) = (10_000usize, 3usize);
+        let x: Vec<f64> = (0..n * d)
+            .map(|i| 1e6 + ((i * 7919 % 1000) as f64) * 0.37 + (i % d) as f64)
+            .collect();
+        let data = Data {
+            x: &x,
+            n,
+            d,
+            w: None,
+        };
+        let mut expected = 0.0;
+        for j in 0..d {
+            let mean = (0..n).map(|i| x[i * d + j]).sum::<f64>() / n as f64;
+            expected += (0..n).map(|i| (x[i * d + j] - mean).powi(2)).sum::<f64>() / n as f64;
+        }
+        expected /= d as f64;
+        let got = tolerance(&data, 1e-4) / 1e-4;
+        assert!(
+            (got - expected).abs() <= 1e-10 * expected,
+            "{got} vs {expected}"
+        );
+        assert_eq!(tolerance(&data, 0.0), 0.0);
     }
 
     #[test]
