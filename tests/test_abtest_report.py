@@ -335,6 +335,7 @@ def test_report_properties(seed, n):
     df = pd.DataFrame({"seg": rng.choice(["x", "y"], n), "arm": rng.choice(["A", "B"], n),
                        "y": rng.exponential(2.0, n) * (rng.random(n) < 0.7),
                        "c": (rng.random(n) < 0.3).astype(int)})
+    df.loc[:1, "arm"] = ["A", "B"]  # both arms present somewhere
     kw = dict(segment="seg", variant="arm", metrics=["y", "c"])
     a = segment_lift(df, control="A", **kw).table
     b = segment_lift(df, control="B", **kw).table
