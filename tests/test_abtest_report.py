@@ -435,3 +435,9 @@ def test_caller_frame_is_not_modified(data):
     segment_lift(data, segment="seg", variant="arm", control="ctl", metrics=["spend"],
                  covariates={"spend": "pre"}, ratios={"spo": ("spend", "orders")})
     pd.testing.assert_frame_equal(data, before)
+
+
+def test_single_arm_is_an_error():
+    df = pd.DataFrame({"arm": ["A", "A", "A"], "y": [1.0, 2.0, 3.0]})
+    with pytest.raises(InvalidParameterError, match="at least 2 arms"):
+        segment_lift(df, segment=None, variant="arm", control="A", metrics=["y"])
