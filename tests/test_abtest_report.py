@@ -335,6 +335,7 @@ def test_report_properties(seed, n):
     df = pd.DataFrame({"seg": rng.choice(["x", "y"], n), "arm": rng.choice(["A", "B"], n),
                        "y": rng.exponential(2.0, n) * (rng.random(n) < 0.7),
                        "c": (rng.random(n) < 0.3).astype(int)})
+    df.loc[:1, "arm"] = ["A", "B"]  # both arms present somewhere
     kw = dict(segment="seg", variant="arm", metrics=["y", "c"])
     a = segment_lift(df, control="A", **kw).table
     b = segment_lift(df, control="B", **kw).table
@@ -434,3 +435,9 @@ def test_caller_frame_is_not_modified(data):
     segment_lift(data, segment="seg", variant="arm", control="ctl", metrics=["spend"],
                  covariates={"spend": "pre"}, ratios={"spo": ("spend", "orders")})
     pd.testing.assert_frame_equal(data, before)
+
+
+def test_single_arm_is_an_error():
+    df = pd.DataFrame({"arm": ["A", "A", "A"], "y": [1.0, 2.0, 3.0]})
+    with pytest.raises(InvalidParameterError, match="at least 2 arms"):
+        segment_lift(df, segment=None, variant="arm", control="A", metrics=["y"])

@@ -112,8 +112,7 @@ pub fn prob_b_beats_a(alpha_a: f64, beta_a: f64, alpha_b: f64, beta_b: f64) -> C
     }
     let m = alpha_b as u64;
     // ln t_0 = ln B(alpha_a, beta_a + beta_b) - ln B(alpha_a, beta_a).
-    let log_t0 = ln_gamma(beta_a + beta_b) - ln_gamma(alpha_a + beta_a + beta_b)
-        - ln_gamma(beta_a)
+    let log_t0 = ln_gamma(beta_a + beta_b) - ln_gamma(alpha_a + beta_a + beta_b) - ln_gamma(beta_a)
         + ln_gamma(alpha_a + beta_a);
     // t_{i+1} / t_i = (alpha_a + i)(beta_b + i) / ((alpha_a + beta_a + beta_b + i)(1 + i)):
     // a product in linear space (no log per term), rescaled before it could overflow.

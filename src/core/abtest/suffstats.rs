@@ -140,13 +140,21 @@ struct Inputs<'a> {
 }
 
 /// Copy rows `start..end` of a (possibly strided) column into `buf` (cache-resident).
-fn gather(col: ndarray::ArrayView1<'_, f64>, start: usize, end: usize, buf: &mut Vec<f64>) {
-    buf.clear();
-    let part = col.slice(ndarray::s![start..end]);
-    match part.as_slice() {
-        Some(sl) => buf.extend_from_slice(sl),
-        None => buf.extend(part.iter().copied()),
+/// Contiguous columns (pandas' F-ordered blocks) are read in place; strided ones are
+/// copied once per chunk.
+fn gather<'b>(
+    col: ndarray::ArrayView1<'b, f64>,
+    start: usize,
+    end: usize,
+    buf: &'b mut Vec<f64>,
+) -> &'b [f64] {
+    let part = col.slice_move(ndarray::s![start..end]);
+    if part.as_slice().is_some() {
+        return part.to_slice().unwrap_or(&[]);
     }
+    buf.clear();
+    buf.extend(part.iter().copied());
+    buf
 }
 
 /// Reduce rows `start..end`; returns the cell buffer or the first infinite value found.
@@ -159,22 +167,22 @@ fn reduce_chunk(inp: &Inputs<'_>, start: usize, end: usize) -> Result<Vec<f64>, 
     let mut cells = vec![0u32; end - start];
     inp.segments.fold_into(start, &mut cells, 0);
     inp.arms.fold_into(start, &mut cells, inp.n_arms as u32);
-    let mut ybuf = Vec::with_capacity(end - start);
-    let mut xbuf = Vec::with_capacity(end - start);
+    let mut ybuf_store = Vec::new();
+    let mut xbuf_store = Vec::new();
     for j in 0..n_metrics {
-        gather(inp.y.column(j), start, end, &mut ybuf);
-        let has_x = match (inp.aux_index[j], inp.x.as_ref()) {
-            (k, Some(x)) if k >= 0 => {
-                gather(x.column(k as usize), start, end, &mut xbuf);
-                true
-            }
-            _ => false,
+        let ybuf = gather(inp.y.column(j), start, end, &mut ybuf_store);
+        let (has_x, xbuf) = match (inp.aux_index[j], inp.x.as_ref()) {
+            (k, Some(x)) if k >= 0 => (
+                true,
+                gather(x.column(k as usize), start, end, &mut xbuf_store),
+            ),
+            _ => (false, &[][..]),
         };
         acc.iter_mut().for_each(|a| *a = [0.0; 8]);
         let mut infinite = false;
         // Pass 1: counts and sums.
         if has_x {
-            for ((&c, &yv), &xv) in cells.iter().zip(&ybuf).zip(&xbuf) {
+            for ((&c, &yv), &xv) in cells.iter().zip(ybuf).zip(xbuf) {
                 let a = &mut acc[c as usize];
                 if yv.is_nan() || xv.is_nan() {
                     a[3] += 1.0;
@@ -187,7 +195,7 @@ fn reduce_chunk(inp: &Inputs<'_>, start: usize, end: usize) -> Result<Vec<f64>, 
                 a[4] += f64::from(u8::from(yv != 0.0 && yv != 1.0));
             }
         } else {
-            for (&c, &yv) in cells.iter().zip(&ybuf) {
+            for (&c, &yv) in cells.iter().zip(ybuf) {
                 let a = &mut acc[c as usize];
                 if yv.is_nan() {
                     a[3] += 1.0;
@@ -205,6 +213,19 @@ fn reduce_chunk(inp: &Inputs<'_>, start: usize, end: usize) -> Result<Vec<f64>, 
                 .unwrap_or(0);
             return Err((start + row, j));
         }
+        // A 0/1 column needs no second pass: sum (y - p)^2 = s (n - s) / n exactly.
+        if !has_x && acc.iter().all(|a| a[4] == 0.0) {
+            for (c, a) in acc.iter().enumerate() {
+                let m2 = if a[0] > 0.0 {
+                    a[1] * (a[0] - a[1]) / a[0]
+                } else {
+                    0.0
+                };
+                let o = (c * n_metrics + j) * N_STATS;
+                out[o..o + N_STATS].copy_from_slice(&[a[0], a[1], m2, 0.0, 0.0, 0.0, a[3], 0.0]);
+            }
+            continue;
+        }
         // Means, kept in the centred slots until pass 2 overwrites them.
         let means: Vec<(f64, f64)> = acc
             .iter()
@@ -218,7 +239,7 @@ fn reduce_chunk(inp: &Inputs<'_>, start: usize, end: usize) -> Result<Vec<f64>, 
             .collect();
         // Pass 2: centred moments around the chunk means.
         if has_x {
-            for ((&c, &yv), &xv) in cells.iter().zip(&ybuf).zip(&xbuf) {
+            for ((&c, &yv), &xv) in cells.iter().zip(ybuf).zip(xbuf) {
                 if yv.is_nan() || xv.is_nan() {
                     continue;
                 }
@@ -230,7 +251,7 @@ fn reduce_chunk(inp: &Inputs<'_>, start: usize, end: usize) -> Result<Vec<f64>, 
                 a[7] += dx * dy;
             }
         } else {
-            for (&c, &yv) in cells.iter().zip(&ybuf) {
+            for (&c, &yv) in cells.iter().zip(ybuf) {
                 if yv.is_nan() {
                     continue;
                 }
@@ -425,6 +446,38 @@ mod tests {
                 let cell1 = out.slice(ndarray::s![s, a, 1, ..]);
                 assert_eq!(cell1[6usize], dropped);
                 assert_eq!(cell1[0usize] + cell1[6usize], m);
+            }
+        }
+    }
+
+    #[test]
+    fn binary_column_shortcut_matches_definition() {
+        let n = 150_000;
+        let seg: Vec<i64> = (0..n).map(|i| (i % 2) as i64).collect();
+        let arm: Vec<i64> = (0..n).map(|i| ((i / 2) % 2) as i64).collect();
+        let y = Array2::from_shape_fn((n, 1), |(i, _)| ((i * 7919) % 11 < 3) as u8 as f64);
+        let out = segment_arm_stats(
+            Codes::I64(&seg),
+            Codes::I64(&arm),
+            2,
+            2,
+            y.view(),
+            None,
+            &[-1],
+        )
+        .unwrap();
+        for s in 0..2 {
+            for a in 0..2 {
+                let ys: Vec<f64> = (0..n)
+                    .filter(|&i| seg[i] == s as i64 && arm[i] == a as i64)
+                    .map(|i| y[[i, 0]])
+                    .collect();
+                let m = ys.len() as f64;
+                let mean = ys.iter().sum::<f64>() / m;
+                let m2: f64 = ys.iter().map(|v| (v - mean) * (v - mean)).sum();
+                let cell = out.slice(ndarray::s![s, a, 0, ..]);
+                assert!((cell[2usize] - m2).abs() <= 1e-9 * m2);
+                assert_eq!(cell[7usize], 0.0);
             }
         }
     }
