@@ -29,7 +29,6 @@ def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 def machine() -> str:
     import numpy as np
-
     from segwise import current_num_threads
 
     return (

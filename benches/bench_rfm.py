@@ -11,7 +11,6 @@ import warnings
 import numpy as np
 import pandas as pd
 from _common import best_time, machine, parse_args, print_table
-
 from segwise.rfm import rfm_table
 
 

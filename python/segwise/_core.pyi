@@ -283,3 +283,19 @@ def abtest_segment_arm_stats(
     x: npt.NDArray[np.float64] | None,
     aux_index: list[int],
 ) -> npt.NDArray[np.float64]: ...
+
+# --- rfm (segwise.rfm) ---------------------------------------------------------------
+
+def purchase_summary(
+    customer: npt.NDArray[np.int64],
+    period: npt.NDArray[np.int64],
+    amount: npt.NDArray[np.float64],
+    n_customers: int,
+) -> tuple[
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
