@@ -23,6 +23,11 @@ def test_demo_prints_and_writes_the_segment_table(tmp_path, capsys):
     np.testing.assert_allclose(segments["share"].sum(), 1.0)
     # segment 0 is the highest-value one
     assert segments["mean_monetary"].is_monotonic_decreasing
+    assert "Hillstrom e-mail test" in out and "Lift report" in out
+    lift = pd.read_csv(tmp_path / "hillstrom_lift.csv")
+    assert set(lift["metric"]) == {"visit", "conversion", "spend"}
+    assert set(lift["treatment"]) == {"Mens E-Mail", "Womens E-Mail"}
+    assert lift["pvalue_adj"].between(0, 1).all()
     k_table = pd.read_csv(tmp_path / "choose_k.csv", index_col="k")
     assert list(k_table.index) == [3, 4]
     assert k_table["silhouette"].between(-1, 1).all()
