@@ -347,3 +347,23 @@ def check_labels(labels: Any, n_samples: int | None = None, *, name: str = "labe
         if (codes < 0).any():
             raise NonFiniteError(f"{name} has {int((codes < 0).sum())} missing value(s)")
     return np.ascontiguousarray(codes, dtype=np.int64)
+
+
+def raise_overflow(values: np.ndarray, what: str, *, name: str = "X") -> None:
+    """Raise :class:`NonFiniteError` for a result that overflowed because ``values`` are huge.
+
+    Called only after a result came out non-finite from finite input (so the common path
+    pays nothing): squared distances and variances overflow float64 above about 1e154.
+    """
+    largest = float(np.max(np.abs(values))) if values.size else 0.0
+    raise NonFiniteError(
+        f"{what} overflowed to infinity: the largest |value| in {name} is {largest:.3g}, and "
+        "squares of values above about 1e154 do not fit in float64. Rescale the data first "
+        "(for example with MaxAbsScaler, or divide the columns by a constant)."
+    )
+
+
+def check_magnitude(values: np.ndarray, what: str, *, name: str = "X") -> None:
+    """Reject values whose squares overflow float64 (for methods that cannot detect it)."""
+    if values.size and float(np.max(np.abs(values))) > 1e150:
+        raise_overflow(values, what, name=name)

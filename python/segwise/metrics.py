@@ -25,7 +25,14 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._validation import check_array, check_int, check_labels, check_random_state
+from ._validation import (
+    check_array,
+    check_int,
+    check_labels,
+    check_magnitude,
+    check_random_state,
+    raise_overflow,
+)
 from .exceptions import InvalidParameterError, ShapeMismatchError
 
 __all__ = [
@@ -56,9 +63,19 @@ def _label_codes(labels: Any, n_samples: int) -> np.ndarray:
     return check_labels(labels, n_samples)
 
 
+def _finite(result: Any, values: np.ndarray, what: str) -> Any:
+    """Finite input can only give a non-finite score by overflow: say so instead of NaN."""
+    if not np.all(np.isfinite(result)):
+        raise_overflow(values, what)
+    return result
+
+
 def _prepare(X: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     """X -> C-contiguous float64 (float32 is upcast); labels -> non-negative int64 codes."""
     values = check_array(X, dtypes=(np.float64,)).values
+    # Calinski-Harabasz and Davies-Bouldin turn overflowed sums into their special-case
+    # values (1.0 and 0.0) instead of NaN, so huge input is rejected up front.
+    check_magnitude(values, "the cluster-quality score")
     return values, _label_codes(labels, values.shape[0])
 
 
@@ -102,7 +119,7 @@ def silhouette_samples(X: Any, labels: Any) -> np.ndarray:
     array([0.905, 0.895, 0.895, 0.905, 0.   ])
     """
     values, codes = _prepare(X, labels)
-    return _core.silhouette_samples(values, codes)
+    return _finite(_core.silhouette_samples(values, codes), values, "the silhouette")
 
 
 def silhouette_score(
@@ -158,7 +175,7 @@ def silhouette_score(
     """
     if sample_size is None:
         values, codes = _prepare(X, labels)
-        return float(_core.silhouette_score(values, codes))
+        return float(_finite(_core.silhouette_score(values, codes), values, "the silhouette"))
     sample_size = check_int(sample_size, "sample_size", low=1)
     values, codes = _prepare(X, labels)
     n = values.shape[0]
@@ -167,7 +184,7 @@ def silhouette_score(
         idx = np.sort(rng.choice(n, size=sample_size, replace=False))
         values = np.ascontiguousarray(values[idx])
         codes = np.ascontiguousarray(codes[idx])
-    return float(_core.silhouette_score(values, codes))
+    return float(_finite(_core.silhouette_score(values, codes), values, "the silhouette"))
 
 
 def calinski_harabasz_score(X: Any, labels: Any) -> float:
@@ -206,7 +223,9 @@ def calinski_harabasz_score(X: Any, labels: Any) -> float:
     200.0
     """
     values, codes = _prepare(X, labels)
-    return float(_core.calinski_harabasz_score(values, codes))
+    return float(
+        _finite(_core.calinski_harabasz_score(values, codes), values, "Calinski-Harabasz")
+    )
 
 
 def davies_bouldin_score(X: Any, labels: Any) -> float:
@@ -245,7 +264,9 @@ def davies_bouldin_score(X: Any, labels: Any) -> float:
     0.128
     """
     values, codes = _prepare(X, labels)
-    return float(_core.davies_bouldin_score(values, codes))
+    return float(
+        _finite(_core.davies_bouldin_score(values, codes), values, "Davies-Bouldin")
+    )
 
 
 def _simplified(X: Any, labels: Any, centers: Any) -> np.ndarray:

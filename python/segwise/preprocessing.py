@@ -48,7 +48,13 @@ import pandas as pd
 
 from . import _core
 from ._base import BaseEstimator, TransformerMixin
-from ._validation import Checked, check_array, check_fitted, check_sample_weight
+from ._validation import (
+    Checked,
+    check_array,
+    check_fitted,
+    check_sample_weight,
+    raise_overflow,
+)
 from .exceptions import (
     InvalidParameterError,
     NonFiniteError,
@@ -326,6 +332,8 @@ class StandardScaler(_OneToOneScaler):
                 np.ascontiguousarray(last_var, dtype=np.float64),
                 np.ascontiguousarray(last_count),
             )
+        if with_std and (np.isinf(var) | (np.isnan(var) & (count > 0))).any():
+            raise_overflow(values[np.isfinite(values)], "StandardScaler's variance")
         self.mean_ = mean
         self.var_ = var if with_std else None
         self.n_samples_seen_ = count[0] if count.max() == count.min() else count

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import _core
 from .._base import BaseEstimator, ClusterMixin
-from .._validation import check_array, check_float, check_int
+from .._validation import check_array, check_float, check_int, check_magnitude
 
 
 class DBSCAN(ClusterMixin, BaseEstimator):  # type: ignore[misc]
@@ -97,6 +97,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         min_samples = check_int(self.min_samples, "min_samples", low=1)
         checked = check_array(X, dtypes=(np.float64,), estimator="DBSCAN")
         self._check_features(checked, reset=True)
+        check_magnitude(checked.values, "DBSCAN's distances")
         labels, core = _core.dbscan_fit(checked.values, eps, min_samples)
         self.labels_ = labels
         self.core_sample_indices_ = core

@@ -20,6 +20,7 @@ from .._validation import (
     check_int,
     check_random_state,
     check_sample_weight,
+    raise_overflow,
 )
 from ..exceptions import (
     ConvergenceWarning,
@@ -447,6 +448,8 @@ default="k-means++"
         except NonFiniteError:
             check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)  # names columns
             raise
+        if not np.isfinite(inertia):
+            raise_overflow(values, "the k-means inertia")
         _warn_if_fewer_clusters(labels, n_clusters)
         self.cluster_centers_ = centers
         self._n_features_out = n_clusters

@@ -18,6 +18,7 @@ from .._validation import (
     check_int,
     check_random_state,
     check_sample_weight,
+    raise_overflow,
 )
 from ..exceptions import InvalidParameterError, NotEnoughSamplesError
 from ._kmeans import (
@@ -280,6 +281,8 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
             bool(self.compute_labels),
             seed,
         )
+        if not (np.isfinite(inertia) and np.isfinite(centers).all()):
+            raise_overflow(values, "the mini-batch k-means inertia")
         if labels is not None:
             _warn_if_fewer_clusters(labels, k)
             self.labels_ = labels
@@ -370,6 +373,8 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         self._n_features_out = centers.shape[0]
         if self.compute_labels:
             labels, inertia = _KERNELS[values.dtype][2](values, centers, weights)
+            if not np.isfinite(inertia):
+                raise_overflow(values, "the mini-batch k-means inertia")
             self.labels_ = labels
             self.inertia_ = float(inertia)
         self.n_steps_ = getattr(self, "n_steps_", 0) + 1
