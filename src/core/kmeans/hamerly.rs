@@ -182,6 +182,7 @@ fn bounded_sweep<F: KFloat>(
 ) -> Delta {
     let d = data.d;
     let slack = 1.0 + F::BOUND_SLACK;
+    let slack2 = slack * slack;
     let mut delta = Delta::new(k);
     let mut buf = vec![F::zero(); 2 * sc.blocks.padded()];
     let mut todo = [0usize; SWEEP_BLOCK];
@@ -200,15 +201,18 @@ fn bounded_sweep<F: KFloat>(
             }
         }
         // Tighten: keep (in place, in order) the rows the exact upper bound does not settle.
+        // Compared squared (m >= 0), so the square root is only taken for settled rows; the
+        // slack dwarfs the rounding difference between the two forms of the test.
         let mut n_full = 0;
         for t in 0..n_todo {
             let o = todo[t];
             let a = lab[o].max(0) as usize;
-            let row = data.row(start + o);
-            up[o] = sq_dist(row, &sc.centres[a * d..(a + 1) * d])
-                .to_f64()
-                .sqrt();
-            if up[o] * slack >= sc.half[a].max(lo[o]) {
+            let dd = sq_dist(data.row(start + o), &sc.centres[a * d..(a + 1) * d]).to_f64();
+            let m = sc.half[a].max(lo[o]);
+            if dd * slack2 < m * m {
+                up[o] = dd.sqrt();
+            } else {
+                // `up[o]` is set by the full computation below.
                 todo[n_full] = o;
                 n_full += 1;
             }
@@ -311,15 +315,7 @@ pub fn run<F: KFloat>(
             break;
         }
     }
-    let inertia = final_assignment(
-        data,
-        &centres,
-        k,
-        &mut labels,
-        &mut upper,
-        &mut lower,
-        &shifts,
-    );
+    let inertia = final_assignment(data, &centres, k, &mut labels, &lower, &shifts);
     RunResult {
         centres,
         labels,
@@ -328,14 +324,14 @@ pub fn run<F: KFloat>(
     }
 }
 
-/// Labels against the final centres (bound-pruned) and the weighted inertia.
+/// Labels against the final centres (bound-pruned) and the weighted inertia. The bounds
+/// are not needed afterwards, so they are only read.
 fn final_assignment<F: KFloat>(
     data: &Data<'_, F>,
     centres: &[F],
     k: usize,
     labels: &mut [i32],
-    upper: &mut [f64],
-    lower: &mut [f64],
+    lower: &[f64],
     shifts: &[f64],
 ) -> f64 {
     let d = data.d;
@@ -343,13 +339,14 @@ fn final_assignment<F: KFloat>(
     let half = half_nearest_centre(centres, k, d);
     let other = max_other_shift(shifts);
     let slack = 1.0 + F::BOUND_SLACK;
+    // The test `sqrt(dd) * slack < m` squared (m >= 0); the slack dwarfs the rounding.
+    let slack2 = slack * slack;
     let blocks = CentreBlocks::new(centres, k, d);
     let parts: Vec<f64> = labels
         .par_chunks_mut(rows)
-        .zip(upper.par_chunks_mut(rows))
-        .zip(lower.par_chunks_mut(rows))
+        .zip(lower.par_chunks(rows))
         .enumerate()
-        .map(|(g, ((lab, up), lo))| {
+        .map(|(g, (lab, lo))| {
             with_simd(
                 #[inline(always)]
                 || {
@@ -360,10 +357,9 @@ fn final_assignment<F: KFloat>(
                         let i = start + o;
                         let row = data.row(i);
                         let mut a = lab[o].max(0) as usize;
-                        lo[o] -= other[a];
-                        let m = half[a].max(lo[o]);
+                        let m = half[a].max(lo[o] - other[a]);
                         let mut dd = sq_dist_f64(row, &centres[a * d..(a + 1) * d]);
-                        if dd.sqrt() * slack >= m {
+                        if dd * slack2 >= m * m {
                             let (c, _, _) = blocks.closest_two(row, &mut buf);
                             if c != a {
                                 a = c;
@@ -371,7 +367,6 @@ fn final_assignment<F: KFloat>(
                                 dd = sq_dist_f64(row, &centres[a * d..(a + 1) * d]);
                             }
                         }
-                        up[o] = dd.sqrt();
                         inertia += dd * data.weight(i);
                     }
                     inertia
