@@ -581,57 +581,72 @@ pub fn all_distances<F: KFloat>(data: &Data<'_, F>, centres: &[F], k: usize) -> 
     out
 }
 
-/// `tol * mean(per-feature variance of X)` (scikit-learn's `_tolerance`, unweighted).
-///
-/// One pass: each group sums `x - s` and `(x - s)^2` with `s` its first row (a shift that
-/// keeps the sums' cancellation small), giving the group's mean and centred sum of
-/// squares; groups are merged in group order with Chan et al.'s formula.
-pub fn tolerance<F: KFloat>(data: &Data<'_, F>, tol: f64) -> f64 {
-    if tol == 0.0 {
-        return 0.0;
+/// Per-feature moments of one row group, for [`tolerance`]: sums of `x - s` and
+/// `(x - s)^2` with `s` the group's first row (a shift that keeps the sums' cancellation
+/// small). Rows must be added in order; the group's moments are then the same wherever
+/// they are accumulated (the variance pass, or fused into a k-means sweep).
+pub struct GroupMoments {
+    shift: Vec<f64>,
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+}
+
+impl GroupMoments {
+    /// Empty moments shifted by `first_row`, the group's first row.
+    pub fn new<F: KFloat>(first_row: &[F]) -> Self {
+        let d = first_row.len();
+        GroupMoments {
+            shift: first_row.iter().map(|v| v.to_f64()).collect(),
+            s1: vec![0.0; d],
+            s2: vec![0.0; d],
+        }
     }
-    let d = data.d;
-    let rows = group_rows(data.n);
-    let n_groups = data.n.div_ceil(rows);
-    let parts: Vec<(f64, Vec<f64>, Vec<f64>)> = (0..n_groups)
-        .into_par_iter()
-        .map(|g| {
-            with_simd(
-                #[inline(always)]
-                || {
-                    let start = g * rows;
-                    let end = (start + rows).min(data.n);
-                    let cnt = (end - start) as f64;
-                    let shift: Vec<f64> = data.row(start).iter().map(|v| v.to_f64()).collect();
-                    let mut s1 = vec![0.0; d];
-                    let mut s2 = vec![0.0; d];
-                    for i in start..end {
-                        for (((a, b), v), s) in s1
-                            .iter_mut()
-                            .zip(s2.iter_mut())
-                            .zip(data.row(i))
-                            .zip(&shift)
-                        {
-                            let t = v.to_f64() - s;
-                            *a += t;
-                            *b += t * t;
-                        }
-                    }
-                    let mean: Vec<f64> = s1.iter().zip(&shift).map(|(a, s)| s + a / cnt).collect();
-                    let m2: Vec<f64> = s1
-                        .iter()
-                        .zip(&s2)
-                        .map(|(a, b)| (b - a * a / cnt).max(0.0))
-                        .collect();
-                    (cnt, mean, m2)
-                },
-            )
-        })
-        .collect();
+
+    /// Add the next row of the group.
+    #[inline(always)]
+    pub fn add<F: KFloat>(&mut self, row: &[F]) {
+        for (((a, b), v), s) in self
+            .s1
+            .iter_mut()
+            .zip(self.s2.iter_mut())
+            .zip(row)
+            .zip(&self.shift)
+        {
+            let t = v.to_f64() - s;
+            *a += t;
+            *b += t * t;
+        }
+    }
+
+    /// `(count, mean, centred sum of squares)` of the group's `count` rows.
+    fn finish(&self, count: usize) -> (f64, Vec<f64>, Vec<f64>) {
+        let cnt = count as f64;
+        let mean = self
+            .s1
+            .iter()
+            .zip(&self.shift)
+            .map(|(a, s)| s + a / cnt)
+            .collect();
+        let m2 = self
+            .s1
+            .iter()
+            .zip(&self.s2)
+            .map(|(a, b)| (b - a * a / cnt).max(0.0))
+            .collect();
+        (cnt, mean, m2)
+    }
+}
+
+/// `tol * mean(per-feature variance)` from the moments of the groups of [`group_rows`]`(n)`
+/// rows, in group order (Chan et al.'s merge).
+pub fn tolerance_from_moments(groups: &[GroupMoments], n: usize, d: usize, tol: f64) -> f64 {
+    let rows = group_rows(n);
     let mut count = 0.0;
     let mut mean = vec![0.0; d];
     let mut m2 = vec![0.0; d];
-    for (cb, mb, m2b) in parts {
+    for (g, moments) in groups.iter().enumerate() {
+        let len = rows.min(n - g * rows);
+        let (cb, mb, m2b) = moments.finish(len);
         let total = count + cb;
         for j in 0..d {
             let delta = mb[j] - mean[j];
@@ -642,4 +657,34 @@ pub fn tolerance<F: KFloat>(data: &Data<'_, F>, tol: f64) -> f64 {
     }
     let mean_var = m2.iter().map(|s| s / count).sum::<f64>() / d as f64;
     mean_var * tol
+}
+
+/// `tol * mean(per-feature variance of X)` (scikit-learn's `_tolerance`, unweighted).
+///
+/// One pass: each group accumulates its [`GroupMoments`], giving the group's mean and
+/// centred sum of squares; groups are merged in group order with Chan et al.'s formula.
+pub fn tolerance<F: KFloat>(data: &Data<'_, F>, tol: f64) -> f64 {
+    if tol == 0.0 {
+        return 0.0;
+    }
+    let rows = group_rows(data.n);
+    let n_groups = data.n.div_ceil(rows);
+    let parts: Vec<GroupMoments> = (0..n_groups)
+        .into_par_iter()
+        .map(|g| {
+            with_simd(
+                #[inline(always)]
+                || {
+                    let start = g * rows;
+                    let end = (start + rows).min(data.n);
+                    let mut moments = GroupMoments::new(data.row(start));
+                    for i in start..end {
+                        moments.add(data.row(i));
+                    }
+                    moments
+                },
+            )
+        })
+        .collect();
+    tolerance_from_moments(&parts, data.n, data.d, tol)
 }

@@ -18,11 +18,13 @@
 
 use rayon::prelude::*;
 
+use super::check_finite;
 use super::common::{
     average_centres, centre_shifts, group_rows, prefetch, relocate_empty_clusters, sq_dist,
-    sq_dist_f64, with_simd, CentreBlocks, Data, KFloat, Sums,
+    sq_dist_f64, tolerance_from_moments, with_simd, CentreBlocks, Data, GroupMoments, KFloat, Sums,
 };
 use super::lloyd::RunResult;
+use crate::core::{CoreError, CoreResult};
 
 /// Rows per bound-test block in a sweep (see the prefetching note in [`run`]).
 const SWEEP_BLOCK: usize = 64;
@@ -67,6 +69,8 @@ fn max_other_shift(shifts: &[f64]) -> Vec<f64> {
 /// Per-group changes of the cluster sums.
 struct Delta {
     sums: Option<Sums>,
+    /// Variance moments of the group (first sweep, when the tolerance is measured there).
+    moments: Option<GroupMoments>,
     count: Vec<i64>,
     positive: Vec<i64>,
     changed: usize,
@@ -76,6 +80,7 @@ impl Delta {
     fn new(k: usize) -> Self {
         Delta {
             sums: None,
+            moments: None,
             count: vec![0; k],
             positive: vec![0; k],
             changed: 0,
@@ -133,10 +138,13 @@ fn settle<F: KFloat>(
     }
 }
 
-/// First sweep: every row gets its closest centre and exact bounds (`lab` holds -1).
+/// First sweep: every row gets its closest centre and exact bounds (`lab` holds -1);
+/// with `measure_variance`, the group's [`GroupMoments`] are accumulated on the way.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn first_sweep<F: KFloat>(
     data: &Data<'_, F>,
+    measure_variance: bool,
     sc: &SweepCentres<'_, F>,
     k: usize,
     start: usize,
@@ -147,18 +155,27 @@ fn first_sweep<F: KFloat>(
     let mut delta = Delta::new(k);
     let mut buf = vec![F::zero(); 2 * sc.blocks.padded()];
     let len = lab.len();
+    let mut moments = measure_variance.then(|| GroupMoments::new(data.row(start)));
     let mut o = 0;
     while o + 1 < len {
         let (row_a, row_b) = (data.row(start + o), data.row(start + o + 1));
+        if let Some(m) = moments.as_mut() {
+            m.add(row_a);
+            m.add(row_b);
+        }
         let [ra, rb] = sc.blocks.closest_two_pair(row_a, row_b, &mut buf);
         settle(data, k, start, o, ra, lab, up, lo, &mut delta);
         settle(data, k, start, o + 1, rb, lab, up, lo, &mut delta);
         o += 2;
     }
     if o < len {
+        if let Some(m) = moments.as_mut() {
+            m.add(data.row(start + o));
+        }
         let r = sc.blocks.closest_two(data.row(start + o), &mut buf);
         settle(data, k, start, o, r, lab, up, lo, &mut delta);
     }
+    delta.moments = moments;
     delta
 }
 
@@ -236,14 +253,31 @@ fn bounded_sweep<F: KFloat>(
     delta
 }
 
-/// One Hamerly run from `init`; same contract as [`super::lloyd::run`].
+/// The convergence tolerance of [`run`].
+#[derive(Debug, Clone, Copy)]
+pub enum Tolerance {
+    /// Absolute: already scaled by the data's variance.
+    Absolute(f64),
+    /// Relative: scaled by the mean feature variance, measured during the first sweep
+    /// (which reads every row anyway) instead of in a separate pass; bit-identical to
+    /// [`super::common::tolerance`]. A NaN or infinity in the data is then reported
+    /// as [`CoreError::NonFinite`] by the run.
+    Relative(f64),
+}
+
+/// One Hamerly run from `init`; same contract as [`super::lloyd::run`]. Errors only
+/// with [`Tolerance::Relative`] on non-finite data.
 pub fn run<F: KFloat>(
     data: &Data<'_, F>,
     init: &[F],
     k: usize,
     max_iter: usize,
-    tol: f64,
-) -> RunResult<F> {
+    tolerance: Tolerance,
+) -> CoreResult<RunResult<F>> {
+    let mut tol = match tolerance {
+        Tolerance::Absolute(t) => t,
+        Tolerance::Relative(_) => f64::NAN, // set after the first sweep
+    };
     let (d, n) = (data.d, data.n);
     let rows = group_rows(n);
     let mut centres = init.to_vec();
@@ -266,19 +300,20 @@ pub fn run<F: KFloat>(
             shifts: &shifts,
             other: max_other_shift(&shifts),
         };
-        let parts: Vec<Delta> = labels
+        let mut parts: Vec<Delta> = labels
             .par_chunks_mut(rows)
             .zip(upper.par_chunks_mut(rows))
             .zip(lower.par_chunks_mut(rows))
             .enumerate()
             .map(|(g, ((lab, up), lo))| {
+                let measure = it == 0 && matches!(tolerance, Tolerance::Relative(_));
                 // Both calls sit inside the closure so they are inlined into the SIMD
                 // build (a function pointer would call the baseline build).
                 with_simd(
                     #[inline(always)]
                     || {
                         if it == 0 {
-                            first_sweep(data, &sc, k, g * rows, lab, up, lo)
+                            first_sweep(data, measure, &sc, k, g * rows, lab, up, lo)
                         } else {
                             bounded_sweep(data, &sc, k, g * rows, lab, up, lo)
                         }
@@ -286,6 +321,18 @@ pub fn run<F: KFloat>(
                 )
             })
             .collect();
+        if let (0, Tolerance::Relative(rel)) = (it, tolerance) {
+            let moments: Vec<GroupMoments> =
+                parts.iter_mut().filter_map(|p| p.moments.take()).collect();
+            if moments.len() != parts.len() {
+                return Err(CoreError::Internal("variance moments missing".into()));
+            }
+            tol = tolerance_from_moments(&moments, n, d, rel);
+            if !tol.is_finite() {
+                // NaN/infinity in X (an error), or finite data whose variance overflows.
+                check_finite(data.x, "X")?;
+            }
+        }
         let mut changed = 0;
         for part in &parts {
             if let Some(s) = &part.sums {
@@ -316,12 +363,12 @@ pub fn run<F: KFloat>(
         }
     }
     let inertia = final_assignment(data, &centres, k, &mut labels, &lower, &shifts);
-    RunResult {
+    Ok(RunResult {
         centres,
         labels,
         inertia,
         n_iter,
-    }
+    })
 }
 
 /// Labels against the final centres (bound-pruned) and the weighted inertia. The bounds
