@@ -18,11 +18,16 @@
 
 use rayon::prelude::*;
 
+use super::check_finite;
 use super::common::{
-    average_centres, centre_shifts, group_rows, relocate_empty_clusters, sq_dist, sq_dist_f64,
-    with_simd, CentreBlocks, Data, KFloat, Sums,
+    average_centres, centre_shifts, group_rows, prefetch, relocate_empty_clusters, sq_dist,
+    sq_dist_f64, tolerance_from_moments, with_simd, CentreBlocks, Data, GroupMoments, KFloat, Sums,
 };
 use super::lloyd::RunResult;
+use crate::core::{CoreError, CoreResult};
+
+/// Rows per bound-test block in a sweep (see the prefetching note in [`run`]).
+const SWEEP_BLOCK: usize = 64;
 
 /// Half the distance from each centre to its nearest other centre.
 fn half_nearest_centre<F: KFloat>(centres: &[F], k: usize, d: usize) -> Vec<f64> {
@@ -64,19 +69,215 @@ fn max_other_shift(shifts: &[f64]) -> Vec<f64> {
 /// Per-group changes of the cluster sums.
 struct Delta {
     sums: Option<Sums>,
+    /// Variance moments of the group (first sweep, when the tolerance is measured there).
+    moments: Option<GroupMoments>,
     count: Vec<i64>,
     positive: Vec<i64>,
     changed: usize,
 }
 
-/// One Hamerly run from `init`; same contract as [`super::lloyd::run`].
+impl Delta {
+    fn new(k: usize) -> Self {
+        Delta {
+            sums: None,
+            moments: None,
+            count: vec![0; k],
+            positive: vec![0; k],
+            changed: 0,
+        }
+    }
+
+    /// Row `row` (weight `w`) moves from cluster `old` (`< 0`: none yet) to `new`.
+    #[inline(always)]
+    fn relabel<F: KFloat>(&mut self, row: &[F], w: f64, old: i32, new: usize, k: usize) {
+        let s = self.sums.get_or_insert_with(|| Sums::zeros(k, row.len()));
+        if old >= 0 {
+            let a = old as usize;
+            s.sub(a, row, w);
+            self.count[a] -= 1;
+            self.positive[a] -= (w > 0.0) as i64;
+        }
+        s.add(new, row, w);
+        self.count[new] += 1;
+        self.positive[new] += (w > 0.0) as i64;
+        self.changed += 1;
+    }
+}
+
+/// Centre-dependent inputs of one sweep.
+struct SweepCentres<'c, F> {
+    blocks: CentreBlocks<F>,
+    centres: &'c [F],
+    /// Half the distance from each centre to its nearest other centre.
+    half: Vec<f64>,
+    /// Shift of each centre in the last update.
+    shifts: &'c [f64],
+    /// Largest shift among the other centres.
+    other: Vec<f64>,
+}
+
+/// Store the result of a full distance computation for row `o` (offset in the group).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn settle<F: KFloat>(
+    data: &Data<'_, F>,
+    k: usize,
+    start: usize,
+    o: usize,
+    (c, d1, d2): (usize, F, Option<F>),
+    lab: &mut [i32],
+    up: &mut [f64],
+    lo: &mut [f64],
+    delta: &mut Delta,
+) {
+    up[o] = d1.to_f64().sqrt();
+    lo[o] = d2.map_or(f64::INFINITY, |v| v.to_f64().sqrt());
+    if c as i32 != lab[o] {
+        delta.relabel(data.row(start + o), data.weight(start + o), lab[o], c, k);
+        lab[o] = c as i32;
+    }
+}
+
+/// First sweep: every row gets its closest centre and exact bounds (`lab` holds -1);
+/// with `measure_variance`, the group's [`GroupMoments`] are accumulated on the way.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn first_sweep<F: KFloat>(
+    data: &Data<'_, F>,
+    measure_variance: bool,
+    sc: &SweepCentres<'_, F>,
+    k: usize,
+    start: usize,
+    lab: &mut [i32],
+    up: &mut [f64],
+    lo: &mut [f64],
+) -> Delta {
+    let mut delta = Delta::new(k);
+    let mut buf = vec![F::zero(); 2 * sc.blocks.padded()];
+    let len = lab.len();
+    let mut moments = measure_variance.then(|| GroupMoments::new(data.row(start)));
+    let mut o = 0;
+    while o + 1 < len {
+        let (row_a, row_b) = (data.row(start + o), data.row(start + o + 1));
+        if let Some(m) = moments.as_mut() {
+            m.add(row_a);
+            m.add(row_b);
+        }
+        let [ra, rb] = sc.blocks.closest_two_pair(row_a, row_b, &mut buf);
+        settle(data, k, start, o, ra, lab, up, lo, &mut delta);
+        settle(data, k, start, o + 1, rb, lab, up, lo, &mut delta);
+        o += 2;
+    }
+    if o < len {
+        if let Some(m) = moments.as_mut() {
+            m.add(data.row(start + o));
+        }
+        let r = sc.blocks.closest_two(data.row(start + o), &mut buf);
+        settle(data, k, start, o, r, lab, up, lo, &mut delta);
+    }
+    delta.moments = moments;
+    delta
+}
+
+/// Later sweeps: bounds moved by the last shifts; only rows they do not certify are read.
+///
+/// Rows go in blocks: first the bound tests over the block (sequential, cheap),
+/// prefetching the rows that fail them; then the failing rows, whose data has arrived
+/// meanwhile (without the prefetch each sparse failing row would wait on memory): their
+/// upper bound is tightened to the exact distance, and the rows still not certified get
+/// all their distances, two rows at a time. Label changes are applied in row order, so
+/// the sums are those of a plain row-by-row sweep.
+#[inline(always)]
+fn bounded_sweep<F: KFloat>(
+    data: &Data<'_, F>,
+    sc: &SweepCentres<'_, F>,
+    k: usize,
+    start: usize,
+    lab: &mut [i32],
+    up: &mut [f64],
+    lo: &mut [f64],
+) -> Delta {
+    let d = data.d;
+    let slack = 1.0 + F::BOUND_SLACK;
+    let slack2 = slack * slack;
+    let mut delta = Delta::new(k);
+    let mut buf = vec![F::zero(); 2 * sc.blocks.padded()];
+    let mut todo = [0usize; SWEEP_BLOCK];
+    let mut block_start = 0;
+    while block_start < lab.len() {
+        let block_end = (block_start + SWEEP_BLOCK).min(lab.len());
+        let mut n_todo = 0;
+        for o in block_start..block_end {
+            let a = lab[o].max(0) as usize;
+            up[o] += sc.shifts[a];
+            lo[o] -= sc.other[a];
+            if up[o] * slack >= sc.half[a].max(lo[o]) {
+                prefetch(data.row(start + o));
+                todo[n_todo] = o;
+                n_todo += 1;
+            }
+        }
+        // Tighten: keep (in place, in order) the rows the exact upper bound does not settle.
+        // Compared squared (m >= 0), so the square root is only taken for settled rows; the
+        // slack dwarfs the rounding difference between the two forms of the test.
+        let mut n_full = 0;
+        for t in 0..n_todo {
+            let o = todo[t];
+            let a = lab[o].max(0) as usize;
+            let dd = sq_dist(data.row(start + o), &sc.centres[a * d..(a + 1) * d]).to_f64();
+            let m = sc.half[a].max(lo[o]);
+            if dd * slack2 < m * m {
+                up[o] = dd.sqrt();
+            } else {
+                // `up[o]` is set by the full computation below.
+                todo[n_full] = o;
+                n_full += 1;
+            }
+        }
+        let mut t = 0;
+        while t + 1 < n_full {
+            let (oa, ob) = (todo[t], todo[t + 1]);
+            let (row_a, row_b) = (data.row(start + oa), data.row(start + ob));
+            let [ra, rb] = sc.blocks.closest_two_pair(row_a, row_b, &mut buf);
+            settle(data, k, start, oa, ra, lab, up, lo, &mut delta);
+            settle(data, k, start, ob, rb, lab, up, lo, &mut delta);
+            t += 2;
+        }
+        if t < n_full {
+            let o = todo[t];
+            let r = sc.blocks.closest_two(data.row(start + o), &mut buf);
+            settle(data, k, start, o, r, lab, up, lo, &mut delta);
+        }
+        block_start = block_end;
+    }
+    delta
+}
+
+/// The convergence tolerance of [`run`].
+#[derive(Debug, Clone, Copy)]
+pub enum Tolerance {
+    /// Absolute: already scaled by the data's variance.
+    Absolute(f64),
+    /// Relative: scaled by the mean feature variance, measured during the first sweep
+    /// (which reads every row anyway) instead of in a separate pass; bit-identical to
+    /// [`super::common::tolerance`]. A NaN or infinity in the data is then reported
+    /// as [`CoreError::NonFinite`] by the run.
+    Relative(f64),
+}
+
+/// One Hamerly run from `init`; same contract as [`super::lloyd::run`]. Errors only
+/// with [`Tolerance::Relative`] on non-finite data.
 pub fn run<F: KFloat>(
     data: &Data<'_, F>,
     init: &[F],
     k: usize,
     max_iter: usize,
-    tol: f64,
-) -> RunResult<F> {
+    tolerance: Tolerance,
+) -> CoreResult<RunResult<F>> {
+    let mut tol = match tolerance {
+        Tolerance::Absolute(t) => t,
+        Tolerance::Relative(_) => f64::NAN, // set after the first sweep
+    };
     let (d, n) = (data.d, data.n);
     let rows = group_rows(n);
     let mut centres = init.to_vec();
@@ -92,77 +293,46 @@ pub fn run<F: KFloat>(
     let mut n_iter = 0;
     for it in 0..max_iter {
         n_iter = it + 1;
-        let half = half_nearest_centre(&centres, k, d);
-        let other = max_other_shift(&shifts);
-        let slack = 1.0 + F::BOUND_SLACK;
-        let blocks = CentreBlocks::new(&centres, k, d);
-        let cref = &centres;
-        let parts: Vec<Delta> = labels
+        let sc = SweepCentres {
+            blocks: CentreBlocks::new(&centres, k, d),
+            centres: &centres,
+            half: half_nearest_centre(&centres, k, d),
+            shifts: &shifts,
+            other: max_other_shift(&shifts),
+        };
+        let mut parts: Vec<Delta> = labels
             .par_chunks_mut(rows)
             .zip(upper.par_chunks_mut(rows))
             .zip(lower.par_chunks_mut(rows))
             .enumerate()
             .map(|(g, ((lab, up), lo))| {
+                let measure = it == 0 && matches!(tolerance, Tolerance::Relative(_));
+                // Both calls sit inside the closure so they are inlined into the SIMD
+                // build (a function pointer would call the baseline build).
                 with_simd(
                     #[inline(always)]
                     || {
-                        let mut delta = Delta {
-                            sums: None,
-                            count: vec![0; k],
-                            positive: vec![0; k],
-                            changed: 0,
-                        };
-                        let mut buf = vec![F::zero(); blocks.padded()];
-                        let start = g * rows;
-                        for o in 0..lab.len() {
-                            let i = start + o;
-                            let row = data.row(i);
-                            let old = lab[o];
-                            let new_label;
-                            if old < 0 {
-                                let (c, d1, d2) = blocks.closest_two(row, &mut buf);
-                                up[o] = d1.to_f64().sqrt();
-                                lo[o] = d2.map_or(f64::INFINITY, |v| v.to_f64().sqrt());
-                                new_label = c;
-                            } else {
-                                let a = old as usize;
-                                up[o] += shifts[a];
-                                lo[o] -= other[a];
-                                let m = half[a].max(lo[o]);
-                                if up[o] * slack < m {
-                                    continue;
-                                }
-                                up[o] = sq_dist(row, &cref[a * d..(a + 1) * d]).to_f64().sqrt();
-                                if up[o] * slack < m {
-                                    continue;
-                                }
-                                let (c, d1, d2) = blocks.closest_two(row, &mut buf);
-                                up[o] = d1.to_f64().sqrt();
-                                lo[o] = d2.map_or(f64::INFINITY, |v| v.to_f64().sqrt());
-                                if c == a {
-                                    continue;
-                                }
-                                new_label = c;
-                            }
-                            let w = data.weight(i);
-                            let s = delta.sums.get_or_insert_with(|| Sums::zeros(k, d));
-                            if old >= 0 {
-                                let a = old as usize;
-                                s.sub(a, row, w);
-                                delta.count[a] -= 1;
-                                delta.positive[a] -= (w > 0.0) as i64;
-                            }
-                            s.add(new_label, row, w);
-                            delta.count[new_label] += 1;
-                            delta.positive[new_label] += (w > 0.0) as i64;
-                            delta.changed += 1;
-                            lab[o] = new_label as i32;
+                        if it == 0 {
+                            first_sweep(data, measure, &sc, k, g * rows, lab, up, lo)
+                        } else {
+                            bounded_sweep(data, &sc, k, g * rows, lab, up, lo)
                         }
-                        delta
                     },
                 )
             })
             .collect();
+        if let (0, Tolerance::Relative(rel)) = (it, tolerance) {
+            let moments: Vec<GroupMoments> =
+                parts.iter_mut().filter_map(|p| p.moments.take()).collect();
+            if moments.len() != parts.len() {
+                return Err(CoreError::Internal("variance moments missing".into()));
+            }
+            tol = tolerance_from_moments(&moments, n, d, rel);
+            if !tol.is_finite() {
+                // NaN/infinity in X (an error), or finite data whose variance overflows.
+                check_finite(data.x, "X")?;
+            }
+        }
         let mut changed = 0;
         for part in &parts {
             if let Some(s) = &part.sums {
@@ -192,31 +362,23 @@ pub fn run<F: KFloat>(
             break;
         }
     }
-    let inertia = final_assignment(
-        data,
-        &centres,
-        k,
-        &mut labels,
-        &mut upper,
-        &mut lower,
-        &shifts,
-    );
-    RunResult {
+    let inertia = final_assignment(data, &centres, k, &mut labels, &lower, &shifts);
+    Ok(RunResult {
         centres,
         labels,
         inertia,
         n_iter,
-    }
+    })
 }
 
-/// Labels against the final centres (bound-pruned) and the weighted inertia.
+/// Labels against the final centres (bound-pruned) and the weighted inertia. The bounds
+/// are not needed afterwards, so they are only read.
 fn final_assignment<F: KFloat>(
     data: &Data<'_, F>,
     centres: &[F],
     k: usize,
     labels: &mut [i32],
-    upper: &mut [f64],
-    lower: &mut [f64],
+    lower: &[f64],
     shifts: &[f64],
 ) -> f64 {
     let d = data.d;
@@ -224,13 +386,14 @@ fn final_assignment<F: KFloat>(
     let half = half_nearest_centre(centres, k, d);
     let other = max_other_shift(shifts);
     let slack = 1.0 + F::BOUND_SLACK;
+    // The test `sqrt(dd) * slack < m` squared (m >= 0); the slack dwarfs the rounding.
+    let slack2 = slack * slack;
     let blocks = CentreBlocks::new(centres, k, d);
     let parts: Vec<f64> = labels
         .par_chunks_mut(rows)
-        .zip(upper.par_chunks_mut(rows))
-        .zip(lower.par_chunks_mut(rows))
+        .zip(lower.par_chunks(rows))
         .enumerate()
-        .map(|(g, ((lab, up), lo))| {
+        .map(|(g, (lab, lo))| {
             with_simd(
                 #[inline(always)]
                 || {
@@ -241,10 +404,9 @@ fn final_assignment<F: KFloat>(
                         let i = start + o;
                         let row = data.row(i);
                         let mut a = lab[o].max(0) as usize;
-                        lo[o] -= other[a];
-                        let m = half[a].max(lo[o]);
+                        let m = half[a].max(lo[o] - other[a]);
                         let mut dd = sq_dist_f64(row, &centres[a * d..(a + 1) * d]);
-                        if dd.sqrt() * slack >= m {
+                        if dd * slack2 >= m * m {
                             let (c, _, _) = blocks.closest_two(row, &mut buf);
                             if c != a {
                                 a = c;
@@ -252,7 +414,6 @@ fn final_assignment<F: KFloat>(
                                 dd = sq_dist_f64(row, &centres[a * d..(a + 1) * d]);
                             }
                         }
-                        up[o] = dd.sqrt();
                         inertia += dd * data.weight(i);
                     }
                     inertia

@@ -49,18 +49,31 @@ pub fn run<F: KFloat>(
                     #[inline(always)]
                     || {
                         let mut sums = Sums::zeros(k, d);
-                        let mut buf = vec![F::zero(); blocks.padded()];
+                        let mut buf = vec![F::zero(); 2 * blocks.padded()];
                         let mut changed = 0usize;
                         let start = g * rows;
-                        for (o, slot) in lab.iter_mut().enumerate() {
-                            let i = start + o;
-                            let row = data.row(i);
-                            let (c, _) = blocks.closest(row, &mut buf);
-                            if *slot != c as i32 {
+                        let mut record = |o: usize, c: usize, lab: &mut [i32]| {
+                            if lab[o] != c as i32 {
                                 changed += 1;
-                                *slot = c as i32;
+                                lab[o] = c as i32;
                             }
-                            sums.add(c, row, data.weight(i));
+                            sums.add(c, data.row(start + o), data.weight(start + o));
+                        };
+                        // Two rows at a time (independent chains overlap), in row order.
+                        let mut o = 0;
+                        while o + 1 < lab.len() {
+                            let [(ca, _), (cb, _)] = blocks.closest_pair(
+                                data.row(start + o),
+                                data.row(start + o + 1),
+                                &mut buf,
+                            );
+                            record(o, ca, lab);
+                            record(o + 1, cb, lab);
+                            o += 2;
+                        }
+                        if o < lab.len() {
+                            let (c, _) = blocks.closest(data.row(start + o), &mut buf);
+                            record(o, c, lab);
                         }
                         (sums, changed)
                     },

@@ -266,8 +266,16 @@ pub fn fit<F: KFloat>(
             params.n_init
         }
     };
-    let tol = checked_tolerance(&data, params.tol)?;
     let algorithm = params.algorithm.resolve(k, d);
+    // A single Hamerly run from given (finite) centres measures the variance in its first
+    // sweep instead of a separate pass; it also reports non-finite data then.
+    let fused_tolerance =
+        n_init == 1 && matches!(init, Init::Given(_)) && algorithm == Algorithm::Hamerly;
+    let tol = if fused_tolerance && params.tol > 0.0 {
+        hamerly::Tolerance::Relative(params.tol)
+    } else {
+        hamerly::Tolerance::Absolute(checked_tolerance(&data, params.tol)?)
+    };
     let runs: Vec<CoreResult<RunResult<F>>> = (0..n_init)
         .into_par_iter()
         .map(|r| {
@@ -286,12 +294,15 @@ pub fn fit<F: KFloat>(
                     init::random_rows(&data, k, &mut rng)?
                 }
             };
-            Ok(match algorithm {
-                Algorithm::Lloyd | Algorithm::Auto => {
-                    lloyd::run(&data, &start, k, params.max_iter, tol)
+            match (algorithm, tol) {
+                (Algorithm::Hamerly, _) => hamerly::run(&data, &start, k, params.max_iter, tol),
+                (_, hamerly::Tolerance::Absolute(t)) => {
+                    Ok(lloyd::run(&data, &start, k, params.max_iter, t))
                 }
-                Algorithm::Hamerly => hamerly::run(&data, &start, k, params.max_iter, tol),
-            })
+                (_, hamerly::Tolerance::Relative(_)) => Err(CoreError::Internal(
+                    "a measured tolerance is only supported by Hamerly".into(),
+                )),
+            }
         })
         .collect();
     let mut best: Option<RunResult<F>> = None;
@@ -515,6 +526,40 @@ mod tests {
             "{got} vs {expected}"
         );
         assert_eq!(tolerance(&data, 0.0), 0.0);
+    }
+
+    #[test]
+    fn hamerly_measured_tolerance_matches_separate_pass() {
+        let x = blobs();
+        let (n, d) = x.dim();
+        let data = Data {
+            x: x.as_slice().unwrap(),
+            n,
+            d,
+            w: None,
+        };
+        let init = [0.0, 0.0, 1.0, 1.0, 2.0, 2.0];
+        for rel in [1e-4, 1.0, 50.0] {
+            let abs = tolerance(&data, rel);
+            let a = hamerly::run(&data, &init, 3, 300, hamerly::Tolerance::Absolute(abs)).unwrap();
+            let b = hamerly::run(&data, &init, 3, 300, hamerly::Tolerance::Relative(rel)).unwrap();
+            assert_eq!(a.labels, b.labels);
+            assert_eq!(a.n_iter, b.n_iter);
+            assert_eq!(a.centres, b.centres);
+            assert_eq!(a.inertia.to_bits(), b.inertia.to_bits());
+        }
+        let mut bad = x.clone();
+        bad[[70, 1]] = f64::NAN;
+        let data = Data {
+            x: bad.as_slice().unwrap(),
+            n,
+            d,
+            w: None,
+        };
+        assert!(matches!(
+            hamerly::run(&data, &init, 3, 300, hamerly::Tolerance::Relative(1e-4)),
+            Err(CoreError::NonFinite(_))
+        ));
     }
 
     #[test]
