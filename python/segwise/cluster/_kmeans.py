@@ -292,8 +292,8 @@ default="k-means++"
         bounds to skip samples that cannot change cluster and gives the same result from
         the same start (up to floating-point ties); ``"elkan"`` is accepted as an alias of
         ``"hamerly"``. ``"auto"`` picks ``"hamerly"`` unless ``n_clusters == 1``: measured
-        3-7x faster than ``"lloyd"`` on runs of more than a few iterations and within 10%
-        on short ones.
+        3-7x faster than ``"lloyd"`` on runs of more than a few iterations and about 25%
+        faster on short ones.
 
     Attributes
     ----------
