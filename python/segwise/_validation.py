@@ -364,6 +364,8 @@ def raise_overflow(values: np.ndarray, what: str, *, name: str = "X") -> None:
 
 
 def check_magnitude(values: np.ndarray, what: str, *, name: str = "X") -> None:
-    """Reject values whose squares overflow float64 (for methods that cannot detect it)."""
-    if values.size and float(np.max(np.abs(values))) > 1e150:
+    """Reject values whose squared distances overflow float64 (for methods that cannot
+    detect it afterwards): a squared distance sums ``d`` terms of up to ``(2 max|x|)**2``."""
+    limit = 1e153 / np.sqrt(max(values.shape[-1], 1)) if values.ndim else 1e153
+    if values.size and float(np.max(np.abs(values))) > limit:
         raise_overflow(values, what, name=name)

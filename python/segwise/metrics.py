@@ -31,7 +31,6 @@ from ._validation import (
     check_labels,
     check_magnitude,
     check_random_state,
-    raise_overflow,
 )
 from .exceptions import InvalidParameterError, ShapeMismatchError
 
@@ -63,18 +62,12 @@ def _label_codes(labels: Any, n_samples: int) -> np.ndarray:
     return check_labels(labels, n_samples)
 
 
-def _finite(result: Any, values: np.ndarray, what: str) -> Any:
-    """Finite input can only give a non-finite score by overflow: say so instead of NaN."""
-    if not np.all(np.isfinite(result)):
-        raise_overflow(values, what)
-    return result
-
-
 def _prepare(X: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     """X -> C-contiguous float64 (float32 is upcast); labels -> non-negative int64 codes."""
     values = check_array(X, dtypes=(np.float64,)).values
-    # Calinski-Harabasz and Davies-Bouldin turn overflowed sums into their special-case
-    # values (1.0 and 0.0) instead of NaN, so huge input is rejected up front.
+    # Overflowed sums would come back as NaN, or as Calinski-Harabasz's and Davies-Bouldin's
+    # special-case values (1.0 and 0.0), so input whose squared distances overflow is
+    # rejected up front.
     check_magnitude(values, "the cluster-quality score")
     return values, _label_codes(labels, values.shape[0])
 
@@ -119,7 +112,7 @@ def silhouette_samples(X: Any, labels: Any) -> np.ndarray:
     array([0.905, 0.895, 0.895, 0.905, 0.   ])
     """
     values, codes = _prepare(X, labels)
-    return _finite(_core.silhouette_samples(values, codes), values, "the silhouette")
+    return _core.silhouette_samples(values, codes)
 
 
 def silhouette_score(
@@ -175,7 +168,7 @@ def silhouette_score(
     """
     if sample_size is None:
         values, codes = _prepare(X, labels)
-        return float(_finite(_core.silhouette_score(values, codes), values, "the silhouette"))
+        return float(_core.silhouette_score(values, codes))
     sample_size = check_int(sample_size, "sample_size", low=1)
     values, codes = _prepare(X, labels)
     n = values.shape[0]
@@ -184,7 +177,7 @@ def silhouette_score(
         idx = np.sort(rng.choice(n, size=sample_size, replace=False))
         values = np.ascontiguousarray(values[idx])
         codes = np.ascontiguousarray(codes[idx])
-    return float(_finite(_core.silhouette_score(values, codes), values, "the silhouette"))
+    return float(_core.silhouette_score(values, codes))
 
 
 def calinski_harabasz_score(X: Any, labels: Any) -> float:
@@ -223,9 +216,7 @@ def calinski_harabasz_score(X: Any, labels: Any) -> float:
     200.0
     """
     values, codes = _prepare(X, labels)
-    return float(
-        _finite(_core.calinski_harabasz_score(values, codes), values, "Calinski-Harabasz")
-    )
+    return float(_core.calinski_harabasz_score(values, codes))
 
 
 def davies_bouldin_score(X: Any, labels: Any) -> float:
@@ -264,9 +255,7 @@ def davies_bouldin_score(X: Any, labels: Any) -> float:
     0.128
     """
     values, codes = _prepare(X, labels)
-    return float(
-        _finite(_core.davies_bouldin_score(values, codes), values, "Davies-Bouldin")
-    )
+    return float(_core.davies_bouldin_score(values, codes))
 
 
 def _simplified(X: Any, labels: Any, centers: Any) -> np.ndarray:

@@ -14,11 +14,8 @@ fn silhouette_samples<'py>(
     labels: PyReadonlyArray1<'py, i64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let x = x.as_array();
-    let labels = labels.as_array();
-    let out = run_detached(py, || {
-        let labels = labels.to_vec();
-        metrics::silhouette_samples(x, &labels)
-    })?;
+    let labels = labels.as_slice()?;
+    let out = run_detached(py, || metrics::silhouette_samples(x, labels))?;
     Ok(out.into_pyarray(py))
 }
 
@@ -30,8 +27,8 @@ fn silhouette_score(
     labels: PyReadonlyArray1<'_, i64>,
 ) -> PyResult<f64> {
     let x = x.as_array();
-    let labels = labels.as_array();
-    run_detached(py, || metrics::silhouette_score(x, &labels.to_vec()))
+    let labels = labels.as_slice()?;
+    run_detached(py, || metrics::silhouette_score(x, labels))
 }
 
 /// Calinski-Harabasz index.
@@ -42,8 +39,8 @@ fn calinski_harabasz_score(
     labels: PyReadonlyArray1<'_, i64>,
 ) -> PyResult<f64> {
     let x = x.as_array();
-    let labels = labels.as_array();
-    run_detached(py, || metrics::calinski_harabasz_score(x, &labels.to_vec()))
+    let labels = labels.as_slice()?;
+    run_detached(py, || metrics::calinski_harabasz_score(x, labels))
 }
 
 /// Davies-Bouldin index.
@@ -54,8 +51,8 @@ fn davies_bouldin_score(
     labels: PyReadonlyArray1<'_, i64>,
 ) -> PyResult<f64> {
     let x = x.as_array();
-    let labels = labels.as_array();
-    run_detached(py, || metrics::davies_bouldin_score(x, &labels.to_vec()))
+    let labels = labels.as_slice()?;
+    run_detached(py, || metrics::davies_bouldin_score(x, labels))
 }
 
 /// Per-sample simplified (centroid) silhouette.
@@ -68,10 +65,10 @@ fn simplified_silhouette_samples<'py>(
     centers: Option<PyReadonlyArray2<'py, f64>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let x = x.as_array();
-    let labels = labels.as_array();
+    let labels = labels.as_slice()?;
     let centers = centers.as_ref().map(|c| c.as_array());
     let out = run_detached(py, || {
-        metrics::simplified_silhouette_samples(x, &labels.to_vec(), centers)
+        metrics::simplified_silhouette_samples(x, labels, centers)
     })?;
     Ok(out.into_pyarray(py))
 }
