@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-from . import abtest, cluster, datasets, exceptions, metrics, preprocessing
+from . import abtest, cluster, datasets, exceptions, metrics, preprocessing, profile, rfm, stability
 from ._core import __version__, current_num_threads
 from .exceptions import SegwiseError
 
@@ -27,5 +27,8 @@ __all__ = [
     "exceptions",
     "metrics",
     "preprocessing",
+    "profile",
+    "rfm",
+    "stability",
     "SegwiseError",
 ]

@@ -9,7 +9,11 @@ use pyo3::prelude::*;
 use crate::core::{CoreError, CoreResult};
 
 mod abtest;
+mod agreement;
+mod bootstrap;
+mod choose_k;
 mod dbscan;
+mod drift;
 mod kmeans;
 mod metrics;
 mod rfm;
@@ -115,5 +119,9 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     metrics::register(m)?;
     rfm::register(m)?;
     abtest::register(m)?;
+    agreement::register(m)?;
+    bootstrap::register(m)?;
+    choose_k::register(m)?;
+    drift::register(m)?;
     Ok(())
 }

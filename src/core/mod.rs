@@ -10,5 +10,6 @@ pub mod kmeans;
 pub mod metrics;
 pub mod rfm;
 pub mod scaling;
+pub mod stability;
 
 pub use error::{CoreError, CoreResult};

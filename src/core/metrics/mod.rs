@@ -6,9 +6,13 @@
 //! * [`simplified_silhouette_samples`] / [`simplified_silhouette_score`]: the O(n * k)
 //!   centroid-based statistic of Hruschka et al. (2004), a *different* statistic.
 //!
+//! * [`agreement`]: ARI, AMI, NMI, Fowlkes-Mallows and the contingency table of two
+//!   partitions.
+//!
 //! Labels are non-negative integers (`i64`); any set of distinct values is allowed and is
 //! re-encoded densely in sorted order (as scikit-learn's `LabelEncoder`).
 
+pub mod agreement;
 mod indices;
 mod partition;
 mod silhouette;

@@ -1,0 +1,5 @@
+"""Segment profiles and personas."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Choosing the number of segments."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+//! Per-segment bootstrap stability (Hennig's clusterboot, R fpc).

@@ -1,0 +1,1 @@
+//! Choosing k: gap statistic, prediction strength, bootstrap agreement.

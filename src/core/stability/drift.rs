@@ -1,0 +1,1 @@
+//! Segments over time: label alignment (Hungarian assignment), migration, PSI.
