@@ -299,3 +299,14 @@ def purchase_summary(
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
 ]: ...
+
+# --- agreement (segwise.metrics: ARI, AMI, NMI, FMI, contingency) ---------------------
+def agreement_score(
+    labels_true: npt.NDArray[np.int64],
+    labels_pred: npt.NDArray[np.int64],
+    score: str,
+    average_method: str = "arithmetic",
+) -> float: ...
+def contingency_table(
+    labels_true: npt.NDArray[np.int64], labels_pred: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]: ...

@@ -1,9 +1,12 @@
-"""Segment quality: silhouette, Calinski-Harabasz, Davies-Bouldin and the simplified silhouette.
+"""Segment quality (silhouette, Calinski-Harabasz, Davies-Bouldin, simplified silhouette)
+and agreement between two partitions (ARI, AMI, NMI, Fowlkes-Mallows, contingency table).
 
 The first three follow scikit-learn's definitions, values and edge cases (Euclidean
 distance only); the Rust core computes them exactly, multi-threaded, in memory proportional
 to the data (the silhouette never builds an ``n x n`` distance matrix).
-:func:`simplified_silhouette_score` is a different, O(n * k) statistic.
+:func:`simplified_silhouette_score` is a different, O(n * k) statistic. The agreement
+scores (:func:`adjusted_rand_score` and friends) compare two labelings of the same samples,
+e.g. a refit against last quarter's segments, in O(n + number of non-empty cells).
 
 Labels may be of any hashable type (ints, strings, mixed); ``X`` may be a DataFrame or an
 array, float64 or float32 (computed in float64).
@@ -27,16 +30,22 @@ import pandas as pd
 from . import _core
 from ._validation import (
     check_array,
+    check_choice,
     check_int,
     check_labels,
     check_magnitude,
     check_random_state,
 )
-from .exceptions import InvalidParameterError, ShapeMismatchError
+from .exceptions import InvalidParameterError, NonFiniteError, ShapeMismatchError
 
 __all__ = [
+    "adjusted_mutual_info_score",
+    "adjusted_rand_score",
     "calinski_harabasz_score",
+    "contingency_matrix",
     "davies_bouldin_score",
+    "fowlkes_mallows_score",
+    "normalized_mutual_info_score",
     "silhouette_samples",
     "silhouette_score",
     "simplified_silhouette_samples",
@@ -279,8 +288,7 @@ def _simplified(X: Any, labels: Any, centers: Any) -> np.ndarray:
         )
     if arr.dtype.kind not in "iu":
         raise InvalidParameterError(
-            "with centers, labels must be integer row indices into centers, "
-            f"got dtype {arr.dtype}"
+            f"with centers, labels must be integer row indices into centers, got dtype {arr.dtype}"
         )
     k = cent.shape[0]
     if arr.size and (arr.min() < 0 or arr.max() >= k):
@@ -380,3 +388,219 @@ def simplified_silhouette_score(X: Any, labels: Any, centers: Any = None) -> flo
     0.899
     """
     return float(np.mean(_simplified(X, labels, centers)))
+
+
+# --- agreement between two partitions ----------------------------------------------------
+
+
+def _partition_codes(labels: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """1-D labels of any hashable type -> (int64 codes, the distinct labels in code order).
+
+    Integers, booleans and floats are ordered by value; strings and mixed types are ordered
+    by value when comparable, else by first appearance (so ``1`` and ``"1"`` stay distinct).
+    """
+    arr = np.asarray(labels.to_numpy() if isinstance(labels, pd.Series) else labels)
+    if arr.dtype.kind == "U" and not isinstance(labels, np.ndarray):
+        # numpy turns a list like ["a", 3] into strings; keep the objects (3 != "3").
+        arr = np.asarray(labels, dtype=object)
+    if arr.ndim != 1:
+        raise ShapeMismatchError(f"{name} must be 1D, got shape {arr.shape}")
+    if arr.dtype.kind in "iub":
+        uniques, codes = np.unique(arr, return_inverse=True)
+        return np.ascontiguousarray(codes, dtype=np.int64), uniques
+    try:
+        codes, uniques = pd.factorize(arr, sort=True)
+    except TypeError:  # mixed, unorderable types
+        codes, uniques = pd.factorize(arr, sort=False)
+    if (codes < 0).any():
+        raise NonFiniteError(
+            f"{name} has {int((codes < 0).sum())} missing value(s) (NaN or None); "
+            "give them a label of their own or drop those samples"
+        )
+    return np.ascontiguousarray(codes, dtype=np.int64), np.asarray(uniques)
+
+
+def _two_partitions(labels_true: Any, labels_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    a, _ = _partition_codes(labels_true, "labels_true")
+    b, _ = _partition_codes(labels_pred, "labels_pred")
+    if a.shape[0] != b.shape[0]:
+        raise ShapeMismatchError(
+            f"labels_true has {a.shape[0]} entries but labels_pred has {b.shape[0]}; "
+            "both must label the same samples"
+        )
+    return a, b
+
+
+def contingency_matrix(labels_true: Any, labels_pred: Any, *, as_frame: bool | None = None) -> Any:
+    """Contingency table of two labelings: how many samples each pair of labels shares.
+
+    Rows follow the sorted distinct values of ``labels_true``, columns those of
+    ``labels_pred`` (scikit-learn's ``contingency_matrix`` order). Built in one O(n) pass.
+
+    Parameters
+    ----------
+    labels_true, labels_pred : array-like of shape (n_samples,)
+        Two labelings of the same samples, any hashable type (strings and mixed types are
+        accepted; NaN/None are not).
+    as_frame : bool or None, default=None
+        Return a DataFrame indexed by the labels; ``None`` means "if either input is a
+        pandas Series".
+
+    Returns
+    -------
+    ndarray of shape (n_classes, n_clusters) or DataFrame
+        int64 counts.
+
+    Raises
+    ------
+    ShapeMismatchError
+        If the two labelings have different lengths.
+    NonFiniteError
+        If a label is missing (NaN or None).
+
+    Examples
+    --------
+    >>> from segwise.metrics import contingency_matrix
+    >>> contingency_matrix([0, 0, 1, 1], ["a", "b", "b", "b"])
+    array([[1, 1],
+           [0, 2]])
+    """
+    a, rows = _partition_codes(labels_true, "labels_true")
+    b, cols = _partition_codes(labels_pred, "labels_pred")
+    if a.shape[0] != b.shape[0]:
+        _two_partitions(labels_true, labels_pred)  # raises with both lengths
+    table = _core.contingency_table(a, b)
+    if as_frame is None:
+        as_frame = isinstance(labels_true, pd.Series) or isinstance(labels_pred, pd.Series)
+    if not as_frame:
+        return table
+    return pd.DataFrame(
+        table,
+        index=pd.Index(rows, name=getattr(labels_true, "name", None)),
+        columns=pd.Index(cols, name=getattr(labels_pred, "name", None)),
+    )
+
+
+def adjusted_rand_score(labels_true: Any, labels_pred: Any) -> float:
+    """Adjusted Rand index: pair agreement of two partitions corrected for chance.
+
+    1.0 for identical partitions (up to renaming), about 0 for independent ones, negative
+    when worse than chance. scikit-learn's definition and special cases, including 1.0
+    for empty input and when no pair is split differently.
+
+    Parameters
+    ----------
+    labels_true, labels_pred : array-like of shape (n_samples,)
+        Two labelings of the same samples (any hashable type).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ShapeMismatchError
+        If the two labelings have different lengths.
+
+    Examples
+    --------
+    >>> from segwise.metrics import adjusted_rand_score
+    >>> adjusted_rand_score([0, 0, 1, 1], [1, 1, 0, 0])
+    1.0
+    >>> round(adjusted_rand_score([0, 0, 1, 1], [0, 0, 1, 2]), 4)
+    0.5714
+    """
+    a, b = _two_partitions(labels_true, labels_pred)
+    return float(_core.agreement_score(a, b, "ari"))
+
+
+def _average_method(average_method: str) -> str:
+    return str(
+        check_choice(average_method, "average_method", ("min", "geometric", "arithmetic", "max"))
+    )
+
+
+def adjusted_mutual_info_score(
+    labels_true: Any, labels_pred: Any, *, average_method: str = "arithmetic"
+) -> float:
+    """Adjusted mutual information (Vinh, Epps & Bailey 2010), as scikit-learn's.
+
+    ``(MI - E[MI]) / (mean(H_true, H_pred) - E[MI])`` with the expected mutual information
+    of random partitions with the same cluster sizes; 1.0 for identical partitions, about
+    0 for independent ones.
+
+    Parameters
+    ----------
+    labels_true, labels_pred : array-like of shape (n_samples,)
+        Two labelings of the same samples (any hashable type).
+    average_method : {"arithmetic", "geometric", "min", "max"}, default="arithmetic"
+        How the two entropies are averaged in the normaliser (scikit-learn's default).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from segwise.metrics import adjusted_mutual_info_score
+    >>> adjusted_mutual_info_score(["a", "a", "b", "b"], [3, 3, 7, 7])
+    1.0
+    """
+    method = _average_method(average_method)
+    a, b = _two_partitions(labels_true, labels_pred)
+    return float(_core.agreement_score(a, b, "ami", method))
+
+
+def normalized_mutual_info_score(
+    labels_true: Any, labels_pred: Any, *, average_method: str = "arithmetic"
+) -> float:
+    """Normalized mutual information ``MI / mean(H_true, H_pred)``, as scikit-learn's.
+
+    Not corrected for chance (prefer :func:`adjusted_mutual_info_score` to compare
+    partitions with many clusters). 1.0 when both labelings have one cluster.
+
+    Parameters
+    ----------
+    labels_true, labels_pred : array-like of shape (n_samples,)
+        Two labelings of the same samples (any hashable type).
+    average_method : {"arithmetic", "geometric", "min", "max"}, default="arithmetic"
+        How the two entropies are averaged.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from segwise.metrics import normalized_mutual_info_score
+    >>> normalized_mutual_info_score([0, 0, 1, 1], [0, 0, 1, 1])
+    1.0
+    """
+    method = _average_method(average_method)
+    a, b = _two_partitions(labels_true, labels_pred)
+    return float(_core.agreement_score(a, b, "nmi", method))
+
+
+def fowlkes_mallows_score(labels_true: Any, labels_pred: Any) -> float:
+    """Fowlkes-Mallows index: geometric mean of pairwise precision and recall.
+
+    ``TP / sqrt((TP + FP)(TP + FN))`` over pairs of samples, as scikit-learn's (0.0 when
+    no pair is together in both labelings).
+
+    Parameters
+    ----------
+    labels_true, labels_pred : array-like of shape (n_samples,)
+        Two labelings of the same samples (any hashable type).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from segwise.metrics import fowlkes_mallows_score
+    >>> fowlkes_mallows_score([0, 0, 1, 1], [0, 0, 1, 1])
+    1.0
+    """
+    a, b = _two_partitions(labels_true, labels_pred)
+    return float(_core.agreement_score(a, b, "fmi"))

@@ -282,11 +282,16 @@ pub fn normalized_mutual_info_score(c: &Contingency, method: AverageMethod) -> f
     mi / method.average(entropy(&c.rows), entropy(&c.cols))
 }
 
-/// Adjusted mutual information `(MI - E[MI]) / (average(H1, H2) - E[MI])`, with
-/// scikit-learn's guard that keeps the denominator at least machine epsilon away from 0.
+/// Adjusted mutual information `(MI - E[MI]) / (average(H1, H2) - E[MI])` with
+/// scikit-learn's special cases (1.0 for one cluster each or no samples, 0.0 when only one
+/// side has a single cluster) and its guard that keeps numerator and denominator at least
+/// machine epsilon away from 0, sign preserved.
 pub fn adjusted_mutual_info_score(c: &Contingency, method: AverageMethod) -> f64 {
     if trivially_identical(c) {
         return 1.0;
+    }
+    if c.rows.len() == 1 || c.cols.len() == 1 {
+        return 0.0;
     }
     let mi = mutual_info_score(c);
     let emi = expected_mutual_info(c);
@@ -297,7 +302,15 @@ pub fn adjusted_mutual_info_score(c: &Contingency, method: AverageMethod) -> f64
     } else {
         denominator.max(f64::EPSILON)
     };
-    (mi - emi) / denominator
+    // The same guard on the numerator: a perfect match whose MI equals its expectation
+    // (e.g. every sample its own cluster in both) scores eps / eps = 1.
+    let mut numerator = mi - emi;
+    numerator = if numerator < 0.0 {
+        numerator.min(-f64::EPSILON)
+    } else {
+        numerator.max(f64::EPSILON)
+    };
+    numerator / denominator
 }
 
 #[cfg(test)]
