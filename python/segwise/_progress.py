@@ -71,6 +71,10 @@ class _TextBar:
         self.stream.flush()
 
 
+def _ignore(n: int = 1) -> None:
+    """The ``advance`` of a disabled bar."""
+
+
 @contextmanager
 def progress(total: int, desc: str, enabled: bool | None = None) -> Iterator[Callable[[int], None]]:
     """Show a progress bar over ``total`` steps; yields ``advance(n)``.
@@ -83,7 +87,7 @@ def progress(total: int, desc: str, enabled: bool | None = None) -> Iterator[Cal
     ...         advance(1)
     """
     if not progress_enabled(enabled):
-        yield lambda n=1: None
+        yield _ignore
         return
     try:
         from tqdm.auto import tqdm
@@ -91,7 +95,10 @@ def progress(total: int, desc: str, enabled: bool | None = None) -> Iterator[Cal
         bar: Any = _TextBar(total, desc, sys.stderr)
     else:
         bar = tqdm(total=total, desc=desc, leave=False)
+    def advance(n: int = 1) -> None:
+        bar.update(n)
+
     try:
-        yield lambda n=1: bar.update(n)
+        yield advance
     finally:
         bar.close()
