@@ -17,7 +17,6 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 from scipy.stats import chi2, entropy  # noqa: E402
-
 from segwise import _core  # noqa: E402
 from segwise.exceptions import (  # noqa: E402
     EmptyInputError,

@@ -86,11 +86,11 @@ def _encode(values: np.ndarray, name: str) -> tuple[np.ndarray, list[Any]]:
             "customers or give them a label first"
         )
     codes, uniques_idx = pd.factorize(series, sort=False)
-    uniques = [u.item() if isinstance(u, np.generic) else u for u in uniques_idx.tolist()]
-    order = _sort_key(uniques)
+    found = [u.item() if isinstance(u, np.generic) else u for u in uniques_idx.tolist()]
+    order = _sort_key(found)
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    return np.ascontiguousarray(rank[codes]), [uniques[i] for i in order]
+    return np.ascontiguousarray(rank[codes]), [found[i] for i in order]
 
 
 def _is_int_label(v: Any) -> bool:
@@ -499,12 +499,13 @@ class MigrationResult:
     def _repr_html_(self) -> str:
         head = html.escape(self.summary().splitlines()[0])
         ret = html.escape(f"Overall retention: {self.overall_retention:.1%}")
+        pct = lambda v: f"{v:.1%}"  # noqa: E731
         return (
             f"<div><b>segwise migration</b><p>{head}<br>{ret}</p>"
             f"<p>Counts</p>{self.counts.to_html(float_format=lambda v: f'{v:g}')}"
             f"<p>Shares ({html.escape(self.normalize)})</p>"
-            f"{self.shares.to_html(float_format=lambda v: f'{v:.1%}')}"
-            f"<p>Retention</p>{self.retention.to_frame('retention').to_html(float_format=lambda v: f'{v:.1%}')}"
+            f"{self.shares.to_html(float_format=pct)}"
+            f"<p>Retention</p>{self.retention.to_frame('retention').to_html(float_format=pct)}"
             "</div>"
         )
 

@@ -85,8 +85,7 @@ pub fn linear_sum_assignment(
                     shortest[j] = r;
                 }
                 // Among equal minima prefer a free column: it ends the path now.
-                if shortest[j] < lowest || (shortest[j] == lowest && row4col[j] == usize::MAX)
-                {
+                if shortest[j] < lowest || (shortest[j] == lowest && row4col[j] == usize::MAX) {
                     lowest = shortest[j];
                     index = it;
                 }
@@ -198,7 +197,9 @@ pub fn align_by_centers(
         return Err(CoreError::EmptyInput("no centres to align".into()));
     }
     if new.iter().chain(reference.iter()).any(|v| !v.is_finite()) {
-        return Err(CoreError::NonFinite("centres contain NaN or infinity".into()));
+        return Err(CoreError::NonFinite(
+            "centres contain NaN or infinity".into(),
+        ));
     }
     let (k_new, k_ref) = (new.nrows(), reference.nrows());
     let mut dist = vec![0.0; k_new * k_ref];
