@@ -527,3 +527,14 @@ def test_relabel_by_size_and_kpi():
         relabel([0, 1], by=[1.0, np.nan])
     with pytest.raises(InvalidParameterError, match="by"):
         relabel([0, 1], by="mean")
+
+
+def test_psi_many_features_in_chunks_match_numpy():
+    # More features than one chunk (the progress bar advances between chunks).
+    rng = np.random.default_rng(9)
+    ref = rng.normal(size=(400, 30))
+    cur = rng.normal(0.1, 1.0, size=(300, 30))
+    res = psi(ref, cur, bins=5, progress=False)
+    want = [_numpy_psi(ref[:, j], cur[:, j], 5, 1e-4)[3] for j in range(30)]
+    np.testing.assert_allclose(res.table["psi"], want, rtol=1e-12)
+    assert list(res.table["feature"]) == [f"x{j}" for j in range(30)]

@@ -330,7 +330,11 @@ def drift_psi_from_counts(
     n_cur: float,
 ) -> tuple[float, npt.NDArray[np.float64], int, float, float, float]: ...
 def drift_psi_feature_bins(
-    reference: npt.NDArray[np.float64], current: npt.NDArray[np.float64], bins: int
+    reference: npt.NDArray[np.float64],
+    current: npt.NDArray[np.float64],
+    bins: int,
+    start: int | None = None,
+    stop: int | None = None,
 ) -> list[
     tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64], int, int]
 ]: ...

@@ -133,18 +133,24 @@ fn drift_psi_from_counts<'py>(
     ))
 }
 
-/// Per-feature bins: a list of (edges, reference counts, current counts, reference NaN
-/// count, current NaN count), computed in parallel over the features.
+/// Per-feature bins of columns `start..stop`: a list of (edges, reference counts, current
+/// counts, reference NaN count, current NaN count), computed in parallel over the features.
 #[allow(clippy::type_complexity)]
 #[pyfunction]
+#[pyo3(signature = (reference, current, bins, start=None, stop=None))]
 fn drift_psi_feature_bins<'py>(
     py: Python<'py>,
     reference: PyReadonlyArray2<'py, f64>,
     current: PyReadonlyArray2<'py, f64>,
     bins: usize,
+    start: Option<usize>,
+    stop: Option<usize>,
 ) -> PyResult<Vec<(F64Array<'py>, I64Array<'py>, I64Array<'py>, u64, u64)>> {
     let (reference, current) = (reference.as_array(), current.as_array());
-    let out = run_detached(py, || drift::psi_features(reference, current, bins))?;
+    let columns = start.unwrap_or(0)..stop.unwrap_or(reference.ncols());
+    let out = run_detached(py, || {
+        drift::psi_features(reference, current, bins, Some(columns))
+    })?;
     let to_i64 = |v: Vec<u64>| v.into_iter().map(|x| x as i64).collect::<Vec<_>>();
     Ok(out
         .into_iter()

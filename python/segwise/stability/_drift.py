@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from .._progress import progress
 from .._validation import check_array, check_choice, check_float, check_int
 from ..exceptions import (
     EmptyInputError,
@@ -415,7 +416,7 @@ def relabel(
 # --------------------------------------------------------------------------- migration
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MigrationResult:
     """Segment migration between two dates.
 
@@ -708,7 +709,7 @@ def _check_weights(weights: Any, n: int) -> np.ndarray:
 # --------------------------------------------------------------------------- PSI
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PSIResult:
     """Population stability index per feature (or for the segment shares).
 
@@ -836,6 +837,7 @@ def psi(
     bins: int = 10,
     epsilon: float = 1e-4,
     kind: str = "auto",
+    progress: bool | None = None,
 ) -> PSIResult:
     """Population stability index between a reference and a current sample.
 
@@ -870,7 +872,8 @@ def psi(
     ``M`` the sample sizes), so the critical value at level alpha is
     ``chi2.ppf(1 - alpha, B - 1) * (1/N + 1/M)`` (given for alpha = 0.05 and 0.01, with
     the p-value). On large samples a tiny PSI is significant; on small samples a PSI above
-    0.1 may not be.
+    0.1 may not be. For segment labels, ``N`` and ``M`` count the customers in the common
+    segments.
 
     Parameters
     ----------
@@ -884,6 +887,10 @@ def psi(
     kind : {"auto", "labels", "features"}, default="auto"
         ``"auto"``: 2-D input, or 1-D floats, are features; other 1-D input (ints,
         strings, categories, bools, objects) are labels.
+    progress : bool or None, default=None
+        Show a progress bar over the features (``None``: in a terminal or notebook). The
+        features are binned in chunks (in parallel within a chunk), so Ctrl-C is honoured
+        between chunks.
 
     Returns
     -------
@@ -915,7 +922,7 @@ def psi(
         kind = _detect_kind(reference, current)
     if kind == "labels":
         return _psi_labels(reference, current, epsilon)
-    return _psi_features(reference, current, bins, epsilon)
+    return _psi_features(reference, current, bins, epsilon, progress)
 
 
 def _detect_kind(reference: Any, current: Any) -> str:
@@ -1018,7 +1025,9 @@ def _as_features(obj: Any, name: str) -> Any:
     return obj
 
 
-def _psi_features(reference: Any, current: Any, bins: int, epsilon: float) -> PSIResult:
+def _psi_features(
+    reference: Any, current: Any, bins: int, epsilon: float, progress_bar: bool | None
+) -> PSIResult:
     reference, current = _as_features(reference, "reference"), _as_features(current, "current")
     if isinstance(reference, pd.DataFrame) and isinstance(current, pd.DataFrame):
         missing = [c for c in reference.columns if c not in current.columns]
@@ -1033,7 +1042,16 @@ def _psi_features(reference: Any, current: Any, bins: int, epsilon: float) -> PS
             f"reference has {d} features but current has {cur.values.shape[1]}"
         )
     names = ref.columns if ref.columns is not None else [f"x{j}" for j in range(d)]
-    per_feature = _core.drift_psi_feature_bins(ref.values, cur.values, bins)
+    # Chunks of features (each chunk binned in parallel in Rust, GIL released).
+    chunk = max(4, 2 * _core.current_num_threads())
+    per_feature: list[Any] = []
+    with progress(d, "PSI features", progress_bar) as advance:
+        for start in range(0, d, chunk):
+            stop = min(start + chunk, d)
+            per_feature += _core.drift_psi_feature_bins(
+                ref.values, cur.values, bins, start, stop
+            )
+            advance(stop - start)
     n_ref, n_cur = float(ref.values.shape[0]), float(cur.values.shape[0])
     table_rows, bin_frames = [], []
     for name, (edges, rcounts, ccounts, r_miss, c_miss) in zip(names, per_feature, strict=True):
@@ -1047,7 +1065,10 @@ def _psi_features(reference: Any, current: Any, bins: int, epsilon: float) -> PS
             rc, cc, epsilon, n_ref, n_cur
         )
         notes = []
-        if edges.size == 0:
+        if edges.size == 0 and r_miss == n_ref:
+            notes.append("no non-missing value in the reference: only the missing share is "
+                         "compared")
+        elif edges.size == 0:
             notes.append("constant in the reference: one value bin, so the PSI cannot see "
                          "a shift of the values" + (" (only the missing share)" if has_missing
                                                      else " and is 0 by construction"))

@@ -504,12 +504,14 @@ pub fn feature_bins(reference: &[f64], current: &[f64], n_bins: usize) -> CoreRe
     })
 }
 
-/// Bins for every column of `reference` `(N, d)` and `current` `(M, d)`, in parallel over
-/// the features (each feature is independent, so the result does not depend on threads).
+/// Bins for the columns `columns` (all when `None`) of `reference` `(N, d)` and `current`
+/// `(M, d)`, in parallel over the features (each feature is independent, so the result
+/// does not depend on the number of threads).
 pub fn psi_features(
     reference: ArrayView2<'_, f64>,
     current: ArrayView2<'_, f64>,
     n_bins: usize,
+    columns: Option<std::ops::Range<usize>>,
 ) -> CoreResult<Vec<FeatureBins>> {
     if reference.ncols() != current.ncols() {
         return Err(CoreError::ShapeMismatch {
@@ -531,7 +533,19 @@ pub fn psi_features(
             reason: format!("must be >= 2, got {n_bins}"),
         });
     }
-    (0..reference.ncols())
+    let columns = columns.unwrap_or(0..reference.ncols());
+    if columns.end > reference.ncols() || columns.start > columns.end {
+        return Err(CoreError::InvalidParameter {
+            name: "columns",
+            reason: format!(
+                "range {}..{} is outside 0..{}",
+                columns.start,
+                columns.end,
+                reference.ncols()
+            ),
+        });
+    }
+    columns
         .into_par_iter()
         .map(|j| {
             let r: Vec<f64> = reference.column(j).to_vec();
