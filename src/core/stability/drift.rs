@@ -441,7 +441,24 @@ pub struct FeatureBins {
     pub current_missing: u64,
 }
 
-/// numpy's default (`method="linear"`) quantile of sorted data, with numpy's `_lerp`.
+/// Place the order statistics `ks` (sorted, distinct indices) of `v` at their sorted
+/// positions, like a sort would, by recursive selection.
+fn select_many(v: &mut [f64], ks: &[usize]) {
+    if ks.is_empty() || v.len() <= 1 {
+        return;
+    }
+    let mid = ks.len() / 2;
+    let k = ks[mid];
+    v.select_nth_unstable_by(k, f64::total_cmp);
+    let (left, rest) = v.split_at_mut(k);
+    select_many(left, &ks[..mid]);
+    let right_ks: Vec<usize> = ks[mid + 1..].iter().map(|&x| x - k - 1).collect();
+    select_many(&mut rest[1..], &right_ks);
+}
+
+/// numpy's default (`method="linear"`) quantile of data whose order statistics at the
+/// indices read here are in place (sorted data, or after [`select_many`]), with numpy's
+/// `_lerp`.
 fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     let n = sorted.len();
     let virtual_index = (n - 1) as f64 * q;
@@ -467,13 +484,28 @@ pub fn feature_bins(reference: &[f64], current: &[f64], n_bins: usize) -> CoreRe
             "feature values contain infinity".into(),
         ));
     }
-    let mut sorted: Vec<f64> = reference.iter().copied().filter(|v| !v.is_nan()).collect();
-    let reference_missing = (reference.len() - sorted.len()) as u64;
-    sorted.sort_unstable_by(f64::total_cmp);
+    let mut values: Vec<f64> = reference.iter().copied().filter(|v| !v.is_nan()).collect();
+    let reference_missing = (reference.len() - values.len()) as u64;
+    let n = values.len();
     let mut edges: Vec<f64> = Vec::with_capacity(n_bins.saturating_sub(1));
-    if let Some(&max) = sorted.last() {
-        for i in 1..n_bins {
-            let e = quantile_sorted(&sorted, i as f64 / n_bins as f64);
+    if n > 0 {
+        // Only the order statistics the quantiles read (and the maximum) are needed:
+        // a multi-select costs O(n log q) instead of a full sort's O(n log n).
+        let qs: Vec<f64> = (1..n_bins).map(|i| i as f64 / n_bins as f64).collect();
+        let mut ks: Vec<usize> = qs
+            .iter()
+            .flat_map(|&q| {
+                let lo = (((n - 1) as f64 * q).floor() as usize).min(n - 1);
+                [lo, (lo + 1).min(n - 1)]
+            })
+            .chain(std::iter::once(n - 1))
+            .collect();
+        ks.sort_unstable();
+        ks.dedup();
+        select_many(&mut values, &ks);
+        let max = values[n - 1];
+        for &q in &qs {
+            let e = quantile_sorted(&values, q);
             if e < max && edges.last().is_none_or(|&last| e > last) {
                 edges.push(e);
             }
@@ -482,8 +514,7 @@ pub fn feature_bins(reference: &[f64], current: &[f64], n_bins: usize) -> CoreRe
     // Right-closed bins: bin index = number of edges strictly below the value.
     let bin_of = |x: f64| edges.partition_point(|&e| e < x);
     let mut ref_counts = vec![0u64; edges.len() + 1];
-    // The reference is sorted: walk it once.
-    for &x in &sorted {
+    for &x in &values {
         ref_counts[bin_of(x)] += 1;
     }
     let mut cur_counts = vec![0u64; edges.len() + 1];
@@ -653,6 +684,20 @@ mod tests {
         let want = (0.25f64 - 0.5) * (0.5f64).ln() + (0.75f64 - 0.5) * (1.5f64).ln();
         assert!((psi - want).abs() < 1e-15);
         assert_eq!(n_eps, 0);
+    }
+
+    #[test]
+    fn multi_select_matches_sort() {
+        let mut v: Vec<f64> = (0..1000)
+            .map(|i| ((i * 7919) % 1009) as f64 * 0.5)
+            .collect();
+        let mut sorted = v.clone();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let ks = [0, 1, 99, 100, 500, 998, 999];
+        select_many(&mut v, &ks);
+        for &k in &ks {
+            assert_eq!(v[k], sorted[k]);
+        }
     }
 
     #[test]
