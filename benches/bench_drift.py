@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from _common import best_time, machine, parse_args, print_table
-
 from segwise import _core
 from segwise.stability import migration_matrix, psi
 
@@ -86,7 +85,7 @@ def main() -> None:
                  "max abs diff": float(np.max(np.abs(col - col_ref)))})
 
     print(f"Machine: {machine()}")
-    print_table("Drift tools (best of %d)" % args.repeat, rows)
+    print_table(f"Drift tools (best of {args.repeat})", rows)
 
 
 if __name__ == "__main__":
