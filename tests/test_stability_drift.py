@@ -538,3 +538,17 @@ def test_psi_many_features_in_chunks_match_numpy():
     want = [_numpy_psi(ref[:, j], cur[:, j], 5, 1e-4)[3] for j in range(30)]
     np.testing.assert_allclose(res.table["psi"], want, rtol=1e-12)
     assert list(res.table["feature"]) == [f"x{j}" for j in range(30)]
+
+
+def test_align_labels_centres_with_explicit_labels_and_psi_on_a_series():
+    old = np.array([[0.0], [10.0]])
+    new = np.array([[9.0], [1.0]])
+    labels = pd.Series([0, 0, 1], index=["a", "b", "c"], name="seg")
+    out = align_labels(new, old, labels=labels)
+    assert out.tolist() == [1, 1, 0] and list(out.index) == ["a", "b", "c"]
+    with pytest.raises(InvalidParameterError, match="integer ids 0..1"):
+        align_labels(new, old, labels=[0, 2])
+    res = psi(pd.Series(np.arange(100.0), name="spend"), pd.Series(np.arange(100.0) + 50))
+    assert res.kind == "features" and res.table["feature"].tolist() == ["spend"]
+    with pytest.raises(InvalidWeightsError, match="all zero"):
+        migration_matrix([0, 1], [0, 1], weights=[0.0, 0.0])

@@ -1028,6 +1028,8 @@ def _as_features(obj: Any, name: str) -> Any:
 def _psi_features(
     reference: Any, current: Any, bins: int, epsilon: float, progress_bar: bool | None
 ) -> PSIResult:
+    if isinstance(current, pd.Series) and np.ndim(reference) == 1:
+        current = current.to_numpy()  # two 1-D inputs: one feature, whatever the names
     reference, current = _as_features(reference, "reference"), _as_features(current, "current")
     if isinstance(reference, pd.DataFrame) and isinstance(current, pd.DataFrame):
         missing = [c for c in reference.columns if c not in current.columns]
