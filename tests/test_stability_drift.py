@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 from scipy.stats import chi2, entropy  # noqa: E402
 from segwise import _core  # noqa: E402
@@ -552,3 +554,14 @@ def test_align_labels_centres_with_explicit_labels_and_psi_on_a_series():
     assert res.kind == "features" and res.table["feature"].tolist() == ["spend"]
     with pytest.raises(InvalidWeightsError, match="all zero"):
         migration_matrix([0, 1], [0, 1], weights=[0.0, 0.0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=60), st.permutations(range(6)))
+def test_property_align_undoes_a_permutation_and_psi_of_itself_is_zero(labels, perm):
+    ref = np.array(labels)
+    new = np.array(perm)[ref]
+    np.testing.assert_array_equal(align_labels(new, ref), ref)
+    assert psi(ref, ref).table["psi"].iloc[0] == 0.0
+    res = psi(ref.astype(float), new.astype(float))
+    assert res.table["psi"].iloc[0] >= 0.0
