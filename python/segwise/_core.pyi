@@ -310,3 +310,41 @@ def agreement_score(
 def contingency_table(
     labels_true: npt.NDArray[np.int64], labels_pred: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]: ...
+# --- drift: segments over time (segwise.stability align_labels / migration_matrix / psi) ---
+# src/bindings/drift.rs; labels are dense non-negative int64 codes.
+
+def drift_linear_sum_assignment(
+    cost: npt.NDArray[np.float64], maximize: bool = False
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+def drift_align_by_overlap(
+    new: npt.NDArray[np.int64], reference: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+def drift_align_by_centers(
+    new: npt.NDArray[np.float64], reference: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def drift_migration_counts(
+    before: npt.NDArray[np.int64],
+    after: npt.NDArray[np.int64],
+    k_before: int,
+    k_after: int,
+    weights: npt.NDArray[np.float64] | None = None,
+) -> npt.NDArray[np.float64]: ...
+def drift_chi2_isf(
+    p: npt.NDArray[np.float64], df: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+def drift_psi_from_counts(
+    reference: npt.NDArray[np.float64],
+    current: npt.NDArray[np.float64],
+    epsilon: float,
+    n_ref: float,
+    n_cur: float,
+) -> tuple[float, npt.NDArray[np.float64], int, float, float, float]: ...
+def drift_psi_feature_bins(
+    reference: npt.NDArray[np.float64],
+    current: npt.NDArray[np.float64],
+    bins: int,
+    start: int | None = None,
+    stop: int | None = None,
+) -> list[
+    tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64], int, int]
+]: ...
