@@ -252,6 +252,7 @@ RFM_PERSONAS: list[Cell] = [
     #
     # stability = bootstrap_stability(X, km, n_boot=50, random_state=0)
     # print(stability.summary())
+    # ax = stability.plot()
     """),
     ("md", """
     ## k-means segments against the named RFM segments
@@ -276,7 +277,8 @@ RFM_PERSONAS: list[Cell] = [
     #
     # profile = profile_segments(customers[["recency", "frequency", "monetary", "tenure"]],
     #                            km.labels_)
-    # profile
+    # ax = profile.plot()
+    # profile  # a heat map of every segment against the population, with persona names
     """),
     ("md", """
     ## The segment table

@@ -313,11 +313,17 @@ def test_unreadable_file_and_bad_k(tmp_path, capsys):
                  "c", "--metrics", "m"])
     assert code == 2
     assert "could not read" in capsys.readouterr().err
-    for k in ("1", "four"):
+    for option, value in [("--k", "1"), ("--k", "four"), ("--silhouette-sample", "-5")]:
         with pytest.raises(SystemExit) as exc:
-            main(["segment", str(tmp_path / "bad.parquet"), "-o", "-", "--k", k])
+            main(["segment", str(tmp_path / "bad.parquet"), "-o", "-", "--k", "3",
+                  option, value])
         assert exc.value.code == 2
-        assert "--k" in capsys.readouterr().err
+        assert option in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["rfm", "x.csv", "-o", "-", "--customer", "c", "--date", "d", "--amount", "a",
+              "--observation-end", "notadate"])
+    assert exc.value.code == 2
+    assert "--observation-end" in capsys.readouterr().err
 
 
 def test_parquet_without_pyarrow_names_the_extra(files, capsys, monkeypatch):

@@ -45,7 +45,7 @@ def _require_pyarrow(path: str) -> None:
         import pyarrow  # noqa: F401
     except ImportError:
         raise CliError(
-            f"{path}: reading or writing Parquet needs pyarrow: pip install \"segwise[parquet]\""
+            f'{path}: reading or writing Parquet needs pyarrow: pip install "segwise[parquet]"'
         ) from None
 
 
@@ -131,7 +131,8 @@ def _run_rfm(args: argparse.Namespace, err: TextIO) -> int:
 
     df = read_table(args.input, text_columns=[args.customer])
     _require(
-        df, {"--customer": [args.customer], "--date": [args.date], "--amount": [args.amount]},
+        df,
+        {"--customer": [args.customer], "--date": [args.date], "--amount": [args.amount]},
         args.input,
     )
     table = rfm_table(
@@ -193,6 +194,27 @@ def _choose_k(X: Any, k_min: int, k_max: int, seed: int, err: TextIO) -> int:
     if callable(summary):
         _log(err, summary())
     return int(result.recommended_k)
+
+
+def _parse_date(value: str) -> Any:
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date such as 2024-06-30, got {value!r}"
+        ) from None
+
+
+def _parse_count(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
+    return n
 
 
 _SCALERS = {
@@ -334,7 +356,7 @@ segment sizes and the silhouette are printed to stderr.
 
 _LIFT_EXAMPLES = """\
 examples:
-  segwise lift experiment.csv -o lift.csv --segment segment --arm arm --control control \\
+  segwise lift experiment.csv -o lift.csv --segment persona --arm variant --control control \\
       --metrics converted revenue
   segwise lift hillstrom.csv -o - --segment zip_code --arm segment --control "No E-Mail" \\
       --metrics visit conversion spend --correction holm --alpha 0.01
@@ -345,8 +367,7 @@ to stderr.
 """
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    pass
+_Formatter = argparse.RawDescriptionHelpFormatter  # keeps the examples' line breaks
 
 
 def _add_io(p: argparse.ArgumentParser, what: str) -> None:
@@ -395,7 +416,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rfm = sub.add_parser(
         "rfm",
         help="transaction log -> recency, frequency, monetary value (and scores) per customer",
-        description="Summarise a transaction log per customer (segwise.rfm.rfm_table) and "
+        description="Summarise a transaction log per customer (segwise.rfm.rfm_table) and\n"
         "optionally score it 1..BINS with named segments (segwise.rfm.rfm_scores).",
         epilog=_RFM_EXAMPLES,
         formatter_class=_Formatter,
@@ -409,14 +430,19 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=["segmentation", "btyd"],
         default="segmentation",
         help="'segmentation': frequency counts every purchase, monetary = total spend; "
-        "'btyd': lifetimes' summary_data_from_transaction_data (repeat purchases, T)",
+        "'btyd': lifetimes' summary_data_from_transaction_data (repeat purchases, T) "
+        "(default: %(default)s)",
     )
     rfm.add_argument(
-        "--freq", choices=["D", "W", "h"], default="D", help="period: day, week or hour"
+        "--freq",
+        choices=["D", "W", "h"],
+        default="D",
+        help="period: day, week or hour (default: %(default)s)",
     )
     rfm.add_argument(
         "--observation-end",
         metavar="DATE",
+        type=_parse_date,
         default=None,
         help="end of the observation window (default: the last transaction date)",
     )
@@ -424,7 +450,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--negative-amounts",
         choices=["net", "drop", "raise"],
         default="net",
-        help="returns/refunds: net them out, drop those rows, or fail",
+        help="returns/refunds: net them out, drop those rows, or fail (default: %(default)s)",
     )
     rfm.add_argument(
         "--date-format",
@@ -433,18 +459,20 @@ def _build_parser() -> argparse.ArgumentParser:
         help="strftime format of the dates, e.g. %%Y%%m%%d (default: inferred)",
     )
     rfm.add_argument("--scores", action="store_true", help="add RFM scores and named segments")
-    rfm.add_argument("--bins", type=int, default=5, help="score levels (with --scores)")
+    rfm.add_argument(
+        "--bins", type=int, default=5, help="score levels (with --scores; default: %(default)s)"
+    )
     rfm.add_argument(
         "--preset",
         choices=["rf_map", "rfm_package", "none"],
         default="rf_map",
-        help="named segments (with --scores; the presets assume --bins 5)",
+        help="named segments (with --scores; default: %(default)s; the presets assume --bins 5)",
     )
 
     seg = sub.add_parser(
         "segment",
         help="customer table -> scaling + k-means -> a segment per row",
-        description="Scale the feature columns (optionally log1p first) and cluster the rows "
+        description="Scale the feature columns (optionally log1p first) and cluster the rows\n"
         "with segwise.cluster.KMeans.",
         epilog=_SEGMENT_EXAMPLES,
         formatter_class=_Formatter,
@@ -463,7 +491,7 @@ def _build_parser() -> argparse.ArgumentParser:
         nargs=2,
         metavar=("KMIN", "KMAX"),
         default=[2, 10],
-        help="the k tried by --k auto",
+        help="the k tried by --k auto (default: 2 10)",
     )
     seg.add_argument(
         "--features",
@@ -483,23 +511,26 @@ def _build_parser() -> argparse.ArgumentParser:
         "--scale",
         choices=["standard", "robust", "minmax", "none"],
         default="standard",
-        help="scaler applied to all features",
+        help="scaler applied to all features (default: %(default)s)",
     )
     seg.add_argument("--id", metavar="COL", default=None, help="id column copied to the output")
-    seg.add_argument("--seed", type=int, default=0, help="random seed of k-means")
+    seg.add_argument(
+        "--seed", type=int, default=0, help="random seed of k-means (default: %(default)s)"
+    )
     seg.add_argument(
         "--silhouette-sample",
-        type=int,
+        type=_parse_count,
         default=20_000,
         metavar="N",
-        help="silhouette on a seeded sample of N rows when there are more (0: skip it)",
+        help="silhouette on a seeded sample of N rows when there are more; 0 skips it "
+        "(default: %(default)s)",
     )
 
     lift = sub.add_parser(
         "lift",
         help="experiment table -> per-segment lift of each arm against the control",
-        description="Per-segment A/B/n lift (segwise.abtest.segment_lift): means, absolute "
-        "and relative lift with confidence intervals, adjusted p-values, sample-ratio checks.",
+        description="Per-segment A/B/n lift (segwise.abtest.segment_lift): means, absolute and\n"
+        "relative lift with confidence intervals, adjusted p-values, sample-ratio checks.",
         epilog=_LIFT_EXAMPLES,
         formatter_class=_Formatter,
     )
@@ -519,13 +550,16 @@ def _build_parser() -> argparse.ArgumentParser:
         help="metric columns (0/1 columns are tested as proportions, others with Welch's t)",
     )
     lift.add_argument(
-        "--alpha", type=float, default=0.05, help="for the intervals and the significance flag"
+        "--alpha",
+        type=float,
+        default=0.05,
+        help="for the intervals and the significance flag (default: %(default)s)",
     )
     lift.add_argument(
         "--correction",
         choices=["bh", "holm", "bonferroni"],
         default="bh",
-        help="multiple-testing correction over segments x metrics x arms",
+        help="multiple-testing correction over segments x metrics x arms (default: %(default)s)",
     )
     lift.add_argument(
         "--winsorize",
