@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+import segwise.stability
+from segwise.abtest import segment_lift
 from segwise.cli import main
+from segwise.cluster import KMeans
+from segwise.datasets import load_cdnow, load_hillstrom
 from segwise.demo import customer_rfm, run_demo
+from segwise.preprocessing import Log1pTransformer, MinMaxScaler, RobustScaler, StandardScaler
+from segwise.rfm import rfm_scores, rfm_table
 
 
 def test_demo_prints_and_writes_the_segment_table(tmp_path, capsys):
@@ -66,21 +74,6 @@ def test_help_and_unknown_command():
 
 # --------------------------------------------------------------------------- pipeline commands
 # `segwise rfm`, `segwise segment`, `segwise lift`: each compared with the library call.
-
-import io  # noqa: E402
-import re  # noqa: E402
-
-import segwise.stability  # noqa: E402
-from segwise.abtest import segment_lift  # noqa: E402
-from segwise.cluster import KMeans  # noqa: E402
-from segwise.datasets import load_cdnow, load_hillstrom  # noqa: E402
-from segwise.preprocessing import (  # noqa: E402
-    Log1pTransformer,
-    MinMaxScaler,
-    RobustScaler,
-    StandardScaler,
-)
-from segwise.rfm import rfm_scores, rfm_table  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbformat.v4 import new_code_cell, new_notebook
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = ["01_quickstart.ipynb", "02_rfm_personas_cdnow.ipynb",
@@ -44,7 +46,10 @@ def kernel(tmp_path_factory):
 def _run(name: str, kernel: str, tmp_path: Path) -> nbformat.NotebookNode:
     work = tmp_path / "notebooks"
     shutil.copytree(NB_DIR, work)
-    nb = nbformat.read(work / name, as_version=4)
+    return _execute(nbformat.read(work / name, as_version=4), kernel, work)
+
+
+def _execute(nb: nbformat.NotebookNode, kernel: str, work: Path) -> nbformat.NotebookNode:
     client = NotebookClient(nb, kernel_name=kernel, timeout=300,
                             resources={"metadata": {"path": str(work)}})
     client.execute()  # raises CellExecutionError on the first failing cell
@@ -130,3 +135,17 @@ def test_committed_notebooks_are_the_generated_ones_without_outputs():
             f"{name} differs from notebooks/_build.py: run `python notebooks/_build.py`")
         for cell in _code_cells(committed):
             assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_the_harness_fails_on_errors_and_warnings(kernel, tmp_path):
+    broken = new_notebook(cells=[new_code_cell("import segwise"), new_code_cell("1 / 0")])
+    with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+        _execute(broken, kernel, tmp_path)
+    noisy = new_notebook(cells=[new_code_cell(
+        "import sys, warnings, segwise\n"
+        "warnings.warn('something is off')\n"
+        "print(sys.executable)")])
+    nb = _execute(noisy, kernel, tmp_path)
+    assert _stdout(nb).strip() == sys.executable  # the kernel runs this interpreter
+    with pytest.raises(AssertionError, match="something is off"):
+        _check_common(nb)
