@@ -412,7 +412,10 @@ HILLSTROM_LIFT: list[Cell] = [
     ("md", """
     ## Forest plot
 
-    Relative lift in spend with its confidence interval, per persona and e-mail.
+    Relative lift in spend with its confidence interval, per persona and e-mail; red marks
+    the rows significant after the adjustment. The significance comes from the test of the
+    *absolute* difference, while the bar is the (delta-method) interval of the *relative*
+    lift, so for a skewed metric such as spend a red bar can still cross zero.
     """),
     ("code", """
     ax = report.plot("spend")
