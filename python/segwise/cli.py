@@ -27,7 +27,7 @@ from . import __version__
 from .exceptions import ColumnNotFoundError, SegwiseError
 
 
-class CliError(Exception):
+class _CliError(Exception):
     """A problem with the command's files or arguments; printed as one line, exit code 2."""
 
 
@@ -44,12 +44,12 @@ def _require_pyarrow(path: str) -> None:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
-        raise CliError(
+        raise _CliError(
             f'{path}: reading or writing Parquet needs pyarrow: pip install "segwise[parquet]"'
         ) from None
 
 
-def read_table(path: str, *, text_columns: Sequence[str] = ()) -> Any:
+def _read_table(path: str, *, text_columns: Sequence[str] = ()) -> Any:
     """Read a CSV (any other name, ``-`` = stdin) or Parquet file (``.parquet``, ``.pq``).
 
     ``text_columns`` are read from CSV as text (ids such as "00042" keep their zeros, arm
@@ -59,30 +59,27 @@ def read_table(path: str, *, text_columns: Sequence[str] = ()) -> Any:
 
     if path != "-" and not Path(path).is_file():
         what = "is a directory, not a file" if Path(path).is_dir() else "not found"
-        raise CliError(f"input file {path!r} {what}")
+        raise _CliError(f"input file {path!r} {what}")
     try:
         if _is_parquet(path):
             _require_pyarrow(path)
             return pd.read_parquet(path)
-        source: Any = sys.stdin if path == "-" else path
-        head = pd.read_csv(source, nrows=0) if path != "-" else None
-        if head is not None:
-            dtype = {c: str for c in dict.fromkeys(text_columns) if c in head.columns}
-        else:
-            # stdin can be read once only: read everything, then fix the text columns.
-            text = sys.stdin.read()
-            source = io.StringIO(text)
-            head = pd.read_csv(io.StringIO(text), nrows=0)
-            dtype = {c: str for c in dict.fromkeys(text_columns) if c in head.columns}
-        return pd.read_csv(source, dtype=dtype or None)
-    except CliError:
+        stdin_text = sys.stdin.read() if path == "-" else None  # stdin can be read once only
+        head = pd.read_csv(_csv_source(path, stdin_text), nrows=0)
+        dtype = {c: str for c in dict.fromkeys(text_columns) if c in head.columns}
+        return pd.read_csv(_csv_source(path, stdin_text), dtype=dtype or None)
+    except _CliError:
         raise
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         # pandas' ParserError/EmptyDataError and pyarrow's ArrowInvalid are ValueErrors.
-        raise CliError(f"could not read {path!r}: {_one_line(str(exc))}") from None
+        raise _CliError(f"could not read {path!r}: {_one_line(str(exc))}") from None
 
 
-def write_table(df: Any, path: str, *, index: bool) -> None:
+def _csv_source(path: str, stdin_text: str | None) -> Any:
+    return path if stdin_text is None else io.StringIO(stdin_text)
+
+
+def _write_table(df: Any, path: str, *, index: bool) -> None:
     """Write ``df`` as CSV (``-`` = stdout) or Parquet (by the file name's extension)."""
     try:
         if path == "-":
@@ -96,7 +93,7 @@ def write_table(df: Any, path: str, *, index: bool) -> None:
     except BrokenPipeError:  # e.g. `segwise rfm ... -o - | head`
         raise
     except OSError as exc:
-        raise CliError(f"could not write {path!r}: {exc.strerror or exc}") from None
+        raise _CliError(f"could not write {path!r}: {exc.strerror or exc}") from None
 
 
 def _one_line(message: str) -> str:
@@ -129,7 +126,7 @@ def _log(stream: TextIO, text: str) -> None:
 def _run_rfm(args: argparse.Namespace, err: TextIO) -> int:
     from .rfm import rfm_scores, rfm_table
 
-    df = read_table(args.input, text_columns=[args.customer])
+    df = _read_table(args.input, text_columns=[args.customer])
     _require(
         df,
         {"--customer": [args.customer], "--date": [args.date], "--amount": [args.amount]},
@@ -155,7 +152,7 @@ def _run_rfm(args: argparse.Namespace, err: TextIO) -> int:
             segments=None if args.preset == "none" else args.preset,
         )
         table = table.join(scores)
-    write_table(table, args.output, index=True)
+    _write_table(table, args.output, index=True)
     _log(err, f"segwise rfm: {len(df):,} transactions -> {len(table):,} customers")
     if args.scores and "segment" in table.columns:
         counts = table["segment"].value_counts()
@@ -185,7 +182,7 @@ def _choose_k(X: Any, k_min: int, k_max: int, seed: int, err: TextIO) -> int:
 
     choose_k = getattr(stability, "choose_k", None)
     if choose_k is None:
-        raise CliError(
+        raise _CliError(
             "--k auto is not available yet in this version of segwise "
             "(segwise.stability.choose_k is missing); give a number, e.g. --k 4"
         )
@@ -232,7 +229,7 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
     from .cluster import KMeans
     from .metrics import silhouette_score
 
-    df = read_table(args.input, text_columns=[args.id] if args.id else [])
+    df = _read_table(args.input, text_columns=[args.id] if args.id else [])
     columns: dict[str, Sequence[str]] = {"--features": args.features or [], "--log1p": args.log1p}
     if args.id:
         columns["--id"] = [args.id]
@@ -249,15 +246,15 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
             and not pd.api.types.is_bool_dtype(df[c])
         ]
         if not features:
-            raise CliError(f"{args.input} has no numeric column to segment on; use --features")
+            raise _CliError(f"{args.input} has no numeric column to segment on; use --features")
         _log(err, f"segwise segment: features: {', '.join(map(str, features))}")
     log_cols = [c for c in args.log1p if c not in features]
     if log_cols:
-        raise CliError(f"--log1p column(s) {log_cols} are not among the features")
+        raise _CliError(f"--log1p column(s) {log_cols} are not among the features")
     if args.id and args.id in features:
-        raise CliError(f"the --id column {args.id!r} cannot also be a feature")
+        raise _CliError(f"the --id column {args.id!r} cannot also be a feature")
     if args.k_range[0] < 2 or args.k_range[1] < args.k_range[0]:
-        raise CliError(f"--k-range needs 2 <= KMIN <= KMAX, got {args.k_range}")
+        raise _CliError(f"--k-range needs 2 <= KMIN <= KMAX, got {args.k_range}")
 
     X = df[features]
     if args.log1p:
@@ -274,7 +271,7 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
 
     ids = df[args.id] if args.id else pd.Series(df.index, index=df.index, name="row")
     out = pd.DataFrame({ids.name: ids.to_numpy(), "segment": labels})
-    write_table(out, args.output, index=False)
+    _write_table(out, args.output, index=False)
 
     sizes = pd.Series(labels).value_counts().sort_index()
     table = pd.DataFrame({"customers": sizes, "share": (sizes / len(labels)).round(4)})
@@ -301,14 +298,14 @@ def _match_label(values: Any, wanted: str, option: str, column: str) -> Any:
         if v == wanted or str(v) == wanted:
             return v
     shown = ", ".join(repr(str(v)) for v in labels[:20])
-    raise CliError(f"{option} {wanted!r} is not a value of column {column!r}; values: {shown}")
+    raise _CliError(f"{option} {wanted!r} is not a value of column {column!r}; values: {shown}")
 
 
 def _run_lift(args: argparse.Namespace, err: TextIO) -> int:
     from .abtest import segment_lift
 
     text = [args.arm] + ([args.segment] if args.segment else [])
-    df = read_table(args.input, text_columns=text)
+    df = _read_table(args.input, text_columns=text)
     columns = {"--arm": [args.arm], "--metrics": args.metrics}
     if args.segment:
         columns["--segment"] = [args.segment]
@@ -324,7 +321,7 @@ def _run_lift(args: argparse.Namespace, err: TextIO) -> int:
         adjust=args.correction,
         winsorize=args.winsorize,
     )
-    write_table(report.table, args.output, index=False)
+    _write_table(report.table, args.output, index=False)
     _log(err, report.summary())
     return 0
 
@@ -594,7 +591,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in _COMMANDS:
         try:
             return _COMMANDS[args.command](args, sys.stderr)
-        except (SegwiseError, CliError) as exc:
+        except (SegwiseError, _CliError) as exc:
             print(f"segwise: error: {_one_line(str(exc))}", file=sys.stderr)
             return 2
         except BrokenPipeError:
