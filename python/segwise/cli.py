@@ -1,16 +1,381 @@
 """The ``segwise`` command line.
 
 ``segwise demo [--out DIR]`` runs the main job on the bundled real data and prints a
-readable summary; ``segwise --help`` lists the commands.
+readable summary. Three pipeline commands work on your own files (CSV or Parquet in, CSV or
+Parquet out, ``-`` for stdin/stdout):
+
+* ``segwise rfm``: a transaction log -> one row per customer (recency, frequency, monetary
+  value; optionally RFM scores and named segments);
+* ``segwise segment``: a customer table -> scaling + k-means -> a ``segment`` column;
+* ``segwise lift``: an experiment table -> per-segment lift of each arm against the control.
+
+Errors in the data are printed as one line, ``segwise: error: ...``, with exit code 2.
+``segwise COMMAND --help`` shows each command's options and examples.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
 
 from . import __version__
+from .exceptions import ColumnNotFoundError, SegwiseError
+
+
+class _CliError(Exception):
+    """A problem with the command's files or arguments; printed as one line, exit code 2."""
+
+
+# --------------------------------------------------------------------------- files
+
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def _is_parquet(path: str) -> bool:
+    return path.lower().endswith(_PARQUET_SUFFIXES)
+
+
+def _require_pyarrow(path: str) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise _CliError(
+            f'{path}: reading or writing Parquet needs pyarrow: pip install "segwise[parquet]"'
+        ) from None
+
+
+def _read_table(path: str, *, text_columns: Sequence[str] = ()) -> Any:
+    """Read a CSV (any other name, ``-`` = stdin) or Parquet file (``.parquet``, ``.pq``).
+
+    ``text_columns`` are read from CSV as text (ids such as "00042" keep their zeros, arm
+    labels compare as typed on the command line).
+    """
+    import pandas as pd
+
+    if path != "-" and not Path(path).is_file():
+        what = "is a directory, not a file" if Path(path).is_dir() else "not found"
+        raise _CliError(f"input file {path!r} {what}")
+    try:
+        if _is_parquet(path):
+            _require_pyarrow(path)
+            return pd.read_parquet(path)
+        stdin_text = sys.stdin.read() if path == "-" else None  # stdin can be read once only
+        head = pd.read_csv(_csv_source(path, stdin_text), nrows=0)
+        dtype = {c: str for c in dict.fromkeys(text_columns) if c in head.columns}
+        return pd.read_csv(_csv_source(path, stdin_text), dtype=dtype or None)
+    except _CliError:
+        raise
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        # pandas' ParserError/EmptyDataError and pyarrow's ArrowInvalid are ValueErrors.
+        raise _CliError(f"could not read {path!r}: {_one_line(str(exc))}") from None
+
+
+def _csv_source(path: str, stdin_text: str | None) -> Any:
+    return path if stdin_text is None else io.StringIO(stdin_text)
+
+
+def _write_table(df: Any, path: str, *, index: bool) -> None:
+    """Write ``df`` as CSV (``-`` = stdout) or Parquet (by the file name's extension)."""
+    try:
+        if path == "-":
+            df.to_csv(sys.stdout, index=index)
+            sys.stdout.flush()
+        elif _is_parquet(path):
+            _require_pyarrow(path)
+            df.to_parquet(path, index=index)
+        else:
+            df.to_csv(path, index=index)
+    except BrokenPipeError:  # e.g. `segwise rfm ... -o - | head`
+        raise
+    except OSError as exc:
+        raise _CliError(f"could not write {path!r}: {exc.strerror or exc}") from None
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _require(df: Any, columns: dict[str, Sequence[str]], path: str) -> None:
+    """Every column named on the command line exists (the error names option and column)."""
+    missing = [
+        f"{option} {col!r}"
+        for option, cols in columns.items()
+        for col in cols
+        if col not in df.columns
+    ]
+    if missing:
+        available = ", ".join(map(str, df.columns[:30]))
+        more = f" (and {len(df.columns) - 30} more)" if len(df.columns) > 30 else ""
+        raise ColumnNotFoundError(
+            f"column(s) not found in {path}: {'; '.join(missing)}; available: {available}{more}"
+        )
+
+
+def _log(stream: TextIO, text: str) -> None:
+    print(text, file=stream)
+
+
+# --------------------------------------------------------------------------- rfm
+
+
+def _run_rfm(args: argparse.Namespace, err: TextIO) -> int:
+    from .rfm import rfm_scores, rfm_table
+
+    df = _read_table(args.input, text_columns=[args.customer])
+    _require(
+        df,
+        {"--customer": [args.customer], "--date": [args.date], "--amount": [args.amount]},
+        args.input,
+    )
+    table = rfm_table(
+        df,
+        customer=args.customer,
+        date=args.date,
+        amount=args.amount,
+        observation_end=args.observation_end,
+        convention=args.convention,
+        freq=args.freq,
+        negative_amounts=args.negative_amounts,
+        date_format=args.date_format,
+    )
+    if args.scores:
+        monetary = "monetary_value" if args.convention == "btyd" else "monetary"
+        scores = rfm_scores(
+            table,
+            bins=args.bins,
+            monetary=monetary,
+            segments=None if args.preset == "none" else args.preset,
+        )
+        table = table.join(scores)
+    _write_table(table, args.output, index=True)
+    _log(err, f"segwise rfm: {len(df):,} transactions -> {len(table):,} customers")
+    if args.scores and "segment" in table.columns:
+        counts = table["segment"].value_counts()
+        _log(err, counts.rename_axis("segment").rename("customers").to_string())
+    return 0
+
+
+# --------------------------------------------------------------------------- segment
+
+
+def _parse_k(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of segments >= 2 or 'auto', got {value!r}"
+        ) from None
+    if k < 2:
+        raise argparse.ArgumentTypeError(f"the number of segments must be >= 2, got {k}")
+    return k
+
+
+def _choose_k(X: Any, k_min: int, k_max: int, seed: int, err: TextIO) -> int:
+    from . import stability
+
+    choose_k = getattr(stability, "choose_k", None)
+    if choose_k is None:
+        raise _CliError(
+            "--k auto is not available yet in this version of segwise "
+            "(segwise.stability.choose_k is missing); give a number, e.g. --k 4"
+        )
+    result = choose_k(X, range(k_min, k_max + 1), random_state=seed)
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        _log(err, summary())
+    return int(result.recommended_k)
+
+
+def _parse_date(value: str) -> Any:
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date such as 2024-06-30, got {value!r}"
+        ) from None
+
+
+def _parse_count(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
+    return n
+
+
+_SCALERS = {
+    "standard": "StandardScaler",
+    "robust": "RobustScaler",
+    "minmax": "MinMaxScaler",
+}
+
+
+def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from . import preprocessing
+    from .cluster import KMeans
+    from .metrics import silhouette_score
+
+    df = _read_table(args.input, text_columns=[args.id] if args.id else [])
+    columns: dict[str, Sequence[str]] = {"--features": args.features or [], "--log1p": args.log1p}
+    if args.id:
+        columns["--id"] = [args.id]
+    _require(df, columns, args.input)
+    if args.features:
+        features = list(dict.fromkeys(args.features))
+    else:
+        # Default: every numeric column but the id.
+        features = [
+            c
+            for c in df.columns
+            if c != args.id
+            and pd.api.types.is_numeric_dtype(df[c])
+            and not pd.api.types.is_bool_dtype(df[c])
+        ]
+        if not features:
+            raise _CliError(f"{args.input} has no numeric column to segment on; use --features")
+        _log(err, f"segwise segment: features: {', '.join(map(str, features))}")
+    log_cols = [c for c in args.log1p if c not in features]
+    if log_cols:
+        raise _CliError(f"--log1p column(s) {log_cols} are not among the features")
+    if args.id and args.id in features:
+        raise _CliError(f"the --id column {args.id!r} cannot also be a feature")
+    if args.k_range[0] < 2 or args.k_range[1] < args.k_range[0]:
+        raise _CliError(f"--k-range needs 2 <= KMIN <= KMAX, got {args.k_range}")
+
+    X = df[features]
+    if args.log1p:
+        X = preprocessing.Log1pTransformer(columns=list(args.log1p)).fit_transform(X)
+    if args.scale != "none":
+        X = getattr(preprocessing, _SCALERS[args.scale])().fit_transform(X)
+
+    k = args.k
+    if k == "auto":
+        k = _choose_k(X, args.k_range[0], args.k_range[1], args.seed, err)
+        _log(err, f"segwise segment: --k auto chose k = {k}")
+    km = KMeans(n_clusters=k, random_state=args.seed).fit(X)
+    labels = np.asarray(km.labels_)
+
+    ids = df[args.id] if args.id else pd.Series(df.index, index=df.index, name="row")
+    out = pd.DataFrame({ids.name: ids.to_numpy(), "segment": labels})
+    _write_table(out, args.output, index=False)
+
+    sizes = pd.Series(labels).value_counts().sort_index()
+    table = pd.DataFrame({"customers": sizes, "share": (sizes / len(labels)).round(4)})
+    table.index.name = "segment"
+    _log(err, f"segwise segment: {len(labels):,} rows, k = {k}, inertia = {km.inertia_:.6g}")
+    _log(err, table.to_string())
+    if args.silhouette_sample != 0:
+        sample = args.silhouette_sample if len(labels) > args.silhouette_sample else None
+        score = silhouette_score(X, labels, sample_size=sample, random_state=args.seed)
+        on = f" (on a sample of {sample:,} rows)" if sample else ""
+        _log(err, f"silhouette = {score:.4f}{on}")
+    return 0
+
+
+# --------------------------------------------------------------------------- lift
+
+
+def _match_label(values: Any, wanted: str, option: str, column: str) -> Any:
+    """The value of ``column`` that prints as ``wanted`` (CSV text, Parquet ints, ...)."""
+    import pandas as pd
+
+    labels = list(pd.unique(values.dropna()))
+    for v in labels:
+        if v == wanted or str(v) == wanted:
+            return v
+    shown = ", ".join(repr(str(v)) for v in labels[:20])
+    raise _CliError(f"{option} {wanted!r} is not a value of column {column!r}; values: {shown}")
+
+
+def _run_lift(args: argparse.Namespace, err: TextIO) -> int:
+    from .abtest import segment_lift
+
+    text = [args.arm] + ([args.segment] if args.segment else [])
+    df = _read_table(args.input, text_columns=text)
+    columns = {"--arm": [args.arm], "--metrics": args.metrics}
+    if args.segment:
+        columns["--segment"] = [args.segment]
+    _require(df, columns, args.input)
+    control = _match_label(df[args.arm], args.control, "--control", args.arm)
+    report = segment_lift(
+        df,
+        segment=args.segment,
+        variant=args.arm,
+        control=control,
+        metrics=list(dict.fromkeys(args.metrics)),
+        alpha=args.alpha,
+        adjust=args.correction,
+        winsorize=args.winsorize,
+    )
+    _write_table(report.table, args.output, index=False)
+    _log(err, report.summary())
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+_RFM_EXAMPLES = """\
+examples:
+  segwise rfm orders.csv -o rfm.csv --customer customer_id --date order_date --amount total
+  segwise rfm orders.parquet -o - --customer cid --date ts --amount value \\
+      --scores --preset rfm_package > rfm_segments.csv
+  segwise rfm orders.csv -o btyd.csv --customer cid --date day --amount value \\
+      --convention btyd --freq W --observation-end 2024-06-30
+
+The output has one row per customer (indexed by the customer column). With --scores it
+also has r_score, f_score, m_score, rfm_cell, rfm_score and the named segment.
+"""
+
+_SEGMENT_EXAMPLES = """\
+examples:
+  segwise segment rfm.csv -o segments.csv --id customer_id --k 4 \\
+      --features recency frequency monetary --log1p frequency monetary
+  segwise segment customers.parquet -o - --k 5 --scale robust --seed 1
+  segwise segment rfm.csv -o segments.csv --id customer_id --k auto --k-range 2 8
+
+Writes two columns: the id (--id, else the row number as "row") and "segment". The
+segment sizes and the silhouette are printed to stderr.
+"""
+
+_LIFT_EXAMPLES = """\
+examples:
+  segwise lift experiment.csv -o lift.csv --segment persona --arm variant --control control \\
+      --metrics converted revenue
+  segwise lift hillstrom.csv -o - --segment zip_code --arm segment --control "No E-Mail" \\
+      --metrics visit conversion spend --correction holm --alpha 0.01
+
+To test your own segments, join the output of `segwise segment` to the experiment first.
+Writes one row per segment x metric x treatment arm (plus "(all)" rows); the summary goes
+to stderr.
+"""
+
+
+_Formatter = argparse.RawDescriptionHelpFormatter  # keeps the examples' line breaks
+
+
+def _add_io(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("input", metavar="IN", help=f"{what} (.csv, or .parquet/.pq; '-' = stdin CSV)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        required=True,
+        help="output file (.csv, or .parquet/.pq; '-' = stdout CSV)",
+    )
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -44,11 +409,178 @@ def _build_parser() -> argparse.ArgumentParser:
         help="numbers of segments to compare (default: 2 3 4 5 6)",
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+    rfm = sub.add_parser(
+        "rfm",
+        help="transaction log -> recency, frequency, monetary value (and scores) per customer",
+        description="Summarise a transaction log per customer (segwise.rfm.rfm_table) and\n"
+        "optionally score it 1..BINS with named segments (segwise.rfm.rfm_scores).",
+        epilog=_RFM_EXAMPLES,
+        formatter_class=_Formatter,
+    )
+    _add_io(rfm, "transaction log, one row per transaction")
+    rfm.add_argument("--customer", metavar="COL", required=True, help="customer id column")
+    rfm.add_argument("--date", metavar="COL", required=True, help="transaction date column")
+    rfm.add_argument("--amount", metavar="COL", required=True, help="transaction amount column")
+    rfm.add_argument(
+        "--convention",
+        choices=["segmentation", "btyd"],
+        default="segmentation",
+        help="'segmentation': frequency counts every purchase, monetary = total spend; "
+        "'btyd': lifetimes' summary_data_from_transaction_data (repeat purchases, T) "
+        "(default: %(default)s)",
+    )
+    rfm.add_argument(
+        "--freq",
+        choices=["D", "W", "h"],
+        default="D",
+        help="period: day, week or hour (default: %(default)s)",
+    )
+    rfm.add_argument(
+        "--observation-end",
+        metavar="DATE",
+        type=_parse_date,
+        default=None,
+        help="end of the observation window (default: the last transaction date)",
+    )
+    rfm.add_argument(
+        "--negative-amounts",
+        choices=["net", "drop", "raise"],
+        default="net",
+        help="returns/refunds: net them out, drop those rows, or fail (default: %(default)s)",
+    )
+    rfm.add_argument(
+        "--date-format",
+        metavar="FMT",
+        default=None,
+        help="strftime format of the dates, e.g. %%Y%%m%%d (default: inferred)",
+    )
+    rfm.add_argument("--scores", action="store_true", help="add RFM scores and named segments")
+    rfm.add_argument(
+        "--bins", type=int, default=5, help="score levels (with --scores; default: %(default)s)"
+    )
+    rfm.add_argument(
+        "--preset",
+        choices=["rf_map", "rfm_package", "none"],
+        default="rf_map",
+        help="named segments (with --scores; default: %(default)s; the presets assume --bins 5)",
+    )
+
+    seg = sub.add_parser(
+        "segment",
+        help="customer table -> scaling + k-means -> a segment per row",
+        description="Scale the feature columns (optionally log1p first) and cluster the rows\n"
+        "with segwise.cluster.KMeans.",
+        epilog=_SEGMENT_EXAMPLES,
+        formatter_class=_Formatter,
+    )
+    _add_io(seg, "one row per customer")
+    seg.add_argument(
+        "--k",
+        type=_parse_k,
+        required=True,
+        metavar="K",
+        help="number of segments, or 'auto' (segwise.stability.choose_k over --k-range)",
+    )
+    seg.add_argument(
+        "--k-range",
+        type=int,
+        nargs=2,
+        metavar=("KMIN", "KMAX"),
+        default=[2, 10],
+        help="the k tried by --k auto (default: 2 10)",
+    )
+    seg.add_argument(
+        "--features",
+        metavar="COL",
+        nargs="+",
+        default=None,
+        help="feature columns (default: every numeric column but --id)",
+    )
+    seg.add_argument(
+        "--log1p",
+        metavar="COL",
+        nargs="+",
+        default=[],
+        help="features to transform with log1p before scaling (skewed money columns)",
+    )
+    seg.add_argument(
+        "--scale",
+        choices=["standard", "robust", "minmax", "none"],
+        default="standard",
+        help="scaler applied to all features (default: %(default)s)",
+    )
+    seg.add_argument("--id", metavar="COL", default=None, help="id column copied to the output")
+    seg.add_argument(
+        "--seed", type=int, default=0, help="random seed of k-means (default: %(default)s)"
+    )
+    seg.add_argument(
+        "--silhouette-sample",
+        type=_parse_count,
+        default=20_000,
+        metavar="N",
+        help="silhouette on a seeded sample of N rows when there are more; 0 skips it "
+        "(default: %(default)s)",
+    )
+
+    lift = sub.add_parser(
+        "lift",
+        help="experiment table -> per-segment lift of each arm against the control",
+        description="Per-segment A/B/n lift (segwise.abtest.segment_lift): means, absolute and\n"
+        "relative lift with confidence intervals, adjusted p-values, sample-ratio checks.",
+        epilog=_LIFT_EXAMPLES,
+        formatter_class=_Formatter,
+    )
+    _add_io(lift, "one row per randomized unit (customer)")
+    lift.add_argument(
+        "--segment", metavar="COL", default=None, help="segment column (default: overall only)"
+    )
+    lift.add_argument("--arm", metavar="COL", required=True, help="arm (variant) column")
+    lift.add_argument(
+        "--control", metavar="VALUE", required=True, help="the control arm's value in --arm"
+    )
+    lift.add_argument(
+        "--metrics",
+        metavar="COL",
+        nargs="+",
+        required=True,
+        help="metric columns (0/1 columns are tested as proportions, others with Welch's t)",
+    )
+    lift.add_argument(
+        "--alpha",
+        type=float,
+        default=0.05,
+        help="for the intervals and the significance flag (default: %(default)s)",
+    )
+    lift.add_argument(
+        "--correction",
+        choices=["bh", "holm", "bonferroni"],
+        default="bh",
+        help="multiple-testing correction over segments x metrics x arms (default: %(default)s)",
+    )
+    lift.add_argument(
+        "--winsorize",
+        type=float,
+        default=None,
+        metavar="Q",
+        help="cap continuous metrics at this pooled quantile, e.g. 0.99",
+    )
     return parser
 
 
+_COMMANDS = {"rfm": _run_rfm, "segment": _run_segment, "lift": _run_lift}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``segwise`` command; returns the exit code."""
+    """Entry point of the ``segwise`` command; returns the exit code.
+
+    Examples
+    --------
+    >>> from segwise.cli import main
+    >>> main(["lift", "no-such-file.csv", "-o", "-", "--arm", "a", "--control", "c",
+    ...       "--metrics", "m"])  # stderr: segwise: error: input file ... not found
+    2
+    """
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -56,6 +588,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run_demo(out=args.out, k_values=args.k, random_state=args.seed)
         return 0
+    if args.command in _COMMANDS:
+        try:
+            return _COMMANDS[args.command](args, sys.stderr)
+        except (SegwiseError, _CliError) as exc:
+            print(f"segwise: error: {_one_line(str(exc))}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:
+            # The reader of stdout went away (`| head`): point stdout at /dev/null so that
+            # the interpreter's final flush does not fail again (Python docs' recipe).
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError, io.UnsupportedOperation):  # pragma: no cover
+                pass
+            return 1
     parser.print_help()
     return 0 if args.command is None else 2
 

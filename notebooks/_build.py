@@ -1,0 +1,468 @@
+"""Write the example notebooks from the cell sources below, without outputs.
+
+Edit the cells here, then run ``python notebooks/_build.py`` and commit both this file and
+the ``.ipynb`` files. ``tests/test_notebooks.py`` executes every notebook and checks that
+the committed files are exactly what this script writes.
+
+Cells are ``("md", text)`` or ``("code", text)``; cell ids are derived from the notebook name
+and the cell's position, so rebuilding an unchanged notebook gives an identical file.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from textwrap import dedent
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+Cell = tuple[str, str]
+
+QUICKSTART: list[Cell] = [
+    ("md", """
+    # segwise quickstart
+
+    Segment the customers of an online music store (CDNOW) by **recency, frequency and
+    monetary value**, check how well separated the segments are, then measure an e-mail
+    campaign's **lift in each segment** on Hillstrom's randomized experiment.
+
+    Everything below is segwise's public API; the estimators behave like scikit-learn's
+    (DataFrame in, DataFrame out with the same index).
+    """),
+    ("code", """
+    import pandas as pd
+    from segwise.datasets import load_cdnow
+
+    tx = load_cdnow()  # 69,659 purchases of 23,570 customers, 1997-01 to 1998-06
+    tx.head()
+    """),
+    ("md", """
+    ## One row per customer
+
+    * **recency**: days from the customer's last purchase to the end of the log;
+    * **frequency**: number of distinct purchase days;
+    * **monetary**: total spend.
+
+    (`segwise.rfm.rfm_table` computes the same in one pass, with more options; see
+    notebook 02.)
+    """),
+    ("code", """
+    end = tx["date"].max()
+    by_customer = tx.groupby("customer_id")
+    rfm = pd.DataFrame({
+        "recency_days": (end - by_customer["date"].max()).dt.days,
+        "frequency": by_customer["date"].nunique(),
+        "monetary": by_customer["dollar_value"].sum(),
+    })
+    rfm.describe().round(2)
+    """),
+    ("md", """
+    ## Scale
+
+    Frequency and spend are very right-skewed: a few big buyers would dominate every
+    distance. `log1p` compresses the tail, then standard scaling puts the three features
+    on the same footing, so that k-means weighs them equally.
+    """),
+    ("code", """
+    from segwise.preprocessing import Log1pTransformer, StandardScaler
+
+    X = StandardScaler().fit_transform(Log1pTransformer().fit_transform(rfm))
+    X.head()  # a DataFrame with the customers' index
+    """),
+    ("md", """
+    ## k-means and the silhouette
+
+    The silhouette (between -1 and 1) compares each customer's distance to its own segment
+    with the distance to the nearest other segment; higher means better separated.
+    """),
+    ("code", """
+    from segwise.cluster import KMeans
+    from segwise.metrics import silhouette_score
+
+    km = KMeans(n_clusters=4, random_state=0).fit(X)
+    print(f"silhouette = {silhouette_score(X, km.labels_):.3f}")
+    """),
+    ("md", """
+    ## Segment sizes and profiles
+
+    The profile is the mean of the *original* (unscaled) features per segment: that is
+    what a marketer can read.
+    """),
+    ("code", """
+    segments = rfm.assign(segment=km.labels_)
+    ax = segments["segment"].value_counts().sort_index().plot.bar(
+        title="customers per segment", xlabel="segment", ylabel="customers")
+    """),
+    ("code", """
+    profile = segments.groupby("segment").agg(
+        customers=("monetary", "size"),
+        recency_days=("recency_days", "mean"),
+        frequency=("frequency", "mean"),
+        monetary=("monetary", "mean"),
+    )
+    profile["share"] = profile["customers"] / profile["customers"].sum()
+    profile.round(2)
+    """),
+    ("md", """
+    ## Did the campaign lift each segment?
+
+    CDNOW has no experiment, so this step uses Kevin Hillstrom's e-mail test: 64,000
+    customers randomly sent a men's e-mail, a women's e-mail or no e-mail (the arm is in
+    the column called `segment`). Here the segments are the customers' zip-code areas;
+    notebook 03 uses k-means segments instead.
+
+    `segment_lift` compares every arm with the control in every segment, on every metric:
+    means, absolute and relative lift with confidence intervals, p-values adjusted for
+    multiple testing (Benjamini-Hochberg by default) and a sample-ratio check.
+    """),
+    ("code", """
+    from segwise.abtest import segment_lift
+    from segwise.datasets import load_hillstrom
+
+    df = load_hillstrom()
+    report = segment_lift(df, segment="zip_code", variant="segment", control="No E-Mail",
+                          metrics=["visit", "conversion", "spend"])
+    print(report.summary())
+    """),
+    ("md", """
+    The forest plot shows the relative lift and its confidence interval per segment and
+    e-mail; the pooled `(all)` row is the whole experiment.
+    """),
+    ("code", """
+    ax = report.plot("conversion")
+    """),
+    ("code", """
+    report.table[["segment", "metric", "treatment", "mean_control", "mean_treatment",
+                  "rel_lift", "rel_lift_low", "rel_lift_high", "pvalue_adj",
+                  "significant"]].round(4)
+    """),
+]
+
+RFM_PERSONAS: list[Cell] = [
+    ("md", """
+    # RFM segments and personas on CDNOW
+
+    Two ways to segment customers by **recency, frequency and monetary value (RFM)**:
+
+    1. **rule-based RFM scores**: each customer gets a 1-5 score per dimension and a named
+       segment ("Champions", "At Risk", ...) from a fixed map;
+    2. **k-means** on the log-scaled RFM values: segments found in the data.
+
+    Then we compare them and describe each k-means segment.
+    """),
+    ("code", """
+    import pandas as pd
+    from segwise.datasets import load_cdnow
+    from segwise.rfm import rfm_scores, rfm_table
+
+    tx = load_cdnow()
+    table = rfm_table(tx, customer="customer_id", date="date", amount="dollar_value")
+    table.head()
+    """),
+    ("md", """
+    `rfm_table` merges purchases of the same customer on the same day (as `lifetimes`
+    does) and measures the window up to the last transaction. With the default
+    `convention="segmentation"`, `recency` is days since the last purchase, `frequency`
+    counts every purchase day (the first one included) and `monetary` is the total spend.
+    (`convention="btyd"` gives `lifetimes`' inputs for buy-till-you-die models.)
+    """),
+    ("md", """
+    ## RFM scores and named segments
+
+    Scores are quantile ranks 1..5 (recent, frequent, big spenders score 5). Ties are
+    never split: CDNOW has many one-time buyers, so they all share the lowest frequency
+    score. The named segments come from the common recency-frequency map (`"rf_map"`;
+    `"rfm_package"` is the R rfm package's table).
+    """),
+    ("code", """
+    scores = rfm_scores(table, segments="rf_map")
+    scores.head()
+    """),
+    ("code", """
+    named = scores["segment"].value_counts()
+    ax = named.sort_values().plot.barh(title="customers per named RFM segment")
+    """),
+    ("md", """
+    ## k-means on log-scaled RFM
+
+    The rules above are fixed in advance; k-means lets the data draw the borders. Spend and
+    frequency are right-skewed, so we take `log1p` before standard scaling; otherwise the
+    few biggest buyers would decide the segments alone.
+    """),
+    ("code", """
+    from segwise.cluster import KMeans
+    from segwise.metrics import silhouette_score
+    from segwise.preprocessing import Log1pTransformer, StandardScaler
+
+    features = table[["recency", "frequency", "monetary"]]
+    X = StandardScaler().fit_transform(Log1pTransformer().fit_transform(features))
+    X.describe().round(2)
+    """),
+    ("md", """
+    ## How many segments?
+
+    A first look: inertia (within-segment sum of squares, always decreasing in k) and the
+    silhouette (higher is better) for k = 2..7. The silhouette often prefers k = 2,
+    which is rarely useful for a marketing plan; look for the k after which inertia stops
+    dropping fast, and check that the segments are stable (next section).
+    """),
+    ("code", """
+    rows = []
+    for k in range(2, 8):
+        km_k = KMeans(n_clusters=k, random_state=0).fit(X)
+        rows.append({"k": k, "inertia": km_k.inertia_,
+                     "silhouette": silhouette_score(X, km_k.labels_)})
+    k_table = pd.DataFrame(rows).set_index("k")
+    ax = k_table.plot(subplots=True, marker="o", layout=(1, 2), figsize=(9, 3))
+    k_table.round(3)
+    """),
+    ("md", """
+    `segwise.stability.choose_k` puts every common criterion (silhouette, Calinski-Harabasz,
+    Davies-Bouldin, gap statistic, prediction strength, bootstrap agreement) in one table and
+    recommends a k with its reason.
+    """),
+    ("code", """
+    # INTEGRATE: choose_k (uncomment once segwise.stability.choose_k is released)
+    # from segwise.stability import choose_k
+    #
+    # choice = choose_k(X, range(2, 9), random_state=0)
+    # print(choice.summary())
+    # ax = choice.plot()
+    """),
+    ("code", """
+    k = 4
+    km = KMeans(n_clusters=k, random_state=0).fit(X)
+    print(f"k = {k}: silhouette = {silhouette_score(X, km.labels_):.3f}")
+    """),
+    ("md", """
+    ## Are the segments real?
+
+    A segment that disappears when the customers are resampled is an artefact of the
+    algorithm, not a group to design a campaign for. `bootstrap_stability` (Hennig's
+    clusterboot) refits k-means on bootstrap samples and reports, per segment, how well it
+    is recovered (mean Jaccard similarity; above 0.75 is usually called stable).
+    """),
+    ("code", """
+    # INTEGRATE: bootstrap_stability (uncomment once segwise.stability.bootstrap_stability
+    # is released)
+    # from segwise.stability import bootstrap_stability
+    #
+    # stability = bootstrap_stability(X, km, n_boot=50, random_state=0)
+    # print(stability.summary())
+    # ax = stability.plot()
+    """),
+    ("md", """
+    ## k-means segments against the named RFM segments
+
+    Each column is a k-means segment; the rows show which named RFM segments it gathers.
+    """),
+    ("code", """
+    customers = table.assign(segment=km.labels_, rfm_segment=scores["segment"])
+    pd.crosstab(customers["rfm_segment"], customers["segment"])
+    """),
+    ("md", """
+    ## Personas
+
+    `profile_segments` compares every segment with the whole population, feature by
+    feature (with a significance test and a Benjamini-Hochberg correction), marks the
+    features that set it apart and proposes a persona name.
+    """),
+    ("code", """
+    # INTEGRATE: profile_segments (uncomment once segwise.profile.profile_segments is
+    # released)
+    # from segwise.profile import profile_segments
+    #
+    # profile = profile_segments(customers[["recency", "frequency", "monetary", "tenure"]],
+    #                            km.labels_)
+    # ax = profile.plot()
+    # profile  # a heat map of every segment against the population, with persona names
+    """),
+    ("md", """
+    ## The segment table
+
+    One row per k-means segment, sorted by mean spend: size, share, mean RFM values and
+    the most common named RFM segment in it.
+    """),
+    ("code", """
+    segment_table = customers.groupby("segment").agg(
+        customers=("monetary", "size"),
+        recency=("recency", "mean"),
+        frequency=("frequency", "mean"),
+        monetary=("monetary", "mean"),
+        spend_per_purchase=("monetary_mean", "mean"),
+        top_rfm_segment=("rfm_segment", lambda s: s.value_counts().index[0]),
+    )
+    segment_table.insert(1, "share", segment_table["customers"] / len(customers))
+    segment_table.sort_values("monetary", ascending=False).round(2)
+    """),
+]
+
+HILLSTROM_LIFT: list[Cell] = [
+    ("md", """
+    # Per-segment lift on Hillstrom's e-mail experiment
+
+    In 2008 Kevin Hillstrom (MineThatData) published a randomized test: 64,000 customers
+    who had bought within a year were randomly sent a **men's merchandise e-mail**, a
+    **women's merchandise e-mail**, or **no e-mail**; visits, conversions and spend were
+    recorded for two weeks.
+
+    Question: *which kinds of customers respond to which e-mail?* We build segments from
+    what was known **before** the test, then measure each e-mail's lift in each segment.
+
+    Careful with the names: in this dataset the column `segment` is the randomized *arm*.
+    We call our customer segments `persona`.
+    """),
+    ("code", """
+    import pandas as pd
+    from segwise.datasets import load_hillstrom
+
+    df = load_hillstrom()
+    print(df["segment"].value_counts())
+    df.head()
+    """),
+    ("md", """
+    ## Segments from pre-treatment columns only
+
+    Segments must be defined by what the treatment cannot change; a segment built from
+    visits or spend *after* the e-mail would mix the effect into the grouping and bias every
+    comparison. We use recency (months since the last purchase), past spend (`history`,
+    log-transformed), whether the customer bought men's or women's merchandise, and
+    whether the customer is new.
+    """),
+    ("code", """
+    from segwise.cluster import KMeans
+    from segwise.metrics import silhouette_score
+    from segwise.preprocessing import Log1pTransformer, StandardScaler
+
+    features = ["recency", "history", "mens", "womens", "newbie"]
+    X = StandardScaler().fit_transform(
+        Log1pTransformer(columns=["history"]).fit_transform(df[features]))
+    km = KMeans(n_clusters=4, random_state=0).fit(X)
+    df["persona"] = km.labels_
+    score = silhouette_score(X, km.labels_, sample_size=10_000, random_state=0)
+    print(f"silhouette (10,000-customer sample) = {score:.3f}")
+    df.groupby("persona")[features].mean().round(2).assign(
+        customers=df["persona"].value_counts().sort_index())
+    """),
+    ("md", """
+    ## Balance check
+
+    Because the arms were assigned at random, and the personas depend only on
+    pre-treatment data, every persona should be split about a third / a third / a third.
+    A clear departure (a **sample ratio mismatch**, SRM) means the assignment or the
+    logging is broken for those customers, and their lift cannot be trusted. `segment_lift`
+    tests it in every segment (chi-square against the planned split) and flags p < 0.001.
+    """),
+    ("code", """
+    pd.crosstab(df["persona"], df["segment"], normalize="index").round(3)
+    """),
+    ("md", """
+    ## Lift per persona
+
+    Each e-mail is compared with no e-mail in every persona, on three metrics. `visit` and
+    `conversion` are 0/1, so segwise uses the two-proportion z-test with Newcombe's
+    interval; `spend` is continuous (Welch's t-test). The `(all)` rows pool every persona.
+    """),
+    ("code", """
+    from segwise.abtest import segment_lift
+
+    report = segment_lift(df, segment="persona", variant="segment", control="No E-Mail",
+                          metrics=["visit", "conversion", "spend"])
+    print(report.summary())
+    """),
+    ("md", """
+    ## Multiple testing
+
+    4 personas x 3 metrics x 2 e-mails = 24 tests. At alpha = 0.05, about one of them
+    would look "significant" by chance even if no e-mail did anything. The `significant`
+    column therefore uses **adjusted** p-values: Benjamini-Hochberg (`adjust="bh"`, the
+    default) controls the false discovery rate, the share of false findings among the
+    reported ones; Holm and Bonferroni control the family-wise error rate, the chance of
+    any false finding, and are stricter. The `(all)` rows form a family of their own.
+    """),
+    ("code", """
+    per_persona = report.table["segment"] != "(all)"
+    counts = {"unadjusted": int((report.table.loc[per_persona, "pvalue"] < 0.05).sum())}
+    for adjust in ["bh", "holm", "bonferroni"]:
+        table = segment_lift(df, segment="persona", variant="segment", control="No E-Mail",
+                             metrics=["visit", "conversion", "spend"], adjust=adjust).table
+        counts[adjust] = int(table.loc[table["segment"] != "(all)", "significant"].sum())
+    pd.Series(counts, name="significant persona rows (of 24)")
+    """),
+    ("md", """
+    ## Sample ratio and heterogeneity
+
+    The SRM p-value per persona and e-mail (high is good), then the report-level warnings.
+    The heterogeneity table asks whether the lift really differs between personas
+    (Cochran's Q and I²): a lift that is significant in one persona and not in another is
+    not, by itself, evidence that the personas respond differently.
+    """),
+    ("code", """
+    srm = report.table.groupby(["segment", "treatment"], sort=False)[
+        ["n_control", "n_treatment", "srm_pvalue", "srm_flag"]].first()
+    print(report.warnings or "no report-level warnings")
+    srm.round(4)
+    """),
+    ("code", """
+    report.heterogeneity.round(4)
+    """),
+    ("md", """
+    ## Forest plot
+
+    Relative lift in spend with its confidence interval, per persona and e-mail; red marks
+    the rows significant after the adjustment. The significance comes from the test of the
+    *absolute* difference, while the bar is the (delta-method) interval of the *relative*
+    lift, so for a skewed metric such as spend a red bar can still cross zero.
+    """),
+    ("code", """
+    ax = report.plot("spend")
+    """),
+    ("md", """
+    ## The report table
+
+    One row per persona x metric x e-mail (plus the pooled rows); `report.table` has more
+    columns (absolute differences, test statistics, probability to beat control, ...).
+    """),
+    ("code", """
+    report.table[["segment", "metric", "treatment", "n_control", "n_treatment",
+                  "mean_control", "mean_treatment", "rel_lift", "rel_lift_low",
+                  "rel_lift_high", "pvalue_adj", "significant"]].round(4)
+    """),
+]
+
+NOTEBOOKS: dict[str, list[Cell]] = {
+    "01_quickstart.ipynb": QUICKSTART,
+    "02_rfm_personas_cdnow.ipynb": RFM_PERSONAS,
+    "03_segment_lift_hillstrom.ipynb": HILLSTROM_LIFT,
+}
+
+
+def build(cells: list[Cell], name: str) -> nbformat.NotebookNode:
+    """One notebook, without outputs, with ids derived from ``name`` and positions."""
+    stem = Path(name).stem
+    nb = new_notebook(
+        metadata={
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        }
+    )
+    for i, (kind, text) in enumerate(cells):
+        source = dedent(text).strip("\n")
+        cell = new_markdown_cell(source) if kind == "md" else new_code_cell(source)
+        cell["id"] = f"{stem}-{i:02d}"
+        nb.cells.append(cell)
+    nbformat.validate(nb)
+    return nb
+
+
+def main(out_dir: Path = HERE) -> None:
+    for name, cells in NOTEBOOKS.items():
+        nbformat.write(build(cells, name), out_dir / name)
+        print(f"wrote {out_dir / name}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)
