@@ -122,6 +122,10 @@ def test_rfm_table_bad_input():
         rfm_table(good.iloc[:0])
     with pytest.raises(InvalidParameterError, match="before the first purchase"):
         rfm_table(good, observation_end="2023-12-31")
+    with pytest.raises(InvalidParameterError, match="'2024-13-45' is not a date"):
+        rfm_table(good, observation_end="2024-13-45")
+    with pytest.raises(InvalidParameterError, match="must be a date"):
+        rfm_table(good, observation_end=pd.NaT)
     with pytest.raises(NonFiniteError, match="1 missing or infinite amount"):
         rfm_table(good.assign(amount=[1.0, np.nan]))
     with pytest.raises(NonNumericError, match="'amount' must be numeric"):

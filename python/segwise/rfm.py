@@ -46,6 +46,19 @@ def _require_columns(df: pd.DataFrame, columns: Mapping[str, str]) -> None:
         )
 
 
+def _parse_end(observation_end: Any) -> pd.Timestamp:
+    """``observation_end`` as a Timestamp, or a typed error naming the bad value."""
+    try:
+        end = pd.Timestamp(observation_end)
+    except (ValueError, TypeError) as err:
+        raise InvalidParameterError(
+            f"observation_end {observation_end!r} is not a date pandas can parse ({err})"
+        ) from None
+    if pd.isna(end):
+        raise InvalidParameterError(f"observation_end must be a date, got {observation_end!r}")
+    return end
+
+
 def _parse_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
@@ -187,7 +200,7 @@ def rfm_table(
 
     date_values = dates.to_numpy()
     periods = _to_periods(date_values, freq)
-    end = dates.max() if observation_end is None else pd.Timestamp(observation_end)
+    end = dates.max() if observation_end is None else _parse_end(observation_end)
     if end.tz is not None:
         end = end.tz_localize(None)
     end_period = int(_to_periods(np.array([end.to_datetime64()]), freq)[0])
