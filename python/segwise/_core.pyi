@@ -299,3 +299,19 @@ def purchase_summary(
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
 ]: ...
+
+# --- profile (segwise.profile.profile_segments) ----------------------------------------
+# (counts, means, variances, medians) of shape (k + 1, d), last row the population, then
+# (rest_means, rest_variances) of shape (k, d). NaN skipped per feature.
+def profile_segment_moments(
+    x: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.int64],
+    n_groups: int,
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
