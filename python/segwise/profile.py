@@ -253,7 +253,9 @@ class SegmentProfile:
                           aspect="auto")
         for i in range(k):
             for j in range(d):
-                ax.text(j, i, f"{means[i, j]:.3g}", ha="center", va="center", fontsize=8)
+                dark = np.isfinite(grid[i, j]) and abs(grid[i, j]) > 0.6 * vmax
+                ax.text(j, i, f"{means[i, j]:.3g}", ha="center", va="center", fontsize=8,
+                        color="white" if dark else "black")
         ax.set_xticks(range(d))
         ax.set_xticklabels([str(c) for c in self.population.index])
         ax.set_yticks(range(k))
