@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -275,3 +280,39 @@ def test_summary_html_and_plot():
         assert labels == [f"{s}: {n}" for s, n in prof.segments["name"].items()]
     finally:
         plt.close("all")
+
+
+def test_row_order_and_label_names_do_not_matter():
+    df, seg = _customers(n=400, seed=5, nan=True)
+    ref = profile_segments(df, seg)
+    perm = np.random.default_rng(0).permutation(len(df))
+    renamed = pd.Series(seg).map({"bronze": "b", "gold": "g", "new": "n", "silver": "s"})
+    other = profile_segments(df.iloc[perm], renamed.to_numpy()[perm])
+    num = ["n", "mean", "median", "sd", "index", "std_diff", "t", "df", "pvalue", "pvalue_adj"]
+    np.testing.assert_allclose(other.table[num].to_numpy(float), ref.table[num].to_numpy(float),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(other.table["marker"], ref.table["marker"])
+    assert list(other.segments["name"]) == [
+        n.replace(f"[{a}]", f"[{b}]") for n, a, b in
+        zip(ref.segments["name"], ref.segments.index, other.segments.index, strict=True)
+    ]
+
+
+def test_grouped_pass_is_deterministic_across_threads():
+    code = textwrap.dedent("""
+        import numpy as np, hashlib
+        from segwise import _core
+        rng = np.random.default_rng(0)
+        x = rng.normal(1e3, 5.0, (200_000, 6))
+        x[rng.random(x.shape) < 0.01] = np.nan
+        codes = rng.integers(0, 9, x.shape[0])
+        out = _core.profile_segment_moments(x, codes, 9)
+        print(hashlib.sha256(b"".join(a.tobytes() for a in out)).hexdigest())
+    """)
+    digests = set()
+    for threads in ("1", "2"):
+        env = dict(os.environ, RAYON_NUM_THREADS=threads)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True)
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1

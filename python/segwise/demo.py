@@ -260,17 +260,17 @@ def _step_personas(customers: pd.DataFrame) -> SegmentProfile:
 
 
 def _write_csvs(out: Path, result: DemoResult) -> list[str]:
-    files = {
-        "customers.csv": lambda p: result.customers.to_csv(p),
-        "choose_k.csv": lambda p: result.k_table.to_csv(p),
-        "segments.csv": lambda p: result.segments.to_csv(p),
-        "hillstrom_lift.csv": lambda p: result.lift.table.to_csv(p, index=False),
+    tables: dict[str, tuple[pd.DataFrame, bool]] = {
+        "customers.csv": (result.customers, True),
+        "choose_k.csv": (result.k_table, True),
+        "segments.csv": (result.segments, True),
+        "hillstrom_lift.csv": (result.lift.table, False),
     }
     if result.profile is not None:
-        files["profile.csv"] = lambda p: result.profile.table.to_csv(p, index=False)
-    for name, write in files.items():
-        write(out / name)
-    return list(files)
+        tables["profile.csv"] = (result.profile.table, False)
+    for name, (table, with_index) in tables.items():
+        table.to_csv(out / name, index=with_index)
+    return list(tables)
 
 
 def _silhouette_curve(k_table: pd.DataFrame, best_k: int) -> Callable[[Any], None]:

@@ -136,7 +136,7 @@ class Report:
 
         Scripts are refused: the report stays a static page.
         """
-        if re.search(r"<\s*script|javascript:|\son\w+\s*=", fragment, re.IGNORECASE):
+        if re.search(r"<\s*script|javascript:|<[^>]*\son\w+\s*=", fragment, re.IGNORECASE):
             raise InvalidParameterError("the report takes no scripts or event handlers")
         self._blocks.append(f"<div>{fragment}</div>")
         return self

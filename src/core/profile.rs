@@ -7,7 +7,7 @@
 //! rest-of-population moments are combined with Chan et al.'s pairwise update, so a small
 //! segment inside a large population loses no precision to cancellation.
 
-use ndarray::{Array2, ArrayView1, ArrayView2};
+use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::error::{CoreError, CoreResult};
@@ -98,86 +98,101 @@ struct FeatureStats {
     rest: Vec<Moments>,
 }
 
-fn feature_stats(
-    column: ArrayView1<f64>,
-    codes: &[usize],
-    order: &[usize],
-    offsets: &[usize],
-    n_groups: usize,
-) -> FeatureStats {
-    // First pass: counts and sums per group.
-    let mut count = vec![0.0; n_groups];
-    let mut sum = vec![0.0; n_groups];
-    for (&x, &g) in column.iter().zip(codes) {
-        if !x.is_nan() {
-            count[g] += 1.0;
-            sum[g] += x;
-        }
+fn slice_moments(values: &[f64]) -> Moments {
+    if values.is_empty() {
+        return Moments::EMPTY;
     }
-    let first: Vec<f64> = (0..n_groups)
-        .map(|g| {
-            if count[g] > 0.0 {
-                sum[g] / count[g]
-            } else {
-                f64::NAN
-            }
-        })
-        .collect();
-    // Second pass: deviations from the first-pass mean, with the usual correction term.
-    let mut dev = vec![0.0; n_groups];
-    let mut dev2 = vec![0.0; n_groups];
-    for (&x, &g) in column.iter().zip(codes) {
-        if !x.is_nan() {
-            let d = x - first[g];
-            dev[g] += d;
-            dev2[g] += d * d;
-        }
+    let n = values.len() as f64;
+    let first = values.iter().sum::<f64>() / n;
+    // Corrected two-pass: the sum of deviations fixes the rounding of the first mean.
+    let (mut dev, mut dev2) = (0.0, 0.0);
+    for &x in values {
+        let d = x - first;
+        dev += d;
+        dev2 += d * d;
     }
-    let moments: Vec<Moments> = (0..n_groups)
-        .map(|g| {
-            let n = count[g];
-            if n == 0.0 {
-                Moments::EMPTY
-            } else {
-                Moments {
-                    count: n,
-                    mean: first[g] + dev[g] / n,
-                    m2: (dev2[g] - dev[g] * dev[g] / n).max(0.0),
-                }
+    Moments {
+        count: n,
+        mean: first + dev / n,
+        m2: (dev2 - dev * dev / n).max(0.0),
+    }
+}
+
+/// Statistics of one feature from its values already in segment order
+/// (`offsets[g]..offsets[g + 1]` is segment `g`).
+fn feature_stats(mut values: Vec<f64>, offsets: &[usize]) -> FeatureStats {
+    let n_groups = offsets.len() - 1;
+    // Leave NaN out, in place: every segment stays one contiguous slice
+    // (`bounds[g]..bounds[g + 1]`), read sequentially by every pass.
+    let mut bounds = vec![0usize; n_groups + 1];
+    let mut write = 0usize;
+    for g in 0..n_groups {
+        for read in offsets[g]..offsets[g + 1] {
+            let v = values[read];
+            if !v.is_nan() {
+                values[write] = v;
+                write += 1;
             }
-        })
-        .collect();
+        }
+        bounds[g + 1] = write;
+    }
+    values.truncate(write);
+    let mut groups = Vec::with_capacity(n_groups + 1);
+    for g in 0..n_groups {
+        let slice = &mut values[bounds[g]..bounds[g + 1]];
+        let moments = slice_moments(slice);
+        // The median reorders the slice, which the moments no longer need.
+        groups.push((moments, median_in_place(slice)));
+    }
     // Everyone but segment g = prefix(0..g) combined with suffix(g+1..k): O(k).
     let mut prefix = vec![Moments::EMPTY; n_groups + 1];
     for g in 0..n_groups {
-        prefix[g + 1] = prefix[g].combine(moments[g]);
+        prefix[g + 1] = prefix[g].combine(groups[g].0);
     }
     let mut suffix = vec![Moments::EMPTY; n_groups + 1];
     for g in (0..n_groups).rev() {
-        suffix[g] = moments[g].combine(suffix[g + 1]);
+        suffix[g] = groups[g].0.combine(suffix[g + 1]);
     }
     let rest = (0..n_groups)
         .map(|g| prefix[g].combine(suffix[g + 1]))
         .collect();
     let population = prefix[n_groups];
-
-    // Medians: the rows of each group are contiguous in `order`.
-    let mut buf: Vec<f64> = Vec::new();
-    let mut groups = Vec::with_capacity(n_groups + 1);
-    for g in 0..n_groups {
-        buf.clear();
-        buf.extend(
-            order[offsets[g]..offsets[g + 1]]
-                .iter()
-                .map(|&i| column[i])
-                .filter(|x| !x.is_nan()),
-        );
-        groups.push((moments[g], median_in_place(&mut buf)));
-    }
-    buf.clear();
-    buf.extend(column.iter().copied().filter(|x| !x.is_nan()));
-    groups.push((population, median_in_place(&mut buf)));
+    groups.push((population, median_in_place(&mut values)));
     FeatureStats { groups, rest }
+}
+
+/// Features copied per sweep over the rows: bounds the extra memory to
+/// `FEATURE_BLOCK * n_samples` floats.
+const FEATURE_BLOCK: usize = 8;
+
+/// Copy features `start..start + width` into one segment-ordered vector each, in one
+/// sequential sweep over the rows (row `i` goes to position `position[i]`).
+fn scatter_block(
+    x: ArrayView2<f64>,
+    position: &[usize],
+    start: usize,
+    width: usize,
+) -> Vec<Vec<f64>> {
+    let n = x.nrows();
+    let mut out = vec![vec![0.0; n]; width];
+    match x.as_slice() {
+        Some(flat) if x.ncols() > 0 => {
+            let d = x.ncols();
+            for (row, &p) in flat.chunks_exact(d).zip(position) {
+                for (dst, &v) in out.iter_mut().zip(&row[start..start + width]) {
+                    dst[p] = v;
+                }
+            }
+        }
+        _ => {
+            for (row, &p) in x.outer_iter().zip(position) {
+                for (jj, dst) in out.iter_mut().enumerate() {
+                    dst[p] = row[start + jj];
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Grouped moments and medians of every column of `x` by segment code.
@@ -224,7 +239,7 @@ pub fn segment_moments(
             "column {j} contains infinity"
         )));
     }
-    // Counting sort of the rows by segment, shared by every feature's medians.
+    // Counting sort of the rows by segment: row i goes to position[i].
     let mut offsets = vec![0usize; n_groups + 1];
     for &g in &ucodes {
         offsets[g + 1] += 1;
@@ -233,16 +248,27 @@ pub fn segment_moments(
         offsets[g + 1] += offsets[g];
     }
     let mut next = offsets.clone();
-    let mut order = vec![0usize; n];
-    for (i, &g) in ucodes.iter().enumerate() {
-        order[next[g]] = i;
-        next[g] += 1;
-    }
-
-    let per_feature: Vec<FeatureStats> = (0..d)
-        .into_par_iter()
-        .map(|j| feature_stats(x.column(j), &ucodes, &order, &offsets, n_groups))
+    let position: Vec<usize> = ucodes
+        .iter()
+        .map(|&g| {
+            next[g] += 1;
+            next[g] - 1
+        })
         .collect();
+
+    // One sequential sweep over the rows per block of features (strided column reads of
+    // a C-ordered matrix would cost one cache line per value), then parallel over features.
+    let mut per_feature: Vec<FeatureStats> = Vec::with_capacity(d);
+    for start in (0..d).step_by(FEATURE_BLOCK) {
+        let width = FEATURE_BLOCK.min(d - start);
+        let block = scatter_block(x, &position, start, width);
+        per_feature.extend(
+            block
+                .into_par_iter()
+                .map(|values| feature_stats(values, &offsets))
+                .collect::<Vec<_>>(),
+        );
+    }
 
     let mut out = SegmentMoments {
         counts: Array2::zeros((n_groups + 1, d)),
@@ -305,6 +331,44 @@ mod tests {
         assert!(close(s.rest_means[[0, 0]], s.means[[1, 0]]));
         assert!(close(s.rest_variances[[0, 0]], s.variances[[1, 0]]));
         assert!(close(s.rest_means[[1, 1]], 10.0));
+    }
+
+    #[test]
+    fn wide_and_fortran_ordered_inputs_agree_with_direct_formulas() {
+        // 11 features > FEATURE_BLOCK: two sweeps; the F-ordered copy takes the generic path.
+        let (n, d, k) = (37usize, 11usize, 3usize);
+        let x = Array2::from_shape_fn((n, d), |(i, j)| {
+            ((i * 7 + j * 13) % 17) as f64 + 0.5 * j as f64
+        });
+        let codes: Vec<i64> = (0..n).map(|i| ((i * 5) % k) as i64).collect();
+        let c = segment_moments(x.view(), &codes, k).unwrap();
+        let f_order = x.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(f_order.as_slice().is_none());
+        let f = segment_moments(f_order.view(), &codes, k).unwrap();
+        assert_eq!(c.means, f.means);
+        assert_eq!(c.medians, f.medians);
+        assert_eq!(c.rest_variances, f.rest_variances);
+        for j in 0..d {
+            for g in 0..k {
+                let mut vals: Vec<f64> = (0..n)
+                    .filter(|&i| codes[i] == g as i64)
+                    .map(|i| x[[i, j]])
+                    .collect();
+                let m = vals.iter().sum::<f64>() / vals.len() as f64;
+                let v =
+                    vals.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / (vals.len() - 1) as f64;
+                vals.sort_by(f64::total_cmp);
+                let h = vals.len() / 2;
+                let med = if vals.len() % 2 == 1 {
+                    vals[h]
+                } else {
+                    (vals[h - 1] + vals[h]) / 2.0
+                };
+                assert!(close(c.means[[g, j]], m));
+                assert!(close(c.variances[[g, j]], v));
+                assert!(close(c.medians[[g, j]], med));
+            }
+        }
     }
 
     #[test]
