@@ -212,6 +212,11 @@ def test_labels_as_column_series_and_numpy_input():
     assert list(unnamed.population.index) == ["x0", "x1", "x2"]
     sub = profile_segments(df, seg, features=["visits"])
     assert list(sub.population.index) == ["visits"]
+    # a categorical keeps its category order (unused categories are not segments)
+    tiers = pd.Categorical(seg, categories=["new", "bronze", "silver", "gold", "vip"])
+    cat = profile_segments(df, tiers)
+    assert list(cat.segments.index) == ["new", "bronze", "silver", "gold"]
+    pd.testing.assert_frame_equal(cat.wide("mean").loc[sorted(set(seg))], ref.wide("mean"))
     # bool and int columns are numeric
     mixed = profile_segments(pd.DataFrame({"flag": [True, False, True, True],
                                            "n": [1, 2, 3, 4]}), [0, 0, 1, 1])

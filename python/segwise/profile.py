@@ -52,7 +52,7 @@ TABLE_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SegmentProfile:
     """Profiles of the segments of a customer table (see :func:`profile_segments`).
 
@@ -281,7 +281,13 @@ def _heat_color(z: float) -> str:
 
 
 def _factorize_labels(labels: Any, n: int) -> tuple[np.ndarray, pd.Index]:
-    arr = labels.to_numpy() if isinstance(labels, pd.Series) else np.asarray(labels)
+    # A categorical keeps its category order (sort=True sorts by categories).
+    if isinstance(labels, pd.Series):
+        arr = labels.array
+    elif isinstance(labels, pd.Categorical):
+        arr = labels
+    else:
+        arr = np.asarray(labels)
     if arr.ndim != 1:
         raise ShapeMismatchError(f"labels must be 1D, got shape {arr.shape}")
     if arr.shape[0] != n:
@@ -289,10 +295,11 @@ def _factorize_labels(labels: Any, n: int) -> tuple[np.ndarray, pd.Index]:
     try:
         codes, uniques = pd.factorize(arr, sort=True)
     except TypeError:  # mixed types that do not sort: compare them as text
-        codes, uniques = pd.factorize(arr.astype(str), sort=True)
+        codes, uniques = pd.factorize(np.asarray(arr).astype(str), sort=True)
     if (codes < 0).any():
         raise NonFiniteError(f"labels has {int((codes < 0).sum())} missing value(s)")
-    return np.ascontiguousarray(codes, dtype=np.int64), pd.Index(uniques, name="segment")
+    segments = pd.Index(np.asarray(uniques), name="segment")
+    return np.ascontiguousarray(codes, dtype=np.int64), segments
 
 
 def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, Any, list[str]]:
@@ -405,8 +412,9 @@ def profile_segments(
     df : pandas.DataFrame or array-like of shape (n_samples, n_features)
         One row per customer. Numeric (or boolean) feature columns.
     labels : array-like of shape (n_samples,) or str
-        The segment of every row (ints, strings or any sortable labels); or, when ``df`` is
-        a DataFrame, the name of its column holding them. A Series with another index
+        The segment of every row (ints, strings or any sortable labels; segments come out
+        sorted, a categorical in its category order); or, when ``df`` is a DataFrame, the
+        name of its column holding them. A Series with another index
         holding the same labels is aligned to ``df``'s index.
     features : list of str, optional
         Columns to profile (default: every column but the labels column). For an array,
