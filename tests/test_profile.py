@@ -321,3 +321,13 @@ def test_grouped_pass_is_deterministic_across_threads():
                              text=True, check=True)
         digests.add(out.stdout.strip())
     assert len(digests) == 1
+
+
+def test_label_types_survive():
+    df = pd.DataFrame({"x": [1.0, 2, 3, 4, 5, 6], "seg": [2, 2, 0, 0, 1, 1]})
+    for labels in ("seg", df["seg"], df["seg"].to_numpy(), df["seg"].tolist()):
+        prof = profile_segments(df, labels, features=["x"])
+        assert prof.segments.index.dtype == np.int64, type(labels)
+        assert list(prof.segments.index) == [0, 1, 2]
+    floats = profile_segments(df[["x"]], df["seg"].astype(float) / 2)
+    assert list(floats.segments.index) == [0.0, 0.5, 1.0]

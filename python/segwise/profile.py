@@ -283,7 +283,7 @@ def _heat_color(z: float) -> str:
 def _factorize_labels(labels: Any, n: int) -> tuple[np.ndarray, pd.Index]:
     # A categorical keeps its category order (sort=True sorts by categories).
     if isinstance(labels, pd.Series):
-        arr = labels.array
+        arr = labels.array if isinstance(labels.dtype, pd.CategoricalDtype) else labels.to_numpy()
     elif isinstance(labels, pd.Categorical):
         arr = labels
     else:
