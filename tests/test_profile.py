@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from scipy import stats  # noqa: E402
 from segwise.exceptions import (  # noqa: E402
     ColumnNotFoundError,
@@ -331,3 +333,32 @@ def test_label_types_survive():
         assert list(prof.segments.index) == [0, 1, 2]
     floats = profile_segments(df[["x"]], df["seg"].astype(float) / 2)
     assert list(floats.segments.index) == [0.0, 0.5, 1.0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(4, 60), d=st.integers(1, 3),
+       k=st.integers(2, 4), nan_share=st.sampled_from([0.0, 0.1]))
+def test_invariants(seed, n, d, k, nan_share):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(rng.normal(0, 3), 2, (n, d)).round(1)  # ties and zeros happen
+    x[rng.random((n, d)) < nan_share] = np.nan
+    labels = np.r_[np.arange(k), rng.integers(0, k, n - k)]
+    if np.isnan(x).all(axis=0).any():
+        return
+    prof = profile_segments(x, labels)
+    means, counts = prof.wide("mean").to_numpy(), prof.wide("n").to_numpy()
+    pop = prof.population
+    # the population mean is the size-weighted mean of the segment means
+    np.testing.assert_allclose(np.nansum(means * counts, axis=0),
+                               pop["mean"] * pop["n"], rtol=1e-9, atol=1e-9)
+    t = prof.table
+    ok = t["pvalue"].notna()
+    assert (t.loc[ok, "pvalue_adj"] >= t.loc[ok, "pvalue"] - 1e-15).all()
+    assert (t["significant"] <= ok).all()
+    # index and standardized difference agree in sign where both are defined
+    both = (t["index"].notna() & (t["std_diff"].abs() > 1e-9) & (t["population_mean"] > 0))
+    np.testing.assert_array_equal(np.sign(t.loc[both, "index"] - 100).to_numpy(),
+                                  np.sign(t.loc[both, "std_diff"]).to_numpy())
+    # with a zero threshold every cell with a defined difference is a marker
+    loose = profile_segments(x, labels, marker_diff=(0.0, 1e9)).table
+    np.testing.assert_array_equal(loose["marker"], loose["std_diff"].notna())
