@@ -362,3 +362,12 @@ def test_invariants(seed, n, d, k, nan_share):
     # with a zero threshold every cell with a defined difference is a marker
     loose = profile_segments(x, labels, marker_diff=(0.0, 1e9)).table
     np.testing.assert_array_equal(loose["marker"], loose["std_diff"].notna())
+
+
+def test_empty_and_constant_features_are_noted():
+    df = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": np.nan, "c": 5.0})
+    prof = profile_segments(df, [0, 0, 1, 1])
+    assert any("no values at all" in n and "'b'" in n for n in prof.notes)
+    assert any("no variation in ['c']" in n for n in prof.notes)
+    assert prof.population.loc["b", "n"] == 0 and np.isnan(prof.population.loc["b", "mean"])
+    assert prof.table.loc[prof.table["feature"] != "a", "pvalue"].isna().all()

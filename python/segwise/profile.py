@@ -539,7 +539,10 @@ def profile_segments(
     if zero_mean:
         notes.append(f"population mean is 0 for {zero_mean}: index and relative difference "
                      "undefined (NaN); markers there use the standardized difference only")
-    constant = [names[j] for j in np.flatnonzero(~(pop_sd > 0))]
+    empty = [names[j] for j in np.flatnonzero(pop_n == 0)]
+    if empty:
+        notes.append(f"no values at all (every row missing) in {empty}")
+    constant = [names[j] for j in np.flatnonzero(~(pop_sd > 0) & (pop_n > 0))]
     if constant:
         notes.append(f"no variation in {constant}: standardized difference undefined")
     untested = int(np.isnan(p).sum())
