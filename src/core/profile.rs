@@ -7,6 +7,8 @@
 //! rest-of-population moments are combined with Chan et al.'s pairwise update, so a small
 //! segment inside a large population loses no precision to cancellation.
 
+use std::cmp::Ordering;
+
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
@@ -81,7 +83,9 @@ fn median_in_place(values: &mut [f64]) -> f64 {
         return f64::NAN;
     }
     let mid = n / 2;
-    let (lower, upper, _) = values.select_nth_unstable_by(mid, f64::total_cmp);
+    // NaN were left out, so partial_cmp always answers (and is cheaper than total_cmp).
+    let (lower, upper, _) =
+        values.select_nth_unstable_by(mid, |a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
     let upper = *upper;
     if n % 2 == 1 {
         upper
