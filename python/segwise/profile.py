@@ -493,10 +493,7 @@ def profile_segments(
     check_choice(missing, "missing", ("drop", "raise"))
 
     block, labels, names = _select(df, labels, features)
-    checked = check_array(block, name="df", allow_nan=missing == "drop")
-    x = checked.values
-    if x.dtype != np.float64:
-        x = np.ascontiguousarray(x, dtype=np.float64)
+    x = check_array(block, name="df", dtypes=(np.float64,), allow_nan=missing == "drop").values
     n, d = x.shape
     if len(names) != d:  # array input without names
         names = [f"x{j}" for j in range(d)]
@@ -505,7 +502,7 @@ def profile_segments(
     k = len(segs)
     if k < 2:
         raise InvalidParameterError(
-            f"labels has a single segment ({segs[0]!r}); a profile compares each segment "
+            f"labels has a single segment ({segs[0]}); a profile compares each segment "
             "with the rest of the population, so it needs at least 2"
         )
 
