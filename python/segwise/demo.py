@@ -57,7 +57,7 @@ RFM_DESCRIPTORS = {
 FIRST_YEAR_END = pd.Timestamp("1997-12-31")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DemoResult:
     """What ``run_demo`` computed.
 
