@@ -1,8 +1,18 @@
 """The main job, ``segwise demo``: segment the bundled CDNOW customers end to end.
 
-CDNOW: transactions -> per-customer recency / frequency / monetary -> log1p + standard
-scaling -> k-means for several k -> silhouette -> the segment table of the best k.
-Hillstrom: segments from the pre-treatment columns -> per-segment lift of each e-mail.
+The steps (each a function below, run in order by :func:`run_demo`):
+
+1. CDNOW transactions -> per-customer recency / frequency / monetary (:func:`customer_rfm`).
+2. log1p + standard scaling.
+3. k-means for every k in ``k_values``; the highest silhouette wins (progress bar).
+4. Stability of the chosen segments (hook: ``segwise.stability.bootstrap_stability``).
+5. Drift: the same pipeline on the first year of CDNOW vs the whole period (hook:
+   ``segwise.stability.migration_matrix`` and ``psi``).
+6. Personas: :func:`segwise.profile.profile_segments` with natural words for RFM.
+7. Hillstrom: segments from the pre-treatment columns -> per-segment lift of each e-mail.
+
+With ``out``: the tables as CSV and ``report.html``, one self-contained page with the
+figures (k vs silhouette, the persona heat map, the lift forest plots).
 
 Examples
 --------
@@ -17,31 +27,56 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
 
+from ._progress import progress
 from .abtest import LiftReport, segment_lift
 from .cluster import KMeans
 from .datasets import load_cdnow, load_hillstrom
 from .metrics import silhouette_score
 from .preprocessing import Log1pTransformer, StandardScaler
+from .profile import SegmentProfile, profile_segments
+from .report import Report
 
 FEATURES = ["recency_days", "frequency", "monetary"]
 
+#: Natural words for the RFM features in persona names: (low value, high value).
+RFM_DESCRIPTORS = {
+    "recency_days": ("recent", "lapsed"),
+    "frequency": ("infrequent", "frequent"),
+    "monetary": ("low spend", "high spend"),
+}
 
-@dataclass(frozen=True)
+#: The drift comparison: customers as of the end of CDNOW's first year vs the whole log.
+FIRST_YEAR_END = pd.Timestamp("1997-12-31")
+
+
+@dataclass(frozen=True, eq=False)
 class DemoResult:
-    """What ``run_demo`` computed: the per-customer table, the k comparison, the segments."""
+    """What ``run_demo`` computed.
+
+    ``customers`` (RFM + segment per customer), ``k_table`` (one row per k),
+    ``segments`` (the segment table of the best k, with the persona name), ``best_k``,
+    ``lift`` (Hillstrom), ``profile`` (the personas), ``report_path`` (``out/report.html``
+    or None); ``stability`` and ``drift`` stay None until the stability hooks are wired.
+    """
 
     customers: pd.DataFrame
     k_table: pd.DataFrame
     segments: pd.DataFrame
     best_k: int
     lift: LiftReport
+    profile: SegmentProfile | None = None
+    report_path: Path | None = None
+    stability: Any = None
+    drift: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 HILLSTROM_FEATURES = ["recency", "history", "mens", "womens", "newbie"]
@@ -83,11 +118,12 @@ def hillstrom_lift(n_segments: int = 4, random_state: int = 0) -> LiftReport:
     )
 
 
-def customer_rfm(transactions: pd.DataFrame) -> pd.DataFrame:
-    """Per-customer recency (days before the log's last day), frequency and monetary value.
+def customer_rfm(transactions: pd.DataFrame, end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Per-customer recency (days before ``end``), frequency and monetary value.
 
     Frequency counts distinct purchase days (the first one included); monetary is the total
-    spend. Indexed by ``customer_id``.
+    spend. Indexed by ``customer_id``. ``end`` defaults to the log's last day; with an
+    earlier ``end`` only the purchases up to that day count (a snapshot in time).
 
     Examples
     --------
@@ -101,7 +137,10 @@ def customer_rfm(transactions: pd.DataFrame) -> pd.DataFrame:
     a                       0          2      15.0
     b                       2          1       7.0
     """
-    end = transactions["date"].max()
+    if end is None:
+        end = transactions["date"].max()
+    else:
+        transactions = transactions[transactions["date"] <= end]
     grouped = transactions.groupby("customer_id", sort=True)
     return pd.DataFrame(
         {
@@ -122,19 +161,212 @@ def _segment_table(customers: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     return table
 
 
+# ----------------------------------------------------------------------------- the steps
+
+
+@dataclass
+class _Pipeline:
+    """The fitted transformers, so a later snapshot (first year) is scaled the same way."""
+
+    log: Log1pTransformer
+    scaler: StandardScaler
+
+    def transform(self, customers: pd.DataFrame) -> pd.DataFrame:
+        return self.scaler.transform(self.log.transform(customers[FEATURES]))
+
+
+def _step_scale(customers: pd.DataFrame) -> tuple[pd.DataFrame, _Pipeline]:
+    log = Log1pTransformer().fit(customers[FEATURES])
+    scaler = StandardScaler().fit(log.transform(customers[FEATURES]))
+    pipe = _Pipeline(log, scaler)
+    return pipe.transform(customers), pipe
+
+
+def _step_kmeans(
+    scaled: pd.DataFrame, k_values: Sequence[int], random_state: int, show: bool | None
+) -> tuple[pd.DataFrame, dict[int, KMeans], int]:
+    """k-means++ with 10 restarts per k; the highest silhouette picks k.
+
+    INTEGRATION HOOK (choose_k): replace the loop and the silhouette rule by
+    ``segwise.stability.choose_k(scaled, k_values, random_state=random_state,
+    progress=show)``, keep its table as ``k_table`` and its recommended k as ``best_k``
+    (refit ``KMeans(best_k, n_init=10)`` for the labels), and add its reason to the
+    printed summary and the report.
+    """
+    rows = []
+    models: dict[int, KMeans] = {}
+    n = len(scaled)
+    with progress(len(k_values), "k-means per k", enabled=show) as advance:
+        for k in k_values:
+            model = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit(scaled)
+            models[k] = model
+            rows.append(
+                {
+                    "k": k,
+                    "inertia": model.inertia_,
+                    "silhouette": silhouette_score(scaled, model.labels_),
+                    "smallest_share": np.bincount(model.labels_).min() / n,
+                }
+            )
+            advance(1)
+    k_table = pd.DataFrame(rows).set_index("k")
+    return k_table, models, int(k_table["silhouette"].idxmax())
+
+
+def _value_order(customers: pd.DataFrame, labels: np.ndarray) -> np.ndarray:
+    """``rank[label]``: 0 for the segment with the highest mean spend, and so on."""
+    order = np.argsort(-customers.groupby(labels)["monetary"].mean().to_numpy())
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def _step_stability(scaled: pd.DataFrame, model: KMeans, random_state: int,
+                    show: bool | None) -> Any:
+    """Per-segment bootstrap stability of the chosen segments.
+
+    INTEGRATION HOOK (bootstrap_stability): return
+    ``segwise.stability.bootstrap_stability(scaled, model, n_boot=50,
+    random_state=random_state, progress=show)``; ``run_demo`` prints its ``summary()``,
+    writes its table to ``stability.csv`` and adds a report section when this is not None.
+    Keep ``n_boot`` so the demo stays well under 2 minutes on 2 cores.
+    """
+    return None
+
+
+def _step_drift(first_year: pd.DataFrame, first_year_segments: np.ndarray,
+                customers: pd.DataFrame) -> Any:
+    """Segment migration between the end of 1997 and the end of the log, and the PSI.
+
+    ``first_year`` is the RFM snapshot at :data:`FIRST_YEAR_END` (every CDNOW customer
+    bought first in Q1 1997, so all are in it), ``first_year_segments`` its segments from
+    the same fitted scaling and k-means (value-ordered ids, as ``customers["segment"]``).
+
+    INTEGRATION HOOK (migration_matrix, psi): return e.g. ``{"migration":
+    migration_matrix(first_year_segments, customers.loc[first_year.index, "segment"]),
+    "psi": psi(first_year_segments, customers["segment"])}``; ``run_demo`` prints it,
+    writes ``migration.csv`` and adds a report section when this is not None.
+    """
+    return None
+
+
+def _step_personas(customers: pd.DataFrame) -> SegmentProfile:
+    return profile_segments(
+        customers, "segment", FEATURES, descriptors=RFM_DESCRIPTORS, name_terms=3
+    )
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+def _write_csvs(out: Path, result: DemoResult) -> list[str]:
+    tables: dict[str, tuple[pd.DataFrame, bool]] = {
+        "customers.csv": (result.customers, True),
+        "choose_k.csv": (result.k_table, True),
+        "segments.csv": (result.segments, True),
+        "hillstrom_lift.csv": (result.lift.table, False),
+    }
+    if result.profile is not None:
+        tables["profile.csv"] = (result.profile.table, False)
+    for name, (table, with_index) in tables.items():
+        table.to_csv(out / name, index=with_index)
+    return list(tables)
+
+
+def _silhouette_curve(k_table: pd.DataFrame, best_k: int) -> Callable[[Any], None]:
+    def draw(ax: Any) -> None:
+        ax.plot(k_table.index, k_table["silhouette"], marker="o", color="tab:blue")
+        ax.axvline(best_k, color="tab:red", ls="--", lw=1, label=f"chosen k = {best_k}")
+        ax.set_xlabel("number of segments k")
+        ax.set_ylabel("silhouette (higher is better)")
+        ax.set_xticks(list(k_table.index))
+        ax.legend()
+        ax.set_title("Choosing k")
+
+    return draw
+
+
+def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
+    rep = Report("segwise demo: CDNOW customer segments",
+                 subtitle=context["headline"])
+    rep.section("Overview").text(
+        "Per-customer recency (days since the last purchase), frequency (distinct purchase "
+        "days) and monetary value (total spend) from the CDNOW transaction log; log1p and "
+        "standard scaling; k-means++ with 10 restarts for each k; the k with the highest "
+        "silhouette; personas from the segment profiles; then, on Hillstrom's e-mail "
+        "test, the lift of each e-mail per customer segment."
+    )
+    rep.table(pd.Series(result.timings, name="seconds").rename_axis("step").to_frame(),
+              caption="Time per step", float_format="{:.2f}")
+
+    rep.section("Choosing k")
+    rep.text(f"k = {result.best_k} has the highest silhouette of the k compared.")
+    rep.table(result.k_table, caption="One k-means fit per k (10 restarts)",
+              float_format="{:,.3f}")
+    if len(result.k_table) > 1:
+        rep.figure(_silhouette_curve(result.k_table, result.best_k),
+                   caption="Silhouette against k", figsize=(6.0, 3.5))
+
+    prof = result.profile
+    if prof is not None:
+        rep.section("Segments and personas")
+        for label, row in prof.segments.iterrows():
+            rep.text(f"Segment {label}: {row['description']}")
+        rep.html(prof._repr_html_())
+        rep.figure(lambda ax: prof.plot(ax=ax),
+                   caption="Standardized difference of each segment's mean from the "
+                   "population (red above, blue below); cells show the segment means",
+                   figsize=(7.5, 0.6 * len(prof.segments) + 1.8))
+        for note in prof.notes:
+            rep.text(note, note=True)
+    rep.table(result.segments, caption="Segment table (0 = highest mean spend)")
+
+    if result.stability is not None:  # filled by the bootstrap_stability hook
+        rep.section("Are the segments stable?")
+        rep.preformatted(result.stability.summary())
+    if result.drift is not None:  # filled by the migration_matrix / psi hooks
+        rep.section("Segments over time: end of 1997 vs end of the log")
+        rep.preformatted(str(result.drift))
+
+    lift = result.lift
+    rep.section("Hillstrom e-mail test: lift per customer segment")
+    rep.text(
+        "Customers segmented with k-means on the pre-treatment columns (recency, "
+        "log1p(history), mens, womens, newbie); each segment's relative lift of the Mens "
+        "and Womens e-mails against no e-mail, with Benjamini-Hochberg adjusted p-values."
+    )
+    cols = ["segment", "metric", "treatment", "mean_control", "mean_treatment", "rel_lift",
+            "rel_lift_low", "rel_lift_high", "pvalue_adj", "significant"]
+    rep.table(lift.table[cols], index=False,
+              cell_style=lambda _r, c, v: "font-weight:bold;color:#a01010"
+              if c == "significant" and v else None)
+    for metric in ("visit", "conversion", "spend"):
+        n_rows = int((lift.table["metric"] == metric).sum())
+        rep.figure(lambda ax, m=metric: lift.plot(m, ax=ax),
+                   caption=f"Relative lift of {metric} with its 95% interval "
+                   "(red: significant after BH)",
+                   figsize=(7.5, 0.35 * n_rows + 1.4))
+    for w in lift.warnings:
+        rep.text(w, note=True)
+    return rep
+
+
 def run_demo(
     out: str | os.PathLike[str] | None = None,
     k_values: Sequence[int] = (2, 3, 4, 5, 6),
     random_state: int = 0,
     verbose: bool = True,
     stream: TextIO | None = None,
+    progress: bool | None = None,
 ) -> DemoResult:
-    """Run the CDNOW segmentation pipeline and print (and optionally save) its tables.
+    """Run the CDNOW segmentation pipeline; print a summary and optionally save a report.
 
     Parameters
     ----------
     out : path, optional
-        Directory to write ``customers.csv``, ``choose_k.csv`` and ``segments.csv`` into.
+        Directory to write ``customers.csv``, ``choose_k.csv``, ``segments.csv``,
+        ``profile.csv``, ``hillstrom_lift.csv`` and ``report.html`` into (created if
+        needed).
     k_values : sequence of int
         Numbers of segments to compare; the one with the highest silhouette wins.
     random_state : int
@@ -143,67 +375,103 @@ def run_demo(
         Print the summary.
     stream : file-like, optional
         Where to print (default: standard output).
+    progress : bool, optional
+        Progress bars on the long steps (default: only on a terminal or in a notebook).
 
     Returns
     -------
     DemoResult
     """
     stream = stream or sys.stdout
+    show = progress if verbose else False
 
     def say(text: str = "") -> None:
         if verbose:
             print(text, file=stream, flush=True)
 
+    timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    clock = [t0]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = now - clock[0]
+        clock[0] = now
+
+    steps = 6
+    say(f"[1/{steps}] CDNOW transactions -> recency, frequency, monetary per customer")
     transactions = load_cdnow()
     customers = customer_rfm(transactions)
-    say(
+    headline = (
         f"CDNOW: {len(transactions):,} purchases by {len(customers):,} customers, "
         f"{transactions['date'].min():%Y-%m-%d} to {transactions['date'].max():%Y-%m-%d}"
     )
-    scaled = StandardScaler().fit_transform(Log1pTransformer().fit_transform(customers[FEATURES]))
+    say(f"      {headline}")
+    scaled, pipe = _step_scale(customers)
+    lap("data and scaling")
 
-    rows = []
-    models = {}
-    for k in k_values:
-        model = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit(scaled)
-        models[k] = model
-        rows.append(
-            {
-                "k": k,
-                "inertia": model.inertia_,
-                "silhouette": silhouette_score(scaled, model.labels_),
-                "smallest_share": np.bincount(model.labels_).min() / len(customers),
-            }
-        )
-    k_table = pd.DataFrame(rows).set_index("k")
-    best_k = int(k_table["silhouette"].idxmax())
+    say(f"[2/{steps}] k-means for k in {list(k_values)} (log1p + standard scaling, "
+        "k-means++, 10 restarts)")
+    k_table, models, best_k = _step_kmeans(scaled, k_values, random_state, show)
+    lap("k-means per k")
     say("\nChoosing k (log1p + standard scaling, k-means++, 10 restarts):")
     say(k_table.to_string(float_format=lambda v: f"{v:,.3f}"))
+    say(f"-> k = {best_k} (highest silhouette)")
 
-    # Name segments by value: 0 = highest mean spend.
-    labels = models[best_k].labels_
-    order = np.argsort(-customers.groupby(labels)["monetary"].mean().to_numpy())
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    customers = customers.assign(segment=rank[labels])
+    # Segment ids by value: 0 = highest mean spend.
+    model = models[best_k]
+    rank = _value_order(customers, model.labels_)
+    customers = customers.assign(segment=rank[model.labels_])
+
+    say(f"\n[3/{steps}] Stability of the {best_k} segments")
+    stability = _step_stability(scaled, model, random_state, show)
+    if stability is None:
+        say("      (bootstrap stability: not wired into the demo yet)")
+    else:
+        say(stability.summary())
+    lap("stability")
+
+    say(f"[4/{steps}] Drift: first year ({FIRST_YEAR_END:%Y-%m-%d}) vs the whole period")
+    first_year = customer_rfm(transactions, end=FIRST_YEAR_END)
+    first_year_segments = rank[model.predict(pipe.transform(first_year))]
+    drift = _step_drift(first_year, first_year_segments, customers)
+    if drift is None:
+        say("      (migration matrix and PSI: not wired into the demo yet)")
+    else:
+        say(str(drift))
+    lap("drift")
+
+    say(f"[5/{steps}] Personas")
+    profile = _step_personas(customers)
     segments = _segment_table(customers, customers["segment"].to_numpy())
-    say(f"\nSegments for k = {best_k} (highest silhouette), by mean spend:")
-    say(segments.to_string(float_format=lambda v: f"{v:,.2f}"))
+    segments.insert(0, "persona", profile.segments["name"].reindex(segments.index))
+    lap("personas")
+    say(f"\nSegments for k = {best_k}, by mean spend:")
+    for label, row in profile.segments.iterrows():
+        say(f"  {label}: {row['description']}")
+    say("")
+    say(segments.drop(columns="persona").to_string(float_format=lambda v: f"{v:,.2f}"))
 
-    if out is not None:
-        os.makedirs(out, exist_ok=True)
-        customers.to_csv(os.path.join(out, "customers.csv"))
-        k_table.to_csv(os.path.join(out, "choose_k.csv"))
-        segments.to_csv(os.path.join(out, "segments.csv"))
-        say(f"\nWrote customers.csv, choose_k.csv, segments.csv (and hillstrom_lift.csv) to {out}")
-    say("\nHillstrom e-mail test: segments from pre-treatment columns, lift of each e-mail")
+    say(f"\n[6/{steps}] Hillstrom e-mail test: segments from pre-treatment columns, "
+        "lift of each e-mail")
     lift = hillstrom_lift(random_state=random_state)
+    lap("Hillstrom lift")
     say(lift.summary())
+
+    result = DemoResult(customers, k_table, segments, best_k, lift, profile,
+                        stability=stability, drift=drift, timings=timings)
     if out is not None:
-        lift.table.to_csv(os.path.join(out, "hillstrom_lift.csv"), index=False)
+        out_dir = Path(out)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = _write_csvs(out_dir, result)
+        report = _build_report(result, {"headline": headline})
+        lap("report")
+        path = report.write(out_dir / "report.html")
+        result = DemoResult(customers, k_table, segments, best_k, lift, profile, path,
+                            stability, drift, timings)
+        say(f"\nWrote {', '.join(written)} and report.html to {out_dir}")
     say(f"\nDone in {time.perf_counter() - t0:.1f} s on {_threads()} thread(s).")
-    return DemoResult(customers, k_table, segments, best_k, lift)
+    return result
 
 
 def _threads() -> int:

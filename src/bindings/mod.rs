@@ -16,6 +16,7 @@ mod dbscan;
 mod drift;
 mod kmeans;
 mod metrics;
+mod profile;
 mod rfm;
 mod scaling;
 
@@ -123,5 +124,6 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bootstrap::register(m)?;
     choose_k::register(m)?;
     drift::register(m)?;
+    profile::register(m)?;
     Ok(())
 }

@@ -1,0 +1,424 @@
+//! Segment profiles: per segment x feature count, mean, variance and median in one pass
+//! over the data (parallel over features), plus the moments of "everyone else" that a
+//! segment-vs-rest Welch test needs.
+//!
+//! NaN values are skipped per feature (a customer missing one feature still counts for
+//! the others); infinities are rejected. Means use a corrected two-pass algorithm and the
+//! rest-of-population moments are combined with Chan et al.'s pairwise update, so a small
+//! segment inside a large population loses no precision to cancellation.
+
+use std::cmp::Ordering;
+
+use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
+
+use super::error::{CoreError, CoreResult};
+
+/// Count, mean and sum of squared deviations of one group of values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moments {
+    /// Number of (non-NaN) values.
+    pub count: f64,
+    /// Their mean (NaN when `count == 0`).
+    pub mean: f64,
+    /// Sum of squared deviations from the mean (0 when `count == 0`).
+    pub m2: f64,
+}
+
+impl Moments {
+    const EMPTY: Moments = Moments {
+        count: 0.0,
+        mean: f64::NAN,
+        m2: 0.0,
+    };
+
+    /// Pool two groups (Chan, Golub & LeVeque 1979); exact in exact arithmetic.
+    pub fn combine(self, other: Moments) -> Moments {
+        if self.count == 0.0 {
+            return other;
+        }
+        if other.count == 0.0 {
+            return self;
+        }
+        let n = self.count + other.count;
+        let delta = other.mean - self.mean;
+        Moments {
+            count: n,
+            mean: self.mean + delta * (other.count / n),
+            m2: self.m2 + other.m2 + delta * delta * (self.count * other.count / n),
+        }
+    }
+
+    /// Sample variance (ddof = 1); NaN for fewer than two values.
+    pub fn variance(&self) -> f64 {
+        if self.count < 2.0 {
+            f64::NAN
+        } else {
+            self.m2 / (self.count - 1.0)
+        }
+    }
+}
+
+/// Grouped statistics of every feature: `k` segments x `d` features, plus the population.
+#[derive(Debug, Clone)]
+pub struct SegmentMoments {
+    /// Non-NaN values per segment (rows) and feature (columns), `(k + 1, d)`; the last
+    /// row is the whole population.
+    pub counts: Array2<f64>,
+    /// Means, `(k + 1, d)` (NaN where the count is 0).
+    pub means: Array2<f64>,
+    /// Sample variances (ddof = 1), `(k + 1, d)` (NaN where the count is below 2).
+    pub variances: Array2<f64>,
+    /// Medians (mean of the two middle values for an even count), `(k + 1, d)`.
+    pub medians: Array2<f64>,
+    /// Mean of everyone outside each segment, `(k, d)`.
+    pub rest_means: Array2<f64>,
+    /// Sample variance of everyone outside each segment, `(k, d)`.
+    pub rest_variances: Array2<f64>,
+}
+
+fn median_in_place(values: &mut [f64]) -> f64 {
+    let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let mid = n / 2;
+    // NaN were left out, so partial_cmp always answers (and is cheaper than total_cmp).
+    let (lower, upper, _) =
+        values.select_nth_unstable_by(mid, |a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+    let upper = *upper;
+    if n % 2 == 1 {
+        upper
+    } else {
+        let lower_max = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        lower_max + (upper - lower_max) / 2.0
+    }
+}
+
+/// Per-feature result: for each segment then the population, (moments, median); then
+/// the rest-of-population moments per segment.
+struct FeatureStats {
+    groups: Vec<(Moments, f64)>,
+    rest: Vec<Moments>,
+}
+
+fn slice_moments(values: &[f64]) -> Moments {
+    if values.is_empty() {
+        return Moments::EMPTY;
+    }
+    let n = values.len() as f64;
+    let first = values.iter().sum::<f64>() / n;
+    // Corrected two-pass: the sum of deviations fixes the rounding of the first mean.
+    let (mut dev, mut dev2) = (0.0, 0.0);
+    for &x in values {
+        let d = x - first;
+        dev += d;
+        dev2 += d * d;
+    }
+    Moments {
+        count: n,
+        mean: first + dev / n,
+        m2: (dev2 - dev * dev / n).max(0.0),
+    }
+}
+
+/// Statistics of one feature from its values already in segment order
+/// (`offsets[g]..offsets[g + 1]` is segment `g`).
+fn feature_stats(mut values: Vec<f64>, offsets: &[usize]) -> FeatureStats {
+    let n_groups = offsets.len() - 1;
+    // Leave NaN out, in place: every segment stays one contiguous slice
+    // (`bounds[g]..bounds[g + 1]`), read sequentially by every pass.
+    let mut bounds = vec![0usize; n_groups + 1];
+    let mut write = 0usize;
+    for g in 0..n_groups {
+        for read in offsets[g]..offsets[g + 1] {
+            let v = values[read];
+            if !v.is_nan() {
+                values[write] = v;
+                write += 1;
+            }
+        }
+        bounds[g + 1] = write;
+    }
+    values.truncate(write);
+    let mut groups = Vec::with_capacity(n_groups + 1);
+    for g in 0..n_groups {
+        let slice = &mut values[bounds[g]..bounds[g + 1]];
+        let moments = slice_moments(slice);
+        // The median reorders the slice, which the moments no longer need.
+        groups.push((moments, median_in_place(slice)));
+    }
+    // Everyone but segment g = prefix(0..g) combined with suffix(g+1..k): O(k).
+    let mut prefix = vec![Moments::EMPTY; n_groups + 1];
+    for g in 0..n_groups {
+        prefix[g + 1] = prefix[g].combine(groups[g].0);
+    }
+    let mut suffix = vec![Moments::EMPTY; n_groups + 1];
+    for g in (0..n_groups).rev() {
+        suffix[g] = groups[g].0.combine(suffix[g + 1]);
+    }
+    let rest = (0..n_groups)
+        .map(|g| prefix[g].combine(suffix[g + 1]))
+        .collect();
+    let population = prefix[n_groups];
+    groups.push((population, median_in_place(&mut values)));
+    FeatureStats { groups, rest }
+}
+
+/// Features copied per sweep over the rows: bounds the extra memory to
+/// `FEATURE_BLOCK * n_samples` floats.
+const FEATURE_BLOCK: usize = 8;
+
+/// Copy features `start..start + width` into one segment-ordered vector each, in one
+/// sequential sweep over the rows (row `i` goes to position `position[i]`).
+fn scatter_block(
+    x: ArrayView2<f64>,
+    position: &[usize],
+    start: usize,
+    width: usize,
+) -> Vec<Vec<f64>> {
+    let n = x.nrows();
+    let mut out = vec![vec![0.0; n]; width];
+    match x.as_slice() {
+        Some(flat) if x.ncols() > 0 => {
+            let d = x.ncols();
+            for (row, &p) in flat.chunks_exact(d).zip(position) {
+                for (dst, &v) in out.iter_mut().zip(&row[start..start + width]) {
+                    dst[p] = v;
+                }
+            }
+        }
+        _ => {
+            for (row, &p) in x.outer_iter().zip(position) {
+                for (jj, dst) in out.iter_mut().enumerate() {
+                    dst[p] = row[start + jj];
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Grouped moments and medians of every column of `x` by segment code.
+///
+/// `codes[i]` in `0..n_groups` is the segment of row `i`. NaN entries are skipped per
+/// feature; infinities raise [`CoreError::NonFinite`]. Work is parallel over features
+/// and deterministic (each feature is reduced in row order by one thread).
+pub fn segment_moments(
+    x: ArrayView2<f64>,
+    codes: &[i64],
+    n_groups: usize,
+) -> CoreResult<SegmentMoments> {
+    let (n, d) = x.dim();
+    if n == 0 {
+        return Err(CoreError::EmptyInput("no rows to profile".into()));
+    }
+    if codes.len() != n {
+        return Err(CoreError::ShapeMismatch {
+            what: "labels",
+            expected: n,
+            got: codes.len(),
+        });
+    }
+    if n_groups == 0 {
+        return Err(CoreError::InvalidParameter {
+            name: "n_groups",
+            reason: "must be >= 1, got 0".into(),
+        });
+    }
+    let mut ucodes = Vec::with_capacity(n);
+    for &c in codes {
+        match usize::try_from(c) {
+            Ok(u) if u < n_groups => ucodes.push(u),
+            _ => {
+                return Err(CoreError::InvalidParameter {
+                    name: "labels",
+                    reason: format!("segment code {c} outside 0..{n_groups}"),
+                })
+            }
+        }
+    }
+    if let Some(j) = (0..d).find(|&j| x.column(j).iter().any(|v| v.is_infinite())) {
+        return Err(CoreError::NonFinite(format!(
+            "column {j} contains infinity"
+        )));
+    }
+    // Counting sort of the rows by segment: row i goes to position[i].
+    let mut offsets = vec![0usize; n_groups + 1];
+    for &g in &ucodes {
+        offsets[g + 1] += 1;
+    }
+    for g in 0..n_groups {
+        offsets[g + 1] += offsets[g];
+    }
+    let mut next = offsets.clone();
+    let position: Vec<usize> = ucodes
+        .iter()
+        .map(|&g| {
+            next[g] += 1;
+            next[g] - 1
+        })
+        .collect();
+
+    // One sequential sweep over the rows per block of features (strided column reads of
+    // a C-ordered matrix would cost one cache line per value), then parallel over features.
+    let mut per_feature: Vec<FeatureStats> = Vec::with_capacity(d);
+    for start in (0..d).step_by(FEATURE_BLOCK) {
+        let width = FEATURE_BLOCK.min(d - start);
+        let block = scatter_block(x, &position, start, width);
+        per_feature.extend(
+            block
+                .into_par_iter()
+                .map(|values| feature_stats(values, &offsets))
+                .collect::<Vec<_>>(),
+        );
+    }
+
+    let mut out = SegmentMoments {
+        counts: Array2::zeros((n_groups + 1, d)),
+        means: Array2::zeros((n_groups + 1, d)),
+        variances: Array2::zeros((n_groups + 1, d)),
+        medians: Array2::zeros((n_groups + 1, d)),
+        rest_means: Array2::zeros((n_groups, d)),
+        rest_variances: Array2::zeros((n_groups, d)),
+    };
+    for (j, fs) in per_feature.iter().enumerate() {
+        for (g, (m, med)) in fs.groups.iter().enumerate() {
+            out.counts[[g, j]] = m.count;
+            out.means[[g, j]] = m.mean;
+            out.variances[[g, j]] = m.variance();
+            out.medians[[g, j]] = *med;
+        }
+        for (g, r) in fs.rest.iter().enumerate() {
+            out.rest_means[[g, j]] = r.mean;
+            out.rest_variances[[g, j]] = r.variance();
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * a.abs().max(1.0)
+    }
+
+    #[test]
+    fn moments_medians_and_rest_match_direct_formulas() {
+        let x = array![
+            [1.0, 10.0],
+            [2.0, f64::NAN],
+            [4.0, 30.0],
+            [8.0, 40.0],
+            [16.0, 50.0]
+        ];
+        let codes = [0, 0, 1, 1, 1];
+        let s = segment_moments(x.view(), &codes, 2).unwrap();
+        assert_eq!(s.counts.column(0).to_vec(), vec![2.0, 3.0, 5.0]);
+        assert_eq!(s.counts.column(1).to_vec(), vec![1.0, 3.0, 4.0]);
+        assert!(close(s.means[[0, 0]], 1.5));
+        assert!(close(s.means[[1, 0]], 28.0 / 3.0));
+        assert!(close(s.means[[2, 0]], 31.0 / 5.0));
+        assert!(close(s.variances[[0, 0]], 0.5));
+        // segment 1 of feature 0: 4, 8, 16 -> mean 28/3, var = sum dev^2 / 2
+        let m = 28.0 / 3.0;
+        let v = ((4.0 - m) * (4.0 - m) + (8.0 - m) * (8.0 - m) + (16.0 - m) * (16.0 - m)) / 2.0;
+        assert!(close(s.variances[[1, 0]], v));
+        assert!(s.variances[[0, 1]].is_nan()); // one value
+        assert_eq!(s.medians[[0, 0]], 1.5);
+        assert_eq!(s.medians[[1, 0]], 8.0);
+        assert_eq!(s.medians[[2, 1]], 35.0);
+        // rest of segment 0 = segment 1 here
+        assert!(close(s.rest_means[[0, 0]], s.means[[1, 0]]));
+        assert!(close(s.rest_variances[[0, 0]], s.variances[[1, 0]]));
+        assert!(close(s.rest_means[[1, 1]], 10.0));
+    }
+
+    #[test]
+    fn wide_and_fortran_ordered_inputs_agree_with_direct_formulas() {
+        // 11 features > FEATURE_BLOCK: two sweeps; the F-ordered copy takes the generic path.
+        let (n, d, k) = (37usize, 11usize, 3usize);
+        let x = Array2::from_shape_fn((n, d), |(i, j)| {
+            ((i * 7 + j * 13) % 17) as f64 + 0.5 * j as f64
+        });
+        let codes: Vec<i64> = (0..n).map(|i| ((i * 5) % k) as i64).collect();
+        let c = segment_moments(x.view(), &codes, k).unwrap();
+        let f_order = x.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(f_order.as_slice().is_none());
+        let f = segment_moments(f_order.view(), &codes, k).unwrap();
+        assert_eq!(c.means, f.means);
+        assert_eq!(c.medians, f.medians);
+        assert_eq!(c.rest_variances, f.rest_variances);
+        for j in 0..d {
+            for g in 0..k {
+                let mut vals: Vec<f64> = (0..n)
+                    .filter(|&i| codes[i] == g as i64)
+                    .map(|i| x[[i, j]])
+                    .collect();
+                let m = vals.iter().sum::<f64>() / vals.len() as f64;
+                let v =
+                    vals.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / (vals.len() - 1) as f64;
+                vals.sort_by(f64::total_cmp);
+                let h = vals.len() / 2;
+                let med = if vals.len() % 2 == 1 {
+                    vals[h]
+                } else {
+                    (vals[h - 1] + vals[h]) / 2.0
+                };
+                assert!(close(c.means[[g, j]], m));
+                assert!(close(c.variances[[g, j]], v));
+                assert!(close(c.medians[[g, j]], med));
+            }
+        }
+    }
+
+    #[test]
+    fn empty_segment_gives_nan() {
+        let x = array![[1.0], [2.0]];
+        let s = segment_moments(x.view(), &[0, 0], 2).unwrap();
+        assert_eq!(s.counts[[1, 0]], 0.0);
+        assert!(s.means[[1, 0]].is_nan() && s.medians[[1, 0]].is_nan());
+        assert!(close(s.rest_means[[1, 0]], 1.5));
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        let x = array![[1.0], [f64::INFINITY]];
+        assert!(matches!(
+            segment_moments(x.view(), &[0, 1], 2),
+            Err(CoreError::NonFinite(_))
+        ));
+        let x = array![[1.0], [2.0]];
+        assert!(matches!(
+            segment_moments(x.view(), &[0], 2),
+            Err(CoreError::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            segment_moments(x.view(), &[0, 2], 2),
+            Err(CoreError::InvalidParameter { .. })
+        ));
+        assert!(matches!(
+            segment_moments(x.view(), &[0, -1], 2),
+            Err(CoreError::InvalidParameter { .. })
+        ));
+        let empty = Array2::<f64>::zeros((0, 1));
+        assert!(matches!(
+            segment_moments(empty.view(), &[], 1),
+            Err(CoreError::EmptyInput(_))
+        ));
+    }
+
+    #[test]
+    fn large_offset_keeps_precision() {
+        // 1e9 + small values: naive sum of squares would cancel catastrophically.
+        let vals = [1e9 + 1.0, 1e9 + 2.0, 1e9 + 3.0, 1e9 + 4.0];
+        let x = Array2::from_shape_vec((4, 1), vals.to_vec()).unwrap();
+        let s = segment_moments(x.view(), &[0, 0, 1, 1], 2).unwrap();
+        assert!(close(s.variances[[0, 0]], 0.5));
+        assert!(close(s.variances[[2, 0]], 5.0 / 3.0));
+        assert!(close(s.rest_variances[[0, 0]], 0.5));
+    }
+}

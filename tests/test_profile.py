@@ -1,0 +1,373 @@
+"""segwise.profile.profile_segments: oracles (pandas, scipy, statsmodels), markers, personas."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from scipy import stats  # noqa: E402
+from segwise.exceptions import (  # noqa: E402
+    ColumnNotFoundError,
+    InvalidParameterError,
+    NonFiniteError,
+    NonNumericError,
+    ShapeMismatchError,
+)
+from segwise.profile import SegmentProfile, profile_segments  # noqa: E402
+from statsmodels.stats.multitest import multipletests  # noqa: E402
+
+RTOL = 1e-10
+
+
+def _customers(n=600, seed=0, nan=False):
+    rng = np.random.default_rng(seed)
+    seg = rng.choice(["bronze", "gold", "silver", "new"], size=n, p=[0.4, 0.1, 0.3, 0.2])
+    shift = pd.Series(seg).map({"bronze": 0.0, "gold": 2.0, "silver": 0.7, "new": -0.4})
+    df = pd.DataFrame(
+        {
+            "spend": np.exp(rng.normal(3 + shift, 0.8)),
+            "visits": rng.poisson(2 + 3 * shift.clip(lower=0)).astype(float),
+            "tenure": rng.normal(24, 6, n) + 10 * (seg == "new") * -1,
+        },
+        index=pd.RangeIndex(1000, 1000 + n, name="customer"),
+    )
+    if nan:
+        df.loc[df.index[rng.choice(n, 25, replace=False)], "spend"] = np.nan
+        df.loc[df.index[rng.choice(n, 7, replace=False)], "tenure"] = np.nan
+    return df, seg
+
+
+def _check_against_oracles(df, seg, prof):
+    features = list(df.columns)
+    grouped = df.groupby(seg)
+    t = prof.table.set_index(["segment", "feature"])
+    pvals = []
+    for label in sorted(set(seg)):
+        inside = seg == label
+        for f in features:
+            row = t.loc[(label, f)]
+            a = df.loc[inside, f].dropna().to_numpy()
+            b = df.loc[~inside, f].dropna().to_numpy()
+            assert row["n"] == a.size
+            np.testing.assert_allclose(row["mean"], grouped[f].mean()[label], rtol=RTOL)
+            np.testing.assert_allclose(row["median"], grouped[f].median()[label], rtol=RTOL)
+            np.testing.assert_allclose(row["sd"], grouped[f].std()[label], rtol=RTOL)
+            pop_mean, pop_sd = df[f].mean(), df[f].std()
+            np.testing.assert_allclose(row["population_mean"], pop_mean, rtol=RTOL)
+            np.testing.assert_allclose(row["index"], a.mean() / pop_mean * 100, rtol=RTOL)
+            np.testing.assert_allclose(row["std_diff"], (a.mean() - pop_mean) / pop_sd,
+                                       rtol=RTOL)
+            res = stats.ttest_ind(a, b, equal_var=False)
+            np.testing.assert_allclose(row["t"], res.statistic, rtol=RTOL)
+            np.testing.assert_allclose(row["df"], res.df, rtol=RTOL)
+            np.testing.assert_allclose(row["pvalue"], res.pvalue, rtol=1e-9, atol=1e-300)
+            pvals.append(res.pvalue)
+    # BH over all segment x feature cells, in the table's (segment, feature) order.
+    reject, adj, _, _ = multipletests(pvals, alpha=prof.alpha, method="fdr_bh")
+    np.testing.assert_allclose(prof.table["pvalue_adj"], adj, rtol=1e-9, atol=1e-300)
+    np.testing.assert_array_equal(prof.table["significant"], reject)
+    pop = prof.population
+    np.testing.assert_allclose(pop["mean"], df.mean(), rtol=RTOL)
+    np.testing.assert_allclose(pop["median"], df.median(), rtol=RTOL)
+    np.testing.assert_allclose(pop["sd"], df.std(), rtol=RTOL)
+    np.testing.assert_array_equal(pop["n_missing"], df.isna().sum())
+
+
+def test_matches_pandas_scipy_and_statsmodels():
+    df, seg = _customers()
+    before = df.copy()
+    prof = profile_segments(df, seg)
+    assert isinstance(prof, SegmentProfile)
+    _check_against_oracles(df, seg, prof)
+    pd.testing.assert_frame_equal(df, before)  # the caller's data is untouched
+    sizes = pd.Series(seg).value_counts()
+    assert list(prof.segments.index) == sorted(sizes.index)  # string labels, sorted
+    np.testing.assert_array_equal(prof.segments["size"], sizes[prof.segments.index])
+    np.testing.assert_allclose(prof.segments["share"], sizes[prof.segments.index] / len(df))
+    np.testing.assert_allclose(prof.segments["mean_spend"], df.groupby(seg)["spend"].mean(),
+                               rtol=RTOL)
+    assert prof.notes == []
+
+
+def test_nan_is_dropped_per_feature_and_counted():
+    df, seg = _customers(seed=1, nan=True)
+    prof = profile_segments(df, seg)
+    _check_against_oracles(df, seg, prof)
+    # sizes still count every customer
+    assert prof.segments["size"].sum() == len(df)
+    assert prof.population.loc["spend", "n_missing"] == 25
+    assert any("'spend': 25" in note and "'tenure': 7" in note for note in prof.notes)
+    with pytest.raises(NonFiniteError, match="spend"):
+        profile_segments(df, seg, missing="raise")
+
+
+def test_marker_rule_traced_through_flexclust():
+    # flexclust's shaded barchart (createBarchartPanel): marker = abs(x - m) >= diff[1] |
+    # abs((x - m) / m) >= diff[2], diff = c(1/4, 0.5); here x - m on the standardized
+    # scale for the first criterion and on the original scale for the second.
+    # Two segments A, B of 4 customers each:
+    # big:   A 101,103,101,103 (mean 102), B 97,99,97,99 (98): m = 100, squared
+    #        deviations sum to 40, sd = sqrt(40/7) = 2.390; A: |2|/2.390 = 0.837 >= 0.25
+    #        -> marker (relative 2/100 = 0.02 < 0.5 alone would not mark).
+    # small: A 11.6,-8.4,11.6,-8.4 (1.6), B 10.4,-9.6,10.4,-9.6 (0.4): m = 1, sd =
+    #        sqrt(802.88/7) = 10.71; standardized 0.6/10.71 = 0.056 < 0.25, relative
+    #        0.6/1 = 0.6 >= 0.5 -> marker by the relative rule only.
+    # flat:  A 10,30,10,30 (20), B 9,29,9,29 (19): m = 19.5, sd = 10.40; standardized
+    #        0.048, relative 0.026 -> no marker.
+    # zero:  A 1,1,1,1, B -1,-1,-1,-1: m = 0 (relative undefined: flexclust would divide
+    #        by 0, segwise skips it), sd = sqrt(8/7) = 1.069, standardized 0.935 -> marker.
+    df = pd.DataFrame(
+        {
+            "big": [101, 103, 101, 103, 97, 99, 97, 99],
+            "small": [11.6, -8.4, 11.6, -8.4, 10.4, -9.6, 10.4, -9.6],
+            "flat": [10, 30, 10, 30, 9, 29, 9, 29],
+            "zero": [1, 1, 1, 1, -1, -1, -1, -1],
+        },
+        dtype=float,
+    )
+    labels = ["A"] * 4 + ["B"] * 4
+    prof = profile_segments(df, labels)
+    std = prof.wide("std_diff")
+    np.testing.assert_allclose(std.loc["A"], [2 / np.sqrt(40 / 7), 0.6 / np.sqrt(802.88 / 7),
+                                              0.5 / df["flat"].std(), 1 / np.sqrt(8 / 7)],
+                               rtol=1e-12)
+    expected = {"big": True, "small": True, "flat": False, "zero": True}
+    for seg in "AB":
+        assert prof.wide("marker").loc[seg].to_dict() == expected
+    # Each criterion on its own: raise both thresholds above big's 0.837 and small's 0.6.
+    strict = profile_segments(df, labels, marker_diff=(0.9, 0.7))
+    assert strict.wide("marker").loc["A"].to_dict() == {
+        "big": False, "small": False, "flat": False, "zero": True
+    }
+    # index undefined where the population mean is 0, with a note
+    assert np.isnan(prof.wide("index").loc["A", "zero"])
+    np.testing.assert_allclose(prof.wide("index").loc["A", "big"], 102.0, rtol=1e-12)
+    assert any("population mean is 0" in n and "zero" in n for n in prof.notes)
+
+
+def test_persona_names_and_descriptions():
+    rng = np.random.default_rng(3)
+    n = 300
+    seg = np.repeat([0, 1, 2], n)
+    df = pd.DataFrame(
+        {
+            "monetary": np.r_[rng.normal(300, 20, n), rng.normal(50, 10, n),
+                              rng.normal(100, 10, n)],
+            "frequency": np.r_[rng.normal(8, 1, n), rng.normal(1.5, 0.3, n),
+                               rng.normal(3, 0.5, n)],
+            "recency_days": np.r_[rng.normal(30, 5, n), rng.normal(400, 30, n),
+                                  rng.normal(200, 30, n)],
+            "noise": rng.normal(0, 1, 3 * n),
+        }
+    )
+    words = {"frequency": ("infrequent", "frequent"), "recency_days": ("recent", "lapsed")}
+    prof = profile_segments(df, seg, descriptors=words)
+    names = prof.segments["name"]
+    # the strongest markers by |std diff| first, with the user's words where given
+    for label in range(3):
+        std = prof.wide("std_diff").loc[label]
+        top = std.drop("noise").abs().sort_values(ascending=False).index[:3]
+        assert "noise" not in names[label]
+        assert names[label].lower().startswith(
+            {"monetary": "high monetary" if std["monetary"] > 0 else "low monetary",
+             "frequency": "frequent" if std["frequency"] > 0 else "infrequent",
+             "recency_days": "lapsed" if std["recency_days"] > 0 else "recent"}[top[0]]
+        )
+    assert set(names[0].split(", ")) == {"High monetary", "frequent", "recent"} or set(
+        names[0].lower().split(", ")) == {"high monetary", "frequent", "recent"}
+    assert set(names[1].lower().split(", ")) == {"low monetary", "infrequent", "lapsed"}
+    assert prof.segments.loc[0, "description"].startswith(f"{names[0]} — 33% of customers")
+    # name_terms limits the terms; identical names get the segment label appended
+    short = profile_segments(df, seg, descriptors=words, name_terms=1)
+    assert all(", " not in name for name in short.segments["name"])
+    twin = profile_segments(pd.concat([df, df]), np.r_[seg, seg + 10])
+    assert twin.segments["name"].is_unique
+    assert twin.segments.loc[10, "name"].endswith("[10]")
+    # a segment without significant markers is "Typical"
+    flat = profile_segments(pd.DataFrame({"x": rng.normal(size=200)}), np.tile([0, 1], 100))
+    assert flat.segments["name"].str.startswith("Typical").all()
+
+
+def test_labels_as_column_series_and_numpy_input():
+    df, seg = _customers(n=200, seed=2)
+    ref = profile_segments(df, seg)
+    with_col = profile_segments(df.assign(tier=seg), "tier")
+    pd.testing.assert_frame_equal(with_col.table, ref.table)
+    # a Series with the same labels in another order is aligned on the index
+    shuffled = pd.Series(seg, index=df.index).sample(frac=1, random_state=0)
+    pd.testing.assert_frame_equal(profile_segments(df, shuffled).table, ref.table)
+    arr = profile_segments(df.to_numpy(), seg, features=list(df.columns))
+    pd.testing.assert_frame_equal(arr.table, ref.table)
+    unnamed = profile_segments(df.to_numpy(), seg)
+    assert list(unnamed.population.index) == ["x0", "x1", "x2"]
+    sub = profile_segments(df, seg, features=["visits"])
+    assert list(sub.population.index) == ["visits"]
+    # a categorical keeps its category order (unused categories are not segments)
+    tiers = pd.Categorical(seg, categories=["new", "bronze", "silver", "gold", "vip"])
+    cat = profile_segments(df, tiers)
+    assert list(cat.segments.index) == ["new", "bronze", "silver", "gold"]
+    pd.testing.assert_frame_equal(cat.wide("mean").loc[sorted(set(seg))], ref.wide("mean"))
+    # bool and int columns are numeric
+    mixed = profile_segments(pd.DataFrame({"flag": [True, False, True, True],
+                                           "n": [1, 2, 3, 4]}), [0, 0, 1, 1])
+    np.testing.assert_allclose(mixed.wide("mean").loc[1], [1.0, 3.5])
+
+
+def test_bad_input():
+    df, seg = _customers(n=50)
+    with pytest.raises(ColumnNotFoundError, match="'nope'"):
+        profile_segments(df, seg, features=["spend", "nope"])
+    with pytest.raises(ColumnNotFoundError, match="'tier'"):
+        profile_segments(df, "tier")
+    with pytest.raises(ShapeMismatchError, match="49 entries"):
+        profile_segments(df, seg[:-1])
+    with pytest.raises(NonNumericError, match="'city'"):
+        profile_segments(df.assign(city="Paris"), seg)
+    with pytest.raises(InvalidParameterError, match="single segment"):
+        profile_segments(df, np.zeros(len(df)))
+    with pytest.raises(NonFiniteError, match="infinity"):
+        profile_segments(df.assign(spend=np.inf), seg)
+    with pytest.raises(NonFiniteError, match="missing"):
+        profile_segments(df, pd.Series(seg).where(np.arange(len(df)) > 0, None))
+    with pytest.raises(InvalidParameterError, match="not profiled"):
+        profile_segments(df, seg, descriptors={"frequency": ("rare", "often")})
+    with pytest.raises(InvalidParameterError, match="pair"):
+        profile_segments(df, seg, descriptors={"spend": "big"})
+    with pytest.raises(InvalidParameterError, match="alpha"):
+        profile_segments(df, seg, alpha=1.5)
+    with pytest.raises(InvalidParameterError, match="marker_diff"):
+        profile_segments(df, seg, marker_diff=(0.25, -1))
+    with pytest.raises(InvalidParameterError, match="missing"):
+        profile_segments(df, seg, missing="fill")
+    with pytest.raises(InvalidParameterError, match="value"):
+        profile_segments(df, seg).wide("nope")
+
+
+def test_small_segments_get_nan_tests_counted_in_the_family():
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 10.0]})
+    prof = profile_segments(df, [0, 0, 0, 0, 1])
+    row = prof.table.set_index("segment").loc[1]
+    assert np.isnan(row["pvalue"]) and not row["significant"]
+    assert any("no test" in n for n in prof.notes)
+
+
+def test_summary_html_and_plot():
+    df, seg = _customers(n=300, seed=4)
+    df = df.rename(columns={"tenure": "<tenure & co>"})
+    prof = profile_segments(df, seg, descriptors={"visits": ("rare", "frequent")})
+    text = prof.summary()
+    assert "4 segments, 3 feature(s), 300 customers" in text
+    for desc in prof.segments["description"]:
+        assert desc in text
+    page = prof._repr_html_()
+    assert "&lt;tenure &amp; co&gt;" in page and "<tenure" not in page
+    assert "background:#" in page and "<script" not in page
+    assert page.count("<tr>") == len(prof.segments) + 1  # plus the header row
+    fig, ax = plt.subplots()
+    try:
+        out = prof.plot(ax=ax)
+        assert out is ax
+        (image,) = ax.get_images()
+        assert image.get_array().shape == (4, 3)
+        np.testing.assert_allclose(image.get_array(), prof.wide("std_diff").to_numpy())
+        assert len(ax.texts) == 12
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert labels == [f"{s}: {n}" for s, n in prof.segments["name"].items()]
+    finally:
+        plt.close("all")
+
+
+def test_row_order_and_label_names_do_not_matter():
+    df, seg = _customers(n=400, seed=5, nan=True)
+    ref = profile_segments(df, seg)
+    perm = np.random.default_rng(0).permutation(len(df))
+    renamed = pd.Series(seg).map({"bronze": "b", "gold": "g", "new": "n", "silver": "s"})
+    other = profile_segments(df.iloc[perm], renamed.to_numpy()[perm])
+    num = ["n", "mean", "median", "sd", "index", "std_diff", "t", "df", "pvalue", "pvalue_adj"]
+    np.testing.assert_allclose(other.table[num].to_numpy(float), ref.table[num].to_numpy(float),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(other.table["marker"], ref.table["marker"])
+    assert list(other.segments["name"]) == [
+        n.replace(f"[{a}]", f"[{b}]") for n, a, b in
+        zip(ref.segments["name"], ref.segments.index, other.segments.index, strict=True)
+    ]
+
+
+def test_grouped_pass_is_deterministic_across_threads():
+    code = textwrap.dedent("""
+        import numpy as np, hashlib
+        from segwise import _core
+        rng = np.random.default_rng(0)
+        x = rng.normal(1e3, 5.0, (200_000, 6))
+        x[rng.random(x.shape) < 0.01] = np.nan
+        codes = rng.integers(0, 9, x.shape[0])
+        out = _core.profile_segment_moments(x, codes, 9)
+        print(hashlib.sha256(b"".join(a.tobytes() for a in out)).hexdigest())
+    """)
+    digests = set()
+    for threads in ("1", "2"):
+        env = dict(os.environ, RAYON_NUM_THREADS=threads)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True)
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
+
+
+def test_label_types_survive():
+    df = pd.DataFrame({"x": [1.0, 2, 3, 4, 5, 6], "seg": [2, 2, 0, 0, 1, 1]})
+    for labels in ("seg", df["seg"], df["seg"].to_numpy(), df["seg"].tolist()):
+        prof = profile_segments(df, labels, features=["x"])
+        assert prof.segments.index.dtype == np.int64, type(labels)
+        assert list(prof.segments.index) == [0, 1, 2]
+    floats = profile_segments(df[["x"]], df["seg"].astype(float) / 2)
+    assert list(floats.segments.index) == [0.0, 0.5, 1.0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(4, 60), d=st.integers(1, 3),
+       k=st.integers(2, 4), nan_share=st.sampled_from([0.0, 0.1]))
+def test_invariants(seed, n, d, k, nan_share):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(rng.normal(0, 3), 2, (n, d)).round(1)  # ties and zeros happen
+    x[rng.random((n, d)) < nan_share] = np.nan
+    labels = np.r_[np.arange(k), rng.integers(0, k, n - k)]
+    if np.isnan(x).all(axis=0).any():
+        return
+    prof = profile_segments(x, labels)
+    means, counts = prof.wide("mean").to_numpy(), prof.wide("n").to_numpy()
+    pop = prof.population
+    # the population mean is the size-weighted mean of the segment means
+    np.testing.assert_allclose(np.nansum(means * counts, axis=0),
+                               pop["mean"] * pop["n"], rtol=1e-9, atol=1e-9)
+    t = prof.table
+    ok = t["pvalue"].notna()
+    assert (t.loc[ok, "pvalue_adj"] >= t.loc[ok, "pvalue"] - 1e-15).all()
+    assert (t["significant"] <= ok).all()
+    # index and standardized difference agree in sign where both are defined
+    both = (t["index"].notna() & (t["std_diff"].abs() > 1e-9) & (t["population_mean"] > 0))
+    np.testing.assert_array_equal(np.sign(t.loc[both, "index"] - 100).to_numpy(),
+                                  np.sign(t.loc[both, "std_diff"]).to_numpy())
+    # with a zero threshold every cell with a defined difference is a marker
+    loose = profile_segments(x, labels, marker_diff=(0.0, 1e9)).table
+    np.testing.assert_array_equal(loose["marker"], loose["std_diff"].notna())
+
+
+def test_empty_and_constant_features_are_noted():
+    df = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": np.nan, "c": 5.0})
+    prof = profile_segments(df, [0, 0, 1, 1])
+    assert any("no values at all" in n and "'b'" in n for n in prof.notes)
+    assert any("no variation in ['c']" in n for n in prof.notes)
+    assert prof.population.loc["b", "n"] == 0 and np.isnan(prof.population.loc["b", "mean"])
+    assert prof.table.loc[prof.table["feature"] != "a", "pvalue"].isna().all()
