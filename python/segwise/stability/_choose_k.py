@@ -89,12 +89,12 @@ def _rel_extrema(y: np.ndarray, greater: bool) -> np.ndarray:
 def _kneedle(x: Sequence[float], y: Sequence[float], S: float = 1.0) -> float | None:
     """Kneedle (Satopaa et al. 2011) as ``kneed.KneeLocator(x, y, S=S, curve="convex",
     direction="decreasing", online=False).knee``; ``None`` when there is no knee."""
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+    xs = np.asarray(x, dtype=float)
+    ys = np.asarray(y, dtype=float)
+    if len(xs) < 3 or np.ptp(xs) == 0 or np.ptp(ys) == 0:
         return None
-    xn = (x - x.min()) / (x.max() - x.min())
-    yn = (y - y.min()) / (y.max() - y.min())
+    xn = (xs - xs.min()) / (xs.max() - xs.min())
+    yn = (ys - ys.min()) / (ys.max() - ys.min())
     yn = yn.max() - yn  # convex decreasing -> concave increasing
     diff = yn - xn
     maxima = _rel_extrema(diff, True)
@@ -106,10 +106,10 @@ def _kneedle(x: Sequence[float], y: Sequence[float], S: float = 1.0) -> float | 
     threshold_index = 0
     n_max = 0
     active = True
-    for i in range(len(x)):
+    for i in range(len(xs)):
         if i < maxima[0]:
             continue
-        if i == len(x) - 1:
+        if i == len(xs) - 1:
             break
         if (maxima == i).any():
             threshold = thresholds[n_max]
@@ -120,7 +120,7 @@ def _kneedle(x: Sequence[float], y: Sequence[float], S: float = 1.0) -> float | 
             threshold = 0.0
             active = False
         if active and diff[i + 1] < threshold:
-            return float(x[threshold_index])
+            return float(xs[threshold_index])
     return None
 
 
@@ -192,7 +192,7 @@ def _table_html(title: str, table: pd.DataFrame, lines: Sequence[str]) -> str:
         + f"<th>{html.escape(str(k))}</th>"
         + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row)
         + "</tr>"
-        for k, row in zip(table.index, table.itertuples(index=False))
+        for k, row in zip(table.index, table.itertuples(index=False), strict=False)
     )
     text = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
     return (
@@ -288,7 +288,6 @@ class GapResult:
 def _gap_core(
     values: np.ndarray,
     k_max: int,
-    data_log_w: np.ndarray,
     n_refs: int,
     space: str,
     d_power: float,
@@ -333,9 +332,11 @@ def _gap_table(data_log_w: np.ndarray, ref_log_w: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _data_log_w(values: np.ndarray, labels: np.ndarray, ks: Sequence[int], d_power: float) -> dict:
+def _data_log_w(
+    values: np.ndarray, labels: Any, ks: Sequence[int], d_power: float
+) -> dict[int, float]:
     out = {}
-    for k, lab in zip(ks, labels):
+    for k, lab in zip(ks, labels, strict=False):
         w = _core.choose_k_within_dispersion(values, np.ascontiguousarray(lab), k, d_power)
         out[k] = math.log(w) if w > 0 else -math.inf
     return out
@@ -441,7 +442,7 @@ def gap_statistic(
         _, labels, _ = _core.choose_k_fit_curve(values, ks, start, n_init, seed)
         data = _data_log_w(values, labels, ks, d_power)
         advance(1)
-        ref = _gap_core(values, k_max, data, n_refs, space, d_power, start, n_init, seed, advance)
+        ref = _gap_core(values, k_max, n_refs, space, d_power, start, n_init, seed, advance)
     table = _gap_table(np.array([data[k] for k in ks]), ref)
     k_opt = _max_se(table["gap"].to_numpy(), table["se_sim"].to_numpy(), method, se_factor)
     return GapResult(table, k_opt, method, se_factor, n_refs, d_power, space, ref)
@@ -488,9 +489,7 @@ class PredictionStrengthResult:
         )
 
     def _repr_html_(self) -> str:
-        return _table_html(
-            "Prediction strength", self.table, [f"optimal k = {self.optimal_k}"]
-        )
+        return _table_html("Prediction strength", self.table, [f"optimal k = {self.optimal_k}"])
 
     def plot(self, ax: Any = None) -> Any:
         """Mean prediction strength per k with the cutoff line. Returns the Axes.
@@ -516,7 +515,13 @@ class PredictionStrengthResult:
 
 
 def _ps_core(
-    values: np.ndarray, ks: list[int], n_splits: int, start: str, n_init: int, seed: int, advance: Any
+    values: np.ndarray,
+    ks: list[int],
+    n_splits: int,
+    start: str,
+    n_init: int,
+    seed: int,
+    advance: Any,
 ) -> np.ndarray:
     n = values.shape[0]
     for k in ks:
@@ -539,7 +544,7 @@ def _ps_result(per_split: np.ndarray, ks: list[int], cutoff: float) -> Predictio
         {"mean": np.concatenate([[1.0], mean]), "sd": np.concatenate([[0.0], sd])},
         index=pd.Index([1, *ks], name="k"),
     )
-    above = [k for k, v in zip(table.index, table["mean"]) if v > cutoff]
+    above = [k for k, v in zip(table.index, table["mean"], strict=False) if v > cutoff]
     return PredictionStrengthResult(table, int(max(above)), cutoff, per_split)
 
 
@@ -728,7 +733,7 @@ class ChooseKResult:
         if axes.size < len(cols):
             raise InvalidParameterError(f"plot needs {len(cols)} Axes, got {axes.size}")
         t = self.table
-        for a, c in zip(axes, cols):
+        for a, c in zip(axes, cols, strict=False):
             yerr = t["gap_se"] if c == "gap" else None
             a.errorbar(t.index, t[c], yerr=yerr, marker="o", markersize=3, label=c)
             a.axvline(self.recommended_k, color="grey", linestyle="--")
@@ -762,7 +767,9 @@ def _recommend(
                 f"{min_share:.0%} of rows (min share {table.loc[k, 'min_share']:.1%})."
             )
     pool = big or ks
-    why = f"no k has {words} and min share >= {min_share:.0%}" if tests else "no stability criterion"
+    why = (
+        f"no k has {words} and min share >= {min_share:.0%}" if tests else "no stability criterion"
+    )
     if not big:
         why += f"; no k has a smallest segment of at least {min_share:.0%}"
     if "gap" in table and "gap_pick" in table.attrs and table.attrs["gap_pick"] in pool:
@@ -862,7 +869,7 @@ def choose_k(
     >>> res = choose_k(X, range(2, 6), n_refs=5, n_splits=5, n_boot=5, random_state=0)
     >>> res.recommended_k
     3
-    >>> res.table.loc[3, "prediction_strength"] > 0.8
+    >>> bool(res.table.loc[3, "prediction_strength"] > 0.8)
     True
     """
     values = check_array(X, dtypes=(np.float64,)).values
@@ -907,7 +914,7 @@ def choose_k(
         fit_ks = [1, *ks] if "gap" in crit else ks
         inertia, labels, _ = _core.choose_k_fit_curve(values, fit_ks, "k-means++", n_init, seed)
         advance(1)
-        by_k = dict(zip(fit_ks, labels))
+        by_k = dict(zip(fit_ks, labels, strict=False))
         table["inertia"] = [float(inertia[fit_ks.index(k)]) for k in ks]
         counts = [np.bincount(by_k[k], minlength=k) for k in ks]
         table["min_share"] = [c.min() / n for c in counts]
@@ -947,10 +954,10 @@ def choose_k(
             missing = [k for k in gap_ks if k not in by_k]
             if missing:
                 _, extra, _ = _core.choose_k_fit_curve(values, missing, "k-means++", n_init, seed)
-                by_k.update(zip(missing, extra))
+                by_k.update(zip(missing, extra, strict=False))
             data = _data_log_w(values, [by_k[k] for k in gap_ks], gap_ks, d_power)
             ref = _gap_core(
-                values, k_max, data, n_refs, "scaledPCA", d_power, "k-means++", 1, seed, advance
+                values, k_max, n_refs, "scaledPCA", d_power, "k-means++", 1, seed, advance
             )
             gt = _gap_table(np.array([data[k] for k in gap_ks]), ref)
             table["gap"] = gt.loc[ks, "gap"].to_numpy()
