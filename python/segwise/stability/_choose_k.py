@@ -900,7 +900,7 @@ def choose_k(
                     f"has only {n // 2} rows (n_samples={n})"
                 )
 
-    total = 1 + len(ks) * (n > 0)
+    total = 1 + len(ks)
     total += n_refs if "gap" in crit else 0
     total += n_splits if "prediction_strength" in crit else 0
     total += n_boot if "bootstrap_ari" in crit else 0
