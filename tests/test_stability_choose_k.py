@@ -14,6 +14,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from segwise import _core
 from segwise.exceptions import InvalidParameterError, NonFiniteError, NotEnoughSamplesError
 from segwise.stability import choose_k, gap_statistic, prediction_strength
@@ -84,6 +86,27 @@ def test_within_dispersion_matches_numpy(d_power):
     labels = rng.integers(0, 3, 700).astype(np.int32)
     got = _core.choose_k_within_dispersion(X, labels, 3, d_power)
     np.testing.assert_allclose(got, numpy_w(X, labels, d_power), rtol=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    n=hs.integers(2, 60),
+    k=hs.integers(1, 5),
+    d_power=hs.sampled_from([1.0, 2.0, 0.5]),
+)
+def test_within_dispersion_invariant_to_row_order_and_label_names(seed, n, k, d_power):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    labels = rng.integers(0, k, n).astype(np.int32)
+    perm = rng.permutation(n)
+    names = rng.permutation(k).astype(np.int32)
+    a = _core.choose_k_within_dispersion(X, labels, k, d_power)
+    b = _core.choose_k_within_dispersion(
+        np.ascontiguousarray(X[perm]), names[labels[perm]], k, d_power
+    )
+    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a, numpy_w(X, labels, d_power), rtol=1e-10, atol=1e-12)
 
 
 def test_within_dispersion_d2_is_half_inertia():

@@ -171,10 +171,13 @@ fn choose_k_bootstrap_indices<'py>(
     n: usize,
     seed: u64,
     r: usize,
-) -> (Arr1<'py, i64>, Arr1<'py, i64>) {
-    let (a, b) = ck::bootstrap_indices(n, seed, r);
+) -> PyResult<(Arr1<'py, i64>, Arr1<'py, i64>)> {
     let conv = |v: Vec<usize>| -> Vec<i64> { v.into_iter().map(|i| i as i64).collect() };
-    (conv(a).into_pyarray(py), conv(b).into_pyarray(py))
+    let (a, b) = run_detached(py, || {
+        let (a, b) = ck::bootstrap_indices(n, seed, r);
+        Ok((conv(a), conv(b)))
+    })?;
+    Ok((a.into_pyarray(py), b.into_pyarray(py)))
 }
 
 /// The two predicted partitions of all rows for replicate `r` and `k` clusters.

@@ -542,6 +542,9 @@ pub fn prediction_strength_splits(
 pub fn bootstrap_indices(n: usize, seed: u64, r: usize) -> (Vec<usize>, Vec<usize>) {
     let mut rng =
         Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, Stream::Bootstrap, r as u64, u64::MAX));
+    if n == 0 {
+        return (Vec::new(), Vec::new());
+    }
     let a = (0..n).map(|_| rng.gen_range(0..n)).collect();
     let b = (0..n).map(|_| rng.gen_range(0..n)).collect();
     (a, b)
