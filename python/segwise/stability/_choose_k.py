@@ -813,7 +813,9 @@ def choose_k(
     share of rows) is always reported.
 
     The inertia, silhouette, CH, DB, knee and min share come from one k-means fit per k on
-    all rows (``n_init`` k-means++ restarts). The resampled criteria use one restart per fit.
+    all rows (``n_init`` k-means++ restarts); the gap statistic's ``log W_k`` of the data
+    uses the same fits. The resampled criteria (reference sets, splits, bootstrap samples)
+    use one restart per fit.
 
     **Recommendation rule.** The recommended k is the *largest* k that is stable, meaning
     mean prediction strength ``>= ps_cutoff`` and mean bootstrap ARI ``>= ari_threshold``
