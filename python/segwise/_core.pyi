@@ -362,3 +362,61 @@ def profile_segment_moments(
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
 ]: ...
+# --- choose_k (segwise.stability: gap statistic, prediction strength, bootstrap ARI) ---
+# `start` is "k-means++" (n_init restarts) or "first_rows"; every fit and draw has its own
+# random stream derived from `seed`, so chunks (b0..b1, m0..m1, r0..r1) compose exactly.
+
+def choose_k_fit_curve(
+    x: npt.NDArray[np.float64], ks: list[int], start: str, n_init: int, seed: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32], npt.NDArray[np.float64]]: ...
+def choose_k_within_dispersion(
+    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int32], k: int, d_power: float
+) -> float: ...
+def choose_k_reference_set(
+    n: int,
+    centre: npt.NDArray[np.float64],
+    lower: npt.NDArray[np.float64],
+    upper: npt.NDArray[np.float64],
+    rotation: npt.NDArray[np.float64] | None,
+    seed: int,
+    b: int,
+) -> npt.NDArray[np.float64]: ...
+def choose_k_gap_reference_log_w(
+    n: int,
+    centre: npt.NDArray[np.float64],
+    lower: npt.NDArray[np.float64],
+    upper: npt.NDArray[np.float64],
+    rotation: npt.NDArray[np.float64] | None,
+    k_max: int,
+    d_power: float,
+    b0: int,
+    b1: int,
+    start: str,
+    n_init: int,
+    seed: int,
+) -> npt.NDArray[np.float64]: ...
+def choose_k_split_permutation(n: int, seed: int, m: int) -> npt.NDArray[np.int64]: ...
+def choose_k_prediction_strength(
+    x: npt.NDArray[np.float64],
+    ks: list[int],
+    m0: int,
+    m1: int,
+    start: str,
+    n_init: int,
+    seed: int,
+) -> npt.NDArray[np.float64]: ...
+def choose_k_bootstrap_indices(
+    n: int, seed: int, r: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+def choose_k_bootstrap_partitions(
+    x: npt.NDArray[np.float64], k: int, r: int, start: str, n_init: int, seed: int
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]: ...
+def choose_k_bootstrap_ari(
+    x: npt.NDArray[np.float64],
+    ks: list[int],
+    r0: int,
+    r1: int,
+    start: str,
+    n_init: int,
+    seed: int,
+) -> npt.NDArray[np.float64]: ...

@@ -1,7 +1,233 @@
-//! Python bindings: choose_k.
+//! Python bindings: choose_k (gap statistic, prediction strength, bootstrap ARI).
 
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use super::run_detached;
+use crate::core::stability::choose_k as ck;
+use crate::core::{CoreError, CoreResult};
+
+type Arr1<'py, T> = Bound<'py, PyArray1<T>>;
+type Arr2<'py, T> = Bound<'py, PyArray2<T>>;
+
+fn settings(start: &str, n_init: usize, seed: u64) -> CoreResult<ck::FitSettings> {
+    let start = match start {
+        "k-means++" => {
+            if n_init == 0 {
+                return Err(CoreError::InvalidParameter {
+                    name: "n_init",
+                    reason: "must be >= 1, got 0".into(),
+                });
+            }
+            ck::Start::KMeansPlusPlus(n_init)
+        }
+        "first_rows" => ck::Start::FirstRows,
+        other => {
+            return Err(CoreError::InvalidParameter {
+                name: "start",
+                reason: format!("must be 'k-means++' or 'first_rows', got {other:?}"),
+            })
+        }
+    };
+    Ok(ck::FitSettings {
+        start,
+        max_iter: 300,
+        tol: 1e-4,
+        seed,
+    })
+}
+
+/// k-means fits of the data for every k: (inertia, labels (len(ks), n), centres (len(ks), max k, d)).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn choose_k_fit_curve<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    ks: Vec<usize>,
+    start: &str,
+    n_init: usize,
+    seed: u64,
+) -> PyResult<(Arr1<'py, f64>, Arr2<'py, i32>, Bound<'py, PyArray3<f64>>)> {
+    let x = x.as_array();
+    let (a, b, c) = run_detached(py, || {
+        ck::fit_curve(x, &ks, &settings(start, n_init, seed)?)
+    })?;
+    Ok((a.into_pyarray(py), b.into_pyarray(py), c.into_pyarray(py)))
+}
+
+/// clusGap's W_k of a labelled data set.
+#[pyfunction]
+fn choose_k_within_dispersion(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, f64>,
+    labels: PyReadonlyArray1<'_, i32>,
+    k: usize,
+    d_power: f64,
+) -> PyResult<f64> {
+    let x = x.as_array();
+    let labels = labels.as_slice()?;
+    run_detached(py, || ck::within_dispersion(x, labels, k, d_power))
+}
+
+/// Reference set `b` of the gap statistic.
+#[pyfunction]
+#[pyo3(signature = (n, centre, lower, upper, rotation, seed, b))]
+#[allow(clippy::too_many_arguments)]
+fn choose_k_reference_set<'py>(
+    py: Python<'py>,
+    n: usize,
+    centre: PyReadonlyArray1<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    rotation: Option<PyReadonlyArray2<'py, f64>>,
+    seed: u64,
+    b: usize,
+) -> PyResult<Arr2<'py, f64>> {
+    let (centre, lower, upper) = (centre.as_slice()?, lower.as_slice()?, upper.as_slice()?);
+    let rotation = rotation.as_ref().map(|r| r.as_array());
+    let bx = ck::ReferenceBox {
+        centre,
+        lower,
+        upper,
+        rotation,
+    };
+    let out = run_detached(py, || ck::reference_set(n, &bx, seed, b))?;
+    Ok(out.into_pyarray(py))
+}
+
+/// log W_k (k = 1..k_max) of reference sets b0..b1: shape (b1 - b0, k_max).
+#[pyfunction]
+#[pyo3(signature = (n, centre, lower, upper, rotation, k_max, d_power, b0, b1, start, n_init, seed))]
+#[allow(clippy::too_many_arguments)]
+fn choose_k_gap_reference_log_w<'py>(
+    py: Python<'py>,
+    n: usize,
+    centre: PyReadonlyArray1<'py, f64>,
+    lower: PyReadonlyArray1<'py, f64>,
+    upper: PyReadonlyArray1<'py, f64>,
+    rotation: Option<PyReadonlyArray2<'py, f64>>,
+    k_max: usize,
+    d_power: f64,
+    b0: usize,
+    b1: usize,
+    start: &str,
+    n_init: usize,
+    seed: u64,
+) -> PyResult<Arr2<'py, f64>> {
+    let (centre, lower, upper) = (centre.as_slice()?, lower.as_slice()?, upper.as_slice()?);
+    let rotation = rotation.as_ref().map(|r| r.as_array());
+    let bx = ck::ReferenceBox {
+        centre,
+        lower,
+        upper,
+        rotation,
+    };
+    let out = run_detached(py, || {
+        let s = settings(start, n_init, seed)?;
+        ck::gap_reference_log_w(n, &bx, k_max, d_power, b0..b1.max(b0), &s)
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// The permutation of prediction-strength split `m` (int64).
+#[pyfunction]
+fn choose_k_split_permutation<'py>(
+    py: Python<'py>,
+    n: usize,
+    seed: u64,
+    m: usize,
+) -> Arr1<'py, i64> {
+    let perm: Vec<i64> = ck::split_permutation(n, seed, m)
+        .into_iter()
+        .map(|v| v as i64)
+        .collect();
+    perm.into_pyarray(py)
+}
+
+/// Prediction strength of splits m0..m1 for every k: shape (m1 - m0, len(ks)).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn choose_k_prediction_strength<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    ks: Vec<usize>,
+    m0: usize,
+    m1: usize,
+    start: &str,
+    n_init: usize,
+    seed: u64,
+) -> PyResult<Arr2<'py, f64>> {
+    let x = x.as_array();
+    let out = run_detached(py, || {
+        ck::prediction_strength_splits(x, &ks, m0..m1.max(m0), &settings(start, n_init, seed)?)
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// The two bootstrap samples (int64 row indices) of replicate `r`.
+#[pyfunction]
+fn choose_k_bootstrap_indices<'py>(
+    py: Python<'py>,
+    n: usize,
+    seed: u64,
+    r: usize,
+) -> PyResult<(Arr1<'py, i64>, Arr1<'py, i64>)> {
+    let conv = |v: Vec<usize>| -> Vec<i64> { v.into_iter().map(|i| i as i64).collect() };
+    let (a, b) = run_detached(py, || {
+        let (a, b) = ck::bootstrap_indices(n, seed, r);
+        Ok((conv(a), conv(b)))
+    })?;
+    Ok((a.into_pyarray(py), b.into_pyarray(py)))
+}
+
+/// The two predicted partitions of all rows for replicate `r` and `k` clusters.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn choose_k_bootstrap_partitions<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    k: usize,
+    r: usize,
+    start: &str,
+    n_init: usize,
+    seed: u64,
+) -> PyResult<(Arr1<'py, i32>, Arr1<'py, i32>)> {
+    let x = x.as_array();
+    let (a, b) = run_detached(py, || {
+        ck::bootstrap_partitions(x, k, r, &settings(start, n_init, seed)?)
+    })?;
+    Ok((a.into_pyarray(py), b.into_pyarray(py)))
+}
+
+/// Bootstrap ARI of replicates r0..r1 for every k: shape (r1 - r0, len(ks)).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn choose_k_bootstrap_ari<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    ks: Vec<usize>,
+    r0: usize,
+    r1: usize,
+    start: &str,
+    n_init: usize,
+    seed: u64,
+) -> PyResult<Arr2<'py, f64>> {
+    let x = x.as_array();
+    let out = run_detached(py, || {
+        ck::bootstrap_ari(x, &ks, r0..r1.max(r0), &settings(start, n_init, seed)?)
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(choose_k_fit_curve, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_k_within_dispersion, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_k_reference_set, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_k_gap_reference_log_w, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_k_split_permutation, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_k_prediction_strength, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_k_bootstrap_indices, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_k_bootstrap_partitions, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_k_bootstrap_ari, m)?)?;
     Ok(())
 }

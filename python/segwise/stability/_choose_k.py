@@ -1,5 +1,1016 @@
-"""Choosing the number of segments."""
+"""Choosing the number of segments: gap statistic, prediction strength, bootstrap ARI.
+
+Every k-means fit runs in segwise's Rust core (GIL released, rayon-parallel over k and
+replicates). Each fit and each random draw has its own random stream derived from
+``(random_state, criterion, k, replicate)``, so results are identical on 1 or 2 threads
+and do not depend on how the replicates are chunked between progress-bar updates.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import html
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import _core
+from .._progress import progress as _progress
+from .._validation import check_array, check_choice, check_float, check_int, check_random_state
+from ..exceptions import InvalidParameterError, NotEnoughSamplesError
+
+__all__ = [
+    "ChooseKResult",
+    "GapResult",
+    "PredictionStrengthResult",
+    "choose_k",
+    "gap_statistic",
+    "prediction_strength",
+]
+
+GAP_METHODS = ("firstSEmax", "Tibs2001SEmax", "globalSEmax", "firstmax", "globalmax")
+CRITERIA = (
+    "inertia",
+    "silhouette",
+    "calinski_harabasz",
+    "davies_bouldin",
+    "gap",
+    "prediction_strength",
+    "bootstrap_ari",
+)
+#: Replicates (reference sets, splits, bootstrap pairs) per call into Rust: the progress
+#: bar advances and Ctrl-C is honoured between calls.
+_CHUNK = 4
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _max_se(f: np.ndarray, se: np.ndarray, method: str, se_factor: float) -> int:
+    """R ``cluster::maxSE``: the chosen k (1-based index into ``f``)."""
+    f = np.asarray(f, dtype=float)
+    fse = se_factor * np.asarray(se, dtype=float)
+    K = len(f)
+
+    def first_local_max() -> int:
+        decr = np.diff(f) <= 0
+        return int(np.argmax(decr)) + 1 if decr.any() else K
+
+    def se_left_of(nc: int) -> int:
+        mp = f[: nc - 1] >= f[nc - 1] - fse[nc - 1]
+        return int(np.argmax(mp)) + 1 if mp.any() else nc
+
+    if method == "firstmax":
+        return first_local_max()
+    if method == "globalmax":
+        return int(np.argmax(f)) + 1
+    if method == "Tibs2001SEmax":
+        mp = f[:-1] >= (f - fse)[1:]
+        return int(np.argmax(mp)) + 1 if mp.any() else K
+    if method == "firstSEmax":
+        return se_left_of(first_local_max())
+    if method == "globalSEmax":
+        return se_left_of(int(np.argmax(f)) + 1)
+    raise InvalidParameterError(f"method must be one of {list(GAP_METHODS)}, got {method!r}")
+
+
+def _rel_extrema(y: np.ndarray, greater: bool) -> np.ndarray:
+    """scipy's ``argrelextrema(y, np.greater_equal / np.less_equal)`` (order 1, clipped)."""
+    prev = np.concatenate([y[:1], y[:-1]])
+    nxt = np.concatenate([y[1:], y[-1:]])
+    if greater:
+        return np.flatnonzero((y >= prev) & (y >= nxt))
+    return np.flatnonzero((y <= prev) & (y <= nxt))
+
+
+def _kneedle(x: Sequence[float], y: Sequence[float], S: float = 1.0) -> float | None:
+    """Kneedle (Satopaa et al. 2011) as ``kneed.KneeLocator(x, y, S=S, curve="convex",
+    direction="decreasing", online=False).knee``; ``None`` when there is no knee."""
+    xs = np.asarray(x, dtype=float)
+    ys = np.asarray(y, dtype=float)
+    if len(xs) < 3 or np.ptp(xs) == 0 or np.ptp(ys) == 0:
+        return None
+    xn = (xs - xs.min()) / (xs.max() - xs.min())
+    yn = (ys - ys.min()) / (ys.max() - ys.min())
+    yn = yn.max() - yn  # convex decreasing -> concave increasing
+    diff = yn - xn
+    maxima = _rel_extrema(diff, True)
+    minima = _rel_extrema(diff, False)
+    if maxima.size == 0:
+        return None
+    thresholds = diff[maxima] - S * np.abs(np.diff(xn).mean())
+    threshold = 0.0
+    threshold_index = 0
+    n_max = 0
+    active = True
+    for i in range(len(xs)):
+        if i < maxima[0]:
+            continue
+        if i == len(xs) - 1:
+            break
+        if (maxima == i).any():
+            threshold = thresholds[n_max]
+            threshold_index = i
+            n_max += 1
+            active = True
+        if (minima == i).any():
+            threshold = 0.0
+            active = False
+        if active and diff[i + 1] < threshold:
+            return float(xs[threshold_index])
+    return None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_ks(k_range: Any, n: int, *, name: str = "k_range") -> list[int]:
+    try:
+        ks = [int(k) for k in k_range]
+    except TypeError as exc:
+        raise InvalidParameterError(f"{name} must be an iterable of ints, got {k_range!r}") from exc
+    if not ks:
+        raise InvalidParameterError(f"{name} is empty")
+    for k in ks:
+        if k < 2 or k > n - 1:
+            raise InvalidParameterError(
+                f"{name} contains k={k}, outside [2, n_samples - 1] = [2, {n - 1}] for "
+                f"n_samples={n}"
+            )
+    if len(set(ks)) != len(ks):
+        raise InvalidParameterError(f"{name} has repeated values: {ks}")
+    return sorted(ks)
+
+
+def _check_not_constant(values: np.ndarray) -> None:
+    if values.shape[0] > 0 and np.all(values == values[0]):
+        raise NotEnoughSamplesError(
+            f"all {values.shape[0]} rows of X are identical: there is only one distinct "
+            "point, so there are no segments to choose between"
+        )
+
+
+def _reference_box(values: np.ndarray, space: str) -> dict[str, Any]:
+    """clusGap's reference box: ranges of the centred data (rotated by its SVD's V)."""
+    centre = values.mean(axis=0)
+    xs = values - centre
+    if space == "scaledPCA":
+        _, _, vt = np.linalg.svd(xs, full_matrices=False)
+        rotation = np.ascontiguousarray(vt.T)
+        rotated = xs @ rotation
+    else:
+        rotation = None
+        rotated = xs
+    return {
+        "centre": np.ascontiguousarray(centre),
+        "lower": np.ascontiguousarray(rotated.min(axis=0)),
+        "upper": np.ascontiguousarray(rotated.max(axis=0)),
+        "rotation": rotation,
+    }
+
+
+def _chunks(total: int) -> Iterable[tuple[int, int]]:
+    for start in range(0, total, _CHUNK):
+        yield start, min(start + _CHUNK, total)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else ""
+    if isinstance(v, (float, np.floating)):
+        return "" if math.isnan(v) else f"{v:.4g}"
+    return str(v)
+
+
+def _table_html(title: str, table: pd.DataFrame, lines: Sequence[str]) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [table.index.name, *table.columns])
+    body = "".join(
+        "<tr>"
+        + f"<th>{html.escape(str(k))}</th>"
+        + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row)
+        + "</tr>"
+        for k, row in zip(table.index, table.itertuples(index=False), strict=False)
+    )
+    text = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    return (
+        f"<div><strong>{html.escape(title)}</strong>{text}"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def _import_pyplot() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError('plot() needs matplotlib: pip install "segwise[plot]"') from exc
+    return plt
+
+
+# --------------------------------------------------------------------------- gap
+
+
+@dataclass(frozen=True)
+class GapResult:
+    """Gap statistic (R ``cluster::clusGap``) for k = 1..k_max.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Indexed by ``k``: ``log_w``, ``e_log_w`` (mean over reference sets), ``gap``
+        (``e_log_w - log_w``) and ``se_sim`` (``sqrt(1 + 1/B) * sd``).
+    optimal_k : int
+        k chosen by ``method`` (R's ``maxSE``).
+    method, se_factor, n_refs, d_power, space
+        The settings used.
+    ref_log_w : ndarray of shape (n_refs, k_max)
+        ``log W_k`` of every reference set.
+    """
+
+    table: pd.DataFrame
+    optimal_k: int
+    method: str
+    se_factor: float
+    n_refs: int
+    d_power: float
+    space: str
+    ref_log_w: np.ndarray = field(repr=False)
+
+    def summary(self) -> str:
+        """Plain-text summary.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.stability import gap_statistic
+        >>> X = np.random.default_rng(0).normal(size=(60, 2))
+        >>> print(gap_statistic(X, 3, n_refs=5, random_state=0).summary().splitlines()[0])
+        Gap statistic (clusGap): B=5 reference sets, k = 1..3, d_power=2, space=scaledPCA
+        """
+        head = (
+            f"Gap statistic (clusGap): B={self.n_refs} reference sets, k = 1..{len(self.table)}, "
+            f"d_power={self.d_power:g}, space={self.space}"
+        )
+        rule = f"Number of clusters (method {self.method!r}, SE.factor={self.se_factor:g}): "
+        return f"{head}\n{rule}{self.optimal_k}\n{self.table.to_string()}"
+
+    def _repr_html_(self) -> str:
+        return _table_html(
+            "Gap statistic", self.table, [f"optimal k = {self.optimal_k} ({self.method})"]
+        )
+
+    def plot(self, ax: Any = None) -> Any:
+        """Gap curve with +-SE bars; the chosen k is marked. Returns the Axes.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from segwise.stability import gap_statistic
+        >>> X = np.random.default_rng(0).normal(size=(60, 2))
+        >>> ax = gap_statistic(X, 3, n_refs=5, random_state=0).plot()
+        """
+        plt = _import_pyplot()
+        if ax is None:
+            _, ax = plt.subplots()
+        t = self.table
+        ax.errorbar(t.index, t["gap"], yerr=t["se_sim"], marker="o", capsize=3)
+        ax.axvline(self.optimal_k, color="grey", linestyle="--")
+        ax.set_xlabel("k")
+        ax.set_ylabel("gap")
+        ax.set_title("Gap statistic")
+        return ax
+
+
+def _gap_core(
+    values: np.ndarray,
+    k_max: int,
+    n_refs: int,
+    space: str,
+    d_power: float,
+    start: str,
+    n_init: int,
+    seed: int,
+    advance: Any,
+) -> np.ndarray:
+    box = _reference_box(values, space)
+    n = values.shape[0]
+    parts = []
+    for b0, b1 in _chunks(n_refs):
+        parts.append(
+            _core.choose_k_gap_reference_log_w(
+                n,
+                box["centre"],
+                box["lower"],
+                box["upper"],
+                box["rotation"],
+                k_max,
+                d_power,
+                b0,
+                b1,
+                start,
+                n_init,
+                seed,
+            )
+        )
+        advance(b1 - b0)
+    return np.vstack(parts)
+
+
+def _gap_table(data_log_w: np.ndarray, ref_log_w: np.ndarray) -> pd.DataFrame:
+    B = ref_log_w.shape[0]
+    e_log_w = ref_log_w.mean(axis=0)
+    sd = ref_log_w.std(axis=0, ddof=1) if B > 1 else np.zeros(ref_log_w.shape[1])
+    se = np.sqrt(1.0 + 1.0 / B) * sd
+    k = pd.Index(np.arange(1, len(data_log_w) + 1), name="k")
+    return pd.DataFrame(
+        {"log_w": data_log_w, "e_log_w": e_log_w, "gap": e_log_w - data_log_w, "se_sim": se},
+        index=k,
+    )
+
+
+def _data_log_w(
+    values: np.ndarray, labels: Any, ks: Sequence[int], d_power: float
+) -> dict[int, float]:
+    out = {}
+    for k, lab in zip(ks, labels, strict=False):
+        w = _core.choose_k_within_dispersion(values, np.ascontiguousarray(lab), k, d_power)
+        out[k] = math.log(w) if w > 0 else -math.inf
+    return out
+
+
+def gap_statistic(
+    X: Any,
+    k_max: int = 10,
+    *,
+    n_refs: int = 100,
+    space: str = "scaledPCA",
+    d_power: float = 2.0,
+    method: str = "firstSEmax",
+    se_factor: float = 1.0,
+    n_init: int = 1,
+    random_state: Any = None,
+    progress: bool | None = None,
+    _start: str = "k-means++",
+) -> GapResult:
+    """Gap statistic of Tibshirani, Walther & Hastie (2001) with R ``cluster::clusGap``'s
+    definitions, for k-means with k = 1..k_max.
+
+    ``W_k = 0.5 * sum_r (sum_{i<j in cluster r} d_ij ** d_power) / n_r`` (clusGap's
+    ``W.k``; k = 1 is one cluster). ``n_refs`` reference sets are drawn uniformly in the
+    box spanned by the centred data, rotated by its SVD (``space="scaledPCA"``: draw in the
+    ranges of ``xs @ V`` then map back with ``V.T`` and add the centre) or in the original
+    coordinates (``space="original"``). ``gap = E*[log W_k] - log W_k`` and
+    ``se_sim = sqrt(1 + 1/B) * sd(log W*_k)`` (``n - 1`` denominator); ``method`` applies R's
+    ``maxSE`` rule.
+
+    ``d_power=2`` (the default here) makes ``W_k`` half the k-means inertia, which is
+    Tibshirani et al.'s definition and costs O(n k) per fit. clusGap's default is
+    ``d_power=1``, which needs every within-cluster pair of rows, O(n^2): about a billion
+    distances per reference set at 50,000 rows. Both are supported; on large data prefer 2.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Data (float64).
+    k_max : int, default=10
+        Largest k (clusGap's ``K.max``), ``2 <= k_max <= n_samples - 1``.
+    n_refs : int, default=100
+        Number of reference sets (clusGap's ``B``).
+    space : {"scaledPCA", "original"}, default="scaledPCA"
+        clusGap's ``spaceH0``.
+    d_power : float, default=2.0
+        Power of the Euclidean distances in ``W_k`` (clusGap's ``d.power``).
+    method : {"firstSEmax", "Tibs2001SEmax", "globalSEmax", "firstmax", "globalmax"}
+        The rule choosing k (R's ``maxSE``), default "firstSEmax" as clusGap's print.
+    se_factor : float, default=1.0
+        The SE multiplier of the ``*SEmax`` rules.
+    n_init : int, default=1
+        k-means++ restarts per fit (R's ``kmeans`` default ``nstart = 1``).
+    random_state : int, numpy Generator/RandomState or None
+        Seed of every reference set and fit.
+    progress : bool or None
+        Show a progress bar (None: only in a terminal or notebook).
+
+    Returns
+    -------
+    GapResult
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``k_max`` is outside ``[2, n_samples - 1]``, ``n_refs < 1`` or an option is
+        unknown.
+    NotEnoughSamplesError
+        If every row of ``X`` is the same point.
+    NonFiniteError
+        If ``X`` contains NaN or infinity (the message names the columns).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.stability import gap_statistic
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(c, 0.3, (40, 2)) for c in (0, 5, 10)])
+    >>> res = gap_statistic(X, k_max=5, n_refs=10, random_state=0)
+    >>> res.optimal_k
+    3
+    >>> list(res.table.columns)
+    ['log_w', 'e_log_w', 'gap', 'se_sim']
+    """
+    values = check_array(X, dtypes=(np.float64,)).values
+    n = values.shape[0]
+    k_max = check_int(k_max, "k_max")
+    if k_max < 2 or k_max > n - 1:
+        raise InvalidParameterError(
+            f"k_max={k_max} is outside [2, n_samples - 1] = [2, {n - 1}] for n_samples={n}"
+        )
+    n_refs = check_int(n_refs, "n_refs", low=1)
+    space = check_choice(space, "space", ("scaledPCA", "original"))
+    d_power = check_float(d_power, "d_power", low=0.0, low_inclusive=False)
+    method = check_choice(method, "method", GAP_METHODS)
+    se_factor = check_float(se_factor, "se_factor", low=0.0)
+    n_init = check_int(n_init, "n_init", low=1)
+    start = check_choice(_start, "_start", ("k-means++", "first_rows"))
+    seed = check_random_state(random_state)
+    _check_not_constant(values)
+    ks = list(range(1, k_max + 1))
+    with _progress(1 + n_refs, "gap statistic", progress) as advance:
+        _, labels, _ = _core.choose_k_fit_curve(values, ks, start, n_init, seed)
+        data = _data_log_w(values, labels, ks, d_power)
+        advance(1)
+        ref = _gap_core(values, k_max, n_refs, space, d_power, start, n_init, seed, advance)
+    table = _gap_table(np.array([data[k] for k in ks]), ref)
+    k_opt = _max_se(table["gap"].to_numpy(), table["se_sim"].to_numpy(), method, se_factor)
+    return GapResult(table, k_opt, method, se_factor, n_refs, d_power, space, ref)
+
+
+# --------------------------------------------------------------------------- prediction strength
+
+
+@dataclass(frozen=True)
+class PredictionStrengthResult:
+    """Prediction strength (Tibshirani & Walther 2005, R ``fpc::prediction.strength``).
+
+    Attributes
+    ----------
+    table : DataFrame
+        Indexed by ``k`` (1 and every k asked for): ``mean`` and ``sd`` over splits
+        (k = 1 is 1 by definition).
+    optimal_k : int
+        The largest k whose mean prediction strength exceeds ``cutoff`` (1 if none).
+    cutoff : float
+    per_split : ndarray of shape (n_splits, len(k_range))
+    """
+
+    table: pd.DataFrame
+    optimal_k: int
+    cutoff: float
+    per_split: np.ndarray = field(repr=False)
+
+    def summary(self) -> str:
+        """Plain-text summary.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.stability import prediction_strength
+        >>> X = np.random.default_rng(0).normal(size=(60, 2))
+        >>> res = prediction_strength(X, [2, 3], n_splits=3, random_state=0)
+        >>> res.summary().splitlines()[0]
+        'Prediction strength: 3 splits, cutoff 0.8'
+        """
+        return (
+            f"Prediction strength: {self.per_split.shape[0]} splits, cutoff {self.cutoff:g}\n"
+            f"Optimal k: {self.optimal_k}\n{self.table.to_string()}"
+        )
+
+    def _repr_html_(self) -> str:
+        return _table_html("Prediction strength", self.table, [f"optimal k = {self.optimal_k}"])
+
+    def plot(self, ax: Any = None) -> Any:
+        """Mean prediction strength per k with the cutoff line. Returns the Axes.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from segwise.stability import prediction_strength
+        >>> X = np.random.default_rng(0).normal(size=(60, 2))
+        >>> ax = prediction_strength(X, [2, 3], n_splits=3, random_state=0).plot()
+        """
+        plt = _import_pyplot()
+        if ax is None:
+            _, ax = plt.subplots()
+        t = self.table
+        ax.errorbar(t.index, t["mean"], yerr=t["sd"], marker="o", capsize=3)
+        ax.axhline(self.cutoff, color="grey", linestyle="--")
+        ax.set_xlabel("k")
+        ax.set_ylabel("prediction strength")
+        return ax
+
+
+def _ps_core(
+    values: np.ndarray,
+    ks: list[int],
+    n_splits: int,
+    start: str,
+    n_init: int,
+    seed: int,
+    advance: Any,
+) -> np.ndarray:
+    n = values.shape[0]
+    for k in ks:
+        if k > n // 2:
+            raise InvalidParameterError(
+                f"k_range contains k={k} but each half of a prediction-strength split has "
+                f"only {n // 2} rows (n_samples={n})"
+            )
+    parts = []
+    for m0, m1 in _chunks(n_splits):
+        parts.append(_core.choose_k_prediction_strength(values, ks, m0, m1, start, n_init, seed))
+        advance(m1 - m0)
+    return np.vstack(parts)
+
+
+def _ps_result(per_split: np.ndarray, ks: list[int], cutoff: float) -> PredictionStrengthResult:
+    mean = per_split.mean(axis=0)
+    sd = per_split.std(axis=0, ddof=1) if per_split.shape[0] > 1 else np.zeros(len(ks))
+    table = pd.DataFrame(
+        {"mean": np.concatenate([[1.0], mean]), "sd": np.concatenate([[0.0], sd])},
+        index=pd.Index([1, *ks], name="k"),
+    )
+    above = [k for k, v in zip(table.index, table["mean"], strict=False) if v > cutoff]
+    return PredictionStrengthResult(table, int(max(above)), cutoff, per_split)
+
+
+def prediction_strength(
+    X: Any,
+    k_range: Iterable[int] = range(2, 11),
+    *,
+    n_splits: int = 50,
+    cutoff: float = 0.8,
+    n_init: int = 1,
+    random_state: Any = None,
+    progress: bool | None = None,
+    _start: str = "k-means++",
+) -> PredictionStrengthResult:
+    """Prediction strength of k-means (Tibshirani & Walther 2005) as R's
+    ``fpc::prediction.strength(clustermethod=kmeansCBI, classification="centroid")``.
+
+    Each split permutes the rows into halves of ``floor(n/2)`` and ``n - floor(n/2)`` rows
+    and clusters both. Every row of half i is classified by the nearest centroid of the
+    other half; with ``c`` the table of half i's own clustering against that
+    classification, the strength of cluster kk is
+    ``(sum_l c[kk,l]^2 - n_kk) / (n_kk (n_kk - 1))`` (the share of pairs of the cluster that
+    stay together). A split's value is the minimum over clusters and both halves; the
+    result is its mean over splits. A cluster with fewer than two rows (0/0) scores 1, as
+    in fpc. The optimal k is the largest k whose mean exceeds ``cutoff`` (k = 1 has 1).
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+    k_range : iterable of int, default=range(2, 11)
+        Values of k, each in ``[2, floor(n/2)]``.
+    n_splits : int, default=50
+        Number of random splits (fpc's ``M``).
+    cutoff : float, default=0.8
+    n_init : int, default=1
+        k-means++ restarts per fit.
+    random_state : int, numpy Generator/RandomState or None
+    progress : bool or None
+
+    Returns
+    -------
+    PredictionStrengthResult
+
+    Raises
+    ------
+    InvalidParameterError
+        If a k is outside ``[2, n_samples - 1]`` or larger than half the rows, or
+        ``n_splits < 1``.
+    NonFiniteError
+        If ``X`` contains NaN or infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.stability import prediction_strength
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(c, 0.3, (40, 2)) for c in (0, 5, 10)])
+    >>> prediction_strength(X, range(2, 6), n_splits=10, random_state=0).optimal_k
+    3
+    """
+    values = check_array(X, dtypes=(np.float64,)).values
+    n = values.shape[0]
+    ks = _check_ks(k_range, n)
+    n_splits = check_int(n_splits, "n_splits", low=1)
+    cutoff = check_float(cutoff, "cutoff", low=0.0, high=1.0)
+    n_init = check_int(n_init, "n_init", low=1)
+    start = check_choice(_start, "_start", ("k-means++", "first_rows"))
+    seed = check_random_state(random_state)
+    _check_not_constant(values)
+    with _progress(n_splits, "prediction strength", progress) as advance:
+        per_split = _ps_core(values, ks, n_splits, start, n_init, seed, advance)
+    return _ps_result(per_split, ks, cutoff)
+
+
+# --------------------------------------------------------------------------- choose_k
+
+
+@dataclass(frozen=True)
+class ChooseKResult:
+    """One row per k with every criterion, and a recommended k.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Indexed by ``k``. Columns (those computed): ``inertia``, ``silhouette``,
+        ``calinski_harabasz``, ``davies_bouldin``, ``gap``, ``gap_se``,
+        ``prediction_strength``, ``bootstrap_ari``, ``bootstrap_ari_sd``, ``knee`` (bool),
+        ``min_share`` (share of rows in the smallest segment of the k-means fit).
+    recommended_k : int
+    reason : str
+        The rule's outcome in words.
+    picks : dict
+        The k each criterion picks on its own (see :func:`choose_k`).
+    notes : list of str
+        How the table was computed (sample sizes, settings).
+    """
+
+    table: pd.DataFrame
+    recommended_k: int
+    reason: str
+    picks: dict[str, int | None]
+    notes: list[str]
+
+    def agreeing(self) -> list[str]:
+        """Criteria whose own pick equals the recommended k.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.stability import choose_k
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(c, 0.3, (40, 2)) for c in (0, 5, 10)])
+        >>> res = choose_k(X, range(2, 6), n_refs=5, n_splits=5, n_boot=5, random_state=0)
+        >>> "silhouette" in res.agreeing()
+        True
+        """
+        return [c for c, k in self.picks.items() if k == self.recommended_k]
+
+    def summary(self) -> str:
+        """Plain-text summary: the recommendation, the reason, the picks and the table.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.stability import choose_k
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.vstack([rng.normal(c, 0.3, (40, 2)) for c in (0, 5, 10)])
+        >>> res = choose_k(X, range(2, 6), n_refs=5, n_splits=5, n_boot=5, random_state=0)
+        >>> res.summary().splitlines()[0]
+        'Recommended k = 3'
+        """
+        picks = ", ".join(f"{c}: {k if k is not None else '-'}" for c, k in self.picks.items())
+        return "\n".join(
+            [
+                f"Recommended k = {self.recommended_k}",
+                self.reason,
+                f"Each criterion's own pick: {picks}",
+                self.table.to_string(),
+                *self.notes,
+            ]
+        )
+
+    def _repr_html_(self) -> str:
+        picks = ", ".join(f"{c}: {k if k is not None else '-'}" for c, k in self.picks.items())
+        return _table_html(
+            f"Choosing k: recommended k = {self.recommended_k}",
+            self.table,
+            [self.reason, f"Each criterion's own pick: {picks}", *self.notes],
+        )
+
+    def plot(self, ax: Any = None) -> Any:
+        """Small multiples: one panel per criterion against k, the recommended k marked.
+
+        ``ax`` may be an array of Axes (at least one per criterion); returns the array.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from segwise.stability import choose_k
+        >>> X = np.random.default_rng(0).normal(size=(60, 2))
+        >>> res = choose_k(X, [2, 3], n_refs=3, n_splits=3, n_boot=3, random_state=0)
+        >>> axes = res.plot()
+        """
+        plt = _import_pyplot()
+        cols = [
+            c
+            for c in (
+                "inertia",
+                "silhouette",
+                "calinski_harabasz",
+                "davies_bouldin",
+                "gap",
+                "prediction_strength",
+                "bootstrap_ari",
+                "min_share",
+            )
+            if c in self.table.columns
+        ]
+        if ax is None:
+            ncol = min(4, len(cols))
+            nrow = math.ceil(len(cols) / ncol)
+            _, ax = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow), squeeze=False)
+        axes = np.asarray(ax).ravel()
+        if axes.size < len(cols):
+            raise InvalidParameterError(f"plot needs {len(cols)} Axes, got {axes.size}")
+        t = self.table
+        for a, c in zip(axes, cols, strict=False):
+            yerr = t["gap_se"] if c == "gap" else None
+            a.errorbar(t.index, t[c], yerr=yerr, marker="o", markersize=3, label=c)
+            a.axvline(self.recommended_k, color="grey", linestyle="--")
+            if c == "inertia" and "knee" in t.columns and t["knee"].any():
+                kk = t.index[t["knee"]][0]
+                a.plot([kk], [t.loc[kk, "inertia"]], "rx", markersize=9, label="knee")
+            a.set_title(c.replace("_", " "), fontsize=9)
+            a.set_xlabel("k", fontsize=8)
+        for a in axes[len(cols) :]:
+            a.set_visible(False)
+        return np.asarray(ax)
+
+
+def _recommend(
+    table: pd.DataFrame, ps_cutoff: float, ari_threshold: float, min_share: float
+) -> tuple[int, str]:
+    ks = list(table.index)
+    big = [k for k in ks if table.loc[k, "min_share"] >= min_share]
+    tests = []
+    if "prediction_strength" in table:
+        tests.append(("prediction strength", "prediction_strength", ps_cutoff))
+    if "bootstrap_ari" in table:
+        tests.append(("bootstrap ARI", "bootstrap_ari", ari_threshold))
+    words = " and ".join(f"{name} >= {thr:g}" for name, _, thr in tests)
+    if tests:
+        stable = [k for k in big if all(table.loc[k, col] >= thr for _, col, thr in tests)]
+        if stable:
+            k = max(stable)
+            return k, (
+                f"k = {k} is the largest k with {words} and a smallest segment of at least "
+                f"{min_share:.0%} of rows (min share {table.loc[k, 'min_share']:.1%})."
+            )
+    pool = big or ks
+    why = (
+        f"no k has {words} and min share >= {min_share:.0%}" if tests else "no stability criterion"
+    )
+    if not big:
+        why += f"; no k has a smallest segment of at least {min_share:.0%}"
+    if "gap" in table and "gap_pick" in table.attrs and table.attrs["gap_pick"] in pool:
+        k = int(table.attrs["gap_pick"])
+        return k, f"Fallback: {why}, so the gap statistic's choice (firstSEmax) k = {k} is used."
+    if "silhouette" in table and table["silhouette"].loc[pool].notna().any():
+        k = int(table["silhouette"].loc[pool].idxmax())
+        return k, f"Fallback: {why}, so the k with the highest silhouette, k = {k}, is used."
+    k = int(min(pool))
+    return k, f"Fallback: {why}, so the smallest k, k = {k}, is used."
+
+
+def choose_k(
+    X: Any,
+    k_range: Iterable[int] = range(2, 11),
+    *,
+    criteria: Sequence[str] | None = None,
+    n_refs: int = 20,
+    n_splits: int = 20,
+    n_boot: int = 20,
+    n_init: int = 3,
+    d_power: float = 2.0,
+    ps_cutoff: float = 0.8,
+    ari_threshold: float = 0.8,
+    min_share: float = 0.02,
+    silhouette_max_n: int = 20_000,
+    random_state: Any = None,
+    progress: bool | None = None,
+) -> ChooseKResult:
+    """Every common criterion for the number of k-means segments, one row per k, and a
+    recommended k with the reason in words.
+
+    Criteria (``criteria``, default all): ``inertia`` (and its Kneedle knee, as
+    ``kneed.KneeLocator(curve="convex", direction="decreasing", S=1)``), ``silhouette``
+    (exact; on more than ``silhouette_max_n`` rows, on one seeded sample of that many rows,
+    the same for every k, noted in ``notes``), ``calinski_harabasz``, ``davies_bouldin``,
+    ``gap`` (:func:`gap_statistic`, ``d_power=2``, with its SE), ``prediction_strength``
+    (:func:`prediction_strength`) and ``bootstrap_ari`` (``flexclust::bootFlexclust``: fit
+    k-means on two bootstrap samples, predict every row with both, ARI of the two
+    partitions; mean and sd over ``n_boot`` pairs). ``min_share`` (the smallest segment's
+    share of rows) is always reported.
+
+    The inertia, silhouette, CH, DB, knee and min share come from one k-means fit per k on
+    all rows (``n_init`` k-means++ restarts); the gap statistic's ``log W_k`` of the data
+    uses the same fits. The resampled criteria (reference sets, splits, bootstrap samples)
+    use one restart per fit.
+
+    **Recommendation rule.** The recommended k is the *largest* k that is stable, meaning
+    mean prediction strength ``>= ps_cutoff`` and mean bootstrap ARI ``>= ari_threshold``
+    (those computed), and whose smallest segment holds at least ``min_share`` of the rows.
+    Largest because merging true segments is stable too (Tibshirani & Walther's rule).
+    If no k qualifies: the gap statistic's firstSEmax choice among the k with a big enough
+    smallest segment, else the highest silhouette, else the smallest k; ``reason`` says
+    which. ``picks`` lists what each criterion alone would pick: silhouette and CH their
+    maximum, DB its minimum, gap firstSEmax (over 1..max k), prediction strength the largest
+    k above the cutoff, bootstrap ARI its maximum, and the knee.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+    k_range : iterable of int, default=range(2, 11)
+        Each k in ``[2, n_samples - 1]`` (and ``<= n_samples / 2`` for prediction strength).
+    criteria : sequence of str, optional
+        A subset of ``("inertia", "silhouette", "calinski_harabasz", "davies_bouldin",
+        "gap", "prediction_strength", "bootstrap_ari")``.
+    n_refs, n_splits, n_boot : int, default=20
+        Reference sets (gap), splits (prediction strength), bootstrap pairs (ARI). Fewer than
+        the standalone functions' defaults so that 50,000 rows take seconds, not minutes.
+    n_init : int, default=3
+        k-means++ restarts of the fits on all rows.
+    d_power : float, default=2.0
+        Gap statistic's distance power (see :func:`gap_statistic`).
+    ps_cutoff, ari_threshold : float, default=0.8
+    min_share : float, default=0.02
+    silhouette_max_n : int, default=20000
+    random_state : int, numpy Generator/RandomState or None
+    progress : bool or None
+
+    Returns
+    -------
+    ChooseKResult
+
+    Raises
+    ------
+    InvalidParameterError
+        k outside ``[2, n_samples - 1]``, an unknown criterion, ``n_refs``/``n_splits``/
+        ``n_boot`` < 1.
+    NotEnoughSamplesError
+        If every row of ``X`` is the same point.
+    NonFiniteError
+        If ``X`` contains NaN or infinity (the message names the columns).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.stability import choose_k
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(c, 0.3, (40, 2)) for c in (0, 5, 10)])
+    >>> res = choose_k(X, range(2, 6), n_refs=5, n_splits=5, n_boot=5, random_state=0)
+    >>> res.recommended_k
+    3
+    >>> bool(res.table.loc[3, "prediction_strength"] > 0.8)
+    True
+    """
+    values = check_array(X, dtypes=(np.float64,)).values
+    n = values.shape[0]
+    ks = _check_ks(k_range, n)
+    if criteria is None:
+        crit = list(CRITERIA)
+    else:
+        if isinstance(criteria, str):
+            criteria = [criteria]
+        crit = [check_choice(c, "criteria", CRITERIA) for c in criteria]
+    n_refs = check_int(n_refs, "n_refs", low=1)
+    n_splits = check_int(n_splits, "n_splits", low=1)
+    n_boot = check_int(n_boot, "n_boot", low=1)
+    n_init = check_int(n_init, "n_init", low=1)
+    d_power = check_float(d_power, "d_power", low=0.0, low_inclusive=False)
+    ps_cutoff = check_float(ps_cutoff, "ps_cutoff", low=0.0, high=1.0)
+    ari_threshold = check_float(ari_threshold, "ari_threshold", low=-1.0, high=1.0)
+    min_share = check_float(min_share, "min_share", low=0.0, high=1.0)
+    silhouette_max_n = check_int(silhouette_max_n, "silhouette_max_n", low=2)
+    seed = check_random_state(random_state)
+    _check_not_constant(values)
+    if "prediction_strength" in crit:
+        for k in ks:
+            if k > n // 2:
+                raise InvalidParameterError(
+                    f"k_range contains k={k} but each half of a prediction-strength split "
+                    f"has only {n // 2} rows (n_samples={n})"
+                )
+
+    total = 1 + len(ks)
+    total += n_refs if "gap" in crit else 0
+    total += n_splits if "prediction_strength" in crit else 0
+    total += n_boot if "bootstrap_ari" in crit else 0
+    notes: list[str] = [
+        f"k-means: {n_init} k-means++ restart(s) per k on all {n} rows; one restart per "
+        "resampled fit; random_state seeds every stream."
+    ]
+    table = pd.DataFrame(index=pd.Index(ks, name="k"))
+    picks: dict[str, int | None] = {}
+    with _progress(total, "choose_k", progress) as advance:
+        fit_ks = [1, *ks] if "gap" in crit else ks
+        inertia, labels, _ = _core.choose_k_fit_curve(values, fit_ks, "k-means++", n_init, seed)
+        advance(1)
+        by_k = dict(zip(fit_ks, labels, strict=False))
+        table["inertia"] = [float(inertia[fit_ks.index(k)]) for k in ks]
+        counts = [np.bincount(by_k[k], minlength=k) for k in ks]
+        table["min_share"] = [c.min() / n for c in counts]
+        if "silhouette" in crit:
+            idx = None
+            if n > silhouette_max_n:
+                rng = np.random.default_rng(seed)
+                idx = np.sort(rng.choice(n, size=silhouette_max_n, replace=False))
+                notes.append(
+                    f"silhouette: exact on a seeded random sample of {silhouette_max_n} of "
+                    f"{n} rows (the same rows for every k)."
+                )
+            sil = []
+            for k in ks:
+                lab = by_k[k].astype(np.int64)
+                xv = values if idx is None else np.ascontiguousarray(values[idx])
+                lv = lab if idx is None else np.ascontiguousarray(lab[idx])
+                sil.append(
+                    float(_core.silhouette_score(xv, lv)) if len(np.unique(lv)) > 1 else np.nan
+                )
+            table["silhouette"] = sil
+            picks["silhouette"] = int(table["silhouette"].idxmax())
+        if "calinski_harabasz" in crit:
+            table["calinski_harabasz"] = [
+                float(_core.calinski_harabasz_score(values, by_k[k].astype(np.int64))) for k in ks
+            ]
+            picks["calinski_harabasz"] = int(table["calinski_harabasz"].idxmax())
+        if "davies_bouldin" in crit:
+            table["davies_bouldin"] = [
+                float(_core.davies_bouldin_score(values, by_k[k].astype(np.int64))) for k in ks
+            ]
+            picks["davies_bouldin"] = int(table["davies_bouldin"].idxmin())
+        advance(len(ks))
+        if "gap" in crit:
+            k_max = max(ks)
+            gap_ks = list(range(1, k_max + 1))
+            missing = [k for k in gap_ks if k not in by_k]
+            if missing:
+                _, extra, _ = _core.choose_k_fit_curve(values, missing, "k-means++", n_init, seed)
+                by_k.update(zip(missing, extra, strict=False))
+            data = _data_log_w(values, [by_k[k] for k in gap_ks], gap_ks, d_power)
+            ref = _gap_core(
+                values, k_max, n_refs, "scaledPCA", d_power, "k-means++", 1, seed, advance
+            )
+            gt = _gap_table(np.array([data[k] for k in gap_ks]), ref)
+            table["gap"] = gt.loc[ks, "gap"].to_numpy()
+            table["gap_se"] = gt.loc[ks, "se_sim"].to_numpy()
+            pick = _max_se(gt["gap"].to_numpy(), gt["se_sim"].to_numpy(), "firstSEmax", 1.0)
+            picks["gap"] = pick
+            table.attrs["gap_pick"] = pick
+            notes.append(
+                f"gap: {n_refs} uniform reference sets (scaledPCA box), d_power={d_power:g}, "
+                f"firstSEmax over k = 1..{k_max} picks k = {pick}."
+            )
+        if "prediction_strength" in crit:
+            per = _ps_core(values, ks, n_splits, "k-means++", 1, seed, advance)
+            ps = _ps_result(per, ks, ps_cutoff)
+            table["prediction_strength"] = ps.table.loc[ks, "mean"].to_numpy()
+            picks["prediction_strength"] = ps.optimal_k
+        if "bootstrap_ari" in crit:
+            parts = []
+            for r0, r1 in _chunks(n_boot):
+                parts.append(_core.choose_k_bootstrap_ari(values, ks, r0, r1, "k-means++", 1, seed))
+                advance(r1 - r0)
+            ari = np.vstack(parts)
+            table["bootstrap_ari"] = ari.mean(axis=0)
+            table["bootstrap_ari_sd"] = ari.std(axis=0, ddof=1) if n_boot > 1 else 0.0
+            picks["bootstrap_ari"] = int(table["bootstrap_ari"].idxmax())
+    if "inertia" in crit:
+        knee = _kneedle(ks, table["inertia"].to_numpy())
+        table["knee"] = [k == knee for k in ks]
+        picks["knee"] = None if knee is None else int(knee)
+    else:
+        table = table.drop(columns="inertia")
+    k_rec, reason = _recommend(table, ps_cutoff, ari_threshold, min_share)
+    agree = [c for c, k in picks.items() if k == k_rec]
+    reason += f" Criteria that pick k = {k_rec} on their own: {', '.join(agree) or 'none'}."
+    cols = [
+        c
+        for c in (
+            "inertia",
+            "knee",
+            "silhouette",
+            "calinski_harabasz",
+            "davies_bouldin",
+            "gap",
+            "gap_se",
+            "prediction_strength",
+            "bootstrap_ari",
+            "bootstrap_ari_sd",
+            "min_share",
+        )
+        if c in table.columns
+    ]
+    table = table[cols]
+    table.attrs.clear()
+    return ChooseKResult(table, int(k_rec), reason, picks, notes)
