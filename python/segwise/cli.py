@@ -391,22 +391,26 @@ def _build_parser() -> argparse.ArgumentParser:
         "on Hillstrom",
         description=(
             "Per-customer recency / frequency / monetary value from the CDNOW transaction "
-            "log -> log1p + standard scaling -> k-means for several k -> silhouette -> the "
-            "segment table of the best k. Then Hillstrom's e-mail test: k-means segments from "
-            "the pre-treatment columns and the lift of each e-mail against no e-mail on "
-            "visit, conversion and spend, per segment."
+            "log -> log1p + standard scaling -> choose k (every criterion, a recommended k "
+            "and why) -> k-means -> bootstrap stability per segment -> migration and PSI "
+            "between the end of 1997 and the end of the log -> personas. Then Hillstrom's "
+            "e-mail test: k-means segments from the pre-treatment columns and the lift of "
+            "each e-mail against no e-mail on visit, conversion and spend, per segment."
         ),
     )
     demo.add_argument(
-        "--out", metavar="DIR", default=None, help="also write the tables as CSV into DIR"
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="also write the tables as CSV and an HTML report with the plots into DIR",
     )
     demo.add_argument(
         "--k",
         metavar="K",
         type=int,
         nargs="+",
-        default=[2, 3, 4, 5, 6],
-        help="numbers of segments to compare (default: 2 3 4 5 6)",
+        default=[2, 3, 4, 5, 6, 7, 8],
+        help="numbers of segments to compare (default: 2 3 4 5 6 7 8)",
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
 

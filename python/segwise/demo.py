@@ -4,26 +4,29 @@ The steps (each a function below, run in order by :func:`run_demo`):
 
 1. CDNOW transactions -> per-customer recency / frequency / monetary (:func:`customer_rfm`).
 2. log1p + standard scaling.
-3. k-means for every k in ``k_values``; the highest silhouette wins (progress bar).
-4. Stability of the chosen segments (hook: ``segwise.stability.bootstrap_stability``).
-5. Drift: the same pipeline on the first year of CDNOW vs the whole period (hook:
-   ``segwise.stability.migration_matrix`` and ``psi``).
+3. Choosing k: :func:`segwise.stability.choose_k` (every criterion, a recommended k with
+   its reason), then k-means++ with 10 restarts at that k.
+4. Stability of the chosen segments: :func:`segwise.stability.bootstrap_stability`.
+5. Drift: the same scaling and k-means on each customer's RFM at the end of 1997 vs at the
+   end of the log: :func:`segwise.stability.migration_matrix` and :func:`segwise.stability.psi`.
 6. Personas: :func:`segwise.profile.profile_segments` with natural words for RFM.
 7. Hillstrom: segments from the pre-treatment columns -> per-segment lift of each e-mail.
 
 With ``out``: the tables as CSV and ``report.html``, one self-contained page with the
-figures (k vs silhouette, the persona heat map, the lift forest plots).
+figures (the choose-k curves, stability bars, the migration heat map, the persona heat
+map, the lift forest plots). Progress bars show on the long steps.
 
 Examples
 --------
 >>> from segwise.demo import run_demo
->>> result = run_demo(k_values=[3], verbose=False)
+>>> result = run_demo(k_values=[3, 4], verbose=False)
 >>> int(result.segments["customers"].sum())
 23570
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -39,10 +42,19 @@ from ._progress import progress
 from .abtest import LiftReport, segment_lift
 from .cluster import KMeans
 from .datasets import load_cdnow, load_hillstrom
-from .metrics import silhouette_score
 from .preprocessing import Log1pTransformer, StandardScaler
 from .profile import SegmentProfile, profile_segments
 from .report import Report
+from .stability import (
+    ChooseKResult,
+    MigrationResult,
+    PSIResult,
+    StabilityResult,
+    bootstrap_stability,
+    choose_k,
+    migration_matrix,
+    psi,
+)
 
 FEATURES = ["recency_days", "frequency", "monetary"]
 
@@ -52,6 +64,10 @@ RFM_DESCRIPTORS = {
     "frequency": ("infrequent", "frequent"),
     "monetary": ("low spend", "high spend"),
 }
+
+#: Bootstrap resamples for the stability step (fpc's clusterboot uses 100 by default; 50
+#: keeps the demo fast and the mean Jaccard's standard error below about 0.02).
+N_BOOT = 50
 
 #: The drift comparison: customers as of the end of CDNOW's first year vs the whole log.
 FIRST_YEAR_END = pd.Timestamp("1997-12-31")
@@ -68,15 +84,20 @@ class DemoResult:
     """
 
     customers: pd.DataFrame
-    k_table: pd.DataFrame
+    choice: ChooseKResult
     segments: pd.DataFrame
     best_k: int
     lift: LiftReport
-    profile: SegmentProfile | None = None
+    profile: SegmentProfile
+    stability: StabilityResult
+    drift: DriftResult
     report_path: Path | None = None
-    stability: Any = None
-    drift: Any = None
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def k_table(self) -> pd.DataFrame:
+        """One row per k with every criterion (``choice.table``)."""
+        return self.choice.table
 
 
 HILLSTROM_FEATURES = ["recency", "history", "mens", "womens", "newbie"]
@@ -182,35 +203,14 @@ def _step_scale(customers: pd.DataFrame) -> tuple[pd.DataFrame, _Pipeline]:
     return pipe.transform(customers), pipe
 
 
-def _step_kmeans(
+def _step_choose_k(
     scaled: pd.DataFrame, k_values: Sequence[int], random_state: int, show: bool | None
-) -> tuple[pd.DataFrame, dict[int, KMeans], int]:
-    """k-means++ with 10 restarts per k; the highest silhouette picks k.
-
-    INTEGRATION HOOK (choose_k): replace the loop and the silhouette rule by
-    ``segwise.stability.choose_k(scaled, k_values, random_state=random_state,
-    progress=show)``, keep its table as ``k_table`` and its recommended k as ``best_k``
-    (refit ``KMeans(best_k, n_init=10)`` for the labels), and add its reason to the
-    printed summary and the report.
-    """
-    rows = []
-    models: dict[int, KMeans] = {}
-    n = len(scaled)
-    with progress(len(k_values), "k-means per k", enabled=show) as advance:
-        for k in k_values:
-            model = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit(scaled)
-            models[k] = model
-            rows.append(
-                {
-                    "k": k,
-                    "inertia": model.inertia_,
-                    "silhouette": silhouette_score(scaled, model.labels_),
-                    "smallest_share": np.bincount(model.labels_).min() / n,
-                }
-            )
-            advance(1)
-    k_table = pd.DataFrame(rows).set_index("k")
-    return k_table, models, int(k_table["silhouette"].idxmax())
+) -> tuple[ChooseKResult, KMeans]:
+    """Every criterion for every k (:func:`segwise.stability.choose_k`), then the final
+    k-means++ fit with 10 restarts at the recommended k."""
+    choice = choose_k(scaled, k_values, random_state=random_state, progress=show)
+    model = KMeans(n_clusters=choice.recommended_k, n_init=10, random_state=random_state)
+    return choice, model.fit(scaled)
 
 
 def _value_order(customers: pd.DataFrame, labels: np.ndarray) -> np.ndarray:
@@ -221,33 +221,70 @@ def _value_order(customers: pd.DataFrame, labels: np.ndarray) -> np.ndarray:
     return rank
 
 
-def _step_stability(scaled: pd.DataFrame, model: KMeans, random_state: int,
-                    show: bool | None) -> Any:
-    """Per-segment bootstrap stability of the chosen segments.
+def _step_stability(
+    scaled: pd.DataFrame, model: KMeans, random_state: int, show: bool | None
+) -> StabilityResult:
+    """Hennig's clusterboot on the chosen segments: 50 bootstrap refits of the same model."""
+    return bootstrap_stability(
+        scaled, model, n_boot=N_BOOT, random_state=random_state, progress=show
+    )
 
-    INTEGRATION HOOK (bootstrap_stability): return
-    ``segwise.stability.bootstrap_stability(scaled, model, n_boot=50,
-    random_state=random_state, progress=show)``; ``run_demo`` prints its ``summary()``,
-    writes its table to ``stability.csv`` and adds a report section when this is not None.
-    Keep ``n_boot`` so the demo stays well under 2 minutes on 2 cores.
+
+def _relabel_stability(stab: StabilityResult, rank: np.ndarray) -> StabilityResult:
+    """The stability result with segment ``i`` renamed ``rank[i]`` (the value order)."""
+    order = np.argsort(rank)  # order[new id] = old id
+    labels = stab.labels
+    new_labels = (
+        labels.map(lambda v: rank[v]) if isinstance(labels, pd.Series) else rank[labels]
+    )
+    return dataclasses.replace(
+        stab,
+        table=stab.table.rename(index=lambda v: int(rank[v])).sort_index(),
+        jaccard=stab.jaccard[:, order],
+        labels=new_labels,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class DriftResult:
+    """Segments at :data:`FIRST_YEAR_END` against the end of the log.
+
+    ``migration`` (who moved where), ``psi_segments`` (population stability of the segment
+    shares) and ``psi_features`` (of each RFM feature, decile bins of the first year).
     """
-    return None
+
+    migration: MigrationResult
+    psi_segments: PSIResult
+    psi_features: PSIResult
+
+    def summary(self) -> str:
+        """Plain text: the migration summary and both PSI tables."""
+        return "\n".join(
+            [
+                self.migration.summary(),
+                "",
+                "Population stability index (first year = reference):",
+                self.psi_segments.summary(),
+                self.psi_features.summary(),
+            ]
+        )
 
 
-def _step_drift(first_year: pd.DataFrame, first_year_segments: np.ndarray,
-                customers: pd.DataFrame) -> Any:
+def _step_drift(
+    first_year: pd.DataFrame, first_year_segments: np.ndarray, customers: pd.DataFrame
+) -> DriftResult:
     """Segment migration between the end of 1997 and the end of the log, and the PSI.
 
     ``first_year`` is the RFM snapshot at :data:`FIRST_YEAR_END` (every CDNOW customer
     bought first in Q1 1997, so all are in it), ``first_year_segments`` its segments from
     the same fitted scaling and k-means (value-ordered ids, as ``customers["segment"]``).
-
-    INTEGRATION HOOK (migration_matrix, psi): return e.g. ``{"migration":
-    migration_matrix(first_year_segments, customers.loc[first_year.index, "segment"]),
-    "psi": psi(first_year_segments, customers["segment"])}``; ``run_demo`` prints it,
-    writes ``migration.csv`` and adds a report section when this is not None.
     """
-    return None
+    before = pd.Series(first_year_segments, index=first_year.index, name="segment")
+    return DriftResult(
+        migration=migration_matrix(before, customers["segment"]),
+        psi_segments=psi(before, customers["segment"]),
+        psi_features=psi(first_year[FEATURES], customers[FEATURES]),
+    )
 
 
 def _step_personas(customers: pd.DataFrame) -> SegmentProfile:
@@ -266,24 +303,41 @@ def _write_csvs(out: Path, result: DemoResult) -> list[str]:
         "segments.csv": (result.segments, True),
         "hillstrom_lift.csv": (result.lift.table, False),
     }
-    if result.profile is not None:
-        tables["profile.csv"] = (result.profile.table, False)
+    tables["profile.csv"] = (result.profile.table, False)
+    tables["stability.csv"] = (result.stability.table, True)
+    tables["migration.csv"] = (result.drift.migration.tidy, False)
+    psi_table = pd.concat([result.drift.psi_segments.table, result.drift.psi_features.table])
+    tables["psi.csv"] = (psi_table, False)
     for name, (table, with_index) in tables.items():
         table.to_csv(out / name, index=with_index)
     return list(tables)
 
 
-def _silhouette_curve(k_table: pd.DataFrame, best_k: int) -> Callable[[Any], None]:
-    def draw(ax: Any) -> None:
-        ax.plot(k_table.index, k_table["silhouette"], marker="o", color="tab:blue")
-        ax.axvline(best_k, color="tab:red", ls="--", lw=1, label=f"chosen k = {best_k}")
-        ax.set_xlabel("number of segments k")
-        ax.set_ylabel("silhouette (higher is better)")
-        ax.set_xticks(list(k_table.index))
-        ax.legend()
-        ax.set_title("Choosing k")
+def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1) -> tuple[Any, Any]:
+    """A pyplot-free matplotlib Figure and its Axes (None, None without matplotlib)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None, None
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
 
-    return draw
+
+_CHOOSE_K_PANELS = (
+    "inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap",
+    "prediction_strength", "bootstrap_ari", "min_share",
+)
+
+
+def _multi_figure(rep: Report, plot: Callable[..., Any], nrows: int, ncols: int,
+                  caption: str) -> None:
+    """Small multiples drawn by a result's ``plot(ax=axes)`` into the report."""
+    fig, axes = _figure(3.2 * ncols, 2.6 * nrows, nrows, ncols)
+    if fig is None:
+        rep.figure(lambda ax: None, caption=caption)  # the report's "no matplotlib" note
+        return
+    plot(ax=axes)
+    rep.figure(fig, caption=caption)
 
 
 def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
@@ -292,23 +346,27 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
     rep.section("Overview").text(
         "Per-customer recency (days since the last purchase), frequency (distinct purchase "
         "days) and monetary value (total spend) from the CDNOW transaction log; log1p and "
-        "standard scaling; k-means++ with 10 restarts for each k; the k with the highest "
-        "silhouette; personas from the segment profiles; then, on Hillstrom's e-mail "
-        "test, the lift of each e-mail per customer segment."
+        "standard scaling; every criterion for choosing k; k-means++ with 10 restarts at "
+        "the recommended k; bootstrap stability of each segment; migration and population "
+        "stability between the end of 1997 and the end of the log; personas from the "
+        "segment profiles; then, on Hillstrom's e-mail test, the lift of each e-mail per "
+        "customer segment."
     )
     rep.table(pd.Series(result.timings, name="seconds").rename_axis("step").to_frame(),
               caption="Time per step", float_format="{:.2f}")
 
+    choice = result.choice
     rep.section("Choosing k")
-    rep.text(f"k = {result.best_k} has the highest silhouette of the k compared.")
-    rep.table(result.k_table, caption="One k-means fit per k (10 restarts)",
-              float_format="{:,.3f}")
-    if len(result.k_table) > 1:
-        rep.figure(_silhouette_curve(result.k_table, result.best_k),
-                   caption="Silhouette against k", figsize=(6.0, 3.5))
+    rep.text(choice.reason)
+    rep.table(choice.table, caption="Every criterion for every k", float_format="{:,.3f}")
+    for note in choice.notes:
+        rep.text(note, note=True)
+    n_panels = sum(c in choice.table.columns for c in _CHOOSE_K_PANELS)
+    _multi_figure(rep, choice.plot, -(-n_panels // 4), min(4, n_panels),
+                  "Each criterion against k; the dashed line is the recommended k")
 
     prof = result.profile
-    if prof is not None:
+    if True:
         rep.section("Segments and personas")
         for label, row in prof.segments.iterrows():
             rep.text(f"Segment {label}: {row['description']}")
@@ -321,12 +379,33 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
             rep.text(note, note=True)
     rep.table(result.segments, caption="Segment table (0 = highest mean spend)")
 
-    if result.stability is not None:  # filled by the bootstrap_stability hook
-        rep.section("Are the segments stable?")
-        rep.preformatted(result.stability.summary())
-    if result.drift is not None:  # filled by the migration_matrix / psi hooks
-        rep.section("Segments over time: end of 1997 vs end of the log")
-        rep.preformatted(str(result.drift))
+    stab = result.stability
+    rep.section("Are the segments stable?")
+    rep.text(
+        f"Hennig's clusterboot: {stab.n_boot} bootstrap resamples (duplicates dropped), "
+        "k-means refitted on each; per segment the mean Jaccard similarity with its best "
+        "match. Below 0.6 a segment is not trustworthy, 0.6-0.75 doubtful, from 0.75 "
+        "stable, from 0.85 highly stable."
+    )
+    rep.table(stab.table, caption="Bootstrap stability per segment", float_format="{:.3f}")
+    rep.figure(lambda ax: stab.plot(ax=ax), caption="Mean Jaccard per segment",
+               figsize=(6.5, 0.5 * len(stab.table) + 1.6))
+
+    drift = result.drift
+    mig = drift.migration
+    rep.section("Segments over time: end of 1997 vs end of the log")
+    rep.text(
+        f"The same scaling and k-means applied to each customer's RFM as of "
+        f"{FIRST_YEAR_END:%Y-%m-%d} and at the end of the log. Overall "
+        f"{mig.overall_retention:.1%} of customers stayed in their segment."
+    )
+    rep.table(mig.counts, caption="Customers by segment: end of 1997 (rows) -> end of log")
+    rep.figure(lambda ax: mig.plot(ax=ax), caption="Migration (row shares)",
+               figsize=(6.0, 4.5))
+    rep.table(pd.concat([drift.psi_segments.table, drift.psi_features.table]), index=False,
+              caption="Population stability index (first year = reference), with the "
+              "rule of thumb and Yurdakul & Naranjo's critical values",
+              float_format="{:.4g}")
 
     lift = result.lift
     rep.section("Hillstrom e-mail test: lift per customer segment")
@@ -353,7 +432,7 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
 
 def run_demo(
     out: str | os.PathLike[str] | None = None,
-    k_values: Sequence[int] = (2, 3, 4, 5, 6),
+    k_values: Sequence[int] = (2, 3, 4, 5, 6, 7, 8),
     random_state: int = 0,
     verbose: bool = True,
     stream: TextIO | None = None,
@@ -365,10 +444,11 @@ def run_demo(
     ----------
     out : path, optional
         Directory to write ``customers.csv``, ``choose_k.csv``, ``segments.csv``,
-        ``profile.csv``, ``hillstrom_lift.csv`` and ``report.html`` into (created if
-        needed).
+        ``stability.csv``, ``migration.csv``, ``psi.csv``, ``profile.csv``,
+        ``hillstrom_lift.csv`` and ``report.html`` into (created if needed).
     k_values : sequence of int
-        Numbers of segments to compare; the one with the highest silhouette wins.
+        Numbers of segments to compare with :func:`segwise.stability.choose_k`; its
+        recommended k is used.
     random_state : int
         Seed for k-means++.
     verbose : bool
@@ -410,35 +490,27 @@ def run_demo(
     scaled, pipe = _step_scale(customers)
     lap("data and scaling")
 
-    say(f"[2/{steps}] k-means for k in {list(k_values)} (log1p + standard scaling, "
-        "k-means++, 10 restarts)")
-    k_table, models, best_k = _step_kmeans(scaled, k_values, random_state, show)
-    lap("k-means per k")
-    say("\nChoosing k (log1p + standard scaling, k-means++, 10 restarts):")
-    say(k_table.to_string(float_format=lambda v: f"{v:,.3f}"))
-    say(f"-> k = {best_k} (highest silhouette)")
+    say(f"[2/{steps}] Choosing k among {list(k_values)}: inertia and knee, silhouette, "
+        "Calinski-Harabasz, Davies-Bouldin, gap, prediction strength, bootstrap ARI")
+    choice, model = _step_choose_k(scaled, k_values, random_state, show)
+    best_k = choice.recommended_k
+    lap("choosing k")
+    say(choice.summary())
 
     # Segment ids by value: 0 = highest mean spend.
-    model = models[best_k]
     rank = _value_order(customers, model.labels_)
     customers = customers.assign(segment=rank[model.labels_])
 
-    say(f"\n[3/{steps}] Stability of the {best_k} segments")
-    stability = _step_stability(scaled, model, random_state, show)
-    if stability is None:
-        say("      (bootstrap stability: not wired into the demo yet)")
-    else:
-        say(stability.summary())
+    say(f"\n[3/{steps}] Bootstrap stability of the {best_k} segments ({N_BOOT} resamples)")
+    stability = _relabel_stability(_step_stability(scaled, model, random_state, show), rank)
+    say(stability.summary())
     lap("stability")
 
-    say(f"[4/{steps}] Drift: first year ({FIRST_YEAR_END:%Y-%m-%d}) vs the whole period")
+    say(f"\n[4/{steps}] Drift: segments at {FIRST_YEAR_END:%Y-%m-%d} vs at the end of the log")
     first_year = customer_rfm(transactions, end=FIRST_YEAR_END)
     first_year_segments = rank[model.predict(pipe.transform(first_year))]
     drift = _step_drift(first_year, first_year_segments, customers)
-    if drift is None:
-        say("      (migration matrix and PSI: not wired into the demo yet)")
-    else:
-        say(str(drift))
+    say(drift.summary())
     lap("drift")
 
     say(f"[5/{steps}] Personas")
@@ -458,8 +530,8 @@ def run_demo(
     lap("Hillstrom lift")
     say(lift.summary())
 
-    result = DemoResult(customers, k_table, segments, best_k, lift, profile,
-                        stability=stability, drift=drift, timings=timings)
+    result = DemoResult(customers, choice, segments, best_k, lift, profile, stability,
+                        drift, timings=timings)
     if out is not None:
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -467,8 +539,7 @@ def run_demo(
         report = _build_report(result, {"headline": headline})
         lap("report")
         path = report.write(out_dir / "report.html")
-        result = DemoResult(customers, k_table, segments, best_k, lift, profile, path,
-                            stability, drift, timings)
+        result = dataclasses.replace(result, report_path=path)
         say(f"\nWrote {', '.join(written)} and report.html to {out_dir}")
     say(f"\nDone in {time.perf_counter() - t0:.1f} s on {_threads()} thread(s).")
     return result
