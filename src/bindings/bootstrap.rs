@@ -179,12 +179,15 @@ fn bootstrap_kmeans_given_f64<'py>(
     let (xv, lv, cv) = (x.as_array(), labels.as_array(), centres.as_array());
     let algorithm = algorithm.to_owned();
     let out = run_detached(py, move || {
-        let algorithm = Algorithm::parse(&algorithm)?;
+        let kmeans = KMeansParams {
+            max_iter,
+            tol,
+            algorithm: Algorithm::parse(&algorithm)?,
+            ..Default::default()
+        };
         let lab = slice(&lv, "labels")?;
         with_threads(n_threads, || {
-            bootstrap::kmeans_replicates_given(
-                xv, lab, n_segments, &rows, cv, max_iter, tol, algorithm,
-            )
+            bootstrap::kmeans_replicates_given(xv, lab, n_segments, &rows, cv, &kmeans)
         })
     })?;
     Ok(replicates_out(py, out))

@@ -106,9 +106,7 @@ class StabilityResult:
         Bootstrap stability: 2 segments, 10 bootstrap replicates
         """
         t = self.table
-        head = (
-            f"Bootstrap stability: {len(t)} segments, {self.n_boot} {self.scheme} replicates"
-        )
+        head = f"Bootstrap stability: {len(t)} segments, {self.n_boot} {self.scheme} replicates"
         lines = [head]
         if self.n_skipped:
             lines.append(f"({self.n_skipped} replicates skipped: fewer rows than clusters)")
@@ -128,9 +126,7 @@ class StabilityResult:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        skipped = (
-            f" ({self.n_skipped} skipped)" if self.n_skipped else ""
-        )
+        skipped = f" ({self.n_skipped} skipped)" if self.n_skipped else ""
         head = html.escape(
             f"{len(self.table)} segments, {self.n_boot} {self.scheme} replicates{skipped}"
         )
@@ -224,8 +220,9 @@ def _fresh(estimator: Any, seed: int | None) -> Any:
     return type(estimator)(**params)
 
 
-def _table(jaccard: np.ndarray, sizes: np.ndarray, names: np.ndarray, dissolution: float,
-           recover: float) -> pd.DataFrame:
+def _table(
+    jaccard: np.ndarray, sizes: np.ndarray, names: np.ndarray, dissolution: float, recover: float
+) -> pd.DataFrame:
     valid = ~np.isnan(jaccard)
     n_valid = valid.sum(axis=0)
     filled = np.where(valid, jaccard, 0.0)
@@ -362,8 +359,12 @@ def bootstrap_stability(
     n_boot = check_int(n_boot, "n_boot", low=1)
     scheme = check_choice(scheme, "scheme", _SCHEMES)
     fraction = check_float(
-        subsample_fraction, "subsample_fraction", low=0.0, high=1.0,
-        low_inclusive=False, high_inclusive=False,
+        subsample_fraction,
+        "subsample_fraction",
+        low=0.0,
+        high=1.0,
+        low_inclusive=False,
+        high_inclusive=False,
     )
     dissolution = check_float(dissolution, "dissolution", low=0.0, high=1.0)
     recover = check_float(recover, "recover", low=0.0, high=1.0)
@@ -418,8 +419,8 @@ def bootstrap_stability(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             raw = _fit_labels(original, values)
-        found = int(np.count_nonzero(np.bincount(raw, minlength=n_clusters)))
-        if found < n_clusters:  # type: ignore[operator]
+        found = int(np.count_nonzero(np.bincount(raw, minlength=n_clusters or 0)))
+        if found < (n_clusters or 0):
             distinct = int(np.unique(values, axis=0).shape[0])
             raise NotEnoughSamplesError(
                 f"k-means found only {found} distinct segment(s) for k={n_clusters}: X has "
@@ -446,8 +447,20 @@ def bootstrap_stability(
             for start in range(0, n_boot, chunk):
                 end = min(start + chunk, n_boot)
                 jac, skip = _core.bootstrap_kmeans_f64(
-                    values, codes, n_segments, k, kind, runs, max_iter, tol, algorithm,
-                    scheme, size, seed, start, end,
+                    values,
+                    codes,
+                    n_segments,
+                    k,
+                    kind,
+                    runs,
+                    max_iter,
+                    tol,
+                    algorithm,
+                    scheme,
+                    size,
+                    seed,
+                    start,
+                    end,
                 )
                 jaccard[start:end] = jac
                 skipped[start:end] = skip

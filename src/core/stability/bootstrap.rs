@@ -17,7 +17,7 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use crate::core::kmeans::{self, Algorithm, Init, KMeansParams};
+use crate::core::kmeans::{self, Init, KMeansParams};
 use crate::core::{CoreError, CoreResult};
 
 /// How the rows of a replicate are drawn.
@@ -288,16 +288,15 @@ pub fn kmeans_replicates(
 /// test hook that lets an outside implementation be fed identical inputs.
 ///
 /// `rows[b]` are the row indices of replicate `b` (each `< n`), `centres[b]` its `(k, d)`
-/// starting centres.
+/// starting centres. Of `kmeans` only `max_iter`, `tol` and `algorithm` are used (`k`
+/// comes from `centres`, one run per replicate).
 pub fn kmeans_replicates_given(
     x: ArrayView2<'_, f64>,
     labels: &[i32],
     n_segments: usize,
     rows: &[Vec<usize>],
     centres: ArrayView3<'_, f64>,
-    max_iter: usize,
-    tol: f64,
-    algorithm: Algorithm,
+    kmeans: &KMeansParams,
 ) -> CoreResult<Replicates> {
     check_inputs(&x, labels, n_segments)?;
     let (r, k, _) = centres.dim();
@@ -318,10 +317,8 @@ pub fn kmeans_replicates_given(
     let params = KMeansParams {
         n_clusters: k,
         n_init: 1,
-        max_iter,
-        tol,
-        algorithm,
         seed: 0,
+        ..kmeans.clone()
     };
     let results: Vec<CoreResult<Option<Vec<f64>>>> = (0..r)
         .into_par_iter()
@@ -336,6 +333,7 @@ pub fn kmeans_replicates_given(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::kmeans::Algorithm;
     use ndarray::Array3;
 
     fn reference_jaccard(a: &[i32], b: &[i32], k: usize) -> Vec<f64> {
@@ -435,21 +433,15 @@ mod tests {
     #[test]
     fn given_path_and_errors() {
         let (x, labels) = blobs();
+        let lloyd = KMeansParams {
+            algorithm: Algorithm::Lloyd,
+            ..Default::default()
+        };
         let rows = vec![(0..180).step_by(2).collect::<Vec<_>>(), vec![0, 1]];
         let centres =
-            Array3::from_shape_vec((2, 3, 2), vec![0.5, 0.5, 20.5, 0.5, 40.5, 0.5].repeat(2))
-                .unwrap();
-        let out = kmeans_replicates_given(
-            x.view(),
-            &labels,
-            3,
-            &rows,
-            centres.view(),
-            300,
-            1e-4,
-            Algorithm::Lloyd,
-        )
-        .unwrap();
+            Array3::from_shape_vec((2, 3, 2), [0.5, 0.5, 20.5, 0.5, 40.5, 0.5].repeat(2)).unwrap();
+        let out =
+            kmeans_replicates_given(x.view(), &labels, 3, &rows, centres.view(), &lloyd).unwrap();
         assert!(out.jaccard.row(0).iter().all(|&v| v == 1.0));
         assert_eq!(out.skipped, vec![false, true]);
         let bad = vec![vec![0, 1, 999]];
@@ -459,9 +451,7 @@ mod tests {
             3,
             &bad,
             centres.slice(s![0..1, .., ..]),
-            300,
-            1e-4,
-            Algorithm::Lloyd,
+            &lloyd,
         )
         .is_err());
         let config = BootstrapKMeans {
