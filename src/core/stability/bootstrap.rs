@@ -189,15 +189,19 @@ fn check_inputs(x: &ArrayView2<'_, f64>, labels: &[i32], n_segments: usize) -> C
     Ok(())
 }
 
-/// The rows `rows` of `x`, gathered into a new C-contiguous array.
-fn gather(x: &ArrayView2<'_, f64>, rows: &[usize]) -> Array2<f64> {
+/// The rows `rows` of the C-contiguous `x`, gathered into a new C-contiguous array.
+fn gather(x: &ArrayView2<'_, f64>, rows: &[usize]) -> CoreResult<Array2<f64>> {
     let d = x.ncols();
+    let xs = x.as_slice().ok_or_else(|| CoreError::InvalidParameter {
+        name: "x",
+        reason: "must be a C-contiguous (row-major) array".into(),
+    })?;
     let mut out = Vec::with_capacity(rows.len() * d);
     for &i in rows {
-        out.extend(x.row(i).iter().copied());
+        out.extend_from_slice(&xs[i * d..(i + 1) * d]);
     }
-    // The shape matches the buffer by construction.
-    Array2::from_shape_vec((rows.len(), d), out).unwrap_or_else(|_| Array2::zeros((0, d)))
+    Array2::from_shape_vec((rows.len(), d), out)
+        .map_err(|e| CoreError::Internal(format!("gathered rows: {e}")))
 }
 
 /// Cluster the gathered rows and compare with the restricted original labels.
@@ -212,7 +216,7 @@ fn one_replicate(
     if rows.len() < params.n_clusters {
         return Ok(None);
     }
-    let sub = gather(x, rows);
+    let sub = gather(x, rows)?;
     let fitted = kmeans::fit(sub.view(), None, params, init)?;
     let original: Vec<i32> = rows.iter().map(|&i| labels[i]).collect();
     max_jaccard(
