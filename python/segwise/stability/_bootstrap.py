@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import _core
 from .._progress import progress as _progress
+from .._progress import progress_enabled
 from .._validation import check_array, check_choice, check_float, check_int, check_random_state
 from ..cluster._kmeans import KMeans
 from ..exceptions import ConvergenceWarning, InvalidParameterError, NotEnoughSamplesError
@@ -368,6 +369,7 @@ def bootstrap_stability(
     )
     dissolution = check_float(dissolution, "dissolution", low=0.0, high=1.0)
     recover = check_float(recover, "recover", low=0.0, high=1.0)
+    show_progress = progress_enabled(progress)
     checked = check_array(X, dtypes=(np.float64,), estimator="bootstrap_stability")
     values = checked.values
     n = values.shape[0]
@@ -441,7 +443,7 @@ def bootstrap_stability(
     jaccard = np.empty((n_boot, n_segments))
     skipped = np.zeros(n_boot, dtype=bool)
     chunk = max(1, -(-n_boot // _N_CHUNKS))
-    with _progress(n_boot, "bootstrap replicates", progress) as advance:
+    with _progress(n_boot, "bootstrap replicates", show_progress) as advance:
         if fast:
             k, kind, runs, max_iter, tol, algorithm = _kmeans_settings(est)
             for start in range(0, n_boot, chunk):
