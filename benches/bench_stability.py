@@ -9,11 +9,13 @@ numpy, gathers ``X[rows]``, fits ``sklearn.cluster.KMeans(algorithm="lloyd")`` a
 computes the maximal Jaccard per segment from a numpy contingency table. Two threads
 everywhere (threadpoolctl for scikit-learn's OpenMP; rayon has the machine's two cores).
 
-Run: ``python benches/bench_stability.py`` (``--quick``: n=10,000, n_boot=20).
+Run: ``python benches/bench_stability.py`` (``--quick``: n=10,000, n_boot=20;
+``--threads 1``: one thread for both, less sensitive to load from other processes).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -23,8 +25,15 @@ from sklearn.cluster import KMeans as SkKMeans
 from sklearn.datasets import make_blobs
 from threadpoolctl import threadpool_limits
 
+# The thread count must be fixed before segwise starts rayon's pool.
+_pre = argparse.ArgumentParser(add_help=False)
+_pre.add_argument("--threads", type=int, default=2)
+THREADS = _pre.parse_known_args()[0].threads
+os.environ.setdefault("RAYON_NUM_THREADS", str(THREADS))
+
+
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import best_time, machine, parse_args, print_table  # noqa: E402
+from _common import best_time, machine, print_table  # noqa: E402
 from segwise.stability import bootstrap_stability  # noqa: E402
 
 
@@ -98,7 +107,11 @@ def phases(X: np.ndarray, k: int, repeat: int) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (seconds)")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
+    parser.add_argument("--threads", type=int, default=2, help="threads for both (default 2)")
+    args = parser.parse_args()
     n, n_boot = (10_000, 20) if args.quick else (100_000, 100)
     d, k = 12, 8
     X, _ = make_blobs(n_samples=n, n_features=d, centers=k, random_state=0)
@@ -107,7 +120,7 @@ def main() -> None:
     # Alternate the two (best of --repeat each) so that load from other processes hits
     # both alike.
     t_ref = t_sw = float("inf")
-    with threadpool_limits(2):
+    with threadpool_limits(THREADS):
         for _ in range(max(args.repeat, 1)):
             t, ref = best_time(lambda: reference(X, k, n_boot, 0), 1)
             t_ref = min(t_ref, t)
@@ -135,10 +148,10 @@ def main() -> None:
     ]
     print_table(
         f"bootstrap stability, n={n:,}, d={d}, k={k}, n_boot={n_boot} "
-        f"(best of {args.repeat}, {time.strftime('%Y-%m-%d')})",
+        f"{THREADS} thread(s) (best of {args.repeat}, {time.strftime('%Y-%m-%d')})",
         rows,
     )
-    with threadpool_limits(2):
+    with threadpool_limits(THREADS):
         print_table(
             f"one bootstrap resample ({int(0.632 * n):,} rows): where the time goes",
             phases(X, k, args.repeat),
