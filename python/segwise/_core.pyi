@@ -420,3 +420,40 @@ def choose_k_bootstrap_ari(
     n_init: int,
     seed: int,
 ) -> npt.NDArray[np.float64]: ...
+# --- bootstrap stability (segwise.stability.bootstrap_stability) ----------------------
+# Labels are int32 codes 0..n_segments-1 (negative = noise, in no segment).
+
+def bootstrap_draw(
+    n: int, scheme: str, size: int, seed: int, b: int
+) -> tuple[npt.NDArray[np.int64], int]: ...
+def bootstrap_max_jaccard(
+    original: npt.NDArray[np.int32], new: npt.NDArray[np.int32], n_segments: int
+) -> npt.NDArray[np.float64]: ...
+def bootstrap_kmeans_f64(
+    x: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int32],
+    n_segments: int,
+    n_clusters: int,
+    init: str,
+    n_init: int,
+    max_iter: int,
+    tol: float,
+    algorithm: str,
+    scheme: str,
+    size: int,
+    seed: int,
+    start: int,
+    end: int,
+    n_threads: int | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]: ...
+def bootstrap_kmeans_given_f64(
+    x: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int32],
+    n_segments: int,
+    indices: list[npt.NDArray[np.int64]],
+    centres: npt.NDArray[np.float64],
+    max_iter: int,
+    tol: float,
+    algorithm: str,
+    n_threads: int | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]: ...
