@@ -204,37 +204,24 @@ RFM_PERSONAS: list[Cell] = [
     ("md", """
     ## How many segments?
 
-    A first look: inertia (within-segment sum of squares, always decreasing in k) and the
-    silhouette (higher is better) for k = 2..7. The silhouette often prefers k = 2,
-    which is rarely useful for a marketing plan; look for the k after which inertia stops
-    dropping fast, and check that the segments are stable (next section).
+    `segwise.stability.choose_k` fits k-means for every k and puts the usual criteria in one
+    table: inertia and its knee, silhouette, Calinski-Harabasz, Davies-Bouldin, the gap
+    statistic (R's `cluster::clusGap`), prediction strength (R's `fpc`) and bootstrap
+    agreement (R's `flexclust`). It recommends the largest k whose segments are stable and
+    not tiny, and says why and which criteria agree. The silhouette alone often prefers
+    k = 2, which is rarely useful for a marketing plan.
     """),
     ("code", """
-    rows = []
-    for k in range(2, 8):
-        km_k = KMeans(n_clusters=k, random_state=0).fit(X)
-        rows.append({"k": k, "inertia": km_k.inertia_,
-                     "silhouette": silhouette_score(X, km_k.labels_)})
-    k_table = pd.DataFrame(rows).set_index("k")
-    ax = k_table.plot(subplots=True, marker="o", layout=(1, 2), figsize=(9, 3))
-    k_table.round(3)
-    """),
-    ("md", """
-    `segwise.stability.choose_k` puts every common criterion (silhouette, Calinski-Harabasz,
-    Davies-Bouldin, gap statistic, prediction strength, bootstrap agreement) in one table and
-    recommends a k with its reason.
+    from segwise.stability import choose_k
+
+    choice = choose_k(X, range(2, 9), random_state=0, progress=False)
+    print(choice.reason)
+    axes = choice.plot()
+    choice.table.round(3)
     """),
     ("code", """
-    # INTEGRATE: choose_k (uncomment once segwise.stability.choose_k is released)
-    # from segwise.stability import choose_k
-    #
-    # choice = choose_k(X, range(2, 9), random_state=0)
-    # print(choice.summary())
-    # ax = choice.plot()
-    """),
-    ("code", """
-    k = 4
-    km = KMeans(n_clusters=k, random_state=0).fit(X)
+    k = choice.recommended_k
+    km = KMeans(n_clusters=k, n_init=10, random_state=0).fit(X)
     print(f"k = {k}: silhouette = {silhouette_score(X, km.labels_):.3f}")
     """),
     ("md", """
@@ -246,13 +233,11 @@ RFM_PERSONAS: list[Cell] = [
     is recovered (mean Jaccard similarity; above 0.75 is usually called stable).
     """),
     ("code", """
-    # INTEGRATE: bootstrap_stability (uncomment once segwise.stability.bootstrap_stability
-    # is released)
-    # from segwise.stability import bootstrap_stability
-    #
-    # stability = bootstrap_stability(X, km, n_boot=50, random_state=0)
-    # print(stability.summary())
-    # ax = stability.plot()
+    from segwise.stability import bootstrap_stability
+
+    stability = bootstrap_stability(X, km, n_boot=50, random_state=0, progress=False)
+    print(stability.summary())
+    ax = stability.plot()
     """),
     ("md", """
     ## k-means segments against the named RFM segments
@@ -271,14 +256,21 @@ RFM_PERSONAS: list[Cell] = [
     features that set it apart and proposes a persona name.
     """),
     ("code", """
-    # INTEGRATE: profile_segments (uncomment once segwise.profile.profile_segments is
-    # released)
-    # from segwise.profile import profile_segments
-    #
-    # profile = profile_segments(customers[["recency", "frequency", "monetary", "tenure"]],
-    #                            km.labels_)
-    # ax = profile.plot()
-    # profile  # a heat map of every segment against the population, with persona names
+    from segwise.profile import profile_segments
+
+    profile = profile_segments(
+        customers, "segment", ["recency", "frequency", "monetary", "tenure"],
+        descriptors={
+            "recency": ("recent", "lapsed"),
+            "frequency": ("infrequent", "frequent"),
+            "monetary": ("low spend", "high spend"),
+            "tenure": ("new", "long-standing"),
+        },
+    )
+    for segment, row in profile.segments.iterrows():
+        print(f"{segment}: {row['description']}")
+    ax = profile.plot()
+    profile  # a heat map of every segment against the population, with persona names
     """),
     ("md", """
     ## The segment table

@@ -30,15 +30,18 @@ def demo(tmp_path_factory):
 def test_demo_writes_csvs_and_a_self_contained_report(demo):
     out, result, _ = demo
     for name in ("customers.csv", "choose_k.csv", "segments.csv", "profile.csv",
-                 "hillstrom_lift.csv"):
+                 "stability.csv", "migration.csv", "psi.csv", "hillstrom_lift.csv"):
         assert (out / name).stat().st_size > 0, name
     assert result.report_path == out / "report.html"
     page = (out / "report.html").read_text(encoding="utf-8")
-    for heading in ("Overview", "Choosing k", "Segments and personas",
+    for heading in ("Overview", "Choosing k", "Are the segments stable?",
+                    "Segments over time: end of 1997 vs end of the log",
+                    "Segments and personas",
                     "Hillstrom e-mail test: lift per customer segment"):
         assert f">{heading}</h2>" in page
-    # silhouette curve, persona heat map, one forest plot per lift metric
-    assert page.count(IMG) == 5
+    # choose-k curves, stability bars, migration heat map, persona heat map, one forest
+    # plot per lift metric
+    assert page.count(IMG) == 7
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert "<link" not in page  # no external stylesheet
     for description in result.profile.segments["description"]:
@@ -69,11 +72,37 @@ def test_demo_prints_each_step(demo):
     _, result, text = demo
     for step in range(1, 7):
         assert f"[{step}/6]" in text
-    assert "not wired into the demo yet" in text  # the stability/drift hooks
-    assert f"-> k = {result.best_k}" in text
+    assert f"Recommended k = {result.best_k}" in text
+    assert result.choice.reason in text
+    assert "Bootstrap stability: " in text and "Overall retention" in text
     assert result.profile.segments.loc[0, "description"] in text
     assert "Wrote customers.csv" in text and "report.html" in text
-    assert set(result.timings) >= {"k-means per k", "personas", "Hillstrom lift"}
+    assert set(result.timings) >= {
+        "choosing k", "stability", "drift", "personas", "Hillstrom lift"
+    }
+
+
+def test_demo_stability_and_drift_use_the_value_ordered_segment_ids(demo):
+    _, result, _ = demo
+    segment = result.customers["segment"]
+    stab = result.stability
+    # The stability result was renamed to the value order of the segments: same labels
+    # per customer, same sizes per segment.
+    pd.testing.assert_series_equal(
+        stab.labels.astype(int), segment.astype(int), check_names=False
+    )
+    np.testing.assert_array_equal(
+        stab.table["size"].to_numpy(), segment.value_counts().sort_index().to_numpy()
+    )
+    assert stab.jaccard.shape == (stab.n_boot, result.best_k)
+    mig = result.drift.migration
+    # Every CDNOW customer is in the 1997 snapshot: nobody new, nobody churned.
+    assert int(mig.counts.to_numpy().sum()) == len(segment)
+    after = mig.counts.sum(axis=0)
+    np.testing.assert_array_equal(
+        after[list(range(result.best_k))].to_numpy(),
+        segment.value_counts().sort_index().to_numpy(),
+    )
 
 
 def test_first_year_snapshot_counts_only_earlier_purchases():

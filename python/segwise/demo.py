@@ -319,7 +319,7 @@ def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1) -> tupl
         from matplotlib.figure import Figure
     except ImportError:
         return None, None
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height))
     return fig, fig.subplots(nrows, ncols, squeeze=False)
 
 
