@@ -347,6 +347,8 @@ def drift_psi_feature_bins(
     stop: int | None = None,
 ) -> list[
     tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.int64], int, int]
+]: ...
+
 # --- profile (segwise.profile.profile_segments) ----------------------------------------
 # (counts, means, variances, medians) of shape (k + 1, d), last row the population, then
 # (rest_means, rest_variances) of shape (k, d). NaN skipped per feature.

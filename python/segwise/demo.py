@@ -38,7 +38,6 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from ._progress import progress
 from .abtest import LiftReport, segment_lift
 from .cluster import KMeans
 from .datasets import load_cdnow, load_hillstrom
