@@ -7,28 +7,10 @@ use numpy::{
 };
 use pyo3::prelude::*;
 
-use super::run_detached;
+use super::{run_detached, with_threads};
 use crate::core::kmeans::{Algorithm, KMeansParams};
 use crate::core::stability::bootstrap::{self, BootstrapKMeans, Replicates, Scheme};
 use crate::core::{CoreError, CoreResult};
-
-fn with_threads<T: Send>(
-    n_threads: Option<usize>,
-    work: impl FnOnce() -> CoreResult<T> + Send,
-) -> CoreResult<T> {
-    match n_threads {
-        None => work(),
-        Some(0) => Err(CoreError::InvalidParameter {
-            name: "n_threads",
-            reason: "must be >= 1".into(),
-        }),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(|e| CoreError::Internal(format!("thread pool: {e}")))?
-            .install(work),
-    }
-}
 
 fn parse_scheme(name: &str, size: usize) -> CoreResult<Scheme> {
     match name {

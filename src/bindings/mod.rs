@@ -67,6 +67,26 @@ where
     }
 }
 
+/// Run `work` in a dedicated rayon pool of `n_threads` threads, or in the global pool
+/// (tests use it to show results do not depend on the number of threads).
+pub fn with_threads<T: Send>(
+    n_threads: Option<usize>,
+    work: impl FnOnce() -> CoreResult<T> + Send,
+) -> CoreResult<T> {
+    match n_threads {
+        None => work(),
+        Some(0) => Err(CoreError::InvalidParameter {
+            name: "n_threads",
+            reason: "must be >= 1".into(),
+        }),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| CoreError::Internal(format!("thread pool: {e}")))?
+            .install(work),
+    }
+}
+
 /// Number of threads rayon uses (the `SEGWISE_NUM_THREADS` / `RAYON_NUM_THREADS` switch).
 #[pyfunction]
 fn current_num_threads() -> usize {
