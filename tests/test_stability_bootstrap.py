@@ -127,8 +127,9 @@ def test_given_path_matches_sklearn_reference(scheme, algorithm):
 
 @pytest.mark.parametrize("scheme", ["bootstrap", "subsample"])
 def test_fast_path_matches_python_loop_over_segwise_kmeans(scheme):
-    # The fast path = per replicate: its rows and k-means seed from bootstrap_draw, a
-    # KMeans fit on X[rows] with that seed, the Jaccard of the restricted labels.
+    # The fast path = per replicate: its rows and k-means seed from bootstrap_draw, drawn
+    # over the rows grouped by original segment (a stable sort), a KMeans fit on those
+    # rows with that seed, the Jaccard of the restricted labels.
     X, _ = _blobs(n=300, k=3, std=2.5, seed=4)
     k, n_boot, seed = 3, 10, 11
     res = bootstrap_stability(
@@ -143,11 +144,13 @@ def test_fast_path_matches_python_loop_over_segwise_kmeans(scheme):
     labels = KMeans(k, n_init=2, random_state=seed).fit(X).labels_
     np.testing.assert_array_equal(res.labels, labels)
     size = int(np.floor(0.6 * X.shape[0]))
+    order = np.argsort(labels, kind="stable")
+    X_seg, labels_seg = X[order], labels[order]
     for b in range(n_boot):
         rows, kseed = _core.bootstrap_draw(X.shape[0], scheme, size, seed, b)
-        new = KMeans(k, n_init=2, random_state=kseed).fit(X[rows]).labels_
+        new = KMeans(k, n_init=2, random_state=kseed).fit(X_seg[rows]).labels_
         np.testing.assert_allclose(
-            res.jaccard[b], reference_max_jaccard(labels[rows], new, k), rtol=0, atol=1e-12
+            res.jaccard[b], reference_max_jaccard(labels_seg[rows], new, k), rtol=0, atol=1e-12
         )
 
 

@@ -442,15 +442,23 @@ def bootstrap_stability(
 
     jaccard = np.empty((n_boot, n_segments))
     skipped = np.zeros(n_boot, dtype=bool)
-    chunk = max(1, -(-n_boot // _N_CHUNKS))
+    # About _N_CHUNKS chunks, each a whole number of replicates per thread (no thread idles
+    # at the end of a chunk).
+    threads = _core.current_num_threads()
+    chunk = threads * max(1, -(-n_boot // (_N_CHUNKS * threads)))
     with _progress(n_boot, "bootstrap replicates", show_progress) as advance:
         if fast:
             k, kind, runs, max_iter, tol, algorithm = _kmeans_settings(est)
+            # Rows grouped by original segment (one copy of X): each refit then meets a
+            # region's rows together, so the rows that k-means++ and Hamerly's bounds
+            # skip form whole blocks. Replicates draw uniformly over the rows as before.
+            order = np.argsort(codes, kind="stable")
+            by_segment, segment_codes = values[order], codes[order]
             for start in range(0, n_boot, chunk):
                 end = min(start + chunk, n_boot)
                 jac, skip = _core.bootstrap_kmeans_f64(
-                    values,
-                    codes,
+                    by_segment,
+                    segment_codes,
                     n_segments,
                     k,
                     kind,

@@ -138,8 +138,24 @@ fn settle<F: KFloat>(
     }
 }
 
+/// What k-means++ seeding leaves for the first sweep: each row's closest seed (the first
+/// on ties) and the squared distance to it, both exact.
+#[derive(Clone, Copy)]
+pub struct Seeds<'s> {
+    /// Index of the closest seed of each row.
+    pub nearest: &'s [u32],
+    /// Squared distance to that seed.
+    pub closest: &'s [f64],
+}
+
 /// First sweep: every row gets its closest centre and exact bounds (`lab` holds -1);
 /// with `measure_variance`, the group's [`GroupMoments`] are accumulated on the way.
+///
+/// With `seeds` (this group's part) no distance is computed: a row's label is its closest
+/// seed `a` and its upper bound the exact distance `u` to it; its lower bound is
+/// `2 * half(a) - u`, since every other centre is at least `2 * half(a)` from `a`
+/// (triangle inequality). A row those bounds do not settle gets its distances in the
+/// next sweep, like any row whose bounds fail.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn first_sweep<F: KFloat>(
@@ -148,14 +164,31 @@ fn first_sweep<F: KFloat>(
     sc: &SweepCentres<'_, F>,
     k: usize,
     start: usize,
+    seeds: Option<Seeds<'_>>,
     lab: &mut [i32],
     up: &mut [f64],
     lo: &mut [f64],
 ) -> Delta {
     let mut delta = Delta::new(k);
-    let mut buf = vec![F::zero(); 2 * sc.blocks.padded()];
     let len = lab.len();
     let mut moments = measure_variance.then(|| GroupMoments::new(data.row(start)));
+    if let Some(s) = seeds {
+        for o in 0..len {
+            let row = data.row(start + o);
+            if let Some(m) = moments.as_mut() {
+                m.add(row);
+            }
+            let a = s.nearest[o] as usize;
+            let u = s.closest[o].sqrt();
+            up[o] = u;
+            lo[o] = (2.0 * sc.half[a] - u).max(0.0);
+            delta.relabel(row, data.weight(start + o), lab[o], a, k);
+            lab[o] = a as i32;
+        }
+        delta.moments = moments;
+        return delta;
+    }
+    let mut buf = vec![F::zero(); 2 * sc.blocks.padded()];
     let mut o = 0;
     while o + 1 < len {
         let (row_a, row_b) = (data.row(start + o), data.row(start + o + 1));
@@ -267,12 +300,16 @@ pub enum Tolerance {
 
 /// One Hamerly run from `init`; same contract as [`super::lloyd::run`]. Errors only
 /// with [`Tolerance::Relative`] on non-finite data.
+///
+/// `seeds`, when `init` comes from k-means++ seeding, lets the first sweep skip the rows
+/// the seeding already settles (see [`Seeds`]).
 pub fn run<F: KFloat>(
     data: &Data<'_, F>,
     init: &[F],
     k: usize,
     max_iter: usize,
     tolerance: Tolerance,
+    seeds: Option<Seeds<'_>>,
 ) -> CoreResult<RunResult<F>> {
     let mut tol = match tolerance {
         Tolerance::Absolute(t) => t,
@@ -313,7 +350,14 @@ pub fn run<F: KFloat>(
                     #[inline(always)]
                     || {
                         if it == 0 {
-                            first_sweep(data, measure, &sc, k, g * rows, lab, up, lo)
+                            let part = seeds.map(|s| {
+                                let range = g * rows..g * rows + lab.len();
+                                Seeds {
+                                    nearest: &s.nearest[range.clone()],
+                                    closest: &s.closest[range],
+                                }
+                            });
+                            first_sweep(data, measure, &sc, k, g * rows, part, lab, up, lo)
                         } else {
                             bounded_sweep(data, &sc, k, g * rows, lab, up, lo)
                         }

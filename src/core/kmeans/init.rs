@@ -6,7 +6,7 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::common::{group_rows, sq_dist, with_simd, CentreBlocks, Data, KFloat};
+use super::common::{group_rows, prefetch, sq_dist, with_simd, Data, KFloat};
 use crate::core::{CoreError, CoreResult};
 
 /// The random stream of restart `restart`: the seed's stream jumped `restart` times
@@ -20,154 +20,408 @@ pub fn restart_rng(seed: u64, restart: usize) -> Xoshiro256PlusPlus {
     rng
 }
 
-/// First index whose cumulative sum is `>= target` (numpy's `searchsorted`, side left),
-/// clipped to the last index.
-fn search_cumulative(cum: &[f64], target: f64) -> usize {
-    let idx = cum.partition_point(|&c| c < target);
-    idx.min(cum.len().saturating_sub(1))
+/// Candidates per block of the seeding kernel (one AVX2 vector of `f64`).
+const LANES: usize = 4;
+
+/// Candidate rows laid out for the seeding kernel: blocks of [`LANES`] candidates,
+/// feature-major inside a block (`blocks[(b * d + j) * LANES + l]`), zero-padded.
+struct Candidates<F> {
+    blocks: Vec<F>,
+    t: usize,
+    d: usize,
 }
 
-/// Weighted squared distances `w_i * min(closest_i, ||x_i - c||^2)` reduced per group in
-/// group order; also returns the updated minimum distances when `update` is set.
-fn potential_with<F: KFloat>(
-    data: &Data<'_, F>,
-    closest: &[f64],
-    centre: &[F],
-    new_closest: Option<&mut [f64]>,
-) -> f64 {
-    let rows = group_rows(data.n);
-    let part = |g: usize, dst: Option<&mut [f64]>| -> f64 {
-        with_simd(
-            #[inline(always)]
-            || {
-                let start = g * rows;
-                let end = (start + rows).min(data.n);
-                let mut pot = 0.0;
-                match dst {
-                    Some(dst) => {
-                        for (o, i) in (start..end).enumerate() {
-                            let v = sq_dist(data.row(i), centre).to_f64().min(closest[i]);
-                            dst[o] = v;
-                            pot += v * data.weight(i);
-                        }
-                    }
-                    None => {
-                        for i in start..end {
-                            let v = sq_dist(data.row(i), centre).to_f64().min(closest[i]);
-                            pot += v * data.weight(i);
-                        }
-                    }
-                }
-                pot
-            },
-        )
-    };
-    let parts: Vec<f64> = match new_closest {
-        Some(dst) => dst
-            .par_chunks_mut(rows)
-            .enumerate()
-            .map(|(g, c)| part(g, Some(c)))
-            .collect(),
-        None => (0..data.n.div_ceil(rows))
-            .into_par_iter()
-            .map(|g| part(g, None))
-            .collect(),
-    };
-    parts.iter().sum()
-}
-
-/// Potentials `sum_i w_i * min(closest_i, ||x_i - x_c||^2)` of every candidate row `c`,
-/// in one pass over the data (candidates as a block of centres), reduced in group order.
-fn candidate_potentials<F: KFloat>(
-    data: &Data<'_, F>,
-    closest: &[f64],
-    candidates: &[usize],
-) -> Vec<f64> {
-    let (n, d) = (data.n, data.d);
-    let t = candidates.len();
-    let mut rows = Vec::with_capacity(t * d);
-    for &c in candidates {
-        rows.extend_from_slice(data.row(c));
+impl<F: KFloat> Candidates<F> {
+    fn new(data: &Data<'_, F>, rows: &[usize]) -> Self {
+        let (t, d) = (rows.len(), data.d);
+        let mut blocks = vec![F::zero(); t.div_ceil(LANES) * d * LANES];
+        for (c, &i) in rows.iter().enumerate() {
+            let (b, l) = (c / LANES, c % LANES);
+            for (j, &v) in data.row(i).iter().enumerate() {
+                blocks[(b * d + j) * LANES + l] = v;
+            }
+        }
+        Candidates { blocks, t, d }
     }
-    let blocks = CentreBlocks::new(&rows, t, d);
-    let group = group_rows(n);
-    let parts: Vec<Vec<f64>> = (0..n.div_ceil(group))
-        .into_par_iter()
-        .map(|g| {
-            with_simd(
-                #[inline(always)]
-                || {
-                    let mut buf = vec![F::zero(); blocks.padded()];
-                    let mut pot = vec![0.0f64; t];
-                    let end = ((g + 1) * group).min(n);
-                    for i in g * group..end {
-                        blocks.distances(data.row(i), &mut buf);
-                        let w = data.weight(i);
-                        let ci = closest[i];
-                        for (p, v) in pot.iter_mut().zip(&buf[..t]) {
-                            *p += v.to_f64().min(ci) * w;
-                        }
-                    }
-                    pot
-                },
-            )
-        })
-        .collect();
-    let mut total = vec![0.0f64; t];
-    for part in parts {
-        for (a, b) in total.iter_mut().zip(part) {
-            *a += b;
+
+    fn n_blocks(&self) -> usize {
+        self.t.div_ceil(LANES)
+    }
+
+    /// Squared distances of `R` rows to the candidates of block `b`, computed together:
+    /// the `R` accumulation chains are independent, so the CPU overlaps them (one row
+    /// alone waits on each of its additions). Each row's sum runs over the features in
+    /// order, so a row's distances do not depend on `R`.
+    #[inline(always)]
+    fn block<const R: usize>(&self, b: usize, rows: [&[F]; R]) -> [[f64; LANES]; R] {
+        let d = self.d;
+        let block = &self.blocks[b * d * LANES..(b + 1) * d * LANES];
+        // Rows cut to `d` values: the indexing below needs no bounds checks.
+        let mut cut: [&[F]; R] = [&[]; R];
+        for (c, row) in cut.iter_mut().zip(rows) {
+            *c = &row[..d];
+        }
+        let mut acc = [[F::zero(); LANES]; R];
+        for (j, cj) in block.chunks_exact(LANES).enumerate().take(d) {
+            for (a, row) in acc.iter_mut().zip(&cut) {
+                let x = row[j];
+                for l in 0..LANES {
+                    let t = x - cj[l];
+                    a[l] += t * t;
+                }
+            }
+        }
+        let mut out = [[0.0f64; LANES]; R];
+        for (o, a) in out.iter_mut().zip(&acc) {
+            for (v, &s) in o.iter_mut().zip(a) {
+                *v = s.to_f64();
+            }
+        }
+        out
+    }
+}
+
+/// Store a row's minima `min(closest, distance)` for one block of candidates and add
+/// `w * (min - closest)` to the block's running deltas.
+#[inline(always)]
+fn settle(delta: &mut [f64; LANES], dst: &mut [f64], dist: &[f64; LANES], closest: f64, w: f64) {
+    for ((dl, m), &v) in delta.iter_mut().zip(&mut dst[..LANES]).zip(dist) {
+        let v = v.min(closest);
+        *m = v;
+        *dl += w * (v - closest);
+    }
+}
+
+/// Rows a seeding pass computes together (four independent accumulation chains).
+const ROWS: usize = 4;
+/// Quads of rows prefetched ahead of the one computed.
+const AHEAD: usize = 2;
+
+/// One group of rows of the seeding (rows `start..start + closest.len()`): each row's
+/// squared distance to its closest chosen centre and the number of that centre, plus
+/// the rows the last step computed and their minima, kept until the step's best
+/// candidate is accepted.
+struct Group {
+    start: usize,
+    closest: Vec<f64>,
+    nearest: Vec<u32>,
+    /// `sum_i w_i * closest_i` over the group.
+    sum: f64,
+    /// `max_i closest_i` over the group.
+    widest: f64,
+    /// Whether centre `j` may be some row's closest (it was at some point).
+    present: Vec<bool>,
+    /// Offsets of the computed rows (the first `n_active` entries).
+    active: Vec<u32>,
+    n_active: usize,
+    /// `mins[a * stride + c] = min(closest, distance to candidate c)` of active row `a`.
+    mins: Vec<f64>,
+    stride: usize,
+}
+
+impl Group {
+    /// Rows `start..end` with their squared distances to the first centre.
+    #[inline(always)]
+    fn new<F: KFloat>(data: &Data<'_, F>, start: usize, end: usize, k: usize, first: &[F]) -> Self {
+        let mut present = vec![false; k];
+        present[0] = true;
+        let mut group = Group {
+            start,
+            closest: (start..end)
+                .map(|i| sq_dist(data.row(i), first).to_f64())
+                .collect(),
+            nearest: vec![0; end - start],
+            sum: 0.0,
+            widest: 0.0,
+            present,
+            active: vec![0; end - start],
+            n_active: 0,
+            mins: Vec::new(),
+            stride: 0,
+        };
+        group.summarise(data);
+        group
+    }
+
+    /// Recompute [`Self::sum`] and [`Self::widest`].
+    #[inline(always)]
+    fn summarise<F: KFloat>(&mut self, data: &Data<'_, F>) {
+        // Four running sums (rows modulo 4) keep the additions' latency off the path.
+        let mut acc = [0.0f64; 4];
+        let mut widest = [0.0f64; 4];
+        let mut quads = self.closest.chunks_exact(4);
+        for (q, c) in (&mut quads).enumerate() {
+            for l in 0..4 {
+                acc[l] += c[l] * data.weight(self.start + 4 * q + l);
+                widest[l] = widest[l].max(c[l]);
+            }
+        }
+        let body = self.closest.len() - quads.remainder().len();
+        for (l, &c) in quads.remainder().iter().enumerate() {
+            acc[l] += c * data.weight(self.start + body + l);
+            widest[l] = widest[l].max(c);
+        }
+        self.sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        self.widest = widest.iter().fold(0.0, |a, &b| a.max(b));
+    }
+
+    /// The step's candidates against this group. A row whose closest centre `j` has
+    /// `||c_j - x_c||^2 >= 4 * closest` for every candidate `c` is skipped: by the
+    /// triangle inequality no candidate is closer to it (`reach[j]` is that bound shrunk
+    /// by `F::BOUND_SLACK` against rounding), so its minima are its `closest`, as the
+    /// full computation gives. Returns the group's part of each candidate's potential
+    /// `sum_i w_i * min(closest_i, ||x_i - x_c||^2)`.
+    #[inline(always)]
+    fn evaluate<F: KFloat>(
+        &mut self,
+        data: &Data<'_, F>,
+        cands: &Candidates<F>,
+        reach: &[f64],
+    ) -> Vec<f64> {
+        let t = cands.t;
+        // The whole group at once: its farthest row against the nearest reach.
+        let floor = reach
+            .iter()
+            .zip(&self.present)
+            .filter(|&(_, &p)| p)
+            .fold(f64::INFINITY, |a, (&r, _)| a.min(r));
+        if self.widest <= floor {
+            self.n_active = 0;
+            return vec![self.sum; t];
+        }
+        // Branch-free compaction: which rows are pruned is data-dependent and would
+        // defeat the branch predictor.
+        let mut m = 0;
+        for (o, (&c, &j)) in self.closest.iter().zip(&self.nearest).enumerate() {
+            self.active[m] = o as u32;
+            m += usize::from(c > reach[j as usize]);
+        }
+        self.n_active = m;
+        self.stride = cands.n_blocks() * LANES;
+        self.mins.resize(m * self.stride, 0.0);
+        let mut pots = vec![self.sum; t];
+        let (start, stride) = (self.start, self.stride);
+        let (closest, active) = (&self.closest, &self.active[..m]);
+        for b in 0..cands.n_blocks() {
+            // Sum of `w * (min - closest)` per candidate of the block, in registers.
+            let mut delta = [0.0f64; LANES];
+            let mut out = self.mins.chunks_exact_mut(stride);
+            let mut quads = active.chunks_exact(ROWS);
+            // Active rows are sparse, which defeats the hardware prefetcher: ask for the
+            // rows two quads ahead.
+            let mut ahead = active.iter().skip(AHEAD * ROWS);
+            for q in &mut quads {
+                for &o in ahead.by_ref().take(ROWS) {
+                    prefetch(data.row(start + o as usize));
+                }
+                let rows = [
+                    data.row(start + q[0] as usize),
+                    data.row(start + q[1] as usize),
+                    data.row(start + q[2] as usize),
+                    data.row(start + q[3] as usize),
+                ];
+                let dist = cands.block::<ROWS>(b, rows);
+                for ((&o, di), dst) in q.iter().zip(&dist).zip(&mut out) {
+                    let i = start + o as usize;
+                    settle(
+                        &mut delta,
+                        &mut dst[b * LANES..],
+                        di,
+                        closest[o as usize],
+                        data.weight(i),
+                    );
+                }
+            }
+            for (&o, dst) in quads.remainder().iter().zip(&mut out) {
+                let i = start + o as usize;
+                let [di] = cands.block::<1>(b, [data.row(i)]);
+                settle(
+                    &mut delta,
+                    &mut dst[b * LANES..],
+                    &di,
+                    closest[o as usize],
+                    data.weight(i),
+                );
+            }
+            for (p, dl) in pots[b * LANES..].iter_mut().zip(delta) {
+                *p += dl;
+            }
+        }
+        pots
+    }
+
+    /// Make candidate `best` of the last [`Self::evaluate`] the chosen centre `index`.
+    #[inline(always)]
+    fn accept<F: KFloat>(&mut self, data: &Data<'_, F>, best: usize, index: u32) {
+        let mut changed = false;
+        for (a, &o) in self.active[..self.n_active].iter().enumerate() {
+            let v = self.mins[a * self.stride + best];
+            let slot = &mut self.closest[o as usize];
+            if v < *slot {
+                *slot = v;
+                self.nearest[o as usize] = index;
+                changed = true;
+            }
+        }
+        if changed {
+            self.present[index as usize] = true;
+            self.summarise(data);
         }
     }
-    total
+}
+
+/// Row drawn with probability proportional to `value(g, o)` (row `o` of group `g`): the
+/// first row whose running sum reaches `u * total` (numpy's `searchsorted` on the
+/// cumulative sum, side left), found through the group sums `sums` and one scan of one
+/// group of `sizes[g]` rows. Returns `(g, o)`.
+fn draw_row(
+    sums: &[f64],
+    sizes: &[usize],
+    u: f64,
+    value: impl Fn(usize, usize) -> f64,
+) -> (usize, usize) {
+    let total: f64 = sums.iter().sum();
+    let target = u * total;
+    let mut prefix = 0.0;
+    let mut g = sums.len() - 1;
+    for (h, &s) in sums.iter().enumerate() {
+        if prefix + s >= target {
+            g = h;
+            break;
+        }
+        prefix += s;
+    }
+    let mut acc = prefix;
+    for o in 0..sizes[g] {
+        acc += value(g, o);
+        if acc >= target {
+            return (g, o);
+        }
+    }
+    // Rounding left the target just above the group's running sum: its last row that can
+    // be drawn (or its last row).
+    let o = (0..sizes[g])
+        .rev()
+        .find(|&o| value(g, o) > 0.0)
+        .unwrap_or(sizes[g] - 1);
+    (g, o)
+}
+
+/// Centres from k-means++ seeding and, for every row, its closest centre (the first on
+/// ties) and the squared distance to it: the state a first k-means sweep starts from.
+pub struct Seeded<F> {
+    /// `k * d` centres, row-major, in the order they were chosen.
+    pub centres: Vec<F>,
+    /// Closest centre of each row.
+    pub nearest: Vec<u32>,
+    /// Squared distance of each row to its closest centre.
+    pub closest: Vec<f64>,
 }
 
 /// Greedy k-means++ (scikit-learn's `_kmeans_plusplus`): the first centre is drawn with
 /// probability proportional to the weight; each next one is the best, by potential, of
 /// `2 + floor(ln k)` candidates drawn proportionally to `weight * closest squared distance`.
+///
+/// Each step is one pass over the rows for all candidates together, skipping the rows
+/// that the triangle inequality proves unchanged; the best candidate's distances are
+/// kept from that pass. Groups of rows are fixed by `n` alone and every sum runs in a
+/// fixed order, so the centres do not depend on the number of threads.
 pub fn kmeans_plusplus<F: KFloat>(
     data: &Data<'_, F>,
     k: usize,
     rng: &mut Xoshiro256PlusPlus,
-) -> Vec<F> {
-    let (n, d) = (data.n, data.d);
+) -> Seeded<F> {
+    let n = data.n;
     let trials = 2 + (k as f64).ln().floor() as usize;
-    let mut centres = Vec::with_capacity(k * d);
-    let mut cum = vec![0.0f64; n];
-    let mut acc = 0.0;
-    for (i, c) in cum.iter_mut().enumerate() {
-        acc += data.weight(i);
-        *c = acc;
-    }
-    let first = search_cumulative(&cum, rng.gen::<f64>() * acc);
-    centres.extend_from_slice(data.row(first));
-    let mut closest = vec![f64::INFINITY; n];
-    let mut scratch = vec![0.0f64; n];
-    let mut pot = potential_with(data, &closest, data.row(first), Some(&mut scratch));
-    std::mem::swap(&mut closest, &mut scratch);
-    for _ in 1..k {
-        let mut acc = 0.0;
-        for (i, c) in cum.iter_mut().enumerate() {
-            acc += data.weight(i) * closest[i];
-            *c = acc;
-        }
+    let rows = group_rows(n);
+    let ranges: Vec<(usize, usize)> = (0..n.div_ceil(rows))
+        .map(|g| (g * rows, ((g + 1) * rows).min(n)))
+        .collect();
+    let sizes: Vec<usize> = ranges.iter().map(|&(a, b)| b - a).collect();
+    let row_of = |(g, o): (usize, usize)| g * rows + o;
+
+    let weights: Vec<f64> = ranges
+        .iter()
+        .map(|&(a, b)| (a..b).map(|i| data.weight(i)).sum())
+        .collect();
+    let first = row_of(draw_row(&weights, &sizes, rng.gen(), |g, o| {
+        data.weight(g * rows + o)
+    }));
+    let mut chosen = vec![first];
+    let mut groups: Vec<Group> = ranges
+        .par_iter()
+        .map(|&(a, b)| {
+            with_simd(
+                #[inline(always)]
+                || Group::new(data, a, b, k, data.row(first)),
+            )
+        })
+        .collect();
+
+    let shrink = 1.0 / (4.0 * (1.0 + F::BOUND_SLACK));
+    for index in 1..k {
+        let sums: Vec<f64> = groups.iter().map(|g| g.sum).collect();
         let candidates: Vec<usize> = (0..trials)
-            .map(|_| search_cumulative(&cum, rng.gen::<f64>() * pot))
+            .map(|_| {
+                row_of(draw_row(&sums, &sizes, rng.gen(), |g, o| {
+                    data.weight(g * rows + o) * groups[g].closest[o]
+                }))
+            })
             .collect();
-        let pots = candidate_potentials(data, &closest, &candidates);
-        let mut best = candidates[0];
-        let mut best_pot = f64::INFINITY;
-        for (&cand, &p) in candidates.iter().zip(&pots) {
-            if p < best_pot {
-                best_pot = p;
-                best = cand;
+        let reach: Vec<f64> = chosen
+            .iter()
+            .map(|&j| {
+                candidates
+                    .iter()
+                    .map(|&c| sq_dist(data.row(j), data.row(c)).to_f64() * shrink)
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .collect();
+        let cands = Candidates::new(data, &candidates);
+        let parts: Vec<Vec<f64>> = groups
+            .par_iter_mut()
+            .map(|g| {
+                with_simd(
+                    #[inline(always)]
+                    || g.evaluate(data, &cands, &reach),
+                )
+            })
+            .collect();
+        let mut pots = vec![0.0f64; trials];
+        for part in parts {
+            for (p, v) in pots.iter_mut().zip(part) {
+                *p += v;
             }
         }
-        pot = potential_with(data, &closest, data.row(best), Some(&mut scratch));
-        std::mem::swap(&mut closest, &mut scratch);
-        centres.extend_from_slice(data.row(best));
+        let mut best = 0;
+        for (c, &p) in pots.iter().enumerate() {
+            if p < pots[best] {
+                best = c;
+            }
+        }
+        chosen.push(candidates[best]);
+        groups.par_iter_mut().for_each(|g| {
+            with_simd(
+                #[inline(always)]
+                || g.accept(data, best, index as u32),
+            )
+        });
     }
-    centres
+    let mut centres = Vec::with_capacity(k * data.d);
+    for &i in &chosen {
+        centres.extend_from_slice(data.row(i));
+    }
+    Seeded {
+        centres,
+        nearest: groups
+            .iter()
+            .flat_map(|g| g.nearest.iter().copied())
+            .collect(),
+        closest: groups
+            .iter()
+            .flat_map(|g| g.closest.iter().copied())
+            .collect(),
+    }
 }
 
 /// `k` distinct rows drawn with probability proportional to their weight, without
@@ -208,4 +462,139 @@ pub fn random_rows<F: KFloat>(
         centres.extend_from_slice(data.row(i));
     }
     Ok(centres)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Clustered rows with a few exact duplicates, and weights (some zero) if asked.
+    fn sample(n: usize, d: usize, weighted: bool, seed: u64) -> (Vec<f64>, Option<Vec<f64>>) {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut x = Vec::with_capacity(n * d);
+        for i in 0..n {
+            if i % 97 == 5 {
+                let j = rng.gen_range(0..i);
+                x.extend_from_within(j * d..(j + 1) * d);
+                continue;
+            }
+            let c = rng.gen_range(0..6) as f64;
+            for j in 0..d {
+                x.push(4.0 * c * ((j % 3) as f64 - 1.0) + rng.gen::<f64>());
+            }
+        }
+        let w = weighted.then(|| {
+            (0..n)
+                .map(|i| {
+                    if i % 7 == 0 {
+                        0.0
+                    } else {
+                        rng.gen::<f64>() * 3.0
+                    }
+                })
+                .collect()
+        });
+        (x, w)
+    }
+
+    /// Greedy k-means++ written plainly (scikit-learn's `_kmeans_plusplus` with one
+    /// cumulative sum and every distance computed), on the same random numbers.
+    fn plain<F: KFloat>(data: &Data<'_, F>, k: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<usize> {
+        let n = data.n;
+        let trials = 2 + (k as f64).ln().floor() as usize;
+        let search = |values: &dyn Fn(usize) -> f64, u: f64| {
+            let total: f64 = (0..n).map(values).sum();
+            let mut acc = 0.0;
+            for i in 0..n {
+                acc += values(i);
+                if acc >= u * total {
+                    return i;
+                }
+            }
+            n - 1
+        };
+        let dist = |i: usize, c: usize| sq_dist(data.row(i), data.row(c)).to_f64();
+        let mut chosen = vec![search(&|i| data.weight(i), rng.gen())];
+        let mut closest: Vec<f64> = (0..n).map(|i| dist(i, chosen[0])).collect();
+        for _ in 1..k {
+            let candidates: Vec<usize> = (0..trials)
+                .map(|_| search(&|i| data.weight(i) * closest[i], rng.gen()))
+                .collect();
+            let pot = |c: usize| -> f64 {
+                (0..n)
+                    .map(|i| data.weight(i) * closest[i].min(dist(i, c)))
+                    .sum()
+            };
+            let best = *candidates
+                .iter()
+                .min_by(|&&a, &&b| pot(a).total_cmp(&pot(b)))
+                .unwrap();
+            chosen.push(best);
+            for (i, c) in closest.iter_mut().enumerate() {
+                *c = c.min(dist(i, best));
+            }
+        }
+        chosen
+    }
+
+    #[test]
+    fn seeding_matches_plain_greedy_kmeanspp_and_reports_closest_centres() {
+        // 5000 rows: three row groups, so group sums, two-level draws and whole-group
+        // pruning are all exercised.
+        for (seed, weighted, k) in [
+            (1, false, 1),
+            (2, false, 2),
+            (3, true, 5),
+            (4, false, 9),
+            (5, true, 23),
+        ] {
+            let (x, w) = sample(5000, 5, weighted, seed);
+            let data = Data {
+                x: &x,
+                n: 5000,
+                d: 5,
+                w: w.as_deref(),
+            };
+            let seeded = kmeans_plusplus(&data, k, &mut restart_rng(seed, 0));
+            let chosen = plain(&data, k, &mut restart_rng(seed, 0));
+            let expected: Vec<f64> = chosen.iter().flat_map(|&i| data.row(i).to_vec()).collect();
+            assert_eq!(seeded.centres, expected, "seed {seed}, k {k}");
+            for i in 0..data.n {
+                let dists: Vec<f64> = (0..k)
+                    .map(|c| sq_dist(data.row(i), &seeded.centres[c * 5..(c + 1) * 5]))
+                    .collect();
+                let min = dists.iter().copied().fold(f64::INFINITY, f64::min);
+                let first = dists.iter().position(|&v| v == min).unwrap();
+                assert!((seeded.closest[i] - min).abs() <= 1e-12 * min.max(1.0));
+                assert_eq!(dists[seeded.nearest[i] as usize], min, "row {i}");
+                assert!(seeded.nearest[i] as usize <= first || dists[first] == min);
+            }
+        }
+    }
+
+    #[test]
+    fn seeding_of_identical_rows_and_f32() {
+        let x = vec![2.5f32; 300 * 3];
+        let data = Data {
+            x: &x,
+            n: 300,
+            d: 3,
+            w: None,
+        };
+        let seeded = kmeans_plusplus(&data, 4, &mut restart_rng(0, 0));
+        assert_eq!(seeded.centres, vec![2.5f32; 12]);
+        assert!(seeded.closest.iter().all(|&c| c == 0.0));
+        let (x64, _) = sample(3000, 4, false, 9);
+        let x32: Vec<f32> = x64.iter().map(|&v| v as f32).collect();
+        let data = Data {
+            x: &x32,
+            n: 3000,
+            d: 4,
+            w: None,
+        };
+        let seeded = kmeans_plusplus(&data, 6, &mut restart_rng(9, 0));
+        let chosen = plain(&data, 6, &mut restart_rng(9, 0));
+        let expected: Vec<f32> = chosen.iter().flat_map(|&i| data.row(i).to_vec()).collect();
+        assert_eq!(seeded.centres, expected);
+    }
 }

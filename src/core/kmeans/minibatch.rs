@@ -74,7 +74,7 @@ pub(crate) fn init_centres<F: KFloat>(
     rng: &mut Xoshiro256PlusPlus,
 ) -> CoreResult<Vec<F>> {
     match init {
-        Init::KMeansPlusPlus => Ok(kmeans_plusplus(data, k, rng)),
+        Init::KMeansPlusPlus => Ok(kmeans_plusplus(data, k, rng).centres),
         Init::Random => random_rows(data, k, rng),
         Init::Given(arr) => {
             let r = restart.min(arr.dim().0.saturating_sub(1));

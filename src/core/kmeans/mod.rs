@@ -267,10 +267,10 @@ pub fn fit<F: KFloat>(
         }
     };
     let algorithm = params.algorithm.resolve(k, d);
-    // A single Hamerly run from given (finite) centres measures the variance in its first
-    // sweep instead of a separate pass; it also reports non-finite data then.
-    let fused_tolerance =
-        n_init == 1 && matches!(init, Init::Given(_)) && algorithm == Algorithm::Hamerly;
+    // A single Hamerly run measures the variance in its first sweep instead of a separate
+    // pass, and reports non-finite data then (seeding on such data runs to its end, its
+    // centres are discarded with the error).
+    let fused_tolerance = n_init == 1 && algorithm == Algorithm::Hamerly;
     let tol = if fused_tolerance && params.tol > 0.0 {
         hamerly::Tolerance::Relative(params.tol)
     } else {
@@ -279,23 +279,31 @@ pub fn fit<F: KFloat>(
     let runs: Vec<CoreResult<RunResult<F>>> = (0..n_init)
         .into_par_iter()
         .map(|r| {
-            let start: Vec<F> = match init {
-                Init::Given(arr) => arr
-                    .index_axis(ndarray::Axis(0), r)
-                    .iter()
-                    .copied()
-                    .collect(),
+            let (start, seeded) = match init {
+                Init::Given(arr) => (
+                    arr.index_axis(ndarray::Axis(0), r)
+                        .iter()
+                        .copied()
+                        .collect(),
+                    None,
+                ),
                 Init::KMeansPlusPlus => {
                     let mut rng = init::restart_rng(params.seed, r);
-                    init::kmeans_plusplus(&data, k, &mut rng)
+                    let seeded = init::kmeans_plusplus(&data, k, &mut rng);
+                    (seeded.centres, Some((seeded.nearest, seeded.closest)))
                 }
                 Init::Random => {
                     let mut rng = init::restart_rng(params.seed, r);
-                    init::random_rows(&data, k, &mut rng)?
+                    (init::random_rows(&data, k, &mut rng)?, None)
                 }
             };
+            let seeds = seeded
+                .as_ref()
+                .map(|(nearest, closest)| hamerly::Seeds { nearest, closest });
             match (algorithm, tol) {
-                (Algorithm::Hamerly, _) => hamerly::run(&data, &start, k, params.max_iter, tol),
+                (Algorithm::Hamerly, _) => {
+                    hamerly::run(&data, &start, k, params.max_iter, tol, seeds)
+                }
                 (_, hamerly::Tolerance::Absolute(t)) => {
                     Ok(lloyd::run(&data, &start, k, params.max_iter, t))
                 }
@@ -434,6 +442,44 @@ mod tests {
     }
 
     #[test]
+    fn hamerly_from_the_seeding_state_equals_a_plain_first_sweep() {
+        // Overlapping blobs: some rows are settled by the seeds, some are not.
+        let n = 3000;
+        let x: Vec<f64> = (0..n * 3)
+            .map(|v| {
+                let (i, j) = (v / 3, v % 3);
+                let t = (i as f64 * 0.713 + j as f64 * 1.37).sin();
+                3.0 * ((i % 5) as f64) * (j as f64 - 1.0) + 2.0 * t
+            })
+            .collect();
+        for w in [
+            None,
+            Some((0..n).map(|i| (i % 4) as f64).collect::<Vec<f64>>()),
+        ] {
+            let data = Data {
+                x: &x,
+                n,
+                d: 3,
+                w: w.as_deref(),
+            };
+            for k in [1, 4, 7] {
+                let seeded = init::kmeans_plusplus(&data, k, &mut init::restart_rng(3, 0));
+                let seeds = hamerly::Seeds {
+                    nearest: &seeded.nearest,
+                    closest: &seeded.closest,
+                };
+                let tol = hamerly::Tolerance::Absolute(1e-6);
+                let a = hamerly::run(&data, &seeded.centres, k, 300, tol, Some(seeds)).unwrap();
+                let b = hamerly::run(&data, &seeded.centres, k, 300, tol, None).unwrap();
+                assert_eq!(a.labels, b.labels);
+                assert_eq!(a.centres, b.centres);
+                assert_eq!(a.n_iter, b.n_iter);
+                assert_eq!(a.inertia, b.inertia);
+            }
+        }
+    }
+
+    #[test]
     fn lloyd_and_hamerly_agree() {
         let x = blobs();
         let init = Array3::from_shape_vec((1, 3, 2), vec![0.0, 0.0, 1.0, 1.0, 2.0, 2.0]).unwrap();
@@ -499,6 +545,25 @@ mod tests {
             fit(bad.view(), None, &p, &Init::KMeansPlusPlus),
             Err(CoreError::NonFinite(_))
         ));
+        // Seeded on non-finite data (the first Hamerly sweep finds it), any init.
+        for bad_value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut big = blobs();
+            big[[70, 1]] = bad_value;
+            for init in [Init::KMeansPlusPlus, Init::Random] {
+                for n_init in [1, 2] {
+                    let p = KMeansParams {
+                        n_clusters: 3,
+                        n_init,
+                        algorithm: Algorithm::Hamerly,
+                        ..Default::default()
+                    };
+                    assert!(matches!(
+                        fit(big.view(), None, &p, &init),
+                        Err(CoreError::NonFinite(_))
+                    ));
+                }
+            }
+        }
     }
 
     #[test]
@@ -541,8 +606,24 @@ mod tests {
         let init = [0.0, 0.0, 1.0, 1.0, 2.0, 2.0];
         for rel in [1e-4, 1.0, 50.0] {
             let abs = tolerance(&data, rel);
-            let a = hamerly::run(&data, &init, 3, 300, hamerly::Tolerance::Absolute(abs)).unwrap();
-            let b = hamerly::run(&data, &init, 3, 300, hamerly::Tolerance::Relative(rel)).unwrap();
+            let a = hamerly::run(
+                &data,
+                &init,
+                3,
+                300,
+                hamerly::Tolerance::Absolute(abs),
+                None,
+            )
+            .unwrap();
+            let b = hamerly::run(
+                &data,
+                &init,
+                3,
+                300,
+                hamerly::Tolerance::Relative(rel),
+                None,
+            )
+            .unwrap();
             assert_eq!(a.labels, b.labels);
             assert_eq!(a.n_iter, b.n_iter);
             assert_eq!(a.centres, b.centres);
@@ -557,7 +638,14 @@ mod tests {
             w: None,
         };
         assert!(matches!(
-            hamerly::run(&data, &init, 3, 300, hamerly::Tolerance::Relative(1e-4)),
+            hamerly::run(
+                &data,
+                &init,
+                3,
+                300,
+                hamerly::Tolerance::Relative(1e-4),
+                None
+            ),
             Err(CoreError::NonFinite(_))
         ));
     }

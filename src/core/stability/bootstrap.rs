@@ -76,11 +76,21 @@ pub fn resample(n: usize, scheme: Scheme, rng: &mut Xoshiro256PlusPlus) -> CoreR
     }
     match scheme {
         Scheme::Bootstrap => {
-            let mut drawn = vec![false; n];
+            // A bit per row (n / 8 bytes: stays in cache), read back word by word.
+            let mut drawn = vec![0u64; n.div_ceil(64)];
             for _ in 0..n {
-                drawn[rng.gen_range(0..n)] = true;
+                let i = rng.gen_range(0..n);
+                drawn[i / 64] |= 1 << (i % 64);
             }
-            Ok((0..n).filter(|&i| drawn[i]).collect())
+            let mut rows = Vec::with_capacity(n - n / 3);
+            for (w, &word) in drawn.iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    rows.push(w * 64 + bits.trailing_zeros() as usize);
+                    bits &= bits - 1;
+                }
+            }
+            Ok(rows)
         }
         Scheme::Subsample { size } => {
             if size == 0 || size > n {
@@ -197,8 +207,16 @@ fn gather(x: &ArrayView2<'_, f64>, rows: &[usize]) -> CoreResult<Array2<f64>> {
         reason: "must be a C-contiguous (row-major) array".into(),
     })?;
     let mut out = Vec::with_capacity(rows.len() * d);
-    for &i in rows {
-        out.extend_from_slice(&xs[i * d..(i + 1) * d]);
+    // Runs of consecutive rows are copied in one piece.
+    let mut t = 0;
+    while t < rows.len() {
+        let (first, mut end) = (rows[t], rows[t] + 1);
+        t += 1;
+        while t < rows.len() && rows[t] == end {
+            end += 1;
+            t += 1;
+        }
+        out.extend_from_slice(&xs[first * d..end * d]);
     }
     Array2::from_shape_vec((rows.len(), d), out)
         .map_err(|e| CoreError::Internal(format!("gathered rows: {e}")))
