@@ -109,6 +109,8 @@ struct Group {
     sum: f64,
     /// `max_i closest_i` over the group.
     widest: f64,
+    /// `min_i closest_i` over the group.
+    narrowest: f64,
     /// Whether centre `j` may be some row's closest (it was at some point).
     present: Vec<bool>,
     /// Offsets of the computed rows (the first `n_active` entries).
@@ -125,14 +127,18 @@ impl Group {
     fn new<F: KFloat>(data: &Data<'_, F>, start: usize, end: usize, k: usize, first: &[F]) -> Self {
         let mut present = vec![false; k];
         present[0] = true;
+        // A plain loop: an iterator adaptor here may not be inlined into the SIMD build.
+        let mut closest = vec![0.0; end - start];
+        for (c, i) in closest.iter_mut().zip(start..end) {
+            *c = sq_dist(data.row(i), first).to_f64();
+        }
         let mut group = Group {
             start,
-            closest: (start..end)
-                .map(|i| sq_dist(data.row(i), first).to_f64())
-                .collect(),
+            closest,
             nearest: vec![0; end - start],
             sum: 0.0,
             widest: 0.0,
+            narrowest: 0.0,
             present,
             active: vec![0; end - start],
             n_active: 0,
@@ -143,26 +149,30 @@ impl Group {
         group
     }
 
-    /// Recompute [`Self::sum`] and [`Self::widest`].
+    /// Recompute [`Self::sum`], [`Self::widest`] and [`Self::narrowest`].
     #[inline(always)]
     fn summarise<F: KFloat>(&mut self, data: &Data<'_, F>) {
         // Four running sums (rows modulo 4) keep the additions' latency off the path.
         let mut acc = [0.0f64; 4];
         let mut widest = [0.0f64; 4];
+        let mut narrowest = [f64::INFINITY; 4];
         let mut quads = self.closest.chunks_exact(4);
         for (q, c) in (&mut quads).enumerate() {
             for l in 0..4 {
                 acc[l] += c[l] * data.weight(self.start + 4 * q + l);
                 widest[l] = widest[l].max(c[l]);
+                narrowest[l] = narrowest[l].min(c[l]);
             }
         }
         let body = self.closest.len() - quads.remainder().len();
         for (l, &c) in quads.remainder().iter().enumerate() {
             acc[l] += c * data.weight(self.start + body + l);
             widest[l] = widest[l].max(c);
+            narrowest[l] = narrowest[l].min(c);
         }
         self.sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
         self.widest = widest.iter().fold(0.0, |a, &b| a.max(b));
+        self.narrowest = narrowest.iter().fold(f64::INFINITY, |a, &b| a.min(b));
     }
 
     /// The step's candidates against this group. A row whose closest centre `j` has
@@ -179,23 +189,35 @@ impl Group {
         reach: &[f64],
     ) -> Vec<f64> {
         let t = cands.t;
-        // The whole group at once: its farthest row against the nearest reach.
-        let floor = reach
+        // The whole group at once: its farthest row against the smallest reach of its
+        // centres (all skipped), its nearest row against the largest (all computed).
+        let (floor, ceiling) = reach
             .iter()
             .zip(&self.present)
             .filter(|&(_, &p)| p)
-            .fold(f64::INFINITY, |a, (&r, _)| a.min(r));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (&r, _)| {
+                (lo.min(r), hi.max(r))
+            });
         if self.widest <= floor {
             self.n_active = 0;
             return vec![self.sum; t];
         }
-        // Branch-free compaction: which rows are pruned is data-dependent and would
-        // defeat the branch predictor.
-        let mut m = 0;
-        for (o, (&c, &j)) in self.closest.iter().zip(&self.nearest).enumerate() {
-            self.active[m] = o as u32;
-            m += usize::from(c > reach[j as usize]);
-        }
+        let active = &mut self.active[..];
+        let m = if self.narrowest > ceiling {
+            for (o, a) in active.iter_mut().enumerate() {
+                *a = o as u32;
+            }
+            active.len()
+        } else {
+            // Branch-free compaction: which rows are skipped is data-dependent and would
+            // defeat the branch predictor.
+            let mut m = 0;
+            for (o, (&c, &j)) in self.closest.iter().zip(&self.nearest).enumerate() {
+                active[m] = o as u32;
+                m += usize::from(c > reach[j as usize]);
+            }
+            m
+        };
         self.n_active = m;
         self.stride = cands.n_blocks() * LANES;
         self.mins.resize(m * self.stride, 0.0);
@@ -411,16 +433,15 @@ pub fn kmeans_plusplus<F: KFloat>(
     for &i in &chosen {
         centres.extend_from_slice(data.row(i));
     }
+    let (mut nearest, mut closest) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for g in &groups {
+        nearest.extend_from_slice(&g.nearest);
+        closest.extend_from_slice(&g.closest);
+    }
     Seeded {
         centres,
-        nearest: groups
-            .iter()
-            .flat_map(|g| g.nearest.iter().copied())
-            .collect(),
-        closest: groups
-            .iter()
-            .flat_map(|g| g.closest.iter().copied())
-            .collect(),
+        nearest,
+        closest,
     }
 }
 
