@@ -153,7 +153,8 @@ def main() -> None:
     )
     with threadpool_limits(THREADS):
         print_table(
-            f"one bootstrap resample ({int(0.632 * n):,} rows): where the time goes",
+            f"one k-means fit on a bootstrap resample ({int(0.632 * n):,} rows in index "
+            "order, both threads inside the fit): where the time goes",
             phases(X, k, args.repeat),
         )
 

@@ -540,6 +540,13 @@ def adjusted_mutual_info_score(
     -------
     float
 
+    Notes
+    -----
+    When the normaliser equals ``E[MI]`` (and so does ``MI``), e.g. ``[0, 0, 1, 1]`` against
+    four singletons with ``average_method="min"``, the score is 0/0: segwise, like
+    scikit-learn, divides two rounding errors (guarded by machine epsilon), and the two
+    libraries' values differ.
+
     Examples
     --------
     >>> from segwise.metrics import adjusted_mutual_info_score

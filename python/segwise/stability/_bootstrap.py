@@ -332,9 +332,12 @@ def bootstrap_stability(
     Notes
     -----
     The fast path runs replicates in chunks (about 16) with the GIL released, advancing
-    the progress bar between chunks, so Ctrl-C stops the run between chunks. Resampled
-    rows are clustered in index order. Each replicate's clustering is independent (no
-    warm start from the original centres), as in fpc.
+    the progress bar between chunks, so Ctrl-C stops the run between chunks. It works on
+    one copy of ``X`` with the rows grouped by original segment (a stable sort), so each
+    refit meets a region's rows together and the rows k-means++ and Hamerly's bounds
+    skip form whole blocks; replicates still draw uniformly over the rows. Each
+    replicate's clustering is independent (no warm start from the original centres), as
+    in fpc.
 
     References
     ----------
