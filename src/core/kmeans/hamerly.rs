@@ -301,8 +301,8 @@ pub enum Tolerance {
 /// One Hamerly run from `init`; same contract as [`super::lloyd::run`]. Errors only
 /// with [`Tolerance::Relative`] on non-finite data.
 ///
-/// `seeds`, when `init` comes from k-means++ seeding, lets the first sweep skip the rows
-/// the seeding already settles (see [`Seeds`]).
+/// `seeds`, when `init` comes from k-means++ seeding, gives the first sweep its labels and
+/// bounds without computing distances (see [`Seeds`]).
 pub fn run<F: KFloat>(
     data: &Data<'_, F>,
     init: &[F],
