@@ -604,26 +604,10 @@ mod tests {
             w: None,
         };
         let init = [0.0, 0.0, 1.0, 1.0, 2.0, 2.0];
+        let run = |tol| hamerly::run(&data, &init, 3, 300, tol, None).unwrap();
         for rel in [1e-4, 1.0, 50.0] {
-            let abs = tolerance(&data, rel);
-            let a = hamerly::run(
-                &data,
-                &init,
-                3,
-                300,
-                hamerly::Tolerance::Absolute(abs),
-                None,
-            )
-            .unwrap();
-            let b = hamerly::run(
-                &data,
-                &init,
-                3,
-                300,
-                hamerly::Tolerance::Relative(rel),
-                None,
-            )
-            .unwrap();
+            let a = run(hamerly::Tolerance::Absolute(tolerance(&data, rel)));
+            let b = run(hamerly::Tolerance::Relative(rel));
             assert_eq!(a.labels, b.labels);
             assert_eq!(a.n_iter, b.n_iter);
             assert_eq!(a.centres, b.centres);
