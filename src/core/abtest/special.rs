@@ -358,32 +358,42 @@ pub fn t_isf(p: f64, df: f64) -> f64 {
     if p == 0.5 {
         return 0.0;
     }
-    // Solve g(u) = ln sf(e^u) - ln p = 0 in u = ln t: the tails are power laws, so g is
-    // nearly linear in u and Newton converges in a few steps; a bracket keeps it safe.
-    let lnp = p.ln();
+    // Solve in u = ln t: the tails are power laws, so ln sf is nearly linear in u and
+    // Newton converges in a few steps.
     let z = norm_isf(p);
     let t0 = z + (z * z * z + z) / (4.0 * df);
-    let mut u = if t0.is_finite() && t0 > 0.0 {
+    let u0 = if t0.is_finite() && t0 > 0.0 {
         t0.ln()
     } else {
         z.max(1e-3).ln()
     };
-    let mut lo = f64::NEG_INFINITY;
-    let mut hi = f64::INFINITY;
-    for _ in 0..400 {
+    invert_sf(p, u0, 2e-16, |u| {
         let t = u.exp();
-        let sf = t_sf(t, df);
-        let gt = sf.ln() - lnp;
-        if gt == 0.0 {
-            return t;
+        (t_sf(t, df), -t * t_ln_pdf(t, df).exp())
+    })
+}
+
+/// `x = e^u` with `sf(x) = p` for a decreasing survival function: Newton's method on
+/// `g(u) = ln sf(e^u) - ln p` from `u0`, kept inside the bracket its iterates establish
+/// (bisection or unit steps when a step leaves it), until the step or the bracket is
+/// below `rel_tol`. `eval(u)` returns `sf(e^u)` and its derivative in `u`.
+pub(crate) fn invert_sf(p: f64, u0: f64, rel_tol: f64, eval: impl Fn(f64) -> (f64, f64)) -> f64 {
+    let lnp = p.ln();
+    let mut u = u0;
+    let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
+    for _ in 0..500 {
+        let (sf, dsf) = eval(u);
+        let g = sf.ln() - lnp;
+        if g == 0.0 {
+            return u.exp();
         }
-        if gt > 0.0 {
+        // sf decreases: g > 0 means x is too small.
+        if g > 0.0 {
             lo = u;
         } else {
             hi = u;
         }
-        let dg = -t * t_ln_pdf(t, df).exp() / sf;
-        let mut next = u - gt / dg;
+        let mut next = u - g * sf / dsf;
         if !(next.is_finite() && next > lo && next < hi) {
             next = if hi.is_infinite() {
                 u + 1.0
@@ -393,7 +403,7 @@ pub fn t_isf(p: f64, df: f64) -> f64 {
                 0.5 * (lo + hi)
             };
         }
-        if (next - u).abs() <= 2e-16 * next.abs().max(1.0) || hi - lo <= 2e-16 {
+        if (next - u).abs() <= rel_tol * next.abs().max(1.0) || hi - lo <= rel_tol {
             return next.exp();
         }
         u = next;

@@ -10,7 +10,7 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-use crate::core::abtest::special::{chi2_sf, ln_gamma};
+use crate::core::abtest::special::{chi2_sf, invert_sf, ln_gamma};
 use crate::core::metrics::agreement::Contingency;
 use crate::core::{CoreError, CoreResult};
 
@@ -300,51 +300,23 @@ pub fn chi2_isf(p: f64, df: f64) -> f64 {
     if p == 1.0 {
         return 0.0;
     }
-    let lnp = p.ln();
     let half = 0.5 * df;
     let ln_norm = half * std::f64::consts::LN_2 + ln_gamma(half);
     // Wilson-Hilferty start.
     let z = crate::core::abtest::special::norm_isf(p);
     let h = 2.0 / (9.0 * df);
     let wh = df * (1.0 - h + z * h.sqrt()).powi(3);
-    let mut u = if wh.is_finite() && wh > 0.0 {
+    let u0 = if wh.is_finite() && wh > 0.0 {
         wh.ln()
     } else {
         df.ln()
     };
-    let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
-    for _ in 0..500 {
+    // d sf / du = -x pdf(x), pdf = x^(k/2-1) e^(-x/2) / (2^(k/2) G(k/2)).
+    invert_sf(p, u0, 1e-15, |u| {
         let x = u.exp();
-        let sf = chi2_sf(x, df);
-        let g = sf.ln() - lnp;
-        if g == 0.0 {
-            return x;
-        }
-        // sf decreases in x: g > 0 means x is too small.
-        if g > 0.0 {
-            lo = u;
-        } else {
-            hi = u;
-        }
-        // d ln sf / du = -x pdf(x) / sf, pdf = x^(k/2-1) e^(-x/2) / (2^(k/2) G(k/2)).
         let ln_pdf = (half - 1.0) * u - 0.5 * x - ln_norm;
-        let dg = -(u + ln_pdf).exp() / sf;
-        let mut next = u - g / dg;
-        if !(next.is_finite() && next > lo && next < hi) {
-            next = if hi.is_infinite() {
-                u + 1.0
-            } else if lo.is_infinite() {
-                u - 1.0
-            } else {
-                0.5 * (lo + hi)
-            };
-        }
-        if (next - u).abs() <= 1e-15 * next.abs().max(1.0) || hi - lo <= 1e-15 {
-            return next.exp();
-        }
-        u = next;
-    }
-    u.exp()
+        (chi2_sf(x, df), -(u + ln_pdf).exp())
+    })
 }
 
 /// Yurdakul & Naranjo's critical value of the PSI at level `alpha` for `n_bins` bins and
