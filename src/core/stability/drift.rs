@@ -10,7 +10,7 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-use crate::core::abtest::special::{chi2_sf, invert_sf, ln_gamma};
+use crate::core::abtest::special::{chi2_sf, invert_sf, ln_gamma, norm_isf};
 use crate::core::metrics::agreement::Contingency;
 use crate::core::{CoreError, CoreResult};
 
@@ -303,7 +303,7 @@ pub fn chi2_isf(p: f64, df: f64) -> f64 {
     let half = 0.5 * df;
     let ln_norm = half * std::f64::consts::LN_2 + ln_gamma(half);
     // Wilson-Hilferty start.
-    let z = crate::core::abtest::special::norm_isf(p);
+    let z = norm_isf(p);
     let h = 2.0 / (9.0 * df);
     let wh = df * (1.0 - h + z * h.sqrt()).powi(3);
     let u0 = if wh.is_finite() && wh > 0.0 {
