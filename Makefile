@@ -23,7 +23,8 @@ rust-test: ## Rust unit tests of the core
 lint: check-tree ## formatters, linters, type checks and the stub check
 	cargo fmt --check
 	cargo clippy --release --all-targets -- -D warnings
-	ruff check python tests benches
+	ruff check python tests benches notebooks
+	ruff format --check python tests benches notebooks
 	mypy
 	$(PY) -m mypy.stubtest segwise._core --allowlist .ci/stubtest-allowlist.txt
 

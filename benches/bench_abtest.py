@@ -16,15 +16,17 @@ import pandas as pd
 
 def make_data(n: int, n_segments: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    seg = pd.Categorical.from_codes(rng.integers(0, n_segments, n),
-                                    [f"s{i:02d}" for i in range(n_segments)])
+    seg = pd.Categorical.from_codes(
+        rng.integers(0, n_segments, n), [f"s{i:02d}" for i in range(n_segments)]
+    )
     arm = pd.Categorical.from_codes(rng.integers(0, 3, n), ["control", "b", "c"])
     codes = np.asarray(arm.codes)
     visit = (rng.random(n) < 0.10 + 0.01 * (codes == 1)).astype(np.float64)
     conv = visit * (rng.random(n) < 0.1)
     spend = conv * rng.gamma(2.0, 50.0, n)
-    return pd.DataFrame({"segment": seg, "arm": arm, "visit": visit, "conversion": conv,
-                         "spend": spend})
+    return pd.DataFrame(
+        {"segment": seg, "arm": arm, "visit": visit, "conversion": conv, "spend": spend}
+    )
 
 
 METRICS = {"visit": "binary", "conversion": "binary", "spend": "continuous"}
@@ -52,30 +54,42 @@ def reference(df: pd.DataFrame) -> pd.DataFrame:
                     z, p = proportions_ztest([s1, s2], [n1, n2])
                     lo, hi = confint_proportions_2indep(s1, n1, s2, n2, method="newcomb")
                 else:
-                    r = stats.ttest_ind_from_stats(s1 / n1, np.sqrt(v1), n1, s2 / n2,
-                                                   np.sqrt(v2), n2, equal_var=False)
+                    r = stats.ttest_ind_from_stats(
+                        s1 / n1, np.sqrt(v1), n1, s2 / n2, np.sqrt(v2), n2, equal_var=False
+                    )
                     z, p = r.statistic, r.pvalue
                     se = np.sqrt(v1 / n1 + v2 / n2)
                     df_w = se**4 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
                     q = stats.t.ppf(0.975, df_w)
                     lo, hi = s1 / n1 - s2 / n2 - q * se, s1 / n1 - s2 / n2 + q * se
                 rows.append((s, m, t, z, p, lo, hi))
-    out = pd.DataFrame(rows, columns=["segment", "metric", "treatment", "statistic",
-                                      "pvalue", "abs_diff_low", "abs_diff_high"])
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "segment",
+            "metric",
+            "treatment",
+            "statistic",
+            "pvalue",
+            "abs_diff_low",
+            "abs_diff_high",
+        ],
+    )
     seg_rows = out["segment"] != "(all)"
     out["pvalue_adj"] = np.nan
-    out.loc[seg_rows, "pvalue_adj"] = multipletests(out.loc[seg_rows, "pvalue"],
-                                                    method="fdr_bh")[1]
-    out.loc[~seg_rows, "pvalue_adj"] = multipletests(out.loc[~seg_rows, "pvalue"],
-                                                     method="fdr_bh")[1]
+    out.loc[seg_rows, "pvalue_adj"] = multipletests(out.loc[seg_rows, "pvalue"], method="fdr_bh")[1]
+    out.loc[~seg_rows, "pvalue_adj"] = multipletests(out.loc[~seg_rows, "pvalue"], method="fdr_bh")[
+        1
+    ]
     return out
 
 
 def segwise_report(df: pd.DataFrame) -> pd.DataFrame:
     from segwise.abtest import segment_lift
 
-    return segment_lift(df, segment="segment", variant="arm", control="control",
-                        metrics=METRICS).table
+    return segment_lift(
+        df, segment="segment", variant="arm", control="control", metrics=METRICS
+    ).table
 
 
 def best_of(fn, *args, repeat: int):
@@ -106,12 +120,18 @@ def main() -> None:
         a, b = merged[f"{c}_sw"].to_numpy(float), merged[f"{c}_ref"].to_numpy(float)
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-300)
         worst = max(worst, float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300))))
-    print(f"segwise.abtest.segment_lift vs pandas groupby + statsmodels/scipy "
-          f"({segwise.current_num_threads()} threads, best of {args.repeat})")
-    print(f"{'rows':>12} {'metrics':>8} {'segments':>9} {'arms':>5} {'report rows':>12} "
-          f"{'reference s':>12} {'segwise s':>10} {'speed-up':>9} {'max rel diff':>13}")
-    print(f"{n:>12,} {len(METRICS):>8} {20:>9} {3:>5} {len(sw):>12} {t_ref:>12.3f} "
-          f"{t_sw:>10.3f} {t_ref / t_sw:>8.1f}x {worst:>13.1e}")
+    print(
+        f"segwise.abtest.segment_lift vs pandas groupby + statsmodels/scipy "
+        f"({segwise.current_num_threads()} threads, best of {args.repeat})"
+    )
+    print(
+        f"{'rows':>12} {'metrics':>8} {'segments':>9} {'arms':>5} {'report rows':>12} "
+        f"{'reference s':>12} {'segwise s':>10} {'speed-up':>9} {'max rel diff':>13}"
+    )
+    print(
+        f"{n:>12,} {len(METRICS):>8} {20:>9} {3:>5} {len(sw):>12} {t_ref:>12.3f} "
+        f"{t_sw:>10.3f} {t_ref / t_sw:>8.1f}x {worst:>13.1e}"
+    )
 
 
 if __name__ == "__main__":

@@ -57,9 +57,16 @@ def main() -> None:
     cur = np.ascontiguousarray(rng.lognormal(0.1, 1.0, size=(n, d)))
     t_sw, res = best_time(lambda: psi(ref, cur, progress=False), args.repeat)
     t_np, want = best_time(lambda: numpy_psi(ref, cur, 10, 1e-4), args.repeat)
-    rows.append({"task": f"psi, {n:,} x {d} features", "segwise s": t_sw, "reference": "numpy",
-                 "reference s": t_np, "speed-up": t_np / t_sw,
-                 "max abs diff": float(np.max(np.abs(res.table["psi"].to_numpy() - want)))})
+    rows.append(
+        {
+            "task": f"psi, {n:,} x {d} features",
+            "segwise s": t_sw,
+            "reference": "numpy",
+            "reference s": t_np,
+            "speed-up": t_np / t_sw,
+            "max abs diff": float(np.max(np.abs(res.table["psi"].to_numpy() - want))),
+        }
+    )
 
     ids = np.arange(n_cust)
     before = pd.Series(rng.integers(0, 8, n_cust), index=ids)
@@ -69,20 +76,32 @@ def main() -> None:
     t_sw, mig = best_time(lambda: migration_matrix(before, after), args.repeat)
     t_pd, tab = best_time(lambda: pandas_migration(before, after), args.repeat)
     tab = tab.reindex(index=mig.counts.index, columns=mig.counts.columns, fill_value=0)
-    rows.append({"task": f"migration_matrix, {n_cust:,} customers (Series, New/Churned)",
-                 "segwise s": t_sw, "reference": "pandas crosstab", "reference s": t_pd,
-                 "speed-up": t_pd / t_sw,
-                 "max abs diff": float(np.max(np.abs(mig.counts.to_numpy() - tab.to_numpy())))})
+    rows.append(
+        {
+            "task": f"migration_matrix, {n_cust:,} customers (Series, New/Churned)",
+            "segwise s": t_sw,
+            "reference": "pandas crosstab",
+            "reference s": t_pd,
+            "speed-up": t_pd / t_sw,
+            "max abs diff": float(np.max(np.abs(mig.counts.to_numpy() - tab.to_numpy()))),
+        }
+    )
 
     from scipy.optimize import linear_sum_assignment
 
     cost = rng.random((n_lsa, n_lsa))
-    t_sw, (_, col) = best_time(lambda: _core.drift_linear_sum_assignment(cost, False),
-                               args.repeat)
+    t_sw, (_, col) = best_time(lambda: _core.drift_linear_sum_assignment(cost, False), args.repeat)
     t_sp, (_, col_ref) = best_time(lambda: linear_sum_assignment(cost), args.repeat)
-    rows.append({"task": f"linear_sum_assignment, {n_lsa} x {n_lsa}", "segwise s": t_sw,
-                 "reference": "scipy", "reference s": t_sp, "speed-up": t_sp / t_sw,
-                 "max abs diff": float(np.max(np.abs(col - col_ref)))})
+    rows.append(
+        {
+            "task": f"linear_sum_assignment, {n_lsa} x {n_lsa}",
+            "segwise s": t_sw,
+            "reference": "scipy",
+            "reference s": t_sp,
+            "speed-up": t_sp / t_sw,
+            "max abs diff": float(np.max(np.abs(col - col_ref))),
+        }
+    )
 
     print(f"Machine: {machine()}")
     print_table(f"Drift tools (best of {args.repeat})", rows)

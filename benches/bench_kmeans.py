@@ -91,25 +91,37 @@ def main():
 
         def run_faiss():
             km = faiss.Kmeans(
-                d, k, niter=ref.n_iter_, seed=0, verbose=False,
-                min_points_per_centroid=1, max_points_per_centroid=10**9,
+                d,
+                k,
+                niter=ref.n_iter_,
+                seed=0,
+                verbose=False,
+                min_points_per_centroid=1,
+                max_points_per_centroid=10**9,
             )
             km.train(X32, init_centroids=init32)
             return km
 
         t, fk = best_time(run_faiss, args.repeat)
         rows.append(
-            (f"faiss-cpu (float32, niter={ref.n_iter_})", t, ref.n_iter_,
-             inertia_of(X, fk.centroids))
+            (
+                f"faiss-cpu (float32, niter={ref.n_iter_})",
+                t,
+                ref.n_iter_,
+                inertia_of(X, fk.centroids),
+            )
         )
     except ImportError as exc:
         notes.append(f"faiss-cpu not installed ({exc}); pip install faiss-cpu to compare")
 
     ref_t = rows[0][1]
-    print(f"KMeans.fit, blobs n={n:,} d={d} k={k} float64, same initial centres, 2 threads, "
-          f"best of {args.repeat}")
-    print(f"{'method':<40} {'time s':>8} {'speedup':>8} {'n_iter':>6} {'inertia':>20} "
-          f"{'rel.diff':>9}")
+    print(
+        f"KMeans.fit, blobs n={n:,} d={d} k={k} float64, same initial centres, 2 threads, "
+        f"best of {args.repeat}"
+    )
+    print(
+        f"{'method':<40} {'time s':>8} {'speedup':>8} {'n_iter':>6} {'inertia':>20} {'rel.diff':>9}"
+    )
     for name, t, it, inertia in rows:
         rel = abs(inertia - ref.inertia_) / ref.inertia_
         print(f"{name:<40} {t:8.3f} {ref_t / t:7.2f}x {it:6d} {inertia:20.6f} {rel:9.1e}")
@@ -120,18 +132,20 @@ def main():
     with threadpool_limits(2):
         t_sk, sk_pp = best_time(lambda: SkKMeans(k, random_state=0).fit(X), args.repeat)
     t_sw, sw_pp = best_time(lambda: KMeans(k, random_state=0).fit(X), args.repeat)
-    print(f"\nk-means++ init, n_init=1: scikit-learn {t_sk:.3f}s inertia {sk_pp.inertia_:.6g}; "
-          f"segwise {t_sw:.3f}s inertia {sw_pp.inertia_:.6g} ({t_sk / t_sw:.2f}x)")
+    print(
+        f"\nk-means++ init, n_init=1: scikit-learn {t_sk:.3f}s inertia {sk_pp.inertia_:.6g}; "
+        f"segwise {t_sw:.3f}s inertia {sw_pp.inertia_:.6g} ({t_sk / t_sw:.2f}x)"
+    )
 
     # MiniBatchKMeans, default parameters (different random batches: compare inertia loosely).
     with threadpool_limits(2):
-        t_sk, sk_mb = best_time(
-            lambda: SkMiniBatchKMeans(k, random_state=0).fit(X), args.repeat
-        )
+        t_sk, sk_mb = best_time(lambda: SkMiniBatchKMeans(k, random_state=0).fit(X), args.repeat)
     t_sw, sw_mb = best_time(lambda: MiniBatchKMeans(k, random_state=0).fit(X), args.repeat)
-    print(f"MiniBatchKMeans defaults: scikit-learn {t_sk:.3f}s inertia {sk_mb.inertia_:.6g} "
-          f"({sk_mb.n_steps_} steps); segwise {t_sw:.3f}s inertia {sw_mb.inertia_:.6g} "
-          f"({sw_mb.n_steps_} steps) ({t_sk / t_sw:.2f}x)")
+    print(
+        f"MiniBatchKMeans defaults: scikit-learn {t_sk:.3f}s inertia {sk_mb.inertia_:.6g} "
+        f"({sk_mb.n_steps_} steps); segwise {t_sw:.3f}s inertia {sw_mb.inertia_:.6g} "
+        f"({sw_mb.n_steps_} steps) ({t_sk / t_sw:.2f}x)"
+    )
 
     # predict of one row from Python (per-call latency).
     fitted_sw = KMeans(k, init=init, n_init=1).fit(X[:10_000])
@@ -145,8 +159,10 @@ def main():
         for _ in range(calls):
             est.predict(row)
         lat[name] = (time.perf_counter() - t0) / calls * 1e6
-    print(f"predict(1 row): segwise {lat['segwise']:.1f} us/call, scikit-learn "
-          f"{lat['scikit-learn']:.1f} us/call ({lat['scikit-learn'] / lat['segwise']:.1f}x)")
+    print(
+        f"predict(1 row): segwise {lat['segwise']:.1f} us/call, scikit-learn "
+        f"{lat['scikit-learn']:.1f} us/call ({lat['scikit-learn'] / lat['segwise']:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

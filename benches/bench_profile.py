@@ -37,8 +37,16 @@ def pandas_profile(df: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
             col = df[f].to_numpy()
             res = stats.ttest_ind(col[inside], col[~inside], equal_var=False)
             mean = grouped.loc[g, (f, "mean")]
-            rows.append((g, f, mean / pop_mean[f] * 100, (mean - pop_mean[f]) / pop_sd[f],
-                         res.statistic, res.pvalue))
+            rows.append(
+                (
+                    g,
+                    f,
+                    mean / pop_mean[f] * 100,
+                    (mean - pop_mean[f]) / pop_sd[f],
+                    res.statistic,
+                    res.pvalue,
+                )
+            )
     table = pd.DataFrame(rows, columns=["segment", "feature", "index", "std_diff", "t", "p"])
     table["p_adj"] = multipletests(table["p"], method="fdr_bh")[1]
     return table
@@ -56,10 +64,14 @@ def main() -> None:
         lambda: df.groupby(labels).agg(["count", "mean", "var", "median"]), args.repeat
     )
     diff_stats = max(
-        np.max(np.abs(core[1][:k] - agg.xs("mean", axis=1, level=1).to_numpy())
-               / np.abs(agg.xs("mean", axis=1, level=1).to_numpy())),
-        np.max(np.abs(core[3][:k] - agg.xs("median", axis=1, level=1).to_numpy())
-               / np.abs(agg.xs("median", axis=1, level=1).to_numpy())),
+        np.max(
+            np.abs(core[1][:k] - agg.xs("mean", axis=1, level=1).to_numpy())
+            / np.abs(agg.xs("mean", axis=1, level=1).to_numpy())
+        ),
+        np.max(
+            np.abs(core[3][:k] - agg.xs("median", axis=1, level=1).to_numpy())
+            / np.abs(agg.xs("median", axis=1, level=1).to_numpy())
+        ),
     )
 
     t_ours, ours = best_time(lambda: profile_segments(df, labels), args.repeat)
@@ -70,13 +82,22 @@ def main() -> None:
     print_table(
         f"Segment profile of {n:,} customers x {d} features, {k} segments",
         [
-            {"task": "grouped count/mean/var/median", "reference": "pandas groupby.agg",
-             "segwise s": t_core, "reference s": t_agg,
-             "speed-up": t_agg / t_core, "max diff": diff_stats},
-            {"task": "whole profile (+ Welch, BH)",
-             "reference": "groupby + scipy ttest_ind + statsmodels",
-             "segwise s": t_ours, "reference s": t_ref,
-             "speed-up": t_ref / t_ours, "max diff": diff_p},
+            {
+                "task": "grouped count/mean/var/median",
+                "reference": "pandas groupby.agg",
+                "segwise s": t_core,
+                "reference s": t_agg,
+                "speed-up": t_agg / t_core,
+                "max diff": diff_stats,
+            },
+            {
+                "task": "whole profile (+ Welch, BH)",
+                "reference": "groupby + scipy ttest_ind + statsmodels",
+                "segwise s": t_ours,
+                "reference s": t_ref,
+                "speed-up": t_ref / t_ours,
+                "max diff": diff_p,
+            },
         ],
     )
 

@@ -164,8 +164,7 @@ def main() -> None:
     ]
     print(f"segwise {segwise.__version__}, {segwise.current_num_threads()} rayon threads\n")
     print(
-        "| metric | segwise (s) | scikit-learn (s) | speed-up | segwise peak RSS "
-        "| max abs diff |"
+        "| metric | segwise (s) | scikit-learn (s) | speed-up | segwise peak RSS | max abs diff |"
     )
     print("|---|---:|---:|---:|---|---:|")
     for r in rows:

@@ -22,7 +22,9 @@ HERE = Path(__file__).resolve().parent
 Cell = tuple[str, str]
 
 QUICKSTART: list[Cell] = [
-    ("md", """
+    (
+        "md",
+        """
     # segwise quickstart
 
     Segment the customers of an online music store (CDNOW) by **recency, frequency and
@@ -31,15 +33,21 @@ QUICKSTART: list[Cell] = [
 
     Everything below is segwise's public API; the estimators behave like scikit-learn's
     (DataFrame in, DataFrame out with the same index).
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     import pandas as pd
     from segwise.datasets import load_cdnow
 
     tx = load_cdnow()  # 69,659 purchases of 23,570 customers, 1997-01 to 1998-06
     tx.head()
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## One row per customer
 
     * **recency**: days from the customer's last purchase to the end of the log;
@@ -48,8 +56,11 @@ QUICKSTART: list[Cell] = [
 
     (`segwise.rfm.rfm_table` computes the same in one pass, with more options; see
     notebook 02.)
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     end = tx["date"].max()
     by_customer = tx.groupby("customer_id")
     rfm = pd.DataFrame({
@@ -58,45 +69,66 @@ QUICKSTART: list[Cell] = [
         "monetary": by_customer["dollar_value"].sum(),
     })
     rfm.describe().round(2)
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## Scale
 
     Frequency and spend are very right-skewed: a few big buyers would dominate every
     distance. `log1p` compresses the tail, then standard scaling puts the three features
     on the same footing, so that k-means weighs them equally.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     from segwise.preprocessing import Log1pTransformer, StandardScaler
 
     X = StandardScaler().fit_transform(Log1pTransformer().fit_transform(rfm))
     X.head()  # a DataFrame with the customers' index
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## k-means and the silhouette
 
     The silhouette (between -1 and 1) compares each customer's distance to its own segment
     with the distance to the nearest other segment; higher means better separated.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     from segwise.cluster import KMeans
     from segwise.metrics import silhouette_score
 
     km = KMeans(n_clusters=4, random_state=0).fit(X)
     print(f"silhouette = {silhouette_score(X, km.labels_):.3f}")
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## Segment sizes and profiles
 
     The profile is the mean of the *original* (unscaled) features per segment: that is
     what a marketer can read.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     segments = rfm.assign(segment=km.labels_)
     ax = segments["segment"].value_counts().sort_index().plot.bar(
         title="customers per segment", xlabel="segment", ylabel="customers")
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     profile = segments.groupby("segment").agg(
         customers=("monetary", "size"),
         recency_days=("recency_days", "mean"),
@@ -105,8 +137,11 @@ QUICKSTART: list[Cell] = [
     )
     profile["share"] = profile["customers"] / profile["customers"].sum()
     profile.round(2)
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## Did the campaign lift each segment?
 
     CDNOW has no experiment, so this step uses Kevin Hillstrom's e-mail test: 64,000
@@ -117,8 +152,11 @@ QUICKSTART: list[Cell] = [
     `segment_lift` compares every arm with the control in every segment, on every metric:
     means, absolute and relative lift with confidence intervals, p-values adjusted for
     multiple testing (Benjamini-Hochberg by default) and a sample-ratio check.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     from segwise.abtest import segment_lift
     from segwise.datasets import load_hillstrom
 
@@ -126,23 +164,35 @@ QUICKSTART: list[Cell] = [
     report = segment_lift(df, segment="zip_code", variant="segment", control="No E-Mail",
                           metrics=["visit", "conversion", "spend"])
     print(report.summary())
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     The forest plot shows the relative lift and its confidence interval per segment and
     e-mail; the pooled `(all)` row is the whole experiment.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     ax = report.plot("conversion")
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     report.table[["segment", "metric", "treatment", "mean_control", "mean_treatment",
                   "rel_lift", "rel_lift_low", "rel_lift_high", "pvalue_adj",
                   "significant"]].round(4)
-    """),
+    """,
+    ),
 ]
 
 RFM_PERSONAS: list[Cell] = [
-    ("md", """
+    (
+        "md",
+        """
     # RFM segments and personas on CDNOW
 
     Two ways to segment customers by **recency, frequency and monetary value (RFM)**:
@@ -152,8 +202,11 @@ RFM_PERSONAS: list[Cell] = [
     2. **k-means** on the log-scaled RFM values: segments found in the data.
 
     Then we compare them and describe each k-means segment.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     import pandas as pd
     from segwise.datasets import load_cdnow
     from segwise.rfm import rfm_scores, rfm_table
@@ -161,38 +214,56 @@ RFM_PERSONAS: list[Cell] = [
     tx = load_cdnow()
     table = rfm_table(tx, customer="customer_id", date="date", amount="dollar_value")
     table.head()
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     `rfm_table` merges purchases of the same customer on the same day (as `lifetimes`
     does) and measures the window up to the last transaction. With the default
     `convention="segmentation"`, `recency` is days since the last purchase, `frequency`
     counts every purchase day (the first one included) and `monetary` is the total spend.
     (`convention="btyd"` gives `lifetimes`' inputs for buy-till-you-die models.)
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## RFM scores and named segments
 
     Scores are quantile ranks 1..5 (recent, frequent, big spenders score 5). Ties are
     never split: CDNOW has many one-time buyers, so they all share the lowest frequency
     score. The named segments come from the common recency-frequency map (`"rf_map"`;
     `"rfm_package"` is the R rfm package's table).
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     scores = rfm_scores(table, segments="rf_map")
     scores.head()
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     named = scores["segment"].value_counts()
     ax = named.sort_values().plot.barh(title="customers per named RFM segment")
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## k-means on log-scaled RFM
 
     The rules above are fixed in advance; k-means lets the data draw the borders. Spend and
     frequency are right-skewed, so we take `log1p` before standard scaling; otherwise the
     few biggest buyers would decide the segments alone.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     from segwise.cluster import KMeans
     from segwise.metrics import silhouette_score
     from segwise.preprocessing import Log1pTransformer, StandardScaler
@@ -200,8 +271,11 @@ RFM_PERSONAS: list[Cell] = [
     features = table[["recency", "frequency", "monetary"]]
     X = StandardScaler().fit_transform(Log1pTransformer().fit_transform(features))
     X.describe().round(2)
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## How many segments?
 
     `segwise.stability.choose_k` fits k-means for every k and puts the usual criteria in one
@@ -210,52 +284,76 @@ RFM_PERSONAS: list[Cell] = [
     agreement (R's `flexclust`). It recommends the largest k whose segments are stable and
     not tiny, and says why and which criteria agree. The silhouette alone often prefers
     k = 2, which is rarely useful for a marketing plan.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     from segwise.stability import choose_k
 
     choice = choose_k(X, range(2, 9), random_state=0, progress=False)
     print(choice.reason)
     axes = choice.plot()
     choice.table.round(3)
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     k = choice.recommended_k
     km = KMeans(n_clusters=k, n_init=10, random_state=0).fit(X)
     print(f"k = {k}: silhouette = {silhouette_score(X, km.labels_):.3f}")
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## Are the segments real?
 
     A segment that disappears when the customers are resampled is an artefact of the
     algorithm, not a group to design a campaign for. `bootstrap_stability` (Hennig's
     clusterboot) refits k-means on bootstrap samples and reports, per segment, how well it
     is recovered (mean Jaccard similarity; above 0.75 is usually called stable).
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     from segwise.stability import bootstrap_stability
 
     stability = bootstrap_stability(X, km, n_boot=50, random_state=0, progress=False)
     print(stability.summary())
     ax = stability.plot()
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## k-means segments against the named RFM segments
 
     Each column is a k-means segment; the rows show which named RFM segments it gathers.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     customers = table.assign(segment=km.labels_, rfm_segment=scores["segment"])
     pd.crosstab(customers["rfm_segment"], customers["segment"])
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## Personas
 
     `profile_segments` compares every segment with the whole population, feature by
     feature (with a significance test and a Benjamini-Hochberg correction), marks the
     features that set it apart and proposes a persona name.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     from segwise.profile import profile_segments
 
     profile = profile_segments(
@@ -271,14 +369,20 @@ RFM_PERSONAS: list[Cell] = [
         print(f"{segment}: {row['description']}")
     ax = profile.plot()
     profile  # a heat map of every segment against the population, with persona names
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## The segment table
 
     One row per k-means segment, sorted by mean spend: size, share, mean RFM values and
     the most common named RFM segment in it.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     segment_table = customers.groupby("segment").agg(
         customers=("monetary", "size"),
         recency=("recency", "mean"),
@@ -289,11 +393,14 @@ RFM_PERSONAS: list[Cell] = [
     )
     segment_table.insert(1, "share", segment_table["customers"] / len(customers))
     segment_table.sort_values("monetary", ascending=False).round(2)
-    """),
+    """,
+    ),
 ]
 
 HILLSTROM_LIFT: list[Cell] = [
-    ("md", """
+    (
+        "md",
+        """
     # Per-segment lift on Hillstrom's e-mail experiment
 
     In 2008 Kevin Hillstrom (MineThatData) published a randomized test: 64,000 customers
@@ -306,16 +413,22 @@ HILLSTROM_LIFT: list[Cell] = [
 
     Careful with the names: in this dataset the column `segment` is the randomized *arm*.
     We call our customer segments `persona`.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     import pandas as pd
     from segwise.datasets import load_hillstrom
 
     df = load_hillstrom()
     print(df["segment"].value_counts())
     df.head()
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## Segments from pre-treatment columns only
 
     Segments must be defined by what the treatment cannot change; a segment built from
@@ -323,8 +436,11 @@ HILLSTROM_LIFT: list[Cell] = [
     comparison. We use recency (months since the last purchase), past spend (`history`,
     log-transformed), whether the customer bought men's or women's merchandise, and
     whether the customer is new.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     from segwise.cluster import KMeans
     from segwise.metrics import silhouette_score
     from segwise.preprocessing import Log1pTransformer, StandardScaler
@@ -338,8 +454,11 @@ HILLSTROM_LIFT: list[Cell] = [
     print(f"silhouette (10,000-customer sample) = {score:.3f}")
     df.groupby("persona")[features].mean().round(2).assign(
         customers=df["persona"].value_counts().sort_index())
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## Balance check
 
     Because the arms were assigned at random, and the personas depend only on
@@ -347,25 +466,37 @@ HILLSTROM_LIFT: list[Cell] = [
     A clear departure (a **sample ratio mismatch**, SRM) means the assignment or the
     logging is broken for those customers, and their lift cannot be trusted. `segment_lift`
     tests it in every segment (chi-square against the planned split) and flags p < 0.001.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     pd.crosstab(df["persona"], df["segment"], normalize="index").round(3)
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## Lift per persona
 
     Each e-mail is compared with no e-mail in every persona, on three metrics. `visit` and
     `conversion` are 0/1, so segwise uses the two-proportion z-test with Newcombe's
     interval; `spend` is continuous (Welch's t-test). The `(all)` rows pool every persona.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     from segwise.abtest import segment_lift
 
     report = segment_lift(df, segment="persona", variant="segment", control="No E-Mail",
                           metrics=["visit", "conversion", "spend"])
     print(report.summary())
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## Multiple testing
 
     4 personas x 3 metrics x 2 e-mails = 24 tests. At alpha = 0.05, about one of them
@@ -374,8 +505,11 @@ HILLSTROM_LIFT: list[Cell] = [
     default) controls the false discovery rate, the share of false findings among the
     reported ones; Holm and Bonferroni control the family-wise error rate, the chance of
     any false finding, and are stricter. The `(all)` rows form a family of their own.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     per_persona = report.table["segment"] != "(all)"
     counts = {"unadjusted": int((report.table.loc[per_persona, "pvalue"] < 0.05).sum())}
     for adjust in ["bh", "holm", "bonferroni"]:
@@ -383,46 +517,68 @@ HILLSTROM_LIFT: list[Cell] = [
                              metrics=["visit", "conversion", "spend"], adjust=adjust).table
         counts[adjust] = int(table.loc[table["segment"] != "(all)", "significant"].sum())
     pd.Series(counts, name="significant persona rows (of 24)")
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## Sample ratio and heterogeneity
 
     The SRM p-value per persona and e-mail (high is good), then the report-level warnings.
     The heterogeneity table asks whether the lift really differs between personas
     (Cochran's Q and I²): a lift that is significant in one persona and not in another is
     not, by itself, evidence that the personas respond differently.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     srm = report.table.groupby(["segment", "treatment"], sort=False)[
         ["n_control", "n_treatment", "srm_pvalue", "srm_flag"]].first()
     print(report.warnings or "no report-level warnings")
     srm.round(4)
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     report.heterogeneity.round(4)
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## Forest plot
 
     Relative lift in spend with its confidence interval, per persona and e-mail; red marks
     the rows significant after the adjustment. The significance comes from the test of the
     *absolute* difference, while the bar is the (delta-method) interval of the *relative*
     lift, so for a skewed metric such as spend a red bar can still cross zero.
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     ax = report.plot("spend")
-    """),
-    ("md", """
+    """,
+    ),
+    (
+        "md",
+        """
     ## The report table
 
     One row per persona x metric x e-mail (plus the pooled rows); `report.table` has more
     columns (absolute differences, test statistics, probability to beat control, ...).
-    """),
-    ("code", """
+    """,
+    ),
+    (
+        "code",
+        """
     report.table[["segment", "metric", "treatment", "n_control", "n_treatment",
                   "mean_control", "mean_treatment", "rel_lift", "rel_lift_low",
                   "rel_lift_high", "pvalue_adj", "significant"]].round(4)
-    """),
+    """,
+    ),
 ]
 
 NOTEBOOKS: dict[str, list[Cell]] = {

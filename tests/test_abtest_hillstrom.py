@@ -25,16 +25,20 @@ def hillstrom():
 
 @pytest.fixture(scope="module")
 def report(hillstrom):
-    return segment_lift(hillstrom, segment="customer_segment", variant="segment",
-                        control="No E-Mail", metrics=["visit", "conversion", "spend"])
+    return segment_lift(
+        hillstrom,
+        segment="customer_segment",
+        variant="segment",
+        control="No E-Mail",
+        metrics=["visit", "conversion", "spend"],
+    )
 
 
 def test_report_shape_and_kinds(report):
     t = report.table
     assert len(t) == 7 * 3 * 2  # (6 segments + overall) x 3 metrics x 2 e-mails
     kinds = t.groupby("metric")["kind"].first()
-    assert kinds.to_dict() == {"conversion": "binary", "spend": "continuous",
-                               "visit": "binary"}
+    assert kinds.to_dict() == {"conversion": "binary", "spend": "continuous", "visit": "binary"}
     # Randomized by design: no sample-ratio mismatch anywhere.
     assert not t["srm_flag"].any()
     assert set(t["treatment"]) == set(ARMS)
@@ -53,14 +57,16 @@ def test_binary_lifts_match_statsmodels(hillstrom, report, arm, metric):
         z, p = proportions_ztest(x, n)
         lo, hi = confint_proportions_2indep(x[0], n[0], x[1], n[1], method="newcomb")
         r = rows.loc[seg]
-        np.testing.assert_allclose([r.statistic, r.pvalue, r.abs_diff_low, r.abs_diff_high],
-                                   [z, p, lo, hi], rtol=1e-9)
+        np.testing.assert_allclose(
+            [r.statistic, r.pvalue, r.abs_diff_low, r.abs_diff_high], [z, p, lo, hi], rtol=1e-9
+        )
 
 
 def test_spend_lift_matches_scipy_welch(hillstrom, report):
     t = report.table
-    r = t[(t["metric"] == "spend") & (t["treatment"] == "Mens E-Mail")
-          & (t["segment"] == "(all)")].iloc[0]
+    r = t[
+        (t["metric"] == "spend") & (t["treatment"] == "Mens E-Mail") & (t["segment"] == "(all)")
+    ].iloc[0]
     a = hillstrom.loc[hillstrom["segment"] == "Mens E-Mail", "spend"]
     b = hillstrom.loc[hillstrom["segment"] == "No E-Mail", "spend"]
     s = st.ttest_ind(a, b, equal_var=False)

@@ -39,15 +39,17 @@ def data():
     spend = np.maximum(0.6 * pre + rng.normal(lift, 8.0, n), 0) * (rng.random(n) < 0.4)
     conv = (rng.random(n) < np.where(arm == "b", 0.12, 0.10)).astype(np.int64)
     orders = rng.poisson(1.5, n) + 1
-    df = pd.DataFrame({"seg": seg, "arm": arm, "conv": conv, "spend": spend, "pre": pre,
-                       "orders": orders})
+    df = pd.DataFrame(
+        {"seg": seg, "arm": arm, "conv": conv, "spend": spend, "pre": pre, "orders": orders}
+    )
     df.loc[df.index[::97], "spend"] = np.nan
     return df
 
 
 def _report(df, **kw):
-    return segment_lift(df, segment="seg", variant="arm", control="ctl",
-                        metrics=["conv", "spend"], **kw)
+    return segment_lift(
+        df, segment="seg", variant="arm", control="ctl", metrics=["conv", "spend"], **kw
+    )
 
 
 def _rows(rep, metric, treatment):
@@ -72,8 +74,9 @@ def test_binary_rows_match_statsmodels(data, treatment):
         z, p = proportions_ztest([x1, x2], [n1, n2])
         lo, hi = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb")
         r = rows.loc[seg]
-        np.testing.assert_allclose([r.statistic, r.pvalue, r.abs_diff_low, r.abs_diff_high],
-                                   [z, p, lo, hi], rtol=RTOL)
+        np.testing.assert_allclose(
+            [r.statistic, r.pvalue, r.abs_diff_low, r.abs_diff_high], [z, p, lo, hi], rtol=RTOL
+        )
         assert (r.n_treatment, r.n_control) == (n1, n2)
         np.testing.assert_allclose(r.rel_lift, (x1 / n1) / (x2 / n2) - 1, rtol=RTOL)
 
@@ -89,18 +92,29 @@ def test_continuous_rows_match_scipy(data):
         s = st.ttest_ind(a, b, equal_var=False)
         ci = CompareMeans(DescrStatsW(a), DescrStatsW(b)).tconfint_diff(usevar="unequal")
         r = rows.loc[seg]
-        np.testing.assert_allclose([r.statistic, r.pvalue, r.abs_diff_low, r.abs_diff_high],
-                                   [s.statistic, s.pvalue, ci[0], ci[1]], rtol=RTOL)
-        np.testing.assert_allclose([r.mean_treatment, r.sum_treatment], [a.mean(), a.sum()],
-                                   rtol=RTOL)
+        np.testing.assert_allclose(
+            [r.statistic, r.pvalue, r.abs_diff_low, r.abs_diff_high],
+            [s.statistic, s.pvalue, ci[0], ci[1]],
+            rtol=RTOL,
+        )
+        np.testing.assert_allclose(
+            [r.mean_treatment, r.sum_treatment], [a.mean(), a.sum()], rtol=RTOL
+        )
         n_nan = int(g["b"]["spend"].isna().sum() + g["ctl"]["spend"].isna().sum())
         assert r.n_nan_treatment + r.n_nan_control == n_nan
         assert f"{n_nan} NaN value(s) dropped" in r.warnings
 
 
 def test_cuped_and_ratio_rows(data):
-    rep = segment_lift(data, segment="seg", variant="arm", control="ctl", metrics=["spend"],
-                       covariates={"spend": "pre"}, ratios={"spo": ("spend", "orders")})
+    rep = segment_lift(
+        data,
+        segment="seg",
+        variant="arm",
+        control="ctl",
+        metrics=["spend"],
+        covariates={"spend": "pre"},
+        ratios={"spo": ("spend", "orders")},
+    )
     cup = _rows(rep, "spend", "b")
     rat = _rows(rep, "spo", "b")
     for seg in ["north", "(all)"]:
@@ -113,10 +127,12 @@ def test_cuped_and_ratio_rows(data):
         a1 = d1["spend"] - theta * (d1["pre"] - x.mean())
         a2 = d2["spend"] - theta * (d2["pre"] - x.mean())
         s = st.ttest_ind(a1, a2, equal_var=False)
-        np.testing.assert_allclose([cup.loc[seg].statistic, cup.loc[seg].pvalue],
-                                   [s.statistic, s.pvalue], rtol=RTOL)
-        np.testing.assert_allclose(cup.loc[seg].rel_lift,
-                                   (a1.mean() - a2.mean()) / d2["spend"].mean(), rtol=RTOL)
+        np.testing.assert_allclose(
+            [cup.loc[seg].statistic, cup.loc[seg].pvalue], [s.statistic, s.pvalue], rtol=RTOL
+        )
+        np.testing.assert_allclose(
+            cup.loc[seg].rel_lift, (a1.mean() - a2.mean()) / d2["spend"].mean(), rtol=RTOL
+        )
 
         def ratio(d):
             yy, xx = d["spend"].to_numpy(), d["orders"].to_numpy(float)
@@ -126,9 +142,11 @@ def test_cuped_and_ratio_rows(data):
 
         (r1, v1), (r2, v2) = ratio(d1), ratio(d2)
         z = (r1 - r2) / np.sqrt(v1 + v2)
-        np.testing.assert_allclose([rat.loc[seg].abs_diff, rat.loc[seg].statistic,
-                                    rat.loc[seg].pvalue], [r1 - r2, z, 2 * st.norm.sf(abs(z))],
-                                   rtol=RTOL)
+        np.testing.assert_allclose(
+            [rat.loc[seg].abs_diff, rat.loc[seg].statistic, rat.loc[seg].pvalue],
+            [r1 - r2, z, 2 * st.norm.sf(abs(z))],
+            rtol=RTOL,
+        )
     assert (cup["kind"] == "cuped").all() and (rat["kind"] == "ratio").all()
 
 
@@ -153,21 +171,25 @@ def test_adjusted_pvalues_and_srm(data):
 
 def test_lift_from_stats_reproduces_segment_lift(data):
     kw = dict(covariates={"spend": "pre"}, ratios={"spo": ("spend", "orders")})
-    rep = segment_lift(data, segment="seg", variant="arm", control="ctl",
-                       metrics=["conv", "spend"], **kw)
-    stats = sufficient_stats(data, segment="seg", variant="arm", metrics=["conv", "spend"],
-                             **kw)
+    rep = segment_lift(
+        data, segment="seg", variant="arm", control="ctl", metrics=["conv", "spend"], **kw
+    )
+    stats = sufficient_stats(data, segment="seg", variant="arm", metrics=["conv", "spend"], **kw)
     rep2 = lift_from_stats(stats, segment="segment", variant="variant", control="ctl")
     num = rep.table.select_dtypes("number").columns
-    np.testing.assert_allclose(rep2.table[num].to_numpy(float), rep.table[num].to_numpy(float),
-                               rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(
+        rep2.table[num].to_numpy(float), rep.table[num].to_numpy(float), rtol=1e-7, atol=1e-12
+    )
     assert (rep2.table["warnings"] == rep.table["warnings"]).all()
     # statistics aggregated "in SQL" (COUNT, SUM, SUM of squares) give the same numbers
     d = data.dropna(subset=["spend"])
     agg = []
     for m in ["conv", "spend"]:
-        g = d.assign(y2=d[m] ** 2).groupby(["seg", "arm"]).agg(n=(m, "size"), sum=(m, "sum"),
-                                                             sum_sq=("y2", "sum"))
+        g = (
+            d.assign(y2=d[m] ** 2)
+            .groupby(["seg", "arm"])
+            .agg(n=(m, "size"), sum=(m, "sum"), sum_sq=("y2", "sum"))
+        )
         agg.append(g.reset_index().assign(metric=m))
     stats_sql = pd.concat(agg, ignore_index=True)
     rep3 = lift_from_stats(stats_sql, segment="seg", variant="arm", control="ctl")
@@ -179,8 +201,10 @@ def test_lift_from_stats_reproduces_segment_lift(data):
     conv = ~spend
     # conv rows in rep3 use rows where spend was not NaN: compare with statsmodels directly
     x = d.groupby(["seg", "arm"])["conv"].agg(["sum", "size"])
-    z, p = proportions_ztest(x.loc[("east", ["b", "ctl"]), "sum"].to_numpy(),
-                             x.loc[("east", ["b", "ctl"]), "size"].to_numpy())
+    z, p = proportions_ztest(
+        x.loc[("east", ["b", "ctl"]), "sum"].to_numpy(),
+        x.loc[("east", ["b", "ctl"]), "size"].to_numpy(),
+    )
     np.testing.assert_allclose(r3.loc[("east", "conv", "b"), "pvalue"], p, rtol=RTOL)
     assert conv.sum() == 8
 
@@ -199,8 +223,9 @@ def test_stats_pass_is_deterministic_across_threads():
     digests = set()
     for threads in ("1", "2"):
         env = dict(os.environ, RAYON_NUM_THREADS=threads)
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         digests.add(out.stdout.strip())
     assert len(digests) == 1
 
@@ -208,8 +233,12 @@ def test_stats_pass_is_deterministic_across_threads():
 def test_simpsons_paradox_and_heterogeneity():
     # Treatment better in each segment but assigned mostly to the weak segment.
     rows = []
-    for seg, arm, n, k in [("hi", "A", 800, 400), ("hi", "B", 200, 110),
-                           ("lo", "A", 200, 20), ("lo", "B", 800, 100)]:
+    for seg, arm, n, k in [
+        ("hi", "A", 800, 400),
+        ("hi", "B", 200, 110),
+        ("lo", "A", 200, 20),
+        ("lo", "B", 800, 100),
+    ]:
         rows += [(seg, arm, 1)] * k + [(seg, arm, 0)] * (n - k)
     df = pd.DataFrame(rows, columns=["seg", "arm", "y"])
     rep = segment_lift(df, segment="seg", variant="arm", control="A", metrics=["y"])
@@ -266,9 +295,13 @@ def test_unknown_control_and_bad_alpha(data):
 
 
 def test_arm_missing_in_segment_keeps_row():
-    df = pd.DataFrame({"seg": ["a", "a", "a", "a", "b", "b"],
-                       "arm": ["A", "B", "A", "B", "A", "A"],
-                       "y": [1.0, 2.0, 1.5, 2.5, 3.0, 4.0]})
+    df = pd.DataFrame(
+        {
+            "seg": ["a", "a", "a", "a", "b", "b"],
+            "arm": ["A", "B", "A", "B", "A", "A"],
+            "y": [1.0, 2.0, 1.5, 2.5, 3.0, 4.0],
+        }
+    )
     rep = segment_lift(df, segment="seg", variant="arm", control="A", metrics=["y"])
     b = rep.table.set_index("segment").loc["b"]
     assert b.n_treatment == 0 and np.isnan(b.pvalue)
@@ -301,24 +334,30 @@ def test_nan_labels_infinity_and_core_shapes():
         segment_lift(df, segment=None, variant="arm", control="A", metrics=["y"])
     y = np.zeros((4, 1))
     with pytest.raises(ShapeMismatchError, match="segments"):
-        _core.abtest_segment_arm_stats(np.zeros(3, np.int64), np.zeros(4, np.int64), 1, 1, y,
-                                       None, [-1])
+        _core.abtest_segment_arm_stats(
+            np.zeros(3, np.int64), np.zeros(4, np.int64), 1, 1, y, None, [-1]
+        )
     with pytest.raises(InvalidParameterError, match="outside"):
-        _core.abtest_segment_arm_stats(np.full(4, 2, np.int64), np.zeros(4, np.int64), 1, 1,
-                                       y, None, [-1])
+        _core.abtest_segment_arm_stats(
+            np.full(4, 2, np.int64), np.zeros(4, np.int64), 1, 1, y, None, [-1]
+        )
     with pytest.raises(EmptyInputError, match="no rows"):
         segment_lift(df.iloc[:0], segment=None, variant="arm", control="A", metrics=["y"])
 
 
 def test_lift_from_stats_validation():
-    base = {"segment": ["s", "s"], "variant": ["A", "B"], "metric": ["y", "y"],
-            "sum": [10.0, 12.0], "sum_sq": [30.0, 40.0]}
+    base = {
+        "segment": ["s", "s"],
+        "variant": ["A", "B"],
+        "metric": ["y", "y"],
+        "sum": [10.0, 12.0],
+        "sum_sq": [30.0, 40.0],
+    }
     for n, word in (([10, -3], "non-negative integer"), ([10, 2.5], "non-negative integer")):
         with pytest.raises(InvalidParameterError, match=word):
             lift_from_stats(pd.DataFrame({**base, "n": n}), control="A")
     with pytest.raises(InvalidParameterError, match="inconsistent"):
-        lift_from_stats(pd.DataFrame({**base, "n": [10, 10], "sum_sq": [1.0, 40.0]}),
-                        control="A")
+        lift_from_stats(pd.DataFrame({**base, "n": [10, 10], "sum_sq": [1.0, 40.0]}), control="A")
     with pytest.raises(InvalidParameterError, match="missing column"):
         lift_from_stats(pd.DataFrame(base), control="A")
     with pytest.raises(InvalidParameterError, match="unknown control"):
@@ -332,9 +371,14 @@ def test_lift_from_stats_validation():
 @given(hs.integers(0, 2**32 - 1), hs.integers(6, 60))
 def test_report_properties(seed, n):
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({"seg": rng.choice(["x", "y"], n), "arm": rng.choice(["A", "B"], n),
-                       "y": rng.exponential(2.0, n) * (rng.random(n) < 0.7),
-                       "c": (rng.random(n) < 0.3).astype(int)})
+    df = pd.DataFrame(
+        {
+            "seg": rng.choice(["x", "y"], n),
+            "arm": rng.choice(["A", "B"], n),
+            "y": rng.exponential(2.0, n) * (rng.random(n) < 0.7),
+            "c": (rng.random(n) < 0.3).astype(int),
+        }
+    )
     df.loc[:1, "arm"] = ["A", "B"]  # both arms present somewhere
     kw = dict(segment="seg", variant="arm", metrics=["y", "c"])
     a = segment_lift(df, control="A", **kw).table
@@ -356,14 +400,17 @@ def test_report_properties(seed, n):
 
 def test_core_error_variants():
     with pytest.raises(EmptyInputError, match="empty input"):
-        _core.abtest_segment_arm_stats(np.zeros(0, np.int64), np.zeros(0, np.int64), 1, 1,
-                                       np.zeros((0, 1)), None, [-1])
+        _core.abtest_segment_arm_stats(
+            np.zeros(0, np.int64), np.zeros(0, np.int64), 1, 1, np.zeros((0, 1)), None, [-1]
+        )
     with pytest.raises(TypeError, match="int8/int16/int32/int64"):
-        _core.abtest_segment_arm_stats(np.zeros(2), np.zeros(2, np.int64), 1, 1,
-                                       np.zeros((2, 1)), None, [-1])
+        _core.abtest_segment_arm_stats(
+            np.zeros(2), np.zeros(2, np.int64), 1, 1, np.zeros((2, 1)), None, [-1]
+        )
     with pytest.raises(InvalidParameterError, match="aux_index"):
-        _core.abtest_segment_arm_stats(np.zeros(2, np.int8), np.zeros(2, np.int8), 1, 1,
-                                       np.zeros((2, 1)), None, [0])
+        _core.abtest_segment_arm_stats(
+            np.zeros(2, np.int8), np.zeros(2, np.int8), 1, 1, np.zeros((2, 1)), None, [0]
+        )
     one = np.array([1], np.int64)
     with pytest.raises(InvalidParameterError, match="counts must be >= 0"):
         _core.abtest_fisher_exact(one, -one, one, one, "two-sided")
@@ -381,8 +428,9 @@ def test_stats_on_int8_codes_equal_int64():
     y = rng.normal(size=(1000, 2))
     s = rng.integers(0, 4, 1000)
     a = rng.integers(0, 2, 1000)
-    r8 = _core.abtest_segment_arm_stats(s.astype(np.int8), a.astype(np.int16), 4, 2, y, None,
-                                        [-1, -1])
+    r8 = _core.abtest_segment_arm_stats(
+        s.astype(np.int8), a.astype(np.int16), 4, 2, y, None, [-1, -1]
+    )
     r64 = _core.abtest_segment_arm_stats(s, a, 4, 2, y, None, [-1, -1])
     np.testing.assert_array_equal(r8, r64)
 
@@ -396,19 +444,22 @@ def test_winsorized_report_matches_scipy_on_capped_data(data):
         a = np.minimum(g["c"]["spend"].dropna(), cap)
         b = np.minimum(g["ctl"]["spend"].dropna(), cap)
         s = st.ttest_ind(a, b, equal_var=False)
-        np.testing.assert_allclose([rows.loc[seg].statistic, rows.loc[seg].pvalue],
-                                   [s.statistic, s.pvalue], rtol=RTOL)
+        np.testing.assert_allclose(
+            [rows.loc[seg].statistic, rows.loc[seg].pvalue], [s.statistic, s.pvalue], rtol=RTOL
+        )
     # binary metrics are never capped; the caller's frame is untouched
-    np.testing.assert_array_equal(_rows(rep, "conv", "b")["pvalue"],
-                                  _rows(_report(data), "conv", "b")["pvalue"])
+    np.testing.assert_array_equal(
+        _rows(rep, "conv", "b")["pvalue"], _rows(_report(data), "conv", "b")["pvalue"]
+    )
     assert data["spend"].max() > cap
     with pytest.raises(InvalidParameterError, match="winsorize"):
         _report(data, winsorize=1.5)
 
 
 def test_zero_control_mean_gives_reason_not_inf():
-    df = pd.DataFrame({"arm": ["A", "B"] * 6, "y": [0.0, 1.0, 0.0, 2.0, 0.0, 0.5] * 2,
-                       "x": np.arange(12.0)})
+    df = pd.DataFrame(
+        {"arm": ["A", "B"] * 6, "y": [0.0, 1.0, 0.0, 2.0, 0.0, 0.5] * 2, "x": np.arange(12.0)}
+    )
     for kw in ({}, {"covariates": {"y": "x"}}):
         rep = segment_lift(df, segment=None, variant="arm", control="A", metrics=["y"], **kw)
         r = rep.table.iloc[0]
@@ -418,10 +469,16 @@ def test_zero_control_mean_gives_reason_not_inf():
 
 
 def test_lift_from_stats_with_spaced_column_names():
-    stats = pd.DataFrame({"customer segment": ["x", "x", "y", "y"],
-                          "test arm": ["A", "B", "A", "B"], "metric": ["buy"] * 4,
-                          "n": [100, 100, 50, 50], "sum": [10, 20, 5, 9],
-                          "sum_sq": [10, 20, 5, 9]})
+    stats = pd.DataFrame(
+        {
+            "customer segment": ["x", "x", "y", "y"],
+            "test arm": ["A", "B", "A", "B"],
+            "metric": ["buy"] * 4,
+            "n": [100, 100, 50, 50],
+            "sum": [10, 20, 5, 9],
+            "sum_sq": [10, 20, 5, 9],
+        }
+    )
     rep = lift_from_stats(stats, segment="customer segment", variant="test arm", control="A")
     r = rep.table.set_index("segment").loc["x"]
     z, p = proportions_ztest([20, 10], [100, 100])
@@ -432,8 +489,15 @@ def test_lift_from_stats_with_spaced_column_names():
 def test_caller_frame_is_not_modified(data):
     before = data.copy()
     _report(data, winsorize=0.9)
-    segment_lift(data, segment="seg", variant="arm", control="ctl", metrics=["spend"],
-                 covariates={"spend": "pre"}, ratios={"spo": ("spend", "orders")})
+    segment_lift(
+        data,
+        segment="seg",
+        variant="arm",
+        control="ctl",
+        metrics=["spend"],
+        covariates={"spend": "pre"},
+        ratios={"spo": ("spend", "orders")},
+    )
     pd.testing.assert_frame_equal(data, before)
 
 

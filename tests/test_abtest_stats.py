@@ -41,8 +41,15 @@ from statsmodels.stats.proportion import (
 )
 
 RTOL = 1e-9
-TABLES = [(56, 70, 48, 80), (7, 34, 1, 34), (120, 1000, 90, 1000), (3, 10, 7, 12),
-          (0, 25, 4, 30), (25, 25, 20, 30), (500, 20000, 430, 19000)]
+TABLES = [
+    (56, 70, 48, 80),
+    (7, 34, 1, 34),
+    (120, 1000, 90, 1000),
+    (3, 10, 7, 12),
+    (0, 25, 4, 30),
+    (25, 25, 20, 30),
+    (500, 20000, 430, 19000),
+]
 
 
 # ------------------------------------------------------------------ distributions
@@ -92,8 +99,9 @@ def test_chi2_and_gamma_against_scipy(df):
     g = np.logspace(-5, 6, 300)
     np.testing.assert_allclose(_dist.gammaln(g), special.gammaln(g), rtol=1e-13, atol=1e-14)
     a, b, z = np.meshgrid([0.5, 2.0, 40.0], [0.5, 3.0, 500.0], np.linspace(0.01, 0.99, 7))
-    np.testing.assert_allclose(_dist.betainc(a, b, z), special.betainc(a, b, z), rtol=1e-12,
-                               atol=1e-300)
+    np.testing.assert_allclose(
+        _dist.betainc(a, b, z), special.betainc(a, b, z), rtol=1e-12, atol=1e-300
+    )
 
 
 def test_large_df_close_to_scipy():
@@ -122,8 +130,9 @@ def test_pooled_z_equals_statsmodels_and_chi2(table):
     np.testing.assert_allclose([z * z, p], [chi2, pc], rtol=RTOL)
     for alt, sm in (("larger", "larger"), ("smaller", "smaller")):
         r = proportions_test(x1, n1, x2, n2, alternative=alt)
-        np.testing.assert_allclose(r.pvalue, proportions_ztest([x1, x2], [n1, n2],
-                                                               alternative=sm)[1], rtol=RTOL)
+        np.testing.assert_allclose(
+            r.pvalue, proportions_ztest([x1, x2], [n1, n2], alternative=sm)[1], rtol=RTOL
+        )
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # statsmodels' odds ratio at p = 1
@@ -149,15 +158,15 @@ def test_fisher_exact_equals_scipy(table, alt):
 
 
 @pytest.mark.parametrize("table", TABLES)
-@pytest.mark.parametrize("method,sm", [("newcombe", "newcomb"), ("wald", "wald"),
-                                       ("agresti-caffo", "agresti-caffo")])
+@pytest.mark.parametrize(
+    "method,sm", [("newcombe", "newcomb"), ("wald", "wald"), ("agresti-caffo", "agresti-caffo")]
+)
 def test_diff_ci_equals_statsmodels(table, method, sm):
     r = proportions_diff_ci(*table, method=method)
     lo, hi = confint_proportions_2indep(*table, method=sm)
     np.testing.assert_allclose([r.low, r.high], np.clip([lo, hi], -1, 1), rtol=RTOL, atol=1e-12)
     lo90, hi90 = confint_proportions_2indep(*table, method=sm, alpha=0.1)
-    np.testing.assert_allclose(r.conf_int(0.1), np.clip([lo90, hi90], -1, 1), rtol=RTOL,
-                               atol=1e-12)
+    np.testing.assert_allclose(r.conf_int(0.1), np.clip([lo90, hi90], -1, 1), rtol=RTOL, atol=1e-12)
 
 
 def _restricted_mle_numeric(x1, n1, x2, n2, d):
@@ -165,12 +174,15 @@ def _restricted_mle_numeric(x1, n1, x2, n2, d):
 
     def nll(p2):
         p1 = p2 + d
-        return -(special.xlogy(x1, p1) + special.xlog1py(n1 - x1, -p1)
-                 + special.xlogy(x2, p2) + special.xlog1py(n2 - x2, -p2))
+        return -(
+            special.xlogy(x1, p1)
+            + special.xlog1py(n1 - x1, -p1)
+            + special.xlogy(x2, p2)
+            + special.xlog1py(n2 - x2, -p2)
+        )
 
     lo, hi = max(0.0, -d), min(1.0, 1.0 - d)
-    res = optimize.minimize_scalar(nll, bounds=(lo, hi), method="bounded",
-                                   options={"xatol": 1e-13})
+    res = optimize.minimize_scalar(nll, bounds=(lo, hi), method="bounded", options={"xatol": 1e-13})
     return res.x + d, res.x
 
 
@@ -216,8 +228,9 @@ def test_mn_statsmodels_right_when_control_all_successes_and_published_value():
 
 
 @pytest.mark.parametrize("method", ["newcombe", "wald", "agresti-caffo", "score"])
-@pytest.mark.parametrize("table", [(0, 20, 0, 30), (20, 20, 30, 30), (0, 10, 10, 10),
-                                   (10, 10, 0, 10)])
+@pytest.mark.parametrize(
+    "table", [(0, 20, 0, 30), (20, 20, 30, 30), (0, 10, 10, 10), (10, 10, 0, 10)]
+)
 def test_extreme_tables_stay_in_range(method, table):
     r = proportions_diff_ci(*table, method=method)
     assert -1 <= r.low <= r.estimate <= r.high <= 1
@@ -257,15 +270,19 @@ def test_welch_equals_scipy_and_statsmodels():
     b = rng.exponential(2.5, 250) * (rng.random(250) < 0.3)
     r = welch_test(a, b)
     s = st.ttest_ind(a, b, equal_var=False)
-    np.testing.assert_allclose([r.statistic, r.pvalue, r.df], [s.statistic, s.pvalue, s.df],
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        [r.statistic, r.pvalue, r.df], [s.statistic, s.pvalue, s.df], rtol=RTOL
+    )
     cm = CompareMeans(DescrStatsW(a), DescrStatsW(b))
-    np.testing.assert_allclose(r.conf_int(0.1), cm.tconfint_diff(alpha=0.1, usevar="unequal"),
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        r.conf_int(0.1), cm.tconfint_diff(alpha=0.1, usevar="unequal"), rtol=RTOL
+    )
     for alt, sa in (("larger", "greater"), ("smaller", "less")):
-        np.testing.assert_allclose(welch_test(a, b, alternative=alt).pvalue,
-                                   st.ttest_ind(a, b, equal_var=False, alternative=sa).pvalue,
-                                   rtol=RTOL)
+        np.testing.assert_allclose(
+            welch_test(a, b, alternative=alt).pvalue,
+            st.ttest_ind(a, b, equal_var=False, alternative=sa).pvalue,
+            rtol=RTOL,
+        )
     w = welch_test(a, b, winsorize=0.95)
     cap = np.quantile(np.concatenate([a, b]), 0.95)
     s = st.ttest_ind(np.minimum(a, cap), np.minimum(b, cap), equal_var=False)
@@ -273,8 +290,10 @@ def test_welch_equals_scipy_and_statsmodels():
 
 
 @settings(max_examples=40, deadline=None)
-@given(hs.lists(hs.floats(-1e3, 1e3), min_size=3, max_size=30),
-       hs.lists(hs.floats(-1e3, 1e3), min_size=3, max_size=30))
+@given(
+    hs.lists(hs.floats(-1e3, 1e3), min_size=3, max_size=30),
+    hs.lists(hs.floats(-1e3, 1e3), min_size=3, max_size=30),
+)
 def test_welch_properties(a, b):
     if np.var(a) == 0 and np.var(b) == 0:
         return
@@ -292,12 +311,16 @@ def test_relative_lift_methods():
     r = relative_lift_ci(m1, v1, n1, m2, v2, n2)
     z = st.norm.isf(0.025)
     se = math.sqrt(v1 / n1 / m2**2 + m1**2 * v2 / n2 / m2**4)
-    np.testing.assert_allclose([r.lift, r.low, r.high], [m1 / m2 - 1, m1 / m2 - 1 - z * se,
-                                                         m1 / m2 - 1 + z * se], rtol=RTOL)
+    np.testing.assert_allclose(
+        [r.lift, r.low, r.high],
+        [m1 / m2 - 1, m1 / m2 - 1 - z * se, m1 / m2 - 1 + z * se],
+        rtol=RTOL,
+    )
     k = relative_lift_ci(m1, v1, n1, m2, v2, n2, method="log")
     lse = math.sqrt(v1 / n1 / m1**2 + v2 / n2 / m2**2)
-    np.testing.assert_allclose(k.conf_int(), [m1 / m2 * math.exp(-z * lse) - 1,
-                                              m1 / m2 * math.exp(z * lse) - 1], rtol=RTOL)
+    np.testing.assert_allclose(
+        k.conf_int(), [m1 / m2 * math.exp(-z * lse) - 1, m1 / m2 * math.exp(z * lse) - 1], rtol=RTOL
+    )
     f = relative_lift_ci(m1, v1, n1, m2, v2, n2, method="fieller")
     # Fieller bounds are where (m1 - rho m2)^2 = z^2 (s1^2 + rho^2 s2^2).
     s1, s2 = v1 / n1, v2 / n2
@@ -325,8 +348,9 @@ def test_ratio_metric_delta_method():
 
     se = math.sqrt(var_ratio(rev1, orders1) + var_ratio(rev2, orders2))
     d = rev1.sum() / orders1.sum() - rev2.sum() / orders2.sum()
-    np.testing.assert_allclose([r.estimate, r.statistic, r.pvalue],
-                               [d, d / se, 2 * st.norm.sf(abs(d / se))], rtol=RTOL)
+    np.testing.assert_allclose(
+        [r.estimate, r.statistic, r.pvalue], [d, d / se, 2 * st.norm.sf(abs(d / se))], rtol=RTOL
+    )
     lift, lo, hi = r.relative_lift()
     assert lo < lift < hi
 
@@ -342,8 +366,9 @@ def test_cuped_equals_welch_on_adjusted_metric():
     assert r.theta == pytest.approx(theta, rel=RTOL)
     a1, a2 = y1 - theta * (x1 - x.mean()), y2 - theta * (x2 - x.mean())
     s = st.ttest_ind(a1, a2, equal_var=False)
-    np.testing.assert_allclose([r.statistic, r.pvalue, r.df], [s.statistic, s.pvalue, s.df],
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        [r.statistic, r.pvalue, r.df], [s.statistic, s.pvalue, s.df], rtol=RTOL
+    )
     assert r.relative_lift == pytest.approx((a1.mean() - a2.mean()) / y2.mean(), rel=RTOL)
     assert r.stderr < welch_test(y1, y2).stderr
     # constant covariate: theta = 0 and CUPED is Welch
@@ -356,8 +381,9 @@ def test_cuped_equals_welch_on_adjusted_metric():
 # ------------------------------------------------------------------ multiplicity, SRM
 
 
-@pytest.mark.parametrize("method,sm", [("bh", "fdr_bh"), ("holm", "holm"),
-                                       ("bonferroni", "bonferroni")])
+@pytest.mark.parametrize(
+    "method,sm", [("bh", "fdr_bh"), ("holm", "holm"), ("bonferroni", "bonferroni")]
+)
 def test_adjust_pvalues_equals_statsmodels(method, sm):
     rng = np.random.default_rng(4)
     p = np.concatenate([rng.random(30) ** 3, [0.05, 0.05, 1.0]])
@@ -398,8 +424,10 @@ def test_srm_equals_scipy_chisquare():
 # ------------------------------------------------------------------ Bayesian, planning
 
 
-@pytest.mark.parametrize("counts", [(12, 100, 10, 100), (120, 1000, 100, 1000),
-                                    (3, 7, 5, 9), (0, 50, 2, 40), (40, 40, 39, 40)])
+@pytest.mark.parametrize(
+    "counts",
+    [(12, 100, 10, 100), (120, 1000, 100, 1000), (3, 7, 5, 9), (0, 50, 2, 40), (40, 40, 39, 40)],
+)
 def test_prob_beat_control_against_numerical_integration(counts):
     x1, n1, x2, n2 = counts
     r = prob_beat_control(*counts)
@@ -407,11 +435,13 @@ def test_prob_beat_control_against_numerical_integration(counts):
     a = st.beta(1 + x2, 1 + n2 - x2)
     # P(B > A) = int f_A(t) (1 - F_B(t)) dt; losses by the same 1-D integrals.
     pts = [a.mean(), b.mean()]
-    prob = integrate.quad(lambda t: a.pdf(t) * b.sf(t), 0, 1, points=pts, epsabs=1e-14,
-                          epsrel=1e-12, limit=200)[0]
+    prob = integrate.quad(
+        lambda t: a.pdf(t) * b.sf(t), 0, 1, points=pts, epsabs=1e-14, epsrel=1e-12, limit=200
+    )[0]
     # E[max(pA - pB, 0)] = int_0^1 F_B(t) (1 - F_A(t)) dt
-    loss = integrate.quad(lambda t: b.cdf(t) * a.sf(t), 0, 1, points=pts, epsabs=1e-14,
-                          epsrel=1e-12, limit=200)[0]
+    loss = integrate.quad(
+        lambda t: b.cdf(t) * a.sf(t), 0, 1, points=pts, epsabs=1e-14, epsrel=1e-12, limit=200
+    )[0]
     np.testing.assert_allclose(r.prob_beat_control, prob, rtol=1e-9)
     np.testing.assert_allclose(r.expected_loss, loss, rtol=1e-9, atol=1e-15)
 
@@ -422,13 +452,15 @@ def test_sample_size_proportions_matches_r_power_prop_test():
     assert round(n, 1) == 76.7
     # R: power.prop.test(n = 50, p1 = .50, p2 = .75)  # => power = 0.740 (same equation)
     za = st.norm.isf(0.025)
-    pw = st.norm.cdf((math.sqrt(50) * 0.25 - za * math.sqrt(2 * 0.625 * 0.375))
-                     / math.sqrt(0.25 + 0.1875))
+    pw = st.norm.cdf(
+        (math.sqrt(50) * 0.25 - za * math.sqrt(2 * 0.625 * 0.375)) / math.sqrt(0.25 + 0.1875)
+    )
     assert round(pw, 3) == 0.740
     # and the closed form solves R's power equation exactly
     n = sample_size_proportions(0.1, 0.12, power=0.8)
-    pw = st.norm.cdf((math.sqrt(n) * 0.02 - za * math.sqrt(2 * 0.11 * 0.89))
-                     / math.sqrt(0.09 + 0.12 * 0.88))
+    pw = st.norm.cdf(
+        (math.sqrt(n) * 0.02 - za * math.sqrt(2 * 0.11 * 0.89)) / math.sqrt(0.09 + 0.12 * 0.88)
+    )
     assert pw == pytest.approx(0.8, rel=1e-12)
 
 
@@ -454,8 +486,11 @@ def test_heterogeneity_equals_statsmodels_combine_effects():
     np.testing.assert_allclose([r.statistic, r.i2], [s.q, s.i2], rtol=RTOL)
     np.testing.assert_allclose(r.pvalue, st.chi2.sf(s.q, 3), rtol=RTOL)
     np.testing.assert_allclose(r.pooled, s.mean_effect_fe, rtol=RTOL)
-    np.testing.assert_allclose(r.conf_int(), s.conf_int(use_t=False)[0][:2]
-                               if np.ndim(s.conf_int(use_t=False)[0]) else None, rtol=1e-6)
+    np.testing.assert_allclose(
+        r.conf_int(),
+        s.conf_int(use_t=False)[0][:2] if np.ndim(s.conf_int(use_t=False)[0]) else None,
+        rtol=1e-6,
+    )
 
 
 # ------------------------------------------------------------------ bad input
@@ -481,8 +516,14 @@ def test_bad_inputs_raise_typed_errors():
 
 
 @settings(max_examples=60, deadline=None)
-@given(hs.floats(0.01, 100), hs.floats(0.01, 100), hs.floats(0.01, 1e3), hs.floats(0.01, 1e3),
-       hs.integers(2, 10_000), hs.integers(2, 10_000))
+@given(
+    hs.floats(0.01, 100),
+    hs.floats(0.01, 100),
+    hs.floats(0.01, 1e3),
+    hs.floats(0.01, 1e3),
+    hs.integers(2, 10_000),
+    hs.integers(2, 10_000),
+)
 def test_relative_lift_properties(m1, m2, v1, v2, n1, n2):
     for method in ("delta", "log", "fieller"):
         r = relative_lift_ci(m1, v1, n1, m2, v2, n2, method=method)

@@ -51,8 +51,13 @@ def _frame(n=40, seed=0):
 def test_nan_names_column_and_rows(est):
     X = _frame()
     X.iloc[[3, 7], 2] = np.nan
-    if type(est).__name__ in {"StandardScaler", "MinMaxScaler", "RobustScaler", "MaxAbsScaler",
-                              "Log1pTransformer"}:
+    if type(est).__name__ in {
+        "StandardScaler",
+        "MinMaxScaler",
+        "RobustScaler",
+        "MaxAbsScaler",
+        "Log1pTransformer",
+    }:
         X.iloc[5, 1] = np.inf  # scalers ignore NaN (as scikit-learn) but not infinity
         with pytest.raises(NonFiniteError, match=r"'frequency' \(1 infinity\)"):
             clone(est).fit(X)
@@ -101,9 +106,7 @@ def test_unfitted_and_other_columns(est):
 
 
 @pytest.mark.parametrize("est", ESTIMATORS, ids=ids)
-@pytest.mark.parametrize(
-    "layout", ["float32", "int", "fortran", "readonly", "strided", "memmap"]
-)
+@pytest.mark.parametrize("layout", ["float32", "int", "fortran", "readonly", "strided", "memmap"])
 def test_layouts_are_accepted_correct_and_untouched(est, layout, tmp_path):
     base = np.ascontiguousarray(_frame().to_numpy())
     if layout == "float32":
@@ -118,8 +121,9 @@ def test_layouts_are_accepted_correct_and_untouched(est, layout, tmp_path):
     elif layout == "strided":
         X = np.repeat(base, 2, axis=1)[:, ::2]
     else:
-        X = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=base.dtype,
-                                      shape=base.shape)
+        X = np.lib.format.open_memmap(
+            tmp_path / "x.npy", mode="w+", dtype=base.dtype, shape=base.shape
+        )
         X[:] = base
     before = np.array(X, copy=True)
     reference = np.ascontiguousarray(X, dtype=np.float32 if layout == "float32" else float)
@@ -148,8 +152,9 @@ def test_large_values_work_and_overflowing_ones_are_named(est):
             clone(est).fit(huge)
 
 
-@pytest.mark.parametrize("metric", [silhouette_score, calinski_harabasz_score,
-                                    davies_bouldin_score])
+@pytest.mark.parametrize(
+    "metric", [silhouette_score, calinski_harabasz_score, davies_bouldin_score]
+)
 def test_metrics_on_huge_values(metric):
     X = _frame().to_numpy()
     labels = np.arange(len(X)) % 3

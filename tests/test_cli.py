@@ -95,15 +95,30 @@ def files(tmp_path_factory, cdnow_small):
 
 
 def _read_rfm(path, parse_dates=("first_purchase", "last_purchase")):
-    return pd.read_csv(path, dtype={"customer_id": str}, index_col="customer_id",
-                       parse_dates=list(parse_dates))
+    return pd.read_csv(
+        path, dtype={"customer_id": str}, index_col="customer_id", parse_dates=list(parse_dates)
+    )
 
 
 def test_rfm_csv_with_scores_equals_the_library(files, cdnow_small, capsys):
     out = files / "rfm_scores.csv"
-    code = main(["rfm", str(files / "tx.csv"), "-o", str(out), "--customer", "customer_id",
-                 "--date", "date", "--amount", "dollar_value", "--scores",
-                 "--preset", "rfm_package"])
+    code = main(
+        [
+            "rfm",
+            str(files / "tx.csv"),
+            "-o",
+            str(out),
+            "--customer",
+            "customer_id",
+            "--date",
+            "date",
+            "--amount",
+            "dollar_value",
+            "--scores",
+            "--preset",
+            "rfm_package",
+        ]
+    )
     assert code == 0
     table = rfm_table(cdnow_small, amount="dollar_value")
     expected = table.join(rfm_scores(table, segments="rfm_package"))
@@ -117,21 +132,61 @@ def test_rfm_csv_with_scores_equals_the_library(files, cdnow_small, capsys):
 
 def test_rfm_parquet_btyd_weekly_to_parquet(files, cdnow_small):
     out = files / "btyd.parquet"
-    code = main(["rfm", str(files / "tx.parquet"), "-o", str(out), "--customer", "customer_id",
-                 "--date", "date", "--amount", "dollar_value", "--convention", "btyd",
-                 "--freq", "W", "--observation-end", "1998-03-31", "--scores", "--bins", "4",
-                 "--preset", "none"])
+    code = main(
+        [
+            "rfm",
+            str(files / "tx.parquet"),
+            "-o",
+            str(out),
+            "--customer",
+            "customer_id",
+            "--date",
+            "date",
+            "--amount",
+            "dollar_value",
+            "--convention",
+            "btyd",
+            "--freq",
+            "W",
+            "--observation-end",
+            "1998-03-31",
+            "--scores",
+            "--bins",
+            "4",
+            "--preset",
+            "none",
+        ]
+    )
     assert code == 0
-    table = rfm_table(cdnow_small, amount="dollar_value", convention="btyd", freq="W",
-                      observation_end="1998-03-31")
+    table = rfm_table(
+        cdnow_small,
+        amount="dollar_value",
+        convention="btyd",
+        freq="W",
+        observation_end="1998-03-31",
+    )
     expected = table.join(rfm_scores(table, bins=4, monetary="monetary_value", segments=None))
     pd.testing.assert_frame_equal(pd.read_parquet(out), expected)
 
 
 def test_rfm_to_stdout_and_from_stdin(files, cdnow_small, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO((files / "tx.csv").read_text()))
-    code = main(["rfm", "-", "-o", "-", "--customer", "customer_id", "--date", "date",
-                 "--amount", "dollar_value", "--negative-amounts", "raise"])
+    code = main(
+        [
+            "rfm",
+            "-",
+            "-o",
+            "-",
+            "--customer",
+            "customer_id",
+            "--date",
+            "date",
+            "--amount",
+            "dollar_value",
+            "--negative-amounts",
+            "raise",
+        ]
+    )
     assert code == 0
     got = _read_rfm(io.StringIO(capsys.readouterr().out))
     expected = rfm_table(cdnow_small, amount="dollar_value")
@@ -140,18 +195,39 @@ def test_rfm_to_stdout_and_from_stdin(files, cdnow_small, capsys, monkeypatch):
 
 @pytest.mark.parametrize(
     ("scale", "scaler"),
-    [("standard", StandardScaler), ("robust", RobustScaler), ("minmax", MinMaxScaler),
-     ("none", None)],
+    [
+        ("standard", StandardScaler),
+        ("robust", RobustScaler),
+        ("minmax", MinMaxScaler),
+        ("none", None),
+    ],
 )
 def test_segment_equals_log1p_scaler_kmeans(files, capsys, scale, scaler):
     out = files / f"seg_{scale}.csv"
-    code = main(["segment", str(files / "rfm.csv"), "-o", str(out), "--id", "customer_id",
-                 "--k", "4", "--log1p", "frequency", "monetary", "--scale", scale,
-                 "--seed", "3"])
+    code = main(
+        [
+            "segment",
+            str(files / "rfm.csv"),
+            "-o",
+            str(out),
+            "--id",
+            "customer_id",
+            "--k",
+            "4",
+            "--log1p",
+            "frequency",
+            "monetary",
+            "--scale",
+            scale,
+            "--seed",
+            "3",
+        ]
+    )
     assert code == 0
     rfm = pd.read_csv(files / "rfm.csv", dtype={"customer_id": str})
     X = Log1pTransformer(columns=["frequency", "monetary"]).fit_transform(
-        rfm[["recency", "frequency", "monetary"]])
+        rfm[["recency", "frequency", "monetary"]]
+    )
     if scaler is not None:
         X = scaler().fit_transform(X)
     km = KMeans(n_clusters=4, random_state=3).fit(X)
@@ -169,8 +245,21 @@ def test_segment_equals_log1p_scaler_kmeans(files, capsys, scale, scaler):
 
 def test_segment_without_id_writes_the_row_number(files, capsys):
     out = files / "seg_rows.csv"
-    code = main(["segment", str(files / "rfm.csv"), "-o", str(out), "--k", "3",
-                 "--features", "recency", "monetary", "--silhouette-sample", "0"])
+    code = main(
+        [
+            "segment",
+            str(files / "rfm.csv"),
+            "-o",
+            str(out),
+            "--k",
+            "3",
+            "--features",
+            "recency",
+            "monetary",
+            "--silhouette-sample",
+            "0",
+        ]
+    )
     assert code == 0
     got = pd.read_csv(out)
     assert list(got.columns) == ["row", "segment"]
@@ -194,8 +283,23 @@ def test_segment_k_auto_uses_choose_k_when_there(files, capsys, monkeypatch):
 
     monkeypatch.setattr(segwise.stability, "choose_k", fake_choose_k, raising=False)
     out = files / "seg_auto.csv"
-    code = main(["segment", str(files / "rfm.csv"), "-o", str(out), "--id", "customer_id",
-                 "--k", "auto", "--k-range", "2", "4", "--seed", "7"])
+    code = main(
+        [
+            "segment",
+            str(files / "rfm.csv"),
+            "-o",
+            str(out),
+            "--id",
+            "customer_id",
+            "--k",
+            "auto",
+            "--k-range",
+            "2",
+            "4",
+            "--seed",
+            "7",
+        ]
+    )
     assert code == 0
     assert calls == [((1499, 3), [2, 3, 4], 7)]
     assert pd.read_csv(out)["segment"].nunique() == 3
@@ -211,23 +315,50 @@ def test_segment_k_auto_without_choose_k_is_a_clear_error(files, capsys, monkeyp
 
 
 def _hill_lift(df, **kw):
-    return segment_lift(df, segment="zip_code", variant="segment", control="No E-Mail",
-                        metrics=["visit", "conversion", "spend"], **kw).table
+    return segment_lift(
+        df,
+        segment="zip_code",
+        variant="segment",
+        control="No E-Mail",
+        metrics=["visit", "conversion", "spend"],
+        **kw,
+    ).table
 
 
 def test_lift_equals_segment_lift(files, capsys):
     out = files / "lift.csv"
-    code = main(["lift", str(files / "hill.csv"), "-o", str(out), "--segment", "zip_code",
-                 "--arm", "segment", "--control", "No E-Mail", "--metrics", "visit",
-                 "conversion", "spend", "--correction", "holm", "--alpha", "0.01"])
+    code = main(
+        [
+            "lift",
+            str(files / "hill.csv"),
+            "-o",
+            str(out),
+            "--segment",
+            "zip_code",
+            "--arm",
+            "segment",
+            "--control",
+            "No E-Mail",
+            "--metrics",
+            "visit",
+            "conversion",
+            "spend",
+            "--correction",
+            "holm",
+            "--alpha",
+            "0.01",
+        ]
+    )
     assert code == 0
     expected = _hill_lift(load_hillstrom(), adjust="holm", alpha=0.01)
     got = pd.read_csv(out)
     assert list(got.columns) == list(expected.columns)
     numeric = expected.select_dtypes("number").columns
-    np.testing.assert_allclose(got[numeric].to_numpy(float), expected[numeric].to_numpy(float),
-                               rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(
+        got[numeric].to_numpy(float), expected[numeric].to_numpy(float), rtol=1e-12, equal_nan=True
+    )
     text = [c for c in expected.columns if c not in numeric]
+
     def as_text(frame):  # an all-empty column reads back as float NaN
         return frame.astype(object).where(frame.notna(), "").astype(str)
 
@@ -238,18 +369,37 @@ def test_lift_equals_segment_lift(files, capsys):
 
 def test_lift_parquet_integer_arms_and_winsorize(tmp_path, capsys):
     hill = load_hillstrom()
-    df = pd.DataFrame({
-        "zip": hill["zip_code"],
-        "arm": hill["segment"].map({"No E-Mail": 0, "Mens E-Mail": 1, "Womens E-Mail": 2}),
-        "spend": hill["spend"],
-    })
+    df = pd.DataFrame(
+        {
+            "zip": hill["zip_code"],
+            "arm": hill["segment"].map({"No E-Mail": 0, "Mens E-Mail": 1, "Womens E-Mail": 2}),
+            "spend": hill["spend"],
+        }
+    )
     df.to_parquet(tmp_path / "exp.parquet")
-    code = main(["lift", str(tmp_path / "exp.parquet"), "-o", "-", "--segment", "zip",
-                 "--arm", "arm", "--control", "0", "--metrics", "spend", "--winsorize", "0.99"])
+    code = main(
+        [
+            "lift",
+            str(tmp_path / "exp.parquet"),
+            "-o",
+            "-",
+            "--segment",
+            "zip",
+            "--arm",
+            "arm",
+            "--control",
+            "0",
+            "--metrics",
+            "spend",
+            "--winsorize",
+            "0.99",
+        ]
+    )
     assert code == 0
     got = pd.read_csv(io.StringIO(capsys.readouterr().out))
-    expected = segment_lift(df, segment="zip", variant="arm", control=0, metrics=["spend"],
-                            winsorize=0.99).table
+    expected = segment_lift(
+        df, segment="zip", variant="arm", control=0, metrics=["spend"], winsorize=0.99
+    ).table
     np.testing.assert_allclose(got["rel_lift"], expected["rel_lift"], rtol=1e-12)
     assert got["treatment"].tolist() == expected["treatment"].tolist()
 
@@ -257,22 +407,82 @@ def test_lift_parquet_integer_arms_and_winsorize(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
-        (["rfm", "{d}/tx.csv", "-o", "-", "--customer", "customer_id", "--date", "day",
-          "--amount", "dollar_value"], ["--date 'day'", "available: customer_id"]),
-        (["segment", "{d}/rfm.csv", "-o", "-", "--k", "3", "--features", "recency", "spend"],
-         ["--features 'spend'"]),
-        (["lift", "{d}/hill.csv", "-o", "-", "--segment", "zip", "--arm", "segment",
-          "--control", "No E-Mail", "--metrics", "visit", "revenue"],
-         ["--segment 'zip'", "--metrics 'revenue'"]),
-        (["lift", "{d}/hill.csv", "-o", "-", "--arm", "segment", "--control", "none",
-          "--metrics", "visit"], ["--control 'none'", "'No E-Mail'"]),
-        (["rfm", "{d}/nope.csv", "-o", "-", "--customer", "c", "--date", "d", "--amount", "a"],
-         ["nope.csv", "not found"]),
+        (
+            [
+                "rfm",
+                "{d}/tx.csv",
+                "-o",
+                "-",
+                "--customer",
+                "customer_id",
+                "--date",
+                "day",
+                "--amount",
+                "dollar_value",
+            ],
+            ["--date 'day'", "available: customer_id"],
+        ),
+        (
+            ["segment", "{d}/rfm.csv", "-o", "-", "--k", "3", "--features", "recency", "spend"],
+            ["--features 'spend'"],
+        ),
+        (
+            [
+                "lift",
+                "{d}/hill.csv",
+                "-o",
+                "-",
+                "--segment",
+                "zip",
+                "--arm",
+                "segment",
+                "--control",
+                "No E-Mail",
+                "--metrics",
+                "visit",
+                "revenue",
+            ],
+            ["--segment 'zip'", "--metrics 'revenue'"],
+        ),
+        (
+            [
+                "lift",
+                "{d}/hill.csv",
+                "-o",
+                "-",
+                "--arm",
+                "segment",
+                "--control",
+                "none",
+                "--metrics",
+                "visit",
+            ],
+            ["--control 'none'", "'No E-Mail'"],
+        ),
+        (
+            ["rfm", "{d}/nope.csv", "-o", "-", "--customer", "c", "--date", "d", "--amount", "a"],
+            ["nope.csv", "not found"],
+        ),
         (["segment", "{d}", "-o", "-", "--k", "3"], ["is a directory"]),
-        (["segment", "{d}/rfm.csv", "-o", "{d}/no/such/dir/out.csv", "--k", "2"],
-         ["could not write", "out.csv"]),
-        (["segment", "{d}/rfm.csv", "-o", "-", "--k", "2", "--log1p", "recency",
-          "--features", "monetary"], ["--log1p", "recency"]),
+        (
+            ["segment", "{d}/rfm.csv", "-o", "{d}/no/such/dir/out.csv", "--k", "2"],
+            ["could not write", "out.csv"],
+        ),
+        (
+            [
+                "segment",
+                "{d}/rfm.csv",
+                "-o",
+                "-",
+                "--k",
+                "2",
+                "--log1p",
+                "recency",
+                "--features",
+                "monetary",
+            ],
+            ["--log1p", "recency"],
+        ),
         # a SegwiseError raised by the library itself
         (["segment", "{d}/rfm.csv", "-o", "-", "--k", "5000"], ["5000"]),
     ],
@@ -293,8 +503,22 @@ def test_library_error_message_is_passed_through(files, tmp_path, capsys, cdnow_
     refunds = cdnow_small.copy()
     refunds.loc[3, "dollar_value"] = -5.0
     refunds.to_csv(tmp_path / "refunds.csv", index=False)
-    code = main(["rfm", str(tmp_path / "refunds.csv"), "-o", "-", "--customer", "customer_id",
-                 "--date", "date", "--amount", "dollar_value", "--negative-amounts", "raise"])
+    code = main(
+        [
+            "rfm",
+            str(tmp_path / "refunds.csv"),
+            "-o",
+            "-",
+            "--customer",
+            "customer_id",
+            "--date",
+            "date",
+            "--amount",
+            "dollar_value",
+            "--negative-amounts",
+            "raise",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("segwise: error: column 'dollar_value' has 1 negative amount")
@@ -302,43 +526,102 @@ def test_library_error_message_is_passed_through(files, tmp_path, capsys, cdnow_
 
 def test_unreadable_file_and_bad_k(tmp_path, capsys):
     (tmp_path / "bad.parquet").write_bytes(b"not parquet at all")
-    code = main(["lift", str(tmp_path / "bad.parquet"), "-o", "-", "--arm", "a", "--control",
-                 "c", "--metrics", "m"])
+    code = main(
+        [
+            "lift",
+            str(tmp_path / "bad.parquet"),
+            "-o",
+            "-",
+            "--arm",
+            "a",
+            "--control",
+            "c",
+            "--metrics",
+            "m",
+        ]
+    )
     assert code == 2
     assert "could not read" in capsys.readouterr().err
     for option, value in [("--k", "1"), ("--k", "four"), ("--silhouette-sample", "-5")]:
         with pytest.raises(SystemExit) as exc:
-            main(["segment", str(tmp_path / "bad.parquet"), "-o", "-", "--k", "3",
-                  option, value])
+            main(["segment", str(tmp_path / "bad.parquet"), "-o", "-", "--k", "3", option, value])
         assert exc.value.code == 2
         assert option in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
-        main(["rfm", "x.csv", "-o", "-", "--customer", "c", "--date", "d", "--amount", "a",
-              "--observation-end", "notadate"])
+        main(
+            [
+                "rfm",
+                "x.csv",
+                "-o",
+                "-",
+                "--customer",
+                "c",
+                "--date",
+                "d",
+                "--amount",
+                "a",
+                "--observation-end",
+                "notadate",
+            ]
+        )
     assert exc.value.code == 2
     assert "--observation-end" in capsys.readouterr().err
 
 
 def test_parquet_without_pyarrow_names_the_extra(files, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # makes `import pyarrow` fail
-    code = main(["rfm", str(files / "tx.parquet"), "-o", "-", "--customer", "customer_id",
-                 "--date", "date", "--amount", "dollar_value"])
+    code = main(
+        [
+            "rfm",
+            str(files / "tx.parquet"),
+            "-o",
+            "-",
+            "--customer",
+            "customer_id",
+            "--date",
+            "date",
+            "--amount",
+            "dollar_value",
+        ]
+    )
     assert code == 2
     assert 'pip install "segwise[parquet]"' in capsys.readouterr().err
 
 
 def test_subprocess_help_and_error_exit_code(tmp_path):
     for command in ("rfm", "segment", "lift"):
-        result = subprocess.run([sys.executable, "-m", "segwise", command, "--help"],
-                                capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "segwise", command, "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert "examples:" in result.stdout and f"segwise {command} " in result.stdout
-    top = subprocess.run([sys.executable, "-m", "segwise", "--help"], capture_output=True,
-                         text=True, check=True)
+    top = subprocess.run(
+        [sys.executable, "-m", "segwise", "--help"], capture_output=True, text=True, check=True
+    )
     for command in ("demo", "rfm", "segment", "lift"):
         assert command in top.stdout
-    bad = subprocess.run([sys.executable, "-m", "segwise", "lift", str(tmp_path / "x.csv"),
-                          "-o", "-", "--arm", "a", "--control", "c", "--metrics", "m"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "segwise",
+            "lift",
+            str(tmp_path / "x.csv"),
+            "-o",
+            "-",
+            "--arm",
+            "a",
+            "--control",
+            "c",
+            "--metrics",
+            "m",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
-        f"segwise: error: input file {str(tmp_path / 'x.csv')!r} not found"]
+        f"segwise: error: input file {str(tmp_path / 'x.csv')!r} not found"
+    ]

@@ -29,15 +29,27 @@ def demo(tmp_path_factory):
 
 def test_demo_writes_csvs_and_a_self_contained_report(demo):
     out, result, _ = demo
-    for name in ("customers.csv", "choose_k.csv", "segments.csv", "profile.csv",
-                 "stability.csv", "migration.csv", "psi.csv", "hillstrom_lift.csv"):
+    for name in (
+        "customers.csv",
+        "choose_k.csv",
+        "segments.csv",
+        "profile.csv",
+        "stability.csv",
+        "migration.csv",
+        "psi.csv",
+        "hillstrom_lift.csv",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert result.report_path == out / "report.html"
     page = (out / "report.html").read_text(encoding="utf-8")
-    for heading in ("Overview", "Choosing k", "Are the segments stable?",
-                    "Segments over time: end of 1997 vs end of the log",
-                    "Segments and personas",
-                    "Hillstrom e-mail test: lift per customer segment"):
+    for heading in (
+        "Overview",
+        "Choosing k",
+        "Are the segments stable?",
+        "Segments over time: end of 1997 vs end of the log",
+        "Segments and personas",
+        "Hillstrom e-mail test: lift per customer segment",
+    ):
         assert f">{heading}</h2>" in page
     # choose-k curves, stability bars, migration heat map, persona heat map, one forest
     # plot per lift metric
@@ -63,7 +75,8 @@ def test_demo_personas_use_natural_rfm_words(demo):
     worst = prof.segments.loc[result.best_k - 1, "name"].lower()
     assert "low spend" in worst or "lapsed" in worst or "infrequent" in worst
     np.testing.assert_allclose(
-        prof.wide("mean")["monetary"], result.customers.groupby("segment")["monetary"].mean(),
+        prof.wide("mean")["monetary"],
+        result.customers.groupby("segment")["monetary"].mean(),
         rtol=1e-10,
     )
 
@@ -77,9 +90,7 @@ def test_demo_prints_each_step(demo):
     assert "Bootstrap stability: " in text and "Overall retention" in text
     assert result.profile.segments.loc[0, "description"] in text
     assert "Wrote customers.csv" in text and "report.html" in text
-    assert set(result.timings) >= {
-        "choosing k", "stability", "drift", "personas", "Hillstrom lift"
-    }
+    assert set(result.timings) >= {"choosing k", "stability", "drift", "personas", "Hillstrom lift"}
 
 
 def test_demo_stability_and_drift_use_the_value_ordered_segment_ids(demo):
@@ -88,9 +99,7 @@ def test_demo_stability_and_drift_use_the_value_ordered_segment_ids(demo):
     stab = result.stability
     # The stability result was renamed to the value order of the segments: same labels
     # per customer, same sizes per segment.
-    pd.testing.assert_series_equal(
-        stab.labels.astype(int), segment.astype(int), check_names=False
-    )
+    pd.testing.assert_series_equal(stab.labels.astype(int), segment.astype(int), check_names=False)
     np.testing.assert_array_equal(
         stab.table["size"].to_numpy(), segment.value_counts().sort_index().to_numpy()
     )
@@ -119,11 +128,20 @@ def test_first_year_snapshot_counts_only_earlier_purchases():
 
 
 def test_report_escapes_tables_and_text(tmp_path):
-    df = pd.DataFrame({"<b>col</b>": [1.23456, np.nan], "flag": [True, False],
-                       "name": ["x & y", "<i>"]}, index=pd.Index(["r<1>", "r2"], name="idx"))
-    rep = (Report("T <1>", subtitle="a & b").section("S <2>").text("p1 <x>\n\np2")
-           .table(df, caption="cap <c>",
-                  cell_style=lambda r, c, v: "color:red" if c == "flag" and v else None))
+    df = pd.DataFrame(
+        {"<b>col</b>": [1.23456, np.nan], "flag": [True, False], "name": ["x & y", "<i>"]},
+        index=pd.Index(["r<1>", "r2"], name="idx"),
+    )
+    rep = (
+        Report("T <1>", subtitle="a & b")
+        .section("S <2>")
+        .text("p1 <x>\n\np2")
+        .table(
+            df,
+            caption="cap <c>",
+            cell_style=lambda r, c, v: "color:red" if c == "flag" and v else None,
+        )
+    )
     page = rep.to_html()
     for raw in ("<b>col</b>", "<i>", "r<1>", "T <1>", "S <2>", "p1 <x>", "cap <c>"):
         assert raw not in page

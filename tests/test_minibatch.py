@@ -49,8 +49,9 @@ def test_labels_and_inertia_match_final_centres():
 
 def test_runs_all_steps_without_early_stopping():
     X, _ = _blobs(n=2000, seed=2)
-    mbk = MiniBatchKMeans(6, batch_size=100, max_iter=3, max_no_improvement=None,
-                          random_state=0).fit(X)
+    mbk = MiniBatchKMeans(
+        6, batch_size=100, max_iter=3, max_no_improvement=None, random_state=0
+    ).fit(X)
     assert mbk.n_steps_ == 3 * 2000 // 100
     assert mbk.n_iter_ == 3
     # counts accumulate one per batch row (reassignments only raise low counts)
@@ -61,8 +62,9 @@ def test_early_stopping():
     X, _ = _blobs(n=20000, seed=3)
     no_improve = MiniBatchKMeans(6, batch_size=100, max_iter=50, random_state=0).fit(X)
     assert no_improve.n_steps_ < 50 * 20000 // 100
-    with_tol = MiniBatchKMeans(6, batch_size=100, max_iter=50, tol=1e-3,
-                               max_no_improvement=None, random_state=0).fit(X)
+    with_tol = MiniBatchKMeans(
+        6, batch_size=100, max_iter=50, tol=1e-3, max_no_improvement=None, random_state=0
+    ).fit(X)
     assert with_tol.n_steps_ < 50 * 20000 // 100
 
 
@@ -73,8 +75,9 @@ def test_reproducible_and_thread_count_independent():
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
     np.testing.assert_array_equal(a.labels_, b.labels_)
     outs = [
-        _core.minibatch_fit_f64(X, None, 6, "k-means++", None, 3, 100, 512, 0.0, 10, None,
-                                0.01, True, 11, t)
+        _core.minibatch_fit_f64(
+            X, None, 6, "k-means++", None, 3, 100, 512, 0.0, 10, None, 0.01, True, 11, t
+        )
         for t in (1, 2)
     ]
     for u, v in zip(outs[0], outs[1], strict=True):
@@ -90,8 +93,9 @@ def test_sample_weight_zero_rows_never_drawn():
     # heavier weight pulls a shared centre
     X2 = np.array([[0.0], [1.0]] * 50)
     w2 = np.tile([3.0, 1.0], 50)
-    one = MiniBatchKMeans(1, batch_size=100, max_iter=200, max_no_improvement=None,
-                          random_state=0).fit(X2, sample_weight=w2)
+    one = MiniBatchKMeans(
+        1, batch_size=100, max_iter=200, max_no_improvement=None, random_state=0
+    ).fit(X2, sample_weight=w2)
     np.testing.assert_allclose(one.cluster_centers_[0, 0], 0.25, atol=0.05)
 
 

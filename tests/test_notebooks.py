@@ -21,8 +21,11 @@ from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_notebook
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-NOTEBOOKS = ["01_quickstart.ipynb", "02_rfm_personas_cdnow.ipynb",
-             "03_segment_lift_hillstrom.ipynb"]
+NOTEBOOKS = [
+    "01_quickstart.ipynb",
+    "02_rfm_personas_cdnow.ipynb",
+    "03_segment_lift_hillstrom.ipynb",
+]
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +53,9 @@ def _run(name: str, kernel: str, tmp_path: Path) -> nbformat.NotebookNode:
 
 
 def _execute(nb: nbformat.NotebookNode, kernel: str, work: Path) -> nbformat.NotebookNode:
-    client = NotebookClient(nb, kernel_name=kernel, timeout=300,
-                            resources={"metadata": {"path": str(work)}})
+    client = NotebookClient(
+        nb, kernel_name=kernel, timeout=300, resources={"metadata": {"path": str(work)}}
+    )
     client.execute()  # raises CellExecutionError on the first failing cell
     return nb
 
@@ -61,8 +65,12 @@ def _code_cells(nb):
 
 
 def _stdout(nb) -> str:
-    return "".join(o.get("text", "") for c in _code_cells(nb) for o in c.outputs
-                   if o.output_type == "stream" and o.name == "stdout")
+    return "".join(
+        o.get("text", "")
+        for c in _code_cells(nb)
+        for o in c.outputs
+        if o.output_type == "stream" and o.name == "stdout"
+    )
 
 
 def _n_images(nb) -> int:
@@ -77,8 +85,12 @@ def _last_table_html(nb) -> str:
 
 
 def _check_common(nb) -> None:
-    stderr = [o.text for c in _code_cells(nb) for o in c.outputs
-              if o.output_type == "stream" and o.name == "stderr"]
+    stderr = [
+        o.text
+        for c in _code_cells(nb)
+        for o in c.outputs
+        if o.output_type == "stream" and o.name == "stderr"
+    ]
     assert not stderr, f"cells wrote to stderr: {stderr}"
     assert all(c.execution_count is not None for c in _code_cells(nb))
 
@@ -134,7 +146,8 @@ def test_committed_notebooks_are_the_generated_ones_without_outputs():
     for name, cells in build.NOTEBOOKS.items():
         committed = nbformat.read(NB_DIR / name, as_version=4)
         assert committed == build.build(cells, name), (
-            f"{name} differs from notebooks/_build.py: run `python notebooks/_build.py`")
+            f"{name} differs from notebooks/_build.py: run `python notebooks/_build.py`"
+        )
         for cell in _code_cells(committed):
             assert cell.outputs == [] and cell.execution_count is None
 
@@ -143,10 +156,15 @@ def test_the_harness_fails_on_errors_and_warnings(kernel, tmp_path):
     broken = new_notebook(cells=[new_code_cell("import segwise"), new_code_cell("1 / 0")])
     with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
         _execute(broken, kernel, tmp_path)
-    noisy = new_notebook(cells=[new_code_cell(
-        "import sys, warnings, segwise\n"
-        "warnings.warn('something is off')\n"
-        "print(sys.executable)")])
+    noisy = new_notebook(
+        cells=[
+            new_code_cell(
+                "import sys, warnings, segwise\n"
+                "warnings.warn('something is off')\n"
+                "print(sys.executable)"
+            )
+        ]
+    )
     nb = _execute(noisy, kernel, tmp_path)
     assert _stdout(nb).strip() == sys.executable  # the kernel runs this interpreter
     with pytest.raises(AssertionError, match="something is off"):

@@ -197,8 +197,12 @@ def test_integer_weights_equal_repeated_rows():
 
 @pytest.mark.parametrize(
     ("name", "weighted"),
-    [("StandardScaler", False), ("StandardScaler", True), ("MinMaxScaler", False),
-     ("MaxAbsScaler", False)],
+    [
+        ("StandardScaler", False),
+        ("StandardScaler", True),
+        ("MinMaxScaler", False),
+        ("MaxAbsScaler", False),
+    ],
 )
 def test_partial_fit_sequence_matches_sklearn(name, weighted):
     X = make_data(n=900, nan=True)
@@ -212,13 +216,11 @@ def test_partial_fit_sequence_matches_sklearn(name, weighted):
             ref.partial_fit(X[start:stop], **kw)
         seen = X[:stop]
         if name == "StandardScaler":
-            assert_standard_close(ours, ref, seen, None if w is None else w[:stop],
-                                  merged=True)
+            assert_standard_close(ours, ref, seen, None if w is None else w[:stop], merged=True)
         else:
             for attr in FITTED[name]:
                 assert_attr_equal(ours, ref, attr)
-            np.testing.assert_allclose(ours.transform(X), ref.transform(X), rtol=RTOL,
-                                       atol=ATOL)
+            np.testing.assert_allclose(ours.transform(X), ref.transform(X), rtol=RTOL, atol=ATOL)
     # fit resets: a refit equals a fresh fit
     ours.fit(X[:50])
     fresh = getattr(swp, name)().fit(X[:50])
@@ -240,8 +242,9 @@ def test_partial_fit_batch_with_all_nan_column_keeps_stats(name):
     good = WELL_CONDITIONED
     for attr in before:
         assert np.isfinite(getattr(est, attr)).all(), attr
-        np.testing.assert_allclose(getattr(est, attr)[good], getattr(ref, attr)[good],
-                                   rtol=1e-12, atol=1e-30, err_msg=attr)
+        np.testing.assert_allclose(
+            getattr(est, attr)[good], getattr(ref, attr)[good], rtol=1e-12, atol=1e-30, err_msg=attr
+        )
 
 
 def test_standard_without_mean_and_std_counts_like_sklearn():
@@ -280,8 +283,9 @@ def test_inverse_round_trip(name, params):
 def test_feature_range_and_clip():
     X = np.array([[0.0], [10.0]])
     s = swp.MinMaxScaler(feature_range=(-1, 1), clip=True).fit(X)
-    np.testing.assert_array_equal(s.transform([[-5.0], [5.0], [50.0], [np.nan]]).ravel()[:3],
-                                  [-1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(
+        s.transform([[-5.0], [5.0], [50.0], [np.nan]]).ravel()[:3], [-1.0, 0.0, 1.0]
+    )
     assert np.isnan(s.transform([[np.nan]])[0, 0])
     m = swp.MaxAbsScaler(clip=True).fit(X)
     np.testing.assert_array_equal(m.transform([[-20.0], [20.0]]).ravel(), [-1.0, 1.0])
@@ -289,8 +293,9 @@ def test_feature_range_and_clip():
 
 def test_dataframe_in_dataframe_out():
     X = make_data(n=40)
-    df = pd.DataFrame(X, columns=[f"c{i}" for i in range(6)],
-                      index=pd.Index(np.arange(100, 140), name="customer"))
+    df = pd.DataFrame(
+        X, columns=[f"c{i}" for i in range(6)], index=pd.Index(np.arange(100, 140), name="customer")
+    )
     for name, params in CASES + [("Log1pTransformer", {"columns": ["c0"]})]:
         est = getattr(swp, name)(**params)
         out = est.fit_transform(df)
@@ -314,8 +319,9 @@ def test_numpy_in_numpy_out_and_set_output_pandas():
     assert isinstance(out, pd.DataFrame)
     assert list(out.columns) == [f"x{i}" for i in range(6)]
     pd.testing.assert_index_equal(out.index, pd.RangeIndex(30))
-    np.testing.assert_allclose(out.to_numpy(), skp.StandardScaler().fit_transform(X),
-                               rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(
+        out.to_numpy(), skp.StandardScaler().fit_transform(X), rtol=RTOL, atol=ATOL
+    )
 
 
 def _variants(X):
@@ -339,9 +345,11 @@ def test_caller_data_never_mutated(name, params, tmp_path):
     variants.append(("memmap-rw", mm))
     for label, data in variants:
         before = np.array(data, copy=True)
-        est = getattr(swp, name)(copy=False, **params) if "copy" in getattr(
-            swp, name
-        )._param_names() else getattr(swp, name)(**params)
+        est = (
+            getattr(swp, name)(copy=False, **params)
+            if "copy" in getattr(swp, name)._param_names()
+            else getattr(swp, name)(**params)
+        )
         Z = est.fit_transform(data)
         est.inverse_transform(Z)
         if hasattr(est, "partial_fit"):
@@ -448,8 +456,9 @@ def test_deterministic_across_thread_counts():
     outs = set()
     for threads in ("1", "2"):
         env = dict(os.environ, RAYON_NUM_THREADS=threads, SEGWISE_NUM_THREADS=threads)
-        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env=env, check=True)
+        res = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
         outs.add(res.stdout)
     assert len(outs) == 1
 
@@ -471,8 +480,11 @@ def test_property_inverse_of_transform(X, which):
 
 @settings(max_examples=30, deadline=None)
 @given(
-    X=arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 3)),
-             elements=st.floats(min_value=-0.99, max_value=1e9)),
+    X=arrays(
+        np.float64,
+        st.tuples(st.integers(1, 30), st.integers(1, 3)),
+        elements=st.floats(min_value=-0.99, max_value=1e9),
+    ),
 )
 def test_property_log1p_round_trip(X):
     t = swp.Log1pTransformer().fit(X)

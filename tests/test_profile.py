@@ -67,8 +67,7 @@ def _check_against_oracles(df, seg, prof):
             pop_mean, pop_sd = df[f].mean(), df[f].std()
             np.testing.assert_allclose(row["population_mean"], pop_mean, rtol=RTOL)
             np.testing.assert_allclose(row["index"], a.mean() / pop_mean * 100, rtol=RTOL)
-            np.testing.assert_allclose(row["std_diff"], (a.mean() - pop_mean) / pop_sd,
-                                       rtol=RTOL)
+            np.testing.assert_allclose(row["std_diff"], (a.mean() - pop_mean) / pop_sd, rtol=RTOL)
             res = stats.ttest_ind(a, b, equal_var=False)
             np.testing.assert_allclose(row["t"], res.statistic, rtol=RTOL)
             np.testing.assert_allclose(row["df"], res.df, rtol=RTOL)
@@ -96,8 +95,9 @@ def test_matches_pandas_scipy_and_statsmodels():
     assert list(prof.segments.index) == sorted(sizes.index)  # string labels, sorted
     np.testing.assert_array_equal(prof.segments["size"], sizes[prof.segments.index])
     np.testing.assert_allclose(prof.segments["share"], sizes[prof.segments.index] / len(df))
-    np.testing.assert_allclose(prof.segments["mean_spend"], df.groupby(seg)["spend"].mean(),
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        prof.segments["mean_spend"], df.groupby(seg)["spend"].mean(), rtol=RTOL
+    )
     assert prof.notes == []
 
 
@@ -140,16 +140,26 @@ def test_marker_rule_traced_through_flexclust():
     labels = ["A"] * 4 + ["B"] * 4
     prof = profile_segments(df, labels)
     std = prof.wide("std_diff")
-    np.testing.assert_allclose(std.loc["A"], [2 / np.sqrt(40 / 7), 0.6 / np.sqrt(802.88 / 7),
-                                              0.5 / df["flat"].std(), 1 / np.sqrt(8 / 7)],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        std.loc["A"],
+        [
+            2 / np.sqrt(40 / 7),
+            0.6 / np.sqrt(802.88 / 7),
+            0.5 / df["flat"].std(),
+            1 / np.sqrt(8 / 7),
+        ],
+        rtol=1e-12,
+    )
     expected = {"big": True, "small": True, "flat": False, "zero": True}
     for seg in "AB":
         assert prof.wide("marker").loc[seg].to_dict() == expected
     # Each criterion on its own: raise both thresholds above big's 0.837 and small's 0.6.
     strict = profile_segments(df, labels, marker_diff=(0.9, 0.7))
     assert strict.wide("marker").loc["A"].to_dict() == {
-        "big": False, "small": False, "flat": False, "zero": True
+        "big": False,
+        "small": False,
+        "flat": False,
+        "zero": True,
     }
     # index undefined where the population mean is 0, with a note
     assert np.isnan(prof.wide("index").loc["A", "zero"])
@@ -163,12 +173,13 @@ def test_persona_names_and_descriptions():
     seg = np.repeat([0, 1, 2], n)
     df = pd.DataFrame(
         {
-            "monetary": np.r_[rng.normal(300, 20, n), rng.normal(50, 10, n),
-                              rng.normal(100, 10, n)],
-            "frequency": np.r_[rng.normal(8, 1, n), rng.normal(1.5, 0.3, n),
-                               rng.normal(3, 0.5, n)],
-            "recency_days": np.r_[rng.normal(30, 5, n), rng.normal(400, 30, n),
-                                  rng.normal(200, 30, n)],
+            "monetary": np.r_[
+                rng.normal(300, 20, n), rng.normal(50, 10, n), rng.normal(100, 10, n)
+            ],
+            "frequency": np.r_[rng.normal(8, 1, n), rng.normal(1.5, 0.3, n), rng.normal(3, 0.5, n)],
+            "recency_days": np.r_[
+                rng.normal(30, 5, n), rng.normal(400, 30, n), rng.normal(200, 30, n)
+            ],
             "noise": rng.normal(0, 1, 3 * n),
         }
     )
@@ -180,13 +191,20 @@ def test_persona_names_and_descriptions():
         std = prof.wide("std_diff").loc[label]
         top = std.drop("noise").abs().sort_values(ascending=False).index[:3]
         assert "noise" not in names[label]
-        assert names[label].lower().startswith(
-            {"monetary": "high monetary" if std["monetary"] > 0 else "low monetary",
-             "frequency": "frequent" if std["frequency"] > 0 else "infrequent",
-             "recency_days": "lapsed" if std["recency_days"] > 0 else "recent"}[top[0]]
+        assert (
+            names[label]
+            .lower()
+            .startswith(
+                {
+                    "monetary": "high monetary" if std["monetary"] > 0 else "low monetary",
+                    "frequency": "frequent" if std["frequency"] > 0 else "infrequent",
+                    "recency_days": "lapsed" if std["recency_days"] > 0 else "recent",
+                }[top[0]]
+            )
         )
     assert set(names[0].split(", ")) == {"High monetary", "frequent", "recent"} or set(
-        names[0].lower().split(", ")) == {"high monetary", "frequent", "recent"}
+        names[0].lower().split(", ")
+    ) == {"high monetary", "frequent", "recent"}
     assert set(names[1].lower().split(", ")) == {"low monetary", "infrequent", "lapsed"}
     assert prof.segments.loc[0, "description"].startswith(f"{names[0]} — 33% of customers")
     # name_terms limits the terms; identical names get the segment label appended
@@ -220,8 +238,9 @@ def test_labels_as_column_series_and_numpy_input():
     assert list(cat.segments.index) == ["new", "bronze", "silver", "gold"]
     pd.testing.assert_frame_equal(cat.wide("mean").loc[sorted(set(seg))], ref.wide("mean"))
     # bool and int columns are numeric
-    mixed = profile_segments(pd.DataFrame({"flag": [True, False, True, True],
-                                           "n": [1, 2, 3, 4]}), [0, 0, 1, 1])
+    mixed = profile_segments(
+        pd.DataFrame({"flag": [True, False, True, True], "n": [1, 2, 3, 4]}), [0, 0, 1, 1]
+    )
     np.testing.assert_allclose(mixed.wide("mean").loc[1], [1.0, 3.5])
 
 
@@ -296,12 +315,15 @@ def test_row_order_and_label_names_do_not_matter():
     renamed = pd.Series(seg).map({"bronze": "b", "gold": "g", "new": "n", "silver": "s"})
     other = profile_segments(df.iloc[perm], renamed.to_numpy()[perm])
     num = ["n", "mean", "median", "sd", "index", "std_diff", "t", "df", "pvalue", "pvalue_adj"]
-    np.testing.assert_allclose(other.table[num].to_numpy(float), ref.table[num].to_numpy(float),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        other.table[num].to_numpy(float), ref.table[num].to_numpy(float), rtol=1e-12
+    )
     np.testing.assert_array_equal(other.table["marker"], ref.table["marker"])
     assert list(other.segments["name"]) == [
-        n.replace(f"[{a}]", f"[{b}]") for n, a, b in
-        zip(ref.segments["name"], ref.segments.index, other.segments.index, strict=True)
+        n.replace(f"[{a}]", f"[{b}]")
+        for n, a, b in zip(
+            ref.segments["name"], ref.segments.index, other.segments.index, strict=True
+        )
     ]
 
 
@@ -319,8 +341,9 @@ def test_grouped_pass_is_deterministic_across_threads():
     digests = set()
     for threads in ("1", "2"):
         env = dict(os.environ, RAYON_NUM_THREADS=threads)
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         digests.add(out.stdout.strip())
     assert len(digests) == 1
 
@@ -336,8 +359,13 @@ def test_label_types_survive():
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(4, 60), d=st.integers(1, 3),
-       k=st.integers(2, 4), nan_share=st.sampled_from([0.0, 0.1]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(4, 60),
+    d=st.integers(1, 3),
+    k=st.integers(2, 4),
+    nan_share=st.sampled_from([0.0, 0.1]),
+)
 def test_invariants(seed, n, d, k, nan_share):
     rng = np.random.default_rng(seed)
     x = rng.normal(rng.normal(0, 3), 2, (n, d)).round(1)  # ties and zeros happen
@@ -349,16 +377,18 @@ def test_invariants(seed, n, d, k, nan_share):
     means, counts = prof.wide("mean").to_numpy(), prof.wide("n").to_numpy()
     pop = prof.population
     # the population mean is the size-weighted mean of the segment means
-    np.testing.assert_allclose(np.nansum(means * counts, axis=0),
-                               pop["mean"] * pop["n"], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        np.nansum(means * counts, axis=0), pop["mean"] * pop["n"], rtol=1e-9, atol=1e-9
+    )
     t = prof.table
     ok = t["pvalue"].notna()
     assert (t.loc[ok, "pvalue_adj"] >= t.loc[ok, "pvalue"] - 1e-15).all()
     assert (t["significant"] <= ok).all()
     # index and standardized difference agree in sign where both are defined
-    both = (t["index"].notna() & (t["std_diff"].abs() > 1e-9) & (t["population_mean"] > 0))
-    np.testing.assert_array_equal(np.sign(t.loc[both, "index"] - 100).to_numpy(),
-                                  np.sign(t.loc[both, "std_diff"]).to_numpy())
+    both = t["index"].notna() & (t["std_diff"].abs() > 1e-9) & (t["population_mean"] > 0)
+    np.testing.assert_array_equal(
+        np.sign(t.loc[both, "index"] - 100).to_numpy(), np.sign(t.loc[both, "std_diff"]).to_numpy()
+    )
     # with a zero threshold every cell with a defined difference is a marker
     loose = profile_segments(x, labels, marker_diff=(0.0, 1e9)).table
     np.testing.assert_array_equal(loose["marker"], loose["std_diff"].notna())

@@ -40,8 +40,7 @@ from segwise.stability import (  # noqa: E402
 
 
 def _lsa(cost: np.ndarray, maximize: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    return _core.drift_linear_sum_assignment(np.ascontiguousarray(cost, dtype=np.float64),
-                                             maximize)
+    return _core.drift_linear_sum_assignment(np.ascontiguousarray(cost, dtype=np.float64), maximize)
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 3), (4, 7), (7, 4), (10, 10), (1, 5), (6, 1)])
@@ -139,8 +138,8 @@ def test_psi_segment_shares_hand_example():
 
 
 def test_psi_new_and_vanished_segments_reported_separately():
-    ref = [0] * 60 + [1] * 30 + [2] * 10          # segment 2 vanishes
-    cur = [0] * 45 + [1] * 45 + [3] * 10          # segment 3 is new
+    ref = [0] * 60 + [1] * 30 + [2] * 10  # segment 2 vanishes
+    cur = [0] * 45 + [1] * 45 + [3] * 10  # segment 3 is new
     res = psi(ref, cur)
     row = res.table.iloc[0]
     # PSI over the common segments {0, 1}, shares renormalised within them:
@@ -185,17 +184,21 @@ def _numpy_psi(ref: np.ndarray, cur: np.ndarray, bins: int, eps: float) -> tuple
 
 def test_psi_features_match_numpy_binning():
     rng = np.random.default_rng(7)
-    ref = pd.DataFrame({
-        "spend": rng.lognormal(3, 1, 3000),
-        "orders": rng.poisson(2, 3000).astype(float),     # many ties: merged deciles
-        "tenure": rng.uniform(0, 10, 3000),
-    })
-    cur = pd.DataFrame({
-        "tenure": rng.uniform(1, 11, 2000),                 # extra column order is fine
-        "spend": rng.lognormal(3.2, 1, 2000),
-        "orders": rng.poisson(2.5, 2000).astype(float),
-        "extra": 1.0,
-    })
+    ref = pd.DataFrame(
+        {
+            "spend": rng.lognormal(3, 1, 3000),
+            "orders": rng.poisson(2, 3000).astype(float),  # many ties: merged deciles
+            "tenure": rng.uniform(0, 10, 3000),
+        }
+    )
+    cur = pd.DataFrame(
+        {
+            "tenure": rng.uniform(1, 11, 2000),  # extra column order is fine
+            "spend": rng.lognormal(3.2, 1, 2000),
+            "orders": rng.poisson(2.5, 2000).astype(float),
+            "extra": 1.0,
+        }
+    )
     res = psi(ref, cur, bins=10)
     assert list(res.table["feature"]) == ["spend", "orders", "tenure"]
     for name in ["spend", "orders", "tenure"]:
@@ -215,7 +218,7 @@ def test_psi_features_match_numpy_binning():
 
 
 def test_psi_edge_values_go_to_the_left_bin_like_pandas_cut():
-    ref = np.arange(1.0, 10.0)                     # median 5.0 -> one edge at 5
+    ref = np.arange(1.0, 10.0)  # median 5.0 -> one edge at 5
     cur = np.array([5.0, 5.0, 6.0])
     res = psi(ref, cur, bins=2)
     b = res.bins
@@ -261,7 +264,7 @@ def test_psi_missing_values_get_their_own_bin():
     rng = np.random.default_rng(1)
     ref = rng.normal(size=1000)
     cur = rng.normal(size=800)
-    cur[:80] = np.nan                                # 10% missing now, none before
+    cur[:80] = np.nan  # 10% missing now, none before
     res = psi(ref, cur)
     b = res.bins
     assert b["bin"].iloc[-1] == "missing" and b["status"].iloc[-1] == "missing"
@@ -273,8 +276,9 @@ def test_psi_missing_values_get_their_own_bin():
     e = np.append(rc, 0) / 1000
     a = np.append(cc, 80) / 800
     e[-1] = 1e-4
-    np.testing.assert_allclose(res.table["psi"].iloc[0], np.sum((a - e) * np.log(a / e)),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        res.table["psi"].iloc[0], np.sum((a - e) * np.log(a / e)), rtol=1e-12
+    )
     assert "missing values: 0 in reference, 80 in current" in res.table["note"].iloc[0]
 
 
@@ -307,15 +311,17 @@ def test_psi_bad_input():
 
 
 def test_psi_result_html_plot_and_series():
-    res = psi(pd.DataFrame({"<b>x</b>": np.arange(50.0), "y": np.arange(50.0) % 7}),
-              pd.DataFrame({"<b>x</b>": np.arange(50.0) + 10, "y": np.arange(50.0) % 5}))
+    res = psi(
+        pd.DataFrame({"<b>x</b>": np.arange(50.0), "y": np.arange(50.0) % 7}),
+        pd.DataFrame({"<b>x</b>": np.arange(50.0) + 10, "y": np.arange(50.0) % 5}),
+    )
     html_text = res._repr_html_()
     assert "&lt;b&gt;x&lt;/b&gt;" in html_text and "<b>x</b>" not in html_text
     assert list(res.psi.index) == ["<b>x</b>", "y"]
     fig, ax = plt.subplots()
     out = res.plot(ax=ax)
     assert out is ax
-    assert len(ax.patches) == 2                        # one bar per feature
+    assert len(ax.patches) == 2  # one bar per feature
     assert {line.get_ydata()[0] for line in ax.lines} == {0.1, 0.25}
     plt.close(fig)
 
@@ -325,10 +331,10 @@ def test_psi_result_html_plot_and_series():
 
 def _eight_customers() -> tuple[pd.Series, pd.Series]:
     # c3 and c7 churn, c8 is new; c1, c4, c6 stay.
-    before = pd.Series(["A", "A", "A", "B", "B", "C", "C"],
-                       index=["c1", "c2", "c3", "c4", "c5", "c6", "c7"])
-    after = pd.Series(["A", "B", "B", "C", "C", "A"],
-                      index=["c1", "c2", "c4", "c5", "c6", "c8"])
+    before = pd.Series(
+        ["A", "A", "A", "B", "B", "C", "C"], index=["c1", "c2", "c3", "c4", "c5", "c6", "c7"]
+    )
+    after = pd.Series(["A", "B", "B", "C", "C", "A"], index=["c1", "c2", "c4", "c5", "c6", "c8"])
     return before, after
 
 
@@ -344,8 +350,7 @@ def test_migration_hand_made_eight_customers():
         columns=pd.Index(["A", "B", "C", "Churned"], name="after"),
         dtype=float,
     )
-    pd.testing.assert_frame_equal(res.counts, want, check_index_type=False,
-                                  check_column_type=False)
+    pd.testing.assert_frame_equal(res.counts, want, check_index_type=False, check_column_type=False)
     np.testing.assert_allclose(res.shares.loc["A"], [1 / 3, 1 / 3, 0, 1 / 3])
     np.testing.assert_allclose(res.retention.to_numpy(), [1 / 3, 1 / 2, 1 / 2])
     assert res.overall_retention == pytest.approx(3 / 7)
@@ -360,8 +365,9 @@ def test_migration_hand_made_eight_customers():
 
 def test_migration_weighted_counts_and_normalize():
     before, after = _eight_customers()
-    revenue = pd.Series([10.0, 20.0, 5.0, 1.0, 2.0, 3.0, 4.0, 100.0],
-                        index=[f"c{i}" for i in range(1, 9)])
+    revenue = pd.Series(
+        [10.0, 20.0, 5.0, 1.0, 2.0, 3.0, 4.0, 100.0], index=[f"c{i}" for i in range(1, 9)]
+    )
     res = migration_matrix(before, after, weights=revenue, normalize="column")
     assert res.weighted
     assert res.counts.loc["A", "B"] == 20.0 and res.counts.loc["New", "A"] == 100.0
@@ -374,13 +380,13 @@ def test_migration_weighted_counts_and_normalize():
 def test_migration_arrays_match_crosstab():
     rng = np.random.default_rng(5)
     b = rng.choice(["x", "y", "z", "w"], 5000)
-    a = rng.integers(0, 6, 5000)                      # other segment set, mixed types ok
+    a = rng.integers(0, 6, 5000)  # other segment set, mixed types ok
     res = migration_matrix(b, a, normalize="all")
     want = pd.crosstab(pd.Series(b, name="before"), pd.Series(a, name="after"))
     np.testing.assert_array_equal(res.counts.to_numpy(), want.to_numpy().astype(float))
     assert list(res.counts.index) == ["w", "x", "y", "z"]
     np.testing.assert_allclose(res.shares.to_numpy().sum(), 1.0)
-    assert res.retention.eq(0).all()                  # no segment name in common
+    assert res.retention.eq(0).all()  # no segment name in common
     w = rng.random(5000)
     wres = migration_matrix(b, a, weights=w)
     wwant = pd.crosstab(b, a, values=w, aggfunc="sum").fillna(0.0)
@@ -415,7 +421,7 @@ def test_migration_html_and_plot():
     assert "&lt;A&amp;&gt;" in res._repr_html_()
     fig, ax = plt.subplots()
     assert res.plot(ax=ax) is ax
-    assert len(ax.texts) == res.counts.size          # one annotation per cell
+    assert len(ax.texts) == res.counts.size  # one annotation per cell
     assert ax.get_xlabel() == "after" and len(ax.images) == 1
     plt.close(fig)
 
@@ -429,7 +435,7 @@ def test_align_labels_recovers_a_permutation_and_keeps_the_container():
     perm = np.array([3, 0, 4, 1, 2])
     new = perm[ref]
     noisy = new.copy()
-    noisy[:40] = rng.integers(0, 5, 40)              # some customers moved
+    noisy[:40] = rng.integers(0, 5, 40)  # some customers moved
     aligned, mapping = align_labels(noisy, ref, return_mapping=True)
     assert isinstance(aligned, np.ndarray) and aligned.dtype == np.int64
     assert mapping == {int(perm[i]): i for i in range(5)}
@@ -445,7 +451,7 @@ def test_align_labels_oracle_scipy_on_contingency():
 
     rng = np.random.default_rng(11)
     ref = rng.integers(0, 4, 300)
-    new = rng.integers(0, 6, 300)                    # unrelated: many near-ties
+    new = rng.integers(0, 6, 300)  # unrelated: many near-ties
     table = contingency_matrix(new, ref)
     r, c = linear_sum_assignment(table, maximize=True)
     _, mapping = align_labels(new, ref, return_mapping=True)
@@ -519,7 +525,7 @@ def test_relabel_by_size_and_kpi():
     pd.testing.assert_index_equal(out.index, labels.index)
     assert relabel(labels, ascending=True).tolist() == [2, 1, 2, 0, 2, 1]
     kpi = pd.Series([1.0, 50.0, 1.0, 9.0, 1.0, 30.0], index=list("uvwxyz"))[::-1]
-    out = relabel(labels, by=kpi)                    # aligned on the index
+    out = relabel(labels, by=kpi)  # aligned on the index
     assert out.tolist() == [2, 0, 2, 1, 2, 0]
     means = pd.Series(kpi.reindex(labels.index).to_numpy()).groupby(labels.to_numpy()).mean()
     assert list(means.sort_values(ascending=False).index) == ["a", "c", "b"]

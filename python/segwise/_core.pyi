@@ -79,9 +79,7 @@ def silhouette_samples(
     x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.float64]: ...
 def silhouette_score(x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> float: ...
-def calinski_harabasz_score(
-    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]
-) -> float: ...
+def calinski_harabasz_score(x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> float: ...
 def davies_bouldin_score(x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]) -> float: ...
 def simplified_silhouette_samples(
     x: npt.NDArray[np.float64],
@@ -233,6 +231,7 @@ def minibatch_init_centers_f32(
     init_size: int,
     seed: int,
 ) -> npt.NDArray[np.float32]: ...
+
 # --- abtest: per-segment A/B statistics (src/bindings/abtest.rs) ---
 # Vectorized distributions: equal-length 1-D float64 arrays in, one array out.
 def abtest_norm_cdf(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
@@ -310,6 +309,7 @@ def agreement_score(
 def contingency_table(
     labels_true: npt.NDArray[np.int64], labels_pred: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]: ...
+
 # --- drift: segments over time (segwise.stability align_labels / migration_matrix / psi) ---
 # src/bindings/drift.rs; labels are dense non-negative int64 codes.
 
@@ -364,6 +364,7 @@ def profile_segment_moments(
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
 ]: ...
+
 # --- choose_k (segwise.stability: gap statistic, prediction strength, bootstrap ARI) ---
 # `start` is "k-means++" (n_init restarts) or "first_rows"; every fit and draw has its own
 # random stream derived from `seed`, so chunks (b0..b1, m0..m1, r0..r1) compose exactly.
@@ -422,6 +423,7 @@ def choose_k_bootstrap_ari(
     n_init: int,
     seed: int,
 ) -> npt.NDArray[np.float64]: ...
+
 # --- bootstrap stability (segwise.stability.bootstrap_stability) ----------------------
 # Labels are int32 codes 0..n_segments-1 (negative = noise, in no segment).
 

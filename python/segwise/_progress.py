@@ -95,6 +95,7 @@ def progress(total: int, desc: str, enabled: bool | None = None) -> Iterator[Cal
         bar: Any = _TextBar(total, desc, sys.stderr)
     else:
         bar = tqdm(total=total, desc=desc, leave=False)
+
     def advance(n: int = 1) -> None:
         bar.update(n)
 

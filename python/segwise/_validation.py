@@ -123,8 +123,7 @@ def check_array(
             )
         if hasattr(X, "nnz") and hasattr(X, "toarray"):  # scipy.sparse, without importing it
             raise NonNumericError(
-                f"Sparse input is not supported for {name}; pass a dense array "
-                "(e.g. X.toarray())"
+                f"Sparse input is not supported for {name}; pass a dense array (e.g. X.toarray())"
             )
         try:
             arr = np.asarray(X)

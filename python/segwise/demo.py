@@ -119,9 +119,7 @@ def hillstrom_lift(n_segments: int = 4, random_state: int = 0) -> LiftReport:
     features = df[HILLSTROM_FEATURES].astype(float)
     features = Log1pTransformer(columns=["history"]).fit_transform(features)
     scaled = StandardScaler().fit_transform(features)
-    labels = KMeans(n_clusters=n_segments, n_init=10, random_state=random_state).fit_predict(
-        scaled
-    )
+    labels = KMeans(n_clusters=n_segments, n_init=10, random_state=random_state).fit_predict(scaled)
     # Name segments by their profile: mean past spend rank and new-customer share.
     profile = df.assign(_seg=labels).groupby("_seg")[["history", "newbie"]].mean()
     names = {
@@ -233,9 +231,7 @@ def _relabel_stability(stab: StabilityResult, rank: np.ndarray) -> StabilityResu
     """The stability result with segment ``i`` renamed ``rank[i]`` (the value order)."""
     order = np.argsort(rank)  # order[new id] = old id
     labels = stab.labels
-    new_labels = (
-        labels.map(lambda v: rank[v]) if isinstance(labels, pd.Series) else rank[labels]
-    )
+    new_labels = labels.map(lambda v: rank[v]) if isinstance(labels, pd.Series) else rank[labels]
     return dataclasses.replace(
         stab,
         table=stab.table.rename(index=lambda v: int(rank[v])).sort_index(),
@@ -323,13 +319,20 @@ def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1) -> tupl
 
 
 _CHOOSE_K_PANELS = (
-    "inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "gap",
-    "prediction_strength", "bootstrap_ari", "min_share",
+    "inertia",
+    "silhouette",
+    "calinski_harabasz",
+    "davies_bouldin",
+    "gap",
+    "prediction_strength",
+    "bootstrap_ari",
+    "min_share",
 )
 
 
-def _multi_figure(rep: Report, plot: Callable[..., Any], nrows: int, ncols: int,
-                  caption: str) -> None:
+def _multi_figure(
+    rep: Report, plot: Callable[..., Any], nrows: int, ncols: int, caption: str
+) -> None:
     """Small multiples drawn by a result's ``plot(ax=axes)`` into the report."""
     fig, axes = _figure(3.2 * ncols, 2.6 * nrows, nrows, ncols)
     if fig is None:
@@ -340,8 +343,7 @@ def _multi_figure(rep: Report, plot: Callable[..., Any], nrows: int, ncols: int,
 
 
 def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
-    rep = Report("segwise demo: CDNOW customer segments",
-                 subtitle=context["headline"])
+    rep = Report("segwise demo: CDNOW customer segments", subtitle=context["headline"])
     rep.section("Overview").text(
         "Per-customer recency (days since the last purchase), frequency (distinct purchase "
         "days) and monetary value (total spend) from the CDNOW transaction log; log1p and "
@@ -351,8 +353,11 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
         "segment profiles; then, on Hillstrom's e-mail test, the lift of each e-mail per "
         "customer segment."
     )
-    rep.table(pd.Series(result.timings, name="seconds").rename_axis("step").to_frame(),
-              caption="Time per step", float_format="{:.2f}")
+    rep.table(
+        pd.Series(result.timings, name="seconds").rename_axis("step").to_frame(),
+        caption="Time per step",
+        float_format="{:.2f}",
+    )
 
     choice = result.choice
     rep.section("Choosing k")
@@ -361,8 +366,13 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
     for note in choice.notes:
         rep.text(note, note=True)
     n_panels = sum(c in choice.table.columns for c in _CHOOSE_K_PANELS)
-    _multi_figure(rep, choice.plot, -(-n_panels // 4), min(4, n_panels),
-                  "Each criterion against k; the dashed line is the recommended k")
+    _multi_figure(
+        rep,
+        choice.plot,
+        -(-n_panels // 4),
+        min(4, n_panels),
+        "Each criterion against k; the dashed line is the recommended k",
+    )
 
     prof = result.profile
     if True:
@@ -370,10 +380,12 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
         for label, row in prof.segments.iterrows():
             rep.text(f"Segment {label}: {row['description']}")
         rep.html(prof._repr_html_())
-        rep.figure(lambda ax: prof.plot(ax=ax),
-                   caption="Standardized difference of each segment's mean from the "
-                   "population (red above, blue below); cells show the segment means",
-                   figsize=(7.5, 0.6 * len(prof.segments) + 1.8))
+        rep.figure(
+            lambda ax: prof.plot(ax=ax),
+            caption="Standardized difference of each segment's mean from the "
+            "population (red above, blue below); cells show the segment means",
+            figsize=(7.5, 0.6 * len(prof.segments) + 1.8),
+        )
         for note in prof.notes:
             rep.text(note, note=True)
     rep.table(result.segments, caption="Segment table (0 = highest mean spend)")
@@ -387,8 +399,11 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
         "stable, from 0.85 highly stable."
     )
     rep.table(stab.table, caption="Bootstrap stability per segment", float_format="{:.3f}")
-    rep.figure(lambda ax: stab.plot(ax=ax), caption="Mean Jaccard per segment",
-               figsize=(6.5, 0.5 * len(stab.table) + 1.6))
+    rep.figure(
+        lambda ax: stab.plot(ax=ax),
+        caption="Mean Jaccard per segment",
+        figsize=(6.5, 0.5 * len(stab.table) + 1.6),
+    )
 
     drift = result.drift
     mig = drift.migration
@@ -399,12 +414,14 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
         f"{mig.overall_retention:.1%} of customers stayed in their segment."
     )
     rep.table(mig.counts, caption="Customers by segment: end of 1997 (rows) -> end of log")
-    rep.figure(lambda ax: mig.plot(ax=ax), caption="Migration (row shares)",
-               figsize=(6.0, 4.5))
-    rep.table(pd.concat([drift.psi_segments.table, drift.psi_features.table]), index=False,
-              caption="Population stability index (first year = reference), with the "
-              "rule of thumb and Yurdakul & Naranjo's critical values",
-              float_format="{:.4g}")
+    rep.figure(lambda ax: mig.plot(ax=ax), caption="Migration (row shares)", figsize=(6.0, 4.5))
+    rep.table(
+        pd.concat([drift.psi_segments.table, drift.psi_features.table]),
+        index=False,
+        caption="Population stability index (first year = reference), with the "
+        "rule of thumb and Yurdakul & Naranjo's critical values",
+        float_format="{:.4g}",
+    )
 
     lift = result.lift
     rep.section("Hillstrom e-mail test: lift per customer segment")
@@ -413,17 +430,32 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
         "log1p(history), mens, womens, newbie); each segment's relative lift of the Mens "
         "and Womens e-mails against no e-mail, with Benjamini-Hochberg adjusted p-values."
     )
-    cols = ["segment", "metric", "treatment", "mean_control", "mean_treatment", "rel_lift",
-            "rel_lift_low", "rel_lift_high", "pvalue_adj", "significant"]
-    rep.table(lift.table[cols], index=False,
-              cell_style=lambda _r, c, v: "font-weight:bold;color:#a01010"
-              if c == "significant" and v else None)
+    cols = [
+        "segment",
+        "metric",
+        "treatment",
+        "mean_control",
+        "mean_treatment",
+        "rel_lift",
+        "rel_lift_low",
+        "rel_lift_high",
+        "pvalue_adj",
+        "significant",
+    ]
+    rep.table(
+        lift.table[cols],
+        index=False,
+        cell_style=lambda _r, c, v: (
+            "font-weight:bold;color:#a01010" if c == "significant" and v else None
+        ),
+    )
     for metric in ("visit", "conversion", "spend"):
         n_rows = int((lift.table["metric"] == metric).sum())
-        rep.figure(lambda ax, m=metric: lift.plot(m, ax=ax),
-                   caption=f"Relative lift of {metric} with its 95% interval "
-                   "(red: significant after BH)",
-                   figsize=(7.5, 0.35 * n_rows + 1.4))
+        rep.figure(
+            lambda ax, m=metric: lift.plot(m, ax=ax),
+            caption=f"Relative lift of {metric} with its 95% interval (red: significant after BH)",
+            figsize=(7.5, 0.35 * n_rows + 1.4),
+        )
     for w in lift.warnings:
         rep.text(w, note=True)
     return rep
@@ -489,8 +521,10 @@ def run_demo(
     scaled, pipe = _step_scale(customers)
     lap("data and scaling")
 
-    say(f"[2/{steps}] Choosing k among {list(k_values)}: inertia and knee, silhouette, "
-        "Calinski-Harabasz, Davies-Bouldin, gap, prediction strength, bootstrap ARI")
+    say(
+        f"[2/{steps}] Choosing k among {list(k_values)}: inertia and knee, silhouette, "
+        "Calinski-Harabasz, Davies-Bouldin, gap, prediction strength, bootstrap ARI"
+    )
     choice, model = _step_choose_k(scaled, k_values, random_state, show)
     best_k = choice.recommended_k
     lap("choosing k")
@@ -523,14 +557,17 @@ def run_demo(
     say("")
     say(segments.drop(columns="persona").to_string(float_format=lambda v: f"{v:,.2f}"))
 
-    say(f"\n[6/{steps}] Hillstrom e-mail test: segments from pre-treatment columns, "
-        "lift of each e-mail")
+    say(
+        f"\n[6/{steps}] Hillstrom e-mail test: segments from pre-treatment columns, "
+        "lift of each e-mail"
+    )
     lift = hillstrom_lift(random_state=random_state)
     lap("Hillstrom lift")
     say(lift.summary())
 
-    result = DemoResult(customers, choice, segments, best_k, lift, profile, stability,
-                        drift, timings=timings)
+    result = DemoResult(
+        customers, choice, segments, best_k, lift, profile, stability, drift, timings=timings
+    )
     if out is not None:
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -105,8 +105,7 @@ def _handle_zeros_in_scale(scale: np.ndarray, constant_mask: np.ndarray | None =
 def _reject_sparse(X: Any) -> None:
     if type(X).__module__.startswith("scipy.sparse"):
         raise NonNumericError(
-            "sparse input is not supported by segwise's scalers; convert it with "
-            "X.toarray() first"
+            "sparse input is not supported by segwise's scalers; convert it with X.toarray() first"
         )
 
 
@@ -322,9 +321,7 @@ class StandardScaler(_OneToOneScaler):
             mean, var, count, _ = kernel(values, weights)
         else:
             last_var = self.var_ if self.var_ is not None else np.zeros(d)
-            last_count = np.broadcast_to(
-                np.asarray(self.n_samples_seen_, dtype=np.float64), (d,)
-            )
+            last_count = np.broadcast_to(np.asarray(self.n_samples_seen_, dtype=np.float64), (d,))
             mean, var, count, _ = kernel(
                 values,
                 weights,
@@ -460,8 +457,7 @@ class MinMaxScaler(_OneToOneScaler):
         self.clip = clip
 
     def _reset(self) -> None:
-        for attr in ("scale_", "min_", "n_samples_seen_", "data_min_", "data_max_",
-                     "data_range_"):
+        for attr in ("scale_", "min_", "n_samples_seen_", "data_min_", "data_max_", "data_range_"):
             if hasattr(self, attr):
                 delattr(self, attr)
 
@@ -823,15 +819,12 @@ class RobustScaler(_OneToOneScaler):
         q_min, q_max = _check_pair(self.quantile_range, "quantile_range")
         if not 0 <= q_min <= q_max <= 100:
             raise InvalidParameterError(
-                f"Invalid quantile range: {self.quantile_range}; need "
-                "0 <= q_min <= q_max <= 100"
+                f"Invalid quantile range: {self.quantile_range}; need 0 <= q_min <= q_max <= 100"
             )
         checked = self._validate(X, reset=True)
         values = checked.values
         percentiles = [q_min, q_max] if with_scaling else []
-        stats = _kernel("column_percentiles", values.dtype)(
-            values, percentiles, with_centering
-        )
+        stats = _kernel("column_percentiles", values.dtype)(values, percentiles, with_centering)
         if with_centering:
             self.center_ = stats[-1].astype(values.dtype)
         else:

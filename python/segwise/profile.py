@@ -47,8 +47,21 @@ from .exceptions import (
 __all__ = ["SegmentProfile", "profile_segments"]
 
 TABLE_COLUMNS = [
-    "segment", "feature", "n", "mean", "median", "sd", "population_mean", "index",
-    "std_diff", "t", "df", "pvalue", "pvalue_adj", "significant", "marker",
+    "segment",
+    "feature",
+    "n",
+    "mean",
+    "median",
+    "sd",
+    "population_mean",
+    "index",
+    "std_diff",
+    "t",
+    "df",
+    "pvalue",
+    "pvalue_adj",
+    "significant",
+    "marker",
 ]
 
 
@@ -154,7 +167,8 @@ class SegmentProfile:
         shown = cells + pd.DataFrame(flags, index=means.index, columns=means.columns)
         pop = pd.DataFrame(
             [[f"{v:.4g}  " for v in self.population["mean"]]],
-            index=["(all)"], columns=means.columns,
+            index=["(all)"],
+            columns=means.columns,
         )
         lines.append("")
         lines.append("Means (+/- marks a marker variable above/below the population):")
@@ -196,7 +210,8 @@ class SegmentProfile:
                 f"<td style='padding:2px 8px'>{esc(str(srow['name']))}</td>"
                 f"<td style='padding:2px 8px;text-align:right'>{int(srow['size']):,}</td>"
                 f"<td style='padding:2px 8px;text-align:right'>{srow['share']:.1%}</td>"
-                + "".join(cells) + "</tr>"
+                + "".join(cells)
+                + "</tr>"
             )
         pop_cells = "".join(
             f"<td style='padding:2px 8px;text-align:right'>{esc(f'{v:.4g}')}</td>"
@@ -249,19 +264,29 @@ class SegmentProfile:
             _, ax = plt.subplots(figsize=(1.3 * d + 3.5, 0.55 * k + 1.5))
         finite = np.abs(grid[np.isfinite(grid)])
         vmax = max(float(finite.max()) if finite.size else 1.0, 1e-12)
-        image = ax.imshow(np.ma.masked_invalid(grid), cmap="RdBu_r", vmin=-vmax, vmax=vmax,
-                          aspect="auto")
+        image = ax.imshow(
+            np.ma.masked_invalid(grid), cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto"
+        )
         for i in range(k):
             for j in range(d):
                 dark = np.isfinite(grid[i, j]) and abs(grid[i, j]) > 0.6 * vmax
-                ax.text(j, i, f"{means[i, j]:.3g}", ha="center", va="center", fontsize=8,
-                        color="white" if dark else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{means[i, j]:.3g}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "black",
+                )
         ax.set_xticks(range(d))
         ax.set_xticklabels([str(c) for c in self.population.index])
         ax.set_yticks(range(k))
         ax.set_yticklabels(
-            [f"{lab}: {name}" for lab, name in zip(self.segments.index,
-                                                   self.segments["name"], strict=True)]
+            [
+                f"{lab}: {name}"
+                for lab, name in zip(self.segments.index, self.segments["name"], strict=True)
+            ]
         )
         ax.figure.colorbar(image, ax=ax, label=value.replace("_", " "))
         ax.set_title("Segment profiles (annotated: segment means)")
@@ -312,9 +337,13 @@ def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, 
             labels = df[labels]
         else:
             label_col = None
-            if (isinstance(labels, pd.Series) and not labels.index.equals(df.index)
-                    and labels.index.is_unique and len(labels) == len(df)
-                    and df.index.isin(labels.index).all()):
+            if (
+                isinstance(labels, pd.Series)
+                and not labels.index.equals(df.index)
+                and labels.index.is_unique
+                and len(labels) == len(df)
+                and df.index.isin(labels.index).all()
+            ):
                 labels = labels.reindex(df.index)  # align like pandas would
         if features is None:
             features = [c for c in df.columns if c != label_col]
@@ -324,9 +353,7 @@ def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, 
             features = list(features)
             missing = [f for f in features if f not in df.columns]
             if missing:
-                raise ColumnNotFoundError(
-                    f"feature column(s) not in the DataFrame: {missing}"
-                )
+                raise ColumnNotFoundError(f"feature column(s) not in the DataFrame: {missing}")
         if not features:
             raise InvalidParameterError("no feature columns to profile")
         if len(set(features)) != len(features):
@@ -355,8 +382,12 @@ def _check_descriptors(descriptors: Any, features: list[str]) -> dict[str, tuple
         )
     out = {}
     for feat, words in descriptors.items():
-        if (not isinstance(words, Sequence) or isinstance(words, str) or len(words) != 2
-                or not all(isinstance(w, str) for w in words)):
+        if (
+            not isinstance(words, Sequence)
+            or isinstance(words, str)
+            or len(words) != 2
+            or not all(isinstance(w, str) for w in words)
+        ):
             raise InvalidParameterError(
                 f"descriptors[{feat!r}] must be a (low word, high word) pair of strings, "
                 f"got {words!r}"
@@ -368,15 +399,18 @@ def _check_descriptors(descriptors: Any, features: list[str]) -> dict[str, tuple
     return out
 
 
-def _welch(n1: np.ndarray, m1: np.ndarray, v1: np.ndarray, n2: np.ndarray, m2: np.ndarray,
-           v2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _welch(
+    n1: np.ndarray, m1: np.ndarray, v1: np.ndarray, n2: np.ndarray, m2: np.ndarray, v2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorized Welch t, df and two-sided p; NaN where a side has fewer than 2 values."""
     ok = (n1 >= 2) & (n2 >= 2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        diff, se, df = _welch_moments(m1, v1, np.where(ok, n1, 2.0), m2, v2,
-                                      np.where(ok, n2, 2.0))
-        t = np.where(se > 0, diff / np.where(se > 0, se, 1.0),
-                     np.where(diff == 0, np.nan, np.sign(diff) * np.inf))
+        diff, se, df = _welch_moments(m1, v1, np.where(ok, n1, 2.0), m2, v2, np.where(ok, n2, 2.0))
+        t = np.where(
+            se > 0,
+            diff / np.where(se > 0, se, 1.0),
+            np.where(diff == 0, np.nan, np.sign(diff) * np.inf),
+        )
     t = np.where(ok, t, np.nan)
     df = np.where(ok & (se > 0), df, np.nan)
     p = np.full(t.shape, np.nan)
@@ -481,8 +515,9 @@ def profile_segments(
     >>> prof.segments["name"].tolist()
     ['Recent, low spend', 'Lapsed, high spend']
     """
-    alpha = check_float(alpha, "alpha", low=0.0, high=1.0, low_inclusive=False,
-                        high_inclusive=False)
+    alpha = check_float(
+        alpha, "alpha", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    )
     try:
         d_abs, d_rel = (check_float(v, "marker_diff", low=0.0) for v in marker_diff)
     except (TypeError, ValueError) as exc:
@@ -530,12 +565,16 @@ def profile_segments(
     n_missing = n - pop_n
     if (n_missing > 0).any():
         parts = [f"{names[j]!r}: {int(n_missing[j]):,}" for j in np.flatnonzero(n_missing)]
-        notes.append("missing values left out of those features' statistics (rows still "
-                     "count for the other features and the segment sizes): " + ", ".join(parts))
+        notes.append(
+            "missing values left out of those features' statistics (rows still "
+            "count for the other features and the segment sizes): " + ", ".join(parts)
+        )
     zero_mean = [names[j] for j in np.flatnonzero(pop_mean == 0)]
     if zero_mean:
-        notes.append(f"population mean is 0 for {zero_mean}: index and relative difference "
-                     "undefined (NaN); markers there use the standardized difference only")
+        notes.append(
+            f"population mean is 0 for {zero_mean}: index and relative difference "
+            "undefined (NaN); markers there use the standardized difference only"
+        )
     empty = [names[j] for j in np.flatnonzero(pop_n == 0)]
     if empty:
         notes.append(f"no values at all (every row missing) in {empty}")
@@ -544,46 +583,50 @@ def profile_segments(
         notes.append(f"no variation in {constant}: standardized difference undefined")
     untested = int(np.isnan(p).sum())
     if untested:
-        notes.append(f"{untested} segment x feature cell(s) have no test (fewer than 2 values "
-                     "on a side, or no variation); they count in the BH family as p = 1")
+        notes.append(
+            f"{untested} segment x feature cell(s) have no test (fewer than 2 values "
+            "on a side, or no variation); they count in the BH family as p = 1"
+        )
 
-    table = pd.DataFrame({
-        "segment": np.repeat(segs.to_numpy(), d),
-        "feature": np.tile(np.asarray(names, dtype=object), k),
-        "n": seg_n.ravel().astype(np.int64),
-        "mean": seg_mean.ravel(),
-        "median": seg_median.ravel(),
-        "sd": np.sqrt(seg_var).ravel(),
-        "population_mean": np.tile(pop_mean, k),
-        "index": index.ravel(),
-        "std_diff": std_diff.ravel(),
-        "t": t.ravel(),
-        "df": df_w.ravel(),
-        "pvalue": p.ravel(),
-        "pvalue_adj": p_adj.ravel(),
-        "significant": significant.ravel(),
-        "marker": marker.ravel(),
-    })
+    table = pd.DataFrame(
+        {
+            "segment": np.repeat(segs.to_numpy(), d),
+            "feature": np.tile(np.asarray(names, dtype=object), k),
+            "n": seg_n.ravel().astype(np.int64),
+            "mean": seg_mean.ravel(),
+            "median": seg_median.ravel(),
+            "sd": np.sqrt(seg_var).ravel(),
+            "population_mean": np.tile(pop_mean, k),
+            "index": index.ravel(),
+            "std_diff": std_diff.ravel(),
+            "t": t.ravel(),
+            "df": df_w.ravel(),
+            "pvalue": p.ravel(),
+            "pvalue_adj": p_adj.ravel(),
+            "significant": significant.ravel(),
+            "marker": marker.ravel(),
+        }
+    )
 
     share = sizes / n
     persona_names, descriptions = [], []
     for g in range(k):
-        cand = [j for j in range(d) if marker[g, j] and significant[g, j]
-                and np.isfinite(std_diff[g, j])]
+        cand = [
+            j
+            for j in range(d)
+            if marker[g, j] and significant[g, j] and np.isfinite(std_diff[g, j])
+        ]
         cand.sort(key=lambda j: -abs(std_diff[g, j]))
         top = cand[:name_terms]
         if top:
             terms = [_term(names[j], std_diff[g, j], words) for j in top]
             name = ", ".join(terms)
             name = name[:1].upper() + name[1:]
-            detail = "; ".join(
-                f"{names[j]} {seg_mean[g, j]:.3g} vs {pop_mean[j]:.3g}" for j in top
-            )
+            detail = "; ".join(f"{names[j]} {seg_mean[g, j]:.3g} vs {pop_mean[j]:.3g}" for j in top)
         else:
             name, detail = "Typical", "close to the population on every feature"
         persona_names.append(name)
-        descriptions.append(f"{{name}} — {share[g]:.0%} of {unit} ({int(sizes[g]):,}); "
-                            f"{detail}")
+        descriptions.append(f"{{name}} — {share[g]:.0%} of {unit} ({int(sizes[g]):,}); {detail}")
     counts_by_name = pd.Series(persona_names).value_counts()
     for g in range(k):
         if counts_by_name[persona_names[g]] > 1:
@@ -591,15 +634,24 @@ def profile_segments(
         descriptions[g] = descriptions[g].replace("{name}", persona_names[g], 1)
 
     segments = pd.DataFrame(
-        {"size": sizes.astype(np.int64), "share": share, "name": persona_names,
-         "description": descriptions},
+        {
+            "size": sizes.astype(np.int64),
+            "share": share,
+            "name": persona_names,
+            "description": descriptions,
+        },
         index=segs,
     )
     for j, feat in enumerate(names):
         segments[f"mean_{feat}"] = seg_mean[:, j]
     population = pd.DataFrame(
-        {"n": pop_n.astype(np.int64), "n_missing": n_missing.astype(np.int64),
-         "mean": pop_mean, "median": pop_median, "sd": pop_sd},
+        {
+            "n": pop_n.astype(np.int64),
+            "n_missing": n_missing.astype(np.int64),
+            "mean": pop_mean,
+            "median": pop_median,
+            "sd": pop_sd,
+        },
         index=pd.Index(names, name="feature"),
     )
     return SegmentProfile(segments, table, population, notes, alpha, (d_abs, d_rel))

@@ -178,8 +178,7 @@ class Report:
         head = "".join(f"<th>{esc('' if n is None else str(n))}</th>" for n in idx_names)
         head += "".join(f"<th>{esc(_label(c))}</th>" for c in shown.columns)
         body = []
-        for label, row in zip(shown.index, shown.itertuples(index=False, name=None),
-                              strict=True):
+        for label, row in zip(shown.index, shown.itertuples(index=False, name=None), strict=True):
             cells = ""
             if index:
                 parts = label if isinstance(label, tuple) else (label,)

@@ -69,15 +69,17 @@ def _factorize(col: pd.Series, name: str) -> tuple[np.ndarray, list[Any]]:
         labels = list(uniques)
     if (codes < 0).any():
         raise NonFiniteError(
-            f"column {name!r} has {int((codes < 0).sum())} missing label(s); drop or fill them")
+            f"column {name!r} has {int((codes < 0).sum())} missing label(s); drop or fill them"
+        )
     # Any integer width goes to the core as is (categorical codes are int8/int16).
     if codes.dtype not in (np.int8, np.int16, np.int32, np.int64):
         codes = codes.astype(np.int64)
     return np.ascontiguousarray(codes), labels
 
 
-def _metric_specs(metrics: Any, covariates: Mapping[str, str] | None,
-                  ratios: Mapping[str, tuple[str, str]] | None) -> tuple[list[str], dict[str, str]]:
+def _metric_specs(
+    metrics: Any, covariates: Mapping[str, str] | None, ratios: Mapping[str, tuple[str, str]] | None
+) -> tuple[list[str], dict[str, str]]:
     if isinstance(metrics, str):
         metrics = [metrics]
     if isinstance(metrics, Mapping):
@@ -98,9 +100,15 @@ def _metric_specs(metrics: Any, covariates: Mapping[str, str] | None,
     return list(kinds), kinds
 
 
-def sufficient_stats(df: pd.DataFrame, *, segment: str | None, variant: str,
-                     metrics: Any, covariates: Mapping[str, str] | None = None,
-                     ratios: Mapping[str, tuple[str, str]] | None = None) -> pd.DataFrame:
+def sufficient_stats(
+    df: pd.DataFrame,
+    *,
+    segment: str | None,
+    variant: str,
+    metrics: Any,
+    covariates: Mapping[str, str] | None = None,
+    ratios: Mapping[str, tuple[str, str]] | None = None,
+) -> pd.DataFrame:
     """Per (segment, arm, metric) sufficient statistics in one parallel Rust pass.
 
     The returned frame is exactly what :func:`lift_from_stats` takes: ``n``, ``sum``,
@@ -123,10 +131,15 @@ def sufficient_stats(df: pd.DataFrame, *, segment: str | None, variant: str,
     return _stats_to_frame(st)
 
 
-def _stats_from_frame(df: Any, segment: str | None, variant: str, metrics: Any,
-                      covariates: Mapping[str, str] | None,
-                      ratios: Mapping[str, tuple[str, str]] | None,
-                      winsorize: float | None = None) -> _Stats:
+def _stats_from_frame(
+    df: Any,
+    segment: str | None,
+    variant: str,
+    metrics: Any,
+    covariates: Mapping[str, str] | None,
+    ratios: Mapping[str, tuple[str, str]] | None,
+    winsorize: float | None = None,
+) -> _Stats:
     if not isinstance(df, pd.DataFrame):
         raise InvalidParameterError(f"df must be a pandas DataFrame, got {type(df).__name__}")
     if len(df) == 0:
@@ -162,8 +175,9 @@ def _stats_from_frame(df: Any, segment: str | None, variant: str, metrics: Any,
         specs.append(_Metric(str(rname), "ratio", den))
     y = _numeric_block(df, y_cols)
     x = _numeric_block(df, aux_cols) if aux_cols else None
-    values = _core.abtest_segment_arm_stats(seg_codes, arm_codes, len(segs), len(arms), y, x,
-                                            aux_index)
+    values = _core.abtest_segment_arm_stats(
+        seg_codes, arm_codes, len(segs), len(arms), y, x, aux_index
+    )
     specs = _resolve_kinds(specs, values)
     if winsorize is not None:
         # Cap continuous metrics at their pooled (all segments and arms) quantile, on a
@@ -177,14 +191,20 @@ def _stats_from_frame(df: Any, segment: str | None, variant: str, metrics: Any,
                     continue
                 cap = float(np.nanquantile(col, winsorize))
                 np.minimum(col, cap, out=col, where=~np.isnan(col))
-            values = _core.abtest_segment_arm_stats(seg_codes, arm_codes, len(segs),
-                                                    len(arms), y, x, aux_index)
+            values = _core.abtest_segment_arm_stats(
+                seg_codes, arm_codes, len(segs), len(arms), y, x, aux_index
+            )
     return _Stats(values, segs, arms, specs)
 
 
 def _numeric_block(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
-    bad = [c for c in cols if not (pd.api.types.is_numeric_dtype(df[c].dtype)
-                                   or pd.api.types.is_bool_dtype(df[c].dtype))]
+    bad = [
+        c
+        for c in cols
+        if not (
+            pd.api.types.is_numeric_dtype(df[c].dtype) or pd.api.types.is_bool_dtype(df[c].dtype)
+        )
+    ]
     if bad:
         raise InvalidParameterError(f"metric columns must be numeric, got non-numeric {bad}")
     # One float64 block; a homogeneous float frame may come back without a copy (F order),
@@ -199,7 +219,8 @@ def _resolve_kinds(specs: list[_Metric], values: np.ndarray) -> list[_Metric]:
         if s.kind == "binary" and nonbin > 0:
             raise InvalidParameterError(
                 f"metric {s.name!r} is declared binary but has {int(nonbin)} value(s) other "
-                "than 0 and 1")
+                "than 0 and 1"
+            )
         if s.kind == "auto":
             s = _Metric(s.name, "binary" if nonbin == 0 else "continuous")
         out.append(s)
@@ -218,24 +239,27 @@ def _stats_to_frame(st: _Stats) -> pd.DataFrame:
     seg = np.array(st.segments, dtype=object)[idx.get_level_values(0)]
     arm = np.array(st.arms, dtype=object)[idx.get_level_values(1)]
     met = [st.metrics[j] for j in idx.get_level_values(2)]
-    out = pd.DataFrame({
-        "segment": seg,
-        "variant": arm,
-        "metric": [m.name for m in met],
-        "kind": [m.kind for m in met],
-        "n": n,
-        "sum": flat[:, SUM_Y],
-        "sum_sq": flat[:, M2_Y] + mean_y * flat[:, SUM_Y],
-        "sum_x": flat[:, SUM_X],
-        "sum_x_sq": flat[:, M2_X] + mean_x * flat[:, SUM_X],
-        "sum_xy": flat[:, C_XY] + mean_x * flat[:, SUM_Y],
-        "n_nan": flat[:, N_NAN],
-    })
+    out = pd.DataFrame(
+        {
+            "segment": seg,
+            "variant": arm,
+            "metric": [m.name for m in met],
+            "kind": [m.kind for m in met],
+            "n": n,
+            "sum": flat[:, SUM_Y],
+            "sum_sq": flat[:, M2_Y] + mean_y * flat[:, SUM_Y],
+            "sum_x": flat[:, SUM_X],
+            "sum_x_sq": flat[:, M2_X] + mean_x * flat[:, SUM_X],
+            "sum_xy": flat[:, C_XY] + mean_x * flat[:, SUM_Y],
+            "n_nan": flat[:, N_NAN],
+        }
+    )
     return out
 
 
-def _stats_from_table(stats: pd.DataFrame, segment: str | None, variant: str,
-                      metrics: Any) -> _Stats:
+def _stats_from_table(
+    stats: pd.DataFrame, segment: str | None, variant: str, metrics: Any
+) -> _Stats:
     if not isinstance(stats, pd.DataFrame):
         raise InvalidParameterError("stats must be a pandas DataFrame")
     if len(stats) == 0:
@@ -252,7 +276,8 @@ def _stats_from_table(stats: pd.DataFrame, segment: str | None, variant: str,
     if bad.any():
         raise InvalidParameterError(
             f"n must be a non-negative integer; {int(bad.sum())} row(s) are not "
-            f"(e.g. {n[bad][0]!r})")
+            f"(e.g. {n[bad][0]!r})"
+        )
     has_x = all(c in stats.columns for c in ("sum_x", "sum_x_sq", "sum_xy"))
     segs = list(pd.unique(stats[segment])) if segment else [OVERALL]
     arms = list(pd.unique(stats[variant]))
@@ -280,8 +305,11 @@ def _stats_from_table(stats: pd.DataFrame, segment: str | None, variant: str,
     seg_col = stats[segment].to_numpy() if segment else None
     arm_col = stats[variant].to_numpy()
     met_col = stats["metric"].to_numpy()
-    extra = {c: stats[c].to_numpy(dtype=float) for c in ("sum_x", "sum_x_sq", "sum_xy", "n_nan")
-             if c in stats.columns}
+    extra = {
+        c: stats[c].to_numpy(dtype=float)
+        for c in ("sum_x", "sum_x_sq", "sum_xy", "n_nan")
+        if c in stats.columns
+    }
     for r in range(len(stats)):
         rec = {c: v[r] for c, v in extra.items()}
         rec["metric"] = met_col[r]
@@ -292,7 +320,8 @@ def _stats_from_table(stats: pd.DataFrame, segment: str | None, variant: str,
         cell[M2_Y] = max(syy - sy * sy / nn, 0.0) if nn > 0 else 0.0
         if nn > 0 and syy - sy * sy / nn < -1e-9 * max(abs(syy), 1.0):
             raise InvalidParameterError(
-                f"inconsistent stats for {rec['metric']!r}: sum_sq < sum**2 / n")
+                f"inconsistent stats for {rec['metric']!r}: sum_sq < sum**2 / n"
+            )
         if has_x and np.isfinite([rec["sum_x"], rec["sum_x_sq"], rec["sum_xy"]]).all():
             sx = float(rec["sum_x"])
             cell[SUM_X] = sx
@@ -312,8 +341,9 @@ def _stats_from_table(stats: pd.DataFrame, segment: str | None, variant: str,
     for m in names:
         k = kinds[m]
         if k in ("cuped", "ratio") and not has_x:
-            raise InvalidParameterError(f"metric {m!r} of kind {k!r} needs sum_x, sum_x_sq, "
-                                        "sum_xy columns")
+            raise InvalidParameterError(
+                f"metric {m!r} of kind {k!r} needs sum_x, sum_x_sq, sum_xy columns"
+            )
         specs.append(_Metric(m, k))
     return _Stats(values, segs, arms, _resolve_kinds(specs, values))
 
@@ -361,11 +391,23 @@ class LiftReport:
     def summary(self) -> str:
         """A short text summary: significant lifts and warnings."""
         t = self.table
-        lines = [f"Lift report: {t['segment'].nunique() - 1} segment(s), "
-                 f"{t['metric'].nunique()} metric(s), {t['treatment'].nunique()} treatment "
-                 f"arm(s); alpha={self.alpha} (adjusted p-values, {len(t)} rows)"]
-        cols = ["segment", "metric", "treatment", "mean_control", "mean_treatment",
-                "rel_lift", "rel_lift_low", "rel_lift_high", "pvalue_adj", "significant"]
+        lines = [
+            f"Lift report: {t['segment'].nunique() - 1} segment(s), "
+            f"{t['metric'].nunique()} metric(s), {t['treatment'].nunique()} treatment "
+            f"arm(s); alpha={self.alpha} (adjusted p-values, {len(t)} rows)"
+        ]
+        cols = [
+            "segment",
+            "metric",
+            "treatment",
+            "mean_control",
+            "mean_treatment",
+            "rel_lift",
+            "rel_lift_low",
+            "rel_lift_high",
+            "pvalue_adj",
+            "significant",
+        ]
         lines.append(t[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         for w in self.warnings:
             lines.append(f"WARNING: {w}")
@@ -377,8 +419,10 @@ class LiftReport:
     def _repr_html_(self) -> str:
         warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
         warn_html = f"<ul style='color:#a33'>{warn}</ul>" if warn else ""
-        return (f"<div><b>segwise lift report</b> (alpha={self.alpha}){warn_html}"
-                f"{self.table.to_html(index=False, float_format=lambda v: f'{v:.4g}')}</div>")
+        return (
+            f"<div><b>segwise lift report</b> (alpha={self.alpha}){warn_html}"
+            f"{self.table.to_html(index=False, float_format=lambda v: f'{v:.4g}')}</div>"
+        )
 
     def plot(self, metric: str | None = None, *, relative: bool = True, ax: Any = None) -> Any:
         """Forest plot of the lift and its CI per segment and treatment arm, for one metric.
@@ -397,15 +441,20 @@ class LiftReport:
         try:
             import matplotlib.pyplot as plt
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("LiftReport.plot needs matplotlib: pip install 'segwise[plot]' "
-                              "(or pip install matplotlib)") from exc
+            raise ImportError(
+                "LiftReport.plot needs matplotlib: pip install 'segwise[plot]' "
+                "(or pip install matplotlib)"
+            ) from exc
         t = self.table
         metric = metric if metric is not None else t["metric"].iloc[0]
         if metric not in set(t["metric"]):
             raise InvalidParameterError(f"unknown metric {metric!r}")
         t = t[t["metric"] == metric]
-        est, lo, hi = (("rel_lift", "rel_lift_low", "rel_lift_high") if relative
-                       else ("abs_diff", "abs_diff_low", "abs_diff_high"))
+        est, lo, hi = (
+            ("rel_lift", "rel_lift_low", "rel_lift_high")
+            if relative
+            else ("abs_diff", "abs_diff_low", "abs_diff_high")
+        )
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 0.4 * len(t) + 1.2))
         labels = [f"{s} | {a}" for s, a in zip(t["segment"], t["treatment"], strict=True)]
@@ -425,20 +474,32 @@ class LiftReport:
 def _check_common(alpha: Any, ci_method: str, lift_method: str, adjust: str) -> float:
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
         raise InvalidParameterError(f"alpha must be a number in (0, 1), got {alpha!r}")
-    alpha = check_float(alpha, "alpha", low=0.0, high=1.0, low_inclusive=False,
-                        high_inclusive=False)
+    alpha = check_float(
+        alpha, "alpha", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    )
     check_choice(ci_method, "ci_method", DIFF_CI_METHODS)
     check_choice(lift_method, "lift_method", LIFT_METHODS)
     check_choice(adjust, "adjust", ("bh", "holm", "bonferroni"))
     return alpha
 
 
-def segment_lift(df: pd.DataFrame, *, segment: str | None, variant: str, control: Any,
-                 metrics: Any, covariates: Mapping[str, str] | None = None,
-                 ratios: Mapping[str, tuple[str, str]] | None = None, alpha: float = 0.05,
-                 ci_method: str = "newcombe", lift_method: str = "delta", adjust: str = "bh",
-                 expected_split: Mapping[Any, float] | None = None,
-                 srm_threshold: float = 0.001, winsorize: float | None = None) -> LiftReport:
+def segment_lift(
+    df: pd.DataFrame,
+    *,
+    segment: str | None,
+    variant: str,
+    control: Any,
+    metrics: Any,
+    covariates: Mapping[str, str] | None = None,
+    ratios: Mapping[str, tuple[str, str]] | None = None,
+    alpha: float = 0.05,
+    ci_method: str = "newcombe",
+    lift_method: str = "delta",
+    adjust: str = "bh",
+    expected_split: Mapping[Any, float] | None = None,
+    srm_threshold: float = 0.001,
+    winsorize: float | None = None,
+) -> LiftReport:
     """Per-segment lift of every treatment arm against the control, for several metrics.
 
     One parallel Rust pass computes per (segment, arm) sufficient statistics; everything
@@ -520,19 +581,27 @@ def segment_lift(df: pd.DataFrame, *, segment: str | None, variant: str, control
     if variant == segment:
         raise InvalidParameterError("segment and variant must be different columns")
     if winsorize is not None:
-        winsorize = check_float(winsorize, "winsorize", low=0.0, high=1.0,
-                                low_inclusive=False)
+        winsorize = check_float(winsorize, "winsorize", low=0.0, high=1.0, low_inclusive=False)
     st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios, winsorize)
-    return _report(st, control, alpha, ci_method, lift_method, adjust, expected_split,
-                   srm_threshold)
+    return _report(
+        st, control, alpha, ci_method, lift_method, adjust, expected_split, srm_threshold
+    )
 
 
-def lift_from_stats(stats: pd.DataFrame, *, segment: str | None = "segment",
-                    variant: str = "variant", control: Any, metrics: Any = None,
-                    alpha: float = 0.05, ci_method: str = "newcombe",
-                    lift_method: str = "delta", adjust: str = "bh",
-                    expected_split: Mapping[Any, float] | None = None,
-                    srm_threshold: float = 0.001) -> LiftReport:
+def lift_from_stats(
+    stats: pd.DataFrame,
+    *,
+    segment: str | None = "segment",
+    variant: str = "variant",
+    control: Any,
+    metrics: Any = None,
+    alpha: float = 0.05,
+    ci_method: str = "newcombe",
+    lift_method: str = "delta",
+    adjust: str = "bh",
+    expected_split: Mapping[Any, float] | None = None,
+    srm_threshold: float = 0.001,
+) -> LiftReport:
     """The :func:`segment_lift` report from pre-aggregated sufficient statistics.
 
     Parameters
@@ -564,8 +633,9 @@ def lift_from_stats(stats: pd.DataFrame, *, segment: str | None = "segment",
     """
     alpha = _check_common(alpha, ci_method, lift_method, adjust)
     st = _stats_from_table(stats, segment, variant, metrics)
-    return _report(st, control, alpha, ci_method, lift_method, adjust, expected_split,
-                   srm_threshold)
+    return _report(
+        st, control, alpha, ci_method, lift_method, adjust, expected_split, srm_threshold
+    )
 
 
 def _with_overall(values: np.ndarray) -> np.ndarray:
@@ -588,11 +658,19 @@ def _with_overall(values: np.ndarray) -> np.ndarray:
     return np.concatenate([values, acc[None]], axis=0)
 
 
-def _report(st: _Stats, control: Any, alpha: float, ci_method: str, lift_method: str,
-            adjust: str, expected_split: Mapping[Any, float] | None,
-            srm_threshold: float) -> LiftReport:
-    srm_threshold = check_float(srm_threshold, "srm_threshold", low=0.0, high=1.0,
-                                low_inclusive=False, high_inclusive=False)
+def _report(
+    st: _Stats,
+    control: Any,
+    alpha: float,
+    ci_method: str,
+    lift_method: str,
+    adjust: str,
+    expected_split: Mapping[Any, float] | None,
+    srm_threshold: float,
+) -> LiftReport:
+    srm_threshold = check_float(
+        srm_threshold, "srm_threshold", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    )
     arms = st.arms
     if control not in arms:
         raise InvalidParameterError(f"unknown control label {control!r}; arms are {arms}")
@@ -606,8 +684,8 @@ def _report(st: _Stats, control: Any, alpha: float, ci_method: str, lift_method:
         unknown = set(expected_split) - set(arms)
         if unknown or set(arms) - set(expected_split):
             raise InvalidParameterError(
-                f"expected_split must give a share for every arm {arms}, got "
-                f"{list(expected_split)}")
+                f"expected_split must give a share for every arm {arms}, got {list(expected_split)}"
+            )
         split = np.array([float(expected_split[a]) for a in arms])
         if not (np.isfinite(split).all() and (split > 0).all()):
             raise InvalidParameterError("expected_split shares must be positive")
@@ -625,8 +703,11 @@ def _report(st: _Stats, control: Any, alpha: float, ci_method: str, lift_method:
     rows: list[dict[str, Any]] = []
     for j, m in enumerate(st.metrics):
         for t in treatments:
-            rows.extend(_metric_rows(v[:, t, j], v[:, c, j], m, segs, arms[t], control,
-                                     alpha, ci_method, lift_method))
+            rows.extend(
+                _metric_rows(
+                    v[:, t, j], v[:, c, j], m, segs, arms[t], control, alpha, ci_method, lift_method
+                )
+            )
     table = pd.DataFrame(rows)
     table["srm_pvalue"] = np.array([srm_p[segs.index(s)] for s in table["segment"]], float)
     table["srm_flag"] = np.array([srm_flag[segs.index(s)] for s in table["segment"]], bool)
@@ -640,19 +721,46 @@ def _report(st: _Stats, control: Any, alpha: float, ci_method: str, lift_method:
     report_warnings: list[str] = []
     for i, s in enumerate(segs):
         if srm_flag[i]:
-            msg = (f"sample-ratio mismatch in segment {s!r} (p={srm_p[i]:.2g}): arm sizes "
-                   f"{units[i].astype(int).tolist()} vs planned split {split.tolist()}")
+            msg = (
+                f"sample-ratio mismatch in segment {s!r} (p={srm_p[i]:.2g}): arm sizes "
+                f"{units[i].astype(int).tolist()} vs planned split {split.tolist()}"
+            )
             report_warnings.append(msg)
             sel = (table["segment"] == s).to_numpy()
-            table.loc[sel, "warnings"] = [_join(w, "sample-ratio mismatch")
-                                          for w in table.loc[sel, "warnings"]]
+            table.loc[sel, "warnings"] = [
+                _join(w, "sample-ratio mismatch") for w in table.loc[sel, "warnings"]
+            ]
     het = _heterogeneity(table, report_warnings)
-    order = ["segment", "metric", "kind", "treatment", "control", "n_control", "n_treatment",
-             "sum_control", "sum_treatment", "mean_control", "mean_treatment", "abs_diff",
-             "abs_diff_low", "abs_diff_high", "rel_lift", "rel_lift_low", "rel_lift_high",
-             "statistic", "pvalue", "pvalue_adj", "significant", "prob_beat_control",
-             "srm_pvalue", "srm_flag",
-             "n_nan_control", "n_nan_treatment", "method", "warnings"]
+    order = [
+        "segment",
+        "metric",
+        "kind",
+        "treatment",
+        "control",
+        "n_control",
+        "n_treatment",
+        "sum_control",
+        "sum_treatment",
+        "mean_control",
+        "mean_treatment",
+        "abs_diff",
+        "abs_diff_low",
+        "abs_diff_high",
+        "rel_lift",
+        "rel_lift_low",
+        "rel_lift_high",
+        "statistic",
+        "pvalue",
+        "pvalue_adj",
+        "significant",
+        "prob_beat_control",
+        "srm_pvalue",
+        "srm_flag",
+        "n_nan_control",
+        "n_nan_treatment",
+        "method",
+        "warnings",
+    ]
     return LiftReport(table[order], het, _stats_to_frame(st), report_warnings, alpha)
 
 
@@ -660,9 +768,17 @@ def _join(a: str, b: str) -> str:
     return b if not a else f"{a}; {b}"
 
 
-def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tname: Any,
-                 cname: Any, alpha: float, ci_method: str,
-                 lift_method: str) -> list[dict[str, Any]]:
+def _metric_rows(
+    tr: np.ndarray,
+    co: np.ndarray,
+    m: _Metric,
+    segs: list[Any],
+    tname: Any,
+    cname: Any,
+    alpha: float,
+    ci_method: str,
+    lift_method: str,
+) -> list[dict[str, Any]]:
     """Rows for one metric and one treatment arm over all segments (vectorized)."""
     n1, n2 = tr[:, N], co[:, N]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -686,16 +802,30 @@ def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tn
             method = f"pooled z; {ci_method} CI; {lift_method} lift"
             if ok.any():
                 prob[ok] = _core.abtest_prob_b_beats_a(
-                    np.ascontiguousarray(x2[ok] + 1), np.ascontiguousarray(n2[ok] - x2[ok] + 1),
-                    np.ascontiguousarray(x1[ok] + 1), np.ascontiguousarray(n1[ok] - x1[ok] + 1))
+                    np.ascontiguousarray(x2[ok] + 1),
+                    np.ascontiguousarray(n2[ok] - x2[ok] + 1),
+                    np.ascontiguousarray(x1[ok] + 1),
+                    np.ascontiguousarray(n1[ok] - x1[ok] + 1),
+                )
             for k in np.flatnonzero(deg & ok):
                 reasons[k] = _join(reasons[k], "degenerate: all 0 or all 1 in both arms")
             enough = ok
         elif m.kind in ("continuous", "cuped"):
             if m.kind == "cuped":
-                r = _cuped_moments(n1, tr[:, SUM_Y], tr[:, SUM_X], tr[:, M2_Y], tr[:, M2_X],
-                                   tr[:, C_XY], n2, co[:, SUM_Y], co[:, SUM_X], co[:, M2_Y],
-                                   co[:, M2_X], co[:, C_XY])
+                r = _cuped_moments(
+                    n1,
+                    tr[:, SUM_Y],
+                    tr[:, SUM_X],
+                    tr[:, M2_Y],
+                    tr[:, M2_X],
+                    tr[:, C_XY],
+                    n2,
+                    co[:, SUM_Y],
+                    co[:, SUM_X],
+                    co[:, M2_Y],
+                    co[:, M2_X],
+                    co[:, C_XY],
+                )
                 diff, se, df = r["diff"], r["se"], r["df"]
                 undefined = m2 == 0
                 lift = np.where(undefined, np.nan, r["rel"])
@@ -705,8 +835,9 @@ def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tn
                 method = f"CUPED ({m.aux}) Welch t" if m.aux else "CUPED Welch t"
             else:
                 diff, se, df = _welch_moments(m1, v1, n1, m2, v2, n2)
-                lift, _, llo, lhi, lreason = _lift_arrays(m1, np.sqrt(v1 / n1), m2,
-                                                          np.sqrt(v2 / n2), alpha, lift_method)
+                lift, _, llo, lhi, lreason = _lift_arrays(
+                    m1, np.sqrt(v1 / n1), m2, np.sqrt(v2 / n2), alpha, lift_method
+                )
                 method = f"Welch t; {lift_method} lift"
             stat = diff / se
             pval = 2 * np.asarray(_dist.t_sf(np.abs(stat), np.where(np.isfinite(df), df, 1.0)))
@@ -721,10 +852,12 @@ def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tn
             for k in np.flatnonzero(zero_var):
                 reasons[k] = _join(reasons[k], "zero variance in both arms")
         else:  # ratio
-            r1, s1 = _ratio_moments(n1, tr[:, SUM_Y], tr[:, SUM_X], v1,
-                                    tr[:, M2_X] / (n1 - 1), tr[:, C_XY] / (n1 - 1))
-            r2, s2 = _ratio_moments(n2, co[:, SUM_Y], co[:, SUM_X], v2,
-                                    co[:, M2_X] / (n2 - 1), co[:, C_XY] / (n2 - 1))
+            r1, s1 = _ratio_moments(
+                n1, tr[:, SUM_Y], tr[:, SUM_X], v1, tr[:, M2_X] / (n1 - 1), tr[:, C_XY] / (n1 - 1)
+            )
+            r2, s2 = _ratio_moments(
+                n2, co[:, SUM_Y], co[:, SUM_X], v2, co[:, M2_X] / (n2 - 1), co[:, C_XY] / (n2 - 1)
+            )
             diff = r1 - r2
             se = np.hypot(s1, s2)
             stat = diff / se
@@ -746,27 +879,45 @@ def _metric_rows(tr: np.ndarray, co: np.ndarray, m: _Metric, segs: list[Any], tn
             reason = _join(reason, str(lreason[i]))
         nn1, nn2 = tr[i, N_NAN], co[i, N_NAN]
         if nn1 + nn2 > 0:
-            reason = _join(reason, f"{int(nn1 + nn2)} NaN value(s) dropped "
-                                   f"({int(nn2)} control, {int(nn1)} treatment)")
+            reason = _join(
+                reason,
+                f"{int(nn1 + nn2)} NaN value(s) dropped ({int(nn2)} control, {int(nn1)} treatment)",
+            )
         good = bool(enough[i])
 
         def val(a: Any, i: int = i, good: bool = good) -> float:
             x = float(np.asarray(a, float)[i]) if np.ndim(a) else float(a)
             return x if good else np.nan
 
-        out.append({
-            "segment": s, "metric": m.name, "kind": m.kind, "treatment": tname,
-            "control": cname, "n_control": int(n2[i]), "n_treatment": int(n1[i]),
-            "sum_control": float(co[i, SUM_Y]), "sum_treatment": float(tr[i, SUM_Y]),
-            "mean_control": float(m2[i]) if n2[i] > 0 else np.nan,
-            "mean_treatment": float(m1[i]) if n1[i] > 0 else np.nan,
-            "abs_diff": val(diff), "abs_diff_low": val(lo), "abs_diff_high": val(hi),
-            "rel_lift": val(lift), "rel_lift_low": val(llo), "rel_lift_high": val(lhi),
-            "statistic": val(stat), "pvalue": min(val(pval), 1.0) if good else np.nan,
-            "n_nan_control": int(nn2), "n_nan_treatment": int(nn1), "method": method,
-            "prob_beat_control": float(prob[i]),
-            "warnings": reason, "_se": val(se),
-        })
+        out.append(
+            {
+                "segment": s,
+                "metric": m.name,
+                "kind": m.kind,
+                "treatment": tname,
+                "control": cname,
+                "n_control": int(n2[i]),
+                "n_treatment": int(n1[i]),
+                "sum_control": float(co[i, SUM_Y]),
+                "sum_treatment": float(tr[i, SUM_Y]),
+                "mean_control": float(m2[i]) if n2[i] > 0 else np.nan,
+                "mean_treatment": float(m1[i]) if n1[i] > 0 else np.nan,
+                "abs_diff": val(diff),
+                "abs_diff_low": val(lo),
+                "abs_diff_high": val(hi),
+                "rel_lift": val(lift),
+                "rel_lift_low": val(llo),
+                "rel_lift_high": val(lhi),
+                "statistic": val(stat),
+                "pvalue": min(val(pval), 1.0) if good else np.nan,
+                "n_nan_control": int(nn2),
+                "n_nan_treatment": int(nn1),
+                "method": method,
+                "prob_beat_control": float(prob[i]),
+                "warnings": reason,
+                "_se": val(se),
+            }
+        )
     return out
 
 
@@ -789,12 +940,27 @@ def _heterogeneity(table: pd.DataFrame, report_warnings: list[str]) -> pd.DataFr
             i2 = max(0.0, (Q - dfq) / Q) if Q > 0 else 0.0
         overall = float(allrow["abs_diff"].iloc[0]) if len(allrow) else np.nan
         signs = np.sign(d[np.isfinite(d)])
-        simpson = bool(len(signs) >= 2 and np.isfinite(overall) and overall != 0
-                       and (signs != 0).all() and (signs == -np.sign(overall)).all())
+        simpson = bool(
+            len(signs) >= 2
+            and np.isfinite(overall)
+            and overall != 0
+            and (signs != 0).all()
+            and (signs == -np.sign(overall)).all()
+        )
         if simpson:
             report_warnings.append(
                 f"Simpson's paradox for {metric!r} ({arm} vs control): the pooled difference "
-                f"({overall:+.4g}) has the opposite sign of every segment's")
-        rows.append({"metric": metric, "treatment": arm, "q": Q, "pvalue": pval, "i2": i2,
-                     "n_segments": int(ok.sum()), "simpson_paradox": simpson})
+                f"({overall:+.4g}) has the opposite sign of every segment's"
+            )
+        rows.append(
+            {
+                "metric": metric,
+                "treatment": arm,
+                "q": Q,
+                "pvalue": pval,
+                "i2": i2,
+                "n_segments": int(ok.sum()),
+                "simpson_paradox": simpson,
+            }
+        )
     return pd.DataFrame(rows)

@@ -52,8 +52,7 @@ ALTERNATIVES = ("two-sided", "larger", "smaller")
 
 
 def _check_alpha(alpha: Any) -> float:
-    return check_float(alpha, "alpha", low=0.0, high=1.0, low_inclusive=False,
-                       high_inclusive=False)
+    return check_float(alpha, "alpha", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
 
 
 def _pvalue(stat: Any, alternative: str, df: Any = None) -> Any:
@@ -140,12 +139,16 @@ def _mn_stat(x1: Any, n1: Any, x2: Any, n2: Any, d: Any, correction: bool) -> An
         var = var * (n1 + n2) / (n1 + n2 - 1)
     diff = np.asarray(x1, float) / n1 - np.asarray(x2, float) / n2 - d
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(var > 0, diff / np.sqrt(np.where(var > 0, var, 1.0)),
-                        np.where(diff == 0, 0.0, np.sign(diff) * np.inf))
+        return np.where(
+            var > 0,
+            diff / np.sqrt(np.where(var > 0, var, 1.0)),
+            np.where(diff == 0, 0.0, np.sign(diff) * np.inf),
+        )
 
 
-def _diff_ci_arrays(x1: Any, n1: Any, x2: Any, n2: Any, alpha: float, method: str,
-                    correction: bool = True) -> tuple[Any, Any, Any, Any, Any]:
+def _diff_ci_arrays(
+    x1: Any, n1: Any, x2: Any, n2: Any, alpha: float, method: str, correction: bool = True
+) -> tuple[Any, Any, Any, Any, Any]:
     """Vectorized CI of p1 - p2 -> (low, high, statistic, pvalue, degenerate)."""
     x1, n1, x2, n2 = (np.asarray(v, float) for v in (x1, n1, x2, n2))
     p1, p2 = x1 / n1, x2 / n2
@@ -172,6 +175,7 @@ def _diff_ci_arrays(x1: Any, n1: Any, x2: Any, n2: Any, alpha: float, method: st
         degenerate = (x1 + x2 == 0) | (x1 + x2 == n1 + n2)
     elif method == "score":
         stat = _mn_stat(x1, n1, x2, n2, 0.0, correction)
+
         # Invert the score statistic: it decreases in d; bisection on both sides.
         def solve(lo: Any, hi: Any, target: float) -> Any:
             lo = np.array(lo, float, copy=True)
@@ -235,14 +239,22 @@ class DiffCIResult(_Unpack):
 
     def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
         """Interval at another level ``1 - alpha`` with the same method."""
-        r = proportions_diff_ci(*self.counts, alpha=alpha, method=self.method,
-                                correction=self.correction)
+        r = proportions_diff_ci(
+            *self.counts, alpha=alpha, method=self.method, correction=self.correction
+        )
         return r.low, r.high
 
 
-def proportions_diff_ci(count1: int, nobs1: int, count2: int, nobs2: int, *,
-                        alpha: float = 0.05, method: str = "newcombe",
-                        correction: bool = True) -> DiffCIResult:
+def proportions_diff_ci(
+    count1: int,
+    nobs1: int,
+    count2: int,
+    nobs2: int,
+    *,
+    alpha: float = 0.05,
+    method: str = "newcombe",
+    correction: bool = True,
+) -> DiffCIResult:
     """Confidence interval for the difference of two independent proportions.
 
     Parameters
@@ -289,8 +301,18 @@ def proportions_diff_ci(count1: int, nobs1: int, count2: int, nobs2: int, *,
     alpha = _check_alpha(alpha)
     check_choice(method, "method", DIFF_CI_METHODS)
     low, high, stat, p, deg = _diff_ci_arrays(x1, n1, x2, n2, alpha, method, correction)
-    return DiffCIResult(float(stat), float(p), x1 / n1 - x2 / n2, float(low), float(high),
-                        method, alpha, bool(deg), (x1, n1, x2, n2), bool(correction))
+    return DiffCIResult(
+        float(stat),
+        float(p),
+        x1 / n1 - x2 / n2,
+        float(low),
+        float(high),
+        method,
+        alpha,
+        bool(deg),
+        (x1, n1, x2, n2),
+        bool(correction),
+    )
 
 
 @dataclass(frozen=True)
@@ -320,9 +342,15 @@ class ProportionsTestResult(_Unpack):
         return proportions_diff_ci(*self.counts, alpha=alpha, method=method).conf_int(alpha)
 
 
-def proportions_test(count1: int, nobs1: int, count2: int, nobs2: int, *,
-                     method: str = "pooled",
-                     alternative: str = "two-sided") -> ProportionsTestResult:
+def proportions_test(
+    count1: int,
+    nobs1: int,
+    count2: int,
+    nobs2: int,
+    *,
+    method: str = "pooled",
+    alternative: str = "two-sided",
+) -> ProportionsTestResult:
     """Test equality of two independent proportions.
 
     Parameters
@@ -357,15 +385,17 @@ def proportions_test(count1: int, nobs1: int, count2: int, nobs2: int, *,
         alt = {"two-sided": "two-sided", "larger": "greater", "smaller": "less"}[alternative]
         arr = [np.array([v], dtype=np.int64) for v in (x1, n1 - x1, x2, n2 - x2)]
         odds, p = _core.abtest_fisher_exact(arr[0], arr[1], arr[2], arr[3], alt)
-        return ProportionsTestResult(float(odds[0]), float(p[0]), est, method, alternative,
-                                     (x1, n1, x2, n2))
+        return ProportionsTestResult(
+            float(odds[0]), float(p[0]), est, method, alternative, (x1, n1, x2, n2)
+        )
     if method == "pooled":
         z = float(_pooled_z(x1, n1, x2, n2))
     else:
         se = math.sqrt(x1 / n1 * (1 - x1 / n1) / n1 + x2 / n2 * (1 - x2 / n2) / n2)
         z = est / se if se > 0 else 0.0
-    return ProportionsTestResult(z, float(_pvalue(z, alternative)), est, method, alternative,
-                                 (x1, n1, x2, n2))
+    return ProportionsTestResult(
+        z, float(_pvalue(z, alternative)), est, method, alternative, (x1, n1, x2, n2)
+    )
 
 
 # --------------------------------------------------------------------------- means
@@ -423,8 +453,9 @@ def _sample(x: Any, name: str) -> np.ndarray:
     return arr
 
 
-def welch_test(sample1: Any, sample2: Any, *, alternative: str = "two-sided",
-               winsorize: float | None = None) -> WelchResult:
+def welch_test(
+    sample1: Any, sample2: Any, *, alternative: str = "two-sided", winsorize: float | None = None
+) -> WelchResult:
     """Welch's t-test for the difference of two means.
 
     The p-value and ``conf_int`` both use the Welch–Satterthwaite degrees of freedom.
@@ -456,12 +487,14 @@ def welch_test(sample1: Any, sample2: Any, *, alternative: str = "two-sided",
         q = check_float(winsorize, "winsorize", low=0.0, high=1.0, low_inclusive=False)
         cap = float(np.quantile(np.concatenate([a, b]), q))
         a, b = np.minimum(a, cap), np.minimum(b, cap)
-    return _welch_result(a.mean(), a.var(ddof=1), a.size, b.mean(), b.var(ddof=1), b.size,
-                         alternative)
+    return _welch_result(
+        a.mean(), a.var(ddof=1), a.size, b.mean(), b.var(ddof=1), b.size, alternative
+    )
 
 
-def _welch_result(m1: float, v1: float, n1: float, m2: float, v2: float, n2: float,
-                  alternative: str) -> WelchResult:
+def _welch_result(
+    m1: float, v1: float, n1: float, m2: float, v2: float, n2: float, alternative: str
+) -> WelchResult:
     d, se, df = _welch_moments(m1, v1, n1, m2, v2, n2)
     d, se, df = float(d), float(se), float(df)
     if se > 0:
@@ -478,13 +511,15 @@ def _welch_result(m1: float, v1: float, n1: float, m2: float, v2: float, n2: flo
 LIFT_METHODS = ("delta", "log", "fieller")
 
 
-def _lift_arrays(m1: Any, s1: Any, m2: Any, s2: Any, alpha: float, method: str,
-                 cov: Any = 0.0) -> tuple[Any, Any, Any, Any, Any]:
+def _lift_arrays(
+    m1: Any, s1: Any, m2: Any, s2: Any, alpha: float, method: str, cov: Any = 0.0
+) -> tuple[Any, Any, Any, Any, Any]:
     """Relative lift ``m1 / m2 - 1`` from means and their standard errors ``s1``, ``s2``
     (and ``cov = Cov(m1, m2)``). Returns (lift, se, low, high, reason) arrays; ``reason`` is
     "" or why no value is given."""
-    m1, s1, m2, s2, cov = np.broadcast_arrays(*(np.asarray(a, float) for a in (m1, s1, m2, s2,
-                                                                              cov)))
+    m1, s1, m2, s2, cov = np.broadcast_arrays(
+        *(np.asarray(a, float) for a in (m1, s1, m2, s2, cov))
+    )
     z = _crit(alpha)
     reason = np.full(m1.shape, "", dtype=object)
     zero = m2 == 0
@@ -553,9 +588,17 @@ class RelativeLiftResult(_Unpack):
         return r.low, r.high
 
 
-def relative_lift_ci(mean1: float, var1: float, nobs1: float, mean2: float, var2: float,
-                     nobs2: float, *, alpha: float = 0.05,
-                     method: str = "delta") -> RelativeLiftResult:
+def relative_lift_ci(
+    mean1: float,
+    var1: float,
+    nobs1: float,
+    mean2: float,
+    var2: float,
+    nobs2: float,
+    *,
+    alpha: float = 0.05,
+    method: str = "delta",
+) -> RelativeLiftResult:
     """Confidence interval for the relative lift ``mean1 / mean2 - 1`` of independent arms.
 
     Parameters
@@ -594,9 +637,17 @@ def relative_lift_ci(mean1: float, var1: float, nobs1: float, mean2: float, var2
     se_f = float(se)
     stat = lift_f / se_f if se_f > 0 else math.nan
     p = float(_pvalue(stat, "two-sided")) if math.isfinite(stat) else math.nan
-    return RelativeLiftResult(stat, p, None if math.isnan(lift_f) else lift_f, se_f,
-                              float(low), float(high), method, str(reason),
-                              (mean1, var1, nobs1, mean2, var2, nobs2))
+    return RelativeLiftResult(
+        stat,
+        p,
+        None if math.isnan(lift_f) else lift_f,
+        se_f,
+        float(low),
+        float(high),
+        method,
+        str(reason),
+        (mean1, var1, nobs1, mean2, var2, nobs2),
+    )
 
 
 # --------------------------------------------------------------------------- ratio metrics
@@ -644,8 +695,9 @@ class RatioMetricResult(_Unpack):
 
     def relative_lift(self, alpha: float = 0.05) -> tuple[float, float, float]:
         """``(lift, low, high)`` of ``ratio1 / ratio2 - 1`` by the delta method."""
-        lift, _, low, high, _ = _lift_arrays(self.ratio1, self.stderr1, self.ratio2,
-                                             self.stderr2, _check_alpha(alpha), "delta")
+        lift, _, low, high, _ = _lift_arrays(
+            self.ratio1, self.stderr1, self.ratio2, self.stderr2, _check_alpha(alpha), "delta"
+        )
         return float(lift), float(low), float(high)
 
 
@@ -654,12 +706,19 @@ def _paired(num: Any, den: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     x = _sample(den, f"denominator{name}")
     if y.shape != x.shape:
         raise ShapeMismatchError(
-            f"numerator{name} has {y.size} values but denominator{name} has {x.size}")
+            f"numerator{name} has {y.size} values but denominator{name} has {x.size}"
+        )
     return y, x
 
 
-def ratio_metric_test(numerator1: Any, denominator1: Any, numerator2: Any, denominator2: Any,
-                      *, alternative: str = "two-sided") -> RatioMetricResult:
+def ratio_metric_test(
+    numerator1: Any,
+    denominator1: Any,
+    numerator2: Any,
+    denominator2: Any,
+    *,
+    alternative: str = "two-sided",
+) -> RatioMetricResult:
     """Compare ``sum(numerator) / sum(denominator)`` between arms (delta method).
 
     The variance of each ratio uses the covariance of numerator and denominator per unit:
@@ -701,18 +760,31 @@ def _ratio_result(a: tuple[Any, Any], b: tuple[Any, Any], alternative: str) -> R
     se = math.hypot(s1, s2)
     d = r1 - r2
     z = d / se if se > 0 else (0.0 if d == 0 else math.copysign(math.inf, d))
-    return RatioMetricResult(z, float(_pvalue(z, alternative)), d, se, r1, r2, s1, s2,
-                             alternative)
+    return RatioMetricResult(z, float(_pvalue(z, alternative)), d, se, r1, r2, s1, s2, alternative)
 
 
 # --------------------------------------------------------------------------- CUPED
 
 
-def _cuped_moments(n1: Any, sy1: Any, sx1: Any, m2y1: Any, m2x1: Any, cxy1: Any,
-                   n2: Any, sy2: Any, sx2: Any, m2y2: Any, m2x2: Any, cxy2: Any) -> dict[str, Any]:
+def _cuped_moments(
+    n1: Any,
+    sy1: Any,
+    sx1: Any,
+    m2y1: Any,
+    m2x1: Any,
+    cxy1: Any,
+    n2: Any,
+    sy2: Any,
+    sx2: Any,
+    m2y2: Any,
+    m2x2: Any,
+    cxy2: Any,
+) -> dict[str, Any]:
     """CUPED from per-arm (n, sums, centred moments). Vectorized; returns arrays."""
-    a = [np.asarray(v, float) for v in (n1, sy1, sx1, m2y1, m2x1, cxy1, n2, sy2, sx2, m2y2,
-                                         m2x2, cxy2)]
+    a = [
+        np.asarray(v, float)
+        for v in (n1, sy1, sx1, m2y1, m2x1, cxy1, n2, sy2, sx2, m2y2, m2x2, cxy2)
+    ]
     n1, sy1, sx1, m2y1, m2x1, cxy1, n2, sy2, sx2, m2y2, m2x2, cxy2 = a
     n = n1 + n2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -733,9 +805,18 @@ def _cuped_moments(n1: Any, sy1: Any, sx1: Any, m2y1: Any, m2x1: Any, cxy1: Any,
         cov = -(vy2 - theta * c2) / n2
         rel = diff / my2
         rvar = se**2 / my2**2 + diff**2 * (vy2 / n2) / my2**4 - 2 * diff * cov / my2**3
-    return {"theta": theta, "diff": diff, "se": se, "df": df, "mean1": my1, "mean2": my2,
-            "rel": rel, "rel_se": np.sqrt(np.maximum(rvar, 0.0)), "var_adj1": va1,
-            "var_adj2": va2}
+    return {
+        "theta": theta,
+        "diff": diff,
+        "se": se,
+        "df": df,
+        "mean1": my1,
+        "mean2": my2,
+        "rel": rel,
+        "rel_se": np.sqrt(np.maximum(rvar, 0.0)),
+        "var_adj1": va1,
+        "var_adj2": va2,
+    }
 
 
 @dataclass(frozen=True)
@@ -775,18 +856,27 @@ class CupedResult(_Unpack):
     def relative_conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
         """Normal interval for the relative lift (delta method)."""
         q = float(_crit(_check_alpha(alpha)))
-        return (self.relative_lift - q * self.relative_lift_stderr,
-                self.relative_lift + q * self.relative_lift_stderr)
+        return (
+            self.relative_lift - q * self.relative_lift_stderr,
+            self.relative_lift + q * self.relative_lift_stderr,
+        )
 
 
 def _moments(y: np.ndarray, x: np.ndarray) -> tuple[float, ...]:
     my, mx = y.mean(), x.mean()
-    return (float(y.size), float(y.sum()), float(x.sum()), float(((y - my) ** 2).sum()),
-            float(((x - mx) ** 2).sum()), float(((y - my) * (x - mx)).sum()))
+    return (
+        float(y.size),
+        float(y.sum()),
+        float(x.sum()),
+        float(((y - my) ** 2).sum()),
+        float(((x - mx) ** 2).sum()),
+        float(((y - my) * (x - mx)).sum()),
+    )
 
 
-def cuped_test(y1: Any, x1: Any, y2: Any, x2: Any, *,
-               alternative: str = "two-sided") -> CupedResult:
+def cuped_test(
+    y1: Any, x1: Any, y2: Any, x2: Any, *, alternative: str = "two-sided"
+) -> CupedResult:
     """CUPED variance reduction with a pre-period covariate, then Welch's test.
 
     ``theta = Cov(y, x) / Var(x)`` on both arms pooled (``theta = 0`` when ``x`` is
@@ -827,8 +917,9 @@ def _cuped_result(r: dict[str, Any], alternative: str) -> CupedResult:
         p = float(_pvalue(t, alternative, df))
     else:
         t, p = (0.0, 1.0) if d == 0 else (math.copysign(math.inf, d), 0.0)
-    return CupedResult(t, p, d, se, df, float(r["theta"]), float(r["rel"]),
-                       float(r["rel_se"]), alternative)
+    return CupedResult(
+        t, p, d, se, df, float(r["theta"]), float(r["rel"]), float(r["rel_se"]), alternative
+    )
 
 
 # --------------------------------------------------------------------------- multiplicity
@@ -951,8 +1042,12 @@ def _srm_arrays(counts: np.ndarray, ratio: np.ndarray) -> tuple[Any, Any]:
     return stat, _dist.chi2_sf(stat, np.full(stat.shape, k - 1.0))
 
 
-def srm_test(counts: Sequence[float], expected_ratio: Sequence[float] | None = None, *,
-             threshold: float = 0.001) -> SRMResult:
+def srm_test(
+    counts: Sequence[float],
+    expected_ratio: Sequence[float] | None = None,
+    *,
+    threshold: float = 0.001,
+) -> SRMResult:
     """Sample-ratio mismatch: chi-square goodness of fit of arm sizes to the planned split.
 
     Parameters
@@ -985,9 +1080,13 @@ def srm_test(counts: Sequence[float], expected_ratio: Sequence[float] | None = N
         raise InvalidParameterError("expected_ratio must be positive")
     threshold = _check_alpha(threshold)
     stat, p = _srm_arrays(c, r)
-    return SRMResult(float(stat), float(p), c.size - 1,
-                     bool(float(p) < threshold and (c >= 8).all()),
-                     c.sum() * r / r.sum())
+    return SRMResult(
+        float(stat),
+        float(p),
+        c.size - 1,
+        bool(float(p) < threshold and (c >= 8).all()),
+        c.sum() * r / r.sum(),
+    )
 
 
 # --------------------------------------------------------------------------- Bayesian
@@ -1021,8 +1120,9 @@ def _prob_b_beats_a(aa: Any, ba: Any, ab: Any, bb: Any) -> np.ndarray:
     return _core.abtest_prob_b_beats_a(*(np.ascontiguousarray(a.ravel()) for a in arrs))
 
 
-def prob_beat_control(count1: int, nobs1: int, count2: int, nobs2: int, *,
-                      prior: tuple[int, int] = (1, 1)) -> BayesResult:
+def prob_beat_control(
+    count1: int, nobs1: int, count2: int, nobs2: int, *, prior: tuple[int, int] = (1, 1)
+) -> BayesResult:
     """Exact ``P(p_treatment > p_control)`` under independent Beta–binomial posteriors.
 
     Deterministic closed form (Evan Miller), no Monte Carlo; the expected losses follow
@@ -1052,14 +1152,17 @@ def prob_beat_control(count1: int, nobs1: int, count2: int, nobs2: int, *,
     x2, n2 = _counts(count2, nobs2, "2")
     a0, b0 = prior
     if isinstance(a0, bool) or not float(a0).is_integer() or a0 < 1 or not b0 > 0:
-        raise InvalidParameterError(
-            f"prior must be (integer alpha >= 1, beta > 0), got {prior!r}")
+        raise InvalidParameterError(f"prior must be (integer alpha >= 1, beta > 0), got {prior!r}")
     aa, ba = x2 + a0, n2 - x2 + b0  # control A
     ab, bb = x1 + a0, n1 - x1 + b0  # treatment B
     # h(first, second) = P(second > first); primes are alpha + 1. Each probability is its
     # own positive sum (never 1 - p), so small losses keep their relative precision.
-    p = _prob_b_beats_a([aa, ab, ab + 1, aa, aa + 1], [ba, bb, bb, ba, ba],
-                        [ab, aa + 1, aa, ab + 1, ab], [bb, ba, ba, bb, bb])
+    p = _prob_b_beats_a(
+        [aa, ab, ab + 1, aa, aa + 1],
+        [ba, bb, bb, ba, ba],
+        [ab, aa + 1, aa, ab + 1, ab],
+        [bb, ba, ba, bb, bb],
+    )
     mean_a, mean_b = aa / (aa + ba), ab / (ab + bb)
     # E[max(pA - pB, 0)] = E[pA] P(A' > B) - E[pB] P(A > B'), and symmetrically.
     loss_b = mean_a * p[1] - mean_b * p[2]
@@ -1072,8 +1175,9 @@ def prob_beat_control(count1: int, nobs1: int, count2: int, nobs2: int, *,
 
 def _power_z(alpha: float, power: float, alternative: str) -> tuple[float, float]:
     alpha = _check_alpha(alpha)
-    power = check_float(power, "power", low=0.0, high=1.0, low_inclusive=False,
-                        high_inclusive=False)
+    power = check_float(
+        power, "power", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+    )
     check_choice(alternative, "alternative", ("two-sided", "one-sided"))
     za = float(_dist.norm_isf(alpha / 2 if alternative == "two-sided" else alpha))
     zb = float(_dist.norm_isf(1 - power))
@@ -1084,8 +1188,9 @@ def _prob(p: Any, name: str) -> float:
     return check_float(p, name, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
 
 
-def sample_size_proportions(p1: float, p2: float, *, alpha: float = 0.05, power: float = 0.8,
-                            alternative: str = "two-sided") -> float:
+def sample_size_proportions(
+    p1: float, p2: float, *, alpha: float = 0.05, power: float = 0.8, alternative: str = "two-sided"
+) -> float:
     """Units per arm to detect ``p1`` vs ``p2`` (Fleiss' formula, = R ``power.prop.test``).
 
     ``n = (z_a sqrt(2 pbar qbar) + z_b sqrt(p1 q1 + p2 q2))^2 / (p1 - p2)^2``, not rounded
@@ -1106,8 +1211,14 @@ def sample_size_proportions(p1: float, p2: float, *, alpha: float = 0.05, power:
     return num * num / (p1 - p2) ** 2
 
 
-def sample_size_means(delta: float, sd: float, *, alpha: float = 0.05, power: float = 0.8,
-                      alternative: str = "two-sided") -> float:
+def sample_size_means(
+    delta: float,
+    sd: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    alternative: str = "two-sided",
+) -> float:
     """Units per arm to detect a mean difference ``delta`` with standard deviation ``sd``.
 
     Normal approximation ``n = 2 (z_a + z_b)^2 sd^2 / delta^2`` (not rounded).
@@ -1126,9 +1237,15 @@ def sample_size_means(delta: float, sd: float, *, alpha: float = 0.05, power: fl
     return 2 * (za + zb) ** 2 * sd * sd / (delta * delta)
 
 
-def minimum_detectable_effect(nobs: float, *, baseline: float | None = None,
-                              sd: float | None = None, alpha: float = 0.05,
-                              power: float = 0.8, alternative: str = "two-sided") -> float:
+def minimum_detectable_effect(
+    nobs: float,
+    *,
+    baseline: float | None = None,
+    sd: float | None = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    alternative: str = "two-sided",
+) -> float:
     """Smallest absolute effect detectable with ``nobs`` units per arm.
 
     Give ``sd`` for a mean (closed form, inverse of :func:`sample_size_means`) or
@@ -1155,8 +1272,11 @@ def minimum_detectable_effect(nobs: float, *, baseline: float | None = None,
         mid = 0.5 * (lo + hi)
         if mid == lo or mid == hi:
             break
-        n = sample_size_proportions(p1, p1 + mid, alpha=alpha, power=power,
-                                    alternative=alternative) if mid > 0 else math.inf
+        n = (
+            sample_size_proportions(p1, p1 + mid, alpha=alpha, power=power, alternative=alternative)
+            if mid > 0
+            else math.inf
+        )
         if n > nobs:
             lo = mid
         else:
@@ -1219,5 +1339,6 @@ def heterogeneity_test(effects: Sequence[float], stderrs: Sequence[float]) -> He
     q = float((w * (e - pooled) ** 2).sum())
     df = e.size - 1
     i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
-    return HeterogeneityResult(q, float(_dist.chi2_sf(q, float(df))), df, i2, pooled,
-                               float(1 / math.sqrt(w.sum())))
+    return HeterogeneityResult(
+        q, float(_dist.chi2_sf(q, float(df))), df, i2, pooled, float(1 / math.sqrt(w.sum()))
+    )

@@ -261,8 +261,10 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         weights = check_sample_weight(sample_weight, n_samples)
         seed = check_random_state(self.random_state)
         init_size = self._init_size(p, n_samples)
-        runs = p["n_init"] if p["n_init"] is not None else (
-            3 if p["kind"] in ("random", "callable") else 1
+        runs = (
+            p["n_init"]
+            if p["n_init"] is not None
+            else (3 if p["kind"] in ("random", "callable") else 1)
         )
         init_centers, runs = self._init_centers(p, values, runs, seed, init_size)
         centers, counts, labels, inertia, n_steps, n_iter, n_since = _MB_KERNELS[values.dtype][0](
@@ -336,9 +338,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         if not has_centers:
             k = p["n_clusters"]
             if n_samples < k:
-                raise NotEnoughSamplesError(
-                    f"n_samples={n_samples} should be >= n_clusters={k}."
-                )
+                raise NotEnoughSamplesError(f"n_samples={n_samples} should be >= n_clusters={k}.")
             seed = check_random_state(self.random_state)
             init_size = self._init_size(p, n_samples)
             init_centers, _ = self._init_centers(p, values, 1, seed, init_size)

@@ -288,9 +288,7 @@ def _align_centers(
         vals, _ = _label_values(new, "new")
         xs = check_array(X, name="X").values.astype(np.float64, copy=False)
         if xs.shape[0] != vals.shape[0]:
-            raise ShapeMismatchError(
-                f"new has {vals.shape[0]} labels but X has {xs.shape[0]} rows"
-            )
+            raise ShapeMismatchError(f"new has {vals.shape[0]} labels but X has {xs.shape[0]} rows")
         codes, uniques = _encode(vals, "new")
         counts = np.bincount(codes).astype(np.float64)
         new_centers = np.zeros((len(uniques), xs.shape[1]))
@@ -533,8 +531,15 @@ class MigrationResult:
             for j in range(data.shape[1]):
                 v = data[i, j]
                 text = "" if np.isnan(v) else (f"{v:.0%}" if values == "shares" else f"{v:g}")
-                ax.text(j, i, text, ha="center", va="center",
-                        color="white" if vmax and v > 0.6 * vmax else "black", fontsize=8)
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    color="white" if vmax and v > 0.6 * vmax else "black",
+                    fontsize=8,
+                )
         ax.set_xticks(range(data.shape[1]))
         ax.set_xticklabels([str(c) for c in table.columns])
         ax.set_yticks(range(data.shape[0]))
@@ -671,9 +676,7 @@ def migration_matrix(
     row_tot = counts_arr[: len(b_uniques)].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         retention_arr = stay / row_tot
-    retention = pd.Series(
-        retention_arr, index=pd.Index(b_uniques, name="before"), name="retention"
-    )
+    retention = pd.Series(retention_arr, index=pd.Index(b_uniques, name="before"), name="retention")
     overall = float(stay.sum() / row_tot.sum()) if row_tot.sum() > 0 else float("nan")
     return MigrationResult(
         counts=counts,
@@ -754,8 +757,15 @@ class PSIResult:
 
     def summary(self) -> str:
         """Plain-text summary: PSI, critical values and verdicts per feature."""
-        cols = ["feature", "psi", "n_bins", "critical_value_05", "critical_value_01",
-                "rule_of_thumb", "statistical"]
+        cols = [
+            "feature",
+            "psi",
+            "n_bins",
+            "critical_value_05",
+            "critical_value_01",
+            "rule_of_thumb",
+            "statistical",
+        ]
         lines = [
             f"Population stability index ({self.kind}); empty bins use share "
             f"epsilon={self.epsilon:g}; rules of thumb: < {PSI_STABLE} stable, "
@@ -796,16 +806,26 @@ class PSIResult:
             _, ax = plt.subplots(figsize=(1.5 + 0.6 * len(t), 3.5))
         x = np.arange(len(t))
         values = t["psi"].to_numpy(dtype=np.float64)
-        colors = np.where(values >= PSI_MAJOR, "tab:red",
-                          np.where(values >= PSI_STABLE, "tab:orange", "tab:green"))
+        colors = np.where(
+            values >= PSI_MAJOR,
+            "tab:red",
+            np.where(values >= PSI_STABLE, "tab:orange", "tab:green"),
+        )
         ax.bar(x, np.nan_to_num(values), color=colors)
         ax.axhline(PSI_STABLE, color="gray", ls="--", lw=1, label="0.1")
         ax.axhline(PSI_MAJOR, color="gray", ls=":", lw=1, label="0.25")
         crit = t["critical_value_05"].to_numpy(dtype=np.float64)
         ok = np.isfinite(crit)
         if ok.any():
-            ax.scatter(x[ok], crit[ok], marker="_", s=300, color="black",
-                       label="5% critical value", zorder=3)
+            ax.scatter(
+                x[ok],
+                crit[ok],
+                marker="_",
+                s=300,
+                color="black",
+                label="5% critical value",
+                zorder=3,
+            )
         ax.set_xticks(x)
         ax.set_xticklabels([str(f) for f in t["feature"]], rotation=45, ha="right")
         ax.set_ylabel("PSI")
@@ -817,8 +837,9 @@ class PSIResult:
 def _verdicts(value: float, c05: float, c01: float) -> tuple[str, str]:
     if np.isnan(value):
         return "n/a", "n/a"
-    rule = ("stable" if value < PSI_STABLE
-            else "moderate shift" if value < PSI_MAJOR else "major shift")
+    rule = (
+        "stable" if value < PSI_STABLE else "moderate shift" if value < PSI_MAJOR else "major shift"
+    )
     if np.isnan(c05):
         stat = "n/a (one bin)"
     elif value > c01:
@@ -916,8 +937,9 @@ def psi(
     """
     check_choice(kind, "kind", ["auto", "labels", "features"])
     bins = check_int(bins, "bins", low=2)
-    epsilon = check_float(epsilon, "epsilon", low=0.0, high=0.5, low_inclusive=False,
-                          high_inclusive=False)
+    epsilon = check_float(
+        epsilon, "epsilon", low=0.0, high=0.5, low_inclusive=False, high_inclusive=False
+    )
     if kind == "auto":
         kind = _detect_kind(reference, current)
     if kind == "labels":
@@ -939,8 +961,7 @@ def _detect_kind(reference: Any, current: Any) -> str:
     a, b = one(reference), one(current)
     if a != b:
         raise InvalidParameterError(
-            f"reference looks like {a} but current like {b}; pass kind='labels' or "
-            "kind='features'"
+            f"reference looks like {a} but current like {b}; pass kind='labels' or kind='features'"
         )
     return a
 
@@ -979,40 +1000,65 @@ def _psi_labels(reference: Any, current: Any, epsilon: float) -> PSIResult:
     new_share = float(sum(c_counts[c_pos[u]] for u in new) / n_cur)
     vanished_share = float(sum(r_counts[r_pos[u]] for u in vanished) / n_ref)
     if new:
-        notes.append(f"{len(new)} new segment(s) {new} hold {new_share:.1%} of current "
-                     "customers (not in the PSI)")
+        notes.append(
+            f"{len(new)} new segment(s) {new} hold {new_share:.1%} of current "
+            "customers (not in the PSI)"
+        )
     if vanished:
-        notes.append(f"{len(vanished)} vanished segment(s) {vanished} held "
-                     f"{vanished_share:.1%} of reference customers (not in the PSI)")
+        notes.append(
+            f"{len(vanished)} vanished segment(s) {vanished} held "
+            f"{vanished_share:.1%} of reference customers (not in the PSI)"
+        )
     rule, stat = _verdicts(value, c05, c01)
-    table = pd.DataFrame([{
-        "feature": "segment", "psi": value, "n_bins": len(common),
-        "n_reference": int(rc.sum()), "n_current": int(cc.sum()), "n_epsilon": int(n_eps),
-        "critical_value_05": c05, "critical_value_01": c01, "p_value": pval,
-        "rule_of_thumb": rule, "statistical": stat, "new_share": new_share,
-        "vanished_share": vanished_share, "note": "; ".join(notes),
-    }])
+    table = pd.DataFrame(
+        [
+            {
+                "feature": "segment",
+                "psi": value,
+                "n_bins": len(common),
+                "n_reference": int(rc.sum()),
+                "n_current": int(cc.sum()),
+                "n_epsilon": int(n_eps),
+                "critical_value_05": c05,
+                "critical_value_01": c01,
+                "p_value": pval,
+                "rule_of_thumb": rule,
+                "statistical": stat,
+                "new_share": new_share,
+                "vanished_share": vanished_share,
+                "note": "; ".join(notes),
+            }
+        ]
+    )
     rows = []
     for k, u in enumerate(common):
         rcount, ccount = rc[k], cc[k]
         rows.append(("common", u, rcount, ccount, terms[k]))
     rows += [("vanished", u, r_counts[r_pos[u]], 0.0, np.nan) for u in vanished]
     rows += [("new", u, 0.0, c_counts[c_pos[u]], np.nan) for u in new]
-    bins_df = pd.DataFrame({
-        "feature": "segment",
-        "bin": pd.Series([r[1] for r in rows], dtype=object),
-        "lower": np.nan,
-        "upper": np.nan,
-        "status": [r[0] for r in rows],
-        "reference_count": np.array([r[2] for r in rows], dtype=np.int64),
-        "current_count": np.array([r[3] for r in rows], dtype=np.int64),
-        "reference_share": [r[2] / n_ref for r in rows],
-        "current_share": [r[3] / n_cur for r in rows],
-        "epsilon_used": [r[0] == "common" and (r[2] == 0 or r[3] == 0) for r in rows],
-        "psi_term": [r[4] for r in rows],
-    })
-    return PSIResult(table=table, bins=bins_df, epsilon=epsilon, kind="labels",
-                     new_segments=new, vanished_segments=vanished)
+    bins_df = pd.DataFrame(
+        {
+            "feature": "segment",
+            "bin": pd.Series([r[1] for r in rows], dtype=object),
+            "lower": np.nan,
+            "upper": np.nan,
+            "status": [r[0] for r in rows],
+            "reference_count": np.array([r[2] for r in rows], dtype=np.int64),
+            "current_count": np.array([r[3] for r in rows], dtype=np.int64),
+            "reference_share": [r[2] / n_ref for r in rows],
+            "current_share": [r[3] / n_cur for r in rows],
+            "epsilon_used": [r[0] == "common" and (r[2] == 0 or r[3] == 0) for r in rows],
+            "psi_term": [r[4] for r in rows],
+        }
+    )
+    return PSIResult(
+        table=table,
+        bins=bins_df,
+        epsilon=epsilon,
+        kind="labels",
+        new_segments=new,
+        vanished_segments=vanished,
+    )
 
 
 def _as_features(obj: Any, name: str) -> Any:
@@ -1050,9 +1096,7 @@ def _psi_features(
     with progress(d, "PSI features", progress_bar) as advance:
         for start in range(0, d, chunk):
             stop = min(start + chunk, d)
-            per_feature += _core.drift_psi_feature_bins(
-                ref.values, cur.values, bins, start, stop
-            )
+            per_feature += _core.drift_psi_feature_bins(ref.values, cur.values, bins, start, stop)
             advance(stop - start)
     n_ref, n_cur = float(ref.values.shape[0]), float(cur.values.shape[0])
     table_rows, bin_frames = [], []
@@ -1068,50 +1112,69 @@ def _psi_features(
         )
         notes = []
         if edges.size == 0 and r_miss == n_ref:
-            notes.append("no non-missing value in the reference: only the missing share is "
-                         "compared")
+            notes.append(
+                "no non-missing value in the reference: only the missing share is compared"
+            )
         elif edges.size == 0:
-            notes.append("constant in the reference: one value bin, so the PSI cannot see "
-                         "a shift of the values" + (" (only the missing share)" if has_missing
-                                                     else " and is 0 by construction"))
+            notes.append(
+                "constant in the reference: one value bin, so the PSI cannot see "
+                "a shift of the values"
+                + (" (only the missing share)" if has_missing else " and is 0 by construction")
+            )
         elif edges.size + 1 < bins:
             notes.append(f"ties merged quantiles: {edges.size + 1} value bins of {bins}")
         if n_eps:
             notes.append(f"epsilon={epsilon:g} used for {n_eps} empty bin share(s)")
         if has_missing:
-            notes.append(f"missing values: {r_miss} in reference, {c_miss} in current "
-                         "(own bin)")
+            notes.append(f"missing values: {r_miss} in reference, {c_miss} in current (own bin)")
         rule, stat = _verdicts(value, c05, c01)
-        table_rows.append({
-            "feature": name, "psi": value, "n_bins": int(rc.size),
-            "n_reference": int(n_ref), "n_current": int(n_cur), "n_epsilon": int(n_eps),
-            "critical_value_05": c05, "critical_value_01": c01, "p_value": pval,
-            "rule_of_thumb": rule, "statistical": stat, "new_share": np.nan,
-            "vanished_share": np.nan, "note": "; ".join(notes),
-        })
+        table_rows.append(
+            {
+                "feature": name,
+                "psi": value,
+                "n_bins": int(rc.size),
+                "n_reference": int(n_ref),
+                "n_current": int(n_cur),
+                "n_epsilon": int(n_eps),
+                "critical_value_05": c05,
+                "critical_value_01": c01,
+                "p_value": pval,
+                "rule_of_thumb": rule,
+                "statistical": stat,
+                "new_share": np.nan,
+                "vanished_share": np.nan,
+                "note": "; ".join(notes),
+            }
+        )
         lower = np.concatenate([[-np.inf], edges])
         upper = np.concatenate([edges, [np.inf]])
-        labels = [f"({lo:.6g}, {hi:.6g}]" if np.isfinite(hi) else f"({lo:.6g}, {hi:.6g})"
-                  for lo, hi in zip(lower, upper, strict=True)]
+        labels = [
+            f"({lo:.6g}, {hi:.6g}]" if np.isfinite(hi) else f"({lo:.6g}, {hi:.6g})"
+            for lo, hi in zip(lower, upper, strict=True)
+        ]
         status = ["value"] * len(labels)
         if has_missing:
             labels.append("missing")
             lower = np.append(lower, np.nan)
             upper = np.append(upper, np.nan)
             status.append("missing")
-        bin_frames.append(pd.DataFrame({
-            "feature": name,
-            "bin": pd.Series(labels, dtype=object),
-            "lower": lower,
-            "upper": upper,
-            "status": status,
-            "reference_count": rc.astype(np.int64),
-            "current_count": cc.astype(np.int64),
-            "reference_share": rc / n_ref,
-            "current_share": cc / n_cur,
-            "epsilon_used": (rc == 0) ^ (cc == 0),
-            "psi_term": terms,
-        }))
+        bin_frames.append(
+            pd.DataFrame(
+                {
+                    "feature": name,
+                    "bin": pd.Series(labels, dtype=object),
+                    "lower": lower,
+                    "upper": upper,
+                    "status": status,
+                    "reference_count": rc.astype(np.int64),
+                    "current_count": cc.astype(np.int64),
+                    "reference_share": rc / n_ref,
+                    "current_share": cc / n_cur,
+                    "epsilon_used": (rc == 0) ^ (cc == 0),
+                    "psi_term": terms,
+                }
+            )
+        )
     return PSIResult(
         table=pd.DataFrame(table_rows),
         bins=pd.concat(bin_frames, ignore_index=True),
