@@ -1,7 +1,8 @@
-//! segwise: customer segmentation with a Rust core.
+//! segwise's Python extension (`segwise._core`).
 //!
-//! [`core`] is the engine (pure Rust, usable as a library, with linfa trait
-//! implementations); [`bindings`] is the only place that knows Python.
+//! The engine is the `segwise-core` crate (`src/core`: pure Rust, usable as a library,
+//! with linfa trait implementations), re-exported here as [`core`]; [`bindings`] is the
+//! only Rust code that knows Python.
 
 pub mod bindings;
-pub mod core;
+pub use segwise_core as core;

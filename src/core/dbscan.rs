@@ -19,7 +19,7 @@ use linfa_nn::{CommonNearestNeighbour, NearestNeighbour, NearestNeighbourIndex};
 use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
 
-use crate::core::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
 /// DBSCAN result: labels (noise = -1) and the sorted indices of the core samples.
 #[derive(Debug, Clone, PartialEq)]

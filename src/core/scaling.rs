@@ -11,7 +11,7 @@
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
-use crate::core::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
 /// Rows per block: the unit of parallel work and of the fixed reduction order.
 pub const BLOCK_ROWS: usize = 4096;
@@ -200,7 +200,7 @@ pub fn column_moments<T: Real>(
     weights: Option<&[f64]>,
 ) -> CoreResult<BatchMoments> {
     check_shape(&x)?;
-    crate::core::error::check_weights(weights, x.nrows())?;
+    crate::error::check_weights(weights, x.nrows())?;
     let shift = pilot_mean(&x);
     let sums = shifted_sums(&x, weights, &shift)?;
     let n_rows = x.nrows() as f64;

@@ -2,7 +2,7 @@
 //! probability that one arm beats another. Both are deterministic closed-form sums.
 
 use super::special::ln_gamma;
-use crate::core::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
 /// Alternative hypothesis of a one- or two-sided test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

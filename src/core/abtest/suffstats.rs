@@ -25,7 +25,7 @@
 use ndarray::{Array4, ArrayView2};
 use rayon::prelude::*;
 
-use crate::core::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
 /// Number of statistics per cell.
 pub const N_STATS: usize = 8;

@@ -24,7 +24,7 @@ use super::common::{
     sq_dist_f64, tolerance_from_moments, with_simd, CentreBlocks, Data, GroupMoments, KFloat, Sums,
 };
 use super::lloyd::RunResult;
-use crate::core::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
 /// Rows per bound-test block in a sweep (see the prefetching note in [`run`]).
 const SWEEP_BLOCK: usize = 64;

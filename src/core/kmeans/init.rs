@@ -7,7 +7,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::common::{group_rows, prefetch, sq_dist, with_simd, Data, KFloat};
-use crate::core::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
 /// The random stream of restart `restart`: the seed's stream jumped `restart` times
 /// (2^128 steps each), so restarts never share random numbers and each is reproducible

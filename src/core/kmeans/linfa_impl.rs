@@ -6,7 +6,7 @@ use linfa::traits::{Fit, PredictInplace};
 use ndarray::{Array1, Array2, ArrayBase, Data as NdData, Ix2};
 
 use super::{fit, labels_inertia, Init, KFloat, KMeansParams};
-use crate::core::CoreError;
+use crate::CoreError;
 
 /// Errors of the linfa interface: segwise's own, or linfa's.
 #[derive(Debug, thiserror::Error)]

@@ -16,8 +16,8 @@ use rayon::prelude::*;
 use super::common::{assign_labels_inertia, with_simd, CentreBlocks, Data, KFloat};
 use super::init::{kmeans_plusplus, random_rows, restart_rng};
 use super::{check_data, checked_tolerance, contiguous_data, param, Init};
-use crate::core::error::check_weights;
-use crate::core::{CoreError, CoreResult};
+use crate::error::check_weights;
+use crate::{CoreError, CoreResult};
 use ndarray::{Array1, Array2, ArrayView2};
 
 /// Hyper-parameters of [`fit`] (scikit-learn's names and meanings).

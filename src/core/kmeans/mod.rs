@@ -30,8 +30,8 @@ use common::{all_distances, assign_labels_inertia, tolerance, Data};
 pub use linfa_impl::{KMeansLinfaError, SegwiseKMeans};
 pub use lloyd::RunResult;
 
-use crate::core::error::check_weights;
-use crate::core::{CoreError, CoreResult};
+use crate::error::check_weights;
+use crate::{CoreError, CoreResult};
 
 /// Which k-means iteration to run. Both give the same labels, centres, inertia and
 /// iteration count from the same start (up to floating-point ties).

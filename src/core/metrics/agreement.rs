@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 
 use super::Partition;
-use crate::core::abtest::special::ln_gamma;
-use crate::core::{CoreError, CoreResult};
+use crate::abtest::special::ln_gamma;
+use crate::{CoreError, CoreResult};
 
 /// The contingency table of two partitions of `n` samples: rows are the first
 /// partition's clusters, columns the second's (both in sorted label order).

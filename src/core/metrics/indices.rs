@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::check_finite_nonempty;
 use super::partition::{check_number_of_labels, Partition};
-use crate::core::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
 /// Rows per parallel chunk.
 const CHUNK: usize = 8192;

@@ -26,7 +26,7 @@ pub use silhouette::{silhouette_samples, silhouette_score};
 
 use ndarray::ArrayView2;
 
-use crate::core::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
 /// Reject empty input and NaN/infinity in `x`.
 pub(crate) fn check_finite_nonempty(x: ArrayView2<'_, f64>) -> CoreResult<()> {

@@ -1,6 +1,6 @@
 //! Labels -> dense cluster ids, sizes and a label-sorted order.
 
-use crate::core::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult};
 
 /// A partition of `n` samples into `n_clusters` non-empty clusters.
 ///

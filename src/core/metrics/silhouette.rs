@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::check_finite_nonempty;
 use super::partition::{check_number_of_labels, Partition};
-use crate::core::CoreResult;
+use crate::CoreResult;
 
 /// Samples per inner step (one AVX-512 or two AVX2 registers of f64).
 const LANES: usize = 8;
@@ -681,7 +681,7 @@ pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<f6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::CoreError;
+    use crate::CoreError;
     use ndarray::Array2;
 
     /// Straightforward O(n^2) reference.

@@ -17,8 +17,8 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use crate::core::kmeans::{self, Init, KMeansParams};
-use crate::core::{CoreError, CoreResult};
+use crate::kmeans::{self, Init, KMeansParams};
+use crate::{CoreError, CoreResult};
 
 /// How the rows of a replicate are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,7 +355,7 @@ pub fn kmeans_replicates_given(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::kmeans::Algorithm;
+    use crate::kmeans::Algorithm;
     use ndarray::Array3;
 
     fn reference_jaccard(a: &[i32], b: &[i32], k: usize) -> Vec<f64> {

@@ -23,9 +23,9 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use crate::core::kmeans::{self, Init, KMeansParams};
-use crate::core::metrics::agreement::{adjusted_rand_score, Contingency};
-use crate::core::{CoreError, CoreResult};
+use crate::kmeans::{self, Init, KMeansParams};
+use crate::metrics::agreement::{adjusted_rand_score, Contingency};
+use crate::{CoreError, CoreResult};
 
 /// How each k-means fit of a criterion starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,9 +10,9 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-use crate::core::abtest::special::{chi2_sf, invert_sf, ln_gamma, norm_isf};
-use crate::core::metrics::agreement::Contingency;
-use crate::core::{CoreError, CoreResult};
+use crate::abtest::special::{chi2_sf, invert_sf, ln_gamma, norm_isf};
+use crate::metrics::agreement::Contingency;
+use crate::{CoreError, CoreResult};
 
 // ---------------------------------------------------------------------------------------
 // Linear sum assignment
@@ -261,7 +261,7 @@ pub fn migration_counts(
     check_codes(after, k_after, "labels_after")?;
     let mut out = vec![0.0; k_before * k_after];
     if let Some(w) = weights {
-        crate::core::error::check_weights(Some(w), before.len())?;
+        crate::error::check_weights(Some(w), before.len())?;
         for ((&b, &a), &wi) in before.iter().zip(after).zip(w) {
             out[b as usize * k_after + a as usize] += wi;
         }
