@@ -10,8 +10,8 @@ import scipy.stats as st
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from scipy import integrate, optimize, special
+from segwise._stats import distributions as _dist
 from segwise.abtest import (
-    _dist,
     adjust_pvalues,
     cuped_test,
     heterogeneity_test,
@@ -26,7 +26,7 @@ from segwise.abtest import (
     srm_test,
     welch_test,
 )
-from segwise.abtest._stats import _mn_null
+from segwise.abtest._proportion import _mn_null
 from segwise.exceptions import InvalidParameterError, ShapeMismatchError
 from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.multitest import multipletests

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._stats.inference import p_adjust, pvalue_from_stat, welch_moments
 from ._validation import check_array, check_choice, check_float, check_int
-from .abtest._stats import _adjust, _pvalue, _welch_moments
 from .exceptions import (
     ColumnNotFoundError,
     InvalidParameterError,
@@ -405,7 +405,7 @@ def _welch(
     """Vectorized Welch t, df and two-sided p; NaN where a side has fewer than 2 values."""
     ok = (n1 >= 2) & (n2 >= 2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        diff, se, df = _welch_moments(m1, v1, np.where(ok, n1, 2.0), m2, v2, np.where(ok, n2, 2.0))
+        diff, se, df = welch_moments(m1, v1, np.where(ok, n1, 2.0), m2, v2, np.where(ok, n2, 2.0))
         t = np.where(
             se > 0,
             diff / np.where(se > 0, se, 1.0),
@@ -416,7 +416,7 @@ def _welch(
     p = np.full(t.shape, np.nan)
     finite = np.isfinite(t) & np.isfinite(df)
     if finite.any():
-        p[finite] = _pvalue(t[finite], "two-sided", df[finite])
+        p[finite] = pvalue_from_stat(t[finite], "two-sided", df[finite])
     p[np.isinf(t)] = 0.0  # zero variance on both sides, different means
     return t, df, p
 
@@ -555,7 +555,7 @@ def profile_segments(
         std_diff = np.where(pop_sd > 0, diff / pop_sd, np.nan)
         rel = np.where(pop_mean != 0, np.abs(diff) / np.abs(pop_mean), np.nan)
     t, df_w, p = _welch(seg_n, seg_mean, seg_var, pop_n - seg_n, rest_means, rest_vars)
-    p_adj = _adjust(p.ravel(), "bh").reshape(p.shape)
+    p_adj = p_adjust(p.ravel(), "bh").reshape(p.shape)
     significant = np.nan_to_num(p_adj, nan=np.inf) <= alpha
     marker = (np.nan_to_num(np.abs(std_diff), nan=-np.inf) >= d_abs) | (
         np.nan_to_num(rel, nan=-np.inf) >= d_rel

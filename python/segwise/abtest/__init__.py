@@ -25,32 +25,17 @@ Examples
 
 from __future__ import annotations
 
+from ._bayes import BayesResult, prob_beat_control
+from ._cuped import CupedResult, cuped_test
+from ._heterogeneity import HeterogeneityResult, heterogeneity_test
+from ._lift import RelativeLiftResult, relative_lift_ci
+from ._means import WelchResult, welch_test
+from ._multitest import AdjustedPValues, adjust_pvalues
+from ._power import minimum_detectable_effect, sample_size_means, sample_size_proportions
+from ._proportion import DiffCIResult, ProportionsTestResult, proportions_diff_ci, proportions_test
+from ._ratio import RatioMetricResult, ratio_metric_test
 from ._report import LiftReport, lift_from_stats, segment_lift, sufficient_stats
-from ._stats import (
-    AdjustedPValues,
-    BayesResult,
-    CupedResult,
-    DiffCIResult,
-    HeterogeneityResult,
-    ProportionsTestResult,
-    RatioMetricResult,
-    RelativeLiftResult,
-    SRMResult,
-    WelchResult,
-    adjust_pvalues,
-    cuped_test,
-    heterogeneity_test,
-    minimum_detectable_effect,
-    prob_beat_control,
-    proportions_diff_ci,
-    proportions_test,
-    ratio_metric_test,
-    relative_lift_ci,
-    sample_size_means,
-    sample_size_proportions,
-    srm_test,
-    welch_test,
-)
+from ._srm import SRMResult, srm_test
 
 __all__ = [
     "LiftReport",

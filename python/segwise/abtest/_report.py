@@ -12,25 +12,19 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from .._stats import distributions
+from .._stats.inference import P_ADJUST_METHODS, p_adjust, welch_moments
 from .._validation import check_choice, check_float
 from ..exceptions import (
     EmptyInputError,
     InvalidParameterError,
     NonFiniteError,
 )
-from . import _dist
-from ._stats import (
-    DIFF_CI_METHODS,
-    LIFT_METHODS,
-    _adjust,
-    _cuped_moments,
-    _diff_ci_arrays,
-    _lift_arrays,
-    _pooled_z,
-    _ratio_moments,
-    _srm_arrays,
-    _welch_moments,
-)
+from ._cuped import _cuped_moments
+from ._lift import LIFT_METHODS, _lift_arrays
+from ._proportion import DIFF_CI_METHODS, _diff_ci_arrays, _pooled_z
+from ._ratio import _ratio_moments
+from ._srm import _srm_arrays
 
 __all__ = ["LiftReport", "segment_lift", "lift_from_stats", "sufficient_stats"]
 
@@ -479,7 +473,7 @@ def _check_common(alpha: Any, ci_method: str, lift_method: str, adjust: str) -> 
     )
     check_choice(ci_method, "ci_method", DIFF_CI_METHODS)
     check_choice(lift_method, "lift_method", LIFT_METHODS)
-    check_choice(adjust, "adjust", ("bh", "holm", "bonferroni"))
+    check_choice(adjust, "adjust", P_ADJUST_METHODS)
     return alpha
 
 
@@ -715,7 +709,7 @@ def _report(
     p = table["pvalue"].to_numpy(float)
     adj = np.empty_like(p)
     for mask in (~is_all, is_all):
-        adj[mask] = _adjust(p[mask], adjust)
+        adj[mask] = p_adjust(p[mask], adjust)
     table["pvalue_adj"] = adj
     table["significant"] = np.where(np.isnan(adj), False, adj <= alpha)
     report_warnings: list[str] = []
@@ -786,7 +780,7 @@ def _metric_rows(
         v1, v2 = tr[:, M2_Y] / (n1 - 1), co[:, M2_Y] / (n2 - 1)
     reasons = [""] * len(segs)
     prob = np.full(len(segs), np.nan)
-    z = float(_dist.norm_isf(alpha / 2))
+    z = float(distributions.norm_isf(alpha / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         if m.kind == "binary":
             x1, x2 = tr[:, SUM_Y], co[:, SUM_Y]
@@ -794,7 +788,7 @@ def _metric_rows(
             s1n, s2n = np.where(ok, n1, 1), np.where(ok, n2, 1)
             lo, hi, _, _, deg = _diff_ci_arrays(x1, s1n, x2, s2n, alpha, ci_method)
             stat = _pooled_z(x1, s1n, x2, s2n)
-            pval = 2 * np.asarray(_dist.norm_sf(np.abs(stat)), float)
+            pval = 2 * np.asarray(distributions.norm_sf(np.abs(stat)), float)
             diff = m1 - m2
             se1, se2 = np.sqrt(m1 * (1 - m1) / n1), np.sqrt(m2 * (1 - m2) / n2)
             se = np.hypot(se1, se2)  # unpooled, for the heterogeneity test
@@ -834,14 +828,15 @@ def _metric_rows(
                 lreason = np.where(undefined, "control mean is 0: relative lift undefined", "")
                 method = f"CUPED ({m.aux}) Welch t" if m.aux else "CUPED Welch t"
             else:
-                diff, se, df = _welch_moments(m1, v1, n1, m2, v2, n2)
+                diff, se, df = welch_moments(m1, v1, n1, m2, v2, n2)
                 lift, _, llo, lhi, lreason = _lift_arrays(
                     m1, np.sqrt(v1 / n1), m2, np.sqrt(v2 / n2), alpha, lift_method
                 )
                 method = f"Welch t; {lift_method} lift"
             stat = diff / se
-            pval = 2 * np.asarray(_dist.t_sf(np.abs(stat), np.where(np.isfinite(df), df, 1.0)))
-            q = np.asarray(_dist.t_isf(alpha / 2, np.where(np.isfinite(df), df, 1.0)), float)
+            df_ok = np.where(np.isfinite(df), df, 1.0)
+            pval = 2 * np.asarray(distributions.t_sf(np.abs(stat), df_ok))
+            q = np.asarray(distributions.t_isf(alpha / 2, df_ok), float)
             lo, hi = diff - q * se, diff + q * se
             enough = (n1 >= 2) & (n2 >= 2)
             zero_var = enough & ~(se > 0)
@@ -861,7 +856,7 @@ def _metric_rows(
             diff = r1 - r2
             se = np.hypot(s1, s2)
             stat = diff / se
-            pval = 2 * np.asarray(_dist.norm_sf(np.abs(stat)), float)
+            pval = 2 * np.asarray(distributions.norm_sf(np.abs(stat)), float)
             lo, hi = diff - z * se, diff + z * se
             lift, _, llo, lhi, lreason = _lift_arrays(r1, s1, r2, s2, alpha, lift_method)
             m1, m2 = r1, r2
@@ -936,7 +931,7 @@ def _heterogeneity(table: pd.DataFrame, report_warnings: list[str]) -> pd.DataFr
             pooled = (w * d[ok]).sum() / w.sum()
             Q = float((w * (d[ok] - pooled) ** 2).sum())
             dfq = int(ok.sum() - 1)
-            pval = float(_dist.chi2_sf(Q, float(dfq)))
+            pval = float(distributions.chi2_sf(Q, float(dfq)))
             i2 = max(0.0, (Q - dfq) / Q) if Q > 0 else 0.0
         overall = float(allrow["abs_diff"].iloc[0]) if len(allrow) else np.nan
         signs = np.sign(d[np.isfinite(d)])

@@ -9,9 +9,32 @@
 
 from __future__ import annotations
 
-from . import _bootstrap, _choose_k, _drift
-from ._bootstrap import *  # noqa: F403
-from ._choose_k import *  # noqa: F403
-from ._drift import *  # noqa: F403
+from ._alignment import align_labels, relabel
+from ._bootstrap import StabilityResult, bootstrap_stability
+from ._choose_k import (
+    ChooseKResult,
+    GapResult,
+    PredictionStrengthResult,
+    choose_k,
+    gap_statistic,
+    prediction_strength,
+)
+from ._migration import MigrationResult, migration_matrix
+from ._psi import PSIResult, psi
 
-__all__ = [*_bootstrap.__all__, *_choose_k.__all__, *_drift.__all__]
+__all__ = [
+    "StabilityResult",
+    "bootstrap_stability",
+    "ChooseKResult",
+    "GapResult",
+    "PredictionStrengthResult",
+    "choose_k",
+    "gap_statistic",
+    "prediction_strength",
+    "align_labels",
+    "relabel",
+    "MigrationResult",
+    "migration_matrix",
+    "PSIResult",
+    "psi",
+]

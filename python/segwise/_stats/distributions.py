@@ -6,10 +6,10 @@ Accuracy against scipy.stats is ~1e-13 relative over wide ranges, tails included
 
 Examples
 --------
->>> from segwise.abtest import _dist
->>> round(float(_dist.norm_ppf(0.975)), 6)
+>>> from segwise._stats import distributions
+>>> round(float(distributions.norm_ppf(0.975)), 6)
 1.959964
->>> round(float(_dist.t_sf(2.0, 10.0)), 6)
+>>> round(float(distributions.t_sf(2.0, 10.0)), 6)
 0.036694
 """
 

@@ -1,0 +1,162 @@
+"""Relative lift (treatment / control - 1) and its interval: delta method or Fieller.
+
+Arm 1 is the treatment and arm 2 the control; differences are ``1 - 2``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._stats.inference import (
+    check_alpha,
+    critical_value,
+    pvalue_from_stat,
+)
+from .._validation import check_choice
+from ..exceptions import InvalidParameterError
+from ._common import _Unpack
+
+LIFT_METHODS = ("delta", "log", "fieller")
+
+
+def _lift_arrays(
+    m1: Any, s1: Any, m2: Any, s2: Any, alpha: float, method: str, cov: Any = 0.0
+) -> tuple[Any, Any, Any, Any, Any]:
+    """Relative lift ``m1 / m2 - 1`` from means and their standard errors ``s1``, ``s2``
+    (and ``cov = Cov(m1, m2)``). Returns (lift, se, low, high, reason) arrays; ``reason`` is
+    "" or why no value is given."""
+    m1, s1, m2, s2, cov = np.broadcast_arrays(
+        *(np.asarray(a, float) for a in (m1, s1, m2, s2, cov))
+    )
+    z = critical_value(alpha)
+    reason = np.full(m1.shape, "", dtype=object)
+    zero = m2 == 0
+    reason[zero] = "control mean is 0: relative lift undefined"
+    # over: a log-ratio bound beyond exp's range is an unbounded (inf) interval end.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = m1 / m2
+        lift = ratio - 1
+        var = s1**2 / m2**2 + m1**2 * s2**2 / m2**4 - 2 * m1 * cov / m2**3
+        se = np.sqrt(np.maximum(var, 0.0))
+        if method == "delta":
+            low, high = lift - z * se, lift + z * se
+        elif method == "log":
+            bad = ~((m1 > 0) & (m2 > 0))
+            reason[bad & ~zero] = "log method needs positive means in both arms"
+            lse = np.sqrt(np.maximum(s1**2 / m1**2 + s2**2 / m2**2 - 2 * cov / (m1 * m2), 0))
+            lr = np.log(np.where(bad, 1.0, ratio))
+            low, high = np.exp(lr - z * lse) - 1, np.exp(lr + z * lse) - 1
+        else:  # fieller
+            qa = m2**2 - z * z * s2**2
+            qb = m1 * m2 - z * z * cov
+            qc = m1**2 - z * z * s1**2
+            disc = qb * qb - qa * qc
+            unb = (qa <= 0) | (disc < 0)
+            reason[unb & ~zero] = "Fieller interval unbounded (control mean not significant)"
+            root = np.sqrt(np.maximum(disc, 0.0))
+            low = (qb - root) / qa - 1
+            high = (qb + root) / qa - 1
+            low = np.where(unb, np.nan, low)
+            high = np.where(unb, np.nan, high)
+    bad = reason != ""
+    lift = np.where(zero, np.nan, lift)
+    se = np.where(zero, np.nan, se)
+    low = np.where(bad, np.nan, low)
+    high = np.where(bad, np.nan, high)
+    return lift, se, low, high, reason
+
+
+@dataclass(frozen=True)
+class RelativeLiftResult(_Unpack):
+    """Relative lift ``mean1 / mean2 - 1``. Unpacks to ``(statistic, pvalue)`` where
+    ``statistic = lift / stderr`` (delta method z). ``lift`` is None with a ``reason`` when
+    the control mean is 0.
+
+    Examples
+    --------
+    >>> from segwise.abtest import relative_lift_ci
+    >>> r = relative_lift_ci(0.12, 0.12 * 0.88, 1000, 0.10, 0.10 * 0.90, 1000)
+    >>> round(r.lift, 4)
+    0.2
+    """
+
+    statistic: float
+    pvalue: float
+    lift: float | None
+    stderr: float
+    low: float
+    high: float
+    method: str
+    reason: str
+    moments: tuple[float, float, float, float, float, float] = field(repr=False)
+
+    def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
+        """Interval at level ``1 - alpha`` with the same method (NaN when undefined)."""
+        r = relative_lift_ci(*self.moments, alpha=alpha, method=self.method)
+        return r.low, r.high
+
+
+def relative_lift_ci(
+    mean1: float,
+    var1: float,
+    nobs1: float,
+    mean2: float,
+    var2: float,
+    nobs2: float,
+    *,
+    alpha: float = 0.05,
+    method: str = "delta",
+) -> RelativeLiftResult:
+    """Confidence interval for the relative lift ``mean1 / mean2 - 1`` of independent arms.
+
+    Parameters
+    ----------
+    mean1, var1, nobs1 : float
+        Treatment mean, variance (ddof=1) and size. For a proportion, ``var = p (1 - p)``.
+    mean2, var2, nobs2 : float
+        Control arm.
+    alpha : float, default 0.05
+    method : {"delta", "log", "fieller"}
+        Delta method on the ratio (default); Katz log-ratio (delta method on
+        ``log(mean1 / mean2)``, needs positive means); Fieller's exact interval for a ratio
+        of normal means (no value when the control mean is not significantly non-zero).
+
+    Returns
+    -------
+    RelativeLiftResult
+        ``lift`` is None and ``reason`` says why when the control mean is 0.
+
+    Examples
+    --------
+    >>> from segwise.abtest import relative_lift_ci
+    >>> r = relative_lift_ci(1.0, 4.0, 100, 0.0, 1.0, 100)
+    >>> r.lift is None, r.reason
+    (True, 'control mean is 0: relative lift undefined')
+    """
+    alpha = check_alpha(alpha)
+    check_choice(method, "method", LIFT_METHODS)
+    for nm, n in (("nobs1", nobs1), ("nobs2", nobs2)):
+        if not n > 0:
+            raise InvalidParameterError(f"{nm} must be > 0, got {n}")
+    s1 = math.sqrt(var1 / nobs1)
+    s2 = math.sqrt(var2 / nobs2)
+    lift, se, low, high, reason = _lift_arrays(mean1, s1, mean2, s2, alpha, method)
+    lift_f = float(lift)
+    se_f = float(se)
+    stat = lift_f / se_f if se_f > 0 else math.nan
+    p = float(pvalue_from_stat(stat, "two-sided")) if math.isfinite(stat) else math.nan
+    return RelativeLiftResult(
+        stat,
+        p,
+        None if math.isnan(lift_f) else lift_f,
+        se_f,
+        float(low),
+        float(high),
+        method,
+        str(reason),
+        (mean1, var1, nobs1, mean2, var2, nobs2),
+    )

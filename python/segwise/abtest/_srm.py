@@ -1,0 +1,97 @@
+"""Sample-ratio mismatch: a chi-square goodness-of-fit test of the arm sizes.
+
+Arm 1 is the treatment and arm 2 the control; differences are ``1 - 2``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._stats import distributions
+from .._stats.inference import (
+    check_alpha,
+)
+from ..exceptions import InvalidParameterError, ShapeMismatchError
+from ._common import _Unpack
+
+
+@dataclass(frozen=True)
+class SRMResult(_Unpack):
+    """Sample-ratio-mismatch chi-square test. Unpacks to ``(statistic, pvalue)``.
+
+    ``flagged`` is ``pvalue < threshold`` *and* every arm has at least 8 units.
+
+    Examples
+    --------
+    >>> from segwise.abtest import srm_test
+    >>> r = srm_test([5000, 5200])
+    >>> round(r.pvalue, 4), r.flagged
+    (0.0477, False)
+    """
+
+    statistic: float
+    pvalue: float
+    df: int
+    flagged: bool
+    expected: np.ndarray
+
+
+def _srm_arrays(counts: np.ndarray, ratio: np.ndarray) -> tuple[Any, Any]:
+    """Row-wise chi-square GOF: counts (k, arms), ratio (arms,) -> (stat, p)."""
+    tot = counts.sum(axis=-1, keepdims=True)
+    exp = tot * ratio / ratio.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = np.where(exp > 0, (counts - exp) ** 2 / np.where(exp > 0, exp, 1), 0).sum(-1)
+    k = counts.shape[-1]
+    return stat, distributions.chi2_sf(stat, np.full(stat.shape, k - 1.0))
+
+
+def srm_test(
+    counts: Sequence[float],
+    expected_ratio: Sequence[float] | None = None,
+    *,
+    threshold: float = 0.001,
+) -> SRMResult:
+    """Sample-ratio mismatch: chi-square goodness of fit of arm sizes to the planned split.
+
+    Parameters
+    ----------
+    counts : sequence of int
+        Units per arm.
+    expected_ratio : sequence of float, optional
+        Planned split (any scale, e.g. ``[1, 1]`` or ``[0.2, 0.8]``); equal by default.
+    threshold : float, default 0.001
+
+    Returns
+    -------
+    SRMResult
+
+    Examples
+    --------
+    >>> from segwise.abtest import srm_test
+    >>> srm_test([1000, 1300]).flagged
+    True
+    """
+    c = np.asarray(counts, dtype=float)
+    if c.ndim != 1 or c.size < 2:
+        raise InvalidParameterError("counts needs one entry per arm (at least 2)")
+    if (c < 0).any() or not np.all(c == np.round(c)):
+        raise InvalidParameterError("counts must be non-negative integers")
+    r = np.ones_like(c) if expected_ratio is None else np.asarray(expected_ratio, float)
+    if r.shape != c.shape:
+        raise ShapeMismatchError(f"expected_ratio has {r.size} entries for {c.size} arms")
+    if not (np.all(np.isfinite(r)) and (r > 0).all()):
+        raise InvalidParameterError("expected_ratio must be positive")
+    threshold = check_alpha(threshold)
+    stat, p = _srm_arrays(c, r)
+    return SRMResult(
+        float(stat),
+        float(p),
+        c.size - 1,
+        bool(float(p) < threshold and (c >= 8).all()),
+        c.sum() * r / r.sum(),
+    )

@@ -1,0 +1,314 @@
+"""Who moved from which segment to which: :func:`migration_matrix` (with "New" and "Churned"
+states when customer ids are known) and retention per segment; the counting runs in the
+Rust core.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import _core
+from .._results import pyplot as _pyplot
+from .._validation import check_choice
+from ..exceptions import (
+    EmptyInputError,
+    InvalidParameterError,
+    InvalidWeightsError,
+    ShapeMismatchError,
+)
+from ._labels import (
+    _encode,
+    _label_values,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class MigrationResult:
+    """Segment migration between two dates.
+
+    Attributes
+    ----------
+    counts : pandas.DataFrame
+        Customers (or summed weights) per (before, after) pair: rows are the segments
+        before (plus the "New" state with customer ids), columns the segments after (plus
+        "Churned").
+    shares : pandas.DataFrame
+        ``counts`` normalised by row (default), column or grand total (``normalize``).
+    retention : pandas.Series
+        Per segment before: share of its customers (or weight) in the same segment after.
+    overall_retention : float
+        Customers (or weight) in the same segment after, over all customers present before.
+    normalize : str
+        How ``shares`` was normalised.
+    weighted : bool
+        Whether the counts are sums of weights.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segwise.stability import migration_matrix
+    >>> before = pd.Series(["a", "a", "b"], index=[1, 2, 3])
+    >>> after = pd.Series(["a", "b", "b"], index=[1, 3, 4])
+    >>> res = migration_matrix(before, after)
+    >>> res.counts  # doctest: +NORMALIZE_WHITESPACE
+    after     a    b  Churned
+    before
+    a       1.0  0.0      1.0
+    b       0.0  1.0      0.0
+    New     0.0  1.0      0.0
+    >>> float(res.overall_retention)
+    0.6666666666666666
+    """
+
+    counts: pd.DataFrame
+    shares: pd.DataFrame
+    retention: pd.Series
+    overall_retention: float
+    normalize: str = "row"
+    weighted: bool = False
+    new_label: Any = None
+    churned_label: Any = None
+
+    @property
+    def tidy(self) -> pd.DataFrame:
+        """Long table: one row per (before, after) cell with ``count`` and ``share``."""
+        n_rows, n_cols = self.counts.shape
+        return pd.DataFrame(
+            {
+                "before": np.repeat(self.counts.index.to_numpy(dtype=object), n_cols),
+                "after": np.tile(self.counts.columns.to_numpy(dtype=object), n_rows),
+                "count": self.counts.to_numpy().ravel(),
+                "share": self.shares.to_numpy().ravel(),
+            }
+        )
+
+    def summary(self) -> str:
+        """Plain-text summary: totals, retention per segment, new and churned customers."""
+        what = "weight" if self.weighted else "customers"
+        total = float(self.counts.to_numpy().sum())
+        lines = [
+            f"Segment migration: {total:g} {what}, {self.counts.shape[0]} before states x "
+            f"{self.counts.shape[1]} after states (shares normalised by {self.normalize})",
+            f"Overall retention (same segment): {self.overall_retention:.1%}",
+        ]
+        if self.new_label is not None:
+            n_new = float(self.counts.loc[self.new_label].sum())
+            n_churn = float(self.counts[self.churned_label].sum())
+            lines.append(f"{self.new_label}: {n_new:g} {what}; {self.churned_label}: {n_churn:g}")
+        lines.append("Retention per segment:")
+        for seg, r in self.retention.items():
+            lines.append(f"  {seg}: {r:.1%}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        head = html.escape(self.summary().splitlines()[0])
+        ret = html.escape(f"Overall retention: {self.overall_retention:.1%}")
+        pct = lambda v: f"{v:.1%}"  # noqa: E731
+        return (
+            f"<div><b>segwise migration</b><p>{head}<br>{ret}</p>"
+            f"<p>Counts</p>{self.counts.to_html(float_format=lambda v: f'{v:g}')}"
+            f"<p>Shares ({html.escape(self.normalize)})</p>"
+            f"{self.shares.to_html(float_format=pct)}"
+            f"<p>Retention</p>{self.retention.to_frame('retention').to_html(float_format=pct)}"
+            "</div>"
+        )
+
+    def plot(self, *, values: str = "shares", ax: Any = None) -> Any:
+        """Heat map of the shares (or counts) with the value written in every cell.
+
+        Needs matplotlib (``pip install "segwise[plot]"``). Returns the matplotlib Axes.
+
+        Examples
+        --------
+        >>> from segwise.stability import migration_matrix
+        >>> res = migration_matrix([0, 0, 1, 1], [0, 1, 1, 1])
+        >>> ax = res.plot()  # doctest: +SKIP
+        """
+        check_choice(values, "values", ["shares", "counts"])
+        plt = _pyplot("MigrationResult.plot")
+        table = self.shares if values == "shares" else self.counts
+        data = table.to_numpy(dtype=np.float64)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(1.0 + 0.8 * data.shape[1], 0.8 + 0.6 * data.shape[0]))
+        ax.imshow(np.nan_to_num(data), cmap="Blues", aspect="auto")
+        vmax = np.nanmax(data) if np.isfinite(data).any() else 0.0
+        for i in range(data.shape[0]):
+            for j in range(data.shape[1]):
+                v = data[i, j]
+                text = "" if np.isnan(v) else (f"{v:.0%}" if values == "shares" else f"{v:g}")
+                ax.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    color="white" if vmax and v > 0.6 * vmax else "black",
+                    fontsize=8,
+                )
+        ax.set_xticks(range(data.shape[1]))
+        ax.set_xticklabels([str(c) for c in table.columns])
+        ax.set_yticks(range(data.shape[0]))
+        ax.set_yticklabels([str(r) for r in table.index])
+        ax.set_xlabel("after")
+        ax.set_ylabel("before")
+        ax.set_title(f"Segment migration ({values})")
+        return ax
+
+
+def migration_matrix(
+    labels_before: Any,
+    labels_after: Any,
+    *,
+    weights: Any = None,
+    normalize: str = "row",
+    new_label: Any = "New",
+    churned_label: Any = "Churned",
+) -> MigrationResult:
+    """Who moved from which segment to which between two dates.
+
+    Parameters
+    ----------
+    labels_before, labels_after : pandas.Series or array-like
+        Two Series indexed by customer id: customers only in ``labels_after`` come from the
+        ``new_label`` state, customers only in ``labels_before`` go to ``churned_label``.
+        Otherwise two arrays of the same length (the same customers, in the same order;
+        no New/Churned states).
+    weights : pandas.Series or array-like, optional
+        A non-negative value per customer (e.g. revenue) to sum instead of counting: a
+        Series indexed by customer id (covering every customer) with Series labels, else
+        an array of the labels' length.
+    normalize : {"row", "column", "all"}, default="row"
+        ``shares`` = counts over the row total (where did segment X's customers go?), the
+        column total (where do segment Y's customers come from?) or the grand total.
+    new_label, churned_label : hashable, default="New", "Churned"
+        Names of the entry and exit states (must not be segment labels).
+
+    Returns
+    -------
+    MigrationResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segwise.stability import migration_matrix
+    >>> before = pd.Series(["gold", "gold", "silver", "silver"], index=["a", "b", "c", "d"])
+    >>> after = pd.Series(["gold", "silver", "silver", "gold"], index=["a", "b", "c", "e"])
+    >>> res = migration_matrix(before, after)
+    >>> res.retention
+    before
+    gold      0.5
+    silver    0.5
+    Name: retention, dtype: float64
+    """
+    check_choice(normalize, "normalize", ["row", "column", "all"])
+    b_vals, b_index = _label_values(labels_before, "labels_before")
+    a_vals, a_index = _label_values(labels_after, "labels_after")
+    b_codes, b_uniques = _encode(b_vals, "labels_before")
+    a_codes, a_uniques = _encode(a_vals, "labels_after")
+    with_ids = b_index is not None and a_index is not None
+    w: np.ndarray | None = None
+    if with_ids:
+        assert b_index is not None and a_index is not None
+        if new_label in b_uniques or churned_label in a_uniques:
+            raise InvalidParameterError(
+                f"new_label={new_label!r} / churned_label={churned_label!r} clash with a "
+                "segment label; pass other names"
+            )
+        ids = b_index.append(a_index.difference(b_index, sort=False))
+        pos_b = b_index.get_indexer(ids)
+        pos_a = a_index.get_indexer(ids)
+        before = np.where(pos_b >= 0, b_codes[pos_b], len(b_uniques))
+        after = np.where(pos_a >= 0, a_codes[pos_a], len(a_uniques))
+        rows = [*b_uniques, new_label]
+        cols = [*a_uniques, churned_label]
+        if weights is not None:
+            if not isinstance(weights, pd.Series):
+                raise InvalidWeightsError(
+                    "with Series labels, pass weights as a pandas Series indexed by customer id"
+                )
+            missing = int((~ids.isin(weights.index)).sum())
+            if missing:
+                raise InvalidWeightsError(f"weights has no value for {missing} customer id(s)")
+            if not weights.index.is_unique:
+                raise InvalidWeightsError("weights has a duplicated index")
+            w = _check_weights(weights.reindex(ids).to_numpy(), len(ids))
+    else:
+        if b_vals.shape[0] != a_vals.shape[0]:
+            raise ShapeMismatchError(
+                f"labels_before has {b_vals.shape[0]} labels but labels_after has "
+                f"{a_vals.shape[0]}; arrays must describe the same customers in the same "
+                "order (pass two pandas Series indexed by customer id for New/Churned)"
+            )
+        if b_vals.shape[0] == 0:
+            raise EmptyInputError("labels_before and labels_after are empty")
+        before, after = b_codes, a_codes
+        rows, cols = list(b_uniques), list(a_uniques)
+        if weights is not None:
+            w = _check_weights(
+                weights.to_numpy() if isinstance(weights, pd.Series) else weights,
+                b_vals.shape[0],
+            )
+    counts_arr = _core.drift_migration_counts(
+        np.ascontiguousarray(before, dtype=np.int64),
+        np.ascontiguousarray(after, dtype=np.int64),
+        len(rows),
+        len(cols),
+        w,
+    )
+    row_index = pd.Index(rows, name="before", dtype=object if with_ids else None)
+    col_index = pd.Index(cols, name="after", dtype=object if with_ids else None)
+    counts = pd.DataFrame(counts_arr, index=row_index, columns=col_index)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if normalize == "row":
+            shares_arr = counts_arr / counts_arr.sum(axis=1, keepdims=True)
+        elif normalize == "column":
+            shares_arr = counts_arr / counts_arr.sum(axis=0, keepdims=True)
+        else:
+            shares_arr = counts_arr / counts_arr.sum()
+    shares = pd.DataFrame(shares_arr, index=row_index, columns=col_index)
+    col_pos = {c: j for j, c in enumerate(a_uniques)}
+    stay = np.array(
+        [counts_arr[i, col_pos[r]] if r in col_pos else 0.0 for i, r in enumerate(b_uniques)]
+    )
+    row_tot = counts_arr[: len(b_uniques)].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        retention_arr = stay / row_tot
+    retention = pd.Series(retention_arr, index=pd.Index(b_uniques, name="before"), name="retention")
+    overall = float(stay.sum() / row_tot.sum()) if row_tot.sum() > 0 else float("nan")
+    return MigrationResult(
+        counts=counts,
+        shares=shares,
+        retention=retention,
+        overall_retention=overall,
+        normalize=normalize,
+        weighted=w is not None,
+        new_label=new_label if with_ids else None,
+        churned_label=churned_label if with_ids else None,
+    )
+
+
+def _check_weights(weights: Any, n: int) -> np.ndarray:
+    try:
+        w = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidWeightsError(f"weights must be numeric: {exc}") from exc
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ShapeMismatchError(f"weights has shape {w.shape} but there are {n} customers")
+    n_nan = int(np.isnan(w).sum())
+    n_inf = int(np.isinf(w).sum())
+    if n_nan or n_inf:
+        raise InvalidWeightsError(f"weights has {n_nan} NaN and {n_inf} infinite value(s)")
+    n_neg = int((w < 0).sum())
+    if n_neg:
+        raise InvalidWeightsError(f"weights has {n_neg} negative value(s); weights must be >= 0")
+    if not (w > 0).any():
+        raise InvalidWeightsError("weights are all zero")
+    return np.ascontiguousarray(w)
