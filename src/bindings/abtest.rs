@@ -1,12 +1,12 @@
 //! Python bindings for `core::abtest`: vectorized distributions, exact tests and the
 //! sufficient-statistics pass. Python broadcasts arguments to equal lengths first.
 
-use ndarray::Array1;
-use numpy::{IntoPyArray, PyArray1, PyArray4, PyReadonlyArray1, PyReadonlyArray2};
+use ndarray::{Array1, Array4};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
 use super::run_detached;
-use crate::core::abtest::{self, special, Alternative, Codes};
+use crate::core::abtest::{self, special, Alternative, CellStats, Codes};
 use crate::core::{CoreError, CoreResult};
 
 fn same_len(what: &'static str, n: usize, got: usize) -> CoreResult<()> {
@@ -224,6 +224,10 @@ impl<'py> CodeArray<'py> {
 }
 
 /// Sufficient statistics per (segment, arm, metric); see `core::abtest::suffstats`.
+///
+/// Returned as a numpy structured array of shape `(n_segments, n_arms, n_metrics)` whose
+/// float64 fields are named as `CellStats::FIELDS` (`count`, `sum_y`, `m2_y`, ...): a
+/// view of one contiguous float64 block, no copy.
 #[pyfunction]
 #[pyo3(signature = (segments, arms, n_segments, n_arms, y, x, aux_index))]
 #[allow(clippy::too_many_arguments)]
@@ -236,17 +240,30 @@ fn abtest_segment_arm_stats<'py>(
     y: PyReadonlyArray2<'py, f64>,
     x: Option<PyReadonlyArray2<'py, f64>>,
     aux_index: Vec<i64>,
-) -> PyResult<Bound<'py, PyArray4<f64>>> {
+) -> PyResult<Bound<'py, PyAny>> {
     let seg_arr = CodeArray::extract(segments, "segments")?;
     let arm_arr = CodeArray::extract(arms, "arms")?;
     let seg = seg_arr.codes()?;
     let arm = arm_arr.codes()?;
     let y = y.as_array();
     let x = x.as_ref().map(|v| v.as_array());
-    let out = run_detached(py, || {
-        abtest::segment_arm_stats(seg, arm, n_segments, n_arms, y, x, &aux_index)
+    let flat = run_detached(py, || {
+        let cells = abtest::segment_arm_stats(seg, arm, n_segments, n_arms, y, x, &aux_index)?;
+        let shape = (
+            cells.dim().0,
+            cells.dim().1,
+            cells.dim().2,
+            CellStats::FIELDS.len(),
+        );
+        let values = cells.iter().flat_map(|c| c.to_array()).collect();
+        Array4::from_shape_vec(shape, values).map_err(|e| CoreError::Internal(e.to_string()))
     })?;
-    Ok(out.into_pyarray(py))
+    let (s, a, m, _) = flat.dim();
+    let fields: Vec<(&str, &str)> = CellStats::FIELDS.iter().map(|&f| (f, "<f8")).collect();
+    let dtype = py.import("numpy")?.getattr("dtype")?.call1((fields,))?;
+    flat.into_pyarray(py)
+        .call_method1("view", (dtype,))?
+        .call_method1("reshape", ((s, a, m),))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -8,6 +8,7 @@ pub mod dbscan;
 pub mod error;
 pub mod kmeans;
 pub mod metrics;
+pub mod numerics;
 pub mod profile;
 pub mod rfm;
 pub mod scaling;

@@ -11,90 +11,12 @@
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
+use crate::numerics::{CompensatedSum, Float, RowBlocks};
 use crate::{CoreError, CoreResult};
 
-/// Rows per block: the unit of parallel work and of the fixed reduction order.
+/// Rows per block: the unit of parallel work and of the fixed reduction order (a
+/// [`RowBlocks::fixed`] partition; changing it changes the rounding of the statistics).
 pub const BLOCK_ROWS: usize = 4096;
-
-/// Float element types the kernels accept (`f32` and `f64`). Statistics are always
-/// accumulated in `f64`; the transform kernels compute in the element type itself.
-pub trait Real:
-    Copy
-    + Send
-    + Sync
-    + PartialOrd
-    + std::ops::Add<Output = Self>
-    + std::ops::Sub<Output = Self>
-    + std::ops::Mul<Output = Self>
-    + std::ops::Div<Output = Self>
-    + 'static
-{
-    /// Widen to `f64` (exact for `f32`).
-    fn to_f64(self) -> f64;
-    /// Narrow from `f64` (round to nearest for `f32`).
-    fn from_f64(v: f64) -> Self;
-    /// `true` for NaN.
-    fn is_nan(self) -> bool;
-    /// Additive identity.
-    fn zero() -> Self;
-}
-
-impl Real for f64 {
-    fn to_f64(self) -> f64 {
-        self
-    }
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    fn is_nan(self) -> bool {
-        f64::is_nan(self)
-    }
-    fn zero() -> Self {
-        0.0
-    }
-}
-
-impl Real for f32 {
-    fn to_f64(self) -> f64 {
-        f64::from(self)
-    }
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-    fn is_nan(self) -> bool {
-        f32::is_nan(self)
-    }
-    fn zero() -> Self {
-        0.0
-    }
-}
-
-/// Kahan-compensated running sum (a few ulps regardless of length).
-#[derive(Clone, Copy, Debug, Default)]
-struct CompensatedSum {
-    sum: f64,
-    compensation: f64,
-}
-
-impl CompensatedSum {
-    #[inline(always)]
-    fn add(&mut self, value: f64) {
-        let y = value - self.compensation;
-        let t = self.sum + y;
-        self.compensation = (t - self.sum) - y;
-        self.sum = t;
-    }
-
-    #[inline(always)]
-    fn merge(&mut self, other: &CompensatedSum) {
-        self.add(other.sum);
-        self.add(-other.compensation);
-    }
-
-    fn value(&self) -> f64 {
-        self.sum - self.compensation
-    }
-}
 
 /// Statistics of one batch of rows, per column: what scikit-learn's
 /// `_incremental_mean_and_var` computes for the new increment before merging it.
@@ -147,7 +69,7 @@ fn reduce_columns<T, A, S, M>(
     merge: M,
 ) -> CoreResult<Vec<A>>
 where
-    T: Real,
+    T: Float,
     A: Clone + Send + Sync,
     S: Fn(&mut A, usize, T) + Sync,
     M: Fn(&mut A, &A),
@@ -159,28 +81,23 @@ where
             "standard-layout arrays must be contiguous".into(),
         ));
     };
-    let n_blocks = x.nrows().div_ceil(BLOCK_ROWS);
-    let blocks: Vec<Vec<A>> = (0..n_blocks)
-        .into_par_iter()
-        .map(|b| {
-            let start = b * BLOCK_ROWS;
-            let stop = (start + BLOCK_ROWS).min(x.nrows());
+    let total = RowBlocks::fixed(x.nrows(), BLOCK_ROWS).reduce(
+        vec![init.clone(); d],
+        |_, rows| {
             let mut acc = vec![init.clone(); d];
-            let rows = cells[start * d..stop * d].chunks_exact(d);
-            for row in rows {
+            for row in cells[rows.start * d..rows.end * d].chunks_exact(d) {
                 for (j, (&v, a)) in row.iter().zip(acc.iter_mut()).enumerate() {
                     step(a, j, v);
                 }
             }
             acc
-        })
-        .collect();
-    let mut total = vec![init; d];
-    for block in &blocks {
-        for (t, a) in total.iter_mut().zip(block) {
-            merge(t, a);
-        }
-    }
+        },
+        |total, block| {
+            for (t, a) in total.iter_mut().zip(&block) {
+                merge(t, a);
+            }
+        },
+    );
     Ok(total)
 }
 
@@ -195,7 +112,7 @@ where
 /// are accumulated. `sum (x - k)^2 - (sum (x - k))^2 / n` is exact for any `k` and, with
 /// `k` within ~std/64 of the mean, as accurate as scikit-learn's corrected two-pass
 /// algorithm (which needs a second pass over the data to centre on the exact mean).
-pub fn column_moments<T: Real>(
+pub fn column_moments<T: Float>(
     x: ArrayView2<'_, T>,
     weights: Option<&[f64]>,
 ) -> CoreResult<BatchMoments> {
@@ -232,7 +149,7 @@ pub const PILOT_ROWS: usize = 4096;
 
 /// Mean of each column over up to [`PILOT_ROWS`] evenly spaced rows (NaN skipped); for a
 /// column with no value there, its first non-NaN value; 0 for an all-NaN column.
-fn pilot_mean<T: Real>(x: &ArrayView2<'_, T>) -> Vec<f64> {
+fn pilot_mean<T: Float>(x: &ArrayView2<'_, T>) -> Vec<f64> {
     let n = x.nrows();
     let step = n.div_ceil(PILOT_ROWS).max(1);
     let d = x.ncols();
@@ -275,7 +192,7 @@ struct ShiftedSums {
 
 /// [`ShiftedSums`] per column. Blocks of [`BLOCK_ROWS`] rows run in parallel and are
 /// merged in block order; the column loop is branch-free so it vectorizes.
-fn shifted_sums<T: Real>(
+fn shifted_sums<T: Float>(
     x: &ArrayView2<'_, T>,
     weights: Option<&[f64]>,
     shift: &[f64],
@@ -288,32 +205,24 @@ fn shifted_sums<T: Real>(
             "standard-layout arrays must be contiguous".into(),
         ));
     };
-    let n = x.nrows();
-    let blocks: Vec<Vec<ShiftedSums>> = (0..n.div_ceil(BLOCK_ROWS))
-        .into_par_iter()
-        .map(|b| {
-            let start = b * BLOCK_ROWS;
-            let stop = (start + BLOCK_ROWS).min(n);
-            // Structure of arrays, each of length exactly d (no bounds checks below).
+    let shift = &shift[..d];
+    let total = RowBlocks::fixed(x.nrows(), BLOCK_ROWS).reduce(
+        vec![ShiftedSums::default(); d],
+        |_, rows| {
             // Plain sums over runs of FOLD_ROWS rows (cheap, vectorizable, error at most
-            // FOLD_ROWS * eps), folded into Kahan sums after each run.
-            let mut acc = vec![0.0; 10 * d];
-            let (s1, rest) = acc.split_at_mut(d);
-            let (c1, rest) = rest.split_at_mut(d);
-            let (s2, rest) = rest.split_at_mut(d);
-            let (c2, rest) = rest.split_at_mut(d);
-            let (sw, rest) = rest.split_at_mut(d);
-            let (cw, rest) = rest.split_at_mut(d);
-            let (kept, rest) = rest.split_at_mut(d);
-            let (p1, rest) = rest.split_at_mut(d);
-            let (p2, pw) = rest.split_at_mut(d);
-            let shift = &shift[..d];
-            let block = &cells[start * d..stop * d];
+            // FOLD_ROWS * eps), folded into the compensated sums after each run. Each
+            // vector has length exactly d (no bounds checks in the column loop).
+            let mut sums = vec![ShiftedSums::default(); d];
+            let (mut p1, mut p2, mut pw, mut kept) =
+                (vec![0.0; d], vec![0.0; d], vec![0.0; d], vec![0.0; d]);
+            let block = &cells[rows.start * d..rows.end * d];
             for (r, run) in block.chunks(FOLD_ROWS * d).enumerate() {
-                let first_row = start + r * FOLD_ROWS;
+                let first_row = rows.start + r * FOLD_ROWS;
                 for (i, row) in (first_row..).zip(run.chunks_exact(d)) {
                     let w = weights.map_or(1.0, |w| w[i]);
                     let row = &row[..d];
+                    let (p1, p2, pw, kept) =
+                        (&mut p1[..d], &mut p2[..d], &mut pw[..d], &mut kept[..d]);
                     for j in 0..d {
                         let v = row[j].to_f64();
                         let keep = !v.is_nan();
@@ -325,53 +234,30 @@ fn shifted_sums<T: Real>(
                         kept[j] += if keep { 1.0 } else { 0.0 };
                     }
                 }
-                for j in 0..d {
-                    kahan_step(&mut s1[j], &mut c1[j], p1[j]);
-                    kahan_step(&mut s2[j], &mut c2[j], p2[j]);
-                    kahan_step(&mut sw[j], &mut cw[j], pw[j]);
+                for (j, s) in sums.iter_mut().enumerate() {
+                    s.first.add(p1[j]);
+                    s.second.add(p2[j]);
+                    s.weight.add(pw[j]);
                     p1[j] = 0.0;
                     p2[j] = 0.0;
                     pw[j] = 0.0;
                 }
             }
-            (0..d)
-                .map(|j| ShiftedSums {
-                    first: CompensatedSum {
-                        sum: s1[j],
-                        compensation: c1[j],
-                    },
-                    second: CompensatedSum {
-                        sum: s2[j],
-                        compensation: c2[j],
-                    },
-                    weight: CompensatedSum {
-                        sum: sw[j],
-                        compensation: cw[j],
-                    },
-                    kept: kept[j],
-                })
-                .collect()
-        })
-        .collect();
-    let mut total = vec![ShiftedSums::default(); d];
-    for block in &blocks {
-        for (t, c) in total.iter_mut().zip(block) {
-            t.first.merge(&c.first);
-            t.second.merge(&c.second);
-            t.weight.merge(&c.weight);
-            t.kept += c.kept;
-        }
-    }
+            for (s, k) in sums.iter_mut().zip(&kept) {
+                s.kept = *k;
+            }
+            sums
+        },
+        |total, block| {
+            for (t, c) in total.iter_mut().zip(&block) {
+                t.first.merge(&c.first);
+                t.second.merge(&c.second);
+                t.weight.merge(&c.weight);
+                t.kept += c.kept;
+            }
+        },
+    );
     Ok(total)
-}
-
-/// One Kahan step on a (sum, compensation) pair held in plain slices.
-#[inline(always)]
-fn kahan_step(sum: &mut f64, compensation: &mut f64, value: f64) {
-    let y = value - *compensation;
-    let t = *sum + y;
-    *compensation = (t - *sum) - y;
-    *sum = t;
 }
 
 /// Running mean/variance state as scikit-learn's `StandardScaler` keeps it.
@@ -444,7 +330,7 @@ pub fn merge_moments(
 }
 
 /// Per-column minimum and maximum ignoring NaN (NaN for an all-NaN column).
-pub fn column_min_max<T: Real>(x: ArrayView2<'_, T>) -> CoreResult<(Array1<f64>, Array1<f64>)> {
+pub fn column_min_max<T: Float>(x: ArrayView2<'_, T>) -> CoreResult<(Array1<f64>, Array1<f64>)> {
     check_shape(&x)?;
     let acc = reduce_columns(
         &x,
@@ -468,7 +354,7 @@ pub fn column_min_max<T: Real>(x: ArrayView2<'_, T>) -> CoreResult<(Array1<f64>,
 }
 
 /// Per-column maximum absolute value ignoring NaN (NaN for an all-NaN column).
-pub fn column_max_abs<T: Real>(x: ArrayView2<'_, T>) -> CoreResult<Array1<f64>> {
+pub fn column_max_abs<T: Float>(x: ArrayView2<'_, T>) -> CoreResult<Array1<f64>> {
     let (lo, hi) = column_min_max(x)?;
     Ok(lo
         .iter()
@@ -562,7 +448,7 @@ const TRANSPOSE_ROWS: usize = 1024;
 
 /// Copy `x` to a column-major `f64` buffer (column `j` at `[j * n, (j + 1) * n)`) in one
 /// parallel pass over blocks of rows, instead of one strided pass per column.
-fn to_column_major<T: Real>(x: &ArrayView2<'_, T>) -> CoreResult<Vec<f64>> {
+fn to_column_major<T: Float>(x: &ArrayView2<'_, T>) -> CoreResult<Vec<f64>> {
     let (n, d) = x.dim();
     let xs = x.as_standard_layout();
     let Some(cells) = xs.as_slice() else {
@@ -599,7 +485,7 @@ fn to_column_major<T: Real>(x: &ArrayView2<'_, T>) -> CoreResult<Vec<f64>> {
 ///
 /// Returns an array of shape `(percentiles.len() + with_median, n_columns)`; an all-NaN
 /// column gives NaN. Percentiles must lie in [0, 100]. Uses a column-major copy of `x`.
-pub fn column_percentiles<T: Real>(
+pub fn column_percentiles<T: Float>(
     x: ArrayView2<'_, T>,
     percentiles: &[f64],
     with_median: bool,
@@ -651,7 +537,7 @@ pub enum AffineOp {
 /// afterwards, as `MinMaxScaler(clip=True)`.
 ///
 /// Arithmetic is done in `T`, in the same order as scikit-learn's in-place operations.
-pub fn affine_transform<T: Real>(
+pub fn affine_transform<T: Float>(
     x: ArrayView2<'_, T>,
     a: &[T],
     b: &[T],
@@ -665,7 +551,7 @@ pub fn affine_transform<T: Real>(
 
 /// [`affine_transform`] writing into a caller-provided array of the same shape (lets the
 /// caller choose the allocation, e.g. one backed by huge pages). `out` must not alias `x`.
-pub fn affine_transform_into<T: Real>(
+pub fn affine_transform_into<T: Float>(
     x: ArrayView2<'_, T>,
     out: ArrayViewMut2<'_, T>,
     a: &[T],
@@ -709,7 +595,7 @@ pub fn affine_transform_into<T: Real>(
 
 /// Write `f(out_row, in_row)` for every row of `x` into `out`, in parallel over blocks
 /// of rows.
-fn map_rows_into<T: Real, F>(
+fn map_rows_into<T: Float, F>(
     x: ArrayView2<'_, T>,
     mut out: ArrayViewMut2<'_, T>,
     f: F,
@@ -748,7 +634,7 @@ where
 
 /// Number of cells per column (among the `columns` marked true) where `log1p` is
 /// undefined or infinite (`x <= -1`). NaN cells are not counted.
-pub fn count_log1p_domain_errors<T: Real>(
+pub fn count_log1p_domain_errors<T: Float>(
     x: ArrayView2<'_, T>,
     columns: &[bool],
 ) -> CoreResult<Vec<u64>> {

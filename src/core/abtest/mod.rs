@@ -8,4 +8,4 @@ pub mod special;
 pub mod suffstats;
 
 pub use exact::{fisher_exact, prob_b_beats_a, Alternative};
-pub use suffstats::{merge_cell, segment_arm_stats, Codes, N_STATS};
+pub use suffstats::{segment_arm_stats, CellStats, Codes};

@@ -1,66 +1,80 @@
 //! Sufficient statistics per (segment, arm, metric) in one parallel, deterministic pass.
 //!
-//! For every cell the pass returns [`N_STATS`] numbers, in this order:
-//!
-//! | index | meaning |
-//! |---|---|
-//! | 0 | `n`: rows used (metric, and its auxiliary column if any, not NaN) |
-//! | 1 | `sum_y` |
-//! | 2 | `m2_y = sum (y - mean_y)^2` (centred sum of squares) |
-//! | 3 | `sum_x` of the auxiliary column (CUPED covariate or ratio denominator), else 0 |
-//! | 4 | `m2_x = sum (x - mean_x)^2` |
-//! | 5 | `c_xy = sum (x - mean_x)(y - mean_y)` |
-//! | 6 | rows dropped because the metric or its auxiliary value was NaN |
-//! | 7 | used values of the metric other than 0 and 1 (binary detection/validation) |
+//! Every cell is a [`CellStats`]: the [`CoMoments`] of the metric `y` and of its auxiliary
+//! column `x` (CUPED covariate or ratio denominator, zeros when there is none) over the
+//! rows used, plus two counters (rows dropped for NaN, and values other than 0 and 1, for
+//! binary detection). Python sees the same names as the fields of a numpy structured array
+//! ([`CellStats::FIELDS`]).
 //!
 //! Centred moments instead of raw sums of squares keep the variance exact to rounding even
-//! when the mean is large (the raw sum of squares is `m2_y + sum_y^2 / n`). Rows are cut
-//! into fixed-size chunks that depend only on `n`; each chunk is reduced with two passes
-//! (means, then centred moments) and chunk results are merged in chunk order with Chan's
-//! pairwise update, so the result is bit-identical for any number of threads.
+//! when the mean is large. Rows are cut into fixed-size blocks that depend only on `n`
+//! ([`RowBlocks::bounded`]); each block is reduced with two passes (means, then centred
+//! moments) and block results are merged in block order with Chan's pairwise update
+//! ([`CellStats::merge`]), so the result is bit-identical for any number of threads.
 //!
 //! NaN policy: a row whose metric (or auxiliary) value is NaN is left out of that metric
-//! only and counted in column 6. Infinity is an error.
+//! only and counted in `n_nan`. Infinity is an error.
 
-use ndarray::{Array4, ArrayView2};
+use ndarray::{Array3, ArrayView2};
 use rayon::prelude::*;
 
+use crate::numerics::{CoMoments, RowBlocks};
 use crate::{CoreError, CoreResult};
 
-/// Number of statistics per cell.
-pub const N_STATS: usize = 8;
+/// Smallest block of rows (a block's per-cell accumulators must be worth their setup).
+const MIN_BLOCK_ROWS: usize = 1 << 16;
+/// At most this many blocks (larger inputs get larger blocks).
+const MAX_BLOCKS: usize = 256;
 
-const MIN_CHUNK: usize = 1 << 16;
-/// Chunks reduced in parallel before their sequential merge (bounds memory).
-const BATCH: usize = 64;
+/// Sufficient statistics of one (segment, arm, metric) cell.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CellStats {
+    /// Count, sums and centred moments of the metric (`y`) and its auxiliary column
+    /// (`x`) over the rows where neither is NaN.
+    pub moments: CoMoments,
+    /// Rows left out because the metric or its auxiliary value was NaN.
+    pub n_nan: f64,
+    /// Used values of the metric other than 0 and 1 (binary detection and validation).
+    pub n_nonbinary: f64,
+}
 
-/// Merge cell statistics `b` into `a` (Chan et al.'s pairwise update).
-pub fn merge_cell(a: &mut [f64], b: &[f64]) {
-    let (na, nb) = (a[0], b[0]);
-    if nb == 0.0 {
-        a[6] += b[6];
-        a[7] += b[7];
-        return;
+impl CellStats {
+    /// Field names in the order of [`Self::to_array`]: the names Python uses too.
+    pub const FIELDS: [&'static str; 8] = [
+        "count",
+        "sum_y",
+        "m2_y",
+        "sum_x",
+        "m2_x",
+        "c_xy",
+        "n_nan",
+        "n_nonbinary",
+    ];
+
+    /// The statistics as numbers, in the order of [`Self::FIELDS`].
+    pub fn to_array(&self) -> [f64; 8] {
+        let m = &self.moments;
+        [
+            m.count,
+            m.sum_y,
+            m.m2_y,
+            m.sum_x,
+            m.m2_x,
+            m.c_xy,
+            self.n_nan,
+            self.n_nonbinary,
+        ]
     }
-    if na == 0.0 {
-        let (dropped, nonbinary) = (a[6] + b[6], a[7] + b[7]);
-        a.copy_from_slice(b);
-        a[6] = dropped;
-        a[7] = nonbinary;
-        return;
+
+    /// Add the statistics of another, disjoint set of rows: Chan's pairwise update of the
+    /// moments ([`CoMoments::merge`]) and sums of the counters. Deterministic: the same
+    /// parts merged in the same order give the same bits.
+    #[inline]
+    pub fn merge(&mut self, other: &CellStats) {
+        self.moments.merge(&other.moments);
+        self.n_nan += other.n_nan;
+        self.n_nonbinary += other.n_nonbinary;
     }
-    let n = na + nb;
-    let dy = b[1] / nb - a[1] / na;
-    let dx = b[3] / nb - a[3] / na;
-    let f = na * nb / n;
-    a[2] += b[2] + dy * dy * f;
-    a[4] += b[4] + dx * dx * f;
-    a[5] += b[5] + dx * dy * f;
-    a[0] = n;
-    a[1] += b[1];
-    a[3] += b[3];
-    a[6] += b[6];
-    a[7] += b[7];
 }
 
 /// Integer group codes of any width (pandas' categorical codes are i8/i16/i32), so the
@@ -158,10 +172,14 @@ fn gather<'b>(
 }
 
 /// Reduce rows `start..end`; returns the cell buffer or the first infinite value found.
-fn reduce_chunk(inp: &Inputs<'_>, start: usize, end: usize) -> Result<Vec<f64>, (usize, usize)> {
+fn reduce_chunk(
+    inp: &Inputs<'_>,
+    start: usize,
+    end: usize,
+) -> Result<Vec<CellStats>, (usize, usize)> {
     let n_metrics = inp.y.ncols();
     let n_cells = inp.n_cells;
-    let mut out = vec![0.0; n_cells * n_metrics * N_STATS];
+    let mut out = vec![CellStats::default(); n_cells * n_metrics];
     // Per-cell accumulators of one metric: n, sum_y, sum_x, nan, non-binary, then centred.
     let mut acc = vec![[0.0f64; 8]; n_cells];
     let mut cells = vec![0u32; end - start];
@@ -221,8 +239,16 @@ fn reduce_chunk(inp: &Inputs<'_>, start: usize, end: usize) -> Result<Vec<f64>, 
                 } else {
                     0.0
                 };
-                let o = (c * n_metrics + j) * N_STATS;
-                out[o..o + N_STATS].copy_from_slice(&[a[0], a[1], m2, 0.0, 0.0, 0.0, a[3], 0.0]);
+                out[c * n_metrics + j] = CellStats {
+                    moments: CoMoments {
+                        count: a[0],
+                        sum_y: a[1],
+                        m2_y: m2,
+                        ..CoMoments::EMPTY
+                    },
+                    n_nan: a[3],
+                    n_nonbinary: 0.0,
+                };
             }
             continue;
         }
@@ -260,8 +286,18 @@ fn reduce_chunk(inp: &Inputs<'_>, start: usize, end: usize) -> Result<Vec<f64>, 
             }
         }
         for (c, a) in acc.iter().enumerate() {
-            let o = (c * n_metrics + j) * N_STATS;
-            out[o..o + N_STATS].copy_from_slice(&[a[0], a[1], a[5], a[2], a[6], a[7], a[3], a[4]]);
+            out[c * n_metrics + j] = CellStats {
+                moments: CoMoments {
+                    count: a[0],
+                    sum_y: a[1],
+                    m2_y: a[5],
+                    sum_x: a[2],
+                    m2_x: a[6],
+                    c_xy: a[7],
+                },
+                n_nan: a[3],
+                n_nonbinary: a[4],
+            };
         }
     }
     Ok(out)
@@ -276,7 +312,7 @@ fn n_cells_u64(a: usize, b: usize) -> u64 {
 /// `segments` and `arms` hold integer codes in `0..n_segments` and `0..n_arms`. `x` is an
 /// optional auxiliary matrix (rows x k); `aux_index[j]` names the column of `x` paired with
 /// metric `j` (a CUPED covariate or a ratio denominator), or `-1` for none. Returns an
-/// array of shape `(n_segments, n_arms, n_metrics, N_STATS)` (see the module docs).
+/// array of shape `(n_segments, n_arms, n_metrics)` of [`CellStats`].
 ///
 /// # Errors
 /// `ShapeMismatch` when lengths disagree, `InvalidParameter` for codes out of range or a
@@ -289,7 +325,7 @@ pub fn segment_arm_stats<'a>(
     y: ArrayView2<'a, f64>,
     x: Option<ArrayView2<'a, f64>>,
     aux_index: &'a [i64],
-) -> CoreResult<Array4<f64>> {
+) -> CoreResult<Array3<CellStats>> {
     let (n, n_metrics) = y.dim();
     if n == 0 || n_metrics == 0 {
         return Err(CoreError::EmptyInput(format!(
@@ -366,33 +402,23 @@ pub fn segment_arm_stats<'a>(
         x,
         aux_index,
     };
-    let chunk = MIN_CHUNK.max(n.div_ceil(256));
-    let n_chunks = n.div_ceil(chunk);
-    let width = n_cells * n_metrics * N_STATS;
-    let mut total = vec![0.0; width];
-    let mut batch_start = 0;
-    while batch_start < n_chunks {
-        let batch_end = (batch_start + BATCH).min(n_chunks);
-        let parts: Vec<Result<Vec<f64>, (usize, usize)>> = (batch_start..batch_end)
-            .into_par_iter()
-            .map(|c| reduce_chunk(&inputs, c * chunk, ((c + 1) * chunk).min(n)))
-            .collect();
-        for part in parts {
-            let part = part.map_err(|(i, j)| {
-                CoreError::NonFinite(format!(
-                    "metric column {j} (or its auxiliary column) is infinite at row {i}"
-                ))
-            })?;
-            for (dst, src) in total
-                .chunks_exact_mut(N_STATS)
-                .zip(part.chunks_exact(N_STATS))
-            {
-                merge_cell(dst, src);
-            }
-        }
-        batch_start = batch_end;
-    }
-    Array4::from_shape_vec((n_segments, n_arms, n_metrics, N_STATS), total)
+    let blocks = RowBlocks::bounded(n, MIN_BLOCK_ROWS, MAX_BLOCKS);
+    let total = blocks
+        .try_reduce(
+            vec![CellStats::default(); n_cells * n_metrics],
+            |_, rows| reduce_chunk(&inputs, rows.start, rows.end),
+            |total, part| {
+                for (dst, src) in total.iter_mut().zip(&part) {
+                    dst.merge(src);
+                }
+            },
+        )
+        .map_err(|(i, j)| {
+            CoreError::NonFinite(format!(
+                "metric column {j} (or its auxiliary column) is infinite at row {i}"
+            ))
+        })?;
+    Array3::from_shape_vec((n_segments, n_arms, n_metrics), total)
         .map_err(|e| CoreError::Internal(e.to_string()))
 }
 
@@ -436,16 +462,16 @@ mod tests {
                 let mx = xs.iter().sum::<f64>() / m;
                 let m2: f64 = ys.iter().map(|v| (v - my) * (v - my)).sum();
                 let cxy: f64 = ys.iter().zip(&xs).map(|(v, w)| (v - my) * (w - mx)).sum();
-                let cell = out.slice(ndarray::s![s, a, 0, ..]);
-                assert_eq!(cell[0usize], m);
-                assert_eq!(cell[7usize], m);
-                assert!((cell[1usize] / m - my).abs() < 1e-9);
-                assert!((cell[2usize] - m2).abs() < 1e-9 * m2);
-                assert!((cell[5usize] - cxy).abs() < 1e-9 * cxy.abs().max(1.0));
+                let cell = out[[s, a, 0]];
+                assert_eq!(cell.moments.count, m);
+                assert_eq!(cell.n_nonbinary, m);
+                assert!((cell.moments.sum_y / m - my).abs() < 1e-9);
+                assert!((cell.moments.m2_y - m2).abs() < 1e-9 * m2);
+                assert!((cell.moments.c_xy - cxy).abs() < 1e-9 * cxy.abs().max(1.0));
                 let dropped = rows.iter().filter(|&&i| i % 97 == 0).count() as f64;
-                let cell1 = out.slice(ndarray::s![s, a, 1, ..]);
-                assert_eq!(cell1[6usize], dropped);
-                assert_eq!(cell1[0usize] + cell1[6usize], m);
+                let cell1 = out[[s, a, 1]];
+                assert_eq!(cell1.n_nan, dropped);
+                assert_eq!(cell1.moments.count + cell1.n_nan, m);
             }
         }
     }
@@ -475,9 +501,9 @@ mod tests {
                 let m = ys.len() as f64;
                 let mean = ys.iter().sum::<f64>() / m;
                 let m2: f64 = ys.iter().map(|v| (v - mean) * (v - mean)).sum();
-                let cell = out.slice(ndarray::s![s, a, 0, ..]);
-                assert!((cell[2usize] - m2).abs() <= 1e-9 * m2);
-                assert_eq!(cell[7usize], 0.0);
+                let cell = out[[s, a, 0]];
+                assert!((cell.moments.m2_y - m2).abs() <= 1e-9 * m2);
+                assert_eq!(cell.n_nonbinary, 0.0);
             }
         }
     }
@@ -509,10 +535,10 @@ mod tests {
                 })
         };
         let (a, b) = (run(1), run(2));
-        assert!(a
-            .iter()
-            .zip(b.iter())
-            .all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(a.iter().zip(b.iter()).all(|(x, y)| {
+            let (x, y) = (x.to_array(), y.to_array());
+            x.iter().zip(&y).all(|(u, v)| u.to_bits() == v.to_bits())
+        }));
     }
 
     #[test]

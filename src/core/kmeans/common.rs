@@ -1,103 +1,12 @@
-//! Shared building blocks of the k-means kernels: the float trait, the fixed row
-//! partition (which makes every reduction independent of the thread count), the
-//! distance kernels and the M-step helpers (relocation of empty clusters, averaging).
-
-use std::fmt::Debug;
-use std::ops::{Add, AddAssign, Mul, Sub};
+//! Shared building blocks of the k-means kernels: the fixed row groups (a
+//! [`RowBlocks`] partition, which makes every reduction independent of the thread count),
+//! the distance kernels and the M-step helpers (relocation of empty clusters, averaging).
+//! The float trait and the SIMD dispatch are the crate's shared ones ([`crate::numerics`]).
 
 use rayon::prelude::*;
 
-/// The element types the k-means kernels run on (`f32` and `f64`).
-///
-/// Distances are computed in `Self`; sums of points, weights and inertia are always
-/// accumulated in `f64` (more accurate than scikit-learn for `f32` input).
-pub trait KFloat:
-    Copy
-    + Send
-    + Sync
-    + Default
-    + PartialOrd
-    + Debug
-    + 'static
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + AddAssign
-{
-    /// Convert from `f64` (rounding for `f32`).
-    fn from_f64(v: f64) -> Self;
-    /// Convert to `f64` (exact).
-    fn to_f64(self) -> f64;
-    /// Zero.
-    fn zero() -> Self;
-    /// Whether the value is neither NaN nor infinite.
-    fn is_finite_value(self) -> bool;
-    /// Relative margin by which a distance bound must win before a row is skipped:
-    /// well above the rounding error of distances computed in `Self`.
-    const BOUND_SLACK: f64;
-}
-
-impl KFloat for f64 {
-    const BOUND_SLACK: f64 = 1e-10;
-    #[inline(always)]
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self
-    }
-    #[inline(always)]
-    fn zero() -> Self {
-        0.0
-    }
-    #[inline(always)]
-    fn is_finite_value(self) -> bool {
-        self.is_finite()
-    }
-}
-
-impl KFloat for f32 {
-    const BOUND_SLACK: f64 = 1e-5;
-    #[inline(always)]
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-    #[inline(always)]
-    fn zero() -> Self {
-        0.0
-    }
-    #[inline(always)]
-    fn is_finite_value(self) -> bool {
-        self.is_finite()
-    }
-}
-
-/// Run `f` compiled for AVX2 when the CPU has it (runtime detection), else as is.
-///
-/// The hot loops are plain Rust written for auto-vectorisation; inlined here they get
-/// 4-wide `f64` vectors instead of SSE2's 2. No fused multiply-add is enabled and Rust
-/// never reassociates floating-point sums, so both paths give bit-identical results.
-/// (An AVX-512F path measured slower here: 20-80% on the variance and first passes.)
-#[inline(always)]
-pub fn with_simd<R, G: FnOnce() -> R>(f: G) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            #[target_feature(enable = "avx2")]
-            unsafe fn avx2<R, G: FnOnce() -> R>(f: G) -> R {
-                f()
-            }
-            // SAFETY: the running CPU supports AVX2 (checked just above).
-            return unsafe { avx2(f) };
-        }
-    }
-    f()
-}
+use crate::numerics::simd::with_avx2;
+use crate::numerics::{Float, RowBlocks};
 
 /// Hint the CPU to start loading `row` into the cache (no effect on results; a no-op
 /// off x86-64). Used where rows are visited sparsely, which defeats the hardware
@@ -131,11 +40,16 @@ const MAX_GROUPS: usize = 32;
 /// Groups are at least this many rows (fewer groups for small inputs).
 const MIN_GROUP_ROWS: usize = 2048;
 
-/// Rows per group for `n` rows. The partition depends on `n` only, never on the number of
-/// threads, so reductions over groups (in group order) are bit-identical on any pool size.
+/// The row groups of `n` rows: a [`RowBlocks::bounded`] partition that depends on `n`
+/// only, never on the number of threads, so reductions over groups (in group order) are
+/// bit-identical on any pool size.
+pub fn row_groups(n: usize) -> RowBlocks {
+    RowBlocks::bounded(n, MIN_GROUP_ROWS, MAX_GROUPS)
+}
+
+/// Rows per group of [`row_groups`]`(n)`.
 pub fn group_rows(n: usize) -> usize {
-    let by_count = n.div_ceil(MAX_GROUPS);
-    by_count.max(MIN_GROUP_ROWS).max(1)
+    row_groups(n).rows_per_block()
 }
 
 /// Read-only view of the data: `n` rows of `d` features, row-major, plus optional weights.
@@ -151,7 +65,7 @@ pub struct Data<'a, F> {
     pub w: Option<&'a [f64]>,
 }
 
-impl<'a, F: KFloat> Data<'a, F> {
+impl<'a, F: Float> Data<'a, F> {
     /// Row `i`.
     #[inline(always)]
     pub fn row(&self, i: usize) -> &'a [F] {
@@ -169,7 +83,7 @@ impl<'a, F: KFloat> Data<'a, F> {
 
 /// Squared Euclidean distance, computed in `F`.
 #[inline(always)]
-pub fn sq_dist<F: KFloat>(a: &[F], b: &[F]) -> F {
+pub fn sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
     let mut acc = [F::zero(); 4];
     let mut ca = a.chunks_exact(4);
     let mut cb = b.chunks_exact(4);
@@ -189,7 +103,7 @@ pub fn sq_dist<F: KFloat>(a: &[F], b: &[F]) -> F {
 
 /// Squared Euclidean distance accumulated in `f64` (for inertia).
 #[inline(always)]
-pub fn sq_dist_f64<F: KFloat>(a: &[F], b: &[F]) -> f64 {
+pub fn sq_dist_f64<F: Float>(a: &[F], b: &[F]) -> f64 {
     let mut acc = [0.0f64; 4];
     let mut ca = a.chunks_exact(4);
     let mut cb = b.chunks_exact(4);
@@ -217,7 +131,7 @@ pub struct CentreBlocks<F> {
     d: usize,
 }
 
-impl<F: KFloat> CentreBlocks<F> {
+impl<F: Float> CentreBlocks<F> {
     /// Build from row-major centres (`k * d`).
     pub fn new(centres: &[F], k: usize, d: usize) -> Self {
         let n_blocks = k.div_ceil(LANES);
@@ -384,7 +298,7 @@ impl Sums {
 
     /// Add `weight * row` to cluster `c`.
     #[inline(always)]
-    pub fn add<F: KFloat>(&mut self, c: usize, row: &[F], weight: f64) {
+    pub fn add<F: Float>(&mut self, c: usize, row: &[F], weight: f64) {
         let d = row.len();
         for (s, &v) in self.s[c * d..(c + 1) * d].iter_mut().zip(row) {
             *s += v.to_f64() * weight;
@@ -394,7 +308,7 @@ impl Sums {
 
     /// Subtract `weight * row` from cluster `c`.
     #[inline(always)]
-    pub fn sub<F: KFloat>(&mut self, c: usize, row: &[F], weight: f64) {
+    pub fn sub<F: Float>(&mut self, c: usize, row: &[F], weight: f64) {
         let d = row.len();
         for (s, &v) in self.s[c * d..(c + 1) * d].iter_mut().zip(row) {
             *s -= v.to_f64() * weight;
@@ -418,7 +332,7 @@ impl Sums {
 /// `n_empty` points farthest (squared distance to their assigned *old* centre) seed them,
 /// farthest first, and their weight moves from their old cluster. Nothing happens when
 /// every point sits on its centre. Returns whether anything moved.
-pub fn relocate_empty_clusters<F: KFloat>(
+pub fn relocate_empty_clusters<F: Float>(
     data: &Data<'_, F>,
     centres_old: &[F],
     labels: &[i32],
@@ -476,7 +390,7 @@ pub fn relocate_empty_clusters<F: KFloat>(
 
 /// Centres from sums: `s / w`; a cluster with zero weight takes the centre of the heaviest
 /// cluster (scikit-learn's `_average_centers`, using the averaged centre).
-pub fn average_centres<F: KFloat>(sums: &Sums, k: usize, d: usize, out: &mut [F]) {
+pub fn average_centres<F: Float>(sums: &Sums, k: usize, d: usize, out: &mut [F]) {
     let mut heaviest = 0usize;
     for c in 1..k {
         if sums.w[c] > sums.w[heaviest] {
@@ -498,7 +412,7 @@ pub fn average_centres<F: KFloat>(sums: &Sums, k: usize, d: usize, out: &mut [F]
 }
 
 /// Euclidean shift of each centre (in `f64`), as scikit-learn's `_center_shift`.
-pub fn centre_shifts<F: KFloat>(old: &[F], new: &[F], k: usize, d: usize) -> Vec<f64> {
+pub fn centre_shifts<F: Float>(old: &[F], new: &[F], k: usize, d: usize) -> Vec<f64> {
     (0..k)
         .map(|c| sq_dist_f64(&old[c * d..(c + 1) * d], &new[c * d..(c + 1) * d]).sqrt())
         .collect()
@@ -506,7 +420,7 @@ pub fn centre_shifts<F: KFloat>(old: &[F], new: &[F], k: usize, d: usize) -> Vec
 
 /// Labels (closest centre, first on ties) and weighted inertia of every row against
 /// `centres`; inertia is accumulated in `f64` per group and reduced in group order.
-pub fn assign_labels_inertia<F: KFloat>(
+pub fn assign_labels_inertia<F: Float>(
     data: &Data<'_, F>,
     centres: &[F],
     k: usize,
@@ -516,7 +430,7 @@ pub fn assign_labels_inertia<F: KFloat>(
     let mut labels = vec![0i32; data.n];
     let rows = group_rows(data.n);
     let work = |g: usize, lab: &mut [i32]| -> f64 {
-        with_simd(
+        with_avx2(
             #[inline(always)]
             || {
                 let mut buf = vec![F::zero(); 2 * blocks.padded()];
@@ -558,7 +472,7 @@ pub fn assign_labels_inertia<F: KFloat>(
 }
 
 /// Distances (not squared) of every row to every centre, row-major `n * k`.
-pub fn all_distances<F: KFloat>(data: &Data<'_, F>, centres: &[F], k: usize) -> Vec<F> {
+pub fn all_distances<F: Float>(data: &Data<'_, F>, centres: &[F], k: usize) -> Vec<F> {
     let d = data.d;
     let mut out = vec![F::zero(); data.n * k];
     let rows = group_rows(data.n);
@@ -593,7 +507,7 @@ pub struct GroupMoments {
 
 impl GroupMoments {
     /// Empty moments shifted by `first_row`, the group's first row.
-    pub fn new<F: KFloat>(first_row: &[F]) -> Self {
+    pub fn new<F: Float>(first_row: &[F]) -> Self {
         let d = first_row.len();
         GroupMoments {
             shift: first_row.iter().map(|v| v.to_f64()).collect(),
@@ -604,7 +518,7 @@ impl GroupMoments {
 
     /// Add the next row of the group.
     #[inline(always)]
-    pub fn add<F: KFloat>(&mut self, row: &[F]) {
+    pub fn add<F: Float>(&mut self, row: &[F]) {
         for (((a, b), v), s) in self
             .s1
             .iter_mut()
@@ -663,7 +577,7 @@ pub fn tolerance_from_moments(groups: &[GroupMoments], n: usize, d: usize, tol: 
 ///
 /// One pass: each group accumulates its [`GroupMoments`], giving the group's mean and
 /// centred sum of squares; groups are merged in group order with Chan et al.'s formula.
-pub fn tolerance<F: KFloat>(data: &Data<'_, F>, tol: f64) -> f64 {
+pub fn tolerance<F: Float>(data: &Data<'_, F>, tol: f64) -> f64 {
     if tol == 0.0 {
         return 0.0;
     }
@@ -672,7 +586,7 @@ pub fn tolerance<F: KFloat>(data: &Data<'_, F>, tol: f64) -> f64 {
     let parts: Vec<GroupMoments> = (0..n_groups)
         .into_par_iter()
         .map(|g| {
-            with_simd(
+            with_avx2(
                 #[inline(always)]
                 || {
                     let start = g * rows;

@@ -8,7 +8,7 @@
 //! inertia and the iteration count match [`super::lloyd`].
 //!
 //! A row is skipped only when its bound wins by a relative margin
-//! ([`KFloat::BOUND_SLACK`], far above rounding error), so distance ties and near-ties are
+//! ([`Float::ROUNDING_SLACK`], far above rounding error), so distance ties and near-ties are
 //! always settled by the same distance kernel and tie rule (lowest index) as Lloyd's and
 //! `predict`'s: the final labels equal `predict(x, centres)` exactly.
 //!
@@ -21,16 +21,17 @@ use rayon::prelude::*;
 use super::check_finite;
 use super::common::{
     average_centres, centre_shifts, group_rows, prefetch, relocate_empty_clusters, sq_dist,
-    sq_dist_f64, tolerance_from_moments, with_simd, CentreBlocks, Data, GroupMoments, KFloat, Sums,
+    sq_dist_f64, tolerance_from_moments, CentreBlocks, Data, GroupMoments, Sums,
 };
 use super::lloyd::RunResult;
+use crate::numerics::{simd::with_avx2, Float};
 use crate::{CoreError, CoreResult};
 
 /// Rows per bound-test block in a sweep (see the prefetching note in [`run`]).
 const SWEEP_BLOCK: usize = 64;
 
 /// Half the distance from each centre to its nearest other centre.
-fn half_nearest_centre<F: KFloat>(centres: &[F], k: usize, d: usize) -> Vec<f64> {
+fn half_nearest_centre<F: Float>(centres: &[F], k: usize, d: usize) -> Vec<f64> {
     let mut s = vec![f64::INFINITY; k];
     for a in 0..k {
         for b in (a + 1)..k {
@@ -89,7 +90,7 @@ impl Delta {
 
     /// Row `row` (weight `w`) moves from cluster `old` (`< 0`: none yet) to `new`.
     #[inline(always)]
-    fn relabel<F: KFloat>(&mut self, row: &[F], w: f64, old: i32, new: usize, k: usize) {
+    fn relabel<F: Float>(&mut self, row: &[F], w: f64, old: i32, new: usize, k: usize) {
         let s = self.sums.get_or_insert_with(|| Sums::zeros(k, row.len()));
         if old >= 0 {
             let a = old as usize;
@@ -119,7 +120,7 @@ struct SweepCentres<'c, F> {
 /// Store the result of a full distance computation for row `o` (offset in the group).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn settle<F: KFloat>(
+fn settle<F: Float>(
     data: &Data<'_, F>,
     k: usize,
     start: usize,
@@ -158,7 +159,7 @@ pub struct Seeds<'s> {
 /// next sweep, like any row whose bounds fail.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn first_sweep<F: KFloat>(
+fn first_sweep<F: Float>(
     data: &Data<'_, F>,
     measure_variance: bool,
     sc: &SweepCentres<'_, F>,
@@ -221,7 +222,7 @@ fn first_sweep<F: KFloat>(
 /// all their distances, two rows at a time. Label changes are applied in row order, so
 /// the sums are those of a plain row-by-row sweep.
 #[inline(always)]
-fn bounded_sweep<F: KFloat>(
+fn bounded_sweep<F: Float>(
     data: &Data<'_, F>,
     sc: &SweepCentres<'_, F>,
     k: usize,
@@ -231,7 +232,7 @@ fn bounded_sweep<F: KFloat>(
     lo: &mut [f64],
 ) -> Delta {
     let d = data.d;
-    let slack = 1.0 + F::BOUND_SLACK;
+    let slack = 1.0 + F::ROUNDING_SLACK;
     let slack2 = slack * slack;
     let mut delta = Delta::new(k);
     let mut buf = vec![F::zero(); 2 * sc.blocks.padded()];
@@ -303,7 +304,7 @@ pub enum Tolerance {
 ///
 /// `seeds`, when `init` comes from k-means++ seeding, gives the first sweep its labels and
 /// bounds without computing distances (see [`Seeds`]).
-pub fn run<F: KFloat>(
+pub fn run<F: Float>(
     data: &Data<'_, F>,
     init: &[F],
     k: usize,
@@ -346,7 +347,7 @@ pub fn run<F: KFloat>(
                 let measure = it == 0 && matches!(tolerance, Tolerance::Relative(_));
                 // Both calls sit inside the closure so they are inlined into the SIMD
                 // build (a function pointer would call the baseline build).
-                with_simd(
+                with_avx2(
                     #[inline(always)]
                     || {
                         if it == 0 {
@@ -417,7 +418,7 @@ pub fn run<F: KFloat>(
 
 /// Labels against the final centres (bound-pruned) and the weighted inertia. The bounds
 /// are not needed afterwards, so they are only read.
-fn final_assignment<F: KFloat>(
+fn final_assignment<F: Float>(
     data: &Data<'_, F>,
     centres: &[F],
     k: usize,
@@ -429,7 +430,7 @@ fn final_assignment<F: KFloat>(
     let rows = group_rows(data.n);
     let half = half_nearest_centre(centres, k, d);
     let other = max_other_shift(shifts);
-    let slack = 1.0 + F::BOUND_SLACK;
+    let slack = 1.0 + F::ROUNDING_SLACK;
     // The test `sqrt(dd) * slack < m` squared (m >= 0); the slack dwarfs the rounding.
     let slack2 = slack * slack;
     let blocks = CentreBlocks::new(centres, k, d);
@@ -438,7 +439,7 @@ fn final_assignment<F: KFloat>(
         .zip(lower.par_chunks(rows))
         .enumerate()
         .map(|(g, (lab, lo))| {
-            with_simd(
+            with_avx2(
                 #[inline(always)]
                 || {
                     let mut buf = vec![F::zero(); blocks.padded()];

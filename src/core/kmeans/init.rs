@@ -6,7 +6,8 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::common::{group_rows, prefetch, sq_dist, with_simd, Data, KFloat};
+use super::common::{group_rows, prefetch, sq_dist, Data};
+use crate::numerics::{simd::with_avx2, Float};
 use crate::{CoreError, CoreResult};
 
 /// The random stream of restart `restart`: the seed's stream jumped `restart` times
@@ -33,7 +34,7 @@ struct Candidates<F> {
     d: usize,
 }
 
-impl<F: KFloat> Candidates<F> {
+impl<F: Float> Candidates<F> {
     fn new(data: &Data<'_, F>, rows: &[usize]) -> Self {
         let (t, d) = (rows.len(), data.d);
         let mut blocks = vec![F::zero(); t.div_ceil(LANES) * d * LANES];
@@ -132,7 +133,7 @@ struct Group {
 impl Group {
     /// Rows `start..end` with their squared distances to the first centre.
     #[inline(always)]
-    fn new<F: KFloat>(data: &Data<'_, F>, start: usize, end: usize, k: usize, first: &[F]) -> Self {
+    fn new<F: Float>(data: &Data<'_, F>, start: usize, end: usize, k: usize, first: &[F]) -> Self {
         let mut present = vec![false; k];
         present[0] = true;
         // A plain loop: an iterator adaptor here may not be inlined into the SIMD build.
@@ -159,7 +160,7 @@ impl Group {
 
     /// Recompute [`Self::sum`], [`Self::widest`] and [`Self::narrowest`].
     #[inline(always)]
-    fn summarise<F: KFloat>(&mut self, data: &Data<'_, F>) {
+    fn summarise<F: Float>(&mut self, data: &Data<'_, F>) {
         // Four running sums (rows modulo 4) keep the additions' latency off the path.
         let mut acc = [0.0f64; 4];
         let mut widest = [0.0f64; 4];
@@ -186,11 +187,11 @@ impl Group {
     /// The step's candidates against this group. A row whose closest centre `j` has
     /// `||c_j - x_c||^2 >= 4 * closest` for every candidate `c` is skipped: by the
     /// triangle inequality no candidate is closer to it (`reach[j]` is that bound shrunk
-    /// by `F::BOUND_SLACK` against rounding), so its minima are its `closest`, as the
+    /// by `F::ROUNDING_SLACK` against rounding), so its minima are its `closest`, as the
     /// full computation gives. Returns the group's part of each candidate's potential
     /// `sum_i w_i * min(closest_i, ||x_i - x_c||^2)`.
     #[inline(always)]
-    fn evaluate<F: KFloat>(
+    fn evaluate<F: Float>(
         &mut self,
         data: &Data<'_, F>,
         cands: &Candidates<F>,
@@ -282,7 +283,7 @@ impl Group {
 
     /// Make candidate `best` of the last [`Self::evaluate`] the chosen centre `index`.
     #[inline(always)]
-    fn accept<F: KFloat>(&mut self, data: &Data<'_, F>, best: usize, index: u32) {
+    fn accept<F: Float>(&mut self, data: &Data<'_, F>, best: usize, index: u32) {
         let mut changed = false;
         for (a, &o) in self.active[..self.n_active].iter().enumerate() {
             let v = self.mins[a * self.stride + best];
@@ -356,7 +357,7 @@ pub struct Seeded<F> {
 /// that the triangle inequality proves unchanged; the best candidate's distances are
 /// kept from that pass. Groups of rows are fixed by `n` alone and every sum runs in a
 /// fixed order, so the centres do not depend on the number of threads.
-pub fn kmeans_plusplus<F: KFloat>(
+pub fn kmeans_plusplus<F: Float>(
     data: &Data<'_, F>,
     k: usize,
     rng: &mut Xoshiro256PlusPlus,
@@ -381,14 +382,14 @@ pub fn kmeans_plusplus<F: KFloat>(
     let mut groups: Vec<Group> = ranges
         .par_iter()
         .map(|&(a, b)| {
-            with_simd(
+            with_avx2(
                 #[inline(always)]
                 || Group::new(data, a, b, k, data.row(first)),
             )
         })
         .collect();
 
-    let shrink = 1.0 / (4.0 * (1.0 + F::BOUND_SLACK));
+    let shrink = 1.0 / (4.0 * (1.0 + F::ROUNDING_SLACK));
     for index in 1..k {
         let sums: Vec<f64> = groups.iter().map(|g| g.sum).collect();
         let candidates: Vec<usize> = (0..trials)
@@ -411,7 +412,7 @@ pub fn kmeans_plusplus<F: KFloat>(
         let parts: Vec<Vec<f64>> = groups
             .par_iter_mut()
             .map(|g| {
-                with_simd(
+                with_avx2(
                     #[inline(always)]
                     || g.evaluate(data, &cands, &reach),
                 )
@@ -431,7 +432,7 @@ pub fn kmeans_plusplus<F: KFloat>(
         }
         chosen.push(candidates[best]);
         groups.par_iter_mut().for_each(|g| {
-            with_simd(
+            with_avx2(
                 #[inline(always)]
                 || g.accept(data, best, index as u32),
             )
@@ -456,7 +457,7 @@ pub fn kmeans_plusplus<F: KFloat>(
 /// `k` distinct rows drawn with probability proportional to their weight, without
 /// replacement (Efraimidis-Spirakis keys `ln(u) / w`, same law as numpy's sequential
 /// `choice(replace=False, p=w)`). Rows with zero weight are never drawn.
-pub fn random_rows<F: KFloat>(
+pub fn random_rows<F: Float>(
     data: &Data<'_, F>,
     k: usize,
     rng: &mut Xoshiro256PlusPlus,
@@ -497,7 +498,7 @@ pub fn random_rows<F: KFloat>(
 mod tests {
     use super::*;
 
-    fn view<'a, F: KFloat>(x: &'a [F], d: usize, w: Option<&'a [f64]>) -> Data<'a, F> {
+    fn view<'a, F: Float>(x: &'a [F], d: usize, w: Option<&'a [f64]>) -> Data<'a, F> {
         Data {
             x,
             n: x.len() / d,
@@ -537,7 +538,7 @@ mod tests {
 
     /// Greedy k-means++ written plainly (scikit-learn's `_kmeans_plusplus` with one
     /// cumulative sum and every distance computed), on the same random numbers.
-    fn plain<F: KFloat>(data: &Data<'_, F>, k: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<usize> {
+    fn plain<F: Float>(data: &Data<'_, F>, k: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<usize> {
         let n = data.n;
         let trials = 2 + (k as f64).ln().floor() as usize;
         let search = |values: &dyn Fn(usize) -> f64, u: f64| {

@@ -5,7 +5,8 @@ use linfa::dataset::DatasetBase;
 use linfa::traits::{Fit, PredictInplace};
 use ndarray::{Array1, Array2, ArrayBase, Data as NdData, Ix2};
 
-use super::{fit, labels_inertia, Init, KFloat, KMeansParams};
+use super::{fit, labels_inertia, Init, KMeansParams};
+use crate::numerics::Float;
 use crate::CoreError;
 
 /// Errors of the linfa interface: segwise's own, or linfa's.
@@ -50,7 +51,7 @@ impl SegwiseKMeans {
     }
 }
 
-impl<F: KFloat, D: NdData<Elem = F>, T> Fit<ArrayBase<D, Ix2>, T, KMeansLinfaError>
+impl<F: Float, D: NdData<Elem = F>, T> Fit<ArrayBase<D, Ix2>, T, KMeansLinfaError>
     for SegwiseKMeans
 {
     type Object = FittedKMeans<F>;
@@ -77,7 +78,7 @@ impl<F: KFloat, D: NdData<Elem = F>, T> Fit<ArrayBase<D, Ix2>, T, KMeansLinfaErr
     }
 }
 
-impl<F: KFloat, D: NdData<Elem = F>> PredictInplace<ArrayBase<D, Ix2>, Array1<usize>>
+impl<F: Float, D: NdData<Elem = F>> PredictInplace<ArrayBase<D, Ix2>, Array1<usize>>
     for FittedKMeans<F>
 {
     fn predict_inplace(&self, x: &ArrayBase<D, Ix2>, y: &mut Array1<usize>) {

@@ -5,8 +5,9 @@ use rayon::prelude::*;
 
 use super::common::{
     assign_labels_inertia, average_centres, centre_shifts, group_rows, relocate_empty_clusters,
-    with_simd, CentreBlocks, Data, KFloat, Sums,
+    CentreBlocks, Data, Sums,
 };
+use crate::numerics::{simd::with_avx2, Float};
 
 /// Outcome of one k-means run from one initialisation.
 #[derive(Debug, Clone)]
@@ -25,7 +26,7 @@ pub struct RunResult<F> {
 /// variance). Stops when labels do not change (strict convergence) or when the summed
 /// squared centre shift is `<= tol`, as scikit-learn; then labels and inertia are
 /// recomputed against the final centres so they always agree with them.
-pub fn run<F: KFloat>(
+pub fn run<F: Float>(
     data: &Data<'_, F>,
     init: &[F],
     k: usize,
@@ -45,7 +46,7 @@ pub fn run<F: KFloat>(
             .par_chunks_mut(rows)
             .enumerate()
             .map(|(g, lab)| {
-                with_simd(
+                with_avx2(
                     #[inline(always)]
                     || {
                         let mut sums = Sums::zeros(k, d);

@@ -13,10 +13,11 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::common::{assign_labels_inertia, with_simd, CentreBlocks, Data, KFloat};
+use super::common::{assign_labels_inertia, CentreBlocks, Data};
 use super::init::{kmeans_plusplus, random_rows, restart_rng};
 use super::{check_data, checked_tolerance, contiguous_data, param, Init};
 use crate::error::check_weights;
+use crate::numerics::{simd::with_avx2, Float};
 use crate::{CoreError, CoreResult};
 use ndarray::{Array1, Array2, ArrayView2};
 
@@ -66,7 +67,7 @@ pub struct MiniBatchFit<F> {
 }
 
 /// Centres from `init` computed on `data` (all rows) with `rng`.
-pub(crate) fn init_centres<F: KFloat>(
+pub(crate) fn init_centres<F: Float>(
     data: &Data<'_, F>,
     k: usize,
     init: &Init<'_, F>,
@@ -91,7 +92,7 @@ pub(crate) fn init_centres<F: KFloat>(
 /// (`b * d`, weights `w`), updating `centres` and `counts` in place. Returns the batch
 /// inertia (against the centres before the update) and the squared centre change.
 #[allow(clippy::too_many_arguments)]
-pub fn step<F: KFloat>(
+pub fn step<F: Float>(
     batch: &[F],
     w: Option<&[f64]>,
     b: usize,
@@ -113,7 +114,7 @@ pub fn step<F: KFloat>(
     let mut labels = vec![0usize; b];
     let mut sums = vec![0.0f64; k * d];
     let mut wsum = vec![0.0f64; k];
-    let inertia = with_simd(
+    let inertia = with_avx2(
         #[inline(always)]
         || {
             let mut buf = vec![F::zero(); blocks.padded()];
@@ -215,7 +216,7 @@ pub fn effective_sizes(params: &MiniBatchParams, n: usize) -> (usize, usize) {
 }
 
 /// Fit mini-batch k-means on `x` with optional weights.
-pub fn fit<F: KFloat>(
+pub fn fit<F: Float>(
     x: ArrayView2<'_, F>,
     weights: Option<&[f64]>,
     params: &MiniBatchParams,
@@ -411,7 +412,7 @@ pub fn fit<F: KFloat>(
 /// `counts` in place; `n_since_last_reassign` carries scikit-learn's reassignment clock.
 /// The random stream is derived from `seed` and `step_index`. Returns the updated clock.
 #[allow(clippy::too_many_arguments)]
-pub fn partial_step<F: KFloat>(
+pub fn partial_step<F: Float>(
     x: ArrayView2<'_, F>,
     weights: Option<&[f64]>,
     centres: &mut [F],
@@ -455,7 +456,7 @@ pub fn partial_step<F: KFloat>(
 
 /// Initial centres for the first `partial_fit` call: `init` run on `init_size` rows
 /// drawn with replacement (all rows when `init_size >= n`), as scikit-learn.
-pub fn initial_centres<F: KFloat>(
+pub fn initial_centres<F: Float>(
     x: ArrayView2<'_, F>,
     weights: Option<&[f64]>,
     n_clusters: usize,

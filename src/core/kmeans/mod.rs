@@ -25,7 +25,7 @@ pub mod minibatch;
 use ndarray::{Array1, Array2, ArrayView2, ArrayView3};
 use rayon::prelude::*;
 
-pub use common::KFloat;
+use crate::numerics::Float;
 use common::{all_distances, assign_labels_inertia, tolerance, Data};
 pub use linfa_impl::{KMeansLinfaError, SegwiseKMeans};
 pub use lloyd::RunResult;
@@ -135,7 +135,7 @@ pub(crate) fn param(name: &'static str, reason: String) -> CoreError {
 }
 
 /// Contiguous row-major data, not yet finite-checked.
-pub(crate) fn contiguous_data<'a, F: KFloat>(
+pub(crate) fn contiguous_data<'a, F: Float>(
     x: &'a ArrayView2<'_, F>,
     what: &str,
 ) -> CoreResult<&'a [F]> {
@@ -152,8 +152,8 @@ pub(crate) fn contiguous_data<'a, F: KFloat>(
 }
 
 /// Error unless every value is finite.
-fn check_finite<F: KFloat>(slice: &[F], what: &str) -> CoreResult<()> {
-    let count_bad = |c: &[F]| c.iter().filter(|v| !v.is_finite_value()).count();
+fn check_finite<F: Float>(slice: &[F], what: &str) -> CoreResult<()> {
+    let count_bad = |c: &[F]| c.iter().filter(|v| !v.is_finite()).count();
     // Small inputs stay on the calling thread: waking the pool costs more than the scan.
     let bad = if slice.len() <= 1 << 16 {
         count_bad(slice)
@@ -169,7 +169,7 @@ fn check_finite<F: KFloat>(slice: &[F], what: &str) -> CoreResult<()> {
 }
 
 /// Contiguous row-major data, finite-checked.
-pub(crate) fn check_data<'a, F: KFloat>(
+pub(crate) fn check_data<'a, F: Float>(
     x: &'a ArrayView2<'_, F>,
     what: &str,
 ) -> CoreResult<&'a [F]> {
@@ -181,7 +181,7 @@ pub(crate) fn check_data<'a, F: KFloat>(
 /// The absolute tolerance, also validating that `data` is finite: the variance pass
 /// reads every value once and a NaN or infinity makes its result non-finite, so the
 /// explicit scan only runs when that happens (or when `tol == 0`).
-pub(crate) fn checked_tolerance<F: KFloat>(data: &Data<'_, F>, tol: f64) -> CoreResult<f64> {
+pub(crate) fn checked_tolerance<F: Float>(data: &Data<'_, F>, tol: f64) -> CoreResult<f64> {
     if tol > 0.0 {
         let t = tolerance(data, tol);
         if t.is_finite() {
@@ -198,7 +198,7 @@ pub(crate) fn checked_tolerance<F: KFloat>(data: &Data<'_, F>, tol: f64) -> Core
 ///
 /// Errors: empty or non-finite `x`, `n < k`, invalid weights, parameters out of range,
 /// given centres of the wrong shape.
-pub fn fit<F: KFloat>(
+pub fn fit<F: Float>(
     x: ArrayView2<'_, F>,
     weights: Option<&[f64]>,
     params: &KMeansParams,
@@ -252,7 +252,7 @@ pub fn fit<F: KFloat>(
                     got: dd,
                 });
             }
-            if arr.iter().any(|v| !v.is_finite_value()) {
+            if arr.iter().any(|v| !v.is_finite()) {
                 return Err(CoreError::NonFinite(
                     "init has NaN or infinite values".into(),
                 ));
@@ -350,7 +350,7 @@ fn same_clustering(a: &[i32], b: &[i32], k: usize) -> bool {
     true
 }
 
-fn check_centres<'a, F: KFloat>(centres: &'a ArrayView2<'_, F>, d: usize) -> CoreResult<&'a [F]> {
+fn check_centres<'a, F: Float>(centres: &'a ArrayView2<'_, F>, d: usize) -> CoreResult<&'a [F]> {
     let (k, dc) = centres.dim();
     if k == 0 {
         return Err(param("centres", "no centres".into()));
@@ -368,7 +368,7 @@ fn check_centres<'a, F: KFloat>(centres: &'a ArrayView2<'_, F>, d: usize) -> Cor
 }
 
 /// Closest centre of each row (first index on ties), as `i32`.
-pub fn predict<F: KFloat>(
+pub fn predict<F: Float>(
     x: ArrayView2<'_, F>,
     centres: ArrayView2<'_, F>,
 ) -> CoreResult<Array1<i32>> {
@@ -386,7 +386,7 @@ pub fn predict<F: KFloat>(
 }
 
 /// Labels and weighted inertia of `x` against `centres` (`score` is minus the inertia).
-pub fn labels_inertia<F: KFloat>(
+pub fn labels_inertia<F: Float>(
     x: ArrayView2<'_, F>,
     centres: ArrayView2<'_, F>,
     weights: Option<&[f64]>,
@@ -406,7 +406,7 @@ pub fn labels_inertia<F: KFloat>(
 }
 
 /// Euclidean distance of every row to every centre, `(n, k)`.
-pub fn transform<F: KFloat>(
+pub fn transform<F: Float>(
     x: ArrayView2<'_, F>,
     centres: ArrayView2<'_, F>,
 ) -> CoreResult<Array2<F>> {

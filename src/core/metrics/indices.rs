@@ -8,9 +8,10 @@ use rayon::prelude::*;
 
 use super::check_finite_nonempty;
 use super::partition::{check_number_of_labels, Partition};
+use crate::numerics::RowBlocks;
 use crate::{CoreError, CoreResult};
 
-/// Rows per parallel chunk.
+/// Rows per block of the ordered reductions ([`RowBlocks::fixed`]).
 const CHUNK: usize = 8192;
 
 fn distance(a: &[f64], b: &[f64]) -> f64 {
@@ -31,30 +32,27 @@ fn chunked_cluster_sums<F>(
     per_row: F,
 ) -> Vec<f64>
 where
-    F: Fn(usize, &[f64], &mut [f64]) + Sync,
+    F: Fn(usize, &[f64], &mut [f64]) + Sync + Send,
 {
     let k = part.n_clusters();
     let n = part.ids.len();
-    let partials: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|ci| {
+    RowBlocks::fixed(n, CHUNK).reduce(
+        vec![0.0f64; k * width],
+        |_, rows| {
             let mut acc = vec![0.0f64; k * width];
-            let rows = ci * CHUNK..((ci + 1) * CHUNK).min(n);
             let ids = &part.ids[rows.clone()];
             for (row, &c) in xs[rows.start * d..rows.end * d].chunks_exact(d).zip(ids) {
                 let c = c as usize;
                 per_row(c, row, &mut acc[c * width..(c + 1) * width]);
             }
             acc
-        })
-        .collect();
-    let mut total = vec![0.0f64; k * width];
-    for p in &partials {
-        for (t, v) in total.iter_mut().zip(p) {
-            *t += v;
-        }
-    }
-    total
+        },
+        |total, part| {
+            for (t, v) in total.iter_mut().zip(&part) {
+                *t += v;
+            }
+        },
+    )
 }
 
 /// First member of each cluster (k x d, row-major): the shift that keeps sums of

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 
 use super::check_finite_nonempty;
 use super::partition::{check_number_of_labels, Partition};
+use crate::numerics::simd::{self, Level};
 use crate::CoreResult;
 
 /// Samples per inner step (one AVX-512 or two AVX2 registers of f64).
@@ -207,29 +208,43 @@ impl ChunkKernel for Avx2Kernel {
     }
 }
 
-/// Which kernel the CPU can run (detected once per call).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Simd {
-    Scalar,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-impl Simd {
-    fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx512f") {
-                return Simd::Avx512;
-            }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                return Simd::Avx2;
-            }
+/// Run `$body` with `$K` bound to the kernel type of the instruction-set level `$level`,
+/// compiled for that level through the shared dispatch ([`crate::numerics::simd`]).
+///
+/// `$body` runs in an unsafe context: it may call the kernels' unsafe sweeps, whose one
+/// requirement (the CPU supports `$K`'s instruction set) the detection guarantees.
+macro_rules! with_kernel {
+    ($level:expr, $K:ident => $body:expr) => {
+        match $level {
+            // SAFETY: the level was chosen by runtime feature detection (`Level::detect`).
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512F => unsafe {
+                simd::avx512f(
+                    #[inline(always)]
+                    || {
+                        type $K = Avx512Kernel;
+                        $body
+                    },
+                )
+            },
+            // SAFETY: as above, for AVX2 + FMA.
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2Fma => unsafe {
+                simd::avx2_fma(
+                    #[inline(always)]
+                    || {
+                        type $K = Avx2Kernel;
+                        $body
+                    },
+                )
+            },
+            // SAFETY: the portable kernel runs on any CPU.
+            Level::Portable => unsafe {
+                type $K = ScalarKernel;
+                $body
+            },
         }
-        Simd::Scalar
-    }
+    };
 }
 
 /// Scalar distance from one query row to the sorted sample `j`.
@@ -241,68 +256,6 @@ fn distance_to(data: &SortedColumns, q: &[f64], j: usize) -> f64 {
         s += diff * diff;
     }
     s.sqrt()
-}
-
-/// Per-cluster distance sums of the `MICRO_ROWS` query rows in `q` against sorted samples
-/// `j0..j1`, added to `sums` (`MICRO_ROWS x k`).
-///
-/// Chunks inside one cluster accumulate in lanes and are flushed when the cluster changes;
-/// chunks that straddle a cluster boundary add lane by lane.
-///
-/// # Safety
-/// As [`ChunkKernel::distances`]; `j1 <= data.n`.
-#[inline(always)]
-unsafe fn sweep_rows<K: ChunkKernel>(
-    data: &SortedColumns,
-    cid: &[u32],
-    q: &[f64],
-    j0: usize,
-    j1: usize,
-    sums: &mut [f64],
-    k: usize,
-) {
-    let d = data.d;
-    let mut dist = [[0.0f64; LANES]; MICRO_ROWS];
-    let mut acc = [[0.0f64; LANES]; MICRO_ROWS];
-    let mut cur = usize::MAX;
-    let flush = |acc: &mut [[f64; LANES]; MICRO_ROWS], cur: usize, sums: &mut [f64]| {
-        if cur != usize::MAX {
-            for (r, lanes) in acc.iter_mut().enumerate() {
-                sums[r * k + cur] += lanes.iter().sum::<f64>();
-                *lanes = [0.0; LANES];
-            }
-        }
-    };
-    let mut j = j0;
-    while j + LANES <= j1 {
-        // SAFETY: forwarded from the caller; j + LANES <= j1 <= n.
-        unsafe { K::distances(data, q, j, &mut dist) };
-        let (first, last) = (cid[j] as usize, cid[j + LANES - 1] as usize);
-        if first == last {
-            if first != cur {
-                flush(&mut acc, cur, sums);
-                cur = first;
-            }
-            for r in 0..MICRO_ROWS {
-                for t in 0..LANES {
-                    acc[r][t] += dist[r][t];
-                }
-            }
-        } else {
-            for (r, row) in dist.iter().enumerate() {
-                for (t, &v) in row.iter().enumerate() {
-                    sums[r * k + cid[j + t] as usize] += v;
-                }
-            }
-        }
-        j += LANES;
-    }
-    flush(&mut acc, cur, sums);
-    for (jj, &c) in cid.iter().enumerate().take(j1).skip(j) {
-        for r in 0..MICRO_ROWS {
-            sums[r * k + c as usize] += distance_to(data, &q[r * d..(r + 1) * d], jj);
-        }
-    }
 }
 
 /// Per-cluster distance sums (`rows_padded x k`) for the block whose query rows are `q`
@@ -326,32 +279,18 @@ unsafe fn block_sums_with<K: ChunkKernel>(
         let mut r0 = 0;
         while r0 < rows {
             let qm = &q[r0 * d..(r0 + MICRO_ROWS) * d];
-            // SAFETY: forwarded; t1 <= n and qm holds MICRO_ROWS rows.
             let sm = &mut sums[r0 * k..(r0 + MICRO_ROWS) * k];
-            unsafe { sweep_rows::<K>(data, cid, qm, t0, t1, sm, k) };
+            // SAFETY: forwarded; t1 <= n and qm holds MICRO_ROWS rows.
+            unsafe { sweep::<K, false>(data, cid, qm, &[], (t0, t1), sm, &mut []) };
             r0 += MICRO_ROWS;
         }
         t0 = t1;
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn block_sums_avx512(data: &SortedColumns, cid: &[u32], q: &[f64], s: &mut [f64], k: usize) {
-    // SAFETY: this function only runs on CPUs with AVX-512F (see `Simd::detect`).
-    unsafe { block_sums_with::<Avx512Kernel>(data, cid, q, s, k) }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn block_sums_avx2(data: &SortedColumns, cid: &[u32], q: &[f64], s: &mut [f64], k: usize) {
-    // SAFETY: this function only runs on CPUs with AVX2 and FMA (see `Simd::detect`).
-    unsafe { block_sums_with::<Avx2Kernel>(data, cid, q, s, k) }
-}
-
 /// Per-cluster distance sums for the sorted rows `p0..p0 + rows`, returned as
 /// `rows_padded x k` (extra rows repeat the last one and are ignored).
-fn block_sums(simd: Simd, data: &SortedColumns, cid: &[u32], p0: usize, rows: usize) -> Vec<f64> {
+fn block_sums(simd: Level, data: &SortedColumns, cid: &[u32], p0: usize, rows: usize) -> Vec<f64> {
     let (n, d) = (data.n, data.d);
     let k = data.starts.len() - 1;
     let padded = rows.div_ceil(MICRO_ROWS) * MICRO_ROWS;
@@ -363,15 +302,7 @@ fn block_sums(simd: Simd, data: &SortedColumns, cid: &[u32], p0: usize, rows: us
         }
     }
     let mut sums = vec![0.0f64; padded * k];
-    match simd {
-        // SAFETY: the variant was chosen by runtime feature detection.
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx512 => unsafe { block_sums_avx512(data, cid, &q, &mut sums, k) },
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx2 => unsafe { block_sums_avx2(data, cid, &q, &mut sums, k) },
-        // SAFETY: the portable kernel runs anywhere.
-        Simd::Scalar => unsafe { block_sums_with::<ScalarKernel>(data, cid, &q, &mut sums, k) },
-    }
+    with_kernel!(simd, K => block_sums_with::<K>(data, cid, &q, &mut sums, k));
     sums
 }
 
@@ -383,16 +314,23 @@ const WORKERS: usize = 8;
 /// Largest memory for the symmetric path's accumulators (`WORKERS x n x k` f64).
 const SYMMETRIC_BUDGET_BYTES: usize = 128 << 20;
 
-/// Distances from the `MICRO_ROWS` rows in `q` (`valid` of them real, the others
-/// padding) to sorted samples `j0..j1`. Row sums per cluster of the samples go to
-/// `row_sums` (`MICRO_ROWS x k`); when `mirror` is set, the same distances are also added
-/// to `col_sums` (`k x (j1 - j0)`) under the rows' clusters `row_cid`.
+/// Distances from the `MICRO_ROWS` rows in `q` to sorted samples `j0..j1`, added per
+/// cluster of the samples to `row_sums` (`MICRO_ROWS x k`). The one sweep of both paths:
+///
+/// * `MIRROR = false` (row-by-row path): `row_cid` and `col_sums` are unused (empty).
+/// * `MIRROR = true` (pair-once path, off-diagonal tiles): the same distances are also added
+///   to `col_sums` (`k x (j1 - j0)`) under the clusters `row_cid` of the `valid =
+///   row_cid.len()` real rows (the others are padding).
+///
+/// Chunks inside one cluster accumulate in lanes and are flushed when the cluster changes;
+/// chunks that straddle a cluster boundary add lane by lane. `MIRROR` is a constant so the
+/// row-by-row instantiation carries no mirroring code.
 ///
 /// # Safety
 /// As [`ChunkKernel::distances`]; `j1 <= data.n`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn sweep_mirrored<K: ChunkKernel>(
+unsafe fn sweep<K: ChunkKernel, const MIRROR: bool>(
     data: &SortedColumns,
     cid: &[u32],
     q: &[f64],
@@ -400,12 +338,11 @@ unsafe fn sweep_mirrored<K: ChunkKernel>(
     (j0, j1): (usize, usize),
     row_sums: &mut [f64],
     col_sums: &mut [f64],
-    mirror: bool,
 ) {
     let (d, k) = (data.d, row_sums.len() / MICRO_ROWS);
     let width = j1 - j0;
     let valid = row_cid.len();
-    let one_cluster = valid == MICRO_ROWS && row_cid.iter().all(|&c| c == row_cid[0]);
+    let one_cluster = MIRROR && valid == MICRO_ROWS && row_cid.iter().all(|&c| c == row_cid[0]);
     let mut dist = [[0.0f64; LANES]; MICRO_ROWS];
     let mut acc = [[0.0f64; LANES]; MICRO_ROWS];
     let mut cur = usize::MAX;
@@ -439,7 +376,7 @@ unsafe fn sweep_mirrored<K: ChunkKernel>(
                 }
             }
         }
-        if mirror {
+        if MIRROR {
             let off = j - j0;
             if one_cluster {
                 let c = row_cid[0] as usize;
@@ -463,7 +400,7 @@ unsafe fn sweep_mirrored<K: ChunkKernel>(
         for r in 0..MICRO_ROWS {
             let v = distance_to(data, &q[r * d..(r + 1) * d], jj);
             row_sums[r * k + c as usize] += v;
-            if mirror && r < valid {
+            if MIRROR && r < valid {
                 col_sums[row_cid[r] as usize * width + jj - j0] += v;
             }
         }
@@ -506,7 +443,13 @@ unsafe fn tile_with<K: ChunkKernel>(
         let rc = &cid[i0 + r0..i0 + r0 + valid];
         let rs = &mut row_sums[r0 * k..(r0 + MICRO_ROWS) * k];
         // SAFETY: forwarded; j1 <= n and qm holds MICRO_ROWS rows.
-        unsafe { sweep_mirrored::<K>(data, cid, qm, rc, (j0, j1), rs, &mut col_sums, mirror) };
+        unsafe {
+            if mirror {
+                sweep::<K, true>(data, cid, qm, rc, (j0, j1), rs, &mut col_sums);
+            } else {
+                sweep::<K, false>(data, cid, qm, rc, (j0, j1), rs, &mut col_sums);
+            }
+        }
         r0 += MICRO_ROWS;
     }
     for (a, s) in acc[i0 * k..i1 * k].iter_mut().zip(&row_sums) {
@@ -521,31 +464,11 @@ unsafe fn tile_with<K: ChunkKernel>(
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn tile_avx512(
-    data: &SortedColumns,
-    cid: &[u32],
-    t: (usize, usize),
-    a: &mut [f64],
-    k: usize,
-) {
-    // SAFETY: only called on CPUs with AVX-512F (see `Simd::detect`).
-    unsafe { tile_with::<Avx512Kernel>(data, cid, t, a, k) }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn tile_avx2(data: &SortedColumns, cid: &[u32], t: (usize, usize), a: &mut [f64], k: usize) {
-    // SAFETY: only called on CPUs with AVX2 and FMA (see `Simd::detect`).
-    unsafe { tile_with::<Avx2Kernel>(data, cid, t, a, k) }
-}
-
 /// Per-sample cluster sums (`n x k`, sorted order) computing each pair once.
 ///
 /// The upper triangle of tiles is dealt round-robin to `WORKERS` accumulators, each
 /// filled sequentially and added in worker order: the same result on any thread count.
-fn cluster_sums_symmetric(simd: Simd, data: &SortedColumns, cid: &[u32], k: usize) -> Vec<f64> {
+fn cluster_sums_symmetric(simd: Level, data: &SortedColumns, cid: &[u32], k: usize) -> Vec<f64> {
     let n = data.n;
     let m = n.div_ceil(TILE);
     let partials: Vec<Vec<f64>> = (0..WORKERS)
@@ -556,19 +479,7 @@ fn cluster_sums_symmetric(simd: Simd, data: &SortedColumns, cid: &[u32], k: usiz
             for ti in 0..m {
                 for tj in ti..m {
                     if t % WORKERS == w {
-                        match simd {
-                            // SAFETY: the variant was chosen by runtime feature detection.
-                            #[cfg(target_arch = "x86_64")]
-                            Simd::Avx512 => unsafe {
-                                tile_avx512(data, cid, (ti, tj), &mut acc, k)
-                            },
-                            #[cfg(target_arch = "x86_64")]
-                            Simd::Avx2 => unsafe { tile_avx2(data, cid, (ti, tj), &mut acc, k) },
-                            // SAFETY: the portable kernel runs anywhere.
-                            Simd::Scalar => unsafe {
-                                tile_with::<ScalarKernel>(data, cid, (ti, tj), &mut acc, k)
-                            },
-                        }
+                        with_kernel!(simd, K => tile_with::<K>(data, cid, (ti, tj), &mut acc, k));
                     }
                     t += 1;
                 }
@@ -616,7 +527,7 @@ fn score_from_sums(row: &[f64], own: usize, counts: &[usize]) -> f64 {
 /// Errors: empty or non-finite `x`, `labels.len() != n`, negative labels, and a number of
 /// distinct labels outside `2..=n - 1`.
 pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<Array1<f64>> {
-    silhouette_samples_with(x, labels, Simd::detect(), None)
+    silhouette_samples_with(x, labels, Level::detect(), None)
 }
 
 /// `symmetric`: force the pair-once path (`Some(true)`) or the row-by-row path; `None`
@@ -624,7 +535,7 @@ pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<
 fn silhouette_samples_with(
     x: ArrayView2<'_, f64>,
     labels: &[i64],
-    simd: Simd,
+    simd: Level,
     symmetric: Option<bool>,
 ) -> CoreResult<Array1<f64>> {
     check_finite_nonempty(x)?;
@@ -736,14 +647,14 @@ mod tests {
         });
         let labels: Vec<i64> = (0..n as i64).map(|i| (i * 7 + 3) % 4 * 10).collect();
         let want = naive(&x, &labels);
-        let mut kernels = vec![Simd::Scalar];
+        let mut kernels = vec![Level::Portable];
         #[cfg(target_arch = "x86_64")]
         {
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                kernels.push(Simd::Avx2);
+                kernels.push(Level::Avx2Fma);
             }
             if std::is_x86_feature_detected!("avx512f") {
-                kernels.push(Simd::Avx512);
+                kernels.push(Level::Avx512F);
             }
         }
         // Many tiny clusters: most 8-sample chunks straddle a cluster boundary.

@@ -25,6 +25,7 @@ use rayon::prelude::*;
 
 use crate::kmeans::{self, Init, KMeansParams};
 use crate::metrics::agreement::{adjusted_rand_score, Contingency};
+use crate::numerics::RowBlocks;
 use crate::{CoreError, CoreResult};
 
 /// How each k-means fit of a criterion starts.
@@ -214,11 +215,9 @@ const PAIR_BLOCK: usize = 128;
 /// `PAIR_BLOCK` first indices reduced in block order (thread-count independent).
 fn pairwise_power_sum(rows: &[f64], m: usize, d: usize, d_power: f64) -> f64 {
     let half = d_power / 2.0;
-    let block_sum = |b: usize| -> f64 {
-        let start = b * PAIR_BLOCK;
-        let end = (start + PAIR_BLOCK).min(m);
+    let block_sum = |_: usize, first: std::ops::Range<usize>| -> f64 {
         let mut total = 0.0;
-        for i in start..end {
+        for i in first {
             let a = &rows[i * d..(i + 1) * d];
             let mut acc = 0.0;
             for j in i + 1..m {
@@ -236,9 +235,7 @@ fn pairwise_power_sum(rows: &[f64], m: usize, d: usize, d_power: f64) -> f64 {
         }
         total
     };
-    let blocks = m.div_ceil(PAIR_BLOCK);
-    let parts: Vec<f64> = (0..blocks).into_par_iter().map(block_sum).collect();
-    parts.iter().sum()
+    RowBlocks::fixed(m, PAIR_BLOCK).reduce(0.0, block_sum, |t, a| *t += a)
 }
 
 /// clusGap's within-cluster dispersion
