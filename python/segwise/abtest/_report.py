@@ -30,8 +30,10 @@ __all__ = ["LiftReport", "segment_lift", "lift_from_stats", "sufficient_stats"]
 
 OVERALL = "(all)"
 KINDS = ("auto", "binary", "continuous")
-# Layout of the core's per-cell statistics (see src/core/abtest/suffstats.rs).
-N, SUM_Y, M2_Y, SUM_X, M2_X, C_XY, N_NAN, N_NONBIN = range(8)
+# The core's per-cell statistics (`CellStats` in src/core/abtest/suffstats.rs), named as
+# there: a structured array with one float64 field per statistic.
+CELL_FIELDS = ("count", "sum_y", "m2_y", "sum_x", "m2_x", "c_xy", "n_nan", "n_nonbinary")
+CELL_DTYPE = np.dtype([(f, np.float64) for f in CELL_FIELDS])
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class _Metric:
 class _Stats:
     """Per (segment, arm, metric) moments in the core's layout, plus labels."""
 
-    values: np.ndarray  # (S, A, M, 8)
+    values: np.ndarray  # (S, A, M), dtype CELL_DTYPE
     segments: list[Any]
     arms: list[Any]
     metrics: list[_Metric]
@@ -209,7 +211,7 @@ def _numeric_block(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
 def _resolve_kinds(specs: list[_Metric], values: np.ndarray) -> list[_Metric]:
     out = []
     for j, s in enumerate(specs):
-        nonbin = values[:, :, j, N_NONBIN].sum()
+        nonbin = values[:, :, j]["n_nonbinary"].sum()
         if s.kind == "binary" and nonbin > 0:
             raise InvalidParameterError(
                 f"metric {s.name!r} is declared binary but has {int(nonbin)} value(s) other "
@@ -223,13 +225,13 @@ def _resolve_kinds(specs: list[_Metric], values: np.ndarray) -> list[_Metric]:
 
 def _stats_to_frame(st: _Stats) -> pd.DataFrame:
     v = st.values
-    S, A, M, _ = v.shape
+    S, A, M = v.shape
     idx = pd.MultiIndex.from_product([range(S), range(A), range(M)])
-    flat = v.reshape(-1, v.shape[-1])
-    n = flat[:, N]
+    flat = v.reshape(-1)
+    n = flat["count"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean_y = np.where(n > 0, flat[:, SUM_Y] / n, 0.0)
-        mean_x = np.where(n > 0, flat[:, SUM_X] / n, 0.0)
+        mean_y = np.where(n > 0, flat["sum_y"] / n, 0.0)
+        mean_x = np.where(n > 0, flat["sum_x"] / n, 0.0)
     seg = np.array(st.segments, dtype=object)[idx.get_level_values(0)]
     arm = np.array(st.arms, dtype=object)[idx.get_level_values(1)]
     met = [st.metrics[j] for j in idx.get_level_values(2)]
@@ -240,12 +242,12 @@ def _stats_to_frame(st: _Stats) -> pd.DataFrame:
             "metric": [m.name for m in met],
             "kind": [m.kind for m in met],
             "n": n,
-            "sum": flat[:, SUM_Y],
-            "sum_sq": flat[:, M2_Y] + mean_y * flat[:, SUM_Y],
-            "sum_x": flat[:, SUM_X],
-            "sum_x_sq": flat[:, M2_X] + mean_x * flat[:, SUM_X],
-            "sum_xy": flat[:, C_XY] + mean_x * flat[:, SUM_Y],
-            "n_nan": flat[:, N_NAN],
+            "sum": flat["sum_y"],
+            "sum_sq": flat["m2_y"] + mean_y * flat["sum_y"],
+            "sum_x": flat["sum_x"],
+            "sum_x_sq": flat["m2_x"] + mean_x * flat["sum_x"],
+            "sum_xy": flat["c_xy"] + mean_x * flat["sum_y"],
+            "n_nan": flat["n_nan"],
         }
     )
     return out
@@ -285,7 +287,7 @@ def _stats_from_table(
             if kinds.get(m) == "auto" and k in ("binary", "continuous", "cuped", "ratio"):
                 kinds[m] = k
     names = list(kinds)
-    values = np.zeros((len(segs), len(arms), len(names), 8))
+    values = np.zeros((len(segs), len(arms), len(names)), dtype=CELL_DTYPE)
     s_idx = {s: i for i, s in enumerate(segs)}
     a_idx = {a: i for i, a in enumerate(arms)}
     m_idx = {m: i for i, m in enumerate(names)}
@@ -310,27 +312,27 @@ def _stats_from_table(
         i = s_idx[seg_col[r]] if seg_col is not None else 0
         cell = values[i, a_idx[arm_col[r]], m_idx[met_col[r]]]
         nn, sy, syy = num[r]
-        cell[N], cell[SUM_Y] = nn, sy
-        cell[M2_Y] = max(syy - sy * sy / nn, 0.0) if nn > 0 else 0.0
+        cell["count"], cell["sum_y"] = nn, sy
+        cell["m2_y"] = max(syy - sy * sy / nn, 0.0) if nn > 0 else 0.0
         if nn > 0 and syy - sy * sy / nn < -1e-9 * max(abs(syy), 1.0):
             raise InvalidParameterError(
                 f"inconsistent stats for {rec['metric']!r}: sum_sq < sum**2 / n"
             )
         if has_x and np.isfinite([rec["sum_x"], rec["sum_x_sq"], rec["sum_xy"]]).all():
             sx = float(rec["sum_x"])
-            cell[SUM_X] = sx
+            cell["sum_x"] = sx
             if nn > 0:
-                cell[M2_X] = max(float(rec["sum_x_sq"]) - sx * sx / nn, 0.0)
-                cell[C_XY] = float(rec["sum_xy"]) - sx * sy / nn
+                cell["m2_x"] = max(float(rec["sum_x_sq"]) - sx * sx / nn, 0.0)
+                cell["c_xy"] = float(rec["sum_xy"]) - sx * sy / nn
         if "n_nan" in stats.columns:
-            cell[N_NAN] = float(rec["n_nan"])
+            cell["n_nan"] = float(rec["n_nan"])
         # binary = every value 0/1 <=> sum of squares equals the sum (an integer count);
         # relative tolerance for sums written out in decimal by another system.
         tol = 1e-9 * max(1.0, abs(sy))
         binary = abs(syy - sy) <= tol and abs(sy - round(sy)) <= tol and 0 <= sy <= nn
-        cell[N_NONBIN] = 0.0 if binary else 1.0
+        cell["n_nonbinary"] = 0.0 if binary else 1.0
         if binary:
-            cell[SUM_Y] = round(sy)
+            cell["sum_y"] = round(sy)
     specs = []
     for m in names:
         k = kinds[m]
@@ -638,17 +640,17 @@ def _with_overall(values: np.ndarray) -> np.ndarray:
     acc = values[0].copy()
     for s in range(1, S):
         b = values[s]
-        na, nb = acc[..., N], b[..., N]
+        na, nb = acc["count"], b["count"]
         n = na + nb
         with np.errstate(divide="ignore", invalid="ignore"):
-            dy = np.where((na > 0) & (nb > 0), b[..., SUM_Y] / nb - acc[..., SUM_Y] / na, 0.0)
-            dx = np.where((na > 0) & (nb > 0), b[..., SUM_X] / nb - acc[..., SUM_X] / na, 0.0)
+            dy = np.where((na > 0) & (nb > 0), b["sum_y"] / nb - acc["sum_y"] / na, 0.0)
+            dx = np.where((na > 0) & (nb > 0), b["sum_x"] / nb - acc["sum_x"] / na, 0.0)
             f = np.where(n > 0, na * nb / n, 0.0)
-        acc[..., M2_Y] += b[..., M2_Y] + dy * dy * f
-        acc[..., M2_X] += b[..., M2_X] + dx * dx * f
-        acc[..., C_XY] += b[..., C_XY] + dx * dy * f
-        for k in (N, SUM_Y, SUM_X, N_NAN, N_NONBIN):
-            acc[..., k] += b[..., k]
+        acc["m2_y"] += b["m2_y"] + dy * dy * f
+        acc["m2_x"] += b["m2_x"] + dx * dx * f
+        acc["c_xy"] += b["c_xy"] + dx * dy * f
+        for k in ("count", "sum_y", "sum_x", "n_nan", "n_nonbinary"):
+            acc[k] += b[k]
     return np.concatenate([values, acc[None]], axis=0)
 
 
@@ -689,7 +691,7 @@ def _report(
         v = _with_overall(st.values)
         segs = list(st.segments) + [OVERALL]
     # SRM on units per arm (rows, NaN or not) of the first metric; per segment and overall.
-    units = v[:, :, 0, N] + v[:, :, 0, N_NAN]
+    units = v[:, :, 0]["count"] + v[:, :, 0]["n_nan"]
     srm_stat, srm_p = _srm_arrays(units, split)
     srm_p = np.where(units.sum(axis=1) > 0, srm_p, np.nan)
     srm_flag = (srm_p < srm_threshold) & (units >= 8).all(axis=1)
@@ -774,16 +776,16 @@ def _metric_rows(
     lift_method: str,
 ) -> list[dict[str, Any]]:
     """Rows for one metric and one treatment arm over all segments (vectorized)."""
-    n1, n2 = tr[:, N], co[:, N]
+    n1, n2 = tr["count"], co["count"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        m1, m2 = tr[:, SUM_Y] / n1, co[:, SUM_Y] / n2
-        v1, v2 = tr[:, M2_Y] / (n1 - 1), co[:, M2_Y] / (n2 - 1)
+        m1, m2 = tr["sum_y"] / n1, co["sum_y"] / n2
+        v1, v2 = tr["m2_y"] / (n1 - 1), co["m2_y"] / (n2 - 1)
     reasons = [""] * len(segs)
     prob = np.full(len(segs), np.nan)
     z = float(distributions.norm_isf(alpha / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         if m.kind == "binary":
-            x1, x2 = tr[:, SUM_Y], co[:, SUM_Y]
+            x1, x2 = tr["sum_y"], co["sum_y"]
             ok = (n1 > 0) & (n2 > 0)
             s1n, s2n = np.where(ok, n1, 1), np.where(ok, n2, 1)
             lo, hi, _, _, deg = _diff_ci_arrays(x1, s1n, x2, s2n, alpha, ci_method)
@@ -808,17 +810,17 @@ def _metric_rows(
             if m.kind == "cuped":
                 r = _cuped_moments(
                     n1,
-                    tr[:, SUM_Y],
-                    tr[:, SUM_X],
-                    tr[:, M2_Y],
-                    tr[:, M2_X],
-                    tr[:, C_XY],
+                    tr["sum_y"],
+                    tr["sum_x"],
+                    tr["m2_y"],
+                    tr["m2_x"],
+                    tr["c_xy"],
                     n2,
-                    co[:, SUM_Y],
-                    co[:, SUM_X],
-                    co[:, M2_Y],
-                    co[:, M2_X],
-                    co[:, C_XY],
+                    co["sum_y"],
+                    co["sum_x"],
+                    co["m2_y"],
+                    co["m2_x"],
+                    co["c_xy"],
                 )
                 diff, se, df = r["diff"], r["se"], r["df"]
                 undefined = m2 == 0
@@ -848,10 +850,10 @@ def _metric_rows(
                 reasons[k] = _join(reasons[k], "zero variance in both arms")
         else:  # ratio
             r1, s1 = _ratio_moments(
-                n1, tr[:, SUM_Y], tr[:, SUM_X], v1, tr[:, M2_X] / (n1 - 1), tr[:, C_XY] / (n1 - 1)
+                n1, tr["sum_y"], tr["sum_x"], v1, tr["m2_x"] / (n1 - 1), tr["c_xy"] / (n1 - 1)
             )
             r2, s2 = _ratio_moments(
-                n2, co[:, SUM_Y], co[:, SUM_X], v2, co[:, M2_X] / (n2 - 1), co[:, C_XY] / (n2 - 1)
+                n2, co["sum_y"], co["sum_x"], v2, co["m2_x"] / (n2 - 1), co["c_xy"] / (n2 - 1)
             )
             diff = r1 - r2
             se = np.hypot(s1, s2)
@@ -872,7 +874,7 @@ def _metric_rows(
             reason = _join(reason, "fewer than 2 units in an arm")
         if str(lreason[i]) and enough[i]:
             reason = _join(reason, str(lreason[i]))
-        nn1, nn2 = tr[i, N_NAN], co[i, N_NAN]
+        nn1, nn2 = tr["n_nan"][i], co["n_nan"][i]
         if nn1 + nn2 > 0:
             reason = _join(
                 reason,
@@ -893,8 +895,8 @@ def _metric_rows(
                 "control": cname,
                 "n_control": int(n2[i]),
                 "n_treatment": int(n1[i]),
-                "sum_control": float(co[i, SUM_Y]),
-                "sum_treatment": float(tr[i, SUM_Y]),
+                "sum_control": float(co["sum_y"][i]),
+                "sum_treatment": float(tr["sum_y"][i]),
                 "mean_control": float(m2[i]) if n2[i] > 0 else np.nan,
                 "mean_treatment": float(m1[i]) if n1[i] > 0 else np.nan,
                 "abs_diff": val(diff),
