@@ -6,7 +6,8 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
 use super::run_detached;
-use crate::core::abtest::{self, special, Alternative, CellStats, Codes};
+use crate::core::abtest::{self, Alternative, CellStats, Codes};
+use crate::core::stats::special;
 use crate::core::{CoreError, CoreResult};
 
 fn same_len(what: &'static str, n: usize, got: usize) -> CoreResult<()> {
@@ -122,6 +123,7 @@ fn abtest_betainc<'py>(
 
 /// Fisher's exact test on tables `[[a, b], [c, d]]`, elementwise: (odds ratios, p-values).
 #[pyfunction]
+#[pyo3(signature = (a, b, c, d, *, alternative))]
 #[allow(clippy::type_complexity)]
 fn abtest_fisher_exact<'py>(
     py: Python<'py>,
@@ -229,15 +231,15 @@ impl<'py> CodeArray<'py> {
 /// float64 fields are named as `CellStats::FIELDS` (`count`, `sum_y`, `m2_y`, ...): a
 /// view of one contiguous float64 block, no copy.
 #[pyfunction]
-#[pyo3(signature = (segments, arms, n_segments, n_arms, y, x, aux_index))]
+#[pyo3(signature = (segments, arms, y, *, n_segments, n_arms, x, aux_index))]
 #[allow(clippy::too_many_arguments)]
 fn abtest_segment_arm_stats<'py>(
     py: Python<'py>,
     segments: &Bound<'py, PyAny>,
     arms: &Bound<'py, PyAny>,
+    y: PyReadonlyArray2<'py, f64>,
     n_segments: usize,
     n_arms: usize,
-    y: PyReadonlyArray2<'py, f64>,
     x: Option<PyReadonlyArray2<'py, f64>>,
     aux_index: Vec<i64>,
 ) -> PyResult<Bound<'py, PyAny>> {

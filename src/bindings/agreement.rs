@@ -9,7 +9,7 @@ use crate::core::CoreError;
 
 /// One agreement score of two labelings: "ari", "ami", "nmi", "fmi" or "mi".
 #[pyfunction]
-#[pyo3(signature = (labels_true, labels_pred, score, average_method="arithmetic"))]
+#[pyo3(signature = (labels_true, labels_pred, *, score, average_method="arithmetic"))]
 fn agreement_score(
     py: Python<'_>,
     labels_true: PyReadonlyArray1<'_, i64>,

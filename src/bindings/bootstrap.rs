@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 
 use super::{run_detached, with_threads};
 use crate::core::kmeans::{Algorithm, KMeansParams};
+use crate::core::params::Params;
 use crate::core::stability::bootstrap::{self, BootstrapKMeans, Replicates, Scheme};
 use crate::core::{CoreError, CoreResult};
 
@@ -38,7 +39,7 @@ fn replicates_out(py: Python<'_>, r: Replicates) -> ReplicatesOut<'_> {
 
 /// Rows (sorted, distinct, int64) of replicate `b` and the seed of its k-means restarts.
 #[pyfunction]
-#[pyo3(signature = (n, scheme, size, seed, b))]
+#[pyo3(signature = (n, *, scheme, size, seed, b))]
 fn bootstrap_draw<'py>(
     py: Python<'py>,
     n: usize,
@@ -74,9 +75,9 @@ fn bootstrap_max_jaccard<'py>(
 /// Replicates `start..end` of the k-means fast path: `(jaccard (end-start, n_segments),
 /// skipped (end-start,))`.
 #[pyfunction]
-#[pyo3(signature = (x, labels, n_segments, n_clusters, init, n_init, max_iter, tol, algorithm, scheme, size, seed, start, end, n_threads=None))]
+#[pyo3(signature = (x, labels, *, n_segments, n_clusters, init, n_init, max_iter, tol, algorithm, scheme, size, seed, start, end, n_threads=None))]
 #[allow(clippy::too_many_arguments)]
-fn bootstrap_kmeans_f64<'py>(
+fn bootstrap_kmeans<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
     labels: PyReadonlyArray1<'py, i32>,
@@ -119,7 +120,8 @@ fn bootstrap_kmeans_f64<'py>(
             plus_plus,
             scheme: parse_scheme(&scheme, size)?,
             seed,
-        };
+        }
+        .check()?;
         let lab = slice(&lv, "labels")?;
         with_threads(n_threads, || {
             bootstrap::kmeans_replicates(xv, lab, n_segments, &config, start, end)
@@ -130,9 +132,9 @@ fn bootstrap_kmeans_f64<'py>(
 
 /// Test hook: replicates on given row indices from given initial centres (one run each).
 #[pyfunction]
-#[pyo3(signature = (x, labels, n_segments, indices, centres, max_iter, tol, algorithm, n_threads=None))]
+#[pyo3(signature = (x, labels, *, n_segments, indices, centres, max_iter, tol, algorithm, n_threads=None))]
 #[allow(clippy::too_many_arguments)]
-fn bootstrap_kmeans_given_f64<'py>(
+fn kmeans_replicates_given<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
     labels: PyReadonlyArray1<'py, i32>,
@@ -178,7 +180,12 @@ fn bootstrap_kmeans_given_f64<'py>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bootstrap_draw, m)?)?;
     m.add_function(wrap_pyfunction!(bootstrap_max_jaccard, m)?)?;
-    m.add_function(wrap_pyfunction!(bootstrap_kmeans_f64, m)?)?;
-    m.add_function(wrap_pyfunction!(bootstrap_kmeans_given_f64, m)?)?;
+    m.add_function(wrap_pyfunction!(bootstrap_kmeans, m)?)?;
+    Ok(())
+}
+
+/// The test-only export (`_core._testing`): replicates fed given resamples and centres.
+pub fn register_testing(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(kmeans_replicates_given, m)?)?;
     Ok(())
 }

@@ -4,23 +4,16 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReado
 use pyo3::prelude::*;
 
 use super::run_detached;
+use crate::core::params::Params;
 use crate::core::stability::choose_k as ck;
 use crate::core::{CoreError, CoreResult};
 
 type Arr1<'py, T> = Bound<'py, PyArray1<T>>;
 type Arr2<'py, T> = Bound<'py, PyArray2<T>>;
 
-fn settings(start: &str, n_init: usize, seed: u64) -> CoreResult<ck::FitSettings> {
+fn settings(start: &str, n_init: usize, seed: u64) -> CoreResult<ck::FitValidSettings> {
     let start = match start {
-        "k-means++" => {
-            if n_init == 0 {
-                return Err(CoreError::InvalidParameter {
-                    name: "n_init",
-                    reason: "must be >= 1, got 0".into(),
-                });
-            }
-            ck::Start::KMeansPlusPlus(n_init)
-        }
+        "k-means++" => ck::Start::KMeansPlusPlus(n_init),
         "first_rows" => ck::Start::FirstRows,
         other => {
             return Err(CoreError::InvalidParameter {
@@ -29,16 +22,18 @@ fn settings(start: &str, n_init: usize, seed: u64) -> CoreResult<ck::FitSettings
             })
         }
     };
-    Ok(ck::FitSettings {
+    ck::FitSettings {
         start,
         max_iter: 300,
         tol: 1e-4,
         seed,
-    })
+    }
+    .check()
 }
 
 /// k-means fits of the data for every k: (inertia, labels (len(ks), n), centres (len(ks), max k, d)).
 #[pyfunction]
+#[pyo3(signature = (x, *, ks, start, n_init, seed))]
 #[allow(clippy::type_complexity)]
 fn choose_k_fit_curve<'py>(
     py: Python<'py>,
@@ -57,6 +52,7 @@ fn choose_k_fit_curve<'py>(
 
 /// clusGap's W_k of a labelled data set.
 #[pyfunction]
+#[pyo3(signature = (x, labels, *, k, d_power))]
 fn choose_k_within_dispersion(
     py: Python<'_>,
     x: PyReadonlyArray2<'_, f64>,
@@ -71,9 +67,9 @@ fn choose_k_within_dispersion(
 
 /// Reference set `b` of the gap statistic.
 #[pyfunction]
-#[pyo3(signature = (n, centre, lower, upper, rotation, seed, b))]
+#[pyo3(signature = (n, *, centre, lower, upper, rotation, seed, b))]
 #[allow(clippy::too_many_arguments)]
-fn choose_k_reference_set<'py>(
+fn reference_set<'py>(
     py: Python<'py>,
     n: usize,
     centre: PyReadonlyArray1<'py, f64>,
@@ -97,7 +93,7 @@ fn choose_k_reference_set<'py>(
 
 /// log W_k (k = 1..k_max) of reference sets b0..b1: shape (b1 - b0, k_max).
 #[pyfunction]
-#[pyo3(signature = (n, centre, lower, upper, rotation, k_max, d_power, b0, b1, start, n_init, seed))]
+#[pyo3(signature = (n, *, centre, lower, upper, rotation, k_max, d_power, b0, b1, start, n_init, seed))]
 #[allow(clippy::too_many_arguments)]
 fn choose_k_gap_reference_log_w<'py>(
     py: Python<'py>,
@@ -131,12 +127,8 @@ fn choose_k_gap_reference_log_w<'py>(
 
 /// The permutation of prediction-strength split `m` (int64).
 #[pyfunction]
-fn choose_k_split_permutation<'py>(
-    py: Python<'py>,
-    n: usize,
-    seed: u64,
-    m: usize,
-) -> Arr1<'py, i64> {
+#[pyo3(signature = (n, *, seed, m))]
+fn split_permutation<'py>(py: Python<'py>, n: usize, seed: u64, m: usize) -> Arr1<'py, i64> {
     let perm: Vec<i64> = ck::split_permutation(n, seed, m)
         .into_iter()
         .map(|v| v as i64)
@@ -146,6 +138,7 @@ fn choose_k_split_permutation<'py>(
 
 /// Prediction strength of splits m0..m1 for every k: shape (m1 - m0, len(ks)).
 #[pyfunction]
+#[pyo3(signature = (x, *, ks, m0, m1, start, n_init, seed))]
 #[allow(clippy::too_many_arguments)]
 fn choose_k_prediction_strength<'py>(
     py: Python<'py>,
@@ -166,7 +159,8 @@ fn choose_k_prediction_strength<'py>(
 
 /// The two bootstrap samples (int64 row indices) of replicate `r`.
 #[pyfunction]
-fn choose_k_bootstrap_indices<'py>(
+#[pyo3(signature = (n, *, seed, r))]
+fn bootstrap_indices<'py>(
     py: Python<'py>,
     n: usize,
     seed: u64,
@@ -182,8 +176,9 @@ fn choose_k_bootstrap_indices<'py>(
 
 /// The two predicted partitions of all rows for replicate `r` and `k` clusters.
 #[pyfunction]
+#[pyo3(signature = (x, *, k, r, start, n_init, seed))]
 #[allow(clippy::too_many_arguments)]
-fn choose_k_bootstrap_partitions<'py>(
+fn bootstrap_partitions<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
     k: usize,
@@ -201,6 +196,7 @@ fn choose_k_bootstrap_partitions<'py>(
 
 /// Bootstrap ARI of replicates r0..r1 for every k: shape (r1 - r0, len(ks)).
 #[pyfunction]
+#[pyo3(signature = (x, *, ks, r0, r1, start, n_init, seed))]
 #[allow(clippy::too_many_arguments)]
 fn choose_k_bootstrap_ari<'py>(
     py: Python<'py>,
@@ -222,12 +218,17 @@ fn choose_k_bootstrap_ari<'py>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(choose_k_fit_curve, m)?)?;
     m.add_function(wrap_pyfunction!(choose_k_within_dispersion, m)?)?;
-    m.add_function(wrap_pyfunction!(choose_k_reference_set, m)?)?;
     m.add_function(wrap_pyfunction!(choose_k_gap_reference_log_w, m)?)?;
-    m.add_function(wrap_pyfunction!(choose_k_split_permutation, m)?)?;
     m.add_function(wrap_pyfunction!(choose_k_prediction_strength, m)?)?;
-    m.add_function(wrap_pyfunction!(choose_k_bootstrap_indices, m)?)?;
-    m.add_function(wrap_pyfunction!(choose_k_bootstrap_partitions, m)?)?;
     m.add_function(wrap_pyfunction!(choose_k_bootstrap_ari, m)?)?;
+    Ok(())
+}
+
+/// The test-only exports (`_core._testing`): the criteria's random streams one by one.
+pub fn register_testing(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(reference_set, m)?)?;
+    m.add_function(wrap_pyfunction!(split_permutation, m)?)?;
+    m.add_function(wrap_pyfunction!(bootstrap_indices, m)?)?;
+    m.add_function(wrap_pyfunction!(bootstrap_partitions, m)?)?;
     Ok(())
 }

@@ -5,9 +5,11 @@ use pyo3::prelude::*;
 
 use super::run_detached;
 use crate::core::dbscan;
+use crate::core::params::Params;
 
 /// DBSCAN labels (int32, noise -1) and core sample indices (int64).
 #[pyfunction]
+#[pyo3(signature = (x, *, eps, min_samples))]
 #[allow(clippy::type_complexity)]
 fn dbscan_fit<'py>(
     py: Python<'py>,
@@ -16,7 +18,10 @@ fn dbscan_fit<'py>(
     min_samples: usize,
 ) -> PyResult<(Bound<'py, PyArray1<i32>>, Bound<'py, PyArray1<i64>>)> {
     let x = x.as_array();
-    let fit = run_detached(py, || dbscan::dbscan(x, eps, min_samples))?;
+    let fit = run_detached(py, || {
+        let params = dbscan::DbscanParams { eps, min_samples }.check()?;
+        dbscan::dbscan(x, &params)
+    })?;
     Ok((
         fit.labels.into_pyarray(py),
         fit.core_sample_indices.into_pyarray(py),

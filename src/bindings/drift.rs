@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 use super::run_detached;
 use crate::core::stability::drift;
+use crate::core::stats::special;
 use crate::core::CoreError;
 
 type I64Array<'py> = Bound<'py, PyArray1<i64>>;
@@ -13,7 +14,7 @@ type F64Array<'py> = Bound<'py, PyArray1<f64>>;
 /// `scipy.optimize.linear_sum_assignment`: `(row_ind, col_ind)` as int64.
 #[pyfunction]
 #[pyo3(signature = (cost, maximize=false))]
-fn drift_linear_sum_assignment<'py>(
+fn linear_sum_assignment<'py>(
     py: Python<'py>,
     cost: PyReadonlyArray2<'py, f64>,
     maximize: bool,
@@ -61,7 +62,7 @@ fn drift_align_by_centers<'py>(
 
 /// The (k_before, k_after) migration table (float64; weighted sums when weights given).
 #[pyfunction]
-#[pyo3(signature = (before, after, k_before, k_after, weights=None))]
+#[pyo3(signature = (before, after, *, k_before, k_after, weights=None))]
 fn drift_migration_counts<'py>(
     py: Python<'py>,
     before: PyReadonlyArray1<'py, i64>,
@@ -85,7 +86,7 @@ fn drift_migration_counts<'py>(
 
 /// Vectorised chi-square inverse survival function.
 #[pyfunction]
-fn drift_chi2_isf<'py>(
+fn chi2_isf<'py>(
     py: Python<'py>,
     p: PyReadonlyArray1<'py, f64>,
     df: PyReadonlyArray1<'py, f64>,
@@ -101,7 +102,7 @@ fn drift_chi2_isf<'py>(
         }
         Ok(p.iter()
             .zip(df)
-            .map(|(&p, &d)| drift::chi2_isf(p, d))
+            .map(|(&p, &d)| special::chi2_isf(p, d))
             .collect::<Vec<_>>())
     })?;
     Ok(out.into_pyarray(py))
@@ -111,6 +112,7 @@ fn drift_chi2_isf<'py>(
 /// critical value at 5%, critical value at 1%, p-value). `n_ref`/`n_cur` are the sample
 /// sizes used by the critical values.
 #[pyfunction]
+#[pyo3(signature = (reference, current, *, epsilon, n_ref, n_cur))]
 fn drift_psi_from_counts<'py>(
     py: Python<'py>,
     reference: PyReadonlyArray1<'py, f64>,
@@ -137,7 +139,7 @@ fn drift_psi_from_counts<'py>(
 /// counts, reference NaN count, current NaN count), computed in parallel over the features.
 #[allow(clippy::type_complexity)]
 #[pyfunction]
-#[pyo3(signature = (reference, current, bins, start=None, stop=None))]
+#[pyo3(signature = (reference, current, *, bins, start=None, stop=None))]
 fn drift_psi_feature_bins<'py>(
     py: Python<'py>,
     reference: PyReadonlyArray2<'py, f64>,
@@ -167,12 +169,17 @@ fn drift_psi_feature_bins<'py>(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(drift_linear_sum_assignment, m)?)?;
     m.add_function(wrap_pyfunction!(drift_align_by_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(drift_align_by_centers, m)?)?;
     m.add_function(wrap_pyfunction!(drift_migration_counts, m)?)?;
-    m.add_function(wrap_pyfunction!(drift_chi2_isf, m)?)?;
     m.add_function(wrap_pyfunction!(drift_psi_from_counts, m)?)?;
     m.add_function(wrap_pyfunction!(drift_psi_feature_bins, m)?)?;
+    Ok(())
+}
+
+/// The test-only exports (`_core._testing`): oracles compared with scipy one to one.
+pub fn register_testing(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(linear_sum_assignment, m)?)?;
+    m.add_function(wrap_pyfunction!(chi2_isf, m)?)?;
     Ok(())
 }

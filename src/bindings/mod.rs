@@ -3,6 +3,14 @@
 //! Every array function follows one shape: `PyReadonlyArray2<f64>` -> `.as_array()`
 //! (no copy) -> [`run_detached`] (GIL released, `CoreError` -> Python exception,
 //! panic -> `SegwiseInternalError`) -> `.into_pyarray(py)` (a move, not a copy).
+//!
+//! Conventions:
+//! * Kernels that run on float32 or float64 are ONE Python function taking either dtype:
+//!   the argument is a [`FloatArray2`] and [`dispatch_float!`] makes the one `match` on
+//!   the dtype, calling a Rust function generic over [`Float`](crate::core::numerics::Float).
+//! * Any function with more than three parameters takes them as keywords after the data
+//!   (`#[pyo3(signature = (x, *, ...))]`): call sites name every setting.
+//! * Exports used only by tests live in the `_core._testing` submodule ([`testing`]).
 
 use pyo3::prelude::*;
 
@@ -19,6 +27,51 @@ mod metrics;
 mod profile;
 mod rfm;
 mod scaling;
+mod testing;
+
+/// A read-only 2-D array of float64 or float32, whichever numpy hands us: the one dtype
+/// dispatch of the bindings (see [`dispatch_float!`]).
+#[derive(FromPyObject)]
+pub enum FloatArray2<'py> {
+    /// float64 data.
+    F64(numpy::PyReadonlyArray2<'py, f64>),
+    /// float32 data.
+    F32(numpy::PyReadonlyArray2<'py, f32>),
+}
+
+/// `match` a [`FloatArray2`] once: `$x` is bound to the typed array and `$F` to its
+/// element type inside `$body` (typically a call of a function generic over `Float`).
+macro_rules! dispatch_float {
+    ($array:expr, $x:ident: $F:ident => $body:expr) => {
+        match $array {
+            $crate::bindings::FloatArray2::F64($x) => {
+                type $F = f64;
+                $body
+            }
+            $crate::bindings::FloatArray2::F32($x) => {
+                type $F = f32;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use dispatch_float;
+
+/// The slice of an optional 1-D array (e.g. sample weights), which must be contiguous.
+pub fn contiguous<'a, T>(
+    a: &'a Option<numpy::ndarray::ArrayView1<'_, T>>,
+    name: &'static str,
+) -> CoreResult<Option<&'a [T]>> {
+    match a {
+        Some(a) => Ok(Some(a.as_slice().ok_or_else(|| {
+            CoreError::InvalidParameter {
+                name,
+                reason: "must be contiguous".into(),
+            }
+        })?)),
+        None => Ok(None),
+    }
+}
 
 // The exception hierarchy lives in Python (`segwise/exceptions.py`) so it carries
 // docstrings and mixes in TypeError/AttributeError where scikit-learn expects them.
@@ -93,47 +146,11 @@ fn current_num_threads() -> usize {
     rayon::current_num_threads()
 }
 
-/// Raise `SegwiseInternalError` from a deliberate panic (tests the panic barrier).
-#[pyfunction]
-fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
-    run_detached(py, || -> CoreResult<()> { panic!("deliberate test panic") })
-}
-
-/// Raise the Python exception that a core error variant maps to (tests the mapping).
-#[pyfunction]
-fn _raise_core_error_for_test(py: Python<'_>, variant: &str) -> PyResult<()> {
-    let err = match variant {
-        "EmptyInput" => CoreError::EmptyInput("no rows".into()),
-        "InvalidParameter" => CoreError::InvalidParameter {
-            name: "n_clusters",
-            reason: "must be >= 1, got 0".into(),
-        },
-        "NotEnoughSamples" => CoreError::NotEnoughSamples {
-            n_samples: 2,
-            n_clusters: 3,
-        },
-        "ShapeMismatch" => CoreError::ShapeMismatch {
-            what: "sample_weight",
-            expected: 3,
-            got: 2,
-        },
-        "NonFinite" => CoreError::NonFinite("column 0".into()),
-        "InvalidWeights" => CoreError::InvalidWeights("all weights are zero".into()),
-        "Internal" => CoreError::Internal("broken invariant".into()),
-        other => {
-            return Err(pyo3::exceptions::PyKeyError::new_err(other.to_owned()));
-        }
-    };
-    run_detached(py, move || -> CoreResult<()> { Err(err) })
-}
-
 #[pymodule]
 #[pyo3(name = "_core")]
 fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(current_num_threads, m)?)?;
-    m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
-    m.add_function(wrap_pyfunction!(_raise_core_error_for_test, m)?)?;
     scaling::register(m)?;
     kmeans::register(m)?;
     dbscan::register(m)?;
@@ -145,5 +162,6 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     choose_k::register(m)?;
     drift::register(m)?;
     profile::register(m)?;
+    testing::register(m)?;
     Ok(())
 }

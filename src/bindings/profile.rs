@@ -12,6 +12,7 @@ type F64Array2<'py> = Bound<'py, PyArray2<f64>>;
 /// feature; the last row of the first four arrays is the population. Also the mean and
 /// variance of everyone outside each segment (for the segment-vs-rest Welch test).
 #[pyfunction]
+#[pyo3(signature = (x, codes, *, n_groups))]
 #[allow(clippy::type_complexity)]
 fn profile_segment_moments<'py>(
     py: Python<'py>,

@@ -17,6 +17,7 @@ type Summary<'py> = (
 
 /// Per-customer (n_periods, n_rows, first, last, total, repeat_total) of a transaction log.
 #[pyfunction]
+#[pyo3(signature = (customer, period, amount, *, n_customers))]
 fn purchase_summary<'py>(
     py: Python<'py>,
     customer: PyReadonlyArray1<'py, i64>,

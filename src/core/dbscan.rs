@@ -19,6 +19,7 @@ use linfa_nn::{CommonNearestNeighbour, NearestNeighbour, NearestNeighbourIndex};
 use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
 
+use crate::params::{at_least, invalid, Checked, Params};
 use crate::{CoreError, CoreResult};
 
 /// DBSCAN result: labels (noise = -1) and the sorted indices of the core samples.
@@ -30,25 +31,37 @@ pub struct DbscanFit {
     pub core_sample_indices: Array1<i64>,
 }
 
-fn validate(x: ArrayView2<'_, f64>, eps: f64, min_samples: usize) -> CoreResult<()> {
+/// Hyper-parameters of [`dbscan`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DbscanParams {
+    /// Neighbourhood radius (Euclidean), finite and `> 0`.
+    pub eps: f64,
+    /// Neighbours (the point itself included) that make a core sample, `>= 1`.
+    pub min_samples: usize,
+}
+
+impl Params for DbscanParams {
+    fn validate(&self) -> CoreResult<()> {
+        if !(self.eps.is_finite() && self.eps > 0.0) {
+            return Err(invalid(
+                "eps",
+                format!("must be a finite number > 0, got {}", self.eps),
+            ));
+        }
+        at_least("min_samples", self.min_samples, 1)
+    }
+}
+
+/// [`DbscanParams`] that passed [`Params::check`]: what [`dbscan`] takes.
+pub type DbscanValidParams = Checked<DbscanParams>;
+
+fn validate(x: ArrayView2<'_, f64>) -> CoreResult<()> {
     if x.nrows() == 0 || x.ncols() == 0 {
         return Err(CoreError::EmptyInput(format!(
             "X has shape ({}, {}); DBSCAN needs at least one sample and one feature",
             x.nrows(),
             x.ncols()
         )));
-    }
-    if !(eps.is_finite() && eps > 0.0) {
-        return Err(CoreError::InvalidParameter {
-            name: "eps",
-            reason: format!("must be a finite number > 0, got {eps}"),
-        });
-    }
-    if min_samples < 1 {
-        return Err(CoreError::InvalidParameter {
-            name: "min_samples",
-            reason: format!("must be >= 1, got {min_samples}"),
-        });
     }
     let bad = x.iter().filter(|v| !v.is_finite()).count();
     if bad > 0 {
@@ -72,9 +85,10 @@ fn range_query(
 
 /// Cluster `x` with DBSCAN (Euclidean). `min_samples` counts the point itself.
 ///
-/// Errors: empty or non-finite `x`, `eps <= 0` or not finite, `min_samples == 0`.
-pub fn dbscan(x: ArrayView2<'_, f64>, eps: f64, min_samples: usize) -> CoreResult<DbscanFit> {
-    validate(x, eps, min_samples)?;
+/// Errors: empty or non-finite `x` (the parameters were checked by [`Params::check`]).
+pub fn dbscan(x: ArrayView2<'_, f64>, params: &DbscanValidParams) -> CoreResult<DbscanFit> {
+    let DbscanParams { eps, min_samples } = **params;
+    validate(x)?;
     // linfa's KD-tree needs contiguous rows.
     let owned = x.as_standard_layout();
     let x = owned.view();
@@ -170,6 +184,10 @@ mod tests {
     use super::*;
     use ndarray::array;
 
+    fn run(x: ArrayView2<'_, f64>, eps: f64, min_samples: usize) -> CoreResult<DbscanFit> {
+        dbscan(x, &DbscanParams { eps, min_samples }.check()?)
+    }
+
     #[test]
     fn core_border_noise() {
         let x = array![
@@ -181,12 +199,12 @@ mod tests {
             [1.0, 0.0],
             [10.0, 10.0],
         ];
-        let fit = dbscan(x.view(), 1.0, 5).unwrap();
+        let fit = run(x.view(), 1.0, 5).unwrap();
         // (0, 0) has 5 points within distance 1 (<=, itself included): core.
         assert_eq!(fit.core_sample_indices.to_vec(), vec![1]);
         assert_eq!(fit.labels.to_vec(), vec![-1, 0, 0, 0, 0, 0, -1]);
         // min_samples = 1: every point is core, components of the eps-graph.
-        let fit1 = dbscan(x.view(), 1.0, 1).unwrap();
+        let fit1 = run(x.view(), 1.0, 1).unwrap();
         assert_eq!(fit1.labels.to_vec(), vec![0, 0, 0, 0, 0, 0, 1]);
         assert_eq!(fit1.core_sample_indices.len(), 7);
     }
@@ -195,22 +213,25 @@ mod tests {
     fn rejects_bad_input() {
         let empty = ndarray::Array2::<f64>::zeros((0, 2));
         assert!(matches!(
-            dbscan(empty.view(), 0.5, 5),
+            run(empty.view(), 0.5, 5),
             Err(CoreError::EmptyInput(_))
         ));
         let x = array![[0.0, f64::NAN]];
         assert!(matches!(
-            dbscan(x.view(), 0.5, 5),
+            run(x.view(), 0.5, 5),
             Err(CoreError::NonFinite(_))
         ));
         let x = array![[0.0, 1.0]];
         assert!(matches!(
-            dbscan(x.view(), 0.0, 5),
+            run(x.view(), 0.0, 5),
             Err(CoreError::InvalidParameter { name: "eps", .. })
         ));
         assert!(matches!(
-            dbscan(x.view(), 1.0, 0),
-            Err(CoreError::InvalidParameter { .. })
+            run(x.view(), 1.0, 0),
+            Err(CoreError::InvalidParameter {
+                name: "min_samples",
+                ..
+            })
         ));
     }
 }

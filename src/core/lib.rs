@@ -9,9 +9,11 @@ pub mod error;
 pub mod kmeans;
 pub mod metrics;
 pub mod numerics;
+pub mod params;
 pub mod profile;
 pub mod rfm;
 pub mod scaling;
 pub mod stability;
+pub mod stats;
 
 pub use error::{CoreError, CoreResult};

@@ -1,7 +1,7 @@
 //! Exact small-sample computations: Fisher's exact test and the Beta–binomial
 //! probability that one arm beats another. Both are deterministic closed-form sums.
 
-use super::special::ln_gamma;
+use crate::stats::special::ln_gamma;
 use crate::{CoreError, CoreResult};
 
 /// Alternative hypothesis of a one- or two-sided test.

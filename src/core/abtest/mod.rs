@@ -1,10 +1,9 @@
 //! Per-segment A/B statistics: sufficient statistics in one parallel pass
-//! ([`suffstats`]), the distributions the tests need ([`special`]) and exact
-//! small-sample computations ([`exact`]). Everything above the sufficient statistics is a
+//! ([`suffstats`]) and exact small-sample computations ([`exact`]); the distributions
+//! the tests need are the shared [`crate::stats::special`]. Everything above the sufficient statistics is a
 //! pure function of them (in Python, `segwise.abtest`).
 
 pub mod exact;
-pub mod special;
 pub mod suffstats;
 
 pub use exact::{fisher_exact, prob_b_beats_a, Alternative};

@@ -19,6 +19,7 @@ use ndarray::{Array3, ArrayView2};
 use rayon::prelude::*;
 
 use crate::numerics::{CoMoments, RowBlocks};
+use crate::params::{at_least, invalid};
 use crate::{CoreError, CoreResult};
 
 /// Smallest block of rows (a block's per-cell accumulators must be worth their setup).
@@ -367,17 +368,13 @@ pub fn segment_arm_stats<'a>(
             reason: format!("entries must be -1 or in 0..{k}, got {bad}"),
         });
     }
-    if n_segments == 0 || n_arms == 0 {
-        return Err(CoreError::InvalidParameter {
-            name: "n_segments/n_arms",
-            reason: "must be >= 1".into(),
-        });
-    }
+    at_least("n_segments", n_segments, 1)?;
+    at_least("n_arms", n_arms, 1)?;
     if n_cells_u64(n_segments, n_arms) > u64::from(u32::MAX) {
-        return Err(CoreError::InvalidParameter {
-            name: "n_segments/n_arms",
-            reason: format!("{n_segments} x {n_arms} cells is too many"),
-        });
+        return Err(invalid(
+            "n_segments",
+            format!("{n_segments} segments x {n_arms} arms is too many cells"),
+        ));
     }
     let check_codes = |codes: Codes<'_>, limit: usize, name: &'static str| -> CoreResult<()> {
         let bad = codes.count_out_of_range(limit);

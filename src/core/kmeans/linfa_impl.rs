@@ -7,6 +7,7 @@ use ndarray::{Array1, Array2, ArrayBase, Data as NdData, Ix2};
 
 use super::{fit, labels_inertia, Init, KMeansParams};
 use crate::numerics::Float;
+use crate::params::Params;
 use crate::CoreError;
 
 /// Errors of the linfa interface: segwise's own, or linfa's.
@@ -67,7 +68,7 @@ impl<F: Float, D: NdData<Elem = F>, T> Fit<ArrayBase<D, Ix2>, T, KMeansLinfaErro
         let fitted = fit(
             records.view(),
             weights.as_deref(),
-            &self.params,
+            &self.params.check_ref()?,
             &Init::KMeansPlusPlus,
         )?;
         Ok(FittedKMeans {

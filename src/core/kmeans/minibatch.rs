@@ -18,6 +18,7 @@ use super::init::{kmeans_plusplus, random_rows, restart_rng};
 use super::{check_data, checked_tolerance, contiguous_data, param, Init};
 use crate::error::check_weights;
 use crate::numerics::{simd::with_avx2, Float};
+use crate::params::{at_least, finite_non_negative, Checked, Params};
 use crate::{CoreError, CoreResult};
 use ndarray::{Array1, Array2, ArrayView2};
 
@@ -46,6 +47,20 @@ pub struct MiniBatchParams {
     /// Seed of the random streams.
     pub seed: u64,
 }
+
+impl Params for MiniBatchParams {
+    fn validate(&self) -> CoreResult<()> {
+        at_least("n_clusters", self.n_clusters, 1)?;
+        at_least("max_iter", self.max_iter, 1)?;
+        at_least("batch_size", self.batch_size, 1)?;
+        at_least("n_init", self.n_init, 1)?;
+        finite_non_negative("reassignment_ratio", self.reassignment_ratio)?;
+        finite_non_negative("tol", self.tol)
+    }
+}
+
+/// [`MiniBatchParams`] that passed [`Params::check`]: what [`fit`] takes.
+pub type MiniBatchValidParams = Checked<MiniBatchParams>;
 
 /// Result of [`fit`].
 #[derive(Debug, Clone)]
@@ -219,28 +234,10 @@ pub fn effective_sizes(params: &MiniBatchParams, n: usize) -> (usize, usize) {
 pub fn fit<F: Float>(
     x: ArrayView2<'_, F>,
     weights: Option<&[f64]>,
-    params: &MiniBatchParams,
+    params: &MiniBatchValidParams,
     init: &Init<'_, F>,
 ) -> CoreResult<MiniBatchFit<F>> {
     let k = params.n_clusters;
-    if k == 0 {
-        return Err(param("n_clusters", "must be >= 1, got 0".into()));
-    }
-    if params.max_iter == 0 || params.batch_size == 0 || params.n_init == 0 {
-        return Err(param(
-            "max_iter/batch_size/n_init",
-            "must all be >= 1".into(),
-        ));
-    }
-    if !(params.reassignment_ratio >= 0.0 && params.reassignment_ratio.is_finite()) {
-        return Err(param(
-            "reassignment_ratio",
-            "must be finite and >= 0".into(),
-        ));
-    }
-    if !(params.tol >= 0.0 && params.tol.is_finite()) {
-        return Err(param("tol", "must be finite and >= 0".into()));
-    }
     let (n, d) = x.dim();
     let xs = contiguous_data(&x, "X")?;
     if n < k {
@@ -531,12 +528,70 @@ mod tests {
             compute_labels: true,
             seed: 1,
         };
-        let f = fit(x.view(), None, &p, &Init::KMeansPlusPlus).unwrap();
+        let f = fit(
+            x.view(),
+            None,
+            &p.check_ref().unwrap(),
+            &Init::KMeansPlusPlus,
+        )
+        .unwrap();
         let labels = f.labels.unwrap();
         for i in 3..3000 {
             assert_eq!(labels[i], labels[i % 3]);
         }
         assert!(f.n_steps >= 2);
         assert!((f.counts.sum() - (f.n_steps * 256) as f64).abs() < 1e-6);
+    }
+
+    #[test]
+    fn params_check_names_each_parameter() {
+        let good = MiniBatchParams {
+            n_clusters: 2,
+            max_iter: 10,
+            batch_size: 16,
+            tol: 0.0,
+            max_no_improvement: None,
+            init_size: None,
+            n_init: 1,
+            reassignment_ratio: 0.01,
+            compute_labels: true,
+            seed: 0,
+        };
+        assert!(good.check_ref().is_ok());
+        for (bad, name) in [
+            (
+                MiniBatchParams {
+                    max_iter: 0,
+                    ..good.clone()
+                },
+                "max_iter",
+            ),
+            (
+                MiniBatchParams {
+                    batch_size: 0,
+                    ..good.clone()
+                },
+                "batch_size",
+            ),
+            (
+                MiniBatchParams {
+                    n_init: 0,
+                    ..good.clone()
+                },
+                "n_init",
+            ),
+            (
+                MiniBatchParams {
+                    reassignment_ratio: -1.0,
+                    ..good.clone()
+                },
+                "reassignment_ratio",
+            ),
+        ] {
+            match bad.check() {
+                Err(CoreError::InvalidParameter { name: got, .. }) => assert_eq!(got, name),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 }

@@ -31,6 +31,7 @@ pub use linfa_impl::{KMeansLinfaError, SegwiseKMeans};
 pub use lloyd::RunResult;
 
 use crate::error::check_weights;
+use crate::params::{at_least, finite_non_negative, Checked, Params};
 use crate::{CoreError, CoreResult};
 
 /// Which k-means iteration to run. Both give the same labels, centres, inertia and
@@ -117,6 +118,19 @@ impl Default for KMeansParams {
     }
 }
 
+impl Params for KMeansParams {
+    fn validate(&self) -> CoreResult<()> {
+        at_least("n_clusters", self.n_clusters, 1)?;
+        at_least("max_iter", self.max_iter, 1)?;
+        finite_non_negative("tol", self.tol)?;
+        // Given centres bring their own restart count, but 0 restarts is never meaningful.
+        at_least("n_init", self.n_init, 1)
+    }
+}
+
+/// [`KMeansParams`] that passed [`Params::check`]: what [`fit`] takes.
+pub type KMeansValidParams = Checked<KMeansParams>;
+
 /// A fitted k-means model (the best restart).
 #[derive(Debug, Clone)]
 pub struct KMeansFit<F> {
@@ -201,22 +215,10 @@ pub(crate) fn checked_tolerance<F: Float>(data: &Data<'_, F>, tol: f64) -> CoreR
 pub fn fit<F: Float>(
     x: ArrayView2<'_, F>,
     weights: Option<&[f64]>,
-    params: &KMeansParams,
+    params: &KMeansValidParams,
     init: &Init<'_, F>,
 ) -> CoreResult<KMeansFit<F>> {
     let k = params.n_clusters;
-    if k == 0 {
-        return Err(param("n_clusters", "must be >= 1, got 0".into()));
-    }
-    if params.max_iter == 0 {
-        return Err(param("max_iter", "must be >= 1, got 0".into()));
-    }
-    if !(params.tol >= 0.0 && params.tol.is_finite()) {
-        return Err(param(
-            "tol",
-            format!("must be finite and >= 0, got {}", params.tol),
-        ));
-    }
     let (n, d) = x.dim();
     let xs = contiguous_data(&x, "X")?;
     if n < k {
@@ -259,12 +261,7 @@ pub fn fit<F: Float>(
             }
             r
         }
-        _ => {
-            if params.n_init == 0 {
-                return Err(param("n_init", "must be >= 1, got 0".into()));
-            }
-            params.n_init
-        }
+        _ => params.n_init,
     };
     let algorithm = params.algorithm.resolve(k, d);
     // A single Hamerly run measures the variance in its first sweep instead of a separate
@@ -427,6 +424,16 @@ pub fn transform<F: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`fit`] through [`Params::check`], as every caller does.
+    fn fit_checked<F: Float>(
+        x: ArrayView2<'_, F>,
+        weights: Option<&[f64]>,
+        params: &KMeansParams,
+        init: &Init<'_, F>,
+    ) -> CoreResult<KMeansFit<F>> {
+        fit(x, weights, &params.check_ref()?, init)
+    }
     use ndarray::{array, Array3};
 
     fn blobs() -> Array2<f64> {
@@ -488,9 +495,9 @@ mod tests {
             algorithm: Algorithm::Lloyd,
             ..Default::default()
         };
-        let a = fit(x.view(), None, &p, &Init::Given(init.view())).unwrap();
+        let a = fit_checked(x.view(), None, &p, &Init::Given(init.view())).unwrap();
         p.algorithm = Algorithm::Hamerly;
-        let b = fit(x.view(), None, &p, &Init::Given(init.view())).unwrap();
+        let b = fit_checked(x.view(), None, &p, &Init::Given(init.view())).unwrap();
         assert_eq!(a.labels, b.labels);
         assert_eq!(a.n_iter, b.n_iter);
         assert!((a.inertia - b.inertia).abs() <= 1e-9 * a.inertia);
@@ -507,13 +514,13 @@ mod tests {
             seed: 7,
             ..Default::default()
         };
-        let f = fit(x.view(), None, &p, &Init::KMeansPlusPlus).unwrap();
+        let f = fit_checked(x.view(), None, &p, &Init::KMeansPlusPlus).unwrap();
         let mut counts = [0; 3];
         for &l in &f.labels {
             counts[l as usize] += 1;
         }
         assert_eq!(counts, [50, 50, 50]);
-        let r = fit(x.view(), None, &p, &Init::Random).unwrap();
+        let r = fit_checked(x.view(), None, &p, &Init::Random).unwrap();
         assert!((r.inertia - f.inertia).abs() < 1e-6 * f.inertia);
     }
 
@@ -525,7 +532,7 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(
-            fit(x.view(), None, &p, &Init::KMeansPlusPlus),
+            fit_checked(x.view(), None, &p, &Init::KMeansPlusPlus),
             Err(CoreError::NotEnoughSamples { .. })
         ));
         let p = KMeansParams {
@@ -533,8 +540,11 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(
-            fit(x.view(), None, &p, &Init::KMeansPlusPlus),
-            Err(CoreError::InvalidParameter { .. })
+            fit_checked(x.view(), None, &p, &Init::KMeansPlusPlus),
+            Err(CoreError::InvalidParameter {
+                name: "n_clusters",
+                ..
+            })
         ));
         let bad = array![[f64::NAN, 1.0], [1.0, 2.0]];
         let p = KMeansParams {
@@ -542,7 +552,7 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(
-            fit(bad.view(), None, &p, &Init::KMeansPlusPlus),
+            fit_checked(bad.view(), None, &p, &Init::KMeansPlusPlus),
             Err(CoreError::NonFinite(_))
         ));
         // Seeded on non-finite data (the first Hamerly sweep finds it), any init.
@@ -558,7 +568,7 @@ mod tests {
                         ..Default::default()
                     };
                     assert!(matches!(
-                        fit(big.view(), None, &p, &init),
+                        fit_checked(big.view(), None, &p, &init),
                         Err(CoreError::NonFinite(_))
                     ));
                 }
@@ -644,7 +654,7 @@ mod tests {
                 algorithm: alg,
                 ..Default::default()
             };
-            let f = fit(x.view(), None, &p, &Init::Given(init.view())).unwrap();
+            let f = fit_checked(x.view(), None, &p, &Init::Given(init.view())).unwrap();
             assert_eq!(f.labels.to_vec(), vec![0, 0, 0, 1]);
             assert!((f.centres[[1, 0]] - 10.0_f64).abs() < 1e-12);
         }

@@ -7,8 +7,8 @@ use ndarray::{Array1, Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::check_finite_nonempty;
-use super::partition::{check_number_of_labels, Partition};
 use crate::numerics::RowBlocks;
+use crate::stats::partition::{check_number_of_labels, Partition};
 use crate::{CoreError, CoreResult};
 
 /// Rows per block of the ordered reductions ([`RowBlocks::fixed`]).

@@ -14,14 +14,13 @@
 
 pub mod agreement;
 mod indices;
-mod partition;
 mod silhouette;
 
+pub use crate::stats::partition::{check_number_of_labels, Partition};
 pub use indices::{
     calinski_harabasz_score, davies_bouldin_score, simplified_silhouette_samples,
     simplified_silhouette_score,
 };
-pub use partition::{check_number_of_labels, Partition};
 pub use silhouette::{silhouette_samples, silhouette_score};
 
 use ndarray::ArrayView2;

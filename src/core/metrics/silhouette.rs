@@ -14,8 +14,8 @@ use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
 
 use super::check_finite_nonempty;
-use super::partition::{check_number_of_labels, Partition};
 use crate::numerics::simd::{self, Level};
+use crate::stats::partition::{check_number_of_labels, Partition};
 use crate::CoreResult;
 
 /// Samples per inner step (one AVX-512 or two AVX2 registers of f64).

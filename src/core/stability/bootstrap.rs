@@ -17,7 +17,8 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use crate::kmeans::{self, Init, KMeansParams};
+use crate::kmeans::{self, Init, KMeansParams, KMeansValidParams};
+use crate::params::{invalid, Checked, Params};
 use crate::{CoreError, CoreResult};
 
 /// How the rows of a replicate are drawn.
@@ -45,6 +46,18 @@ pub struct BootstrapKMeans {
     /// Base seed of the replicates' random streams.
     pub seed: u64,
 }
+
+impl Params for BootstrapKMeans {
+    fn validate(&self) -> CoreResult<()> {
+        if let Scheme::Subsample { size: 0 } = self.scheme {
+            return Err(invalid("subsample_fraction", "gives 0 rows per replicate"));
+        }
+        self.params.validate()
+    }
+}
+
+/// [`BootstrapKMeans`] that passed [`Params::check`]: what [`kmeans_replicates`] takes.
+pub type BootstrapKMeansValid = Checked<BootstrapKMeans>;
 
 /// Output of a block of replicates.
 #[derive(Debug, Clone)]
@@ -228,7 +241,7 @@ fn one_replicate(
     labels: &[i32],
     n_segments: usize,
     rows: &[usize],
-    params: &KMeansParams,
+    params: &KMeansValidParams,
     init: &Init<'_, f64>,
 ) -> CoreResult<Option<Vec<f64>>> {
     if rows.len() < params.n_clusters {
@@ -275,7 +288,7 @@ pub fn kmeans_replicates(
     x: ArrayView2<'_, f64>,
     labels: &[i32],
     n_segments: usize,
-    config: &BootstrapKMeans,
+    config: &BootstrapKMeansValid,
     start: usize,
     end: usize,
 ) -> CoreResult<Replicates> {
@@ -299,7 +312,8 @@ pub fn kmeans_replicates(
             let params = KMeansParams {
                 seed: kseed,
                 ..config.params.clone()
-            };
+            }
+            .check()?;
             one_replicate(&x, labels, n_segments, &rows, &params, &init)
         })
         .collect();
@@ -341,7 +355,8 @@ pub fn kmeans_replicates_given(
         n_init: 1,
         seed: 0,
         ..kmeans.clone()
-    };
+    }
+    .check()?;
     let results: Vec<CoreResult<Option<Vec<f64>>>> = (0..r)
         .into_par_iter()
         .map(|b| {
@@ -439,15 +454,19 @@ mod tests {
             scheme: Scheme::Bootstrap,
             seed: 9,
         };
-        let all = kmeans_replicates(x.view(), &labels, 3, &config, 0, 10).unwrap();
+        let all =
+            kmeans_replicates(x.view(), &labels, 3, &config.check_ref().unwrap(), 0, 10).unwrap();
         assert!(all.jaccard.iter().all(|&v| v == 1.0));
         let config = BootstrapKMeans {
             scheme: Scheme::Subsample { size: 90 },
             ..config
         };
-        let all = kmeans_replicates(x.view(), &labels, 3, &config, 0, 6).unwrap();
-        let head = kmeans_replicates(x.view(), &labels, 3, &config, 0, 2).unwrap();
-        let tail = kmeans_replicates(x.view(), &labels, 3, &config, 2, 6).unwrap();
+        let all =
+            kmeans_replicates(x.view(), &labels, 3, &config.check_ref().unwrap(), 0, 6).unwrap();
+        let head =
+            kmeans_replicates(x.view(), &labels, 3, &config.check_ref().unwrap(), 0, 2).unwrap();
+        let tail =
+            kmeans_replicates(x.view(), &labels, 3, &config.check_ref().unwrap(), 2, 6).unwrap();
         assert_eq!(all.jaccard.slice(s![0..2, ..]), head.jaccard);
         assert_eq!(all.jaccard.slice(s![2..6, ..]), tail.jaccard);
     }
@@ -486,7 +505,14 @@ mod tests {
             seed: 0,
         };
         assert!(matches!(
-            kmeans_replicates(x.view(), &labels[..10], 3, &config, 0, 1),
+            kmeans_replicates(
+                x.view(),
+                &labels[..10],
+                3,
+                &config.check_ref().unwrap(),
+                0,
+                1
+            ),
             Err(CoreError::ShapeMismatch { .. })
         ));
     }

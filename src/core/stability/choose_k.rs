@@ -24,8 +24,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use crate::kmeans::{self, Init, KMeansParams};
-use crate::metrics::agreement::{adjusted_rand_score, Contingency};
 use crate::numerics::RowBlocks;
+use crate::params::{at_least, finite_non_negative, Checked, Params};
+use crate::stats::contingency::{adjusted_rand_score, Contingency};
 use crate::{CoreError, CoreResult};
 
 /// How each k-means fit of a criterion starts.
@@ -50,6 +51,19 @@ pub struct FitSettings {
     /// Base seed; each fit derives its own stream from it.
     pub seed: u64,
 }
+
+impl Params for FitSettings {
+    fn validate(&self) -> CoreResult<()> {
+        if let Start::KMeansPlusPlus(n_init) = self.start {
+            at_least("n_init", n_init, 1)?;
+        }
+        at_least("max_iter", self.max_iter, 1)?;
+        finite_non_negative("tol", self.tol)
+    }
+}
+
+/// [`FitSettings`] that passed [`Params::check`]: what the criteria take.
+pub type FitValidSettings = Checked<FitSettings>;
 
 /// Tags separating the random streams of the criteria.
 #[derive(Debug, Clone, Copy)]
@@ -88,7 +102,7 @@ fn invalid(name: &'static str, reason: String) -> CoreError {
 fn fit_one(
     x: ArrayView2<'_, f64>,
     k: usize,
-    settings: &FitSettings,
+    settings: &FitValidSettings,
     seed: u64,
 ) -> CoreResult<kmeans::KMeansFit<f64>> {
     let (n, d) = x.dim();
@@ -139,7 +153,8 @@ fn fit_one(
         tol: settings.tol,
         algorithm: kmeans::Algorithm::Auto,
         seed,
-    };
+    }
+    .check()?;
     match first {
         Some(init) => kmeans::fit(x, None, &params, &Init::Given(init.view())),
         None => kmeans::fit(x, None, &params, &Init::KMeansPlusPlus),
@@ -153,7 +168,7 @@ fn fit_one(
 pub fn fit_curve(
     x: ArrayView2<'_, f64>,
     ks: &[usize],
-    settings: &FitSettings,
+    settings: &FitValidSettings,
 ) -> CoreResult<(Array1<f64>, Array2<i32>, Array3<f64>)> {
     let (n, d) = x.dim();
     check_ks(ks, n)?;
@@ -385,7 +400,7 @@ pub fn gap_reference_log_w(
     k_max: usize,
     d_power: f64,
     refs: Range<usize>,
-    settings: &FitSettings,
+    settings: &FitValidSettings,
 ) -> CoreResult<Array2<f64>> {
     if k_max == 0 || k_max > n {
         return Err(invalid(
@@ -469,7 +484,7 @@ pub fn prediction_strength_splits(
     x: ArrayView2<'_, f64>,
     ks: &[usize],
     splits: Range<usize>,
-    settings: &FitSettings,
+    settings: &FitValidSettings,
 ) -> CoreResult<Array2<f64>> {
     let n = x.nrows();
     let half = n / 2;
@@ -553,7 +568,7 @@ pub fn bootstrap_partitions(
     x: ArrayView2<'_, f64>,
     k: usize,
     r: usize,
-    settings: &FitSettings,
+    settings: &FitValidSettings,
 ) -> CoreResult<(Array1<i32>, Array1<i32>)> {
     let n = x.nrows();
     if k < 2 || k >= n {
@@ -583,7 +598,7 @@ pub fn bootstrap_ari(
     x: ArrayView2<'_, f64>,
     ks: &[usize],
     reps: Range<usize>,
-    settings: &FitSettings,
+    settings: &FitValidSettings,
 ) -> CoreResult<Array2<f64>> {
     let jobs: Vec<(usize, usize)> = reps
         .clone()
@@ -610,13 +625,35 @@ mod tests {
     use super::*;
     use ndarray::array;
 
-    fn settings() -> FitSettings {
+    fn settings() -> FitValidSettings {
         FitSettings {
             start: Start::KMeansPlusPlus(1),
             max_iter: 300,
             tol: 1e-4,
             seed: 3,
         }
+        .check()
+        .unwrap()
+    }
+
+    #[test]
+    fn settings_check_names_the_parameter() {
+        let bad = FitSettings {
+            start: Start::KMeansPlusPlus(0),
+            ..*settings()
+        };
+        assert!(matches!(
+            bad.check(),
+            Err(CoreError::InvalidParameter { name: "n_init", .. })
+        ));
+        let bad = FitSettings {
+            tol: f64::NAN,
+            ..*settings()
+        };
+        assert!(matches!(
+            bad.check(),
+            Err(CoreError::InvalidParameter { name: "tol", .. })
+        ));
     }
 
     fn blobs() -> Array2<f64> {

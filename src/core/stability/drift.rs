@@ -4,14 +4,14 @@
 //!   solver with `scipy.optimize.linear_sum_assignment`'s semantics and tie-breaking.
 //! * [`align_by_overlap`], [`align_by_centers`]: match a refit's segments to a reference.
 //! * [`migration_counts`]: the (weighted) before x after table in O(n + k^2).
-//! * [`psi_features`], [`psi_from_counts`], [`psi_critical_value`], [`chi2_isf`]: the
+//! * [`psi_features`], [`psi_from_counts`], [`psi_critical_value`], [`chi2_isf`](crate::stats::special::chi2_isf): the
 //!   population stability index with Yurdakul & Naranjo's chi-square critical values.
 
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
-use crate::abtest::special::{chi2_sf, invert_sf, ln_gamma, norm_isf};
-use crate::metrics::agreement::Contingency;
+use crate::stats::contingency::Contingency;
+use crate::stats::special::{chi2_isf, chi2_sf};
 use crate::{CoreError, CoreResult};
 
 // ---------------------------------------------------------------------------------------
@@ -287,37 +287,6 @@ pub fn migration_counts(
 // ---------------------------------------------------------------------------------------
 // Population stability index
 // ---------------------------------------------------------------------------------------
-
-/// Inverse survival function of the chi-square distribution: `x` with `P(X > x) = p`
-/// for `df > 0` degrees of freedom (bracketed Newton on `ln sf` in `ln x`).
-pub fn chi2_isf(p: f64, df: f64) -> f64 {
-    if p.is_nan() || df.is_nan() || df <= 0.0 || !(0.0..=1.0).contains(&p) {
-        return f64::NAN;
-    }
-    if p == 0.0 {
-        return f64::INFINITY;
-    }
-    if p == 1.0 {
-        return 0.0;
-    }
-    let half = 0.5 * df;
-    let ln_norm = half * std::f64::consts::LN_2 + ln_gamma(half);
-    // Wilson-Hilferty start.
-    let z = norm_isf(p);
-    let h = 2.0 / (9.0 * df);
-    let wh = df * (1.0 - h + z * h.sqrt()).powi(3);
-    let u0 = if wh.is_finite() && wh > 0.0 {
-        wh.ln()
-    } else {
-        df.ln()
-    };
-    // d sf / du = -x pdf(x), pdf = x^(k/2-1) e^(-x/2) / (2^(k/2) G(k/2)).
-    invert_sf(p, u0, 1e-15, |u| {
-        let x = u.exp();
-        let ln_pdf = (half - 1.0) * u - 0.5 * x - ln_norm;
-        (chi2_sf(x, df), -(u + ln_pdf).exp())
-    })
-}
 
 /// Yurdakul & Naranjo's critical value of the PSI at level `alpha` for `n_bins` bins and
 /// samples of `n_ref` and `n_cur`: `chi2.isf(alpha, B - 1) * (1/N + 1/M)`. NaN for one bin.
@@ -635,18 +604,6 @@ mod tests {
         assert_eq!(w[0], 2.0);
         assert_eq!(w[2 * 3 + 1], 0.5);
         assert!(migration_counts(&before, &after[..3], 4, 3, None).is_err());
-    }
-
-    #[test]
-    fn chi2_isf_round_trips() {
-        for &df in &[1.0, 2.0, 9.0, 50.0] {
-            for &p in &[0.5, 0.05, 0.01, 1e-6] {
-                let x = chi2_isf(p, df);
-                assert!((chi2_sf(x, df) / p - 1.0).abs() < 1e-10, "df={df} p={p}");
-            }
-        }
-        // Known value: chi2.ppf(0.95, 9) = 16.918977604620448.
-        assert!((chi2_isf(0.05, 9.0) - 16.918977604620448).abs() < 1e-9);
     }
 
     #[test]

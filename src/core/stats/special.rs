@@ -441,6 +441,37 @@ pub fn chi2_cdf(x: f64, k: f64) -> f64 {
     gamma_inc_pair(0.5 * k, 0.5 * x).0
 }
 
+/// Inverse survival function of the chi-square distribution: `x` with `P(X > x) = p`
+/// for `df > 0` degrees of freedom (bracketed Newton on `ln sf` in `ln x`).
+pub fn chi2_isf(p: f64, df: f64) -> f64 {
+    if p.is_nan() || df.is_nan() || df <= 0.0 || !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    if p == 0.0 {
+        return f64::INFINITY;
+    }
+    if p == 1.0 {
+        return 0.0;
+    }
+    let half = 0.5 * df;
+    let ln_norm = half * std::f64::consts::LN_2 + ln_gamma(half);
+    // Wilson-Hilferty start.
+    let z = norm_isf(p);
+    let h = 2.0 / (9.0 * df);
+    let wh = df * (1.0 - h + z * h.sqrt()).powi(3);
+    let u0 = if wh.is_finite() && wh > 0.0 {
+        wh.ln()
+    } else {
+        df.ln()
+    };
+    // d sf / du = -x pdf(x), pdf = x^(k/2-1) e^(-x/2) / (2^(k/2) G(k/2)).
+    invert_sf(p, u0, 1e-15, |u| {
+        let x = u.exp();
+        let ln_pdf = (half - 1.0) * u - 0.5 * x - ln_norm;
+        (chi2_sf(x, df), -(u + ln_pdf).exp())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,5 +520,17 @@ mod tests {
         assert!(norm_ppf(1.5).is_nan());
         assert!(chi2_sf(1.0, 0.0).is_nan());
         assert!(ln_gamma(-1.0).is_nan());
+    }
+
+    #[test]
+    fn chi2_isf_round_trips() {
+        for &df in &[1.0, 2.0, 9.0, 50.0] {
+            for &p in &[0.5, 0.05, 0.01, 1e-6] {
+                let x = chi2_isf(p, df);
+                assert!((chi2_sf(x, df) / p - 1.0).abs() < 1e-10, "df={df} p={p}");
+            }
+        }
+        // Known value: chi2.ppf(0.95, 9) = 16.918977604620448.
+        assert!((chi2_isf(0.05, 9.0) - 16.918977604620448).abs() < 1e-9);
     }
 }
