@@ -37,7 +37,7 @@ def inertia_of(X, centers):
     """Exact inertia of X against centres (float64), for libraries that do not report it."""
     from segwise import _core
 
-    _, inertia = _core.kmeans_labels_inertia_f64(X, np.ascontiguousarray(centers, np.float64))
+    _, inertia = _core.kmeans_labels_inertia(X, np.ascontiguousarray(centers, np.float64))
     return inertia
 
 

@@ -59,7 +59,9 @@ def main() -> None:
     x = np.ascontiguousarray(df.to_numpy())
     codes = labels.astype(np.int64)
 
-    t_core, core = best_time(lambda: _core.profile_segment_moments(x, codes, k), args.repeat)
+    t_core, core = best_time(
+        lambda: _core.profile_segment_moments(x, codes, n_groups=k), args.repeat
+    )
     t_agg, agg = best_time(
         lambda: df.groupby(labels).agg(["count", "mean", "var", "median"]), args.repeat
     )

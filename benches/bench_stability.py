@@ -86,13 +86,18 @@ def phases(X: np.ndarray, k: int, repeat: int) -> list[dict[str, object]]:
     )
     t_all_sk, _ = best_time(lambda: SkKMeans(k, n_init=1, random_state=0).fit(sub), reps)
     given = centres[None].copy()
-    args = (1, 300, 1e-4, "auto", 0)
-    t_all_sw, _ = best_time(
-        lambda: _core.kmeans_fit_f64(sub, None, k, "k-means++", None, *args), reps
+    settings = dict(
+        sample_weight=None,
+        n_clusters=k,
+        init="k-means++",
+        n_init=1,
+        max_iter=300,
+        tol=1e-4,
+        algorithm="auto",
+        seed=0,
     )
-    t_fit_sw, _ = best_time(
-        lambda: _core.kmeans_fit_f64(sub, None, k, "k-means++", given, *args), reps
-    )
+    t_all_sw, _ = best_time(lambda: _core.kmeans_fit(sub, init_centers=None, **settings), reps)
+    t_fit_sw, _ = best_time(lambda: _core.kmeans_fit(sub, init_centers=given, **settings), reps)
     out = []
     for name, sk, sw in (
         ("k-means++ seeding (fit minus given-start fit)", t_all_sk - t_fit_sk, t_all_sw - t_fit_sw),

@@ -217,7 +217,9 @@ def test_stats_pass_is_deterministic_across_threads():
         n = 300_000
         y = rng.normal(1e3, 5.0, (n, 2))
         s = rng.integers(0, 7, n); a = rng.integers(0, 3, n)
-        out = _core.abtest_segment_arm_stats(s, a, 7, 3, y, None, [-1, -1])
+        out = _core.abtest_segment_arm_stats(
+            s, a, y, n_segments=7, n_arms=3, x=None, aux_index=[-1, -1]
+        )
         print(hashlib.sha256(out.tobytes()).hexdigest())
     """)
     digests = set()
@@ -335,11 +337,23 @@ def test_nan_labels_infinity_and_core_shapes():
     y = np.zeros((4, 1))
     with pytest.raises(ShapeMismatchError, match="segments"):
         _core.abtest_segment_arm_stats(
-            np.zeros(3, np.int64), np.zeros(4, np.int64), 1, 1, y, None, [-1]
+            np.zeros(3, np.int64),
+            np.zeros(4, np.int64),
+            y,
+            n_segments=1,
+            n_arms=1,
+            x=None,
+            aux_index=[-1],
         )
     with pytest.raises(InvalidParameterError, match="outside"):
         _core.abtest_segment_arm_stats(
-            np.full(4, 2, np.int64), np.zeros(4, np.int64), 1, 1, y, None, [-1]
+            np.full(4, 2, np.int64),
+            np.zeros(4, np.int64),
+            y,
+            n_segments=1,
+            n_arms=1,
+            x=None,
+            aux_index=[-1],
         )
     with pytest.raises(EmptyInputError, match="no rows"):
         segment_lift(df.iloc[:0], segment=None, variant="arm", control="A", metrics=["y"])
@@ -401,21 +415,39 @@ def test_report_properties(seed, n):
 def test_core_error_variants():
     with pytest.raises(EmptyInputError, match="empty input"):
         _core.abtest_segment_arm_stats(
-            np.zeros(0, np.int64), np.zeros(0, np.int64), 1, 1, np.zeros((0, 1)), None, [-1]
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros((0, 1)),
+            n_segments=1,
+            n_arms=1,
+            x=None,
+            aux_index=[-1],
         )
     with pytest.raises(TypeError, match="int8/int16/int32/int64"):
         _core.abtest_segment_arm_stats(
-            np.zeros(2), np.zeros(2, np.int64), 1, 1, np.zeros((2, 1)), None, [-1]
+            np.zeros(2),
+            np.zeros(2, np.int64),
+            np.zeros((2, 1)),
+            n_segments=1,
+            n_arms=1,
+            x=None,
+            aux_index=[-1],
         )
     with pytest.raises(InvalidParameterError, match="aux_index"):
         _core.abtest_segment_arm_stats(
-            np.zeros(2, np.int8), np.zeros(2, np.int8), 1, 1, np.zeros((2, 1)), None, [0]
+            np.zeros(2, np.int8),
+            np.zeros(2, np.int8),
+            np.zeros((2, 1)),
+            n_segments=1,
+            n_arms=1,
+            x=None,
+            aux_index=[0],
         )
     one = np.array([1], np.int64)
     with pytest.raises(InvalidParameterError, match="counts must be >= 0"):
-        _core.abtest_fisher_exact(one, -one, one, one, "two-sided")
+        _core.abtest_fisher_exact(one, -one, one, one, alternative="two-sided")
     with pytest.raises(InvalidParameterError, match="alternative"):
-        _core.abtest_fisher_exact(one, one, one, one, "sideways")
+        _core.abtest_fisher_exact(one, one, one, one, alternative="sideways")
     f = np.array([1.5])
     with pytest.raises(InvalidParameterError, match="integer alpha_b"):
         _core.abtest_prob_b_beats_a(f, f, f, f)
@@ -429,9 +461,17 @@ def test_stats_on_int8_codes_equal_int64():
     s = rng.integers(0, 4, 1000)
     a = rng.integers(0, 2, 1000)
     r8 = _core.abtest_segment_arm_stats(
-        s.astype(np.int8), a.astype(np.int16), 4, 2, y, None, [-1, -1]
+        s.astype(np.int8),
+        a.astype(np.int16),
+        y,
+        n_segments=4,
+        n_arms=2,
+        x=None,
+        aux_index=[-1, -1],
     )
-    r64 = _core.abtest_segment_arm_stats(s, a, 4, 2, y, None, [-1, -1])
+    r64 = _core.abtest_segment_arm_stats(
+        s, a, y, n_segments=4, n_arms=2, x=None, aux_index=[-1, -1]
+    )
     np.testing.assert_array_equal(r8, r64)
 
 

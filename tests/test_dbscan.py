@@ -124,8 +124,8 @@ def test_core_function_validates_before_linfa():
     from segwise.exceptions import SegwiseError
 
     with pytest.raises(SegwiseError, match="empty input"):
-        _core.dbscan_fit(np.zeros((0, 3)), 0.5, 5)
+        _core.dbscan_fit(np.zeros((0, 3)), eps=0.5, min_samples=5)
     with pytest.raises(InvalidParameterError, match="eps"):
-        _core.dbscan_fit(np.zeros((3, 3)), 0.0, 5)
+        _core.dbscan_fit(np.zeros((3, 3)), eps=0.0, min_samples=5)
     with pytest.raises(NonFiniteError):
-        _core.dbscan_fit(np.full((3, 3), np.inf), 0.5, 5)
+        _core.dbscan_fit(np.full((3, 3), np.inf), eps=0.5, min_samples=5)

@@ -202,15 +202,27 @@ def test_reproducible_and_thread_count_independent():
     np.testing.assert_array_equal(a.labels_, b.labels_)
     for algorithm in ["lloyd", "hamerly"]:
         outs = [
-            _core.kmeans_fit_f64(X, None, 8, "k-means++", None, 3, 300, 1e-4, algorithm, 7, t)
+            _core.kmeans_fit(
+                X,
+                sample_weight=None,
+                n_clusters=8,
+                init="k-means++",
+                init_centers=None,
+                n_init=3,
+                max_iter=300,
+                tol=1e-4,
+                algorithm=algorithm,
+                seed=7,
+                n_threads=t,
+            )
             for t in (1, 2)
         ]
         np.testing.assert_array_equal(outs[0][0], outs[1][0])
         np.testing.assert_array_equal(outs[0][1], outs[1][1])
         assert outs[0][2] == outs[1][2]
         assert outs[0][3] == outs[1][3]
-    p1 = _core.kmeans_predict_f64(X, a.cluster_centers_, 1)
-    p2 = _core.kmeans_predict_f64(X, a.cluster_centers_, 2)
+    p1 = _core.kmeans_predict(X, a.cluster_centers_, n_threads=1)
+    p2 = _core.kmeans_predict(X, a.cluster_centers_, n_threads=2)
     np.testing.assert_array_equal(p1, p2)
 
 

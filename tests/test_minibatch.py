@@ -75,8 +75,22 @@ def test_reproducible_and_thread_count_independent():
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
     np.testing.assert_array_equal(a.labels_, b.labels_)
     outs = [
-        _core.minibatch_fit_f64(
-            X, None, 6, "k-means++", None, 3, 100, 512, 0.0, 10, None, 0.01, True, 11, t
+        _core.minibatch_fit(
+            X,
+            sample_weight=None,
+            n_clusters=6,
+            init="k-means++",
+            init_centers=None,
+            n_init=3,
+            max_iter=100,
+            batch_size=512,
+            tol=0.0,
+            max_no_improvement=10,
+            init_size=None,
+            reassignment_ratio=0.01,
+            compute_labels=True,
+            seed=11,
+            n_threads=t,
         )
         for t in (1, 2)
     ]

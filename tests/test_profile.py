@@ -335,7 +335,7 @@ def test_grouped_pass_is_deterministic_across_threads():
         x = rng.normal(1e3, 5.0, (200_000, 6))
         x[rng.random(x.shape) < 0.01] = np.nan
         codes = rng.integers(0, 9, x.shape[0])
-        out = _core.profile_segment_moments(x, codes, 9)
+        out = _core.profile_segment_moments(x, codes, n_groups=9)
         print(hashlib.sha256(b"".join(a.tobytes() for a in out)).hexdigest())
     """)
     digests = set()

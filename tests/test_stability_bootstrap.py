@@ -79,20 +79,20 @@ def test_resamples_follow_fpc():
     n = 2000
     sizes = []
     for b in range(20):
-        rows, kseed = _core.bootstrap_draw(n, "bootstrap", n, 7, b)
+        rows, kseed = _core.bootstrap_draw(n, scheme="bootstrap", size=n, seed=7, b=b)
         assert rows.dtype == np.int64
         assert np.all(np.diff(rows) > 0) and rows[0] >= 0 and rows[-1] < n
         sizes.append(rows.size)
-        again, kseed2 = _core.bootstrap_draw(n, "bootstrap", n, 7, b)
+        again, kseed2 = _core.bootstrap_draw(n, scheme="bootstrap", size=n, seed=7, b=b)
         np.testing.assert_array_equal(rows, again)
         assert kseed == kseed2
-        sub, _ = _core.bootstrap_draw(n, "subsample", 1000, 7, b)
+        sub, _ = _core.bootstrap_draw(n, scheme="subsample", size=1000, seed=7, b=b)
         assert sub.size == 1000 and np.all(np.diff(sub) > 0)
     # distinct rows of n draws with replacement: mean n (1 - (1 - 1/n)^n) ~ 0.632 n
     expected = n * (1 - (1 - 1 / n) ** n)
     assert abs(np.mean(sizes) - expected) < 0.01 * n
-    a, _ = _core.bootstrap_draw(n, "bootstrap", n, 7, 0)
-    b, _ = _core.bootstrap_draw(n, "bootstrap", n, 7, 1)
+    a, _ = _core.bootstrap_draw(n, scheme="bootstrap", size=n, seed=7, b=0)
+    b, _ = _core.bootstrap_draw(n, scheme="bootstrap", size=n, seed=7, b=1)
     assert not np.array_equal(a, b)
 
 
@@ -109,7 +109,7 @@ def test_given_path_matches_sklearn_reference(scheme, algorithm):
     rng = np.random.default_rng(0)
     indices, centres, expected = [], [], np.empty((n_boot, k))
     for b in range(n_boot):
-        rows, _ = _core.bootstrap_draw(n, scheme, n // 2, 3, b)
+        rows, _ = _core.bootstrap_draw(n, scheme=scheme, size=n // 2, seed=3, b=b)
         sub = X[rows]
         start = sub[rng.choice(rows.size, k, replace=False)]
         km = SkKMeans(k, init=start, n_init=1, tol=1e-4, max_iter=300, algorithm="lloyd")
@@ -117,8 +117,15 @@ def test_given_path_matches_sklearn_reference(scheme, algorithm):
         expected[b] = reference_max_jaccard(labels[rows], new, k)
         indices.append(rows)
         centres.append(start)
-    jac, skipped = _core.bootstrap_kmeans_given_f64(
-        X, labels, k, indices, np.stack(centres), 300, 1e-4, algorithm
+    jac, skipped = _core._testing.kmeans_replicates_given(
+        X,
+        labels,
+        n_segments=k,
+        indices=indices,
+        centres=np.stack(centres),
+        max_iter=300,
+        tol=1e-4,
+        algorithm=algorithm,
     )
     assert not skipped.any()
     np.testing.assert_allclose(jac, expected, rtol=0, atol=1e-12)
@@ -147,7 +154,7 @@ def test_fast_path_matches_python_loop_over_segwise_kmeans(scheme):
     order = np.argsort(labels, kind="stable")
     X_seg, labels_seg = X[order], labels[order]
     for b in range(n_boot):
-        rows, kseed = _core.bootstrap_draw(X.shape[0], scheme, size, seed, b)
+        rows, kseed = _core.bootstrap_draw(X.shape[0], scheme=scheme, size=size, seed=seed, b=b)
         new = KMeans(k, n_init=2, random_state=kseed).fit(X_seg[rows]).labels_
         np.testing.assert_allclose(
             res.jaccard[b], reference_max_jaccard(labels_seg[rows], new, k), rtol=0, atol=1e-12
@@ -252,11 +259,25 @@ def test_random_split_of_a_blob_is_not_stable():
 def test_same_on_one_and_two_threads_and_any_chunking():
     X, _ = _blobs(n=500, k=5, std=2.5, seed=6)
     labels = KMeans(5, random_state=0).fit(X).labels_
-    args = (X, labels, 5, 5, "k-means++", 1, 300, 1e-4, "auto", "bootstrap", 500, 42)
-    one, _ = _core.bootstrap_kmeans_f64(*args, 0, 12, 1)
-    two, _ = _core.bootstrap_kmeans_f64(*args, 0, 12, 2)
+    settings = dict(
+        n_segments=5,
+        n_clusters=5,
+        init="k-means++",
+        n_init=1,
+        max_iter=300,
+        tol=1e-4,
+        algorithm="auto",
+        scheme="bootstrap",
+        size=500,
+        seed=42,
+    )
+    one, _ = _core.bootstrap_kmeans(X, labels, **settings, start=0, end=12, n_threads=1)
+    two, _ = _core.bootstrap_kmeans(X, labels, **settings, start=0, end=12, n_threads=2)
     np.testing.assert_array_equal(one, two)
-    pieces = [_core.bootstrap_kmeans_f64(*args, s, e, 2)[0] for s, e in ((0, 5), (5, 6), (6, 12))]
+    pieces = [
+        _core.bootstrap_kmeans(X, labels, **settings, start=s, end=e, n_threads=2)[0]
+        for s, e in ((0, 5), (5, 6), (6, 12))
+    ]
     np.testing.assert_array_equal(np.vstack(pieces), one)
     assert np.nanmin(one) < 1.0  # a non-trivial comparison
 
@@ -295,7 +316,9 @@ def test_generic_path_with_sklearn_kmeans_matches_python_loop():
     labels = SkKMeans(3, n_init=1, random_state=4).fit(X).labels_
     np.testing.assert_array_equal(res.labels, labels)
     for b in range(6):
-        rows, kseed = _core.bootstrap_draw(X.shape[0], "bootstrap", X.shape[0], 4, b)
+        rows, kseed = _core.bootstrap_draw(
+            X.shape[0], scheme="bootstrap", size=X.shape[0], seed=4, b=b
+        )
         new = SkKMeans(3, n_init=1, random_state=kseed % 2**32).fit(X[rows]).labels_
         np.testing.assert_allclose(
             res.jaccard[b], reference_max_jaccard(labels[rows], new, 3), rtol=0, atol=1e-12

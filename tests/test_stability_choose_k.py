@@ -84,7 +84,7 @@ def test_within_dispersion_matches_numpy(d_power):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(700, 4))  # > one 128-row block in the biggest cluster
     labels = rng.integers(0, 3, 700).astype(np.int32)
-    got = _core.choose_k_within_dispersion(X, labels, 3, d_power)
+    got = _core.choose_k_within_dispersion(X, labels, k=3, d_power=d_power)
     np.testing.assert_allclose(got, numpy_w(X, labels, d_power), rtol=1e-10)
 
 
@@ -101,9 +101,9 @@ def test_within_dispersion_invariant_to_row_order_and_label_names(seed, n, k, d_
     labels = rng.integers(0, k, n).astype(np.int32)
     perm = rng.permutation(n)
     names = rng.permutation(k).astype(np.int32)
-    a = _core.choose_k_within_dispersion(X, labels, k, d_power)
+    a = _core.choose_k_within_dispersion(X, labels, k=k, d_power=d_power)
     b = _core.choose_k_within_dispersion(
-        np.ascontiguousarray(X[perm]), names[labels[perm]], k, d_power
+        np.ascontiguousarray(X[perm]), names[labels[perm]], k=k, d_power=d_power
     )
     np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(a, numpy_w(X, labels, d_power), rtol=1e-10, atol=1e-12)
@@ -112,7 +112,7 @@ def test_within_dispersion_invariant_to_row_order_and_label_names(seed, n, k, d_
 def test_within_dispersion_d2_is_half_inertia():
     X = blobs()
     km = SkKMeans(4, n_init=3, random_state=0).fit(X)
-    got = _core.choose_k_within_dispersion(X, km.labels_.astype(np.int32), 4, 2.0)
+    got = _core.choose_k_within_dispersion(X, km.labels_.astype(np.int32), k=4, d_power=2.0)
     np.testing.assert_allclose(got, km.inertia_ / 2, rtol=1e-9)
 
 
@@ -150,7 +150,9 @@ def test_gap_matches_python_reference(space, d_power):
     log_w = np.array([sk_log_w(X, k, d_power) for k in range(1, k_max + 1)])
     ref = np.empty((B, k_max))
     for b in range(B):
-        Z = _core.choose_k_reference_set(len(X), centre, lo, hi, rot, seed, b)
+        Z = _core._testing.reference_set(
+            len(X), centre=centre, lower=lo, upper=hi, rotation=rot, seed=seed, b=b
+        )
         inner = (Z - centre) @ rot if rot is not None else Z - centre
         assert (inner >= lo - 1e-9).all() and (inner <= hi + 1e-9).all()
         ref[b] = [sk_log_w(Z, k, d_power) for k in range(1, k_max + 1)]
@@ -202,7 +204,7 @@ def test_prediction_strength_matches_python_reference():
     res = prediction_strength(X, ks, n_splits=M, random_state=seed, _start="first_rows")
     expected = np.empty((M, len(ks)))
     for m in range(M):
-        perm = _core.choose_k_split_permutation(len(X), seed, m)
+        perm = _core._testing.split_permutation(len(X), seed=seed, m=m)
         assert sorted(perm) == list(range(len(X)))
         for j, k in enumerate(ks):
             expected[m, j] = sk_prediction_strength(X, k, perm)
@@ -226,11 +228,15 @@ def test_prediction_strength_chunks_do_not_change_results():
 def test_bootstrap_ari_matches_sklearn_on_same_partitions():
     X = blobs(30, sd=2.0)
     ks, seed = [2, 3, 5], 4
-    ari = _core.choose_k_bootstrap_ari(X, ks, 0, 3, "first_rows", 1, seed)
+    ari = _core.choose_k_bootstrap_ari(
+        X, ks=ks, r0=0, r1=3, start="first_rows", n_init=1, seed=seed
+    )
     for r in range(3):
-        ia, ib = _core.choose_k_bootstrap_indices(len(X), seed, r)
+        ia, ib = _core._testing.bootstrap_indices(len(X), seed=seed, r=r)
         for j, k in enumerate(ks):
-            a, b = _core.choose_k_bootstrap_partitions(X, k, r, "first_rows", 1, seed)
+            a, b = _core._testing.bootstrap_partitions(
+                X, k=k, r=r, start="first_rows", n_init=1, seed=seed
+            )
             # the partitions are k-means on each bootstrap sample, predicting every row
             for idx, lab in ((ia, a), (ib, b)):
                 sample = X[idx]

@@ -42,14 +42,14 @@ from segwise.exceptions import (
 )
 def test_each_core_error_maps_to_its_class(variant, cls, words):
     with pytest.raises(cls, match=words) as info:
-        _core._raise_core_error_for_test(variant)
+        _core._testing.raise_core_error(variant)
     assert type(info.value) is cls
     assert isinstance(info.value, SegwiseError) and isinstance(info.value, ValueError)
 
 
 def test_a_panic_in_the_core_is_a_normal_exception():
     with pytest.raises(SegwiseInternalError, match="deliberate test panic"):
-        _core._panic_for_test()
+        _core._testing.panic()
 
 
 def test_type_flavoured_errors_are_also_type_and_attribute_errors():

@@ -1,20 +1,28 @@
 # Type stubs for the compiled module segwise._core (checked by mypy.stubtest).
 # Every function here releases the GIL for its numeric work.
 
+import types
+from typing import TypeVar
+
 import numpy as np
 import numpy.typing as npt
 
+# Kernels that run on float32 or float64 take either; outputs in the data's dtype follow it.
+_F = TypeVar("_F", np.float32, np.float64)
+
 __version__: str
 
+# Test-only exports (error mapping, panic barrier, oracle hooks): not part of the API.
+_testing: types.ModuleType
+
 def current_num_threads() -> int: ...
-def _panic_for_test() -> None: ...
-def _raise_core_error_for_test(variant: str) -> None: ...
 
 # --- scaling (segwise.preprocessing) -------------------------------------------------
-# One `_f64` and one `_f32` variant per kernel; statistics are float64 either way.
+# One function per kernel for float32 and float64 data; statistics are float64 either way.
 
-def scaler_moments_f64(
-    x: npt.NDArray[np.float64],
+def scaler_moments(
+    x: npt.NDArray[_F],
+    *,
     sample_weight: npt.NDArray[np.float64] | None = None,
     last_mean: npt.NDArray[np.float64] | None = None,
     last_var: npt.NDArray[np.float64] | None = None,
@@ -25,54 +33,23 @@ def scaler_moments_f64(
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
 ]: ...
-def scaler_moments_f32(
-    x: npt.NDArray[np.float32],
-    sample_weight: npt.NDArray[np.float64] | None = None,
-    last_mean: npt.NDArray[np.float64] | None = None,
-    last_var: npt.NDArray[np.float64] | None = None,
-    last_count: npt.NDArray[np.float64] | None = None,
-) -> tuple[
-    npt.NDArray[np.float64],
-    npt.NDArray[np.float64],
-    npt.NDArray[np.float64],
-    npt.NDArray[np.float64],
-]: ...
-def column_min_max_f64(
-    x: npt.NDArray[np.float64],
+def column_min_max(
+    x: npt.NDArray[_F],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
-def column_min_max_f32(
-    x: npt.NDArray[np.float32],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
-def column_max_abs_f64(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
-def column_max_abs_f32(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]: ...
-def column_percentiles_f64(
-    x: npt.NDArray[np.float64], percentiles: list[float], with_median: bool
+def column_max_abs(x: npt.NDArray[_F]) -> npt.NDArray[np.float64]: ...
+def column_percentiles(
+    x: npt.NDArray[_F], *, percentiles: list[float], with_median: bool
 ) -> npt.NDArray[np.float64]: ...
-def column_percentiles_f32(
-    x: npt.NDArray[np.float32], percentiles: list[float], with_median: bool
-) -> npt.NDArray[np.float64]: ...
-def affine_transform_f64(
-    x: npt.NDArray[np.float64],
-    a: npt.NDArray[np.float64],
-    b: npt.NDArray[np.float64],
+def affine_transform(
+    x: npt.NDArray[_F],
+    *,
+    a: npt.NDArray[_F],
+    b: npt.NDArray[_F],
     op: str,
-    out: npt.NDArray[np.float64],
+    out: npt.NDArray[_F],
     clip: tuple[float, float] | None = None,
 ) -> None: ...
-def affine_transform_f32(
-    x: npt.NDArray[np.float32],
-    a: npt.NDArray[np.float32],
-    b: npt.NDArray[np.float32],
-    op: str,
-    out: npt.NDArray[np.float32],
-    clip: tuple[float, float] | None = None,
-) -> None: ...
-def log1p_domain_errors_f64(
-    x: npt.NDArray[np.float64], columns: list[bool]
-) -> npt.NDArray[np.uint64]: ...
-def log1p_domain_errors_f32(
-    x: npt.NDArray[np.float32], columns: list[bool]
-) -> npt.NDArray[np.uint64]: ...
+def log1p_domain_errors(x: npt.NDArray[_F], *, columns: list[bool]) -> npt.NDArray[np.uint64]: ...
 
 # --- metrics (segwise.metrics): labels are dense non-negative int64 codes ---
 def silhouette_samples(
@@ -89,66 +66,45 @@ def simplified_silhouette_samples(
 
 # --- dbscan (segwise.cluster.DBSCAN): (labels int32 with -1 = noise, core indices int64) ---
 def dbscan_fit(
-    x: npt.NDArray[np.float64], eps: float, min_samples: int
+    x: npt.NDArray[np.float64], *, eps: float, min_samples: int
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]: ...
 
 # --- k-means (segwise.cluster.KMeans / MiniBatchKMeans) ---
-def kmeans_fit_f64(
-    x: npt.NDArray[np.float64],
+# float32 or float64 data; centres in the data's dtype.
+def kmeans_fit(
+    x: npt.NDArray[_F],
+    *,
     sample_weight: npt.NDArray[np.float64] | None,
     n_clusters: int,
     init: str,
-    init_centers: npt.NDArray[np.float64] | None,
+    init_centers: npt.NDArray[_F] | None,
     n_init: int,
     max_iter: int,
     tol: float,
     algorithm: str,
     seed: int,
     n_threads: int | None = None,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32], float, int]: ...
-def kmeans_fit_f32(
-    x: npt.NDArray[np.float32],
-    sample_weight: npt.NDArray[np.float64] | None,
-    n_clusters: int,
-    init: str,
-    init_centers: npt.NDArray[np.float32] | None,
-    n_init: int,
-    max_iter: int,
-    tol: float,
-    algorithm: str,
-    seed: int,
-    n_threads: int | None = None,
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32], float, int]: ...
-def kmeans_predict_f64(
-    x: npt.NDArray[np.float64], centers: npt.NDArray[np.float64], n_threads: int | None = None
+) -> tuple[npt.NDArray[_F], npt.NDArray[np.int32], float, int]: ...
+def kmeans_predict(
+    x: npt.NDArray[_F], centers: npt.NDArray[_F], n_threads: int | None = None
 ) -> npt.NDArray[np.int32]: ...
-def kmeans_predict_f32(
-    x: npt.NDArray[np.float32], centers: npt.NDArray[np.float32], n_threads: int | None = None
-) -> npt.NDArray[np.int32]: ...
-def kmeans_labels_inertia_f64(
-    x: npt.NDArray[np.float64],
-    centers: npt.NDArray[np.float64],
+def kmeans_labels_inertia(
+    x: npt.NDArray[_F],
+    centers: npt.NDArray[_F],
+    *,
     sample_weight: npt.NDArray[np.float64] | None = None,
     n_threads: int | None = None,
 ) -> tuple[npt.NDArray[np.int32], float]: ...
-def kmeans_labels_inertia_f32(
-    x: npt.NDArray[np.float32],
-    centers: npt.NDArray[np.float32],
-    sample_weight: npt.NDArray[np.float64] | None = None,
-    n_threads: int | None = None,
-) -> tuple[npt.NDArray[np.int32], float]: ...
-def kmeans_transform_f64(
-    x: npt.NDArray[np.float64], centers: npt.NDArray[np.float64], n_threads: int | None = None
-) -> npt.NDArray[np.float64]: ...
-def kmeans_transform_f32(
-    x: npt.NDArray[np.float32], centers: npt.NDArray[np.float32], n_threads: int | None = None
-) -> npt.NDArray[np.float32]: ...
-def minibatch_fit_f64(
-    x: npt.NDArray[np.float64],
+def kmeans_transform(
+    x: npt.NDArray[_F], centers: npt.NDArray[_F], n_threads: int | None = None
+) -> npt.NDArray[_F]: ...
+def minibatch_fit(
+    x: npt.NDArray[_F],
+    *,
     sample_weight: npt.NDArray[np.float64] | None,
     n_clusters: int,
     init: str,
-    init_centers: npt.NDArray[np.float64] | None,
+    init_centers: npt.NDArray[_F] | None,
     n_init: int,
     max_iter: int,
     batch_size: int,
@@ -160,51 +116,7 @@ def minibatch_fit_f64(
     seed: int,
     n_threads: int | None = None,
 ) -> tuple[
-    npt.NDArray[np.float64],
-    npt.NDArray[np.float64],
-    npt.NDArray[np.int32] | None,
-    float,
-    int,
-    int,
-    int,
-]: ...
-def minibatch_partial_step_f64(
-    x: npt.NDArray[np.float64],
-    sample_weight: npt.NDArray[np.float64] | None,
-    centers: npt.NDArray[np.float64],
-    counts: npt.NDArray[np.float64],
-    n_since_last_reassign: int,
-    reassignment_ratio: float,
-    seed: int,
-    step_index: int,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], int]: ...
-def minibatch_init_centers_f64(
-    x: npt.NDArray[np.float64],
-    sample_weight: npt.NDArray[np.float64] | None,
-    n_clusters: int,
-    init: str,
-    init_centers: npt.NDArray[np.float64] | None,
-    init_size: int,
-    seed: int,
-) -> npt.NDArray[np.float64]: ...
-def minibatch_fit_f32(
-    x: npt.NDArray[np.float32],
-    sample_weight: npt.NDArray[np.float64] | None,
-    n_clusters: int,
-    init: str,
-    init_centers: npt.NDArray[np.float32] | None,
-    n_init: int,
-    max_iter: int,
-    batch_size: int,
-    tol: float,
-    max_no_improvement: int | None,
-    init_size: int | None,
-    reassignment_ratio: float,
-    compute_labels: bool,
-    seed: int,
-    n_threads: int | None = None,
-) -> tuple[
-    npt.NDArray[np.float32],
+    npt.NDArray[_F],
     npt.NDArray[np.float64],
     npt.NDArray[np.int32] | None,
     float,
@@ -212,25 +124,27 @@ def minibatch_fit_f32(
     int,
     int,
 ]: ...
-def minibatch_partial_step_f32(
-    x: npt.NDArray[np.float32],
+def minibatch_partial_step(
+    x: npt.NDArray[_F],
+    *,
     sample_weight: npt.NDArray[np.float64] | None,
-    centers: npt.NDArray[np.float32],
+    centers: npt.NDArray[_F],
     counts: npt.NDArray[np.float64],
     n_since_last_reassign: int,
     reassignment_ratio: float,
     seed: int,
     step_index: int,
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float64], int]: ...
-def minibatch_init_centers_f32(
-    x: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[_F], npt.NDArray[np.float64], int]: ...
+def minibatch_init_centers(
+    x: npt.NDArray[_F],
+    *,
     sample_weight: npt.NDArray[np.float64] | None,
     n_clusters: int,
     init: str,
-    init_centers: npt.NDArray[np.float32] | None,
+    init_centers: npt.NDArray[_F] | None,
     init_size: int,
     seed: int,
-) -> npt.NDArray[np.float32]: ...
+) -> npt.NDArray[_F]: ...
 
 # --- abtest: per-segment A/B statistics (src/bindings/abtest.rs) ---
 # Vectorized distributions: equal-length 1-D float64 arrays in, one array out.
@@ -265,6 +179,7 @@ def abtest_fisher_exact(
     b: npt.NDArray[np.int64],
     c: npt.NDArray[np.int64],
     d: npt.NDArray[np.int64],
+    *,
     alternative: str,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def abtest_prob_b_beats_a(
@@ -273,15 +188,19 @@ def abtest_prob_b_beats_a(
     alpha_b: npt.NDArray[np.float64],
     beta_b: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
+
+# A structured array (n_segments, n_arms, n_metrics) with float64 fields count, sum_y,
+# m2_y, sum_x, m2_x, c_xy, n_nan, n_nonbinary (core::abtest::CellStats).
 def abtest_segment_arm_stats(
     segments: npt.NDArray[np.integer],
     arms: npt.NDArray[np.integer],
+    y: npt.NDArray[np.float64],
+    *,
     n_segments: int,
     n_arms: int,
-    y: npt.NDArray[np.float64],
     x: npt.NDArray[np.float64] | None,
     aux_index: list[int],
-) -> npt.NDArray[np.float64]: ...
+) -> npt.NDArray[np.void]: ...
 
 # --- rfm (segwise.rfm) ---------------------------------------------------------------
 
@@ -289,6 +208,7 @@ def purchase_summary(
     customer: npt.NDArray[np.int64],
     period: npt.NDArray[np.int64],
     amount: npt.NDArray[np.float64],
+    *,
     n_customers: int,
 ) -> tuple[
     npt.NDArray[np.int64],
@@ -303,6 +223,7 @@ def purchase_summary(
 def agreement_score(
     labels_true: npt.NDArray[np.int64],
     labels_pred: npt.NDArray[np.int64],
+    *,
     score: str,
     average_method: str = "arithmetic",
 ) -> float: ...
@@ -313,9 +234,6 @@ def contingency_table(
 # --- drift: segments over time (segwise.stability align_labels / migration_matrix / psi) ---
 # src/bindings/drift.rs; labels are dense non-negative int64 codes.
 
-def drift_linear_sum_assignment(
-    cost: npt.NDArray[np.float64], maximize: bool = False
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
 def drift_align_by_overlap(
     new: npt.NDArray[np.int64], reference: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
@@ -325,16 +243,15 @@ def drift_align_by_centers(
 def drift_migration_counts(
     before: npt.NDArray[np.int64],
     after: npt.NDArray[np.int64],
+    *,
     k_before: int,
     k_after: int,
     weights: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]: ...
-def drift_chi2_isf(
-    p: npt.NDArray[np.float64], df: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]: ...
 def drift_psi_from_counts(
     reference: npt.NDArray[np.float64],
     current: npt.NDArray[np.float64],
+    *,
     epsilon: float,
     n_ref: float,
     n_cur: float,
@@ -342,6 +259,7 @@ def drift_psi_from_counts(
 def drift_psi_feature_bins(
     reference: npt.NDArray[np.float64],
     current: npt.NDArray[np.float64],
+    *,
     bins: int,
     start: int | None = None,
     stop: int | None = None,
@@ -355,6 +273,7 @@ def drift_psi_feature_bins(
 def profile_segment_moments(
     x: npt.NDArray[np.float64],
     codes: npt.NDArray[np.int64],
+    *,
     n_groups: int,
 ) -> tuple[
     npt.NDArray[np.float64],
@@ -370,22 +289,14 @@ def profile_segment_moments(
 # random stream derived from `seed`, so chunks (b0..b1, m0..m1, r0..r1) compose exactly.
 
 def choose_k_fit_curve(
-    x: npt.NDArray[np.float64], ks: list[int], start: str, n_init: int, seed: int
+    x: npt.NDArray[np.float64], *, ks: list[int], start: str, n_init: int, seed: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32], npt.NDArray[np.float64]]: ...
 def choose_k_within_dispersion(
-    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int32], k: int, d_power: float
+    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int32], *, k: int, d_power: float
 ) -> float: ...
-def choose_k_reference_set(
-    n: int,
-    centre: npt.NDArray[np.float64],
-    lower: npt.NDArray[np.float64],
-    upper: npt.NDArray[np.float64],
-    rotation: npt.NDArray[np.float64] | None,
-    seed: int,
-    b: int,
-) -> npt.NDArray[np.float64]: ...
 def choose_k_gap_reference_log_w(
     n: int,
+    *,
     centre: npt.NDArray[np.float64],
     lower: npt.NDArray[np.float64],
     upper: npt.NDArray[np.float64],
@@ -398,9 +309,9 @@ def choose_k_gap_reference_log_w(
     n_init: int,
     seed: int,
 ) -> npt.NDArray[np.float64]: ...
-def choose_k_split_permutation(n: int, seed: int, m: int) -> npt.NDArray[np.int64]: ...
 def choose_k_prediction_strength(
     x: npt.NDArray[np.float64],
+    *,
     ks: list[int],
     m0: int,
     m1: int,
@@ -408,14 +319,9 @@ def choose_k_prediction_strength(
     n_init: int,
     seed: int,
 ) -> npt.NDArray[np.float64]: ...
-def choose_k_bootstrap_indices(
-    n: int, seed: int, r: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
-def choose_k_bootstrap_partitions(
-    x: npt.NDArray[np.float64], k: int, r: int, start: str, n_init: int, seed: int
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]: ...
 def choose_k_bootstrap_ari(
     x: npt.NDArray[np.float64],
+    *,
     ks: list[int],
     r0: int,
     r1: int,
@@ -428,14 +334,15 @@ def choose_k_bootstrap_ari(
 # Labels are int32 codes 0..n_segments-1 (negative = noise, in no segment).
 
 def bootstrap_draw(
-    n: int, scheme: str, size: int, seed: int, b: int
+    n: int, *, scheme: str, size: int, seed: int, b: int
 ) -> tuple[npt.NDArray[np.int64], int]: ...
 def bootstrap_max_jaccard(
     original: npt.NDArray[np.int32], new: npt.NDArray[np.int32], n_segments: int
 ) -> npt.NDArray[np.float64]: ...
-def bootstrap_kmeans_f64(
+def bootstrap_kmeans(
     x: npt.NDArray[np.float64],
     labels: npt.NDArray[np.int32],
+    *,
     n_segments: int,
     n_clusters: int,
     init: str,
@@ -448,16 +355,5 @@ def bootstrap_kmeans_f64(
     seed: int,
     start: int,
     end: int,
-    n_threads: int | None = None,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]: ...
-def bootstrap_kmeans_given_f64(
-    x: npt.NDArray[np.float64],
-    labels: npt.NDArray[np.int32],
-    n_segments: int,
-    indices: list[npt.NDArray[np.int64]],
-    centres: npt.NDArray[np.float64],
-    max_iter: int,
-    tol: float,
-    algorithm: str,
     n_threads: int | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]: ...

@@ -511,7 +511,7 @@ def adjusted_rand_score(labels_true: Any, labels_pred: Any) -> float:
     0.5714
     """
     a, b = _two_partitions(labels_true, labels_pred)
-    return float(_core.agreement_score(a, b, "ari"))
+    return float(_core.agreement_score(a, b, score="ari"))
 
 
 def _average_method(average_method: str) -> str:
@@ -555,7 +555,7 @@ def adjusted_mutual_info_score(
     """
     method = _average_method(average_method)
     a, b = _two_partitions(labels_true, labels_pred)
-    return float(_core.agreement_score(a, b, "ami", method))
+    return float(_core.agreement_score(a, b, score="ami", average_method=method))
 
 
 def normalized_mutual_info_score(
@@ -585,7 +585,7 @@ def normalized_mutual_info_score(
     """
     method = _average_method(average_method)
     a, b = _two_partitions(labels_true, labels_pred)
-    return float(_core.agreement_score(a, b, "nmi", method))
+    return float(_core.agreement_score(a, b, score="nmi", average_method=method))
 
 
 def fowlkes_mallows_score(labels_true: Any, labels_pred: Any) -> float:
@@ -610,4 +610,4 @@ def fowlkes_mallows_score(labels_true: Any, labels_pred: Any) -> float:
     1.0
     """
     a, b = _two_partitions(labels_true, labels_pred)
-    return float(_core.agreement_score(a, b, "fmi"))
+    return float(_core.agreement_score(a, b, score="fmi"))

@@ -71,11 +71,6 @@ __all__ = [
 ]
 
 
-def _kernel(name: str, dtype: np.dtype) -> Any:
-    suffix = "f32" if dtype == np.float32 else "f64"
-    return getattr(_core, f"{name}_{suffix}")
-
-
 def _check_bool(value: Any, name: str) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise InvalidParameterError(f"{name} must be a bool, got {value!r}")
@@ -173,12 +168,11 @@ class _OneToOneScaler(TransformerMixin, BaseEstimator):
         clip: tuple[float, float] | None = None,
     ) -> np.ndarray:
         dtype = checked.values.dtype
-        kernel = _kernel("affine_transform", dtype)
         a = np.ascontiguousarray(a, dtype=dtype)
         b = np.ascontiguousarray(b, dtype=dtype)
         # numpy allocates the output (huge pages for big arrays); Rust fills it in parallel.
         out = np.empty(checked.values.shape, dtype=dtype)
-        kernel(checked.values, a, b, op, out, clip)
+        _core.affine_transform(checked.values, a=a, b=b, op=op, out=out, clip=clip)
         return out
 
 
@@ -316,18 +310,17 @@ class StandardScaler(_OneToOneScaler):
             self.n_samples_seen_ = count[0] if count.max() == count.min() else count
             return self
 
-        kernel = _kernel("scaler_moments", values.dtype)
         if first_call:
-            mean, var, count, _ = kernel(values, weights)
+            mean, var, count, _ = _core.scaler_moments(values, sample_weight=weights)
         else:
             last_var = self.var_ if self.var_ is not None else np.zeros(d)
             last_count = np.broadcast_to(np.asarray(self.n_samples_seen_, dtype=np.float64), (d,))
-            mean, var, count, _ = kernel(
+            mean, var, count, _ = _core.scaler_moments(
                 values,
-                weights,
-                np.ascontiguousarray(self.mean_, dtype=np.float64),
-                np.ascontiguousarray(last_var, dtype=np.float64),
-                np.ascontiguousarray(last_count),
+                sample_weight=weights,
+                last_mean=np.ascontiguousarray(self.mean_, dtype=np.float64),
+                last_var=np.ascontiguousarray(last_var, dtype=np.float64),
+                last_count=np.ascontiguousarray(last_count),
             )
         if with_std and (np.isinf(var) | (np.isnan(var) & (count > 0))).any():
             raise_overflow(values[np.isfinite(values)], "StandardScaler's variance")
@@ -521,7 +514,7 @@ class MinMaxScaler(_OneToOneScaler):
         checked = self._validate(X, reset=first_pass)
         values = checked.values
         dtype = values.dtype
-        data_min, data_max = _kernel("column_min_max", dtype)(values)
+        data_min, data_max = _core.column_min_max(values)
         data_min = data_min.astype(dtype)
         data_max = data_max.astype(dtype)
         if first_pass:
@@ -680,7 +673,7 @@ class MaxAbsScaler(_OneToOneScaler):
         first_pass = not hasattr(self, "n_samples_seen_")
         checked = self._validate(X, reset=first_pass)
         values = checked.values
-        max_abs = _kernel("column_max_abs", values.dtype)(values).astype(values.dtype)
+        max_abs = _core.column_max_abs(values).astype(values.dtype)
         if first_pass:
             self.n_samples_seen_ = values.shape[0]
         else:
@@ -824,7 +817,9 @@ class RobustScaler(_OneToOneScaler):
         checked = self._validate(X, reset=True)
         values = checked.values
         percentiles = [q_min, q_max] if with_scaling else []
-        stats = _kernel("column_percentiles", values.dtype)(values, percentiles, with_centering)
+        stats = _core.column_percentiles(
+            values, percentiles=percentiles, with_median=with_centering
+        )
         if with_centering:
             self.center_ = stats[-1].astype(values.dtype)
         else:
@@ -979,7 +974,7 @@ class Log1pTransformer(_OneToOneScaler):
         return out
 
     def _check_domain(self, checked: Checked, mask: list[bool]) -> None:
-        counts = _kernel("log1p_domain_errors", checked.values.dtype)(checked.values, mask)
+        counts = _core.log1p_domain_errors(checked.values, columns=mask)
         bad = np.flatnonzero(counts)
         if bad.size:
             names = checked.columns or [f"x{j}" for j in range(len(mask))]

@@ -542,7 +542,7 @@ def profile_segments(
         )
 
     counts, means, variances, medians, rest_means, rest_vars = _core.profile_segment_moments(
-        x, codes, k
+        x, codes, n_groups=k
     )
     pop_n, pop_mean, pop_var, pop_median = counts[k], means[k], variances[k], medians[k]
     seg_n, seg_mean, seg_var, seg_median = counts[:k], means[:k], variances[:k], medians[:k]

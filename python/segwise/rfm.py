@@ -217,7 +217,7 @@ def rfm_table(
         np.ascontiguousarray(codes, dtype=np.int64),
         np.ascontiguousarray(periods[keep]),
         np.ascontiguousarray(money[keep]),
-        len(uniques),
+        n_customers=len(uniques),
     )
     index = pd.Index(uniques, name=customer)
     if convention == "btyd":

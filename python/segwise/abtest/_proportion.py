@@ -313,7 +313,7 @@ def proportions_test(
     if method == "fisher":
         alt = {"two-sided": "two-sided", "larger": "greater", "smaller": "less"}[alternative]
         arr = [np.array([v], dtype=np.int64) for v in (x1, n1 - x1, x2, n2 - x2)]
-        odds, p = _core.abtest_fisher_exact(arr[0], arr[1], arr[2], arr[3], alt)
+        odds, p = _core.abtest_fisher_exact(arr[0], arr[1], arr[2], arr[3], alternative=alt)
         return ProportionsTestResult(
             float(odds[0]), float(p[0]), est, method, alternative, (x1, n1, x2, n2)
         )

@@ -172,7 +172,7 @@ def _stats_from_frame(
     y = _numeric_block(df, y_cols)
     x = _numeric_block(df, aux_cols) if aux_cols else None
     values = _core.abtest_segment_arm_stats(
-        seg_codes, arm_codes, len(segs), len(arms), y, x, aux_index
+        seg_codes, arm_codes, y, n_segments=len(segs), n_arms=len(arms), x=x, aux_index=aux_index
     )
     specs = _resolve_kinds(specs, values)
     if winsorize is not None:
@@ -188,7 +188,13 @@ def _stats_from_frame(
                 cap = float(np.nanquantile(col, winsorize))
                 np.minimum(col, cap, out=col, where=~np.isnan(col))
             values = _core.abtest_segment_arm_stats(
-                seg_codes, arm_codes, len(segs), len(arms), y, x, aux_index
+                seg_codes,
+                arm_codes,
+                y,
+                n_segments=len(segs),
+                n_arms=len(arms),
+                x=x,
+                aux_index=aux_index,
             )
     return _Stats(values, segs, arms, specs)
 

@@ -98,7 +98,7 @@ class DBSCAN(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         checked = check_array(X, dtypes=(np.float64,), estimator="DBSCAN")
         self._check_features(checked, reset=True)
         check_magnitude(checked.values, "DBSCAN's distances")
-        labels, core = _core.dbscan_fit(checked.values, eps, min_samples)
+        labels, core = _core.dbscan_fit(checked.values, eps=eps, min_samples=min_samples)
         self.labels_ = labels
         self.core_sample_indices_ = core
         self.components_ = checked.values[core].copy()

@@ -35,22 +35,6 @@ __all__ = ["KMeans"]
 _FLOATS = (np.float64, np.float32)
 _ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly")
 
-# Rust kernels by dtype: (fit, predict, labels_inertia, transform).
-_KERNELS: dict[np.dtype[Any], tuple[Callable[..., Any], ...]] = {
-    np.dtype(np.float64): (
-        _core.kmeans_fit_f64,
-        _core.kmeans_predict_f64,
-        _core.kmeans_labels_inertia_f64,
-        _core.kmeans_transform_f64,
-    ),
-    np.dtype(np.float32): (
-        _core.kmeans_fit_f32,
-        _core.kmeans_predict_f32,
-        _core.kmeans_labels_inertia_f32,
-        _core.kmeans_transform_f32,
-    ),
-}
-
 
 def _check_n_init(n_init: Any) -> int | None:
     """``'auto'`` -> None, else an int >= 1."""
@@ -144,9 +128,9 @@ class _KMeansPredictMixin:
             and X.shape[0] * X.shape[1] <= 4096
             and np.isfinite(X).all()
         ):
-            return _KERNELS[X.dtype][1](X, centers)  # type: ignore[no-any-return]
+            return _core.kmeans_predict(X, centers)
         values, _ = self._test_values(X)
-        return _KERNELS[values.dtype][1](values, self.cluster_centers_)  # type: ignore[no-any-return]
+        return _core.kmeans_predict(values, self.cluster_centers_)
 
     def transform(self, X: Any) -> Any:
         """Distances from each sample to each cluster centre.
@@ -171,7 +155,7 @@ class _KMeansPredictMixin:
         (4, 2)
         """
         values, checked = self._test_values(X)
-        out = _KERNELS[values.dtype][3](values, self.cluster_centers_)
+        out = _core.kmeans_transform(values, self.cluster_centers_)
         return self._wrap_output(out, checked)  # type: ignore[attr-defined]
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
@@ -200,7 +184,9 @@ class _KMeansPredictMixin:
         """
         values, _ = self._test_values(X)
         weights = check_sample_weight(sample_weight, values.shape[0])
-        _, inertia = _KERNELS[values.dtype][2](values, self.cluster_centers_, weights)
+        _, inertia = _core.kmeans_labels_inertia(
+            values, self.cluster_centers_, sample_weight=weights
+        )
         return -float(inertia)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -436,19 +422,18 @@ default="k-means++"
                 ]
             )
 
-        fit_kernel = _KERNELS[values.dtype][0]
         try:
-            centers, labels, inertia, n_iter = fit_kernel(
+            centers, labels, inertia, n_iter = _core.kmeans_fit(
                 values,
-                weights,
-                n_clusters,
-                kind if kind in ("k-means++", "random") else "k-means++",
-                init_centers,
-                runs,
-                max_iter,
-                tol,
-                algorithm,
-                seed,
+                sample_weight=weights,
+                n_clusters=n_clusters,
+                init=kind if kind in ("k-means++", "random") else "k-means++",
+                init_centers=init_centers,
+                n_init=runs,
+                max_iter=max_iter,
+                tol=tol,
+                algorithm=algorithm,
+                seed=seed,
             )
         except NonFiniteError:
             check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)  # names columns

@@ -23,7 +23,6 @@ from .._validation import (
 from ..exceptions import InvalidParameterError, NotEnoughSamplesError
 from ._kmeans import (
     _FLOATS,
-    _KERNELS,
     _centers_array,
     _check_init_kind,
     _check_n_init,
@@ -32,19 +31,6 @@ from ._kmeans import (
 )
 
 __all__ = ["MiniBatchKMeans"]
-
-_MB_KERNELS: dict[np.dtype[Any], tuple[Callable[..., Any], ...]] = {
-    np.dtype(np.float64): (
-        _core.minibatch_fit_f64,
-        _core.minibatch_partial_step_f64,
-        _core.minibatch_init_centers_f64,
-    ),
-    np.dtype(np.float32): (
-        _core.minibatch_fit_f32,
-        _core.minibatch_partial_step_f32,
-        _core.minibatch_init_centers_f32,
-    ),
-}
 
 
 class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narrows the base's
@@ -267,21 +253,21 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
             else (3 if p["kind"] in ("random", "callable") else 1)
         )
         init_centers, runs = self._init_centers(p, values, runs, seed, init_size)
-        centers, counts, labels, inertia, n_steps, n_iter, n_since = _MB_KERNELS[values.dtype][0](
+        centers, counts, labels, inertia, n_steps, n_iter, n_since = _core.minibatch_fit(
             values,
-            weights,
-            k,
-            p["kind"] if p["kind"] in ("k-means++", "random") else "k-means++",
-            init_centers,
-            runs,
-            p["max_iter"],
-            p["batch_size"],
-            p["tol"],
-            p["max_no_improvement"],
-            init_size,
-            p["reassignment_ratio"],
-            bool(self.compute_labels),
-            seed,
+            sample_weight=weights,
+            n_clusters=k,
+            init=p["kind"] if p["kind"] in ("k-means++", "random") else "k-means++",
+            init_centers=init_centers,
+            n_init=runs,
+            max_iter=p["max_iter"],
+            batch_size=p["batch_size"],
+            tol=p["tol"],
+            max_no_improvement=p["max_no_improvement"],
+            init_size=init_size,
+            reassignment_ratio=p["reassignment_ratio"],
+            compute_labels=bool(self.compute_labels),
+            seed=seed,
         )
         if not (np.isfinite(inertia) and np.isfinite(centers).all()):
             raise_overflow(values, "the mini-batch k-means inertia")
@@ -342,14 +328,14 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
             seed = check_random_state(self.random_state)
             init_size = self._init_size(p, n_samples)
             init_centers, _ = self._init_centers(p, values, 1, seed, init_size)
-            centers = _MB_KERNELS[values.dtype][2](
+            centers = _core.minibatch_init_centers(
                 values,
-                weights,
-                k,
-                p["kind"] if p["kind"] in ("k-means++", "random") else "k-means++",
-                init_centers,
-                init_size,
-                seed,
+                sample_weight=weights,
+                n_clusters=k,
+                init=p["kind"] if p["kind"] in ("k-means++", "random") else "k-means++",
+                init_centers=init_centers,
+                init_size=init_size,
+                seed=seed,
             )
             self._counts = np.zeros(k)
             self._n_since_last_reassign = 0
@@ -357,22 +343,22 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
             self.n_steps_ = 0
         else:
             centers = self.cluster_centers_
-        centers, counts, n_since = _MB_KERNELS[values.dtype][1](
+        centers, counts, n_since = _core.minibatch_partial_step(
             values,
-            weights,
-            centers,
-            self._counts,
-            self._n_since_last_reassign,
-            p["reassignment_ratio"],
-            self._seed,
-            self.n_steps_,
+            sample_weight=weights,
+            centers=centers,
+            counts=self._counts,
+            n_since_last_reassign=self._n_since_last_reassign,
+            reassignment_ratio=p["reassignment_ratio"],
+            seed=self._seed,
+            step_index=self.n_steps_,
         )
         self.cluster_centers_ = centers
         self._counts = counts
         self._n_since_last_reassign = int(n_since)
         self._n_features_out = centers.shape[0]
         if self.compute_labels:
-            labels, inertia = _KERNELS[values.dtype][2](values, centers, weights)
+            labels, inertia = _core.kmeans_labels_inertia(values, centers, sample_weight=weights)
             if not np.isfinite(inertia):
                 raise_overflow(values, "the mini-batch k-means inertia")
             self.labels_ = labels

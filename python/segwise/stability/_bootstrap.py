@@ -459,28 +459,28 @@ def bootstrap_stability(
             by_segment, segment_codes = values[order], codes[order]
             for start in range(0, n_boot, chunk):
                 end = min(start + chunk, n_boot)
-                jac, skip = _core.bootstrap_kmeans_f64(
+                jac, skip = _core.bootstrap_kmeans(
                     by_segment,
                     segment_codes,
-                    n_segments,
-                    k,
-                    kind,
-                    runs,
-                    max_iter,
-                    tol,
-                    algorithm,
-                    scheme,
-                    size,
-                    seed,
-                    start,
-                    end,
+                    n_segments=n_segments,
+                    n_clusters=k,
+                    init=kind,
+                    n_init=runs,
+                    max_iter=max_iter,
+                    tol=tol,
+                    algorithm=algorithm,
+                    scheme=scheme,
+                    size=size,
+                    seed=seed,
+                    start=start,
+                    end=end,
                 )
                 jaccard[start:end] = jac
                 skipped[start:end] = skip
                 advance(end - start)
         else:
             for b in range(n_boot):
-                rows, kseed = _core.bootstrap_draw(n, scheme, size, seed, b)
+                rows, kseed = _core.bootstrap_draw(n, scheme=scheme, size=size, seed=seed, b=b)
                 if n_clusters is not None and rows.shape[0] < n_clusters:
                     jaccard[b] = np.nan
                     skipped[b] = True

@@ -303,17 +303,17 @@ def _gap_core(
         parts.append(
             _core.choose_k_gap_reference_log_w(
                 n,
-                box["centre"],
-                box["lower"],
-                box["upper"],
-                box["rotation"],
-                k_max,
-                d_power,
-                b0,
-                b1,
-                start,
-                n_init,
-                seed,
+                centre=box["centre"],
+                lower=box["lower"],
+                upper=box["upper"],
+                rotation=box["rotation"],
+                k_max=k_max,
+                d_power=d_power,
+                b0=b0,
+                b1=b1,
+                start=start,
+                n_init=n_init,
+                seed=seed,
             )
         )
         advance(b1 - b0)
@@ -337,7 +337,9 @@ def _data_log_w(
 ) -> dict[int, float]:
     out = {}
     for k, lab in zip(ks, labels, strict=False):
-        w = _core.choose_k_within_dispersion(values, np.ascontiguousarray(lab), k, d_power)
+        w = _core.choose_k_within_dispersion(
+            values, np.ascontiguousarray(lab), k=k, d_power=d_power
+        )
         out[k] = math.log(w) if w > 0 else -math.inf
     return out
 
@@ -439,7 +441,9 @@ def gap_statistic(
     _check_not_constant(values)
     ks = list(range(1, k_max + 1))
     with _progress(1 + n_refs, "gap statistic", progress) as advance:
-        _, labels, _ = _core.choose_k_fit_curve(values, ks, start, n_init, seed)
+        _, labels, _ = _core.choose_k_fit_curve(
+            values, ks=ks, start=start, n_init=n_init, seed=seed
+        )
         data = _data_log_w(values, labels, ks, d_power)
         advance(1)
         ref = _gap_core(values, k_max, n_refs, space, d_power, start, n_init, seed, advance)
@@ -532,7 +536,11 @@ def _ps_core(
             )
     parts = []
     for m0, m1 in _chunks(n_splits):
-        parts.append(_core.choose_k_prediction_strength(values, ks, m0, m1, start, n_init, seed))
+        parts.append(
+            _core.choose_k_prediction_strength(
+                values, ks=ks, m0=m0, m1=m1, start=start, n_init=n_init, seed=seed
+            )
+        )
         advance(m1 - m0)
     return np.vstack(parts)
 
@@ -914,7 +922,9 @@ def choose_k(
     picks: dict[str, int | None] = {}
     with _progress(total, "choose_k", progress) as advance:
         fit_ks = [1, *ks] if "gap" in crit else ks
-        inertia, labels, _ = _core.choose_k_fit_curve(values, fit_ks, "k-means++", n_init, seed)
+        inertia, labels, _ = _core.choose_k_fit_curve(
+            values, ks=fit_ks, start="k-means++", n_init=n_init, seed=seed
+        )
         advance(1)
         by_k = dict(zip(fit_ks, labels, strict=False))
         table["inertia"] = [float(inertia[fit_ks.index(k)]) for k in ks]
@@ -955,7 +965,9 @@ def choose_k(
             gap_ks = list(range(1, k_max + 1))
             missing = [k for k in gap_ks if k not in by_k]
             if missing:
-                _, extra, _ = _core.choose_k_fit_curve(values, missing, "k-means++", n_init, seed)
+                _, extra, _ = _core.choose_k_fit_curve(
+                    values, ks=missing, start="k-means++", n_init=n_init, seed=seed
+                )
                 by_k.update(zip(missing, extra, strict=False))
             data = _data_log_w(values, [by_k[k] for k in gap_ks], gap_ks, d_power)
             ref = _gap_core(
@@ -979,7 +991,11 @@ def choose_k(
         if "bootstrap_ari" in crit:
             parts = []
             for r0, r1 in _chunks(n_boot):
-                parts.append(_core.choose_k_bootstrap_ari(values, ks, r0, r1, "k-means++", 1, seed))
+                parts.append(
+                    _core.choose_k_bootstrap_ari(
+                        values, ks=ks, r0=r0, r1=r1, start="k-means++", n_init=1, seed=seed
+                    )
+                )
                 advance(r1 - r0)
             ari = np.vstack(parts)
             table["bootstrap_ari"] = ari.mean(axis=0)

@@ -259,9 +259,9 @@ def migration_matrix(
     counts_arr = _core.drift_migration_counts(
         np.ascontiguousarray(before, dtype=np.int64),
         np.ascontiguousarray(after, dtype=np.int64),
-        len(rows),
-        len(cols),
-        w,
+        k_before=len(rows),
+        k_after=len(cols),
+        weights=w,
     )
     row_index = pd.Index(rows, name="before", dtype=object if with_ids else None)
     col_index = pd.Index(cols, name="after", dtype=object if with_ids else None)

@@ -308,7 +308,7 @@ def _psi_labels(reference: Any, current: Any, epsilon: float) -> PSIResult:
     notes = []
     if common:
         value, terms, n_eps, c05, c01, pval = _core.drift_psi_from_counts(
-            rc, cc, epsilon, float(rc.sum()), float(cc.sum())
+            rc, cc, epsilon=epsilon, n_ref=float(rc.sum()), n_cur=float(cc.sum())
         )
     else:
         value, terms, n_eps = float("nan"), np.zeros(0), 0
@@ -415,7 +415,9 @@ def _psi_features(
     with progress(d, "PSI features", progress_bar) as advance:
         for start in range(0, d, chunk):
             stop = min(start + chunk, d)
-            per_feature += _core.drift_psi_feature_bins(ref.values, cur.values, bins, start, stop)
+            per_feature += _core.drift_psi_feature_bins(
+                ref.values, cur.values, bins=bins, start=start, stop=stop
+            )
             advance(stop - start)
     n_ref, n_cur = float(ref.values.shape[0]), float(cur.values.shape[0])
     table_rows, bin_frames = [], []
@@ -427,7 +429,7 @@ def _psi_features(
             rc = np.append(rc, float(r_miss))
             cc = np.append(cc, float(c_miss))
         value, terms, n_eps, c05, c01, pval = _core.drift_psi_from_counts(
-            rc, cc, epsilon, n_ref, n_cur
+            rc, cc, epsilon=epsilon, n_ref=n_ref, n_cur=n_cur
         )
         notes = []
         if edges.size == 0 and r_miss == n_ref:
