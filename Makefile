@@ -28,9 +28,22 @@ lint: check-tree ## formatters, linters, type checks and the stub check
 	mypy
 	$(PY) -m mypy.stubtest segwise._core --allowlist .ci/stubtest-allowlist.txt
 
-check-tree: ## architecture rules that cost seconds: a pure core crate, one ndarray
+# Feature folders (or files) of the core; each may import only the shared modules
+# (numerics, stats, params, clustering, error), never another feature. Test modules
+# (after `#[cfg(test)]`) may use any feature as an oracle.
+CORE_FEATURES := abtest dbscan kmeans metrics profile rfm scaling stability
+
+check-tree: ## architecture rules that cost seconds: a pure core crate, one ndarray, no feature importing another
 	@! grep -nE '^(pyo3|numpy)\b' src/core/Cargo.toml || (echo "segwise-core (src/core) must not depend on pyo3/numpy" && false)
 	@test "$$(grep -c '^name = "ndarray"$$' Cargo.lock)" = 1 || (echo "Cargo.lock has more than one ndarray: pin it to linfa's (see STYLE.md)" && false)
+	@bad=0; for f in $(CORE_FEATURES); do \
+	  others=$$(echo $(CORE_FEATURES) | tr ' ' '\n' | grep -vx "$$f" | paste -sd'|' -); \
+	  for file in $$(find src/core/$$f.rs src/core/$$f -name '*.rs' 2>/dev/null); do \
+	    awk '/^#\[cfg\(test\)\]/ { exit } { print FILENAME ":" FNR ": " $$0 }' "$$file" \
+	      | grep -E "(crate|super)::($$others)\b" && bad=1; \
+	  done; \
+	done; \
+	test $$bad = 0 || (echo "a core feature imports another feature: move the shared piece to numerics/stats/params/clustering" && false)
 
 bench: ## the benchmarks at full size (minutes); each prints ratios against the reference
 	for b in benches/bench_*.py; do $(PY) $$b || exit 1; done

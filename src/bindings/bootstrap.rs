@@ -8,9 +8,9 @@ use numpy::{
 use pyo3::prelude::*;
 
 use super::{run_detached, with_threads};
-use crate::core::kmeans::{Algorithm, KMeansParams};
+use crate::core::kmeans::{Algorithm, KMeansClustering};
 use crate::core::params::Params;
-use crate::core::stability::bootstrap::{self, BootstrapKMeans, Replicates, Scheme};
+use crate::core::stability::bootstrap::{self, BootstrapConfig, Replicates, Scheme};
 use crate::core::{CoreError, CoreResult};
 
 fn parse_scheme(name: &str, size: usize) -> CoreResult<Scheme> {
@@ -108,23 +108,22 @@ fn bootstrap_kmeans<'py>(
                 })
             }
         };
-        let config = BootstrapKMeans {
-            params: KMeansParams {
-                n_clusters,
-                n_init,
-                max_iter,
-                tol,
-                algorithm: Algorithm::parse(&algorithm)?,
-                seed: 0,
-            },
+        let config = BootstrapConfig {
+            n_clusters,
+            n_init,
+            max_iter,
+            tol,
             plus_plus,
             scheme: parse_scheme(&scheme, size)?,
             seed,
         }
         .check()?;
+        let kmeans = KMeansClustering {
+            algorithm: Algorithm::parse(&algorithm)?,
+        };
         let lab = slice(&lv, "labels")?;
         with_threads(n_threads, || {
-            bootstrap::kmeans_replicates(xv, lab, n_segments, &config, start, end)
+            bootstrap::kmeans_replicates(xv, lab, n_segments, &config, &kmeans, (start, end))
         })
     })?;
     Ok(replicates_out(py, out))
@@ -163,15 +162,20 @@ fn kmeans_replicates_given<'py>(
     let (xv, lv, cv) = (x.as_array(), labels.as_array(), centres.as_array());
     let algorithm = algorithm.to_owned();
     let out = run_detached(py, move || {
-        let kmeans = KMeansParams {
-            max_iter,
-            tol,
+        let kmeans = KMeansClustering {
             algorithm: Algorithm::parse(&algorithm)?,
-            ..Default::default()
         };
         let lab = slice(&lv, "labels")?;
         with_threads(n_threads, || {
-            bootstrap::kmeans_replicates_given(xv, lab, n_segments, &rows, cv, &kmeans)
+            bootstrap::kmeans_replicates_given(
+                xv,
+                lab,
+                n_segments,
+                &rows,
+                cv,
+                &kmeans,
+                (max_iter, tol),
+            )
         })
     })?;
     Ok(replicates_out(py, out))

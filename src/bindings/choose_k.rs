@@ -4,9 +4,15 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReado
 use pyo3::prelude::*;
 
 use super::run_detached;
+use crate::core::kmeans::{Algorithm, KMeansClustering};
 use crate::core::params::Params;
 use crate::core::stability::choose_k as ck;
 use crate::core::{CoreError, CoreResult};
+
+/// The clustering the criteria refit: k-means, the iteration algorithm picked by shape.
+const KMEANS: KMeansClustering = KMeansClustering {
+    algorithm: Algorithm::Auto,
+};
 
 type Arr1<'py, T> = Bound<'py, PyArray1<T>>;
 type Arr2<'py, T> = Bound<'py, PyArray2<T>>;
@@ -45,7 +51,7 @@ fn choose_k_fit_curve<'py>(
 ) -> PyResult<(Arr1<'py, f64>, Arr2<'py, i32>, Bound<'py, PyArray3<f64>>)> {
     let x = x.as_array();
     let (a, b, c) = run_detached(py, || {
-        ck::fit_curve(x, &ks, &settings(start, n_init, seed)?)
+        ck::fit_curve(x, &ks, (&settings(start, n_init, seed)?, &KMEANS))
     })?;
     Ok((a.into_pyarray(py), b.into_pyarray(py), c.into_pyarray(py)))
 }
@@ -120,7 +126,7 @@ fn choose_k_gap_reference_log_w<'py>(
     };
     let out = run_detached(py, || {
         let s = settings(start, n_init, seed)?;
-        ck::gap_reference_log_w(n, &bx, k_max, d_power, b0..b1.max(b0), &s)
+        ck::gap_reference_log_w(n, &bx, k_max, d_power, b0..b1.max(b0), (&s, &KMEANS))
     })?;
     Ok(out.into_pyarray(py))
 }
@@ -152,7 +158,12 @@ fn choose_k_prediction_strength<'py>(
 ) -> PyResult<Arr2<'py, f64>> {
     let x = x.as_array();
     let out = run_detached(py, || {
-        ck::prediction_strength_splits(x, &ks, m0..m1.max(m0), &settings(start, n_init, seed)?)
+        ck::prediction_strength_splits(
+            x,
+            &ks,
+            m0..m1.max(m0),
+            (&settings(start, n_init, seed)?, &KMEANS),
+        )
     })?;
     Ok(out.into_pyarray(py))
 }
@@ -189,7 +200,7 @@ fn bootstrap_partitions<'py>(
 ) -> PyResult<(Arr1<'py, i32>, Arr1<'py, i32>)> {
     let x = x.as_array();
     let (a, b) = run_detached(py, || {
-        ck::bootstrap_partitions(x, k, r, &settings(start, n_init, seed)?)
+        ck::bootstrap_partitions(x, k, r, (&settings(start, n_init, seed)?, &KMEANS))
     })?;
     Ok((a.into_pyarray(py), b.into_pyarray(py)))
 }
@@ -210,7 +221,12 @@ fn choose_k_bootstrap_ari<'py>(
 ) -> PyResult<Arr2<'py, f64>> {
     let x = x.as_array();
     let out = run_detached(py, || {
-        ck::bootstrap_ari(x, &ks, r0..r1.max(r0), &settings(start, n_init, seed)?)
+        ck::bootstrap_ari(
+            x,
+            &ks,
+            r0..r1.max(r0),
+            (&settings(start, n_init, seed)?, &KMEANS),
+        )
     })?;
     Ok(out.into_pyarray(py))
 }

@@ -27,7 +27,7 @@ fn parse_init(name: &str) -> CoreResult<bool> {
 fn given_centres<'py, F: Float + Element>(
     centres: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Option<PyReadonlyArray3<'py, F>>> {
-    centres.map(|c| c.extract()).transpose().map_err(Into::into)
+    centres.map(|c| c.extract()).transpose()
 }
 
 fn make_init<'a, F: Float>(

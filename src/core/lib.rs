@@ -4,6 +4,7 @@
 //! functions take them back. Errors are [`error::CoreError`].
 
 pub mod abtest;
+pub mod clustering;
 pub mod dbscan;
 pub mod error;
 pub mod kmeans;

@@ -30,6 +30,7 @@ use common::{all_distances, assign_labels_inertia, tolerance, Data};
 pub use linfa_impl::{KMeansLinfaError, SegwiseKMeans};
 pub use lloyd::RunResult;
 
+use crate::clustering::{CentroidClustering, CentroidFit, FitRequest, Start};
 use crate::error::check_weights;
 use crate::params::{at_least, finite_non_negative, Checked, Params};
 use crate::{CoreError, CoreResult};
@@ -419,6 +420,51 @@ pub fn transform<F: Float>(
     };
     let out = all_distances(&data, cs, k);
     Array2::from_shape_vec((n, k), out).map_err(|e| CoreError::Internal(format!("shape: {e}")))
+}
+
+/// k-means as the [`CentroidClustering`] the stability analyses refit: every request
+/// becomes one [`fit`] with this iteration algorithm.
+#[derive(Debug, Clone, Copy)]
+pub struct KMeansClustering {
+    /// Iteration algorithm of every fit.
+    pub algorithm: Algorithm,
+}
+
+impl CentroidClustering for KMeansClustering {
+    fn fit(&self, x: ArrayView2<'_, f64>, request: &FitRequest<'_>) -> CoreResult<CentroidFit> {
+        let params = KMeansParams {
+            n_clusters: request.n_clusters,
+            n_init: request.n_init,
+            max_iter: request.max_iter,
+            tol: request.tol,
+            algorithm: self.algorithm,
+            seed: request.seed,
+        }
+        .check()?;
+        let fitted = match request.start {
+            Start::PlusPlus => fit(x, None, &params, &Init::KMeansPlusPlus)?,
+            Start::Random => fit(x, None, &params, &Init::Random)?,
+            Start::Given(centres) => fit(
+                x,
+                None,
+                &params,
+                &Init::Given(centres.insert_axis(ndarray::Axis(0))),
+            )?,
+        };
+        Ok(CentroidFit {
+            centres: fitted.centres,
+            labels: fitted.labels,
+            inertia: fitted.inertia,
+        })
+    }
+
+    fn predict(
+        &self,
+        x: ArrayView2<'_, f64>,
+        centres: ArrayView2<'_, f64>,
+    ) -> CoreResult<Array1<i32>> {
+        predict(x, centres)
+    }
 }
 
 #[cfg(test)]

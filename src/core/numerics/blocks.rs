@@ -160,8 +160,8 @@ mod tests {
     #[test]
     fn same_bits_on_one_and_two_threads() {
         // More blocks than IN_FLIGHT, values whose sum depends on the order.
-        let values: Vec<f64> = (0..300_000)
-            .map(|i| ((i as f64) * 0.618).sin() * 10f64.powi((i % 17) as i32 - 8))
+        let values: Vec<f64> = (0..300_000i32)
+            .map(|i| (f64::from(i) * 0.618).sin() * 10f64.powi(i % 17 - 8))
             .collect();
         let blocks = RowBlocks::fixed(values.len(), 1000);
         let one = on_threads(1, || block_sum(&values, blocks));

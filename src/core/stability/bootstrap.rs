@@ -10,15 +10,15 @@
 //! replicate's result therefore depends only on `(seed, b)`, never on the number of
 //! threads or on how the caller splits `0..n_boot` into chunks.
 
-use ndarray::{s, Array2, ArrayView2, ArrayView3};
+use ndarray::{Array2, ArrayView2, ArrayView3};
 use rand::seq::index;
 use rand::{Rng, RngCore};
 use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use crate::kmeans::{self, Init, KMeansParams, KMeansValidParams};
-use crate::params::{invalid, Checked, Params};
+use crate::clustering::{CentroidClustering, FitRequest, Start};
+use crate::params::{at_least, finite_non_negative, invalid, Checked, Params};
 use crate::{CoreError, CoreResult};
 
 /// How the rows of a replicate are drawn.
@@ -34,12 +34,18 @@ pub enum Scheme {
     },
 }
 
-/// k-means settings of the fast path: one fit of every replicate.
-#[derive(Debug, Clone)]
-pub struct BootstrapKMeans {
-    /// k-means hyper-parameters; `seed` is ignored (each replicate gets its own).
-    pub params: KMeansParams,
-    /// `true`: greedy k-means++; `false`: random distinct rows.
+/// Settings of the fast path: one clustering fit of every replicate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BootstrapConfig {
+    /// Clusters of every refit.
+    pub n_clusters: usize,
+    /// Restarts of every refit.
+    pub n_init: usize,
+    /// Iterations per restart.
+    pub max_iter: usize,
+    /// Relative convergence tolerance of every refit.
+    pub tol: f64,
+    /// `true`: greedy k-means++ seeding; `false`: random distinct rows.
     pub plus_plus: bool,
     /// How replicates draw their rows.
     pub scheme: Scheme,
@@ -47,17 +53,21 @@ pub struct BootstrapKMeans {
     pub seed: u64,
 }
 
-impl Params for BootstrapKMeans {
+impl Params for BootstrapConfig {
     fn validate(&self) -> CoreResult<()> {
+        at_least("n_clusters", self.n_clusters, 1)?;
+        at_least("n_init", self.n_init, 1)?;
+        at_least("max_iter", self.max_iter, 1)?;
+        finite_non_negative("tol", self.tol)?;
         if let Scheme::Subsample { size: 0 } = self.scheme {
             return Err(invalid("subsample_fraction", "gives 0 rows per replicate"));
         }
-        self.params.validate()
+        Ok(())
     }
 }
 
-/// [`BootstrapKMeans`] that passed [`Params::check`]: what [`kmeans_replicates`] takes.
-pub type BootstrapKMeansValid = Checked<BootstrapKMeans>;
+/// [`BootstrapConfig`] that passed [`Params::check`]: what [`kmeans_replicates`] takes.
+pub type BootstrapValidConfig = Checked<BootstrapConfig>;
 
 /// Output of a block of replicates.
 #[derive(Debug, Clone)]
@@ -241,14 +251,14 @@ fn one_replicate(
     labels: &[i32],
     n_segments: usize,
     rows: &[usize],
-    params: &KMeansValidParams,
-    init: &Init<'_, f64>,
+    clustering: &dyn CentroidClustering,
+    request: &FitRequest<'_>,
 ) -> CoreResult<Option<Vec<f64>>> {
-    if rows.len() < params.n_clusters {
+    if rows.len() < request.n_clusters {
         return Ok(None);
     }
     let sub = gather(x, rows)?;
-    let fitted = kmeans::fit(sub.view(), None, params, init)?;
+    let fitted = clustering.fit(sub.view(), request)?;
     let original: Vec<i32> = rows.iter().map(|&i| labels[i]).collect();
     max_jaccard(
         &original,
@@ -288,9 +298,9 @@ pub fn kmeans_replicates(
     x: ArrayView2<'_, f64>,
     labels: &[i32],
     n_segments: usize,
-    config: &BootstrapKMeansValid,
-    start: usize,
-    end: usize,
+    config: &BootstrapValidConfig,
+    clustering: &dyn CentroidClustering,
+    (start, end): (usize, usize),
 ) -> CoreResult<Replicates> {
     check_inputs(&x, labels, n_segments)?;
     if start > end {
@@ -300,21 +310,24 @@ pub fn kmeans_replicates(
         });
     }
     let n = x.nrows();
-    let init = if config.plus_plus {
-        Init::KMeansPlusPlus
+    let start_with = if config.plus_plus {
+        Start::PlusPlus
     } else {
-        Init::Random
+        Start::Random
     };
     let results: Vec<CoreResult<Option<Vec<f64>>>> = (start..end)
         .into_par_iter()
         .map(|b| {
             let (rows, kseed) = replicate_draw(n, config.scheme, config.seed, b as u64)?;
-            let params = KMeansParams {
+            let request = FitRequest {
+                n_clusters: config.n_clusters,
+                n_init: config.n_init,
+                max_iter: config.max_iter,
+                tol: config.tol,
                 seed: kseed,
-                ..config.params.clone()
-            }
-            .check()?;
-            one_replicate(&x, labels, n_segments, &rows, &params, &init)
+                start: start_with,
+            };
+            one_replicate(&x, labels, n_segments, &rows, clustering, &request)
         })
         .collect();
     collect(results, n_segments)
@@ -324,15 +337,16 @@ pub fn kmeans_replicates(
 /// test hook that lets an outside implementation be fed identical inputs.
 ///
 /// `rows[b]` are the row indices of replicate `b` (each `< n`), `centres[b]` its `(k, d)`
-/// starting centres. Of `kmeans` only `max_iter`, `tol` and `algorithm` are used (`k`
-/// comes from `centres`, one run per replicate).
+/// starting centres; each replicate is one run of at most `max_iter` iterations to `tol`
+/// (`k` comes from `centres`).
 pub fn kmeans_replicates_given(
     x: ArrayView2<'_, f64>,
     labels: &[i32],
     n_segments: usize,
     rows: &[Vec<usize>],
     centres: ArrayView3<'_, f64>,
-    kmeans: &KMeansParams,
+    clustering: &dyn CentroidClustering,
+    (max_iter, tol): (usize, f64),
 ) -> CoreResult<Replicates> {
     check_inputs(&x, labels, n_segments)?;
     let (r, k, _) = centres.dim();
@@ -350,18 +364,18 @@ pub fn kmeans_replicates_given(
             reason: format!("row {bad} is out of range for {n} rows"),
         });
     }
-    let params = KMeansParams {
-        n_clusters: k,
-        n_init: 1,
-        seed: 0,
-        ..kmeans.clone()
-    }
-    .check()?;
     let results: Vec<CoreResult<Option<Vec<f64>>>> = (0..r)
         .into_par_iter()
         .map(|b| {
-            let init = Init::Given(centres.slice(s![b..b + 1, .., ..]));
-            one_replicate(&x, labels, n_segments, &rows[b], &params, &init)
+            let request = FitRequest {
+                n_clusters: k,
+                n_init: 1,
+                max_iter,
+                tol,
+                seed: 0,
+                start: Start::Given(centres.index_axis(ndarray::Axis(0), b)),
+            };
+            one_replicate(&x, labels, n_segments, &rows[b], clustering, &request)
         })
         .collect();
     collect(results, n_segments)
@@ -370,8 +384,28 @@ pub fn kmeans_replicates_given(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kmeans::Algorithm;
-    use ndarray::Array3;
+    // A real k-means as the injected clustering (tests may use any feature as an oracle).
+    use crate::kmeans::{Algorithm, KMeansClustering};
+
+    const AUTO: KMeansClustering = KMeansClustering {
+        algorithm: Algorithm::Auto,
+    };
+    const LLOYD: KMeansClustering = KMeansClustering {
+        algorithm: Algorithm::Lloyd,
+    };
+
+    fn config(scheme: Scheme, seed: u64) -> BootstrapConfig {
+        BootstrapConfig {
+            n_clusters: 3,
+            n_init: 1,
+            max_iter: 300,
+            tol: 1e-4,
+            plus_plus: true,
+            scheme,
+            seed,
+        }
+    }
+    use ndarray::{s, Array3};
 
     fn reference_jaccard(a: &[i32], b: &[i32], k: usize) -> Vec<f64> {
         (0..k as i32)
@@ -445,28 +479,18 @@ mod tests {
     #[test]
     fn separated_blobs_are_perfectly_stable_and_chunking_is_irrelevant() {
         let (x, labels) = blobs();
-        let config = BootstrapKMeans {
-            params: KMeansParams {
-                n_clusters: 3,
-                ..Default::default()
-            },
-            plus_plus: true,
-            scheme: Scheme::Bootstrap,
-            seed: 9,
-        };
-        let all =
-            kmeans_replicates(x.view(), &labels, 3, &config.check_ref().unwrap(), 0, 10).unwrap();
+        let config = config(Scheme::Bootstrap, 9).check().unwrap();
+        let all = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, (0, 10)).unwrap();
         assert!(all.jaccard.iter().all(|&v| v == 1.0));
-        let config = BootstrapKMeans {
+        let config = BootstrapConfig {
             scheme: Scheme::Subsample { size: 90 },
-            ..config
-        };
-        let all =
-            kmeans_replicates(x.view(), &labels, 3, &config.check_ref().unwrap(), 0, 6).unwrap();
-        let head =
-            kmeans_replicates(x.view(), &labels, 3, &config.check_ref().unwrap(), 0, 2).unwrap();
-        let tail =
-            kmeans_replicates(x.view(), &labels, 3, &config.check_ref().unwrap(), 2, 6).unwrap();
+            ..config.into_inner()
+        }
+        .check()
+        .unwrap();
+        let all = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, (0, 6)).unwrap();
+        let head = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, (0, 2)).unwrap();
+        let tail = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, (2, 6)).unwrap();
         assert_eq!(all.jaccard.slice(s![0..2, ..]), head.jaccard);
         assert_eq!(all.jaccard.slice(s![2..6, ..]), tail.jaccard);
     }
@@ -474,15 +498,19 @@ mod tests {
     #[test]
     fn given_path_and_errors() {
         let (x, labels) = blobs();
-        let lloyd = KMeansParams {
-            algorithm: Algorithm::Lloyd,
-            ..Default::default()
-        };
         let rows = vec![(0..180).step_by(2).collect::<Vec<_>>(), vec![0, 1]];
         let centres =
             Array3::from_shape_vec((2, 3, 2), [0.5, 0.5, 20.5, 0.5, 40.5, 0.5].repeat(2)).unwrap();
-        let out =
-            kmeans_replicates_given(x.view(), &labels, 3, &rows, centres.view(), &lloyd).unwrap();
+        let out = kmeans_replicates_given(
+            x.view(),
+            &labels,
+            3,
+            &rows,
+            centres.view(),
+            &LLOYD,
+            (300, 1e-4),
+        )
+        .unwrap();
         assert!(out.jaccard.row(0).iter().all(|&v| v == 1.0));
         assert_eq!(out.skipped, vec![false, true]);
         let bad = vec![vec![0, 1, 999]];
@@ -492,27 +520,13 @@ mod tests {
             3,
             &bad,
             centres.slice(s![0..1, .., ..]),
-            &lloyd,
+            &LLOYD,
+            (300, 1e-4),
         )
         .is_err());
-        let config = BootstrapKMeans {
-            params: KMeansParams {
-                n_clusters: 3,
-                ..Default::default()
-            },
-            plus_plus: true,
-            scheme: Scheme::Bootstrap,
-            seed: 0,
-        };
+        let config = config(Scheme::Bootstrap, 0).check().unwrap();
         assert!(matches!(
-            kmeans_replicates(
-                x.view(),
-                &labels[..10],
-                3,
-                &config.check_ref().unwrap(),
-                0,
-                1
-            ),
+            kmeans_replicates(x.view(), &labels[..10], 3, &config, &AUTO, (0, 1)),
             Err(CoreError::ShapeMismatch { .. })
         ));
     }

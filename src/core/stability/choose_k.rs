@@ -23,7 +23,7 @@ use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use crate::kmeans::{self, Init, KMeansParams};
+use crate::clustering::{CentroidClustering, CentroidFit, FitRequest, Start as Initial};
 use crate::numerics::RowBlocks;
 use crate::params::{at_least, finite_non_negative, Checked, Params};
 use crate::stats::contingency::{adjusted_rand_score, Contingency};
@@ -65,6 +65,9 @@ impl Params for FitSettings {
 /// [`FitSettings`] that passed [`Params::check`]: what the criteria take.
 pub type FitValidSettings = Checked<FitSettings>;
 
+/// The checked settings and the injected clustering every fit of a criterion uses.
+pub type Fitter<'a> = (&'a FitValidSettings, &'a dyn CentroidClustering);
+
 /// Tags separating the random streams of the criteria.
 #[derive(Debug, Clone, Copy)]
 #[repr(u64)]
@@ -98,14 +101,15 @@ fn invalid(name: &'static str, reason: String) -> CoreError {
     CoreError::InvalidParameter { name, reason }
 }
 
-/// Fit k-means with `k` clusters on `x`; `k == 1` is one cluster at the mean.
+/// Fit `k` clusters on `x` with the injected clustering; `k == 1` is one cluster at the
+/// mean.
 fn fit_one(
     x: ArrayView2<'_, f64>,
     k: usize,
-    settings: &FitValidSettings,
+    (settings, clustering): Fitter<'_>,
     seed: u64,
-) -> CoreResult<kmeans::KMeansFit<f64>> {
-    let (n, d) = x.dim();
+) -> CoreResult<CentroidFit> {
+    let n = x.nrows();
     if k == 1 {
         let centre = x
             .mean_axis(Axis(0))
@@ -120,15 +124,14 @@ fn fit_one(
                     .sum::<f64>()
             })
             .sum();
-        return Ok(kmeans::KMeansFit {
+        return Ok(CentroidFit {
             centres: centre.insert_axis(Axis(0)),
             labels: Array1::zeros(n),
             inertia,
-            n_iter: 0,
         });
     }
-    let (n_init, first) = match settings.start {
-        Start::KMeansPlusPlus(r) => (r, None),
+    let (n_init, start) = match settings.start {
+        Start::KMeansPlusPlus(r) => (r, Initial::PlusPlus),
         Start::FirstRows => {
             if n < k {
                 return Err(CoreError::NotEnoughSamples {
@@ -136,29 +139,20 @@ fn fit_one(
                     n_clusters: k,
                 });
             }
-            let rows = x.slice(ndarray::s![..k, ..]).to_owned();
-            (
-                1,
-                Some(
-                    rows.into_shape_with_order((1, k, d))
-                        .map_err(|e| CoreError::Internal(format!("initial centres: {e}")))?,
-                ),
-            )
+            (1, Initial::Given(x.slice(ndarray::s![..k, ..])))
         }
     };
-    let params = KMeansParams {
-        n_clusters: k,
-        n_init,
-        max_iter: settings.max_iter,
-        tol: settings.tol,
-        algorithm: kmeans::Algorithm::Auto,
-        seed,
-    }
-    .check()?;
-    match first {
-        Some(init) => kmeans::fit(x, None, &params, &Init::Given(init.view())),
-        None => kmeans::fit(x, None, &params, &Init::KMeansPlusPlus),
-    }
+    clustering.fit(
+        x,
+        &FitRequest {
+            n_clusters: k,
+            n_init,
+            max_iter: settings.max_iter,
+            tol: settings.tol,
+            seed,
+            start,
+        },
+    )
 }
 
 /// k-means fits of `x` for every k in `ks` (in parallel), stream `(seed, Data, k, 0)`.
@@ -168,15 +162,15 @@ fn fit_one(
 pub fn fit_curve(
     x: ArrayView2<'_, f64>,
     ks: &[usize],
-    settings: &FitValidSettings,
+    fitter: Fitter<'_>,
 ) -> CoreResult<(Array1<f64>, Array2<i32>, Array3<f64>)> {
     let (n, d) = x.dim();
     check_ks(ks, n)?;
-    let fits: Vec<CoreResult<kmeans::KMeansFit<f64>>> = ks
+    let fits: Vec<CoreResult<CentroidFit>> = ks
         .par_iter()
         .map(|&k| {
-            let seed = stream_seed(settings.seed, Stream::Data, k as u64, 0);
-            fit_one(x, k, settings, seed)
+            let seed = stream_seed(fitter.0.seed, Stream::Data, k as u64, 0);
+            fit_one(x, k, fitter, seed)
         })
         .collect();
     let k_max = ks.iter().copied().max().unwrap_or(1);
@@ -400,7 +394,7 @@ pub fn gap_reference_log_w(
     k_max: usize,
     d_power: f64,
     refs: Range<usize>,
-    settings: &FitValidSettings,
+    fitter: Fitter<'_>,
 ) -> CoreResult<Array2<f64>> {
     if k_max == 0 || k_max > n {
         return Err(invalid(
@@ -412,12 +406,12 @@ pub fn gap_reference_log_w(
         .clone()
         .into_par_iter()
         .map(|b| {
-            let z = reference_set(n, bx, settings.seed, b)?;
+            let z = reference_set(n, bx, fitter.0.seed, b)?;
             let per_k: Vec<CoreResult<f64>> = (1..=k_max)
                 .into_par_iter()
                 .map(|k| {
-                    let seed = stream_seed(settings.seed, Stream::GapReference, b as u64, k as u64);
-                    let fit = fit_one(z.view(), k, settings, seed)?;
+                    let seed = stream_seed(fitter.0.seed, Stream::GapReference, b as u64, k as u64);
+                    let fit = fit_one(z.view(), k, fitter, seed)?;
                     let labels = fit
                         .labels
                         .as_slice()
@@ -484,7 +478,7 @@ pub fn prediction_strength_splits(
     x: ArrayView2<'_, f64>,
     ks: &[usize],
     splits: Range<usize>,
-    settings: &FitValidSettings,
+    fitter: Fitter<'_>,
 ) -> CoreResult<Array2<f64>> {
     let n = x.nrows();
     let half = n / 2;
@@ -504,7 +498,7 @@ pub fn prediction_strength_splits(
         .clone()
         .into_par_iter()
         .map(|m| {
-            let perm = split_permutation(n, settings.seed, m);
+            let perm = split_permutation(n, fitter.0.seed, m);
             (take_rows(x, &perm[..half]), take_rows(x, &perm[half..]))
         })
         .collect();
@@ -514,21 +508,21 @@ pub fn prediction_strength_splits(
             let k = ks[j];
             let (a, b) = &halves[m - splits.start];
             let seed_a = stream_seed(
-                settings.seed,
+                fitter.0.seed,
                 Stream::PredictionStrength,
                 m as u64,
                 2 * k as u64,
             );
             let seed_b = stream_seed(
-                settings.seed,
+                fitter.0.seed,
                 Stream::PredictionStrength,
                 m as u64,
                 2 * k as u64 + 1,
             );
-            let fa = fit_one(a.view(), k, settings, seed_a)?;
-            let fb = fit_one(b.view(), k, settings, seed_b)?;
-            let a_by_b = kmeans::predict(a.view(), fb.centres.view())?;
-            let b_by_a = kmeans::predict(b.view(), fa.centres.view())?;
+            let fa = fit_one(a.view(), k, fitter, seed_a)?;
+            let fb = fit_one(b.view(), k, fitter, seed_b)?;
+            let a_by_b = fitter.1.predict(a.view(), fb.centres.view())?;
+            let b_by_a = fitter.1.predict(b.view(), fa.centres.view())?;
             let sa = half_strength(
                 fa.labels.as_slice().unwrap_or(&[]),
                 a_by_b.as_slice().unwrap_or(&[]),
@@ -568,7 +562,7 @@ pub fn bootstrap_partitions(
     x: ArrayView2<'_, f64>,
     k: usize,
     r: usize,
-    settings: &FitValidSettings,
+    fitter: Fitter<'_>,
 ) -> CoreResult<(Array1<i32>, Array1<i32>)> {
     let n = x.nrows();
     if k < 2 || k >= n {
@@ -577,17 +571,17 @@ pub fn bootstrap_partitions(
             format!("k={k} is outside [2, n_samples-1={}]", n.saturating_sub(1)),
         ));
     }
-    let (ia, ib) = bootstrap_indices(n, settings.seed, r);
+    let (ia, ib) = bootstrap_indices(n, fitter.0.seed, r);
     let fit = |idx: &[usize], side: u64| -> CoreResult<Array1<i32>> {
         let sample = take_rows(x, idx);
         let seed = stream_seed(
-            settings.seed,
+            fitter.0.seed,
             Stream::Bootstrap,
             r as u64,
             2 * k as u64 + side,
         );
-        let f = fit_one(sample.view(), k, settings, seed)?;
-        kmeans::predict(x, f.centres.view())
+        let f = fit_one(sample.view(), k, fitter, seed)?;
+        fitter.1.predict(x, f.centres.view())
     };
     let (a, b) = rayon::join(|| fit(&ia, 0), || fit(&ib, 1));
     Ok((a?, b?))
@@ -598,7 +592,7 @@ pub fn bootstrap_ari(
     x: ArrayView2<'_, f64>,
     ks: &[usize],
     reps: Range<usize>,
-    settings: &FitValidSettings,
+    fitter: Fitter<'_>,
 ) -> CoreResult<Array2<f64>> {
     let jobs: Vec<(usize, usize)> = reps
         .clone()
@@ -607,7 +601,7 @@ pub fn bootstrap_ari(
     let values: Vec<CoreResult<f64>> = jobs
         .par_iter()
         .map(|&(r, j)| {
-            let (a, b) = bootstrap_partitions(x, ks[j], r, settings)?;
+            let (a, b) = bootstrap_partitions(x, ks[j], r, fitter)?;
             let a: Vec<i64> = a.iter().map(|&v| v as i64).collect();
             let b: Vec<i64> = b.iter().map(|&v| v as i64).collect();
             Ok(adjusted_rand_score(&Contingency::from_labels(&a, &b)?))
@@ -623,6 +617,12 @@ pub fn bootstrap_ari(
 #[cfg(test)]
 mod tests {
     use super::*;
+    // A real k-means as the injected clustering (tests may use any feature as an oracle).
+    use crate::kmeans::{Algorithm, KMeansClustering};
+
+    const KMEANS: KMeansClustering = KMeansClustering {
+        algorithm: Algorithm::Auto,
+    };
     use ndarray::array;
 
     fn settings() -> FitValidSettings {
@@ -685,7 +685,8 @@ mod tests {
     #[test]
     fn prediction_strength_on_blobs() {
         let x = blobs();
-        let ps = prediction_strength_splits(x.view(), &[2, 3, 5], 0..4, &settings()).unwrap();
+        let ps =
+            prediction_strength_splits(x.view(), &[2, 3, 5], 0..4, (&settings(), &KMEANS)).unwrap();
         for m in 0..4 {
             assert!((ps[[m, 1]] - 1.0).abs() < 1e-12);
             assert!(ps[[m, 2]] < 1.0);
@@ -695,8 +696,8 @@ mod tests {
     #[test]
     fn chunks_do_not_change_results() {
         let x = blobs();
-        let all = bootstrap_ari(x.view(), &[2, 3], 0..4, &settings()).unwrap();
-        let tail = bootstrap_ari(x.view(), &[2, 3], 2..4, &settings()).unwrap();
+        let all = bootstrap_ari(x.view(), &[2, 3], 0..4, (&settings(), &KMEANS)).unwrap();
+        let tail = bootstrap_ari(x.view(), &[2, 3], 2..4, (&settings(), &KMEANS)).unwrap();
         assert_eq!(all.slice(ndarray::s![2.., ..]), tail);
         assert!((all[[0, 1]] - 1.0).abs() < 1e-12);
     }
@@ -714,7 +715,7 @@ mod tests {
         for r in z.rows() {
             assert!(r[0] >= 0.0 && r[0] <= 2.0 && r[1] >= -3.0 && r[1] <= 1.0);
         }
-        let lw = gap_reference_log_w(500, &bx, 3, 2.0, 0..2, &settings()).unwrap();
+        let lw = gap_reference_log_w(500, &bx, 3, 2.0, 0..2, (&settings(), &KMEANS)).unwrap();
         assert!(lw[[0, 0]] > lw[[0, 1]] && lw[[0, 1]] > lw[[0, 2]]);
     }
 
