@@ -8,7 +8,6 @@ and do not depend on how the replicates are chunked between progress-bar updates
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import pandas as pd
 
 from .. import _core
 from .._progress import progress as _progress
+from .._results import ResultMixin, Summary, Table
 from .._validation import check_array, check_choice, check_float, check_int, check_random_state
 from ..exceptions import InvalidParameterError, NotEnoughSamplesError
 
@@ -177,43 +177,11 @@ def _chunks(total: int) -> Iterable[tuple[int, int]]:
         yield start, min(start + _CHUNK, total)
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else ""
-    if isinstance(v, (float, np.floating)):
-        return "" if math.isnan(v) else f"{v:.4g}"
-    return str(v)
-
-
-def _table_html(title: str, table: pd.DataFrame, lines: Sequence[str]) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [table.index.name, *table.columns])
-    body = "".join(
-        "<tr>"
-        + f"<th>{html.escape(str(k))}</th>"
-        + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row)
-        + "</tr>"
-        for k, row in zip(table.index, table.itertuples(index=False), strict=False)
-    )
-    text = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
-    return (
-        f"<div><strong>{html.escape(title)}</strong>{text}"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
-    )
-
-
-def _import_pyplot() -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError('plot() needs matplotlib: pip install "segwise[plot]"') from exc
-    return plt
-
-
 # --------------------------------------------------------------------------- gap
 
 
-@dataclass(frozen=True)
-class GapResult:
+@dataclass(frozen=True, repr=False)
+class GapResult(ResultMixin):
     """Gap statistic (R ``cluster::clusGap``) for k = 1..k_max.
 
     Attributes
@@ -227,6 +195,14 @@ class GapResult:
         The settings used.
     ref_log_w : ndarray of shape (n_refs, k_max)
         ``log W_k`` of every reference set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.stability import gap_statistic
+    >>> X = np.random.default_rng(0).normal(size=(60, 2))
+    >>> print(gap_statistic(X, 3, n_refs=5, random_state=0).summary().splitlines()[0])
+    Gap statistic (clusGap): B=5 reference sets, k = 1..3, d_power=2, space=scaledPCA
     """
 
     table: pd.DataFrame
@@ -238,27 +214,15 @@ class GapResult:
     space: str
     ref_log_w: np.ndarray = field(repr=False)
 
-    def summary(self) -> str:
-        """Plain-text summary.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from segwise.stability import gap_statistic
-        >>> X = np.random.default_rng(0).normal(size=(60, 2))
-        >>> print(gap_statistic(X, 3, n_refs=5, random_state=0).summary().splitlines()[0])
-        Gap statistic (clusGap): B=5 reference sets, k = 1..3, d_power=2, space=scaledPCA
-        """
-        head = (
+    def _summary(self) -> Summary:
+        return Summary(
             f"Gap statistic (clusGap): B={self.n_refs} reference sets, k = 1..{len(self.table)}, "
-            f"d_power={self.d_power:g}, space={self.space}"
-        )
-        rule = f"Number of clusters (method {self.method!r}, SE.factor={self.se_factor:g}): "
-        return f"{head}\n{rule}{self.optimal_k}\n{self.table.to_string()}"
-
-    def _repr_html_(self) -> str:
-        return _table_html(
-            "Gap statistic", self.table, [f"optimal k = {self.optimal_k} ({self.method})"]
+            f"d_power={self.d_power:g}, space={self.space}",
+            lines=[
+                f"Number of clusters (method {self.method!r}, SE.factor={self.se_factor:g}): "
+                f"{self.optimal_k}"
+            ],
+            tables=[Table(self.table)],
         )
 
     def plot(self, ax: Any = None) -> Any:
@@ -273,9 +237,7 @@ class GapResult:
         >>> X = np.random.default_rng(0).normal(size=(60, 2))
         >>> ax = gap_statistic(X, 3, n_refs=5, random_state=0).plot()
         """
-        plt = _import_pyplot()
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = self._axes(ax)
         t = self.table
         ax.errorbar(t.index, t["gap"], yerr=t["se_sim"], marker="o", capsize=3)
         ax.axvline(self.optimal_k, color="grey", linestyle="--")
@@ -451,8 +413,8 @@ def gap_statistic(
 # --------------------------------------------------------------------------- prediction strength
 
 
-@dataclass(frozen=True)
-class PredictionStrengthResult:
+@dataclass(frozen=True, repr=False)
+class PredictionStrengthResult(ResultMixin):
     """Prediction strength (Tibshirani & Walther 2005, R ``fpc::prediction.strength``).
 
     Attributes
@@ -464,6 +426,15 @@ class PredictionStrengthResult:
         The largest k whose mean prediction strength exceeds ``cutoff`` (1 if none).
     cutoff : float
     per_split : ndarray of shape (n_splits, len(k_range))
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.stability import prediction_strength
+    >>> X = np.random.default_rng(0).normal(size=(60, 2))
+    >>> res = prediction_strength(X, [2, 3], n_splits=3, random_state=0)
+    >>> res.summary().splitlines()[0]
+    'Prediction strength: 3 splits, cutoff 0.8'
     """
 
     table: pd.DataFrame
@@ -471,25 +442,12 @@ class PredictionStrengthResult:
     cutoff: float
     per_split: np.ndarray = field(repr=False)
 
-    def summary(self) -> str:
-        """Plain-text summary.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from segwise.stability import prediction_strength
-        >>> X = np.random.default_rng(0).normal(size=(60, 2))
-        >>> res = prediction_strength(X, [2, 3], n_splits=3, random_state=0)
-        >>> res.summary().splitlines()[0]
-        'Prediction strength: 3 splits, cutoff 0.8'
-        """
-        return (
-            f"Prediction strength: {self.per_split.shape[0]} splits, cutoff {self.cutoff:g}\n"
-            f"Optimal k: {self.optimal_k}\n{self.table.to_string()}"
+    def _summary(self) -> Summary:
+        return Summary(
+            f"Prediction strength: {self.per_split.shape[0]} splits, cutoff {self.cutoff:g}",
+            lines=[f"Optimal k: {self.optimal_k}"],
+            tables=[Table(self.table)],
         )
-
-    def _repr_html_(self) -> str:
-        return _table_html("Prediction strength", self.table, [f"optimal k = {self.optimal_k}"])
 
     def plot(self, ax: Any = None) -> Any:
         """Mean prediction strength per k with the cutoff line. Returns the Axes.
@@ -503,9 +461,7 @@ class PredictionStrengthResult:
         >>> X = np.random.default_rng(0).normal(size=(60, 2))
         >>> ax = prediction_strength(X, [2, 3], n_splits=3, random_state=0).plot()
         """
-        plt = _import_pyplot()
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = self._axes(ax)
         t = self.table
         ax.errorbar(t.index, t["mean"], yerr=t["sd"], marker="o", capsize=3)
         ax.axhline(self.cutoff, color="grey", linestyle="--")
@@ -622,8 +578,8 @@ def prediction_strength(
 # --------------------------------------------------------------------------- choose_k
 
 
-@dataclass(frozen=True)
-class ChooseKResult:
+@dataclass(frozen=True, repr=False)
+class ChooseKResult(ResultMixin):
     """One row per k with every criterion, and a recommended k.
 
     Attributes
@@ -640,6 +596,16 @@ class ChooseKResult:
         The k each criterion picks on its own (see :func:`choose_k`).
     notes : list of str
         How the table was computed (sample sizes, settings).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.stability import choose_k
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(c, 0.3, (40, 2)) for c in (0, 5, 10)])
+    >>> res = choose_k(X, range(2, 6), n_refs=5, n_splits=5, n_boot=5, random_state=0)
+    >>> res.summary().splitlines()[0]
+    'Recommended k = 3'
     """
 
     table: pd.DataFrame
@@ -663,36 +629,13 @@ class ChooseKResult:
         """
         return [c for c, k in self.picks.items() if k == self.recommended_k]
 
-    def summary(self) -> str:
-        """Plain-text summary: the recommendation, the reason, the picks and the table.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from segwise.stability import choose_k
-        >>> rng = np.random.default_rng(0)
-        >>> X = np.vstack([rng.normal(c, 0.3, (40, 2)) for c in (0, 5, 10)])
-        >>> res = choose_k(X, range(2, 6), n_refs=5, n_splits=5, n_boot=5, random_state=0)
-        >>> res.summary().splitlines()[0]
-        'Recommended k = 3'
-        """
+    def _summary(self) -> Summary:
         picks = ", ".join(f"{c}: {k if k is not None else '-'}" for c, k in self.picks.items())
-        return "\n".join(
-            [
-                f"Recommended k = {self.recommended_k}",
-                self.reason,
-                f"Each criterion's own pick: {picks}",
-                self.table.to_string(),
-                *self.notes,
-            ]
-        )
-
-    def _repr_html_(self) -> str:
-        picks = ", ".join(f"{c}: {k if k is not None else '-'}" for c, k in self.picks.items())
-        return _table_html(
-            f"Choosing k: recommended k = {self.recommended_k}",
-            self.table,
-            [self.reason, f"Each criterion's own pick: {picks}", *self.notes],
+        return Summary(
+            f"Recommended k = {self.recommended_k}",
+            lines=[self.reason, f"Each criterion's own pick: {picks}"],
+            tables=[Table(self.table)],
+            after=self.notes,
         )
 
     def plot(self, ax: Any = None) -> Any:
@@ -710,7 +653,6 @@ class ChooseKResult:
         >>> res = choose_k(X, [2, 3], n_refs=3, n_splits=3, n_boot=3, random_state=0)
         >>> axes = res.plot()
         """
-        plt = _import_pyplot()
         cols = [
             c
             for c in (
@@ -725,10 +667,9 @@ class ChooseKResult:
             )
             if c in self.table.columns
         ]
-        if ax is None:
-            ncol = min(4, len(cols))
-            nrow = math.ceil(len(cols) / ncol)
-            _, ax = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow), squeeze=False)
+        ncol = min(4, len(cols))
+        nrow = math.ceil(len(cols) / ncol)
+        ax = self._axes(ax, figsize=(3.2 * ncol, 2.6 * nrow), grid=(nrow, ncol))
         axes = np.asarray(ax).ravel()
         if axes.size < len(cols):
             raise InvalidParameterError(f"plot needs {len(cols)} Axes, got {axes.size}")
