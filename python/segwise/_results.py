@@ -329,29 +329,31 @@ def new_axes(
     figsize: tuple[float, float] | None = None,
     grid: tuple[int, int] | None = None,
 ) -> Any:
-    """``ax`` when given, else a new pyplot figure's Axes (an array of them for ``grid``
-    ``(rows, columns)``)."""
-    if ax is not None:
+    """Where ``who`` draws: ``ax`` when it is an Axes (or an array of them); new Axes on
+    ``ax`` when it is a matplotlib Figure (resized to ``figsize``); else a new pyplot
+    figure. With ``grid=(rows, columns)`` the new Axes are a 2-D array."""
+    if ax is None:
+        plt = pyplot(who)
+        if grid is None:
+            _, ax = plt.subplots(figsize=figsize)
+        else:
+            _, ax = plt.subplots(*grid, figsize=figsize, squeeze=False)
         return ax
-    plt = pyplot(who)
-    if grid is None:
-        _, ax = plt.subplots(figsize=figsize)
-    else:
-        _, ax = plt.subplots(*grid, figsize=figsize, squeeze=False)
+    if hasattr(ax, "add_subplot"):  # a Figure
+        if figsize is not None:
+            ax.set_size_inches(*figsize)
+        return ax.add_subplot() if grid is None else ax.subplots(*grid, squeeze=False)
     return ax
 
 
-def detached_figure(
-    figsize: tuple[float, float], nrows: int = 1, ncols: int = 1
-) -> tuple[Any, np.ndarray] | None:
-    """A matplotlib Figure made without pyplot (nothing opens on screen, no global state)
-    and its ``(nrows, ncols)`` array of Axes; None when matplotlib is not installed."""
+def detached_figure(figsize: tuple[float, float] | None = None) -> Any:
+    """A matplotlib Figure made without pyplot (nothing opens on screen, no global
+    state), or None when matplotlib is not installed."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         return None
-    fig = Figure(figsize=figsize)
-    return fig, fig.subplots(nrows, ncols, squeeze=False)
+    return Figure(figsize=figsize)
 
 
 # --------------------------------------------------------------------------- the mixins

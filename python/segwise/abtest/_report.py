@@ -402,9 +402,8 @@ class LiftReport(ResultMixin):
             f"{t['metric'].nunique()} metric(s), {t['treatment'].nunique()} treatment "
             f"arm(s); alpha={self.alpha} (adjusted p-values, {len(t)} rows)"
         )
-        return Summary(
-            title, tables=[Table(t[_SUMMARY_COLUMNS], index=False)], warnings=self.warnings
-        )
+        table = Table(t[_SUMMARY_COLUMNS], index=False, cell_attrs=_mark_significant)
+        return Summary(title, tables=[table], warnings=self.warnings)
 
     def plot(self, metric: str | None = None, *, relative: bool = True, ax: Any = None) -> Any:
         """Forest plot of the lift and its CI per segment and treatment arm, for one metric.
@@ -443,6 +442,13 @@ class LiftReport(ResultMixin):
         ax.set_yticklabels(labels)
         ax.set_xlabel(("relative lift" if relative else "difference") + f" of {metric}")
         return ax
+
+
+def _mark_significant(_: Any, column: Any, value: Any) -> dict[str, str] | None:
+    """Significant rows stand out in the HTML summary."""
+    if column == "significant" and value:
+        return {"style": "font-weight:bold;color:#a01010"}
+    return None
 
 
 def _check_common(alpha: Any, ci_method: str, lift_method: str, adjust: str) -> float:

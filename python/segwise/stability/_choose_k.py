@@ -641,7 +641,8 @@ class ChooseKResult(ResultMixin):
     def plot(self, ax: Any = None) -> Any:
         """Small multiples: one panel per criterion against k, the recommended k marked.
 
-        ``ax`` may be an array of Axes (at least one per criterion); returns the array.
+        ``ax`` may be an array of Axes (at least one per criterion) or a matplotlib Figure to
+        draw the panels into (it is resized to fit them); returns the array of Axes.
 
         Examples
         --------
