@@ -316,7 +316,6 @@ def gap_statistic(
     n_init: int = 1,
     random_state: Any = None,
     progress: bool | None = None,
-    _start: str = "k-means++",
 ) -> GapResult:
     """Gap statistic of Tibshirani, Walther & Hastie (2001) with R ``cluster::clusGap``'s
     definitions, for k-means with k = 1..k_max.
@@ -396,9 +395,28 @@ def gap_statistic(
     method = check_choice(method, "method", GAP_METHODS)
     se_factor = check_float(se_factor, "se_factor", low=0.0)
     n_init = check_int(n_init, "n_init", low=1)
-    start = check_choice(_start, "_start", ("k-means++", "first_rows"))
     seed = check_random_state(random_state)
     _check_not_constant(values)
+    return _gap_statistic(
+        values, k_max, n_refs, space, d_power, method, se_factor, n_init, seed, progress
+    )
+
+
+def _gap_statistic(
+    values: np.ndarray,
+    k_max: int,
+    n_refs: int,
+    space: str,
+    d_power: float,
+    method: str,
+    se_factor: float,
+    n_init: int,
+    seed: int,
+    progress: bool | None,
+    start: str = "k-means++",
+) -> GapResult:
+    """:func:`gap_statistic` on checked arguments; ``start="first_rows"`` seeds every
+    k-means fit with the first k rows instead of k-means++ (the tests' oracle does so)."""
     ks = list(range(1, k_max + 1))
     with _progress(1 + n_refs, "gap statistic", progress) as advance:
         _, labels, _ = _core.choose_k_fit_curve(values, ks, start, n_init, seed)
@@ -513,7 +531,6 @@ def prediction_strength(
     n_init: int = 1,
     random_state: Any = None,
     progress: bool | None = None,
-    _start: str = "k-means++",
 ) -> PredictionStrengthResult:
     """Prediction strength of k-means (Tibshirani & Walther 2005) as R's
     ``fpc::prediction.strength(clustermethod=kmeansCBI, classification="centroid")``.
@@ -567,9 +584,23 @@ def prediction_strength(
     n_splits = check_int(n_splits, "n_splits", low=1)
     cutoff = check_float(cutoff, "cutoff", low=0.0, high=1.0)
     n_init = check_int(n_init, "n_init", low=1)
-    start = check_choice(_start, "_start", ("k-means++", "first_rows"))
     seed = check_random_state(random_state)
     _check_not_constant(values)
+    return _prediction_strength(values, ks, n_splits, cutoff, n_init, seed, progress)
+
+
+def _prediction_strength(
+    values: np.ndarray,
+    ks: list[int],
+    n_splits: int,
+    cutoff: float,
+    n_init: int,
+    seed: int,
+    progress: bool | None,
+    start: str = "k-means++",
+) -> PredictionStrengthResult:
+    """:func:`prediction_strength` on checked arguments; ``start="first_rows"`` seeds every
+    k-means fit with the first k rows of its half (the tests' oracle does so)."""
     with _progress(n_splits, "prediction strength", progress) as advance:
         per_split = _ps_core(values, ks, n_splits, start, n_init, seed, advance)
     return _ps_result(per_split, ks, cutoff)
