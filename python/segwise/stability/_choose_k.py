@@ -627,16 +627,6 @@ class ChooseKResult(ResultMixin):
         The k each criterion picks on its own (see :func:`choose_k`).
     notes : list of str
         How the table was computed (sample sizes, settings).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from segwise.stability import choose_k
-    >>> rng = np.random.default_rng(0)
-    >>> X = np.vstack([rng.normal(c, 0.3, (40, 2)) for c in (0, 5, 10)])
-    >>> res = choose_k(X, range(2, 6), n_refs=5, n_splits=5, n_boot=5, random_state=0)
-    >>> res.summary().splitlines()[0]
-    'Recommended k = 3'
     """
 
     table: pd.DataFrame
@@ -846,6 +836,8 @@ def choose_k(
     3
     >>> bool(res.table.loc[3, "prediction_strength"] > 0.8)
     True
+    >>> res.summary().splitlines()[0]
+    'Recommended k = 3'
     """
     values = check_array(X, dtypes=(np.float64,)).values
     n = values.shape[0]
