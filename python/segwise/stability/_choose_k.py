@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -212,7 +212,7 @@ class GapResult(ResultMixin):
     n_refs: int
     d_power: float
     space: str
-    ref_log_w: np.ndarray = field(repr=False)
+    ref_log_w: np.ndarray
 
     def _summary(self) -> Summary:
         return Summary(
@@ -458,7 +458,7 @@ class PredictionStrengthResult(ResultMixin):
     table: pd.DataFrame
     optimal_k: int
     cutoff: float
-    per_split: np.ndarray = field(repr=False)
+    per_split: np.ndarray
 
     def _summary(self) -> Summary:
         return Summary(
