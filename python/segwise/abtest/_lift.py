@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._results import Unpacks
 from .._stats.inference import (
     check_alpha,
     critical_value,
@@ -18,7 +19,6 @@ from .._stats.inference import (
 )
 from .._validation import check_choice
 from ..exceptions import InvalidParameterError
-from ._common import _Unpack
 
 LIFT_METHODS = ("delta", "log", "fieller")
 
@@ -71,7 +71,7 @@ def _lift_arrays(
 
 
 @dataclass(frozen=True)
-class RelativeLiftResult(_Unpack):
+class RelativeLiftResult(Unpacks):
     """Relative lift ``mean1 / mean2 - 1``. Unpacks to ``(statistic, pvalue)`` where
     ``statistic = lift / stderr`` (delta method z). ``lift`` is None with a ``reason`` when
     the control mean is 0.

@@ -11,16 +11,16 @@ from typing import Any
 
 import numpy as np
 
+from .._results import Unpacks
 from .._stats import distributions
 from .._stats.inference import (
     check_alpha,
 )
 from ..exceptions import InvalidParameterError, ShapeMismatchError
-from ._common import _Unpack
 
 
 @dataclass(frozen=True)
-class SRMResult(_Unpack):
+class SRMResult(Unpacks):
     """Sample-ratio-mismatch chi-square test. Unpacks to ``(statistic, pvalue)``.
 
     ``flagged`` is ``pvalue < threshold`` *and* every arm has at least 8 units.
