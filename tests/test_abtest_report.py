@@ -320,6 +320,13 @@ def test_one_row_per_arm():
     assert 0 <= t.loc["c", "pvalue"] <= 1  # a proportion test still works with n = 1
 
 
+def _one_cell_stats(segments, arms, y, aux_index=(-1,)):
+    """The core's statistics pass for one segment and one arm, no auxiliary columns."""
+    return _core.abtest_segment_arm_stats(
+        segments, arms, y, n_segments=1, n_arms=1, x=None, aux_index=list(aux_index)
+    )
+
+
 def test_nan_labels_infinity_and_core_shapes():
     df = pd.DataFrame({"arm": ["A", None, "B", "A"], "y": [1.0, 2.0, 3.0, 4.0]})
     with pytest.raises(NonFiniteError, match="missing label"):
@@ -329,25 +336,9 @@ def test_nan_labels_infinity_and_core_shapes():
         segment_lift(df, segment=None, variant="arm", control="A", metrics=["y"])
     y = np.zeros((4, 1))
     with pytest.raises(ShapeMismatchError, match="segments"):
-        _core.abtest_segment_arm_stats(
-            np.zeros(3, np.int64),
-            np.zeros(4, np.int64),
-            y,
-            n_segments=1,
-            n_arms=1,
-            x=None,
-            aux_index=[-1],
-        )
+        _one_cell_stats(np.zeros(3, np.int64), np.zeros(4, np.int64), y)
     with pytest.raises(InvalidParameterError, match="outside"):
-        _core.abtest_segment_arm_stats(
-            np.full(4, 2, np.int64),
-            np.zeros(4, np.int64),
-            y,
-            n_segments=1,
-            n_arms=1,
-            x=None,
-            aux_index=[-1],
-        )
+        _one_cell_stats(np.full(4, 2, np.int64), np.zeros(4, np.int64), y)
     with pytest.raises(EmptyInputError, match="no rows"):
         segment_lift(df.iloc[:0], segment=None, variant="arm", control="A", metrics=["y"])
 
@@ -407,35 +398,11 @@ def test_report_properties(seed, n):
 
 def test_core_error_variants():
     with pytest.raises(EmptyInputError, match="empty input"):
-        _core.abtest_segment_arm_stats(
-            np.zeros(0, np.int64),
-            np.zeros(0, np.int64),
-            np.zeros((0, 1)),
-            n_segments=1,
-            n_arms=1,
-            x=None,
-            aux_index=[-1],
-        )
+        _one_cell_stats(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 1)))
     with pytest.raises(TypeError, match="int8/int16/int32/int64"):
-        _core.abtest_segment_arm_stats(
-            np.zeros(2),
-            np.zeros(2, np.int64),
-            np.zeros((2, 1)),
-            n_segments=1,
-            n_arms=1,
-            x=None,
-            aux_index=[-1],
-        )
+        _one_cell_stats(np.zeros(2), np.zeros(2, np.int64), np.zeros((2, 1)))
     with pytest.raises(InvalidParameterError, match="aux_index"):
-        _core.abtest_segment_arm_stats(
-            np.zeros(2, np.int8),
-            np.zeros(2, np.int8),
-            np.zeros((2, 1)),
-            n_segments=1,
-            n_arms=1,
-            x=None,
-            aux_index=[0],
-        )
+        _one_cell_stats(np.zeros(2, np.int8), np.zeros(2, np.int8), np.zeros((2, 1)), aux_index=[0])
     one = np.array([1], np.int64)
     with pytest.raises(InvalidParameterError, match="counts must be >= 0"):
         _core.abtest_fisher_exact(one, -one, one, one, alternative="two-sided")

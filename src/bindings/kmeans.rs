@@ -6,7 +6,7 @@
 use numpy::{Element, IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::prelude::*;
 
-use super::{contiguous, dispatch_float, run_detached, with_threads, FloatArray2};
+use super::{contiguous, dispatch_float, run_detached, to_py_err, with_threads, FloatArray2};
 use crate::core::kmeans::{self, minibatch, Algorithm, Init, KMeansParams};
 use crate::core::numerics::Float;
 use crate::core::params::Params;
@@ -41,49 +41,27 @@ fn make_init<'a, F: Float>(
     })
 }
 
-/// The settings of one `kmeans_fit` call.
-struct FitArgs<'a> {
-    n_clusters: usize,
-    init: &'a str,
-    n_init: usize,
-    max_iter: usize,
-    tol: f64,
-    algorithm: &'a str,
-    seed: u64,
-    n_threads: Option<usize>,
-}
-
-fn fit_typed<'py, F: Float + Element>(
-    x: PyReadonlyArray2<'py, F>,
+/// `work(x, weights, init)` with the GIL released: the initial centres read in the dtype
+/// of `x` (or named by `init_name`) and the weights as a slice (fit, mini-batch fit and
+/// mini-batch seeding).
+fn with_init<'py, F, R, W>(
+    x: &PyReadonlyArray2<'py, F>,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-    init_centers: Option<&Bound<'py, PyAny>>,
-    args: FitArgs<'_>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let py = x.py();
+    (init_name, init_centers): (&str, Option<&Bound<'py, PyAny>>),
+    work: W,
+) -> PyResult<R>
+where
+    F: Float + Element,
+    R: Send,
+    W: FnOnce(ndarray::ArrayView2<'_, F>, Option<&[f64]>, &Init<'_, F>) -> CoreResult<R> + Send,
+{
     let centres = given_centres::<F>(init_centers)?;
     let (xv, wv) = (x.as_array(), sample_weight.as_ref().map(|w| w.as_array()));
     let cv = centres.as_ref().map(|c| c.as_array());
-    let fitted = run_detached(py, move || {
-        let params = KMeansParams {
-            n_clusters: args.n_clusters,
-            n_init: args.n_init,
-            max_iter: args.max_iter,
-            tol: args.tol,
-            algorithm: Algorithm::parse(args.algorithm)?,
-            seed: args.seed,
-        }
-        .check()?;
-        let init = make_init(cv, args.init)?;
-        let w = contiguous(&wv, "sample_weight")?;
-        with_threads(args.n_threads, || kmeans::fit(xv, w, &params, &init))
-    })?;
-    let out = (
-        fitted.centres.into_pyarray(py),
-        fitted.labels.into_pyarray(py),
-        fitted.inertia,
-        fitted.n_iter,
-    );
-    Ok(out.into_pyobject(py)?.into_any())
+    run_detached(x.py(), move || {
+        let init = make_init(cv, init_name)?;
+        work(xv, contiguous(&wv, "sample_weight")?, &init)
+    })
 }
 
 /// Fit k-means (float32 or float64 `x`); returns `(centers, labels, inertia, n_iter)`.
@@ -91,6 +69,7 @@ fn fit_typed<'py, F: Float + Element>(
 #[pyo3(signature = (x, *, sample_weight, n_clusters, init, init_centers, n_init, max_iter, tol, algorithm, seed, n_threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn kmeans_fit<'py>(
+    py: Python<'py>,
     x: FloatArray2<'py>,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
     n_clusters: usize,
@@ -103,133 +82,97 @@ fn kmeans_fit<'py>(
     seed: u64,
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let args = FitArgs {
+    let params = KMeansParams {
         n_clusters,
-        init,
         n_init,
         max_iter,
         tol,
-        algorithm,
+        algorithm: Algorithm::parse(algorithm).map_err(to_py_err)?,
         seed,
-        n_threads,
-    };
-    dispatch_float!(x, x: F => fit_typed::<F>(x, sample_weight, init_centers.as_ref(), args))
+    }
+    .check()
+    .map_err(to_py_err)?;
+    dispatch_float!(x, x: F => {
+        let how = (init, init_centers.as_ref());
+        let fitted = with_init(&x, sample_weight, how, |xv, w, init| {
+            with_threads(n_threads, || kmeans::fit::<F>(xv, w, &params, init))
+        })?;
+        let out = (
+            fitted.centres.into_pyarray(py),
+            fitted.labels.into_pyarray(py),
+            fitted.inertia,
+            fitted.n_iter,
+        );
+        Ok(out.into_pyobject(py)?.into_any())
+    })
 }
 
-fn predict_typed<'py, F: Float + Element>(
-    x: PyReadonlyArray2<'py, F>,
+/// `work(x, centres)` with `centers` read in the dtype of `x`, the GIL released and the
+/// work in a pool of `n_threads` threads (predict, labels + inertia, transform).
+fn against_centres<'py, F, R, W>(
+    x: &PyReadonlyArray2<'py, F>,
     centers: &Bound<'py, PyAny>,
     n_threads: Option<usize>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let py = x.py();
+    work: W,
+) -> PyResult<R>
+where
+    F: Float + Element,
+    R: Send,
+    W: FnOnce(ndarray::ArrayView2<'_, F>, ndarray::ArrayView2<'_, F>) -> CoreResult<R> + Send,
+{
     let centers: PyReadonlyArray2<'py, F> = centers.extract()?;
     let (xv, cv) = (x.as_array(), centers.as_array());
-    let labels = run_detached(py, move || {
-        with_threads(n_threads, || kmeans::predict(xv, cv))
-    })?;
-    Ok(labels.into_pyarray(py).into_any())
+    run_detached(x.py(), move || with_threads(n_threads, || work(xv, cv)))
 }
 
 /// Closest centre of each row (int32); `centers` has the dtype of `x`.
 #[pyfunction]
 #[pyo3(signature = (x, centers, n_threads=None))]
 fn kmeans_predict<'py>(
+    py: Python<'py>,
     x: FloatArray2<'py>,
     centers: Bound<'py, PyAny>,
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dispatch_float!(x, x: F => predict_typed::<F>(x, &centers, n_threads))
-}
-
-fn labels_inertia_typed<'py, F: Float + Element>(
-    x: PyReadonlyArray2<'py, F>,
-    centers: &Bound<'py, PyAny>,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-    n_threads: Option<usize>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let py = x.py();
-    let centers: PyReadonlyArray2<'py, F> = centers.extract()?;
-    let (xv, cv) = (x.as_array(), centers.as_array());
-    let wv = sample_weight.as_ref().map(|w| w.as_array());
-    let (labels, inertia) = run_detached(py, move || {
-        let w = contiguous(&wv, "sample_weight")?;
-        with_threads(n_threads, || kmeans::labels_inertia(xv, cv, w))
-    })?;
-    Ok((labels.into_pyarray(py), inertia)
-        .into_pyobject(py)?
-        .into_any())
+    let labels = dispatch_float!(x, x: F => {
+        against_centres::<F, _, _>(&x, &centers, n_threads, |x, c| kmeans::predict(x, c))?
+    });
+    Ok(labels.into_pyarray(py).into_any())
 }
 
 /// Labels and weighted inertia against given centres (of the dtype of `x`).
 #[pyfunction]
 #[pyo3(signature = (x, centers, *, sample_weight=None, n_threads=None))]
 fn kmeans_labels_inertia<'py>(
+    py: Python<'py>,
     x: FloatArray2<'py>,
     centers: Bound<'py, PyAny>,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dispatch_float!(x, x: F => labels_inertia_typed::<F>(x, &centers, sample_weight, n_threads))
-}
-
-fn transform_typed<'py, F: Float + Element>(
-    x: PyReadonlyArray2<'py, F>,
-    centers: &Bound<'py, PyAny>,
-    n_threads: Option<usize>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let py = x.py();
-    let centers: PyReadonlyArray2<'py, F> = centers.extract()?;
-    let (xv, cv) = (x.as_array(), centers.as_array());
-    let out = run_detached(py, move || {
-        with_threads(n_threads, || kmeans::transform(xv, cv))
-    })?;
-    Ok(out.into_pyarray(py).into_any())
+    let wv = sample_weight.as_ref().map(|w| w.as_array());
+    let w = contiguous(&wv, "sample_weight").map_err(to_py_err)?;
+    let (labels, inertia) = dispatch_float!(x, x: F => {
+        against_centres::<F, _, _>(&x, &centers, n_threads, |x, c| kmeans::labels_inertia(x, c, w))?
+    });
+    Ok((labels.into_pyarray(py), inertia)
+        .into_pyobject(py)?
+        .into_any())
 }
 
 /// Euclidean distances of each row to each centre, `(n, k)`, in the dtype of `x`.
 #[pyfunction]
 #[pyo3(signature = (x, centers, n_threads=None))]
 fn kmeans_transform<'py>(
+    py: Python<'py>,
     x: FloatArray2<'py>,
     centers: Bound<'py, PyAny>,
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dispatch_float!(x, x: F => transform_typed::<F>(x, &centers, n_threads))
-}
-
-/// The settings of one `minibatch_fit` call.
-struct MiniBatchArgs<'a> {
-    params: minibatch::MiniBatchParams,
-    init: &'a str,
-    n_threads: Option<usize>,
-}
-
-fn minibatch_fit_typed<'py, F: Float + Element>(
-    x: PyReadonlyArray2<'py, F>,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-    init_centers: Option<&Bound<'py, PyAny>>,
-    args: MiniBatchArgs<'_>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let py = x.py();
-    let centres = given_centres::<F>(init_centers)?;
-    let (xv, wv) = (x.as_array(), sample_weight.as_ref().map(|w| w.as_array()));
-    let cv = centres.as_ref().map(|c| c.as_array());
-    let fitted = run_detached(py, move || {
-        let params = args.params.check()?;
-        let init = make_init(cv, args.init)?;
-        let w = contiguous(&wv, "sample_weight")?;
-        with_threads(args.n_threads, || minibatch::fit(xv, w, &params, &init))
-    })?;
-    let out = (
-        fitted.centres.into_pyarray(py),
-        fitted.counts.into_pyarray(py),
-        fitted.labels.map(|l| l.into_pyarray(py)),
-        fitted.inertia,
-        fitted.n_steps,
-        fitted.n_iter,
-        fitted.n_since_last_reassign,
-    );
-    Ok(out.into_pyobject(py)?.into_any())
+    dispatch_float!(x, x: F => {
+        let out = against_centres::<F, _, _>(&x, &centers, n_threads, |x, c| kmeans::transform(x, c))?;
+        Ok(out.into_pyarray(py).into_any())
+    })
 }
 
 /// Fit mini-batch k-means; returns
@@ -238,6 +181,7 @@ fn minibatch_fit_typed<'py, F: Float + Element>(
 #[pyo3(signature = (x, *, sample_weight, n_clusters, init, init_centers, n_init, max_iter, batch_size, tol, max_no_improvement, init_size, reassignment_ratio, compute_labels, seed, n_threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn minibatch_fit<'py>(
+    py: Python<'py>,
     x: FloatArray2<'py>,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
     n_clusters: usize,
@@ -254,23 +198,36 @@ fn minibatch_fit<'py>(
     seed: u64,
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let args = MiniBatchArgs {
-        params: minibatch::MiniBatchParams {
-            n_clusters,
-            max_iter,
-            batch_size,
-            tol,
-            max_no_improvement,
-            init_size,
-            n_init,
-            reassignment_ratio,
-            compute_labels,
-            seed,
-        },
-        init,
-        n_threads,
-    };
-    dispatch_float!(x, x: F => minibatch_fit_typed::<F>(x, sample_weight, init_centers.as_ref(), args))
+    let params = minibatch::MiniBatchParams {
+        n_clusters,
+        max_iter,
+        batch_size,
+        tol,
+        max_no_improvement,
+        init_size,
+        n_init,
+        reassignment_ratio,
+        compute_labels,
+        seed,
+    }
+    .check()
+    .map_err(to_py_err)?;
+    dispatch_float!(x, x: F => {
+        let how = (init, init_centers.as_ref());
+        let fitted = with_init(&x, sample_weight, how, |xv, w, init| {
+            with_threads(n_threads, || minibatch::fit::<F>(xv, w, &params, init))
+        })?;
+        let out = (
+            fitted.centres.into_pyarray(py),
+            fitted.counts.into_pyarray(py),
+            fitted.labels.map(|l| l.into_pyarray(py)),
+            fitted.inertia,
+            fitted.n_steps,
+            fitted.n_iter,
+            fitted.n_since_last_reassign,
+        );
+        Ok(out.into_pyobject(py)?.into_any())
+    })
 }
 
 /// The state and settings of one `minibatch_partial_step` call.
@@ -349,16 +306,10 @@ fn init_centers_typed<'py, F: Float + Element>(
     init_size: usize,
     seed: u64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let py = x.py();
-    let centres = given_centres::<F>(init_centers)?;
-    let (xv, wv) = (x.as_array(), sample_weight.as_ref().map(|w| w.as_array()));
-    let cv = centres.as_ref().map(|c| c.as_array());
-    let out = run_detached(py, move || {
-        let init = make_init(cv, init)?;
-        let w = contiguous(&wv, "sample_weight")?;
-        minibatch::initial_centres(xv, w, n_clusters, &init, init_size, seed)
+    let out = with_init(&x, sample_weight, (init, init_centers), |xv, w, init| {
+        minibatch::initial_centres(xv, w, n_clusters, init, init_size, seed)
     })?;
-    Ok(out.into_pyarray(py).into_any())
+    Ok(out.into_pyarray(x.py()).into_any())
 }
 
 /// Initial centres for the first partial_fit call.
