@@ -166,7 +166,8 @@ fn feature_stats(mut values: Vec<f64>, offsets: &[usize]) -> FeatureStats {
 }
 
 /// Features copied per sweep over the rows: bounds the extra memory to
-/// `FEATURE_BLOCK * n_samples` floats.
+/// `FEATURE_BLOCK * n_samples` floats. A memory tile, not a reduction order: each feature
+/// is reduced in row order by one thread.
 const FEATURE_BLOCK: usize = 8;
 
 /// Copy features `start..start + width` into one segment-ordered vector each, in one

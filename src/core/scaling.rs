@@ -141,7 +141,8 @@ pub fn column_moments<T: Float>(
     Ok(out)
 }
 
-/// Rows summed plainly before folding into the compensated sums of [`column_moments`].
+/// Rows summed plainly before folding into the compensated sums of [`column_moments`]
+/// (inside one [`BLOCK_ROWS`] block; part of the fixed summation order).
 const FOLD_ROWS: usize = 32;
 
 /// Rows sampled for the pilot mean of [`column_moments`].
@@ -443,7 +444,8 @@ fn column_quantiles(values: &mut [f64], percentiles: &[f64], median: bool) -> Ve
     out
 }
 
-/// Rows per block of the row-major to column-major copy (fits in L2 for ~100 columns).
+/// Rows per block of the row-major to column-major copy (fits in L2 for ~100 columns): a
+/// cache tile of a copy, no reduction.
 const TRANSPOSE_ROWS: usize = 1024;
 
 /// Copy `x` to a column-major `f64` buffer (column `j` at `[j * n, (j + 1) * n)`) in one
@@ -621,6 +623,7 @@ where
     if d == 0 {
         return Ok(());
     }
+    // Element-wise, so the block size is only the unit of parallel work.
     let chunk = BLOCK_ROWS * d;
     dst.par_chunks_mut(chunk)
         .zip(src.par_chunks(chunk))

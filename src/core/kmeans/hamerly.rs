@@ -27,7 +27,8 @@ use super::lloyd::RunResult;
 use crate::numerics::{simd::with_avx2, Float};
 use crate::{CoreError, CoreResult};
 
-/// Rows per bound-test block in a sweep (see the prefetching note in [`run`]).
+/// Rows per bound-test block in a sweep (see the prefetching note in [`run`]): a prefetch
+/// window inside one row group, not a reduction order.
 const SWEEP_BLOCK: usize = 64;
 
 /// Half the distance from each centre to its nearest other centre.

@@ -21,7 +21,9 @@ pub fn restart_rng(seed: u64, restart: usize) -> Xoshiro256PlusPlus {
     rng
 }
 
-/// Candidates per block of the seeding kernel (one AVX2 vector of `f64`).
+/// Candidates per block of the seeding kernel (one AVX2 vector of `f64`). This and the two
+/// constants below are register/cache tiling, not a reduction order: the reductions run
+/// over the shared row groups ([`super::common::row_groups`]).
 const LANES: usize = 4;
 
 /// Candidate rows laid out for the seeding kernel: blocks of [`LANES`] candidates,

@@ -18,6 +18,10 @@ use crate::numerics::simd::{self, Level};
 use crate::stats::partition::{check_number_of_labels, Partition};
 use crate::CoreResult;
 
+// The constants below are SIMD and cache tiling. None sets a reduction order over row
+// blocks: each row's per-cluster sums are accumulated in a fixed sample order, and the
+// symmetric path's WORKERS accumulators are a fixed count merged in worker order.
+
 /// Samples per inner step (one AVX-512 or two AVX2 registers of f64).
 const LANES: usize = 8;
 /// Rows evaluated together against one loaded column chunk.

@@ -217,7 +217,8 @@ fn members(labels: &[i32], k: usize) -> CoreResult<Vec<Vec<usize>>> {
     Ok(out)
 }
 
-/// Rows per parallel block of the pairwise sum.
+/// First indices per block of the pairwise sum ([`RowBlocks::fixed`], merged in block
+/// order): small because a block costs `PAIR_BLOCK * m` distances.
 const PAIR_BLOCK: usize = 128;
 
 /// `sum_{i<j} ||x_i - x_j||^p` over the rows of `rows` (`m * d`, row-major), in blocks of
