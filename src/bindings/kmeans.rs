@@ -135,7 +135,7 @@ fn kmeans_predict<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let labels = dispatch_float!(x, x: F => {
-        against_centres::<F, _, _>(&x, &centers, n_threads, |x, c| kmeans::predict(x, c))?
+        against_centres::<F, _, _>(&x, &centers, n_threads, kmeans::predict::<F>)?
     });
     Ok(labels.into_pyarray(py).into_any())
 }
@@ -170,7 +170,7 @@ fn kmeans_transform<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     dispatch_float!(x, x: F => {
-        let out = against_centres::<F, _, _>(&x, &centers, n_threads, |x, c| kmeans::transform(x, c))?;
+        let out = against_centres::<F, _, _>(&x, &centers, n_threads, kmeans::transform::<F>)?;
         Ok(out.into_pyarray(py).into_any())
     })
 }
