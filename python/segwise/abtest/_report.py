@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import html
-import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -14,7 +14,14 @@ import pandas as pd
 from .. import _core
 from .._stats import distributions
 from .._stats.inference import P_ADJUST_METHODS, p_adjust, welch_moments
-from .._validation import check_choice, check_float
+from .._validation import (
+    Constraints,
+    Interval,
+    StrOptions,
+    check_choice,
+    encode_labels,
+    validate_params,
+)
 from ..exceptions import (
     EmptyInputError,
     InvalidParameterError,
@@ -30,6 +37,36 @@ __all__ = ["LiftReport", "segment_lift", "lift_from_stats", "sufficient_stats"]
 
 OVERALL = "(all)"
 KINDS = ("auto", "binary", "continuous")
+# What the data frame's columns are (sufficient_stats, segment_lift).
+_FRAME_PARAMS: Constraints = {
+    "segment": [Hashable],
+    "variant": [Hashable],
+    "metrics": [Mapping, Sequence],
+    "covariates": [None, Mapping],
+    "ratios": [None, Mapping],
+}
+# How the report is computed (segment_lift, lift_from_stats).
+_REPORT_PARAMS: Constraints = {
+    "control": [Hashable],
+    "alpha": [Interval(Real, 0, 1, closed="neither")],
+    "ci_method": [StrOptions(DIFF_CI_METHODS)],
+    "lift_method": [StrOptions(LIFT_METHODS)],
+    "adjust": [StrOptions(P_ADJUST_METHODS)],
+    "expected_split": [None, Mapping],
+    "srm_threshold": [Interval(Real, 0, 1, closed="neither")],
+}
+_LIFT_PARAMS: Constraints = {
+    **_FRAME_PARAMS,
+    **_REPORT_PARAMS,
+    "winsorize": [None, Interval(Real, 0, 1, closed="right")],
+}
+_FROM_STATS_PARAMS: Constraints = {
+    **_REPORT_PARAMS,
+    "segment": [Hashable],
+    "variant": [Hashable],
+    "metrics": [None, Mapping, Sequence],
+}
+
 # Layout of the core's per-cell statistics (see src/core/abtest/suffstats.rs).
 N, SUM_Y, M2_Y, SUM_X, M2_X, C_XY, N_NAN, N_NONBIN = range(8)
 
@@ -54,23 +91,6 @@ class _Stats:
 # --------------------------------------------------------------------------- inputs
 
 
-def _factorize(col: pd.Series, name: str) -> tuple[np.ndarray, list[Any]]:
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.cat.codes.to_numpy()
-        labels = list(col.cat.categories)
-    else:
-        codes, uniques = pd.factorize(col, sort=True)
-        labels = list(uniques)
-    if (codes < 0).any():
-        raise NonFiniteError(
-            f"column {name!r} has {int((codes < 0).sum())} missing label(s); drop or fill them"
-        )
-    # Any integer width goes to the core as is (categorical codes are int8/int16).
-    if codes.dtype not in (np.int8, np.int16, np.int32, np.int64):
-        codes = codes.astype(np.int64)
-    return np.ascontiguousarray(codes), labels
-
-
 def _metric_specs(
     metrics: Any, covariates: Mapping[str, str] | None, ratios: Mapping[str, tuple[str, str]] | None
 ) -> tuple[list[str], dict[str, str]]:
@@ -78,10 +98,8 @@ def _metric_specs(
         metrics = [metrics]
     if isinstance(metrics, Mapping):
         kinds = {str(k): v for k, v in metrics.items()}
-    elif isinstance(metrics, Sequence):
+    else:  # a sequence (the callers' tables checked it)
         kinds = {str(m): "auto" for m in metrics}
-    else:
-        raise InvalidParameterError(f"metrics must be a list or a dict, got {metrics!r}")
     if len(kinds) != len(list(metrics)):
         raise InvalidParameterError("metrics has duplicate names")
     if not kinds and not ratios:
@@ -121,6 +139,7 @@ def sufficient_stats(
     sum    3.0
     dtype: float64
     """
+    validate_params(locals(), _FRAME_PARAMS, caller="sufficient_stats")
     st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios)
     return _stats_to_frame(st)
 
@@ -146,11 +165,13 @@ def _stats_from_frame(
     missing = [c for c in dict.fromkeys(needed) if c not in df.columns]
     if missing:
         raise InvalidParameterError(f"columns not found in df: {missing}")
-    arm_codes, arms = _factorize(df[variant], variant)
+    arm = encode_labels(df[variant], name=f"column {variant!r}")
+    arm_codes, arms = arm.codes, arm.uniques
     if segment is None:
         seg_codes, segs = np.zeros(len(df), dtype=np.int8), [OVERALL]
     else:
-        seg_codes, segs = _factorize(df[segment], segment)
+        seg = encode_labels(df[segment], name=f"column {segment!r}")
+        seg_codes, segs = seg.codes, seg.uniques
     y_cols = names + [num for num, _ in ratios.values()]
     aux_cols: list[str] = []
     aux_index: list[int] = []
@@ -465,18 +486,6 @@ class LiftReport:
         return ax
 
 
-def _check_common(alpha: Any, ci_method: str, lift_method: str, adjust: str) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise InvalidParameterError(f"alpha must be a number in (0, 1), got {alpha!r}")
-    alpha = check_float(
-        alpha, "alpha", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
-    )
-    check_choice(ci_method, "ci_method", DIFF_CI_METHODS)
-    check_choice(lift_method, "lift_method", LIFT_METHODS)
-    check_choice(adjust, "adjust", P_ADJUST_METHODS)
-    return alpha
-
-
 def segment_lift(
     df: pd.DataFrame,
     *,
@@ -571,14 +580,19 @@ def segment_lift(
           b binary     0.500
       (all) binary     0.375
     """
-    alpha = _check_common(alpha, ci_method, lift_method, adjust)
+    p = validate_params(locals(), _LIFT_PARAMS, caller="segment_lift")
     if variant == segment:
         raise InvalidParameterError("segment and variant must be different columns")
-    if winsorize is not None:
-        winsorize = check_float(winsorize, "winsorize", low=0.0, high=1.0, low_inclusive=False)
-    st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios, winsorize)
+    st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios, p["winsorize"])
     return _report(
-        st, control, alpha, ci_method, lift_method, adjust, expected_split, srm_threshold
+        st,
+        p["control"],
+        p["alpha"],
+        p["ci_method"],
+        p["lift_method"],
+        p["adjust"],
+        p["expected_split"],
+        p["srm_threshold"],
     )
 
 
@@ -625,10 +639,17 @@ def lift_from_stats(
     >>> round(float(rep.table["pvalue"].iloc[0]), 4)
     0.0355
     """
-    alpha = _check_common(alpha, ci_method, lift_method, adjust)
+    p = validate_params(locals(), _FROM_STATS_PARAMS, caller="lift_from_stats")
     st = _stats_from_table(stats, segment, variant, metrics)
     return _report(
-        st, control, alpha, ci_method, lift_method, adjust, expected_split, srm_threshold
+        st,
+        p["control"],
+        p["alpha"],
+        p["ci_method"],
+        p["lift_method"],
+        p["adjust"],
+        p["expected_split"],
+        p["srm_threshold"],
     )
 
 
@@ -662,9 +683,6 @@ def _report(
     expected_split: Mapping[Any, float] | None,
     srm_threshold: float,
 ) -> LiftReport:
-    srm_threshold = check_float(
-        srm_threshold, "srm_threshold", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
-    )
     arms = st.arms
     if control not in arms:
         raise InvalidParameterError(f"unknown control label {control!r}; arms are {arms}")
