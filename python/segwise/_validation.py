@@ -424,18 +424,21 @@ class StrOptions:
 
 
 class Pair:
-    """Two numbers (a tuple or list), each in ``element``; they come back as a tuple of
-    floats."""
+    """Two numbers (a tuple or list), the first in ``first`` and the second in ``second``
+    (``first`` again if omitted); they come back as a tuple of floats."""
 
-    def __init__(self, element: Interval) -> None:
-        self.element = element
+    def __init__(self, first: Interval, second: Interval | None = None) -> None:
+        self.first = first
+        self.second = first if second is None else second
 
     def describe(self) -> str:
-        return f"a pair of numbers {self.element.range()}".rstrip()
+        if self.second is self.first:
+            return f"a pair of numbers {self.first.range()}".rstrip()
+        return f"a pair ({self.first.describe()}, {self.second.describe()})"
 
     def problem(self, value: Any) -> str | None:
         ok = isinstance(value, tuple | list) and len(value) == 2
-        ok = ok and all(self.element.problem(v) is None for v in value)
+        ok = ok and self.first.problem(value[0]) is None and self.second.problem(value[1]) is None
         return None if ok else self.describe()
 
     def normalise(self, value: Any) -> tuple[float, float]:

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._stats.inference import p_adjust, pvalue_from_stat, welch_moments
+from ._stats.inference import PROBABILITY, p_adjust, pvalue_from_stat, welch_moments
 from ._validation import (
     Constraints,
     Interval,
@@ -56,7 +56,7 @@ __all__ = ["SegmentProfile", "profile_segments"]
 
 _PARAMS: Constraints = {
     "features": [None, Iterable],
-    "alpha": [Interval(Real, 0, 1, closed="neither")],
+    "alpha": [PROBABILITY],
     "marker_diff": [Pair(Interval(Real, 0, None, closed="left"))],
     "descriptors": [None, Mapping],
     "name_terms": [Interval(Integral, 1, None, closed="left")],

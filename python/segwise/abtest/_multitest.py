@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .._stats.inference import P_ADJUST_METHODS, check_alpha, p_adjust
-from .._validation import check_choice
+from .._stats.inference import P_ADJUST_METHODS, PROBABILITY, p_adjust
+from .._validation import Constraints, StrOptions, validate_params
 from ..exceptions import InvalidParameterError, ShapeMismatchError
 
 
@@ -38,6 +38,9 @@ class AdjustedPValues:
         return iter((self.reject, self.pvalues_adjusted))
 
 
+_PARAMS: Constraints = {"method": [StrOptions(P_ADJUST_METHODS)], "alpha": [PROBABILITY]}
+
+
 def adjust_pvalues(pvalues: Any, *, method: str = "bh", alpha: float = 0.05) -> AdjustedPValues:
     """Adjust p-values for multiple testing (segments x metrics x arms).
 
@@ -61,8 +64,8 @@ def adjust_pvalues(pvalues: Any, *, method: str = "bh", alpha: float = 0.05) -> 
     >>> adjust_pvalues([0.01, 0.02, 0.03], method="holm").reject.tolist()
     [True, True, True]
     """
-    alpha = check_alpha(alpha)
-    check_choice(method, "method", P_ADJUST_METHODS)
+    params = validate_params(locals(), _PARAMS, caller="adjust_pvalues")
+    method, alpha = params["method"], params["alpha"]
     p = np.asarray(pvalues, dtype=float)
     if p.ndim != 1:
         raise ShapeMismatchError(f"pvalues must be 1D, got shape {p.shape}")

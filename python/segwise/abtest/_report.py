@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import _core
 from .._stats import distributions
-from .._stats.inference import P_ADJUST_METHODS, p_adjust, welch_moments
+from .._stats.inference import P_ADJUST_METHODS, PROBABILITY, p_adjust, welch_moments
 from .._validation import (
     Constraints,
     Interval,
@@ -48,12 +48,12 @@ _FRAME_PARAMS: Constraints = {
 # How the report is computed (segment_lift, lift_from_stats).
 _REPORT_PARAMS: Constraints = {
     "control": [Hashable],
-    "alpha": [Interval(Real, 0, 1, closed="neither")],
+    "alpha": [PROBABILITY],
     "ci_method": [StrOptions(DIFF_CI_METHODS)],
     "lift_method": [StrOptions(LIFT_METHODS)],
     "adjust": [StrOptions(P_ADJUST_METHODS)],
     "expected_split": [None, Mapping],
-    "srm_threshold": [Interval(Real, 0, 1, closed="neither")],
+    "srm_threshold": [PROBABILITY],
 }
 _LIFT_PARAMS: Constraints = {
     **_FRAME_PARAMS,
@@ -580,19 +580,19 @@ def segment_lift(
           b binary     0.500
       (all) binary     0.375
     """
-    p = validate_params(locals(), _LIFT_PARAMS, caller="segment_lift")
+    params = validate_params(locals(), _LIFT_PARAMS, caller="segment_lift")
     if variant == segment:
         raise InvalidParameterError("segment and variant must be different columns")
-    st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios, p["winsorize"])
+    st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios, params["winsorize"])
     return _report(
         st,
-        p["control"],
-        p["alpha"],
-        p["ci_method"],
-        p["lift_method"],
-        p["adjust"],
-        p["expected_split"],
-        p["srm_threshold"],
+        params["control"],
+        params["alpha"],
+        params["ci_method"],
+        params["lift_method"],
+        params["adjust"],
+        params["expected_split"],
+        params["srm_threshold"],
     )
 
 
@@ -639,17 +639,17 @@ def lift_from_stats(
     >>> round(float(rep.table["pvalue"].iloc[0]), 4)
     0.0355
     """
-    p = validate_params(locals(), _FROM_STATS_PARAMS, caller="lift_from_stats")
+    params = validate_params(locals(), _FROM_STATS_PARAMS, caller="lift_from_stats")
     st = _stats_from_table(stats, segment, variant, metrics)
     return _report(
         st,
-        p["control"],
-        p["alpha"],
-        p["ci_method"],
-        p["lift_method"],
-        p["adjust"],
-        p["expected_split"],
-        p["srm_threshold"],
+        params["control"],
+        params["alpha"],
+        params["ci_method"],
+        params["lift_method"],
+        params["adjust"],
+        params["expected_split"],
+        params["srm_threshold"],
     )
 
 
