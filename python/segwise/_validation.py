@@ -700,7 +700,7 @@ def _list_to_array(labels: Any, name: str) -> np.ndarray:
     try:
         arr = np.asarray(labels)
     except ValueError as exc:  # ragged nested lists
-        raise ShapeMismatchError(f"{name} must be 1D labels: {exc}") from exc
+        raise ShapeMismatchError(f"{name} must be 1D: {exc}") from exc
     if arr.ndim == 1 and arr.dtype.kind in "USbiuf" and arr.size:
         # numpy reads [1, "1"] as two "1" strings and [True, 2] as [1, 2]: keep the objects
         if pd.api.types.infer_dtype(labels, skipna=True) in ("mixed", "mixed-integer"):

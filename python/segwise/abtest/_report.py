@@ -105,7 +105,7 @@ def _metric_specs(
     if not kinds and not ratios:
         raise InvalidParameterError("give at least one metric")
     for k, v in kinds.items():
-        check_choice(v, f"kind of metric {k!r}", KINDS)
+        kinds[k] = check_choice(v, f"kind of metric {k!r}", KINDS)
     for k in covariates or {}:
         if k not in kinds:
             raise InvalidParameterError(f"covariate given for unknown metric {k!r}")
