@@ -584,16 +584,7 @@ def segment_lift(
     if variant == segment:
         raise InvalidParameterError("segment and variant must be different columns")
     st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios, params["winsorize"])
-    return _report(
-        st,
-        params["control"],
-        params["alpha"],
-        params["ci_method"],
-        params["lift_method"],
-        params["adjust"],
-        params["expected_split"],
-        params["srm_threshold"],
-    )
+    return _report(st, **{name: params[name] for name in _REPORT_PARAMS})
 
 
 def lift_from_stats(
@@ -641,16 +632,7 @@ def lift_from_stats(
     """
     params = validate_params(locals(), _FROM_STATS_PARAMS, caller="lift_from_stats")
     st = _stats_from_table(stats, segment, variant, metrics)
-    return _report(
-        st,
-        params["control"],
-        params["alpha"],
-        params["ci_method"],
-        params["lift_method"],
-        params["adjust"],
-        params["expected_split"],
-        params["srm_threshold"],
-    )
+    return _report(st, **{name: params[name] for name in _REPORT_PARAMS})
 
 
 def _with_overall(values: np.ndarray) -> np.ndarray:
