@@ -6,16 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as st
-from segwise.abtest import segment_lift
-from segwise.datasets import load_hillstrom
+from conftest import email_lift
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 ARMS = ["Mens E-Mail", "Womens E-Mail"]
 
 
 @pytest.fixture(scope="module")
-def hillstrom():
-    df = load_hillstrom()
+def hillstrom(hillstrom):
+    df = hillstrom.copy()  # the session's copy stays as loaded
     # Segments from pre-treatment columns only: past spend tier x recency.
     tier = np.where(df["history"] >= 350, "high", np.where(df["history"] >= 100, "mid", "low"))
     recent = np.where(df["recency"] <= 6, "recent", "lapsed")
@@ -25,13 +24,7 @@ def hillstrom():
 
 @pytest.fixture(scope="module")
 def report(hillstrom):
-    return segment_lift(
-        hillstrom,
-        segment="customer_segment",
-        variant="segment",
-        control="No E-Mail",
-        metrics=["visit", "conversion", "spend"],
-    )
+    return email_lift(hillstrom, "customer_segment")
 
 
 def test_report_shape_and_kinds(report):

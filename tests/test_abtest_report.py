@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import textwrap
 
@@ -11,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as st
+from conftest import outputs_on_threads
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from segwise import _core
@@ -220,13 +219,7 @@ def test_stats_pass_is_deterministic_across_threads():
         out = _core.abtest_segment_arm_stats(s, a, 7, 3, y, None, [-1, -1])
         print(hashlib.sha256(out.tobytes()).hexdigest())
     """)
-    digests = set()
-    for threads in ("1", "2"):
-        env = dict(os.environ, RAYON_NUM_THREADS=threads)
-        out = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-        )
-        digests.add(out.stdout.strip())
+    digests = {out.strip() for out in outputs_on_threads(code)}
     assert len(digests) == 1
 
 

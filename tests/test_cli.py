@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import segwise.stability
+from conftest import email_lift
 from segwise.abtest import segment_lift
 from segwise.cli import main
 from segwise.cluster import KMeans
-from segwise.datasets import load_cdnow, load_hillstrom
 from segwise.demo import customer_rfm, run_demo
 from segwise.preprocessing import Log1pTransformer, MinMaxScaler, RobustScaler, StandardScaler
 from segwise.rfm import rfm_scores, rfm_table
@@ -77,20 +77,18 @@ def test_help_and_unknown_command():
 
 
 @pytest.fixture(scope="module")
-def cdnow_small():
-    tx = load_cdnow()
-    return tx[tx["customer_id"] < "01500"].reset_index(drop=True)
+def cdnow_small(cdnow):
+    return cdnow[cdnow["customer_id"] < "01500"].reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory, cdnow_small):
+def files(tmp_path_factory, cdnow_small, hillstrom):
     d = tmp_path_factory.mktemp("cli")
     cdnow_small.to_csv(d / "tx.csv", index=False)
     cdnow_small.to_parquet(d / "tx.parquet")
     rfm = rfm_table(cdnow_small, amount="dollar_value")
     rfm[["recency", "frequency", "monetary"]].to_csv(d / "rfm.csv")
-    hill = load_hillstrom()
-    hill.to_csv(d / "hill.csv", index=False)
+    hillstrom.to_csv(d / "hill.csv", index=False)
     return d
 
 
@@ -314,18 +312,7 @@ def test_segment_k_auto_without_choose_k_is_a_clear_error(files, capsys, monkeyp
     assert "not available yet" in capsys.readouterr().err
 
 
-def _hill_lift(df, **kw):
-    return segment_lift(
-        df,
-        segment="zip_code",
-        variant="segment",
-        control="No E-Mail",
-        metrics=["visit", "conversion", "spend"],
-        **kw,
-    ).table
-
-
-def test_lift_equals_segment_lift(files, capsys):
+def test_lift_equals_segment_lift(files, hillstrom, capsys):
     out = files / "lift.csv"
     code = main(
         [
@@ -350,7 +337,7 @@ def test_lift_equals_segment_lift(files, capsys):
         ]
     )
     assert code == 0
-    expected = _hill_lift(load_hillstrom(), adjust="holm", alpha=0.01)
+    expected = email_lift(hillstrom, "zip_code", adjust="holm", alpha=0.01).table
     got = pd.read_csv(out)
     assert list(got.columns) == list(expected.columns)
     numeric = expected.select_dtypes("number").columns
@@ -367,13 +354,12 @@ def test_lift_equals_segment_lift(files, capsys):
     assert err.startswith("Lift report:") and "alpha=0.01" in err
 
 
-def test_lift_parquet_integer_arms_and_winsorize(tmp_path, capsys):
-    hill = load_hillstrom()
+def test_lift_parquet_integer_arms_and_winsorize(tmp_path, hillstrom, capsys):
     df = pd.DataFrame(
         {
-            "zip": hill["zip_code"],
-            "arm": hill["segment"].map({"No E-Mail": 0, "Mens E-Mail": 1, "Womens E-Mail": 2}),
-            "spend": hill["spend"],
+            "zip": hillstrom["zip_code"],
+            "arm": hillstrom["segment"].map({"No E-Mail": 0, "Mens E-Mail": 1, "Womens E-Mail": 2}),
+            "spend": hillstrom["spend"],
         }
     )
     df.to_parquet(tmp_path / "exp.parquet")

@@ -8,17 +8,17 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import blobs
 from segwise.cluster import DBSCAN
 from segwise.exceptions import EmptyInputError, InvalidParameterError, NonFiniteError
 from sklearn.base import clone
 from sklearn.cluster import DBSCAN as SkDBSCAN
-from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 
 def _blobs_with_noise(seed, n=500, d=2, k=4):
-    X, _ = make_blobs(n_samples=n, n_features=d, centers=k, cluster_std=0.8, random_state=seed)
+    X, _ = blobs(n=n, d=d, k=k, std=0.8, seed=seed)
     rng = np.random.default_rng(seed)
     noise = rng.uniform(X.min() - 3, X.max() + 3, size=(n // 10, d))
     return rng.permutation(np.vstack([X, noise]))

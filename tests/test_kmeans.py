@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import blobs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from segwise import _core
@@ -26,12 +27,6 @@ from segwise.exceptions import (
 )
 from sklearn.base import clone
 from sklearn.cluster import KMeans as SkKMeans
-from sklearn.datasets import make_blobs
-
-
-def _blobs(n=3000, d=5, k=6, std=1.0, seed=0, dtype=np.float64):
-    X, _ = make_blobs(n_samples=n, n_features=d, centers=k, cluster_std=std, random_state=seed)
-    return X.astype(dtype)
 
 
 def _init_rows(X, k, seed):
@@ -53,7 +48,7 @@ DATASETS = {
 def _oracle_case(name, weighted):
     """Data, k, initial centres, weights and scikit-learn's fit (computed once per case)."""
     spec = DATASETS[name]
-    X = _blobs(**spec)
+    X, _ = blobs(**spec)
     k = spec["k"]
     init = _init_rows(X, k, seed=3)
     w = np.random.default_rng(5).uniform(0.2, 3.0, len(X)) if weighted else None
@@ -77,7 +72,7 @@ def test_same_start_matches_sklearn_lloyd(name, algorithm, weighted):
 
 @pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
 def test_float32_matches_sklearn_and_stays_float32(algorithm):
-    X = _blobs(n=3000, d=4, k=5, std=1.5, seed=4, dtype=np.float32)
+    X, _ = blobs(n=3000, d=4, k=5, std=1.5, seed=4, dtype=np.float32)
     init = _init_rows(X, 5, seed=1)
     ref = SkKMeans(5, init=init, n_init=1).fit(X)
     got = KMeans(5, init=init, n_init=1, algorithm=algorithm).fit(X)
@@ -90,7 +85,7 @@ def test_float32_matches_sklearn_and_stays_float32(algorithm):
 
 
 def test_max_iter_stop_matches_sklearn_and_is_consistent():
-    X = _blobs(**DATASETS["overlap"])
+    X, _ = blobs(**DATASETS["overlap"])
     init = _init_rows(X, 8, seed=0)
     ref = SkKMeans(8, init=init, n_init=1, max_iter=2).fit(X)
     for algorithm in ["lloyd", "hamerly"]:
@@ -105,7 +100,7 @@ def test_max_iter_stop_matches_sklearn_and_is_consistent():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_hamerly_equals_lloyd_from_random_starts(seed):
-    X = _blobs(n=5000, d=6, k=10, std=3.0, seed=seed)
+    X, _ = blobs(n=5000, d=6, k=10, std=3.0, seed=seed)
     init = _init_rows(X, 10, seed=seed + 10)
     a = KMeans(10, init=init, algorithm="lloyd").fit(X)
     b = KMeans(10, init=init, algorithm="hamerly").fit(X)
@@ -116,7 +111,7 @@ def test_hamerly_equals_lloyd_from_random_starts(seed):
 
 
 def test_kmeanspp_quality_comparable_to_sklearn():
-    X = _blobs(n=4000, d=4, k=7, std=1.2, seed=11)
+    X, _ = blobs(n=4000, d=4, k=7, std=1.2, seed=11)
     ours = [KMeans(7, random_state=s).fit(X).inertia_ for s in range(6)]
     theirs = [SkKMeans(7, random_state=s).fit(X).inertia_ for s in range(6)]
     assert np.mean(ours) <= np.mean(theirs) * 1.01
@@ -126,14 +121,14 @@ def test_kmeanspp_quality_comparable_to_sklearn():
 
 
 def test_random_init_quality():
-    X = _blobs(n=3000, d=3, k=5, std=1.0, seed=3)
+    X, _ = blobs(n=3000, d=3, k=5, std=1.0, seed=3)
     ours = KMeans(5, init="random", random_state=0).fit(X).inertia_
     theirs = SkKMeans(5, init="random", random_state=0).fit(X).inertia_
     np.testing.assert_allclose(ours, theirs, rtol=0.01)
 
 
 def test_n_init_auto():
-    X = _blobs(n=2000, d=3, k=6, std=2.5, seed=7)
+    X, _ = blobs(n=2000, d=3, k=6, std=2.5, seed=7)
     # k-means++: auto means one run
     a = KMeans(6, random_state=1).fit(X)
     b = KMeans(6, n_init=1, random_state=1).fit(X)
@@ -157,7 +152,7 @@ def test_n_init_auto():
 
 
 def test_array_init_with_n_init_warns_and_runs_once():
-    X = _blobs(n=500, d=2, k=3, seed=1)
+    X, _ = blobs(n=500, d=2, k=3, seed=1)
     init = _init_rows(X, 3, seed=0)
     with pytest.warns(RuntimeWarning, match="only one init"):
         km = KMeans(3, init=init, n_init=4).fit(X)
@@ -179,7 +174,7 @@ def test_empty_cluster_relocated_to_farthest_point(algorithm):
 
 
 def test_final_assignment_consistency_random_init():
-    X = _blobs(n=3000, d=4, k=9, std=4.0, seed=9)
+    X, _ = blobs(n=3000, d=4, k=9, std=4.0, seed=9)
     for max_iter in (1, 3):
         km = KMeans(9, init="random", n_init=3, max_iter=max_iter, random_state=0).fit(X)
         np.testing.assert_array_equal(km.labels_, km.predict(X))
@@ -195,7 +190,7 @@ def test_convergence_warning_with_duplicate_points():
 
 
 def test_reproducible_and_thread_count_independent():
-    X = _blobs(n=20000, d=5, k=8, std=3.0, seed=5)
+    X, _ = blobs(n=20000, d=5, k=8, std=3.0, seed=5)
     a = KMeans(8, n_init=3, random_state=42).fit(X)
     b = KMeans(8, n_init=3, random_state=42).fit(X)
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
@@ -215,7 +210,7 @@ def test_reproducible_and_thread_count_independent():
 
 
 def test_dataframe_in_dataframe_out():
-    X = _blobs(n=300, d=3, k=3, seed=2)
+    X, _ = blobs(n=300, d=3, k=3, seed=2)
     df = pd.DataFrame(X, columns=["recency", "frequency", "monetary"], index=np.arange(300) * 7)
     km = KMeans(3, random_state=0).fit(df)
     assert km.feature_names_in_.tolist() == ["recency", "frequency", "monetary"]
@@ -236,7 +231,7 @@ def test_dataframe_in_dataframe_out():
 
 
 def test_integer_weights_equal_repeated_rows():
-    X = _blobs(n=400, d=3, k=4, std=2.0, seed=8)
+    X, _ = blobs(n=400, d=3, k=4, std=2.0, seed=8)
     w = np.random.default_rng(0).integers(1, 4, len(X))
     init = _init_rows(X, 4, seed=2)
     a = KMeans(4, init=init).fit(X, sample_weight=w)
@@ -249,7 +244,7 @@ def test_integer_weights_equal_repeated_rows():
 
 
 def test_zero_weight_rows_do_not_move_centres():
-    X = _blobs(n=300, d=2, k=3, seed=1)
+    X, _ = blobs(n=300, d=2, k=3, seed=1)
     far = np.vstack([X, [[1e4, 1e4]]])
     w = np.r_[np.ones(len(X)), 0.0]
     init = _init_rows(X, 3, seed=0)
@@ -263,7 +258,7 @@ def test_zero_weight_rows_do_not_move_centres():
 
 
 def test_predict_fast_path_matches_slow_path_and_validates():
-    X = _blobs(n=500, d=4, k=3, seed=3)
+    X, _ = blobs(n=500, d=4, k=3, seed=3)
     km = KMeans(3, random_state=0).fit(X)
     row = np.ascontiguousarray(X[:1])
     assert km.predict(row)[0] == km.labels_[0]
@@ -283,7 +278,7 @@ def test_not_fitted():
 
 
 def test_bad_inputs():
-    X = _blobs(n=50, d=2, k=2, seed=0)
+    X, _ = blobs(n=50, d=2, k=2, seed=0)
     with pytest.raises(InvalidParameterError, match="n_clusters"):
         KMeans(0).fit(X)
     with pytest.raises(InvalidParameterError, match="n_clusters"):
@@ -328,7 +323,7 @@ def test_bad_inputs():
 
 
 def test_feature_names_checked_at_predict():
-    X = _blobs(n=100, d=3, k=2, seed=0)
+    X, _ = blobs(n=100, d=3, k=2, seed=0)
     df = pd.DataFrame(X, columns=["a", "b", "c"])
     km = KMeans(2, random_state=0).fit(df)
     with pytest.raises(FeatureNamesError, match="order"):
@@ -339,7 +334,7 @@ def test_feature_names_checked_at_predict():
 
 
 def test_no_input_mutation_and_read_only_input():
-    X = _blobs(n=400, d=3, k=4, seed=6)
+    X, _ = blobs(n=400, d=3, k=4, seed=6)
     X.flags.writeable = False
     w = np.ones(400)
     init = _init_rows(X, 4, seed=0)
@@ -355,7 +350,7 @@ def test_no_input_mutation_and_read_only_input():
 
 
 def test_fortran_and_int_input():
-    X = _blobs(n=300, d=3, k=3, seed=1)
+    X, _ = blobs(n=300, d=3, k=3, seed=1)
     init = _init_rows(X, 3, seed=0)
     a = KMeans(3, init=init).fit(np.asfortranarray(X))
     b = KMeans(3, init=init).fit(X)
@@ -366,7 +361,7 @@ def test_fortran_and_int_input():
 
 
 def test_clone_pickle_and_repr():
-    X = _blobs(n=200, d=2, k=3, seed=2)
+    X, _ = blobs(n=200, d=2, k=3, seed=2)
     km = KMeans(3, random_state=0, algorithm="lloyd").fit(X)
     assert clone(km).get_params() == km.get_params()
     again = pickle.loads(pickle.dumps(km))
@@ -375,7 +370,7 @@ def test_clone_pickle_and_repr():
 
 
 def test_single_cluster_and_k_equals_n():
-    X = _blobs(n=20, d=2, k=2, seed=0)
+    X, _ = blobs(n=20, d=2, k=2, seed=0)
     one = KMeans(1, random_state=0).fit(X)
     np.testing.assert_allclose(one.cluster_centers_[0], X.mean(axis=0), rtol=1e-12)
     with warnings.catch_warnings():

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import blobs, outputs_on_threads, ticks_during
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
-from segwise import metrics
+from segwise import _core, metrics
 from segwise.exceptions import (
     EmptyInputError,
     InvalidParameterError,
@@ -19,18 +21,12 @@ from segwise.exceptions import (
     ShapeMismatchError,
 )
 from sklearn import metrics as skm
-from sklearn.datasets import make_blobs
 
 SCORES = [
     (metrics.silhouette_score, skm.silhouette_score),
     (metrics.calinski_harabasz_score, skm.calinski_harabasz_score),
     (metrics.davies_bouldin_score, skm.davies_bouldin_score),
 ]
-
-
-def _blobs(n=300, d=4, k=5, seed=0):
-    X, y = make_blobs(n_samples=n, n_features=d, centers=k, random_state=seed)
-    return X, y
 
 
 def _silhouette_reference(X, labels):
@@ -79,12 +75,12 @@ def _davies_bouldin_reference(X, labels):
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("ours,theirs", SCORES)
 def test_scores_match_sklearn_on_blobs(seed, ours, theirs):
-    X, y = _blobs(seed=seed)
+    X, y = blobs(n=300, d=4, k=5, seed=seed)
     np.testing.assert_allclose(ours(X, y), theirs(X, y), rtol=1e-10)
 
 
 def test_silhouette_samples_match_sklearn_and_exact_reference():
-    X, y = _blobs(n=400, d=6, k=7, seed=3)
+    X, y = blobs(n=400, d=6, k=7, seed=3)
     ours = metrics.silhouette_samples(X, y)
     np.testing.assert_allclose(ours, skm.silhouette_samples(X, y), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ours, _silhouette_reference(X, y), rtol=1e-12, atol=1e-14)
@@ -131,7 +127,7 @@ def test_random_cases_match_sklearn(n, d, k, seed, scale):
 
 
 def test_string_and_mixed_labels():
-    X, y = _blobs(n=120, k=3, seed=1)
+    X, y = blobs(n=120, d=4, k=3, seed=1)
     names = np.array(["gold", "silver", "bronze"])[y]
     for ours, theirs in SCORES:
         np.testing.assert_allclose(ours(X, names), theirs(X, names), rtol=1e-10)
@@ -147,7 +143,7 @@ def test_string_and_mixed_labels():
 
 
 def test_singleton_clusters_score_zero():
-    X, y = _blobs(n=60, k=3, seed=2)
+    X, y = blobs(n=60, d=4, k=3, seed=2)
     y = y.copy()
     y[[0, 5]] = [10, 11]  # two singleton clusters
     ours = metrics.silhouette_samples(X, y)
@@ -180,7 +176,7 @@ def test_degenerate_edge_cases_follow_sklearn():
 
 
 def test_float32_and_dataframe_inputs():
-    X, y = _blobs(n=200, seed=4)
+    X, y = blobs(n=200, d=4, k=5, seed=4)
     X32 = X.astype(np.float32)
     X32_as64 = X32.astype(np.float64)
     for ours, theirs in SCORES:
@@ -190,7 +186,7 @@ def test_float32_and_dataframe_inputs():
 
 
 def test_inputs_not_mutated():
-    X, y = _blobs(n=100, seed=5)
+    X, y = blobs(n=100, d=4, k=5, seed=5)
     X_f = np.asfortranarray(X)
     X_copy, y_copy = X_f.copy(), y.copy()
     df = pd.DataFrame(X)
@@ -208,7 +204,7 @@ def test_inputs_not_mutated():
 
 
 def test_sample_size_reproducible_and_equal_to_sklearn_on_same_subset():
-    X, y = _blobs(n=500, seed=6)
+    X, y = blobs(n=500, d=4, k=5, seed=6)
     a = metrics.silhouette_score(X, y, sample_size=120, random_state=7)
     b = metrics.silhouette_score(X, y, sample_size=120, random_state=7)
     c = metrics.silhouette_score(X, y, sample_size=120, random_state=8)
@@ -229,7 +225,7 @@ def test_sample_size_reproducible_and_equal_to_sklearn_on_same_subset():
 
 
 def test_sample_size_validation():
-    X, y = _blobs(n=50, seed=0)
+    X, y = blobs(n=50, d=4, k=5, seed=0)
     with pytest.raises(InvalidParameterError, match="sample_size"):
         metrics.silhouette_score(X, y, sample_size=0)
     with pytest.raises(InvalidParameterError, match="sample_size"):
@@ -252,7 +248,7 @@ def test_sample_size_validation():
     ],
 )
 def test_bad_inputs(fn):
-    X, y = _blobs(n=30, seed=0)
+    X, y = blobs(n=30, d=4, k=5, seed=0)
     with pytest.raises(InvalidParameterError, match="Number of labels is 1. Valid values"):
         fn(X, np.zeros(30))
     with pytest.raises(InvalidParameterError, match="Number of labels is 30"):
@@ -273,7 +269,7 @@ def test_bad_inputs(fn):
 
 
 def test_sklearn_message_matches():
-    X, _ = _blobs(n=10, seed=0)
+    X, _ = blobs(n=10, d=4, k=5, seed=0)
     with pytest.raises(ValueError) as theirs:
         skm.silhouette_score(X, np.zeros(10))
     # segwise's message carries scikit-learn's sentence, with a prefix naming `labels`.
@@ -288,7 +284,7 @@ def test_sklearn_message_matches():
 
 @pytest.mark.parametrize("seed", range(3))
 def test_simplified_matches_numpy_reference(seed):
-    X, y = _blobs(n=250, d=5, k=4, seed=seed)
+    X, y = blobs(n=250, d=5, k=4, seed=seed)
     labels = np.array(list("wxyz"))[y]
     np.testing.assert_allclose(
         metrics.simplified_silhouette_samples(X, labels),
@@ -304,7 +300,7 @@ def test_simplified_matches_numpy_reference(seed):
 
 
 def test_simplified_with_centers_and_singletons():
-    X, y = _blobs(n=200, d=3, k=3, seed=9)
+    X, y = blobs(n=200, d=3, k=3, seed=9)
     rng = np.random.default_rng(0)
     centers = rng.normal(size=(5, 3)) * 5  # 5 centers, two of them unused
     ours = metrics.simplified_silhouette_samples(X, y, centers=centers)
@@ -319,7 +315,7 @@ def test_simplified_with_centers_and_singletons():
 
 
 def test_simplified_bad_inputs():
-    X, y = _blobs(n=40, d=3, k=3, seed=0)
+    X, y = blobs(n=40, d=3, k=3, seed=0)
     c = np.zeros((3, 3))
     with pytest.raises(ShapeMismatchError, match="columns"):
         metrics.simplified_silhouette_score(X, y, centers=np.zeros((3, 2)))
@@ -342,7 +338,7 @@ def test_simplified_bad_inputs():
 
 def test_blocked_kernel_tails_and_many_clusters():
     # Sizes that are not multiples of the kernel's lanes/rows/tiles, many clusters.
-    X, y = _blobs(n=2113, d=3, k=37, seed=11)
+    X, y = blobs(n=2113, d=3, k=37, seed=11)
     np.testing.assert_allclose(
         metrics.silhouette_samples(X, y), skm.silhouette_samples(X, y), rtol=1e-9, atol=1e-12
     )
@@ -350,7 +346,7 @@ def test_blocked_kernel_tails_and_many_clusters():
 
 @pytest.mark.slow
 def test_silhouette_large_matches_sklearn():
-    X, y = _blobs(n=20_000, d=12, k=8, seed=0)
+    X, y = blobs(n=20_000, d=12, k=8, seed=0)
     np.testing.assert_allclose(
         metrics.silhouette_score(X, y), skm.silhouette_score(X, y), rtol=1e-9
     )
@@ -358,11 +354,6 @@ def test_silhouette_large_matches_sklearn():
 
 def test_same_values_on_one_and_two_threads():
     # Per-row silhouette work and chunk-ordered reductions: bitwise equal for any pool size.
-    import json
-    import os
-    import subprocess
-    import sys
-
     code = (
         "import json, numpy as np; from sklearn.datasets import make_blobs; "
         "import segwise.metrics as m; "
@@ -370,37 +361,15 @@ def test_same_values_on_one_and_two_threads():
         "print(json.dumps([m.silhouette_score(X, y), m.calinski_harabasz_score(X, y), "
         "m.davies_bouldin_score(X, y), m.simplified_silhouette_score(X, y)]))"
     )
-    out = {}
-    for threads in ("1", "2"):
-        env = dict(os.environ, RAYON_NUM_THREADS=threads)
-        res = subprocess.run(
-            [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
-        )
-        out[threads] = json.loads(res.stdout)
-    assert out["1"] == out["2"]
+    one, two = (json.loads(out) for out in outputs_on_threads(code))
+    assert one == two
 
 
 def test_gil_released_during_silhouette():
-    import threading
-    import time
-
-    X, y = _blobs(n=20_000, d=12, k=8, seed=0)
-    ticks: list[float] = []
-    done = threading.Event()
-
-    def tick() -> None:
-        while not done.is_set():
-            ticks.append(time.perf_counter())
-            time.sleep(0.001)
-
-    ticker = threading.Thread(target=tick)
-    ticker.start()
-    start = time.perf_counter()
-    metrics.silhouette_samples(X, y)
-    elapsed = time.perf_counter() - start
-    done.set()
-    ticker.join()
-    inside = [t for t in ticks if start <= t <= start + elapsed]
-    # With the GIL held during the Rust work the ticker would stall for all of it.
-    assert len(inside) > 3, (elapsed, len(inside))
-    assert np.diff(inside).max() < 0.6 * elapsed
+    X, y = blobs(n=20_000, d=12, k=8, seed=0)
+    labels = y.astype(np.int64)
+    # All pairwise distances, 20,000^2 x 12: a good second of Rust work, so a released GIL
+    # gives the ticker hundreds of ticks; a held one gives exactly none (conftest.ticks_during).
+    scores, ticks = ticks_during(lambda: _core.silhouette_samples(x=X, labels=labels))
+    assert scores.shape == (len(X),)
+    assert ticks >= 20, ticks

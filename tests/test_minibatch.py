@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import blobs
 from segwise import _core
 from segwise.cluster import KMeans, MiniBatchKMeans
 from segwise.exceptions import (
@@ -18,18 +19,12 @@ from segwise.exceptions import (
     ShapeMismatchError,
 )
 from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
-from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
-
-
-def _blobs(n=20000, d=4, k=6, std=1.0, seed=0, dtype=np.float64):
-    X, y = make_blobs(n_samples=n, n_features=d, centers=k, cluster_std=std, random_state=seed)
-    return X.astype(dtype), y
 
 
 @pytest.mark.parametrize("seed", range(3))
 def test_quality_comparable_to_sklearn(seed):
-    X, y = _blobs(seed=seed)
+    X, y = blobs(n=20000, d=4, k=6, seed=seed)
     ours = MiniBatchKMeans(6, random_state=seed, n_init=3).fit(X)
     theirs = SkMiniBatchKMeans(6, random_state=seed, n_init=3).fit(X)
     assert ours.inertia_ <= theirs.inertia_ * 1.03
@@ -39,7 +34,7 @@ def test_quality_comparable_to_sklearn(seed):
 
 
 def test_labels_and_inertia_match_final_centres():
-    X, _ = _blobs(n=5000, std=3.0, seed=1)
+    X, _ = blobs(n=5000, d=4, k=6, std=3.0, seed=1)
     mbk = MiniBatchKMeans(6, batch_size=256, random_state=0).fit(X)
     np.testing.assert_array_equal(mbk.labels_, mbk.predict(X))
     np.testing.assert_allclose(mbk.inertia_, -mbk.score(X), rtol=1e-12)
@@ -48,7 +43,7 @@ def test_labels_and_inertia_match_final_centres():
 
 
 def test_runs_all_steps_without_early_stopping():
-    X, _ = _blobs(n=2000, seed=2)
+    X, _ = blobs(n=2000, d=4, k=6, seed=2)
     mbk = MiniBatchKMeans(
         6, batch_size=100, max_iter=3, max_no_improvement=None, random_state=0
     ).fit(X)
@@ -59,7 +54,7 @@ def test_runs_all_steps_without_early_stopping():
 
 
 def test_early_stopping():
-    X, _ = _blobs(n=20000, seed=3)
+    X, _ = blobs(n=20000, d=4, k=6, seed=3)
     no_improve = MiniBatchKMeans(6, batch_size=100, max_iter=50, random_state=0).fit(X)
     assert no_improve.n_steps_ < 50 * 20000 // 100
     with_tol = MiniBatchKMeans(
@@ -69,7 +64,7 @@ def test_early_stopping():
 
 
 def test_reproducible_and_thread_count_independent():
-    X, _ = _blobs(n=10000, std=2.0, seed=4)
+    X, _ = blobs(n=10000, d=4, k=6, std=2.0, seed=4)
     a = MiniBatchKMeans(6, random_state=7).fit(X)
     b = MiniBatchKMeans(6, random_state=7).fit(X)
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
@@ -85,7 +80,7 @@ def test_reproducible_and_thread_count_independent():
 
 
 def test_sample_weight_zero_rows_never_drawn():
-    X, _ = _blobs(n=3000, d=2, k=3, seed=5)
+    X, _ = blobs(n=3000, d=2, k=3, seed=5)
     Xo = np.vstack([X, np.full((20, 2), 500.0)])
     w = np.r_[np.ones(len(X)), np.zeros(20)]
     mbk = MiniBatchKMeans(3, batch_size=128, random_state=0).fit(Xo, sample_weight=w)
@@ -100,7 +95,7 @@ def test_sample_weight_zero_rows_never_drawn():
 
 
 def test_far_centre_is_reassigned():
-    X, _ = _blobs(n=4000, d=2, k=3, seed=6)
+    X, _ = blobs(n=4000, d=2, k=3, seed=6)
     init = np.vstack([X[:2], [[1e4, 1e4]]])
     mbk = MiniBatchKMeans(3, init=init, batch_size=200, random_state=0).fit(X)
     assert np.abs(mbk.cluster_centers_).max() < 100
@@ -108,7 +103,7 @@ def test_far_centre_is_reassigned():
 
 
 def test_partial_fit_streaming():
-    X, y = _blobs(n=12000, d=3, k=4, seed=7)
+    X, y = blobs(n=12000, d=3, k=4, seed=7)
     rng = np.random.default_rng(0)
     mbk = MiniBatchKMeans(4, random_state=0)
     for batch in np.array_split(X[rng.permutation(len(X))], 30):
@@ -131,7 +126,7 @@ def test_partial_fit_streaming():
 
 
 def test_compute_labels_false_estimates_inertia():
-    X, _ = _blobs(n=8000, seed=8)
+    X, _ = blobs(n=8000, d=4, k=6, seed=8)
     mbk = MiniBatchKMeans(6, compute_labels=False, random_state=0).fit(X)
     assert not hasattr(mbk, "labels_")
     exact = -mbk.score(X)
@@ -141,7 +136,7 @@ def test_compute_labels_false_estimates_inertia():
 
 
 def test_n_init_auto_and_callable():
-    X, _ = _blobs(n=3000, seed=9)
+    X, _ = blobs(n=3000, d=4, k=6, seed=9)
     calls = []
 
     def init(X, n_clusters, random_state):
@@ -160,7 +155,7 @@ def test_n_init_auto_and_callable():
 
 
 def test_dataframe_and_float32():
-    X, _ = _blobs(n=2000, d=3, seed=10)
+    X, _ = blobs(n=2000, d=3, k=6, seed=10)
     df = pd.DataFrame(X, columns=["a", "b", "c"], index=np.arange(2000) + 100)
     mbk = MiniBatchKMeans(3, random_state=0).fit(df)
     out = mbk.transform(df)
@@ -172,7 +167,7 @@ def test_dataframe_and_float32():
 
 
 def test_no_input_mutation():
-    X, _ = _blobs(n=1500, d=2, seed=11)
+    X, _ = blobs(n=1500, d=2, k=6, seed=11)
     X.flags.writeable = False
     w = np.ones(len(X))
     before = (X.copy(), w.copy())
@@ -183,7 +178,7 @@ def test_no_input_mutation():
 
 
 def test_bad_inputs():
-    X, _ = _blobs(n=100, d=2, seed=12)
+    X, _ = blobs(n=100, d=2, k=6, seed=12)
     with pytest.raises(InvalidParameterError, match="batch_size"):
         MiniBatchKMeans(2, batch_size=0).fit(X)
     with pytest.raises(InvalidParameterError, match="reassignment_ratio"):

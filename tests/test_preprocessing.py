@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from fractions import Fraction
 
 import numpy as np
@@ -13,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 import segwise.preprocessing as swp
 import sklearn.preprocessing as skp
+from conftest import outputs_on_threads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -453,13 +451,7 @@ def test_deterministic_across_thread_counts():
         "s=p.StandardScaler().fit(X);"
         "print(s.mean_.tobytes().hex(), s.var_.tobytes().hex())"
     )
-    outs = set()
-    for threads in ("1", "2"):
-        env = dict(os.environ, RAYON_NUM_THREADS=threads, SEGWISE_NUM_THREADS=threads)
-        res = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-        )
-        outs.add(res.stdout)
+    outs = set(outputs_on_threads(code))
     assert len(outs) == 1
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 
 import matplotlib
@@ -15,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from conftest import outputs_on_threads  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from scipy import stats  # noqa: E402
@@ -338,13 +336,7 @@ def test_grouped_pass_is_deterministic_across_threads():
         out = _core.profile_segment_moments(x, codes, 9)
         print(hashlib.sha256(b"".join(a.tobytes() for a in out)).hexdigest())
     """)
-    digests = set()
-    for threads in ("1", "2"):
-        env = dict(os.environ, RAYON_NUM_THREADS=threads)
-        out = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-        )
-        digests.add(out.stdout.strip())
+    digests = {out.strip() for out in outputs_on_threads(code)}
     assert len(digests) == 1
 
 

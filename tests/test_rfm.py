@@ -9,7 +9,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from segwise.datasets import load_cdnow
 from segwise.exceptions import (
     ColumnNotFoundError,
     EmptyInputError,
@@ -28,11 +27,6 @@ def _lifetimes(tx, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return summary_data_from_transaction_data(tx, "customer_id", "date", "dollar_value", **kw)
-
-
-@pytest.fixture(scope="module")
-def cdnow():
-    return load_cdnow()
 
 
 @pytest.mark.parametrize(

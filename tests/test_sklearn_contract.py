@@ -4,7 +4,9 @@ cloning, Pipeline/GridSearchCV, the GIL released during Rust work and thread saf
 from __future__ import annotations
 
 import pickle
-import threading
+import subprocess
+import sys
+import textwrap
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -12,7 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import blobs, ticks_during
+from segwise import _core
 from segwise.cluster import DBSCAN, KMeans, MiniBatchKMeans
+from segwise.exceptions import NotFittedError
 from segwise.preprocessing import (
     Log1pTransformer,
     MaxAbsScaler,
@@ -21,6 +26,7 @@ from segwise.preprocessing import (
     StandardScaler,
 )
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError as SkNotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -38,22 +44,15 @@ ESTIMATORS = [
 ]
 
 # Checks that segwise deliberately does not pass, with the reason. Keep this list short.
-_UNFITTED = (
-    "scikit-learn requires its own NotFittedError class; segwise raises "
-    "segwise.exceptions.NotFittedError (a ValueError and AttributeError) so that scikit-learn "
-    "stays a test-only dependency"
-)
 _WEIGHTS = (
     "weighted k-means++ seeding depends on row order; scikit-learn marks this check as an "
     "expected failure for its own KMeans and MiniBatchKMeans too"
 )
 EXPECTED_FAILED: dict[str, dict[str, str]] = {
     "KMeans": {
-        "check_estimators_unfitted": _UNFITTED,
         "check_sample_weight_equivalence_on_dense_data": _WEIGHTS,
     },
     "MiniBatchKMeans": {
-        "check_estimators_unfitted": _UNFITTED,
         "check_sample_weight_equivalence_on_dense_data": _WEIGHTS,
     },
 }
@@ -76,15 +75,9 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
-def _blobs(n=600, d=4, k=3, seed=0):
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(scale=8, size=(k, d))
-    return centres[rng.integers(k, size=n)] + rng.normal(size=(n, d))
-
-
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: repr(e))
 def test_fitted_estimators_pickle_and_clone(estimator):
-    X = np.abs(_blobs())
+    X = np.abs(blobs(n=600, d=4, k=3)[0])
     fitted = clone(estimator).fit(X)
     restored = pickle.loads(pickle.dumps(fitted))
     for name in ("labels_", "cluster_centers_", "scale_", "mean_"):
@@ -99,7 +92,9 @@ def test_fitted_estimators_pickle_and_clone(estimator):
 
 
 def test_pipeline_and_grid_search():
-    X = pd.DataFrame(np.abs(_blobs()), columns=["recency", "frequency", "monetary", "tenure"])
+    X = pd.DataFrame(
+        np.abs(blobs(n=600, d=4, k=3)[0]), columns=["recency", "frequency", "monetary", "tenure"]
+    )
     pipe = make_pipeline(Log1pTransformer(), StandardScaler(), KMeans(random_state=0))
     search = GridSearchCV(pipe, {"kmeans__n_clusters": [2, 3, 4]}, cv=3).fit(X)
     assert search.best_params_["kmeans__n_clusters"] in (2, 3, 4)
@@ -114,33 +109,75 @@ def test_pipeline_and_grid_search():
 def test_gil_is_released_during_rust_work():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(400_000, 12))
-    init = X[:8].copy()
-    model = KMeans(n_clusters=8, init=init, n_init=1, max_iter=60, tol=0.0, algorithm="lloyd")
-    ticks: list[float] = []
-    done = threading.Event()
+    # 60 Lloyd iterations over 400,000 x 12 x 8 distances (tol=0 runs them all): most of a
+    # second of Rust work, so a released GIL gives the ticker hundreds of ticks; a held one
+    # gives exactly none (see conftest.ticks_during).
+    (centers, labels, _, n_iter), ticks = ticks_during(
+        lambda: _core.kmeans_fit_f64(
+            x=X,
+            sample_weight=None,
+            n_clusters=8,
+            init="k-means++",
+            init_centers=X[None, :8].copy(),
+            n_init=1,
+            max_iter=60,
+            tol=0.0,
+            algorithm="lloyd",
+            seed=0,
+        )
+    )
+    assert centers.shape == (8, 12) and labels.shape == (len(X),) and n_iter >= 1
+    assert ticks >= 20, ticks
 
-    def tick() -> None:
-        while not done.is_set():
-            ticks.append(time.perf_counter())
-            time.sleep(0.001)
 
-    ticker = threading.Thread(target=tick)
-    ticker.start()
-    start = time.perf_counter()
-    model.fit(X)
-    elapsed = time.perf_counter() - start
-    done.set()
-    ticker.join()
-    inside = [t for t in ticks if start <= t <= start + elapsed]
-    # With the GIL held for the whole fit the ticker would stall for all of it.
-    assert elapsed > 0.05
-    assert len(inside) > 5, (elapsed, len(inside))
-    gaps = np.diff(inside)
-    assert gaps.max() < 0.5 * elapsed, (gaps.max(), elapsed)
+def test_gil_probe_counts_nothing_while_the_gil_is_held():
+    # The probe of the two tests above: Python code holding the GIL for 0.3 s lets the
+    # ticker make no tick at all, a wait without the GIL lets it make many.
+    def hold(seconds):
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+
+    assert ticks_during(lambda: hold(0.3))[1] == 0
+    assert ticks_during(lambda: time.sleep(0.3))[1] >= 20
+
+
+def test_not_fitted_error_is_also_sklearns_once_sklearn_is_loaded():
+    for estimator in (KMeans(n_clusters=2), MiniBatchKMeans(n_clusters=2), StandardScaler()):
+        method = estimator.predict if hasattr(estimator, "predict") else estimator.transform
+        with pytest.raises(SkNotFittedError, match="not fitted") as info:
+            method(np.zeros((3, 2)))
+        err = info.value
+        assert isinstance(err, NotFittedError)
+        assert isinstance(err, ValueError) and isinstance(err, AttributeError)
+        restored = pickle.loads(pickle.dumps(err))
+        assert type(restored) is NotFittedError and restored.args == err.args
+
+
+def test_importing_segwise_does_not_import_sklearn():
+    # scikit-learn is a test-only dependency: no module of segwise imports it, and without
+    # it a NotFittedError is segwise's own class.
+    code = textwrap.dedent("""
+        import importlib, pkgutil, sys
+        import numpy as np
+        import segwise
+        for module in pkgutil.walk_packages(segwise.__path__, "segwise."):
+            if module.name != "segwise.__main__":
+                importlib.import_module(module.name)
+        from segwise.cluster import KMeans
+        from segwise.exceptions import NotFittedError
+        try:
+            KMeans(n_clusters=2).predict(np.zeros((3, 2)))
+        except NotFittedError as err:
+            print(type(err) is NotFittedError)
+        print(sorted(m for m in sys.modules if m.split(".")[0] == "sklearn"))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "[]"]
 
 
 def test_concurrent_calls_from_threads_are_safe():
-    X = _blobs(n=3000, d=5, k=4)
+    X, _ = blobs(n=3000, d=5, k=4)
     ref = KMeans(n_clusters=4, random_state=3).fit(X)
     scaler = StandardScaler().fit(X)
 

@@ -3,9 +3,12 @@ built on numpy and scikit-learn's KMeans, fed the same resamples and initial cen
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import blobs
 from segwise import _core
 from segwise.cluster import DBSCAN, KMeans
 from segwise.exceptions import (
@@ -17,19 +20,9 @@ from segwise.exceptions import (
 from segwise.stability import StabilityResult, bootstrap_stability
 from segwise.stability import _bootstrap as boot_module
 from sklearn.cluster import KMeans as SkKMeans
-from sklearn.datasets import make_blobs
 
-
-def _blobs(n=300, k=3, std=0.5, d=2, seed=0):
-    X, y = make_blobs(
-        n_samples=n,
-        n_features=d,
-        centers=k,
-        cluster_std=std,
-        center_box=(-20, 20),
-        random_state=seed,
-    )
-    return X, y
+# Well separated 2-D blobs: centres drawn in a wider box than scikit-learn's default.
+_blobs = functools.partial(blobs, d=2, box=(-20.0, 20.0))
 
 
 def reference_max_jaccard(original, new, k):

@@ -7,24 +7,28 @@ scikit-learn's adjusted_rand_score and silhouette_score; kneed's KneeLocator.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import outputs_on_threads
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from segwise import _core
 from segwise.exceptions import InvalidParameterError, NonFiniteError, NotEnoughSamplesError
 from segwise.stability import choose_k, gap_statistic, prediction_strength
-from segwise.stability._choose_k import _kneedle, _max_se
+from segwise.stability._choose_k import (
+    _gap_statistic,
+    _kneedle,
+    _max_se,
+    _prediction_strength,
+)
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 
-def blobs(n_per: int = 60, centres: int = 4, d: int = 3, sd: float = 0.5, seed: int = 0):
+def axis_blobs(n_per: int = 60, centres: int = 4, d: int = 3, sd: float = 0.5, seed: int = 0):
+    """Blobs at 8 x the unit vectors (and the origin), rows in blob order: the tests read
+    the true labels off the row order and rely on the fixed geometry (the knee at k=4)."""
     rng = np.random.default_rng(seed)
     centre = 8.0 * np.eye(max(centres, d))[:centres, :d]
     return np.vstack([rng.normal(c, sd, (n_per, d)) for c in centre])
@@ -110,7 +114,7 @@ def test_within_dispersion_invariant_to_row_order_and_label_names(seed, n, k, d_
 
 
 def test_within_dispersion_d2_is_half_inertia():
-    X = blobs()
+    X = axis_blobs()
     km = SkKMeans(4, n_init=3, random_state=0).fit(X)
     got = _core.choose_k_within_dispersion(X, km.labels_.astype(np.int32), 4, 2.0)
     np.testing.assert_allclose(got, km.inertia_ / 2, rtol=1e-9)
@@ -143,8 +147,20 @@ def test_gap_matches_python_reference(space, d_power):
     X = np.vstack([rng.normal(c, 0.6, (40, 3)) for c in ([0, 0, 0], [4, 1, 0], [0, 4, 2])])
     rng.shuffle(X)
     k_max, B, seed = 4, 6, 11
-    res = gap_statistic(
-        X, k_max, n_refs=B, space=space, d_power=d_power, random_state=seed, _start="first_rows"
+    # k-means seeded with the first k rows, as the oracle below (a private entry point:
+    # the public function always uses k-means++).
+    res = _gap_statistic(
+        X,
+        k_max,
+        n_refs=B,
+        space=space,
+        d_power=d_power,
+        method="firstSEmax",
+        se_factor=1.0,
+        n_init=1,
+        seed=seed,
+        progress=False,
+        start="first_rows",
     )
     centre, lo, hi, rot = reference_box(X, space)
     log_w = np.array([sk_log_w(X, k, d_power) for k in range(1, k_max + 1)])
@@ -165,7 +181,7 @@ def test_gap_matches_python_reference(space, d_power):
 
 
 def test_gap_picks_blobs_and_d_power_one_agrees():
-    X = blobs(40)
+    X = axis_blobs(40)
     a = gap_statistic(X, 6, n_refs=10, random_state=0)
     b = gap_statistic(X, 6, n_refs=10, d_power=1.0, random_state=0)
     assert a.optimal_k == b.optimal_k == 4
@@ -197,9 +213,12 @@ def sk_prediction_strength(X, k, perm):
 
 
 def test_prediction_strength_matches_python_reference():
-    X = blobs(30, centres=3, sd=1.5, seed=5)
+    X = axis_blobs(30, centres=3, sd=1.5, seed=5)
     ks, M, seed = [2, 3, 4, 6], 5, 7
-    res = prediction_strength(X, ks, n_splits=M, random_state=seed, _start="first_rows")
+    # first-k-rows seeding as the oracle (private entry point, see the gap test above)
+    res = _prediction_strength(
+        X, ks, n_splits=M, cutoff=0.8, n_init=1, seed=seed, progress=False, start="first_rows"
+    )
     expected = np.empty((M, len(ks)))
     for m in range(M):
         perm = _core.choose_k_split_permutation(len(X), seed, m)
@@ -214,7 +233,7 @@ def test_prediction_strength_matches_python_reference():
 
 
 def test_prediction_strength_chunks_do_not_change_results():
-    X = blobs(30)
+    X = axis_blobs(30)
     a = prediction_strength(X, [2, 4], n_splits=9, random_state=2)
     b = prediction_strength(X, [2, 4], n_splits=4, random_state=2)
     np.testing.assert_array_equal(a.per_split[:4], b.per_split)
@@ -224,7 +243,7 @@ def test_prediction_strength_chunks_do_not_change_results():
 
 
 def test_bootstrap_ari_matches_sklearn_on_same_partitions():
-    X = blobs(30, sd=2.0)
+    X = axis_blobs(30, sd=2.0)
     ks, seed = [2, 3, 5], 4
     ari = _core.choose_k_bootstrap_ari(X, ks, 0, 3, "first_rows", 1, seed)
     for r in range(3):
@@ -287,7 +306,7 @@ def test_kneedle_matches_kneed_on_random_convex_curves():
 
 
 def test_every_criterion_picks_four_on_blobs():
-    X = blobs(80)
+    X = axis_blobs(80)
     res = choose_k(X, range(2, 9), n_refs=10, n_splits=10, n_boot=10, random_state=0)
     assert res.recommended_k == 4
     assert set(res.picks) == {
@@ -307,7 +326,7 @@ def test_every_criterion_picks_four_on_blobs():
 
 
 def test_silhouette_sample_and_scores_match_sklearn():
-    X = blobs(50)
+    X = axis_blobs(50)
     res = choose_k(X, [3, 4], criteria=["silhouette"], silhouette_max_n=120, random_state=3)
     assert any("sample of 120" in n for n in res.notes)
     full = choose_k(X, [4], criteria=["silhouette", "inertia"], random_state=3)
@@ -348,13 +367,7 @@ def test_same_result_on_one_and_two_threads():
         "r = choose_k(X, [2, 3, 5], n_refs=6, n_splits=6, n_boot=6, random_state=1)\n"
         "print(r.table.astype(float).to_numpy().tobytes().hex())"
     )
-    outs = []
-    for threads in ("1", "2"):
-        env = dict(os.environ, RAYON_NUM_THREADS=threads)
-        out = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-        )
-        outs.append(out.stdout)
+    outs = outputs_on_threads(code)
     assert outs[0] == outs[1] and len(outs[0]) > 100
 
 
@@ -364,7 +377,7 @@ def test_result_objects_summary_html_plot():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    X = pd.DataFrame(blobs(30), columns=["a<b", "b", "c"])
+    X = pd.DataFrame(axis_blobs(30), columns=["a<b", "b", "c"])
     res = choose_k(X, range(2, 7), n_refs=4, n_splits=4, n_boot=4, random_state=0)
     assert res.table["knee"].any()
     text = res.summary()
@@ -391,7 +404,7 @@ def test_result_objects_summary_html_plot():
 
 
 def test_bad_k_range():
-    X = blobs(10)
+    X = axis_blobs(10)
     n = len(X)
     with pytest.raises(InvalidParameterError, match="k=1"):
         choose_k(X, [1, 2])
@@ -406,7 +419,7 @@ def test_bad_k_range():
 
 
 def test_bad_counts_and_options():
-    X = blobs(10)
+    X = axis_blobs(10)
     for name in ("n_refs", "n_splits", "n_boot"):
         with pytest.raises(InvalidParameterError, match=name):
             choose_k(X, [2, 3], **{name: 0})
@@ -427,7 +440,7 @@ def test_identical_points_and_nan():
         choose_k(np.ones((20, 2)), [2, 3])
     with pytest.raises(NotEnoughSamplesError, match="identical"):
         gap_statistic(np.ones((20, 2)), 3)
-    df = pd.DataFrame(blobs(10), columns=["recency", "spend", "freq"])
+    df = pd.DataFrame(axis_blobs(10), columns=["recency", "spend", "freq"])
     df.loc[3, "spend"] = np.nan
     with pytest.raises(NonFiniteError, match="spend"):
         choose_k(df, [2, 3])
@@ -437,7 +450,7 @@ def test_identical_points_and_nan():
 
 @pytest.mark.slow
 def test_choose_k_larger_data_picks_blobs():
-    X = blobs(2_500, centres=5, d=6, sd=1.0)
+    X = axis_blobs(2_500, centres=5, d=6, sd=1.0)
     res = choose_k(X, range(2, 9), random_state=0, silhouette_max_n=5_000)
     assert res.recommended_k == 5
     assert any("sample of 5000" in n for n in res.notes)

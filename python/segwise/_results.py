@@ -1,8 +1,316 @@
-"""Plumbing shared by segwise's result objects (summaries, HTML, plots)."""
+"""Plumbing shared by segwise's result objects: number formats, tables, summaries, plots.
+
+A result (:class:`~segwise.abtest.LiftReport`, :class:`~segwise.profile.SegmentProfile`,
+:class:`~segwise.stability.GapResult`, ...) describes itself once, as a :class:`Summary`: a
+title, a few lines, its tables, notes and warnings. :class:`ResultMixin` renders that one
+description as the text of ``summary()`` and ``repr()`` and as the HTML of ``_repr_html_()``
+(Jupyter), and hands ``plot()`` its Axes through the one optional matplotlib import. The
+HTML table and the cell formats are those of :class:`segwise.report.Report` too.
+
+The statistical tests' results unpack to ``(statistic, pvalue)`` (statsmodels' habit)
+through :class:`Unpacks`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from segwise._results import Summary, Table, fmt_share
+>>> s = Summary("Sizes: 2 segments", lines=["largest first"],
+...             tables=[Table(pd.DataFrame({"share": [0.75, 0.25]}, index=["a", "b"]),
+...                           formats={"share": fmt_share})])
+>>> print(s.text())
+Sizes: 2 segments
+largest first
+  share
+a 75.0%
+b 25.0%
+>>> "<td>75.0%</td>" in s.html()
+True
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import html
+import numbers
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "PLOT_EXTRA",
+    "ResultMixin",
+    "Summary",
+    "Table",
+    "Unpacks",
+    "detached_figure",
+    "fmt_cell",
+    "fmt_count",
+    "fmt_number",
+    "fmt_share",
+    "html_table",
+    "is_missing",
+    "new_axes",
+    "pyplot",
+    "text_table",
+]
+
+#: How to get the plots: the one message of every missing-matplotlib path.
+PLOT_EXTRA = 'pip install "segwise[plot]"'
+
+Format = Callable[[Any], str]
+#: ``(row label, column, value) -> {attribute: value}`` for one ``<td>`` (HTML only).
+CellAttrs = Callable[[Any, Any, Any], Mapping[str, str] | None]
+#: ``row label -> {attribute: value}`` for one ``<tr>`` (HTML only).
+RowAttrs = Callable[[Any], Mapping[str, str] | None]
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def is_missing(value: Any) -> bool:
+    """True for None, NaN and pandas' NA/NaT (not for strings or containers)."""
+    if value is None:
+        return True
+    if isinstance(value, str | bytes | tuple | list | np.ndarray):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_number(value: Any, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits (``"n/a"`` when missing).
+
+    Examples
+    --------
+    >>> fmt_number(1234.5678), fmt_number(0.000123456, 2), fmt_number(float("nan"))
+    ('1235', '0.00012', 'n/a')
+    """
+    return "n/a" if is_missing(value) else f"{float(value):.{digits}g}"
+
+
+def fmt_share(value: Any, digits: int = 1) -> str:
+    """A share as a percentage (``"n/a"`` when missing).
+
+    Examples
+    --------
+    >>> fmt_share(0.4286), fmt_share(0.5, 0)
+    ('42.9%', '50%')
+    """
+    return "n/a" if is_missing(value) else f"{float(value):.{digits}%}"
+
+
+def fmt_count(value: Any) -> str:
+    """A count with thousands separators; a non-integral (weighted) count as ``:g``.
+
+    Examples
+    --------
+    >>> fmt_count(23570), fmt_count(12.5)
+    ('23,570', '12.5')
+    """
+    if is_missing(value):
+        return "n/a"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{float(value):g}"
+
+
+def fmt_cell(value: Any, float_format: str = "{:.4g}", na_rep: str = "") -> str:
+    """One table cell: booleans as yes/no, floats by ``float_format``, ints with
+    thousands separators, missing values as ``na_rep``, anything else as ``str``.
+
+    Examples
+    --------
+    >>> fmt_cell(True), fmt_cell(1.23456), fmt_cell(12345), fmt_cell(float("nan"))
+    ('yes', '1.235', '12,345', '')
+    """
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if is_missing(value):
+        return na_rep
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}"
+    if isinstance(value, numbers.Real):
+        return float_format.format(float(value))
+    return str(value)
+
+
+def _label(value: Any) -> str:
+    """A column label; the levels of a MultiIndex label joined by " / "."""
+    if isinstance(value, tuple):
+        return " / ".join(str(v) for v in value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _attrs(attrs: Mapping[str, str] | None) -> str:
+    if not attrs:
+        return ""
+    return "".join(f" {name}='{html.escape(str(v))}'" for name, v in attrs.items() if v)
+
+
+def html_table(
+    df: pd.DataFrame,
+    *,
+    index: bool = True,
+    float_format: str = "{:.4g}",
+    formats: Mapping[Any, Format] | None = None,
+    cell_attrs: CellAttrs | None = None,
+    row_attrs: RowAttrs | None = None,
+    css_class: str | None = None,
+    caption: str | None = None,
+    max_rows: int | None = None,
+) -> str:
+    """``df`` as an HTML ``<table>``; every label and value is escaped.
+
+    Cells are formatted by ``formats[column]`` when given, else by :func:`fmt_cell` with
+    ``float_format`` (missing values are empty cells). ``cell_attrs``/``row_attrs`` add
+    attributes (a style, a tooltip) to one ``<td>``/``<tr>``. Longer tables than
+    ``max_rows`` are cut, with a line saying how many rows were left out.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> html_table(pd.DataFrame({"<x>": [0.5]}, index=pd.Index(["a"], name="k")))
+    '<table><thead><tr><th>k</th><th>&lt;x&gt;</th></tr></thead><tbody><tr><th>a</th><td>0.5</td></tr></tbody></table>'
+    """  # noqa: E501
+    esc = html.escape
+    formats = formats or {}
+    shown = df if max_rows is None else df.iloc[:max_rows]
+    names = list(shown.index.names) if index else []
+    head = "".join(f"<th>{esc('' if n is None else str(n))}</th>" for n in names)
+    head += "".join(f"<th>{esc(_label(c))}</th>" for c in shown.columns)
+    body = []
+    for label, row in zip(shown.index, shown.itertuples(index=False, name=None), strict=True):
+        cells = ""
+        if index:
+            parts = label if isinstance(label, tuple) else (label,)
+            cells += "".join(f"<th>{esc(fmt_cell(p, float_format))}</th>" for p in parts)
+        for col, value in zip(shown.columns, row, strict=True):
+            attrs = _attrs(cell_attrs(label, col, value)) if cell_attrs is not None else ""
+            cells += f"<td{attrs}>{esc(_cell(value, formats.get(col), float_format, ''))}</td>"
+        body.append(f"<tr{_attrs(row_attrs(label)) if row_attrs is not None else ''}>{cells}</tr>")
+    cls = f" class='{esc(css_class)}'" if css_class else ""
+    cap = f"<caption class='caption'>{esc(caption)}</caption>" if caption else ""
+    more = ""
+    if max_rows is not None and len(df) > max_rows:
+        more = f"<p class='caption'>({len(df) - max_rows:,} more rows not shown)</p>"
+    return (
+        f"<table{cls}>{cap}<thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>{more}"
+    )
+
+
+def text_table(
+    df: pd.DataFrame,
+    *,
+    index: bool = True,
+    float_format: str = "{:.4g}",
+    formats: Mapping[Any, Format] | None = None,
+) -> str:
+    """``df`` as aligned plain text, its cells formatted as in :func:`html_table`
+    (missing values show as ``NaN``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(text_table(pd.DataFrame({"x": [1.23456, float("nan")], "ok": [True, False]})))
+          x  ok
+    0 1.235 yes
+    1   NaN  no
+    """
+    formats = formats or {}
+    cells = pd.DataFrame(
+        {
+            j: [_cell(v, formats.get(col), float_format, "NaN") for v in df.iloc[:, j]]
+            for j, col in enumerate(df.columns)
+        },
+        index=df.index,
+    )
+    cells.columns = df.columns
+    return cells.to_string(index=index)
+
+
+def _cell(value: Any, fmt: Format | None, float_format: str, na_rep: str) -> str:
+    if fmt is None:
+        return fmt_cell(value, float_format, na_rep)
+    return na_rep if is_missing(value) else fmt(value)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of a result with how to show it (see :func:`html_table`)."""
+
+    frame: pd.DataFrame
+    caption: str | None = None
+    index: bool = True
+    float_format: str = "{:.4g}"
+    formats: Mapping[Any, Format] = field(default_factory=dict)
+    cell_attrs: CellAttrs | None = None
+    row_attrs: RowAttrs | None = None
+
+    def text(self) -> str:
+        """The caption (if any) on its own line, then the table as text."""
+        body = text_table(
+            self.frame, index=self.index, float_format=self.float_format, formats=self.formats
+        )
+        return f"{self.caption}:\n{body}" if self.caption else body
+
+    def html(self) -> str:
+        """The table as HTML, the caption in ``<caption>``."""
+        return html_table(
+            self.frame,
+            index=self.index,
+            float_format=self.float_format,
+            formats=self.formats,
+            cell_attrs=self.cell_attrs,
+            row_attrs=self.row_attrs,
+            caption=self.caption,
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a result says, once: rendered as text and as HTML.
+
+    ``title`` is the first line of the text (the heading of the HTML); ``lines`` follow it
+    (an empty string is a blank line in the text, nothing in HTML); then the ``tables``;
+    then the ``after`` lines (notes, legends) and the ``warnings`` (``WARNING: `` in the
+    text, highlighted in HTML).
+    """
+
+    title: str
+    lines: Sequence[str] = ()
+    tables: Sequence[Table] = ()
+    after: Sequence[str] = ()
+    warnings: Sequence[str] = ()
+
+    def text(self) -> str:
+        """Plain text, one part per line."""
+        parts = [self.title, *self.lines, *(t.text() for t in self.tables), *self.after]
+        parts += [f"WARNING: {w}" for w in self.warnings]
+        return "\n".join(parts)
+
+    def html(self) -> str:
+        """A ``<div>`` for Jupyter or :meth:`segwise.report.Report.html`; all text escaped."""
+        esc = html.escape
+        lines = "".join(f"<p>{esc(line)}</p>" for line in self.lines if line)
+        tables = "".join(t.html() for t in self.tables)
+        after = "".join(f"<p>{esc(line)}</p>" for line in self.after if line)
+        warn = "".join(f"<li>{esc(w)}</li>" for w in self.warnings)
+        warn_html = f"<ul style='color:#a33'>{warn}</ul>" if warn else ""
+        return (
+            f"<div class='segwise-result'><b>{esc(self.title)}</b>"
+            f"{lines}{tables}{after}{warn_html}</div>"
+        )
+
+
+# --------------------------------------------------------------------------- plots
 
 
 def pyplot(who: str) -> Any:
@@ -10,5 +318,102 @@ def pyplot(who: str) -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(f'{who} needs matplotlib: pip install "segwise[plot]"') from exc
+        raise ImportError(f"{who} needs matplotlib: {PLOT_EXTRA}") from exc
     return plt
+
+
+def new_axes(
+    ax: Any,
+    who: str,
+    *,
+    figsize: tuple[float, float] | None = None,
+    grid: tuple[int, int] | None = None,
+) -> Any:
+    """Where ``who`` draws: ``ax`` when it is an Axes (or an array of them); new Axes on
+    ``ax`` when it is a matplotlib Figure (resized to ``figsize``); else a new pyplot
+    figure. With ``grid=(rows, columns)`` the new Axes are a 2-D array."""
+    if ax is None:
+        plt = pyplot(who)
+        if grid is None:
+            _, ax = plt.subplots(figsize=figsize)
+        else:
+            _, ax = plt.subplots(*grid, figsize=figsize, squeeze=False)
+        return ax
+    if hasattr(ax, "add_subplot"):  # a Figure
+        if figsize is not None:
+            ax.set_size_inches(*figsize)
+        return ax.add_subplot() if grid is None else ax.subplots(*grid, squeeze=False)
+    return ax
+
+
+def detached_figure(figsize: tuple[float, float] | None = None) -> Any:
+    """A matplotlib Figure made without pyplot (nothing opens on screen, no global
+    state), or None when matplotlib is not installed."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    return Figure(figsize=figsize)
+
+
+# --------------------------------------------------------------------------- the mixins
+
+
+class ResultMixin:
+    """``summary()``, ``repr()`` and ``_repr_html_()`` of a result from its one
+    :meth:`_summary`, and ``plot()``'s Axes from :meth:`_axes`.
+
+    Use it on a frozen dataclass declared with ``repr=False`` (otherwise the dataclass
+    writes its own ``__repr__`` over this one).
+    """
+
+    def _summary(self) -> Summary:
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        """Plain-text summary: the headline, the settings, the table(s), notes and warnings.
+
+        Returns
+        -------
+        text : str
+
+        Examples
+        --------
+        >>> from segwise.stability import psi
+        >>> print(psi([0, 0, 1, 1], [0, 1, 1, 1]).summary().splitlines()[0][:40])
+        Population stability index (labels); emp
+        """
+        return self._summary().text()
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return self._summary().html()
+
+    def _axes(
+        self,
+        ax: Any,
+        *,
+        figsize: tuple[float, float] | None = None,
+        grid: tuple[int, int] | None = None,
+    ) -> Any:
+        return new_axes(ax, f"{type(self).__name__}.plot", figsize=figsize, grid=grid)
+
+
+class Unpacks:
+    """A result that unpacks like a tuple of the fields named in ``_unpack``:
+    ``statistic, pvalue = welch_test(a, b)`` as with statsmodels.
+
+    Examples
+    --------
+    >>> from segwise.abtest import welch_test
+    >>> t, p = welch_test([1.0, 2.0, 3.0, 4.0], [2.0, 3.0, 4.0, 5.0])
+    >>> round(t, 4), round(p, 4)
+    (-1.0954, 0.3153)
+    """
+
+    _unpack: ClassVar[tuple[str, ...]] = ("statistic", "pvalue")
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(tuple(getattr(self, name) for name in self._unpack))

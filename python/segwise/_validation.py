@@ -41,8 +41,8 @@ from .exceptions import (
     InvalidWeightsError,
     NonFiniteError,
     NonNumericError,
-    NotFittedError,
     ShapeMismatchError,
+    _not_fitted_error,
 )
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -276,7 +276,7 @@ def check_sample_weight(
 def check_fitted(estimator: Any, attribute: str) -> None:
     """Raise :class:`NotFittedError` unless ``estimator`` has ``attribute`` (set by fit)."""
     if not hasattr(estimator, attribute):
-        raise NotFittedError(
+        raise _not_fitted_error(
             f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
             "appropriate arguments before using this estimator."
         )

@@ -38,6 +38,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
+from ._results import detached_figure
 from .abtest import LiftReport, segment_lift
 from .cluster import KMeans
 from .datasets import load_cdnow, load_hillstrom
@@ -308,37 +309,13 @@ def _write_csvs(out: Path, result: DemoResult) -> list[str]:
     return list(tables)
 
 
-def _figure(width: float, height: float, nrows: int = 1, ncols: int = 1) -> tuple[Any, Any]:
-    """A pyplot-free matplotlib Figure and its Axes (None, None without matplotlib)."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        return None, None
-    fig = Figure(figsize=(width, height))
-    return fig, fig.subplots(nrows, ncols, squeeze=False)
-
-
-_CHOOSE_K_PANELS = (
-    "inertia",
-    "silhouette",
-    "calinski_harabasz",
-    "davies_bouldin",
-    "gap",
-    "prediction_strength",
-    "bootstrap_ari",
-    "min_share",
-)
-
-
-def _multi_figure(
-    rep: Report, plot: Callable[..., Any], nrows: int, ncols: int, caption: str
-) -> None:
-    """Small multiples drawn by a result's ``plot(ax=axes)`` into the report."""
-    fig, axes = _figure(3.2 * ncols, 2.6 * nrows, nrows, ncols)
+def _small_multiples(rep: Report, plot: Callable[..., Any], caption: str) -> None:
+    """Panels drawn by a result's ``plot(ax=figure)`` (it sizes the figure) into the report."""
+    fig = detached_figure()
     if fig is None:
         rep.figure(lambda ax: None, caption=caption)  # the report's "no matplotlib" note
         return
-    plot(ax=axes)
+    plot(ax=fig)
     rep.figure(fig, caption=caption)
 
 
@@ -365,29 +342,19 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
     rep.table(choice.table, caption="Every criterion for every k", float_format="{:,.3f}")
     for note in choice.notes:
         rep.text(note, note=True)
-    n_panels = sum(c in choice.table.columns for c in _CHOOSE_K_PANELS)
-    _multi_figure(
-        rep,
-        choice.plot,
-        -(-n_panels // 4),
-        min(4, n_panels),
-        "Each criterion against k; the dashed line is the recommended k",
+    _small_multiples(
+        rep, choice.plot, "Each criterion against k; the dashed line is the recommended k"
     )
 
     prof = result.profile
-    if True:
-        rep.section("Segments and personas")
-        for label, row in prof.segments.iterrows():
-            rep.text(f"Segment {label}: {row['description']}")
-        rep.html(prof._repr_html_())
-        rep.figure(
-            lambda ax: prof.plot(ax=ax),
-            caption="Standardized difference of each segment's mean from the "
-            "population (red above, blue below); cells show the segment means",
-            figsize=(7.5, 0.6 * len(prof.segments) + 1.8),
-        )
-        for note in prof.notes:
-            rep.text(note, note=True)
+    rep.section("Segments and personas")
+    rep.html(prof._repr_html_())  # the personas, the means table and the notes
+    rep.figure(
+        lambda ax: prof.plot(ax=ax),
+        caption="Standardized difference of each segment's mean from the "
+        "population (red above, blue below); cells show the segment means",
+        figsize=(7.5, 0.6 * len(prof.segments) + 1.8),
+    )
     rep.table(result.segments, caption="Segment table (0 = highest mean spend)")
 
     stab = result.stability
@@ -430,25 +397,7 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
         "log1p(history), mens, womens, newbie); each segment's relative lift of the Mens "
         "and Womens e-mails against no e-mail, with Benjamini-Hochberg adjusted p-values."
     )
-    cols = [
-        "segment",
-        "metric",
-        "treatment",
-        "mean_control",
-        "mean_treatment",
-        "rel_lift",
-        "rel_lift_low",
-        "rel_lift_high",
-        "pvalue_adj",
-        "significant",
-    ]
-    rep.table(
-        lift.table[cols],
-        index=False,
-        cell_style=lambda _r, c, v: (
-            "font-weight:bold;color:#a01010" if c == "significant" and v else None
-        ),
-    )
+    rep.html(lift._repr_html_())  # the summary table and the warnings
     for metric in ("visit", "conversion", "spend"):
         n_rows = int((lift.table["metric"] == metric).sum())
         rep.figure(
@@ -456,8 +405,6 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
             caption=f"Relative lift of {metric} with its 95% interval (red: significant after BH)",
             figsize=(7.5, 0.35 * n_rows + 1.4),
         )
-    for w in lift.warnings:
-        rep.text(w, note=True)
     return rep
 
 

@@ -19,6 +19,8 @@ NotEnoughSamplesError
 
 from __future__ import annotations
 
+import sys
+
 __all__ = [
     "SegwiseError",
     "InvalidParameterError",
@@ -77,7 +79,38 @@ class FeatureNamesError(SegwiseError):
 
 
 class NotFittedError(SegwiseError, AttributeError):
-    """The estimator is used before ``fit``."""
+    """The estimator is used before ``fit``.
+
+    When scikit-learn is already imported, the error raised is also an instance of
+    ``sklearn.exceptions.NotFittedError`` (so scikit-learn's own checks and
+    ``except sklearn.exceptions.NotFittedError`` recognise it); segwise never imports
+    scikit-learn to do so.
+    """
+
+
+def _not_fitted_error(message: str) -> NotFittedError:
+    """A :class:`NotFittedError`, also scikit-learn's when scikit-learn is loaded."""
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    theirs = getattr(sklearn_exceptions, "NotFittedError", None)
+    if not (isinstance(theirs, type) and issubclass(theirs, Exception)):
+        return NotFittedError(message)
+    cls = _SKLEARN_FLAVOURED.get(theirs)
+    if cls is None:  # made once per scikit-learn class, so `type(a) is type(b)` holds
+        cls = type(
+            "NotFittedError",
+            (NotFittedError, theirs),
+            {"__module__": __name__, "__doc__": NotFittedError.__doc__, "__reduce__": _reduce},
+        )
+        _SKLEARN_FLAVOURED[theirs] = cls
+    return cls(message)
+
+
+def _reduce(self: NotFittedError) -> tuple[type[NotFittedError], tuple[object, ...]]:
+    # Unpickles as segwise's own class: the other process may not have scikit-learn loaded.
+    return NotFittedError, self.args
+
+
+_SKLEARN_FLAVOURED: dict[type, type[NotFittedError]] = {}
 
 
 class SegwiseInternalError(SegwiseError):

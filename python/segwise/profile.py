@@ -25,7 +25,6 @@ b           3    0.5
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._results import ResultMixin, Summary, Table, fmt_count, fmt_number
 from ._stats.inference import PROBABILITY, p_adjust, pvalue_from_stat, welch_moments
 from ._validation import (
     Constraints,
@@ -83,8 +83,8 @@ TABLE_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
-class SegmentProfile:
+@dataclass(frozen=True, eq=False, repr=False)
+class SegmentProfile(ResultMixin):
     """Profiles of the segments of a customer table (see :func:`profile_segments`).
 
     Attributes
@@ -121,6 +121,11 @@ class SegmentProfile:
     0         20.8    28.8
     1        179.7   173.0
     2         99.3    97.3
+    >>> print(prof.summary().splitlines()[0])
+    Segment profile: 3 segments, 2 feature(s), 8 customers
+    >>> two = profile_segments(pd.DataFrame({"x": [1.0, 2, 5, 6]}), [0, 0, 1, 1])
+    >>> print(two.summary().splitlines()[0])
+    Segment profile: 2 segments, 1 feature(s), 4 customers
     """
 
     segments: pd.DataFrame
@@ -154,106 +159,51 @@ class SegmentProfile:
         out.columns.name = "feature"
         return out
 
-    def summary(self) -> str:
-        """Plain-text summary: one line per persona, then the means with marker flags.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from segwise.profile import profile_segments
-        >>> prof = profile_segments(pd.DataFrame({"x": [1.0, 2, 5, 6]}), [0, 0, 1, 1])
-        >>> print(prof.summary().splitlines()[0])
-        Segment profile: 2 segments, 1 feature(s), 4 customers
-        """
+    def _summary(self) -> Summary:
         seg = self.segments
-        n_total = int(seg["size"].sum())
-        lines = [
-            f"Segment profile: {len(seg)} segments, {len(self.population)} feature(s), "
-            f"{n_total:,} customers",
-            f"markers: |std diff| >= {self.marker_diff[0]:g} or |relative diff| >= "
-            f"{self.marker_diff[1]:g} (flexclust); significance: Welch segment vs rest, "
-            f"BH FDR {self.alpha:g}",
-            "",
-        ]
-        for label, row in seg.iterrows():
-            lines.append(f"[{label}] {row['description']}")
-        means = self.wide("mean")
-        marker = self.wide("marker").astype(bool)
-        std = self.wide("std_diff")
-        cells = means.map(lambda v: f"{v:.4g}")
-        flags = np.where(marker & (std > 0), " +", np.where(marker & (std < 0), " -", "  "))
-        shown = cells + pd.DataFrame(flags, index=means.index, columns=means.columns)
-        pop = pd.DataFrame(
-            [[f"{v:.4g}  " for v in self.population["mean"]]],
-            index=["(all)"],
-            columns=means.columns,
-        )
-        lines.append("")
-        lines.append("Means (+/- marks a marker variable above/below the population):")
-        lines.append(pd.concat([shown, pop]).to_string())
-        for note in self.notes:
-            lines.append(f"NOTE: {note}")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
         means = self.wide("mean")
         std = self.wide("std_diff")
         index = self.wide("index")
         marker = self.wide("marker").astype(bool)
-        sig = self.wide("significant").astype(bool)
-        esc = html.escape
-        head = "".join(f"<th style='padding:2px 8px'>{esc(str(c))}</th>" for c in means.columns)
-        rows = []
-        for label in means.index:
-            srow = self.segments.loc[label]
-            cells = []
-            for feat in means.columns:
-                z = float(std.loc[label, feat])
-                style = f"padding:2px 8px;text-align:right;background:{_heat_color(z)}"
-                if marker.loc[label, feat]:
-                    style += ";font-weight:bold"
-                idx = index.loc[label, feat]
-                idx_txt = "" if pd.isna(idx) else f" <small>({idx:.0f})</small>"
-                star = "*" if sig.loc[label, feat] else ""
-                title = f"std diff {z:+.2f}" if math.isfinite(z) else "std diff undefined"
-                cells.append(
-                    f"<td style='{style}' title='{esc(title)}'>"
-                    f"{esc(f'{means.loc[label, feat]:.4g}')}{star}{idx_txt}</td>"
-                )
-            rows.append(
-                f"<tr><th style='text-align:left;padding:2px 8px'>{esc(str(label))}</th>"
-                f"<td style='padding:2px 8px'>{esc(str(srow['name']))}</td>"
-                f"<td style='padding:2px 8px;text-align:right'>{int(srow['size']):,}</td>"
-                f"<td style='padding:2px 8px;text-align:right'>{srow['share']:.1%}</td>"
-                + "".join(cells)
-                + "</tr>"
-            )
-        pop_cells = "".join(
-            f"<td style='padding:2px 8px;text-align:right'>{esc(f'{v:.4g}')}</td>"
-            for v in self.population["mean"]
+        significant = self.wide("significant").astype(bool)
+        stars = np.where(significant, "*", " ")
+        flags = np.where(marker & (std > 0), " +", np.where(marker & (std < 0), " -", "  "))
+        cells = means.map(fmt_number) + stars + flags
+        population = pd.DataFrame(
+            [[f"{fmt_number(v)}   " for v in self.population["mean"]]],
+            index=["(all)"],
+            columns=means.columns,
         )
-        n_total = int(self.segments["size"].sum())
-        rows.append(
-            "<tr style='border-top:1px solid #999'><th style='text-align:left;padding:2px 8px'>"
-            f"(all)</th><td></td><td style='padding:2px 8px;text-align:right'>{n_total:,}</td>"
-            f"<td style='padding:2px 8px;text-align:right'>100.0%</td>{pop_cells}</tr>"
+
+        def heat(label: Any, feature: Any, _: Any) -> dict[str, str] | None:
+            if label not in std.index:  # the population row
+                return None
+            z = float(std.loc[label, feature])
+            style = f"background:{_heat_color(z)}"
+            if marker.loc[label, feature]:
+                style += ";font-weight:bold"
+            return {"style": style, "title": _heat_title(z, index.loc[label, feature])}
+
+        means_table = Table(
+            pd.concat([cells, population]).rename_axis("segment"),
+            caption="Means (+/- marks a marker variable above/below the population, "
+            "* a significant difference)",
+            cell_attrs=heat,
+            row_attrs=_population_row_rule,
         )
-        notes = "".join(f"<li>{esc(n)}</li>" for n in self.notes)
-        notes_html = f"<ul style='color:#a33'>{notes}</ul>" if notes else ""
-        return (
-            "<div class='segwise-profile'><b>segwise segment profile</b>"
-            "<table style='border-collapse:collapse;font-size:90%'>"
-            "<thead><tr><th style='padding:2px 8px'>segment</th>"
-            "<th style='padding:2px 8px'>persona</th><th style='padding:2px 8px'>size</th>"
-            f"<th style='padding:2px 8px'>share</th>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
-            "<p style='font-size:85%;color:#555'>Cells: segment mean (index vs population = "
-            "100); colour = standardized difference (red above, blue below the population); "
-            f"bold = marker variable; * = significant (Welch vs rest, BH FDR {self.alpha:g})."
-            f"</p>{notes_html}</div>"
+        return Summary(
+            f"Segment profile: {len(seg)} segments, {len(self.population)} feature(s), "
+            f"{fmt_count(seg['size'].sum())} customers",
+            lines=[
+                f"markers: |std diff| >= {self.marker_diff[0]:g} or |relative diff| >= "
+                f"{self.marker_diff[1]:g} (flexclust); significance: Welch segment vs rest, "
+                f"BH FDR {self.alpha:g}",
+                "",
+                *(f"[{label}] {row['description']}" for label, row in seg.iterrows()),
+                "",
+            ],
+            tables=[means_table],
+            after=[f"NOTE: {note}" for note in self.notes],
         )
 
     def plot(self, ax: Any = None, *, value: str = "std_diff") -> Any:
@@ -268,18 +218,10 @@ class SegmentProfile:
         >>> prof = profile_segments(pd.DataFrame({"x": [1.0, 2, 5, 6]}), [0, 0, 1, 1])
         >>> ax = prof.plot()  # doctest: +SKIP
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                'SegmentProfile.plot needs matplotlib: pip install "segwise[plot]" '
-                "(or pip install matplotlib)"
-            ) from exc
         grid = self.wide(value).to_numpy(dtype=float)
         means = self.wide("mean").to_numpy(dtype=float)
         k, d = grid.shape
-        if ax is None:
-            _, ax = plt.subplots(figsize=(1.3 * d + 3.5, 0.55 * k + 1.5))
+        ax = self._axes(ax, figsize=(1.3 * d + 3.5, 0.55 * k + 1.5))
         finite = np.abs(grid[np.isfinite(grid)])
         vmax = max(float(finite.max()) if finite.size else 1.0, 1e-12)
         image = ax.imshow(
@@ -309,6 +251,18 @@ class SegmentProfile:
         ax.figure.colorbar(image, ax=ax, label=value.replace("_", " "))
         ax.set_title("Segment profiles (annotated: segment means)")
         return ax
+
+
+def _population_row_rule(label: Any) -> dict[str, str] | None:
+    """A rule above the "(all)" row of the HTML means table."""
+    return {"style": "border-top:1px solid #999"} if label == "(all)" else None
+
+
+def _heat_title(z: float, index: float) -> str:
+    """The tooltip of a cell of the HTML means table."""
+    where = "above" if z > 0 else "below"
+    std = f"std diff {z:+.2f} ({where} the population)" if math.isfinite(z) else "std diff n/a"
+    return f"{std}; index {fmt_number(index, 3)}"
 
 
 def _heat_color(z: float) -> str:

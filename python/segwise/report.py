@@ -27,9 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from ._results import PLOT_EXTRA, detached_figure, html_table
 from ._validation import check_int
 from .exceptions import InvalidParameterError
 
@@ -40,38 +40,18 @@ body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; col
        max-width: 1100px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }
 h1 { border-bottom: 2px solid #446; padding-bottom: .2em; }
 h2 { border-bottom: 1px solid #ccd; padding-bottom: .15em; margin-top: 2em; }
-table.sw { border-collapse: collapse; font-size: 88%; margin: .6em 0 1.2em 0; }
-table.sw th, table.sw td { padding: 3px 9px; border-bottom: 1px solid #e3e3e8; }
-table.sw thead th { background: #f0f0f5; text-align: center; }
-table.sw td { text-align: right; font-variant-numeric: tabular-nums; }
-table.sw tbody th { text-align: left; font-weight: 600; }
+table.sw, .segwise-result table { border-collapse: collapse; font-size: 88%;
+       margin: .6em 0 1.2em 0; }
+table.sw th, table.sw td, .segwise-result th, .segwise-result td {
+       padding: 3px 9px; border-bottom: 1px solid #e3e3e8; }
+table.sw thead th, .segwise-result thead th { background: #f0f0f5; text-align: center; }
+table.sw td, .segwise-result td { text-align: right; font-variant-numeric: tabular-nums; }
+table.sw tbody th, .segwise-result tbody th { text-align: left; font-weight: 600; }
 figure { margin: 1em 0; } figure img { max-width: 100%; }
 figcaption, .caption { color: #555; font-size: 88%; }
 .note { color: #8a4b00; background: #fff6e5; padding: .4em .7em; border-radius: 3px; }
 nav ul { columns: 2; font-size: 92%; } .meta { color: #666; font-size: 88%; }
 """
-
-_PLOT_HINT = 'pip install "segwise[plot]"'
-
-
-def _fmt(value: Any, float_format: str) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (float, np.floating)):
-        if np.isnan(value):
-            return ""
-        return float_format.format(value)
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return str(value)
-
-
-def _label(value: Any) -> str:
-    if isinstance(value, tuple):
-        return " / ".join(str(v) for v in value)
-    return str(value)
 
 
 class Report:
@@ -172,29 +152,21 @@ class Report:
         if not isinstance(df, pd.DataFrame):
             raise InvalidParameterError(f"table needs a DataFrame, got {type(df).__name__}")
         max_rows = check_int(max_rows, "max_rows", low=1)
-        esc = html.escape
-        shown = df.iloc[:max_rows]
-        idx_names = [n for n in shown.index.names] if index else []
-        head = "".join(f"<th>{esc('' if n is None else str(n))}</th>" for n in idx_names)
-        head += "".join(f"<th>{esc(_label(c))}</th>" for c in shown.columns)
-        body = []
-        for label, row in zip(shown.index, shown.itertuples(index=False, name=None), strict=True):
-            cells = ""
-            if index:
-                parts = label if isinstance(label, tuple) else (label,)
-                cells += "".join(f"<th>{esc(_fmt(p, float_format))}</th>" for p in parts)
-            for col, value in zip(shown.columns, row, strict=True):
-                style = cell_style(label, col, value) if cell_style is not None else None
-                attr = f" style='{esc(style)}'" if style else ""
-                cells += f"<td{attr}>{esc(_fmt(value, float_format))}</td>"
-            body.append(f"<tr>{cells}</tr>")
-        cap = f"<caption class='caption'>{esc(caption)}</caption>" if caption else ""
-        more = ""
-        if len(df) > max_rows:
-            more = f"<p class='caption'>({len(df) - max_rows:,} more rows not shown)</p>"
+
+        def style(label: Any, column: Any, value: Any) -> dict[str, str] | None:
+            css = cell_style(label, column, value) if cell_style is not None else None
+            return {"style": css} if css else None
+
         self._blocks.append(
-            f"<table class='sw'>{cap}<thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>{more}"
+            html_table(
+                df,
+                index=index,
+                float_format=float_format,
+                cell_attrs=style,
+                css_class="sw",
+                caption=caption,
+                max_rows=max_rows,
+            )
         )
         return self
 
@@ -214,17 +186,14 @@ class Report:
         report shows a note saying how to get the figure instead of failing.
         """
         dpi = check_int(dpi, "dpi", low=10)
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:
-            what = f" ({caption})" if caption else ""
-            return self.text(
-                f"Figure omitted{what}: matplotlib is not installed ({_PLOT_HINT}).", note=True
-            )
         if callable(fig_or_draw) and not hasattr(fig_or_draw, "savefig"):
-            fig = Figure(figsize=figsize)
-            ax = fig.add_subplot()
-            fig_or_draw(ax)
+            fig = detached_figure(figsize)
+            if fig is None:
+                what = f" ({caption})" if caption else ""
+                return self.text(
+                    f"Figure omitted{what}: matplotlib is not installed ({PLOT_EXTRA}).", note=True
+                )
+            fig_or_draw(fig.add_subplot())
         else:
             fig = getattr(fig_or_draw, "figure", fig_or_draw)
             if not hasattr(fig, "savefig"):

@@ -6,21 +6,21 @@ Arm 1 is the treatment and arm 2 the control; differences are ``1 - 2``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import _core
+from .._results import Unpacks
 from .._validation import Constraints, Interval, Pair, validate_params
 from ..exceptions import InvalidParameterError
 from ._common import _counts
 
 
 @dataclass(frozen=True)
-class BayesResult:
+class BayesResult(Unpacks):
     """Beta–binomial comparison. Unpacks to ``(prob_beat_control, expected_loss)``.
 
     ``expected_loss`` is ``E[max(p_control - p_treatment, 0)]``: what shipping the
@@ -34,12 +34,11 @@ class BayesResult:
     0.9232
     """
 
+    _unpack: ClassVar[tuple[str, ...]] = ("prob_beat_control", "expected_loss")
+
     prob_beat_control: float
     expected_loss: float
     expected_loss_control: float
-
-    def __iter__(self) -> Iterator[float]:
-        return iter((self.prob_beat_control, self.expected_loss))
 
 
 def _prob_b_beats_a(aa: Any, ba: Any, ab: Any, bb: Any) -> np.ndarray:

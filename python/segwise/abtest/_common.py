@@ -1,22 +1,13 @@
-"""What the A/B test modules share: the result base that unpacks to ``(statistic, pvalue)``
-and the checks of count/nobs and sample arguments."""
+"""What the A/B test modules share: the checks of count/nobs and sample arguments (their
+results unpack to ``(statistic, pvalue)`` through :class:`segwise._results.Unpacks`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from ..exceptions import InvalidParameterError, ShapeMismatchError
-
-
-class _Unpack:
-    statistic: float
-    pvalue: float
-
-    def __iter__(self) -> Iterator[float]:
-        return iter((self.statistic, self.pvalue))
 
 
 def _counts(count: Any, nobs: Any, name: str) -> tuple[int, int]:

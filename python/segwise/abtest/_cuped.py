@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._results import Unpacks
 from .._stats.inference import (
     ALTERNATIVE,
     check_alpha,
@@ -19,7 +20,7 @@ from .._stats.inference import (
     welch_moments,
 )
 from .._validation import Constraints, validate_params
-from ._common import _paired, _Unpack
+from ._common import _paired
 
 
 def _cuped_moments(
@@ -76,7 +77,7 @@ def _cuped_moments(
 
 
 @dataclass(frozen=True)
-class CupedResult(_Unpack):
+class CupedResult(Unpacks):
     """CUPED-adjusted Welch test. Unpacks to ``(statistic, pvalue)``.
 
     ``estimate`` is the adjusted difference ``(y1 - y2) - theta (x1 - x2)``;

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._results import Unpacks
 from .._stats import distributions
 from .._stats.inference import (
     check_alpha,
     critical_value,
 )
 from ..exceptions import InvalidParameterError, ShapeMismatchError
-from ._common import _Unpack
 
 
 @dataclass(frozen=True)
-class HeterogeneityResult(_Unpack):
+class HeterogeneityResult(Unpacks):
     """Cochran's Q test that per-segment effects differ. Unpacks to ``(statistic, pvalue)``.
 
     ``i2`` is Higgins' ``I^2 = max(0, (Q - df) / Q)``; ``pooled`` is the fixed-effect

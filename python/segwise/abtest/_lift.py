@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from .._results import Unpacks
 from .._stats.inference import (
     PROBABILITY,
     critical_value,
     pvalue_from_stat,
 )
 from .._validation import Constraints, Interval, StrOptions, validate_params
-from ._common import _Unpack
 
 LIFT_METHODS = ("delta", "log", "fieller")
 _PARAMS: Constraints = {
@@ -77,7 +77,7 @@ def _lift_arrays(
 
 
 @dataclass(frozen=True)
-class RelativeLiftResult(_Unpack):
+class RelativeLiftResult(Unpacks):
     """Relative lift ``mean1 / mean2 - 1``. Unpacks to ``(statistic, pvalue)`` where
     ``statistic = lift / stderr`` (delta method z). ``lift`` is None with a ``reason`` when
     the control mean is 0.

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._results import Unpacks
 from .._stats.inference import (
     ALTERNATIVE,
     check_alpha,
@@ -20,11 +21,11 @@ from .._stats.inference import (
     welch_moments,
 )
 from .._validation import Constraints, Interval, validate_params
-from ._common import _sample, _Unpack
+from ._common import _sample
 
 
 @dataclass(frozen=True)
-class WelchResult(_Unpack):
+class WelchResult(Unpacks):
     """Welch's unequal-variance t-test. Unpacks to ``(statistic, pvalue)``.
 
     Examples

@@ -5,19 +5,19 @@ Arm 1 is the treatment and arm 2 the control; differences are ``1 - 2``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from .._results import Unpacks
 from .._stats.inference import P_ADJUST_METHODS, PROBABILITY, p_adjust
 from .._validation import Constraints, StrOptions, validate_params
 from ..exceptions import InvalidParameterError, ShapeMismatchError
 
 
 @dataclass(frozen=True)
-class AdjustedPValues:
+class AdjustedPValues(Unpacks):
     """Multiple-testing adjustment. Unpacks to ``(reject, pvalues_adjusted)`` like
     statsmodels' ``multipletests`` (there is no single statistic, hence no ``conf_int``).
 
@@ -29,13 +29,12 @@ class AdjustedPValues:
     [0.04, 0.0533, 0.0533, nan]
     """
 
+    _unpack: ClassVar[tuple[str, ...]] = ("reject", "pvalues_adjusted")
+
     reject: np.ndarray
     pvalues_adjusted: np.ndarray
     method: str
     alpha: float
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        return iter((self.reject, self.pvalues_adjusted))
 
 
 _PARAMS: Constraints = {"method": [StrOptions(P_ADJUST_METHODS)], "alpha": [PROBABILITY]}

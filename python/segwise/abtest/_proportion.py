@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
+from .._results import Unpacks
 from .._stats import distributions
 from .._stats.inference import (
     ALTERNATIVE,
@@ -22,7 +23,7 @@ from .._stats.inference import (
 )
 from .._validation import Constraints, StrOptions, validate_params
 from ..exceptions import InvalidParameterError
-from ._common import _counts, _Unpack
+from ._common import _counts
 
 
 def _wilson(x: Any, n: Any, z: float) -> tuple[Any, Any]:
@@ -148,7 +149,7 @@ _TEST_PARAMS: Constraints = {
 
 
 @dataclass(frozen=True)
-class DiffCIResult(_Unpack):
+class DiffCIResult(Unpacks):
     """Confidence interval for ``p1 - p2`` with its companion test.
 
     ``statistic``/``pvalue`` are those of the method's own test at ``p1 - p2 = 0``
@@ -254,7 +255,7 @@ def proportions_diff_ci(
 
 
 @dataclass(frozen=True)
-class ProportionsTestResult(_Unpack):
+class ProportionsTestResult(Unpacks):
     """Two-proportion test. Unpacks to ``(statistic, pvalue)``.
 
     ``statistic`` is a z value for "pooled"/"unpooled" and the sample odds ratio for

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._results import Unpacks
 from .._stats.inference import (
     ALTERNATIVE,
     check_alpha,
@@ -18,7 +19,7 @@ from .._stats.inference import (
     pvalue_from_stat,
 )
 from .._validation import Constraints, validate_params
-from ._common import _paired, _Unpack
+from ._common import _paired
 from ._lift import _lift_arrays
 
 
@@ -33,7 +34,7 @@ def _ratio_moments(n: Any, sy: Any, sx: Any, vy: Any, vx: Any, cxy: Any) -> tupl
 
 
 @dataclass(frozen=True)
-class RatioMetricResult(_Unpack):
+class RatioMetricResult(Unpacks):
     """Delta-method test for a ratio metric (e.g. revenue per order, users randomized).
 
     ``estimate = ratio1 - ratio2``; ``statistic`` is a z value.

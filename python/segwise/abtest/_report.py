@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
@@ -12,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from .._results import ResultMixin, Summary, Table
 from .._stats import distributions
 from .._stats.inference import P_ADJUST_METHODS, PROBABILITY, p_adjust, welch_moments
 from .._validation import (
@@ -66,7 +66,19 @@ _FROM_STATS_PARAMS: Constraints = {
     "variant": [Hashable],
     "metrics": [None, Mapping, Sequence],
 }
-
+# The columns of the text and HTML summaries.
+_SUMMARY_COLUMNS = [
+    "segment",
+    "metric",
+    "treatment",
+    "mean_control",
+    "mean_treatment",
+    "rel_lift",
+    "rel_lift_low",
+    "rel_lift_high",
+    "pvalue_adj",
+    "significant",
+]
 # Layout of the core's per-cell statistics (see src/core/abtest/suffstats.rs).
 N, SUM_Y, M2_Y, SUM_X, M2_X, C_XY, N_NAN, N_NONBIN = range(8)
 
@@ -366,8 +378,8 @@ def _stats_from_table(
 # --------------------------------------------------------------------------- the report
 
 
-@dataclass(frozen=True)
-class LiftReport:
+@dataclass(frozen=True, repr=False)
+class LiftReport(ResultMixin):
     """Per-segment A/B lift report.
 
     Attributes
@@ -403,46 +415,20 @@ class LiftReport:
     warnings: list[str] = field(default_factory=list)
     alpha: float = 0.05
 
-    def summary(self) -> str:
-        """A short text summary: significant lifts and warnings."""
+    def _summary(self) -> Summary:
         t = self.table
-        lines = [
+        title = (
             f"Lift report: {t['segment'].nunique() - 1} segment(s), "
             f"{t['metric'].nunique()} metric(s), {t['treatment'].nunique()} treatment "
             f"arm(s); alpha={self.alpha} (adjusted p-values, {len(t)} rows)"
-        ]
-        cols = [
-            "segment",
-            "metric",
-            "treatment",
-            "mean_control",
-            "mean_treatment",
-            "rel_lift",
-            "rel_lift_low",
-            "rel_lift_high",
-            "pvalue_adj",
-            "significant",
-        ]
-        lines.append(t[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-        for w in self.warnings:
-            lines.append(f"WARNING: {w}")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
-        warn_html = f"<ul style='color:#a33'>{warn}</ul>" if warn else ""
-        return (
-            f"<div><b>segwise lift report</b> (alpha={self.alpha}){warn_html}"
-            f"{self.table.to_html(index=False, float_format=lambda v: f'{v:.4g}')}</div>"
         )
+        table = Table(t[_SUMMARY_COLUMNS], index=False, cell_attrs=_mark_significant)
+        return Summary(title, tables=[table], warnings=self.warnings)
 
     def plot(self, metric: str | None = None, *, relative: bool = True, ax: Any = None) -> Any:
         """Forest plot of the lift and its CI per segment and treatment arm, for one metric.
 
-        Needs matplotlib (``pip install segwise[plot]``). Returns the matplotlib Axes.
+        Needs matplotlib (``pip install "segwise[plot]"``). Returns the matplotlib Axes.
 
         Examples
         --------
@@ -453,13 +439,6 @@ class LiftReport:
         >>> rep = segment_lift(df, segment="seg", variant="arm", control="A", metrics=["buy"])
         >>> ax = rep.plot()  # doctest: +SKIP
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "LiftReport.plot needs matplotlib: pip install 'segwise[plot]' "
-                "(or pip install matplotlib)"
-            ) from exc
         t = self.table
         metric = metric if metric is not None else t["metric"].iloc[0]
         if metric not in set(t["metric"]):
@@ -470,8 +449,7 @@ class LiftReport:
             if relative
             else ("abs_diff", "abs_diff_low", "abs_diff_high")
         )
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.4 * len(t) + 1.2))
+        ax = self._axes(ax, figsize=(6, 0.4 * len(t) + 1.2))
         labels = [f"{s} | {a}" for s, a in zip(t["segment"], t["treatment"], strict=True)]
         y = np.arange(len(t))[::-1]
         e = t[est].to_numpy(float)
@@ -484,6 +462,13 @@ class LiftReport:
         ax.set_yticklabels(labels)
         ax.set_xlabel(("relative lift" if relative else "difference") + f" of {metric}")
         return ax
+
+
+def _mark_significant(_: Any, column: Any, value: Any) -> dict[str, str] | None:
+    """Significant rows stand out in the HTML summary."""
+    if column == "significant" and value:
+        return {"style": "font-weight:bold;color:#a01010"}
+    return None
 
 
 def segment_lift(

@@ -11,17 +11,17 @@ from typing import Any
 
 import numpy as np
 
+from .._results import Unpacks
 from .._stats import distributions
 from .._stats.inference import PROBABILITY
 from .._validation import Constraints, validate_params
 from ..exceptions import InvalidParameterError, ShapeMismatchError
-from ._common import _Unpack
 
 _PARAMS: Constraints = {"expected_ratio": [None, "array-like"], "threshold": [PROBABILITY]}
 
 
 @dataclass(frozen=True)
-class SRMResult(_Unpack):
+class SRMResult(Unpacks):
     """Sample-ratio-mismatch chi-square test. Unpacks to ``(statistic, pvalue)``.
 
     ``flagged`` is ``pvalue < threshold`` *and* every arm has at least 8 units.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 import numbers
 import warnings
@@ -16,6 +15,7 @@ import pandas as pd
 from .. import _core
 from .._progress import progress as _progress
 from .._progress import progress_enabled
+from .._results import ResultMixin, Summary, Table
 from .._validation import (
     Constraints,
     HasMethods,
@@ -66,8 +66,8 @@ def _verdict(mean: float) -> str:
     return "not trustworthy"
 
 
-@dataclass(frozen=True)
-class StabilityResult:
+@dataclass(frozen=True, repr=False)
+class StabilityResult(ResultMixin):
     """Per-segment bootstrap stability, as returned by :func:`bootstrap_stability`.
 
     Attributes
@@ -103,6 +103,11 @@ class StabilityResult:
     >>> res = bootstrap_stability(X, 3, n_boot=20, random_state=0, progress=False)
     >>> res.table["verdict"].tolist()
     ['highly stable', 'highly stable', 'highly stable']
+    >>> X = np.vstack([np.zeros((20, 2)), np.full((20, 2), 9.0)])
+    >>> X += np.random.default_rng(0).normal(0, 0.1, X.shape)
+    >>> res = bootstrap_stability(X, 2, n_boot=10, random_state=0, progress=False)
+    >>> print(res.summary().splitlines()[0])
+    Bootstrap stability: 2 segments, 10 bootstrap replicates
     """
 
     table: pd.DataFrame
@@ -112,53 +117,22 @@ class StabilityResult:
     scheme: str
     n_skipped: int = 0
 
-    def summary(self) -> str:
-        """Plain-text report: one line per segment.
-
-        Returns
-        -------
-        text : str
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from segwise.stability import bootstrap_stability
-        >>> X = np.vstack([np.zeros((20, 2)), np.full((20, 2), 9.0)])
-        >>> X += np.random.default_rng(0).normal(0, 0.1, X.shape)
-        >>> res = bootstrap_stability(X, 2, n_boot=10, random_state=0, progress=False)
-        >>> print(res.summary().splitlines()[0])
-        Bootstrap stability: 2 segments, 10 bootstrap replicates
-        """
-        t = self.table
-        head = f"Bootstrap stability: {len(t)} segments, {self.n_boot} {self.scheme} replicates"
-        lines = [head]
-        if self.n_skipped:
-            lines.append(f"({self.n_skipped} replicates skipped: fewer rows than clusters)")
-        lines.append(
-            f"{'segment':>10} {'size':>8} {'mean Jaccard':>13} {'dissolved':>10} "
-            f"{'recovered':>10}  verdict"
+    def _summary(self) -> Summary:
+        skipped = (
+            [f"({self.n_skipped} replicates skipped: fewer rows than clusters)"]
+            if self.n_skipped
+            else []
         )
-        for seg, row in t.iterrows():
-            lines.append(
-                f"{seg!s:>10} {int(row['size']):>8} {row['mean_jaccard']:>13.3f} "
-                f"{int(row['dissolved']):>10} {int(row['recovered']):>10}  {row['verdict']}"
-            )
-        lines.append(
-            "Hennig's scale: < 0.6 not trustworthy, 0.6-0.75 doubtful, >= 0.75 stable, "
-            ">= 0.85 highly stable."
+        return Summary(
+            f"Bootstrap stability: {len(self.table)} segments, {self.n_boot} {self.scheme} "
+            "replicates",
+            lines=skipped,
+            tables=[Table(self.table, float_format="{:.3f}")],
+            after=[
+                "Hennig's scale: < 0.6 not trustworthy, 0.6-0.75 doubtful, >= 0.75 stable, "
+                ">= 0.85 highly stable."
+            ],
         )
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        skipped = f" ({self.n_skipped} skipped)" if self.n_skipped else ""
-        head = html.escape(
-            f"{len(self.table)} segments, {self.n_boot} {self.scheme} replicates{skipped}"
-        )
-        body = self.table.to_html(float_format=lambda v: f"{v:.3f}", escape=True)
-        return f"<div><b>segwise bootstrap stability</b>: {head}{body}</div>"
-
-    def __repr__(self) -> str:
-        return self.summary()
 
     def plot(self, ax: Any = None) -> Any:
         """Horizontal bars of the mean Jaccard per segment, coloured by verdict.
@@ -184,16 +158,8 @@ class StabilityResult:
         >>> res = bootstrap_stability(X, 2, n_boot=10, random_state=0, progress=False)
         >>> ax = res.plot()  # doctest: +SKIP
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                'StabilityResult.plot needs matplotlib: pip install "segwise[plot]" '
-                "(or pip install matplotlib)"
-            ) from exc
         t = self.table
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 0.4 * len(t) + 1.2))
+        ax = self._axes(ax, figsize=(6, 0.4 * len(t) + 1.2))
         y = np.arange(len(t))[::-1]
         means = np.nan_to_num(t["mean_jaccard"].to_numpy(float), nan=0.0)
         colours = [_COLOURS[v] for v in t["verdict"]]

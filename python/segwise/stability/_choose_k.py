@@ -8,10 +8,9 @@ and do not depend on how the replicates are chunked between progress-bar updates
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
@@ -20,6 +19,7 @@ import pandas as pd
 
 from .. import _core
 from .._progress import progress as _progress
+from .._results import ResultMixin, Summary, Table
 from .._validation import (
     Constraints,
     Interval,
@@ -221,43 +221,11 @@ def _chunks(total: int) -> Iterable[tuple[int, int]]:
         yield start, min(start + _CHUNK, total)
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else ""
-    if isinstance(v, (float, np.floating)):
-        return "" if math.isnan(v) else f"{v:.4g}"
-    return str(v)
-
-
-def _table_html(title: str, table: pd.DataFrame, lines: Sequence[str]) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [table.index.name, *table.columns])
-    body = "".join(
-        "<tr>"
-        + f"<th>{html.escape(str(k))}</th>"
-        + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row)
-        + "</tr>"
-        for k, row in zip(table.index, table.itertuples(index=False), strict=False)
-    )
-    text = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
-    return (
-        f"<div><strong>{html.escape(title)}</strong>{text}"
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
-    )
-
-
-def _import_pyplot() -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError('plot() needs matplotlib: pip install "segwise[plot]"') from exc
-    return plt
-
-
 # --------------------------------------------------------------------------- gap
 
 
-@dataclass(frozen=True)
-class GapResult:
+@dataclass(frozen=True, repr=False)
+class GapResult(ResultMixin):
     """Gap statistic (R ``cluster::clusGap``) for k = 1..k_max.
 
     Attributes
@@ -271,6 +239,14 @@ class GapResult:
         The settings used.
     ref_log_w : ndarray of shape (n_refs, k_max)
         ``log W_k`` of every reference set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.stability import gap_statistic
+    >>> X = np.random.default_rng(0).normal(size=(60, 2))
+    >>> print(gap_statistic(X, 3, n_refs=5, random_state=0).summary().splitlines()[0])
+    Gap statistic (clusGap): B=5 reference sets, k = 1..3, d_power=2, space=scaledPCA
     """
 
     table: pd.DataFrame
@@ -280,29 +256,17 @@ class GapResult:
     n_refs: int
     d_power: float
     space: str
-    ref_log_w: np.ndarray = field(repr=False)
+    ref_log_w: np.ndarray
 
-    def summary(self) -> str:
-        """Plain-text summary.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from segwise.stability import gap_statistic
-        >>> X = np.random.default_rng(0).normal(size=(60, 2))
-        >>> print(gap_statistic(X, 3, n_refs=5, random_state=0).summary().splitlines()[0])
-        Gap statistic (clusGap): B=5 reference sets, k = 1..3, d_power=2, space=scaledPCA
-        """
-        head = (
+    def _summary(self) -> Summary:
+        return Summary(
             f"Gap statistic (clusGap): B={self.n_refs} reference sets, k = 1..{len(self.table)}, "
-            f"d_power={self.d_power:g}, space={self.space}"
-        )
-        rule = f"Number of clusters (method {self.method!r}, SE.factor={self.se_factor:g}): "
-        return f"{head}\n{rule}{self.optimal_k}\n{self.table.to_string()}"
-
-    def _repr_html_(self) -> str:
-        return _table_html(
-            "Gap statistic", self.table, [f"optimal k = {self.optimal_k} ({self.method})"]
+            f"d_power={self.d_power:g}, space={self.space}",
+            lines=[
+                f"Number of clusters (method {self.method!r}, SE.factor={self.se_factor:g}): "
+                f"{self.optimal_k}"
+            ],
+            tables=[Table(self.table)],
         )
 
     def plot(self, ax: Any = None) -> Any:
@@ -317,9 +281,7 @@ class GapResult:
         >>> X = np.random.default_rng(0).normal(size=(60, 2))
         >>> ax = gap_statistic(X, 3, n_refs=5, random_state=0).plot()
         """
-        plt = _import_pyplot()
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = self._axes(ax)
         t = self.table
         ax.errorbar(t.index, t["gap"], yerr=t["se_sim"], marker="o", capsize=3)
         ax.axvline(self.optimal_k, color="grey", linestyle="--")
@@ -398,7 +360,6 @@ def gap_statistic(
     n_init: int = 1,
     random_state: Any = None,
     progress: bool | None = None,
-    _start: str = "k-means++",
 ) -> GapResult:
     """Gap statistic of Tibshirani, Walther & Hastie (2001) with R ``cluster::clusGap``'s
     definitions, for k-means with k = 1..k_max.
@@ -475,9 +436,28 @@ def gap_statistic(
         raise InvalidParameterError(
             f"k_max={k_max} is outside [2, n_samples - 1] = [2, {n - 1}] for n_samples={n}"
         )
-    start = check_choice(_start, "_start", ("k-means++", "first_rows"))
     seed = check_random_state(random_state)
     _check_not_constant(values)
+    return _gap_statistic(
+        values, k_max, n_refs, space, d_power, method, se_factor, n_init, seed, progress
+    )
+
+
+def _gap_statistic(
+    values: np.ndarray,
+    k_max: int,
+    n_refs: int,
+    space: str,
+    d_power: float,
+    method: str,
+    se_factor: float,
+    n_init: int,
+    seed: int,
+    progress: bool | None,
+    start: str = "k-means++",
+) -> GapResult:
+    """:func:`gap_statistic` on checked arguments; ``start="first_rows"`` seeds every
+    k-means fit with the first k rows instead of k-means++ (the tests' oracle does so)."""
     ks = list(range(1, k_max + 1))
     with _progress(1 + n_refs, "gap statistic", progress) as advance:
         _, labels, _ = _core.choose_k_fit_curve(values, ks, start, n_init, seed)
@@ -492,8 +472,8 @@ def gap_statistic(
 # --------------------------------------------------------------------------- prediction strength
 
 
-@dataclass(frozen=True)
-class PredictionStrengthResult:
+@dataclass(frozen=True, repr=False)
+class PredictionStrengthResult(ResultMixin):
     """Prediction strength (Tibshirani & Walther 2005, R ``fpc::prediction.strength``).
 
     Attributes
@@ -505,32 +485,28 @@ class PredictionStrengthResult:
         The largest k whose mean prediction strength exceeds ``cutoff`` (1 if none).
     cutoff : float
     per_split : ndarray of shape (n_splits, len(k_range))
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segwise.stability import prediction_strength
+    >>> X = np.random.default_rng(0).normal(size=(60, 2))
+    >>> res = prediction_strength(X, [2, 3], n_splits=3, random_state=0)
+    >>> res.summary().splitlines()[0]
+    'Prediction strength: 3 splits, cutoff 0.8'
     """
 
     table: pd.DataFrame
     optimal_k: int
     cutoff: float
-    per_split: np.ndarray = field(repr=False)
+    per_split: np.ndarray
 
-    def summary(self) -> str:
-        """Plain-text summary.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from segwise.stability import prediction_strength
-        >>> X = np.random.default_rng(0).normal(size=(60, 2))
-        >>> res = prediction_strength(X, [2, 3], n_splits=3, random_state=0)
-        >>> res.summary().splitlines()[0]
-        'Prediction strength: 3 splits, cutoff 0.8'
-        """
-        return (
-            f"Prediction strength: {self.per_split.shape[0]} splits, cutoff {self.cutoff:g}\n"
-            f"Optimal k: {self.optimal_k}\n{self.table.to_string()}"
+    def _summary(self) -> Summary:
+        return Summary(
+            f"Prediction strength: {self.per_split.shape[0]} splits, cutoff {self.cutoff:g}",
+            lines=[f"Optimal k: {self.optimal_k}"],
+            tables=[Table(self.table)],
         )
-
-    def _repr_html_(self) -> str:
-        return _table_html("Prediction strength", self.table, [f"optimal k = {self.optimal_k}"])
 
     def plot(self, ax: Any = None) -> Any:
         """Mean prediction strength per k with the cutoff line. Returns the Axes.
@@ -544,9 +520,7 @@ class PredictionStrengthResult:
         >>> X = np.random.default_rng(0).normal(size=(60, 2))
         >>> ax = prediction_strength(X, [2, 3], n_splits=3, random_state=0).plot()
         """
-        plt = _import_pyplot()
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = self._axes(ax)
         t = self.table
         ax.errorbar(t.index, t["mean"], yerr=t["sd"], marker="o", capsize=3)
         ax.axhline(self.cutoff, color="grey", linestyle="--")
@@ -598,7 +572,6 @@ def prediction_strength(
     n_init: int = 1,
     random_state: Any = None,
     progress: bool | None = None,
-    _start: str = "k-means++",
 ) -> PredictionStrengthResult:
     """Prediction strength of k-means (Tibshirani & Walther 2005) as R's
     ``fpc::prediction.strength(clustermethod=kmeansCBI, classification="centroid")``.
@@ -652,9 +625,23 @@ def prediction_strength(
     values = check_array(X, dtypes=(np.float64,)).values
     n = values.shape[0]
     ks = _check_ks(k_range, n)
-    start = check_choice(_start, "_start", ("k-means++", "first_rows"))
     seed = check_random_state(random_state)
     _check_not_constant(values)
+    return _prediction_strength(values, ks, n_splits, cutoff, n_init, seed, progress)
+
+
+def _prediction_strength(
+    values: np.ndarray,
+    ks: list[int],
+    n_splits: int,
+    cutoff: float,
+    n_init: int,
+    seed: int,
+    progress: bool | None,
+    start: str = "k-means++",
+) -> PredictionStrengthResult:
+    """:func:`prediction_strength` on checked arguments; ``start="first_rows"`` seeds every
+    k-means fit with the first k rows of its half (the tests' oracle does so)."""
     with _progress(n_splits, "prediction strength", progress) as advance:
         per_split = _ps_core(values, ks, n_splits, start, n_init, seed, advance)
     return _ps_result(per_split, ks, cutoff)
@@ -663,8 +650,8 @@ def prediction_strength(
 # --------------------------------------------------------------------------- choose_k
 
 
-@dataclass(frozen=True)
-class ChooseKResult:
+@dataclass(frozen=True, repr=False)
+class ChooseKResult(ResultMixin):
     """One row per k with every criterion, and a recommended k.
 
     Attributes
@@ -704,42 +691,20 @@ class ChooseKResult:
         """
         return [c for c, k in self.picks.items() if k == self.recommended_k]
 
-    def summary(self) -> str:
-        """Plain-text summary: the recommendation, the reason, the picks and the table.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from segwise.stability import choose_k
-        >>> rng = np.random.default_rng(0)
-        >>> X = np.vstack([rng.normal(c, 0.3, (40, 2)) for c in (0, 5, 10)])
-        >>> res = choose_k(X, range(2, 6), n_refs=5, n_splits=5, n_boot=5, random_state=0)
-        >>> res.summary().splitlines()[0]
-        'Recommended k = 3'
-        """
+    def _summary(self) -> Summary:
         picks = ", ".join(f"{c}: {k if k is not None else '-'}" for c, k in self.picks.items())
-        return "\n".join(
-            [
-                f"Recommended k = {self.recommended_k}",
-                self.reason,
-                f"Each criterion's own pick: {picks}",
-                self.table.to_string(),
-                *self.notes,
-            ]
-        )
-
-    def _repr_html_(self) -> str:
-        picks = ", ".join(f"{c}: {k if k is not None else '-'}" for c, k in self.picks.items())
-        return _table_html(
-            f"Choosing k: recommended k = {self.recommended_k}",
-            self.table,
-            [self.reason, f"Each criterion's own pick: {picks}", *self.notes],
+        return Summary(
+            f"Recommended k = {self.recommended_k}",
+            lines=[self.reason, f"Each criterion's own pick: {picks}"],
+            tables=[Table(self.table)],
+            after=self.notes,
         )
 
     def plot(self, ax: Any = None) -> Any:
         """Small multiples: one panel per criterion against k, the recommended k marked.
 
-        ``ax`` may be an array of Axes (at least one per criterion); returns the array.
+        ``ax`` may be an array of Axes (at least one per criterion) or a matplotlib Figure to
+        draw the panels into (it is resized to fit them); returns the array of Axes.
 
         Examples
         --------
@@ -751,7 +716,6 @@ class ChooseKResult:
         >>> res = choose_k(X, [2, 3], n_refs=3, n_splits=3, n_boot=3, random_state=0)
         >>> axes = res.plot()
         """
-        plt = _import_pyplot()
         cols = [
             c
             for c in (
@@ -766,10 +730,9 @@ class ChooseKResult:
             )
             if c in self.table.columns
         ]
-        if ax is None:
-            ncol = min(4, len(cols))
-            nrow = math.ceil(len(cols) / ncol)
-            _, ax = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow), squeeze=False)
+        ncol = min(4, len(cols))
+        nrow = math.ceil(len(cols) / ncol)
+        ax = self._axes(ax, figsize=(3.2 * ncol, 2.6 * nrow), grid=(nrow, ncol))
         axes = np.asarray(ax).ravel()
         if axes.size < len(cols):
             raise InvalidParameterError(f"plot needs {len(cols)} Axes, got {axes.size}")
@@ -914,6 +877,8 @@ def choose_k(
     3
     >>> bool(res.table.loc[3, "prediction_strength"] > 0.8)
     True
+    >>> res.summary().splitlines()[0]
+    'Recommended k = 3'
     """
     params = validate_params(locals(), _CHOOSE_K_PARAMS, caller="choose_k")
     n_refs, n_splits, n_boot = params["n_refs"], params["n_splits"], params["n_boot"]

@@ -5,7 +5,6 @@ Rust core.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._results import pyplot as _pyplot
+from .._results import ResultMixin, Summary, Table, fmt_share
 from .._validation import (
     Constraints,
     StrOptions,
@@ -36,8 +35,8 @@ _MIGRATION_PARAMS: Constraints = {
 }
 
 
-@dataclass(frozen=True, eq=False)
-class MigrationResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class MigrationResult(ResultMixin):
     """Segment migration between two dates.
 
     Attributes
@@ -96,38 +95,31 @@ class MigrationResult:
             }
         )
 
-    def summary(self) -> str:
-        """Plain-text summary: totals, retention per segment, new and churned customers."""
+    def _summary(self) -> Summary:
         what = "weight" if self.weighted else "customers"
         total = float(self.counts.to_numpy().sum())
-        lines = [
-            f"Segment migration: {total:g} {what}, {self.counts.shape[0]} before states x "
-            f"{self.counts.shape[1]} after states (shares normalised by {self.normalize})",
-            f"Overall retention (same segment): {self.overall_retention:.1%}",
-        ]
+        lines = [f"Overall retention (same segment): {fmt_share(self.overall_retention)}"]
         if self.new_label is not None:
             n_new = float(self.counts.loc[self.new_label].sum())
             n_churn = float(self.counts[self.churned_label].sum())
             lines.append(f"{self.new_label}: {n_new:g} {what}; {self.churned_label}: {n_churn:g}")
-        lines.append("Retention per segment:")
-        for seg, r in self.retention.items():
-            lines.append(f"  {seg}: {r:.1%}")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        head = html.escape(self.summary().splitlines()[0])
-        ret = html.escape(f"Overall retention: {self.overall_retention:.1%}")
-        pct = lambda v: f"{v:.1%}"  # noqa: E731
-        return (
-            f"<div><b>segwise migration</b><p>{head}<br>{ret}</p>"
-            f"<p>Counts</p>{self.counts.to_html(float_format=lambda v: f'{v:g}')}"
-            f"<p>Shares ({html.escape(self.normalize)})</p>"
-            f"{self.shares.to_html(float_format=pct)}"
-            f"<p>Retention</p>{self.retention.to_frame('retention').to_html(float_format=pct)}"
-            "</div>"
+        return Summary(
+            f"Segment migration: {total:g} {what}, {self.counts.shape[0]} before states x "
+            f"{self.counts.shape[1]} after states (shares normalised by {self.normalize})",
+            lines=lines,
+            tables=[
+                Table(self.counts, caption=f"Counts ({what})", float_format="{:g}"),
+                Table(
+                    self.shares,
+                    caption=f"Shares (normalised by {self.normalize})",
+                    float_format="{:.1%}",
+                ),
+                Table(
+                    self.retention.to_frame(),
+                    caption="Retention per segment",
+                    float_format="{:.1%}",
+                ),
+            ],
         )
 
     def plot(self, *, values: str = "shares", ax: Any = None) -> Any:
@@ -142,11 +134,9 @@ class MigrationResult:
         >>> ax = res.plot()  # doctest: +SKIP
         """
         check_choice(values, "values", ["shares", "counts"])
-        plt = _pyplot("MigrationResult.plot")
         table = self.shares if values == "shares" else self.counts
         data = table.to_numpy(dtype=np.float64)
-        if ax is None:
-            _, ax = plt.subplots(figsize=(1.0 + 0.8 * data.shape[1], 0.8 + 0.6 * data.shape[0]))
+        ax = self._axes(ax, figsize=(1.0 + 0.8 * data.shape[1], 0.8 + 0.6 * data.shape[0]))
         ax.imshow(np.nan_to_num(data), cmap="Blues", aspect="auto")
         vmax = np.nanmax(data) if np.isfinite(data).any() else 0.0
         for i in range(data.shape[0]):

@@ -5,7 +5,6 @@ per-feature binning runs in the Rust core.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any
@@ -15,7 +14,7 @@ import pandas as pd
 
 from .. import _core
 from .._progress import progress
-from .._results import pyplot as _pyplot
+from .._results import ResultMixin, Summary, Table
 from .._validation import (
     Constraints,
     Interval,
@@ -40,10 +39,20 @@ _PSI_PARAMS: Constraints = {
 # Rules of thumb for the PSI (Siddiqi 2006 and common credit-risk practice).
 PSI_STABLE = 0.1
 PSI_MAJOR = 0.25
+# The columns of the text and HTML summaries.
+_SUMMARY_COLUMNS = [
+    "feature",
+    "psi",
+    "n_bins",
+    "critical_value_05",
+    "critical_value_01",
+    "rule_of_thumb",
+    "statistical",
+]
 
 
-@dataclass(frozen=True, eq=False)
-class PSIResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class PSIResult(ResultMixin):
     """Population stability index per feature (or for the segment shares).
 
     Attributes
@@ -85,37 +94,15 @@ class PSIResult:
         """PSI per feature, indexed by feature name."""
         return pd.Series(self.table["psi"].to_numpy(), index=self.table["feature"], name="psi")
 
-    def summary(self) -> str:
-        """Plain-text summary: PSI, critical values and verdicts per feature."""
-        cols = [
-            "feature",
-            "psi",
-            "n_bins",
-            "critical_value_05",
-            "critical_value_01",
-            "rule_of_thumb",
-            "statistical",
-        ]
-        lines = [
+    def _summary(self) -> Summary:
+        notes = zip(self.table["feature"], self.table["note"], strict=True)
+        return Summary(
             f"Population stability index ({self.kind}); empty bins use share "
             f"epsilon={self.epsilon:g}; rules of thumb: < {PSI_STABLE} stable, "
             f"< {PSI_MAJOR} moderate shift, else major shift; critical values "
             "chi2(B-1) * (1/N + 1/M) (Yurdakul & Naranjo)",
-            self.table[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"),
-        ]
-        for feat, note in zip(self.table["feature"], self.table["note"], strict=True):
-            if note:
-                lines.append(f"note ({feat}): {note}")
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        head = html.escape(self.summary().splitlines()[0])
-        return (
-            f"<div><b>segwise PSI</b><p>{head}</p>"
-            f"{self.table.to_html(index=False, float_format=lambda v: f'{v:.4g}')}</div>"
+            tables=[Table(self.table[_SUMMARY_COLUMNS], index=False)],
+            after=[f"note ({feat}): {note}" for feat, note in notes if note],
         )
 
     def plot(self, *, ax: Any = None) -> Any:
@@ -130,10 +117,8 @@ class PSIResult:
         >>> res = psi([0, 0, 1, 1], [0, 1, 1, 1])
         >>> ax = res.plot()  # doctest: +SKIP
         """
-        plt = _pyplot("PSIResult.plot")
         t = self.table
-        if ax is None:
-            _, ax = plt.subplots(figsize=(1.5 + 0.6 * len(t), 3.5))
+        ax = self._axes(ax, figsize=(1.5 + 0.6 * len(t), 3.5))
         x = np.arange(len(t))
         values = t["psi"].to_numpy(dtype=np.float64)
         colors = np.where(

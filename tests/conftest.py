@@ -1,0 +1,124 @@
+"""What several test files share: the bundled data sets as fixtures, and helpers that test
+files import (``from conftest import blobs``): test blobs, a run of the same code on one
+and two threads, a probe of whether a call releases the GIL, Hillstrom's e-mail lift."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from segwise.abtest import LiftReport, segment_lift
+from segwise.datasets import load_cdnow, load_hillstrom
+from sklearn.datasets import make_blobs
+
+# --------------------------------------------------------------------------- data
+
+
+@pytest.fixture(scope="session")
+def cdnow() -> pd.DataFrame:
+    """CDNOW's transaction log (do not modify it: every test of the session shares it)."""
+    return load_cdnow()
+
+
+@pytest.fixture(scope="session")
+def hillstrom() -> pd.DataFrame:
+    """Hillstrom's e-mail experiment (shared by the session: copy it before changing it)."""
+    return load_hillstrom()
+
+
+def blobs(
+    n: int,
+    d: int,
+    k: int,
+    *,
+    std: float = 1.0,
+    seed: int = 0,
+    dtype: Any = np.float64,
+    box: tuple[float, float] = (-10.0, 10.0),
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points in ``d`` dimensions around ``k`` centres drawn in ``box`` (scikit-learn's
+    ``make_blobs``), as ``dtype``, and their true labels."""
+    X, y = make_blobs(
+        n_samples=n, n_features=d, centers=k, cluster_std=std, center_box=box, random_state=seed
+    )
+    return X.astype(dtype), y
+
+
+def email_lift(df: pd.DataFrame, segment: str, **kw: Any) -> LiftReport:
+    """Each Hillstrom e-mail against no e-mail per ``segment``, on visit, conversion, spend."""
+    return segment_lift(
+        df,
+        segment=segment,
+        variant="segment",
+        control="No E-Mail",
+        metrics=["visit", "conversion", "spend"],
+        **kw,
+    )
+
+
+# --------------------------------------------------------------------------- threads
+
+
+def outputs_on_threads(code: str, threads: Sequence[int] = (1, 2)) -> list[str]:
+    """The standard output of ``python -c code``, once per size of the Rust thread pool."""
+    outs = []
+    for n in threads:
+        env = dict(os.environ, RAYON_NUM_THREADS=str(n), SEGWISE_NUM_THREADS=str(n))
+        res = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        outs.append(res.stdout)
+    return outs
+
+
+def ticks_during(call: Callable[[], Any], *, period: float = 0.0005) -> tuple[Any, int]:
+    """Run ``call()`` while another Python thread ticks; return its result and the number
+    of ticks made while it ran.
+
+    The other thread loops: sleep ``period`` (without the GIL), then, holding the GIL, count
+    a tick if the call is under way. For the duration the interpreter's switch interval is
+    raised to 1000 s, so this thread never hands the GIL over by preemption: the ticker can
+    only run while this thread waits without it. A call that holds the GIL from start to
+    end (a Rust function that never detaches, or pure Python) therefore gets exactly 0
+    ticks, however long it runs and however loaded the machine is; each tick counted is
+    proof that the call released the GIL. Call the Rust binding itself (not a Python
+    wrapper, whose numpy calls release the GIL for moments of their own), on work long
+    enough (a good fraction of a second) for a released GIL to give many ticks even when
+    the ticker waits for a core.
+    """
+    in_call = False
+    ticks = 0
+    started = threading.Event()
+    stop = threading.Event()
+
+    def tick() -> None:
+        nonlocal ticks
+        started.set()
+        while not stop.is_set():
+            if in_call:
+                ticks += 1
+            time.sleep(period)
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    started.wait()
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1000.0)
+    try:
+        in_call = True
+        result = call()
+        in_call = False
+    finally:
+        in_call = False
+        sys.setswitchinterval(switch)
+        stop.set()
+        ticker.join()
+    return result, ticks
