@@ -29,7 +29,7 @@ import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -334,6 +334,23 @@ def _shown(value: Any) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
+class Constraint(Protocol):
+    """What every entry of a constraint table is (or is turned into, for ``None``,
+    ``callable``, a type or a name such as ``"boolean"``)."""
+
+    def describe(self) -> str:
+        """What the allowed values are, for a message listing several kinds."""
+        ...
+
+    def problem(self, value: Any) -> str | None:
+        """None if ``value`` is allowed, else the words after "must be"."""
+        ...
+
+    def normalise(self, value: Any) -> Any:
+        """An allowed ``value`` in the form the code uses (``int`` from ``np.int64``...)."""
+        ...
+
+
 class Interval:
     """Numbers of one kind, ``Integral`` or ``Real``, between two bounds.
 
@@ -500,8 +517,8 @@ _NONE = _Predicate(lambda v: v is None, "None")
 _CALLABLE = _Predicate(callable, "a callable")
 
 
-def _constraint(spec: Any) -> Any:
-    """A constraint object (``problem``, ``describe``, ``normalise``) for a table entry."""
+def _constraint(spec: Any) -> Constraint:
+    """The :class:`Constraint` of a table entry."""
     if spec is None:
         return _NONE
     if spec is callable:
@@ -701,7 +718,7 @@ def _list_to_array(labels: Any, name: str) -> np.ndarray:
         arr = np.asarray(labels)
     except ValueError as exc:  # ragged nested lists
         raise ShapeMismatchError(f"{name} must be 1D: {exc}") from exc
-    if arr.ndim == 1 and arr.dtype.kind in "USbiuf" and arr.size:
+    if isinstance(labels, list | tuple) and arr.ndim == 1 and arr.dtype.kind in "USbiuf":
         # numpy reads [1, "1"] as two "1" strings and [True, 2] as [1, 2]: keep the objects
         if pd.api.types.infer_dtype(labels, skipna=True) in ("mixed", "mixed-integer"):
             arr = np.asarray(labels, dtype=object)
@@ -831,6 +848,8 @@ def check_labels(
     """
     if not dense:
         arr = labels.to_numpy() if isinstance(labels, pd.Series) else labels
+        if not isinstance(arr, np.ndarray) and hasattr(arr, "__array__"):  # polars, pyarrow
+            arr = np.asarray(arr)
         if isinstance(arr, np.ndarray) and arr.ndim == 1 and arr.dtype.kind in "iu" and arr.size:
             lo, hi = int(arr.min()), int(arr.max())
             if n_samples is not None:
