@@ -674,18 +674,24 @@ def _remap(found: np.ndarray, rank: np.ndarray) -> np.ndarray:
     return codes
 
 
-def _sort_order(values: list[Any]) -> list[int]:
-    """Positions of ``values`` in sorted order; mixed types sort by (type name, str)."""
+def _sort_order(values: Any) -> np.ndarray:
+    """Positions of the distinct labels ``values`` (an array) in sorted order (stable); mixed
+    types that do not compare sort by (type name, str)."""
     try:
-        return sorted(range(len(values)), key=lambda i: values[i])
+        return np.asarray(values.argsort(kind="stable"), dtype=np.intp)
     except TypeError:
-        return sorted(range(len(values)), key=lambda i: (type(values[i]).__name__, str(values[i])))
+        items = _python_values(values)
+        order = sorted(range(len(items)), key=lambda i: (type(items[i]).__name__, str(items[i])))
+        return np.asarray(order, dtype=np.intp)
 
 
 def _python_values(values: Any) -> list[Any]:
     """Distinct labels as Python scalars (``1``, not ``np.int64(1)``; Timestamps stay)."""
-    out = pd.Index(values, tupleize_cols=False).tolist()
-    return [v.item() if isinstance(v, np.generic) else v for v in out]
+    index = pd.Index(values, tupleize_cols=False)
+    out = index.tolist()
+    if index.dtype == object:  # numpy scalars inside objects
+        out = [v.item() if isinstance(v, np.generic) else v for v in out]
+    return out
 
 
 def _read_labels(labels: Any, name: str, keep_index: bool) -> tuple[Any, pd.Index | None]:
@@ -814,15 +820,11 @@ def encode_labels(
             found, distinct = _factorize(values)
         except TypeError as exc:  # unhashable labels, e.g. lists
             raise InvalidParameterError(f"{name} must hold hashable labels: {exc}") from exc
-        uniques = _python_values(distinct)
-        if isinstance(distinct, np.ndarray) and distinct.dtype.kind in "biufmM":
-            order = np.argsort(distinct, kind="stable")
-        else:
-            order = np.asarray(_sort_order(uniques), dtype=np.intp)
+        order = _sort_order(distinct)
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         codes = _remap(np.asarray(found), rank)
-        uniques = [uniques[i] for i in order]
+        uniques = _python_values(distinct.take(order))
     n_missing = int((codes < 0).sum())
     if n_missing and not allow_missing:
         raise NonFiniteError(
