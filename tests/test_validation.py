@@ -11,6 +11,9 @@ import pandas as pd
 import pytest
 from segwise import _core
 from segwise._validation import (
+    HIGH_CARDINALITY,
+    MISSING_CODE,
+    UNSEEN_CODE,
     HasMethods,
     Interval,
     Pair,
@@ -22,6 +25,7 @@ from segwise._validation import (
     check_int,
     check_label_ids,
     check_labels,
+    check_mixed,
     check_random_state,
     check_sample_weight,
     encode_labels,
@@ -29,8 +33,10 @@ from segwise._validation import (
 )
 from segwise.cluster import KMeans, MiniBatchKMeans
 from segwise.exceptions import (
+    ColumnNotFoundError,
     EmptyInputError,
     FeatureNamesError,
+    HighCardinalityWarning,
     InvalidParameterError,
     InvalidWeightsError,
     NonFiniteError,
@@ -40,6 +46,7 @@ from segwise.exceptions import (
     SegwiseError,
     SegwiseInternalError,
     ShapeMismatchError,
+    UnknownCategoryError,
 )
 
 
@@ -814,3 +821,129 @@ def test_every_string_option_accepts_numpy_str(call, param, option):
             call(**{param: np.str_(option)})
         return
     _assert_same(call(**{param: np.str_(option)}), plain)
+
+
+# --------------------------------------------------------------------------- mixed tables
+
+
+def _customers():
+    return pd.DataFrame(
+        {
+            "age": [31, 45, 27, 52, 38],
+            "income": [40.5, 80.0, 32.0, 95.5, 61.0],
+            "region": pd.array(["north", "south", "north", "east", "south"], dtype="str"),
+            "channel": pd.Categorical(["web", "shop", "web", "web", "phone"]),
+            "newbie": [True, False, False, True, False],
+            "size": pd.Categorical(
+                ["S", "L", "M", "S", "L"], categories=["S", "M", "L"], ordered=True
+            ),
+        },
+        index=pd.Index([101, 102, 103, 104, 105], name="customer_id"),
+    )
+
+
+def test_check_mixed_splits_columns_by_dtype_and_codes_levels():
+    df = _customers()
+    before = df.copy(deep=True)
+    m = check_mixed(df)
+    assert m.numeric_columns == ["age", "income"]
+    assert m.categorical_columns == ["region", "channel", "newbie", "size"]
+    np.testing.assert_array_equal(m.numeric, df[["age", "income"]].to_numpy(float))
+    assert m.numeric.flags.c_contiguous and m.categorical.flags.c_contiguous
+    assert m.categorical.dtype == np.int32
+    # sorted order for text, category order for categoricals, False < True for bool
+    assert m.levels == [
+        ["east", "north", "south"],
+        ["phone", "shop", "web"],
+        [False, True],
+        ["S", "M", "L"],
+    ]
+    assert m.categorical[:, 0].tolist() == [1, 2, 1, 0, 2]
+    assert m.categorical[:, 3].tolist() == [0, 2, 1, 0, 2]
+    assert m.ordered == [False, False, False, True]
+    assert m.n_levels.tolist() == [3, 3, 2, 3]
+    assert m.index.equals(df.index)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_check_mixed_categorical_by_name_or_position():
+    df = _customers()[["age", "income", "region"]]
+    by_name = check_mixed(df, categorical=["age", "region"])
+    by_pos = check_mixed(df, categorical=[0, -1])
+    assert by_name.categorical_columns == by_pos.categorical_columns == ["age", "region"]
+    assert by_name.levels[0] == [27, 31, 38, 45, 52]
+    with pytest.raises(ColumnNotFoundError, match="'zip'"):
+        check_mixed(df, categorical=["zip"])
+    with pytest.raises(ColumnNotFoundError, match="position 7"):
+        check_mixed(df, categorical=[7])
+    with pytest.raises(NonNumericError, match="region"):
+        check_mixed(df, categorical=["age"])
+
+
+def test_check_mixed_missing_policies_name_the_column():
+    df = _customers()
+    df["region"] = df["region"].astype(object)
+    df.loc[103, "region"] = None
+    with pytest.raises(NonFiniteError, match=r"column 'region' of X has 1 missing value\(s\) of 5"):
+        check_mixed(df)
+    as_level = check_mixed(df, missing="level")
+    assert as_level.levels[0] == ["east", "north", "south", None]
+    assert as_level.categorical[2, 0] == 3
+    ignored = check_mixed(df, missing="ignore")
+    assert ignored.categorical[2, 0] == MISSING_CODE
+    df["region"] = None
+    with pytest.raises(EmptyInputError, match="column 'region' of X has no values"):
+        check_mixed(df, missing="level")
+
+
+def test_check_mixed_numeric_nan_and_all_missing():
+    df = _customers()
+    df.loc[102, "income"] = np.nan
+    with pytest.raises(NonFiniteError, match="income"):
+        check_mixed(df)
+    assert np.isnan(check_mixed(df, allow_nan=True).numeric[1, 1])
+    df["income"] = np.nan
+    with pytest.raises(EmptyInputError, match="column 'income' of X has no values"):
+        check_mixed(df, allow_nan=True)
+
+
+def test_check_mixed_predict_codes_against_fitted_levels():
+    fit = check_mixed(_customers())
+    new = _customers().iloc[[4, 0]].copy()
+    again = check_mixed(new, levels=fit.levels)
+    assert again.levels == fit.levels
+    np.testing.assert_array_equal(again.categorical, fit.categorical[[4, 0]])
+    new["region"] = new["region"].astype(object)
+    new.loc[101, "region"] = "west"
+    with pytest.raises(UnknownCategoryError, match=r"column 'region' of X has 1 row.*'west'"):
+        check_mixed(new, levels=fit.levels)
+    mism = check_mixed(new, levels=fit.levels, unknown="mismatch")
+    assert mism.categorical[1, 0] == UNSEEN_CODE
+    assert mism.categorical[0, 0] == fit.categorical[4, 0]
+    with pytest.raises(ShapeMismatchError, match="3 categorical column"):
+        check_mixed(new.drop(columns="size"), levels=fit.levels)
+
+
+def test_check_mixed_keeps_one_label_rule():
+    # 1, "1" and True are three levels, at fit and at predict
+    X = np.array([[0.5, 1], [1.5, "1"], [2.5, True], [3.5, 1]], dtype=object)
+    m = check_mixed(X, categorical=[1])
+    assert m.columns == [0, 1]
+    assert m.levels == [[True, 1, "1"]]
+    assert len(set(m.categorical[:, 0].tolist())) == 3
+    again = check_mixed(X[[2, 1, 0]], categorical=[1], levels=m.levels)
+    np.testing.assert_array_equal(again.categorical[:, 0], m.categorical[[2, 1, 0], 0])
+
+
+def test_check_mixed_arrays_and_warnings():
+    X = np.array([[1.0, "a"], [2.0, "b"], [3.0, "a"]], dtype=object)
+    m = check_mixed(X)
+    assert m.numeric_columns == [0] and m.categorical_columns == [1]
+    assert m.index is None
+    many = pd.DataFrame({"id": [f"c{i}" for i in range(HIGH_CARDINALITY + 1)], "x": 1.0})
+    with pytest.warns(HighCardinalityWarning, match="101 levels"):
+        check_mixed(many)
+    with pytest.raises(EmptyInputError):
+        check_mixed(pd.DataFrame({"a": []}))
+    with pytest.raises(InvalidParameterError, match="missing"):
+        check_mixed(X, missing="drop")

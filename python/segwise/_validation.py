@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -35,13 +36,16 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import (
+    ColumnNotFoundError,
     EmptyInputError,
     FeatureNamesError,
+    HighCardinalityWarning,
     InvalidParameterError,
     InvalidWeightsError,
     NonFiniteError,
     NonNumericError,
     ShapeMismatchError,
+    UnknownCategoryError,
     _not_fitted_error,
 )
 
@@ -207,6 +211,295 @@ def check_array(
             f"Input {name} contains NaN or infinity: " + _describe_nonfinite(values, cols)
         )
     return Checked(values, columns, index)
+
+
+# --------------------------------------------------------------------------- mixed tables
+
+#: Code of a missing categorical value (``missing="ignore"``).
+MISSING_CODE = -1
+#: Code of a level that ``fit`` never saw (``unknown="mismatch"``): it matches no level.
+UNSEEN_CODE = -2
+#: A categorical column with more levels than this gets a :class:`HighCardinalityWarning`.
+HIGH_CARDINALITY = 100
+MISSING_POLICIES = ("error", "level", "ignore")
+UNKNOWN_POLICIES = ("error", "mismatch")
+
+
+@dataclass(frozen=True)
+class MixedChecked:
+    """A validated table of numeric and categorical columns (see :func:`check_mixed`).
+
+    Attributes
+    ----------
+    numeric : numpy.ndarray of float64, shape (n_samples, n_numeric)
+        The numeric columns, C-contiguous (one copy).
+    categorical : numpy.ndarray of int32, shape (n_samples, n_categorical)
+        The categorical columns as codes into ``levels[j]``, C-contiguous;
+        :data:`MISSING_CODE` for a missing value (``missing="ignore"``) and
+        :data:`UNSEEN_CODE` for a level ``fit`` never saw (``unknown="mismatch"``).
+    columns : list
+        All column labels, in the input's order (the caller's labels, or ``0..p-1``).
+    is_categorical : numpy.ndarray of bool, shape (n_columns,)
+        Which of ``columns`` are categorical.
+    levels : list of list
+        Per categorical column, its levels (Python scalars) in code order: category order
+        for a pandas categorical, sorted order otherwise (as :func:`encode_labels`);
+        ``missing="level"`` appends ``None`` as the last level of a column with missing
+        values.
+    ordered : list of bool
+        Per categorical column, whether it is an ordered pandas categorical (ordinal).
+    dtypes : list
+        Per column, the input's dtype (to rebuild prototypes in the caller's dtypes).
+    index : pandas.Index or None
+        The row index of a DataFrame input.
+    """
+
+    numeric: np.ndarray
+    categorical: np.ndarray
+    columns: list[Any]
+    is_categorical: np.ndarray
+    levels: list[list[Any]]
+    ordered: list[bool]
+    dtypes: list[Any]
+    index: pd.Index | None
+
+    @property
+    def numeric_columns(self) -> list[Any]:
+        """Labels of the numeric columns, in order."""
+        return [c for c, cat in zip(self.columns, self.is_categorical, strict=True) if not cat]
+
+    @property
+    def categorical_columns(self) -> list[Any]:
+        """Labels of the categorical columns, in order."""
+        return [c for c, cat in zip(self.columns, self.is_categorical, strict=True) if cat]
+
+    @property
+    def n_levels(self) -> np.ndarray:
+        """Number of levels of each categorical column (int64)."""
+        return np.asarray([len(lv) for lv in self.levels], dtype=np.int64)
+
+
+def _is_categorical_dtype(dtype: Any) -> bool:
+    """Category, object, string and bool columns are categorical; numbers are numeric."""
+    return isinstance(dtype, pd.CategoricalDtype) or not (
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    )
+
+
+def _mixed_frame(X: Any, name: str) -> pd.DataFrame:
+    """A DataFrame view of ``X`` (polars through pandas; arrays with columns ``0..p-1``)."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    if isinstance(X, pd.Series):
+        return X.to_frame()
+    if hasattr(X, "to_pandas"):  # polars, pyarrow
+        return _mixed_frame(X.to_pandas(), name)
+    if hasattr(X, "nnz") and hasattr(X, "toarray"):
+        raise NonNumericError(f"Sparse input is not supported for {name}; pass a DataFrame")
+    arr = np.asarray(X) if isinstance(X, np.ndarray) else _list_to_array_2d(X, name)
+    if arr.ndim != 2:
+        raise ShapeMismatchError(f"{name} must be 2-D (a table), got shape {arr.shape}")
+    frame = pd.DataFrame(arr)
+    return frame.infer_objects() if arr.dtype == object else frame
+
+
+def _list_to_array_2d(X: Any, name: str) -> np.ndarray:
+    try:
+        return np.asarray(X, dtype=object)
+    except ValueError as exc:  # ragged rows
+        raise ShapeMismatchError(f"{name} could not be read as a table: {exc}") from exc
+
+
+def _categorical_mask(frame: pd.DataFrame, categorical: Any, name: str) -> np.ndarray:
+    """Which columns are categorical: by dtype, or exactly those named by ``categorical``
+    (labels or positions)."""
+    columns = list(frame.columns)
+    if categorical is None:
+        return np.asarray([_is_categorical_dtype(t) for t in frame.dtypes], dtype=bool)
+    picks = [categorical] if isinstance(categorical, str | numbers.Integral) else categorical
+    mask = np.zeros(len(columns), dtype=bool)
+    for c in picks:
+        if c in columns:
+            mask[columns.index(c)] = True
+        elif isinstance(c, numbers.Integral) and not isinstance(c, bool):
+            if not -len(columns) <= int(c) < len(columns):
+                raise ColumnNotFoundError(
+                    f"categorical position {int(c)} is out of range for {name} with "
+                    f"{len(columns)} column(s)"
+                )
+            mask[int(c)] = True
+        else:
+            raise ColumnNotFoundError(
+                f"categorical column {c!r} is not in {name}; columns are {columns}"
+            )
+    return mask
+
+
+def _encode_column(
+    col: pd.Series, label: Any, name: str, missing: str, levels: list[Any] | None, unknown: str
+) -> tuple[np.ndarray, list[Any]]:
+    """One categorical column -> (int32 codes, levels) under the missing/unknown policies."""
+    what = f"column {label!r} of {name}"
+    if levels is None:
+        enc = encode_labels(col, name=what, allow_missing=True)
+        codes, found = enc.codes, list(enc.uniques)
+    else:
+        # The fitted levels and the values encoded together, so that the label rule
+        # (1, "1" and True are three levels) decides what matches.
+        known = [v for v in levels if v is not None]
+        values = col.to_numpy(dtype=object, na_value=None)
+        both = np.empty(len(known) + len(values), dtype=object)
+        both[: len(known)] = known
+        both[len(known) :] = values
+        joint = encode_labels(both, name=what, allow_missing=True).codes
+        lookup = np.full(int(joint.max(initial=0)) + 1, UNSEEN_CODE, dtype=np.int64)
+        lookup[joint[: len(known)]] = np.arange(len(known))
+        coded = joint[len(known) :]
+        isna = coded < 0
+        codes = np.where(isna, MISSING_CODE, lookup[np.maximum(coded, 0)])
+        found = list(levels)
+        unseen = codes == UNSEEN_CODE
+        if unseen.any():
+            if unknown == "error":
+                examples = pd.unique(np.asarray(values, dtype=object)[unseen])[:5].tolist()
+                raise UnknownCategoryError(
+                    f"{what} has {int(unseen.sum())} row(s) with level(s) not seen in fit, "
+                    f"e.g. {examples}; pass unknown='mismatch' to treat them as matching no "
+                    "level"
+                )
+    n_missing = int((codes == MISSING_CODE).sum())
+    if n_missing == len(codes):
+        raise EmptyInputError(f"{what} has no values: all {len(codes)} rows are missing")
+    if n_missing:
+        if missing == "error":
+            raise NonFiniteError(
+                f"{what} has {n_missing} missing value(s) of {len(codes)}; drop or fill them, "
+                "or pass missing='level' (missing is a level of its own) or "
+                "missing='ignore' where the method allows it"
+            )
+        if missing == "level":
+            if levels is None:
+                found.append(None)
+            elif None not in found:
+                raise UnknownCategoryError(
+                    f"{what} has {n_missing} missing value(s) but fit saw none there"
+                )
+            codes[codes == MISSING_CODE] = found.index(None)
+    if levels is None and len(found) > HIGH_CARDINALITY:
+        warnings.warn(
+            f"{what} has {len(found)} levels (more than {HIGH_CARDINALITY}); a column with "
+            "that many levels (an id, free text?) says little about a segment",
+            HighCardinalityWarning,
+            stacklevel=4,
+        )
+    return codes.astype(np.int32), found
+
+
+def check_mixed(
+    X: Any,
+    *,
+    categorical: Any = None,
+    levels: Sequence[Sequence[Any]] | None = None,
+    missing: str = "error",
+    unknown: str = "error",
+    allow_nan: bool = False,
+    name: str = "X",
+    min_samples: int = 1,
+    estimator: str | None = None,
+) -> MixedChecked:
+    """Validate a table of numeric and categorical columns (the mixed-type funnel).
+
+    Columns are categorical by their pandas dtype (category, object, string, bool) unless
+    ``categorical`` names them (labels or positions; then exactly those are categorical and
+    every other column must be numeric). Numeric columns become one float64 block and
+    categorical columns one int32 block of codes, each made once, C-contiguous.
+
+    Parameters
+    ----------
+    X : DataFrame, polars DataFrame or 2-D array-like (object arrays for mixed rows)
+    categorical : label, position or list of them, optional
+    levels : list of lists, optional
+        The levels seen in ``fit`` (``MixedChecked.levels``), for predict: values are coded
+        against them instead of being encoded afresh.
+    missing : {"error", "level", "ignore"}, default="error"
+        A missing categorical value raises :class:`NonFiniteError` naming the column and
+        the count, becomes a level of its own (``None``, the last level), or is coded
+        :data:`MISSING_CODE` for methods that skip it (Gower).
+    unknown : {"error", "mismatch"}, default="error"
+        With ``levels``: a level ``fit`` never saw raises :class:`UnknownCategoryError`, or
+        is coded :data:`UNSEEN_CODE`, which matches no level.
+    allow_nan : bool, default=False
+        Allow NaN in the numeric columns (infinity is always an error).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segwise._validation import check_mixed
+    >>> df = pd.DataFrame({"age": [31, 45, 27], "region": ["north", "south", "north"]})
+    >>> m = check_mixed(df)
+    >>> m.numeric_columns, m.categorical_columns, m.levels
+    (['age'], ['region'], [['north', 'south']])
+    >>> m.categorical.ravel().tolist()
+    [0, 1, 0]
+    """
+    check_choice(missing, "missing", MISSING_POLICIES)
+    check_choice(unknown, "unknown", UNKNOWN_POLICIES)
+    frame = _mixed_frame(X, name)
+    n, p = frame.shape
+    who = f" by {estimator}" if estimator else ""
+    if n < max(min_samples, 1) or p == 0:
+        raise EmptyInputError(
+            f"Found a table with {n} row(s) and {p} column(s) in {name} while at least "
+            f"{max(min_samples, 1)} row(s) and 1 column are required{who}."
+        )
+    if not frame.columns.is_unique:
+        dup = frame.columns[frame.columns.duplicated()].unique().tolist()
+        raise InvalidParameterError(f"{name} has duplicated column label(s) {dup}")
+    mask = _categorical_mask(frame, categorical, name)
+    if levels is not None and len(levels) != int(mask.sum()):
+        raise ShapeMismatchError(
+            f"{name} has {int(mask.sum())} categorical column(s) but fit saw {len(levels)}"
+        )
+    num_cols = [j for j in range(p) if not mask[j]]
+    if num_cols:
+        sub = frame.iloc[:, num_cols]
+        bad = [c for c, t in sub.dtypes.items() if _is_categorical_dtype(t)]
+        if bad:
+            raise NonNumericError(
+                f"{name} has non-numeric column(s) {bad} that categorical= does not name; "
+                "name them in categorical= or drop them"
+            )
+        numeric = check_array(
+            sub, name=name, dtypes=(np.float64,), allow_nan=allow_nan, estimator=estimator
+        ).values
+        empty = np.isnan(numeric).all(axis=0) if allow_nan else np.zeros(len(num_cols), bool)
+        if empty.any():
+            label = sub.columns[int(np.flatnonzero(empty)[0])]
+            raise EmptyInputError(f"column {label!r} of {name} has no values: all {n} rows are NaN")
+    else:
+        numeric = np.empty((n, 0), dtype=np.float64)
+    cat_cols = [j for j in range(p) if mask[j]]
+    categorical_block = np.empty((n, len(cat_cols)), dtype=np.int32)
+    found_levels: list[list[Any]] = []
+    ordered: list[bool] = []
+    for i, j in enumerate(cat_cols):
+        col = frame.iloc[:, j]
+        fitted = None if levels is None else list(levels[i])
+        codes, found = _encode_column(col, frame.columns[j], name, missing, fitted, unknown)
+        categorical_block[:, i] = codes
+        found_levels.append(found)
+        dtype = col.dtype
+        ordered.append(bool(isinstance(dtype, pd.CategoricalDtype) and dtype.ordered))
+    return MixedChecked(
+        numeric=numeric,
+        categorical=categorical_block,
+        columns=list(frame.columns),
+        is_categorical=mask,
+        levels=found_levels,
+        ordered=ordered,
+        dtypes=list(frame.dtypes),
+        index=frame.index if isinstance(X, pd.DataFrame | pd.Series) else None,
+    )
 
 
 # --------------------------------------------------------------------------- weights
