@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import Checked, check_choice, check_features
+from ._validation import Checked, Constraints, check_choice, check_features, validate_params
 
 
 class BaseEstimator:
@@ -23,6 +23,8 @@ class BaseEstimator:
     _estimator_type: str | None = None
     _allow_nan: bool = False
     _preserves_dtype: tuple[str, ...] = ("float64",)
+    #: What each ``__init__`` parameter may be (see ``segwise._validation.validate_params``).
+    _parameter_constraints: Constraints = {}
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -65,6 +67,13 @@ class BaseEstimator:
         for name, sub_params in nested.items():
             getattr(self, name).set_params(**sub_params)
         return self
+
+    def _validate_params(self) -> dict[str, Any]:
+        """Every parameter checked against ``_parameter_constraints``, normalised; called at
+        the start of ``fit`` (``__init__`` only stores)."""
+        return validate_params(
+            self.get_params(deep=False), self._parameter_constraints, caller=type(self).__name__
+        )
 
     def _changed_params(self) -> dict[str, Any]:
         sig = inspect.signature(type(self).__init__)

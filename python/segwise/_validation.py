@@ -1,33 +1,61 @@
-"""The one input funnel: every public function turns its data into arrays here.
+"""The one input funnel: every public function checks its inputs here, once.
 
-DataFrame or array-like -> one C-contiguous float64 (or float32) array, made once, with an
-error that names the offending columns and how many rows when something is wrong. The
-caller's object is never written to: the Rust core only reads the array, and when no copy
-was needed (a C-contiguous float array) nothing writes into it either.
+* **Arrays** (:func:`check_array`): a DataFrame or array-like becomes one C-contiguous
+  float64 (or float32) array, made once, with an error that names the offending columns
+  and how many rows when something is wrong; :func:`check_magnitude` and
+  :func:`raise_overflow` word overflowing values. The caller's object is never written
+  to: the Rust core only reads the array, and when no copy was needed (a C-contiguous
+  float array) nothing writes into it either.
+* **Labels** (:func:`encode_labels`, :func:`check_labels`, :func:`check_label_ids`): the
+  only place where segment labels become integer codes, with one rule for every feature
+  (see :func:`encode_labels`).
+* **Weights** (:func:`check_sample_weight`): non-negative, finite, not all zero, one per
+  sample (or aligned on customer ids).
+* **Parameters** (:func:`validate_params`): one constraint table per estimator or
+  function, as scikit-learn's ``_parameter_constraints``, in the small vocabulary
+  :class:`Interval`, :class:`StrOptions`, :class:`Pair`, :class:`HasMethods`, ``None``,
+  ``callable``, a type, and the names ``"array-like"``, ``"boolean"``,
+  ``"random_state"`` and ``"verbose"``; :func:`check_int`, :func:`check_float` and
+  :func:`check_choice` check one value the same way; :func:`check_random_state` turns
+  ``random_state`` into a seed.
+* **Fitted state** (:func:`check_fitted`, :func:`check_features`): ``fit`` before use,
+  and the same columns as in ``fit``.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import (
+    ColumnNotFoundError,
     EmptyInputError,
     FeatureNamesError,
+    HighCardinalityWarning,
     InvalidParameterError,
     InvalidWeightsError,
     NonFiniteError,
     NonNumericError,
     ShapeMismatchError,
+    UnknownCategoryError,
     _not_fitted_error,
 )
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+#: A constraint table: parameter name -> what it may be (see :func:`validate_params`).
+Constraints = dict[str, list[Any]]
+
+
+# --------------------------------------------------------------------------- arrays
 
 
 @dataclass(frozen=True)
@@ -185,15 +213,332 @@ def check_array(
     return Checked(values, columns, index)
 
 
+# --------------------------------------------------------------------------- mixed tables
+
+#: Code of a missing categorical value (``missing="ignore"``).
+MISSING_CODE = -1
+#: Code of a level that ``fit`` never saw (``unknown="mismatch"``): it matches no level.
+UNSEEN_CODE = -2
+#: A categorical column with more levels than this gets a :class:`HighCardinalityWarning`.
+HIGH_CARDINALITY = 100
+MISSING_POLICIES = ("error", "level", "ignore")
+UNKNOWN_POLICIES = ("error", "mismatch")
+
+
+@dataclass(frozen=True)
+class MixedChecked:
+    """A validated table of numeric and categorical columns (see :func:`check_mixed`).
+
+    Attributes
+    ----------
+    numeric : numpy.ndarray of float64, shape (n_samples, n_numeric)
+        The numeric columns, C-contiguous (one copy).
+    categorical : numpy.ndarray of int32, shape (n_samples, n_categorical)
+        The categorical columns as codes into ``levels[j]``, C-contiguous;
+        :data:`MISSING_CODE` for a missing value (``missing="ignore"``) and
+        :data:`UNSEEN_CODE` for a level ``fit`` never saw (``unknown="mismatch"``).
+    columns : list
+        All column labels, in the input's order (the caller's labels, or ``0..p-1``).
+    is_categorical : numpy.ndarray of bool, shape (n_columns,)
+        Which of ``columns`` are categorical.
+    levels : list of list
+        Per categorical column, its levels (Python scalars) in code order: category order
+        for a pandas categorical, sorted order otherwise (as :func:`encode_labels`);
+        ``missing="level"`` appends ``None`` as the last level of a column with missing
+        values.
+    ordered : list of bool
+        Per categorical column, whether it is an ordered pandas categorical (ordinal).
+    dtypes : list
+        Per column, the input's dtype (to rebuild prototypes in the caller's dtypes).
+    index : pandas.Index or None
+        The row index of a DataFrame input.
+    """
+
+    numeric: np.ndarray
+    categorical: np.ndarray
+    columns: list[Any]
+    is_categorical: np.ndarray
+    levels: list[list[Any]]
+    ordered: list[bool]
+    dtypes: list[Any]
+    index: pd.Index | None
+
+    @property
+    def numeric_columns(self) -> list[Any]:
+        """Labels of the numeric columns, in order."""
+        return [c for c, cat in zip(self.columns, self.is_categorical, strict=True) if not cat]
+
+    @property
+    def categorical_columns(self) -> list[Any]:
+        """Labels of the categorical columns, in order."""
+        return [c for c, cat in zip(self.columns, self.is_categorical, strict=True) if cat]
+
+    @property
+    def n_levels(self) -> np.ndarray:
+        """Number of levels of each categorical column (int64)."""
+        return np.asarray([len(lv) for lv in self.levels], dtype=np.int64)
+
+
+def _is_categorical_dtype(dtype: Any) -> bool:
+    """Category, object, string and bool columns are categorical; numbers are numeric."""
+    return isinstance(dtype, pd.CategoricalDtype) or not (
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    )
+
+
+def _mixed_frame(X: Any, name: str) -> pd.DataFrame:
+    """A DataFrame view of ``X`` (polars through pandas; arrays with columns ``0..p-1``)."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    if isinstance(X, pd.Series):
+        return X.to_frame()
+    if hasattr(X, "to_pandas"):  # polars, pyarrow
+        return _mixed_frame(X.to_pandas(), name)
+    if hasattr(X, "nnz") and hasattr(X, "toarray"):
+        raise NonNumericError(f"Sparse input is not supported for {name}; pass a DataFrame")
+    arr = np.asarray(X) if isinstance(X, np.ndarray) else _list_to_array_2d(X, name)
+    if arr.ndim != 2:
+        raise ShapeMismatchError(f"{name} must be 2-D (a table), got shape {arr.shape}")
+    frame = pd.DataFrame(arr)
+    return frame.infer_objects() if arr.dtype == object else frame
+
+
+def _list_to_array_2d(X: Any, name: str) -> np.ndarray:
+    try:
+        return np.asarray(X, dtype=object)
+    except ValueError as exc:  # ragged rows
+        raise ShapeMismatchError(f"{name} could not be read as a table: {exc}") from exc
+
+
+def _categorical_mask(frame: pd.DataFrame, categorical: Any, name: str) -> np.ndarray:
+    """Which columns are categorical: by dtype, or exactly those named by ``categorical``
+    (labels or positions)."""
+    columns = list(frame.columns)
+    if categorical is None:
+        return np.asarray([_is_categorical_dtype(t) for t in frame.dtypes], dtype=bool)
+    picks = [categorical] if isinstance(categorical, str | numbers.Integral) else categorical
+    mask = np.zeros(len(columns), dtype=bool)
+    for c in picks:
+        if c in columns:
+            mask[columns.index(c)] = True
+        elif isinstance(c, numbers.Integral) and not isinstance(c, bool):
+            if not -len(columns) <= int(c) < len(columns):
+                raise ColumnNotFoundError(
+                    f"categorical position {int(c)} is out of range for {name} with "
+                    f"{len(columns)} column(s)"
+                )
+            mask[int(c)] = True
+        else:
+            raise ColumnNotFoundError(
+                f"categorical column {c!r} is not in {name}; columns are {columns}"
+            )
+    return mask
+
+
+def _encode_column(
+    col: pd.Series, label: Any, name: str, missing: str, levels: list[Any] | None, unknown: str
+) -> tuple[np.ndarray, list[Any]]:
+    """One categorical column -> (int32 codes, levels) under the missing/unknown policies."""
+    what = f"column {label!r} of {name}"
+    if levels is None:
+        enc = encode_labels(col, name=what, allow_missing=True)
+        codes, found = enc.codes, list(enc.uniques)
+    else:
+        # The fitted levels and the values encoded together, so that the label rule
+        # (1, "1" and True are three levels) decides what matches.
+        known = [v for v in levels if v is not None]
+        values = col.to_numpy(dtype=object, na_value=None)
+        both = np.empty(len(known) + len(values), dtype=object)
+        both[: len(known)] = known
+        both[len(known) :] = values
+        joint = encode_labels(both, name=what, allow_missing=True).codes
+        lookup = np.full(int(joint.max(initial=0)) + 1, UNSEEN_CODE, dtype=np.int64)
+        lookup[joint[: len(known)]] = np.arange(len(known))
+        coded = joint[len(known) :]
+        isna = coded < 0
+        codes = np.where(isna, MISSING_CODE, lookup[np.maximum(coded, 0)])
+        found = list(levels)
+        unseen = codes == UNSEEN_CODE
+        if unseen.any():
+            if unknown == "error":
+                examples = pd.unique(np.asarray(values, dtype=object)[unseen])[:5].tolist()
+                raise UnknownCategoryError(
+                    f"{what} has {int(unseen.sum())} row(s) with level(s) not seen in fit, "
+                    f"e.g. {examples}; pass unknown='mismatch' to treat them as matching no "
+                    "level"
+                )
+    n_missing = int((codes == MISSING_CODE).sum())
+    if n_missing == len(codes):
+        raise EmptyInputError(f"{what} has no values: all {len(codes)} rows are missing")
+    if n_missing:
+        if missing == "error":
+            raise NonFiniteError(
+                f"{what} has {n_missing} missing value(s) of {len(codes)}; drop or fill them, "
+                "or pass missing='level' (missing is a level of its own) or "
+                "missing='ignore' where the method allows it"
+            )
+        if missing == "level":
+            if levels is None:
+                found.append(None)
+            elif None not in found:
+                raise UnknownCategoryError(
+                    f"{what} has {n_missing} missing value(s) but fit saw none there"
+                )
+            codes[codes == MISSING_CODE] = found.index(None)
+    if levels is None and len(found) > HIGH_CARDINALITY:
+        warnings.warn(
+            f"{what} has {len(found)} levels (more than {HIGH_CARDINALITY}); a column with "
+            "that many levels (an id, free text?) says little about a segment",
+            HighCardinalityWarning,
+            stacklevel=4,
+        )
+    return codes.astype(np.int32), found
+
+
+def check_mixed(
+    X: Any,
+    *,
+    categorical: Any = None,
+    levels: Sequence[Sequence[Any]] | None = None,
+    missing: str = "error",
+    unknown: str = "error",
+    allow_nan: bool = False,
+    name: str = "X",
+    min_samples: int = 1,
+    estimator: str | None = None,
+) -> MixedChecked:
+    """Validate a table of numeric and categorical columns (the mixed-type funnel).
+
+    Columns are categorical by their pandas dtype (category, object, string, bool) unless
+    ``categorical`` names them (labels or positions; then exactly those are categorical and
+    every other column must be numeric). Numeric columns become one float64 block and
+    categorical columns one int32 block of codes, each made once, C-contiguous.
+
+    Parameters
+    ----------
+    X : DataFrame, polars DataFrame or 2-D array-like (object arrays for mixed rows)
+    categorical : label, position or list of them, optional
+    levels : list of lists, optional
+        The levels seen in ``fit`` (``MixedChecked.levels``), for predict: values are coded
+        against them instead of being encoded afresh.
+    missing : {"error", "level", "ignore"}, default="error"
+        A missing categorical value raises :class:`NonFiniteError` naming the column and
+        the count, becomes a level of its own (``None``, the last level), or is coded
+        :data:`MISSING_CODE` for methods that skip it (Gower).
+    unknown : {"error", "mismatch"}, default="error"
+        With ``levels``: a level ``fit`` never saw raises :class:`UnknownCategoryError`, or
+        is coded :data:`UNSEEN_CODE`, which matches no level.
+    allow_nan : bool, default=False
+        Allow NaN in the numeric columns (infinity is always an error).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segwise._validation import check_mixed
+    >>> df = pd.DataFrame({"age": [31, 45, 27], "region": ["north", "south", "north"]})
+    >>> m = check_mixed(df)
+    >>> m.numeric_columns, m.categorical_columns, m.levels
+    (['age'], ['region'], [['north', 'south']])
+    >>> m.categorical.ravel().tolist()
+    [0, 1, 0]
+    """
+    check_choice(missing, "missing", MISSING_POLICIES)
+    check_choice(unknown, "unknown", UNKNOWN_POLICIES)
+    frame = _mixed_frame(X, name)
+    n, p = frame.shape
+    who = f" by {estimator}" if estimator else ""
+    if n < max(min_samples, 1) or p == 0:
+        raise EmptyInputError(
+            f"Found a table with {n} row(s) and {p} column(s) in {name} while at least "
+            f"{max(min_samples, 1)} row(s) and 1 column are required{who}."
+        )
+    if not frame.columns.is_unique:
+        dup = frame.columns[frame.columns.duplicated()].unique().tolist()
+        raise InvalidParameterError(f"{name} has duplicated column label(s) {dup}")
+    mask = _categorical_mask(frame, categorical, name)
+    if levels is not None and len(levels) != int(mask.sum()):
+        raise ShapeMismatchError(
+            f"{name} has {int(mask.sum())} categorical column(s) but fit saw {len(levels)}"
+        )
+    num_cols = [j for j in range(p) if not mask[j]]
+    if num_cols:
+        sub = frame.iloc[:, num_cols]
+        bad = [c for c, t in sub.dtypes.items() if _is_categorical_dtype(t)]
+        if bad:
+            raise NonNumericError(
+                f"{name} has non-numeric column(s) {bad} that categorical= does not name; "
+                "name them in categorical= or drop them"
+            )
+        numeric = check_array(
+            sub, name=name, dtypes=(np.float64,), allow_nan=allow_nan, estimator=estimator
+        ).values
+        empty = np.isnan(numeric).all(axis=0) if allow_nan else np.zeros(len(num_cols), bool)
+        if empty.any():
+            label = sub.columns[int(np.flatnonzero(empty)[0])]
+            raise EmptyInputError(f"column {label!r} of {name} has no values: all {n} rows are NaN")
+    else:
+        numeric = np.empty((n, 0), dtype=np.float64)
+    cat_cols = [j for j in range(p) if mask[j]]
+    categorical_block = np.empty((n, len(cat_cols)), dtype=np.int32)
+    found_levels: list[list[Any]] = []
+    ordered: list[bool] = []
+    for i, j in enumerate(cat_cols):
+        col = frame.iloc[:, j]
+        fitted = None if levels is None else list(levels[i])
+        codes, found = _encode_column(col, frame.columns[j], name, missing, fitted, unknown)
+        categorical_block[:, i] = codes
+        found_levels.append(found)
+        dtype = col.dtype
+        ordered.append(bool(isinstance(dtype, pd.CategoricalDtype) and dtype.ordered))
+    return MixedChecked(
+        numeric=numeric,
+        categorical=categorical_block,
+        columns=list(frame.columns),
+        is_categorical=mask,
+        levels=found_levels,
+        ordered=ordered,
+        dtypes=list(frame.dtypes),
+        index=frame.index if isinstance(X, pd.DataFrame | pd.Series) else None,
+    )
+
+
+# --------------------------------------------------------------------------- weights
+
+
+def _check_length(n_found: int, n_samples: int, name: str, against: str) -> None:
+    if n_found != n_samples:
+        raise ShapeMismatchError(f"{name} has {n_found} entries but {against} has {n_samples} rows")
+
+
 def check_sample_weight(
-    sample_weight: Any, n_samples: int, *, name: str = "sample_weight"
+    sample_weight: Any,
+    n_samples: int,
+    *,
+    name: str = "sample_weight",
+    against: str = "X",
+    ids: pd.Index | None = None,
 ) -> np.ndarray | None:
     """Return sample weights as a float64 vector of length ``n_samples`` (or None).
 
-    Negative, NaN, infinite or all-zero weights raise :class:`InvalidWeightsError`.
+    A number is the same weight for every sample. With ``ids`` (the customer ids of the
+    samples, e.g. the index of Series labels) the weights must be a pandas Series indexed
+    by customer id, covering every id; they are taken in the order of ``ids``. Negative,
+    NaN, infinite or all-zero weights raise :class:`InvalidWeightsError`; a wrong length
+    :class:`ShapeMismatchError` naming ``against``.
     """
     if sample_weight is None:
         return None
+    if ids is not None and not isinstance(sample_weight, numbers.Number):
+        if not isinstance(sample_weight, pd.Series):
+            raise InvalidWeightsError(
+                f"with Series labels, pass {name} as a pandas Series indexed by customer id"
+            )
+        missing = int((~ids.isin(sample_weight.index)).sum())
+        if missing:
+            raise InvalidWeightsError(f"{name} has no value for {missing} customer id(s)")
+        if not sample_weight.index.is_unique:
+            raise InvalidWeightsError(f"{name} has a duplicated index")
+        sample_weight = sample_weight.reindex(ids)
     if isinstance(sample_weight, numbers.Number):
         w = np.full(n_samples, float(sample_weight))  # type: ignore[arg-type]
     else:
@@ -203,8 +548,7 @@ def check_sample_weight(
             raise InvalidWeightsError(f"{name} must be numeric: {exc}") from exc
         if w.ndim != 1:
             raise ShapeMismatchError(f"{name} must be 1D, got shape {w.shape}")
-        if w.shape[0] != n_samples:
-            raise ShapeMismatchError(f"{name} has {w.shape[0]} entries but X has {n_samples} rows")
+        _check_length(w.shape[0], n_samples, name, against)
         w = np.ascontiguousarray(w)
     bad = ~np.isfinite(w)
     if bad.any():
@@ -217,6 +561,9 @@ def check_sample_weight(
     if not (w > 0).any():
         raise InvalidWeightsError(f"{name} is all zero; at least one weight must be positive")
     return w
+
+
+# --------------------------------------------------------------------------- fitted state
 
 
 def check_fitted(estimator: Any, attribute: str) -> None:
@@ -268,33 +615,273 @@ def check_features(estimator: Any, checked: Checked, *, reset: bool) -> None:
         )
 
 
-def check_random_state(seed: Any) -> int:
-    """Turn ``random_state`` (None, int or numpy Generator/RandomState) into a u64 seed."""
-    if seed is None:
-        return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0])
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        if int(seed) < 0:
-            raise InvalidParameterError(f"random_state must be >= 0, got {seed}")
-        return int(seed) % (1 << 64)
-    if isinstance(seed, np.random.RandomState):
-        return int(seed.randint(0, 2**63 - 1, dtype=np.int64))
-    if isinstance(seed, np.random.Generator):
-        return int(seed.integers(0, 2**63 - 1, dtype=np.int64))
-    raise InvalidParameterError(
-        f"random_state must be None, an int or a numpy RandomState/Generator, got {seed!r}"
-    )
+# --------------------------------------------------------------------------- parameters
+
+
+def _join_or(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _shown(value: Any) -> str:
+    """``value`` as an error message shows it (``0``, not ``np.int64(0)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+class Constraint(Protocol):
+    """What every entry of a constraint table is (or is turned into, for ``None``,
+    ``callable``, a type or a name such as ``"boolean"``)."""
+
+    def describe(self) -> str:
+        """What the allowed values are, for a message listing several kinds."""
+        ...
+
+    def problem(self, value: Any) -> str | None:
+        """None if ``value`` is allowed, else the words after "must be"."""
+        ...
+
+    def normalise(self, value: Any) -> Any:
+        """An allowed ``value`` in the form the code uses (``int`` from ``np.int64``...)."""
+        ...
+
+
+class Interval:
+    """Numbers of one kind, ``Integral`` or ``Real``, between two bounds.
+
+    ``left``/``right`` of None leave that side unbounded; ``closed`` ("left", "right",
+    "both" or "neither") says which bounds belong to the interval. Booleans are not
+    numbers here, and a ``Real`` interval holds finite values only. Accepted values come
+    back as ``int`` or ``float`` (numpy scalars included).
+
+    Examples
+    --------
+    >>> from numbers import Integral
+    >>> from segwise._validation import Interval, validate_params
+    >>> validate_params({"k": 3}, {"k": [Interval(Integral, 1, None, closed="left")]}, caller="f")
+    {'k': 3}
+    """
+
+    def __init__(self, type: type, left: float | None, right: float | None, *, closed: str) -> None:
+        if type not in (Integral, Real):
+            raise TypeError(f"Interval type must be Integral or Real, got {type!r}")
+        if closed not in ("left", "right", "both", "neither"):
+            raise ValueError(f"closed must be left, right, both or neither, got {closed!r}")
+        self.type = type
+        self.left = left
+        self.right = right
+        self.closed = closed
+
+    def range(self) -> str:
+        """The bounds in words: ``">= 1"``, ``"> 0"``, ``"in (0, 1)"`` (empty if none)."""
+        lo_in = self.closed in ("left", "both")
+        hi_in = self.closed in ("right", "both")
+        if self.left is not None and self.right is not None:
+            return f"in {'[' if lo_in else '('}{self.left}, {self.right}{']' if hi_in else ')'}"
+        if self.left is not None:
+            return f"{'>=' if lo_in else '>'} {self.left}"
+        if self.right is not None:
+            return f"{'<=' if hi_in else '<'} {self.right}"
+        return ""
+
+    def _kind(self) -> str:
+        return "an int" if self.type is Integral else "a number"
+
+    def describe(self) -> str:
+        """What the interval holds, e.g. ``"an int >= 1"``."""
+        return f"{self._kind()} {self.range()}".rstrip()
+
+    def problem(self, value: Any) -> str | None:
+        """None if ``value`` is in the interval, else what it must be: the kind of number
+        first, then ``"finite"``, then the bounds (the first that fails)."""
+        if isinstance(value, bool | np.bool_) or not isinstance(value, self.type):
+            return self._kind()
+        if self.type is Real:
+            try:
+                finite = math.isfinite(value)
+            except OverflowError:  # an int too large for a float
+                finite = False
+            if not finite:
+                return "finite"
+        lo_in = self.closed in ("left", "both")
+        hi_in = self.closed in ("right", "both")
+        number: Any = value
+        if self.left is not None and (number < self.left or (number == self.left and not lo_in)):
+            return self.range()
+        if self.right is not None and (number > self.right or (number == self.right and not hi_in)):
+            return self.range()
+        return None
+
+    def normalise(self, value: Any) -> Any:
+        return int(value) if self.type is Integral else float(value)
+
+
+class StrOptions:
+    """One of a few strings. ``str`` subclasses (``numpy.str_``) are accepted and come back
+    as the plain ``str`` of the table, as scikit-learn does since its issue #21964."""
+
+    def __init__(self, options: Iterable[str]) -> None:
+        self.options = tuple(dict.fromkeys(options))
+
+    def describe(self) -> str:
+        if len(self.options) == 1:
+            return repr(self.options[0])
+        return f"one of {list(self.options)}"
+
+    def problem(self, value: Any) -> str | None:
+        return None if isinstance(value, str) and value in self.options else self.describe()
+
+    def normalise(self, value: Any) -> str:
+        return self.options[self.options.index(value)]
+
+
+class Pair:
+    """Two numbers (a tuple or list), the first in ``first`` and the second in ``second``
+    (``first`` again if omitted); they come back as a tuple of floats."""
+
+    def __init__(self, first: Interval, second: Interval | None = None) -> None:
+        self.first = first
+        self.second = first if second is None else second
+
+    def describe(self) -> str:
+        if self.second is self.first:
+            return f"a pair of numbers {self.first.range()}".rstrip()
+        return f"a pair ({self.first.describe()}, {self.second.describe()})"
+
+    def problem(self, value: Any) -> str | None:
+        ok = isinstance(value, tuple | list) and len(value) == 2
+        ok = ok and self.first.problem(value[0]) is None and self.second.problem(value[1]) is None
+        return None if ok else self.describe()
+
+    def normalise(self, value: Any) -> tuple[float, float]:
+        return float(value[0]), float(value[1])
+
+
+class HasMethods:
+    """Any object with these methods (e.g. a scikit-learn-style clusterer)."""
+
+    def __init__(self, methods: Sequence[str]) -> None:
+        self.methods = tuple(methods)
+
+    def describe(self) -> str:
+        return f"an object with method(s) {', '.join(self.methods)}"
+
+    def problem(self, value: Any) -> str | None:
+        ok = all(callable(getattr(value, m, None)) for m in self.methods)
+        return None if ok else self.describe()
+
+    def normalise(self, value: Any) -> Any:
+        return value
+
+
+class _Predicate:
+    """A constraint given by name (``"boolean"``...), ``None``, ``callable`` or a type."""
+
+    def __init__(self, test: Callable[[Any], bool], description: str, convert: Any = None):
+        self.test = test
+        self.description = description
+        self.convert = convert
+
+    def describe(self) -> str:
+        return self.description
+
+    def problem(self, value: Any) -> str | None:
+        return None if self.test(value) else self.description
+
+    def normalise(self, value: Any) -> Any:
+        return value if self.convert is None else self.convert(value)
+
+
+def _is_seed(value: Any) -> bool:
+    if value is None or isinstance(value, np.random.RandomState | np.random.Generator):
+        return True
+    return Interval(Integral, 0, None, closed="left").problem(value) is None
+
+
+def _is_array_like(value: Any) -> bool:
+    return hasattr(value, "__array__") or isinstance(value, list | tuple)
+
+
+_NAMED = {
+    "array-like": _Predicate(_is_array_like, "an array-like"),
+    "boolean": _Predicate(lambda v: isinstance(v, bool | np.bool_), "a bool", bool),
+    "random_state": _Predicate(_is_seed, "None, an int >= 0 or a numpy RandomState/Generator"),
+    "verbose": _Predicate(lambda v: isinstance(v, numbers.Integral), "an int or bool"),
+}
+_NONE = _Predicate(lambda v: v is None, "None")
+_CALLABLE = _Predicate(callable, "a callable")
+
+
+def _constraint(spec: Any) -> Constraint:
+    """The :class:`Constraint` of a table entry."""
+    if spec is None:
+        return _NONE
+    if spec is callable:
+        return _CALLABLE
+    if isinstance(spec, str):
+        return _NAMED[spec]
+    if isinstance(spec, type):
+        article = "an" if spec.__name__[0].lower() in "aeiou" else "a"
+        return _Predicate(lambda v: isinstance(v, spec), f"{article} {spec.__name__}")
+    return spec
+
+
+def _check_value(value: Any, name: str, allowed: Sequence[Any], caller: str | None) -> Any:
+    checks = [_constraint(spec) for spec in allowed]
+    for check in checks:
+        if check.problem(value) is None:
+            return check.normalise(value)
+    if len(checks) == 1:
+        what = checks[0].problem(value)  # the first thing wrong, e.g. "an int", ">= 1"
+    else:
+        what = _join_or([check.describe() for check in checks])
+    where = f"{caller}: " if caller else ""
+    raise InvalidParameterError(f"{where}{name} must be {what}, got {_shown(value)}")
+
+
+def validate_params(
+    params: Mapping[str, Any], constraints: Constraints, *, caller: str
+) -> dict[str, Any]:
+    """Check every parameter of ``constraints`` against its allowed kinds; return them
+    normalised (``int``/``float`` from numpy scalars, plain ``str`` from ``numpy.str_``,
+    ``bool`` from ``numpy.bool_``, a tuple of floats for a :class:`Pair`).
+
+    ``constraints`` maps a parameter name to the list of what it may be (any one will do):
+    an :class:`Interval`, :class:`StrOptions`, :class:`Pair` or :class:`HasMethods`,
+    ``None``, ``callable``, a type (``isinstance``), or one of the names
+    ``"array-like"``, ``"boolean"``, ``"random_state"`` (None, an int >= 0 or a numpy
+    RandomState/Generator) and ``"verbose"`` (an int or bool). ``params`` may hold more
+    names than ``constraints`` (an estimator's ``get_params()``, a function's
+    ``locals()``); only the constrained ones are checked. Estimators call it at the start
+    of ``fit``, functions at their start.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the caller, the parameter, what it must be and the value, e.g.
+        ``"KMeans: n_clusters must be >= 1, got 0"``. With one allowed kind the message
+        says the first thing wrong (``"an int"``, ``"finite"``, then the bounds); with
+        several it lists them all.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numbers import Real
+    >>> from segwise._validation import Interval, StrOptions, validate_params
+    >>> table = {"alpha": [Interval(Real, 0, 1, closed="neither")],
+    ...          "method": [StrOptions(["bh", "holm"])]}
+    >>> validate_params({"alpha": np.float32(0.25), "method": np.str_("holm")}, table,
+    ...                 caller="adjust_pvalues")
+    {'alpha': 0.25, 'method': 'holm'}
+    """
+    return {
+        name: _check_value(params[name], name, allowed, caller)
+        for name, allowed in constraints.items()
+    }
 
 
 def check_int(value: Any, name: str, *, low: int | None = None, high: int | None = None) -> int:
-    """Validate an integer parameter in [low, high]."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InvalidParameterError(f"{name} must be an int, got {value!r}")
-    value = int(value)
-    if low is not None and value < low:
-        raise InvalidParameterError(f"{name} must be >= {low}, got {value}")
-    if high is not None and value > high:
-        raise InvalidParameterError(f"{name} must be <= {high}, got {value}")
-    return value
+    """Validate one integer parameter in ``[low, high]`` (as an :class:`Interval`), for
+    checks that depend on the data, such as ``k <= n_samples - 1``."""
+    return int(_check_value(value, name, [Interval(Integral, low, high, closed="both")], None))
 
 
 def check_float(
@@ -306,46 +893,294 @@ def check_float(
     low_inclusive: bool = True,
     high_inclusive: bool = True,
 ) -> float:
-    """Validate a real parameter in an interval."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InvalidParameterError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise InvalidParameterError(f"{name} must be finite, got {value}")
-    if low is not None and (value < low or (value == low and not low_inclusive)):
-        raise InvalidParameterError(
-            f"{name} must be {'>=' if low_inclusive else '>'} {low}, got {value}"
-        )
-    if high is not None and (value > high or (value == high and not high_inclusive)):
-        raise InvalidParameterError(
-            f"{name} must be {'<=' if high_inclusive else '<'} {high}, got {value}"
-        )
-    return value
+    """Validate one finite real parameter in an interval (as an :class:`Interval`)."""
+    closed = {
+        (True, True): "both",
+        (True, False): "left",
+        (False, True): "right",
+        (False, False): "neither",
+    }[(low_inclusive, high_inclusive)]
+    return float(_check_value(value, name, [Interval(Real, low, high, closed=closed)], None))
 
 
-def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
-    """Validate a parameter that takes one of a few named values."""
-    if not any(value == c and type(value) is type(c) for c in choices):
-        raise InvalidParameterError(f"{name} must be one of {list(choices)}, got {value!r}")
-    return value
+def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    """Validate one parameter that takes one of a few strings (as :class:`StrOptions`:
+    ``str`` subclasses such as ``numpy.str_`` are accepted); returns the plain ``str``."""
+    return str(_check_value(value, name, [StrOptions(choices)], None))
 
 
-def check_labels(labels: Any, n_samples: int | None = None, *, name: str = "labels") -> np.ndarray:
-    """1-D label vector of any hashable type -> int64 codes (in sorted label order)."""
-    arr = np.asarray(labels.to_numpy() if isinstance(labels, pd.Series) else labels)
+def check_random_state(seed: Any) -> int:
+    """Turn ``random_state`` (None, int or numpy Generator/RandomState) into a u64 seed."""
+    _check_value(seed, "random_state", ["random_state"], None)
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0])
+    if isinstance(seed, np.random.RandomState):
+        return int(seed.randint(0, 2**63 - 1, dtype=np.int64))
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**63 - 1, dtype=np.int64))
+    return int(seed) % (1 << 64)
+
+
+# --------------------------------------------------------------------------- labels
+
+
+@dataclass(frozen=True)
+class EncodedLabels:
+    """A label vector as integer codes (see :func:`encode_labels`).
+
+    Attributes
+    ----------
+    codes : numpy.ndarray of int64
+        ``uniques[codes[i]]`` is the label of sample ``i``; -1 marks noise or a missing
+        label where the caller allowed them.
+    uniques : list
+        The distinct labels (Python scalars) in code order.
+    index : pandas.Index or None
+        The labels' index when they came as a Series and the caller asked for it.
+    """
+
+    codes: np.ndarray
+    uniques: list[Any]
+    index: pd.Index | None = None
+
+    def take(self, positions: Any) -> EncodedLabels:
+        """The labels of ``positions`` only, coded ``0..k-1`` again in the same order."""
+        codes, used = _dense(self.codes[positions])
+        return EncodedLabels(codes, [self.uniques[i] for i in used], None)
+
+
+def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integers -> (int64 codes of the non-negative ones in sorted order, -1 for the
+    negative ones; the distinct non-negative values)."""
+    keep = values >= 0
+    used, inverse = np.unique(values[keep], return_inverse=True)
+    codes = np.full(values.shape[0], -1, dtype=np.int64)
+    codes[keep] = inverse
+    return codes, used
+
+
+def _remap(found: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Codes ``found`` (-1 for missing) renumbered by ``rank``, as int64."""
+    codes = np.full(found.shape[0], -1, dtype=np.int64)
+    present = found >= 0
+    codes[present] = rank[found[present]]
+    return codes
+
+
+def _sort_order(values: Any) -> np.ndarray:
+    """Positions of the distinct labels ``values`` (an array) in sorted order (stable); mixed
+    types that do not compare sort by (type name, str)."""
+    try:
+        return np.asarray(values.argsort(kind="stable"), dtype=np.intp)
+    except TypeError:
+        items = _python_values(values)
+        order = sorted(range(len(items)), key=lambda i: (type(items[i]).__name__, str(items[i])))
+        return np.asarray(order, dtype=np.intp)
+
+
+def _python_values(values: Any) -> list[Any]:
+    """Distinct labels as Python scalars (``1``, not ``np.int64(1)``; Timestamps stay)."""
+    index = pd.Index(values, tupleize_cols=False)
+    out = index.tolist()
+    if index.dtype == object:  # numpy scalars inside objects
+        out = [v.item() if isinstance(v, np.generic) else v for v in out]
+    return out
+
+
+def _read_labels(labels: Any, name: str, keep_index: bool) -> tuple[Any, pd.Index | None]:
+    """A 1-D label vector: a numpy array, a pandas Categorical or another pandas extension
+    array (nullable ints, strings), and the Series' index when ``keep_index``."""
+    index = None
+    if isinstance(labels, pd.DataFrame):
+        raise ShapeMismatchError(f"{name} must be 1-D labels, got a DataFrame")
+    if isinstance(labels, pd.Series | pd.Index):
+        if keep_index and isinstance(labels, pd.Series):
+            if not labels.index.is_unique:
+                raise InvalidParameterError(
+                    f"{name} has a duplicated index ({int(labels.index.duplicated().sum())} "
+                    "repeated customer id(s)); customer ids must be unique"
+                )
+            index = labels.index
+        if isinstance(labels.dtype, pd.api.extensions.ExtensionDtype):
+            return labels.array, index
+        return labels.to_numpy(), index
+    if isinstance(labels, pd.Categorical):
+        return labels, None
+    arr = labels if isinstance(labels, np.ndarray) else _list_to_array(labels, name)
     if arr.ndim != 1:
         raise ShapeMismatchError(f"{name} must be 1D, got shape {arr.shape}")
-    if n_samples is not None and arr.shape[0] != n_samples:
-        raise ShapeMismatchError(f"{name} has {arr.shape[0]} entries but X has {n_samples} rows")
-    if arr.dtype.kind in "iub":
-        _, codes = np.unique(arr, return_inverse=True)
+    return arr, None
+
+
+def _list_to_array(labels: Any, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(labels)
+    except ValueError as exc:  # ragged nested lists
+        raise ShapeMismatchError(f"{name} must be 1D: {exc}") from exc
+    if isinstance(labels, list | tuple) and arr.ndim == 1 and arr.dtype.kind in "USbiuf":
+        # numpy reads [1, "1"] as two "1" strings and [True, 2] as [1, 2]: keep the objects
+        if pd.api.types.infer_dtype(labels, skipna=True) in ("mixed", "mixed-integer"):
+            arr = np.asarray(labels, dtype=object)
+    return arr
+
+
+def _factorize(values: Any) -> tuple[np.ndarray, Any]:
+    """``pd.factorize`` (-1 for NaN/None), except that a bool is never the number 1 or 0
+    (Python hashes ``True`` like ``1``)."""
+    if isinstance(values, np.ndarray) and values.dtype == object and values.size:
+        if pd.api.types.infer_dtype(values, skipna=True) in ("mixed", "mixed-integer"):
+            is_bool = np.fromiter(
+                (isinstance(v, bool | np.bool_) for v in values), dtype=bool, count=values.size
+            )
+            if is_bool.any() and not is_bool.all():
+                b_codes, b_uniques = pd.factorize(values[is_bool])
+                o_codes, o_uniques = pd.factorize(values[~is_bool])
+                codes = np.empty(values.size, dtype=np.int64)
+                codes[is_bool] = b_codes
+                codes[~is_bool] = np.where(o_codes < 0, -1, o_codes + len(b_uniques))
+                uniques = np.empty(len(b_uniques) + len(o_uniques), dtype=object)
+                uniques[: len(b_uniques)] = list(b_uniques)
+                uniques[len(b_uniques) :] = list(o_uniques)
+                return codes, uniques
+    return pd.factorize(values)
+
+
+def encode_labels(
+    labels: Any,
+    *,
+    name: str = "labels",
+    n_samples: int | None = None,
+    against: str = "X",
+    allow_missing: bool = False,
+    noise: bool = False,
+    keep_index: bool = False,
+) -> EncodedLabels:
+    """The one label encoder: a 1-D label vector -> :class:`EncodedLabels`.
+
+    One rule for every feature that takes segment labels:
+
+    * **Any hashable labels**: ints, floats, strings, bools, dates, mixed. Labels of
+      different types stay distinct: ``1``, ``"1"`` and ``True`` are three labels (a list
+      such as ``[1, "1"]`` is not read as two strings); numbers of different widths are
+      the same label (``1 == 1.0 == np.int64(1)``).
+    * **Sorted order**: codes follow the sorted labels; mixed types that do not compare
+      sort by (type name, ``str``), so ints come before strings.
+    * **Categoricals** keep their category order; unused categories are not labels.
+    * **Missing labels** (NaN, None, ``pd.NA``, NaT) raise :class:`NonFiniteError` naming
+      ``name`` and the count, unless ``allow_missing`` (then they are coded -1).
+
+    Parameters
+    ----------
+    labels : array-like, pandas.Series or pandas.Categorical of shape (n_samples,)
+    name : str
+        The argument's name, for error messages.
+    n_samples, against : int and str, optional
+        Expected length, and what has that many rows (``"X"``), for the error message.
+    allow_missing : bool, default=False
+        Code missing labels -1 instead of raising.
+    noise : bool, default=False
+        Integer labels where negative values mean noise (DBSCAN's -1): those are coded -1
+        and are not labels; other dtypes raise :class:`InvalidParameterError`.
+    keep_index : bool, default=False
+        Return a Series' index (customer ids), which must then be unique.
+
+    Examples
+    --------
+    >>> from segwise._validation import encode_labels
+    >>> enc = encode_labels([2, 2, "b", "1", 1])
+    >>> enc.codes.tolist(), enc.uniques
+    ([1, 1, 3, 2, 0], [1, 2, '1', 'b'])
+    """
+    values, index = _read_labels(labels, name, keep_index)
+    if n_samples is not None:
+        _check_length(len(values), n_samples, name, against)
+    if noise:
+        if not (isinstance(values, np.ndarray) and values.dtype.kind in "iu"):
+            raise InvalidParameterError(
+                f"{name} must be integers (negative for noise), got dtype {values.dtype}"
+            )
+        codes, used = _dense(values)
+        return EncodedLabels(codes, used.tolist(), index)
+    if isinstance(values, pd.Categorical):
+        # category order; unused categories dropped
+        found = values.codes.astype(np.int64)
+        used = np.zeros(len(values.categories), dtype=bool)
+        used[found[found >= 0]] = True
+        codes = _remap(found, np.cumsum(used) - 1)
+        uniques = _python_values(values.categories[used])
     else:
-        codes = pd.factorize(
-            pd.Series(arr).astype(str) if arr.dtype.kind == "O" else arr, sort=True
-        )[0]
-        if (codes < 0).any():
-            raise NonFiniteError(f"{name} has {int((codes < 0).sum())} missing value(s)")
-    return np.ascontiguousarray(codes, dtype=np.int64)
+        try:
+            found, distinct = _factorize(values)
+        except TypeError as exc:  # unhashable labels, e.g. lists
+            raise InvalidParameterError(f"{name} must hold hashable labels: {exc}") from exc
+        order = _sort_order(distinct)
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        codes = _remap(np.asarray(found), rank)
+        uniques = _python_values(distinct.take(order))
+    n_missing = int((codes < 0).sum())
+    if n_missing and not allow_missing:
+        raise NonFiniteError(
+            f"{name} has {n_missing} missing label(s) (NaN or None); drop those rows or "
+            "give them a label first"
+        )
+    return EncodedLabels(np.ascontiguousarray(codes, dtype=np.int64), uniques, index)
+
+
+def check_labels(
+    labels: Any,
+    n_samples: int | None = None,
+    *,
+    name: str = "labels",
+    against: str = "X",
+    dense: bool = True,
+) -> np.ndarray:
+    """Only the int64 codes of :func:`encode_labels`.
+
+    ``dense=False`` is a fast path for integer arrays (``KMeans.labels_``, DBSCAN's -1)
+    read by a Rust kernel that re-encodes labels densely itself: they are only shifted to
+    start at 0, which keeps their order and skips sorting millions of rows.
+    """
+    if not dense:
+        arr = labels.to_numpy() if isinstance(labels, pd.Series) else labels
+        if not isinstance(arr, np.ndarray) and hasattr(arr, "__array__"):  # polars, pyarrow
+            arr = np.asarray(arr)
+        if isinstance(arr, np.ndarray) and arr.ndim == 1 and arr.dtype.kind in "iu" and arr.size:
+            lo, hi = int(arr.min()), int(arr.max())
+            if n_samples is not None:
+                _check_length(arr.shape[0], n_samples, name, against)
+            if hi - lo < 2**62 and hi < 2**63:
+                return np.ascontiguousarray(arr.astype(np.int64, copy=False) - np.int64(lo))
+    return encode_labels(labels, name=name, n_samples=n_samples, against=against).codes
+
+
+def check_label_ids(
+    labels: Any,
+    n_ids: int,
+    *,
+    name: str = "labels",
+    n_samples: int | None = None,
+    against: str = "X",
+    what: str = "ids",
+    context: str = "",
+) -> np.ndarray:
+    """Labels that must already be ids ``0..n_ids-1`` (rows of a centre matrix, e.g.
+    ``KMeans.labels_``) -> int64, unchanged; anything else raises
+    :class:`InvalidParameterError` saying "{name} must be integer {what} 0..n_ids-1{context}".
+    """
+    values, _ = _read_labels(labels, name, keep_index=False)
+    if n_samples is not None:
+        _check_length(len(values), n_samples, name, against)
+    values = np.asarray(values)
+    must = f"{name} must be integer {what} 0..{n_ids - 1}{context}"
+    if values.dtype.kind not in "iu":
+        raise InvalidParameterError(f"{must}, got dtype {values.dtype}")
+    if values.size and (values.min() < 0 or values.max() >= n_ids):
+        raise InvalidParameterError(f"{must}, got values in [{values.min()}, {values.max()}]")
+    return np.ascontiguousarray(values, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- overflow
 
 
 def raise_overflow(values: np.ndarray, what: str, *, name: str = "X") -> None:

@@ -32,9 +32,11 @@ __all__ = [
     "NonNumericError",
     "ColumnNotFoundError",
     "FeatureNamesError",
+    "UnknownCategoryError",
     "NotFittedError",
     "SegwiseInternalError",
     "ConvergenceWarning",
+    "HighCardinalityWarning",
 ]
 
 
@@ -72,6 +74,11 @@ class NonNumericError(SegwiseError, TypeError):
 
 class ColumnNotFoundError(SegwiseError):
     """A column named in the call is not in the DataFrame; the message names it."""
+
+
+class UnknownCategoryError(SegwiseError):
+    """A categorical column holds a level that ``fit`` never saw; the message names the
+    column, how many rows and a few of the levels."""
 
 
 class FeatureNamesError(SegwiseError):
@@ -115,6 +122,11 @@ _SKLEARN_FLAVOURED: dict[type, type[NotFittedError]] = {}
 
 class SegwiseInternalError(SegwiseError):
     """An invariant broke inside the Rust core: a bug, please report it."""
+
+
+class HighCardinalityWarning(UserWarning):
+    """A categorical column has so many levels that matching on it says little (an id or a
+    free-text column passed as a category?)."""
 
 
 class ConvergenceWarning(UserWarning):

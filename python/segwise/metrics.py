@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -29,14 +30,19 @@ import pandas as pd
 
 from . import _core
 from ._validation import (
+    Constraints,
+    EncodedLabels,
+    Interval,
+    StrOptions,
     check_array,
-    check_choice,
-    check_int,
+    check_label_ids,
     check_labels,
     check_magnitude,
     check_random_state,
+    encode_labels,
+    validate_params,
 )
-from .exceptions import InvalidParameterError, NonFiniteError, ShapeMismatchError
+from .exceptions import InvalidParameterError, ShapeMismatchError
 
 __all__ = [
     "adjusted_mutual_info_score",
@@ -53,22 +59,14 @@ __all__ = [
 ]
 
 
-def _label_codes(labels: Any, n_samples: int) -> np.ndarray:
-    """Labels -> non-negative int64 codes in the labels' sort order (not necessarily dense).
-
-    Integer labels (the common case, e.g. ``KMeans.labels_`` or DBSCAN's -1 for noise) are
-    only shifted to start at 0; the Rust core re-encodes them densely, which is much faster
-    than ``np.unique`` on millions of rows. Anything else goes through ``check_labels``.
-    The core also applies scikit-learn's rule on the number of labels
-    ("Number of labels is %d. Valid values are 2 to n_samples - 1 (inclusive)").
-    """
-    arr = labels.to_numpy() if isinstance(labels, pd.Series) else labels
-    arr = np.asarray(arr)
-    if arr.ndim == 1 and arr.dtype.kind in "iu" and arr.shape[0] == n_samples and arr.size:
-        lo, hi = int(arr.min()), int(arr.max())
-        if hi - lo < 2**62 and hi < 2**63:
-            return np.ascontiguousarray(arr.astype(np.int64, copy=False) - np.int64(lo))
-    return check_labels(labels, n_samples)
+_SILHOUETTE_PARAMS: Constraints = {
+    "sample_size": [Interval(Integral, 1, None, closed="left"), None],
+    "random_state": ["random_state"],
+}
+_AVERAGE_PARAMS: Constraints = {
+    "average_method": [StrOptions(["min", "geometric", "arithmetic", "max"])]
+}
+_CONTINGENCY_PARAMS: Constraints = {"as_frame": ["boolean", None]}
 
 
 def _prepare(X: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -78,7 +76,11 @@ def _prepare(X: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     # special-case values (1.0 and 0.0), so input whose squared distances overflow is
     # rejected up front.
     check_magnitude(values, "the cluster-quality score")
-    return values, _label_codes(labels, values.shape[0])
+    # Integer labels are only shifted to start at 0: the core re-encodes them densely,
+    # much faster than sorting millions of rows. The core also applies scikit-learn's rule
+    # on the number of labels ("Number of labels is %d. Valid values are 2 to n_samples - 1
+    # (inclusive)").
+    return values, check_labels(labels, values.shape[0], dense=False)
 
 
 def silhouette_samples(X: Any, labels: Any) -> np.ndarray:
@@ -175,13 +177,12 @@ def silhouette_score(
     >>> a == silhouette_score(X, labels, sample_size=40, random_state=1)
     True
     """
-    if sample_size is None:
-        values, codes = _prepare(X, labels)
-        return float(_core.silhouette_score(values, codes))
-    sample_size = check_int(sample_size, "sample_size", low=1)
+    sample_size = validate_params(locals(), _SILHOUETTE_PARAMS, caller="silhouette_score")[
+        "sample_size"
+    ]
     values, codes = _prepare(X, labels)
     n = values.shape[0]
-    if sample_size < n:
+    if sample_size is not None and sample_size < n:
         rng = np.random.default_rng(check_random_state(random_state))
         idx = np.sort(rng.choice(n, size=sample_size, replace=False))
         values = np.ascontiguousarray(values[idx])
@@ -279,26 +280,14 @@ def _simplified(X: Any, labels: Any, centers: Any) -> np.ndarray:
         )
     if cent.shape[0] < 2:
         raise InvalidParameterError(f"at least 2 centers are required, got {cent.shape[0]}")
-    arr = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels)
-    if arr.ndim != 1:
-        raise ShapeMismatchError(f"labels must be 1D, got shape {arr.shape}")
-    if arr.shape[0] != values.shape[0]:
-        raise ShapeMismatchError(
-            f"labels has {arr.shape[0]} entries but X has {values.shape[0]} rows"
-        )
-    if arr.dtype.kind not in "iu":
-        raise InvalidParameterError(
-            f"with centers, labels must be integer row indices into centers, got dtype {arr.dtype}"
-        )
-    k = cent.shape[0]
-    if arr.size and (arr.min() < 0 or arr.max() >= k):
-        raise InvalidParameterError(
-            f"with centers, labels must be row indices 0..{k - 1} into centers, "
-            f"got values in [{arr.min()}, {arr.max()}]"
-        )
-    return _core.simplified_silhouette_samples(
-        values, np.ascontiguousarray(arr, dtype=np.int64), cent
+    codes = check_label_ids(
+        labels,
+        cent.shape[0],
+        n_samples=values.shape[0],
+        what="row indices",
+        context=" into centers",
     )
+    return _core.simplified_silhouette_samples(values, codes, cent)
 
 
 def simplified_silhouette_samples(X: Any, labels: Any, centers: Any = None) -> np.ndarray:
@@ -393,40 +382,18 @@ def simplified_silhouette_score(X: Any, labels: Any, centers: Any = None) -> flo
 # --- agreement between two partitions ----------------------------------------------------
 
 
-def _partition_codes(labels: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """1-D labels of any hashable type -> (int64 codes, the distinct labels in code order).
-
-    Integers, booleans and floats are ordered by value; strings and mixed types are ordered
-    by value when comparable, else by first appearance (so ``1`` and ``"1"`` stay distinct).
-    """
-    arr = np.asarray(labels.to_numpy() if isinstance(labels, pd.Series) else labels)
-    if arr.dtype.kind == "U" and not isinstance(labels, np.ndarray):
-        # numpy turns a list like ["a", 3] into strings; keep the objects (3 != "3").
-        arr = np.asarray(labels, dtype=object)
-    if arr.ndim != 1:
-        raise ShapeMismatchError(f"{name} must be 1D, got shape {arr.shape}")
-    if arr.dtype.kind in "iub":
-        uniques, codes = np.unique(arr, return_inverse=True)
-        return np.ascontiguousarray(codes, dtype=np.int64), uniques
-    try:
-        codes, uniques = pd.factorize(arr, sort=True)
-    except TypeError:  # mixed, unorderable types
-        codes, uniques = pd.factorize(arr, sort=False)
-    if (codes < 0).any():
-        raise NonFiniteError(
-            f"{name} has {int((codes < 0).sum())} missing value(s) (NaN or None); "
-            "give them a label of their own or drop those samples"
-        )
-    return np.ascontiguousarray(codes, dtype=np.int64), np.asarray(uniques)
-
-
 def _two_partitions(labels_true: Any, labels_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    a, _ = _partition_codes(labels_true, "labels_true")
-    b, _ = _partition_codes(labels_pred, "labels_pred")
-    if a.shape[0] != b.shape[0]:
+    a, b = _two_labelings(labels_true, labels_pred)
+    return a.codes, b.codes
+
+
+def _two_labelings(labels_true: Any, labels_pred: Any) -> tuple[EncodedLabels, EncodedLabels]:
+    a = encode_labels(labels_true, name="labels_true")
+    b = encode_labels(labels_pred, name="labels_pred")
+    if a.codes.shape[0] != b.codes.shape[0]:
         raise ShapeMismatchError(
-            f"labels_true has {a.shape[0]} entries but labels_pred has {b.shape[0]}; "
-            "both must label the same samples"
+            f"labels_true has {a.codes.shape[0]} entries but labels_pred has "
+            f"{b.codes.shape[0]}; both must label the same samples"
         )
     return a, b
 
@@ -465,19 +432,19 @@ def contingency_matrix(labels_true: Any, labels_pred: Any, *, as_frame: bool | N
     array([[1, 1],
            [0, 2]])
     """
-    a, rows = _partition_codes(labels_true, "labels_true")
-    b, cols = _partition_codes(labels_pred, "labels_pred")
-    if a.shape[0] != b.shape[0]:
-        _two_partitions(labels_true, labels_pred)  # raises with both lengths
-    table = _core.contingency_table(a, b)
+    as_frame = validate_params(locals(), _CONTINGENCY_PARAMS, caller="contingency_matrix")[
+        "as_frame"
+    ]
+    a, b = _two_labelings(labels_true, labels_pred)
+    table = _core.contingency_table(a.codes, b.codes)
     if as_frame is None:
         as_frame = isinstance(labels_true, pd.Series) or isinstance(labels_pred, pd.Series)
     if not as_frame:
         return table
     return pd.DataFrame(
         table,
-        index=pd.Index(rows, name=getattr(labels_true, "name", None)),
-        columns=pd.Index(cols, name=getattr(labels_pred, "name", None)),
+        index=pd.Index(a.uniques, name=getattr(labels_true, "name", None), tupleize_cols=False),
+        columns=pd.Index(b.uniques, name=getattr(labels_pred, "name", None), tupleize_cols=False),
     )
 
 
@@ -514,12 +481,6 @@ def adjusted_rand_score(labels_true: Any, labels_pred: Any) -> float:
     return float(_core.agreement_score(a, b, score="ari"))
 
 
-def _average_method(average_method: str) -> str:
-    return str(
-        check_choice(average_method, "average_method", ("min", "geometric", "arithmetic", "max"))
-    )
-
-
 def adjusted_mutual_info_score(
     labels_true: Any, labels_pred: Any, *, average_method: str = "arithmetic"
 ) -> float:
@@ -553,7 +514,9 @@ def adjusted_mutual_info_score(
     >>> adjusted_mutual_info_score(["a", "a", "b", "b"], [3, 3, 7, 7])
     1.0
     """
-    method = _average_method(average_method)
+    method = validate_params(locals(), _AVERAGE_PARAMS, caller="adjusted_mutual_info_score")[
+        "average_method"
+    ]
     a, b = _two_partitions(labels_true, labels_pred)
     return float(_core.agreement_score(a, b, score="ami", average_method=method))
 
@@ -583,7 +546,9 @@ def normalized_mutual_info_score(
     >>> normalized_mutual_info_score([0, 0, 1, 1], [0, 0, 1, 1])
     1.0
     """
-    method = _average_method(average_method)
+    method = validate_params(locals(), _AVERAGE_PARAMS, caller="normalized_mutual_info_score")[
+        "average_method"
+    ]
     a, b = _two_partitions(labels_true, labels_pred)
     return float(_core.agreement_score(a, b, score="nmi", average_method=method))
 

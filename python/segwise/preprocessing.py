@@ -40,6 +40,7 @@ array([[-1., -1.],
 from __future__ import annotations
 
 import numbers
+from numbers import Integral, Real
 from statistics import NormalDist
 from typing import Any
 
@@ -50,6 +51,9 @@ from . import _core
 from ._base import BaseEstimator, TransformerMixin
 from ._validation import (
     Checked,
+    Constraints,
+    Interval,
+    Pair,
     check_array,
     check_fitted,
     check_sample_weight,
@@ -71,21 +75,8 @@ __all__ = [
 ]
 
 
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise InvalidParameterError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
-
-
-def _check_pair(value: Any, name: str) -> tuple[float, float]:
-    ok = isinstance(value, tuple | list) and len(value) == 2
-    ok = ok and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)
-    if not ok:
-        raise InvalidParameterError(f"{name} must be a tuple of two numbers, got {value!r}")
-    lo, hi = float(value[0]), float(value[1])
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise InvalidParameterError(f"{name} must be finite, got {value!r}")
-    return lo, hi
+# Two finite numbers (feature_range, quantile_range).
+_PAIR = Pair(Interval(Real, None, None, closed="neither"))
 
 
 def _handle_zeros_in_scale(scale: np.ndarray, constant_mask: np.ndarray | None = None) -> Any:
@@ -228,6 +219,12 @@ class StandardScaler(_OneToOneScaler):
     var_: Any
     scale_: Any
 
+    _parameter_constraints: Constraints = {
+        "copy": ["boolean"],
+        "with_mean": ["boolean"],
+        "with_std": ["boolean"],
+    }
+
     def __init__(self, *, copy: bool = True, with_mean: bool = True, with_std: bool = True):
         self.copy = copy
         self.with_mean = with_mean
@@ -286,9 +283,8 @@ class StandardScaler(_OneToOneScaler):
         >>> s.mean_, s.var_, s.n_samples_seen_
         (array([2.]), array([1.]), np.float64(2.0))
         """
-        with_mean = _check_bool(self.with_mean, "with_mean")
-        with_std = _check_bool(self.with_std, "with_std")
-        _check_bool(self.copy, "copy")
+        params = self._validate_params()
+        with_mean, with_std = params["with_mean"], params["with_std"]
         first_call = not hasattr(self, "n_samples_seen_")
         checked = self._validate(X, reset=first_call)
         values = checked.values
@@ -438,6 +434,12 @@ class MinMaxScaler(_OneToOneScaler):
     data_min_: np.ndarray
     data_max_: np.ndarray
 
+    _parameter_constraints: Constraints = {
+        "feature_range": [_PAIR],
+        "copy": ["boolean"],
+        "clip": ["boolean"],
+    }
+
     def __init__(
         self,
         feature_range: tuple[float, float] = (0, 1),
@@ -455,7 +457,8 @@ class MinMaxScaler(_OneToOneScaler):
                 delattr(self, attr)
 
     def _range(self) -> tuple[float, float]:
-        lo, hi = _check_pair(self.feature_range, "feature_range")
+        """The validated ``feature_range`` (all parameters are checked)."""
+        lo, hi = self._validate_params()["feature_range"]
         if lo >= hi:
             raise InvalidParameterError(
                 "Minimum of desired feature range must be smaller than maximum. "
@@ -508,8 +511,6 @@ class MinMaxScaler(_OneToOneScaler):
         (array([1.]), array([3.]), 2)
         """
         lo, hi = self._range()
-        _check_bool(self.clip, "clip")
-        _check_bool(self.copy, "copy")
         first_pass = not hasattr(self, "n_samples_seen_")
         checked = self._validate(X, reset=first_pass)
         values = checked.values
@@ -615,6 +616,8 @@ class MaxAbsScaler(_OneToOneScaler):
     n_samples_seen_: int
     max_abs_: np.ndarray
 
+    _parameter_constraints: Constraints = {"copy": ["boolean"], "clip": ["boolean"]}
+
     def __init__(self, *, copy: bool = True, clip: bool = False):
         self.copy = copy
         self.clip = clip
@@ -668,8 +671,7 @@ class MaxAbsScaler(_OneToOneScaler):
         >>> s.max_abs_, s.n_samples_seen_
         (array([3.]), 2)
         """
-        _check_bool(self.clip, "clip")
-        _check_bool(self.copy, "copy")
+        self._validate_params()
         first_pass = not hasattr(self, "n_samples_seen_")
         checked = self._validate(X, reset=first_pass)
         values = checked.values
@@ -770,6 +772,14 @@ class RobustScaler(_OneToOneScaler):
     array([-0.05882353, -0.01960784,  0.01960784,  3.82352941])
     """
 
+    _parameter_constraints: Constraints = {
+        "with_centering": ["boolean"],
+        "with_scaling": ["boolean"],
+        "quantile_range": [_PAIR],
+        "copy": ["boolean"],
+        "unit_variance": ["boolean"],
+    }
+
     def __init__(
         self,
         *,
@@ -805,11 +815,9 @@ class RobustScaler(_OneToOneScaler):
         >>> RobustScaler().fit(np.array([[1.0], [2.0], [3.0]])).center_
         array([2.])
         """
-        with_centering = _check_bool(self.with_centering, "with_centering")
-        with_scaling = _check_bool(self.with_scaling, "with_scaling")
-        unit_variance = _check_bool(self.unit_variance, "unit_variance")
-        _check_bool(self.copy, "copy")
-        q_min, q_max = _check_pair(self.quantile_range, "quantile_range")
+        params = self._validate_params()
+        with_centering, with_scaling = params["with_centering"], params["with_scaling"]
+        unit_variance, (q_min, q_max) = params["unit_variance"], params["quantile_range"]
         if not 0 <= q_min <= q_max <= 100:
             raise InvalidParameterError(
                 f"Invalid quantile range: {self.quantile_range}; need 0 <= q_min <= q_max <= 100"
@@ -924,6 +932,10 @@ class Log1pTransformer(_OneToOneScaler):
     2  4.605     3.0
     """
 
+    _parameter_constraints: Constraints = {
+        "columns": [None, str, Interval(Integral, None, None, closed="neither"), "array-like"],
+    }
+
     def __init__(self, columns: Any = None):
         self.columns = columns
 
@@ -933,11 +945,11 @@ class Log1pTransformer(_OneToOneScaler):
         tags.input_tags.positive_only = True
         return tags
 
-    def _resolve_columns(self, checked: Checked) -> np.ndarray:
+    def _resolve_columns(self, checked: Checked, columns: Any) -> np.ndarray:
         d = checked.values.shape[1]
-        if self.columns is None:
+        if columns is None:
             return np.arange(d)
-        requested = [self.columns] if isinstance(self.columns, str | int) else self.columns
+        requested = [columns] if isinstance(columns, str | int) else columns
         positions = []
         for c in requested:
             if isinstance(c, numbers.Integral) and not isinstance(c, bool):
@@ -1008,8 +1020,9 @@ class Log1pTransformer(_OneToOneScaler):
         return self
 
     def _fit_checked(self, X: Any) -> Checked:
+        columns = self._validate_params()["columns"]
         checked = self._validate(X, reset=True)
-        self.columns_ = self._resolve_columns(checked)
+        self.columns_ = self._resolve_columns(checked, columns)
         self._check_domain(checked, self._mask())
         return checked
 

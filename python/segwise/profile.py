@@ -26,8 +26,9 @@ b           3    0.5
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -35,16 +36,33 @@ import pandas as pd
 
 from . import _core
 from ._results import ResultMixin, Summary, Table, fmt_count, fmt_number
-from ._stats.inference import p_adjust, pvalue_from_stat, welch_moments
-from ._validation import check_array, check_choice, check_float, check_int
+from ._stats.inference import PROBABILITY, p_adjust, pvalue_from_stat, welch_moments
+from ._validation import (
+    Constraints,
+    Interval,
+    Pair,
+    StrOptions,
+    check_array,
+    encode_labels,
+    validate_params,
+)
 from .exceptions import (
     ColumnNotFoundError,
     InvalidParameterError,
-    NonFiniteError,
     ShapeMismatchError,
 )
 
 __all__ = ["SegmentProfile", "profile_segments"]
+
+_PARAMS: Constraints = {
+    "features": [None, Iterable],
+    "alpha": [PROBABILITY],
+    "marker_diff": [Pair(Interval(Real, 0, None, closed="left"))],
+    "descriptors": [None, Mapping],
+    "name_terms": [Interval(Integral, 1, None, closed="left")],
+    "missing": [StrOptions(["drop", "raise"])],
+    "unit": [str],
+}
 
 TABLE_COLUMNS = [
     "segment",
@@ -259,28 +277,6 @@ def _heat_color(z: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _factorize_labels(labels: Any, n: int) -> tuple[np.ndarray, pd.Index]:
-    # A categorical keeps its category order (sort=True sorts by categories).
-    if isinstance(labels, pd.Series):
-        arr = labels.array if isinstance(labels.dtype, pd.CategoricalDtype) else labels.to_numpy()
-    elif isinstance(labels, pd.Categorical):
-        arr = labels
-    else:
-        arr = np.asarray(labels)
-    if arr.ndim != 1:
-        raise ShapeMismatchError(f"labels must be 1D, got shape {arr.shape}")
-    if arr.shape[0] != n:
-        raise ShapeMismatchError(f"labels has {arr.shape[0]} entries but the data has {n} rows")
-    try:
-        codes, uniques = pd.factorize(arr, sort=True)
-    except TypeError:  # mixed types that do not sort: compare them as text
-        codes, uniques = pd.factorize(np.asarray(arr).astype(str), sort=True)
-    if (codes < 0).any():
-        raise NonFiniteError(f"labels has {int((codes < 0).sum())} missing value(s)")
-    segments = pd.Index(np.asarray(uniques), name="segment")
-    return np.ascontiguousarray(codes, dtype=np.int64), segments
-
-
 def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, Any, list[str]]:
     """The feature block, the label vector and the feature names."""
     if isinstance(df, pd.DataFrame):
@@ -329,11 +325,6 @@ def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, 
 def _check_descriptors(descriptors: Any, features: list[str]) -> dict[str, tuple[str, str]]:
     if descriptors is None:
         return {}
-    if not isinstance(descriptors, Mapping):
-        raise InvalidParameterError(
-            "descriptors must map a feature to a (low word, high word) pair, e.g. "
-            "{'frequency': ('infrequent', 'frequent')}"
-        )
     out = {}
     for feat, words in descriptors.items():
         if (
@@ -469,17 +460,9 @@ def profile_segments(
     >>> prof.segments["name"].tolist()
     ['Recent, low spend', 'Lapsed, high spend']
     """
-    alpha = check_float(
-        alpha, "alpha", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
-    )
-    try:
-        d_abs, d_rel = (check_float(v, "marker_diff", low=0.0) for v in marker_diff)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(
-            f"marker_diff must be a pair of non-negative numbers, got {marker_diff!r}"
-        ) from exc
-    name_terms = check_int(name_terms, "name_terms", low=1)
-    check_choice(missing, "missing", ("drop", "raise"))
+    params = validate_params(locals(), _PARAMS, caller="profile_segments")
+    alpha, (d_abs, d_rel), name_terms = params["alpha"], params["marker_diff"], params["name_terms"]
+    missing = params["missing"]
 
     block, labels, names = _select(df, labels, features)
     x = check_array(block, name="df", dtypes=(np.float64,), allow_nan=missing == "drop").values
@@ -487,7 +470,8 @@ def profile_segments(
     if len(names) != d:  # array input without names
         names = [f"x{j}" for j in range(d)]
     words = _check_descriptors(descriptors, names)
-    codes, segs = _factorize_labels(labels, n)
+    enc = encode_labels(labels, n_samples=n, against="the data")
+    codes, segs = enc.codes, pd.Index(enc.uniques, name="segment", tupleize_cols=False)
     k = len(segs)
     if k < 2:
         raise InvalidParameterError(

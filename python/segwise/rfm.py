@@ -16,14 +16,15 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import _core
-from ._validation import check_choice, check_int
+from ._validation import Constraints, Interval, StrOptions, encode_labels, validate_params
 from .exceptions import (
     ColumnNotFoundError,
     EmptyInputError,
@@ -35,6 +36,16 @@ from .exceptions import (
 __all__ = ["rfm_table", "rfm_scores", "RFM_PRESETS"]
 
 _PERIOD_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "W": 86_400 * 10**9}
+
+_TABLE_PARAMS: Constraints = {
+    "customer": [Hashable],
+    "date": [Hashable],
+    "amount": [Hashable],
+    "convention": [StrOptions(["segmentation", "btyd"])],
+    "freq": [StrOptions(_PERIOD_NS)],
+    "negative_amounts": [StrOptions(["net", "drop", "raise"])],
+    "date_format": [None, str],
+}
 
 
 def _require_columns(df: pd.DataFrame, columns: Mapping[str, str]) -> None:
@@ -166,9 +177,9 @@ def rfm_table(
         raise InvalidParameterError(
             f"transactions must be a pandas DataFrame, got {type(transactions).__name__}"
         )
-    check_choice(convention, "convention", ["segmentation", "btyd"])
-    check_choice(freq, "freq", list(_PERIOD_NS))
-    check_choice(negative_amounts, "negative_amounts", ["net", "drop", "raise"])
+    params = validate_params(locals(), _TABLE_PARAMS, caller="rfm_table")
+    convention, freq = params["convention"], params["freq"]
+    negative_amounts = params["negative_amounts"]
     _require_columns(transactions, {"customer": customer, "date": date, "amount": amount})
     if len(transactions) == 0:
         raise EmptyInputError("the transaction log is empty (0 rows)")
@@ -212,14 +223,15 @@ def rfm_table(
     if not keep.any():
         raise EmptyInputError("no transactions left up to observation_end")
 
-    codes, uniques = pd.factorize(ids[keep], sort=True)
+    customers = encode_labels(ids[keep], name=f"column {customer!r}")
+    codes, uniques = customers.codes, customers.uniques
     n_periods, n_rows, first, last, total, repeat_total = _core.purchase_summary(
         np.ascontiguousarray(codes, dtype=np.int64),
         np.ascontiguousarray(periods[keep]),
         np.ascontiguousarray(money[keep]),
         n_customers=len(uniques),
     )
-    index = pd.Index(uniques, name=customer)
+    index = pd.Index(uniques, name=customer, dtype=ids.dtype, tupleize_cols=False)
     if convention == "btyd":
         repeats = n_periods - 1
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -288,6 +300,15 @@ RFM_PRESETS: dict[str, list[tuple[str, tuple[int, int], tuple[int, int], tuple[i
 }
 
 
+_SCORES_PARAMS: Constraints = {
+    "bins": [Interval(Integral, 2, 100, closed="both")],
+    "recency": [Hashable],
+    "frequency": [Hashable],
+    "monetary": [Hashable],
+    "segments": [StrOptions(RFM_PRESETS), None, "array-like"],
+}
+
+
 def rfm_scores(
     table: pd.DataFrame,
     bins: int = 5,
@@ -340,7 +361,8 @@ def rfm_scores(
     3        4        1        2            Promising
     4        2        3        3              At Risk
     """
-    bins = check_int(bins, "bins", low=2, high=100)
+    params = validate_params(locals(), _SCORES_PARAMS, caller="rfm_scores")
+    bins, segments = params["bins"], params["segments"]
     _require_columns(table, {"recency": recency, "frequency": frequency, "monetary": monetary})
     if len(table) == 0:
         raise EmptyInputError("the RFM table is empty (0 rows)")
@@ -367,7 +389,6 @@ def rfm_scores(
     )
     if segments is not None:
         if isinstance(segments, str):
-            check_choice(segments, "segments", list(RFM_PRESETS))
             if bins != 5:
                 raise InvalidParameterError(
                     f"the {segments!r} preset is defined on 1..5 scores; use bins=5 or "

@@ -7,15 +7,19 @@ core (:mod:`segwise._stats.distributions`, mirroring ``src/core/stats``); scipy 
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_float
+from .._validation import Interval, StrOptions, check_float
 from . import distributions
 
 ALTERNATIVES = ("two-sided", "larger", "smaller")
 P_ADJUST_METHODS = ("bh", "holm", "bonferroni")
+# Constraint-table entries (segwise._validation.validate_params) every test shares.
+PROBABILITY = Interval(Real, 0, 1, closed="neither")  # alpha, power, thresholds
+ALTERNATIVE = StrOptions(ALTERNATIVES)
 
 
 def check_alpha(alpha: Any) -> float:

@@ -7,12 +7,14 @@ Arm 1 is the treatment and arm 2 the control; differences are ``1 - 2``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import _core
 from .._results import Unpacks
+from .._validation import Constraints, Interval, Pair, validate_params
 from ..exceptions import InvalidParameterError
 from ._common import _counts
 
@@ -44,6 +46,13 @@ def _prob_b_beats_a(aa: Any, ba: Any, ab: Any, bb: Any) -> np.ndarray:
     return _core.abtest_prob_b_beats_a(*(np.ascontiguousarray(a.ravel()) for a in arrs))
 
 
+_PARAMS: Constraints = {
+    "prior": [
+        Pair(Interval(Real, 1, None, closed="left"), Interval(Real, 0, None, closed="neither"))
+    ]
+}
+
+
 def prob_beat_control(
     count1: int, nobs1: int, count2: int, nobs2: int, *, prior: tuple[int, int] = (1, 1)
 ) -> BayesResult:
@@ -72,11 +81,11 @@ def prob_beat_control(
     >>> round(prob_beat_control(10, 20, 10, 20).prob_beat_control, 12)
     0.5
     """
+    a0, b0 = validate_params(locals(), _PARAMS, caller="prob_beat_control")["prior"]
+    if not a0.is_integer():  # the closed form sums over alpha
+        raise InvalidParameterError(f"prior must be (integer alpha >= 1, beta > 0), got {prior!r}")
     x1, n1 = _counts(count1, nobs1, "1")
     x2, n2 = _counts(count2, nobs2, "2")
-    a0, b0 = prior
-    if isinstance(a0, bool) or not float(a0).is_integer() or a0 < 1 or not b0 > 0:
-        raise InvalidParameterError(f"prior must be (integer alpha >= 1, beta > 0), got {prior!r}")
     aa, ba = x2 + a0, n2 - x2 + b0  # control A
     ab, bb = x1 + a0, n1 - x1 + b0  # treatment B
     # h(first, second) = P(second > first); primes are alpha + 1. Each probability is its

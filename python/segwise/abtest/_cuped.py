@@ -13,13 +13,13 @@ import numpy as np
 
 from .._results import Unpacks
 from .._stats.inference import (
-    ALTERNATIVES,
+    ALTERNATIVE,
     check_alpha,
     critical_value,
     pvalue_from_stat,
     welch_moments,
 )
-from .._validation import check_choice
+from .._validation import Constraints, validate_params
 from ._common import _paired
 
 
@@ -131,6 +131,9 @@ def _moments(y: np.ndarray, x: np.ndarray) -> tuple[float, ...]:
     )
 
 
+_PARAMS: Constraints = {"alternative": [ALTERNATIVE]}
+
+
 def cuped_test(
     y1: Any, x1: Any, y2: Any, x2: Any, *, alternative: str = "two-sided"
 ) -> CupedResult:
@@ -160,7 +163,7 @@ def cuped_test(
     >>> r.theta
     0.0
     """
-    check_choice(alternative, "alternative", ALTERNATIVES)
+    alternative = validate_params(locals(), _PARAMS, caller="cuped_test")["alternative"]
     a1, b1 = _paired(y1, x1, "1")
     a2, b2 = _paired(y2, x2, "2")
     r = _cuped_moments(*_moments(a1, b1), *_moments(a2, b2))

@@ -7,20 +7,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from .._results import Unpacks
 from .._stats.inference import (
-    check_alpha,
+    PROBABILITY,
     critical_value,
     pvalue_from_stat,
 )
-from .._validation import check_choice
-from ..exceptions import InvalidParameterError
+from .._validation import Constraints, Interval, StrOptions, validate_params
 
 LIFT_METHODS = ("delta", "log", "fieller")
+_PARAMS: Constraints = {
+    "nobs1": [Interval(Real, 0, None, closed="neither")],
+    "nobs2": [Interval(Real, 0, None, closed="neither")],
+    "alpha": [PROBABILITY],
+    "method": [StrOptions(LIFT_METHODS)],
+}
 
 
 def _lift_arrays(
@@ -137,11 +143,8 @@ def relative_lift_ci(
     >>> r.lift is None, r.reason
     (True, 'control mean is 0: relative lift undefined')
     """
-    alpha = check_alpha(alpha)
-    check_choice(method, "method", LIFT_METHODS)
-    for nm, n in (("nobs1", nobs1), ("nobs2", nobs2)):
-        if not n > 0:
-            raise InvalidParameterError(f"{nm} must be > 0, got {n}")
+    params = validate_params(locals(), _PARAMS, caller="relative_lift_ci")
+    alpha, method = params["alpha"], params["method"]
     s1 = math.sqrt(var1 / nobs1)
     s2 = math.sqrt(var2 / nobs2)
     lift, se, low, high, reason = _lift_arrays(mean1, s1, mean2, s2, alpha, method)

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from .._results import Unpacks
 from .._stats.inference import (
-    ALTERNATIVES,
+    ALTERNATIVE,
     check_alpha,
     critical_value,
     pvalue_from_stat,
     welch_moments,
 )
-from .._validation import check_choice, check_float
+from .._validation import Constraints, Interval, validate_params
 from ._common import _sample
 
 
@@ -53,6 +54,12 @@ class WelchResult(Unpacks):
         return self.estimate - q * self.stderr, self.estimate + q * self.stderr
 
 
+_WELCH_PARAMS: Constraints = {
+    "alternative": [ALTERNATIVE],
+    "winsorize": [None, Interval(Real, 0, 1, closed="right")],
+}
+
+
 def welch_test(
     sample1: Any, sample2: Any, *, alternative: str = "two-sided", winsorize: float | None = None
 ) -> WelchResult:
@@ -80,11 +87,11 @@ def welch_test(
     >>> round(p, 4)
     0.0699
     """
+    params = validate_params(locals(), _WELCH_PARAMS, caller="welch_test")
+    alternative, q = params["alternative"], params["winsorize"]
     a = _sample(sample1, "sample1")
     b = _sample(sample2, "sample2")
-    check_choice(alternative, "alternative", ALTERNATIVES)
-    if winsorize is not None:
-        q = check_float(winsorize, "winsorize", low=0.0, high=1.0, low_inclusive=False)
+    if q is not None:
         cap = float(np.quantile(np.concatenate([a, b]), q))
         a, b = np.minimum(a, cap), np.minimum(b, cap)
     return _welch_result(

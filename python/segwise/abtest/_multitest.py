@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._results import Unpacks
-from .._stats.inference import P_ADJUST_METHODS, check_alpha, p_adjust
-from .._validation import check_choice
+from .._stats.inference import P_ADJUST_METHODS, PROBABILITY, p_adjust
+from .._validation import Constraints, StrOptions, validate_params
 from ..exceptions import InvalidParameterError, ShapeMismatchError
 
 
@@ -35,6 +35,9 @@ class AdjustedPValues(Unpacks):
     pvalues_adjusted: np.ndarray
     method: str
     alpha: float
+
+
+_PARAMS: Constraints = {"method": [StrOptions(P_ADJUST_METHODS)], "alpha": [PROBABILITY]}
 
 
 def adjust_pvalues(pvalues: Any, *, method: str = "bh", alpha: float = 0.05) -> AdjustedPValues:
@@ -60,8 +63,8 @@ def adjust_pvalues(pvalues: Any, *, method: str = "bh", alpha: float = 0.05) -> 
     >>> adjust_pvalues([0.01, 0.02, 0.03], method="holm").reject.tolist()
     [True, True, True]
     """
-    alpha = check_alpha(alpha)
-    check_choice(method, "method", P_ADJUST_METHODS)
+    params = validate_params(locals(), _PARAMS, caller="adjust_pvalues")
+    method, alpha = params["method"], params["alpha"]
     p = np.asarray(pvalues, dtype=float)
     if p.ndim != 1:
         raise ShapeMismatchError(f"pvalues must be 1D, got shape {p.shape}")

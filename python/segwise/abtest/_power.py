@@ -6,29 +6,48 @@ Arm 1 is the treatment and arm 2 the control; differences are ``1 - 2``.
 from __future__ import annotations
 
 import math
+from numbers import Real
 from typing import Any
 
 from .._stats import distributions
-from .._stats.inference import (
-    check_alpha,
-)
-from .._validation import check_choice, check_float
+from .._stats.inference import PROBABILITY
+from .._validation import Constraints, Interval, StrOptions, validate_params
 from ..exceptions import InvalidParameterError
 
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+# alpha, power and the sidedness every planning function takes.
+_PLAN_PARAMS: Constraints = {
+    "alpha": [PROBABILITY],
+    "power": [PROBABILITY],
+    "alternative": [StrOptions(["two-sided", "one-sided"])],
+}
+_PROPORTIONS_PARAMS: Constraints = {"p1": [PROBABILITY], "p2": [PROBABILITY], **_PLAN_PARAMS}
+_MEANS_PARAMS: Constraints = {
+    "delta": [Interval(Real, None, None, closed="neither")],
+    "sd": [_POSITIVE],
+    **_PLAN_PARAMS,
+}
+_MDE_PARAMS: Constraints = {
+    "nobs": [_POSITIVE],
+    "baseline": [None, PROBABILITY],
+    "sd": [None, _POSITIVE],
+    **_PLAN_PARAMS,
+}
 
-def _power_z(alpha: float, power: float, alternative: str) -> tuple[float, float]:
-    alpha = check_alpha(alpha)
-    power = check_float(
-        power, "power", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
-    )
-    check_choice(alternative, "alternative", ("two-sided", "one-sided"))
-    za = float(distributions.norm_isf(alpha / 2 if alternative == "two-sided" else alpha))
-    zb = float(distributions.norm_isf(1 - power))
+
+def _power_z(params: dict[str, Any]) -> tuple[float, float]:
+    """Normal quantiles for the validated ``alpha`` (one- or two-sided) and ``power``."""
+    alpha = params["alpha"]
+    za = float(distributions.norm_isf(alpha / 2 if params["alternative"] == "two-sided" else alpha))
+    zb = float(distributions.norm_isf(1 - params["power"]))
     return za, zb
 
 
-def _prob(p: Any, name: str) -> float:
-    return check_float(p, name, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+def _n_proportions(p1: float, p2: float, za: float, zb: float) -> float:
+    """Fleiss' sample size per arm."""
+    pbar = (p1 + p2) / 2
+    num = za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+    return num * num / (p1 - p2) ** 2
 
 
 def sample_size_proportions(
@@ -45,13 +64,11 @@ def sample_size_proportions(
     >>> round(sample_size_proportions(0.5, 0.75, power=0.9), 3)
     76.707
     """
-    p1, p2 = _prob(p1, "p1"), _prob(p2, "p2")
+    params = validate_params(locals(), _PROPORTIONS_PARAMS, caller="sample_size_proportions")
+    p1, p2 = params["p1"], params["p2"]
     if p1 == p2:
         raise InvalidParameterError("p1 and p2 must differ")
-    za, zb = _power_z(alpha, power, alternative)
-    pbar = (p1 + p2) / 2
-    num = za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
-    return num * num / (p1 - p2) ** 2
+    return _n_proportions(p1, p2, *_power_z(params))
 
 
 def sample_size_means(
@@ -72,11 +89,11 @@ def sample_size_means(
     >>> round(sample_size_means(0.5, 1.0), 2)
     62.79
     """
-    delta = check_float(delta, "delta")
-    sd = check_float(sd, "sd", low=0.0, low_inclusive=False)
+    params = validate_params(locals(), _MEANS_PARAMS, caller="sample_size_means")
+    delta, sd = params["delta"], params["sd"]
     if delta == 0:
         raise InvalidParameterError("delta must be non-zero")
-    za, zb = _power_z(alpha, power, alternative)
+    za, zb = _power_z(params)
     return 2 * (za + zb) ** 2 * sd * sd / (delta * delta)
 
 
@@ -102,24 +119,20 @@ def minimum_detectable_effect(
     >>> round(sample_size_proportions(0.1, 0.1 + mde), 6)
     1000.0
     """
-    nobs = check_float(nobs, "nobs", low=0.0, low_inclusive=False)
+    params = validate_params(locals(), _MDE_PARAMS, caller="minimum_detectable_effect")
+    nobs, baseline, sd = params["nobs"], params["baseline"], params["sd"]
     if (baseline is None) == (sd is None):
         raise InvalidParameterError("give exactly one of baseline (proportion) or sd (mean)")
-    za, zb = _power_z(alpha, power, alternative)
+    za, zb = _power_z(params)
     if sd is not None:
-        sd = check_float(sd, "sd", low=0.0, low_inclusive=False)
         return (za + zb) * sd * math.sqrt(2 / nobs)
-    p1 = _prob(baseline, "baseline")
+    p1 = baseline
     lo, hi = 0.0, 1 - p1
     for _ in range(200):
         mid = 0.5 * (lo + hi)
         if mid == lo or mid == hi:
             break
-        n = (
-            sample_size_proportions(p1, p1 + mid, alpha=alpha, power=power, alternative=alternative)
-            if mid > 0
-            else math.inf
-        )
+        n = _n_proportions(p1, p1 + mid, za, zb) if mid > 0 else math.inf
         if n > nobs:
             lo = mid
         else:

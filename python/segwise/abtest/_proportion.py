@@ -16,12 +16,12 @@ from .. import _core
 from .._results import Unpacks
 from .._stats import distributions
 from .._stats.inference import (
-    ALTERNATIVES,
-    check_alpha,
+    ALTERNATIVE,
+    PROBABILITY,
     critical_value,
     pvalue_from_stat,
 )
-from .._validation import check_choice
+from .._validation import Constraints, StrOptions, validate_params
 from ..exceptions import InvalidParameterError
 from ._common import _counts
 
@@ -137,6 +137,15 @@ def _pooled_z(x1: Any, n1: Any, x2: Any, n2: Any) -> Any:
 
 
 DIFF_CI_METHODS = ("newcombe", "wald", "agresti-caffo", "score")
+_DIFF_CI_PARAMS: Constraints = {
+    "alpha": [PROBABILITY],
+    "method": [StrOptions(DIFF_CI_METHODS)],
+    "correction": ["boolean"],
+}
+_TEST_PARAMS: Constraints = {
+    "method": [StrOptions(["pooled", "unpooled", "fisher"])],
+    "alternative": [ALTERNATIVE],
+}
 
 
 @dataclass(frozen=True)
@@ -226,10 +235,10 @@ def proportions_diff_ci(
     >>> round(r.low, 3), round(r.high, 3)
     (0.027, 0.345)
     """
+    params = validate_params(locals(), _DIFF_CI_PARAMS, caller="proportions_diff_ci")
+    alpha, method, correction = params["alpha"], params["method"], params["correction"]
     x1, n1 = _counts(count1, nobs1, "1")
     x2, n2 = _counts(count2, nobs2, "2")
-    alpha = check_alpha(alpha)
-    check_choice(method, "method", DIFF_CI_METHODS)
     low, high, stat, p, deg = _diff_ci_arrays(x1, n1, x2, n2, alpha, method, correction)
     return DiffCIResult(
         float(stat),
@@ -306,10 +315,10 @@ def proportions_test(
     >>> round(r.pvalue, 4)
     0.4857
     """
+    params = validate_params(locals(), _TEST_PARAMS, caller="proportions_test")
+    method, alternative = params["method"], params["alternative"]
     x1, n1 = _counts(count1, nobs1, "1")
     x2, n2 = _counts(count2, nobs2, "2")
-    check_choice(method, "method", ("pooled", "unpooled", "fisher"))
-    check_choice(alternative, "alternative", ALTERNATIVES)
     est = x1 / n1 - x2 / n2
     if method == "fisher":
         alt = {"two-sided": "two-sided", "larger": "greater", "smaller": "less"}[alternative]

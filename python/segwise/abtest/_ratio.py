@@ -13,12 +13,12 @@ import numpy as np
 
 from .._results import Unpacks
 from .._stats.inference import (
-    ALTERNATIVES,
+    ALTERNATIVE,
     check_alpha,
     critical_value,
     pvalue_from_stat,
 )
-from .._validation import check_choice
+from .._validation import Constraints, validate_params
 from ._common import _paired
 from ._lift import _lift_arrays
 
@@ -71,6 +71,9 @@ class RatioMetricResult(Unpacks):
         return float(lift), float(low), float(high)
 
 
+_PARAMS: Constraints = {"alternative": [ALTERNATIVE]}
+
+
 def ratio_metric_test(
     numerator1: Any,
     denominator1: Any,
@@ -104,7 +107,7 @@ def ratio_metric_test(
     >>> 0 <= p <= 1
     True
     """
-    check_choice(alternative, "alternative", ALTERNATIVES)
+    alternative = validate_params(locals(), _PARAMS, caller="ratio_metric_test")["alternative"]
     y1, x1 = _paired(numerator1, denominator1, "1")
     y2, x2 = _paired(numerator2, denominator2, "2")
     st = []

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -13,8 +13,15 @@ import pandas as pd
 from .. import _core
 from .._results import ResultMixin, Summary, Table
 from .._stats import distributions
-from .._stats.inference import P_ADJUST_METHODS, p_adjust, welch_moments
-from .._validation import check_choice, check_float
+from .._stats.inference import P_ADJUST_METHODS, PROBABILITY, p_adjust, welch_moments
+from .._validation import (
+    Constraints,
+    Interval,
+    StrOptions,
+    check_choice,
+    encode_labels,
+    validate_params,
+)
 from ..exceptions import (
     EmptyInputError,
     InvalidParameterError,
@@ -30,6 +37,35 @@ __all__ = ["LiftReport", "segment_lift", "lift_from_stats", "sufficient_stats"]
 
 OVERALL = "(all)"
 KINDS = ("auto", "binary", "continuous")
+# What the data frame's columns are (sufficient_stats, segment_lift).
+_FRAME_PARAMS: Constraints = {
+    "segment": [Hashable],
+    "variant": [Hashable],
+    "metrics": [Mapping, Sequence],
+    "covariates": [None, Mapping],
+    "ratios": [None, Mapping],
+}
+# How the report is computed (segment_lift, lift_from_stats).
+_REPORT_PARAMS: Constraints = {
+    "control": [Hashable],
+    "alpha": [PROBABILITY],
+    "ci_method": [StrOptions(DIFF_CI_METHODS)],
+    "lift_method": [StrOptions(LIFT_METHODS)],
+    "adjust": [StrOptions(P_ADJUST_METHODS)],
+    "expected_split": [None, Mapping],
+    "srm_threshold": [PROBABILITY],
+}
+_LIFT_PARAMS: Constraints = {
+    **_FRAME_PARAMS,
+    **_REPORT_PARAMS,
+    "winsorize": [None, Interval(Real, 0, 1, closed="right")],
+}
+_FROM_STATS_PARAMS: Constraints = {
+    **_REPORT_PARAMS,
+    "segment": [Hashable],
+    "variant": [Hashable],
+    "metrics": [None, Mapping, Sequence],
+}
 # The columns of the text and HTML summaries.
 _SUMMARY_COLUMNS = [
     "segment",
@@ -69,23 +105,6 @@ class _Stats:
 # --------------------------------------------------------------------------- inputs
 
 
-def _factorize(col: pd.Series, name: str) -> tuple[np.ndarray, list[Any]]:
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.cat.codes.to_numpy()
-        labels = list(col.cat.categories)
-    else:
-        codes, uniques = pd.factorize(col, sort=True)
-        labels = list(uniques)
-    if (codes < 0).any():
-        raise NonFiniteError(
-            f"column {name!r} has {int((codes < 0).sum())} missing label(s); drop or fill them"
-        )
-    # Any integer width goes to the core as is (categorical codes are int8/int16).
-    if codes.dtype not in (np.int8, np.int16, np.int32, np.int64):
-        codes = codes.astype(np.int64)
-    return np.ascontiguousarray(codes), labels
-
-
 def _metric_specs(
     metrics: Any, covariates: Mapping[str, str] | None, ratios: Mapping[str, tuple[str, str]] | None
 ) -> tuple[list[str], dict[str, str]]:
@@ -93,16 +112,14 @@ def _metric_specs(
         metrics = [metrics]
     if isinstance(metrics, Mapping):
         kinds = {str(k): v for k, v in metrics.items()}
-    elif isinstance(metrics, Sequence):
+    else:  # a sequence (the callers' tables checked it)
         kinds = {str(m): "auto" for m in metrics}
-    else:
-        raise InvalidParameterError(f"metrics must be a list or a dict, got {metrics!r}")
     if len(kinds) != len(list(metrics)):
         raise InvalidParameterError("metrics has duplicate names")
     if not kinds and not ratios:
         raise InvalidParameterError("give at least one metric")
     for k, v in kinds.items():
-        check_choice(v, f"kind of metric {k!r}", KINDS)
+        kinds[k] = check_choice(v, f"kind of metric {k!r}", KINDS)
     for k in covariates or {}:
         if k not in kinds:
             raise InvalidParameterError(f"covariate given for unknown metric {k!r}")
@@ -136,6 +153,7 @@ def sufficient_stats(
     sum    3.0
     dtype: float64
     """
+    validate_params(locals(), _FRAME_PARAMS, caller="sufficient_stats")
     st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios)
     return _stats_to_frame(st)
 
@@ -161,11 +179,13 @@ def _stats_from_frame(
     missing = [c for c in dict.fromkeys(needed) if c not in df.columns]
     if missing:
         raise InvalidParameterError(f"columns not found in df: {missing}")
-    arm_codes, arms = _factorize(df[variant], variant)
+    arm = encode_labels(df[variant], name=f"column {variant!r}")
+    arm_codes, arms = arm.codes, arm.uniques
     if segment is None:
         seg_codes, segs = np.zeros(len(df), dtype=np.int8), [OVERALL]
     else:
-        seg_codes, segs = _factorize(df[segment], segment)
+        seg = encode_labels(df[segment], name=f"column {segment!r}")
+        seg_codes, segs = seg.codes, seg.uniques
     y_cols = names + [num for num, _ in ratios.values()]
     aux_cols: list[str] = []
     aux_index: list[int] = []
@@ -459,18 +479,6 @@ def _mark_significant(_: Any, column: Any, value: Any) -> dict[str, str] | None:
     return None
 
 
-def _check_common(alpha: Any, ci_method: str, lift_method: str, adjust: str) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-        raise InvalidParameterError(f"alpha must be a number in (0, 1), got {alpha!r}")
-    alpha = check_float(
-        alpha, "alpha", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
-    )
-    check_choice(ci_method, "ci_method", DIFF_CI_METHODS)
-    check_choice(lift_method, "lift_method", LIFT_METHODS)
-    check_choice(adjust, "adjust", P_ADJUST_METHODS)
-    return alpha
-
-
 def segment_lift(
     df: pd.DataFrame,
     *,
@@ -565,15 +573,11 @@ def segment_lift(
           b binary     0.500
       (all) binary     0.375
     """
-    alpha = _check_common(alpha, ci_method, lift_method, adjust)
+    params = validate_params(locals(), _LIFT_PARAMS, caller="segment_lift")
     if variant == segment:
         raise InvalidParameterError("segment and variant must be different columns")
-    if winsorize is not None:
-        winsorize = check_float(winsorize, "winsorize", low=0.0, high=1.0, low_inclusive=False)
-    st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios, winsorize)
-    return _report(
-        st, control, alpha, ci_method, lift_method, adjust, expected_split, srm_threshold
-    )
+    st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios, params["winsorize"])
+    return _report(st, **{name: params[name] for name in _REPORT_PARAMS})
 
 
 def lift_from_stats(
@@ -619,11 +623,9 @@ def lift_from_stats(
     >>> round(float(rep.table["pvalue"].iloc[0]), 4)
     0.0355
     """
-    alpha = _check_common(alpha, ci_method, lift_method, adjust)
+    params = validate_params(locals(), _FROM_STATS_PARAMS, caller="lift_from_stats")
     st = _stats_from_table(stats, segment, variant, metrics)
-    return _report(
-        st, control, alpha, ci_method, lift_method, adjust, expected_split, srm_threshold
-    )
+    return _report(st, **{name: params[name] for name in _REPORT_PARAMS})
 
 
 def _with_overall(values: np.ndarray) -> np.ndarray:
@@ -656,9 +658,6 @@ def _report(
     expected_split: Mapping[Any, float] | None,
     srm_threshold: float,
 ) -> LiftReport:
-    srm_threshold = check_float(
-        srm_threshold, "srm_threshold", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
-    )
     arms = st.arms
     if control not in arms:
         raise InvalidParameterError(f"unknown control label {control!r}; arms are {arms}")

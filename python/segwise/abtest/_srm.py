@@ -13,10 +13,11 @@ import numpy as np
 
 from .._results import Unpacks
 from .._stats import distributions
-from .._stats.inference import (
-    check_alpha,
-)
+from .._stats.inference import PROBABILITY
+from .._validation import Constraints, validate_params
 from ..exceptions import InvalidParameterError, ShapeMismatchError
+
+_PARAMS: Constraints = {"expected_ratio": [None, "array-like"], "threshold": [PROBABILITY]}
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def srm_test(
     >>> srm_test([1000, 1300]).flagged
     True
     """
+    threshold = validate_params(locals(), _PARAMS, caller="srm_test")["threshold"]
     c = np.asarray(counts, dtype=float)
     if c.ndim != 1 or c.size < 2:
         raise InvalidParameterError("counts needs one entry per arm (at least 2)")
@@ -86,7 +88,6 @@ def srm_test(
         raise ShapeMismatchError(f"expected_ratio has {r.size} entries for {c.size} arms")
     if not (np.all(np.isfinite(r)) and (r > 0).all()):
         raise InvalidParameterError("expected_ratio must be positive")
-    threshold = check_alpha(threshold)
     stat, p = _srm_arrays(c, r)
     return SRMResult(
         float(stat),

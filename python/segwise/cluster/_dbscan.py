@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
 from .. import _core
 from .._base import BaseEstimator, ClusterMixin
-from .._validation import check_array, check_float, check_int, check_magnitude
+from .._validation import Constraints, Interval, check_array, check_magnitude
 
 
 class DBSCAN(ClusterMixin, BaseEstimator):  # type: ignore[misc]
@@ -68,6 +69,11 @@ class DBSCAN(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     array([0, 1, 2, 3, 4])
     """
 
+    _parameter_constraints: Constraints = {
+        "eps": [Interval(Real, 0, None, closed="neither")],
+        "min_samples": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(self, eps: float = 0.5, min_samples: int = 5) -> None:
         self.eps = eps
         self.min_samples = min_samples
@@ -93,8 +99,8 @@ class DBSCAN(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         >>> DBSCAN(eps=1.5, min_samples=2).fit([[0.0], [1.0], [9.0]]).labels_
         array([ 0,  0, -1], dtype=int32)
         """
-        eps = check_float(self.eps, "eps", low=0.0, low_inclusive=False)
-        min_samples = check_int(self.min_samples, "min_samples", low=1)
+        params = self._validate_params()
+        eps, min_samples = params["eps"], params["min_samples"]
         checked = check_array(X, dtypes=(np.float64,), estimator="DBSCAN")
         self._check_features(checked, reset=True)
         check_magnitude(checked.values, "DBSCAN's distances")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
+from numbers import Integral, Real
 from typing import Any, cast
 
 import numpy as np
@@ -13,18 +13,17 @@ from .. import _core
 from .._base import BaseEstimator, ClusterMixin, TransformerMixin
 from .._validation import (
     Checked,
+    Constraints,
+    Interval,
+    StrOptions,
     check_array,
-    check_choice,
     check_fitted,
-    check_float,
-    check_int,
     check_random_state,
     check_sample_weight,
     raise_overflow,
 )
 from ..exceptions import (
     ConvergenceWarning,
-    InvalidParameterError,
     NonFiniteError,
     NotEnoughSamplesError,
     ShapeMismatchError,
@@ -33,29 +32,31 @@ from ..exceptions import (
 __all__ = ["KMeans"]
 
 _FLOATS = (np.float64, np.float32)
-_ALGORITHMS = ("auto", "lloyd", "elkan", "hamerly")
+
+# The parameters KMeans and MiniBatchKMeans share (scikit-learn's _BaseKMeans).
+_BASE_KMEANS_PARAMS: Constraints = {
+    "n_clusters": [Interval(Integral, 1, None, closed="left")],
+    "init": [StrOptions(["k-means++", "random"]), callable, "array-like"],
+    "n_init": [StrOptions(["auto"]), Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "verbose": ["verbose"],
+    "random_state": ["random_state"],
+}
 
 
-def _check_n_init(n_init: Any) -> int | None:
-    """``'auto'`` -> None, else an int >= 1."""
-    if isinstance(n_init, str):
-        check_choice(n_init, "n_init", ["auto"])
-        return None
-    return check_int(n_init, "n_init", low=1)
-
-
-def _check_init_kind(init: Any) -> str:
-    """Classify ``init`` as 'k-means++', 'random', 'callable' or 'array'."""
+def _init_kind(init: Any) -> str:
+    """Classify a validated ``init`` as 'k-means++', 'random', 'callable' or 'array'."""
     if isinstance(init, str):
-        return str(check_choice(init, "init", ["k-means++", "random"]))
-    if callable(init):
-        return "callable"
-    if hasattr(init, "__array__") or isinstance(init, list | tuple):
-        return "array"
-    raise InvalidParameterError(
-        f"init must be 'k-means++', 'random', a callable or an array of shape "
-        f"(n_clusters, n_features), got {init!r}"
-    )
+        return init
+    return "callable" if callable(init) else "array"
+
+
+def _runs(n_init: Any, kind: str, auto_random: int) -> int:
+    """Restarts: ``n_init``, or for "auto" 1 (k-means++, array) / ``auto_random``."""
+    if n_init != "auto":
+        return int(n_init)
+    return auto_random if kind in ("random", "callable") else 1
 
 
 def _centers_array(centers: Any, n_clusters: int, n_features: int, dtype: Any) -> np.ndarray:
@@ -318,6 +319,11 @@ default="k-means++"
     """
 
     _preserves_dtype = ("float64", "float32")
+    _parameter_constraints: Constraints = {
+        **_BASE_KMEANS_PARAMS,
+        "copy_x": ["boolean"],
+        "algorithm": [StrOptions(["auto", "lloyd", "elkan", "hamerly"])],
+    }
 
     def __init__(
         self,
@@ -342,18 +348,12 @@ default="k-means++"
         self.copy_x = copy_x
         self.algorithm = algorithm
 
-    def _validated_params(self) -> tuple[int, str, int | None, int, float, str]:
-        n_clusters = check_int(self.n_clusters, "n_clusters", low=1)
-        kind = _check_init_kind(self.init)
-        n_init = _check_n_init(self.n_init)
-        max_iter = check_int(self.max_iter, "max_iter", low=1)
-        tol = check_float(self.tol, "tol", low=0.0)
-        if not isinstance(self.verbose, numbers.Integral):
-            raise InvalidParameterError(f"verbose must be an int or bool, got {self.verbose!r}")
-        if not isinstance(self.copy_x, bool | np.bool_):
-            raise InvalidParameterError(f"copy_x must be a bool, got {self.copy_x!r}")
-        algorithm = check_choice(self.algorithm, "algorithm", _ALGORITHMS)
-        return n_clusters, kind, n_init, max_iter, tol, algorithm
+    def _validated_params(self) -> tuple[int, str, int, int, float, str]:
+        """(n_clusters, init kind, restarts, max_iter, tol, algorithm), validated."""
+        p = self._validate_params()
+        kind = _init_kind(p["init"])
+        runs = _runs(p["n_init"], kind, auto_random=10)
+        return p["n_clusters"], kind, runs, p["max_iter"], p["tol"], p["algorithm"]
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
         """Compute k-means clustering.
@@ -380,7 +380,7 @@ default="k-means++"
         >>> KMeans(n_clusters=2, random_state=0).fit(X).n_iter_ >= 1
         True
         """
-        n_clusters, kind, n_init, max_iter, tol, algorithm = self._validated_params()
+        n_clusters, kind, runs, max_iter, tol, algorithm = self._validated_params()
         # The Rust fit rejects NaN/infinity in the same pass that computes the tolerance,
         # so the funnel's scan is skipped here and only run to word the error message.
         checked = check_array(
@@ -397,7 +397,6 @@ default="k-means++"
         seed = check_random_state(self.random_state)
 
         init_centers = None
-        runs = n_init if n_init is not None else (10 if kind in ("random", "callable") else 1)
         if kind == "array":
             init_centers = _centers_array(self.init, n_clusters, n_features, values.dtype)[None]
             if runs != 1:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
+from numbers import Integral, Real
 from typing import Any, cast
 
 import numpy as np
@@ -12,21 +12,21 @@ import numpy as np
 from .. import _core
 from .._base import BaseEstimator, ClusterMixin, TransformerMixin
 from .._validation import (
+    Constraints,
+    Interval,
     check_array,
-    check_choice,
-    check_float,
-    check_int,
     check_random_state,
     check_sample_weight,
     raise_overflow,
 )
-from ..exceptions import InvalidParameterError, NotEnoughSamplesError
+from ..exceptions import NotEnoughSamplesError
 from ._kmeans import (
+    _BASE_KMEANS_PARAMS,
     _FLOATS,
     _centers_array,
-    _check_init_kind,
-    _check_n_init,
+    _init_kind,
     _KMeansPredictMixin,
+    _runs,
     _warn_if_fewer_clusters,
 )
 
@@ -110,6 +110,14 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
     """
 
     _preserves_dtype = ("float64", "float32")
+    _parameter_constraints: Constraints = {
+        **_BASE_KMEANS_PARAMS,
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "compute_labels": ["boolean"],
+        "max_no_improvement": [Interval(Integral, 0, None, closed="left"), None],
+        "init_size": [Interval(Integral, 1, None, closed="left"), None],
+        "reassignment_ratio": [Interval(Real, 0, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -141,32 +149,10 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         self.reassignment_ratio = reassignment_ratio
 
     def _validated_params(self) -> dict[str, Any]:
-        p: dict[str, Any] = {
-            "n_clusters": check_int(self.n_clusters, "n_clusters", low=1),
-            "kind": _check_init_kind(self.init),
-            "n_init": _check_n_init(self.n_init),
-            "max_iter": check_int(self.max_iter, "max_iter", low=1),
-            "batch_size": check_int(self.batch_size, "batch_size", low=1),
-            "tol": check_float(self.tol, "tol", low=0.0),
-            "reassignment_ratio": check_float(
-                self.reassignment_ratio, "reassignment_ratio", low=0.0
-            ),
-            "max_no_improvement": (
-                None
-                if self.max_no_improvement is None
-                else check_int(self.max_no_improvement, "max_no_improvement", low=0)
-            ),
-            "init_size": (
-                None if self.init_size is None else check_int(self.init_size, "init_size", low=1)
-            ),
-        }
-        if not isinstance(self.verbose, numbers.Integral):
-            raise InvalidParameterError(f"verbose must be an int or bool, got {self.verbose!r}")
-        check_choice(bool(self.compute_labels), "compute_labels", [True, False])
-        if not isinstance(self.compute_labels, bool | np.bool_):
-            raise InvalidParameterError(
-                f"compute_labels must be a bool, got {self.compute_labels!r}"
-            )
+        """The validated parameters, plus the init ``kind`` ('k-means++', 'random',
+        'callable' or 'array')."""
+        p = self._validate_params()
+        p["kind"] = _init_kind(p["init"])
         return p
 
     def _init_size(self, p: dict[str, Any], n_samples: int) -> int:
@@ -247,11 +233,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         weights = check_sample_weight(sample_weight, n_samples)
         seed = check_random_state(self.random_state)
         init_size = self._init_size(p, n_samples)
-        runs = (
-            p["n_init"]
-            if p["n_init"] is not None
-            else (3 if p["kind"] in ("random", "callable") else 1)
-        )
+        runs = _runs(p["n_init"], p["kind"], auto_random=3)
         init_centers, runs = self._init_centers(p, values, runs, seed, init_size)
         centers, counts, labels, inertia, n_steps, n_iter, n_since = _core.minibatch_fit(
             values,
@@ -266,7 +248,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
             max_no_improvement=p["max_no_improvement"],
             init_size=init_size,
             reassignment_ratio=p["reassignment_ratio"],
-            compute_labels=bool(self.compute_labels),
+            compute_labels=p["compute_labels"],
             seed=seed,
         )
         if not (np.isfinite(inertia) and np.isfinite(centers).all()):
@@ -312,6 +294,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         >>> mbk.n_steps_
         4
         """
+        p = self._validated_params()
         has_centers = hasattr(self, "cluster_centers_")
         checked = check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)
         self._check_features(checked, reset=not has_centers)
@@ -320,7 +303,6 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
             values = values.astype(self.cluster_centers_.dtype)
         n_samples = values.shape[0]
         weights = check_sample_weight(sample_weight, n_samples)
-        p = self._validated_params()
         if not has_centers:
             k = p["n_clusters"]
             if n_samples < k:

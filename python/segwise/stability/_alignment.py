@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._validation import check_array, check_choice
+from .._validation import (
+    Constraints,
+    StrOptions,
+    check_array,
+    check_label_ids,
+    encode_labels,
+    validate_params,
+)
 from ..exceptions import (
     EmptyInputError,
     InvalidParameterError,
@@ -21,12 +28,17 @@ from ..exceptions import (
     ShapeMismatchError,
 )
 from ._labels import (
-    _encode,
     _fresh_ids,
-    _label_values,
     _map_codes,
     _wrap_like,
 )
+
+_ALIGN_PARAMS: Constraints = {"return_mapping": ["boolean"]}
+_RELABEL_PARAMS: Constraints = {
+    "by": [StrOptions(["size"]), "array-like"],
+    "ascending": ["boolean"],
+    "return_mapping": ["boolean"],
+}
 
 
 def _kind_of(obj: Any) -> str:
@@ -116,8 +128,9 @@ def align_labels(
     >>> align_labels(centres_new, centres_old, return_mapping=True)
     (array([1, 0, 2]), {0: 1, 1: 0, 2: 2})
     """
-    if not isinstance(return_mapping, bool):
-        raise InvalidParameterError(f"return_mapping must be True or False, got {return_mapping!r}")
+    return_mapping = validate_params(locals(), _ALIGN_PARAMS, caller="align_labels")[
+        "return_mapping"
+    ]
     new_kind, ref_kind = _kind_of(new), _kind_of(reference)
     if new_kind == "labels" and ref_kind == "labels":
         if X is not None or labels is not None:
@@ -138,34 +151,36 @@ def align_labels(
 
 
 def _align_overlap(new: Any, reference: Any) -> tuple[Any, dict[Any, Any]]:
-    new_vals, new_index = _label_values(new, "new")
-    ref_vals, ref_index = _label_values(reference, "reference")
-    if new_index is not None and ref_index is not None:
-        common = new_index.intersection(ref_index, sort=False)
+    new_all = encode_labels(new, name="new", keep_index=True)
+    ref_all = encode_labels(reference, name="reference", keep_index=True)
+    if new_all.index is not None and ref_all.index is not None:
+        common = new_all.index.intersection(ref_all.index, sort=False)
         if len(common) == 0:
             raise EmptyInputError("new and reference share no customer id (index)")
-        new_common = new_vals[new_index.get_indexer(common)]
-        ref_common = ref_vals[ref_index.get_indexer(common)]
+        new_common = new_all.take(new_all.index.get_indexer(common))
+        ref_common = ref_all.take(ref_all.index.get_indexer(common))
     else:
-        if new_vals.shape[0] != ref_vals.shape[0]:
+        n_new, n_ref = new_all.codes.shape[0], ref_all.codes.shape[0]
+        if n_new != n_ref:
             raise ShapeMismatchError(
-                f"new has {new_vals.shape[0]} labels but reference has {ref_vals.shape[0]}; "
+                f"new has {n_new} labels but reference has {n_ref}; "
                 "label vectors must describe the same customers (pass two pandas Series "
                 "indexed by customer id to match on the ids they share)"
             )
-        if new_vals.shape[0] == 0:
+        if n_new == 0:
             raise EmptyInputError("new and reference have no labels")
-        new_common, ref_common = new_vals, ref_vals
-    new_codes, new_uniques = _encode(new_vals, "new")
-    _, ref_all = _encode(ref_vals, "reference")
-    nc_codes, nc_uniques = _encode(new_common, "new")
-    rc_codes, rc_uniques = _encode(ref_common, "reference")
-    matched, _ = _core.drift_align_by_overlap(nc_codes, rc_codes)
-    pairs = {nc_uniques[i]: rc_uniques[j] for i, j in enumerate(matched.tolist()) if j >= 0}
+        new_common, ref_common = new_all, ref_all
+    matched, _ = _core.drift_align_by_overlap(new_common.codes, ref_common.codes)
+    pairs = {
+        new_common.uniques[i]: ref_common.uniques[j]
+        for i, j in enumerate(matched.tolist())
+        if j >= 0
+    }
+    new_uniques = new_all.uniques
     unmatched = [u for u in new_uniques if u not in pairs]
-    fresh = dict(zip(unmatched, _fresh_ids(ref_all, len(unmatched)), strict=True))
+    fresh = dict(zip(unmatched, _fresh_ids(ref_all.uniques, len(unmatched)), strict=True))
     mapping = {u: pairs.get(u, fresh.get(u)) for u in new_uniques}
-    aligned = _map_codes(new_codes, [mapping[u] for u in new_uniques])
+    aligned = _map_codes(new_all.codes, [mapping[u] for u in new_uniques])
     return _wrap_like(aligned, new), mapping
 
 
@@ -182,11 +197,9 @@ def _align_centers(
             )
         if labels is not None:
             raise InvalidParameterError("labels is already given as `new`; leave labels=None")
-        vals, _ = _label_values(new, "new")
         xs = check_array(X, name="X").values.astype(np.float64, copy=False)
-        if xs.shape[0] != vals.shape[0]:
-            raise ShapeMismatchError(f"new has {vals.shape[0]} labels but X has {xs.shape[0]} rows")
-        codes, uniques = _encode(vals, "new")
+        enc = encode_labels(new, name="new", n_samples=xs.shape[0], keep_index=True)
+        codes, uniques = enc.codes, enc.uniques
         counts = np.bincount(codes).astype(np.float64)
         new_centers = np.zeros((len(uniques), xs.shape[1]))
         np.add.at(new_centers, codes, xs)
@@ -202,15 +215,9 @@ def _align_centers(
         if labels is None:
             codes = np.arange(new_centers.shape[0], dtype=np.int64)
         else:
-            vals, _ = _label_values(labels, "labels")
-            if vals.dtype.kind not in "iu" or (
-                vals.size and (vals.min() < 0 or vals.max() >= new_centers.shape[0])
-            ):
-                raise InvalidParameterError(
-                    f"labels must be integer ids 0..{new_centers.shape[0] - 1} (one per "
-                    "row of the new centres)"
-                )
-            codes = np.ascontiguousarray(vals, dtype=np.int64)
+            codes = check_label_ids(
+                labels, new_centers.shape[0], context=" (one per row of the new centres)"
+            )
             like = labels
     if new_centers.shape[1] != ref_centers.shape[1]:
         raise ShapeMismatchError(
@@ -267,15 +274,13 @@ def relabel(
     >>> relabel([0, 0, 1, 1, 1], by=[10.0, 20.0, 1.0, 2.0, 3.0])
     array([0, 0, 1, 1, 1])
     """
-    if not isinstance(ascending, bool):
-        raise InvalidParameterError(f"ascending must be True or False, got {ascending!r}")
-    vals, index = _label_values(labels, "labels")
-    if vals.shape[0] == 0:
+    validate_params(locals(), _RELABEL_PARAMS, caller="relabel")
+    enc = encode_labels(labels, keep_index=True)
+    codes, uniques, index = enc.codes, enc.uniques, enc.index
+    if codes.shape[0] == 0:
         raise EmptyInputError("labels is empty")
-    codes, uniques = _encode(vals, "labels")
     counts = np.bincount(codes, minlength=len(uniques)).astype(np.float64)
     if isinstance(by, str):
-        check_choice(by, "by", ["size"])
         score = counts
     else:
         if isinstance(by, pd.Series) and index is not None:
@@ -289,9 +294,9 @@ def relabel(
             kpi = np.asarray(by, dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise InvalidParameterError(f"by must be 'size' or numeric values: {exc}") from exc
-        if kpi.ndim != 1 or kpi.shape[0] != vals.shape[0]:
+        if kpi.ndim != 1 or kpi.shape[0] != codes.shape[0]:
             raise ShapeMismatchError(
-                f"by has shape {kpi.shape} but labels has {vals.shape[0]} entries; pass one "
+                f"by has shape {kpi.shape} but labels has {codes.shape[0]} entries; pass one "
                 "KPI value per customer"
             )
         bad = ~np.isfinite(kpi)

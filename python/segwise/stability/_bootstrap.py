@@ -6,6 +6,7 @@ import math
 import numbers
 import warnings
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -15,13 +16,35 @@ from .. import _core
 from .._progress import progress as _progress
 from .._progress import progress_enabled
 from .._results import ResultMixin, Summary, Table
-from .._validation import check_array, check_choice, check_float, check_int, check_random_state
+from .._validation import (
+    Constraints,
+    HasMethods,
+    Interval,
+    StrOptions,
+    check_array,
+    check_int,
+    check_random_state,
+    encode_labels,
+    validate_params,
+)
 from ..cluster._kmeans import KMeans
 from ..exceptions import ConvergenceWarning, InvalidParameterError, NotEnoughSamplesError
 
 __all__ = ["StabilityResult", "bootstrap_stability"]
 
-_SCHEMES = ("bootstrap", "subsample")
+_PARAMS: Constraints = {
+    "estimator_or_k": [
+        Interval(Integral, 2, None, closed="left"),
+        HasMethods(["fit", "get_params"]),
+    ],
+    "n_boot": [Interval(Integral, 1, None, closed="left")],
+    "scheme": [StrOptions(["bootstrap", "subsample"])],
+    "subsample_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "random_state": ["random_state"],
+    "progress": ["boolean", None],
+    "dissolution": [Interval(Real, 0, 1, closed="both")],
+    "recover": [Interval(Real, 0, 1, closed="both")],
+}
 # Hennig's reading of the mean Jaccard (fpc's clusterboot documentation).
 _VERDICTS = ((0.85, "highly stable"), (0.75, "stable"), (0.6, "doubtful"))
 _COLOURS = {
@@ -152,24 +175,10 @@ class StabilityResult(ResultMixin):
         return ax
 
 
-def _kmeans_settings(km: KMeans) -> tuple[int, str, int, int, float, str]:
-    n_clusters, kind, n_init, max_iter, tol, algorithm = km._validated_params()
-    runs = n_init if n_init is not None else (10 if kind in ("random", "callable") else 1)
-    return n_clusters, kind, runs, max_iter, tol, algorithm
-
-
-def _dense_codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Non-negative labels -> 0..S-1 (sorted), negative (noise) -> -1, as int32."""
-    labels = np.asarray(labels).ravel()
-    if labels.dtype.kind not in "iu":
-        raise InvalidParameterError(
-            f"the clusterer's labels must be integers, got dtype {labels.dtype}"
-        )
-    keep = labels >= 0
-    values, inverse = np.unique(labels[keep], return_inverse=True)
-    codes = np.full(labels.shape[0], -1, dtype=np.int32)
-    codes[keep] = inverse
-    return codes, values
+def _segment_codes(labels: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """A clusterer's labels -> int32 codes 0..S-1 (sorted), -1 for noise; the segments."""
+    enc = encode_labels(np.asarray(labels).ravel(), name="the clusterer's labels", noise=True)
+    return enc.codes.astype(np.int32), enc.uniques
 
 
 def _fit_labels(estimator: Any, values: np.ndarray) -> np.ndarray:
@@ -188,7 +197,7 @@ def _fresh(estimator: Any, seed: int | None) -> Any:
 
 
 def _table(
-    jaccard: np.ndarray, sizes: np.ndarray, names: np.ndarray, dissolution: float, recover: float
+    jaccard: np.ndarray, sizes: np.ndarray, names: list[Any], dissolution: float, recover: float
 ) -> pd.DataFrame:
     valid = ~np.isnan(jaccard)
     n_valid = valid.sum(axis=0)
@@ -326,19 +335,10 @@ def bootstrap_stability(
     >>> res.jaccard.shape
     (20, 3)
     """
-    n_boot = check_int(n_boot, "n_boot", low=1)
-    scheme = check_choice(scheme, "scheme", _SCHEMES)
-    fraction = check_float(
-        subsample_fraction,
-        "subsample_fraction",
-        low=0.0,
-        high=1.0,
-        low_inclusive=False,
-        high_inclusive=False,
-    )
-    dissolution = check_float(dissolution, "dissolution", low=0.0, high=1.0)
-    recover = check_float(recover, "recover", low=0.0, high=1.0)
-    show_progress = progress_enabled(progress)
+    params = validate_params(locals(), _PARAMS, caller="bootstrap_stability")
+    n_boot, scheme, fraction = params["n_boot"], params["scheme"], params["subsample_fraction"]
+    dissolution, recover = params["dissolution"], params["recover"]
+    show_progress = progress_enabled(params["progress"])
     checked = check_array(X, dtypes=(np.float64,), estimator="bootstrap_stability")
     values = checked.values
     n = values.shape[0]
@@ -355,18 +355,13 @@ def bootstrap_stability(
         est = KMeans(n_clusters=n_clusters)
         fast = True
     elif isinstance(est, KMeans):
-        n_clusters, kind, *_ = _kmeans_settings(est)
+        n_clusters, kind, *_ = est._validated_params()
         if not 2 <= n_clusters <= n - 1:
             raise InvalidParameterError(
                 f"n_clusters must be in [2, n_samples - 1] = [2, {n - 1}], got {n_clusters}"
             )
         fast = kind in ("k-means++", "random")
-    elif not (hasattr(est, "fit") and hasattr(est, "get_params")):
-        raise InvalidParameterError(
-            "estimator_or_k must be an int k, a segwise KMeans or a clusterer with fit and "
-            f"get_params (scikit-learn style), got {est!r}"
-        )
-    else:
+    else:  # a scikit-learn-style clusterer (the table checked fit and get_params)
         n_clusters = est.get_params(deep=False).get("n_clusters")
         if not isinstance(n_clusters, numbers.Integral):
             n_clusters = None
@@ -400,8 +395,8 @@ def bootstrap_stability(
             )
     else:
         raw = _fit_labels(original, values)
-    codes, names = _dense_codes(raw)
-    n_segments = names.shape[0]
+    codes, names = _segment_codes(raw)
+    n_segments = len(names)
     if n_segments < 2:
         raise InvalidParameterError(
             f"the original clustering found {n_segments} segment(s); stability needs at "
@@ -417,7 +412,7 @@ def bootstrap_stability(
     chunk = threads * max(1, -(-n_boot // (_N_CHUNKS * threads)))
     with _progress(n_boot, "bootstrap replicates", show_progress) as advance:
         if fast:
-            k, kind, runs, max_iter, tol, algorithm = _kmeans_settings(est)
+            k, kind, runs, max_iter, tol, algorithm = est._validated_params()
             # Rows grouped by original segment (one copy of X): each refit then meets a
             # region's rows together, so the rows that k-means++ and Hamerly's bounds
             # skip form whole blocks. Replicates draw uniformly over the rows as before.
@@ -452,7 +447,7 @@ def bootstrap_stability(
                     skipped[b] = True
                 else:
                     replicate = _fresh(est, kseed % (1 << 32))
-                    new, _ = _dense_codes(_fit_labels(replicate, values[rows]))
+                    new, _ = _segment_codes(_fit_labels(replicate, values[rows]))
                     jaccard[b] = _core.bootstrap_max_jaccard(codes[rows], new, n_segments)
                 advance(1)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,15 @@ import pandas as pd
 from .. import _core
 from .._progress import progress as _progress
 from .._results import ResultMixin, Summary, Table
-from .._validation import check_array, check_choice, check_float, check_int, check_random_state
+from .._validation import (
+    Constraints,
+    Interval,
+    StrOptions,
+    check_array,
+    check_choice,
+    check_random_state,
+    validate_params,
+)
 from ..exceptions import InvalidParameterError, NotEnoughSamplesError
 
 __all__ = [
@@ -41,6 +50,41 @@ CRITERIA = (
     "prediction_strength",
     "bootstrap_ari",
 )
+_COUNT = Interval(Integral, 1, None, closed="left")
+_SHARE = Interval(Real, 0, 1, closed="both")
+_COMMON_PARAMS: Constraints = {
+    "n_init": [_COUNT],
+    "random_state": ["random_state"],
+    "progress": ["boolean", None],
+}
+_GAP_PARAMS: Constraints = {
+    "k_max": [Interval(Integral, None, None, closed="neither")],  # bounds depend on n
+    "n_refs": [_COUNT],
+    "space": [StrOptions(["scaledPCA", "original"])],
+    "d_power": [Interval(Real, 0, None, closed="neither")],
+    "method": [StrOptions(GAP_METHODS)],
+    "se_factor": [Interval(Real, 0, None, closed="left")],
+    **_COMMON_PARAMS,
+}
+_PS_PARAMS: Constraints = {
+    "k_range": [Iterable],
+    "n_splits": [_COUNT],
+    "cutoff": [_SHARE],
+    **_COMMON_PARAMS,
+}
+_CHOOSE_K_PARAMS: Constraints = {
+    "k_range": [Iterable],
+    "criteria": [None, Iterable],  # each one of CRITERIA
+    "n_refs": [_COUNT],
+    "n_splits": [_COUNT],
+    "n_boot": [_COUNT],
+    "d_power": [Interval(Real, 0, None, closed="neither")],
+    "ps_cutoff": [_SHARE],
+    "ari_threshold": [Interval(Real, -1, 1, closed="both")],
+    "min_share": [_SHARE],
+    "silhouette_max_n": [Interval(Integral, 2, None, closed="left")],
+    **_COMMON_PARAMS,
+}
 #: Replicates (reference sets, splits, bootstrap pairs) per call into Rust: the progress
 #: bar advances and Ctrl-C is honoured between calls.
 _CHUNK = 4
@@ -384,19 +428,16 @@ def gap_statistic(
     >>> list(res.table.columns)
     ['log_w', 'e_log_w', 'gap', 'se_sim']
     """
+    params = validate_params(locals(), _GAP_PARAMS, caller="gap_statistic")
+    k_max, n_refs, space = params["k_max"], params["n_refs"], params["space"]
+    d_power, method, se_factor = params["d_power"], params["method"], params["se_factor"]
+    n_init, progress = params["n_init"], params["progress"]
     values = check_array(X, dtypes=(np.float64,)).values
     n = values.shape[0]
-    k_max = check_int(k_max, "k_max")
     if k_max < 2 or k_max > n - 1:
         raise InvalidParameterError(
             f"k_max={k_max} is outside [2, n_samples - 1] = [2, {n - 1}] for n_samples={n}"
         )
-    n_refs = check_int(n_refs, "n_refs", low=1)
-    space = check_choice(space, "space", ("scaledPCA", "original"))
-    d_power = check_float(d_power, "d_power", low=0.0, low_inclusive=False)
-    method = check_choice(method, "method", GAP_METHODS)
-    se_factor = check_float(se_factor, "se_factor", low=0.0)
-    n_init = check_int(n_init, "n_init", low=1)
     seed = check_random_state(random_state)
     _check_not_constant(values)
     return _gap_statistic(
@@ -586,12 +627,12 @@ def prediction_strength(
     >>> prediction_strength(X, range(2, 6), n_splits=10, random_state=0).optimal_k
     3
     """
+    params = validate_params(locals(), _PS_PARAMS, caller="prediction_strength")
+    n_splits, cutoff, n_init = params["n_splits"], params["cutoff"], params["n_init"]
+    progress = params["progress"]
     values = check_array(X, dtypes=(np.float64,)).values
     n = values.shape[0]
     ks = _check_ks(k_range, n)
-    n_splits = check_int(n_splits, "n_splits", low=1)
-    cutoff = check_float(cutoff, "cutoff", low=0.0, high=1.0)
-    n_init = check_int(n_init, "n_init", low=1)
     seed = check_random_state(random_state)
     _check_not_constant(values)
     return _prediction_strength(values, ks, n_splits, cutoff, n_init, seed, progress)
@@ -847,6 +888,11 @@ def choose_k(
     >>> res.summary().splitlines()[0]
     'Recommended k = 3'
     """
+    params = validate_params(locals(), _CHOOSE_K_PARAMS, caller="choose_k")
+    n_refs, n_splits, n_boot = params["n_refs"], params["n_splits"], params["n_boot"]
+    n_init, d_power, ps_cutoff = params["n_init"], params["d_power"], params["ps_cutoff"]
+    ari_threshold, min_share = params["ari_threshold"], params["min_share"]
+    silhouette_max_n, progress = params["silhouette_max_n"], params["progress"]
     values = check_array(X, dtypes=(np.float64,)).values
     n = values.shape[0]
     ks = _check_ks(k_range, n)
@@ -856,15 +902,6 @@ def choose_k(
         if isinstance(criteria, str):
             criteria = [criteria]
         crit = [check_choice(c, "criteria", CRITERIA) for c in criteria]
-    n_refs = check_int(n_refs, "n_refs", low=1)
-    n_splits = check_int(n_splits, "n_splits", low=1)
-    n_boot = check_int(n_boot, "n_boot", low=1)
-    n_init = check_int(n_init, "n_init", low=1)
-    d_power = check_float(d_power, "d_power", low=0.0, low_inclusive=False)
-    ps_cutoff = check_float(ps_cutoff, "ps_cutoff", low=0.0, high=1.0)
-    ari_threshold = check_float(ari_threshold, "ari_threshold", low=-1.0, high=1.0)
-    min_share = check_float(min_share, "min_share", low=0.0, high=1.0)
-    silhouette_max_n = check_int(silhouette_max_n, "silhouette_max_n", low=2)
     seed = check_random_state(random_state)
     _check_not_constant(values)
     if "prediction_strength" in crit:

@@ -5,6 +5,7 @@ Rust core.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,17 +14,25 @@ import pandas as pd
 
 from .. import _core
 from .._results import ResultMixin, Summary, Table, fmt_share
-from .._validation import check_choice
+from .._validation import (
+    Constraints,
+    StrOptions,
+    check_choice,
+    check_sample_weight,
+    encode_labels,
+    validate_params,
+)
 from ..exceptions import (
     EmptyInputError,
     InvalidParameterError,
-    InvalidWeightsError,
     ShapeMismatchError,
 )
-from ._labels import (
-    _encode,
-    _label_values,
-)
+
+_MIGRATION_PARAMS: Constraints = {
+    "normalize": [StrOptions(["row", "column", "all"])],
+    "new_label": [Hashable],
+    "churned_label": [Hashable],
+}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -198,13 +207,12 @@ def migration_matrix(
     silver    0.5
     Name: retention, dtype: float64
     """
-    check_choice(normalize, "normalize", ["row", "column", "all"])
-    b_vals, b_index = _label_values(labels_before, "labels_before")
-    a_vals, a_index = _label_values(labels_after, "labels_after")
-    b_codes, b_uniques = _encode(b_vals, "labels_before")
-    a_codes, a_uniques = _encode(a_vals, "labels_after")
+    normalize = validate_params(locals(), _MIGRATION_PARAMS, caller="migration_matrix")["normalize"]
+    before_enc = encode_labels(labels_before, name="labels_before", keep_index=True)
+    after_enc = encode_labels(labels_after, name="labels_after", keep_index=True)
+    b_codes, b_uniques, b_index = before_enc.codes, before_enc.uniques, before_enc.index
+    a_codes, a_uniques, a_index = after_enc.codes, after_enc.uniques, after_enc.index
     with_ids = b_index is not None and a_index is not None
-    w: np.ndarray | None = None
     if with_ids:
         assert b_index is not None and a_index is not None
         if new_label in b_uniques or churned_label in a_uniques:
@@ -219,33 +227,20 @@ def migration_matrix(
         after = np.where(pos_a >= 0, a_codes[pos_a], len(a_uniques))
         rows = [*b_uniques, new_label]
         cols = [*a_uniques, churned_label]
-        if weights is not None:
-            if not isinstance(weights, pd.Series):
-                raise InvalidWeightsError(
-                    "with Series labels, pass weights as a pandas Series indexed by customer id"
-                )
-            missing = int((~ids.isin(weights.index)).sum())
-            if missing:
-                raise InvalidWeightsError(f"weights has no value for {missing} customer id(s)")
-            if not weights.index.is_unique:
-                raise InvalidWeightsError("weights has a duplicated index")
-            w = _check_weights(weights.reindex(ids).to_numpy(), len(ids))
+        w = check_sample_weight(weights, len(ids), name="weights", ids=ids)
     else:
-        if b_vals.shape[0] != a_vals.shape[0]:
+        n_before, n_after = b_codes.shape[0], a_codes.shape[0]
+        if n_before != n_after:
             raise ShapeMismatchError(
-                f"labels_before has {b_vals.shape[0]} labels but labels_after has "
-                f"{a_vals.shape[0]}; arrays must describe the same customers in the same "
+                f"labels_before has {n_before} labels but labels_after has "
+                f"{n_after}; arrays must describe the same customers in the same "
                 "order (pass two pandas Series indexed by customer id for New/Churned)"
             )
-        if b_vals.shape[0] == 0:
+        if n_before == 0:
             raise EmptyInputError("labels_before and labels_after are empty")
         before, after = b_codes, a_codes
         rows, cols = list(b_uniques), list(a_uniques)
-        if weights is not None:
-            w = _check_weights(
-                weights.to_numpy() if isinstance(weights, pd.Series) else weights,
-                b_vals.shape[0],
-            )
+        w = check_sample_weight(weights, n_before, name="weights", against="labels_before")
     counts_arr = _core.drift_migration_counts(
         np.ascontiguousarray(before, dtype=np.int64),
         np.ascontiguousarray(after, dtype=np.int64),
@@ -283,22 +278,3 @@ def migration_matrix(
         new_label=new_label if with_ids else None,
         churned_label=churned_label if with_ids else None,
     )
-
-
-def _check_weights(weights: Any, n: int) -> np.ndarray:
-    try:
-        w = np.asarray(weights, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidWeightsError(f"weights must be numeric: {exc}") from exc
-    if w.ndim != 1 or w.shape[0] != n:
-        raise ShapeMismatchError(f"weights has shape {w.shape} but there are {n} customers")
-    n_nan = int(np.isnan(w).sum())
-    n_inf = int(np.isinf(w).sum())
-    if n_nan or n_inf:
-        raise InvalidWeightsError(f"weights has {n_nan} NaN and {n_inf} infinite value(s)")
-    n_neg = int((w < 0).sum())
-    if n_neg:
-        raise InvalidWeightsError(f"weights has {n_neg} negative value(s); weights must be >= 0")
-    if not (w > 0).any():
-        raise InvalidWeightsError("weights are all zero")
-    return np.ascontiguousarray(w)

@@ -6,6 +6,7 @@ per-feature binning runs in the Rust core.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -14,16 +15,26 @@ import pandas as pd
 from .. import _core
 from .._progress import progress
 from .._results import ResultMixin, Summary, Table
-from .._validation import check_array, check_choice, check_float, check_int
+from .._validation import (
+    Constraints,
+    Interval,
+    StrOptions,
+    check_array,
+    encode_labels,
+    validate_params,
+)
 from ..exceptions import (
     EmptyInputError,
     InvalidParameterError,
     ShapeMismatchError,
 )
-from ._labels import (
-    _encode,
-    _label_values,
-)
+
+_PSI_PARAMS: Constraints = {
+    "bins": [Interval(Integral, 2, None, closed="left")],
+    "epsilon": [Interval(Real, 0, 0.5, closed="neither")],
+    "kind": [StrOptions(["auto", "labels", "features"])],
+    "progress": ["boolean", None],
+}
 
 # Rules of thumb for the PSI (Siddiqi 2006 and common credit-risk practice).
 PSI_STABLE = 0.1
@@ -239,10 +250,12 @@ def psi(
     0      x0          stable  no significant shift
     1      x1  moderate shift            shift (1%)
     """
-    check_choice(kind, "kind", ["auto", "labels", "features"])
-    bins = check_int(bins, "bins", low=2)
-    epsilon = check_float(
-        epsilon, "epsilon", low=0.0, high=0.5, low_inclusive=False, high_inclusive=False
+    params = validate_params(locals(), _PSI_PARAMS, caller="psi")
+    bins, epsilon, kind, progress = (
+        params["bins"],
+        params["epsilon"],
+        params["kind"],
+        params["progress"],
     )
     if kind == "auto":
         kind = _detect_kind(reference, current)
@@ -271,15 +284,15 @@ def _detect_kind(reference: Any, current: Any) -> str:
 
 
 def _psi_labels(reference: Any, current: Any, epsilon: float) -> PSIResult:
-    r_vals, _ = _label_values(reference, "reference")
-    c_vals, _ = _label_values(current, "current")
-    if r_vals.shape[0] == 0 or c_vals.shape[0] == 0:
+    # Series labels are customers: their ids must be unique, as in migration_matrix.
+    ref = encode_labels(reference, name="reference", keep_index=True)
+    cur = encode_labels(current, name="current", keep_index=True)
+    r_codes, r_uniques, c_codes, c_uniques = ref.codes, ref.uniques, cur.codes, cur.uniques
+    if r_codes.shape[0] == 0 or c_codes.shape[0] == 0:
         raise EmptyInputError(
-            f"reference has {r_vals.shape[0]} labels and current {c_vals.shape[0]}; both need "
-            "at least one"
+            f"reference has {r_codes.shape[0]} labels and current {c_codes.shape[0]}; both "
+            "need at least one"
         )
-    r_codes, r_uniques = _encode(r_vals, "reference")
-    c_codes, c_uniques = _encode(c_vals, "current")
     r_counts = np.bincount(r_codes, minlength=len(r_uniques)).astype(np.float64)
     c_counts = np.bincount(c_codes, minlength=len(c_uniques)).astype(np.float64)
     c_pos = {u: j for j, u in enumerate(c_uniques)}
