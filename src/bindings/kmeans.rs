@@ -41,13 +41,14 @@ fn make_init<'a, F: Float>(
     })
 }
 
-/// `work(x, weights, init)` with the GIL released: the initial centres read in the dtype
-/// of `x` (or named by `init_name`) and the weights as a slice (fit, mini-batch fit and
-/// mini-batch seeding).
+/// `work(x, weights, init)` with the GIL released, in a pool of `n_threads` threads: the
+/// initial centres read in the dtype of `x` (or named by `init_name`) and the weights as a
+/// slice (fit, mini-batch fit and mini-batch seeding).
 fn with_init<'py, F, R, W>(
     x: &PyReadonlyArray2<'py, F>,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
     (init_name, init_centers): (&str, Option<&Bound<'py, PyAny>>),
+    n_threads: Option<usize>,
     work: W,
 ) -> PyResult<R>
 where
@@ -60,7 +61,8 @@ where
     let cv = centres.as_ref().map(|c| c.as_array());
     run_detached(x.py(), move || {
         let init = make_init(cv, init_name)?;
-        work(xv, contiguous(&wv, "sample_weight")?, &init)
+        let w = contiguous(&wv, "sample_weight")?;
+        with_threads(n_threads, || work(xv, w, &init))
     })
 }
 
@@ -94,15 +96,11 @@ fn kmeans_fit<'py>(
     .map_err(to_py_err)?;
     dispatch_float!(x, x: F => {
         let how = (init, init_centers.as_ref());
-        let fitted = with_init(&x, sample_weight, how, |xv, w, init| {
-            with_threads(n_threads, || kmeans::fit::<F>(xv, w, &params, init))
+        let f = with_init(&x, sample_weight, how, n_threads, |x, w, init| {
+            kmeans::fit::<F>(x, w, &params, init)
         })?;
-        let out = (
-            fitted.centres.into_pyarray(py),
-            fitted.labels.into_pyarray(py),
-            fitted.inertia,
-            fitted.n_iter,
-        );
+        let centres = f.centres.into_pyarray(py);
+        let out = (centres, f.labels.into_pyarray(py), f.inertia, f.n_iter);
         Ok(out.into_pyobject(py)?.into_any())
     })
 }
@@ -214,18 +212,13 @@ fn minibatch_fit<'py>(
     .map_err(to_py_err)?;
     dispatch_float!(x, x: F => {
         let how = (init, init_centers.as_ref());
-        let fitted = with_init(&x, sample_weight, how, |xv, w, init| {
-            with_threads(n_threads, || minibatch::fit::<F>(xv, w, &params, init))
+        let f = with_init(&x, sample_weight, how, n_threads, |x, w, init| {
+            minibatch::fit::<F>(x, w, &params, init)
         })?;
-        let out = (
-            fitted.centres.into_pyarray(py),
-            fitted.counts.into_pyarray(py),
-            fitted.labels.map(|l| l.into_pyarray(py)),
-            fitted.inertia,
-            fitted.n_steps,
-            fitted.n_iter,
-            fitted.n_since_last_reassign,
-        );
+        let (centres, counts) = (f.centres.into_pyarray(py), f.counts.into_pyarray(py));
+        let labels = f.labels.map(|l| l.into_pyarray(py));
+        let state = (f.n_steps, f.n_iter, f.n_since_last_reassign);
+        let out = (centres, counts, labels, f.inertia, state.0, state.1, state.2);
         Ok(out.into_pyobject(py)?.into_any())
     })
 }
@@ -306,9 +299,13 @@ fn init_centers_typed<'py, F: Float + Element>(
     init_size: usize,
     seed: u64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let out = with_init(&x, sample_weight, (init, init_centers), |xv, w, init| {
-        minibatch::initial_centres(xv, w, n_clusters, init, init_size, seed)
-    })?;
+    let out = with_init(
+        &x,
+        sample_weight,
+        (init, init_centers),
+        None,
+        |xv, w, init| minibatch::initial_centres(xv, w, n_clusters, init, init_size, seed),
+    )?;
     Ok(out.into_pyarray(x.py()).into_any())
 }
 
