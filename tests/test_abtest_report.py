@@ -433,6 +433,10 @@ def test_stats_on_int8_codes_equal_int64():
         s, a, y, n_segments=4, n_arms=2, x=None, aux_index=[-1, -1]
     )
     np.testing.assert_array_equal(r8, r64)
+    # The core names its statistics as the report reads them (CellStats::FIELDS).
+    from segwise.abtest._report import CELL_DTYPE
+
+    assert r64.dtype == CELL_DTYPE and r64.shape == (4, 2, 2)
 
 
 def test_winsorized_report_matches_scipy_on_capped_data(data):
