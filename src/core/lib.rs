@@ -9,6 +9,7 @@ pub mod dbscan;
 pub mod error;
 pub mod kmeans;
 pub mod metrics;
+pub mod mixed;
 pub mod numerics;
 pub mod params;
 pub mod profile;
