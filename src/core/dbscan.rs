@@ -19,6 +19,7 @@ use linfa_nn::{CommonNearestNeighbour, NearestNeighbour, NearestNeighbourIndex};
 use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
 
+use crate::error::check_finite_nonempty;
 use crate::params::{at_least, invalid, Checked, Params};
 use crate::{CoreError, CoreResult};
 
@@ -55,23 +56,6 @@ impl Params for DbscanParams {
 /// [`DbscanParams`] that passed [`Params::check`]: what [`dbscan`] takes.
 pub type DbscanValidParams = Checked<DbscanParams>;
 
-fn validate(x: ArrayView2<'_, f64>) -> CoreResult<()> {
-    if x.nrows() == 0 || x.ncols() == 0 {
-        return Err(CoreError::EmptyInput(format!(
-            "X has shape ({}, {}); DBSCAN needs at least one sample and one feature",
-            x.nrows(),
-            x.ncols()
-        )));
-    }
-    let bad = x.iter().filter(|v| !v.is_finite()).count();
-    if bad > 0 {
-        return Err(CoreError::NonFinite(format!(
-            "X has {bad} NaN or infinite value(s)"
-        )));
-    }
-    Ok(())
-}
-
 fn range_query(
     nn: &dyn NearestNeighbourIndex<f64>,
     x: ArrayView2<'_, f64>,
@@ -88,7 +72,7 @@ fn range_query(
 /// Errors: empty or non-finite `x` (the parameters were checked by [`Params::check`]).
 pub fn dbscan(x: ArrayView2<'_, f64>, params: &DbscanValidParams) -> CoreResult<DbscanFit> {
     let DbscanParams { eps, min_samples } = **params;
-    validate(x)?;
+    check_finite_nonempty(x)?;
     // linfa's KD-tree needs contiguous rows.
     let owned = x.as_standard_layout();
     let x = owned.view();

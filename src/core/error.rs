@@ -1,6 +1,8 @@
-//! The core's error type. Every fallible core function returns [`CoreResult`];
-//! the bindings layer maps each variant to its own Python exception class.
+//! The core's error type and the input checks every feature shares. Every fallible core
+//! function returns [`CoreResult`]; the bindings layer maps each variant to its own Python
+//! exception class.
 
+use ndarray::ArrayView2;
 use thiserror::Error;
 
 /// Everything that can go wrong in the pure-Rust core.
@@ -62,6 +64,24 @@ pub fn check_weights(weights: Option<&[f64]>, n: usize) -> CoreResult<()> {
     }
     if total <= 0.0 {
         return Err(CoreError::InvalidWeights("all weights are zero".into()));
+    }
+    Ok(())
+}
+
+/// Reject empty input and NaN/infinity in `x`.
+pub fn check_finite_nonempty(x: ArrayView2<'_, f64>) -> CoreResult<()> {
+    if x.nrows() == 0 || x.ncols() == 0 {
+        return Err(CoreError::EmptyInput(format!(
+            "X has shape ({}, {}); at least one sample and one feature are required",
+            x.nrows(),
+            x.ncols()
+        )));
+    }
+    let bad = x.iter().filter(|v| !v.is_finite()).count();
+    if bad > 0 {
+        return Err(CoreError::NonFinite(format!(
+            "X has {bad} NaN or infinite value(s)"
+        )));
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 use ndarray::{Array1, Array2, ArrayView2};
 use rayon::prelude::*;
 
-use super::check_finite_nonempty;
+use crate::error::check_finite_nonempty;
 use crate::numerics::RowBlocks;
 use crate::stats::partition::{check_number_of_labels, Partition};
 use crate::{CoreError, CoreResult};

@@ -22,25 +22,3 @@ pub use indices::{
     simplified_silhouette_score,
 };
 pub use silhouette::{silhouette_samples, silhouette_score};
-
-use ndarray::ArrayView2;
-
-use crate::{CoreError, CoreResult};
-
-/// Reject empty input and NaN/infinity in `x`.
-pub(crate) fn check_finite_nonempty(x: ArrayView2<'_, f64>) -> CoreResult<()> {
-    if x.nrows() == 0 || x.ncols() == 0 {
-        return Err(CoreError::EmptyInput(format!(
-            "X has shape ({}, {}); at least one sample and one feature are required",
-            x.nrows(),
-            x.ncols()
-        )));
-    }
-    let bad = x.iter().filter(|v| !v.is_finite()).count();
-    if bad > 0 {
-        return Err(CoreError::NonFinite(format!(
-            "X has {bad} NaN or infinite value(s)"
-        )));
-    }
-    Ok(())
-}

@@ -13,7 +13,7 @@
 use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
 
-use super::check_finite_nonempty;
+use crate::error::check_finite_nonempty;
 use crate::numerics::simd::{self, Level};
 use crate::stats::partition::{check_number_of_labels, Partition};
 use crate::CoreResult;
