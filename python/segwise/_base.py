@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import Checked, Constraints, check_choice, check_features, validate_params
+from ._validation import (
+    Checked,
+    Constraints,
+    check_choice,
+    check_features,
+    label_array,
+    validate_params,
+)
 
 
 class BaseEstimator:
@@ -128,6 +135,16 @@ class BaseEstimator:
         check_features(self, checked, reset=reset)
 
 
+def output_columns(names: Any, checked: Checked) -> pd.Index:
+    """The columns of an output frame: the input frame's own column Index when the output
+    has the same labels (a one-to-one transform keeps ints, a MultiIndex and its level
+    names), else an Index of ``names`` (tuples become a MultiIndex)."""
+    labels = list(names)
+    if checked.column_index is not None and list(checked.column_index) == labels:
+        return checked.column_index
+    return pd.Index(labels)
+
+
 class ClusterMixin:
     """``fit_predict`` for clusterers (``labels_`` after ``fit``)."""
 
@@ -161,8 +178,9 @@ class TransformerMixin:
         if checked.columns is None and mode != "pandas":
             return values
         names = self.get_feature_names_out()  # type: ignore[attr-defined]
-        index = checked.index if checked.index is not None else None
-        return pd.DataFrame(values, index=index, columns=names, copy=False)
+        return pd.DataFrame(
+            values, index=checked.index, columns=output_columns(names, checked), copy=False
+        )
 
     def _feature_names(self, input_features: Any = None) -> np.ndarray:
         n = self.n_features_in_  # type: ignore[attr-defined]
@@ -171,9 +189,9 @@ class TransformerMixin:
             if fitted is not None:
                 return np.asarray(fitted, dtype=object)
             return np.asarray([f"x{i}" for i in range(n)], dtype=object)
-        names = np.asarray(input_features, dtype=object)
+        names = label_array(input_features)
         if len(names) != n:
             raise ValueError(f"input_features should have length {n}, got {len(names)}")
-        if fitted is not None and not np.array_equal(names, fitted):
+        if fitted is not None and list(names) != list(fitted):
             raise ValueError("input_features is not equal to feature_names_in_")
         return names

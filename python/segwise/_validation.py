@@ -60,14 +60,20 @@ Constraints = dict[str, list[Any]]
 
 @dataclass(frozen=True)
 class Checked:
-    """A validated 2-D input: the array, its column names (DataFrame only) and row index."""
+    """A validated 2-D input: the array, its column labels and row index (DataFrame only).
+
+    ``columns`` holds the caller's own labels (ints stay ints, a MultiIndex gives tuples);
+    ``column_index`` is the DataFrame's column Index itself, for output frames that keep
+    it (level names and dtype included).
+    """
 
     values: np.ndarray
-    columns: list[str] | None
+    columns: list[Any] | None
     index: pd.Index | None
+    column_index: pd.Index | None = None
 
 
-def _describe_nonfinite(values: np.ndarray, columns: Sequence[str]) -> str:
+def _describe_nonfinite(values: np.ndarray, columns: Sequence[Any]) -> str:
     bad = ~np.isfinite(values)
     counts = bad.sum(axis=0)
     parts = []
@@ -85,7 +91,7 @@ def _describe_nonfinite(values: np.ndarray, columns: Sequence[str]) -> str:
 
 def _frame_to_array(df: pd.DataFrame, name: str, dtype: Any) -> np.ndarray:
     non_numeric = [
-        str(c)
+        c
         for c, t in df.dtypes.items()
         if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
     ]
@@ -121,7 +127,8 @@ def check_array(
     ``check_finite=False`` skips the NaN/infinity scan, for a caller whose Rust kernel
     rejects non-finite input itself and then calls ``check_array`` again for the message.
     """
-    columns: list[str] | None = None
+    columns: list[Any] | None = None
+    column_index: pd.Index | None = None
     index: pd.Index | None = None
     target = dtypes[0]
     if isinstance(X, pd.Series):
@@ -133,7 +140,8 @@ def check_array(
         )
     if isinstance(X, pd.DataFrame):
         index = X.index
-        columns = [str(c) for c in X.columns]
+        column_index = X.columns
+        columns = list(X.columns)
         keep_f32 = np.float32 in dtypes and len(X.columns) > 0
         keep_f32 = keep_f32 and all(t == np.float32 for t in X.dtypes)
         values = _frame_to_array(X, name, np.float32 if keep_f32 else target)
@@ -195,7 +203,7 @@ def check_array(
             f"is required{who}."
         )
     if columns is None:
-        cols: Sequence[str] = [f"x{j}" for j in range(d)]
+        cols: Sequence[Any] = [f"x{j}" for j in range(d)]
     else:
         cols = columns
     if not check_finite:
@@ -210,7 +218,7 @@ def check_array(
         raise NonFiniteError(
             f"Input {name} contains NaN or infinity: " + _describe_nonfinite(values, cols)
         )
-    return Checked(values, columns, index)
+    return Checked(values, columns, index, column_index)
 
 
 # --------------------------------------------------------------------------- mixed tables
@@ -517,6 +525,7 @@ def check_sample_weight(
     name: str = "sample_weight",
     against: str = "X",
     ids: pd.Index | None = None,
+    rows: pd.Index | None = None,
 ) -> np.ndarray | None:
     """Return sample weights as a float64 vector of length ``n_samples`` (or None).
 
@@ -524,10 +533,13 @@ def check_sample_weight(
     samples, e.g. the index of Series labels) the weights must be a pandas Series indexed
     by customer id, covering every id; they are taken in the order of ``ids``. Negative,
     NaN, infinite or all-zero weights raise :class:`InvalidWeightsError`; a wrong length
-    :class:`ShapeMismatchError` naming ``against``.
+    :class:`ShapeMismatchError` naming ``against``. ``rows`` (the row index of a DataFrame
+    ``X``): a Series of weights is matched to it by index, as labels are
+    (:func:`align_to_rows`).
     """
     if sample_weight is None:
         return None
+    sample_weight = align_to_rows(sample_weight, rows, name=name, against=against)
     if ids is not None and not isinstance(sample_weight, numbers.Number):
         if not isinstance(sample_weight, pd.Series):
             raise InvalidWeightsError(
@@ -575,6 +587,14 @@ def check_fitted(estimator: Any, attribute: str) -> None:
         )
 
 
+def label_array(labels: Sequence[Any]) -> np.ndarray:
+    """Column labels as a 1-D object array, each label kept as the caller wrote it (a
+    MultiIndex's tuples stay tuples; ``np.asarray`` would make them a 2-D array)."""
+    out = np.empty(len(labels), dtype=object)
+    out[:] = list(labels)
+    return out
+
+
 def check_features(estimator: Any, checked: Checked, *, reset: bool) -> None:
     """Record (``reset=True``) or verify the number and names of features, as scikit-learn.
 
@@ -585,7 +605,7 @@ def check_features(estimator: Any, checked: Checked, *, reset: bool) -> None:
     if reset:
         estimator.n_features_in_ = n_features
         if checked.columns is not None:
-            estimator.feature_names_in_ = np.asarray(checked.columns, dtype=object)
+            estimator.feature_names_in_ = label_array(checked.columns)
         elif hasattr(estimator, "feature_names_in_"):
             del estimator.feature_names_in_
         return
@@ -1045,6 +1065,60 @@ def _factorize(values: Any) -> tuple[np.ndarray, Any]:
     return pd.factorize(values)
 
 
+def _examples(ids: pd.Index, limit: int = 3) -> str:
+    shown = ", ".join(repr(v) for v in ids[:limit].tolist())
+    return f"{shown}, ..." if len(ids) > limit else shown
+
+
+def align_to_rows(values: Any, rows: pd.Index | None, *, name: str, against: str = "X") -> Any:
+    """The one rule for per-row inputs (labels, weights) given beside a DataFrame.
+
+    A pandas Series passed with a DataFrame is matched to the frame's rows **by index**
+    (customer id), in whatever order it comes: its index must be unique and hold exactly
+    the frame's ids, else :class:`ShapeMismatchError` says how many ids are missing from
+    either side, with examples. Everything else (arrays, lists, a Series beside a numpy
+    array) is taken **by position**. ``rows`` is the frame's index (``Checked.index``),
+    None for an array.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segwise._validation import align_to_rows
+    >>> labels = pd.Series(["b", "a"], index=["id2", "id1"])
+    >>> align_to_rows(labels, pd.Index(["id1", "id2"]), name="labels").tolist()
+    ['a', 'b']
+    """
+    if rows is None or not isinstance(values, pd.Series) or values.index.equals(rows):
+        return values
+    how = (
+        f"{name} is a pandas Series, so it is matched to the rows of {against} by index "
+        "(customer id)"
+    )
+    fix = f"give {name} the index of {against}, or pass {name}.to_numpy() to match rows by position"
+    if not values.index.is_unique:
+        dup = values.index[values.index.duplicated()].unique()
+        raise ShapeMismatchError(
+            f"{how}, but its index repeats {len(dup)} id(s) ({_examples(dup)}); {fix}"
+        )
+    if not rows.is_unique:
+        dup = rows[rows.duplicated()].unique()
+        raise ShapeMismatchError(
+            f"{how}, but the index of {against} repeats {len(dup)} id(s) ({_examples(dup)}); {fix}"
+        )
+    no_value = rows[~rows.isin(values.index)]
+    no_row = values.index[~values.index.isin(rows)]
+    if len(no_value) or len(no_row):
+        parts = []
+        if len(no_value):
+            parts.append(
+                f"{len(no_value)} row(s) of {against} have no entry ({_examples(no_value)})"
+            )
+        if len(no_row):
+            parts.append(f"{len(no_row)} entry(ies) match no row ({_examples(no_row)})")
+        raise ShapeMismatchError(f"{how}, but {' and '.join(parts)}; {fix}")
+    return values.reindex(rows)
+
+
 def encode_labels(
     labels: Any,
     *,
@@ -1054,6 +1128,7 @@ def encode_labels(
     allow_missing: bool = False,
     noise: bool = False,
     keep_index: bool = False,
+    rows: pd.Index | None = None,
 ) -> EncodedLabels:
     """The one label encoder: a 1-D label vector -> :class:`EncodedLabels`.
 
@@ -1083,6 +1158,10 @@ def encode_labels(
         and are not labels; other dtypes raise :class:`InvalidParameterError`.
     keep_index : bool, default=False
         Return a Series' index (customer ids), which must then be unique.
+    rows : pandas.Index, optional
+        The row index of the DataFrame the labels describe: a Series is matched to it by
+        index (:func:`align_to_rows`, the rule for every function taking labels and a
+        frame).
 
     Examples
     --------
@@ -1091,7 +1170,9 @@ def encode_labels(
     >>> enc.codes.tolist(), enc.uniques
     ([1, 1, 3, 2, 0], [1, 2, '1', 'b'])
     """
-    values, index = _read_labels(labels, name, keep_index)
+    values, index = _read_labels(
+        align_to_rows(labels, rows, name=name, against=against), name, keep_index
+    )
     if n_samples is not None:
         _check_length(len(values), n_samples, name, against)
     if noise:
@@ -1134,13 +1215,15 @@ def check_labels(
     name: str = "labels",
     against: str = "X",
     dense: bool = True,
+    rows: pd.Index | None = None,
 ) -> np.ndarray:
-    """Only the int64 codes of :func:`encode_labels`.
+    """Only the int64 codes of :func:`encode_labels` (``rows``: :func:`align_to_rows`).
 
     ``dense=False`` is a fast path for integer arrays (``KMeans.labels_``, DBSCAN's -1)
     read by a Rust kernel that re-encodes labels densely itself: they are only shifted to
     start at 0, which keeps their order and skips sorting millions of rows.
     """
+    labels = align_to_rows(labels, rows, name=name, against=against)
     if not dense:
         arr = labels.to_numpy() if isinstance(labels, pd.Series) else labels
         if not isinstance(arr, np.ndarray) and hasattr(arr, "__array__"):  # polars, pyarrow
@@ -1163,11 +1246,14 @@ def check_label_ids(
     against: str = "X",
     what: str = "ids",
     context: str = "",
+    rows: pd.Index | None = None,
 ) -> np.ndarray:
     """Labels that must already be ids ``0..n_ids-1`` (rows of a centre matrix, e.g.
     ``KMeans.labels_``) -> int64, unchanged; anything else raises
     :class:`InvalidParameterError` saying "{name} must be integer {what} 0..n_ids-1{context}".
+    ``rows``: a Series is matched to a frame by index (:func:`align_to_rows`).
     """
+    labels = align_to_rows(labels, rows, name=name, against=against)
     values, _ = _read_labels(labels, name, keep_index=False)
     if n_samples is not None:
         _check_length(len(values), n_samples, name, against)

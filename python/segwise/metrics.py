@@ -71,7 +71,8 @@ _CONTINGENCY_PARAMS: Constraints = {"as_frame": ["boolean", None]}
 
 def _prepare(X: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     """X -> C-contiguous float64 (float32 is upcast); labels -> non-negative int64 codes."""
-    values = check_array(X, dtypes=(np.float64,)).values
+    checked = check_array(X, dtypes=(np.float64,))
+    values = checked.values
     # Overflowed sums would come back as NaN, or as Calinski-Harabasz's and Davies-Bouldin's
     # special-case values (1.0 and 0.0), so input whose squared distances overflow is
     # rejected up front.
@@ -80,7 +81,7 @@ def _prepare(X: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     # much faster than sorting millions of rows. The core also applies scikit-learn's rule
     # on the number of labels ("Number of labels is %d. Valid values are 2 to n_samples - 1
     # (inclusive)").
-    return values, check_labels(labels, values.shape[0], dense=False)
+    return values, check_labels(labels, values.shape[0], dense=False, rows=checked.index)
 
 
 def silhouette_samples(X: Any, labels: Any) -> np.ndarray:
@@ -272,7 +273,8 @@ def _simplified(X: Any, labels: Any, centers: Any) -> np.ndarray:
     if centers is None:
         values, codes = _prepare(X, labels)
         return _core.simplified_silhouette_samples(values, codes)
-    values = check_array(X, dtypes=(np.float64,)).values
+    checked = check_array(X, dtypes=(np.float64,))
+    values = checked.values
     cent = check_array(centers, name="centers", dtypes=(np.float64,)).values
     if cent.shape[1] != values.shape[1]:
         raise ShapeMismatchError(
@@ -286,6 +288,7 @@ def _simplified(X: Any, labels: Any, centers: Any) -> np.ndarray:
         n_samples=values.shape[0],
         what="row indices",
         context=" into centers",
+        rows=checked.index,
     )
     return _core.simplified_silhouette_samples(values, codes, cent)
 

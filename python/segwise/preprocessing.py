@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._base import BaseEstimator, TransformerMixin
+from ._base import BaseEstimator, TransformerMixin, output_columns
 from ._validation import (
     Checked,
     Constraints,
@@ -88,6 +88,14 @@ def _handle_zeros_in_scale(scale: np.ndarray, constant_mask: np.ndarray | None =
     return scale
 
 
+def _is_label(c: Any, columns: list[Any]) -> bool:
+    """``c`` is one of ``columns`` (a bool is never the label 0 or 1)."""
+    try:
+        return not isinstance(c, bool | np.bool_) and c in columns
+    except (TypeError, ValueError):  # unhashable or array-like entries
+        return False
+
+
 def _reject_sparse(X: Any) -> None:
     if type(X).__module__.startswith("scipy.sparse"):
         raise NonNumericError(
@@ -124,7 +132,7 @@ class _OneToOneScaler(TransformerMixin, BaseEstimator):
         # Only a DataFrame comes back as a DataFrame (named as the fitted input).
         if checked.columns is None:
             return values
-        names = self._feature_names()
+        names = output_columns(self._feature_names(), checked)
         return pd.DataFrame(values, index=checked.index, columns=names, copy=False)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -289,7 +297,7 @@ class StandardScaler(_OneToOneScaler):
         checked = self._validate(X, reset=first_call)
         values = checked.values
         n, d = values.shape
-        weights = check_sample_weight(sample_weight, n)
+        weights = check_sample_weight(sample_weight, n, rows=checked.index)
         if weights is not None and values.dtype == np.float32:
             # scikit-learn rounds the weights to the data's dtype first; do the same.
             weights = weights.astype(np.float32).astype(np.float64)
@@ -952,19 +960,20 @@ class Log1pTransformer(_OneToOneScaler):
         requested = [columns] if isinstance(columns, str | int) else columns
         positions = []
         for c in requested:
-            if isinstance(c, numbers.Integral) and not isinstance(c, bool):
+            if checked.columns is not None and _is_label(c, checked.columns):
+                # a column label wins over a position (integer column names)
+                positions.append(checked.columns.index(c))
+            elif isinstance(c, numbers.Integral) and not isinstance(c, bool):
                 if not -d <= int(c) < d:
                     raise InvalidParameterError(
                         f"columns: position {c} is out of range for {d} feature(s)"
                     )
                 positions.append(int(c) % d)
-            elif isinstance(c, str):
-                if checked.columns is None or c not in checked.columns:
-                    raise InvalidParameterError(
-                        f"columns: {c!r} is not a column of X"
-                        + ("" if checked.columns is not None else " (X has no column names)")
-                    )
-                positions.append(checked.columns.index(c))
+            elif isinstance(c, str | tuple):
+                raise InvalidParameterError(
+                    f"columns: {c!r} is not a column of X"
+                    + ("" if checked.columns is not None else " (X has no column names)")
+                )
             else:
                 raise InvalidParameterError(
                     f"columns must be None or a list of names/positions, got {c!r}"

@@ -23,6 +23,7 @@ from .._validation import (
     validate_params,
 )
 from ..exceptions import (
+    ColumnNotFoundError,
     EmptyInputError,
     InvalidParameterError,
     NonFiniteError,
@@ -87,7 +88,7 @@ CELL_DTYPE = np.dtype([(f, np.float64) for f in CELL_FIELDS])
 
 @dataclass(frozen=True)
 class _Metric:
-    name: str
+    name: Any  # the column label as the caller wrote it (a str, an int, a tuple...)
     kind: str  # binary | continuous | cuped | ratio
     aux: str | None = None  # covariate (cuped) or denominator (ratio)
 
@@ -106,14 +107,14 @@ class _Stats:
 
 
 def _metric_specs(
-    metrics: Any, covariates: Mapping[str, str] | None, ratios: Mapping[str, tuple[str, str]] | None
-) -> tuple[list[str], dict[str, str]]:
+    metrics: Any, covariates: Mapping[Any, Any] | None, ratios: Mapping[Any, tuple[Any, Any]] | None
+) -> tuple[list[Any], dict[Any, str]]:
     if isinstance(metrics, str):
         metrics = [metrics]
     if isinstance(metrics, Mapping):
-        kinds = {str(k): v for k, v in metrics.items()}
+        kinds = dict(metrics.items())
     else:  # a sequence (the callers' tables checked it)
-        kinds = {str(m): "auto" for m in metrics}
+        kinds = {m: "auto" for m in metrics}
     if len(kinds) != len(list(metrics)):
         raise InvalidParameterError("metrics has duplicate names")
     if not kinds and not ratios:
@@ -178,7 +179,13 @@ def _stats_from_frame(
     needed += list(covariates.values()) + [c for pair in ratios.values() for c in pair]
     missing = [c for c in dict.fromkeys(needed) if c not in df.columns]
     if missing:
-        raise InvalidParameterError(f"columns not found in df: {missing}")
+        raise ColumnNotFoundError(f"columns not found in df: {missing}")
+    repeated = [c for c in dict.fromkeys(needed) if df.columns.get_indexer_for([c]).size > 1]
+    if repeated:
+        raise InvalidParameterError(
+            f"df has more than one column named {repeated}; give each column a unique name "
+            "(e.g. df.loc[:, ~df.columns.duplicated()])"
+        )
     arm = encode_labels(df[variant], name=f"column {variant!r}")
     arm_codes, arms = arm.codes, arm.uniques
     if segment is None:
@@ -201,12 +208,22 @@ def _stats_from_frame(
     for rname, (_, den) in ratios.items():
         aux_cols.append(den)
         aux_index.append(len(aux_cols) - 1)
-        specs.append(_Metric(str(rname), "ratio", den))
+        specs.append(_Metric(rname, "ratio", den))
     y = _numeric_block(df, y_cols)
     x = _numeric_block(df, aux_cols) if aux_cols else None
-    values = _core.abtest_segment_arm_stats(
-        seg_codes, arm_codes, y, n_segments=len(segs), n_arms=len(arms), x=x, aux_index=aux_index
-    )
+    try:
+        values = _core.abtest_segment_arm_stats(
+            seg_codes,
+            arm_codes,
+            y,
+            n_segments=len(segs),
+            n_arms=len(arms),
+            x=x,
+            aux_index=aux_index,
+        )
+    except NonFiniteError:
+        _raise_infinite(df, y_cols + aux_cols)
+        raise
     specs = _resolve_kinds(specs, values)
     if winsorize is not None:
         # Cap continuous metrics at their pooled (all segments and arms) quantile, on a
@@ -232,7 +249,26 @@ def _stats_from_frame(
     return _Stats(values, segs, arms, specs)
 
 
-def _numeric_block(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
+def _raise_infinite(df: pd.DataFrame, cols: list[Any]) -> None:
+    """Name the columns holding infinity, with counts and the first row's label (the core
+    only knows positions)."""
+    parts = []
+    for c in dict.fromkeys(cols):
+        values = df[c].to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isinf(values)
+        if bad.any():
+            first = df.index[int(np.argmax(bad))]
+            parts.append(
+                f"{c!r} ({int(bad.sum())} of {len(values)} rows, first at index {first!r})"
+            )
+    if parts:
+        raise NonFiniteError(
+            "metric values must be finite (NaN is dropped per metric, infinity is an error); "
+            "infinity in column(s) " + "; ".join(parts)
+        )
+
+
+def _numeric_block(df: pd.DataFrame, cols: list[Any]) -> np.ndarray:
     bad = [
         c
         for c in cols

@@ -183,8 +183,8 @@ class _KMeansPredictMixin:
         >>> float(KMeans(n_clusters=2, random_state=0).fit(X).score(X))
         -4.0
         """
-        values, _ = self._test_values(X)
-        weights = check_sample_weight(sample_weight, values.shape[0])
+        values, checked = self._test_values(X)
+        weights = check_sample_weight(sample_weight, values.shape[0], rows=checked.index)
         _, inertia = _core.kmeans_labels_inertia(
             values, self.cluster_centers_, sample_weight=weights
         )
@@ -393,7 +393,7 @@ default="k-means++"
             raise NotEnoughSamplesError(
                 f"n_samples={n_samples} should be >= n_clusters={n_clusters}."
             )
-        weights = check_sample_weight(sample_weight, n_samples)
+        weights = check_sample_weight(sample_weight, n_samples, rows=checked.index)
         seed = check_random_state(self.random_state)
 
         init_centers = None

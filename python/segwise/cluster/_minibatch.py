@@ -230,7 +230,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         k = p["n_clusters"]
         if n_samples < k:
             raise NotEnoughSamplesError(f"n_samples={n_samples} should be >= n_clusters={k}.")
-        weights = check_sample_weight(sample_weight, n_samples)
+        weights = check_sample_weight(sample_weight, n_samples, rows=checked.index)
         seed = check_random_state(self.random_state)
         init_size = self._init_size(p, n_samples)
         runs = _runs(p["n_init"], p["kind"], auto_random=3)
@@ -302,7 +302,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         if has_centers and values.dtype != self.cluster_centers_.dtype:
             values = values.astype(self.cluster_centers_.dtype)
         n_samples = values.shape[0]
-        weights = check_sample_weight(sample_weight, n_samples)
+        weights = check_sample_weight(sample_weight, n_samples, rows=checked.index)
         if not has_centers:
             k = p["n_clusters"]
             if n_samples < k:
