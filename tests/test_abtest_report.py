@@ -15,8 +15,8 @@ from hypothesis import strategies as hs
 from segwise import _core
 from segwise.abtest import lift_from_stats, segment_lift, sufficient_stats
 from segwise.exceptions import (
-    EmptyInputError,
     ColumnNotFoundError,
+    EmptyInputError,
     InvalidParameterError,
     NonFiniteError,
     ShapeMismatchError,
