@@ -3,9 +3,12 @@
 * **Arrays** (:func:`check_array`): a DataFrame or array-like becomes one C-contiguous
   float64 (or float32) array, made once, with an error that names the offending columns
   and how many rows when something is wrong; :func:`check_magnitude` and
-  :func:`raise_overflow` word overflowing values. The caller's object is never written
-  to: the Rust core only reads the array, and when no copy was needed (a C-contiguous
-  float array) nothing writes into it either.
+  :func:`raise_overflow` word overflowing values, and :func:`power_of_two_scale` rescales
+  them exactly for statistics that do not depend on the scale. The caller's object is
+  never written to: the Rust core only reads the array, and when no copy was needed (a
+  C-contiguous float array) nothing writes into it either.
+* **Rows** (:func:`align_to_rows`): labels or weights given as a Series beside a
+  DataFrame are matched to its rows by index; anything else by position.
 * **Labels** (:func:`encode_labels`, :func:`check_labels`, :func:`check_label_ids`): the
   only place where segment labels become integer codes, with one rule for every feature
   (see :func:`encode_labels`).
@@ -1269,13 +1272,57 @@ def check_label_ids(
 # --------------------------------------------------------------------------- overflow
 
 
+#: Values whose magnitude lies in ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT]`` (about 6e-61 to
+#: 1.6e60) can be squared, multiplied and summed over billions of rows in float64 with
+#: neither overflow nor underflow; outside it, statistics that do not depend on the scale
+#: are computed on the values divided by a power of two (:func:`power_of_two_scale`).
+SAFE_EXPONENT = 200
+
+
+def max_abs(values: np.ndarray, axis: int | None = None) -> Any:
+    """Largest ``|value|`` (NaN ignored; 0 for no values), overall or along ``axis``,
+    without a temporary copy of ``values`` (two reductions instead of ``abs``)."""
+    if values.size == 0:
+        return 0.0 if axis is None else np.zeros(values.shape[1 - axis])
+    largest = np.fmax(np.fmax.reduce(values, axis=axis), -np.fmin.reduce(values, axis=axis))
+    largest = np.nan_to_num(np.asarray(largest, dtype=np.float64), nan=0.0)
+    return float(largest) if largest.ndim == 0 else largest
+
+
+def power_of_two_scale(largest: Any, *, small: bool = True) -> Any:
+    """The power of two to divide values by, given their largest magnitude (a number or
+    an array, e.g. per column): ``2**e`` that brings ``largest`` into ``[0.5, 1)`` when it
+    is above ``2**SAFE_EXPONENT`` (or, with ``small``, below ``2**-SAFE_EXPONENT``), else 1.
+
+    Dividing by a power of two is exact, so a statistic that does not depend on the scale
+    (a t statistic, a p-value, a silhouette, a standardized difference) computed on the
+    divided values is the one the caller's values define, without the overflow of their
+    squares above about 1e154 (or their underflow below 1e-154).
+
+    Examples
+    --------
+    >>> from segwise._validation import power_of_two_scale
+    >>> power_of_two_scale(3.0), power_of_two_scale(1e300) == 2.0**997
+    (1.0, True)
+    """
+    arr = np.asarray(largest, dtype=np.float64)
+    _, exponent = np.frexp(arr)
+    scale = np.ldexp(1.0, exponent)
+    limit = 2.0**SAFE_EXPONENT
+    outside = np.isfinite(arr) & (arr > limit)
+    if small:
+        outside |= np.isfinite(arr) & (arr > 0) & (arr < 1.0 / limit)
+    scale = np.where(outside, scale, 1.0)
+    return float(scale) if scale.ndim == 0 else scale
+
+
 def raise_overflow(values: np.ndarray, what: str, *, name: str = "X") -> None:
     """Raise :class:`NonFiniteError` for a result that overflowed because ``values`` are huge.
 
     Called only after a result came out non-finite from finite input (so the common path
     pays nothing): squared distances and variances overflow float64 above about 1e154.
     """
-    largest = float(np.max(np.abs(values))) if values.size else 0.0
+    largest = max_abs(values)
     raise NonFiniteError(
         f"{what} overflowed to infinity: the largest |value| in {name} is {largest:.3g}, and "
         "squares of values above about 1e154 do not fit in float64. Rescale the data first "
@@ -1283,9 +1330,25 @@ def raise_overflow(values: np.ndarray, what: str, *, name: str = "X") -> None:
     )
 
 
+#: Largest |value| whose squared distances fit the dtype, before dividing by sqrt(d):
+#: ``(2 max|x|)**2 * d`` must stay below the dtype's largest number (float64 keeps a
+#: margin for the sums over rows).
+_SQUARE_LIMIT = {np.dtype(np.float64): 1e153, np.dtype(np.float32): 0.5 * np.sqrt(3.4e38)}
+
+
 def check_magnitude(values: np.ndarray, what: str, *, name: str = "X") -> None:
-    """Reject values whose squared distances overflow float64 (for methods that cannot
-    detect it afterwards): a squared distance sums ``d`` terms of up to ``(2 max|x|)**2``."""
-    limit = 1e153 / np.sqrt(max(values.shape[-1], 1)) if values.ndim else 1e153
-    if values.size and float(np.max(np.abs(values))) > limit:
+    """Reject values whose squared distances overflow their dtype (for methods that cannot
+    detect it afterwards): a squared distance sums ``d`` terms of up to ``(2 max|x|)**2``.
+    float32 overflows above about 9e18 (float64 above about 1e153)."""
+    limit = _SQUARE_LIMIT.get(values.dtype, 1e153)
+    limit /= np.sqrt(max(values.shape[-1], 1)) if values.ndim else 1.0
+    largest = max_abs(values)
+    if np.isfinite(largest) and largest > limit:  # infinity is the finite check's to word
+        if values.dtype == np.float32:
+            raise NonFiniteError(
+                f"{what} would overflow float32: the largest |value| in {name} is "
+                f"{largest:.3g}, and squared distances of float32 values above about "
+                f"{limit:.2g} do not fit in float32. Pass float64 data "
+                "(X.astype(np.float64)) or rescale it first."
+            )
         raise_overflow(values, what, name=name)

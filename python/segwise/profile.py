@@ -45,6 +45,8 @@ from ._validation import (
     check_array,
     encode_labels,
     label_array,
+    max_abs,
+    power_of_two_scale,
     validate_params,
 )
 from .exceptions import (
@@ -365,6 +367,16 @@ def _term(feature: Any, z: float, descriptors: Mapping[Any, tuple[str, str]]) ->
     return f"{'high' if z > 0 else 'low'} {feature}"
 
 
+def _out_of_range(means: np.ndarray, variances: np.ndarray) -> bool:
+    """Whether a feature's moments overflowed, or its values are so large or small that
+    their squares may have (:func:`segwise._validation.power_of_two_scale`)."""
+    with np.errstate(invalid="ignore"):
+        sizes = np.fmax(np.abs(means), np.sqrt(variances))
+    finite_input = ~np.isnan(means)  # NaN only where a group has no values
+    overflowed = finite_input & ~np.isfinite(sizes)
+    return bool(overflowed.any() or (power_of_two_scale(np.nan_to_num(sizes)) != 1.0).any())
+
+
 def profile_segments(
     df: Any,
     labels: Any,
@@ -478,6 +490,17 @@ def profile_segments(
     counts, means, variances, medians, rest_means, rest_vars = _core.profile_segment_moments(
         x, codes, n_groups=k
     )
+    scale = np.ones(d)
+    if _out_of_range(means, variances):
+        # Rare: features whose squares overflow (above ~1e154) or underflow (below
+        # ~1e-154). They are profiled divided by a power of two (exact; one copy): the
+        # standardized differences, indices, tests and markers do not depend on the scale,
+        # and the means, medians and standard deviations are given back in the caller's
+        # units.
+        scale = power_of_two_scale(max_abs(x, axis=0))
+        counts, means, variances, medians, rest_means, rest_vars = _core.profile_segment_moments(
+            np.ascontiguousarray(x / scale), codes, n_groups=k
+        )
     pop_n, pop_mean, pop_var, pop_median = counts[k], means[k], variances[k], medians[k]
     seg_n, seg_mean, seg_var, seg_median = counts[:k], means[:k], variances[:k], medians[:k]
     pop_sd = np.sqrt(pop_var)
@@ -522,6 +545,10 @@ def profile_segments(
             "on a side, or no variation); they count in the BH family as p = 1"
         )
 
+    # Back in the caller's units (scale is 1 but for huge or tiny features).
+    seg_sd = np.sqrt(seg_var) * scale
+    seg_mean, seg_median = seg_mean * scale, seg_median * scale
+    pop_mean, pop_median, pop_sd = pop_mean * scale, pop_median * scale, pop_sd * scale
     table = pd.DataFrame(
         {
             "segment": np.repeat(segs.to_numpy(), d),
@@ -529,7 +556,7 @@ def profile_segments(
             "n": seg_n.ravel().astype(np.int64),
             "mean": seg_mean.ravel(),
             "median": seg_median.ravel(),
-            "sd": np.sqrt(seg_var).ravel(),
+            "sd": seg_sd.ravel(),
             "population_mean": np.tile(pop_mean, k),
             "index": index.ravel(),
             "std_diff": std_diff.ravel(),

@@ -6,7 +6,7 @@ Arm 1 is the treatment and arm 2 the control; differences are ``1 - 2``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from .._stats.inference import (
     welch_moments,
 )
 from .._validation import Constraints, validate_params
-from ._common import _paired
+from ._common import _common_scale, _paired
 
 
 def _cuped_moments(
@@ -61,7 +61,8 @@ def _cuped_moments(
         # Cov(diff, mean_y2) = -(var_y2 - theta cov_xy2) / n2.
         cov = -(vy2 - theta * c2) / n2
         rel = diff / my2
-        rvar = se**2 / my2**2 + diff**2 * (vy2 / n2) / my2**4 - 2 * diff * cov / my2**3
+        # Written in ratios to the control mean: no fourth power to overflow or underflow.
+        rvar = (se / my2) ** 2 + rel**2 * ((vy2 / n2) / my2) / my2 - 2 * rel * (cov / my2) / my2
     return {
         "theta": theta,
         "diff": diff,
@@ -164,10 +165,18 @@ def cuped_test(
     0.0
     """
     alternative = validate_params(locals(), _PARAMS, caller="cuped_test")["alternative"]
-    a1, b1 = _paired(y1, x1, "1")
-    a2, b2 = _paired(y2, x2, "2")
-    r = _cuped_moments(*_moments(a1, b1), *_moments(a2, b2))
-    return _cuped_result(r, alternative)
+    a1, b1 = _paired(y1, x1, ("y1", "x1"))
+    a2, b2 = _paired(y2, x2, ("y2", "x2"))
+    # Metric and covariate each divided by a power of two (exact) when their squares
+    # would overflow or underflow; the test statistic does not depend on either scale.
+    sy, sx = _common_scale(a1, a2), _common_scale(b1, b2)
+    r = _cuped_moments(*_moments(a1 / sy, b1 / sx), *_moments(a2 / sy, b2 / sx))
+    res = _cuped_result(r, alternative)
+    if sy == 1.0 and sx == 1.0:
+        return res
+    return replace(
+        res, estimate=res.estimate * sy, stderr=res.stderr * sy, theta=res.theta * sy / sx
+    )
 
 
 def _cuped_result(r: dict[str, Any], alternative: str) -> CupedResult:

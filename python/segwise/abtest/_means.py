@@ -6,7 +6,7 @@ Arm 1 is the treatment and arm 2 the control; differences are ``1 - 2``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Real
 from typing import Any
 
@@ -21,7 +21,7 @@ from .._stats.inference import (
     welch_moments,
 )
 from .._validation import Constraints, Interval, validate_params
-from ._common import _sample
+from ._common import _common_scale, _sample
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,24 @@ def welch_test(
     alternative, q = params["alternative"], params["winsorize"]
     a = _sample(sample1, "sample1")
     b = _sample(sample2, "sample2")
+    # Both samples divided by one power of two (exact) when their squares would overflow
+    # or underflow: t, df and p do not depend on the scale.
+    scale = _common_scale(a, b)
+    a, b = a / scale, b / scale
     if q is not None:
         cap = float(np.quantile(np.concatenate([a, b]), q))
         a, b = np.minimum(a, cap), np.minimum(b, cap)
-    return _welch_result(
+    res = _welch_result(
         a.mean(), a.var(ddof=1), a.size, b.mean(), b.var(ddof=1), b.size, alternative
+    )
+    if scale == 1.0:
+        return res
+    return replace(
+        res,
+        estimate=res.estimate * scale,
+        stderr=res.stderr * scale,
+        mean1=res.mean1 * scale,
+        mean2=res.mean2 * scale,
     )
 
 

@@ -6,7 +6,7 @@ Arm 1 is the treatment and arm 2 the control; differences are ``1 - 2``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,8 @@ from .._stats.inference import (
     pvalue_from_stat,
 )
 from .._validation import Constraints, validate_params
-from ._common import _paired
+from ..exceptions import InvalidParameterError
+from ._common import _common_scale, _paired
 from ._lift import _lift_arrays
 
 
@@ -99,6 +100,11 @@ def ratio_metric_test(
     -------
     RatioMetricResult
 
+    Raises
+    ------
+    InvalidParameterError
+        An arm whose denominators sum to 0 (its ratio is undefined).
+
     Examples
     --------
     >>> from segwise.abtest import ratio_metric_test
@@ -108,13 +114,32 @@ def ratio_metric_test(
     True
     """
     alternative = validate_params(locals(), _PARAMS, caller="ratio_metric_test")["alternative"]
-    y1, x1 = _paired(numerator1, denominator1, "1")
-    y2, x2 = _paired(numerator2, denominator2, "2")
+    y1, x1 = _paired(numerator1, denominator1, ("numerator1", "denominator1"))
+    y2, x2 = _paired(numerator2, denominator2, ("numerator2", "denominator2"))
+    for x, name in ((x1, "denominator1"), (x2, "denominator2")):
+        if x.sum() == 0:
+            raise InvalidParameterError(
+                f"{name} sums to 0 over its {x.size} units: the ratio sum(numerator) / "
+                "sum(denominator) of that arm is undefined (no orders, sessions...?)"
+            )
+    # Numerators and denominators each divided by a power of two (exact) when their
+    # squares would overflow or underflow; z and p do not depend on either scale.
+    sy, sx = _common_scale(y1, y2), _common_scale(x1, x2)
     st = []
-    for y, x in ((y1, x1), (y2, x2)):
+    for y, x in ((y1 / sy, x1 / sx), (y2 / sy, x2 / sx)):
         c = np.cov(y, x, ddof=1)
         st.append(_ratio_moments(y.size, y.sum(), x.sum(), c[0, 0], c[1, 1], c[0, 1]))
-    return _ratio_result(st[0], st[1], alternative)
+    res = _ratio_result(st[0], st[1], alternative)
+    unit = sy / sx
+    if unit == 1.0:
+        return res
+    return replace(
+        res,
+        **{
+            f: getattr(res, f) * unit
+            for f in ("estimate", "stderr", "ratio1", "ratio2", "stderr1", "stderr2")
+        },
+    )
 
 
 def _ratio_result(a: tuple[Any, Any], b: tuple[Any, Any], alternative: str) -> RatioMetricResult:

@@ -18,6 +18,7 @@ from .._validation import (
     StrOptions,
     check_array,
     check_fitted,
+    check_magnitude,
     check_random_state,
     check_sample_weight,
     raise_overflow,
@@ -91,6 +92,7 @@ class _KMeansPredictMixin:
         dtype = self.cluster_centers_.dtype
         if values.dtype != dtype:
             values = values.astype(dtype)
+        _check_float32_magnitude(values)
         return values, checked
 
     def predict(self, X: Any) -> np.ndarray:
@@ -129,6 +131,7 @@ class _KMeansPredictMixin:
             and X.shape[0] * X.shape[1] <= 4096
             and np.isfinite(X).all()
         ):
+            _check_float32_magnitude(X)
             return _core.kmeans_predict(X, centers)
         values, _ = self._test_values(X)
         return _core.kmeans_predict(values, self.cluster_centers_)
@@ -216,6 +219,13 @@ class _KMeansPredictMixin:
         prefix = type(self).__name__.lower()
         n_out = self.cluster_centers_.shape[0]
         return np.asarray([f"{prefix}{i}" for i in range(n_out)], dtype=object)
+
+
+def _check_float32_magnitude(values: np.ndarray) -> None:
+    """float32 distances overflow above about 9e18 (the inertia, summed in float64, would
+    not show it): refuse such input instead of clustering it wrongly."""
+    if values.dtype == np.float32:
+        check_magnitude(values, "k-means' squared distances")
 
 
 def _warn_if_fewer_clusters(labels: np.ndarray, n_clusters: int) -> None:
@@ -388,6 +398,7 @@ default="k-means++"
         )
         self._check_features(checked, reset=True)
         values = checked.values
+        _check_float32_magnitude(values)
         n_samples, n_features = values.shape
         if n_samples < n_clusters:
             raise NotEnoughSamplesError(

@@ -24,6 +24,7 @@ from ._kmeans import (
     _BASE_KMEANS_PARAMS,
     _FLOATS,
     _centers_array,
+    _check_float32_magnitude,
     _init_kind,
     _KMeansPredictMixin,
     _runs,
@@ -226,6 +227,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         checked = check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)
         self._check_features(checked, reset=True)
         values = checked.values
+        _check_float32_magnitude(values)
         n_samples = values.shape[0]
         k = p["n_clusters"]
         if n_samples < k:
@@ -301,6 +303,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         values = checked.values
         if has_centers and values.dtype != self.cluster_centers_.dtype:
             values = values.astype(self.cluster_centers_.dtype)
+        _check_float32_magnitude(values)
         n_samples = values.shape[0]
         weights = check_sample_weight(sample_weight, n_samples, rows=checked.index)
         if not has_centers:
