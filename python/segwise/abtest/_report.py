@@ -275,14 +275,20 @@ def _stats_from_frame(
 
 
 def _out_of_range(values: np.ndarray) -> bool:
-    """Whether the moments of any cell overflowed, or its values are so large or small
-    that their squares may have (:func:`segwise._validation.power_of_two_scale`)."""
+    """Whether the moments of a metric (or its auxiliary column) overflowed, or its values
+    are so large or small that their squares may have
+    (:func:`segwise._validation.power_of_two_scale`)."""
     n = np.maximum(values["count"], 1.0)
     with np.errstate(over="ignore", invalid="ignore"):
+        # per metric: the largest |mean| or root mean squared deviation over the cells
         sizes = np.asarray(
-            [np.max(np.abs(values[f]) / n, initial=0.0) for f in ("sum_y", "sum_x", "m2_y", "m2_x")]
+            [
+                np.fmax(np.abs(values[f"sum_{v}"]) / n, np.sqrt(values[f"m2_{v}"] / n)).max(
+                    axis=(0, 1), initial=0.0
+                )
+                for v in ("y", "x")
+            ]
         )
-    sizes[2:] = np.sqrt(sizes[2:])  # root mean squared deviation, in the values' unit
     return bool((~np.isfinite(sizes)).any() or (power_of_two_scale(sizes) != 1.0).any())
 
 
