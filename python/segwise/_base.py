@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import html
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import _core
 from ._validation import (
     Checked,
     Constraints,
@@ -22,6 +24,7 @@ from ._validation import (
     label_array,
     validate_params,
 )
+from .exceptions import InconsistentVersionWarning
 
 
 class BaseEstimator:
@@ -74,6 +77,27 @@ class BaseEstimator:
         for name, sub_params in nested.items():
             getattr(self, name).set_params(**sub_params)
         return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The version that wrote the fitted state travels with it (as scikit-learn does).
+        state = dict(self.__dict__)
+        state["_segwise_version"] = _core.__version__
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        version = state.pop("_segwise_version", None)
+        if version != _core.__version__:
+            warnings.warn(
+                f"Unpickling a {type(self).__name__} written by segwise "
+                f"{version or 'of an unknown version'} with segwise {_core.__version__}: its "
+                "fitted state may not mean the same; it is checked at predict/transform, "
+                "but refitting is safest.",
+                InconsistentVersionWarning,
+                stacklevel=2,
+            )
+            state["_pickled_by_version"] = version or "unknown"
+        self.__dict__.update(state)
 
     def _validate_params(self) -> dict[str, Any]:
         """Every parameter checked against ``_parameter_constraints``, normalised; called at

@@ -42,6 +42,7 @@ from .exceptions import (
     ColumnNotFoundError,
     EmptyInputError,
     FeatureNamesError,
+    FittedStateError,
     HighCardinalityWarning,
     InvalidParameterError,
     InvalidWeightsError,
@@ -582,11 +583,105 @@ def check_sample_weight(
 
 
 def check_fitted(estimator: Any, attribute: str) -> None:
-    """Raise :class:`NotFittedError` unless ``estimator`` has ``attribute`` (set by fit)."""
+    """Raise :class:`NotFittedError` unless ``estimator`` has ``attribute`` (set by fit),
+    then check its fitted state (:func:`check_fitted_state`)."""
     if not hasattr(estimator, attribute):
         raise _not_fitted_error(
             f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
             "appropriate arguments before using this estimator."
+        )
+    check_fitted_state(estimator)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What one fitted array attribute must be (an entry of an estimator's
+    ``_fitted_state`` table, checked by :func:`check_fitted_state`).
+
+    ``shape`` gives each axis: an int, the name of an int attribute (``"n_features_in_"``)
+    or None (any length >= 1). ``kinds`` are the numpy dtype kinds allowed ("f": float64
+    or float32, "iu": integers). Float arrays must be free of infinity, and of NaN unless ``nan`` (a
+    scaler's all-NaN column); ``positive`` asks for values > 0 (NaN aside). Integer
+    arrays may ask for values in ``[0, upper)`` (``upper``: an int attribute's name).
+    ``optional`` allows None.
+    """
+
+    shape: tuple[int | str | None, ...]
+    kinds: str = "f"
+    nan: bool = False
+    positive: bool = False
+    upper: str | None = None
+    optional: bool = False
+
+
+def _state_problem(estimator: Any, value: Any, spec: Fitted) -> str | None:
+    """What is wrong with one fitted attribute's value, or None (a few microseconds: it
+    runs on every predict)."""
+    if value is None:
+        return None if spec.optional else "is None"
+    if not isinstance(value, np.ndarray):
+        return f"is a {type(value).__name__}, not a numpy array"
+    kind = value.dtype.kind
+    if kind not in spec.kinds or (kind == "f" and value.dtype not in FLOAT_DTYPES):
+        return f"has dtype {value.dtype}"
+    shape = value.shape
+    ok = len(shape) == len(spec.shape)
+    for got, want in zip(shape, spec.shape, strict=False):
+        if want is None:
+            ok = ok and got >= 1
+        else:
+            ok = ok and got == (getattr(estimator, want, -1) if isinstance(want, str) else want)
+    if not ok:
+        wanted = tuple(
+            "any" if w is None else getattr(estimator, w, w) if isinstance(w, str) else w
+            for w in spec.shape
+        )
+        return f"has shape {shape}, expected {wanted}"
+    if kind == "f":
+        if not (np.isinf(value).any() if spec.nan else np.isfinite(value).all()):
+            return "holds NaN or infinity"
+        if spec.positive and (value <= 0).any():
+            return "holds values <= 0"
+    elif spec.upper is not None and value.size:
+        upper = getattr(estimator, spec.upper, 0)
+        if value.min() < 0 or value.max() >= upper:
+            return f"holds values outside 0..{upper - 1}"
+    return None
+
+
+def check_fitted_state(estimator: Any) -> None:
+    """Check the fitted state cheaply (its size, never the data's) before predict,
+    transform or score: ``n_features_in_``, ``feature_names_in_`` and every entry of the
+    class's ``_fitted_state`` table (:class:`Fitted`). An attribute edited by hand or
+    unpickled from another segwise version raises :class:`FittedStateError` naming it,
+    instead of a wrong answer or a raw ``KeyError``/``IndexError`` later.
+    """
+    name = type(estimator).__name__
+    problems = []
+    n = getattr(estimator, "n_features_in_", None)
+    if n is not None and not (
+        (type(n) is int or (isinstance(n, numbers.Integral) and not isinstance(n, bool))) and n >= 1
+    ):
+        problems.append(f"n_features_in_ is {n!r}, not an int >= 1")
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and not (
+        isinstance(names, np.ndarray) and names.ndim == 1 and len(names) == n
+    ):
+        problems.append(f"feature_names_in_ does not hold {n} names")
+    if not problems:
+        for attribute, spec in getattr(type(estimator), "_fitted_state", {}).items():
+            problem = _state_problem(estimator, getattr(estimator, attribute, None), spec)
+            if problem:
+                problems.append(f"{attribute} {problem}")
+    if problems:
+        version = getattr(estimator, "_pickled_by_version", None)
+        origin = (
+            f"it was pickled by segwise {version}"
+            if version is not None
+            else "it was edited, or unpickled from another segwise version"
+        )
+        raise FittedStateError(
+            f"This {name} has an invalid fitted state ({'; '.join(problems)}): {origin}. Refit it."
         )
 
 

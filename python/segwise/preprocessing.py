@@ -52,6 +52,7 @@ from ._base import BaseEstimator, TransformerMixin, output_columns
 from ._validation import (
     Checked,
     Constraints,
+    Fitted,
     Interval,
     Pair,
     check_array,
@@ -227,6 +228,11 @@ class StandardScaler(_OneToOneScaler):
     var_: Any
     scale_: Any
 
+    _fitted_state = {
+        "mean_": Fitted(("n_features_in_",), nan=True, optional=True),
+        "var_": Fitted(("n_features_in_",), nan=True, optional=True),
+        "scale_": Fitted(("n_features_in_",), nan=True, positive=True, optional=True),
+    }
     _parameter_constraints: Constraints = {
         "copy": ["boolean"],
         "with_mean": ["boolean"],
@@ -442,6 +448,10 @@ class MinMaxScaler(_OneToOneScaler):
     data_min_: np.ndarray
     data_max_: np.ndarray
 
+    _fitted_state = {
+        name: Fitted(("n_features_in_",), nan=True)
+        for name in ("scale_", "min_", "data_min_", "data_max_", "data_range_")
+    }
     _parameter_constraints: Constraints = {
         "feature_range": [_PAIR],
         "copy": ["boolean"],
@@ -624,6 +634,10 @@ class MaxAbsScaler(_OneToOneScaler):
     n_samples_seen_: int
     max_abs_: np.ndarray
 
+    _fitted_state = {
+        "max_abs_": Fitted(("n_features_in_",), nan=True),
+        "scale_": Fitted(("n_features_in_",), nan=True, positive=True),
+    }
     _parameter_constraints: Constraints = {"copy": ["boolean"], "clip": ["boolean"]}
 
     def __init__(self, *, copy: bool = True, clip: bool = False):
@@ -780,6 +794,10 @@ class RobustScaler(_OneToOneScaler):
     array([-0.05882353, -0.01960784,  0.01960784,  3.82352941])
     """
 
+    _fitted_state = {
+        "center_": Fitted(("n_features_in_",), nan=True, optional=True),
+        "scale_": Fitted(("n_features_in_",), nan=True, positive=True, optional=True),
+    }
     _parameter_constraints: Constraints = {
         "with_centering": ["boolean"],
         "with_scaling": ["boolean"],
@@ -940,6 +958,7 @@ class Log1pTransformer(_OneToOneScaler):
     2  4.605     3.0
     """
 
+    _fitted_state = {"columns_": Fitted((None,), kinds="iu", upper="n_features_in_")}
     _parameter_constraints: Constraints = {
         "columns": [None, str, Interval(Integral, None, None, closed="neither"), "array-like"],
     }

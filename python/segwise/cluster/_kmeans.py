@@ -14,6 +14,7 @@ from .._base import BaseEstimator, ClusterMixin, TransformerMixin
 from .._validation import (
     Checked,
     Constraints,
+    Fitted,
     Interval,
     StrOptions,
     check_array,
@@ -82,6 +83,7 @@ class _KMeansPredictMixin:
 
     cluster_centers_: np.ndarray
     n_features_in_: int
+    _fitted_state = {"cluster_centers_": Fitted((None, "n_features_in_"))}
 
     def _test_values(self, X: Any) -> tuple[np.ndarray, Checked]:
         """Validated ``X`` in the centres' dtype (one copy at most)."""
@@ -117,12 +119,12 @@ class _KMeansPredictMixin:
         >>> bool(km.predict([[0.0, 0.0]])[0] == km.labels_[0])
         True
         """
-        centers = self.__dict__.get("cluster_centers_")
+        check_fitted(self, "cluster_centers_")
+        centers = self.cluster_centers_
         # Fast path for a small C-contiguous numpy array of the centres' dtype: skips the
         # DataFrame handling of the input funnel (a finite check is still made).
         if (
-            centers is not None
-            and type(X) is np.ndarray
+            type(X) is np.ndarray
             and X.dtype == centers.dtype
             and X.ndim == 2
             and X.shape[0] > 0
