@@ -46,7 +46,7 @@ def _corruptions(value):
         inf = value.copy()
         inf.flat[-1] = np.inf
         yield "nan", nan, "NaN or infinity"
-        yield "inf", inf, "NaN or infinity"
+        yield "inf", inf, "infinity"
         yield "float16", value.astype(np.float16), "dtype float16"
     else:
         yield "negative", value - 10, "outside 0.."

@@ -638,8 +638,8 @@ def _state_problem(estimator: Any, value: Any, spec: Fitted) -> str | None:
         )
         return f"has shape {shape}, expected {wanted}"
     if kind == "f":
-        if not (np.isinf(value).any() if spec.nan else np.isfinite(value).all()):
-            return "holds NaN or infinity"
+        if np.isinf(value).any() if spec.nan else not np.isfinite(value).all():
+            return "holds infinity" if spec.nan else "holds NaN or infinity"
         if spec.positive and (value <= 0).any():
             return "holds values <= 0"
     elif spec.upper is not None and value.size:
