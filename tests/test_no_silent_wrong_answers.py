@@ -12,15 +12,21 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.stats as st
 from segwise.abtest import (
     cuped_test,
+    heterogeneity_test,
     lift_from_stats,
+    minimum_detectable_effect,
     ratio_metric_test,
     relative_lift_ci,
+    sample_size_means,
+    sample_size_proportions,
     segment_lift,
     srm_test,
     welch_test,
@@ -40,6 +46,8 @@ from segwise.preprocessing import (
     StandardScaler,
 )
 from segwise.profile import profile_segments
+from segwise.rfm import rfm_table
+from segwise.stability import choose_k, gap_statistic
 
 #: Dividing by a power of two is exact, so the oracle sees the very values segwise used.
 HUGE = 2.0**900  # ~8e270: squares overflow float64
@@ -359,3 +367,86 @@ def test_profile_and_lift_keep_the_callers_column_labels():
     df = pd.DataFrame({"arm": ["A", "B"] * 10, 7: np.arange(20.0)})
     table = segment_lift(df, segment=None, variant="arm", control="A", metrics=[7]).table
     assert table["metric"].tolist() == [7]
+
+
+# --------------------------------------------------------------------------- found by fuzzing
+
+
+@pytest.mark.parametrize("scale", [HUGE, TINY], ids=["huge", "tiny"])
+def test_heterogeneity_does_not_depend_on_the_scale(scale):
+    # 1 / stderr^2 overflows for stderrs near 1e-271 and underflows near 1e271; the oracle
+    # is statsmodels on the values in ordinary units
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    eff = np.array([0.10, 0.31, -0.05, 0.12])
+    se = np.array([0.05, 0.06, 0.05, 0.08])
+    want = combine_effects(eff, se**2, use_t=False)
+    r = heterogeneity_test(eff * scale, se * scale)
+    assert (r.statistic, r.i2) == pytest.approx((want.q, want.i2), rel=1e-12)
+    assert r.pvalue == pytest.approx(st.chi2.sf(want.q, 3), rel=1e-12)
+    assert r.pooled / scale == pytest.approx(want.mean_effect_fe, rel=1e-12)
+    assert r.pooled_stderr / scale == pytest.approx(want.sd_eff_w_fe, rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [HUGE, TINY], ids=["huge", "tiny"])
+def test_ratio_test_with_denominators_in_any_unit(scale):
+    rng = np.random.default_rng(5)
+    y1, y2 = rng.normal(10, 2, 80), rng.normal(11, 2, 90)
+    d1, d2 = rng.integers(1, 5, 80).astype(float), rng.integers(1, 5, 90).astype(float)
+    base = ratio_metric_test(y1, d1, y2, d2)
+    # the delta-method oracle in ordinary units
+    n, mx, r = 80, d1.mean(), y1.sum() / d1.sum()
+    c = np.cov(y1, d1)
+    se1 = np.sqrt((c[0, 0] - 2 * r * c[0, 1] + r * r * c[1, 1]) / (n * mx * mx))
+    assert base.stderr1 == pytest.approx(se1, rel=1e-12)
+    r = ratio_metric_test(y1, d1 * scale, y2, d2 * scale)
+    assert (r.statistic, r.pvalue) == pytest.approx((base.statistic, base.pvalue), rel=1e-10)
+    assert r.ratio1 * scale == pytest.approx(base.ratio1, rel=1e-12)
+    assert r.stderr1 * scale == pytest.approx(base.stderr1, rel=1e-10)
+    # a ratio beyond float64 is an error, not nan
+    with pytest.raises(NonFiniteError, match="numerator1.*exceeds float64"):
+        ratio_metric_test(y1 * HUGE, d1 * TINY, y2, d2)
+
+
+def test_sample_sizes_for_tiny_effects():
+    # a tiny delta with a tiny sd is the ordinary answer; one beyond float64 is refused
+    assert sample_size_means(1e-200, 1e-199) == pytest.approx(sample_size_means(1, 10), rel=1e-12)
+    with pytest.raises(InvalidParameterError, match="too small to detect"):
+        sample_size_means(1e-300, 1e10)
+    with pytest.raises(InvalidParameterError, match="exceeds 1.8e308"):
+        minimum_detectable_effect(2, sd=1e308)
+    with pytest.raises(InvalidParameterError, match="too small to detect"):
+        sample_size_proportions(1e-320, 2e-320)  # subnormal rates: n near 1e321
+
+
+def test_log1p_inverse_of_values_it_never_produced():
+    est = Log1pTransformer().fit(pd.DataFrame({"a": [0.0, 1.0], 5: [2.0, 3.0]}))
+    with pytest.raises(NonFiniteError, match=r"1 value\(s\) in column\(s\) \[5\].*expm1"):
+        est.inverse_transform(pd.DataFrame({"a": [1.0, 2.0], 5: [1.0, 800.0]}))
+
+
+def test_gap_statistic_on_data_with_as_many_distinct_points_as_k():
+    # two distinct points: within-cluster dispersion 0 from k = 2 on, gap = +inf there;
+    # k = 2 is the first (and global) maximum, with no inf - inf warning
+    X = np.array([[0.0, 0.0], [1.0, 1.0]] * 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for method in ("firstmax", "globalmax", "Tibs2001SEmax", "firstSEmax", "globalSEmax"):
+            assert gap_statistic(X, 4, n_refs=3, random_state=0, method=method).optimal_k == 2
+    with pytest.raises(InvalidParameterError, match="iterable of ints"):
+        choose_k(X, [2.5])
+
+
+def test_rfm_dates_in_several_formats_warn_nothing_but_name_the_bad_ones():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "date": ["2024-01-01", "05/01/2024 10:00", "2024-02-01"],
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    # pandas would warn that it parses element by element; the error counts and shows them
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InvalidParameterError, match=r"'date' has 1 .* of 3.*05/01/2024"):
+            rfm_table(tx)

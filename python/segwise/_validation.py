@@ -660,7 +660,7 @@ def check_fitted_state(estimator: Any) -> None:
     problems = []
     n = getattr(estimator, "n_features_in_", None)
     if n is not None and not (
-        (type(n) is int or (isinstance(n, numbers.Integral) and not isinstance(n, bool))) and n >= 1
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) and int(n) >= 1
     ):
         problems.append(f"n_features_in_ is {n!r}, not an int >= 1")
     names = getattr(estimator, "feature_names_in_", None)

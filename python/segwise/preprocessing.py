@@ -1121,4 +1121,15 @@ class Log1pTransformer(_OneToOneScaler):
         array([[9.]])
         """
         checked = self._validate_inverse(X)
-        return self._wrap_inverse(self._apply(checked.values, np.expm1), checked)
+        with np.errstate(over="ignore"):
+            out = self._apply(checked.values, np.expm1)
+        overflowed = np.isinf(out) & np.isfinite(checked.values)
+        if overflowed.any():
+            names = checked.columns or [f"x{j}" for j in range(out.shape[1])]
+            cols = [names[j] for j in np.flatnonzero(overflowed.any(axis=0))]
+            raise NonFiniteError(
+                f"inverse_transform: {int(overflowed.sum())} value(s) in column(s) {cols} are "
+                f"above log1p of the largest float ({np.log1p(np.finfo(out.dtype).max):.6g}), "
+                "so expm1 overflows: they were not produced by transform"
+            )
+        return self._wrap_inverse(out, checked)

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import datetime
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from numbers import Integral
 from typing import Any
@@ -109,7 +110,7 @@ def _number_dates(values: pd.Series, name: str, date_format: str | None) -> pd.S
                 "another layout of digits, or convert them first (e.g. "
                 f"pd.to_datetime(df[{name!r}], unit='s') for Unix seconds)"
             )
-    text = pd.Series(np.where(present, whole.astype(str), None), index=values.index)
+    text = pd.Series(whole.astype(str), index=values.index, dtype=object).where(present, None)
     return pd.to_datetime(text, format=date_format or "%Y%m%d", errors="coerce")
 
 
@@ -142,7 +143,11 @@ def _parse_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Se
         if values.dtype == object:
             _check_one_time_zone(values, name)
         try:
-            parsed = pd.to_datetime(values, format=date_format, errors="coerce")
+            with warnings.catch_warnings():
+                # pandas warns that it parses element by element; unparsable values are
+                # counted and shown below instead
+                warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+                parsed = pd.to_datetime(values, format=date_format, errors="coerce")
         except (ValueError, TypeError) as err:
             if "timezone" in str(err).lower() or "time zone" in str(err).lower():
                 _raise_mixed_zones(name)

@@ -444,10 +444,10 @@ def _stats_from_table(
     x_scale = np.ones(len(names))
     if has_x:
         x_scale = _table_scale(extra["sum_x"], extra["sum_x_sq"], n, row_metric, len(names))
-        sx, sy = x_scale[row_metric], y_scale[row_metric]
-        extra["sum_x"] = extra["sum_x"] / sx
-        extra["sum_x_sq"] = extra["sum_x_sq"] / sx / sx
-        extra["sum_xy"] = extra["sum_xy"] / sx / sy
+        row_x, row_y = x_scale[row_metric], y_scale[row_metric]
+        extra["sum_x"] = extra["sum_x"] / row_x
+        extra["sum_x_sq"] = extra["sum_x_sq"] / row_x / row_x
+        extra["sum_xy"] = extra["sum_xy"] / row_x / row_y
     for r in range(len(stats)):
         rec = {c: v[r] for c, v in extra.items()}
         rec["metric"] = met_col[r]

@@ -114,5 +114,5 @@ def srm_test(
         float(p),
         c.size - 1,
         bool(float(p) < threshold and (c >= 8).all()),
-        c.sum() * r / r.sum(),
+        c.sum() * (r / r.sum()),
     )

@@ -9,6 +9,7 @@ and do not depend on how the replicates are chunked between progress-bar updates
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -100,11 +101,15 @@ def _max_se(f: np.ndarray, se: np.ndarray, method: str, se_factor: float) -> int
     K = len(f)
 
     def first_local_max() -> int:
-        decr = np.diff(f) <= 0
+        # diff(f) <= 0 written as a comparison: a gap of +inf (a k that leaves no
+        # within-cluster dispersion, on data with that few distinct points) is a maximum
+        # rather than inf - inf = NaN
+        decr = f[1:] <= f[:-1]
         return int(np.argmax(decr)) + 1 if decr.any() else K
 
     def se_left_of(nc: int) -> int:
-        mp = f[: nc - 1] >= f[nc - 1] - fse[nc - 1]
+        with np.errstate(invalid="ignore"):  # inf - inf: no k to the left qualifies
+            mp = f[: nc - 1] >= f[nc - 1] - fse[nc - 1]
         return int(np.argmax(mp)) + 1 if mp.any() else nc
 
     if method == "firstmax":
@@ -112,7 +117,8 @@ def _max_se(f: np.ndarray, se: np.ndarray, method: str, se_factor: float) -> int
     if method == "globalmax":
         return int(np.argmax(f)) + 1
     if method == "Tibs2001SEmax":
-        mp = f[:-1] >= (f - fse)[1:]
+        with np.errstate(invalid="ignore"):
+            mp = f[:-1] >= (f - fse)[1:]
         return int(np.argmax(mp)) + 1 if mp.any() else K
     if method == "firstSEmax":
         return se_left_of(first_local_max())
@@ -173,7 +179,7 @@ def _kneedle(x: Sequence[float], y: Sequence[float], S: float = 1.0) -> float | 
 
 def _check_ks(k_range: Any, n: int, *, name: str = "k_range") -> list[int]:
     try:
-        ks = [int(k) for k in k_range]
+        ks = [operator.index(k) for k in k_range]
     except TypeError as exc:
         raise InvalidParameterError(f"{name} must be an iterable of ints, got {k_range!r}") from exc
     if not ks:
