@@ -21,8 +21,10 @@
   ``"random_state"`` and ``"verbose"``; :func:`check_int`, :func:`check_float` and
   :func:`check_choice` check one value the same way; :func:`check_random_state` turns
   ``random_state`` into a seed.
-* **Fitted state** (:func:`check_fitted`, :func:`check_features`): ``fit`` before use,
-  and the same columns as in ``fit``.
+* **Fitted state** (:func:`check_fitted`, :func:`check_features`,
+  :func:`check_fitted_state`): ``fit`` before use, the same columns as in ``fit``, and
+  fitted attributes of the dtype, shape and range ``fit`` gives them (a cheap check at
+  predict/transform against each estimator's ``_fitted_state`` table of :class:`Fitted`).
 """
 
 from __future__ import annotations
