@@ -450,3 +450,36 @@ def test_rfm_dates_in_several_formats_warn_nothing_but_name_the_bad_ones():
         warnings.simplefilter("error")
         with pytest.raises(InvalidParameterError, match=r"'date' has 1 .* of 3.*05/01/2024"):
             rfm_table(tx)
+
+
+def test_choose_k_on_degenerate_and_huge_data():
+    # squared distances of 1e-300 underflow: every fit leaves one cluster, so the
+    # cluster-quality scores are undefined for every k (NaN, no pick) instead of a crash
+    X = np.zeros((15, 1))
+    X[14, 0] = 1e-300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = choose_k(X, range(2, 4), n_refs=2, n_splits=2, n_boot=2, n_init=1, random_state=0)
+    assert r.table["silhouette"].isna().all() and r.picks["silhouette"] is None
+    assert r.picks["calinski_harabasz"] is None and r.picks["davies_bouldin"] is None
+    # values whose squares overflow: the NonFiniteError KMeans raises, not NaN columns
+    X = np.zeros((15, 2))
+    X[13, 0], X[14, 1] = 1.0, 1e300
+    with pytest.raises(NonFiniteError, match="choose_k's squared distances.*1e\\+300"):
+        choose_k(X, range(2, 4), n_refs=2, random_state=0)
+    with pytest.raises(NonFiniteError, match="gap_statistic"):
+        gap_statistic(X, 3, n_refs=2, random_state=0)
+
+
+def test_standard_scaler_on_huge_constant_columns_matches_scikit_learn():
+    from sklearn.preprocessing import StandardScaler as SkStandardScaler
+
+    X = np.array([[1e300, 1.0], [1e300, 2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn's own overflow warning
+        want = SkStandardScaler().fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = StandardScaler().fit(X)
+    np.testing.assert_array_equal(got.scale_, want.scale_)
+    np.testing.assert_array_equal(got.transform(X), want.transform(X))

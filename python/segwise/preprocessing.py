@@ -342,7 +342,10 @@ class StandardScaler(_OneToOneScaler):
             # bound of the two-pass algorithm, so the feature is treated as constant.
             eps = np.finfo(np.float64).eps
             seen = self.n_samples_seen_
-            upper_bound = seen * eps * var + (seen * mean * eps) ** 2
+            with np.errstate(over="ignore"):
+                # inf for means above ~1e162: no float variance is then distinguishable
+                # from rounding, and the feature is constant (as scikit-learn finds)
+                upper_bound = seen * eps * var + (seen * mean * eps) ** 2
             # A merged variance can round to -1e-30; it is flagged constant, so clamp
             # before the square root instead of warning.
             self.scale_ = _handle_zeros_in_scale(
