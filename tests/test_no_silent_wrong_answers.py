@@ -33,6 +33,7 @@ from segwise.abtest import (
 )
 from segwise.cluster import KMeans, MiniBatchKMeans
 from segwise.exceptions import (
+    ConvergenceWarning,
     InvalidParameterError,
     NonFiniteError,
     ShapeMismatchError,
@@ -483,3 +484,14 @@ def test_standard_scaler_on_huge_constant_columns_matches_scikit_learn():
         got = StandardScaler().fit(X)
     np.testing.assert_array_equal(got.scale_, want.scale_)
     np.testing.assert_array_equal(got.transform(X), want.transform(X))
+
+
+@pytest.mark.parametrize("est", [KMeans(2, random_state=0), MiniBatchKMeans(2, random_state=0)])
+def test_kmeans_on_values_whose_squares_underflow_says_why(est):
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (50, 2)), rng.normal(10, 1, (50, 2))]
+    with pytest.warns(ConvergenceWarning, match="at most .*e-299.*underflow.*Rescale X"):
+        est.fit(X * 1e-300)
+    # above 1e-150 nothing is lost: the partition of the unscaled data
+    want = KMeans(2, random_state=0).fit(X).labels_
+    np.testing.assert_array_equal(KMeans(2, random_state=0).fit(X * 1e-150).labels_, want)

@@ -22,6 +22,7 @@ from .._validation import (
     check_magnitude,
     check_random_state,
     check_sample_weight,
+    max_abs,
     raise_overflow,
 )
 from ..exceptions import (
@@ -230,7 +231,7 @@ def _check_float32_magnitude(values: np.ndarray) -> None:
         check_magnitude(values, "k-means' squared distances")
 
 
-def _warn_if_fewer_clusters(labels: np.ndarray, n_clusters: int) -> None:
+def _warn_if_fewer_clusters(labels: np.ndarray, n_clusters: int, values: np.ndarray) -> None:
     # Exact shortcut: when a prefix already holds every label, so does the whole array
     # (saves a full-size bincount, about 1.5 ms per million labels).
     head = labels[: 1 << 16]
@@ -238,9 +239,17 @@ def _warn_if_fewer_clusters(labels: np.ndarray, n_clusters: int) -> None:
         return
     distinct = int(np.count_nonzero(np.bincount(labels, minlength=n_clusters)))
     if distinct < n_clusters:
+        largest = max_abs(values)
+        why = (
+            f"All |values| in X are at most {largest:.3g}: their squared distances (below "
+            "1e-300) lose precision or underflow to 0, so distinct points can look "
+            "identical. Rescale X (e.g. with MaxAbsScaler)."
+            if 0 < largest < 1e-150
+            else "Possibly due to duplicate points in X."
+        )
         warnings.warn(
             f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
-            f"({n_clusters}). Possibly due to duplicate points in X.",
+            f"({n_clusters}). {why}",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -452,7 +461,7 @@ default="k-means++"
             raise
         if not np.isfinite(inertia):
             raise_overflow(values, "the k-means inertia")
-        _warn_if_fewer_clusters(labels, n_clusters)
+        _warn_if_fewer_clusters(labels, n_clusters, values)
         self.cluster_centers_ = centers
         self._n_features_out = n_clusters
         self.labels_ = labels

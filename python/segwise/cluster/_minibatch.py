@@ -256,7 +256,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         if not (np.isfinite(inertia) and np.isfinite(centers).all()):
             raise_overflow(values, "the mini-batch k-means inertia")
         if labels is not None:
-            _warn_if_fewer_clusters(labels, k)
+            _warn_if_fewer_clusters(labels, k, values)
             self.labels_ = labels
         self.cluster_centers_ = centers
         self._n_features_out = k
