@@ -495,3 +495,18 @@ def test_kmeans_on_values_whose_squares_underflow_says_why(est):
     # above 1e-150 nothing is lost: the partition of the unscaled data
     want = KMeans(2, random_state=0).fit(X).labels_
     np.testing.assert_array_equal(KMeans(2, random_state=0).fit(X * 1e-150).labels_, want)
+
+
+def test_cuped_and_srm_on_counts_and_values_far_apart_warn_nothing():
+    # found by fuzzing: squares of the relative lift's terms overflowed (CUPED), and a
+    # chi-square beyond float64 (SRM) warned; both now answer in silence, correctly
+    y1, x1 = np.array([1e300] + [0.0] * 8), np.zeros(9)
+    y2, x2 = np.array([0.0] * 5 + [1.0]), np.zeros(6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = cuped_test(y1, x1, y2, x2)  # x constant: theta = 0, CUPED is Welch
+        t, p, df = _welch_oracle(y1 / 2.0**997, y2 / 2.0**997)
+        assert (r.statistic, r.pvalue, r.df) == pytest.approx((t, p, df), rel=1e-12)
+        assert np.isfinite(r.relative_lift_stderr)
+        s = srm_test([1e300, 0.0], [1.0, 1e19])  # chi-square near 1e319
+    assert s.statistic == np.inf and s.pvalue == 0.0

@@ -69,3 +69,16 @@ def _common_scale(*samples: np.ndarray) -> float:
     overflow nor underflow (1.0 for ordinary magnitudes; see
     :func:`segwise._validation.power_of_two_scale`)."""
     return float(power_of_two_scale(max(max_abs(s) for s in samples)))
+
+
+def _delta_se(a: Any, b: Any, c: Any, n: Any = 1.0) -> Any:
+    """``sqrt(max(a^2 + b^2 - 2 c, 0) / n)``: a delta-method standard error from its two
+    squared terms and cross term, with the largest of ``a``, ``b`` and ``sqrt|c|``
+    factored out so that no square overflows (or underflows) on the way to a standard
+    error that float64 holds. Vectorized; NaN in, NaN out."""
+    a, b, c = (np.asarray(v, dtype=np.float64) for v in (a, b, c))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        m = np.fmax(np.fmax(np.abs(a), np.abs(b)), np.sqrt(np.abs(c)))
+        m = np.where(m > 0, m, 1.0)
+        inner = (a / m) ** 2 + (b / m) ** 2 - 2 * (c / m) / m
+        return m * np.sqrt(np.maximum(inner, 0.0) / n)

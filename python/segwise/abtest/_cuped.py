@@ -20,7 +20,7 @@ from .._stats.inference import (
     welch_moments,
 )
 from .._validation import Constraints, validate_params
-from ._common import _common_scale, _paired
+from ._common import _common_scale, _delta_se, _paired
 
 
 def _cuped_moments(
@@ -61,8 +61,11 @@ def _cuped_moments(
         # Cov(diff, mean_y2) = -(var_y2 - theta cov_xy2) / n2.
         cov = -(vy2 - theta * c2) / n2
         rel = diff / my2
-        # Written in ratios to the control mean: no fourth power to overflow or underflow.
-        rvar = (se / my2) ** 2 + rel**2 * ((vy2 / n2) / my2) / my2 - 2 * rel * (cov / my2) / my2
+        # Written in ratios to the control mean, largest term factored out: no fourth power
+        # or square to overflow or underflow.
+        rel_se = _delta_se(
+            se / my2, np.abs(rel) * (np.sqrt(vy2 / n2) / np.abs(my2)), rel * (cov / my2) / my2
+        )
     return {
         "theta": theta,
         "diff": diff,
@@ -71,7 +74,7 @@ def _cuped_moments(
         "mean1": my1,
         "mean2": my2,
         "rel": rel,
-        "rel_se": np.sqrt(np.maximum(rvar, 0.0)),
+        "rel_se": rel_se,
         "var_adj1": va1,
         "var_adj2": va2,
     }

@@ -20,7 +20,7 @@ from .._stats.inference import (
 )
 from .._validation import Constraints, max_abs, validate_params
 from ..exceptions import InvalidParameterError, NonFiniteError
-from ._common import _common_scale, _paired
+from ._common import _common_scale, _delta_se, _paired
 from ._lift import _lift_arrays
 
 
@@ -36,11 +36,7 @@ def _ratio_moments(n: Any, sy: Any, sx: Any, vy: Any, vx: Any, cxy: Any) -> tupl
         a = np.sqrt(vy) / np.abs(mx)
         b = np.abs(r) * (np.sqrt(vx) / np.abs(mx))
         c = r * (cxy / mx) / mx
-        m = np.fmax(np.fmax(a, b), np.sqrt(np.abs(c)))
-        m = np.where(m > 0, m, 1.0)
-        rel = (a / m) ** 2 - 2 * (c / m) / m + (b / m) ** 2
-        se = m * np.sqrt(np.maximum(rel, 0.0) / n)
-    return r, se
+    return r, _delta_se(a, b, c, n)
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,10 @@ def _srm_arrays(counts: np.ndarray, ratio: np.ndarray) -> tuple[Any, Any]:
     """Row-wise chi-square GOF: counts (k, arms), ratio (arms,) -> (stat, p)."""
     tot = counts.sum(axis=-1, keepdims=True)
     exp = tot * (ratio / ratio.sum())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # (c - e) * ((c - e) / e): the square of a huge count's deviation never overflows
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # (c - e) * ((c - e) / e): the square of a huge count's deviation never overflows;
+        # a statistic beyond float64 (counts near 1e300 against a ratio of 1e-19) is +inf,
+        # with p = 0, which is its value at float64 precision
         dev = counts - exp
         stat = np.where(exp > 0, dev * (dev / np.where(exp > 0, exp, 1)), 0).sum(-1)
     k = counts.shape[-1]
