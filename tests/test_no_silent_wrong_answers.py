@@ -510,3 +510,19 @@ def test_cuped_and_srm_on_counts_and_values_far_apart_warn_nothing():
         assert np.isfinite(r.relative_lift_stderr)
         s = srm_test([1e300, 0.0], [1.0, 1e19])  # chi-square near 1e319
     assert s.statistic == np.inf and s.pvalue == 0.0
+
+
+def test_cuped_over_a_control_mean_near_zero():
+    # the relative lift over a control mean of 1e-301 is 7.7e299 and its standard error
+    # beyond float64 (NaN, undefined); the test itself is the oracle's, without warnings
+    y1, x1 = np.r_[np.zeros(10), 1.0], np.zeros(11)
+    y2, x2 = np.r_[np.zeros(8), 1e-300], np.r_[np.zeros(8), 1.0]
+    x, y = np.r_[x1, x2], np.r_[y1, y2]
+    theta = np.cov(y, x)[0, 1] / np.var(x, ddof=1)
+    t, p, df = _welch_oracle(y1 - theta * x1, y2 - theta * x2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = cuped_test(y1, x1, y2, x2)
+    assert (r.statistic, r.pvalue, r.df) == pytest.approx((t, p, df), rel=1e-10)
+    assert r.relative_lift == pytest.approx(r.estimate / 1e-300 * 9, rel=1e-12)
+    assert np.isnan(r.relative_lift_stderr)
