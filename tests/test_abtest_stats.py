@@ -308,7 +308,7 @@ def test_welch_properties(a, b):
 
 def test_relative_lift_methods():
     m1, v1, n1, m2, v2, n2 = 5.5, 9.0, 400, 5.0, 8.0, 380
-    r = relative_lift_ci(m1, v1, n1, m2, v2, n2)
+    r = relative_lift_ci(m1, v1, n1, m2, v2, n2, quantile="normal")
     z = st.norm.isf(0.025)
     se = math.sqrt(v1 / n1 / m2**2 + m1**2 * v2 / n2 / m2**4)
     np.testing.assert_allclose(
@@ -316,12 +316,12 @@ def test_relative_lift_methods():
         [m1 / m2 - 1, m1 / m2 - 1 - z * se, m1 / m2 - 1 + z * se],
         rtol=RTOL,
     )
-    k = relative_lift_ci(m1, v1, n1, m2, v2, n2, method="log")
+    k = relative_lift_ci(m1, v1, n1, m2, v2, n2, method="log", quantile="normal")
     lse = math.sqrt(v1 / n1 / m1**2 + v2 / n2 / m2**2)
     np.testing.assert_allclose(
         k.conf_int(), [m1 / m2 * math.exp(-z * lse) - 1, m1 / m2 * math.exp(z * lse) - 1], rtol=RTOL
     )
-    f = relative_lift_ci(m1, v1, n1, m2, v2, n2, method="fieller")
+    f = relative_lift_ci(m1, v1, n1, m2, v2, n2, method="fieller", quantile="normal")
     # Fieller bounds are where (m1 - rho m2)^2 = z^2 (s1^2 + rho^2 s2^2).
     s1, s2 = v1 / n1, v2 / n2
     for b in f.conf_int():

@@ -71,6 +71,7 @@ def _cuped_moments(
         "mean2": my2,
         "rel": rel,
         "rel_se": np.sqrt(np.maximum(rvar, 0.0)),
+        "cov": cov,
         "var_adj1": va1,
         "var_adj2": va2,
     }
