@@ -79,7 +79,8 @@ def p_adjust(p: np.ndarray, method: str) -> np.ndarray:
     if method == "bonferroni":
         out = s * m
     elif method == "sidak":
-        out = -np.expm1(m * np.log1p(-s))
+        with np.errstate(divide="ignore"):  # p = 1: log1p(-1) = -inf, adjusted 1
+            out = -np.expm1(m * np.log1p(-s))
     elif method == "holm":  # step-down: running maximum of (m - i + 1) p_(i)
         out = np.maximum.accumulate(s * (m - rank + 1))
     elif method == "hochberg":  # step-up: running minimum from the largest p
