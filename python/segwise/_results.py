@@ -46,8 +46,11 @@ __all__ = [
     "Unpacks",
     "detached_figure",
     "fmt_cell",
+    "fmt_change",
     "fmt_count",
+    "fmt_interval",
     "fmt_number",
+    "fmt_pvalue",
     "fmt_share",
     "html_table",
     "is_missing",
@@ -101,6 +104,43 @@ def fmt_share(value: Any, digits: int = 1) -> str:
     ('42.9%', '50%')
     """
     return "n/a" if is_missing(value) else f"{float(value):.{digits}%}"
+
+
+def fmt_change(value: Any, digits: int = 1) -> str:
+    """A relative change as a signed percentage (``"n/a"`` when missing).
+
+    Examples
+    --------
+    >>> fmt_change(0.1234), fmt_change(-0.05), fmt_change(float("nan"))
+    ('+12.3%', '-5.0%', 'n/a')
+    """
+    return "n/a" if is_missing(value) else f"{float(value):+.{digits}%}"
+
+
+def fmt_pvalue(value: Any) -> str:
+    """A p-value: 3 significant digits, ``"<0.0001"`` below 1e-4 (``"n/a"`` when missing).
+
+    Examples
+    --------
+    >>> fmt_pvalue(0.04567), fmt_pvalue(3e-9), fmt_pvalue(1.0)
+    ('0.0457', '<0.0001', '1')
+    """
+    if is_missing(value):
+        return "n/a"
+    return "<0.0001" if float(value) < 1e-4 else f"{float(value):.3g}"
+
+
+def fmt_interval(low: Any, high: Any, fmt: Format) -> str:
+    """``[low, high]`` with ``fmt`` for both ends; ``"unbounded"`` when an end is missing.
+
+    Examples
+    --------
+    >>> fmt_interval(-0.012, 0.034, fmt_change)
+    '[-1.2%, +3.4%]'
+    """
+    if is_missing(low) or is_missing(high):
+        return "unbounded"
+    return f"[{fmt(low)}, {fmt(high)}]"
 
 
 def fmt_count(value: Any) -> str:

@@ -20,6 +20,16 @@ ALTERNATIVES = ("two-sided", "larger", "smaller")
 #: Hochberg ("fdr_bh"), Benjamini-Yekutieli ("fdr_by"), Holm ("holm"), Hochberg
 #: ("simes-hochberg"), Hommel ("hommel"), Bonferroni ("bonferroni"), Sidak ("sidak").
 P_ADJUST_METHODS = ("bh", "by", "holm", "hochberg", "hommel", "bonferroni", "sidak")
+#: Their names in words, for summaries and plots.
+P_ADJUST_NAMES = {
+    "bh": "Benjamini-Hochberg",
+    "by": "Benjamini-Yekutieli",
+    "holm": "Holm",
+    "hochberg": "Hochberg",
+    "hommel": "Hommel",
+    "bonferroni": "Bonferroni",
+    "sidak": "Sidak",
+}
 # Constraint-table entries (segwise._validation.validate_params) every test shares.
 PROBABILITY = Interval(Real, 0, 1, closed="neither")  # alpha, power, thresholds
 ALTERNATIVE = StrOptions(ALTERNATIVES)

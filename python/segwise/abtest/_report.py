@@ -11,10 +11,20 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._results import ResultMixin, Summary, Table
+from .._results import (
+    ResultMixin,
+    Summary,
+    Table,
+    fmt_change,
+    fmt_interval,
+    fmt_number,
+    fmt_pvalue,
+    fmt_share,
+)
 from .._stats import distributions
 from .._stats.inference import (
     P_ADJUST_METHODS,
+    P_ADJUST_NAMES,
     PROBABILITY,
     decision_level,
     p_adjust,
@@ -72,19 +82,6 @@ _FROM_STATS_PARAMS: Constraints = {
     "variant": [Hashable],
     "metrics": [None, Mapping, Sequence],
 }
-# The columns of the text and HTML summaries.
-_SUMMARY_COLUMNS = [
-    "segment",
-    "metric",
-    "treatment",
-    "mean_control",
-    "mean_treatment",
-    "rel_lift",
-    "rel_lift_low",
-    "rel_lift_high",
-    "pvalue_adj",
-    "significant",
-]
 # The interval bounds at the corrected level (see _report).
 _ADJUSTED_COLUMNS = ("abs_diff_low_adj", "abs_diff_high_adj", "rel_lift_low_adj", "rel_lift_high_adj")
 # The core's per-cell statistics (`CellStats` in src/core/abtest/suffstats.rs), named as
@@ -430,19 +427,103 @@ class LiftReport(ResultMixin):
     stats: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     alpha: float = 0.05
+    adjust: str = "bh"
+
+    def _levels(self) -> list[str]:
+        """How the shown intervals are adjusted, one line per family of rows."""
+        t = self.table
+        name = P_ADJUST_NAMES.get(self.adjust, self.adjust)
+        lines = []
+        for label, rows in (
+            ("segment rows", t[t["segment"] != OVERALL]),
+            ("(all) rows", t[t["segment"] == OVERALL]),
+        ):
+            if len(rows) and rows["ci_level_adj"].notna().any():
+                level = float(rows["ci_level_adj"].dropna().iloc[0])
+                lines.append(
+                    f"{label}: {len(rows)} comparisons, {int(rows['significant'].sum())} "
+                    f"significant; intervals at {_fmt_level(level)}"
+                )
+        head = [
+            f"Significance: {name}-adjusted p <= {self.alpha:g}. The intervals are at the level",
+            f"{name} decides at: a row is significant (*) exactly when its interval excludes 0.",
+        ]
+        return [*head, *(f"  {line}" for line in lines)]
+
+    def _display(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The summary columns, formatted: rates as percentages, lifts as signed ones."""
+        binary = (rows["kind"] == "binary").to_numpy()
+
+        def mean(v: Any, is_rate: bool) -> str:
+            return fmt_share(v, 2) if is_rate else fmt_number(v)
+
+        return pd.DataFrame(
+            {
+                "segment": rows["segment"].astype(str).to_numpy(),
+                "treatment": rows["treatment"].astype(str).to_numpy(),
+                "control": [mean(v, b) for v, b in zip(rows["mean_control"], binary, strict=True)],
+                "treated": [
+                    mean(v, b) for v, b in zip(rows["mean_treatment"], binary, strict=True)
+                ],
+                "lift": [fmt_change(v) for v in rows["rel_lift"]],
+                "interval": [
+                    fmt_interval(lo, hi, fmt_change)
+                    for lo, hi in zip(
+                        rows["rel_lift_low_adj"], rows["rel_lift_high_adj"], strict=True
+                    )
+                ],
+                "p adj.": [fmt_pvalue(v) for v in rows["pvalue_adj"]],
+                "": np.where(rows["significant"].to_numpy(bool), "*", ""),
+            },
+            index=rows.index,
+        )
 
     def _summary(self) -> Summary:
         t = self.table
         title = (
             f"Lift report: {t['segment'].nunique() - 1} segment(s), "
             f"{t['metric'].nunique()} metric(s), {t['treatment'].nunique()} treatment "
-            f"arm(s); alpha={self.alpha} (adjusted p-values, {len(t)} rows)"
+            f"arm(s); {len(t)} rows"
         )
-        table = Table(t[_SUMMARY_COLUMNS], index=False, cell_attrs=_mark_significant)
-        return Summary(title, tables=[table], warnings=self.warnings)
+        tables = []
+        for metric, rows in t.groupby("metric", sort=False):
+            kind = str(rows["kind"].iloc[0])
+            tables.append(
+                Table(
+                    self._display(rows),
+                    caption=f"{metric} ({'rate' if kind == 'binary' else kind})",
+                    index=False,
+                    cell_attrs=_mark_significant(rows),
+                )
+            )
+        return Summary(
+            title,
+            lines=self._levels(),
+            tables=tables,
+            after=[
+                "control / treated: means (rates for 0/1 metrics); lift: treated / control - 1;"
+                " interval: of the lift, adjusted; p adj.: adjusted p-value"
+            ],
+            warnings=self.warnings,
+        )
 
-    def plot(self, metric: str | None = None, *, relative: bool = True, ax: Any = None) -> Any:
-        """Forest plot of the lift and its CI per segment and treatment arm, for one metric.
+    def plot(
+        self,
+        metric: str | None = None,
+        *,
+        relative: bool = True,
+        adjusted: bool = True,
+        ax: Any = None,
+    ) -> Any:
+        """Forest plot of the lift and its interval per segment and treatment arm, for one
+        metric.
+
+        The intervals are the adjusted ones (``adjusted=True``, the default): the same test
+        and the same multiple-testing correction as the red "significant" colour, so a red
+        row's interval excludes 0 and a grey row's does not. ``adjusted=False`` draws the
+        unadjusted ``1 - alpha`` intervals (then colour and interval disagree whenever the
+        correction changes a decision). Unbounded intervals (Fieller's, when the control
+        mean is not significantly different from 0) are drawn as a dotted line across.
 
         Needs matplotlib (``pip install "segwise[plot]"``). Returns the matplotlib Axes.
 
@@ -460,31 +541,83 @@ class LiftReport(ResultMixin):
         if metric not in set(t["metric"]):
             raise InvalidParameterError(f"unknown metric {metric!r}")
         t = t[t["metric"] == metric]
-        est, lo, hi = (
-            ("rel_lift", "rel_lift_low", "rel_lift_high")
-            if relative
-            else ("abs_diff", "abs_diff_low", "abs_diff_high")
-        )
-        ax = self._axes(ax, figsize=(6, 0.4 * len(t) + 1.2))
+        est = "rel_lift" if relative else "abs_diff"
+        suffix = "_adj" if adjusted else ""
+        lo, hi = f"{est}_low{suffix}", f"{est}_high{suffix}"
+        ax = self._axes(ax, figsize=(7, 0.4 * len(t) + 1.6))
         labels = [f"{s} | {a}" for s, a in zip(t["segment"], t["treatment"], strict=True)]
         y = np.arange(len(t))[::-1]
         e = t[est].to_numpy(float)
-        err = np.vstack([e - t[lo].to_numpy(float), t[hi].to_numpy(float) - e])
-        colors = np.where(t["significant"].to_numpy(bool), "tab:red", "tab:gray")
-        for yi, ei, lo_e, hi_e, c in zip(y, e, err[0], err[1], colors, strict=True):
-            ax.errorbar(ei, yi, xerr=[[lo_e], [hi_e]], fmt="o", color=c, capsize=3)
+        low, high = t[lo].to_numpy(float), t[hi].to_numpy(float)
+        sig = t["significant"].to_numpy(bool)
+        name = P_ADJUST_NAMES.get(self.adjust, self.adjust)
+        unbounded = np.isfinite(e) & ~(np.isfinite(low) & np.isfinite(high))
+        for yi, ei, lo_i, hi_i, s_i, unb in zip(y, e, low, high, sig, unbounded, strict=True):
+            colour = "tab:red" if s_i else "tab:gray"
+            if unb:
+                ax.axhline(yi, color=colour, ls=":", lw=1)
+                ax.plot([ei], [yi], "o", color=colour)
+            else:
+                ax.errorbar(
+                    ei, yi, xerr=[[ei - lo_i], [hi_i - ei]], fmt="o", color=colour, capsize=3
+                )
         ax.axvline(0.0, color="black", lw=0.8)
         ax.set_yticks(y)
         ax.set_yticklabels(labels)
-        ax.set_xlabel(("relative lift" if relative else "difference") + f" of {metric}")
+        if relative:
+            ax.xaxis.set_major_formatter(_percent_formatter())
+        what = "relative lift" if relative else "difference"
+        if adjusted:
+            overall = (t["segment"] == OVERALL).to_numpy()
+            levels = [
+                f"{_fmt_level(float(t.loc[rows, 'ci_level_adj'].iloc[0]))} {label}"
+                for rows, label in ((~overall, "segments"), (overall, "(all)"))
+                if rows.any() and t.loc[rows, "ci_level_adj"].notna().any()
+            ]
+            level = f"{name}-adjusted intervals, " + ", ".join(levels)
+        else:
+            level = f"{1 - self.alpha:.0%} intervals (unadjusted)"
+        ax.set_xlabel(f"{what} of {metric}: {level}")
+        handles = [
+            _legend_handle(ax, "tab:red", f"significant ({name}, alpha={self.alpha:g})"),
+            _legend_handle(ax, "tab:gray", "not significant"),
+        ]
+        ax.legend(handles=handles, fontsize=8, loc="best")
         return ax
 
 
-def _mark_significant(_: Any, column: Any, value: Any) -> dict[str, str] | None:
-    """Significant rows stand out in the HTML summary."""
-    if column == "significant" and value:
-        return {"style": "font-weight:bold;color:#a01010"}
-    return None
+def _fmt_level(level: float) -> str:
+    """A confidence level as a percentage with the digits that tell levels apart."""
+    for digits in range(5):
+        text = f"{level:.{digits}%}"
+        exact = round(level * 100, digits) == round(level * 100, 9)
+        if exact or (digits > 0 and not text.startswith("100")):
+            return text
+    return f"{level:.5%}"
+
+
+def _percent_formatter() -> Any:
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(xmax=1.0)
+
+
+def _legend_handle(ax: Any, colour: str, label: str) -> Any:
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], marker="o", color=colour, label=label)
+
+
+def _mark_significant(table: pd.DataFrame) -> Any:
+    """Significant rows stand out in the HTML summary (their lift and interval in red)."""
+    significant = table["significant"]
+
+    def attrs(label: Any, column: Any, _: Any) -> dict[str, str] | None:
+        if column in ("lift", "interval", "") and bool(significant.loc[label]):
+            return {"style": "font-weight:bold;color:#a01010"}
+        return None
+
+    return attrs
 
 
 def segment_lift(
@@ -803,7 +936,7 @@ def _report(
         "method",
         "warnings",
     ]
-    return LiftReport(table[order], het, _stats_to_frame(st), report_warnings, alpha)
+    return LiftReport(table[order], het, _stats_to_frame(st), report_warnings, alpha, adjust)
 
 
 def _join(a: str, b: str) -> str:
@@ -838,8 +971,9 @@ def _metric_arrays(
     relative = "fieller" if lift_method == "auto" else lift_method
     with np.errstate(divide="ignore", invalid="ignore"):
         if m.kind == "binary":
-            x1, x2 = tr["sum_y"], co["sum_y"]
             ok = (n1 > 0) & (n2 > 0)
+            # Rows without both arms get a placeholder 0/1 table (their values are dropped).
+            x1, x2 = np.where(ok, tr["sum_y"], 0.0), np.where(ok, co["sum_y"], 0.0)
             s1n, s2n = np.where(ok, n1, 1), np.where(ok, n2, 1)
             lo, hi, _, _, deg = _diff_ci_arrays(x1, s1n, x2, s2n, alpha, ci_method)
             stat = _pooled_z(x1, s1n, x2, s2n)

@@ -31,7 +31,10 @@ pub fn diff_null(x1: f64, n1: f64, x2: f64, n2: f64, d: f64) -> (f64, f64) {
     let u = if v >= 0.0 { 1.0 } else { -1.0 } * s.max(0.0).sqrt();
     let ratio = if u == 0.0 { 1.0 } else { v / u.powi(3) };
     let w = (std::f64::consts::PI + ratio.clamp(-1.0, 1.0).acos()) / 3.0;
-    let q1 = (2.0 * u * w.cos() - b / (3.0 * a)).clamp(d.max(0.0), (1.0 + d).min(1.0));
+    // max/min rather than clamp: a null outside [-1, 1] (or NaN input) must not panic.
+    let q1 = (2.0 * u * w.cos() - b / (3.0 * a))
+        .max(d.max(0.0))
+        .min((1.0 + d).min(1.0));
     (q1, q1 - d)
 }
 
@@ -58,7 +61,7 @@ pub fn ratio_null(x1: f64, n1: f64, x2: f64, n2: f64, phi: f64) -> (f64, f64) {
     } else {
         0.0
     };
-    let q2 = q2.clamp(0.0, (1.0 / phi).min(1.0));
+    let q2 = q2.max(0.0).min((1.0 / phi).min(1.0));
     (phi * q2, q2)
 }
 
@@ -99,7 +102,7 @@ pub fn score_interval_diff(x1: f64, n1: f64, x2: f64, n2: f64, z: f64, correctio
     let stat = |t: f64| score_stat_diff(x1, n1, x2, n2, t, correction);
     let low = bisect(-1.0, d, z, DIFF_STEPS, stat);
     let high = bisect(d, 1.0, -z, DIFF_STEPS, stat);
-    (low.clamp(-1.0, 1.0), high.clamp(-1.0, 1.0))
+    (low.max(-1.0).min(1.0), high.max(-1.0).min(1.0))
 }
 
 /// Koopman's score interval of `p1 / p2` at critical value `z`: 0 as the lower bound
@@ -110,7 +113,7 @@ pub fn score_interval_ratio(x1: f64, n1: f64, x2: f64, n2: f64, z: f64) -> (f64,
     let centre = if centre.is_nan() {
         0.0
     } else {
-        centre.clamp(-LOG_RATIO_SPAN, LOG_RATIO_SPAN)
+        centre.max(-LOG_RATIO_SPAN).min(LOG_RATIO_SPAN)
     };
     let stat = |t: f64| score_stat_ratio(x1, n1, x2, n2, t.exp());
     let low = if x1 == 0.0 {
@@ -158,6 +161,13 @@ mod tests {
         // Fagerland, Lydersen & Laake (2015): 7/34 vs 1/34, Mee 95% (0.028, 0.34).
         let (lo, hi) = score_interval_diff(7.0, 34.0, 1.0, 34.0, 1.959963984540054, false);
         assert!((lo - 0.028).abs() < 5e-4 && (hi - 0.34).abs() < 5e-3, "{lo} {hi}");
+    }
+
+    #[test]
+    fn impossible_input_gives_nan_or_a_bound_not_a_panic() {
+        let _ = score_stat_diff(5.0, 2.0, 0.0, 3.0, -2.5, false);
+        let _ = score_interval_diff(f64::NAN, 2.0, 1.0, 3.0, 1.96, true);
+        let _ = score_interval_ratio(3.0, 2.0, f64::NAN, 0.0, 1.96);
     }
 
     #[test]
