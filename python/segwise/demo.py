@@ -58,11 +58,12 @@ from .stability import (
 
 FEATURES = ["recency_days", "frequency", "monetary"]
 
-#: Natural words for the RFM features in persona names: (low value, high value).
+#: Natural words for the RFM features in persona names ("... than average"): (low value,
+#: high value).
 RFM_DESCRIPTORS = {
-    "recency_days": ("recent", "lapsed"),
-    "frequency": ("infrequent", "frequent"),
-    "monetary": ("low spend", "high spend"),
+    "recency_days": ("more recent", "less recent"),
+    "frequency": ("less frequent", "more frequent"),
+    "monetary": ("lower spend", "higher spend"),
 }
 
 #: Bootstrap resamples for the stability step (fpc's clusterboot uses 100 by default; 50
