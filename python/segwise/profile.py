@@ -388,7 +388,8 @@ def _persona_names(
     """Names relative to the population ("More recent, higher spend than average"), never
     two alike: segments whose names would use the same words get the next distinguishing
     feature each (from ``ranked``: the ``n_markers`` significant markers first, then the
-    other significant features, each by ``|std_diff|``); a "much" marks the stronger of two that still agree on every word;
+    other significant features, each by ``|std_diff|``); a "much" marks the clearly stronger (1.5 times the difference) of those that still
+    agree on every word;
     only then the segment label is appended. Returns the names and the features used."""
     k = len(ranked)
     n_used = [min(name_terms, m) for m in n_markers]
@@ -417,8 +418,9 @@ def _persona_names(
     # Still alike: "much" for the largest first-term difference, then the label.
     for key in {n for n in out if out.count(n) > 1}:
         gs = [g for g in range(k) if out[g] == key and n_used[g] > 0]
-        if gs:
-            top = max(gs, key=lambda g: abs(std_diff[g, ranked[g][0]]))
+        strength = sorted((abs(std_diff[g, ranked[g][0]]), g) for g in gs)
+        if len(strength) > 1 and strength[-1][0] >= 1.5 * strength[-2][0]:
+            top = strength[-1][1]
             out[top] = f"much {out[top]}"
     for g in range(k):
         if out.count(out[g]) > 1:
