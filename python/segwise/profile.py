@@ -422,9 +422,8 @@ def _persona_names(
         if len(strength) > 1 and strength[-1][0] >= 1.5 * strength[-2][0]:
             top = strength[-1][1]
             out[top] = f"much {out[top]}"
-    for g in range(k):
-        if out.count(out[g]) > 1:
-            out[g] = f"{out[g]} [{labels[g]}]"
+    alike = {n for n in out if out.count(n) > 1}
+    out = [f"{n} [{labels[g]}]" if n in alike else n for g, n in enumerate(out)]
     return [n[:1].upper() + n[1:] for n in out], [ranked[g][: n_used[g]] for g in range(k)]
 
 
