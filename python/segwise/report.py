@@ -127,7 +127,7 @@ class Report:
         *,
         caption: str | None = None,
         index: bool = True,
-        float_format: str = "{:,.4g}",
+        float_format: str | None = None,
         max_rows: int = 200,
         cell_style: Callable[[Any, Any, Any], str | None] | None = None,
     ) -> Report:
@@ -139,8 +139,10 @@ class Report:
         caption : str, optional
         index : bool, default True
             Show the index as the first column(s).
-        float_format : str, default "{:,.4g}"
-            ``str.format`` pattern for floats; NaN shows as an empty cell.
+        float_format : str, optional
+            ``str.format`` pattern for floats (default: 4 significant digits with
+            thousands separators, no exponent); share columns (``share``, ``*_share``,
+            ``retention``) show as percentages; NaN shows as an empty cell.
         max_rows : int, default 200
             Longer tables are cut, with a line saying how many rows were left out.
         cell_style : callable, optional
