@@ -15,14 +15,6 @@ import scipy.stats as st
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from scipy.optimize import minimize_scalar
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import (
-    confint_proportions_2indep,
-    test_proportions_2indep as sm_test_proportions,
-    tost_proportions_2indep,
-)
-from statsmodels.stats.weightstats import ttest_ind, ttost_ind
-
 from segwise._stats.inference import P_ADJUST_METHODS, decision_level, p_adjust
 from segwise.abtest import (
     adjust_pvalues,
@@ -36,6 +28,15 @@ from segwise.abtest import (
     welch_tost,
 )
 from segwise.exceptions import InvalidParameterError
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
+    tost_proportions_2indep,
+)
+from statsmodels.stats.proportion import (
+    test_proportions_2indep as sm_test_proportions,
+)
+from statsmodels.stats.weightstats import ttest_ind, ttost_ind
 
 RTOL = 1e-9
 STATSMODELS = {
@@ -112,8 +113,15 @@ def test_adjust_pvalues_rejects_unknown_method():
 
 @pytest.mark.parametrize(
     "counts",
-    [(36, 40, 16, 80), (120, 1000, 90, 1000), (7, 34, 1, 34), (0, 20, 5, 25), (5, 25, 0, 20),
-     (20, 20, 10, 20), (1, 100000, 3, 100000)],
+    [
+        (36, 40, 16, 80),
+        (120, 1000, 90, 1000),
+        (7, 34, 1, 34),
+        (0, 20, 5, 25),
+        (5, 25, 0, 20),
+        (20, 20, 10, 20),
+        (1, 100000, 3, 100000),
+    ],
 )
 def test_koopman_matches_statsmodels_score_ratio(counts):
     r = proportions_ratio_ci(*counts, alpha=0.05)
@@ -174,8 +182,10 @@ def _fm_score(x1, n1, x2, n2, d):
     def nll(p2):
         p1 = p2 + d
         return -(
-            x1 * math.log(p1) + (n1 - x1) * math.log(1 - p1)
-            + x2 * math.log(p2) + (n2 - x2) * math.log(1 - p2)
+            x1 * math.log(p1)
+            + (n1 - x1) * math.log(1 - p1)
+            + x2 * math.log(p2)
+            + (n2 - x2) * math.log(1 - p2)
         )
 
     lo, hi = max(0.0, -d) + 1e-12, min(1.0, 1 - d) - 1e-12
@@ -213,7 +223,11 @@ def test_ratio_null_matches_statsmodels(value, alternative):
     args = (118, 1000, 96, 1000)
     r = proportions_test(*args, compare="ratio", value=value, alternative=alternative)
     sm = sm_test_proportions(
-        *args, value=value, compare="ratio", method="score", correction=False,
+        *args,
+        value=value,
+        compare="ratio",
+        method="score",
+        correction=False,
         alternative=alternative,
     )
     assert r.statistic == pytest.approx(sm.statistic, rel=1e-9)
@@ -229,8 +243,9 @@ def test_ratio_null_matches_statsmodels(value, alternative):
 def test_proportions_tost():
     args = (1210, 10000, 1190, 10000)
     r = proportions_tost(*args, 0.8, 1.25, compare="ratio")
-    sm = tost_proportions_2indep(*args, 0.8, 1.25, compare="ratio", method="score",
-                                 correction=False)
+    sm = tost_proportions_2indep(
+        *args, 0.8, 1.25, compare="ratio", method="score", correction=False
+    )
     assert r.pvalue == pytest.approx(sm.pvalue, rel=1e-9)
     assert r.statistic == pytest.approx(sm.statistic, rel=1e-9)
     d = proportions_tost(*args, -0.02, 0.02)
@@ -438,8 +453,12 @@ def test_report_binary_rows_use_mee_and_koopman():
     rep = segment_lift(df, segment=None, variant="arm", control="a", metrics=["buy"])
     r = rep.table.iloc[0]
     g = df.groupby("arm")["buy"].agg(["sum", "size"])
-    x1, n1, x2, n2 = int(g.loc["b", "sum"]), int(g.loc["b", "size"]), int(g.loc["a", "sum"]), \
-        int(g.loc["a", "size"])
+    x1, n1, x2, n2 = (
+        int(g.loc["b", "sum"]),
+        int(g.loc["b", "size"]),
+        int(g.loc["a", "sum"]),
+        int(g.loc["a", "size"]),
+    )
     lo, hi = confint_proportions_2indep(
         x1, n1, x2, n2, compare="ratio", method="score", correction=False
     )

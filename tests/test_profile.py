@@ -203,6 +203,7 @@ def test_persona_names_and_descriptions():
                 }[top[0]]
             )
         )
+
     def words_of(name):
         assert name.endswith(" than average")
         return set(name.removesuffix(" than average").lower().split(", "))

@@ -45,9 +45,7 @@ def test_the_readme_has_its_examples():
         assert any(expected in h for h in headings), headings
 
 
-@pytest.mark.parametrize(
-    "code", [c for _, c in PYTHON_BLOCKS], ids=[h for h, _ in PYTHON_BLOCKS]
-)
+@pytest.mark.parametrize("code", [c for _, c in PYTHON_BLOCKS], ids=[h for h, _ in PYTHON_BLOCKS])
 def test_python_block_runs_alone(code, tmp_path):
     run = subprocess.run(
         [sys.executable, "-c", code],

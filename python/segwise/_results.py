@@ -358,9 +358,7 @@ def _wrap(line: str) -> str:
     if len(line) <= TEXT_WIDTH:
         return line
     indent = line[: len(line) - len(line.lstrip())]
-    return textwrap.fill(
-        line, TEXT_WIDTH, subsequent_indent=indent + "  ", break_on_hyphens=False
-    )
+    return textwrap.fill(line, TEXT_WIDTH, subsequent_indent=indent + "  ", break_on_hyphens=False)
 
 
 @dataclass(frozen=True)

@@ -382,9 +382,7 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
         "population (red above, blue below); cells show the segment means",
         figsize=(7.5, 0.6 * len(prof.segments) + 1.8),
     )
-    rep.table(
-        result.segments.set_index("persona"), caption="Segments, highest mean spend first"
-    )
+    rep.table(result.segments.set_index("persona"), caption="Segments, highest mean spend first")
 
     stab = result.stability
     rep.section("Are the segments stable?")
@@ -533,8 +531,10 @@ def run_demo(
     say(f"\n[4/{steps}] Bootstrap stability of the {best_k} segments ({N_BOOT} resamples)")
     stability = _relabel_stability(_step_stability(scaled, model, random_state, show), rank)
     say(text_table(stability.table.rename(index=names)[["size", "mean_jaccard", "verdict"]]))
-    say("Hennig's scale: < 0.6 not trustworthy, 0.6-0.75 doubtful, from 0.75 stable, from 0.85 highly")
-    say("stable.")
+    say(
+        "Hennig's scale: < 0.6 not trustworthy, 0.6-0.75 doubtful, from 0.75 stable, "
+        "from 0.85 highly stable."
+    )
     lap("stability")
 
     say(f"\n[5/{steps}] Drift: segments at {FIRST_YEAR_END:%Y-%m-%d} vs at the end of the log")

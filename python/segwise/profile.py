@@ -388,7 +388,8 @@ def _persona_names(
     """Names relative to the population ("More recent, higher spend than average"), never
     two alike: segments whose names would use the same words get the next distinguishing
     feature each (from ``ranked``: the ``n_markers`` significant markers first, then the
-    other significant features, each by ``|std_diff|``); a "much" marks the clearly stronger (1.5 times the difference) of those that still
+    other significant features, each by ``|std_diff|``); a "much" marks the clearly
+    stronger (1.5 times the difference) of those that still
     agree on every word;
     only then the segment label is appended. Returns the names and the features used."""
     k = len(ranked)
@@ -425,8 +426,6 @@ def _persona_names(
     alike = {n for n in out if out.count(n) > 1}
     out = [f"{n} [{labels[g]}]" if n in alike else n for g, n in enumerate(out)]
     return [n[:1].upper() + n[1:] for n in out], [ranked[g][: n_used[g]] for g in range(k)]
-
-
 
 
 def profile_segments(

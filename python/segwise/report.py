@@ -194,8 +194,7 @@ class Report:
             raise InvalidParameterError(f"columns not in the table: {missing}")
         self._blocks.append(render(df[list(columns)], caption))
         self._blocks.append(
-            f"<details><summary>All {len(df.columns)} columns</summary>"
-            f"{render(df, None)}</details>"
+            f"<details><summary>All {len(df.columns)} columns</summary>{render(df, None)}</details>"
         )
         return self
 

@@ -54,7 +54,7 @@ def pvalue_from_stat(stat: Any, alternative: str, df: Any = None) -> Any:
     return float(p) if p.ndim == 0 else p
 
 
-def critical_value(alpha: float, df: Any = None) -> Any:
+def critical_value(alpha: Any, df: Any = None) -> Any:
     """Two-sided critical value: the normal (df None) or t quantile at ``1 - alpha / 2``."""
     return distributions.norm_isf(alpha / 2) if df is None else distributions.t_isf(alpha / 2, df)
 

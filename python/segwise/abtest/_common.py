@@ -3,7 +3,6 @@ results unpack to ``(statistic, pvalue)`` through :class:`segwise._results.Unpac
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,9 +41,8 @@ class TOSTResult(Unpacks):
     statistic_upp: float
     pvalue_upp: float
     compare: str = "diff"
-    interval: Callable[[float], tuple[float, float]] | None = field(
-        default=None, repr=False, compare=False
-    )
+    #: What gives the two-sided interval: any object with ``conf_int(alpha)``.
+    interval: Any = field(default=None, repr=False)
 
     def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
         """The two-sided ``1 - 2 alpha`` interval whose inclusion in ``(low, upp)`` is the
@@ -52,7 +50,8 @@ class TOSTResult(Unpacks):
         alpha = check_alpha(alpha)
         if self.interval is None or alpha >= 0.5:
             return (float("nan"), float("nan"))
-        return self.interval(2 * alpha)
+        low, high = self.interval.conf_int(2 * alpha)
+        return float(low), float(high)
 
 
 def _tost(
@@ -62,7 +61,7 @@ def _tost(
     lower: tuple[float, float],
     upper: tuple[float, float],
     compare: str,
-    interval: Callable[[float], tuple[float, float]],
+    interval: Any,
 ) -> TOSTResult:
     """Combine the one-sided tests ``H0: <= low`` (``lower``) and ``H0: >= upp``."""
     if not low < upp:

@@ -52,12 +52,13 @@ def _lift_arrays(
     m1, s1, m2, s2, cov = np.broadcast_arrays(
         *(np.asarray(a, float) for a in (m1, s1, m2, s2, cov))
     )
+    level = np.asarray(alpha, dtype=np.float64)
     if df is None:
-        z = np.asarray(critical_value(np.asarray(alpha, float)), float)
+        z = np.asarray(critical_value(level), dtype=np.float64)
     else:
         # A t test without a finite df (zero variance) has no interval width anyway.
-        dfa = np.asarray(df, float)
-        z = np.asarray(critical_value(np.asarray(alpha, float), np.where(dfa > 0, dfa, 1.0)))
+        dfa = np.asarray(df, dtype=np.float64)
+        z = np.asarray(critical_value(level, np.where(dfa > 0, dfa, 1.0)), dtype=np.float64)
     reason = np.full(m1.shape, "", dtype=object)
     zero = m2 == 0
     reason[zero] = "control mean is 0: relative lift undefined"

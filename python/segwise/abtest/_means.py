@@ -184,5 +184,5 @@ def welch_tost(sample1: Any, sample2: Any, low: float, upp: float) -> TOSTResult
         (lower.statistic, lower.pvalue),
         (upper.statistic, upper.pvalue),
         "diff",
-        base.conf_int,
+        base,
     )

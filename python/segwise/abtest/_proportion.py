@@ -6,7 +6,6 @@ Arm 1 is the treatment and arm 2 the control; differences are ``1 - 2``.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
 from numbers import Real
@@ -37,7 +36,9 @@ def _wilson(x: Any, n: Any, z: float) -> tuple[Any, Any]:
     return np.clip(center - half, 0, 1), np.clip(center + half, 0, 1)
 
 
-def _score_stat(x1: Any, n1: Any, x2: Any, n2: Any, null: Any, compare: str, correction: bool) -> Any:
+def _score_stat(
+    x1: Any, n1: Any, x2: Any, n2: Any, null: Any, compare: str, correction: bool
+) -> Any:
     """Score statistic of ``H0: p1 - p2 = null`` (or ``p1 / p2 = null``), vectorized:
     variance at the constrained MLE under the null (``src/core/abtest/score.rs``)."""
     args = np.broadcast_arrays(*(np.asarray(v, float) for v in (x1, n1, x2, n2, null)))
@@ -46,7 +47,9 @@ def _score_stat(x1: Any, n1: Any, x2: Any, n2: Any, null: Any, compare: str, cor
     return out.reshape(args[0].shape)
 
 
-def _score_interval(x1: Any, n1: Any, x2: Any, n2: Any, z: Any, compare: str, correction: bool) -> tuple[Any, Any]:
+def _score_interval(
+    x1: Any, n1: Any, x2: Any, n2: Any, z: Any, compare: str, correction: bool
+) -> tuple[Any, Any]:
     """Score interval (Miettinen–Nurminen / Mee for a difference, Koopman for a ratio) at
     the critical values ``z``, vectorized: the nulls the score test does not reject."""
     args = np.broadcast_arrays(*(np.asarray(v, float) for v in (x1, n1, x2, n2, z)))
@@ -537,15 +540,21 @@ def proportions_tost(
         r = proportions_test(x1, n1, x2, n2, alternative=alternative, value=null, compare=compare)
         tests.append((r.statistic, r.pvalue))
     estimate = proportions_test(x1, n1, x2, n2, compare=compare).estimate
-    interval = functools.partial(_tost_interval, (x1, n1, x2, n2), compare)
+    interval = _ScoreInterval((x1, n1, x2, n2), compare)
     return _tost(estimate, low, upp, tests[0], tests[1], compare, interval)
 
 
-def _tost_interval(
-    counts: tuple[int, int, int, int], compare: str, alpha: float
-) -> tuple[float, float]:
-    if compare == "ratio":
-        low, high = _ratio_ci_arrays(*counts, alpha)
-    else:
-        low, high, *_ = _diff_ci_arrays(*counts, alpha, "mee")
-    return float(low), float(high)
+@dataclass(frozen=True)
+class _ScoreInterval:
+    """The score interval that inverts the score tests of a TOST: Mee's for a difference,
+    Koopman's for a ratio."""
+
+    counts: tuple[int, int, int, int]
+    compare: str
+
+    def conf_int(self, alpha: float) -> tuple[float, float]:
+        if self.compare == "ratio":
+            low, high = _ratio_ci_arrays(*self.counts, alpha)
+        else:
+            low, high, *_ = _diff_ci_arrays(*self.counts, alpha, "mee")
+        return float(low), float(high)

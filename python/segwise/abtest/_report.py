@@ -83,7 +83,12 @@ _FROM_STATS_PARAMS: Constraints = {
     "metrics": [None, Mapping, Sequence],
 }
 # The interval bounds at the corrected level (see _report).
-_ADJUSTED_COLUMNS = ("abs_diff_low_adj", "abs_diff_high_adj", "rel_lift_low_adj", "rel_lift_high_adj")
+_ADJUSTED_COLUMNS = (
+    "abs_diff_low_adj",
+    "abs_diff_high_adj",
+    "rel_lift_low_adj",
+    "rel_lift_high_adj",
+)
 # The core's per-cell statistics (`CellStats` in src/core/abtest/suffstats.rs), named as
 # there: a structured array with one float64 field per statistic.
 CELL_FIELDS = ("count", "sum_y", "m2_y", "sum_x", "m2_x", "c_xy", "n_nan", "n_nonbinary")

@@ -138,7 +138,8 @@ class StabilityResult(ResultMixin):
         """Horizontal bars of the mean Jaccard per segment, coloured by verdict.
 
         Vertical lines mark Hennig's thresholds 0.6 (doubtful from there), 0.75 (stable)
-        and 0.85 (highly stable), named in the legend. Needs matplotlib (``pip install "segwise[plot]"``).
+        and 0.85 (highly stable), named in the legend. Needs matplotlib
+        (``pip install "segwise[plot]"``).
 
         Parameters
         ----------

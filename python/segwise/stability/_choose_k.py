@@ -701,7 +701,7 @@ class ChooseKResult(ResultMixin):
 
     def _summary(self) -> Summary:
         picks = ", ".join(
-            f"{CRITERIA[c][0] if c in CRITERIA else c}: {k if k is not None else '-'}"
+            f"{_PANELS[c][0] if c in _PANELS else c}: {k if k is not None else '-'}"
             for c, k in self.picks.items()
         )
         return Summary(
@@ -729,7 +729,7 @@ class ChooseKResult(ResultMixin):
         >>> res = choose_k(X, [2, 3], n_refs=3, n_splits=3, n_boot=3, random_state=0)
         >>> axes = res.plot()
         """
-        cols = [c for c in CRITERIA if c in self.table.columns]
+        cols = [c for c in _PANELS if c in self.table.columns]
         ncol = min(4, len(cols))
         nrow = math.ceil(len(cols) / ncol)
         ax = self._axes(ax, figsize=(3.4 * ncol, 3.0 * nrow), grid=(nrow, ncol))
@@ -746,7 +746,7 @@ class ChooseKResult(ResultMixin):
                 a.plot([kk], [t.loc[kk, "inertia"]], "rx", markersize=9, label="knee (Kneedle)")
             if c in ("prediction_strength", "bootstrap_ari"):
                 a.axhline(0.8, color="tab:green", linestyle=":", label="stable from 0.8")
-            name, better = CRITERIA[c]
+            name, better = _PANELS[c]
             a.set_title(f"{name}\n({better})", fontsize=9)
             a.set_xlabel("k", fontsize=8)
             a.tick_params(labelsize=7)
@@ -761,8 +761,8 @@ class ChooseKResult(ResultMixin):
         return np.asarray(ax)
 
 
-#: The criteria in plot order: (name, which way is better).
-CRITERIA = {
+#: The plotted columns in order: (name, which way is better).
+_PANELS = {
     "inertia": ("inertia", "falls with k: look for the knee"),
     "silhouette": ("silhouette", "higher is better"),
     "calinski_harabasz": ("Calinski-Harabasz", "higher is better"),
