@@ -97,12 +97,19 @@ fn bisect(mut lo: f64, mut hi: f64, target: f64, steps: usize, stat: impl Fn(f64
 
 /// Score interval of `p1 - p2` at critical value `z`: Miettinen–Nurminen with
 /// `correction`, Mee without. Clipped to `[-1, 1]`.
-pub fn score_interval_diff(x1: f64, n1: f64, x2: f64, n2: f64, z: f64, correction: bool) -> (f64, f64) {
+pub fn score_interval_diff(
+    x1: f64,
+    n1: f64,
+    x2: f64,
+    n2: f64,
+    z: f64,
+    correction: bool,
+) -> (f64, f64) {
     let d = x1 / n1 - x2 / n2;
     let stat = |t: f64| score_stat_diff(x1, n1, x2, n2, t, correction);
     let low = bisect(-1.0, d, z, DIFF_STEPS, stat);
     let high = bisect(d, 1.0, -z, DIFF_STEPS, stat);
-    (low.max(-1.0).min(1.0), high.max(-1.0).min(1.0))
+    (low.clamp(-1.0, 1.0), high.clamp(-1.0, 1.0))
 }
 
 /// Koopman's score interval of `p1 / p2` at critical value `z`: 0 as the lower bound
@@ -113,7 +120,7 @@ pub fn score_interval_ratio(x1: f64, n1: f64, x2: f64, n2: f64, z: f64) -> (f64,
     let centre = if centre.is_nan() {
         0.0
     } else {
-        centre.max(-LOG_RATIO_SPAN).min(LOG_RATIO_SPAN)
+        centre.clamp(-LOG_RATIO_SPAN, LOG_RATIO_SPAN)
     };
     let stat = |t: f64| score_stat_ratio(x1, n1, x2, n2, t.exp());
     let low = if x1 == 0.0 {
@@ -160,7 +167,10 @@ mod tests {
     fn mee_interval_is_the_published_one() {
         // Fagerland, Lydersen & Laake (2015): 7/34 vs 1/34, Mee 95% (0.028, 0.34).
         let (lo, hi) = score_interval_diff(7.0, 34.0, 1.0, 34.0, 1.959963984540054, false);
-        assert!((lo - 0.028).abs() < 5e-4 && (hi - 0.34).abs() < 5e-3, "{lo} {hi}");
+        assert!(
+            (lo - 0.028).abs() < 5e-4 && (hi - 0.34).abs() < 5e-3,
+            "{lo} {hi}"
+        );
     }
 
     #[test]
