@@ -468,3 +468,25 @@ def test_report_binary_rows_use_mee_and_koopman():
     # One family of one row: the adjusted interval is the unadjusted one.
     assert r.ci_level_adj == pytest.approx(0.95)
     assert r.abs_diff_low_adj == pytest.approx(r.abs_diff_low, rel=1e-12)
+
+
+def test_cuped_and_ratio_relative_intervals_follow_their_tests():
+    from segwise.abtest import cuped_test, ratio_metric_test
+
+    rng = np.random.default_rng(11)
+    x1, x2 = rng.normal(10, 2, 30), rng.normal(10, 2, 25)
+    y1, y2 = x1 + rng.normal(0.8, 1.5, 30), x2 + rng.normal(0, 1.5, 25)
+    r = cuped_test(y1, x1, y2, x2)
+    q = st.t.isf(0.025, r.df)  # the same Welch df as the test
+    lo, hi = r.relative_conf_int()
+    assert (hi - lo) / 2 == pytest.approx(q * r.relative_lift_stderr, rel=1e-9)
+    orders1, orders2 = rng.integers(1, 4, 40).astype(float), rng.integers(1, 4, 45).astype(float)
+    rev1, rev2 = orders1 * rng.gamma(2, 10, 40) * 1.3, orders2 * rng.gamma(2, 10, 45)
+    m = ratio_metric_test(rev1, orders1, rev2, orders2)
+    lift, lo, hi = m.relative_lift(method="fieller")
+    assert (not lo <= 0 <= hi) == (m.pvalue < 0.05)
+    for b in (lo, hi):  # Fieller's quadratic with the normal quantile of the z-test
+        rho = b + 1
+        z = st.norm.isf(0.025)
+        lhs = (m.ratio1 - rho * m.ratio2) ** 2
+        assert lhs == pytest.approx(z * z * (m.stderr1**2 + rho**2 * m.stderr2**2), rel=1e-7)
