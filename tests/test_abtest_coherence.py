@@ -490,3 +490,16 @@ def test_cuped_and_ratio_relative_intervals_follow_their_tests():
         z = st.norm.isf(0.025)
         lhs = (m.ratio1 - rho * m.ratio2) ** 2
         assert lhs == pytest.approx(z * z * (m.stderr1**2 + rho**2 * m.stderr2**2), rel=1e-7)
+
+
+def test_score_bindings_name_bad_input():
+    from segwise import _core
+    from segwise.exceptions import ShapeMismatchError
+
+    one = np.array([1.0])
+    with pytest.raises(InvalidParameterError, match="`compare`: must be 'diff' or 'ratio'"):
+        _core.abtest_score_stat(one, one, one, one, one, compare="odds", correction=False)
+    with pytest.raises(ShapeMismatchError, match="z"):
+        _core.abtest_score_interval(
+            one, one, one, one, np.ones(2), compare="diff", correction=False
+        )

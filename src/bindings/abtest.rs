@@ -1,7 +1,7 @@
 //! Python bindings for `core::abtest`: vectorized distributions, exact tests and the
 //! sufficient-statistics pass. Python broadcasts arguments to equal lengths first.
 
-use ndarray::{Array1, Array4};
+use ndarray::{Array1, Array4, ArrayView1};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
@@ -188,8 +188,17 @@ fn abtest_prob_b_beats_a<'py>(
     Ok(out.into_pyarray(py))
 }
 
-/// Which score test of two proportions: the difference or the ratio.
-fn score_compare(compare: &str) -> CoreResult<bool> {
+/// The score functions' inputs: `x1` and four arrays of its length (`n1`, `x2`, `n2`,
+/// then the null or the critical value, named `last`); whether `compare` is the ratio.
+fn score_inputs(
+    compare: &str,
+    x1: &ArrayView1<'_, f64>,
+    others: [&ArrayView1<'_, f64>; 4],
+    last: &'static str,
+) -> CoreResult<bool> {
+    for (what, v) in ["n1", "x2", "n2", last].into_iter().zip(others) {
+        same_len(what, x1.len(), v.len())?;
+    }
     match compare {
         "diff" => Ok(false),
         "ratio" => Ok(true),
@@ -222,10 +231,7 @@ fn abtest_score_stat<'py>(
         null.as_array(),
     );
     let out = run_detached(py, || {
-        let ratio = score_compare(compare)?;
-        for (what, v) in [("n1", &n1), ("x2", &x2), ("n2", &n2), ("null", &null)] {
-            same_len(what, x1.len(), v.len())?;
-        }
+        let ratio = score_inputs(compare, &x1, [&n1, &x2, &n2, &null], "null")?;
         Ok(Array1::from_shape_fn(x1.len(), |i| {
             if ratio {
                 abtest::score_stat_ratio(x1[i], n1[i], x2[i], n2[i], null[i])
@@ -262,10 +268,7 @@ fn abtest_score_interval<'py>(
         z.as_array(),
     );
     let (low, high) = run_detached(py, || {
-        let ratio = score_compare(compare)?;
-        for (what, v) in [("n1", &n1), ("x2", &x2), ("n2", &n2), ("z", &z)] {
-            same_len(what, x1.len(), v.len())?;
-        }
+        let ratio = score_inputs(compare, &x1, [&n1, &x2, &n2, &z], "z")?;
         let mut low = Array1::zeros(x1.len());
         let mut high = Array1::zeros(x1.len());
         for i in 0..x1.len() {

@@ -362,10 +362,7 @@ def proportions_test(
     if compare == "diff" and not -1 < null < 1:
         raise InvalidParameterError(f"value must be a difference in (-1, 1), got {null!r}")
     counts = (x1, n1, x2, n2)
-    if compare == "ratio":
-        est = x1 / n1 / (x2 / n2) if x2 > 0 else (math.inf if x1 > 0 else math.nan)
-    else:
-        est = x1 / n1 - x2 / n2
+    est = _ratio_estimate(x1, n1, x2, n2) if compare == "ratio" else x1 / n1 - x2 / n2
     if method == "fisher":
         if null != (0.0 if compare == "diff" else 1.0):
             raise InvalidParameterError(
@@ -382,6 +379,13 @@ def proportions_test(
     return ProportionsTestResult(
         z, float(pvalue_from_stat(z, alternative)), est, method, alternative, counts, null, compare
     )
+
+
+def _ratio_estimate(x1: int, n1: int, x2: int, n2: int) -> float:
+    """``p1 / p2``; infinite for ``x2 = 0 < x1``, NaN for 0 / 0."""
+    if x2 > 0:
+        return x1 / n1 / (x2 / n2)
+    return math.inf if x1 > 0 else math.nan
 
 
 def _z_statistic(
@@ -479,7 +483,7 @@ def proportions_ratio_ci(
     low, high = _ratio_ci_arrays(x1, n1, x2, n2, alpha, method)
     unpooled = "unpooled" if method == "log" else "pooled"
     z = _z_statistic(x1, n1, x2, n2, 1.0, "ratio", unpooled)
-    est = x1 / n1 / (x2 / n2) if x2 > 0 else (math.inf if x1 > 0 else math.nan)
+    est = _ratio_estimate(x1, n1, x2, n2)
     return RatioCIResult(
         z,
         float(pvalue_from_stat(z, "two-sided")),
