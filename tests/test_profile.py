@@ -320,8 +320,10 @@ def test_summary_html_and_plot():
     prof = profile_segments(df, seg, descriptors={"visits": ("rare", "frequent")})
     text = prof.summary()
     assert "4 segments, 3 feature(s), 300 customers" in text
+    flat = " ".join(text.split())  # the text wraps at 100 columns
     for desc in prof.segments["description"]:
-        assert desc in text
+        assert " ".join(desc.split()) in flat
+    assert max(len(line) for line in text.splitlines()[:8]) <= 100
     page = prof._repr_html_()
     assert "&lt;tenure &amp; co&gt;" in page and "<tenure" not in page
     assert "background:#" in page and "<script" not in page
