@@ -407,6 +407,8 @@ def target_abtest_scalars(draw: Any) -> None:
                 "sample_size_means",
                 "sample_size_proportions",
                 "minimum_detectable_effect",
+                "proportions_ratio_ci",
+                "proportions_tost",
             ]
         )
     )
@@ -419,13 +421,30 @@ def target_abtest_scalars(draw: Any) -> None:
             st.integers(-2, 10**6),
             st.sampled_from([v for v in HOSTILE if v not in (1e300, 10**20)]),
         )
-    if name in ("proportions_test", "proportions_diff_ci", "prob_beat_control"):
+    margin = st.one_of(st.floats(-2, 2), st.sampled_from(EXTREMES + NONFINITE + HOSTILE))
+    if name in (
+        "proportions_test",
+        "proportions_diff_ci",
+        "prob_beat_control",
+        "proportions_ratio_ci",
+        "proportions_tost",
+    ):
         args = [draw(count) for _ in range(4)]
         kwargs: dict[str, Any] = {}
         if name == "prob_beat_control" and draw(st.booleans()):
             kwargs["prior"] = hostile(draw, [(1, 1), (0.5, 0.5), (100, 1)])
         elif name == "proportions_diff_ci":
-            kwargs["method"] = hostile(draw, ["newcombe", "wald", "agresti-caffo", "score"])
+            kwargs["method"] = hostile(draw, ["newcombe", "wald", "agresti-caffo", "score", "mee"])
+            kwargs["alpha"] = hostile(draw, [0.05, 1e-12, 0.999])
+        elif name == "proportions_test":
+            kwargs["method"] = hostile(draw, ["pooled", "unpooled", "fisher"])
+            kwargs["compare"] = hostile(draw, ["diff", "ratio"])
+            kwargs["value"] = draw(st.sampled_from([None, draw(margin)]))
+        elif name == "proportions_ratio_ci":
+            kwargs = {"method": hostile(draw, ["koopman", "log"]), "alpha": hostile(draw, [0.05])}
+        elif name == "proportions_tost":
+            args += [draw(margin), draw(margin)]
+            kwargs["compare"] = hostile(draw, ["diff", "ratio"])
     elif name == "relative_lift_ci":
         number = st.one_of(st.floats(-1e3, 1e3), st.sampled_from(EXTREMES + NONFINITE))
         args = [draw(number) for _ in range(6)]
@@ -443,7 +462,7 @@ def target_abtest_scalars(draw: Any) -> None:
 
 
 def target_abtest_samples(draw: Any) -> None:
-    name = draw(st.sampled_from(["welch_test", "cuped_test", "ratio_metric_test"]))
+    name = draw(st.sampled_from(["welch_test", "cuped_test", "ratio_metric_test", "welch_tost"]))
     sizes = [draw(st.integers(0, 12)) for _ in range(4)]
     if draw(st.booleans()):
         sizes = [sizes[0], sizes[0], sizes[2], sizes[2]]
@@ -455,6 +474,12 @@ def target_abtest_samples(draw: Any) -> None:
         arrays = arrays[:2]
         if draw(st.booleans()):
             kwargs["winsorize"] = hostile(draw, [0.5, 0.99, 1.0])
+        if draw(st.booleans()):
+            kwargs["value"] = hostile(draw, [0.0, -0.5, 1e300])
+    elif name == "welch_tost":
+        margin = st.one_of(st.floats(-5, 5), st.sampled_from(EXTREMES + NONFINITE + HOSTILE))
+        arrays = [*arrays[:2], draw(margin), draw(margin)]
+        kwargs = {}
     fn = getattr(abtest, name)
     check_call(lambda: fn(*arrays, **kwargs), (arrays, kwargs))
 

@@ -526,3 +526,21 @@ def test_cuped_over_a_control_mean_near_zero():
     assert (r.statistic, r.pvalue, r.df) == pytest.approx((t, p, df), rel=1e-10)
     assert r.relative_lift == pytest.approx(r.estimate / 1e-300 * 9, rel=1e-12)
     assert np.isnan(r.relative_lift_stderr)
+
+
+@pytest.mark.parametrize("scale", [1.0, HUGE, TINY], ids=["unit", "huge", "tiny"])
+def test_welch_tost_does_not_depend_on_the_scale(scale):
+    from segwise.abtest import welch_tost
+    from statsmodels.stats.weightstats import ttost_ind
+
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(5, 1, 30), rng.normal(5.1, 1, 40)
+    want = ttost_ind(a, b, -0.5, 0.5, usevar="unequal")  # statsmodels in ordinary units
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = welch_tost(a * scale, b * scale, -0.5 * scale, 0.5 * scale)
+    assert r.pvalue == pytest.approx(want[0], rel=1e-10)
+    assert r.estimate / scale == pytest.approx(a.mean() - b.mean(), rel=1e-12)
+    low, high = r.conf_int(0.05)
+    ci = st.ttest_ind(a, b, equal_var=False).confidence_interval(0.90)
+    assert (low / scale, high / scale) == pytest.approx((ci.low, ci.high), rel=1e-10)
