@@ -298,7 +298,13 @@ def _mixed_frame(X: Any, name: str) -> pd.DataFrame:
         raise NonNumericError(f"Sparse input is not supported for {name}; pass a DataFrame")
     arr = np.asarray(X) if isinstance(X, np.ndarray) else _list_to_array_2d(X, name)
     if arr.ndim != 2:
-        raise ShapeMismatchError(f"{name} must be 2-D (a table), got shape {arr.shape}")
+        raise ShapeMismatchError(
+            f"{name} must be 2-D (a table), got shape {arr.shape}. Reshape your data either "
+            "using array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) "
+            "if it contains a single sample."
+        )
+    if arr.dtype.kind == "c":
+        raise NonNumericError(f"Complex data not supported in {name}")
     frame = pd.DataFrame(arr)
     return frame.infer_objects() if arr.dtype == object else frame
 
@@ -312,10 +318,14 @@ def _list_to_array_2d(X: Any, name: str) -> np.ndarray:
 
 def _categorical_mask(frame: pd.DataFrame, categorical: Any, name: str) -> np.ndarray:
     """Which columns are categorical: by dtype, or exactly those named by ``categorical``
-    (labels or positions)."""
+    (labels, positions, or a slice of positions)."""
     columns = list(frame.columns)
     if categorical is None:
         return np.asarray([_is_categorical_dtype(t) for t in frame.dtypes], dtype=bool)
+    if isinstance(categorical, slice):
+        mask = np.zeros(len(columns), dtype=bool)
+        mask[categorical] = True
+        return mask
     picks = [categorical] if isinstance(categorical, str | numbers.Integral) else categorical
     mask = np.zeros(len(columns), dtype=bool)
     for c in picks:
@@ -368,12 +378,13 @@ def _encode_column(
                     "level"
                 )
     n_missing = int((codes == MISSING_CODE).sum())
-    if n_missing == len(codes):
+    if n_missing == len(codes) and levels is None:  # at predict, a batch may be all missing
         raise EmptyInputError(f"{what} has no values: all {len(codes)} rows are missing")
     if n_missing:
         if missing == "error":
             raise NonFiniteError(
-                f"{what} has {n_missing} missing value(s) of {len(codes)}; drop or fill them, "
+                f"{what} has {n_missing} missing value(s) of {len(codes)} (NaN or None); drop "
+                "or fill them, "
                 "or pass missing='level' (missing is a level of its own) or "
                 "missing='ignore' where the method allows it"
             )
@@ -417,7 +428,8 @@ def check_mixed(
     Parameters
     ----------
     X : DataFrame, polars DataFrame or 2-D array-like (object arrays for mixed rows)
-    categorical : label, position or list of them, optional
+    categorical : label, position, list of them, or a slice of positions, optional
+        ``slice(None)``: every column.
     levels : list of lists, optional
         The levels seen in ``fit`` (``MixedChecked.levels``), for predict: values are coded
         against them instead of being encoded afresh.
@@ -448,9 +460,11 @@ def check_mixed(
     n, p = frame.shape
     who = f" by {estimator}" if estimator else ""
     if n < max(min_samples, 1) or p == 0:
+        what = f"{n} sample(s)" if n < max(min_samples, 1) else "0 feature(s)"
+        least = max(min_samples, 1) if n < max(min_samples, 1) else 1
         raise EmptyInputError(
-            f"Found a table with {n} row(s) and {p} column(s) in {name} while at least "
-            f"{max(min_samples, 1)} row(s) and 1 column are required{who}."
+            f"Found a table with {what} (shape=({n}, {p})) while a minimum of {least} is "
+            f"required{who}: {name} needs at least {max(min_samples, 1)} row(s) and 1 column."
         )
     if not frame.columns.is_unique:
         dup = frame.columns[frame.columns.duplicated()].unique().tolist()

@@ -35,6 +35,7 @@ __all__ = [
     "UnknownCategoryError",
     "NotFittedError",
     "SegwiseInternalError",
+    "ConstantColumnWarning",
     "ConvergenceWarning",
     "HighCardinalityWarning",
 ]
@@ -127,6 +128,11 @@ class SegwiseInternalError(SegwiseError):
 class HighCardinalityWarning(UserWarning):
     """A categorical column has so many levels that matching on it says little (an id or a
     free-text column passed as a category?)."""
+
+
+class ConstantColumnWarning(UserWarning):
+    """A column has a single value (a categorical column with one level): it is the same
+    for every customer and cannot separate segments."""
 
 
 class ConvergenceWarning(UserWarning):
