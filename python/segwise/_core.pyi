@@ -298,6 +298,7 @@ def drift_align_by_overlap(
 def drift_align_by_centers(
     new: npt.NDArray[np.float64], reference: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def drift_align_by_cost(cost: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]: ...
 def drift_migration_counts(
     before: npt.NDArray[np.int64],
     after: npt.NDArray[np.int64],

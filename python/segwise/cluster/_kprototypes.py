@@ -215,6 +215,7 @@ class _MixedClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: i
         self._num_prototypes = num
         self._cat_prototypes = cat
         self.categories_ = [list(levels) for levels in m.levels]
+        self.categorical_columns_ = list(m.categorical_columns)
         self.labels_ = labels
         self.cost_ = float(cost)
         self.n_iter_ = int(n_iter)
@@ -454,6 +455,8 @@ class KPrototypes(_MixedClusterer):
         (numeric columns as float means, categorical columns as their levels).
     categories_ : list of lists
         The levels of each categorical column, in code order.
+    categorical_columns_ : list
+        The categorical columns (labels; positions for an array).
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : numpy.ndarray of shape (n_features_in_,)
@@ -656,8 +659,10 @@ class KModes(_MixedClusterer):
 
     Attributes
     ----------
-    labels_, cost_, n_iter_, prototypes_, categories_, n_features_in_, feature_names_in_
+    labels_, cost_, n_iter_, prototypes_, categories_, categorical_columns_
         As in :class:`KPrototypes` (``cost_`` counts mismatches).
+    n_features_in_, feature_names_in_
+        As in :class:`KPrototypes`.
 
     Examples
     --------

@@ -216,12 +216,22 @@ pub fn align_by_centers(
     }
     let cost = ArrayView2::from_shape((k_new, k_ref), &dist)
         .map_err(|e| CoreError::Internal(e.to_string()))?;
+    Ok((align_by_cost(cost)?, dist))
+}
+
+/// Match new segments (rows of `cost`) to reference segments (columns) by minimising the
+/// total cost (e.g. a clustering's own cost between prototypes). Returns the matched
+/// reference column of every row, -1 when there are more rows than columns.
+pub fn align_by_cost(cost: ArrayView2<'_, f64>) -> CoreResult<Vec<i64>> {
+    if cost.nrows() == 0 || cost.ncols() == 0 {
+        return Err(CoreError::EmptyInput("no segments to align".into()));
+    }
     let (rows, cols) = linear_sum_assignment(cost, false)?;
-    let mut mapping = vec![-1i64; k_new];
+    let mut mapping = vec![-1i64; cost.nrows()];
     for (r, c) in rows.into_iter().zip(cols) {
         mapping[r] = c as i64;
     }
-    Ok((mapping, dist))
+    Ok(mapping)
 }
 
 // ---------------------------------------------------------------------------------------
