@@ -233,7 +233,15 @@ def _align_centers(
     matched, _ = _core.drift_align_by_centers(
         np.ascontiguousarray(new_centers), np.ascontiguousarray(ref_centers)
     )
-    ref_ids = list(range(ref_centers.shape[0]))
+    return _apply_matches(codes, uniques, matched, ref_centers.shape[0], like)
+
+
+def _apply_matches(
+    codes: np.ndarray, uniques: list[Any], matched: np.ndarray, n_ref: int, like: Any
+) -> tuple[Any, dict[Any, Any]]:
+    """New segment ``uniques[i]`` -> reference id ``matched[i]`` (0..n_ref-1), unmatched
+    segments (-1) -> fresh ids after the reference's; the relabelled codes and the map."""
+    ref_ids = list(range(n_ref))
     unmatched = [u for u, j in zip(uniques, matched.tolist(), strict=True) if j < 0]
     fresh = dict(zip(unmatched, _fresh_ids(ref_ids, len(unmatched)), strict=True))
     mapping = {
@@ -294,15 +302,7 @@ def _align_prototypes(
             "labels and X, not with an array of centres"
         )
     matched = _core.drift_align_by_cost(np.ascontiguousarray(cost, dtype=np.float64))
-    ref_ids = list(range(np.shape(cost)[1]))
-    unmatched = [u for u, j in zip(uniques, matched.tolist(), strict=True) if j < 0]
-    fresh = dict(zip(unmatched, _fresh_ids(ref_ids, len(unmatched)), strict=True))
-    mapping = {
-        u: (ref_ids[j] if j >= 0 else fresh[u])
-        for u, j in zip(uniques, matched.tolist(), strict=True)
-    }
-    aligned = _map_codes(codes, [mapping[u] for u in uniques])
-    return _wrap_like(aligned, like), mapping
+    return _apply_matches(codes, uniques, matched, np.shape(cost)[1], like)
 
 
 # --------------------------------------------------------------------------- relabel

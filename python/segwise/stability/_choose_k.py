@@ -1042,9 +1042,7 @@ def choose_k(
             )
         if "prediction_strength" in crit:
             per = _ps_core(values, ks, n_splits, "k-means++", 1, seed, advance)
-            ps = _ps_result(per, ks, ps_cutoff)
-            table["prediction_strength"] = ps.table.loc[ks, "mean"].to_numpy()
-            picks["prediction_strength"] = ps.optimal_k
+            _store_ps(table, picks, per, ks, ps_cutoff)
         if "bootstrap_ari" in crit:
             parts = []
             for r0, r1 in _chunks(n_boot):
@@ -1054,11 +1052,24 @@ def choose_k(
                     )
                 )
                 advance(r1 - r0)
-            ari = np.vstack(parts)
-            table["bootstrap_ari"] = ari.mean(axis=0)
-            table["bootstrap_ari_sd"] = ari.std(axis=0, ddof=1) if n_boot > 1 else 0.0
-            picks["bootstrap_ari"] = int(table["bootstrap_ari"].idxmax())
+            _store_ari(table, picks, np.vstack(parts))
     return _finish(table, crit, ks, picks, notes, (ps_cutoff, ari_threshold, min_share))
+
+
+def _store_ps(
+    table: pd.DataFrame, picks: dict[str, int | None], per: np.ndarray, ks: list[int], cutoff: float
+) -> None:
+    """The prediction-strength column and pick from the per-split values."""
+    ps = _ps_result(per, ks, cutoff)
+    table["prediction_strength"] = ps.table.loc[ks, "mean"].to_numpy()
+    picks["prediction_strength"] = ps.optimal_k
+
+
+def _store_ari(table: pd.DataFrame, picks: dict[str, int | None], ari: np.ndarray) -> None:
+    """The bootstrap-ARI columns and pick from the per-pair values (rows)."""
+    table["bootstrap_ari"] = ari.mean(axis=0)
+    table["bootstrap_ari_sd"] = ari.std(axis=0, ddof=1) if ari.shape[0] > 1 else 0.0
+    picks["bootstrap_ari"] = int(table["bootstrap_ari"].idxmax())
 
 
 def _finish(
@@ -1168,9 +1179,7 @@ def _choose_k_with(
                     picks[c] = int(getattr(table[c], best)())
         if "prediction_strength" in crit:
             per = _any_ps(estimator, table_in, n, ks, n_splits, seed, advance)
-            ps = _ps_result(per, ks, params["ps_cutoff"])
-            table["prediction_strength"] = ps.table.loc[ks, "mean"].to_numpy()
-            picks["prediction_strength"] = ps.optimal_k
+            _store_ps(table, picks, per, ks, params["ps_cutoff"])
         if "bootstrap_ari" in crit:
             parts = []
             for r0, r1 in _chunks(n_boot):
@@ -1178,10 +1187,7 @@ def _choose_k_with(
                     _refit.bootstrap_ari_pairs(estimator, table_in, n, ks, range(r0, r1), seed)
                 )
                 advance(r1 - r0)
-            ari = np.vstack(parts)
-            table["bootstrap_ari"] = ari.mean(axis=0)
-            table["bootstrap_ari_sd"] = ari.std(axis=0, ddof=1) if n_boot > 1 else 0.0
-            picks["bootstrap_ari"] = int(table["bootstrap_ari"].idxmax())
+            _store_ari(table, picks, np.vstack(parts))
     if "inertia" in crit and table["inertia"].isna().any():
         notes.append(f"inertia: {name} has no inertia_ or cost_ after fit.")
     rule = (params["ps_cutoff"], params["ari_threshold"], params["min_share"])
