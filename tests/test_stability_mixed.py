@@ -136,9 +136,7 @@ def test_choose_k_with_sklearn_kmeans_on_numeric_table():
 
 def test_prediction_strength_with_kprototypes_matches_a_hand_loop():
     X, _ = _table(200)
-    res = prediction_strength(
-        X, range(2, 5), estimator=KPrototypes(2), n_splits=3, random_state=1
-    )
+    res = prediction_strength(X, range(2, 5), estimator=KPrototypes(2), n_splits=3, random_state=1)
     assert res.optimal_k == 3
     assert res.table.loc[3, "mean"] > 0.8
     # the same splits and seeds, counted pair by pair

@@ -178,9 +178,7 @@ def _parse_k(value: str) -> int | str:
     return k
 
 
-def _choose_k(
-    X: Any, k_min: int, k_max: int, seed: int, err: TextIO, estimator: Any = None
-) -> int:
+def _choose_k(X: Any, k_min: int, k_max: int, seed: int, err: TextIO, estimator: Any = None) -> int:
     from . import stability
 
     choose_k = getattr(stability, "choose_k", None)
@@ -258,8 +256,7 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
         ]
         if not features:
             raise _CliError(
-                f"{args.input} has no numeric column to segment on; use --features or "
-                "--categorical"
+                f"{args.input} has no numeric column to segment on; use --features or --categorical"
             )
         _log(err, f"segwise segment: features: {', '.join(map(str, features))}")
     # Categorical: the --categorical columns and every text/bool feature (by dtype).
@@ -297,7 +294,8 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
         if k == "auto":
             k = _choose_k(X, args.k_range[0], args.k_range[1], args.seed, err, proto)
             _log(err, f"segwise segment: --k auto chose k = {k}")
-        model = proto.set_params(n_clusters=k).fit(X)
+        proto.n_clusters = k
+        model = proto.fit(X)
         labels = np.asarray(model.labels_)
         fit_text = f"KPrototypes cost = {model.cost_:.6g}, gamma = {model.gamma_:.4g}"
     else:
