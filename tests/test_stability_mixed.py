@@ -215,3 +215,13 @@ def test_align_labels_with_kprototypes_models_and_labels():
         align_labels(relabelled, ref)
     with pytest.raises(InvalidParameterError, match="same kind"):
         align_labels(other, SkKMeans(3, n_init=1).fit(X[["spend", "visits"]]))
+
+
+def test_precomputed_distance_clusterers_are_refused():
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    D = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
+    est = AgglomerativeClustering(2, metric="precomputed", linkage="average")
+    with pytest.raises(InvalidParameterError, match="precomputed"):
+        bootstrap_stability(D, est, n_boot=3)
+    with pytest.raises(InvalidParameterError, match="precomputed"):
+        choose_k(D, range(2, 4), estimator=est, criteria=["inertia"])

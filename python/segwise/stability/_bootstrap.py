@@ -28,7 +28,15 @@ from .._validation import (
 )
 from ..cluster._kmeans import KMeans
 from ..exceptions import ConvergenceWarning, InvalidParameterError, NotEnoughSamplesError
-from ._refit import fit_labels, fresh, n_clusters_of, read_table, segment_codes, take_rows
+from ._refit import (
+    fit_labels,
+    fresh,
+    n_clusters_of,
+    read_table,
+    refuse_precomputed,
+    segment_codes,
+    take_rows,
+)
 
 __all__ = ["StabilityResult", "bootstrap_stability"]
 
@@ -224,7 +232,8 @@ def bootstrap_stability(
     Parameters
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
-        Numeric data, already scaled as for the clustering itself.
+        Numeric data, already scaled as for the clustering itself; with a clusterer for
+        mixed tables, numeric and categorical columns.
     estimator_or_k : int, segwise KMeans or scikit-learn-style clusterer
         * an int ``k``: ``segwise.cluster.KMeans(n_clusters=k)``;
         * a segwise :class:`~segwise.cluster.KMeans` with ``init="k-means++"`` or
@@ -234,7 +243,11 @@ def bootstrap_stability(
         * any other clusterer with ``fit`` and ``labels_`` (or ``fit_predict``) and
           ``get_params``: a fresh copy ``type(est)(**est.get_params())`` is fitted per
           replicate in a Python loop. Negative labels (DBSCAN's noise -1) are not
-          segments; a noise point still counts in the union of the Jaccard.
+          segments; a noise point still counts in the union of the Jaccard. ``X`` may
+          then hold categorical columns, e.g. for :class:`~segwise.cluster.KPrototypes`
+          (text columns are read as categoricals once, so every replicate codes the
+          levels alike). A clusterer with ``metric="precomputed"`` is refused (rows of
+          a distance matrix are not a resample of it).
     n_boot : int, default=100
         Number of replicates (>= 1).
     scheme : {"bootstrap", "subsample"}, default="bootstrap"
@@ -342,6 +355,7 @@ def bootstrap_stability(
             )
         fast = kind in ("k-means++", "random")
     else:  # a scikit-learn-style clusterer (the table checked fit and get_params)
+        refuse_precomputed(est, "bootstrap_stability")
         n_clusters = n_clusters_of(est)
 
     if random_state is None:

@@ -101,9 +101,21 @@ def take_rows(table: Any, rows: np.ndarray) -> Any:
     return table[rows]
 
 
+def refuse_precomputed(estimator: Any, name: str) -> None:
+    """Resampling takes rows of the table; a clusterer fed a precomputed distance matrix
+    (``metric="precomputed"``) would see a matrix cut by rows only, so it is refused."""
+    params = estimator.get_params(deep=False)
+    if any(params.get(p) == "precomputed" for p in ("metric", "affinity")):
+        raise InvalidParameterError(
+            f"{name}: {type(estimator).__name__} with metric='precomputed' cannot be refit on "
+            "resampled rows; pass the customer table and the metric itself (e.g. "
+            "'euclidean' or 'gower')"
+        )
+
+
 def check_clusterer(estimator: Any, name: str, *, needs_predict: bool) -> None:
     """Raise unless the clusterer has ``fit``, ``get_params`` (and ``predict``) and an int
-    ``n_clusters`` parameter that the analysis can set per k."""
+    ``n_clusters`` parameter that the analysis can set per k, and takes table rows."""
     methods = ["fit", "get_params"] + (["predict"] if needs_predict else [])
     missing = [m for m in methods if not callable(getattr(estimator, m, None))]
     if missing:
@@ -111,6 +123,7 @@ def check_clusterer(estimator: Any, name: str, *, needs_predict: bool) -> None:
             f"{name}: estimator must be a clusterer with {', '.join(methods)}; "
             f"{type(estimator).__name__} has no {', '.join(missing)}"
         )
+    refuse_precomputed(estimator, name)
     if "n_clusters" not in estimator.get_params(deep=False):
         raise InvalidParameterError(
             f"{name}: estimator must have an n_clusters parameter (it is set to each k); "

@@ -594,6 +594,18 @@ mod tests {
     }
 
     #[test]
+    fn cost_alignment_matches_rows_and_leaves_extra_rows_unmatched() {
+        // 3 new segments, 2 reference ones: the optimum 1 + 1 leaves row 2 out.
+        let cost = array![[5.0, 1.0], [1.0, 6.0], [2.0, 2.0]];
+        assert_eq!(align_by_cost(cost.view()).unwrap(), vec![1, 0, -1]);
+        let empty = ndarray::Array2::<f64>::zeros((0, 2));
+        assert!(matches!(
+            align_by_cost(empty.view()),
+            Err(CoreError::EmptyInput(_))
+        ));
+    }
+
+    #[test]
     fn overlap_alignment_swaps_ids() {
         let reference = [0, 0, 0, 1, 1, 2, 2];
         let new = [1, 1, 1, 2, 2, 0, 0];
