@@ -9,11 +9,12 @@ pair by pair; scikit-learn's adjusted_rand_score; the known groups of the test t
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import mixed_customers
+from conftest import mixed_customers, outputs_on_threads
 from segwise.cluster import KModes, KPrototypes
 from segwise.exceptions import InvalidParameterError
 from segwise.stability import (
@@ -225,3 +226,22 @@ def test_precomputed_distance_clusterers_are_refused():
         bootstrap_stability(D, est, n_boot=3)
     with pytest.raises(InvalidParameterError, match="precomputed"):
         choose_k(D, range(2, 4), estimator=est, criteria=["inertia"])
+
+
+def test_generic_paths_same_on_one_and_two_threads():
+    code = f"""
+import sys
+sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+from conftest import mixed_customers, outputs_on_threads
+from segwise.cluster import KPrototypes
+from segwise.stability import bootstrap_stability, choose_k
+X = mixed_customers(150, 3, seed=4).drop(columns="group")
+res = choose_k(X, range(2, 5), estimator=KPrototypes(2), n_splits=2, n_boot=2,
+               random_state=3, progress=False)
+print(res.table.to_csv(float_format="%.17g"))
+stab = bootstrap_stability(X, KPrototypes(3, random_state=1), n_boot=4, random_state=2,
+                           progress=False)
+print(stab.jaccard.tolist())
+"""
+    one, two = outputs_on_threads(code)
+    assert one == two and "prediction_strength" in one
