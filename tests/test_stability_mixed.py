@@ -222,10 +222,19 @@ def test_precomputed_distance_clusterers_are_refused():
     X = np.random.default_rng(0).normal(size=(30, 2))
     D = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
     est = AgglomerativeClustering(2, metric="precomputed", linkage="average")
-    with pytest.raises(InvalidParameterError, match="precomputed"):
+    with pytest.raises(InvalidParameterError, match="cannot be refit"):
         bootstrap_stability(D, est, n_boot=3)
-    with pytest.raises(InvalidParameterError, match="precomputed"):
-        choose_k(D, range(2, 4), estimator=est, criteria=["inertia"])
+    with pytest.raises(InvalidParameterError, match="cannot be refit"):
+        choose_k(D, range(2, 4), estimator=est, criteria=["inertia", "silhouette"])
+
+
+def test_choose_k_without_resampling_needs_no_predict():
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.normal(c, 0.3, (30, 2)) for c in ([0, 0], [5, 0], [0, 5])])
+    res = choose_k(X, range(2, 5), estimator=AgglomerativeClustering(2), criteria=["silhouette"])
+    assert res.recommended_k == 3
+    with pytest.raises(InvalidParameterError, match="has no predict"):
+        choose_k(X, range(2, 4), estimator=AgglomerativeClustering(2))
 
 
 def test_generic_paths_same_on_one_and_two_threads():

@@ -59,7 +59,7 @@ _COMMON_PARAMS: Constraints = {
     "random_state": ["random_state"],
     "progress": ["boolean", None],
 }
-_ESTIMATOR: Constraints = {"estimator": [None, HasMethods(["fit", "predict", "get_params"])]}
+_ESTIMATOR: Constraints = {"estimator": [None, HasMethods(["fit", "get_params"])]}
 _GAP_PARAMS: Constraints = {
     "k_max": [Interval(Integral, None, None, closed="neither")],  # bounds depend on n
     "n_refs": [_COUNT],
