@@ -74,7 +74,11 @@ def read_table(X: Any, name: str) -> tuple[Any, int, pd.Index | None, Checked | 
         return checked.values, checked.values.shape[0], checked.index, checked
     if hasattr(X, "to_pandas") and not isinstance(X, pd.DataFrame):
         X = X.to_pandas()
-    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=object))
+    frame = (
+        X
+        if isinstance(X, pd.DataFrame)
+        else pd.DataFrame(np.asarray(X, dtype=object)).infer_objects()
+    )
     index = X.index if isinstance(X, pd.DataFrame) else None
     return _with_categories(frame), len(frame), index, None
 
