@@ -516,7 +516,62 @@ def _welch(
 def _term(feature: str, z: float, descriptors: Mapping[str, Any]) -> str:
     if feature in descriptors:
         return str(descriptors[feature][1 if z > 0 else 0])
-    return f"{'high' if z > 0 else 'low'} {feature}"
+    return f"{'higher' if z > 0 else 'lower'} {feature}"
+
+
+#: The name of a segment with no significant marker.
+AVERAGE_NAME = "Close to average"
+
+
+#: One word candidate of a persona name: (strength, words, detail for the description).
+Term = tuple[float, str, str]
+
+
+def _persona_names(
+    ranked: list[list[Term]],
+    n_markers: list[int],
+    name_terms: int,
+    labels: Sequence[Any],
+) -> tuple[list[str], list[list[Term]]]:
+    """Names relative to the population ("More recent, higher spend than average"), never
+    two alike: segments whose names would use the same words get the next distinguishing
+    term each (from ``ranked``: the ``n_markers`` significant markers first, then the
+    other significant features, each by strength); a "much" marks the clearly stronger
+    (1.5 times the difference) of those that still agree on every word; only then the
+    segment label is appended. Returns the names and the terms used."""
+    k = len(ranked)
+    n_used = [min(name_terms, m) for m in n_markers]
+
+    def words_of(g: int) -> frozenset[str]:
+        return frozenset(t[1] for t in ranked[g][: n_used[g]])
+
+    while True:
+        groups: dict[frozenset[str], list[int]] = {}
+        for g in range(k):
+            groups.setdefault(words_of(g), []).append(g)
+        clashes = [gs for gs in groups.values() if len(gs) > 1]
+        grown = False
+        for gs in clashes:
+            for g in gs:
+                if n_used[g] < len(ranked[g]):
+                    n_used[g] += 1
+                    grown = True
+        if not grown:
+            break
+    out = []
+    for g in range(k):
+        terms = [t[1] for t in ranked[g][: n_used[g]]]
+        out.append(", ".join(terms) + " than average" if terms else AVERAGE_NAME)
+    # Still alike: "much" for the largest first-term difference, then the label.
+    for key in {n for n in out if out.count(n) > 1}:
+        gs = [g for g in range(k) if out[g] == key and n_used[g] > 0]
+        strength = sorted((ranked[g][0][0], g) for g in gs)
+        if len(strength) > 1 and strength[-1][0] >= 1.5 * strength[-2][0]:
+            top = strength[-1][1]
+            out[top] = f"much {out[top]}"
+    alike = {n for n in out if out.count(n) > 1}
+    out = [f"{n} [{labels[g]}]" if n in alike else n for g, n in enumerate(out)]
+    return [n[:1].upper() + n[1:] for n in out], [ranked[g][: n_used[g]] for g in range(k)]
 
 
 def _level_term(feature: str, level: Any, descriptors: Mapping[str, Any]) -> str:
@@ -530,6 +585,16 @@ def _level_term(feature: str, level: Any, descriptors: Mapping[str, Any]) -> str
     if isinstance(level, str):
         return level
     return f"{feature} {level}"
+
+
+def _more(feature: str, level: Any, term: str, descriptors: Mapping[str, Any]) -> str:
+    """A persona's words for an over-represented level: "more <term>"; a False flag
+    without a descriptor reads "fewer <feature>"."""
+    words = descriptors.get(feature)
+    described = isinstance(words, Mapping) and level in words
+    if isinstance(level, bool | np.bool_) and not level and not described:
+        return f"fewer {feature}"
+    return f"more {term}"
 
 
 def _split_features(block: Any, names: list[str], categorical: Any) -> list[str]:
@@ -719,9 +784,10 @@ def profile_segments(
         indicator (its share against the population share).
     descriptors : dict, optional
         ``{feature: (low word, high word)}`` used in persona names instead of
-        "low <feature>" / "high <feature>", e.g. ``{"recency_days": ("recent",
-        "lapsed")}``; for a categorical feature ``{level: word}``, e.g. ``{"channel":
-        {"Web": "online"}}``.
+        "lower <feature>" / "higher <feature>". Names read "<words> than average", so
+        comparatives fit best, e.g. ``{"recency_days": ("more recent", "less recent")}``.
+        For a categorical feature ``{level: word}``, read as "more <word>", e.g.
+        ``{"channel": {"Web": "online buyers"}}``.
     name_terms : int, default 3
         At most this many features in a persona name.
     missing : {"drop", "raise"}, default "drop"
@@ -770,10 +836,14 @@ def profile_segments(
     Benjamini-Hochberg adjusted over the categorical features. *Markers* follow
     flexclust's shaded barchart: the absolute criterion on the standardized scale, the
     relative one on the original scale (skipped where the population mean is 0, where
-    flexclust would divide by zero). *Names* are built from the markers that are also
-    significant (for a categorical feature, its most over-represented such level),
-    strongest ``|std_diff|`` first; a segment with none is "Typical"; a name two segments
-    share gets the segment label appended.
+    flexclust would divide by zero).
+    *Names* say how a segment differs from the population ("More recent, higher spend than
+    average"), from the markers that are also significant, strongest ``|std_diff|``
+    first (for a categorical feature, its most over-represented such level: "more
+    web"); a segment with none is "Close to average". Two segments never get names with
+    the same words: each gets its next significant feature until they differ; if they
+    agree on every feature, the stronger one is "much ..." and, as a last resort, the
+    segment label is appended.
 
     Examples
     --------
@@ -782,14 +852,14 @@ def profile_segments(
     >>> df = pd.DataFrame({"spend": [10.0, 12, 11, 14, 90, 95, 100, 85],
     ...                    "days_since": [5.0, 3, 4, 6, 200, 210, 190, 220]})
     >>> prof = profile_segments(df, ["a"] * 4 + ["b"] * 4,
-    ...                         descriptors={"days_since": ("recent", "lapsed")})
+    ...                         descriptors={"days_since": ("more recent", "less recent")})
     >>> prof.segments["name"].tolist()
-    ['Recent, low spend', 'Lapsed, high spend']
+    ['More recent, lower spend than average', 'Less recent, higher spend than average']
     >>> shop = pd.DataFrame({"spend": [10.0, 12, 11, 14, 13, 90, 95, 100, 85, 92],
     ...                      "channel": ["web"] * 5 + ["shop"] * 4 + ["web"]})
     >>> prof = profile_segments(shop, [0] * 5 + [1] * 5)
     >>> prof.segments["name"].tolist()
-    ['Low spend, web', 'High spend, shop']
+    ['Lower spend, more web than average', 'Higher spend, more shop than average']
     >>> prof.shares("channel")
     level    shop  web
     segment
@@ -901,38 +971,45 @@ def profile_segments(
 
     sizes = np.bincount(codes, minlength=k)
     share = sizes / n
-    persona_names, descriptions = [], []
+    ranked: list[list[Term]] = []
+    n_markers: list[int] = []
     for g in range(k):
-        # (strength, term, detail) of every significant marker; one level per feature.
-        cand: list[tuple[float, str, str]] = []
+        # (strength, words, detail) candidates: the significant markers first, then the
+        # other significant numeric features (they break ties between names; never plain
+        # noise), each by |std_diff|; a categorical feature offers its most
+        # over-represented significant marker level.
+        strong: list[Term] = []
+        rest: list[Term] = []
         for j in range(d):
             z = num.std_diff[g, j]
-            if marker[g, j] and significant[g, j] and np.isfinite(z):
-                term = _term(num_names[j], z, words)
-                detail = f"{num_names[j]} {num.seg_mean[g, j]:.3g} vs {num.pop_mean[j]:.3g}"
-                cand.append((abs(z), term, detail))
+            if not (np.isfinite(z) and z != 0 and significant[g, j]):
+                continue
+            detail = f"{num_names[j]} {num.seg_mean[g, j]:.3g} vs {num.pop_mean[j]:.3g}"
+            (strong if marker[g, j] else rest).append(
+                (abs(z), _term(num_names[j], z, words), detail)
+            )
         for c, (sig, mark) in zip(cats, level_flags, strict=True):
             ok = mark[g] & sig[g] & (np.nan_to_num(c.std_diff[g], nan=-np.inf) > 0)
             if ok.any():
                 best = int(np.argmax(np.where(ok, c.std_diff[g], -np.inf)))
                 term = _level_term(c.feature, c.levels[best], words)
                 detail = f"{term} {c.share[g, best]:.0%} vs {c.population_share[best]:.0%}"
-                cand.append((float(c.std_diff[g, best]), term, detail))
-        cand.sort(key=lambda t: -t[0])
-        top = cand[:name_terms]
-        if top:
-            name = ", ".join(t[1] for t in top)
-            name = name[:1].upper() + name[1:]
-            detail = "; ".join(t[2] for t in top)
-        else:
-            name, detail = "Typical", "close to the population on every feature"
-        persona_names.append(name)
-        descriptions.append(f"{{name}} — {share[g]:.0%} of {unit} ({int(sizes[g]):,}); {detail}")
-    counts_by_name = pd.Series(persona_names).value_counts()
+                words_used = _more(c.feature, c.levels[best], term, words)
+                strong.append((float(c.std_diff[g, best]), words_used, detail))
+        strong.sort(key=lambda t: -t[0])
+        rest.sort(key=lambda t: -t[0])
+        ranked.append(strong + rest)
+        n_markers.append(len(strong))
+    persona_names, used = _persona_names(ranked, n_markers, name_terms, list(segs))
+    descriptions = []
     for g in range(k):
-        if counts_by_name[persona_names[g]] > 1:
-            persona_names[g] = f"{persona_names[g]} [{segs[g]}]"
-        descriptions[g] = descriptions[g].replace("{name}", persona_names[g], 1)
+        if used[g]:
+            detail = "; ".join(t[2] for t in used[g])
+        else:
+            detail = "close to the population on every feature"
+        descriptions.append(
+            f"{persona_names[g]} — {share[g]:.0%} of {unit} ({int(sizes[g]):,}); {detail}"
+        )
 
     segments = pd.DataFrame(
         {
