@@ -246,7 +246,8 @@ def test_demo_mixed_personas_show_categorical_shares_and_lift(demo):
     # every persona name is built from words of its over-represented levels or features
     for name in prof.segments["name"]:
         assert name
-    assert "\n  0: " in mixed.summary()
+    assert "\n  S0: " in mixed.summary()
+    assert set(customers["persona"]) == set(prof.segments["name"])
     assert set(mixed.lift.table["segment"]) >= set(customers["segment"])
     assert "[7/7] Hillstrom on numeric and categorical columns" in text
     assert "Hillstrom mixed" in result.timings

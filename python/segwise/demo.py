@@ -162,10 +162,11 @@ HILLSTROM_WORDS: dict[str, Any] = {
 class MixedSegments:
     """Hillstrom's customers segmented on numeric and categorical columns together.
 
-    ``customers`` (the pre-treatment columns, the flags as booleans, and ``segment``,
-    the persona name), ``model`` (the fitted :class:`~segwise.cluster.KPrototypes`),
-    ``profile`` (:class:`~segwise.profile.SegmentProfile` with the share and index of each
-    level), ``lift`` (each e-mail's lift per persona).
+    ``customers`` (the pre-treatment columns, the flags as booleans, ``segment``: "S0",
+    "S1", ..., and ``persona``: its name), ``model`` (the fitted
+    :class:`~segwise.cluster.KPrototypes`), ``profile``
+    (:class:`~segwise.profile.SegmentProfile` with the share and index of each level),
+    ``lift`` (each e-mail's lift per persona).
     """
 
     customers: pd.DataFrame
@@ -185,7 +186,7 @@ class MixedSegments:
             )
         ]
         for label, row in self.profile.segments.iterrows():
-            lines.append(_wrap(f"{label}: {row['description']}", "  ", "     "))
+            lines.append(_wrap(f"S{label}: {row['description']}", "  ", "      "))
         return "\n".join(lines) + "\n\n" + self.lift.summary()
 
 
@@ -222,18 +223,17 @@ def hillstrom_mixed(n_segments: int = 4, random_state: int = 0) -> MixedSegments
         descriptors=HILLSTROM_WORDS,
         name_terms=3,
     )
-    names = profile.segments["name"]
-    persona = pd.Series(model.labels_, index=df.index).map(
-        {seg: f"S{seg}: {name}" for seg, name in names.items()}
-    )
+    # Short segment ids in the lift table ("S0"...); the summary lists their personas.
+    short = pd.Series(model.labels_, index=df.index).map(lambda seg: f"S{seg}")
+    persona = pd.Series(model.labels_, index=df.index).map(profile.segments["name"])
     lift = segment_lift(
-        df.assign(persona=persona),
+        df.assign(persona=short),
         segment="persona",
         variant="segment",
         control="No E-Mail",
         metrics=["visit", "conversion", "spend"],
     )
-    return MixedSegments(table.assign(segment=persona), model, profile, lift)
+    return MixedSegments(table.assign(segment=short, persona=persona), model, profile, lift)
 
 
 def customer_rfm(transactions: pd.DataFrame, end: pd.Timestamp | None = None) -> pd.DataFrame:
