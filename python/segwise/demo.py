@@ -677,8 +677,8 @@ def run_demo(
     say(lift.summary())
 
     say(
-        f"\n[7/{steps}] Hillstrom on numeric and categorical columns: k-prototypes personas, "
-        "lift of each e-mail per persona"
+        f"\n[7/{steps}] Hillstrom on numeric and categorical columns: k-prototypes personas,\n"
+        "      lift of each e-mail per persona"
     )
     mixed = hillstrom_mixed(random_state=random_state)
     lap("Hillstrom mixed")
