@@ -17,7 +17,7 @@ import segwise.stability
 from conftest import email_lift
 from segwise.abtest import segment_lift
 from segwise.cli import main
-from segwise.cluster import KMeans
+from segwise.cluster import KMeans, KPrototypes
 from segwise.demo import customer_rfm, run_demo
 from segwise.preprocessing import Log1pTransformer, MinMaxScaler, RobustScaler, StandardScaler
 from segwise.rfm import rfm_scores, rfm_table
@@ -306,6 +306,62 @@ def test_segment_k_auto_uses_choose_k_when_there(files, capsys, monkeypatch):
     assert pd.read_csv(out)["segment"].nunique() == 3
     err = capsys.readouterr().err
     assert "fake choose_k summary" in err and "chose k = 3" in err
+
+
+def test_segment_mixed_table_equals_scaled_kprototypes(files, capsys):
+    out = files / "seg_mixed.csv"
+    features = ["recency", "history", "mens", "womens", "zip_code", "newbie", "channel"]
+    code = main(
+        ["segment", str(files / "hill.csv"), "-o", str(out), "--k", "3", "--seed", "2"]
+        + ["--features", *features, "--categorical", "mens", "womens", "newbie"]
+        + ["--log1p", "history"]
+    )
+    assert code == 0
+    hill = pd.read_csv(files / "hill.csv", dtype={c: str for c in ("mens", "womens", "newbie")})
+    num = StandardScaler().fit_transform(
+        Log1pTransformer(columns=["history"]).fit_transform(hill[["recency", "history"]])
+    )
+    X = pd.concat([num, hill[features[2:]].astype("category")], axis=1)[features]
+    model = KPrototypes(3, categorical=features[2:], random_state=2).fit(X)
+    got = pd.read_csv(out)
+    np.testing.assert_array_equal(got["segment"].to_numpy(), model.labels_)
+    err = capsys.readouterr().err
+    assert f"gamma = {model.gamma_:.4g}" in err and "silhouette" not in err
+
+
+def test_segment_k_auto_on_a_mixed_table_passes_kprototypes(files, capsys, monkeypatch):
+    calls = []
+
+    class FakeResult:
+        recommended_k = 2
+
+        def summary(self):
+            return "fake"
+
+    def fake_choose_k(X, k_range, *, random_state=None, estimator=None):
+        calls.append((list(X.columns), type(estimator).__name__))
+        return FakeResult()
+
+    monkeypatch.setattr(segwise.stability, "choose_k", fake_choose_k, raising=False)
+    code = main(
+        ["segment", str(files / "hill.csv"), "-o", str(files / "auto_mixed.csv"), "--k", "auto"]
+        + ["--features", "recency", "zip_code", "--silhouette-sample", "0"]
+    )
+    assert code == 0
+    assert calls == [(["recency", "zip_code"], "KPrototypes")]
+
+
+@pytest.mark.parametrize(
+    "extra,match",
+    [
+        (["--features", "recency", "--categorical", "zip_code"], "not among the features"),
+        (["--features", "recency", "zip_code", "--log1p", "zip_code"], "are categorical"),
+    ],
+)
+def test_segment_mixed_bad_options(files, capsys, extra, match):
+    code = main(["segment", str(files / "hill.csv"), "-o", "-", "--k", "2", *extra])
+    assert code == 2
+    assert match in capsys.readouterr().err
 
 
 def test_segment_k_auto_without_choose_k_is_a_clear_error(files, capsys, monkeypatch):

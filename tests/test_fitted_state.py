@@ -11,6 +11,7 @@ import pickle
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import segwise
 from segwise import cluster, preprocessing
@@ -27,14 +28,28 @@ def _fitted():
         if isinstance(cls, type) and issubclass(cls, BaseEstimator):
             est = cls(n_clusters=3, random_state=0) if "n_clusters" in cls().get_params() else cls()
             if hasattr(est, "predict") or hasattr(est, "transform"):
-                out.append(est.fit(X))
+                out.append(est.fit(MIXED if cls.__name__ in CATEGORICAL else X))
     return X, out
+
+
+#: Estimators of categorical (or mixed) tables, fitted on ``MIXED``.
+CATEGORICAL = {"KPrototypes", "KModes"}
+_rng = np.random.default_rng(1)
+MIXED = pd.DataFrame(
+    {
+        "spend": np.abs(_rng.normal(size=30)) + 0.1,
+        "region": pd.Categorical(_rng.choice(["north", "south", "west"], size=30)),
+        "channel": pd.Categorical(_rng.choice(["web", "phone"], size=30)),
+    }
+)
 
 
 X, FITTED = _fitted()
 
 
 def _use(est, data):
+    if type(est).__name__ in CATEGORICAL:
+        data = MIXED.iloc[: len(data)]
     return est.predict(data) if hasattr(est, "predict") else est.transform(data)
 
 

@@ -146,6 +146,64 @@ def minibatch_init_centers(
     seed: int,
 ) -> npt.NDArray[_F]: ...
 
+# --- k-prototypes / k-modes (segwise.cluster.KPrototypes / KModes): a table as its numeric
+# float64 block, its categorical int32 codes and the number of levels per column (int64) ---
+
+_Prototypes = tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]
+
+def kprototypes_fit(
+    numeric: npt.NDArray[np.float64],
+    categorical: npt.NDArray[np.int32],
+    n_levels: npt.NDArray[np.int64],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None,
+    n_clusters: int,
+    init: str,
+    init_numeric: npt.NDArray[np.float64] | None,
+    init_categorical: npt.NDArray[np.int32] | None,
+    n_init: int,
+    max_iter: int,
+    gamma: float,
+    algorithm: str,
+    seed: int,
+    n_threads: int | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32], npt.NDArray[np.int32], float, int]: ...
+def kprototypes_predict(
+    numeric: npt.NDArray[np.float64],
+    categorical: npt.NDArray[np.int32],
+    n_levels: npt.NDArray[np.int64],
+    prototypes: _Prototypes,
+    *,
+    gamma: float,
+    n_threads: int | None = None,
+) -> npt.NDArray[np.int32]: ...
+def kprototypes_labels_cost(
+    numeric: npt.NDArray[np.float64],
+    categorical: npt.NDArray[np.int32],
+    n_levels: npt.NDArray[np.int64],
+    prototypes: _Prototypes,
+    *,
+    gamma: float,
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    n_threads: int | None = None,
+) -> tuple[npt.NDArray[np.int32], float]: ...
+def kprototypes_transform(
+    numeric: npt.NDArray[np.float64],
+    categorical: npt.NDArray[np.int32],
+    n_levels: npt.NDArray[np.int64],
+    prototypes: _Prototypes,
+    *,
+    gamma: float,
+    n_threads: int | None = None,
+) -> npt.NDArray[np.float64]: ...
+def kprototypes_distinct_rows(
+    numeric: npt.NDArray[np.float64],
+    categorical: npt.NDArray[np.int32],
+    n_levels: npt.NDArray[np.int64],
+    *,
+    limit: int,
+) -> int: ...
+
 # --- abtest: per-segment A/B statistics (src/bindings/abtest.rs) ---
 # Vectorized distributions: equal-length 1-D float64 arrays in, one array out.
 def abtest_norm_cdf(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
@@ -260,6 +318,7 @@ def drift_align_by_overlap(
 def drift_align_by_centers(
     new: npt.NDArray[np.float64], reference: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def drift_align_by_cost(cost: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]: ...
 def drift_migration_counts(
     before: npt.NDArray[np.int64],
     after: npt.NDArray[np.int64],

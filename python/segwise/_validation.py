@@ -312,7 +312,13 @@ def _mixed_frame(X: Any, name: str) -> pd.DataFrame:
         raise NonNumericError(f"Sparse input is not supported for {name}; pass a DataFrame")
     arr = np.asarray(X) if isinstance(X, np.ndarray) else _list_to_array_2d(X, name)
     if arr.ndim != 2:
-        raise ShapeMismatchError(f"{name} must be 2-D (a table), got shape {arr.shape}")
+        raise ShapeMismatchError(
+            f"{name} must be 2-D (a table), got shape {arr.shape}. Reshape your data either "
+            "using array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) "
+            "if it contains a single sample."
+        )
+    if arr.dtype.kind == "c":
+        raise NonNumericError(f"Complex data not supported in {name}")
     frame = pd.DataFrame(arr)
     return frame.infer_objects() if arr.dtype == object else frame
 
@@ -326,10 +332,14 @@ def _list_to_array_2d(X: Any, name: str) -> np.ndarray:
 
 def _categorical_mask(frame: pd.DataFrame, categorical: Any, name: str) -> np.ndarray:
     """Which columns are categorical: by dtype, or exactly those named by ``categorical``
-    (labels or positions)."""
+    (labels, positions, or a slice of positions)."""
     columns = list(frame.columns)
     if categorical is None:
         return np.asarray([_is_categorical_dtype(t) for t in frame.dtypes], dtype=bool)
+    if isinstance(categorical, slice):
+        mask = np.zeros(len(columns), dtype=bool)
+        mask[categorical] = True
+        return mask
     picks = [categorical] if isinstance(categorical, str | numbers.Integral) else categorical
     mask = np.zeros(len(columns), dtype=bool)
     for c in picks:
@@ -382,12 +392,13 @@ def _encode_column(
                     "level"
                 )
     n_missing = int((codes == MISSING_CODE).sum())
-    if n_missing == len(codes):
+    if n_missing == len(codes) and levels is None:  # at predict, a batch may be all missing
         raise EmptyInputError(f"{what} has no values: all {len(codes)} rows are missing")
     if n_missing:
         if missing == "error":
             raise NonFiniteError(
-                f"{what} has {n_missing} missing value(s) of {len(codes)}; drop or fill them, "
+                f"{what} has {n_missing} missing value(s) of {len(codes)} (NaN or None); drop "
+                "or fill them, "
                 "or pass missing='level' (missing is a level of its own) or "
                 "missing='ignore' where the method allows it"
             )
@@ -431,7 +442,8 @@ def check_mixed(
     Parameters
     ----------
     X : DataFrame, polars DataFrame or 2-D array-like (object arrays for mixed rows)
-    categorical : label, position or list of them, optional
+    categorical : label, position, list of them, or a slice of positions, optional
+        ``slice(None)``: every column.
     levels : list of lists, optional
         The levels seen in ``fit`` (``MixedChecked.levels``), for predict: values are coded
         against them instead of being encoded afresh.
@@ -462,9 +474,11 @@ def check_mixed(
     n, p = frame.shape
     who = f" by {estimator}" if estimator else ""
     if n < max(min_samples, 1) or p == 0:
+        what = f"{n} sample(s)" if n < max(min_samples, 1) else "0 feature(s)"
+        least = max(min_samples, 1) if n < max(min_samples, 1) else 1
         raise EmptyInputError(
-            f"Found a table with {n} row(s) and {p} column(s) in {name} while at least "
-            f"{max(min_samples, 1)} row(s) and 1 column are required{who}."
+            f"Found a table with {what} (shape=({n}, {p})) while a minimum of {least} is "
+            f"required{who}: {name} needs at least {max(min_samples, 1)} row(s) and 1 column."
         )
     if not frame.columns.is_unique:
         dup = frame.columns[frame.columns.duplicated()].unique().tolist()
@@ -604,7 +618,8 @@ class Fitted:
     or None (any length >= 1). ``kinds`` are the numpy dtype kinds allowed ("f": float64
     or float32, "iu": integers). Float arrays must be free of infinity, and of NaN unless ``nan`` (a
     scaler's all-NaN column); ``positive`` asks for values > 0 (NaN aside). Integer
-    arrays may ask for values in ``[0, upper)`` (``upper``: an int attribute's name).
+    arrays may ask for values in ``[0, upper)`` (``upper``: the name of an int attribute, or
+    of an int array holding one bound per column of the last axis).
     ``optional`` allows None.
     """
 
@@ -646,7 +661,10 @@ def _state_problem(estimator: Any, value: Any, spec: Fitted) -> str | None:
             return "holds values <= 0"
     elif spec.upper is not None and value.size:
         upper = getattr(estimator, spec.upper, 0)
-        if value.min() < 0 or value.max() >= upper:
+        if isinstance(upper, np.ndarray):  # one bound per column (the last axis)
+            if upper.shape != value.shape[-1:] or value.min() < 0 or (value >= upper).any():
+                return "holds values outside 0..(its column's number of levels - 1)"
+        elif value.min() < 0 or value.max() >= upper:
             return f"holds values outside 0..{upper - 1}"
     return None
 

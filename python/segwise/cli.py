@@ -6,7 +6,8 @@ Parquet out, ``-`` for stdin/stdout):
 
 * ``segwise rfm``: a transaction log -> one row per customer (recency, frequency, monetary
   value; optionally RFM scores and named segments);
-* ``segwise segment``: a customer table -> scaling + k-means -> a ``segment`` column;
+* ``segwise segment``: a customer table -> scaling + k-means (k-prototypes with categorical
+  columns) -> a ``segment`` column;
 * ``segwise lift``: an experiment table -> per-segment lift of each arm against the control.
 
 Errors in the data are printed as one line, ``segwise: error: ...``, with exit code 2; so
@@ -179,7 +180,7 @@ def _parse_k(value: str) -> int | str:
     return k
 
 
-def _choose_k(X: Any, k_min: int, k_max: int, seed: int, err: TextIO) -> int:
+def _choose_k(X: Any, k_min: int, k_max: int, seed: int, err: TextIO, estimator: Any = None) -> int:
     from . import stability
 
     choose_k = getattr(stability, "choose_k", None)
@@ -188,7 +189,8 @@ def _choose_k(X: Any, k_min: int, k_max: int, seed: int, err: TextIO) -> int:
             "--k auto is not available yet in this version of segwise "
             "(segwise.stability.choose_k is missing); give a number, e.g. --k 4"
         )
-    result = choose_k(X, range(k_min, k_max + 1), random_state=seed)
+    kwargs = {} if estimator is None else {"estimator": estimator}
+    result = choose_k(X, range(k_min, k_max + 1), random_state=seed, **kwargs)
     summary = getattr(result, "summary", None)
     if callable(summary):
         _log(err, summary())
@@ -270,48 +272,83 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
     import pandas as pd
 
     from . import preprocessing
-    from .cluster import KMeans
+    from .cluster import KMeans, KPrototypes
     from .metrics import silhouette_score
 
-    df = _read_table(args.input, text_columns=[args.id] if args.id else [])
-    columns: dict[str, Sequence[str]] = {"--features": args.features or [], "--log1p": args.log1p}
+    text = ([args.id] if args.id else []) + list(args.categorical)
+    df = _read_table(args.input, text_columns=text)
+    columns: dict[str, Sequence[str]] = {
+        "--features": args.features or [],
+        "--log1p": args.log1p,
+        "--categorical": args.categorical,
+    }
     if args.id:
         columns["--id"] = [args.id]
     _require(df, columns, args.input)
     if args.features:
         features = list(dict.fromkeys(args.features))
     else:
-        # Default: every numeric column but the id.
+        # Default: every numeric column but the id, and the --categorical columns.
         features = [
             c
             for c in df.columns
             if c != args.id
-            and pd.api.types.is_numeric_dtype(df[c])
-            and not pd.api.types.is_bool_dtype(df[c])
+            and (
+                c in args.categorical
+                or (pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]))
+            )
         ]
         if not features:
-            raise _CliError(f"{args.input} has no numeric column to segment on; use --features")
+            raise _CliError(
+                f"{args.input} has no numeric column to segment on; use --features or --categorical"
+            )
         _log(err, f"segwise segment: features: {', '.join(map(str, features))}")
-    log_cols = [c for c in args.log1p if c not in features]
-    if log_cols:
-        raise _CliError(f"--log1p column(s) {log_cols} are not among the features")
+    # Categorical: the --categorical columns and every text/bool feature (by dtype).
+    categorical = [
+        c
+        for c in features
+        if c in args.categorical
+        or not pd.api.types.is_numeric_dtype(df[c])
+        or pd.api.types.is_bool_dtype(df[c])
+    ]
+    numeric = [c for c in features if c not in categorical]
+    for option, cols in (("--log1p", args.log1p), ("--categorical", args.categorical)):
+        missing = [c for c in cols if c not in features]
+        if missing:
+            raise _CliError(f"{option} column(s) {missing} are not among the features")
+    bad_log = [c for c in args.log1p if c in categorical]
+    if bad_log:
+        raise _CliError(f"--log1p column(s) {bad_log} are categorical")
     if args.id and args.id in features:
         raise _CliError(f"the --id column {args.id!r} cannot also be a feature")
     if args.k_range[0] < 2 or args.k_range[1] < args.k_range[0]:
         raise _CliError(f"--k-range needs 2 <= KMIN <= KMAX, got {args.k_range}")
 
-    X = df[features]
+    X = df[numeric]
     if args.log1p:
         X = preprocessing.Log1pTransformer(columns=list(args.log1p)).fit_transform(X)
-    if args.scale != "none":
+    if args.scale != "none" and numeric:
         X = getattr(preprocessing, _SCALERS[args.scale])().fit_transform(X)
 
     k = args.k
-    if k == "auto":
-        k = _choose_k(X, args.k_range[0], args.k_range[1], args.seed, err)
-        _log(err, f"segwise segment: --k auto chose k = {k}")
-    km = KMeans(n_clusters=k, random_state=args.seed).fit(X)
-    labels = np.asarray(km.labels_)
+    if categorical:
+        # Numeric and categorical columns: k-prototypes (k-modes when all are categorical).
+        X = pd.concat([X, df[categorical].astype("category")], axis=1)[features]
+        proto = KPrototypes(n_clusters=2, categorical=categorical, random_state=args.seed)
+        if k == "auto":
+            k = _choose_k(X, args.k_range[0], args.k_range[1], args.seed, err, proto)
+            _log(err, f"segwise segment: --k auto chose k = {k}")
+        proto.n_clusters = k
+        model = proto.fit(X)
+        labels = np.asarray(model.labels_)
+        fit_text = f"KPrototypes cost = {model.cost_:.6g}, gamma = {model.gamma_:.4g}"
+    else:
+        if k == "auto":
+            k = _choose_k(X, args.k_range[0], args.k_range[1], args.seed, err)
+            _log(err, f"segwise segment: --k auto chose k = {k}")
+        km = KMeans(n_clusters=k, random_state=args.seed).fit(X)
+        labels = np.asarray(km.labels_)
+        fit_text = f"inertia = {km.inertia_:.6g}"
 
     ids = df[args.id] if args.id else pd.Series(df.index, index=df.index, name="row")
     out = pd.DataFrame({ids.name: ids.to_numpy(), "segment": labels})
@@ -320,9 +357,9 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
     sizes = pd.Series(labels).value_counts().sort_index()
     table = pd.DataFrame({"customers": sizes, "share": (sizes / len(labels)).round(4)})
     table.index.name = "segment"
-    _log(err, f"segwise segment: {len(labels):,} rows, k = {k}, inertia = {km.inertia_:.6g}")
+    _log(err, f"segwise segment: {len(labels):,} rows, k = {k}, {fit_text}")
     _log(err, table.to_string())
-    if args.silhouette_sample != 0:
+    if args.silhouette_sample != 0 and not categorical:
         sample = args.silhouette_sample if len(labels) > args.silhouette_sample else None
         score = silhouette_score(X, labels, sample_size=sample, random_state=args.seed)
         on = f" (on a sample of {sample:,} rows)" if sample else ""
@@ -390,9 +427,14 @@ examples:
       --features recency frequency monetary --log1p frequency monetary
   segwise segment customers.parquet -o - --k 5 --scale robust --seed 1
   segwise segment rfm.csv -o segments.csv --id customer_id --k auto --k-range 2 8
+  segwise segment hillstrom.csv -o - --k 4 --features recency history mens womens \
+      zip_code newbie channel --categorical mens womens newbie --log1p history
 
 Writes two columns: the id (--id, else the row number as "row") and "segment". The
-segment sizes and the silhouette are printed to stderr.
+segment sizes and the silhouette (numeric features) are printed to stderr. With
+categorical features (text columns, or --categorical) the rows are segmented by
+k-prototypes: squared distance on the scaled numeric columns plus gamma per categorical
+mismatch.
 """
 
 _LIFT_EXAMPLES = """\
@@ -528,9 +570,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     seg = sub.add_parser(
         "segment",
-        help="customer table -> scaling + k-means -> a segment per row",
+        help="customer table -> scaling + k-means/k-prototypes -> a segment per row",
         description="Scale the feature columns (optionally log1p first) and cluster the rows\n"
-        "with segwise.cluster.KMeans.",
+        "with segwise.cluster.KMeans, or with segwise.cluster.KPrototypes when some\n"
+        "features are categorical.",
         epilog=_SEGMENT_EXAMPLES,
         formatter_class=_Formatter,
     )
@@ -555,7 +598,16 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="COL",
         nargs="+",
         default=None,
-        help="feature columns (default: every numeric column but --id)",
+        help="feature columns (default: every numeric column but --id, and --categorical)",
+    )
+    seg.add_argument(
+        "--categorical",
+        metavar="COL",
+        nargs="+",
+        default=[],
+        help="categorical feature columns (text and true/false features are categorical "
+        "anyway); with any, the rows are clustered by segwise.cluster.KPrototypes on the "
+        "scaled numeric and the categorical columns",
     )
     seg.add_argument(
         "--log1p",
@@ -575,7 +627,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--seed",
         type=_parse_seed,
         default=0,
-        help="random seed of k-means, an int >= 0 (default: %(default)s)",
+        help="random seed of the clustering, an int >= 0 (default: %(default)s)",
     )
     seg.add_argument(
         "--silhouette-sample",

@@ -36,6 +36,7 @@ __all__ = [
     "NotFittedError",
     "FittedStateError",
     "SegwiseInternalError",
+    "ConstantColumnWarning",
     "ConvergenceWarning",
     "HighCardinalityWarning",
     "InconsistentVersionWarning",
@@ -140,6 +141,11 @@ class HighCardinalityWarning(UserWarning):
 class InconsistentVersionWarning(UserWarning):
     """An estimator is unpickled with another segwise version than the one that pickled
     it: its fitted state may not mean the same (checked at predict/transform)."""
+
+
+class ConstantColumnWarning(UserWarning):
+    """A column has a single value (a categorical column with one level): it is the same
+    for every customer and cannot separate segments."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -23,6 +23,7 @@ mod choose_k;
 mod dbscan;
 mod drift;
 mod kmeans;
+mod kprototypes;
 mod metrics;
 mod profile;
 mod rfm;
@@ -153,6 +154,7 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(current_num_threads, m)?)?;
     scaling::register(m)?;
     kmeans::register(m)?;
+    kprototypes::register(m)?;
     dbscan::register(m)?;
     metrics::register(m)?;
     rfm::register(m)?;

@@ -8,6 +8,7 @@ pub mod clustering;
 pub mod dbscan;
 pub mod error;
 pub mod kmeans;
+pub mod kprototypes;
 pub mod metrics;
 pub mod mixed;
 pub mod numerics;

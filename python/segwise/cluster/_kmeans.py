@@ -231,7 +231,11 @@ def _check_float32_magnitude(values: np.ndarray) -> None:
         check_magnitude(values, "k-means' squared distances")
 
 
-def _warn_if_fewer_clusters(labels: np.ndarray, n_clusters: int, values: np.ndarray) -> None:
+def _warn_if_fewer_clusters(
+    labels: np.ndarray, n_clusters: int, values: np.ndarray | None = None
+) -> None:
+    """ConvergenceWarning when fewer than ``n_clusters`` labels occur (``values``: the
+    numeric data, to say when tiny magnitudes are the cause)."""
     # Exact shortcut: when a prefix already holds every label, so does the whole array
     # (saves a full-size bincount, about 1.5 ms per million labels).
     head = labels[: 1 << 16]
@@ -239,7 +243,7 @@ def _warn_if_fewer_clusters(labels: np.ndarray, n_clusters: int, values: np.ndar
         return
     distinct = int(np.count_nonzero(np.bincount(labels, minlength=n_clusters)))
     if distinct < n_clusters:
-        largest = max_abs(values)
+        largest = max_abs(values) if values is not None and values.size else 0.0
         why = (
             f"All |values| in X are at most {largest:.3g}: their squared distances (below "
             "1e-300) lose precision or underflow to 0, so distinct points can look "

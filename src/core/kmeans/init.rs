@@ -2,7 +2,6 @@
 //! with segwise's own random streams, so the chosen rows differ from scikit-learn's).
 
 use rand::Rng;
-use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
@@ -10,16 +9,8 @@ use super::common::{group_rows, prefetch, sq_dist, Data};
 use crate::numerics::{simd::with_avx2, Float};
 use crate::{CoreError, CoreResult};
 
-/// The random stream of restart `restart`: the seed's stream jumped `restart` times
-/// (2^128 steps each), so restarts never share random numbers and each is reproducible
-/// whatever thread runs it.
-pub fn restart_rng(seed: u64, restart: usize) -> Xoshiro256PlusPlus {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    for _ in 0..restart {
-        rng.jump();
-    }
-    rng
-}
+/// The random stream of restart `restart` (shared with every feature that restarts).
+pub use crate::numerics::restart_rng;
 
 /// Candidates per block of the seeding kernel (one AVX2 vector of `f64`). This and the two
 /// constants below are register/cache tiling, not a reduction order: the reductions run
@@ -499,6 +490,7 @@ pub fn random_rows<F: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand_xoshiro::rand_core::SeedableRng;
 
     fn view<'a, F: Float>(x: &'a [F], d: usize, w: Option<&'a [f64]>) -> Data<'a, F> {
         Data {

@@ -12,6 +12,8 @@
 //! * [`CoMoments`]: mergeable count / sums / centred second moments of a pair of
 //!   variables (Chan et al.'s pairwise update), the sufficient statistics that add up across
 //!   blocks, chunks and machines.
+//! * [`restart_rng`]: the random stream of one restart or replicate, independent of the
+//!   thread that runs it.
 //!
 //! These live here, not in a feature folder, so that no feature reaches into another one
 //! for its building blocks.
@@ -19,10 +21,12 @@
 mod blocks;
 mod float;
 mod moments;
+mod rng;
 pub mod simd;
 mod sum;
 
 pub use blocks::RowBlocks;
 pub use float::Float;
 pub use moments::CoMoments;
+pub use rng::restart_rng;
 pub use sum::CompensatedSum;

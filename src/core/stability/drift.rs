@@ -216,12 +216,22 @@ pub fn align_by_centers(
     }
     let cost = ArrayView2::from_shape((k_new, k_ref), &dist)
         .map_err(|e| CoreError::Internal(e.to_string()))?;
+    Ok((align_by_cost(cost)?, dist))
+}
+
+/// Match new segments (rows of `cost`) to reference segments (columns) by minimising the
+/// total cost (e.g. a clustering's own cost between prototypes). Returns the matched
+/// reference column of every row, -1 when there are more rows than columns.
+pub fn align_by_cost(cost: ArrayView2<'_, f64>) -> CoreResult<Vec<i64>> {
+    if cost.nrows() == 0 || cost.ncols() == 0 {
+        return Err(CoreError::EmptyInput("no segments to align".into()));
+    }
     let (rows, cols) = linear_sum_assignment(cost, false)?;
-    let mut mapping = vec![-1i64; k_new];
+    let mut mapping = vec![-1i64; cost.nrows()];
     for (r, c) in rows.into_iter().zip(cols) {
         mapping[r] = c as i64;
     }
-    Ok((mapping, dist))
+    Ok(mapping)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -580,6 +590,18 @@ mod tests {
         assert!(matches!(
             linear_sum_assignment(infeasible.view(), false),
             Err(CoreError::InvalidParameter { .. })
+        ));
+    }
+
+    #[test]
+    fn cost_alignment_matches_rows_and_leaves_extra_rows_unmatched() {
+        // 3 new segments, 2 reference ones: the optimum 1 + 1 leaves row 2 out.
+        let cost = array![[5.0, 1.0], [1.0, 6.0], [2.0, 2.0]];
+        assert_eq!(align_by_cost(cost.view()).unwrap(), vec![1, 0, -1]);
+        let empty = ndarray::Array2::<f64>::zeros((0, 2));
+        assert!(matches!(
+            align_by_cost(empty.view()),
+            Err(CoreError::EmptyInput(_))
         ));
     }
 
