@@ -211,5 +211,5 @@ macro_rules! nn_tests {
 }
 
 nn_tests!(linear_search, LinearSearch, true);
-nn_tests!(kdtree, KdTree, false, _u);
+nn_tests!(kdtree, KdTree, true, _u);
 nn_tests!(balltree, BallTree, false, _u);

@@ -113,6 +113,87 @@ impl<A: Float + Zero + One, T: std::cmp::PartialEq, U: AsRef<[A]> + std::cmp::Pa
         Ok(evaluated.into_sorted_vec().into_iter().map(Into::into).collect())
     }
 
+    /// Every item within `radius` of `point` (`distance(point, item) <= radius`), in no
+    /// particular order: what `within` returns, without the distances and without its
+    /// binary heaps and final sort, which dominate its cost when a query returns many
+    /// items.
+    ///
+    /// A depth-first walk with one scratch buffer per query: a subtree whose bounding box
+    /// lies entirely within `radius` is taken whole without computing any distance, one
+    /// entirely beyond `radius` is skipped, and only the points of leaves that straddle the
+    /// boundary are measured. Like the pruning of `nearest` and `within`, this assumes
+    /// `distance` grows with every coordinate difference (true of the Euclidean, squared
+    /// Euclidean and Manhattan distances); then both shortcuts are exact, because the
+    /// nearest and farthest corners of a box are at least as near or as far, coordinate by
+    /// coordinate, as any point inside it.
+    pub fn within_unsorted<F>(&self, point: &[A], radius: A, distance: &F) -> Result<Vec<&T>, ErrorKind>
+    where
+        F: Fn(&[A], &[A]) -> A,
+    {
+        self.check_point(point)?;
+        let mut found = Vec::new();
+        if self.size == 0 {
+            return Ok(found);
+        }
+        let mut corner = vec![A::zero(); self.dimensions];
+        let mut stack = vec![self];
+        while let Some(node) = stack.pop() {
+            // The box's point nearest to `point`: beyond `radius`, nothing inside is within.
+            for (c, ((&p, &lo), &hi)) in corner
+                .iter_mut()
+                .zip(point.iter().zip(node.min_bounds.iter()).zip(node.max_bounds.iter()))
+            {
+                *c = if p > hi {
+                    hi
+                } else if p < lo {
+                    lo
+                } else {
+                    p
+                };
+            }
+            if distance(point, &corner) > radius {
+                continue;
+            }
+            // The box's farthest corner: within `radius`, so is everything inside.
+            for (c, ((&p, &lo), &hi)) in corner
+                .iter_mut()
+                .zip(point.iter().zip(node.min_bounds.iter()).zip(node.max_bounds.iter()))
+            {
+                *c = if (p - lo).abs() > (hi - p).abs() { lo } else { hi };
+            }
+            if distance(point, &corner) <= radius {
+                node.collect_all(&mut found);
+                continue;
+            }
+            if node.is_leaf() {
+                let points = node.points.as_ref().unwrap().iter();
+                let bucket = node.bucket.as_ref().unwrap().iter();
+                for (p, d) in points.zip(bucket) {
+                    if distance(point, p.as_ref()) <= radius {
+                        found.push(d);
+                    }
+                }
+            } else {
+                stack.push(node.right.as_ref().unwrap());
+                stack.push(node.left.as_ref().unwrap());
+            }
+        }
+        Ok(found)
+    }
+
+    /// Every item of this subtree, appended to `found`.
+    fn collect_all<'b>(&'b self, found: &mut Vec<&'b T>) {
+        let mut stack = vec![self];
+        while let Some(node) = stack.pop() {
+            if node.is_leaf() {
+                found.extend(node.bucket.as_ref().unwrap().iter());
+            } else {
+                stack.push(node.right.as_ref().unwrap());
+                stack.push(node.left.as_ref().unwrap());
+            }
+        }
+    }
+
     fn nearest_step<'b, F>(
         &self,
         point: &[A],

@@ -368,3 +368,46 @@ fn handles_remove_no_match() {
         vec![(16.0, &4), (36.0, &3)]
     );
 }
+
+#[test]
+fn within_unsorted_returns_what_within_returns() {
+    // A deterministic cloud with many ties on a grid, several capacities, ranges from
+    // nothing to everything; boundaries are inclusive in both.
+    let points: Vec<[f64; 3]> = (0..2000)
+        .map(|i| {
+            let i = i as f64;
+            [(i * 7.0) % 23.0, (i * 13.0) % 17.0, ((i * 0.37).sin() * 8.0).round()]
+        })
+        .collect();
+    for capacity in [1, 4, 16] {
+        let mut kdtree = KdTree::with_capacity(3, capacity);
+        for (i, p) in points.iter().enumerate() {
+            kdtree.add(*p, i).unwrap();
+        }
+        for query in [[0.0, 0.0, 0.0], [11.0, 8.0, 3.0], [30.0, -4.0, 1.5]] {
+            for radius in [0.0, 1.0, 4.0, 25.0, 100.0, 1e4] {
+                let mut sorted: Vec<usize> = kdtree
+                    .within(&query, radius, &squared_euclidean)
+                    .unwrap()
+                    .into_iter()
+                    .map(|(_, &i)| i)
+                    .collect();
+                sorted.sort_unstable();
+                let mut unsorted: Vec<usize> = kdtree
+                    .within_unsorted(&query, radius, &squared_euclidean)
+                    .unwrap()
+                    .into_iter()
+                    .copied()
+                    .collect();
+                unsorted.sort_unstable();
+                assert_eq!(unsorted, sorted, "capacity {capacity} radius {radius}");
+            }
+        }
+    }
+    let empty: KdTree<f64, usize, [f64; 3]> = KdTree::new(3);
+    assert!(empty.within_unsorted(&[0.0; 3], 1.0, &squared_euclidean).unwrap().is_empty());
+    assert_eq!(
+        empty.within_unsorted(&[0.0; 2], 1.0, &squared_euclidean),
+        Err(ErrorKind::WrongDimension)
+    );
+}
