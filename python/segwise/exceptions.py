@@ -34,6 +34,7 @@ __all__ = [
     "FeatureNamesError",
     "UnknownCategoryError",
     "NotFittedError",
+    "AllocationError",
     "SegwiseInternalError",
     "ConvergenceWarning",
     "HighCardinalityWarning",
@@ -118,6 +119,12 @@ def _reduce(self: NotFittedError) -> tuple[type[NotFittedError], tuple[object, .
 
 
 _SKLEARN_FLAVOURED: dict[type, type[NotFittedError]] = {}
+
+
+class AllocationError(SegwiseError, MemoryError):
+    """A size parameter (bins, restarts, replicates, neighbours...) or the data asks for
+    more memory than can be allocated; the message says for what and how much. Raised
+    before the work starts, never an abort; also a ``MemoryError``."""
 
 
 class SegwiseInternalError(SegwiseError):

@@ -7,6 +7,7 @@ pub mod abtest;
 pub mod clustering;
 pub mod dbscan;
 pub mod error;
+pub mod interrupt;
 pub mod kmeans;
 pub mod metrics;
 pub mod mixed;
@@ -19,3 +20,4 @@ pub mod stability;
 pub mod stats;
 
 pub use error::{CoreError, CoreResult};
+pub use interrupt::Interrupt;

@@ -6,5 +6,5 @@
 pub mod exact;
 pub mod suffstats;
 
-pub use exact::{fisher_exact, prob_b_beats_a, Alternative};
+pub use exact::{fisher_exact, prob_b_beats_a, Alternative, MAX_BETA_TERMS};
 pub use suffstats::{segment_arm_stats, CellStats, Codes};
