@@ -175,8 +175,7 @@ fn kmeans_replicates_given<'py>(
                 &rows,
                 cv,
                 &kmeans,
-                (max_iter, tol),
-                stop,
+                (max_iter, tol, stop),
             )
         })
     })?;

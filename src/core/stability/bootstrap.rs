@@ -340,7 +340,7 @@ pub fn kmeans_replicates(
 ///
 /// `rows[b]` are the row indices of replicate `b` (each `< n`), `centres[b]` its `(k, d)`
 /// starting centres; each replicate is one run of at most `max_iter` iterations to `tol`
-/// (`k` comes from `centres`).
+/// (`k` comes from `centres`); `stop` is checked as in [`kmeans_replicates`].
 pub fn kmeans_replicates_given(
     x: ArrayView2<'_, f64>,
     labels: &[i32],
@@ -348,8 +348,7 @@ pub fn kmeans_replicates_given(
     rows: &[Vec<usize>],
     centres: ArrayView3<'_, f64>,
     clustering: &dyn CentroidClustering,
-    (max_iter, tol): (usize, f64),
-    stop: &Interrupt,
+    (max_iter, tol, stop): (usize, f64, &Interrupt),
 ) -> CoreResult<Replicates> {
     check_inputs(&x, labels, n_segments)?;
     let (r, k, _) = centres.dim();
@@ -513,8 +512,7 @@ mod tests {
             &rows,
             centres.view(),
             &LLOYD,
-            (300, 1e-4),
-            &STOP,
+            (300, 1e-4, &STOP),
         )
         .unwrap();
         assert!(out.jaccard.row(0).iter().all(|&v| v == 1.0));
@@ -527,8 +525,7 @@ mod tests {
             &bad,
             centres.slice(s![0..1, .., ..]),
             &LLOYD,
-            (300, 1e-4),
-            &STOP,
+            (300, 1e-4, &STOP),
         )
         .is_err());
         let config = config(Scheme::Bootstrap, 0).check().unwrap();
