@@ -219,3 +219,20 @@ def test_prob_beat_control_at_the_bound_still_answers():
     grid = np.linspace(0.0995, 0.1005, 200_001)
     want = np.trapezoid(a.pdf(grid) * b.sf(grid), grid)
     assert abs(p - want) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "name, args, kwargs",
+    [
+        ("bootstrap_stability", (2,), {"n_boot": 10**9}),
+        ("gap_statistic", (3,), {"n_refs": 10**12}),
+        ("prediction_strength", ([2, 3],), {"n_splits": 10**7}),
+        ("choose_k", ([2, 3],), {"n_boot": 10**9}),
+    ],
+)
+def test_replicate_counts_beyond_the_documented_cap_are_refused(name, args, kwargs):
+    from segwise import stability
+    from segwise.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=r"must be in \[1, 1000000\], got"):
+        getattr(stability, name)(_frame().to_numpy(), *args, **kwargs)

@@ -1203,3 +1203,10 @@ def check_magnitude(values: np.ndarray, what: str, *, name: str = "X") -> None:
     limit = 1e153 / np.sqrt(max(values.shape[-1], 1)) if values.ndim else 1e153
     if values.size and float(np.max(np.abs(values))) > limit:
         raise_overflow(values, what, name=name)
+
+
+# Documented cap on replicate counts (bootstrap resamples, gap reference sets, prediction
+# strength splits): each replicate keeps a row of results, and far beyond this a call would
+# run for days or ask numpy for terabytes before doing any work.
+MAX_REPLICATES = 1_000_000
+REPLICATES = Interval(Integral, 1, MAX_REPLICATES, closed="both")
