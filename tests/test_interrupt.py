@@ -140,4 +140,6 @@ def test_work_that_does_not_check_still_raises_when_it_returns():
 def test_a_call_without_ctrl_c_returns_its_result():
     from segwise._core import _testing
 
-    assert 0.05 <= _testing.spin(0.05, check=True) < 5
+    # The result is the time the worker spent until the deadline set before its thread
+    # started (so it can be less than 0.05 s on a loaded machine).
+    assert 0.0 < _testing.spin(0.05, check=True) < 5
