@@ -240,3 +240,78 @@ def test_listed_raw_messages_are_now_clear(case):
     with pytest.raises(error, match=words) as info:
         call()
     assert isinstance(info.value, SegwiseError)
+
+
+# --------------------------------------------------------------------------- sizes
+# A size-like parameter far beyond the data: scikit-learn's answer or a typed error that
+# says what would be allocated, decided before anything is allocated (these used to abort
+# the interpreter inside linfa or grow to tens of GB).
+
+
+def test_dbscan_min_samples_beyond_the_rows_is_all_noise_like_sklearn():
+    from sklearn.cluster import DBSCAN as SkDBSCAN
+
+    X = np.zeros((10, 2))
+    for min_samples in (11, 10**12):
+        ours = DBSCAN(min_samples=min_samples).fit(X)
+        theirs = SkDBSCAN(min_samples=min_samples).fit(X)
+        np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+        np.testing.assert_array_equal(ours.core_sample_indices_, theirs.core_sample_indices_)
+    assert (DBSCAN(min_samples=10).fit(X).labels_ == 0).all()  # exactly n: one cluster
+
+
+@pytest.mark.parametrize("bins", [10**6 + 1, 10**8, 10**9])
+def test_psi_bins_beyond_the_documented_cap_are_refused(bins):
+    from segwise.exceptions import InvalidParameterError
+    from segwise.stability import psi
+
+    x = np.arange(100.0)
+    with pytest.raises(InvalidParameterError, match=r"bins must be .*1000000.*got"):
+        psi(x, x, bins=bins)
+    # More bins than rows is allowed (numpy's interpolated quantiles), and still exact.
+    assert psi(x, x, bins=1000).table["psi"].iloc[0] == 0.0
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((5, 10, 5, 10), {"prior": (10**10, 1)}),
+        ((10**19, 10**20, 1, 10), {}),
+        ((10**8, 10**9, 1, 10), {}),
+    ],
+)
+def test_prob_beat_control_with_sums_too_long_is_refused(args, kwargs):
+    from segwise.abtest import prob_beat_control
+    from segwise.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="prior|terms exceed the supported"):
+        prob_beat_control(*args, **kwargs)
+
+
+def test_prob_beat_control_at_the_bound_still_answers():
+    from scipy import stats
+    from segwise.abtest import prob_beat_control
+
+    # 10^6 successes: a sum of a million terms, checked against numerical integration.
+    p = prob_beat_control(10**6 + 500, 10**7, 10**6, 10**7).prob_beat_control
+    a, b = stats.beta(10**6 + 1, 9 * 10**6 + 1), stats.beta(10**6 + 501, 9 * 10**6 - 499)
+    grid = np.linspace(0.0995, 0.1005, 200_001)
+    want = np.trapezoid(a.pdf(grid) * b.sf(grid), grid)
+    assert abs(p - want) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "name, args, kwargs",
+    [
+        ("bootstrap_stability", (2,), {"n_boot": 10**9}),
+        ("gap_statistic", (3,), {"n_refs": 10**12}),
+        ("prediction_strength", ([2, 3],), {"n_splits": 10**7}),
+        ("choose_k", ([2, 3],), {"n_boot": 10**9}),
+    ],
+)
+def test_replicate_counts_beyond_the_documented_cap_are_refused(name, args, kwargs):
+    from segwise import stability
+    from segwise.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=r"must be in \[1, 1000000\], got"):
+        getattr(stability, name)(_frame().to_numpy(), *args, **kwargs)

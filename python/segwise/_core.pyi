@@ -240,6 +240,10 @@ def abtest_fisher_exact(
     *,
     alternative: str,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
+# The largest alpha_b whose exact sum abtest_prob_b_beats_a runs (core::abtest::MAX_BETA_TERMS).
+ABTEST_MAX_BETA_TERMS: int
+
 def abtest_prob_b_beats_a(
     alpha_a: npt.NDArray[np.float64],
     beta_a: npt.NDArray[np.float64],

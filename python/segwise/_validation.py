@@ -1474,3 +1474,10 @@ def check_magnitude(values: np.ndarray, what: str, *, name: str = "X") -> None:
                 "(X.astype(np.float64)) or rescale it first."
             )
         raise_overflow(values, what, name=name)
+
+
+# Documented cap on replicate counts (bootstrap resamples, gap reference sets, prediction
+# strength splits): each replicate keeps a row of results, and far beyond this a call would
+# run for days or ask numpy for terabytes before doing any work.
+MAX_REPLICATES = 1_000_000
+REPLICATES = Interval(Integral, 1, MAX_REPLICATES, closed="both")

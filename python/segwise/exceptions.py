@@ -35,6 +35,7 @@ __all__ = [
     "UnknownCategoryError",
     "NotFittedError",
     "FittedStateError",
+    "AllocationError",
     "SegwiseInternalError",
     "ConstantColumnWarning",
     "ConvergenceWarning",
@@ -127,6 +128,12 @@ class FittedStateError(SegwiseError):
     """A fitted estimator's attributes are not what ``fit`` leaves (NaN centres, another
     dtype or shape): they were edited, or unpickled from another segwise version. The
     message names the attribute; refit the estimator."""
+
+
+class AllocationError(SegwiseError, MemoryError):
+    """A size parameter (bins, restarts, replicates, neighbours...) or the data asks for
+    more memory than can be allocated; the message says for what and how much. Raised
+    before the work starts, never an abort; also a ``MemoryError``."""
 
 
 class SegwiseInternalError(SegwiseError):

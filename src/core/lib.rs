@@ -7,6 +7,7 @@ pub mod abtest;
 pub mod clustering;
 pub mod dbscan;
 pub mod error;
+pub mod interrupt;
 pub mod kmeans;
 pub mod kprototypes;
 pub mod metrics;
@@ -20,3 +21,4 @@ pub mod stability;
 pub mod stats;
 
 pub use error::{CoreError, CoreResult};
+pub use interrupt::Interrupt;

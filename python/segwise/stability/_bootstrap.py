@@ -17,6 +17,7 @@ from .._progress import progress as _progress
 from .._progress import progress_enabled
 from .._results import ResultMixin, Summary, Table
 from .._validation import (
+    REPLICATES,
     Constraints,
     HasMethods,
     Interval,
@@ -45,7 +46,7 @@ _PARAMS: Constraints = {
         Interval(Integral, 2, None, closed="left"),
         HasMethods(["fit", "get_params"]),
     ],
-    "n_boot": [Interval(Integral, 1, None, closed="left")],
+    "n_boot": [REPLICATES],
     "scheme": [StrOptions(["bootstrap", "subsample"])],
     "subsample_fraction": [Interval(Real, 0, 1, closed="neither")],
     "random_state": ["random_state"],
@@ -256,7 +257,7 @@ def bootstrap_stability(
           levels alike). A clusterer with ``metric="precomputed"`` is refused (rows of
           a distance matrix are not a resample of it).
     n_boot : int, default=100
-        Number of replicates (>= 1).
+        Number of replicates (1 to 1,000,000).
     scheme : {"bootstrap", "subsample"}, default="bootstrap"
         ``"bootstrap"``: ``n`` rows drawn with replacement, duplicates dropped (fpc's
         default ``multipleboot=FALSE``), so each replicate clusters about 63% of the

@@ -22,6 +22,7 @@ from .. import _core
 from .._progress import progress as _progress
 from .._results import ResultMixin, Summary, Table, fmt_number, fmt_share
 from .._validation import (
+    REPLICATES,
     Constraints,
     HasMethods,
     Interval,
@@ -64,7 +65,7 @@ _COMMON_PARAMS: Constraints = {
 _ESTIMATOR: Constraints = {"estimator": [None, HasMethods(["fit", "get_params"])]}
 _GAP_PARAMS: Constraints = {
     "k_max": [Interval(Integral, None, None, closed="neither")],  # bounds depend on n
-    "n_refs": [_COUNT],
+    "n_refs": [REPLICATES],
     "space": [StrOptions(["scaledPCA", "original"])],
     "d_power": [Interval(Real, 0, None, closed="neither")],
     "method": [StrOptions(GAP_METHODS)],
@@ -73,7 +74,7 @@ _GAP_PARAMS: Constraints = {
 }
 _PS_PARAMS: Constraints = {
     "k_range": [Iterable],
-    "n_splits": [_COUNT],
+    "n_splits": [REPLICATES],
     "cutoff": [_SHARE],
     **_COMMON_PARAMS,
     **_ESTIMATOR,
@@ -81,9 +82,9 @@ _PS_PARAMS: Constraints = {
 _CHOOSE_K_PARAMS: Constraints = {
     "k_range": [Iterable],
     "criteria": [None, Iterable],  # each one of CRITERIA
-    "n_refs": [_COUNT],
-    "n_splits": [_COUNT],
-    "n_boot": [_COUNT],
+    "n_refs": [REPLICATES],
+    "n_splits": [REPLICATES],
+    "n_boot": [REPLICATES],
     "d_power": [Interval(Real, 0, None, closed="neither")],
     "ps_cutoff": [_SHARE],
     "ari_threshold": [Interval(Real, -1, 1, closed="both")],
@@ -416,7 +417,7 @@ def gap_statistic(
     k_max : int, default=10
         Largest k (clusGap's ``K.max``), ``2 <= k_max <= n_samples - 1``.
     n_refs : int, default=100
-        Number of reference sets (clusGap's ``B``).
+        Number of reference sets (clusGap's ``B``; at most 1,000,000).
     space : {"scaledPCA", "original"}, default="scaledPCA"
         clusGap's ``spaceH0``.
     d_power : float, default=2.0
@@ -650,7 +651,7 @@ def prediction_strength(
     k_range : iterable of int, default=range(2, 11)
         Values of k, each in ``[2, floor(n/2)]``.
     n_splits : int, default=50
-        Number of random splits (fpc's ``M``).
+        Number of random splits (fpc's ``M``; at most 1,000,000).
     cutoff : float, default=0.8
     n_init : int, default=1
         k-means++ restarts per fit.
@@ -988,7 +989,8 @@ def choose_k(
         "gap", "prediction_strength", "bootstrap_ari")``.
     n_refs, n_splits, n_boot : int, default=20
         Reference sets (gap), splits (prediction strength), bootstrap pairs (ARI). Fewer than
-        the standalone functions' defaults so that 50,000 rows take seconds, not minutes.
+        the standalone functions' defaults so that 50,000 rows take seconds, not minutes
+        (each at most 1,000,000).
     n_init : int, default=3
         k-means++ restarts of the fits on all rows.
     d_power : float, default=2.0

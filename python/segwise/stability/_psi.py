@@ -29,8 +29,12 @@ from ..exceptions import (
     ShapeMismatchError,
 )
 
+# A documented cap: each bin costs a few machine words per feature, so 10**9 bins would
+# ask for tens of GB before any data is binned.
+MAX_BINS = 1_000_000
+
 _PSI_PARAMS: Constraints = {
-    "bins": [Interval(Integral, 2, None, closed="left")],
+    "bins": [Interval(Integral, 2, MAX_BINS, closed="both")],
     "epsilon": [Interval(Real, 0, 0.5, closed="neither")],
     "kind": [StrOptions(["auto", "labels", "features"])],
     "progress": ["boolean", None],
@@ -217,7 +221,7 @@ def psi(
         Segment labels (1-D) or numeric features (2-D; a DataFrame's columns are matched by
         name, ``current`` may have extra columns).
     bins : int, default=10
-        Number of quantile bins per numeric feature (>= 2).
+        Number of quantile bins per numeric feature (2 to 1,000,000).
     epsilon : float, default=1e-4
         Share used for an empty bin, in (0, 0.5).
     kind : {"auto", "labels", "features"}, default="auto"

@@ -15,9 +15,14 @@
 //! * [`restart_rng`]: the random stream of one restart or replicate, independent of the
 //!   thread that runs it.
 //!
+//! * [`alloc`]: fallible allocation of buffers sized by user input ([`try_filled`],
+//!   [`try_with_capacity`], [`checked_len`]): an error naming the buffer and its bytes,
+//!   never an abort.
+//!
 //! These live here, not in a feature folder, so that no feature reaches into another one
 //! for its building blocks.
 
+pub mod alloc;
 mod blocks;
 mod float;
 mod moments;
@@ -25,8 +30,9 @@ mod rng;
 pub mod simd;
 mod sum;
 
+pub use alloc::{checked_len, try_filled, try_filled_dims, try_with_capacity};
 pub use blocks::RowBlocks;
 pub use float::Float;
 pub use moments::CoMoments;
-pub use rng::restart_rng;
+pub use rng::{restart_rng, RestartStreams};
 pub use sum::CompensatedSum;
