@@ -6,8 +6,10 @@
 pub mod abtest;
 pub mod clustering;
 pub mod dbscan;
+pub mod distance;
 pub mod error;
 pub mod kmeans;
+pub mod kmedoids;
 pub mod metrics;
 pub mod mixed;
 pub mod numerics;
