@@ -33,6 +33,7 @@ __all__ = [
     "ColumnNotFoundError",
     "FeatureNamesError",
     "UnknownCategoryError",
+    "MemoryLimitError",
     "NotFittedError",
     "SegwiseInternalError",
     "ConvergenceWarning",
@@ -79,6 +80,11 @@ class ColumnNotFoundError(SegwiseError):
 class UnknownCategoryError(SegwiseError):
     """A categorical column holds a level that ``fit`` never saw; the message names the
     column, how many rows and a few of the levels."""
+
+
+class MemoryLimitError(SegwiseError, MemoryError):
+    """A result would need more memory than the documented cap (or than can be allocated);
+    the message says how many bytes and what to do instead. Also a ``MemoryError``."""
 
 
 class FeatureNamesError(SegwiseError):

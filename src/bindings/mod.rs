@@ -21,8 +21,10 @@ mod agreement;
 mod bootstrap;
 mod choose_k;
 mod dbscan;
+mod distance;
 mod drift;
 mod kmeans;
+mod kmedoids;
 mod metrics;
 mod profile;
 mod rfm;
@@ -162,6 +164,8 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     choose_k::register(m)?;
     drift::register(m)?;
     profile::register(m)?;
+    distance::register(m)?;
+    kmedoids::register(m)?;
     testing::register(m)?;
     Ok(())
 }

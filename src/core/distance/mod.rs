@@ -5,6 +5,8 @@
 //!   the diagonal).
 //! * [`Gower`]: mixed tables ([`crate::mixed::MixedView`]) with R `cluster::daisy`'s
 //!   `metric = "gower"` semantics (see [`gower`]).
+//! * [`Dissimilarities`]: a precomputed square matrix, with the checks it must pass
+//!   (finite, non-negative, zero diagonal, symmetric where the method needs it).
 //!
 //! Both implement [`Pairwise`]: distances from one row of the left table to a run of rows
 //! of the right table, which the right table keeps column-major so the run is a
@@ -14,12 +16,14 @@
 
 mod euclidean;
 pub mod gower;
+mod precomputed;
 
 use ndarray::ArrayViewMut2;
 use rayon::prelude::*;
 
 pub use euclidean::Euclidean;
 pub use gower::{Gower, GowerParams};
+pub use precomputed::Dissimilarities;
 
 use crate::numerics::Float;
 use crate::{CoreError, CoreResult};

@@ -3,6 +3,8 @@
 //! are evaluated at once in O(n) (FastPAM1, Schubert & Rousseeuw 2021), which gives the
 //! same swaps as the original O(k n) evaluation; candidates are evaluated in parallel.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use super::fasterpam::best_swap;
@@ -20,20 +22,23 @@ fn better(a: (usize, f64), b: (usize, f64)) -> (usize, f64) {
     }
 }
 
-/// The next medoid of PAM's BUILD after `medoids`: with none, the point of smallest total
-/// dissimilarity to all points; then the point that lowers the total dissimilarity of
-/// every point to its nearest medoid the most (the lowest index on ties).
-pub fn build_step<F: Float>(d: &Dissimilarities<'_, F>, medoids: &[usize]) -> CoreResult<usize> {
+/// BUILD's best candidate among the points `candidates` after `medoids`, as
+/// `(point, score)` with the score to minimise (`None` when every candidate is a medoid).
+///
+/// With no medoid yet, the score is the point's total dissimilarity to all points; then it
+/// is minus the total lowering of every point's dissimilarity to its nearest medoid. Ties
+/// go to the lowest index, so the best of consecutive ranges (the lowest score, the first
+/// range on ties) is the best of their union.
+pub fn build_candidates<F: Float>(
+    d: &Dissimilarities<'_, F>,
+    medoids: &[usize],
+    candidates: Range<usize>,
+) -> CoreResult<Option<(usize, f64)>> {
     let n = d.n();
     if !medoids.is_empty() {
         check_medoids(medoids, n)?;
     }
-    if medoids.len() >= n {
-        return Err(CoreError::NotEnoughSamples {
-            n_samples: n,
-            n_clusters: medoids.len() + 1,
-        });
-    }
+    check_range(&candidates, n)?;
     let near: Vec<f64> = if medoids.is_empty() {
         Vec::new()
     } else {
@@ -43,12 +48,11 @@ pub fn build_step<F: Float>(d: &Dissimilarities<'_, F>, medoids: &[usize]) -> Co
     for &m in medoids {
         is_medoid[m] = true;
     }
-    let (best, _) = (0..n)
+    let best = candidates
         .into_par_iter()
         .filter(|&c| !is_medoid[c])
         .map(|c| {
             let row = d.row(c);
-            // Minimise: the total dissimilarity, or minus the gain.
             let score = if medoids.is_empty() {
                 row.iter().map(|v| v.to_f64()).sum::<f64>()
             } else {
@@ -60,10 +64,33 @@ pub fn build_step<F: Float>(d: &Dissimilarities<'_, F>, medoids: &[usize]) -> Co
             (c, score)
         })
         .reduce(|| (usize::MAX, f64::INFINITY), better);
-    if best == usize::MAX {
-        return Err(CoreError::Internal("BUILD found no candidate".into()));
+    Ok((best.0 != usize::MAX).then_some(best))
+}
+
+/// The next medoid of PAM's BUILD after `medoids`: with none, the point of smallest total
+/// dissimilarity to all points; then the point that lowers the total dissimilarity of
+/// every point to its nearest medoid the most (the lowest index on ties).
+pub fn build_step<F: Float>(d: &Dissimilarities<'_, F>, medoids: &[usize]) -> CoreResult<usize> {
+    match build_candidates(d, medoids, 0..d.n())? {
+        Some((c, _)) => Ok(c),
+        None => Err(CoreError::NotEnoughSamples {
+            n_samples: d.n(),
+            n_clusters: medoids.len() + 1,
+        }),
     }
-    Ok(best)
+}
+
+fn check_range(candidates: &Range<usize>, n: usize) -> CoreResult<()> {
+    if candidates.start > candidates.end || candidates.end > n {
+        return Err(CoreError::InvalidParameter {
+            name: "candidates",
+            reason: format!(
+                "candidates {}..{} are outside the {n} points",
+                candidates.start, candidates.end
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// PAM's BUILD: `k` medoids, one [`build_step`] at a time.
@@ -82,18 +109,21 @@ pub fn build<F: Float>(d: &Dissimilarities<'_, F>, k: usize) -> CoreResult<Vec<u
     Ok(medoids)
 }
 
-/// One iteration of PAM's SWAP: make the best swap of all if it lowers the loss (returns
-/// `true`), else leave `medoids` as they are (`false`: converged). Ties go to the lowest
-/// candidate index, then the lowest medoid slot.
-pub fn pam_swap_step<F: Float>(
+/// PAM's best swap with a candidate among the points `candidates`: `(candidate, medoid
+/// slot, change of the loss)`, the lowest change (the lowest candidate index, then slot, on
+/// ties), or `None` when every candidate sits on a medoid. The best of consecutive ranges
+/// (the lowest change, the first range on ties) is the best of their union.
+pub fn pam_best_swap<F: Float>(
     d: &Dissimilarities<'_, F>,
-    medoids: &mut [usize],
-) -> CoreResult<bool> {
+    medoids: &[usize],
+    candidates: Range<usize>,
+) -> CoreResult<Option<(usize, usize, f64)>> {
     let n = d.n();
     check_medoids(medoids, n)?;
+    check_range(&candidates, n)?;
     let state = nearest_all(d, medoids);
     let removal = removal_loss(&state, medoids.len());
-    let (c, (slot, change)) = (0..n)
+    let (c, (slot, change)) = candidates
         .into_par_iter()
         .filter(|&c| state[c].d_near > 0.0)
         .map(|c| (c, best_swap(d, c, &state, &removal)))
@@ -108,11 +138,22 @@ pub fn pam_swap_step<F: Float>(
                 }
             },
         );
-    if c == usize::MAX || change >= 0.0 {
-        return Ok(false);
+    Ok((c != usize::MAX).then_some((c, slot, change)))
+}
+
+/// One iteration of PAM's SWAP: make the best swap of all if it lowers the loss (returns
+/// `true`), else leave `medoids` as they are (`false`: converged).
+pub fn pam_swap_step<F: Float>(
+    d: &Dissimilarities<'_, F>,
+    medoids: &mut [usize],
+) -> CoreResult<bool> {
+    match pam_best_swap(d, medoids, 0..d.n())? {
+        Some((c, slot, change)) if change < 0.0 => {
+            medoids[slot] = c;
+            Ok(true)
+        }
+        _ => Ok(false),
     }
-    medoids[slot] = c;
-    Ok(true)
 }
 
 /// PAM's SWAP phase from the initial `medoids`, at most `max_iter` swaps.
@@ -192,5 +233,38 @@ mod tests {
             build(&d, 121),
             Err(CoreError::NotEnoughSamples { .. })
         ));
+    }
+
+    #[test]
+    fn the_best_of_ranges_is_the_best_of_all() {
+        // Ties everywhere: the lowest index must still win across ranges.
+        let x = points(90, 4).mapv(|v| v.round());
+        let d = Dissimilarities::new(x.view()).unwrap();
+        let medoids = [5, 40];
+        let whole = build_candidates(&d, &medoids, 0..90).unwrap().unwrap();
+        let swap = pam_best_swap(&d, &medoids, 0..90).unwrap().unwrap();
+        for cut in [1, 13, 45, 89] {
+            let (a, b) = (
+                build_candidates(&d, &medoids, 0..cut).unwrap(),
+                build_candidates(&d, &medoids, cut..90).unwrap(),
+            );
+            let joined = match (a, b) {
+                (Some(a), Some(b)) => better(a, b),
+                (a, b) => a.or(b).unwrap(),
+            };
+            assert_eq!(joined, whole);
+            let (a, b) = (
+                pam_best_swap(&d, &medoids, 0..cut).unwrap(),
+                pam_best_swap(&d, &medoids, cut..90).unwrap(),
+            );
+            let joined = match (a, b) {
+                (Some(a), Some(b)) if b.2 < a.2 => b,
+                (Some(a), _) => a,
+                (None, b) => b.unwrap(),
+            };
+            assert_eq!(joined, swap);
+        }
+        assert_eq!(build_candidates(&d, &[], 3..3).unwrap(), None);
+        assert!(build_candidates(&d, &[], 3..91).is_err());
     }
 }
