@@ -131,7 +131,9 @@ def test_missing_values_policies():
     # age 30/40, spend 200/400, newsletter 1; region 0 (level) or skipped (ignore)
     assert as_level[1, 3] == pytest.approx((0.75 + 0.5 + 0 + 1) / 4, abs=1e-15)
     assert ignored[1, 3] == pytest.approx((0.75 + 0.5 + 1) / 3, abs=1e-15)
-    sizes = pd.Categorical(["S", None, "L", "S", "L", "S"], categories=["S", "M", "L"], ordered=True)
+    sizes = pd.Categorical(
+        ["S", None, "L", "S", "L", "S"], categories=["S", "M", "L"], ordered=True
+    )
     with pytest.raises(InvalidParameterError, match="ordered column 'size'"):
         gower_distances(Z.assign(size=sizes), missing="level")
     # Two rows with no column observed in both have no distance (daisy's NA).
@@ -142,7 +144,9 @@ def test_missing_values_policies():
 
 def test_matrix_size_is_bounded_before_allocating():
     X = mixed_table(100)
-    with pytest.raises(MemoryLimitError, match=r"78.1 KiB \(100 x 100 float64 = 80,000 bytes\).*cap of") as info:
+    with pytest.raises(
+        MemoryLimitError, match=r"78.1 KiB \(100 x 100 float64 = 80,000 bytes\).*cap of"
+    ) as info:
         gower_distances(X, max_bytes=1000)
     assert isinstance(info.value, MemoryError)
     assert "KMedoids(method='clara')" in str(info.value)
@@ -269,8 +273,11 @@ def test_silhouette_metric_errors():
     with pytest.raises(InvalidParameterError, match="diagonal must be zero.*row 1 has 0.5"):
         silhouette_score(D + np.diag([0, 0.5, 0]), [0, 0, 1], metric="precomputed")
     with pytest.raises(NonFiniteError, match="1 negative value"):
-        silhouette_score(D - np.eye(3) * 0 - np.array([[0, 0, 3.0], [0] * 3, [0] * 3]),
-                         [0, 0, 1], metric="precomputed")
+        silhouette_score(
+            D - np.eye(3) * 0 - np.array([[0, 0, 3.0], [0] * 3, [0] * 3]),
+            [0, 0, 1],
+            metric="precomputed",
+        )
     with pytest.raises(ShapeMismatchError, match="square distance matrix"):
         silhouette_score(D[:2], [0, 1], metric="precomputed")
     with pytest.raises(InvalidParameterError, match=r"keyword\(s\) \['categorical'\] only apply"):

@@ -130,9 +130,7 @@ def nearest_rows(
 
 def euclidean_fill(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Euclidean distances between the rows of two float64 arrays, into ``out``."""
-    return fill_matrix(
-        out, lambda a, b, block: _core.euclidean_fill(left[a:b], right, out=block)
-    )
+    return fill_matrix(out, lambda a, b, block: _core.euclidean_fill(left[a:b], right, out=block))
 
 
 def euclidean_nearest(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,6 +153,7 @@ class GowerScales:
     ordinal: np.ndarray  # bool, per categorical column
     level_rank: np.ndarray  # float64, every level of every categorical column
     weights: np.ndarray  # float64, numeric columns then categorical columns
+    undefined: float = float("nan")  # distance of a pair with no column observed in both
 
 
 @dataclass(frozen=True)
@@ -275,9 +274,11 @@ class GowerModel:
         name: str = "X",
         caller: str = "gower_distances",
         min_samples: int = 1,
+        undefined: float = float("nan"),
     ) -> tuple[GowerModel, GowerData]:
         """Check ``X`` through the funnel and fit the scales on it: numeric ranges over the
-        non-missing values, ordinal ranks over the levels that occur."""
+        non-missing values, ordinal ranks over the levels that occur. ``undefined`` is the
+        distance of two rows with no column observed in both (NaN: daisy's ``NA``)."""
         table = check_mixed(
             X,
             categorical=categorical,
@@ -312,6 +313,7 @@ class GowerModel:
             weights=np.ascontiguousarray(
                 np.concatenate([column_weights[~mask], column_weights[mask]]), dtype=np.float64
             ),
+            undefined=float(undefined),
         )
         model = cls(scales, list(table.columns), cat_labels, table.levels, missing)
         return model, GowerData(table.numeric, table.categorical)

@@ -298,7 +298,13 @@ def _mixed_frame(X: Any, name: str) -> pd.DataFrame:
         raise NonNumericError(f"Sparse input is not supported for {name}; pass a DataFrame")
     arr = np.asarray(X) if isinstance(X, np.ndarray) else _list_to_array_2d(X, name)
     if arr.ndim != 2:
-        raise ShapeMismatchError(f"{name} must be 2-D (a table), got shape {arr.shape}")
+        hint = ""
+        if arr.ndim == 1:  # scikit-learn's words (its estimator checks look for them)
+            hint = (
+                ". Reshape your data either using array.reshape(-1, 1) if it has a single "
+                "feature or array.reshape(1, -1) if it contains a single sample"
+            )
+        raise ShapeMismatchError(f"{name} must be 2-D (a table), got shape {arr.shape}{hint}")
     frame = pd.DataFrame(arr)
     return frame.infer_objects() if arr.dtype == object else frame
 
@@ -448,9 +454,12 @@ def check_mixed(
     n, p = frame.shape
     who = f" by {estimator}" if estimator else ""
     if n < max(min_samples, 1) or p == 0:
+        # scikit-learn's wording for no columns (its estimator checks match it)
+        detail = f" ({p} feature(s) (shape=({n}, 0)) while a minimum of 1 is required)"
         raise EmptyInputError(
             f"Found a table with {n} row(s) and {p} column(s) in {name} while at least "
             f"{max(min_samples, 1)} row(s) and 1 column are required{who}."
+            + (detail if p == 0 else "")
         )
     if not frame.columns.is_unique:
         dup = frame.columns[frame.columns.duplicated()].unique().tolist()

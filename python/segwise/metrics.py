@@ -164,14 +164,15 @@ def _precomputed(X: Any, caller: str) -> np.ndarray:
     d = check_array(X, name="X", dtypes=(np.float64, np.float32)).values
     if d.shape[0] != d.shape[1]:
         raise ShapeMismatchError(
-            f"{caller}: metric='precomputed' needs a square distance matrix, got shape "
-            f"{d.shape}"
+            f"{caller}: metric='precomputed' needs a square distance matrix, got shape {d.shape}"
         )
     _core.check_dissimilarities(d, symmetric=False)
     return d
 
 
-def silhouette_samples(X: Any, labels: Any, *, metric: str = "euclidean", **kwds: Any) -> np.ndarray:
+def silhouette_samples(
+    X: Any, labels: Any, *, metric: str = "euclidean", **kwds: Any
+) -> np.ndarray:
     """Silhouette coefficient of every sample, as scikit-learn's.
 
     ``s = (b - a) / max(a, b)``, where ``a`` is the mean distance from a sample to the other

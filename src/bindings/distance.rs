@@ -33,6 +33,8 @@ pub struct Scales<'py> {
     level_rank: PyReadonlyArray1<'py, f64>,
     #[pyo3(attribute)]
     weights: PyReadonlyArray1<'py, f64>,
+    #[pyo3(attribute)]
+    undefined: f64,
 }
 
 /// A mixed table as the funnel hands it over: numeric block and level codes.
@@ -46,6 +48,7 @@ struct ScaleSlices<'a> {
     ordinal: &'a [bool],
     level_rank: &'a [f64],
     weights: &'a [f64],
+    undefined: f64,
 }
 
 impl<'py> Scales<'py> {
@@ -69,6 +72,7 @@ impl<'py> Scales<'py> {
             ordinal: self.ordinal.as_slice()?,
             level_rank: self.level_rank.as_slice()?,
             weights: self.weights.as_slice()?,
+            undefined: self.undefined,
         })
     }
 }
@@ -81,6 +85,7 @@ impl ScaleSlices<'_> {
             ordinal: self.ordinal,
             level_rank: self.level_rank,
             weights: self.weights,
+            undefined: self.undefined,
         }
     }
 

@@ -28,7 +28,7 @@ fn kmedoids_build_candidates(
 }
 
 /// PAM's best swap with a candidate among points `start..stop`: `(candidate, slot,
-/// change)`, or None.
+/// change)`, or None when none there lowers the loss.
 #[pyfunction]
 #[pyo3(signature = (d, medoids, *, start, stop))]
 fn kmedoids_pam_best_swap(

@@ -15,8 +15,8 @@ The rules, per pair of rows (i, j) and column f:
 * d(i, j) = sum_f w_f delta_f d_f / sum_f w_f delta_f
 """
 
-from fractions import Fraction as F
 import csv
+from fractions import Fraction as F
 
 NA = None
 customers = {
@@ -27,8 +27,13 @@ customers = {
     "size": ["S", "L", "XL", "S", "L", "S"],
     "newsletter": [True, False, True, True, False, False],
 }
-kinds = {"age": "numeric", "spend": "numeric", "region": "nominal", "size": "ordinal",
-         "newsletter": "nominal"}
+kinds = {
+    "age": "numeric",
+    "spend": "numeric",
+    "region": "nominal",
+    "size": "ordinal",
+    "newsletter": "nominal",
+}
 size_code = {"S": 1, "M": 2, "L": 3, "XL": 4}
 weights_sets = {
     "unweighted": {c: F(1) for c in customers},

@@ -29,12 +29,14 @@ from .._validation import (
     StrOptions,
     check_array,
     check_fitted,
+    check_magnitude,
     check_random_state,
 )
 from ..exceptions import (
     ConvergenceWarning,
     InvalidParameterError,
     NonFiniteError,
+    NonNumericError,
     NotEnoughSamplesError,
     ShapeMismatchError,
 )
@@ -83,7 +85,7 @@ def _run_on_matrix(
                 [_core.kmedoids_pam_best_swap(d, medoids, start=a, stop=b) for a, b in ranges],
                 key=2,
             )
-            if best is None or best[2] >= 0:
+            if best is None:  # no swap lowers the loss
                 return medoids, swaps + 1, True
             medoids[best[1]] = best[0]
             swaps += 1
@@ -228,16 +230,7 @@ class _Gower(_Space):
             max_bytes=None,
             hint=_MATRIX_HINT,
         )
-        self.model.fill(sub, sub, out)
-        if np.isnan(out).any():
-            i, j = np.argwhere(np.isnan(out))[0]
-            rows_ = (i, j) if rows is None else (rows[i], rows[j])
-            raise NonFiniteError(
-                f"KMedoids: the Gower distance between rows {rows_[0]} and {rows_[1]} is "
-                "undefined: they have no column observed in both; fill some of their "
-                "missing values or drop those rows"
-            )
-        return out
+        return self.model.fill(sub, sub, out)
 
     def nearest(self, medoids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.model.nearest(self.data, self.data.rows(medoids))
@@ -342,8 +335,9 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
     Results do not depend on the number of threads (``RAYON_NUM_THREADS``). Every call
     into Rust is a bounded step (a BUILD medoid, a PAM swap, a share of FasterPAM's
     candidates, a chunk of distances), so Ctrl-C stops a fit within a fraction of a second.
-    Rows with missing values are fine under Gower, except two rows with no column observed
-    in both (their distance is undefined).
+    Under Gower, missing values are left out of each distance (``missing="ignore"``); two
+    customers with no column observed in both have no Gower distance (NaN in
+    :func:`~segwise.metrics.gower_distances`), and KMedoids takes it as 1, the largest.
 
     Examples
     --------
@@ -414,7 +408,6 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = self.metric == "gower" and self.missing != "error"
         tags.input_tags.pairwise = self.metric == "precomputed"
-        tags.input_tags.categorical = self.metric == "gower"
         tags.input_tags.string = self.metric == "gower"
         return tags
 
@@ -436,8 +429,15 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
                 del self.feature_names_in_
             return _Precomputed(d)
         if p["metric"] == "euclidean":
-            checked = check_array(X, dtypes=(np.float64,), estimator="KMedoids")
+            try:
+                checked = check_array(X, dtypes=(np.float64,), estimator="KMedoids")
+            except NonNumericError as exc:
+                raise NonNumericError(
+                    f"{exc}; or keep them with metric='gower' (the default), which compares "
+                    "categorical columns as they are"
+                ) from exc
             self._check_features(checked, reset=True)
+            check_magnitude(checked.values, "KMedoids' Euclidean distances")
             return _Euclidean(checked.values)
         model, data = GowerModel.fit(
             X,
@@ -445,6 +445,7 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
             weights=p["weights"],
             missing=p["missing"],
             caller="KMedoids",
+            undefined=1.0,
         )
         self._check_features(_columns_only(X, model), reset=True)
         self._gower = model
@@ -486,9 +487,9 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
             medoids, labels, dists, n_iter, converged = self._clara(space, k, init, rng, p)
         else:
             d = space.matrix(None)
-            medoids, n_iter, converged = _run_on_matrix(d, k, method, init, p["max_iter"], rng)
-            labels, dists = space.nearest(np.asarray(medoids, dtype=np.int64))
-        medoids = np.asarray(medoids, dtype=np.int64)
+            found, n_iter, converged = _run_on_matrix(d, k, method, init, p["max_iter"], rng)
+            medoids = np.asarray(found, dtype=np.int64)
+            labels, dists = space.nearest(medoids)
         self._check_result(space, medoids, dists, k)
         if not converged:
             unit = "passes" if method != "pam" else "swaps"
@@ -523,10 +524,12 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
         for r in range(p["n_subsamples"]):
             rows = _draw_sample(rng, n, size, keep)
             sub_init: Any = init if isinstance(init, str) else "build"
-            if r == 0 and not isinstance(init, str):
+            if r == 0 and keep is not None:
                 sub_init = np.searchsorted(rows, keep)
             d = space.matrix(rows)
-            local, n_iter, converged = _run_on_matrix(d, k, "fasterpam", sub_init, p["max_iter"], rng)
+            local, n_iter, converged = _run_on_matrix(
+                d, k, "fasterpam", sub_init, p["max_iter"], rng
+            )
             medoids = rows[np.asarray(local, dtype=np.int64)]
             labels, dists = space.nearest(medoids)
             loss = float(np.sum(dists))
@@ -537,13 +540,7 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
         return best[1], best[2], best[3], best[4], best[5]
 
     def _check_result(self, space: _Space, medoids: np.ndarray, dists: np.ndarray, k: int) -> None:
-        """Too few distinct rows for ``k`` segments, or rows with no defined distance."""
-        if np.isnan(dists).any():
-            raise NonFiniteError(
-                f"KMedoids: {int(np.isnan(dists).sum())} row(s) have no column observed in "
-                "common with any medoid, so their Gower distance is undefined; fill some of "
-                "their missing values or drop them"
-            )
+        """Too few distinct rows for ``k`` segments."""
         distinct = None
         if len(np.unique(medoids)) < k or self._medoids_coincide(space, medoids):
             distinct = space.distinct_rows()
@@ -554,7 +551,8 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
             )
         if distinct is not None:
             warnings.warn(
-                "KMedoids found two medoids at distance 0 (duplicate rows); some segments "
+                "KMedoids found two medoids at distance 0 (duplicate rows, or under Gower "
+                "rows equal on every column observed in both); some segments "
                 "are empty. Possibly a CLARA sample with too few distinct rows: raise "
                 "sample_size",
                 ConvergenceWarning,
@@ -566,8 +564,10 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
         """Whether two medoids are at distance 0 (only duplicates of a row can be)."""
         if medoids.shape[0] < 2:
             return False
-        d = space.matrix(medoids) if not isinstance(space, _Precomputed) else (
-            space.d[np.ix_(medoids, medoids)]
+        d = (
+            space.matrix(medoids)
+            if not isinstance(space, _Precomputed)
+            else (space.d[np.ix_(medoids, medoids)])
         )
         off = ~np.eye(medoids.shape[0], dtype=bool)
         return bool((d[off] == 0).any())
@@ -587,9 +587,7 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
                     f"{d.shape}"
                 )
             if not np.isfinite(d).all() or (d < 0).any():
-                raise NonFiniteError(
-                    "KMedoids: distances must be finite and non-negative"
-                )
+                raise NonFiniteError("KMedoids: distances must be finite and non-negative")
             return np.ascontiguousarray(d[:, self.medoid_indices_], dtype=np.float64), None, None
         if self.metric == "euclidean":
             checked = check_array(X, dtypes=(np.float64,), estimator="KMedoids")
@@ -628,12 +626,7 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
         if self.metric == "euclidean":
             labels, _ = euclidean_nearest(data, self._medoid_values)
         else:
-            labels, dists = self._gower.nearest(data, self._medoid_data)
-            if (labels < 0).any():
-                raise NonFiniteError(
-                    f"KMedoids: {int((labels < 0).sum())} row(s) have no column observed in "
-                    "common with any medoid (their Gower distance is undefined)"
-                )
+            labels, _ = self._gower.nearest(data, self._medoid_data)
         return labels.astype(np.int32)
 
     def transform(self, X: Any) -> Any:
@@ -703,7 +696,10 @@ def _columns_only(X: Any, model: GowerModel) -> Checked:
     ``model``): its width and column names, and its index for pandas output."""
     frame = X if isinstance(X, pd.DataFrame) else None
     names = [str(c) for c in frame.columns] if frame is not None else None
-    width = len(frame.columns) if frame is not None else len(model.columns)
+    shape = getattr(X, "shape", None)
+    if shape is None and isinstance(X, list | tuple):
+        shape = np.shape(np.asarray(X, dtype=object))
+    width = shape[1] if shape is not None and len(shape) == 2 else len(model.columns)
     return Checked(np.empty((0, width)), names, frame.index if frame is not None else None)
 
 

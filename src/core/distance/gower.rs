@@ -16,7 +16,8 @@
 //! * `delta_ijf = 0` when either value is missing (NaN, or the code
 //!   [`MISSING`](crate::mixed::MISSING)), else 1: the pair is compared on the columns both
 //!   rows have, and the weights are renormalised. A pair with no such column has no
-//!   distance (NaN; daisy's `NA`).
+//!   distance (NaN; daisy's `NA`), unless the caller gives it one
+//!   ([`GowerParams::undefined`]).
 //!
 //! Numeric and ordinal terms are capped at 1: they only exceed 1 for rows outside the
 //! range the scales were taken from (new customers scored against a fitted model). A
@@ -47,6 +48,9 @@ pub struct GowerParams<'a> {
     /// Weight of each column, the numeric columns first, then the categorical ones (>= 0,
     /// finite, not all 0).
     pub weights: &'a [f64],
+    /// The distance of a pair with no column observed in both: NaN (daisy's `NA`), or a
+    /// value in `[0, 1]` chosen by the caller (k-medoids takes 1, the largest).
+    pub undefined: f64,
 }
 
 /// Value of an unseen ordinal level: far from every scaled rank in `[0, 1]` (and from the
@@ -92,6 +96,7 @@ pub struct Gower {
     value_weights: Vec<f64>,
     code_weights: Vec<f64>,
     total_weight: f64,
+    undefined: f64,
 }
 
 fn invalid(name: &'static str, reason: String) -> CoreError {
@@ -131,6 +136,12 @@ impl Columns {
                     format!("column origins and ranges must be finite and ranges >= 0, got origin {lo} and range {r}"),
                 ));
             }
+        }
+        if !(params.undefined.is_nan() || (0.0..=1.0).contains(&params.undefined)) {
+            return Err(invalid(
+                "undefined",
+                format!("must be NaN or in [0, 1], got {}", params.undefined),
+            ));
         }
         if params.level_rank.iter().any(|r| !r.is_finite()) {
             return Err(invalid("level_rank", "level ranks must be finite".into()));
@@ -284,6 +295,7 @@ impl Gower {
             value_weights: cols.value_weights,
             code_weights: cols.code_weights,
             total_weight,
+            undefined: params.undefined,
         })
     }
 
@@ -346,7 +358,7 @@ impl Gower {
             }
         }
         for (o, &d) in out.iter_mut().zip(den.iter()) {
-            *o = if d > 0.0 { *o / d } else { f64::NAN };
+            *o = if d > 0.0 { *o / d } else { self.undefined };
         }
     }
 }
@@ -487,6 +499,7 @@ mod tests {
             ordinal: &[false, true, false],
             level_rank: &ranks,
             weights: &[1.0, 2.0, 0.5, 1.0, 3.0],
+            undefined: f64::NAN,
         };
         let g = Gower::new(&view, &view, &params).unwrap();
         let got = matrix(&g);
@@ -523,6 +536,7 @@ mod tests {
             ordinal: &[false],
             level_rank: &[0.0, 0.0],
             weights: &[1.0, 1.0, 1.0],
+            undefined: f64::NAN,
         };
         let g = Gower::new(&view, &view, &params).unwrap();
         let d = matrix(&g);
@@ -549,11 +563,23 @@ mod tests {
             ordinal: &[false],
             level_rank: &[0.0],
             weights: &[1.0, 1.0],
+            undefined: f64::NAN,
         };
         let g = Gower::new(&view, &view, &params).unwrap();
         let d = matrix(&g);
         assert!(d[[0, 1]].is_nan() && d[[1, 0]].is_nan());
         assert_eq!(d[[0, 0]], 0.0);
+        let one = GowerParams {
+            undefined: 1.0,
+            ..params
+        };
+        let d = matrix(&Gower::new(&view, &view, &one).unwrap());
+        assert_eq!((d[[0, 1]], d[[1, 0]], d[[1, 1]]), (1.0, 1.0, 0.0));
+        let bad = GowerParams {
+            undefined: 2.0,
+            ..params
+        };
+        assert!(Gower::new(&view, &view, &bad).is_err());
         for (weights, range) in [([0.0, 0.0], 0.0), ([1.0, -1.0], 0.0), ([1.0, 1.0], -1.0)] {
             let bad = GowerParams {
                 weights: &weights,

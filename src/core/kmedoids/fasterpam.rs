@@ -13,7 +13,7 @@
 //!   `delta[n(o)] += d(o, c) - d_s(o)`.
 //!
 //! Candidates are visited in index order, cyclically; the best swap of a candidate is
-//! made at once when it lowers the loss, and the run ends after a full cycle of
+//! made at once when it lowers the loss (by more than its rounding error), and the run ends after a full cycle of
 //! candidates without a swap (or after `max_iter` passes over the candidates).
 //! Candidates at dissimilarity 0 from a medoid (the medoids and their duplicates) cannot
 //! lower the loss and are skipped.
@@ -21,8 +21,8 @@
 use rayon::prelude::*;
 
 use super::{
-    check_medoids, finish, nearest_all, removal_loss, update_after_swap, Dissimilarities,
-    KMedoidsFit, Nearest,
+    check_medoids, finish, nearest_all, removal_loss, swap_threshold, update_after_swap,
+    Dissimilarities, KMedoidsFit, Nearest,
 };
 use crate::numerics::Float;
 use crate::CoreResult;
@@ -96,6 +96,7 @@ pub fn fasterpam_steps<F: Float>(
     let k = medoids.len();
     let mut state = nearest_all(d, medoids);
     let mut removal = removal_loss(&state, k);
+    let mut threshold = swap_threshold(&state);
     // Candidates evaluated together: speculative beyond the first improving one.
     let batch = 2 * rayon::current_num_threads().max(1);
     let mut left = budget.max(1);
@@ -125,7 +126,7 @@ pub fn fasterpam_steps<F: Float>(
                     (c, slot, change)
                 })
                 .collect();
-            evaluated.into_iter().find(|e| e.2 < 0.0)
+            evaluated.into_iter().find(|e| e.2 < threshold)
         } else {
             candidates
                 .first()
@@ -133,13 +134,14 @@ pub fn fasterpam_steps<F: Float>(
                     let (slot, change) = best_swap(d, c, &state, &removal);
                     (c, slot, change)
                 })
-                .filter(|e| e.2 < 0.0)
+                .filter(|e| e.2 < threshold)
         };
         let consumed = match found {
             Some((c, slot, _)) => {
                 medoids[slot] = c;
                 update_after_swap(d, medoids, slot, &mut state);
                 removal = removal_loss(&state, k);
+                threshold = swap_threshold(&state);
                 progress.swaps += 1;
                 // The cycle restarts after the swapped candidate.
                 progress.since_swap = 0;

@@ -10,6 +10,10 @@
 //! between steps is the medoid indices (plus FasterPAM's cursor), so a run resumed from
 //! them is the same run.
 //!
+//! A swap is made only when it lowers the loss by more than the loss's rounding error
+//! (`n * eps * loss`): equivalent medoids (ties) would otherwise swap back and forth on
+//! changes of a few ulps.
+//!
 //! Results are deterministic and do not depend on the number of threads: every sum runs
 //! over the points in index order, ties go to the first medoid slot or the lowest
 //! candidate index, and FasterPAM's parallel evaluation is speculative (candidates after
@@ -162,6 +166,14 @@ fn removal_loss(state: &[Nearest], k: usize) -> Vec<f64> {
         }
     }
     loss
+}
+
+/// The change of the loss a swap must beat: minus the rounding error of the loss, a sum
+/// of `n` distances (`n * eps * loss`). Swaps between equivalent medoids (ties) have a
+/// change of a few ulps either way; taking those would swap forever.
+fn swap_threshold(state: &[Nearest]) -> f64 {
+    let loss: f64 = state.iter().map(|s| s.d_near).sum();
+    -(loss * state.len() as f64 * f64::EPSILON)
 }
 
 /// The nearest medoid slot of every point (the first slot on ties) and its

@@ -8,7 +8,9 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::fasterpam::best_swap;
-use super::{check_medoids, finish, nearest_all, removal_loss, Dissimilarities, KMedoidsFit};
+use super::{
+    check_medoids, finish, nearest_all, removal_loss, swap_threshold, Dissimilarities, KMedoidsFit,
+};
 use crate::numerics::Float;
 use crate::{CoreError, CoreResult};
 
@@ -111,8 +113,9 @@ pub fn build<F: Float>(d: &Dissimilarities<'_, F>, k: usize) -> CoreResult<Vec<u
 
 /// PAM's best swap with a candidate among the points `candidates`: `(candidate, medoid
 /// slot, change of the loss)`, the lowest change (the lowest candidate index, then slot, on
-/// ties), or `None` when every candidate sits on a medoid. The best of consecutive ranges
-/// (the lowest change, the first range on ties) is the best of their union.
+/// ties), or `None` when no swap there lowers the loss (by more than its rounding error).
+/// The best of consecutive ranges (the lowest change, the first range on ties) is the
+/// best of their union.
 pub fn pam_best_swap<F: Float>(
     d: &Dissimilarities<'_, F>,
     medoids: &[usize],
@@ -138,7 +141,7 @@ pub fn pam_best_swap<F: Float>(
                 }
             },
         );
-    Ok((c != usize::MAX).then_some((c, slot, change)))
+    Ok((c != usize::MAX && change < swap_threshold(&state)).then_some((c, slot, change)))
 }
 
 /// One iteration of PAM's SWAP: make the best swap of all if it lowers the loss (returns
@@ -148,11 +151,11 @@ pub fn pam_swap_step<F: Float>(
     medoids: &mut [usize],
 ) -> CoreResult<bool> {
     match pam_best_swap(d, medoids, 0..d.n())? {
-        Some((c, slot, change)) if change < 0.0 => {
+        Some((c, slot, _)) => {
             medoids[slot] = c;
             Ok(true)
         }
-        _ => Ok(false),
+        None => Ok(false),
     }
 }
 
@@ -242,7 +245,8 @@ mod tests {
         let d = Dissimilarities::new(x.view()).unwrap();
         let medoids = [5, 40];
         let whole = build_candidates(&d, &medoids, 0..90).unwrap().unwrap();
-        let swap = pam_best_swap(&d, &medoids, 0..90).unwrap().unwrap();
+        let swap = pam_best_swap(&d, &medoids, 0..90).unwrap();
+        assert!(swap.is_some());
         for cut in [1, 13, 45, 89] {
             let (a, b) = (
                 build_candidates(&d, &medoids, 0..cut).unwrap(),
@@ -258,9 +262,9 @@ mod tests {
                 pam_best_swap(&d, &medoids, cut..90).unwrap(),
             );
             let joined = match (a, b) {
-                (Some(a), Some(b)) if b.2 < a.2 => b,
-                (Some(a), _) => a,
-                (None, b) => b.unwrap(),
+                (Some(a), Some(b)) if b.2 < a.2 => Some(b),
+                (Some(a), _) => Some(a),
+                (None, b) => b,
             };
             assert_eq!(joined, swap);
         }
