@@ -134,7 +134,7 @@ fn gower_fill<'py>(
     fill_out(py, || s.gower(l, r), &out)
 }
 
-type Nearest<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
+pub(super) type Nearest<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
 
 /// For every left row, the nearest right row under Gower (-1 where undefined) and its
 /// distance.

@@ -2,11 +2,15 @@
 //! Ctrl-C stops a run between steps), on a float64 or float32 dissimilarity matrix that
 //! the caller has checked (`check_dissimilarities`).
 
-use numpy::{IntoPyArray, PyArray1};
+use numpy::IntoPyArray;
 use pyo3::prelude::*;
 
+use super::distance::Nearest;
 use super::{dispatch_float, run_detached, FloatArray2};
 use crate::core::kmedoids::{self, Dissimilarities, FasterPamState};
+
+/// FasterPAM's progress across calls: `(cursor, since_swap, passes, swaps)`.
+type Progress = (usize, usize, usize, usize);
 
 /// BUILD's best candidate among points `start..stop` after `medoids`: `(point, score)`
 /// (lower is better), or None.
@@ -54,10 +58,10 @@ fn kmedoids_fasterpam_steps(
     py: Python<'_>,
     d: FloatArray2<'_>,
     mut medoids: Vec<usize>,
-    progress: (usize, usize, usize, usize),
+    progress: Progress,
     max_iter: usize,
     budget: usize,
-) -> PyResult<(Vec<usize>, (usize, usize, usize, usize), bool)> {
+) -> PyResult<(Vec<usize>, Progress, bool)> {
     let mut state = FasterPamState {
         cursor: progress.0,
         since_swap: progress.1,
@@ -81,7 +85,7 @@ fn kmedoids_assign<'py>(
     py: Python<'py>,
     d: FloatArray2<'py>,
     medoids: Vec<usize>,
-) -> PyResult<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>)> {
+) -> PyResult<Nearest<'py>> {
     let (labels, dists) = dispatch_float!(d, d: F => {
         let d = d.as_array();
         run_detached(py, || kmedoids::assign(&Dissimilarities::<F>::new(d)?, &medoids))?

@@ -350,14 +350,14 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
     ...     index=pd.Index([101, 102, 103, 104, 105, 106], name="customer_id"))
     >>> km = KMedoids(n_clusters=2).fit(customers)
     >>> km.labels_
-    array([0, 0, 0, 1, 1, 1], dtype=int32)
+    array([1, 1, 1, 0, 0, 0], dtype=int32)
     >>> km.cluster_centers_
                  spend channel region
     customer_id
-    101           12.0     web  north
     105          260.0    shop  south
+    101           12.0     web  north
     >>> km.predict(pd.DataFrame({"spend": [230.0], "channel": ["web"], "region": ["south"]}))
-    array([1], dtype=int32)
+    array([0], dtype=int32)
     """
 
     _parameter_constraints: Constraints = {

@@ -74,14 +74,14 @@ mod tests {
     fn symmetric_with_zero_diagonal() {
         let x = array![[0.1, 0.7, -3.0], [2.5, 1e-3, 4.0], [0.3, 0.3, 0.3]];
         let e = Euclidean::new(x.view(), x.view()).unwrap();
-        let mut rows = vec![[0.0; 3]; 3];
+        let mut rows = [[0.0; 3]; 3];
         for (i, r) in rows.iter_mut().enumerate() {
             e.row_tile(i, 0, r);
             assert_eq!(r[i], 0.0);
         }
-        for i in 0..3 {
-            for j in 0..3 {
-                assert_eq!(rows[i][j].to_bits(), rows[j][i].to_bits());
+        for (i, row) in rows.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                assert_eq!(v.to_bits(), rows[j][i].to_bits());
             }
         }
         let bad = array![[f64::NAN, 0.0, 0.0]];
