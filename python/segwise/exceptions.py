@@ -35,9 +35,11 @@ __all__ = [
     "UnknownCategoryError",
     "MemoryLimitError",
     "NotFittedError",
+    "FittedStateError",
     "SegwiseInternalError",
     "ConvergenceWarning",
     "HighCardinalityWarning",
+    "InconsistentVersionWarning",
 ]
 
 
@@ -126,6 +128,12 @@ def _reduce(self: NotFittedError) -> tuple[type[NotFittedError], tuple[object, .
 _SKLEARN_FLAVOURED: dict[type, type[NotFittedError]] = {}
 
 
+class FittedStateError(SegwiseError):
+    """A fitted estimator's attributes are not what ``fit`` leaves (NaN centres, another
+    dtype or shape): they were edited, or unpickled from another segwise version. The
+    message names the attribute; refit the estimator."""
+
+
 class SegwiseInternalError(SegwiseError):
     """An invariant broke inside the Rust core: a bug, please report it."""
 
@@ -133,6 +141,11 @@ class SegwiseInternalError(SegwiseError):
 class HighCardinalityWarning(UserWarning):
     """A categorical column has so many levels that matching on it says little (an id or a
     free-text column passed as a category?)."""
+
+
+class InconsistentVersionWarning(UserWarning):
+    """An estimator is unpickled with another segwise version than the one that pickled
+    it: its fitted state may not mean the same (checked at predict/transform)."""
 
 
 class ConvergenceWarning(UserWarning):

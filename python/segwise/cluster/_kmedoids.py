@@ -25,6 +25,7 @@ from .._validation import (
     UNKNOWN_POLICIES,
     Checked,
     Constraints,
+    Fitted,
     Interval,
     StrOptions,
     check_array,
@@ -375,6 +376,9 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
         "random_state": ["random_state"],
     }
 
+    # Checked before predict/transform (row positions of the training rows).
+    _fitted_state = {"medoid_indices_": Fitted(("n_clusters",), kinds="iu", upper="_n_samples_fit")}
+
     def __init__(
         self,
         n_clusters: int = 8,
@@ -500,6 +504,7 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
                 stacklevel=2,
             )
         self.medoid_indices_ = medoids
+        self._n_samples_fit = int(n)
         self.labels_ = labels.astype(np.int32)
         self.inertia_ = float(np.sum(dists))
         self.n_iter_ = int(n_iter)
