@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from segwise.cluster import DBSCAN, KMeans, MiniBatchKMeans
+from segwise.cluster import DBSCAN, KMeans, KMedoids, MiniBatchKMeans
 from segwise.exceptions import (
     EmptyInputError,
     FeatureNamesError,
@@ -31,6 +31,7 @@ ESTIMATORS = [
     KMeans(n_clusters=2, random_state=0),
     MiniBatchKMeans(n_clusters=2, random_state=0),
     DBSCAN(eps=1.0, min_samples=2),
+    KMedoids(n_clusters=2, metric="euclidean"),
     StandardScaler(),
     MinMaxScaler(),
     RobustScaler(),
@@ -80,7 +81,7 @@ def test_empty_and_non_numeric_frames(est):
 @pytest.mark.parametrize("est", ESTIMATORS, ids=ids)
 def test_one_row(est):
     X = _frame().iloc[:1]
-    if isinstance(est, (KMeans, MiniBatchKMeans)):
+    if isinstance(est, (KMeans, MiniBatchKMeans, KMedoids)):
         with pytest.raises(SegwiseError, match="n_samples=1 should be >= n_clusters=2"):
             clone(est).fit(X)
     else:

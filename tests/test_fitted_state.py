@@ -64,8 +64,10 @@ def _corruptions(value):
         yield "inf", inf, "infinity"
         yield "float16", value.astype(np.float16), "dtype float16"
     else:
-        yield "negative", value - 10, "outside 0.."
-        yield "too-large", value + 10, "outside 0.."
+        # Out of range whatever the values (KMedoids' row positions shifted by a few rows
+        # would still be valid positions).
+        yield "negative", -(value + 1), "outside 0.."
+        yield "too-large", value + 10**6, "outside 0.."
     yield "object", value.astype(object), "dtype object"
     yield "list", value.tolist(), "is a list"
     yield "one-more", np.concatenate([value, value[..., -1:]], axis=-1), "shape"

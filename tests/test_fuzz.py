@@ -315,6 +315,11 @@ def target_cluster_quality(draw: Any) -> None:
             ]
         )
     )
+    if draw(st.booleans()):  # Gower distances of the table, alone or to another one
+        Y = draw(matrices(max_rows=5)) if draw(st.booleans()) else None
+        dtype = draw(st.sampled_from(["float64", "float32"]))
+        check_call(lambda: metrics.gower_distances(X, Y, dtype=dtype), (X, Y))
+        return
     kwargs: dict[str, Any] = {}
     if name == "silhouette_score" and draw(st.booleans()):
         kwargs = {"sample_size": hostile(draw, [2, 5, 10**6]), "random_state": 0}

@@ -7,6 +7,8 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from segwise._distance import GowerScales
+
 # Kernels that run on float32 or float64 take either; outputs in the data's dtype follow it.
 _F = TypeVar("_F", np.float32, np.float64)
 
@@ -440,3 +442,69 @@ def bootstrap_kmeans(
     end: int,
     n_threads: int | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]: ...
+
+# --- distances (segwise._distance, segwise.metrics.gower_distances) -------------------
+# Mixed tables come as (numeric float64 block, int32 level codes); `scales` is a
+# segwise._distance.GowerScales. `out` (float64 or float32, C-contiguous) receives the
+# left rows x right rows distances; Python fills large matrices in chunks of rows.
+
+def gower_fill(
+    left_numeric: npt.NDArray[np.float64],
+    left_codes: npt.NDArray[np.int32],
+    right_numeric: npt.NDArray[np.float64],
+    right_codes: npt.NDArray[np.int32],
+    *,
+    scales: GowerScales,
+    out: npt.NDArray[np.float64] | npt.NDArray[np.float32],
+) -> None: ...
+def gower_nearest(
+    left_numeric: npt.NDArray[np.float64],
+    left_codes: npt.NDArray[np.int32],
+    right_numeric: npt.NDArray[np.float64],
+    right_codes: npt.NDArray[np.int32],
+    *,
+    scales: GowerScales,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def euclidean_fill(
+    left: npt.NDArray[np.float64],
+    right: npt.NDArray[np.float64],
+    *,
+    out: npt.NDArray[np.float64] | npt.NDArray[np.float32],
+) -> None: ...
+def euclidean_nearest(
+    left: npt.NDArray[np.float64], right: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def check_dissimilarities(d: npt.NDArray[_F], *, symmetric: bool) -> None: ...
+def silhouette_rows_precomputed(
+    d: npt.NDArray[_F], labels: npt.NDArray[np.int64], *, start: int, stop: int
+) -> npt.NDArray[np.float64]: ...
+def silhouette_rows_gower(
+    numeric: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.int32],
+    labels: npt.NDArray[np.int64],
+    *,
+    scales: GowerScales,
+    start: int,
+    stop: int,
+) -> npt.NDArray[np.float64]: ...
+
+# --- k-medoids (segwise.cluster.KMedoids): bounded steps on a checked square matrix ---
+# `progress` is FasterPAM's (cursor, candidates since the last swap, passes, swaps).
+
+def kmedoids_build_candidates(
+    d: npt.NDArray[_F], medoids: list[int], *, start: int, stop: int
+) -> tuple[int, float] | None: ...
+def kmedoids_pam_best_swap(
+    d: npt.NDArray[_F], medoids: list[int], *, start: int, stop: int
+) -> tuple[int, int, float] | None: ...
+def kmedoids_fasterpam_steps(
+    d: npt.NDArray[_F],
+    medoids: list[int],
+    *,
+    progress: tuple[int, int, int, int],
+    max_iter: int,
+    budget: int,
+) -> tuple[list[int], tuple[int, int, int, int], bool]: ...
+def kmedoids_assign(
+    d: npt.NDArray[_F], medoids: list[int]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...

@@ -500,7 +500,9 @@ def check_mixed(
         numeric = check_array(
             sub, name=name, dtypes=(np.float64,), allow_nan=allow_nan, estimator=estimator
         ).values
-        empty = np.isnan(numeric).all(axis=0) if allow_nan else np.zeros(len(num_cols), bool)
+        # Only in fit: at predict (``levels`` given) a few new rows may all miss a value.
+        check_empty = allow_nan and levels is None
+        empty = np.isnan(numeric).all(axis=0) if check_empty else np.zeros(len(num_cols), bool)
         if empty.any():
             label = sub.columns[int(np.flatnonzero(empty)[0])]
             raise EmptyInputError(f"column {label!r} of {name} has no values: all {n} rows are NaN")
@@ -528,6 +530,13 @@ def check_mixed(
         dtypes=list(frame.dtypes),
         index=frame.index if isinstance(X, pd.DataFrame | pd.Series) else None,
     )
+
+
+def as_table(X: Any, name: str = "X") -> pd.DataFrame:
+    """``X`` as the DataFrame :func:`check_mixed` reads (polars through pandas; arrays with
+    columns ``0..p-1``), without copying a DataFrame: for callers that must combine two
+    tables before checking them (e.g. Gower distances between ``X`` and ``Y``)."""
+    return _mixed_frame(X, name)
 
 
 # --------------------------------------------------------------------------- weights

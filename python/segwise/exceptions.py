@@ -132,7 +132,8 @@ class FittedStateError(SegwiseError):
 
 class AllocationError(SegwiseError, MemoryError):
     """A size parameter (bins, restarts, replicates, neighbours...) or the data asks for
-    more memory than can be allocated; the message says for what and how much. Raised
+    more memory than can be allocated, or than a documented cap (an n x n distance
+    matrix); the message says for what and how much, and what to do instead. Raised
     before the work starts, never an abort; also a ``MemoryError``."""
 
 

@@ -26,8 +26,10 @@ mod agreement;
 mod bootstrap;
 mod choose_k;
 mod dbscan;
+mod distance;
 mod drift;
 mod kmeans;
+mod kmedoids;
 mod kprototypes;
 mod metrics;
 mod profile;
@@ -237,6 +239,8 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     choose_k::register(m)?;
     drift::register(m)?;
     profile::register(m)?;
+    distance::register(m)?;
+    kmedoids::register(m)?;
     testing::register(m)?;
     Ok(())
 }

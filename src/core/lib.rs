@@ -6,9 +6,11 @@
 pub mod abtest;
 pub mod clustering;
 pub mod dbscan;
+pub mod distance;
 pub mod error;
 pub mod interrupt;
 pub mod kmeans;
+pub mod kmedoids;
 pub mod kprototypes;
 pub mod metrics;
 pub mod mixed;

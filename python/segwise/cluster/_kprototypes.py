@@ -688,9 +688,7 @@ class KModes(_MixedClusterer):
     1.0
     """
 
-    _fitted_state = {
-        "_cat_prototypes": Fitted((None, None), kinds="iu", upper="_n_levels")
-    }
+    _fitted_state = {"_cat_prototypes": Fitted((None, None), kinds="iu", upper="_n_levels")}
     _parameter_constraints: Constraints = {
         **_COMMON_PARAMS,
         "init": [StrOptions(["k-modes++", *_SEEDINGS]), "array-like"],

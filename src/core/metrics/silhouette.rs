@@ -10,14 +10,17 @@
 //! portable code. Each row's sums are accumulated in a fixed order, so the result does not
 //! depend on the number of threads (it may differ in the last bits between kernels).
 
+use std::ops::Range;
+
 use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
 
+use crate::distance::{Pairwise, TILE as DISTANCE_TILE};
 use crate::error::check_finite_nonempty;
 use crate::numerics::simd::{self, Level};
 use crate::numerics::try_filled_dims;
 use crate::stats::partition::{check_number_of_labels, Partition};
-use crate::{CoreResult, Interrupt};
+use crate::{CoreError, CoreResult, Interrupt};
 
 // The constants below are SIMD and cache tiling. None sets a reduction order over row
 // blocks: each row's per-cluster sums are accumulated in a fixed sample order, and the
@@ -613,6 +616,79 @@ pub fn silhouette_score(
     Ok(s.sum() / s.len() as f64)
 }
 
+/// Rows per parallel task of [`silhouette_rows`].
+const ROWS_PER_TASK: usize = 16;
+
+/// Silhouette coefficients of the samples `rows` under any distance: `metric` measures
+/// the samples against themselves (a precomputed matrix, Gower, ...), `labels` has one
+/// label per sample. scikit-learn's definition and edge cases (as
+/// [`silhouette_samples`]); each row's per-cluster sums run over the samples in index
+/// order, so the result does not depend on the number of threads or on how the rows are
+/// split between calls.
+///
+/// Errors: a metric that is not square, `rows` outside the samples, labels as for
+/// [`silhouette_samples`], and an undefined (NaN) distance.
+pub fn silhouette_rows<P: Pairwise>(
+    metric: &P,
+    labels: &[i64],
+    rows: Range<usize>,
+) -> CoreResult<Array1<f64>> {
+    let n = metric.n_right();
+    if metric.n_left() != n {
+        return Err(CoreError::ShapeMismatch {
+            what: "rows of the square distance matrix",
+            expected: n,
+            got: metric.n_left(),
+        });
+    }
+    let part = Partition::new(labels, n)?;
+    let k = part.n_clusters();
+    check_number_of_labels(k, n)?;
+    if rows.start > rows.end || rows.end > n {
+        return Err(CoreError::InvalidParameter {
+            name: "rows",
+            reason: format!(
+                "rows {}..{} are outside the {n} samples",
+                rows.start, rows.end
+            ),
+        });
+    }
+    let mut scores = Array1::zeros(rows.len());
+    let undefined = std::sync::atomic::AtomicUsize::new(usize::MAX);
+    if let Some(out) = scores.as_slice_mut() {
+        out.par_chunks_mut(ROWS_PER_TASK)
+            .enumerate()
+            .for_each(|(task, chunk)| {
+                let mut buf = [0.0f64; DISTANCE_TILE];
+                let mut sums = vec![0.0f64; k];
+                for (r, score) in chunk.iter_mut().enumerate() {
+                    let i = rows.start + task * ROWS_PER_TASK + r;
+                    sums.fill(0.0);
+                    let mut j0 = 0;
+                    while j0 < n {
+                        let width = DISTANCE_TILE.min(n - j0);
+                        metric.row_tile(i, j0, &mut buf[..width]);
+                        for (&v, &c) in buf[..width].iter().zip(&part.ids[j0..j0 + width]) {
+                            sums[c as usize] += v;
+                        }
+                        j0 += width;
+                    }
+                    if sums.iter().any(|v| v.is_nan()) {
+                        undefined.fetch_min(i, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    *score = score_from_sums(&sums, part.ids[i] as usize, &part.counts);
+                }
+            });
+    }
+    let first = undefined.into_inner();
+    if first != usize::MAX {
+        return Err(CoreError::NonFinite(format!(
+            "the distance from sample {first} to some sample is undefined (NaN)"
+        )));
+    }
+    Ok(scores)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -759,6 +835,30 @@ mod tests {
             }
         }
         assert!(worst <= 4.0 * f64::EPSILON, "worst relative error {worst}");
+    }
+
+    #[test]
+    fn any_distance_matches_the_euclidean_path() {
+        let (n, d) = (203, 3);
+        let x = Array2::from_shape_fn((n, d), |(i, f)| ((i * 31 + f * 17) % 29) as f64 * 0.37);
+        let labels: Vec<i64> = (0..n as i64).map(|i| (i * 5) % 4).collect();
+        let want = silhouette_samples(x.view(), &labels).unwrap();
+        let dist = crate::distance::Euclidean::new(x.view(), x.view()).unwrap();
+        let whole = silhouette_rows(&dist, &labels, 0..n).unwrap();
+        for (g, w) in whole.iter().zip(want.iter()) {
+            assert!((g - w).abs() < 1e-12);
+        }
+        let mut matrix = Array2::<f64>::zeros((n, n));
+        crate::distance::fill(&dist, 0, matrix.view_mut()).unwrap();
+        let pre = crate::distance::Dissimilarities::new(matrix.view()).unwrap();
+        let mut parts = silhouette_rows(&pre, &labels, 0..50).unwrap().to_vec();
+        parts.extend(silhouette_rows(&pre, &labels, 50..n).unwrap());
+        assert_eq!(parts, whole.to_vec());
+        assert!(silhouette_rows(&pre, &labels, 10..n + 1).is_err());
+        matrix[[3, 7]] = f64::NAN;
+        let pre = crate::distance::Dissimilarities::new(matrix.view()).unwrap();
+        let err = silhouette_rows(&pre, &labels, 0..n).unwrap_err();
+        assert!(err.to_string().contains("sample 3"), "{err}");
     }
 
     #[test]
