@@ -264,6 +264,96 @@ def psi(
     return _psi_features(reference, current, bins, epsilon, progress)
 
 
+def psi_from_counts(
+    reference_counts: Any,
+    current_counts: Any,
+    *,
+    epsilon: float = 1e-4,
+    feature: str = "feature",
+    bins: Any = None,
+) -> PSIResult:
+    """Population stability index from bin counts already made (e.g. a model file's
+    stored reference deciles against today's counts in the same bins).
+
+    Same formula, epsilon rule and verdicts as :func:`psi`; the sample sizes are the
+    counts' totals.
+
+    Parameters
+    ----------
+    reference_counts, current_counts : array-like of shape (n_bins,)
+        Non-negative counts per bin, in the same bin order.
+    epsilon : float, default=1e-4
+        Share used for an empty bin, in (0, 0.5).
+    feature : str, default="feature"
+        The name in the result's ``feature`` column.
+    bins : list, optional
+        Bin labels for the ``bins`` table (default ``0, 1, ...``).
+
+    Returns
+    -------
+    PSIResult
+
+    Examples
+    --------
+    >>> from segwise.stability import psi, psi_from_counts
+    >>> res = psi_from_counts([50, 50], [40, 60], feature="segment")
+    >>> round(float(res.table.loc[0, "psi"]), 4)
+    0.0405
+    """
+    rc = np.asarray(reference_counts, dtype=np.float64)
+    cc = np.asarray(current_counts, dtype=np.float64)
+    if rc.ndim != 1 or rc.shape != cc.shape:
+        raise ShapeMismatchError(
+            f"reference_counts {rc.shape} and current_counts {cc.shape} must be 1-D, same length"
+        )
+    if not (np.isfinite(rc).all() and np.isfinite(cc).all()) or (rc < 0).any() or (cc < 0).any():
+        raise InvalidParameterError("counts must be finite and non-negative")
+    n_ref, n_cur = float(rc.sum()), float(cc.sum())
+    if n_ref == 0 or n_cur == 0:
+        raise EmptyInputError(f"reference has {n_ref:g} and current {n_cur:g} counts in total")
+    value, terms, n_eps, c05, c01, pval = _core.drift_psi_from_counts(
+        rc, cc, epsilon=epsilon, n_ref=n_ref, n_cur=n_cur
+    )
+    rule, stat = _verdicts(value, c05, c01)
+    table = pd.DataFrame(
+        [
+            {
+                "feature": feature,
+                "psi": value,
+                "n_bins": int(rc.size),
+                "n_reference": int(n_ref),
+                "n_current": int(n_cur),
+                "n_epsilon": int(n_eps),
+                "critical_value_05": c05,
+                "critical_value_01": c01,
+                "p_value": pval,
+                "rule_of_thumb": rule,
+                "statistical": stat,
+                "new_share": np.nan,
+                "vanished_share": np.nan,
+                "note": f"epsilon={epsilon:g} used for {n_eps} empty bin share(s)" if n_eps else "",
+            }
+        ]
+    )
+    labels = list(range(rc.size)) if bins is None else list(bins)
+    bins_df = pd.DataFrame(
+        {
+            "feature": feature,
+            "bin": pd.Series(labels, dtype=object),
+            "lower": np.nan,
+            "upper": np.nan,
+            "status": "value",
+            "reference_count": rc.astype(np.int64),
+            "current_count": cc.astype(np.int64),
+            "reference_share": rc / n_ref,
+            "current_share": cc / n_cur,
+            "epsilon_used": (rc == 0) ^ (cc == 0),
+            "psi_term": terms,
+        }
+    )
+    return PSIResult(table=table, bins=bins_df, epsilon=epsilon, kind="features")
+
+
 def _detect_kind(reference: Any, current: Any) -> str:
     def one(obj: Any) -> str:
         if isinstance(obj, pd.DataFrame):
