@@ -69,17 +69,35 @@ def main() -> None:
     t_sk = per_call_us(lambda: sk_km.predict(one_arr), calls)
     t_pipe = per_call_us(lambda: sk_pipe.predict(one), calls)
     rows = [
-        {"what": "segwise predict_one(dict), with preprocessing", "us_per_call": t_one,
-         "vs sklearn KMeans.predict": t_sk / t_one, "vs sklearn Pipeline": t_pipe / t_one},
-        {"what": "segwise predict(1-row DataFrame), with preprocessing", "us_per_call": t_row,
-         "vs sklearn KMeans.predict": t_sk / t_row, "vs sklearn Pipeline": t_pipe / t_row},
-        {"what": "sklearn KMeans.predict(1-row array), no preprocessing", "us_per_call": t_sk,
-         "vs sklearn KMeans.predict": 1.0, "vs sklearn Pipeline": t_pipe / t_sk},
-        {"what": "sklearn Pipeline.predict(1-row DataFrame)", "us_per_call": t_pipe,
-         "vs sklearn KMeans.predict": t_sk / t_pipe, "vs sklearn Pipeline": 1.0},
+        {
+            "what": "segwise predict_one(dict), with preprocessing",
+            "us_per_call": t_one,
+            "vs sklearn KMeans.predict": t_sk / t_one,
+            "vs sklearn Pipeline": t_pipe / t_one,
+        },
+        {
+            "what": "segwise predict(1-row DataFrame), with preprocessing",
+            "us_per_call": t_row,
+            "vs sklearn KMeans.predict": t_sk / t_row,
+            "vs sklearn Pipeline": t_pipe / t_row,
+        },
+        {
+            "what": "sklearn KMeans.predict(1-row array), no preprocessing",
+            "us_per_call": t_sk,
+            "vs sklearn KMeans.predict": 1.0,
+            "vs sklearn Pipeline": t_pipe / t_sk,
+        },
+        {
+            "what": "sklearn Pipeline.predict(1-row DataFrame)",
+            "us_per_call": t_pipe,
+            "vs sklearn KMeans.predict": t_sk / t_pipe,
+            "vs sklearn Pipeline": 1.0,
+        },
     ]
-    print_table(f"One customer, {d} features, k = {k} (median of {calls} calls; ratio > 1: "
-                "segwise faster)", rows)
+    print_table(
+        f"One customer, {d} features, k = {k} (median of {calls} calls; ratio > 1: segwise faster)",
+        rows,
+    )
 
     n = 200_000 if args.quick else 10_000_000
     con = duckdb.connect()
@@ -89,8 +107,10 @@ def main() -> None:
         + f" FROM range({n}) t(i)"
     )
     sql = to_sql(model, "duckdb", table="customers", id_column="customer_id")
-    t_sql, res = best_time(lambda: con.execute(
-        f"SELECT segment, count(*) FROM ({sql}) GROUP BY segment").fetchall(), args.repeat)
+    t_sql, res = best_time(
+        lambda: con.execute(f"SELECT segment, count(*) FROM ({sql}) GROUP BY segment").fetchall(),
+        args.repeat,
+    )
     frame = con.execute("SELECT * FROM customers ORDER BY customer_id").df()
     t_mem, labels = best_time(lambda: model.predict(frame), args.repeat)
     t_pull, _ = best_time(
@@ -99,15 +119,30 @@ def main() -> None:
     check = con.execute(f"SELECT segment FROM ({sql}) ORDER BY customer_id").fetchnumpy()
     agree = float((np.asarray(check["segment"]) == labels).mean())
     rows = [
-        {"what": "to_sql in DuckDB (scored in the database)", "seconds": t_sql,
-         "ratio vs pull + predict": t_pull / t_sql, "agreement": agree},
-        {"what": "segwise predict, data already in memory", "seconds": t_mem,
-         "ratio vs pull + predict": t_pull / t_mem, "agreement": 1.0},
-        {"what": "pull into pandas + segwise predict", "seconds": t_pull,
-         "ratio vs pull + predict": 1.0, "agreement": 1.0},
+        {
+            "what": "to_sql in DuckDB (scored in the database)",
+            "seconds": t_sql,
+            "ratio vs pull + predict": t_pull / t_sql,
+            "agreement": agree,
+        },
+        {
+            "what": "segwise predict, data already in memory",
+            "seconds": t_mem,
+            "ratio vs pull + predict": t_pull / t_mem,
+            "agreement": 1.0,
+        },
+        {
+            "what": "pull into pandas + segwise predict",
+            "seconds": t_pull,
+            "ratio vs pull + predict": 1.0,
+            "agreement": 1.0,
+        },
     ]
-    print_table(f"Scoring {n:,} customers ({d} features, k = {k}); ratio > 1: faster than "
-                "pulling the table into pandas", rows)
+    print_table(
+        f"Scoring {n:,} customers ({d} features, k = {k}); ratio > 1: faster than "
+        "pulling the table into pandas",
+        rows,
+    )
     del res
 
 

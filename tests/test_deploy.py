@@ -26,6 +26,7 @@ from segwise.deploy import (
     fingerprint,
     load_model,
     pseudonymize,
+    refresh,
     save_model,
     to_sql,
 )
@@ -47,7 +48,7 @@ from segwise.preprocessing import (
     RobustScaler,
     StandardScaler,
 )
-from segwise.stability import psi
+from segwise.stability import align_labels, psi
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
@@ -84,8 +85,11 @@ def mixed_pipeline(k: int = 6, handle_unknown: str = "error") -> Pipeline:
     pre = ColumnTransformer(
         [
             ("num", make_pipeline(Log1pTransformer(columns=[2]), StandardScaler()), NUMERIC),
-            ("chan", OneHotEncoder(sparse_output=False, handle_unknown=handle_unknown),
-             ["channel"]),
+            (
+                "chan",
+                OneHotEncoder(sparse_output=False, handle_unknown=handle_unknown),
+                ["channel"],
+            ),
             ("reg", OrdinalEncoder(), ["region"]),
         ]
     )
@@ -149,7 +153,10 @@ def test_numbers_round_trip_bit_for_bit(X: pd.DataFrame, tmp_path: Path) -> None
 def test_file_metadata_and_reference(X: pd.DataFrame, tmp_path: Path) -> None:
     est, data = fitted("mixed", X)
     path = save_model(
-        est, tmp_path / "m.json", X=data, segment_names=[f"s{i}" for i in range(6)],
+        est,
+        tmp_path / "m.json",
+        X=data,
+        segment_names=[f"s{i}" for i in range(6)],
         metadata={"owner": "crm-team"},
     )
     doc = json.loads(path.read_text())
@@ -167,8 +174,9 @@ def test_file_metadata_and_reference(X: pd.DataFrame, tmp_path: Path) -> None:
     # Decile edges as segwise.stability.psi bins them; level counts of the categories.
     assert sum(ref["features"]["monetary"]["counts"]) == N
     assert len(ref["features"]["monetary"]["edges"]["data"]) == 9
-    chan = dict(zip(ref["features"]["channel"]["levels"], ref["features"]["channel"]["counts"],
-                    strict=True))
+    chan = dict(
+        zip(ref["features"]["channel"]["levels"], ref["features"]["channel"]["counts"], strict=True)
+    )
     assert chan == data["channel"].value_counts().to_dict()
     assert load_model(path).segment_names == [f"s{i}" for i in range(6)]
 
@@ -280,14 +288,19 @@ def _run_sql(db: str, frame: pd.DataFrame, sql: str) -> pd.DataFrame:
     return out
 
 
-DB_DIALECTS = [("duckdb", "duckdb"), ("sqlite", "sqlite"), ("duckdb", "postgres"),
-               ("duckdb", "snowflake")]
+DB_DIALECTS = [
+    ("duckdb", "duckdb"),
+    ("sqlite", "sqlite"),
+    ("duckdb", "postgres"),
+    ("duckdb", "snowflake"),
+]
 
 
 @pytest.mark.parametrize("db,dialect", DB_DIALECTS)
 @pytest.mark.parametrize("name", ["standard", "minmax_clip", "robust", "mixed"])
-def test_sql_agrees_100_percent_with_predict(name: str, db: str, dialect: str,
-                                            X: pd.DataFrame) -> None:
+def test_sql_agrees_100_percent_with_predict(
+    name: str, db: str, dialect: str, X: pd.DataFrame
+) -> None:
     if db == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
         pytest.fail("SQLite 3.35+ (math functions) is needed for LN")
     est, data = fitted(name, X)
@@ -335,9 +348,13 @@ def test_sql_nulls_and_unknown_levels_give_null(db: str, X: pd.DataFrame) -> Non
 def test_float_literals_read_back_as_the_same_doubles(db: str) -> None:
     rng = np.random.default_rng(7)
     values = np.concatenate(
-        [rng.normal(size=200), rng.normal(size=100) * 1e-300, rng.normal(size=100) * 1e300,
-         rng.normal(size=100) * 1e-310,
-         [0.1, 1 / 3, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -0.0, 1e22]]
+        [
+            rng.normal(size=200),
+            rng.normal(size=100) * 1e-300,
+            rng.normal(size=100) * 1e300,
+            rng.normal(size=100) * 1e-310,
+            [0.1, 1 / 3, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -0.0, 1e22],
+        ]
     )
     from segwise.deploy._steps import DIALECTS
 
@@ -461,3 +478,59 @@ def test_double_bits_helper_sanity() -> None:
     # The tests above compare bytes; make sure -0.0 and 0.0 are told apart by bytes.
     assert struct.pack("<d", -0.0) != struct.pack("<d", 0.0)
     assert math.copysign(1.0, float(repr(-0.0))) == -1.0
+
+
+# --------------------------------------------------------------------------- refresh
+
+
+def test_refresh_keeps_segment_ids_and_reports(X: pd.DataFrame) -> None:
+    est, data = fitted("standard", X)
+    old = SegmentModel.from_estimator(est, X=data)
+    # Same customers, shuffled and slightly moved: every segment keeps its id.
+    now = data.sample(frac=1.0, random_state=3)
+    now = now.assign(tenure=now["tenure"] * 1.01)
+    new, report = refresh(old, now)
+    old_labels, new_labels = old.predict(now), new.predict(now)
+    assert (old_labels == new_labels).mean() > 0.97
+    assert report.migration.overall_retention == pytest.approx((old_labels == new_labels).mean())
+    assert report.born == [] and report.vanished == []
+    assert report.verdict == "stable: keep" and "Segment refresh" in report.summary()
+    # The refit is k-means started from the old centres on the preprocessed data.
+    Z = old.transform(now)
+    oracle = KMeans(n_clusters=5, init=old.steps[-1].centers, n_init=1).fit(Z)
+    aligned = align_labels(oracle, old.steps[-1].centers)
+    np.testing.assert_array_equal(new_labels, aligned)
+    assert new.metadata["refreshed_from"] == old.metadata["fingerprint"]
+    assert new.reference is not None and new.reference["n_rows"] == len(now)
+
+
+def test_refresh_relabelled_refit_is_aligned_and_born_segments(X: pd.DataFrame) -> None:
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    A = pd.DataFrame(
+        np.repeat(centres, 300, axis=0) + rng.normal(size=(900, 2)), columns=["a", "b"]
+    )
+    old = SegmentModel.from_estimator(KMeans(n_clusters=3, random_state=0).fit(A), X=A)
+    # Cold start: k-means++ numbers the segments its own way; ids come back by matching.
+    new, report = refresh(old, A, warm_start=False, random_state=11)
+    np.testing.assert_array_equal(new.predict(A), old.predict(A))
+    # A fourth group of customers appears: a born segment, flagged for review.
+    B = pd.concat(
+        [A, pd.DataFrame(rng.normal(size=(300, 2)) + [10.0, 10.0], columns=["a", "b"])],
+        ignore_index=True,
+    )
+    new4, report4 = refresh(old, B, n_clusters=4)
+    assert report4.born == [3] and 3 in report4.review
+    assert report4.verdict.startswith("drifted: review segment")
+    assert (new4.predict(A) == old.predict(A)).mean() > 0.99
+    with pytest.raises(InvalidParameterError, match="below"):
+        refresh(old, A, n_clusters=2)
+
+
+def test_refresh_with_previous_labels_by_customer_id(X: pd.DataFrame) -> None:
+    est, data = fitted("standard", X)
+    old = SegmentModel.from_estimator(est, X=data)
+    previous = pd.Series(old.predict(data), index=data.index)
+    now = data.iloc[100:]  # 100 customers churned
+    _, report = refresh(old, now, previous_labels=previous)
+    assert float(report.migration.counts["Churned"].sum()) == 100.0

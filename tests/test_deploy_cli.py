@@ -35,8 +35,22 @@ def saved(tmp_path: Path) -> tuple[Path, Path, pd.DataFrame]:
     src = tmp_path / "customers.csv"
     df.to_csv(src, index=False)
     model = tmp_path / "model.json"
-    args = ["segment", str(src), "-o", str(tmp_path / "seg.csv"), "--id", "customer_id",
-            "--k", "4", "--log1p", "monetary", "--silhouette-sample", "0", "--save", str(model)]
+    args = [
+        "segment",
+        str(src),
+        "-o",
+        str(tmp_path / "seg.csv"),
+        "--id",
+        "customer_id",
+        "--k",
+        "4",
+        "--log1p",
+        "monetary",
+        "--silhouette-sample",
+        "0",
+        "--save",
+        str(model),
+    ]
     assert main(args) == 0
     return src, model, df
 
@@ -45,8 +59,18 @@ def test_segment_save_then_assign_streams_in_chunks(saved, tmp_path, capsys) -> 
     src, model_path, df = saved
     seg = pd.read_csv(tmp_path / "seg.csv", dtype={"customer_id": str})
     out = tmp_path / "scored.csv"
-    args = ["assign", "--model", str(model_path), str(src), str(out), "--id", "customer_id",
-            "--chunksize", "700", "--no-progress"]
+    args = [
+        "assign",
+        "--model",
+        str(model_path),
+        str(src),
+        str(out),
+        "--id",
+        "customer_id",
+        "--chunksize",
+        "700",
+        "--no-progress",
+    ]
     assert main(args) == 0
     scored = pd.read_csv(out, dtype={"customer_id": str})
     assert len(scored) == 3000 and scored["customer_id"].tolist() == df["customer_id"].tolist()
@@ -60,8 +84,20 @@ def test_assign_parquet_and_pseudonymized_ids(saved, tmp_path, monkeypatch) -> N
     pq_in = tmp_path / "customers.parquet"
     df.to_parquet(pq_in, index=False)
     out = tmp_path / "scored.parquet"
-    args = ["assign", "--model", str(model_path), str(pq_in), str(out), "--id", "customer_id",
-            "--chunksize", "1000", "--no-progress", "--pseudonymize-id", "--distance"]
+    args = [
+        "assign",
+        "--model",
+        str(model_path),
+        str(pq_in),
+        str(out),
+        "--id",
+        "customer_id",
+        "--chunksize",
+        "1000",
+        "--no-progress",
+        "--pseudonymize-id",
+        "--distance",
+    ]
     monkeypatch.delenv("SEGWISE_PSEUDONYM_KEY", raising=False)
     assert main(args) == 2  # no key: a clear error
     monkeypatch.setenv("SEGWISE_PSEUDONYM_KEY", "k3y")
@@ -76,14 +112,14 @@ def test_assign_parquet_and_pseudonymized_ids(saved, tmp_path, monkeypatch) -> N
 
 def test_sql_command_runs_in_sqlite(saved, tmp_path, capsys) -> None:
     src, model_path, df = saved
-    assert main(["sql", "--model", str(model_path), "--dialect", "sqlite", "--id",
-                 "customer_id"]) == 0
+    assert (
+        main(["sql", "--model", str(model_path), "--dialect", "sqlite", "--id", "customer_id"]) == 0
+    )
     sql = capsys.readouterr().out
     con = sqlite3.connect(":memory:")
     df.to_sql("customers", con, index=False)
     got = pd.read_sql_query(sql.rstrip().rstrip(";") + " ORDER BY customer_id", con)
-    np.testing.assert_array_equal(got["segment"].to_numpy(),
-                                  load_model(model_path).predict(df))
+    np.testing.assert_array_equal(got["segment"].to_numpy(), load_model(model_path).predict(df))
 
 
 def test_drift_exit_status(saved, tmp_path, capsys) -> None:
@@ -105,8 +141,19 @@ def test_deploy_commands_bad_input(saved, tmp_path, capsys) -> None:
     assert "checksum" in capsys.readouterr().err
     no_col = tmp_path / "no_col.csv"
     df.drop(columns="monetary").to_csv(no_col, index=False)
-    assert main(["assign", "--model", str(model_path), str(no_col), str(tmp_path / "o.csv"),
-                 "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "assign",
+                "--model",
+                str(model_path),
+                str(no_col),
+                str(tmp_path / "o.csv"),
+                "--no-progress",
+            ]
+        )
+        == 2
+    )
     assert "monetary" in capsys.readouterr().err
 
 

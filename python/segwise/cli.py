@@ -345,9 +345,7 @@ def _chunks(path: str, chunksize: int, text_columns: Sequence[str]) -> tuple[int
         import pyarrow.parquet as pq
 
         pf = pq.ParquetFile(path)
-        return pf.metadata.num_rows, (
-            b.to_pandas() for b in pf.iter_batches(batch_size=chunksize)
-        )
+        return pf.metadata.num_rows, (b.to_pandas() for b in pf.iter_batches(batch_size=chunksize))
     head = pd.read_csv(path, nrows=0)
     dtype = {c: str for c in text_columns if c in head.columns}
     return _count_csv_rows(path), pd.read_csv(path, chunksize=chunksize, dtype=dtype or None)
@@ -376,8 +374,9 @@ def _run_assign(args: argparse.Namespace, err: TextIO) -> int:
                 cols: dict[str, Any] = {}
                 if args.id:
                     ids = chunk[args.id]
-                    cols[args.id] = (_pseudonymize_ids(ids) if args.pseudonymize_id else ids
-                                     ).to_numpy()
+                    cols[args.id] = (
+                        _pseudonymize_ids(ids) if args.pseudonymize_id else ids
+                    ).to_numpy()
                 else:
                     cols["row"] = range(n_rows, n_rows + len(chunk))
                 cols["segment"] = labels
@@ -395,9 +394,12 @@ def _run_assign(args: argparse.Namespace, err: TextIO) -> int:
                         writer = pq.ParquetWriter(args.output, table.schema)
                     writer.write_table(table)
                 else:
-                    frame.to_csv(args.output if args.output != "-" else sys.stdout,
-                                 mode="w" if n_rows == 0 else "a", header=n_rows == 0,
-                                 index=False)
+                    frame.to_csv(
+                        args.output if args.output != "-" else sys.stdout,
+                        mode="w" if n_rows == 0 else "a",
+                        header=n_rows == 0,
+                        index=False,
+                    )
                 import numpy as np
 
                 c = np.bincount(labels, minlength=model.n_segments)
@@ -595,8 +597,7 @@ def _add_deploy_commands(sub: Any) -> None:
     sql.add_argument("-o", "--output", metavar="OUT", default=None, help="file (default stdout)")
     drift = sub.add_parser(
         "drift",
-        help="PSI of today's customers against a saved model's reference; exit 1 past a "
-        "threshold",
+        help="PSI of today's customers against a saved model's reference; exit 1 past a threshold",
         description="Population stability index of each feature and of the segment shares\n"
         "against the training reference stored in the model file (segwise.deploy.drift_check).\n"
         "Exit status 1 when a PSI reaches --threshold, so a scheduled job can alert.",

@@ -74,8 +74,9 @@ class DriftReport(ResultMixin):
         )
 
 
-def _feature_counts(ref: dict[str, Any], values: np.ndarray) -> tuple[list[float], list[float],
-                                                                     list[str]]:
+def _feature_counts(
+    ref: dict[str, Any], values: np.ndarray
+) -> tuple[list[float], list[float], list[str]]:
     edges = decode_array(ref["edges"], "reference edges")
     finite = values[~np.isnan(values)]
     # Right-closed bins (lower, upper], as segwise.stability.psi.
@@ -91,8 +92,9 @@ def _feature_counts(ref: dict[str, Any], values: np.ndarray) -> tuple[list[float
     return rc, cc, labels
 
 
-def _level_counts(ref: dict[str, Any], values: np.ndarray) -> tuple[list[float], list[float],
-                                                                   list[Any]]:
+def _level_counts(
+    ref: dict[str, Any], values: np.ndarray
+) -> tuple[list[float], list[float], list[Any]]:
     levels = list(ref["levels"])
     pos = {lv: i for i, lv in enumerate(levels)}
     cc = [0.0] * (len(levels) + 1)
@@ -151,7 +153,10 @@ def drift_check(
     >>> m = SegmentModel.from_estimator(KMeans(n_clusters=2, random_state=0).fit(X), X=X)
     >>> report = drift_check(m, X.assign(b=X["b"] + 1.0))
     >>> report.drifted
-    ['b', 'segment']
+    ['b']
+    >>> report.verdict
+    'drifted: review b'
+
     """
     m: SegmentModel = as_model(model)
     if not isinstance(threshold, int | float) or not threshold > 0:
@@ -179,9 +184,11 @@ def drift_check(
     seg_ref = (ref.get("segments") or {}).get("counts")
     if seg_ref is not None and m.n_segments is not None:
         check_segment_sizes(m, min_segment_size, on_small_segment, "reported")
-        now = np.bincount(m.predict(X_now), minlength=m.n_segments)
+        k = int(m.n_segments)
+        now = np.bincount(m.predict(X_now), minlength=k)
         rows.append(psi_from_counts(seg_ref, now, epsilon=epsilon, feature="segment").table)
-        index = pd.Index(m.segment_names or list(range(m.n_segments)), name="segment")
+        ids: list[Any] = list(range(k))
+        index = pd.Index(m.segment_names or ids, name="segment")
         seg_counts = pd.DataFrame({"reference": seg_ref, "now": now}, index=index)
     out = pd.concat(rows, ignore_index=True)
     drifted = [str(f) for f, v in zip(out["feature"], out["psi"], strict=True) if v >= threshold]

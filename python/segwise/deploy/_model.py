@@ -64,6 +64,9 @@ class Branch:
         return self.steps[-1].n_out if self.steps else len(self.columns)
 
 
+Branches = list[Branch] | None
+
+
 def _supported() -> str:
     names = sorted({k.rsplit(".", 1)[1] for k in _CONVERTERS})
     return ", ".join(["Pipeline", "ColumnTransformer", *names])
@@ -124,7 +127,9 @@ def _compile(est: Any) -> tuple[list[str], bool, Branches, list[Step]]:
         raise NotFittedError(f"{type(first).__name__} is not fitted: fit it before deploying")
     n_features = int(first.n_features_in_)
     named = names_in is not None
-    names = [str(c) for c in names_in] if named else [f"x{j}" for j in range(n_features)]
+    names = (
+        [str(c) for c in names_in] if names_in is not None else [f"x{j}" for j in range(n_features)]
+    )
     branches: Branches = None
     steps: list[Step] = []
     for i, (name, part) in enumerate(parts):
@@ -136,19 +141,17 @@ def _compile(est: Any) -> tuple[list[str], bool, Branches, list[Step]]:
                 )
             branches = _column_branches(part, names, n_features)
         elif class_key(part) == _PIPELINE:
-            raise UnsupportedModelError(f"{where}: nested Pipelines are supported only inside a ColumnTransformer")
+            raise UnsupportedModelError(
+                f"{where}: nested Pipelines are supported only inside a ColumnTransformer"
+            )
         else:
             steps += _convert(part, where)
     _check_chain(branches, steps, n_features)
     return names, named, branches, steps
 
 
-Branches = list[Branch] | None
-
 
 def _column_branches(ct: Any, names: list[str], n_features: int) -> list[Branch]:
-    if getattr(ct, "sparse_output_", False) and False:  # pragma: no cover
-        pass
     branches = []
     for name, trans, cols in ct.transformers_:
         where = f"ColumnTransformer branch {name!r}"
@@ -292,8 +295,8 @@ class SegmentModel:
     >>> model = SegmentModel.from_estimator(km, X=X)
     >>> bool((model.predict(X) == km.predict(X)).all())
     True
-    >>> model.predict_one({"recency": 0.5, "spend": -1.0}) == int(km.predict(X.iloc[:0].__class__(
-    ...     [[0.5, -1.0]], columns=["recency", "spend"]))[0])
+    >>> one = {"recency": 0.5, "spend": -1.0}
+    >>> model.predict_one(one) == int(km.predict(pd.DataFrame([one]))[0])
     True
     """
 
@@ -398,8 +401,14 @@ class SegmentModel:
             json.dumps(meta["user"], allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise UnsupportedModelError(f"metadata must be JSON-serialisable: {exc}") from None
-        out = cls(names, named, branches, steps, segment_names=list(segment_names)
-                  if segment_names is not None else None, metadata=meta)
+        out = cls(
+            names,
+            named,
+            branches,
+            steps,
+            segment_names=list(segment_names) if segment_names is not None else None,
+            metadata=meta,
+        )
         if X is not None:
             out._describe_training_data(X)
         else:
@@ -449,9 +458,8 @@ class SegmentModel:
         ref: dict[str, Any] = {"features": features, "n_rows": int(table.n)}
         if self._clusterer is not None:
             labels = self.predict(X)
-            ref["segments"] = {
-                "counts": np.bincount(labels, minlength=self.n_segments).tolist()
-            }
+            k = self._clusterer.n_out
+            ref["segments"] = {"counts": np.bincount(labels, minlength=k).tolist()}
         self.reference = ref
 
     # ------------------------------------------------------------------ scoring
@@ -468,8 +476,9 @@ class SegmentModel:
                 bnames = [self.feature_names[p] for p in b.columns]
                 for s in b.steps:
                     block = s.apply(block, bnames)
-                parts.append(np.asarray(block, dtype=block.dtype if block.dtype.kind == "f"
-                                        else np.float64))
+                parts.append(
+                    np.asarray(block, dtype=block.dtype if block.dtype.kind == "f" else np.float64)
+                )
             Z = np.hstack(parts) if len(parts) > 1 else parts[0]
             names = [f"z{j}" for j in range(Z.shape[1])]
         for s in self._pre:
@@ -485,8 +494,10 @@ class SegmentModel:
         cols: list[str] = []
         if numeric:
             raw = table.block(numeric, "numeric")[bad_rows]
-            cols = [self.feature_names[numeric[j]] for j in np.flatnonzero(
-                (~np.isfinite(raw)).any(axis=0))]
+            cols = [
+                self.feature_names[numeric[j]]
+                for j in np.flatnonzero((~np.isfinite(raw)).any(axis=0))
+            ]
         where = f" (missing or infinite in column(s) {cols})" if cols else ""
         raise NonFiniteError(
             f"{int(bad_rows.sum())} of {Z.shape[0]} rows have no segment: NaN or infinity "
@@ -643,8 +654,9 @@ class SegmentModel:
         for s in self._pre:
             Z = s.apply(Z, self.feature_names)
         if not np.isfinite(Z).all():
-            bad = [n for n, v in zip(self.feature_names, values, strict=True)
-                   if not math.isfinite(v)]
+            bad = [
+                n for n, v in zip(self.feature_names, values, strict=True) if not math.isfinite(v)
+            ]
             raise NonFiniteError(f"the customer has NaN or infinity in {bad or 'a feature'}")
         return int(_core.kmeans_predict(Z, self._clusterer.centers)[0])
 

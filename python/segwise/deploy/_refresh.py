@@ -162,7 +162,10 @@ def refresh(
             "segment id (a vanished segment shows up empty); fit a new model to drop some"
         )
     drift = drift_check(
-        old, X_new, threshold=threshold, min_segment_size=min_segment_size,
+        old,
+        X_new,
+        threshold=threshold,
+        min_segment_size=min_segment_size,
         on_small_segment=on_small_segment,
     )
     Z = old.transform(X_new)
@@ -203,14 +206,18 @@ def refresh(
     else:
         mig = migration_matrix(old_labels, new_labels)
     shift = np.sqrt(((new_centers[:k_old] - clusterer.centers) ** 2).sum(axis=1))
-    centre_shift = pd.Series(shift, index=pd.Index(range(k_old), name="segment"),
-                             name="centre_shift")
+    centre_shift = pd.Series(
+        shift, index=pd.Index(range(k_old), name="segment"), name="centre_shift"
+    )
     counts = np.bincount(new_labels, minlength=k)
     born = list(range(k_old, k))
     vanished = [i for i in range(k_old) if counts[i] == 0]
     retention = mig.retention
-    low = [int(i) for i, r in retention.items()
-           if isinstance(i, int | np.integer) and r < _RETENTION_REVIEW]
+    low = [
+        int(i)
+        for i, r in retention.items()
+        if isinstance(i, int | np.integer) and r < _RETENTION_REVIEW
+    ]
     review = sorted(set(low) | set(born) | set(vanished))
     reasons = []
     if review:
@@ -219,6 +226,11 @@ def refresh(
         reasons.append(f"drift in {', '.join(drift.drifted)}")
     verdict = "stable: keep" if not reasons else "drifted: review " + "; ".join(reasons)
     return new, RefreshReport(
-        migration=mig, drift=drift, centre_shift=centre_shift, born=born,
-        vanished=vanished, review=review, verdict=verdict,
+        migration=mig,
+        drift=drift,
+        centre_shift=centre_shift,
+        born=born,
+        vanished=vanished,
+        review=review,
+        verdict=verdict,
     )

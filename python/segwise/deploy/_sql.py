@@ -77,15 +77,11 @@ def to_sql(
     """
     m = as_model(model)
     if not isinstance(dialect, str) or dialect not in DIALECTS:
-        raise InvalidParameterError(
-            f"dialect must be one of {sorted(DIALECTS)}, got {dialect!r}"
-        )
+        raise InvalidParameterError(f"dialect must be one of {sorted(DIALECTS)}, got {dialect!r}")
     d = DIALECTS[dialect]
     clusterer = m._require_clusterer()
     if not isinstance(table, str) or not table:
         raise InvalidParameterError("table must be a non-empty table name")
-    if id_column is not None and id_column in m.feature_names and False:  # pragma: no cover
-        pass
     inputs = {}
     for name, kind in zip(m.feature_names, m.feature_kinds, strict=True):
         col = d.ident(name)

@@ -35,9 +35,9 @@ def encode_array(values: Any) -> dict[str, Any]:
     arr = np.asarray(values)
     if arr.dtype.kind not in "fiub":
         raise UnsupportedModelError(f"cannot store an array of dtype {arr.dtype}")
-    flat = arr.astype(np.float64).ravel().tolist() if arr.dtype.kind == "f" else arr.ravel()
+    flat: list[Any] = arr.ravel().tolist()
     data: list[Any] = []
-    for v in flat if arr.dtype.kind == "f" else flat.tolist():
+    for v in flat:
         if isinstance(v, float) and not math.isfinite(v):
             data.append("NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity"))
         else:
@@ -258,7 +258,7 @@ class Log1pStep(Step):
         counts = _core.log1p_domain_errors(np.ascontiguousarray(X), columns=self._mask)
         bad = np.flatnonzero(counts)
         if bad.size:
-            detail = "; ".join(f"{names[j]!r} ({int(counts[j])} value(s))" for j in bad)
+            detail = "; ".join(f"{names[int(j)]!r} ({int(counts[j])} value(s))" for j in bad)
             raise NonFiniteError(
                 f"Negative values in data where log1p is undefined (values <= -1): {detail}"
             )
@@ -377,7 +377,9 @@ class CategoricalStep(Step):
                     else f"WHEN {e} = {dialect.text(lv)} THEN {dialect.number(float(i))} "
                     for i, lv in enumerate(levels)
                 )
-                tail = "NULL" if self.unknown == "error" else _sql_float(self.unknown_value, dialect)
+                tail = (
+                    "NULL" if self.unknown == "error" else _sql_float(self.unknown_value, dialect)
+                )
                 out.append(f"(CASE {null_case}{whens}ELSE {tail} END)")
                 continue
             for i in self._kept[j]:
@@ -503,7 +505,7 @@ def _standard(est: Any) -> list[Step]:
     n = int(_fitted(est, "n_features_in_"))
     mean = _vec(est.mean_ if est.with_mean else None, n, 0.0)
     scale = _vec(est.scale_ if est.with_std else None, n, 1.0)
-    dtype = est.mean_.dtype if est.mean_ is not None else np.float64
+    dtype = str(est.mean_.dtype) if est.mean_ is not None else "float64"
     return [AffineStep(mean.astype(dtype), scale.astype(dtype), "subtract_divide", None, dtype)]
 
 
@@ -547,9 +549,11 @@ def _encoder_levels(est: Any) -> list[list[Any]]:
 def _onehot(est: Any) -> list[Step]:
     levels = _encoder_levels(est)
     drop_idx = getattr(est, "drop_idx_", None)
-    drop = [None] * len(levels) if drop_idx is None else [
-        None if d is None else int(d) for d in drop_idx
-    ]
+    drop: list[int | None] = (
+        [None] * len(levels)
+        if drop_idx is None
+        else [None if d is None else int(d) for d in drop_idx]
+    )
     unknown = "error" if est.handle_unknown == "error" else "ignore"
     return [CategoricalStep("onehot", levels, drop, unknown, 0.0, 0.0)]
 
@@ -560,7 +564,11 @@ def _ordinal(est: Any) -> list[Step]:
     value = est.unknown_value if est.unknown_value is not None else math.nan
     return [
         CategoricalStep(
-            "ordinal", levels, [None] * len(levels), unknown, float(value),
+            "ordinal",
+            levels,
+            [None] * len(levels),
+            unknown,
+            float(value),
             float(est.encoded_missing_value),
         )
     ]
