@@ -534,3 +534,21 @@ def test_refresh_with_previous_labels_by_customer_id(X: pd.DataFrame) -> None:
     now = data.iloc[100:]  # 100 customers churned
     _, report = refresh(old, now, previous_labels=previous)
     assert float(report.migration.counts["Churned"].sum()) == 100.0
+
+
+def test_small_frame_fast_path_matches_the_general_path(X: pd.DataFrame) -> None:
+    est, data = fitted("standard", X)
+    model = SegmentModel.from_estimator(est)
+    small = data.head(40)
+    expected = est.predict(small)
+    shuffled = small[list(reversed(NUMERIC))].assign(extra=1.5)
+    np.testing.assert_array_equal(model.predict(shuffled), expected)
+    np.testing.assert_array_equal(model.predict(shuffled), expected)  # cached column order
+    with_text = small.assign(note="x")  # an object column: the general path
+    np.testing.assert_array_equal(model.predict(with_text), expected)
+    nan = small.copy()
+    nan.iloc[2, 1] = np.nan
+    with pytest.raises(NonFiniteError, match="frequency"):
+        model.predict(nan)
+    with pytest.raises(ColumnNotFoundError, match="tenure"):
+        model.predict(small.drop(columns="tenure"))
