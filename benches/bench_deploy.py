@@ -60,7 +60,7 @@ def main() -> None:
         FunctionTransformer(np.log1p), SkStandardScaler(), SkKMeans(k, random_state=0, n_init=1)
     ).fit(X)
     sk_km = sk_pipe[-1]
-    calls = 2_000 if args.quick else 20_000
+    calls = 1_000 if args.quick else 5_000
     one = X.iloc[[123]]
     as_dict = one.iloc[0].to_dict()
     one_arr = np.ascontiguousarray(sk_pipe[:-1].transform(one))
