@@ -150,7 +150,6 @@ def _compile(est: Any) -> tuple[list[str], bool, Branches, list[Step]]:
     return names, named, branches, steps
 
 
-
 def _column_branches(ct: Any, names: list[str], n_features: int) -> list[Branch]:
     branches = []
     for name, trans, cols in ct.transformers_:
