@@ -9,6 +9,12 @@ Parquet out, ``-`` for stdin/stdout):
 * ``segwise segment``: a customer table -> scaling + k-means -> a ``segment`` column;
 * ``segwise lift``: an experiment table -> per-segment lift of each arm against the control.
 
+Four commands put a segmentation to work (:mod:`segwise.deploy`): ``segment --save
+model.json`` keeps the fitted model; ``assign --model model.json IN OUT`` scores a file in
+chunks (larger than memory is fine); ``sql --model model.json --dialect duckdb`` prints the
+SELECT that scores customers inside the database; ``drift --model model.json IN`` prints
+the PSI report and exits with status 1 past ``--threshold``.
+
 Errors in the data are printed as one line, ``segwise: error: ...``, with exit code 2.
 ``segwise COMMAND --help`` shows each command's options and examples.
 """
@@ -254,6 +260,8 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
         raise _CliError(f"--log1p column(s) {log_cols} are not among the features")
     if args.id and args.id in features:
         raise _CliError(f"the --id column {args.id!r} cannot also be a feature")
+    if args.pseudonymize_id and not args.id:
+        raise _CliError("--pseudonymize-id needs --id (the column to pseudonymize)")
     if args.k_range[0] < 2 or args.k_range[1] < args.k_range[0]:
         raise _CliError(f"--k-range needs 2 <= KMIN <= KMAX, got {args.k_range}")
 
