@@ -37,6 +37,7 @@ from ._steps import (
     STEP_CLASSES,
     CentroidStep,
     Step,
+    _level,
     class_key,
     encode_array,
 )
@@ -448,8 +449,6 @@ class SegmentModel:
             if kind == "categorical":
                 col = pd.Series(table.block([j], "categorical")[:, 0])
                 counts = col.value_counts(dropna=False, sort=False)
-                from ._steps import _level
-
                 features[self.feature_names[j]] = {
                     "levels": [_level(v) for v in counts.index],
                     "counts": [int(c) for c in counts],
