@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -611,3 +614,83 @@ def test_subprocess_help_and_error_exit_code(tmp_path):
     assert bad.stderr.strip().splitlines() == [
         f"segwise: error: input file {str(tmp_path / 'x.csv')!r} not found"
     ]
+
+
+# --------------------------------------------------------------------------- arguments first
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["demo", "--k", "1"], ["argument --k", "2..50", "'1'"]),
+        (["demo", "--k", "3", "4", "51"], ["argument --k", "'51'"]),
+        (["demo", "--k", "three"], ["argument --k", "'three'"]),
+        (["demo", "--seed", "-1"], ["argument --seed", "'-1'"]),
+        (["demo", "--seed", "1.5"], ["argument --seed", "'1.5'"]),
+        (["demo", "--out", "{file}"], ["argument --out", "is a file, not a directory"]),
+        (["demo", "--out", "{file}/sub"], ["argument --out", "cannot be created", "is a file"]),
+        (["segment", "x.csv", "-o", "-", "--k", "3", "--seed", "-1"], ["argument --seed"]),
+    ],
+)
+def test_bad_arguments_are_one_line_exit_2_before_any_work(tmp_path, capsys, argv, words):
+    file = tmp_path / "report.html"
+    file.write_text("already here")
+    argv = [a.format(file=file) for a in argv]
+    started = time.perf_counter()
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert time.perf_counter() - started < 5  # the demo itself takes much longer
+    captured = capsys.readouterr()
+    assert exc.value.code == 2 and captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err
+    assert lines[0].startswith(f"segwise {argv[0]}: error: argument ")
+    assert lines[0].endswith(f"(see 'segwise {argv[0]} --help')")
+    for word in words:
+        assert word in lines[0]
+    assert file.read_text() == "already here"
+
+
+def test_demo_out_that_cannot_be_made_fails_before_the_demo(tmp_path, capsys, monkeypatch):
+    from segwise import demo
+
+    def never(*args, **kwargs):
+        raise AssertionError("the demo ran")
+
+    monkeypatch.setattr(demo, "run_demo", never)
+    # a directory this user may not write to (faked: tests may run as root)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--out", str(tmp_path / "report")])
+    assert exc.value.code == 2
+    assert "is not writable" in capsys.readouterr().err
+    monkeypatch.undo()
+    monkeypatch.setattr(demo, "run_demo", never)
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "mkdir", refuse)  # checked, then refused when made
+    assert main(["demo", "--out", str(tmp_path / "report")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"segwise: error: --out {str(tmp_path / 'report')!r}: Permission denied"]
+
+
+def test_rfm_command_reads_yyyymmdd_integer_dates(tmp_path, capsys):
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "day": [20240101, 20240111, 20240105],
+            "amount": [10.0, 5.0, 8.0],
+        }
+    )
+    tx.to_csv(tmp_path / "tx.csv", index=False)
+    argv = ["rfm", str(tmp_path / "tx.csv"), "-o", str(tmp_path / "out.csv")]
+    argv += ["--customer", "customer_id", "--date", "day", "--amount", "amount"]
+    assert main(argv) == 0
+    got = pd.read_csv(tmp_path / "out.csv", index_col="customer_id")
+    assert got["recency"].tolist() == [0, 6] and got["frequency"].tolist() == [2, 1]
+    tx.assign(day=[1704067200, 1704931200, 1704412800]).to_csv(tmp_path / "tx.csv", index=False)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("segwise: error: column 'day' holds numbers, not YYYYMMDD")

@@ -291,7 +291,7 @@ def test_bad_input():
     with pytest.raises(NonFiniteError, match="infinity"):
         profile_segments(df.assign(spend=np.inf), seg)
     with pytest.raises(NonFiniteError, match="missing"):
-        profile_segments(df, pd.Series(seg).where(np.arange(len(df)) > 0, None))
+        profile_segments(df, pd.Series(seg, index=df.index).where(np.arange(len(df)) > 0, None))
     with pytest.raises(InvalidParameterError, match="not profiled"):
         profile_segments(df, seg, descriptors={"frequency": ("rare", "often")})
     with pytest.raises(InvalidParameterError, match="pair"):

@@ -15,7 +15,8 @@ chunks (larger than memory is fine); ``sql --model model.json --dialect duckdb``
 SELECT that scores customers inside the database; ``drift --model model.json IN`` prints
 the PSI report and exits with status 1 past ``--threshold``.
 
-Errors in the data are printed as one line, ``segwise: error: ...``, with exit code 2.
+Errors in the data are printed as one line, ``segwise: error: ...``, with exit code 2; so
+are bad arguments (``segwise demo: error: argument --k: ...``), checked before any work.
 ``segwise COMMAND --help`` shows each command's options and examples.
 """
 
@@ -27,7 +28,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
 from ._stats.inference import P_ADJUST_METHODS
@@ -219,6 +220,48 @@ def _parse_count(value: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
     return n
+
+
+def _parse_seed(value: str) -> int:
+    try:
+        seed = int(value)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed < 2**64:
+        raise argparse.ArgumentTypeError(f"expected a seed, an int in 0..2**64-1, got {value!r}")
+    return seed
+
+
+#: The demo's CDNOW customers make 2..50 segments meaningful (choose_k refits each k).
+_DEMO_MAX_K = 50
+
+
+def _parse_demo_k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        k = -1
+    if not 2 <= k <= _DEMO_MAX_K:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of segments in 2..{_DEMO_MAX_K}, got {value!r}"
+        )
+    return k
+
+
+def _parse_out_dir(value: str) -> str:
+    """A directory that exists and is writable, or can be created (checked before any work,
+    so that a bad --out fails in a second, not after the whole demo)."""
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value!r} is a file, not a directory")
+    parent = path
+    while not parent.exists():  # the nearest existing ancestor, where DIR would be created
+        parent = parent.parent
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{value!r} cannot be created: {str(parent)!r} is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{str(parent)!r} is not writable")
+    return value
 
 
 _SCALERS = {
@@ -540,6 +583,14 @@ to stderr.
 _Formatter = argparse.RawDescriptionHelpFormatter  # keeps the examples' line breaks
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors on one line (``segwise demo: error: argument --k: ...``), exit
+    code 2, like the data errors; ``--help`` still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help')\n")
+
+
 def _add_io(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("input", metavar="IN", help=f"{what} (.csv, or .parquet/.pq; '-' = stdin CSV)")
     p.add_argument(
@@ -621,12 +672,12 @@ def _add_deploy_commands(sub: Any) -> None:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="segwise",
         description="Customer segmentation with a Rust core: scaling, k-means, segment quality.",
     )
     parser.add_argument("--version", action="version", version=f"segwise {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     demo = sub.add_parser(
         "demo",
         help="segment the bundled CDNOW customers, then measure per-segment e-mail lift "
@@ -643,18 +694,22 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out",
         metavar="DIR",
+        type=_parse_out_dir,
         default=None,
-        help="also write the tables as CSV and an HTML report with the plots into DIR",
+        help="also write the tables as CSV and an HTML report with the plots into DIR "
+        "(created if needed)",
     )
     demo.add_argument(
         "--k",
         metavar="K",
-        type=int,
+        type=_parse_demo_k,
         nargs="+",
         default=[2, 3, 4, 5, 6, 7, 8],
-        help="numbers of segments to compare (default: 2 3 4 5 6 7 8)",
+        help=f"numbers of segments to compare, each 2..{_DEMO_MAX_K} (default: 2 3 4 5 6 7 8)",
     )
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument(
+        "--seed", type=_parse_seed, default=0, help="random seed, an int >= 0 (default: 0)"
+    )
 
     rfm = sub.add_parser(
         "rfm",
@@ -758,7 +813,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     seg.add_argument("--id", metavar="COL", default=None, help="id column copied to the output")
     seg.add_argument(
-        "--seed", type=int, default=0, help="random seed of k-means (default: %(default)s)"
+        "--seed",
+        type=_parse_seed,
+        default=0,
+        help="random seed of k-means, an int >= 0 (default: %(default)s)",
     )
     seg.add_argument(
         "--silhouette-sample",
@@ -828,7 +886,26 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_demo(args: argparse.Namespace, err: TextIO) -> int:
+    from .demo import run_demo
+
+    if args.out is not None:
+        # Made before any work, so that an --out that cannot be written fails at once.
+        try:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _CliError(f"--out {args.out!r}: {exc.strerror or exc}") from None
+    try:
+        run_demo(out=args.out, k_values=args.k, random_state=args.seed)
+    except OSError as exc:  # the disk filled up, the directory went away...
+        if args.out is None:
+            raise
+        raise _CliError(f"could not write the report to {args.out!r}: {exc}") from None
+    return 0
+
+
 _COMMANDS = {
+    "demo": _run_demo,
     "rfm": _run_rfm,
     "segment": _run_segment,
     "lift": _run_lift,
@@ -850,11 +927,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = _build_parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        from .demo import run_demo
-
-        run_demo(out=args.out, k_values=args.k, random_state=args.seed)
-        return 0
     if args.command in _COMMANDS:
         try:
             return _COMMANDS[args.command](args, sys.stderr)

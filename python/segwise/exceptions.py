@@ -34,6 +34,7 @@ __all__ = [
     "FeatureNamesError",
     "UnknownCategoryError",
     "NotFittedError",
+    "FittedStateError",
     "SegwiseInternalError",
     "ModelFileError",
     "UnsupportedModelError",
@@ -41,6 +42,7 @@ __all__ = [
     "ConvergenceWarning",
     "PrivacyWarning",
     "HighCardinalityWarning",
+    "InconsistentVersionWarning",
 ]
 
 
@@ -124,6 +126,12 @@ def _reduce(self: NotFittedError) -> tuple[type[NotFittedError], tuple[object, .
 _SKLEARN_FLAVOURED: dict[type, type[NotFittedError]] = {}
 
 
+class FittedStateError(SegwiseError):
+    """A fitted estimator's attributes are not what ``fit`` leaves (NaN centres, another
+    dtype or shape): they were edited, or unpickled from another segwise version. The
+    message names the attribute; refit the estimator."""
+
+
 class SegwiseInternalError(SegwiseError):
     """An invariant broke inside the Rust core: a bug, please report it."""
 
@@ -150,6 +158,11 @@ class PrivacyWarning(UserWarning):
 class HighCardinalityWarning(UserWarning):
     """A categorical column has so many levels that matching on it says little (an id or a
     free-text column passed as a category?)."""
+
+
+class InconsistentVersionWarning(UserWarning):
+    """An estimator is unpickled with another segwise version than the one that pickled
+    it: its fitted state may not mean the same (checked at predict/transform)."""
 
 
 class ConvergenceWarning(UserWarning):

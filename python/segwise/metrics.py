@@ -37,9 +37,10 @@ from ._validation import (
     check_array,
     check_label_ids,
     check_labels,
-    check_magnitude,
     check_random_state,
     encode_labels,
+    max_abs,
+    power_of_two_scale,
     validate_params,
 )
 from .exceptions import InvalidParameterError, ShapeMismatchError
@@ -69,18 +70,26 @@ _AVERAGE_PARAMS: Constraints = {
 _CONTINGENCY_PARAMS: Constraints = {"as_frame": ["boolean", None]}
 
 
+def _unit_scaled(values: np.ndarray, *others: np.ndarray) -> np.ndarray:
+    """The scores do not depend on the unit: values whose squared distances would overflow
+    (above ~1e60 the margin starts) are divided by a power of two, which is exact (a copy,
+    only then). Overflowed sums would otherwise come back as NaN, or as
+    Calinski-Harabasz's and Davies-Bouldin's special-case values. Tiny values are left as
+    they are, as scikit-learn's absolute thresholds (Davies-Bouldin's 1e-8) see them."""
+    largest = max([max_abs(values), *(max_abs(o) for o in others)])
+    scale = power_of_two_scale(largest, small=False)
+    return values if scale == 1.0 else values / scale
+
+
 def _prepare(X: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     """X -> C-contiguous float64 (float32 is upcast); labels -> non-negative int64 codes."""
-    values = check_array(X, dtypes=(np.float64,)).values
-    # Overflowed sums would come back as NaN, or as Calinski-Harabasz's and Davies-Bouldin's
-    # special-case values (1.0 and 0.0), so input whose squared distances overflow is
-    # rejected up front.
-    check_magnitude(values, "the cluster-quality score")
+    checked = check_array(X, dtypes=(np.float64,))
+    values = _unit_scaled(checked.values)
     # Integer labels are only shifted to start at 0: the core re-encodes them densely,
     # much faster than sorting millions of rows. The core also applies scikit-learn's rule
     # on the number of labels ("Number of labels is %d. Valid values are 2 to n_samples - 1
     # (inclusive)").
-    return values, check_labels(labels, values.shape[0], dense=False)
+    return values, check_labels(labels, values.shape[0], dense=False, rows=checked.index)
 
 
 def silhouette_samples(X: Any, labels: Any) -> np.ndarray:
@@ -272,8 +281,10 @@ def _simplified(X: Any, labels: Any, centers: Any) -> np.ndarray:
     if centers is None:
         values, codes = _prepare(X, labels)
         return _core.simplified_silhouette_samples(values, codes)
-    values = check_array(X, dtypes=(np.float64,)).values
+    checked = check_array(X, dtypes=(np.float64,))
     cent = check_array(centers, name="centers", dtypes=(np.float64,)).values
+    values = _unit_scaled(checked.values, cent)
+    cent = _unit_scaled(cent, checked.values)
     if cent.shape[1] != values.shape[1]:
         raise ShapeMismatchError(
             f"centers has {cent.shape[1]} columns but X has {values.shape[1]} features"
@@ -286,6 +297,7 @@ def _simplified(X: Any, labels: Any, centers: Any) -> np.ndarray:
         n_samples=values.shape[0],
         what="row indices",
         context=" into centers",
+        rows=checked.index,
     )
     return _core.simplified_silhouette_samples(values, codes, cent)
 

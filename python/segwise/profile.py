@@ -44,6 +44,9 @@ from ._validation import (
     StrOptions,
     check_array,
     encode_labels,
+    label_array,
+    max_abs,
+    power_of_two_scale,
     validate_params,
 )
 from .exceptions import (
@@ -277,7 +280,7 @@ def _heat_color(z: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, Any, list[str]]:
+def _select(df: Any, labels: Any, features: Sequence[Any] | None) -> tuple[Any, Any, list[Any]]:
     """The feature block, the label vector and the feature names."""
     if isinstance(df, pd.DataFrame):
         if isinstance(labels, str):
@@ -287,14 +290,6 @@ def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, 
             labels = df[labels]
         else:
             label_col = None
-            if (
-                isinstance(labels, pd.Series)
-                and not labels.index.equals(df.index)
-                and labels.index.is_unique
-                and len(labels) == len(df)
-                and df.index.isin(labels.index).all()
-            ):
-                labels = labels.reindex(df.index)  # align like pandas would
         if features is None:
             features = [c for c in df.columns if c != label_col]
         else:
@@ -308,7 +303,7 @@ def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, 
             raise InvalidParameterError("no feature columns to profile")
         if len(set(features)) != len(features):
             raise InvalidParameterError(f"features has duplicates: {features}")
-        return df[features], labels, [str(f) for f in features]
+        return df[features], labels, features
     if isinstance(labels, str):
         raise InvalidParameterError("labels may name a column only when df is a DataFrame")
     arr = df
@@ -316,13 +311,13 @@ def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, 
     if features is None:
         names = [f"x{j}" for j in range(d or 0)]
     else:
-        names = [str(f) for f in features]
+        names = list(features)
         if d is not None and len(names) != d:
             raise ShapeMismatchError(f"features names {len(names)} columns but the array has {d}")
     return arr, labels, names
 
 
-def _check_descriptors(descriptors: Any, features: list[str]) -> dict[str, tuple[str, str]]:
+def _check_descriptors(descriptors: Any, features: list[Any]) -> dict[Any, tuple[str, str]]:
     if descriptors is None:
         return {}
     out = {}
@@ -337,7 +332,7 @@ def _check_descriptors(descriptors: Any, features: list[str]) -> dict[str, tuple
                 f"descriptors[{feat!r}] must be a (low word, high word) pair of strings, "
                 f"got {words!r}"
             )
-        out[str(feat)] = (words[0], words[1])
+        out[feat] = (words[0], words[1])
     unknown = [f for f in out if f not in features]
     if unknown:
         raise InvalidParameterError(f"descriptors names feature(s) not profiled: {unknown}")
@@ -366,7 +361,7 @@ def _welch(
     return t, df, p
 
 
-def _term(feature: str, z: float, descriptors: Mapping[str, tuple[str, str]]) -> str:
+def _term(feature: Any, z: float, descriptors: Mapping[Any, tuple[str, str]]) -> str:
     if feature in descriptors:
         return descriptors[feature][1 if z > 0 else 0]
     return f"{'higher' if z > 0 else 'lower'} {feature}"
@@ -428,6 +423,16 @@ def _persona_names(
     return [n[:1].upper() + n[1:] for n in out], [ranked[g][: n_used[g]] for g in range(k)]
 
 
+def _out_of_range(means: np.ndarray, variances: np.ndarray) -> bool:
+    """Whether a feature's moments overflowed, or its values are so large or small that
+    their squares may have (:func:`segwise._validation.power_of_two_scale`)."""
+    with np.errstate(invalid="ignore"):
+        sizes = np.fmax(np.abs(means), np.sqrt(variances))
+    finite_input = ~np.isnan(means)  # NaN only where a group has no values
+    overflowed = finite_input & ~np.isfinite(sizes)
+    return bool(overflowed.any() or (power_of_two_scale(np.nan_to_num(sizes)) != 1.0).any())
+
+
 def profile_segments(
     df: Any,
     labels: Any,
@@ -449,8 +454,10 @@ def profile_segments(
     labels : array-like of shape (n_samples,) or str
         The segment of every row (ints, strings or any sortable labels; segments come out
         sorted, a categorical in its category order); or, when ``df`` is a DataFrame, the
-        name of its column holding them. A Series with another index
-        holding the same labels is aligned to ``df``'s index.
+        name of its column holding them. A Series beside a DataFrame is matched to its
+        rows by index (customer id), in any order; an id missing from either side raises
+        :class:`~segwise.exceptions.ShapeMismatchError` (the rule of every function taking
+        labels and a frame; arrays and lists are taken by position).
     features : list of str, optional
         Columns to profile (default: every column but the labels column). For an array,
         the names of its columns (default ``x0, x1, ...``).
@@ -524,12 +531,13 @@ def profile_segments(
     missing = params["missing"]
 
     block, labels, names = _select(df, labels, features)
-    x = check_array(block, name="df", dtypes=(np.float64,), allow_nan=missing == "drop").values
+    checked = check_array(block, name="df", dtypes=(np.float64,), allow_nan=missing == "drop")
+    x = checked.values
     n, d = x.shape
     if len(names) != d:  # array input without names
         names = [f"x{j}" for j in range(d)]
     words = _check_descriptors(descriptors, names)
-    enc = encode_labels(labels, n_samples=n, against="the data")
+    enc = encode_labels(labels, n_samples=n, against="df", rows=checked.index)
     codes, segs = enc.codes, pd.Index(enc.uniques, name="segment", tupleize_cols=False)
     k = len(segs)
     if k < 2:
@@ -541,6 +549,17 @@ def profile_segments(
     counts, means, variances, medians, rest_means, rest_vars = _core.profile_segment_moments(
         x, codes, n_groups=k
     )
+    scale = np.ones(d)
+    if _out_of_range(means, variances):
+        # Rare: features whose squares overflow (above ~1e154) or underflow (below
+        # ~1e-154). They are profiled divided by a power of two (exact; one copy): the
+        # standardized differences, indices, tests and markers do not depend on the scale,
+        # and the means, medians and standard deviations are given back in the caller's
+        # units.
+        scale = power_of_two_scale(max_abs(x, axis=0))
+        counts, means, variances, medians, rest_means, rest_vars = _core.profile_segment_moments(
+            np.ascontiguousarray(x / scale), codes, n_groups=k
+        )
     pop_n, pop_mean, pop_var, pop_median = counts[k], means[k], variances[k], medians[k]
     seg_n, seg_mean, seg_var, seg_median = counts[:k], means[:k], variances[:k], medians[:k]
     pop_sd = np.sqrt(pop_var)
@@ -585,14 +604,18 @@ def profile_segments(
             "on a side, or no variation); they count in the BH family as p = 1"
         )
 
+    # Back in the caller's units (scale is 1 but for huge or tiny features).
+    seg_sd = np.sqrt(seg_var) * scale
+    seg_mean, seg_median = seg_mean * scale, seg_median * scale
+    pop_mean, pop_median, pop_sd = pop_mean * scale, pop_median * scale, pop_sd * scale
     table = pd.DataFrame(
         {
             "segment": np.repeat(segs.to_numpy(), d),
-            "feature": np.tile(np.asarray(names, dtype=object), k),
+            "feature": np.tile(label_array(names), k),
             "n": seg_n.ravel().astype(np.int64),
             "mean": seg_mean.ravel(),
             "median": seg_median.ravel(),
-            "sd": np.sqrt(seg_var).ravel(),
+            "sd": seg_sd.ravel(),
             "population_mean": np.tile(pop_mean, k),
             "index": index.ravel(),
             "std_diff": std_diff.ravel(),
@@ -650,6 +673,6 @@ def profile_segments(
             "median": pop_median,
             "sd": pop_sd,
         },
-        index=pd.Index(names, name="feature"),
+        index=pd.Index(names, name="feature", tupleize_cols=False),
     )
     return SegmentProfile(segments, table, population, notes, alpha, (d_abs, d_rel))

@@ -197,8 +197,11 @@ def _align_centers(
             )
         if labels is not None:
             raise InvalidParameterError("labels is already given as `new`; leave labels=None")
-        xs = check_array(X, name="X").values.astype(np.float64, copy=False)
-        enc = encode_labels(new, name="new", n_samples=xs.shape[0], keep_index=True)
+        checked = check_array(X, name="X")
+        xs = checked.values.astype(np.float64, copy=False)
+        enc = encode_labels(
+            new, name="new", n_samples=xs.shape[0], keep_index=True, rows=checked.index
+        )
         codes, uniques = enc.codes, enc.uniques
         counts = np.bincount(codes).astype(np.float64)
         new_centers = np.zeros((len(uniques), xs.shape[1]))

@@ -9,6 +9,7 @@ and do not depend on how the replicates are chunked between progress-bar updates
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -26,6 +27,7 @@ from .._validation import (
     StrOptions,
     check_array,
     check_choice,
+    check_magnitude,
     check_random_state,
     validate_params,
 )
@@ -100,11 +102,15 @@ def _max_se(f: np.ndarray, se: np.ndarray, method: str, se_factor: float) -> int
     K = len(f)
 
     def first_local_max() -> int:
-        decr = np.diff(f) <= 0
+        # diff(f) <= 0 written as a comparison: a gap of +inf (a k that leaves no
+        # within-cluster dispersion, on data with that few distinct points) is a maximum
+        # rather than inf - inf = NaN
+        decr = f[1:] <= f[:-1]
         return int(np.argmax(decr)) + 1 if decr.any() else K
 
     def se_left_of(nc: int) -> int:
-        mp = f[: nc - 1] >= f[nc - 1] - fse[nc - 1]
+        with np.errstate(invalid="ignore"):  # inf - inf: no k to the left qualifies
+            mp = f[: nc - 1] >= f[nc - 1] - fse[nc - 1]
         return int(np.argmax(mp)) + 1 if mp.any() else nc
 
     if method == "firstmax":
@@ -112,7 +118,8 @@ def _max_se(f: np.ndarray, se: np.ndarray, method: str, se_factor: float) -> int
     if method == "globalmax":
         return int(np.argmax(f)) + 1
     if method == "Tibs2001SEmax":
-        mp = f[:-1] >= (f - fse)[1:]
+        with np.errstate(invalid="ignore"):
+            mp = f[:-1] >= (f - fse)[1:]
         return int(np.argmax(mp)) + 1 if mp.any() else K
     if method == "firstSEmax":
         return se_left_of(first_local_max())
@@ -173,7 +180,7 @@ def _kneedle(x: Sequence[float], y: Sequence[float], S: float = 1.0) -> float | 
 
 def _check_ks(k_range: Any, n: int, *, name: str = "k_range") -> list[int]:
     try:
-        ks = [int(k) for k in k_range]
+        ks = [operator.index(k) for k in k_range]
     except TypeError as exc:
         raise InvalidParameterError(f"{name} must be an iterable of ints, got {k_range!r}") from exc
     if not ks:
@@ -326,14 +333,32 @@ def _gap_core(
     return np.vstack(parts)
 
 
+def _score(score: Any, values: np.ndarray, labels: np.ndarray) -> float:
+    """A cluster-quality score of one fit; NaN when the fit left a single cluster (k
+    centres on data with fewer distinct points), where the score is undefined."""
+    return float(score(values, labels)) if len(np.unique(labels)) > 1 else np.nan
+
+
+def _best(column: pd.Series, how: str) -> int | None:
+    """The k a criterion picks on its own; None when it is undefined for every k (e.g. a
+    silhouette where every fit left one cluster: data with that few distinct points)."""
+    if column.isna().all():
+        return None
+    return int(column.idxmax() if how == "max" else column.idxmin())
+
+
 def _gap_table(data_log_w: np.ndarray, ref_log_w: np.ndarray) -> pd.DataFrame:
     B = ref_log_w.shape[0]
-    e_log_w = ref_log_w.mean(axis=0)
-    sd = ref_log_w.std(axis=0, ddof=1) if B > 1 else np.zeros(ref_log_w.shape[1])
+    # a reference set without within-cluster dispersion at float precision has log W =
+    # -inf: its mean is -inf and its spread NaN (no warning), as R's clusGap gives
+    with np.errstate(invalid="ignore"):
+        e_log_w = ref_log_w.mean(axis=0)
+        sd = ref_log_w.std(axis=0, ddof=1) if B > 1 else np.zeros(ref_log_w.shape[1])
+        gap = e_log_w - data_log_w
     se = np.sqrt(1.0 + 1.0 / B) * sd
     k = pd.Index(np.arange(1, len(data_log_w) + 1), name="k")
     return pd.DataFrame(
-        {"log_w": data_log_w, "e_log_w": e_log_w, "gap": e_log_w - data_log_w, "se_sim": se},
+        {"log_w": data_log_w, "e_log_w": e_log_w, "gap": gap, "se_sim": se},
         index=k,
     )
 
@@ -433,6 +458,7 @@ def gap_statistic(
     d_power, method, se_factor = params["d_power"], params["method"], params["se_factor"]
     n_init, progress = params["n_init"], params["progress"]
     values = check_array(X, dtypes=(np.float64,)).values
+    check_magnitude(values, "gap_statistic's squared distances")  # huge values: NonFiniteError
     n = values.shape[0]
     if k_max < 2 or k_max > n - 1:
         raise InvalidParameterError(
@@ -631,6 +657,9 @@ def prediction_strength(
     n_splits, cutoff, n_init = params["n_splits"], params["cutoff"], params["n_init"]
     progress = params["progress"]
     values = check_array(X, dtypes=(np.float64,)).values
+    check_magnitude(
+        values, "prediction_strength's squared distances"
+    )  # huge values: NonFiniteError
     n = values.shape[0]
     ks = _check_ks(k_range, n)
     seed = check_random_state(random_state)
@@ -963,6 +992,7 @@ def choose_k(
     ari_threshold, min_share = params["ari_threshold"], params["min_share"]
     silhouette_max_n, progress = params["silhouette_max_n"], params["progress"]
     values = check_array(X, dtypes=(np.float64,)).values
+    check_magnitude(values, "choose_k's squared distances")  # huge values: NonFiniteError
     n = values.shape[0]
     ks = _check_ks(k_range, n)
     if criteria is None:
@@ -1015,21 +1045,19 @@ def choose_k(
                 lab = by_k[k].astype(np.int64)
                 xv = values if idx is None else np.ascontiguousarray(values[idx])
                 lv = lab if idx is None else np.ascontiguousarray(lab[idx])
-                sil.append(
-                    float(_core.silhouette_score(xv, lv)) if len(np.unique(lv)) > 1 else np.nan
-                )
+                sil.append(_score(_core.silhouette_score, xv, lv))
             table["silhouette"] = sil
-            picks["silhouette"] = int(table["silhouette"].idxmax())
+            picks["silhouette"] = _best(table["silhouette"], "max")
         if "calinski_harabasz" in crit:
             table["calinski_harabasz"] = [
-                float(_core.calinski_harabasz_score(values, by_k[k].astype(np.int64))) for k in ks
+                _score(_core.calinski_harabasz_score, values, by_k[k].astype(np.int64)) for k in ks
             ]
-            picks["calinski_harabasz"] = int(table["calinski_harabasz"].idxmax())
+            picks["calinski_harabasz"] = _best(table["calinski_harabasz"], "max")
         if "davies_bouldin" in crit:
             table["davies_bouldin"] = [
-                float(_core.davies_bouldin_score(values, by_k[k].astype(np.int64))) for k in ks
+                _score(_core.davies_bouldin_score, values, by_k[k].astype(np.int64)) for k in ks
             ]
-            picks["davies_bouldin"] = int(table["davies_bouldin"].idxmin())
+            picks["davies_bouldin"] = _best(table["davies_bouldin"], "min")
         advance(len(ks))
         if "gap" in crit:
             k_max = max(ks)
@@ -1071,7 +1099,7 @@ def choose_k(
             ari = np.vstack(parts)
             table["bootstrap_ari"] = ari.mean(axis=0)
             table["bootstrap_ari_sd"] = ari.std(axis=0, ddof=1) if n_boot > 1 else 0.0
-            picks["bootstrap_ari"] = int(table["bootstrap_ari"].idxmax())
+            picks["bootstrap_ari"] = _best(table["bootstrap_ari"], "max")
     if "inertia" in crit:
         knee = _kneedle(ks, table["inertia"].to_numpy())
         table["knee"] = [k == knee for k in ks]
