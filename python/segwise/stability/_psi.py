@@ -360,8 +360,9 @@ def psi_from_counts(
         raise ShapeMismatchError(
             f"reference_counts {rc.shape} and current_counts {cc.shape} must be 1-D, same length"
         )
-    if not (np.isfinite(rc).all() and np.isfinite(cc).all()) or (rc < 0).any() or (cc < 0).any():
-        raise InvalidParameterError("counts must be finite and non-negative")
+    both = np.concatenate([rc, cc])
+    if not np.isfinite(both).all() or (both < 0).any() or (both > 2.0**53).any():
+        raise InvalidParameterError("counts must be finite, non-negative and at most 2**53")
     n_ref, n_cur = float(rc.sum()), float(cc.sum())
     if n_ref == 0 or n_cur == 0:
         raise EmptyInputError(f"reference has {n_ref:g} and current {n_cur:g} counts in total")
