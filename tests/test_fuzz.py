@@ -553,9 +553,26 @@ def target_stability(draw: Any) -> None:
     X = draw(matrices(max_rows=16, max_cols=3))
     name = draw(
         st.sampled_from(
-            ["bootstrap_stability", "choose_k", "gap_statistic", "prediction_strength", "psi"]
+            [
+                "bootstrap_stability",
+                "choose_k",
+                "gap_statistic",
+                "prediction_strength",
+                "psi",
+                "psi_from_counts",
+            ]
         )
     )
+    if name == "psi_from_counts":
+        try:
+            counts = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError):
+            return  # not numbers: nothing to count
+        if counts.ndim != 2 or counts.shape[1] == 0:
+            return
+        call = lambda: stability.psi_from_counts(counts[:, 0], counts[:, -1])  # noqa: E731
+        check_call(call, X)
+        return
     if name == "bootstrap_stability":
         call = lambda: stability.bootstrap_stability(  # noqa: E731
             X, hostile(draw, [2, 3]), n_boot=draw(st.integers(-1, 3)), random_state=0

@@ -10,6 +10,12 @@ Parquet out, ``-`` for stdin/stdout):
   columns) -> a ``segment`` column;
 * ``segwise lift``: an experiment table -> per-segment lift of each arm against the control.
 
+Four commands put a segmentation to work (:mod:`segwise.deploy`): ``segment --save
+model.json`` keeps the fitted model; ``assign --model model.json IN OUT`` scores a file in
+chunks (larger than memory is fine); ``sql --model model.json --dialect duckdb`` prints the
+SELECT that scores customers inside the database; ``drift --model model.json IN`` prints
+the PSI report and exits with status 1 past ``--threshold``.
+
 Errors in the data are printed as one line, ``segwise: error: ...``, with exit code 2; so
 are bad arguments (``segwise demo: error: argument --k: ...``), checked before any work.
 ``segwise COMMAND --help`` shows each command's options and examples.
@@ -319,16 +325,27 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
     bad_log = [c for c in args.log1p if c in categorical]
     if bad_log:
         raise _CliError(f"--log1p column(s) {bad_log} are categorical")
+    if args.save and categorical:
+        raise _CliError(
+            f"--save: a model with categorical features ({', '.join(map(str, categorical))}) "
+            "cannot be saved yet (k-prototypes models are not in the model file format); "
+            "segment on numeric features to save the model"
+        )
     if args.id and args.id in features:
         raise _CliError(f"the --id column {args.id!r} cannot also be a feature")
+    if args.pseudonymize_id and not args.id:
+        raise _CliError("--pseudonymize-id needs --id (the column to pseudonymize)")
     if args.k_range[0] < 2 or args.k_range[1] < args.k_range[0]:
         raise _CliError(f"--k-range needs 2 <= KMIN <= KMAX, got {args.k_range}")
 
     X = df[numeric]
+    fitted_steps: list[Any] = []  # kept for --save
     if args.log1p:
-        X = preprocessing.Log1pTransformer(columns=list(args.log1p)).fit_transform(X)
+        fitted_steps.append(preprocessing.Log1pTransformer(columns=list(args.log1p)))
+        X = fitted_steps[-1].fit_transform(X)
     if args.scale != "none" and numeric:
-        X = getattr(preprocessing, _SCALERS[args.scale])().fit_transform(X)
+        fitted_steps.append(getattr(preprocessing, _SCALERS[args.scale])())
+        X = fitted_steps[-1].fit_transform(X)
 
     k = args.k
     if categorical:
@@ -351,8 +368,12 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
         fit_text = f"inertia = {km.inertia_:.6g}"
 
     ids = df[args.id] if args.id else pd.Series(df.index, index=df.index, name="row")
+    if args.id and args.pseudonymize_id:
+        ids = _pseudonymize_ids(ids)
     out = pd.DataFrame({ids.name: ids.to_numpy(), "segment": labels})
     _write_table(out, args.output, index=False)
+    if args.save:
+        _save_segment_model([*fitted_steps, km], df[features], args.save, err)
 
     sizes = pd.Series(labels).value_counts().sort_index()
     table = pd.DataFrame({"customers": sizes, "share": (sizes / len(labels)).round(4)})
@@ -365,6 +386,163 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
         on = f" (on a sample of {sample:,} rows)" if sample else ""
         _log(err, f"silhouette = {score:.4f}{on}")
     return 0
+
+
+# --------------------------------------------------------------------------- deploy
+
+_KEY_ENV = "SEGWISE_PSEUDONYM_KEY"
+
+
+def _pseudonymize_ids(ids: Any) -> Any:
+    from .deploy import pseudonymize
+
+    key = os.environ.get(_KEY_ENV, "")
+    if not key:
+        raise _CliError(
+            f"--pseudonymize-id needs the secret key in the environment variable {_KEY_ENV} "
+            "(never on the command line, where shell history would keep it)"
+        )
+    return pseudonymize(ids, key)
+
+
+def _save_segment_model(steps: list[Any], X: Any, path: str, err: TextIO) -> None:
+    from .deploy import save_model
+
+    try:
+        save_model(steps, path, X=X)
+    except OSError as exc:
+        raise _CliError(f"could not write {path!r}: {exc.strerror or exc}") from None
+    _log(err, f"segwise segment: model saved to {path}")
+
+
+def _load(path: str) -> Any:
+    from .deploy import load_model
+
+    return load_model(path)
+
+
+def _count_csv_rows(path: str) -> int:
+    lines = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            lines += block.count(b"\n")
+    return max(lines - 1, 0)
+
+
+def _chunks(path: str, chunksize: int, text_columns: Sequence[str]) -> tuple[int, Any]:
+    """(number of rows, an iterator of DataFrames of at most ``chunksize`` rows)."""
+    import pandas as pd
+
+    if not Path(path).is_file():
+        raise _CliError(f"input file {path!r} not found")
+    if _is_parquet(path):
+        _require_pyarrow(path)
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        return pf.metadata.num_rows, (b.to_pandas() for b in pf.iter_batches(batch_size=chunksize))
+    head = pd.read_csv(path, nrows=0)
+    dtype = {c: str for c in text_columns if c in head.columns}
+    return _count_csv_rows(path), pd.read_csv(path, chunksize=chunksize, dtype=dtype or None)
+
+
+def _run_assign(args: argparse.Namespace, err: TextIO) -> int:
+    import pandas as pd
+
+    from ._progress import progress
+
+    model = _load(args.model)
+    if args.chunksize < 1:
+        raise _CliError(f"--chunksize must be >= 1, got {args.chunksize}")
+    if args.pseudonymize_id and not args.id:
+        raise _CliError("--pseudonymize-id needs --id")
+    total, chunks = _chunks(args.input, args.chunksize, [args.id] if args.id else [])
+    out_parquet = _is_parquet(args.output)
+    writer: Any = None
+    n_rows, counts = 0, None
+    try:
+        with progress(total, "segwise assign", None if args.progress else False) as advance:
+            for chunk in chunks:
+                if args.id and args.id not in chunk.columns:
+                    raise ColumnNotFoundError(f"--id column {args.id!r} not in {args.input}")
+                labels = model.predict(chunk)
+                cols: dict[str, Any] = {}
+                if args.id:
+                    ids = chunk[args.id]
+                    cols[args.id] = (
+                        _pseudonymize_ids(ids) if args.pseudonymize_id else ids
+                    ).to_numpy()
+                else:
+                    cols["row"] = range(n_rows, n_rows + len(chunk))
+                cols["segment"] = labels
+                if model.segment_names is not None:
+                    cols["segment_name"] = [model.segment_names[i] for i in labels]
+                if args.distance:
+                    cols["distance"] = model.distance(chunk)
+                frame = pd.DataFrame(cols)
+                if out_parquet:
+                    import pyarrow as pa
+                    import pyarrow.parquet as pq
+
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(args.output, table.schema)
+                    writer.write_table(table)
+                else:
+                    frame.to_csv(
+                        args.output if args.output != "-" else sys.stdout,
+                        mode="w" if n_rows == 0 else "a",
+                        header=n_rows == 0,
+                        index=False,
+                    )
+                import numpy as np
+
+                c = np.bincount(labels, minlength=model.n_segments)
+                counts = c if counts is None else counts + c
+                n_rows += len(chunk)
+                advance(len(chunk))
+    except OSError as exc:
+        raise _CliError(f"could not write {args.output!r}: {exc.strerror or exc}") from None
+    finally:
+        if writer is not None:
+            writer.close()
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # the CSV reader's file, also when a chunk failed
+    _log(err, f"segwise assign: {n_rows:,} rows scored with {args.model}")
+    if counts is not None:
+        _log(err, pd.Series(counts, name="customers").rename_axis("segment").to_string())
+    return 0
+
+
+def _run_sql(args: argparse.Namespace, err: TextIO) -> int:
+    from .deploy import to_sql
+
+    sql = to_sql(
+        _load(args.model),
+        args.dialect,
+        table=args.table,
+        id_column=args.id,
+        distance=args.distance,
+    )
+    if args.output in (None, "-"):
+        print(sql + ";")
+    else:
+        try:
+            Path(args.output).write_text(sql + ";\n", encoding="utf-8")
+        except OSError as exc:
+            raise _CliError(f"could not write {args.output!r}: {exc.strerror or exc}") from None
+    return 0
+
+
+def _run_drift(args: argparse.Namespace, err: TextIO) -> int:
+    from .deploy import drift_check
+
+    model = _load(args.model)
+    df = _read_table(args.input)
+    report = drift_check(model, df, threshold=args.threshold)
+    print(report.summary())
+    return 1 if report.exceeded else 0
 
 
 # --------------------------------------------------------------------------- lift
@@ -469,6 +647,75 @@ def _add_io(p: argparse.ArgumentParser, what: str) -> None:
         metavar="OUT",
         required=True,
         help="output file (.csv, or .parquet/.pq; '-' = stdout CSV)",
+    )
+
+
+_DEPLOY_EXAMPLES = """\
+examples:
+  segwise segment rfm.csv -o segments.csv --id customer_id --k 5 --save model.json
+  segwise assign --model model.json customers.parquet scored.parquet --id customer_id
+  segwise sql --model model.json --dialect bigquery --table crm.customers --id customer_id
+  segwise drift --model model.json customers_today.csv || echo "segments drifted"
+"""
+
+
+def _add_deploy_commands(sub: Any) -> None:
+    assign = sub.add_parser(
+        "assign",
+        help="score a customer file with a saved model (streamed in chunks)",
+        description="Assign every row of IN to its segment with a model file written by\n"
+        "`segwise segment --save` or segwise.deploy.save_model; the file is read in chunks,\n"
+        "so files larger than memory work.",
+        epilog=_DEPLOY_EXAMPLES,
+        formatter_class=_Formatter,
+    )
+    assign.add_argument("--model", metavar="MODEL", required=True, help="model file (JSON)")
+    assign.add_argument("input", metavar="IN", help="customers (.csv, or .parquet/.pq)")
+    assign.add_argument("output", metavar="OUT", help="output (.csv, .parquet/.pq, '-' = stdout)")
+    assign.add_argument("--id", metavar="COL", default=None, help="id column copied to OUT")
+    assign.add_argument(
+        "--pseudonymize-id",
+        action="store_true",
+        help=f"write the --id column as keyed HMAC-SHA256 pseudonyms (key from ${_KEY_ENV})",
+    )
+    assign.add_argument("--distance", action="store_true", help="also write the distance")
+    assign.add_argument(
+        "--chunksize", type=int, default=100_000, metavar="N", help="rows per chunk"
+    )
+    assign.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar"
+    )
+    sql = sub.add_parser(
+        "sql",
+        help="print the SQL SELECT that assigns segments inside a database",
+        description="Write a saved model as one SQL SELECT (segwise.deploy.to_sql).",
+        epilog=_DEPLOY_EXAMPLES,
+        formatter_class=_Formatter,
+    )
+    sql.add_argument("--model", metavar="MODEL", required=True, help="model file (JSON)")
+    sql.add_argument(
+        "--dialect",
+        choices=["duckdb", "sqlite", "postgres", "bigquery", "snowflake"],
+        default="duckdb",
+        help="SQL dialect (default: %(default)s)",
+    )
+    sql.add_argument("--table", default="customers", help="table to score (default: %(default)s)")
+    sql.add_argument("--id", metavar="COL", default=None, help="id column to keep")
+    sql.add_argument("--distance", action="store_true", help="also output the distance")
+    sql.add_argument("-o", "--output", metavar="OUT", default=None, help="file (default stdout)")
+    drift = sub.add_parser(
+        "drift",
+        help="PSI of today's customers against a saved model's reference; exit 1 past a threshold",
+        description="Population stability index of each feature and of the segment shares\n"
+        "against the training reference stored in the model file (segwise.deploy.drift_check).\n"
+        "Exit status 1 when a PSI reaches --threshold, so a scheduled job can alert.",
+        epilog=_DEPLOY_EXAMPLES,
+        formatter_class=_Formatter,
+    )
+    drift.add_argument("--model", metavar="MODEL", required=True, help="model file (JSON)")
+    drift.add_argument("input", metavar="IN", help="today's customers (.csv or .parquet)")
+    drift.add_argument(
+        "--threshold", type=float, default=0.25, help="PSI alert level (default: %(default)s)"
     )
 
 
@@ -638,6 +885,20 @@ def _build_parser() -> argparse.ArgumentParser:
         "(default: %(default)s)",
     )
 
+    seg.add_argument(
+        "--save",
+        metavar="MODEL",
+        default=None,
+        help="also save the fitted model (log1p, scaler, k-means) as a JSON model file for "
+        "`segwise assign`, `segwise sql` and `segwise drift`",
+    )
+    seg.add_argument(
+        "--pseudonymize-id",
+        action="store_true",
+        help=f"write the --id column as keyed HMAC-SHA256 pseudonyms (key from ${_KEY_ENV})",
+    )
+    _add_deploy_commands(sub)
+
     lift = sub.add_parser(
         "lift",
         help="experiment table -> per-segment lift of each arm against the control",
@@ -701,7 +962,15 @@ def _run_demo(args: argparse.Namespace, err: TextIO) -> int:
     return 0
 
 
-_COMMANDS = {"demo": _run_demo, "rfm": _run_rfm, "segment": _run_segment, "lift": _run_lift}
+_COMMANDS = {
+    "demo": _run_demo,
+    "rfm": _run_rfm,
+    "segment": _run_segment,
+    "lift": _run_lift,
+    "assign": _run_assign,
+    "sql": _run_sql,
+    "drift": _run_drift,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

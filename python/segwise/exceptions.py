@@ -38,7 +38,11 @@ __all__ = [
     "AllocationError",
     "SegwiseInternalError",
     "ConstantColumnWarning",
+    "ModelFileError",
+    "UnsupportedModelError",
+    "PrivacyError",
     "ConvergenceWarning",
+    "PrivacyWarning",
     "HighCardinalityWarning",
     "InconsistentVersionWarning",
 ]
@@ -139,6 +143,25 @@ class AllocationError(SegwiseError, MemoryError):
 
 class SegwiseInternalError(SegwiseError):
     """An invariant broke inside the Rust core: a bug, please report it."""
+
+
+class ModelFileError(SegwiseError):
+    """A model file that cannot be trusted: not a segwise model, written by a newer schema
+    version, truncated, or edited after it was written (its checksum does not match)."""
+
+
+class UnsupportedModelError(SegwiseError, TypeError):
+    """A model (or one of its steps) that :mod:`segwise.deploy` cannot save, score or
+    write as SQL; the message names the step."""
+
+
+class PrivacyError(SegwiseError):
+    """Exporting or reporting would reveal too little aggregated data: a segment smaller
+    than ``min_segment_size``, or a real customer's row (a k-medoids medoid)."""
+
+
+class PrivacyWarning(UserWarning):
+    """As :class:`PrivacyError`, when the caller asked for a warning instead of an error."""
 
 
 class HighCardinalityWarning(UserWarning):
