@@ -842,7 +842,7 @@ mod tests {
         let (n, d) = (203, 3);
         let x = Array2::from_shape_fn((n, d), |(i, f)| ((i * 31 + f * 17) % 29) as f64 * 0.37);
         let labels: Vec<i64> = (0..n as i64).map(|i| (i * 5) % 4).collect();
-        let want = silhouette_samples(x.view(), &labels).unwrap();
+        let want = silhouette_samples(x.view(), &labels, &Interrupt::new()).unwrap();
         let dist = crate::distance::Euclidean::new(x.view(), x.view()).unwrap();
         let whole = silhouette_rows(&dist, &labels, 0..n).unwrap();
         for (g, w) in whole.iter().zip(want.iter()) {
