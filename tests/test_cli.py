@@ -17,7 +17,7 @@ import segwise.stability
 from conftest import email_lift
 from segwise.abtest import segment_lift
 from segwise.cli import main
-from segwise.cluster import KMeans, KPrototypes
+from segwise.cluster import KMeans, KMedoids, KPrototypes
 from segwise.demo import customer_rfm, run_demo
 from segwise.preprocessing import Log1pTransformer, MinMaxScaler, RobustScaler, StandardScaler
 from segwise.rfm import rfm_scores, rfm_table
@@ -349,6 +349,33 @@ def test_segment_k_auto_on_a_mixed_table_passes_kprototypes(files, capsys, monke
     )
     assert code == 0
     assert calls == [(["recency", "zip_code"], "KPrototypes")]
+
+
+def test_segment_kmedoids_equals_gower_kmedoids_on_the_scaled_table(files, capsys):
+    out = files / "seg_medoids.csv"
+    features = ["recency", "history", "zip_code", "channel"]
+    code = main(
+        ["segment", str(files / "hill.csv"), "-o", str(out), "--k", "3", "--seed", "4"]
+        + ["--method", "kmedoids", "--features", *features, "--log1p", "history"]
+    )
+    assert code == 0
+    hill = pd.read_csv(files / "hill.csv")
+    num = StandardScaler().fit_transform(
+        Log1pTransformer(columns=["history"]).fit_transform(hill[["recency", "history"]])
+    )
+    X = pd.concat([num, hill[features[2:]].astype("category")], axis=1)[features]
+    assert len(X) > 10_000  # CLARA beyond 10,000 rows
+    model = KMedoids(3, metric="gower", method="clara", random_state=4).fit(X)
+    np.testing.assert_array_equal(pd.read_csv(out)["segment"].to_numpy(), model.labels_)
+    err = capsys.readouterr().err
+    assert f"sum of distances = {model.inertia_:.6g}" in err and "silhouette" not in err
+    # a k-medoids model is not in the model file format: refused before any work
+    code = main(
+        ["segment", str(files / "hill.csv"), "-o", str(files / "never.csv"), "--k", "3"]
+        + ["--method", "kmedoids", "--save", str(files / "m.json")]
+    )
+    assert code == 2 and not (files / "never.csv").exists()
+    assert "only k-means models" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

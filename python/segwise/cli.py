@@ -278,7 +278,7 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
     import pandas as pd
 
     from . import preprocessing
-    from .cluster import KMeans, KPrototypes
+    from .cluster import KMeans, KMedoids, KPrototypes
     from .metrics import silhouette_score
 
     text = ([args.id] if args.id else []) + list(args.categorical)
@@ -325,11 +325,10 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
     bad_log = [c for c in args.log1p if c in categorical]
     if bad_log:
         raise _CliError(f"--log1p column(s) {bad_log} are categorical")
-    if args.save and categorical:
+    if args.save and (categorical or args.method == "kmedoids"):
         raise _CliError(
-            f"--save: a model with categorical features ({', '.join(map(str, categorical))}) "
-            "cannot be saved yet (k-prototypes models are not in the model file format); "
-            "segment on numeric features to save the model"
+            "--save: only k-means models (numeric features, --method auto) can be saved yet; "
+            "k-prototypes and k-medoids models are not in the model file format"
         )
     if args.id and args.id in features:
         raise _CliError(f"the --id column {args.id!r} cannot also be a feature")
@@ -348,7 +347,20 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
         X = fitted_steps[-1].fit_transform(X)
 
     k = args.k
-    if categorical:
+    if args.method == "kmedoids":
+        # Gower distance on the (scaled) numeric and the categorical columns.
+        table = pd.concat([X, df[categorical].astype("category")], axis=1)[features]
+        # FasterPAM on the full n x n matrix up to 10,000 rows, CLARA's samples beyond.
+        method = "fasterpam" if len(table) <= 10_000 else "clara"
+        medoids = KMedoids(n_clusters=2, metric="gower", method=method, random_state=args.seed)
+        if k == "auto":
+            k = _choose_k(table, args.k_range[0], args.k_range[1], args.seed, err, medoids)
+            _log(err, f"segwise segment: --k auto chose k = {k}")
+        medoids.n_clusters = k
+        fitted = medoids.fit(table)
+        labels = np.asarray(fitted.labels_)
+        fit_text = f"KMedoids ({method}, Gower) sum of distances = {fitted.inertia_:.6g}"
+    elif categorical:
         # Numeric and categorical columns: k-prototypes (k-modes when all are categorical).
         X = pd.concat([X, df[categorical].astype("category")], axis=1)[features]
         proto = KPrototypes(n_clusters=2, categorical=categorical, random_state=args.seed)
@@ -380,7 +392,7 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
     table.index.name = "segment"
     _log(err, f"segwise segment: {len(labels):,} rows, k = {k}, {fit_text}")
     _log(err, table.to_string())
-    if args.silhouette_sample != 0 and not categorical:
+    if args.silhouette_sample != 0 and not categorical and args.method == "auto":
         sample = args.silhouette_sample if len(labels) > args.silhouette_sample else None
         score = silhouette_score(X, labels, sample_size=sample, random_state=args.seed)
         on = f" (on a sample of {sample:,} rows)" if sample else ""
@@ -607,12 +619,14 @@ examples:
   segwise segment rfm.csv -o segments.csv --id customer_id --k auto --k-range 2 8
   segwise segment hillstrom.csv -o - --k 4 --features recency history mens womens \
       zip_code newbie channel --categorical mens womens newbie --log1p history
+  segwise segment hillstrom.csv -o - --k 4 --method kmedoids --features recency history \
+      zip_code channel --log1p history
 
 Writes two columns: the id (--id, else the row number as "row") and "segment". The
 segment sizes and the silhouette (numeric features) are printed to stderr. With
 categorical features (text columns, or --categorical) the rows are segmented by
 k-prototypes: squared distance on the scaled numeric columns plus gamma per categorical
-mismatch.
+mismatch. --method kmedoids segments by k-medoids on the Gower distance instead.
 """
 
 _LIFT_EXAMPLES = """\
@@ -855,6 +869,15 @@ def _build_parser() -> argparse.ArgumentParser:
         help="categorical feature columns (text and true/false features are categorical "
         "anyway); with any, the rows are clustered by segwise.cluster.KPrototypes on the "
         "scaled numeric and the categorical columns",
+    )
+    seg.add_argument(
+        "--method",
+        choices=["auto", "kmedoids"],
+        default="auto",
+        help="auto: k-means, or k-prototypes when some features are categorical; kmedoids: "
+        "segwise.cluster.KMedoids on the Gower distance of the scaled numeric and the "
+        "categorical columns (FasterPAM up to 10,000 rows, CLARA beyond; a medoid is a real "
+        "customer's row) (default: %(default)s)",
     )
     seg.add_argument(
         "--log1p",
