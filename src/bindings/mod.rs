@@ -20,6 +20,7 @@ mod abtest;
 mod agreement;
 mod bootstrap;
 mod choose_k;
+mod clv;
 mod dbscan;
 mod drift;
 mod kmeans;
@@ -160,6 +161,7 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     agreement::register(m)?;
     bootstrap::register(m)?;
     choose_k::register(m)?;
+    clv::register(m)?;
     drift::register(m)?;
     profile::register(m)?;
     testing::register(m)?;

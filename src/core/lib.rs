@@ -5,12 +5,14 @@
 
 pub mod abtest;
 pub mod clustering;
+pub mod clv;
 pub mod dbscan;
 pub mod error;
 pub mod kmeans;
 pub mod metrics;
 pub mod mixed;
 pub mod numerics;
+pub mod optim;
 pub mod params;
 pub mod profile;
 pub mod rfm;

@@ -9,6 +9,8 @@
 //!   number of rows, never on the thread count, and the ordered reduction over it: every
 //!   parallel reduction of the core merges block results in block order, so results are
 //!   bit-identical on 1 or many threads.
+//! * [`rng`]: SplitMix64 and the seeded stream of each bootstrap replicate (one stream per
+//!   replicate, so results do not depend on the number of threads).
 //! * [`CoMoments`]: mergeable count / sums / centred second moments of a pair of
 //!   variables (Chan et al.'s pairwise update), the sufficient statistics that add up across
 //!   blocks, chunks and machines.
@@ -19,6 +21,7 @@
 mod blocks;
 mod float;
 mod moments;
+pub mod rng;
 pub mod simd;
 mod sum;
 
