@@ -73,9 +73,7 @@ def main() -> None:
     labels = pd.cut(summary["frequency"], [-1, 0, 1, 3, np.inf], labels=["0", "1", "2-3", "4+"])
     n_boot = 200
     t_seg, res = best_time(
-        lambda: segment_clv(
-            summary, labels, n_bootstrap=n_boot, random_state=0, progress=False
-        ),
+        lambda: segment_clv(summary, labels, n_bootstrap=n_boot, random_state=0, progress=False),
         args.repeat,
     )
     bg, gg = res.models["all"]
@@ -98,7 +96,10 @@ def main() -> None:
                 "task": f"segwise segment_clv: 2 fits, CLV, {n_boot} bootstrap replicates",
                 "seconds": t_seg,
             },
-            {"task": "lifetimes: 2 fits and per-customer CLV (no segments, no intervals)", "seconds": t_life},
+            {
+                "task": "lifetimes: 2 fits and per-customer CLV (no segments, no intervals)",
+                "seconds": t_life,
+            },
             {
                 "task": "max rel diff of per-customer CLV (segwise vs lifetimes)",
                 "seconds": _rel_diff(res.customers["clv"].to_numpy(), lclv.to_numpy()),

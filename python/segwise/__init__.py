@@ -15,7 +15,18 @@ Examples
 
 from __future__ import annotations
 
-from . import abtest, cluster, clv, datasets, exceptions, metrics, preprocessing, profile, rfm, stability
+from . import (
+    abtest,
+    cluster,
+    clv,
+    datasets,
+    exceptions,
+    metrics,
+    preprocessing,
+    profile,
+    rfm,
+    stability,
+)
 from ._core import __version__, current_num_threads
 from .exceptions import SegwiseError
 

@@ -475,7 +475,9 @@ def _clv_section(rep: Report, clv: DemoCLV) -> None:
         "bootstrap intervals."
     )
     rep.html(clv.holdout._repr_html_())
-    rep.figure(lambda ax: clv.holdout.plot(ax=ax), caption="Holdout purchases by calibration frequency")
+    rep.figure(
+        lambda ax: clv.holdout.plot(ax=ax), caption="Holdout purchases by calibration frequency"
+    )
     rep.html(clv.segments._repr_html_())
     rep.figure(
         lambda ax: clv.segments.plot(ax=ax),

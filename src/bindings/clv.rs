@@ -37,7 +37,8 @@ fn status_name(s: Status) -> &'static str {
 }
 
 fn square(v: Vec<f64>, k: usize) -> ndarray::Array2<f64> {
-    ndarray::Array2::from_shape_vec((k, k), v).unwrap_or_else(|_| ndarray::Array2::from_elem((k, k), f64::NAN))
+    ndarray::Array2::from_shape_vec((k, k), v)
+        .unwrap_or_else(|_| ndarray::Array2::from_elem((k, k), f64::NAN))
 }
 
 /// Fit a purchase-count model ("bgnbd", "paretonbd", "mbgnbd") by maximum likelihood.
@@ -136,7 +137,9 @@ fn clv_expected_purchases<'py>(
 ) -> PyResult<F64Array1<'py>> {
     let t = t.as_slice()?;
     let model = model.to_owned();
-    let out = run_detached(py, || predict::expected_purchases(Model::parse(&model)?, &params, t))?;
+    let out = run_detached(py, || {
+        predict::expected_purchases(Model::parse(&model)?, &params, t)
+    })?;
     Ok(out.into_pyarray(py))
 }
 
@@ -155,7 +158,11 @@ fn clv_predict<'py>(
     quantity: &str,
     t: f64,
 ) -> PyResult<F64Array1<'py>> {
-    let (x, tx, big_t) = (frequency.as_slice()?, recency.as_slice()?, t_age.as_slice()?);
+    let (x, tx, big_t) = (
+        frequency.as_slice()?,
+        recency.as_slice()?,
+        t_age.as_slice()?,
+    );
     let (model, quantity) = (model.to_owned(), quantity.to_owned());
     let out = run_detached(py, || {
         predict::per_customer(

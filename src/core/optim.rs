@@ -125,7 +125,12 @@ where
             got: opts.lower.len().min(opts.upper.len()),
         });
     }
-    if opts.lower.iter().zip(&opts.upper).any(|(lo, hi)| !(lo <= hi)) {
+    if opts
+        .lower
+        .iter()
+        .zip(&opts.upper)
+        .any(|(lo, hi)| !(lo <= hi))
+    {
         return Err(CoreError::InvalidParameter {
             name: "bounds",
             reason: "every lower bound must be <= its upper bound".into(),
@@ -268,8 +273,8 @@ fn bfgs_update(h: &mut [f64], s: &[f64], y: &[f64], sy: f64) {
     let yhy = dot(y, &hy);
     for i in 0..n {
         for j in 0..n {
-            h[i * n + j] += -rho * (hy[i] * s[j] + s[i] * hy[j])
-                + (rho * rho * yhy + rho) * s[i] * s[j];
+            h[i * n + j] +=
+                -rho * (hy[i] * s[j] + s[i] * hy[j]) + (rho * rho * yhy + rho) * s[i] * s[j];
         }
     }
 }
@@ -335,7 +340,10 @@ pub fn invert_spd(a: &[f64], n: usize) -> Option<Vec<f64>> {
             z[i] = (e - (0..i).map(|k| l[i * n + k] * z[k]).sum::<f64>()) / l[i * n + i];
         }
         for i in (0..n).rev() {
-            let v = (z[i] - (i + 1..n).map(|k| l[k * n + i] * inv[k * n + c]).sum::<f64>())
+            let v = (z[i]
+                - (i + 1..n)
+                    .map(|k| l[k * n + i] * inv[k * n + c])
+                    .sum::<f64>())
                 / l[i * n + i];
             inv[i * n + c] = v;
         }
@@ -368,7 +376,11 @@ mod tests {
     fn finds_the_rosenbrock_minimum() {
         let m = minimize(rosenbrock, &[-1.2, 1.0], &opts(2, -10.0, 10.0)).unwrap();
         assert_eq!(m.status, Status::Converged);
-        assert!((m.x[0] - 1.0).abs() < 1e-8 && (m.x[1] - 1.0).abs() < 1e-8, "{:?}", m.x);
+        assert!(
+            (m.x[0] - 1.0).abs() < 1e-8 && (m.x[1] - 1.0).abs() < 1e-8,
+            "{:?}",
+            m.x
+        );
     }
 
     #[test]
@@ -415,7 +427,10 @@ mod tests {
             assert!((got - want).abs() < 1e-8);
         }
         let inv = invert_spd(&h, 2).unwrap();
-        for (got, want) in inv.iter().zip([3.0 / 11.0, -1.0 / 11.0, -1.0 / 11.0, 4.0 / 11.0]) {
+        for (got, want) in inv
+            .iter()
+            .zip([3.0 / 11.0, -1.0 / 11.0, -1.0 / 11.0, 4.0 / 11.0])
+        {
             assert!((got - want).abs() < 1e-8);
         }
         assert!(invert_spd(&[1.0, 2.0, 2.0, 1.0], 2).is_none());

@@ -103,8 +103,12 @@ def check_histories(
     index = checked.index
     for col, values in zip(HISTORY, (x, t_x, t), strict=True):
         _problem(values < 0, f"column {col!r} has negative values", index)
-    _problem(x != np.floor(x), "column 'frequency' must count repeat purchases (whole numbers)", index)
-    _problem(t_x > t, "recency is larger than T (the last purchase after the end of observation)", index)
+    _problem(
+        x != np.floor(x), "column 'frequency' must count repeat purchases (whole numbers)", index
+    )
+    _problem(
+        t_x > t, "recency is larger than T (the last purchase after the end of observation)", index
+    )
     _problem(
         (x == 0) & (t_x != 0),
         "recency must be 0 for customers without a repeat purchase (frequency 0)",

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._validation import StrOptions, check_sample_weight, validate_params
+from .._validation import Constraints, StrOptions, check_sample_weight, validate_params
 from ..exceptions import InvalidParameterError
 from ._data import check_histories
 from ._models import _COMMON_PARAMETERS, _MaximumLikelihoodModel, _PurchaseModel
@@ -18,7 +18,7 @@ __all__ = ["GammaGammaModel", "MONTH_LENGTH"]
 #: Length of a month in each time unit of ``T`` (lifetimes' ``freq`` factors).
 MONTH_LENGTH = {"D": 30.0, "W": 4.345, "M": 1.0, "H": 30.0 * 24.0}
 
-_CLV_PARAMS = {
+_CLV_PARAMS: Constraints = {
     "transaction_model": [_PurchaseModel],
     "freq": [StrOptions(MONTH_LENGTH)],
 }
@@ -219,7 +219,9 @@ def _spend_columns(X: Any, positive: bool = True) -> tuple[np.ndarray, np.ndarra
             h = check_histories(X, spend=True, spend_required=positive)
             assert h.monetary_value is not None
             if not positive:
-                _problem(h.monetary_value < 0, "column 'monetary_value' has negative values", h.index)
+                _problem(
+                    h.monetary_value < 0, "column 'monetary_value' has negative values", h.index
+                )
             return h.frequency, h.monetary_value
         missing = [c for c in ("frequency", "monetary_value") if c not in X.columns]
         if missing:
@@ -242,7 +244,11 @@ def _spend_columns(X: Any, positive: bool = True) -> tuple[np.ndarray, np.ndarra
     v = checked.values
     x, m = np.ascontiguousarray(v[:, 0]), np.ascontiguousarray(v[:, 1])
     _problem(x < 0, "column 'frequency' has negative values", checked.index)
-    _problem(x != np.floor(x), "column 'frequency' must count repeat purchases (whole numbers)", checked.index)
+    _problem(
+        x != np.floor(x),
+        "column 'frequency' must count repeat purchases (whole numbers)",
+        checked.index,
+    )
     bad = (x > 0) & (m <= 0) if positive else m < 0
     _problem(
         bad,

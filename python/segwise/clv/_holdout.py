@@ -33,7 +33,9 @@ def _timestamp(value: Any, name: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as err:
-        raise InvalidParameterError(f"{name} {value!r} is not a date pandas can parse ({err})") from None
+        raise InvalidParameterError(
+            f"{name} {value!r} is not a date pandas can parse ({err})"
+        ) from None
     if pd.isna(ts):
         raise InvalidParameterError(f"{name} must be a date, got {value!r}")
     return ts.tz_localize(None) if ts.tz is not None else ts
@@ -100,15 +102,16 @@ def calibration_holdout(
     if date not in transactions.columns:
         raise InvalidParameterError(f"column date={date!r} is not in the transactions")
     dates = pd.to_datetime(transactions[date], errors="coerce")
-    obs_end = dates.max() if observation_end is None else _timestamp(observation_end, "observation_end")
+    obs_end = (
+        dates.max() if observation_end is None else _timestamp(observation_end, "observation_end")
+    )
     if not obs_end > cal_end:
         raise InvalidParameterError(
             f"observation_end ({obs_end}) must be after calibration_end ({cal_end})"
         )
-    value_col = amount
+    value_col = "__segwise_amount__" if amount is None else amount
     tx = transactions
     if amount is None:
-        value_col = "__segwise_amount__"
         tx = transactions[[customer, date]].assign(**{value_col: 1.0})
     cal = rfm_table(
         tx,
@@ -270,7 +273,11 @@ def holdout_check(model: Any, split: pd.DataFrame, n_buckets: int = 7) -> Holdou
     if top > 0 and not (freq > top).any():
         names[-1] = str(top)
     frame = pd.DataFrame(
-        {"bucket": bucket, "actual": split["frequency_holdout"].to_numpy(float), "predicted": predicted}
+        {
+            "bucket": bucket,
+            "actual": split["frequency_holdout"].to_numpy(float),
+            "predicted": predicted,
+        }
     )
     grouped = frame.groupby("bucket")
     table = pd.DataFrame(

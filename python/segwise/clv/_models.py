@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import _core
 from .._base import BaseEstimator
-from .._results import ResultMixin, Summary, Table, fmt_count, fmt_number
+from .._results import ResultMixin, Summary, Table, fmt_count
 from .._stats.distributions import norm_ppf
 from .._validation import Constraints, Interval, check_fitted, check_sample_weight
 from ..exceptions import ConvergenceWarning, InvalidParameterError
@@ -178,7 +178,8 @@ class _MaximumLikelihoodModel(BaseEstimator):
         --------
         >>> from segwise.clv import BetaGeoModel
         >>> from segwise.datasets import load_cdnow_summary
-        >>> print(BetaGeoModel().fit(load_cdnow_summary()).summary().summary())  # doctest: +ELLIPSIS
+        >>> model = BetaGeoModel().fit(load_cdnow_summary())
+        >>> print(model.summary().summary())  # doctest: +ELLIPSIS
         BG/NBD: maximum likelihood on 2,357 customers
         log-likelihood -9582.43; ... iterations, converged
         ...

@@ -87,8 +87,16 @@ class SegmentCLV(ResultMixin):
 
     def _summary(self) -> Summary:
         shown = self.table[
-            ["customers", "share", "clv", "clv_lower", "clv_upper", "clv_total",
-             "expected_purchases", "p_alive"]
+            [
+                "customers",
+                "share",
+                "clv",
+                "clv_lower",
+                "clv_upper",
+                "clv_total",
+                "expected_purchases",
+                "p_alive",
+            ]
         ]
         money = lambda v: fmt_number(v, 5)  # noqa: E731
         level = f"{self.confidence_level:.0%}"
@@ -265,7 +273,12 @@ def segment_clv(
             "customers for a bootstrap interval (merge small segments first)"
         )
     frame = pd.DataFrame(
-        {"frequency": h.frequency, "recency": h.recency, "T": h.T, "monetary_value": h.monetary_value}
+        {
+            "frequency": h.frequency,
+            "recency": h.recency,
+            "T": h.T,
+            "monetary_value": h.monetary_value,
+        }
     )
     model = BetaGeoModel() if params["model"] is None else params["model"]
     spend_model = GammaGammaModel() if params["spend_model"] is None else params["spend_model"]
@@ -297,7 +310,8 @@ def segment_clv(
                     )
             except (SegwiseError, ConvergenceWarning) as err:
                 notes.append(
-                    f"segment {name!r}: its own fit failed ({err}); priced by the all-customer model"
+                    f"segment {name!r}: its own fit failed ({err}); priced by the "
+                    "all-customer model"
                 )
                 continue
             models[name] = own

@@ -72,11 +72,11 @@ def load_cdnow_summary() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed by ``ID`` (1..2,357: the sample's own numbering, by first purchase date
-        and then customer id, as in lifetimes' ``cdnow_customers_summary.csv``); columns ``frequency`` (repeat
-        purchases), ``recency`` and ``T`` (weeks from the first purchase to the last one
-        and to 1997-09-30) and ``monetary_value`` (mean value of the repeat purchases, 0
-        without any), as ``rfm_table(..., convention="btyd")`` computes them from
-        :func:`load_cdnow` with ``sample=True`` (days divided by 7).
+        and then customer id, as in lifetimes' ``cdnow_customers_summary.csv``); columns
+        ``frequency`` (repeat purchases), ``recency`` and ``T`` (weeks from the first
+        purchase to the last one and to 1997-09-30) and ``monetary_value`` (mean value of
+        the repeat purchases, 0 without any), as ``rfm_table(..., convention="btyd")``
+        computes them from :func:`load_cdnow` with ``sample=True`` (days divided by 7).
 
     Examples
     --------
@@ -96,7 +96,8 @@ def load_cdnow_summary() -> pd.DataFrame:
     table["recency"] /= 7.0
     table["T"] /= 7.0
     # The sample's numbering: by first purchase (the longest T first), then customer id.
-    order = pd.DataFrame({"T": -table["T"].to_numpy(), "id": table.index}).sort_values(["T", "id"])
+    order = pd.DataFrame({"T": -table["T"].to_numpy(), "id": table.index})
+    order = order.sort_values(["T", "id"])
     table = table.iloc[order.index.to_numpy()]
     table.index = pd.RangeIndex(1, len(table) + 1, name="ID")
     return table

@@ -27,7 +27,9 @@ pub fn log_likelihood(p: &[f64; 4], x: f64, t_x: f64, t: f64, grad: &mut [f64; 4
     grad[0] = digamma(r + x) - digamma(r) + alpha.ln() - w3 * ln_at - w4 * ln_ax;
     grad[1] = r / alpha - (r + x) * (w3 / (alpha + t) + w4 / (alpha + t_x));
     grad[2] = dg_ab - dg_abx + w4 / a;
-    grad[3] = dg_ab + digamma(b + x) - digamma(b) - dg_abx
+    grad[3] = dg_ab + digamma(b + x)
+        - digamma(b)
+        - dg_abx
         - if x > 0.0 { w4 / (b + x - 1.0) } else { 0.0 };
     a1 + a2 + tail
 }
@@ -89,7 +91,12 @@ mod tests {
 
     #[test]
     fn gradient_is_exact() {
-        for &(x, t_x, t) in &[(0.0, 0.0, 38.86), (2.0, 30.43, 38.86), (14.0, 1.0, 30.0), (1.0, 5.0, 5.0)] {
+        for &(x, t_x, t) in &[
+            (0.0, 0.0, 38.86),
+            (2.0, 30.43, 38.86),
+            (14.0, 1.0, 30.0),
+            (1.0, 5.0, 5.0),
+        ] {
             check_gradient(Model::BetaGeo, [0.243, 4.414, 0.793, 2.426], x, t_x, t);
             check_gradient(Model::BetaGeo, [1.3, 0.2, 3.0, 0.4], x, t_x, t);
         }

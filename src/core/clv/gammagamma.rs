@@ -18,8 +18,7 @@ pub fn log_likelihood(par: &[f64; 3], x: f64, m: f64, grad: &mut [f64; 3]) -> f6
     grad[0] = x * (dg - digamma(px) + m.ln() + x.ln() - ln_xmv);
     grad[1] = dg - digamma(q) + v.ln() - ln_xmv;
     grad[2] = q / v - (px + q) / (x * m + v);
-    ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * v.ln() + (px - 1.0) * m.ln()
-        + px * x.ln()
+    ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q) + q * v.ln() + (px - 1.0) * m.ln() + px * x.ln()
         - (px + q) * ln_xmv
 }
 
@@ -84,7 +83,9 @@ pub fn fit(
     let (rows, w) = distinct_rows([&xs, &ms], ws.as_deref());
     let total_weight: f64 = w.iter().sum();
     if !(total_weight > 0.0) {
-        return Err(CoreError::InvalidWeights("the repeat buyers' weights are all zero".into()));
+        return Err(CoreError::InvalidWeights(
+            "the repeat buyers' weights are all zero".into(),
+        ));
     }
     let ll = |par: &[f64; 3], g: &mut [f64; 3]| {
         let (value, grad) = total_log_likelihood::<3, _>(rows.len(), |i, gi| {
@@ -111,9 +112,12 @@ pub fn fit(
     let (opt, par) = maximise(&ll, total_weight, start, params.penalizer, params)?;
     let mut g = [0.0; 3];
     let log_likelihood = ll(&par, &mut g);
-    let (hessian, covariance) = information(|q, out| {
-        ll(q, out);
-    }, &par);
+    let (hessian, covariance) = information(
+        |q, out| {
+            ll(q, out);
+        },
+        &par,
+    );
     Ok(GammaGammaFit {
         params: par.to_vec(),
         log_likelihood,
@@ -161,7 +165,11 @@ mod tests {
                 let mut s = [0.0; 3];
                 let fd = (log_likelihood(&up, x, m, &mut s) - log_likelihood(&down, x, m, &mut s))
                     / (2.0 * h);
-                assert!((g[k] - fd).abs() < 1e-6 * fd.abs().max(1.0), "k={k}: {} vs {fd}", g[k]);
+                assert!(
+                    (g[k] - fd).abs() < 1e-6 * fd.abs().max(1.0),
+                    "k={k}: {} vs {fd}",
+                    g[k]
+                );
             }
         }
     }

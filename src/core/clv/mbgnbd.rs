@@ -1,8 +1,8 @@
 //! MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD where a customer may also drop
 //! out right after the first purchase; parameters `r, alpha, a, b`.
 
-use super::{log_add_exp, sigmoid};
 use super::bgnbd::scaled_one_minus;
+use super::{log_add_exp, sigmoid};
 use crate::stats::special::{digamma, ln_gamma};
 
 /// Log-likelihood of one customer and its gradient in `(r, alpha, a, b)`.
@@ -68,8 +68,19 @@ mod tests {
 
     #[test]
     fn gradient_is_exact() {
-        for &(x, t_x, t) in &[(0.0, 0.0, 38.86), (2.0, 30.43, 38.86), (14.0, 1.0, 30.0), (1.0, 5.0, 5.0)] {
-            check_gradient(Model::ModifiedBetaGeo, [0.525, 6.18, 0.891, 1.614], x, t_x, t);
+        for &(x, t_x, t) in &[
+            (0.0, 0.0, 38.86),
+            (2.0, 30.43, 38.86),
+            (14.0, 1.0, 30.0),
+            (1.0, 5.0, 5.0),
+        ] {
+            check_gradient(
+                Model::ModifiedBetaGeo,
+                [0.525, 6.18, 0.891, 1.614],
+                x,
+                t_x,
+                t,
+            );
             check_gradient(Model::ModifiedBetaGeo, [1.3, 0.2, 3.0, 0.4], x, t_x, t);
         }
     }

@@ -72,7 +72,14 @@ impl Model {
     }
 
     /// Log-likelihood of one customer and its gradient in the (natural) parameters.
-    pub fn log_likelihood(self, p: &[f64; 4], x: f64, t_x: f64, t: f64, grad: &mut [f64; 4]) -> f64 {
+    pub fn log_likelihood(
+        self,
+        p: &[f64; 4],
+        x: f64,
+        t_x: f64,
+        t: f64,
+        grad: &mut [f64; 4],
+    ) -> f64 {
         match self {
             Model::BetaGeo => bgnbd::log_likelihood(p, x, t_x, t, grad),
             Model::ParetoNbd => paretonbd::log_likelihood(p, x, t_x, t, grad),
@@ -101,7 +108,10 @@ pub fn check_history(x: f64, t_x: f64, t: f64) -> CoreResult<()> {
         return Err(CoreError::NonFinite("frequency, recency or T".into()));
     }
     if x < 0.0 || x.fract() != 0.0 {
-        return Err(invalid("frequency", format!("must be a whole number >= 0, got {x}")));
+        return Err(invalid(
+            "frequency",
+            format!("must be a whole number >= 0, got {x}"),
+        ));
     }
     if t_x < 0.0 || t_x > t {
         return Err(invalid(
@@ -119,7 +129,12 @@ pub fn check_history(x: f64, t_x: f64, t: f64) -> CoreResult<()> {
 }
 
 /// Compress customer histories to distinct rows (sorted by `(x, t_x, T)`), summing weights.
-pub fn compress(x: &[f64], t_x: &[f64], t: &[f64], weight: Option<&[f64]>) -> CoreResult<Customers> {
+pub fn compress(
+    x: &[f64],
+    t_x: &[f64],
+    t: &[f64],
+    weight: Option<&[f64]>,
+) -> CoreResult<Customers> {
     let n = x.len();
     for (what, len) in [("recency", t_x.len()), ("T", t.len())] {
         if len != n {
@@ -198,13 +213,19 @@ pub struct FitParams {
 impl Params for FitParams {
     fn validate(&self) -> CoreResult<()> {
         if !(self.penalizer >= 0.0 && self.penalizer.is_finite()) {
-            return Err(invalid("penalizer", format!("must be finite and >= 0, got {}", self.penalizer)));
+            return Err(invalid(
+                "penalizer",
+                format!("must be finite and >= 0, got {}", self.penalizer),
+            ));
         }
         if self.max_iter == 0 {
             return Err(invalid("max_iter", "must be >= 1"));
         }
         if !(self.tol > 0.0 && self.tol.is_finite()) {
-            return Err(invalid("tol", format!("must be finite and > 0, got {}", self.tol)));
+            return Err(invalid(
+                "tol",
+                format!("must be finite and > 0, got {}", self.tol),
+            ));
         }
         if let Some(init) = &self.init {
             if init.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
@@ -238,10 +259,7 @@ pub struct Fit {
 }
 
 /// Weighted sum of per-row log-likelihoods and their gradients (deterministic block order).
-pub(crate) fn total_log_likelihood<const K: usize, L>(
-    n: usize,
-    row: L,
-) -> (f64, [f64; K])
+pub(crate) fn total_log_likelihood<const K: usize, L>(n: usize, row: L) -> (f64, [f64; K])
 where
     L: Fn(usize, &mut [f64; K]) -> f64 + Sync + Send,
 {
@@ -300,7 +318,10 @@ where
         }
         -value / total_weight + penalizer * penalty
     };
-    let theta0: Vec<f64> = start.iter().map(|v| v.ln().clamp(-LOG_BOUND, LOG_BOUND)).collect();
+    let theta0: Vec<f64> = start
+        .iter()
+        .map(|v| v.ln().clamp(-LOG_BOUND, LOG_BOUND))
+        .collect();
     let opts = MinimizeOptions {
         max_iter: params.max_iter,
         gtol: params.tol,
@@ -365,7 +386,13 @@ pub fn fit(model: Model, customers: &Customers, params: &Checked<FitParams>) -> 
     let ll_at = |p: &[f64; 4], s: f64, g: &mut [f64; 4]| {
         total_log_likelihood::<4, _>(n, |i, gi| {
             let w = customers.weight[i];
-            let v = model.log_likelihood(p, customers.x[i], customers.t_x[i] * s, customers.t[i] * s, gi);
+            let v = model.log_likelihood(
+                p,
+                customers.x[i],
+                customers.t_x[i] * s,
+                customers.t[i] * s,
+                gi,
+            );
             for v in gi.iter_mut() {
                 *v *= w;
             }
@@ -390,7 +417,13 @@ pub fn fit(model: Model, customers: &Customers, params: &Checked<FitParams>) -> 
         }
         None => [1.0; 4],
     };
-    let (m, p_scaled) = maximise(|p, g| ll_at(p, scale, g), total_weight, start, params.penalizer, params)?;
+    let (m, p_scaled) = maximise(
+        |p, g| ll_at(p, scale, g),
+        total_weight,
+        start,
+        params.penalizer,
+        params,
+    )?;
     let mut p = p_scaled;
     for k in 0..4 {
         if scaled[k] {
@@ -399,9 +432,12 @@ pub fn fit(model: Model, customers: &Customers, params: &Checked<FitParams>) -> 
     }
     let mut g = [0.0; 4];
     let log_likelihood = ll_at(&p, 1.0, &mut g);
-    let (hessian, covariance) = information(|q, out| {
-        ll_at(q, 1.0, out);
-    }, &p);
+    let (hessian, covariance) = information(
+        |q, out| {
+            ll_at(q, 1.0, out);
+        },
+        &p,
+    );
     Ok(Fit {
         params: p.to_vec(),
         log_likelihood,
@@ -506,7 +542,10 @@ mod tests {
         .unwrap();
         assert!(matches!(
             fit(Model::BetaGeo, &c, &params),
-            Err(CoreError::InvalidParameter { name: "frequency", .. })
+            Err(CoreError::InvalidParameter {
+                name: "frequency",
+                ..
+            })
         ));
     }
 }

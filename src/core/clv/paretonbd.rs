@@ -16,7 +16,11 @@ fn ln_a0(p: &[f64; 4], x: f64, t_x: f64, t: f64, grad: &mut [f64; 4]) -> f64 {
     let [r, alpha, s, beta] = *p;
     let ha = r + s + x;
     let alpha_max = alpha >= beta;
-    let (big, hb) = if alpha_max { (alpha, s + 1.0) } else { (beta, r + x) };
+    let (big, hb) = if alpha_max {
+        (alpha, s + 1.0)
+    } else {
+        (beta, r + x)
+    };
     let diff = (alpha - beta).abs();
     // u(tau) = ln 2F1(ha, hb; ha + 1; diff / (big + tau)) - ha ln(big + tau), and its gradient.
     let term = |tau: f64, g: &mut [f64; 4]| -> f64 {
@@ -61,7 +65,14 @@ fn ln_a0(p: &[f64; 4], x: f64, t_x: f64, t: f64, grad: &mut [f64; 4]) -> f64 {
 }
 
 /// The two log terms of the likelihood (after the common factor) with their gradients.
-fn branches(p: &[f64; 4], x: f64, t_x: f64, t: f64, g1: &mut [f64; 4], g2: &mut [f64; 4]) -> (f64, f64) {
+fn branches(
+    p: &[f64; 4],
+    x: f64,
+    t_x: f64,
+    t: f64,
+    g1: &mut [f64; 4],
+    g2: &mut [f64; 4],
+) -> (f64, f64) {
     let [r, alpha, s, beta] = *p;
     let (ln_at, ln_bt) = ((alpha + t).ln(), (beta + t).ln());
     let b1 = -(r + x) * ln_at - s * ln_bt;
@@ -80,7 +91,11 @@ pub fn log_likelihood(p: &[f64; 4], x: f64, t_x: f64, t: f64, grad: &mut [f64; 4
     let (mut g1, mut g2) = ([0.0; 4], [0.0; 4]);
     let (b1, b2) = branches(p, x, t_x, t, &mut g1, &mut g2);
     let tail = log_add_exp(b1, b2);
-    let w2 = if b2 == f64::NEG_INFINITY { 0.0 } else { (b2 - tail).exp() };
+    let w2 = if b2 == f64::NEG_INFINITY {
+        0.0
+    } else {
+        (b2 - tail).exp()
+    };
     let w1 = 1.0 - w2;
     let head = [
         digamma(r + x) - digamma(r) + alpha.ln(),
@@ -133,7 +148,12 @@ mod tests {
 
     #[test]
     fn gradient_is_exact_on_both_branches() {
-        for &(x, t_x, t) in &[(0.0, 0.0, 38.86), (2.0, 30.43, 38.86), (14.0, 1.0, 30.0), (1.0, 5.0, 5.0)] {
+        for &(x, t_x, t) in &[
+            (0.0, 0.0, 38.86),
+            (2.0, 30.43, 38.86),
+            (14.0, 1.0, 30.0),
+            (1.0, 5.0, 5.0),
+        ] {
             // alpha < beta (CDNOW's estimates) and alpha > beta.
             check_gradient(Model::ParetoNbd, [0.553, 10.58, 0.606, 11.67], x, t_x, t);
             check_gradient(Model::ParetoNbd, [1.3, 7.0, 0.4, 0.9], x, t_x, t);

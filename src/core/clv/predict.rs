@@ -42,7 +42,10 @@ fn check_params(p: &[f64]) -> CoreResult<[f64; 4]> {
         });
     }
     if p.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-        return Err(invalid("params", format!("must be finite and > 0, got {p:?}")));
+        return Err(invalid(
+            "params",
+            format!("must be finite and > 0, got {p:?}"),
+        ));
     }
     Ok([p[0], p[1], p[2], p[3]])
 }
@@ -58,7 +61,14 @@ impl Model {
     }
 
     /// E[Y(t) | x, t_x, T].
-    pub fn conditional_expected_purchases(self, p: &[f64; 4], t: f64, x: f64, t_x: f64, big_t: f64) -> f64 {
+    pub fn conditional_expected_purchases(
+        self,
+        p: &[f64; 4],
+        t: f64,
+        x: f64,
+        t_x: f64,
+        big_t: f64,
+    ) -> f64 {
         match self {
             Model::BetaGeo => bgnbd::conditional_expected_purchases(p, t, x, t_x, big_t),
             Model::ParetoNbd => paretonbd::conditional_expected_purchases(p, t, x, t_x, big_t),
@@ -101,7 +111,9 @@ fn check_horizon(t: f64) -> CoreResult<()> {
 pub fn expected_purchases(model: Model, params: &[f64], t: &[f64]) -> CoreResult<Vec<f64>> {
     let p = check_params(params)?;
     t.iter().try_for_each(|&v| check_horizon(v))?;
-    Ok(t.par_iter().map(|&v| model.expected_purchases(&p, v)).collect())
+    Ok(t.par_iter()
+        .map(|&v| model.expected_purchases(&p, v))
+        .collect())
 }
 
 /// One [`Quantity`] per customer (`t` is the horizon of the expected purchases).
@@ -155,10 +167,17 @@ pub fn customer_lifetime_value(
     let p = check_params(params)?;
     check_lengths(
         x.len(),
-        &[("recency", t_x.len()), ("T", big_t.len()), ("spend", spend.len())],
+        &[
+            ("recency", t_x.len()),
+            ("T", big_t.len()),
+            ("spend", spend.len()),
+        ],
     )?;
     if !(horizon.month_length.is_finite() && horizon.month_length > 0.0) {
-        return Err(invalid("freq", format!("month length must be > 0, got {}", horizon.month_length)));
+        return Err(invalid(
+            "freq",
+            format!("month length must be > 0, got {}", horizon.month_length),
+        ));
     }
     if !(horizon.discount_rate.is_finite() && horizon.discount_rate > -1.0) {
         return Err(invalid(
@@ -186,7 +205,10 @@ pub fn customer_lifetime_value(
 /// E[M | x, m] of the Gamma-Gamma model for each customer.
 pub fn expected_average_spend(params: &[f64], x: &[f64], m: &[f64]) -> CoreResult<Vec<f64>> {
     if params.len() != 3 || params.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-        return Err(invalid("params", format!("must be 3 finite values > 0, got {params:?}")));
+        return Err(invalid(
+            "params",
+            format!("must be 3 finite values > 0, got {params:?}"),
+        ));
     }
     check_lengths(x.len(), &[("monetary_value", m.len())])?;
     let p = [params[0], params[1], params[2]];

@@ -48,7 +48,10 @@ pub fn bootstrap_means(
         });
     }
     if start > end {
-        return Err(invalid("start", format!("must be <= end, got {start} > {end}")));
+        return Err(invalid(
+            "start",
+            format!("must be <= end, got {start} > {end}"),
+        ));
     }
     crate::error::check_finite_nonempty(values)?;
     let rows = members(labels, n_segments)?;
@@ -93,7 +96,13 @@ mod tests {
 
     #[test]
     fn replicates_are_reproducible_in_any_range() {
-        let v = array![[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0], [5.0, 50.0]];
+        let v = array![
+            [1.0, 10.0],
+            [2.0, 20.0],
+            [3.0, 30.0],
+            [4.0, 40.0],
+            [5.0, 50.0]
+        ];
         let labels = [0, 0, 1, 1, 1];
         let all = bootstrap_means(v.view(), &labels, 2, 7, (0, 6)).unwrap();
         let tail = bootstrap_means(v.view(), &labels, 2, 7, (4, 6)).unwrap();

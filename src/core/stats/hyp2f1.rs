@@ -129,7 +129,10 @@ mod tests {
         // 2F1(1, 1; 2; z) = -ln(1 - z) / z.
         for &z in &[0.01, 0.3, 0.9, 0.999, -0.5] {
             let want = -(-z as f64).ln_1p() / z;
-            assert!((value(1.0, 1.0, 2.0, z) / want - 1.0).abs() < 1e-13, "z={z}");
+            assert!(
+                (value(1.0, 1.0, 2.0, z) / want - 1.0).abs() < 1e-13,
+                "z={z}"
+            );
         }
         // 2F1(a, b; b; z) = (1 - z)^-a.
         let want = (1.0f64 - 0.7).powf(-2.5);
@@ -170,7 +173,10 @@ mod tests {
                 (ln(a, b, c, z + e) - ln(a, b, c, z - e)) / (2.0 * e),
             ];
             for (got, want) in [h.d_a, h.d_b, h.d_c, h.d_z].iter().zip(fd) {
-                assert!((got - want).abs() < 1e-7 * want.abs().max(1.0), "{got} vs {want}");
+                assert!(
+                    (got - want).abs() < 1e-7 * want.abs().max(1.0),
+                    "{got} vs {want}"
+                );
             }
         }
     }

@@ -532,7 +532,10 @@ mod tests {
             // The derivative of ln_gamma, by a central difference.
             let h = 1e-5 * x.max(1e-2);
             let fd = (ln_gamma(x + h) - ln_gamma(x - h)) / (2.0 * h);
-            assert!((digamma(x) - fd).abs() < 1e-6 * digamma(x).abs().max(1.0), "x={x}");
+            assert!(
+                (digamma(x) - fd).abs() < 1e-6 * digamma(x).abs().max(1.0),
+                "x={x}"
+            );
         }
         assert!(digamma(0.0).is_nan());
     }

@@ -16,6 +16,9 @@ It writes
   lifetimes' own BG/NBD and Pareto/NBD generators.
 """
 
+# lifetimes' generators draw from numpy's legacy global RNG, so it is seeded here.
+# ruff: noqa: NPY002
+
 from __future__ import annotations
 
 import json
@@ -40,7 +43,10 @@ LIFETIMES_DATA = Path(lifetimes.__file__).parent / "datasets"
 def sample_ids() -> list[str]:
     cols = ["customer_id", "sample_id", "date", "number_of_cds", "dollar_value"]
     sample = pd.read_csv(
-        LIFETIMES_DATA / "CDNOW_sample.txt", sep=r"\s+", header=None, names=cols,
+        LIFETIMES_DATA / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=cols,
         dtype={"customer_id": str, "sample_id": str, "date": str},
     )
     master = load_cdnow()
@@ -70,31 +76,45 @@ def total_ll(model, f, r, t) -> float:
     """lifetimes' own log-likelihood at its estimates, summed over customers."""
     p = model.params_
     if isinstance(model, ParetoNBDFitter):
-        return float(ParetoNBDFitter._conditional_log_likelihood(
-            [p["r"], p["alpha"], p["s"], p["beta"]], f, r, t).sum())
+        return float(
+            ParetoNBDFitter._conditional_log_likelihood(
+                [p["r"], p["alpha"], p["s"], p["beta"]], f, r, t
+            ).sum()
+        )
     w = np.ones(len(f))
     nll = type(model)._negative_log_likelihood(
-        np.log([p["r"], p["alpha"], p["a"], p["b"]]), f, r, t, w, 0.0)
+        np.log([p["r"], p["alpha"], p["a"], p["b"]]), f, r, t, w, 0.0
+    )
     return float(-nll * len(f))
 
 
 def purchase_reference(data: pd.DataFrame, t: float, head: int = 25) -> dict:
     f, r, T = (data[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     out = {}
-    for name, cls in (("bgnbd", BetaGeoFitter), ("mbgnbd", ModifiedBetaGeoFitter),
-                      ("paretonbd", ParetoNBDFitter)):
+    for name, cls in (
+        ("bgnbd", BetaGeoFitter),
+        ("mbgnbd", ModifiedBetaGeoFitter),
+        ("paretonbd", ParetoNBDFitter),
+    ):
         kw = {"maxiter": 20000} if cls is ParetoNBDFitter else {}
         model, seconds = fitted(cls(), f, r, T, **kw)
         out[name] = {
             "params": [float(v) for v in model.params_.to_numpy()],
             "log_likelihood": total_ll(model, f, r, T),
             "seconds": seconds,
-            "conditional_expected": [float(v) for v in
-                model.conditional_expected_number_of_purchases_up_to_time(t, f[:head], r[:head], T[:head])],
-            "probability_alive": [float(v) for v in
-                model.conditional_probability_alive(f[:head], r[:head], T[:head])],
-            "expected_purchases": [float(v) for v in
-                model.expected_number_of_purchases_up_to_time(np.array([1.0, t, 4 * t]))],
+            "conditional_expected": [
+                float(v)
+                for v in model.conditional_expected_number_of_purchases_up_to_time(
+                    t, f[:head], r[:head], T[:head]
+                )
+            ],
+            "probability_alive": [
+                float(v) for v in model.conditional_probability_alive(f[:head], r[:head], T[:head])
+            ],
+            "expected_purchases": [
+                float(v)
+                for v in model.expected_number_of_purchases_up_to_time(np.array([1.0, t, 4 * t]))
+            ],
         }
     out["t"] = t
     out["head"] = head
@@ -104,9 +124,10 @@ def purchase_reference(data: pd.DataFrame, t: float, head: int = 25) -> dict:
 def main() -> None:
     ids = sample_ids()
     (ROOT / "python/segwise/datasets/cdnow_sample_ids.txt").write_text(
-        "# Master-file ids of the 2,357 customers of Fader & Hardie's CDNOW sample (lifetimes'\n"
-        "# CDNOW_sample.txt, MIT); made and checked by tests/reference/clv/make_lifetimes_reference.py\n"
-        + "\n".join(ids) + "\n"
+        "# Master-file ids of the 2,357 customers of Fader & Hardie's CDNOW sample "
+        "(lifetimes'\n"
+        "# CDNOW_sample.txt, MIT); made and checked by "
+        "tests/reference/clv/make_lifetimes_reference.py\n" + "\n".join(ids) + "\n"
     )
     ref: dict = {"lifetimes_version": lifetimes.__version__}
 
@@ -119,31 +140,54 @@ def main() -> None:
     head = money.head(25)
     ref["cdnow_weeks"]["gammagamma"] = {
         "params": [float(v) for v in gg.params_.to_numpy()],
-        "expected_spend": [float(v) for v in gg.conditional_expected_average_profit(
-            head["frequency"], head["monetary_value"])],
-        "clv_bgnbd_12_months": [float(v) for v in gg.customer_lifetime_value(
-            bg, head["frequency"], head["recency"], head["T"], head["monetary_value"],
-            time=12, discount_rate=0.01, freq="W")],
+        "expected_spend": [
+            float(v)
+            for v in gg.conditional_expected_average_profit(
+                head["frequency"], head["monetary_value"]
+            )
+        ],
+        "clv_bgnbd_12_months": [
+            float(v)
+            for v in gg.customer_lifetime_value(
+                bg,
+                head["frequency"],
+                head["recency"],
+                head["T"],
+                head["monetary_value"],
+                time=12,
+                discount_rate=0.01,
+                freq="W",
+            )
+        ],
     }
-    penalized, _ = fitted(BetaGeoFitter(penalizer_coef=0.1), weeks["frequency"], weeks["recency"], weeks["T"])
+    penalized, _ = fitted(
+        BetaGeoFitter(penalizer_coef=0.1), weeks["frequency"], weeks["recency"], weeks["T"]
+    )
     ref["cdnow_weeks"]["bgnbd_penalizer_0.1"] = [float(v) for v in penalized.params_.to_numpy()]
 
-    days = rfm_table(load_cdnow(), amount="dollar_value", observation_end="1997-09-30",
-                     convention="btyd")
+    days = rfm_table(
+        load_cdnow(), amount="dollar_value", observation_end="1997-09-30", convention="btyd"
+    )
     ref["cdnow_full_days"] = purchase_reference(days, t=90.0)
 
     rng_state = 20240
     np.random.seed(rng_state)
     T = np.random.uniform(20, 60, size=3000).round(2)
     sim = beta_geometric_nbd_model(T, 0.5, 8.0, 1.2, 3.5, size=3000)
-    ref["simulated_bgnbd"] = {"seed": rng_state, "true": [0.5, 8.0, 1.2, 3.5],
-                              "data": sim[["frequency", "recency", "T"]].to_numpy().tolist(),
-                              **purchase_reference(sim, t=26.0)}
+    ref["simulated_bgnbd"] = {
+        "seed": rng_state,
+        "true": [0.5, 8.0, 1.2, 3.5],
+        "data": sim[["frequency", "recency", "T"]].to_numpy().tolist(),
+        **purchase_reference(sim, t=26.0),
+    }
     np.random.seed(rng_state + 1)
     sim = pareto_nbd_model(T, 0.8, 6.0, 0.5, 9.0, size=3000)
-    ref["simulated_paretonbd"] = {"seed": rng_state + 1, "true": [0.8, 6.0, 0.5, 9.0],
-                                  "data": sim[["frequency", "recency", "T"]].to_numpy().tolist(),
-                                  **purchase_reference(sim, t=26.0)}
+    ref["simulated_paretonbd"] = {
+        "seed": rng_state + 1,
+        "true": [0.8, 6.0, 0.5, 9.0],
+        "data": sim[["frequency", "recency", "T"]].to_numpy().tolist(),
+        **purchase_reference(sim, t=26.0),
+    }
     (HERE / "lifetimes_reference.json").write_text(json.dumps(ref, indent=1) + "\n")
 
 
