@@ -25,6 +25,7 @@ NOTEBOOKS = [
     "01_quickstart.ipynb",
     "02_rfm_personas_cdnow.ipynb",
     "03_segment_lift_hillstrom.ipynb",
+    "04_clv_cdnow.ipynb",
 ]
 
 

@@ -21,7 +21,7 @@ Examples
 >>> gg = GammaGammaModel().fit(data)
 >>> clv = gg.customer_lifetime_value(bg, data, time=12, freq="W")
 >>> round(float(clv.mean()), 2)
-21.71
+30.34
 """
 
 from __future__ import annotations

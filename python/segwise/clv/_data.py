@@ -55,7 +55,7 @@ def _examples(bad: np.ndarray, index: pd.Index | None) -> str:
     return f"{kind} {', '.join(map(repr, labels))}{', ...' if bad.sum() > 3 else ''}"
 
 
-def _problem(bad: np.ndarray, what: str, index: pd.Index | None) -> None:
+def report_rows(bad: np.ndarray, what: str, index: pd.Index | None) -> None:
     if bad.any():
         n = int(bad.sum())
         raise InvalidParameterError(
@@ -102,21 +102,21 @@ def check_histories(
     x, t_x, t = (np.ascontiguousarray(v[:, j]) for j in range(3))
     index = checked.index
     for col, values in zip(HISTORY, (x, t_x, t), strict=True):
-        _problem(values < 0, f"column {col!r} has negative values", index)
-    _problem(
+        report_rows(values < 0, f"column {col!r} has negative values", index)
+    report_rows(
         x != np.floor(x), "column 'frequency' must count repeat purchases (whole numbers)", index
     )
-    _problem(
+    report_rows(
         t_x > t, "recency is larger than T (the last purchase after the end of observation)", index
     )
-    _problem(
+    report_rows(
         (x == 0) & (t_x != 0),
         "recency must be 0 for customers without a repeat purchase (frequency 0)",
         index,
     )
     m = np.ascontiguousarray(v[:, 3]) if with_spend else None
     if m is not None and spend_required:
-        _problem(
+        report_rows(
             (x > 0) & (m <= 0),
             "monetary_value must be > 0 for repeat buyers (the Gamma-Gamma model needs "
             "positive spend; drop or fix refunds)",

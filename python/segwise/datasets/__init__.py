@@ -83,7 +83,7 @@ def load_cdnow_summary() -> pd.DataFrame:
     >>> from segwise.datasets import load_cdnow_summary
     >>> s = load_cdnow_summary()
     >>> s.shape, int(s["frequency"].sum())
-    ((2357, 4), 1505)
+    ((2357, 4), 2457)
     """
     from ..rfm import rfm_table
 

@@ -4,9 +4,13 @@
 //!
 //! The likelihood's second term, `A0`, is a difference of two `2F1` terms; both are taken in
 //! log space with their derivatives ([`crate::stats::hyp2f1`]), choosing the branch
-//! (`alpha >= beta` or not) that keeps the series argument in `[0, 1)`.
+//! (`alpha >= beta` or not) that keeps the series argument in `[0, 1)`. When that argument
+//! is close to 1 (one of `alpha`, `beta` far smaller than the other), the series needs
+//! thousands of terms: the same quantity, an integral over `(t_x, T)`, is then computed by
+//! adaptive Gauss-Kronrod quadrature instead ([`crate::numerics::quadrature`]).
 
 use super::{log_add_exp, sigmoid};
+use crate::numerics::quadrature::integrate;
 use crate::stats::hyp2f1::hyp2f1;
 use crate::stats::special::{digamma, ln_gamma};
 
@@ -64,6 +68,77 @@ fn ln_a0(p: &[f64; 4], x: f64, t_x: f64, t: f64, grad: &mut [f64; 4]) -> f64 {
     ln_diff
 }
 
+/// Beyond this series argument the 2F1 series converges slowly (thousands of terms) and
+/// the integral is summed by quadrature instead.
+const SERIES_MAX_Z: f64 = 0.9;
+
+/// `ln I` and its gradient in `(r, alpha, s, beta)`, where
+/// `I = int_{t_x}^{T} (alpha + tau)^-(r + x) (beta + tau)^-(s + 1) d tau`
+/// (`s I` is the second term of the likelihood; `I = A0 / (r + s + x)` in note 009).
+/// `-inf` when `t_x = T`; NaN when neither method reaches full precision.
+fn ln_integral(p: &[f64; 4], x: f64, t_x: f64, t: f64, grad: &mut [f64; 4]) -> f64 {
+    *grad = [0.0; 4];
+    if t_x >= t {
+        return f64::NEG_INFINITY;
+    }
+    let [r, alpha, s, beta] = *p;
+    let z = (alpha - beta).abs() / (alpha.max(beta) + t_x);
+    if z <= SERIES_MAX_Z {
+        let ha = r + s + x;
+        let v = ln_a0(p, x, t_x, t, grad);
+        grad[0] -= 1.0 / ha;
+        grad[2] -= 1.0 / ha;
+        v - ha.ln()
+    } else {
+        ln_integral_quadrature(p, x, t_x, t, grad)
+    }
+}
+
+/// [`ln_integral`] by adaptive Gauss-Kronrod quadrature in `u = ln((m + tau) / (m + t_x))`
+/// with `m = min(alpha, beta)`: the power of `m + tau` becomes an exponential and the other
+/// factor a smooth function of `u`, whatever the ratio of `alpha` to `beta`.
+fn ln_integral_quadrature(p: &[f64; 4], x: f64, t_x: f64, t: f64, grad: &mut [f64; 4]) -> f64 {
+    let [r, alpha, s, beta] = *p;
+    let (pa, pb) = (r + x, s + 1.0);
+    let alpha_small = alpha <= beta;
+    let (m, big, p_m, p_big) = if alpha_small {
+        (alpha, beta, pa, pb)
+    } else {
+        (beta, alpha, pb, pa)
+    };
+    let c = m + t_x;
+    let d = big - m;
+    let upper = ((m + t) / c).ln();
+    // Integrand scaled by its value at tau = t_x: c^(1 - p_m) (big + t_x)^-p_big.
+    let ln_scale = (1.0 - p_m) * c.ln() - p_big * (big + t_x).ln();
+    let integrand = |u: f64| -> [f64; 5] {
+        let e = c * u.exp();
+        let tau = e - m;
+        let ratio = (d + e) / (d + c);
+        let g = (-(p_m - 1.0) * u - p_big * ratio.ln()).exp();
+        let (a_tau, b_tau) = (alpha + tau, beta + tau);
+        [
+            g,
+            -a_tau.ln() * g,
+            -pa / a_tau * g,
+            -b_tau.ln() * g,
+            -pb / b_tau * g,
+        ]
+    };
+    match integrate(integrand, 0.0, upper, 1e-14, 1e-300, 4000) {
+        Some(v) if v[0] > 0.0 => {
+            for k in 0..4 {
+                grad[k] = v[k + 1] / v[0];
+            }
+            ln_scale + v[0].ln()
+        }
+        _ => {
+            *grad = [f64::NAN; 4];
+            f64::NAN
+        }
+    }
+}
+
 /// The two log terms of the likelihood (after the common factor) with their gradients.
 fn branches(
     p: &[f64; 4],
@@ -77,11 +152,8 @@ fn branches(
     let (ln_at, ln_bt) = ((alpha + t).ln(), (beta + t).ln());
     let b1 = -(r + x) * ln_at - s * ln_bt;
     *g1 = [-ln_at, -(r + x) / (alpha + t), -ln_bt, -s / (beta + t)];
-    let ha = r + s + x;
-    let la0 = ln_a0(p, x, t_x, t, g2);
-    let b2 = s.ln() - ha.ln() + la0;
-    g2[0] -= 1.0 / ha;
-    g2[2] += 1.0 / s - 1.0 / ha;
+    let b2 = s.ln() + ln_integral(p, x, t_x, t, g2);
+    g2[2] += 1.0 / s;
     (b1, b2)
 }
 
@@ -147,6 +219,30 @@ mod tests {
     use super::super::Model;
 
     #[test]
+    fn series_and_quadrature_agree() {
+        let mut g1 = [0.0; 4];
+        let mut g2 = [0.0; 4];
+        for &(p, x, t_x, t) in &[
+            ([0.55, 10.58, 0.61, 11.67], 2.0, 30.43, 38.86),
+            ([1.3, 7.0, 0.4, 0.9], 14.0, 1.0, 30.0),
+            ([0.5, 0.2, 0.7, 1.5], 0.0, 0.0, 40.0),
+            ([0.2, 3.0, 1.2, 0.4], 300.0, 200.0, 400.0),
+        ] {
+            let a = super::ln_a0(&p, x, t_x, t, &mut g1) - (p[0] + p[2] + x).ln();
+            g1[0] -= 1.0 / (p[0] + p[2] + x);
+            g1[2] -= 1.0 / (p[0] + p[2] + x);
+            let b = super::ln_integral_quadrature(&p, x, t_x, t, &mut g2);
+            assert!((a - b).abs() < 1e-12 * a.abs().max(1.0), "{a} vs {b}");
+            for k in 0..4 {
+                assert!(
+                    (g1[k] - g2[k]).abs() < 1e-9 * g1[k].abs().max(1.0),
+                    "{g1:?} vs {g2:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn gradient_is_exact_on_both_branches() {
         for &(x, t_x, t) in &[
             (0.0, 0.0, 38.86),
@@ -157,6 +253,9 @@ mod tests {
             // alpha < beta (CDNOW's estimates) and alpha > beta.
             check_gradient(Model::ParetoNbd, [0.553, 10.58, 0.606, 11.67], x, t_x, t);
             check_gradient(Model::ParetoNbd, [1.3, 7.0, 0.4, 0.9], x, t_x, t);
+            // One rate far below the other: the quadrature path.
+            check_gradient(Model::ParetoNbd, [0.8, 1e-3, 0.5, 6.0], x, t_x, t);
+            check_gradient(Model::ParetoNbd, [0.8, 9.0, 0.5, 2e-3], x, t_x, t);
         }
     }
 }
