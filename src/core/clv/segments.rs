@@ -10,6 +10,9 @@ use crate::numerics::CompensatedSum;
 use crate::params::invalid;
 use crate::{CoreError, CoreResult};
 
+/// Most values one call returns (8 GB of f64): larger requests are refused, not aborted.
+const MAX_CELLS: usize = 1 << 30;
+
 /// Rows of each segment `0..n_segments` (labels below 0 belong to none).
 fn members(labels: &[i32], n_segments: usize) -> CoreResult<Vec<Vec<usize>>> {
     let mut rows = vec![Vec::new(); n_segments];
@@ -54,6 +57,26 @@ pub fn bootstrap_means(
         ));
     }
     crate::error::check_finite_nonempty(values)?;
+    if n_segments > n {
+        return Err(invalid(
+            "n_segments",
+            format!("{n_segments} segments for {n} customers: at most one per customer"),
+        ));
+    }
+    let cells = (end - start)
+        .checked_mul(n_segments)
+        .and_then(|c| c.checked_mul(k))
+        .filter(|&c| c <= MAX_CELLS);
+    if cells.is_none() {
+        return Err(invalid(
+            "n_bootstrap",
+            format!(
+                "{} replicates x {n_segments} segments x {k} statistics is more than {MAX_CELLS} \
+                 values to hold; run fewer replicates at a time",
+                end - start
+            ),
+        ));
+    }
     let rows = members(labels, n_segments)?;
     let per_replicate: Vec<Vec<f64>> = (start..end)
         .into_par_iter()
