@@ -360,9 +360,9 @@ def bootstrap_kmeans(
 
 # --- clv (segwise.clv) -------------------------------------------------------------------
 # A fit returns (params, log_likelihood, n_iter, status, grad_norm, at_bound, hessian,
-# covariance, n_rows): status is "converged", "max_iter" or "line_search_failed"; hessian
-# is the observed information of the natural parameters; n_rows the distinct rows fitted
-# (purchase models) or the repeat buyers' total weight (Gamma-Gamma).
+# covariance, n_customers): status is "converged", "max_iter" or "line_search_failed";
+# hessian is the observed information of the natural parameters; n_customers the total
+# weight fitted (the repeat buyers for Gamma-Gamma).
 _ClvFit = tuple[
     npt.NDArray[np.float64],
     float,

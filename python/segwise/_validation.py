@@ -1203,3 +1203,20 @@ def check_magnitude(values: np.ndarray, what: str, *, name: str = "X") -> None:
     limit = 1e153 / np.sqrt(max(values.shape[-1], 1)) if values.ndim else 1e153
     if values.size and float(np.max(np.abs(values))) > limit:
         raise_overflow(values, what, name=name)
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def check_date(value: Any, name: str) -> pd.Timestamp:
+    """``value`` as a pandas Timestamp, or :class:`InvalidParameterError` naming ``name``
+    and the value (unparsable, or missing)."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as err:
+        raise InvalidParameterError(
+            f"{name} {value!r} is not a date pandas can parse ({err})"
+        ) from None
+    if pd.isna(ts):
+        raise InvalidParameterError(f"{name} must be a date, got {value!r}")
+    return ts

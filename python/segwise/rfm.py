@@ -24,7 +24,14 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._validation import Constraints, Interval, StrOptions, encode_labels, validate_params
+from ._validation import (
+    Constraints,
+    Interval,
+    StrOptions,
+    check_date,
+    encode_labels,
+    validate_params,
+)
 from .exceptions import (
     ColumnNotFoundError,
     EmptyInputError,
@@ -55,19 +62,6 @@ def _require_columns(df: pd.DataFrame, columns: Mapping[str, str]) -> None:
         raise ColumnNotFoundError(
             f"column(s) not found in the data: {named}; available: {list(map(str, df.columns))}"
         )
-
-
-def _parse_end(observation_end: Any) -> pd.Timestamp:
-    """``observation_end`` as a Timestamp, or a typed error naming the bad value."""
-    try:
-        end = pd.Timestamp(observation_end)
-    except (ValueError, TypeError) as err:
-        raise InvalidParameterError(
-            f"observation_end {observation_end!r} is not a date pandas can parse ({err})"
-        ) from None
-    if pd.isna(end):
-        raise InvalidParameterError(f"observation_end must be a date, got {observation_end!r}")
-    return end
 
 
 def _parse_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
@@ -211,7 +205,7 @@ def rfm_table(
 
     date_values = dates.to_numpy()
     periods = _to_periods(date_values, freq)
-    end = dates.max() if observation_end is None else _parse_end(observation_end)
+    end = dates.max() if observation_end is None else check_date(observation_end, "observation_end")
     if end.tz is not None:
         end = end.tz_localize(None)
     end_period = int(_to_periods(np.array([end.to_datetime64()]), freq)[0])

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 
 use super::{contiguous, run_detached, with_threads};
 use crate::core::clv::predict::{self, Horizon, Quantity};
-use crate::core::clv::{self, gammagamma, segments, FitParams, Model};
+use crate::core::clv::{self, gammagamma, segments, Fit, FitParams, Model};
 use crate::core::optim::Status;
 use crate::core::params::Params;
 
@@ -15,7 +15,7 @@ type F64Array1<'py> = Bound<'py, PyArray1<f64>>;
 type F64Array2<'py> = Bound<'py, PyArray2<f64>>;
 
 /// `(params, log_likelihood, n_iter, status, grad_norm, at_bound, hessian, covariance,
-/// n_rows)`: what every fit returns (`n_rows`: distinct rows fitted, or repeat buyers).
+/// n_customers)`: what every fit returns (`n_customers`: total weight fitted).
 type FitOut<'py> = (
     F64Array1<'py>,
     f64,
@@ -39,6 +39,21 @@ fn status_name(s: Status) -> &'static str {
 fn square(v: Vec<f64>, k: usize) -> ndarray::Array2<f64> {
     ndarray::Array2::from_shape_vec((k, k), v)
         .unwrap_or_else(|_| ndarray::Array2::from_elem((k, k), f64::NAN))
+}
+
+fn fit_out(py: Python<'_>, f: Fit) -> FitOut<'_> {
+    let k = f.params.len();
+    (
+        f.params.into_pyarray(py),
+        f.log_likelihood,
+        f.n_iter,
+        status_name(f.status),
+        f.grad_norm,
+        f.at_bound,
+        square(f.hessian, k).into_pyarray(py),
+        square(f.covariance, k).into_pyarray(py),
+        f.n_customers,
+    )
 }
 
 /// Fit a purchase-count model ("bgnbd", "paretonbd", "mbgnbd") by maximum likelihood.
@@ -70,21 +85,9 @@ fn clv_fit<'py>(
         }
         .check()?;
         let customers = clv::compress(x, tx, big_t, contiguous(&wv, "sample_weight")?)?;
-        let n_rows = customers.x.len() as f64;
-        Ok((clv::fit(model, &customers, &params)?, n_rows))
+        clv::fit(model, &customers, &params)
     })?;
-    let (f, n_rows) = fit;
-    Ok((
-        f.params.into_pyarray(py),
-        f.log_likelihood,
-        f.n_iter,
-        status_name(f.status),
-        f.grad_norm,
-        f.at_bound,
-        square(f.hessian, 4).into_pyarray(py),
-        square(f.covariance, 4).into_pyarray(py),
-        n_rows,
-    ))
+    Ok(fit_out(py, fit))
 }
 
 /// Fit the Gamma-Gamma spend model on the repeat buyers.
@@ -113,17 +116,7 @@ fn gamma_gamma_fit<'py>(
         .check()?;
         gammagamma::fit(x, m, contiguous(&wv, "sample_weight")?, &params)
     })?;
-    Ok((
-        f.params.into_pyarray(py),
-        f.log_likelihood,
-        f.n_iter,
-        status_name(f.status),
-        f.grad_norm,
-        f.at_bound,
-        square(f.hessian, 3).into_pyarray(py),
-        square(f.covariance, 3).into_pyarray(py),
-        f.n_used,
-    ))
+    Ok(fit_out(py, f))
 }
 
 /// E[X(t)] of a new customer for each horizon in `t`.

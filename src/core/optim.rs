@@ -129,7 +129,7 @@ where
         .lower
         .iter()
         .zip(&opts.upper)
-        .any(|(lo, hi)| !(lo <= hi))
+        .any(|(lo, hi)| lo.is_nan() || hi.is_nan() || lo > hi)
     {
         return Err(CoreError::InvalidParameter {
             name: "bounds",

@@ -98,7 +98,7 @@ class GammaGammaModel(_MaximumLikelihoodModel):
             initial_params=init,
         )
         self.n_features_in_ = 2
-        self._record(out, float(out[-1]))
+        self._record(out)
         return self
 
     def conditional_expected_average_profit(self, X: Any) -> Any:

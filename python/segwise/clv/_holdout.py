@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._results import ResultMixin, Summary, Table, fmt_count
-from .._validation import Constraints, Interval, StrOptions, validate_params
+from .._validation import Constraints, Interval, StrOptions, check_date, validate_params
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ..rfm import rfm_table
 from ._models import _PurchaseModel
@@ -30,14 +30,7 @@ _SPLIT_PARAMS: Constraints = {
 
 
 def _timestamp(value: Any, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as err:
-        raise InvalidParameterError(
-            f"{name} {value!r} is not a date pandas can parse ({err})"
-        ) from None
-    if pd.isna(ts):
-        raise InvalidParameterError(f"{name} must be a date, got {value!r}")
+    ts = check_date(value, name)
     return ts.tz_localize(None) if ts.tz is not None else ts
 
 

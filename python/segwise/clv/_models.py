@@ -123,8 +123,8 @@ class _MaximumLikelihoodModel(BaseEstimator):
             )
         return [float(v) for v in init]
 
-    def _record(self, out: tuple[Any, ...], n_customers: float) -> None:
-        params, ll, n_iter, status, grad_norm, at_bound, hessian, covariance, _ = out
+    def _record(self, out: tuple[Any, ...]) -> None:
+        params, ll, n_iter, status, grad_norm, at_bound, hessian, covariance, n_customers = out
         names = list(self._param_names_model)
         self.params_ = pd.Series(params, index=names, name="coef")
         self.covariance_ = pd.DataFrame(covariance, index=names, columns=names)
@@ -255,7 +255,7 @@ class _PurchaseModel(_MaximumLikelihoodModel):
             initial_params=init,
         )
         self.n_features_in_ = 3
-        self._record(out, float(len(h) if w is None else w.sum()))
+        self._record(out)
         return self
 
     def _histories(self, X: Any) -> Histories:

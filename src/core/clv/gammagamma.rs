@@ -2,8 +2,7 @@
 //! model of monetary value"): a customer's `x` repeat transactions average `m`; spend per
 //! transaction is gamma(p, nu) with nu ~ gamma(q, v) across customers.
 
-use super::{distinct_rows, information, maximise, total_log_likelihood, FitParams};
-use crate::optim::Status;
+use super::{distinct_rows, information, maximise, total_log_likelihood, Fit, FitParams};
 use crate::params::{invalid, Checked};
 use crate::stats::special::{digamma, ln_gamma};
 use crate::{CoreError, CoreResult};
@@ -22,29 +21,6 @@ pub fn log_likelihood(par: &[f64; 3], x: f64, m: f64, grad: &mut [f64; 3]) -> f6
         - (px + q) * ln_xmv
 }
 
-/// A fitted Gamma-Gamma model.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GammaGammaFit {
-    /// `p, q, v`.
-    pub params: Vec<f64>,
-    /// Total (weighted) log-likelihood of the repeat buyers, without the penalty.
-    pub log_likelihood: f64,
-    /// Optimiser iterations.
-    pub n_iter: usize,
-    /// Why the optimiser stopped.
-    pub status: Status,
-    /// Largest entry of the projected gradient at the end.
-    pub grad_norm: f64,
-    /// Which parameters ended on the bound of the search box.
-    pub at_bound: Vec<bool>,
-    /// Hessian of the total negative log-likelihood (row-major 3 x 3).
-    pub hessian: Vec<f64>,
-    /// Its inverse, NaN when it is not positive definite.
-    pub covariance: Vec<f64>,
-    /// Repeat buyers the model was fitted on (total weight).
-    pub n_used: f64,
-}
-
 /// Fit the Gamma-Gamma model on the customers with `x > 0` (the others carry no spend
 /// information); their `m` must be positive.
 pub fn fit(
@@ -52,7 +28,7 @@ pub fn fit(
     m: &[f64],
     weight: Option<&[f64]>,
     params: &Checked<FitParams>,
-) -> CoreResult<GammaGammaFit> {
+) -> CoreResult<Fit> {
     let n = x.len();
     if m.len() != n {
         return Err(CoreError::ShapeMismatch {
@@ -82,7 +58,7 @@ pub fn fit(
     let ws: Option<Vec<f64>> = weight.map(|w| keep.iter().map(|&i| w[i]).collect());
     let (rows, w) = distinct_rows([&xs, &ms], ws.as_deref());
     let total_weight: f64 = w.iter().sum();
-    if !(total_weight > 0.0) {
+    if total_weight.is_nan() || total_weight <= 0.0 {
         return Err(CoreError::InvalidWeights(
             "the repeat buyers' weights are all zero".into(),
         ));
@@ -109,7 +85,7 @@ pub fn fit(
         }
         None => [1.0; 3],
     };
-    let (opt, par) = maximise(&ll, total_weight, start, params.penalizer, params)?;
+    let (opt, par) = maximise(ll, total_weight, start, params.penalizer, params)?;
     let mut g = [0.0; 3];
     let log_likelihood = ll(&par, &mut g);
     let (hessian, covariance) = information(
@@ -118,7 +94,7 @@ pub fn fit(
         },
         &par,
     );
-    Ok(GammaGammaFit {
+    Ok(Fit {
         params: par.to_vec(),
         log_likelihood,
         n_iter: opt.n_iter,
@@ -127,7 +103,7 @@ pub fn fit(
         at_bound: opt.at_bound,
         hessian,
         covariance,
-        n_used: total_weight,
+        n_customers: total_weight,
     })
 }
 

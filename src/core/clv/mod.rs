@@ -256,6 +256,8 @@ pub struct Fit {
     pub hessian: Vec<f64>,
     /// Its inverse (the asymptotic covariance), NaN when it is not positive definite.
     pub covariance: Vec<f64>,
+    /// Customers fitted (total weight).
+    pub n_customers: f64,
 }
 
 /// Weighted sum of per-row log-likelihoods and their gradients (deterministic block order).
@@ -367,7 +369,7 @@ pub fn fit(model: Model, customers: &Customers, params: &Checked<FitParams>) -> 
         return Err(CoreError::EmptyInput("no customers".into()));
     }
     let t_max = customers.t.iter().fold(0.0f64, |m, &v| m.max(v));
-    if !(t_max > 0.0) {
+    if t_max.is_nan() || t_max <= 0.0 {
         return Err(invalid(
             "T",
             "every customer has T = 0: no time has passed since any first purchase",
@@ -447,6 +449,7 @@ pub fn fit(model: Model, customers: &Customers, params: &Checked<FitParams>) -> 
         at_bound: m.at_bound,
         hessian,
         covariance,
+        n_customers: total_weight,
     })
 }
 

@@ -68,9 +68,10 @@ fn ln_a0(p: &[f64; 4], x: f64, t_x: f64, t: f64, grad: &mut [f64; 4]) -> f64 {
     ln_diff
 }
 
-/// Beyond this series argument the 2F1 series converges slowly (thousands of terms) and
-/// the integral is summed by quadrature instead.
-const SERIES_MAX_Z: f64 = 0.9;
+/// The 2F1 series is used when it needs at most about this many terms; otherwise (a
+/// series argument near 1, or a large second argument) the integral is summed by
+/// quadrature instead.
+const SERIES_MAX_TERMS: f64 = 400.0;
 
 /// `ln I` and its gradient in `(r, alpha, s, beta)`, where
 /// `I = int_{t_x}^{T} (alpha + tau)^-(r + x) (beta + tau)^-(s + 1) d tau`
@@ -83,7 +84,10 @@ fn ln_integral(p: &[f64; 4], x: f64, t_x: f64, t: f64, grad: &mut [f64; 4]) -> f
     }
     let [r, alpha, s, beta] = *p;
     let z = (alpha - beta).abs() / (alpha.max(beta) + t_x);
-    if z <= SERIES_MAX_Z {
+    // The terms peak near n = b z / (1 - z) (b the series' second argument) and then shrink
+    // by a factor z each: about (b z + 40) / (1 - z) terms reach full precision.
+    let b = if alpha >= beta { s + 1.0 } else { r + x };
+    if (b * z + 40.0) / (1.0 - z) <= SERIES_MAX_TERMS {
         let ha = r + s + x;
         let v = ln_a0(p, x, t_x, t, grad);
         grad[0] -= 1.0 / ha;
