@@ -33,6 +33,7 @@ fn status_name(s: Status) -> &'static str {
         Status::Converged => "converged",
         Status::MaxIter => "max_iter",
         Status::LineSearchFailed => "line_search_failed",
+        Status::Flat => "flat",
     }
 }
 

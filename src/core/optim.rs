@@ -32,7 +32,16 @@ pub enum Status {
     /// No step along the search direction lowered the function (often: the optimum is
     /// flat or at a bound, or `gtol` is below what the function's rounding allows).
     LineSearchFailed,
+    /// The function fell by less than [`FLAT_RTOL`] of its size on [`FLAT_ITERATIONS`]
+    /// steps in a row while the gradient stayed above `gtol`: a ridge or a supremum at
+    /// infinity (a parameter running off), where more steps buy nothing.
+    Flat,
 }
+
+/// A step "buys nothing" when the function falls by less than this share of its size.
+pub const FLAT_RTOL: f64 = 1e-13;
+/// Consecutive such steps after which [`minimize`] stops with [`Status::Flat`].
+pub const FLAT_ITERATIONS: usize = 20;
 
 impl Status {
     /// A short explanation for convergence reports.
@@ -42,6 +51,10 @@ impl Status {
             Status::MaxIter => "reached max_iter before the gradient fell below tol",
             Status::LineSearchFailed => {
                 "the line search found no lower value before the gradient fell below tol"
+            }
+            Status::Flat => {
+                "the objective stopped decreasing (a flat ridge or a parameter running off) \
+                 before the gradient fell below tol"
             }
         }
     }
@@ -158,6 +171,7 @@ where
     let mut fresh = true;
     let mut status = Status::MaxIter;
     let mut n_iter = 0;
+    let mut flat_steps = 0;
     let (mut x_new, mut g_new, mut d) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     while n_iter < opts.max_iter {
         let frozen = held(&x, &g, &opts.lower, &opts.upper);
@@ -241,7 +255,17 @@ where
         }
         x.copy_from_slice(&x_new);
         g.copy_from_slice(&g_new);
+        let decrease = f - f_new;
         f = f_new;
+        if decrease <= FLAT_RTOL * f.abs().max(1.0) {
+            flat_steps += 1;
+            if flat_steps >= FLAT_ITERATIONS {
+                status = Status::Flat;
+                break;
+            }
+        } else {
+            flat_steps = 0;
+        }
     }
     let frozen = held(&x, &g, &opts.lower, &opts.upper);
     let projected_grad = projected_norm(&g, &frozen);
@@ -381,6 +405,20 @@ mod tests {
             "{:?}",
             m.x
         );
+    }
+
+    #[test]
+    fn stops_when_the_objective_is_flat() {
+        // exp(-x) has its infimum at infinity; with gtol = 0 only the flat rule stops it.
+        let f = |x: &[f64], g: &mut [f64]| {
+            g[0] = -(-x[0]).exp();
+            (-x[0]).exp()
+        };
+        let mut o = opts(1, 0.0, f64::INFINITY);
+        o.gtol = 0.0;
+        let m = minimize(f, &[0.0], &o).unwrap();
+        assert_eq!(m.status, Status::Flat);
+        assert!(m.n_iter < 100 && m.x[0] > 20.0, "{m:?}");
     }
 
     #[test]

@@ -30,6 +30,8 @@ _STATUS = {
     "converged": "converged",
     "max_iter": "stopped at max_iter before the gradient fell below tol",
     "line_search_failed": "the line search found no lower value before the gradient fell below tol",
+    "flat": "the log-likelihood stopped improving before the gradient fell below tol (a flat "
+    "ridge, or parameters running off to infinity together)",
 }
 
 
@@ -158,7 +160,8 @@ class _MaximumLikelihoodModel(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        if not np.all(np.isfinite(se)):
+        if status == "converged" and not np.all(np.isfinite(se)):
+            # (after a non-converged fit the warning above already says the point is off)
             warnings.warn(
                 f"{who}: the observed information is not positive definite at the "
                 "estimates, so standard errors are NaN (a flat or degenerate likelihood).",
