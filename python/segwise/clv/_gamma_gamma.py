@@ -122,7 +122,7 @@ class GammaGammaModel(_MaximumLikelihoodModel):
         >>> data = load_cdnow_summary()
         >>> gg = GammaGammaModel().fit(data)
         >>> gg.conditional_expected_average_profit(data).head(3).round(2).tolist()
-        [24.66, 18.92, 35.17]
+        [24.65, 18.91, 35.17]
         """
         params = self._fitted_params()
         x, m = _spend_columns(X, positive=False)
