@@ -7,8 +7,12 @@ pub mod abtest;
 pub mod clustering;
 pub mod clv;
 pub mod dbscan;
+pub mod distance;
 pub mod error;
+pub mod interrupt;
 pub mod kmeans;
+pub mod kmedoids;
+pub mod kprototypes;
 pub mod metrics;
 pub mod mixed;
 pub mod numerics;
@@ -21,3 +25,4 @@ pub mod stability;
 pub mod stats;
 
 pub use error::{CoreError, CoreResult};
+pub use interrupt::Interrupt;

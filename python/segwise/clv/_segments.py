@@ -13,7 +13,15 @@ import pandas as pd
 from .. import _core
 from .._progress import progress as _progress
 from .._progress import progress_enabled
-from .._results import ResultMixin, Summary, Table, fmt_count, fmt_number, fmt_share
+from .._results import (
+    TEXT_WIDTH,
+    ResultMixin,
+    Summary,
+    Table,
+    fmt_count,
+    fmt_number,
+    fmt_share,
+)
 from .._validation import (
     Constraints,
     HasMethods,
@@ -100,6 +108,23 @@ class SegmentCLV(ResultMixin):
         ]
         money = lambda v: fmt_number(v, 5)  # noqa: E731
         level = f"{self.confidence_level:.0%}"
+        formats = {
+            "customers": fmt_count,
+            "share": fmt_share,
+            "clv": money,
+            "clv_lower": money,
+            "clv_upper": money,
+            "clv_total": money,
+            "p_alive": fmt_share,
+        }
+        legend: list[str] = []
+        widest = max(map(len, Table(shown, formats=formats).text().splitlines()))
+        if widest > TEXT_WIDTH:
+            # Long segment names (personas) would push the table past a terminal's width:
+            # the table shows S1, S2, ... and a legend names them.
+            keys = [f"S{i + 1}" for i in range(len(shown))]
+            legend = [f"S{i + 1}: {name}" for i, name in enumerate(shown.index)]
+            shown = shown.set_axis(pd.Index(keys, name=shown.index.name))
         return Summary(
             f"Customer lifetime value per segment: {len(self.table)} segments, "
             f"{fmt_count(self.table['customers'].sum())} customers",
@@ -109,21 +134,8 @@ class SegmentCLV(ResultMixin):
                 "(customers resampled within segments); "
                 + ("one model per segment" if self.per_segment else "one model for all"),
             ],
-            tables=[
-                Table(
-                    shown,
-                    formats={
-                        "customers": fmt_count,
-                        "share": fmt_share,
-                        "clv": money,
-                        "clv_lower": money,
-                        "clv_upper": money,
-                        "clv_total": money,
-                        "p_alive": fmt_share,
-                    },
-                )
-            ],
-            after=["clv: mean per customer; clv_total: customers x mean"],
+            tables=[Table(shown, formats=formats)],
+            after=[*legend, "clv: mean per customer; clv_total: customers x mean"],
             warnings=self.warnings,
         )
 
