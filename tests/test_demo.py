@@ -40,6 +40,8 @@ def test_demo_writes_csvs_and_a_self_contained_report(demo):
         "hillstrom_lift.csv",
         "hillstrom_mixed_profile.csv",
         "hillstrom_mixed_lift.csv",
+        "clv_holdout.csv",
+        "clv_segments.csv",
     ):
         assert (out / name).stat().st_size > 0, name
     assert result.report_path == out / "report.html"
@@ -52,11 +54,12 @@ def test_demo_writes_csvs_and_a_self_contained_report(demo):
         "Segments and personas",
         "Hillstrom e-mail test: lift per customer segment",
         "Hillstrom on numeric and categorical columns: k-prototypes personas",
+        "Customer lifetime value per segment",
     ):
         assert f">{heading}</h2>" in page
     # choose-k curves, stability bars, migration heat map, persona heat map, one forest
-    # plot per lift metric
-    assert page.count(IMG) == 7
+    # plot per lift metric, the CLV holdout check and the CLV bars
+    assert page.count(IMG) == 9
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert "<link" not in page  # no external stylesheet
     for description in result.profile.segments["description"]:
@@ -87,15 +90,35 @@ def test_demo_personas_use_natural_rfm_words(demo):
 
 def test_demo_prints_each_step(demo):
     _, result, text = demo
-    for step in range(1, 8):
-        assert f"[{step}/7]" in text
+    for step in range(1, 9):
+        assert f"[{step}/8]" in text
     assert f"Recommended k = {result.best_k}" in text
     flat = " ".join(text.split())  # the summaries wrap at 100 columns
     assert " ".join(result.choice.reason.split()) in flat
     assert "Bootstrap stability of the" in text and "Overall retention" in text
     assert " ".join(result.profile.segments.loc[0, "description"].split()) in flat
     assert "Wrote customers.csv" in text and "report.html" in text
-    assert set(result.timings) >= {"choosing k", "stability", "drift", "personas", "Hillstrom lift"}
+    assert set(result.timings) >= {
+        "choosing k",
+        "stability",
+        "drift",
+        "personas",
+        "Hillstrom lift",
+        "CLV",
+    }
+    assert "Holdout check of BG/NBD" in text and "Customer lifetime value per segment" in text
+
+
+def test_demo_clv_per_persona(demo):
+    _, result, _ = demo
+    clv = result.clv
+    assert clv is not None
+    table = clv.segments.table
+    # Every persona is priced; their customers add up to the customers with a usable spend.
+    assert set(table.index) == set(result.profile.segments["name"])
+    assert table["customers"].sum() == len(clv.segments.customers) >= 23_500
+    assert (table["clv_lower"] <= table["clv"]).all() and (table["clv"] <= table["clv_upper"]).all()
+    assert clv.holdout.table["customers"].sum() == 23_570
 
 
 def test_demo_stability_and_drift_use_the_value_ordered_segment_ids(demo):
@@ -249,5 +272,5 @@ def test_demo_mixed_personas_show_categorical_shares_and_lift(demo):
     assert "\n  S0: " in mixed.summary()
     assert set(customers["persona"]) == set(prof.segments["name"])
     assert set(mixed.lift.table["segment"]) >= set(customers["segment"])
-    assert "[7/7] Hillstrom on numeric and categorical columns" in text
+    assert "[7/8] Hillstrom on numeric and categorical columns" in text
     assert "Hillstrom mixed" in result.timings

@@ -26,6 +26,7 @@ NOTEBOOKS = [
     "02_rfm_personas_cdnow.ipynb",
     "03_segment_lift_hillstrom.ipynb",
     "04_mixed_types_hillstrom.ipynb",
+    "05_clv_cdnow.ipynb",
 ]
 
 

@@ -2,7 +2,8 @@
 
 Scale customer features (:mod:`segwise.preprocessing`), cluster them into segments
 (:mod:`segwise.cluster`), measure segment quality (:mod:`segwise.metrics`), and load the
-bundled real datasets (:mod:`segwise.datasets`). Estimators follow scikit-learn's
+bundled real datasets (:mod:`segwise.datasets`), and value customers and segments
+(:mod:`segwise.clv`). Estimators follow scikit-learn's
 conventions: pandas in, pandas out (index kept), numpy in, numpy out.
 
 Examples
@@ -17,6 +18,7 @@ from __future__ import annotations
 from . import (
     abtest,
     cluster,
+    clv,
     datasets,
     deploy,
     exceptions,
@@ -33,6 +35,7 @@ __all__ = [
     "__version__",
     "abtest",
     "cluster",
+    "clv",
     "current_num_threads",
     "datasets",
     "deploy",

@@ -508,3 +508,87 @@ def kmedoids_fasterpam_steps(
 def kmedoids_assign(
     d: npt.NDArray[_F], medoids: list[int]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+
+# --- clv (segwise.clv) -------------------------------------------------------------------
+# A fit returns (params, log_likelihood, n_iter, status, grad_norm, at_bound, hessian,
+# covariance, n_customers): status is "converged", "max_iter" or "line_search_failed";
+# hessian is the observed information of the natural parameters; n_customers the total
+# weight fitted (the repeat buyers for Gamma-Gamma).
+_ClvFit = tuple[
+    npt.NDArray[np.float64],
+    float,
+    int,
+    str,
+    float,
+    list[bool],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    float,
+]
+
+def clv_fit(
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    t: npt.NDArray[np.float64],
+    *,
+    model: str,
+    sample_weight: npt.NDArray[np.float64] | None,
+    penalizer: float,
+    max_iter: int,
+    tol: float,
+    initial_params: list[float] | None,
+) -> _ClvFit: ...
+def gamma_gamma_fit(
+    frequency: npt.NDArray[np.float64],
+    monetary_value: npt.NDArray[np.float64],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None,
+    penalizer: float,
+    max_iter: int,
+    tol: float,
+    initial_params: list[float] | None,
+) -> _ClvFit: ...
+def clv_expected_purchases(
+    t: npt.NDArray[np.float64], *, model: str, params: list[float]
+) -> npt.NDArray[np.float64]: ...
+def clv_predict(
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    t_age: npt.NDArray[np.float64],
+    *,
+    model: str,
+    params: list[float],
+    quantity: str,
+    t: float,
+) -> npt.NDArray[np.float64]: ...
+def clv_customer_lifetime_value(
+    frequency: npt.NDArray[np.float64],
+    recency: npt.NDArray[np.float64],
+    t_age: npt.NDArray[np.float64],
+    spend: npt.NDArray[np.float64],
+    *,
+    model: str,
+    params: list[float],
+    months: int,
+    month_length: float,
+    discount_rate: float,
+) -> npt.NDArray[np.float64]: ...
+def gamma_gamma_expected_spend(
+    frequency: npt.NDArray[np.float64],
+    monetary_value: npt.NDArray[np.float64],
+    *,
+    params: list[float],
+) -> npt.NDArray[np.float64]: ...
+
+# (end - start, n_segments, n_statistics) bootstrap means, customers resampled within
+# segments; replicate b seeded from (seed, b).
+def segment_bootstrap_means(
+    values: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int32],
+    *,
+    n_segments: int,
+    seed: int,
+    start: int,
+    end: int,
+    n_threads: int | None = None,
+) -> npt.NDArray[np.float64]: ...

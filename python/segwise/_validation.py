@@ -1490,3 +1490,20 @@ def check_magnitude(values: np.ndarray, what: str, *, name: str = "X") -> None:
 # run for days or ask numpy for terabytes before doing any work.
 MAX_REPLICATES = 1_000_000
 REPLICATES = Interval(Integral, 1, MAX_REPLICATES, closed="both")
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def check_date(value: Any, name: str) -> pd.Timestamp:
+    """``value`` as a pandas Timestamp, or :class:`InvalidParameterError` naming ``name``
+    and the value (unparsable, or missing)."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as err:
+        raise InvalidParameterError(
+            f"{name} {value!r} is not a date pandas can parse ({err})"
+        ) from None
+    if pd.isna(ts):
+        raise InvalidParameterError(f"{name} must be a date, got {value!r}")
+    return ts

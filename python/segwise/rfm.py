@@ -26,7 +26,14 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._validation import Constraints, Interval, StrOptions, encode_labels, validate_params
+from ._validation import (
+    Constraints,
+    Interval,
+    StrOptions,
+    check_date,
+    encode_labels,
+    validate_params,
+)
 from .exceptions import (
     ColumnNotFoundError,
     EmptyInputError,
@@ -65,14 +72,7 @@ _DATE_RANGE = (pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D"))
 
 def _parse_end(observation_end: Any) -> pd.Timestamp:
     """``observation_end`` as a Timestamp, or a typed error naming the bad value."""
-    try:
-        end = pd.Timestamp(observation_end)
-    except (ValueError, TypeError) as err:
-        raise InvalidParameterError(
-            f"observation_end {observation_end!r} is not a date pandas can parse ({err})"
-        ) from None
-    if pd.isna(end):
-        raise InvalidParameterError(f"observation_end must be a date, got {observation_end!r}")
+    end = check_date(observation_end, "observation_end")
     if end.tz is not None:
         end = end.tz_localize(None)
     if not _DATE_RANGE[0] <= end <= _DATE_RANGE[1]:

@@ -25,6 +25,7 @@ mod abtest;
 mod agreement;
 mod bootstrap;
 mod choose_k;
+mod clv;
 mod dbscan;
 mod distance;
 mod drift;
@@ -237,6 +238,7 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     agreement::register(m)?;
     bootstrap::register(m)?;
     choose_k::register(m)?;
+    clv::register(m)?;
     drift::register(m)?;
     profile::register(m)?;
     distance::register(m)?;

@@ -5,6 +5,7 @@
 
 pub mod abtest;
 pub mod clustering;
+pub mod clv;
 pub mod dbscan;
 pub mod distance;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod kprototypes;
 pub mod metrics;
 pub mod mixed;
 pub mod numerics;
+pub mod optim;
 pub mod params;
 pub mod profile;
 pub mod rfm;

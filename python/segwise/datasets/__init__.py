@@ -16,15 +16,22 @@ from importlib import resources
 
 import pandas as pd
 
-__all__ = ["load_cdnow", "load_hillstrom", "provenance"]
+__all__ = ["load_cdnow", "load_cdnow_summary", "load_hillstrom", "provenance"]
 
 
 def _path(name: str):  # type: ignore[no-untyped-def]
     return resources.files(__name__).joinpath(name)
 
 
-def load_cdnow() -> pd.DataFrame:
+def load_cdnow(sample: bool = False) -> pd.DataFrame:
     """CDNOW transaction log: 69,659 purchases by 23,570 customers (1997-01 to 1998-06).
+
+    Parameters
+    ----------
+    sample : bool, default False
+        Only the 2,357 customers of Fader & Hardie's 1/10th sample (6,919 purchases), the
+        data of the published BG/NBD, Pareto/NBD and Gamma-Gamma estimates (the sample
+        lifetimes ships as ``CDNOW_sample.txt``, under the master file's customer ids).
 
     Returns
     -------
@@ -38,6 +45,8 @@ def load_cdnow() -> pd.DataFrame:
     >>> from segwise.datasets import load_cdnow
     >>> load_cdnow()["customer_id"].nunique()
     23570
+    >>> load_cdnow(sample=True).shape
+    (6919, 4)
     """
     with _path("cdnow_master.txt.gz").open("rb") as fh:
         df = pd.read_csv(
@@ -48,7 +57,50 @@ def load_cdnow() -> pd.DataFrame:
         )
     df["date"] = pd.to_datetime(df["date"], format="%Y%m%d")
     df["dollar_value"] = df["dollar_value"].astype(float)
+    if sample:
+        with _path("cdnow_sample_ids.txt").open("r", encoding="utf-8") as fh:
+            ids = [line.strip() for line in fh if line.strip() and not line.startswith("#")]
+        df = df[df["customer_id"].isin(ids)].reset_index(drop=True)
     return df
+
+
+def load_cdnow_summary() -> pd.DataFrame:
+    """The CDNOW sample summarised as in Fader, Hardie & Lee (2005): one row per customer
+    of the 2,357-customer sample, calibration period up to 1997-09-30, time in weeks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``ID`` (1..2,357: the sample's own numbering, by first purchase date
+        and then customer id, as in lifetimes' ``cdnow_customers_summary.csv``); columns
+        ``frequency`` (repeat purchases), ``recency`` and ``T`` (weeks from the first
+        purchase to the last one and to 1997-09-30) and ``monetary_value`` (mean value of
+        the repeat purchases, 0 without any), as ``rfm_table(..., convention="btyd")``
+        computes them from :func:`load_cdnow` with ``sample=True`` (days divided by 7).
+
+    Examples
+    --------
+    >>> from segwise.datasets import load_cdnow_summary
+    >>> s = load_cdnow_summary()
+    >>> s.shape, int(s["frequency"].sum())
+    ((2357, 4), 2457)
+    """
+    from ..rfm import rfm_table
+
+    table = rfm_table(
+        load_cdnow(sample=True),
+        amount="dollar_value",
+        observation_end="1997-09-30",
+        convention="btyd",
+    )
+    table["recency"] /= 7.0
+    table["T"] /= 7.0
+    # The sample's numbering: by first purchase (the longest T first), then customer id.
+    order = pd.DataFrame({"T": -table["T"].to_numpy(), "id": table.index})
+    order = order.sort_values(["T", "id"])
+    table = table.iloc[order.index.to_numpy()]
+    table.index = pd.RangeIndex(1, len(table) + 1, name="ID")
+    return table
 
 
 def load_hillstrom() -> pd.DataFrame:

@@ -9,6 +9,9 @@
 //!   number of rows, never on the thread count, and the ordered reduction over it: every
 //!   parallel reduction of the core merges block results in block order, so results are
 //!   bit-identical on 1 or many threads.
+//! * [`quadrature`]: adaptive Gauss-Kronrod integration of several integrands at once.
+//! * [`rng`]: SplitMix64 and the seeded stream of each bootstrap replicate (one stream per
+//!   replicate, so results do not depend on the number of threads).
 //! * [`CoMoments`]: mergeable count / sums / centred second moments of a pair of
 //!   variables (Chan et al.'s pairwise update), the sufficient statistics that add up across
 //!   blocks, chunks and machines.
@@ -26,7 +29,8 @@ pub mod alloc;
 mod blocks;
 mod float;
 mod moments;
-mod rng;
+pub mod quadrature;
+pub mod rng;
 pub mod simd;
 mod sum;
 

@@ -13,11 +13,11 @@
 use ndarray::{Array2, ArrayView2, ArrayView3};
 use rand::seq::index;
 use rand::{Rng, RngCore};
-use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use crate::clustering::{CentroidClustering, FitRequest, Start};
+pub use crate::numerics::rng::replicate_rng;
 use crate::params::{at_least, finite_non_negative, invalid, Checked, Params};
 use crate::{CoreError, CoreResult, Interrupt};
 
@@ -77,19 +77,6 @@ pub struct Replicates {
     pub jaccard: Array2<f64>,
     /// Replicates skipped because the resample had fewer rows than clusters.
     pub skipped: Vec<bool>,
-}
-
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// The random stream of replicate `b`: seeded from SplitMix64 of `(seed, b)`, so each
-/// replicate is reproducible on its own, in O(1) whatever `b`.
-pub fn replicate_rng(seed: u64, b: u64) -> Xoshiro256PlusPlus {
-    Xoshiro256PlusPlus::seed_from_u64(splitmix64(seed ^ splitmix64(b)))
 }
 
 /// Sorted distinct row indices of one replicate drawn from `rng` (see [`Scheme`]).

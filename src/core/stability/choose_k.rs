@@ -24,6 +24,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use crate::clustering::{CentroidClustering, CentroidFit, FitRequest, Start as Initial};
+use crate::numerics::rng::splitmix64;
 use crate::numerics::RowBlocks;
 use crate::params::{at_least, finite_non_negative, Checked, Params};
 use crate::stats::contingency::{adjusted_rand_score, Contingency};
@@ -85,13 +86,6 @@ pub enum Stream {
     PredictionStrength = 3,
     /// Bootstrap samples and their fits.
     Bootstrap = 4,
-}
-
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The seed of one random stream: a hash of `(seed, stream, a, b)`.
