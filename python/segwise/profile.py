@@ -42,6 +42,7 @@ from ._validation import (
     Interval,
     Pair,
     StrOptions,
+    as_pandas,
     check_array,
     encode_labels,
     validate_params,
@@ -53,6 +54,11 @@ from .exceptions import (
 )
 
 __all__ = ["SegmentProfile", "profile_segments"]
+
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)
 
 _PARAMS: Constraints = {
     "features": [None, Iterable],
@@ -464,7 +470,7 @@ def profile_segments(
     alpha, (d_abs, d_rel), name_terms = params["alpha"], params["marker_diff"], params["name_terms"]
     missing = params["missing"]
 
-    block, labels, names = _select(df, labels, features)
+    block, labels, names = _select(as_pandas(df), labels, features)
     x = check_array(block, name="df", dtypes=(np.float64,), allow_nan=missing == "drop").values
     n, d = x.shape
     if len(names) != d:  # array input without names

@@ -3,7 +3,8 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::run_detached;
+use super::{run_detached, to_py_err};
+use crate::core::numerics::{CsrView, Finite};
 use crate::core::metrics;
 
 /// Per-sample Euclidean silhouette (labels: non-negative int64 codes).
@@ -16,6 +17,26 @@ fn silhouette_samples<'py>(
     let x = x.as_array();
     let labels = labels.as_slice()?;
     let out = run_detached(py, || metrics::silhouette_samples(x, labels))?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Per-sample Euclidean silhouette of a CSR matrix (`data`, `indices`, `indptr`, `shape`),
+/// never densified.
+#[pyfunction]
+#[pyo3(signature = (data, indices, indptr, labels, *, shape))]
+fn sparse_silhouette_samples<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray1<'py, f64>,
+    indices: PyReadonlyArray1<'py, i64>,
+    indptr: PyReadonlyArray1<'py, i64>,
+    labels: PyReadonlyArray1<'py, i64>,
+    shape: (usize, usize),
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let labels = labels.as_slice()?;
+    let (data, indices, indptr) = (data.as_slice()?, indices.as_slice()?, indptr.as_slice()?);
+    let x = CsrView::new(shape.0, shape.1, indptr, indices, data, Finite::All)
+        .map_err(to_py_err)?;
+    let out = run_detached(py, || metrics::csr_silhouette_samples(&x, labels))?;
     Ok(out.into_pyarray(py))
 }
 
@@ -75,6 +96,7 @@ fn simplified_silhouette_samples<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(silhouette_samples, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse_silhouette_samples, m)?)?;
     m.add_function(wrap_pyfunction!(silhouette_score, m)?)?;
     m.add_function(wrap_pyfunction!(calinski_harabasz_score, m)?)?;
     m.add_function(wrap_pyfunction!(davies_bouldin_score, m)?)?;

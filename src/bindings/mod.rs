@@ -57,6 +57,47 @@ macro_rules! dispatch_float {
 }
 pub(crate) use dispatch_float;
 
+/// A read-only 1-D array of float64 or float32: the stored values of a scipy sparse
+/// matrix (see [`with_csr!`]).
+#[derive(FromPyObject)]
+pub enum FloatArray1<'py> {
+    /// float64 data.
+    F64(numpy::PyReadonlyArray1<'py, f64>),
+    /// float32 data.
+    F32(numpy::PyReadonlyArray1<'py, f32>),
+}
+
+/// The one sparse entry of the bindings: a scipy CSR matrix handed over as its three
+/// arrays (`data`, `indices`, `indptr`; the indices as int64) and its shape, checked once
+/// by [`CsrView::new`](crate::core::numerics::CsrView::new) and bound to `$x` (element type
+/// `$F`) inside `$body`. Nothing is copied.
+macro_rules! with_csr {
+    (($data:expr, $indices:expr, $indptr:expr, $shape:expr, $finite:expr), $x:ident: $F:ident => $body:expr) => {{
+        let indices = $indices.as_slice()?;
+        let indptr = $indptr.as_slice()?;
+        let (n_rows, n_cols) = $shape;
+        match $data {
+            $crate::bindings::FloatArray1::F64(data) => {
+                type $F = f64;
+                let $x = $crate::core::numerics::CsrView::<f64>::new(
+                    n_rows, n_cols, indptr, indices, data.as_slice()?, $finite,
+                )
+                .map_err($crate::bindings::to_py_err)?;
+                $body
+            }
+            $crate::bindings::FloatArray1::F32(data) => {
+                type $F = f32;
+                let $x = $crate::core::numerics::CsrView::<f32>::new(
+                    n_rows, n_cols, indptr, indices, data.as_slice()?, $finite,
+                )
+                .map_err($crate::bindings::to_py_err)?;
+                $body
+            }
+        }
+    }};
+}
+pub(crate) use with_csr;
+
 /// The slice of an optional 1-D array (e.g. sample weights), which must be contiguous.
 pub fn contiguous<'a, T>(
     a: &'a Option<numpy::ndarray::ArrayView1<'_, T>>,

@@ -66,3 +66,8 @@ __all__ = [
     "srm_test",
     "welch_test",
 ]
+
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)

@@ -11,14 +11,16 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._results import ResultMixin, Summary, Table
+from .._results import ResultMixin, Summary, Table, to_container
 from .._stats import distributions
 from .._stats.inference import P_ADJUST_METHODS, PROBABILITY, p_adjust, welch_moments
 from .._validation import (
     Constraints,
     Interval,
     StrOptions,
+    as_pandas,
     check_choice,
+    container_of,
     encode_labels,
     validate_params,
 )
@@ -154,8 +156,9 @@ def sufficient_stats(
     dtype: float64
     """
     validate_params(locals(), _FRAME_PARAMS, caller="sufficient_stats")
-    st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios)
-    return _stats_to_frame(st)
+    kind = container_of(df)
+    st = _stats_from_frame(as_pandas(df), segment, variant, metrics, covariates, ratios)
+    return to_container(_stats_to_frame(st), kind, who="sufficient_stats")
 
 
 def _stats_from_frame(
@@ -168,7 +171,9 @@ def _stats_from_frame(
     winsorize: float | None = None,
 ) -> _Stats:
     if not isinstance(df, pd.DataFrame):
-        raise InvalidParameterError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+        raise InvalidParameterError(
+            f"df must be a pandas or polars DataFrame, got {type(df).__name__}"
+        )
     if len(df) == 0:
         raise EmptyInputError("df has no rows")
     names, kinds = _metric_specs(metrics, covariates, ratios)
@@ -296,7 +301,7 @@ def _stats_from_table(
     stats: pd.DataFrame, segment: str | None, variant: str, metrics: Any
 ) -> _Stats:
     if not isinstance(stats, pd.DataFrame):
-        raise InvalidParameterError("stats must be a pandas DataFrame")
+        raise InvalidParameterError("stats must be a pandas or polars DataFrame")
     if len(stats) == 0:
         raise EmptyInputError("stats has no rows")
     need = [variant, "metric", "n", "sum", "sum_sq"] + ([segment] if segment else [])
@@ -576,6 +581,7 @@ def segment_lift(
     params = validate_params(locals(), _LIFT_PARAMS, caller="segment_lift")
     if variant == segment:
         raise InvalidParameterError("segment and variant must be different columns")
+    df = as_pandas(df)
     st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios, params["winsorize"])
     return _report(st, **{name: params[name] for name in _REPORT_PARAMS})
 
@@ -624,7 +630,7 @@ def lift_from_stats(
     0.0355
     """
     params = validate_params(locals(), _FROM_STATS_PARAMS, caller="lift_from_stats")
-    st = _stats_from_table(stats, segment, variant, metrics)
+    st = _stats_from_table(as_pandas(stats), segment, variant, metrics)
     return _report(st, **{name: params[name] for name in _REPORT_PARAMS})
 
 

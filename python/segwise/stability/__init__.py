@@ -38,3 +38,8 @@ __all__ = [
     "PSIResult",
     "psi",
 ]
+
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)

@@ -12,6 +12,8 @@
 //! * [`CoMoments`]: mergeable count / sums / centred second moments of a pair of
 //!   variables (Chan et al.'s pairwise update), the sufficient statistics that add up across
 //!   blocks, chunks and machines.
+//! * [`CsrView`]: a checked, borrowed CSR matrix (scipy's layout), the one sparse input
+//!   type of the sparse kernels.
 //!
 //! These live here, not in a feature folder, so that no feature reaches into another one
 //! for its building blocks.
@@ -20,9 +22,11 @@ mod blocks;
 mod float;
 mod moments;
 pub mod simd;
+mod sparse;
 mod sum;
 
 pub use blocks::RowBlocks;
 pub use float::Float;
 pub use moments::CoMoments;
+pub use sparse::{CsrView, Finite};
 pub use sum::CompensatedSum;
