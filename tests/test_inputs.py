@@ -86,19 +86,27 @@ def test_contingency_frame_with_eps_keeps_labels():
     np.testing.assert_array_equal(out.to_numpy(), [[1.25, 0.25], [1.25, 1.25]])
 
 
-def test_contingency_sparse_without_scipy_says_what_to_install():
+def _without(module: str, setup: str, works: str, needs: str) -> tuple[str, str]:
+    """In a fresh interpreter where ``module`` cannot be imported: the output of ``works``
+    and the ImportError message of ``needs`` (both after ``setup``)."""
     code = (
-        "import sys; sys.modules['scipy'] = None\n"
-        "from segwise.metrics import contingency_matrix\n"
-        "print(contingency_matrix([0, 1], [1, 1]).tolist())\n"
-        "try:\n"
-        "    contingency_matrix([0, 1], [1, 1], sparse=True)\n"
-        "except ImportError as e:\n"
-        "    print('ImportError:', e)\n"
+        f"import sys; sys.modules[{module!r}] = None\n{setup}\nprint({works})\n"
+        f"try:\n    {needs}\nexcept ImportError as e:\n    print('ImportError:', e)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "[[1], [1]]" in out.stdout
-    assert "ImportError:" in out.stdout and "pip install scipy" in out.stdout
+    first, _, error = out.stdout.partition("ImportError:")
+    return first.strip(), error.strip()
+
+
+def test_contingency_sparse_without_scipy_says_what_to_install():
+    works, error = _without(
+        "scipy",
+        "from segwise.metrics import contingency_matrix",
+        "contingency_matrix([0, 1], [1, 1]).tolist()",
+        "contingency_matrix([0, 1], [1, 1], sparse=True)",
+    )
+    assert works == "[[1], [1]]"
+    assert "pip install scipy" in error
 
 
 # --------------------------------------------------------------------------- float16
@@ -276,14 +284,24 @@ def test_rfm_polars_with_string_dates_and_no_amounts():
     from segwise.rfm import rfm_table
 
     log = pl.DataFrame(
-        {"customer_id": ["a", "a", "b", None], "date": ["2024-01-01", "2024-01-05", "2024-01-03", "2024-01-02"]}
+        {
+            "customer_id": ["a", "a", "b", None],
+            "date": ["2024-01-01", "2024-01-05", "2024-01-03", "2024-01-02"],
+        }
     )
     from segwise.exceptions import NonFiniteError
 
     with pytest.raises(NonFiniteError, match="missing id"):
         rfm_table(log, amount=None)
     out = rfm_table(log.drop_nulls(), amount=None, observation_end="2024-01-10")
-    assert out.columns == ["customer_id", "recency", "frequency", "tenure", "first_purchase", "last_purchase"]
+    assert out.columns == [
+        "customer_id",
+        "recency",
+        "frequency",
+        "tenure",
+        "first_purchase",
+        "last_purchase",
+    ]
     assert out["customer_id"].to_list() == ["a", "b"]
     assert out["recency"].to_list() == [5, 7] and out["frequency"].to_list() == [2, 1]
 
@@ -295,7 +313,9 @@ def test_abtest_profile_and_drift_take_polars(hillstrom):
 
     df = hillstrom.iloc[:4000]
     pldf = pl.from_pandas(df)
-    kw = dict(segment="zip_code", variant="segment", control="No E-Mail", metrics=["visit", "spend"])
+    kw = dict(
+        segment="zip_code", variant="segment", control="No E-Mail", metrics=["visit", "spend"]
+    )
     ours, ref = segment_lift(pldf, **kw), segment_lift(df, **kw)
     pd.testing.assert_frame_equal(ours.table, ref.table)
     stats = sufficient_stats(pldf, segment="zip_code", variant="segment", metrics=["visit"])
@@ -318,7 +338,9 @@ def test_abtest_profile_and_drift_take_polars(hillstrom):
         migration_matrix(before, after).counts.to_numpy(),
         migration_matrix(labels, (labels + 1) % 3).counts.to_numpy(),
     )
-    np.testing.assert_array_equal(align_labels(after, before), align_labels((labels + 1) % 3, labels))
+    np.testing.assert_array_equal(
+        align_labels(after, before), align_labels((labels + 1) % 3, labels)
+    )
 
 
 def test_polars_nulls_categoricals_and_dates_arrive_as_pandas_would():
@@ -356,19 +378,14 @@ def test_polars_nan_and_non_numeric_errors_name_the_column():
 
 
 def test_without_polars_everything_else_works_and_polars_output_says_what_to_install():
-    code = (
-        "import sys; sys.modules['polars'] = None\n"
-        "import numpy as np\n"
-        "from segwise.preprocessing import StandardScaler\n"
-        "print(StandardScaler().fit_transform(np.array([[1.0], [3.0]])).ravel().tolist())\n"
-        "try:\n"
-        "    StandardScaler().set_output(transform='polars')\n"
-        "except ImportError as e:\n"
-        "    print('ImportError:', e)\n"
+    works, error = _without(
+        "polars",
+        "import numpy as np; from segwise.preprocessing import StandardScaler",
+        "StandardScaler().fit_transform(np.array([[1.0], [3.0]])).ravel().tolist()",
+        "StandardScaler().set_output(transform='polars')",
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "[-1.0, 1.0]" in out.stdout
-    assert "ImportError:" in out.stdout and "segwise[polars]" in out.stdout
+    assert works == "[-1.0, 1.0]"
+    assert "segwise[polars]" in error
 
 
 # --------------------------------------------------------------------------- sparse input
@@ -439,8 +456,10 @@ def test_sparse_standard_scaler_weights_nan_and_partial_fit(basket):
 @pytest.mark.parametrize("dtype", [np.float32, np.int64])  # scipy.sparse has no float16
 def test_sparse_scalers_dtypes_as_scikit_learn(basket, dtype):
     X = basket.astype(dtype)
-    for ours, theirs in ((swp.MaxAbsScaler(), skp.MaxAbsScaler()),
-                         (swp.StandardScaler(with_mean=False), skp.StandardScaler(with_mean=False))):
+    for ours, theirs in (
+        (swp.MaxAbsScaler(), skp.MaxAbsScaler()),
+        (swp.StandardScaler(with_mean=False), skp.StandardScaler(with_mean=False)),
+    ):
         out, ref = ours.fit_transform(X), theirs.fit_transform(X)
         assert out.dtype == ref.dtype
         tol = 1e-6 if dtype == np.float32 else 1e-12
@@ -479,7 +498,9 @@ def test_sparse_bad_input_is_a_clear_error(basket):
 
 def test_sparse_unsorted_and_duplicate_indices_are_summed_on_a_copy():
     # row 0 holds column 2 twice (1 + 2) and its columns out of order
-    X = sp.csr_matrix((np.array([1.0, -4.0, 2.0]), np.array([2, 0, 2]), np.array([0, 3])), shape=(1, 3))
+    X = sp.csr_matrix(
+        (np.array([1.0, -4.0, 2.0]), np.array([2, 0, 2]), np.array([0, 3])), shape=(1, 3)
+    )
     X.has_sorted_indices = False
     data_before = X.data.copy()
     out = swp.MaxAbsScaler().fit(X)
@@ -511,7 +532,9 @@ def test_sparse_silhouette_equals_scikit_learn(basket, fmt):
     np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-12)
     dense = swm.silhouette_samples(X.toarray(), labels)
     np.testing.assert_allclose(ours, dense, rtol=1e-10, atol=1e-12)
-    assert swm.silhouette_score(X, labels) == pytest.approx(skm.silhouette_score(X, labels), rel=1e-10)
+    assert swm.silhouette_score(X, labels) == pytest.approx(
+        skm.silhouette_score(X, labels), rel=1e-10
+    )
     sub = swm.silhouette_score(X, labels, sample_size=300, random_state=0)
     again = swm.silhouette_score(X, labels, sample_size=300, random_state=0)
     assert sub == again and -1 <= sub <= 1

@@ -12,7 +12,6 @@ import pkgutil
 import types
 
 import pytest
-
 import segwise
 
 # Command-line programs (``python -m segwise.demo``, the ``segwise`` command), not library

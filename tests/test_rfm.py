@@ -265,7 +265,9 @@ def test_rfm_scores_without_monetary():
     full = rfm_scores(t.assign(monetary=1.0))
     pd.testing.assert_series_equal(out["r_score"], full["r_score"])
     pd.testing.assert_series_equal(out["f_score"], full["f_score"])
-    assert out["rfm_cell"].tolist() == [f"{r}{f}" for r, f in zip(out.r_score, out.f_score)]
+    assert out["rfm_cell"].tolist() == [
+        f"{r}{f}" for r, f in zip(out.r_score, out.f_score, strict=True)
+    ]
     np.testing.assert_array_equal(out["rfm_score"], out["r_score"] + out["f_score"])
     # the rf_map ignores the monetary score, so the named segments agree
     pd.testing.assert_series_equal(out["segment"], full["segment"])

@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 
 from ._results import polars, to_container
-from ._validation import Checked, Constraints, check_choice, check_features, validate_params
+from ._validation import (
+    Checked,
+    CheckedSparse,
+    Constraints,
+    check_choice,
+    check_features,
+    validate_params,
+)
 
 
 class BaseEstimator:
@@ -108,6 +115,10 @@ class BaseEstimator:
             f"<table>{rows}</table></div>"
         )
 
+    def _sparse_ok(self) -> bool:
+        """Whether this estimator, as configured, takes scipy sparse input (never densified)."""
+        return False
+
     def __sklearn_is_fitted__(self) -> bool:
         return any(k.endswith("_") and not k.startswith("_") for k in vars(self))
 
@@ -122,7 +133,7 @@ class BaseEstimator:
                 if isinstance(self, TransformerMixin)
                 else None
             ),
-            input_tags=InputTags(allow_nan=self._allow_nan),
+            input_tags=InputTags(allow_nan=self._allow_nan, sparse=self._sparse_ok()),
         )
 
     def _check_features(self, checked: Checked, *, reset: bool) -> None:
@@ -184,7 +195,7 @@ class TransformerMixin:
         self._sklearn_output_config = config
         return self
 
-    def _output_kind(self, checked: Checked) -> str:
+    def _output_kind(self, checked: Checked | CheckedSparse) -> str:
         mode = getattr(self, "_sklearn_output_config", {}).get("transform")
         if mode is None:
             # scikit-learn's global setting, read only when scikit-learn is in use

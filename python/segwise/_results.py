@@ -339,7 +339,7 @@ def to_container(
     values: np.ndarray | pd.DataFrame,
     kind: str,
     *,
-    columns: Sequence[Any] | None = None,
+    columns: Sequence[Any] | np.ndarray | None = None,
     index: pd.Index | None = None,
     who: str = "segwise",
 ) -> Any:

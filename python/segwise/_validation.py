@@ -364,8 +364,7 @@ def check_sparse(
         columns = [f"x{j}" for j in np.unique(csr.indices[bad])[:10]]
         what = "infinity" if allow_nan else "NaN or infinity"
         raise NonFiniteError(
-            f"Input {name} contains {what}: {int(bad.sum())} stored value(s) in column(s) "
-            f"{columns}"
+            f"Input {name} contains {what}: {int(bad.sum())} stored value(s) in column(s) {columns}"
         )
     return CheckedSparse(
         data=data,
@@ -740,7 +739,7 @@ def check_fitted(estimator: Any, attribute: str) -> None:
         )
 
 
-def check_features(estimator: Any, checked: Checked, *, reset: bool) -> None:
+def check_features(estimator: Any, checked: Checked | CheckedSparse, *, reset: bool) -> None:
     """Record (``reset=True``) or verify the number and names of features, as scikit-learn.
 
     At predict/transform time a DataFrame with other columns, or the same columns in another

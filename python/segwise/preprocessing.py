@@ -52,7 +52,6 @@ from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from . import _core
 from ._base import BaseEstimator, TransformerMixin
@@ -123,10 +122,6 @@ class _OneToOneScaler(TransformerMixin, BaseEstimator):
     _preserves_dtype = ("float64", "float32", "float16")
     _fitted_attr = "n_features_in_"
     n_features_in_: int
-
-    def _sparse_ok(self) -> bool:
-        """Whether this scaler, as configured, takes scipy sparse input (without densifying)."""
-        return False
 
     def _check_input(self, X: Any) -> Any:
         who = type(self).__name__
@@ -366,21 +361,21 @@ class StandardScaler(_OneToOneScaler):
             self.n_samples_seen_ = count[0] if count.max() == count.min() else count
             return self
 
-        last: dict[str, np.ndarray] = {}
+        running: dict[str, np.ndarray] = {}
         if not first_call:
             last_var = self.var_ if self.var_ is not None else np.zeros(d)
             last_count = np.broadcast_to(np.asarray(self.n_samples_seen_, dtype=np.float64), (d,))
-            last = {
+            running = {
                 "last_mean": np.ascontiguousarray(self.mean_, dtype=np.float64),
                 "last_var": np.ascontiguousarray(last_var, dtype=np.float64),
                 "last_count": np.ascontiguousarray(last_count),
             }
         if sparse:
             mean, var, count, _ = _core.sparse_scaler_moments(
-                *checked.arrays, shape=checked.shape, sample_weight=weights, **last
+                *checked.arrays, shape=checked.shape, sample_weight=weights, **running
             )
         else:
-            mean, var, count, _ = _core.scaler_moments(values, sample_weight=weights, **last)
+            mean, var, count, _ = _core.scaler_moments(values, sample_weight=weights, **running)
         if with_std and (np.isinf(var) | (np.isnan(var) & (count > 0))).any():
             raise_overflow(values[np.isfinite(values)], "StandardScaler's variance")
         self.mean_ = mean

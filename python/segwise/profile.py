@@ -60,6 +60,7 @@ def __dir__() -> list[str]:
     # PEP 562: dir() lists the public names only, not the imported modules and helpers.
     return list(__all__)
 
+
 _PARAMS: Constraints = {
     "features": [None, Iterable],
     "alpha": [PROBABILITY],

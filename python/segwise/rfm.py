@@ -49,6 +49,7 @@ def __dir__() -> list[str]:
     # PEP 562: dir() lists the public names only, not the imported modules and helpers.
     return list(__all__)
 
+
 _PERIOD_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "W": 86_400 * 10**9}
 
 _TABLE_PARAMS: Constraints = {
@@ -225,8 +226,7 @@ def rfm_table(
     transactions = as_pandas(transactions)
     if not isinstance(transactions, pd.DataFrame):
         raise InvalidParameterError(
-            "transactions must be a pandas or polars DataFrame, got "
-            f"{type(transactions).__name__}"
+            f"transactions must be a pandas or polars DataFrame, got {type(transactions).__name__}"
         )
     table = _summarise(transactions, customer, date, amount, observation_end, params)
     # polars has no index: the customer ids become its first column
@@ -235,9 +235,9 @@ def rfm_table(
 
 def _summarise(
     transactions: pd.DataFrame,
-    customer: Hashable,
-    date: Hashable,
-    amount: Hashable | None,
+    customer: str,
+    date: str,
+    amount: str | None,
     observation_end: Any,
     params: Mapping[str, Any],
 ) -> pd.DataFrame:

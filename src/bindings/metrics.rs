@@ -3,9 +3,9 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{run_detached, to_py_err};
-use crate::core::numerics::{CsrView, Finite};
+use super::{csr_view, run_detached};
 use crate::core::metrics;
+use crate::core::numerics::Finite;
 
 /// Per-sample Euclidean silhouette (labels: non-negative int64 codes).
 #[pyfunction]
@@ -33,9 +33,8 @@ fn sparse_silhouette_samples<'py>(
     shape: (usize, usize),
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let labels = labels.as_slice()?;
-    let (data, indices, indptr) = (data.as_slice()?, indices.as_slice()?, indptr.as_slice()?);
-    let x = CsrView::new(shape.0, shape.1, indptr, indices, data, Finite::All)
-        .map_err(to_py_err)?;
+    let (indices, indptr) = (indices.as_slice()?, indptr.as_slice()?);
+    let x = csr_view(shape, indptr, indices, &data, Finite::All)?;
     let out = run_detached(py, || metrics::csr_silhouette_samples(&x, labels))?;
     Ok(out.into_pyarray(py))
 }

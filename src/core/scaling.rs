@@ -1010,8 +1010,7 @@ mod tests {
     fn sparse_statistics_equal_the_dense_ones() {
         use crate::numerics::{CsrView, Finite};
         let (dense, indptr, indices, data) = sparse_example();
-        let x = CsrView::new(dense.nrows(), 3, &indptr, &indices, &data, Finite::AllowNan)
-            .unwrap();
+        let x = CsrView::new(dense.nrows(), 3, &indptr, &indices, &data, Finite::AllowNan).unwrap();
         let weights: Vec<f64> = (0..dense.nrows()).map(|i| 1.0 + (i % 4) as f64).collect();
         for w in [None, Some(weights.as_slice())] {
             let sparse = csr_column_moments(&x, w).unwrap();
@@ -1021,11 +1020,17 @@ mod tests {
             for j in 0..3 {
                 let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
                 assert!(close(sparse.mean[j], reference.mean[j]));
-                assert!(close(sparse.unnormalized_var[j], reference.unnormalized_var[j]));
+                assert!(close(
+                    sparse.unnormalized_var[j],
+                    reference.unnormalized_var[j]
+                ));
             }
         }
         let max_abs = csr_column_max_abs(&x);
-        assert_eq!(max_abs.to_vec(), column_max_abs(dense.view()).unwrap().to_vec());
+        assert_eq!(
+            max_abs.to_vec(),
+            column_max_abs(dense.view()).unwrap().to_vec()
+        );
         let scaled = csr_scale_columns(&x, &[2.0, 0.5, 0.25]).unwrap();
         assert_eq!(scaled[0], data[0] * 2.0);
         assert!(csr_scale_columns(&x, &[1.0]).is_err());
@@ -1035,8 +1040,7 @@ mod tests {
     fn sparse_statistics_same_on_one_or_two_threads() {
         use crate::numerics::{CsrView, Finite};
         let (dense, indptr, indices, data) = sparse_example();
-        let x = CsrView::new(dense.nrows(), 3, &indptr, &indices, &data, Finite::AllowNan)
-            .unwrap();
+        let x = CsrView::new(dense.nrows(), 3, &indptr, &indices, &data, Finite::AllowNan).unwrap();
         let run = |threads: usize| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)

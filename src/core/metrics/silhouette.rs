@@ -619,7 +619,11 @@ pub fn csr_silhouette_samples(x: &CsrView<'_, f64>, labels: &[i64]) -> CoreResul
                 sums.iter_mut().for_each(|s| *s = 0.0);
                 for j in (0..n).filter(|&j| j != i) {
                     let (cj, vj) = x.row(j);
-                    let dot: f64 = cj.iter().zip(vj).map(|(&c, &v)| dense[c as usize] * v).sum();
+                    let dot: f64 = cj
+                        .iter()
+                        .zip(vj)
+                        .map(|(&c, &v)| dense[c as usize] * v)
+                        .sum();
                     let sq = (norms[i] + norms[j] - 2.0 * dot).max(0.0);
                     sums[part.ids[j] as usize] += sq.sqrt();
                 }

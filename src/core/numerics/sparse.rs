@@ -171,12 +171,12 @@ mod tests {
     fn rejects_broken_layouts() {
         let data = [1.0f64, 2.0];
         let bad = [
-            (vec![0i64, 2], vec![0i64, 5]),     // index out of range
-            (vec![0i64, 2], vec![1i64, 0]),     // unsorted
-            (vec![0i64, 2], vec![1i64, 1]),     // duplicate
-            (vec![0i64, 3], vec![0i64, 1]),     // indptr past nnz
-            (vec![1i64, 2], vec![0i64, 1]),     // indptr not from 0
-            (vec![0i64, 1, 2], vec![0i64, 1]),  // wrong number of rows
+            (vec![0i64, 2], vec![0i64, 5]),    // index out of range
+            (vec![0i64, 2], vec![1i64, 0]),    // unsorted
+            (vec![0i64, 2], vec![1i64, 1]),    // duplicate
+            (vec![0i64, 3], vec![0i64, 1]),    // indptr past nnz
+            (vec![1i64, 2], vec![0i64, 1]),    // indptr not from 0
+            (vec![0i64, 1, 2], vec![0i64, 1]), // wrong number of rows
         ];
         for (indptr, indices) in bad {
             assert!(CsrView::new(1, 3, &indptr, &indices, &data, Finite::All).is_err());
