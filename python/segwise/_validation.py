@@ -100,7 +100,6 @@ class CheckedSparse:
     columns: None = None
     index: None = None
     kind: str = "sparse"
-    out_dtype: None = None  # scipy.sparse has no float16
 
     @property
     def dtype(self) -> np.dtype:
