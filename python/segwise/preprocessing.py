@@ -54,12 +54,13 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._base import BaseEstimator, TransformerMixin
+from ._base import BaseEstimator, TransformerMixin, output_columns
 from ._results import to_container
 from ._validation import (
     Checked,
     CheckedSparse,
     Constraints,
+    Fitted,
     Interval,
     Pair,
     check_array,
@@ -105,6 +106,20 @@ def _handle_zeros_in_scale(scale: np.ndarray, constant_mask: np.ndarray | None =
 
 #: float16 is computed in float32 and handed back as float16, as scikit-learn keeps it.
 _SCALER_DTYPES = (np.float64, np.float32, np.float16)
+
+
+def _is_label(c: Any, columns: list[Any]) -> bool:
+    """``c`` is one of ``columns`` (a bool is never the label 0 or 1)."""
+    try:
+        return not isinstance(c, bool | np.bool_) and c in columns
+    except (TypeError, ValueError):  # unhashable or array-like entries
+        return False
+
+
+def _state_dtype(checked: Checked | CheckedSparse) -> np.dtype:
+    """The dtype of the fitted statistics: the kernels' (float32 for float16 input, so the
+    fitted state stays float64/float32; only the transform output goes back to float16)."""
+    return checked.data.dtype if isinstance(checked, CheckedSparse) else checked.values.dtype
 
 
 def _reject_sparse(X: Any, who: str) -> None:
@@ -168,7 +183,7 @@ class _OneToOneScaler(TransformerMixin, BaseEstimator):
             values = values.astype(checked.out_dtype)
         if checked.kind == "numpy":
             return values
-        names = self._feature_names()
+        names = output_columns(self._feature_names(), checked)
         return to_container(values, checked.kind, columns=names, index=checked.index)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -265,6 +280,11 @@ class StandardScaler(_OneToOneScaler):
     var_: Any
     scale_: Any
 
+    _fitted_state = {
+        "mean_": Fitted(("n_features_in_",), nan=True, optional=True),
+        "var_": Fitted(("n_features_in_",), nan=True, optional=True),
+        "scale_": Fitted(("n_features_in_",), nan=True, positive=True, optional=True),
+    }
     _parameter_constraints: Constraints = {
         "copy": ["boolean"],
         "with_mean": ["boolean"],
@@ -340,7 +360,7 @@ class StandardScaler(_OneToOneScaler):
         # the values the statistics see: the dense array, or the stored values of a CSR
         values = checked.data if sparse else checked.values
         n, d = checked.shape
-        weights = check_sample_weight(sample_weight, n)
+        weights = check_sample_weight(sample_weight, n, rows=checked.index)
         if weights is not None and values.dtype == np.float32:
             # scikit-learn rounds the weights to the data's dtype first; do the same.
             weights = weights.astype(checked.dtype).astype(np.float64)
@@ -386,7 +406,10 @@ class StandardScaler(_OneToOneScaler):
             # bound of the two-pass algorithm, so the feature is treated as constant.
             eps = np.finfo(np.float64).eps
             seen = self.n_samples_seen_
-            upper_bound = seen * eps * var + (seen * mean * eps) ** 2
+            with np.errstate(over="ignore"):
+                # inf for means above ~1e162: no float variance is then distinguishable
+                # from rounding, and the feature is constant (as scikit-learn finds)
+                upper_bound = seen * eps * var + (seen * mean * eps) ** 2
             # A merged variance can round to -1e-30; it is flagged constant, so clamp
             # before the square root instead of warning.
             self.scale_ = _handle_zeros_in_scale(
@@ -498,6 +521,10 @@ class MinMaxScaler(_OneToOneScaler):
     data_min_: np.ndarray
     data_max_: np.ndarray
 
+    _fitted_state = {
+        name: Fitted(("n_features_in_",), nan=True)
+        for name in ("scale_", "min_", "data_min_", "data_max_", "data_range_")
+    }
     _parameter_constraints: Constraints = {
         "feature_range": [_PAIR],
         "copy": ["boolean"],
@@ -578,7 +605,7 @@ class MinMaxScaler(_OneToOneScaler):
         first_pass = not hasattr(self, "n_samples_seen_")
         checked = self._validate(X, reset=first_pass)
         values = checked.values
-        dtype = checked.dtype
+        dtype = _state_dtype(checked)
         data_min, data_max = _core.column_min_max(values)
         data_min = data_min.astype(dtype)
         data_max = data_max.astype(dtype)
@@ -681,6 +708,10 @@ class MaxAbsScaler(_OneToOneScaler):
     n_samples_seen_: int
     max_abs_: np.ndarray
 
+    _fitted_state = {
+        "max_abs_": Fitted(("n_features_in_",), nan=True),
+        "scale_": Fitted(("n_features_in_",), nan=True, positive=True),
+    }
     _parameter_constraints: Constraints = {"copy": ["boolean"], "clip": ["boolean"]}
 
     def __init__(self, *, copy: bool = True, clip: bool = False):
@@ -746,7 +777,7 @@ class MaxAbsScaler(_OneToOneScaler):
             max_abs = _core.sparse_column_max_abs(*checked.arrays, shape=checked.shape)
         else:
             max_abs = _core.column_max_abs(checked.values)
-        max_abs = max_abs.astype(checked.dtype)
+        max_abs = max_abs.astype(_state_dtype(checked))
         if first_pass:
             self.n_samples_seen_ = checked.shape[0]
         else:
@@ -847,6 +878,10 @@ class RobustScaler(_OneToOneScaler):
     array([-0.05882353, -0.01960784,  0.01960784,  3.82352941])
     """
 
+    _fitted_state = {
+        "center_": Fitted(("n_features_in_",), nan=True, optional=True),
+        "scale_": Fitted(("n_features_in_",), nan=True, positive=True, optional=True),
+    }
     _parameter_constraints: Constraints = {
         "with_centering": ["boolean"],
         "with_scaling": ["boolean"],
@@ -904,7 +939,7 @@ class RobustScaler(_OneToOneScaler):
             values, percentiles=percentiles, with_median=with_centering
         )
         if with_centering:
-            self.center_ = stats[-1].astype(checked.dtype)
+            self.center_ = stats[-1].astype(_state_dtype(checked))
         else:
             self.center_ = None
         if with_scaling:
@@ -1007,6 +1042,7 @@ class Log1pTransformer(_OneToOneScaler):
     2  4.605     3.0
     """
 
+    _fitted_state = {"columns_": Fitted((None,), kinds="iu", upper="n_features_in_")}
     _parameter_constraints: Constraints = {
         "columns": [None, str, Interval(Integral, None, None, closed="neither"), "array-like"],
     }
@@ -1027,19 +1063,20 @@ class Log1pTransformer(_OneToOneScaler):
         requested = [columns] if isinstance(columns, str | int) else columns
         positions = []
         for c in requested:
-            if isinstance(c, numbers.Integral) and not isinstance(c, bool):
+            if checked.columns is not None and _is_label(c, checked.columns):
+                # a column label wins over a position (integer column names)
+                positions.append(checked.columns.index(c))
+            elif isinstance(c, numbers.Integral) and not isinstance(c, bool):
                 if not -d <= int(c) < d:
                     raise InvalidParameterError(
                         f"columns: position {c} is out of range for {d} feature(s)"
                     )
                 positions.append(int(c) % d)
-            elif isinstance(c, str):
-                if checked.columns is None or c not in checked.columns:
-                    raise InvalidParameterError(
-                        f"columns: {c!r} is not a column of X"
-                        + ("" if checked.columns is not None else " (X has no column names)")
-                    )
-                positions.append(checked.columns.index(c))
+            elif isinstance(c, str | tuple):
+                raise InvalidParameterError(
+                    f"columns: {c!r} is not a column of X"
+                    + ("" if checked.columns is not None else " (X has no column names)")
+                )
             else:
                 raise InvalidParameterError(
                     f"columns must be None or a list of names/positions, got {c!r}"
@@ -1168,4 +1205,15 @@ class Log1pTransformer(_OneToOneScaler):
         array([[9.]])
         """
         checked = self._validate_inverse(X)
-        return self._wrap_inverse(self._apply(checked.values, np.expm1), checked)
+        with np.errstate(over="ignore"):
+            out = self._apply(checked.values, np.expm1)
+        overflowed = np.isinf(out) & np.isfinite(checked.values)
+        if overflowed.any():
+            names = checked.columns or [f"x{j}" for j in range(out.shape[1])]
+            cols = [names[j] for j in np.flatnonzero(overflowed.any(axis=0))]
+            raise NonFiniteError(
+                f"inverse_transform: {int(overflowed.sum())} value(s) in column(s) {cols} are "
+                f"above log1p of the largest float ({np.log1p(np.finfo(out.dtype).max):.6g}), "
+                "so expm1 overflows: they were not produced by transform"
+            )
+        return self._wrap_inverse(out, checked)

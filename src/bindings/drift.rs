@@ -60,6 +60,17 @@ fn drift_align_by_centers<'py>(
     Ok((mapping.into_pyarray(py), dist.into_pyarray(py)))
 }
 
+/// Cost alignment: the reference column matched to every row of `cost` (or -1).
+#[pyfunction]
+fn drift_align_by_cost<'py>(
+    py: Python<'py>,
+    cost: PyReadonlyArray2<'py, f64>,
+) -> PyResult<I64Array<'py>> {
+    let cost = cost.as_array();
+    let mapping = run_detached(py, || drift::align_by_cost(cost))?;
+    Ok(mapping.into_pyarray(py))
+}
+
 /// The (k_before, k_after) migration table (float64; weighted sums when weights given).
 #[pyfunction]
 #[pyo3(signature = (before, after, *, k_before, k_after, weights=None))]
@@ -171,6 +182,7 @@ fn drift_psi_feature_bins<'py>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(drift_align_by_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(drift_align_by_centers, m)?)?;
+    m.add_function(wrap_pyfunction!(drift_align_by_cost, m)?)?;
     m.add_function(wrap_pyfunction!(drift_migration_counts, m)?)?;
     m.add_function(wrap_pyfunction!(drift_psi_from_counts, m)?)?;
     m.add_function(wrap_pyfunction!(drift_psi_feature_bins, m)?)?;

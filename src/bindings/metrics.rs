@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{csr_view, run_detached};
+use super::{csr_view, run_detached, run_interruptible};
 use crate::core::metrics;
 use crate::core::numerics::Finite;
 
@@ -16,7 +16,7 @@ fn silhouette_samples<'py>(
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let x = x.as_array();
     let labels = labels.as_slice()?;
-    let out = run_detached(py, || metrics::silhouette_samples(x, labels))?;
+    let out = run_interruptible(py, |stop| metrics::silhouette_samples(x, labels, stop))?;
     Ok(out.into_pyarray(py))
 }
 
@@ -35,7 +35,7 @@ fn sparse_silhouette_samples<'py>(
     let labels = labels.as_slice()?;
     let (indices, indptr) = (indices.as_slice()?, indptr.as_slice()?);
     let x = csr_view(shape, indptr, indices, &data, Finite::All)?;
-    let out = run_detached(py, || metrics::csr_silhouette_samples(&x, labels))?;
+    let out = run_interruptible(py, |stop| metrics::csr_silhouette_samples(&x, labels, stop))?;
     Ok(out.into_pyarray(py))
 }
 
@@ -48,7 +48,7 @@ fn silhouette_score(
 ) -> PyResult<f64> {
     let x = x.as_array();
     let labels = labels.as_slice()?;
-    run_detached(py, || metrics::silhouette_score(x, labels))
+    run_interruptible(py, |stop| metrics::silhouette_score(x, labels, stop))
 }
 
 /// Calinski-Harabasz index.

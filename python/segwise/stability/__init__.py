@@ -20,7 +20,7 @@ from ._choose_k import (
     prediction_strength,
 )
 from ._migration import MigrationResult, migration_matrix
-from ._psi import PSIResult, psi
+from ._psi import PSIResult, psi, psi_from_counts
 
 __all__ = [
     "StabilityResult",
@@ -37,6 +37,7 @@ __all__ = [
     "migration_matrix",
     "PSIResult",
     "psi",
+    "psi_from_counts",
 ]
 
 

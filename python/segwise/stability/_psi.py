@@ -30,8 +30,12 @@ from ..exceptions import (
     ShapeMismatchError,
 )
 
+# A documented cap: each bin costs a few machine words per feature, so 10**9 bins would
+# ask for tens of GB before any data is binned.
+MAX_BINS = 1_000_000
+
 _PSI_PARAMS: Constraints = {
-    "bins": [Interval(Integral, 2, None, closed="left")],
+    "bins": [Interval(Integral, 2, MAX_BINS, closed="both")],
     "epsilon": [Interval(Real, 0, 0.5, closed="neither")],
     "kind": [StrOptions(["auto", "labels", "features"])],
     "progress": ["boolean", None],
@@ -218,7 +222,7 @@ def psi(
         Segment labels (1-D) or numeric features (2-D; a DataFrame's columns are matched by
         name, ``current`` may have extra columns).
     bins : int, default=10
-        Number of quantile bins per numeric feature (>= 2).
+        Number of quantile bins per numeric feature (2 to 1,000,000).
     epsilon : float, default=1e-4
         Share used for an empty bin, in (0, 0.5).
     kind : {"auto", "labels", "features"}, default="auto"
@@ -264,6 +268,119 @@ def psi(
     if kind == "labels":
         return _psi_labels(reference, current, epsilon)
     return _psi_features(reference, current, bins, epsilon, progress)
+
+
+def _feature_row(
+    name: Any, rc: np.ndarray, n_ref: float, n_cur: float, stats: Any, notes: list[str]
+) -> dict[str, Any]:
+    """One ``table`` row of a numeric feature from ``drift_psi_from_counts``' output."""
+    value, _, n_eps, c05, c01, pval = stats
+    rule, stat = _verdicts(value, c05, c01)
+    return {
+        "feature": name,
+        "psi": value,
+        "n_bins": int(rc.size),
+        "n_reference": int(n_ref),
+        "n_current": int(n_cur),
+        "n_epsilon": int(n_eps),
+        "critical_value_05": c05,
+        "critical_value_01": c01,
+        "p_value": pval,
+        "rule_of_thumb": rule,
+        "statistical": stat,
+        "new_share": np.nan,
+        "vanished_share": np.nan,
+        "note": "; ".join(notes),
+    }
+
+
+def _feature_bins(
+    name: Any,
+    labels: list[Any],
+    lower: Any,
+    upper: Any,
+    status: Any,
+    rc: np.ndarray,
+    cc: np.ndarray,
+    n_ref: float,
+    n_cur: float,
+    terms: np.ndarray,
+) -> pd.DataFrame:
+    """The ``bins`` rows of one numeric feature."""
+    return pd.DataFrame(
+        {
+            "feature": name,
+            "bin": pd.Series(labels, dtype=object),
+            "lower": lower,
+            "upper": upper,
+            "status": status,
+            "reference_count": rc.astype(np.int64),
+            "current_count": cc.astype(np.int64),
+            "reference_share": rc / n_ref,
+            "current_share": cc / n_cur,
+            "epsilon_used": (rc == 0) ^ (cc == 0),
+            "psi_term": terms,
+        }
+    )
+
+
+def psi_from_counts(
+    reference_counts: Any,
+    current_counts: Any,
+    *,
+    epsilon: float = 1e-4,
+    feature: str = "feature",
+    bins: Any = None,
+) -> PSIResult:
+    """Population stability index from bin counts already made (e.g. a model file's
+    stored reference deciles against today's counts in the same bins).
+
+    Same formula, epsilon rule and verdicts as :func:`psi`; the sample sizes are the
+    counts' totals.
+
+    Parameters
+    ----------
+    reference_counts, current_counts : array-like of shape (n_bins,)
+        Non-negative counts per bin, in the same bin order.
+    epsilon : float, default=1e-4
+        Share used for an empty bin, in (0, 0.5).
+    feature : str, default="feature"
+        The name in the result's ``feature`` column.
+    bins : list, optional
+        Bin labels for the ``bins`` table (default ``0, 1, ...``).
+
+    Returns
+    -------
+    PSIResult
+
+    Examples
+    --------
+    >>> from segwise.stability import psi, psi_from_counts
+    >>> res = psi_from_counts([50, 50], [40, 60], feature="segment")
+    >>> round(float(res.table.loc[0, "psi"]), 4)
+    0.0405
+    """
+    rc = np.asarray(reference_counts, dtype=np.float64)
+    cc = np.asarray(current_counts, dtype=np.float64)
+    if rc.ndim != 1 or rc.shape != cc.shape:
+        raise ShapeMismatchError(
+            f"reference_counts {rc.shape} and current_counts {cc.shape} must be 1-D, same length"
+        )
+    both = np.concatenate([rc, cc])
+    if not np.isfinite(both).all() or (both < 0).any() or (both > 2.0**53).any():
+        raise InvalidParameterError("counts must be finite, non-negative and at most 2**53")
+    n_ref, n_cur = float(rc.sum()), float(cc.sum())
+    if n_ref == 0 or n_cur == 0:
+        raise EmptyInputError(f"reference has {n_ref:g} and current {n_cur:g} counts in total")
+    stats = _core.drift_psi_from_counts(rc, cc, epsilon=epsilon, n_ref=n_ref, n_cur=n_cur)
+    n_eps = stats[2]
+    notes = [f"epsilon={epsilon:g} used for {n_eps} empty bin share(s)"] if n_eps else []
+    table = pd.DataFrame([_feature_row(feature, rc, n_ref, n_cur, stats, notes)])
+    labels = list(range(rc.size)) if bins is None else list(bins)
+    bins_df = _feature_bins(
+        feature, labels, np.nan, np.nan, "value", rc, cc, n_ref, n_cur, stats[1]
+    )
+    return PSIResult(table=table, bins=bins_df, epsilon=epsilon, kind="features")
 
 
 def _detect_kind(reference: Any, current: Any) -> str:
@@ -428,9 +545,8 @@ def _psi_features(
         if has_missing:
             rc = np.append(rc, float(r_miss))
             cc = np.append(cc, float(c_miss))
-        value, terms, n_eps, c05, c01, pval = _core.drift_psi_from_counts(
-            rc, cc, epsilon=epsilon, n_ref=n_ref, n_cur=n_cur
-        )
+        stats = _core.drift_psi_from_counts(rc, cc, epsilon=epsilon, n_ref=n_ref, n_cur=n_cur)
+        terms, n_eps = stats[1], stats[2]
         notes = []
         if edges.size == 0 and r_miss == n_ref:
             notes.append(
@@ -448,25 +564,7 @@ def _psi_features(
             notes.append(f"epsilon={epsilon:g} used for {n_eps} empty bin share(s)")
         if has_missing:
             notes.append(f"missing values: {r_miss} in reference, {c_miss} in current (own bin)")
-        rule, stat = _verdicts(value, c05, c01)
-        table_rows.append(
-            {
-                "feature": name,
-                "psi": value,
-                "n_bins": int(rc.size),
-                "n_reference": int(n_ref),
-                "n_current": int(n_cur),
-                "n_epsilon": int(n_eps),
-                "critical_value_05": c05,
-                "critical_value_01": c01,
-                "p_value": pval,
-                "rule_of_thumb": rule,
-                "statistical": stat,
-                "new_share": np.nan,
-                "vanished_share": np.nan,
-                "note": "; ".join(notes),
-            }
-        )
+        table_rows.append(_feature_row(name, rc, n_ref, n_cur, stats, notes))
         lower = np.concatenate([[-np.inf], edges])
         upper = np.concatenate([edges, [np.inf]])
         labels = [
@@ -480,21 +578,7 @@ def _psi_features(
             upper = np.append(upper, np.nan)
             status.append("missing")
         bin_frames.append(
-            pd.DataFrame(
-                {
-                    "feature": name,
-                    "bin": pd.Series(labels, dtype=object),
-                    "lower": lower,
-                    "upper": upper,
-                    "status": status,
-                    "reference_count": rc.astype(np.int64),
-                    "current_count": cc.astype(np.int64),
-                    "reference_share": rc / n_ref,
-                    "current_share": cc / n_cur,
-                    "epsilon_used": (rc == 0) ^ (cc == 0),
-                    "psi_term": terms,
-                }
-            )
+            _feature_bins(name, labels, lower, upper, status, rc, cc, n_ref, n_cur, terms)
         )
     return PSIResult(
         table=pd.DataFrame(table_rows),

@@ -10,6 +10,7 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
+use crate::numerics::try_with_capacity;
 use crate::stats::contingency::Contingency;
 use crate::stats::special::{chi2_isf, chi2_sf};
 use crate::{CoreError, CoreResult};
@@ -216,12 +217,22 @@ pub fn align_by_centers(
     }
     let cost = ArrayView2::from_shape((k_new, k_ref), &dist)
         .map_err(|e| CoreError::Internal(e.to_string()))?;
+    Ok((align_by_cost(cost)?, dist))
+}
+
+/// Match new segments (rows of `cost`) to reference segments (columns) by minimising the
+/// total cost (e.g. a clustering's own cost between prototypes). Returns the matched
+/// reference column of every row, -1 when there are more rows than columns.
+pub fn align_by_cost(cost: ArrayView2<'_, f64>) -> CoreResult<Vec<i64>> {
+    if cost.nrows() == 0 || cost.ncols() == 0 {
+        return Err(CoreError::EmptyInput("no segments to align".into()));
+    }
     let (rows, cols) = linear_sum_assignment(cost, false)?;
-    let mut mapping = vec![-1i64; k_new];
+    let mut mapping = vec![-1i64; cost.nrows()];
     for (r, c) in rows.into_iter().zip(cols) {
         mapping[r] = c as i64;
     }
-    Ok((mapping, dist))
+    Ok(mapping)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -428,19 +439,23 @@ pub fn feature_bins(reference: &[f64], current: &[f64], n_bins: usize) -> CoreRe
     let mut values: Vec<f64> = reference.iter().copied().filter(|v| !v.is_nan()).collect();
     let reference_missing = (reference.len() - values.len()) as u64;
     let n = values.len();
-    let mut edges: Vec<f64> = Vec::with_capacity(n_bins.saturating_sub(1));
+    // Buffers sized by `n_bins` (a parameter): reserved fallibly, an error rather than an
+    // abort when it is huge.
+    let mut edges: Vec<f64> = try_with_capacity(n_bins.saturating_sub(1), "the bin edges")?;
     if n > 0 {
         // Only the order statistics the quantiles read (and the maximum) are needed:
         // a multi-select costs O(n log q) instead of a full sort's O(n log n).
-        let qs: Vec<f64> = (1..n_bins).map(|i| i as f64 / n_bins as f64).collect();
-        let mut ks: Vec<usize> = qs
-            .iter()
-            .flat_map(|&q| {
-                let lo = (((n - 1) as f64 * q).floor() as usize).min(n - 1);
-                [lo, (lo + 1).min(n - 1)]
-            })
-            .chain(std::iter::once(n - 1))
-            .collect();
+        let mut qs: Vec<f64> = try_with_capacity(n_bins.saturating_sub(1), "the quantiles")?;
+        qs.extend((1..n_bins).map(|i| i as f64 / n_bins as f64));
+        let mut ks: Vec<usize> = try_with_capacity(2 * qs.len() + 1, "the order statistics")?;
+        ks.extend(
+            qs.iter()
+                .flat_map(|&q| {
+                    let lo = (((n - 1) as f64 * q).floor() as usize).min(n - 1);
+                    [lo, (lo + 1).min(n - 1)]
+                })
+                .chain(std::iter::once(n - 1)),
+        );
         ks.sort_unstable();
         ks.dedup();
         select_many(&mut values, &ks);
@@ -584,6 +599,18 @@ mod tests {
     }
 
     #[test]
+    fn cost_alignment_matches_rows_and_leaves_extra_rows_unmatched() {
+        // 3 new segments, 2 reference ones: the optimum 1 + 1 leaves row 2 out.
+        let cost = array![[5.0, 1.0], [1.0, 6.0], [2.0, 2.0]];
+        assert_eq!(align_by_cost(cost.view()).unwrap(), vec![1, 0, -1]);
+        let empty = ndarray::Array2::<f64>::zeros((0, 2));
+        assert!(matches!(
+            align_by_cost(empty.view()),
+            Err(CoreError::EmptyInput(_))
+        ));
+    }
+
+    #[test]
     fn overlap_alignment_swaps_ids() {
         let reference = [0, 0, 0, 1, 1, 2, 2];
         let new = [1, 1, 1, 2, 2, 0, 0];
@@ -636,5 +663,13 @@ mod tests {
         assert_eq!(b.reference, vec![10]);
         assert_eq!(b.current, vec![2]);
         assert_eq!(b.current_missing, 1);
+    }
+
+    #[test]
+    fn bins_beyond_memory_are_an_error_not_an_abort() {
+        match feature_bins(&[1.0, 2.0], &[1.0], usize::MAX / 4) {
+            Err(CoreError::Allocation { what, .. }) => assert_eq!(what, "the bin edges"),
+            other => panic!("{other:?}"),
+        }
     }
 }
