@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import mixed_customers, outputs_on_threads
-from segwise.cluster import KModes, KPrototypes
+from segwise.cluster import KMedoids, KModes, KPrototypes
 from segwise.exceptions import InvalidParameterError
 from segwise.stability import (
     align_labels,
@@ -216,6 +216,20 @@ def test_align_labels_with_kprototypes_models_and_labels():
         align_labels(relabelled, ref)
     with pytest.raises(InvalidParameterError, match="same kind"):
         align_labels(other, SkKMeans(3, n_init=1).fit(X[["spend", "visits"]]))
+
+
+def test_align_labels_with_kmedoids_models_on_gower_and_euclidean():
+    X, _ = _table(300)
+    perm = np.array([2, 0, 1])
+    for table, metric in ((X, "gower"), (X[["spend", "visits"]], "euclidean")):
+        ref = KMedoids(3, metric=metric, random_state=0).fit(table)
+        # the same medoids in another order: the same segments under other numbers
+        other = KMedoids(3, metric=metric, init=list(ref.medoid_indices_[perm])).fit(table)
+        assert not np.array_equal(other.labels_, ref.labels_)
+        np.testing.assert_array_equal(np.asarray(align_labels(other, ref)), ref.labels_)
+        # labels + X: each new segment scored by its customers' mean distance to the medoids
+        aligned = align_labels(perm[ref.labels_], ref, X=table)
+        np.testing.assert_array_equal(np.asarray(aligned), ref.labels_)
 
 
 def test_precomputed_distance_clusterers_are_refused():

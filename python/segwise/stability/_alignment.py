@@ -44,8 +44,10 @@ _RELABEL_PARAMS: Constraints = {
 
 
 def _kind_of(obj: Any) -> str:
-    if hasattr(obj, "prototypes_") and hasattr(obj, "transform"):
-        return "prototypes"  # KPrototypes / KModes: matched on their own cost
+    if hasattr(obj, "transform") and (
+        hasattr(obj, "prototypes_") or hasattr(obj, "medoid_indices_")
+    ):
+        return "prototypes"  # KPrototypes / KModes / KMedoids: matched on their own cost
     if hasattr(obj, "cluster_centers_"):
         return "model"
     if isinstance(obj, pd.DataFrame):
@@ -260,12 +262,13 @@ def _apply_matches(
 def _align_prototypes(
     new: Any, new_kind: str, reference: Any, ref_kind: str, X: Any, labels: Any
 ) -> tuple[Any, dict[Any, Any]]:
-    """Match on the reference KPrototypes/KModes model's own cost: of the new model's
-    prototypes, or (labels + X) the mean cost of each new segment's customers, against
-    every reference prototype; the assignment of least total cost."""
+    """Match on the reference KPrototypes/KModes/KMedoids model's own cost (KMedoids: its
+    distance): of the new model's prototypes (medoid rows), or (labels + X) the mean cost
+    of each new segment's customers, against every reference prototype; the assignment of
+    least total cost."""
     if ref_kind != "prototypes":
         raise InvalidParameterError(
-            "new is a KPrototypes/KModes model but reference is not: match two models of "
+            "new is a KPrototypes/KModes/KMedoids model but reference is not: match two models of "
             "the same kind, or two label vectors on shared customers"
         )
     # A level the reference never saw counts as a mismatch here, not as an error.
@@ -275,8 +278,11 @@ def _align_prototypes(
     if new_kind == "prototypes":
         if X is not None:
             raise InvalidParameterError("X is only used when new is a label vector")
-        cost = scorer.transform(new.prototypes_)
-        uniques = list(range(len(new.prototypes_)))
+        prototypes = getattr(new, "prototypes_", None)
+        if prototypes is None:
+            prototypes = new.cluster_centers_  # KMedoids: the medoid rows
+        cost = scorer.transform(prototypes)
+        uniques = list(range(len(prototypes)))
         if labels is None:
             labels = getattr(new, "labels_", None)
         if labels is None:
@@ -289,8 +295,8 @@ def _align_prototypes(
     elif new_kind == "labels":
         if X is None:
             raise InvalidParameterError(
-                "new is a label vector and reference a KPrototypes/KModes model: pass X (the "
-                "new customers' table) to score the new segments against its prototypes"
+                "new is a label vector and reference a KPrototypes/KModes/KMedoids model: pass "
+                "X (the new customers' table) to score the new segments against its prototypes"
             )
         if labels is not None:
             raise InvalidParameterError("labels is already given as `new`; leave labels=None")
@@ -303,8 +309,8 @@ def _align_prototypes(
         like = new
     else:
         raise InvalidParameterError(
-            "a KPrototypes/KModes reference is matched with a model of the same kind or with "
-            "labels and X, not with an array of centres"
+            "a KPrototypes/KModes/KMedoids reference is matched with a model of the same kind "
+            "or with labels and X, not with an array of centres"
         )
     matched = _core.drift_align_by_cost(np.ascontiguousarray(cost, dtype=np.float64))
     return _apply_matches(codes, uniques, matched, np.shape(cost)[1], like)
