@@ -196,6 +196,93 @@ def test_rfm_scores_bad_input():
         rfm_scores(table.fillna(0), bins=1)
 
 
+# --------------------------------------------------------------------------- issue 13 options
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"include_first_transaction": True},
+        {"freq_multiplier": 7},
+        {"freq": "h", "freq_multiplier": 24},
+        {"freq": "W", "freq_multiplier": 4, "include_first_transaction": True},
+        {"observation_period_end": "1997-09-30", "freq_multiplier": 7},
+    ],
+    ids=["include-first", "daily-in-weeks", "hourly-in-days", "weekly-in-4w-first", "truncated"],
+)
+def test_btyd_options_equal_lifetimes_on_cdnow(cdnow, kw):
+    ours = rfm_table(
+        cdnow,
+        amount="dollar_value",
+        convention="btyd",
+        observation_end=kw.get("observation_period_end"),
+        freq=kw.get("freq", "D"),
+        freq_multiplier=kw.get("freq_multiplier", 1),
+        include_first_transaction=kw.get("include_first_transaction", False),
+    )
+    ref = _lifetimes(cdnow, **kw).loc[ours.index]
+    assert list(ours.columns) == list(ref.columns)
+    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("first", [False, True])
+def test_btyd_without_amounts_equals_lifetimes(cdnow, first):
+    log = cdnow[["customer_id", "date"]]
+    ours = rfm_table(log, amount=None, convention="btyd", include_first_transaction=first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = summary_data_from_transaction_data(
+            log, "customer_id", "date", include_first_transaction=first
+        )
+    ref = ref.loc[ours.index]
+    assert list(ours.columns) == ["frequency", "recency", "T"] == list(ref.columns)
+    np.testing.assert_allclose(ours.to_numpy(), ref.to_numpy(), rtol=1e-12)
+
+
+def test_segmentation_without_amounts_is_recency_and_frequency(cdnow):
+    full = rfm_table(cdnow, amount="dollar_value")
+    rf = rfm_table(cdnow[["customer_id", "date"]], amount=None)
+    assert "monetary" not in rf and "monetary_mean" not in rf
+    assert list(rf.columns) == [c for c in full.columns if not c.startswith("monetary")]
+    pd.testing.assert_frame_equal(rf, full[rf.columns])
+
+
+def test_freq_multiplier_divides_recency_and_tenure(cdnow):
+    days = rfm_table(cdnow, amount="dollar_value")
+    weeks = rfm_table(cdnow, amount="dollar_value", freq_multiplier=7)
+    np.testing.assert_allclose(weeks["recency"], days["recency"] / 7, rtol=1e-15)
+    np.testing.assert_allclose(weeks["tenure"], days["tenure"] / 7, rtol=1e-15)
+    pd.testing.assert_series_equal(weeks["frequency"], days["frequency"])
+    pd.testing.assert_series_equal(weeks["monetary"], days["monetary"])
+
+
+def test_rfm_scores_without_monetary():
+    t = pd.DataFrame({"recency": [1, 50, 300, 2, 90], "frequency": [9, 3, 1, 1, 2]})
+    with pytest.raises(ColumnNotFoundError, match="monetary=None"):
+        rfm_scores(t)
+    out = rfm_scores(t, monetary=None)
+    assert "m_score" not in out
+    full = rfm_scores(t.assign(monetary=1.0))
+    pd.testing.assert_series_equal(out["r_score"], full["r_score"])
+    pd.testing.assert_series_equal(out["f_score"], full["f_score"])
+    assert out["rfm_cell"].tolist() == [
+        f"{r}{f}" for r, f in zip(out.r_score, out.f_score, strict=True)
+    ]
+    np.testing.assert_array_equal(out["rfm_score"], out["r_score"] + out["f_score"])
+    # the rf_map ignores the monetary score, so the named segments agree
+    pd.testing.assert_series_equal(out["segment"], full["segment"])
+
+
+def test_rfm_options_bad_input(cdnow):
+    with pytest.raises(ColumnNotFoundError, match="amount=None"):
+        rfm_table(cdnow)  # CDNOW's amount column is "dollar_value"
+    for bad in (0, -1.0, float("nan"), "7"):
+        with pytest.raises(InvalidParameterError, match="freq_multiplier"):
+            rfm_table(cdnow, amount="dollar_value", freq_multiplier=bad)
+    with pytest.raises(InvalidParameterError, match="include_first_transaction"):
+        rfm_table(cdnow, amount="dollar_value", include_first_transaction="yes")
+
+
 # ---------------------------------------------------------------- no silent wrong dates
 
 

@@ -47,3 +47,8 @@ __all__ = [
     "stability",
     "SegwiseError",
 ]
+
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import inspect
+import sys
 import warnings
 from typing import Any
 
@@ -16,8 +17,10 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._results import polars, to_container
 from ._validation import (
     Checked,
+    CheckedSparse,
     Constraints,
     check_choice,
     check_features,
@@ -138,6 +141,10 @@ class BaseEstimator:
             f"<table>{rows}</table></div>"
         )
 
+    def _sparse_ok(self) -> bool:
+        """Whether this estimator, as configured, takes scipy sparse input (never densified)."""
+        return False
+
     def __sklearn_is_fitted__(self) -> bool:
         return any(k.endswith("_") and not k.startswith("_") for k in vars(self))
 
@@ -152,7 +159,7 @@ class BaseEstimator:
                 if isinstance(self, TransformerMixin)
                 else None
             ),
-            input_tags=InputTags(allow_nan=self._allow_nan),
+            input_tags=InputTags(allow_nan=self._allow_nan, sparse=self._sparse_ok()),
         )
 
     def _check_features(self, checked: Checked, *, reset: bool) -> None:
@@ -180,30 +187,71 @@ class ClusterMixin:
 
 
 class TransformerMixin:
-    """``fit_transform`` and ``set_output`` (pandas output keeps the input's index)."""
+    """``fit_transform`` and ``set_output`` (pandas output keeps the input's index; polars
+    in, polars out)."""
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """Fit to ``X`` then transform it."""
         return self.fit(X, y, **fit_params).transform(X)  # type: ignore[attr-defined]
 
     def set_output(self, *, transform: str | None = None) -> Any:
-        """Choose the container ``transform`` returns: "pandas", "default" or None (keep).
+        """Choose the container ``transform`` returns, as scikit-learn's ``set_output``.
 
-        "default" returns what came in: a DataFrame for a DataFrame (same index and
-        columns), a numpy array for an array.
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            "default" returns what came in: a pandas DataFrame for a DataFrame (same index
+            and columns), a polars DataFrame for a polars one, a numpy array for an array.
+            "pandas" / "polars" return that kind of DataFrame whatever came in (polars
+            needs the ``segwise[polars]`` extra). None keeps the current setting. Until it
+            is set, ``sklearn.set_config(transform_output=...)`` decides, as in
+            scikit-learn.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.preprocessing import MaxAbsScaler
+        >>> MaxAbsScaler().set_output(transform="pandas").fit_transform(np.array([[1.0], [-2.0]]))
+            x0
+        0  0.5
+        1 -1.0
         """
-        if transform is not None:
-            check_choice(transform, "transform", ["default", "pandas"])
-            self._output = transform
+        if transform is None:
+            return self
+        transform = check_choice(transform, "transform", ["default", "pandas", "polars"])
+        if transform == "polars":
+            polars(f"{type(self).__name__}.set_output(transform='polars')")
+        # scikit-learn's attribute: sklearn.clone carries it over to the clone.
+        config = dict(getattr(self, "_sklearn_output_config", {}))
+        config["transform"] = transform
+        self._sklearn_output_config = config
         return self
 
+    def _output_kind(self, checked: Checked | CheckedSparse) -> str:
+        mode = getattr(self, "_sklearn_output_config", {}).get("transform")
+        if mode is None:
+            # scikit-learn's global setting, read only when scikit-learn is in use
+            sklearn = sys.modules.get("sklearn")
+            mode = sklearn.get_config().get("transform_output", "default") if sklearn else None
+        return checked.kind if mode in (None, "default") else str(mode)
+
     def _wrap_output(self, values: np.ndarray, checked: Checked) -> Any:
-        mode = getattr(self, "_output", "default")
-        if checked.columns is None and mode != "pandas":
+        kind = self._output_kind(checked)
+        if checked.out_dtype is not None:  # float16, computed in float32
+            values = values.astype(checked.out_dtype)
+        if kind == "numpy":
             return values
         names = self.get_feature_names_out()  # type: ignore[attr-defined]
-        return pd.DataFrame(
-            values, index=checked.index, columns=output_columns(names, checked), copy=False
+        return to_container(
+            values,
+            kind,
+            columns=output_columns(names, checked),
+            index=checked.index,
+            who=f"{type(self).__name__}.transform",
         )
 
     def _feature_names(self, input_features: Any = None) -> np.ndarray:

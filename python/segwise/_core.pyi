@@ -39,6 +39,39 @@ def column_min_max(
     x: npt.NDArray[_F],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def column_max_abs(x: npt.NDArray[_F]) -> npt.NDArray[np.float64]: ...
+
+# Sparse (scipy CSR) kernels: data, indices (int64), indptr (int64) and the shape.
+def sparse_scaler_moments(
+    data: npt.NDArray[_F],
+    indices: npt.NDArray[np.int64],
+    indptr: npt.NDArray[np.int64],
+    *,
+    shape: tuple[int, int],
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    last_mean: npt.NDArray[np.float64] | None = None,
+    last_var: npt.NDArray[np.float64] | None = None,
+    last_count: npt.NDArray[np.float64] | None = None,
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
+def sparse_column_max_abs(
+    data: npt.NDArray[_F],
+    indices: npt.NDArray[np.int64],
+    indptr: npt.NDArray[np.int64],
+    *,
+    shape: tuple[int, int],
+) -> npt.NDArray[np.float64]: ...
+def sparse_scale_columns(
+    data: npt.NDArray[_F],
+    indices: npt.NDArray[np.int64],
+    indptr: npt.NDArray[np.int64],
+    *,
+    shape: tuple[int, int],
+    factor: npt.NDArray[np.float64],
+) -> npt.NDArray[_F]: ...
 def column_percentiles(
     x: npt.NDArray[_F], *, percentiles: list[float], with_median: bool
 ) -> npt.NDArray[np.float64]: ...
@@ -54,6 +87,14 @@ def affine_transform(
 def log1p_domain_errors(x: npt.NDArray[_F], *, columns: list[bool]) -> npt.NDArray[np.uint64]: ...
 
 # --- metrics (segwise.metrics): labels are dense non-negative int64 codes ---
+def sparse_silhouette_samples(
+    data: npt.NDArray[np.float64],
+    indices: npt.NDArray[np.int64],
+    indptr: npt.NDArray[np.int64],
+    labels: npt.NDArray[np.int64],
+    *,
+    shape: tuple[int, int],
+) -> npt.NDArray[np.float64]: ...
 def silhouette_samples(
     x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.float64]: ...

@@ -42,6 +42,7 @@ import pandas as pd
 
 __all__ = [
     "PLOT_EXTRA",
+    "POLARS_EXTRA",
     "ResultMixin",
     "Summary",
     "TEXT_WIDTH",
@@ -60,11 +61,15 @@ __all__ = [
     "is_missing",
     "new_axes",
     "pyplot",
+    "polars",
     "text_table",
+    "to_container",
 ]
 
 #: How to get the plots: the one message of every missing-matplotlib path.
 PLOT_EXTRA = 'pip install "segwise[plot]"'
+#: How to get polars output: the one message of every missing-polars path.
+POLARS_EXTRA = 'pip install "segwise[polars]"'
 
 Format = Callable[[Any], str]
 #: ``(row label, column, value) -> {attribute: value}`` for one ``<td>`` (HTML only).
@@ -397,6 +402,60 @@ class Summary:
             f"<div class='segwise-result'><b>{esc(self.title)}</b>"
             f"{lines}{tables}{after}{warn_html}</div>"
         )
+
+
+# --------------------------------------------------------------------------- containers
+
+
+def polars(who: str) -> Any:
+    """The ``polars`` module, or an ImportError saying that ``who`` needs the polars extra."""
+    try:
+        import polars as pl
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(f"{who} needs polars: {POLARS_EXTRA}") from exc
+    return pl
+
+
+def _polars_values(column: pd.Series) -> Any:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.astype(object).to_numpy()
+    if pd.api.types.is_string_dtype(column.dtype) or column.dtype == object:
+        return column.astype(object).where(column.notna(), None).to_list()
+    return column.to_numpy()
+
+
+def to_container(
+    values: np.ndarray | pd.DataFrame,
+    kind: str,
+    *,
+    columns: Sequence[Any] | np.ndarray | None = None,
+    index: pd.Index | None = None,
+    who: str = "segwise",
+) -> Any:
+    """The one way out: ``values`` as ``kind`` (``"numpy"``, ``"pandas"`` or ``"polars"``).
+
+    An array gets ``columns`` (and, for pandas, ``index``); a DataFrame keeps its own. A
+    pandas index with a name or non-default labels (customer ids) becomes polars' first
+    column, since polars has no index. polars is imported only when asked for.
+    """
+    if kind == "numpy":
+        return values.to_numpy() if isinstance(values, pd.DataFrame) else values
+    if isinstance(values, pd.DataFrame):
+        frame = values
+    else:
+        frame = pd.DataFrame(values, index=index, columns=columns, copy=False)
+    if kind == "pandas":
+        return frame
+    pl = polars(who)
+    data: dict[str, Any] = {}
+    if frame.index.name is not None or not isinstance(frame.index, pd.RangeIndex):
+        name = frame.index.name if frame.index.name is not None else "index"
+        data[str(name)] = _polars_values(frame.index.to_series())
+    if isinstance(values, np.ndarray) and values.ndim == 2 and not data:
+        return pl.from_numpy(values, schema=[str(c) for c in frame.columns], orient="row")
+    for name, column in frame.items():
+        data[str(name)] = _polars_values(column)
+    return pl.DataFrame(data)
 
 
 # --------------------------------------------------------------------------- plots

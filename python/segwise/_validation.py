@@ -21,6 +21,10 @@
   ``"random_state"`` and ``"verbose"``; :func:`check_int`, :func:`check_float` and
   :func:`check_choice` check one value the same way; :func:`check_random_state` turns
   ``random_state`` into a seed.
+* **Containers** (:func:`container_of`, :func:`as_pandas`): polars comes in through
+  pandas (column by column, no pyarrow needed), once; :class:`Checked` records what the
+  input was (``"numpy"``, ``"pandas"`` or ``"polars"``) so the results layer
+  (``_results.to_container``) hands the output back in the same kind.
 * **Fitted state** (:func:`check_fitted`, :func:`check_features`,
   :func:`check_fitted_state`): ``fit`` before use, the same columns as in ``fit``, and
   fitted attributes of the dtype, shape and range ``fit`` gives them (a cheap check at
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -66,7 +71,8 @@ Constraints = dict[str, list[Any]]
 
 @dataclass(frozen=True)
 class Checked:
-    """A validated 2-D input: the array, its column labels and row index (DataFrame only).
+    """A validated 2-D input: the array, its column labels (DataFrame only), row index
+    (pandas only) and what the input was (``"numpy"``, ``"pandas"`` or ``"polars"``).
 
     ``columns`` holds the caller's own labels (ints stay ints, a MultiIndex gives tuples);
     ``column_index`` is the DataFrame's column Index itself, for output frames that keep
@@ -76,7 +82,103 @@ class Checked:
     values: np.ndarray
     columns: list[Any] | None
     index: pd.Index | None
+    kind: str = "numpy"
+    #: float16 when a float16 input was widened to float32 for the kernels; the output
+    #: goes back to it (scikit-learn's scalers keep float16).
+    out_dtype: Any = None
     column_index: pd.Index | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "numpy" and self.index is not None:  # built from a pandas frame
+            object.__setattr__(self, "kind", "pandas")
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The float type of the outputs: the input's (float16 too), not the kernels'."""
+        return self.out_dtype if self.out_dtype is not None else self.values.dtype
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.values.shape
+
+
+@dataclass(frozen=True)
+class CheckedSparse:
+    """A validated scipy sparse input in canonical CSR form: its three arrays (indices as
+    int64), its shape and the CSR class it came as (``csr_matrix`` or ``csr_array``), so
+    outputs are rebuilt as the same kind without importing scipy."""
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    shape: tuple[int, int]
+    csr_type: type
+    columns: None = None
+    index: None = None
+    kind: str = "sparse"
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The float type of the values and the outputs."""
+        return self.data.dtype
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(data, indices, indptr)``, the arguments of the Rust sparse kernels."""
+        return self.data, self.indices, self.indptr
+
+    def rebuild(self, data: np.ndarray) -> Any:
+        """A new CSR matrix of the input's class with this structure and ``data`` (its own
+        copies of the index arrays: the caller's matrix is never shared or modified)."""
+        return self.csr_type(
+            (data, self.indices.copy(), self.indptr.copy()), shape=self.shape, copy=False
+        )
+
+
+# --------------------------------------------------------------------------- containers
+
+
+def is_polars(X: Any) -> bool:
+    """A polars DataFrame or Series, recognised without importing polars."""
+    return type(X).__module__.partition(".")[0] == "polars" and hasattr(X, "to_numpy")
+
+
+def container_of(X: Any) -> str:
+    """What kind of table ``X`` is: ``"polars"``, ``"pandas"`` or ``"numpy"`` (anything else)."""
+    if is_polars(X):
+        return "polars"
+    if isinstance(X, pd.DataFrame | pd.Series):
+        return "pandas"
+    return "numpy"
+
+
+def _polars_column(column: Any) -> Any:
+    pl = sys.modules["polars"]
+    if column.dtype in (pl.Categorical, pl.Enum):
+        # categories stay categorical (check_mixed reads them as such)
+        return pd.Categorical(column.cast(pl.String).to_list())
+    if column.dtype == pl.String:
+        return np.asarray(column.to_list(), dtype=object)
+    values = column.to_numpy()
+    if column.dtype == pl.Boolean and column.null_count():
+        return pd.array(column.to_list(), dtype="boolean")
+    return values
+
+
+def as_pandas(X: Any) -> Any:
+    """A polars DataFrame or Series as its pandas twin (anything else unchanged).
+
+    Column by column through numpy, so pyarrow is not needed: nulls become NaN in numeric
+    columns and None in text ones, dates stay datetimes, categoricals stay categorical.
+    """
+    if not is_polars(X):
+        return X
+    if hasattr(X, "get_column"):
+        return pd.DataFrame(
+            {name: _polars_column(X.get_column(name)) for name in X.columns},
+            columns=pd.Index(X.columns, dtype=object),
+        )
+    return pd.Series(_polars_column(X), name=X.name or None)
 
 
 def _describe_nonfinite(values: np.ndarray, columns: Sequence[Any]) -> str:
@@ -129,7 +231,9 @@ def check_array(
     """Validate a 2-D numeric input and return it as a C-contiguous float array.
 
     ``dtypes`` lists the float types the caller's kernel supports; the first is used for
-    everything else (ints, bools, other floats). Errors name the columns and row counts.
+    everything else (ints, bools, other floats). ``np.float16`` in ``dtypes`` means "keep
+    float16 as the output type": the values are widened to float32 (the kernels' smallest
+    type) and ``Checked.out_dtype`` records float16. Errors name the columns and row counts.
     ``check_finite=False`` skips the NaN/infinity scan, for a caller whose Rust kernel
     rejects non-finite input itself and then calls ``check_array`` again for the message.
     """
@@ -137,6 +241,8 @@ def check_array(
     column_index: pd.Index | None = None
     index: pd.Index | None = None
     target = dtypes[0]
+    kind = container_of(X)
+    X = as_pandas(X)
     if isinstance(X, pd.Series):
         X = X.to_frame()
     if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy.sparse, without importing scipy
@@ -145,15 +251,17 @@ def check_array(
             "'.toarray()' to convert to a dense numpy array."
         )
     if isinstance(X, pd.DataFrame):
-        index = X.index
+        index = X.index if kind == "pandas" else None
         column_index = X.columns
         columns = list(X.columns)
-        keep_f32 = np.float32 in dtypes and len(X.columns) > 0
-        keep_f32 = keep_f32 and all(t == np.float32 for t in X.dtypes)
-        values = _frame_to_array(X, name, np.float32 if keep_f32 else target)
+        # one float type in every column, and the kernel takes it: keep it
+        kept = {t for t in X.dtypes if t in (np.float32, np.float16)}
+        keep = len(X.columns) > 0 and len(kept) == 1 and all(t in kept for t in X.dtypes)
+        same = next(iter(kept)).type if keep else target
+        values = _frame_to_array(X, name, same if same in dtypes else target)
     else:
         if hasattr(X, "__dataframe__") or hasattr(X, "to_pandas"):
-            # polars & friends: go through pandas for names and dtypes
+            # pyarrow & friends: go through pandas for names and dtypes
             return check_array(
                 X.to_pandas(),
                 name=name,
@@ -224,7 +332,64 @@ def check_array(
         raise NonFiniteError(
             f"Input {name} contains NaN or infinity: " + _describe_nonfinite(values, cols)
         )
-    return Checked(values, columns, index, column_index)
+    out_dtype = None
+    if values.dtype == np.float16:
+        out_dtype, values = values.dtype, values.astype(np.float32)
+    return Checked(values, columns, index, kind, out_dtype, column_index)
+
+
+def is_sparse(X: Any) -> bool:
+    """A scipy.sparse matrix or array, recognised without importing scipy."""
+    return type(X).__module__.startswith("scipy.sparse") and hasattr(X, "nnz")
+
+
+def check_sparse(
+    X: Any,
+    *,
+    name: str = "X",
+    dtypes: tuple[Any, ...] = FLOAT_DTYPES,
+    allow_nan: bool = False,
+    estimator: str | None = None,
+) -> CheckedSparse:
+    """Validate a scipy sparse input for a Rust CSR kernel, converting at most once.
+
+    CSR is used as it is (no copy); CSC, COO and the other formats are converted to CSR
+    once; a CSR with unsorted or duplicate indices is made canonical on a copy (never in
+    place). Values become the first of ``dtypes`` unless already float64 or float32 and
+    listed (scipy.sparse has no float16). Indices become int64.
+    Errors name the columns holding NaN/infinity, as :func:`check_array`'s.
+    """
+    who = f" by {estimator}" if estimator else ""
+    n, d = X.shape
+    if n == 0 or d == 0:
+        raise EmptyInputError(
+            f"Found sparse array with shape {X.shape} while at least one sample and one "
+            f"feature are required{who}."
+        )
+    csr = X if X.format == "csr" else X.tocsr()
+    if not csr.has_canonical_format:
+        csr = csr.copy()
+        csr.sum_duplicates()
+    data = csr.data
+    if data.dtype.kind not in "biuf":
+        raise NonNumericError(f"{name} must be numeric, got a sparse matrix of {data.dtype}")
+    if data.dtype.type not in dtypes or data.dtype.type not in FLOAT_DTYPES:
+        data = data.astype(dtypes[0])
+    data = np.ascontiguousarray(data)
+    bad = np.isinf(data) if allow_nan else ~np.isfinite(data)
+    if bad.any():
+        columns = [f"x{j}" for j in np.unique(csr.indices[bad])[:10]]
+        what = "infinity" if allow_nan else "NaN or infinity"
+        raise NonFiniteError(
+            f"Input {name} contains {what}: {int(bad.sum())} stored value(s) in column(s) {columns}"
+        )
+    return CheckedSparse(
+        data=data,
+        indices=np.ascontiguousarray(csr.indices, dtype=np.int64),
+        indptr=np.ascontiguousarray(csr.indptr, dtype=np.int64),
+        shape=(int(n), int(d)),
+        csr_type=type(csr),
+    )
 
 
 # --------------------------------------------------------------------------- mixed tables
@@ -306,7 +471,9 @@ def _mixed_frame(X: Any, name: str) -> pd.DataFrame:
         return X
     if isinstance(X, pd.Series):
         return X.to_frame()
-    if hasattr(X, "to_pandas"):  # polars, pyarrow
+    if is_polars(X):
+        return _mixed_frame(as_pandas(X), name)
+    if hasattr(X, "to_pandas"):  # pyarrow
         return _mixed_frame(X.to_pandas(), name)
     if hasattr(X, "nnz") and hasattr(X, "toarray"):
         raise NonNumericError(f"Sparse input is not supported for {name}; pass a DataFrame")
@@ -722,13 +889,13 @@ def label_array(labels: Sequence[Any]) -> np.ndarray:
     return out
 
 
-def check_features(estimator: Any, checked: Checked, *, reset: bool) -> None:
+def check_features(estimator: Any, checked: Checked | CheckedSparse, *, reset: bool) -> None:
     """Record (``reset=True``) or verify the number and names of features, as scikit-learn.
 
     At predict/transform time a DataFrame with other columns, or the same columns in another
     order, raises :class:`FeatureNamesError` naming the difference.
     """
-    n_features = checked.values.shape[1]
+    n_features = checked.shape[1]
     if reset:
         estimator.n_features_in_ = n_features
         if checked.columns is not None:
@@ -1138,10 +1305,12 @@ def _read_labels(labels: Any, name: str, keep_index: bool) -> tuple[Any, pd.Inde
     """A 1-D label vector: a numpy array, a pandas Categorical or another pandas extension
     array (nullable ints, strings), and the Series' index when ``keep_index``."""
     index = None
+    positional = is_polars(labels)  # polars has no index: its rows align by position
+    labels = as_pandas(labels)
     if isinstance(labels, pd.DataFrame):
         raise ShapeMismatchError(f"{name} must be 1-D labels, got a DataFrame")
     if isinstance(labels, pd.Series | pd.Index):
-        if keep_index and isinstance(labels, pd.Series):
+        if keep_index and isinstance(labels, pd.Series) and not positional:
             if not labels.index.is_unique:
                 raise InvalidParameterError(
                     f"{name} has a duplicated index ({int(labels.index.duplicated().sum())} "

@@ -48,6 +48,11 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)
+
+
 class SegwiseError(ValueError):
     """Base class of every segwise error (a ``ValueError``)."""
 

@@ -26,7 +26,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ from ._distance import (
     rows_in_chunks,
 )
 from ._validation import (
+    CheckedSparse,
     Constraints,
     EncodedLabels,
     Interval,
@@ -49,7 +50,9 @@ from ._validation import (
     check_label_ids,
     check_labels,
     check_random_state,
+    check_sparse,
     encode_labels,
+    is_sparse,
     max_abs,
     power_of_two_scale,
     validate_params,
@@ -72,6 +75,11 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)
+
+
 _METRIC: list[Any] = [StrOptions(["euclidean", "precomputed", "gower"])]
 _SILHOUETTE_SAMPLES_PARAMS: Constraints = {"metric": _METRIC}
 _SILHOUETTE_PARAMS: Constraints = {
@@ -91,7 +99,12 @@ _GOWER_KEYWORDS = ("categorical", "weights", "missing")
 _AVERAGE_PARAMS: Constraints = {
     "average_method": [StrOptions(["min", "geometric", "arithmetic", "max"])]
 }
-_CONTINGENCY_PARAMS: Constraints = {"as_frame": ["boolean", None]}
+_CONTINGENCY_PARAMS: Constraints = {
+    "eps": [Interval(Real, 0, None, closed="left"), None],
+    "sparse": ["boolean"],
+    "dtype": [type, np.dtype, str, None],
+    "as_frame": ["boolean", None],
+}
 
 
 def _unit_scaled(values: np.ndarray, *others: np.ndarray) -> np.ndarray:
@@ -125,6 +138,14 @@ def _silhouette_rows(
         raise InvalidParameterError(
             f"{caller}: keyword(s) {sorted(kwds)} only apply to metric='gower'"
         )
+    if metric == "euclidean" and is_sparse(X):
+        csr = check_sparse(X, dtypes=(np.float64,))
+        codes = check_labels(labels, csr.shape[0], dense=False)
+        idx = sample(csr.shape[0]) if sample else None
+        if idx is not None:
+            csr = check_sparse(X.tocsr()[idx], dtypes=(np.float64,))
+            codes = np.ascontiguousarray(codes[idx])
+        return _sparse_silhouette(csr, codes)
     if metric == "euclidean":
         values, codes = _prepare(X, labels)
         idx = sample(values.shape[0]) if sample else None
@@ -189,16 +210,18 @@ def silhouette_samples(
     cluster. Samples alone in their cluster score 0. Exact: every pairwise distance is
     computed (O(n^2) time, multi-threaded) and never stored as an ``n x n`` matrix;
     Euclidean distances come from direct differences, which is more accurate than
-    scikit-learn's dot-product expansion.
+    scikit-learn's dot-product expansion. A scipy sparse ``X`` (basket, one-hot; with
+    ``metric="euclidean"``) is never densified: its distances use ``|x|^2 + |y|^2 - 2 x.y``
+    with exact sparse dot products, as scikit-learn does on sparse input.
 
     Parameters
     ----------
-    X : array-like or DataFrame
+    X : array-like, DataFrame or scipy sparse matrix
         ``metric="euclidean"``: a numeric feature matrix (float64 or float32; computed in
-        float64). ``"precomputed"``: a square distance matrix (scikit-learn's semantics:
-        row ``i`` holds the distances from sample ``i``; finite, non-negative, zero
-        diagonal). ``"gower"``: a table of numeric and categorical columns (see
-        :func:`gower_distances`).
+        float64), dense or scipy sparse. ``"precomputed"``: a square distance matrix
+        (scikit-learn's semantics: row ``i`` holds the distances from sample ``i``; finite,
+        non-negative, zero diagonal). ``"gower"``: a table of numeric and categorical
+        columns (see :func:`gower_distances`).
     labels : array-like of shape (n_samples,)
         Cluster label of each sample, any hashable type. The number of distinct labels
         must be between 2 and ``n_samples - 1``.
@@ -242,6 +265,14 @@ def silhouette_samples(
     return _silhouette_rows(X, labels, metric, kwds, "silhouette_samples")
 
 
+def _sparse_silhouette(csr: CheckedSparse, codes: np.ndarray) -> np.ndarray:
+    # the silhouette does not depend on the unit: a power-of-two division is exact and
+    # keeps squared distances from overflowing (as _unit_scaled for dense input)
+    scale = power_of_two_scale(max_abs(csr.data), small=False)
+    data = csr.data if scale == 1.0 else csr.data / scale
+    return _core.sparse_silhouette_samples(data, csr.indices, csr.indptr, codes, shape=csr.shape)
+
+
 def silhouette_score(
     X: Any,
     labels: Any,
@@ -259,9 +290,9 @@ def silhouette_score(
 
     Parameters
     ----------
-    X : array-like or DataFrame
-        A feature matrix, a square distance matrix (``metric="precomputed"``) or a mixed
-        table (``metric="gower"``).
+    X : array-like, DataFrame or scipy sparse matrix
+        A feature matrix (dense or scipy sparse), a square distance matrix
+        (``metric="precomputed"``) or a mixed table (``metric="gower"``).
     labels : array-like of shape (n_samples,)
         Cluster label of each sample, any hashable type.
     metric : {"euclidean", "precomputed", "gower"}, default="euclidean"
@@ -537,25 +568,42 @@ def _two_labelings(labels_true: Any, labels_pred: Any) -> tuple[EncodedLabels, E
     return a, b
 
 
-def contingency_matrix(labels_true: Any, labels_pred: Any, *, as_frame: bool | None = None) -> Any:
+def contingency_matrix(
+    labels_true: Any,
+    labels_pred: Any,
+    *,
+    eps: float | None = None,
+    sparse: bool = False,
+    dtype: Any = np.int64,
+    as_frame: bool | None = None,
+) -> Any:
     """Contingency table of two labelings: how many samples each pair of labels shares.
 
     Rows follow the sorted distinct values of ``labels_true``, columns those of
     ``labels_pred`` (scikit-learn's ``contingency_matrix`` order). Built in one O(n) pass.
+    ``eps``, ``sparse`` and ``dtype`` behave as in scikit-learn.
 
     Parameters
     ----------
     labels_true, labels_pred : array-like of shape (n_samples,)
         Two labelings of the same samples, any hashable type (strings and mixed types are
         accepted; NaN/None are not).
+    eps : float or None, default=None
+        Added to every cell of the dense table (e.g. to avoid log(0)); the result is then
+        float64 whatever ``dtype`` says. Cannot be combined with ``sparse=True``.
+    sparse : bool, default=False
+        Return a ``scipy.sparse.csr_matrix`` holding only the non-empty cells (needs
+        scipy; the dense table is never built).
+    dtype : numeric type, default=np.int64
+        Type of the counts; ignored when ``eps`` is given.
     as_frame : bool or None, default=None
         Return a DataFrame indexed by the labels; ``None`` means "if either input is a
-        pandas Series".
+        pandas Series" (never for ``sparse=True``).
 
     Returns
     -------
-    ndarray of shape (n_classes, n_clusters) or DataFrame
-        int64 counts.
+    ndarray of shape (n_classes, n_clusters), DataFrame or scipy.sparse.csr_matrix
+        The counts (plus ``eps``).
 
     Raises
     ------
@@ -563,6 +611,11 @@ def contingency_matrix(labels_true: Any, labels_pred: Any, *, as_frame: bool | N
         If the two labelings have different lengths.
     NonFiniteError
         If a label is missing (NaN or None).
+    InvalidParameterError
+        If ``eps`` is given with ``sparse=True`` (as scikit-learn), or ``as_frame=True``
+        with ``sparse=True``.
+    ImportError
+        If ``sparse=True`` and scipy is not installed.
 
     Examples
     --------
@@ -570,12 +623,36 @@ def contingency_matrix(labels_true: Any, labels_pred: Any, *, as_frame: bool | N
     >>> contingency_matrix([0, 0, 1, 1], ["a", "b", "b", "b"])
     array([[1, 1],
            [0, 2]])
+    >>> contingency_matrix([0, 0, 1, 1], ["a", "b", "b", "b"], eps=0.5)
+    array([[1.5, 1.5],
+           [0.5, 2.5]])
+    >>> contingency_matrix([0, 0, 1, 1], ["a", "b", "b", "b"], sparse=True).toarray()
+    array([[1, 1],
+           [0, 2]])
     """
-    as_frame = validate_params(locals(), _CONTINGENCY_PARAMS, caller="contingency_matrix")[
-        "as_frame"
-    ]
+    params = validate_params(locals(), _CONTINGENCY_PARAMS, caller="contingency_matrix")
+    eps, sparse, as_frame = params["eps"], params["sparse"], params["as_frame"]
+    if eps is not None and sparse:
+        raise InvalidParameterError("contingency_matrix: cannot set 'eps' when sparse=True")
+    if sparse and as_frame:
+        raise InvalidParameterError(
+            "contingency_matrix: as_frame=True cannot be combined with sparse=True"
+        )
+    try:
+        count_dtype = np.dtype(int if dtype is None else dtype)
+    except TypeError as exc:
+        raise InvalidParameterError(
+            f"contingency_matrix: dtype must be a numeric type, got {dtype!r}"
+        ) from exc
+    if count_dtype.kind not in "iuf":
+        raise InvalidParameterError(
+            f"contingency_matrix: dtype must be a numeric type, got {count_dtype}"
+        )
     a, b = _two_labelings(labels_true, labels_pred)
+    if sparse:
+        return _sparse_contingency(a.codes, b.codes, (len(a.uniques), len(b.uniques)), count_dtype)
     table = _core.contingency_table(a.codes, b.codes)
+    table = table + eps if eps is not None else table.astype(count_dtype, copy=False)
     if as_frame is None:
         as_frame = isinstance(labels_true, pd.Series) or isinstance(labels_pred, pd.Series)
     if not as_frame:
@@ -585,6 +662,23 @@ def contingency_matrix(labels_true: Any, labels_pred: Any, *, as_frame: bool | N
         index=pd.Index(a.uniques, name=getattr(labels_true, "name", None), tupleize_cols=False),
         columns=pd.Index(b.uniques, name=getattr(labels_pred, "name", None), tupleize_cols=False),
     )
+
+
+def _sparse_contingency(
+    rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], dtype: np.dtype
+) -> Any:
+    """The non-empty cells as a CSR matrix, built from the codes (no dense table)."""
+    try:
+        from scipy import sparse as sp
+    except ImportError as exc:
+        raise ImportError(
+            "contingency_matrix(sparse=True) returns a scipy.sparse matrix and needs scipy: "
+            "pip install scipy"
+        ) from exc
+    ones = np.ones(len(rows), dtype=dtype)
+    table = sp.coo_matrix((ones, (rows, cols)), shape=shape, dtype=dtype).tocsr()
+    table.sum_duplicates()
+    return table
 
 
 def adjusted_rand_score(labels_true: Any, labels_pred: Any) -> float:

@@ -19,9 +19,16 @@ Common behaviour:
 
 * NaN is ignored when fitting and kept (as NaN) by ``transform``; infinity is rejected
   with :class:`~segwise.exceptions.NonFiniteError` naming the columns.
-* DataFrame in, DataFrame out (same index and columns); numpy in, numpy out;
-  ``set_output(transform="pandas")`` gives DataFrames for numpy input too.
-* float32 input gives float32 output; statistics are accumulated in float64.
+* DataFrame in, DataFrame out (same index and columns); polars in, polars out; numpy in,
+  numpy out; ``set_output(transform="pandas")`` (or ``"polars"``) gives DataFrames for
+  numpy input too.
+* scipy sparse input (basket and one-hot data) to ``MaxAbsScaler`` and
+  ``StandardScaler(with_mean=False)``: the column statistics and the scaling run on the
+  stored values in the Rust core; a CSR matrix comes back (CSC/COO are converted once).
+* float32 input gives float32 output; statistics are accumulated in float64. float16
+  input gives float16 output as in scikit-learn (computed in float32, rounded once at the
+  end, so a value can differ from scikit-learn's, which rounds after each step, by one
+  float16 unit in the last place).
 * The caller's data is never modified: ``copy=False`` is accepted for compatibility but
   segwise always returns a new array (the Rust kernel reads the input and writes the
   result in one parallel pass).
@@ -45,12 +52,13 @@ from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from . import _core
 from ._base import BaseEstimator, TransformerMixin, output_columns
+from ._results import to_container
 from ._validation import (
     Checked,
+    CheckedSparse,
     Constraints,
     Fitted,
     Interval,
@@ -58,6 +66,8 @@ from ._validation import (
     check_array,
     check_fitted,
     check_sample_weight,
+    check_sparse,
+    is_sparse,
     raise_overflow,
 )
 from .exceptions import (
@@ -76,6 +86,11 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)
+
+
 # Two finite numbers (feature_range, quantile_range).
 _PAIR = Pair(Interval(Real, None, None, closed="neither"))
 
@@ -89,6 +104,10 @@ def _handle_zeros_in_scale(scale: np.ndarray, constant_mask: np.ndarray | None =
     return scale
 
 
+#: float16 is computed in float32 and handed back as float16, as scikit-learn keeps it.
+_SCALER_DTYPES = (np.float64, np.float32, np.float16)
+
+
 def _is_label(c: Any, columns: list[Any]) -> bool:
     """``c`` is one of ``columns`` (a bool is never the label 0 or 1)."""
     try:
@@ -97,10 +116,17 @@ def _is_label(c: Any, columns: list[Any]) -> bool:
         return False
 
 
-def _reject_sparse(X: Any) -> None:
-    if type(X).__module__.startswith("scipy.sparse"):
+def _state_dtype(checked: Checked | CheckedSparse) -> np.dtype:
+    """The dtype of the fitted statistics: the kernels' (float32 for float16 input, so the
+    fitted state stays float64/float32; only the transform output goes back to float16)."""
+    return checked.data.dtype if isinstance(checked, CheckedSparse) else checked.values.dtype
+
+
+def _reject_sparse(X: Any, who: str) -> None:
+    if is_sparse(X):
         raise NonNumericError(
-            "sparse input is not supported by segwise's scalers; convert it with X.toarray() first"
+            f"sparse input is not supported by {who} (it would densify it); use MaxAbsScaler "
+            "or StandardScaler(with_mean=False), or convert it with X.toarray() first"
         )
 
 
@@ -108,33 +134,57 @@ class _OneToOneScaler(TransformerMixin, BaseEstimator):
     """Shared plumbing: validation, feature checks, pandas output, feature names."""
 
     _allow_nan = True
-    _preserves_dtype = ("float64", "float32")
+    _preserves_dtype = ("float64", "float32", "float16")
     _fitted_attr = "n_features_in_"
     n_features_in_: int
 
-    def _validate(self, X: Any, *, reset: bool) -> Checked:
-        _reject_sparse(X)
-        checked = check_array(X, allow_nan=True, estimator=type(self).__name__)
+    def _check_input(self, X: Any) -> Any:
+        who = type(self).__name__
+        if is_sparse(X):
+            if not self._sparse_ok():
+                _reject_sparse(X, who)
+            return check_sparse(X, allow_nan=True, dtypes=_SCALER_DTYPES, estimator=who)
+        return check_array(X, allow_nan=True, dtypes=_SCALER_DTYPES, estimator=who)
+
+    def _validate(self, X: Any, *, reset: bool) -> Any:
+        checked = self._check_input(X)
         self._check_features(checked, reset=reset)
         return checked
 
-    def _validate_inverse(self, X: Any) -> Checked:
+    def _scale_sparse(self, checked: CheckedSparse, factor: np.ndarray, clip: bool = False) -> Any:
+        """The stored values times ``factor[column]``, as a new CSR matrix (zeros stay)."""
+        data = _core.sparse_scale_columns(
+            *checked.arrays, shape=checked.shape, factor=np.asarray(factor, dtype=np.float64)
+        )
+        if clip:
+            np.clip(data, -1.0, 1.0, out=data)
+        if self._output_kind(checked) != "sparse":
+            raise InvalidParameterError(
+                f"{type(self).__name__} outputs a scipy sparse matrix for sparse input; a "
+                "pandas or polars output would densify it: use set_output(transform='default')"
+            )
+        return checked.rebuild(data)
+
+    def _validate_inverse(self, X: Any) -> Any:
         check_fitted(self, self._fitted_attr)
-        _reject_sparse(X)
-        checked = check_array(X, allow_nan=True, estimator=type(self).__name__)
-        if checked.values.shape[1] != self.n_features_in_:
+        checked = self._check_input(X)
+        if checked.shape[1] != self.n_features_in_:
             raise ShapeMismatchError(
-                f"X has {checked.values.shape[1]} features, but {type(self).__name__} is "
+                f"X has {checked.shape[1]} features, but {type(self).__name__} is "
                 f"expecting {self.n_features_in_} features as input."
             )
         return checked
 
     def _wrap_inverse(self, values: np.ndarray, checked: Checked) -> Any:
-        # Only a DataFrame comes back as a DataFrame (named as the fitted input).
-        if checked.columns is None:
+        # Only a DataFrame comes back as a DataFrame (of its kind, named as the fitted input).
+        if isinstance(checked, CheckedSparse):
+            return values  # already rebuilt as the input's sparse class
+        if checked.out_dtype is not None:  # float16, computed in float32
+            values = values.astype(checked.out_dtype)
+        if checked.kind == "numpy":
             return values
         names = output_columns(self._feature_names(), checked)
-        return pd.DataFrame(values, index=checked.index, columns=names, copy=False)
+        return to_container(values, checked.kind, columns=names, index=checked.index)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Output feature names: the input names, one output column per input column.
@@ -190,7 +240,9 @@ class StandardScaler(_OneToOneScaler):
         Accepted for scikit-learn compatibility. segwise never modifies its input and
         always returns a new array, whatever this is.
     with_mean : bool, default=True
-        Center the data before scaling.
+        Center the data before scaling. Must be False for scipy sparse input (centring
+        would fill in every zero); the sparse matrix is then scaled column by column in
+        the Rust core without densifying it, and comes back as a CSR matrix.
     with_std : bool, default=True
         Scale the data to unit variance.
 
@@ -249,12 +301,15 @@ class StandardScaler(_OneToOneScaler):
             if hasattr(self, attr):
                 delattr(self, attr)
 
+    def _sparse_ok(self) -> bool:
+        return not self.with_mean
+
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> StandardScaler:
         """Compute the per-feature mean and standard deviation.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
             NaN is ignored; infinity raises :class:`~segwise.exceptions.NonFiniteError`.
         y : None
             Ignored.
@@ -280,7 +335,7 @@ class StandardScaler(_OneToOneScaler):
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
         y : None
             Ignored.
         sample_weight : array-like of shape (n_samples,), optional
@@ -301,16 +356,22 @@ class StandardScaler(_OneToOneScaler):
         with_mean, with_std = params["with_mean"], params["with_std"]
         first_call = not hasattr(self, "n_samples_seen_")
         checked = self._validate(X, reset=first_call)
-        values = checked.values
-        n, d = values.shape
+        sparse = isinstance(checked, CheckedSparse)
+        # the values the statistics see: the dense array, or the stored values of a CSR
+        values = checked.data if sparse else checked.values
+        n, d = checked.shape
         weights = check_sample_weight(sample_weight, n, rows=checked.index)
         if weights is not None and values.dtype == np.float32:
             # scikit-learn rounds the weights to the data's dtype first; do the same.
-            weights = weights.astype(np.float32).astype(np.float64)
+            weights = weights.astype(checked.dtype).astype(np.float64)
 
         if not with_mean and not with_std:
             # scikit-learn only counts the non-NaN cells here (weights are not used).
-            seen = n - np.isnan(values).sum(axis=0)
+            if sparse:
+                nan_columns = checked.indices[np.isnan(values)]
+                seen = n - np.bincount(nan_columns, minlength=d)
+            else:
+                seen = n - np.isnan(values).sum(axis=0)
             dtype = np.int64 if weights is None else values.dtype
             last = np.zeros(d, dtype=dtype) if first_call else self.n_samples_seen_
             count = np.broadcast_to(last, (d,)) + seen
@@ -320,18 +381,21 @@ class StandardScaler(_OneToOneScaler):
             self.n_samples_seen_ = count[0] if count.max() == count.min() else count
             return self
 
-        if first_call:
-            mean, var, count, _ = _core.scaler_moments(values, sample_weight=weights)
-        else:
+        running: dict[str, np.ndarray] = {}
+        if not first_call:
             last_var = self.var_ if self.var_ is not None else np.zeros(d)
             last_count = np.broadcast_to(np.asarray(self.n_samples_seen_, dtype=np.float64), (d,))
-            mean, var, count, _ = _core.scaler_moments(
-                values,
-                sample_weight=weights,
-                last_mean=np.ascontiguousarray(self.mean_, dtype=np.float64),
-                last_var=np.ascontiguousarray(last_var, dtype=np.float64),
-                last_count=np.ascontiguousarray(last_count),
+            running = {
+                "last_mean": np.ascontiguousarray(self.mean_, dtype=np.float64),
+                "last_var": np.ascontiguousarray(last_var, dtype=np.float64),
+                "last_count": np.ascontiguousarray(last_count),
+            }
+        if sparse:
+            mean, var, count, _ = _core.sparse_scaler_moments(
+                *checked.arrays, shape=checked.shape, sample_weight=weights, **running
             )
+        else:
+            mean, var, count, _ = _core.scaler_moments(values, sample_weight=weights, **running)
         if with_std and (np.isinf(var) | (np.isnan(var) & (count > 0))).any():
             raise_overflow(values[np.isfinite(values)], "StandardScaler's variance")
         self.mean_ = mean
@@ -360,7 +424,7 @@ class StandardScaler(_OneToOneScaler):
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
         copy : bool, optional
             Ignored: a new array is always returned.
 
@@ -379,6 +443,9 @@ class StandardScaler(_OneToOneScaler):
         """
         check_fitted(self, self._fitted_attr)
         checked = self._validate(X, reset=False)
+        if isinstance(checked, CheckedSparse):
+            factor = 1.0 / self.scale_ if self.with_std else np.ones(checked.shape[1])
+            return self._scale_sparse(checked, factor)
         d = checked.values.shape[1]
         offset = self.mean_ if self.with_mean else np.zeros(d)
         factor = self.scale_ if self.with_std else np.ones(d)
@@ -390,7 +457,7 @@ class StandardScaler(_OneToOneScaler):
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
         copy : bool, optional
             Ignored: a new array is always returned.
 
@@ -407,6 +474,9 @@ class StandardScaler(_OneToOneScaler):
         array([[5.]])
         """
         checked = self._validate_inverse(X)
+        if isinstance(checked, CheckedSparse):
+            factor = self.scale_ if self.with_std else np.ones(checked.shape[1])
+            return self._scale_sparse(checked, factor)
         d = checked.values.shape[1]
         factor = self.scale_ if self.with_std else np.ones(d)
         offset = self.mean_ if self.with_mean else np.zeros(d)
@@ -535,7 +605,7 @@ class MinMaxScaler(_OneToOneScaler):
         first_pass = not hasattr(self, "n_samples_seen_")
         checked = self._validate(X, reset=first_pass)
         values = checked.values
-        dtype = values.dtype
+        dtype = _state_dtype(checked)
         data_min, data_max = _core.column_min_max(values)
         data_min = data_min.astype(dtype)
         data_max = data_max.astype(dtype)
@@ -607,7 +677,8 @@ class MaxAbsScaler(_OneToOneScaler):
     """Scale each feature by its maximum absolute value (to [-1, 1]); no centering.
 
     Matches :class:`sklearn.preprocessing.MaxAbsScaler` (1.9), including ``partial_fit``
-    and ``clip``.
+    and ``clip``. Takes scipy sparse input (CSR as is, CSC/COO converted once) without
+    densifying it and returns a CSR matrix with the same zeros.
 
     Parameters
     ----------
@@ -647,6 +718,9 @@ class MaxAbsScaler(_OneToOneScaler):
         self.copy = copy
         self.clip = clip
 
+    def _sparse_ok(self) -> bool:
+        return True
+
     def _reset(self) -> None:
         for attr in ("scale_", "n_samples_seen_", "max_abs_"):
             if hasattr(self, attr):
@@ -657,7 +731,7 @@ class MaxAbsScaler(_OneToOneScaler):
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
         y : None
             Ignored.
 
@@ -680,7 +754,7 @@ class MaxAbsScaler(_OneToOneScaler):
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
         y : None
             Ignored.
 
@@ -699,13 +773,16 @@ class MaxAbsScaler(_OneToOneScaler):
         self._validate_params()
         first_pass = not hasattr(self, "n_samples_seen_")
         checked = self._validate(X, reset=first_pass)
-        values = checked.values
-        max_abs = _core.column_max_abs(values).astype(values.dtype)
+        if isinstance(checked, CheckedSparse):
+            max_abs = _core.sparse_column_max_abs(*checked.arrays, shape=checked.shape)
+        else:
+            max_abs = _core.column_max_abs(checked.values)
+        max_abs = max_abs.astype(_state_dtype(checked))
         if first_pass:
-            self.n_samples_seen_ = values.shape[0]
+            self.n_samples_seen_ = checked.shape[0]
         else:
             max_abs = np.fmax(self.max_abs_, max_abs)
-            self.n_samples_seen_ += values.shape[0]
+            self.n_samples_seen_ += checked.shape[0]
         self.max_abs_ = max_abs
         self.scale_ = _handle_zeros_in_scale(max_abs)
         return self
@@ -715,7 +792,7 @@ class MaxAbsScaler(_OneToOneScaler):
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
 
         Returns
         -------
@@ -730,6 +807,8 @@ class MaxAbsScaler(_OneToOneScaler):
         """
         check_fitted(self, self._fitted_attr)
         checked = self._validate(X, reset=False)
+        if isinstance(checked, CheckedSparse):
+            return self._scale_sparse(checked, 1.0 / self.scale_.astype(np.float64), self.clip)
         d = checked.values.shape[1]
         clip = (-1.0, 1.0) if self.clip else None
         out = self._affine(checked, np.zeros(d), self.scale_, "subtract_divide", clip)
@@ -740,7 +819,7 @@ class MaxAbsScaler(_OneToOneScaler):
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
 
         Returns
         -------
@@ -754,6 +833,8 @@ class MaxAbsScaler(_OneToOneScaler):
         array([[1.]])
         """
         checked = self._validate_inverse(X)
+        if isinstance(checked, CheckedSparse):
+            return self._scale_sparse(checked, self.scale_.astype(np.float64))
         d = checked.values.shape[1]
         out = self._affine(checked, self.scale_, np.zeros(d), "multiply_add")
         return self._wrap_inverse(out, checked)
@@ -858,7 +939,7 @@ class RobustScaler(_OneToOneScaler):
             values, percentiles=percentiles, with_median=with_centering
         )
         if with_centering:
-            self.center_ = stats[-1].astype(values.dtype)
+            self.center_ = stats[-1].astype(_state_dtype(checked))
         else:
             self.center_ = None
         if with_scaling:

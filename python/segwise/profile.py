@@ -47,6 +47,7 @@ from ._validation import (
     Interval,
     Pair,
     StrOptions,
+    as_pandas,
     check_array,
     check_mixed,
     encode_labels,
@@ -62,6 +63,12 @@ from .exceptions import (
 )
 
 __all__ = ["SegmentProfile", "profile_segments"]
+
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)
+
 
 _PARAMS: Constraints = {
     "features": [None, Iterable],
@@ -892,7 +899,7 @@ def profile_segments(
     alpha, (d_abs, d_rel), name_terms = params["alpha"], params["marker_diff"], params["name_terms"]
     missing = params["missing"]
 
-    block, labels, names = _select(df, labels, features)
+    block, labels, names = _select(as_pandas(df), labels, features)
     cat_names = _split_features(block, names, categorical)
     num_names = [f for f in names if f not in cat_names]
     frame = block if isinstance(block, pd.DataFrame) else None

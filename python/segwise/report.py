@@ -35,6 +35,12 @@ from .exceptions import InvalidParameterError
 
 __all__ = ["Report"]
 
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)
+
+
 _CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222;
        max-width: 1100px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }

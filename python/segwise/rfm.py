@@ -19,18 +19,21 @@ from __future__ import annotations
 import datetime
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import _core
+from ._results import to_container
 from ._validation import (
     Constraints,
     Interval,
     StrOptions,
+    as_pandas,
     check_date,
+    container_of,
     encode_labels,
     validate_params,
 )
@@ -44,16 +47,24 @@ from .exceptions import (
 
 __all__ = ["rfm_table", "rfm_scores", "RFM_PRESETS"]
 
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)
+
+
 _PERIOD_NS = {"D": 86_400 * 10**9, "h": 3_600 * 10**9, "W": 86_400 * 10**9}
 
 _TABLE_PARAMS: Constraints = {
     "customer": [Hashable],
     "date": [Hashable],
-    "amount": [Hashable],
+    "amount": [Hashable, None],
     "convention": [StrOptions(["segmentation", "btyd"])],
     "freq": [StrOptions(_PERIOD_NS)],
     "negative_amounts": [StrOptions(["net", "drop", "raise"])],
     "date_format": [None, str],
+    "freq_multiplier": [Interval(Real, 0, None, closed="neither")],
+    "include_first_transaction": ["boolean"],
 }
 
 
@@ -61,8 +72,14 @@ def _require_columns(df: pd.DataFrame, columns: Mapping[str, str]) -> None:
     missing = {arg: col for arg, col in columns.items() if col not in df.columns}
     if missing:
         named = ", ".join(f"{arg}={col!r}" for arg, col in missing.items())
+        hint = "".join(
+            f"; pass {arg}=None for data without {what}"
+            for arg, what in (("amount", "amounts"), ("monetary", "a monetary column"))
+            if arg in missing
+        )
         raise ColumnNotFoundError(
-            f"column(s) not found in the data: {named}; available: {list(map(str, df.columns))}"
+            f"column(s) not found in the data: {named}; available: "
+            f"{list(map(str, df.columns))}{hint}"
         )
 
 
@@ -186,12 +203,14 @@ def rfm_table(
     transactions: pd.DataFrame,
     customer: str = "customer_id",
     date: str = "date",
-    amount: str = "amount",
+    amount: str | None = "amount",
     observation_end: Any = None,
     convention: str = "segmentation",
     freq: str = "D",
     negative_amounts: str = "net",
     date_format: str | None = None,
+    freq_multiplier: float = 1,
+    include_first_transaction: bool = False,
 ) -> pd.DataFrame:
     """Summarise a transaction log per customer: recency, frequency, monetary value.
 
@@ -200,15 +219,19 @@ def rfm_table(
 
     Parameters
     ----------
-    transactions : DataFrame
+    transactions : pandas or polars DataFrame
         One row per transaction.
-    customer, date, amount : str
+    customer, date : str
         Column names. Dates may be datetimes, text that ``pandas.to_datetime`` parses
         (give ``date_format`` for anything ambiguous), or numbers in the YYYYMMDD layout
         (``20240131``, the most common CSV form; another layout of digits with
         ``date_format``, e.g. ``"%y%m%d"``). Other numbers (Unix seconds...) are refused
         rather than read as nanoseconds. Time-zone-aware dates are read in their own wall
         time; a column mixing time zones is an error.
+    amount : str or None, default="amount"
+        Column of the transaction amounts. ``None`` for a log without amounts: the table
+        then has recency and frequency only (no ``monetary``, ``monetary_mean`` or
+        ``monetary_value`` column).
     observation_end : date-like, optional
         End of the observation window (default: the last transaction date).
     convention : {"segmentation", "btyd"}
@@ -223,6 +246,14 @@ def rfm_table(
     freq : {"D", "W", "h"}
         Period: day (default), week (starting Monday) or hour; recency and tenure are in
         these units.
+    freq_multiplier : float, default=1
+        Report recency, tenure and ``T`` in units of ``freq_multiplier`` periods, as
+        lifetimes does (``freq="D", freq_multiplier=7``: purchases counted per day, times in
+        weeks). Values other than 1 make those columns float.
+    include_first_transaction : bool, default=False
+        ``convention="btyd"`` only, as lifetimes: count the first purchase in ``frequency``
+        and in the mean ``monetary_value`` (lifetimes' fitters expect False). The
+        segmentation convention always includes the first purchase, so it ignores this.
     negative_amounts : {"net", "drop", "raise"}
         Returns and refunds: ``"net"`` (default, as lifetimes) keeps negative amounts, so a
         return lowers the spend of its purchase period; ``"drop"`` ignores those rows;
@@ -233,7 +264,9 @@ def rfm_table(
     Returns
     -------
     DataFrame
-        One row per customer, indexed by the customer column (sorted).
+        One row per customer, indexed by the customer column (sorted). Without ``amount``
+        the monetary columns are absent. A polars log gives a polars DataFrame whose first
+        column is the customer column (polars has no index).
 
     Raises
     ------
@@ -265,32 +298,52 @@ def rfm_table(
     customer_id
     a                  1.0     10.0  30.0            20.0
     b                  0.0      0.0  26.0             0.0
+
+    A log without amounts, times in weeks:
+
+    >>> rfm_table(tx[["customer_id", "date"]], amount=None, observation_end="2024-01-31",
+    ...           freq_multiplier=7)[["recency", "frequency", "tenure"]]
+                  recency  frequency    tenure
+    customer_id
+    a            2.857143          2  4.285714
+    b            3.714286          1  3.714286
     """
+    params = validate_params(locals(), _TABLE_PARAMS, caller="rfm_table")
+    kind = container_of(transactions)
+    transactions = as_pandas(transactions)
     if not isinstance(transactions, pd.DataFrame):
         raise InvalidParameterError(
-            f"transactions must be a pandas DataFrame, got {type(transactions).__name__}"
+            f"transactions must be a pandas or polars DataFrame, got {type(transactions).__name__}"
         )
-    params = validate_params(locals(), _TABLE_PARAMS, caller="rfm_table")
+    table = _summarise(transactions, customer, date, amount, observation_end, params)
+    # polars has no index: the customer ids become its first column
+    return to_container(table, kind, who="rfm_table")
+
+
+def _summarise(
+    transactions: pd.DataFrame,
+    customer: str,
+    date: str,
+    amount: str | None,
+    observation_end: Any,
+    params: Mapping[str, Any],
+) -> pd.DataFrame:
+    """rfm_table on a pandas frame (``params`` already checked)."""
     convention, freq = params["convention"], params["freq"]
     negative_amounts = params["negative_amounts"]
-    _require_columns(transactions, {"customer": customer, "date": date, "amount": amount})
+    multiplier, include_first = params["freq_multiplier"], params["include_first_transaction"]
+    columns = {"customer": customer, "date": date}
+    if amount is not None:
+        columns["amount"] = amount
+    _require_columns(transactions, columns)
     if len(transactions) == 0:
         raise EmptyInputError("the transaction log is empty (0 rows)")
 
     ids = transactions[customer]
     if ids.isna().any():
         raise NonFiniteError(f"column {customer!r} has {int(ids.isna().sum())} missing id(s)")
-    dates = _parse_dates(transactions[date], date, date_format)
-    money = transactions[amount]
-    if not pd.api.types.is_numeric_dtype(money) or pd.api.types.is_bool_dtype(money):
-        raise NonNumericError(f"column {amount!r} must be numeric, got dtype {money.dtype}")
-    money = money.to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(money)
-    if bad.any():
-        raise NonFiniteError(
-            f"column {amount!r} has {int(bad.sum())} missing or infinite amount(s) of {len(money)}"
-        )
-
+    dates = _parse_dates(transactions[date], date, params["date_format"])
+    money = _amounts(transactions, amount)
     keep = np.ones(len(money), dtype=bool)
     negative = money < 0
     if negative.any():
@@ -333,34 +386,51 @@ def rfm_table(
             "thousands)"
         )
     index = pd.Index(uniques, name=customer, dtype=ids.dtype, tupleize_cols=False)
+
+    def span(periods: np.ndarray) -> np.ndarray:
+        # lifetimes divides by freq_multiplier; whole periods stay integers when it is 1
+        return periods if multiplier == 1 else periods / multiplier
+
     if convention == "btyd":
-        repeats = n_periods - 1
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_repeat = np.where(repeats > 0, repeat_total / np.maximum(repeats, 1), 0.0)
-        return pd.DataFrame(
-            {
-                "frequency": repeats.astype(float),
-                "recency": (last - first).astype(float),
-                "T": (end_period - first).astype(float),
-                "monetary_value": mean_repeat,
-            },
-            index=index,
-        )
+        counted = n_periods if include_first else n_periods - 1
+        spend = total if include_first else repeat_total
+        columns_btyd: dict[str, Any] = {
+            "frequency": counted.astype(float),
+            "recency": span(last - first).astype(float),
+            "T": span(end_period - first).astype(float),
+        }
+        if amount is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.where(counted > 0, spend / np.maximum(counted, 1), 0.0)
+            columns_btyd["monetary_value"] = mean
+        return pd.DataFrame(columns_btyd, index=index)
     kept_dates = pd.Series(date_values[keep])
     first_dates = kept_dates.groupby(codes).min().to_numpy()
     last_dates = kept_dates.groupby(codes).max().to_numpy()
-    return pd.DataFrame(
-        {
-            "recency": end_period - last,
-            "frequency": n_periods,
-            "monetary": total,
-            "monetary_mean": total / n_periods,
-            "tenure": end_period - first,
-            "first_purchase": first_dates,
-            "last_purchase": last_dates,
-        },
-        index=index,
-    )
+    table: dict[str, Any] = {"recency": span(end_period - last), "frequency": n_periods}
+    if amount is not None:
+        table["monetary"] = total
+        table["monetary_mean"] = total / n_periods
+    table["tenure"] = span(end_period - first)
+    table["first_purchase"] = first_dates
+    table["last_purchase"] = last_dates
+    return pd.DataFrame(table, index=index)
+
+
+def _amounts(transactions: pd.DataFrame, amount: str | None) -> np.ndarray:
+    """The amount column as finite float64 (zeros for a log without amounts)."""
+    if amount is None:
+        return np.zeros(len(transactions))
+    money = transactions[amount]
+    if not pd.api.types.is_numeric_dtype(money) or pd.api.types.is_bool_dtype(money):
+        raise NonNumericError(f"column {amount!r} must be numeric, got dtype {money.dtype}")
+    values = money.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise NonFiniteError(
+            f"column {amount!r} has {int(bad.sum())} missing or infinite amount(s) of {len(values)}"
+        )
+    return values
 
 
 def _score(values: pd.Series, bins: int, higher_is_better: bool) -> np.ndarray:
@@ -437,7 +507,7 @@ _SCORES_PARAMS: Constraints = {
     "bins": [Interval(Integral, 2, 100, closed="both")],
     "recency": [Hashable],
     "frequency": [Hashable],
-    "monetary": [Hashable],
+    "monetary": [Hashable, None],
     "segments": [StrOptions(RFM_PRESETS), None, "array-like"],
 }
 
@@ -447,7 +517,7 @@ def rfm_scores(
     bins: int = 5,
     recency: str = "recency",
     frequency: str = "frequency",
-    monetary: str = "monetary",
+    monetary: str | None = "monetary",
     segments: str
     | Sequence[tuple[str, tuple[int, int], tuple[int, int], tuple[int, int]]]
     | None = "rf_map",
@@ -460,12 +530,17 @@ def rfm_scores(
 
     Parameters
     ----------
-    table : DataFrame
+    table : pandas or polars DataFrame
         The output of :func:`rfm_table` (or any frame with the three columns).
     bins : int
         Number of score levels (default 5).
-    recency, frequency, monetary : str
-        Column names (for a ``convention="btyd"`` table use ``monetary="monetary_value"``).
+    recency, frequency : str
+        Column names.
+    monetary : str or None, default="monetary"
+        Column name (for a ``convention="btyd"`` table use ``monetary="monetary_value"``);
+        ``None`` scores recency and frequency only (a table from
+        ``rfm_table(..., amount=None)``): no ``m_score``, a two-digit ``rfm_cell``, and the
+        segment rules' monetary ranges are not used.
     segments : "rf_map", "rfm_package", a list of rules, or None
         Named segments. ``"rf_map"``: the common recency-frequency map (Champions, Loyal
         Customers, Potential Loyalists, New Customers, Promising, Need Attention, About to
@@ -478,7 +553,8 @@ def rfm_scores(
     -------
     DataFrame
         ``r_score``, ``f_score``, ``m_score``, ``rfm_cell`` (e.g. "545"), ``rfm_score``
-        (sum of the three) and ``segment``, on the table's index.
+        (sum of the scores) and ``segment``, on the table's index. For a polars table, a
+        polars DataFrame: the table's columns followed by these (polars has no index).
 
     Examples
     --------
@@ -496,10 +572,15 @@ def rfm_scores(
     """
     params = validate_params(locals(), _SCORES_PARAMS, caller="rfm_scores")
     bins, segments = params["bins"], params["segments"]
-    _require_columns(table, {"recency": recency, "frequency": frequency, "monetary": monetary})
+    kind = container_of(table)
+    table = as_pandas(table)
+    columns = {"recency": recency, "frequency": frequency}
+    if monetary is not None:
+        columns["monetary"] = monetary
+    _require_columns(table, columns)
     if len(table) == 0:
         raise EmptyInputError("the RFM table is empty (0 rows)")
-    for col in (recency, frequency, monetary):
+    for col in columns.values():
         if not pd.api.types.is_numeric_dtype(table[col]):
             raise NonNumericError(f"column {col!r} must be numeric, got {table[col].dtype}")
         n_bad = int((~np.isfinite(table[col].to_numpy(dtype=float, na_value=np.nan))).sum())
@@ -507,19 +588,15 @@ def rfm_scores(
             raise NonFiniteError(f"column {col!r} has {n_bad} missing or infinite value(s)")
     r = _score(table[recency], bins, higher_is_better=False)
     f = _score(table[frequency], bins, higher_is_better=True)
-    m = _score(table[monetary], bins, higher_is_better=True)
-    out = pd.DataFrame(
-        {
-            "r_score": r,
-            "f_score": f,
-            "m_score": m,
-            "rfm_cell": [f"{a}{b}{c}" for a, b, c in zip(r, f, m, strict=True)]
-            if bins < 10
-            else [f"{a}-{b}-{c}" for a, b, c in zip(r, f, m, strict=True)],
-            "rfm_score": r + f + m,
-        },
-        index=table.index,
-    )
+    scores = {"r_score": r, "f_score": f}
+    if monetary is not None:
+        scores["m_score"] = _score(table[monetary], bins, higher_is_better=True)
+    cells = zip(*scores.values(), strict=True)
+    sep = "" if bins < 10 else "-"
+    out = pd.DataFrame(scores, index=table.index)
+    out["rfm_cell"] = [sep.join(map(str, cell)) for cell in cells]
+    out["rfm_score"] = sum(scores.values())
+    m = scores.get("m_score", np.ones(len(out), dtype=np.int64))
     if segments is not None:
         if isinstance(segments, str):
             if bins != 5:
@@ -539,10 +616,12 @@ def rfm_scores(
                 & (r <= r_hi)
                 & (f >= f_lo)
                 & (f <= f_hi)
-                & (m >= m_lo)
-                & (m <= m_hi)
+                & ((m >= m_lo) & (m <= m_hi) if monetary is not None else True)
             )
             names[hit] = name
             unassigned &= ~hit
         out["segment"] = names
-    return out
+    if kind == "polars":
+        # polars has no index to carry the customer ids: keep the table's own columns
+        out = pd.concat([table, out], axis=1)
+    return to_container(out, kind, who="rfm_scores")

@@ -3,8 +3,9 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{run_detached, run_interruptible};
+use super::{csr_view, run_detached, run_interruptible};
 use crate::core::metrics;
+use crate::core::numerics::Finite;
 
 /// Per-sample Euclidean silhouette (labels: non-negative int64 codes).
 #[pyfunction]
@@ -16,6 +17,25 @@ fn silhouette_samples<'py>(
     let x = x.as_array();
     let labels = labels.as_slice()?;
     let out = run_interruptible(py, |stop| metrics::silhouette_samples(x, labels, stop))?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Per-sample Euclidean silhouette of a CSR matrix (`data`, `indices`, `indptr`, `shape`),
+/// never densified.
+#[pyfunction]
+#[pyo3(signature = (data, indices, indptr, labels, *, shape))]
+fn sparse_silhouette_samples<'py>(
+    py: Python<'py>,
+    data: PyReadonlyArray1<'py, f64>,
+    indices: PyReadonlyArray1<'py, i64>,
+    indptr: PyReadonlyArray1<'py, i64>,
+    labels: PyReadonlyArray1<'py, i64>,
+    shape: (usize, usize),
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let labels = labels.as_slice()?;
+    let (indices, indptr) = (indices.as_slice()?, indptr.as_slice()?);
+    let x = csr_view(shape, indptr, indices, &data, Finite::All)?;
+    let out = run_interruptible(py, |stop| metrics::csr_silhouette_samples(&x, labels, stop))?;
     Ok(out.into_pyarray(py))
 }
 
@@ -75,6 +95,7 @@ fn simplified_silhouette_samples<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(silhouette_samples, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse_silhouette_samples, m)?)?;
     m.add_function(wrap_pyfunction!(silhouette_score, m)?)?;
     m.add_function(wrap_pyfunction!(calinski_harabasz_score, m)?)?;
     m.add_function(wrap_pyfunction!(davies_bouldin_score, m)?)?;

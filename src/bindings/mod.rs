@@ -66,6 +66,51 @@ macro_rules! dispatch_float {
 }
 pub(crate) use dispatch_float;
 
+/// A read-only 1-D array of float64 or float32: the stored values of a scipy sparse
+/// matrix (see [`with_csr!`]).
+#[derive(FromPyObject)]
+pub enum FloatArray1<'py> {
+    /// float64 data.
+    F64(numpy::PyReadonlyArray1<'py, f64>),
+    /// float32 data.
+    F32(numpy::PyReadonlyArray1<'py, f32>),
+}
+
+/// The checked [`CsrView`](crate::core::numerics::CsrView) of a scipy CSR matrix handed
+/// over as its three arrays (the indices as int64) and its shape. Nothing is copied.
+pub fn csr_view<'a, F: crate::core::numerics::Float + numpy::Element>(
+    shape: (usize, usize),
+    indptr: &'a [i64],
+    indices: &'a [i64],
+    data: &'a numpy::PyReadonlyArray1<'_, F>,
+    finite: crate::core::numerics::Finite,
+) -> PyResult<crate::core::numerics::CsrView<'a, F>> {
+    crate::core::numerics::CsrView::new(shape.0, shape.1, indptr, indices, data.as_slice()?, finite)
+        .map_err(to_py_err)
+}
+
+/// The one sparse entry of the bindings: `$x` is bound to the [`csr_view`] of the CSR
+/// matrix `($data, $indices, $indptr, $shape)` (data float64 or float32, element type
+/// `$F`) inside `$body`, checked once.
+macro_rules! with_csr {
+    (($data:expr, $indices:expr, $indptr:expr, $shape:expr, $finite:expr), $x:ident: $F:ident => $body:expr) => {{
+        let (indices, indptr) = ($indices.as_slice()?, $indptr.as_slice()?);
+        match $data {
+            $crate::bindings::FloatArray1::F64(data) => {
+                type $F = f64;
+                let $x = $crate::bindings::csr_view($shape, indptr, indices, &data, $finite)?;
+                $body
+            }
+            $crate::bindings::FloatArray1::F32(data) => {
+                type $F = f32;
+                let $x = $crate::bindings::csr_view($shape, indptr, indices, &data, $finite)?;
+                $body
+            }
+        }
+    }};
+}
+pub(crate) use with_csr;
+
 /// The slice of an optional 1-D array (e.g. sample weights), which must be contiguous.
 pub fn contiguous<'a, T>(
     a: &'a Option<numpy::ndarray::ArrayView1<'_, T>>,

@@ -6,8 +6,8 @@ use numpy::{
 };
 use pyo3::prelude::*;
 
-use super::{dispatch_float, run_detached, to_py_err, FloatArray2};
-use crate::core::numerics::Float;
+use super::{dispatch_float, run_detached, to_py_err, with_csr, FloatArray1, FloatArray2};
+use crate::core::numerics::{Finite, Float};
 use crate::core::scaling::{self, AffineOp, RunningMoments};
 use crate::core::{CoreError, CoreResult};
 
@@ -38,24 +38,42 @@ fn scaler_moments<'py>(
     last_count: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<(Vec1<'py>, Vec1<'py>, Vec1<'py>, Vec1<'py>)> {
     let weights = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
-    let last = match (last_mean, last_var, last_count) {
-        (Some(m), Some(v), Some(c)) => Some(RunningMoments {
-            mean: m.as_array().to_owned(),
-            var: v.as_array().to_owned(),
-            count: c.as_array().to_owned(),
-        }),
-        (None, None, None) => None,
-        _ => {
-            return Err(to_py_err(CoreError::InvalidParameter {
-                name: "last_mean",
-                reason: "last_mean, last_var and last_count: give all three or none".into(),
-            }))
-        }
-    };
+    let last = running_moments(last_mean, last_var, last_count)?;
     let batch = dispatch_float!(x, x: F => {
         let x = x.as_array();
         run_detached(py, || scaling::column_moments::<F>(x, weights))?
     });
+    merged_moments(py, last, batch)
+}
+
+type Moments<'py> = (Vec1<'py>, Vec1<'py>, Vec1<'py>, Vec1<'py>);
+
+/// The running state of `partial_fit` (all three arrays or none).
+fn running_moments(
+    last_mean: Option<PyReadonlyArray1<'_, f64>>,
+    last_var: Option<PyReadonlyArray1<'_, f64>>,
+    last_count: Option<PyReadonlyArray1<'_, f64>>,
+) -> PyResult<Option<RunningMoments>> {
+    match (last_mean, last_var, last_count) {
+        (Some(m), Some(v), Some(c)) => Ok(Some(RunningMoments {
+            mean: m.as_array().to_owned(),
+            var: v.as_array().to_owned(),
+            count: c.as_array().to_owned(),
+        })),
+        (None, None, None) => Ok(None),
+        _ => Err(to_py_err(CoreError::InvalidParameter {
+            name: "last_mean",
+            reason: "last_mean, last_var and last_count: give all three or none".into(),
+        })),
+    }
+}
+
+/// `(mean, var, count, n_nan)` of a batch merged into the running state.
+fn merged_moments<'py>(
+    py: Python<'py>,
+    last: Option<RunningMoments>,
+    batch: scaling::BatchMoments,
+) -> PyResult<Moments<'py>> {
     let merged = run_detached(py, || scaling::merge_moments(last.as_ref(), &batch))?;
     Ok((
         merged.mean.into_pyarray(py),
@@ -63,6 +81,64 @@ fn scaler_moments<'py>(
         merged.count.into_pyarray(py),
         batch.n_nan.into_pyarray(py),
     ))
+}
+
+/// [`scaler_moments`] of a CSR matrix (`data`, `indices`, `indptr`, `shape`): the implicit
+/// zeros count as values, stored NaN are skipped (StandardScaler(with_mean=False)).
+#[pyfunction]
+#[pyo3(signature = (data, indices, indptr, *, shape, sample_weight=None, last_mean=None, last_var=None, last_count=None))]
+#[allow(clippy::too_many_arguments)]
+fn sparse_scaler_moments<'py>(
+    py: Python<'py>,
+    data: FloatArray1<'py>,
+    indices: PyReadonlyArray1<'py, i64>,
+    indptr: PyReadonlyArray1<'py, i64>,
+    shape: (usize, usize),
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    last_mean: Option<PyReadonlyArray1<'py, f64>>,
+    last_var: Option<PyReadonlyArray1<'py, f64>>,
+    last_count: Option<PyReadonlyArray1<'py, f64>>,
+) -> PyResult<Moments<'py>> {
+    let weights = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
+    let last = running_moments(last_mean, last_var, last_count)?;
+    let batch = with_csr!((data, indices, indptr, shape, Finite::AllowNan), x: F => {
+        run_detached(py, || scaling::csr_column_moments::<F>(&x, weights))?
+    });
+    merged_moments(py, last, batch)
+}
+
+/// Per-column maximum absolute value of a CSR matrix, implicit zeros included, NaN skipped.
+#[pyfunction]
+#[pyo3(signature = (data, indices, indptr, *, shape))]
+fn sparse_column_max_abs<'py>(
+    py: Python<'py>,
+    data: FloatArray1<'py>,
+    indices: PyReadonlyArray1<'py, i64>,
+    indptr: PyReadonlyArray1<'py, i64>,
+    shape: (usize, usize),
+) -> PyResult<Vec1<'py>> {
+    let out = with_csr!((data, indices, indptr, shape, Finite::AllowNan), x: F => {
+        run_detached(py, || Ok(scaling::csr_column_max_abs::<F>(&x)))?
+    });
+    Ok(out.into_pyarray(py))
+}
+
+/// The stored values of a CSR matrix times `factor[column]`, as a new array of their dtype.
+#[pyfunction]
+#[pyo3(signature = (data, indices, indptr, *, shape, factor))]
+fn sparse_scale_columns<'py>(
+    py: Python<'py>,
+    data: FloatArray1<'py>,
+    indices: PyReadonlyArray1<'py, i64>,
+    indptr: PyReadonlyArray1<'py, i64>,
+    shape: (usize, usize),
+    factor: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let factor = factor.as_slice()?;
+    with_csr!((data, indices, indptr, shape, Finite::AllowNan), x: F => {
+        let out = run_detached(py, || scaling::csr_scale_columns::<F>(&x, factor))?;
+        Ok(out.into_pyarray(py).into_any())
+    })
 }
 
 /// Per-column (min, max) ignoring NaN.
@@ -160,5 +236,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(column_percentiles, m)?)?;
     m.add_function(wrap_pyfunction!(affine_transform, m)?)?;
     m.add_function(wrap_pyfunction!(log1p_domain_errors, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse_scaler_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse_column_max_abs, m)?)?;
+    m.add_function(wrap_pyfunction!(sparse_scale_columns, m)?)?;
     Ok(())
 }

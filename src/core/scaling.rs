@@ -11,7 +11,7 @@
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
-use crate::numerics::{CompensatedSum, Float, RowBlocks};
+use crate::numerics::{CompensatedSum, CsrView, Float, RowBlocks};
 use crate::{CoreError, CoreResult};
 
 /// Rows per block: the unit of parallel work and of the fixed reduction order (a
@@ -655,6 +655,173 @@ pub fn count_log1p_domain_errors<T: Float>(
     )
 }
 
+// --------------------------------------------------------------------------- sparse (CSR)
+
+/// Per-column sums of one block of CSR rows (first pass of [`csr_column_moments`]).
+#[derive(Clone, Copy, Debug, Default)]
+struct SparseFirst {
+    /// `sum w x` over the stored non-NaN values
+    sum: CompensatedSum,
+    /// `sum w` over the stored non-NaN values
+    stored: CompensatedSum,
+    /// `sum w` over the stored NaN values
+    nan_weight: CompensatedSum,
+    /// number of stored NaN values
+    n_nan: f64,
+}
+
+/// [`column_moments`] of a CSR matrix: the implicit zeros are values (weighted by their
+/// rows' weights), stored NaN are skipped, as scikit-learn's `mean_variance_axis`.
+///
+/// Two passes over the stored values only (never over the zeros): the weighted sums give
+/// the mean, then `sum w (x - mean)^2` over the stored values plus the zeros' weight times
+/// `mean^2` gives the sum of squared deviations. Blocks of [`BLOCK_ROWS`] rows are reduced
+/// in parallel and merged in block order.
+pub fn csr_column_moments<T: Float>(
+    x: &CsrView<'_, T>,
+    weights: Option<&[f64]>,
+) -> CoreResult<BatchMoments> {
+    crate::error::check_weights(weights, x.n_rows())?;
+    let d = x.n_cols();
+    let blocks = RowBlocks::fixed(x.n_rows(), BLOCK_ROWS);
+    let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+    let (first, total_weight) = blocks.reduce(
+        (vec![SparseFirst::default(); d], CompensatedSum::ZERO),
+        |_, rows| {
+            let mut acc = vec![SparseFirst::default(); d];
+            let mut total = CompensatedSum::ZERO;
+            for i in rows {
+                let w = weight(i);
+                total.add(w);
+                let (cols, vals) = x.row(i);
+                for (&j, &v) in cols.iter().zip(vals) {
+                    let a = &mut acc[j as usize];
+                    if v.is_nan() {
+                        a.nan_weight.add(w);
+                        a.n_nan += 1.0;
+                    } else {
+                        a.sum.add(w * v.to_f64());
+                        a.stored.add(w);
+                    }
+                }
+            }
+            (acc, total)
+        },
+        |(t, tw), (block, bw)| {
+            for (t, b) in t.iter_mut().zip(&block) {
+                t.sum.merge(&b.sum);
+                t.stored.merge(&b.stored);
+                t.nan_weight.merge(&b.nan_weight);
+                t.n_nan += b.n_nan;
+            }
+            tw.merge(&bw);
+        },
+    );
+    let total_weight = total_weight.value();
+    let count: Vec<f64> = first
+        .iter()
+        .map(|f| total_weight - f.nan_weight.value())
+        .collect();
+    let mean: Vec<f64> = first
+        .iter()
+        .zip(&count)
+        .map(|(f, &c)| f.sum.value() / c)
+        .collect();
+    let squares = blocks.reduce(
+        vec![CompensatedSum::ZERO; d],
+        |_, rows| {
+            let mut acc = vec![CompensatedSum::ZERO; d];
+            for i in rows {
+                let w = weight(i);
+                let (cols, vals) = x.row(i);
+                for (&j, &v) in cols.iter().zip(vals) {
+                    if !v.is_nan() {
+                        let dev = v.to_f64() - mean[j as usize];
+                        acc[j as usize].add(w * dev * dev);
+                    }
+                }
+            }
+            acc
+        },
+        |t, block| {
+            for (t, b) in t.iter_mut().zip(&block) {
+                t.merge(b);
+            }
+        },
+    );
+    let mut out = BatchMoments {
+        count: Array1::from(count),
+        sum: first.iter().map(|f| f.sum.value()).collect(),
+        mean: Array1::from(mean),
+        unnormalized_var: Array1::zeros(d),
+        n_nan: first.iter().map(|f| f.n_nan).collect(),
+    };
+    for j in 0..d {
+        let zeros = (out.count[j] - first[j].stored.value()).max(0.0);
+        out.unnormalized_var[j] = squares[j].value() + zeros * out.mean[j] * out.mean[j];
+    }
+    Ok(out)
+}
+
+/// Per-column maximum absolute value of a CSR matrix, the implicit zeros included and
+/// stored NaN skipped (NaN for a column whose every row holds a stored NaN).
+pub fn csr_column_max_abs<T: Float>(x: &CsrView<'_, T>) -> Array1<f64> {
+    let d = x.n_cols();
+    let blocks = RowBlocks::fixed(x.n_rows(), BLOCK_ROWS);
+    let (max_abs, n_nan) = blocks.reduce(
+        (vec![f64::NAN; d], vec![0usize; d]),
+        |_, rows| {
+            let mut acc = (vec![f64::NAN; d], vec![0usize; d]);
+            for i in rows {
+                let (cols, vals) = x.row(i);
+                for (&j, &v) in cols.iter().zip(vals) {
+                    let j = j as usize;
+                    if v.is_nan() {
+                        acc.1[j] += 1;
+                    } else {
+                        acc.0[j] = acc.0[j].max(v.to_f64().abs());
+                    }
+                }
+            }
+            acc
+        },
+        |(m, n), (bm, bn)| {
+            for j in 0..d {
+                m[j] = m[j].max(bm[j]);
+                n[j] += bn[j];
+            }
+        },
+    );
+    // a column with fewer stored values than rows has zeros; stored (non-NaN) values or zeros
+    let mut stored = vec![0usize; d];
+    for &j in x.indices() {
+        stored[j as usize] += 1;
+    }
+    (0..d)
+        .map(|j| {
+            if stored[j] < x.n_rows() {
+                max_abs[j].max(0.0)
+            } else if stored[j] == n_nan[j] {
+                f64::NAN
+            } else {
+                max_abs[j]
+            }
+        })
+        .collect()
+}
+
+/// The stored values of a CSR matrix multiplied column-wise by `factor` (scikit-learn's
+/// `inplace_column_scale`, written to a new array; the zeros stay zeros, NaN stays NaN).
+pub fn csr_scale_columns<T: Float>(x: &CsrView<'_, T>, factor: &[f64]) -> CoreResult<Vec<T>> {
+    check_len("factor", factor.len(), x.n_cols())?;
+    Ok(x.data()
+        .par_iter()
+        .zip(x.indices().par_iter())
+        .with_min_len(1 << 14)
+        .map(|(&v, &j)| T::from_f64(v.to_f64() * factor[j as usize]))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -811,5 +978,76 @@ mod tests {
             column_moments(x.view(), None),
             Err(CoreError::EmptyInput(_))
         ));
+    }
+
+    /// A dense matrix with many zeros, a NaN and its CSR form.
+    fn sparse_example() -> (Array2<f64>, Vec<i64>, Vec<i64>, Vec<f64>) {
+        let n = 9000; // more than two blocks
+        let mut dense = Array2::<f64>::zeros((n, 3));
+        for i in 0..n {
+            if i % 7 == 0 {
+                dense[[i, 0]] = (i % 13) as f64 - 6.0;
+            }
+            if i % 3 == 0 {
+                dense[[i, 2]] = 1e3 + (i % 5) as f64;
+            }
+        }
+        dense[[14, 0]] = f64::NAN;
+        let (mut indptr, mut indices, mut data) = (vec![0i64], vec![], vec![]);
+        for row in dense.rows() {
+            for (j, &v) in row.iter().enumerate() {
+                if v != 0.0 {
+                    indices.push(j as i64);
+                    data.push(v);
+                }
+            }
+            indptr.push(indices.len() as i64);
+        }
+        (dense, indptr, indices, data)
+    }
+
+    #[test]
+    fn sparse_statistics_equal_the_dense_ones() {
+        use crate::numerics::{CsrView, Finite};
+        let (dense, indptr, indices, data) = sparse_example();
+        let x = CsrView::new(dense.nrows(), 3, &indptr, &indices, &data, Finite::AllowNan).unwrap();
+        let weights: Vec<f64> = (0..dense.nrows()).map(|i| 1.0 + (i % 4) as f64).collect();
+        for w in [None, Some(weights.as_slice())] {
+            let sparse = csr_column_moments(&x, w).unwrap();
+            let reference = column_moments(dense.view(), w).unwrap();
+            assert_eq!(sparse.count, reference.count);
+            assert_eq!(sparse.n_nan, reference.n_nan);
+            for j in 0..3 {
+                let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+                assert!(close(sparse.mean[j], reference.mean[j]));
+                assert!(close(
+                    sparse.unnormalized_var[j],
+                    reference.unnormalized_var[j]
+                ));
+            }
+        }
+        let max_abs = csr_column_max_abs(&x);
+        assert_eq!(
+            max_abs.to_vec(),
+            column_max_abs(dense.view()).unwrap().to_vec()
+        );
+        let scaled = csr_scale_columns(&x, &[2.0, 0.5, 0.25]).unwrap();
+        assert_eq!(scaled[0], data[0] * 2.0);
+        assert!(csr_scale_columns(&x, &[1.0]).is_err());
+    }
+
+    #[test]
+    fn sparse_statistics_same_on_one_or_two_threads() {
+        use crate::numerics::{CsrView, Finite};
+        let (dense, indptr, indices, data) = sparse_example();
+        let x = CsrView::new(dense.nrows(), 3, &indptr, &indices, &data, Finite::AllowNan).unwrap();
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| csr_column_moments(&x, None).unwrap())
+        };
+        assert_eq!(run(1), run(2));
     }
 }

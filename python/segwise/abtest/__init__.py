@@ -80,3 +80,8 @@ __all__ = [
     "welch_test",
     "welch_tost",
 ]
+
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)

@@ -20,6 +20,7 @@ from .._results import (
     fmt_number,
     fmt_pvalue,
     fmt_share,
+    to_container,
 )
 from .._stats import distributions
 from .._stats.inference import (
@@ -34,7 +35,9 @@ from .._validation import (
     Constraints,
     Interval,
     StrOptions,
+    as_pandas,
     check_choice,
+    container_of,
     encode_labels,
     max_abs,
     power_of_two_scale,
@@ -179,8 +182,9 @@ def sufficient_stats(
     dtype: float64
     """
     validate_params(locals(), _FRAME_PARAMS, caller="sufficient_stats")
-    st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios)
-    return _stats_to_frame(st)
+    kind = container_of(df)
+    st = _stats_from_frame(as_pandas(df), segment, variant, metrics, covariates, ratios)
+    return to_container(_stats_to_frame(st), kind, who="sufficient_stats")
 
 
 def _stats_from_frame(
@@ -193,7 +197,9 @@ def _stats_from_frame(
     winsorize: float | None = None,
 ) -> _Stats:
     if not isinstance(df, pd.DataFrame):
-        raise InvalidParameterError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+        raise InvalidParameterError(
+            f"df must be a pandas or polars DataFrame, got {type(df).__name__}"
+        )
     if len(df) == 0:
         raise EmptyInputError("df has no rows")
     names, kinds = _metric_specs(metrics, covariates, ratios)
@@ -387,7 +393,7 @@ def _stats_from_table(
     stats: pd.DataFrame, segment: str | None, variant: str, metrics: Any
 ) -> _Stats:
     if not isinstance(stats, pd.DataFrame):
-        raise InvalidParameterError("stats must be a pandas DataFrame")
+        raise InvalidParameterError("stats must be a pandas or polars DataFrame")
     if len(stats) == 0:
         raise EmptyInputError("stats has no rows")
     need = [variant, "metric", "n", "sum", "sum_sq"] + ([segment] if segment else [])
@@ -858,6 +864,7 @@ def segment_lift(
     params = validate_params(locals(), _LIFT_PARAMS, caller="segment_lift")
     if variant == segment:
         raise InvalidParameterError("segment and variant must be different columns")
+    df = as_pandas(df)
     st = _stats_from_frame(df, segment, variant, metrics, covariates, ratios, params["winsorize"])
     return _report(st, **{name: params[name] for name in _REPORT_PARAMS})
 
@@ -906,7 +913,7 @@ def lift_from_stats(
     0.0355
     """
     params = validate_params(locals(), _FROM_STATS_PARAMS, caller="lift_from_stats")
-    st = _stats_from_table(stats, segment, variant, metrics)
+    st = _stats_from_table(as_pandas(stats), segment, variant, metrics)
     return _report(st, **{name: params[name] for name in _REPORT_PARAMS})
 
 

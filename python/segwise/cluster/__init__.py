@@ -18,3 +18,8 @@ __all__: list[str] = [
     "KPrototypes",
     "MiniBatchKMeans",
 ]
+
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)

@@ -19,6 +19,11 @@ import pandas as pd
 __all__ = ["load_cdnow", "load_cdnow_summary", "load_hillstrom", "provenance"]
 
 
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)
+
+
 def _path(name: str):  # type: ignore[no-untyped-def]
     return resources.files(__name__).joinpath(name)
 

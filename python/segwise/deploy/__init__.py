@@ -52,9 +52,13 @@ from ._drift import DriftReport, drift_check
 from ._model import (
     SCHEMA_VERSION,
     SegmentModel,
-    check_customer_rows,
     fingerprint,
-    loads_file,
+)
+from ._model import (
+    check_customer_rows as _check_customer_rows,
+)
+from ._model import (
+    loads_file as _loads_file,
 )
 from ._privacy import pseudonymize
 from ._refresh import RefreshReport, refresh
@@ -76,6 +80,11 @@ __all__ = [
     "save_model",
     "to_sql",
 ]
+
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)
 
 
 def save_model(
@@ -150,7 +159,7 @@ def save_model(
             )
         m = model
     else:
-        check_customer_rows(model, allow_customer_rows)
+        _check_customer_rows(model, allow_customer_rows)
         m = SegmentModel.from_estimator(model, X=X, segment_names=segment_names, metadata=metadata)
     return m.save(path, min_segment_size=min_segment_size, on_small_segment=on_small_segment)
 
@@ -192,4 +201,4 @@ def load_model(path: str | Path) -> SegmentModel:
         raise ModelFileError(f"model file {str(p)!r} not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ModelFileError(f"cannot read model file {str(p)!r}: {exc}") from None
-    return SegmentModel.from_dict(loads_file(text, source=f"model file {str(p)!r}"))
+    return SegmentModel.from_dict(_loads_file(text, source=f"model file {str(p)!r}"))

@@ -39,3 +39,8 @@ __all__ = [
     "psi",
     "psi_from_counts",
 ]
+
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)

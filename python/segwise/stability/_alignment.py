@@ -17,6 +17,7 @@ from .. import _core
 from .._validation import (
     Constraints,
     StrOptions,
+    as_pandas,
     check_array,
     check_label_ids,
     encode_labels,
@@ -136,6 +137,7 @@ def align_labels(
     return_mapping = validate_params(locals(), _ALIGN_PARAMS, caller="align_labels")[
         "return_mapping"
     ]
+    new, reference = as_pandas(new), as_pandas(reference)
     new_kind, ref_kind = _kind_of(new), _kind_of(reference)
     if new_kind == "labels" and ref_kind == "labels":
         if X is not None or labels is not None:

@@ -19,6 +19,7 @@ from .._validation import (
     Constraints,
     Interval,
     StrOptions,
+    as_pandas,
     check_array,
     encode_labels,
     validate_params,
@@ -261,6 +262,7 @@ def psi(
         params["kind"],
         params["progress"],
     )
+    reference, current = as_pandas(reference), as_pandas(current)
     if kind == "auto":
         kind = _detect_kind(reference, current)
     if kind == "labels":

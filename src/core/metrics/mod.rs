@@ -23,4 +23,6 @@ pub use indices::{
     calinski_harabasz_score, davies_bouldin_score, simplified_silhouette_samples,
     simplified_silhouette_score,
 };
-pub use silhouette::{silhouette_rows, silhouette_samples, silhouette_score};
+pub use silhouette::{
+    csr_silhouette_samples, silhouette_rows, silhouette_samples, silhouette_score,
+};

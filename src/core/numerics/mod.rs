@@ -15,6 +15,8 @@
 //! * [`CoMoments`]: mergeable count / sums / centred second moments of a pair of
 //!   variables (Chan et al.'s pairwise update), the sufficient statistics that add up across
 //!   blocks, chunks and machines.
+//! * [`CsrView`]: a checked, borrowed CSR matrix (scipy's layout), the one sparse input
+//!   type of the sparse kernels.
 //! * [`restart_rng`]: the random stream of one restart or replicate, independent of the
 //!   thread that runs it.
 //!
@@ -32,6 +34,7 @@ mod moments;
 pub mod quadrature;
 pub mod rng;
 pub mod simd;
+mod sparse;
 mod sum;
 
 pub use alloc::{checked_len, try_filled, try_filled_dims, try_with_capacity};
@@ -39,4 +42,5 @@ pub use blocks::RowBlocks;
 pub use float::Float;
 pub use moments::CoMoments;
 pub use rng::{restart_rng, RestartStreams};
+pub use sparse::{CsrView, Finite};
 pub use sum::CompensatedSum;
