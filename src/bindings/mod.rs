@@ -27,6 +27,7 @@ mod metrics;
 mod profile;
 mod rfm;
 mod scaling;
+mod selection;
 mod testing;
 
 /// A read-only 2-D array of float64 or float32, whichever numpy hands us: the one dtype
@@ -162,6 +163,7 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     choose_k::register(m)?;
     drift::register(m)?;
     profile::register(m)?;
+    selection::register(m)?;
     testing::register(m)?;
     Ok(())
 }

@@ -1,0 +1,238 @@
+"""The shared plumbing of :mod:`segwise.dask`: dask collections in, partial statistics out.
+
+Every distributed function of segwise works the same way: a dask DataFrame or Array is
+seen as a list of row blocks (its partitions, :class:`Blocks`); a task per block calls a
+Rust kernel that returns *mergeable partial statistics* of that block; the partials are
+combined by :func:`tree_reduce` in a fixed tree order (so the same partitioning gives the
+same bits, with or without a ``distributed.Client``) and only the merged statistics reach
+the client. No data is pulled to the client and there is no scheduler of segwise's own:
+``dask.compute`` runs the graph on the active client, or on dask's local scheduler.
+
+Progress is dask's own: the distributed dashboard, or ``dask.diagnostics.ProgressBar``
+around the call with the local scheduler.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_array
+from .exceptions import (
+    EmptyInputError,
+    InvalidParameterError,
+    NonNumericError,
+    ShapeMismatchError,
+)
+
+#: Partials merged per task of the reduction tree.
+SPLIT_EVERY = 8
+
+
+def require_dask() -> Any:
+    """Import dask (with its array and dataframe parts) or say how to install it."""
+    try:
+        import dask
+        import dask.array
+        import dask.dataframe  # noqa: F401
+    except ImportError as err:  # pragma: no cover - the extra is installed in the tests
+        raise ImportError(
+            "segwise.dask needs dask and distributed: pip install 'segwise[dask]'"
+        ) from err
+    return dask
+
+
+def is_dask_collection(obj: Any) -> bool:
+    """True for a dask DataFrame, Series or Array (without importing dask)."""
+    return type(obj).__module__.split(".")[0] in ("dask", "dask_expr") and hasattr(
+        obj, "__dask_graph__"
+    )
+
+
+def compute(*args: Any) -> Any:
+    """``dask.compute`` on the active client or dask's default scheduler."""
+    dask = require_dask()
+    return dask.compute(*args)
+
+
+def _merge_all(merge: Callable[[Any, Any], Any], *parts: Any) -> Any:
+    """Merge ``parts`` left to right, skipping ``None`` (an empty partition's partial)."""
+    out = None
+    for p in parts:
+        if p is None:
+            continue
+        out = p if out is None else merge(out, p)
+    return out
+
+
+def tree_reduce(parts: Sequence[Any], merge: Callable[[Any, Any], Any]) -> Any:
+    """A delayed merge of ``parts`` (delayed partials, ``None`` for empty partitions) in a
+    fixed tree: groups of :data:`SPLIT_EVERY` neighbours, merged left to right, level by
+    level. The tree depends only on the number of partitions, so the result is the same
+    bits on any cluster."""
+    dask = require_dask()
+    level = list(parts)
+    if not level:
+        raise EmptyInputError("the collection has no partitions")
+    merge_all = functools.partial(_merge_all, merge)
+    while len(level) > 1:
+        level = [
+            dask.delayed(merge_all, pure=True)(*level[i : i + SPLIT_EVERY])
+            for i in range(0, len(level), SPLIT_EVERY)
+        ]
+    if len(parts) == 1:
+        return dask.delayed(merge_all, pure=True)(level[0])
+    return level[0]
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass
+class Blocks:
+    """A 2-D dask collection as row blocks.
+
+    ``parts`` are delayed objects computing to the block's pandas DataFrame (dask
+    DataFrame input) or numpy array (dask Array input); ``columns`` are the column names
+    (``None`` for an array), ``dtypes`` the meta's dtypes (DataFrame only); ``frame`` is
+    the original dask DataFrame (for lazy ``map_partitions`` outputs).
+    """
+
+    parts: list[Any]
+    columns: list[str] | None
+    n_features: int
+    frame: Any = None
+    array: Any = None
+
+    @property
+    def n_parts(self) -> int:
+        return len(self.parts)
+
+
+def as_blocks(X: Any, *, name: str = "X", numeric: bool = True) -> Blocks:
+    """View a dask DataFrame or 2-D dask Array as row blocks (lazily, nothing computed).
+
+    ``numeric`` checks the meta's dtypes (non-numeric columns are named in the error).
+    """
+    dask = require_dask()
+    import dask.array as da
+    import dask.dataframe as dd
+
+    if isinstance(X, dd.Series):
+        X = X.to_frame()
+    if isinstance(X, dd.DataFrame):
+        meta = X._meta
+        if numeric:
+            bad = [
+                str(c)
+                for c, t in meta.dtypes.items()
+                if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
+            ]
+            if bad:
+                raise NonNumericError(
+                    f"{name} has {len(bad)} non-numeric column(s): {bad}; encode or drop "
+                    "them first"
+                )
+        if len(meta.columns) == 0:
+            raise EmptyInputError(f"{name} has no columns")
+        parts = list(X.to_delayed())
+        return Blocks(parts, [str(c) for c in meta.columns], len(meta.columns), frame=X)
+    if isinstance(X, da.Array):
+        if X.ndim != 2:
+            raise ShapeMismatchError(
+                f"{name} must be 2-D (n_samples, n_features), got a {X.ndim}-D dask array"
+            )
+        if numeric and X.dtype.kind not in "fiub":
+            raise NonNumericError(f"{name} has dtype {X.dtype}; a numeric array is required")
+        if np.isnan(X.shape[1]):
+            raise ShapeMismatchError(f"{name} has an unknown number of columns")
+        if X.shape[1] == 0:
+            raise EmptyInputError(f"{name} has no columns")
+        if X.numblocks[1] != 1:
+            X = X.rechunk({1: -1})
+        parts = list(X.to_delayed()[:, 0])
+        return Blocks(parts, None, int(X.shape[1]), array=X)
+    del dask
+    raise InvalidParameterError(
+        f"{name} must be a dask DataFrame or dask Array, got {type(X).__name__}; use "
+        "segwise's in-memory API for pandas and numpy data"
+    )
+
+
+def block_values(
+    part: Any, *, dtypes: tuple[Any, ...] = (np.float64,), allow_nan: bool = False
+) -> np.ndarray:
+    """One block as a C-contiguous float array through the one input funnel
+    (:func:`segwise._validation.check_array`; an empty block stays empty). Runs on a
+    worker."""
+    if len(part) == 0:
+        d = part.shape[1]
+        return np.empty((0, d), dtype=dtypes[0])
+    return check_array(part, dtypes=dtypes, allow_nan=allow_nan, name="a partition of X").values
+
+
+def weight_blocks(sample_weight: Any, lengths: Sequence[int], name: str = "sample_weight") -> Any:
+    """``sample_weight`` as one delayed float64 vector per block of ``lengths`` rows.
+
+    A dask Array or Series is re-chunked onto ``X``'s partitions (its total length must
+    equal ``X``'s); a numpy array or list is split by them. ``None`` gives ``None``s.
+    """
+    if sample_weight is None:
+        return [None] * len(lengths)
+    dask = require_dask()
+    import dask.array as da
+    import dask.dataframe as dd
+
+    total = int(sum(lengths))
+    if isinstance(sample_weight, dd.DataFrame):
+        raise ShapeMismatchError(f"{name} must be 1-D, got a DataFrame")
+    if isinstance(sample_weight, dd.Series):
+        sample_weight = sample_weight.to_dask_array(lengths=True)
+    if isinstance(sample_weight, da.Array):
+        if sample_weight.ndim != 1:
+            raise ShapeMismatchError(f"{name} must be 1-D, got {sample_weight.ndim}-D")
+        if any(np.isnan(c) for c in sample_weight.chunks[0]):
+            sample_weight = sample_weight.compute_chunk_sizes()
+        n_w = int(sample_weight.shape[0])
+        if n_w != total:
+            raise ShapeMismatchError(
+                f"{name} has {n_w} values but X has {total} rows (partitioned as "
+                f"{list(lengths)[:8]}{'...' if len(lengths) > 8 else ''})"
+            )
+        chunks = tuple(int(n) for n in lengths)
+        if sample_weight.chunks[0] != chunks:
+            # Mismatched partitioning: realign the weights on X's partitions.
+            sample_weight = sample_weight.rechunk((chunks,))
+        w = sample_weight.astype(np.float64)
+        return list(w.to_delayed())
+    arr = np.asarray(sample_weight, dtype=np.float64)
+    if arr.ndim != 1 or arr.shape[0] != total:
+        raise ShapeMismatchError(f"{name} has shape {arr.shape} but X has {total} rows")
+    cuts = np.cumsum([0, *lengths])
+    return [dask.delayed(np.ascontiguousarray(arr[a:b])) for a, b in zip(cuts[:-1], cuts[1:])]
+
+
+def lazy_rows(blocks: Blocks, func: Callable[..., Any], meta: Any, **kwargs: Any) -> Any:
+    """Apply ``func(block, **kwargs)`` to every block lazily: a dask DataFrame/Series from a
+    DataFrame (``meta`` its pandas meta, the index kept), a dask Array from an Array
+    (``meta`` a numpy array of the output dtype and number of columns, or 1-D)."""
+    if blocks.frame is not None:
+        return blocks.frame.map_partitions(func, meta=meta, **kwargs)
+    x = blocks.array
+    if x.numblocks[1] != 1:
+        x = x.rechunk({1: -1})
+    meta_arr = np.asarray(meta)
+    if meta_arr.ndim == 1:
+        return x.map_blocks(func, drop_axis=1, dtype=meta_arr.dtype, meta=meta_arr, **kwargs)
+    return x.map_blocks(
+        func,
+        chunks=(x.chunks[0], (meta_arr.shape[1],)),
+        dtype=meta_arr.dtype,
+        meta=meta_arr,
+        **kwargs,
+    )
