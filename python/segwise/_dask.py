@@ -236,3 +236,97 @@ def lazy_rows(blocks: Blocks, func: Callable[..., Any], meta: Any, **kwargs: Any
         meta=meta_arr,
         **kwargs,
     )
+
+
+# --------------------------------------------------------------------------- quantiles
+
+#: A partition returns all of a bracket's inner values up to this many, else a summary.
+MAX_VALUES = 4096
+#: Order statistics in a partition's summary of a bracket.
+SUMMARY = 1024
+
+
+def order_statistics(
+    values: Sequence[Any],
+    requests: Sequence[tuple[int, int, int]],
+    *,
+    groups: Sequence[Any] | None = None,
+) -> np.ndarray:
+    """Exact order statistics of partitioned data without moving it to the client.
+
+    ``values`` are delayed float64 blocks (all with the same columns), ``groups`` optional
+    delayed int64 group codes per block; each request ``(column, group, rank)`` asks for
+    the value of 0-based ``rank`` among the non-NaN values of ``column`` in the rows of
+    ``group`` (-1: all rows). Each round is one pass: every partition reports counts and a
+    summary of the values inside the current bracket of every open request
+    (``_core.selection_bracket_partial``), and ``_core.selection_bracket_step`` finds the
+    value or narrows the bracket; a few rounds suffice (the inside count shrinks by about
+    ``SUMMARY / 2`` per round). What reaches the client per round is at most ``SUMMARY``
+    values per partition and open bracket.
+    """
+    dask = require_dask()
+    n_req = len(requests)
+    out = np.full(n_req, np.nan)
+    lo = np.full(n_req, -np.inf)
+    hi = np.full(n_req, np.inf)
+    open_ = list(range(n_req))
+    group_parts = list(groups) if groups is not None else [None] * len(values)
+    while open_:
+        # Requests sharing a column, group and bracket are one bracket.
+        keys = [(requests[i][0], requests[i][1], lo[i], hi[i]) for i in open_]
+        distinct = list(dict.fromkeys(keys))
+        where = {key: j for j, key in enumerate(distinct)}
+        kwargs = {
+            "columns": [k[0] for k in distinct],
+            "group_ids": [k[1] for k in distinct],
+            "lo": [float(k[2]) for k in distinct],
+            "hi": [float(k[3]) for k in distinct],
+            "max_values": MAX_VALUES,
+            "summary": SUMMARY,
+        }
+        parts = compute(
+            *[
+                dask.delayed(_core_bracket_partial, pure=True)(v, g, kwargs)
+                for v, g in zip(values, group_parts, strict=True)
+            ]
+        )
+        still = []
+        for i, key in zip(open_, keys, strict=True):
+            j = where[key]
+            found, a, b = _core_step(requests[i][2], lo[i], hi[i], [p[j] for p in parts])
+            if found:
+                out[i] = a
+            else:
+                lo[i], hi[i] = a, b
+                still.append(i)
+        open_ = still
+    return out
+
+
+def _core_bracket_partial(values: np.ndarray, groups: Any, kwargs: dict[str, Any]) -> Any:
+    from . import _core
+
+    return _core.selection_bracket_partial(values, groups=groups, **kwargs)
+
+
+def _core_step(rank: int, lo: float, hi: float, parts: list[Any]) -> tuple[bool, float, float]:
+    from . import _core
+
+    return _core.selection_bracket_step(int(rank), float(lo), float(hi), parts)  # type: ignore[no-any-return]
+
+
+def linear_quantile(order: Callable[[int], float], n: int, q: float) -> float:
+    """numpy's linear quantile ``q`` in ``[0, 1]`` of ``n`` values from their order
+    statistics ``order(rank)`` (the core's plan and interpolation)."""
+    from . import _core
+
+    lo, hi, gamma = _core.selection_linear_plan(n, q)
+    return float(_core.selection_lerp(order(lo), order(hi), gamma))
+
+
+def linear_ranks(n: int, q: float) -> tuple[int, int]:
+    """The two ranks numpy's linear quantile ``q`` of ``n`` values reads."""
+    from . import _core
+
+    lo, hi, _ = _core.selection_linear_plan(n, q)
+    return int(lo), int(hi)

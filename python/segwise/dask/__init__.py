@@ -1,0 +1,33 @@
+"""segwise on Dask: the same analyses on data that does not fit on one machine.
+
+Install with ``pip install "segwise[dask]"``. Every name here takes dask DataFrames or
+Arrays (so Parquet on disk or object storage via ``dask.dataframe.read_parquet``) and gives
+the same numbers as the in-memory API of the same name: each Rust kernel returns
+mergeable partial statistics of one partition, merged in a fixed tree on the workers
+(``segwise._dask``). Works with a ``distributed.Client`` (the active one is used) and
+without one (dask's local scheduler). transform / predict stay lazy.
+"""
+
+from __future__ import annotations
+
+from .._dask import require_dask
+
+require_dask()
+
+from ._kmeans import KMeans  # noqa: E402
+from ._preprocessing import (  # noqa: E402
+    Log1pTransformer,
+    MaxAbsScaler,
+    MinMaxScaler,
+    RobustScaler,
+    StandardScaler,
+)
+
+__all__ = [
+    "KMeans",
+    "StandardScaler",
+    "MinMaxScaler",
+    "MaxAbsScaler",
+    "RobustScaler",
+    "Log1pTransformer",
+]
