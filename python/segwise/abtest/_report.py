@@ -171,14 +171,8 @@ def _stats_from_frame(
         raise InvalidParameterError(f"df must be a pandas DataFrame, got {type(df).__name__}")
     if len(df) == 0:
         raise EmptyInputError("df has no rows")
-    names, kinds = _metric_specs(metrics, covariates, ratios)
-    covariates = dict(covariates or {})
-    ratios = dict(ratios or {})
-    needed = [variant] + ([segment] if segment is not None else []) + names
-    needed += list(covariates.values()) + [c for pair in ratios.values() for c in pair]
-    missing = [c for c in dict.fromkeys(needed) if c not in df.columns]
-    if missing:
-        raise InvalidParameterError(f"columns not found in df: {missing}")
+    plan = _plan(df.columns, segment, variant, metrics, covariates, ratios)
+    y_cols, aux_cols, aux_index, specs = plan
     arm = encode_labels(df[variant], name=f"column {variant!r}")
     arm_codes, arms = arm.codes, arm.uniques
     if segment is None:
@@ -186,22 +180,6 @@ def _stats_from_frame(
     else:
         seg = encode_labels(df[segment], name=f"column {segment!r}")
         seg_codes, segs = seg.codes, seg.uniques
-    y_cols = names + [num for num, _ in ratios.values()]
-    aux_cols: list[str] = []
-    aux_index: list[int] = []
-    specs: list[_Metric] = []
-    for m in names:
-        if m in covariates:
-            aux_cols.append(covariates[m])
-            aux_index.append(len(aux_cols) - 1)
-            specs.append(_Metric(m, "cuped", covariates[m]))
-        else:
-            aux_index.append(-1)
-            specs.append(_Metric(m, kinds[m]))
-    for rname, (_, den) in ratios.items():
-        aux_cols.append(den)
-        aux_index.append(len(aux_cols) - 1)
-        specs.append(_Metric(str(rname), "ratio", den))
     y = _numeric_block(df, y_cols)
     x = _numeric_block(df, aux_cols) if aux_cols else None
     values = _core.abtest_segment_arm_stats(
@@ -230,6 +208,43 @@ def _stats_from_frame(
                 aux_index=aux_index,
             )
     return _Stats(values, segs, arms, specs)
+
+
+def _plan(
+    columns: Any,
+    segment: str | None,
+    variant: str,
+    metrics: Any,
+    covariates: Mapping[str, str] | None,
+    ratios: Mapping[str, tuple[str, str]] | None,
+) -> tuple[list[str], list[str], list[int], list[_Metric]]:
+    """Which columns feed the statistics: ``(y columns, auxiliary columns, auxiliary index
+    per metric (-1: none), metric specs)``, after checking they exist in ``columns``."""
+    names, kinds = _metric_specs(metrics, covariates, ratios)
+    covariates = dict(covariates or {})
+    ratios = dict(ratios or {})
+    needed = [variant] + ([segment] if segment is not None else []) + names
+    needed += list(covariates.values()) + [c for pair in ratios.values() for c in pair]
+    missing = [c for c in dict.fromkeys(needed) if c not in columns]
+    if missing:
+        raise InvalidParameterError(f"columns not found in df: {missing}")
+    y_cols = names + [num for num, _ in ratios.values()]
+    aux_cols: list[str] = []
+    aux_index: list[int] = []
+    specs: list[_Metric] = []
+    for m in names:
+        if m in covariates:
+            aux_cols.append(covariates[m])
+            aux_index.append(len(aux_cols) - 1)
+            specs.append(_Metric(m, "cuped", covariates[m]))
+        else:
+            aux_index.append(-1)
+            specs.append(_Metric(m, kinds[m]))
+    for rname, (_, den) in ratios.items():
+        aux_cols.append(den)
+        aux_index.append(len(aux_cols) - 1)
+        specs.append(_Metric(str(rname), "ratio", den))
+    return y_cols, aux_cols, aux_index, specs
 
 
 def _numeric_block(df: pd.DataFrame, cols: list[str]) -> np.ndarray:

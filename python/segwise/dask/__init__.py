@@ -14,6 +14,8 @@ from .._dask import require_dask
 
 require_dask()
 
+from ..abtest._dask import segment_lift  # noqa: E402
+from ..stability._dask import psi  # noqa: E402
 from ._kmeans import KMeans  # noqa: E402
 from ._preprocessing import (  # noqa: E402
     Log1pTransformer,
@@ -30,4 +32,6 @@ __all__ = [
     "MaxAbsScaler",
     "RobustScaler",
     "Log1pTransformer",
+    "segment_lift",
+    "psi",
 ]

@@ -3,8 +3,9 @@
 * :func:`bootstrap_stability`: Hennig's clusterboot (R fpc) per-segment Jaccard stability.
 * :func:`choose_k`, :func:`gap_statistic`, :func:`prediction_strength`: one table per k with
   every common criterion and a recommended k.
-* :func:`align_labels`, :func:`relabel`, :func:`migration_matrix`, :func:`psi`: keep
-  segments meaningful as customers drift.
+* :func:`align_labels`, :func:`relabel`, :func:`migration_matrix`, :func:`psi` (and
+  :func:`psi_from_counts` for counts computed elsewhere): keep segments meaningful as
+  customers drift.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ._choose_k import (
     prediction_strength,
 )
 from ._migration import MigrationResult, migration_matrix
-from ._psi import PSIResult, psi
+from ._psi import PSIResult, psi, psi_from_counts
 
 __all__ = [
     "StabilityResult",
@@ -37,4 +38,5 @@ __all__ = [
     "migration_matrix",
     "PSIResult",
     "psi",
+    "psi_from_counts",
 ]
