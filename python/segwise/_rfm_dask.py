@@ -51,9 +51,13 @@ def _merge_scans(a: dict, b: dict) -> dict:
     return out
 
 
-def _summarise(part: pd.DataFrame, customer: str, kwargs: dict, meta: pd.DataFrame) -> Any:
+def _summarise(
+    part: pd.DataFrame, customer: str, kwargs: dict, meta: pd.DataFrame, id_dtype: Any
+) -> Any:
     """The in-memory ``rfm_table`` of one partition (all rows of its customers)."""
     part = part.reset_index()
+    # The shuffle may store the ids in another dtype (pyarrow strings): restore the input's.
+    part[customer] = part[customer].astype(id_dtype)
     if len(part):
         dates = part[kwargs["date"]]
         if not pd.api.types.is_datetime64_any_dtype(dates):
@@ -185,4 +189,5 @@ def rfm_table_dask(
         sample, customer=customer, **{k: v for k, v in kwargs.items() if k != "end_period"}
     ).iloc[:0]
     by_customer = transactions.set_index(customer)
-    return by_customer.map_partitions(_summarise, customer, kwargs, meta, meta=meta)
+    id_dtype = meta_in[customer].dtype
+    return by_customer.map_partitions(_summarise, customer, kwargs, meta, id_dtype, meta=meta)
