@@ -34,9 +34,12 @@ from segwise.stability import psi, psi_from_counts  # noqa: E402
 @pytest.fixture(scope="module")
 def client():
     """A real 2-worker x 1-thread cluster, closed (no processes, no warnings) at the end."""
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
@@ -320,8 +323,12 @@ def test_psi_equals_in_memory(client):
     ref["c"] = 2.0
     cur = (ref + [0.2, 0.0, 0.0]).iloc[:2500]
     want = psi(ref, cur)
-    got = sd.psi(frame(ref.to_numpy(), [1000, 0, 3000])[0].rename(columns=dict(zip(
-        ["f0", "f1", "f2"], ["a", "b", "c"], strict=True))), dd.from_pandas(cur, npartitions=3))
+    got = sd.psi(
+        frame(ref.to_numpy(), [1000, 0, 3000])[0].rename(
+            columns=dict(zip(["f0", "f1", "f2"], ["a", "b", "c"], strict=True))
+        ),
+        dd.from_pandas(cur, npartitions=3),
+    )
     pd.testing.assert_frame_equal(got.table, want.table)
     pd.testing.assert_frame_equal(got.bins, want.bins)
     la = pd.Series(rng.choice(["x", "y", "z"], 900))
@@ -367,15 +374,18 @@ def test_rfm_table_equals_in_memory(client):
     for convention in ("segmentation", "btyd"):
         want = rfm_table(tx, amount="dollar_value", convention=convention, freq="W")
         got = sd.rfm_table(
-            dd.from_pandas(shuffled, npartitions=4), amount="dollar_value",
-            convention=convention, freq="W",
+            dd.from_pandas(shuffled, npartitions=4),
+            amount="dollar_value",
+            convention=convention,
+            freq="W",
         )
         assert isinstance(got, dd.DataFrame)
         pd.testing.assert_frame_equal(_same_text_dtype(got.compute(), want), want)
     end = "1997-02-15"
     want = rfm_table(tx, amount="dollar_value", observation_end=end)
-    got = sd.rfm_table(dd.from_pandas(shuffled, npartitions=4), amount="dollar_value",
-                       observation_end=end).compute()
+    got = sd.rfm_table(
+        dd.from_pandas(shuffled, npartitions=4), amount="dollar_value", observation_end=end
+    ).compute()
     pd.testing.assert_frame_equal(_same_text_dtype(got, want), want)
 
 

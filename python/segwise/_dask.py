@@ -135,8 +135,7 @@ def as_blocks(X: Any, *, name: str = "X", numeric: bool = True) -> Blocks:
             ]
             if bad:
                 raise NonNumericError(
-                    f"{name} has {len(bad)} non-numeric column(s): {bad}; encode or drop "
-                    "them first"
+                    f"{name} has {len(bad)} non-numeric column(s): {bad}; encode or drop them first"
                 )
         if len(meta.columns) == 0:
             raise EmptyInputError(f"{name} has no columns")
@@ -214,7 +213,10 @@ def weight_blocks(sample_weight: Any, lengths: Sequence[int], name: str = "sampl
     if arr.ndim != 1 or arr.shape[0] != total:
         raise ShapeMismatchError(f"{name} has shape {arr.shape} but X has {total} rows")
     cuts = np.cumsum([0, *lengths])
-    return [dask.delayed(np.ascontiguousarray(arr[a:b])) for a, b in zip(cuts[:-1], cuts[1:])]
+    return [
+        dask.delayed(np.ascontiguousarray(arr[a:b]))
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+    ]
 
 
 def lazy_rows(blocks: Blocks, func: Callable[..., Any], meta: Any, **kwargs: Any) -> Any:

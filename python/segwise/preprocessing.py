@@ -835,7 +835,7 @@ class RobustScaler(_OneToOneScaler):
         """
         params = self._validate_params()
         with_centering, with_scaling = params["with_centering"], params["with_scaling"]
-        unit_variance, (q_min, q_max) = params["unit_variance"], params["quantile_range"]
+        q_min, q_max = params["quantile_range"]
         if not 0 <= q_min <= q_max <= 100:
             raise InvalidParameterError(
                 f"Invalid quantile range: {self.quantile_range}; need 0 <= q_min <= q_max <= 100"

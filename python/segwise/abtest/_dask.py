@@ -3,6 +3,7 @@ with Chan's update in a fixed tree, then the in-memory report (a pure function o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -84,13 +85,19 @@ def _merge_cells(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _y_block(part: pd.DataFrame, y_cols: list[str]) -> np.ndarray:
-    return np.ascontiguousarray(_numeric_block(part, y_cols)) if len(part) else np.empty(
-        (0, len(y_cols))
+    return (
+        np.ascontiguousarray(_numeric_block(part, y_cols))
+        if len(part)
+        else np.empty((0, len(y_cols)))
     )
 
 
 def _non_nan(values: np.ndarray) -> np.ndarray:
     return np.count_nonzero(~np.isnan(values), axis=0)
+
+
+def _at(found: dict[tuple[int, int, int], float], column: int, rank: int) -> float:
+    return found[(column, -1, rank)]
 
 
 def _labels(df: Any, column: str) -> tuple[pd.Index, list[Any]]:
@@ -201,11 +208,13 @@ adjust, expected_split, srm_threshold, winsorize
             n = np.sum(compute(*[dask.delayed(_non_nan)(b) for b in blocks]), axis=0)
             wanted = [j for j in cont if n[j] > 0]
             requests = list(
-                dict.fromkeys((j, -1, r) for j in wanted for r in linear_ranks(int(n[j]), winsorize))
+                dict.fromkeys(
+                    (j, -1, r) for j in wanted for r in linear_ranks(int(n[j]), winsorize)
+                )
             )
             found = dict(zip(requests, order_statistics(blocks, requests), strict=True))
             caps = {
-                j: linear_quantile(lambda r, j=j: found[(j, -1, r)], int(n[j]), winsorize)
+                j: linear_quantile(functools.partial(_at, found, j), int(n[j]), winsorize)
                 for j in wanted
             }
             values = cells(caps)

@@ -14,8 +14,8 @@ from .._dask import require_dask
 
 require_dask()
 
-from ..abtest._dask import segment_lift  # noqa: E402
 from .._rfm_dask import rfm_table_dask as rfm_table  # noqa: E402
+from ..abtest._dask import segment_lift  # noqa: E402
 from ..stability._dask import psi  # noqa: E402
 from ._kmeans import KMeans  # noqa: E402
 from ._preprocessing import (  # noqa: E402

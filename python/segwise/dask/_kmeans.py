@@ -94,9 +94,7 @@ def _add_pairs(a: Any, b: Any) -> Any:
 
 def _predict_block(part: Any, centers: np.ndarray, index_out: bool) -> Any:
     values = block_values(part, dtypes=(centers.dtype,), allow_nan=False) if len(part) else None
-    labels = (
-        _core.kmeans_predict(values, centers) if values is not None else np.empty(0, np.int32)
-    )
+    labels = _core.kmeans_predict(values, centers) if values is not None else np.empty(0, np.int32)
     if index_out:
         return pd.Series(labels, index=part.index, name="segment")
     return labels
@@ -279,8 +277,7 @@ default="k-means||"
 
         # Pass 1: convert and check every partition once, keep the blocks for the passes.
         values = [
-            dask.delayed(_convert, pure=True)(part, i, dtype)
-            for i, part in enumerate(blocks.parts)
+            dask.delayed(_convert, pure=True)(part, i, dtype) for i, part in enumerate(blocks.parts)
         ]
         values = list(dask.persist(*values))
         firsts = compute(*[dask.delayed(_first_pass, pure=True)(v) for v in values])
@@ -289,9 +286,10 @@ default="k-means||"
         if n < k:
             raise NotEnoughSamplesError(f"n_samples={n} should be >= n_clusters={k}.")
         moments = None
-        for (rows, m) in firsts:
+        for rows, m in firsts:
             if rows:
                 moments = m if moments is None else _core.kmeans_merge_moments(moments, m)
+        assert moments is not None  # n >= k >= 1 rows
         tol_abs = _core.kmeans_tolerance(moments, tol=tol)
         weights = weight_blocks(sample_weight, lengths)
         if sample_weight is not None:
@@ -453,8 +451,9 @@ default="k-means||"
         if blocks.frame is not None:
             meta = pd.Series(np.empty(0, np.int32), name="segment")
             return lazy_rows(blocks, _predict_block, meta, centers=centers, index_out=True)
-        return lazy_rows(blocks, _predict_block, np.empty(0, np.int32), centers=centers,
-                         index_out=False)
+        return lazy_rows(
+            blocks, _predict_block, np.empty(0, np.int32), centers=centers, index_out=False
+        )
 
     def transform(self, X: Any) -> Any:
         """Distances of each row to each centre, lazily for dask input.
@@ -487,8 +486,9 @@ default="k-means||"
             names = [str(c) for c in self.get_feature_names_out()]
             meta = pd.DataFrame(np.empty((0, k), centers.dtype), columns=names)
             return lazy_rows(blocks, _transform_block, meta, centers=centers, columns=names)
-        return lazy_rows(blocks, _transform_block, np.empty((0, k), centers.dtype),
-                         centers=centers, columns=None)
+        return lazy_rows(
+            blocks, _transform_block, np.empty((0, k), centers.dtype), centers=centers, columns=None
+        )
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:  # type: ignore[override]
         """Fit, then return ``labels_`` (lazy for dask input).
@@ -657,9 +657,7 @@ def _far_rows(data: _Data, centers: np.ndarray, n_far: int) -> tuple[Any, ...]:
             for v, w, o in zip(data.values, data.weights, data.offsets, strict=True)
         ]
     )
-    return tuple(
-        np.ascontiguousarray(np.concatenate([p[i] for p in parts])) for i in range(5)
-    )
+    return tuple(np.ascontiguousarray(np.concatenate([p[i] for p in parts])) for i in range(5))
 
 
 def _lloyd_iterations(

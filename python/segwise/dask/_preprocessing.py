@@ -3,6 +3,7 @@ statistics, transform lazily partition by partition with the in-memory kernels."
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -148,7 +149,7 @@ class _DaskTransformer:
         blocks = self._dask_blocks(X)
         est = self._in_memory()
         if blocks.frame is not None:
-            names = [str(c) for c in getattr(self, "feature_names_in_", blocks.columns)]
+            names = [str(c) for c in getattr(self, "feature_names_in_", blocks.columns) or []]
             meta = pd.DataFrame(np.empty((0, len(names))), columns=names)
             return lazy_rows(blocks, _apply, meta, estimator=est, method=method, columns=names)
         meta_arr = np.empty((0, blocks.n_features), dtype=blocks.array.dtype)
@@ -234,6 +235,11 @@ class _DaskTransformer:
         array([0. , 0.5, 1. ])
         """
         return self.fit(X, **fit_params).transform(X)  # type: ignore[attr-defined]
+
+
+def _at(found: dict[tuple[int, int, int], float], column: int, rank: int) -> float:
+    """The order statistic of ``rank`` in ``column`` (all rows) from a search's results."""
+    return found[(column, -1, rank)]
 
 
 def _lengths(values: list[Any]) -> list[int]:
@@ -593,7 +599,7 @@ class RobustScaler(_DaskTransformer, _mem.RobustScaler):
             row = 0
             if params["with_scaling"]:
                 for q in (q_min / 100.0, q_max / 100.0):
-                    stats[row, j] = linear_quantile(lambda r, j=j: at[(j, -1, r)], n_j, q)
+                    stats[row, j] = linear_quantile(functools.partial(_at, at, j), n_j, q)
                     row += 1
             if params["with_centering"]:
                 half = n_j // 2
@@ -650,6 +656,8 @@ class Log1pTransformer(_DaskTransformer, _mem.Log1pTransformer):
         shape = Checked(np.empty((0, blocks.n_features)), blocks.columns, None)
         self.columns_ = self._resolve_columns(shape, columns)
         mask = self._mask()
-        counts = np.sum(compute(*[dask.delayed(_domain, pure=True)(v, mask) for v in values]), axis=0)
+        counts = np.sum(
+            compute(*[dask.delayed(_domain, pure=True)(v, mask) for v in values]), axis=0
+        )
         self._raise_domain(counts, blocks.columns)
         return self

@@ -124,6 +124,7 @@ def psi(
     params = validate_params(locals(), _PSI_PARAMS, caller="psi")
     bins, epsilon, kind = params["bins"], params["epsilon"], params["kind"]
     if kind == "auto":
+
         def one(obj: Any) -> str:
             if isinstance(obj, dd.Series):
                 return "features" if obj.dtype.kind == "f" else "labels"
@@ -151,9 +152,7 @@ def psi(
     if cur.n_features != d:
         raise ShapeMismatchError(f"reference has {d} features but current has {cur.n_features}")
     names = ref.columns if ref.columns is not None else [f"x{j}" for j in range(d)]
-    r_vals = [
-        dask.delayed(_values, pure=True)(p, i, "reference") for i, p in enumerate(ref.parts)
-    ]
+    r_vals = [dask.delayed(_values, pure=True)(p, i, "reference") for i, p in enumerate(ref.parts)]
     r_vals = list(dask.persist(*r_vals))
     c_vals = [dask.delayed(_values, pure=True)(p, i, "current") for i, p in enumerate(cur.parts)]
     r_len = compute(*[dask.delayed(len)(v) for v in r_vals])

@@ -620,7 +620,7 @@ def _features_result(
             n_value_bins = len(rcounts)
             lower = np.full(n_value_bins, np.nan)
             upper = np.full(n_value_bins, np.nan)
-            labels = list(range(n_value_bins))
+            labels: list[Any] = list(range(n_value_bins))
         else:
             lower = np.concatenate([[-np.inf], edges])
             upper = np.concatenate([edges, [np.inf]])
