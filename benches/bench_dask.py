@@ -147,9 +147,7 @@ def scale(client, folder):
     print(f"\n== scale: {n:,} x {d} float64 from Parquet, 2 workers x 4 GiB")
     rng_blocks = da.random.default_rng(0).normal(size=(n, d), chunks=(500_000, d))
     t, _ = timed(
-        lambda: dd.from_dask_array(rng_blocks, columns=[f"f{j}" for j in range(d)]).to_parquet(
-            path
-        )
+        lambda: dd.from_dask_array(rng_blocks, columns=[f"f{j}" for j in range(d)]).to_parquet(path)
     )
     print(f"wrote the data in {t:.1f}s")
     X = dd.read_parquet(path)

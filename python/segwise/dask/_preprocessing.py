@@ -149,7 +149,8 @@ class _DaskTransformer:
         blocks = self._dask_blocks(X)
         est = self._in_memory()
         if blocks.frame is not None:
-            names = [str(c) for c in getattr(self, "feature_names_in_", blocks.columns) or []]
+            fitted = getattr(self, "feature_names_in_", None)
+            names = [str(c) for c in (fitted if fitted is not None else blocks.columns or [])]
             meta = pd.DataFrame(np.empty((0, len(names))), columns=names)
             return lazy_rows(blocks, _apply, meta, estimator=est, method=method, columns=names)
         meta_arr = np.empty((0, blocks.n_features), dtype=blocks.array.dtype)
