@@ -411,3 +411,79 @@ def test_rfm_table_bad_input(client):
         sd.rfm_table(ok)
     with pytest.raises(ColumnNotFoundError, match="date='when'"):
         sd.rfm_table(ok, date="when")
+
+
+# --------------------------------------------------------------------------- slow
+
+
+@pytest.mark.slow
+# dask 2026.8's Parquet reader still uses inplace=True (deprecated in pandas 3.1).
+@pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame")
+@pytest.mark.filterwarnings("ignore:An error occurred while calling the read_parquet")
+def test_twenty_million_rows_from_parquet_within_4gib_workers(tmp_path):
+    """20,000,000 x 12 float64 (1.9 GB) on disk, two workers of 4 GiB: no worker holds it
+    all. KMeans fit, transform written back to Parquet and a segment_lift all complete.
+    ``SEGWISE_SCALE_ROWS`` shrinks the run (to check the test itself)."""
+    import os
+
+    n, d = int(os.environ.get("SEGWISE_SCALE_ROWS", 20_000_000)), 12
+    path = tmp_path / "x.parquet"
+    blocks = da.random.default_rng(0).normal(size=(n, d), chunks=(500_000, d))
+    dd.from_dask_array(blocks, columns=[f"f{j}" for j in range(d)]).to_parquet(path)
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            memory_limit="4GiB",
+            dashboard_address=":0",
+            local_directory=str(tmp_path),
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        X = dd.read_parquet(path)
+        km = sd.KMeans(8, random_state=0, max_iter=5).fit(X)
+        assert np.isfinite(km.cluster_centers_).all() and km.n_iter_ >= 1
+        km.transform(X).to_parquet(tmp_path / "dist.parquet")
+        assert len(dd.read_parquet(tmp_path / "dist.parquet").columns) == 8
+        exp = X.assign(seg=(X["f0"] > 0).astype("int64"), arm=(X["f1"] > 0).astype("int64"))
+        rep = sd.segment_lift(exp, segment="seg", variant="arm", control=0, metrics=["f2"])
+        assert int(rep.table["n_control"].iloc[-1] + rep.table["n_treatment"].iloc[-1]) == n
+        assert len(c.scheduler_info()["workers"]) == 2  # nobody was killed for memory
+
+
+@pytest.mark.slow
+def test_losing_a_worker_mid_fit_completes_or_raises_never_half_updated(tmp_path):
+    import os
+    import threading
+
+    x = blobs(400_000, 4, 5, seed=12)
+    init = x[:5] + 0.1
+    want = KMeans(5, init=init, algorithm="lloyd", max_iter=60, tol=0.0).fit(x)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, dashboard_address=":0", local_directory=str(tmp_path)
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        X = da.from_array(x, chunks=(50_000, 4))
+        victim = sorted(c.scheduler_info()["workers"])[0]
+
+        def kill():
+            try:
+                c.run(os._exit, 1, workers=[victim], wait=False)
+            except Exception:  # the worker may already be gone
+                pass
+
+        timer = threading.Timer(1.0, kill)
+        km = sd.KMeans(5, init=init, max_iter=60, tol=0.0)
+        timer.start()
+        try:
+            km.fit(X)
+        except Exception:
+            # A clear failure is allowed; a half-updated model is not.
+            assert not hasattr(km, "cluster_centers_")
+        else:
+            close(km.cluster_centers_, want.cluster_centers_)
+            assert km.n_iter_ == want.n_iter_
+        finally:
+            timer.cancel()

@@ -60,10 +60,34 @@ def compute(*args: Any) -> Any:
     return dask.compute(*args)
 
 
+def aligned(obj: Any) -> Any:
+    """``obj`` with every numpy array in it C-contiguous and aligned (copied only when
+    not): arrays that crossed a process boundary (distributed's pickle-5 buffers) can
+    arrive misaligned, and the Rust kernels read them as slices. Recurses into tuples,
+    lists and dicts."""
+    if isinstance(obj, np.ndarray):
+        return np.require(obj, requirements=("C", "A"))
+    if isinstance(obj, tuple):
+        return tuple(aligned(o) for o in obj)
+    if isinstance(obj, list):
+        return [aligned(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: aligned(v) for k, v in obj.items()}
+    return obj
+
+
+def core_call(name: str, *args: Any, **kwargs: Any) -> Any:
+    """``segwise._core.<name>(*args, **kwargs)`` with aligned arrays: the task that runs a
+    Rust kernel on a worker."""
+    from . import _core
+
+    return getattr(_core, name)(*aligned(args), **aligned(kwargs))
+
+
 def _merge_all(merge: Callable[[Any, Any], Any], *parts: Any) -> Any:
     """Merge ``parts`` left to right, skipping ``None`` (an empty partition's partial)."""
     out = None
-    for p in parts:
+    for p in aligned(list(parts)):
         if p is None:
             continue
         out = p if out is None else merge(out, p)
@@ -306,15 +330,13 @@ def order_statistics(
 
 
 def _core_bracket_partial(values: np.ndarray, groups: Any, kwargs: dict[str, Any]) -> Any:
-    from . import _core
-
-    return _core.selection_bracket_partial(values, groups=groups, **kwargs)
+    return core_call("selection_bracket_partial", values, groups=groups, **kwargs)
 
 
 def _core_step(rank: int, lo: float, hi: float, parts: list[Any]) -> tuple[bool, float, float]:
-    from . import _core
-
-    return _core.selection_bracket_step(int(rank), float(lo), float(hi), parts)  # type: ignore[no-any-return]
+    return core_call(  # type: ignore[no-any-return]
+        "selection_bracket_step", int(rank), float(lo), float(hi), parts
+    )
 
 
 def linear_quantile(order: Callable[[int], float], n: int, q: float) -> float:

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
 from .._dask import (
     compute,
+    core_call,
     linear_quantile,
     linear_ranks,
     order_statistics,
@@ -74,14 +74,21 @@ def _cells(
         assert segs is not None
         seg_codes = _codes(part[segment], segs)
         n_segments = len(segs)
-    cells = _core.abtest_segment_arm_stats(
-        seg_codes, arm_codes, y, n_segments=n_segments, n_arms=len(arms), x=x, aux_index=aux_index
+    cells = core_call(
+        "abtest_segment_arm_stats",
+        seg_codes,
+        arm_codes,
+        y,
+        n_segments=n_segments,
+        n_arms=len(arms),
+        x=x,
+        aux_index=aux_index,
     )
     return np.ascontiguousarray(cells).view(np.float64).ravel()
 
 
 def _merge_cells(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _core.abtest_merge_cell_stats(a, b)  # type: ignore[no-any-return]
+    return core_call("abtest_merge_cell_stats", a, b)  # type: ignore[no-any-return]
 
 
 def _y_block(part: pd.DataFrame, y_cols: list[str]) -> np.ndarray:

@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
 from .._dask import (
     Blocks,
+    aligned,
     as_blocks,
     block_values,
     compute,
+    core_call,
     is_dask_collection,
     lazy_rows,
     require_dask,
@@ -52,13 +53,13 @@ def _convert(part: Any, index: int, dtype: Any) -> np.ndarray:
     from ..exceptions import SegwiseError
 
     try:
-        return block_values(part, dtypes=(dtype,), allow_nan=False)
+        return aligned(block_values(part, dtypes=(dtype,), allow_nan=False))  # type: ignore[no-any-return]
     except SegwiseError as err:
         raise type(err)(f"partition {index} of X: {err}") from None
 
 
 def _first_pass(values: np.ndarray) -> tuple[int, np.ndarray]:
-    return values.shape[0], _core.kmeans_partition_moments(values)
+    return values.shape[0], core_call("kmeans_partition_moments", values)
 
 
 def _weight_total(w: np.ndarray | None, index: int) -> float:
@@ -74,7 +75,7 @@ def _weight_total(w: np.ndarray | None, index: int) -> float:
 
 
 def _lloyd(values: np.ndarray, centers: np.ndarray, w: np.ndarray | None) -> Any:
-    return _core.kmeans_lloyd_partial(values, centers, sample_weight=w)
+    return core_call("kmeans_lloyd_partial", values, centers, sample_weight=w)
 
 
 def _add_lloyd(a: Any, b: Any) -> Any:
@@ -84,7 +85,7 @@ def _add_lloyd(a: Any, b: Any) -> Any:
 def _inertia(values: np.ndarray, centers: np.ndarray, w: np.ndarray | None) -> Any:
     if values.shape[0] == 0:
         return 0.0, np.zeros(centers.shape[0])
-    labels, inertia = _core.kmeans_labels_inertia(values, centers, sample_weight=w)
+    labels, inertia = core_call("kmeans_labels_inertia", values, centers, sample_weight=w)
     return inertia, np.bincount(labels, minlength=centers.shape[0]).astype(np.float64)
 
 
@@ -94,7 +95,11 @@ def _add_pairs(a: Any, b: Any) -> Any:
 
 def _predict_block(part: Any, centers: np.ndarray, index_out: bool) -> Any:
     values = block_values(part, dtypes=(centers.dtype,), allow_nan=False) if len(part) else None
-    labels = _core.kmeans_predict(values, centers) if values is not None else np.empty(0, np.int32)
+    labels = (
+        core_call("kmeans_predict", values, centers)
+        if values is not None
+        else np.empty(0, np.int32)
+    )
     if index_out:
         return pd.Series(labels, index=part.index, name="segment")
     return labels
@@ -104,7 +109,7 @@ def _transform_block(part: Any, centers: np.ndarray, columns: list[str] | None) 
     k = centers.shape[0]
     if len(part):
         values = block_values(part, dtypes=(centers.dtype,), allow_nan=False)
-        out = _core.kmeans_transform(values, centers)
+        out = core_call("kmeans_transform", values, centers)
     else:
         out = np.empty((0, k), dtype=centers.dtype)
     if columns is not None:
@@ -288,9 +293,9 @@ default="k-means||"
         moments = None
         for rows, m in firsts:
             if rows:
-                moments = m if moments is None else _core.kmeans_merge_moments(moments, m)
+                moments = m if moments is None else core_call("kmeans_merge_moments", moments, m)
         assert moments is not None  # n >= k >= 1 rows
-        tol_abs = _core.kmeans_tolerance(moments, tol=tol)
+        tol_abs = core_call("kmeans_tolerance", moments, tol=tol)
         weights = weight_blocks(sample_weight, lengths)
         if sample_weight is not None:
             weights = list(dask.persist(*weights))
@@ -368,7 +373,8 @@ default="k-means||"
         for round_ in range(1, int(self.init_max_iter) + 1):
             parts = compute(
                 *[
-                    dask.delayed(_core.kmeans_oversample_round, pure=True)(
+                    dask.delayed(core_call, pure=True)(
+                        "kmeans_oversample_round",
                         v,
                         centers,
                         sample_weight=w,
@@ -630,8 +636,8 @@ def _random_rows(
     dask = require_dask()
     parts = compute(
         *[
-            dask.delayed(_core.kmeans_random_keys, pure=True)(
-                v, sample_weight=w, k=k, seed=seed, stream=stream, offset=o
+            dask.delayed(core_call, pure=True)(
+                "kmeans_random_keys", v, sample_weight=w, k=k, seed=seed, stream=stream, offset=o
             )
             for v, w, o in zip(data.values, data.weights, data.offsets, strict=True)
         ]
@@ -651,8 +657,8 @@ def _far_rows(data: _Data, centers: np.ndarray, n_far: int) -> tuple[Any, ...]:
     dask = require_dask()
     parts = compute(
         *[
-            dask.delayed(_core.kmeans_farthest_rows, pure=True)(
-                v, centers, sample_weight=w, n_far=n_far, offset=o
+            dask.delayed(core_call, pure=True)(
+                "kmeans_farthest_rows", v, centers, sample_weight=w, n_far=n_far, offset=o
             )
             for v, w, o in zip(data.values, data.weights, data.offsets, strict=True)
         ]
@@ -681,7 +687,7 @@ def _lloyd_iterations(
         )[0]
         n_empty = int((weights == 0).sum())
         far = _far_rows(data, centers, n_empty) if n_empty else None
-        centers, shift = _core.kmeans_lloyd_finish(sums, weights, centers, far=far)
+        centers, shift = core_call("kmeans_lloyd_finish", sums, weights, centers, far=far)
         if shift <= tol_abs:
             break
     return centers, n_iter

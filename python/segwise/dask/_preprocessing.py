@@ -9,13 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
 from .. import preprocessing as _mem
 from .._dask import (
     Blocks,
+    aligned,
     as_blocks,
     block_values,
     compute,
+    core_call,
     is_dask_collection,
     lazy_rows,
     linear_ranks,
@@ -41,7 +42,7 @@ __all__ = ["StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler", "Lo
 
 def _values(part: Any, index: int, dtype: Any) -> np.ndarray:
     try:
-        return block_values(part, dtypes=(dtype,), allow_nan=True)
+        return aligned(block_values(part, dtypes=(dtype,), allow_nan=True))  # type: ignore[no-any-return]
     except SegwiseError as err:
         raise type(err)(f"partition {index} of X: {err}") from None
 
@@ -57,18 +58,18 @@ def _moments(values: np.ndarray, w: np.ndarray | None) -> Any:
             )
         if values.dtype == np.float32:
             w = w.astype(np.float32).astype(np.float64)  # as the in-memory scaler
-    mean, var, count, _ = _core.scaler_moments(values, sample_weight=w)
+    mean, var, count, _ = core_call("scaler_moments", values, sample_weight=w)
     return mean, var, count
 
 
 def _merge_moments(a: Any, b: Any) -> Any:
-    return _core.scaler_merge_moments(a, b)
+    return core_call("scaler_merge_moments", a, b)
 
 
 def _min_max(values: np.ndarray) -> Any:
     if values.shape[0] == 0:
         return None
-    lo, hi = _core.column_min_max(values)
+    lo, hi = core_call("column_min_max", values)
     return lo, hi, values.shape[0]
 
 
@@ -83,7 +84,7 @@ def _counts(values: np.ndarray) -> np.ndarray:
 def _domain(values: np.ndarray, mask: list[bool]) -> np.ndarray:
     if values.shape[0] == 0:
         return np.zeros(len(mask), dtype=np.uint64)
-    return _core.log1p_domain_errors(values, columns=mask)  # type: ignore[no-any-return]
+    return core_call("log1p_domain_errors", values, columns=mask)  # type: ignore[no-any-return]
 
 
 def _apply(part: Any, estimator: Any, method: str, columns: list[str] | None) -> Any:
@@ -92,7 +93,10 @@ def _apply(part: Any, estimator: Any, method: str, columns: list[str] | None) ->
         if columns is not None:
             return pd.DataFrame(np.empty((0, len(columns))), index=part.index, columns=columns)
         return np.empty((0, part.shape[1]))
-    return getattr(estimator, method)(part)
+    for key, value in vars(estimator).items():  # fitted arrays that crossed processes
+        if isinstance(value, np.ndarray):
+            setattr(estimator, key, aligned(value))
+    return getattr(estimator, method)(aligned(part) if isinstance(part, np.ndarray) else part)
 
 
 # ---------------------------------------------------------------- shared plumbing

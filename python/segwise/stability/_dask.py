@@ -10,9 +10,11 @@ import pandas as pd
 
 from .. import _core
 from .._dask import (
+    aligned,
     as_blocks,
     block_values,
     compute,
+    core_call,
     order_statistics,
     require_dask,
     tree_reduce,
@@ -26,7 +28,7 @@ __all__ = ["psi"]
 
 def _values(part: Any, index: int, name: str) -> np.ndarray:
     try:
-        return block_values(part, allow_nan=True)
+        return aligned(block_values(part, allow_nan=True))  # type: ignore[no-any-return]
     except SegwiseError as err:
         raise type(err)(f"partition {index} of {name}: {err}") from None
 
@@ -38,9 +40,7 @@ def _non_nan(values: np.ndarray) -> np.ndarray:
 def _bin_counts(values: np.ndarray, edges: list[np.ndarray]) -> list[tuple[np.ndarray, int]]:
     out = []
     for j, e in enumerate(edges):
-        counts, missing = _core.drift_bin_counts(
-            np.ascontiguousarray(values[:, j]), edges=np.ascontiguousarray(e)
-        )
+        counts, missing = core_call("drift_bin_counts", np.ascontiguousarray(values[:, j]), edges=e)
         out.append((counts, int(missing)))
     return out
 
