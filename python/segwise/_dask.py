@@ -187,6 +187,27 @@ def as_blocks(X: Any, *, name: str = "X", numeric: bool = True) -> Blocks:
     )
 
 
+def fitted_blocks(estimator: Any, X: Any) -> Blocks:
+    """``X`` as blocks for a fitted estimator: the number and names of its columns must
+    be those seen in ``fit``."""
+    from .exceptions import FeatureNamesError
+
+    blocks = as_blocks(X)
+    n = estimator.n_features_in_
+    if blocks.n_features != n:
+        raise ShapeMismatchError(
+            f"X has {blocks.n_features} features, but {type(estimator).__name__} is "
+            f"expecting {n} features as input."
+        )
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is not None and blocks.columns is not None and list(fitted) != blocks.columns:
+        raise FeatureNamesError(
+            "The feature names should match those that were passed during fit: "
+            f"{list(fitted)}, got {blocks.columns}"
+        )
+    return blocks
+
+
 def block_values(
     part: Any, *, dtypes: tuple[Any, ...] = (np.float64,), allow_nan: bool = False
 ) -> np.ndarray:

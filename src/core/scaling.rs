@@ -12,7 +12,7 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
 use crate::numerics::{CompensatedSum, Float, RowBlocks};
-use crate::stats::selection::{lerp, linear_plan};
+use crate::stats::selection::{lerp, linear_plan, order_statistics};
 use crate::{CoreError, CoreResult};
 
 /// Rows per block: the unit of parallel work and of the fixed reduction order (a
@@ -399,33 +399,6 @@ pub fn column_max_abs<T: Float>(x: ArrayView2<'_, T>) -> CoreResult<Array1<f64>>
         .zip(&hi)
         .map(|(l, h)| l.abs().max(h.abs()))
         .collect())
-}
-
-/// Order statistics of `values` at the ascending, distinct ranks `ranks` (0-based;
-/// reorders `values`). Selects the middle rank first, then recurses into the two sides,
-/// so every later selection searches only its own part of the data.
-fn order_statistics(values: &mut [f64], ranks: &[usize]) -> Vec<f64> {
-    let mut out = vec![f64::NAN; ranks.len()];
-    select_ranks(values, 0, ranks, &mut out);
-    out
-}
-
-fn select_ranks(values: &mut [f64], offset: usize, ranks: &[usize], out: &mut [f64]) {
-    if ranks.is_empty() {
-        return;
-    }
-    let mid = ranks.len() / 2;
-    let k = ranks[mid] - offset;
-    let (left, v, right) = values.select_nth_unstable_by(k, f64::total_cmp);
-    out[mid] = *v;
-    let (out_left, out_right) = out.split_at_mut(mid);
-    select_ranks(left, offset, &ranks[..mid], out_left);
-    select_ranks(
-        right,
-        offset + k + 1,
-        &ranks[mid + 1..],
-        &mut out_right[1..],
-    );
 }
 
 /// Quantiles of one column's non-NaN values as `np.nanpercentile(col, percentiles)` and

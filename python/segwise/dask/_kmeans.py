@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 
 from .._dask import (
-    Blocks,
     aligned,
     as_blocks,
     block_values,
     compute,
     core_call,
+    fitted_blocks,
     is_dask_collection,
     lazy_rows,
     require_dask,
@@ -452,7 +452,7 @@ default="k-means||"
         if not is_dask_collection(X):
             return super().predict(X)
         check_fitted(self, "cluster_centers_")
-        blocks = self._dask_features(X)
+        blocks = fitted_blocks(self, X)
         centers = self.cluster_centers_
         if blocks.frame is not None:
             meta = pd.Series(np.empty(0, np.int32), name="segment")
@@ -485,7 +485,7 @@ default="k-means||"
         if not is_dask_collection(X):
             return super().transform(X)
         check_fitted(self, "cluster_centers_")
-        blocks = self._dask_features(X)
+        blocks = fitted_blocks(self, X)
         centers = self.cluster_centers_
         k = centers.shape[0]
         if blocks.frame is not None:
@@ -570,7 +570,7 @@ default="k-means||"
             return super().score(X, sample_weight=sample_weight)
         dask = require_dask()
         check_fitted(self, "cluster_centers_")
-        blocks = self._dask_features(X)
+        blocks = fitted_blocks(self, X)
         centers = self.cluster_centers_
         values = [
             dask.delayed(_convert, pure=True)(part, i, centers.dtype)
@@ -588,23 +588,6 @@ default="k-means||"
             )
         )[0]
         return -float(inertia)
-
-    def _dask_features(self, X: Any) -> Blocks:
-        blocks = as_blocks(X)
-        if blocks.n_features != self.n_features_in_:
-            raise ShapeMismatchError(
-                f"X has {blocks.n_features} features, but KMeans is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-        fitted = getattr(self, "feature_names_in_", None)
-        if fitted is not None and blocks.columns is not None and list(fitted) != blocks.columns:
-            from ..exceptions import FeatureNamesError
-
-            raise FeatureNamesError(
-                f"The feature names should match those that were passed during fit: "
-                f"{list(fitted)}, got {blocks.columns}"
-            )
-        return blocks
 
 
 class _Data:

@@ -17,6 +17,7 @@ from .._dask import (
     block_values,
     compute,
     core_call,
+    fitted_blocks,
     is_dask_collection,
     lazy_rows,
     linear_ranks,
@@ -27,11 +28,10 @@ from .._dask import (
 )
 from .._validation import Checked, check_fitted
 from ..exceptions import (
-    FeatureNamesError,
+    EmptyInputError,
     InvalidParameterError,
     InvalidWeightsError,
     SegwiseError,
-    ShapeMismatchError,
 )
 
 __all__ = ["StandardScaler", "MinMaxScaler", "MaxAbsScaler", "RobustScaler", "Log1pTransformer"]
@@ -132,25 +132,9 @@ class _DaskTransformer:
                 setattr(est, key, value)
         return est
 
-    def _dask_blocks(self, X: Any) -> Blocks:
-        blocks = as_blocks(X)
-        n = self.n_features_in_  # type: ignore[attr-defined]
-        if blocks.n_features != n:
-            raise ShapeMismatchError(
-                f"X has {blocks.n_features} features, but {type(self).__name__} is "
-                f"expecting {n} features as input."
-            )
-        fitted = getattr(self, "feature_names_in_", None)
-        if fitted is not None and blocks.columns is not None and list(fitted) != blocks.columns:
-            raise FeatureNamesError(
-                "The feature names should match those that were passed during fit: "
-                f"{list(fitted)}, got {blocks.columns}"
-            )
-        return blocks
-
     def _lazy(self, X: Any, method: str) -> Any:
         check_fitted(self, "n_features_in_")
-        blocks = self._dask_blocks(X)
+        blocks = fitted_blocks(self, X)
         est = self._in_memory()
         if blocks.frame is not None:
             fitted = getattr(self, "feature_names_in_", None)
@@ -216,6 +200,33 @@ class _DaskTransformer:
             return super().inverse_transform(X, *args, **kwargs)  # type: ignore[misc]
         return self._lazy(X, "inverse_transform")
 
+    def partial_fit(self, X: Any, *args: Any, **kwargs: Any) -> Any:
+        """The in-memory ``partial_fit`` of one batch (a dask collection is fitted with
+        ``fit``, which merges every partition's statistics).
+
+        Parameters
+        ----------
+        X : array-like
+        *args, **kwargs
+            Passed to the in-memory ``partial_fit`` (``y``, ``sample_weight``).
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from segwise.dask import MinMaxScaler
+        >>> MinMaxScaler().partial_fit(np.array([[1.0], [3.0]])).data_max_
+        array([3.])
+        """
+        if is_dask_collection(X):
+            raise InvalidParameterError(
+                "partial_fit takes one in-memory batch; fit a dask collection with fit()"
+            )
+        return super().partial_fit(X, *args, **kwargs)  # type: ignore[misc]
+
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """Fit, then transform (lazily for dask input).
 
@@ -245,6 +256,17 @@ class _DaskTransformer:
 def _at(found: dict[tuple[int, int, int], float], column: int, rank: int) -> float:
     """The order statistic of ``rank`` in ``column`` (all rows) from a search's results."""
     return found[(column, -1, rank)]
+
+
+def _extremes(values: list[Any]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per-column minimum and maximum (NaN ignored) and the row count over every block."""
+    dask = require_dask()
+    merged = compute(
+        tree_reduce([dask.delayed(_min_max, pure=True)(v) for v in values], _merge_min_max)
+    )[0]
+    if merged is None:
+        raise EmptyInputError("X has 0 rows in every partition")
+    return merged  # type: ignore[no-any-return]
 
 
 def _lengths(values: list[Any]) -> list[int]:
@@ -315,8 +337,6 @@ class StandardScaler(_DaskTransformer, _mem.StandardScaler):
             )
         )[0]
         if merged is None:
-            from ..exceptions import EmptyInputError
-
             raise EmptyInputError("X has 0 rows in every partition")
         mean, var, count = merged
         if not params["with_mean"] and not params["with_std"]:
@@ -336,32 +356,6 @@ class StandardScaler(_DaskTransformer, _mem.StandardScaler):
         self._set_moments(mean, var, count, params["with_std"])
         del dtype
         return self
-
-    def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
-        """In-memory ``partial_fit`` (a dask collection is fitted with :meth:`fit`).
-
-        Parameters
-        ----------
-        X : array-like
-        y : ignored
-        sample_weight : array-like, optional
-
-        Returns
-        -------
-        self
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from segwise.dask import StandardScaler
-        >>> StandardScaler().partial_fit(np.array([[1.0], [3.0]])).mean_
-        array([2.])
-        """
-        if is_dask_collection(X):
-            raise InvalidParameterError(
-                "partial_fit takes one in-memory batch; fit a dask collection with fit()"
-            )
-        return super().partial_fit(X, y, sample_weight)
 
 
 class MinMaxScaler(_DaskTransformer, _mem.MinMaxScaler):
@@ -401,45 +395,12 @@ class MinMaxScaler(_DaskTransformer, _mem.MinMaxScaler):
         >>> MinMaxScaler().fit(X).data_min_
         array([1.])
         """
-        dask = require_dask()
         feature_range = self._range()
         _, dtype, values = self._start_fit(X)
-        merged = compute(
-            tree_reduce([dask.delayed(_min_max, pure=True)(v) for v in values], _merge_min_max)
-        )[0]
-        if merged is None:
-            from ..exceptions import EmptyInputError
-
-            raise EmptyInputError("X has 0 rows in every partition")
-        lo, hi, n = merged
+        lo, hi, n = _extremes(values)
         self.n_samples_seen_ = int(n)
         self._set_min_max(lo.astype(dtype), hi.astype(dtype), feature_range)
         return self
-
-    def partial_fit(self, X: Any, y: Any = None) -> Any:
-        """In-memory ``partial_fit`` (a dask collection is fitted with :meth:`fit`).
-
-        Parameters
-        ----------
-        X : array-like
-        y : ignored
-
-        Returns
-        -------
-        self
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from segwise.dask import MinMaxScaler
-        >>> MinMaxScaler().partial_fit(np.array([[1.0], [3.0]])).data_max_
-        array([3.])
-        """
-        if is_dask_collection(X):
-            raise InvalidParameterError(
-                "partial_fit takes one in-memory batch; fit a dask collection with fit()"
-            )
-        return super().partial_fit(X, y)
 
 
 class MaxAbsScaler(_DaskTransformer, _mem.MaxAbsScaler):
@@ -478,45 +439,12 @@ class MaxAbsScaler(_DaskTransformer, _mem.MaxAbsScaler):
         >>> MaxAbsScaler().fit(X).scale_
         array([4.])
         """
-        dask = require_dask()
         self._validate_params()
         _, dtype, values = self._start_fit(X)
-        merged = compute(
-            tree_reduce([dask.delayed(_min_max, pure=True)(v) for v in values], _merge_min_max)
-        )[0]
-        if merged is None:
-            from ..exceptions import EmptyInputError
-
-            raise EmptyInputError("X has 0 rows in every partition")
-        lo, hi, n = merged
+        lo, hi, n = _extremes(values)
         self.n_samples_seen_ = int(n)
         self._set_max_abs(np.fmax(np.abs(lo), np.abs(hi)).astype(dtype))
         return self
-
-    def partial_fit(self, X: Any, y: Any = None) -> Any:
-        """In-memory ``partial_fit`` (a dask collection is fitted with :meth:`fit`).
-
-        Parameters
-        ----------
-        X : array-like
-        y : ignored
-
-        Returns
-        -------
-        self
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from segwise.dask import MaxAbsScaler
-        >>> MaxAbsScaler().partial_fit(np.array([[1.0], [-3.0]])).max_abs_
-        array([3.])
-        """
-        if is_dask_collection(X):
-            raise InvalidParameterError(
-                "partial_fit takes one in-memory batch; fit a dask collection with fit()"
-            )
-        return super().partial_fit(X, y)
 
 
 class RobustScaler(_DaskTransformer, _mem.RobustScaler):
@@ -575,8 +503,6 @@ class RobustScaler(_DaskTransformer, _mem.RobustScaler):
         values64 = list(dask.persist(*values64))
         counts = np.sum(compute(*[dask.delayed(_counts, pure=True)(v) for v in values64]), axis=0)
         if int(np.sum(_lengths(values64))) == 0:
-            from ..exceptions import EmptyInputError
-
             raise EmptyInputError("X has 0 rows in every partition")
         quantiles = ([q_min / 100.0, q_max / 100.0] if params["with_scaling"] else []) + (
             [0.5] if params["with_centering"] else []

@@ -106,8 +106,10 @@ impl BracketPart {
     }
 }
 
-/// Order statistics of `values` at the ascending ranks `ranks` (reorders `values`).
-fn select_ranks(values: &mut [f64], ranks: &[usize]) -> Vec<f64> {
+/// Order statistics of `values` at the ascending, distinct ranks `ranks` (0-based;
+/// reorders `values`). Selects the middle rank first, then recurses into the two sides,
+/// so every later selection searches only its own part of the data.
+pub fn order_statistics(values: &mut [f64], ranks: &[usize]) -> Vec<f64> {
     fn go(values: &mut [f64], offset: usize, ranks: &[usize], out: &mut [f64]) {
         if ranks.is_empty() {
             return;
@@ -165,7 +167,7 @@ fn one_bracket<I: Iterator<Item = f64>>(
         let s = summary.clamp(2, m);
         let mut ranks: Vec<usize> = (0..s).map(|i| i * (m - 1) / (s - 1)).collect();
         ranks.dedup();
-        part.values = select_ranks(&mut inner, &ranks);
+        part.values = order_statistics(&mut inner, &ranks);
         part.ranks = ranks.iter().map(|&r| r as u64).collect();
     }
     part
@@ -297,7 +299,7 @@ pub fn bracket_step(rank: u64, lo: f64, hi: f64, parts: &[BracketPart]) -> CoreR
             .iter()
             .flat_map(|p| p.values.iter().copied())
             .collect();
-        let v = select_ranks(&mut all, &[r as usize]);
+        let v = order_statistics(&mut all, &[r as usize]);
         return Ok(Step::Found(v[0]));
     }
     // Candidate ends: every reported value, each with guaranteed bounds on the counts.
