@@ -525,6 +525,31 @@ mod tests {
         ));
     }
 
+    fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(f)
+    }
+
+    #[test]
+    fn partials_are_the_same_bits_on_one_and_two_threads() {
+        // Several row groups, so the group merge order is exercised.
+        let x = sample(20_000, 5);
+        let c = x.slice(s![0..7, ..]).to_owned();
+        let run = || {
+            let p = lloyd_partial(x.view(), None, c.view()).unwrap();
+            let r = oversample_round(x.view(), None, c.view(), 14.0, (3, 1, 0)).unwrap();
+            let m = partition_moments(x.view()).unwrap();
+            (p, r, m)
+        };
+        let (a, b) = (on_threads(1, run), on_threads(2, run));
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.1, b.1);
+        assert_eq!(a.2, b.2);
+    }
+
     #[test]
     fn draws_do_not_depend_on_the_partitioning() {
         let x = sample(5000, 3);
