@@ -16,7 +16,7 @@ distributed = pytest.importorskip("distributed")
 from segwise import dask as sd  # noqa: E402
 from segwise import preprocessing as pp  # noqa: E402
 from segwise.abtest import segment_lift  # noqa: E402
-from segwise.cluster import KMeans  # noqa: E402
+from segwise.cluster import KMeans, MiniBatchKMeans  # noqa: E402
 from segwise.exceptions import (  # noqa: E402
     ColumnNotFoundError,
     EmptyInputError,
@@ -188,6 +188,113 @@ def test_kmeans_estimator_contract():
     assert clone(est).get_params() == est.get_params()
     with pytest.raises(InvalidParameterError, match="^KMeans: oversampling_factor must be"):
         sd.KMeans(oversampling_factor=0).fit(da.zeros((10, 2), chunks=5))
+
+
+# --------------------------------------------------------------------------- MiniBatchKMeans
+
+
+def test_minibatch_partial_fit_equals_in_memory_over_the_partitions(client):
+    x = blobs(3000, 3, 4, seed=8)
+    w = np.random.default_rng(8).uniform(0.5, 2.0, 3000)
+    sizes = [900, 0, 1100, 1000]
+    ddf, df = frame(x, sizes)
+    w_da = da.from_array(w, chunks=700)  # partitioned unlike X: realigned
+    ref = MiniBatchKMeans(4, random_state=3)
+    mbk = sd.MiniBatchKMeans(4, random_state=3)
+    for _ in range(2):  # the second call continues from the first
+        cuts = np.cumsum([0, *sizes])
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            if b > a:
+                ref.partial_fit(df.iloc[a:b], sample_weight=w[a:b])
+        mbk.partial_fit(ddf, sample_weight=w_da)
+        close(mbk.cluster_centers_, ref.cluster_centers_)
+        assert mbk.n_steps_ == ref.n_steps_
+    labels = mbk.labels_.compute()
+    assert isinstance(labels, pd.Series) and labels.index.equals(df.index)
+    np.testing.assert_array_equal(labels.to_numpy(), ref.predict(df))
+    inertia = float((w * ((x - mbk.cluster_centers_[labels.to_numpy()]) ** 2).sum(1)).sum())
+    close(mbk.inertia_, inertia)
+    assert list(mbk.feature_names_in_) == ["f0", "f1", "f2"]
+    # In-memory input is one mini-batch, as in memory.
+    before = mbk.n_steps_
+    mbk.partial_fit(df.iloc[:50])
+    assert mbk.n_steps_ == before + 1
+
+
+def test_minibatch_fit_is_the_documented_pass_over_the_partitions(client):
+    """fit = passes over the partitions, each partition's rows in the documented seeded
+    order cut into batches, each batch the in-memory partial_fit."""
+    x = blobs(2400, 2, 3, seed=9)
+    sizes = [1000, 0, 1400]
+    ddf, df = frame(x, sizes)
+    init = x[:3] + 0.5
+    mbk = sd.MiniBatchKMeans(
+        3, init=init, batch_size=256, max_iter=2, max_no_improvement=None, random_state=7
+    ).fit(ddf)
+    ref = MiniBatchKMeans(3, init=init, random_state=7, compute_labels=False)
+    cuts = np.cumsum([0, *sizes])
+    for epoch in range(2):
+        for i, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
+            part = x[a:b]
+            order = np.random.default_rng([7, epoch, i]).permutation(b - a)
+            for start in range(0, b - a, 256):
+                ref.partial_fit(part[np.sort(order[start : start + 256])])
+    close(mbk.cluster_centers_, ref.cluster_centers_)
+    assert mbk.n_steps_ == ref.n_steps_ == 2 * (4 + 6)
+    assert mbk.n_iter_ == 2
+    np.testing.assert_array_equal(mbk.labels_.compute().to_numpy(), ref.predict(x))
+
+
+def test_minibatch_fit_quality_stopping_and_reproducibility(client):
+    from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
+
+    x = blobs(6000, 4, 5, seed=10)
+    x_da = da.from_array(x, chunks=(1500, 4))
+    a = sd.MiniBatchKMeans(5, batch_size=200, random_state=1).fit(x_da)
+    b = sd.MiniBatchKMeans(5, batch_size=200, random_state=1).fit(x_da)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert a.n_steps_ < 100 * 30  # stopped early (max_no_improvement)
+    sk = SkMiniBatchKMeans(5, batch_size=200, random_state=1, n_init=1).fit(x)
+    best = KMeans(5, random_state=0, n_init=3).fit(x).inertia_
+    assert a.inertia_ <= 1.05 * best
+    assert a.inertia_ <= 1.05 * sk.inertia_
+    with dask.config.set(scheduler="sync"):  # no client: the same model
+        local = sd.MiniBatchKMeans(5, batch_size=200, random_state=1).fit(x_da)
+    np.testing.assert_array_equal(local.cluster_centers_, a.cluster_centers_)
+    # Without labels, the inertia is the smoothed batch estimate (as in memory).
+    est = sd.MiniBatchKMeans(5, batch_size=200, random_state=1, compute_labels=False).fit(x_da)
+    assert not hasattr(est, "labels_")
+    assert 0.8 * a.inertia_ < est.inertia_ < 1.25 * a.inertia_
+    # tol stops on the centre shift; "random" with n_init candidates; float32 kept.
+    t = sd.MiniBatchKMeans(5, batch_size=200, tol=1e-2, random_state=1).fit(x_da)
+    assert t.n_steps_ <= a.n_steps_
+    r = sd.MiniBatchKMeans(5, init="random", n_init=3, random_state=2).fit(x_da)
+    assert r.inertia_ <= 1.5 * best
+    f = sd.MiniBatchKMeans(5, random_state=1).fit(x_da.astype(np.float32))
+    assert f.cluster_centers_.dtype == np.float32
+    assert f.transform(x_da.astype(np.float32)).compute().shape == (6000, 5)
+
+
+def test_minibatch_bad_input(client):
+    x = blobs(300, 2, 2)
+    x[250, 0] = np.inf
+    ddf, _ = frame(x, [100, 100, 100])
+    with pytest.raises(NonFiniteError, match=r"partition 2 of X.*'f0'"):
+        sd.MiniBatchKMeans(2).fit(ddf)
+    with pytest.raises(NonFiniteError, match=r"partition 2 of X"):
+        sd.MiniBatchKMeans(2).partial_fit(ddf)
+    small, _ = frame(blobs(30, 2, 2), [0, 3, 27])
+    with pytest.raises(NotEnoughSamplesError, match="partition 1 of X: n_samples=3"):
+        sd.MiniBatchKMeans(4).partial_fit(small)
+    with pytest.raises(NotEnoughSamplesError, match="n_samples=30"):
+        sd.MiniBatchKMeans(31).fit(small)
+    with pytest.raises(ShapeMismatchError, match="sample_weight has 29 values but X has 30"):
+        sd.MiniBatchKMeans(2).partial_fit(small, sample_weight=da.ones(29, chunks=10))
+    fitted = sd.MiniBatchKMeans(2, max_iter=5, random_state=0).fit(small)
+    centres = fitted.cluster_centers_.copy()
+    with pytest.raises(ShapeMismatchError, match="3 features"):
+        fitted.partial_fit(da.zeros((4, 3), chunks=2))
+    np.testing.assert_array_equal(fitted.cluster_centers_, centres)  # untouched
 
 
 # --------------------------------------------------------------------------- scalers

@@ -120,7 +120,183 @@ def _transform_block(part: Any, centers: np.ndarray, columns: list[str] | None) 
 # ---------------------------------------------------------------- the estimator
 
 
-class KMeans(_InMemoryKMeans):
+class _LazyCentres:
+    """predict / transform / score of a fitted dask k-means: lazy (``map_partitions``) for
+    dask input, the in-memory estimator's for anything else."""
+
+    cluster_centers_: np.ndarray
+    fit: Any
+    get_feature_names_out: Any
+
+    def predict(self, X: Any) -> Any:
+        """Index of the closest centre of each row, lazily for dask input.
+
+        Parameters
+        ----------
+        X : dask DataFrame / Array, or in-memory array-like
+            A dask DataFrame gives a dask Series ``"segment"`` on its index; a dask Array a
+            dask Array of int32; anything else the in-memory result.
+
+        Returns
+        -------
+        labels : dask Series, dask Array or ndarray
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import dask.array as da
+        >>> from segwise.dask import KMeans
+        >>> X = da.from_array(np.array([[0.0], [0.5], [9.0], [9.5]]), chunks=2)
+        >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
+        >>> bool((km.predict(X).compute() == km.labels_.compute()).all())
+        True
+        """
+        if not is_dask_collection(X):
+            return super().predict(X)  # type: ignore[misc]  # the in-memory estimator after it
+        check_fitted(self, "cluster_centers_")
+        blocks = fitted_blocks(self, X)
+        centers = self.cluster_centers_
+        if blocks.frame is not None:
+            meta = pd.Series(np.empty(0, np.int32), name="segment")
+            return lazy_rows(blocks, _predict_block, meta, centers=centers, index_out=True)
+        return lazy_rows(
+            blocks, _predict_block, np.empty(0, np.int32), centers=centers, index_out=False
+        )
+
+    def transform(self, X: Any) -> Any:
+        """Distances of each row to each centre, lazily for dask input.
+
+        Parameters
+        ----------
+        X : dask DataFrame / Array, or in-memory array-like
+
+        Returns
+        -------
+        dask DataFrame (columns ``kmeans0, ...``, the input's index), dask Array, or the
+        in-memory result.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import dask.array as da
+        >>> from segwise.dask import KMeans
+        >>> X = da.from_array(np.array([[0.0], [0.5], [9.0], [9.5]]), chunks=2)
+        >>> KMeans(n_clusters=2, random_state=0).fit(X).transform(X).shape[1]
+        2
+        """
+        if not is_dask_collection(X):
+            return super().transform(X)  # type: ignore[misc]
+        check_fitted(self, "cluster_centers_")
+        blocks = fitted_blocks(self, X)
+        centers = self.cluster_centers_
+        k = centers.shape[0]
+        if blocks.frame is not None:
+            names = [str(c) for c in self.get_feature_names_out()]
+            meta = pd.DataFrame(np.empty((0, k), centers.dtype), columns=names)
+            return lazy_rows(blocks, _transform_block, meta, centers=centers, columns=names)
+        return lazy_rows(
+            blocks, _transform_block, np.empty((0, k), centers.dtype), centers=centers, columns=None
+        )
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:  # type: ignore[override]
+        """Fit, then return ``labels_`` (lazy for dask input).
+
+        Parameters
+        ----------
+        X : dask DataFrame or dask Array
+        y : ignored
+        sample_weight : optional
+
+        Returns
+        -------
+        labels : dask Series or dask Array
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import dask.array as da
+        >>> from segwise.dask import KMeans
+        >>> X = da.from_array(np.array([[0.0], [0.5], [9.0], [9.5]]), chunks=2)
+        >>> labels = KMeans(n_clusters=2, random_state=0).fit_predict(X).compute()
+        >>> bool(labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2])
+        True
+        """
+        self.fit(X, sample_weight=sample_weight)
+        if hasattr(self, "labels_"):
+            return self.labels_
+        return self.predict(X)
+
+    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:  # type: ignore[override]
+        """Fit, then return the (lazy) distances of ``X`` to the centres.
+
+        Parameters
+        ----------
+        X : dask DataFrame or dask Array
+        y : ignored
+        sample_weight : optional
+
+        Returns
+        -------
+        dask DataFrame or dask Array
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import dask.array as da
+        >>> from segwise.dask import KMeans
+        >>> X = da.from_array(np.array([[0.0], [0.5], [9.0], [9.5]]), chunks=2)
+        >>> KMeans(n_clusters=2, random_state=0).fit_transform(X).compute().shape
+        (4, 2)
+        """
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the weighted inertia of ``X`` (computed for dask input).
+
+        Parameters
+        ----------
+        X : dask DataFrame / Array, or in-memory array-like
+        y : ignored
+        sample_weight : optional
+
+        Returns
+        -------
+        float
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import dask.array as da
+        >>> from segwise.dask import KMeans
+        >>> X = da.from_array(np.array([[0.0], [2.0], [10.0], [12.0]]), chunks=2)
+        >>> KMeans(n_clusters=2, random_state=0).fit(X).score(X)
+        -4.0
+        """
+        if not is_dask_collection(X):
+            return super().score(X, sample_weight=sample_weight)  # type: ignore[misc]
+        dask = require_dask()
+        check_fitted(self, "cluster_centers_")
+        blocks = fitted_blocks(self, X)
+        centers = self.cluster_centers_
+        values = [
+            dask.delayed(_convert, pure=True)(part, i, centers.dtype)
+            for i, part in enumerate(blocks.parts)
+        ]
+        lengths = compute(*[dask.delayed(len)(v) for v in values])
+        weights = weight_blocks(sample_weight, lengths)
+        inertia, _ = compute(
+            tree_reduce(
+                [
+                    dask.delayed(_inertia, pure=True)(v, centers, w)
+                    for v, w in zip(values, weights, strict=True)
+                ],
+                _add_pairs,
+            )
+        )[0]
+        return -float(inertia)
+
+
+class KMeans(_LazyCentres, _InMemoryKMeans):  # type: ignore[misc]
     """k-means on a dask DataFrame or Array: k-means|| seeding, then Lloyd's iterations.
 
     The same parameters and fitted attributes as :class:`segwise.cluster.KMeans`, for data
@@ -277,35 +453,10 @@ default="k-means||"
                 stacklevel=2,
             )
         blocks = as_blocks(X)
-        dtype = self._dtype(X)
+        dtype = _dtype(X)
         seed = check_random_state(self.random_state)
-
-        # Pass 1: convert and check every partition once, keep the blocks for the passes.
-        values = [
-            dask.delayed(_convert, pure=True)(part, i, dtype) for i, part in enumerate(blocks.parts)
-        ]
-        values = list(dask.persist(*values))
-        firsts = compute(*[dask.delayed(_first_pass, pure=True)(v) for v in values])
-        lengths = [int(n) for n, _ in firsts]
-        n = sum(lengths)
-        if n < k:
-            raise NotEnoughSamplesError(f"n_samples={n} should be >= n_clusters={k}.")
-        moments = None
-        for rows, m in firsts:
-            if rows:
-                moments = m if moments is None else core_call("kmeans_merge_moments", moments, m)
-        assert moments is not None  # n >= k >= 1 rows
+        data, moments = _persisted(blocks, sample_weight, k, dtype)
         tol_abs = core_call("kmeans_tolerance", moments, tol=tol)
-        weights = weight_blocks(sample_weight, lengths)
-        if sample_weight is not None:
-            weights = list(dask.persist(*weights))
-            totals = compute(
-                *[dask.delayed(_weight_total, pure=True)(w, i) for i, w in enumerate(weights)]
-            )
-            if not sum(totals) > 0:
-                raise InvalidWeightsError("all weights are zero")
-        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.uint64)
-        data = _Data(values, weights, [int(o) for o in offsets], lengths, blocks.n_features)
 
         best = None
         for run in range(runs):
@@ -330,29 +481,14 @@ default="k-means||"
                 best = (centers, n_iter, inertia, counts)
         assert best is not None
         centers, n_iter, inertia, counts = best
-        distinct = int(np.count_nonzero(counts))
-        if distinct < k:
-            warnings.warn(
-                f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
-                f"({k}). Possibly due to duplicate points in X.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        self.n_features_in_ = blocks.n_features
-        if blocks.columns is not None:
-            self.feature_names_in_ = np.asarray(blocks.columns, dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        _warn_if_fewer_clusters(counts, k, stacklevel=3)
+        _set_features(self, blocks)
         self.cluster_centers_ = centers
         self._n_features_out = k
         self.inertia_ = float(inertia)
         self.n_iter_ = int(n_iter)
         self.labels_ = self.predict(X)
         return self
-
-    def _dtype(self, X: Any) -> Any:
-        dtypes = list(X.dtypes) if hasattr(X, "columns") else [X.dtype]
-        return np.float32 if dtypes and all(t == np.float32 for t in dtypes) else np.float64
 
     @staticmethod
     def _given_centers(init: Any, k: int, d: int, dtype: Any) -> np.ndarray:
@@ -424,172 +560,6 @@ default="k-means||"
             fitted.fit(centers, sample_weight=cand_weights)
         return fitted.cluster_centers_.astype(dtype)
 
-    # ------------------------------------------------------------ lazy outputs
-
-    def predict(self, X: Any) -> Any:
-        """Index of the closest centre of each row, lazily for dask input.
-
-        Parameters
-        ----------
-        X : dask DataFrame / Array, or in-memory array-like
-            A dask DataFrame gives a dask Series ``"segment"`` on its index; a dask Array a
-            dask Array of int32; anything else the in-memory result.
-
-        Returns
-        -------
-        labels : dask Series, dask Array or ndarray
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import dask.array as da
-        >>> from segwise.dask import KMeans
-        >>> X = da.from_array(np.array([[0.0], [0.5], [9.0], [9.5]]), chunks=2)
-        >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
-        >>> bool((km.predict(X).compute() == km.labels_.compute()).all())
-        True
-        """
-        if not is_dask_collection(X):
-            return super().predict(X)
-        check_fitted(self, "cluster_centers_")
-        blocks = fitted_blocks(self, X)
-        centers = self.cluster_centers_
-        if blocks.frame is not None:
-            meta = pd.Series(np.empty(0, np.int32), name="segment")
-            return lazy_rows(blocks, _predict_block, meta, centers=centers, index_out=True)
-        return lazy_rows(
-            blocks, _predict_block, np.empty(0, np.int32), centers=centers, index_out=False
-        )
-
-    def transform(self, X: Any) -> Any:
-        """Distances of each row to each centre, lazily for dask input.
-
-        Parameters
-        ----------
-        X : dask DataFrame / Array, or in-memory array-like
-
-        Returns
-        -------
-        dask DataFrame (columns ``kmeans0, ...``, the input's index), dask Array, or the
-        in-memory result.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import dask.array as da
-        >>> from segwise.dask import KMeans
-        >>> X = da.from_array(np.array([[0.0], [0.5], [9.0], [9.5]]), chunks=2)
-        >>> KMeans(n_clusters=2, random_state=0).fit(X).transform(X).shape[1]
-        2
-        """
-        if not is_dask_collection(X):
-            return super().transform(X)
-        check_fitted(self, "cluster_centers_")
-        blocks = fitted_blocks(self, X)
-        centers = self.cluster_centers_
-        k = centers.shape[0]
-        if blocks.frame is not None:
-            names = [str(c) for c in self.get_feature_names_out()]
-            meta = pd.DataFrame(np.empty((0, k), centers.dtype), columns=names)
-            return lazy_rows(blocks, _transform_block, meta, centers=centers, columns=names)
-        return lazy_rows(
-            blocks, _transform_block, np.empty((0, k), centers.dtype), centers=centers, columns=None
-        )
-
-    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:  # type: ignore[override]
-        """Fit, then return ``labels_`` (lazy for dask input).
-
-        Parameters
-        ----------
-        X : dask DataFrame or dask Array
-        y : ignored
-        sample_weight : optional
-
-        Returns
-        -------
-        labels : dask Series or dask Array
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import dask.array as da
-        >>> from segwise.dask import KMeans
-        >>> X = da.from_array(np.array([[0.0], [0.5], [9.0], [9.5]]), chunks=2)
-        >>> labels = KMeans(n_clusters=2, random_state=0).fit_predict(X).compute()
-        >>> bool(labels[0] == labels[1] and labels[2] == labels[3] and labels[0] != labels[2])
-        True
-        """
-        return self.fit(X, sample_weight=sample_weight).labels_
-
-    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:  # type: ignore[override]
-        """Fit, then return the (lazy) distances of ``X`` to the centres.
-
-        Parameters
-        ----------
-        X : dask DataFrame or dask Array
-        y : ignored
-        sample_weight : optional
-
-        Returns
-        -------
-        dask DataFrame or dask Array
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import dask.array as da
-        >>> from segwise.dask import KMeans
-        >>> X = da.from_array(np.array([[0.0], [0.5], [9.0], [9.5]]), chunks=2)
-        >>> KMeans(n_clusters=2, random_state=0).fit_transform(X).compute().shape
-        (4, 2)
-        """
-        return self.fit(X, sample_weight=sample_weight).transform(X)
-
-    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        """Opposite of the weighted inertia of ``X`` (computed for dask input).
-
-        Parameters
-        ----------
-        X : dask DataFrame / Array, or in-memory array-like
-        y : ignored
-        sample_weight : optional
-
-        Returns
-        -------
-        float
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import dask.array as da
-        >>> from segwise.dask import KMeans
-        >>> X = da.from_array(np.array([[0.0], [2.0], [10.0], [12.0]]), chunks=2)
-        >>> KMeans(n_clusters=2, random_state=0).fit(X).score(X)
-        -4.0
-        """
-        if not is_dask_collection(X):
-            return super().score(X, sample_weight=sample_weight)
-        dask = require_dask()
-        check_fitted(self, "cluster_centers_")
-        blocks = fitted_blocks(self, X)
-        centers = self.cluster_centers_
-        values = [
-            dask.delayed(_convert, pure=True)(part, i, centers.dtype)
-            for i, part in enumerate(blocks.parts)
-        ]
-        lengths = compute(*[dask.delayed(len)(v) for v in values])
-        weights = weight_blocks(sample_weight, lengths)
-        inertia, _ = compute(
-            tree_reduce(
-                [
-                    dask.delayed(_inertia, pure=True)(v, centers, w)
-                    for v, w in zip(values, weights, strict=True)
-                ],
-                _add_pairs,
-            )
-        )[0]
-        return -float(inertia)
-
 
 class _Data:
     """The persisted blocks of a fit and where they sit in ``X``."""
@@ -604,6 +574,66 @@ class _Data:
     ) -> None:
         self.values, self.weights = values, weights
         self.offsets, self.lengths, self.n_features = offsets, lengths, n_features
+
+
+def _dtype(X: Any) -> Any:
+    """float32 when every column of ``X`` is float32, else float64 (as in memory)."""
+    dtypes = list(X.dtypes) if hasattr(X, "columns") else [X.dtype]
+    return np.float32 if dtypes and all(t == np.float32 for t in dtypes) else np.float64
+
+
+def _persisted(blocks: Any, sample_weight: Any, k: int, dtype: Any) -> tuple[_Data, np.ndarray]:
+    """Pass 1 of a fit: every partition converted and checked once and persisted for the
+    passes that follow (on the workers with a client), the weights realigned and checked;
+    returns the blocks and the merged per-feature moments (for the tolerance)."""
+    dask = require_dask()
+    values = [
+        dask.delayed(_convert, pure=True)(part, i, dtype) for i, part in enumerate(blocks.parts)
+    ]
+    values = list(dask.persist(*values))
+    firsts = compute(*[dask.delayed(_first_pass, pure=True)(v) for v in values])
+    lengths = [int(n) for n, _ in firsts]
+    n = sum(lengths)
+    if n < k:
+        raise NotEnoughSamplesError(f"n_samples={n} should be >= n_clusters={k}.")
+    moments = None
+    for rows, m in firsts:
+        if rows:
+            moments = m if moments is None else core_call("kmeans_merge_moments", moments, m)
+    assert moments is not None  # n >= k >= 1 rows
+    weights = weight_blocks(sample_weight, lengths)
+    if sample_weight is not None:
+        weights = list(dask.persist(*weights))
+        totals = compute(
+            *[dask.delayed(_weight_total, pure=True)(w, i) for i, w in enumerate(weights)]
+        )
+        if not sum(totals) > 0:
+            raise InvalidWeightsError("all weights are zero")
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.uint64)
+    data = _Data(values, weights, [int(o) for o in offsets], lengths, blocks.n_features)
+    return data, moments
+
+
+def _warn_if_fewer_clusters(counts: np.ndarray, k: int, stacklevel: int) -> None:
+    """The in-memory ConvergenceWarning when fewer than ``k`` clusters got rows (from the
+    merged per-cluster row counts)."""
+    distinct = int(np.count_nonzero(counts))
+    if distinct < k:
+        warnings.warn(
+            f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+            f"({k}). Possibly due to duplicate points in X.",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def _set_features(estimator: Any, blocks: Any) -> None:
+    """``n_features_in_`` and (DataFrame input) ``feature_names_in_`` from ``fit``'s blocks."""
+    estimator.n_features_in_ = blocks.n_features
+    if blocks.columns is not None:
+        estimator.feature_names_in_ = np.asarray(blocks.columns, dtype=object)
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
 
 
 def _random_rows(
