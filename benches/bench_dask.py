@@ -79,18 +79,25 @@ def kmeans_vs_dask_ml(client, n, chunks, iters):
 def overhead(n, chunks):
     import dask
     import dask.array as da
+    import dask.dataframe as dd
+    import pandas as pd
     from segwise import dask as sd
-    from segwise.cluster import KMeans
+    from segwise.cluster import KMeans, MiniBatchKMeans
     from segwise.preprocessing import StandardScaler
+    from segwise.profile import profile_segments
 
     d, k = 8, 8
     x = blobs(n, d, k, seed=1)
     init = x[:k] + 0.5
     X = da.from_array(x, chunks=(chunks, d))
+    frame = pd.DataFrame(x, columns=[f"f{j}" for j in range(d)])
+    frame["segment"] = KMeans(k, init=init, max_iter=1).fit(x).labels_
+    dframe = dd.from_pandas(frame, npartitions=max(1, n // chunks))
     print(f"\n== overhead of the dask path, n={n:,} d={d}, local threaded scheduler")
     print(f"{'':34s}{'in-memory':>10s}{'dask':>10s}{'ratio':>9s}")
     with dask.config.set(scheduler="threads"):
         X = X.persist()
+        dframe = dframe.persist()
         for name, mem, dsk in [
             (
                 "KMeans (given init, lloyd)",
@@ -101,6 +108,20 @@ def overhead(n, chunks):
                 "StandardScaler fit",
                 lambda: StandardScaler().fit(x),
                 lambda: sd.StandardScaler().fit(X),
+            ),
+            (
+                "MiniBatchKMeans partial_fit/chunk",
+                lambda: [
+                    mbk.partial_fit(b)
+                    for mbk in [MiniBatchKMeans(k, random_state=0, compute_labels=False)]
+                    for b in np.array_split(x, X.numblocks[0])
+                ],
+                lambda: sd.MiniBatchKMeans(k, random_state=0, compute_labels=False).partial_fit(X),
+            ),
+            (
+                "profile_segments",
+                lambda: profile_segments(frame, "segment"),
+                lambda: sd.profile_segments(dframe, "segment"),
             ),
         ]:
             mem()

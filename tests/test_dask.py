@@ -27,6 +27,7 @@ from segwise.exceptions import (  # noqa: E402
     NotEnoughSamplesError,
     ShapeMismatchError,
 )
+from segwise.profile import profile_segments  # noqa: E402
 from segwise.rfm import rfm_table  # noqa: E402
 from segwise.stability import psi, psi_from_counts  # noqa: E402
 
@@ -295,6 +296,102 @@ def test_minibatch_bad_input(client):
     with pytest.raises(ShapeMismatchError, match="3 features"):
         fitted.partial_fit(da.zeros((4, 3), chunks=2))
     np.testing.assert_array_equal(fitted.cluster_centers_, centres)  # untouched
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def customers(n=3000, seed=11):
+    rng = np.random.default_rng(seed)
+    seg = rng.choice(["loyal", "new", "lapsed", "vip"], n, p=[0.4, 0.3, 0.25, 0.05])
+    shift = pd.Series(seg).map({"loyal": 1.0, "new": 0.0, "lapsed": -1.0, "vip": 3.0}).to_numpy()
+    df = pd.DataFrame(
+        {
+            "spend": 1e5 + rng.gamma(2.0, 50.0, n) * (1 + shift),  # a large mean
+            "visits": np.round(rng.poisson(3 + shift.clip(0) * 2, n).astype(float)),  # ties
+            "tenure": rng.normal(24, 6, n) + 4 * shift,
+            "segment": seg,
+        }
+    )
+    df.loc[rng.choice(n, 40, replace=False), "tenure"] = np.nan
+    df.index = df.index * 2 + 5
+    return df
+
+
+def assert_same_profile(got, want, rel=1e-10):
+    pd.testing.assert_index_equal(got.segments.index, want.segments.index)
+    assert got.segments["name"].tolist() == want.segments["name"].tolist()
+    assert got.segments["size"].tolist() == want.segments["size"].tolist()
+    assert got.notes == want.notes
+    for col in want.table.columns:
+        a, b = got.table[col], want.table[col]
+        if b.dtype.kind == "f":
+            close(a.to_numpy(), b.to_numpy(), rel=rel)
+        else:
+            assert a.tolist() == b.tolist(), col
+    for col in want.population.columns:
+        close(got.population[col].to_numpy(), want.population[col].to_numpy(), rel=rel)
+    # Counts and medians are exact.
+    np.testing.assert_array_equal(got.table["median"], want.table["median"])
+    np.testing.assert_array_equal(got.population["median"], want.population["median"])
+
+
+def test_profile_segments_equals_in_memory(client):
+    df = customers()
+    sizes = [900, 0, 1100, 1, 999]
+    cuts = np.cumsum([0, *sizes])
+    parts = [df.iloc[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    ddf = dd.from_delayed([dask.delayed(p) for p in parts], meta=df.iloc[:0])
+    kwargs = {"descriptors": {"tenure": ("new", "long-standing")}, "alpha": 0.01}
+    want = profile_segments(df, "segment", **kwargs)
+    got = sd.profile_segments(ddf, "segment", **kwargs)
+    assert_same_profile(got, want)
+    # Labels as a dask Series partitioned alike, a subset of features.
+    labels = ddf["segment"]
+    got = sd.profile_segments(ddf[["visits", "tenure"]], labels, features=["tenure"])
+    assert_same_profile(got, profile_segments(df[["tenure"]], df["segment"]))
+    # Without a client: the same bits.
+    with dask.config.set(scheduler="sync"):
+        local = sd.profile_segments(ddf, "segment", **kwargs)
+    pd.testing.assert_frame_equal(local.table, sd.profile_segments(ddf, "segment", **kwargs).table)
+
+
+def test_profile_segments_categorical_labels_differing_per_partition(client):
+    df = customers(1200, seed=12)
+    parts = []
+    for a, b in [(0, 500), (500, 1200)]:
+        p = df.iloc[a:b].copy()
+        p["segment"] = p["segment"].astype("category")  # categories differ per partition
+        parts.append(p)
+    ddf = dd.from_delayed(
+        [dask.delayed(p) for p in parts], meta=parts[0].iloc[:0], verify_meta=False
+    )
+    assert_same_profile(sd.profile_segments(ddf, "segment"), profile_segments(df, "segment"))
+
+
+def test_profile_segments_bad_input(client):
+    df = customers(600)
+    ddf = dd.from_pandas(df, npartitions=3)
+    with pytest.raises(ColumnNotFoundError, match="'nope'"):
+        sd.profile_segments(ddf, "nope")
+    with pytest.raises(ColumnNotFoundError, match=r"\['x'\]"):
+        sd.profile_segments(ddf, "segment", features=["x"])
+    with pytest.raises(NonNumericError, match="'segment'"):
+        sd.profile_segments(ddf, ddf["segment"])
+    with pytest.raises(NonFiniteError, match=r"partition \d of df"):
+        sd.profile_segments(ddf, "segment", missing="raise")
+    bad = df.copy()
+    bad.iloc[450, 0] = np.inf
+    with pytest.raises(NonFiniteError, match=r"partition 2 of df.*infinity"):
+        sd.profile_segments(dd.from_pandas(bad, npartitions=3), "segment")
+    with pytest.raises(InvalidParameterError, match="single segment"):
+        sd.profile_segments(ddf.assign(segment="a"), "segment")
+    with pytest.raises(ShapeMismatchError, match="4 partitions but df has 3"):
+        sd.profile_segments(ddf, dd.from_pandas(df["segment"], npartitions=4))
+    with pytest.raises(InvalidParameterError, match="dask DataFrame"):
+        sd.profile_segments(df, "segment")
+    with pytest.raises(InvalidParameterError, match="alpha"):
+        sd.profile_segments(ddf, "segment", alpha=2.0)
 
 
 # --------------------------------------------------------------------------- scalers

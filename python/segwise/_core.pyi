@@ -295,6 +295,29 @@ def profile_segment_moments(
     npt.NDArray[np.float64],
 ]: ...
 
+# Partial statistics of a distributed profile (segwise.dask.profile_segments): one
+# block's (3, n_groups, d) counts, means and centred sums of squares; Chan's merge of two
+# blocks; the merged moments finished to profile_segment_moments' layout without medians
+# (counts, means, variances with the population last, then the rest's means, variances).
+def profile_partial_moments(
+    x: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.int64],
+    *,
+    n_groups: int,
+) -> npt.NDArray[np.float64]: ...
+def profile_merge_moments(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+def profile_finish_moments(
+    moments: npt.NDArray[np.float64],
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
+
 # --- choose_k (segwise.stability: gap statistic, prediction strength, bootstrap ARI) ---
 # `start` is "k-means++" (n_init restarts) or "first_rows"; every fit and draw has its own
 # random stream derived from `seed`, so chunks (b0..b1, m0..m1, r0..r1) compose exactly.

@@ -285,6 +285,33 @@ def lazy_rows(blocks: Blocks, func: Callable[..., Any], meta: Any, **kwargs: Any
     )
 
 
+# --------------------------------------------------------------------------- labels
+
+
+def _uniques(part: pd.DataFrame, column: str) -> pd.Series:
+    return part[column].drop_duplicates()
+
+
+def collect_labels(df: Any, column: str, name: str | None = None) -> tuple[pd.Index, list[Any]]:
+    """Every label of ``column`` of a dask DataFrame over the partitions (categories that
+    differ per partition included), in the in-memory order (``encode_labels``'s): the
+    index to code each partition with (:func:`label_codes`) and the labels. ``name``
+    names the labels in errors (default: the column)."""
+    from ._validation import encode_labels
+
+    dask = require_dask()
+    parts = compute(*[dask.delayed(_uniques, pure=True)(p, column) for p in df.to_delayed()])
+    pooled = pd.concat(parts, ignore_index=True).drop_duplicates()
+    enc = encode_labels(pooled, name=name or f"column {column!r}")
+    return pd.Index(enc.uniques, dtype=object, tupleize_cols=False), list(enc.uniques)
+
+
+def label_codes(values: pd.Series, uniques: pd.Index) -> np.ndarray:
+    """A partition's labels as int64 codes into ``uniques`` (from :func:`collect_labels`)."""
+    codes = uniques.get_indexer(values)
+    return np.ascontiguousarray(codes, dtype=np.int64)
+
+
 # --------------------------------------------------------------------------- quantiles
 
 #: A partition returns all of a bracket's inner values up to this many, else a summary.

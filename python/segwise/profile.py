@@ -461,7 +461,6 @@ def profile_segments(
     ['Recent, low spend', 'Lapsed, high spend']
     """
     params = validate_params(locals(), _PARAMS, caller="profile_segments")
-    alpha, (d_abs, d_rel), name_terms = params["alpha"], params["marker_diff"], params["name_terms"]
     missing = params["missing"]
 
     block, labels, names = _select(df, labels, features)
@@ -479,13 +478,31 @@ def profile_segments(
             "with the rest of the population, so it needs at least 2"
         )
 
-    counts, means, variances, medians, rest_means, rest_vars = _core.profile_segment_moments(
-        x, codes, n_groups=k
-    )
+    stats = _core.profile_segment_moments(x, codes, n_groups=k)
+    sizes = np.bincount(codes, minlength=k)
+    return _profile_report(stats, segs, sizes, names, params, words)
+
+
+def _profile_report(
+    stats: tuple[np.ndarray, ...],
+    segs: pd.Index,
+    sizes: np.ndarray,
+    names: list[str],
+    params: dict[str, Any],
+    words: Mapping[str, tuple[str, str]],
+) -> SegmentProfile:
+    """The profile from the grouped statistics (``_core.profile_segment_moments``'s
+    layout: counts, means, variances, medians with the population as the last row, then
+    the rest's means and variances), the segment sizes and the validated parameters: a
+    pure function of them, so a distributed profile is the same report."""
+    alpha, (d_abs, d_rel) = params["alpha"], params["marker_diff"]
+    name_terms, unit = params["name_terms"], params["unit"]
+    counts, means, variances, medians, rest_means, rest_vars = stats
+    k, d = len(segs), len(names)
+    n = int(sizes.sum())
     pop_n, pop_mean, pop_var, pop_median = counts[k], means[k], variances[k], medians[k]
     seg_n, seg_mean, seg_var, seg_median = counts[:k], means[:k], variances[:k], medians[:k]
     pop_sd = np.sqrt(pop_var)
-    sizes = np.bincount(codes, minlength=k)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         diff = seg_mean - pop_mean

@@ -11,15 +11,17 @@ import numpy as np
 import pandas as pd
 
 from .._dask import (
+    collect_labels,
     compute,
     core_call,
+    label_codes,
     linear_quantile,
     linear_ranks,
     order_statistics,
     require_dask,
     tree_reduce,
 )
-from .._validation import encode_labels, validate_params
+from .._validation import validate_params
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ._report import (
     _LIFT_PARAMS,
@@ -35,15 +37,6 @@ from ._report import (
 )
 
 __all__ = ["segment_lift"]
-
-
-def _uniques(part: pd.DataFrame, column: str) -> pd.Series:
-    return part[column].drop_duplicates()
-
-
-def _codes(values: pd.Series, uniques: pd.Index) -> np.ndarray:
-    codes = uniques.get_indexer(values)
-    return np.ascontiguousarray(codes, dtype=np.int64)
 
 
 def _cells(
@@ -66,13 +59,13 @@ def _cells(
             col = y[:, j]
             np.minimum(col, cap, out=col, where=~np.isnan(col))
     x = _numeric_block(part, aux_cols) if aux_cols else None
-    arm_codes = _codes(part[variant], arms)
+    arm_codes = label_codes(part[variant], arms)
     if segment is None:
         seg_codes = np.zeros(len(part), dtype=np.int64)
         n_segments = 1
     else:
         assert segs is not None
-        seg_codes = _codes(part[segment], segs)
+        seg_codes = label_codes(part[segment], segs)
         n_segments = len(segs)
     cells = core_call(
         "abtest_segment_arm_stats",
@@ -105,15 +98,6 @@ def _non_nan(values: np.ndarray) -> np.ndarray:
 
 def _at(found: dict[tuple[int, int, int], float], column: int, rank: int) -> float:
     return found[(column, -1, rank)]
-
-
-def _labels(df: Any, column: str) -> tuple[pd.Index, list[Any]]:
-    """Every label of ``column`` over the partitions, in the in-memory order."""
-    dask = require_dask()
-    parts = compute(*[dask.delayed(_uniques, pure=True)(p, column) for p in df.to_delayed()])
-    pooled = pd.concat(parts, ignore_index=True).drop_duplicates()
-    enc = encode_labels(pooled, name=f"column {column!r}")
-    return pd.Index(enc.uniques, dtype=object, tupleize_cols=False), list(enc.uniques)
 
 
 def segment_lift(
@@ -179,11 +163,11 @@ adjust, expected_split, srm_threshold, winsorize
         df.columns, segment, variant, metrics, covariates, ratios
     )
     _numeric_block(df._meta, y_cols + aux_cols)  # non-numeric columns, before any pass
-    arms_index, arms = _labels(df, variant)
+    arms_index, arms = collect_labels(df, variant)
     if segment is None:
         segs_index, segs = None, [OVERALL]
     else:
-        segs_index, segs = _labels(df, segment)
+        segs_index, segs = collect_labels(df, segment)
     if not arms:
         raise EmptyInputError("df has no rows")
     parts = df.to_delayed()

@@ -14,6 +14,7 @@ from .._dask import require_dask
 
 require_dask()
 
+from .._profile_dask import profile_segments_dask as profile_segments  # noqa: E402
 from .._rfm_dask import rfm_table_dask as rfm_table  # noqa: E402
 from ..abtest._dask import segment_lift  # noqa: E402
 from ..stability._dask import psi  # noqa: E402
@@ -37,5 +38,6 @@ __all__ = [
     "Log1pTransformer",
     "segment_lift",
     "psi",
+    "profile_segments",
     "rfm_table",
 ]
