@@ -189,6 +189,13 @@ def test_kmeans_estimator_contract():
     assert clone(est).get_params() == est.get_params()
     with pytest.raises(InvalidParameterError, match="^KMeans: oversampling_factor must be"):
         sd.KMeans(oversampling_factor=0).fit(da.zeros((10, 2), chunks=5))
+    mbk = sd.MiniBatchKMeans(3, batch_size=64, max_no_improvement=None)
+    assert clone(mbk).get_params() == mbk.get_params()
+    assert (
+        mbk.get_params() == MiniBatchKMeans(3, batch_size=64, max_no_improvement=None).get_params()
+    )
+    with pytest.raises(InvalidParameterError, match="^MiniBatchKMeans: batch_size must be"):
+        sd.MiniBatchKMeans(batch_size=0).fit(da.zeros((10, 2), chunks=5))
 
 
 # --------------------------------------------------------------------------- MiniBatchKMeans
