@@ -22,13 +22,12 @@ from ._dask import (
 )
 from ._validation import check_array, validate_params
 from .exceptions import (
-    ColumnNotFoundError,
     InvalidParameterError,
     NonNumericError,
     SegwiseError,
     ShapeMismatchError,
 )
-from .profile import _PARAMS, SegmentProfile, _check_descriptors, _profile_report
+from .profile import _PARAMS, SegmentProfile, _check_descriptors, _profile_report, _select
 
 __all__ = ["profile_segments_dask"]
 
@@ -123,11 +122,10 @@ def profile_segments_dask(
             f"df must be a dask DataFrame, got {type(df).__name__}; use "
             "segwise.profile.profile_segments for pandas and numpy data"
         )
-    label_col: str | None = None
+    # The column checks of the in-memory function, on the (empty) pandas meta.
+    meta = df._meta
+    _, _, features = _select(meta, labels if isinstance(labels, str) else None, features)
     if isinstance(labels, str):
-        if labels not in df.columns:
-            raise ColumnNotFoundError(f"labels column {labels!r} is not in the DataFrame")
-        label_col = labels
         frame = df.assign(**{_LABELS: df[labels]})
     elif is_dask_collection(labels) and isinstance(labels, dd.Series):
         if labels.npartitions != df.npartitions:
@@ -141,18 +139,6 @@ def profile_segments_dask(
             "labels must name a column of df or be a dask Series partitioned like df, got "
             f"{type(labels).__name__}"
         )
-    if features is None:
-        features = [str(c) for c in df.columns if c != label_col]
-    else:
-        features = [features] if isinstance(features, str) else [str(f) for f in features]
-        absent = [f for f in features if f not in df.columns]
-        if absent:
-            raise ColumnNotFoundError(f"feature column(s) not in the DataFrame: {absent}")
-    if not features:
-        raise InvalidParameterError("no feature columns to profile")
-    if len(set(features)) != len(features):
-        raise InvalidParameterError(f"features has duplicates: {features}")
-    meta = df._meta
     bad = [
         f
         for f in features
