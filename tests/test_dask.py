@@ -107,6 +107,20 @@ def test_kmeans_weighted_and_max_iter_equal_in_memory(client):
     np.testing.assert_array_equal(km.labels_.compute(), ref.labels_)
 
 
+def test_kmeans_partition_of_zero_weight(client):
+    x = blobs(1200, 2, 3, seed=13)
+    w = np.r_[np.ones(800), np.zeros(400)]  # the last partition weighs nothing
+    init = x[:3] + 0.2
+    ref = KMeans(3, init=init, algorithm="lloyd").fit(x, sample_weight=w)
+    x_da, w_da = da.from_array(x, chunks=(400, 2)), da.from_array(w, chunks=400)
+    km = sd.KMeans(3, init=init).fit(x_da, sample_weight=w_da)
+    close(km.cluster_centers_, ref.cluster_centers_)
+    close(km.inertia_, ref.inertia_)
+    close(km.score(x_da, sample_weight=w_da), ref.score(x, sample_weight=w))
+    seeded = sd.KMeans(3, random_state=0).fit(x_da, sample_weight=w_da)
+    assert np.isfinite(seeded.inertia_)
+
+
 def test_kmeans_empty_cluster_relocated_as_in_memory(client):
     x = np.array([[0.0], [0.1], [0.2], [10.0], [10.1], [30.0]])
     init = np.array([[0.0], [1000.0], [-1000.0]])
@@ -261,7 +275,8 @@ def test_minibatch_fit_quality_stopping_and_reproducibility(client):
     a = sd.MiniBatchKMeans(5, batch_size=200, random_state=1).fit(x_da)
     b = sd.MiniBatchKMeans(5, batch_size=200, random_state=1).fit(x_da)
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
-    assert a.n_steps_ < 100 * 30  # stopped early (max_no_improvement)
+    assert a.n_steps_ < 100 * 32  # stopped early (max_no_improvement)...
+    assert a.n_steps_ >= 32  # ...but not before every row was seen (4 x 8 batches)
     sk = SkMiniBatchKMeans(5, batch_size=200, random_state=1, n_init=1).fit(x)
     best = KMeans(5, random_state=0, n_init=3).fit(x).inertia_
     assert a.inertia_ <= 1.05 * best
@@ -278,6 +293,18 @@ def test_minibatch_fit_quality_stopping_and_reproducibility(client):
     assert t.n_steps_ <= a.n_steps_
     r = sd.MiniBatchKMeans(5, init="random", n_init=3, random_state=2).fit(x_da)
     assert r.inertia_ <= 1.5 * best
+    # Weights count: rows of weight 0 (a far third blob) pull no centre.
+    rng = np.random.default_rng(4)
+    y = np.vstack(
+        [rng.normal(0, 1, (900, 2)), rng.normal(10, 1, (900, 2)), rng.normal(80, 1, (600, 2))]
+    )
+    wy = np.r_[np.ones(1800), np.zeros(600)]
+    order = rng.permutation(len(y))  # rows not sorted by cluster (see the docstring)
+    y, wy = y[order], wy[order]
+    wk = sd.MiniBatchKMeans(2, batch_size=100, random_state=0).fit(
+        da.from_array(y, chunks=(700, 2)), sample_weight=da.from_array(wy, chunks=1000)
+    )
+    assert sorted(int(round(c)) for c in wk.cluster_centers_[:, 0]) == [0, 10]
     f = sd.MiniBatchKMeans(5, random_state=1).fit(x_da.astype(np.float32))
     assert f.cluster_centers_.dtype == np.float32
     assert f.transform(x_da.astype(np.float32)).compute().shape == (6000, 5)

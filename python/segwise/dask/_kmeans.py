@@ -85,7 +85,10 @@ def _add_lloyd(a: Any, b: Any) -> Any:
 def _inertia(values: np.ndarray, centers: np.ndarray, w: np.ndarray | None) -> Any:
     if values.shape[0] == 0:
         return 0.0, np.zeros(centers.shape[0])
-    labels, inertia = core_call("kmeans_labels_inertia", values, centers, sample_weight=w)
+    if w is not None and not w.sum() > 0:  # a partition of zero weight adds no inertia
+        labels, inertia = core_call("kmeans_predict", values, centers), 0.0
+    else:
+        labels, inertia = core_call("kmeans_labels_inertia", values, centers, sample_weight=w)
     return inertia, np.bincount(labels, minlength=centers.shape[0]).astype(np.float64)
 
 

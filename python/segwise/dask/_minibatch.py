@@ -57,12 +57,17 @@ def _chain_step(
     order cut into batches, with scikit-learn's early stopping on the smoothed batch
     inertia. The input state is never modified (a task may run twice)."""
     if state["done"] or values.shape[0] == 0:
-        return state  # stopped (``done`` holds the pass it stopped in), or nothing to do
+        return state  # stopped (``done`` holds the passes made), or nothing to do
     state = dict(state)
+    if state["fired"] and epoch >= 1:
+        state["done"] = epoch  # a rule fired in the first pass: stop at its end
+        return state
     est = copy.deepcopy(state["est"])
     state["est"] = est
     batch_size = cfg["batch_size"]
     if batch_size is None:
+        if w is not None and not w.sum() > 0:
+            return state  # a partition of zero weight moves nothing
         try:
             est.partial_fit(values, sample_weight=w)
         except SegwiseError as err:
@@ -72,6 +77,11 @@ def _chain_step(
     order = np.random.default_rng([cfg["seed"], epoch, index]).permutation(n)
     for start in range(0, n, batch_size):
         rows = np.sort(order[start : start + batch_size])
+        if w is not None:
+            # Rows of zero weight are never drawn in memory: leave them out of the batch.
+            rows = rows[w[rows] > 0]
+            if rows.size == 0:
+                continue  # nothing to learn from (and not a step)
         xb = np.ascontiguousarray(values[rows])
         wb = None if w is None else np.ascontiguousarray(w[rows])
         old = est.cluster_centers_
@@ -84,22 +94,33 @@ def _chain_step(
         ewa = bi if state["ewa"] is None else state["ewa"] * (1.0 - alpha) + bi * alpha
         state["ewa"] = ewa
         shift = float(((est.cluster_centers_.astype(np.float64) - old) ** 2).sum())
-        if cfg["tol"] > 0.0 and shift <= cfg["tol"]:
-            state["done"] = epoch + 1
-            break
         if state["ewa_min"] is None or ewa < state["ewa_min"]:
             state["no_improvement"], state["ewa_min"] = 0, ewa
         else:
             state["no_improvement"] += 1
         limit = cfg["max_no_improvement"]
-        if limit is not None and state["no_improvement"] >= limit:
-            state["done"] = epoch + 1
-            break
+        if (cfg["tol"] > 0.0 and shift <= cfg["tol"]) or (
+            limit is not None and state["no_improvement"] >= limit
+        ):
+            # Not before every row was seen once: partitions are often in some order (by
+            # date, region, ...) that a first pass cut short would not cover.
+            if epoch == 0:
+                state["fired"] = True
+            else:
+                state["done"] = epoch + 1
+                break
     return state
 
 
 def _start(est: Any) -> dict[str, Any]:
-    return {"est": est, "ewa": None, "ewa_min": None, "no_improvement": 0, "done": False}
+    return {
+        "est": est,
+        "ewa": None,
+        "ewa_min": None,
+        "no_improvement": 0,
+        "fired": False,
+        "done": False,
+    }
 
 
 # ---------------------------------------------------------------- the estimator
@@ -118,17 +139,22 @@ class MiniBatchKMeans(_LazyCentres, _InMemoryMiniBatchKMeans):  # type: ignore[m
     - ``partial_fit(X)`` runs the in-memory ``partial_fit`` on each non-empty partition in
       order, each partition one mini-batch (as ``dask_ml.wrappers.Incremental`` does): the
       result equals calling :meth:`segwise.cluster.MiniBatchKMeans.partial_fit` on the
-      partitions in order.
+      partitions in order. A partition whose weights are all zero is skipped: it would
+      move nothing.
     - ``fit(X)`` initialises on ``init_size`` rows drawn without replacement in proportion
       to ``sample_weight`` over all partitions (``n_init`` candidates compared on a second
       such sample), then makes up to ``max_iter`` passes over the partitions in order; in
       pass ``e`` the rows of partition ``i`` are taken in the order of
       ``numpy.random.default_rng([seed, e, i]).permutation``, cut into batches of
-      ``batch_size`` rows and given to the in-memory ``partial_fit`` with their weights
-      (the in-memory ``fit`` draws batches with replacement instead). It stops early on
+      ``batch_size`` rows and given to the in-memory ``partial_fit`` with their weights,
+      rows of zero weight left out (the in-memory ``fit`` draws batches with replacement,
+      in proportion to the weights, instead). It stops early on
       scikit-learn's rules (``tol`` on the centre shift of a step, ``max_no_improvement``
-      steps without improvement of the smoothed batch inertia). ``seed`` is the integer
-      that ``random_state`` gives; the result depends on the partitioning.
+      steps without improvement of the smoothed batch inertia), but not before the end of
+      the first pass: every row is seen at least once. ``seed`` is the integer that
+      ``random_state`` gives; the result depends on the partitioning. Partitions sorted
+      by something the clusters follow (a region, a date) slow mini-batch k-means down,
+      as they would in memory: shuffle the rows first (or use :class:`KMeans`).
 
     Parameters
     ----------
