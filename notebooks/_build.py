@@ -359,10 +359,10 @@ RFM_PERSONAS: list[Cell] = [
     profile = profile_segments(
         customers, "segment", ["recency", "frequency", "monetary", "tenure"],
         descriptors={
-            "recency": ("recent", "lapsed"),
-            "frequency": ("infrequent", "frequent"),
-            "monetary": ("low spend", "high spend"),
-            "tenure": ("new", "long-standing"),
+            "recency": ("more recent", "less recent"),
+            "frequency": ("less frequent", "more frequent"),
+            "monetary": ("lower spend", "higher spend"),
+            "tenure": ("newer", "longer-standing"),
         },
     )
     for segment, row in profile.segments.iterrows():
@@ -503,8 +503,15 @@ HILLSTROM_LIFT: list[Cell] = [
     would look "significant" by chance even if no e-mail did anything. The `significant`
     column therefore uses **adjusted** p-values: Benjamini-Hochberg (`adjust="bh"`, the
     default) controls the false discovery rate, the share of false findings among the
-    reported ones; Holm and Bonferroni control the family-wise error rate, the chance of
-    any false finding, and are stricter. The `(all)` rows form a family of their own.
+    reported ones, and Benjamini-Yekutieli (`"by"`) does so under any dependence between
+    the tests; Holm, Hochberg, Hommel, Bonferroni and Sidak control the family-wise error
+    rate, the chance of any false finding, and are stricter. The `(all)` rows form a
+    family of their own.
+
+    Each correction decides by comparing the raw p-values with one per-comparison level
+    (Bonferroni: alpha / 24; BH: R alpha / 24 with R the number of significant rows; ...).
+    The report's `*_adj` intervals are drawn at that level (`ci_level_adj`), so a row is
+    significant exactly when its adjusted interval excludes 0.
     """,
     ),
     (
@@ -512,7 +519,7 @@ HILLSTROM_LIFT: list[Cell] = [
         """
     per_persona = report.table["segment"] != "(all)"
     counts = {"unadjusted": int((report.table.loc[per_persona, "pvalue"] < 0.05).sum())}
-    for adjust in ["bh", "holm", "bonferroni"]:
+    for adjust in ["bh", "by", "holm", "hochberg", "hommel", "bonferroni", "sidak"]:
         table = segment_lift(df, segment="persona", variant="segment", control="No E-Mail",
                              metrics=["visit", "conversion", "spend"], adjust=adjust).table
         counts[adjust] = int(table.loc[table["segment"] != "(all)", "significant"].sum())
@@ -550,10 +557,13 @@ HILLSTROM_LIFT: list[Cell] = [
         """
     ## Forest plot
 
-    Relative lift in spend with its confidence interval, per persona and e-mail; red marks
-    the rows significant after the adjustment. The significance comes from the test of the
-    *absolute* difference, while the bar is the (delta-method) interval of the *relative*
-    lift, so for a skewed metric such as spend a red bar can still cross zero.
+    Relative lift in spend with its interval, per persona and e-mail; red marks the rows
+    significant after the adjustment. The bar and the colour come from the same test and
+    the same correction: the interval is Fieller's interval of the ratio of the means with
+    Welch's degrees of freedom (it inverts the row's Welch t-test) at the level
+    Benjamini-Hochberg decides at. So every red bar excludes zero and every grey bar
+    crosses it. (For the 0/1 metrics the report uses Koopman's interval of the ratio of
+    proportions, which inverts the pooled z-test.)
     """,
     ),
     (
@@ -567,16 +577,18 @@ HILLSTROM_LIFT: list[Cell] = [
         """
     ## The report table
 
-    One row per persona x metric x e-mail (plus the pooled rows); `report.table` has more
-    columns (absolute differences, test statistics, probability to beat control, ...).
+    One row per persona x metric x e-mail (plus the pooled rows), with the adjusted
+    interval of the relative lift and its level; `report.table` has more columns
+    (absolute differences, the unadjusted 95% intervals that match `pvalue`, test
+    statistics, probability to beat control, ...).
     """,
     ),
     (
         "code",
         """
     report.table[["segment", "metric", "treatment", "n_control", "n_treatment",
-                  "mean_control", "mean_treatment", "rel_lift", "rel_lift_low",
-                  "rel_lift_high", "pvalue_adj", "significant"]].round(4)
+                  "mean_control", "mean_treatment", "rel_lift", "rel_lift_low_adj",
+                  "rel_lift_high_adj", "ci_level_adj", "pvalue_adj", "significant"]].round(4)
     """,
     ),
 ]

@@ -24,7 +24,7 @@ def hillstrom(hillstrom):
 
 @pytest.fixture(scope="module")
 def report(hillstrom):
-    return email_lift(hillstrom, "customer_segment")
+    return email_lift(hillstrom, "customer_segment", ci_method="newcombe")
 
 
 def test_report_shape_and_kinds(report):

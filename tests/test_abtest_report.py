@@ -63,7 +63,7 @@ def _groups(df, seg):
 
 @pytest.mark.parametrize("treatment", ["b", "c"])
 def test_binary_rows_match_statsmodels(data, treatment):
-    rep = _report(data)
+    rep = _report(data, ci_method="newcombe")
     rows = _rows(rep, "conv", treatment)
     assert (rows["kind"] == "binary").all()
     for seg in ["north", "south", "east", "(all)"]:

@@ -351,7 +351,7 @@ def test_lift_equals_segment_lift(files, hillstrom, capsys):
 
     pd.testing.assert_frame_equal(as_text(got[text]), as_text(expected[text]))
     err = capsys.readouterr().err
-    assert err.startswith("Lift report:") and "alpha=0.01" in err
+    assert err.startswith("Lift report:") and "Holm-adjusted p <= 0.01" in err
 
 
 def test_lift_parquet_integer_arms_and_winsorize(tmp_path, hillstrom, capsys):

@@ -181,7 +181,10 @@ def test_persona_names_and_descriptions():
             "noise": rng.normal(0, 1, 3 * n),
         }
     )
-    words = {"frequency": ("infrequent", "frequent"), "recency_days": ("recent", "lapsed")}
+    words = {
+        "frequency": ("less frequent", "more frequent"),
+        "recency_days": ("more recent", "less recent"),
+    }
     prof = profile_segments(df, seg, descriptors=words)
     names = prof.segments["name"]
     # the strongest markers by |std diff| first, with the user's words where given
@@ -194,26 +197,57 @@ def test_persona_names_and_descriptions():
             .lower()
             .startswith(
                 {
-                    "monetary": "high monetary" if std["monetary"] > 0 else "low monetary",
-                    "frequency": "frequent" if std["frequency"] > 0 else "infrequent",
-                    "recency_days": "lapsed" if std["recency_days"] > 0 else "recent",
+                    "monetary": "higher monetary" if std["monetary"] > 0 else "lower monetary",
+                    "frequency": "more frequent" if std["frequency"] > 0 else "less frequent",
+                    "recency_days": "less recent" if std["recency_days"] > 0 else "more recent",
                 }[top[0]]
             )
         )
-    assert set(names[0].split(", ")) == {"High monetary", "frequent", "recent"} or set(
-        names[0].lower().split(", ")
-    ) == {"high monetary", "frequent", "recent"}
-    assert set(names[1].lower().split(", ")) == {"low monetary", "infrequent", "lapsed"}
+
+    def words_of(name):
+        assert name.endswith(" than average")
+        return set(name.removesuffix(" than average").lower().split(", "))
+
+    assert words_of(names[0]) == {"higher monetary", "more frequent", "more recent"}
+    assert words_of(names[1]) == {"lower monetary", "less frequent", "less recent"}
     assert prof.segments.loc[0, "description"].startswith(f"{names[0]} — 33% of customers")
-    # name_terms limits the terms; identical names get the segment label appended
+    # name_terms limits the terms when the names differ anyway
     short = profile_segments(df, seg, descriptors=words, name_terms=1)
     assert all(", " not in name for name in short.segments["name"])
+    # twins agree on every feature: "much" for the stronger, then the label
     twin = profile_segments(pd.concat([df, df]), np.r_[seg, seg + 10])
     assert twin.segments["name"].is_unique
     assert twin.segments.loc[10, "name"].endswith("[10]")
-    # a segment without significant markers is "Typical"
+    # a segment without significant markers is "Close to average"
     flat = profile_segments(pd.DataFrame({"x": rng.normal(size=200)}), np.tile([0, 1], 100))
-    assert flat.segments["name"].str.startswith("Typical").all()
+    assert flat.segments["name"].str.startswith("Close to average").all()
+
+
+def test_persona_names_are_never_near_identical():
+    # Two segments both more frequent and higher spend; they differ on recency only.
+    rng = np.random.default_rng(4)
+    n = 300
+    base = pd.DataFrame(
+        {
+            "recency_days": rng.normal(100, 20, 3 * n),
+            "frequency": rng.normal(5, 1, 3 * n),
+            "monetary": rng.normal(100, 15, 3 * n),
+        }
+    )
+    seg = np.repeat([0, 1, 2], n)
+    base.loc[seg == 0, ["frequency", "monetary"]] += [4.0, 60.0]
+    base.loc[seg == 1, ["frequency", "monetary"]] += [4.2, 55.0]
+    base.loc[seg == 0, "recency_days"] -= 30
+    base.loc[seg == 1, "recency_days"] += 30
+    words = {
+        "recency_days": ("more recent", "less recent"),
+        "frequency": ("less frequent", "more frequent"),
+        "monetary": ("lower spend", "higher spend"),
+    }
+    names = profile_segments(base, seg, descriptors=words, name_terms=2).segments["name"]
+    sets = [frozenset(n.removesuffix(" than average").lower().split(", ")) for n in names]
+    assert len(set(sets)) == 3, names.tolist()
+    assert "more recent" in sets[0] and "less recent" in sets[1]
 
 
 def test_labels_as_column_series_and_numpy_input():
@@ -286,8 +320,10 @@ def test_summary_html_and_plot():
     prof = profile_segments(df, seg, descriptors={"visits": ("rare", "frequent")})
     text = prof.summary()
     assert "4 segments, 3 feature(s), 300 customers" in text
+    flat = " ".join(text.split())  # the text wraps at 100 columns
     for desc in prof.segments["description"]:
-        assert desc in text
+        assert " ".join(desc.split()) in flat
+    assert max(len(line) for line in text.splitlines()[:8]) <= 100
     page = prof._repr_html_()
     assert "&lt;tenure &amp; co&gt;" in page and "<tenure" not in page
     assert "background:#" in page and "<script" not in page

@@ -87,7 +87,9 @@ def test_every_result_class_renders_one_summary_as_text_and_html(results):
         text, page = res.summary(), res._repr_html_()
         assert repr(res) == text == parts.text()
         assert page == parts.html()
-        assert text.splitlines()[0] == parts.title
+        # the title first (wrapped at 100 columns, like every line of the text)
+        assert " ".join(text.split()).startswith(" ".join(parts.title.split()))
+        assert max(len(line) for line in text.splitlines() if "  " not in line) <= 100
         assert page.startswith("<div class='segwise-result'><b>") and page.count("<table>") >= 1
         assert "<script" not in page
 

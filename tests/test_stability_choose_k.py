@@ -387,16 +387,21 @@ def test_result_objects_summary_html_plot():
     res = choose_k(X, range(2, 7), n_refs=4, n_splits=4, n_boot=4, random_state=0)
     assert res.table["knee"].any()
     text = res.summary()
-    assert text.startswith(f"Recommended k = {res.recommended_k}") and "bootstrap_ari" in text
+    assert text.startswith(f"Recommended k = {res.recommended_k}") and "boot ARI" in text
+    assert "Higher is better" in text and "lower is better: DB (Davies-Bouldin)" in text
     page = res._repr_html_()
     assert "<table>" in page and "<script" not in page and "&gt;=" in page
     axes = res.plot()
     visible = [a for a in axes.ravel() if a.get_visible()]
     assert len(visible) == 8
     titles = {a.get_title() for a in visible}
-    assert {"inertia", "gap", "prediction strength", "min share"} <= titles
-    inertia_ax = next(a for a in visible if a.get_title() == "inertia")
-    assert any(line.get_label() == "knee" for line in inertia_ax.get_lines())
+    # every panel says which way is better
+    assert "silhouette\n(higher is better)" in titles
+    assert "Davies-Bouldin\n(lower is better)" in titles
+    assert all("\n(" in t for t in titles)
+    inertia_ax = next(a for a in visible if a.get_title().startswith("inertia"))
+    assert any(line.get_label() == "knee (Kneedle)" for line in inertia_ax.get_lines())
+    assert "knee (Kneedle)" in [t.get_text() for t in inertia_ax.get_legend().get_texts()]
     gap = gap_statistic(X, 4, n_refs=4, random_state=0)
     ax = gap.plot()
     assert len(ax.get_lines()) >= 2 and "Gap statistic" in gap.summary()

@@ -573,3 +573,14 @@ def test_property_align_undoes_a_permutation_and_psi_of_itself_is_zero(labels, p
     assert psi(ref, ref).table["psi"].iloc[0] == 0.0
     res = psi(ref.astype(float), new.astype(float))
     assert res.table["psi"].iloc[0] >= 0.0
+
+
+def test_migration_shows_new_and_churned_only_when_there_are_any():
+    same = pd.Series(["a", "b", "a"], index=[1, 2, 3])
+    res = migration_matrix(same, same.map({"a": "b", "b": "a"}))
+    assert list(res.counts.index) == ["a", "b"] and list(res.counts.columns) == ["a", "b"]
+    assert "New: 0 customers; Churned: 0" in res.summary()
+    res = migration_matrix(same, pd.Series(["a", "a"], index=[1, 4]))
+    assert list(res.counts.index) == ["a", "b", "New"]
+    assert list(res.counts.columns) == ["a", "Churned"]
+    assert res.counts.loc["New", "a"] == 1 and res.counts["Churned"].sum() == 2

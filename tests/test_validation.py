@@ -725,6 +725,16 @@ def _string_option_calls():
             _proportion._DIFF_CI_PARAMS,
         ),
         ("welch_test", lambda **kw: abtest.welch_test(y1, y2, **kw), _means._WELCH_PARAMS),
+        (
+            "proportions_ratio_ci",
+            lambda **kw: abtest.proportions_ratio_ci(30, 100, 20, 100, **kw),
+            _proportion._RATIO_CI_PARAMS,
+        ),
+        (
+            "proportions_tost",
+            lambda **kw: abtest.proportions_tost(30, 100, 20, 100, -0.2, 0.2, **kw),
+            _proportion._TOST_PARAMS,
+        ),
         ("cuped_test", lambda **kw: abtest.cuped_test(y1, x1, y2, x2, **kw), _cuped._PARAMS),
         (
             "ratio_metric_test",

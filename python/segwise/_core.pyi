@@ -192,6 +192,26 @@ def abtest_prob_b_beats_a(
     alpha_b: npt.NDArray[np.float64],
     beta_b: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
+def abtest_score_stat(
+    x1: npt.NDArray[np.float64],
+    n1: npt.NDArray[np.float64],
+    x2: npt.NDArray[np.float64],
+    n2: npt.NDArray[np.float64],
+    null: npt.NDArray[np.float64],
+    *,
+    compare: str,
+    correction: bool,
+) -> npt.NDArray[np.float64]: ...
+def abtest_score_interval(
+    x1: npt.NDArray[np.float64],
+    n1: npt.NDArray[np.float64],
+    x2: npt.NDArray[np.float64],
+    n2: npt.NDArray[np.float64],
+    z: npt.NDArray[np.float64],
+    *,
+    compare: str,
+    correction: bool,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 
 # A structured array (n_segments, n_arms, n_metrics) with float64 fields count, sum_y,
 # m2_y, sum_x, m2_x, c_xy, n_nan, n_nonbinary (core::abtest::CellStats).

@@ -30,7 +30,9 @@ True
 from __future__ import annotations
 
 import html
+import math
 import numbers
+import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -42,14 +44,19 @@ __all__ = [
     "PLOT_EXTRA",
     "ResultMixin",
     "Summary",
+    "TEXT_WIDTH",
     "Table",
     "Unpacks",
     "detached_figure",
     "fmt_cell",
+    "fmt_change",
     "fmt_count",
+    "fmt_interval",
     "fmt_number",
+    "fmt_pvalue",
     "fmt_share",
     "html_table",
+    "is_share_column",
     "is_missing",
     "new_axes",
     "pyplot",
@@ -82,14 +89,28 @@ def is_missing(value: Any) -> bool:
 
 
 def fmt_number(value: Any, digits: int = 4) -> str:
-    """``value`` to ``digits`` significant digits (``"n/a"`` when missing).
+    """``value`` to ``digits`` significant digits, with thousands separators and without
+    an exponent between 1e-4 and 1e15 (``"n/a"`` when missing). The one number format of
+    every table: counts stored as floats read ``12,500``, not ``1.25e+04``.
 
     Examples
     --------
     >>> fmt_number(1234.5678), fmt_number(0.000123456, 2), fmt_number(float("nan"))
-    ('1235', '0.00012', 'n/a')
+    ('1,235', '0.00012', 'n/a')
+    >>> fmt_number(12500.0), fmt_number(0.5754), fmt_number(2.1), fmt_number(3e-7)
+    ('12,500', '0.5754', '2.1', '3e-07')
     """
-    return "n/a" if is_missing(value) else f"{float(value):.{digits}g}"
+    if is_missing(value):
+        return "n/a"
+    v = float(value)
+    if not math.isfinite(v) or v == 0 or not 1e-4 <= abs(v) < 1e15:
+        return f"{v:.{digits}g}"
+    magnitude = math.floor(math.log10(abs(v)))
+    decimals = max(digits - 1 - magnitude, 0)
+    text = f"{v:,.{decimals}f}"
+    if decimals:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 def fmt_share(value: Any, digits: int = 1) -> str:
@@ -101,6 +122,43 @@ def fmt_share(value: Any, digits: int = 1) -> str:
     ('42.9%', '50%')
     """
     return "n/a" if is_missing(value) else f"{float(value):.{digits}%}"
+
+
+def fmt_change(value: Any, digits: int = 1) -> str:
+    """A relative change as a signed percentage (``"n/a"`` when missing).
+
+    Examples
+    --------
+    >>> fmt_change(0.1234), fmt_change(-0.05), fmt_change(float("nan"))
+    ('+12.3%', '-5.0%', 'n/a')
+    """
+    return "n/a" if is_missing(value) else f"{float(value):+.{digits}%}"
+
+
+def fmt_pvalue(value: Any) -> str:
+    """A p-value: 3 significant digits, ``"<0.0001"`` below 1e-4 (``"n/a"`` when missing).
+
+    Examples
+    --------
+    >>> fmt_pvalue(0.04567), fmt_pvalue(3e-9), fmt_pvalue(1.0)
+    ('0.0457', '<0.0001', '1')
+    """
+    if is_missing(value):
+        return "n/a"
+    return "<0.0001" if float(value) < 1e-4 else f"{float(value):.3g}"
+
+
+def fmt_interval(low: Any, high: Any, fmt: Format) -> str:
+    """``[low, high]`` with ``fmt`` for both ends; ``"unbounded"`` when an end is missing.
+
+    Examples
+    --------
+    >>> fmt_interval(-0.012, 0.034, fmt_change)
+    '[-1.2%, +3.4%]'
+    """
+    if is_missing(low) or is_missing(high):
+        return "unbounded"
+    return f"[{fmt(low)}, {fmt(high)}]"
 
 
 def fmt_count(value: Any) -> str:
@@ -118,9 +176,10 @@ def fmt_count(value: Any) -> str:
     return f"{float(value):g}"
 
 
-def fmt_cell(value: Any, float_format: str = "{:.4g}", na_rep: str = "") -> str:
-    """One table cell: booleans as yes/no, floats by ``float_format``, ints with
-    thousands separators, missing values as ``na_rep``, anything else as ``str``.
+def fmt_cell(value: Any, float_format: str | None = None, na_rep: str = "") -> str:
+    """One table cell: booleans as yes/no, floats by ``float_format`` (default:
+    :func:`fmt_number`), ints with thousands separators, missing values as ``na_rep``,
+    anything else as ``str``.
 
     Examples
     --------
@@ -134,8 +193,16 @@ def fmt_cell(value: Any, float_format: str = "{:.4g}", na_rep: str = "") -> str:
     if isinstance(value, numbers.Integral):
         return f"{int(value):,}"
     if isinstance(value, numbers.Real):
-        return float_format.format(float(value))
+        return fmt_number(value) if float_format is None else float_format.format(float(value))
     return str(value)
+
+
+def is_share_column(column: Any) -> bool:
+    """Columns shown as percentages wherever no format is given: ``share``, ``*_share``
+    and ``retention`` (one convention for every table, so a share never reads 0.1428 in
+    one table and 14.3% in another)."""
+    name = str(column)
+    return name in ("share", "retention") or name.endswith("_share")
 
 
 def _label(value: Any) -> str:
@@ -158,7 +225,7 @@ def html_table(
     df: pd.DataFrame,
     *,
     index: bool = True,
-    float_format: str = "{:.4g}",
+    float_format: str | None = None,
     formats: Mapping[Any, Format] | None = None,
     cell_attrs: CellAttrs | None = None,
     row_attrs: RowAttrs | None = None,
@@ -168,7 +235,8 @@ def html_table(
 ) -> str:
     """``df`` as an HTML ``<table>``; every label and value is escaped.
 
-    Cells are formatted by ``formats[column]`` when given, else by :func:`fmt_cell` with
+    Cells are formatted by ``formats[column]`` when given, share columns
+    (:func:`is_share_column`) as percentages, else by :func:`fmt_cell` with
     ``float_format`` (missing values are empty cells). ``cell_attrs``/``row_attrs`` add
     attributes (a style, a tooltip) to one ``<td>``/``<tr>``. Longer tables than
     ``max_rows`` are cut, with a line saying how many rows were left out.
@@ -193,7 +261,8 @@ def html_table(
             cells += "".join(f"<th>{esc(fmt_cell(p, float_format))}</th>" for p in parts)
         for col, value in zip(shown.columns, row, strict=True):
             attrs = _attrs(cell_attrs(label, col, value)) if cell_attrs is not None else ""
-            cells += f"<td{attrs}>{esc(_cell(value, formats.get(col), float_format, ''))}</td>"
+            fmt = _column_format(formats, col)
+            cells += f"<td{attrs}>{esc(_cell(value, fmt, float_format, ''))}</td>"
         body.append(f"<tr{_attrs(row_attrs(label)) if row_attrs is not None else ''}>{cells}</tr>")
     cls = f" class='{esc(css_class)}'" if css_class else ""
     cap = f"<caption class='caption'>{esc(caption)}</caption>" if caption else ""
@@ -210,7 +279,7 @@ def text_table(
     df: pd.DataFrame,
     *,
     index: bool = True,
-    float_format: str = "{:.4g}",
+    float_format: str | None = None,
     formats: Mapping[Any, Format] | None = None,
 ) -> str:
     """``df`` as aligned plain text, its cells formatted as in :func:`html_table`
@@ -227,7 +296,7 @@ def text_table(
     formats = formats or {}
     cells = pd.DataFrame(
         {
-            j: [_cell(v, formats.get(col), float_format, "NaN") for v in df.iloc[:, j]]
+            j: [_cell(v, _column_format(formats, col), float_format, "NaN") for v in df.iloc[:, j]]
             for j, col in enumerate(df.columns)
         },
         index=df.index,
@@ -236,7 +305,13 @@ def text_table(
     return cells.to_string(index=index)
 
 
-def _cell(value: Any, fmt: Format | None, float_format: str, na_rep: str) -> str:
+def _column_format(formats: Mapping[Any, Format], column: Any) -> Format | None:
+    if column in formats:
+        return formats[column]
+    return fmt_share if is_share_column(column) else None
+
+
+def _cell(value: Any, fmt: Format | None, float_format: str | None, na_rep: str) -> str:
     if fmt is None:
         return fmt_cell(value, float_format, na_rep)
     return na_rep if is_missing(value) else fmt(value)
@@ -249,7 +324,7 @@ class Table:
     frame: pd.DataFrame
     caption: str | None = None
     index: bool = True
-    float_format: str = "{:.4g}"
+    float_format: str | None = None
     formats: Mapping[Any, Format] = field(default_factory=dict)
     cell_attrs: CellAttrs | None = None
     row_attrs: RowAttrs | None = None
@@ -274,6 +349,18 @@ class Table:
         )
 
 
+#: Where the text of a summary wraps: a terminal of 100 columns.
+TEXT_WIDTH = 100
+
+
+def _wrap(line: str) -> str:
+    """``line`` wrapped at :data:`TEXT_WIDTH`, continuation lines indented like it."""
+    if len(line) <= TEXT_WIDTH:
+        return line
+    indent = line[: len(line) - len(line.lstrip())]
+    return textwrap.fill(line, TEXT_WIDTH, subsequent_indent=indent + "  ", break_on_hyphens=False)
+
+
 @dataclass(frozen=True)
 class Summary:
     """What a result says, once: rendered as text and as HTML.
@@ -291,9 +378,11 @@ class Summary:
     warnings: Sequence[str] = ()
 
     def text(self) -> str:
-        """Plain text, one part per line."""
-        parts = [self.title, *self.lines, *(t.text() for t in self.tables), *self.after]
-        parts += [f"WARNING: {w}" for w in self.warnings]
+        """Plain text, one part per line; lines longer than :data:`TEXT_WIDTH` wrap (the
+        tables do not)."""
+        parts = [_wrap(self.title), *map(_wrap, self.lines)]
+        parts += [t.text() for t in self.tables]
+        parts += [*map(_wrap, self.after), *(_wrap(f"WARNING: {w}") for w in self.warnings)]
         return "\n".join(parts)
 
     def html(self) -> str:

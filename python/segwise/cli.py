@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
+from ._stats.inference import P_ADJUST_METHODS
 from .exceptions import ColumnNotFoundError, SegwiseError
 
 
@@ -558,7 +559,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     lift.add_argument(
         "--correction",
-        choices=["bh", "holm", "bonferroni"],
+        choices=list(P_ADJUST_METHODS),
         default="bh",
         help="multiple-testing correction over segments x metrics x arms (default: %(default)s)",
     )

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from ._results import detached_figure
+from ._results import PLOT_EXTRA, TEXT_WIDTH, detached_figure, text_table
 from .abtest import LiftReport, segment_lift
 from .cluster import KMeans
 from .datasets import load_cdnow, load_hillstrom
@@ -58,11 +59,12 @@ from .stability import (
 
 FEATURES = ["recency_days", "frequency", "monetary"]
 
-#: Natural words for the RFM features in persona names: (low value, high value).
+#: Natural words for the RFM features in persona names ("... than average"): (low value,
+#: high value).
 RFM_DESCRIPTORS = {
-    "recency_days": ("recent", "lapsed"),
-    "frequency": ("infrequent", "frequent"),
-    "monetary": ("low spend", "high spend"),
+    "recency_days": ("more recent", "less recent"),
+    "frequency": ("less frequent", "more frequent"),
+    "monetary": ("lower spend", "higher spend"),
 }
 
 #: Bootstrap resamples for the stability step (fpc's clusterboot uses 100 by default; 50
@@ -178,6 +180,19 @@ def _segment_table(customers: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
     table["median_monetary"] = grouped["monetary"].median()
     table.index.name = "segment"
     return table
+
+
+def _named_segments(segments: pd.DataFrame) -> pd.DataFrame:
+    """The segment table for reading: indexed by persona name, the means rounded."""
+    table = segments.set_index("persona").drop(columns="median_monetary")
+    table.index.name = None
+    table.columns = [c.removeprefix("mean_").removesuffix("_days") for c in table.columns]
+    return table
+
+
+def _wrap(text: str, first: str, rest: str) -> str:
+    """``text`` wrapped at the terminal width the summaries use."""
+    return textwrap.fill(text, TEXT_WIDTH, initial_indent=first, subsequent_indent=rest)
 
 
 # ----------------------------------------------------------------------------- the steps
@@ -319,6 +334,16 @@ def _small_multiples(rep: Report, plot: Callable[..., Any], caption: str) -> Non
     rep.figure(fig, caption=caption)
 
 
+def _named_migration(mig: MigrationResult, names: dict[Any, str]) -> MigrationResult:
+    """The migration result with persona names for the segment numbers."""
+    return dataclasses.replace(
+        mig,
+        counts=mig.counts.rename(index=names, columns=names),
+        shares=mig.shares.rename(index=names, columns=names),
+        retention=mig.retention.rename(index=names),
+    )
+
+
 def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
     rep = Report("segwise demo: CDNOW customer segments", subtitle=context["headline"])
     rep.section("Overview").text(
@@ -338,15 +363,17 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
 
     choice = result.choice
     rep.section("Choosing k")
-    rep.text(choice.reason)
-    rep.table(choice.table, caption="Every criterion for every k", float_format="{:,.3f}")
-    for note in choice.notes:
-        rep.text(note, note=True)
+    rep.html(choice._repr_html_())  # the reason, the per-k table, which way is better
     _small_multiples(
-        rep, choice.plot, "Each criterion against k; the dashed line is the recommended k"
+        rep,
+        choice.plot,
+        "Each criterion against k; the panel titles say which way is better. Dashed line: "
+        "the recommended k; red cross: the knee of the inertia curve (Kneedle, where more "
+        "segments stop paying); dotted green line: the 0.8 stability threshold",
     )
 
     prof = result.profile
+    names = prof.segments["name"].to_dict()
     rep.section("Segments and personas")
     rep.html(prof._repr_html_())  # the personas, the means table and the notes
     rep.figure(
@@ -355,7 +382,7 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
         "population (red above, blue below); cells show the segment means",
         figsize=(7.5, 0.6 * len(prof.segments) + 1.8),
     )
-    rep.table(result.segments, caption="Segment table (0 = highest mean spend)")
+    rep.table(result.segments.set_index("persona"), caption="Segments, highest mean spend first")
 
     stab = result.stability
     rep.section("Are the segments stable?")
@@ -365,15 +392,17 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
         "match. Below 0.6 a segment is not trustworthy, 0.6-0.75 doubtful, from 0.75 "
         "stable, from 0.85 highly stable."
     )
-    rep.table(stab.table, caption="Bootstrap stability per segment", float_format="{:.3f}")
+    named_stab = dataclasses.replace(stab, table=stab.table.rename(index=names))
+    rep.table(named_stab.table, caption="Bootstrap stability per segment", float_format="{:.3f}")
     rep.figure(
-        lambda ax: stab.plot(ax=ax),
-        caption="Mean Jaccard per segment",
-        figsize=(6.5, 0.5 * len(stab.table) + 1.6),
+        lambda ax: named_stab.plot(ax=ax),
+        caption="Mean Jaccard per segment; the vertical lines are Hennig's thresholds "
+        "(0.6 doubtful from there, 0.75 stable, 0.85 highly stable)",
+        figsize=(7.5, 0.5 * len(stab.table) + 1.8),
     )
 
     drift = result.drift
-    mig = drift.migration
+    mig = _named_migration(drift.migration, names)
     rep.section("Segments over time: end of 1997 vs end of the log")
     rep.text(
         f"The same scaling and k-means applied to each customer's RFM as of "
@@ -381,13 +410,14 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
         f"{mig.overall_retention:.1%} of customers stayed in their segment."
     )
     rep.table(mig.counts, caption="Customers by segment: end of 1997 (rows) -> end of log")
-    rep.figure(lambda ax: mig.plot(ax=ax), caption="Migration (row shares)", figsize=(6.0, 4.5))
+    rep.figure(lambda ax: mig.plot(ax=ax), caption="Migration (row shares)", figsize=(9.0, 4.5))
+    psi_table = pd.concat([drift.psi_segments.table, drift.psi_features.table])
     rep.table(
-        pd.concat([drift.psi_segments.table, drift.psi_features.table]),
+        psi_table,
         index=False,
-        caption="Population stability index (first year = reference), with the "
-        "rule of thumb and Yurdakul & Naranjo's critical values",
-        float_format="{:.4g}",
+        caption="Population stability index (first year = reference): the rule of thumb "
+        "and Yurdakul & Naranjo's test against the 5% critical value",
+        columns=["feature", "psi", "critical_value_05", "rule_of_thumb", "statistical"],
     )
 
     lift = result.lift
@@ -395,14 +425,19 @@ def _build_report(result: DemoResult, context: dict[str, Any]) -> Report:
     rep.text(
         "Customers segmented with k-means on the pre-treatment columns (recency, "
         "log1p(history), mens, womens, newbie); each segment's relative lift of the Mens "
-        "and Womens e-mails against no e-mail, with Benjamini-Hochberg adjusted p-values."
+        "and Womens e-mails against no e-mail, with Benjamini-Hochberg adjusted p-values. "
+        "The intervals are at the level Benjamini-Hochberg decides at and invert each "
+        "row's own test (Koopman's interval for the visit and conversion rates, Fieller's "
+        "with Welch's degrees of freedom for spend): a row is significant exactly when its "
+        "interval excludes 0."
     )
     rep.html(lift._repr_html_())  # the summary table and the warnings
     for metric in ("visit", "conversion", "spend"):
         n_rows = int((lift.table["metric"] == metric).sum())
         rep.figure(
             lambda ax, m=metric: lift.plot(m, ax=ax),
-            caption=f"Relative lift of {metric} with its 95% interval (red: significant after BH)",
+            caption=f"Relative lift of {metric} with its Benjamini-Hochberg-adjusted interval "
+            "(red: significant, and exactly those intervals exclude 0)",
             figsize=(7.5, 0.35 * n_rows + 1.4),
         )
     return rep
@@ -470,7 +505,7 @@ def run_demo(
 
     say(
         f"[2/{steps}] Choosing k among {list(k_values)}: inertia and knee, silhouette, "
-        "Calinski-Harabasz, Davies-Bouldin, gap, prediction strength, bootstrap ARI"
+        "Calinski-Harabasz,\n      Davies-Bouldin, gap, prediction strength, bootstrap ARI"
     )
     choice, model = _step_choose_k(scaled, k_values, random_state, show)
     best_k = choice.recommended_k
@@ -481,28 +516,34 @@ def run_demo(
     rank = _value_order(customers, model.labels_)
     customers = customers.assign(segment=rank[model.labels_])
 
-    say(f"\n[3/{steps}] Bootstrap stability of the {best_k} segments ({N_BOOT} resamples)")
-    stability = _relabel_stability(_step_stability(scaled, model, random_state, show), rank)
-    say(stability.summary())
-    lap("stability")
-
-    say(f"\n[4/{steps}] Drift: segments at {FIRST_YEAR_END:%Y-%m-%d} vs at the end of the log")
-    first_year = customer_rfm(transactions, end=FIRST_YEAR_END)
-    first_year_segments = rank[model.predict(pipe.transform(first_year))]
-    drift = _step_drift(first_year, first_year_segments, customers)
-    say(drift.summary())
-    lap("drift")
-
-    say(f"[5/{steps}] Personas")
+    # The personas come before the other steps so that these can name the segments.
+    say(f"\n[3/{steps}] Personas of the {best_k} segments, by mean spend")
     profile = _step_personas(customers)
     segments = _segment_table(customers, customers["segment"].to_numpy())
     segments.insert(0, "persona", profile.segments["name"].reindex(segments.index))
+    names = profile.segments["name"].to_dict()
     lap("personas")
-    say(f"\nSegments for k = {best_k}, by mean spend:")
     for label, row in profile.segments.iterrows():
-        say(f"  {label}: {row['description']}")
+        say(_wrap(f"{label}: {row['description']}", "  ", "     "))
     say("")
-    say(segments.drop(columns="persona").to_string(float_format=lambda v: f"{v:,.2f}"))
+    say(text_table(_named_segments(segments)))
+
+    say(f"\n[4/{steps}] Bootstrap stability of the {best_k} segments ({N_BOOT} resamples)")
+    stability = _relabel_stability(_step_stability(scaled, model, random_state, show), rank)
+    say(text_table(stability.table.rename(index=names)[["size", "mean_jaccard", "verdict"]]))
+    say(
+        "Hennig's scale: < 0.6 not trustworthy, 0.6-0.75 doubtful, from 0.75 stable, "
+        "from 0.85 highly stable."
+    )
+    lap("stability")
+
+    say(f"\n[5/{steps}] Drift: segments at {FIRST_YEAR_END:%Y-%m-%d} vs at the end of the log")
+    first_year = customer_rfm(transactions, end=FIRST_YEAR_END)
+    first_year_segments = rank[model.predict(pipe.transform(first_year))]
+    drift = _step_drift(first_year, first_year_segments, customers)
+    say(_wrap("Segments: " + "; ".join(f"{k} = {v}" for k, v in names.items()), "", "  "))
+    say(drift.summary())
+    lap("drift")
 
     say(
         f"\n[6/{steps}] Hillstrom e-mail test: segments from pre-treatment columns, "
@@ -523,7 +564,13 @@ def run_demo(
         lap("report")
         path = report.write(out_dir / "report.html")
         result = dataclasses.replace(result, report_path=path)
-        say(f"\nWrote {', '.join(written)} and report.html to {out_dir}")
+        say()
+        say(_wrap(f"Wrote {', '.join(written)} and report.html to {out_dir}", "", "  "))
+        if report.figures_omitted:
+            say(
+                f"Note: matplotlib is not installed, so report.html has its tables but none of "
+                f"its {report.figures_omitted} figures\n      ({PLOT_EXTRA} adds them)."
+            )
     say(f"\nDone in {time.perf_counter() - t0:.1f} s on {_threads()} thread(s).")
     return result
 

@@ -26,7 +26,7 @@ Common behaviour:
   segwise always returns a new array (the Rust kernel reads the input and writes the
   result in one parallel pass).
 * The statistics are reduced in fixed row blocks merged in a fixed order, so results
-  do not depend on the number of threads (``SEGWISE_NUM_THREADS``/``RAYON_NUM_THREADS``).
+  do not depend on the number of threads (``RAYON_NUM_THREADS``).
 
 Examples
 --------

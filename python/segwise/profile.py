@@ -369,7 +369,63 @@ def _welch(
 def _term(feature: str, z: float, descriptors: Mapping[str, tuple[str, str]]) -> str:
     if feature in descriptors:
         return descriptors[feature][1 if z > 0 else 0]
-    return f"{'high' if z > 0 else 'low'} {feature}"
+    return f"{'higher' if z > 0 else 'lower'} {feature}"
+
+
+#: The name of a segment with no significant marker.
+AVERAGE_NAME = "Close to average"
+
+
+def _persona_names(
+    std_diff: np.ndarray,
+    ranked: list[list[int]],
+    n_markers: list[int],
+    names: list[str],
+    words: Mapping[str, tuple[str, str]],
+    name_terms: int,
+    labels: Sequence[Any],
+) -> tuple[list[str], list[list[int]]]:
+    """Names relative to the population ("More recent, higher spend than average"), never
+    two alike: segments whose names would use the same words get the next distinguishing
+    feature each (from ``ranked``: the ``n_markers`` significant markers first, then the
+    other significant features, each by ``|std_diff|``); a "much" marks the clearly
+    stronger (1.5 times the difference) of those that still
+    agree on every word;
+    only then the segment label is appended. Returns the names and the features used."""
+    k = len(ranked)
+    n_used = [min(name_terms, m) for m in n_markers]
+
+    def words_of(g: int) -> frozenset[str]:
+        return frozenset(_term(names[j], std_diff[g, j], words) for j in ranked[g][: n_used[g]])
+
+    while True:
+        groups: dict[frozenset[str], list[int]] = {}
+        for g in range(k):
+            groups.setdefault(words_of(g), []).append(g)
+        clashes = [gs for gs in groups.values() if len(gs) > 1]
+        grown = False
+        for gs in clashes:
+            for g in gs:
+                if n_used[g] < len(ranked[g]):
+                    n_used[g] += 1
+                    grown = True
+        if not grown:
+            break
+    out = []
+    for g in range(k):
+        used = ranked[g][: n_used[g]]
+        terms = [_term(names[j], std_diff[g, j], words) for j in used]
+        out.append(", ".join(terms) + " than average" if terms else AVERAGE_NAME)
+    # Still alike: "much" for the largest first-term difference, then the label.
+    for key in {n for n in out if out.count(n) > 1}:
+        gs = [g for g in range(k) if out[g] == key and n_used[g] > 0]
+        strength = sorted((abs(std_diff[g, ranked[g][0]]), g) for g in gs)
+        if len(strength) > 1 and strength[-1][0] >= 1.5 * strength[-2][0]:
+            top = strength[-1][1]
+            out[top] = f"much {out[top]}"
+    alike = {n for n in out if out.count(n) > 1}
+    out = [f"{n} [{labels[g]}]" if n in alike else n for g, n in enumerate(out)]
+    return [n[:1].upper() + n[1:] for n in out], [ranked[g][: n_used[g]] for g in range(k)]
 
 
 def profile_segments(
@@ -407,8 +463,8 @@ def profile_segments(
         times ``|population mean|``.
     descriptors : dict, optional
         ``{feature: (low word, high word)}`` used in persona names instead of
-        "low <feature>" / "high <feature>", e.g. ``{"recency_days": ("recent",
-        "lapsed")}``.
+        "lower <feature>" / "higher <feature>". Names read "<words> than average", so
+        comparatives fit best, e.g. ``{"recency_days": ("more recent", "less recent")}``.
     name_terms : int, default 3
         At most this many features in a persona name.
     missing : {"drop", "raise"}, default "drop"
@@ -445,9 +501,12 @@ def profile_segments(
     and still counts in the family. *Markers* follow flexclust's shaded barchart: the
     absolute criterion on the standardized scale, the relative one on the original scale
     (skipped where the population mean is 0, where flexclust would divide by zero).
-    *Names* are built from the markers that are also significant, strongest
-    ``|std_diff|`` first; a segment with none is "Typical"; a name two segments share gets
-    the segment label appended.
+    *Names* say how a segment differs from the population ("More recent, higher spend than
+    average"), from the markers that are also significant, strongest ``|std_diff|``
+    first; a segment with none is "Close to average". Two segments never get names with
+    the same words: each gets its next significant feature until they differ; if they
+    agree on every feature, the stronger one is "much ..." and, as a last resort, the
+    segment label is appended.
 
     Examples
     --------
@@ -456,9 +515,9 @@ def profile_segments(
     >>> df = pd.DataFrame({"spend": [10.0, 12, 11, 14, 90, 95, 100, 85],
     ...                    "days_since": [5.0, 3, 4, 6, 200, 210, 190, 220]})
     >>> prof = profile_segments(df, ["a"] * 4 + ["b"] * 4,
-    ...                         descriptors={"days_since": ("recent", "lapsed")})
+    ...                         descriptors={"days_since": ("more recent", "less recent")})
     >>> prof.segments["name"].tolist()
-    ['Recent, low spend', 'Lapsed, high spend']
+    ['More recent, lower spend than average', 'Less recent, higher spend than average']
     """
     params = validate_params(locals(), _PARAMS, caller="profile_segments")
     missing = params["missing"]
@@ -564,29 +623,30 @@ def _profile_report(
     )
 
     share = sizes / n
-    persona_names, descriptions = [], []
+    ranked, n_markers = [], []
     for g in range(k):
-        cand = [
-            j
-            for j in range(d)
-            if marker[g, j] and significant[g, j] and np.isfinite(std_diff[g, j])
-        ]
-        cand.sort(key=lambda j: -abs(std_diff[g, j]))
-        top = cand[:name_terms]
-        if top:
-            terms = [_term(names[j], std_diff[g, j], words) for j in top]
-            name = ", ".join(terms)
-            name = name[:1].upper() + name[1:]
-            detail = "; ".join(f"{names[j]} {seg_mean[g, j]:.3g} vs {pop_mean[j]:.3g}" for j in top)
+        finite = [j for j in range(d) if np.isfinite(std_diff[g, j]) and std_diff[g, j] != 0]
+        strong = [j for j in finite if marker[g, j] and significant[g, j]]
+        # The other significant features break ties between names; never plain noise.
+        rest = [j for j in finite if j not in strong and significant[g, j]]
+        strong.sort(key=lambda j: -abs(std_diff[g, j]))
+        rest.sort(key=lambda j: -abs(std_diff[g, j]))
+        ranked.append(strong + rest)
+        n_markers.append(len(strong))
+    persona_names, used = _persona_names(
+        std_diff, ranked, n_markers, names, words, name_terms, list(segs)
+    )
+    descriptions = []
+    for g in range(k):
+        if used[g]:
+            detail = "; ".join(
+                f"{names[j]} {seg_mean[g, j]:.3g} vs {pop_mean[j]:.3g}" for j in used[g]
+            )
         else:
-            name, detail = "Typical", "close to the population on every feature"
-        persona_names.append(name)
-        descriptions.append(f"{{name}} — {share[g]:.0%} of {unit} ({int(sizes[g]):,}); {detail}")
-    counts_by_name = pd.Series(persona_names).value_counts()
-    for g in range(k):
-        if counts_by_name[persona_names[g]] > 1:
-            persona_names[g] = f"{persona_names[g]} [{segs[g]}]"
-        descriptions[g] = descriptions[g].replace("{name}", persona_names[g], 1)
+            detail = "close to the population on every feature"
+        descriptions.append(
+            f"{persona_names[g]} — {share[g]:.0%} of {unit} ({int(sizes[g]):,}); {detail}"
+        )
 
     segments = pd.DataFrame(
         {

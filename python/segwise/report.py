@@ -51,6 +51,7 @@ figure { margin: 1em 0; } figure img { max-width: 100%; }
 figcaption, .caption { color: #555; font-size: 88%; }
 .note { color: #8a4b00; background: #fff6e5; padding: .4em .7em; border-radius: 3px; }
 nav ul { columns: 2; font-size: 92%; } .meta { color: #666; font-size: 88%; }
+details { margin: -.6em 0 1.2em 0; font-size: 88%; } summary { cursor: pointer; color: #446; }
 """
 
 
@@ -83,6 +84,8 @@ class Report:
         self.subtitle = subtitle
         self._blocks: list[str] = []
         self._toc: list[tuple[str, str]] = []
+        #: Figures left out because matplotlib is not installed (each has a note instead).
+        self.figures_omitted = 0
 
     # ------------------------------------------------------------------ content
     def section(self, heading: str, *, level: int = 2) -> Report:
@@ -127,9 +130,10 @@ class Report:
         *,
         caption: str | None = None,
         index: bool = True,
-        float_format: str = "{:,.4g}",
+        float_format: str | None = None,
         max_rows: int = 200,
         cell_style: Callable[[Any, Any, Any], str | None] | None = None,
+        columns: list[Any] | None = None,
     ) -> Report:
         """Add a DataFrame as an HTML table; every label and value is escaped.
 
@@ -139,13 +143,27 @@ class Report:
         caption : str, optional
         index : bool, default True
             Show the index as the first column(s).
-        float_format : str, default "{:,.4g}"
-            ``str.format`` pattern for floats; NaN shows as an empty cell.
+        float_format : str, optional
+            ``str.format`` pattern for floats (default: 4 significant digits with
+            thousands separators, no exponent); share columns (``share``, ``*_share``,
+            ``retention``) show as percentages; NaN shows as an empty cell.
         max_rows : int, default 200
             Longer tables are cut, with a line saying how many rows were left out.
         cell_style : callable, optional
             ``cell_style(row_label, column, value) -> CSS`` (or None) for one cell,
             e.g. a background colour.
+        columns : list, optional
+            Show only these columns; the whole table follows behind a ``<details>``
+            element ("All N columns"), closed until the reader opens it.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from segwise.report import Report
+        >>> wide = pd.DataFrame({"psi": [0.02], "n_bins": [10], "note": [""]})
+        >>> page = Report("PSI").table(wide, columns=["psi"]).to_html()
+        >>> "<details><summary>All 3 columns</summary>" in page
+        True
         """
         if isinstance(df, pd.Series):
             df = df.to_frame()
@@ -157,16 +175,26 @@ class Report:
             css = cell_style(label, column, value) if cell_style is not None else None
             return {"style": css} if css else None
 
-        self._blocks.append(
-            html_table(
-                df,
+        def render(frame: pd.DataFrame, cap: str | None) -> str:
+            return html_table(
+                frame,
                 index=index,
                 float_format=float_format,
                 cell_attrs=style,
                 css_class="sw",
-                caption=caption,
+                caption=cap,
                 max_rows=max_rows,
             )
+
+        if columns is None:
+            self._blocks.append(render(df, caption))
+            return self
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise InvalidParameterError(f"columns not in the table: {missing}")
+        self._blocks.append(render(df[list(columns)], caption))
+        self._blocks.append(
+            f"<details><summary>All {len(df.columns)} columns</summary>{render(df, None)}</details>"
         )
         return self
 
@@ -189,6 +217,7 @@ class Report:
         if callable(fig_or_draw) and not hasattr(fig_or_draw, "savefig"):
             fig = detached_figure(figsize)
             if fig is None:
+                self.figures_omitted += 1
                 what = f" ({caption})" if caption else ""
                 return self.text(
                     f"Figure omitted{what}: matplotlib is not installed ({PLOT_EXTRA}).", note=True

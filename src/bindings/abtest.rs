@@ -1,7 +1,7 @@
 //! Python bindings for `core::abtest`: vectorized distributions, exact tests and the
 //! sufficient-statistics pass. Python broadcasts arguments to equal lengths first.
 
-use ndarray::{Array1, Array4};
+use ndarray::{Array1, Array4, ArrayView1};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
@@ -188,6 +188,101 @@ fn abtest_prob_b_beats_a<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// The score functions' inputs: `x1` and four arrays of its length (`n1`, `x2`, `n2`,
+/// then the null or the critical value, named `last`); whether `compare` is the ratio.
+fn score_inputs(
+    compare: &str,
+    x1: &ArrayView1<'_, f64>,
+    others: [&ArrayView1<'_, f64>; 4],
+    last: &'static str,
+) -> CoreResult<bool> {
+    for (what, v) in ["n1", "x2", "n2", last].into_iter().zip(others) {
+        same_len(what, x1.len(), v.len())?;
+    }
+    match compare {
+        "diff" => Ok(false),
+        "ratio" => Ok(true),
+        other => Err(CoreError::InvalidParameter {
+            name: "compare",
+            reason: format!("must be 'diff' or 'ratio', got {other:?}"),
+        }),
+    }
+}
+
+/// Score statistic of `H0: p1 - p2 = null` (or `p1 / p2 = null`), elementwise.
+#[pyfunction]
+#[pyo3(signature = (x1, n1, x2, n2, null, *, compare, correction))]
+#[allow(clippy::too_many_arguments)]
+fn abtest_score_stat<'py>(
+    py: Python<'py>,
+    x1: PyReadonlyArray1<'py, f64>,
+    n1: PyReadonlyArray1<'py, f64>,
+    x2: PyReadonlyArray1<'py, f64>,
+    n2: PyReadonlyArray1<'py, f64>,
+    null: PyReadonlyArray1<'py, f64>,
+    compare: &str,
+    correction: bool,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let (x1, n1, x2, n2, null) = (
+        x1.as_array(),
+        n1.as_array(),
+        x2.as_array(),
+        n2.as_array(),
+        null.as_array(),
+    );
+    let out = run_detached(py, || {
+        let ratio = score_inputs(compare, &x1, [&n1, &x2, &n2, &null], "null")?;
+        Ok(Array1::from_shape_fn(x1.len(), |i| {
+            if ratio {
+                abtest::score_stat_ratio(x1[i], n1[i], x2[i], n2[i], null[i])
+            } else {
+                abtest::score_stat_diff(x1[i], n1[i], x2[i], n2[i], null[i], correction)
+            }
+        }))
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+type ArrayPair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
+/// Score interval of `p1 - p2` (Miettinen–Nurminen / Mee) or `p1 / p2` (Koopman) at the
+/// critical values `z`, elementwise: `(low, high)`.
+#[pyfunction]
+#[pyo3(signature = (x1, n1, x2, n2, z, *, compare, correction))]
+#[allow(clippy::too_many_arguments)]
+fn abtest_score_interval<'py>(
+    py: Python<'py>,
+    x1: PyReadonlyArray1<'py, f64>,
+    n1: PyReadonlyArray1<'py, f64>,
+    x2: PyReadonlyArray1<'py, f64>,
+    n2: PyReadonlyArray1<'py, f64>,
+    z: PyReadonlyArray1<'py, f64>,
+    compare: &str,
+    correction: bool,
+) -> PyResult<ArrayPair<'py>> {
+    let (x1, n1, x2, n2, z) = (
+        x1.as_array(),
+        n1.as_array(),
+        x2.as_array(),
+        n2.as_array(),
+        z.as_array(),
+    );
+    let (low, high) = run_detached(py, || {
+        let ratio = score_inputs(compare, &x1, [&n1, &x2, &n2, &z], "z")?;
+        let mut low = Array1::zeros(x1.len());
+        let mut high = Array1::zeros(x1.len());
+        for i in 0..x1.len() {
+            (low[i], high[i]) = if ratio {
+                abtest::score_interval_ratio(x1[i], n1[i], x2[i], n2[i], z[i])
+            } else {
+                abtest::score_interval_diff(x1[i], n1[i], x2[i], n2[i], z[i], correction)
+            };
+        }
+        Ok((low, high))
+    })?;
+    Ok((low.into_pyarray(py), high.into_pyarray(py)))
+}
+
 /// A readonly code array of any integer width numpy/pandas hands us.
 enum CodeArray<'py> {
     I8(PyReadonlyArray1<'py, i8>),
@@ -326,6 +421,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(abtest_betainc, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_fisher_exact, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_prob_b_beats_a, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_score_stat, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_score_interval, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_segment_arm_stats, m)?)?;
     Ok(())
 }

@@ -141,7 +141,7 @@ pub fn with_threads<T: Send>(
     }
 }
 
-/// Number of threads rayon uses (the `SEGWISE_NUM_THREADS` / `RAYON_NUM_THREADS` switch).
+/// Number of threads rayon uses (set by `RAYON_NUM_THREADS` before the first call).
 #[pyfunction]
 fn current_num_threads() -> usize {
     rayon::current_num_threads()

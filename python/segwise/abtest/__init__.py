@@ -26,13 +26,22 @@ Examples
 from __future__ import annotations
 
 from ._bayes import BayesResult, prob_beat_control
+from ._common import TOSTResult
 from ._cuped import CupedResult, cuped_test
 from ._heterogeneity import HeterogeneityResult, heterogeneity_test
 from ._lift import RelativeLiftResult, relative_lift_ci
-from ._means import WelchResult, welch_test
+from ._means import WelchResult, welch_test, welch_tost
 from ._multitest import AdjustedPValues, adjust_pvalues
 from ._power import minimum_detectable_effect, sample_size_means, sample_size_proportions
-from ._proportion import DiffCIResult, ProportionsTestResult, proportions_diff_ci, proportions_test
+from ._proportion import (
+    DiffCIResult,
+    ProportionsTestResult,
+    RatioCIResult,
+    proportions_diff_ci,
+    proportions_ratio_ci,
+    proportions_test,
+    proportions_tost,
+)
 from ._ratio import RatioMetricResult, ratio_metric_test
 from ._report import LiftReport, lift_from_stats, segment_lift, sufficient_stats
 from ._srm import SRMResult, srm_test
@@ -48,9 +57,11 @@ __all__ = [
     "DiffCIResult",
     "HeterogeneityResult",
     "ProportionsTestResult",
+    "RatioCIResult",
     "RatioMetricResult",
     "RelativeLiftResult",
     "SRMResult",
+    "TOSTResult",
     "WelchResult",
     "adjust_pvalues",
     "cuped_test",
@@ -58,11 +69,14 @@ __all__ = [
     "minimum_detectable_effect",
     "prob_beat_control",
     "proportions_diff_ci",
+    "proportions_ratio_ci",
     "proportions_test",
+    "proportions_tost",
     "ratio_metric_test",
     "relative_lift_ci",
     "sample_size_means",
     "sample_size_proportions",
     "srm_test",
     "welch_test",
+    "welch_tost",
 ]

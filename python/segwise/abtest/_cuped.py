@@ -71,6 +71,7 @@ def _cuped_moments(
         "mean2": my2,
         "rel": rel,
         "rel_se": np.sqrt(np.maximum(rvar, 0.0)),
+        "cov": cov,
         "var_adj1": va1,
         "var_adj2": va2,
     }
@@ -111,8 +112,9 @@ class CupedResult(Unpacks):
         return self.estimate - q * self.stderr, self.estimate + q * self.stderr
 
     def relative_conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
-        """Normal interval for the relative lift (delta method)."""
-        q = float(critical_value(check_alpha(alpha)))
+        """Interval for the relative lift (delta method) with the t quantile and the same
+        Welch df as the test (GrowthBook's convention)."""
+        q = float(critical_value(check_alpha(alpha), self.df))
         return (
             self.relative_lift - q * self.relative_lift_stderr,
             self.relative_lift + q * self.relative_lift_stderr,

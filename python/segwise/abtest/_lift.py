@@ -17,6 +17,7 @@ from .._stats.inference import (
     PROBABILITY,
     critical_value,
     pvalue_from_stat,
+    welch_moments,
 )
 from .._validation import Constraints, Interval, StrOptions, validate_params
 
@@ -26,19 +27,38 @@ _PARAMS: Constraints = {
     "nobs2": [Interval(Real, 0, None, closed="neither")],
     "alpha": [PROBABILITY],
     "method": [StrOptions(LIFT_METHODS)],
+    "quantile": [StrOptions(["t", "normal"])],
 }
 
 
 def _lift_arrays(
-    m1: Any, s1: Any, m2: Any, s2: Any, alpha: float, method: str, cov: Any = 0.0
+    m1: Any,
+    s1: Any,
+    m2: Any,
+    s2: Any,
+    alpha: Any,
+    method: str,
+    cov: Any = 0.0,
+    df: Any = None,
 ) -> tuple[Any, Any, Any, Any, Any]:
     """Relative lift ``m1 / m2 - 1`` from means and their standard errors ``s1``, ``s2``
     (and ``cov = Cov(m1, m2)``). Returns (lift, se, low, high, reason) arrays; ``reason`` is
-    "" or why no value is given."""
+    "" or why no value is given.
+
+    The quantile is the normal one (``df`` None) or Student's t with ``df`` degrees of
+    freedom (Welch's for a t-tested metric, as GrowthBook does): the quantile of the row's
+    own test, so Fieller's interval excludes 0 exactly when that test rejects at ``alpha``
+    (``alpha`` may be an array: one level per row)."""
     m1, s1, m2, s2, cov = np.broadcast_arrays(
         *(np.asarray(a, float) for a in (m1, s1, m2, s2, cov))
     )
-    z = critical_value(alpha)
+    level = np.asarray(alpha, dtype=np.float64)
+    if df is None:
+        z = np.asarray(critical_value(level), dtype=np.float64)
+    else:
+        # A t test without a finite df (zero variance) has no interval width anyway.
+        dfa = np.asarray(df, dtype=np.float64)
+        z = np.asarray(critical_value(level, np.where(dfa > 0, dfa, 1.0)), dtype=np.float64)
     reason = np.full(m1.shape, "", dtype=object)
     zero = m2 == 0
     reason[zero] = "control mean is 0: relative lift undefined"
@@ -62,7 +82,9 @@ def _lift_arrays(
             qc = m1**2 - z * z * s1**2
             disc = qb * qb - qa * qc
             unb = (qa <= 0) | (disc < 0)
-            reason[unb & ~zero] = "Fieller interval unbounded (control mean not significant)"
+            reason[unb & ~zero] = (
+                "Fieller interval unbounded (control mean not significantly different from 0)"
+            )
             root = np.sqrt(np.maximum(disc, 0.0))
             low = (qb - root) / qa - 1
             high = (qb + root) / qa - 1
@@ -79,8 +101,9 @@ def _lift_arrays(
 @dataclass(frozen=True)
 class RelativeLiftResult(Unpacks):
     """Relative lift ``mean1 / mean2 - 1``. Unpacks to ``(statistic, pvalue)`` where
-    ``statistic = lift / stderr`` (delta method z). ``lift`` is None with a ``reason`` when
-    the control mean is 0.
+    ``statistic = lift / stderr`` (delta method; a t statistic with Welch's ``df``, or a z
+    statistic when ``df`` is None). ``lift`` is None with a ``reason`` when the control
+    mean is 0.
 
     Examples
     --------
@@ -99,10 +122,12 @@ class RelativeLiftResult(Unpacks):
     method: str
     reason: str
     moments: tuple[float, float, float, float, float, float] = field(repr=False)
+    df: float | None = None
 
     def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
         """Interval at level ``1 - alpha`` with the same method (NaN when undefined)."""
-        r = relative_lift_ci(*self.moments, alpha=alpha, method=self.method)
+        quantile = "normal" if self.df is None else "t"
+        r = relative_lift_ci(*self.moments, alpha=alpha, method=self.method, quantile=quantile)
         return r.low, r.high
 
 
@@ -116,6 +141,7 @@ def relative_lift_ci(
     *,
     alpha: float = 0.05,
     method: str = "delta",
+    quantile: str = "t",
 ) -> RelativeLiftResult:
     """Confidence interval for the relative lift ``mean1 / mean2 - 1`` of independent arms.
 
@@ -130,6 +156,11 @@ def relative_lift_ci(
         Delta method on the ratio (default); Katz log-ratio (delta method on
         ``log(mean1 / mean2)``, needs positive means); Fieller's exact interval for a ratio
         of normal means (no value when the control mean is not significantly non-zero).
+    quantile : {"t", "normal"}, default "t"
+        Student's t with the Welch–Satterthwaite degrees of freedom of the two arms (as
+        GrowthBook's frequentist engine, and as :func:`welch_test`), or the normal
+        quantile. With "t", Fieller's interval excludes 0 exactly when Welch's test
+        rejects at ``alpha``.
 
     Returns
     -------
@@ -147,11 +178,15 @@ def relative_lift_ci(
     alpha, method = params["alpha"], params["method"]
     s1 = math.sqrt(var1 / nobs1)
     s2 = math.sqrt(var2 / nobs2)
-    lift, se, low, high, reason = _lift_arrays(mean1, s1, mean2, s2, alpha, method)
+    df = None
+    if params["quantile"] == "t":
+        df = float(welch_moments(mean1, var1, nobs1, mean2, var2, nobs2)[2])
+        df = df if math.isfinite(df) else None
+    lift, se, low, high, reason = _lift_arrays(mean1, s1, mean2, s2, alpha, method, df=df)
     lift_f = float(lift)
     se_f = float(se)
     stat = lift_f / se_f if se_f > 0 else math.nan
-    p = float(pvalue_from_stat(stat, "two-sided")) if math.isfinite(stat) else math.nan
+    p = float(pvalue_from_stat(stat, "two-sided", df)) if math.isfinite(stat) else math.nan
     return RelativeLiftResult(
         stat,
         p,
@@ -162,4 +197,5 @@ def relative_lift_ci(
         method,
         str(reason),
         (mean1, var1, nobs1, mean2, var2, nobs2),
+        df,
     )

@@ -21,7 +21,7 @@ from .._stats.inference import (
     welch_moments,
 )
 from .._validation import Constraints, Interval, validate_params
-from ._common import _sample
+from ._common import TOSTResult, _sample, _tost
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class WelchResult(Unpacks):
     alternative: str
     mean1: float
     mean2: float
+    value: float = 0.0
 
     def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
         """Two-sided ``1 - alpha`` interval for ``mean1 - mean2`` (Welch df)."""
@@ -57,13 +58,23 @@ class WelchResult(Unpacks):
 _WELCH_PARAMS: Constraints = {
     "alternative": [ALTERNATIVE],
     "winsorize": [None, Interval(Real, 0, 1, closed="right")],
+    "value": [Interval(Real, None, None, closed="neither")],
+}
+_TOST_PARAMS: Constraints = {
+    "low": [Interval(Real, None, None, closed="neither")],
+    "upp": [Interval(Real, None, None, closed="neither")],
 }
 
 
 def welch_test(
-    sample1: Any, sample2: Any, *, alternative: str = "two-sided", winsorize: float | None = None
+    sample1: Any,
+    sample2: Any,
+    *,
+    alternative: str = "two-sided",
+    winsorize: float | None = None,
+    value: float = 0.0,
 ) -> WelchResult:
-    """Welch's t-test for the difference of two means.
+    """Welch's t-test for the difference of two means, against 0 or another null.
 
     The p-value and ``conf_int`` both use the Welch–Satterthwaite degrees of freedom.
 
@@ -75,6 +86,10 @@ def welch_test(
     winsorize : float, optional
         If given (e.g. 0.99), values above this quantile of the *pooled* sample are
         replaced by it in both arms before the test (caps outliers, same cap for both).
+    value : float, default 0
+        The null difference ``mean1 - mean2`` (statsmodels' ``ttest_ind(value=)``). A
+        non-inferiority test with margin ``m > 0`` is ``alternative="larger",
+        value=-m``; an equivalence test is :func:`welch_tost`.
 
     Returns
     -------
@@ -86,27 +101,88 @@ def welch_test(
     >>> t, p = welch_test([3.0, 4.0, 5.0, 8.0], [1.0, 2.0, 2.5, 3.0])
     >>> round(p, 4)
     0.0699
+
+    Non-inferiority: is the new page's mean basket at most 0.5 below the old one's?
+
+    >>> r = welch_test([3.0, 4.0, 5.0, 8.0], [4.0, 5.0, 5.5, 6.0], alternative="larger",
+    ...                value=-0.5)
+    >>> round(r.pvalue, 4)
+    0.3816
     """
     params = validate_params(locals(), _WELCH_PARAMS, caller="welch_test")
-    alternative, q = params["alternative"], params["winsorize"]
+    alternative, q, value = params["alternative"], params["winsorize"], float(params["value"])
     a = _sample(sample1, "sample1")
     b = _sample(sample2, "sample2")
     if q is not None:
         cap = float(np.quantile(np.concatenate([a, b]), q))
         a, b = np.minimum(a, cap), np.minimum(b, cap)
     return _welch_result(
-        a.mean(), a.var(ddof=1), a.size, b.mean(), b.var(ddof=1), b.size, alternative
+        a.mean(), a.var(ddof=1), a.size, b.mean(), b.var(ddof=1), b.size, alternative, value
     )
 
 
 def _welch_result(
-    m1: float, v1: float, n1: float, m2: float, v2: float, n2: float, alternative: str
+    m1: float,
+    v1: float,
+    n1: float,
+    m2: float,
+    v2: float,
+    n2: float,
+    alternative: str,
+    value: float = 0.0,
 ) -> WelchResult:
     d, se, df = welch_moments(m1, v1, n1, m2, v2, n2)
     d, se, df = float(d), float(se), float(df)
+    e = d - value
     if se > 0:
-        t = d / se
+        t = e / se
         p = float(pvalue_from_stat(t, alternative, df))
     else:
-        t, p = (0.0, 1.0) if d == 0 else (math.copysign(math.inf, d), 0.0)
-    return WelchResult(t, p, d, se, df, alternative, float(m1), float(m2))
+        t = 0.0 if e == 0 else math.copysign(math.inf, e)
+        p = float(pvalue_from_stat(t, alternative)) if e != 0 else 1.0
+    return WelchResult(t, p, d, se, df, alternative, float(m1), float(m2), value)
+
+
+def welch_tost(sample1: Any, sample2: Any, low: float, upp: float) -> TOSTResult:
+    """Equivalence of two means by two one-sided Welch t-tests (TOST).
+
+    ``H0: mean1 - mean2 <= low or >= upp`` against ``low < mean1 - mean2 < upp``, as
+    statsmodels' ``ttost_ind(x1, x2, low, upp, usevar="unequal")``.
+
+    Parameters
+    ----------
+    sample1, sample2 : array-like
+        Observations of the treatment and control arms.
+    low, upp : float
+        The equivalence margins on the difference (``low < upp``).
+
+    Returns
+    -------
+    TOSTResult
+        ``conf_int(alpha)`` is the ``1 - 2 alpha`` Welch interval, inside ``(low, upp)``
+        exactly when ``pvalue <= alpha``.
+
+    Examples
+    --------
+    >>> from segwise.abtest import welch_tost
+    >>> r = welch_tost([5.1, 4.9, 5.0, 5.2, 4.8], [5.0, 5.1, 4.9, 5.0, 5.0], -0.5, 0.5)
+    >>> r.pvalue < 0.05
+    True
+    """
+    params = validate_params(locals(), _TOST_PARAMS, caller="welch_tost")
+    low, upp = float(params["low"]), float(params["upp"])
+    a = _sample(sample1, "sample1")
+    b = _sample(sample2, "sample2")
+    moments = (a.mean(), a.var(ddof=1), a.size, b.mean(), b.var(ddof=1), b.size)
+    lower = _welch_result(*moments, "larger", low)
+    upper = _welch_result(*moments, "smaller", upp)
+    base = _welch_result(*moments, "two-sided")
+    return _tost(
+        base.estimate,
+        low,
+        upp,
+        (lower.statistic, lower.pvalue),
+        (upper.statistic, upper.pvalue),
+        "diff",
+        base,
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -21,9 +22,9 @@ from .._stats.inference import (
     critical_value,
     pvalue_from_stat,
 )
-from .._validation import Constraints, StrOptions, validate_params
+from .._validation import Constraints, Interval, StrOptions, validate_params
 from ..exceptions import InvalidParameterError
-from ._common import _counts
+from ._common import TOSTResult, _counts, _tost
 
 
 def _wilson(x: Any, n: Any, z: float) -> tuple[Any, Any]:
@@ -35,45 +36,26 @@ def _wilson(x: Any, n: Any, z: float) -> tuple[Any, Any]:
     return np.clip(center - half, 0, 1), np.clip(center + half, 0, 1)
 
 
-def _mn_null(x1: Any, n1: Any, x2: Any, n2: Any, d: Any) -> tuple[Any, Any]:
-    """Constrained MLE of (p1, p2) under p1 - p2 = d (Miettinen & Nurminen 1985).
-
-    Closed-form root of the likelihood cubic. The linear coefficient has ``n2`` where
-    statsmodels <= 0.15 wrongly has ``x2`` (statsmodels issue #10269).
-    """
-    x1, n1, x2, n2, d = (np.asarray(v, float) for v in (x1, n1, x2, n2, d))
-    p1 = x1 / n1
-    p2 = x2 / n2
-    theta = n2 / n1
-    a = 1 + theta
-    b = -(1 + theta + p1 + theta * p2 + d * (theta + 2))
-    c = d * d + d * (2 * p1 + theta + 1) + p1 + theta * p2
-    e = -p1 * d * (1 + d)
-    v = b**3 / (27 * a**3) - b * c / (6 * a * a) + e / (2 * a)
-    s = b * b / (9 * a * a) - c / (3 * a)
-    u = np.where(v >= 0, 1.0, -1.0) * np.sqrt(np.maximum(s, 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(u == 0, 1.0, v / np.where(u == 0, 1.0, u**3))
-    w = (np.pi + np.arccos(np.clip(ratio, -1.0, 1.0))) / 3
-    q1 = 2 * u * np.cos(w) - b / (3 * a)
-    q1 = np.clip(q1, np.maximum(0.0, d), np.minimum(1.0, 1.0 + d))
-    return q1, q1 - d
+def _score_stat(
+    x1: Any, n1: Any, x2: Any, n2: Any, null: Any, compare: str, correction: bool
+) -> Any:
+    """Score statistic of ``H0: p1 - p2 = null`` (or ``p1 / p2 = null``), vectorized:
+    variance at the constrained MLE under the null (``src/core/abtest/score.rs``)."""
+    args = np.broadcast_arrays(*(np.asarray(v, float) for v in (x1, n1, x2, n2, null)))
+    flat = [np.ascontiguousarray(a.ravel()) for a in args]
+    out = _core.abtest_score_stat(*flat, compare=compare, correction=correction)
+    return out.reshape(args[0].shape)
 
 
-def _mn_stat(x1: Any, n1: Any, x2: Any, n2: Any, d: Any, correction: bool) -> Any:
-    q1, q2 = _mn_null(x1, n1, x2, n2, d)
-    n1 = np.asarray(n1, float)
-    n2 = np.asarray(n2, float)
-    var = q1 * (1 - q1) / n1 + q2 * (1 - q2) / n2
-    if correction:
-        var = var * (n1 + n2) / (n1 + n2 - 1)
-    diff = np.asarray(x1, float) / n1 - np.asarray(x2, float) / n2 - d
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(
-            var > 0,
-            diff / np.sqrt(np.where(var > 0, var, 1.0)),
-            np.where(diff == 0, 0.0, np.sign(diff) * np.inf),
-        )
+def _score_interval(
+    x1: Any, n1: Any, x2: Any, n2: Any, z: Any, compare: str, correction: bool
+) -> tuple[Any, Any]:
+    """Score interval (Miettinen–Nurminen / Mee for a difference, Koopman for a ratio) at
+    the critical values ``z``, vectorized: the nulls the score test does not reject."""
+    args = np.broadcast_arrays(*(np.asarray(v, float) for v in (x1, n1, x2, n2, z)))
+    flat = [np.ascontiguousarray(a.ravel()) for a in args]
+    low, high = _core.abtest_score_interval(*flat, compare=compare, correction=correction)
+    return low.reshape(args[0].shape), high.reshape(args[0].shape)
 
 
 def _diff_ci_arrays(
@@ -103,28 +85,41 @@ def _diff_ci_arrays(
         high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
         stat = _pooled_z(x1, n1, x2, n2)
         degenerate = (x1 + x2 == 0) | (x1 + x2 == n1 + n2)
-    elif method == "score":
-        stat = _mn_stat(x1, n1, x2, n2, 0.0, correction)
-
-        # Invert the score statistic: it decreases in d; bisection on both sides.
-        def solve(lo: Any, hi: Any, target: float) -> Any:
-            lo = np.array(lo, float, copy=True)
-            hi = np.array(hi, float, copy=True)
-            for _ in range(80):
-                mid = 0.5 * (lo + hi)
-                s = _mn_stat(x1, n1, x2, n2, mid, correction)
-                above = s > target
-                lo = np.where(above, mid, lo)
-                hi = np.where(above, hi, mid)
-            return 0.5 * (lo + hi)
-
-        low = solve(np.full_like(d, -1.0), d, z)
-        high = solve(d, np.full_like(d, 1.0), -z)
+    elif method in ("score", "mee"):
+        correction = correction and method == "score"
+        stat = _score_stat(x1, n1, x2, n2, 0.0, "diff", correction)
+        low, high = _score_interval(x1, n1, x2, n2, z, "diff", correction)
         degenerate = (x1 + x2 == 0) | (x1 + x2 == n1 + n2)
     else:  # pragma: no cover - checked by callers
         raise InvalidParameterError(f"unknown method {method!r}")
     pvalue = 2.0 * np.asarray(distributions.norm_sf(np.abs(stat)), float)
     return np.clip(low, -1, 1), np.clip(high, -1, 1), stat, np.minimum(pvalue, 1.0), degenerate
+
+
+def _ratio_ci_arrays(
+    x1: Any, n1: Any, x2: Any, n2: Any, alpha: Any, method: str = "koopman"
+) -> tuple[Any, Any]:
+    """Vectorized interval of ``p1 / p2`` -> (low, high); ``alpha`` may be per row.
+
+    "koopman": Koopman's (1984) score interval, the set of ratios the score test does not
+    reject; it contains 1 exactly when the pooled z-test does not reject; ``x1 = 0``
+    gives a lower bound 0, ``x2 = 0`` an upper bound of infinity.
+    "log": Katz's log interval (0.5 added to every cell when a count is 0).
+    """
+    x1, n1, x2, n2, alpha = np.broadcast_arrays(
+        *(np.asarray(v, float) for v in (x1, n1, x2, n2, alpha))
+    )
+    z = np.asarray(critical_value(alpha), float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "log":
+            zero = (x1 == 0) | (x2 == 0)
+            a, b = x1 + 0.5 * zero, x2 + 0.5 * zero
+            m1, m2 = n1 + zero, n2 + zero
+            lr = np.log((a / m1) / (b / m2))
+            se = np.sqrt(1 / a - 1 / m1 + 1 / b - 1 / m2)
+            return np.exp(lr - z * se), np.exp(lr + z * se)
+
+    return _score_interval(x1, n1, x2, n2, z, "ratio", False)
 
 
 def _pooled_z(x1: Any, n1: Any, x2: Any, n2: Any) -> Any:
@@ -136,7 +131,7 @@ def _pooled_z(x1: Any, n1: Any, x2: Any, n2: Any) -> Any:
         return np.where(se > 0, d / np.where(se > 0, se, 1.0), 0.0)
 
 
-DIFF_CI_METHODS = ("newcombe", "wald", "agresti-caffo", "score")
+DIFF_CI_METHODS = ("newcombe", "wald", "agresti-caffo", "score", "mee")
 _DIFF_CI_PARAMS: Constraints = {
     "alpha": [PROBABILITY],
     "method": [StrOptions(DIFF_CI_METHODS)],
@@ -145,6 +140,15 @@ _DIFF_CI_PARAMS: Constraints = {
 _TEST_PARAMS: Constraints = {
     "method": [StrOptions(["pooled", "unpooled", "fisher"])],
     "alternative": [ALTERNATIVE],
+    "value": [None, Interval(Real, None, None, closed="neither")],
+    "compare": [StrOptions(["diff", "ratio"])],
+}
+RATIO_CI_METHODS = ("koopman", "log")
+_RATIO_CI_PARAMS: Constraints = {"alpha": [PROBABILITY], "method": [StrOptions(RATIO_CI_METHODS)]}
+_TOST_PARAMS: Constraints = {
+    "low": [Interval(Real, None, None, closed="neither")],
+    "upp": [Interval(Real, None, None, closed="neither")],
+    "compare": [StrOptions(["diff", "ratio"])],
 }
 
 
@@ -154,7 +158,7 @@ class DiffCIResult(Unpacks):
 
     ``statistic``/``pvalue`` are those of the method's own test at ``p1 - p2 = 0``
     (Wald z for "wald" and "agresti-caffo" on their adjusted counts, the pooled z for
-    "newcombe", the Miettinen–Nurminen score for "score"). ``degenerate`` flags 0/n vs 0/n
+    "newcombe" and "mee", the Miettinen–Nurminen score for "score"). ``degenerate`` flags 0/n vs 0/n
     or n/n vs n/n tables, where the interval carries little information.
 
     Examples
@@ -204,12 +208,14 @@ def proportions_diff_ci(
         Successes and trials of the control arm.
     alpha : float, default 0.05
         The interval has level ``1 - alpha``.
-    method : {"newcombe", "wald", "agresti-caffo", "score"}
+    method : {"newcombe", "wald", "agresti-caffo", "score", "mee"}
         Newcombe's hybrid score (Wilson) interval (default); Wald; Agresti–Caffo (one
         success and one failure added per arm); Miettinen–Nurminen score interval, the
         inversion of the score test with the exact constrained MLE (``correction`` applies
         the ``N / (N - 1)`` variance factor of Miettinen–Nurminen; ``False`` gives
-        Farrington–Manning's variance).
+        Farrington–Manning's variance); "mee" is that score interval without the factor
+        (Mee 1984; R DescTools' ``"mee"``): the inversion of the pooled z-test, so it
+        excludes 0 exactly when :func:`proportions_test` rejects at ``alpha``.
     correction : bool, default True
         Only for ``method="score"``.
 
@@ -259,7 +265,9 @@ class ProportionsTestResult(Unpacks):
     """Two-proportion test. Unpacks to ``(statistic, pvalue)``.
 
     ``statistic`` is a z value for "pooled"/"unpooled" and the sample odds ratio for
-    "fisher". ``conf_int`` gives the interval for ``p1 - p2`` (Newcombe by default).
+    "fisher". ``estimate`` is ``p1 - p2`` (``compare="diff"``) or ``p1 / p2``
+    (``compare="ratio"``); ``value`` is the null. ``conf_int`` gives the interval of the
+    same quantity (Newcombe for a difference by default, Koopman for a ratio).
 
     Examples
     --------
@@ -275,10 +283,18 @@ class ProportionsTestResult(Unpacks):
     method: str
     alternative: str
     counts: tuple[int, int, int, int] = field(repr=False)
+    value: float = 0.0
+    compare: str = "diff"
 
-    def conf_int(self, alpha: float = 0.05, method: str = "newcombe") -> tuple[float, float]:
-        """Two-sided interval for ``p1 - p2`` (see :func:`proportions_diff_ci`)."""
-        return proportions_diff_ci(*self.counts, alpha=alpha, method=method).conf_int(alpha)
+    def conf_int(self, alpha: float = 0.05, method: str | None = None) -> tuple[float, float]:
+        """Two-sided interval for ``p1 - p2`` (:func:`proportions_diff_ci`, default
+        "newcombe") or ``p1 / p2`` (:func:`proportions_ratio_ci`, default "koopman")."""
+        if self.compare == "ratio":
+            r = proportions_ratio_ci(*self.counts, alpha=alpha, method=method or "koopman")
+            return r.low, r.high
+        return proportions_diff_ci(*self.counts, alpha=alpha, method=method or "newcombe").conf_int(
+            alpha
+        )
 
 
 def proportions_test(
@@ -289,8 +305,10 @@ def proportions_test(
     *,
     method: str = "pooled",
     alternative: str = "two-sided",
+    value: float | None = None,
+    compare: str = "diff",
 ) -> ProportionsTestResult:
-    """Test equality of two independent proportions.
+    """Test two independent proportions: equality, or a non-zero null (non-inferiority).
 
     Parameters
     ----------
@@ -298,11 +316,23 @@ def proportions_test(
         Successes and trials of the treatment (1) and control (2) arms.
     method : {"pooled", "unpooled", "fisher"}
         Pooled two-proportion z-test (default; ``z**2`` equals Pearson's chi-square without
-        Yates' correction); unpooled Wald z-test; Fisher's exact test (conditional on the
-        margins; two-sided p sums the tables no more likely than the observed one, with a
-        relative tolerance of 1e-7).
+        Yates' correction). Against a non-zero null it is the score test (Farrington &
+        Manning 1990 for a difference, Koopman 1984 / Miettinen & Nurminen 1985 for a
+        ratio: the variance at the constrained maximum-likelihood estimate under the null,
+        which is the pooled one when the null is equality), as statsmodels'
+        ``test_proportions_2indep(method="score", correction=False)``. "unpooled": the Wald
+        z-test (of the log ratio for ``compare="ratio"``). "fisher": Fisher's exact test
+        (conditional on the margins; two-sided p sums the tables no more likely than the
+        observed one, with a relative tolerance of 1e-7); equality only.
     alternative : {"two-sided", "larger", "smaller"}
-        ``"larger"`` means ``p1 > p2``.
+        ``"larger"`` means ``p1 - p2 > value`` (or ``p1 / p2 > value``).
+    value : float, optional
+        The null difference (default 0) or ratio (default 1). A non-inferiority test of
+        the treatment with margin ``m > 0`` is ``alternative="larger", value=-m`` (or
+        ``value=1 - m`` on the ratio scale); an equivalence test is
+        :func:`proportions_tost`.
+    compare : {"diff", "ratio"}
+        Test the difference ``p1 - p2`` or the ratio ``p1 / p2``.
 
     Returns
     -------
@@ -314,24 +344,221 @@ def proportions_test(
     >>> r = proportions_test(3, 4, 1, 4, method="fisher")
     >>> round(r.pvalue, 4)
     0.4857
+
+    Non-inferiority: is the new e-mail's conversion rate no more than 2 points below the
+    old one's?
+
+    >>> r = proportions_test(118, 1000, 120, 1000, alternative="larger", value=-0.02)
+    >>> round(r.pvalue, 4)
+    0.1074
     """
     params = validate_params(locals(), _TEST_PARAMS, caller="proportions_test")
-    method, alternative = params["method"], params["alternative"]
+    method, alternative, compare = params["method"], params["alternative"], params["compare"]
     x1, n1 = _counts(count1, nobs1, "1")
     x2, n2 = _counts(count2, nobs2, "2")
-    est = x1 / n1 - x2 / n2
+    null = (0.0 if compare == "diff" else 1.0) if value is None else float(value)
+    if compare == "ratio" and not null > 0:
+        raise InvalidParameterError(f"value must be a ratio > 0 for compare='ratio', got {null!r}")
+    if compare == "diff" and not -1 < null < 1:
+        raise InvalidParameterError(f"value must be a difference in (-1, 1), got {null!r}")
+    counts = (x1, n1, x2, n2)
+    est = _ratio_estimate(x1, n1, x2, n2) if compare == "ratio" else x1 / n1 - x2 / n2
     if method == "fisher":
+        if null != (0.0 if compare == "diff" else 1.0):
+            raise InvalidParameterError(
+                "Fisher's exact test is a test of equality; use method='pooled' (the score "
+                f"test) against value={null!r}"
+            )
         alt = {"two-sided": "two-sided", "larger": "greater", "smaller": "less"}[alternative]
         arr = [np.array([v], dtype=np.int64) for v in (x1, n1 - x1, x2, n2 - x2)]
         odds, p = _core.abtest_fisher_exact(arr[0], arr[1], arr[2], arr[3], alternative=alt)
         return ProportionsTestResult(
-            float(odds[0]), float(p[0]), est, method, alternative, (x1, n1, x2, n2)
+            float(odds[0]), float(p[0]), est, method, alternative, counts, null, compare
         )
-    if method == "pooled":
-        z = float(_pooled_z(x1, n1, x2, n2))
-    else:
-        se = math.sqrt(x1 / n1 * (1 - x1 / n1) / n1 + x2 / n2 * (1 - x2 / n2) / n2)
-        z = est / se if se > 0 else 0.0
+    z = _z_statistic(x1, n1, x2, n2, null, compare, method)
     return ProportionsTestResult(
-        z, float(pvalue_from_stat(z, alternative)), est, method, alternative, (x1, n1, x2, n2)
+        z, float(pvalue_from_stat(z, alternative)), est, method, alternative, counts, null, compare
     )
+
+
+def _ratio_estimate(x1: int, n1: int, x2: int, n2: int) -> float:
+    """``p1 / p2``; infinite for ``x2 = 0 < x1``, NaN for 0 / 0."""
+    if x2 > 0:
+        return x1 / n1 / (x2 / n2)
+    return math.inf if x1 > 0 else math.nan
+
+
+def _z_statistic(
+    x1: int, n1: int, x2: int, n2: int, null: float, compare: str, method: str
+) -> float:
+    """The z statistic of ``H0: p1 - p2 = null`` (or ``p1 / p2 = null``)."""
+    p1, p2 = x1 / n1, x2 / n2
+    if method == "pooled":
+        if compare == "diff" and null == 0.0:
+            return float(_pooled_z(x1, n1, x2, n2))
+        return float(_score_stat(x1, n1, x2, n2, null, compare, False))
+    if compare == "ratio":  # Wald z of log(p1 / p2); 0.5 added to every cell at a zero
+        if x1 == 0 or x2 == 0:
+            x1a, x2a, n1a, n2a = x1 + 0.5, x2 + 0.5, n1 + 1, n2 + 1
+        else:
+            x1a, x2a, n1a, n2a = x1, x2, n1, n2
+        se = math.sqrt(1 / x1a - 1 / n1a + 1 / x2a - 1 / n2a)
+        return (math.log(x1a / n1a / (x2a / n2a)) - math.log(null)) / se
+    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    d = p1 - p2 - null
+    return d / se if se > 0 else (0.0 if d == 0 else math.copysign(math.inf, d))
+
+
+@dataclass(frozen=True)
+class RatioCIResult(Unpacks):
+    """Confidence interval for ``p1 / p2`` with its companion test at ratio 1 (the
+    pooled z for "koopman", the log-ratio Wald z for "log"). Unpacks to
+    ``(statistic, pvalue)``.
+
+    Examples
+    --------
+    >>> from segwise.abtest import proportions_ratio_ci
+    >>> r = proportions_ratio_ci(36, 40, 16, 80)
+    >>> round(r.estimate, 2), round(r.low, 3), round(r.high, 3)
+    (4.5, 2.94, 7.152)
+    """
+
+    statistic: float
+    pvalue: float
+    estimate: float
+    low: float
+    high: float
+    method: str
+    alpha: float
+    counts: tuple[int, int, int, int] = field(repr=False)
+
+    def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
+        """Interval at another level ``1 - alpha`` with the same method."""
+        r = proportions_ratio_ci(*self.counts, alpha=alpha, method=self.method)
+        return r.low, r.high
+
+
+def proportions_ratio_ci(
+    count1: int,
+    nobs1: int,
+    count2: int,
+    nobs2: int,
+    *,
+    alpha: float = 0.05,
+    method: str = "koopman",
+) -> RatioCIResult:
+    """Confidence interval for the ratio of two independent proportions ``p1 / p2``.
+
+    Parameters
+    ----------
+    count1, nobs1, count2, nobs2 : int
+        Successes and trials of the treatment (1) and control (2) arms.
+    alpha : float, default 0.05
+        The interval has level ``1 - alpha``.
+    method : {"koopman", "log"}
+        Koopman's (1984) asymptotic score interval (default): the ratios the score test
+        (variance at the constrained MLE) does not reject, as statsmodels'
+        ``confint_proportions_2indep(compare="ratio", method="score",
+        correction=False)``. It inverts the pooled z-test at ratio 1, so it excludes 1
+        exactly when :func:`proportions_test` rejects at ``alpha``. "log": Katz's
+        log-ratio Wald interval (0.5 added to every cell when a count is 0).
+
+    Returns
+    -------
+    RatioCIResult
+        ``low`` is 0 when ``count1 == 0`` and ``high`` is infinite when ``count2 == 0``
+        (Koopman).
+
+    Examples
+    --------
+    >>> from segwise.abtest import proportions_ratio_ci
+    >>> r = proportions_ratio_ci(120, 1000, 90, 1000)
+    >>> round(r.low, 4), round(r.high, 4)
+    (1.0303, 1.7266)
+    """
+    params = validate_params(locals(), _RATIO_CI_PARAMS, caller="proportions_ratio_ci")
+    alpha, method = params["alpha"], params["method"]
+    x1, n1 = _counts(count1, nobs1, "1")
+    x2, n2 = _counts(count2, nobs2, "2")
+    low, high = _ratio_ci_arrays(x1, n1, x2, n2, alpha, method)
+    unpooled = "unpooled" if method == "log" else "pooled"
+    z = _z_statistic(x1, n1, x2, n2, 1.0, "ratio", unpooled)
+    est = _ratio_estimate(x1, n1, x2, n2)
+    return RatioCIResult(
+        z,
+        float(pvalue_from_stat(z, "two-sided")),
+        est,
+        float(low),
+        float(high),
+        method,
+        alpha,
+        (x1, n1, x2, n2),
+    )
+
+
+def proportions_tost(
+    count1: int,
+    nobs1: int,
+    count2: int,
+    nobs2: int,
+    low: float,
+    upp: float,
+    *,
+    compare: str = "diff",
+) -> TOSTResult:
+    """Equivalence of two proportions by two one-sided score tests (TOST).
+
+    ``H0: p1 - p2 <= low or p1 - p2 >= upp`` against ``low < p1 - p2 < upp`` (or the
+    ratio ``p1 / p2`` with ``compare="ratio"``): both one-sided score tests of
+    :func:`proportions_test` (``method="pooled"``), as statsmodels'
+    ``tost_proportions_2indep(method="score", correction=False)``.
+
+    Parameters
+    ----------
+    count1, nobs1, count2, nobs2 : int
+        Successes and trials of the treatment (1) and control (2) arms.
+    low, upp : float
+        The equivalence margins (``low < upp``), e.g. ``-0.02, 0.02`` for two
+        percentage points, or ``0.9, 1.1`` on the ratio scale.
+    compare : {"diff", "ratio"}
+
+    Returns
+    -------
+    TOSTResult
+        ``conf_int(alpha)`` is the ``1 - 2 alpha`` interval (Mee for a difference, Koopman
+        for a ratio) that lies inside ``(low, upp)`` exactly when ``pvalue <= alpha``.
+
+    Examples
+    --------
+    >>> from segwise.abtest import proportions_tost
+    >>> r = proportions_tost(1210, 10000, 1190, 10000, -0.02, 0.02)
+    >>> r.pvalue < 0.001
+    True
+    """
+    params = validate_params(locals(), _TOST_PARAMS, caller="proportions_tost")
+    low, upp, compare = float(params["low"]), float(params["upp"]), params["compare"]
+    x1, n1 = _counts(count1, nobs1, "1")
+    x2, n2 = _counts(count2, nobs2, "2")
+    tests = []
+    for null, alternative in ((low, "larger"), (upp, "smaller")):
+        r = proportions_test(x1, n1, x2, n2, alternative=alternative, value=null, compare=compare)
+        tests.append((r.statistic, r.pvalue))
+    estimate = proportions_test(x1, n1, x2, n2, compare=compare).estimate
+    interval = _ScoreInterval((x1, n1, x2, n2), compare)
+    return _tost(estimate, low, upp, tests[0], tests[1], compare, interval)
+
+
+@dataclass(frozen=True)
+class _ScoreInterval:
+    """The score interval that inverts the score tests of a TOST: Mee's for a difference,
+    Koopman's for a ratio."""
+
+    counts: tuple[int, int, int, int]
+    compare: str
+
+    def conf_int(self, alpha: float) -> tuple[float, float]:
+        if self.compare == "ratio":
+            low, high = _ratio_ci_arrays(*self.counts, alpha)
+        else:
+            low, high, *_ = _diff_ci_arrays(*self.counts, alpha, "mee")
+        return float(low), float(high)

@@ -18,7 +18,7 @@ from .._stats.inference import (
     critical_value,
     pvalue_from_stat,
 )
-from .._validation import Constraints, validate_params
+from .._validation import Constraints, check_choice, validate_params
 from ._common import _paired
 from ._lift import _lift_arrays
 
@@ -63,10 +63,15 @@ class RatioMetricResult(Unpacks):
         q = float(critical_value(check_alpha(alpha)))
         return self.estimate - q * self.stderr, self.estimate + q * self.stderr
 
-    def relative_lift(self, alpha: float = 0.05) -> tuple[float, float, float]:
-        """``(lift, low, high)`` of ``ratio1 / ratio2 - 1`` by the delta method."""
+    def relative_lift(
+        self, alpha: float = 0.05, method: str = "delta"
+    ) -> tuple[float, float, float]:
+        """``(lift, low, high)`` of ``ratio1 / ratio2 - 1`` with the normal quantile of the
+        z-test: by the delta method, or Fieller's interval (``method="fieller"``), which
+        excludes 0 exactly when the test rejects at ``alpha`` (NaN bounds when unbounded)."""
+        method = check_choice(method, "method", ["delta", "fieller"])
         lift, _, low, high, _ = _lift_arrays(
-            self.ratio1, self.stderr1, self.ratio2, self.stderr2, check_alpha(alpha), "delta"
+            self.ratio1, self.stderr1, self.ratio2, self.stderr2, check_alpha(alpha), method
         )
         return float(lift), float(low), float(high)
 

@@ -11,9 +11,25 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._results import ResultMixin, Summary, Table
+from .._results import (
+    ResultMixin,
+    Summary,
+    Table,
+    fmt_change,
+    fmt_interval,
+    fmt_number,
+    fmt_pvalue,
+    fmt_share,
+)
 from .._stats import distributions
-from .._stats.inference import P_ADJUST_METHODS, PROBABILITY, p_adjust, welch_moments
+from .._stats.inference import (
+    P_ADJUST_METHODS,
+    P_ADJUST_NAMES,
+    PROBABILITY,
+    decision_level,
+    p_adjust,
+    welch_moments,
+)
 from .._validation import (
     Constraints,
     Interval,
@@ -29,7 +45,7 @@ from ..exceptions import (
 )
 from ._cuped import _cuped_moments
 from ._lift import LIFT_METHODS, _lift_arrays
-from ._proportion import DIFF_CI_METHODS, _diff_ci_arrays, _pooled_z
+from ._proportion import DIFF_CI_METHODS, _diff_ci_arrays, _pooled_z, _ratio_ci_arrays
 from ._ratio import _ratio_moments
 from ._srm import _srm_arrays
 
@@ -50,7 +66,7 @@ _REPORT_PARAMS: Constraints = {
     "control": [Hashable],
     "alpha": [PROBABILITY],
     "ci_method": [StrOptions(DIFF_CI_METHODS)],
-    "lift_method": [StrOptions(LIFT_METHODS)],
+    "lift_method": [StrOptions(("auto", *LIFT_METHODS))],
     "adjust": [StrOptions(P_ADJUST_METHODS)],
     "expected_split": [None, Mapping],
     "srm_threshold": [PROBABILITY],
@@ -66,19 +82,13 @@ _FROM_STATS_PARAMS: Constraints = {
     "variant": [Hashable],
     "metrics": [None, Mapping, Sequence],
 }
-# The columns of the text and HTML summaries.
-_SUMMARY_COLUMNS = [
-    "segment",
-    "metric",
-    "treatment",
-    "mean_control",
-    "mean_treatment",
-    "rel_lift",
-    "rel_lift_low",
-    "rel_lift_high",
-    "pvalue_adj",
-    "significant",
-]
+# The interval bounds at the corrected level (see _report).
+_ADJUSTED_COLUMNS = (
+    "abs_diff_low_adj",
+    "abs_diff_high_adj",
+    "rel_lift_low_adj",
+    "rel_lift_high_adj",
+)
 # The core's per-cell statistics (`CellStats` in src/core/abtest/suffstats.rs), named as
 # there: a structured array with one float64 field per statistic.
 CELL_FIELDS = ("count", "sum_y", "m2_y", "sum_x", "m2_x", "c_xy", "n_nan", "n_nonbinary")
@@ -437,19 +447,103 @@ class LiftReport(ResultMixin):
     stats: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     alpha: float = 0.05
+    adjust: str = "bh"
+
+    def _levels(self) -> list[str]:
+        """How the shown intervals are adjusted, one line per family of rows."""
+        t = self.table
+        name = P_ADJUST_NAMES.get(self.adjust, self.adjust)
+        lines = []
+        for label, rows in (
+            ("segment rows", t[t["segment"] != OVERALL]),
+            ("(all) rows", t[t["segment"] == OVERALL]),
+        ):
+            if len(rows) and rows["ci_level_adj"].notna().any():
+                level = float(rows["ci_level_adj"].dropna().iloc[0])
+                lines.append(
+                    f"{label}: {len(rows)} comparisons, {int(rows['significant'].sum())} "
+                    f"significant; intervals at {_fmt_level(level)}"
+                )
+        head = [
+            f"Significance: {name}-adjusted p <= {self.alpha:g}. The intervals are at the level",
+            f"{name} decides at: a row is significant (*) exactly when its interval excludes 0.",
+        ]
+        return [*head, *(f"  {line}" for line in lines)]
+
+    def _display(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The summary columns, formatted: rates as percentages, lifts as signed ones."""
+        binary = (rows["kind"] == "binary").to_numpy()
+
+        def mean(v: Any, is_rate: bool) -> str:
+            return fmt_share(v, 2) if is_rate else fmt_number(v)
+
+        return pd.DataFrame(
+            {
+                "segment": rows["segment"].astype(str).to_numpy(),
+                "treatment": rows["treatment"].astype(str).to_numpy(),
+                "control": [mean(v, b) for v, b in zip(rows["mean_control"], binary, strict=True)],
+                "treated": [
+                    mean(v, b) for v, b in zip(rows["mean_treatment"], binary, strict=True)
+                ],
+                "lift": [fmt_change(v) for v in rows["rel_lift"]],
+                "interval": [
+                    fmt_interval(lo, hi, fmt_change)
+                    for lo, hi in zip(
+                        rows["rel_lift_low_adj"], rows["rel_lift_high_adj"], strict=True
+                    )
+                ],
+                "p adj.": [fmt_pvalue(v) for v in rows["pvalue_adj"]],
+                "": np.where(rows["significant"].to_numpy(bool), "*", ""),
+            },
+            index=rows.index,
+        )
 
     def _summary(self) -> Summary:
         t = self.table
         title = (
             f"Lift report: {t['segment'].nunique() - 1} segment(s), "
             f"{t['metric'].nunique()} metric(s), {t['treatment'].nunique()} treatment "
-            f"arm(s); alpha={self.alpha} (adjusted p-values, {len(t)} rows)"
+            f"arm(s); {len(t)} rows"
         )
-        table = Table(t[_SUMMARY_COLUMNS], index=False, cell_attrs=_mark_significant)
-        return Summary(title, tables=[table], warnings=self.warnings)
+        tables = []
+        for metric, rows in t.groupby("metric", sort=False):
+            kind = str(rows["kind"].iloc[0])
+            tables.append(
+                Table(
+                    self._display(rows),
+                    caption=f"{metric} ({'rate' if kind == 'binary' else kind})",
+                    index=False,
+                    cell_attrs=_mark_significant(rows),
+                )
+            )
+        return Summary(
+            title,
+            lines=self._levels(),
+            tables=tables,
+            after=[
+                "control / treated: means (rates for 0/1 metrics); lift: treated / control - 1;"
+                " interval: of the lift, adjusted; p adj.: adjusted p-value"
+            ],
+            warnings=self.warnings,
+        )
 
-    def plot(self, metric: str | None = None, *, relative: bool = True, ax: Any = None) -> Any:
-        """Forest plot of the lift and its CI per segment and treatment arm, for one metric.
+    def plot(
+        self,
+        metric: str | None = None,
+        *,
+        relative: bool = True,
+        adjusted: bool = True,
+        ax: Any = None,
+    ) -> Any:
+        """Forest plot of the lift and its interval per segment and treatment arm, for one
+        metric.
+
+        The intervals are the adjusted ones (``adjusted=True``, the default): the same test
+        and the same multiple-testing correction as the red "significant" colour, so a red
+        row's interval excludes 0 and a grey row's does not. ``adjusted=False`` draws the
+        unadjusted ``1 - alpha`` intervals (then colour and interval disagree whenever the
+        correction changes a decision). Unbounded intervals (Fieller's, when the control
+        mean is not significantly different from 0) are drawn as a dotted line across.
 
         Needs matplotlib (``pip install "segwise[plot]"``). Returns the matplotlib Axes.
 
@@ -467,31 +561,83 @@ class LiftReport(ResultMixin):
         if metric not in set(t["metric"]):
             raise InvalidParameterError(f"unknown metric {metric!r}")
         t = t[t["metric"] == metric]
-        est, lo, hi = (
-            ("rel_lift", "rel_lift_low", "rel_lift_high")
-            if relative
-            else ("abs_diff", "abs_diff_low", "abs_diff_high")
-        )
-        ax = self._axes(ax, figsize=(6, 0.4 * len(t) + 1.2))
+        est = "rel_lift" if relative else "abs_diff"
+        suffix = "_adj" if adjusted else ""
+        lo, hi = f"{est}_low{suffix}", f"{est}_high{suffix}"
+        ax = self._axes(ax, figsize=(7, 0.4 * len(t) + 1.6))
         labels = [f"{s} | {a}" for s, a in zip(t["segment"], t["treatment"], strict=True)]
         y = np.arange(len(t))[::-1]
         e = t[est].to_numpy(float)
-        err = np.vstack([e - t[lo].to_numpy(float), t[hi].to_numpy(float) - e])
-        colors = np.where(t["significant"].to_numpy(bool), "tab:red", "tab:gray")
-        for yi, ei, lo_e, hi_e, c in zip(y, e, err[0], err[1], colors, strict=True):
-            ax.errorbar(ei, yi, xerr=[[lo_e], [hi_e]], fmt="o", color=c, capsize=3)
+        low, high = t[lo].to_numpy(float), t[hi].to_numpy(float)
+        sig = t["significant"].to_numpy(bool)
+        name = P_ADJUST_NAMES.get(self.adjust, self.adjust)
+        unbounded = np.isfinite(e) & ~(np.isfinite(low) & np.isfinite(high))
+        for yi, ei, lo_i, hi_i, s_i, unb in zip(y, e, low, high, sig, unbounded, strict=True):
+            colour = "tab:red" if s_i else "tab:gray"
+            if unb:
+                ax.axhline(yi, color=colour, ls=":", lw=1)
+                ax.plot([ei], [yi], "o", color=colour)
+            else:
+                ax.errorbar(
+                    ei, yi, xerr=[[ei - lo_i], [hi_i - ei]], fmt="o", color=colour, capsize=3
+                )
         ax.axvline(0.0, color="black", lw=0.8)
         ax.set_yticks(y)
         ax.set_yticklabels(labels)
-        ax.set_xlabel(("relative lift" if relative else "difference") + f" of {metric}")
+        if relative:
+            ax.xaxis.set_major_formatter(_percent_formatter())
+        what = "relative lift" if relative else "difference"
+        if adjusted:
+            overall = (t["segment"] == OVERALL).to_numpy()
+            levels = [
+                f"{_fmt_level(float(t.loc[rows, 'ci_level_adj'].iloc[0]))} {label}"
+                for rows, label in ((~overall, "segments"), (overall, "(all)"))
+                if rows.any() and t.loc[rows, "ci_level_adj"].notna().any()
+            ]
+            level = f"{name}-adjusted intervals, " + ", ".join(levels)
+        else:
+            level = f"{1 - self.alpha:.0%} intervals (unadjusted)"
+        ax.set_xlabel(f"{what} of {metric}: {level}")
+        handles = [
+            _legend_handle(ax, "tab:red", f"significant ({name}, alpha={self.alpha:g})"),
+            _legend_handle(ax, "tab:gray", "not significant"),
+        ]
+        ax.legend(handles=handles, fontsize=8, loc="best")
         return ax
 
 
-def _mark_significant(_: Any, column: Any, value: Any) -> dict[str, str] | None:
-    """Significant rows stand out in the HTML summary."""
-    if column == "significant" and value:
-        return {"style": "font-weight:bold;color:#a01010"}
-    return None
+def _fmt_level(level: float) -> str:
+    """A confidence level as a percentage with the digits that tell levels apart."""
+    for digits in range(5):
+        text = f"{level:.{digits}%}"
+        exact = round(level * 100, digits) == round(level * 100, 9)
+        if exact or (digits > 0 and not text.startswith("100")):
+            return text
+    return f"{level:.5%}"
+
+
+def _percent_formatter() -> Any:
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(xmax=1.0)
+
+
+def _legend_handle(ax: Any, colour: str, label: str) -> Any:
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], marker="o", color=colour, label=label)
+
+
+def _mark_significant(table: pd.DataFrame) -> Any:
+    """Significant rows stand out in the HTML summary (their lift and interval in red)."""
+    significant = table["significant"]
+
+    def attrs(label: Any, column: Any, _: Any) -> dict[str, str] | None:
+        if column in ("lift", "interval", "") and bool(significant.loc[label]):
+            return {"style": "font-weight:bold;color:#a01010"}
+        return None
+
+    return attrs
 
 
 def segment_lift(
@@ -504,8 +650,8 @@ def segment_lift(
     covariates: Mapping[str, str] | None = None,
     ratios: Mapping[str, tuple[str, str]] | None = None,
     alpha: float = 0.05,
-    ci_method: str = "newcombe",
-    lift_method: str = "delta",
+    ci_method: str = "mee",
+    lift_method: str = "auto",
     adjust: str = "bh",
     expected_split: Mapping[Any, float] | None = None,
     srm_threshold: float = 0.001,
@@ -538,13 +684,20 @@ def segment_lift(
         revenue per order with customers randomized).
     alpha : float, default 0.05
         For all intervals and the significance flag (on adjusted p-values).
-    ci_method : {"newcombe", "wald", "agresti-caffo", "score"}
-        Interval for a difference of proportions.
-    lift_method : {"delta", "log", "fieller"}
-        Interval for the relative lift (binary and continuous metrics).
-    adjust : {"bh", "holm", "bonferroni"}
+    ci_method : {"mee", "newcombe", "wald", "agresti-caffo", "score"}
+        Interval for a difference of proportions. The default, Mee's score interval,
+        inverts the pooled z-test of the row (see :func:`proportions_diff_ci`).
+    lift_method : {"auto", "delta", "log", "fieller"}
+        Interval for the relative lift. "auto" (default) takes the interval that inverts
+        the row's own test: Koopman's score interval of the ratio of proportions for
+        binary metrics, Fieller's interval of the ratio of means for the others (with the
+        t quantile and Welch's df for continuous and CUPED metrics, the normal quantile for
+        ratio metrics). "delta", "log" and "fieller" apply that method to every metric,
+        with the quantile of the row's test (t with Welch's df for t-tested metrics, as
+        GrowthBook does).
+    adjust : {"bh", "by", "holm", "hochberg", "hommel", "bonferroni", "sidak"}
         Multiple-testing correction over all segment rows (segments x metrics x arms); the
-        overall rows form their own family.
+        overall rows form their own family. See :func:`adjust_pvalues`.
     expected_split : dict, optional
         Planned share per arm for the sample-ratio-mismatch test (equal by default).
     srm_threshold : float, default 0.001
@@ -559,8 +712,10 @@ def segment_lift(
         ``.table`` columns: segment, metric, kind, treatment, control, n_control,
         n_treatment, sum_control, sum_treatment, mean_control, mean_treatment, abs_diff,
         abs_diff_low, abs_diff_high, rel_lift, rel_lift_low, rel_lift_high, statistic,
-        pvalue, pvalue_adj, significant, prob_beat_control (binary metrics: exact
-        Beta(1, 1)-binomial posterior probability that the treatment rate is higher),
+        pvalue, pvalue_adj, significant, ci_level_adj, abs_diff_low_adj,
+        abs_diff_high_adj, rel_lift_low_adj, rel_lift_high_adj, prob_beat_control (binary
+        metrics: exact Beta(1, 1)-binomial posterior probability that the treatment rate
+        is higher),
         srm_pvalue, srm_flag, n_nan_control,
         n_nan_treatment, method, warnings.
 
@@ -570,10 +725,22 @@ def segment_lift(
     metric only; the counts are in ``n_nan_*`` and in ``warnings``. Infinity is an error.
     An arm with no rows in a segment gives a row with NaN statistics and a reason.
     Tests: binary -> pooled z (= chi-square), interval ``ci_method``; continuous and CUPED
-    -> Welch t with Welch–Satterthwaite df; ratio -> delta-method z. Relative lifts use
-    normal intervals (for binary metrics with the binomial variance ``p (1 - p) / n``).
+    -> Welch t with Welch–Satterthwaite df; ratio -> delta-method z.
     The "(all)" rows pool every segment (exact merge of the statistics); their p-values
     are adjusted as a family of their own.
+
+    *Intervals and decisions agree.* ``abs_diff_low``/``high`` and ``rel_lift_low``/``high``
+    are ``1 - alpha`` intervals that match ``pvalue``; the ``*_adj`` intervals are the
+    same intervals at level ``ci_level_adj``, the per-comparison level at which the
+    correction decides (:func:`segwise._stats.inference.decision_level`): Bonferroni
+    ``alpha / m``, Sidak ``1 - (1 - alpha)^(1/m)``, BH ``R alpha / m`` and BY
+    ``R alpha / (m sum 1/i)`` (Benjamini & Yekutieli's 2005 false-coverage-rate intervals,
+    ``R`` the number of significant rows), Holm and Hochberg ``alpha / (m - R)``, Hommel
+    ``alpha / j``. With the default methods a row is ``significant`` exactly when its
+    adjusted intervals exclude 0; ``summary()`` and ``plot()`` show those. Bonferroni and
+    Sidak intervals are simultaneous (all cover together with probability ``1 - alpha``);
+    BH and BY intervals control the expected share of non-covering intervals among the
+    significant rows; the step-wise methods' intervals match the decisions only.
 
     Examples
     --------
@@ -603,8 +770,8 @@ def lift_from_stats(
     control: Any,
     metrics: Any = None,
     alpha: float = 0.05,
-    ci_method: str = "newcombe",
-    lift_method: str = "delta",
+    ci_method: str = "mee",
+    lift_method: str = "auto",
     adjust: str = "bh",
     expected_split: Mapping[Any, float] | None = None,
     srm_threshold: float = 0.001,
@@ -716,10 +883,31 @@ def _report(
     is_all = (table["segment"] == OVERALL).to_numpy()
     p = table["pvalue"].to_numpy(float)
     adj = np.empty_like(p)
+    level = np.empty_like(p)
     for mask in (~is_all, is_all):
         adj[mask] = p_adjust(p[mask], adjust)
+        level[mask] = decision_level(p[mask], adjust, alpha)
     table["pvalue_adj"] = adj
     table["significant"] = np.where(np.isnan(adj), False, adj <= alpha)
+    # The intervals of the decision: each row's own intervals at the per-comparison level
+    # the correction decides at (rows come metric by metric, arm by arm, segment by
+    # segment), so a row is significant exactly when they exclude the null.
+    table["ci_level_adj"] = 1.0 - level
+    adjusted = []
+    row = 0
+    for j, m in enumerate(st.metrics):
+        for t in treatments:
+            a = _metric_arrays(
+                v[:, t, j], v[:, c, j], m, level[row : row + len(segs)], ci_method, lift_method
+            )
+            row += len(segs)
+            good = np.asarray(a["enough"], bool)
+            adjusted.append(
+                np.where(good, np.vstack([a["lo"], a["hi"], a["llo"], a["lhi"]]), np.nan)
+            )
+    bounds = np.concatenate(adjusted, axis=1)
+    for name, values in zip(_ADJUSTED_COLUMNS, bounds, strict=True):
+        table[name] = values
     report_warnings: list[str] = []
     for i, s in enumerate(segs):
         if srm_flag[i]:
@@ -755,6 +943,11 @@ def _report(
         "pvalue",
         "pvalue_adj",
         "significant",
+        "ci_level_adj",
+        "abs_diff_low_adj",
+        "abs_diff_high_adj",
+        "rel_lift_low_adj",
+        "rel_lift_high_adj",
         "prob_beat_control",
         "srm_pvalue",
         "srm_flag",
@@ -763,36 +956,44 @@ def _report(
         "method",
         "warnings",
     ]
-    return LiftReport(table[order], het, _stats_to_frame(st), report_warnings, alpha)
+    return LiftReport(table[order], het, _stats_to_frame(st), report_warnings, alpha, adjust)
 
 
 def _join(a: str, b: str) -> str:
     return b if not a else f"{a}; {b}"
 
 
-def _metric_rows(
+def _metric_arrays(
     tr: np.ndarray,
     co: np.ndarray,
     m: _Metric,
-    segs: list[Any],
-    tname: Any,
-    cname: Any,
-    alpha: float,
+    alpha: Any,
     ci_method: str,
     lift_method: str,
-) -> list[dict[str, Any]]:
-    """Rows for one metric and one treatment arm over all segments (vectorized)."""
+) -> dict[str, Any]:
+    """One metric and one treatment arm over all segments (vectorized): the test of each
+    row and its intervals at level ``1 - alpha`` (``alpha`` may be one level per row).
+
+    With the default methods every interval inverts the row's own test, so it excludes
+    the null exactly when the test rejects at ``alpha``: binary -> pooled z, Mee's score
+    interval of the difference and Koopman's of the ratio; continuous and CUPED -> Welch
+    t, and Fieller's interval of the ratio with the same Welch df; ratio metrics ->
+    delta-method z and Fieller's interval with the normal quantile.
+    """
     n1, n2 = tr["count"], co["count"]
+    S = n1.shape[0]
+    alpha = np.broadcast_to(np.asarray(alpha, float), (S,))
     with np.errstate(divide="ignore", invalid="ignore"):
         m1, m2 = tr["sum_y"] / n1, co["sum_y"] / n2
         v1, v2 = tr["m2_y"] / (n1 - 1), co["m2_y"] / (n2 - 1)
-    reasons = [""] * len(segs)
-    prob = np.full(len(segs), np.nan)
-    z = float(distributions.norm_isf(alpha / 2))
+    reasons = [""] * S
+    prob = np.full(S, np.nan)
+    relative = "fieller" if lift_method == "auto" else lift_method
     with np.errstate(divide="ignore", invalid="ignore"):
         if m.kind == "binary":
-            x1, x2 = tr["sum_y"], co["sum_y"]
             ok = (n1 > 0) & (n2 > 0)
+            # Rows without both arms get a placeholder 0/1 table (their values are dropped).
+            x1, x2 = np.where(ok, tr["sum_y"], 0.0), np.where(ok, co["sum_y"], 0.0)
             s1n, s2n = np.where(ok, n1, 1), np.where(ok, n2, 1)
             lo, hi, _, _, deg = _diff_ci_arrays(x1, s1n, x2, s2n, alpha, ci_method)
             stat = _pooled_z(x1, s1n, x2, s2n)
@@ -800,8 +1001,17 @@ def _metric_rows(
             diff = m1 - m2
             se1, se2 = np.sqrt(m1 * (1 - m1) / n1), np.sqrt(m2 * (1 - m2) / n2)
             se = np.hypot(se1, se2)  # unpooled, for the heterogeneity test
-            lift, _, llo, lhi, lreason = _lift_arrays(m1, se1, m2, se2, alpha, lift_method)
-            method = f"pooled z; {ci_method} CI; {lift_method} lift"
+            if lift_method == "auto":
+                rlo, rhi = _ratio_ci_arrays(x1, s1n, x2, s2n, alpha)
+                zero = x2 == 0
+                lift = np.where(zero, np.nan, m1 / m2 - 1)
+                llo, lhi = np.where(zero, np.nan, rlo - 1), np.where(zero, np.nan, rhi - 1)
+                lreason = np.where(zero, "control rate is 0: relative lift undefined", "")
+                lname = "Koopman"
+            else:
+                lift, _, llo, lhi, lreason = _lift_arrays(m1, se1, m2, se2, alpha, lift_method)
+                lname = lift_method
+            method = f"pooled z; {ci_method} CI; {lname} lift"
             if ok.any():
                 prob[ok] = _core.abtest_prob_b_beats_a(
                     np.ascontiguousarray(x2[ok] + 1),
@@ -829,18 +1039,28 @@ def _metric_rows(
                     co["c_xy"],
                 )
                 diff, se, df = r["diff"], r["se"], r["df"]
-                undefined = m2 == 0
-                lift = np.where(undefined, np.nan, r["rel"])
-                lse = r["rel_se"]
-                llo, lhi = lift - z * lse, lift + z * lse
-                lreason = np.where(undefined, "control mean is 0: relative lift undefined", "")
+                # lift = diff / mean2 = (diff + mean2) / mean2 - 1: a ratio of correlated
+                # estimates, Cov(diff, mean2) = r["cov"].
+                vb = v2 / n2
+                num = diff + m2
+                lift, _, llo, lhi, lreason = _lift_arrays(
+                    num,
+                    np.sqrt(np.maximum(se**2 + vb + 2 * r["cov"], 0.0)),
+                    m2,
+                    np.sqrt(vb),
+                    alpha,
+                    relative,
+                    cov=r["cov"] + vb,
+                    df=df,
+                )
                 method = f"CUPED ({m.aux}) Welch t" if m.aux else "CUPED Welch t"
             else:
                 diff, se, df = welch_moments(m1, v1, n1, m2, v2, n2)
                 lift, _, llo, lhi, lreason = _lift_arrays(
-                    m1, np.sqrt(v1 / n1), m2, np.sqrt(v2 / n2), alpha, lift_method
+                    m1, np.sqrt(v1 / n1), m2, np.sqrt(v2 / n2), alpha, relative, df=df
                 )
-                method = f"Welch t; {lift_method} lift"
+                method = "Welch t"
+            method += f"; {relative} lift (Welch df)"
             stat = diff / se
             df_ok = np.where(np.isfinite(df), df, 1.0)
             pval = 2 * np.asarray(distributions.t_sf(np.abs(stat), df_ok))
@@ -865,16 +1085,54 @@ def _metric_rows(
             se = np.hypot(s1, s2)
             stat = diff / se
             pval = 2 * np.asarray(distributions.norm_sf(np.abs(stat)), float)
+            z = np.asarray(distributions.norm_isf(alpha / 2), float)
             lo, hi = diff - z * se, diff + z * se
-            lift, _, llo, lhi, lreason = _lift_arrays(r1, s1, r2, s2, alpha, lift_method)
+            lift, _, llo, lhi, lreason = _lift_arrays(r1, s1, r2, s2, alpha, relative)
             m1, m2 = r1, r2
             method = f"ratio ({m.aux}) delta method" if m.aux else "ratio delta method"
+            method += f"; {relative} lift"
             enough = (n1 >= 2) & (n2 >= 2)
+    return {
+        "n1": n1,
+        "n2": n2,
+        "m1": m1,
+        "m2": m2,
+        "diff": diff,
+        "lo": lo,
+        "hi": hi,
+        "lift": lift,
+        "llo": llo,
+        "lhi": lhi,
+        "lreason": lreason,
+        "stat": stat,
+        "pval": pval,
+        "se": se,
+        "prob": prob,
+        "reasons": reasons,
+        "enough": enough,
+        "method": method,
+    }
+
+
+def _metric_rows(
+    tr: np.ndarray,
+    co: np.ndarray,
+    m: _Metric,
+    segs: list[Any],
+    tname: Any,
+    cname: Any,
+    alpha: float,
+    ci_method: str,
+    lift_method: str,
+) -> list[dict[str, Any]]:
+    """Rows for one metric and one treatment arm over all segments, at level ``1 - alpha``."""
+    a = _metric_arrays(tr, co, m, alpha, ci_method, lift_method)
+    n1, n2, enough, lreason = a["n1"], a["n2"], a["enough"], a["lreason"]
     out = []
     for i, s in enumerate(segs):
-        reason = reasons[i]
+        reason = a["reasons"][i]
         if n1[i] == 0 or n2[i] == 0:
-            missing = [str(a) for a, k in ((tname, n1[i]), (cname, n2[i])) if k == 0]
+            missing = [str(x) for x, k in ((tname, n1[i]), (cname, n2[i])) if k == 0]
             reason = _join(reason, f"arm {', '.join(missing)} has no data in this segment")
         elif not enough[i]:
             reason = _join(reason, "fewer than 2 units in an arm")
@@ -888,9 +1146,9 @@ def _metric_rows(
             )
         good = bool(enough[i])
 
-        def val(a: Any, i: int = i, good: bool = good) -> float:
-            x = float(np.asarray(a, float)[i]) if np.ndim(a) else float(a)
-            return x if good else np.nan
+        def val(x: Any, i: int = i, good: bool = good) -> float:
+            v = float(np.asarray(x, float)[i]) if np.ndim(x) else float(x)
+            return v if good else np.nan
 
         out.append(
             {
@@ -903,22 +1161,22 @@ def _metric_rows(
                 "n_treatment": int(n1[i]),
                 "sum_control": float(co["sum_y"][i]),
                 "sum_treatment": float(tr["sum_y"][i]),
-                "mean_control": float(m2[i]) if n2[i] > 0 else np.nan,
-                "mean_treatment": float(m1[i]) if n1[i] > 0 else np.nan,
-                "abs_diff": val(diff),
-                "abs_diff_low": val(lo),
-                "abs_diff_high": val(hi),
-                "rel_lift": val(lift),
-                "rel_lift_low": val(llo),
-                "rel_lift_high": val(lhi),
-                "statistic": val(stat),
-                "pvalue": min(val(pval), 1.0) if good else np.nan,
+                "mean_control": float(a["m2"][i]) if n2[i] > 0 else np.nan,
+                "mean_treatment": float(a["m1"][i]) if n1[i] > 0 else np.nan,
+                "abs_diff": val(a["diff"]),
+                "abs_diff_low": val(a["lo"]),
+                "abs_diff_high": val(a["hi"]),
+                "rel_lift": val(a["lift"]),
+                "rel_lift_low": val(a["llo"]),
+                "rel_lift_high": val(a["lhi"]),
+                "statistic": val(a["stat"]),
+                "pvalue": min(val(a["pval"]), 1.0) if good else np.nan,
                 "n_nan_control": int(nn2),
                 "n_nan_treatment": int(nn1),
-                "method": method,
-                "prob_beat_control": float(prob[i]),
+                "method": a["method"],
+                "prob_beat_control": float(a["prob"][i]),
                 "warnings": reason,
-                "_se": val(se),
+                "_se": val(a["se"]),
             }
         )
     return out

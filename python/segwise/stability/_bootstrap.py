@@ -137,8 +137,9 @@ class StabilityResult(ResultMixin):
     def plot(self, ax: Any = None) -> Any:
         """Horizontal bars of the mean Jaccard per segment, coloured by verdict.
 
-        Dashed vertical lines mark Hennig's thresholds 0.6, 0.75 and 0.85. Needs
-        matplotlib (``pip install "segwise[plot]"``).
+        Vertical lines mark Hennig's thresholds 0.6 (doubtful from there), 0.75 (stable)
+        and 0.85 (highly stable), named in the legend. Needs matplotlib
+        (``pip install "segwise[plot]"``).
 
         Parameters
         ----------
@@ -164,8 +165,14 @@ class StabilityResult(ResultMixin):
         means = np.nan_to_num(t["mean_jaccard"].to_numpy(float), nan=0.0)
         colours = [_COLOURS[v] for v in t["verdict"]]
         ax.barh(y, means, color=colours)
-        for x in (0.6, 0.75, 0.85):
-            ax.axvline(x, color="#495057", linestyle="--", linewidth=0.8)
+        # Hennig's scale, labelled where it is drawn: below 0.6 not trustworthy, ...
+        for x, style, label in (
+            (0.6, ":", "0.6: doubtful from here"),
+            (0.75, "--", "0.75: stable from here"),
+            (0.85, "-.", "0.85: highly stable"),
+        ):
+            ax.axvline(x, color="#495057", linestyle=style, linewidth=0.9, label=label)
+        ax.legend(title="Hennig's thresholds", fontsize=7, title_fontsize=7, loc="lower left")
         ax.set_yticks(y)
         ax.set_yticklabels([str(s) for s in t.index])
         ax.set_xlim(0.0, 1.0)

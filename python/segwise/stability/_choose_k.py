@@ -19,7 +19,7 @@ import pandas as pd
 
 from .. import _core
 from .._progress import progress as _progress
-from .._results import ResultMixin, Summary, Table
+from .._results import ResultMixin, Summary, Table, fmt_number, fmt_share
 from .._validation import (
     Constraints,
     Interval,
@@ -700,19 +700,24 @@ class ChooseKResult(ResultMixin):
         return [c for c, k in self.picks.items() if k == self.recommended_k]
 
     def _summary(self) -> Summary:
-        picks = ", ".join(f"{c}: {k if k is not None else '-'}" for c, k in self.picks.items())
+        picks = ", ".join(
+            f"{_PANELS[c][0] if c in _PANELS else c}: {k if k is not None else '-'}"
+            for c, k in self.picks.items()
+        )
         return Summary(
             f"Recommended k = {self.recommended_k}",
             lines=[self.reason, f"Each criterion's own pick: {picks}"],
-            tables=[Table(self.table)],
-            after=self.notes,
+            tables=[Table(_display_table(self.table))],
+            after=[_directions(self.table.columns), *self.notes],
         )
 
     def plot(self, ax: Any = None) -> Any:
         """Small multiples: one panel per criterion against k, the recommended k marked.
 
-        ``ax`` may be an array of Axes (at least one per criterion) or a matplotlib Figure to
-        draw the panels into (it is resized to fit them); returns the array of Axes.
+        Each panel's title says whether higher or lower is better; the inertia panel marks
+        the knee (Kneedle) with a red cross, the stability panels their 0.8 threshold.
+        ``ax`` may be an array of Axes (at least one per criterion) or a matplotlib Figure
+        to draw the panels into (it is resized to fit them); returns the array of Axes.
 
         Examples
         --------
@@ -724,39 +729,103 @@ class ChooseKResult(ResultMixin):
         >>> res = choose_k(X, [2, 3], n_refs=3, n_splits=3, n_boot=3, random_state=0)
         >>> axes = res.plot()
         """
-        cols = [
-            c
-            for c in (
-                "inertia",
-                "silhouette",
-                "calinski_harabasz",
-                "davies_bouldin",
-                "gap",
-                "prediction_strength",
-                "bootstrap_ari",
-                "min_share",
-            )
-            if c in self.table.columns
-        ]
+        cols = [c for c in _PANELS if c in self.table.columns]
         ncol = min(4, len(cols))
         nrow = math.ceil(len(cols) / ncol)
-        ax = self._axes(ax, figsize=(3.2 * ncol, 2.6 * nrow), grid=(nrow, ncol))
+        ax = self._axes(ax, figsize=(3.4 * ncol, 3.0 * nrow), grid=(nrow, ncol))
         axes = np.asarray(ax).ravel()
         if axes.size < len(cols):
             raise InvalidParameterError(f"plot needs {len(cols)} Axes, got {axes.size}")
         t = self.table
         for a, c in zip(axes, cols, strict=False):
             yerr = t["gap_se"] if c == "gap" else None
-            a.errorbar(t.index, t[c], yerr=yerr, marker="o", markersize=3, label=c)
-            a.axvline(self.recommended_k, color="grey", linestyle="--")
+            a.errorbar(t.index, t[c], yerr=yerr, marker="o", markersize=3)
+            a.axvline(self.recommended_k, color="grey", linestyle="--", label="recommended k")
             if c == "inertia" and "knee" in t.columns and t["knee"].any():
                 kk = t.index[t["knee"]][0]
-                a.plot([kk], [t.loc[kk, "inertia"]], "rx", markersize=9, label="knee")
-            a.set_title(c.replace("_", " "), fontsize=9)
+                a.plot([kk], [t.loc[kk, "inertia"]], "rx", markersize=9, label="knee (Kneedle)")
+            if c in ("prediction_strength", "bootstrap_ari"):
+                a.axhline(0.8, color="tab:green", linestyle=":", label="stable from 0.8")
+            name, better = _PANELS[c]
+            a.set_title(f"{name}\n({better})", fontsize=9)
             a.set_xlabel("k", fontsize=8)
+            a.tick_params(labelsize=7)
+            if c in ("inertia", "prediction_strength", "bootstrap_ari"):
+                a.legend(fontsize=7, loc="best")
         for a in axes[len(cols) :]:
             a.set_visible(False)
+        figure = axes[0].figure
+        # Room for the two-line titles: without it they overlap the panels above.
+        if hasattr(figure, "subplots_adjust"):
+            figure.subplots_adjust(hspace=0.75, wspace=0.35)
         return np.asarray(ax)
+
+
+#: The plotted columns in order: (name, which way is better).
+_PANELS = {
+    "inertia": ("inertia", "falls with k: look for the knee"),
+    "silhouette": ("silhouette", "higher is better"),
+    "calinski_harabasz": ("Calinski-Harabasz", "higher is better"),
+    "davies_bouldin": ("Davies-Bouldin", "lower is better"),
+    "gap": ("gap statistic", "higher is better, +/- 1 SE"),
+    "prediction_strength": ("prediction strength", "higher is better"),
+    "bootstrap_ari": ("bootstrap ARI", "higher is better"),
+    "min_share": ("smallest segment share", "too small is fragile"),
+}
+
+
+def _display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The per-k table for reading: short headers, ``gap +/- SE``, shares in percent."""
+    short = {
+        "calinski_harabasz": "CH",
+        "davies_bouldin": "DB",
+        "prediction_strength": "PS",
+        "bootstrap_ari": "boot ARI",
+        "min_share": "min share",
+    }
+    out = pd.DataFrame(index=table.index)
+    for c in table.columns:
+        if c in ("gap_se", "bootstrap_ari_sd"):
+            continue
+        v = table[c]
+        if c == "gap" and "gap_se" in table:
+            out["gap +/- SE"] = [
+                "n/a" if np.isnan(g) else f"{g:.3f} +/- {e:.3f}"
+                for g, e in zip(v, table["gap_se"], strict=True)
+            ]
+        elif c == "bootstrap_ari" and "bootstrap_ari_sd" in table:
+            out["boot ARI +/- sd"] = [
+                "n/a" if np.isnan(g) else f"{g:.3f} +/- {e:.2f}"
+                for g, e in zip(v, table["bootstrap_ari_sd"], strict=True)
+            ]
+        elif c == "min_share":
+            out[short[c]] = [fmt_share(x) for x in v]
+        elif c == "knee":
+            out[c] = v
+        else:
+            out[short.get(c, c)] = [fmt_number(x, 4 if c == "inertia" else 3) for x in v]
+    return out
+
+
+def _directions(columns: Any) -> str:
+    """One line: which way each criterion in the table is better."""
+    words = {
+        "silhouette": "silhouette",
+        "calinski_harabasz": "CH (Calinski-Harabasz)",
+        "gap": "gap",
+        "prediction_strength": "PS (prediction strength, stable from 0.8)",
+        "bootstrap_ari": "boot ARI (stable from 0.8)",
+    }
+    parts = []
+    higher = [w for c, w in words.items() if c in columns]
+    if higher:
+        parts.append("higher is better: " + ", ".join(higher))
+    if "davies_bouldin" in columns:
+        parts.append("lower is better: DB (Davies-Bouldin)")
+    if "inertia" in columns:
+        parts.append("inertia always falls with k: its knee is where more segments stop paying")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
 
 
 def _recommend(

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._results import ResultMixin, Summary, Table, fmt_share
+from .._results import ResultMixin, Summary, Table, fmt_count, fmt_share
 from .._validation import (
     Constraints,
     StrOptions,
@@ -43,8 +43,9 @@ class MigrationResult(ResultMixin):
     ----------
     counts : pandas.DataFrame
         Customers (or summed weights) per (before, after) pair: rows are the segments
-        before (plus the "New" state with customer ids), columns the segments after (plus
-        "Churned").
+        before (plus the "New" state when customer ids show customers who are only in the
+        after labels), columns the segments after (plus "Churned" when some customers are
+        only in the before labels).
     shares : pandas.DataFrame
         ``counts`` normalised by row (default), column or grand total (``normalize``).
     retention : pandas.Series
@@ -100,27 +101,35 @@ class MigrationResult(ResultMixin):
         total = float(self.counts.to_numpy().sum())
         lines = [f"Overall retention (same segment): {fmt_share(self.overall_retention)}"]
         if self.new_label is not None:
-            n_new = float(self.counts.loc[self.new_label].sum())
-            n_churn = float(self.counts[self.churned_label].sum())
-            lines.append(f"{self.new_label}: {n_new:g} {what}; {self.churned_label}: {n_churn:g}")
+            n_new = float(self.counts.loc[self.new_label].sum()) if self._has_new else 0.0
+            n_churn = float(self.counts[self.churned_label].sum()) if self._has_churned else 0.0
+            lines.append(
+                f"{self.new_label}: {fmt_count(n_new)} {what}; "
+                f"{self.churned_label}: {fmt_count(n_churn)}"
+            )
         return Summary(
-            f"Segment migration: {total:g} {what}, {self.counts.shape[0]} before states x "
-            f"{self.counts.shape[1]} after states (shares normalised by {self.normalize})",
+            f"Segment migration: {fmt_count(total)} {what}, {self.counts.shape[0]} before "
+            f"states x {self.counts.shape[1]} after states (shares normalised by "
+            f"{self.normalize})",
             lines=lines,
             tables=[
-                Table(self.counts, caption=f"Counts ({what})", float_format="{:g}"),
+                Table(self.counts, caption=f"Counts ({what})"),
                 Table(
                     self.shares,
                     caption=f"Shares (normalised by {self.normalize})",
                     float_format="{:.1%}",
                 ),
-                Table(
-                    self.retention.to_frame(),
-                    caption="Retention per segment",
-                    float_format="{:.1%}",
-                ),
+                Table(self.retention.to_frame(), caption="Retention per segment"),
             ],
         )
+
+    @property
+    def _has_new(self) -> bool:
+        return self.new_label is not None and self.new_label in self.counts.index
+
+    @property
+    def _has_churned(self) -> bool:
+        return self.churned_label is not None and self.churned_label in self.counts.columns
 
     def plot(self, *, values: str = "shares", ax: Any = None) -> Any:
         """Heat map of the shares (or counts) with the value written in every cell.
@@ -225,8 +234,10 @@ def migration_matrix(
         pos_a = a_index.get_indexer(ids)
         before = np.where(pos_b >= 0, b_codes[pos_b], len(b_uniques))
         after = np.where(pos_a >= 0, a_codes[pos_a], len(a_uniques))
-        rows = [*b_uniques, new_label]
-        cols = [*a_uniques, churned_label]
+        # The entry / exit states only when someone entered / left.
+        has_new, has_churned = bool((pos_b < 0).any()), bool((pos_a < 0).any())
+        rows = [*b_uniques, *([new_label] if has_new else [])]
+        cols = [*a_uniques, *([churned_label] if has_churned else [])]
         w = check_sample_weight(weights, len(ids), name="weights", ids=ids)
     else:
         n_before, n_after = b_codes.shape[0], a_codes.shape[0]
