@@ -286,17 +286,21 @@ max_no_improvement, init_size, n_init, reassignment_ratio
             first, per_graph = first + per_graph, min(2 * per_graph, most)
         n_iter = int(state["done"]) or p["max_iter"]
         est = state["est"]
-        self._adopt(est, blocks)
-        self.n_iter_ = n_iter
         if p["compute_labels"]:
-            self._label(X, data.values, data.weights)
+            inertia = self._inertia(est.cluster_centers_, data.values, data.weights)
         else:
             total = float(n)
             if sample_weight is not None:
                 total = float(sum(compute(*[dask.delayed(np.sum)(w) for w in data.weights])))
-            self.inertia_ = float(state["ewa"] or 0.0) * total
-            if hasattr(self, "labels_"):
-                del self.labels_
+            inertia = float(state["ewa"] or 0.0) * total
+        # Everything is computed: only now is the estimator updated (never half-way).
+        self._adopt(est, blocks)
+        self.n_iter_ = n_iter
+        self.inertia_ = inertia
+        if p["compute_labels"]:
+            self.labels_ = self.predict(X)
+        elif hasattr(self, "labels_"):
+            del self.labels_
         return self
 
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> MiniBatchKMeans:
@@ -359,9 +363,11 @@ max_no_improvement, init_size, n_init, reassignment_ratio
         est = compute(chained)[0]["est"]
         if not hasattr(est, "cluster_centers_"):
             raise NotEnoughSamplesError("X has no rows: every partition is empty")
+        if p["compute_labels"]:
+            self.inertia_ = self._inertia(est.cluster_centers_, values, weights)
         self._adopt(est, blocks)
         if p["compute_labels"]:
-            self._label(X, values, weights)
+            self.labels_ = self.predict(X)
         return self
 
     # ------------------------------------------------------------ helpers
@@ -382,10 +388,9 @@ max_no_improvement, init_size, n_init, reassignment_ratio
         self._n_features_out = est.cluster_centers_.shape[0]
         _set_features(self, blocks)
 
-    def _label(self, X: Any, values: list[Any], weights: list[Any]) -> None:
-        """Lazy ``labels_`` and the computed weighted ``inertia_`` of ``X``."""
+    def _inertia(self, centers: np.ndarray, values: list[Any], weights: list[Any]) -> float:
+        """The weighted inertia of the blocks (and the fewer-clusters warning)."""
         dask = require_dask()
-        centers = self.cluster_centers_
         inertia, counts = compute(
             tree_reduce(
                 [
@@ -396,5 +401,4 @@ max_no_improvement, init_size, n_init, reassignment_ratio
             )
         )[0]
         _warn_if_fewer_clusters(counts, centers.shape[0], stacklevel=4)
-        self.inertia_ = float(inertia)
-        self.labels_ = self.predict(X)
+        return float(inertia)
