@@ -111,7 +111,7 @@ def profile_segments_dask(
     >>> prof = profile_segments(dd.from_pandas(df, npartitions=3), "segment",
     ...                         descriptors={"days_since": ("recent", "lapsed")})
     >>> prof.segments["name"].tolist()
-    ['Recent, low spend', 'Lapsed, high spend']
+    ['Recent, lower spend than average', 'Lapsed, higher spend than average']
     """
     dask = require_dask()
     import dask.dataframe as dd
