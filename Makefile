@@ -33,7 +33,7 @@ lint: check-tree ## formatters, linters, type checks and the stub check
 # (after `#[cfg(test)]`) may use any feature as an oracle.
 # Shared modules of segwise-core; every other top-level module is a feature, and a feature
 # never imports another one (it imports shared modules only).
-CORE_SHARED := lib error numerics params clustering stats mixed
+CORE_SHARED := lib error interrupt numerics params clustering stats mixed distance
 CORE_FEATURES := $(filter-out $(CORE_SHARED),$(basename $(notdir $(wildcard src/core/*.rs))) $(notdir $(patsubst %/,%,$(dir $(wildcard src/core/*/mod.rs)))))
 
 check-tree: ## architecture rules that cost seconds: a pure core crate, one ndarray, no feature importing another

@@ -9,7 +9,8 @@ difference between the two results.
   ``np.mean(silhouette_samples(...))``; we time ``silhouette_samples`` once so the
   per-sample values can be compared too, and report it as silhouette_score's time.
 * calinski_harabasz_score and davies_bouldin_score on 1,000,000 x 12.
-* DBSCAN (linfa-clustering) on 100,000 x 4, for reference: not faster than scikit-learn.
+* DBSCAN (linfa-clustering) on 100,000 x 4, for reference (bench_dbscan.py has the
+  large-eps case).
 
 Both libraries use both cores (segwise's rayon pool; scikit-learn's BLAS threads).
 

@@ -122,3 +122,31 @@ def ticks_during(call: Callable[[], Any], *, period: float = 0.0005) -> tuple[An
         stop.set()
         ticker.join()
     return result, ticks
+
+
+# --------------------------------------------------------------------------- mixed tables
+
+
+def mixed_customers(n: int = 600, k: int = 3, *, seed: int = 0, n_numeric: int = 2) -> pd.DataFrame:
+    """A customer table of ``k`` groups: ``n_numeric`` numeric columns (``spend``,
+    ``visits``, ``x2``...), a string ``channel``, an ordered categorical ``size`` and a bool
+    ``newbie``, each group favouring its own levels (80%), plus a ``group`` column with the
+    true group."""
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, k, n)
+    frame = {}
+    for j in range(n_numeric):
+        name = ["spend", "visits"][j] if j < 2 else f"x{j}"
+        frame[name] = rng.normal(size=n) + 3.0 * group * (1 + j % 2)
+    keep = rng.random((n, 3)) < 0.8
+    channels = np.array(["app", "shop", "web"])
+    frame["channel"] = np.where(keep[:, 0], channels[group % 3], rng.choice(channels, n))
+    sizes = np.array(["S", "M", "L"])
+    frame["size"] = pd.Categorical(
+        np.where(keep[:, 1], sizes[(group + 1) % 3], rng.choice(sizes, n)),
+        categories=["S", "M", "L"],
+        ordered=True,
+    )
+    frame["newbie"] = np.where(keep[:, 2], group % 2 == 0, rng.random(n) < 0.5)
+    frame["group"] = group
+    return pd.DataFrame(frame)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,7 +17,7 @@ import segwise.stability
 from conftest import email_lift
 from segwise.abtest import segment_lift
 from segwise.cli import main
-from segwise.cluster import KMeans
+from segwise.cluster import KMeans, KPrototypes
 from segwise.demo import customer_rfm, run_demo
 from segwise.preprocessing import Log1pTransformer, MinMaxScaler, RobustScaler, StandardScaler
 from segwise.rfm import rfm_scores, rfm_table
@@ -303,6 +306,62 @@ def test_segment_k_auto_uses_choose_k_when_there(files, capsys, monkeypatch):
     assert pd.read_csv(out)["segment"].nunique() == 3
     err = capsys.readouterr().err
     assert "fake choose_k summary" in err and "chose k = 3" in err
+
+
+def test_segment_mixed_table_equals_scaled_kprototypes(files, capsys):
+    out = files / "seg_mixed.csv"
+    features = ["recency", "history", "mens", "womens", "zip_code", "newbie", "channel"]
+    code = main(
+        ["segment", str(files / "hill.csv"), "-o", str(out), "--k", "3", "--seed", "2"]
+        + ["--features", *features, "--categorical", "mens", "womens", "newbie"]
+        + ["--log1p", "history"]
+    )
+    assert code == 0
+    hill = pd.read_csv(files / "hill.csv", dtype={c: str for c in ("mens", "womens", "newbie")})
+    num = StandardScaler().fit_transform(
+        Log1pTransformer(columns=["history"]).fit_transform(hill[["recency", "history"]])
+    )
+    X = pd.concat([num, hill[features[2:]].astype("category")], axis=1)[features]
+    model = KPrototypes(3, categorical=features[2:], random_state=2).fit(X)
+    got = pd.read_csv(out)
+    np.testing.assert_array_equal(got["segment"].to_numpy(), model.labels_)
+    err = capsys.readouterr().err
+    assert f"gamma = {model.gamma_:.4g}" in err and "silhouette" not in err
+
+
+def test_segment_k_auto_on_a_mixed_table_passes_kprototypes(files, capsys, monkeypatch):
+    calls = []
+
+    class FakeResult:
+        recommended_k = 2
+
+        def summary(self):
+            return "fake"
+
+    def fake_choose_k(X, k_range, *, random_state=None, estimator=None):
+        calls.append((list(X.columns), type(estimator).__name__))
+        return FakeResult()
+
+    monkeypatch.setattr(segwise.stability, "choose_k", fake_choose_k, raising=False)
+    code = main(
+        ["segment", str(files / "hill.csv"), "-o", str(files / "auto_mixed.csv"), "--k", "auto"]
+        + ["--features", "recency", "zip_code", "--silhouette-sample", "0"]
+    )
+    assert code == 0
+    assert calls == [(["recency", "zip_code"], "KPrototypes")]
+
+
+@pytest.mark.parametrize(
+    "extra,match",
+    [
+        (["--features", "recency", "--categorical", "zip_code"], "not among the features"),
+        (["--features", "recency", "zip_code", "--log1p", "zip_code"], "are categorical"),
+    ],
+)
+def test_segment_mixed_bad_options(files, capsys, extra, match):
+    code = main(["segment", str(files / "hill.csv"), "-o", "-", "--k", "2", *extra])
+    assert code == 2
+    assert match in capsys.readouterr().err
 
 
 def test_segment_k_auto_without_choose_k_is_a_clear_error(files, capsys, monkeypatch):
@@ -611,3 +670,83 @@ def test_subprocess_help_and_error_exit_code(tmp_path):
     assert bad.stderr.strip().splitlines() == [
         f"segwise: error: input file {str(tmp_path / 'x.csv')!r} not found"
     ]
+
+
+# --------------------------------------------------------------------------- arguments first
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["demo", "--k", "1"], ["argument --k", "2..50", "'1'"]),
+        (["demo", "--k", "3", "4", "51"], ["argument --k", "'51'"]),
+        (["demo", "--k", "three"], ["argument --k", "'three'"]),
+        (["demo", "--seed", "-1"], ["argument --seed", "'-1'"]),
+        (["demo", "--seed", "1.5"], ["argument --seed", "'1.5'"]),
+        (["demo", "--out", "{file}"], ["argument --out", "is a file, not a directory"]),
+        (["demo", "--out", "{file}/sub"], ["argument --out", "cannot be created", "is a file"]),
+        (["segment", "x.csv", "-o", "-", "--k", "3", "--seed", "-1"], ["argument --seed"]),
+    ],
+)
+def test_bad_arguments_are_one_line_exit_2_before_any_work(tmp_path, capsys, argv, words):
+    file = tmp_path / "report.html"
+    file.write_text("already here")
+    argv = [a.format(file=file) for a in argv]
+    started = time.perf_counter()
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert time.perf_counter() - started < 5  # the demo itself takes much longer
+    captured = capsys.readouterr()
+    assert exc.value.code == 2 and captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err
+    assert lines[0].startswith(f"segwise {argv[0]}: error: argument ")
+    assert lines[0].endswith(f"(see 'segwise {argv[0]} --help')")
+    for word in words:
+        assert word in lines[0]
+    assert file.read_text() == "already here"
+
+
+def test_demo_out_that_cannot_be_made_fails_before_the_demo(tmp_path, capsys, monkeypatch):
+    from segwise import demo
+
+    def never(*args, **kwargs):
+        raise AssertionError("the demo ran")
+
+    monkeypatch.setattr(demo, "run_demo", never)
+    # a directory this user may not write to (faked: tests may run as root)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--out", str(tmp_path / "report")])
+    assert exc.value.code == 2
+    assert "is not writable" in capsys.readouterr().err
+    monkeypatch.undo()
+    monkeypatch.setattr(demo, "run_demo", never)
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "mkdir", refuse)  # checked, then refused when made
+    assert main(["demo", "--out", str(tmp_path / "report")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"segwise: error: --out {str(tmp_path / 'report')!r}: Permission denied"]
+
+
+def test_rfm_command_reads_yyyymmdd_integer_dates(tmp_path, capsys):
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "day": [20240101, 20240111, 20240105],
+            "amount": [10.0, 5.0, 8.0],
+        }
+    )
+    tx.to_csv(tmp_path / "tx.csv", index=False)
+    argv = ["rfm", str(tmp_path / "tx.csv"), "-o", str(tmp_path / "out.csv")]
+    argv += ["--customer", "customer_id", "--date", "day", "--amount", "amount"]
+    assert main(argv) == 0
+    got = pd.read_csv(tmp_path / "out.csv", index_col="customer_id")
+    assert got["recency"].tolist() == [0, 6] and got["frequency"].tolist() == [2, 1]
+    tx.assign(day=[1704067200, 1704931200, 1704412800]).to_csv(tmp_path / "tx.csv", index=False)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("segwise: error: column 'day' holds numbers, not YYYYMMDD")

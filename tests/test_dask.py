@@ -546,7 +546,7 @@ def test_segment_lift_categorical_labels_differing_per_partition(client):
 
 def test_segment_lift_bad_input(client):
     ddf = dd.from_pandas(experiment(100), npartitions=2)
-    with pytest.raises(InvalidParameterError, match=r"columns not found in df: \['nope'\]"):
+    with pytest.raises(ColumnNotFoundError, match=r"columns not found in df: \['nope'\]"):
         sd.segment_lift(ddf, segment="seg", variant="arm", control="A", metrics=["nope"])
     with pytest.raises(InvalidParameterError, match="non-numeric"):
         sd.segment_lift(ddf, segment="arm", variant="seg", control="north", metrics=["arm"])

@@ -38,6 +38,8 @@ def test_demo_writes_csvs_and_a_self_contained_report(demo):
         "migration.csv",
         "psi.csv",
         "hillstrom_lift.csv",
+        "hillstrom_mixed_profile.csv",
+        "hillstrom_mixed_lift.csv",
     ):
         assert (out / name).stat().st_size > 0, name
     assert result.report_path == out / "report.html"
@@ -49,6 +51,7 @@ def test_demo_writes_csvs_and_a_self_contained_report(demo):
         "Segments over time: end of 1997 vs end of the log",
         "Segments and personas",
         "Hillstrom e-mail test: lift per customer segment",
+        "Hillstrom on numeric and categorical columns: k-prototypes personas",
     ):
         assert f">{heading}</h2>" in page
     # choose-k curves, stability bars, migration heat map, persona heat map, one forest
@@ -84,8 +87,8 @@ def test_demo_personas_use_natural_rfm_words(demo):
 
 def test_demo_prints_each_step(demo):
     _, result, text = demo
-    for step in range(1, 7):
-        assert f"[{step}/6]" in text
+    for step in range(1, 8):
+        assert f"[{step}/7]" in text
     assert f"Recommended k = {result.best_k}" in text
     flat = " ".join(text.split())  # the summaries wrap at 100 columns
     assert " ".join(result.choice.reason.split()) in flat
@@ -227,3 +230,24 @@ def test_report_refuses_scripts_and_bad_tables():
         Report("x").table([[1, 2]])
     with pytest.raises(InvalidParameterError, match="level"):
         Report("x").section("h", level=1)
+
+
+def test_demo_mixed_personas_show_categorical_shares_and_lift(demo):
+    _, result, text = demo
+    mixed = result.mixed
+    prof = mixed.profile
+    customers = mixed.customers
+    assert set(prof.tests.index) == {"mens", "womens", "zip_code", "newbie", "channel"}
+    # shares per level equal a crosstab of the customers by segment
+    expected = pd.crosstab(mixed.model.labels_, customers["channel"], normalize="index")
+    np.testing.assert_allclose(
+        prof.shares("channel").to_numpy(), expected[prof.shares("channel").columns], rtol=1e-12
+    )
+    # every persona name is built from words of its over-represented levels or features
+    for name in prof.segments["name"]:
+        assert name
+    assert "\n  S0: " in mixed.summary()
+    assert set(customers["persona"]) == set(prof.segments["name"])
+    assert set(mixed.lift.table["segment"]) >= set(customers["segment"])
+    assert "[7/7] Hillstrom on numeric and categorical columns" in text
+    assert "Hillstrom mixed" in result.timings

@@ -137,9 +137,17 @@ def test_string_and_mixed_labels():
         metrics.silhouette_score(X, mixed), skm.silhouette_score(X, y), rtol=1e-10
     )
     series = pd.Series(names, index=np.arange(120) + 1000)
+    # beside an array, a Series is taken by position
     np.testing.assert_allclose(
-        metrics.silhouette_score(pd.DataFrame(X), series), skm.silhouette_score(X, y), rtol=1e-10
+        metrics.silhouette_score(X, series), skm.silhouette_score(X, y), rtol=1e-10
     )
+    # beside a DataFrame, by index (in any order); ids missing from either side raise
+    frame = pd.DataFrame(X, index=series.index)
+    shuffled = series.sample(frac=1, random_state=0)
+    for ours, theirs in SCORES:
+        np.testing.assert_allclose(ours(frame, shuffled), theirs(X, y), rtol=1e-10)
+    with pytest.raises(ShapeMismatchError, match="120 row"):
+        metrics.silhouette_score(pd.DataFrame(X), series)
 
 
 def test_singleton_clusters_score_zero():

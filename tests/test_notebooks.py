@@ -25,6 +25,7 @@ NOTEBOOKS = [
     "01_quickstart.ipynb",
     "02_rfm_personas_cdnow.ipynb",
     "03_segment_lift_hillstrom.ipynb",
+    "04_mixed_types_hillstrom.ipynb",
 ]
 
 
@@ -132,6 +133,19 @@ def test_segment_lift_hillstrom(kernel, tmp_path):
     assert "Lift report: 4 segment(s), 3 metric(s), 2 treatment arm(s)" in out
     assert "no report-level warnings" in out
     assert _n_images(nb) == 1  # forest plot
+    html = _last_table_html(nb)
+    for word in ("<th>segment</th>", "rel_lift", "pvalue_adj", "Womens E-Mail"):
+        assert word in html
+
+
+def test_mixed_types_hillstrom(kernel, tmp_path):
+    nb = _run("04_mixed_types_hillstrom.ipynb", kernel, tmp_path)
+    _check_common(nb)
+    out = _stdout(nb)
+    assert "gamma = " in out and "Recommended k = " in out
+    assert "Bootstrap stability: " in out
+    assert "% of customers" in out  # the persona descriptions
+    assert "Lift report: 4 segment(s), 3 metric(s), 2 treatment arm(s)" in out
     html = _last_table_html(nb)
     for word in ("<th>segment</th>", "rel_lift", "pvalue_adj", "Womens E-Mail"):
         assert word in html

@@ -284,14 +284,17 @@ def test_bad_input():
         profile_segments(df, "tier")
     with pytest.raises(ShapeMismatchError, match="49 entries"):
         profile_segments(df, seg[:-1])
-    with pytest.raises(NonNumericError, match="'city'"):
-        profile_segments(df.assign(city="Paris"), seg)
+    # text in an array is not numeric unless categorical= names its column
+    with pytest.raises(NonNumericError, match="non-numeric"):
+        profile_segments(df.assign(city="Paris").to_numpy(dtype=object), seg)
+    with pytest.raises(ColumnNotFoundError, match="'town'"):
+        profile_segments(df.assign(city="Paris"), seg, categorical=["town"])
     with pytest.raises(InvalidParameterError, match="single segment"):
         profile_segments(df, np.zeros(len(df)))
     with pytest.raises(NonFiniteError, match="infinity"):
         profile_segments(df.assign(spend=np.inf), seg)
     with pytest.raises(NonFiniteError, match="missing"):
-        profile_segments(df, pd.Series(seg).where(np.arange(len(df)) > 0, None))
+        profile_segments(df, pd.Series(seg, index=df.index).where(np.arange(len(df)) > 0, None))
     with pytest.raises(InvalidParameterError, match="not profiled"):
         profile_segments(df, seg, descriptors={"frequency": ("rare", "often")})
     with pytest.raises(InvalidParameterError, match="pair"):
@@ -429,3 +432,145 @@ def test_empty_and_constant_features_are_noted():
     assert any("no variation in ['c']" in n for n in prof.notes)
     assert prof.population.loc["b", "n"] == 0 and np.isnan(prof.population.loc["b", "mean"])
     assert prof.table.loc[prof.table["feature"] != "a", "pvalue"].isna().all()
+
+
+# --------------------------------------------------------------------------- categorical
+
+
+def _mixed_customers(n=900, seed=0):
+    df, seg = _customers(n=n, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    urban = {"bronze": 0.3, "gold": 0.7, "silver": 0.4, "new": 0.35}
+    df["area"] = np.where(
+        rng.random(n) < pd.Series(seg).map(urban).to_numpy(),
+        "Urban",
+        rng.choice(["Rural", "Surburban"], n),
+    )
+    df["channel"] = pd.Categorical(
+        np.where(seg == "new", "Web", rng.choice(["Phone", "Web", "Multichannel"], n)),
+        categories=["Phone", "Web", "Multichannel"],
+    )
+    return df, seg
+
+
+def test_categorical_shares_tests_and_residuals_match_pandas_scipy_statsmodels():
+    from statsmodels.stats.contingency_tables import Table as SmTable
+
+    df, seg = _mixed_customers()
+    prof = profile_segments(df, seg)
+    assert list(prof.population.index) == ["spend", "visits", "tenure"]
+    assert list(prof.tests.index) == ["area", "channel"]
+    pvals = list(prof.table["pvalue"])
+    for feature in ("area", "channel"):
+        crosstab = pd.crosstab(pd.Series(seg, name="segment"), df[feature].to_numpy())
+        shares = prof.shares(feature)
+        np.testing.assert_allclose(
+            shares.to_numpy(), crosstab.div(crosstab.sum(axis=1), axis=0)[shares.columns], rtol=RTOL
+        )
+        overall = df[feature].value_counts(normalize=True)
+        index = prof.shares(feature, "index")
+        np.testing.assert_allclose(
+            index, shares / overall[shares.columns].to_numpy() * 100, rtol=RTOL
+        )
+        table = crosstab[shares.columns].to_numpy()
+        ref = stats.chi2_contingency(table, correction=False)
+        row = prof.tests.loc[feature]
+        np.testing.assert_allclose(row["statistic"], ref.statistic, rtol=1e-12)
+        assert row["dof"] == ref.dof and row["n"] == len(df)
+        np.testing.assert_allclose(row["pvalue"], ref.pvalue, rtol=1e-9, atol=1e-300)
+        v = np.sqrt(ref.statistic / (len(df) * (min(table.shape) - 1)))
+        np.testing.assert_allclose(row["cramers_v"], v, rtol=1e-12)
+        resid = SmTable(table, shift_zeros=False).standardized_resids
+        np.testing.assert_allclose(prof.shares(feature, "residual"), resid, rtol=1e-10)
+        pvals += list(2 * stats.norm.sf(np.abs(resid)).ravel())
+        # std_diff of the 0/1 indicator: (share - p) / sd(indicator, ddof=1)
+        dummies = pd.get_dummies(df[feature]).astype(float)[shares.columns]
+        np.testing.assert_allclose(
+            prof.shares(feature, "std_diff"),
+            (shares - dummies.mean().to_numpy()) / dummies.std().to_numpy(),
+            rtol=1e-10,
+        )
+    # One BH family: numeric cells in table order, then each feature's cells.
+    _, adj, _, _ = multipletests(pvals, method="fdr_bh")
+    got = np.concatenate([prof.table["pvalue_adj"], prof.levels["pvalue_adj"]])
+    np.testing.assert_allclose(got, adj, rtol=1e-9, atol=1e-300)
+    _, chi_adj, _, _ = multipletests(prof.tests["pvalue"], method="fdr_bh")
+    np.testing.assert_allclose(prof.tests["pvalue_adj"], chi_adj, rtol=1e-12)
+
+
+def test_personas_name_over_represented_levels():
+    df, seg = _mixed_customers(n=3000, seed=1)
+    prof = profile_segments(
+        df, seg, features=["area", "channel"], descriptors={"channel": {"Web": "online"}}
+    )
+    gold, new = prof.segments.loc["gold"], prof.segments.loc["new"]
+    assert "Urban" in gold["name"] and "Urban 7" in gold["description"]
+    assert new["name"] == "More online than average" and "online 100% vs" in new["description"]
+    assert gold["mode_area"] == "Urban" and new["mode_channel"] == "Web"
+    assert new["mode_share_channel"] == 1.0
+    flag = profile_segments(
+        pd.DataFrame({"newbie": [True] * 40 + [False] * 60}),
+        [0] * 40 + [1] * 60,
+        categorical=["newbie"],
+    )
+    assert flag.segments["name"].tolist() == [
+        "More newbie than average",
+        "Fewer newbie than average",
+    ]
+    assert profile_segments(
+        pd.DataFrame({"newbie": [True] * 4 + [False] * 6}), [0] * 4 + [1] * 6
+    ).tests.empty
+
+
+def test_categorical_missing_values_only_categorical_features_and_arrays():
+    df, seg = _mixed_customers(n=400, seed=2)
+    df["area"] = df["area"].astype(object)
+    df.loc[df.index[:30], "area"] = None
+    prof = profile_segments(df, seg, features=["area", "channel"])
+    assert prof.table.empty and prof.population.empty
+    assert prof.tests.loc["area", "n"] == 370 and prof.tests.loc["channel", "n"] == 400
+    assert any("'area': 30" in note for note in prof.notes)
+    with pytest.raises(NonFiniteError, match="'area'"):
+        profile_segments(df, seg, missing="raise")
+    text = prof.summary()
+    assert "Shares of area" in text and "Shares of channel" in text and "Means" not in text
+    assert "2 feature(s)" in text
+    arr = profile_segments(
+        df[["spend", "area"]].to_numpy(dtype=object),
+        seg,
+        features=["spend", "area"],
+        categorical="area",
+    )
+    pd.testing.assert_frame_equal(arr.levels, profile_segments(df[["spend", "area"]], seg).levels)
+    with pytest.raises(InvalidParameterError, match="categorical feature"):
+        prof.shares("spend")
+    with pytest.raises(InvalidParameterError, match="value"):
+        prof.shares("area", "nope")
+    with pytest.raises(InvalidParameterError, match="map levels"):
+        profile_segments(df, seg, descriptors={"area": ("rural", "urban")})
+
+
+def test_categorical_summary_html_and_plot():
+    df, seg = _mixed_customers(n=600, seed=3)
+    prof = profile_segments(df, seg)
+    page = prof._repr_html_()
+    assert "Shares of channel" in page and "chi-square" in page
+    fig, ax = plt.subplots()
+    try:
+        prof.plot(ax=ax)
+        (image,) = ax.get_images()
+        assert image.get_array().shape == (4, 3 + 3 + 3)  # 3 numeric, 3 + 3 levels
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert labels[3:] == [f"area={a}" for a in ("Rural", "Surburban", "Urban")] + [
+            f"channel={c}" for c in ("Phone", "Web", "Multichannel")
+        ]
+    finally:
+        plt.close("all")
+
+
+def test_high_cardinality_categorical_feature_warns():
+    from segwise.exceptions import HighCardinalityWarning
+
+    df, seg = _customers(n=300)
+    with pytest.warns(HighCardinalityWarning, match="'email'"):
+        profile_segments(df.assign(email=[f"c{i}@x" for i in range(300)]), seg)

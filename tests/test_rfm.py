@@ -194,3 +194,98 @@ def test_rfm_scores_bad_input():
         rfm_scores(table.fillna(0), bins=4)
     with pytest.raises(InvalidParameterError, match="bins"):
         rfm_scores(table.fillna(0), bins=1)
+
+
+# ---------------------------------------------------------------- no silent wrong dates
+
+
+def _three(dates, **cols):
+    return pd.DataFrame(
+        {"customer_id": ["a", "a", "b"], "date": dates, "amount": [10.0, 5.0, 8.0], **cols}
+    )
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        [20240101, 20240111, 20240105],
+        np.array([20240101, 20240111, 20240105], dtype=np.int32),
+        [20240101.0, 20240111.0, 20240105.0],
+        pd.array([20240101, 20240111, 20240105], dtype="Int64"),
+    ],
+    ids=["int64", "int32", "float", "nullable-int"],
+)
+def test_yyyymmdd_numbers_are_dates_not_nanoseconds(dates):
+    # pandas reads 20240101 as 20 ms after 1970; the same log written as text is the oracle
+    want = rfm_table(_three(["2024-01-01", "2024-01-11", "2024-01-05"]))
+    got = rfm_table(_three(dates))
+    pd.testing.assert_frame_equal(got, want)
+    assert got.loc["a", "recency"] == 0 and got.loc["a", "frequency"] == 2
+    btyd = rfm_table(_three(dates), convention="btyd", observation_end="2024-01-31")
+    assert btyd.loc["a"].tolist() == [1.0, 10.0, 30.0, 5.0]
+
+
+def test_numbers_that_are_not_yyyymmdd_name_the_column():
+    with pytest.raises(
+        InvalidParameterError, match=r"'date' holds numbers, not YYYYMMDD.*unit='s'"
+    ):
+        rfm_table(_three([1704067200, 1704931200, 1704412800]))  # Unix seconds
+    with pytest.raises(
+        InvalidParameterError, match=r"'date' has 1 missing or unparsable.*20241340"
+    ):
+        rfm_table(_three([20240101, 20241340, 20240105]))  # month 13
+    with pytest.raises(InvalidParameterError, match="'date' holds numbers with a fractional"):
+        rfm_table(_three([20240101.5, 20240111, 20240105]))
+    # another layout of digits with date_format
+    got = rfm_table(_three([240101, 240111, 240105]), date_format="%y%m%d")
+    assert got["last_purchase"].tolist() == [pd.Timestamp("2024-01-11"), pd.Timestamp("2024-01-05")]
+
+
+def test_out_of_range_dates_and_mixed_time_zones_name_the_column():
+    with pytest.raises(InvalidParameterError, match=r"'date' has 1 date\(s\) outside 1677.*3024"):
+        rfm_table(_three(["2024-01-01", "3024-01-11", "2024-01-05"]))
+    with pytest.raises(InvalidParameterError, match=r"'date' has 1 date\(s\) outside.*29990101"):
+        rfm_table(_three([20240101, 29990101, 20240105]))
+    with pytest.raises(InvalidParameterError, match="observation_end '3024-01-01' is outside"):
+        rfm_table(_three(["2024-01-01", "2024-01-11", "2024-01-05"]), observation_end="3024-01-01")
+    offsets = ["2024-01-01T00:00+00:00", "2024-01-11T00:00+05:00", "2024-01-05T00:00+00:00"]
+    with pytest.raises(InvalidParameterError, match=r"'date' mixes time zones.*utc=True"):
+        rfm_table(_three(offsets))
+    stamps = [
+        pd.Timestamp("2024-01-01", tz="UTC"),
+        pd.Timestamp("2024-01-11", tz="US/Eastern"),
+        pd.Timestamp("2024-01-05"),
+    ]
+    with pytest.raises(InvalidParameterError, match=r"'date' mixes time zones \(US/Eastern, UTC"):
+        rfm_table(_three(pd.Series(stamps, dtype=object)))
+    # one zone is fine: the dates are read in that zone's wall time
+    one_zone = pd.to_datetime(pd.Series(offsets), utc=True)
+    assert rfm_table(_three(one_zone))["frequency"].tolist() == [2, 1]
+
+
+def test_spend_that_overflows_is_an_error_not_inf():
+    tx = _three(["2024-01-01", "2024-01-11", "2024-01-05"]).assign(amount=[1e308, 1e308, 1.0])
+    for convention in ("segmentation", "btyd"):
+        with pytest.raises(
+            NonFiniteError, match=r"spend of 1 customer\(s\) \(e.g. \['a'\]\).*'amount'"
+        ):
+            rfm_table(tx, convention=convention)
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ([("x", 1, 2)], r"segments\[0\] = \('x', 1, 2\) must be a rule \(name, \(r_lo"),
+        (["abc"], r"segments\[0\] = 'abc' must be a rule"),
+        ([("x", (1, 5), (1, 5))], "must be a rule"),
+        ([(1, (1, 5), (1, 5), (1, 5))], "segment name must be a str"),
+        ([("x", (1, 5), (1.5, 5), (1, 5))], r"the f range must be a pair of integer scores"),
+        ([("x", (1, 5), (1, 5), (0, 5))], r"the m range \(0, 5\) must satisfy 1 <= lo <= hi"),
+        ([("x", (4, 2), (1, 5), (1, 5))], r"the r range \(4, 2\)"),
+        ([("ok", (1, 5), (1, 5), (1, 5)), ("x", (1, 5), (-1, 5), (1, 5))], r"segments\[1\]"),
+    ],
+)
+def test_malformed_segment_rules_are_named(rules, message):
+    table = pd.DataFrame({"recency": [1, 2, 3], "frequency": [1, 2, 3], "monetary": [1.0, 2, 3]})
+    with pytest.raises(InvalidParameterError, match=message):
+        rfm_scores(table, segments=rules)

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from conftest import blobs, ticks_during
 from segwise import _core
-from segwise.cluster import DBSCAN, KMeans, MiniBatchKMeans
+from segwise.cluster import DBSCAN, KMeans, KMedoids, MiniBatchKMeans
 from segwise.exceptions import NotFittedError
 from segwise.preprocessing import (
     Log1pTransformer,
@@ -36,6 +36,9 @@ ESTIMATORS = [
     KMeans(n_clusters=3, algorithm="lloyd", random_state=0),
     MiniBatchKMeans(n_clusters=3, random_state=0, n_init=3),
     DBSCAN(),
+    KMedoids(n_clusters=3),
+    KMedoids(n_clusters=3, metric="euclidean", method="pam"),
+    KMedoids(n_clusters=3, method="clara", init="k-medoids++", random_state=0),
     StandardScaler(),
     MinMaxScaler(),
     RobustScaler(),

@@ -33,6 +33,7 @@ from segwise._validation import (
 )
 from segwise.cluster import KMeans, MiniBatchKMeans
 from segwise.exceptions import (
+    AllocationError,
     ColumnNotFoundError,
     EmptyInputError,
     FeatureNamesError,
@@ -59,6 +60,7 @@ from segwise.exceptions import (
         ("ShapeMismatch", ShapeMismatchError, "sample_weight: expected 3, got 2"),
         ("NonFinite", NonFiniteError, "NaN or infinity: column 0"),
         ("InvalidWeights", InvalidWeightsError, "all weights are zero"),
+        ("Allocation", AllocationError, "cannot allocate 24.0 GiB for the bins"),
         ("Internal", SegwiseInternalError, "broken invariant"),
     ],
 )
@@ -67,6 +69,15 @@ def test_each_core_error_maps_to_its_class(variant, cls, words):
         _core._testing.raise_core_error(variant)
     assert type(info.value) is cls
     assert isinstance(info.value, SegwiseError) and isinstance(info.value, ValueError)
+
+
+def test_allocation_errors_are_also_memory_errors():
+    assert issubclass(AllocationError, MemoryError)
+
+
+def test_an_interrupted_core_call_without_a_signal_is_a_keyboard_interrupt():
+    with pytest.raises(KeyboardInterrupt, match="interrupted"):
+        _core._testing.raise_core_error("Interrupted")
 
 
 def test_a_panic_in_the_core_is_a_normal_exception():

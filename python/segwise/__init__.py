@@ -14,7 +14,18 @@ Examples
 
 from __future__ import annotations
 
-from . import abtest, cluster, datasets, exceptions, metrics, preprocessing, profile, rfm, stability
+from . import (
+    abtest,
+    cluster,
+    datasets,
+    deploy,
+    exceptions,
+    metrics,
+    preprocessing,
+    profile,
+    rfm,
+    stability,
+)
 from ._core import __version__, current_num_threads
 from .exceptions import SegwiseError
 
@@ -24,6 +35,7 @@ __all__ = [
     "cluster",
     "current_num_threads",
     "datasets",
+    "deploy",
     "exceptions",
     "metrics",
     "preprocessing",

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import html
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._validation import Checked, Constraints, check_choice, check_features, validate_params
+from . import _core
+from ._validation import (
+    Checked,
+    Constraints,
+    check_choice,
+    check_features,
+    label_array,
+    validate_params,
+)
+from .exceptions import InconsistentVersionWarning
 
 
 class BaseEstimator:
@@ -67,6 +77,27 @@ class BaseEstimator:
         for name, sub_params in nested.items():
             getattr(self, name).set_params(**sub_params)
         return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The version that wrote the fitted state travels with it (as scikit-learn does).
+        state = dict(self.__dict__)
+        state["_segwise_version"] = _core.__version__
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        version = state.pop("_segwise_version", None)
+        if version != _core.__version__:
+            warnings.warn(
+                f"Unpickling a {type(self).__name__} written by segwise "
+                f"{version or 'of an unknown version'} with segwise {_core.__version__}: its "
+                "fitted state may not mean the same; it is checked at predict/transform, "
+                "but refitting is safest.",
+                InconsistentVersionWarning,
+                stacklevel=2,
+            )
+            state["_pickled_by_version"] = version or "unknown"
+        self.__dict__.update(state)
 
     def _validate_params(self) -> dict[str, Any]:
         """Every parameter checked against ``_parameter_constraints``, normalised; called at
@@ -128,6 +159,16 @@ class BaseEstimator:
         check_features(self, checked, reset=reset)
 
 
+def output_columns(names: Any, checked: Checked) -> pd.Index:
+    """The columns of an output frame: the input frame's own column Index when the output
+    has the same labels (a one-to-one transform keeps ints, a MultiIndex and its level
+    names), else an Index of ``names`` (tuples become a MultiIndex)."""
+    labels = list(names)
+    if checked.column_index is not None and list(checked.column_index) == labels:
+        return checked.column_index
+    return pd.Index(labels)
+
+
 class ClusterMixin:
     """``fit_predict`` for clusterers (``labels_`` after ``fit``)."""
 
@@ -161,8 +202,9 @@ class TransformerMixin:
         if checked.columns is None and mode != "pandas":
             return values
         names = self.get_feature_names_out()  # type: ignore[attr-defined]
-        index = checked.index if checked.index is not None else None
-        return pd.DataFrame(values, index=index, columns=names, copy=False)
+        return pd.DataFrame(
+            values, index=checked.index, columns=output_columns(names, checked), copy=False
+        )
 
     def _feature_names(self, input_features: Any = None) -> np.ndarray:
         n = self.n_features_in_  # type: ignore[attr-defined]
@@ -171,9 +213,9 @@ class TransformerMixin:
             if fitted is not None:
                 return np.asarray(fitted, dtype=object)
             return np.asarray([f"x{i}" for i in range(n)], dtype=object)
-        names = np.asarray(input_features, dtype=object)
+        names = label_array(input_features)
         if len(names) != n:
             raise ValueError(f"input_features should have length {n}, got {len(names)}")
-        if fitted is not None and not np.array_equal(names, fitted):
+        if fitted is not None and list(names) != list(fitted):
             raise ValueError("input_features is not equal to feature_names_in_")
         return names

@@ -7,6 +7,8 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from segwise._distance import GowerScales
+
 # Kernels that run on float32 or float64 take either; outputs in the data's dtype follow it.
 _F = TypeVar("_F", np.float32, np.float64)
 
@@ -150,6 +152,64 @@ def minibatch_init_centers(
     seed: int,
 ) -> npt.NDArray[_F]: ...
 
+# --- k-prototypes / k-modes (segwise.cluster.KPrototypes / KModes): a table as its numeric
+# float64 block, its categorical int32 codes and the number of levels per column (int64) ---
+
+_Prototypes = tuple[npt.NDArray[np.float64], npt.NDArray[np.int32]]
+
+def kprototypes_fit(
+    numeric: npt.NDArray[np.float64],
+    categorical: npt.NDArray[np.int32],
+    n_levels: npt.NDArray[np.int64],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None,
+    n_clusters: int,
+    init: str,
+    init_numeric: npt.NDArray[np.float64] | None,
+    init_categorical: npt.NDArray[np.int32] | None,
+    n_init: int,
+    max_iter: int,
+    gamma: float,
+    algorithm: str,
+    seed: int,
+    n_threads: int | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32], npt.NDArray[np.int32], float, int]: ...
+def kprototypes_predict(
+    numeric: npt.NDArray[np.float64],
+    categorical: npt.NDArray[np.int32],
+    n_levels: npt.NDArray[np.int64],
+    prototypes: _Prototypes,
+    *,
+    gamma: float,
+    n_threads: int | None = None,
+) -> npt.NDArray[np.int32]: ...
+def kprototypes_labels_cost(
+    numeric: npt.NDArray[np.float64],
+    categorical: npt.NDArray[np.int32],
+    n_levels: npt.NDArray[np.int64],
+    prototypes: _Prototypes,
+    *,
+    gamma: float,
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    n_threads: int | None = None,
+) -> tuple[npt.NDArray[np.int32], float]: ...
+def kprototypes_transform(
+    numeric: npt.NDArray[np.float64],
+    categorical: npt.NDArray[np.int32],
+    n_levels: npt.NDArray[np.int64],
+    prototypes: _Prototypes,
+    *,
+    gamma: float,
+    n_threads: int | None = None,
+) -> npt.NDArray[np.float64]: ...
+def kprototypes_distinct_rows(
+    numeric: npt.NDArray[np.float64],
+    categorical: npt.NDArray[np.int32],
+    n_levels: npt.NDArray[np.int64],
+    *,
+    limit: int,
+) -> int: ...
+
 # --- abtest: per-segment A/B statistics (src/bindings/abtest.rs) ---
 # Vectorized distributions: equal-length 1-D float64 arrays in, one array out.
 def abtest_norm_cdf(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
@@ -186,6 +246,10 @@ def abtest_fisher_exact(
     *,
     alternative: str,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
+# The largest alpha_b whose exact sum abtest_prob_b_beats_a runs (core::abtest::MAX_BETA_TERMS).
+ABTEST_MAX_BETA_TERMS: int
+
 def abtest_prob_b_beats_a(
     alpha_a: npt.NDArray[np.float64],
     beta_a: npt.NDArray[np.float64],
@@ -264,6 +328,7 @@ def drift_align_by_overlap(
 def drift_align_by_centers(
     new: npt.NDArray[np.float64], reference: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def drift_align_by_cost(cost: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]: ...
 def drift_migration_counts(
     before: npt.NDArray[np.int64],
     after: npt.NDArray[np.int64],
@@ -496,3 +561,69 @@ def selection_bracket_step(
 ) -> tuple[bool, float, float]: ...
 def selection_linear_plan(n: int, q: float) -> tuple[int, int, float]: ...
 def selection_lerp(a: float, b: float, t: float) -> float: ...
+
+# --- distances (segwise._distance, segwise.metrics.gower_distances) -------------------
+# Mixed tables come as (numeric float64 block, int32 level codes); `scales` is a
+# segwise._distance.GowerScales. `out` (float64 or float32, C-contiguous) receives the
+# left rows x right rows distances; Python fills large matrices in chunks of rows.
+
+def gower_fill(
+    left_numeric: npt.NDArray[np.float64],
+    left_codes: npt.NDArray[np.int32],
+    right_numeric: npt.NDArray[np.float64],
+    right_codes: npt.NDArray[np.int32],
+    *,
+    scales: GowerScales,
+    out: npt.NDArray[np.float64] | npt.NDArray[np.float32],
+) -> None: ...
+def gower_nearest(
+    left_numeric: npt.NDArray[np.float64],
+    left_codes: npt.NDArray[np.int32],
+    right_numeric: npt.NDArray[np.float64],
+    right_codes: npt.NDArray[np.int32],
+    *,
+    scales: GowerScales,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def euclidean_fill(
+    left: npt.NDArray[np.float64],
+    right: npt.NDArray[np.float64],
+    *,
+    out: npt.NDArray[np.float64] | npt.NDArray[np.float32],
+) -> None: ...
+def euclidean_nearest(
+    left: npt.NDArray[np.float64], right: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def check_dissimilarities(d: npt.NDArray[_F], *, symmetric: bool) -> None: ...
+def silhouette_rows_precomputed(
+    d: npt.NDArray[_F], labels: npt.NDArray[np.int64], *, start: int, stop: int
+) -> npt.NDArray[np.float64]: ...
+def silhouette_rows_gower(
+    numeric: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.int32],
+    labels: npt.NDArray[np.int64],
+    *,
+    scales: GowerScales,
+    start: int,
+    stop: int,
+) -> npt.NDArray[np.float64]: ...
+
+# --- k-medoids (segwise.cluster.KMedoids): bounded steps on a checked square matrix ---
+# `progress` is FasterPAM's (cursor, candidates since the last swap, passes, swaps).
+
+def kmedoids_build_candidates(
+    d: npt.NDArray[_F], medoids: list[int], *, start: int, stop: int
+) -> tuple[int, float] | None: ...
+def kmedoids_pam_best_swap(
+    d: npt.NDArray[_F], medoids: list[int], *, start: int, stop: int
+) -> tuple[int, int, float] | None: ...
+def kmedoids_fasterpam_steps(
+    d: npt.NDArray[_F],
+    medoids: list[int],
+    *,
+    progress: tuple[int, int, int, int],
+    max_iter: int,
+    budget: int,
+) -> tuple[list[int], tuple[int, int, int, int], bool]: ...
+def kmedoids_assign(
+    d: npt.NDArray[_F], medoids: list[int]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...

@@ -27,7 +27,15 @@ from .exceptions import (
     SegwiseError,
     ShapeMismatchError,
 )
-from .profile import _PARAMS, SegmentProfile, _check_descriptors, _profile_report, _select
+from .profile import (
+    _PARAMS,
+    SegmentProfile,
+    _check_descriptors,
+    _numeric_from_moments,
+    _out_of_range,
+    _profile_report,
+    _select,
+)
 
 __all__ = ["profile_segments_dask"]
 
@@ -89,7 +97,14 @@ def profile_segments_dask(
     Parameters
     ----------
     df : dask DataFrame
-        One row per customer; numeric (or boolean) feature columns.
+        One row per customer; numeric (or boolean) feature columns. Categorical features
+        are not supported by the distributed profile yet: a non-numeric feature column
+        raises :class:`~segwise.exceptions.NonNumericError` (select numeric ones with
+        ``features=``, or profile a pandas sample in memory, which also profiles
+        categorical columns). Values whose squares leave the float64 range (above ~1e154
+        or below ~1e-154 in magnitude) raise
+        :class:`~segwise.exceptions.InvalidParameterError`; the in-memory profile rescales
+        them.
     labels : str or dask Series
         The name of ``df``'s column holding the segments, or a dask Series of them
         partitioned like ``df`` (the same number of partitions and rows per partition).
@@ -116,7 +131,8 @@ def profile_segments_dask(
     dask = require_dask()
     import dask.dataframe as dd
 
-    params = validate_params(locals(), _PARAMS, caller="profile_segments")
+    # No categorical= here: the distributed profile is numeric-only for now.
+    params = validate_params({**locals(), "categorical": None}, _PARAMS, caller="profile_segments")
     if not isinstance(df, dd.DataFrame):
         raise InvalidParameterError(
             f"df must be a dask DataFrame, got {type(df).__name__}; use "
@@ -145,8 +161,13 @@ def profile_segments_dask(
         if not (pd.api.types.is_numeric_dtype(meta[f].dtype) or pd.api.types.is_bool_dtype(meta[f]))
     ]
     if bad:
-        raise NonNumericError(f"df has {len(bad)} non-numeric feature column(s): {bad}")
-    words = _check_descriptors(descriptors, features)
+        raise NonNumericError(
+            f"df has {len(bad)} non-numeric feature column(s): {bad}; the dask profile "
+            "supports numeric (and boolean) features only for now: leave categorical "
+            "columns out with features=, or profile a pandas sample with "
+            "segwise.profile.profile_segments"
+        )
+    words = _check_descriptors(descriptors, features, [])
 
     uniques, segs_list = collect_labels(frame, _LABELS, name="labels")
     segs = pd.Index(segs_list, name="segment", tupleize_cols=False)
@@ -192,8 +213,15 @@ def profile_segments_dask(
         lo, hi = found[r], found[r + 1]
         # The in-memory core's midpoint of the two middle values.
         medians[group if group >= 0 else k, j] = lo if lo == hi else lo + (hi - lo) / 2.0
+    if _out_of_range(means, variances):
+        raise InvalidParameterError(
+            "feature values are too large or too small in magnitude (squares beyond float64 "
+            "range) for the distributed profile; the in-memory "
+            "segwise.profile.profile_segments rescales them"
+        )
     stats = (counts, means, variances, medians, rest_means, rest_vars)
-    return _profile_report(stats, segs, sizes.astype(np.int64), features, params, words)
+    num = _numeric_from_moments(stats, features, k)
+    return _profile_report(num, [], segs, sizes.astype(np.int64), params, words)
 
 
 def _with_labels(part: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:

@@ -3,9 +3,12 @@
 * **Arrays** (:func:`check_array`): a DataFrame or array-like becomes one C-contiguous
   float64 (or float32) array, made once, with an error that names the offending columns
   and how many rows when something is wrong; :func:`check_magnitude` and
-  :func:`raise_overflow` word overflowing values. The caller's object is never written
-  to: the Rust core only reads the array, and when no copy was needed (a C-contiguous
-  float array) nothing writes into it either.
+  :func:`raise_overflow` word overflowing values, and :func:`power_of_two_scale` rescales
+  them exactly for statistics that do not depend on the scale. The caller's object is
+  never written to: the Rust core only reads the array, and when no copy was needed (a
+  C-contiguous float array) nothing writes into it either.
+* **Rows** (:func:`align_to_rows`): labels or weights given as a Series beside a
+  DataFrame are matched to its rows by index; anything else by position.
 * **Labels** (:func:`encode_labels`, :func:`check_labels`, :func:`check_label_ids`): the
   only place where segment labels become integer codes, with one rule for every feature
   (see :func:`encode_labels`).
@@ -18,8 +21,10 @@
   ``"random_state"`` and ``"verbose"``; :func:`check_int`, :func:`check_float` and
   :func:`check_choice` check one value the same way; :func:`check_random_state` turns
   ``random_state`` into a seed.
-* **Fitted state** (:func:`check_fitted`, :func:`check_features`): ``fit`` before use,
-  and the same columns as in ``fit``.
+* **Fitted state** (:func:`check_fitted`, :func:`check_features`,
+  :func:`check_fitted_state`): ``fit`` before use, the same columns as in ``fit``, and
+  fitted attributes of the dtype, shape and range ``fit`` gives them (a cheap check at
+  predict/transform against each estimator's ``_fitted_state`` table of :class:`Fitted`).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from .exceptions import (
     ColumnNotFoundError,
     EmptyInputError,
     FeatureNamesError,
+    FittedStateError,
     HighCardinalityWarning,
     InvalidParameterError,
     InvalidWeightsError,
@@ -60,14 +66,20 @@ Constraints = dict[str, list[Any]]
 
 @dataclass(frozen=True)
 class Checked:
-    """A validated 2-D input: the array, its column names (DataFrame only) and row index."""
+    """A validated 2-D input: the array, its column labels and row index (DataFrame only).
+
+    ``columns`` holds the caller's own labels (ints stay ints, a MultiIndex gives tuples);
+    ``column_index`` is the DataFrame's column Index itself, for output frames that keep
+    it (level names and dtype included).
+    """
 
     values: np.ndarray
-    columns: list[str] | None
+    columns: list[Any] | None
     index: pd.Index | None
+    column_index: pd.Index | None = None
 
 
-def _describe_nonfinite(values: np.ndarray, columns: Sequence[str]) -> str:
+def _describe_nonfinite(values: np.ndarray, columns: Sequence[Any]) -> str:
     bad = ~np.isfinite(values)
     counts = bad.sum(axis=0)
     parts = []
@@ -85,7 +97,7 @@ def _describe_nonfinite(values: np.ndarray, columns: Sequence[str]) -> str:
 
 def _frame_to_array(df: pd.DataFrame, name: str, dtype: Any) -> np.ndarray:
     non_numeric = [
-        str(c)
+        c
         for c, t in df.dtypes.items()
         if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
     ]
@@ -121,7 +133,8 @@ def check_array(
     ``check_finite=False`` skips the NaN/infinity scan, for a caller whose Rust kernel
     rejects non-finite input itself and then calls ``check_array`` again for the message.
     """
-    columns: list[str] | None = None
+    columns: list[Any] | None = None
+    column_index: pd.Index | None = None
     index: pd.Index | None = None
     target = dtypes[0]
     if isinstance(X, pd.Series):
@@ -133,7 +146,8 @@ def check_array(
         )
     if isinstance(X, pd.DataFrame):
         index = X.index
-        columns = [str(c) for c in X.columns]
+        column_index = X.columns
+        columns = list(X.columns)
         keep_f32 = np.float32 in dtypes and len(X.columns) > 0
         keep_f32 = keep_f32 and all(t == np.float32 for t in X.dtypes)
         values = _frame_to_array(X, name, np.float32 if keep_f32 else target)
@@ -195,7 +209,7 @@ def check_array(
             f"is required{who}."
         )
     if columns is None:
-        cols: Sequence[str] = [f"x{j}" for j in range(d)]
+        cols: Sequence[Any] = [f"x{j}" for j in range(d)]
     else:
         cols = columns
     if not check_finite:
@@ -210,7 +224,7 @@ def check_array(
         raise NonFiniteError(
             f"Input {name} contains NaN or infinity: " + _describe_nonfinite(values, cols)
         )
-    return Checked(values, columns, index)
+    return Checked(values, columns, index, column_index)
 
 
 # --------------------------------------------------------------------------- mixed tables
@@ -298,7 +312,13 @@ def _mixed_frame(X: Any, name: str) -> pd.DataFrame:
         raise NonNumericError(f"Sparse input is not supported for {name}; pass a DataFrame")
     arr = np.asarray(X) if isinstance(X, np.ndarray) else _list_to_array_2d(X, name)
     if arr.ndim != 2:
-        raise ShapeMismatchError(f"{name} must be 2-D (a table), got shape {arr.shape}")
+        raise ShapeMismatchError(
+            f"{name} must be 2-D (a table), got shape {arr.shape}. Reshape your data either "
+            "using array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) "
+            "if it contains a single sample."
+        )
+    if arr.dtype.kind == "c":
+        raise NonNumericError(f"Complex data not supported in {name}")
     frame = pd.DataFrame(arr)
     return frame.infer_objects() if arr.dtype == object else frame
 
@@ -312,10 +332,14 @@ def _list_to_array_2d(X: Any, name: str) -> np.ndarray:
 
 def _categorical_mask(frame: pd.DataFrame, categorical: Any, name: str) -> np.ndarray:
     """Which columns are categorical: by dtype, or exactly those named by ``categorical``
-    (labels or positions)."""
+    (labels, positions, or a slice of positions)."""
     columns = list(frame.columns)
     if categorical is None:
         return np.asarray([_is_categorical_dtype(t) for t in frame.dtypes], dtype=bool)
+    if isinstance(categorical, slice):
+        mask = np.zeros(len(columns), dtype=bool)
+        mask[categorical] = True
+        return mask
     picks = [categorical] if isinstance(categorical, str | numbers.Integral) else categorical
     mask = np.zeros(len(columns), dtype=bool)
     for c in picks:
@@ -368,12 +392,13 @@ def _encode_column(
                     "level"
                 )
     n_missing = int((codes == MISSING_CODE).sum())
-    if n_missing == len(codes):
+    if n_missing == len(codes) and levels is None:  # at predict, a batch may be all missing
         raise EmptyInputError(f"{what} has no values: all {len(codes)} rows are missing")
     if n_missing:
         if missing == "error":
             raise NonFiniteError(
-                f"{what} has {n_missing} missing value(s) of {len(codes)}; drop or fill them, "
+                f"{what} has {n_missing} missing value(s) of {len(codes)} (NaN or None); drop "
+                "or fill them, "
                 "or pass missing='level' (missing is a level of its own) or "
                 "missing='ignore' where the method allows it"
             )
@@ -417,7 +442,8 @@ def check_mixed(
     Parameters
     ----------
     X : DataFrame, polars DataFrame or 2-D array-like (object arrays for mixed rows)
-    categorical : label, position or list of them, optional
+    categorical : label, position, list of them, or a slice of positions, optional
+        ``slice(None)``: every column.
     levels : list of lists, optional
         The levels seen in ``fit`` (``MixedChecked.levels``), for predict: values are coded
         against them instead of being encoded afresh.
@@ -448,9 +474,11 @@ def check_mixed(
     n, p = frame.shape
     who = f" by {estimator}" if estimator else ""
     if n < max(min_samples, 1) or p == 0:
+        what = f"{n} sample(s)" if n < max(min_samples, 1) else "0 feature(s)"
+        least = max(min_samples, 1) if n < max(min_samples, 1) else 1
         raise EmptyInputError(
-            f"Found a table with {n} row(s) and {p} column(s) in {name} while at least "
-            f"{max(min_samples, 1)} row(s) and 1 column are required{who}."
+            f"Found a table with {what} (shape=({n}, {p})) while a minimum of {least} is "
+            f"required{who}: {name} needs at least {max(min_samples, 1)} row(s) and 1 column."
         )
     if not frame.columns.is_unique:
         dup = frame.columns[frame.columns.duplicated()].unique().tolist()
@@ -472,7 +500,9 @@ def check_mixed(
         numeric = check_array(
             sub, name=name, dtypes=(np.float64,), allow_nan=allow_nan, estimator=estimator
         ).values
-        empty = np.isnan(numeric).all(axis=0) if allow_nan else np.zeros(len(num_cols), bool)
+        # Only in fit: at predict (``levels`` given) a few new rows may all miss a value.
+        check_empty = allow_nan and levels is None
+        empty = np.isnan(numeric).all(axis=0) if check_empty else np.zeros(len(num_cols), bool)
         if empty.any():
             label = sub.columns[int(np.flatnonzero(empty)[0])]
             raise EmptyInputError(f"column {label!r} of {name} has no values: all {n} rows are NaN")
@@ -502,6 +532,13 @@ def check_mixed(
     )
 
 
+def as_table(X: Any, name: str = "X") -> pd.DataFrame:
+    """``X`` as the DataFrame :func:`check_mixed` reads (polars through pandas; arrays with
+    columns ``0..p-1``), without copying a DataFrame: for callers that must combine two
+    tables before checking them (e.g. Gower distances between ``X`` and ``Y``)."""
+    return _mixed_frame(X, name)
+
+
 # --------------------------------------------------------------------------- weights
 
 
@@ -517,6 +554,7 @@ def check_sample_weight(
     name: str = "sample_weight",
     against: str = "X",
     ids: pd.Index | None = None,
+    rows: pd.Index | None = None,
 ) -> np.ndarray | None:
     """Return sample weights as a float64 vector of length ``n_samples`` (or None).
 
@@ -524,10 +562,13 @@ def check_sample_weight(
     samples, e.g. the index of Series labels) the weights must be a pandas Series indexed
     by customer id, covering every id; they are taken in the order of ``ids``. Negative,
     NaN, infinite or all-zero weights raise :class:`InvalidWeightsError`; a wrong length
-    :class:`ShapeMismatchError` naming ``against``.
+    :class:`ShapeMismatchError` naming ``against``. ``rows`` (the row index of a DataFrame
+    ``X``): a Series of weights is matched to it by index, as labels are
+    (:func:`align_to_rows`).
     """
     if sample_weight is None:
         return None
+    sample_weight = align_to_rows(sample_weight, rows, name=name, against=against)
     if ids is not None and not isinstance(sample_weight, numbers.Number):
         if not isinstance(sample_weight, pd.Series):
             raise InvalidWeightsError(
@@ -567,12 +608,118 @@ def check_sample_weight(
 
 
 def check_fitted(estimator: Any, attribute: str) -> None:
-    """Raise :class:`NotFittedError` unless ``estimator`` has ``attribute`` (set by fit)."""
+    """Raise :class:`NotFittedError` unless ``estimator`` has ``attribute`` (set by fit),
+    then check its fitted state (:func:`check_fitted_state`)."""
     if not hasattr(estimator, attribute):
         raise _not_fitted_error(
             f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
             "appropriate arguments before using this estimator."
         )
+    check_fitted_state(estimator)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What one fitted array attribute must be (an entry of an estimator's
+    ``_fitted_state`` table, checked by :func:`check_fitted_state`).
+
+    ``shape`` gives each axis: an int, the name of an int attribute (``"n_features_in_"``)
+    or None (any length >= 1). ``kinds`` are the numpy dtype kinds allowed ("f": float64
+    or float32, "iu": integers). Float arrays must be free of infinity, and of NaN unless ``nan`` (a
+    scaler's all-NaN column); ``positive`` asks for values > 0 (NaN aside). Integer
+    arrays may ask for values in ``[0, upper)`` (``upper``: the name of an int attribute, or
+    of an int array holding one bound per column of the last axis).
+    ``optional`` allows None.
+    """
+
+    shape: tuple[int | str | None, ...]
+    kinds: str = "f"
+    nan: bool = False
+    positive: bool = False
+    upper: str | None = None
+    optional: bool = False
+
+
+def _state_problem(estimator: Any, value: Any, spec: Fitted) -> str | None:
+    """What is wrong with one fitted attribute's value, or None (a few microseconds: it
+    runs on every predict)."""
+    if value is None:
+        return None if spec.optional else "is None"
+    if not isinstance(value, np.ndarray):
+        return f"is a {type(value).__name__}, not a numpy array"
+    kind = value.dtype.kind
+    if kind not in spec.kinds or (kind == "f" and value.dtype not in FLOAT_DTYPES):
+        return f"has dtype {value.dtype}"
+    shape = value.shape
+    ok = len(shape) == len(spec.shape)
+    for got, want in zip(shape, spec.shape, strict=False):
+        if want is None:
+            ok = ok and got >= 1
+        else:
+            ok = ok and got == (getattr(estimator, want, -1) if isinstance(want, str) else want)
+    if not ok:
+        wanted = tuple(
+            "any" if w is None else getattr(estimator, w, w) if isinstance(w, str) else w
+            for w in spec.shape
+        )
+        return f"has shape {shape}, expected {wanted}"
+    if kind == "f":
+        if np.isinf(value).any() if spec.nan else not np.isfinite(value).all():
+            return "holds infinity" if spec.nan else "holds NaN or infinity"
+        if spec.positive and (value <= 0).any():
+            return "holds values <= 0"
+    elif spec.upper is not None and value.size:
+        upper = getattr(estimator, spec.upper, 0)
+        if isinstance(upper, np.ndarray):  # one bound per column (the last axis)
+            if upper.shape != value.shape[-1:] or value.min() < 0 or (value >= upper).any():
+                return "holds values outside 0..(its column's number of levels - 1)"
+        elif value.min() < 0 or value.max() >= upper:
+            return f"holds values outside 0..{upper - 1}"
+    return None
+
+
+def check_fitted_state(estimator: Any) -> None:
+    """Check the fitted state cheaply (its size, never the data's) before predict,
+    transform or score: ``n_features_in_``, ``feature_names_in_`` and every entry of the
+    class's ``_fitted_state`` table (:class:`Fitted`). An attribute edited by hand or
+    unpickled from another segwise version raises :class:`FittedStateError` naming it,
+    instead of a wrong answer or a raw ``KeyError``/``IndexError`` later.
+    """
+    name = type(estimator).__name__
+    problems = []
+    n = getattr(estimator, "n_features_in_", None)
+    if n is not None and not (
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) and int(n) >= 1
+    ):
+        problems.append(f"n_features_in_ is {n!r}, not an int >= 1")
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and not (
+        isinstance(names, np.ndarray) and names.ndim == 1 and len(names) == n
+    ):
+        problems.append(f"feature_names_in_ does not hold {n} names")
+    if not problems:
+        for attribute, spec in getattr(type(estimator), "_fitted_state", {}).items():
+            problem = _state_problem(estimator, getattr(estimator, attribute, None), spec)
+            if problem:
+                problems.append(f"{attribute} {problem}")
+    if problems:
+        version = getattr(estimator, "_pickled_by_version", None)
+        origin = (
+            f"it was pickled by segwise {version}"
+            if version is not None
+            else "it was edited, or unpickled from another segwise version"
+        )
+        raise FittedStateError(
+            f"This {name} has an invalid fitted state ({'; '.join(problems)}): {origin}. Refit it."
+        )
+
+
+def label_array(labels: Sequence[Any]) -> np.ndarray:
+    """Column labels as a 1-D object array, each label kept as the caller wrote it (a
+    MultiIndex's tuples stay tuples; ``np.asarray`` would make them a 2-D array)."""
+    out = np.empty(len(labels), dtype=object)
+    out[:] = list(labels)
+    return out
 
 
 def check_features(estimator: Any, checked: Checked, *, reset: bool) -> None:
@@ -585,7 +732,7 @@ def check_features(estimator: Any, checked: Checked, *, reset: bool) -> None:
     if reset:
         estimator.n_features_in_ = n_features
         if checked.columns is not None:
-            estimator.feature_names_in_ = np.asarray(checked.columns, dtype=object)
+            estimator.feature_names_in_ = label_array(checked.columns)
         elif hasattr(estimator, "feature_names_in_"):
             del estimator.feature_names_in_
         return
@@ -1045,6 +1192,67 @@ def _factorize(values: Any) -> tuple[np.ndarray, Any]:
     return pd.factorize(values)
 
 
+def _examples(ids: pd.Index, limit: int = 3) -> str:
+    shown = ", ".join(repr(v) for v in ids[:limit].tolist())
+    return f"{shown}, ..." if len(ids) > limit else shown
+
+
+def align_to_rows(values: Any, rows: pd.Index | None, *, name: str, against: str = "X") -> Any:
+    """The one rule for per-row inputs (labels, weights) given beside a DataFrame.
+
+    A pandas Series passed with a DataFrame is matched to the frame's rows **by index**
+    (customer id), in whatever order it comes: its index must be unique and hold exactly
+    the frame's ids, else :class:`ShapeMismatchError` says how many ids are missing from
+    either side, with examples. Everything else (arrays, lists, a Series beside a numpy
+    array) is taken **by position**. ``rows`` is the frame's index (``Checked.index``),
+    None for an array.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segwise._validation import align_to_rows
+    >>> labels = pd.Series(["b", "a"], index=["id2", "id1"])
+    >>> align_to_rows(labels, pd.Index(["id1", "id2"]), name="labels").tolist()
+    ['a', 'b']
+    """
+    if rows is None or not isinstance(values, pd.Series) or values.index.equals(rows):
+        return values
+    how = (
+        f"{name} is a pandas Series, so it is matched to the rows of {against} by index "
+        "(customer id)"
+    )
+    fix = f"give {name} the index of {against}, or pass {name}.to_numpy() to match rows by position"
+    if not values.index.is_unique:
+        dup = values.index[values.index.duplicated()].unique()
+        raise ShapeMismatchError(
+            f"{how}, but its index repeats {len(dup)} id(s) ({_examples(dup)}); {fix}"
+        )
+    if not rows.is_unique:
+        dup = rows[rows.duplicated()].unique()
+        raise ShapeMismatchError(
+            f"{how}, but the index of {against} repeats {len(dup)} id(s) ({_examples(dup)}); {fix}"
+        )
+    # One hash lookup of the Series' ids among the rows (Index.isin is many times slower
+    # on pandas' string dtype): -1 marks an id without a row, rows never hit have no entry.
+    position = rows.get_indexer(values.index)
+    found = position >= 0
+    hit = np.zeros(len(rows), dtype=bool)
+    hit[position[found]] = True
+    no_value, no_row = rows[~hit], values.index[~found]
+    if len(no_value) or len(no_row):
+        parts = []
+        if len(no_value):
+            parts.append(
+                f"{len(no_value)} row(s) of {against} have no entry ({_examples(no_value)})"
+            )
+        if len(no_row):
+            parts.append(f"{len(no_row)} entry(ies) match no row ({_examples(no_row)})")
+        raise ShapeMismatchError(f"{how}, but {' and '.join(parts)}; {fix}")
+    order = np.empty(len(rows), dtype=np.intp)
+    order[position] = np.arange(len(position))
+    return values.iloc[order].set_axis(rows)
+
+
 def encode_labels(
     labels: Any,
     *,
@@ -1054,6 +1262,7 @@ def encode_labels(
     allow_missing: bool = False,
     noise: bool = False,
     keep_index: bool = False,
+    rows: pd.Index | None = None,
 ) -> EncodedLabels:
     """The one label encoder: a 1-D label vector -> :class:`EncodedLabels`.
 
@@ -1083,6 +1292,10 @@ def encode_labels(
         and are not labels; other dtypes raise :class:`InvalidParameterError`.
     keep_index : bool, default=False
         Return a Series' index (customer ids), which must then be unique.
+    rows : pandas.Index, optional
+        The row index of the DataFrame the labels describe: a Series is matched to it by
+        index (:func:`align_to_rows`, the rule for every function taking labels and a
+        frame).
 
     Examples
     --------
@@ -1091,7 +1304,9 @@ def encode_labels(
     >>> enc.codes.tolist(), enc.uniques
     ([1, 1, 3, 2, 0], [1, 2, '1', 'b'])
     """
-    values, index = _read_labels(labels, name, keep_index)
+    values, index = _read_labels(
+        align_to_rows(labels, rows, name=name, against=against), name, keep_index
+    )
     if n_samples is not None:
         _check_length(len(values), n_samples, name, against)
     if noise:
@@ -1134,13 +1349,15 @@ def check_labels(
     name: str = "labels",
     against: str = "X",
     dense: bool = True,
+    rows: pd.Index | None = None,
 ) -> np.ndarray:
-    """Only the int64 codes of :func:`encode_labels`.
+    """Only the int64 codes of :func:`encode_labels` (``rows``: :func:`align_to_rows`).
 
     ``dense=False`` is a fast path for integer arrays (``KMeans.labels_``, DBSCAN's -1)
     read by a Rust kernel that re-encodes labels densely itself: they are only shifted to
     start at 0, which keeps their order and skips sorting millions of rows.
     """
+    labels = align_to_rows(labels, rows, name=name, against=against)
     if not dense:
         arr = labels.to_numpy() if isinstance(labels, pd.Series) else labels
         if not isinstance(arr, np.ndarray) and hasattr(arr, "__array__"):  # polars, pyarrow
@@ -1163,11 +1380,14 @@ def check_label_ids(
     against: str = "X",
     what: str = "ids",
     context: str = "",
+    rows: pd.Index | None = None,
 ) -> np.ndarray:
     """Labels that must already be ids ``0..n_ids-1`` (rows of a centre matrix, e.g.
     ``KMeans.labels_``) -> int64, unchanged; anything else raises
     :class:`InvalidParameterError` saying "{name} must be integer {what} 0..n_ids-1{context}".
+    ``rows``: a Series is matched to a frame by index (:func:`align_to_rows`).
     """
+    labels = align_to_rows(labels, rows, name=name, against=against)
     values, _ = _read_labels(labels, name, keep_index=False)
     if n_samples is not None:
         _check_length(len(values), n_samples, name, against)
@@ -1183,13 +1403,57 @@ def check_label_ids(
 # --------------------------------------------------------------------------- overflow
 
 
+#: Values whose magnitude lies in ``[2**-SAFE_EXPONENT, 2**SAFE_EXPONENT]`` (about 6e-61 to
+#: 1.6e60) can be squared, multiplied and summed over billions of rows in float64 with
+#: neither overflow nor underflow; outside it, statistics that do not depend on the scale
+#: are computed on the values divided by a power of two (:func:`power_of_two_scale`).
+SAFE_EXPONENT = 200
+
+
+def max_abs(values: np.ndarray, axis: int | None = None) -> Any:
+    """Largest ``|value|`` (NaN ignored; 0 for no values), overall or along ``axis``,
+    without a temporary copy of ``values`` (two reductions instead of ``abs``)."""
+    if values.size == 0:
+        return 0.0 if axis is None else np.zeros(values.shape[1 - axis])
+    largest = np.fmax(np.fmax.reduce(values, axis=axis), -np.fmin.reduce(values, axis=axis))
+    largest = np.nan_to_num(np.asarray(largest, dtype=np.float64), nan=0.0)
+    return float(largest) if largest.ndim == 0 else largest
+
+
+def power_of_two_scale(largest: Any, *, small: bool = True) -> Any:
+    """The power of two to divide values by, given their largest magnitude (a number or
+    an array, e.g. per column): ``2**e`` that brings ``largest`` into ``[0.5, 1)`` when it
+    is above ``2**SAFE_EXPONENT`` (or, with ``small``, below ``2**-SAFE_EXPONENT``), else 1.
+
+    Dividing by a power of two is exact, so a statistic that does not depend on the scale
+    (a t statistic, a p-value, a silhouette, a standardized difference) computed on the
+    divided values is the one the caller's values define, without the overflow of their
+    squares above about 1e154 (or their underflow below 1e-154).
+
+    Examples
+    --------
+    >>> from segwise._validation import power_of_two_scale
+    >>> power_of_two_scale(3.0), power_of_two_scale(1e300) == 2.0**997
+    (1.0, True)
+    """
+    arr = np.asarray(largest, dtype=np.float64)
+    _, exponent = np.frexp(arr)
+    scale = np.ldexp(1.0, exponent)
+    limit = 2.0**SAFE_EXPONENT
+    outside = np.isfinite(arr) & (arr > limit)
+    if small:
+        outside |= np.isfinite(arr) & (arr > 0) & (arr < 1.0 / limit)
+    scale = np.where(outside, scale, 1.0)
+    return float(scale) if scale.ndim == 0 else scale
+
+
 def raise_overflow(values: np.ndarray, what: str, *, name: str = "X") -> None:
     """Raise :class:`NonFiniteError` for a result that overflowed because ``values`` are huge.
 
     Called only after a result came out non-finite from finite input (so the common path
     pays nothing): squared distances and variances overflow float64 above about 1e154.
     """
-    largest = float(np.max(np.abs(values))) if values.size else 0.0
+    largest = max_abs(values)
     raise NonFiniteError(
         f"{what} overflowed to infinity: the largest |value| in {name} is {largest:.3g}, and "
         "squares of values above about 1e154 do not fit in float64. Rescale the data first "
@@ -1197,9 +1461,32 @@ def raise_overflow(values: np.ndarray, what: str, *, name: str = "X") -> None:
     )
 
 
+#: Largest |value| whose squared distances fit the dtype, before dividing by sqrt(d):
+#: ``(2 max|x|)**2 * d`` must stay below the dtype's largest number (float64 keeps a
+#: margin for the sums over rows).
+_SQUARE_LIMIT = {np.dtype(np.float64): 1e153, np.dtype(np.float32): 0.5 * np.sqrt(3.4e38)}
+
+
 def check_magnitude(values: np.ndarray, what: str, *, name: str = "X") -> None:
-    """Reject values whose squared distances overflow float64 (for methods that cannot
-    detect it afterwards): a squared distance sums ``d`` terms of up to ``(2 max|x|)**2``."""
-    limit = 1e153 / np.sqrt(max(values.shape[-1], 1)) if values.ndim else 1e153
-    if values.size and float(np.max(np.abs(values))) > limit:
+    """Reject values whose squared distances overflow their dtype (for methods that cannot
+    detect it afterwards): a squared distance sums ``d`` terms of up to ``(2 max|x|)**2``.
+    float32 overflows above about 9e18 (float64 above about 1e153)."""
+    limit = _SQUARE_LIMIT.get(values.dtype, 1e153)
+    limit /= np.sqrt(max(values.shape[-1], 1)) if values.ndim else 1.0
+    largest = max_abs(values)
+    if np.isfinite(largest) and largest > limit:  # infinity is the finite check's to word
+        if values.dtype == np.float32:
+            raise NonFiniteError(
+                f"{what} would overflow float32: the largest |value| in {name} is "
+                f"{largest:.3g}, and squared distances of float32 values above about "
+                f"{limit:.2g} do not fit in float32. Pass float64 data "
+                "(X.astype(np.float64)) or rescale it first."
+            )
         raise_overflow(values, what, name=name)
+
+
+# Documented cap on replicate counts (bootstrap resamples, gap reference sets, prediction
+# strength splits): each replicate keeps a row of results, and far beyond this a call would
+# run for days or ask numpy for terabytes before doing any work.
+MAX_REPLICATES = 1_000_000
+REPLICATES = Interval(Integral, 1, MAX_REPLICATES, closed="both")

@@ -6,10 +6,18 @@ Parquet out, ``-`` for stdin/stdout):
 
 * ``segwise rfm``: a transaction log -> one row per customer (recency, frequency, monetary
   value; optionally RFM scores and named segments);
-* ``segwise segment``: a customer table -> scaling + k-means -> a ``segment`` column;
+* ``segwise segment``: a customer table -> scaling + k-means (k-prototypes with categorical
+  columns) -> a ``segment`` column;
 * ``segwise lift``: an experiment table -> per-segment lift of each arm against the control.
 
-Errors in the data are printed as one line, ``segwise: error: ...``, with exit code 2.
+Four commands put a segmentation to work (:mod:`segwise.deploy`): ``segment --save
+model.json`` keeps the fitted model; ``assign --model model.json IN OUT`` scores a file in
+chunks (larger than memory is fine); ``sql --model model.json --dialect duckdb`` prints the
+SELECT that scores customers inside the database; ``drift --model model.json IN`` prints
+the PSI report and exits with status 1 past ``--threshold``.
+
+Errors in the data are printed as one line, ``segwise: error: ...``, with exit code 2; so
+are bad arguments (``segwise demo: error: argument --k: ...``), checked before any work.
 ``segwise COMMAND --help`` shows each command's options and examples.
 """
 
@@ -21,7 +29,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
 from ._stats.inference import P_ADJUST_METHODS
@@ -178,7 +186,7 @@ def _parse_k(value: str) -> int | str:
     return k
 
 
-def _choose_k(X: Any, k_min: int, k_max: int, seed: int, err: TextIO) -> int:
+def _choose_k(X: Any, k_min: int, k_max: int, seed: int, err: TextIO, estimator: Any = None) -> int:
     from . import stability
 
     choose_k = getattr(stability, "choose_k", None)
@@ -187,7 +195,8 @@ def _choose_k(X: Any, k_min: int, k_max: int, seed: int, err: TextIO) -> int:
             "--k auto is not available yet in this version of segwise "
             "(segwise.stability.choose_k is missing); give a number, e.g. --k 4"
         )
-    result = choose_k(X, range(k_min, k_max + 1), random_state=seed)
+    kwargs = {} if estimator is None else {"estimator": estimator}
+    result = choose_k(X, range(k_min, k_max + 1), random_state=seed, **kwargs)
     summary = getattr(result, "summary", None)
     if callable(summary):
         _log(err, summary())
@@ -215,6 +224,48 @@ def _parse_count(value: str) -> int:
     return n
 
 
+def _parse_seed(value: str) -> int:
+    try:
+        seed = int(value)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed < 2**64:
+        raise argparse.ArgumentTypeError(f"expected a seed, an int in 0..2**64-1, got {value!r}")
+    return seed
+
+
+#: The demo's CDNOW customers make 2..50 segments meaningful (choose_k refits each k).
+_DEMO_MAX_K = 50
+
+
+def _parse_demo_k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        k = -1
+    if not 2 <= k <= _DEMO_MAX_K:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of segments in 2..{_DEMO_MAX_K}, got {value!r}"
+        )
+    return k
+
+
+def _parse_out_dir(value: str) -> str:
+    """A directory that exists and is writable, or can be created (checked before any work,
+    so that a bad --out fails in a second, not after the whole demo)."""
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value!r} is a file, not a directory")
+    parent = path
+    while not parent.exists():  # the nearest existing ancestor, where DIR would be created
+        parent = parent.parent
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{value!r} cannot be created: {str(parent)!r} is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{str(parent)!r} is not writable")
+    return value
+
+
 _SCALERS = {
     "standard": "StandardScaler",
     "robust": "RobustScaler",
@@ -227,64 +278,271 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
     import pandas as pd
 
     from . import preprocessing
-    from .cluster import KMeans
+    from .cluster import KMeans, KPrototypes
     from .metrics import silhouette_score
 
-    df = _read_table(args.input, text_columns=[args.id] if args.id else [])
-    columns: dict[str, Sequence[str]] = {"--features": args.features or [], "--log1p": args.log1p}
+    text = ([args.id] if args.id else []) + list(args.categorical)
+    df = _read_table(args.input, text_columns=text)
+    columns: dict[str, Sequence[str]] = {
+        "--features": args.features or [],
+        "--log1p": args.log1p,
+        "--categorical": args.categorical,
+    }
     if args.id:
         columns["--id"] = [args.id]
     _require(df, columns, args.input)
     if args.features:
         features = list(dict.fromkeys(args.features))
     else:
-        # Default: every numeric column but the id.
+        # Default: every numeric column but the id, and the --categorical columns.
         features = [
             c
             for c in df.columns
             if c != args.id
-            and pd.api.types.is_numeric_dtype(df[c])
-            and not pd.api.types.is_bool_dtype(df[c])
+            and (
+                c in args.categorical
+                or (pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]))
+            )
         ]
         if not features:
-            raise _CliError(f"{args.input} has no numeric column to segment on; use --features")
+            raise _CliError(
+                f"{args.input} has no numeric column to segment on; use --features or --categorical"
+            )
         _log(err, f"segwise segment: features: {', '.join(map(str, features))}")
-    log_cols = [c for c in args.log1p if c not in features]
-    if log_cols:
-        raise _CliError(f"--log1p column(s) {log_cols} are not among the features")
+    # Categorical: the --categorical columns and every text/bool feature (by dtype).
+    categorical = [
+        c
+        for c in features
+        if c in args.categorical
+        or not pd.api.types.is_numeric_dtype(df[c])
+        or pd.api.types.is_bool_dtype(df[c])
+    ]
+    numeric = [c for c in features if c not in categorical]
+    for option, cols in (("--log1p", args.log1p), ("--categorical", args.categorical)):
+        missing = [c for c in cols if c not in features]
+        if missing:
+            raise _CliError(f"{option} column(s) {missing} are not among the features")
+    bad_log = [c for c in args.log1p if c in categorical]
+    if bad_log:
+        raise _CliError(f"--log1p column(s) {bad_log} are categorical")
+    if args.save and categorical:
+        raise _CliError(
+            f"--save: a model with categorical features ({', '.join(map(str, categorical))}) "
+            "cannot be saved yet (k-prototypes models are not in the model file format); "
+            "segment on numeric features to save the model"
+        )
     if args.id and args.id in features:
         raise _CliError(f"the --id column {args.id!r} cannot also be a feature")
+    if args.pseudonymize_id and not args.id:
+        raise _CliError("--pseudonymize-id needs --id (the column to pseudonymize)")
     if args.k_range[0] < 2 or args.k_range[1] < args.k_range[0]:
         raise _CliError(f"--k-range needs 2 <= KMIN <= KMAX, got {args.k_range}")
 
-    X = df[features]
+    X = df[numeric]
+    fitted_steps: list[Any] = []  # kept for --save
     if args.log1p:
-        X = preprocessing.Log1pTransformer(columns=list(args.log1p)).fit_transform(X)
-    if args.scale != "none":
-        X = getattr(preprocessing, _SCALERS[args.scale])().fit_transform(X)
+        fitted_steps.append(preprocessing.Log1pTransformer(columns=list(args.log1p)))
+        X = fitted_steps[-1].fit_transform(X)
+    if args.scale != "none" and numeric:
+        fitted_steps.append(getattr(preprocessing, _SCALERS[args.scale])())
+        X = fitted_steps[-1].fit_transform(X)
 
     k = args.k
-    if k == "auto":
-        k = _choose_k(X, args.k_range[0], args.k_range[1], args.seed, err)
-        _log(err, f"segwise segment: --k auto chose k = {k}")
-    km = KMeans(n_clusters=k, random_state=args.seed).fit(X)
-    labels = np.asarray(km.labels_)
+    if categorical:
+        # Numeric and categorical columns: k-prototypes (k-modes when all are categorical).
+        X = pd.concat([X, df[categorical].astype("category")], axis=1)[features]
+        proto = KPrototypes(n_clusters=2, categorical=categorical, random_state=args.seed)
+        if k == "auto":
+            k = _choose_k(X, args.k_range[0], args.k_range[1], args.seed, err, proto)
+            _log(err, f"segwise segment: --k auto chose k = {k}")
+        proto.n_clusters = k
+        model = proto.fit(X)
+        labels = np.asarray(model.labels_)
+        fit_text = f"KPrototypes cost = {model.cost_:.6g}, gamma = {model.gamma_:.4g}"
+    else:
+        if k == "auto":
+            k = _choose_k(X, args.k_range[0], args.k_range[1], args.seed, err)
+            _log(err, f"segwise segment: --k auto chose k = {k}")
+        km = KMeans(n_clusters=k, random_state=args.seed).fit(X)
+        labels = np.asarray(km.labels_)
+        fit_text = f"inertia = {km.inertia_:.6g}"
 
     ids = df[args.id] if args.id else pd.Series(df.index, index=df.index, name="row")
+    if args.id and args.pseudonymize_id:
+        ids = _pseudonymize_ids(ids)
     out = pd.DataFrame({ids.name: ids.to_numpy(), "segment": labels})
     _write_table(out, args.output, index=False)
+    if args.save:
+        _save_segment_model([*fitted_steps, km], df[features], args.save, err)
 
     sizes = pd.Series(labels).value_counts().sort_index()
     table = pd.DataFrame({"customers": sizes, "share": (sizes / len(labels)).round(4)})
     table.index.name = "segment"
-    _log(err, f"segwise segment: {len(labels):,} rows, k = {k}, inertia = {km.inertia_:.6g}")
+    _log(err, f"segwise segment: {len(labels):,} rows, k = {k}, {fit_text}")
     _log(err, table.to_string())
-    if args.silhouette_sample != 0:
+    if args.silhouette_sample != 0 and not categorical:
         sample = args.silhouette_sample if len(labels) > args.silhouette_sample else None
         score = silhouette_score(X, labels, sample_size=sample, random_state=args.seed)
         on = f" (on a sample of {sample:,} rows)" if sample else ""
         _log(err, f"silhouette = {score:.4f}{on}")
     return 0
+
+
+# --------------------------------------------------------------------------- deploy
+
+_KEY_ENV = "SEGWISE_PSEUDONYM_KEY"
+
+
+def _pseudonymize_ids(ids: Any) -> Any:
+    from .deploy import pseudonymize
+
+    key = os.environ.get(_KEY_ENV, "")
+    if not key:
+        raise _CliError(
+            f"--pseudonymize-id needs the secret key in the environment variable {_KEY_ENV} "
+            "(never on the command line, where shell history would keep it)"
+        )
+    return pseudonymize(ids, key)
+
+
+def _save_segment_model(steps: list[Any], X: Any, path: str, err: TextIO) -> None:
+    from .deploy import save_model
+
+    try:
+        save_model(steps, path, X=X)
+    except OSError as exc:
+        raise _CliError(f"could not write {path!r}: {exc.strerror or exc}") from None
+    _log(err, f"segwise segment: model saved to {path}")
+
+
+def _load(path: str) -> Any:
+    from .deploy import load_model
+
+    return load_model(path)
+
+
+def _count_csv_rows(path: str) -> int:
+    lines = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            lines += block.count(b"\n")
+    return max(lines - 1, 0)
+
+
+def _chunks(path: str, chunksize: int, text_columns: Sequence[str]) -> tuple[int, Any]:
+    """(number of rows, an iterator of DataFrames of at most ``chunksize`` rows)."""
+    import pandas as pd
+
+    if not Path(path).is_file():
+        raise _CliError(f"input file {path!r} not found")
+    if _is_parquet(path):
+        _require_pyarrow(path)
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(path)
+        return pf.metadata.num_rows, (b.to_pandas() for b in pf.iter_batches(batch_size=chunksize))
+    head = pd.read_csv(path, nrows=0)
+    dtype = {c: str for c in text_columns if c in head.columns}
+    return _count_csv_rows(path), pd.read_csv(path, chunksize=chunksize, dtype=dtype or None)
+
+
+def _run_assign(args: argparse.Namespace, err: TextIO) -> int:
+    import pandas as pd
+
+    from ._progress import progress
+
+    model = _load(args.model)
+    if args.chunksize < 1:
+        raise _CliError(f"--chunksize must be >= 1, got {args.chunksize}")
+    if args.pseudonymize_id and not args.id:
+        raise _CliError("--pseudonymize-id needs --id")
+    total, chunks = _chunks(args.input, args.chunksize, [args.id] if args.id else [])
+    out_parquet = _is_parquet(args.output)
+    writer: Any = None
+    n_rows, counts = 0, None
+    try:
+        with progress(total, "segwise assign", None if args.progress else False) as advance:
+            for chunk in chunks:
+                if args.id and args.id not in chunk.columns:
+                    raise ColumnNotFoundError(f"--id column {args.id!r} not in {args.input}")
+                labels = model.predict(chunk)
+                cols: dict[str, Any] = {}
+                if args.id:
+                    ids = chunk[args.id]
+                    cols[args.id] = (
+                        _pseudonymize_ids(ids) if args.pseudonymize_id else ids
+                    ).to_numpy()
+                else:
+                    cols["row"] = range(n_rows, n_rows + len(chunk))
+                cols["segment"] = labels
+                if model.segment_names is not None:
+                    cols["segment_name"] = [model.segment_names[i] for i in labels]
+                if args.distance:
+                    cols["distance"] = model.distance(chunk)
+                frame = pd.DataFrame(cols)
+                if out_parquet:
+                    import pyarrow as pa
+                    import pyarrow.parquet as pq
+
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(args.output, table.schema)
+                    writer.write_table(table)
+                else:
+                    frame.to_csv(
+                        args.output if args.output != "-" else sys.stdout,
+                        mode="w" if n_rows == 0 else "a",
+                        header=n_rows == 0,
+                        index=False,
+                    )
+                import numpy as np
+
+                c = np.bincount(labels, minlength=model.n_segments)
+                counts = c if counts is None else counts + c
+                n_rows += len(chunk)
+                advance(len(chunk))
+    except OSError as exc:
+        raise _CliError(f"could not write {args.output!r}: {exc.strerror or exc}") from None
+    finally:
+        if writer is not None:
+            writer.close()
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()  # the CSV reader's file, also when a chunk failed
+    _log(err, f"segwise assign: {n_rows:,} rows scored with {args.model}")
+    if counts is not None:
+        _log(err, pd.Series(counts, name="customers").rename_axis("segment").to_string())
+    return 0
+
+
+def _run_sql(args: argparse.Namespace, err: TextIO) -> int:
+    from .deploy import to_sql
+
+    sql = to_sql(
+        _load(args.model),
+        args.dialect,
+        table=args.table,
+        id_column=args.id,
+        distance=args.distance,
+    )
+    if args.output in (None, "-"):
+        print(sql + ";")
+    else:
+        try:
+            Path(args.output).write_text(sql + ";\n", encoding="utf-8")
+        except OSError as exc:
+            raise _CliError(f"could not write {args.output!r}: {exc.strerror or exc}") from None
+    return 0
+
+
+def _run_drift(args: argparse.Namespace, err: TextIO) -> int:
+    from .deploy import drift_check
+
+    model = _load(args.model)
+    df = _read_table(args.input)
+    report = drift_check(model, df, threshold=args.threshold)
+    print(report.summary())
+    return 1 if report.exceeded else 0
 
 
 # --------------------------------------------------------------------------- lift
@@ -347,9 +605,14 @@ examples:
       --features recency frequency monetary --log1p frequency monetary
   segwise segment customers.parquet -o - --k 5 --scale robust --seed 1
   segwise segment rfm.csv -o segments.csv --id customer_id --k auto --k-range 2 8
+  segwise segment hillstrom.csv -o - --k 4 --features recency history mens womens \
+      zip_code newbie channel --categorical mens womens newbie --log1p history
 
 Writes two columns: the id (--id, else the row number as "row") and "segment". The
-segment sizes and the silhouette are printed to stderr.
+segment sizes and the silhouette (numeric features) are printed to stderr. With
+categorical features (text columns, or --categorical) the rows are segmented by
+k-prototypes: squared distance on the scaled numeric columns plus gamma per categorical
+mismatch.
 """
 
 _LIFT_EXAMPLES = """\
@@ -368,6 +631,14 @@ to stderr.
 _Formatter = argparse.RawDescriptionHelpFormatter  # keeps the examples' line breaks
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors on one line (``segwise demo: error: argument --k: ...``), exit
+    code 2, like the data errors; ``--help`` still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see '{self.prog} --help')\n")
+
+
 def _add_io(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("input", metavar="IN", help=f"{what} (.csv, or .parquet/.pq; '-' = stdin CSV)")
     p.add_argument(
@@ -379,13 +650,82 @@ def _add_io(p: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+_DEPLOY_EXAMPLES = """\
+examples:
+  segwise segment rfm.csv -o segments.csv --id customer_id --k 5 --save model.json
+  segwise assign --model model.json customers.parquet scored.parquet --id customer_id
+  segwise sql --model model.json --dialect bigquery --table crm.customers --id customer_id
+  segwise drift --model model.json customers_today.csv || echo "segments drifted"
+"""
+
+
+def _add_deploy_commands(sub: Any) -> None:
+    assign = sub.add_parser(
+        "assign",
+        help="score a customer file with a saved model (streamed in chunks)",
+        description="Assign every row of IN to its segment with a model file written by\n"
+        "`segwise segment --save` or segwise.deploy.save_model; the file is read in chunks,\n"
+        "so files larger than memory work.",
+        epilog=_DEPLOY_EXAMPLES,
+        formatter_class=_Formatter,
+    )
+    assign.add_argument("--model", metavar="MODEL", required=True, help="model file (JSON)")
+    assign.add_argument("input", metavar="IN", help="customers (.csv, or .parquet/.pq)")
+    assign.add_argument("output", metavar="OUT", help="output (.csv, .parquet/.pq, '-' = stdout)")
+    assign.add_argument("--id", metavar="COL", default=None, help="id column copied to OUT")
+    assign.add_argument(
+        "--pseudonymize-id",
+        action="store_true",
+        help=f"write the --id column as keyed HMAC-SHA256 pseudonyms (key from ${_KEY_ENV})",
+    )
+    assign.add_argument("--distance", action="store_true", help="also write the distance")
+    assign.add_argument(
+        "--chunksize", type=int, default=100_000, metavar="N", help="rows per chunk"
+    )
+    assign.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar"
+    )
+    sql = sub.add_parser(
+        "sql",
+        help="print the SQL SELECT that assigns segments inside a database",
+        description="Write a saved model as one SQL SELECT (segwise.deploy.to_sql).",
+        epilog=_DEPLOY_EXAMPLES,
+        formatter_class=_Formatter,
+    )
+    sql.add_argument("--model", metavar="MODEL", required=True, help="model file (JSON)")
+    sql.add_argument(
+        "--dialect",
+        choices=["duckdb", "sqlite", "postgres", "bigquery", "snowflake"],
+        default="duckdb",
+        help="SQL dialect (default: %(default)s)",
+    )
+    sql.add_argument("--table", default="customers", help="table to score (default: %(default)s)")
+    sql.add_argument("--id", metavar="COL", default=None, help="id column to keep")
+    sql.add_argument("--distance", action="store_true", help="also output the distance")
+    sql.add_argument("-o", "--output", metavar="OUT", default=None, help="file (default stdout)")
+    drift = sub.add_parser(
+        "drift",
+        help="PSI of today's customers against a saved model's reference; exit 1 past a threshold",
+        description="Population stability index of each feature and of the segment shares\n"
+        "against the training reference stored in the model file (segwise.deploy.drift_check).\n"
+        "Exit status 1 when a PSI reaches --threshold, so a scheduled job can alert.",
+        epilog=_DEPLOY_EXAMPLES,
+        formatter_class=_Formatter,
+    )
+    drift.add_argument("--model", metavar="MODEL", required=True, help="model file (JSON)")
+    drift.add_argument("input", metavar="IN", help="today's customers (.csv or .parquet)")
+    drift.add_argument(
+        "--threshold", type=float, default=0.25, help="PSI alert level (default: %(default)s)"
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="segwise",
         description="Customer segmentation with a Rust core: scaling, k-means, segment quality.",
     )
     parser.add_argument("--version", action="version", version=f"segwise {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     demo = sub.add_parser(
         "demo",
         help="segment the bundled CDNOW customers, then measure per-segment e-mail lift "
@@ -402,18 +742,22 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out",
         metavar="DIR",
+        type=_parse_out_dir,
         default=None,
-        help="also write the tables as CSV and an HTML report with the plots into DIR",
+        help="also write the tables as CSV and an HTML report with the plots into DIR "
+        "(created if needed)",
     )
     demo.add_argument(
         "--k",
         metavar="K",
-        type=int,
+        type=_parse_demo_k,
         nargs="+",
         default=[2, 3, 4, 5, 6, 7, 8],
-        help="numbers of segments to compare (default: 2 3 4 5 6 7 8)",
+        help=f"numbers of segments to compare, each 2..{_DEMO_MAX_K} (default: 2 3 4 5 6 7 8)",
     )
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument(
+        "--seed", type=_parse_seed, default=0, help="random seed, an int >= 0 (default: 0)"
+    )
 
     rfm = sub.add_parser(
         "rfm",
@@ -473,9 +817,10 @@ def _build_parser() -> argparse.ArgumentParser:
 
     seg = sub.add_parser(
         "segment",
-        help="customer table -> scaling + k-means -> a segment per row",
+        help="customer table -> scaling + k-means/k-prototypes -> a segment per row",
         description="Scale the feature columns (optionally log1p first) and cluster the rows\n"
-        "with segwise.cluster.KMeans.",
+        "with segwise.cluster.KMeans, or with segwise.cluster.KPrototypes when some\n"
+        "features are categorical.",
         epilog=_SEGMENT_EXAMPLES,
         formatter_class=_Formatter,
     )
@@ -500,7 +845,16 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="COL",
         nargs="+",
         default=None,
-        help="feature columns (default: every numeric column but --id)",
+        help="feature columns (default: every numeric column but --id, and --categorical)",
+    )
+    seg.add_argument(
+        "--categorical",
+        metavar="COL",
+        nargs="+",
+        default=[],
+        help="categorical feature columns (text and true/false features are categorical "
+        "anyway); with any, the rows are clustered by segwise.cluster.KPrototypes on the "
+        "scaled numeric and the categorical columns",
     )
     seg.add_argument(
         "--log1p",
@@ -517,7 +871,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     seg.add_argument("--id", metavar="COL", default=None, help="id column copied to the output")
     seg.add_argument(
-        "--seed", type=int, default=0, help="random seed of k-means (default: %(default)s)"
+        "--seed",
+        type=_parse_seed,
+        default=0,
+        help="random seed of the clustering, an int >= 0 (default: %(default)s)",
     )
     seg.add_argument(
         "--silhouette-sample",
@@ -527,6 +884,20 @@ def _build_parser() -> argparse.ArgumentParser:
         help="silhouette on a seeded sample of N rows when there are more; 0 skips it "
         "(default: %(default)s)",
     )
+
+    seg.add_argument(
+        "--save",
+        metavar="MODEL",
+        default=None,
+        help="also save the fitted model (log1p, scaler, k-means) as a JSON model file for "
+        "`segwise assign`, `segwise sql` and `segwise drift`",
+    )
+    seg.add_argument(
+        "--pseudonymize-id",
+        action="store_true",
+        help=f"write the --id column as keyed HMAC-SHA256 pseudonyms (key from ${_KEY_ENV})",
+    )
+    _add_deploy_commands(sub)
 
     lift = sub.add_parser(
         "lift",
@@ -573,7 +944,33 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = {"rfm": _run_rfm, "segment": _run_segment, "lift": _run_lift}
+def _run_demo(args: argparse.Namespace, err: TextIO) -> int:
+    from .demo import run_demo
+
+    if args.out is not None:
+        # Made before any work, so that an --out that cannot be written fails at once.
+        try:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _CliError(f"--out {args.out!r}: {exc.strerror or exc}") from None
+    try:
+        run_demo(out=args.out, k_values=args.k, random_state=args.seed)
+    except OSError as exc:  # the disk filled up, the directory went away...
+        if args.out is None:
+            raise
+        raise _CliError(f"could not write the report to {args.out!r}: {exc}") from None
+    return 0
+
+
+_COMMANDS = {
+    "demo": _run_demo,
+    "rfm": _run_rfm,
+    "segment": _run_segment,
+    "lift": _run_lift,
+    "assign": _run_assign,
+    "sql": _run_sql,
+    "drift": _run_drift,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -588,11 +985,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = _build_parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        from .demo import run_demo
-
-        run_demo(out=args.out, k_values=args.k, random_state=args.seed)
-        return 0
     if args.command in _COMMANDS:
         try:
             return _COMMANDS[args.command](args, sys.stderr)

@@ -34,9 +34,17 @@ __all__ = [
     "FeatureNamesError",
     "UnknownCategoryError",
     "NotFittedError",
+    "FittedStateError",
+    "AllocationError",
     "SegwiseInternalError",
+    "ConstantColumnWarning",
+    "ModelFileError",
+    "UnsupportedModelError",
+    "PrivacyError",
     "ConvergenceWarning",
+    "PrivacyWarning",
     "HighCardinalityWarning",
+    "InconsistentVersionWarning",
 ]
 
 
@@ -120,13 +128,55 @@ def _reduce(self: NotFittedError) -> tuple[type[NotFittedError], tuple[object, .
 _SKLEARN_FLAVOURED: dict[type, type[NotFittedError]] = {}
 
 
+class FittedStateError(SegwiseError):
+    """A fitted estimator's attributes are not what ``fit`` leaves (NaN centres, another
+    dtype or shape): they were edited, or unpickled from another segwise version. The
+    message names the attribute; refit the estimator."""
+
+
+class AllocationError(SegwiseError, MemoryError):
+    """A size parameter (bins, restarts, replicates, neighbours...) or the data asks for
+    more memory than can be allocated, or than a documented cap (an n x n distance
+    matrix); the message says for what and how much, and what to do instead. Raised
+    before the work starts, never an abort; also a ``MemoryError``."""
+
+
 class SegwiseInternalError(SegwiseError):
     """An invariant broke inside the Rust core: a bug, please report it."""
+
+
+class ModelFileError(SegwiseError):
+    """A model file that cannot be trusted: not a segwise model, written by a newer schema
+    version, truncated, or edited after it was written (its checksum does not match)."""
+
+
+class UnsupportedModelError(SegwiseError, TypeError):
+    """A model (or one of its steps) that :mod:`segwise.deploy` cannot save, score or
+    write as SQL; the message names the step."""
+
+
+class PrivacyError(SegwiseError):
+    """Exporting or reporting would reveal too little aggregated data: a segment smaller
+    than ``min_segment_size``, or a real customer's row (a k-medoids medoid)."""
+
+
+class PrivacyWarning(UserWarning):
+    """As :class:`PrivacyError`, when the caller asked for a warning instead of an error."""
 
 
 class HighCardinalityWarning(UserWarning):
     """A categorical column has so many levels that matching on it says little (an id or a
     free-text column passed as a category?)."""
+
+
+class InconsistentVersionWarning(UserWarning):
+    """An estimator is unpickled with another segwise version than the one that pickled
+    it: its fitted state may not mean the same (checked at predict/transform)."""
+
+
+class ConstantColumnWarning(UserWarning):
+    """A column has a single value (a categorical column with one level): it is the same
+    for every customer and cannot separate segments."""
 
 
 class ConvergenceWarning(UserWarning):

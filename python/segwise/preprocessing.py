@@ -48,10 +48,11 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._base import BaseEstimator, TransformerMixin
+from ._base import BaseEstimator, TransformerMixin, output_columns
 from ._validation import (
     Checked,
     Constraints,
+    Fitted,
     Interval,
     Pair,
     check_array,
@@ -86,6 +87,14 @@ def _handle_zeros_in_scale(scale: np.ndarray, constant_mask: np.ndarray | None =
         constant_mask = scale < 10 * np.finfo(scale.dtype).eps
     scale[constant_mask] = 1.0
     return scale
+
+
+def _is_label(c: Any, columns: list[Any]) -> bool:
+    """``c`` is one of ``columns`` (a bool is never the label 0 or 1)."""
+    try:
+        return not isinstance(c, bool | np.bool_) and c in columns
+    except (TypeError, ValueError):  # unhashable or array-like entries
+        return False
 
 
 def _reject_sparse(X: Any) -> None:
@@ -124,7 +133,7 @@ class _OneToOneScaler(TransformerMixin, BaseEstimator):
         # Only a DataFrame comes back as a DataFrame (named as the fitted input).
         if checked.columns is None:
             return values
-        names = self._feature_names()
+        names = output_columns(self._feature_names(), checked)
         return pd.DataFrame(values, index=checked.index, columns=names, copy=False)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -219,6 +228,11 @@ class StandardScaler(_OneToOneScaler):
     var_: Any
     scale_: Any
 
+    _fitted_state = {
+        "mean_": Fitted(("n_features_in_",), nan=True, optional=True),
+        "var_": Fitted(("n_features_in_",), nan=True, optional=True),
+        "scale_": Fitted(("n_features_in_",), nan=True, positive=True, optional=True),
+    }
     _parameter_constraints: Constraints = {
         "copy": ["boolean"],
         "with_mean": ["boolean"],
@@ -289,7 +303,7 @@ class StandardScaler(_OneToOneScaler):
         checked = self._validate(X, reset=first_call)
         values = checked.values
         n, d = values.shape
-        weights = check_sample_weight(sample_weight, n)
+        weights = check_sample_weight(sample_weight, n, rows=checked.index)
         if weights is not None and values.dtype == np.float32:
             # scikit-learn rounds the weights to the data's dtype first; do the same.
             weights = weights.astype(np.float32).astype(np.float64)
@@ -335,7 +349,10 @@ class StandardScaler(_OneToOneScaler):
             # bound of the two-pass algorithm, so the feature is treated as constant.
             eps = np.finfo(np.float64).eps
             seen = self.n_samples_seen_
-            upper_bound = seen * eps * var + (seen * mean * eps) ** 2
+            with np.errstate(over="ignore"):
+                # inf for means above ~1e162: no float variance is then distinguishable
+                # from rounding, and the feature is constant (as scikit-learn finds)
+                upper_bound = seen * eps * var + (seen * mean * eps) ** 2
             # A merged variance can round to -1e-30; it is flagged constant, so clamp
             # before the square root instead of warning.
             self.scale_ = _handle_zeros_in_scale(
@@ -440,6 +457,10 @@ class MinMaxScaler(_OneToOneScaler):
     data_min_: np.ndarray
     data_max_: np.ndarray
 
+    _fitted_state = {
+        name: Fitted(("n_features_in_",), nan=True)
+        for name in ("scale_", "min_", "data_min_", "data_max_", "data_range_")
+    }
     _parameter_constraints: Constraints = {
         "feature_range": [_PAIR],
         "copy": ["boolean"],
@@ -630,6 +651,10 @@ class MaxAbsScaler(_OneToOneScaler):
     n_samples_seen_: int
     max_abs_: np.ndarray
 
+    _fitted_state = {
+        "max_abs_": Fitted(("n_features_in_",), nan=True),
+        "scale_": Fitted(("n_features_in_",), nan=True, positive=True),
+    }
     _parameter_constraints: Constraints = {"copy": ["boolean"], "clip": ["boolean"]}
 
     def __init__(self, *, copy: bool = True, clip: bool = False):
@@ -790,6 +815,10 @@ class RobustScaler(_OneToOneScaler):
     array([-0.05882353, -0.01960784,  0.01960784,  3.82352941])
     """
 
+    _fitted_state = {
+        "center_": Fitted(("n_features_in_",), nan=True, optional=True),
+        "scale_": Fitted(("n_features_in_",), nan=True, positive=True, optional=True),
+    }
     _parameter_constraints: Constraints = {
         "with_centering": ["boolean"],
         "with_scaling": ["boolean"],
@@ -958,6 +987,7 @@ class Log1pTransformer(_OneToOneScaler):
     2  4.605     3.0
     """
 
+    _fitted_state = {"columns_": Fitted((None,), kinds="iu", upper="n_features_in_")}
     _parameter_constraints: Constraints = {
         "columns": [None, str, Interval(Integral, None, None, closed="neither"), "array-like"],
     }
@@ -978,19 +1008,20 @@ class Log1pTransformer(_OneToOneScaler):
         requested = [columns] if isinstance(columns, str | int) else columns
         positions = []
         for c in requested:
-            if isinstance(c, numbers.Integral) and not isinstance(c, bool):
+            if checked.columns is not None and _is_label(c, checked.columns):
+                # a column label wins over a position (integer column names)
+                positions.append(checked.columns.index(c))
+            elif isinstance(c, numbers.Integral) and not isinstance(c, bool):
                 if not -d <= int(c) < d:
                     raise InvalidParameterError(
                         f"columns: position {c} is out of range for {d} feature(s)"
                     )
                 positions.append(int(c) % d)
-            elif isinstance(c, str):
-                if checked.columns is None or c not in checked.columns:
-                    raise InvalidParameterError(
-                        f"columns: {c!r} is not a column of X"
-                        + ("" if checked.columns is not None else " (X has no column names)")
-                    )
-                positions.append(checked.columns.index(c))
+            elif isinstance(c, str | tuple):
+                raise InvalidParameterError(
+                    f"columns: {c!r} is not a column of X"
+                    + ("" if checked.columns is not None else " (X has no column names)")
+                )
             else:
                 raise InvalidParameterError(
                     f"columns must be None or a list of names/positions, got {c!r}"
@@ -1124,4 +1155,15 @@ class Log1pTransformer(_OneToOneScaler):
         array([[9.]])
         """
         checked = self._validate_inverse(X)
-        return self._wrap_inverse(self._apply(checked.values, np.expm1), checked)
+        with np.errstate(over="ignore"):
+            out = self._apply(checked.values, np.expm1)
+        overflowed = np.isinf(out) & np.isfinite(checked.values)
+        if overflowed.any():
+            names = checked.columns or [f"x{j}" for j in range(out.shape[1])]
+            cols = [names[j] for j in np.flatnonzero(overflowed.any(axis=0))]
+            raise NonFiniteError(
+                f"inverse_transform: {int(overflowed.sum())} value(s) in column(s) {cols} are "
+                f"above log1p of the largest float ({np.log1p(np.finfo(out.dtype).max):.6g}), "
+                "so expm1 overflows: they were not produced by transform"
+            )
+        return self._wrap_inverse(out, checked)

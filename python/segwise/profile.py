@@ -4,10 +4,14 @@
 :class:`SegmentProfile`: per segment its size and share; per segment x feature the mean,
 median, index against the population, standardized difference, a segment-vs-rest Welch
 t-test with Benjamini-Hochberg control across all cells, flexclust's marker-variable rule,
-and a generated short name and one-line description per segment.
+and a generated short name and one-line description per segment. Categorical columns
+(category, string, object dtypes, or named in ``categorical=``) get, per segment, the share
+of each level, its index against the whole customer base, a chi-square test per column and
+an adjusted standardized residual per level; over-represented levels name personas too.
 
 The grouped moments and medians come from one pass of the Rust core over the data
-(parallel over features); the tests and names are small vectorized functions of them.
+(parallel over features); the level counts from one ``bincount`` per column; the tests and
+names are small vectorized functions of them.
 
 Examples
 --------
@@ -36,6 +40,7 @@ import pandas as pd
 
 from . import _core
 from ._results import ResultMixin, Summary, Table, fmt_count, fmt_number
+from ._stats.contingency import chi2_independence
 from ._stats.inference import PROBABILITY, p_adjust, pvalue_from_stat, welch_moments
 from ._validation import (
     Constraints,
@@ -43,7 +48,11 @@ from ._validation import (
     Pair,
     StrOptions,
     check_array,
+    check_mixed,
     encode_labels,
+    label_array,
+    max_abs,
+    power_of_two_scale,
     validate_params,
 )
 from .exceptions import (
@@ -56,6 +65,7 @@ __all__ = ["SegmentProfile", "profile_segments"]
 
 _PARAMS: Constraints = {
     "features": [None, Iterable],
+    "categorical": [None, str, Iterable],
     "alpha": [PROBABILITY],
     "marker_diff": [Pair(Interval(Real, 0, None, closed="left"))],
     "descriptors": [None, Mapping],
@@ -82,6 +92,31 @@ TABLE_COLUMNS = [
     "marker",
 ]
 
+LEVEL_COLUMNS = [
+    "segment",
+    "feature",
+    "level",
+    "n",
+    "share",
+    "population_share",
+    "index",
+    "std_diff",
+    "residual",
+    "pvalue",
+    "pvalue_adj",
+    "significant",
+    "marker",
+]
+TEST_COLUMNS = ["n", "statistic", "dof", "pvalue", "pvalue_adj", "cramers_v"]
+
+
+def _empty_levels() -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in LEVEL_COLUMNS})
+
+
+def _empty_tests() -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in TEST_COLUMNS}, index=pd.Index([], name="feature"))
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class SegmentProfile(ResultMixin):
@@ -100,13 +135,27 @@ class SegmentProfile(ResultMixin):
         segment against the rest, ``pvalue_adj`` (Benjamini-Hochberg over all cells),
         ``significant`` (``pvalue_adj <= alpha``) and ``marker`` (flexclust's rule).
     population : pandas.DataFrame
-        Indexed by feature: ``n``, ``n_missing``, ``mean``, ``median``, ``sd``.
+        Indexed by numeric feature: ``n``, ``n_missing``, ``mean``, ``median``, ``sd``.
     notes : list of str
         What the numbers cannot say (missing values dropped, an index undefined...).
     alpha : float
         False discovery rate level of ``significant``.
     marker_diff : tuple of float
         The two thresholds of the marker rule.
+    levels : pandas.DataFrame
+        The categorical columns' tidy table, one row per segment x feature x level:
+        ``segment``, ``feature``, ``level``, ``n`` (customers of the segment with that
+        level), ``share`` (of the segment's non-missing values), ``population_share``,
+        ``index`` (share / population share x 100), ``std_diff`` (the standardized
+        difference of the level's 0/1 indicator, as for a numeric feature), ``residual``
+        (the adjusted standardized residual of the cell in the segment x level table),
+        ``pvalue`` (two-sided, of the residual), ``pvalue_adj`` (Benjamini-Hochberg over
+        every numeric and level cell), ``significant`` and ``marker`` (flexclust's rule
+        on the indicator).
+    tests : pandas.DataFrame
+        Indexed by categorical feature: Pearson's chi-square test of independence of
+        segment and level (``n``, ``statistic``, ``dof``, ``pvalue``, ``pvalue_adj``
+        Benjamini-Hochberg over the columns, ``cramers_v``).
 
     Examples
     --------
@@ -134,6 +183,8 @@ class SegmentProfile(ResultMixin):
     notes: list[str] = field(default_factory=list)
     alpha: float = 0.05
     marker_diff: tuple[float, float] = (0.25, 0.5)
+    levels: pd.DataFrame = field(default_factory=_empty_levels)
+    tests: pd.DataFrame = field(default_factory=_empty_tests)
 
     def wide(self, value: str = "std_diff") -> pd.DataFrame:
         """One column of :attr:`table` as a segment x feature DataFrame.
@@ -159,55 +210,86 @@ class SegmentProfile(ResultMixin):
         out.columns.name = "feature"
         return out
 
+    def shares(self, feature: Any, value: str = "share") -> pd.DataFrame:
+        """One column of :attr:`levels` for one categorical feature, as a segment x level
+        DataFrame (levels in their code order: category order, else sorted).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from segwise.profile import profile_segments
+        >>> df = pd.DataFrame({"channel": ["web", "web", "shop", "shop", "web", "shop"]})
+        >>> profile_segments(df, [0, 0, 0, 1, 1, 1]).shares("channel").round(2)
+        level    shop   web
+        segment
+        0        0.33  0.67
+        1        0.67  0.33
+        """
+        cats = list(self.tests.index)
+        if feature not in cats:
+            raise InvalidParameterError(
+                f"feature must be a categorical feature of the profile ({cats}), got {feature!r}"
+            )
+        if value not in self.levels.columns or value in ("segment", "feature", "level"):
+            raise InvalidParameterError(
+                f"value must be a column of the profile's levels table, got {value!r}"
+            )
+        rows = self.levels[self.levels["feature"] == feature]
+        order = list(dict.fromkeys(rows["level"]))
+        out = rows.pivot(index="segment", columns="level", values=value)
+        out = out.reindex(index=self.segments.index, columns=order)
+        out.columns.name = "level"
+        return out
+
     def _summary(self) -> Summary:
         seg = self.segments
-        means = self.wide("mean")
-        std = self.wide("std_diff")
-        index = self.wide("index")
-        marker = self.wide("marker").astype(bool)
-        significant = self.wide("significant").astype(bool)
-        stars = np.where(significant, "*", " ")
-        flags = np.where(marker & (std > 0), " +", np.where(marker & (std < 0), " -", "  "))
-        cells = means.map(fmt_number) + stars + flags
-        population = pd.DataFrame(
-            [[f"{fmt_number(v)}   " for v in self.population["mean"]]],
-            index=["(all)"],
-            columns=means.columns,
-        )
-
-        def heat(label: Any, feature: Any, _: Any) -> dict[str, str] | None:
-            if label not in std.index:  # the population row
-                return None
-            z = float(std.loc[label, feature])
-            style = f"background:{_heat_color(z)}"
-            if marker.loc[label, feature]:
-                style += ";font-weight:bold"
-            return {"style": style, "title": _heat_title(z, index.loc[label, feature])}
-
-        means_table = Table(
-            pd.concat([cells, population]).rename_axis("segment"),
-            caption="Means (+/- marks a marker variable above/below the population, "
-            "* a significant difference)",
-            cell_attrs=heat,
-            row_attrs=_population_row_rule,
-        )
+        tables = []
+        if len(self.population):
+            tables.append(
+                _marked_table(
+                    self.wide("mean").map(fmt_number),
+                    [fmt_number(v) for v in self.population["mean"]],
+                    self.wide,
+                    "Means (+/- marks a marker variable above/below the population, "
+                    "* a significant difference)",
+                )
+            )
+        for feature, test in self.tests.iterrows():
+            rows = self.levels[self.levels["feature"] == feature]
+            population = rows.drop_duplicates("level")["population_share"]
+            tables.append(
+                _marked_table(
+                    self.shares(feature).map(_fmt_share),
+                    [_fmt_share(v) for v in population],
+                    lambda value, f=feature: self.shares(f, value),
+                    f"Shares of {feature} (+/- over/under-represented, * significant); "
+                    f"chi-square {fmt_number(test['statistic'])}, dof {int(test['dof'])}, "
+                    f"p = {_fmt_p(test['pvalue'])}, Cramer's V {fmt_number(test['cramers_v'])}",
+                )
+            )
+        n_features = len(self.population) + len(self.tests)
+        tests = "Welch segment vs rest" if len(self.population) else ""
+        if len(self.tests):
+            tests += (" and " if tests else "") + "adjusted residuals of the level shares"
         return Summary(
-            f"Segment profile: {len(seg)} segments, {len(self.population)} feature(s), "
+            f"Segment profile: {len(seg)} segments, {n_features} feature(s), "
             f"{fmt_count(seg['size'].sum())} customers",
             lines=[
                 f"markers: |std diff| >= {self.marker_diff[0]:g} or |relative diff| >= "
-                f"{self.marker_diff[1]:g} (flexclust); significance: Welch segment vs rest, "
+                f"{self.marker_diff[1]:g} (flexclust); significance: {tests}, "
                 f"BH FDR {self.alpha:g}",
                 "",
                 *(f"[{label}] {row['description']}" for label, row in seg.iterrows()),
                 "",
             ],
-            tables=[means_table],
+            tables=tables,
             after=[f"NOTE: {note}" for note in self.notes],
         )
 
     def plot(self, ax: Any = None, *, value: str = "std_diff") -> Any:
-        """Heat map of the standardized differences (segments x features), means annotated.
+        """Heat map of the standardized differences (segments x features), means annotated;
+        a categorical feature has one column per level (``feature=level``), its shares
+        annotated.
 
         Needs matplotlib (``pip install "segwise[plot]"``). Returns the matplotlib Axes.
 
@@ -218,8 +300,17 @@ class SegmentProfile(ResultMixin):
         >>> prof = profile_segments(pd.DataFrame({"x": [1.0, 2, 5, 6]}), [0, 0, 1, 1])
         >>> ax = prof.plot()  # doctest: +SKIP
         """
-        grid = self.wide(value).to_numpy(dtype=float)
-        means = self.wide("mean").to_numpy(dtype=float)
+        grids = [self.wide(value).to_numpy(dtype=float)]
+        notes = [self.wide("mean").map(lambda v: f"{v:.3g}").to_numpy()]
+        columns = [str(c) for c in self.population.index]
+        if value in self.levels.columns:
+            for feature in self.tests.index:
+                shares = self.shares(feature)
+                grids.append(self.shares(feature, value).to_numpy(dtype=float))
+                notes.append(shares.map(_fmt_share).to_numpy())
+                columns += [f"{feature}={level}" for level in shares.columns]
+        grid = np.hstack(grids)
+        text = np.hstack(notes)
         k, d = grid.shape
         ax = self._axes(ax, figsize=(1.3 * d + 3.5, 0.55 * k + 1.5))
         finite = np.abs(grid[np.isfinite(grid)])
@@ -233,14 +324,18 @@ class SegmentProfile(ResultMixin):
                 ax.text(
                     j,
                     i,
-                    f"{means[i, j]:.3g}",
+                    text[i, j],
                     ha="center",
                     va="center",
                     fontsize=8,
                     color="white" if dark else "black",
                 )
         ax.set_xticks(range(d))
-        ax.set_xticklabels([str(c) for c in self.population.index])
+        ax.set_xticklabels(
+            columns,
+            rotation=30 if len(self.tests) else 0,
+            ha="right" if len(self.tests) else "center",
+        )
         ax.set_yticks(range(k))
         ax.set_yticklabels(
             [
@@ -249,8 +344,49 @@ class SegmentProfile(ResultMixin):
             ]
         )
         ax.figure.colorbar(image, ax=ax, label=value.replace("_", " "))
-        ax.set_title("Segment profiles (annotated: segment means)")
+        what = "segment means" + (" and level shares" if len(self.tests) else "")
+        ax.set_title(f"Segment profiles (annotated: {what})")
         return ax
+
+
+def _fmt_share(value: float) -> str:
+    return "n/a" if not np.isfinite(value) else f"{100 * value:.0f}%"
+
+
+def _fmt_p(value: float) -> str:
+    return "n/a" if not np.isfinite(value) else f"{value:.2g}"
+
+
+def _marked_table(cells: pd.DataFrame, population: list[str], wide: Any, caption: str) -> Table:
+    """Segment x column cells flagged like flexclust's shaded barchart (+/- a marker above
+    or below the population, * significant), a population row, and heat colours in HTML;
+    ``wide(value)`` gives the segment x column table of ``value``."""
+    std = wide("std_diff")
+    index = wide("index")
+    marker = wide("marker").astype(bool)
+    significant = wide("significant").astype(bool)
+    stars = np.where(significant, "*", " ")
+    flags = np.where(marker & (std > 0), " +", np.where(marker & (std < 0), " -", "  "))
+    marked = cells + stars + flags
+    all_row = pd.DataFrame(
+        [[f"{v}   " for v in population]], index=["(all)"], columns=cells.columns
+    )
+
+    def heat(label: Any, column: Any, _: Any) -> dict[str, str] | None:
+        if label not in std.index:  # the population row
+            return None
+        z = float(std.loc[label, column])
+        style = f"background:{_heat_color(z)}"
+        if marker.loc[label, column]:
+            style += ";font-weight:bold"
+        return {"style": style, "title": _heat_title(z, index.loc[label, column])}
+
+    return Table(
+        pd.concat([marked, all_row]).rename_axis("segment"),
+        caption=caption,
+        cell_attrs=heat,
+        row_attrs=_population_row_rule,
+    )
 
 
 def _population_row_rule(label: Any) -> dict[str, str] | None:
@@ -277,7 +413,7 @@ def _heat_color(z: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, Any, list[str]]:
+def _select(df: Any, labels: Any, features: Sequence[Any] | None) -> tuple[Any, Any, list[Any]]:
     """The feature block, the label vector and the feature names."""
     if isinstance(df, pd.DataFrame):
         if isinstance(labels, str):
@@ -287,14 +423,6 @@ def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, 
             labels = df[labels]
         else:
             label_col = None
-            if (
-                isinstance(labels, pd.Series)
-                and not labels.index.equals(df.index)
-                and labels.index.is_unique
-                and len(labels) == len(df)
-                and df.index.isin(labels.index).all()
-            ):
-                labels = labels.reindex(df.index)  # align like pandas would
         if features is None:
             features = [c for c in df.columns if c != label_col]
         else:
@@ -308,7 +436,7 @@ def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, 
             raise InvalidParameterError("no feature columns to profile")
         if len(set(features)) != len(features):
             raise InvalidParameterError(f"features has duplicates: {features}")
-        return df[features], labels, [str(f) for f in features]
+        return df[features], labels, features
     if isinstance(labels, str):
         raise InvalidParameterError("labels may name a column only when df is a DataFrame")
     arr = df
@@ -316,17 +444,31 @@ def _select(df: Any, labels: Any, features: Sequence[str] | None) -> tuple[Any, 
     if features is None:
         names = [f"x{j}" for j in range(d or 0)]
     else:
-        names = [str(f) for f in features]
+        names = list(features)
         if d is not None and len(names) != d:
             raise ShapeMismatchError(f"features names {len(names)} columns but the array has {d}")
     return arr, labels, names
 
 
-def _check_descriptors(descriptors: Any, features: list[str]) -> dict[str, tuple[str, str]]:
+def _check_descriptors(
+    descriptors: Any, features: list[Any], categorical: list[Any]
+) -> dict[Any, Any]:
+    """``{numeric feature: (low word, high word)}`` and ``{categorical feature: {level:
+    word}}``, checked."""
     if descriptors is None:
         return {}
-    out = {}
+    out: dict[Any, Any] = {}
     for feat, words in descriptors.items():
+        if feat in categorical:
+            if not isinstance(words, Mapping) or not all(
+                isinstance(w, str) for w in words.values()
+            ):
+                raise InvalidParameterError(
+                    f"descriptors[{feat!r}] must map levels of the categorical feature to "
+                    f"words, got {words!r}"
+                )
+            out[feat] = dict(words)
+            continue
         if (
             not isinstance(words, Sequence)
             or isinstance(words, str)
@@ -337,8 +479,8 @@ def _check_descriptors(descriptors: Any, features: list[str]) -> dict[str, tuple
                 f"descriptors[{feat!r}] must be a (low word, high word) pair of strings, "
                 f"got {words!r}"
             )
-        out[str(feat)] = (words[0], words[1])
-    unknown = [f for f in out if f not in features]
+        out[feat] = (words[0], words[1])
+    unknown = [f for f in out if f not in features and f not in categorical]
     if unknown:
         raise InvalidParameterError(f"descriptors names feature(s) not profiled: {unknown}")
     return out
@@ -366,9 +508,9 @@ def _welch(
     return t, df, p
 
 
-def _term(feature: str, z: float, descriptors: Mapping[str, tuple[str, str]]) -> str:
+def _term(feature: Any, z: float, descriptors: Mapping[Any, Any]) -> str:
     if feature in descriptors:
-        return descriptors[feature][1 if z > 0 else 0]
+        return str(descriptors[feature][1 if z > 0 else 0])
     return f"{'higher' if z > 0 else 'lower'} {feature}"
 
 
@@ -376,27 +518,27 @@ def _term(feature: str, z: float, descriptors: Mapping[str, tuple[str, str]]) ->
 AVERAGE_NAME = "Close to average"
 
 
+#: One word candidate of a persona name: (strength, words, detail for the description).
+Term = tuple[float, str, str]
+
+
 def _persona_names(
-    std_diff: np.ndarray,
-    ranked: list[list[int]],
+    ranked: list[list[Term]],
     n_markers: list[int],
-    names: list[str],
-    words: Mapping[str, tuple[str, str]],
     name_terms: int,
     labels: Sequence[Any],
-) -> tuple[list[str], list[list[int]]]:
+) -> tuple[list[str], list[list[Term]]]:
     """Names relative to the population ("More recent, higher spend than average"), never
     two alike: segments whose names would use the same words get the next distinguishing
-    feature each (from ``ranked``: the ``n_markers`` significant markers first, then the
-    other significant features, each by ``|std_diff|``); a "much" marks the clearly
-    stronger (1.5 times the difference) of those that still
-    agree on every word;
-    only then the segment label is appended. Returns the names and the features used."""
+    term each (from ``ranked``: the ``n_markers`` significant markers first, then the
+    other significant features, each by strength); a "much" marks the clearly stronger
+    (1.5 times the difference) of those that still agree on every word; only then the
+    segment label is appended. Returns the names and the terms used."""
     k = len(ranked)
     n_used = [min(name_terms, m) for m in n_markers]
 
     def words_of(g: int) -> frozenset[str]:
-        return frozenset(_term(names[j], std_diff[g, j], words) for j in ranked[g][: n_used[g]])
+        return frozenset(t[1] for t in ranked[g][: n_used[g]])
 
     while True:
         groups: dict[frozenset[str], list[int]] = {}
@@ -413,13 +555,12 @@ def _persona_names(
             break
     out = []
     for g in range(k):
-        used = ranked[g][: n_used[g]]
-        terms = [_term(names[j], std_diff[g, j], words) for j in used]
+        terms = [t[1] for t in ranked[g][: n_used[g]]]
         out.append(", ".join(terms) + " than average" if terms else AVERAGE_NAME)
     # Still alike: "much" for the largest first-term difference, then the label.
     for key in {n for n in out if out.count(n) > 1}:
         gs = [g for g in range(k) if out[g] == key and n_used[g] > 0]
-        strength = sorted((abs(std_diff[g, ranked[g][0]]), g) for g in gs)
+        strength = sorted((ranked[g][0][0], g) for g in gs)
         if len(strength) > 1 and strength[-1][0] >= 1.5 * strength[-2][0]:
             top = strength[-1][1]
             out[top] = f"much {out[top]}"
@@ -428,14 +569,220 @@ def _persona_names(
     return [n[:1].upper() + n[1:] for n in out], [ranked[g][: n_used[g]] for g in range(k)]
 
 
+def _level_term(feature: Any, level: Any, descriptors: Mapping[Any, Any]) -> str:
+    """The words for an over-represented level: a descriptor, the level itself when it is
+    text, the feature's name for True ("not <feature>" for False), else "<feature> <level>"."""
+    words = descriptors.get(feature)
+    if isinstance(words, Mapping) and level in words:
+        return str(words[level])
+    if isinstance(level, bool | np.bool_):
+        return str(feature) if level else f"not {feature}"
+    if isinstance(level, str):
+        return level
+    return f"{feature} {level}"
+
+
+def _more(feature: Any, level: Any, term: str, descriptors: Mapping[Any, Any]) -> str:
+    """A persona's words for an over-represented level: "more <term>"; a False flag
+    without a descriptor reads "fewer <feature>"."""
+    words = descriptors.get(feature)
+    described = isinstance(words, Mapping) and level in words
+    if isinstance(level, bool | np.bool_) and not level and not described:
+        return f"fewer {feature}"
+    return f"more {term}"
+
+
+def _split_features(block: Any, names: list[Any], categorical: Any) -> list[Any]:
+    """The categorical features: category, string and object columns (bool stays numeric:
+    its mean is the share of True), or exactly those ``categorical`` names."""
+    if categorical is not None:
+        picks = [categorical] if isinstance(categorical, str) else list(categorical)
+        unknown = [c for c in picks if c not in names]
+        if unknown:
+            raise ColumnNotFoundError(f"categorical names column(s) not profiled: {unknown}")
+        return picks
+    if not isinstance(block, pd.DataFrame):
+        return []
+    return [
+        c
+        for c, t in block.dtypes.items()
+        if isinstance(t, pd.CategoricalDtype)
+        or not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
+    ]
+
+
+@dataclass
+class _Numeric:
+    """Per segment x numeric feature statistics (arrays of shape (k, d))."""
+
+    names: list[Any]
+    pop_n: np.ndarray
+    pop_mean: np.ndarray
+    pop_median: np.ndarray
+    pop_sd: np.ndarray
+    seg_n: np.ndarray
+    seg_mean: np.ndarray
+    seg_median: np.ndarray
+    seg_sd: np.ndarray
+    index: np.ndarray
+    std_diff: np.ndarray
+    rel: np.ndarray
+    t: np.ndarray
+    df: np.ndarray
+    p: np.ndarray
+
+
+def _out_of_range(means: np.ndarray, variances: np.ndarray) -> bool:
+    """Whether a feature's moments overflowed, or its values are so large or small that
+    their squares may have (:func:`segwise._validation.power_of_two_scale`)."""
+    with np.errstate(invalid="ignore"):
+        sizes = np.fmax(np.abs(means), np.sqrt(variances))
+    finite_input = ~np.isnan(means)  # NaN only where a group has no values
+    overflowed = finite_input & ~np.isfinite(sizes)
+    return bool(overflowed.any() or (power_of_two_scale(np.nan_to_num(sizes)) != 1.0).any())
+
+
+def _numeric_stats(x: np.ndarray, names: list[Any], codes: np.ndarray, k: int) -> _Numeric:
+    """Per segment x numeric feature moments and Welch tests; means, medians and standard
+    deviations in the caller's units."""
+    d = x.shape[1]
+    scale = np.ones(d)
+    if d:
+        moments = _core.profile_segment_moments(x, codes, n_groups=k)
+        if _out_of_range(moments[1], moments[2]):
+            # Rare: features whose squares overflow (above ~1e154) or underflow (below
+            # ~1e-154). They are profiled divided by a power of two (exact; one copy): the
+            # standardized differences, indices, tests and markers do not depend on the
+            # scale, and the means, medians and standard deviations are given back in the
+            # caller's units.
+            scale = power_of_two_scale(max_abs(x, axis=0))
+            moments = _core.profile_segment_moments(
+                np.ascontiguousarray(x / scale), codes, n_groups=k
+            )
+    else:
+        moments = tuple(np.zeros((k + 1, 0)) for _ in range(4)) + (
+            np.zeros((k, 0)),
+            np.zeros((k, 0)),
+        )
+    return _numeric_from_moments(moments, names, k, scale)
+
+
+def _numeric_from_moments(
+    moments: tuple[np.ndarray, ...], names: list[Any], k: int, scale: Any = 1.0
+) -> _Numeric:
+    """The numeric statistics from the merged grouped moments
+    (``_core.profile_segment_moments``' layout: counts, means, variances, medians with the
+    population as the last row, then the rest's means and variances), computed on the
+    data divided by ``scale`` (per feature; 1 but for huge or tiny values): a pure
+    function of them, wherever they were computed."""
+    counts, means, variances, medians, rest_means, rest_vars = moments
+    pop_n, pop_mean, pop_var = counts[k], means[k], variances[k]
+    pop_median = medians[k]
+    seg_n, seg_mean, seg_var = counts[:k], means[:k], variances[:k]
+    pop_sd = np.sqrt(pop_var)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = seg_mean - pop_mean
+        index = np.where(pop_mean != 0, seg_mean / pop_mean * 100.0, np.nan)
+        std_diff = np.where(pop_sd > 0, diff / pop_sd, np.nan)
+        rel = np.where(pop_mean != 0, np.abs(diff) / np.abs(pop_mean), np.nan)
+    t, df_w, p = _welch(seg_n, seg_mean, seg_var, pop_n - seg_n, rest_means, rest_vars)
+    # Back in the caller's units (scale is 1 but for huge or tiny features).
+    return _Numeric(
+        names,
+        pop_n,
+        pop_mean * scale,
+        pop_median * scale,
+        pop_sd * scale,
+        seg_n,
+        seg_mean * scale,
+        medians[:k] * scale,
+        np.sqrt(seg_var) * scale,
+        index,
+        std_diff,
+        rel,
+        t,
+        df_w,
+        p,
+    )
+
+
+@dataclass
+class _Levels:
+    """One categorical feature: its segment x level counts and statistics (shape (k, L))."""
+
+    feature: Any
+    levels: list[Any]
+    counts: np.ndarray
+    share: np.ndarray
+    population_share: np.ndarray
+    index: np.ndarray
+    std_diff: np.ndarray
+    rel: np.ndarray
+    residual: np.ndarray
+    p: np.ndarray
+    n: int
+    n_missing: int
+    statistic: float
+    dof: int
+    pvalue: float
+    cramers_v: float
+
+
+def _level_stats(
+    feature: Any, column: np.ndarray, levels: list[Any], codes: np.ndarray, k: int
+) -> _Levels:
+    """Shares, index, the indicator's standardized difference, the chi-square test and the
+    adjusted residuals of one categorical feature (``column``: level codes, -1 missing)."""
+    n_levels = len(levels)
+    ok = column >= 0
+    counts = np.bincount(codes[ok] * n_levels + column[ok], minlength=k * n_levels).reshape(
+        k, n_levels
+    )
+    n = int(counts.sum())
+    seg_n = counts.sum(axis=1, keepdims=True)
+    pop = counts.sum(axis=0) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(seg_n > 0, counts / np.maximum(seg_n, 1), np.nan)
+        index = share / pop * 100.0
+        # The level's 0/1 indicator: population sd with ddof=1, as for numeric features.
+        sd = np.sqrt(pop * (1.0 - pop) * n / (n - 1)) if n > 1 else np.zeros_like(pop)
+        std_diff = np.where(sd > 0, (share - pop) / sd, np.nan)
+        rel = np.abs(share - pop) / pop
+    test = chi2_independence(counts)
+    p = np.full(test.residuals.shape, np.nan)
+    finite = np.isfinite(test.residuals)
+    p[finite] = pvalue_from_stat(test.residuals[finite], "two-sided")
+    kept = int(min((seg_n[:, 0] > 0).sum(), (counts.sum(axis=0) > 0).sum()))
+    v = float(np.sqrt(test.statistic / (n * (kept - 1)))) if kept > 1 and n > 0 else np.nan
+    return _Levels(
+        feature,
+        levels,
+        counts,
+        share,
+        pop,
+        index,
+        std_diff,
+        rel,
+        test.residuals,
+        p,
+        n,
+        int((~ok).sum()),
+        test.statistic,
+        test.dof,
+        test.pvalue,
+        v,
+    )
+
+
 def profile_segments(
     df: Any,
     labels: Any,
-    features: Sequence[str] | None = None,
+    features: Sequence[Any] | None = None,
     *,
+    categorical: Any = None,
     alpha: float = 0.05,
     marker_diff: tuple[float, float] = (0.25, 0.5),
-    descriptors: Mapping[str, tuple[str, str]] | None = None,
+    descriptors: Mapping[Any, Any] | None = None,
     name_terms: int = 3,
     missing: str = "drop",
     unit: str = "customers",
@@ -445,32 +792,43 @@ def profile_segments(
     Parameters
     ----------
     df : pandas.DataFrame or array-like of shape (n_samples, n_features)
-        One row per customer. Numeric (or boolean) feature columns.
+        One row per customer. Numeric (or boolean) and categorical feature columns.
     labels : array-like of shape (n_samples,) or str
         The segment of every row (ints, strings or any sortable labels; segments come out
         sorted, a categorical in its category order); or, when ``df`` is a DataFrame, the
-        name of its column holding them. A Series with another index
-        holding the same labels is aligned to ``df``'s index.
+        name of its column holding them. A Series beside a DataFrame is matched to its
+        rows by index (customer id), in any order; an id missing from either side raises
+        :class:`~segwise.exceptions.ShapeMismatchError` (the rule of every function taking
+        labels and a frame; arrays and lists are taken by position).
     features : list of str, optional
         Columns to profile (default: every column but the labels column). For an array,
         the names of its columns (default ``x0, x1, ...``).
+    categorical : str or list of str, optional
+        The categorical features, by name. Default: the category, string and object
+        columns of a DataFrame (a bool column is numeric: its mean is the share of True;
+        name it here to see both levels).
     alpha : float, default 0.05
-        Benjamini-Hochberg false discovery rate across all segment x feature cells.
+        Benjamini-Hochberg false discovery rate across all segment x feature cells and
+        segment x level cells.
     marker_diff : (float, float), default (0.25, 0.5)
         flexclust's marker rule (``barchart(..., shade=TRUE, diff=c(1/4, 0.5))``): a
         feature marks a segment when ``|segment mean - population mean|`` is at least
         ``marker_diff[0]`` population standard deviations, or at least ``marker_diff[1]``
-        times ``|population mean|``.
+        times ``|population mean|``. A level marks a segment by the same rule on its 0/1
+        indicator (its share against the population share).
     descriptors : dict, optional
         ``{feature: (low word, high word)}`` used in persona names instead of
         "lower <feature>" / "higher <feature>". Names read "<words> than average", so
         comparatives fit best, e.g. ``{"recency_days": ("more recent", "less recent")}``.
+        For a categorical feature ``{level: word}``, read as "more <word>", e.g.
+        ``{"channel": {"Web": "online buyers"}}``.
     name_terms : int, default 3
         At most this many features in a persona name.
     missing : {"drop", "raise"}, default "drop"
-        NaN values: ``"drop"`` leaves them out of that feature's statistics only (the
-        row still counts for the other features and for the segment size; counts are in
-        ``population["n_missing"]``, ``table["n"]`` and a note); ``"raise"`` raises
+        NaN values (and missing levels): ``"drop"`` leaves them out of that feature's
+        statistics only (the row still counts for the other features and for the
+        segment size; counts are in ``population["n_missing"]``, ``table["n"]``,
+        ``tests["n"]`` and a note); ``"raise"`` raises
         :class:`~segwise.exceptions.NonFiniteError`. Infinity always raises.
     unit : str, default "customers"
         The word for the rows in descriptions ("12% of customers").
@@ -482,28 +840,41 @@ def profile_segments(
     Raises
     ------
     ColumnNotFoundError
-        A column named in ``features`` (or ``labels``) is not in ``df``.
+        A column named in ``features``, ``categorical`` (or ``labels``) is not in ``df``.
     NonNumericError
-        Feature columns that are not numeric (named in the message).
+        Columns of an array that are not numeric and not named categorical.
     ShapeMismatchError
         ``labels`` has another length than ``df``.
     InvalidParameterError
         A single segment (there is nobody to compare with) or a bad parameter.
 
+    Warns
+    -----
+    HighCardinalityWarning
+        A categorical feature with more than 100 levels (an id or free text?).
+
     Notes
     -----
     *Index*: segment mean / population mean x 100 (NaN with a note when the population
-    mean is 0). *Standardized difference*: (segment mean - population mean) / population
-    standard deviation (ddof=1, as R's ``scale`` that flexclust's rule assumes).
-    *Significance*: Welch's unequal-variance t-test of the segment against all other rows
-    (two-sided), Benjamini-Hochberg adjusted over every segment x feature cell; a cell
-    without a test (fewer than 2 values on a side, or a constant feature) has NaN p-values
-    and still counts in the family. *Markers* follow flexclust's shaded barchart: the
-    absolute criterion on the standardized scale, the relative one on the original scale
-    (skipped where the population mean is 0, where flexclust would divide by zero).
+    mean is 0); for a level, segment share / population share x 100, the figure marketers
+    read. *Standardized difference*: (segment mean - population mean) / population
+    standard deviation (ddof=1, as R's ``scale`` that flexclust's rule assumes); for a
+    level, of its 0/1 indicator. *Significance*: Welch's unequal-variance t-test of the
+    segment against all other rows (two-sided) for a numeric feature; for a level the
+    adjusted standardized residual of its cell in the segment x level table (Haberman;
+    two-sided normal p-value); Benjamini-Hochberg adjusted over every segment x feature
+    and segment x level cell together; a cell without a test (fewer than 2 values on a
+    side, or a constant feature) has NaN p-values and still counts in the family. Each
+    categorical feature also gets Pearson's chi-square test of independence (no
+    continuity correction, as ``scipy.stats.chi2_contingency(correction=False)``),
+    Benjamini-Hochberg adjusted over the categorical features. *Markers* follow
+    flexclust's shaded barchart: the absolute criterion on the standardized scale, the
+    relative one on the original scale (skipped where the population mean is 0, where
+    flexclust would divide by zero).
     *Names* say how a segment differs from the population ("More recent, higher spend than
     average"), from the markers that are also significant, strongest ``|std_diff|``
-    first; a segment with none is "Close to average". Two segments never get names with
+    first (for a categorical feature, its most over-represented such level: "more
+    web"); a segment with none is "Close to average". Two segments never get names with
     the same words: each gets its next significant feature until they differ; if they
     agree on every feature, the stronger one is "much ..." and, as a last resort, the
     segment label is appended.
@@ -518,17 +889,42 @@ def profile_segments(
     ...                         descriptors={"days_since": ("more recent", "less recent")})
     >>> prof.segments["name"].tolist()
     ['More recent, lower spend than average', 'Less recent, higher spend than average']
+    >>> shop = pd.DataFrame({"spend": [10.0, 12, 11, 14, 13, 90, 95, 100, 85, 92],
+    ...                      "channel": ["web"] * 5 + ["shop"] * 4 + ["web"]})
+    >>> prof = profile_segments(shop, [0] * 5 + [1] * 5)
+    >>> prof.segments["name"].tolist()
+    ['Lower spend, more web than average', 'Higher spend, more shop than average']
+    >>> prof.shares("channel")
+    level    shop  web
+    segment
+    0         0.0  1.0
+    1         0.8  0.2
     """
     params = validate_params(locals(), _PARAMS, caller="profile_segments")
     missing = params["missing"]
 
     block, labels, names = _select(df, labels, features)
-    x = check_array(block, name="df", dtypes=(np.float64,), allow_nan=missing == "drop").values
-    n, d = x.shape
-    if len(names) != d:  # array input without names
-        names = [f"x{j}" for j in range(d)]
-    words = _check_descriptors(descriptors, names)
-    enc = encode_labels(labels, n_samples=n, against="the data")
+    cat_names = _split_features(block, names, categorical)
+    num_names = [f for f in names if f not in cat_names]
+    frame = block if isinstance(block, pd.DataFrame) else None
+    if cat_names and frame is None:  # an array with named categorical columns
+        frame = pd.DataFrame(np.asarray(block, dtype=object), columns=names).infer_objects()
+    if frame is not None:
+        frame = frame.set_axis(names, axis=1)  # the profiled names; not a copy
+        num_block: Any = frame[num_names]
+    else:
+        num_block = block
+    if num_names or frame is None:
+        x = check_array(num_block, name="df", dtypes=(np.float64,), allow_nan=missing == "drop")
+        values = x.values
+    else:
+        values = np.empty((len(frame), 0))
+    n, d = values.shape
+    if frame is None and len(names) != d:  # array input without names
+        names = num_names = [f"x{j}" for j in range(d)]
+    words = _check_descriptors(descriptors, num_names, cat_names)
+    rows = block.index if isinstance(block, pd.DataFrame) else None
+    enc = encode_labels(labels, n_samples=n, against="df", rows=rows)
     codes, segs = enc.codes, pd.Index(enc.uniques, name="segment", tupleize_cols=False)
     k = len(segs)
     if k < 2:
@@ -537,111 +933,132 @@ def profile_segments(
             "with the rest of the population, so it needs at least 2"
         )
 
-    stats = _core.profile_segment_moments(x, codes, n_groups=k)
+    num = _numeric_stats(values, num_names, codes, k)
+    cats: list[_Levels] = []
+    if cat_names and frame is not None:
+        mixed = check_mixed(
+            frame[cat_names],
+            categorical=slice(None),
+            missing="ignore" if missing == "drop" else "error",
+            name="df",
+        )
+        cats = [
+            _level_stats(f, mixed.categorical[:, j], mixed.levels[j], codes, k)
+            for j, f in enumerate(cat_names)
+        ]
     sizes = np.bincount(codes, minlength=k)
-    return _profile_report(stats, segs, sizes, names, params, words)
+    return _profile_report(num, cats, segs, sizes, params, words)
 
 
 def _profile_report(
-    stats: tuple[np.ndarray, ...],
+    num: _Numeric,
+    cats: list[_Levels],
     segs: pd.Index,
     sizes: np.ndarray,
-    names: list[str],
     params: dict[str, Any],
-    words: Mapping[str, tuple[str, str]],
+    words: Mapping[Any, Any],
 ) -> SegmentProfile:
-    """The profile from the grouped statistics (``_core.profile_segment_moments``'s
-    layout: counts, means, variances, medians with the population as the last row, then
-    the rest's means and variances), the segment sizes and the validated parameters: a
-    pure function of them, so a distributed profile is the same report."""
+    """The profile from the numeric statistics (:func:`_numeric_from_moments`), the
+    categorical ones (:func:`_level_stats`), the segment sizes and the validated
+    parameters: a pure function of them, shared by the in-memory and the distributed
+    (:mod:`segwise.dask`) profiles so they give the same report."""
     alpha, (d_abs, d_rel) = params["alpha"], params["marker_diff"]
     name_terms, unit = params["name_terms"], params["unit"]
-    counts, means, variances, medians, rest_means, rest_vars = stats
-    k, d = len(segs), len(names)
-    n = int(sizes.sum())
-    pop_n, pop_mean, pop_var, pop_median = counts[k], means[k], variances[k], medians[k]
-    seg_n, seg_mean, seg_var, seg_median = counts[:k], means[:k], variances[:k], medians[:k]
-    pop_sd = np.sqrt(pop_var)
+    k, n = len(segs), int(sizes.sum())
+    num_names, cat_names = num.names, [c.feature for c in cats]
+    d = len(num_names)
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        diff = seg_mean - pop_mean
-        index = np.where(pop_mean != 0, seg_mean / pop_mean * 100.0, np.nan)
-        std_diff = np.where(pop_sd > 0, diff / pop_sd, np.nan)
-        rel = np.where(pop_mean != 0, np.abs(diff) / np.abs(pop_mean), np.nan)
-    t, df_w, p = _welch(seg_n, seg_mean, seg_var, pop_n - seg_n, rest_means, rest_vars)
-    p_adj = p_adjust(p.ravel(), "bh").reshape(p.shape)
-    significant = np.nan_to_num(p_adj, nan=np.inf) <= alpha
-    marker = (np.nan_to_num(np.abs(std_diff), nan=-np.inf) >= d_abs) | (
-        np.nan_to_num(rel, nan=-np.inf) >= d_rel
-    )
+    # One Benjamini-Hochberg family: every numeric cell and every level cell.
+    family = np.concatenate([num.p.ravel(), *[c.p.ravel() for c in cats]])
+    adjusted = p_adjust(family, "bh")
+    num_adj = adjusted[: num.p.size].reshape(num.p.shape)
+    offset = num.p.size
+    cat_adj = []
+    for c in cats:
+        cat_adj.append(adjusted[offset : offset + c.p.size].reshape(c.p.shape))
+        offset += c.p.size
 
-    notes = []
-    n_missing = n - pop_n
-    if (n_missing > 0).any():
-        parts = [f"{names[j]!r}: {int(n_missing[j]):,}" for j in np.flatnonzero(n_missing)]
-        notes.append(
-            "missing values left out of those features' statistics (rows still "
-            "count for the other features and the segment sizes): " + ", ".join(parts)
+    def flagged(p_adj: np.ndarray, std: np.ndarray, rel: np.ndarray) -> tuple[Any, Any]:
+        significant = np.nan_to_num(p_adj, nan=np.inf) <= alpha
+        marker = (np.nan_to_num(np.abs(std), nan=-np.inf) >= d_abs) | (
+            np.nan_to_num(rel, nan=-np.inf) >= d_rel
         )
-    zero_mean = [names[j] for j in np.flatnonzero(pop_mean == 0)]
-    if zero_mean:
-        notes.append(
-            f"population mean is 0 for {zero_mean}: index and relative difference "
-            "undefined (NaN); markers there use the standardized difference only"
-        )
-    empty = [names[j] for j in np.flatnonzero(pop_n == 0)]
-    if empty:
-        notes.append(f"no values at all (every row missing) in {empty}")
-    constant = [names[j] for j in np.flatnonzero(~(pop_sd > 0) & (pop_n > 0))]
-    if constant:
-        notes.append(f"no variation in {constant}: standardized difference undefined")
-    untested = int(np.isnan(p).sum())
-    if untested:
-        notes.append(
-            f"{untested} segment x feature cell(s) have no test (fewer than 2 values "
-            "on a side, or no variation); they count in the BH family as p = 1"
-        )
+        return significant, marker
 
+    significant, marker = flagged(num_adj, num.std_diff, num.rel)
+    level_flags = [flagged(a, c.std_diff, c.rel) for a, c in zip(cat_adj, cats, strict=True)]
+
+    notes = _notes(num, cats, n)
     table = pd.DataFrame(
         {
             "segment": np.repeat(segs.to_numpy(), d),
-            "feature": np.tile(np.asarray(names, dtype=object), k),
-            "n": seg_n.ravel().astype(np.int64),
-            "mean": seg_mean.ravel(),
-            "median": seg_median.ravel(),
-            "sd": np.sqrt(seg_var).ravel(),
-            "population_mean": np.tile(pop_mean, k),
-            "index": index.ravel(),
-            "std_diff": std_diff.ravel(),
-            "t": t.ravel(),
-            "df": df_w.ravel(),
-            "pvalue": p.ravel(),
-            "pvalue_adj": p_adj.ravel(),
+            "feature": np.tile(label_array(num_names), k),
+            "n": num.seg_n.ravel().astype(np.int64),
+            "mean": num.seg_mean.ravel(),
+            "median": num.seg_median.ravel(),
+            "sd": num.seg_sd.ravel(),
+            "population_mean": np.tile(num.pop_mean, k),
+            "index": num.index.ravel(),
+            "std_diff": num.std_diff.ravel(),
+            "t": num.t.ravel(),
+            "df": num.df.ravel(),
+            "pvalue": num.p.ravel(),
+            "pvalue_adj": num_adj.ravel(),
             "significant": significant.ravel(),
             "marker": marker.ravel(),
         }
     )
+    levels_table = _levels_table(segs, cats, cat_adj, level_flags)
+    chi_adj = p_adjust(np.asarray([c.pvalue for c in cats], dtype=float), "bh")
+    tests = pd.DataFrame(
+        {
+            "n": [c.n for c in cats],
+            "statistic": [c.statistic for c in cats],
+            "dof": [c.dof for c in cats],
+            "pvalue": [c.pvalue for c in cats],
+            "pvalue_adj": chi_adj,
+            "cramers_v": [c.cramers_v for c in cats],
+        },
+        index=pd.Index(cat_names, name="feature", tupleize_cols=False),
+    )
+    if not cats:
+        tests = _empty_tests()
 
     share = sizes / n
-    ranked, n_markers = [], []
+    ranked: list[list[Term]] = []
+    n_markers: list[int] = []
     for g in range(k):
-        finite = [j for j in range(d) if np.isfinite(std_diff[g, j]) and std_diff[g, j] != 0]
-        strong = [j for j in finite if marker[g, j] and significant[g, j]]
-        # The other significant features break ties between names; never plain noise.
-        rest = [j for j in finite if j not in strong and significant[g, j]]
-        strong.sort(key=lambda j: -abs(std_diff[g, j]))
-        rest.sort(key=lambda j: -abs(std_diff[g, j]))
+        # (strength, words, detail) candidates: the significant markers first, then the
+        # other significant numeric features (they break ties between names; never plain
+        # noise), each by |std_diff|; a categorical feature offers its most
+        # over-represented significant marker level.
+        strong: list[Term] = []
+        rest: list[Term] = []
+        for j in range(d):
+            z = num.std_diff[g, j]
+            if not (np.isfinite(z) and z != 0 and significant[g, j]):
+                continue
+            detail = f"{num_names[j]} {num.seg_mean[g, j]:.3g} vs {num.pop_mean[j]:.3g}"
+            (strong if marker[g, j] else rest).append(
+                (abs(z), _term(num_names[j], z, words), detail)
+            )
+        for c, (sig, mark) in zip(cats, level_flags, strict=True):
+            ok = mark[g] & sig[g] & (np.nan_to_num(c.std_diff[g], nan=-np.inf) > 0)
+            if ok.any():
+                best = int(np.argmax(np.where(ok, c.std_diff[g], -np.inf)))
+                term = _level_term(c.feature, c.levels[best], words)
+                detail = f"{term} {c.share[g, best]:.0%} vs {c.population_share[best]:.0%}"
+                words_used = _more(c.feature, c.levels[best], term, words)
+                strong.append((float(c.std_diff[g, best]), words_used, detail))
+        strong.sort(key=lambda t: -t[0])
+        rest.sort(key=lambda t: -t[0])
         ranked.append(strong + rest)
         n_markers.append(len(strong))
-    persona_names, used = _persona_names(
-        std_diff, ranked, n_markers, names, words, name_terms, list(segs)
-    )
+    persona_names, used = _persona_names(ranked, n_markers, name_terms, list(segs))
     descriptions = []
     for g in range(k):
         if used[g]:
-            detail = "; ".join(
-                f"{names[j]} {seg_mean[g, j]:.3g} vs {pop_mean[j]:.3g}" for j in used[g]
-            )
+            detail = "; ".join(t[2] for t in used[g])
         else:
             detail = "close to the population on every feature"
         descriptions.append(
@@ -657,16 +1074,90 @@ def _profile_report(
         },
         index=segs,
     )
-    for j, feat in enumerate(names):
-        segments[f"mean_{feat}"] = seg_mean[:, j]
+    for j, feat in enumerate(num_names):
+        segments[f"mean_{feat}"] = num.seg_mean[:, j]
+    for c in cats:
+        mode = np.nanargmax(np.where(np.isnan(c.share), -1.0, c.share), axis=1)
+        segments[f"mode_{c.feature}"] = [c.levels[m] for m in mode]
+        segments[f"mode_share_{c.feature}"] = c.share[np.arange(k), mode]
     population = pd.DataFrame(
         {
-            "n": pop_n.astype(np.int64),
-            "n_missing": n_missing.astype(np.int64),
-            "mean": pop_mean,
-            "median": pop_median,
-            "sd": pop_sd,
+            "n": num.pop_n.astype(np.int64),
+            "n_missing": (n - num.pop_n).astype(np.int64),
+            "mean": num.pop_mean,
+            "median": num.pop_median,
+            "sd": num.pop_sd,
         },
-        index=pd.Index(names, name="feature"),
+        index=pd.Index(num_names, name="feature", tupleize_cols=False),
     )
-    return SegmentProfile(segments, table, population, notes, alpha, (d_abs, d_rel))
+    return SegmentProfile(
+        segments, table, population, notes, alpha, (d_abs, d_rel), levels_table, tests
+    )
+
+
+def _levels_table(
+    segs: pd.Index, cats: list[_Levels], adjusted: list[np.ndarray], flags: list[Any]
+) -> pd.DataFrame:
+    """The tidy segment x feature x level table."""
+    if not cats:
+        return _empty_levels()
+    parts = []
+    k = len(segs)
+    for c, p_adj, (significant, marker) in zip(cats, adjusted, flags, strict=True):
+        n_levels = len(c.levels)
+        level_values = np.empty(n_levels, dtype=object)
+        level_values[:] = c.levels
+        parts.append(
+            pd.DataFrame(
+                {
+                    "segment": np.repeat(segs.to_numpy(), n_levels),
+                    "feature": c.feature,
+                    "level": np.tile(level_values, k),
+                    "n": c.counts.ravel().astype(np.int64),
+                    "share": c.share.ravel(),
+                    "population_share": np.tile(c.population_share, k),
+                    "index": c.index.ravel(),
+                    "std_diff": c.std_diff.ravel(),
+                    "residual": c.residual.ravel(),
+                    "pvalue": c.p.ravel(),
+                    "pvalue_adj": p_adj.ravel(),
+                    "significant": significant.ravel(),
+                    "marker": marker.ravel(),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _notes(num: _Numeric, cats: list[_Levels], n: int) -> list[str]:
+    """What the numbers cannot say, in words."""
+    names = num.names
+    notes = []
+    n_missing = n - num.pop_n
+    missing_parts = [f"{names[j]!r}: {int(n_missing[j]):,}" for j in np.flatnonzero(n_missing)]
+    missing_parts += [f"{c.feature!r}: {c.n_missing:,}" for c in cats if c.n_missing]
+    if missing_parts:
+        notes.append(
+            "missing values left out of those features' statistics (rows still "
+            "count for the other features and the segment sizes): " + ", ".join(missing_parts)
+        )
+    zero_mean = [names[j] for j in np.flatnonzero(num.pop_mean == 0)]
+    if zero_mean:
+        notes.append(
+            f"population mean is 0 for {zero_mean}: index and relative difference "
+            "undefined (NaN); markers there use the standardized difference only"
+        )
+    empty = [names[j] for j in np.flatnonzero(num.pop_n == 0)]
+    if empty:
+        notes.append(f"no values at all (every row missing) in {empty}")
+    constant = [names[j] for j in np.flatnonzero(~(num.pop_sd > 0) & (num.pop_n > 0))]
+    constant += [c.feature for c in cats if len(c.levels) == 1]
+    if constant:
+        notes.append(f"no variation in {constant}: standardized difference undefined")
+    untested = int(np.isnan(num.p).sum()) + sum(int(np.isnan(c.p).sum()) for c in cats)
+    if untested:
+        notes.append(
+            f"{untested} segment x feature cell(s) have no test (fewer than 2 values "
+            "on a side, or no variation); they count in the BH family as p = 1"
+        )
+    return notes

@@ -16,6 +16,8 @@ Examples
 
 from __future__ import annotations
 
+import datetime
+import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from numbers import Integral
 from typing import Any
@@ -57,6 +59,10 @@ def _require_columns(df: pd.DataFrame, columns: Mapping[str, str]) -> None:
         )
 
 
+#: The dates a nanosecond timestamp holds (the resolution periods are computed in).
+_DATE_RANGE = (pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D"))
+
+
 def _parse_end(observation_end: Any) -> pd.Timestamp:
     """``observation_end`` as a Timestamp, or a typed error naming the bad value."""
     try:
@@ -67,14 +73,87 @@ def _parse_end(observation_end: Any) -> pd.Timestamp:
         ) from None
     if pd.isna(end):
         raise InvalidParameterError(f"observation_end must be a date, got {observation_end!r}")
+    if end.tz is not None:
+        end = end.tz_localize(None)
+    if not _DATE_RANGE[0] <= end <= _DATE_RANGE[1]:
+        raise InvalidParameterError(
+            f"observation_end {observation_end!r} is outside {_DATE_RANGE[0]:%Y-%m-%d} to "
+            f"{_DATE_RANGE[1]:%Y-%m-%d} (the range of nanosecond timestamps)"
+        )
     return end
+
+
+def _examples(values: Any, limit: int = 3) -> list[Any]:
+    return pd.Series(values).head(limit).tolist()
+
+
+def _number_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
+    """Numbers as dates: YYYYMMDD integers (the most common CSV layout; floats such as
+    20240101.0 too), or another layout given by ``date_format``; never nanoseconds."""
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    present = np.isfinite(numbers)
+    fraction = present & (numbers != np.floor(numbers))
+    if fraction.any():
+        raise InvalidParameterError(
+            f"column {name!r} holds numbers with a fractional part "
+            f"({int(fraction.sum())} of {len(numbers)}, e.g. {_examples(values[fraction])}), "
+            "not dates; pass dates, YYYYMMDD integers or text"
+        )
+    whole = np.where(present, numbers, 0).astype(np.int64)
+    if date_format is None:
+        layout = present & (whole >= 10_000_101) & (whole <= 99_991_231)
+        if not layout[present].all():
+            bad = present & ~layout
+            raise InvalidParameterError(
+                f"column {name!r} holds numbers, not YYYYMMDD dates ({int(bad.sum())} of "
+                f"{len(numbers)}, e.g. {_examples(values[bad])}); pass date_format= for "
+                "another layout of digits, or convert them first (e.g. "
+                f"pd.to_datetime(df[{name!r}], unit='s') for Unix seconds)"
+            )
+    text = pd.Series(whole.astype(str), index=values.index, dtype=object).where(present, None)
+    return pd.to_datetime(text, format=date_format or "%Y%m%d", errors="coerce")
+
+
+def _check_one_time_zone(values: pd.Series, name: str) -> None:
+    """Python datetimes of several time zones (or aware and naive mixed) in one column."""
+    zones = {
+        str(v.tzinfo) if v.tzinfo is not None else "no time zone"
+        for v in values
+        if isinstance(v, datetime.datetime)
+    }
+    if len(zones) > 1:
+        _raise_mixed_zones(name, sorted(zones))
+
+
+def _raise_mixed_zones(name: str, zones: list[Any] | None = None) -> None:
+    found = f" ({', '.join(map(str, zones))})" if zones else ""
+    raise InvalidParameterError(
+        f"column {name!r} mixes time zones{found}; convert the dates to one time zone first, "
+        f"e.g. pd.to_datetime(df[{name!r}], utc=True) (periods then follow UTC), or "
+        f".dt.tz_convert(...) to the shop's local zone"
+    )
 
 
 def _parse_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
+    elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        parsed = _number_dates(values, name, date_format)
     else:
-        parsed = pd.to_datetime(values, format=date_format, errors="coerce")
+        if values.dtype == object:
+            _check_one_time_zone(values, name)
+        try:
+            with warnings.catch_warnings():
+                # pandas warns that it parses element by element; unparsable values are
+                # counted and shown below instead
+                warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+                parsed = pd.to_datetime(values, format=date_format, errors="coerce")
+        except (ValueError, TypeError) as err:
+            if "timezone" in str(err).lower() or "time zone" in str(err).lower():
+                _raise_mixed_zones(name)
+            raise InvalidParameterError(
+                f"column {name!r} could not be read as dates; pass date_format= or clean them first"
+            ) from None
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     bad = parsed.isna()
@@ -83,6 +162,13 @@ def _parse_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Se
         raise InvalidParameterError(
             f"column {name!r} has {int(bad.sum())} missing or unparsable date(s) of "
             f"{len(values)}, e.g. {examples}; pass date_format= or clean them first"
+        )
+    outside = (parsed < _DATE_RANGE[0]) | (parsed > _DATE_RANGE[1])
+    if outside.any():
+        raise InvalidParameterError(
+            f"column {name!r} has {int(outside.sum())} date(s) outside "
+            f"{_DATE_RANGE[0]:%Y-%m-%d} to {_DATE_RANGE[1]:%Y-%m-%d} (the range of "
+            f"nanosecond timestamps), e.g. {_examples(values[outside])}; fix or drop them"
         )
     return parsed.astype("datetime64[ns]")
 
@@ -117,8 +203,12 @@ def rfm_table(
     transactions : DataFrame
         One row per transaction.
     customer, date, amount : str
-        Column names. Dates may be datetimes or text that ``pandas.to_datetime`` parses
-        (give ``date_format`` for anything ambiguous).
+        Column names. Dates may be datetimes, text that ``pandas.to_datetime`` parses
+        (give ``date_format`` for anything ambiguous), or numbers in the YYYYMMDD layout
+        (``20240131``, the most common CSV form; another layout of digits with
+        ``date_format``, e.g. ``"%y%m%d"``). Other numbers (Unix seconds...) are refused
+        rather than read as nanoseconds. Time-zone-aware dates are read in their own wall
+        time; a column mixing time zones is an error.
     observation_end : date-like, optional
         End of the observation window (default: the last transaction date).
     convention : {"segmentation", "btyd"}
@@ -152,8 +242,11 @@ def rfm_table(
     EmptyInputError
         No transactions (or none up to ``observation_end``).
     InvalidParameterError
-        Unparsable dates (count and examples), ``observation_end`` before the first
-        purchase, negative amounts with ``negative_amounts="raise"``.
+        Unparsable dates (count and examples), numbers that are not YYYYMMDD dates,
+        dates outside 1677-09-22 .. 2262-04-11, mixed time zones, ``observation_end``
+        before the first purchase, negative amounts with ``negative_amounts="raise"``.
+    NonFiniteError
+        Missing or infinite amounts, or a customer's spend overflowing float64.
 
     Examples
     --------
@@ -231,6 +324,14 @@ def rfm_table(
         np.ascontiguousarray(money[keep]),
         n_customers=len(uniques),
     )
+    overflow = ~np.isfinite(total) | ~np.isfinite(repeat_total)
+    if overflow.any():
+        who = [uniques[i] for i in np.flatnonzero(overflow)[:3]]
+        raise NonFiniteError(
+            f"the spend of {int(overflow.sum())} customer(s) (e.g. {who}) overflows float64: "
+            f"column {amount!r} sums to more than 1.8e308; rescale it first (e.g. to "
+            "thousands)"
+        )
     index = pd.Index(uniques, name=customer, dtype=ids.dtype, tupleize_cols=False)
     if convention == "btyd":
         repeats = n_periods - 1
@@ -298,6 +399,38 @@ RFM_PRESETS: dict[str, list[tuple[str, tuple[int, int], tuple[int, int], tuple[i
         ("Lost", (1, 2), (1, 2), (1, 2)),
     ],
 }
+
+
+_RULE_SHAPE = "(name, (r_lo, r_hi), (f_lo, f_hi), (m_lo, m_hi))"
+
+
+def _check_rules(segments: Any, bins: int) -> list[tuple[Any, ...]]:
+    """Custom segment rules: each ``(name, (r_lo, r_hi), (f_lo, f_hi), (m_lo, m_hi))``
+    with integer score ranges ``1 <= lo <= hi``; the error names the rule and the part."""
+    rules = []
+    for i, rule in enumerate(segments):
+        where = f"segments[{i}] = {rule!r}"
+        if not (isinstance(rule, tuple | list) and len(rule) == 4):
+            raise InvalidParameterError(f"{where} must be a rule {_RULE_SHAPE}")
+        name, *ranges = rule
+        if not isinstance(name, str):
+            raise InvalidParameterError(f"{where}: the segment name must be a str")
+        for score, pair in zip("rfm", ranges, strict=True):
+            ok = isinstance(pair, tuple | list) and len(pair) == 2
+            ok = ok and all(isinstance(v, Integral) and not isinstance(v, bool) for v in pair)
+            if not ok:
+                raise InvalidParameterError(
+                    f"{where}: the {score} range must be a pair of integer scores "
+                    f"(lo, hi), got {pair!r}; a rule is {_RULE_SHAPE}"
+                )
+            lo, hi = int(pair[0]), int(pair[1])
+            if not 1 <= lo <= hi:
+                raise InvalidParameterError(
+                    f"{where}: the {score} range ({lo}, {hi}) must satisfy 1 <= lo <= hi "
+                    f"(scores run from 1 to bins={bins})"
+                )
+        rules.append((name, *(tuple(int(v) for v in pair) for pair in ranges)))
+    return rules
 
 
 _SCORES_PARAMS: Constraints = {
@@ -396,7 +529,7 @@ def rfm_scores(
                 )
             rules = RFM_PRESETS[segments]
         else:
-            rules = list(segments)
+            rules = _check_rules(segments, bins)
         names = np.full(len(out), "Others", dtype=object)
         unassigned = np.ones(len(out), dtype=bool)
         for name, (r_lo, r_hi), (f_lo, f_hi), (m_lo, m_hi) in rules:

@@ -5,7 +5,7 @@ use ndarray::{Array1, Array4, ArrayView1};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::run_detached;
+use super::{run_detached, run_interruptible};
 use crate::core::abtest::{self, Alternative, CellStats, Codes};
 use crate::core::stats::special;
 use crate::core::{CoreError, CoreResult};
@@ -175,13 +175,13 @@ fn abtest_prob_b_beats_a<'py>(
         alpha_b.as_array(),
         beta_b.as_array(),
     );
-    let out = run_detached(py, || {
+    let out = run_interruptible(py, |stop| {
         for (what, v) in [("beta_a", &ba), ("alpha_b", &ab), ("beta_b", &bb)] {
             same_len(what, aa.len(), v.len())?;
         }
         let mut out = Array1::zeros(aa.len());
         for i in 0..aa.len() {
-            out[i] = abtest::prob_b_beats_a(aa[i], ba[i], ab[i], bb[i])?;
+            out[i] = abtest::prob_b_beats_a(aa[i], ba[i], ab[i], bb[i], stop)?;
         }
         Ok(out)
     })?;
@@ -421,6 +421,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(abtest_betainc, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_fisher_exact, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_prob_b_beats_a, m)?)?;
+    m.add("ABTEST_MAX_BETA_TERMS", abtest::MAX_BETA_TERMS)?;
     m.add_function(wrap_pyfunction!(abtest_score_stat, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_score_interval, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_segment_arm_stats, m)?)?;

@@ -7,7 +7,7 @@ use numpy::{
 };
 use pyo3::prelude::*;
 
-use super::{run_detached, with_threads};
+use super::{run_detached, run_interruptible, with_threads};
 use crate::core::kmeans::{Algorithm, KMeansClustering};
 use crate::core::params::Params;
 use crate::core::stability::bootstrap::{self, BootstrapConfig, Replicates, Scheme};
@@ -97,7 +97,7 @@ fn bootstrap_kmeans<'py>(
 ) -> PyResult<ReplicatesOut<'py>> {
     let (xv, lv) = (x.as_array(), labels.as_array());
     let (init, algorithm, scheme) = (init.to_owned(), algorithm.to_owned(), scheme.to_owned());
-    let out = run_detached(py, move || {
+    let out = run_interruptible(py, move |stop| {
         let plus_plus = match init.as_str() {
             "k-means++" => true,
             "random" => false,
@@ -123,7 +123,8 @@ fn bootstrap_kmeans<'py>(
         };
         let lab = slice(&lv, "labels")?;
         with_threads(n_threads, || {
-            bootstrap::kmeans_replicates(xv, lab, n_segments, &config, &kmeans, (start, end))
+            let range = (start, end);
+            bootstrap::kmeans_replicates(xv, lab, n_segments, &config, &kmeans, range, stop)
         })
     })?;
     Ok(replicates_out(py, out))
@@ -161,7 +162,7 @@ fn kmeans_replicates_given<'py>(
     }
     let (xv, lv, cv) = (x.as_array(), labels.as_array(), centres.as_array());
     let algorithm = algorithm.to_owned();
-    let out = run_detached(py, move || {
+    let out = run_interruptible(py, move |stop| {
         let kmeans = KMeansClustering {
             algorithm: Algorithm::parse(&algorithm)?,
         };
@@ -174,7 +175,7 @@ fn kmeans_replicates_given<'py>(
                 &rows,
                 cv,
                 &kmeans,
-                (max_iter, tol),
+                (max_iter, tol, stop),
             )
         })
     })?;

@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::run_detached;
+use super::{run_detached, run_interruptible};
 use crate::core::kmeans::{Algorithm, KMeansClustering};
 use crate::core::params::Params;
 use crate::core::stability::choose_k as ck;
@@ -50,8 +50,8 @@ fn choose_k_fit_curve<'py>(
     seed: u64,
 ) -> PyResult<(Arr1<'py, f64>, Arr2<'py, i32>, Bound<'py, PyArray3<f64>>)> {
     let x = x.as_array();
-    let (a, b, c) = run_detached(py, || {
-        ck::fit_curve(x, &ks, (&settings(start, n_init, seed)?, &KMEANS))
+    let (a, b, c) = run_interruptible(py, |stop| {
+        ck::fit_curve(x, &ks, (&settings(start, n_init, seed)?, &KMEANS, stop))
     })?;
     Ok((a.into_pyarray(py), b.into_pyarray(py), c.into_pyarray(py)))
 }
@@ -124,9 +124,9 @@ fn choose_k_gap_reference_log_w<'py>(
         upper,
         rotation,
     };
-    let out = run_detached(py, || {
+    let out = run_interruptible(py, |stop| {
         let s = settings(start, n_init, seed)?;
-        ck::gap_reference_log_w(n, &bx, k_max, d_power, b0..b1.max(b0), (&s, &KMEANS))
+        ck::gap_reference_log_w(n, &bx, k_max, d_power, b0..b1.max(b0), (&s, &KMEANS, stop))
     })?;
     Ok(out.into_pyarray(py))
 }
@@ -157,12 +157,12 @@ fn choose_k_prediction_strength<'py>(
     seed: u64,
 ) -> PyResult<Arr2<'py, f64>> {
     let x = x.as_array();
-    let out = run_detached(py, || {
+    let out = run_interruptible(py, |stop| {
         ck::prediction_strength_splits(
             x,
             &ks,
             m0..m1.max(m0),
-            (&settings(start, n_init, seed)?, &KMEANS),
+            (&settings(start, n_init, seed)?, &KMEANS, stop),
         )
     })?;
     Ok(out.into_pyarray(py))
@@ -199,8 +199,8 @@ fn bootstrap_partitions<'py>(
     seed: u64,
 ) -> PyResult<(Arr1<'py, i32>, Arr1<'py, i32>)> {
     let x = x.as_array();
-    let (a, b) = run_detached(py, || {
-        ck::bootstrap_partitions(x, k, r, (&settings(start, n_init, seed)?, &KMEANS))
+    let (a, b) = run_interruptible(py, |stop| {
+        ck::bootstrap_partitions(x, k, r, (&settings(start, n_init, seed)?, &KMEANS, stop))
     })?;
     Ok((a.into_pyarray(py), b.into_pyarray(py)))
 }
@@ -220,12 +220,12 @@ fn choose_k_bootstrap_ari<'py>(
     seed: u64,
 ) -> PyResult<Arr2<'py, f64>> {
     let x = x.as_array();
-    let out = run_detached(py, || {
+    let out = run_interruptible(py, |stop| {
         ck::bootstrap_ari(
             x,
             &ks,
             r0..r1.max(r0),
-            (&settings(start, n_init, seed)?, &KMEANS),
+            (&settings(start, n_init, seed)?, &KMEANS, stop),
         )
     })?;
     Ok(out.into_pyarray(py))

@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::run_detached;
+use super::run_interruptible;
 use crate::core::dbscan;
 use crate::core::params::Params;
 
@@ -18,9 +18,9 @@ fn dbscan_fit<'py>(
     min_samples: usize,
 ) -> PyResult<(Bound<'py, PyArray1<i32>>, Bound<'py, PyArray1<i64>>)> {
     let x = x.as_array();
-    let fit = run_detached(py, || {
+    let fit = run_interruptible(py, |stop| {
         let params = dbscan::DbscanParams { eps, min_samples }.check()?;
-        dbscan::dbscan(x, &params)
+        dbscan::dbscan(x, &params, stop)
     })?;
     Ok((
         fit.labels.into_pyarray(py),

@@ -60,6 +60,17 @@ fn drift_align_by_centers<'py>(
     Ok((mapping.into_pyarray(py), dist.into_pyarray(py)))
 }
 
+/// Cost alignment: the reference column matched to every row of `cost` (or -1).
+#[pyfunction]
+fn drift_align_by_cost<'py>(
+    py: Python<'py>,
+    cost: PyReadonlyArray2<'py, f64>,
+) -> PyResult<I64Array<'py>> {
+    let cost = cost.as_array();
+    let mapping = run_detached(py, || drift::align_by_cost(cost))?;
+    Ok(mapping.into_pyarray(py))
+}
+
 /// The (k_before, k_after) migration table (float64; weighted sums when weights given).
 #[pyfunction]
 #[pyo3(signature = (before, after, *, k_before, k_after, weights=None))]
@@ -171,12 +182,13 @@ fn drift_psi_feature_bins<'py>(
 /// Ranks (among `n` non-NaN reference values) the PSI's quantile edges read.
 #[pyfunction]
 #[pyo3(signature = (n, *, bins))]
-fn drift_edge_ranks<'py>(py: Python<'py>, n: usize, bins: usize) -> I64Array<'py> {
+fn drift_edge_ranks<'py>(py: Python<'py>, n: usize, bins: usize) -> PyResult<I64Array<'py>> {
     let ranks: Vec<i64> = drift::edge_ranks(n, bins)
+        .map_err(super::to_py_err)?
         .into_iter()
         .map(|r| r as i64)
         .collect();
-    ranks.into_pyarray(py)
+    Ok(ranks.into_pyarray(py))
 }
 
 /// The PSI's inner bin edges from the reference's order statistics `values` at `ranks`
@@ -191,10 +203,11 @@ fn drift_quantile_edges<'py>(
     values: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<F64Array<'py>> {
     let (ranks, values) = (ranks.as_slice()?, values.as_slice()?);
-    if ranks.len() != values.len() || drift::edge_ranks(n, bins).len() != ranks.len() {
+    let expected = drift::edge_ranks(n, bins).map_err(super::to_py_err)?.len();
+    if ranks.len() != values.len() || expected != ranks.len() {
         return Err(super::to_py_err(CoreError::ShapeMismatch {
             what: "order statistics (one per edge rank)",
-            expected: drift::edge_ranks(n, bins).len(),
+            expected,
             got: values.len(),
         }));
     }
@@ -204,7 +217,8 @@ fn drift_quantile_edges<'py>(
             .position(|&r| r as usize == k)
             .map_or(f64::NAN, |i| values[i])
     };
-    Ok(drift::quantile_edges(n, bins, order).into_pyarray(py))
+    let edges = drift::quantile_edges(n, bins, order).map_err(super::to_py_err)?;
+    Ok(edges.into_pyarray(py))
 }
 
 /// Counts of `values` in the PSI's right-closed bins of `edges`, and the NaN count.
@@ -230,6 +244,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(drift_bin_counts, m)?)?;
     m.add_function(wrap_pyfunction!(drift_align_by_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(drift_align_by_centers, m)?)?;
+    m.add_function(wrap_pyfunction!(drift_align_by_cost, m)?)?;
     m.add_function(wrap_pyfunction!(drift_migration_counts, m)?)?;
     m.add_function(wrap_pyfunction!(drift_psi_from_counts, m)?)?;
     m.add_function(wrap_pyfunction!(drift_psi_feature_bins, m)?)?;

@@ -7,11 +7,14 @@ use ndarray::Array2;
 use numpy::{Element, IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::prelude::*;
 
-use super::{contiguous, dispatch_float, run_detached, to_py_err, with_threads, FloatArray2};
+use super::{
+    contiguous, dispatch_float, run_detached, run_interruptible, to_py_err, with_threads,
+    FloatArray2,
+};
 use crate::core::kmeans::{self, minibatch, partial, Algorithm, Init, KMeansParams};
 use crate::core::numerics::{CoMoments, Float};
 use crate::core::params::Params;
-use crate::core::{CoreError, CoreResult};
+use crate::core::{CoreError, CoreResult, Interrupt};
 
 fn parse_init(name: &str) -> CoreResult<bool> {
     match name {
@@ -42,9 +45,9 @@ fn make_init<'a, F: Float>(
     })
 }
 
-/// `work(x, weights, init)` with the GIL released, in a pool of `n_threads` threads: the
-/// initial centres read in the dtype of `x` (or named by `init_name`) and the weights as a
-/// slice (fit, mini-batch fit and mini-batch seeding).
+/// `work(x, weights, init, stop)` with the GIL released and Ctrl-C honoured, in a pool of
+/// `n_threads` threads: the initial centres read in the dtype of `x` (or named by
+/// `init_name`) and the weights as a slice (fit, mini-batch fit and mini-batch seeding).
 fn with_init<'py, F, R, W>(
     x: &PyReadonlyArray2<'py, F>,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
@@ -55,15 +58,21 @@ fn with_init<'py, F, R, W>(
 where
     F: Float + Element,
     R: Send,
-    W: FnOnce(ndarray::ArrayView2<'_, F>, Option<&[f64]>, &Init<'_, F>) -> CoreResult<R> + Send,
+    W: FnOnce(
+            ndarray::ArrayView2<'_, F>,
+            Option<&[f64]>,
+            &Init<'_, F>,
+            &Interrupt,
+        ) -> CoreResult<R>
+        + Send,
 {
     let centres = given_centres::<F>(init_centers)?;
     let (xv, wv) = (x.as_array(), sample_weight.as_ref().map(|w| w.as_array()));
     let cv = centres.as_ref().map(|c| c.as_array());
-    run_detached(x.py(), move || {
+    run_interruptible(x.py(), move |stop| {
         let init = make_init(cv, init_name)?;
         let w = contiguous(&wv, "sample_weight")?;
-        with_threads(n_threads, || work(xv, w, &init))
+        with_threads(n_threads, || work(xv, w, &init, stop))
     })
 }
 
@@ -97,8 +106,8 @@ fn kmeans_fit<'py>(
     .map_err(to_py_err)?;
     dispatch_float!(x, x: F => {
         let how = (init, init_centers.as_ref());
-        let f = with_init(&x, sample_weight, how, n_threads, |x, w, init| {
-            kmeans::fit::<F>(x, w, &params, init)
+        let f = with_init(&x, sample_weight, how, n_threads, |x, w, init, stop| {
+            kmeans::fit::<F>(x, w, &params, init, stop)
         })?;
         let centres = f.centres.into_pyarray(py);
         let out = (centres, f.labels.into_pyarray(py), f.inertia, f.n_iter);
@@ -213,8 +222,8 @@ fn minibatch_fit<'py>(
     .map_err(to_py_err)?;
     dispatch_float!(x, x: F => {
         let how = (init, init_centers.as_ref());
-        let f = with_init(&x, sample_weight, how, n_threads, |x, w, init| {
-            minibatch::fit::<F>(x, w, &params, init)
+        let f = with_init(&x, sample_weight, how, n_threads, |x, w, init, stop| {
+            minibatch::fit::<F>(x, w, &params, init, stop)
         })?;
         let (centres, counts) = (f.centres.into_pyarray(py), f.counts.into_pyarray(py));
         let labels = f.labels.map(|l| l.into_pyarray(py));
@@ -305,7 +314,9 @@ fn init_centers_typed<'py, F: Float + Element>(
         sample_weight,
         (init, init_centers),
         None,
-        |xv, w, init| minibatch::initial_centres(xv, w, n_clusters, init, init_size, seed),
+        |xv, w, init, stop| {
+            minibatch::initial_centres(xv, w, n_clusters, init, init_size, seed, stop)
+        },
     )?;
     Ok(out.into_pyarray(x.py()).into_any())
 }

@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::run_detached;
+use super::{run_detached, run_interruptible};
 use crate::core::metrics;
 
 /// Per-sample Euclidean silhouette (labels: non-negative int64 codes).
@@ -15,7 +15,7 @@ fn silhouette_samples<'py>(
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let x = x.as_array();
     let labels = labels.as_slice()?;
-    let out = run_detached(py, || metrics::silhouette_samples(x, labels))?;
+    let out = run_interruptible(py, |stop| metrics::silhouette_samples(x, labels, stop))?;
     Ok(out.into_pyarray(py))
 }
 
@@ -28,7 +28,7 @@ fn silhouette_score(
 ) -> PyResult<f64> {
     let x = x.as_array();
     let labels = labels.as_slice()?;
-    run_detached(py, || metrics::silhouette_score(x, labels))
+    run_interruptible(py, |stop| metrics::silhouette_score(x, labels, stop))
 }
 
 /// Calinski-Harabasz index.

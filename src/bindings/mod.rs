@@ -10,19 +10,27 @@
 //!   the dtype, calling a Rust function generic over [`Float`](crate::core::numerics::Float).
 //! * Any function with more than three parameters takes them as keywords after the data
 //!   (`#[pyo3(signature = (x, *, ...))]`): call sites name every setting.
+//! * Long work takes an [`Interrupt`] through [`run_interruptible`] and checks it in its
+//!   loops, so Ctrl-C stops it; every other call goes through [`run_detached`].
 //! * Exports used only by tests live in the `_core._testing` submodule ([`testing`]).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::RecvTimeoutError;
 
 use pyo3::prelude::*;
 
-use crate::core::{CoreError, CoreResult};
+use crate::core::{CoreError, CoreResult, Interrupt};
 
 mod abtest;
 mod agreement;
 mod bootstrap;
 mod choose_k;
 mod dbscan;
+mod distance;
 mod drift;
 mod kmeans;
+mod kmedoids;
+mod kprototypes;
 mod metrics;
 mod profile;
 mod rfm;
@@ -83,6 +91,7 @@ pyo3::import_exception!(segwise.exceptions, NotEnoughSamplesError);
 pyo3::import_exception!(segwise.exceptions, ShapeMismatchError);
 pyo3::import_exception!(segwise.exceptions, NonFiniteError);
 pyo3::import_exception!(segwise.exceptions, InvalidWeightsError);
+pyo3::import_exception!(segwise.exceptions, AllocationError);
 
 /// Map each core error variant to its own Python exception class.
 pub fn to_py_err(err: CoreError) -> PyErr {
@@ -94,18 +103,85 @@ pub fn to_py_err(err: CoreError) -> PyErr {
         CoreError::ShapeMismatch { .. } => ShapeMismatchError::new_err(msg),
         CoreError::NonFinite(_) => NonFiniteError::new_err(msg),
         CoreError::InvalidWeights(_) => InvalidWeightsError::new_err(msg),
+        CoreError::Allocation { .. } => AllocationError::new_err(msg),
+        // Only reached when the work stopped without a signal handler having raised.
+        CoreError::Interrupted => pyo3::exceptions::PyKeyboardInterrupt::new_err(msg),
         CoreError::Internal(_) => SegwiseInternalError::new_err(msg),
     }
 }
 
-/// Run core work with the GIL released. Errors become typed Python exceptions and a
-/// stray panic becomes `SegwiseInternalError` instead of pyo3's `PanicException`.
+/// How often the waiting thread looks for Ctrl-C while the work runs.
+const SIGNAL_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Run core work with the GIL released: [`run_interruptible`] for work that does not
+/// check for a stop (short calls); Ctrl-C during it is raised as soon as it returns.
 pub fn run_detached<T, F>(py: Python<'_>, work: F) -> PyResult<T>
 where
     F: FnOnce() -> CoreResult<T> + Send,
     T: Send,
 {
-    let outcome = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
+    run_interruptible(py, |_| work())
+}
+
+/// Run core work with the GIL released, stoppable with Ctrl-C: the one interruption
+/// mechanism of the bindings.
+///
+/// The work runs on a scoped worker thread and receives an [`Interrupt`]. The calling
+/// thread waits for it and, every [`SIGNAL_POLL`], takes the GIL for a moment to run
+/// Python's signal handlers (`PyErr_CheckSignals`; they only run on the main thread).
+/// When a handler raises (`KeyboardInterrupt` for Ctrl-C), the interrupt is requested,
+/// the work stops at its next [`Interrupt::check`] (long kernels check at least every
+/// ~0.1 s of work), and the handler's exception is raised once the worker has returned:
+/// nothing keeps running in the background. Errors become typed Python exceptions and
+/// a stray panic becomes `SegwiseInternalError` instead of pyo3's `PanicException`.
+pub fn run_interruptible<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+where
+    F: FnOnce(&Interrupt) -> CoreResult<T> + Send,
+    T: Send,
+{
+    let stop = Interrupt::new();
+    let (outcome, signal) = py.detach(|| {
+        std::thread::scope(|scope| {
+            let (done, finished) = std::sync::mpsc::sync_channel(1);
+            let stop_ref = &stop;
+            let spawned = std::thread::Builder::new()
+                .name("segwise-work".into())
+                // The main thread's default: the kernels were written against it.
+                .stack_size(8 << 20)
+                .spawn_scoped(scope, move || {
+                    let outcome = catch_unwind(AssertUnwindSafe(|| work(stop_ref)));
+                    // The receiver outlives this thread (same scope): cannot fail.
+                    let _ = done.send(outcome);
+                });
+            if let Err(e) = spawned {
+                let err = CoreError::Internal(format!("cannot start a worker thread: {e}"));
+                return (Ok(Err(err)), None);
+            }
+            let mut signal: Option<PyErr> = None;
+            loop {
+                match finished.recv_timeout(SIGNAL_POLL) {
+                    Ok(outcome) => return (outcome, signal),
+                    Err(RecvTimeoutError::Timeout) => {
+                        if signal.is_none() {
+                            if let Err(err) = Python::attach(|py| py.check_signals()) {
+                                stop.request();
+                                signal = Some(err);
+                            }
+                        }
+                    }
+                    Err(RecvTimeoutError::Disconnected) => {
+                        let err = CoreError::Internal("the worker thread vanished".into());
+                        return (Ok(Err(err)), signal);
+                    }
+                }
+            }
+        })
+    });
+    if let Some(err) = signal {
+        // The handler already ran: its exception is the call's outcome, whatever the work
+        // returned meanwhile.
+        return Err(err);
+    }
     match outcome {
         Ok(result) => result.map_err(to_py_err),
         Err(payload) => {
@@ -154,6 +230,7 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(current_num_threads, m)?)?;
     scaling::register(m)?;
     kmeans::register(m)?;
+    kprototypes::register(m)?;
     dbscan::register(m)?;
     metrics::register(m)?;
     rfm::register(m)?;
@@ -164,6 +241,8 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     drift::register(m)?;
     profile::register(m)?;
     selection::register(m)?;
+    distance::register(m)?;
+    kmedoids::register(m)?;
     testing::register(m)?;
     Ok(())
 }

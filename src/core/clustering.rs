@@ -8,7 +8,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
-use crate::CoreResult;
+use crate::{CoreResult, Interrupt};
 
 /// How the restarts of a fit pick their initial centres.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +37,9 @@ pub struct FitRequest<'a> {
     pub seed: u64,
     /// Initial centres.
     pub start: Start<'a>,
+    /// Checked between restarts and iterations: a requested stop ends the fit with
+    /// `CoreError::Interrupted`.
+    pub stop: &'a Interrupt,
 }
 
 /// A fitted centroid model.

@@ -30,9 +30,35 @@ pub enum CoreError {
     /// Sample weights that are negative, non-finite or all zero.
     #[error("invalid sample weights: {0}")]
     InvalidWeights(String),
+    /// A buffer sized by the input or a parameter cannot be allocated (more memory than
+    /// the machine or the address space holds): reported, never an abort.
+    #[error("cannot allocate {} for {what}", human_bytes(*bytes))]
+    Allocation { what: String, bytes: u128 },
+    /// The caller asked the work to stop (Ctrl-C): there is no result.
+    #[error("interrupted")]
+    Interrupted,
     /// An invariant broke inside the core (a bug): reported, never a panic.
     #[error("internal error in segwise core: {0}")]
     Internal(String),
+}
+
+/// `bytes` for people: "512 bytes", "1.5 KiB", ..., "8.0 TiB", "6.4e+06 EiB".
+pub fn human_bytes(bytes: u128) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value >= 1024.0 {
+        format!("{value:.1e} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// Result alias used throughout the core.
@@ -98,6 +124,19 @@ pub fn check_finite_nonempty(x: ArrayView2<'_, f64>) -> CoreResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_in_words() {
+        assert_eq!(human_bytes(512), "512 bytes");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(8_000_000_000_000), "7.3 TiB");
+        let e = CoreError::Allocation {
+            what: "the bins".into(),
+            bytes: 24 << 30,
+        };
+        assert_eq!(e.to_string(), "cannot allocate 24.0 GiB for the bins");
+        assert_eq!(CoreError::Interrupted.to_string(), "interrupted");
+    }
 
     #[test]
     fn weights_checked() {

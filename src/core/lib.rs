@@ -6,8 +6,12 @@
 pub mod abtest;
 pub mod clustering;
 pub mod dbscan;
+pub mod distance;
 pub mod error;
+pub mod interrupt;
 pub mod kmeans;
+pub mod kmedoids;
+pub mod kprototypes;
 pub mod metrics;
 pub mod mixed;
 pub mod numerics;
@@ -19,3 +23,4 @@ pub mod stability;
 pub mod stats;
 
 pub use error::{CoreError, CoreResult};
+pub use interrupt::Interrupt;

@@ -4,4 +4,6 @@
   ``betainc``, computed in the Rust core.
 - :mod:`.inference`: p-values and critical values, Welch's moments, multiple-testing
   adjustment.
+- :mod:`.contingency`: Pearson's chi-square test of independence with adjusted
+  standardized residuals per cell.
 """

@@ -46,9 +46,16 @@ def _prob_b_beats_a(aa: Any, ba: Any, ab: Any, bb: Any) -> np.ndarray:
     return _core.abtest_prob_b_beats_a(*(np.ascontiguousarray(a.ravel()) for a in arrs))
 
 
+# The exact sum runs over successes + prior alpha (+1 for the losses): bounded so that a
+# call answers in about a second instead of running for hours.
+_MAX_ALPHA = _core.ABTEST_MAX_BETA_TERMS - 1
+
 _PARAMS: Constraints = {
     "prior": [
-        Pair(Interval(Real, 1, None, closed="left"), Interval(Real, 0, None, closed="neither"))
+        Pair(
+            Interval(Real, 1, _MAX_ALPHA, closed="both"),
+            Interval(Real, 0, None, closed="neither"),
+        )
     ]
 }
 
@@ -86,6 +93,12 @@ def prob_beat_control(
         raise InvalidParameterError(f"prior must be (integer alpha >= 1, beta > 0), got {prior!r}")
     x1, n1 = _counts(count1, nobs1, "1")
     x2, n2 = _counts(count2, nobs2, "2")
+    if max(x1, x2) + a0 > _MAX_ALPHA:
+        raise InvalidParameterError(
+            f"prob_beat_control sums successes + prior alpha terms exactly: "
+            f"{max(x1, x2) + a0:.6g} terms exceed the supported {_MAX_ALPHA:,}; with this "
+            "many successes use a frequentist test (segwise.abtest.proportions_test)"
+        )
     aa, ba = x2 + a0, n2 - x2 + b0  # control A
     ab, bb = x1 + a0, n1 - x1 + b0  # treatment B
     # h(first, second) = P(second > first); primes are alpha + 1. Each probability is its

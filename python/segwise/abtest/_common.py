@@ -3,6 +3,7 @@ results unpack to ``(statistic, pvalue)`` through :class:`segwise._results.Unpac
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,13 @@ import numpy as np
 
 from .._results import Unpacks
 from .._stats.inference import check_alpha
-from ..exceptions import InvalidParameterError, ShapeMismatchError
+from .._validation import max_abs, power_of_two_scale
+from ..exceptions import (
+    InvalidParameterError,
+    NonFiniteError,
+    NonNumericError,
+    ShapeMismatchError,
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,13 @@ def _tost(
 
 def _counts(count: Any, nobs: Any, name: str) -> tuple[int, int]:
     for v, nm in ((count, f"count{name}"), (nobs, f"nobs{name}")):
-        if isinstance(v, bool) or not float(v).is_integer() or float(v) < 0:
+        try:
+            number = float(v)
+        except (TypeError, ValueError):
+            raise NonNumericError(f"{nm} must be a non-negative integer, got {v!r}") from None
+        if isinstance(v, bool | np.bool_) or not math.isfinite(number):
+            raise InvalidParameterError(f"{nm} must be a non-negative integer, got {v!r}")
+        if not number.is_integer() or number < 0:
             raise InvalidParameterError(f"{nm} must be a non-negative integer, got {v!r}")
     c, n = int(count), int(nobs)
     if n == 0:
@@ -95,19 +108,49 @@ def _counts(count: Any, nobs: Any, name: str) -> tuple[int, int]:
 
 
 def _sample(x: Any, name: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=float).ravel()
+    """A 1-D float sample of at least 2 finite values; the error names the argument."""
+    try:
+        arr = np.asarray(x, dtype=float).ravel()
+    except (TypeError, ValueError) as exc:
+        raise NonNumericError(f"{name} must hold numbers: {exc}") from None
     if arr.size < 2:
         raise InvalidParameterError(f"{name} needs at least 2 observations, got {arr.size}")
-    if not np.isfinite(arr).all():
-        raise InvalidParameterError(f"{name} contains NaN or infinity; drop them first")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise NonFiniteError(
+            f"{name} has {int(bad.sum())} NaN or infinite value(s) of {arr.size}; drop them first"
+        )
     return arr
 
 
-def _paired(num: Any, den: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
-    y = _sample(num, f"numerator{name}")
-    x = _sample(den, f"denominator{name}")
-    if y.shape != x.shape:
+def _paired(y: Any, x: Any, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Two samples of one arm measured on the same units (metric and covariate, or
+    numerator and denominator); ``names`` are the caller's argument names."""
+    a = _sample(y, names[0])
+    b = _sample(x, names[1])
+    if a.shape != b.shape:
         raise ShapeMismatchError(
-            f"numerator{name} has {y.size} values but denominator{name} has {x.size}"
+            f"{names[0]} has {a.size} values but {names[1]} has {b.size}; they must be "
+            "measured on the same units"
         )
-    return y, x
+    return a, b
+
+
+def _common_scale(*samples: np.ndarray) -> float:
+    """The power of two dividing samples that share a unit, so that their squares neither
+    overflow nor underflow (1.0 for ordinary magnitudes; see
+    :func:`segwise._validation.power_of_two_scale`)."""
+    return float(power_of_two_scale(max(max_abs(s) for s in samples)))
+
+
+def _delta_se(a: Any, b: Any, c: Any, n: Any = 1.0) -> Any:
+    """``sqrt(max(a^2 + b^2 - 2 c, 0) / n)``: a delta-method standard error from its two
+    squared terms and cross term, with the largest of ``a``, ``b`` and ``sqrt|c|``
+    factored out so that no square overflows (or underflows) on the way to a standard
+    error that float64 holds. Vectorized; NaN in, NaN out."""
+    a, b, c = (np.asarray(v, dtype=np.float64) for v in (a, b, c))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        m = np.fmax(np.fmax(np.abs(a), np.abs(b)), np.sqrt(np.abs(c)))
+        m = np.where(m > 0, m, 1.0)
+        inner = (a / m) ** 2 + (b / m) ** 2 - 2 * (c / m) / m
+        return m * np.sqrt(np.maximum(inner, 0.0) / n)

@@ -6,7 +6,7 @@ Arm 1 is the treatment and arm 2 the control; differences are ``1 - 2``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ from .._stats.inference import (
     welch_moments,
 )
 from .._validation import Constraints, validate_params
-from ._common import _paired
+from ._common import _common_scale, _delta_se, _paired
 
 
 def _cuped_moments(
@@ -44,7 +44,9 @@ def _cuped_moments(
     ]
     n1, sy1, sx1, m2y1, m2x1, cxy1, n2, sy2, sx2, m2y2, m2x2, cxy2 = a
     n = n1 + n2
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # over: a relative lift over a control mean near 0 (1e-300) is beyond float64; its
+    # standard error then comes out NaN (undefined), without a numpy warning
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         my1, mx1, my2, mx2 = sy1 / n1, sx1 / n1, sy2 / n2, sx2 / n2
         # Pooled (both arms together) covariance and variance of x: Chan's merge.
         f = n1 * n2 / n
@@ -61,7 +63,11 @@ def _cuped_moments(
         # Cov(diff, mean_y2) = -(var_y2 - theta cov_xy2) / n2.
         cov = -(vy2 - theta * c2) / n2
         rel = diff / my2
-        rvar = se**2 / my2**2 + diff**2 * (vy2 / n2) / my2**4 - 2 * diff * cov / my2**3
+        # Written in ratios to the control mean, largest term factored out: no fourth power
+        # or square to overflow or underflow.
+        rel_se = _delta_se(
+            se / my2, np.abs(rel) * (np.sqrt(vy2 / n2) / np.abs(my2)), rel * (cov / my2) / my2
+        )
     return {
         "theta": theta,
         "diff": diff,
@@ -70,7 +76,7 @@ def _cuped_moments(
         "mean1": my1,
         "mean2": my2,
         "rel": rel,
-        "rel_se": np.sqrt(np.maximum(rvar, 0.0)),
+        "rel_se": rel_se,
         "cov": cov,
         "var_adj1": va1,
         "var_adj2": va2,
@@ -166,10 +172,18 @@ def cuped_test(
     0.0
     """
     alternative = validate_params(locals(), _PARAMS, caller="cuped_test")["alternative"]
-    a1, b1 = _paired(y1, x1, "1")
-    a2, b2 = _paired(y2, x2, "2")
-    r = _cuped_moments(*_moments(a1, b1), *_moments(a2, b2))
-    return _cuped_result(r, alternative)
+    a1, b1 = _paired(y1, x1, ("y1", "x1"))
+    a2, b2 = _paired(y2, x2, ("y2", "x2"))
+    # Metric and covariate each divided by a power of two (exact) when their squares
+    # would overflow or underflow; the test statistic does not depend on either scale.
+    sy, sx = _common_scale(a1, a2), _common_scale(b1, b2)
+    r = _cuped_moments(*_moments(a1 / sy, b1 / sx), *_moments(a2 / sy, b2 / sx))
+    res = _cuped_result(r, alternative)
+    if sy == 1.0 and sx == 1.0:
+        return res
+    return replace(
+        res, estimate=res.estimate * sy, stderr=res.stderr * sy, theta=res.theta * sy / sx
+    )
 
 
 def _cuped_result(r: dict[str, Any], alternative: str) -> CupedResult:

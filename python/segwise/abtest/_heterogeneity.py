@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from .._stats.inference import (
     check_alpha,
     critical_value,
 )
-from ..exceptions import InvalidParameterError, ShapeMismatchError
+from ..exceptions import InvalidParameterError, NonNumericError, ShapeMismatchError
 
 
 @dataclass(frozen=True)
@@ -59,19 +60,29 @@ def heterogeneity_test(effects: Sequence[float], stderrs: Sequence[float]) -> He
     >>> heterogeneity_test([0.1, 0.1], [0.05, 0.02]).statistic
     0.0
     """
-    e = np.asarray(effects, float)
-    s = np.asarray(stderrs, float)
+    e, s = _numbers(effects, "effects"), _numbers(stderrs, "stderrs")
     if e.shape != s.shape or e.ndim != 1:
         raise ShapeMismatchError("effects and stderrs must be 1D of the same length")
     ok = np.isfinite(e) & np.isfinite(s) & (s > 0)
     e, s = e[ok], s[ok]
     if e.size < 2:
         raise InvalidParameterError("need at least 2 segments with a finite effect and stderr")
-    w = 1 / s**2
+    # Weights relative to the most precise segment, (s_min / s)^2 in (0, 1], and Q as a
+    # sum of squared z values: the same numbers as 1 / s^2, without overflow or
+    # underflow whatever the unit of the effects.
+    s_min = float(s.min())
+    w = (s_min / s) ** 2
     pooled = float((w * e).sum() / w.sum())
-    q = float((w * (e - pooled) ** 2).sum())
+    with np.errstate(over="ignore"):
+        q = float((((e - pooled) / s) ** 2).sum())
     df = e.size - 1
     i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
-    return HeterogeneityResult(
-        q, float(distributions.chi2_sf(q, float(df))), df, i2, pooled, float(1 / math.sqrt(w.sum()))
-    )
+    pvalue = float(distributions.chi2_sf(q, float(df))) if math.isfinite(q) else 0.0
+    return HeterogeneityResult(q, pvalue, df, i2, pooled, s_min / math.sqrt(float(w.sum())))
+
+
+def _numbers(values: Any, name: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise NonNumericError(f"{name} must hold numbers: {exc}") from None

@@ -19,11 +19,15 @@ from .._stats.inference import (
     pvalue_from_stat,
     welch_moments,
 )
-from .._validation import Constraints, Interval, StrOptions, validate_params
+from .._validation import Constraints, Interval, StrOptions, power_of_two_scale, validate_params
 
 LIFT_METHODS = ("delta", "log", "fieller")
 _PARAMS: Constraints = {
+    "mean1": [Interval(Real, None, None, closed="neither")],
+    "var1": [Interval(Real, 0, None, closed="left")],
     "nobs1": [Interval(Real, 0, None, closed="neither")],
+    "mean2": [Interval(Real, None, None, closed="neither")],
+    "var2": [Interval(Real, 0, None, closed="left")],
     "nobs2": [Interval(Real, 0, None, closed="neither")],
     "alpha": [PROBABILITY],
     "method": [StrOptions(LIFT_METHODS)],
@@ -52,6 +56,12 @@ def _lift_arrays(
     m1, s1, m2, s2, cov = np.broadcast_arrays(
         *(np.asarray(a, float) for a in (m1, s1, m2, s2, cov))
     )
+    # The lift and its interval do not depend on the unit: means and standard errors are
+    # divided by a power of two (exact) so that squares and products neither overflow nor
+    # underflow.
+    largest = np.fmax(np.fmax(np.abs(m1), np.abs(m2)), np.fmax(np.abs(s1), np.abs(s2)))
+    unit = power_of_two_scale(largest)
+    m1, s1, m2, s2, cov = m1 / unit, s1 / unit, m2 / unit, s2 / unit, cov / unit / unit
     level = np.asarray(alpha, dtype=np.float64)
     if df is None:
         z = np.asarray(critical_value(level), dtype=np.float64)
@@ -66,14 +76,16 @@ def _lift_arrays(
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = m1 / m2
         lift = ratio - 1
-        var = s1**2 / m2**2 + m1**2 * s2**2 / m2**4 - 2 * m1 * cov / m2**3
+        # Delta method, in ratios to the control mean (no fourth power of it):
+        # s1^2 / m2^2 + m1^2 s2^2 / m2^4 - 2 m1 cov / m2^3.
+        var = (s1 / m2) ** 2 + (ratio * (s2 / m2)) ** 2 - 2 * ratio * (cov / m2) / m2
         se = np.sqrt(np.maximum(var, 0.0))
         if method == "delta":
             low, high = lift - z * se, lift + z * se
         elif method == "log":
             bad = ~((m1 > 0) & (m2 > 0))
             reason[bad & ~zero] = "log method needs positive means in both arms"
-            lse = np.sqrt(np.maximum(s1**2 / m1**2 + s2**2 / m2**2 - 2 * cov / (m1 * m2), 0))
+            lse = np.sqrt(np.maximum((s1 / m1) ** 2 + (s2 / m2) ** 2 - 2 * cov / m1 / m2, 0))
             lr = np.log(np.where(bad, 1.0, ratio))
             low, high = np.exp(lr - z * lse) - 1, np.exp(lr + z * lse) - 1
         else:  # fieller
@@ -176,11 +188,16 @@ def relative_lift_ci(
     """
     params = validate_params(locals(), _PARAMS, caller="relative_lift_ci")
     alpha, method = params["alpha"], params["method"]
-    s1 = math.sqrt(var1 / nobs1)
-    s2 = math.sqrt(var2 / nobs2)
+    mean1, var1, nobs1 = params["mean1"], params["var1"], params["nobs1"]
+    mean2, var2, nobs2 = params["mean2"], params["var2"], params["nobs2"]
+    s1 = math.sqrt(var1) / math.sqrt(nobs1)
+    s2 = math.sqrt(var2) / math.sqrt(nobs2)
     df = None
     if params["quantile"] == "t":
-        df = float(welch_moments(mean1, var1, nobs1, mean2, var2, nobs2)[2])
+        # Welch's df does not depend on the unit: variances divided by a power of two
+        # (exact) so that their squares neither overflow nor underflow
+        unit = power_of_two_scale(max(var1, var2))
+        df = float(welch_moments(0.0, var1 / unit, nobs1, 0.0, var2 / unit, nobs2)[2])
         df = df if math.isfinite(df) else None
     lift, se, low, high, reason = _lift_arrays(mean1, s1, mean2, s2, alpha, method, df=df)
     lift_f = float(lift)

@@ -6,7 +6,7 @@ Arm 1 is the treatment and arm 2 the control; differences are ``1 - 2``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Real
 from typing import Any
 
@@ -21,7 +21,7 @@ from .._stats.inference import (
     welch_moments,
 )
 from .._validation import Constraints, Interval, validate_params
-from ._common import TOSTResult, _sample, _tost
+from ._common import TOSTResult, _common_scale, _sample, _tost
 
 
 @dataclass(frozen=True)
@@ -113,11 +113,32 @@ def welch_test(
     alternative, q, value = params["alternative"], params["winsorize"], float(params["value"])
     a = _sample(sample1, "sample1")
     b = _sample(sample2, "sample2")
+    # Both samples divided by one power of two (exact) when their squares would overflow
+    # or underflow: t, df and p do not depend on the scale.
+    scale = _common_scale(a, b)
+    a, b = a / scale, b / scale
     if q is not None:
         cap = float(np.quantile(np.concatenate([a, b]), q))
         a, b = np.minimum(a, cap), np.minimum(b, cap)
-    return _welch_result(
-        a.mean(), a.var(ddof=1), a.size, b.mean(), b.var(ddof=1), b.size, alternative, value
+    res = _welch_result(
+        a.mean(),
+        a.var(ddof=1),
+        a.size,
+        b.mean(),
+        b.var(ddof=1),
+        b.size,
+        alternative,
+        value / scale,
+    )
+    if scale == 1.0:
+        return res
+    return replace(
+        res,
+        estimate=res.estimate * scale,
+        stderr=res.stderr * scale,
+        mean1=res.mean1 * scale,
+        mean2=res.mean2 * scale,
+        value=value,
     )
 
 
@@ -173,10 +194,22 @@ def welch_tost(sample1: Any, sample2: Any, low: float, upp: float) -> TOSTResult
     low, upp = float(params["low"]), float(params["upp"])
     a = _sample(sample1, "sample1")
     b = _sample(sample2, "sample2")
+    # In units of a power of two when squares would overflow or underflow (as welch_test);
+    # the margins follow, the estimate and its interval come back in the caller's units.
+    scale = _common_scale(a, b)
+    a, b = a / scale, b / scale
     moments = (a.mean(), a.var(ddof=1), a.size, b.mean(), b.var(ddof=1), b.size)
-    lower = _welch_result(*moments, "larger", low)
-    upper = _welch_result(*moments, "smaller", upp)
+    lower = _welch_result(*moments, "larger", low / scale)
+    upper = _welch_result(*moments, "smaller", upp / scale)
     base = _welch_result(*moments, "two-sided")
+    if scale != 1.0:
+        base = replace(
+            base,
+            estimate=base.estimate * scale,
+            stderr=base.stderr * scale,
+            mean1=base.mean1 * scale,
+            mean2=base.mean2 * scale,
+        )
     return _tost(
         base.estimate,
         low,

@@ -47,7 +47,8 @@ def _n_proportions(p1: float, p2: float, za: float, zb: float) -> float:
     """Fleiss' sample size per arm."""
     pbar = (p1 + p2) / 2
     num = za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
-    return num * num / (p1 - p2) ** 2
+    root = num / abs(p1 - p2)  # a ratio first: no square of a tiny difference to underflow
+    return root * root
 
 
 def sample_size_proportions(
@@ -68,7 +69,7 @@ def sample_size_proportions(
     p1, p2 = params["p1"], params["p2"]
     if p1 == p2:
         raise InvalidParameterError("p1 and p2 must differ")
-    return _n_proportions(p1, p2, *_power_z(params))
+    return _finite_size(_n_proportions(p1, p2, *_power_z(params)), f"p1 - p2 = {p1 - p2:g}")
 
 
 def sample_size_means(
@@ -94,7 +95,19 @@ def sample_size_means(
     if delta == 0:
         raise InvalidParameterError("delta must be non-zero")
     za, zb = _power_z(params)
-    return 2 * (za + zb) ** 2 * sd * sd / (delta * delta)
+    root = (za + zb) * (sd / abs(delta))  # a ratio first: no square of a tiny delta
+    return _finite_size(2 * root * root, f"delta = {delta:g} with sd = {sd:g}")
+
+
+def _finite_size(n: float, effect: str) -> float:
+    """A sample size, or an error when it exceeds what a float holds (an effect so small
+    next to its noise that no experiment detects it)."""
+    if not math.isfinite(n):
+        raise InvalidParameterError(
+            f"the sample size for {effect} exceeds 1.8e308 units per arm: the effect is too "
+            "small to detect"
+        )
+    return n
 
 
 def minimum_detectable_effect(
@@ -125,7 +138,12 @@ def minimum_detectable_effect(
         raise InvalidParameterError("give exactly one of baseline (proportion) or sd (mean)")
     za, zb = _power_z(params)
     if sd is not None:
-        return (za + zb) * sd * math.sqrt(2 / nobs)
+        mde = (za + zb) * sd * (math.sqrt(2) / math.sqrt(nobs))
+        if not math.isfinite(mde):
+            raise InvalidParameterError(
+                f"the detectable effect for sd = {sd:g} and nobs = {nobs:g} exceeds 1.8e308"
+            )
+        return mde
     p1 = baseline
     lo, hi = 0.0, 1 - p1
     for _ in range(200):

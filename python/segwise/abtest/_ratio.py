@@ -18,19 +18,25 @@ from .._stats.inference import (
     critical_value,
     pvalue_from_stat,
 )
-from .._validation import Constraints, check_choice, validate_params
-from ._common import _paired
+from .._validation import Constraints, check_choice, max_abs, validate_params
+from ..exceptions import InvalidParameterError, NonFiniteError
+from ._common import _common_scale, _delta_se, _paired
 from ._lift import _lift_arrays
 
 
 def _ratio_moments(n: Any, sy: Any, sx: Any, vy: Any, vx: Any, cxy: Any) -> tuple[Any, Any]:
     """Ratio ``mean_y / mean_x`` and its delta-method standard error."""
     n, sy, sx, vy, vx, cxy = (np.asarray(a, float) for a in (n, sy, sx, vy, vx, cxy))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         my, mx = sy / n, sx / n
         r = my / mx
-        var = (vy - 2 * r * cxy + r * r * vx) / (n * mx * mx)
-    return r, np.sqrt(np.maximum(var, 0.0))
+        # Var(R) = (vy - 2 r cxy + r^2 vx) / (n mx^2), as a ^2 - 2 c + b ^2 over n in terms
+        # relative to mx, and with the largest term factored out: neither a huge ratio nor
+        # a tiny denominator mean overflows a square on the way to the standard error.
+        a = np.sqrt(vy) / np.abs(mx)
+        b = np.abs(r) * (np.sqrt(vx) / np.abs(mx))
+        c = r * (cxy / mx) / mx
+    return r, _delta_se(a, b, c, n)
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,14 @@ def ratio_metric_test(
     -------
     RatioMetricResult
 
+    Raises
+    ------
+    InvalidParameterError
+        An arm whose denominators sum to 0 (its ratio is undefined).
+    NonFiniteError
+        A ratio or its standard error beyond float64 (e.g. numerators near 1e300 over
+        denominators near 1e-10).
+
     Examples
     --------
     >>> from segwise.abtest import ratio_metric_test
@@ -113,12 +127,31 @@ def ratio_metric_test(
     True
     """
     alternative = validate_params(locals(), _PARAMS, caller="ratio_metric_test")["alternative"]
-    y1, x1 = _paired(numerator1, denominator1, "1")
-    y2, x2 = _paired(numerator2, denominator2, "2")
+    y1, x1 = _paired(numerator1, denominator1, ("numerator1", "denominator1"))
+    y2, x2 = _paired(numerator2, denominator2, ("numerator2", "denominator2"))
+    for x, name in ((x1, "denominator1"), (x2, "denominator2")):
+        if x.sum() == 0:
+            raise InvalidParameterError(
+                f"{name} sums to 0 over its {x.size} units: the ratio sum(numerator) / "
+                "sum(denominator) of that arm is undefined (no orders, sessions...?)"
+            )
+    # Each arm's numerators and denominators divided by powers of two (exact) when their
+    # squares would overflow or underflow; its ratio and standard error come back in the
+    # caller's units.
     st = []
-    for y, x in ((y1, x1), (y2, x2)):
-        c = np.cov(y, x, ddof=1)
-        st.append(_ratio_moments(y.size, y.sum(), x.sum(), c[0, 0], c[1, 1], c[0, 1]))
+    for arm, (y, x) in enumerate(((y1, x1), (y2, x2)), start=1):
+        sy, sx = _common_scale(y), _common_scale(x)
+        c = np.cov(y / sy, x / sx, ddof=1)
+        r, se = _ratio_moments(y.size, (y / sy).sum(), (x / sx).sum(), c[0, 0], c[1, 1], c[0, 1])
+        with np.errstate(over="ignore"):
+            r, se = r * (sy / sx), se * (sy / sx)
+        if not (np.isfinite(r) and np.isfinite(se)):
+            raise NonFiniteError(
+                f"the ratio sum(numerator{arm}) / sum(denominator{arm}) or its standard error "
+                f"exceeds float64 (about 1.8e308): numerators up to {max_abs(y):.3g} over "
+                f"denominators of at most {max_abs(x):.3g}; express them in other units"
+            )
+        st.append((r, se))
     return _ratio_result(st[0], st[1], alternative)
 
 
@@ -127,6 +160,12 @@ def _ratio_result(a: tuple[Any, Any], b: tuple[Any, Any], alternative: str) -> R
     r2, s2 = float(b[0]), float(b[1])
     se = math.hypot(s1, s2)
     d = r1 - r2
-    z = d / se if se > 0 else (0.0 if d == 0 else math.copysign(math.inf, d))
+    if se > 0 and math.isfinite(se):
+        z = d / se
+    elif se > 0:  # standard errors beyond float64: scale both down to compare
+        unit = max(abs(r1), abs(r2), s1, s2)
+        z = (r1 / unit - r2 / unit) / math.hypot(s1 / unit, s2 / unit)
+    else:
+        z = 0.0 if d == 0 else math.copysign(math.inf, d)
     p = float(pvalue_from_stat(z, alternative))
     return RatioMetricResult(z, p, d, se, r1, r2, s1, s2, alternative)

@@ -36,9 +36,12 @@ from .._validation import (
     StrOptions,
     check_choice,
     encode_labels,
+    max_abs,
+    power_of_two_scale,
     validate_params,
 )
 from ..exceptions import (
+    ColumnNotFoundError,
     EmptyInputError,
     InvalidParameterError,
     NonFiniteError,
@@ -97,7 +100,7 @@ CELL_DTYPE = np.dtype([(f, np.float64) for f in CELL_FIELDS])
 
 @dataclass(frozen=True)
 class _Metric:
-    name: str
+    name: Any  # the column label as the caller wrote it (a str, an int, a tuple...)
     kind: str  # binary | continuous | cuped | ratio
     aux: str | None = None  # covariate (cuped) or denominator (ratio)
 
@@ -110,20 +113,32 @@ class _Stats:
     segments: list[Any]
     arms: list[Any]
     metrics: list[_Metric]
+    # Per metric, the power of two its values (y) and auxiliary values (x) were divided by
+    # before the moments, when their squares would overflow or underflow (None: all 1).
+    y_scale: np.ndarray | None = None
+    x_scale: np.ndarray | None = None
+
+    def scales(self) -> tuple[np.ndarray, np.ndarray]:
+        """(y_scale, x_scale), ones where no scaling was needed."""
+        ones = np.ones(len(self.metrics))
+        return (
+            ones if self.y_scale is None else self.y_scale,
+            ones if self.x_scale is None else self.x_scale,
+        )
 
 
 # --------------------------------------------------------------------------- inputs
 
 
 def _metric_specs(
-    metrics: Any, covariates: Mapping[str, str] | None, ratios: Mapping[str, tuple[str, str]] | None
-) -> tuple[list[str], dict[str, str]]:
+    metrics: Any, covariates: Mapping[Any, Any] | None, ratios: Mapping[Any, tuple[Any, Any]] | None
+) -> tuple[list[Any], dict[Any, str]]:
     if isinstance(metrics, str):
         metrics = [metrics]
     if isinstance(metrics, Mapping):
-        kinds = {str(k): v for k, v in metrics.items()}
+        kinds = dict(metrics.items())
     else:  # a sequence (the callers' tables checked it)
-        kinds = {str(m): "auto" for m in metrics}
+        kinds = {m: "auto" for m in metrics}
     if len(kinds) != len(list(metrics)):
         raise InvalidParameterError("metrics has duplicate names")
     if not kinds and not ratios:
@@ -192,9 +207,38 @@ def _stats_from_frame(
         seg_codes, segs = seg.codes, seg.uniques
     y = _numeric_block(df, y_cols)
     x = _numeric_block(df, aux_cols) if aux_cols else None
-    values = _core.abtest_segment_arm_stats(
-        seg_codes, arm_codes, y, n_segments=len(segs), n_arms=len(arms), x=x, aux_index=aux_index
-    )
+
+    def reduce(y: np.ndarray, x: np.ndarray | None) -> np.ndarray:
+        return _core.abtest_segment_arm_stats(  # type: ignore[no-any-return]
+            seg_codes,
+            arm_codes,
+            y,
+            n_segments=len(segs),
+            n_arms=len(arms),
+            x=x,
+            aux_index=aux_index,
+        )
+
+    try:
+        values = reduce(y, x)
+    except NonFiniteError:
+        _raise_infinite(df, y_cols + aux_cols)
+        raise
+    y_scale = x_scale = None
+    col_x = np.ones(0)
+    if _out_of_range(values):
+        # Rare: values whose squares overflow (above ~1e154) or underflow (below ~1e-154).
+        # The columns, each divided by a power of two (exact; one copy), are reduced again;
+        # the report converts means and differences back, and its tests, p-values and
+        # lifts do not depend on the scale.
+        col_y = power_of_two_scale(max_abs(y, axis=0))
+        y = np.asfortranarray(y / col_y)
+        if x is not None:
+            col_x = power_of_two_scale(max_abs(x, axis=0))
+            x = np.asfortranarray(x / col_x)
+        values = reduce(y, x)
+        y_scale = np.asarray(col_y, dtype=np.float64)
+        x_scale = np.asarray([col_x[k] if k >= 0 else 1.0 for k in aux_index], dtype=np.float64)
     specs = _resolve_kinds(specs, values)
     if winsorize is not None:
         # Cap continuous metrics at their pooled (all segments and arms) quantile, on a
@@ -208,16 +252,45 @@ def _stats_from_frame(
                     continue
                 cap = float(np.nanquantile(col, winsorize))
                 np.minimum(col, cap, out=col, where=~np.isnan(col))
-            values = _core.abtest_segment_arm_stats(
-                seg_codes,
-                arm_codes,
-                y,
-                n_segments=len(segs),
-                n_arms=len(arms),
-                x=x,
-                aux_index=aux_index,
+            values = reduce(y, x)
+    return _Stats(values, segs, arms, specs, y_scale, x_scale)
+
+
+def _out_of_range(values: np.ndarray) -> bool:
+    """Whether the moments of a metric (or its auxiliary column) overflowed, or its values
+    are so large or small that their squares may have
+    (:func:`segwise._validation.power_of_two_scale`)."""
+    n = np.maximum(values["count"], 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # per metric: the largest |mean| or root mean squared deviation over the cells
+        sizes = np.asarray(
+            [
+                np.fmax(np.abs(values[f"sum_{v}"]) / n, np.sqrt(values[f"m2_{v}"] / n)).max(
+                    axis=(0, 1), initial=0.0
+                )
+                for v in ("y", "x")
+            ]
+        )
+    return bool((~np.isfinite(sizes)).any() or (power_of_two_scale(sizes) != 1.0).any())
+
+
+def _raise_infinite(df: pd.DataFrame, cols: list[Any]) -> None:
+    """Name the columns holding infinity, with counts and the first row's label (the core
+    only knows positions)."""
+    parts = []
+    for c in dict.fromkeys(cols):
+        values = df[c].to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isinf(values)
+        if bad.any():
+            first = df.index[int(np.argmax(bad))]
+            parts.append(
+                f"{c!r} ({int(bad.sum())} of {len(values)} rows, first at index {first!r})"
             )
-    return _Stats(values, segs, arms, specs)
+    if parts:
+        raise NonFiniteError(
+            "metric values must be finite (NaN is dropped per metric, infinity is an error); "
+            "infinity in column(s) " + "; ".join(parts)
+        )
 
 
 def _plan(
@@ -229,15 +302,23 @@ def _plan(
     ratios: Mapping[str, tuple[str, str]] | None,
 ) -> tuple[list[str], list[str], list[int], list[_Metric]]:
     """Which columns feed the statistics: ``(y columns, auxiliary columns, auxiliary index
-    per metric (-1: none), metric specs)``, after checking they exist in ``columns``."""
+    per metric (-1: none), metric specs)``, after checking they exist in ``columns``
+    (:class:`~segwise.exceptions.ColumnNotFoundError`) and are not repeated there."""
     names, kinds = _metric_specs(metrics, covariates, ratios)
     covariates = dict(covariates or {})
     ratios = dict(ratios or {})
     needed = [variant] + ([segment] if segment is not None else []) + names
     needed += list(covariates.values()) + [c for pair in ratios.values() for c in pair]
+    columns = pd.Index(columns)
     missing = [c for c in dict.fromkeys(needed) if c not in columns]
     if missing:
-        raise InvalidParameterError(f"columns not found in df: {missing}")
+        raise ColumnNotFoundError(f"columns not found in df: {missing}")
+    repeated = [c for c in dict.fromkeys(needed) if columns.get_indexer_for([c]).size > 1]
+    if repeated:
+        raise InvalidParameterError(
+            f"df has more than one column named {repeated}; give each column a unique name "
+            "(e.g. df.loc[:, ~df.columns.duplicated()])"
+        )
     y_cols = names + [num for num, _ in ratios.values()]
     aux_cols: list[str] = []
     aux_index: list[int] = []
@@ -257,7 +338,7 @@ def _plan(
     return y_cols, aux_cols, aux_index, specs
 
 
-def _numeric_block(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
+def _numeric_block(df: pd.DataFrame, cols: list[Any]) -> np.ndarray:
     bad = [
         c
         for c in cols
@@ -293,28 +374,30 @@ def _stats_to_frame(st: _Stats) -> pd.DataFrame:
     idx = pd.MultiIndex.from_product([range(S), range(A), range(M)])
     flat = v.reshape(-1)
     n = flat["count"]
+    y_scale, x_scale = st.scales()
+    sy, sx = np.tile(y_scale, S * A), np.tile(x_scale, S * A)  # per flat cell (metric last)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_y = np.where(n > 0, flat["sum_y"] / n, 0.0)
         mean_x = np.where(n > 0, flat["sum_x"] / n, 0.0)
     seg = np.array(st.segments, dtype=object)[idx.get_level_values(0)]
     arm = np.array(st.arms, dtype=object)[idx.get_level_values(1)]
     met = [st.metrics[j] for j in idx.get_level_values(2)]
-    out = pd.DataFrame(
-        {
-            "segment": seg,
-            "variant": arm,
-            "metric": [m.name for m in met],
-            "kind": [m.kind for m in met],
-            "n": n,
-            "sum": flat["sum_y"],
-            "sum_sq": flat["m2_y"] + mean_y * flat["sum_y"],
-            "sum_x": flat["sum_x"],
-            "sum_x_sq": flat["m2_x"] + mean_x * flat["sum_x"],
-            "sum_xy": flat["c_xy"] + mean_x * flat["sum_y"],
-            "n_nan": flat["n_nan"],
-        }
-    )
-    return out
+    with np.errstate(over="ignore"):  # back in the caller's units, which may not fit
+        return pd.DataFrame(
+            {
+                "segment": seg,
+                "variant": arm,
+                "metric": [m.name for m in met],
+                "kind": [m.kind for m in met],
+                "n": n,
+                "sum": flat["sum_y"] * sy,
+                "sum_sq": (flat["m2_y"] + mean_y * flat["sum_y"]) * sy * sy,
+                "sum_x": flat["sum_x"] * sx,
+                "sum_x_sq": (flat["m2_x"] + mean_x * flat["sum_x"]) * sx * sx,
+                "sum_xy": (flat["c_xy"] + mean_x * flat["sum_y"]) * sx * sy,
+                "n_nan": flat["n_nan"],
+            }
+        )
 
 
 def _stats_from_table(
@@ -331,7 +414,14 @@ def _stats_from_table(
     num = stats[["n", "sum", "sum_sq"]].to_numpy(dtype=float)
     n = num[:, 0]
     if not np.isfinite(num).all():
-        raise NonFiniteError("stats has NaN or infinite n/sum/sum_sq")
+        bad = ~np.isfinite(num)
+        cols = [c for c, b in zip(("n", "sum", "sum_sq"), bad.any(axis=0), strict=True) if b]
+        metrics_hit = list(pd.unique(stats["metric"].to_numpy()[bad.any(axis=1)]))
+        raise NonFiniteError(
+            f"stats has NaN or infinite {cols} for metric(s) {metrics_hit}: sums of squares "
+            "of values above ~1e154 do not fit in float64; divide the metric by a constant "
+            "before aggregating (or use segment_lift on the rows)"
+        )
     bad = (n < 0) | (n != np.round(n))
     if bad.any():
         raise InvalidParameterError(
@@ -370,6 +460,21 @@ def _stats_from_table(
         for c in ("sum_x", "sum_x_sq", "sum_xy", "n_nan")
         if c in stats.columns
     }
+    # Sums of values above ~1e154 (or below ~1e-154) are divided by a power of two per
+    # metric (exact; new arrays, the caller's frame is untouched) so that the centred
+    # moments below neither overflow nor underflow.
+    row_metric = np.asarray([m_idx.get(m, 0) for m in met_col], dtype=np.int64)
+    y_scale = _table_scale(num[:, 1], num[:, 2], n, row_metric, len(names))
+    num = np.column_stack(
+        [n, num[:, 1] / y_scale[row_metric], num[:, 2] / y_scale[row_metric] / y_scale[row_metric]]
+    )
+    x_scale = np.ones(len(names))
+    if has_x:
+        x_scale = _table_scale(extra["sum_x"], extra["sum_x_sq"], n, row_metric, len(names))
+        row_x, row_y = x_scale[row_metric], y_scale[row_metric]
+        extra["sum_x"] = extra["sum_x"] / row_x
+        extra["sum_x_sq"] = extra["sum_x_sq"] / row_x / row_x
+        extra["sum_xy"] = extra["sum_xy"] / row_x / row_y
     for r in range(len(stats)):
         rec = {c: v[r] for c, v in extra.items()}
         rec["metric"] = met_col[r]
@@ -405,7 +510,19 @@ def _stats_from_table(
                 f"metric {m!r} of kind {k!r} needs sum_x, sum_x_sq, sum_xy columns"
             )
         specs.append(_Metric(m, k))
-    return _Stats(values, segs, arms, _resolve_kinds(specs, values))
+    return _Stats(values, segs, arms, _resolve_kinds(specs, values), y_scale, x_scale)
+
+
+def _table_scale(
+    sums: np.ndarray, sums_sq: np.ndarray, n: np.ndarray, metric: np.ndarray, n_metrics: int
+) -> np.ndarray:
+    """Per metric, the power of two its pre-aggregated sums are divided by (1 unless the
+    values' size, |mean| or root mean square, is outside the safe range)."""
+    rows = np.maximum(n, 1.0)
+    per_row = np.fmax(np.abs(sums) / rows, np.sqrt(np.abs(sums_sq)) / np.sqrt(rows))
+    size = np.zeros(n_metrics)
+    np.fmax.at(size, metric, np.nan_to_num(per_row, nan=0.0))
+    return np.asarray(power_of_two_scale(size), dtype=np.float64).reshape(n_metrics)
 
 
 # --------------------------------------------------------------------------- the report
@@ -870,11 +987,21 @@ def _report(
     srm_flag = (srm_p < srm_threshold) & (units >= 8).all(axis=1)
 
     rows: list[dict[str, Any]] = []
+    y_scale, x_scale = st.scales()
     for j, m in enumerate(st.metrics):
         for t in treatments:
             rows.extend(
                 _metric_rows(
-                    v[:, t, j], v[:, c, j], m, segs, arms[t], control, alpha, ci_method, lift_method
+                    v[:, t, j],
+                    v[:, c, j],
+                    m,
+                    segs,
+                    arms[t],
+                    control,
+                    alpha,
+                    ci_method,
+                    lift_method,
+                    (float(y_scale[j]), float(x_scale[j])),
                 )
             )
     table = pd.DataFrame(rows)
@@ -898,7 +1025,13 @@ def _report(
     for j, m in enumerate(st.metrics):
         for t in treatments:
             a = _metric_arrays(
-                v[:, t, j], v[:, c, j], m, level[row : row + len(segs)], ci_method, lift_method
+                v[:, t, j],
+                v[:, c, j],
+                m,
+                level[row : row + len(segs)],
+                ci_method,
+                lift_method,
+                (float(y_scale[j]), float(x_scale[j])),
             )
             row += len(segs)
             good = np.asarray(a["enough"], bool)
@@ -970,6 +1103,7 @@ def _metric_arrays(
     alpha: Any,
     ci_method: str,
     lift_method: str,
+    scale: tuple[float, float] = (1.0, 1.0),
 ) -> dict[str, Any]:
     """One metric and one treatment arm over all segments (vectorized): the test of each
     row and its intervals at level ``1 - alpha`` (``alpha`` may be one level per row).
@@ -979,6 +1113,10 @@ def _metric_arrays(
     interval of the difference and Koopman's of the ratio; continuous and CUPED -> Welch
     t, and Fieller's interval of the ratio with the same Welch df; ratio metrics ->
     delta-method z and Fieller's interval with the normal quantile.
+
+    ``scale``: the powers of two the metric's values and auxiliary values were divided by
+    (:class:`_Stats`); sums, means, differences and their intervals are given back in the
+    caller's units.
     """
     n1, n2 = tr["count"], co["count"]
     S = n1.shape[0]
@@ -1092,11 +1230,25 @@ def _metric_arrays(
             method = f"ratio ({m.aux}) delta method" if m.aux else "ratio delta method"
             method += f"; {relative} lift"
             enough = (n1 >= 2) & (n2 >= 2)
+            no_denominator = enough & ((tr["sum_x"] == 0) | (co["sum_x"] == 0))
+            for k in np.flatnonzero(no_denominator):
+                reasons[k] = _join(
+                    reasons[k], f"denominator {m.aux!r} sums to 0 in an arm: ratio undefined"
+                )
+            enough = enough & ~no_denominator
+    unit = {"binary": 1.0, "ratio": scale[0] / scale[1]}.get(m.kind, scale[0])
+    if unit != 1.0:
+        with np.errstate(over="ignore", invalid="ignore"):
+            m1, m2, diff, lo, hi, se = (
+                np.asarray(a, float) * unit for a in (m1, m2, diff, lo, hi, se)
+            )
     return {
         "n1": n1,
         "n2": n2,
         "m1": m1,
         "m2": m2,
+        "sum1": tr["sum_y"] * scale[0],
+        "sum2": co["sum_y"] * scale[0],
         "diff": diff,
         "lo": lo,
         "hi": hi,
@@ -1124,9 +1276,11 @@ def _metric_rows(
     alpha: float,
     ci_method: str,
     lift_method: str,
+    scale: tuple[float, float] = (1.0, 1.0),
 ) -> list[dict[str, Any]]:
-    """Rows for one metric and one treatment arm over all segments, at level ``1 - alpha``."""
-    a = _metric_arrays(tr, co, m, alpha, ci_method, lift_method)
+    """Rows for one metric and one treatment arm over all segments, at level ``1 - alpha``
+    (``scale``: see :func:`_metric_arrays`)."""
+    a = _metric_arrays(tr, co, m, alpha, ci_method, lift_method, scale)
     n1, n2, enough, lreason = a["n1"], a["n2"], a["enough"], a["lreason"]
     out = []
     for i, s in enumerate(segs):
@@ -1159,8 +1313,8 @@ def _metric_rows(
                 "control": cname,
                 "n_control": int(n2[i]),
                 "n_treatment": int(n1[i]),
-                "sum_control": float(co["sum_y"][i]),
-                "sum_treatment": float(tr["sum_y"][i]),
+                "sum_control": float(a["sum2"][i]),
+                "sum_treatment": float(a["sum1"][i]),
                 "mean_control": float(a["m2"][i]) if n2[i] > 0 else np.nan,
                 "mean_treatment": float(a["m1"][i]) if n1[i] > 0 else np.nan,
                 "abs_diff": val(a["diff"]),
@@ -1191,6 +1345,10 @@ def _heterogeneity(table: pd.DataFrame, report_warnings: list[str]) -> pd.DataFr
         d = seg["abs_diff"].to_numpy(float)
         se = seg["_se"].to_numpy(float)
         ok = np.isfinite(d) & np.isfinite(se) & (se > 0)
+        # Q does not depend on the unit: weights 1 / se^2 are formed on d and se divided
+        # by a power of two, so that they neither overflow nor underflow.
+        unit = power_of_two_scale(np.max(se[ok], initial=0.0))
+        d, se = d / unit, se / unit
         Q = pval = i2 = np.nan
         if ok.sum() >= 2:
             w = 1 / se[ok] ** 2

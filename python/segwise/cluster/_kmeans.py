@@ -14,12 +14,15 @@ from .._base import BaseEstimator, ClusterMixin, TransformerMixin
 from .._validation import (
     Checked,
     Constraints,
+    Fitted,
     Interval,
     StrOptions,
     check_array,
     check_fitted,
+    check_magnitude,
     check_random_state,
     check_sample_weight,
+    max_abs,
     raise_overflow,
 )
 from ..exceptions import (
@@ -81,6 +84,7 @@ class _KMeansPredictMixin:
 
     cluster_centers_: np.ndarray
     n_features_in_: int
+    _fitted_state = {"cluster_centers_": Fitted((None, "n_features_in_"))}
 
     def _test_values(self, X: Any) -> tuple[np.ndarray, Checked]:
         """Validated ``X`` in the centres' dtype (one copy at most)."""
@@ -91,6 +95,7 @@ class _KMeansPredictMixin:
         dtype = self.cluster_centers_.dtype
         if values.dtype != dtype:
             values = values.astype(dtype)
+        _check_float32_magnitude(values)
         return values, checked
 
     def predict(self, X: Any) -> np.ndarray:
@@ -115,12 +120,12 @@ class _KMeansPredictMixin:
         >>> bool(km.predict([[0.0, 0.0]])[0] == km.labels_[0])
         True
         """
-        centers = self.__dict__.get("cluster_centers_")
+        check_fitted(self, "cluster_centers_")
+        centers = self.cluster_centers_
         # Fast path for a small C-contiguous numpy array of the centres' dtype: skips the
         # DataFrame handling of the input funnel (a finite check is still made).
         if (
-            centers is not None
-            and type(X) is np.ndarray
+            type(X) is np.ndarray
             and X.dtype == centers.dtype
             and X.ndim == 2
             and X.shape[0] > 0
@@ -129,6 +134,7 @@ class _KMeansPredictMixin:
             and X.shape[0] * X.shape[1] <= 4096
             and np.isfinite(X).all()
         ):
+            _check_float32_magnitude(X)
             return _core.kmeans_predict(X, centers)
         values, _ = self._test_values(X)
         return _core.kmeans_predict(values, self.cluster_centers_)
@@ -183,8 +189,8 @@ class _KMeansPredictMixin:
         >>> float(KMeans(n_clusters=2, random_state=0).fit(X).score(X))
         -4.0
         """
-        values, _ = self._test_values(X)
-        weights = check_sample_weight(sample_weight, values.shape[0])
+        values, checked = self._test_values(X)
+        weights = check_sample_weight(sample_weight, values.shape[0], rows=checked.index)
         _, inertia = _core.kmeans_labels_inertia(
             values, self.cluster_centers_, sample_weight=weights
         )
@@ -218,7 +224,18 @@ class _KMeansPredictMixin:
         return np.asarray([f"{prefix}{i}" for i in range(n_out)], dtype=object)
 
 
-def _warn_if_fewer_clusters(labels: np.ndarray, n_clusters: int) -> None:
+def _check_float32_magnitude(values: np.ndarray) -> None:
+    """float32 distances overflow above about 9e18 (the inertia, summed in float64, would
+    not show it): refuse such input instead of clustering it wrongly."""
+    if values.dtype == np.float32:
+        check_magnitude(values, "k-means' squared distances")
+
+
+def _warn_if_fewer_clusters(
+    labels: np.ndarray, n_clusters: int, values: np.ndarray | None = None
+) -> None:
+    """ConvergenceWarning when fewer than ``n_clusters`` labels occur (``values``: the
+    numeric data, to say when tiny magnitudes are the cause)."""
     # Exact shortcut: when a prefix already holds every label, so does the whole array
     # (saves a full-size bincount, about 1.5 ms per million labels).
     head = labels[: 1 << 16]
@@ -226,9 +243,17 @@ def _warn_if_fewer_clusters(labels: np.ndarray, n_clusters: int) -> None:
         return
     distinct = int(np.count_nonzero(np.bincount(labels, minlength=n_clusters)))
     if distinct < n_clusters:
+        largest = max_abs(values) if values is not None and values.size else 0.0
+        why = (
+            f"All |values| in X are at most {largest:.3g}: their squared distances (below "
+            "1e-300) lose precision or underflow to 0, so distinct points can look "
+            "identical. Rescale X (e.g. with MaxAbsScaler)."
+            if 0 < largest < 1e-150
+            else "Possibly due to duplicate points in X."
+        )
         warnings.warn(
             f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
-            f"({n_clusters}). Possibly due to duplicate points in X.",
+            f"({n_clusters}). {why}",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -388,12 +413,13 @@ default="k-means++"
         )
         self._check_features(checked, reset=True)
         values = checked.values
+        _check_float32_magnitude(values)
         n_samples, n_features = values.shape
         if n_samples < n_clusters:
             raise NotEnoughSamplesError(
                 f"n_samples={n_samples} should be >= n_clusters={n_clusters}."
             )
-        weights = check_sample_weight(sample_weight, n_samples)
+        weights = check_sample_weight(sample_weight, n_samples, rows=checked.index)
         seed = check_random_state(self.random_state)
 
         init_centers = None
@@ -439,7 +465,7 @@ default="k-means++"
             raise
         if not np.isfinite(inertia):
             raise_overflow(values, "the k-means inertia")
-        _warn_if_fewer_clusters(labels, n_clusters)
+        _warn_if_fewer_clusters(labels, n_clusters, values)
         self.cluster_centers_ = centers
         self._n_features_out = n_clusters
         self.labels_ = labels

@@ -24,6 +24,7 @@ from ._kmeans import (
     _BASE_KMEANS_PARAMS,
     _FLOATS,
     _centers_array,
+    _check_float32_magnitude,
     _init_kind,
     _KMeansPredictMixin,
     _runs,
@@ -226,11 +227,12 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         checked = check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)
         self._check_features(checked, reset=True)
         values = checked.values
+        _check_float32_magnitude(values)
         n_samples = values.shape[0]
         k = p["n_clusters"]
         if n_samples < k:
             raise NotEnoughSamplesError(f"n_samples={n_samples} should be >= n_clusters={k}.")
-        weights = check_sample_weight(sample_weight, n_samples)
+        weights = check_sample_weight(sample_weight, n_samples, rows=checked.index)
         seed = check_random_state(self.random_state)
         init_size = self._init_size(p, n_samples)
         runs = _runs(p["n_init"], p["kind"], auto_random=3)
@@ -254,7 +256,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         if not (np.isfinite(inertia) and np.isfinite(centers).all()):
             raise_overflow(values, "the mini-batch k-means inertia")
         if labels is not None:
-            _warn_if_fewer_clusters(labels, k)
+            _warn_if_fewer_clusters(labels, k, values)
             self.labels_ = labels
         self.cluster_centers_ = centers
         self._n_features_out = k
@@ -301,8 +303,9 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         values = checked.values
         if has_centers and values.dtype != self.cluster_centers_.dtype:
             values = values.astype(self.cluster_centers_.dtype)
+        _check_float32_magnitude(values)
         n_samples = values.shape[0]
-        weights = check_sample_weight(sample_weight, n_samples)
+        weights = check_sample_weight(sample_weight, n_samples, rows=checked.index)
         if not has_centers:
             k = p["n_clusters"]
             if n_samples < k:

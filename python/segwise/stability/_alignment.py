@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,8 @@ _RELABEL_PARAMS: Constraints = {
 
 
 def _kind_of(obj: Any) -> str:
+    if hasattr(obj, "prototypes_") and hasattr(obj, "transform"):
+        return "prototypes"  # KPrototypes / KModes: matched on their own cost
     if hasattr(obj, "cluster_centers_"):
         return "model"
     if isinstance(obj, pd.DataFrame):
@@ -146,7 +149,10 @@ def align_labels(
                 "are matched on shared customers; pass the reference model or its "
                 "cluster_centers_ to match on centres"
             )
-        aligned, mapping = _align_centers(new, new_kind, reference, ref_kind, X, labels)
+        elif ref_kind == "prototypes" or new_kind == "prototypes":
+            aligned, mapping = _align_prototypes(new, new_kind, reference, ref_kind, X, labels)
+        else:
+            aligned, mapping = _align_centers(new, new_kind, reference, ref_kind, X, labels)
     return (aligned, mapping) if return_mapping else aligned
 
 
@@ -197,8 +203,11 @@ def _align_centers(
             )
         if labels is not None:
             raise InvalidParameterError("labels is already given as `new`; leave labels=None")
-        xs = check_array(X, name="X").values.astype(np.float64, copy=False)
-        enc = encode_labels(new, name="new", n_samples=xs.shape[0], keep_index=True)
+        checked = check_array(X, name="X")
+        xs = checked.values.astype(np.float64, copy=False)
+        enc = encode_labels(
+            new, name="new", n_samples=xs.shape[0], keep_index=True, rows=checked.index
+        )
         codes, uniques = enc.codes, enc.uniques
         counts = np.bincount(codes).astype(np.float64)
         new_centers = np.zeros((len(uniques), xs.shape[1]))
@@ -227,7 +236,15 @@ def _align_centers(
     matched, _ = _core.drift_align_by_centers(
         np.ascontiguousarray(new_centers), np.ascontiguousarray(ref_centers)
     )
-    ref_ids = list(range(ref_centers.shape[0]))
+    return _apply_matches(codes, uniques, matched, ref_centers.shape[0], like)
+
+
+def _apply_matches(
+    codes: np.ndarray, uniques: list[Any], matched: np.ndarray, n_ref: int, like: Any
+) -> tuple[Any, dict[Any, Any]]:
+    """New segment ``uniques[i]`` -> reference id ``matched[i]`` (0..n_ref-1), unmatched
+    segments (-1) -> fresh ids after the reference's; the relabelled codes and the map."""
+    ref_ids = list(range(n_ref))
     unmatched = [u for u, j in zip(uniques, matched.tolist(), strict=True) if j < 0]
     fresh = dict(zip(unmatched, _fresh_ids(ref_ids, len(unmatched)), strict=True))
     mapping = {
@@ -236,6 +253,59 @@ def _align_centers(
     }
     aligned = _map_codes(codes, [mapping[u] for u in uniques])
     return _wrap_like(aligned, like), mapping
+
+
+def _align_prototypes(
+    new: Any, new_kind: str, reference: Any, ref_kind: str, X: Any, labels: Any
+) -> tuple[Any, dict[Any, Any]]:
+    """Match on the reference KPrototypes/KModes model's own cost: of the new model's
+    prototypes, or (labels + X) the mean cost of each new segment's customers, against
+    every reference prototype; the assignment of least total cost."""
+    if ref_kind != "prototypes":
+        raise InvalidParameterError(
+            "new is a KPrototypes/KModes model but reference is not: match two models of "
+            "the same kind, or two label vectors on shared customers"
+        )
+    # A level the reference never saw counts as a mismatch here, not as an error.
+    scorer = copy.copy(reference)
+    scorer.unknown = "mismatch"
+    like: Any = None
+    if new_kind == "prototypes":
+        if X is not None:
+            raise InvalidParameterError("X is only used when new is a label vector")
+        cost = scorer.transform(new.prototypes_)
+        uniques = list(range(len(new.prototypes_)))
+        if labels is None:
+            labels = getattr(new, "labels_", None)
+        if labels is None:
+            codes = np.arange(len(uniques), dtype=np.int64)
+        else:
+            codes = check_label_ids(
+                labels, len(uniques), context=" (one per prototype of the new model)"
+            )
+            like = labels
+    elif new_kind == "labels":
+        if X is None:
+            raise InvalidParameterError(
+                "new is a label vector and reference a KPrototypes/KModes model: pass X (the "
+                "new customers' table) to score the new segments against its prototypes"
+            )
+        if labels is not None:
+            raise InvalidParameterError("labels is already given as `new`; leave labels=None")
+        per_row = np.asarray(scorer.transform(X), dtype=np.float64)
+        enc = encode_labels(new, name="new", n_samples=per_row.shape[0], keep_index=True)
+        codes, uniques = enc.codes, enc.uniques
+        sums = np.zeros((len(uniques), per_row.shape[1]))
+        np.add.at(sums, codes, per_row)
+        cost = sums / np.bincount(codes)[:, None]
+        like = new
+    else:
+        raise InvalidParameterError(
+            "a KPrototypes/KModes reference is matched with a model of the same kind or with "
+            "labels and X, not with an array of centres"
+        )
+    matched = _core.drift_align_by_cost(np.ascontiguousarray(cost, dtype=np.float64))
+    return _apply_matches(codes, uniques, matched, np.shape(cost)[1], like)
 
 
 # --------------------------------------------------------------------------- relabel

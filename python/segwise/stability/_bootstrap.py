@@ -17,6 +17,7 @@ from .._progress import progress as _progress
 from .._progress import progress_enabled
 from .._results import ResultMixin, Summary, Table
 from .._validation import (
+    REPLICATES,
     Constraints,
     HasMethods,
     Interval,
@@ -24,11 +25,19 @@ from .._validation import (
     check_array,
     check_int,
     check_random_state,
-    encode_labels,
     validate_params,
 )
 from ..cluster._kmeans import KMeans
 from ..exceptions import ConvergenceWarning, InvalidParameterError, NotEnoughSamplesError
+from ._refit import (
+    fit_labels,
+    fresh,
+    n_clusters_of,
+    read_table,
+    refuse_precomputed,
+    segment_codes,
+    take_rows,
+)
 
 __all__ = ["StabilityResult", "bootstrap_stability"]
 
@@ -37,7 +46,7 @@ _PARAMS: Constraints = {
         Interval(Integral, 2, None, closed="left"),
         HasMethods(["fit", "get_params"]),
     ],
-    "n_boot": [Interval(Integral, 1, None, closed="left")],
+    "n_boot": [REPLICATES],
     "scheme": [StrOptions(["bootstrap", "subsample"])],
     "subsample_fraction": [Interval(Real, 0, 1, closed="neither")],
     "random_state": ["random_state"],
@@ -182,27 +191,6 @@ class StabilityResult(ResultMixin):
         return ax
 
 
-def _segment_codes(labels: np.ndarray) -> tuple[np.ndarray, list[Any]]:
-    """A clusterer's labels -> int32 codes 0..S-1 (sorted), -1 for noise; the segments."""
-    enc = encode_labels(np.asarray(labels).ravel(), name="the clusterer's labels", noise=True)
-    return enc.codes.astype(np.int32), enc.uniques
-
-
-def _fit_labels(estimator: Any, values: np.ndarray) -> np.ndarray:
-    fitted = estimator.fit(values)
-    labels = getattr(fitted if fitted is not None else estimator, "labels_", None)
-    if labels is None:
-        labels = estimator.fit_predict(values)
-    return np.asarray(labels)
-
-
-def _fresh(estimator: Any, seed: int | None) -> Any:
-    params = estimator.get_params(deep=False)
-    if seed is not None and "random_state" in params:
-        params["random_state"] = seed
-    return type(estimator)(**params)
-
-
 def _table(
     jaccard: np.ndarray, sizes: np.ndarray, names: list[Any], dissolution: float, recover: float
 ) -> pd.DataFrame:
@@ -252,7 +240,8 @@ def bootstrap_stability(
     Parameters
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
-        Numeric data, already scaled as for the clustering itself.
+        Numeric data, already scaled as for the clustering itself; with a clusterer for
+        mixed tables, numeric and categorical columns.
     estimator_or_k : int, segwise KMeans or scikit-learn-style clusterer
         * an int ``k``: ``segwise.cluster.KMeans(n_clusters=k)``;
         * a segwise :class:`~segwise.cluster.KMeans` with ``init="k-means++"`` or
@@ -262,9 +251,13 @@ def bootstrap_stability(
         * any other clusterer with ``fit`` and ``labels_`` (or ``fit_predict``) and
           ``get_params``: a fresh copy ``type(est)(**est.get_params())`` is fitted per
           replicate in a Python loop. Negative labels (DBSCAN's noise -1) are not
-          segments; a noise point still counts in the union of the Jaccard.
+          segments; a noise point still counts in the union of the Jaccard. ``X`` may
+          then hold categorical columns, e.g. for :class:`~segwise.cluster.KPrototypes`
+          (text columns are read as categoricals once, so every replicate codes the
+          levels alike). A clusterer with ``metric="precomputed"`` is refused (rows of
+          a distance matrix are not a resample of it).
     n_boot : int, default=100
-        Number of replicates (>= 1).
+        Number of replicates (1 to 1,000,000).
     scheme : {"bootstrap", "subsample"}, default="bootstrap"
         ``"bootstrap"``: ``n`` rows drawn with replacement, duplicates dropped (fpc's
         default ``multipleboot=FALSE``), so each replicate clusters about 63% of the
@@ -346,13 +339,14 @@ def bootstrap_stability(
     n_boot, scheme, fraction = params["n_boot"], params["scheme"], params["subsample_fraction"]
     dissolution, recover = params["dissolution"], params["recover"]
     show_progress = progress_enabled(params["progress"])
-    checked = check_array(X, dtypes=(np.float64,), estimator="bootstrap_stability")
-    values = checked.values
-    n = values.shape[0]
-
     est = estimator_or_k
     fast = False
     n_clusters: int | None = None
+    if isinstance(est, numbers.Integral | KMeans) and not isinstance(est, bool):
+        checked = check_array(X, dtypes=(np.float64,), estimator="bootstrap_stability")
+        values, n, index = checked.values, checked.values.shape[0], checked.index
+    else:  # any clusterer: a numeric table as one array, a mixed one as a DataFrame
+        values, n, index, _ = read_table(X, "bootstrap_stability")
     if isinstance(est, numbers.Integral) and not isinstance(est, bool):
         if n < 3:
             raise InvalidParameterError(
@@ -369,9 +363,8 @@ def bootstrap_stability(
             )
         fast = kind in ("k-means++", "random")
     else:  # a scikit-learn-style clusterer (the table checked fit and get_params)
-        n_clusters = est.get_params(deep=False).get("n_clusters")
-        if not isinstance(n_clusters, numbers.Integral):
-            n_clusters = None
+        refuse_precomputed(est, "bootstrap_stability")
+        n_clusters = n_clusters_of(est)
 
     if random_state is None:
         own = est.get_params(deep=False).get("random_state")
@@ -387,11 +380,11 @@ def bootstrap_stability(
         )
 
     # The original partition: a fresh fit on all of X.
-    original = _fresh(est, seed % (1 << 32))
+    original = fresh(est, seed % (1 << 32))
     if fast:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            raw = _fit_labels(original, values)
+            raw = fit_labels(original, values)
         found = int(np.count_nonzero(np.bincount(raw, minlength=n_clusters or 0)))
         if found < (n_clusters or 0):
             distinct = int(np.unique(values, axis=0).shape[0])
@@ -401,8 +394,8 @@ def bootstrap_stability(
                 "; use a smaller k"
             )
     else:
-        raw = _fit_labels(original, values)
-    codes, names = _segment_codes(raw)
+        raw = fit_labels(original, values)
+    codes, names = segment_codes(raw)
     n_segments = len(names)
     if n_segments < 2:
         raise InvalidParameterError(
@@ -424,12 +417,12 @@ def bootstrap_stability(
             # region's rows together, so the rows that k-means++ and Hamerly's bounds
             # skip form whole blocks. Replicates draw uniformly over the rows as before.
             order = np.argsort(codes, kind="stable")
-            by_segment, segment_codes = values[order], codes[order]
+            by_segment, by_segment_codes = values[order], codes[order]
             for start in range(0, n_boot, chunk):
                 end = min(start + chunk, n_boot)
                 jac, skip = _core.bootstrap_kmeans(
                     by_segment,
-                    segment_codes,
+                    by_segment_codes,
                     n_segments=n_segments,
                     n_clusters=k,
                     init=kind,
@@ -453,8 +446,8 @@ def bootstrap_stability(
                     jaccard[b] = np.nan
                     skipped[b] = True
                 else:
-                    replicate = _fresh(est, kseed % (1 << 32))
-                    new, _ = _segment_codes(_fit_labels(replicate, values[rows]))
+                    replicate = fresh(est, kseed % (1 << 32))
+                    new, _ = segment_codes(fit_labels(replicate, take_rows(values, rows)))
                     jaccard[b] = _core.bootstrap_max_jaccard(codes[rows], new, n_segments)
                 advance(1)
 
@@ -468,8 +461,8 @@ def bootstrap_stability(
         )
     table = _table(jaccard, sizes, names, dissolution, recover)
     labels: Any = raw
-    if checked.index is not None:
-        labels = pd.Series(raw, index=checked.index, name="segment")
+    if index is not None:
+        labels = pd.Series(raw, index=index, name="segment")
     return StabilityResult(
         table=table,
         jaccard=jaccard,

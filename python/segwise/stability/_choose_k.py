@@ -9,6 +9,7 @@ and do not depend on how the replicates are chunked between progress-bar updates
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -21,15 +22,19 @@ from .. import _core
 from .._progress import progress as _progress
 from .._results import ResultMixin, Summary, Table, fmt_number, fmt_share
 from .._validation import (
+    REPLICATES,
     Constraints,
+    HasMethods,
     Interval,
     StrOptions,
     check_array,
     check_choice,
+    check_magnitude,
     check_random_state,
     validate_params,
 )
 from ..exceptions import InvalidParameterError, NotEnoughSamplesError
+from . import _refit
 
 __all__ = [
     "ChooseKResult",
@@ -57,9 +62,10 @@ _COMMON_PARAMS: Constraints = {
     "random_state": ["random_state"],
     "progress": ["boolean", None],
 }
+_ESTIMATOR: Constraints = {"estimator": [None, HasMethods(["fit", "get_params"])]}
 _GAP_PARAMS: Constraints = {
     "k_max": [Interval(Integral, None, None, closed="neither")],  # bounds depend on n
-    "n_refs": [_COUNT],
+    "n_refs": [REPLICATES],
     "space": [StrOptions(["scaledPCA", "original"])],
     "d_power": [Interval(Real, 0, None, closed="neither")],
     "method": [StrOptions(GAP_METHODS)],
@@ -68,22 +74,24 @@ _GAP_PARAMS: Constraints = {
 }
 _PS_PARAMS: Constraints = {
     "k_range": [Iterable],
-    "n_splits": [_COUNT],
+    "n_splits": [REPLICATES],
     "cutoff": [_SHARE],
     **_COMMON_PARAMS,
+    **_ESTIMATOR,
 }
 _CHOOSE_K_PARAMS: Constraints = {
     "k_range": [Iterable],
     "criteria": [None, Iterable],  # each one of CRITERIA
-    "n_refs": [_COUNT],
-    "n_splits": [_COUNT],
-    "n_boot": [_COUNT],
+    "n_refs": [REPLICATES],
+    "n_splits": [REPLICATES],
+    "n_boot": [REPLICATES],
     "d_power": [Interval(Real, 0, None, closed="neither")],
     "ps_cutoff": [_SHARE],
     "ari_threshold": [Interval(Real, -1, 1, closed="both")],
     "min_share": [_SHARE],
     "silhouette_max_n": [Interval(Integral, 2, None, closed="left")],
     **_COMMON_PARAMS,
+    **_ESTIMATOR,
 }
 #: Replicates (reference sets, splits, bootstrap pairs) per call into Rust: the progress
 #: bar advances and Ctrl-C is honoured between calls.
@@ -100,11 +108,15 @@ def _max_se(f: np.ndarray, se: np.ndarray, method: str, se_factor: float) -> int
     K = len(f)
 
     def first_local_max() -> int:
-        decr = np.diff(f) <= 0
+        # diff(f) <= 0 written as a comparison: a gap of +inf (a k that leaves no
+        # within-cluster dispersion, on data with that few distinct points) is a maximum
+        # rather than inf - inf = NaN
+        decr = f[1:] <= f[:-1]
         return int(np.argmax(decr)) + 1 if decr.any() else K
 
     def se_left_of(nc: int) -> int:
-        mp = f[: nc - 1] >= f[nc - 1] - fse[nc - 1]
+        with np.errstate(invalid="ignore"):  # inf - inf: no k to the left qualifies
+            mp = f[: nc - 1] >= f[nc - 1] - fse[nc - 1]
         return int(np.argmax(mp)) + 1 if mp.any() else nc
 
     if method == "firstmax":
@@ -112,7 +124,8 @@ def _max_se(f: np.ndarray, se: np.ndarray, method: str, se_factor: float) -> int
     if method == "globalmax":
         return int(np.argmax(f)) + 1
     if method == "Tibs2001SEmax":
-        mp = f[:-1] >= (f - fse)[1:]
+        with np.errstate(invalid="ignore"):
+            mp = f[:-1] >= (f - fse)[1:]
         return int(np.argmax(mp)) + 1 if mp.any() else K
     if method == "firstSEmax":
         return se_left_of(first_local_max())
@@ -173,7 +186,7 @@ def _kneedle(x: Sequence[float], y: Sequence[float], S: float = 1.0) -> float | 
 
 def _check_ks(k_range: Any, n: int, *, name: str = "k_range") -> list[int]:
     try:
-        ks = [int(k) for k in k_range]
+        ks = [operator.index(k) for k in k_range]
     except TypeError as exc:
         raise InvalidParameterError(f"{name} must be an iterable of ints, got {k_range!r}") from exc
     if not ks:
@@ -326,14 +339,32 @@ def _gap_core(
     return np.vstack(parts)
 
 
+def _score(score: Any, values: np.ndarray, labels: np.ndarray) -> float:
+    """A cluster-quality score of one fit; NaN when the fit left a single cluster (k
+    centres on data with fewer distinct points), where the score is undefined."""
+    return float(score(values, labels)) if len(np.unique(labels)) > 1 else np.nan
+
+
+def _best(column: pd.Series, how: str) -> int | None:
+    """The k a criterion picks on its own; None when it is undefined for every k (e.g. a
+    silhouette where every fit left one cluster: data with that few distinct points)."""
+    if column.isna().all():
+        return None
+    return int(column.idxmax() if how == "max" else column.idxmin())
+
+
 def _gap_table(data_log_w: np.ndarray, ref_log_w: np.ndarray) -> pd.DataFrame:
     B = ref_log_w.shape[0]
-    e_log_w = ref_log_w.mean(axis=0)
-    sd = ref_log_w.std(axis=0, ddof=1) if B > 1 else np.zeros(ref_log_w.shape[1])
+    # a reference set without within-cluster dispersion at float precision has log W =
+    # -inf: its mean is -inf and its spread NaN (no warning), as R's clusGap gives
+    with np.errstate(invalid="ignore"):
+        e_log_w = ref_log_w.mean(axis=0)
+        sd = ref_log_w.std(axis=0, ddof=1) if B > 1 else np.zeros(ref_log_w.shape[1])
+        gap = e_log_w - data_log_w
     se = np.sqrt(1.0 + 1.0 / B) * sd
     k = pd.Index(np.arange(1, len(data_log_w) + 1), name="k")
     return pd.DataFrame(
-        {"log_w": data_log_w, "e_log_w": e_log_w, "gap": e_log_w - data_log_w, "se_sim": se},
+        {"log_w": data_log_w, "e_log_w": e_log_w, "gap": gap, "se_sim": se},
         index=k,
     )
 
@@ -386,7 +417,7 @@ def gap_statistic(
     k_max : int, default=10
         Largest k (clusGap's ``K.max``), ``2 <= k_max <= n_samples - 1``.
     n_refs : int, default=100
-        Number of reference sets (clusGap's ``B``).
+        Number of reference sets (clusGap's ``B``; at most 1,000,000).
     space : {"scaledPCA", "original"}, default="scaledPCA"
         clusGap's ``spaceH0``.
     d_power : float, default=2.0
@@ -433,6 +464,7 @@ def gap_statistic(
     d_power, method, se_factor = params["d_power"], params["method"], params["se_factor"]
     n_init, progress = params["n_init"], params["progress"]
     values = check_array(X, dtypes=(np.float64,)).values
+    check_magnitude(values, "gap_statistic's squared distances")  # huge values: NonFiniteError
     n = values.shape[0]
     if k_max < 2 or k_max > n - 1:
         raise InvalidParameterError(
@@ -543,18 +575,35 @@ def _ps_core(
     advance: Any,
 ) -> np.ndarray:
     n = values.shape[0]
-    for k in ks:
-        if k > n // 2:
-            raise InvalidParameterError(
-                f"k_range contains k={k} but each half of a prediction-strength split has "
-                f"only {n // 2} rows (n_samples={n})"
-            )
+    _check_halves(ks, n)
     parts = []
     for m0, m1 in _chunks(n_splits):
         parts.append(
             _core.choose_k_prediction_strength(
                 values, ks=ks, m0=m0, m1=m1, start=start, n_init=n_init, seed=seed
             )
+        )
+        advance(m1 - m0)
+    return np.vstack(parts)
+
+
+def _check_halves(ks: list[int], n: int) -> None:
+    for k in ks:
+        if k > n // 2:
+            raise InvalidParameterError(
+                f"k_range contains k={k} but each half of a prediction-strength split has "
+                f"only {n // 2} rows (n_samples={n})"
+            )
+
+
+def _any_ps(
+    estimator: Any, table: Any, n: int, ks: list[int], n_splits: int, seed: int, advance: Any
+) -> np.ndarray:
+    """Prediction strength of any clusterer, split by split (Ctrl-C between splits)."""
+    parts = []
+    for m0, m1 in _chunks(n_splits):
+        parts.append(
+            _refit.prediction_strength_splits(estimator, table, n, ks, range(m0, m1), seed)
         )
         advance(m1 - m0)
     return np.vstack(parts)
@@ -580,9 +629,12 @@ def prediction_strength(
     n_init: int = 1,
     random_state: Any = None,
     progress: bool | None = None,
+    estimator: Any = None,
 ) -> PredictionStrengthResult:
     """Prediction strength of k-means (Tibshirani & Walther 2005) as R's
-    ``fpc::prediction.strength(clustermethod=kmeansCBI, classification="centroid")``.
+    ``fpc::prediction.strength(clustermethod=kmeansCBI, classification="centroid")``, or of
+    any clusterer with ``fit``/``predict`` (``estimator``, e.g.
+    :class:`~segwise.cluster.KPrototypes` on a table with categorical columns).
 
     Each split permutes the rows into halves of ``floor(n/2)`` and ``n - floor(n/2)`` rows
     and clusters both. Every row of half i is classified by the nearest centroid of the
@@ -599,12 +651,18 @@ def prediction_strength(
     k_range : iterable of int, default=range(2, 11)
         Values of k, each in ``[2, floor(n/2)]``.
     n_splits : int, default=50
-        Number of random splits (fpc's ``M``).
+        Number of random splits (fpc's ``M``; at most 1,000,000).
     cutoff : float, default=0.8
     n_init : int, default=1
         k-means++ restarts per fit.
     random_state : int, numpy Generator/RandomState or None
     progress : bool or None
+    estimator : clusterer with fit, predict, get_params and n_clusters, optional
+        Cluster with copies of this estimator instead of k-means (``n_clusters`` set to each
+        k, one restart where it has ``n_init``, its own ``random_state`` drawn per fit);
+        each half's clusters are compared with the other half's model's ``predict``. ``X``
+        may then hold categorical columns. The splits are drawn by numpy, not by the Rust
+        k-means path, so the numbers differ from the k-means ones for the same seed.
 
     Returns
     -------
@@ -630,7 +688,19 @@ def prediction_strength(
     params = validate_params(locals(), _PS_PARAMS, caller="prediction_strength")
     n_splits, cutoff, n_init = params["n_splits"], params["cutoff"], params["n_init"]
     progress = params["progress"]
+    if estimator is not None:
+        _refit.check_clusterer(estimator, "prediction_strength", needs_predict=True)
+        table, n, _, _ = _refit.read_table(X, "prediction_strength")
+        ks = _check_ks(k_range, n)
+        _check_halves(ks, n)
+        seed = check_random_state(random_state)
+        with _progress(n_splits, "prediction strength", progress) as advance:
+            per_split = _any_ps(estimator, table, n, ks, n_splits, seed, advance)
+        return _ps_result(per_split, ks, cutoff)
     values = check_array(X, dtypes=(np.float64,)).values
+    check_magnitude(
+        values, "prediction_strength's squared distances"
+    )  # huge values: NonFiniteError
     n = values.shape[0]
     ks = _check_ks(k_range, n)
     seed = check_random_state(random_state)
@@ -879,9 +949,10 @@ def choose_k(
     silhouette_max_n: int = 20_000,
     random_state: Any = None,
     progress: bool | None = None,
+    estimator: Any = None,
 ) -> ChooseKResult:
-    """Every common criterion for the number of k-means segments, one row per k, and a
-    recommended k with the reason in words.
+    """Every common criterion for the number of k-means segments (or of any clusterer's:
+    ``estimator``), one row per k, and a recommended k with the reason in words.
 
     Criteria (``criteria``, default all): ``inertia`` (and its Kneedle knee, as
     ``kneed.KneeLocator(curve="convex", direction="decreasing", S=1)``), ``silhouette``
@@ -918,7 +989,8 @@ def choose_k(
         "gap", "prediction_strength", "bootstrap_ari")``.
     n_refs, n_splits, n_boot : int, default=20
         Reference sets (gap), splits (prediction strength), bootstrap pairs (ARI). Fewer than
-        the standalone functions' defaults so that 50,000 rows take seconds, not minutes.
+        the standalone functions' defaults so that 50,000 rows take seconds, not minutes
+        (each at most 1,000,000).
     n_init : int, default=3
         k-means++ restarts of the fits on all rows.
     d_power : float, default=2.0
@@ -928,6 +1000,17 @@ def choose_k(
     silhouette_max_n : int, default=20000
     random_state : int, numpy Generator/RandomState or None
     progress : bool or None
+    estimator : clusterer with fit, predict, get_params and n_clusters, optional
+        Use copies of this clusterer instead of k-means, e.g.
+        :class:`~segwise.cluster.KPrototypes` on a table with categorical columns:
+        ``n_clusters`` is set to each k, ``n_init`` (where it has one) to ``n_init`` on all
+        rows and to 1 on the resampled fits, its ``random_state`` drawn per fit. Criteria:
+        ``inertia`` (the fitted ``inertia_`` or ``cost_``), ``silhouette`` (Euclidean on a
+        numeric table; on a mixed table with the distance KPrototypes/KModes minimise, the
+        square root of their cost), ``calinski_harabasz`` and ``davies_bouldin`` (numeric
+        tables only), ``prediction_strength`` and ``bootstrap_ari`` (through the
+        clusterer's ``predict``); the gap statistic needs k-means' reference fits and is
+        not available.
 
     Returns
     -------
@@ -962,7 +1045,11 @@ def choose_k(
     n_init, d_power, ps_cutoff = params["n_init"], params["d_power"], params["ps_cutoff"]
     ari_threshold, min_share = params["ari_threshold"], params["min_share"]
     silhouette_max_n, progress = params["silhouette_max_n"], params["progress"]
+    if estimator is not None:
+        seed = check_random_state(random_state)
+        return _choose_k_with(estimator, X, k_range, criteria, params, seed)
     values = check_array(X, dtypes=(np.float64,)).values
+    check_magnitude(values, "choose_k's squared distances")  # huge values: NonFiniteError
     n = values.shape[0]
     ks = _check_ks(k_range, n)
     if criteria is None:
@@ -1015,21 +1102,19 @@ def choose_k(
                 lab = by_k[k].astype(np.int64)
                 xv = values if idx is None else np.ascontiguousarray(values[idx])
                 lv = lab if idx is None else np.ascontiguousarray(lab[idx])
-                sil.append(
-                    float(_core.silhouette_score(xv, lv)) if len(np.unique(lv)) > 1 else np.nan
-                )
+                sil.append(_score(_core.silhouette_score, xv, lv))
             table["silhouette"] = sil
-            picks["silhouette"] = int(table["silhouette"].idxmax())
+            picks["silhouette"] = _best(table["silhouette"], "max")
         if "calinski_harabasz" in crit:
             table["calinski_harabasz"] = [
-                float(_core.calinski_harabasz_score(values, by_k[k].astype(np.int64))) for k in ks
+                _score(_core.calinski_harabasz_score, values, by_k[k].astype(np.int64)) for k in ks
             ]
-            picks["calinski_harabasz"] = int(table["calinski_harabasz"].idxmax())
+            picks["calinski_harabasz"] = _best(table["calinski_harabasz"], "max")
         if "davies_bouldin" in crit:
             table["davies_bouldin"] = [
-                float(_core.davies_bouldin_score(values, by_k[k].astype(np.int64))) for k in ks
+                _score(_core.davies_bouldin_score, values, by_k[k].astype(np.int64)) for k in ks
             ]
-            picks["davies_bouldin"] = int(table["davies_bouldin"].idxmin())
+            picks["davies_bouldin"] = _best(table["davies_bouldin"], "min")
         advance(len(ks))
         if "gap" in crit:
             k_max = max(ks)
@@ -1056,9 +1141,7 @@ def choose_k(
             )
         if "prediction_strength" in crit:
             per = _ps_core(values, ks, n_splits, "k-means++", 1, seed, advance)
-            ps = _ps_result(per, ks, ps_cutoff)
-            table["prediction_strength"] = ps.table.loc[ks, "mean"].to_numpy()
-            picks["prediction_strength"] = ps.optimal_k
+            _store_ps(table, picks, per, ks, ps_cutoff)
         if "bootstrap_ari" in crit:
             parts = []
             for r0, r1 in _chunks(n_boot):
@@ -1068,17 +1151,42 @@ def choose_k(
                     )
                 )
                 advance(r1 - r0)
-            ari = np.vstack(parts)
-            table["bootstrap_ari"] = ari.mean(axis=0)
-            table["bootstrap_ari_sd"] = ari.std(axis=0, ddof=1) if n_boot > 1 else 0.0
-            picks["bootstrap_ari"] = int(table["bootstrap_ari"].idxmax())
-    if "inertia" in crit:
+            _store_ari(table, picks, np.vstack(parts))
+    return _finish(table, crit, ks, picks, notes, (ps_cutoff, ari_threshold, min_share))
+
+
+def _store_ps(
+    table: pd.DataFrame, picks: dict[str, int | None], per: np.ndarray, ks: list[int], cutoff: float
+) -> None:
+    """The prediction-strength column and pick from the per-split values."""
+    ps = _ps_result(per, ks, cutoff)
+    table["prediction_strength"] = ps.table.loc[ks, "mean"].to_numpy()
+    picks["prediction_strength"] = ps.optimal_k
+
+
+def _store_ari(table: pd.DataFrame, picks: dict[str, int | None], ari: np.ndarray) -> None:
+    """The bootstrap-ARI columns and pick from the per-pair values (rows)."""
+    table["bootstrap_ari"] = ari.mean(axis=0)
+    table["bootstrap_ari_sd"] = ari.std(axis=0, ddof=1) if ari.shape[0] > 1 else 0.0
+    picks["bootstrap_ari"] = _best(table["bootstrap_ari"], "max")
+
+
+def _finish(
+    table: pd.DataFrame,
+    crit: list[str],
+    ks: list[int],
+    picks: dict[str, int | None],
+    notes: list[str],
+    rule: tuple[float, float, float],
+) -> ChooseKResult:
+    """The knee, the recommendation and the table's column order."""
+    if "inertia" in crit and table["inertia"].notna().all():
         knee = _kneedle(ks, table["inertia"].to_numpy())
         table["knee"] = [k == knee for k in ks]
         picks["knee"] = None if knee is None else int(knee)
-    else:
+    elif "inertia" not in crit:
         table = table.drop(columns="inertia")
-    k_rec, reason = _recommend(table, ps_cutoff, ari_threshold, min_share)
+    k_rec, reason = _recommend(table, *rule)
     agree = [c for c, k in picks.items() if k == k_rec]
     reason += f" Criteria that pick k = {k_rec} on their own: {', '.join(agree) or 'none'}."
     cols = [
@@ -1101,3 +1209,127 @@ def choose_k(
     table = table[cols]
     table.attrs.clear()
     return ChooseKResult(table, int(k_rec), reason, picks, notes)
+
+
+_ANY_CRITERIA = ("inertia", "silhouette", "prediction_strength", "bootstrap_ari")
+_NUMERIC_ONLY = ("calinski_harabasz", "davies_bouldin")
+
+
+def _choose_k_with(
+    estimator: Any, X: Any, k_range: Any, criteria: Any, params: dict[str, Any], seed: int
+) -> ChooseKResult:
+    """:func:`choose_k` with any clusterer (see its ``estimator``)."""
+    table_in, n, _, numeric = _refit.read_table(X, "choose_k")
+    ks = _check_ks(k_range, n)
+    allowed = [*_ANY_CRITERIA, *(_NUMERIC_ONLY if numeric is not None else ())]
+    if criteria is None:
+        crit = allowed
+    else:
+        crit = [
+            check_choice(c, "criteria", CRITERIA)
+            for c in ([criteria] if isinstance(criteria, str) else criteria)
+        ]
+        refused = [c for c in crit if c not in allowed]
+        if refused:
+            why = "needs k-means reference fits" if refused == ["gap"] else "needs a numeric table"
+            raise InvalidParameterError(
+                f"choose_k with an estimator cannot compute {refused} ({why}); choose among "
+                f"{allowed}"
+            )
+    resampled = [c for c in ("prediction_strength", "bootstrap_ari") if c in crit]
+    _refit.check_clusterer(estimator, "choose_k", needs_predict=bool(resampled))
+    if "prediction_strength" in crit:
+        _check_halves(ks, n)
+    n_init, n_splits, n_boot = params["n_init"], params["n_splits"], params["n_boot"]
+    name = type(estimator).__name__
+    notes = [
+        f"{name}: {n_init} restart(s) per k on all {n} rows (where it has n_init); one "
+        "restart per resampled fit; random_state seeds every fit."
+    ]
+    table = pd.DataFrame(index=pd.Index(ks, name="k"))
+    picks: dict[str, int | None] = {}
+    total = len(ks) + (n_splits if "prediction_strength" in crit else 0)
+    total += n_boot if "bootstrap_ari" in crit else 0
+    with _progress(total, "choose_k", params["progress"]) as advance:
+        models = []
+        for k in ks:
+            rng = _refit.stream(seed, 0, k)
+            models.append(
+                _refit.refit(estimator, table_in, None, k, _refit.seed_of(rng), n_init=n_init)
+            )
+            advance(1)
+        labels = [_refit.labels_of(m) for m in models]
+        table["inertia"] = [
+            float(getattr(m, "inertia_", getattr(m, "cost_", np.nan))) for m in models
+        ]
+        codes = [np.unique(lab, return_inverse=True)[1] for lab in labels]
+        table["min_share"] = [np.bincount(c).min() / n for c in codes]
+        if "silhouette" in crit:
+            table["silhouette"] = _any_silhouette(
+                table_in, numeric, models, codes, params["silhouette_max_n"], seed, notes
+            )
+            if table["silhouette"].notna().any():
+                picks["silhouette"] = int(table["silhouette"].idxmax())
+        if numeric is not None:
+            for c, best in (("calinski_harabasz", "idxmax"), ("davies_bouldin", "idxmin")):
+                if c in crit:
+                    score = getattr(_core, f"{c}_score")
+                    table[c] = [float(score(table_in, lab.astype(np.int64))) for lab in codes]
+                    picks[c] = int(getattr(table[c], best)())
+        if "prediction_strength" in crit:
+            per = _any_ps(estimator, table_in, n, ks, n_splits, seed, advance)
+            _store_ps(table, picks, per, ks, params["ps_cutoff"])
+        if "bootstrap_ari" in crit:
+            parts = []
+            for r0, r1 in _chunks(n_boot):
+                parts.append(
+                    _refit.bootstrap_ari_pairs(estimator, table_in, n, ks, range(r0, r1), seed)
+                )
+                advance(r1 - r0)
+            _store_ari(table, picks, np.vstack(parts))
+    if "inertia" in crit and table["inertia"].isna().any():
+        notes.append(f"inertia: {name} has no inertia_ or cost_ after fit.")
+    rule = (params["ps_cutoff"], params["ari_threshold"], params["min_share"])
+    return _finish(table, crit, ks, picks, notes, rule)
+
+
+def _any_silhouette(
+    table: Any,
+    numeric: Any,
+    models: list[Any],
+    codes: list[np.ndarray],
+    max_n: int,
+    seed: int,
+    notes: list[str],
+) -> list[float]:
+    """Silhouette of every fit: Euclidean on a numeric table, on the k-prototypes distance
+    (from the fitted model) on a mixed one; one seeded sample for every k past ``max_n``."""
+    n = len(codes[0])
+    idx = None
+    if n > max_n:
+        idx = np.sort(np.random.default_rng(seed).choice(n, size=max_n, replace=False))
+        notes.append(
+            f"silhouette: exact on a seeded random sample of {max_n} of {n} rows (the same "
+            "rows for every k)."
+        )
+    rows = np.arange(n) if idx is None else idx
+    out = []
+    for model, lab in zip(models, codes, strict=True):
+        points: np.ndarray | None
+        if numeric is not None:
+            points = np.ascontiguousarray(_refit.take_rows(table, rows))
+        else:
+            points = _refit.mixed_embedding(model, _refit.take_rows(table, rows))
+        lv = np.ascontiguousarray(lab[rows].astype(np.int64))
+        if points is None or len(np.unique(lv)) < 2:
+            out.append(np.nan)
+        else:
+            out.append(float(_core.silhouette_score(points, lv)))
+    if numeric is None and any(np.isnan(out)):
+        notes.append(
+            "silhouette: not computed on a mixed table for a clusterer without the "
+            "k-prototypes cost (use KPrototypes/KModes, or a Gower silhouette)."
+        )
+    elif numeric is None:
+        notes.append("silhouette: on the k-prototypes distance (the square root of the cost).")
+    return out

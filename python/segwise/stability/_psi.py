@@ -29,8 +29,12 @@ from ..exceptions import (
     ShapeMismatchError,
 )
 
+# A documented cap: each bin costs a few machine words per feature, so 10**9 bins would
+# ask for tens of GB before any data is binned.
+MAX_BINS = 1_000_000
+
 _PSI_PARAMS: Constraints = {
-    "bins": [Interval(Integral, 2, None, closed="left")],
+    "bins": [Interval(Integral, 2, MAX_BINS, closed="both")],
     "epsilon": [Interval(Real, 0, 0.5, closed="neither")],
     "kind": [StrOptions(["auto", "labels", "features"])],
     "progress": ["boolean", None],
@@ -217,7 +221,7 @@ def psi(
         Segment labels (1-D) or numeric features (2-D; a DataFrame's columns are matched by
         name, ``current`` may have extra columns).
     bins : int, default=10
-        Number of quantile bins per numeric feature (>= 2).
+        Number of quantile bins per numeric feature (2 to 1,000,000).
     epsilon : float, default=1e-4
         Share used for an empty bin, in (0, 0.5).
     kind : {"auto", "labels", "features"}, default="auto"
@@ -280,11 +284,65 @@ def _counts_vector(counts: Any, name: str) -> tuple[list[Any], np.ndarray]:
         if values.ndim != 1:
             raise ShapeMismatchError(f"{name} must be 1-D counts, got shape {values.shape}")
         labels = list(range(values.shape[0]))
-    if not np.isfinite(values).all() or (values < 0).any():
-        raise InvalidParameterError(f"{name} must be finite, non-negative counts")
+    if not np.isfinite(values).all() or (values < 0).any() or (values > 2.0**53).any():
+        raise InvalidParameterError(f"{name} must be finite, non-negative counts (at most 2**53)")
     if values.sum() <= 0:
         raise EmptyInputError(f"{name} counts sum to 0: the sample is empty")
     return labels, values
+
+
+def _feature_row(
+    name: Any, rc: np.ndarray, n_ref: float, n_cur: float, stats: Any, notes: list[str]
+) -> dict[str, Any]:
+    """One ``table`` row of a numeric feature from ``drift_psi_from_counts``' output."""
+    value, _, n_eps, c05, c01, pval = stats
+    rule, stat = _verdicts(value, c05, c01)
+    return {
+        "feature": name,
+        "psi": value,
+        "n_bins": int(rc.size),
+        "n_reference": int(n_ref),
+        "n_current": int(n_cur),
+        "n_epsilon": int(n_eps),
+        "critical_value_05": c05,
+        "critical_value_01": c01,
+        "p_value": pval,
+        "rule_of_thumb": rule,
+        "statistical": stat,
+        "new_share": np.nan,
+        "vanished_share": np.nan,
+        "note": "; ".join(notes),
+    }
+
+
+def _feature_bins(
+    name: Any,
+    labels: list[Any],
+    lower: Any,
+    upper: Any,
+    status: Any,
+    rc: np.ndarray,
+    cc: np.ndarray,
+    n_ref: float,
+    n_cur: float,
+    terms: np.ndarray,
+) -> pd.DataFrame:
+    """The ``bins`` rows of one numeric feature."""
+    return pd.DataFrame(
+        {
+            "feature": name,
+            "bin": pd.Series(labels, dtype=object),
+            "lower": lower,
+            "upper": upper,
+            "status": status,
+            "reference_count": rc.astype(np.int64),
+            "current_count": cc.astype(np.int64),
+            "reference_share": rc / n_ref,
+            "current_share": cc / n_cur,
+            "epsilon_used": (rc == 0) ^ (cc == 0),
+            "psi_term": terms,
+        }
+    )
 
 
 def psi_from_counts(
@@ -294,25 +352,39 @@ def psi_from_counts(
     epsilon: float = 1e-4,
     kind: str = "features",
     edges: Any = None,
+    feature: Any = None,
+    bins: Any = None,
 ) -> PSIResult:
-    """The :func:`psi` report from bin counts computed anywhere (SQL, Spark, Dask).
+    """The :func:`psi` report from bin counts computed anywhere (SQL, Spark, Dask, or a
+    model file's stored reference deciles against today's counts in the same bins).
+
+    Same formula, epsilon rule and verdicts as :func:`psi`; the sample sizes are the
+    counts' totals. The one implementation behind :func:`psi`'s report, the distributed
+    PSI (:func:`segwise.stability.dask_psi`) and :func:`segwise.deploy.drift_check`.
 
     Parameters
     ----------
     reference_counts, current_counts : array-like, pandas.Series or dict
-        Counts per bin. ``kind="features"``: one feature's counts over the same bins (equal
-        lengths), or a dict ``{feature: counts}`` on both sides for several features; a
-        ``"missing"`` entry of a Series index is reported as the missing bin.
-        ``kind="labels"``: counts per segment, a Series indexed by segment (segments
-        absent or 0 on one side are new / vanished, as in :func:`psi`).
+        Non-negative counts per bin. ``kind="features"``: one feature's counts over the
+        same bins in the same order (equal lengths), or a dict ``{feature: counts}`` on
+        both sides for several features; a ``"missing"`` entry last in a Series index is
+        reported as the missing bin. ``kind="labels"``: counts per segment, a Series
+        indexed by segment (segments absent or 0 on one side are new / vanished, as in
+        :func:`psi`).
     epsilon : float, default=1e-4
         Share used for an empty bin, in (0, 0.5).
     kind : {"features", "labels"}, default="features"
         What the bins are.
     edges : array-like or dict, optional
         Features only: the inner bin edges (``len(counts) - 1`` values, or one fewer with a
-        missing bin), for the ``lower`` / ``upper`` columns of ``bins``; a dict per
-        feature for several features.
+        missing bin), for the ``lower`` / ``upper`` columns and the labels of ``bins``; a
+        dict per feature for several features.
+    feature : str, optional
+        One feature's counts only: the name in the result's ``feature`` column (default:
+        the Series' name, else ``"x0"`` as :func:`psi` names an unnamed column).
+    bins : list, optional
+        One feature's counts without ``edges`` only: the bin labels of the ``bins`` table
+        (one per count; default ``0, 1, ...``).
 
     Returns
     -------
@@ -330,9 +402,19 @@ def psi_from_counts(
     0.0405
     >>> psi_from_counts([10, 20, 70], [12, 18, 70]).table["n_bins"].tolist()
     [3]
+    >>> res = psi_from_counts([50, 50], [40, 60], feature="segment")
+    >>> round(float(res.table.loc[0, "psi"]), 4)
+    0.0405
     """
     params = validate_params(locals(), _FROM_COUNTS_PARAMS, caller="psi_from_counts")
     epsilon, kind = params["epsilon"], params["kind"]
+    single = not isinstance(reference_counts, dict) and kind == "features"
+    if (feature is not None or bins is not None) and not single:
+        raise InvalidParameterError(
+            "feature= and bins= are for one feature's counts (kind='features', not a dict)"
+        )
+    if bins is not None and edges is not None:
+        raise InvalidParameterError("give bins= (labels) or edges=, not both")
     if kind == "labels":
         r_labels, r_counts = _counts_vector(reference_counts, "reference_counts")
         c_labels, c_counts = _counts_vector(current_counts, "current_counts")
@@ -354,7 +436,7 @@ def psi_from_counts(
         pairs = [(reference_counts[f], current_counts[f]) for f in names]
         edge_list = [None if edges is None else edges.get(f) for f in names]
     else:
-        name = getattr(reference_counts, "name", None)
+        name = feature if feature is not None else getattr(reference_counts, "name", None)
         names = [name if name is not None else "x0"]
         pairs = [(reference_counts, current_counts)]
         edge_list = [edges]
@@ -383,7 +465,15 @@ def psi_from_counts(
         n_ref = float(rc.sum() + r_miss) if n_ref is None else n_ref
         n_cur = float(cc.sum() + c_miss) if n_cur is None else n_cur
     assert n_ref is not None and n_cur is not None
-    return _features_result(names, per_feature, n_ref, n_cur, None, epsilon)
+    result = _features_result(names, per_feature, n_ref, n_cur, None, epsilon)
+    if bins is not None:
+        labels = list(bins)
+        if len(labels) != len(result.bins):
+            raise ShapeMismatchError(
+                f"bins has {len(labels)} labels for {len(result.bins)} bins of counts"
+            )
+        result.bins["bin"] = pd.Series(labels, dtype=object)
+    return result
 
 
 def _detect_kind(reference: Any, current: Any) -> str:
@@ -575,9 +665,8 @@ def _features_result(
         if has_missing:
             rc = np.append(rc, float(r_miss))
             cc = np.append(cc, float(c_miss))
-        value, terms, n_eps, c05, c01, pval = _core.drift_psi_from_counts(
-            rc, cc, epsilon=epsilon, n_ref=n_ref, n_cur=n_cur
-        )
+        stats = _core.drift_psi_from_counts(rc, cc, epsilon=epsilon, n_ref=n_ref, n_cur=n_cur)
+        terms, n_eps = stats[1], stats[2]
         notes = []
         if edges is None:
             pass
@@ -597,25 +686,7 @@ def _features_result(
             notes.append(f"epsilon={epsilon:g} used for {n_eps} empty bin share(s)")
         if has_missing:
             notes.append(f"missing values: {r_miss} in reference, {c_miss} in current (own bin)")
-        rule, stat = _verdicts(value, c05, c01)
-        table_rows.append(
-            {
-                "feature": name,
-                "psi": value,
-                "n_bins": int(rc.size),
-                "n_reference": int(n_ref),
-                "n_current": int(n_cur),
-                "n_epsilon": int(n_eps),
-                "critical_value_05": c05,
-                "critical_value_01": c01,
-                "p_value": pval,
-                "rule_of_thumb": rule,
-                "statistical": stat,
-                "new_share": np.nan,
-                "vanished_share": np.nan,
-                "note": "; ".join(notes),
-            }
-        )
+        table_rows.append(_feature_row(name, rc, n_ref, n_cur, stats, notes))
         if edges is None:
             n_value_bins = len(rcounts)
             lower = np.full(n_value_bins, np.nan)
@@ -635,21 +706,7 @@ def _features_result(
             upper = np.append(upper, np.nan)
             status.append("missing")
         bin_frames.append(
-            pd.DataFrame(
-                {
-                    "feature": name,
-                    "bin": pd.Series(labels, dtype=object),
-                    "lower": lower,
-                    "upper": upper,
-                    "status": status,
-                    "reference_count": rc.astype(np.int64),
-                    "current_count": cc.astype(np.int64),
-                    "reference_share": rc / n_ref,
-                    "current_share": cc / n_cur,
-                    "epsilon_used": (rc == 0) ^ (cc == 0),
-                    "psi_term": terms,
-                }
-            )
+            _feature_bins(name, labels, lower, upper, status, rc, cc, n_ref, n_cur, terms)
         )
     return PSIResult(
         table=pd.DataFrame(table_rows),

@@ -8,6 +8,6 @@ pub mod exact;
 pub mod score;
 pub mod suffstats;
 
-pub use exact::{fisher_exact, prob_b_beats_a, Alternative};
+pub use exact::{fisher_exact, prob_b_beats_a, Alternative, MAX_BETA_TERMS};
 pub use score::{score_interval_diff, score_interval_ratio, score_stat_diff, score_stat_ratio};
 pub use suffstats::{segment_arm_stats, CellStats, Codes};

@@ -25,7 +25,7 @@ use super::common::{
 };
 use super::lloyd::RunResult;
 use crate::numerics::{simd::with_avx2, Float};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// Rows per bound-test block in a sweep (see the prefetching note in [`run`]): a prefetch
 /// window inside one row group, not a reduction order.
@@ -304,7 +304,8 @@ pub enum Tolerance {
 /// with [`Tolerance::Relative`] on non-finite data.
 ///
 /// `seeds`, when `init` comes from k-means++ seeding, gives the first sweep its labels and
-/// bounds without computing distances (see [`Seeds`]).
+/// bounds without computing distances (see [`Seeds`]). Checks `stop` before each
+/// iteration.
 pub fn run<F: Float>(
     data: &Data<'_, F>,
     init: &[F],
@@ -312,6 +313,7 @@ pub fn run<F: Float>(
     max_iter: usize,
     tolerance: Tolerance,
     seeds: Option<Seeds<'_>>,
+    stop: &Interrupt,
 ) -> CoreResult<RunResult<F>> {
     let mut tol = match tolerance {
         Tolerance::Absolute(t) => t,
@@ -331,6 +333,7 @@ pub fn run<F: Float>(
     let mut shifts = vec![0.0f64; k];
     let mut n_iter = 0;
     for it in 0..max_iter {
+        stop.check()?;
         n_iter = it + 1;
         let sc = SweepCentres {
             blocks: CentreBlocks::new(&centres, k, d),

@@ -2,23 +2,45 @@
 //! with segwise's own random streams, so the chosen rows differ from scikit-learn's).
 
 use rand::Rng;
-use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::common::{group_rows, prefetch, sq_dist, Data};
 use crate::numerics::{simd::with_avx2, Float};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
-/// The random stream of restart `restart`: the seed's stream jumped `restart` times
-/// (2^128 steps each), so restarts never share random numbers and each is reproducible
-/// whatever thread runs it.
-pub fn restart_rng(seed: u64, restart: usize) -> Xoshiro256PlusPlus {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    for _ in 0..restart {
-        rng.jump();
+/// The random streams of restarts (shared with every feature that restarts).
+pub use crate::numerics::{restart_rng, RestartStreams};
+
+/// Restarts `0..n` run in parallel waves of two per thread, restart `r` with the stream
+/// taken from `streams` in order; `keep` receives the results in restart order. One wave
+/// of results is held at a time (a result holds a label per row), however large `n`, and
+/// `stop` is checked before each wave (the runs check it too). The results, and their
+/// order, do not depend on the number of threads.
+pub(crate) fn run_restarts<R: Send>(
+    n: usize,
+    streams: &mut RestartStreams,
+    stop: &Interrupt,
+    run: impl Fn(usize, Xoshiro256PlusPlus) -> CoreResult<R> + Sync + Send,
+    mut keep: impl FnMut(R),
+) -> CoreResult<()> {
+    let wave = 2 * rayon::current_num_threads().max(1);
+    let mut first = 0;
+    while first < n {
+        stop.check()?;
+        let last = (first + wave).min(n);
+        let results: Vec<CoreResult<R>> = streams
+            .take(last - first)
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, rng)| run(first + i, rng))
+            .collect();
+        for result in results {
+            keep(result?);
+        }
+        first = last;
     }
-    rng
+    Ok(())
 }
 
 /// Candidates per block of the seeding kernel (one AVX2 vector of `f64`). This and the two
@@ -359,11 +381,14 @@ pub struct Seeded<F> {
 /// that the triangle inequality proves unchanged; the best candidate's distances are
 /// kept from that pass. Groups of rows are fixed by `n` alone and every sum runs in a
 /// fixed order, so the centres do not depend on the number of threads.
+///
+/// Checks `stop` before each centre (one pass over the rows).
 pub fn kmeans_plusplus<F: Float>(
     data: &Data<'_, F>,
     k: usize,
     rng: &mut Xoshiro256PlusPlus,
-) -> Seeded<F> {
+    stop: &Interrupt,
+) -> CoreResult<Seeded<F>> {
     let n = data.n;
     let trials = 2 + (k as f64).ln().floor() as usize;
     let rows = group_rows(n);
@@ -393,6 +418,7 @@ pub fn kmeans_plusplus<F: Float>(
 
     let shrink = 1.0 / (4.0 * (1.0 + F::ROUNDING_SLACK));
     for index in 1..k {
+        stop.check()?;
         let sums: Vec<f64> = groups.iter().map(|g| g.sum).collect();
         let candidates: Vec<usize> = (0..trials)
             .map(|_| {
@@ -449,11 +475,11 @@ pub fn kmeans_plusplus<F: Float>(
         nearest.extend_from_slice(&g.nearest);
         closest.extend_from_slice(&g.closest);
     }
-    Seeded {
+    Ok(Seeded {
         centres,
         nearest,
         closest,
-    }
+    })
 }
 
 /// `k` distinct rows drawn with probability proportional to their weight, without
@@ -499,6 +525,7 @@ pub fn random_rows<F: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand_xoshiro::rand_core::SeedableRng;
 
     fn view<'a, F: Float>(x: &'a [F], d: usize, w: Option<&'a [f64]>) -> Data<'a, F> {
         Data {
@@ -591,7 +618,8 @@ mod tests {
         ] {
             let (x, w) = sample(5000, 5, weighted, seed);
             let data = view(&x, 5, w.as_deref());
-            let seeded = kmeans_plusplus(&data, k, &mut restart_rng(seed, 0));
+            let seeded =
+                kmeans_plusplus(&data, k, &mut restart_rng(seed, 0), &Interrupt::new()).unwrap();
             let chosen = plain(&data, k, &mut restart_rng(seed, 0));
             let expected: Vec<f64> = chosen.iter().flat_map(|&i| data.row(i).to_vec()).collect();
             assert_eq!(seeded.centres, expected, "seed {seed}, k {k}");
@@ -611,13 +639,13 @@ mod tests {
     fn seeding_of_identical_rows_and_f32() {
         let x = vec![2.5f32; 300 * 3];
         let data = view(&x, 3, None);
-        let seeded = kmeans_plusplus(&data, 4, &mut restart_rng(0, 0));
+        let seeded = kmeans_plusplus(&data, 4, &mut restart_rng(0, 0), &Interrupt::new()).unwrap();
         assert_eq!(seeded.centres, vec![2.5f32; 12]);
         assert!(seeded.closest.iter().all(|&c| c == 0.0));
         let (x64, _) = sample(3000, 4, false, 9);
         let x32: Vec<f32> = x64.iter().map(|&v| v as f32).collect();
         let data = view(&x32, 4, None);
-        let seeded = kmeans_plusplus(&data, 6, &mut restart_rng(9, 0));
+        let seeded = kmeans_plusplus(&data, 6, &mut restart_rng(9, 0), &Interrupt::new()).unwrap();
         let chosen = plain(&data, 6, &mut restart_rng(9, 0));
         let expected: Vec<f32> = chosen.iter().flat_map(|&i| data.row(i).to_vec()).collect();
         assert_eq!(seeded.centres, expected);

@@ -70,6 +70,8 @@ impl<F: Float, D: NdData<Elem = F>, T> Fit<ArrayBase<D, Ix2>, T, KMeansLinfaErro
             weights.as_deref(),
             &self.params.check_ref()?,
             &Init::KMeansPlusPlus,
+            // linfa's `Fit` has no way to stop early: the fit runs to its end.
+            &crate::Interrupt::new(),
         )?;
         Ok(FittedKMeans {
             centres: fitted.centres,

@@ -8,6 +8,7 @@ use super::common::{
     CentreBlocks, Data, Sums,
 };
 use crate::numerics::{simd::with_avx2, Float};
+use crate::{CoreResult, Interrupt};
 
 /// Outcome of one k-means run from one initialisation.
 #[derive(Debug, Clone)]
@@ -68,14 +69,16 @@ pub fn assign_and_sum<F: Float>(
 /// One Lloyd run from `init` (`k * d`). `tol` is absolute (already scaled by the data's
 /// variance). Stops when labels do not change (strict convergence) or when the summed
 /// squared centre shift is `<= tol`, as scikit-learn; then labels and inertia are
-/// recomputed against the final centres so they always agree with them.
+/// recomputed against the final centres so they always agree with them. Checks `stop`
+/// before each iteration.
 pub fn run<F: Float>(
     data: &Data<'_, F>,
     init: &[F],
     k: usize,
     max_iter: usize,
     tol: f64,
-) -> RunResult<F> {
+    stop: &Interrupt,
+) -> CoreResult<RunResult<F>> {
     let d = data.d;
     let rows = group_rows(data.n);
     let mut centres = init.to_vec();
@@ -83,6 +86,7 @@ pub fn run<F: Float>(
     let mut labels = vec![-1i32; data.n];
     let mut n_iter = 0;
     for it in 0..max_iter {
+        stop.check()?;
         n_iter = it + 1;
         let blocks = CentreBlocks::new(&centres, k, d);
         let parts: Vec<(Sums, usize)> = labels
@@ -117,10 +121,10 @@ pub fn run<F: Float>(
         }
     }
     let (labels, inertia) = assign_labels_inertia(data, &centres, k);
-    RunResult {
+    Ok(RunResult {
         centres,
         labels,
         inertia,
         n_iter,
-    }
+    })
 }

@@ -11,15 +11,14 @@ use rand::seq::index::sample as sample_indices;
 use rand::Rng;
 use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use rayon::prelude::*;
 
 use super::common::{assign_labels_inertia, CentreBlocks, Data};
-use super::init::{kmeans_plusplus, random_rows, restart_rng};
+use super::init::{kmeans_plusplus, random_rows, restart_rng, run_restarts, RestartStreams};
 use super::{check_data, checked_tolerance, contiguous_data, param, Init};
 use crate::error::check_weights;
 use crate::numerics::{simd::with_avx2, Float};
 use crate::params::{at_least, finite_non_negative, Checked, Params};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 use ndarray::{Array1, Array2, ArrayView2};
 
 /// Hyper-parameters of [`fit`] (scikit-learn's names and meanings).
@@ -88,9 +87,10 @@ pub(crate) fn init_centres<F: Float>(
     init: &Init<'_, F>,
     restart: usize,
     rng: &mut Xoshiro256PlusPlus,
+    stop: &Interrupt,
 ) -> CoreResult<Vec<F>> {
     match init {
-        Init::KMeansPlusPlus => Ok(kmeans_plusplus(data, k, rng).centres),
+        Init::KMeansPlusPlus => Ok(kmeans_plusplus(data, k, rng, stop)?.centres),
         Init::Random => random_rows(data, k, rng),
         Init::Given(arr) => {
             let r = restart.min(arr.dim().0.saturating_sub(1));
@@ -230,12 +230,14 @@ pub fn effective_sizes(params: &MiniBatchParams, n: usize) -> (usize, usize) {
     (batch, init_size)
 }
 
-/// Fit mini-batch k-means on `x` with optional weights.
+/// Fit mini-batch k-means on `x` with optional weights. Checks `stop` before each
+/// initialisation and each batch ([`CoreError::Interrupted`]).
 pub fn fit<F: Float>(
     x: ArrayView2<'_, F>,
     weights: Option<&[f64]>,
     params: &MiniBatchValidParams,
     init: &Init<'_, F>,
+    stop: &Interrupt,
 ) -> CoreResult<MiniBatchFit<F>> {
     let k = params.n_clusters;
     let (n, d) = x.dim();
@@ -287,35 +289,31 @@ pub fn fit<F: Float>(
         Init::Given(arr) => arr.dim().0.max(1),
         _ => params.n_init,
     };
-    let candidates: Vec<CoreResult<(Vec<F>, f64)>> = (0..n_init)
-        .into_par_iter()
-        .map(|r| {
-            let mut irng = restart_rng(params.seed, r + 1);
-            let centres = match init {
-                Init::Given(_) => init_centres(&data, k, init, r, &mut irng)?,
-                _ => {
-                    let idx: Vec<usize> = (0..init_size).map(|_| irng.gen_range(0..n)).collect();
-                    let (sx, sw) = gather(&idx);
-                    let sub = Data {
-                        x: &sx,
-                        n: init_size,
-                        d,
-                        w: sw.as_deref(),
-                    };
-                    init_centres(&sub, k, init, r, &mut irng)?
-                }
-            };
-            let (_, inertia) = assign_labels_inertia(&valid, &centres, k);
-            Ok((centres, inertia))
-        })
-        .collect();
     let mut best: Option<(Vec<F>, f64)> = None;
-    for cand in candidates {
-        let cand = cand?;
+    let mut streams = RestartStreams::new(params.seed, 1);
+    let candidate = |r: usize, mut irng| -> CoreResult<(Vec<F>, f64)> {
+        let centres = match init {
+            Init::Given(_) => init_centres(&data, k, init, r, &mut irng, stop)?,
+            _ => {
+                let idx: Vec<usize> = (0..init_size).map(|_| irng.gen_range(0..n)).collect();
+                let (sx, sw) = gather(&idx);
+                let sub = Data {
+                    x: &sx,
+                    n: init_size,
+                    d,
+                    w: sw.as_deref(),
+                };
+                init_centres(&sub, k, init, r, &mut irng, stop)?
+            }
+        };
+        let (_, inertia) = assign_labels_inertia(&valid, &centres, k);
+        Ok((centres, inertia))
+    };
+    run_restarts(n_init, &mut streams, stop, candidate, |cand| {
         if best.as_ref().is_none_or(|b| cand.1 < b.1) {
             best = Some(cand);
         }
-    }
+    })?;
     let mut centres = best
         .map(|b| b.0)
         .ok_or_else(|| CoreError::Internal("no initialisation ran".into()))?;
@@ -328,7 +326,8 @@ pub fn fit<F: Float>(
         cum.push(acc);
     }
     let sum_of_weights = acc;
-    let n_steps = (params.max_iter * n) / batch;
+    // max_iter may be huge (a run stopped by tolerance, no-improvement or Ctrl-C).
+    let n_steps = params.max_iter.saturating_mul(n) / batch;
     let mut idx = Vec::with_capacity(batch);
     let mut batch_x: Vec<F> = Vec::with_capacity(batch * d);
     let mut ewa: Option<f64> = None;
@@ -337,6 +336,7 @@ pub fn fit<F: Float>(
     let mut n_since = 0usize;
     let mut steps_done = 0usize;
     for i in 0..n_steps {
+        stop.check()?;
         draw_weighted(&cum, batch, &mut rng, &mut idx);
         batch_x.clear();
         for &r in &idx {
@@ -460,6 +460,7 @@ pub fn initial_centres<F: Float>(
     init: &Init<'_, F>,
     init_size: usize,
     seed: u64,
+    stop: &Interrupt,
 ) -> CoreResult<Array2<F>> {
     let (n, d) = x.dim();
     let xs = check_data(&x, "X")?;
@@ -494,9 +495,9 @@ pub fn initial_centres<F: Float>(
             d,
             w: sw.as_deref(),
         };
-        init_centres(&sub, n_clusters, init, 0, &mut rng)?
+        init_centres(&sub, n_clusters, init, 0, &mut rng, stop)?
     } else {
-        init_centres(&data, n_clusters, init, 0, &mut rng)?
+        init_centres(&data, n_clusters, init, 0, &mut rng, stop)?
     };
     Array2::from_shape_vec((n_clusters, d), centres)
         .map_err(|e| CoreError::Internal(format!("centre shape: {e}")))
@@ -533,6 +534,7 @@ mod tests {
             None,
             &p.check_ref().unwrap(),
             &Init::KMeansPlusPlus,
+            &Interrupt::new(),
         )
         .unwrap();
         let labels = f.labels.unwrap();

@@ -34,7 +34,7 @@ pub use lloyd::RunResult;
 use crate::clustering::{CentroidClustering, CentroidFit, FitRequest, Start};
 use crate::error::check_weights;
 use crate::params::{at_least, finite_non_negative, Checked, Params};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// Which k-means iteration to run. Both give the same labels, centres, inertia and
 /// iteration count from the same start (up to floating-point ties).
@@ -213,12 +213,14 @@ pub(crate) fn checked_tolerance<F: Float>(data: &Data<'_, F>, tol: f64) -> CoreR
 /// Fit k-means to `x` (`n * d`, C-contiguous) with optional sample weights.
 ///
 /// Errors: empty or non-finite `x`, `n < k`, invalid weights, parameters out of range,
-/// given centres of the wrong shape.
+/// given centres of the wrong shape, [`CoreError::Interrupted`] once `stop` is requested
+/// (checked before each restart, seeding step and iteration).
 pub fn fit<F: Float>(
     x: ArrayView2<'_, F>,
     weights: Option<&[f64]>,
     params: &KMeansValidParams,
     init: &Init<'_, F>,
+    stop: &Interrupt,
 ) -> CoreResult<KMeansFit<F>> {
     let k = params.n_clusters;
     let (n, d) = x.dim();
@@ -275,46 +277,39 @@ pub fn fit<F: Float>(
     } else {
         hamerly::Tolerance::Absolute(checked_tolerance(&data, params.tol)?)
     };
-    let runs: Vec<CoreResult<RunResult<F>>> = (0..n_init)
-        .into_par_iter()
-        .map(|r| {
-            let (start, seeded) = match init {
-                Init::Given(arr) => (
-                    arr.index_axis(ndarray::Axis(0), r)
-                        .iter()
-                        .copied()
-                        .collect(),
-                    None,
-                ),
-                Init::KMeansPlusPlus => {
-                    let mut rng = init::restart_rng(params.seed, r);
-                    let seeded = init::kmeans_plusplus(&data, k, &mut rng);
-                    (seeded.centres, Some((seeded.nearest, seeded.closest)))
-                }
-                Init::Random => {
-                    let mut rng = init::restart_rng(params.seed, r);
-                    (init::random_rows(&data, k, &mut rng)?, None)
-                }
-            };
-            let seeds = seeded
-                .as_ref()
-                .map(|(nearest, closest)| hamerly::Seeds { nearest, closest });
-            match (algorithm, tol) {
-                (Algorithm::Hamerly, _) => {
-                    hamerly::run(&data, &start, k, params.max_iter, tol, seeds)
-                }
-                (_, hamerly::Tolerance::Absolute(t)) => {
-                    Ok(lloyd::run(&data, &start, k, params.max_iter, t))
-                }
-                (_, hamerly::Tolerance::Relative(_)) => Err(CoreError::Internal(
-                    "a measured tolerance is only supported by Hamerly".into(),
-                )),
-            }
-        })
-        .collect();
     let mut best: Option<RunResult<F>> = None;
-    for run in runs {
-        let run = run?;
+    let mut streams = init::RestartStreams::new(params.seed, 0);
+    let run_one = |r: usize, mut rng| -> CoreResult<RunResult<F>> {
+        let (start, seeded) = match init {
+            Init::Given(arr) => (
+                arr.index_axis(ndarray::Axis(0), r)
+                    .iter()
+                    .copied()
+                    .collect(),
+                None,
+            ),
+            Init::KMeansPlusPlus => {
+                let seeded = init::kmeans_plusplus(&data, k, &mut rng, stop)?;
+                (seeded.centres, Some((seeded.nearest, seeded.closest)))
+            }
+            Init::Random => (init::random_rows(&data, k, &mut rng)?, None),
+        };
+        let seeds = seeded
+            .as_ref()
+            .map(|(nearest, closest)| hamerly::Seeds { nearest, closest });
+        match (algorithm, tol) {
+            (Algorithm::Hamerly, _) => {
+                hamerly::run(&data, &start, k, params.max_iter, tol, seeds, stop)
+            }
+            (_, hamerly::Tolerance::Absolute(t)) => {
+                lloyd::run(&data, &start, k, params.max_iter, t, stop)
+            }
+            (_, hamerly::Tolerance::Relative(_)) => Err(CoreError::Internal(
+                "a measured tolerance is only supported by Hamerly".into(),
+            )),
+        }
+    };
+    init::run_restarts(n_init, &mut streams, stop, run_one, |run| {
         let better = match &best {
             None => true,
             Some(b) => run.inertia < b.inertia && !same_clustering(&run.labels, &b.labels, k),
@@ -322,7 +317,7 @@ pub fn fit<F: Float>(
         if better {
             best = Some(run);
         }
-    }
+    })?;
     let best = best.ok_or_else(|| CoreError::Internal("no k-means restart ran".into()))?;
     let centres = Array2::from_shape_vec((k, d), best.centres)
         .map_err(|e| CoreError::Internal(format!("centre shape: {e}")))?;
@@ -442,14 +437,16 @@ impl CentroidClustering for KMeansClustering {
             seed: request.seed,
         }
         .check()?;
+        let stop = request.stop;
         let fitted = match request.start {
-            Start::PlusPlus => fit(x, None, &params, &Init::KMeansPlusPlus)?,
-            Start::Random => fit(x, None, &params, &Init::Random)?,
+            Start::PlusPlus => fit(x, None, &params, &Init::KMeansPlusPlus, stop)?,
+            Start::Random => fit(x, None, &params, &Init::Random, stop)?,
             Start::Given(centres) => fit(
                 x,
                 None,
                 &params,
                 &Init::Given(centres.insert_axis(ndarray::Axis(0))),
+                stop,
             )?,
         };
         Ok(CentroidFit {
@@ -479,7 +476,7 @@ mod tests {
         params: &KMeansParams,
         init: &Init<'_, F>,
     ) -> CoreResult<KMeansFit<F>> {
-        fit(x, weights, &params.check_ref()?, init)
+        fit(x, weights, &params.check_ref()?, init, &Interrupt::new())
     }
     use ndarray::{array, Array3};
 
@@ -517,14 +514,17 @@ mod tests {
                 w: w.as_deref(),
             };
             for k in [1, 4, 7] {
-                let seeded = init::kmeans_plusplus(&data, k, &mut init::restart_rng(3, 0));
+                let stop = Interrupt::new();
+                let seeded =
+                    init::kmeans_plusplus(&data, k, &mut init::restart_rng(3, 0), &stop).unwrap();
                 let seeds = hamerly::Seeds {
                     nearest: &seeded.nearest,
                     closest: &seeded.closest,
                 };
                 let tol = hamerly::Tolerance::Absolute(1e-6);
-                let a = hamerly::run(&data, &seeded.centres, k, 300, tol, Some(seeds)).unwrap();
-                let b = hamerly::run(&data, &seeded.centres, k, 300, tol, None).unwrap();
+                let a =
+                    hamerly::run(&data, &seeded.centres, k, 300, tol, Some(seeds), &stop).unwrap();
+                let b = hamerly::run(&data, &seeded.centres, k, 300, tol, None, &stop).unwrap();
                 assert_eq!(a.labels, b.labels);
                 assert_eq!(a.centres, b.centres);
                 assert_eq!(a.n_iter, b.n_iter);
@@ -661,7 +661,8 @@ mod tests {
             w: None,
         };
         let init = [0.0, 0.0, 1.0, 1.0, 2.0, 2.0];
-        let run = |tol| hamerly::run(&data, &init, 3, 300, tol, None).unwrap();
+        let stop = Interrupt::new();
+        let run = |tol| hamerly::run(&data, &init, 3, 300, tol, None, &stop).unwrap();
         for rel in [1e-4, 1.0, 50.0] {
             let a = run(hamerly::Tolerance::Absolute(tolerance(&data, rel)));
             let b = run(hamerly::Tolerance::Relative(rel));
@@ -685,7 +686,8 @@ mod tests {
                 3,
                 300,
                 hamerly::Tolerance::Relative(1e-4),
-                None
+                None,
+                &stop
             ),
             Err(CoreError::NonFinite(_))
         ));

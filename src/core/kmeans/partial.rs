@@ -491,7 +491,14 @@ mod tests {
         .check()
         .unwrap();
         let given = Array3::from_shape_vec((1, 5, 4), init.iter().copied().collect()).unwrap();
-        let reference = fit(x.view(), None, &params, &Init::Given(given.view())).unwrap();
+        let reference = fit(
+            x.view(),
+            None,
+            &params,
+            &Init::Given(given.view()),
+            &crate::Interrupt::new(),
+        )
+        .unwrap();
         for cuts in [
             vec![0, 9000],
             vec![0, 0, 3000, 3001, 9000],

@@ -10,13 +10,17 @@
 //! portable code. Each row's sums are accumulated in a fixed order, so the result does not
 //! depend on the number of threads (it may differ in the last bits between kernels).
 
+use std::ops::Range;
+
 use ndarray::{Array1, ArrayView2};
 use rayon::prelude::*;
 
+use crate::distance::{Pairwise, TILE as DISTANCE_TILE};
 use crate::error::check_finite_nonempty;
 use crate::numerics::simd::{self, Level};
+use crate::numerics::try_filled_dims;
 use crate::stats::partition::{check_number_of_labels, Partition};
-use crate::CoreResult;
+use crate::{CoreError, CoreResult, Interrupt};
 
 // The constants below are SIMD and cache tiling. None sets a reduction order over row
 // blocks: each row's per-cluster sums are accumulated in a fixed sample order, and the
@@ -42,15 +46,15 @@ struct SortedColumns {
 }
 
 impl SortedColumns {
-    fn new(x: ArrayView2<'_, f64>, order: &[usize], starts: Vec<usize>) -> Self {
+    fn new(x: ArrayView2<'_, f64>, order: &[usize], starts: Vec<usize>) -> CoreResult<Self> {
         let (n, d) = x.dim();
-        let mut xt = vec![0.0; n * d];
+        let mut xt = try_filled_dims(&[n, d], 0.0, "the silhouette's copy of X")?;
         for (p, &i) in order.iter().enumerate() {
             for (f, &v) in x.row(i).iter().enumerate() {
                 xt[f * n + p] = v;
             }
         }
-        Self { xt, n, d, starts }
+        Ok(Self { xt, n, d, starts })
     }
 }
 
@@ -472,15 +476,22 @@ unsafe fn tile_with<K: ChunkKernel>(
 ///
 /// The upper triangle of tiles is dealt round-robin to `WORKERS` accumulators, each
 /// filled sequentially and added in worker order: the same result on any thread count.
-fn cluster_sums_symmetric(simd: Level, data: &SortedColumns, cid: &[u32], k: usize) -> Vec<f64> {
+fn cluster_sums_symmetric(
+    simd: Level,
+    data: &SortedColumns,
+    cid: &[u32],
+    k: usize,
+    stop: &Interrupt,
+) -> CoreResult<Vec<f64>> {
     let n = data.n;
     let m = n.div_ceil(TILE);
     let partials: Vec<Vec<f64>> = (0..WORKERS)
         .into_par_iter()
         .map(|w| {
-            let mut acc = vec![0.0f64; n * k];
+            let mut acc = try_filled_dims(&[n, k], 0.0f64, "silhouette cluster sums")?;
             let mut t = 0usize;
             for ti in 0..m {
+                stop.check()?;
                 for tj in ti..m {
                     if t % WORKERS == w {
                         with_kernel!(simd, K => tile_with::<K>(data, cid, (ti, tj), &mut acc, k));
@@ -488,16 +499,16 @@ fn cluster_sums_symmetric(simd: Level, data: &SortedColumns, cid: &[u32], k: usi
                     t += 1;
                 }
             }
-            acc
+            Ok(acc)
         })
-        .collect();
-    let mut total = vec![0.0f64; n * k];
+        .collect::<CoreResult<_>>()?;
+    let mut total = try_filled_dims(&[n, k], 0.0f64, "silhouette cluster sums")?;
     for p in &partials {
         for (t, v) in total.iter_mut().zip(p) {
             *t += v;
         }
     }
-    total
+    Ok(total)
 }
 
 /// Silhouette from per-cluster distance sums `row` of a sample of cluster `own`.
@@ -528,10 +539,15 @@ fn score_from_sums(row: &[f64], own: usize, counts: &[usize]) -> f64 {
 /// sample's cluster and `b` the smallest mean distance to another cluster. Samples alone in
 /// their cluster score 0, and so do samples with `a == b == 0`.
 ///
-/// Errors: empty or non-finite `x`, `labels.len() != n`, negative labels, and a number of
-/// distinct labels outside `2..=n - 1`.
-pub fn silhouette_samples(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<Array1<f64>> {
-    silhouette_samples_with(x, labels, Level::detect(), None)
+/// Errors: empty or non-finite `x`, `labels.len() != n`, negative labels, a number of
+/// distinct labels outside `2..=n - 1`, [`crate::CoreError::Interrupted`] once `stop` is
+/// requested (checked every few milliseconds of work).
+pub fn silhouette_samples(
+    x: ArrayView2<'_, f64>,
+    labels: &[i64],
+    stop: &Interrupt,
+) -> CoreResult<Array1<f64>> {
+    silhouette_samples_with(x, labels, Level::detect(), None, stop)
 }
 
 /// `symmetric`: force the pair-once path (`Some(true)`) or the row-by-row path; `None`
@@ -541,6 +557,7 @@ fn silhouette_samples_with(
     labels: &[i64],
     simd: Level,
     symmetric: Option<bool>,
+    stop: &Interrupt,
 ) -> CoreResult<Array1<f64>> {
     check_finite_nonempty(x)?;
     let n = x.nrows();
@@ -548,7 +565,7 @@ fn silhouette_samples_with(
     let k = part.n_clusters();
     check_number_of_labels(k, n)?;
     let (order, starts) = part.sorted_order();
-    let data = SortedColumns::new(x, &order, starts);
+    let data = SortedColumns::new(x, &order, starts)?;
     let cid: Vec<u32> = order.iter().map(|&i| part.ids[i]).collect();
 
     let symmetric = symmetric.unwrap_or_else(|| {
@@ -560,7 +577,7 @@ fn silhouette_samples_with(
     });
     let mut sorted_scores = vec![0.0f64; n];
     if symmetric {
-        let sums = cluster_sums_symmetric(simd, &data, &cid, k);
+        let sums = cluster_sums_symmetric(simd, &data, &cid, k, stop)?;
         for (p, score) in sorted_scores.iter_mut().enumerate() {
             *score = score_from_sums(&sums[p * k..(p + 1) * k], cid[p] as usize, &part.counts);
         }
@@ -570,14 +587,16 @@ fn silhouette_samples_with(
         sorted_scores
             .par_chunks_mut(ROW_BLOCK)
             .enumerate()
-            .for_each(|(b, chunk)| {
+            .try_for_each(|(b, chunk)| {
+                stop.check()?;
                 let p0 = b * ROW_BLOCK;
                 let sums = block_sums(simd, &data, &cid, p0, chunk.len());
                 for (r, score) in chunk.iter_mut().enumerate() {
                     let own = cid[p0 + r] as usize;
                     *score = score_from_sums(&sums[r * k..(r + 1) * k], own, &part.counts);
                 }
-            });
+                Ok::<(), crate::CoreError>(())
+            })?;
     }
     let mut scores = Array1::zeros(n);
     for (p, &i) in order.iter().enumerate() {
@@ -588,9 +607,86 @@ fn silhouette_samples_with(
 
 /// Mean silhouette coefficient over all samples (scikit-learn's `silhouette_score`
 /// without sampling; subsample the rows first for `sample_size`).
-pub fn silhouette_score(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<f64> {
-    let s = silhouette_samples(x, labels)?;
+pub fn silhouette_score(
+    x: ArrayView2<'_, f64>,
+    labels: &[i64],
+    stop: &Interrupt,
+) -> CoreResult<f64> {
+    let s = silhouette_samples(x, labels, stop)?;
     Ok(s.sum() / s.len() as f64)
+}
+
+/// Rows per parallel task of [`silhouette_rows`].
+const ROWS_PER_TASK: usize = 16;
+
+/// Silhouette coefficients of the samples `rows` under any distance: `metric` measures
+/// the samples against themselves (a precomputed matrix, Gower, ...), `labels` has one
+/// label per sample. scikit-learn's definition and edge cases (as
+/// [`silhouette_samples`]); each row's per-cluster sums run over the samples in index
+/// order, so the result does not depend on the number of threads or on how the rows are
+/// split between calls.
+///
+/// Errors: a metric that is not square, `rows` outside the samples, labels as for
+/// [`silhouette_samples`], and an undefined (NaN) distance.
+pub fn silhouette_rows<P: Pairwise>(
+    metric: &P,
+    labels: &[i64],
+    rows: Range<usize>,
+) -> CoreResult<Array1<f64>> {
+    let n = metric.n_right();
+    if metric.n_left() != n {
+        return Err(CoreError::ShapeMismatch {
+            what: "rows of the square distance matrix",
+            expected: n,
+            got: metric.n_left(),
+        });
+    }
+    let part = Partition::new(labels, n)?;
+    let k = part.n_clusters();
+    check_number_of_labels(k, n)?;
+    if rows.start > rows.end || rows.end > n {
+        return Err(CoreError::InvalidParameter {
+            name: "rows",
+            reason: format!(
+                "rows {}..{} are outside the {n} samples",
+                rows.start, rows.end
+            ),
+        });
+    }
+    let mut scores = Array1::zeros(rows.len());
+    let undefined = std::sync::atomic::AtomicUsize::new(usize::MAX);
+    if let Some(out) = scores.as_slice_mut() {
+        out.par_chunks_mut(ROWS_PER_TASK)
+            .enumerate()
+            .for_each(|(task, chunk)| {
+                let mut buf = [0.0f64; DISTANCE_TILE];
+                let mut sums = vec![0.0f64; k];
+                for (r, score) in chunk.iter_mut().enumerate() {
+                    let i = rows.start + task * ROWS_PER_TASK + r;
+                    sums.fill(0.0);
+                    let mut j0 = 0;
+                    while j0 < n {
+                        let width = DISTANCE_TILE.min(n - j0);
+                        metric.row_tile(i, j0, &mut buf[..width]);
+                        for (&v, &c) in buf[..width].iter().zip(&part.ids[j0..j0 + width]) {
+                            sums[c as usize] += v;
+                        }
+                        j0 += width;
+                    }
+                    if sums.iter().any(|v| v.is_nan()) {
+                        undefined.fetch_min(i, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    *score = score_from_sums(&sums, part.ids[i] as usize, &part.counts);
+                }
+            });
+    }
+    let first = undefined.into_inner();
+    if first != usize::MAX {
+        return Err(CoreError::NonFinite(format!(
+            "the distance from sample {first} to some sample is undefined (NaN)"
+        )));
+    }
+    Ok(scores)
 }
 
 #[cfg(test)]
@@ -666,11 +762,13 @@ mod tests {
         let want_small = naive(&x, &small);
         for simd in kernels {
             for sym in [Some(false), Some(true)] {
-                let got = silhouette_samples_with(x.view(), &labels, simd, sym).unwrap();
+                let got = silhouette_samples_with(x.view(), &labels, simd, sym, &Interrupt::new())
+                    .unwrap();
                 for (g, w) in got.iter().zip(&want) {
                     assert!((g - w).abs() < 1e-12, "{simd:?} {sym:?}: {g} vs {w}");
                 }
-                let got = silhouette_samples_with(x.view(), &small, simd, sym).unwrap();
+                let got = silhouette_samples_with(x.view(), &small, simd, sym, &Interrupt::new())
+                    .unwrap();
                 for (g, w) in got.iter().zip(&want_small) {
                     assert!((g - w).abs() < 1e-12, "{simd:?} {sym:?} small: {g} vs {w}");
                 }
@@ -679,7 +777,7 @@ mod tests {
         // A singleton cluster scores 0.
         let mut l2 = labels.clone();
         l2[0] = 99;
-        let got = silhouette_samples(x.view(), &l2).unwrap();
+        let got = silhouette_samples(x.view(), &l2, &Interrupt::new()).unwrap();
         assert_eq!(got[0], 0.0);
         let want = naive(&x, &l2);
         for (g, w) in got.iter().zip(&want) {
@@ -740,33 +838,57 @@ mod tests {
     }
 
     #[test]
+    fn any_distance_matches_the_euclidean_path() {
+        let (n, d) = (203, 3);
+        let x = Array2::from_shape_fn((n, d), |(i, f)| ((i * 31 + f * 17) % 29) as f64 * 0.37);
+        let labels: Vec<i64> = (0..n as i64).map(|i| (i * 5) % 4).collect();
+        let want = silhouette_samples(x.view(), &labels, &Interrupt::new()).unwrap();
+        let dist = crate::distance::Euclidean::new(x.view(), x.view()).unwrap();
+        let whole = silhouette_rows(&dist, &labels, 0..n).unwrap();
+        for (g, w) in whole.iter().zip(want.iter()) {
+            assert!((g - w).abs() < 1e-12);
+        }
+        let mut matrix = Array2::<f64>::zeros((n, n));
+        crate::distance::fill(&dist, 0, matrix.view_mut()).unwrap();
+        let pre = crate::distance::Dissimilarities::new(matrix.view()).unwrap();
+        let mut parts = silhouette_rows(&pre, &labels, 0..50).unwrap().to_vec();
+        parts.extend(silhouette_rows(&pre, &labels, 50..n).unwrap());
+        assert_eq!(parts, whole.to_vec());
+        assert!(silhouette_rows(&pre, &labels, 10..n + 1).is_err());
+        matrix[[3, 7]] = f64::NAN;
+        let pre = crate::distance::Dissimilarities::new(matrix.view()).unwrap();
+        let err = silhouette_rows(&pre, &labels, 0..n).unwrap_err();
+        assert!(err.to_string().contains("sample 3"), "{err}");
+    }
+
+    #[test]
     fn errors() {
         let x = Array2::<f64>::zeros((4, 2));
         assert!(matches!(
-            silhouette_samples(x.view(), &[0, 0, 0, 0]),
+            silhouette_samples(x.view(), &[0, 0, 0, 0], &Interrupt::new()),
             Err(CoreError::InvalidParameter { .. })
         ));
         assert!(matches!(
-            silhouette_samples(x.view(), &[0, 1, 2, 3]),
+            silhouette_samples(x.view(), &[0, 1, 2, 3], &Interrupt::new()),
             Err(CoreError::InvalidParameter { .. })
         ));
         assert!(matches!(
-            silhouette_samples(x.view(), &[0, 1]),
+            silhouette_samples(x.view(), &[0, 1], &Interrupt::new()),
             Err(CoreError::ShapeMismatch { .. })
         ));
         let mut bad = x.clone();
         bad[[1, 1]] = f64::NAN;
         assert!(matches!(
-            silhouette_samples(bad.view(), &[0, 1, 0, 1]),
+            silhouette_samples(bad.view(), &[0, 1, 0, 1], &Interrupt::new()),
             Err(CoreError::NonFinite(_))
         ));
         let empty = Array2::<f64>::zeros((0, 2));
         assert!(matches!(
-            silhouette_samples(empty.view(), &[]),
+            silhouette_samples(empty.view(), &[], &Interrupt::new()),
             Err(CoreError::EmptyInput(_))
         ));
         // All points identical: a = b = 0 -> 0.
-        let s = silhouette_score(x.view(), &[0, 1, 0, 1]).unwrap();
+        let s = silhouette_score(x.view(), &[0, 1, 0, 1], &Interrupt::new()).unwrap();
         assert_eq!(s, 0.0);
     }
 }

@@ -12,17 +12,27 @@
 //! * [`CoMoments`]: mergeable count / sums / centred second moments of a pair of
 //!   variables (Chan et al.'s pairwise update), the sufficient statistics that add up across
 //!   blocks, chunks and machines.
+//! * [`restart_rng`]: the random stream of one restart or replicate, independent of the
+//!   thread that runs it.
+//!
+//! * [`alloc`]: fallible allocation of buffers sized by user input ([`try_filled`],
+//!   [`try_with_capacity`], [`checked_len`]): an error naming the buffer and its bytes,
+//!   never an abort.
 //!
 //! These live here, not in a feature folder, so that no feature reaches into another one
 //! for its building blocks.
 
+pub mod alloc;
 mod blocks;
 mod float;
 mod moments;
+mod rng;
 pub mod simd;
 mod sum;
 
+pub use alloc::{checked_len, try_filled, try_filled_dims, try_with_capacity};
 pub use blocks::RowBlocks;
 pub use float::Float;
 pub use moments::CoMoments;
+pub use rng::{restart_rng, RestartStreams};
 pub use sum::CompensatedSum;

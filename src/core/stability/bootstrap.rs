@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::clustering::{CentroidClustering, FitRequest, Start};
 use crate::params::{at_least, finite_non_negative, invalid, Checked, Params};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// How the rows of a replicate are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,6 +301,7 @@ pub fn kmeans_replicates(
     config: &BootstrapValidConfig,
     clustering: &dyn CentroidClustering,
     (start, end): (usize, usize),
+    stop: &Interrupt,
 ) -> CoreResult<Replicates> {
     check_inputs(&x, labels, n_segments)?;
     if start > end {
@@ -326,6 +327,7 @@ pub fn kmeans_replicates(
                 tol: config.tol,
                 seed: kseed,
                 start: start_with,
+                stop,
             };
             one_replicate(&x, labels, n_segments, &rows, clustering, &request)
         })
@@ -338,7 +340,7 @@ pub fn kmeans_replicates(
 ///
 /// `rows[b]` are the row indices of replicate `b` (each `< n`), `centres[b]` its `(k, d)`
 /// starting centres; each replicate is one run of at most `max_iter` iterations to `tol`
-/// (`k` comes from `centres`).
+/// (`k` comes from `centres`); `stop` is checked as in [`kmeans_replicates`].
 pub fn kmeans_replicates_given(
     x: ArrayView2<'_, f64>,
     labels: &[i32],
@@ -346,7 +348,7 @@ pub fn kmeans_replicates_given(
     rows: &[Vec<usize>],
     centres: ArrayView3<'_, f64>,
     clustering: &dyn CentroidClustering,
-    (max_iter, tol): (usize, f64),
+    (max_iter, tol, stop): (usize, f64, &Interrupt),
 ) -> CoreResult<Replicates> {
     check_inputs(&x, labels, n_segments)?;
     let (r, k, _) = centres.dim();
@@ -374,6 +376,7 @@ pub fn kmeans_replicates_given(
                 tol,
                 seed: 0,
                 start: Start::Given(centres.index_axis(ndarray::Axis(0), b)),
+                stop,
             };
             one_replicate(&x, labels, n_segments, &rows[b], clustering, &request)
         })
@@ -393,6 +396,7 @@ mod tests {
     const LLOYD: KMeansClustering = KMeansClustering {
         algorithm: Algorithm::Lloyd,
     };
+    static STOP: std::sync::LazyLock<Interrupt> = std::sync::LazyLock::new(Interrupt::new);
 
     fn config(scheme: Scheme, seed: u64) -> BootstrapConfig {
         BootstrapConfig {
@@ -480,7 +484,7 @@ mod tests {
     fn separated_blobs_are_perfectly_stable_and_chunking_is_irrelevant() {
         let (x, labels) = blobs();
         let config = config(Scheme::Bootstrap, 9).check().unwrap();
-        let all = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, (0, 10)).unwrap();
+        let all = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, (0, 10), &STOP).unwrap();
         assert!(all.jaccard.iter().all(|&v| v == 1.0));
         let config = BootstrapConfig {
             scheme: Scheme::Subsample { size: 90 },
@@ -488,9 +492,9 @@ mod tests {
         }
         .check()
         .unwrap();
-        let all = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, (0, 6)).unwrap();
-        let head = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, (0, 2)).unwrap();
-        let tail = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, (2, 6)).unwrap();
+        let all = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, (0, 6), &STOP).unwrap();
+        let head = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, (0, 2), &STOP).unwrap();
+        let tail = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, (2, 6), &STOP).unwrap();
         assert_eq!(all.jaccard.slice(s![0..2, ..]), head.jaccard);
         assert_eq!(all.jaccard.slice(s![2..6, ..]), tail.jaccard);
     }
@@ -508,7 +512,7 @@ mod tests {
             &rows,
             centres.view(),
             &LLOYD,
-            (300, 1e-4),
+            (300, 1e-4, &STOP),
         )
         .unwrap();
         assert!(out.jaccard.row(0).iter().all(|&v| v == 1.0));
@@ -521,12 +525,12 @@ mod tests {
             &bad,
             centres.slice(s![0..1, .., ..]),
             &LLOYD,
-            (300, 1e-4),
+            (300, 1e-4, &STOP),
         )
         .is_err());
         let config = config(Scheme::Bootstrap, 0).check().unwrap();
         assert!(matches!(
-            kmeans_replicates(x.view(), &labels[..10], 3, &config, &AUTO, (0, 1)),
+            kmeans_replicates(x.view(), &labels[..10], 3, &config, &AUTO, (0, 1), &STOP),
             Err(CoreError::ShapeMismatch { .. })
         ));
     }

@@ -27,7 +27,7 @@ use crate::clustering::{CentroidClustering, CentroidFit, FitRequest, Start as In
 use crate::numerics::RowBlocks;
 use crate::params::{at_least, finite_non_negative, Checked, Params};
 use crate::stats::contingency::{adjusted_rand_score, Contingency};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// How each k-means fit of a criterion starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +65,13 @@ impl Params for FitSettings {
 /// [`FitSettings`] that passed [`Params::check`]: what the criteria take.
 pub type FitValidSettings = Checked<FitSettings>;
 
-/// The checked settings and the injected clustering every fit of a criterion uses.
-pub type Fitter<'a> = (&'a FitValidSettings, &'a dyn CentroidClustering);
+/// The checked settings, the injected clustering every fit of a criterion uses, and the
+/// stop request every fit checks.
+pub type Fitter<'a> = (
+    &'a FitValidSettings,
+    &'a dyn CentroidClustering,
+    &'a Interrupt,
+);
 
 /// Tags separating the random streams of the criteria.
 #[derive(Debug, Clone, Copy)]
@@ -106,7 +111,7 @@ fn invalid(name: &'static str, reason: String) -> CoreError {
 fn fit_one(
     x: ArrayView2<'_, f64>,
     k: usize,
-    (settings, clustering): Fitter<'_>,
+    (settings, clustering, stop): Fitter<'_>,
     seed: u64,
 ) -> CoreResult<CentroidFit> {
     let n = x.nrows();
@@ -151,6 +156,7 @@ fn fit_one(
             tol: settings.tol,
             seed,
             start,
+            stop,
         },
     )
 }
@@ -686,8 +692,13 @@ mod tests {
     #[test]
     fn prediction_strength_on_blobs() {
         let x = blobs();
-        let ps =
-            prediction_strength_splits(x.view(), &[2, 3, 5], 0..4, (&settings(), &KMEANS)).unwrap();
+        let ps = prediction_strength_splits(
+            x.view(),
+            &[2, 3, 5],
+            0..4,
+            (&settings(), &KMEANS, &Interrupt::new()),
+        )
+        .unwrap();
         for m in 0..4 {
             assert!((ps[[m, 1]] - 1.0).abs() < 1e-12);
             assert!(ps[[m, 2]] < 1.0);
@@ -697,8 +708,20 @@ mod tests {
     #[test]
     fn chunks_do_not_change_results() {
         let x = blobs();
-        let all = bootstrap_ari(x.view(), &[2, 3], 0..4, (&settings(), &KMEANS)).unwrap();
-        let tail = bootstrap_ari(x.view(), &[2, 3], 2..4, (&settings(), &KMEANS)).unwrap();
+        let all = bootstrap_ari(
+            x.view(),
+            &[2, 3],
+            0..4,
+            (&settings(), &KMEANS, &Interrupt::new()),
+        )
+        .unwrap();
+        let tail = bootstrap_ari(
+            x.view(),
+            &[2, 3],
+            2..4,
+            (&settings(), &KMEANS, &Interrupt::new()),
+        )
+        .unwrap();
         assert_eq!(all.slice(ndarray::s![2.., ..]), tail);
         assert!((all[[0, 1]] - 1.0).abs() < 1e-12);
     }
@@ -716,7 +739,15 @@ mod tests {
         for r in z.rows() {
             assert!(r[0] >= 0.0 && r[0] <= 2.0 && r[1] >= -3.0 && r[1] <= 1.0);
         }
-        let lw = gap_reference_log_w(500, &bx, 3, 2.0, 0..2, (&settings(), &KMEANS)).unwrap();
+        let lw = gap_reference_log_w(
+            500,
+            &bx,
+            3,
+            2.0,
+            0..2,
+            (&settings(), &KMEANS, &Interrupt::new()),
+        )
+        .unwrap();
         assert!(lw[[0, 0]] > lw[[0, 1]] && lw[[0, 1]] > lw[[0, 2]]);
     }
 

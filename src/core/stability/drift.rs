@@ -10,6 +10,7 @@
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 
+use crate::numerics::try_with_capacity;
 use crate::stats::contingency::Contingency;
 use crate::stats::selection::{lerp, linear_plan};
 use crate::stats::special::{chi2_isf, chi2_sf};
@@ -217,12 +218,22 @@ pub fn align_by_centers(
     }
     let cost = ArrayView2::from_shape((k_new, k_ref), &dist)
         .map_err(|e| CoreError::Internal(e.to_string()))?;
+    Ok((align_by_cost(cost)?, dist))
+}
+
+/// Match new segments (rows of `cost`) to reference segments (columns) by minimising the
+/// total cost (e.g. a clustering's own cost between prototypes). Returns the matched
+/// reference column of every row, -1 when there are more rows than columns.
+pub fn align_by_cost(cost: ArrayView2<'_, f64>) -> CoreResult<Vec<i64>> {
+    if cost.nrows() == 0 || cost.ncols() == 0 {
+        return Err(CoreError::EmptyInput("no segments to align".into()));
+    }
     let (rows, cols) = linear_sum_assignment(cost, false)?;
-    let mut mapping = vec![-1i64; k_new];
+    let mut mapping = vec![-1i64; cost.nrows()];
     for (r, c) in rows.into_iter().zip(cols) {
         mapping[r] = c as i64;
     }
-    Ok((mapping, dist))
+    Ok(mapping)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -401,30 +412,42 @@ fn select_many(v: &mut [f64], ks: &[usize]) {
 /// The quantiles `i / n_bins` (`i = 1..n_bins`) the bins are made from, as the pairs of
 /// ranks among the `n` non-NaN reference values each one reads (numpy's linear method),
 /// plus the maximum's rank: what a caller with the data in partitions searches for.
-pub fn edge_ranks(n: usize, n_bins: usize) -> Vec<usize> {
+/// The buffer is sized by `n_bins` (a parameter): reserved fallibly, an
+/// [`CoreError::Allocation`] rather than an abort when it is huge.
+pub fn edge_ranks(n: usize, n_bins: usize) -> CoreResult<Vec<usize>> {
     if n == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let mut ks: Vec<usize> = (1..n_bins)
-        .flat_map(|i| {
-            let (lo, hi, _) = linear_plan(n, i as f64 / n_bins as f64);
-            [lo, hi]
-        })
-        .chain(std::iter::once(n - 1))
-        .collect();
+    let mut ks: Vec<usize> = try_with_capacity(
+        n_bins.saturating_sub(1).saturating_mul(2).saturating_add(1),
+        "the order statistics",
+    )?;
+    ks.extend(
+        (1..n_bins)
+            .flat_map(|i| {
+                let (lo, hi, _) = linear_plan(n, i as f64 / n_bins as f64);
+                [lo, hi]
+            })
+            .chain(std::iter::once(n - 1)),
+    );
     ks.sort_unstable();
     ks.dedup();
-    ks
+    Ok(ks)
 }
 
 /// The inner bin edges from the reference's order statistics: `order(rank)` is the value
 /// of that rank among the `n` non-NaN values, for the ranks of [`edge_ranks`]. Quantiles
 /// `i / n_bins`, duplicates removed, edges at or above the maximum dropped (the top bin is
-/// open, so a bin beyond the maximum would always be empty in the reference).
-pub fn quantile_edges(n: usize, n_bins: usize, order: impl Fn(usize) -> f64) -> Vec<f64> {
-    let mut edges: Vec<f64> = Vec::with_capacity(n_bins.saturating_sub(1));
+/// open, so a bin beyond the maximum would always be empty in the reference). The
+/// `n_bins`-sized buffer is reserved fallibly ([`CoreError::Allocation`]).
+pub fn quantile_edges(
+    n: usize,
+    n_bins: usize,
+    order: impl Fn(usize) -> f64,
+) -> CoreResult<Vec<f64>> {
+    let mut edges: Vec<f64> = try_with_capacity(n_bins.saturating_sub(1), "the bin edges")?;
     if n == 0 {
-        return edges;
+        return Ok(edges);
     }
     let max = order(n - 1);
     for i in 1..n_bins {
@@ -434,7 +457,7 @@ pub fn quantile_edges(n: usize, n_bins: usize, order: impl Fn(usize) -> f64) -> 
             edges.push(e);
         }
     }
-    edges
+    Ok(edges)
 }
 
 /// Counts of `values` in the right-closed bins of `edges` (`(-inf, e0], (e0, e1], ...,
@@ -480,8 +503,15 @@ pub fn feature_bins(reference: &[f64], current: &[f64], n_bins: usize) -> CoreRe
     let n = values.len();
     // Only the order statistics the quantiles read (and the maximum) are needed: a
     // multi-select costs O(n log q) instead of a full sort's O(n log n).
-    select_many(&mut values, &edge_ranks(n, n_bins));
-    let edges = quantile_edges(n, n_bins, |k| values[k]);
+    // Buffers sized by `n_bins` (a parameter) are reserved fallibly: an error rather than
+    // an abort when it is huge. The edges' own reservation comes first, so a huge `n_bins`
+    // is reported as "the bin edges" before any work.
+    drop(try_with_capacity::<f64>(
+        n_bins.saturating_sub(1),
+        "the bin edges",
+    )?);
+    select_many(&mut values, &edge_ranks(n, n_bins)?);
+    let edges = quantile_edges(n, n_bins, |k| values[k])?;
     let (reference_counts, reference_missing) = bin_counts(reference, &edges)?;
     let (current_counts, current_missing) = bin_counts(current, &edges)?;
     Ok(FeatureBins {
@@ -601,6 +631,18 @@ mod tests {
     }
 
     #[test]
+    fn cost_alignment_matches_rows_and_leaves_extra_rows_unmatched() {
+        // 3 new segments, 2 reference ones: the optimum 1 + 1 leaves row 2 out.
+        let cost = array![[5.0, 1.0], [1.0, 6.0], [2.0, 2.0]];
+        assert_eq!(align_by_cost(cost.view()).unwrap(), vec![1, 0, -1]);
+        let empty = ndarray::Array2::<f64>::zeros((0, 2));
+        assert!(matches!(
+            align_by_cost(empty.view()),
+            Err(CoreError::EmptyInput(_))
+        ));
+    }
+
+    #[test]
     fn overlap_alignment_swaps_ids() {
         let reference = [0, 0, 0, 1, 1, 2, 2];
         let new = [1, 1, 1, 2, 2, 0, 0];
@@ -653,5 +695,13 @@ mod tests {
         assert_eq!(b.reference, vec![10]);
         assert_eq!(b.current, vec![2]);
         assert_eq!(b.current_missing, 1);
+    }
+
+    #[test]
+    fn bins_beyond_memory_are_an_error_not_an_abort() {
+        match feature_bins(&[1.0, 2.0], &[1.0], usize::MAX / 4) {
+            Err(CoreError::Allocation { what, .. }) => assert_eq!(what, "the bin edges"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -1,0 +1,221 @@
+//! Python bindings for `core::kprototypes` (segwise.cluster.KPrototypes and KModes): fit,
+//! predict, labels + cost, transform and the distinct-row count. A table crosses as its
+//! two blocks from `_validation.check_mixed` (numeric float64, categorical int32 codes)
+//! and the number of levels of each categorical column; prototypes as the same two
+//! blocks. `n_threads` (optional) runs the work in a dedicated rayon pool of that size
+//! (used by tests to show results do not depend on it).
+
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+
+use super::{contiguous, run_detached, to_py_err, with_threads};
+use crate::core::kprototypes::{self, Algorithm, Init, KPrototypesParams};
+use crate::core::mixed::MixedView;
+use crate::core::params::Params;
+use crate::core::{CoreError, CoreResult};
+
+/// The levels of each categorical column, as `usize`.
+fn levels_of(n_levels: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
+    n_levels
+        .as_array()
+        .iter()
+        .map(|&l| {
+            usize::try_from(l).map_err(|_| {
+                to_py_err(CoreError::InvalidParameter {
+                    name: "n_levels",
+                    reason: format!("must be >= 0, got {l}"),
+                })
+            })
+        })
+        .collect()
+}
+
+/// Fit k-prototypes; returns `(numeric prototypes, categorical prototypes, labels, cost,
+/// n_iter)`.
+#[pyfunction]
+#[pyo3(signature = (numeric, categorical, n_levels, *, sample_weight, n_clusters, init, init_numeric, init_categorical, n_init, max_iter, gamma, algorithm, seed, n_threads=None))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn kprototypes_fit<'py>(
+    py: Python<'py>,
+    numeric: PyReadonlyArray2<'py, f64>,
+    categorical: PyReadonlyArray2<'py, i32>,
+    n_levels: PyReadonlyArray1<'py, i64>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    n_clusters: usize,
+    init: &str,
+    init_numeric: Option<PyReadonlyArray2<'py, f64>>,
+    init_categorical: Option<PyReadonlyArray2<'py, i32>>,
+    n_init: usize,
+    max_iter: usize,
+    gamma: f64,
+    algorithm: &str,
+    seed: u64,
+    n_threads: Option<usize>,
+) -> PyResult<(
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<i32>>,
+    Bound<'py, PyArray1<i32>>,
+    f64,
+    usize,
+)> {
+    let params = KPrototypesParams {
+        n_clusters,
+        n_init,
+        max_iter,
+        gamma,
+        algorithm: Algorithm::parse(algorithm).map_err(to_py_err)?,
+        seed,
+    }
+    .check()
+    .map_err(to_py_err)?;
+    let levels = levels_of(&n_levels)?;
+    let wv = sample_weight.as_ref().map(|w| w.as_array());
+    let given = match (&init_numeric, &init_categorical) {
+        (Some(num), Some(cat)) => Some((num.as_array(), cat.as_array())),
+        (None, None) => None,
+        _ => {
+            return Err(to_py_err(CoreError::InvalidParameter {
+                name: "init",
+                reason: "give both parts of the initial prototypes, or neither".into(),
+            }))
+        }
+    };
+    let init = match given {
+        Some((num, cat)) => Init::Given(num, cat),
+        None => Init::parse(init).map_err(to_py_err)?,
+    };
+    let (nv, cv) = (numeric.as_array(), categorical.as_array());
+    let fit = run_detached(py, || {
+        let x = MixedView::new(nv, cv, &levels, false)?;
+        let w = contiguous(&wv, "sample_weight")?;
+        with_threads(n_threads, || kprototypes::fit(&x, w, &params, &init))
+    })?;
+    let p = fit.prototypes;
+    let to_array = |e: ndarray::ShapeError| to_py_err(CoreError::Internal(format!("{e}")));
+    let num = ndarray::Array2::from_shape_vec((p.k, p.p), p.numeric).map_err(to_array)?;
+    let cat = ndarray::Array2::from_shape_vec((p.k, p.q), p.categorical).map_err(to_array)?;
+    Ok((
+        num.into_pyarray(py),
+        cat.into_pyarray(py),
+        fit.labels.into_pyarray(py),
+        fit.cost,
+        fit.n_iter,
+    ))
+}
+
+/// `work(x, weights)` on the table with the GIL released (codes unseen in fit allowed).
+fn against_prototypes<'py, R: Send>(
+    py: Python<'py>,
+    (numeric, categorical, n_levels): (
+        PyReadonlyArray2<'py, f64>,
+        PyReadonlyArray2<'py, i32>,
+        PyReadonlyArray1<'py, i64>,
+    ),
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    n_threads: Option<usize>,
+    work: impl FnOnce(&MixedView<'_>, Option<&[f64]>) -> CoreResult<R> + Send,
+) -> PyResult<R> {
+    let levels = levels_of(&n_levels)?;
+    let wv = sample_weight.as_ref().map(|w| w.as_array());
+    let (nv, cv) = (numeric.as_array(), categorical.as_array());
+    run_detached(py, || {
+        let x = MixedView::new(nv, cv, &levels, true)?;
+        let w = contiguous(&wv, "sample_weight")?;
+        with_threads(n_threads, || work(&x, w))
+    })
+}
+
+/// Closest prototype of every row (int32).
+#[pyfunction]
+#[pyo3(signature = (numeric, categorical, n_levels, prototypes, *, gamma, n_threads=None))]
+fn kprototypes_predict<'py>(
+    py: Python<'py>,
+    numeric: PyReadonlyArray2<'py, f64>,
+    categorical: PyReadonlyArray2<'py, i32>,
+    n_levels: PyReadonlyArray1<'py, i64>,
+    prototypes: (PyReadonlyArray2<'py, f64>, PyReadonlyArray2<'py, i32>),
+    gamma: f64,
+    n_threads: Option<usize>,
+) -> PyResult<Bound<'py, PyArray1<i32>>> {
+    let (pn, pc) = (prototypes.0.as_array(), prototypes.1.as_array());
+    let labels = against_prototypes(
+        py,
+        (numeric, categorical, n_levels),
+        None,
+        n_threads,
+        |x, _| kprototypes::predict(x, pn, pc, gamma),
+    )?;
+    Ok(labels.into_pyarray(py))
+}
+
+/// Labels and the weighted total cost against given prototypes.
+#[pyfunction]
+#[pyo3(signature = (numeric, categorical, n_levels, prototypes, *, gamma, sample_weight=None, n_threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn kprototypes_labels_cost<'py>(
+    py: Python<'py>,
+    numeric: PyReadonlyArray2<'py, f64>,
+    categorical: PyReadonlyArray2<'py, i32>,
+    n_levels: PyReadonlyArray1<'py, i64>,
+    prototypes: (PyReadonlyArray2<'py, f64>, PyReadonlyArray2<'py, i32>),
+    gamma: f64,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    n_threads: Option<usize>,
+) -> PyResult<(Bound<'py, PyArray1<i32>>, f64)> {
+    let (pn, pc) = (prototypes.0.as_array(), prototypes.1.as_array());
+    let (labels, cost) = against_prototypes(
+        py,
+        (numeric, categorical, n_levels),
+        sample_weight,
+        n_threads,
+        |x, w| kprototypes::labels_cost(x, w, pn, pc, gamma),
+    )?;
+    Ok((labels.into_pyarray(py), cost))
+}
+
+/// The cost of every row against every prototype, `(n, k)`.
+#[pyfunction]
+#[pyo3(signature = (numeric, categorical, n_levels, prototypes, *, gamma, n_threads=None))]
+fn kprototypes_transform<'py>(
+    py: Python<'py>,
+    numeric: PyReadonlyArray2<'py, f64>,
+    categorical: PyReadonlyArray2<'py, i32>,
+    n_levels: PyReadonlyArray1<'py, i64>,
+    prototypes: (PyReadonlyArray2<'py, f64>, PyReadonlyArray2<'py, i32>),
+    gamma: f64,
+    n_threads: Option<usize>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let (pn, pc) = (prototypes.0.as_array(), prototypes.1.as_array());
+    let out = against_prototypes(
+        py,
+        (numeric, categorical, n_levels),
+        None,
+        n_threads,
+        |x, _| kprototypes::transform(x, pn, pc, gamma),
+    )?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Number of distinct rows of the table, counted up to `limit`.
+#[pyfunction]
+#[pyo3(signature = (numeric, categorical, n_levels, *, limit))]
+fn kprototypes_distinct_rows<'py>(
+    py: Python<'py>,
+    numeric: PyReadonlyArray2<'py, f64>,
+    categorical: PyReadonlyArray2<'py, i32>,
+    n_levels: PyReadonlyArray1<'py, i64>,
+    limit: usize,
+) -> PyResult<usize> {
+    against_prototypes(py, (numeric, categorical, n_levels), None, None, |x, _| {
+        kprototypes::distinct_rows(x, limit)
+    })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(kprototypes_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(kprototypes_predict, m)?)?;
+    m.add_function(wrap_pyfunction!(kprototypes_labels_cost, m)?)?;
+    m.add_function(wrap_pyfunction!(kprototypes_transform, m)?)?;
+    m.add_function(wrap_pyfunction!(kprototypes_distinct_rows, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! Batch k-prototypes: every row is assigned to its closest prototype (in parallel), then
+//! every prototype becomes the weighted mean and mode of its rows, until no row changes
+//! cluster. Each step can only lower the cost, so the run ends; labels and cost are those
+//! of the final prototypes.
+//!
+//! Reproducibility: assignments are per row; the numeric sums are reduced over the fixed
+//! row blocks of [`RowBlocks`] in block order and the level counts per column in row
+//! order, so results are bit-identical on any number of threads.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::cost::{Prototypes, Table};
+use super::{mode_of, RunResult};
+use crate::numerics::{CompensatedSum, RowBlocks};
+
+/// Rows per block of the parallel passes (also the reduction order of the sums).
+const BLOCK_ROWS: usize = 4096;
+
+/// Labels and per-row costs of every row against `protos`.
+pub(super) fn assign(t: &Table<'_>, protos: &Prototypes) -> (Vec<i32>, Vec<f64>) {
+    let mut labels = vec![0i32; t.n];
+    let mut costs = vec![0.0f64; t.n];
+    labels
+        .par_chunks_mut(BLOCK_ROWS)
+        .zip(costs.par_chunks_mut(BLOCK_ROWS))
+        .enumerate()
+        .for_each(|(b, (lab, cost))| {
+            let start = b * BLOCK_ROWS;
+            for (o, (l, c)) in lab.iter_mut().zip(cost.iter_mut()).enumerate() {
+                let (best, d) = t.closest(start + o, protos);
+                *l = best as i32;
+                *c = d;
+            }
+        });
+    (labels, costs)
+}
+
+/// The weighted sum of the per-row costs, reduced in block order.
+pub(super) fn total_cost(t: &Table<'_>, costs: &[f64]) -> f64 {
+    let blocks = RowBlocks::fixed(t.n, BLOCK_ROWS);
+    let sum = blocks.reduce(
+        CompensatedSum::ZERO,
+        |_, rows: Range<usize>| {
+            let mut s = CompensatedSum::ZERO;
+            for i in rows {
+                s.add(costs[i] * t.weight(i));
+            }
+            s
+        },
+        |total, part| total.merge(&part),
+    );
+    sum.value()
+}
+
+/// Give every empty cluster one of the rows farthest from their prototype (scikit-learn's
+/// relocation for k-means): the largest costs first, the lower row first on ties.
+fn relocate_empty(labels: &mut [i32], costs: &mut [f64], k: usize) -> usize {
+    let mut members = vec![0usize; k];
+    for &l in labels.iter() {
+        members[l as usize] += 1;
+    }
+    let empty: Vec<usize> = (0..k).filter(|&c| members[c] == 0).collect();
+    for &c in &empty {
+        let mut best: Option<(usize, f64)> = None;
+        for (i, &d) in costs.iter().enumerate() {
+            let donor = labels[i] as usize;
+            if members[donor] > 1 && best.is_none_or(|(_, b)| d > b) {
+                best = Some((i, d));
+            }
+        }
+        if let Some((i, _)) = best {
+            members[labels[i] as usize] -= 1;
+            members[c] += 1;
+            labels[i] = c as i32;
+            costs[i] = 0.0;
+        }
+    }
+    empty.len()
+}
+
+/// Weighted means and modes of the clusters of `labels`; a cluster without weight keeps
+/// its prototype.
+fn update(t: &Table<'_>, labels: &[i32], protos: &mut Prototypes) {
+    let (k, p) = (protos.k, t.p);
+    let blocks = RowBlocks::fixed(t.n, BLOCK_ROWS);
+    let (sums, weights) = blocks.reduce(
+        (vec![0.0f64; k * p], vec![0.0f64; k]),
+        |_, rows: Range<usize>| {
+            let mut sums = vec![0.0f64; k * p];
+            let mut weights = vec![0.0f64; k];
+            for i in rows {
+                let c = labels[i] as usize;
+                let w = t.weight(i);
+                weights[c] += w;
+                for (s, &x) in sums[c * p..(c + 1) * p].iter_mut().zip(t.num_row(i)) {
+                    *s += x * w;
+                }
+            }
+            (sums, weights)
+        },
+        |(total_sums, total_weights), (sums, weights)| {
+            for (a, b) in total_sums.iter_mut().zip(&sums) {
+                *a += b;
+            }
+            for (a, b) in total_weights.iter_mut().zip(&weights) {
+                *a += b;
+            }
+        },
+    );
+    for c in 0..k {
+        if weights[c] > 0.0 {
+            for j in 0..p {
+                protos.numeric[c * p + j] = sums[c * p + j] / weights[c];
+            }
+        }
+    }
+    let q = t.q;
+    let modes: Vec<Vec<Option<i32>>> = (0..q)
+        .into_par_iter()
+        .map(|j| {
+            let levels = t.n_levels[j];
+            let mut counts = vec![0.0f64; k * levels];
+            for i in 0..t.n {
+                let c = labels[i] as usize;
+                counts[c * levels + t.cat[i * q + j] as usize] += t.weight(i);
+            }
+            (0..k)
+                .map(|c| (weights[c] > 0.0).then(|| mode_of(&counts[c * levels..(c + 1) * levels])))
+                .collect()
+        })
+        .collect();
+    for (j, column) in modes.iter().enumerate() {
+        for (c, mode) in column.iter().enumerate() {
+            if let Some(m) = mode {
+                protos.categorical[c * q + j] = *m;
+            }
+        }
+    }
+}
+
+/// One run from `start` (`k` prototypes).
+pub(super) fn run(t: &Table<'_>, start: Prototypes, max_iter: usize) -> RunResult {
+    let k = start.k;
+    let mut protos = start;
+    let (mut labels, mut costs) = assign(t, &protos);
+    let mut n_iter = 0;
+    while n_iter < max_iter {
+        relocate_empty(&mut labels, &mut costs, k);
+        update(t, &labels, &mut protos);
+        n_iter += 1;
+        let (new_labels, new_costs) = assign(t, &protos);
+        let changed = new_labels
+            .par_iter()
+            .zip(labels.par_iter())
+            .filter(|(a, b)| a != b)
+            .count();
+        labels = new_labels;
+        costs = new_costs;
+        if changed == 0 {
+            break;
+        }
+    }
+    let cost = total_cost(t, &costs);
+    RunResult {
+        protos,
+        labels,
+        cost,
+        n_iter,
+    }
+}

@@ -1,0 +1,78 @@
+//! Fallible allocation of buffers whose size follows from user input.
+//!
+//! Rust aborts the whole process when an allocation fails. Every buffer whose length
+//! depends on a parameter or on the data (per sample, per bin, per restart, per
+//! replicate...) is therefore reserved here: the size is computed with checked arithmetic
+//! and reserved with `try_reserve_exact`, so a size the machine cannot hold becomes
+//! [`CoreError::Allocation`], naming the buffer and its size in bytes, never an abort.
+
+use crate::{CoreError, CoreResult};
+
+/// The error for `count` elements of `elem_bytes` bytes each, named `what`.
+pub fn allocation_error(what: &str, count: u128, elem_bytes: usize) -> CoreError {
+    CoreError::Allocation {
+        what: what.to_owned(),
+        bytes: count.saturating_mul(elem_bytes as u128),
+    }
+}
+
+/// The product of `dims` (a buffer's element count), or [`CoreError::Allocation`] for
+/// `what` when it does not fit in `usize`.
+pub fn checked_len<T>(dims: &[usize], what: &str) -> CoreResult<usize> {
+    dims.iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| {
+            let count = dims
+                .iter()
+                .fold(1u128, |acc, &d| acc.saturating_mul(d as u128));
+            allocation_error(what, count, std::mem::size_of::<T>())
+        })
+}
+
+/// An empty vector with room for `count` elements, or [`CoreError::Allocation`].
+pub fn try_with_capacity<T>(count: usize, what: &str) -> CoreResult<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(count)
+        .map_err(|_| allocation_error(what, count as u128, std::mem::size_of::<T>()))?;
+    Ok(v)
+}
+
+/// `count` copies of `value`, or [`CoreError::Allocation`].
+pub fn try_filled<T: Clone>(count: usize, value: T, what: &str) -> CoreResult<Vec<T>> {
+    let mut v = try_with_capacity(count, what)?;
+    v.resize(count, value);
+    Ok(v)
+}
+
+/// A buffer of the element count `dims` multiply to, filled with `value`: [`checked_len`]
+/// then [`try_filled`].
+pub fn try_filled_dims<T: Clone>(dims: &[usize], value: T, what: &str) -> CoreResult<Vec<T>> {
+    try_filled(checked_len::<T>(dims, what)?, value, what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_the_machine_cannot_hold_are_errors() {
+        let v = try_filled(4, 0u8, "counts").unwrap();
+        assert_eq!(v, vec![0u8; 4]);
+        assert_eq!(try_filled_dims(&[2, 3], 1.5f64, "table").unwrap().len(), 6);
+        // More bytes than any address space: an error naming the buffer and its size.
+        match try_filled(usize::MAX / 2, 0u64, "neighbour counts") {
+            Err(CoreError::Allocation { what, bytes }) => {
+                assert_eq!(what, "neighbour counts");
+                assert_eq!(bytes, (usize::MAX / 2) as u128 * 8);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A product that overflows usize is reported with its true size.
+        match checked_len::<f64>(&[1 << 40, 1 << 40], "bins") {
+            Err(CoreError::Allocation { bytes, .. }) => assert_eq!(bytes, 8u128 << 80),
+            other => panic!("{other:?}"),
+        }
+        let err = try_with_capacity::<f64>(usize::MAX / 8, "x").unwrap_err();
+        assert!(err.to_string().contains("x"), "{err}");
+    }
+}

@@ -1,0 +1,146 @@
+"""Ctrl-C stops every long call into the Rust core within about a second.
+
+Each case runs in its own Python process: the child builds its data, says it is ready,
+then makes a call that would run for minutes (or forever). The parent sends SIGINT once
+the call has had time to get into the Rust core and asserts that the child reports a
+``KeyboardInterrupt`` from that call, quickly. A call that ignores Ctrl-C runs into the
+child's timeout and fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="sends SIGINT")
+
+# Seconds from SIGINT to the child's report. The mechanism checks every 0.05 s and the
+# kernels at least every ~0.1 s of work; the rest is slack for a loaded 2-core machine.
+STOP_WITHIN = 2.0
+# Time the call gets to reach the Rust core before the signal (after the child says ready).
+HEAD_START = 0.5
+
+_CHILD = """
+import sys, time
+import numpy as np
+{setup}
+print("ready", flush=True)
+try:
+    {call}
+except KeyboardInterrupt:
+    print("interrupted", time.perf_counter(), flush=True)
+    sys.exit(42)
+print("finished", flush=True)
+"""
+
+
+def _interrupt(setup: str, call: str) -> float:
+    """Seconds from SIGINT until the child reported the KeyboardInterrupt."""
+    code = _CHILD.format(setup=textwrap.dedent(setup), call=call)
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line.strip() == "ready", (line, child.stderr.read() if child.stderr else "")
+        time.sleep(HEAD_START)
+        assert child.poll() is None, "the call ended before it could be interrupted"
+        sent = time.perf_counter()
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 42, (child.returncode, out, err)
+    words = out.split()
+    assert words[0] == "interrupted", out
+    # perf_counter is the system-wide monotonic clock on Linux: comparable across processes.
+    return float(words[1]) - sent
+
+
+# Four Gaussian blobs (numpy only: the child starts fast).
+BLOBS = """
+rng = np.random.default_rng(0)
+X = rng.uniform(-10, 10, size=(4, {d}))[rng.integers(0, 4, size={n})] + rng.normal(size=({n}, {d}))
+"""
+
+CASES = {
+    "mechanism": ("from segwise._core import _testing", "_testing.spin(600.0, check=True)"),
+    "kmeans_many_restarts": (
+        BLOBS.format(n=20_000, d=4) + "from segwise.cluster import KMeans",
+        "KMeans(2, n_init=10**6, random_state=0).fit(X)",
+    ),
+    "kmeans_tol0_long": (
+        BLOBS.format(n=200_000, d=8) + "from segwise.cluster import KMeans",
+        "KMeans(8, n_init=10**4, tol=0, max_iter=10**6, algorithm='lloyd', random_state=0).fit(X)",
+    ),
+    "minibatch_endless": (
+        BLOBS.format(n=5_000, d=4) + "from segwise.cluster import MiniBatchKMeans",
+        "MiniBatchKMeans(3, max_iter=10**12, max_no_improvement=None, tol=0, "
+        "random_state=0).fit(X)",
+    ),
+    "dbscan_huge_eps": (
+        BLOBS.format(n=60_000, d=2) + "from segwise.cluster import DBSCAN",
+        "DBSCAN(eps=100).fit(X)",
+    ),
+    "dbscan_min_samples_1": (
+        BLOBS.format(n=60_000, d=2) + "from segwise.cluster import DBSCAN",
+        "DBSCAN(eps=100, min_samples=1).fit(X)",
+    ),
+    "silhouette": (
+        BLOBS.format(n=120_000, d=4)
+        + "from segwise.metrics import silhouette_score\nlabels = (X[:, 0] > 0).astype(int)",
+        "silhouette_score(X, labels)",
+    ),
+    "prob_beat_control": (
+        "from segwise.abtest import prob_beat_control",
+        "[prob_beat_control(10**7, 10**8, 10**7, 10**8, prior=(8 * 10**7, 1)) "
+        "for _ in range(1000)]",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_ctrl_c_stops_the_call(case):
+    setup, call = CASES[case]
+    assert _interrupt(setup, call) < STOP_WITHIN
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_kmeans_on_millions_of_rows():
+    setup = BLOBS.format(n=2_000_000, d=12) + "from segwise.cluster import KMeans"
+    call = "KMeans(8, n_init=10, tol=0, max_iter=10**6, random_state=0).fit(X)"
+    assert _interrupt(setup, call) < STOP_WITHIN
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_silhouette_on_300k_rows():
+    setup = (
+        BLOBS.format(n=300_000, d=4)
+        + "from segwise.metrics import silhouette_score\nlabels = (X[:, 0] > 0).astype(int)"
+    )
+    assert _interrupt(setup, "silhouette_score(X, labels)") < STOP_WITHIN
+
+
+def test_work_that_does_not_check_still_raises_when_it_returns():
+    # The mechanism never abandons a running call: a kernel without checks finishes, then
+    # the KeyboardInterrupt is raised (and not its result).
+    setup = "from segwise._core import _testing"
+    took = _interrupt(setup, "_testing.spin(3.0, check=False)")
+    assert 0.3 < took < 3.0 + STOP_WITHIN
+
+
+def test_a_call_without_ctrl_c_returns_its_result():
+    from segwise._core import _testing
+
+    # The result is the time the worker spent until the deadline set before its thread
+    # started (so it can be less than 0.05 s on a loaded machine).
+    assert 0.0 < _testing.spin(0.05, check=True) < 5
