@@ -35,6 +35,10 @@ def scaler_moments(
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
 ]: ...
+def scaler_merge_moments(
+    a: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    b: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def column_min_max(
     x: npt.NDArray[_F],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
@@ -382,6 +386,13 @@ def drift_psi_from_counts(
     n_ref: float,
     n_cur: float,
 ) -> tuple[float, npt.NDArray[np.float64], int, float, float, float]: ...
+def drift_edge_ranks(n: int, *, bins: int) -> npt.NDArray[np.int64]: ...
+def drift_quantile_edges(
+    n: int, *, bins: int, ranks: npt.NDArray[np.int64], values: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+def drift_bin_counts(
+    values: npt.NDArray[np.float64], *, edges: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], int]: ...
 def drift_psi_feature_bins(
     reference: npt.NDArray[np.float64],
     current: npt.NDArray[np.float64],
@@ -403,6 +414,29 @@ def profile_segment_moments(
     n_groups: int,
 ) -> tuple[
     npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
+
+# Partial statistics of a distributed profile (segwise.dask.profile_segments): one
+# block's (3, n_groups, d) counts, means and centred sums of squares; Chan's merge of two
+# blocks; the merged moments finished to profile_segment_moments' layout without medians
+# (counts, means, variances with the population last, then the rest's means, variances).
+def profile_partial_moments(
+    x: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.int64],
+    *,
+    n_groups: int,
+) -> npt.NDArray[np.float64]: ...
+def profile_merge_moments(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+def profile_finish_moments(
+    moments: npt.NDArray[np.float64],
+) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
@@ -483,6 +517,91 @@ def bootstrap_kmeans(
     end: int,
     n_threads: int | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]: ...
+
+# --- partitioned data (segwise.dask): partial statistics of one partition -------------
+# Merged by the caller in a fixed order; see src/core/kmeans/partial.rs and
+# src/core/stats/selection.rs.
+
+def kmeans_partition_moments(x: npt.NDArray[_F]) -> npt.NDArray[np.float64]: ...
+def kmeans_merge_moments(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+def kmeans_tolerance(moments: npt.NDArray[np.float64], *, tol: float) -> float: ...
+def kmeans_lloyd_partial(
+    x: npt.NDArray[_F],
+    centers: npt.NDArray[_F],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]: ...
+def kmeans_farthest_rows(
+    x: npt.NDArray[_F],
+    centers: npt.NDArray[_F],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    n_far: int,
+    offset: int,
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.int64],
+    npt.NDArray[_F],
+]: ...
+def kmeans_lloyd_finish(
+    sums: npt.NDArray[np.float64],
+    weights: npt.NDArray[np.float64],
+    centers: npt.NDArray[_F],
+    *,
+    far: tuple[
+        npt.NDArray[np.float64],
+        npt.NDArray[np.uint64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.int64],
+        npt.NDArray[_F],
+    ]
+    | None = None,
+) -> tuple[npt.NDArray[_F], float]: ...
+def kmeans_oversample_round(
+    x: npt.NDArray[_F],
+    candidates: npt.NDArray[_F],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    oversampling: float,
+    seed: int,
+    round: int,
+    offset: int,
+) -> tuple[float, npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[_F]]: ...
+def kmeans_random_keys(
+    x: npt.NDArray[_F],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    k: int,
+    seed: int,
+    stream: int,
+    offset: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64], npt.NDArray[_F]]: ...
+def abtest_merge_cell_stats(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+def selection_bracket_partial(
+    x: npt.NDArray[np.float64],
+    *,
+    groups: npt.NDArray[np.int64] | None = None,
+    columns: list[int],
+    group_ids: list[int],
+    lo: list[float],
+    hi: list[float],
+    max_values: int,
+    summary: int,
+) -> list[tuple[int, int, int, int, npt.NDArray[np.float64], npt.NDArray[np.uint64]]]: ...
+def selection_bracket_step(
+    rank: int,
+    lo: float,
+    hi: float,
+    parts: list[tuple[int, int, int, int, npt.NDArray[np.float64], npt.NDArray[np.uint64]]],
+) -> tuple[bool, float, float]: ...
+def selection_linear_plan(n: int, q: float) -> tuple[int, int, float]: ...
+def selection_lerp(a: float, b: float, t: float) -> float: ...
 
 # --- distances (segwise._distance, segwise.metrics.gower_distances) -------------------
 # Mixed tables come as (numeric float64 block, int32 level codes); `scales` is a

@@ -398,6 +398,13 @@ class StandardScaler(_OneToOneScaler):
             mean, var, count, _ = _core.scaler_moments(values, sample_weight=weights, **running)
         if with_std and (np.isinf(var) | (np.isnan(var) & (count > 0))).any():
             raise_overflow(values[np.isfinite(values)], "StandardScaler's variance")
+        self._set_moments(mean, var, count, with_std)
+        return self
+
+    def _set_moments(
+        self, mean: np.ndarray, var: np.ndarray, count: np.ndarray, with_std: bool
+    ) -> None:
+        """The fitted attributes from merged per-feature mean, variance and count."""
         self.mean_ = mean
         self.var_ = var if with_std else None
         self.n_samples_seen_ = count[0] if count.max() == count.min() else count
@@ -417,7 +424,6 @@ class StandardScaler(_OneToOneScaler):
             )
         else:
             self.scale_ = None
-        return self
 
     def transform(self, X: Any, copy: bool | None = None) -> Any:
         """Standardize ``X``: ``(X - mean_) / scale_``. NaN stays NaN.
@@ -615,15 +621,23 @@ class MinMaxScaler(_OneToOneScaler):
             data_min = np.fmin(self.data_min_, data_min)
             data_max = np.fmax(self.data_max_, data_max)
             self.n_samples_seen_ += values.shape[0]
+        self._set_min_max(data_min, data_max, (lo, hi))
+        return self
+
+    def _set_min_max(
+        self, data_min: np.ndarray, data_max: np.ndarray, feature_range: tuple[float, float]
+    ) -> None:
+        """The fitted attributes from the merged minima and maxima (in the data's dtype)."""
+        dtype = data_min.dtype
         data_range = data_max - data_min
         # Same arithmetic, in the data's dtype, as scikit-learn.
+        lo, hi = feature_range
         fr_lo, fr_hi = np.asarray(lo, dtype=dtype), np.asarray(hi, dtype=dtype)
         self.scale_ = (fr_hi - fr_lo) / _handle_zeros_in_scale(data_range)
         self.min_ = fr_lo - data_min * self.scale_
         self.data_min_ = data_min
         self.data_max_ = data_max
         self.data_range_ = data_range
-        return self
 
     def transform(self, X: Any) -> Any:
         """Scale ``X`` to ``feature_range``: ``X * scale_ + min_`` (clipped if ``clip``).
@@ -783,9 +797,13 @@ class MaxAbsScaler(_OneToOneScaler):
         else:
             max_abs = np.fmax(self.max_abs_, max_abs)
             self.n_samples_seen_ += checked.shape[0]
+        self._set_max_abs(max_abs)
+        return self
+
+    def _set_max_abs(self, max_abs: np.ndarray) -> None:
+        """The fitted attributes from the merged maximum absolute values."""
         self.max_abs_ = max_abs
         self.scale_ = _handle_zeros_in_scale(max_abs)
-        return self
 
     def transform(self, X: Any) -> Any:
         """Scale ``X``: ``X / scale_`` (clipped to [-1, 1] if ``clip``).
@@ -927,7 +945,7 @@ class RobustScaler(_OneToOneScaler):
         """
         params = self._validate_params()
         with_centering, with_scaling = params["with_centering"], params["with_scaling"]
-        unit_variance, (q_min, q_max) = params["unit_variance"], params["quantile_range"]
+        q_min, q_max = params["quantile_range"]
         if not 0 <= q_min <= q_max <= 100:
             raise InvalidParameterError(
                 f"Invalid quantile range: {self.quantile_range}; need 0 <= q_min <= q_max <= 100"
@@ -938,8 +956,17 @@ class RobustScaler(_OneToOneScaler):
         stats = _core.column_percentiles(
             values, percentiles=percentiles, with_median=with_centering
         )
+        self._set_quantiles(stats, _state_dtype(checked))
+        return self
+
+    def _set_quantiles(self, stats: np.ndarray, dtype: Any) -> None:
+        """The fitted attributes from the quantiles: rows ``q_min, q_max`` (with scaling)
+        then the median (with centering), as ``_core.column_percentiles`` returns them."""
+        params = self._validate_params()
+        with_centering, with_scaling = params["with_centering"], params["with_scaling"]
+        unit_variance, (q_min, q_max) = params["unit_variance"], params["quantile_range"]
         if with_centering:
-            self.center_ = stats[-1].astype(_state_dtype(checked))
+            self.center_ = stats[-1].astype(dtype)
         else:
             self.center_ = None
         if with_scaling:
@@ -951,7 +978,6 @@ class RobustScaler(_OneToOneScaler):
             self.scale_ = scale
         else:
             self.scale_ = None
-        return self
 
     def transform(self, X: Any) -> Any:
         """Center and scale ``X``: ``(X - center_) / scale_``.
@@ -1099,9 +1125,14 @@ class Log1pTransformer(_OneToOneScaler):
 
     def _check_domain(self, checked: Checked, mask: list[bool]) -> None:
         counts = _core.log1p_domain_errors(checked.values, columns=mask)
+        self._raise_domain(counts, checked.columns)
+
+    @staticmethod
+    def _raise_domain(counts: np.ndarray, columns: list[str] | None) -> None:
+        """Raise naming every column with values <= -1 (``counts`` per column)."""
         bad = np.flatnonzero(counts)
         if bad.size:
-            names = checked.columns or [f"x{j}" for j in range(len(mask))]
+            names = columns or [f"x{j}" for j in range(len(counts))]
             detail = "; ".join(f"{names[j]!r} ({int(counts[j])} value(s))" for j in bad)
             raise NonFiniteError(
                 "Negative values in data where log1p is undefined (values <= -1 would give "

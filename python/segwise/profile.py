@@ -655,10 +655,8 @@ def _numeric_stats(x: np.ndarray, names: list[Any], codes: np.ndarray, k: int) -
     d = x.shape[1]
     scale = np.ones(d)
     if d:
-        counts, means, variances, medians, rest_means, rest_vars = _core.profile_segment_moments(
-            x, codes, n_groups=k
-        )
-        if _out_of_range(means, variances):
+        moments = _core.profile_segment_moments(x, codes, n_groups=k)
+        if _out_of_range(moments[1], moments[2]):
             # Rare: features whose squares overflow (above ~1e154) or underflow (below
             # ~1e-154). They are profiled divided by a power of two (exact; one copy): the
             # standardized differences, indices, tests and markers do not depend on the
@@ -668,11 +666,25 @@ def _numeric_stats(x: np.ndarray, names: list[Any], codes: np.ndarray, k: int) -
             moments = _core.profile_segment_moments(
                 np.ascontiguousarray(x / scale), codes, n_groups=k
             )
-            counts, means, variances, medians, rest_means, rest_vars = moments
     else:
-        counts, means, variances, medians = (np.zeros((k + 1, 0)) for _ in range(4))
-        rest_means, rest_vars = np.zeros((k, 0)), np.zeros((k, 0))
-    pop_n, pop_mean, pop_var, pop_median = counts[k], means[k], variances[k], medians[k]
+        moments = tuple(np.zeros((k + 1, 0)) for _ in range(4)) + (
+            np.zeros((k, 0)),
+            np.zeros((k, 0)),
+        )
+    return _numeric_from_moments(moments, names, k, scale)
+
+
+def _numeric_from_moments(
+    moments: tuple[np.ndarray, ...], names: list[Any], k: int, scale: Any = 1.0
+) -> _Numeric:
+    """The numeric statistics from the merged grouped moments
+    (``_core.profile_segment_moments``' layout: counts, means, variances, medians with the
+    population as the last row, then the rest's means and variances), computed on the
+    data divided by ``scale`` (per feature; 1 but for huge or tiny values): a pure
+    function of them, wherever they were computed."""
+    counts, means, variances, medians, rest_means, rest_vars = moments
+    pop_n, pop_mean, pop_var = counts[k], means[k], variances[k]
+    pop_median = medians[k]
     seg_n, seg_mean, seg_var = counts[:k], means[:k], variances[:k]
     pop_sd = np.sqrt(pop_var)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -896,7 +908,6 @@ def profile_segments(
     1         0.8  0.2
     """
     params = validate_params(locals(), _PARAMS, caller="profile_segments")
-    alpha, (d_abs, d_rel), name_terms = params["alpha"], params["marker_diff"], params["name_terms"]
     missing = params["missing"]
 
     block, labels, names = _select(as_pandas(df), labels, features)
@@ -942,6 +953,27 @@ def profile_segments(
             _level_stats(f, mixed.categorical[:, j], mixed.levels[j], codes, k)
             for j, f in enumerate(cat_names)
         ]
+    sizes = np.bincount(codes, minlength=k)
+    return _profile_report(num, cats, segs, sizes, params, words)
+
+
+def _profile_report(
+    num: _Numeric,
+    cats: list[_Levels],
+    segs: pd.Index,
+    sizes: np.ndarray,
+    params: dict[str, Any],
+    words: Mapping[Any, Any],
+) -> SegmentProfile:
+    """The profile from the numeric statistics (:func:`_numeric_from_moments`), the
+    categorical ones (:func:`_level_stats`), the segment sizes and the validated
+    parameters: a pure function of them, shared by the in-memory and the distributed
+    (:mod:`segwise.dask`) profiles so they give the same report."""
+    alpha, (d_abs, d_rel) = params["alpha"], params["marker_diff"]
+    name_terms, unit = params["name_terms"], params["unit"]
+    k, n = len(segs), int(sizes.sum())
+    num_names, cat_names = num.names, [c.feature for c in cats]
+    d = len(num_names)
 
     # One Benjamini-Hochberg family: every numeric cell and every level cell.
     family = np.concatenate([num.p.ravel(), *[c.p.ravel() for c in cats]])
@@ -999,7 +1031,6 @@ def profile_segments(
     if not cats:
         tests = _empty_tests()
 
-    sizes = np.bincount(codes, minlength=k)
     share = sizes / n
     ranked: list[list[Term]] = []
     n_markers: list[int] = []

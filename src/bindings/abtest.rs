@@ -363,7 +363,50 @@ fn abtest_segment_arm_stats<'py>(
         .call_method1("reshape", ((s, a, m),))
 }
 
+/// Chan's merge of two `(..., 8)` float64 arrays of per-cell statistics (the fields of
+/// `CellStats::FIELDS`, `a` before `b`): the combine step of a distributed report.
+#[pyfunction]
+fn abtest_merge_cell_stats<'py>(
+    py: Python<'py>,
+    a: PyReadonlyArray1<'py, f64>,
+    b: PyReadonlyArray1<'py, f64>,
+) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
+    let (a, b) = (a.as_slice()?, b.as_slice()?);
+    let out = run_detached(py, || {
+        let width = CellStats::FIELDS.len();
+        if a.len() != b.len() || a.len() % width != 0 {
+            return Err(CoreError::ShapeMismatch {
+                what: "cell statistics (8 fields per cell, same cells)",
+                expected: a.len(),
+                got: b.len(),
+            });
+        }
+        let cell = |v: &[f64]| CellStats {
+            moments: crate::core::numerics::CoMoments {
+                count: v[0],
+                sum_y: v[1],
+                m2_y: v[2],
+                sum_x: v[3],
+                m2_x: v[4],
+                c_xy: v[5],
+            },
+            n_nan: v[6],
+            n_nonbinary: v[7],
+        };
+        Ok(a.chunks_exact(width)
+            .zip(b.chunks_exact(width))
+            .flat_map(|(x, y)| {
+                let mut c = cell(x);
+                c.merge(&cell(y));
+                c.to_array()
+            })
+            .collect::<Vec<f64>>())
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(abtest_merge_cell_stats, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_norm_cdf, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_norm_sf, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_norm_ppf, m)?)?;

@@ -179,7 +179,69 @@ fn drift_psi_feature_bins<'py>(
         .collect())
 }
 
+/// Ranks (among `n` non-NaN reference values) the PSI's quantile edges read.
+#[pyfunction]
+#[pyo3(signature = (n, *, bins))]
+fn drift_edge_ranks<'py>(py: Python<'py>, n: usize, bins: usize) -> PyResult<I64Array<'py>> {
+    let ranks: Vec<i64> = drift::edge_ranks(n, bins)
+        .map_err(super::to_py_err)?
+        .into_iter()
+        .map(|r| r as i64)
+        .collect();
+    Ok(ranks.into_pyarray(py))
+}
+
+/// The PSI's inner bin edges from the reference's order statistics `values` at `ranks`
+/// (those of `drift_edge_ranks(n, bins)`).
+#[pyfunction]
+#[pyo3(signature = (n, *, bins, ranks, values))]
+fn drift_quantile_edges<'py>(
+    py: Python<'py>,
+    n: usize,
+    bins: usize,
+    ranks: PyReadonlyArray1<'py, i64>,
+    values: PyReadonlyArray1<'py, f64>,
+) -> PyResult<F64Array<'py>> {
+    let (ranks, values) = (ranks.as_slice()?, values.as_slice()?);
+    let expected = drift::edge_ranks(n, bins).map_err(super::to_py_err)?.len();
+    if ranks.len() != values.len() || expected != ranks.len() {
+        return Err(super::to_py_err(CoreError::ShapeMismatch {
+            what: "order statistics (one per edge rank)",
+            expected,
+            got: values.len(),
+        }));
+    }
+    let order = |k: usize| {
+        ranks
+            .iter()
+            .position(|&r| r as usize == k)
+            .map_or(f64::NAN, |i| values[i])
+    };
+    let edges = drift::quantile_edges(n, bins, order).map_err(super::to_py_err)?;
+    Ok(edges.into_pyarray(py))
+}
+
+/// Counts of `values` in the PSI's right-closed bins of `edges`, and the NaN count.
+#[pyfunction]
+#[pyo3(signature = (values, *, edges))]
+fn drift_bin_counts<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, f64>,
+    edges: PyReadonlyArray1<'py, f64>,
+) -> PyResult<(I64Array<'py>, u64)> {
+    let (values, edges) = (values.as_array(), edges.as_slice()?);
+    let (counts, missing) = run_detached(py, || {
+        let values: Vec<f64> = values.iter().copied().collect();
+        drift::bin_counts(&values, edges)
+    })?;
+    let counts: Vec<i64> = counts.into_iter().map(|c| c as i64).collect();
+    Ok((counts.into_pyarray(py), missing))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(drift_edge_ranks, m)?)?;
+    m.add_function(wrap_pyfunction!(drift_quantile_edges, m)?)?;
+    m.add_function(wrap_pyfunction!(drift_bin_counts, m)?)?;
     m.add_function(wrap_pyfunction!(drift_align_by_overlap, m)?)?;
     m.add_function(wrap_pyfunction!(drift_align_by_centers, m)?)?;
     m.add_function(wrap_pyfunction!(drift_align_by_cost, m)?)?;

@@ -3,15 +3,16 @@
 //! ([`FloatArray2`] + [`dispatch_float!`]). `n_threads` (optional) runs the work in a
 //! dedicated rayon pool of that size (used by tests to show results do not depend on it).
 
-use numpy::{Element, IntoPyArray, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
+use ndarray::Array2;
+use numpy::{Element, IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::prelude::*;
 
 use super::{
     contiguous, dispatch_float, run_detached, run_interruptible, to_py_err, with_threads,
     FloatArray2,
 };
-use crate::core::kmeans::{self, minibatch, Algorithm, Init, KMeansParams};
-use crate::core::numerics::Float;
+use crate::core::kmeans::{self, minibatch, partial, Algorithm, Init, KMeansParams};
+use crate::core::numerics::{CoMoments, Float};
 use crate::core::params::Params;
 use crate::core::{CoreError, CoreResult, Interrupt};
 
@@ -345,5 +346,242 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(minibatch_fit, m)?)?;
     m.add_function(wrap_pyfunction!(minibatch_partial_step, m)?)?;
     m.add_function(wrap_pyfunction!(minibatch_init_centers, m)?)?;
+    register_partial(m)
+}
+
+// ------------------------------------------------------------------ partitioned data
+
+/// `(count, sum, m2)` per feature as a `(d, 3)` array (the tolerance's partial moments).
+fn moments_array(moments: &[CoMoments]) -> CoreResult<Array2<f64>> {
+    let flat: Vec<f64> = moments
+        .iter()
+        .flat_map(|m| [m.count, m.sum_y, m.m2_y])
+        .collect();
+    Array2::from_shape_vec((moments.len(), 3), flat)
+        .map_err(|e| CoreError::Internal(format!("moments shape: {e}")))
+}
+
+fn moments_from_array(a: ndarray::ArrayView2<'_, f64>) -> CoreResult<Vec<CoMoments>> {
+    if a.ncols() != 3 {
+        return Err(CoreError::ShapeMismatch {
+            what: "feature moments columns (count, sum, m2)",
+            expected: 3,
+            got: a.ncols(),
+        });
+    }
+    Ok(a.rows()
+        .into_iter()
+        .map(|r| CoMoments {
+            count: r[0],
+            sum_y: r[1],
+            m2_y: r[2],
+            ..CoMoments::EMPTY
+        })
+        .collect())
+}
+
+/// Per-feature `(count, sum, m2)` of one partition, `(d, 3)`; rejects NaN/infinity.
+#[pyfunction]
+fn kmeans_partition_moments<'py>(
+    py: Python<'py>,
+    x: FloatArray2<'py>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let out = dispatch_float!(x, x: F => {
+        let x = x.as_array();
+        run_detached(py, || moments_array(&partial::partition_moments::<F>(x)?))?
+    });
+    Ok(out.into_pyarray(py))
+}
+
+/// Chan's merge of two `(d, 3)` per-feature moment arrays (a before b).
+#[pyfunction]
+fn kmeans_merge_moments<'py>(
+    py: Python<'py>,
+    a: PyReadonlyArray2<'py, f64>,
+    b: PyReadonlyArray2<'py, f64>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let (a, b) = (a.as_array(), b.as_array());
+    let out = run_detached(py, || {
+        let mut total = moments_from_array(a)?;
+        let part = moments_from_array(b)?;
+        if part.len() != total.len() {
+            return Err(CoreError::ShapeMismatch {
+                what: "feature moments rows (one per feature)",
+                expected: total.len(),
+                got: part.len(),
+            });
+        }
+        partial::merge_feature_moments(&mut total, &part);
+        moments_array(&total)
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
+/// `tol * mean per-feature variance` from merged `(d, 3)` moments (the absolute tolerance).
+#[pyfunction]
+#[pyo3(signature = (moments, *, tol))]
+fn kmeans_tolerance(moments: PyReadonlyArray2<'_, f64>, tol: f64) -> PyResult<f64> {
+    let m = moments_from_array(moments.as_array()).map_err(to_py_err)?;
+    Ok(partial::tolerance_of(&m, tol))
+}
+
+/// One partition's Lloyd statistics against `centers`: `(sums (k, d), weights (k,), cost)`.
+#[pyfunction]
+#[pyo3(signature = (x, centers, *, sample_weight=None))]
+fn kmeans_lloyd_partial<'py>(
+    py: Python<'py>,
+    x: FloatArray2<'py>,
+    centers: Bound<'py, PyAny>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let wv = sample_weight.as_ref().map(|w| w.as_array());
+    let w = contiguous(&wv, "sample_weight").map_err(to_py_err)?;
+    let p = dispatch_float!(x, x: F => {
+        against_centres::<F, _, _>(&x, &centers, None, |x, c| partial::lloyd_partial(x, w, c))?
+    });
+    Ok(
+        (p.sums.into_pyarray(py), p.weights.into_pyarray(py), p.cost)
+            .into_pyobject(py)?
+            .into_any(),
+    )
+}
+
+fn far_tuple<'py, F: Float + Element>(
+    py: Python<'py>,
+    f: partial::FarRows<F>,
+) -> PyResult<Bound<'py, PyAny>> {
+    Ok((
+        f.distance.into_pyarray(py),
+        f.index.into_pyarray(py),
+        f.weight.into_pyarray(py),
+        f.label.into_pyarray(py),
+        f.rows.into_pyarray(py),
+    )
+        .into_pyobject(py)?
+        .into_any())
+}
+
+/// One partition's `n_far` rows farthest from their closest centre:
+/// `(distance, global index, weight, label, rows)`.
+#[pyfunction]
+#[pyo3(signature = (x, centers, *, sample_weight=None, n_far, offset))]
+fn kmeans_farthest_rows<'py>(
+    py: Python<'py>,
+    x: FloatArray2<'py>,
+    centers: Bound<'py, PyAny>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    n_far: usize,
+    offset: u64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let wv = sample_weight.as_ref().map(|w| w.as_array());
+    let w = contiguous(&wv, "sample_weight").map_err(to_py_err)?;
+    dispatch_float!(x, x: F => {
+        let f = against_centres::<F, _, _>(&x, &centers, None, |x, c| {
+            partial::farthest_rows(x, w, c, n_far, offset)
+        })?;
+        far_tuple(py, f)
+    })
+}
+
+type FarTuple<'py, F> = (
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, u64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, i64>,
+    PyReadonlyArray2<'py, F>,
+);
+
+fn finish_typed<'py, F: Float + Element>(
+    sums: PyReadonlyArray2<'py, f64>,
+    weights: PyReadonlyArray1<'py, f64>,
+    centers: PyReadonlyArray2<'py, F>,
+    far: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = centers.py();
+    let far: Option<FarTuple<'py, F>> = far.map(|f| f.extract()).transpose()?;
+    let far = far.map(|(distance, index, weight, label, rows)| partial::FarRows {
+        distance: distance.as_array().to_owned(),
+        index: index.as_array().to_owned(),
+        weight: weight.as_array().to_owned(),
+        label: label.as_array().to_owned(),
+        rows: rows.as_array().as_standard_layout().into_owned(),
+    });
+    let (s, c) = (sums.as_array(), centers.as_array());
+    let w = weights.as_slice()?;
+    let (new, shift) = run_detached(py, || partial::lloyd_finish(s, w, c, far.as_ref()))?;
+    Ok((new.into_pyarray(py), shift).into_pyobject(py)?.into_any())
+}
+
+/// The M-step from merged Lloyd statistics: `(new centers, summed squared shift)`; `far`
+/// (the merged [`kmeans_farthest_rows`] tuples) is needed only when a cluster is empty.
+#[pyfunction]
+#[pyo3(signature = (sums, weights, centers, *, far=None))]
+fn kmeans_lloyd_finish<'py>(
+    sums: PyReadonlyArray2<'py, f64>,
+    weights: PyReadonlyArray1<'py, f64>,
+    centers: FloatArray2<'py>,
+    far: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    dispatch_float!(centers, c: F => finish_typed::<F>(sums, weights, c, far.as_ref()))
+}
+
+/// One partition's k-means|| round: `(cost, global index, ratio, rows)` of the rows that
+/// may be drawn (drawn iff ratio > total cost).
+#[pyfunction]
+#[pyo3(signature = (x, candidates, *, sample_weight=None, oversampling, seed, round, offset))]
+#[allow(clippy::too_many_arguments)]
+fn kmeans_oversample_round<'py>(
+    py: Python<'py>,
+    x: FloatArray2<'py>,
+    candidates: Bound<'py, PyAny>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    oversampling: f64,
+    seed: u64,
+    round: u64,
+    offset: u64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let wv = sample_weight.as_ref().map(|w| w.as_array());
+    let w = contiguous(&wv, "sample_weight").map_err(to_py_err)?;
+    dispatch_float!(x, x: F => {
+        let r = against_centres::<F, _, _>(&x, &candidates, None, |x, c| {
+            partial::oversample_round(x, w, c, oversampling, (seed, round, offset))
+        })?;
+        let out = (r.cost, r.index.into_pyarray(py), r.ratio.into_pyarray(py), r.rows.into_pyarray(py));
+        Ok(out.into_pyobject(py)?.into_any())
+    })
+}
+
+/// One partition's `k` largest weighted-draw keys: `(keys, global index, rows)`.
+#[pyfunction]
+#[pyo3(signature = (x, *, sample_weight=None, k, seed, stream, offset))]
+fn kmeans_random_keys<'py>(
+    py: Python<'py>,
+    x: FloatArray2<'py>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    k: usize,
+    seed: u64,
+    stream: u64,
+    offset: u64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let wv = sample_weight.as_ref().map(|w| w.as_array());
+    let w = contiguous(&wv, "sample_weight").map_err(to_py_err)?;
+    dispatch_float!(x, x: F => {
+        let xv = x.as_array();
+        let (keys, index, rows) =
+            run_detached(py, || partial::random_keys::<F>(xv, w, k, (seed, stream, offset)))?;
+        let out = (keys.into_pyarray(py), index.into_pyarray(py), rows.into_pyarray(py));
+        Ok(out.into_pyobject(py)?.into_any())
+    })
+}
+
+pub fn register_partial(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(kmeans_partition_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(kmeans_merge_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(kmeans_tolerance, m)?)?;
+    m.add_function(wrap_pyfunction!(kmeans_lloyd_partial, m)?)?;
+    m.add_function(wrap_pyfunction!(kmeans_farthest_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(kmeans_lloyd_finish, m)?)?;
+    m.add_function(wrap_pyfunction!(kmeans_oversample_round, m)?)?;
+    m.add_function(wrap_pyfunction!(kmeans_random_keys, m)?)?;
     Ok(())
 }

@@ -36,6 +36,7 @@ mod metrics;
 mod profile;
 mod rfm;
 mod scaling;
+mod selection;
 mod testing;
 
 /// A read-only 2-D array of float64 or float32, whichever numpy hands us: the one dtype
@@ -286,6 +287,7 @@ fn segwise_core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     clv::register(m)?;
     drift::register(m)?;
     profile::register(m)?;
+    selection::register(m)?;
     distance::register(m)?;
     kmedoids::register(m)?;
     testing::register(m)?;

@@ -141,6 +141,42 @@ fn sparse_scale_columns<'py>(
     })
 }
 
+/// Merge two parts' `(mean, var, count)` (each a partition's `scaler_moments`): the combine
+/// step of a distributed StandardScaler fit. Returns `(mean, var, count)`.
+#[pyfunction]
+#[pyo3(signature = (a, b))]
+#[allow(clippy::type_complexity)]
+fn scaler_merge_moments<'py>(
+    py: Python<'py>,
+    a: (
+        PyReadonlyArray1<'py, f64>,
+        PyReadonlyArray1<'py, f64>,
+        PyReadonlyArray1<'py, f64>,
+    ),
+    b: (
+        PyReadonlyArray1<'py, f64>,
+        PyReadonlyArray1<'py, f64>,
+        PyReadonlyArray1<'py, f64>,
+    ),
+) -> PyResult<(Vec1<'py>, Vec1<'py>, Vec1<'py>)> {
+    let running = |(m, v, c): &(
+        PyReadonlyArray1<'py, f64>,
+        PyReadonlyArray1<'py, f64>,
+        PyReadonlyArray1<'py, f64>,
+    )| RunningMoments {
+        mean: m.as_array().to_owned(),
+        var: v.as_array().to_owned(),
+        count: c.as_array().to_owned(),
+    };
+    let (a, b) = (running(&a), running(&b));
+    let merged = run_detached(py, || scaling::merge_running(&a, &b))?;
+    Ok((
+        merged.mean.into_pyarray(py),
+        merged.var.into_pyarray(py),
+        merged.count.into_pyarray(py),
+    ))
+}
+
 /// Per-column (min, max) ignoring NaN.
 #[pyfunction]
 fn column_min_max<'py>(py: Python<'py>, x: FloatArray2<'py>) -> PyResult<(Vec1<'py>, Vec1<'py>)> {
@@ -231,6 +267,7 @@ fn log1p_domain_errors<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scaler_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(scaler_merge_moments, m)?)?;
     m.add_function(wrap_pyfunction!(column_min_max, m)?)?;
     m.add_function(wrap_pyfunction!(column_max_abs, m)?)?;
     m.add_function(wrap_pyfunction!(column_percentiles, m)?)?;

@@ -66,7 +66,19 @@ pub type CoreResult<T> = Result<T, CoreError>;
 
 /// Validate optional sample weights against `n` samples: finite, non-negative, not all zero.
 pub fn check_weights(weights: Option<&[f64]>, n: usize) -> CoreResult<()> {
-    let Some(w) = weights else { return Ok(()) };
+    if check_weight_values(weights, n)? <= 0.0 && weights.is_some() {
+        return Err(CoreError::InvalidWeights("all weights are zero".into()));
+    }
+    Ok(())
+}
+
+/// The checks of [`check_weights`] that hold for a part of the data (a partition may have
+/// only zero weights): the right length, finite and non-negative. Returns the total weight
+/// (`n` when unweighted), so the caller can check the whole.
+pub fn check_weight_values(weights: Option<&[f64]>, n: usize) -> CoreResult<f64> {
+    let Some(w) = weights else {
+        return Ok(n as f64);
+    };
     if w.len() != n {
         return Err(CoreError::ShapeMismatch {
             what: "sample_weight",
@@ -88,10 +100,7 @@ pub fn check_weights(weights: Option<&[f64]>, n: usize) -> CoreResult<()> {
             "{bad} of {n} weights are negative or not finite"
         )));
     }
-    if total <= 0.0 {
-        return Err(CoreError::InvalidWeights("all weights are zero".into()));
-    }
-    Ok(())
+    Ok(total)
 }
 
 /// Reject empty input and NaN/infinity in `x`.

@@ -122,12 +122,11 @@ fn slice_moments(values: &[f64]) -> Moments {
     }
 }
 
-/// Statistics of one feature from its values already in segment order
-/// (`offsets[g]..offsets[g + 1]` is segment `g`).
-fn feature_stats(mut values: Vec<f64>, offsets: &[usize]) -> FeatureStats {
+/// Leave the NaN of one feature out, in place (every segment stays one contiguous slice,
+/// `bounds[g]..bounds[g + 1]`), and return the bounds with each segment's moments.
+/// `values` are in segment order (`offsets[g]..offsets[g + 1]` is segment `g`).
+fn group_moments(values: &mut Vec<f64>, offsets: &[usize]) -> (Vec<usize>, Vec<Moments>) {
     let n_groups = offsets.len() - 1;
-    // Leave NaN out, in place: every segment stays one contiguous slice
-    // (`bounds[g]..bounds[g + 1]`), read sequentially by every pass.
     let mut bounds = vec![0usize; n_groups + 1];
     let mut write = 0usize;
     for g in 0..n_groups {
@@ -141,26 +140,42 @@ fn feature_stats(mut values: Vec<f64>, offsets: &[usize]) -> FeatureStats {
         bounds[g + 1] = write;
     }
     values.truncate(write);
-    let mut groups = Vec::with_capacity(n_groups + 1);
-    for g in 0..n_groups {
-        let slice = &mut values[bounds[g]..bounds[g + 1]];
-        let moments = slice_moments(slice);
-        // The median reorders the slice, which the moments no longer need.
-        groups.push((moments, median_in_place(slice)));
-    }
-    // Everyone but segment g = prefix(0..g) combined with suffix(g+1..k): O(k).
+    let moments = (0..n_groups)
+        .map(|g| slice_moments(&values[bounds[g]..bounds[g + 1]]))
+        .collect();
+    (bounds, moments)
+}
+
+/// The population's moments and, per segment, those of everyone else, from the
+/// segments' moments: everyone but segment g = prefix(0..g) combined with
+/// suffix(g+1..k), O(k).
+fn pool(groups: &[Moments]) -> (Moments, Vec<Moments>) {
+    let n_groups = groups.len();
     let mut prefix = vec![Moments::EMPTY; n_groups + 1];
     for g in 0..n_groups {
-        prefix[g + 1] = prefix[g].combine(groups[g].0);
+        prefix[g + 1] = prefix[g].combine(groups[g]);
     }
     let mut suffix = vec![Moments::EMPTY; n_groups + 1];
     for g in (0..n_groups).rev() {
-        suffix[g] = groups[g].0.combine(suffix[g + 1]);
+        suffix[g] = groups[g].combine(suffix[g + 1]);
     }
     let rest = (0..n_groups)
         .map(|g| prefix[g].combine(suffix[g + 1]))
         .collect();
-    let population = prefix[n_groups];
+    (prefix[n_groups], rest)
+}
+
+/// Statistics of one feature from its values already in segment order
+/// (`offsets[g]..offsets[g + 1]` is segment `g`).
+fn feature_stats(mut values: Vec<f64>, offsets: &[usize]) -> FeatureStats {
+    let (bounds, moments) = group_moments(&mut values, offsets);
+    let (population, rest) = pool(&moments);
+    let mut groups: Vec<(Moments, f64)> = moments
+        .iter()
+        .enumerate()
+        // The median reorders the slice, which the moments no longer need.
+        .map(|(g, &m)| (m, median_in_place(&mut values[bounds[g]..bounds[g + 1]])))
+        .collect();
     groups.push((population, median_in_place(&mut values)));
     FeatureStats { groups, rest }
 }
@@ -200,20 +215,14 @@ fn scatter_block(
     out
 }
 
-/// Grouped moments and medians of every column of `x` by segment code.
-///
-/// `codes[i]` in `0..n_groups` is the segment of row `i`. NaN entries are skipped per
-/// feature; infinities raise [`CoreError::NonFinite`]. Work is parallel over features
-/// and deterministic (each feature is reduced in row order by one thread).
-pub fn segment_moments(
+/// Checked segment codes and the counting sort of the rows by segment: `(offsets,
+/// position)`, row `i` going to `position[i]`, segment `g` at `offsets[g]..offsets[g+1]`.
+fn segment_order(
     x: ArrayView2<f64>,
     codes: &[i64],
     n_groups: usize,
-) -> CoreResult<SegmentMoments> {
+) -> CoreResult<(Vec<usize>, Vec<usize>)> {
     let (n, d) = x.dim();
-    if n == 0 {
-        return Err(CoreError::EmptyInput("no rows to profile".into()));
-    }
     if codes.len() != n {
         return Err(CoreError::ShapeMismatch {
             what: "labels",
@@ -244,7 +253,6 @@ pub fn segment_moments(
             "column {j} contains infinity"
         )));
     }
-    // Counting sort of the rows by segment: row i goes to position[i].
     let mut offsets = vec![0usize; n_groups + 1];
     for &g in &ucodes {
         offsets[g + 1] += 1;
@@ -260,21 +268,43 @@ pub fn segment_moments(
             next[g] - 1
         })
         .collect();
+    Ok((offsets, position))
+}
 
-    // One sequential sweep over the rows per block of features (strided column reads of
-    // a C-ordered matrix would cost one cache line per value), then parallel over features.
-    let mut per_feature: Vec<FeatureStats> = Vec::with_capacity(d);
+/// `f` on every feature's segment-ordered values: one sequential sweep over the rows per
+/// block of features (strided column reads of a C-ordered matrix would cost one cache
+/// line per value), then parallel over the features of the block, in feature order.
+fn per_feature<T: Send>(
+    x: ArrayView2<f64>,
+    position: &[usize],
+    f: impl Fn(Vec<f64>) -> T + Sync,
+) -> Vec<T> {
+    let d = x.ncols();
+    let mut out = Vec::with_capacity(d);
     for start in (0..d).step_by(FEATURE_BLOCK) {
         let width = FEATURE_BLOCK.min(d - start);
-        let block = scatter_block(x, &position, start, width);
-        per_feature.extend(
-            block
-                .into_par_iter()
-                .map(|values| feature_stats(values, &offsets))
-                .collect::<Vec<_>>(),
-        );
+        let block = scatter_block(x, position, start, width);
+        out.extend(block.into_par_iter().map(&f).collect::<Vec<_>>());
     }
+    out
+}
 
+/// Grouped moments and medians of every column of `x` by segment code.
+///
+/// `codes[i]` in `0..n_groups` is the segment of row `i`. NaN entries are skipped per
+/// feature; infinities raise [`CoreError::NonFinite`]. Work is parallel over features
+/// and deterministic (each feature is reduced in row order by one thread).
+pub fn segment_moments(
+    x: ArrayView2<f64>,
+    codes: &[i64],
+    n_groups: usize,
+) -> CoreResult<SegmentMoments> {
+    let (n, d) = x.dim();
+    if n == 0 {
+        return Err(CoreError::EmptyInput("no rows to profile".into()));
+    }
+    let (offsets, position) = segment_order(x, codes, n_groups)?;
+    let stats = per_feature(x, &position, |values| feature_stats(values, &offsets));
     let mut out = SegmentMoments {
         counts: Array2::zeros((n_groups + 1, d)),
         means: Array2::zeros((n_groups + 1, d)),
@@ -283,7 +313,7 @@ pub fn segment_moments(
         rest_means: Array2::zeros((n_groups, d)),
         rest_variances: Array2::zeros((n_groups, d)),
     };
-    for (j, fs) in per_feature.iter().enumerate() {
+    for (j, fs) in stats.iter().enumerate() {
         for (g, (m, med)) in fs.groups.iter().enumerate() {
             out.counts[[g, j]] = m.count;
             out.means[[g, j]] = m.mean;
@@ -296,6 +326,114 @@ pub fn segment_moments(
         }
     }
     Ok(out)
+}
+
+/// Mergeable per segment x feature moments of one row block (a partition of a
+/// distributed profile): count, mean and centred sum of squares, `(n_groups, d)` each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupMoments {
+    /// Non-NaN values.
+    pub counts: Array2<f64>,
+    /// Their means (NaN where the count is 0).
+    pub means: Array2<f64>,
+    /// Sums of squared deviations from the means.
+    pub m2: Array2<f64>,
+}
+
+impl GroupMoments {
+    fn get(&self, g: usize, j: usize) -> Moments {
+        Moments {
+            count: self.counts[[g, j]],
+            mean: self.means[[g, j]],
+            m2: self.m2[[g, j]],
+        }
+    }
+
+    fn set(&mut self, g: usize, j: usize, m: Moments) {
+        self.counts[[g, j]] = m.count;
+        self.means[[g, j]] = m.mean;
+        self.m2[[g, j]] = m.m2;
+    }
+
+    /// Add the moments of another, disjoint block (Chan's update, cell by cell).
+    pub fn merge(&mut self, other: &GroupMoments) -> CoreResult<()> {
+        if self.counts.dim() != other.counts.dim() {
+            return Err(CoreError::InvalidParameter {
+                name: "moments",
+                reason: format!(
+                    "blocks of shape {:?} and {:?} cannot be merged",
+                    self.counts.dim(),
+                    other.counts.dim()
+                ),
+            });
+        }
+        let (k, d) = self.counts.dim();
+        for g in 0..k {
+            for j in 0..d {
+                let m = self.get(g, j).combine(other.get(g, j));
+                self.set(g, j, m);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The per segment x feature moments of one row block (zero rows allowed): the partial
+/// statistics of [`segment_moments`] without the medians (those need every value).
+pub fn segment_partial_moments(
+    x: ArrayView2<f64>,
+    codes: &[i64],
+    n_groups: usize,
+) -> CoreResult<GroupMoments> {
+    let d = x.ncols();
+    let (offsets, position) = segment_order(x, codes, n_groups)?;
+    let stats = per_feature(x, &position, |mut values| {
+        group_moments(&mut values, &offsets).1
+    });
+    let mut out = GroupMoments {
+        counts: Array2::zeros((n_groups, d)),
+        means: Array2::zeros((n_groups, d)),
+        m2: Array2::zeros((n_groups, d)),
+    };
+    for (j, moments) in stats.iter().enumerate() {
+        for (g, &m) in moments.iter().enumerate() {
+            out.set(g, j, m);
+        }
+    }
+    Ok(out)
+}
+
+/// [`segment_moments`] from merged [`GroupMoments`]: counts, means and variances of the
+/// segments and the population, and the rest-of-population moments; the medians are NaN
+/// (the caller finds them with an order-statistics pass).
+pub fn finish_segment_moments(m: &GroupMoments) -> SegmentMoments {
+    let (k, d) = m.counts.dim();
+    let mut out = SegmentMoments {
+        counts: Array2::zeros((k + 1, d)),
+        means: Array2::zeros((k + 1, d)),
+        variances: Array2::zeros((k + 1, d)),
+        medians: Array2::from_elem((k + 1, d), f64::NAN),
+        rest_means: Array2::zeros((k, d)),
+        rest_variances: Array2::zeros((k, d)),
+    };
+    for j in 0..d {
+        let groups: Vec<Moments> = (0..k).map(|g| m.get(g, j)).collect();
+        let (population, rest) = pool(&groups);
+        for (g, s) in groups
+            .iter()
+            .chain(std::iter::once(&population))
+            .enumerate()
+        {
+            out.counts[[g, j]] = s.count;
+            out.means[[g, j]] = s.mean;
+            out.variances[[g, j]] = s.variance();
+        }
+        for (g, r) in rest.iter().enumerate() {
+            out.rest_means[[g, j]] = r.mean;
+            out.rest_variances[[g, j]] = r.variance();
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -374,6 +512,53 @@ mod tests {
                 assert!(close(c.medians[[g, j]], med));
             }
         }
+    }
+
+    #[test]
+    fn merged_partial_moments_finish_to_the_in_memory_statistics() {
+        let (n, d, k) = (53usize, 10usize, 4usize);
+        let x = Array2::from_shape_fn((n, d), |(i, j)| {
+            if (i + j) % 11 == 0 {
+                f64::NAN
+            } else {
+                1e6 + ((i * 7 + j * 13) % 17) as f64 + 0.5 * j as f64
+            }
+        });
+        let codes: Vec<i64> = (0..n).map(|i| ((i * 5) % (k - 1)) as i64).collect(); // k-1 empty
+        let whole = segment_moments(x.view(), &codes, k).unwrap();
+        for cuts in [vec![0, n], vec![0, 0, 20, 21, n]] {
+            let mut merged: Option<GroupMoments> = None;
+            for w in cuts.windows(2) {
+                let part = x.slice(ndarray::s![w[0]..w[1], ..]);
+                let p = segment_partial_moments(part, &codes[w[0]..w[1]], k).unwrap();
+                match merged.as_mut() {
+                    None => merged = Some(p),
+                    Some(m) => m.merge(&p).unwrap(),
+                }
+            }
+            let f = finish_segment_moments(&merged.unwrap());
+            assert_eq!(f.counts, whole.counts);
+            for (a, b) in [
+                (&f.means, &whole.means),
+                (&f.variances, &whole.variances),
+                (&f.rest_means, &whole.rest_means),
+                (&f.rest_variances, &whole.rest_variances),
+            ] {
+                // Means of ~1e6 carry ~1e-10 absolute rounding into the merge's delta:
+                // variances of ~24 agree to ~1e-11 relative (one ulp of the mean).
+                for (u, v) in a.iter().zip(b.iter()) {
+                    let near = (u - v).abs() <= 1e-10 * v.abs().max(1.0);
+                    assert!((u.is_nan() && v.is_nan()) || near, "{u} vs {v}");
+                }
+            }
+            assert!(f.medians.iter().all(|v| v.is_nan()));
+        }
+        let a = segment_partial_moments(x.view(), &codes, k).unwrap();
+        let mut b = segment_partial_moments(x.view(), &codes, k + 1).unwrap();
+        assert!(matches!(
+            b.merge(&a),
+            Err(CoreError::InvalidParameter { .. })
+        ));
     }
 
     #[test]

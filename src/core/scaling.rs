@@ -12,6 +12,7 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
 use crate::numerics::{CompensatedSum, CsrView, Float, RowBlocks};
+use crate::stats::selection::{lerp, linear_plan, order_statistics};
 use crate::{CoreError, CoreResult};
 
 /// Rows per block: the unit of parallel work and of the fixed reduction order (a
@@ -330,6 +331,42 @@ pub fn merge_moments(
     Ok(out)
 }
 
+/// Merge the moments of two disjoint parts of the data, each as [`RunningMoments`] (from
+/// [`column_moments`] of a partition): the combine step of a distributed fit, the same
+/// update as [`merge_moments`]. A column with no value in one part takes the other's.
+pub fn merge_running(a: &RunningMoments, b: &RunningMoments) -> CoreResult<RunningMoments> {
+    let d = a.count.len();
+    for (what, len) in [
+        ("mean", a.mean.len()),
+        ("var", a.var.len()),
+        ("mean", b.mean.len()),
+        ("var", b.var.len()),
+        ("sample count", b.count.len()),
+    ] {
+        check_len(what, len, d)?;
+    }
+    // An all-NaN column has mean 0/0: it carries no information, so zero it.
+    let clean = |m: &RunningMoments| {
+        let mut m = m.clone();
+        for j in 0..d {
+            if m.count[j] == 0.0 {
+                m.mean[j] = 0.0;
+                m.var[j] = 0.0;
+            }
+        }
+        m
+    };
+    let (a, b) = (clean(a), clean(b));
+    let batch = BatchMoments {
+        count: b.count.clone(),
+        sum: &b.mean * &b.count,
+        mean: b.mean.clone(),
+        unnormalized_var: &b.var * &b.count,
+        n_nan: Array1::zeros(d),
+    };
+    merge_moments(Some(&a), &batch)
+}
+
 /// Per-column minimum and maximum ignoring NaN (NaN for an all-NaN column).
 pub fn column_min_max<T: Float>(x: ArrayView2<'_, T>) -> CoreResult<(Array1<f64>, Array1<f64>)> {
     check_shape(&x)?;
@@ -364,43 +401,6 @@ pub fn column_max_abs<T: Float>(x: ArrayView2<'_, T>) -> CoreResult<Array1<f64>>
         .collect())
 }
 
-/// numpy's 'linear' interpolation between two neighbours (its `_lerp`, bit for bit).
-fn lerp(a: f64, b: f64, t: f64) -> f64 {
-    let diff = b - a;
-    if t >= 0.5 {
-        b - diff * (1.0 - t)
-    } else {
-        a + diff * t
-    }
-}
-
-/// Order statistics of `values` at the ascending, distinct ranks `ranks` (0-based;
-/// reorders `values`). Selects the middle rank first, then recurses into the two sides,
-/// so every later selection searches only its own part of the data.
-fn order_statistics(values: &mut [f64], ranks: &[usize]) -> Vec<f64> {
-    let mut out = vec![f64::NAN; ranks.len()];
-    select_ranks(values, 0, ranks, &mut out);
-    out
-}
-
-fn select_ranks(values: &mut [f64], offset: usize, ranks: &[usize], out: &mut [f64]) {
-    if ranks.is_empty() {
-        return;
-    }
-    let mid = ranks.len() / 2;
-    let k = ranks[mid] - offset;
-    let (left, v, right) = values.select_nth_unstable_by(k, f64::total_cmp);
-    out[mid] = *v;
-    let (out_left, out_right) = out.split_at_mut(mid);
-    select_ranks(left, offset, &ranks[..mid], out_left);
-    select_ranks(
-        right,
-        offset + k + 1,
-        &ranks[mid + 1..],
-        &mut out_right[1..],
-    );
-}
-
 /// Quantiles of one column's non-NaN values as `np.nanpercentile(col, percentiles)` and
 /// optionally `np.nanmedian(col)` (appended last).
 fn column_quantiles(values: &mut [f64], percentiles: &[f64], median: bool) -> Vec<f64> {
@@ -412,12 +412,7 @@ fn column_quantiles(values: &mut [f64], percentiles: &[f64], median: bool) -> Ve
     // numpy 'linear': virtual index (n - 1) q between ranks floor and floor + 1.
     let plan: Vec<(usize, usize, f64)> = percentiles
         .iter()
-        .map(|&p| {
-            let virtual_index = (n - 1) as f64 * (p / 100.0);
-            let previous = virtual_index.floor();
-            let lo = (previous.max(0.0) as usize).min(n - 1);
-            (lo, (lo + 1).min(n - 1), virtual_index - previous)
-        })
+        .map(|&p| linear_plan(n, p / 100.0))
         .collect();
     let half = n / 2;
     let mut ranks: Vec<usize> = plan.iter().flat_map(|&(lo, hi, _)| [lo, hi]).collect();

@@ -202,20 +202,8 @@ def _stats_from_frame(
         )
     if len(df) == 0:
         raise EmptyInputError("df has no rows")
-    names, kinds = _metric_specs(metrics, covariates, ratios)
-    covariates = dict(covariates or {})
-    ratios = dict(ratios or {})
-    needed = [variant] + ([segment] if segment is not None else []) + names
-    needed += list(covariates.values()) + [c for pair in ratios.values() for c in pair]
-    missing = [c for c in dict.fromkeys(needed) if c not in df.columns]
-    if missing:
-        raise ColumnNotFoundError(f"columns not found in df: {missing}")
-    repeated = [c for c in dict.fromkeys(needed) if df.columns.get_indexer_for([c]).size > 1]
-    if repeated:
-        raise InvalidParameterError(
-            f"df has more than one column named {repeated}; give each column a unique name "
-            "(e.g. df.loc[:, ~df.columns.duplicated()])"
-        )
+    plan = _plan(df.columns, segment, variant, metrics, covariates, ratios)
+    y_cols, aux_cols, aux_index, specs = plan
     arm = encode_labels(df[variant], name=f"column {variant!r}")
     arm_codes, arms = arm.codes, arm.uniques
     if segment is None:
@@ -223,22 +211,6 @@ def _stats_from_frame(
     else:
         seg = encode_labels(df[segment], name=f"column {segment!r}")
         seg_codes, segs = seg.codes, seg.uniques
-    y_cols = names + [num for num, _ in ratios.values()]
-    aux_cols: list[str] = []
-    aux_index: list[int] = []
-    specs: list[_Metric] = []
-    for m in names:
-        if m in covariates:
-            aux_cols.append(covariates[m])
-            aux_index.append(len(aux_cols) - 1)
-            specs.append(_Metric(m, "cuped", covariates[m]))
-        else:
-            aux_index.append(-1)
-            specs.append(_Metric(m, kinds[m]))
-    for rname, (_, den) in ratios.items():
-        aux_cols.append(den)
-        aux_index.append(len(aux_cols) - 1)
-        specs.append(_Metric(rname, "ratio", den))
     y = _numeric_block(df, y_cols)
     x = _numeric_block(df, aux_cols) if aux_cols else None
 
@@ -325,6 +297,51 @@ def _raise_infinite(df: pd.DataFrame, cols: list[Any]) -> None:
             "metric values must be finite (NaN is dropped per metric, infinity is an error); "
             "infinity in column(s) " + "; ".join(parts)
         )
+
+
+def _plan(
+    columns: Any,
+    segment: str | None,
+    variant: str,
+    metrics: Any,
+    covariates: Mapping[str, str] | None,
+    ratios: Mapping[str, tuple[str, str]] | None,
+) -> tuple[list[str], list[str], list[int], list[_Metric]]:
+    """Which columns feed the statistics: ``(y columns, auxiliary columns, auxiliary index
+    per metric (-1: none), metric specs)``, after checking they exist in ``columns``
+    (:class:`~segwise.exceptions.ColumnNotFoundError`) and are not repeated there."""
+    names, kinds = _metric_specs(metrics, covariates, ratios)
+    covariates = dict(covariates or {})
+    ratios = dict(ratios or {})
+    needed = [variant] + ([segment] if segment is not None else []) + names
+    needed += list(covariates.values()) + [c for pair in ratios.values() for c in pair]
+    columns = pd.Index(columns)
+    missing = [c for c in dict.fromkeys(needed) if c not in columns]
+    if missing:
+        raise ColumnNotFoundError(f"columns not found in df: {missing}")
+    repeated = [c for c in dict.fromkeys(needed) if columns.get_indexer_for([c]).size > 1]
+    if repeated:
+        raise InvalidParameterError(
+            f"df has more than one column named {repeated}; give each column a unique name "
+            "(e.g. df.loc[:, ~df.columns.duplicated()])"
+        )
+    y_cols = names + [num for num, _ in ratios.values()]
+    aux_cols: list[str] = []
+    aux_index: list[int] = []
+    specs: list[_Metric] = []
+    for m in names:
+        if m in covariates:
+            aux_cols.append(covariates[m])
+            aux_index.append(len(aux_cols) - 1)
+            specs.append(_Metric(m, "cuped", covariates[m]))
+        else:
+            aux_index.append(-1)
+            specs.append(_Metric(m, kinds[m]))
+    for rname, (_, den) in ratios.items():
+        aux_cols.append(den)
+        aux_index.append(len(aux_cols) - 1)
+        specs.append(_Metric(str(rname), "ratio", den))
+    return y_cols, aux_cols, aux_index, specs
 
 
 def _numeric_block(df: pd.DataFrame, cols: list[Any]) -> np.ndarray:

@@ -43,3 +43,8 @@ __all__ = [
     "holdout_check",
     "segment_clv",
 ]
+
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() lists the public names only, not the imported modules and helpers.
+    return list(__all__)

@@ -3,8 +3,9 @@
 * :func:`bootstrap_stability`: Hennig's clusterboot (R fpc) per-segment Jaccard stability.
 * :func:`choose_k`, :func:`gap_statistic`, :func:`prediction_strength`: one table per k with
   every common criterion and a recommended k.
-* :func:`align_labels`, :func:`relabel`, :func:`migration_matrix`, :func:`psi`: keep
-  segments meaningful as customers drift.
+* :func:`align_labels`, :func:`relabel`, :func:`migration_matrix`, :func:`psi` (and
+  :func:`psi_from_counts` for counts computed elsewhere): keep segments meaningful as
+  customers drift.
 """
 
 from __future__ import annotations

@@ -270,6 +270,29 @@ def psi(
     return _psi_features(reference, current, bins, epsilon, progress)
 
 
+_FROM_COUNTS_PARAMS: Constraints = {
+    "epsilon": [Interval(Real, 0, 0.5, closed="neither")],
+    "kind": [StrOptions(["features", "labels"])],
+}
+
+
+def _counts_vector(counts: Any, name: str) -> tuple[list[Any], np.ndarray]:
+    """Bin labels and float counts of one count vector (a Series keeps its index)."""
+    if isinstance(counts, pd.Series):
+        labels = list(counts.index)
+        values = counts.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        values = np.asarray(counts, dtype=np.float64)
+        if values.ndim != 1:
+            raise ShapeMismatchError(f"{name} must be 1-D counts, got shape {values.shape}")
+        labels = list(range(values.shape[0]))
+    if not np.isfinite(values).all() or (values < 0).any() or (values > 2.0**53).any():
+        raise InvalidParameterError(f"{name} must be finite, non-negative counts (at most 2**53)")
+    if values.sum() <= 0:
+        raise EmptyInputError(f"{name} counts sum to 0: the sample is empty")
+    return labels, values
+
+
 def _feature_row(
     name: Any, rc: np.ndarray, n_ref: float, n_cur: float, stats: Any, notes: list[str]
 ) -> dict[str, Any]:
@@ -329,58 +352,130 @@ def psi_from_counts(
     current_counts: Any,
     *,
     epsilon: float = 1e-4,
-    feature: str = "feature",
+    kind: str = "features",
+    edges: Any = None,
+    feature: Any = None,
     bins: Any = None,
 ) -> PSIResult:
-    """Population stability index from bin counts already made (e.g. a model file's
-    stored reference deciles against today's counts in the same bins).
+    """The :func:`psi` report from bin counts computed anywhere (SQL, Spark, Dask, or a
+    model file's stored reference deciles against today's counts in the same bins).
 
     Same formula, epsilon rule and verdicts as :func:`psi`; the sample sizes are the
-    counts' totals.
+    counts' totals. The one implementation behind :func:`psi`'s report, the distributed
+    PSI (:func:`segwise.stability.dask_psi`) and :func:`segwise.deploy.drift_check`.
 
     Parameters
     ----------
-    reference_counts, current_counts : array-like of shape (n_bins,)
-        Non-negative counts per bin, in the same bin order.
+    reference_counts, current_counts : array-like, pandas.Series or dict
+        Non-negative counts per bin. ``kind="features"``: one feature's counts over the
+        same bins in the same order (equal lengths), or a dict ``{feature: counts}`` on
+        both sides for several features; a ``"missing"`` entry last in a Series index is
+        reported as the missing bin. ``kind="labels"``: counts per segment, a Series
+        indexed by segment (segments absent or 0 on one side are new / vanished, as in
+        :func:`psi`).
     epsilon : float, default=1e-4
         Share used for an empty bin, in (0, 0.5).
-    feature : str, default="feature"
-        The name in the result's ``feature`` column.
+    kind : {"features", "labels"}, default="features"
+        What the bins are.
+    edges : array-like or dict, optional
+        Features only: the inner bin edges (``len(counts) - 1`` values, or one fewer with a
+        missing bin), for the ``lower`` / ``upper`` columns and the labels of ``bins``; a
+        dict per feature for several features.
+    feature : str, optional
+        One feature's counts only: the name in the result's ``feature`` column (default:
+        the Series' name, else ``"x0"`` as :func:`psi` names an unnamed column).
     bins : list, optional
-        Bin labels for the ``bins`` table (default ``0, 1, ...``).
+        One feature's counts without ``edges`` only: the bin labels of the ``bins`` table
+        (one per count; default ``0, 1, ...``).
 
     Returns
     -------
     PSIResult
+        The same table, bins, critical values and verdicts as :func:`psi` computed from
+        the raw data with the same bins.
 
     Examples
     --------
-    >>> from segwise.stability import psi, psi_from_counts
+    >>> import pandas as pd
+    >>> from segwise.stability import psi_from_counts
+    >>> ref = pd.Series({"a": 50, "b": 50})
+    >>> cur = pd.Series({"a": 40, "b": 60})
+    >>> round(float(psi_from_counts(ref, cur, kind="labels").table.loc[0, "psi"]), 4)
+    0.0405
+    >>> psi_from_counts([10, 20, 70], [12, 18, 70]).table["n_bins"].tolist()
+    [3]
     >>> res = psi_from_counts([50, 50], [40, 60], feature="segment")
     >>> round(float(res.table.loc[0, "psi"]), 4)
     0.0405
     """
-    rc = np.asarray(reference_counts, dtype=np.float64)
-    cc = np.asarray(current_counts, dtype=np.float64)
-    if rc.ndim != 1 or rc.shape != cc.shape:
-        raise ShapeMismatchError(
-            f"reference_counts {rc.shape} and current_counts {cc.shape} must be 1-D, same length"
+    params = validate_params(locals(), _FROM_COUNTS_PARAMS, caller="psi_from_counts")
+    epsilon, kind = params["epsilon"], params["kind"]
+    single = not isinstance(reference_counts, dict) and kind == "features"
+    if (feature is not None or bins is not None) and not single:
+        raise InvalidParameterError(
+            "feature= and bins= are for one feature's counts (kind='features', not a dict)"
         )
-    both = np.concatenate([rc, cc])
-    if not np.isfinite(both).all() or (both < 0).any() or (both > 2.0**53).any():
-        raise InvalidParameterError("counts must be finite, non-negative and at most 2**53")
-    n_ref, n_cur = float(rc.sum()), float(cc.sum())
-    if n_ref == 0 or n_cur == 0:
-        raise EmptyInputError(f"reference has {n_ref:g} and current {n_cur:g} counts in total")
-    stats = _core.drift_psi_from_counts(rc, cc, epsilon=epsilon, n_ref=n_ref, n_cur=n_cur)
-    n_eps = stats[2]
-    notes = [f"epsilon={epsilon:g} used for {n_eps} empty bin share(s)"] if n_eps else []
-    table = pd.DataFrame([_feature_row(feature, rc, n_ref, n_cur, stats, notes)])
-    labels = list(range(rc.size)) if bins is None else list(bins)
-    bins_df = _feature_bins(
-        feature, labels, np.nan, np.nan, "value", rc, cc, n_ref, n_cur, stats[1]
-    )
-    return PSIResult(table=table, bins=bins_df, epsilon=epsilon, kind="features")
+    if bins is not None and edges is not None:
+        raise InvalidParameterError("give bins= (labels) or edges=, not both")
+    if kind == "labels":
+        r_labels, r_counts = _counts_vector(reference_counts, "reference_counts")
+        c_labels, c_counts = _counts_vector(current_counts, "current_counts")
+        r_keep, c_keep = r_counts > 0, c_counts > 0
+        return _labels_result(
+            [u for u, k in zip(r_labels, r_keep, strict=True) if k],
+            r_counts[r_keep],
+            [u for u, k in zip(c_labels, c_keep, strict=True) if k],
+            c_counts[c_keep],
+            epsilon,
+        )
+    if isinstance(reference_counts, dict) != isinstance(current_counts, dict):
+        raise InvalidParameterError("give counts as a dict on both sides, or on neither")
+    if isinstance(reference_counts, dict):
+        names = list(reference_counts)
+        missing = [f for f in names if f not in current_counts]
+        if missing:
+            raise ShapeMismatchError(f"current_counts has no feature(s) {missing}")
+        pairs = [(reference_counts[f], current_counts[f]) for f in names]
+        edge_list = [None if edges is None else edges.get(f) for f in names]
+    else:
+        name = feature if feature is not None else getattr(reference_counts, "name", None)
+        names = [name if name is not None else "x0"]
+        pairs = [(reference_counts, current_counts)]
+        edge_list = [edges]
+    per_feature = []
+    n_ref = n_cur = None
+    for f, (rc_in, cc_in), e in zip(names, pairs, edge_list, strict=True):
+        r_labels, rc = _counts_vector(rc_in, f"reference_counts of {f!r}")
+        c_labels, cc = _counts_vector(cc_in, f"current_counts of {f!r}")
+        if rc.shape != cc.shape:
+            raise ShapeMismatchError(
+                f"feature {f!r}: {rc.shape[0]} reference bins but {cc.shape[0]} current bins"
+            )
+        r_miss = c_miss = 0.0
+        if "missing" in r_labels and r_labels[-1] == "missing":
+            r_miss, c_miss = rc[-1], cc[-1]
+            rc, cc = rc[:-1], cc[:-1]
+        e_arr = None
+        if e is not None:
+            e_arr = np.asarray(e, dtype=np.float64)
+            if e_arr.shape != (rc.shape[0] - 1,):
+                raise ShapeMismatchError(
+                    f"feature {f!r}: {rc.shape[0]} value bins need {rc.shape[0] - 1} inner "
+                    f"edges, got {e_arr.shape[0] if e_arr.ndim else 0}"
+                )
+        per_feature.append((e_arr, rc, cc, r_miss, c_miss))
+        n_ref = float(rc.sum() + r_miss) if n_ref is None else n_ref
+        n_cur = float(cc.sum() + c_miss) if n_cur is None else n_cur
+    assert n_ref is not None and n_cur is not None
+    result = _features_result(names, per_feature, n_ref, n_cur, None, epsilon)
+    if bins is not None:
+        labels = list(bins)
+        if len(labels) != len(result.bins):
+            raise ShapeMismatchError(
+                f"bins has {len(labels)} labels for {len(result.bins)} bins of counts"
+            )
+        result.bins["bin"] = pd.Series(labels, dtype=object)
+    return result
 
 
 def _detect_kind(reference: Any, current: Any) -> str:
@@ -414,12 +509,24 @@ def _psi_labels(reference: Any, current: Any, epsilon: float) -> PSIResult:
         )
     r_counts = np.bincount(r_codes, minlength=len(r_uniques)).astype(np.float64)
     c_counts = np.bincount(c_codes, minlength=len(c_uniques)).astype(np.float64)
+    return _labels_result(list(r_uniques), r_counts, list(c_uniques), c_counts, epsilon)
+
+
+def _labels_result(
+    r_uniques: list[Any],
+    r_counts: np.ndarray,
+    c_uniques: list[Any],
+    c_counts: np.ndarray,
+    epsilon: float,
+) -> PSIResult:
+    """The segment-share report from the count of each segment (labels with a positive
+    count) in the reference and the current sample: a pure function of the counts."""
     c_pos = {u: j for j, u in enumerate(c_uniques)}
     r_pos = {u: i for i, u in enumerate(r_uniques)}
     common = [u for u in r_uniques if u in c_pos]
     vanished = [u for u in r_uniques if u not in c_pos]
     new = [u for u in c_uniques if u not in r_pos]
-    n_ref, n_cur = float(r_codes.shape[0]), float(c_codes.shape[0])
+    n_ref, n_cur = float(r_counts.sum()), float(c_counts.sum())
     rc = np.array([r_counts[r_pos[u]] for u in common], dtype=np.float64)
     cc = np.array([c_counts[c_pos[u]] for u in common], dtype=np.float64)
     notes = []
@@ -537,6 +644,21 @@ def _psi_features(
             )
             advance(stop - start)
     n_ref, n_cur = float(ref.values.shape[0]), float(cur.values.shape[0])
+    return _features_result(names, per_feature, n_ref, n_cur, bins, epsilon)
+
+
+def _features_result(
+    names: list[Any],
+    per_feature: list[Any],
+    n_ref: float,
+    n_cur: float,
+    bins: int | None,
+    epsilon: float,
+) -> PSIResult:
+    """The features report from each feature's ``(edges, reference counts, current
+    counts, reference NaN count, current NaN count)`` (``edges`` None: bins without
+    known bounds; ``bins`` None: not quantile bins) over samples of ``n_ref`` and
+    ``n_cur`` rows: a pure function of the counts, wherever they were computed."""
     table_rows, bin_frames = [], []
     for name, (edges, rcounts, ccounts, r_miss, c_miss) in zip(names, per_feature, strict=True):
         has_missing = (r_miss + c_miss) > 0
@@ -548,7 +670,9 @@ def _psi_features(
         stats = _core.drift_psi_from_counts(rc, cc, epsilon=epsilon, n_ref=n_ref, n_cur=n_cur)
         terms, n_eps = stats[1], stats[2]
         notes = []
-        if edges.size == 0 and r_miss == n_ref:
+        if edges is None:
+            pass
+        elif edges.size == 0 and r_miss == n_ref:
             notes.append(
                 "no non-missing value in the reference: only the missing share is compared"
             )
@@ -558,19 +682,25 @@ def _psi_features(
                 "a shift of the values"
                 + (" (only the missing share)" if has_missing else " and is 0 by construction")
             )
-        elif edges.size + 1 < bins:
+        elif bins is not None and edges.size + 1 < bins:
             notes.append(f"ties merged quantiles: {edges.size + 1} value bins of {bins}")
         if n_eps:
             notes.append(f"epsilon={epsilon:g} used for {n_eps} empty bin share(s)")
         if has_missing:
             notes.append(f"missing values: {r_miss} in reference, {c_miss} in current (own bin)")
         table_rows.append(_feature_row(name, rc, n_ref, n_cur, stats, notes))
-        lower = np.concatenate([[-np.inf], edges])
-        upper = np.concatenate([edges, [np.inf]])
-        labels = [
-            f"({lo:.6g}, {hi:.6g}]" if np.isfinite(hi) else f"({lo:.6g}, {hi:.6g})"
-            for lo, hi in zip(lower, upper, strict=True)
-        ]
+        if edges is None:
+            n_value_bins = len(rcounts)
+            lower = np.full(n_value_bins, np.nan)
+            upper = np.full(n_value_bins, np.nan)
+            labels: list[Any] = list(range(n_value_bins))
+        else:
+            lower = np.concatenate([[-np.inf], edges])
+            upper = np.concatenate([edges, [np.inf]])
+            labels = [
+                f"({lo:.6g}, {hi:.6g}]" if np.isfinite(hi) else f"({lo:.6g}, {hi:.6g})"
+                for lo, hi in zip(lower, upper, strict=True)
+            ]
         status = ["value"] * len(labels)
         if has_missing:
             labels.append("missing")

@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use crate::numerics::simd::with_avx2;
-use crate::numerics::{Float, RowBlocks};
+use crate::numerics::{CoMoments, Float, RowBlocks};
 
 /// Hint the CPU to start loading `row` into the cache (no effect on results; a no-op
 /// off x86-64). Used where rows are visited sparsely, which defeats the hardware
@@ -148,6 +148,11 @@ impl<F: Float> CentreBlocks<F> {
             k,
             d,
         }
+    }
+
+    /// Number of centres.
+    pub fn n_centres(&self) -> usize {
+        self.k
     }
 
     /// Number of padded centre slots (`n_blocks * LANES`).
@@ -339,13 +344,7 @@ pub fn relocate_empty_clusters<F: Float>(
     sums: &mut Sums,
 ) -> bool {
     let d = data.d;
-    let empty: Vec<usize> = sums
-        .w
-        .iter()
-        .enumerate()
-        .filter(|(_, &w)| w == 0.0)
-        .map(|(c, _)| c)
-        .collect();
+    let empty = empty_clusters(sums);
     if empty.is_empty() {
         return false;
     }
@@ -373,19 +372,53 @@ pub fn relocate_empty_clusters<F: Float>(
     }
     order.truncate(n_empty);
     order.sort_by(by_distance_desc);
-    for (&new_c, &far) in empty.iter().zip(&order) {
-        let weight = data.weight(far);
-        let old_c = labels[far].max(0) as usize;
-        let row = data.row(far);
+    let far: Vec<FarRow<'_, F>> = order
+        .iter()
+        .map(|&i| FarRow {
+            weight: data.weight(i),
+            label: labels[i].max(0) as usize,
+            row: data.row(i),
+        })
+        .collect();
+    move_to_empty(sums, &empty, &far);
+    true
+}
+
+/// A row chosen to seed an empty cluster: its weight, its current cluster and its values.
+pub struct FarRow<'a, F> {
+    /// Sample weight of the row.
+    pub weight: f64,
+    /// Cluster the row is assigned to (against the old centres).
+    pub label: usize,
+    /// The row's values.
+    pub row: &'a [F],
+}
+
+/// The M-step half of [`relocate_empty_clusters`], shared with the distributed Lloyd step:
+/// the `i`-th empty cluster gets the `i`-th row of `far` (farthest first) and that row's
+/// weight leaves its old cluster.
+pub fn move_to_empty<F: Float>(sums: &mut Sums, empty: &[usize], far: &[FarRow<'_, F>]) {
+    for (&new_c, f) in empty.iter().zip(far) {
+        let d = f.row.len();
+        let old_c = f.label;
         for j in 0..d {
-            let v = row[j].to_f64() * weight;
+            let v = f.row[j].to_f64() * f.weight;
             sums.s[old_c * d + j] -= v;
             sums.s[new_c * d + j] = v;
         }
-        sums.w[new_c] = weight;
-        sums.w[old_c] -= weight;
+        sums.w[new_c] = f.weight;
+        sums.w[old_c] -= f.weight;
     }
-    true
+}
+
+/// Clusters whose weight is zero (the ones [`relocate_empty_clusters`] fills).
+pub fn empty_clusters(sums: &Sums) -> Vec<usize> {
+    sums.w
+        .iter()
+        .enumerate()
+        .filter(|(_, &w)| w == 0.0)
+        .map(|(c, _)| c)
+        .collect()
 }
 
 /// Centres from sums: `s / w`; a cluster with zero weight takes the centre of the heaviest
@@ -532,54 +565,69 @@ impl GroupMoments {
         }
     }
 
-    /// `(count, mean, centred sum of squares)` of the group's `count` rows.
-    fn finish(&self, count: usize) -> (f64, Vec<f64>, Vec<f64>) {
+    /// The group's per-feature moments ([`CoMoments`] with `y` the feature) over its
+    /// `count` rows.
+    pub fn finish(&self, count: usize) -> Vec<CoMoments> {
         let cnt = count as f64;
-        let mean = self
-            .s1
-            .iter()
-            .zip(&self.shift)
-            .map(|(a, s)| s + a / cnt)
-            .collect();
-        let m2 = self
-            .s1
+        self.s1
             .iter()
             .zip(&self.s2)
-            .map(|(a, b)| (b - a * a / cnt).max(0.0))
-            .collect();
-        (cnt, mean, m2)
+            .zip(&self.shift)
+            .map(|((a, b), s)| {
+                // Rounding can leave a tiny negative; NaN (non-finite data) must stay NaN.
+                let m2 = b - a * a / cnt;
+                CoMoments {
+                    count: cnt,
+                    sum_y: s * cnt + a,
+                    m2_y: if m2 < 0.0 { 0.0 } else { m2 },
+                    ..CoMoments::EMPTY
+                }
+            })
+            .collect()
     }
 }
 
-/// `tol * mean(per-feature variance)` from the moments of the groups of [`group_rows`]`(n)`
-/// rows, in group order (Chan et al.'s merge).
-pub fn tolerance_from_moments(groups: &[GroupMoments], n: usize, d: usize, tol: f64) -> f64 {
-    let rows = group_rows(n);
-    let mut count = 0.0;
-    let mut mean = vec![0.0; d];
-    let mut m2 = vec![0.0; d];
-    for (g, moments) in groups.iter().enumerate() {
-        let len = rows.min(n - g * rows);
-        let (cb, mb, m2b) = moments.finish(len);
-        let total = count + cb;
-        for j in 0..d {
-            let delta = mb[j] - mean[j];
-            mean[j] += delta * cb / total;
-            m2[j] += m2b[j] + delta * delta * count * cb / total;
-        }
-        count = total;
+/// Merge per-feature moments `part` into `total` (Chan et al.'s update, feature by feature).
+pub fn merge_feature_moments(total: &mut [CoMoments], part: &[CoMoments]) {
+    for (t, p) in total.iter_mut().zip(part) {
+        t.merge(p);
     }
-    let mean_var = m2.iter().map(|s| s / count).sum::<f64>() / d as f64;
+}
+
+/// `tol * mean(per-feature variance)` from merged per-feature moments (scikit-learn's
+/// `_tolerance`: population variances, unweighted).
+pub fn tolerance_of(moments: &[CoMoments], tol: f64) -> f64 {
+    if tol == 0.0 || moments.is_empty() {
+        return 0.0;
+    }
+    let mean_var = moments.iter().map(|m| m.m2_y / m.count).sum::<f64>() / moments.len() as f64;
     mean_var * tol
 }
 
-/// `tol * mean(per-feature variance of X)` (scikit-learn's `_tolerance`, unweighted).
-///
-/// One pass: each group accumulates its [`GroupMoments`], giving the group's mean and
-/// centred sum of squares; groups are merged in group order with Chan et al.'s formula.
-pub fn tolerance<F: Float>(data: &Data<'_, F>, tol: f64) -> f64 {
-    if tol == 0.0 {
-        return 0.0;
+/// Per-feature moments of all rows from the moments of the groups of
+/// [`group_rows`]`(n)` rows, merged in group order.
+pub fn feature_moments_from_groups(groups: &[GroupMoments], n: usize, d: usize) -> Vec<CoMoments> {
+    let rows = group_rows(n);
+    let mut total = vec![CoMoments::EMPTY; d];
+    for (g, moments) in groups.iter().enumerate() {
+        let len = rows.min(n - g * rows);
+        merge_feature_moments(&mut total, &moments.finish(len));
+    }
+    total
+}
+
+/// `tol * mean(per-feature variance)` from the moments of the groups of
+/// [`group_rows`]`(n)` rows, in group order (Chan et al.'s merge).
+pub fn tolerance_from_moments(groups: &[GroupMoments], n: usize, d: usize, tol: f64) -> f64 {
+    tolerance_of(&feature_moments_from_groups(groups, n, d), tol)
+}
+
+/// Per-feature moments of every row: each row group accumulates its [`GroupMoments`]
+/// (in parallel) and the groups are merged in group order. The partial statistic of one
+/// partition in the distributed fit, and the in-memory [`tolerance`]'s one pass.
+pub fn feature_moments<F: Float>(data: &Data<'_, F>) -> Vec<CoMoments> {
+    if data.n == 0 {
+        return vec![CoMoments::EMPTY; data.d];
     }
     let rows = group_rows(data.n);
     let n_groups = data.n.div_ceil(rows);
@@ -600,5 +648,14 @@ pub fn tolerance<F: Float>(data: &Data<'_, F>, tol: f64) -> f64 {
             )
         })
         .collect();
-    tolerance_from_moments(&parts, data.n, data.d, tol)
+    feature_moments_from_groups(&parts, data.n, data.d)
+}
+
+/// `tol * mean(per-feature variance of X)` (scikit-learn's `_tolerance`, unweighted): the
+/// [`feature_moments`] of all rows, then [`tolerance_of`].
+pub fn tolerance<F: Float>(data: &Data<'_, F>, tol: f64) -> f64 {
+    if tol == 0.0 {
+        return 0.0;
+    }
+    tolerance_of(&feature_moments(data), tol)
 }

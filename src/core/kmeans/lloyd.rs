@@ -23,6 +23,49 @@ pub struct RunResult<F> {
     pub n_iter: usize,
 }
 
+/// The E-step of rows `start..start + len` against `blocks` (the current centres), in row
+/// order: `on_label(offset, cluster)` for every row, and the per-cluster weighted sums of
+/// the rows plus their weighted squared distance to the closest centre (the cost). The one
+/// kernel of the in-memory run and of the distributed step ([`super::partial`]).
+#[inline(always)]
+pub fn assign_and_sum<F: Float>(
+    data: &Data<'_, F>,
+    blocks: &CentreBlocks<F>,
+    start: usize,
+    len: usize,
+    mut on_label: impl FnMut(usize, usize),
+) -> (Sums, f64) {
+    with_avx2(
+        #[inline(always)]
+        || {
+            let k = blocks.n_centres();
+            let mut sums = Sums::zeros(k, data.d);
+            let mut cost = 0.0f64;
+            let mut buf = vec![F::zero(); 2 * blocks.padded()];
+            let mut record = |o: usize, c: usize, dist: F| {
+                let w = data.weight(start + o);
+                on_label(o, c);
+                sums.add(c, data.row(start + o), w);
+                cost += dist.to_f64() * w;
+            };
+            // Two rows at a time (independent chains overlap), in row order.
+            let mut o = 0;
+            while o + 1 < len {
+                let [(ca, da), (cb, db)] =
+                    blocks.closest_pair(data.row(start + o), data.row(start + o + 1), &mut buf);
+                record(o, ca, da);
+                record(o + 1, cb, db);
+                o += 2;
+            }
+            if o < len {
+                let (c, dist) = blocks.closest(data.row(start + o), &mut buf);
+                record(o, c, dist);
+            }
+            (sums, cost)
+        },
+    )
+}
+
 /// One Lloyd run from `init` (`k * d`). `tol` is absolute (already scaled by the data's
 /// variance). Stops when labels do not change (strict convergence) or when the summed
 /// squared centre shift is `<= tol`, as scikit-learn; then labels and inertia are
@@ -50,39 +93,14 @@ pub fn run<F: Float>(
             .par_chunks_mut(rows)
             .enumerate()
             .map(|(g, lab)| {
-                with_avx2(
-                    #[inline(always)]
-                    || {
-                        let mut sums = Sums::zeros(k, d);
-                        let mut buf = vec![F::zero(); 2 * blocks.padded()];
-                        let mut changed = 0usize;
-                        let start = g * rows;
-                        let mut record = |o: usize, c: usize, lab: &mut [i32]| {
-                            if lab[o] != c as i32 {
-                                changed += 1;
-                                lab[o] = c as i32;
-                            }
-                            sums.add(c, data.row(start + o), data.weight(start + o));
-                        };
-                        // Two rows at a time (independent chains overlap), in row order.
-                        let mut o = 0;
-                        while o + 1 < lab.len() {
-                            let [(ca, _), (cb, _)] = blocks.closest_pair(
-                                data.row(start + o),
-                                data.row(start + o + 1),
-                                &mut buf,
-                            );
-                            record(o, ca, lab);
-                            record(o + 1, cb, lab);
-                            o += 2;
-                        }
-                        if o < lab.len() {
-                            let (c, _) = blocks.closest(data.row(start + o), &mut buf);
-                            record(o, c, lab);
-                        }
-                        (sums, changed)
-                    },
-                )
+                let mut changed = 0usize;
+                let (sums, _) = assign_and_sum(data, &blocks, g * rows, lab.len(), |o, c| {
+                    if lab[o] != c as i32 {
+                        changed += 1;
+                        lab[o] = c as i32;
+                    }
+                });
+                (sums, changed)
             })
             .collect();
         let mut sums = Sums::zeros(k, d);

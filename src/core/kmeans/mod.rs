@@ -21,6 +21,7 @@ pub mod init;
 mod linfa_impl;
 pub mod lloyd;
 pub mod minibatch;
+pub mod partial;
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayView3};
 use rayon::prelude::*;

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::numerics::try_with_capacity;
 use crate::stats::contingency::Contingency;
+use crate::stats::selection::{lerp, linear_plan};
 use crate::stats::special::{chi2_isf, chi2_sf};
 use crate::{CoreError, CoreResult};
 
@@ -408,22 +409,84 @@ fn select_many(v: &mut [f64], ks: &[usize]) {
     select_many(&mut rest[1..], &right_ks);
 }
 
-/// numpy's default (`method="linear"`) quantile of data whose order statistics at the
-/// indices read here are in place (sorted data, or after [`select_many`]), with numpy's
-/// `_lerp`.
-fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
-    let virtual_index = (n - 1) as f64 * q;
-    let lo = (virtual_index.floor() as usize).min(n - 1);
-    let hi = (lo + 1).min(n - 1);
-    let t = virtual_index - lo as f64;
-    let (a, b) = (sorted[lo], sorted[hi]);
-    let diff = b - a;
-    if t >= 0.5 {
-        b - diff * (1.0 - t)
-    } else {
-        a + diff * t
+/// The quantiles `i / n_bins` (`i = 1..n_bins`) the bins are made from, as the pairs of
+/// ranks among the `n` non-NaN reference values each one reads (numpy's linear method),
+/// plus the maximum's rank: what a caller with the data in partitions searches for.
+/// The buffer is sized by `n_bins` (a parameter): reserved fallibly, an
+/// [`CoreError::Allocation`] rather than an abort when it is huge.
+pub fn edge_ranks(n: usize, n_bins: usize) -> CoreResult<Vec<usize>> {
+    if n == 0 {
+        return Ok(Vec::new());
     }
+    let mut ks: Vec<usize> = try_with_capacity(
+        n_bins.saturating_sub(1).saturating_mul(2).saturating_add(1),
+        "the order statistics",
+    )?;
+    ks.extend(
+        (1..n_bins)
+            .flat_map(|i| {
+                let (lo, hi, _) = linear_plan(n, i as f64 / n_bins as f64);
+                [lo, hi]
+            })
+            .chain(std::iter::once(n - 1)),
+    );
+    ks.sort_unstable();
+    ks.dedup();
+    Ok(ks)
+}
+
+/// The inner bin edges from the reference's order statistics: `order(rank)` is the value
+/// of that rank among the `n` non-NaN values, for the ranks of [`edge_ranks`]. Quantiles
+/// `i / n_bins`, duplicates removed, edges at or above the maximum dropped (the top bin is
+/// open, so a bin beyond the maximum would always be empty in the reference). The
+/// `n_bins`-sized buffer is reserved fallibly ([`CoreError::Allocation`]).
+pub fn quantile_edges(
+    n: usize,
+    n_bins: usize,
+    order: impl Fn(usize) -> f64,
+) -> CoreResult<Vec<f64>> {
+    let mut edges: Vec<f64> = try_with_capacity(n_bins.saturating_sub(1), "the bin edges")?;
+    if n == 0 {
+        return Ok(edges);
+    }
+    let max = order(n - 1);
+    for i in 1..n_bins {
+        let (lo, hi, t) = linear_plan(n, i as f64 / n_bins as f64);
+        let e = lerp(order(lo), order(hi), t);
+        if e < max && edges.last().is_none_or(|&last| e > last) {
+            edges.push(e);
+        }
+    }
+    Ok(edges)
+}
+
+/// Counts of `values` in the right-closed bins of `edges` (`(-inf, e0], (e0, e1], ...,
+/// (e_last, +inf)`, a value on an edge goes left, as `pandas.cut`) and the number of NaN:
+/// the partial statistic of one chunk of data, added across chunks. Infinities are
+/// rejected.
+pub fn bin_counts(values: &[f64], edges: &[f64]) -> CoreResult<(Vec<u64>, u64)> {
+    if values.iter().any(|v| v.is_infinite()) {
+        return Err(CoreError::NonFinite(
+            "feature values contain infinity".into(),
+        ));
+    }
+    if edges.iter().any(|e| !e.is_finite()) || edges.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(CoreError::InvalidParameter {
+            name: "edges",
+            reason: "bin edges must be finite and strictly increasing".into(),
+        });
+    }
+    let mut counts = vec![0u64; edges.len() + 1];
+    let mut missing = 0u64;
+    for &x in values {
+        if x.is_nan() {
+            missing += 1;
+        } else {
+            // Right-closed bins: bin index = number of edges strictly below the value.
+            counts[edges.partition_point(|&e| e < x)] += 1;
+        }
+    }
+    Ok((counts, missing))
 }
 
 /// Decile-style bins from the reference's quantiles `i / n_bins` (numpy's linear method),
@@ -437,55 +500,24 @@ pub fn feature_bins(reference: &[f64], current: &[f64], n_bins: usize) -> CoreRe
         ));
     }
     let mut values: Vec<f64> = reference.iter().copied().filter(|v| !v.is_nan()).collect();
-    let reference_missing = (reference.len() - values.len()) as u64;
     let n = values.len();
-    // Buffers sized by `n_bins` (a parameter): reserved fallibly, an error rather than an
-    // abort when it is huge.
-    let mut edges: Vec<f64> = try_with_capacity(n_bins.saturating_sub(1), "the bin edges")?;
-    if n > 0 {
-        // Only the order statistics the quantiles read (and the maximum) are needed:
-        // a multi-select costs O(n log q) instead of a full sort's O(n log n).
-        let mut qs: Vec<f64> = try_with_capacity(n_bins.saturating_sub(1), "the quantiles")?;
-        qs.extend((1..n_bins).map(|i| i as f64 / n_bins as f64));
-        let mut ks: Vec<usize> = try_with_capacity(2 * qs.len() + 1, "the order statistics")?;
-        ks.extend(
-            qs.iter()
-                .flat_map(|&q| {
-                    let lo = (((n - 1) as f64 * q).floor() as usize).min(n - 1);
-                    [lo, (lo + 1).min(n - 1)]
-                })
-                .chain(std::iter::once(n - 1)),
-        );
-        ks.sort_unstable();
-        ks.dedup();
-        select_many(&mut values, &ks);
-        let max = values[n - 1];
-        for &q in &qs {
-            let e = quantile_sorted(&values, q);
-            if e < max && edges.last().is_none_or(|&last| e > last) {
-                edges.push(e);
-            }
-        }
-    }
-    // Right-closed bins: bin index = number of edges strictly below the value.
-    let bin_of = |x: f64| edges.partition_point(|&e| e < x);
-    let mut ref_counts = vec![0u64; edges.len() + 1];
-    for &x in &values {
-        ref_counts[bin_of(x)] += 1;
-    }
-    let mut cur_counts = vec![0u64; edges.len() + 1];
-    let mut current_missing = 0u64;
-    for &x in current {
-        if x.is_nan() {
-            current_missing += 1;
-        } else {
-            cur_counts[bin_of(x)] += 1;
-        }
-    }
+    // Only the order statistics the quantiles read (and the maximum) are needed: a
+    // multi-select costs O(n log q) instead of a full sort's O(n log n).
+    // Buffers sized by `n_bins` (a parameter) are reserved fallibly: an error rather than
+    // an abort when it is huge. The edges' own reservation comes first, so a huge `n_bins`
+    // is reported as "the bin edges" before any work.
+    drop(try_with_capacity::<f64>(
+        n_bins.saturating_sub(1),
+        "the bin edges",
+    )?);
+    select_many(&mut values, &edge_ranks(n, n_bins)?);
+    let edges = quantile_edges(n, n_bins, |k| values[k])?;
+    let (reference_counts, reference_missing) = bin_counts(reference, &edges)?;
+    let (current_counts, current_missing) = bin_counts(current, &edges)?;
     Ok(FeatureBins {
         edges,
-        reference: ref_counts,
-        current: cur_counts,
+        reference: reference_counts,
+        current: current_counts,
         reference_missing,
         current_missing,
     })

@@ -9,10 +9,13 @@
 //! * [`partition`]: labels -> dense cluster ids and sizes (scikit-learn's `LabelEncoder`
 //!   order), the one label encoding of the metrics and stability analyses.
 //! * [`contingency`]: the contingency table of two partitions and the adjusted Rand index.
+//! * [`selection`]: numpy's linear quantiles (the one implementation every quantile of the
+//!   core uses) and exact order statistics of data split into partitions.
 //!
 //! They live here, not in a feature folder, so that features never import each other.
 
 pub mod contingency;
 pub mod hyp2f1;
 pub mod partition;
+pub mod selection;
 pub mod special;
