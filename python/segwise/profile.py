@@ -654,6 +654,7 @@ def _numeric_stats(x: np.ndarray, names: list[Any], codes: np.ndarray, k: int) -
     deviations in the caller's units."""
     d = x.shape[1]
     scale = np.ones(d)
+    moments: tuple[np.ndarray, ...]
     if d:
         moments = _core.profile_segment_moments(x, codes, n_groups=k)
         if _out_of_range(moments[1], moments[2]):
