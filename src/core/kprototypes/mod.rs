@@ -10,6 +10,8 @@
 //!   cost from the same start) or [`Algorithm::Lloyd`] (batch updates, parallel over
 //!   rows), from [`Init`] prototypes, and keeps the lowest cost (the first on ties).
 //! * [`predict`], [`labels_cost`] and [`transform`] use fitted prototypes.
+//! * [`partial`]: the batch iteration on partitioned data (Dask, Spark) from mergeable
+//!   per-partition statistics.
 //!
 //! Reproducibility: every parallel sum is reduced over a fixed row partition in order, so
 //! results are bit-identical on any number of threads.
@@ -18,6 +20,7 @@ mod cost;
 mod huang;
 mod init;
 mod lloyd;
+pub mod partial;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
