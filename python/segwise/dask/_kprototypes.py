@@ -55,9 +55,10 @@ _INIT_SIZE = 20_000
 # ---------------------------------------------------------------- tasks (run on workers)
 
 
-def _uniques(part: pd.DataFrame, columns: list[Any]) -> list[pd.Series]:
-    """Each categorical column's distinct values in one partition (missing kept)."""
-    return [part[c].drop_duplicates() for c in columns]
+def _uniques(part: pd.DataFrame, columns: list[Any]) -> tuple[int, list[pd.Series]]:
+    """The rows and each categorical column's distinct values (missing kept) of one
+    partition."""
+    return len(part), [part[c].drop_duplicates() for c in columns]
 
 
 def _encode(
@@ -98,7 +99,9 @@ def _first_pass(
     distinct = core_call("kprototypes_distinct_rows", num, cat, n_levels, limit=k)
     rows = None
     if distinct < k:  # report the (few) distinct rows for the global count
-        frame = pd.concat([pd.DataFrame(num), pd.DataFrame(cat, columns=range(-cat.shape[1], 0))], axis=1)
+        frame = pd.concat(
+            [pd.DataFrame(num), pd.DataFrame(cat, columns=range(-cat.shape[1], 0))], axis=1
+        )
         rows = frame.drop_duplicates()
     return num.shape[0], moments, counts, rows
 
@@ -262,9 +265,7 @@ class _DaskMixed:
             for i, part in enumerate(parts)
         ]
         blocks = list(dask.persist(*blocks))
-        firsts = compute(
-            *[dask.delayed(_first_pass, pure=True)(b, n_levels, k) for b in blocks]
-        )
+        firsts = compute(*[dask.delayed(_first_pass, pure=True)(b, n_levels, k) for b in blocks])
         lengths = [int(f[0]) for f in firsts]
         n = sum(lengths)
         if n < k:
@@ -277,7 +278,9 @@ class _DaskMixed:
                 *[dask.delayed(_weight_total, pure=True)(w, i) for i, w in enumerate(weights)]
             )
             if not sum(totals) > 0:
-                raise InvalidWeightsError("sample_weight is all zero; at least one weight must be positive")
+                raise InvalidWeightsError(
+                    "sample_weight is all zero; at least one weight must be positive"
+                )
         offsets = [int(o) for o in np.concatenate([[0], np.cumsum(lengths)[:-1]])]
         gamma = self._gamma_of(firsts, n, n_levels)
         seed = check_random_state(self.random_state)
@@ -543,7 +546,11 @@ def _as_frame(X: Any) -> Any:
 
 def _meta_table(est: Any, frame: Any) -> MixedChecked:
     """Which columns are categorical, read from the frame's meta by the in-memory rule."""
-    sample = frame._meta_nonempty
+    sample = frame._meta_nonempty.copy()
+    for col in sample.columns:  # dask may fill text columns of the meta with missing values
+        numeric = pd.api.types.is_numeric_dtype(sample[col].dtype)
+        if not numeric and sample[col].isna().all():
+            sample[col] = "level"
     try:
         return est._read(sample, missing="level")  # type: ignore[no-any-return]
     except SegwiseError as err:
@@ -558,16 +565,26 @@ def _levels(
     (strings, or a categorical whose categories differ per partition); ``None`` last for
     missing values with ``missing="level"``."""
     dask = require_dask()
-    found = compute(*[dask.delayed(_uniques, pure=True)(part, columns) for part in parts])
+    counted = compute(*[dask.delayed(_uniques, pure=True)(part, columns) for part in parts])
+    if sum(c[0] for c in counted) == 0:
+        raise EmptyInputError(
+            f"Found a table with 0 sample(s) in {len(parts)} partition(s) while a minimum of "
+            f"1 is required by {name}."
+        )
+    found = [c[1] for c in counted]
     levels = []
     for j, col in enumerate(columns):
         dtype = frame._meta[col].dtype
-        known = isinstance(dtype, pd.CategoricalDtype) and bool(
-            getattr(frame[col].cat, "known", False)
-        )
         pieces = [f[j] for f in found]
+        # Known categories only when every partition has exactly the meta's (a meta may
+        # claim categories the partitions do not have).
+        known = isinstance(dtype, pd.CategoricalDtype) and all(
+            isinstance(s.dtype, pd.CategoricalDtype)
+            and list(s.cat.categories) == list(dtype.categories)
+            for s in pieces
+        )
         if known:
-            pooled = pd.concat(pieces, ignore_index=True).astype(dtype)
+            pooled = pd.concat(pieces, ignore_index=True)
         else:
             pooled = pd.concat([s.astype(object) for s in pieces], ignore_index=True)
         pooled = pooled.drop_duplicates()
