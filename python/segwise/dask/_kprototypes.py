@@ -12,6 +12,7 @@ import pandas as pd
 from .. import _core
 from .._dask import (
     aligned,
+    collect_levels,
     compute,
     core_call,
     is_dask_collection,
@@ -20,14 +21,12 @@ from .._dask import (
     weight_blocks,
 )
 from .._validation import (
-    HIGH_CARDINALITY,
     Constraints,
     Interval,
     MixedChecked,
     check_fitted,
     check_mixed,
     check_random_state,
-    encode_labels,
 )
 from ..cluster import KModes as _InMemoryKModes
 from ..cluster import KPrototypes as _InMemoryKPrototypes
@@ -35,7 +34,6 @@ from ..exceptions import (
     ConstantColumnWarning,
     EmptyInputError,
     FeatureNamesError,
-    HighCardinalityWarning,
     InvalidParameterError,
     InvalidWeightsError,
     NotEnoughSamplesError,
@@ -53,12 +51,6 @@ _INIT_SIZE = 20_000
 
 
 # ---------------------------------------------------------------- tasks (run on workers)
-
-
-def _uniques(part: pd.DataFrame, columns: list[Any]) -> tuple[int, list[pd.Series]]:
-    """The rows and each categorical column's distinct values (missing kept) of one
-    partition."""
-    return len(part), [part[c].drop_duplicates() for c in columns]
 
 
 def _encode(
@@ -197,21 +189,21 @@ def _far(
     )
 
 
-def _predict_part(part: pd.DataFrame, est: Any, base: type) -> pd.Series:
+def _predict_part(part: pd.DataFrame, est: Any, base: Any) -> pd.Series:
     if len(part) == 0:
         return pd.Series(np.empty(0, np.int32), index=part.index, name="segment")
     labels = base.predict(est, part)
     return pd.Series(labels, index=part.index, name="segment")
 
 
-def _transform_part(part: pd.DataFrame, est: Any, base: type, columns: list[str]) -> pd.DataFrame:
+def _transform_part(part: pd.DataFrame, est: Any, base: Any, columns: list[str]) -> pd.DataFrame:
     if len(part) == 0:
         return pd.DataFrame(np.empty((0, len(columns))), index=part.index, columns=columns)
     out = np.asarray(base.transform(est, part), dtype=np.float64)
     return pd.DataFrame(out, index=part.index, columns=columns)
 
 
-def _score_part(part: pd.DataFrame, w: Any, est: Any, base: type) -> float:
+def _score_part(part: pd.DataFrame, w: Any, est: Any, base: Any) -> float:
     if len(part) == 0 or (w is not None and not np.sum(w) > 0):
         return 0.0
     return float(base.score(est, part, sample_weight=w))
@@ -257,7 +249,7 @@ class _DaskMixed:
         self._check_columns(meta)
         cat_names = list(meta.categorical_columns)
         # Pass 1: the levels of every categorical column over the partitions.
-        levels = _levels(frame, parts, meta, cat_names, p["missing"], name)
+        levels = _levels(frame, cat_names, p["missing"], name)
         n_levels = np.array([len(v) for v in levels], dtype=np.int64)
         # Pass 2: every partition coded once and persisted for the iterations.
         blocks = [
@@ -557,51 +549,11 @@ def _meta_table(est: Any, frame: Any) -> MixedChecked:
         raise type(err)(str(err)) from None
 
 
-def _levels(
-    frame: Any, parts: list[Any], meta: MixedChecked, columns: list[Any], missing: str, name: str
-) -> list[list[Any]]:
-    """The levels of each categorical column over every partition, in the in-memory
-    order: category order for a categorical with known categories, sorted order otherwise
-    (strings, or a categorical whose categories differ per partition); ``None`` last for
-    missing values with ``missing="level"``."""
-    dask = require_dask()
-    counted = compute(*[dask.delayed(_uniques, pure=True)(part, columns) for part in parts])
-    if sum(c[0] for c in counted) == 0:
-        raise EmptyInputError(
-            f"Found a table with 0 sample(s) in {len(parts)} partition(s) while a minimum of "
-            f"1 is required by {name}."
-        )
-    found = [c[1] for c in counted]
-    levels = []
-    for j, col in enumerate(columns):
-        dtype = frame._meta[col].dtype
-        pieces = [f[j] for f in found]
-        # Known categories only when every partition has exactly the meta's (a meta may
-        # claim categories the partitions do not have).
-        known = isinstance(dtype, pd.CategoricalDtype) and all(
-            isinstance(s.dtype, pd.CategoricalDtype)
-            and list(s.cat.categories) == list(dtype.categories)
-            for s in pieces
-        )
-        if known:
-            pooled = pd.concat(pieces, ignore_index=True)
-        else:
-            pooled = pd.concat([s.astype(object) for s in pieces], ignore_index=True)
-        pooled = pooled.drop_duplicates()
-        enc = encode_labels(pooled, name=f"column {col!r} of X", allow_missing=True)
-        values = list(enc.uniques)
-        if not values:
-            raise EmptyInputError(f"column {col!r} of X has no values: every row is missing")
-        if (enc.codes < 0).any() and missing == "level":
-            values.append(None)
-        if len(values) > HIGH_CARDINALITY:
-            warnings.warn(
-                f"column {col!r} of X has {len(values)} levels (more than "
-                f"{HIGH_CARDINALITY}); a column with that many levels (an id, free text?) "
-                "says little about a segment",
-                HighCardinalityWarning,
-                stacklevel=4,
-            )
+def _levels(frame: Any, columns: list[Any], missing: str, name: str) -> list[list[Any]]:
+    """The levels of every categorical column over the partitions (``collect_levels``:
+    the in-memory order), with the in-memory warning for a single level."""
+    levels = collect_levels(frame, columns, missing_level=missing == "level")
+    for col, values in zip(columns, levels, strict=True):
         if len(values) == 1:
             warnings.warn(
                 f"{name}: categorical column {col!r} has a single level ({values[0]!r}); it "
@@ -609,7 +561,6 @@ def _levels(
                 ConstantColumnWarning,
                 stacklevel=4,
             )
-        levels.append(values)
     return levels
 
 
