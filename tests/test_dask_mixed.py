@@ -17,12 +17,14 @@ distributed = pytest.importorskip("distributed")
 
 from segwise import dask as sd  # noqa: E402
 from segwise.cluster import KModes, KPrototypes  # noqa: E402
+from segwise.profile import profile_segments  # noqa: E402
 from segwise.exceptions import (  # noqa: E402
     ConstantColumnWarning,
     EmptyInputError,
     InvalidParameterError,
     InvalidWeightsError,
     NonFiniteError,
+    NonNumericError,
     NotEnoughSamplesError,
     ShapeMismatchError,
     UnknownCategoryError,
@@ -327,6 +329,87 @@ def test_estimator_contract():
     assert clone(km).get_params() == km.get_params()
     params = KModes(3, init="huang").get_params()
     assert {k: v for k, v in km.get_params().items() if k != "init_size"} == params
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def assert_same_profile(got, want, rel=1e-10):
+    assert got.segments["name"].tolist() == want.segments["name"].tolist()
+    assert got.segments["size"].tolist() == want.segments["size"].tolist()
+    assert got.notes == want.notes
+    for name in ("table", "population", "levels", "tests"):
+        a, b = getattr(got, name), getattr(want, name)
+        pd.testing.assert_frame_equal(a, b, rtol=rel, check_dtype=False)
+
+
+def customers(n=2000, seed=21):
+    df = table(n, seed=seed)
+    df["segment"] = np.random.default_rng(seed).choice(["x", "y", "z"], n, p=[0.5, 0.3, 0.2])
+    df.loc[df["segment"] == "z", "channel"] = "shop"  # a level that marks a segment
+    df["vip"] = df["spend"] > 6  # bool stays numeric (a share of True)
+    return df
+
+
+@pytest.mark.parametrize("sizes", [[2000], [700, 0, 1299, 1]])
+def test_profile_with_categorical_features_equals_in_memory(client, sizes):
+    df = customers()
+    ddf, pdf = parts(df, sizes)
+    kwargs = {"descriptors": {"channel": {"shop": "in-store"}}}
+    want = profile_segments(pdf, "segment", **kwargs)
+    got = sd.profile_segments(ddf, "segment", **kwargs)
+    assert list(want.tests.index) == ["channel", "plan"]
+    assert_same_profile(got, want)
+    # Categorical features only, named explicitly (numbers as levels).
+    cols = ["channel", "plan", "segment"]
+    want = profile_segments(
+        pdf[cols].assign(tier=pdf.index % 3), "segment", categorical=["channel", "plan", "tier"]
+    )
+    tiers = ddf[cols].map_partitions(lambda p: p.assign(tier=p.index % 3))
+    got = sd.profile_segments(tiers, "segment", categorical=["channel", "plan", "tier"])
+    assert_same_profile(got, want)
+    with dask.config.set(scheduler="synchronous"):
+        local = sd.profile_segments(ddf, "segment")
+    pd.testing.assert_frame_equal(local.levels, profile_segments(pdf, "segment").levels, rtol=1e-10)
+
+
+def test_profile_categories_differing_per_partition_and_missing_levels(client):
+    df = customers(1500, seed=22)
+    df["plan"] = df["plan"].astype(object)
+    df.loc[[3, 700, 1400], "plan"] = None
+    pieces = []
+    for a, b in [(0, 500), (500, 1000), (1000, 1500)]:
+        piece = df.iloc[a:b].copy()
+        piece["channel"] = piece["channel"].astype("category")  # categories per partition
+        pieces.append(piece)
+    meta = pieces[0].iloc[:0]
+    ddf = dd.from_delayed([dask.delayed(p) for p in pieces], meta=meta, verify_meta=False)
+    want = profile_segments(df, "segment")  # strings: sorted levels, missing dropped
+    got = sd.profile_segments(ddf, "segment")
+    assert_same_profile(got, want)
+    assert got.tests.loc["plan", "n"] == 1497  # the three missing values dropped
+    with pytest.raises(NonFiniteError, match=r"'plan' of partition \d of df"):
+        sd.profile_segments(ddf, "segment", missing="raise")
+
+
+def test_profile_huge_values_are_rescaled_as_in_memory(client):
+    df = customers(900, seed=23)
+    df["spend"] = df["spend"] * 1e200  # squares overflow float64
+    df["visits"] = df["visits"] * 1e-200  # squares underflow
+    ddf, pdf = parts(df, [300, 0, 600])
+    want = profile_segments(pdf, "segment")
+    got = sd.profile_segments(ddf, "segment")
+    assert np.isfinite(want.table["std_diff"]).all()
+    assert_same_profile(got, want)
+
+
+def test_profile_bad_categorical_input(client):
+    df = customers(300, seed=24)
+    ddf, _ = parts(df, [100, 200])
+    with pytest.raises(NonNumericError, match="'channel'"):
+        sd.profile_segments(ddf, "segment", categorical=["plan"])
+    with pytest.raises(EmptyInputError, match="'plan' of df has no values"):
+        sd.profile_segments(ddf.assign(plan=None), "segment", categorical=["plan", "channel"])
 
 
 @pytest.mark.slow
