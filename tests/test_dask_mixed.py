@@ -17,7 +17,6 @@ distributed = pytest.importorskip("distributed")
 
 from segwise import dask as sd  # noqa: E402
 from segwise.cluster import KModes, KPrototypes  # noqa: E402
-from segwise.profile import profile_segments  # noqa: E402
 from segwise.exceptions import (  # noqa: E402
     ConstantColumnWarning,
     EmptyInputError,
@@ -29,6 +28,7 @@ from segwise.exceptions import (  # noqa: E402
     ShapeMismatchError,
     UnknownCategoryError,
 )
+from segwise.profile import profile_segments  # noqa: E402
 
 
 @pytest.fixture(scope="module")
