@@ -796,8 +796,8 @@ class KPrototypes(_DaskMixed, _InMemoryKPrototypes):  # type: ignore[misc]
         >>> X = pd.DataFrame({"age": [23.0, 25, 61, 64],
         ...                   "plan": ["basic", "basic", "gold", "gold"]})
         >>> kp = KPrototypes(n_clusters=2, random_state=0).fit(dd.from_pandas(X, npartitions=2))
-        >>> kp.cost_
-        4.0
+        >>> kp.cost_  # as segwise.cluster.KPrototypes(n_clusters=2, random_state=0).fit(X)
+        6.5
         """
         super().fit(X, sample_weight=sample_weight)
         self.gamma_ = self._gamma
