@@ -64,17 +64,14 @@ def _encode(
     (``None`` for a partition without rows); errors name the partition."""
     if len(part) == 0:
         return None
-    try:
-        m = check_mixed(
-            part,
-            categorical=categorical,
-            levels=levels,
-            missing=missing,
-            unknown="error",
-            name=f"partition {index} of X",
-        )
-    except SegwiseError as err:
-        raise type(err)(str(err)) from None
+    m = check_mixed(
+        part,
+        categorical=categorical,
+        levels=levels,
+        missing=missing,
+        unknown="error",
+        name=f"partition {index} of X",
+    )
     return m.numeric, m.categorical
 
 
@@ -714,7 +711,10 @@ class KPrototypes(_DaskMixed, _InMemoryKPrototypes):  # type: ignore[misc]
     ----------
     labels_ : dask Series
         Segment of each row, lazy (``predict(X)`` of the training data).
-    cost_, n_iter_, gamma_, prototypes_, categories_, categorical_columns_
+    n_iter_ : int
+        Iterations of the distributed run (with a sampled seeding, those after the
+        sample's own iterations).
+    cost_, gamma_, prototypes_, categories_, categorical_columns_
         As in :class:`segwise.cluster.KPrototypes`.
     n_features_in_, feature_names_in_
 

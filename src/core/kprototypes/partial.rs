@@ -21,7 +21,7 @@ use std::ops::Range;
 use ndarray::{Array1, Array2, ArrayView2};
 
 use super::cost::Table;
-use super::{mode_of, prototypes_of, table, Prototypes};
+use super::{against, mode_of, prototypes_of, Prototypes};
 use crate::mixed::MixedView;
 use crate::numerics::rng::splitmix64;
 use crate::numerics::{CompensatedSum, RowBlocks};
@@ -143,7 +143,7 @@ pub fn lloyd_partial(
     gamma: f64,
     offset: u64,
 ) -> CoreResult<LloydPartial> {
-    let (t, protos) = checked(x, weights, numeric, categorical, gamma)?;
+    let (t, protos) = against(x, weights, (numeric, categorical), gamma, false)?;
     let (k, p) = (protos.k, t.p);
     let (offsets, total_levels) = t.level_offsets();
     let blocks = RowBlocks::fixed(t.n, BLOCK_ROWS);
@@ -161,27 +161,6 @@ pub fn lloyd_partial(
         cost: stats.cost.value(),
         fingerprint: stats.fingerprint,
     })
-}
-
-fn checked<'t, 'v: 't, 'w: 't>(
-    x: &MixedView<'v>,
-    weights: Option<&'w [f64]>,
-    numeric: ArrayView2<'_, f64>,
-    categorical: ArrayView2<'_, i32>,
-    gamma: f64,
-) -> CoreResult<(Table<'t>, Prototypes)> {
-    if !(gamma.is_finite() && gamma > 0.0) {
-        return Err(invalid(
-            "gamma",
-            format!("must be finite and > 0, got {gamma}"),
-        ));
-    }
-    let t = table(x, weights, gamma, false)?;
-    let protos = prototypes_of(numeric, categorical, t.p, t.n_levels, "prototypes")?;
-    if protos.k == 0 {
-        return Err(CoreError::EmptyInput("no prototypes".into()));
-    }
-    Ok((t, protos))
 }
 
 /// Rows of one partition that may seed an empty cluster, farthest first (ties by global
@@ -227,7 +206,7 @@ pub fn farthest_rows(
     n_far: usize,
     offset: u64,
 ) -> CoreResult<FarRows> {
-    let (t, protos) = checked(x, weights, numeric, categorical, gamma)?;
+    let (t, protos) = against(x, weights, (numeric, categorical), gamma, false)?;
     let closest: Vec<(usize, f64)> = (0..t.n).map(|i| t.closest(i, &protos)).collect();
     let cost: Vec<f64> = closest.iter().map(|c| c.1).collect();
     let index: Vec<u64> = (0..t.n).map(|i| offset + i as u64).collect();
