@@ -534,6 +534,7 @@ mod tests {
             None,
             &params,
             &Init::Given(start.0.view(), start.1.view()),
+            &crate::Interrupt::new(),
         )
         .unwrap()
     }
