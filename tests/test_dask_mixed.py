@@ -318,6 +318,32 @@ def test_bad_input(client):
         sd.KModes(2, init_size=0).fit(ddf[["channel", "plan"]])
 
 
+def test_partial_statistics_are_the_same_bits_on_one_or_two_threads():
+    from segwise import _core
+    from segwise._validation import check_mixed
+
+    df = table(20_000, seed=15)
+    m = check_mixed(df)
+    protos = (np.ascontiguousarray(m.numeric[:5]), np.ascontiguousarray(m.categorical[:5]))
+    w = np.random.default_rng(0).uniform(0, 2, len(df))
+    runs = [
+        _core.kprototypes_lloyd_partial(
+            m.numeric,
+            m.categorical,
+            m.n_levels,
+            protos,
+            gamma=0.7,
+            sample_weight=w,
+            offset=11,
+            n_threads=t,
+        )
+        for t in (1, 2)
+    ]
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert runs[0][2].sum() == len(df)
+
+
 def test_estimator_contract():
     from sklearn.base import clone
 
@@ -410,6 +436,45 @@ def test_profile_bad_categorical_input(client):
         sd.profile_segments(ddf, "segment", categorical=["plan"])
     with pytest.raises(EmptyInputError, match="'plan' of df has no values"):
         sd.profile_segments(ddf.assign(plan=None), "segment", categorical=["plan", "channel"])
+
+
+@pytest.mark.slow
+def test_losing_a_worker_mid_fit_completes_or_raises_never_half_updated(tmp_path):
+    import os
+    import threading
+
+    df = table(300_000, seed=16)
+    init = df.iloc[:5].reset_index(drop=True)
+    want = KPrototypes(5, init=init, gamma=1.0, max_iter=40).fit(df)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, dashboard_address=":0", local_directory=str(tmp_path)
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        ddf = dd.from_pandas(df, npartitions=8)
+        victim = sorted(c.scheduler_info()["workers"])[0]
+
+        def kill():
+            try:
+                c.run(os._exit, 1, workers=[victim], wait=False)
+            except Exception:  # the worker may already be gone
+                pass
+
+        timer = threading.Timer(1.0, kill)
+        kp = sd.KPrototypes(5, init=init, gamma=1.0, max_iter=40)
+        timer.start()
+        try:
+            kp.fit(ddf)
+        except Exception:
+            # A clear failure is allowed; a half-updated model is not.
+            assert not hasattr(kp, "prototypes_")
+        else:
+            close(kp._num_prototypes, want._num_prototypes)
+            np.testing.assert_array_equal(kp._cat_prototypes, want._cat_prototypes)
+            assert kp.n_iter_ == want.n_iter_
+        finally:
+            timer.cancel()
 
 
 @pytest.mark.slow

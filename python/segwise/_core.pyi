@@ -259,6 +259,7 @@ def kprototypes_lloyd_partial(
     gamma: float,
     sample_weight: npt.NDArray[np.float64] | None = None,
     offset: int,
+    n_threads: int | None = None,
 ) -> tuple[
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],

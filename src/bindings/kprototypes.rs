@@ -218,7 +218,7 @@ fn prototype_arrays<'py>(
 /// One partition's batch statistics against `prototypes`: `(sums (k, p), weights (k,),
 /// members (k,), level_counts (k, L), cost, fingerprint (2,) uint64)`.
 #[pyfunction]
-#[pyo3(signature = (numeric, categorical, n_levels, prototypes, *, gamma, sample_weight=None, offset))]
+#[pyo3(signature = (numeric, categorical, n_levels, prototypes, *, gamma, sample_weight=None, offset, n_threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn kprototypes_lloyd_partial<'py>(
     py: Python<'py>,
@@ -229,6 +229,7 @@ fn kprototypes_lloyd_partial<'py>(
     gamma: f64,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
     offset: u64,
+    n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let levels = levels_of(&n_levels)?;
     let wv = sample_weight.as_ref().map(|w| w.as_array());
@@ -237,7 +238,9 @@ fn kprototypes_lloyd_partial<'py>(
     let p = run_detached(py, || {
         let x = MixedView::new(nv, cv, &levels, false)?;
         let w = contiguous(&wv, "sample_weight")?;
-        partial::lloyd_partial(&x, w, pn, pc, gamma, offset)
+        with_threads(n_threads, || {
+            partial::lloyd_partial(&x, w, pn, pc, gamma, offset)
+        })
     })?;
     let fingerprint = ndarray::Array1::from_vec(p.fingerprint.to_vec());
     Ok((
