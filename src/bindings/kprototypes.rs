@@ -204,11 +204,14 @@ fn kprototypes_distinct_rows<'py>(
     })
 }
 
+/// Prototypes as their two numpy blocks (numeric, categorical codes).
+type PrototypeArrays<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i32>>);
+
 /// The prototypes' two blocks as owned arrays.
 fn prototype_arrays<'py>(
     py: Python<'py>,
     p: kprototypes::Prototypes,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<i32>>)> {
+) -> PyResult<PrototypeArrays<'py>> {
     let to_array = |e: ndarray::ShapeError| to_py_err(CoreError::Internal(format!("{e}")));
     let num = ndarray::Array2::from_shape_vec((p.k, p.p), p.numeric).map_err(to_array)?;
     let cat = ndarray::Array2::from_shape_vec((p.k, p.q), p.categorical).map_err(to_array)?;
