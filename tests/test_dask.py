@@ -627,6 +627,29 @@ def test_rfm_table_equals_in_memory(client):
     pd.testing.assert_frame_equal(_same_text_dtype(got, want), want)
 
 
+def test_rfm_table_options_and_number_dates_equal_in_memory(client):
+    from segwise.datasets import load_cdnow
+
+    tx = load_cdnow().iloc[:5000]
+    # YYYYMMDD integers, the most common CSV date layout (never nanoseconds).
+    numbers = tx.assign(date=tx["date"].dt.strftime("%Y%m%d").astype("int64"))
+    ddf = dd.from_pandas(numbers.sample(frac=1.0, random_state=1), npartitions=3)
+    for options in (
+        {"amount": "dollar_value"},
+        {"amount": None},
+        {"amount": None, "convention": "btyd", "freq_multiplier": 7},
+        {"amount": "dollar_value", "convention": "btyd", "include_first_transaction": True},
+    ):
+        want = rfm_table(numbers, **options)
+        if "first_purchase" in want:
+            assert want["first_purchase"].min() >= pd.Timestamp("1997-01-01")
+        got = sd.rfm_table(ddf, **options).compute()
+        pd.testing.assert_frame_equal(_same_text_dtype(got, want), want)
+    bad = numbers.assign(date=numbers["date"].where(numbers.index != numbers.index[7], 123))
+    with pytest.raises(InvalidParameterError, match="not YYYYMMDD dates"):
+        sd.rfm_table(dd.from_pandas(bad, npartitions=3), amount="dollar_value")
+
+
 def _same_text_dtype(got, want):
     """dask stores text as pyarrow strings (NA missing values): compare the ids only."""
     got.index = got.index.astype(want.index.dtype)
