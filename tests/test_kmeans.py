@@ -471,7 +471,7 @@ def test_long_run_equals_scikit_learn_on_one_or_two_threads(dtype):
     ]
     for a, b in zip(outs[0], outs[1]):
         np.testing.assert_array_equal(a, b)
-    assert outs[0][3] == 60
+    assert outs[0][3] > 20  # a long run (it stops early only when no label changes)
     lloyd = _core.kmeans_fit(
         X,
         sample_weight=None,
@@ -485,10 +485,13 @@ def test_long_run_equals_scikit_learn_on_one_or_two_threads(dtype):
         seed=0,
     )
     np.testing.assert_array_equal(outs[0][1], lloyd[1])
-    np.testing.assert_array_equal(outs[0][0], lloyd[0])
+    # Hamerly's sums are incremental, Lloyd's recomputed: the last bits may differ.
+    np.testing.assert_allclose(outs[0][0], lloyd[0], rtol=0, atol=1e-9)
+    assert outs[0][3] == lloyd[3]
     if dtype == np.float64:
         ref = SkKMeans(8, init=init, n_init=1, max_iter=60, tol=0.0).fit(X)
         np.testing.assert_array_equal(outs[0][1], ref.labels_)
+        assert outs[0][3] == ref.n_iter_
         np.testing.assert_allclose(outs[0][0], ref.cluster_centers_, rtol=0, atol=1e-9)
 
 
