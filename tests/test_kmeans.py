@@ -469,7 +469,7 @@ def test_long_run_equals_scikit_learn_on_one_or_two_threads(dtype):
         )
         for t in (1, 2)
     ]
-    for a, b in zip(outs[0], outs[1]):
+    for a, b in zip(outs[0], outs[1], strict=True):
         np.testing.assert_array_equal(a, b)
     assert outs[0][3] > 20  # a long run (it stops early only when no label changes)
     lloyd = _core.kmeans_fit(
@@ -517,7 +517,7 @@ def test_restarts_on_large_input_match_one_and_two_threads():
         for t in (1, 2)
     ]
     for i in (0, 2):
-        for a, b in zip(outs[i], outs[i + 1]):
+        for a, b in zip(outs[i], outs[i + 1], strict=True):
             np.testing.assert_array_equal(a, b)
     # The kept restart is the best: restart 0 alone (n_init=1, same seed) is no better.
     first = _core.kmeans_fit(
@@ -568,7 +568,9 @@ print(json.dumps({"extra": status("VmHWM") - before, "input": nbytes}))
 @pytest.mark.skipif(
     not os.access("/proc/self/clear_refs", os.W_OK), reason="needs Linux /proc/self/clear_refs"
 )
-@pytest.mark.parametrize(("kind", "bound"), [("float64", 0.4), ("float32", 0.7), ("DataFrame", 1.4)])
+@pytest.mark.parametrize(
+    ("kind", "bound"), [("float64", 0.4), ("float32", 0.7), ("DataFrame", 1.4)]
+)
 def test_peak_memory_of_ten_restarts_stays_near_one_copy(kind, bound):
     # Before issue 12 C: 1.4x, 2.7x and 2.4x the input (each concurrent restart kept its own
     # seeding store, labels and f64 bounds). Now about 16 bytes a row whatever n_init (plus
