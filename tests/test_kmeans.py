@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
 import pickle
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -448,42 +450,25 @@ def test_bounds_beyond_float32_range_change_nothing(scale, algorithm):
     np.testing.assert_allclose(base.cluster_centers_, ref.cluster_centers_, rtol=0, atol=1e-9)
 
 
+def _core_fit(X, k, *, init="k-means++", init_centers=None, **kw):
+    """``_core.kmeans_fit`` with this section's defaults (one Hamerly run, seed 0)."""
+    args = dict(n_init=1, max_iter=300, tol=1e-4, algorithm="hamerly", seed=0) | kw
+    return _core.kmeans_fit(
+        X, sample_weight=None, n_clusters=k, init=init, init_centers=init_centers, **args
+    )
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_long_run_equals_scikit_learn_on_one_or_two_threads(dtype):
     # The issue's long run, small: every iteration runs (tol=0), so bounds drift for long.
     X, _ = blobs(n=40_000, d=12, k=8, std=4.0, seed=7, dtype=dtype)
     init = _init_rows(X, 8, seed=2)
-    outs = [
-        _core.kmeans_fit(
-            X,
-            sample_weight=None,
-            n_clusters=8,
-            init="k-means++",
-            init_centers=init[None],
-            n_init=1,
-            max_iter=60,
-            tol=0.0,
-            algorithm="hamerly",
-            seed=0,
-            n_threads=t,
-        )
-        for t in (1, 2)
-    ]
+    long = dict(init_centers=init[None], max_iter=60, tol=0.0)
+    outs = [_core_fit(X, 8, n_threads=t, **long) for t in (1, 2)]
     for a, b in zip(outs[0], outs[1], strict=True):
         np.testing.assert_array_equal(a, b)
     assert outs[0][3] > 20  # a long run (it stops early only when no label changes)
-    lloyd = _core.kmeans_fit(
-        X,
-        sample_weight=None,
-        n_clusters=8,
-        init="k-means++",
-        init_centers=init[None],
-        n_init=1,
-        max_iter=60,
-        tol=0.0,
-        algorithm="lloyd",
-        seed=0,
-    )
+    lloyd = _core_fit(X, 8, algorithm="lloyd", **long)
     np.testing.assert_array_equal(outs[0][1], lloyd[1])
     # Hamerly's sums are incremental, Lloyd's recomputed: the last bits may differ.
     np.testing.assert_allclose(outs[0][0], lloyd[0], rtol=0, atol=1e-9)
@@ -500,19 +485,7 @@ def test_restarts_on_large_input_match_one_and_two_threads():
     # buffers; the best restart must not depend on the thread count.
     X, _ = blobs(n=70_000, d=3, k=5, std=6.0, seed=9)
     outs = [
-        _core.kmeans_fit(
-            X,
-            sample_weight=None,
-            n_clusters=5,
-            init=init,
-            init_centers=None,
-            n_init=4,
-            max_iter=300,
-            tol=1e-4,
-            algorithm="hamerly",
-            seed=3,
-            n_threads=t,
-        )
+        _core_fit(X, 5, init=init, n_init=4, seed=3, n_threads=t)
         for init in ("k-means++", "random")
         for t in (1, 2)
     ]
@@ -520,49 +493,21 @@ def test_restarts_on_large_input_match_one_and_two_threads():
         for a, b in zip(outs[i], outs[i + 1], strict=True):
             np.testing.assert_array_equal(a, b)
     # The kept restart is the best: restart 0 alone (n_init=1, same seed) is no better.
-    first = _core.kmeans_fit(
-        X,
-        sample_weight=None,
-        n_clusters=5,
-        init="k-means++",
-        init_centers=None,
-        n_init=1,
-        max_iter=300,
-        tol=1e-4,
-        algorithm="hamerly",
-        seed=3,
-    )
-    assert outs[0][2] <= first[2]
+    assert outs[0][2] <= _core_fit(X, 5, seed=3)[2]
 
 
-_PEAK_CHILD = r"""
-import json, sys
-import numpy as np
-import pandas as pd
-from segwise.cluster import KMeans
-
-def status(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(field)
-
-kind = sys.argv[1]
-rng = np.random.default_rng(0)
-X = rng.normal(size=(400_000, 12)) + 6.0 * rng.integers(4, size=(400_000, 1))
-if kind == "float32":
-    X = X.astype(np.float32)
-nbytes = X.nbytes
-if kind == "DataFrame":
-    X = pd.DataFrame(X)
-model = KMeans(8, n_init=10, max_iter=30, random_state=0)
-before = status("VmRSS")
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")
-model.fit(X)
-print(json.dumps({"extra": status("VmHWM") - before, "input": nbytes}))
-"""
+def _memory_child() -> str:
+    """The child script of ``benches/bench_memory.py`` (one fit, its peak extra memory)."""
+    benches = Path(__file__).resolve().parents[1] / "benches"
+    sys.path.insert(0, str(benches))
+    try:
+        spec = importlib.util.spec_from_file_location("bench_memory", benches / "bench_memory.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(benches))
+    return str(module.CHILD)
 
 
 @pytest.mark.skipif(
@@ -576,8 +521,7 @@ def test_peak_memory_of_ten_restarts_stays_near_one_copy(kind, bound):
     # seeding store, labels and f64 bounds). Now about 16 bytes a row whatever n_init (plus
     # the one C-order copy of a DataFrame), i.e. 0.17x / 0.33x / 1.17x; the bounds leave
     # room for the interpreter's own allocations.
-    out = subprocess.run(
-        [sys.executable, "-c", _PEAK_CHILD, kind], capture_output=True, text=True, check=True
-    )
+    args = [sys.executable, "-c", _memory_child(), "segwise", kind, "400000", "10", "30"]
+    out = subprocess.run(args, capture_output=True, text=True, check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["extra"] <= bound * r["input"], r
