@@ -4,11 +4,11 @@
 //!   inputs, one after another, each parallel inside, on large ones) of
 //!   [`Algorithm::Lloyd`] or the exact accelerated [`Algorithm::Hamerly`] from greedy
 //!   k-means++, weighted random rows or given centres, and keeps the lowest inertia.
+//! * [`predict`], [`transform`] and [`score`] use fitted centres.
 //!
 //! Memory: beyond the data, a fit of `n` rows takes about 16 bytes per row (a label and
 //! a packed pair of `f32` bounds for the running restart, plus the best restart's
 //! labels), whatever `n_init`; k-means++ seeding writes its state into the same buffers.
-//! * [`predict`], [`transform`] and [`score`] use fitted centres.
 //!
 //! Reproducibility: rows are split into a fixed partition that depends only on the
 //! number of rows; partial sums are reduced in partition order, so results are
