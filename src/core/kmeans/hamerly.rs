@@ -31,6 +31,66 @@ use crate::{CoreError, CoreResult, Interrupt};
 /// window inside one row group, not a reduction order.
 const SWEEP_BLOCK: usize = 64;
 
+/// A row's bounds as stored, relative to its centre's drift so that a row its bounds
+/// settle is only read, never written: with `D[a]` the summed shifts of centre `a` and
+/// `E[a]` the summed largest shifts of the other centres (both since the run began), a
+/// row of cluster `a` stores `U = upper - D[a]` and `L = lower + E[a]` when its bounds
+/// are set; later its bounds are `U + D[a]` and `L - E[a]`, which is Hamerly's update
+/// applied lazily. (An eager update rewrites every row's bounds every iteration, and the
+/// bound pass is limited by memory traffic.)
+///
+/// `U` is rounded up and `L` down to `f32`, and both are packed in one 8-byte slot (which
+/// holds the seeding's squared distance before the first sweep): rounding outward keeps
+/// them valid bounds, so a few more rows fail the tests than with exact values and the
+/// labels are unchanged. Bounds beyond `f32`'s range stop pruning (upper infinite, lower
+/// `f32::MAX`) but stay valid.
+#[inline(always)]
+fn pack(up: f32, lo: f32) -> f64 {
+    f64::from_bits(u64::from(up.to_bits()) | (u64::from(lo.to_bits()) << 32))
+}
+
+/// The stored `(U, L)` of a [`pack`]ed slot, widened to `f64`.
+#[inline(always)]
+fn unpack(slot: f64) -> (f64, f64) {
+    let bits = slot.to_bits();
+    (
+        f64::from(f32::from_bits(bits as u32)),
+        f64::from(f32::from_bits((bits >> 32) as u32)),
+    )
+}
+
+/// The stored lower value `L` of a slot, as stored.
+#[inline(always)]
+fn stored_lower(slot: f64) -> f32 {
+    f32::from_bits((slot.to_bits() >> 32) as u32)
+}
+
+/// Relative widening that makes rounding to the nearest `f32` land outward: above the
+/// `2^-24` relative error of that rounding (and far above `f64`'s).
+const WIDEN: f64 = 1.0 / (1u64 << 22) as f64;
+/// Absolute widening, above half the smallest `f32` step (`2^-150`, subnormals).
+const TINY: f64 = 1e-44;
+
+/// An `f32` at or above `x` (within about `2^-21` relative; `-f32::MAX` at least, so a
+/// value below `f32`'s range never rounds down to minus infinity); branch-free.
+#[inline(always)]
+fn up_f32(x: f64) -> f32 {
+    let y = x + (x.abs() * WIDEN + TINY);
+    let lowest = -f64::from(f32::MAX);
+    // Comparisons, not `max`: a NaN stays NaN.
+    (if y < lowest { lowest } else { y }) as f32
+}
+
+/// An `f32` at or below `x` (within about `2^-21` relative; `f32::MAX` at most, so a
+/// value beyond `f32`'s range never rounds up to infinity); branch-free.
+#[inline(always)]
+fn down_f32(x: f64) -> f32 {
+    let margin = x.abs() * WIDEN + TINY;
+    let y = if margin < f64::MAX { x - margin } else { x }; // infinite x
+    let highest = f64::from(f32::MAX);
+    (if y > highest { highest } else { y }) as f32
+}
+
 /// Half the distance from each centre to its nearest other centre.
 fn half_nearest_centre<F: Float>(centres: &[F], k: usize, d: usize) -> Vec<f64> {
     let mut s = vec![f64::INFINITY; k];
@@ -112,10 +172,10 @@ struct SweepCentres<'c, F> {
     centres: &'c [F],
     /// Half the distance from each centre to its nearest other centre.
     half: Vec<f64>,
-    /// Shift of each centre in the last update.
-    shifts: &'c [f64],
-    /// Largest shift among the other centres.
-    other: Vec<f64>,
+    /// Summed shifts of each centre (`D`, see [`pack`]).
+    drift: &'c [f64],
+    /// Summed largest shifts of the other centres (`E`).
+    other_drift: &'c [f64],
 }
 
 /// Store the result of a full distance computation for row `o` (offset in the group).
@@ -127,34 +187,38 @@ fn settle<F: Float>(
     start: usize,
     o: usize,
     (c, d1, d2): (usize, F, Option<F>),
+    sc: &SweepCentres<'_, F>,
     lab: &mut [i32],
-    up: &mut [f64],
-    lo: &mut [f64],
+    bd: &mut [f64],
     delta: &mut Delta,
 ) {
-    up[o] = d1.to_f64().sqrt();
-    lo[o] = d2.map_or(f64::INFINITY, |v| v.to_f64().sqrt());
+    let lower = d2.map_or(f64::INFINITY, |v| v.to_f64().sqrt());
+    bd[o] = pack(
+        up_f32(d1.to_f64().sqrt() - sc.drift[c]),
+        down_f32(lower + sc.other_drift[c]),
+    );
     if c as i32 != lab[o] {
         delta.relabel(data.row(start + o), data.weight(start + o), lab[o], c, k);
         lab[o] = c as i32;
     }
 }
 
-/// What k-means++ seeding leaves for the first sweep: each row's closest seed (the first
-/// on ties) and the squared distance to it, both exact.
-#[derive(Clone, Copy)]
-pub struct Seeds<'s> {
-    /// Index of the closest seed of each row.
-    pub nearest: &'s [u32],
-    /// Squared distance to that seed.
-    pub closest: &'s [f64],
+/// Where the first sweep of [`run`] starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstSweep {
+    /// From the centres alone: every distance is computed.
+    Plain,
+    /// From k-means++ seeding ([`super::init::kmeans_plusplus_into`]) on the same
+    /// centres: the workspace's labels hold each row's closest seed (the first on ties)
+    /// and its bounds slots the exact squared distance to it.
+    Seeded,
 }
 
-/// First sweep: every row gets its closest centre and exact bounds (`lab` holds -1);
-/// with `measure_variance`, the group's [`GroupMoments`] are accumulated on the way.
+/// First sweep: every row gets its closest centre and exact bounds; with
+/// `measure_variance`, the group's [`GroupMoments`] are accumulated on the way.
 ///
-/// With `seeds` (this group's part) no distance is computed: a row's label is its closest
-/// seed `a` and its upper bound the exact distance `u` to it; its lower bound is
+/// From the seeding state no distance is computed: a row's label is its closest seed `a`
+/// and its upper bound the exact distance `u` to it; its lower bound is
 /// `2 * half(a) - u`, since every other centre is at least `2 * half(a)` from `a`
 /// (triangle inequality). A row those bounds do not settle gets its distances in the
 /// next sweep, like any row whose bounds fail.
@@ -166,30 +230,29 @@ fn first_sweep<F: Float>(
     sc: &SweepCentres<'_, F>,
     k: usize,
     start: usize,
-    seeds: Option<Seeds<'_>>,
+    first: FirstSweep,
     lab: &mut [i32],
-    up: &mut [f64],
-    lo: &mut [f64],
+    bd: &mut [f64],
 ) -> Delta {
     let mut delta = Delta::new(k);
     let len = lab.len();
     let mut moments = measure_variance.then(|| GroupMoments::new(data.row(start)));
-    if let Some(s) = seeds {
+    if first == FirstSweep::Seeded {
         for o in 0..len {
             let row = data.row(start + o);
             if let Some(m) = moments.as_mut() {
                 m.add(row);
             }
-            let a = s.nearest[o] as usize;
-            let u = s.closest[o].sqrt();
-            up[o] = u;
-            lo[o] = (2.0 * sc.half[a] - u).max(0.0);
-            delta.relabel(row, data.weight(start + o), lab[o], a, k);
-            lab[o] = a as i32;
+            let a = lab[o].max(0) as usize;
+            // The first sweep: no drift yet.
+            let u = bd[o].sqrt();
+            bd[o] = pack(up_f32(u), down_f32((2.0 * sc.half[a] - u).max(0.0)));
+            delta.relabel(row, data.weight(start + o), -1, a, k);
         }
         delta.moments = moments;
         return delta;
     }
+    lab.fill(-1);
     let mut buf = vec![F::zero(); 2 * sc.blocks.padded()];
     let mut o = 0;
     while o + 1 < len {
@@ -199,8 +262,8 @@ fn first_sweep<F: Float>(
             m.add(row_b);
         }
         let [ra, rb] = sc.blocks.closest_two_pair(row_a, row_b, &mut buf);
-        settle(data, k, start, o, ra, lab, up, lo, &mut delta);
-        settle(data, k, start, o + 1, rb, lab, up, lo, &mut delta);
+        settle(data, k, start, o, ra, sc, lab, bd, &mut delta);
+        settle(data, k, start, o + 1, rb, sc, lab, bd, &mut delta);
         o += 2;
     }
     if o < len {
@@ -208,13 +271,14 @@ fn first_sweep<F: Float>(
             m.add(data.row(start + o));
         }
         let r = sc.blocks.closest_two(data.row(start + o), &mut buf);
-        settle(data, k, start, o, r, lab, up, lo, &mut delta);
+        settle(data, k, start, o, r, sc, lab, bd, &mut delta);
     }
     delta.moments = moments;
     delta
 }
 
-/// Later sweeps: bounds moved by the last shifts; only rows they do not certify are read.
+/// Later sweeps: bounds moved by the shifts since they were set (see [`pack`]); only
+/// rows they do not certify are read, and only those rows' bounds are written.
 ///
 /// Rows go in blocks: first the bound tests over the block (sequential, cheap),
 /// prefetching the rows that fail them; then the failing rows, whose data has arrived
@@ -229,8 +293,7 @@ fn bounded_sweep<F: Float>(
     k: usize,
     start: usize,
     lab: &mut [i32],
-    up: &mut [f64],
-    lo: &mut [f64],
+    bd: &mut [f64],
 ) -> Delta {
     let d = data.d;
     let slack = 1.0 + F::ROUNDING_SLACK;
@@ -238,17 +301,20 @@ fn bounded_sweep<F: Float>(
     let mut delta = Delta::new(k);
     let mut buf = vec![F::zero(); 2 * sc.blocks.padded()];
     let mut todo = [0usize; SWEEP_BLOCK];
+    // The lower bound of each row in `todo`, for the tightening test.
+    let mut todo_lower = [0.0f64; SWEEP_BLOCK];
     let mut block_start = 0;
     while block_start < lab.len() {
         let block_end = (block_start + SWEEP_BLOCK).min(lab.len());
         let mut n_todo = 0;
         for o in block_start..block_end {
             let a = lab[o].max(0) as usize;
-            up[o] += sc.shifts[a];
-            lo[o] -= sc.other[a];
-            if up[o] * slack >= sc.half[a].max(lo[o]) {
+            let (up, lo) = unpack(bd[o]);
+            let (up, lo) = (up + sc.drift[a], lo - sc.other_drift[a]);
+            if up * slack >= sc.half[a].max(lo) {
                 prefetch(data.row(start + o));
                 todo[n_todo] = o;
+                todo_lower[n_todo] = lo;
                 n_todo += 1;
             }
         }
@@ -260,11 +326,11 @@ fn bounded_sweep<F: Float>(
             let o = todo[t];
             let a = lab[o].max(0) as usize;
             let dd = sq_dist(data.row(start + o), &sc.centres[a * d..(a + 1) * d]).to_f64();
-            let m = sc.half[a].max(lo[o]);
+            let m = sc.half[a].max(todo_lower[t]);
             if dd * slack2 < m * m {
-                up[o] = dd.sqrt();
+                bd[o] = pack(up_f32(dd.sqrt() - sc.drift[a]), stored_lower(bd[o]));
             } else {
-                // `up[o]` is set by the full computation below.
+                // The bounds are set by the full computation below.
                 todo[n_full] = o;
                 n_full += 1;
             }
@@ -274,14 +340,14 @@ fn bounded_sweep<F: Float>(
             let (oa, ob) = (todo[t], todo[t + 1]);
             let (row_a, row_b) = (data.row(start + oa), data.row(start + ob));
             let [ra, rb] = sc.blocks.closest_two_pair(row_a, row_b, &mut buf);
-            settle(data, k, start, oa, ra, lab, up, lo, &mut delta);
-            settle(data, k, start, ob, rb, lab, up, lo, &mut delta);
+            settle(data, k, start, oa, ra, sc, lab, bd, &mut delta);
+            settle(data, k, start, ob, rb, sc, lab, bd, &mut delta);
             t += 2;
         }
         if t < n_full {
             let o = todo[t];
             let r = sc.blocks.closest_two(data.row(start + o), &mut buf);
-            settle(data, k, start, o, r, lab, up, lo, &mut delta);
+            settle(data, k, start, o, r, sc, lab, bd, &mut delta);
         }
         block_start = block_end;
     }
@@ -303,16 +369,20 @@ pub enum Tolerance {
 /// One Hamerly run from `init`; same contract as [`super::lloyd::run`]. Errors only
 /// with [`Tolerance::Relative`] on non-finite data.
 ///
-/// `seeds`, when `init` comes from k-means++ seeding, gives the first sweep its labels and
-/// bounds without computing distances (see [`Seeds`]). Checks `stop` before each
-/// iteration.
+/// The run works in the caller's buffers, so restarts run one after another reuse them:
+/// `labels` (length `n`, moved into the result) and `bounds` (length `n`, left holding
+/// packed bounds). With [`FirstSweep::Seeded`] they hold the seeding state on entry and
+/// the first sweep computes no distance. Checks `stop` before each iteration.
+#[allow(clippy::too_many_arguments)]
 pub fn run<F: Float>(
     data: &Data<'_, F>,
     init: &[F],
     k: usize,
     max_iter: usize,
     tolerance: Tolerance,
-    seeds: Option<Seeds<'_>>,
+    first: FirstSweep,
+    mut labels: Vec<i32>,
+    bounds: &mut [f64],
     stop: &Interrupt,
 ) -> CoreResult<RunResult<F>> {
     let mut tol = match tolerance {
@@ -320,17 +390,20 @@ pub fn run<F: Float>(
         Tolerance::Relative(_) => f64::NAN, // set after the first sweep
     };
     let (d, n) = (data.d, data.n);
+    if labels.len() != n || bounds.len() != n {
+        return Err(CoreError::Internal(
+            "Hamerly buffers of the wrong length".into(),
+        ));
+    }
     let rows = group_rows(n);
     let mut centres = init.to_vec();
     let mut new_centres = vec![F::zero(); k * d];
-    let mut labels = vec![-1i32; n];
-    let mut upper = vec![0.0f64; n];
-    let mut lower = vec![0.0f64; n];
     let mut sums = Sums::zeros(k, d);
     let mut count = vec![0i64; k];
     let mut positive = vec![0i64; k];
-    // Shifts of the last centre update, applied to the bounds lazily in the next pass.
-    let mut shifts = vec![0.0f64; k];
+    // Summed shifts of each centre and summed largest shifts of the others (see [`pack`]).
+    let mut drift = vec![0.0f64; k];
+    let mut other_drift = vec![0.0f64; k];
     let mut n_iter = 0;
     for it in 0..max_iter {
         stop.check()?;
@@ -339,15 +412,14 @@ pub fn run<F: Float>(
             blocks: CentreBlocks::new(&centres, k, d),
             centres: &centres,
             half: half_nearest_centre(&centres, k, d),
-            shifts: &shifts,
-            other: max_other_shift(&shifts),
+            drift: &drift,
+            other_drift: &other_drift,
         };
         let mut parts: Vec<Delta> = labels
             .par_chunks_mut(rows)
-            .zip(upper.par_chunks_mut(rows))
-            .zip(lower.par_chunks_mut(rows))
+            .zip(bounds.par_chunks_mut(rows))
             .enumerate()
-            .map(|(g, ((lab, up), lo))| {
+            .map(|(g, (lab, bd))| {
                 let measure = it == 0 && matches!(tolerance, Tolerance::Relative(_));
                 // Both calls sit inside the closure so they are inlined into the SIMD
                 // build (a function pointer would call the baseline build).
@@ -355,16 +427,9 @@ pub fn run<F: Float>(
                     #[inline(always)]
                     || {
                         if it == 0 {
-                            let part = seeds.map(|s| {
-                                let range = g * rows..g * rows + lab.len();
-                                Seeds {
-                                    nearest: &s.nearest[range.clone()],
-                                    closest: &s.closest[range],
-                                }
-                            });
-                            first_sweep(data, measure, &sc, k, g * rows, part, lab, up, lo)
+                            first_sweep(data, measure, &sc, k, g * rows, first, lab, bd)
                         } else {
-                            bounded_sweep(data, &sc, k, g * rows, lab, up, lo)
+                            bounded_sweep(data, &sc, k, g * rows, lab, bd)
                         }
                     },
                 )
@@ -376,11 +441,14 @@ pub fn run<F: Float>(
             if moments.len() != parts.len() {
                 return Err(CoreError::Internal("variance moments missing".into()));
             }
-            tol = tolerance_from_moments(&moments, n, d, rel);
-            if !tol.is_finite() {
+            // The mean variance itself (`rel = 1`, a factor that changes no bit), so that
+            // non-finite data is caught with `tol = 0` too.
+            let mean_variance = tolerance_from_moments(&moments, n, d, 1.0);
+            if !mean_variance.is_finite() {
                 // NaN/infinity in X (an error), or finite data whose variance overflows.
                 check_finite(data.x, "X")?;
             }
+            tol = if rel == 0.0 { 0.0 } else { mean_variance * rel };
         }
         let mut changed = 0;
         for part in &parts {
@@ -404,14 +472,22 @@ pub fn run<F: Float>(
         let mut msum = sums.clone();
         relocate_empty_clusters(data, &centres, &labels, &mut msum);
         average_centres(&msum, k, d, &mut new_centres);
-        shifts = centre_shifts(&centres, &new_centres, k, d);
+        let shifts = centre_shifts(&centres, &new_centres, k, d);
+        for ((dr, od), (s, o)) in drift
+            .iter_mut()
+            .zip(other_drift.iter_mut())
+            .zip(shifts.iter().zip(max_other_shift(&shifts)))
+        {
+            *dr += s;
+            *od += o;
+        }
         let shift_tot: f64 = shifts.iter().map(|s| s * s).sum();
         std::mem::swap(&mut centres, &mut new_centres);
         if changed == 0 || shift_tot <= tol {
             break;
         }
     }
-    let inertia = final_assignment(data, &centres, k, &mut labels, &lower, &shifts);
+    let inertia = final_assignment(data, &centres, k, &mut labels, bounds, &other_drift);
     Ok(RunResult {
         centres,
         labels,
@@ -427,22 +503,21 @@ fn final_assignment<F: Float>(
     centres: &[F],
     k: usize,
     labels: &mut [i32],
-    lower: &[f64],
-    shifts: &[f64],
+    bounds: &[f64],
+    other_drift: &[f64],
 ) -> f64 {
     let d = data.d;
     let rows = group_rows(data.n);
     let half = half_nearest_centre(centres, k, d);
-    let other = max_other_shift(shifts);
     let slack = 1.0 + F::ROUNDING_SLACK;
     // The test `sqrt(dd) * slack < m` squared (m >= 0); the slack dwarfs the rounding.
     let slack2 = slack * slack;
     let blocks = CentreBlocks::new(centres, k, d);
     let parts: Vec<f64> = labels
         .par_chunks_mut(rows)
-        .zip(lower.par_chunks(rows))
+        .zip(bounds.par_chunks(rows))
         .enumerate()
-        .map(|(g, (lab, lo))| {
+        .map(|(g, (lab, bd))| {
             with_avx2(
                 #[inline(always)]
                 || {
@@ -453,7 +528,7 @@ fn final_assignment<F: Float>(
                         let i = start + o;
                         let row = data.row(i);
                         let mut a = lab[o].max(0) as usize;
-                        let m = half[a].max(lo[o] - other[a]);
+                        let m = half[a].max(unpack(bd[o]).1 - other_drift[a]);
                         let mut dd = sq_dist_f64(row, &centres[a * d..(a + 1) * d]);
                         if dd * slack2 >= m * m {
                             let (c, _, _) = blocks.closest_two(row, &mut buf);
@@ -471,4 +546,58 @@ fn final_assignment<F: Float>(
         })
         .collect();
     parts.iter().sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_bounds_round_outward() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1e-46,
+            1e-45,
+            1.4e-45,
+            3e-39,
+            1.1754942e-38,
+            1e-30,
+            0.1,
+            1.0,
+            1.0 + 1e-12,
+            3.0,
+            1e10,
+            3.4e38,
+            f64::from(f32::MAX),
+            3.5e38,
+            1e100,
+            f64::MAX,
+        ];
+        // Values spread over the range, with every rounding position inside an f32 step.
+        let mut v = 1.234_567_890_123e-40;
+        while v < 1e40 {
+            values.push(v);
+            values.push(v * (1.0 + 1e-9));
+            v *= 7.77;
+        }
+        for &x in &values {
+            for x in [x, -x] {
+                let (u, l) = (up_f32(x), down_f32(x));
+                assert!(f64::from(u) >= x, "up {x:e} -> {u:e}");
+                assert!(f64::from(l) <= x, "down {x:e} -> {l:e}");
+                if x.abs() > 1e-30 && x.abs() < 1e38 {
+                    // Tight: a few f32 steps.
+                    assert!(f64::from(u) <= x + x.abs() * 1e-6, "{x:e} -> {u:e}");
+                    assert!(f64::from(l) >= x - x.abs() * 1e-6, "{x:e} -> {l:e}");
+                }
+                let (pu, pl) = unpack(pack(u, l));
+                assert_eq!((pu, pl), (f64::from(u), f64::from(l)));
+                assert_eq!(stored_lower(pack(u, l)).to_bits(), l.to_bits());
+            }
+        }
+        assert_eq!(up_f32(f64::INFINITY), f32::INFINITY);
+        assert_eq!(down_f32(f64::INFINITY), f32::MAX);
+        assert!(up_f32(f64::NAN).is_nan() && down_f32(f64::NAN).is_nan());
+    }
 }

@@ -22,9 +22,27 @@ pub(crate) fn run_restarts<R: Send>(
     streams: &mut RestartStreams,
     stop: &Interrupt,
     run: impl Fn(usize, Xoshiro256PlusPlus) -> CoreResult<R> + Sync + Send,
+    keep: impl FnMut(R),
+) -> CoreResult<()> {
+    run_restarts_in_waves(n, default_wave(), streams, stop, run, keep)
+}
+
+/// Restarts per wave of [`run_restarts`]: two per thread.
+pub(crate) fn default_wave() -> usize {
+    2 * rayon::current_num_threads().max(1)
+}
+
+/// [`run_restarts`] with `wave` restarts at a time (`1`: one after another, each free to
+/// use the whole pool). The results and their order do not depend on `wave`.
+pub(crate) fn run_restarts_in_waves<R: Send>(
+    n: usize,
+    wave: usize,
+    streams: &mut RestartStreams,
+    stop: &Interrupt,
+    run: impl Fn(usize, Xoshiro256PlusPlus) -> CoreResult<R> + Sync + Send,
     mut keep: impl FnMut(R),
 ) -> CoreResult<()> {
-    let wave = 2 * rayon::current_num_threads().max(1);
+    let wave = wave.max(1);
     let mut first = 0;
     while first < n {
         stop.check()?;
@@ -108,36 +126,34 @@ impl<F: Float> Candidates<F> {
     }
 }
 
-/// Store a row's minima `min(closest, distance)` for one block of candidates and add
-/// `w * (min - closest)` to the block's running deltas.
-#[inline(always)]
-fn store_minima(
-    delta: &mut [f64; LANES],
-    dst: &mut [f64],
-    dist: &[f64; LANES],
-    closest: f64,
-    w: f64,
-) {
-    for ((dl, m), &v) in delta.iter_mut().zip(&mut dst[..LANES]).zip(dist) {
-        let v = v.min(closest);
-        *m = v;
-        *dl += w * (v - closest);
-    }
-}
-
 /// Rows a seeding pass computes together (four independent accumulation chains).
 const ROWS: usize = 4;
 /// Quads of rows prefetched ahead of the one computed.
 const AHEAD: usize = 2;
+/// Rows selected at a time from a group (a stack buffer of their offsets): which rows a
+/// step computes is decided chunk by chunk, so no per-row index or per-candidate store is
+/// kept (the step's best candidate is computed again for the rows it may move, in
+/// [`Group::accept`]).
+const CHUNK: usize = 256;
+
+/// Which rows of a group the last [`Group::evaluate`] computed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Computed {
+    /// None: no candidate can be closer to any row than its closest centre.
+    None,
+    /// Every row.
+    All,
+    /// The rows with `closest > reach[nearest]`.
+    Reachable,
+}
 
 /// One group of rows of the seeding (rows `start..start + closest.len()`): each row's
-/// squared distance to its closest chosen centre and the number of that centre, plus
-/// the rows the last step computed and their minima, kept until the step's best
-/// candidate is accepted.
-struct Group {
+/// squared distance to its closest chosen centre and the number of that centre, written
+/// straight into the caller's buffers (the k-means run's bounds and labels).
+struct Group<'b> {
     start: usize,
-    closest: Vec<f64>,
-    nearest: Vec<u32>,
+    closest: &'b mut [f64],
+    nearest: &'b mut [i32],
     /// `sum_i w_i * closest_i` over the group.
     sum: f64,
     /// `max_i closest_i` over the group.
@@ -146,37 +162,36 @@ struct Group {
     narrowest: f64,
     /// Whether centre `j` may be some row's closest (it was at some point).
     present: Vec<bool>,
-    /// Offsets of the computed rows (the first `n_active` entries).
-    active: Vec<u32>,
-    n_active: usize,
-    /// `mins[a * stride + c] = min(closest, distance to candidate c)` of active row `a`.
-    mins: Vec<f64>,
-    stride: usize,
+    computed: Computed,
 }
 
-impl Group {
-    /// Rows `start..end` with their squared distances to the first centre.
+impl<'b> Group<'b> {
+    /// Rows `start..start + closest.len()` with their squared distances to the first centre.
     #[inline(always)]
-    fn new<F: Float>(data: &Data<'_, F>, start: usize, end: usize, k: usize, first: &[F]) -> Self {
+    fn new<F: Float>(
+        data: &Data<'_, F>,
+        start: usize,
+        closest: &'b mut [f64],
+        nearest: &'b mut [i32],
+        k: usize,
+        first: &[F],
+    ) -> Self {
         let mut present = vec![false; k];
         present[0] = true;
         // A plain loop: an iterator adaptor here may not be inlined into the SIMD build.
-        let mut closest = vec![0.0; end - start];
-        for (c, i) in closest.iter_mut().zip(start..end) {
-            *c = sq_dist(data.row(i), first).to_f64();
+        for (o, c) in closest.iter_mut().enumerate() {
+            *c = sq_dist(data.row(start + o), first).to_f64();
         }
+        nearest.fill(0);
         let mut group = Group {
             start,
             closest,
-            nearest: vec![0; end - start],
+            nearest,
             sum: 0.0,
             widest: 0.0,
             narrowest: 0.0,
             present,
-            active: vec![0; end - start],
-            n_active: 0,
-            mins: Vec::new(),
-            stride: 0,
+            computed: Computed::None,
         };
         group.summarise(data);
         group
@@ -208,6 +223,67 @@ impl Group {
         self.narrowest = narrowest.iter().fold(f64::INFINITY, |a, &b| a.min(b));
     }
 
+    /// Offsets of the rows of `from..to` that the last [`Self::evaluate`] computes, into
+    /// `out`; returns how many.
+    #[inline(always)]
+    fn select(&self, from: usize, to: usize, reach: &[f64], out: &mut [u32; CHUNK]) -> usize {
+        match self.computed {
+            Computed::None => 0,
+            Computed::All => {
+                for (slot, o) in out.iter_mut().zip(from..to) {
+                    *slot = o as u32;
+                }
+                to - from
+            }
+            Computed::Reachable => {
+                // Branch-free compaction: which rows are skipped is data-dependent and
+                // would defeat the branch predictor.
+                let mut m = 0;
+                for o in from..to {
+                    out[m] = o as u32;
+                    m += usize::from(self.closest[o] > reach[self.nearest[o] as usize]);
+                }
+                m
+            }
+        }
+    }
+
+    /// Squared distances of the selected rows `active` to the candidates of block `b`,
+    /// four rows at a time (prefetching ahead: selected rows are sparse, which defeats the
+    /// hardware prefetcher), each passed in row order to `visit(offset, distances)`.
+    #[inline(always)]
+    fn distances<F: Float>(
+        &self,
+        data: &Data<'_, F>,
+        cands: &Candidates<F>,
+        b: usize,
+        active: &[u32],
+        mut visit: impl FnMut(usize, &[f64; LANES]),
+    ) {
+        let start = self.start;
+        let mut quads = active.chunks_exact(ROWS);
+        let mut ahead = active.iter().skip(AHEAD * ROWS);
+        for q in &mut quads {
+            for &o in ahead.by_ref().take(ROWS) {
+                prefetch(data.row(start + o as usize));
+            }
+            let rows = [
+                data.row(start + q[0] as usize),
+                data.row(start + q[1] as usize),
+                data.row(start + q[2] as usize),
+                data.row(start + q[3] as usize),
+            ];
+            let dist = cands.block::<ROWS>(b, rows);
+            for (&o, di) in q.iter().zip(&dist) {
+                visit(o as usize, di);
+            }
+        }
+        for &o in quads.remainder() {
+            let [di] = cands.block::<1>(b, [data.row(start + o as usize)]);
+            visit(o as usize, &di);
+        }
+    }
+
     /// The step's candidates against this group. A row whose closest centre `j` has
     /// `||c_j - x_c||^2 >= 4 * closest` for every candidate `c` is skipped: by the
     /// triangle inequality no candidate is closer to it (`reach[j]` is that bound shrunk
@@ -231,73 +307,37 @@ impl Group {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (&r, _)| {
                 (lo.min(r), hi.max(r))
             });
-        if self.widest <= floor {
-            self.n_active = 0;
-            return vec![self.sum; t];
-        }
-        let active = &mut self.active[..];
-        let m = if self.narrowest > ceiling {
-            for (o, a) in active.iter_mut().enumerate() {
-                *a = o as u32;
-            }
-            active.len()
+        self.computed = if self.widest <= floor {
+            Computed::None
+        } else if self.narrowest > ceiling {
+            Computed::All
         } else {
-            // Branch-free compaction: which rows are skipped is data-dependent and would
-            // defeat the branch predictor.
-            let mut m = 0;
-            for (o, (&c, &j)) in self.closest.iter().zip(&self.nearest).enumerate() {
-                active[m] = o as u32;
-                m += usize::from(c > reach[j as usize]);
-            }
-            m
+            Computed::Reachable
         };
-        self.n_active = m;
-        self.stride = cands.n_blocks() * LANES;
-        self.mins.resize(m * self.stride, 0.0);
         let mut pots = vec![self.sum; t];
-        let (start, stride) = (self.start, self.stride);
-        let (closest, active) = (&self.closest, &self.active[..m]);
-        for b in 0..cands.n_blocks() {
-            // Sum of `w * (min - closest)` per candidate of the block, in registers.
-            let mut delta = [0.0f64; LANES];
-            let mut out = self.mins.chunks_exact_mut(stride);
-            let mut quads = active.chunks_exact(ROWS);
-            // Active rows are sparse, which defeats the hardware prefetcher: ask for the
-            // rows two quads ahead.
-            let mut ahead = active.iter().skip(AHEAD * ROWS);
-            for q in &mut quads {
-                for &o in ahead.by_ref().take(ROWS) {
-                    prefetch(data.row(start + o as usize));
-                }
-                let rows = [
-                    data.row(start + q[0] as usize),
-                    data.row(start + q[1] as usize),
-                    data.row(start + q[2] as usize),
-                    data.row(start + q[3] as usize),
-                ];
-                let dist = cands.block::<ROWS>(b, rows);
-                for ((&o, di), dst) in q.iter().zip(&dist).zip(&mut out) {
-                    let i = start + o as usize;
-                    store_minima(
-                        &mut delta,
-                        &mut dst[b * LANES..],
-                        di,
-                        closest[o as usize],
-                        data.weight(i),
-                    );
-                }
+        if self.computed == Computed::None {
+            return pots;
+        }
+        // Sum of `w * (min - closest)` per candidate, in row order for each candidate.
+        let mut deltas = vec![[0.0f64; LANES]; cands.n_blocks()];
+        let mut active = [0u32; CHUNK];
+        let len = self.closest.len();
+        let mut from = 0;
+        while from < len {
+            let to = (from + CHUNK).min(len);
+            let m = self.select(from, to, reach, &mut active);
+            for (b, delta) in deltas.iter_mut().enumerate() {
+                self.distances(data, cands, b, &active[..m], |o, dist| {
+                    let closest = self.closest[o];
+                    let w = data.weight(self.start + o);
+                    for (dl, &v) in delta.iter_mut().zip(dist) {
+                        *dl += w * (v.min(closest) - closest);
+                    }
+                });
             }
-            for (&o, dst) in quads.remainder().iter().zip(&mut out) {
-                let i = start + o as usize;
-                let [di] = cands.block::<1>(b, [data.row(i)]);
-                store_minima(
-                    &mut delta,
-                    &mut dst[b * LANES..],
-                    &di,
-                    closest[o as usize],
-                    data.weight(i),
-                );
-            }
+            from = to;
+        }
+        for (b, delta) in deltas.iter().enumerate() {
             for (p, dl) in pots[b * LANES..].iter_mut().zip(delta) {
                 *p += dl;
             }
@@ -305,18 +345,45 @@ impl Group {
         pots
     }
 
-    /// Make candidate `best` of the last [`Self::evaluate`] the chosen centre `index`.
+    /// Make candidate `best` of the last [`Self::evaluate`] the chosen centre `index`: the
+    /// rows that step computed get their distance to it again (the same kernel, so the
+    /// same value) and move to it when it is closer.
     #[inline(always)]
-    fn accept<F: Float>(&mut self, data: &Data<'_, F>, best: usize, index: u32) {
+    fn accept<F: Float>(
+        &mut self,
+        data: &Data<'_, F>,
+        cands: &Candidates<F>,
+        reach: &[f64],
+        best: usize,
+        index: u32,
+    ) {
+        if self.computed == Computed::None {
+            return;
+        }
+        let (b, lane) = (best / LANES, best % LANES);
         let mut changed = false;
-        for (a, &o) in self.active[..self.n_active].iter().enumerate() {
-            let v = self.mins[a * self.stride + best];
-            let slot = &mut self.closest[o as usize];
-            if v < *slot {
-                *slot = v;
-                self.nearest[o as usize] = index;
-                changed = true;
+        let mut active = [0u32; CHUNK];
+        let mut moved = [(0u32, 0.0f64); CHUNK];
+        let len = self.closest.len();
+        let mut from = 0;
+        while from < len {
+            let to = (from + CHUNK).min(len);
+            // Select the whole chunk before changing any of its rows (the selection reads
+            // the state `evaluate` saw).
+            let m = self.select(from, to, reach, &mut active);
+            let mut n_moved = 0;
+            self.distances(data, cands, b, &active[..m], |o, dist| {
+                if dist[lane] < self.closest[o] {
+                    moved[n_moved] = (o as u32, dist[lane]);
+                    n_moved += 1;
+                }
+            });
+            for &(o, v) in &moved[..n_moved] {
+                self.closest[o as usize] = v;
+                self.nearest[o as usize] = index as i32;
             }
+            changed |= n_moved > 0;
+            from = to;
         }
         if changed {
             self.present[index as usize] = true;
@@ -368,28 +435,57 @@ pub struct Seeded<F> {
     /// `k * d` centres, row-major, in the order they were chosen.
     pub centres: Vec<F>,
     /// Closest centre of each row.
-    pub nearest: Vec<u32>,
+    pub nearest: Vec<i32>,
     /// Squared distance of each row to its closest centre.
     pub closest: Vec<f64>,
 }
 
-/// Greedy k-means++ (scikit-learn's `_kmeans_plusplus`): the first centre is drawn with
-/// probability proportional to the weight; each next one is the best, by potential, of
-/// `2 + floor(ln k)` candidates drawn proportionally to `weight * closest squared distance`.
-///
-/// Each step is one pass over the rows for all candidates together, skipping the rows
-/// that the triangle inequality proves unchanged; the best candidate's distances are
-/// kept from that pass. Groups of rows are fixed by `n` alone and every sum runs in a
-/// fixed order, so the centres do not depend on the number of threads.
-///
-/// Checks `stop` before each centre (one pass over the rows).
+/// [`kmeans_plusplus_into`] with buffers of its own.
 pub fn kmeans_plusplus<F: Float>(
     data: &Data<'_, F>,
     k: usize,
     rng: &mut Xoshiro256PlusPlus,
     stop: &Interrupt,
 ) -> CoreResult<Seeded<F>> {
+    let mut nearest = vec![0i32; data.n];
+    let mut closest = vec![0.0f64; data.n];
+    let centres = kmeans_plusplus_into(data, k, rng, stop, &mut nearest, &mut closest)?;
+    Ok(Seeded {
+        centres,
+        nearest,
+        closest,
+    })
+}
+
+/// Greedy k-means++ (scikit-learn's `_kmeans_plusplus`): the first centre is drawn with
+/// probability proportional to the weight; each next one is the best, by potential, of
+/// `2 + floor(ln k)` candidates drawn proportionally to `weight * closest squared distance`.
+/// Returns the `k * d` centres (row-major, in the order chosen) and leaves each row's
+/// closest centre (the first on ties) in `nearest` and its squared distance in `closest`
+/// (both of length `n`; the caller's buffers, so a k-means run starts from them without
+/// a copy).
+///
+/// Each step is one pass over the rows for all candidates together, skipping the rows
+/// that the triangle inequality proves unchanged, and a second over the rows the best
+/// candidate may take. Groups of rows are fixed by `n` alone and every sum runs in a
+/// fixed order, so the centres do not depend on the number of threads. Memory: the two
+/// buffers and O(k) per group.
+///
+/// Checks `stop` before each centre (one pass over the rows).
+pub fn kmeans_plusplus_into<F: Float>(
+    data: &Data<'_, F>,
+    k: usize,
+    rng: &mut Xoshiro256PlusPlus,
+    stop: &Interrupt,
+    nearest: &mut [i32],
+    closest: &mut [f64],
+) -> CoreResult<Vec<F>> {
     let n = data.n;
+    if nearest.len() != n || closest.len() != n {
+        return Err(CoreError::Internal(
+            "seeding buffers of the wrong length".into(),
+        ));
+    }
     let trials = 2 + (k as f64).ln().floor() as usize;
     let rows = group_rows(n);
     let ranges: Vec<(usize, usize)> = (0..n.div_ceil(rows))
@@ -406,12 +502,14 @@ pub fn kmeans_plusplus<F: Float>(
         data.weight(g * rows + o)
     }));
     let mut chosen = vec![first];
-    let mut groups: Vec<Group> = ranges
-        .par_iter()
-        .map(|&(a, b)| {
+    let mut groups: Vec<Group> = closest
+        .par_chunks_mut(rows)
+        .zip(nearest.par_chunks_mut(rows))
+        .enumerate()
+        .map(|(g, (c, near))| {
             with_avx2(
                 #[inline(always)]
-                || Group::new(data, a, b, k, data.row(first)),
+                || Group::new(data, g * rows, c, near, k, data.row(first)),
             )
         })
         .collect();
@@ -462,7 +560,7 @@ pub fn kmeans_plusplus<F: Float>(
         groups.par_iter_mut().for_each(|g| {
             with_avx2(
                 #[inline(always)]
-                || g.accept(data, best, index as u32),
+                || g.accept(data, &cands, &reach, best, index as u32),
             )
         });
     }
@@ -470,16 +568,7 @@ pub fn kmeans_plusplus<F: Float>(
     for &i in &chosen {
         centres.extend_from_slice(data.row(i));
     }
-    let (mut nearest, mut closest) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for g in &groups {
-        nearest.extend_from_slice(&g.nearest);
-        closest.extend_from_slice(&g.closest);
-    }
-    Ok(Seeded {
-        centres,
-        nearest,
-        closest,
-    })
+    Ok(centres)
 }
 
 /// `k` distinct rows drawn with probability proportional to their weight, without

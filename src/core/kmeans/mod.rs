@@ -1,9 +1,14 @@
 //! k-means clustering with scikit-learn's semantics (`sklearn.cluster.KMeans`, 1.9).
 //!
-//! * [`fit`] runs `n_init` restarts (in parallel, one random stream per restart) of
+//! * [`fit`] runs `n_init` restarts (one random stream per restart; in parallel on small
+//!   inputs, one after another, each parallel inside, on large ones) of
 //!   [`Algorithm::Lloyd`] or the exact accelerated [`Algorithm::Hamerly`] from greedy
 //!   k-means++, weighted random rows or given centres, and keeps the lowest inertia.
 //! * [`predict`], [`transform`] and [`score`] use fitted centres.
+//!
+//! Memory: beyond the data, a fit of `n` rows takes about 16 bytes per row (a label and
+//! a packed pair of `f32` bounds for the running restart, plus the best restart's
+//! labels), whatever `n_init`; k-means++ seeding writes its state into the same buffers.
 //!
 //! Reproducibility: rows are split into a fixed partition that depends only on the
 //! number of rows; partial sums are reduced in partition order, so results are
@@ -26,7 +31,7 @@ pub mod partial;
 use ndarray::{Array1, Array2, ArrayView2, ArrayView3};
 use rayon::prelude::*;
 
-use crate::numerics::Float;
+use crate::numerics::{try_filled, Float};
 use common::{all_distances, assign_labels_inertia, tolerance, Data};
 pub use linfa_impl::{KMeansLinfaError, SegwiseKMeans};
 pub use lloyd::RunResult;
@@ -222,6 +227,19 @@ pub fn fit<F: Float>(
     init: &Init<'_, F>,
     stop: &Interrupt,
 ) -> CoreResult<KMeansFit<F>> {
+    fit_in_waves(x, weights, params, init, stop, None)
+}
+
+/// [`fit`] with `wave` restarts run at a time (`None`: by the number of rows, see
+/// [`SEQUENTIAL_RESTARTS_ROWS`]); the result does not depend on it.
+fn fit_in_waves<F: Float>(
+    x: ArrayView2<'_, F>,
+    weights: Option<&[f64]>,
+    params: &KMeansValidParams,
+    init: &Init<'_, F>,
+    stop: &Interrupt,
+    wave: Option<usize>,
+) -> CoreResult<KMeansFit<F>> {
     let k = params.n_clusters;
     let (n, d) = x.dim();
     let xs = contiguous_data(&x, "X")?;
@@ -269,53 +287,84 @@ pub fn fit<F: Float>(
     };
     let algorithm = params.algorithm.resolve(k, d);
     // A single Hamerly run measures the variance in its first sweep instead of a separate
-    // pass, and reports non-finite data then (seeding on such data runs to its end, its
-    // centres are discarded with the error).
+    // pass (with `tol = 0` too, where that pass would only look for non-finite values), and
+    // reports non-finite data then (seeding on such data runs to its end, its centres are
+    // discarded with the error).
     let fused_tolerance = n_init == 1 && algorithm == Algorithm::Hamerly;
-    let tol = if fused_tolerance && params.tol > 0.0 {
+    let tol = if fused_tolerance {
         hamerly::Tolerance::Relative(params.tol)
     } else {
         hamerly::Tolerance::Absolute(checked_tolerance(&data, params.tol)?)
     };
     let mut best: Option<RunResult<F>> = None;
     let mut streams = init::RestartStreams::new(params.seed, 0);
+    // Buffers of a label and a bounds slot per row, handed from one restart to the next:
+    // restarts run one after another on large inputs, so one run's buffers plus the best
+    // run's labels are all the per-row memory a fit takes, whatever `n_init`.
+    let labels_pool = BufferPool::<i32>::new(n, "k-means labels");
+    let bounds_pool = BufferPool::<f64>::new(n, "k-means bounds");
     let run_one = |r: usize, mut rng| -> CoreResult<RunResult<F>> {
-        let (start, seeded) = match init {
-            Init::Given(arr) => (
-                arr.index_axis(ndarray::Axis(0), r)
-                    .iter()
-                    .copied()
-                    .collect(),
-                None,
-            ),
-            Init::KMeansPlusPlus => {
-                let seeded = init::kmeans_plusplus(&data, k, &mut rng, stop)?;
-                (seeded.centres, Some((seeded.nearest, seeded.closest)))
+        let mut labels = labels_pool.take()?;
+        let mut bounds = bounds_pool.take()?;
+        let result = (|| {
+            let (start, first) = match init {
+                Init::Given(arr) => (
+                    arr.index_axis(ndarray::Axis(0), r)
+                        .iter()
+                        .copied()
+                        .collect(),
+                    hamerly::FirstSweep::Plain,
+                ),
+                Init::KMeansPlusPlus => (
+                    init::kmeans_plusplus_into(&data, k, &mut rng, stop, &mut labels, &mut bounds)?,
+                    hamerly::FirstSweep::Seeded,
+                ),
+                Init::Random => (
+                    init::random_rows(&data, k, &mut rng)?,
+                    hamerly::FirstSweep::Plain,
+                ),
+            };
+            match (algorithm, tol) {
+                (Algorithm::Hamerly, _) => hamerly::run(
+                    &data,
+                    &start,
+                    k,
+                    params.max_iter,
+                    tol,
+                    first,
+                    std::mem::take(&mut labels),
+                    &mut bounds,
+                    stop,
+                ),
+                (_, hamerly::Tolerance::Absolute(t)) => {
+                    lloyd::run(&data, &start, k, params.max_iter, t, stop)
+                }
+                (_, hamerly::Tolerance::Relative(_)) => Err(CoreError::Internal(
+                    "a measured tolerance is only supported by Hamerly".into(),
+                )),
             }
-            Init::Random => (init::random_rows(&data, k, &mut rng)?, None),
-        };
-        let seeds = seeded
-            .as_ref()
-            .map(|(nearest, closest)| hamerly::Seeds { nearest, closest });
-        match (algorithm, tol) {
-            (Algorithm::Hamerly, _) => {
-                hamerly::run(&data, &start, k, params.max_iter, tol, seeds, stop)
-            }
-            (_, hamerly::Tolerance::Absolute(t)) => {
-                lloyd::run(&data, &start, k, params.max_iter, t, stop)
-            }
-            (_, hamerly::Tolerance::Relative(_)) => Err(CoreError::Internal(
-                "a measured tolerance is only supported by Hamerly".into(),
-            )),
-        }
+        })();
+        bounds_pool.give(bounds);
+        labels_pool.give(labels);
+        result
     };
-    init::run_restarts(n_init, &mut streams, stop, run_one, |run| {
+    let wave = match wave {
+        Some(w) => w,
+        None if n >= SEQUENTIAL_RESTARTS_ROWS => 1,
+        None => init::default_wave(),
+    };
+    init::run_restarts_in_waves(n_init, wave, &mut streams, stop, run_one, |run| {
         let better = match &best {
             None => true,
             Some(b) => run.inertia < b.inertia && !same_clustering(&run.labels, &b.labels, k),
         };
-        if better {
-            best = Some(run);
+        let spare = if better {
+            best.replace(run).map(|old| old.labels)
+        } else {
+            Some(run.labels)
+        };
+        if let Some(labels) = spare {
+            labels_pool.give(labels);
         }
     })?;
     let best = best.ok_or_else(|| CoreError::Internal("no k-means restart ran".into()))?;
@@ -327,6 +376,52 @@ pub fn fit<F: Float>(
         inertia: best.inertia,
         n_iter: best.n_iter,
     })
+}
+
+/// From this many rows on, [`fit`] runs its restarts one after another (each parallel
+/// over row groups, which are then at their largest count) instead of in parallel waves:
+/// the per-row buffers then exist once, not once per concurrent restart. The results do
+/// not depend on the choice (each restart has its own random stream and the best is
+/// picked in restart order).
+pub const SEQUENTIAL_RESTARTS_ROWS: usize = 1 << 16;
+
+/// Spare per-row buffers of length `n`, handed from a finished restart to the next one.
+struct BufferPool<T> {
+    n: usize,
+    what: &'static str,
+    spare: std::sync::Mutex<Vec<Vec<T>>>,
+}
+
+impl<T: Clone + Default> BufferPool<T> {
+    fn new(n: usize, what: &'static str) -> Self {
+        BufferPool {
+            n,
+            what,
+            spare: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A spare buffer, or a new one (contents unspecified); a failed allocation is
+    /// [`CoreError::Allocation`].
+    fn take(&self) -> CoreResult<Vec<T>> {
+        let spare = match self.spare.lock() {
+            Ok(mut pool) => pool.pop(),
+            Err(_) => None, // a panicking restart poisoned it: allocate instead
+        };
+        match spare {
+            Some(buffer) => Ok(buffer),
+            None => try_filled(self.n, T::default(), self.what),
+        }
+    }
+
+    /// Keep `buffer` for a later restart (dropped unless it has the full length).
+    fn give(&self, buffer: Vec<T>) {
+        if buffer.len() == self.n {
+            if let Ok(mut pool) = self.spare.lock() {
+                pool.push(buffer);
+            }
+        }
+    }
 }
 
 /// Whether two labelings are equal up to a permutation of the labels (scikit-learn's
@@ -517,18 +612,72 @@ mod tests {
                 let stop = Interrupt::new();
                 let seeded =
                     init::kmeans_plusplus(&data, k, &mut init::restart_rng(3, 0), &stop).unwrap();
-                let seeds = hamerly::Seeds {
-                    nearest: &seeded.nearest,
-                    closest: &seeded.closest,
-                };
                 let tol = hamerly::Tolerance::Absolute(1e-6);
-                let a =
-                    hamerly::run(&data, &seeded.centres, k, 300, tol, Some(seeds), &stop).unwrap();
-                let b = hamerly::run(&data, &seeded.centres, k, 300, tol, None, &stop).unwrap();
+                let run = |first, labels, bounds: &mut [f64]| {
+                    hamerly::run(
+                        &data,
+                        &seeded.centres,
+                        k,
+                        300,
+                        tol,
+                        first,
+                        labels,
+                        bounds,
+                        &stop,
+                    )
+                    .unwrap()
+                };
+                let a = run(
+                    hamerly::FirstSweep::Seeded,
+                    seeded.nearest.clone(),
+                    &mut seeded.closest.clone(),
+                );
+                // Plain, in buffers holding garbage (as reused buffers do).
+                let b = run(hamerly::FirstSweep::Plain, vec![5; n], &mut vec![-1.0; n]);
                 assert_eq!(a.labels, b.labels);
                 assert_eq!(a.centres, b.centres);
                 assert_eq!(a.n_iter, b.n_iter);
                 assert_eq!(a.inertia, b.inertia);
+            }
+        }
+    }
+
+    #[test]
+    fn restarts_one_after_another_equal_restarts_in_parallel() {
+        // Overlapping blobs: restarts end in different local optima.
+        let n = 4000;
+        let x: Vec<f64> = (0..n * 3)
+            .map(|v| {
+                let (i, j) = (v / 3, v % 3);
+                let t = (i as f64 * 0.531 + j as f64 * 2.11).sin();
+                2.0 * ((i % 7) as f64) * (j as f64 - 1.0) + 3.0 * t
+            })
+            .collect();
+        let x = Array2::from_shape_vec((n, 3), x).unwrap();
+        for (init, algorithm) in [
+            (Init::KMeansPlusPlus, Algorithm::Hamerly),
+            (Init::Random, Algorithm::Hamerly),
+            (Init::KMeansPlusPlus, Algorithm::Lloyd),
+        ] {
+            let params = KMeansParams {
+                n_clusters: 6,
+                n_init: 7,
+                algorithm,
+                seed: 11,
+                ..Default::default()
+            }
+            .check()
+            .unwrap();
+            let stop = Interrupt::new();
+            let fits: Vec<KMeansFit<f64>> = [Some(1), Some(3), Some(16), None]
+                .into_iter()
+                .map(|wave| fit_in_waves(x.view(), None, &params, &init, &stop, wave).unwrap())
+                .collect();
+            for f in &fits[1..] {
+                assert_eq!(f.labels, fits[0].labels);
+                assert_eq!(f.centres, fits[0].centres);
+                assert_eq!(f.inertia.to_bits(), fits[0].inertia.to_bits());
+                assert_eq!(f.n_iter, fits[0].n_iter);
             }
         }
     }
@@ -662,8 +811,22 @@ mod tests {
         };
         let init = [0.0, 0.0, 1.0, 1.0, 2.0, 2.0];
         let stop = Interrupt::new();
-        let run = |tol| hamerly::run(&data, &init, 3, 300, tol, None, &stop).unwrap();
-        for rel in [1e-4, 1.0, 50.0] {
+        let run = |tol| {
+            let plain = hamerly::FirstSweep::Plain;
+            hamerly::run(
+                &data,
+                &init,
+                3,
+                300,
+                tol,
+                plain,
+                vec![0; n],
+                &mut vec![0.0; n],
+                &stop,
+            )
+            .unwrap()
+        };
+        for rel in [0.0, 1e-4, 1.0, 50.0] {
             let a = run(hamerly::Tolerance::Absolute(tolerance(&data, rel)));
             let b = run(hamerly::Tolerance::Relative(rel));
             assert_eq!(a.labels, b.labels);
@@ -679,18 +842,22 @@ mod tests {
             d,
             w: None,
         };
-        assert!(matches!(
-            hamerly::run(
-                &data,
-                &init,
-                3,
-                300,
-                hamerly::Tolerance::Relative(1e-4),
-                None,
-                &stop
-            ),
-            Err(CoreError::NonFinite(_))
-        ));
+        for rel in [0.0, 1e-4] {
+            assert!(matches!(
+                hamerly::run(
+                    &data,
+                    &init,
+                    3,
+                    300,
+                    hamerly::Tolerance::Relative(rel),
+                    hamerly::FirstSweep::Plain,
+                    vec![0; n],
+                    &mut vec![0.0; n],
+                    &stop
+                ),
+                Err(CoreError::NonFinite(_))
+            ));
+        }
     }
 
     #[test]
