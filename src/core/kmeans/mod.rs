@@ -22,6 +22,7 @@ mod linfa_impl;
 pub mod lloyd;
 pub mod minibatch;
 pub mod partial;
+pub mod sparse;
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayView3};
 use rayon::prelude::*;
@@ -238,35 +239,7 @@ pub fn fit<F: Float>(
         d,
         w: weights,
     };
-    let n_init = match init {
-        Init::Given(arr) => {
-            let (r, kk, dd) = arr.dim();
-            if r == 0 {
-                return Err(param("init", "no initial centres given".into()));
-            }
-            if kk != k {
-                return Err(CoreError::ShapeMismatch {
-                    what: "init (rows = n_clusters)",
-                    expected: k,
-                    got: kk,
-                });
-            }
-            if dd != d {
-                return Err(CoreError::ShapeMismatch {
-                    what: "init (columns = n_features)",
-                    expected: d,
-                    got: dd,
-                });
-            }
-            if arr.iter().any(|v| !v.is_finite()) {
-                return Err(CoreError::NonFinite(
-                    "init has NaN or infinite values".into(),
-                ));
-            }
-            r
-        }
-        _ => params.n_init,
-    };
+    let n_init = restart_count(init, params, d)?;
     let algorithm = params.algorithm.resolve(k, d);
     // A single Hamerly run measures the variance in its first sweep instead of a separate
     // pass, and reports non-finite data then (seeding on such data runs to its end, its
@@ -327,6 +300,39 @@ pub fn fit<F: Float>(
         inertia: best.inertia,
         n_iter: best.n_iter,
     })
+}
+
+/// Number of restarts: `params.n_init`, or the count of given initial centres, checked
+/// (shape `(r, k, d)` with `r >= 1`, finite).
+fn restart_count<F: Float>(init: &Init<'_, F>, params: &KMeansParams, d: usize) -> CoreResult<usize> {
+    let k = params.n_clusters;
+    let Init::Given(arr) = init else {
+        return Ok(params.n_init);
+    };
+    let (r, kk, dd) = arr.dim();
+    if r == 0 {
+        return Err(param("init", "no initial centres given".into()));
+    }
+    if kk != k {
+        return Err(CoreError::ShapeMismatch {
+            what: "init (rows = n_clusters)",
+            expected: k,
+            got: kk,
+        });
+    }
+    if dd != d {
+        return Err(CoreError::ShapeMismatch {
+            what: "init (columns = n_features)",
+            expected: d,
+            got: dd,
+        });
+    }
+    if arr.iter().any(|v| !v.is_finite()) {
+        return Err(CoreError::NonFinite(
+            "init has NaN or infinite values".into(),
+        ));
+    }
+    Ok(r)
 }
 
 /// Whether two labelings are equal up to a permutation of the labels (scikit-learn's
