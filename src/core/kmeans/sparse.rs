@@ -12,7 +12,10 @@
 //!   start), seeded by the same greedy k-means++ as the dense path on the same random
 //!   numbers, so a seed gives the same initial rows as on the dense copy of the data
 //!   (unless a draw lands within rounding of a boundary between two rows).
-//! * [`labels_inertia`], [`transform`] and [`minibatch_step`] use given centres.
+//! * [`labels_inertia`] and [`transform`] use given centres.
+//! * [`minibatch_fit`], [`minibatch_partial_step`] and [`minibatch_initial_centres`] are
+//!   the dense mini-batch functions on sparse rows (same random streams; each batch is
+//!   copied out of the CSR as a small CSR).
 //!
 //! Reproducibility: rows are split into the fixed groups of
 //! [`super::common::row_groups`]; the E-step runs over groups in parallel, the centre sums
@@ -27,10 +30,11 @@ use rayon::prelude::*;
 
 use super::common::{average_centres, centre_shifts, group_rows, Sums};
 use super::init::{draw_row, random_row_indices, restart_rng, run_restarts, RestartStreams};
+use super::minibatch::{self, MiniBatchFit, MiniBatchValidParams};
 use super::lloyd::RunResult;
 use super::{check_centres, restart_count, same_clustering, Init, KMeansFit, KMeansValidParams};
 use crate::error::check_weights;
-use crate::numerics::{try_filled, try_filled_dims, CsrView, Float};
+use crate::numerics::{try_filled, try_filled_dims, try_with_capacity, CsrView, Float};
 use crate::{CoreError, CoreResult, Interrupt};
 use ndarray::{Array1, Array2, ArrayView2};
 
@@ -560,11 +564,324 @@ pub fn transform<F: Float>(x: CsrView<'_, F>, centres: ArrayView2<'_, F>) -> Cor
     Array2::from_shape_vec((n, k), out).map_err(|e| CoreError::Internal(format!("shape: {e}")))
 }
 
+/// Rows of a [`SparseData`] copied into a CSR of their own (a mini-batch, a validation or
+/// seeding sample), with their weights when `weighted`.
+struct Gathered<F> {
+    indptr: Vec<i64>,
+    indices: Vec<i64>,
+    data: Vec<F>,
+    w: Option<Vec<f64>>,
+    n: usize,
+    d: usize,
+}
+
+impl<F: Float> Gathered<F> {
+    fn new(from: &SparseData<'_, F>, rows: &[usize], weighted: bool) -> CoreResult<Self> {
+        let nnz: usize = rows.iter().map(|&i| from.x.row(i).0.len()).sum();
+        let mut indices = try_with_capacity(nnz, "sampled rows")?;
+        let mut data = try_with_capacity(nnz, "sampled rows")?;
+        let mut indptr = Vec::with_capacity(rows.len() + 1);
+        indptr.push(0i64);
+        for &i in rows {
+            let (cols, vals) = from.x.row(i);
+            indices.extend_from_slice(cols);
+            data.extend_from_slice(vals);
+            indptr.push(indices.len() as i64);
+        }
+        let w = match (weighted, from.w) {
+            (true, Some(w)) => Some(rows.iter().map(|&i| w[i]).collect()),
+            _ => None,
+        };
+        Ok(Gathered {
+            indptr,
+            indices,
+            data,
+            w,
+            n: rows.len(),
+            d: from.d(),
+        })
+    }
+
+    fn view(&self) -> CoreResult<SparseData<'_, F>> {
+        let x = CsrView::new(
+            self.n,
+            self.d,
+            &self.indptr,
+            &self.indices,
+            &self.data,
+            crate::numerics::Finite::All,
+        )?;
+        SparseData::new(x, self.w.as_deref())
+    }
+}
+
+/// Initial centres from `init` on `data` (restart `restart` of given centres), as the
+/// dense [`minibatch::init_centres`] on the same random numbers.
+fn seed_centres<F: Float>(
+    data: &SparseData<'_, F>,
+    k: usize,
+    init: &Init<'_, F>,
+    restart: usize,
+    rng: &mut Xoshiro256PlusPlus,
+    stop: &Interrupt,
+) -> CoreResult<Vec<F>> {
+    match init {
+        Init::KMeansPlusPlus => dense_rows(data, &kmeans_plusplus(data, k, rng, stop)?),
+        Init::Random => dense_rows(
+            data,
+            &random_row_indices(data.n(), |i| data.weight(i), k, rng)?,
+        ),
+        Init::Given(arr) => {
+            let r = restart.min(arr.dim().0.saturating_sub(1));
+            Ok(arr
+                .index_axis(ndarray::Axis(0), r)
+                .iter()
+                .copied()
+                .collect())
+        }
+    }
+}
+
+/// Weighted inertia of `data` against row-major `centres` (`k * d`).
+fn inertia_of<F: Float>(data: &SparseData<'_, F>, centres: &[F], k: usize) -> CoreResult<f64> {
+    let blocks = Transposed::new(centres, k, data.d())?;
+    let mut labels = try_filled(data.n(), 0i32, "labels")?;
+    let mut dists = try_filled(data.n(), 0.0f64, "distances")?;
+    Ok(assign(data, &blocks, &mut labels, &mut dists))
+}
+
+/// One mini-batch update (the dense [`minibatch::step`]) on the sparse rows of `batch`,
+/// with their weights; updates `centres` and `counts` in place. Returns the batch inertia
+/// (against the centres before the update) and the squared centre change.
+pub fn minibatch_step<F: Float>(
+    batch: &SparseData<'_, F>,
+    centres: &mut [F],
+    counts: &mut [f64],
+    reassign: (bool, f64),
+    rng: &mut Xoshiro256PlusPlus,
+) -> CoreResult<(f64, f64)> {
+    let (k, d) = (counts.len(), batch.d());
+    let blocks = Transposed::new(centres, k, d)?;
+    let mut sums = try_filled_dims(&[k, d], 0.0f64, "centre sums")?;
+    let mut wsum = vec![0.0f64; k];
+    let mut buf = vec![0.0f64; k];
+    let mut inertia = 0.0;
+    for i in 0..batch.n() {
+        let (cols, vals) = batch.x.row(i);
+        let (c, dist) = blocks.closest(cols, vals, batch.norms[i], &mut buf);
+        let w = batch.weight(i);
+        inertia += dist * w;
+        wsum[c] += w;
+        for (&j, &v) in cols.iter().zip(vals) {
+            sums[c * d + j as usize] += v.to_f64() * w;
+        }
+    }
+    let shift = minibatch::update_centres(
+        centres,
+        counts,
+        (&sums, &wsum),
+        batch.n(),
+        reassign,
+        rng,
+        |r, out| batch.densify_row(r, out),
+    );
+    Ok((inertia, shift))
+}
+
+/// Mini-batch k-means on the sparse `x`: the dense [`minibatch::fit`] (same random
+/// streams, sizes, reassignment and early stopping; batches copied out of the CSR, never
+/// densified). Checks `stop` before each initialisation and each batch.
+pub fn minibatch_fit<F: Float>(
+    x: CsrView<'_, F>,
+    weights: Option<&[f64]>,
+    params: &MiniBatchValidParams,
+    init: &Init<'_, F>,
+    stop: &Interrupt,
+) -> CoreResult<MiniBatchFit<F>> {
+    let k = params.n_clusters;
+    let (n, d) = (x.n_rows(), x.n_cols());
+    if n < k {
+        return Err(CoreError::NotEnoughSamples {
+            n_samples: n,
+            n_clusters: k,
+        });
+    }
+    if let Init::Given(arr) = init {
+        let (_, kk, dd) = arr.dim();
+        if kk != k || dd != d {
+            return Err(CoreError::ShapeMismatch {
+                what: "init (n_clusters, n_features)",
+                expected: k * d,
+                got: kk * dd,
+            });
+        }
+    }
+    let data = SparseData::new(x, weights)?;
+    let tol = tolerance(&data.x, params.tol)?;
+    let (batch, init_size) = minibatch::effective_sizes(params, n);
+    let mut rng = restart_rng(params.seed, 0);
+    let valid_idx: Vec<usize> = (0..init_size).map(|_| rng.gen_range(0..n)).collect();
+    let valid_rows = Gathered::new(&data, &valid_idx, true)?;
+    let valid = valid_rows.view()?;
+    let n_init = match init {
+        Init::Given(arr) => arr.dim().0.max(1),
+        _ => params.n_init,
+    };
+    let candidate = |r: usize, mut irng| -> CoreResult<(Vec<F>, f64)> {
+        let centres = match init {
+            Init::Given(_) => seed_centres(&data, k, init, r, &mut irng, stop)?,
+            _ => {
+                let idx: Vec<usize> = (0..init_size).map(|_| irng.gen_range(0..n)).collect();
+                let sample = Gathered::new(&data, &idx, true)?;
+                seed_centres(&sample.view()?, k, init, r, &mut irng, stop)?
+            }
+        };
+        let inertia = inertia_of(&valid, &centres, k)?;
+        Ok((centres, inertia))
+    };
+    let mut best: Option<(Vec<F>, f64)> = None;
+    let mut streams = RestartStreams::new(params.seed, 1);
+    run_restarts(n_init, &mut streams, stop, candidate, |cand| {
+        if best.as_ref().is_none_or(|b| cand.1 < b.1) {
+            best = Some(cand);
+        }
+    })?;
+    let mut centres = best
+        .map(|b| b.0)
+        .ok_or_else(|| CoreError::Internal("no initialisation ran".into()))?;
+
+    let mut counts = vec![0.0f64; k];
+    let mut cum = try_with_capacity(n, "cumulative weights")?;
+    let mut acc = 0.0;
+    for i in 0..n {
+        acc += data.weight(i);
+        cum.push(acc);
+    }
+    let n_steps = params.max_iter.saturating_mul(n) / batch;
+    let mut idx = Vec::with_capacity(batch);
+    let mut early = minibatch::EarlyStop::new();
+    let mut n_since = 0usize;
+    let mut steps_done = 0usize;
+    for i in 0..n_steps {
+        stop.check()?;
+        minibatch::draw_weighted(&cum, batch, &mut rng, &mut idx);
+        // Drawn in proportion to the weight, so the batch itself is unweighted.
+        let rows = Gathered::new(&data, &idx, false)?;
+        n_since += batch;
+        let reassign = counts.contains(&0.0) || n_since >= 10 * k;
+        if reassign {
+            n_since = 0;
+        }
+        let outcome = minibatch_step(
+            &rows.view()?,
+            &mut centres,
+            &mut counts,
+            (reassign, params.reassignment_ratio),
+            &mut rng,
+        )?;
+        steps_done = i + 1;
+        if early.stop_after(i, outcome, (batch, n), tol, params.max_no_improvement) {
+            break;
+        }
+    }
+    let (labels, inertia) = if params.compute_labels {
+        let blocks = Transposed::new(&centres, k, d)?;
+        let mut labels = try_filled(n, 0i32, "labels")?;
+        let mut dists = try_filled(n, 0.0f64, "distances")?;
+        let inertia = assign(&data, &blocks, &mut labels, &mut dists);
+        (Some(Array1::from_vec(labels)), inertia)
+    } else {
+        (None, early.ewa.unwrap_or(0.0) * acc)
+    };
+    let centres = Array2::from_shape_vec((k, d), centres)
+        .map_err(|e| CoreError::Internal(format!("centre shape: {e}")))?;
+    Ok(MiniBatchFit {
+        centres,
+        counts: Array1::from_vec(counts),
+        labels,
+        inertia,
+        n_steps: steps_done,
+        n_iter: (steps_done * batch).div_ceil(n),
+        n_since_last_reassign: n_since,
+    })
+}
+
+/// One `partial_fit` step on the sparse `x` (the dense [`minibatch::partial_step`]):
+/// updates `centres` and `counts` in place and returns the reassignment clock.
+#[allow(clippy::too_many_arguments)]
+pub fn minibatch_partial_step<F: Float>(
+    x: CsrView<'_, F>,
+    weights: Option<&[f64]>,
+    centres: &mut [F],
+    counts: &mut [f64],
+    n_since_last_reassign: usize,
+    reassignment_ratio: f64,
+    seed: u64,
+    step_index: u64,
+) -> CoreResult<usize> {
+    let (n, d) = (x.n_rows(), x.n_cols());
+    let k = counts.len();
+    if k == 0 || centres.len() != k * d {
+        return Err(CoreError::ShapeMismatch {
+            what: "centres (n_clusters * n_features)",
+            expected: k * d,
+            got: centres.len(),
+        });
+    }
+    let data = SparseData::new(x, weights)?;
+    let (mut rng, n_since, reassign) =
+        minibatch::partial_clock(seed, step_index, n_since_last_reassign, n, counts);
+    minibatch_step(
+        &data,
+        centres,
+        counts,
+        (reassign, reassignment_ratio),
+        &mut rng,
+    )?;
+    Ok(n_since)
+}
+
+/// Initial centres for the first `partial_fit` call on the sparse `x` (the dense
+/// [`minibatch::initial_centres`] on the same random numbers).
+pub fn minibatch_initial_centres<F: Float>(
+    x: CsrView<'_, F>,
+    weights: Option<&[f64]>,
+    n_clusters: usize,
+    init: &Init<'_, F>,
+    init_size: usize,
+    seed: u64,
+    stop: &Interrupt,
+) -> CoreResult<Array2<F>> {
+    let (n, d) = (x.n_rows(), x.n_cols());
+    if n_clusters == 0 {
+        return Err(super::param("n_clusters", "must be >= 1, got 0".into()));
+    }
+    if n < n_clusters {
+        return Err(CoreError::NotEnoughSamples {
+            n_samples: n,
+            n_clusters,
+        });
+    }
+    let data = SparseData::new(x, weights)?;
+    let mut rng = restart_rng(seed, 1);
+    let centres = if init_size < n && !matches!(init, Init::Given(_)) {
+        let size = init_size.max(n_clusters);
+        let idx: Vec<usize> = (0..size).map(|_| rng.gen_range(0..n)).collect();
+        let sample = Gathered::new(&data, &idx, true)?;
+        seed_centres(&sample.view()?, n_clusters, init, 0, &mut rng, stop)?
+    } else {
+        seed_centres(&data, n_clusters, init, 0, &mut rng, stop)?
+    };
+    Array2::from_shape_vec((n_clusters, d), centres)
+        .map_err(|e| CoreError::Internal(format!("centre shape: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::kmeans::common::Data;
-    use crate::kmeans::{init, KMeansParams};
+    use crate::kmeans::init;
+    use crate::kmeans::KMeansParams;
     use crate::numerics::Finite;
     use crate::params::Params;
 
