@@ -202,6 +202,31 @@ def test_sparse_bad_input_is_a_clear_error(basket):
         KMeans(n_clusters=2).fit(basket, sample_weight=np.ones(5))
 
 
+def test_sparse_indices_beyond_int32_and_huge_widths_are_refused_before_allocating():
+    from segwise.cluster import MiniBatchKMeans
+    from segwise.exceptions import AllocationError
+
+    # 2**31 + 10 columns (int64 indices): the dense centres alone would be 17 GiB per
+    # cluster pair; refused with the size, before any work
+    wide = sp.csr_matrix(
+        (np.ones(3), np.array([0, 2**31 + 5, 7], dtype=np.int64), np.array([0, 1, 2, 3])),
+        shape=(3, 2**31 + 10),
+    )
+    assert wide.indices.dtype == np.int64
+    for est in (KMeans(n_clusters=2), MiniBatchKMeans(n_clusters=2)):
+        with pytest.raises(AllocationError, match=r"n_features=2,147,483,658 .* GiB"):
+            est.fit(wide)
+    # int64 indices within range are fine (and equal to the int32 result)
+    X = sp.csr_matrix(np.array([[1.0, 0, 0], [0, 0, 2], [1, 0, 0], [0, 0, 3]]))
+    X64 = X.copy()
+    X64.indices = X64.indices.astype(np.int64)
+    X64.indptr = X64.indptr.astype(np.int64)
+    init = np.array([[1.0, 0, 0], [0, 0, 2]])
+    a = KMeans(n_clusters=2, init=init, n_init=1).fit(X)
+    b = KMeans(n_clusters=2, init=init, n_init=1).fit(X64)
+    assert_same_fit(a, b, rtol=0)
+
+
 def test_sparse_unsorted_and_duplicate_indices_are_summed_on_a_copy():
     # row 0 holds column 1 twice (1 + 2) and its columns out of order
     X = sp.csr_matrix(

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import _core
 from .._base import BaseEstimator, ClusterMixin, TransformerMixin
+from .._distance import default_max_bytes, format_bytes
 from .._validation import (
     Checked,
     CheckedSparse,
@@ -29,6 +30,7 @@ from .._validation import (
     raise_overflow,
 )
 from ..exceptions import (
+    AllocationError,
     ConvergenceWarning,
     NonFiniteError,
     NotEnoughSamplesError,
@@ -262,6 +264,26 @@ def _check_float32_magnitude(values: np.ndarray) -> None:
     not show it): refuse such input instead of clustering it wrongly."""
     if values.dtype == np.float32:
         check_magnitude(values, "k-means' squared distances")
+
+
+#: Dense ``n_clusters x n_features`` float64 buffers the sparse k-means keeps at once
+#: (centres, new centres, their transposed copy, the per-cluster sums).
+_SPARSE_CENTRE_BUFFERS = 4
+
+
+def _check_sparse_centres(n_clusters: int, n_features: int, who: str) -> None:
+    """The centres of a sparse fit are dense: refuse, before any work, a width whose
+    ``n_clusters x n_features`` buffers exceed half the machine's memory."""
+    nbytes = _SPARSE_CENTRE_BUFFERS * 8 * int(n_clusters) * int(n_features)
+    cap = default_max_bytes()
+    if nbytes > cap:
+        raise AllocationError(
+            f"{who} on sparse X keeps dense centres: n_clusters={n_clusters:,} x "
+            f"n_features={n_features:,} would allocate {format_bytes(nbytes)} "
+            f"({_SPARSE_CENTRE_BUFFERS} float64 buffers), above the cap of "
+            f"{format_bytes(cap)} (half the machine's memory); drop rare columns or use "
+            "fewer clusters"
+        )
 
 
 def _warn_if_fewer_clusters(
@@ -513,6 +535,7 @@ default="k-means++"
             raise NotEnoughSamplesError(
                 f"n_samples={n_samples} should be >= n_clusters={n_clusters}."
             )
+        _check_sparse_centres(n_clusters, n_features, type(self).__name__)
         weights = check_sample_weight(sample_weight, n_samples)
         seed = check_random_state(self.random_state)
         init_centers, runs = self._given_centers(

@@ -29,6 +29,7 @@ from ._kmeans import (
     _FLOATS,
     _centers_array,
     _check_float32_magnitude,
+    _check_sparse_centres,
     _init_kind,
     _KMeansPredictMixin,
     _runs,
@@ -251,6 +252,8 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         k = p["n_clusters"]
         if n_samples < k:
             raise NotEnoughSamplesError(f"n_samples={n_samples} should be >= n_clusters={k}.")
+        if not isinstance(values, np.ndarray):
+            _check_sparse_centres(k, values.shape[1], type(self).__name__)
         weights = check_sample_weight(sample_weight, n_samples, rows=checked.index)
         seed = check_random_state(self.random_state)
         init_size = self._init_size(p, n_samples)
@@ -328,6 +331,8 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
             k = p["n_clusters"]
             if n_samples < k:
                 raise NotEnoughSamplesError(f"n_samples={n_samples} should be >= n_clusters={k}.")
+            if not isinstance(values, np.ndarray):
+                _check_sparse_centres(k, values.shape[1], type(self).__name__)
             seed = check_random_state(self.random_state)
             init_size = self._init_size(p, n_samples)
             init_centers, _ = self._init_centers(p, values, 1, seed, init_size)
