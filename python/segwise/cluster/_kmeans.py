@@ -103,6 +103,9 @@ class _KMeansPredictMixin:
         _check_float32_magnitude(values)
         return values, checked
 
+    def _sparse_ok(self) -> bool:
+        return True
+
     def _sparse_test_values(self, X: Any) -> CheckedSparse:
         """Validated sparse ``X`` as CSR with values in the centres' dtype (the sparse
         kernels work in float64 whatever the dtype, so float32 cannot overflow there)."""
