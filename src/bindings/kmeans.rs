@@ -8,8 +8,8 @@ use numpy::{Element, IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, 
 use pyo3::prelude::*;
 
 use super::{
-    contiguous, dispatch_float, run_detached, run_interruptible, to_py_err, with_csr,
-    with_threads, FloatArray1, FloatArray2,
+    contiguous, dispatch_float, run_detached, run_interruptible, to_py_err, with_csr, with_threads,
+    FloatArray1, FloatArray2,
 };
 use crate::core::kmeans::{self, minibatch, partial, sparse, Algorithm, Init, KMeansParams};
 use crate::core::numerics::{CoMoments, CsrView, Finite, Float};

@@ -283,7 +283,12 @@ impl EarlyStop {
 
 /// Draw `b` row indices with replacement, with probability proportional to `cum`'s
 /// increments (`cum` is the running sum of the weights).
-pub(crate) fn draw_weighted(cum: &[f64], b: usize, rng: &mut Xoshiro256PlusPlus, out: &mut Vec<usize>) {
+pub(crate) fn draw_weighted(
+    cum: &[f64],
+    b: usize,
+    rng: &mut Xoshiro256PlusPlus,
+    out: &mut Vec<usize>,
+) {
     out.clear();
     let total = cum.last().copied().unwrap_or(0.0);
     let last = cum.len().saturating_sub(1);

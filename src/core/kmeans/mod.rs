@@ -304,7 +304,11 @@ pub fn fit<F: Float>(
 
 /// Number of restarts: `params.n_init`, or the count of given initial centres, checked
 /// (shape `(r, k, d)` with `r >= 1`, finite).
-fn restart_count<F: Float>(init: &Init<'_, F>, params: &KMeansParams, d: usize) -> CoreResult<usize> {
+fn restart_count<F: Float>(
+    init: &Init<'_, F>,
+    params: &KMeansParams,
+    d: usize,
+) -> CoreResult<usize> {
     let k = params.n_clusters;
     let Init::Given(arr) = init else {
         return Ok(params.n_init);

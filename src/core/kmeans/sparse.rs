@@ -30,8 +30,8 @@ use rayon::prelude::*;
 
 use super::common::{average_centres, centre_shifts, group_rows, Sums};
 use super::init::{draw_row, random_row_indices, restart_rng, run_restarts, RestartStreams};
-use super::minibatch::{self, MiniBatchFit, MiniBatchValidParams};
 use super::lloyd::RunResult;
+use super::minibatch::{self, MiniBatchFit, MiniBatchValidParams};
 use super::{check_centres, restart_count, same_clustering, Init, KMeansFit, KMeansValidParams};
 use crate::error::check_weights;
 use crate::numerics::{try_filled, try_filled_dims, try_with_capacity, CsrView, Float};
@@ -139,7 +139,13 @@ impl Transposed {
     /// Closest point of one row (the first on ties, compared on `||p||^2 - 2 x.p` as
     /// scikit-learn) and the squared distance to it.
     #[inline(always)]
-    fn closest<F: Float>(&self, cols: &[i64], vals: &[F], norm: f64, buf: &mut [f64]) -> (usize, f64) {
+    fn closest<F: Float>(
+        &self,
+        cols: &[i64],
+        vals: &[F],
+        norm: f64,
+        buf: &mut [f64],
+    ) -> (usize, f64) {
         self.dots(cols, vals, buf);
         let mut best = 0;
         let mut best_v = f64::INFINITY;
@@ -313,7 +319,9 @@ pub fn kmeans_plusplus<F: Float>(
         .iter()
         .map(|&(a, b)| (a..b).map(|i| data.weight(i)).sum())
         .collect();
-    let (g, o) = draw_row(&weights, &sizes, rng.gen(), |g, o| data.weight(g * rows + o));
+    let (g, o) = draw_row(&weights, &sizes, rng.gen(), |g, o| {
+        data.weight(g * rows + o)
+    });
     let mut chosen = vec![g * rows + o];
     let mut closest = try_filled(n, 0.0f64, "seeding distances")?;
     let mut dense = vec![F::zero(); trials.max(1) * d];
