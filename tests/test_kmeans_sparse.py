@@ -285,7 +285,9 @@ def test_sparse_minibatch_partial_fit_equals_scikit_learn(basket, init_centers):
         batch, bw = basket[lo : lo + 400], w[lo : lo + 400]
         ours.partial_fit(batch, sample_weight=bw)
         ref.partial_fit(batch, sample_weight=bw)
-        np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            ours.cluster_centers_, ref.cluster_centers_, rtol=1e-9, atol=1e-12
+        )
         np.testing.assert_array_equal(ours.labels_, ref.labels_)
         assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-9)
     np.testing.assert_array_equal(ours.predict(basket), ref.predict(basket))
@@ -293,7 +295,9 @@ def test_sparse_minibatch_partial_fit_equals_scikit_learn(basket, init_centers):
 
 @pytest.mark.parametrize("init", ["k-means++", "random", "array"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_sparse_minibatch_fit_equals_the_fit_of_the_dense_copy(basket, init_centers, init, weighted):
+def test_sparse_minibatch_fit_equals_the_fit_of_the_dense_copy(
+    basket, init_centers, init, weighted
+):
     # Same random streams: the same validation sample, seeds and batches as the dense fit.
     from segwise.cluster import MiniBatchKMeans
 
@@ -304,7 +308,9 @@ def test_sparse_minibatch_fit_equals_the_fit_of_the_dense_copy(basket, init_cent
     dense = MiniBatchKMeans(**kw).fit(basket.toarray(), sample_weight=w)
     assert sparse.n_steps_ == dense.n_steps_
     np.testing.assert_array_equal(sparse.labels_, dense.labels_)
-    np.testing.assert_allclose(sparse.cluster_centers_, dense.cluster_centers_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        sparse.cluster_centers_, dense.cluster_centers_, rtol=1e-9, atol=1e-12
+    )
     assert sparse.inertia_ == pytest.approx(dense.inertia_, rel=1e-9)
 
 

@@ -490,7 +490,7 @@ default="k-means++"
         weights = check_sample_weight(sample_weight, n_samples, rows=checked.index)
         seed = check_random_state(self.random_state)
 
-        init_centers, runs = self._given_centers(
+        init_centers, runs = self._start_centers(
             lambda: values, kind, runs, n_clusters, n_features, values.dtype, seed
         )
 
@@ -541,9 +541,14 @@ default="k-means++"
         _check_sparse_centres(n_clusters, n_features, type(self).__name__)
         weights = check_sample_weight(sample_weight, n_samples)
         seed = check_random_state(self.random_state)
-        init_centers, runs = self._given_centers(
-            lambda: checked.rebuild(checked.data), kind, runs, n_clusters, n_features,
-            checked.dtype, seed,
+        init_centers, runs = self._start_centers(
+            lambda: checked.rebuild(checked.data),
+            kind,
+            runs,
+            n_clusters,
+            n_features,
+            checked.dtype,
+            seed,
         )
         centers, labels, inertia, n_iter = _core.kmeans_fit_sparse(
             *checked.arrays,
@@ -567,7 +572,7 @@ default="k-means++"
         self.n_iter_ = int(n_iter)
         return self
 
-    def _given_centers(
+    def _start_centers(
         self,
         data: Callable[[], Any],
         kind: str,

@@ -208,13 +208,12 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
                 )
             return _centers_array(self.init, k, d, values.dtype)[None], 1
         if kind == "callable":
-            if isinstance(values, CheckedSparse):
-                values = values.rebuild(values.data)
+            rows: Any = values.rebuild(values.data) if isinstance(values, CheckedSparse) else values
             rng = np.random.RandomState(seed % (2**32))
             init_fn = cast(Callable[..., Any], self.init)
             inits = []
             for _ in range(runs):
-                subset = values[rng.randint(0, n, init_size)] if init_size < n else values
+                subset = rows[rng.randint(0, n, init_size)] if init_size < n else rows
                 centers = init_fn(subset, k, random_state=rng)
                 inits.append(_centers_array(centers, k, d, values.dtype))
             return np.stack(inits), runs
@@ -384,7 +383,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
                 )
             else:
                 labels, inertia = _core.kmeans_labels_inertia_sparse(
-                    *data.args, centers, **data.kwargs, sample_weight=weights
+                    *values.arrays, centers, shape=values.shape, sample_weight=weights
                 )
             if not np.isfinite(inertia):
                 raise_overflow(data.values, "the mini-batch k-means inertia")
