@@ -340,12 +340,23 @@ fn minibatch_fit<'py>(
         let f = with_init(&x, sample_weight, how, n_threads, |x, w, init, stop| {
             minibatch::fit::<F>(x, w, &params, init, stop)
         })?;
-        let (centres, counts) = (f.centres.into_pyarray(py), f.counts.into_pyarray(py));
-        let labels = f.labels.map(|l| l.into_pyarray(py));
-        let state = (f.n_steps, f.n_iter, f.n_since_last_reassign);
-        let out = (centres, counts, labels, f.inertia, state.0, state.1, state.2);
-        Ok(out.into_pyobject(py)?.into_any())
+        minibatch_output(py, f)
     })
+}
+
+/// `(centers, counts, labels or None, inertia, n_steps, n_iter, n_since_last_reassign)`
+/// of a mini-batch fit, dense or sparse.
+fn minibatch_output<'py, F: Float + Element>(
+    py: Python<'py>,
+    f: minibatch::MiniBatchFit<F>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (centres, counts) = (f.centres.into_pyarray(py), f.counts.into_pyarray(py));
+    let labels = f.labels.map(|l| l.into_pyarray(py));
+    let state = (f.n_steps, f.n_iter, f.n_since_last_reassign);
+    let out = (
+        centres, counts, labels, f.inertia, state.0, state.1, state.2,
+    );
+    Ok(out.into_pyobject(py)?.into_any())
 }
 
 /// The state and settings of one `minibatch_partial_step` call.
@@ -498,11 +509,7 @@ fn minibatch_fit_sparse<'py>(
         let f = with_init_csr(py, x, &sample_weight, how, n_threads, |x, w, init, stop| {
             sparse::minibatch_fit::<F>(x, w, &params, init, stop)
         })?;
-        let (centres, counts) = (f.centres.into_pyarray(py), f.counts.into_pyarray(py));
-        let labels = f.labels.map(|l| l.into_pyarray(py));
-        let state = (f.n_steps, f.n_iter, f.n_since_last_reassign);
-        let out = (centres, counts, labels, f.inertia, state.0, state.1, state.2);
-        Ok(out.into_pyobject(py)?.into_any())
+        minibatch_output(py, f)
     })
 }
 

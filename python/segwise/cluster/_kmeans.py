@@ -290,7 +290,7 @@ def _check_sparse_centres(n_clusters: int, n_features: int, who: str) -> None:
 
 
 def _warn_if_fewer_clusters(
-    labels: np.ndarray, n_clusters: int, values: np.ndarray | None = None
+    labels: np.ndarray, n_clusters: int, values: np.ndarray | None = None, stacklevel: int = 3
 ) -> None:
     """ConvergenceWarning when fewer than ``n_clusters`` labels occur (``values``: the
     numeric data, to say when tiny magnitudes are the cause)."""
@@ -313,7 +313,7 @@ def _warn_if_fewer_clusters(
             f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
             f"({n_clusters}). {why}",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -510,15 +510,7 @@ default="k-means++"
         except NonFiniteError:
             check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)  # names columns
             raise
-        if not np.isfinite(inertia):
-            raise_overflow(values, "the k-means inertia")
-        _warn_if_fewer_clusters(labels, n_clusters, values)
-        self.cluster_centers_ = centers
-        self._n_features_out = n_clusters
-        self.labels_ = labels
-        self.inertia_ = float(inertia)
-        self.n_iter_ = int(n_iter)
-        return self
+        return self._store_fit(centers, labels, inertia, n_iter, values)
 
     def _fit_sparse(
         self,
@@ -562,9 +554,17 @@ default="k-means++"
             tol=tol,
             seed=seed,
         )
+        return self._store_fit(centers, labels, inertia, n_iter, checked.data)
+
+    def _store_fit(
+        self, centers: np.ndarray, labels: np.ndarray, inertia: float, n_iter: int, values: Any
+    ) -> KMeans:
+        """Check the fit (an overflowed inertia, fewer distinct labels than clusters; for
+        both, ``values`` are the data or the sparse matrix's stored values) and store it."""
+        n_clusters = centers.shape[0]
         if not np.isfinite(inertia):
-            raise_overflow(checked.data, "the k-means inertia")
-        _warn_if_fewer_clusters(labels, n_clusters, checked.data)
+            raise_overflow(values, "the k-means inertia")
+        _warn_if_fewer_clusters(labels, n_clusters, values, stacklevel=4)
         self.cluster_centers_ = centers
         self._n_features_out = n_clusters
         self.labels_ = labels

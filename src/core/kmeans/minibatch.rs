@@ -523,6 +523,33 @@ pub(crate) fn partial_clock(
     }
 }
 
+/// The rows the first `partial_fit` call seeds on, and the random stream it goes on with:
+/// `init_size.max(n_clusters)` rows drawn with replacement, or `None` for all rows (given
+/// centres, or `init_size >= n`). Errors for `n_clusters == 0` or `n < n_clusters`.
+pub(crate) fn initial_sample(
+    n: usize,
+    n_clusters: usize,
+    given: bool,
+    init_size: usize,
+    seed: u64,
+) -> CoreResult<(Option<Vec<usize>>, Xoshiro256PlusPlus)> {
+    if n_clusters == 0 {
+        return Err(param("n_clusters", "must be >= 1, got 0".into()));
+    }
+    if n < n_clusters {
+        return Err(CoreError::NotEnoughSamples {
+            n_samples: n,
+            n_clusters,
+        });
+    }
+    let mut rng = restart_rng(seed, 1);
+    let sample = (init_size < n && !given).then(|| {
+        let size = init_size.max(n_clusters);
+        (0..size).map(|_| rng.gen_range(0..n)).collect()
+    });
+    Ok((sample, rng))
+}
+
 /// Initial centres for the first `partial_fit` call: `init` run on `init_size` rows
 /// drawn with replacement (all rows when `init_size >= n`), as scikit-learn.
 pub fn initial_centres<F: Float>(
@@ -536,15 +563,8 @@ pub fn initial_centres<F: Float>(
 ) -> CoreResult<Array2<F>> {
     let (n, d) = x.dim();
     let xs = check_data(&x, "X")?;
-    if n_clusters == 0 {
-        return Err(param("n_clusters", "must be >= 1, got 0".into()));
-    }
-    if n < n_clusters {
-        return Err(CoreError::NotEnoughSamples {
-            n_samples: n,
-            n_clusters,
-        });
-    }
+    let given = matches!(init, Init::Given(_));
+    let (sample, mut rng) = initial_sample(n, n_clusters, given, init_size, seed)?;
     check_weights(weights, n)?;
     let data = Data {
         x: xs,
@@ -552,10 +572,8 @@ pub fn initial_centres<F: Float>(
         d,
         w: weights,
     };
-    let mut rng = restart_rng(seed, 1);
-    let centres = if init_size < n && !matches!(init, Init::Given(_)) {
-        let size = init_size.max(n_clusters);
-        let idx: Vec<usize> = (0..size).map(|_| rng.gen_range(0..n)).collect();
+    let centres = if let Some(idx) = sample {
+        let size = idx.len();
         let mut rows = Vec::with_capacity(size * d);
         for &i in &idx {
             rows.extend_from_slice(data.row(i));

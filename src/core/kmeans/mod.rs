@@ -250,8 +250,6 @@ pub fn fit<F: Float>(
     } else {
         hamerly::Tolerance::Absolute(checked_tolerance(&data, params.tol)?)
     };
-    let mut best: Option<RunResult<F>> = None;
-    let mut streams = init::RestartStreams::new(params.seed, 0);
     let run_one = |r: usize, mut rng| -> CoreResult<RunResult<F>> {
         let (start, seeded) = match init {
             Init::Given(arr) => (
@@ -282,6 +280,22 @@ pub fn fit<F: Float>(
             )),
         }
     };
+    best_restart(n_init, params.seed, (k, d), stop, run_one)
+}
+
+/// Run restarts `0..n_init` ([`init::run_restarts`], random streams from `seed`) and keep
+/// the lowest inertia, unless it is the same partition as the best so far (scikit-learn's
+/// `_is_same_clustering`: a better-by-rounding copy is not kept). Shared by the dense and
+/// the sparse fit.
+pub(crate) fn best_restart<F: Float>(
+    n_init: usize,
+    seed: u64,
+    (k, d): (usize, usize),
+    stop: &Interrupt,
+    run_one: impl Fn(usize, rand_xoshiro::Xoshiro256PlusPlus) -> CoreResult<RunResult<F>> + Sync + Send,
+) -> CoreResult<KMeansFit<F>> {
+    let mut best: Option<RunResult<F>> = None;
+    let mut streams = init::RestartStreams::new(seed, 0);
     init::run_restarts(n_init, &mut streams, stop, run_one, |run| {
         let better = match &best {
             None => true,

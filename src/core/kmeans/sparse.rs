@@ -29,10 +29,10 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::common::{average_centres, centre_shifts, group_rows, Sums};
-use super::init::{draw_row, random_row_indices, restart_rng, run_restarts, RestartStreams};
+use super::init::{draw_row, random_row_indices, restart_rng};
 use super::lloyd::RunResult;
 use super::minibatch::{self, MiniBatchFit, MiniBatchValidParams};
-use super::{check_centres, restart_count, same_clustering, Init, KMeansFit, KMeansValidParams};
+use super::{best_restart, check_centres, restart_count, Init, KMeansFit, KMeansValidParams};
 use crate::error::check_weights;
 use crate::numerics::{try_filled, try_filled_dims, try_with_capacity, CsrView, Float};
 use crate::{CoreError, CoreResult, Interrupt};
@@ -509,26 +509,7 @@ pub fn fit<F: Float>(
         };
         lloyd(&data, &start, k, params.max_iter, tol, stop)
     };
-    let mut best: Option<RunResult<F>> = None;
-    let mut streams = RestartStreams::new(params.seed, 0);
-    run_restarts(n_init, &mut streams, stop, run_one, |run| {
-        let better = match &best {
-            None => true,
-            Some(b) => run.inertia < b.inertia && !same_clustering(&run.labels, &b.labels, k),
-        };
-        if better {
-            best = Some(run);
-        }
-    })?;
-    let best = best.ok_or_else(|| CoreError::Internal("no k-means restart ran".into()))?;
-    let centres = Array2::from_shape_vec((k, d), best.centres)
-        .map_err(|e| CoreError::Internal(format!("centre shape: {e}")))?;
-    Ok(KMeansFit {
-        centres,
-        labels: Array1::from_vec(best.labels),
-        inertia: best.inertia,
-        n_iter: best.n_iter,
-    })
+    best_restart(n_init, params.seed, (k, d), stop, run_one)
 }
 
 /// Labels (closest centre, first on ties) and weighted inertia of the sparse `x`
@@ -540,10 +521,7 @@ pub fn labels_inertia<F: Float>(
 ) -> CoreResult<(Array1<i32>, f64)> {
     let cs = check_centres(&centres, x.n_cols())?;
     let data = SparseData::new(x, weights)?;
-    let blocks = Transposed::new(cs, centres.nrows(), data.d())?;
-    let mut labels = try_filled(data.n(), 0i32, "labels")?;
-    let mut dists = try_filled(data.n(), 0.0f64, "distances")?;
-    let inertia = assign(&data, &blocks, &mut labels, &mut dists);
+    let (labels, inertia) = labels_and_inertia(&data, cs, centres.nrows())?;
     Ok((Array1::from_vec(labels), inertia))
 }
 
@@ -650,12 +628,17 @@ fn seed_centres<F: Float>(
     }
 }
 
-/// Weighted inertia of `data` against row-major `centres` (`k * d`).
-fn inertia_of<F: Float>(data: &SparseData<'_, F>, centres: &[F], k: usize) -> CoreResult<f64> {
+/// Labels and weighted inertia of `data` against row-major `centres` (`k * d`).
+fn labels_and_inertia<F: Float>(
+    data: &SparseData<'_, F>,
+    centres: &[F],
+    k: usize,
+) -> CoreResult<(Vec<i32>, f64)> {
     let blocks = Transposed::new(centres, k, data.d())?;
     let mut labels = try_filled(data.n(), 0i32, "labels")?;
     let mut dists = try_filled(data.n(), 0.0f64, "distances")?;
-    Ok(assign(data, &blocks, &mut labels, &mut dists))
+    let inertia = assign(data, &blocks, &mut labels, &mut dists);
+    Ok((labels, inertia))
 }
 
 /// One mini-batch update (the dense [`minibatch::step`]) on the sparse rows of `batch`,
@@ -744,7 +727,7 @@ pub fn minibatch_fit<F: Float>(
                 seed_centres(&sample.view()?, k, init, r, &mut irng, stop)?
             }
         };
-        let inertia = inertia_of(&valid, &centres, k)?;
+        let (_, inertia) = labels_and_inertia(&valid, &centres, k)?;
         Ok((centres, inertia))
     };
     let mut best: Option<(Vec<F>, f64)> = None;
@@ -793,10 +776,7 @@ pub fn minibatch_fit<F: Float>(
         }
     }
     let (labels, inertia) = if params.compute_labels {
-        let blocks = Transposed::new(&centres, k, d)?;
-        let mut labels = try_filled(n, 0i32, "labels")?;
-        let mut dists = try_filled(n, 0.0f64, "distances")?;
-        let inertia = assign(&data, &blocks, &mut labels, &mut dists);
+        let (labels, inertia) = labels_and_inertia(&data, &centres, k)?;
         (Some(Array1::from_vec(labels)), inertia)
     } else {
         (None, early.ewa.unwrap_or(0.0) * acc)
@@ -861,24 +841,15 @@ pub fn minibatch_initial_centres<F: Float>(
     stop: &Interrupt,
 ) -> CoreResult<Array2<F>> {
     let (n, d) = (x.n_rows(), x.n_cols());
-    if n_clusters == 0 {
-        return Err(super::param("n_clusters", "must be >= 1, got 0".into()));
-    }
-    if n < n_clusters {
-        return Err(CoreError::NotEnoughSamples {
-            n_samples: n,
-            n_clusters,
-        });
-    }
     let data = SparseData::new(x, weights)?;
-    let mut rng = restart_rng(seed, 1);
-    let centres = if init_size < n && !matches!(init, Init::Given(_)) {
-        let size = init_size.max(n_clusters);
-        let idx: Vec<usize> = (0..size).map(|_| rng.gen_range(0..n)).collect();
-        let sample = Gathered::new(&data, &idx, true)?;
-        seed_centres(&sample.view()?, n_clusters, init, 0, &mut rng, stop)?
-    } else {
-        seed_centres(&data, n_clusters, init, 0, &mut rng, stop)?
+    let given = matches!(init, Init::Given(_));
+    let (sample, mut rng) = minibatch::initial_sample(n, n_clusters, given, init_size, seed)?;
+    let centres = match sample {
+        Some(idx) => {
+            let sample = Gathered::new(&data, &idx, true)?;
+            seed_centres(&sample.view()?, n_clusters, init, 0, &mut rng, stop)?
+        }
+        None => seed_centres(&data, n_clusters, init, 0, &mut rng, stop)?,
     };
     Array2::from_shape_vec((n_clusters, d), centres)
         .map_err(|e| CoreError::Internal(format!("centre shape: {e}")))
