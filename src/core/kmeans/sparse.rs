@@ -29,7 +29,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::common::{average_centres, centre_shifts, group_rows, Sums};
-use super::init::{draw_row, random_row_indices, restart_rng};
+use super::init::{draw_row, random_row_indices, restart_rng, run_restarts, RestartStreams};
 use super::lloyd::RunResult;
 use super::minibatch::{self, MiniBatchFit, MiniBatchValidParams};
 use super::{best_restart, check_centres, restart_count, Init, KMeansFit, KMeansValidParams};
