@@ -37,7 +37,7 @@ def client():
     """A real 2-worker x 1-thread cluster, closed (no processes, no warnings) at the end."""
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
