@@ -7,6 +7,11 @@ of the results. Neither densifies the matrix.
 
 * ``MaxAbsScaler`` and ``StandardScaler(with_mean=False)``: fit + transform.
 * ``silhouette_score`` (exact, O(n^2)) on the first ``--silhouette-rows`` rows.
+* ``KMeans`` fit (Lloyd, ``--clusters`` centres, the same initial rows for both, one run)
+  and predict on the whole matrix; the difference column is that of the centres.
+* ``MiniBatchKMeans`` fit (same initial rows, batch 1,024, 3 passes, no early stop) and
+  predict. The two libraries draw different batches (their own random streams), so the
+  difference column is the relative difference of the final inertia, not of the centres.
 
     python benches/bench_sparse.py            # 200,000 x 2,000; silhouette on 20,000 rows
     python benches/bench_sparse.py --quick    # 20,000 x 2,000; silhouette on 3,000 rows
@@ -18,8 +23,10 @@ import argparse
 
 import numpy as np
 import scipy.sparse as sp
+import segwise.cluster as swc
 import segwise.metrics as swm
 import segwise.preprocessing as swp
+import sklearn.cluster as skc
 import sklearn.metrics as skm
 import sklearn.preprocessing as skp
 from _common import best_time, machine, print_table
@@ -45,6 +52,7 @@ def main() -> None:
     parser.add_argument("--density", type=float, default=0.005)
     parser.add_argument("--silhouette-rows", type=int, default=None)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--clusters", type=int, default=8)
     args = parser.parse_args()
     n = args.rows or (20_000 if args.quick else 200_000)
     n_sil = args.silhouette_rows or (3_000 if args.quick else 20_000)
@@ -87,7 +95,68 @@ def main() -> None:
             "max rel diff": abs(s_ours - s_ref) / abs(s_ref),
         }
     )
+    rows.extend(kmeans_rows(X, args.clusters, args.repeat))
     print_table("Sparse (CSR) input against scikit-learn", rows)
+
+
+def kmeans_rows(X: sp.csr_matrix, k: int, repeat: int) -> list[dict[str, object]]:
+    """KMeans fit and predict, both libraries from the same initial centres."""
+    n, d = X.shape
+    init = X[np.random.default_rng(2).choice(n, k, replace=False)].toarray()
+    kw = {"n_clusters": k, "init": init, "n_init": 1, "max_iter": 50}
+    t_ours, ours = best_time(lambda: swc.KMeans(**kw).fit(X), repeat)
+    t_ref, ref = best_time(lambda: skc.KMeans(algorithm="lloyd", **kw).fit(X), repeat)
+    size = f"{n:,} x {d:,}, k={k}"
+    rows: list[dict[str, object]] = [
+        {
+            "task": f"KMeans fit (Lloyd, {ours.n_iter_}/{ref.n_iter_} iterations)",
+            "size": size,
+            "segwise s": t_ours,
+            "scikit-learn s": t_ref,
+            "speed-up": t_ref / t_ours,
+            "max rel diff": _max_rel(ours.cluster_centers_, ref.cluster_centers_),
+        }
+    ]
+    rows.append(predict_row("KMeans predict", ours, ref, X, size, repeat))
+    mb = {
+        "n_clusters": k,
+        "init": init,
+        "n_init": 1,
+        "batch_size": 1024,
+        "max_iter": 3,
+        "max_no_improvement": None,
+        "tol": 0.0,
+        "random_state": 0,
+    }
+    t_ours, ours = best_time(lambda: swc.MiniBatchKMeans(**mb).fit(X), repeat)
+    t_ref, ref = best_time(lambda: skc.MiniBatchKMeans(**mb).fit(X), repeat)
+    rows.append(
+        {
+            "task": f"MiniBatchKMeans fit ({ours.n_steps_}/{ref.n_steps_} batches)",
+            "size": size,
+            "segwise s": t_ours,
+            "scikit-learn s": t_ref,
+            "speed-up": t_ref / t_ours,
+            "max rel diff": abs(ours.inertia_ - ref.inertia_) / ref.inertia_,
+        }
+    )
+    rows.append(predict_row("MiniBatchKMeans predict", ours, ref, X, size, repeat))
+    return rows
+
+
+def predict_row(task: str, ours: object, ref: object, X: sp.csr_matrix, size: str, repeat: int):
+    """Timing of ``predict`` on ``X``; the difference column is the share of labels that
+    differ between the libraries' predictions with their own centres."""
+    t_ours, labels = best_time(lambda: ours.predict(X), repeat)  # type: ignore[attr-defined]
+    t_ref, labels_ref = best_time(lambda: ref.predict(X), repeat)  # type: ignore[attr-defined]
+    return {
+        "task": task,
+        "size": size,
+        "segwise s": t_ours,
+        "scikit-learn s": t_ref,
+        "speed-up": t_ref / t_ours,
+        "max rel diff": float(np.mean(labels != labels_ref)),
+    }
 
 
 if __name__ == "__main__":

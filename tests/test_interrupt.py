@@ -72,6 +72,12 @@ rng = np.random.default_rng(0)
 X = rng.uniform(-10, 10, size=(4, {d}))[rng.integers(0, 4, size={n})] + rng.normal(size=({n}, {d}))
 """
 
+# A basket-like scipy CSR matrix (k-means on sparse input).
+SPARSE = """
+import scipy.sparse as sp
+X = sp.random(50_000, 200, density=0.02, format="csr", random_state=0)
+"""
+
 # A mixed table: two numeric and two categorical columns.
 MIXED = """
 import pandas as pd
@@ -92,6 +98,15 @@ CASES = {
     ),
     "minibatch_endless": (
         BLOBS.format(n=5_000, d=4) + "from segwise.cluster import MiniBatchKMeans",
+        "MiniBatchKMeans(3, max_iter=10**12, max_no_improvement=None, tol=0, "
+        "random_state=0).fit(X)",
+    ),
+    "kmeans_sparse_many_restarts": (
+        SPARSE + "from segwise.cluster import KMeans",
+        "KMeans(4, n_init=10**6, random_state=0).fit(X)",
+    ),
+    "minibatch_sparse_endless": (
+        SPARSE + "from segwise.cluster import MiniBatchKMeans",
         "MiniBatchKMeans(3, max_iter=10**12, max_no_improvement=None, tol=0, "
         "random_state=0).fit(X)",
     ),

@@ -54,9 +54,11 @@ _WEIGHTS = (
 EXPECTED_FAILED: dict[str, dict[str, str]] = {
     "KMeans": {
         "check_sample_weight_equivalence_on_dense_data": _WEIGHTS,
+        "check_sample_weight_equivalence_on_sparse_data": _WEIGHTS,
     },
     "MiniBatchKMeans": {
         "check_sample_weight_equivalence_on_dense_data": _WEIGHTS,
+        "check_sample_weight_equivalence_on_sparse_data": _WEIGHTS,
     },
 }
 

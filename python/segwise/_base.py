@@ -162,7 +162,7 @@ class BaseEstimator:
             input_tags=InputTags(allow_nan=self._allow_nan, sparse=self._sparse_ok()),
         )
 
-    def _check_features(self, checked: Checked, *, reset: bool) -> None:
+    def _check_features(self, checked: Checked | CheckedSparse, *, reset: bool) -> None:
         check_features(self, checked, reset=reset)
 
 

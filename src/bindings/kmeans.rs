@@ -8,11 +8,11 @@ use numpy::{Element, IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, 
 use pyo3::prelude::*;
 
 use super::{
-    contiguous, dispatch_float, run_detached, run_interruptible, to_py_err, with_threads,
-    FloatArray2,
+    contiguous, dispatch_float, run_detached, run_interruptible, to_py_err, with_csr, with_threads,
+    FloatArray1, FloatArray2,
 };
-use crate::core::kmeans::{self, minibatch, partial, Algorithm, Init, KMeansParams};
-use crate::core::numerics::{CoMoments, Float};
+use crate::core::kmeans::{self, minibatch, partial, sparse, Algorithm, Init, KMeansParams};
+use crate::core::numerics::{CoMoments, CsrView, Finite, Float};
 use crate::core::params::Params;
 use crate::core::{CoreError, CoreResult, Interrupt};
 
@@ -183,6 +183,121 @@ fn kmeans_transform<'py>(
     })
 }
 
+/// [`kmeans_fit`] of a CSR matrix (`data` float32 or float64, `indices`, `indptr`, `shape`),
+/// never densified; returns `(centers, labels, inertia, n_iter)`.
+#[pyfunction]
+#[pyo3(signature = (data, indices, indptr, *, shape, sample_weight, n_clusters, init, init_centers, n_init, max_iter, tol, seed, n_threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn kmeans_fit_sparse<'py>(
+    py: Python<'py>,
+    data: FloatArray1<'py>,
+    indices: PyReadonlyArray1<'py, i64>,
+    indptr: PyReadonlyArray1<'py, i64>,
+    shape: (usize, usize),
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    n_clusters: usize,
+    init: &str,
+    init_centers: Option<Bound<'py, PyAny>>,
+    n_init: usize,
+    max_iter: usize,
+    tol: f64,
+    seed: u64,
+    n_threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let params = KMeansParams {
+        n_clusters,
+        n_init,
+        max_iter,
+        tol,
+        algorithm: Algorithm::Lloyd,
+        seed,
+    }
+    .check()
+    .map_err(to_py_err)?;
+    with_csr!((data, indices, indptr, shape, Finite::All), x: F => {
+        let how = (init, init_centers.as_ref());
+        let f = with_init_csr(py, x, &sample_weight, how, n_threads, |x, w, init, stop| {
+            sparse::fit::<F>(x, w, &params, init, stop)
+        })?;
+        let out = (f.centres.into_pyarray(py), f.labels.into_pyarray(py), f.inertia, f.n_iter);
+        Ok(out.into_pyobject(py)?.into_any())
+    })
+}
+
+/// [`with_init`] for a checked CSR matrix `x`.
+fn with_init_csr<'py, F, R, W>(
+    py: Python<'py>,
+    x: CsrView<'_, F>,
+    sample_weight: &Option<PyReadonlyArray1<'py, f64>>,
+    (init_name, init_centers): (&str, Option<&Bound<'py, PyAny>>),
+    n_threads: Option<usize>,
+    work: W,
+) -> PyResult<R>
+where
+    F: Float + Element,
+    R: Send,
+    W: FnOnce(CsrView<'_, F>, Option<&[f64]>, &Init<'_, F>, &Interrupt) -> CoreResult<R> + Send,
+{
+    let centres = given_centres::<F>(init_centers)?;
+    let cv = centres.as_ref().map(|c| c.as_array());
+    let wv = sample_weight.as_ref().map(|w| w.as_array());
+    run_interruptible(py, move |stop| {
+        let init = make_init(cv, init_name)?;
+        let w = contiguous(&wv, "sample_weight")?;
+        with_threads(n_threads, || work(x, w, &init, stop))
+    })
+}
+
+/// [`kmeans_labels_inertia`] of a CSR matrix against dense centres of its dtype.
+#[pyfunction]
+#[pyo3(signature = (data, indices, indptr, centers, *, shape, sample_weight=None, n_threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn kmeans_labels_inertia_sparse<'py>(
+    py: Python<'py>,
+    data: FloatArray1<'py>,
+    indices: PyReadonlyArray1<'py, i64>,
+    indptr: PyReadonlyArray1<'py, i64>,
+    centers: Bound<'py, PyAny>,
+    shape: (usize, usize),
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    n_threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let wv = sample_weight.as_ref().map(|w| w.as_array());
+    let (labels, inertia) = with_csr!((data, indices, indptr, shape, Finite::All), x: F => {
+        let centers: PyReadonlyArray2<'py, F> = centers.extract()?;
+        let cv = centers.as_array();
+        run_detached(py, move || {
+            let w = contiguous(&wv, "sample_weight")?;
+            with_threads(n_threads, || sparse::labels_inertia::<F>(x, cv, w))
+        })?
+    });
+    Ok((labels.into_pyarray(py), inertia)
+        .into_pyobject(py)?
+        .into_any())
+}
+
+/// [`kmeans_transform`] of a CSR matrix: dense `(n, k)` distances in its dtype.
+#[pyfunction]
+#[pyo3(signature = (data, indices, indptr, centers, *, shape, n_threads=None))]
+fn kmeans_transform_sparse<'py>(
+    py: Python<'py>,
+    data: FloatArray1<'py>,
+    indices: PyReadonlyArray1<'py, i64>,
+    indptr: PyReadonlyArray1<'py, i64>,
+    centers: Bound<'py, PyAny>,
+    shape: (usize, usize),
+    n_threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    with_csr!((data, indices, indptr, shape, Finite::All), x: F => {
+        let centers: PyReadonlyArray2<'py, F> = centers.extract()?;
+        let cv = centers.as_array();
+        let out = run_detached(py, move || {
+            with_threads(n_threads, || sparse::transform::<F>(x, cv))
+        })?;
+        Ok(out.into_pyarray(py).into_any())
+    })
+}
+
 /// Fit mini-batch k-means; returns
 /// `(centers, counts, labels or None, inertia, n_steps, n_iter, n_since_last_reassign)`.
 #[pyfunction]
@@ -225,12 +340,23 @@ fn minibatch_fit<'py>(
         let f = with_init(&x, sample_weight, how, n_threads, |x, w, init, stop| {
             minibatch::fit::<F>(x, w, &params, init, stop)
         })?;
-        let (centres, counts) = (f.centres.into_pyarray(py), f.counts.into_pyarray(py));
-        let labels = f.labels.map(|l| l.into_pyarray(py));
-        let state = (f.n_steps, f.n_iter, f.n_since_last_reassign);
-        let out = (centres, counts, labels, f.inertia, state.0, state.1, state.2);
-        Ok(out.into_pyobject(py)?.into_any())
+        minibatch_output(py, f)
     })
+}
+
+/// `(centers, counts, labels or None, inertia, n_steps, n_iter, n_since_last_reassign)`
+/// of a mini-batch fit, dense or sparse.
+fn minibatch_output<'py, F: Float + Element>(
+    py: Python<'py>,
+    f: minibatch::MiniBatchFit<F>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (centres, counts) = (f.centres.into_pyarray(py), f.counts.into_pyarray(py));
+    let labels = f.labels.map(|l| l.into_pyarray(py));
+    let state = (f.n_steps, f.n_iter, f.n_since_last_reassign);
+    let out = (
+        centres, counts, labels, f.inertia, state.0, state.1, state.2,
+    );
+    Ok(out.into_pyobject(py)?.into_any())
 }
 
 /// The state and settings of one `minibatch_partial_step` call.
@@ -338,11 +464,142 @@ fn minibatch_init_centers<'py>(
     dispatch_float!(x, x: F => init_centers_typed::<F>(x, sample_weight, how, init_size, seed))
 }
 
+/// [`minibatch_fit`] of a CSR matrix (`data`, `indices`, `indptr`, `shape`), never
+/// densified; returns the same tuple.
+#[pyfunction]
+#[pyo3(signature = (data, indices, indptr, *, shape, sample_weight, n_clusters, init, init_centers, n_init, max_iter, batch_size, tol, max_no_improvement, init_size, reassignment_ratio, compute_labels, seed, n_threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn minibatch_fit_sparse<'py>(
+    py: Python<'py>,
+    data: FloatArray1<'py>,
+    indices: PyReadonlyArray1<'py, i64>,
+    indptr: PyReadonlyArray1<'py, i64>,
+    shape: (usize, usize),
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    n_clusters: usize,
+    init: &str,
+    init_centers: Option<Bound<'py, PyAny>>,
+    n_init: usize,
+    max_iter: usize,
+    batch_size: usize,
+    tol: f64,
+    max_no_improvement: Option<usize>,
+    init_size: Option<usize>,
+    reassignment_ratio: f64,
+    compute_labels: bool,
+    seed: u64,
+    n_threads: Option<usize>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let params = minibatch::MiniBatchParams {
+        n_clusters,
+        max_iter,
+        batch_size,
+        tol,
+        max_no_improvement,
+        init_size,
+        n_init,
+        reassignment_ratio,
+        compute_labels,
+        seed,
+    }
+    .check()
+    .map_err(to_py_err)?;
+    with_csr!((data, indices, indptr, shape, Finite::All), x: F => {
+        let how = (init, init_centers.as_ref());
+        let f = with_init_csr(py, x, &sample_weight, how, n_threads, |x, w, init, stop| {
+            sparse::minibatch_fit::<F>(x, w, &params, init, stop)
+        })?;
+        minibatch_output(py, f)
+    })
+}
+
+/// [`minibatch_partial_step`] on a CSR matrix; returns `(centers, counts,
+/// n_since_last_reassign)`.
+#[pyfunction]
+#[pyo3(signature = (data, indices, indptr, *, shape, sample_weight, centers, counts, n_since_last_reassign, reassignment_ratio, seed, step_index))]
+#[allow(clippy::too_many_arguments)]
+fn minibatch_partial_step_sparse<'py>(
+    py: Python<'py>,
+    data: FloatArray1<'py>,
+    indices: PyReadonlyArray1<'py, i64>,
+    indptr: PyReadonlyArray1<'py, i64>,
+    shape: (usize, usize),
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    centers: Bound<'py, PyAny>,
+    counts: PyReadonlyArray1<'py, f64>,
+    n_since_last_reassign: usize,
+    reassignment_ratio: f64,
+    seed: u64,
+    step_index: u64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let wv = sample_weight.as_ref().map(|w| w.as_array());
+    with_csr!((data, indices, indptr, shape, Finite::All), x: F => {
+        let centers: PyReadonlyArray2<'py, F> = centers.extract()?;
+        let mut c = centers.as_array().to_owned();
+        let mut n = counts.as_array().to_owned();
+        let (c, n, since) = run_detached(py, move || {
+            let w = contiguous(&wv, "sample_weight")?;
+            let cs = c
+                .as_slice_mut()
+                .ok_or_else(|| CoreError::Internal("centres layout".into()))?;
+            let ns = n
+                .as_slice_mut()
+                .ok_or_else(|| CoreError::Internal("counts layout".into()))?;
+            let since = sparse::minibatch_partial_step::<F>(
+                x,
+                w,
+                cs,
+                ns,
+                n_since_last_reassign,
+                reassignment_ratio,
+                seed,
+                step_index,
+            )?;
+            Ok((c, n, since))
+        })?;
+        Ok((c.into_pyarray(py), n.into_pyarray(py), since)
+            .into_pyobject(py)?
+            .into_any())
+    })
+}
+
+/// [`minibatch_init_centers`] of a CSR matrix.
+#[pyfunction]
+#[pyo3(signature = (data, indices, indptr, *, shape, sample_weight, n_clusters, init, init_centers, init_size, seed))]
+#[allow(clippy::too_many_arguments)]
+fn minibatch_init_centers_sparse<'py>(
+    py: Python<'py>,
+    data: FloatArray1<'py>,
+    indices: PyReadonlyArray1<'py, i64>,
+    indptr: PyReadonlyArray1<'py, i64>,
+    shape: (usize, usize),
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    n_clusters: usize,
+    init: &str,
+    init_centers: Option<Bound<'py, PyAny>>,
+    init_size: usize,
+    seed: u64,
+) -> PyResult<Bound<'py, PyAny>> {
+    with_csr!((data, indices, indptr, shape, Finite::All), x: F => {
+        let how = (init, init_centers.as_ref());
+        let out = with_init_csr(py, x, &sample_weight, how, None, |x, w, init, stop| {
+            sparse::minibatch_initial_centres::<F>(x, w, n_clusters, init, init_size, seed, stop)
+        })?;
+        Ok(out.into_pyarray(py).into_any())
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kmeans_fit, m)?)?;
     m.add_function(wrap_pyfunction!(kmeans_predict, m)?)?;
     m.add_function(wrap_pyfunction!(kmeans_labels_inertia, m)?)?;
     m.add_function(wrap_pyfunction!(kmeans_transform, m)?)?;
+    m.add_function(wrap_pyfunction!(kmeans_fit_sparse, m)?)?;
+    m.add_function(wrap_pyfunction!(kmeans_labels_inertia_sparse, m)?)?;
+    m.add_function(wrap_pyfunction!(kmeans_transform_sparse, m)?)?;
+    m.add_function(wrap_pyfunction!(minibatch_fit_sparse, m)?)?;
+    m.add_function(wrap_pyfunction!(minibatch_partial_step_sparse, m)?)?;
+    m.add_function(wrap_pyfunction!(minibatch_init_centers_sparse, m)?)?;
     m.add_function(wrap_pyfunction!(minibatch_fit, m)?)?;
     m.add_function(wrap_pyfunction!(minibatch_partial_step, m)?)?;
     m.add_function(wrap_pyfunction!(minibatch_init_centers, m)?)?;

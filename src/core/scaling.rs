@@ -11,7 +11,7 @@
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
-use crate::numerics::{CompensatedSum, CsrView, Float, RowBlocks};
+use crate::numerics::{CoMoments, CompensatedSum, CsrView, Float, RowBlocks};
 use crate::stats::selection::{lerp, linear_plan, order_statistics};
 use crate::{CoreError, CoreResult};
 
@@ -652,26 +652,67 @@ pub fn count_log1p_domain_errors<T: Float>(
 
 // --------------------------------------------------------------------------- sparse (CSR)
 
-/// Per-column sums of one block of CSR rows (first pass of [`csr_column_moments`]).
-#[derive(Clone, Copy, Debug, Default)]
-struct SparseFirst {
-    /// `sum w x` over the stored non-NaN values
-    sum: CompensatedSum,
+/// One column's stored values within one block of CSR rows, as sums shifted by the
+/// column's first stored (non-NaN) value in the block, which keeps the one-pass sum of
+/// squares free of cancellation when the mean is large.
+#[derive(Clone, Copy, Debug)]
+struct SparseColumn {
+    /// The shift (NaN until the column's first stored value in the block).
+    shift: f64,
+    /// `sum w (x - shift)` over the stored non-NaN values
+    s1: f64,
+    /// `sum w (x - shift)^2` over the stored non-NaN values
+    s2: f64,
     /// `sum w` over the stored non-NaN values
-    stored: CompensatedSum,
+    stored: f64,
     /// `sum w` over the stored NaN values
-    nan_weight: CompensatedSum,
+    nan_weight: f64,
     /// number of stored NaN values
     n_nan: f64,
+}
+
+impl SparseColumn {
+    const EMPTY: SparseColumn = SparseColumn {
+        shift: f64::NAN,
+        s1: 0.0,
+        s2: 0.0,
+        stored: 0.0,
+        nan_weight: 0.0,
+        n_nan: 0.0,
+    };
+
+    /// The column's moments over the block's `rows_weight` (all rows' weights): its
+    /// stored values, then its implicit zeros (the rows' weight not stored here), merged.
+    fn finish(&self, rows_weight: f64) -> CoMoments {
+        let mut m = CoMoments::EMPTY;
+        if self.stored > 0.0 {
+            let m2 = self.s2 - self.s1 * self.s1 / self.stored;
+            m = CoMoments {
+                count: self.stored,
+                sum_y: self.shift * self.stored + self.s1,
+                m2_y: if m2 < 0.0 { 0.0 } else { m2 },
+                ..CoMoments::EMPTY
+            };
+        }
+        let zeros = rows_weight - self.stored - self.nan_weight;
+        if zeros > 0.0 {
+            m.merge(&CoMoments {
+                count: zeros,
+                ..CoMoments::EMPTY
+            });
+        }
+        m
+    }
 }
 
 /// [`column_moments`] of a CSR matrix: the implicit zeros are values (weighted by their
 /// rows' weights), stored NaN are skipped, as scikit-learn's `mean_variance_axis`.
 ///
-/// Two passes over the stored values only (never over the zeros): the weighted sums give
-/// the mean, then `sum w (x - mean)^2` over the stored values plus the zeros' weight times
-/// `mean^2` gives the sum of squared deviations. Blocks of [`BLOCK_ROWS`] rows are reduced
-/// in parallel and merged in block order.
+/// One pass over the stored values only (never over the zeros): each block of
+/// [`BLOCK_ROWS`] rows accumulates shifted sums per column ([`SparseColumn`]), turns them
+/// into the moments of its stored values and of its zeros, and the blocks' per-column
+/// [`CoMoments`] are merged in block order (Chan et al.'s update), so the result does
+/// not depend on the number of threads.
 pub fn csr_column_moments<T: Float>(
     x: &CsrView<'_, T>,
     weights: Option<&[f64]>,
@@ -680,82 +721,56 @@ pub fn csr_column_moments<T: Float>(
     let d = x.n_cols();
     let blocks = RowBlocks::fixed(x.n_rows(), BLOCK_ROWS);
     let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
-    let (first, total_weight) = blocks.reduce(
-        (vec![SparseFirst::default(); d], CompensatedSum::ZERO),
+    let (moments, n_nan) = blocks.reduce(
+        (vec![CoMoments::EMPTY; d], vec![0.0f64; d]),
         |_, rows| {
-            let mut acc = vec![SparseFirst::default(); d];
-            let mut total = CompensatedSum::ZERO;
+            let mut acc = vec![SparseColumn::EMPTY; d];
+            let mut rows_weight = 0.0;
             for i in rows {
                 let w = weight(i);
-                total.add(w);
+                rows_weight += w;
                 let (cols, vals) = x.row(i);
                 for (&j, &v) in cols.iter().zip(vals) {
                     let a = &mut acc[j as usize];
+                    let v = v.to_f64();
                     if v.is_nan() {
-                        a.nan_weight.add(w);
+                        a.nan_weight += w;
                         a.n_nan += 1.0;
-                    } else {
-                        a.sum.add(w * v.to_f64());
-                        a.stored.add(w);
+                        continue;
                     }
+                    if a.shift.is_nan() {
+                        a.shift = v;
+                    }
+                    let t = v - a.shift;
+                    a.s1 += w * t;
+                    a.s2 += w * t * t;
+                    a.stored += w;
                 }
             }
-            (acc, total)
+            let n_nan: Vec<f64> = acc.iter().map(|a| a.n_nan).collect();
+            let moments: Vec<CoMoments> = acc.iter().map(|a| a.finish(rows_weight)).collect();
+            (moments, n_nan)
         },
-        |(t, tw), (block, bw)| {
-            for (t, b) in t.iter_mut().zip(&block) {
-                t.sum.merge(&b.sum);
-                t.stored.merge(&b.stored);
-                t.nan_weight.merge(&b.nan_weight);
-                t.n_nan += b.n_nan;
-            }
-            tw.merge(&bw);
-        },
-    );
-    let total_weight = total_weight.value();
-    let count: Vec<f64> = first
-        .iter()
-        .map(|f| total_weight - f.nan_weight.value())
-        .collect();
-    let mean: Vec<f64> = first
-        .iter()
-        .zip(&count)
-        .map(|(f, &c)| f.sum.value() / c)
-        .collect();
-    let squares = blocks.reduce(
-        vec![CompensatedSum::ZERO; d],
-        |_, rows| {
-            let mut acc = vec![CompensatedSum::ZERO; d];
-            for i in rows {
-                let w = weight(i);
-                let (cols, vals) = x.row(i);
-                for (&j, &v) in cols.iter().zip(vals) {
-                    if !v.is_nan() {
-                        let dev = v.to_f64() - mean[j as usize];
-                        acc[j as usize].add(w * dev * dev);
-                    }
-                }
-            }
-            acc
-        },
-        |t, block| {
-            for (t, b) in t.iter_mut().zip(&block) {
+        |(total, nan), (block, block_nan)| {
+            for (t, b) in total.iter_mut().zip(&block) {
                 t.merge(b);
             }
+            for (t, b) in nan.iter_mut().zip(&block_nan) {
+                *t += b;
+            }
         },
     );
-    let mut out = BatchMoments {
-        count: Array1::from(count),
-        sum: first.iter().map(|f| f.sum.value()).collect(),
-        mean: Array1::from(mean),
-        unnormalized_var: Array1::zeros(d),
-        n_nan: first.iter().map(|f| f.n_nan).collect(),
-    };
-    for j in 0..d {
-        let zeros = (out.count[j] - first[j].stored.value()).max(0.0);
-        out.unnormalized_var[j] = squares[j].value() + zeros * out.mean[j] * out.mean[j];
-    }
-    Ok(out)
+    Ok(BatchMoments {
+        count: moments.iter().map(|m| m.count).collect(),
+        sum: moments.iter().map(|m| m.sum_y).collect(),
+        mean: moments.iter().map(|m| m.mean_y()).collect(),
+        // NaN for a column with no values (every row NaN), as the mean
+        unnormalized_var: moments
+            .iter()
+            .map(|m| if m.count > 0.0 { m.m2_y } else { f64::NAN })
+            .collect(),
+        n_nan: Array1::from(n_nan),
+    })
 }
 
 /// Per-column maximum absolute value of a CSR matrix, the implicit zeros included and

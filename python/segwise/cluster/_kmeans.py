@@ -11,8 +11,10 @@ import numpy as np
 
 from .. import _core
 from .._base import BaseEstimator, ClusterMixin, TransformerMixin
+from .._distance import default_max_bytes, format_bytes
 from .._validation import (
     Checked,
+    CheckedSparse,
     Constraints,
     Fitted,
     Interval,
@@ -22,10 +24,13 @@ from .._validation import (
     check_magnitude,
     check_random_state,
     check_sample_weight,
+    check_sparse,
+    is_sparse,
     max_abs,
     raise_overflow,
 )
 from ..exceptions import (
+    AllocationError,
     ConvergenceWarning,
     NonFiniteError,
     NotEnoughSamplesError,
@@ -98,12 +103,24 @@ class _KMeansPredictMixin:
         _check_float32_magnitude(values)
         return values, checked
 
+    def _sparse_ok(self) -> bool:
+        return True
+
+    def _sparse_test_values(self, X: Any) -> CheckedSparse:
+        """Validated sparse ``X`` as CSR with values in the centres' dtype (the sparse
+        kernels work in float64 whatever the dtype, so float32 cannot overflow there)."""
+        check_fitted(self, "cluster_centers_")
+        dtype = self.cluster_centers_.dtype.type
+        checked = check_sparse(X, dtypes=(dtype,), estimator=type(self).__name__)
+        self._check_features(checked, reset=False)  # type: ignore[attr-defined]
+        return checked
+
     def predict(self, X: Any) -> np.ndarray:
         """Index of the closest cluster centre for each sample.
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
             New data, with the columns seen in ``fit``.
 
         Returns
@@ -136,6 +153,12 @@ class _KMeansPredictMixin:
         ):
             _check_float32_magnitude(X)
             return _core.kmeans_predict(X, centers)
+        if is_sparse(X):
+            sparse = self._sparse_test_values(X)
+            labels, _ = _core.kmeans_labels_inertia_sparse(
+                *sparse.arrays, centers, shape=sparse.shape
+            )
+            return labels
         values, _ = self._test_values(X)
         return _core.kmeans_predict(values, self.cluster_centers_)
 
@@ -144,14 +167,15 @@ class _KMeansPredictMixin:
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
             New data.
 
         Returns
         -------
         distances : ndarray or DataFrame of shape (n_samples, n_clusters)
             Euclidean distances, in the centres' dtype; a DataFrame (same index, columns
-            from :meth:`get_feature_names_out`) when ``X`` is a DataFrame.
+            from :meth:`get_feature_names_out`) when ``X`` is a DataFrame. Dense also for
+            sparse ``X``, as scikit-learn.
 
         Examples
         --------
@@ -161,6 +185,13 @@ class _KMeansPredictMixin:
         >>> KMeans(n_clusters=2, random_state=0).fit(X).transform(X).shape
         (4, 2)
         """
+        if is_sparse(X):
+            sparse = self._sparse_test_values(X)
+            out = _core.kmeans_transform_sparse(
+                *sparse.arrays, self.cluster_centers_, shape=sparse.shape
+            )
+            # a dense array (or the set_output container, without an index)
+            return self._wrap_output(out, Checked(out, None, None))  # type: ignore[attr-defined]
         values, checked = self._test_values(X)
         out = _core.kmeans_transform(values, self.cluster_centers_)
         return self._wrap_output(out, checked)  # type: ignore[attr-defined]
@@ -170,7 +201,7 @@ class _KMeansPredictMixin:
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
             New data.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
@@ -189,6 +220,13 @@ class _KMeansPredictMixin:
         >>> float(KMeans(n_clusters=2, random_state=0).fit(X).score(X))
         -4.0
         """
+        if is_sparse(X):
+            sparse = self._sparse_test_values(X)
+            weights = check_sample_weight(sample_weight, sparse.shape[0])
+            _, inertia = _core.kmeans_labels_inertia_sparse(
+                *sparse.arrays, self.cluster_centers_, shape=sparse.shape, sample_weight=weights
+            )
+            return -float(inertia)
         values, checked = self._test_values(X)
         weights = check_sample_weight(sample_weight, values.shape[0], rows=checked.index)
         _, inertia = _core.kmeans_labels_inertia(
@@ -231,8 +269,28 @@ def _check_float32_magnitude(values: np.ndarray) -> None:
         check_magnitude(values, "k-means' squared distances")
 
 
+#: Dense ``n_clusters x n_features`` float64 buffers the sparse k-means keeps at once
+#: (centres, new centres, their transposed copy, the per-cluster sums).
+_SPARSE_CENTRE_BUFFERS = 4
+
+
+def _check_sparse_centres(n_clusters: int, n_features: int, who: str) -> None:
+    """The centres of a sparse fit are dense: refuse, before any work, a width whose
+    ``n_clusters x n_features`` buffers exceed half the machine's memory."""
+    nbytes = _SPARSE_CENTRE_BUFFERS * 8 * int(n_clusters) * int(n_features)
+    cap = default_max_bytes()
+    if nbytes > cap:
+        raise AllocationError(
+            f"{who} on sparse X keeps dense centres: n_clusters={n_clusters:,} x "
+            f"n_features={n_features:,} would allocate {format_bytes(nbytes)} "
+            f"({_SPARSE_CENTRE_BUFFERS} float64 buffers), above the cap of "
+            f"{format_bytes(cap)} (half the machine's memory); drop rare columns or use "
+            "fewer clusters"
+        )
+
+
 def _warn_if_fewer_clusters(
-    labels: np.ndarray, n_clusters: int, values: np.ndarray | None = None
+    labels: np.ndarray, n_clusters: int, values: np.ndarray | None = None, stacklevel: int = 3
 ) -> None:
     """ConvergenceWarning when fewer than ``n_clusters`` labels occur (``values``: the
     numeric data, to say when tiny magnitudes are the cause)."""
@@ -255,7 +313,7 @@ def _warn_if_fewer_clusters(
             f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
             f"({n_clusters}). {why}",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -305,7 +363,8 @@ default="k-means++"
         the same start (up to floating-point ties); ``"elkan"`` is accepted as an alias of
         ``"hamerly"``. ``"auto"`` picks ``"hamerly"`` unless ``n_clusters == 1``: measured
         3-7x faster than ``"lloyd"`` on runs of more than a few iterations and about 25%
-        faster on short ones.
+        faster on short ones. On scipy sparse ``X`` every choice runs Lloyd's algorithm
+        (there is no sparse Hamerly kernel; the result from the same start is the same).
 
     Attributes
     ----------
@@ -324,6 +383,12 @@ default="k-means++"
 
     Notes
     -----
+    scipy sparse input (CSR; CSC, COO and sparse arrays are converted to CSR once) is
+    clustered without densifying it: distances use ``||x||^2 - 2 x.c + ||c||^2`` over the
+    stored values only, as scikit-learn's sparse k-means, in float64 also for float32
+    data. k-means++ on a sparse matrix picks the same initial rows as on its dense copy
+    for the same ``random_state``.
+
     Sums of points and the inertia are accumulated in float64 also for float32 input.
     The work runs on rayon's thread pool (``RAYON_NUM_THREADS``); results are
     bit-identical for any number of threads. Forking a process after the pool has
@@ -385,8 +450,9 @@ default="k-means++"
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
             Training data; float32 is kept as float32, everything else becomes float64.
+            A sparse matrix is never densified (see Notes of :class:`KMeans`).
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights (not all zero). Used by the seeding ("k-means++",
@@ -406,6 +472,8 @@ default="k-means++"
         True
         """
         n_clusters, kind, runs, max_iter, tol, algorithm = self._validated_params()
+        if is_sparse(X):
+            return self._fit_sparse(X, sample_weight, n_clusters, kind, runs, max_iter, tol)
         # The Rust fit rejects NaN/infinity in the same pass that computes the tolerance,
         # so the funnel's scan is skipped here and only run to word the error message.
         checked = check_array(
@@ -422,30 +490,9 @@ default="k-means++"
         weights = check_sample_weight(sample_weight, n_samples, rows=checked.index)
         seed = check_random_state(self.random_state)
 
-        init_centers = None
-        if kind == "array":
-            init_centers = _centers_array(self.init, n_clusters, n_features, values.dtype)[None]
-            if runs != 1:
-                warnings.warn(
-                    "Explicit initial center position passed: performing only one init in "
-                    f"{type(self).__name__} instead of n_init={runs}.",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-            runs = 1
-        elif kind == "callable":
-            rng = np.random.RandomState(seed % (2**32))
-            init_centers = np.stack(
-                [
-                    _centers_array(
-                        cast(Callable[..., Any], self.init)(values, n_clusters, random_state=rng),
-                        n_clusters,
-                        n_features,
-                        values.dtype,
-                    )
-                    for _ in range(runs)
-                ]
-            )
+        init_centers, runs = self._start_centers(
+            lambda: values, kind, runs, n_clusters, n_features, values.dtype, seed
+        )
 
         try:
             centers, labels, inertia, n_iter = _core.kmeans_fit(
@@ -463,15 +510,103 @@ default="k-means++"
         except NonFiniteError:
             check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)  # names columns
             raise
+        return self._store_fit(centers, labels, inertia, n_iter, values)
+
+    def _fit_sparse(
+        self,
+        X: Any,
+        sample_weight: Any,
+        n_clusters: int,
+        kind: str,
+        runs: int,
+        max_iter: int,
+        tol: float,
+    ) -> KMeans:
+        """:meth:`fit` on a scipy sparse matrix: one CSR conversion at most, no densifying."""
+        checked = check_sparse(X, dtypes=_FLOATS, estimator=type(self).__name__)
+        self._check_features(checked, reset=True)
+        n_samples, n_features = checked.shape
+        if n_samples < n_clusters:
+            raise NotEnoughSamplesError(
+                f"n_samples={n_samples} should be >= n_clusters={n_clusters}."
+            )
+        _check_sparse_centres(n_clusters, n_features, type(self).__name__)
+        weights = check_sample_weight(sample_weight, n_samples)
+        seed = check_random_state(self.random_state)
+        init_centers, runs = self._start_centers(
+            lambda: checked.rebuild(checked.data),
+            kind,
+            runs,
+            n_clusters,
+            n_features,
+            checked.dtype,
+            seed,
+        )
+        centers, labels, inertia, n_iter = _core.kmeans_fit_sparse(
+            *checked.arrays,
+            shape=checked.shape,
+            sample_weight=weights,
+            n_clusters=n_clusters,
+            init=kind if kind in ("k-means++", "random") else "k-means++",
+            init_centers=init_centers,
+            n_init=runs,
+            max_iter=max_iter,
+            tol=tol,
+            seed=seed,
+        )
+        return self._store_fit(centers, labels, inertia, n_iter, checked.data)
+
+    def _store_fit(
+        self, centers: np.ndarray, labels: np.ndarray, inertia: float, n_iter: int, values: Any
+    ) -> KMeans:
+        """Check the fit (an overflowed inertia, fewer distinct labels than clusters; for
+        both, ``values`` are the data or the sparse matrix's stored values) and store it."""
+        n_clusters = centers.shape[0]
         if not np.isfinite(inertia):
             raise_overflow(values, "the k-means inertia")
-        _warn_if_fewer_clusters(labels, n_clusters, values)
+        _warn_if_fewer_clusters(labels, n_clusters, values, stacklevel=4)
         self.cluster_centers_ = centers
         self._n_features_out = n_clusters
         self.labels_ = labels
         self.inertia_ = float(inertia)
         self.n_iter_ = int(n_iter)
         return self
+
+    def _start_centers(
+        self,
+        data: Callable[[], Any],
+        kind: str,
+        runs: int,
+        n_clusters: int,
+        n_features: int,
+        dtype: Any,
+        seed: int,
+    ) -> tuple[np.ndarray | None, int]:
+        """Initial centres ``(runs, n_clusters, n_features)`` from an array or a callable
+        ``init`` (``data()`` gives what the callable receives), and the restart count."""
+        if kind == "array":
+            if runs != 1:
+                warnings.warn(
+                    "Explicit initial center position passed: performing only one init in "
+                    f"{type(self).__name__} instead of n_init={runs}.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+            return _centers_array(self.init, n_clusters, n_features, dtype)[None], 1
+        if kind == "callable":
+            rng = np.random.RandomState(seed % (2**32))
+            X = data()
+            centers = [
+                _centers_array(
+                    cast(Callable[..., Any], self.init)(X, n_clusters, random_state=rng),
+                    n_clusters,
+                    n_features,
+                    dtype,
+                )
+                for _ in range(runs)
+            ]
+            return np.stack(centers), runs
+        return None, runs
 
     def fit_predict(  # type: ignore[override]  # scikit-learn's signature
         self, X: Any, y: Any = None, sample_weight: Any = None
@@ -480,7 +615,7 @@ default="k-means++"
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
             Training data.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
@@ -508,7 +643,7 @@ default="k-means++"
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
             Training data.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional

@@ -5,18 +5,22 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
 from .. import _core
 from .._base import BaseEstimator, ClusterMixin, TransformerMixin
 from .._validation import (
+    Checked,
+    CheckedSparse,
     Constraints,
     Interval,
     check_array,
     check_random_state,
     check_sample_weight,
+    check_sparse,
+    is_sparse,
     raise_overflow,
 )
 from ..exceptions import NotEnoughSamplesError
@@ -25,6 +29,7 @@ from ._kmeans import (
     _FLOATS,
     _centers_array,
     _check_float32_magnitude,
+    _check_sparse_centres,
     _init_kind,
     _KMeansPredictMixin,
     _runs,
@@ -96,6 +101,14 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names seen in ``fit`` (DataFrame input only).
+
+    Notes
+    -----
+    scipy sparse input (CSR; other formats converted to CSR once) is never densified: each
+    mini-batch is copied out as a small CSR matrix and compared with the dense centres by
+    ``||x||^2 - 2 x.c + ||c||^2`` over its stored values. The random streams are the dense
+    path's, so a sparse matrix and its dense copy give the same batches and, up to
+    rounding, the same centres.
 
     Examples
     --------
@@ -174,9 +187,15 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         return int(min(size, n_samples))
 
     def _init_centers(
-        self, p: dict[str, Any], values: np.ndarray, runs: int, seed: int, init_size: int
+        self,
+        p: dict[str, Any],
+        values: np.ndarray | CheckedSparse,
+        runs: int,
+        seed: int,
+        init_size: int,
     ) -> tuple[np.ndarray | None, int]:
-        """Initial centres for the array/callable inits (None for the built-in ones)."""
+        """Initial centres for the array/callable inits (None for the built-in ones); a
+        callable receives sparse input as a CSR matrix (rows sampled from it)."""
         k, kind = p["n_clusters"], p["kind"]
         n, d = values.shape
         if kind == "array":
@@ -189,11 +208,12 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
                 )
             return _centers_array(self.init, k, d, values.dtype)[None], 1
         if kind == "callable":
+            rows: Any = values.rebuild(values.data) if isinstance(values, CheckedSparse) else values
             rng = np.random.RandomState(seed % (2**32))
             init_fn = cast(Callable[..., Any], self.init)
             inits = []
             for _ in range(runs):
-                subset = values[rng.randint(0, n, init_size)] if init_size < n else values
+                subset = rows[rng.randint(0, n, init_size)] if init_size < n else rows
                 centers = init_fn(subset, k, random_state=rng)
                 inits.append(_centers_array(centers, k, d, values.dtype))
             return np.stack(inits), runs
@@ -204,8 +224,9 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Training data; float32 is kept as float32.
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
+            Training data; float32 is kept as float32. A sparse matrix is never densified:
+            each batch is copied out of it as a small CSR matrix.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights: rows are drawn into batches in proportion to them.
@@ -224,21 +245,23 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         True
         """
         p = self._validated_params()
-        checked = check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)
+        values, checked, data = _checked_input(X, type(self).__name__)
         self._check_features(checked, reset=True)
-        values = checked.values
-        _check_float32_magnitude(values)
         n_samples = values.shape[0]
         k = p["n_clusters"]
         if n_samples < k:
             raise NotEnoughSamplesError(f"n_samples={n_samples} should be >= n_clusters={k}.")
+        if not isinstance(values, np.ndarray):
+            _check_sparse_centres(k, values.shape[1], type(self).__name__)
         weights = check_sample_weight(sample_weight, n_samples, rows=checked.index)
         seed = check_random_state(self.random_state)
         init_size = self._init_size(p, n_samples)
         runs = _runs(p["n_init"], p["kind"], auto_random=3)
         init_centers, runs = self._init_centers(p, values, runs, seed, init_size)
-        centers, counts, labels, inertia, n_steps, n_iter, n_since = _core.minibatch_fit(
-            values,
+        fit = _core.minibatch_fit if isinstance(values, np.ndarray) else _core.minibatch_fit_sparse
+        centers, counts, labels, inertia, n_steps, n_iter, n_since = fit(
+            *data.args,
+            **data.kwargs,
             sample_weight=weights,
             n_clusters=k,
             init=p["kind"] if p["kind"] in ("k-means++", "random") else "k-means++",
@@ -254,9 +277,9 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
             seed=seed,
         )
         if not (np.isfinite(inertia) and np.isfinite(centers).all()):
-            raise_overflow(values, "the mini-batch k-means inertia")
+            raise_overflow(data.values, "the mini-batch k-means inertia")
         if labels is not None:
-            _warn_if_fewer_clusters(labels, k, values)
+            _warn_if_fewer_clusters(labels, k, data.values)
             self.labels_ = labels
         self.cluster_centers_ = centers
         self._n_features_out = k
@@ -273,7 +296,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
             The mini-batch.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
@@ -298,23 +321,28 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         """
         p = self._validated_params()
         has_centers = hasattr(self, "cluster_centers_")
-        checked = check_array(X, dtypes=_FLOATS, estimator=type(self).__name__)
+        dtype = self.cluster_centers_.dtype if has_centers else None
+        values, checked, data = _checked_input(X, type(self).__name__, dtype)
         self._check_features(checked, reset=not has_centers)
-        values = checked.values
-        if has_centers and values.dtype != self.cluster_centers_.dtype:
-            values = values.astype(self.cluster_centers_.dtype)
-        _check_float32_magnitude(values)
         n_samples = values.shape[0]
         weights = check_sample_weight(sample_weight, n_samples, rows=checked.index)
         if not has_centers:
             k = p["n_clusters"]
             if n_samples < k:
                 raise NotEnoughSamplesError(f"n_samples={n_samples} should be >= n_clusters={k}.")
+            if not isinstance(values, np.ndarray):
+                _check_sparse_centres(k, values.shape[1], type(self).__name__)
             seed = check_random_state(self.random_state)
             init_size = self._init_size(p, n_samples)
             init_centers, _ = self._init_centers(p, values, 1, seed, init_size)
-            centers = _core.minibatch_init_centers(
-                values,
+            init_fn = (
+                _core.minibatch_init_centers
+                if isinstance(values, np.ndarray)
+                else _core.minibatch_init_centers_sparse
+            )
+            centers = init_fn(
+                *data.args,
+                **data.kwargs,
                 sample_weight=weights,
                 n_clusters=k,
                 init=p["kind"] if p["kind"] in ("k-means++", "random") else "k-means++",
@@ -328,8 +356,14 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
             self.n_steps_ = 0
         else:
             centers = self.cluster_centers_
-        centers, counts, n_since = _core.minibatch_partial_step(
-            values,
+        step = (
+            _core.minibatch_partial_step
+            if isinstance(values, np.ndarray)
+            else _core.minibatch_partial_step_sparse
+        )
+        centers, counts, n_since = step(
+            *data.args,
+            **data.kwargs,
             sample_weight=weights,
             centers=centers,
             counts=self._counts,
@@ -343,9 +377,16 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         self._n_since_last_reassign = int(n_since)
         self._n_features_out = centers.shape[0]
         if self.compute_labels:
-            labels, inertia = _core.kmeans_labels_inertia(values, centers, sample_weight=weights)
+            if isinstance(values, np.ndarray):
+                labels, inertia = _core.kmeans_labels_inertia(
+                    values, centers, sample_weight=weights
+                )
+            else:
+                labels, inertia = _core.kmeans_labels_inertia_sparse(
+                    *values.arrays, centers, shape=values.shape, sample_weight=weights
+                )
             if not np.isfinite(inertia):
-                raise_overflow(values, "the mini-batch k-means inertia")
+                raise_overflow(data.values, "the mini-batch k-means inertia")
             self.labels_ = labels
             self.inertia_ = float(inertia)
         self.n_steps_ = getattr(self, "n_steps_", 0) + 1
@@ -358,7 +399,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
             Training data.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
@@ -388,7 +429,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
+        X : array-like, DataFrame or scipy sparse matrix of shape (n_samples, n_features)
             Training data.
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
@@ -407,3 +448,30 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
         (4, 2)
         """
         return self.fit(X, sample_weight=sample_weight).transform(X)
+
+
+class _CoreInput(NamedTuple):
+    """How a validated input is handed to the Rust kernels: positional ``args`` and
+    keyword ``kwargs`` (the CSR arrays and ``shape`` for sparse input) and the stored
+    ``values`` (for overflow messages)."""
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    values: np.ndarray
+
+
+def _checked_input(
+    X: Any, who: str, dtype: Any = None
+) -> tuple[np.ndarray | CheckedSparse, Checked | CheckedSparse, _CoreInput]:
+    """``X`` through the input funnel (scipy sparse stays sparse, converted to CSR at most
+    once), in ``dtype`` when given (the fitted centres' dtype)."""
+    if is_sparse(X):
+        dtypes = _FLOATS if dtype is None else (np.dtype(dtype).type,)
+        sparse = check_sparse(X, dtypes=dtypes, estimator=who)
+        return sparse, sparse, _CoreInput(sparse.arrays, {"shape": sparse.shape}, sparse.data)
+    checked = check_array(X, dtypes=_FLOATS, estimator=who)
+    values = checked.values
+    if dtype is not None and values.dtype != dtype:
+        values = values.astype(dtype)
+    _check_float32_magnitude(values)
+    return values, checked, _CoreInput((values,), {}, values)

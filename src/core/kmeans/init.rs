@@ -396,7 +396,7 @@ impl<'b> Group<'b> {
 /// first row whose running sum reaches `u * total` (numpy's `searchsorted` on the
 /// cumulative sum, side left), found through the group sums `sums` and one scan of one
 /// group of `sizes[g]` rows. Returns `(g, o)`.
-fn draw_row(
+pub(crate) fn draw_row(
     sums: &[f64],
     sizes: &[usize],
     u: f64,
@@ -579,8 +579,23 @@ pub fn random_rows<F: Float>(
     k: usize,
     rng: &mut Xoshiro256PlusPlus,
 ) -> CoreResult<Vec<F>> {
-    let n = data.n;
-    let positive = (0..n).filter(|&i| data.weight(i) > 0.0).count();
+    let chosen = random_row_indices(data.n, |i| data.weight(i), k, rng)?;
+    let mut centres = Vec::with_capacity(k * data.d);
+    for &i in &chosen {
+        centres.extend_from_slice(data.row(i));
+    }
+    Ok(centres)
+}
+
+/// The rows [`random_rows`] takes, in order, from `n` rows weighted by `weight` (shared
+/// with the sparse input, whose rows are not slices).
+pub(crate) fn random_row_indices(
+    n: usize,
+    weight: impl Fn(usize) -> f64,
+    k: usize,
+    rng: &mut Xoshiro256PlusPlus,
+) -> CoreResult<Vec<usize>> {
+    let positive = (0..n).filter(|&i| weight(i) > 0.0).count();
     if positive < k {
         return Err(CoreError::InvalidWeights(format!(
             "init='random' needs n_clusters={k} rows with positive weight, found {positive}"
@@ -589,7 +604,7 @@ pub fn random_rows<F: Float>(
     let mut keys: Vec<(f64, usize)> = (0..n)
         .map(|i| {
             let u: f64 = rng.gen();
-            let w = data.weight(i);
+            let w = weight(i);
             let key = if w > 0.0 {
                 (1.0 - u).ln() / w
             } else {
@@ -604,11 +619,7 @@ pub fn random_rows<F: Float>(
     }
     keys.truncate(k);
     keys.sort_by(by_key_desc);
-    let mut centres = Vec::with_capacity(k * data.d);
-    for &(_, i) in &keys {
-        centres.extend_from_slice(data.row(i));
-    }
-    Ok(centres)
+    Ok(keys.into_iter().map(|(_, i)| i).collect())
 }
 
 #[cfg(test)]

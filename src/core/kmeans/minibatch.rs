@@ -148,6 +148,34 @@ pub fn step<F: Float>(
             inertia
         },
     );
+    let shift = update_centres(
+        centres,
+        counts,
+        (&sums, &wsum),
+        b,
+        (random_reassign, reassignment_ratio),
+        rng,
+        |row, out| out.copy_from_slice(data.row(row)),
+    );
+    (inertia, shift)
+}
+
+/// The M-step half of [`step`] (shared with the sparse step): move each centre with
+/// batch weight `wsum[c] > 0` to the running mean of its accumulated weight `counts[c]`
+/// and the batch sums, then (when `reassign.0`) move the centres whose count is below
+/// `reassign.1` times the largest onto random rows of the batch (`copy_row(r, out)`
+/// writes batch row `r`). Returns the squared centre change.
+pub(crate) fn update_centres<F: Float>(
+    centres: &mut [F],
+    counts: &mut [f64],
+    (sums, wsum): (&[f64], &[f64]),
+    b: usize,
+    (random_reassign, reassignment_ratio): (bool, f64),
+    rng: &mut Xoshiro256PlusPlus,
+    copy_row: impl Fn(usize, &mut [F]),
+) -> f64 {
+    let k = counts.len();
+    let d = centres.len() / k.max(1);
     let old: Vec<F> = centres.to_vec();
     for c in 0..k {
         if wsum[c] > 0.0 {
@@ -178,7 +206,7 @@ pub fn step<F: Float>(
         if !targets.is_empty() {
             let picks = sample_indices(rng, b, targets.len().min(b));
             for (&c, row) in targets.iter().zip(picks.iter()) {
-                centres[c * d..(c + 1) * d].copy_from_slice(data.row(row));
+                copy_row(row, &mut centres[c * d..(c + 1) * d]);
             }
             let floor = counts
                 .iter()
@@ -193,20 +221,74 @@ pub fn step<F: Float>(
             }
         }
     }
-    let shift: f64 = old
-        .iter()
+    old.iter()
         .zip(centres.iter())
         .map(|(&a, &b)| {
             let t = a.to_f64() - b.to_f64();
             t * t
         })
-        .sum();
-    (inertia, shift)
+        .sum()
+}
+
+/// scikit-learn's `_mini_batch_convergence`: an exponentially weighted average of the
+/// batch inertia per row, stopped by a small centre change (`tol`) or by
+/// `max_no_improvement` steps without a new minimum of the average.
+pub(crate) struct EarlyStop {
+    /// The smoothed batch inertia per row (None before the second step).
+    pub ewa: Option<f64>,
+    ewa_min: Option<f64>,
+    no_improvement: usize,
+}
+
+impl EarlyStop {
+    pub(crate) fn new() -> Self {
+        EarlyStop {
+            ewa: None,
+            ewa_min: None,
+            no_improvement: 0,
+        }
+    }
+
+    /// Record step `i` (its batch inertia and squared centre change); true to stop.
+    pub(crate) fn stop_after(
+        &mut self,
+        i: usize,
+        (batch_inertia, shift): (f64, f64),
+        (batch, n): (usize, usize),
+        tol: f64,
+        max_no_improvement: Option<usize>,
+    ) -> bool {
+        if i == 0 {
+            return false;
+        }
+        let bi = batch_inertia / batch as f64;
+        let alpha = (batch as f64 * 2.0 / (n as f64 + 1.0)).min(1.0);
+        let e = match self.ewa {
+            None => bi,
+            Some(e) => e * (1.0 - alpha) + bi * alpha,
+        };
+        self.ewa = Some(e);
+        if tol > 0.0 && shift <= tol {
+            return true;
+        }
+        if self.ewa_min.is_none_or(|m| e < m) {
+            self.no_improvement = 0;
+            self.ewa_min = Some(e);
+        } else {
+            self.no_improvement += 1;
+        }
+        max_no_improvement.is_some_and(|m| self.no_improvement >= m)
+    }
 }
 
 /// Draw `b` row indices with replacement, with probability proportional to `cum`'s
 /// increments (`cum` is the running sum of the weights).
-fn draw_weighted(cum: &[f64], b: usize, rng: &mut Xoshiro256PlusPlus, out: &mut Vec<usize>) {
+pub(crate) fn draw_weighted(
+    cum: &[f64],
+    b: usize,
+    rng: &mut Xoshiro256PlusPlus,
+    out: &mut Vec<usize>,
+) {
     out.clear();
     let total = cum.last().copied().unwrap_or(0.0);
     let last = cum.len().saturating_sub(1);
@@ -330,9 +412,7 @@ pub fn fit<F: Float>(
     let n_steps = params.max_iter.saturating_mul(n) / batch;
     let mut idx = Vec::with_capacity(batch);
     let mut batch_x: Vec<F> = Vec::with_capacity(batch * d);
-    let mut ewa: Option<f64> = None;
-    let mut ewa_min: Option<f64> = None;
-    let mut no_improvement = 0usize;
+    let mut early = EarlyStop::new();
     let mut n_since = 0usize;
     let mut steps_done = 0usize;
     for i in 0..n_steps {
@@ -347,7 +427,7 @@ pub fn fit<F: Float>(
         if reassign {
             n_since = 0;
         }
-        let (batch_inertia, shift) = step(
+        let outcome = step(
             &batch_x,
             None,
             batch,
@@ -359,30 +439,7 @@ pub fn fit<F: Float>(
             &mut rng,
         );
         steps_done = i + 1;
-        // Early stopping (scikit-learn's `_mini_batch_convergence`).
-        if i == 0 {
-            continue;
-        }
-        let bi = batch_inertia / batch as f64;
-        let alpha = (batch as f64 * 2.0 / (n as f64 + 1.0)).min(1.0);
-        let e = match ewa {
-            None => bi,
-            Some(e) => e * (1.0 - alpha) + bi * alpha,
-        };
-        ewa = Some(e);
-        if tol > 0.0 && shift <= tol {
-            break;
-        }
-        if ewa_min.is_none_or(|m| e < m) {
-            no_improvement = 0;
-            ewa_min = Some(e);
-        } else {
-            no_improvement += 1;
-        }
-        if params
-            .max_no_improvement
-            .is_some_and(|m| no_improvement >= m)
-        {
+        if early.stop_after(i, outcome, (batch, n), tol, params.max_no_improvement) {
             break;
         }
     }
@@ -390,7 +447,7 @@ pub fn fit<F: Float>(
         let (l, inertia) = assign_labels_inertia(&data, &centres, k);
         (Some(Array1::from_vec(l)), inertia)
     } else {
-        (None, ewa.unwrap_or(0.0) * sum_of_weights)
+        (None, early.ewa.unwrap_or(0.0) * sum_of_weights)
     };
     let centres = Array2::from_shape_vec((k, d), centres)
         .map_err(|e| CoreError::Internal(format!("centre shape: {e}")))?;
@@ -430,13 +487,8 @@ pub fn partial_step<F: Float>(
         });
     }
     check_weights(weights, n)?;
-    let mut rng =
-        Xoshiro256PlusPlus::seed_from_u64(seed ^ step_index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let mut n_since = n_since_last_reassign + n;
-    let reassign = counts.contains(&0.0) || n_since >= 10 * k;
-    if reassign {
-        n_since = 0;
-    }
+    let (mut rng, n_since, reassign) =
+        partial_clock(seed, step_index, n_since_last_reassign, n, counts);
     step(
         xs,
         weights,
@@ -449,6 +501,53 @@ pub fn partial_step<F: Float>(
         &mut rng,
     );
     Ok(n_since)
+}
+
+/// The random stream of `partial_fit` step `step_index`, the reassignment clock after
+/// `n` more rows, and whether to reassign (a centre without weight yet, or `>= 10 k` rows
+/// since the last reassignment; the clock then restarts).
+pub(crate) fn partial_clock(
+    seed: u64,
+    step_index: u64,
+    n_since_last_reassign: usize,
+    n: usize,
+    counts: &[f64],
+) -> (Xoshiro256PlusPlus, usize, bool) {
+    let rng =
+        Xoshiro256PlusPlus::seed_from_u64(seed ^ step_index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let n_since = n_since_last_reassign + n;
+    if counts.contains(&0.0) || n_since >= 10 * counts.len() {
+        (rng, 0, true)
+    } else {
+        (rng, n_since, false)
+    }
+}
+
+/// The rows the first `partial_fit` call seeds on, and the random stream it goes on with:
+/// `init_size.max(n_clusters)` rows drawn with replacement, or `None` for all rows (given
+/// centres, or `init_size >= n`). Errors for `n_clusters == 0` or `n < n_clusters`.
+pub(crate) fn initial_sample(
+    n: usize,
+    n_clusters: usize,
+    given: bool,
+    init_size: usize,
+    seed: u64,
+) -> CoreResult<(Option<Vec<usize>>, Xoshiro256PlusPlus)> {
+    if n_clusters == 0 {
+        return Err(param("n_clusters", "must be >= 1, got 0".into()));
+    }
+    if n < n_clusters {
+        return Err(CoreError::NotEnoughSamples {
+            n_samples: n,
+            n_clusters,
+        });
+    }
+    let mut rng = restart_rng(seed, 1);
+    let sample = (init_size < n && !given).then(|| {
+        let size = init_size.max(n_clusters);
+        (0..size).map(|_| rng.gen_range(0..n)).collect()
+    });
+    Ok((sample, rng))
 }
 
 /// Initial centres for the first `partial_fit` call: `init` run on `init_size` rows
@@ -464,15 +563,8 @@ pub fn initial_centres<F: Float>(
 ) -> CoreResult<Array2<F>> {
     let (n, d) = x.dim();
     let xs = check_data(&x, "X")?;
-    if n_clusters == 0 {
-        return Err(param("n_clusters", "must be >= 1, got 0".into()));
-    }
-    if n < n_clusters {
-        return Err(CoreError::NotEnoughSamples {
-            n_samples: n,
-            n_clusters,
-        });
-    }
+    let given = matches!(init, Init::Given(_));
+    let (sample, mut rng) = initial_sample(n, n_clusters, given, init_size, seed)?;
     check_weights(weights, n)?;
     let data = Data {
         x: xs,
@@ -480,10 +572,8 @@ pub fn initial_centres<F: Float>(
         d,
         w: weights,
     };
-    let mut rng = restart_rng(seed, 1);
-    let centres = if init_size < n && !matches!(init, Init::Given(_)) {
-        let size = init_size.max(n_clusters);
-        let idx: Vec<usize> = (0..size).map(|_| rng.gen_range(0..n)).collect();
+    let centres = if let Some(idx) = sample {
+        let size = idx.len();
         let mut rows = Vec::with_capacity(size * d);
         for &i in &idx {
             rows.extend_from_slice(data.row(i));

@@ -27,6 +27,7 @@ mod linfa_impl;
 pub mod lloyd;
 pub mod minibatch;
 pub mod partial;
+pub mod sparse;
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayView3};
 use rayon::prelude::*;
@@ -256,35 +257,7 @@ fn fit_in_waves<F: Float>(
         d,
         w: weights,
     };
-    let n_init = match init {
-        Init::Given(arr) => {
-            let (r, kk, dd) = arr.dim();
-            if r == 0 {
-                return Err(param("init", "no initial centres given".into()));
-            }
-            if kk != k {
-                return Err(CoreError::ShapeMismatch {
-                    what: "init (rows = n_clusters)",
-                    expected: k,
-                    got: kk,
-                });
-            }
-            if dd != d {
-                return Err(CoreError::ShapeMismatch {
-                    what: "init (columns = n_features)",
-                    expected: d,
-                    got: dd,
-                });
-            }
-            if arr.iter().any(|v| !v.is_finite()) {
-                return Err(CoreError::NonFinite(
-                    "init has NaN or infinite values".into(),
-                ));
-            }
-            r
-        }
-        _ => params.n_init,
-    };
+    let n_init = restart_count(init, params, d)?;
     let algorithm = params.algorithm.resolve(k, d);
     // A single Hamerly run measures the variance in its first sweep instead of a separate
     // pass (with `tol = 0` too, where that pass would only look for non-finite values), and
@@ -296,8 +269,6 @@ fn fit_in_waves<F: Float>(
     } else {
         hamerly::Tolerance::Absolute(checked_tolerance(&data, params.tol)?)
     };
-    let mut best: Option<RunResult<F>> = None;
-    let mut streams = init::RestartStreams::new(params.seed, 0);
     // Buffers of a label and a bounds slot per row, handed from one restart to the next:
     // restarts run one after another on large inputs, so one run's buffers plus the best
     // run's labels are all the per-row memory a fit takes, whatever `n_init`.
@@ -353,6 +324,27 @@ fn fit_in_waves<F: Float>(
         None if n >= SEQUENTIAL_RESTARTS_ROWS => 1,
         None => init::default_wave(),
     };
+    best_restart(n_init, params.seed, (k, d), wave, stop, run_one, |labels| {
+        labels_pool.give(labels)
+    })
+}
+
+/// Run restarts `0..n_init` ([`init::run_restarts_in_waves`], `wave` at a time, random
+/// streams from `seed`) and keep the lowest inertia, unless it is the same partition as
+/// the best so far (scikit-learn's `_is_same_clustering`: a better-by-rounding copy is
+/// not kept). The labels of discarded runs go to `recycle`. Shared by the dense and the
+/// sparse fit.
+pub(crate) fn best_restart<F: Float>(
+    n_init: usize,
+    seed: u64,
+    (k, d): (usize, usize),
+    wave: usize,
+    stop: &Interrupt,
+    run_one: impl Fn(usize, rand_xoshiro::Xoshiro256PlusPlus) -> CoreResult<RunResult<F>> + Sync + Send,
+    mut recycle: impl FnMut(Vec<i32>),
+) -> CoreResult<KMeansFit<F>> {
+    let mut best: Option<RunResult<F>> = None;
+    let mut streams = init::RestartStreams::new(seed, 0);
     init::run_restarts_in_waves(n_init, wave, &mut streams, stop, run_one, |run| {
         let better = match &best {
             None => true,
@@ -364,7 +356,7 @@ fn fit_in_waves<F: Float>(
             Some(run.labels)
         };
         if let Some(labels) = spare {
-            labels_pool.give(labels);
+            recycle(labels);
         }
     })?;
     let best = best.ok_or_else(|| CoreError::Internal("no k-means restart ran".into()))?;
@@ -422,6 +414,43 @@ impl<T: Clone + Default> BufferPool<T> {
             }
         }
     }
+}
+
+/// Number of restarts: `params.n_init`, or the count of given initial centres, checked
+/// (shape `(r, k, d)` with `r >= 1`, finite).
+fn restart_count<F: Float>(
+    init: &Init<'_, F>,
+    params: &KMeansParams,
+    d: usize,
+) -> CoreResult<usize> {
+    let k = params.n_clusters;
+    let Init::Given(arr) = init else {
+        return Ok(params.n_init);
+    };
+    let (r, kk, dd) = arr.dim();
+    if r == 0 {
+        return Err(param("init", "no initial centres given".into()));
+    }
+    if kk != k {
+        return Err(CoreError::ShapeMismatch {
+            what: "init (rows = n_clusters)",
+            expected: k,
+            got: kk,
+        });
+    }
+    if dd != d {
+        return Err(CoreError::ShapeMismatch {
+            what: "init (columns = n_features)",
+            expected: d,
+            got: dd,
+        });
+    }
+    if arr.iter().any(|v| !v.is_finite()) {
+        return Err(CoreError::NonFinite(
+            "init has NaN or infinite values".into(),
+        ));
+    }
+    Ok(r)
 }
 
 /// Whether two labelings are equal up to a permutation of the labels (scikit-learn's
