@@ -49,6 +49,7 @@ from typing import Any
 
 from ..exceptions import InvalidParameterError, ModelFileError
 from ._drift import DriftReport, drift_check
+from . import _mixed  # noqa: F401  (registers KPrototypes, KModes, KMedoids)
 from ._model import (
     SCHEMA_VERSION,
     SegmentModel,
@@ -161,7 +162,12 @@ def save_model(
     else:
         _check_customer_rows(model, allow_customer_rows)
         m = SegmentModel.from_estimator(model, X=X, segment_names=segment_names, metadata=metadata)
-    return m.save(path, min_segment_size=min_segment_size, on_small_segment=on_small_segment)
+    return m.save(
+        path,
+        min_segment_size=min_segment_size,
+        on_small_segment=on_small_segment,
+        allow_customer_rows=allow_customer_rows,
+    )
 
 
 def load_model(path: str | Path) -> SegmentModel:

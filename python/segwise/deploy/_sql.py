@@ -6,7 +6,8 @@ from typing import Any
 
 from ..exceptions import InvalidParameterError, UnsupportedModelError
 from ._model import SegmentModel
-from ._steps import DIALECTS, Dialect
+from ._mixed import GowerMedoidStep, MixedStep
+from ._steps import DIALECTS, CentroidStep, Dialect
 
 
 def as_model(model: Any) -> SegmentModel:
@@ -86,7 +87,9 @@ def to_sql(
     for name, kind in zip(m.feature_names, m.feature_kinds, strict=True):
         col = d.ident(name)
         inputs[name] = d.as_double(col) if kind == "numeric" else col
-    if m.branches is None:
+    if isinstance(clusterer, MixedStep):
+        exprs = clusterer.sql_features([inputs[n] for n in m.feature_names], d)
+    elif m.branches is None:
         if m.has_categorical:  # pragma: no cover - an encoder alone is compiled as a branch
             raise UnsupportedModelError("encoders need a ColumnTransformer")
         exprs = [inputs[n] for n in m.feature_names]
@@ -106,12 +109,15 @@ def to_sql(
     inner = f"SELECT {', '.join(keep + z_cols)}\n  FROM {d.table(table)}"
     zs = [d.ident(f"z{j}") for j in range(len(exprs))]
     dist = clusterer.sql(zs, d)
+    valid = clusterer.sql_validity(zs) if isinstance(clusterer, GowerMedoidStep) else None
+    if valid is not None:  # a row predict refuses: every distance NULL, so the segment too
+        dist = [f"CASE WHEN {valid} THEN {e} END" for e in dist]
     ds = [d.ident(f"d{c}") for c in range(len(dist))]
     middle = (
         f"SELECT {', '.join(keep + [f'{e} AS {n}' for e, n in zip(dist, ds, strict=True)])}"
         f"\n  FROM ({inner}) AS z"
     )
-    return _argmin_select(d, keep, ds, middle, m, distance, segment_column)
+    return _argmin_select(d, keep, ds, middle, m, distance, segment_column, clusterer)
 
 
 def _argmin_select(
@@ -122,6 +128,7 @@ def _argmin_select(
     m: SegmentModel,
     distance: bool,
     segment_column: str,
+    clusterer: CentroidStep | MixedStep,
 ) -> str:
     best = f"{d.least}({', '.join(ds)})" if len(ds) > 1 else ds[0]
     # The first segment whose distance equals the minimum: argmin's lowest index on ties.
@@ -135,5 +142,5 @@ def _argmin_select(
         )
         cols.append(f"CASE {names} END AS {d.ident(segment_column + '_name')}")
     if distance:
-        cols.append(f"SQRT({best}) AS {d.ident('distance')}")
+        cols.append(f"{clusterer.sql_distance(best)} AS {d.ident('distance')}")
     return f"SELECT {', '.join(cols)}\nFROM ({middle}) AS d"
