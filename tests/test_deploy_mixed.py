@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import linear_sum_assignment
 from segwise.cluster import KMedoids, KModes, KPrototypes
 from segwise.deploy import SegmentModel, drift_check, load_model, save_model, to_sql
 from segwise.deploy._mixed import numpy_order_sum
@@ -415,3 +416,36 @@ def test_drift_check_works_for_mixed_models(fitted: dict[str, Any], tmp_path: Pa
     shifted = data.assign(channel=np.where(data["channel"] == "web", "app", data["channel"]))
     report = drift_check(model, shifted)
     assert "channel" in report.drifted
+
+
+@pytest.mark.parametrize("name", ["kprototypes", "kmodes", "kmedoids_gower", "kmedoids_euclidean"])
+def test_refresh_keeps_segment_ids_of_mixed_models(name: str, fitted: dict[str, Any]) -> None:
+    from segwise.deploy import refresh
+
+    est, data = fitted[name]
+    old = SegmentModel.from_estimator(est, X=data)
+    # Today's customers: the same people in another order, slightly changed.
+    today = data.sample(frac=1.0, random_state=4)
+    if "spend" in today:
+        today = today.assign(spend=today["spend"] * 1.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        new, report = refresh(old, today, random_state=0)
+        cold, cold_report = refresh(old, today, warm_start=False, random_state=0)
+    assert type(new.steps[-1]) is type(old.steps[-1])
+    # Ids kept: from the old prototypes/medoids, most customers keep their segment; in
+    # any refit, the ids are the Hungarian matching (no relabelling keeps more customers).
+    before = old.predict(today)
+    assert (new.predict(today) == before).mean() > 0.7, name
+    for model in (new, cold):
+        table = pd.crosstab(before, model.predict(today)).to_numpy()
+        rows, cols = linear_sum_assignment(-table)
+        assert table[rows, cols].sum() == np.trace(table), name
+    assert report.verdict.startswith(("stable", "drifted"))
+    assert report.centre_shift.isna().all()
+    # The refreshed model deploys like the old one: file and SQL.
+    sql = to_sql(new, "duckdb", id_column="id")
+    out = _run_sql("duckdb", today.assign(id=range(len(today))), sql + " ORDER BY id")
+    np.testing.assert_array_equal(out["segment"].to_numpy(), new.predict(today))
+    again = SegmentModel.from_dict(json.loads(json.dumps(new.to_dict())))
+    np.testing.assert_array_equal(again.predict(today), new.predict(today))

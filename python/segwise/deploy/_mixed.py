@@ -29,7 +29,7 @@ import pandas as pd
 from .. import _core
 from .._distance import GowerData, GowerModel, GowerScales, euclidean_fill, euclidean_nearest
 from .._validation import MISSING_CODE, UNSEEN_CODE, MixedChecked, check_mixed
-from ..exceptions import ModelFileError, UnsupportedModelError
+from ..exceptions import ModelFileError, UnknownCategoryError, UnsupportedModelError
 from ._steps import (
     STEP_CLASSES,
     CentroidStep,
@@ -273,6 +273,16 @@ class PrototypeStep(MixedStep):
     def _blocks(self) -> tuple[np.ndarray, np.ndarray]:
         return self.numeric_prototypes, self.categorical_prototypes
 
+    def reordered(self, order: Sequence[int]) -> PrototypeStep:
+        """The same step with segment ``i`` being this step's segment ``order[i]``."""
+        return PrototypeStep.from_state(
+            {
+                **self.state(),
+                "numeric_prototypes": encode_array(self.numeric_prototypes[list(order)]),
+                "categorical_prototypes": encode_array(self.categorical_prototypes[list(order)]),
+            }
+        )
+
     def predict_checked(self, m: MixedChecked) -> np.ndarray:
         return _core.kprototypes_predict(  # type: ignore[no-any-return]
             m.numeric, m.categorical, m.n_levels, self._blocks(), gamma=self.gamma
@@ -369,6 +379,23 @@ class GowerMedoidStep(MixedStep):
             medoid_numeric=decode_array(state["medoid_numeric"], "medoids"),
             medoid_codes=decode_array(state["medoid_codes"], "medoids"),
         )
+
+    def reordered(self, order: Sequence[int]) -> GowerMedoidStep:
+        """The same step with segment ``i`` being this step's segment ``order[i]``."""
+        return GowerMedoidStep.from_state(
+            {
+                **self.state(),
+                "medoid_numeric": encode_array(self.medoids.numeric[list(order)]),
+                "medoid_codes": encode_array(self.medoids.codes[list(order)]),
+            }
+        )
+
+    def column_weights(self) -> list[float]:
+        """The Gower weight of each column, in the table's column order."""
+        w = self.scales.weights.tolist()
+        p = len(self.numeric_names)
+        num, cat = iter(w[:p]), iter(w[p:])
+        return [next(cat) if c else next(num) for c in self.is_categorical]
 
     def _data(self, m: MixedChecked) -> GowerData:
         return GowerData(m.numeric, m.categorical)
@@ -475,6 +502,9 @@ class EuclideanMedoidStep(CentroidStep):
     def sql_distance(self, best: str) -> str:
         return best
 
+    def reordered(self, order: Sequence[int]) -> EuclideanMedoidStep:
+        return EuclideanMedoidStep(np.ascontiguousarray(self.centers[list(order)]))
+
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> EuclideanMedoidStep:
         centers = decode_array(state["centers"], "medoids")
@@ -555,3 +585,100 @@ for _cls in (PrototypeStep, GowerMedoidStep, EuclideanMedoidStep):
 register_step("segwise.cluster._kprototypes.KPrototypes", _prototypes)
 register_step("segwise.cluster._kprototypes.KModes", _prototypes)
 register_step("segwise.cluster._kmedoids.KMedoids", _kmedoids, holds_customer_rows=True)
+
+
+# --------------------------------------------------------------------------- refresh
+
+
+def _nearest_rows(d: np.ndarray) -> np.ndarray:
+    """For each column of ``d`` (rows x segments), the closest row not taken by an earlier
+    segment: a warm start for k-medoids from the old medoids."""
+    taken: set[int] = set()
+    out = []
+    for c in range(d.shape[1]):
+        for i in np.argsort(d[:, c], kind="stable").tolist():
+            if i not in taken:
+                taken.add(i)
+                out.append(i)
+                break
+    return np.asarray(out, dtype=np.int64)
+
+
+def refit(
+    step: Step, data: Any, k: int, warm_start: bool, random_state: int, max_iter: int
+) -> tuple[Any, Step]:
+    """Refit a k-prototypes / k-modes / k-medoids step on ``data`` (the model's columns,
+    preprocessing included): the warm start is the old prototypes (k-prototypes' ``init``)
+    or the new customers closest to the old medoids (k-medoids' ``init``). Returns (the
+    fitted estimator, its step with the old numeric preprocessing)."""
+    from ..cluster import KMedoids, KModes, KPrototypes
+
+    warm = warm_start and k == step.n_out
+    if isinstance(step, EuclideanMedoidStep):
+        Z = np.ascontiguousarray(data, dtype=np.float64)
+        init: Any = _nearest_rows(step.distances(Z)) if warm else "k-medoids++"
+        method = "fasterpam" if Z.shape[0] <= 10_000 else "clara"
+        est = KMedoids(
+            n_clusters=k, metric="euclidean", method=method, init=init, max_iter=max_iter,
+            random_state=random_state,
+        ).fit(Z)
+        return est, EuclideanMedoidStep(np.asarray(est._medoid_values, dtype=np.float64))
+    assert isinstance(step, MixedStep)
+    m = step.read(data)
+    frame = (data if isinstance(data, pd.DataFrame) else pd.DataFrame(data).infer_objects()).copy()
+    numeric_at = [j for j, c in enumerate(step.is_categorical) if not c]
+    for i, j in enumerate(numeric_at):
+        frame.iloc[:, j] = m.numeric[:, i]
+    if numeric_at:
+        frame = frame.astype({frame.columns[j]: np.float64 for j in numeric_at})
+    labels = list(frame.columns)
+    cats = [labels[j] for j, c in enumerate(step.is_categorical) if c]
+    if isinstance(step, GowerMedoidStep):
+        init = _nearest_rows(step.distances(data)) if warm else "k-medoids++"
+        est = KMedoids(
+            n_clusters=k,
+            metric="gower",
+            method="fasterpam" if len(frame) <= 10_000 else "clara",
+            init=init,
+            max_iter=max_iter,
+            categorical=cats,
+            weights=step.column_weights(),
+            missing=step.missing,
+            unknown=step.unknown,
+            random_state=random_state,
+        ).fit(frame)
+        new = _kmedoids(est)[0]
+    else:
+        assert isinstance(step, PrototypeStep)
+        common: dict[str, Any] = {
+            "n_clusters": k,
+            "categorical": cats,
+            "missing": step.missing,
+            "unknown": step.unknown,
+            "max_iter": max_iter,
+            "random_state": random_state,
+        }
+        kmodes = step.estimator == "KModes"
+        est = KModes(**common) if kmodes else KPrototypes(gamma=step.gamma, **common)
+        if warm:
+            rows: dict[Any, Any] = {}
+            num = iter(range(step.numeric_prototypes.shape[1]))
+            cat = iter(range(step.categorical_prototypes.shape[1]))
+            for lab, is_cat in zip(labels, step.is_categorical, strict=True):
+                if is_cat:
+                    g = next(cat)
+                    rows[lab] = [step.levels[g][c] for c in step.categorical_prototypes[:, g]]
+                else:
+                    rows[lab] = step.numeric_prototypes[:, next(num)]
+            init_frame = pd.DataFrame(rows, columns=frame.columns)
+            try:
+                est.set_params(init=init_frame, n_init=1).fit(frame)
+            except UnknownCategoryError:  # an old prototype's level is gone: cold start
+                warm = False
+        if not warm:
+            est.set_params(init="k-modes++" if kmodes else "k-prototypes++", n_init="auto")
+            est.fit(frame)
+        new = _prototypes(est)[0]
+    assert isinstance(new, MixedStep)
+    new.numeric_steps = step.numeric_steps
+    return est, new
