@@ -209,9 +209,15 @@ def test_fitted_state_round_trips_exactly(
     assert ref is not None and ref["n_rows"] == len(data)
     counts = np.bincount(oracle_predict(est, data), minlength=loaded.n_segments)
     assert ref["segments"]["counts"] == counts.tolist()
-    cat = [c for c, k in zip(loaded.feature_names, loaded.feature_kinds) if k == "categorical"]
+    cat = [
+        c
+        for c, k in zip(loaded.feature_names, loaded.feature_kinds, strict=True)
+        if k == "categorical"
+    ]
     for c in cat:
-        got = dict(zip(map(str, ref["features"][c]["levels"]), ref["features"][c]["counts"]))
+        got = dict(
+            zip(map(str, ref["features"][c]["levels"]), ref["features"][c]["counts"], strict=True)
+        )
         want = data[c].astype(object).where(data[c].notna(), None).value_counts(dropna=False)
         assert got == {str(k): int(v) for k, v in want.items()}
     assert loaded.metadata["fit_rows"] == len(data)
@@ -353,7 +359,8 @@ def test_sql_ties_go_to_the_lowest_index_as_argmin(db: str) -> None:
     cost = np.asarray(km.transform(Xc))
     ties = (cost == cost.min(axis=1, keepdims=True)).sum(axis=1) > 1
     assert ties.sum() >= 5  # the test is about ties: make sure there are some
-    out = _run_sql(db, Xc.assign(id=range(len(Xc))), to_sql(km, db, id_column="id") + " ORDER BY id")
+    sql = to_sql(km, db, id_column="id") + " ORDER BY id"
+    out = _run_sql(db, Xc.assign(id=range(len(Xc))), sql)
     np.testing.assert_array_equal(out["segment"].to_numpy(), km.predict(Xc))
     np.testing.assert_array_equal(out["segment"].to_numpy(), np.argmin(cost, axis=1))
 

@@ -444,10 +444,14 @@ def _text_features(model: Any) -> list[str]:
     levels = getattr(model.steps[-1], "levels", None) if model.steps else None
     if levels is None:
         return []
-    cats = [n for n, k in zip(model.feature_names, model.feature_kinds) if k == "categorical"]
+    cats = [
+        n
+        for n, k in zip(model.feature_names, model.feature_kinds, strict=True)
+        if k == "categorical"
+    ]
     return [
         c
-        for c, lv in zip(cats, levels)
+        for c, lv in zip(cats, levels, strict=True)
         if lv and all(isinstance(v, str) for v in lv if v is not None)
     ]
 

@@ -3,8 +3,9 @@ drift checks and pseudonymous ids.
 
 * :func:`save_model` / :func:`load_model`: a JSON model file (schema version, SHA-256
   checksum, numbers that round-trip exactly, no pickle: loading runs no code) for a fitted
-  segwise estimator or a scikit-learn ``Pipeline`` / ``ColumnTransformer`` of supported
-  steps. The loaded :class:`SegmentModel` predicts exactly what the fitted model does.
+  segwise estimator (k-means, and the mixed-type k-prototypes, k-modes and k-medoids) or a
+  scikit-learn ``Pipeline`` / ``ColumnTransformer`` of supported steps. The loaded
+  :class:`SegmentModel` predicts exactly what the fitted model does.
 * :func:`to_sql`: one SELECT that assigns segments inside DuckDB, SQLite, PostgreSQL,
   BigQuery or Snowflake.
 * :meth:`SegmentModel.predict_one`: a customer as a dict, scored in microseconds.
@@ -48,8 +49,8 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import InvalidParameterError, ModelFileError
-from ._drift import DriftReport, drift_check
 from . import _mixed  # noqa: F401  (registers KPrototypes, KModes, KMedoids)
+from ._drift import DriftReport, drift_check
 from ._model import (
     SCHEMA_VERSION,
     SegmentModel,
@@ -114,7 +115,11 @@ def save_model(
     model : fitted estimator or SegmentModel
         A segwise scaler / ``Log1pTransformer`` / ``KMeans`` / ``MiniBatchKMeans``, or a
         scikit-learn ``Pipeline`` / ``ColumnTransformer`` of those with scikit-learn's
-        ``OneHotEncoder`` / ``OrdinalEncoder`` / scalers. Anything else raises
+        ``OneHotEncoder`` / ``OrdinalEncoder`` / scalers; or a mixed-type ``KPrototypes``,
+        ``KModes`` or ``KMedoids`` (``metric="gower"`` or ``"euclidean"``), alone or after
+        numeric scalers fitted on its numeric columns (category levels, ``gamma``, column
+        roles, Gower ranges and weights are stored). Anything else (e.g.
+        ``KMedoids(metric="precomputed")``) raises
         :class:`~segwise.exceptions.UnsupportedModelError` naming the step.
     path : str or Path
         Where to write (the only file written).

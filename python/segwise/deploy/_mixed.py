@@ -106,10 +106,14 @@ class MixedStep(Step):
         self.numeric_steps = numeric_steps
         self.n_in = len(columns)
         self.n_out = int(n_segments)
-        self.numeric_names = [c for c, cat in zip(columns, self.is_categorical) if not cat]
+        self.numeric_names = [
+            c for c, cat in zip(columns, self.is_categorical, strict=True) if not cat
+        ]
         # Labels as the estimator saw them: names, or positions for an array.
         self._labels: list[Any] = list(columns) if named else list(range(len(columns)))
-        self._cat_labels = [lab for lab, cat in zip(self._labels, self.is_categorical) if cat]
+        self._cat_labels = [
+            lab for lab, cat in zip(self._labels, self.is_categorical, strict=True) if cat
+        ]
         width = len(self.numeric_names)
         for s in numeric_steps:
             if s.consumes != "numeric" or s.n_in != width:
@@ -195,12 +199,14 @@ class MixedStep(Step):
     def sql_features(self, raw: list[str], dialect: Dialect) -> list[str]:
         """The per-row inputs of the distances: the preprocessed numeric columns, then a
         level code per categorical column (NULL where ``predict`` would raise)."""
-        numeric = [e for e, cat in zip(raw, self.is_categorical) if not cat]
+        numeric = [e for e, cat in zip(raw, self.is_categorical, strict=True) if not cat]
         for s in self.numeric_steps:
             numeric = s.sql(numeric, dialect)
         codes = []
         for e, levels in zip(
-            [e for e, cat in zip(raw, self.is_categorical) if cat], self.levels, strict=True
+            [e for e, cat in zip(raw, self.is_categorical, strict=True) if cat],
+            self.levels,
+            strict=True,
         ):
             if None in levels:
                 null_code = str(levels.index(None))
@@ -428,29 +434,31 @@ class GowerMedoidStep(MixedStep):
             whens = " ".join(f"WHEN {i} THEN {n(r)}" for i, r in enumerate(ranks))
             return f"(CASE {codes[g]} {whens} WHEN {UNSEEN_CODE} THEN 4e0 END)"
 
+        def value_term(
+            x: str, b: float, w: float, num_terms: list[str], den_terms: list[str]
+        ) -> None:
+            if math.isnan(b):  # the medoid misses it: the column is left out
+                return
+            t = f"ABS({x} - {n(b)})"
+            num_terms.append(
+                f"(CASE WHEN {x} IS NULL THEN 0e0 WHEN {t} < 1e0 THEN {n(w)} * {t} ELSE {n(w)} END)"
+            )
+            den_terms.append(f"(CASE WHEN {x} IS NULL THEN 0e0 ELSE {n(w)} END)")
+
         out = []
         for c in range(self.n_out):
-            num_terms, den_terms = [], []
-
-            def value_term(x: str, b: float, w: float) -> None:
-                if math.isnan(b):  # the medoid misses it: the column is left out
-                    return
-                t = f"ABS({x} - {n(b)})"
-                num_terms.append(
-                    f"(CASE WHEN {x} IS NULL THEN 0e0 WHEN {t} < 1e0 THEN {n(w)} * {t} "
-                    f"ELSE {n(w)} END)"
-                )
-                den_terms.append(f"(CASE WHEN {x} IS NULL THEN 0e0 ELSE {n(w)} END)")
+            num_terms: list[str] = []
+            den_terms: list[str] = []
 
             for f in range(p):
                 if weights[f] > 0:
                     b = self.medoids.numeric[c, f]
                     b = (b - lo[f]) / scale[f]
-                    value_term(scaled[f], float(b), weights[f])
+                    value_term(scaled[f], float(b), weights[f], num_terms, den_terms)
             for g in ordinal:
                 code = int(self.medoids.codes[c, g])
                 b = math.nan if code == MISSING_CODE else float(s.level_rank[offsets[g] + code])
-                value_term(rank_of(g), b, weights[p + g])
+                value_term(rank_of(g), b, weights[p + g], num_terms, den_terms)
             for g in nominal:
                 code = int(self.medoids.codes[c, g])
                 if code == MISSING_CODE:
@@ -536,7 +544,7 @@ def _common(est: Any, m_columns: list[Any], is_cat: Sequence[bool], levels: Any)
 def _prototypes(est: Any) -> list[Step]:
     protos = _fitted(est, "prototypes_")
     mask = np.asarray(est._fitted_mixed, dtype=bool)
-    common = _common(est, list(range(len(mask))), mask, est.categories_)
+    common = _common(est, list(range(len(mask))), mask.tolist(), est.categories_)
     common[-1] = len(protos)
     name = type(est).__name__
     num = getattr(est, "_num_prototypes", None)
@@ -614,12 +622,17 @@ def refit(
     from ..cluster import KMedoids, KModes, KPrototypes
 
     warm = warm_start and k == step.n_out
+    est: Any
     if isinstance(step, EuclideanMedoidStep):
         Z = np.ascontiguousarray(data, dtype=np.float64)
         init: Any = _nearest_rows(step.distances(Z)) if warm else "k-medoids++"
         method = "fasterpam" if Z.shape[0] <= 10_000 else "clara"
         est = KMedoids(
-            n_clusters=k, metric="euclidean", method=method, init=init, max_iter=max_iter,
+            n_clusters=k,
+            metric="euclidean",
+            method=method,
+            init=init,
+            max_iter=max_iter,
             random_state=random_state,
         ).fit(Z)
         return est, EuclideanMedoidStep(np.asarray(est._medoid_values, dtype=np.float64))

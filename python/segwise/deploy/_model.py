@@ -409,7 +409,11 @@ class SegmentModel:
         model : fitted estimator
             A segwise scaler, ``Log1pTransformer``, ``KMeans``, ``MiniBatchKMeans``, or a
             scikit-learn ``Pipeline`` / ``ColumnTransformer`` of those and scikit-learn's
-            ``OneHotEncoder`` / ``OrdinalEncoder`` and scalers.
+            ``OneHotEncoder`` / ``OrdinalEncoder`` and scalers; or ``KPrototypes``,
+            ``KModes``, ``KMedoids`` (Gower or Euclidean), alone or after segwise scalers
+            fitted on their numeric columns (a list of fitted steps). For these,
+            :meth:`distance` is the estimator's ``transform`` at the assigned segment (the
+            k-prototypes cost, the Gower or Euclidean distance to the medoid).
         X : DataFrame or array, optional
             The training data: records the row count, a fingerprint (SHA-256 of pandas'
             row hashes: identifies the data, reveals nothing), the column dtypes and the

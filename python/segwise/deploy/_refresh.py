@@ -15,9 +15,9 @@ from ..cluster import KMeans
 from ..exceptions import InvalidParameterError, ShapeMismatchError
 from ..stability import MigrationResult, align_labels, migration_matrix
 from ._drift import DriftReport, drift_check
+from ._mixed import EuclideanMedoidStep, MixedStep, refit
 from ._model import SegmentModel
 from ._sql import as_model
-from ._mixed import EuclideanMedoidStep, MixedStep, refit
 from ._steps import CentroidStep, Step
 
 # Below this share of customers keeping their segment, a segment is flagged for review.
@@ -193,9 +193,7 @@ def refresh(
         # have no common Euclidean space.
         data = old._mixed_input(X_new) if isinstance(clusterer, MixedStep) else old.transform(X_new)
         est, fitted_step = refit(clusterer, data, k, warm_start, random_state, max_iter)
-        _, mapping = align_labels(
-            np.asarray(est.labels_), old_labels, return_mapping=True
-        )
+        _, mapping = align_labels(np.asarray(est.labels_), old_labels, return_mapping=True)
         order = _order(mapping, k)
         last: Step = fitted_step.reordered(order)  # type: ignore[attr-defined]
         shift = np.full(k_old, np.nan)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..exceptions import InvalidParameterError, UnsupportedModelError
-from ._model import SegmentModel
 from ._mixed import GowerMedoidStep, MixedStep
+from ._model import SegmentModel
 from ._steps import DIALECTS, CentroidStep, Dialect
 
 
@@ -38,6 +38,18 @@ def to_sql(
     unknown level) in a column the model uses gets a NULL segment, where ``predict``
     raises; with ``handle_unknown="ignore"`` an unknown or NULL level is encoded as all
     zeros, as scikit-learn does.
+
+    Mixed-type models: ``KPrototypes`` / ``KModes`` write the cost (squared differences
+    summed in the kernel's pairwise order, plus ``gamma`` times the mismatches),
+    ``KMedoids`` Gower's distance (range-scaled differences capped at 1, mismatches,
+    weighted and divided by the weights of the columns present, as the estimator) or the
+    Euclidean distance to each medoid. Unseen levels and NULLs follow the estimator's
+    ``unknown`` / ``missing`` policies: a row its ``predict`` refuses gets a NULL segment,
+    otherwise the same segment (a NULL is a level with ``missing="level"``, is left out
+    of Gower's distance with ``missing="ignore"``). ``distance=True`` outputs the cost or
+    the distance to the medoid. Categorical columns are compared with the saved levels
+    as literals (text, numbers, TRUE/FALSE): the column must have the type they had in
+    ``fit``.
 
     Parameters
     ----------
