@@ -271,9 +271,14 @@ def test_kmedoids_medoids_need_the_opt_in(fitted: dict[str, Any], tmp_path: Path
         with pytest.raises(PrivacyError, match="allow_customer_rows"):
             save_model(model, tmp_path / "m.json")
         assert not (tmp_path / "m.json").exists()
+        with pytest.raises(PrivacyError, match="allow_customer_rows"):
+            to_sql(est)  # the query holds the medoids too
         model.save(tmp_path / "m.json", allow_customer_rows=True)
-        with pytest.raises(PrivacyError):  # a loaded model needs it again
-            load_model(tmp_path / "m.json").save(tmp_path / "again.json")
+        # The file records the permission: its model is saved and written as SQL again.
+        loaded = load_model(tmp_path / "m.json")
+        assert loaded.metadata["customer_rows"] == "allowed"
+        loaded.save(tmp_path / "again.json")
+        assert "SELECT" in to_sql(loaded)
         (tmp_path / "m.json").unlink()
     # k-prototypes' prototypes are means and modes: no opt-in needed.
     est, data = fitted["kprototypes"]
@@ -340,7 +345,7 @@ def test_sql_agrees_100_percent_with_predict(
 ) -> None:
     est, data = fitted[name]
     model = SegmentModel.from_estimator(est)
-    sql = to_sql(model, dialect, id_column="id", distance=True)
+    sql = to_sql(model, dialect, id_column="id", distance=True, allow_customer_rows=True)
     out = _run_sql(db, data.assign(id=np.arange(len(data))), sql + " ORDER BY id")
     expected = oracle_predict(est, data)
     np.testing.assert_array_equal(out["segment"].to_numpy(), expected)
@@ -390,7 +395,7 @@ def test_sql_nulls_and_unseen_levels(db: str, fitted: dict[str, Any]) -> None:
             rows.loc[rows.index[2:40:4], "spend"] = np.nan  # NULL number
         expected = per_row(est, rows)
         assert any(e is None for e in expected) or name.endswith("mismatch")
-        sql = to_sql(est, db, id_column="id") + " ORDER BY id"
+        sql = to_sql(est, db, id_column="id", allow_customer_rows=True) + " ORDER BY id"
         out = _run_sql(db, rows.assign(id=range(len(rows))), sql)
         got = [None if pd.isna(v) else int(v) for v in out["segment"]]
         assert got == expected, name
@@ -401,7 +406,8 @@ def test_sql_nulls_and_unseen_levels(db: str, fitted: dict[str, Any]) -> None:
     rows.loc[rows.index[::4], "plan"] = "platinum"
     rows.loc[rows.index[1::4], ["spend", "tenure"]] = np.nan
     rows.loc[rows.index[2::4], "plan"] = None
-    out = _run_sql(db, rows.assign(id=range(40)), to_sql(est, db, id_column="id") + " ORDER BY id")
+    sql = to_sql(est, db, id_column="id", allow_customer_rows=True) + " ORDER BY id"
+    out = _run_sql(db, rows.assign(id=range(40)), sql)
     np.testing.assert_array_equal(out["segment"].to_numpy(), est.predict(rows))
 
 
@@ -451,8 +457,32 @@ def test_refresh_keeps_segment_ids_of_mixed_models(name: str, fitted: dict[str, 
     assert report.verdict.startswith(("stable", "drifted"))
     assert report.centre_shift.isna().all()
     # The refreshed model deploys like the old one: file and SQL.
-    sql = to_sql(new, "duckdb", id_column="id")
+    sql = to_sql(new, "duckdb", id_column="id", allow_customer_rows=True)
     out = _run_sql("duckdb", today.assign(id=range(len(today))), sql + " ORDER BY id")
     np.testing.assert_array_equal(out["segment"].to_numpy(), new.predict(today))
     again = SegmentModel.from_dict(json.loads(json.dumps(new.to_dict())))
     np.testing.assert_array_equal(again.predict(today), new.predict(today))
+
+
+def test_arrays_and_a_scikit_learn_pipeline(X: pd.DataFrame, tmp_path: Path) -> None:
+    from sklearn.pipeline import Pipeline
+
+    # Fitted on an object array (columns by position): the model reads arrays too.
+    arr = X[["spend", "visits", "channel", "plan"]].to_numpy(dtype=object)
+    kp = KPrototypes(n_clusters=3, categorical=[2, 3], random_state=0).fit(arr)
+    loaded = _save_load(kp, arr, tmp_path / "a.json")
+    assert loaded.feature_names == ["x0", "x1", "x2", "x3"] and not loaded.named
+    np.testing.assert_array_equal(loaded.predict(arr), kp.predict(arr))
+    assert loaded.predict_one({"x0": 10.0, "x1": 2.0, "x2": "web", "x3": "gold"}) == int(
+        kp.predict(np.array([[10.0, 2.0, "web", "gold"]], dtype=object))[0]
+    )
+    out = _run_sql(
+        "sqlite",
+        pd.DataFrame(arr, columns=loaded.feature_names).infer_objects().assign(id=range(len(arr))),
+        to_sql(loaded, "sqlite", id_column="id") + " ORDER BY id",
+    )
+    np.testing.assert_array_equal(out["segment"].to_numpy(), kp.predict(arr))
+    # A scikit-learn Pipeline ending in a mixed-type model.
+    pipe = Pipeline([("kmodes", KModes(n_clusters=3))]).fit(X[CATEGORICAL])
+    loaded = _save_load(pipe, X[CATEGORICAL], tmp_path / "p.json")
+    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X[CATEGORICAL]))

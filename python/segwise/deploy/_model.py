@@ -697,6 +697,11 @@ class SegmentModel:
         labels = clusterer.apply(Z, [])
         return d[np.arange(d.shape[0]), labels]  # type: ignore[no-any-return]
 
+    @property
+    def holds_customer_rows(self) -> bool:
+        """Whether the model's state holds real customers' rows (k-medoids' medoids)."""
+        return any(s.holds_customer_rows for s in self.steps)
+
     def _mixed_input(self, X: Any) -> Any:
         """The model's columns of ``X`` for a mixed-type clustering (None: no rows)."""
         table = _Table(self, X)
@@ -868,7 +873,8 @@ class SegmentModel:
         allow_customer_rows: bool = False,
     ) -> Path:
         """Write the model file (see :func:`save_model`; a model holding real customers'
-        rows, k-medoids' medoids, needs ``allow_customer_rows=True``).
+        rows, k-medoids' medoids, needs ``allow_customer_rows=True``, which the file then
+        records: a model loaded from it is saved or written as SQL without asking again).
 
         Examples
         --------
@@ -883,12 +889,10 @@ class SegmentModel:
         2
         """
         check_segment_sizes(self, min_segment_size, on_small_segment, "exported")
-        if not allow_customer_rows and any(s.holds_customer_rows for s in self.steps):
-            raise PrivacyError(
-                "this model stores real customers' rows (k-medoids' medoids): pass "
-                "allow_customer_rows=True to export them anyway"
-            )
+        check_model_rows(self, allow_customer_rows, "export")
         payload = self.to_dict()
+        if self.holds_customer_rows:
+            payload["metadata"] = {**payload["metadata"], "customer_rows": "allowed"}
         text = dumps_file(payload)
         path = Path(path)
         path.write_text(text, encoding="utf-8")
@@ -1000,6 +1004,17 @@ def check_segment_sizes(
     if on_small_segment == "error":
         raise PrivacyError(msg)
     warnings.warn(msg, PrivacyWarning, stacklevel=3)
+
+
+def check_model_rows(model: SegmentModel, allow_customer_rows: bool, what: str) -> None:
+    """Refuse to export a model holding real customers' rows unless allowed now or when
+    its file was written."""
+    allowed = allow_customer_rows or model.metadata.get("customer_rows") == "allowed"
+    if model.holds_customer_rows and not allowed:
+        raise PrivacyError(
+            f"this model stores real customers' rows (k-medoids' medoids): pass "
+            f"allow_customer_rows=True to {what} them anyway"
+        )
 
 
 def check_customer_rows(model: Any, allow_customer_rows: bool) -> None:

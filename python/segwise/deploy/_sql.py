@@ -6,7 +6,7 @@ from typing import Any
 
 from ..exceptions import InvalidParameterError, UnsupportedModelError
 from ._mixed import GowerMedoidStep, MixedStep
-from ._model import SegmentModel
+from ._model import SegmentModel, check_model_rows
 from ._steps import DIALECTS, CentroidStep, Dialect
 
 
@@ -23,6 +23,7 @@ def to_sql(
     id_column: str | None = None,
     distance: bool = False,
     segment_column: str = "segment",
+    allow_customer_rows: bool = False,
 ) -> str:
     """One SQL SELECT that assigns every row of ``table`` to its segment, in the database.
 
@@ -67,6 +68,9 @@ def to_sql(
         Also output ``distance``: the Euclidean distance to the segment's centre.
     segment_column : str, default="segment"
         Name of the output column (``segment_name`` is added when the model has names).
+    allow_customer_rows : bool, default=False
+        Allow writing a k-medoids model, whose medoids are real customers' rows, into the
+        query (not needed for a model loaded from a file saved with this permission).
 
     Returns
     -------
@@ -89,6 +93,7 @@ def to_sql(
     True
     """
     m = as_model(model)
+    check_model_rows(m, allow_customer_rows, "write")
     if not isinstance(dialect, str) or dialect not in DIALECTS:
         raise InvalidParameterError(f"dialect must be one of {sorted(DIALECTS)}, got {dialect!r}")
     d = DIALECTS[dialect]
