@@ -224,15 +224,39 @@ def test_fitted_state_round_trips_exactly(
     assert loaded.metadata["fingerprint"].startswith("sha256:")
 
 
-@pytest.mark.parametrize("name", ["kprototypes", "kmodes", "kmedoids_gower", "chain"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "kprototypes",
+        "kprototypes_level_mismatch",
+        "kmodes",
+        "kmedoids_gower",
+        "kmedoids_gower_missing",
+        "kmedoids_euclidean",
+        "chain",
+    ],
+)
 def test_predict_one_equals_predict(name: str, fitted: dict[str, Any], tmp_path: Path) -> None:
     est, data = fitted[name]
     loaded = _save_load(est, data, tmp_path / "m.json")
     expected = oracle_predict(est, data)
-    for i in range(0, len(data), 97):
+    for i in range(0, len(data), 37):
         row = data.iloc[i]
         assert loaded.predict_one(row.to_dict()) == expected[i]
         assert loaded.predict_one(row) == expected[i]
+    kinds = dict(zip(loaded.feature_names, loaded.feature_kinds, strict=True))
+    if kinds.get("region") == "categorical":
+        # The label rule: 2.0 is the level 2; "2" and True are levels fit never saw.
+        row = data.iloc[0].to_dict()
+        one = pd.DataFrame([{**row, "region": 2}])
+        assert loaded.predict_one({**row, "region": 2.0}) == oracle_predict(est, one)[0]
+        for odd in ("2", True):
+            if loaded.steps[-1].unknown == "error":  # type: ignore[attr-defined]
+                with pytest.raises(UnknownCategoryError):
+                    loaded.predict_one({**row, "region": odd})
+            else:
+                frame = pd.DataFrame([{**row, "region": odd}])
+                assert loaded.predict_one({**row, "region": odd}) == est.predict(frame)[0]
 
 
 def test_unseen_levels_and_missing_values_behave_as_the_estimator(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,20 @@ from ._steps import (
 )
 
 # --------------------------------------------------------------------------- levels
+
+
+def _level_key(v: Any) -> tuple[str, Any] | None:
+    """The funnel's label rule as a dict key: 1 and 1.0 are one level, True and "1" two
+    others; None for a missing or unusual value (left to the funnel)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, bool):
+        return ("b", v)
+    if isinstance(v, str):
+        return ("s", v)
+    if isinstance(v, int | float) and v == v:
+        return ("n", v)
+    return None
 
 
 def _sql_level(value: Any, dialect: Dialect) -> str:
@@ -113,6 +127,11 @@ class MixedStep(Step):
         self._labels: list[Any] = list(columns) if named else list(range(len(columns)))
         self._cat_labels = [
             lab for lab, cat in zip(self._labels, self.is_categorical, strict=True) if cat
+        ]
+        self._n_levels = np.asarray([len(lv) for lv in levels], dtype=np.int64)
+        self._lookup = [
+            {key: i for i, v in enumerate(lv) if (key := _level_key(v)) is not None}
+            for lv in levels
         ]
         width = len(self.numeric_names)
         for s in numeric_steps:
@@ -185,10 +204,41 @@ class MixedStep(Step):
         return dataclasses.replace(m, numeric=np.ascontiguousarray(numeric, dtype=np.float64))
 
     def apply(self, X: Any, names: Sequence[str]) -> np.ndarray:
-        return self.predict_checked(self.read(X))
+        m = self.read(X)
+        return self.predict_blocks(m.numeric, m.categorical)
 
-    def predict_checked(self, m: MixedChecked) -> np.ndarray:
+    def predict_blocks(self, numeric: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Segments of rows given as the preprocessed numeric block and level codes."""
         raise NotImplementedError
+
+    def predict_one(self, customer: Mapping[str, Any]) -> int | None:
+        """The segment of one customer given as plain numbers and known levels, without
+        the DataFrame funnel (microseconds); None when a value is missing, unseen or of an
+        unusual type, for the general path to place or refuse exactly as ``predict``."""
+        numeric: list[float] = []
+        codes: list[int] = []
+        lookup = iter(self._lookup)
+        for name, is_cat in zip(self.columns, self.is_categorical, strict=True):
+            v = customer[name]
+            if is_cat:
+                key = _level_key(v)
+                code = None if key is None else next(lookup).get(key)
+                if code is None:
+                    return None
+                codes.append(code)
+                continue
+            if isinstance(v, np.generic):
+                v = v.item()
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                return None
+            numeric.append(float(v))
+        Z = np.array([numeric], dtype=np.float64).reshape(1, len(numeric))
+        for s in self.numeric_steps:
+            Z = s.apply(Z, self.numeric_names)
+        if not np.isfinite(Z).all():
+            return None
+        cat = np.array([codes], dtype=np.int32).reshape(1, len(codes))
+        return int(self.predict_blocks(np.ascontiguousarray(Z, dtype=np.float64), cat)[0])
 
     def distances(self, X: Any) -> np.ndarray:
         """The distance (or cost) of every row to every segment, ``(n, k)``."""
@@ -289,9 +339,9 @@ class PrototypeStep(MixedStep):
             }
         )
 
-    def predict_checked(self, m: MixedChecked) -> np.ndarray:
+    def predict_blocks(self, numeric: np.ndarray, codes: np.ndarray) -> np.ndarray:
         return _core.kprototypes_predict(  # type: ignore[no-any-return]
-            m.numeric, m.categorical, m.n_levels, self._blocks(), gamma=self.gamma
+            numeric, codes, self._n_levels, self._blocks(), gamma=self.gamma
         )
 
     def distances(self, X: Any) -> np.ndarray:
@@ -406,8 +456,8 @@ class GowerMedoidStep(MixedStep):
     def _data(self, m: MixedChecked) -> GowerData:
         return GowerData(m.numeric, m.categorical)
 
-    def predict_checked(self, m: MixedChecked) -> np.ndarray:
-        labels, _ = self._model.nearest(self._data(m), self.medoids)
+    def predict_blocks(self, numeric: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        labels, _ = self._model.nearest(GowerData(numeric, codes), self.medoids)
         return labels.astype(np.int32)  # type: ignore[no-any-return]
 
     def distances(self, X: Any) -> np.ndarray:

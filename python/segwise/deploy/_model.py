@@ -740,6 +740,10 @@ class SegmentModel:
         """
         if isinstance(customer, pd.Series):
             customer = dict(zip(customer.index.tolist(), customer.tolist(), strict=True))
+        if self._mixed is not None:
+            label = self._mixed.predict_one({n: customer[n] for n in self._need(customer)})
+            if label is not None:
+                return label
         if not self._simple or self._clusterer is None:
             row = pd.DataFrame([{n: customer[n] for n in self._need(customer)}])
             return int(self.predict(row)[0])
