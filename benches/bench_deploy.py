@@ -111,19 +111,29 @@ def main() -> None:
         + ", ".join(f"-30.0 * ln(1 - random()) * 2 AS {c}" for c in cols)
         + f" FROM range({n}) t(i)"
     )
-    sql = to_sql(model, "duckdb", table="customers", id_column="customer_id")
-    t_sql, res = best_time(
+    rows = score_in_database(con, model, "customers", args.repeat)
+    print_table(
+        f"Scoring {n:,} customers ({d} features, k = {k}); ratio > 1: faster than "
+        "pulling the table into pandas",
+        rows,
+    )
+    bench_mixed(args, con, n)
+
+
+def score_in_database(con: Any, model: Any, table: str, repeat: int) -> list[dict[str, Any]]:
+    """The table scored by the generated SQL in DuckDB, by ``predict`` on the data already
+    in memory, and by pulling it into pandas first; the share of equal labels."""
+    sql = to_sql(model, "duckdb", table=table, id_column="customer_id")
+    t_sql, _ = best_time(
         lambda: con.execute(f"SELECT segment, count(*) FROM ({sql}) GROUP BY segment").fetchall(),
-        args.repeat,
+        repeat,
     )
-    frame = con.execute("SELECT * FROM customers ORDER BY customer_id").df()
-    t_mem, labels = best_time(lambda: model.predict(frame), args.repeat)
-    t_pull, _ = best_time(
-        lambda: model.predict(con.execute("SELECT * FROM customers").df()), args.repeat
-    )
+    frame = con.execute(f"SELECT * FROM {table} ORDER BY customer_id").df()
+    t_mem, labels = best_time(lambda: model.predict(frame), repeat)
+    t_pull, _ = best_time(lambda: model.predict(con.execute(f"SELECT * FROM {table}").df()), repeat)
     check = con.execute(f"SELECT segment FROM ({sql}) ORDER BY customer_id").fetchnumpy()
     agree = float((np.asarray(check["segment"]) == labels).mean())
-    rows = [
+    return [
         {
             "what": "to_sql in DuckDB (scored in the database)",
             "seconds": t_sql,
@@ -143,13 +153,6 @@ def main() -> None:
             "agreement": 1.0,
         },
     ]
-    print_table(
-        f"Scoring {n:,} customers ({d} features, k = {k}); ratio > 1: faster than "
-        "pulling the table into pandas",
-        rows,
-    )
-    del res
-    bench_mixed(args, con, n)
 
 
 def bench_mixed(args: Any, con: Any, n: int) -> None:
@@ -189,41 +192,11 @@ def bench_mixed(args: Any, con: Any, n: int) -> None:
         + ", ".join(f"-30.0 * ln(1 - random()) * 2 AS {c}" for c in num)
         + f", {pick} FROM range({n}) t(i)"
     )
-    sql = to_sql(model, "duckdb", table="mixed", id_column="customer_id")
-    t_sql, _ = best_time(
-        lambda: con.execute(f"SELECT segment, count(*) FROM ({sql}) GROUP BY segment").fetchall(),
-        args.repeat,
-    )
-    frame = con.execute("SELECT * FROM mixed ORDER BY customer_id").df()
-    t_mem, labels = best_time(lambda: model.predict(frame), args.repeat)
-    t_pull, _ = best_time(
-        lambda: model.predict(con.execute("SELECT * FROM mixed").df()), args.repeat
-    )
-    check = con.execute(f"SELECT segment FROM ({sql}) ORDER BY customer_id").fetchnumpy()
-    agree = float((np.asarray(check["segment"]) == labels).mean())
+    rows = score_in_database(con, model, "mixed", args.repeat)
     print_table(
         f"Scoring {n:,} customers with k-prototypes ({len(num)} numeric + {len(levels)} text "
         "columns, k = 6); ratio > 1: faster than pulling the table into pandas",
-        [
-            {
-                "what": "to_sql in DuckDB (scored in the database)",
-                "seconds": t_sql,
-                "ratio vs pull + predict": t_pull / t_sql,
-                "agreement": agree,
-            },
-            {
-                "what": "segwise predict, data already in memory",
-                "seconds": t_mem,
-                "ratio vs pull + predict": t_pull / t_mem,
-                "agreement": 1.0,
-            },
-            {
-                "what": "pull into pandas + segwise predict",
-                "seconds": t_pull,
-                "ratio vs pull + predict": 1.0,
-                "agreement": 1.0,
-            },
-        ],
+        rows,
     )
 
 

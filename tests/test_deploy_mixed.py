@@ -5,15 +5,14 @@ The oracle is the fitted estimator's own ``predict`` / ``transform``."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import warnings
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_sql
 from scipy.optimize import linear_sum_assignment
 from segwise.cluster import KMedoids, KModes, KPrototypes
 from segwise.deploy import SegmentModel, drift_check, load_model, save_model, to_sql
@@ -344,21 +343,6 @@ def test_edited_mixed_state_is_refused(fitted: dict[str, Any], tmp_path: Path) -
 # --------------------------------------------------------------------------- SQL
 
 
-def _run_sql(db: str, frame: pd.DataFrame, sql: str) -> pd.DataFrame:
-    if db == "duckdb":
-        con = duckdb.connect()
-        con.register("customers_df", frame)
-        con.execute("CREATE TABLE customers AS SELECT * FROM customers_df")
-        out = con.execute(sql).df()
-        con.close()
-        return out
-    con3 = sqlite3.connect(":memory:")
-    frame.to_sql("customers", con3, index=False)
-    out = pd.read_sql_query(sql, con3)
-    con3.close()
-    return out
-
-
 DB_DIALECTS = [("duckdb", "duckdb"), ("sqlite", "sqlite"), ("duckdb", "postgres")]
 
 
@@ -370,7 +354,7 @@ def test_sql_agrees_100_percent_with_predict(
     est, data = fitted[name]
     model = SegmentModel.from_estimator(est)
     sql = to_sql(model, dialect, id_column="id", distance=True, allow_customer_rows=True)
-    out = _run_sql(db, data.assign(id=np.arange(len(data))), sql + " ORDER BY id")
+    out = run_sql(db, data.assign(id=np.arange(len(data))), sql + " ORDER BY id")
     expected = oracle_predict(est, data)
     np.testing.assert_array_equal(out["segment"].to_numpy(), expected)
     d = oracle_transform(est, data)
@@ -389,7 +373,7 @@ def test_sql_ties_go_to_the_lowest_index_as_argmin(db: str) -> None:
     ties = (cost == cost.min(axis=1, keepdims=True)).sum(axis=1) > 1
     assert ties.sum() >= 5  # the test is about ties: make sure there are some
     sql = to_sql(km, db, id_column="id") + " ORDER BY id"
-    out = _run_sql(db, Xc.assign(id=range(len(Xc))), sql)
+    out = run_sql(db, Xc.assign(id=range(len(Xc))), sql)
     np.testing.assert_array_equal(out["segment"].to_numpy(), km.predict(Xc))
     np.testing.assert_array_equal(out["segment"].to_numpy(), np.argmin(cost, axis=1))
 
@@ -420,7 +404,7 @@ def test_sql_nulls_and_unseen_levels(db: str, fitted: dict[str, Any]) -> None:
         expected = per_row(est, rows)
         assert any(e is None for e in expected) or name.endswith("mismatch")
         sql = to_sql(est, db, id_column="id", allow_customer_rows=True) + " ORDER BY id"
-        out = _run_sql(db, rows.assign(id=range(len(rows))), sql)
+        out = run_sql(db, rows.assign(id=range(len(rows))), sql)
         got = [None if pd.isna(v) else int(v) for v in out["segment"]]
         assert got == expected, name
     # Gower with missing="ignore", unknown="mismatch": every row has a segment.
@@ -431,7 +415,7 @@ def test_sql_nulls_and_unseen_levels(db: str, fitted: dict[str, Any]) -> None:
     rows.loc[rows.index[1::4], ["spend", "tenure"]] = np.nan
     rows.loc[rows.index[2::4], "plan"] = None
     sql = to_sql(est, db, id_column="id", allow_customer_rows=True) + " ORDER BY id"
-    out = _run_sql(db, rows.assign(id=range(40)), sql)
+    out = run_sql(db, rows.assign(id=range(40)), sql)
     np.testing.assert_array_equal(out["segment"].to_numpy(), est.predict(rows))
 
 
@@ -482,7 +466,7 @@ def test_refresh_keeps_segment_ids_of_mixed_models(name: str, fitted: dict[str, 
     assert report.centre_shift.isna().all()
     # The refreshed model deploys like the old one: file and SQL.
     sql = to_sql(new, "duckdb", id_column="id", allow_customer_rows=True)
-    out = _run_sql("duckdb", today.assign(id=range(len(today))), sql + " ORDER BY id")
+    out = run_sql("duckdb", today.assign(id=range(len(today))), sql + " ORDER BY id")
     np.testing.assert_array_equal(out["segment"].to_numpy(), new.predict(today))
     again = SegmentModel.from_dict(json.loads(json.dumps(new.to_dict())))
     np.testing.assert_array_equal(again.predict(today), new.predict(today))
@@ -500,7 +484,7 @@ def test_arrays_and_a_scikit_learn_pipeline(X: pd.DataFrame, tmp_path: Path) -> 
     assert loaded.predict_one({"x0": 10.0, "x1": 2.0, "x2": "web", "x3": "gold"}) == int(
         kp.predict(np.array([[10.0, 2.0, "web", "gold"]], dtype=object))[0]
     )
-    out = _run_sql(
+    out = run_sql(
         "sqlite",
         pd.DataFrame(arr, columns=loaded.feature_names).infer_objects().assign(id=range(len(arr))),
         to_sql(loaded, "sqlite", id_column="id") + " ORDER BY id",
