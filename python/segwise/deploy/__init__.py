@@ -8,6 +8,8 @@ drift checks and pseudonymous ids.
   :class:`SegmentModel` predicts exactly what the fitted model does.
 * :func:`to_sql`: one SELECT that assigns segments inside DuckDB, SQLite, PostgreSQL,
   BigQuery or Snowflake.
+* :func:`to_onnx`: a numeric model (scalers, k-means, Euclidean k-medoids) as an ONNX
+  graph for ONNX Runtime (optional ``onnx`` package).
 * :meth:`SegmentModel.predict_one`: a customer as a dict, scored in microseconds.
 * :func:`drift_check`: PSI of the features and segment shares against the reference
   distributions stored in the model file.
@@ -62,6 +64,7 @@ from ._model import (
 from ._model import (
     loads_file as _loads_file,
 )
+from ._onnx import to_onnx
 from ._privacy import pseudonymize
 from ._refresh import RefreshReport, refresh
 from ._sql import to_sql
@@ -80,6 +83,7 @@ __all__ = [
     "refresh",
     "register_step",
     "save_model",
+    "to_onnx",
     "to_sql",
 ]
 
