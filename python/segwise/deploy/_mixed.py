@@ -279,6 +279,11 @@ class MixedStep(Step):
     def sql_distance(self, best: str) -> str:
         return best
 
+    def sql_validity(self, exprs: list[str]) -> str | None:
+        """A condition true for the rows ``predict`` accepts, where the distances alone
+        do not say it (None: they do, a refused row's distances are NULL)."""
+        return None
+
 
 class PrototypeStep(MixedStep):
     """k-prototypes / k-modes: squared Euclidean distance on the numeric columns plus
@@ -530,7 +535,7 @@ class GowerMedoidStep(MixedStep):
         return out
 
     def sql_validity(self, exprs: list[str]) -> str | None:
-        """A condition true for the rows ``predict`` accepts (None: every row)."""
+        # A NULL is skipped by the distance, so the refused rows are named here.
         p = len(self.numeric_names)
         conds = [f"{z} IS NOT NULL" for z in exprs[p:]]
         if self.missing == "error":

@@ -126,6 +126,14 @@ def refresh(
     (:func:`segwise.stability.align_labels`); with more segments than before
     (``n_clusters``), the extra ones get new ids (born).
 
+    Mixed-type models are refitted with their own estimator and settings (``gamma``,
+    ``missing``, ``unknown``, Gower weights): ``KPrototypes`` / ``KModes`` from the old
+    prototypes (a cold start with k-prototypes++ when an old prototype's level no longer
+    occurs), ``KMedoids`` from today's customers closest to the old medoids (FasterPAM up
+    to 10,000 rows, CLARA beyond). Their segments are matched to the old ids on the
+    customers (the Hungarian assignment on the old model's and the refit's labels of
+    ``X_new``), and ``centre_shift`` is NaN.
+
     Parameters
     ----------
     model : SegmentModel or fitted estimator

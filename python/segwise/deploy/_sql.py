@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..exceptions import InvalidParameterError, UnsupportedModelError
-from ._mixed import GowerMedoidStep, MixedStep
+from ._mixed import MixedStep
 from ._model import SegmentModel, check_model_rows
 from ._steps import DIALECTS, CentroidStep, Dialect
 
@@ -126,7 +126,7 @@ def to_sql(
     inner = f"SELECT {', '.join(keep + z_cols)}\n  FROM {d.table(table)}"
     zs = [d.ident(f"z{j}") for j in range(len(exprs))]
     dist = clusterer.sql(zs, d)
-    valid = clusterer.sql_validity(zs) if isinstance(clusterer, GowerMedoidStep) else None
+    valid = clusterer.sql_validity(zs) if isinstance(clusterer, MixedStep) else None
     if valid is not None:  # a row predict refuses: every distance NULL, so the segment too
         dist = [f"CASE WHEN {valid} THEN {e} END" for e in dist]
     ds = [d.ident(f"d{c}") for c in range(len(dist))]
