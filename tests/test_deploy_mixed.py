@@ -494,3 +494,28 @@ def test_arrays_and_a_scikit_learn_pipeline(X: pd.DataFrame, tmp_path: Path) -> 
     pipe = Pipeline([("kmodes", KModes(n_clusters=3))]).fit(X[CATEGORICAL])
     loaded = _save_load(pipe, X[CATEGORICAL], tmp_path / "p.json")
     np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X[CATEGORICAL]))
+
+
+@pytest.mark.parametrize("db", ["duckdb", "sqlite"])
+def test_sql_missing_as_a_level(db: str) -> None:
+    """missing="level": a NULL is the fitted missing level (Gower and k-modes), an unseen
+    level a mismatch (unknown="mismatch"); SQL, predict and predict_one agree."""
+    X = with_missing(customers(800, seed=7))
+    gower = KMedoids(n_clusters=4, missing="level", random_state=0).fit(X)
+    sql = to_sql(gower, db, id_column="id", distance=True, allow_customer_rows=True)
+    out = run_sql(db, X.assign(id=range(len(X))), sql + " ORDER BY id")
+    expected = gower.predict(X)
+    np.testing.assert_array_equal(out["segment"].to_numpy(), expected)
+    d = np.asarray(gower.transform(X))[np.arange(len(X)), expected]
+    np.testing.assert_array_equal(out["distance"].to_numpy(), d)
+    Xc = X[["channel", "plan", "region"]]
+    km = KModes(n_clusters=3, missing="level", unknown="mismatch").fit(Xc)
+    new = Xc.copy()
+    new.loc[new.index[::5], "plan"] = "premium"
+    out = run_sql(
+        db, new.assign(id=range(len(new))), to_sql(km, db, id_column="id") + " ORDER BY id"
+    )
+    np.testing.assert_array_equal(out["segment"].to_numpy(), km.predict(new))
+    model = SegmentModel.from_estimator(km)
+    for row, label in zip(new.to_dict("records")[:100], km.predict(new)[:100], strict=True):
+        assert model.predict_one(row) == label
