@@ -37,7 +37,7 @@ def client():
     """A real 2-worker x 1-thread cluster, closed (no processes, no warnings) at the end."""
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -625,6 +625,29 @@ def test_rfm_table_equals_in_memory(client):
         dd.from_pandas(shuffled, npartitions=4), amount="dollar_value", observation_end=end
     ).compute()
     pd.testing.assert_frame_equal(_same_text_dtype(got, want), want)
+
+
+def test_rfm_table_options_and_number_dates_equal_in_memory(client):
+    from segwise.datasets import load_cdnow
+
+    tx = load_cdnow().iloc[:5000]
+    # YYYYMMDD integers, the most common CSV date layout (never nanoseconds).
+    numbers = tx.assign(date=tx["date"].dt.strftime("%Y%m%d").astype("int64"))
+    ddf = dd.from_pandas(numbers.sample(frac=1.0, random_state=1), npartitions=3)
+    for options in (
+        {"amount": "dollar_value"},
+        {"amount": None},
+        {"amount": None, "convention": "btyd", "freq_multiplier": 7},
+        {"amount": "dollar_value", "convention": "btyd", "include_first_transaction": True},
+    ):
+        want = rfm_table(numbers, **options)
+        if "first_purchase" in want:
+            assert want["first_purchase"].min() >= pd.Timestamp("1997-01-01")
+        got = sd.rfm_table(ddf, **options).compute()
+        pd.testing.assert_frame_equal(_same_text_dtype(got, want), want)
+    bad = numbers.assign(date=numbers["date"].where(numbers.index != numbers.index[7], 123))
+    with pytest.raises(InvalidParameterError, match="not YYYYMMDD dates"):
+        sd.rfm_table(dd.from_pandas(bad, npartitions=3), amount="dollar_value")
 
 
 def _same_text_dtype(got, want):

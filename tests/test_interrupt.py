@@ -72,6 +72,14 @@ rng = np.random.default_rng(0)
 X = rng.uniform(-10, 10, size=(4, {d}))[rng.integers(0, 4, size={n})] + rng.normal(size=({n}, {d}))
 """
 
+# A mixed table: two numeric and two categorical columns.
+MIXED = """
+import pandas as pd
+rng = np.random.default_rng(0)
+X = pd.DataFrame({"a": rng.normal(size=20_000), "b": rng.normal(size=20_000),
+                  "c": rng.choice(list("xyz"), 20_000), "d": rng.choice(list("pq"), 20_000)})
+"""
+
 CASES = {
     "mechanism": ("from segwise._core import _testing", "_testing.spin(600.0, check=True)"),
     "kmeans_many_restarts": (
@@ -99,6 +107,22 @@ CASES = {
         BLOBS.format(n=120_000, d=4)
         + "from segwise.metrics import silhouette_score\nlabels = (X[:, 0] > 0).astype(int)",
         "silhouette_score(X, labels)",
+    ),
+    "kprototypes_many_restarts": (
+        MIXED + "from segwise.cluster import KPrototypes",
+        "KPrototypes(4, n_init=10**6, random_state=0).fit(X)",
+    ),
+    "kprototypes_huang_many_restarts": (
+        MIXED + "from segwise.cluster import KPrototypes",
+        "KPrototypes(4, n_init=10**6, algorithm='huang', random_state=0).fit(X)",
+    ),
+    "kmodes_many_restarts": (
+        MIXED + "from segwise.cluster import KModes",
+        "KModes(4, init='huang', n_init=10**6, random_state=0).fit(X[['c', 'd']])",
+    ),
+    "kmedoids_clara_many_samples": (
+        MIXED + "from segwise.cluster import KMedoids",
+        "KMedoids(8, metric='gower', method='clara', n_subsamples=10**6, random_state=0).fit(X)",
     ),
     "prob_beat_control": (
         "from segwise.abtest import prob_beat_control",

@@ -3,7 +3,6 @@ by customer, then the in-memory kernel per partition."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -17,34 +16,42 @@ from .exceptions import (
     NonFiniteError,
     NonNumericError,
 )
-from .rfm import _TABLE_PARAMS, _parse_end, _require_columns, _to_periods, rfm_table
+from .rfm import (
+    _DATE_RANGE,
+    _TABLE_PARAMS,
+    _coerce_dates,
+    _outside_date_range,
+    _parse_end,
+    _require_columns,
+    _to_periods,
+    rfm_table,
+)
 
 __all__ = ["rfm_table_dask"]
 
-#: The in-memory parameters this path has: an amount column is required, and lifetimes'
-#: ``freq_multiplier`` / ``include_first_transaction`` are in-memory only for now.
-_DASK_TABLE_PARAMS = {
-    name: rule
-    for name, rule in _TABLE_PARAMS.items()
-    if name not in ("freq_multiplier", "include_first_transaction")
-} | {"amount": [Hashable]}
+_COUNTS = ("rows", "missing_ids", "bad_dates", "outside", "bad_amounts", "negative")
 
 
-def _scan(part: pd.DataFrame, customer: str, date: str, amount: str, fmt: str | None) -> dict:
-    """One partition's counts of bad values and its date range."""
-    dates = part[date]
-    if not pd.api.types.is_datetime64_any_dtype(dates):
-        dates = pd.to_datetime(dates, format=fmt, errors="coerce")
-    if getattr(dates.dt, "tz", None) is not None:
-        dates = dates.dt.tz_localize(None)
+def _scan(
+    part: pd.DataFrame, customer: str, date: str, amount: str | None, fmt: str | None
+) -> dict:
+    """One partition's counts of bad values and its date range (dates read as in memory)."""
+    dates = _coerce_dates(part[date], date, fmt)
     bad_dates = dates.isna()
-    money = part[amount].to_numpy(dtype=np.float64, na_value=np.nan)
-    ok = dates[~bad_dates]
+    outside = _outside_date_range(dates)
+    money = (
+        np.zeros(len(part))
+        if amount is None
+        else part[amount].to_numpy(dtype=np.float64, na_value=np.nan)
+    )
+    ok = dates[~bad_dates & ~outside]
     return {
         "rows": len(part),
         "missing_ids": int(part[customer].isna().sum()),
         "bad_dates": int(bad_dates.sum()),
         "bad_examples": part[date][bad_dates].head(3).tolist(),
+        "outside": int(outside.sum()),
+        "outside_examples": part[date][outside].head(3).tolist(),
         "bad_amounts": int((~np.isfinite(money)).sum()),
         "negative": int((money < 0).sum()),
         "min": ok.min() if len(ok) else pd.NaT,
@@ -53,8 +60,9 @@ def _scan(part: pd.DataFrame, customer: str, date: str, amount: str, fmt: str | 
 
 
 def _merge_scans(a: dict, b: dict) -> dict:
-    out = {k: a[k] + b[k] for k in ("rows", "missing_ids", "bad_dates", "bad_amounts", "negative")}
-    out["bad_examples"] = (a["bad_examples"] + b["bad_examples"])[:3]
+    out = {k: a[k] + b[k] for k in _COUNTS}
+    for k in ("bad_examples", "outside_examples"):
+        out[k] = (a[k] + b[k])[:3]
     out["min"] = min((t for t in (a["min"], b["min"]) if not pd.isna(t)), default=pd.NaT)
     out["max"] = max((t for t in (a["max"], b["max"]) if not pd.isna(t)), default=pd.NaT)
     return out
@@ -68,14 +76,10 @@ def _summarise(
     # The shuffle may store the ids in another dtype (pyarrow strings): restore the input's.
     part[customer] = part[customer].astype(id_dtype)
     if len(part):
-        dates = part[kwargs["date"]]
-        if not pd.api.types.is_datetime64_any_dtype(dates):
-            dates = pd.to_datetime(dates, format=kwargs["date_format"], errors="coerce")
-        if getattr(dates.dt, "tz", None) is not None:
-            dates = dates.dt.tz_localize(None)
+        dates = _coerce_dates(part[kwargs["date"]], kwargs["date"], kwargs["date_format"])
         periods = _to_periods(dates.to_numpy().astype("datetime64[ns]"), kwargs["freq"])
         kept = periods <= kwargs["end_period"]
-        if kwargs["negative_amounts"] == "drop":
+        if kwargs["negative_amounts"] == "drop" and kwargs["amount"] is not None:
             kept &= part[kwargs["amount"]].to_numpy(dtype=np.float64) >= 0
         if kept.any():
             args = {k: v for k, v in kwargs.items() if k != "end_period"}
@@ -87,12 +91,14 @@ def rfm_table_dask(
     transactions: Any,
     customer: str = "customer_id",
     date: str = "date",
-    amount: str = "amount",
+    amount: str | None = "amount",
     observation_end: Any = None,
     convention: str = "segmentation",
     freq: str = "D",
     negative_amounts: str = "net",
     date_format: str | None = None,
+    freq_multiplier: float = 1,
+    include_first_transaction: bool = False,
 ) -> Any:
     """:func:`segwise.rfm.rfm_table` on a dask DataFrame of transactions partitioned any
     way (exported as ``segwise.dask.rfm_table``).
@@ -108,8 +114,10 @@ def rfm_table_dask(
     transactions : dask DataFrame
         One row per transaction.
     customer, date, amount, observation_end, convention, freq, negative_amounts, date_format
-        As in :func:`segwise.rfm.rfm_table` (``amount`` is required here; ``freq_multiplier``
-        and ``include_first_transaction`` are in-memory only for now).
+        As in :func:`segwise.rfm.rfm_table`; dates are read by the same rules (YYYYMMDD
+        numbers included).
+    freq_multiplier, include_first_transaction
+        As in :func:`segwise.rfm.rfm_table` (lifetimes' options).
 
     Returns
     -------
@@ -138,12 +146,14 @@ def rfm_table_dask(
         raise InvalidParameterError(
             f"transactions must be a dask DataFrame, got {type(transactions).__name__}"
         )
-    params = validate_params(locals(), _DASK_TABLE_PARAMS, caller="rfm_table")
+    params = validate_params(locals(), _TABLE_PARAMS, caller="rfm_table")
     meta_in = transactions._meta
-    _require_columns(meta_in, {"customer": customer, "date": date, "amount": amount})
-    money = meta_in[amount]
-    if not pd.api.types.is_numeric_dtype(money) or pd.api.types.is_bool_dtype(money):
-        raise NonNumericError(f"column {amount!r} must be numeric, got dtype {money.dtype}")
+    named = {"customer": customer, "date": date} | ({} if amount is None else {"amount": amount})
+    _require_columns(meta_in, named)
+    if amount is not None:
+        money = meta_in[amount]
+        if not pd.api.types.is_numeric_dtype(money) or pd.api.types.is_bool_dtype(money):
+            raise NonNumericError(f"column {amount!r} must be numeric, got dtype {money.dtype}")
     scan = compute(
         tree_reduce(
             [
@@ -161,6 +171,12 @@ def rfm_table_dask(
         raise InvalidParameterError(
             f"column {date!r} has {scan['bad_dates']} missing or unparsable date(s) of "
             f"{scan['rows']}, e.g. {scan['bad_examples']}; pass date_format= or clean them first"
+        )
+    if scan["outside"]:
+        raise InvalidParameterError(
+            f"column {date!r} has {scan['outside']} date(s) outside "
+            f"{_DATE_RANGE[0]:%Y-%m-%d} to {_DATE_RANGE[1]:%Y-%m-%d} (the range of "
+            f"nanosecond timestamps), e.g. {scan['outside_examples']}; fix or drop them"
         )
     if scan["bad_amounts"]:
         raise NonFiniteError(
@@ -190,11 +206,14 @@ def rfm_table_dask(
         "freq": freq,
         "negative_amounts": params["negative_amounts"],
         "date_format": date_format,
+        "freq_multiplier": params["freq_multiplier"],
+        "include_first_transaction": params["include_first_transaction"],
         "end_period": end_period,
     }
     sample = transactions._meta_nonempty.iloc[:1].copy()
     sample[date] = end
-    sample[amount] = 1.0
+    if amount is not None:
+        sample[amount] = 1.0
     meta = rfm_table(
         sample, customer=customer, **{k: v for k, v in kwargs.items() if k != "end_period"}
     ).iloc[:0]

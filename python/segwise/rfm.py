@@ -151,7 +151,10 @@ def _raise_mixed_zones(name: str, zones: list[Any] | None = None) -> None:
     )
 
 
-def _parse_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
+def _coerce_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
+    """``values`` as naive datetimes, NaT where missing or unparsable: the one reading of a
+    date column (datetimes, YYYYMMDD numbers, text). Raises for a column that cannot be
+    dates at all (fractional numbers, mixed time zones)."""
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
     elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
@@ -173,6 +176,16 @@ def _parse_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Se
             ) from None
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
+    return parsed
+
+
+def _outside_date_range(parsed: pd.Series) -> pd.Series:
+    """Dates a nanosecond timestamp cannot hold."""
+    return (parsed < _DATE_RANGE[0]) | (parsed > _DATE_RANGE[1])
+
+
+def _parse_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
+    parsed = _coerce_dates(values, name, date_format)
     bad = parsed.isna()
     if bad.any():
         examples = values[bad].head(3).tolist()
@@ -180,7 +193,7 @@ def _parse_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Se
             f"column {name!r} has {int(bad.sum())} missing or unparsable date(s) of "
             f"{len(values)}, e.g. {examples}; pass date_format= or clean them first"
         )
-    outside = (parsed < _DATE_RANGE[0]) | (parsed > _DATE_RANGE[1])
+    outside = _outside_date_range(parsed)
     if outside.any():
         raise InvalidParameterError(
             f"column {name!r} has {int(outside.sum())} date(s) outside "

@@ -8,7 +8,7 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{contiguous, run_detached, to_py_err, with_threads};
+use super::{contiguous, run_detached, run_interruptible, to_py_err, with_threads};
 use crate::core::kprototypes::{self, Algorithm, Init, KPrototypesParams};
 use crate::core::mixed::MixedView;
 use crate::core::params::Params;
@@ -85,10 +85,10 @@ fn kprototypes_fit<'py>(
         None => Init::parse(init).map_err(to_py_err)?,
     };
     let (nv, cv) = (numeric.as_array(), categorical.as_array());
-    let fit = run_detached(py, || {
+    let fit = run_interruptible(py, |stop| {
         let x = MixedView::new(nv, cv, &levels, false)?;
         let w = contiguous(&wv, "sample_weight")?;
-        with_threads(n_threads, || kprototypes::fit(&x, w, &params, &init))
+        with_threads(n_threads, || kprototypes::fit(&x, w, &params, &init, stop))
     })?;
     let p = fit.prototypes;
     let to_array = |e: ndarray::ShapeError| to_py_err(CoreError::Internal(format!("{e}")));

@@ -18,6 +18,10 @@ use rayon::prelude::*;
 
 use super::cost::{Prototypes, Table};
 use super::{mode_of, RunResult};
+use crate::{CoreResult, Interrupt};
+
+/// Rows of a sequential pass between two checks for a requested stop.
+const CHECK_ROWS: usize = 1 << 14;
 
 /// Running sums, counts and level frequencies of every cluster.
 struct State {
@@ -185,12 +189,21 @@ pub(super) fn labels_cost(t: &Table<'_>, protos: &Prototypes) -> (Vec<i32>, f64)
     (labels, cost)
 }
 
-/// One run from `start` (`k` prototypes).
-pub(super) fn run(t: &Table<'_>, start: Prototypes, max_iter: usize) -> RunResult {
+/// One run from `start` (`k` prototypes); checks `stop` every [`CHECK_ROWS`] rows of
+/// its sequential passes.
+pub(super) fn run(
+    t: &Table<'_>,
+    start: Prototypes,
+    max_iter: usize,
+    stop: &Interrupt,
+) -> CoreResult<RunResult> {
     let k = start.k;
     let mut protos = start;
     let mut state = State::new(t, k);
     for i in 0..t.n {
+        if i % CHECK_ROWS == 0 {
+            stop.check()?;
+        }
         let (c, _) = t.closest(i, &protos);
         state.add(t, i, c);
     }
@@ -224,6 +237,9 @@ pub(super) fn run(t: &Table<'_>, start: Prototypes, max_iter: usize) -> RunResul
         n_iter += 1;
         let mut moves = 0usize;
         for i in 0..t.n {
+            if i % CHECK_ROWS == 0 {
+                stop.check()?;
+            }
             let (c, _) = t.closest(i, &protos);
             let old = state.labels[i] as usize;
             if c == old {
@@ -243,10 +259,10 @@ pub(super) fn run(t: &Table<'_>, start: Prototypes, max_iter: usize) -> RunResul
         cost = new_cost;
         labels = new_labels;
     }
-    RunResult {
+    Ok(RunResult {
         protos,
         labels,
         cost,
         n_iter,
-    }
+    })
 }

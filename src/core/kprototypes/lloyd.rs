@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use super::cost::{Prototypes, Table};
 use super::{mode_of, RunResult};
 use crate::numerics::{CompensatedSum, RowBlocks};
+use crate::{CoreResult, Interrupt};
 
 /// Rows per block of the parallel passes (also the reduction order of the sums).
 const BLOCK_ROWS: usize = 4096;
@@ -140,13 +141,19 @@ fn update(t: &Table<'_>, labels: &[i32], protos: &mut Prototypes) {
     }
 }
 
-/// One run from `start` (`k` prototypes).
-pub(super) fn run(t: &Table<'_>, start: Prototypes, max_iter: usize) -> RunResult {
+/// One run from `start` (`k` prototypes); checks `stop` before each iteration.
+pub(super) fn run(
+    t: &Table<'_>,
+    start: Prototypes,
+    max_iter: usize,
+    stop: &Interrupt,
+) -> CoreResult<RunResult> {
     let k = start.k;
     let mut protos = start;
     let (mut labels, mut costs) = assign(t, &protos);
     let mut n_iter = 0;
     while n_iter < max_iter {
+        stop.check()?;
         relocate_empty(&mut labels, &mut costs, k);
         update(t, &labels, &mut protos);
         n_iter += 1;
@@ -163,10 +170,10 @@ pub(super) fn run(t: &Table<'_>, start: Prototypes, max_iter: usize) -> RunResul
         }
     }
     let cost = total_cost(t, &costs);
-    RunResult {
+    Ok(RunResult {
         protos,
         labels,
         cost,
         n_iter,
-    }
+    })
 }

@@ -32,7 +32,7 @@ use crate::error::check_weights;
 use crate::mixed::MixedView;
 use crate::numerics::restart_rng;
 use crate::params::{at_least, invalid, Checked, Params};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// Which k-prototypes iteration to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,12 +278,14 @@ fn count_distinct(t: &Table<'_>, limit: usize) -> usize {
 ///
 /// Errors: empty input, NaN/infinity, a missing code in the categorical block, fewer rows
 /// (or distinct rows) than clusters, invalid weights, given prototypes of the wrong shape
-/// or with codes that are not levels.
+/// or with codes that are not levels; [`CoreError::Interrupted`] once `stop` is requested
+/// (checked before each restart and during each run).
 pub fn fit(
     x: &MixedView<'_>,
     weights: Option<&[f64]>,
     params: &Checked<KPrototypesParams>,
     init: &Init<'_>,
+    stop: &Interrupt,
 ) -> CoreResult<KPrototypesFit> {
     let k = params.n_clusters;
     let t = table(x, weights, params.gamma, false)?;
@@ -321,6 +323,7 @@ pub fn fit(
     let runs: Vec<CoreResult<RunResult>> = (0..n_init)
         .into_par_iter()
         .map(|r| {
+            stop.check()?;
             let mut rng = restart_rng(params.seed, r);
             let start = match (init, &given) {
                 (_, Some(protos)) => protos.clone(),
@@ -332,10 +335,10 @@ pub fn fit(
                     return Err(CoreError::Internal("given prototypes not read".into()))
                 }
             };
-            Ok(match params.algorithm {
-                Algorithm::Huang => huang::run(&t, start, params.max_iter),
-                Algorithm::Lloyd => lloyd::run(&t, start, params.max_iter),
-            })
+            match params.algorithm {
+                Algorithm::Huang => huang::run(&t, start, params.max_iter, stop),
+                Algorithm::Lloyd => lloyd::run(&t, start, params.max_iter, stop),
+            }
         })
         .collect();
     let mut best: Option<RunResult> = None;

@@ -5,6 +5,16 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::*;
 
+/// [`super::fit`] without a stop request, as the tests run it.
+fn fit(
+    x: &MixedView<'_>,
+    weights: Option<&[f64]>,
+    params: &Checked<KPrototypesParams>,
+    init: &Init<'_>,
+) -> CoreResult<KPrototypesFit> {
+    super::fit(x, weights, params, init, &Interrupt::new())
+}
+
 /// `n` rows around `k` groups: 2 numeric columns and 2 categorical ones with 3 and 4
 /// levels, each group favouring its own level.
 fn groups(n: usize, k: usize, seed: u64) -> (Array2<f64>, Array2<i32>, Vec<usize>) {
@@ -265,4 +275,16 @@ fn distinct_rows_stops_at_the_limit() {
     let view = MixedView::new(num.view(), cat.view(), &levels, false).unwrap();
     assert_eq!(distinct_rows(&view, 10).unwrap(), 3);
     assert_eq!(distinct_rows(&view, 2).unwrap(), 2);
+}
+
+#[test]
+fn a_requested_stop_ends_the_fit_with_no_result() {
+    let (num, cat, levels) = groups(300, 3, 5);
+    let view = MixedView::new(num.view(), cat.view(), &levels, false).unwrap();
+    let stop = Interrupt::new();
+    stop.request();
+    for algorithm in [Algorithm::Huang, Algorithm::Lloyd] {
+        let got = super::fit(&view, None, &params(3, algorithm, 2), &Init::Random, &stop);
+        assert!(matches!(got, Err(CoreError::Interrupted)));
+    }
 }
