@@ -10,7 +10,13 @@ measured in the same run on the same data.
 2. The overhead of the dask path on data that fits in memory: the in-memory
    ``segwise.cluster.KMeans`` / ``StandardScaler`` vs ``segwise.dask`` on the same data
    (one partition per ``--chunks`` rows), with dask's local threaded scheduler.
-3. ``--scale`` (minutes, ~2 GB of disk): 20,000,000 x 12 float64 written to Parquet, two
+3. The mixed-type estimators: ``segwise.dask.KPrototypes`` / ``KModes`` (batch
+   iteration) and ``profile_segments`` with categorical features against the in-memory
+   ``segwise.cluster`` / ``segwise.profile`` on the same table (n rows, 4 numeric and 3
+   categorical columns, k = 8): from the same given prototypes (the same iterations, so
+   the ratio is the overhead), and with each one's default seeding; with dask's local
+   threaded scheduler and on the 2-worker cluster.
+4. ``--scale`` (minutes, ~2 GB of disk): 20,000,000 x 12 float64 written to Parquet, two
    workers with a 4 GiB memory limit each; fit KMeans, transform (written back to
    Parquet), and a segment_lift over 100,000,000 synthetic experiment rows; prints time
    and the peak memory of each worker (sampled every 0.5 s).
@@ -131,6 +137,72 @@ def overhead(n, chunks):
             print(f"{name:34s}{t_mem:9.3f}s{t_dsk:9.3f}s{t_dsk / t_mem:8.1f}x")
 
 
+def mixed_table(n, seed=2):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, 8, n)
+    frame = pd.DataFrame(rng.normal(g[:, None] % 4 * 2.0, 1.0, (n, 4)), columns=list("abcd"))
+    for j, (name, levels) in enumerate([("channel", 3), ("region", 5), ("plan", 4)]):
+        noise = rng.random(n) < 0.3
+        codes = np.where(noise, rng.integers(0, levels, n), (g + j) % levels)
+        frame[name] = np.array([f"{name}{i}" for i in range(levels)], dtype=object)[codes]
+    return frame
+
+
+def mixed_overhead(n, chunks, client=None):
+    import dask
+    import dask.dataframe as dd
+    from segwise import dask as sd
+    from segwise.cluster import KModes, KPrototypes
+    from segwise.profile import profile_segments
+
+    k = 8
+    frame = mixed_table(n)
+    cats = frame[["channel", "region", "plan"]]
+    init = frame.iloc[:k].reset_index(drop=True)
+    init_cat = cats.iloc[:k].reset_index(drop=True)
+    labelled = frame.assign(
+        segment=KPrototypes(k, init=init, gamma=1.0, max_iter=1).fit(frame).labels_
+    )
+    where = "2-worker LocalCluster" if client is not None else "local threaded scheduler"
+    print(f"\n== mixed types, n={n:,} (4 numeric + 3 categorical) k={k}, {where}")
+    print(f"{'':40s}{'in-memory':>10s}{'dask':>10s}{'ratio':>9s}  iterations")
+    scheduler = {} if client is not None else {"scheduler": "threads"}
+    with dask.config.set(**scheduler):
+        dframe = dd.from_pandas(frame, npartitions=max(1, n // chunks)).persist()
+        dcats = dframe[["channel", "region", "plan"]].persist()
+        dlabelled = dd.from_pandas(labelled, npartitions=max(1, n // chunks)).persist()
+        for name, mem, dsk in [
+            (
+                "KPrototypes (given init, lloyd)",
+                lambda: KPrototypes(k, init=init, gamma=1.0).fit(frame),
+                lambda: sd.KPrototypes(k, init=init, gamma=1.0).fit(dframe),
+            ),
+            (
+                "KPrototypes (default seeding)",
+                lambda: KPrototypes(k, random_state=0).fit(frame),
+                lambda: sd.KPrototypes(k, random_state=0).fit(dframe),
+            ),
+            (
+                "KModes (given init, lloyd)",
+                lambda: KModes(k, init=init_cat).fit(cats),
+                lambda: sd.KModes(k, init=init_cat).fit(dcats),
+            ),
+            (
+                "profile_segments (3 categorical)",
+                lambda: profile_segments(labelled, "segment"),
+                lambda: sd.profile_segments(dlabelled, "segment"),
+            ),
+        ]:
+            mem()
+            dsk()
+            t_mem, a = timed(mem)
+            t_dsk, b = timed(dsk)
+            iters = f"{a.n_iter_} / {b.n_iter_}" if hasattr(a, "n_iter_") else ""
+            print(f"{name:40s}{t_mem:9.3f}s{t_dsk:9.3f}s{t_dsk / t_mem:8.1f}x  {iters}")
+
+
 class PeakMemory:
     """Sample the memory of every worker every 0.5 s (the scheduler's own metrics)."""
 
@@ -226,7 +298,9 @@ def main():
         Client(cluster) as client,
     ):
         kmeans_vs_dask_ml(client, n, chunks, args.iters)
+        mixed_overhead(n, chunks, client)
     overhead(n, chunks)
+    mixed_overhead(n, chunks)
     if args.scale:
         folder = tempfile.mkdtemp(prefix="segwise-bench-")
         try:

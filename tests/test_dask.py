@@ -411,7 +411,7 @@ def test_profile_segments_bad_input(client):
     with pytest.raises(ColumnNotFoundError, match=r"\['x'\]"):
         sd.profile_segments(ddf, "segment", features=["x"])
     with pytest.raises(NonNumericError, match="'segment'"):
-        sd.profile_segments(ddf, ddf["segment"])
+        sd.profile_segments(ddf, ddf["segment"], categorical=["visits"])
     with pytest.raises(NonFiniteError, match=r"partition \d of df"):
         sd.profile_segments(ddf, "segment", missing="raise")
     bad = df.copy()

@@ -250,6 +250,64 @@ def kprototypes_distinct_rows(
     *,
     limit: int,
 ) -> int: ...
+def kprototypes_lloyd_partial(
+    numeric: npt.NDArray[np.float64],
+    categorical: npt.NDArray[np.int32],
+    n_levels: npt.NDArray[np.int64],
+    prototypes: _Prototypes,
+    *,
+    gamma: float,
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    offset: int,
+    n_threads: int | None = None,
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.float64],
+    float,
+    npt.NDArray[np.uint64],
+]: ...
+def kprototypes_farthest_rows(
+    numeric: npt.NDArray[np.float64],
+    categorical: npt.NDArray[np.int32],
+    n_levels: npt.NDArray[np.int64],
+    prototypes: _Prototypes,
+    *,
+    gamma: float,
+    sample_weight: npt.NDArray[np.float64] | None = None,
+    n_far: int,
+    offset: int,
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.int32],
+]: ...
+def kprototypes_lloyd_finish(
+    stats: tuple[
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.float64],
+        float,
+        npt.NDArray[np.uint64],
+    ],
+    n_levels: npt.NDArray[np.int64],
+    prototypes: _Prototypes,
+    *,
+    far: tuple[
+        npt.NDArray[np.float64],
+        npt.NDArray[np.uint64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.int32],
+    ]
+    | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32], npt.NDArray[np.uint64], int]: ...
 
 # --- abtest: per-segment A/B statistics (src/bindings/abtest.rs) ---
 # Vectorized distributions: equal-length 1-D float64 arrays in, one array out.

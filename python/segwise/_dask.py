@@ -312,6 +312,64 @@ def label_codes(values: pd.Series, uniques: pd.Index) -> np.ndarray:
     return np.ascontiguousarray(codes, dtype=np.int64)
 
 
+def _level_uniques(part: pd.DataFrame, columns: list[Any]) -> tuple[int, list[pd.Series]]:
+    return len(part), [part[c].drop_duplicates() for c in columns]
+
+
+def collect_levels(
+    df: Any, columns: list[Any], *, missing_level: bool, name: str = "X"
+) -> list[list[Any]]:
+    """The levels of each categorical column of a dask DataFrame over every partition
+    (one pass), in the order the mixed-type funnel (``check_mixed``) gives in memory:
+    category order for a categorical whose partitions all carry the meta's categories;
+    sorted order otherwise (strings, or categoricals whose categories differ per
+    partition). ``missing_level``: ``None`` is the last level of a column with missing
+    values. Raises for a frame without rows or a column without values; warns for more
+    than ``HIGH_CARDINALITY`` levels, as in memory."""
+    import warnings
+
+    from ._validation import HIGH_CARDINALITY, encode_labels
+    from .exceptions import HighCardinalityWarning
+
+    dask = require_dask()
+    parts = list(df.to_delayed())
+    counted = compute(*[dask.delayed(_level_uniques, pure=True)(p, columns) for p in parts])
+    if sum(c[0] for c in counted) == 0:
+        raise EmptyInputError(
+            f"{name} has 0 rows in its {len(parts)} partition(s); at least 1 is required"
+        )
+    levels = []
+    for j, col in enumerate(columns):
+        dtype = df._meta[col].dtype
+        pieces = [c[1][j] for c in counted]
+        # Category order only when every partition has exactly the meta's categories (a
+        # meta may claim categories the partitions do not have).
+        known = isinstance(dtype, pd.CategoricalDtype) and all(
+            isinstance(s.dtype, pd.CategoricalDtype)
+            and list(s.cat.categories) == list(dtype.categories)
+            for s in pieces
+        )
+        if not known:
+            pieces = [s.astype(object) for s in pieces]
+        pooled = pd.concat(pieces, ignore_index=True).drop_duplicates()
+        enc = encode_labels(pooled, name=f"column {col!r} of {name}", allow_missing=True)
+        values = list(enc.uniques)
+        if not values:
+            raise EmptyInputError(f"column {col!r} of {name} has no values: every row is missing")
+        if missing_level and (enc.codes < 0).any():
+            values.append(None)
+        if len(values) > HIGH_CARDINALITY:
+            warnings.warn(
+                f"column {col!r} of {name} has {len(values)} levels (more than "
+                f"{HIGH_CARDINALITY}); a column with that many levels (an id, free text?) "
+                "says little about a segment",
+                HighCardinalityWarning,
+                stacklevel=3,
+            )
+        levels.append(values)
+    return levels
+
+
 # --------------------------------------------------------------------------- quantiles
 
 #: A partition returns all of a bracket's inner values up to this many, else a summary.

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ._dask import (
     collect_labels,
+    collect_levels,
     compute,
     core_call,
     is_dask_collection,
@@ -20,7 +21,7 @@ from ._dask import (
     require_dask,
     tree_reduce,
 )
-from ._validation import check_array, validate_params
+from ._validation import check_array, check_mixed, max_abs, power_of_two_scale, validate_params
 from .exceptions import (
     InvalidParameterError,
     NonNumericError,
@@ -31,10 +32,12 @@ from .profile import (
     _PARAMS,
     SegmentProfile,
     _check_descriptors,
+    _level_stats_from_counts,
     _numeric_from_moments,
     _out_of_range,
     _profile_report,
     _select,
+    _split_features,
 )
 
 __all__ = ["profile_segments_dask"]
@@ -44,8 +47,8 @@ _LABELS = "__segwise_segment__"
 
 def _block(part: pd.DataFrame, index: int, features: list[str], allow_nan: bool) -> np.ndarray:
     """A partition's feature block as float64 (errors name the partition)."""
-    if len(part) == 0:
-        return np.empty((0, len(features)))
+    if len(part) == 0 or not features:
+        return np.empty((len(part), len(features)))
     try:
         block = check_array(
             part[features], name="df", dtypes=(np.float64,), allow_nan=allow_nan
@@ -59,16 +62,64 @@ def _codes(part: pd.DataFrame, uniques: pd.Index) -> np.ndarray:
     return label_codes(part[_LABELS], uniques)
 
 
-def _partial(values: np.ndarray, codes: np.ndarray, k: int) -> Any:
-    """One partition's ``(3, k, d)`` grouped moments and its segment sizes."""
+def _partial(values: np.ndarray, codes: np.ndarray, k: int, scale: np.ndarray) -> Any:
+    """One partition's ``(3, k, d)`` grouped moments of ``values / scale`` (``None``
+    without numeric features) and its segment sizes."""
     if values.shape[0] == 0:
         return None
-    moments = core_call("profile_partial_moments", values, codes, n_groups=k)
+    moments = None
+    if values.shape[1]:
+        scaled = values if (scale == 1.0).all() else np.ascontiguousarray(values / scale)
+        moments = core_call("profile_partial_moments", scaled, codes, n_groups=k)
     return moments, np.bincount(codes, minlength=k).astype(np.float64)
 
 
 def _merge(a: Any, b: Any) -> Any:
-    return core_call("profile_merge_moments", a[0], b[0]), a[1] + b[1]
+    moments = None if a[0] is None else core_call("profile_merge_moments", a[0], b[0])
+    return moments, a[1] + b[1]
+
+
+def _max_abs(values: np.ndarray) -> np.ndarray | None:
+    return max_abs(values, axis=0) if values.shape[0] else None
+
+
+def _level_counts(
+    part: pd.DataFrame,
+    index: int,
+    codes: np.ndarray,
+    k: int,
+    columns: list[Any],
+    levels: list[list[Any]],
+    missing: str,
+) -> Any:
+    """One partition's segment x level counts of every categorical feature and the rows
+    missing each (errors name the partition)."""
+    if len(part) == 0:
+        return None
+    try:
+        m = check_mixed(
+            part[columns],
+            categorical=slice(None),
+            levels=levels,
+            missing=missing,
+            unknown="error",
+            name=f"partition {index} of df",
+        )
+    except SegwiseError as err:
+        raise type(err)(str(err)) from None
+    counts, n_missing = [], []
+    for j, found in enumerate(levels):
+        column = m.categorical[:, j]
+        ok = column >= 0
+        n_levels = len(found)
+        flat = np.bincount(codes[ok] * n_levels + column[ok], minlength=k * n_levels)
+        counts.append(flat.reshape(k, n_levels))
+        n_missing.append(int((~ok).sum()))
+    return counts, np.array(n_missing, dtype=np.int64)
+
+
+def _add_counts(a: Any, b: Any) -> Any:
+    return [x + y for x, y in zip(a[0], b[0], strict=True)], a[1] + b[1]
 
 
 def profile_segments_dask(
@@ -76,6 +127,7 @@ def profile_segments_dask(
     labels: Any,
     features: Sequence[str] | None = None,
     *,
+    categorical: Any = None,
     alpha: float = 0.05,
     marker_diff: tuple[float, float] = (0.25, 0.5),
     descriptors: Mapping[str, tuple[str, str]] | None = None,
@@ -92,23 +144,22 @@ def profile_segments_dask(
     segment x feature (and of the population) without moving the data. The report is then
     the in-memory one, computed from the merged statistics. Means, variances and the tests
     equal the in-memory profile to rounding (~1e-12 relative; the merge pools partition
-    means); sizes, counts and medians exactly.
+    means); sizes, counts, medians and categorical level counts exactly.
 
     Parameters
     ----------
     df : dask DataFrame
-        One row per customer; numeric (or boolean) feature columns. Categorical features
-        are not supported by the distributed profile yet: a non-numeric feature column
-        raises :class:`~segwise.exceptions.NonNumericError` (select numeric ones with
-        ``features=``, or profile a pandas sample in memory, which also profiles
-        categorical columns). Values whose squares leave the float64 range (above ~1e154
-        or below ~1e-154 in magnitude) raise
-        :class:`~segwise.exceptions.InvalidParameterError`; the in-memory profile rescales
-        them.
+        One row per customer; numeric (or boolean) and categorical feature columns
+        (category, string, object dtypes, or named in ``categorical=``). Categorical
+        features get the in-memory level shares, indices, chi-square tests and adjusted
+        residuals, from segment x level counts merged over the partitions (levels
+        learned in one pass; categories that differ per partition are unioned and
+        sorted). Values whose squares leave the float64 range are profiled divided by a
+        power of two, as in memory (one more pass).
     labels : str or dask Series
         The name of ``df``'s column holding the segments, or a dask Series of them
         partitioned like ``df`` (the same number of partitions and rows per partition).
-    features, alpha, marker_diff, descriptors, name_terms, missing, unit
+    features, categorical, alpha, marker_diff, descriptors, name_terms, missing, unit
         As in :func:`segwise.profile.profile_segments`.
 
     Returns
@@ -131,8 +182,7 @@ def profile_segments_dask(
     dask = require_dask()
     import dask.dataframe as dd
 
-    # No categorical= here: the distributed profile is numeric-only for now.
-    params = validate_params({**locals(), "categorical": None}, _PARAMS, caller="profile_segments")
+    params = validate_params(locals(), _PARAMS, caller="profile_segments")
     if not isinstance(df, dd.DataFrame):
         raise InvalidParameterError(
             f"df must be a dask DataFrame, got {type(df).__name__}; use "
@@ -141,6 +191,8 @@ def profile_segments_dask(
     # The column checks of the in-memory function, on the (empty) pandas meta.
     meta = df._meta
     _, _, features = _select(meta, labels if isinstance(labels, str) else None, features)
+    cat_names = _split_features(meta[features], features, categorical)
+    num_names = [f for f in features if f not in cat_names]
     if isinstance(labels, str):
         frame = df.assign(**{_LABELS: df[labels]})
     elif is_dask_collection(labels) and isinstance(labels, dd.Series):
@@ -157,48 +209,95 @@ def profile_segments_dask(
         )
     bad = [
         f
-        for f in features
+        for f in num_names
         if not (pd.api.types.is_numeric_dtype(meta[f].dtype) or pd.api.types.is_bool_dtype(meta[f]))
     ]
     if bad:
         raise NonNumericError(
-            f"df has {len(bad)} non-numeric feature column(s): {bad}; the dask profile "
-            "supports numeric (and boolean) features only for now: leave categorical "
-            "columns out with features=, or profile a pandas sample with "
-            "segwise.profile.profile_segments"
+            f"df has {len(bad)} non-numeric column(s) {bad} that categorical= does not "
+            "name; name them in categorical= or leave them out with features="
         )
-    words = _check_descriptors(descriptors, features, [])
+    words = _check_descriptors(descriptors, num_names, cat_names)
 
     uniques, segs_list = collect_labels(frame, _LABELS, name="labels")
     segs = pd.Index(segs_list, name="segment", tupleize_cols=False)
-    k, d = len(segs), len(features)
+    k, d = len(segs), len(num_names)
     if k < 2:
         raise InvalidParameterError(
             f"labels has a single segment ({segs[0]}); a profile compares each segment "
             "with the rest of the population, so it needs at least 2"
         )
+    levels = collect_levels(frame, cat_names, missing_level=False, name="df") if cat_names else []
     parts = frame.to_delayed()
     allow_nan = params["missing"] == "drop"
     values = [
-        dask.delayed(_block, pure=True)(p, i, features, allow_nan) for i, p in enumerate(parts)
+        dask.delayed(_block, pure=True)(p, i, num_names, allow_nan) for i, p in enumerate(parts)
     ]
     codes = [dask.delayed(_codes, pure=True)(p, uniques) for p in parts]
     values, codes = dask.persist(values, codes)
-    merged = compute(
-        tree_reduce(
-            [
-                dask.delayed(_partial, pure=True)(v, c, k)
-                for v, c in zip(values, codes, strict=True)
-            ],
-            _merge,
-        )
-    )[0]
+
+    def merged_moments(scale: np.ndarray) -> Any:
+        return compute(
+            tree_reduce(
+                [
+                    dask.delayed(_partial, pure=True)(v, c, k, scale)
+                    for v, c in zip(values, codes, strict=True)
+                ],
+                _merge,
+            )
+        )[0]
+
+    scale = np.ones(d)
+    merged = merged_moments(scale)
     if merged is None:
         raise InvalidParameterError("df has no rows to profile")
     moments, sizes = merged
-    counts, means, variances, rest_means, rest_vars = core_call("profile_finish_moments", moments)
+    if d:
+        counts, means, variances, rest_means, rest_vars = core_call(
+            "profile_finish_moments", moments
+        )
+        if _out_of_range(means, variances):
+            # As in memory: features whose squares leave the float64 range are profiled
+            # divided by a power of two (exact), one more pass for their largest values.
+            largest = compute(
+                tree_reduce([dask.delayed(_max_abs, pure=True)(v) for v in values], np.fmax)
+            )[0]
+            scale = power_of_two_scale(largest)
+            moments, sizes = merged_moments(scale)
+            counts, means, variances, rest_means, rest_vars = core_call(
+                "profile_finish_moments", moments
+            )
+        medians = _medians(values, codes, counts, k, d, scale)
+    else:
+        counts = means = variances = medians = np.zeros((k + 1, 0))
+        rest_means = rest_vars = np.zeros((k, 0))
+    stats = (counts, means, variances, medians, rest_means, rest_vars)
+    num = _numeric_from_moments(stats, num_names, k, scale)
 
-    # Medians: the two middle values of every segment x feature and of the population.
+    cats = []
+    if cat_names:
+        missing = "ignore" if allow_nan else "error"
+        level_counts = compute(
+            tree_reduce(
+                [
+                    dask.delayed(_level_counts, pure=True)(p, i, c, k, cat_names, levels, missing)
+                    for i, (p, c) in enumerate(zip(parts, codes, strict=True))
+                ],
+                _add_counts,
+            )
+        )[0]
+        cats = [
+            _level_stats_from_counts(f, level_counts[0][j], levels[j], int(level_counts[1][j]))
+            for j, f in enumerate(cat_names)
+        ]
+    return _profile_report(num, cats, segs, sizes.astype(np.int64), params, words)
+
+
+def _medians(
+    values: list[Any], codes: list[Any], counts: np.ndarray, k: int, d: int, scale: np.ndarray
+) -> np.ndarray:
+    """Exact medians of every segment x feature and of the population (last row), of the
+    values divided by ``scale``: the two middle values by an order-statistics pass."""
     requests = []
     for j in range(d):
         for g in range(k + 1):
@@ -210,18 +309,10 @@ def profile_segments_dask(
     medians = np.full((k + 1, d), np.nan)
     for r in range(0, len(requests), 2):
         j, group, _ = requests[r]
-        lo, hi = found[r], found[r + 1]
+        lo, hi = found[r] / scale[j], found[r + 1] / scale[j]
         # The in-memory core's midpoint of the two middle values.
         medians[group if group >= 0 else k, j] = lo if lo == hi else lo + (hi - lo) / 2.0
-    if _out_of_range(means, variances):
-        raise InvalidParameterError(
-            "feature values are too large or too small in magnitude (squares beyond float64 "
-            "range) for the distributed profile; the in-memory "
-            "segwise.profile.profile_segments rescales them"
-        )
-    stats = (counts, means, variances, medians, rest_means, rest_vars)
-    num = _numeric_from_moments(stats, features, k)
-    return _profile_report(num, [], segs, sizes.astype(np.int64), params, words)
+    return medians
 
 
 def _with_labels(part: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:

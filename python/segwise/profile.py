@@ -746,6 +746,14 @@ def _level_stats(
     counts = np.bincount(codes[ok] * n_levels + column[ok], minlength=k * n_levels).reshape(
         k, n_levels
     )
+    return _level_stats_from_counts(feature, counts, levels, int((~ok).sum()))
+
+
+def _level_stats_from_counts(
+    feature: Any, counts: np.ndarray, levels: list[Any], n_missing: int
+) -> _Levels:
+    """:func:`_level_stats` from the segment x level counts ``(k, L)`` and the number of
+    rows missing the feature: a pure function of them, wherever they were counted."""
     n = int(counts.sum())
     seg_n = counts.sum(axis=1, keepdims=True)
     pop = counts.sum(axis=0) / n
@@ -774,7 +782,7 @@ def _level_stats(
         test.residuals,
         p,
         n,
-        int((~ok).sum()),
+        n_missing,
         test.statistic,
         test.dof,
         test.pvalue,

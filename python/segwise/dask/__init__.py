@@ -19,6 +19,7 @@ from .._rfm_dask import rfm_table_dask as rfm_table  # noqa: E402
 from ..abtest._dask import segment_lift  # noqa: E402
 from ..stability._dask import psi  # noqa: E402
 from ._kmeans import KMeans  # noqa: E402
+from ._kprototypes import KModes, KPrototypes  # noqa: E402
 from ._minibatch import MiniBatchKMeans  # noqa: E402
 from ._preprocessing import (  # noqa: E402
     Log1pTransformer,
@@ -31,6 +32,8 @@ from ._preprocessing import (  # noqa: E402
 __all__ = [
     "KMeans",
     "MiniBatchKMeans",
+    "KPrototypes",
+    "KModes",
     "StandardScaler",
     "MinMaxScaler",
     "MaxAbsScaler",

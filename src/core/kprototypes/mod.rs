@@ -10,6 +10,8 @@
 //!   cost from the same start) or [`Algorithm::Lloyd`] (batch updates, parallel over
 //!   rows), from [`Init`] prototypes, and keeps the lowest cost (the first on ties).
 //! * [`predict`], [`labels_cost`] and [`transform`] use fitted prototypes.
+//! * [`partial`]: the batch iteration on partitioned data (Dask, Spark) from mergeable
+//!   per-partition statistics.
 //!
 //! Reproducibility: every parallel sum is reduced over a fixed row partition in order, so
 //! results are bit-identical on any number of threads.
@@ -18,6 +20,7 @@ mod cost;
 mod huang;
 mod init;
 mod lloyd;
+pub mod partial;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -357,13 +360,14 @@ pub fn fit(
     })
 }
 
-/// Checked table and prototypes for the functions that use fitted prototypes.
+/// Checked table and prototypes for the functions that use given prototypes
+/// (`allow_special`: codes unseen in fit or missing are admitted, as at predict time).
 fn against<'t, 'v: 't, 'w: 't>(
     x: &MixedView<'v>,
     weights: Option<&'w [f64]>,
-    numeric: ArrayView2<'_, f64>,
-    categorical: ArrayView2<'_, i32>,
+    (numeric, categorical): (ArrayView2<'_, f64>, ArrayView2<'_, i32>),
     gamma: f64,
+    allow_special: bool,
 ) -> CoreResult<(Table<'t>, Prototypes)> {
     if gamma.is_nan() || gamma <= 0.0 || gamma.is_infinite() {
         return Err(invalid(
@@ -371,7 +375,7 @@ fn against<'t, 'v: 't, 'w: 't>(
             format!("must be finite and > 0, got {gamma}"),
         ));
     }
-    let t = table(x, weights, gamma, true)?;
+    let t = table(x, weights, gamma, allow_special)?;
     let protos = prototypes_of(numeric, categorical, t.p, t.n_levels, "prototypes")?;
     if protos.k == 0 {
         return Err(CoreError::EmptyInput("no prototypes".into()));
@@ -387,7 +391,7 @@ pub fn predict(
     categorical: ArrayView2<'_, i32>,
     gamma: f64,
 ) -> CoreResult<Array1<i32>> {
-    let (t, protos) = against(x, None, numeric, categorical, gamma)?;
+    let (t, protos) = against(x, None, (numeric, categorical), gamma, true)?;
     Ok(Array1::from_vec(lloyd::assign(&t, &protos).0))
 }
 
@@ -399,7 +403,7 @@ pub fn labels_cost(
     categorical: ArrayView2<'_, i32>,
     gamma: f64,
 ) -> CoreResult<(Array1<i32>, f64)> {
-    let (t, protos) = against(x, weights, numeric, categorical, gamma)?;
+    let (t, protos) = against(x, weights, (numeric, categorical), gamma, true)?;
     let (labels, costs) = lloyd::assign(&t, &protos);
     Ok((Array1::from_vec(labels), lloyd::total_cost(&t, &costs)))
 }
@@ -411,7 +415,7 @@ pub fn transform(
     categorical: ArrayView2<'_, i32>,
     gamma: f64,
 ) -> CoreResult<Array2<f64>> {
-    let (t, protos) = against(x, None, numeric, categorical, gamma)?;
+    let (t, protos) = against(x, None, (numeric, categorical), gamma, true)?;
     let k = protos.k;
     let mut out = Array2::<f64>::zeros((t.n, k));
     out.as_slice_mut()
