@@ -9,6 +9,11 @@
   against segwise's ``predict`` on the same data already in memory, and against pulling
   the table into pandas first (``con.execute("SELECT *").df()`` + ``predict``). Every
   row checks that the answers agree (share of equal labels).
+* The same for a mixed-type model (k-prototypes on 6 numeric and 3 text columns, k = 6):
+  its SQL (squared differences plus gamma times the mismatches) in DuckDB against
+  ``predict`` in memory and against pulling the table into pandas first; and one customer
+  through ``predict_one`` against the fitted ``KPrototypes.predict`` of a one-row
+  DataFrame.
 
 Usage: ``python benches/bench_deploy.py [--quick] [--repeat N]``
 """
@@ -106,19 +111,29 @@ def main() -> None:
         + ", ".join(f"-30.0 * ln(1 - random()) * 2 AS {c}" for c in cols)
         + f" FROM range({n}) t(i)"
     )
-    sql = to_sql(model, "duckdb", table="customers", id_column="customer_id")
-    t_sql, res = best_time(
+    rows = score_in_database(con, model, "customers", args.repeat)
+    print_table(
+        f"Scoring {n:,} customers ({d} features, k = {k}); ratio > 1: faster than "
+        "pulling the table into pandas",
+        rows,
+    )
+    bench_mixed(args, con, n)
+
+
+def score_in_database(con: Any, model: Any, table: str, repeat: int) -> list[dict[str, Any]]:
+    """The table scored by the generated SQL in DuckDB, by ``predict`` on the data already
+    in memory, and by pulling it into pandas first; the share of equal labels."""
+    sql = to_sql(model, "duckdb", table=table, id_column="customer_id")
+    t_sql, _ = best_time(
         lambda: con.execute(f"SELECT segment, count(*) FROM ({sql}) GROUP BY segment").fetchall(),
-        args.repeat,
+        repeat,
     )
-    frame = con.execute("SELECT * FROM customers ORDER BY customer_id").df()
-    t_mem, labels = best_time(lambda: model.predict(frame), args.repeat)
-    t_pull, _ = best_time(
-        lambda: model.predict(con.execute("SELECT * FROM customers").df()), args.repeat
-    )
+    frame = con.execute(f"SELECT * FROM {table} ORDER BY customer_id").df()
+    t_mem, labels = best_time(lambda: model.predict(frame), repeat)
+    t_pull, _ = best_time(lambda: model.predict(con.execute(f"SELECT * FROM {table}").df()), repeat)
     check = con.execute(f"SELECT segment FROM ({sql}) ORDER BY customer_id").fetchnumpy()
     agree = float((np.asarray(check["segment"]) == labels).mean())
-    rows = [
+    return [
         {
             "what": "to_sql in DuckDB (scored in the database)",
             "seconds": t_sql,
@@ -138,12 +153,51 @@ def main() -> None:
             "agreement": 1.0,
         },
     ]
+
+
+def bench_mixed(args: Any, con: Any, n: int) -> None:
+    """k-prototypes: the generated SQL in DuckDB against predict (same run, same data)."""
+    from segwise.cluster import KPrototypes
+
+    levels = {"channel": ["web", "shop", "app"], "plan": ["basic", "gold"], "region": list("NESW")}
+    num = [f"m{j}" for j in range(6)]
+    rng = np.random.default_rng(1)
+    n_fit = 20_000
+    fit = pd.DataFrame(rng.gamma(2.0, 30.0, size=(n_fit, len(num))), columns=num)
+    for c, lv in levels.items():
+        fit[c] = rng.choice(lv, n_fit)
+    kp = KPrototypes(n_clusters=6, random_state=0).fit(fit)
+    model = SegmentModel.from_estimator(kp)
+    calls = 300 if args.quick else 1_000
+    one = fit.iloc[[7]]
+    as_dict = one.iloc[0].to_dict()
+    t_one = per_call_us(lambda: model.predict_one(as_dict), calls)
+    t_est = per_call_us(lambda: kp.predict(one), calls)
     print_table(
-        f"Scoring {n:,} customers ({d} features, k = {k}); ratio > 1: faster than "
-        "pulling the table into pandas",
+        f"One customer, k-prototypes ({len(num)} numeric + {len(levels)} text columns, k = 6; "
+        f"median of {calls} calls)",
+        [
+            {"what": "segwise predict_one(dict)", "us_per_call": t_one, "ratio": t_est / t_one},
+            {"what": "KPrototypes.predict(1-row DataFrame)", "us_per_call": t_est, "ratio": 1.0},
+        ],
+    )
+    # A uniformly drawn level per text column (DuckDB lists are 1-based).
+    pick = ", ".join(
+        "([" + ", ".join(f"'{v}'" for v in lv) + "])"
+        f"[1 + CAST(floor(random() * {len(lv)}) AS INTEGER)] AS {c}"
+        for c, lv in levels.items()
+    )
+    con.execute(
+        "CREATE TABLE mixed AS SELECT i AS customer_id, "
+        + ", ".join(f"-30.0 * ln(1 - random()) * 2 AS {c}" for c in num)
+        + f", {pick} FROM range({n}) t(i)"
+    )
+    rows = score_in_database(con, model, "mixed", args.repeat)
+    print_table(
+        f"Scoring {n:,} customers with k-prototypes ({len(num)} numeric + {len(levels)} text "
+        "columns, k = 6); ratio > 1: faster than pulling the table into pandas",
         rows,
     )
-    del res
 
 
 if __name__ == "__main__":

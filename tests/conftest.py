@@ -150,3 +150,27 @@ def mixed_customers(n: int = 600, k: int = 3, *, seed: int = 0, n_numeric: int =
     frame["newbie"] = np.where(keep[:, 2], group % 2 == 0, rng.random(n) < 0.5)
     frame["group"] = group
     return pd.DataFrame(frame)
+
+
+# --------------------------------------------------------------------------- SQL
+
+
+def run_sql(db: str, frame: pd.DataFrame, sql: str) -> pd.DataFrame:
+    """Run ``sql`` in a fresh DuckDB or SQLite database holding ``frame`` as the table
+    ``customers`` (for the deploy tests' generated SQL)."""
+    import sqlite3
+
+    import duckdb
+
+    if db == "duckdb":
+        con = duckdb.connect()
+        con.register("customers_df", frame)
+        con.execute("CREATE TABLE customers AS SELECT * FROM customers_df")
+        out = con.execute(sql).df()
+        con.close()
+        return out
+    con3 = sqlite3.connect(":memory:")
+    frame.to_sql("customers", con3, index=False)
+    out = pd.read_sql_query(sql, con3)
+    con3.close()
+    return out

@@ -369,13 +369,13 @@ def test_segment_kmedoids_equals_gower_kmedoids_on_the_scaled_table(files, capsy
     np.testing.assert_array_equal(pd.read_csv(out)["segment"].to_numpy(), model.labels_)
     err = capsys.readouterr().err
     assert f"sum of distances = {model.inertia_:.6g}" in err and "silhouette" not in err
-    # a k-medoids model is not in the model file format: refused before any work
+    # saving the medoids (customers' rows) needs the opt-in: refused before any work
     code = main(
         ["segment", str(files / "hill.csv"), "-o", str(files / "never.csv"), "--k", "3"]
         + ["--method", "kmedoids", "--save", str(files / "m.json")]
     )
     assert code == 2 and not (files / "never.csv").exists()
-    assert "only k-means models" in capsys.readouterr().err
+    assert "--allow-customer-rows" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

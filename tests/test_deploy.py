@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_sql
 from segwise.cluster import KMeans, MiniBatchKMeans
 from segwise.deploy import (
     SCHEMA_VERSION,
@@ -273,21 +274,6 @@ def test_unsupported_steps_are_named() -> None:
 # --------------------------------------------------------------------------- SQL
 
 
-def _run_sql(db: str, frame: pd.DataFrame, sql: str) -> pd.DataFrame:
-    if db == "duckdb":
-        con = duckdb.connect()
-        con.register("customers_df", frame)
-        con.execute("CREATE TABLE customers AS SELECT * FROM customers_df")
-        out = con.execute(sql).df()
-        con.close()
-        return out
-    con3 = sqlite3.connect(":memory:")
-    frame.to_sql("customers", con3, index=False)
-    out = pd.read_sql_query(sql, con3)
-    con3.close()
-    return out
-
-
 DB_DIALECTS = [
     ("duckdb", "duckdb"),
     ("sqlite", "sqlite"),
@@ -307,7 +293,7 @@ def test_sql_agrees_100_percent_with_predict(
     model = SegmentModel.from_estimator(est)
     sql = to_sql(model, dialect, table="customers", id_column="customer_id", distance=True)
     frame = data.reset_index()
-    out = _run_sql(db, frame, sql).set_index("customer_id").loc[frame["customer_id"]]
+    out = run_sql(db, frame, sql).set_index("customer_id").loc[frame["customer_id"]]
     expected = est.predict(data)
     agree = (out["segment"].to_numpy() == expected).mean()
     assert agree == 1.0
@@ -323,7 +309,7 @@ def test_sql_ties_go_to_the_lowest_index_as_argmin(db: str) -> None:
     expected = km.predict(pts)
     assert expected.tolist() == [0, 1, 1, 0, 1, 1]  # (0.5, 2.5): a three-way tie
     frame = pd.DataFrame(pts, columns=["x0", "x1"]).assign(id=range(len(pts)))
-    out = _run_sql(db, frame, to_sql(km, db, table="customers", id_column="id") + " ORDER BY id")
+    out = run_sql(db, frame, to_sql(km, db, table="customers", id_column="id") + " ORDER BY id")
     assert out["segment"].tolist() == expected.tolist()
 
 
@@ -336,7 +322,7 @@ def test_sql_nulls_and_unknown_levels_give_null(db: str, X: pd.DataFrame) -> Non
     frame.loc[2, "channel"] = "phone"
     frame.loc[3, "channel"] = None
     sql = to_sql(est, db, table="customers", id_column="customer_id") + " ORDER BY customer_id"
-    out = _run_sql(db, frame, sql).set_index("customer_id")
+    out = run_sql(db, frame, sql).set_index("customer_id")
     for row in (1, 2, 3):
         assert pd.isna(out.loc[frame.loc[row, "customer_id"], "segment"])
     ok = frame.drop(index=[1, 2, 3])

@@ -173,3 +173,66 @@ def test_demo_sends_nothing_and_writes_only_where_asked(tmp_path, monkeypatch) -
     assert any(out in p.parents for p in written)  # the report it was asked for
     unasked = [p for p in written if out not in p.parents and "mpl" not in p.parts]
     assert not unasked, f"the demo wrote files it was not asked to write: {unasked}"
+
+
+def _mixed_customers(n: int, seed: int = 0) -> pd.DataFrame:
+    df = _customers(n, seed)
+    rng = np.random.default_rng(seed + 1)
+    df["channel"] = rng.choice(["web", "shop", "app"], n)
+    df["region"] = rng.integers(1, 4, n)  # codes, segmented as categorical (text levels)
+    return df
+
+
+@pytest.mark.parametrize("method", ["auto", "kmedoids"])
+def test_mixed_models_save_assign_sql_drift(method, tmp_path, capsys) -> None:
+    df = _mixed_customers(600)
+    src = tmp_path / "customers.csv"
+    df.to_csv(src, index=False)
+    model = tmp_path / "model.json"
+    seg_args = [
+        "segment",
+        str(src),
+        "-o",
+        str(tmp_path / "seg.csv"),
+        "--id",
+        "customer_id",
+        "--k",
+        "3",
+        "--categorical",
+        "channel",
+        "region",
+        "--log1p",
+        "monetary",
+        "--method",
+        method,
+        "--save",
+        str(model),
+    ]
+    if method == "kmedoids":
+        assert main(seg_args) == 2  # the medoids are customers' rows: opt-in first
+        assert "--allow-customer-rows" in capsys.readouterr().err
+        assert not model.exists()
+        seg_args.append("--allow-customer-rows")
+    assert main(seg_args) == 0
+    capsys.readouterr()
+    kind = load_model(model).steps[-1].kind
+    assert kind == ("gower_medoids" if method == "kmedoids" else "prototypes")
+    seg = pd.read_csv(tmp_path / "seg.csv", dtype={"customer_id": str})
+    out = tmp_path / "scored.csv"
+    args = ["assign", "--model", str(model), str(src), str(out), "--id", "customer_id"]
+    assert main([*args, "--chunksize", "250", "--no-progress"]) == 0
+    scored = pd.read_csv(out, dtype={"customer_id": str})
+    np.testing.assert_array_equal(scored["segment"].to_numpy(), seg["segment"].to_numpy())
+    # The SQL, run in SQLite on the table as read from the CSV (region as text).
+    capsys.readouterr()
+    assert main(["sql", "--model", str(model), "--dialect", "sqlite", "--id", "customer_id"]) == 0
+    sql = capsys.readouterr().out.rstrip().rstrip(";")
+    con = sqlite3.connect(":memory:")
+    df.astype({"region": str}).to_sql("customers", con, index=False)
+    got = pd.read_sql_query(sql + " ORDER BY customer_id", con)
+    np.testing.assert_array_equal(got["segment"].to_numpy(), seg["segment"].to_numpy())
+    assert main(["drift", "--model", str(model), str(src)]) == 0
+    moved = df.assign(channel="web")
+    moved.to_csv(tmp_path / "moved.csv", index=False)
+    assert main(["drift", "--model", str(model), str(tmp_path / "moved.csv")]) == 1
+    assert "channel" in capsys.readouterr().out

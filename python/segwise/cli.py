@@ -325,10 +325,10 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
     bad_log = [c for c in args.log1p if c in categorical]
     if bad_log:
         raise _CliError(f"--log1p column(s) {bad_log} are categorical")
-    if args.save and (categorical or args.method == "kmedoids"):
+    if args.save and args.method == "kmedoids" and not args.allow_customer_rows:
         raise _CliError(
-            "--save: only k-means models (numeric features, --method auto) can be saved yet; "
-            "k-prototypes and k-medoids models are not in the model file format"
+            "--save with --method kmedoids: the model file would hold the medoids, real "
+            "customers' rows; add --allow-customer-rows to save them anyway"
         )
     if args.id and args.id in features:
         raise _CliError(f"the --id column {args.id!r} cannot also be a feature")
@@ -359,6 +359,7 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
         medoids.n_clusters = k
         fitted = medoids.fit(table)
         labels = np.asarray(fitted.labels_)
+        final: Any = fitted
         fit_text = f"KMedoids ({method}, Gower) sum of distances = {fitted.inertia_:.6g}"
     elif categorical:
         # Numeric and categorical columns: k-prototypes (k-modes when all are categorical).
@@ -370,6 +371,7 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
         proto.n_clusters = k
         model = proto.fit(X)
         labels = np.asarray(model.labels_)
+        final = model
         fit_text = f"KPrototypes cost = {model.cost_:.6g}, gamma = {model.gamma_:.4g}"
     else:
         if k == "auto":
@@ -377,6 +379,7 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
             _log(err, f"segwise segment: --k auto chose k = {k}")
         km = KMeans(n_clusters=k, random_state=args.seed).fit(X)
         labels = np.asarray(km.labels_)
+        final = km
         fit_text = f"inertia = {km.inertia_:.6g}"
 
     ids = df[args.id] if args.id else pd.Series(df.index, index=df.index, name="row")
@@ -385,7 +388,7 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
     out = pd.DataFrame({ids.name: ids.to_numpy(), "segment": labels})
     _write_table(out, args.output, index=False)
     if args.save:
-        _save_segment_model([*fitted_steps, km], df[features], args.save, err)
+        _save_segment_model([*fitted_steps, final], df[features], args.save, err)
 
     sizes = pd.Series(labels).value_counts().sort_index()
     table = pd.DataFrame({"customers": sizes, "share": (sizes / len(labels)).round(4)})
@@ -421,7 +424,8 @@ def _save_segment_model(steps: list[Any], X: Any, path: str, err: TextIO) -> Non
     from .deploy import save_model
 
     try:
-        save_model(steps, path, X=X)
+        # k-medoids' opt-in was checked before the fit (--allow-customer-rows).
+        save_model(steps, path, X=X, allow_customer_rows=True)
     except OSError as exc:
         raise _CliError(f"could not write {path!r}: {exc.strerror or exc}") from None
     _log(err, f"segwise segment: model saved to {path}")
@@ -431,6 +435,25 @@ def _load(path: str) -> Any:
     from .deploy import load_model
 
     return load_model(path)
+
+
+def _text_features(model: Any) -> list[str]:
+    """Categorical features whose saved levels are all text: read as text from a CSV
+    (a column of codes such as 1, 2, 3 segmented with --categorical has the levels
+    "1", "2", "3")."""
+    levels = getattr(model.steps[-1], "levels", None) if model.steps else None
+    if levels is None:
+        return []
+    cats = [
+        n
+        for n, k in zip(model.feature_names, model.feature_kinds, strict=True)
+        if k == "categorical"
+    ]
+    return [
+        c
+        for c, lv in zip(cats, levels, strict=True)
+        if lv and all(isinstance(v, str) for v in lv if v is not None)
+    ]
 
 
 def _count_csv_rows(path: str) -> int:
@@ -468,7 +491,8 @@ def _run_assign(args: argparse.Namespace, err: TextIO) -> int:
         raise _CliError(f"--chunksize must be >= 1, got {args.chunksize}")
     if args.pseudonymize_id and not args.id:
         raise _CliError("--pseudonymize-id needs --id")
-    total, chunks = _chunks(args.input, args.chunksize, [args.id] if args.id else [])
+    text = ([args.id] if args.id else []) + _text_features(model)
+    total, chunks = _chunks(args.input, args.chunksize, text)
     out_parquet = _is_parquet(args.output)
     writer: Any = None
     n_rows, counts = 0, None
@@ -551,7 +575,7 @@ def _run_drift(args: argparse.Namespace, err: TextIO) -> int:
     from .deploy import drift_check
 
     model = _load(args.model)
-    df = _read_table(args.input)
+    df = _read_table(args.input, text_columns=_text_features(model))
     report = drift_check(model, df, threshold=args.threshold)
     print(report.summary())
     return 1 if report.exceeded else 0
@@ -912,8 +936,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "--save",
         metavar="MODEL",
         default=None,
-        help="also save the fitted model (log1p, scaler, k-means) as a JSON model file for "
-        "`segwise assign`, `segwise sql` and `segwise drift`",
+        help="also save the fitted model (log1p, scaler, k-means / k-prototypes / k-medoids) "
+        "as a JSON model file for `segwise assign`, `segwise sql` and `segwise drift`",
+    )
+    seg.add_argument(
+        "--allow-customer-rows",
+        action="store_true",
+        help="with --method kmedoids --save: allow the model file to hold the medoids, which "
+        "are real customers' rows",
     )
     seg.add_argument(
         "--pseudonymize-id",

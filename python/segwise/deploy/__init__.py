@@ -3,10 +3,13 @@ drift checks and pseudonymous ids.
 
 * :func:`save_model` / :func:`load_model`: a JSON model file (schema version, SHA-256
   checksum, numbers that round-trip exactly, no pickle: loading runs no code) for a fitted
-  segwise estimator or a scikit-learn ``Pipeline`` / ``ColumnTransformer`` of supported
-  steps. The loaded :class:`SegmentModel` predicts exactly what the fitted model does.
+  segwise estimator (k-means, and the mixed-type k-prototypes, k-modes and k-medoids) or a
+  scikit-learn ``Pipeline`` / ``ColumnTransformer`` of supported steps. The loaded
+  :class:`SegmentModel` predicts exactly what the fitted model does.
 * :func:`to_sql`: one SELECT that assigns segments inside DuckDB, SQLite, PostgreSQL,
   BigQuery or Snowflake.
+* :func:`to_onnx`: a numeric model (scalers, k-means, Euclidean k-medoids) as an ONNX
+  graph for ONNX Runtime (optional ``onnx`` package).
 * :meth:`SegmentModel.predict_one`: a customer as a dict, scored in microseconds.
 * :func:`drift_check`: PSI of the features and segment shares against the reference
   distributions stored in the model file.
@@ -48,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import InvalidParameterError, ModelFileError
+from . import _mixed  # noqa: F401  (registers KPrototypes, KModes, KMedoids)
 from ._drift import DriftReport, drift_check
 from ._model import (
     SCHEMA_VERSION,
@@ -60,6 +64,7 @@ from ._model import (
 from ._model import (
     loads_file as _loads_file,
 )
+from ._onnx import to_onnx
 from ._privacy import pseudonymize
 from ._refresh import RefreshReport, refresh
 from ._sql import to_sql
@@ -78,6 +83,7 @@ __all__ = [
     "refresh",
     "register_step",
     "save_model",
+    "to_onnx",
     "to_sql",
 ]
 
@@ -113,7 +119,11 @@ def save_model(
     model : fitted estimator or SegmentModel
         A segwise scaler / ``Log1pTransformer`` / ``KMeans`` / ``MiniBatchKMeans``, or a
         scikit-learn ``Pipeline`` / ``ColumnTransformer`` of those with scikit-learn's
-        ``OneHotEncoder`` / ``OrdinalEncoder`` / scalers. Anything else raises
+        ``OneHotEncoder`` / ``OrdinalEncoder`` / scalers; or a mixed-type ``KPrototypes``,
+        ``KModes`` or ``KMedoids`` (``metric="gower"`` or ``"euclidean"``), alone or after
+        numeric scalers fitted on its numeric columns (category levels, ``gamma``, column
+        roles, Gower ranges and weights are stored). Anything else (e.g.
+        ``KMedoids(metric="precomputed")``) raises
         :class:`~segwise.exceptions.UnsupportedModelError` naming the step.
     path : str or Path
         Where to write (the only file written).
@@ -161,7 +171,12 @@ def save_model(
     else:
         _check_customer_rows(model, allow_customer_rows)
         m = SegmentModel.from_estimator(model, X=X, segment_names=segment_names, metadata=metadata)
-    return m.save(path, min_segment_size=min_segment_size, on_small_segment=on_small_segment)
+    return m.save(
+        path,
+        min_segment_size=min_segment_size,
+        on_small_segment=on_small_segment,
+        allow_customer_rows=allow_customer_rows,
+    )
 
 
 def load_model(path: str | Path) -> SegmentModel:

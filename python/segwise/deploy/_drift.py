@@ -99,7 +99,7 @@ def _level_counts(
     pos = {lv: i for i, lv in enumerate(levels)}
     cc = [0.0] * (len(levels) + 1)
     for v in values.tolist():
-        key = None if _is_missing(v) else _level(v)
+        key = None if _is_missing(v) else _level(v, allow_bool=True)
         cc[pos.get(key, len(levels))] += 1.0
     rc = [float(c) for c in ref["counts"]] + [0.0]
     labels = [*levels, "(new levels)"]

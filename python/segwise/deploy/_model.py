@@ -31,6 +31,7 @@ from ..exceptions import (
     ShapeMismatchError,
     UnsupportedModelError,
 )
+from ._mixed import MixedStep
 from ._steps import (
     _CONVERTERS,
     _HOLDS_ROWS,
@@ -147,8 +148,46 @@ def _compile(est: Any) -> tuple[list[str], bool, Branches, list[Step]]:
             )
         else:
             steps += _convert(part, where)
+    if steps and isinstance(steps[-1], MixedStep):
+        return _compile_mixed(names, named, branches, steps, n_features)
     _check_chain(branches, steps, n_features)
     return names, named, branches, steps
+
+
+def _compile_mixed(
+    names: list[str], named: bool, branches: Branches, steps: list[Step], n_features: int
+) -> tuple[list[str], bool, Branches, list[Step]]:
+    """A mixed-type clustering reads the whole table: steps before it must be numeric
+    transformers fitted on its numeric columns (they are folded into it)."""
+    mixed = steps[-1]
+    assert isinstance(mixed, MixedStep)
+    before = steps[:-1]
+    if branches is not None or any(s.consumes != "numeric" for s in before):
+        raise UnsupportedModelError(
+            f"{mixed.estimator} reads numeric and categorical columns itself: only numeric "
+            "transformers (scalers, Log1pTransformer) fitted on its numeric columns may come "
+            "before it, not a ColumnTransformer or an encoder"
+        )
+    if before:
+        if (named and names != mixed.numeric_names) or n_features != len(mixed.numeric_names):
+            raise UnsupportedModelError(
+                f"the steps before {mixed.estimator} were fitted on columns {names}, not on "
+                f"its numeric columns {mixed.numeric_names}"
+            )
+        mixed.numeric_steps = before + mixed.numeric_steps
+        _check_numeric_chain(mixed)
+    return mixed.columns, mixed.named, None, [mixed]
+
+
+def _check_numeric_chain(mixed: MixedStep) -> None:
+    width = len(mixed.numeric_names)
+    for s in mixed.numeric_steps:
+        if s.consumes != "numeric" or s.n_in != width or s.n_out != s.n_in:
+            raise UnsupportedModelError(
+                f"a {s.kind} step before {mixed.estimator} must transform its "
+                f"{len(mixed.numeric_names)} numeric column(s) {mixed.numeric_names}"
+            )
+        width = s.n_out
 
 
 def _column_branches(ct: Any, names: list[str], n_features: int) -> list[Branch]:
@@ -180,6 +219,11 @@ def _column_branches(ct: Any, names: list[str], n_features: int) -> list[Branch]
 
 
 def _check_chain(branches: Branches, steps: list[Step], n_features: int) -> None:
+    if steps and isinstance(steps[-1], MixedStep):
+        if branches is not None or len(steps) != 1 or steps[-1].n_in != n_features:
+            raise ModelFileError("a mixed-type clustering must be the model's only step")
+        _check_numeric_chain(steps[-1])
+        return
     width = n_features if branches is None else sum(b.n_out for b in branches)
     for k, step in enumerate(steps):
         if step.consumes == "categorical" and (k > 0 or branches is not None):
@@ -321,13 +365,18 @@ class SegmentModel:
         for b in branches or []:
             for p in b.columns:
                 kinds[p] = b.kind
+        last = steps[-1] if steps else None
+        self._mixed = last if isinstance(last, MixedStep) else None
+        if self._mixed is not None:
+            kinds = ["categorical" if c else "numeric" for c in self._mixed.is_categorical]
         self.feature_kinds = feature_kinds or kinds
         self.feature_dtypes = feature_dtypes or [None] * len(feature_names)
         self.has_categorical = "categorical" in self.feature_kinds
         self.metadata = metadata or {}
         self.reference = reference
-        last = steps[-1] if steps else None
-        self._clusterer = last if isinstance(last, CentroidStep) else None
+        self._clusterer: CentroidStep | MixedStep | None = (
+            last if isinstance(last, CentroidStep | MixedStep) else None
+        )
         self._pre = steps[:-1] if self._clusterer is not None else steps
         self.n_segments = None if self._clusterer is None else self._clusterer.n_out
         if segment_names is not None:
@@ -339,7 +388,7 @@ class SegmentModel:
                 )
         self.segment_names = segment_names
         # The one-row path needs no ColumnTransformer: everything is numeric and in order.
-        self._simple = branches is None and not self.has_categorical
+        self._simple = branches is None and not self.has_categorical and self._mixed is None
         self._column_cache: dict[tuple[Any, ...], np.ndarray] = {}
 
     # ------------------------------------------------------------------ construction
@@ -360,7 +409,11 @@ class SegmentModel:
         model : fitted estimator
             A segwise scaler, ``Log1pTransformer``, ``KMeans``, ``MiniBatchKMeans``, or a
             scikit-learn ``Pipeline`` / ``ColumnTransformer`` of those and scikit-learn's
-            ``OneHotEncoder`` / ``OrdinalEncoder`` and scalers.
+            ``OneHotEncoder`` / ``OrdinalEncoder`` and scalers; or ``KPrototypes``,
+            ``KModes``, ``KMedoids`` (Gower or Euclidean), alone or after segwise scalers
+            fitted on their numeric columns (a list of fitted steps). For these,
+            :meth:`distance` is the estimator's ``transform`` at the assigned segment (the
+            k-prototypes cost, the Gower or Euclidean distance to the medoid).
         X : DataFrame or array, optional
             The training data: records the row count, a fingerprint (SHA-256 of pandas'
             row hashes: identifies the data, reveals nothing), the column dtypes and the
@@ -450,7 +503,7 @@ class SegmentModel:
                 col = pd.Series(table.block([j], "categorical")[:, 0])
                 counts = col.value_counts(dropna=False, sort=False)
                 features[self.feature_names[j]] = {
-                    "levels": [_level(v) for v in counts.index],
+                    "levels": [_level(v, allow_bool=True) for v in counts.index],
                     "counts": [int(c) for c in counts],
                 }
         ref: dict[str, Any] = {"features": features, "n_rows": int(table.n)}
@@ -463,6 +516,11 @@ class SegmentModel:
     # ------------------------------------------------------------------ scoring
 
     def _features(self, table: _Table) -> np.ndarray:
+        if self._mixed is not None:
+            raise UnsupportedModelError(
+                f"a {self._mixed.estimator} model has no numeric feature matrix: it reads the "
+                "numeric and categorical columns itself; use predict() or distance()"
+            )
         if self.branches is None:
             kind = "categorical" if self.has_categorical else "numeric"
             Z = table.block(list(range(len(self.feature_names))), kind)
@@ -559,6 +617,11 @@ class SegmentModel:
         True
         """
         clusterer = self._require_clusterer()
+        if self._mixed is not None:
+            data = self._mixed_input(X)
+            if data is None:
+                return np.empty(0, dtype=np.int32)
+            return self._mixed.apply(data, [])
         Z = self._small_numeric(X) if self._simple else None
         if Z is not None:
             table = None
@@ -620,12 +683,33 @@ class SegmentModel:
         array([1., 1., 1., 1.])
         """
         clusterer = self._require_clusterer()
+        if self._mixed is not None:
+            data = self._mixed_input(X)
+            if data is None:
+                return np.empty(0, dtype=np.float64)
+            d = self._mixed.distances(data)
+            labels = self._mixed.apply(data, [])
+            return d[np.arange(d.shape[0]), labels]  # type: ignore[no-any-return]
         table = _Table(self, X)
         Z = self._features(table)
         self._check_finite(Z, table)
         d = clusterer.distances(Z)
         labels = clusterer.apply(Z, [])
         return d[np.arange(d.shape[0]), labels]  # type: ignore[no-any-return]
+
+    @property
+    def holds_customer_rows(self) -> bool:
+        """Whether the model's state holds real customers' rows (k-medoids' medoids)."""
+        return any(s.holds_customer_rows for s in self.steps)
+
+    def _mixed_input(self, X: Any) -> Any:
+        """The model's columns of ``X`` for a mixed-type clustering (None: no rows)."""
+        table = _Table(self, X)
+        if table.n == 0:
+            return None
+        if table.frame is not None:
+            return table.frame[self.feature_names]
+        return table.array
 
     def predict_one(self, customer: Mapping[str, Any] | pd.Series) -> int:
         """Segment id of one customer given as a dict (or a pandas Series) of features.
@@ -656,6 +740,10 @@ class SegmentModel:
         """
         if isinstance(customer, pd.Series):
             customer = dict(zip(customer.index.tolist(), customer.tolist(), strict=True))
+        if self._mixed is not None:
+            label = self._mixed.predict_one({n: customer[n] for n in self._need(customer)})
+            if label is not None:
+                return label
         if not self._simple or self._clusterer is None:
             row = pd.DataFrame([{n: customer[n] for n in self._need(customer)}])
             return int(self.predict(row)[0])
@@ -675,6 +763,8 @@ class SegmentModel:
                 n for n, v in zip(self.feature_names, values, strict=True) if not math.isfinite(v)
             ]
             raise NonFiniteError(f"the customer has NaN or infinity in {bad or 'a feature'}")
+        if type(self._clusterer) is not CentroidStep:
+            return int(self._clusterer.apply(Z, self.feature_names)[0])
         return int(_core.kmeans_predict(Z, self._clusterer.centers)[0])
 
     def _need(self, customer: Mapping[str, Any]) -> list[str]:
@@ -683,7 +773,7 @@ class SegmentModel:
             raise ColumnNotFoundError(f"the customer has no value for {missing}")
         return self.feature_names
 
-    def _require_clusterer(self) -> CentroidStep:
+    def _require_clusterer(self) -> CentroidStep | MixedStep:
         if self._clusterer is None:
             raise UnsupportedModelError(
                 "this model has no clustering step (it only transforms): use transform()"
@@ -784,8 +874,11 @@ class SegmentModel:
         *,
         min_segment_size: int = 10,
         on_small_segment: str = "warn",
+        allow_customer_rows: bool = False,
     ) -> Path:
-        """Write the model file (see :func:`save_model`).
+        """Write the model file (see :func:`save_model`; a model holding real customers'
+        rows, k-medoids' medoids, needs ``allow_customer_rows=True``, which the file then
+        records: a model loaded from it is saved or written as SQL without asking again).
 
         Examples
         --------
@@ -800,7 +893,10 @@ class SegmentModel:
         2
         """
         check_segment_sizes(self, min_segment_size, on_small_segment, "exported")
+        check_model_rows(self, allow_customer_rows, "export")
         payload = self.to_dict()
+        if self.holds_customer_rows:
+            payload["metadata"] = {**payload["metadata"], "customer_rows": "allowed"}
         text = dumps_file(payload)
         path = Path(path)
         path.write_text(text, encoding="utf-8")
@@ -912,6 +1008,17 @@ def check_segment_sizes(
     if on_small_segment == "error":
         raise PrivacyError(msg)
     warnings.warn(msg, PrivacyWarning, stacklevel=3)
+
+
+def check_model_rows(model: SegmentModel, allow_customer_rows: bool, what: str) -> None:
+    """Refuse to export a model holding real customers' rows unless allowed now or when
+    its file was written."""
+    allowed = allow_customer_rows or model.metadata.get("customer_rows") == "allowed"
+    if model.holds_customer_rows and not allowed:
+        raise PrivacyError(
+            f"this model stores real customers' rows (k-medoids' medoids): pass "
+            f"allow_customer_rows=True to {what} them anyway"
+        )
 
 
 def check_customer_rows(model: Any, allow_customer_rows: bool) -> None:

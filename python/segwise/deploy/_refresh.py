@@ -15,9 +15,10 @@ from ..cluster import KMeans
 from ..exceptions import InvalidParameterError, ShapeMismatchError
 from ..stability import MigrationResult, align_labels, migration_matrix
 from ._drift import DriftReport, drift_check
+from ._mixed import EuclideanMedoidStep, MixedStep, refit
 from ._model import SegmentModel
 from ._sql import as_model
-from ._steps import CentroidStep
+from ._steps import CentroidStep, Step
 
 # Below this share of customers keeping their segment, a segment is flagged for review.
 _RETENTION_REVIEW = 0.8
@@ -35,7 +36,9 @@ class RefreshReport(ResultMixin):
     drift : DriftReport
         PSI per feature and of the segment shares against the old model's reference.
     centre_shift : pandas.Series
-        Per segment id, the Euclidean distance its centre moved (preprocessed units).
+        Per segment id, the Euclidean distance its centre moved (preprocessed units);
+        NaN for k-prototypes, k-modes and k-medoids, whose segments are matched on the
+        customers instead (their prototypes and medoids share no Euclidean space).
     born, vanished : list of int
         Segment ids new in the refit / with no customer left after it.
     review : list of int
@@ -86,6 +89,21 @@ def _names(ids: list[int]) -> str:
     return s[0] if len(s) == 1 else ", ".join(s[:-1]) + " and " + s[-1]
 
 
+def _order(mapping: dict[Any, Any], k: int) -> list[int]:
+    """New segment ids in the order of their aligned ids; a refit segment matched to no
+    old one (or without customers, absent from ``mapping``) takes the free ids left."""
+    ids = {
+        int(new): int(aligned)
+        for new, aligned in mapping.items()
+        if isinstance(aligned, int | np.integer) and 0 <= aligned < k
+    }
+    free = iter(sorted(set(range(k)) - set(ids.values())))
+    for new in range(k):
+        if new not in ids:
+            ids[new] = next(free)
+    return [new for new, _ in sorted(ids.items(), key=lambda kv: kv[1])]
+
+
 def refresh(
     model: Any,
     X_new: Any,
@@ -107,6 +125,14 @@ def refresh(
     then matched to the old ids by the Hungarian assignment on centre distances
     (:func:`segwise.stability.align_labels`); with more segments than before
     (``n_clusters``), the extra ones get new ids (born).
+
+    Mixed-type models are refitted with their own estimator and settings (``gamma``,
+    ``missing``, ``unknown``, Gower weights): ``KPrototypes`` / ``KModes`` from the old
+    prototypes (a cold start with k-prototypes++ when an old prototype's level no longer
+    occurs), ``KMedoids`` from today's customers closest to the old medoids (FasterPAM up
+    to 10,000 rows, CLARA beyond). Their segments are matched to the old ids on the
+    customers (the Hungarian assignment on the old model's and the refit's labels of
+    ``X_new``), and ``centre_shift`` is NaN.
 
     Parameters
     ----------
@@ -168,21 +194,34 @@ def refresh(
         min_segment_size=min_segment_size,
         on_small_segment=on_small_segment,
     )
-    Z = old.transform(X_new)
     old_labels = old.predict(X_new)
-    if warm_start and k == k_old:
-        km = KMeans(n_clusters=k, init=clusterer.centers, n_init=1, max_iter=max_iter)
+    if isinstance(clusterer, MixedStep | EuclideanMedoidStep):
+        # k-prototypes / k-modes / k-medoids: matched on the customers (the old model's
+        # assignment of X_new against the refit's), since their prototypes and medoids
+        # have no common Euclidean space.
+        data = old._mixed_input(X_new) if isinstance(clusterer, MixedStep) else old.transform(X_new)
+        est, fitted_step = refit(clusterer, data, k, warm_start, random_state, max_iter)
+        _, mapping = align_labels(np.asarray(est.labels_), old_labels, return_mapping=True)
+        order = _order(mapping, k)
+        last: Step = fitted_step.reordered(order)  # type: ignore[attr-defined]
+        shift = np.full(k_old, np.nan)
     else:
-        km = KMeans(n_clusters=k, random_state=random_state, max_iter=max_iter)
-    km.fit(Z)
-    aligned, mapping = align_labels(km, clusterer.centers, return_mapping=True)
-    order = [new for new, _ in sorted(mapping.items(), key=lambda kv: kv[1])]
-    new_centers = np.ascontiguousarray(km.cluster_centers_[order])
+        Z = old.transform(X_new)
+        if warm_start and k == k_old:
+            km = KMeans(n_clusters=k, init=clusterer.centers, n_init=1, max_iter=max_iter)
+        else:
+            km = KMeans(n_clusters=k, random_state=random_state, max_iter=max_iter)
+        km.fit(Z)
+        aligned, mapping = align_labels(km, clusterer.centers, return_mapping=True)
+        order = [new for new, _ in sorted(mapping.items(), key=lambda kv: kv[1])]
+        new_centers = np.ascontiguousarray(km.cluster_centers_[order])
+        last = CentroidStep(new_centers)
+        shift = np.sqrt(((new_centers[:k_old] - clusterer.centers) ** 2).sum(axis=1))
     new = SegmentModel(
         old.feature_names,
         old.named,
         old.branches,
-        [*old.steps[:-1], CentroidStep(new_centers)],
+        [*old.steps[:-1], last],
         feature_kinds=old.feature_kinds,
         feature_dtypes=old.feature_dtypes,
         segment_names=(old.segment_names + [f"new_{i}" for i in range(k - k_old)])
@@ -205,7 +244,6 @@ def refresh(
         mig = migration_matrix(previous_labels, pd.Series(new_labels, index=X_new.index))
     else:
         mig = migration_matrix(old_labels, new_labels)
-    shift = np.sqrt(((new_centers[:k_old] - clusterer.centers) ** 2).sum(axis=1))
     centre_shift = pd.Series(
         shift, index=pd.Index(range(k_old), name="segment"), name="centre_shift"
     )

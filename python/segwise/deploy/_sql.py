@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..exceptions import InvalidParameterError, UnsupportedModelError
-from ._model import SegmentModel
-from ._steps import DIALECTS, Dialect
+from ._mixed import MixedStep
+from ._model import SegmentModel, check_model_rows
+from ._steps import DIALECTS, CentroidStep, Dialect
 
 
 def as_model(model: Any) -> SegmentModel:
@@ -22,6 +23,7 @@ def to_sql(
     id_column: str | None = None,
     distance: bool = False,
     segment_column: str = "segment",
+    allow_customer_rows: bool = False,
 ) -> str:
     """One SQL SELECT that assigns every row of ``table`` to its segment, in the database.
 
@@ -37,6 +39,18 @@ def to_sql(
     unknown level) in a column the model uses gets a NULL segment, where ``predict``
     raises; with ``handle_unknown="ignore"`` an unknown or NULL level is encoded as all
     zeros, as scikit-learn does.
+
+    Mixed-type models: ``KPrototypes`` / ``KModes`` write the cost (squared differences
+    summed in the kernel's pairwise order, plus ``gamma`` times the mismatches),
+    ``KMedoids`` Gower's distance (range-scaled differences capped at 1, mismatches,
+    weighted and divided by the weights of the columns present, as the estimator) or the
+    Euclidean distance to each medoid. Unseen levels and NULLs follow the estimator's
+    ``unknown`` / ``missing`` policies: a row its ``predict`` refuses gets a NULL segment,
+    otherwise the same segment (a NULL is a level with ``missing="level"``, is left out
+    of Gower's distance with ``missing="ignore"``). ``distance=True`` outputs the cost or
+    the distance to the medoid. Categorical columns are compared with the saved levels
+    as literals (text, numbers, TRUE/FALSE): the column must have the type they had in
+    ``fit``.
 
     Parameters
     ----------
@@ -54,6 +68,9 @@ def to_sql(
         Also output ``distance``: the Euclidean distance to the segment's centre.
     segment_column : str, default="segment"
         Name of the output column (``segment_name`` is added when the model has names).
+    allow_customer_rows : bool, default=False
+        Allow writing a k-medoids model, whose medoids are real customers' rows, into the
+        query (not needed for a model loaded from a file saved with this permission).
 
     Returns
     -------
@@ -76,6 +93,7 @@ def to_sql(
     True
     """
     m = as_model(model)
+    check_model_rows(m, allow_customer_rows, "write")
     if not isinstance(dialect, str) or dialect not in DIALECTS:
         raise InvalidParameterError(f"dialect must be one of {sorted(DIALECTS)}, got {dialect!r}")
     d = DIALECTS[dialect]
@@ -86,7 +104,9 @@ def to_sql(
     for name, kind in zip(m.feature_names, m.feature_kinds, strict=True):
         col = d.ident(name)
         inputs[name] = d.as_double(col) if kind == "numeric" else col
-    if m.branches is None:
+    if isinstance(clusterer, MixedStep):
+        exprs = clusterer.sql_features([inputs[n] for n in m.feature_names], d)
+    elif m.branches is None:
         if m.has_categorical:  # pragma: no cover - an encoder alone is compiled as a branch
             raise UnsupportedModelError("encoders need a ColumnTransformer")
         exprs = [inputs[n] for n in m.feature_names]
@@ -106,12 +126,15 @@ def to_sql(
     inner = f"SELECT {', '.join(keep + z_cols)}\n  FROM {d.table(table)}"
     zs = [d.ident(f"z{j}") for j in range(len(exprs))]
     dist = clusterer.sql(zs, d)
+    valid = clusterer.sql_validity(zs) if isinstance(clusterer, MixedStep) else None
+    if valid is not None:  # a row predict refuses: every distance NULL, so the segment too
+        dist = [f"CASE WHEN {valid} THEN {e} END" for e in dist]
     ds = [d.ident(f"d{c}") for c in range(len(dist))]
     middle = (
         f"SELECT {', '.join(keep + [f'{e} AS {n}' for e, n in zip(dist, ds, strict=True)])}"
         f"\n  FROM ({inner}) AS z"
     )
-    return _argmin_select(d, keep, ds, middle, m, distance, segment_column)
+    return _argmin_select(d, keep, ds, middle, m, distance, segment_column, clusterer)
 
 
 def _argmin_select(
@@ -122,6 +145,7 @@ def _argmin_select(
     m: SegmentModel,
     distance: bool,
     segment_column: str,
+    clusterer: CentroidStep | MixedStep,
 ) -> str:
     best = f"{d.least}({', '.join(ds)})" if len(ds) > 1 else ds[0]
     # The first segment whose distance equals the minimum: argmin's lowest index on ties.
@@ -135,5 +159,5 @@ def _argmin_select(
         )
         cols.append(f"CASE {names} END AS {d.ident(segment_column + '_name')}")
     if distance:
-        cols.append(f"SQRT({best}) AS {d.ident('distance')}")
+        cols.append(f"{clusterer.sql_distance(best)} AS {d.ident('distance')}")
     return f"SELECT {', '.join(cols)}\nFROM ({middle}) AS d"

@@ -58,17 +58,21 @@ def decode_array(obj: Any, what: str) -> np.ndarray:
         raise ModelFileError(f"the model file's {what} is not a valid array: {exc}") from None
 
 
-def _level(v: Any) -> Any:
-    """A category level as a JSON value (None for a missing level)."""
+def _level(v: Any, *, allow_bool: bool = False) -> Any:
+    """A category level as a JSON value (None for a missing level); bool levels only where
+    the reader keeps them apart from 0 and 1 (``allow_bool``)."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
     if isinstance(v, np.generic):
         v = v.item()
-    if isinstance(v, bool) or not isinstance(v, str | int | float):
+    if (isinstance(v, bool) and not allow_bool) or not isinstance(v, str | int | float):
+        kinds = "text, bool, integer and float" if allow_bool else "text, integer and float"
         raise UnsupportedModelError(
-            f"category level {v!r} of type {type(v).__name__} cannot be saved: only text, "
-            "integer and float levels are supported"
+            f"category level {v!r} of type {type(v).__name__} cannot be saved: only {kinds} "
+            "levels are supported"
         )
+    if isinstance(v, float) and not math.isfinite(v):
+        raise UnsupportedModelError(f"category level {v!r} cannot be saved")
     return v
 
 
@@ -155,6 +159,7 @@ class Step:
 
     kind: str = ""  # the name written in the model file
     consumes: str = "numeric"  # "numeric" (a float block) or "categorical" (an object block)
+    holds_customer_rows: bool = False  # the state holds real customers' rows (medoids)
     n_in: int
     n_out: int
 
@@ -422,6 +427,10 @@ class CentroidStep(Step):
 
     def distances(self, X: np.ndarray) -> np.ndarray:
         return _core.kmeans_transform(_as_kernel(X, self.centers.dtype), self.centers)
+
+    def sql_distance(self, best: str) -> str:
+        """The distance to the segment's centre from the smallest of :meth:`sql`."""
+        return f"SQRT({best})"
 
     def sql(self, exprs: list[str], dialect: Dialect) -> list[str]:
         # Squared distances summed feature by feature in order, as the kernel does.

@@ -1,0 +1,64 @@
+"""segwise.deploy.to_onnx: the graph run in ONNX Runtime gives predict's labels and
+distances (the oracle: SegmentModel.predict / distance, themselves checked against the
+fitted estimators in test_deploy.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+import pandas as pd
+import pytest
+from segwise.cluster import KMeans, KMedoids, KPrototypes, MiniBatchKMeans
+from segwise.deploy import SegmentModel, to_onnx
+from segwise.exceptions import UnsupportedModelError
+from segwise.preprocessing import Log1pTransformer, MaxAbsScaler, MinMaxScaler, StandardScaler
+
+
+def _run(model: SegmentModel, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    session = ort.InferenceSession(to_onnx(model).SerializeToString())
+    label, distance = session.run(None, {"X": np.ascontiguousarray(X, dtype=np.float64)})
+    return label, distance
+
+
+@pytest.fixture(scope="module")
+def X() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(rng.gamma(2.0, 30.0, size=(5000, 12)), columns=[f"f{j}" for j in range(12)])
+
+
+@pytest.mark.parametrize(
+    "name", ["log1p_standard_kmeans", "minmax_clip_minibatch", "maxabs_kmedoids"]
+)
+def test_onnx_runtime_agrees_with_predict(name: str, X: pd.DataFrame) -> None:
+    if name == "log1p_standard_kmeans":
+        steps = [Log1pTransformer(columns=["f0", "f5"]), StandardScaler()]
+        final = KMeans(n_clusters=8, random_state=0)
+    elif name == "minmax_clip_minibatch":
+        steps = [MinMaxScaler(clip=True)]
+        final = MiniBatchKMeans(n_clusters=6, random_state=0)
+    else:
+        steps = [MaxAbsScaler()]
+        final = KMedoids(n_clusters=5, metric="euclidean", method="clara", random_state=0)
+    Z = X
+    for s in steps:
+        Z = s.fit_transform(Z)
+    model = SegmentModel.from_estimator([*steps, final.fit(Z)])
+    new = X.sample(2000, random_state=1) * 1.3  # outside the fitted ranges too (clip)
+    for data in (X, new):
+        label, distance = _run(model, data.to_numpy())
+        np.testing.assert_array_equal(label, model.predict(data))
+        np.testing.assert_allclose(distance, model.distance(data), rtol=1e-13, atol=1e-13)
+
+
+def test_onnx_ties_go_to_the_first_segment() -> None:
+    km = KMeans(n_clusters=2, random_state=0).fit(np.array([[-1.0], [1.0]]))
+    label, distance = _run(SegmentModel.from_estimator(km), np.array([[0.0], [0.5], [-0.5]]))
+    np.testing.assert_array_equal(label, km.predict(np.array([[0.0], [0.5], [-0.5]])))
+    assert label[0] == 0 and distance[0] == 1.0
+
+
+def test_onnx_refuses_text_models() -> None:
+    X = pd.DataFrame({"spend": [1.0, 2.0, 40.0, 42.0], "channel": ["a", "a", "b", "b"]})
+    kp = KPrototypes(n_clusters=2, random_state=0).fit(X)
+    with pytest.raises(UnsupportedModelError, match="to_sql"):
+        to_onnx(kp)
