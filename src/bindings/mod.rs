@@ -159,14 +159,16 @@ pub fn to_py_err(err: CoreError) -> PyErr {
 /// How often the waiting thread looks for Ctrl-C while the work runs.
 const SIGNAL_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// Run core work with the GIL released: [`run_interruptible`] for work that does not
-/// check for a stop (short calls); Ctrl-C during it is raised as soon as it returns.
+/// Run core work that does not check for a stop (short calls) with the GIL released, on
+/// the calling thread: no worker thread to start, so a one-row call costs microseconds.
+/// Ctrl-C during it is raised by Python as soon as it returns. Errors and panics map as
+/// in [`run_interruptible`].
 pub fn run_detached<T, F>(py: Python<'_>, work: F) -> PyResult<T>
 where
     F: FnOnce() -> CoreResult<T> + Send,
     T: Send,
 {
-    run_interruptible(py, |_| work())
+    finish(py.detach(|| catch_unwind(AssertUnwindSafe(work))))
 }
 
 /// Run core work with the GIL released, stoppable with Ctrl-C: the one interruption
@@ -228,6 +230,12 @@ where
         // returned meanwhile.
         return Err(err);
     }
+    finish(outcome)
+}
+
+/// The Python outcome of core work: its result, its error as a typed exception, or a
+/// stray panic as `SegwiseInternalError` (never pyo3's `PanicException`).
+fn finish<T>(outcome: std::thread::Result<CoreResult<T>>) -> PyResult<T> {
     match outcome {
         Ok(result) => result.map_err(to_py_err),
         Err(payload) => {
