@@ -35,6 +35,7 @@ from segwise.exceptions import (
     NotFittedError,
     ShapeMismatchError,
 )
+from segwise.profile import profile_segments
 from segwise.rfm import rfm_table
 from sklearn.base import clone
 
@@ -555,3 +556,32 @@ def test_segment_clv_per_segment(weeks):
     assert set(res.models) >= {"all"}
     with pytest.raises(NotEnoughSamplesError, match="single customer"):
         segment_clv(weeks, np.r_[0, np.ones(len(weeks) - 1)], freq="W", progress=False)
+
+
+def test_clv_column_in_profile_segments(weeks):
+    # A persona profile shows CLV as one more numeric column: the models' per-customer
+    # value, matched to the customer table by id (here shuffled, two customers unpriced),
+    # labels as a Series in another order (matched by id too).
+    bg, gg = BetaGeoModel().fit(weeks), GammaGammaModel().fit(weeks)
+    priced = weeks.drop(index=weeks.index[[3, 500]])
+    clv = gg.customer_lifetime_value(bg, priced, freq="W").sample(frac=1.0, random_state=0)
+    tier = np.select(
+        [weeks["frequency"] == 0, weeks["frequency"] <= 2], ["one-off", "some"], "loyal"
+    )
+    labels = pd.Series(tier, index=weeks.index).sample(frac=1.0, random_state=1)
+    table = weeks[["frequency", "recency"]].assign(clv=clv)
+    prof = profile_segments(table, labels, descriptors={"clv": ("lower value", "higher value")})
+
+    oracle = pd.DataFrame({"clv": clv, "segment": labels}).groupby("segment")["clv"]
+    np.testing.assert_allclose(
+        prof.segments["mean_clv"], oracle.mean().reindex(prof.segments.index), rtol=1e-12
+    )
+    cells = prof.table[prof.table["feature"] == "clv"].set_index("segment")
+    np.testing.assert_array_equal(cells["n"], oracle.count().reindex(cells.index))
+    np.testing.assert_allclose(cells["median"], oracle.median().reindex(cells.index), rtol=1e-12)
+    np.testing.assert_allclose(prof.population.loc["clv", "mean"], clv.mean(), rtol=1e-12)
+    assert prof.population.loc["clv", "n_missing"] == 2
+    assert any("'clv': 2" in note for note in prof.notes)
+    assert prof.segments["size"].sum() == len(weeks)
+    assert "higher value" in prof.segments.loc["loyal", "name"]
+    assert "lower value" in prof.segments.loc["one-off", "name"]

@@ -809,6 +809,14 @@ def profile_segments(
     ----------
     df : pandas.DataFrame or array-like of shape (n_samples, n_features)
         One row per customer. Numeric (or boolean) and categorical feature columns.
+        Customer lifetime value is one more numeric column: ``df.assign(clv=clv)`` with
+        the per-customer Series of
+        :meth:`segwise.clv.GammaGammaModel.customer_lifetime_value` (or
+        ``segment_clv(...).customers["clv"]``) matches it to the rows by customer id;
+        customers it does not price are NaN, left out of its statistics and counted in
+        a note. Each segment then gets its mean CLV, its index and a Welch test like
+        any feature (see the last example; :func:`segwise.clv.segment_clv` gives the
+        bootstrap intervals and totals).
     labels : array-like of shape (n_samples,) or str
         The segment of every row (ints, strings or any sortable labels; segments come out
         sorted, a categorical in its category order); or, when ``df`` is a DataFrame, the
@@ -915,6 +923,24 @@ def profile_segments(
     segment
     0         0.0  1.0
     1         0.8  0.2
+
+    Customer lifetime value in the personas: the models' per-customer value as a column.
+
+    >>> from segwise.clv import BetaGeoModel, GammaGammaModel
+    >>> from segwise.datasets import load_cdnow_summary
+    >>> data = load_cdnow_summary()  # frequency, recency, T, monetary_value (weeks)
+    >>> bg, gg = BetaGeoModel().fit(data), GammaGammaModel().fit(data)
+    >>> clv = gg.customer_lifetime_value(bg, data, time=12, freq="W")  # by customer id
+    >>> buyers = data["frequency"].map(lambda f: "repeat" if f > 0 else "one-off")
+    >>> prof = profile_segments(data[["frequency", "recency"]].assign(clv=clv), buyers,
+    ...                         descriptors={"clv": ("lower value", "higher value")})
+    >>> prof.segments[["size", "mean_clv"]].round(2)
+             size  mean_clv
+    segment
+    one-off  1411      9.61
+    repeat    946     61.26
+    >>> prof.segments.loc["repeat", "name"]
+    'Higher recency, higher frequency, higher value than average'
     """
     params = validate_params(locals(), _PARAMS, caller="profile_segments")
     missing = params["missing"]

@@ -71,7 +71,9 @@ class SegmentCLV(ResultMixin):
         priced the segment ("all customers" or "own").
     customers : DataFrame
         The per-customer ``segment``, ``clv``, ``expected_purchases``, ``p_alive`` and
-        ``expected_spend``, on the input's index.
+        ``expected_spend``, on the input's index. To show the value in segment personas,
+        add a column to the customer table:
+        ``profile_segments(customers.assign(clv=res.customers["clv"]), labels)``.
     models : dict
         The fitted purchase and spend models: key ``"all"`` and, with ``per_segment``, one
         per segment fitted on its own.
