@@ -225,6 +225,7 @@ def report(plugin: Substitute) -> str:
 def main(extra: list[str]) -> int:
     root = Path(sklearn.__file__).parent
     plugin = Substitute()
+    sys.dont_write_bytecode = True  # no rewritten test modules cached in site-packages
     with tempfile.TemporaryDirectory() as tmp:
         ini = Path(tmp) / "pytest.ini"
         ini.write_text("[pytest]\n")  # not segwise's settings (warnings as errors)
