@@ -21,6 +21,18 @@ HERE = Path(__file__).resolve().parent
 
 Cell = tuple[str, str]
 
+#: The lift table every notebook shows: the adjusted interval of the relative lift (at
+#: `ci_level_adj`, the level the correction decides at) beside `pvalue_adj` and
+#: `significant`, so a row is significant exactly when its interval excludes 0.
+LIFT_TABLE: Cell = (
+    "code",
+    """
+    report.table[["segment", "metric", "treatment", "n_control", "n_treatment",
+                  "mean_control", "mean_treatment", "rel_lift", "rel_lift_low_adj",
+                  "rel_lift_high_adj", "ci_level_adj", "pvalue_adj", "significant"]].round(4)
+    """,
+)
+
 QUICKSTART: list[Cell] = [
     (
         "md",
@@ -170,7 +182,9 @@ QUICKSTART: list[Cell] = [
         "md",
         """
     The forest plot shows the relative lift and its confidence interval per segment and
-    e-mail; the pooled `(all)` row is the whole experiment.
+    e-mail; the pooled `(all)` row is the whole experiment. Red rows are significant after
+    the multiple-testing correction, and their intervals are the adjusted ones, so every
+    red bar excludes 0 and every grey bar crosses it.
     """,
     ),
     (
@@ -180,13 +194,15 @@ QUICKSTART: list[Cell] = [
     """,
     ),
     (
-        "code",
+        "md",
         """
-    report.table[["segment", "metric", "treatment", "mean_control", "mean_treatment",
-                  "rel_lift", "rel_lift_low", "rel_lift_high", "pvalue_adj",
-                  "significant"]].round(4)
+    The table below has the same intervals: `rel_lift_low_adj` / `rel_lift_high_adj` are
+    drawn at the level the multiple-testing correction decides at (`ci_level_adj`), so a
+    row is `significant` exactly when its interval excludes 0. `report.table` also has the
+    unadjusted 95% intervals that match the raw `pvalue`.
     """,
     ),
+    LIFT_TABLE,
 ]
 
 RFM_PERSONAS: list[Cell] = [
@@ -583,14 +599,7 @@ HILLSTROM_LIFT: list[Cell] = [
     statistics, probability to beat control, ...).
     """,
     ),
-    (
-        "code",
-        """
-    report.table[["segment", "metric", "treatment", "n_control", "n_treatment",
-                  "mean_control", "mean_treatment", "rel_lift", "rel_lift_low_adj",
-                  "rel_lift_high_adj", "ci_level_adj", "pvalue_adj", "significant"]].round(4)
-    """,
-    ),
+    LIFT_TABLE,
 ]
 
 MIXED_TYPES: list[Cell] = [
@@ -732,10 +741,9 @@ MIXED_TYPES: list[Cell] = [
     report = segment_lift(df, segment="persona", variant="segment", control="No E-Mail",
                           metrics=["visit", "conversion", "spend"])
     print(report.summary())
-    report.table[["segment", "metric", "treatment", "rel_lift", "rel_lift_low",
-                  "rel_lift_high", "pvalue_adj", "significant"]].round(4)
     """,
     ),
+    LIFT_TABLE,
 ]
 
 CLV_CDNOW: list[Cell] = [

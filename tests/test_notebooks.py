@@ -97,6 +97,15 @@ def _check_common(nb) -> None:
     assert all(c.execution_count is not None for c in _code_cells(nb))
 
 
+def _check_adjusted_intervals(html: str) -> None:
+    """The lift table shows the intervals that agree with `pvalue_adj` / `significant`
+    (the adjusted ones), not the unadjusted 95% intervals of the raw p-value."""
+    for column in ("rel_lift_low_adj", "rel_lift_high_adj", "ci_level_adj", "significant"):
+        assert f"<th>{column}</th>" in html
+    for column in ("rel_lift_low", "rel_lift_high"):
+        assert f"<th>{column}</th>" not in html
+
+
 def test_quickstart(kernel, tmp_path):
     nb = _run("01_quickstart.ipynb", kernel, tmp_path)
     _check_common(nb)
@@ -108,6 +117,7 @@ def test_quickstart(kernel, tmp_path):
     html = _last_table_html(nb)
     for word in ("<th>segment</th>", "rel_lift", "Urban", "(all)"):
         assert word in html
+    _check_adjusted_intervals(html)
 
 
 def test_rfm_personas_cdnow(kernel, tmp_path):
@@ -137,6 +147,7 @@ def test_segment_lift_hillstrom(kernel, tmp_path):
     html = _last_table_html(nb)
     for word in ("<th>segment</th>", "rel_lift", "pvalue_adj", "Womens E-Mail"):
         assert word in html
+    _check_adjusted_intervals(html)
 
 
 def test_mixed_types_hillstrom(kernel, tmp_path):
@@ -150,6 +161,7 @@ def test_mixed_types_hillstrom(kernel, tmp_path):
     html = _last_table_html(nb)
     for word in ("<th>segment</th>", "rel_lift", "pvalue_adj", "Womens E-Mail"):
         assert word in html
+    _check_adjusted_intervals(html)
 
 
 def test_committed_notebooks_are_the_generated_ones_without_outputs():

@@ -411,6 +411,44 @@ def test_result_objects_summary_html_plot():
     plt.close("all")
 
 
+def test_plot_titles_do_not_overlap():
+    """Each panel title is drawn where it fits: inside its own column (not wider than its
+    axes), inside the figure, clear of every other title and of every other panel (its tick
+    labels and axis label included). Measured on the rendered figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X = pd.DataFrame(axis_blobs(30), columns=["a", "b", "c"])
+    res = choose_k(X, range(2, 7), n_refs=4, n_splits=4, n_boot=4, random_state=0)
+    axes = [a for a in res.plot().ravel() if a.get_visible()]
+    assert len(axes) == 8
+    fig = axes[0].figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    titles = [a.title.get_window_extent(renderer) for a in axes]
+    for a, box in zip(axes, titles, strict=True):
+        frame = a.get_window_extent(renderer)
+        label = a.get_title().replace("\n", " ")
+        assert box.width <= frame.width, f"title {label!r} is wider than its panel"
+        assert page.x0 <= box.x0 and box.x1 <= page.x1, f"title {label!r} leaves the figure"
+        assert page.y0 <= box.y0 and box.y1 <= page.y1, f"title {label!r} leaves the figure"
+    for i, box in enumerate(titles):
+        for j, other in enumerate(titles):
+            if i < j:
+                assert not box.overlaps(other), (axes[i].get_title(), axes[j].get_title())
+        for j, a in enumerate(axes):
+            if i != j:
+                # the other panel with its ticks and labels, but without its own title
+                a.title.set_visible(False)
+                body = a.get_tightbbox(renderer)
+                a.title.set_visible(True)
+                assert not box.overlaps(body), (axes[i].get_title(), f"panel {j}")
+    plt.close("all")
+
+
 # --------------------------------------------------------------------------- bad input
 
 
