@@ -20,6 +20,7 @@ from conftest import mixed_customers, outputs_on_threads, reference_max_jaccard
 from segwise import _core
 from segwise.cluster import KMedoids, KModes, KPrototypes
 from segwise.exceptions import InvalidParameterError
+from segwise.metrics import gower_distances
 from segwise.stability import (
     align_labels,
     bootstrap_stability,
@@ -358,3 +359,49 @@ def test_bootstrap_stability_with_kmedoids_matches_a_python_loop(metric):
             assert res.jaccard.min() > 0.97
         else:  # one group split in two: the comparison is not trivially all ones
             assert res.jaccard.min() < 0.9
+
+
+@pytest.mark.parametrize("max_n", [20_000, 150])
+def test_choose_k_silhouette_with_kmedoids_is_on_the_gower_distance(max_n):
+    X, _ = _table(240, k=3)
+    X.loc[[3, 17], "spend"] = np.nan  # Gower leaves a missing value out of its pairs
+    est = KMedoids(2, weights={"spend": 2.0, "channel": 0.5})
+    res = choose_k(
+        X,
+        range(2, 6),
+        estimator=est,
+        criteria=["inertia", "silhouette"],
+        silhouette_max_n=max_n,
+        random_state=0,
+    )
+    assert res.recommended_k == 3
+    assert any("Gower" in note for note in res.notes)
+    # scikit-learn on the Gower matrix (the estimator's weights, scales of all 240 rows)
+    D = gower_distances(X, weights={"spend": 2.0, "channel": 0.5})
+    rows = np.arange(len(X))
+    if max_n < len(X):  # choose_k's documented sample: numpy's PCG64 seeded by random_state
+        rows = np.sort(np.random.default_rng(0).choice(len(X), size=max_n, replace=False))
+    for k in range(2, 6):
+        fit = KMedoids(k, weights={"spend": 2.0, "channel": 0.5}).fit(X)  # BUILD: deterministic
+        assert res.table.loc[k, "inertia"] == pytest.approx(fit.inertia_, rel=1e-12)
+        expected = silhouette_score(D[np.ix_(rows, rows)], fit.labels_[rows], metric="precomputed")
+        assert res.table.loc[k, "silhouette"] == pytest.approx(expected, abs=1e-10)
+
+
+def test_choose_k_silhouette_follows_the_kmedoids_metric_on_a_numeric_table():
+    X = _four_blobs()
+    X[:, 1] *= 50.0  # Gower's range scaling and Euclidean distance disagree
+    gower = choose_k(X, range(2, 6), estimator=KMedoids(2), criteria=["silhouette"])
+    euclid = choose_k(
+        X, range(2, 6), estimator=KMedoids(2, metric="euclidean"), criteria=["silhouette"]
+    )
+    D = gower_distances(X)
+    for k in range(2, 6):
+        lab_g = KMedoids(k).fit(X).labels_
+        lab_e = KMedoids(k, metric="euclidean").fit(X).labels_
+        assert gower.table.loc[k, "silhouette"] == pytest.approx(
+            silhouette_score(D, lab_g, metric="precomputed"), abs=1e-10
+        )
+        assert euclid.table.loc[k, "silhouette"] == pytest.approx(
+            silhouette_score(X, lab_e), abs=1e-10
+        )
