@@ -152,6 +152,26 @@ def mixed_customers(n: int = 600, k: int = 3, *, seed: int = 0, n_numeric: int =
     return pd.DataFrame(frame)
 
 
+# --------------------------------------------------------------------------- stability
+
+
+def reference_max_jaccard(original: np.ndarray, new: np.ndarray, k: int) -> np.ndarray:
+    """Each original segment's largest Jaccard with a new one (bootstrap stability),
+    straight from the definition: sets, intersections and unions, noise (< 0) in none."""
+    out = np.full(k, np.nan)
+    new_ids = sorted(set(int(v) for v in new if v >= 0))
+    for i in range(k):
+        a = set(np.flatnonzero(original == i).tolist())
+        if not a:
+            continue
+        best = 0.0
+        for j in new_ids:
+            b = set(np.flatnonzero(new == j).tolist())
+            best = max(best, len(a & b) / len(a | b))
+        out[i] = best
+    return out
+
+
 # --------------------------------------------------------------------------- SQL
 
 

@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import segwise.stability
-from conftest import email_lift
+from conftest import email_lift, mixed_customers
 from segwise.abtest import segment_lift
 from segwise.cli import main
 from segwise.cluster import KMeans, KMedoids, KPrototypes
 from segwise.demo import customer_rfm, run_demo
+from segwise.metrics import adjusted_rand_score
 from segwise.preprocessing import Log1pTransformer, MinMaxScaler, RobustScaler, StandardScaler
 from segwise.rfm import rfm_scores, rfm_table
 
@@ -376,6 +377,36 @@ def test_segment_kmedoids_equals_gower_kmedoids_on_the_scaled_table(files, capsy
     )
     assert code == 2 and not (files / "never.csv").exists()
     assert "--allow-customer-rows" in capsys.readouterr().err
+
+
+def test_segment_kmedoids_k_auto_runs_choose_k_with_gower_kmedoids(tmp_path, capsys):
+    # three groups of customers: --k auto finds them with choose_k over Gower KMedoids
+    table = mixed_customers(150, 3, seed=5)[["spend", "visits", "channel", "group"]]
+    table.to_csv(tmp_path / "customers.csv", index=False)
+    out = tmp_path / "seg.csv"
+    code = main(
+        ["segment", str(tmp_path / "customers.csv"), "-o", str(out), "--k", "auto"]
+        + ["--k-range", "2", "4", "--seed", "3", "--method", "kmedoids"]
+        + ["--features", "spend", "visits", "channel"]
+    )
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "--k auto chose k = 3" in err and "Recommended k = 3" in err
+    # the library: choose_k with the same KMedoids on the standard-scaled table, then a fit
+    X = pd.concat(
+        [
+            StandardScaler().fit_transform(table[["spend", "visits"]]),
+            table[["channel"]].astype("category"),
+        ],
+        axis=1,
+    )
+    est = KMedoids(2, metric="gower", method="fasterpam", random_state=3)
+    res = segwise.stability.choose_k(X, range(2, 5), random_state=3, estimator=est)
+    assert res.recommended_k == 3
+    model = KMedoids(3, metric="gower", method="fasterpam", random_state=3).fit(X)
+    got = pd.read_csv(out)["segment"].to_numpy()
+    np.testing.assert_array_equal(got, model.labels_)
+    assert adjusted_rand_score(table["group"], got) > 0.6  # ~0 for an unrelated partition
 
 
 @pytest.mark.parametrize(

@@ -505,7 +505,8 @@ def test_personas_name_over_represented_levels():
     )
     gold, new = prof.segments.loc["gold"], prof.segments.loc["new"]
     assert "Urban" in gold["name"] and "Urban 7" in gold["description"]
-    assert new["name"] == "More online than average" and "online 100% vs" in new["description"]
+    # a level's descriptor is its label in the name
+    assert new["name"] == "Online" and "online 100% vs" in new["description"]
     assert gold["mode_area"] == "Urban" and new["mode_channel"] == "Web"
     assert new["mode_share_channel"] == 1.0
     flag = profile_segments(
@@ -513,13 +514,63 @@ def test_personas_name_over_represented_levels():
         [0] * 40 + [1] * 60,
         categorical=["newbie"],
     )
-    assert flag.segments["name"].tolist() == [
-        "More newbie than average",
-        "Fewer newbie than average",
-    ]
+    assert flag.segments["name"].tolist() == ["Newbie", "Not newbie"]
     assert profile_segments(
         pd.DataFrame({"newbie": [True] * 4 + [False] * 6}), [0] * 4 + [1] * 6
     ).tests.empty
+
+
+def test_persona_names_list_over_represented_levels_then_numeric_comparisons():
+    # Segment 0: all Urban, all Web, high spend; 1: all Rural, all Shop, low spend;
+    # 2: half Urban (the population share: no marker), all Phone, average spend.
+    n = 200
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame(
+        {
+            "area": ["Urban"] * n + ["Rural"] * n + ["Urban", "Rural"] * (n // 2),
+            "channel": ["Web"] * n + ["Shop"] * n + ["Phone"] * n,
+            "spend": np.r_[rng.normal(200, 10, n), rng.normal(20, 10, n), rng.normal(110, 10, n)],
+        }
+    )
+    seg = np.repeat([0, 1, 2], n)
+    prof = profile_segments(df, seg)
+    # levels strongest first: channel's share 1 vs 1/3 is a larger std_diff than area's
+    # 1 vs 1/2, read from the level table
+    std = prof.levels.set_index(["segment", "feature", "level"])["std_diff"]
+    assert std.loc[(0, "channel", "Web")] > std.loc[(0, "area", "Urban")]
+    assert prof.segments["name"].tolist() == [
+        "Web, Urban, higher spend than average",
+        "Shop, Rural, lower spend than average",
+        "Phone",
+    ]
+    assert prof.segments.loc[0, "description"].startswith(
+        "Web, Urban, higher spend than average — 33% of customers (200); Web 100% vs 33%"
+    )
+    # names_terms=1: the strongest term only, a level or a comparison
+    short = profile_segments(df, seg, name_terms=1).segments["name"]
+    assert short.tolist() == ["Web", "Shop", "Phone"]
+
+
+def test_persona_names_of_levels_stay_distinct():
+    n = 200
+    # A and B are both Urban (their strongest term); Web and Phone tell them apart
+    df = pd.DataFrame(
+        {
+            "area": ["Urban"] * (2 * n) + ["Rural"] * n,
+            "channel": ["Web"] * 140
+            + ["Phone"] * 60
+            + ["Phone"] * 140
+            + ["Web"] * 60
+            + ["Web", "Phone"] * (n // 2),
+        }
+    )
+    seg = np.repeat(["A", "B", "C"], n)
+    names = profile_segments(df, seg, name_terms=1).segments["name"]
+    assert names.tolist() == ["Urban, Web", "Urban, Phone", "Rural"]
+    # X and Y agree on every level: "mostly" for the clearly stronger one
+    twins = pd.DataFrame({"area": ["Urban"] * n + ["Urban"] * 160 + ["Rural"] * 40 + ["Rural"] * n})
+    names = profile_segments(twins, np.repeat(["X", "Y", "Z"], n)).segments["name"]
+    assert names.tolist() == ["Mostly Urban", "Urban", "Rural"]
 
 
 def test_categorical_missing_values_only_categorical_features_and_arrays():

@@ -8,7 +8,7 @@ import functools
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import blobs
+from conftest import blobs, reference_max_jaccard
 from segwise import _core
 from segwise.cluster import DBSCAN, KMeans
 from segwise.exceptions import (
@@ -23,22 +23,6 @@ from sklearn.cluster import KMeans as SkKMeans
 
 # Well separated 2-D blobs: centres drawn in a wider box than scikit-learn's default.
 _blobs = functools.partial(blobs, d=2, box=(-20.0, 20.0))
-
-
-def reference_max_jaccard(original, new, k):
-    """Straight from the definition: sets, intersections and unions, noise (< 0) in none."""
-    out = np.full(k, np.nan)
-    new_ids = sorted(set(int(v) for v in new if v >= 0))
-    for i in range(k):
-        a = set(np.flatnonzero(original == i).tolist())
-        if not a:
-            continue
-        best = 0.0
-        for j in new_ids:
-            b = set(np.flatnonzero(new == j).tolist())
-            best = max(best, len(a & b) / len(a | b))
-        out[i] = best
-    return out
 
 
 # --- (1) the Jaccard step ------------------------------------------------------------

@@ -1,9 +1,11 @@
 """choose_k, bootstrap_stability, prediction_strength and align_labels with any clusterer:
-KPrototypes on a mixed table and scikit-learn clusterers on numeric ones.
+KPrototypes and KMedoids (Gower) on a mixed table, KMedoids (Euclidean) and scikit-learn
+clusterers on numeric ones.
 
 Oracles: Tibshirani & Walther's prediction strength counted pair by pair; scikit-learn's
 silhouette_score(metric="precomputed") on the square root of the k-prototypes cost built
-pair by pair; scikit-learn's adjusted_rand_score; the known groups of the test tables.
+pair by pair; scikit-learn's adjusted_rand_score; the known groups of the test tables;
+Python loops refitting the clusterer on the same resamples and splits.
 """
 
 from __future__ import annotations
@@ -14,16 +16,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import mixed_customers, outputs_on_threads
+from conftest import mixed_customers, outputs_on_threads, reference_max_jaccard
+from segwise import _core
 from segwise.cluster import KMedoids, KModes, KPrototypes
 from segwise.exceptions import InvalidParameterError
+from segwise.metrics import gower_distances
 from segwise.stability import (
     align_labels,
     bootstrap_stability,
     choose_k,
     prediction_strength,
 )
-from segwise.stability._refit import mixed_embedding, strength
+from segwise.stability._refit import (
+    mixed_embedding,
+    refit,
+    seed_of,
+    stream,
+    strength,
+    take_rows,
+)
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_score
@@ -135,23 +146,18 @@ def test_choose_k_with_sklearn_kmeans_on_numeric_table():
     )
 
 
-def test_prediction_strength_with_kprototypes_matches_a_hand_loop():
-    X, _ = _table(200)
-    res = prediction_strength(X, range(2, 5), estimator=KPrototypes(2), n_splits=3, random_state=1)
-    assert res.optimal_k == 3
-    assert res.table.loc[3, "mean"] > 0.8
-    # the same splits and seeds, counted pair by pair
-    from segwise.stability._refit import refit, seed_of, stream, take_rows
-
+def _hand_prediction_strength(estimator, X, ks, n_splits, seed):
+    """Per k: the mean over the splits of the smaller prediction strength of the two halves,
+    from the same splits and seeds as the library, counted pair by pair."""
     n = len(X)
     expected = []
-    for s in range(3):
-        rng = stream(1, 1, s)
+    for s in range(n_splits):
+        rng = stream(seed, 1, s)
         perm = rng.permutation(n)
         halves = (np.sort(perm[: n // 2]), np.sort(perm[n // 2 :]))
         row = []
-        for k in (2, 3, 4):
-            models = [refit(KPrototypes(2), X, h, k, seed_of(rng), n_init=1) for h in halves]
+        for k in ks:
+            models = [refit(estimator, X, h, k, seed_of(rng), n_init=1) for h in halves]
             vals = [
                 _brute_strength(
                     np.asarray(models[a].labels_),
@@ -161,7 +167,16 @@ def test_prediction_strength_with_kprototypes_matches_a_hand_loop():
             ]
             row.append(min(vals))
         expected.append(row)
-    np.testing.assert_allclose(res.table.loc[[2, 3, 4], "mean"], np.mean(expected, axis=0))
+    return np.mean(expected, axis=0)
+
+
+def test_prediction_strength_with_kprototypes_matches_a_hand_loop():
+    X, _ = _table(200)
+    res = prediction_strength(X, range(2, 5), estimator=KPrototypes(2), n_splits=3, random_state=1)
+    assert res.optimal_k == 3
+    assert res.table.loc[3, "mean"] > 0.8
+    expected = _hand_prediction_strength(KPrototypes(2), X, (2, 3, 4), 3, 1)
+    np.testing.assert_allclose(res.table.loc[[2, 3, 4], "mean"], expected)
 
 
 def test_prediction_strength_needs_predict():
@@ -255,7 +270,8 @@ def test_generic_paths_same_on_one_and_two_threads():
     code = f"""
 import sys
 sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
-from conftest import mixed_customers, outputs_on_threads
+from conftest import mixed_customers, outputs_on_threads, reference_max_jaccard
+from segwise import _core
 from segwise.cluster import KPrototypes
 from segwise.stability import bootstrap_stability, choose_k
 X = mixed_customers(150, 3, seed=4).drop(columns="group")
@@ -276,3 +292,116 @@ def test_object_array_with_numbers_and_text_is_read_as_a_mixed_table():
     res = bootstrap_stability(arr, KPrototypes(3, random_state=0), n_boot=3, random_state=0)
     ref = KPrototypes(3, random_state=0).fit(X[["spend", "visits", "channel"]])
     assert adjusted_rand_score(ref.labels_, np.asarray(res.labels)) > 0.9
+
+
+# --- KMedoids: Gower on a mixed table, Euclidean on a numeric one --------------------------
+
+
+def _four_blobs() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return np.vstack([rng.normal(c, 0.4, (50, 2)) for c in ([0, 0], [6, 0], [0, 6], [6, 6])])
+
+
+def _kmedoids_case(metric: str) -> tuple[object, int]:
+    """(table, true k): mixed customers for Gower, four numeric blobs for Euclidean."""
+    if metric == "gower":
+        return _table(240, k=3)[0], 3
+    return _four_blobs(), 4
+
+
+@pytest.mark.parametrize("metric", ["gower", "euclidean"])
+def test_choose_k_with_kmedoids_finds_the_groups(metric):
+    X, k_true = _kmedoids_case(metric)
+    est = KMedoids(2, metric=metric)
+    res = choose_k(X, range(2, 7), estimator=est, n_splits=3, n_boot=3, random_state=0)
+    assert res.recommended_k == k_true
+    assert {"inertia", "prediction_strength", "bootstrap_ari"} <= set(res.table.columns)
+    # the inertia column is the k-medoids loss of a fit with that k (BUILD + FasterPAM are
+    # deterministic, whatever the random_state choose_k draws)
+    for k in range(2, 7):
+        fit = KMedoids(k, metric=metric).fit(X)
+        assert res.table.loc[k, "inertia"] == pytest.approx(fit.inertia_, rel=1e-12)
+    assert est.n_clusters == 2 and not hasattr(est, "labels_")
+
+
+@pytest.mark.parametrize("metric", ["gower", "euclidean"])
+def test_prediction_strength_with_kmedoids_matches_a_hand_loop(metric):
+    X, k_true = _kmedoids_case(metric)
+    ks = (2, k_true, k_true + 1)
+    est = KMedoids(2, metric=metric)
+    res = prediction_strength(X, ks, estimator=est, n_splits=3, random_state=1)
+    assert res.optimal_k == k_true
+    assert res.table.loc[k_true, "mean"] > 0.8
+    expected = _hand_prediction_strength(est, X, ks, 3, 1)
+    np.testing.assert_allclose(res.table.loc[list(ks), "mean"], expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("metric", ["gower", "euclidean"])
+def test_bootstrap_stability_with_kmedoids_matches_a_python_loop(metric):
+    # The generic path = per replicate: its rows and seed from bootstrap_draw, a fresh
+    # KMedoids fit on those rows, the Jaccard of the original labels restricted to them.
+    X, k_true = _kmedoids_case(metric)
+    n, n_boot, seed = len(X), 6, 3
+    rows_of = (lambda r: X.iloc[r]) if isinstance(X, pd.DataFrame) else (lambda r: X[r])
+    for k in (k_true, k_true + 1):
+        res = bootstrap_stability(
+            X, KMedoids(k, metric=metric), n_boot, random_state=seed, progress=False
+        )
+        labels = KMedoids(k, metric=metric).fit(X).labels_
+        np.testing.assert_array_equal(np.asarray(res.labels), labels)
+        expected = np.empty((n_boot, k))
+        for b in range(n_boot):
+            rows, kseed = _core.bootstrap_draw(n, scheme="bootstrap", size=n, seed=seed, b=b)
+            new = KMedoids(k, metric=metric, random_state=kseed % 2**32).fit(rows_of(rows))
+            expected[b] = reference_max_jaccard(labels[rows], new.labels_, k)
+        np.testing.assert_allclose(res.jaccard, expected, rtol=0, atol=1e-12)
+        if k == k_true:  # separated groups: every replicate finds them again
+            assert res.jaccard.min() > 0.97
+        else:  # one group split in two: the comparison is not trivially all ones
+            assert res.jaccard.min() < 0.9
+
+
+@pytest.mark.parametrize("max_n", [20_000, 150])
+def test_choose_k_silhouette_with_kmedoids_is_on_the_gower_distance(max_n):
+    X, _ = _table(240, k=3)
+    X.loc[[3, 17], "spend"] = np.nan  # Gower leaves a missing value out of its pairs
+    est = KMedoids(2, weights={"spend": 2.0, "channel": 0.5})
+    res = choose_k(
+        X,
+        range(2, 6),
+        estimator=est,
+        criteria=["inertia", "silhouette"],
+        silhouette_max_n=max_n,
+        random_state=0,
+    )
+    assert res.recommended_k == 3
+    assert any("Gower" in note for note in res.notes)
+    # scikit-learn on the Gower matrix (the estimator's weights, scales of all 240 rows)
+    D = gower_distances(X, weights={"spend": 2.0, "channel": 0.5})
+    rows = np.arange(len(X))
+    if max_n < len(X):  # choose_k's documented sample: numpy's PCG64 seeded by random_state
+        rows = np.sort(np.random.default_rng(0).choice(len(X), size=max_n, replace=False))
+    for k in range(2, 6):
+        fit = KMedoids(k, weights={"spend": 2.0, "channel": 0.5}).fit(X)  # BUILD: deterministic
+        assert res.table.loc[k, "inertia"] == pytest.approx(fit.inertia_, rel=1e-12)
+        expected = silhouette_score(D[np.ix_(rows, rows)], fit.labels_[rows], metric="precomputed")
+        assert res.table.loc[k, "silhouette"] == pytest.approx(expected, abs=1e-10)
+
+
+def test_choose_k_silhouette_follows_the_kmedoids_metric_on_a_numeric_table():
+    X = _four_blobs()
+    X[:, 1] *= 50.0  # Gower's range scaling and Euclidean distance disagree
+    gower = choose_k(X, range(2, 6), estimator=KMedoids(2), criteria=["silhouette"])
+    euclid = choose_k(
+        X, range(2, 6), estimator=KMedoids(2, metric="euclidean"), criteria=["silhouette"]
+    )
+    D = gower_distances(X)
+    for k in range(2, 6):
+        lab_g = KMedoids(k).fit(X).labels_
+        lab_e = KMedoids(k, metric="euclidean").fit(X).labels_
+        assert gower.table.loc[k, "silhouette"] == pytest.approx(
+            silhouette_score(D, lab_g, metric="precomputed"), abs=1e-10
+        )
+        assert euclid.table.loc[k, "silhouette"] == pytest.approx(
+            silhouette_score(X, lab_e), abs=1e-10
+        )

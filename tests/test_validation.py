@@ -125,6 +125,28 @@ def test_non_numeric_columns_are_named():
         check_array(np.array([["a", "b"]]))
 
 
+def test_categorical_columns_are_pointed_to_the_mixed_type_estimators():
+    # KMeans on a customer table with text columns: the message names the categorical
+    # columns and the estimators that take them as they are, never one-hot encoding
+    df = pd.DataFrame(
+        {
+            "spend": [1.0, 2.0, 3.0],
+            "channel": ["web", "phone", "web"],
+            "region": pd.Categorical(["n", "s", "n"]),
+            "when": pd.Timestamp(0),
+        }
+    )
+    with pytest.raises(NonNumericError) as info:
+        KMeans(2).fit(df)
+    message = str(info.value)
+    assert "categorical column(s) ['channel', 'region']" in message
+    assert "KPrototypes, KModes or KMedoids(metric='gower')" in message
+    assert "drop column(s) ['when'] or turn them into numbers" in message
+    assert "get_dummies" not in message and "encode" not in message
+    with pytest.raises(NonNumericError, match=r"KPrototypes.*KMedoids\(metric='gower'\)"):
+        KMeans(2).fit(np.array([["web", "n"], ["shop", "s"]]))
+
+
 @pytest.mark.parametrize(
     "X",
     [

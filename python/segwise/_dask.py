@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import check_array
+from ._validation import check_array, non_numeric_message
 from .exceptions import (
     EmptyInputError,
     InvalidParameterError,
@@ -152,15 +152,9 @@ def as_blocks(X: Any, *, name: str = "X", numeric: bool = True) -> Blocks:
     if isinstance(X, dd.DataFrame):
         meta = X._meta
         if numeric:
-            bad = [
-                str(c)
-                for c, t in meta.dtypes.items()
-                if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
-            ]
-            if bad:
-                raise NonNumericError(
-                    f"{name} has {len(bad)} non-numeric column(s): {bad}; encode or drop them first"
-                )
+            message = non_numeric_message(name, meta.dtypes.rename(index=str))
+            if message is not None:
+                raise NonNumericError(message)
         if len(meta.columns) == 0:
             raise EmptyInputError(f"{name} has no columns")
         parts = list(X.to_delayed())

@@ -197,17 +197,46 @@ def _describe_nonfinite(values: np.ndarray, columns: Sequence[Any]) -> str:
     )
 
 
-def _frame_to_array(df: pd.DataFrame, name: str, dtype: Any) -> np.ndarray:
-    non_numeric = [
-        c
-        for c, t in df.dtypes.items()
+#: What to do with categorical columns instead of one-hot encoding them.
+CATEGORICAL_ADVICE = (
+    "segment on them with segwise.cluster.KPrototypes, KModes or KMedoids(metric='gower'), "
+    "which compare levels as they are (one-hot columns distort k-means' distances), or drop "
+    "them"
+)
+
+
+def non_numeric_message(name: str, dtypes: pd.Series) -> str | None:
+    """The error for a table whose ``dtypes`` include columns that are not numbers (None if
+    all are): categorical ones (category, object, string) are pointed to the estimators that
+    compare levels as they are, not to one-hot columns, which distort k-means' distances;
+    the others (dates, ...) are to be dropped or turned into numbers."""
+    bad = {
+        c: t
+        for c, t in dtypes.items()
         if not (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
+    }
+    if not bad:
+        return None
+    categorical = [
+        c
+        for c, t in bad.items()
+        if isinstance(t, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(t)
+        or pd.api.types.is_string_dtype(t)
     ]
-    if non_numeric:
-        raise NonNumericError(
-            f"{name} has {len(non_numeric)} non-numeric column(s): {non_numeric}; "
-            "encode or drop them first (e.g. pd.get_dummies)"
-        )
+    others = [c for c in bad if c not in categorical]
+    message = f"{name} has {len(bad)} non-numeric column(s): {list(bad)}"
+    if categorical:
+        message += f"; categorical column(s) {categorical}: {CATEGORICAL_ADVICE}"
+    if others:
+        message += f"; drop column(s) {others} or turn them into numbers (e.g. days since a date)"
+    return message
+
+
+def _frame_to_array(df: pd.DataFrame, name: str, dtype: Any) -> np.ndarray:
+    message = non_numeric_message(name, df.dtypes)
+    if message is not None:
+        raise NonNumericError(message)
     if any(pd.api.types.is_complex_dtype(t) for t in df.dtypes):
         raise NonNumericError(f"Complex data not supported in {name}")
     if dtype is None:
@@ -287,12 +316,13 @@ def check_array(
                     arr = arr.astype(np.float64)
                 except (TypeError, ValueError) as exc:
                     raise NonNumericError(
-                        f"{name} has non-numeric values (dtype object): {exc}"
+                        f"{name} has non-numeric values (dtype object): {exc}; for "
+                        f"categorical columns, {CATEGORICAL_ADVICE}"
                     ) from exc
             else:
                 raise NonNumericError(
-                    f"{name} must be numeric, got dtype {arr.dtype}; encode or drop "
-                    "non-numeric columns first"
+                    f"{name} must be numeric, got dtype {arr.dtype}; for categorical "
+                    f"columns, {CATEGORICAL_ADVICE}"
                 )
         if arr.ndim == 0 or arr.ndim == 1:
             raise ShapeMismatchError(

@@ -525,8 +525,19 @@ def _term(feature: Any, z: float, descriptors: Mapping[Any, Any]) -> str:
 AVERAGE_NAME = "Close to average"
 
 
-#: One word candidate of a persona name: (strength, words, detail for the description).
-Term = tuple[float, str, str]
+#: One word candidate of a persona name: (strength, words, detail for the description,
+#: whether the words are a categorical level's label rather than a comparison).
+Term = tuple[float, str, str, bool]
+
+
+def _render(terms: Sequence[Term]) -> str:
+    """A persona name from its terms: the over-represented levels' labels first ("Urban,
+    Web"), then the numeric comparisons ending in "than average" ("higher spend than
+    average"), each part strongest first."""
+    levels = [t[1] for t in terms if t[3]]
+    comparisons = [t[1] for t in terms if not t[3]]
+    parts = levels + ([", ".join(comparisons) + " than average"] if comparisons else [])
+    return ", ".join(parts) if parts else AVERAGE_NAME
 
 
 def _persona_names(
@@ -535,12 +546,13 @@ def _persona_names(
     name_terms: int,
     labels: Sequence[Any],
 ) -> tuple[list[str], list[list[Term]]]:
-    """Names relative to the population ("More recent, higher spend than average"), never
+    """Names relative to the population ("Urban, Web, higher spend than average"), never
     two alike: segments whose names would use the same words get the next distinguishing
     term each (from ``ranked``: the ``n_markers`` significant markers first, then the
-    other significant features, each by strength); a "much" marks the clearly stronger
-    (1.5 times the difference) of those that still agree on every word; only then the
-    segment label is appended. Returns the names and the terms used."""
+    other significant features, each by strength); of those that still agree on every
+    word, the clearly stronger (1.5 times the difference) gets "much" before its strongest
+    comparison ("mostly" before a level); only then the segment label is appended.
+    Returns the names and the terms used."""
     k = len(ranked)
     n_used = [min(name_terms, m) for m in n_markers]
 
@@ -560,25 +572,27 @@ def _persona_names(
                     grown = True
         if not grown:
             break
-    out = []
-    for g in range(k):
-        terms = [t[1] for t in ranked[g][: n_used[g]]]
-        out.append(", ".join(terms) + " than average" if terms else AVERAGE_NAME)
-    # Still alike: "much" for the largest first-term difference, then the label.
+    used = [list(ranked[g][: n_used[g]]) for g in range(k)]
+    out = [_render(used[g]) for g in range(k)]
+    # Still alike: "much"/"mostly" for the largest first-term difference, then the label.
     for key in {n for n in out if out.count(n) > 1}:
         gs = [g for g in range(k) if out[g] == key and n_used[g] > 0]
         strength = sorted((ranked[g][0][0], g) for g in gs)
         if len(strength) > 1 and strength[-1][0] >= 1.5 * strength[-2][0]:
             top = strength[-1][1]
-            out[top] = f"much {out[top]}"
+            first = used[top][0]
+            stronger = f"{'mostly' if first[3] else 'much'} {first[1]}"
+            used[top][0] = (first[0], stronger, first[2], first[3])
+            out[top] = _render(used[top])
     alike = {n for n in out if out.count(n) > 1}
     out = [f"{n} [{labels[g]}]" if n in alike else n for g, n in enumerate(out)]
-    return [n[:1].upper() + n[1:] for n in out], [ranked[g][: n_used[g]] for g in range(k)]
+    return [n[:1].upper() + n[1:] for n in out], used
 
 
 def _level_term(feature: Any, level: Any, descriptors: Mapping[Any, Any]) -> str:
-    """The words for an over-represented level: a descriptor, the level itself when it is
-    text, the feature's name for True ("not <feature>" for False), else "<feature> <level>"."""
+    """The label of an over-represented level in a persona name: a descriptor, the level
+    itself when it is text, the feature's name for True ("not <feature>" for False), else
+    "<feature> <level>"."""
     words = descriptors.get(feature)
     if isinstance(words, Mapping) and level in words:
         return str(words[level])
@@ -587,16 +601,6 @@ def _level_term(feature: Any, level: Any, descriptors: Mapping[Any, Any]) -> str
     if isinstance(level, str):
         return level
     return f"{feature} {level}"
-
-
-def _more(feature: Any, level: Any, term: str, descriptors: Mapping[Any, Any]) -> str:
-    """A persona's words for an over-represented level: "more <term>"; a False flag
-    without a descriptor reads "fewer <feature>"."""
-    words = descriptors.get(feature)
-    described = isinstance(words, Mapping) and level in words
-    if isinstance(level, bool | np.bool_) and not level and not described:
-        return f"fewer {feature}"
-    return f"more {term}"
 
 
 def _split_features(block: Any, names: list[Any], categorical: Any) -> list[Any]:
@@ -844,7 +848,8 @@ def profile_segments(
         ``{feature: (low word, high word)}`` used in persona names instead of
         "lower <feature>" / "higher <feature>". Names read "<words> than average", so
         comparatives fit best, e.g. ``{"recency_days": ("more recent", "less recent")}``.
-        For a categorical feature ``{level: word}``, read as "more <word>", e.g.
+        For a categorical feature ``{level: label}``, the label its over-represented
+        level gets in names instead of the level itself, e.g.
         ``{"channel": {"Web": "online buyers"}}``.
     name_terms : int, default 3
         At most this many features in a persona name.
@@ -895,13 +900,16 @@ def profile_segments(
     flexclust's shaded barchart: the absolute criterion on the standardized scale, the
     relative one on the original scale (skipped where the population mean is 0, where
     flexclust would divide by zero).
-    *Names* say how a segment differs from the population ("More recent, higher spend than
-    average"), from the markers that are also significant, strongest ``|std_diff|``
-    first (for a categorical feature, its most over-represented such level: "more
-    web"); a segment with none is "Close to average". Two segments never get names with
-    the same words: each gets its next significant feature until they differ; if they
-    agree on every feature, the stronger one is "much ..." and, as a last resort, the
-    segment label is appended.
+    *Names* say how a segment differs from the population, from the markers that are also
+    significant, the ``name_terms`` strongest by ``|std_diff|``: a categorical feature
+    gives the label of its most over-represented such level ("Urban", "Web"; a True flag
+    its feature's name, a False one "not <feature>"), a numeric one a comparison; the
+    levels come first, then the comparisons ending in "than average" ("Urban, Web,
+    higher spend than average"); a segment with none is "Close to average". Two segments
+    never get names with the same words: each gets its next significant feature until
+    they differ; if they agree on every feature, the stronger one gets "much" before its
+    first comparison ("mostly" before a level) and, as a last resort, the segment label
+    is appended.
 
     Examples
     --------
@@ -917,7 +925,7 @@ def profile_segments(
     ...                      "channel": ["web"] * 5 + ["shop"] * 4 + ["web"]})
     >>> prof = profile_segments(shop, [0] * 5 + [1] * 5)
     >>> prof.segments["name"].tolist()
-    ['Lower spend, more web than average', 'Higher spend, more shop than average']
+    ['Web, lower spend than average', 'Shop, higher spend than average']
     >>> prof.shares("channel")
     level    shop  web
     segment
@@ -1082,7 +1090,7 @@ def _profile_report(
                 continue
             detail = f"{num_names[j]} {num.seg_mean[g, j]:.3g} vs {num.pop_mean[j]:.3g}"
             (strong if marker[g, j] else rest).append(
-                (abs(z), _term(num_names[j], z, words), detail)
+                (abs(z), _term(num_names[j], z, words), detail, False)
             )
         for c, (sig, mark) in zip(cats, level_flags, strict=True):
             ok = mark[g] & sig[g] & (np.nan_to_num(c.std_diff[g], nan=-np.inf) > 0)
@@ -1090,8 +1098,7 @@ def _profile_report(
                 best = int(np.argmax(np.where(ok, c.std_diff[g], -np.inf)))
                 term = _level_term(c.feature, c.levels[best], words)
                 detail = f"{term} {c.share[g, best]:.0%} vs {c.population_share[best]:.0%}"
-                words_used = _more(c.feature, c.levels[best], term, words)
-                strong.append((float(c.std_diff[g, best]), words_used, detail))
+                strong.append((float(c.std_diff[g, best]), term, detail, True))
         strong.sort(key=lambda t: -t[0])
         rest.sort(key=lambda t: -t[0])
         ranked.append(strong + rest)

@@ -37,7 +37,6 @@ from ..exceptions import (
     ConvergenceWarning,
     InvalidParameterError,
     NonFiniteError,
-    NonNumericError,
     NotEnoughSamplesError,
     ShapeMismatchError,
 )
@@ -433,13 +432,8 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
                 del self.feature_names_in_
             return _Precomputed(d)
         if p["metric"] == "euclidean":
-            try:
-                checked = check_array(X, dtypes=(np.float64,), estimator="KMedoids")
-            except NonNumericError as exc:
-                raise NonNumericError(
-                    f"{exc}; or keep them with metric='gower' (the default), which compares "
-                    "categorical columns as they are"
-                ) from exc
+            # a text column: the funnel's message points to metric='gower'
+            checked = check_array(X, dtypes=(np.float64,), estimator="KMedoids")
             self._check_features(checked, reset=True)
             check_magnitude(checked.values, "KMedoids' Euclidean distances")
             return _Euclidean(checked.values)

@@ -1005,12 +1005,14 @@ def choose_k(
         :class:`~segwise.cluster.KPrototypes` on a table with categorical columns:
         ``n_clusters`` is set to each k, ``n_init`` (where it has one) to ``n_init`` on all
         rows and to 1 on the resampled fits, its ``random_state`` drawn per fit. Criteria:
-        ``inertia`` (the fitted ``inertia_`` or ``cost_``), ``silhouette`` (Euclidean on a
-        numeric table; on a mixed table with the distance KPrototypes/KModes minimise, the
-        square root of their cost), ``calinski_harabasz`` and ``davies_bouldin`` (numeric
-        tables only), ``prediction_strength`` and ``bootstrap_ari`` (through the
-        clusterer's ``predict``); the gap statistic needs k-means' reference fits and is
-        not available.
+        ``inertia`` (the fitted ``inertia_`` or ``cost_``), ``silhouette`` (on the
+        distance the clusterer uses: Gower's for ``metric="gower"``, e.g.
+        :class:`~segwise.cluster.KMedoids`, with its ``categorical``/``weights``/
+        ``missing``; for KPrototypes/KModes the square root of their cost; else Euclidean on
+        a numeric table and not computed, NaN, on a mixed one), ``calinski_harabasz`` and
+        ``davies_bouldin`` (numeric tables only), ``prediction_strength`` and
+        ``bootstrap_ari`` (through the clusterer's ``predict``); the gap statistic needs
+        k-means' reference fits and is not available.
 
     Returns
     -------
@@ -1302,34 +1304,61 @@ def _any_silhouette(
     seed: int,
     notes: list[str],
 ) -> list[float]:
-    """Silhouette of every fit: Euclidean on a numeric table, on the k-prototypes distance
-    (from the fitted model) on a mixed one; one seeded sample for every k past ``max_n``."""
+    """Silhouette of every fit on the distance its clusterer uses: Gower's for one with
+    ``metric="gower"`` (KMedoids), the k-prototypes distance (from the fitted model) for
+    KPrototypes/KModes, else Euclidean on a numeric table; one seeded sample of rows for
+    every k past ``max_n``."""
+    from ..metrics import silhouette_score
+
     n = len(codes[0])
     idx = None
     if n > max_n:
+        # silhouette_score(sample_size=max_n, random_state=seed) draws these same rows
         idx = np.sort(np.random.default_rng(seed).choice(n, size=max_n, replace=False))
         notes.append(
             f"silhouette: exact on a seeded random sample of {max_n} of {n} rows (the same "
             "rows for every k)."
         )
     rows = np.arange(n) if idx is None else idx
-    out = []
+    out: list[float] = []
+    distances: set[str] = set()
     for model, lab in zip(models, codes, strict=True):
-        points: np.ndarray | None
-        if numeric is not None:
-            points = np.ascontiguousarray(_refit.take_rows(table, rows))
-        else:
-            points = _refit.mixed_embedding(model, _refit.take_rows(table, rows))
         lv = np.ascontiguousarray(lab[rows].astype(np.int64))
-        if points is None or len(np.unique(lv)) < 2:
-            out.append(np.nan)
+        gower = _refit.gower_keywords(model)
+        points: np.ndarray | None = None
+        if gower is not None:
+            distances.add("Gower's distance (the clusterer's metric)")
+        elif numeric is None:
+            points = _refit.mixed_embedding(model, _refit.take_rows(table, rows))
+            distances.add(
+                "an unknown distance"
+                if points is None
+                else "the k-prototypes distance (the square root of the cost)"
+            )
         else:
+            points = np.ascontiguousarray(_refit.take_rows(table, rows))
+        if len(np.unique(lv)) < 2:
+            out.append(np.nan)
+        elif gower is not None:  # Gower's column scales from the whole table, as the fit's
+            out.append(
+                silhouette_score(
+                    table,
+                    lab,
+                    metric="gower",
+                    sample_size=None if idx is None else max_n,
+                    random_state=seed,
+                    **gower,
+                )
+            )
+        elif points is not None:
             out.append(float(_core.silhouette_score(points, lv)))
-    if numeric is None and any(np.isnan(out)):
+        else:
+            out.append(np.nan)
+    for distance in sorted(distances):
         notes.append(
-            "silhouette: not computed on a mixed table for a clusterer without the "
-            "k-prototypes cost (use KPrototypes/KModes, or a Gower silhouette)."
+            "silhouette: not computed on a mixed table for a clusterer without a known "
+            "distance (use KPrototypes/KModes, or KMedoids with metric='gower')."
+            if distance == "an unknown distance"
+            else f"silhouette: on {distance}."
         )
-    elif numeric is None:
-        notes.append("silhouette: on the k-prototypes distance (the square root of the cost).")
     return out

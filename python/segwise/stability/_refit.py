@@ -241,3 +241,14 @@ def mixed_embedding(model: Any, table: pd.DataFrame) -> np.ndarray | None:
         onehot[np.flatnonzero(seen), m.categorical[seen, j]] = scale
         blocks.append(onehot)
     return np.ascontiguousarray(np.hstack(blocks))
+
+
+def gower_keywords(model: Any) -> dict[str, Any] | None:
+    """For a clusterer that segments on Gower's distance (``metric="gower"``, as
+    :class:`~segwise.cluster.KMedoids`): the column settings of that distance
+    (``categorical``, ``weights``, ``missing``, those it has), to score it on the same
+    distance; None for any other clusterer."""
+    params = model.get_params(deep=False)
+    if params.get("metric") != "gower":
+        return None
+    return {k: params[k] for k in ("categorical", "weights", "missing") if k in params}
