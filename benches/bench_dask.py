@@ -22,7 +22,7 @@ measured in the same run on the same data.
    and the peak memory of each worker (sampled every 0.5 s).
 
 Run: ``pip install "segwise[dask,bench]"`` then ``python benches/bench_dask.py``
-(``--quick`` for small sizes).
+(``--quick`` for small sizes, ``--mixed-only`` for part 3 alone).
 """
 
 from __future__ import annotations
@@ -287,6 +287,9 @@ def main():
     parser.add_argument("--chunks", type=int, default=None, help="rows per partition")
     parser.add_argument("--iters", type=int, default=10, help="Lloyd iterations timed")
     parser.add_argument("--scale", action="store_true", help="the 20M-row Parquet run too")
+    parser.add_argument(
+        "--mixed-only", action="store_true", help="only part 3 (KPrototypes, KModes, profile)"
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     from distributed import Client, LocalCluster
@@ -297,9 +300,11 @@ def main():
         LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster,
         Client(cluster) as client,
     ):
-        kmeans_vs_dask_ml(client, n, chunks, args.iters)
+        if not args.mixed_only:
+            kmeans_vs_dask_ml(client, n, chunks, args.iters)
         mixed_overhead(n, chunks, client)
-    overhead(n, chunks)
+    if not args.mixed_only:
+        overhead(n, chunks)
     mixed_overhead(n, chunks)
     if args.scale:
         folder = tempfile.mkdtemp(prefix="segwise-bench-")

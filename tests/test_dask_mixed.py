@@ -357,6 +357,40 @@ def test_estimator_contract():
     assert {k: v for k, v in km.get_params().items() if k != "init_size"} == params
 
 
+# --------------------------------------------------------------------------- predict
+
+
+def test_predict_assigns_a_dask_table_with_an_in_memory_kmedoids(client):
+    """CLARA on a sample in memory, every row assigned per partition: the labels are the
+    in-memory predict of the whole table, on its index, empty partitions included."""
+    from segwise.cluster import KMedoids
+    from segwise.exceptions import FeatureNamesError, NotFittedError
+
+    df = table(1500, seed=8)
+    ddf, pdf = parts(df, [600, 0, 899, 1])
+    km = KMedoids(4, method="clara", random_state=0).fit(pdf.sample(300, random_state=1))
+    got = sd.predict(km, ddf)
+    assert isinstance(got, dd.Series)
+    labels = got.compute()
+    assert labels.name == "segment" and labels.dtype == np.int32
+    pd.testing.assert_index_equal(labels.index, pdf.index)
+    np.testing.assert_array_equal(labels.to_numpy(), km.predict(pdf))
+    assert len(np.unique(labels)) == 4
+    # Any fitted model with predict: the dask KPrototypes' own lazy predict agrees.
+    kp = sd.KPrototypes(3, init=pdf.iloc[:3].reset_index(drop=True), gamma=1.0).fit(ddf)
+    np.testing.assert_array_equal(sd.predict(kp, ddf).compute(), kp.predict(ddf).compute())
+    with pytest.raises(FeatureNamesError, match="feature names should match"):
+        sd.predict(km, ddf[["visits", "spend", "channel", "plan"]])
+    with pytest.raises(ShapeMismatchError, match="expecting 4 features"):
+        sd.predict(km, ddf[["spend", "visits"]])
+    with pytest.raises(InvalidParameterError, match="must be a dask DataFrame"):
+        sd.predict(km, pdf)
+    with pytest.raises(InvalidParameterError, match="must have a predict method"):
+        sd.predict(object(), ddf)
+    with pytest.raises(NotFittedError):
+        sd.predict(KMedoids(2), ddf)
+
+
 # --------------------------------------------------------------------------- profile
 
 

@@ -202,6 +202,36 @@ def fitted_blocks(estimator: Any, X: Any) -> Blocks:
     return blocks
 
 
+def fitted_frame(estimator: Any, frame: Any) -> Any:
+    """A dask DataFrame for a fitted estimator that reads columns by name: its columns
+    must be those seen in ``fit``, in order."""
+    from .exceptions import FeatureNamesError
+
+    columns = [str(c) for c in frame.columns]
+    if len(columns) != estimator.n_features_in_:
+        raise ShapeMismatchError(
+            f"X has {len(columns)} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is not None and columns != [str(c) for c in fitted]:
+        raise FeatureNamesError(
+            "The feature names should match those that were passed during fit: "
+            f"{list(fitted)}, got {columns}"
+        )
+    return frame
+
+
+def predict_partition(part: pd.DataFrame, predict: Callable[[Any], Any]) -> pd.Series:
+    """``predict(part)`` as an int32 Series ``"segment"`` on the partition's index (an
+    empty partition gives an empty Series without calling ``predict``). Runs on a
+    worker."""
+    if len(part) == 0:
+        return pd.Series(np.empty(0, np.int32), index=part.index, name="segment")
+    labels = np.asarray(predict(part)).astype(np.int32, copy=False)
+    return pd.Series(labels, index=part.index, name="segment")
+
+
 def block_values(
     part: Any, *, dtypes: tuple[Any, ...] = (np.float64,), allow_nan: bool = False
 ) -> np.ndarray:

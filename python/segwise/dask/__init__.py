@@ -6,6 +6,14 @@ the same numbers as the in-memory API of the same name: each Rust kernel returns
 mergeable partial statistics of one partition, merged in a fixed tree on the workers
 (``segwise._dask``). Works with a ``distributed.Client`` (the active one is used) and
 without one (dask's local scheduler). transform / predict stay lazy.
+
+There is no dask ``KMedoids``: PAM and FasterPAM swap medoids against the distances
+between all pairs of rows, which are not a sum of per-partition statistics. What scales
+is CLARA's idea, swaps on a sample: fit :class:`segwise.cluster.KMedoids` (``method=
+"clara"`` for a large sample) in memory on ``X.sample(frac=...).compute()``, then assign
+every row lazily with :func:`segwise.dask.predict`, which runs a fitted in-memory
+model's ``predict`` on each partition. (CLARA's choice between its samples' medoids is
+then made on the sample pulled to the client, not on every row of the dask table.)
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from ..stability._dask import psi  # noqa: E402
 from ._kmeans import KMeans  # noqa: E402
 from ._kprototypes import KModes, KPrototypes  # noqa: E402
 from ._minibatch import MiniBatchKMeans  # noqa: E402
+from ._predict import predict  # noqa: E402
 from ._preprocessing import (  # noqa: E402
     Log1pTransformer,
     MaxAbsScaler,
@@ -43,6 +52,7 @@ __all__ = [
     "psi",
     "profile_segments",
     "rfm_table",
+    "predict",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from numbers import Integral
 from typing import Any
@@ -15,7 +16,9 @@ from .._dask import (
     collect_levels,
     compute,
     core_call,
+    fitted_frame,
     is_dask_collection,
+    predict_partition,
     require_dask,
     tree_reduce,
     weight_blocks,
@@ -33,12 +36,10 @@ from ..cluster import KPrototypes as _InMemoryKPrototypes
 from ..exceptions import (
     ConstantColumnWarning,
     EmptyInputError,
-    FeatureNamesError,
     InvalidParameterError,
     InvalidWeightsError,
     NotEnoughSamplesError,
     SegwiseError,
-    ShapeMismatchError,
 )
 from ._kmeans import _warn_if_fewer_clusters, _weight_total
 
@@ -184,13 +185,6 @@ def _far(
         n_far=n_far,
         offset=offset,
     )
-
-
-def _predict_part(part: pd.DataFrame, est: Any, base: Any) -> pd.Series:
-    if len(part) == 0:
-        return pd.Series(np.empty(0, np.int32), index=part.index, name="segment")
-    labels = base.predict(est, part)
-    return pd.Series(labels, index=part.index, name="segment")
 
 
 def _transform_part(part: pd.DataFrame, est: Any, base: Any, columns: list[str]) -> pd.DataFrame:
@@ -399,7 +393,8 @@ class _DaskMixed:
         check_fitted(self, "prototypes_")
         frame = self._fitted_frame(X)
         meta = pd.Series(np.empty(0, np.int32), name="segment")
-        return frame.map_partitions(_predict_part, self, self._base, meta=meta)
+        predict = functools.partial(self._base.predict, self)  # type: ignore[attr-defined]
+        return frame.map_partitions(predict_partition, predict, meta=meta)
 
     def transform(self, X: Any) -> Any:
         """The cost of each row against each prototype, lazily for a dask DataFrame.
@@ -497,19 +492,7 @@ class _DaskMixed:
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
     def _fitted_frame(self, X: Any) -> Any:
-        frame = _as_frame(X)
-        columns = [str(c) for c in frame.columns]
-        if len(columns) != self.n_features_in_:
-            raise ShapeMismatchError(
-                f"X has {len(columns)} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-        if columns != list(self.feature_names_in_):
-            raise FeatureNamesError(
-                "The feature names should match those that were passed during fit: "
-                f"{list(self.feature_names_in_)}, got {columns}"
-            )
-        return frame
+        return fitted_frame(self, _as_frame(X))
 
 
 # ---------------------------------------------------------------- helpers (client)
