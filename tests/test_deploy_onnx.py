@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from segwise.cluster import KMeans, KMedoids, KPrototypes, MiniBatchKMeans
 from segwise.deploy import SegmentModel, to_onnx
-from segwise.exceptions import UnsupportedModelError
+from segwise.exceptions import PrivacyError, UnsupportedModelError
 from segwise.preprocessing import Log1pTransformer, MaxAbsScaler, MinMaxScaler, StandardScaler
 
 
-def _run(model: SegmentModel, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    session = ort.InferenceSession(to_onnx(model).SerializeToString())
+def _run(model: SegmentModel, X: np.ndarray, **kwargs: bool) -> tuple[np.ndarray, np.ndarray]:
+    session = ort.InferenceSession(to_onnx(model, **kwargs).SerializeToString())
     label, distance = session.run(None, {"X": np.ascontiguousarray(X, dtype=np.float64)})
     return label, distance
 
@@ -44,8 +44,10 @@ def test_onnx_runtime_agrees_with_predict(name: str, X: pd.DataFrame) -> None:
         Z = s.fit_transform(Z)
     model = SegmentModel.from_estimator([*steps, final.fit(Z)])
     new = X.sample(2000, random_state=1) * 1.3  # outside the fitted ranges too (clip)
+    # k-medoids' medoids are customers' rows: the graph holds them only with the opt-in.
+    opt_in = {"allow_customer_rows": True} if model.holds_customer_rows else {}
     for data in (X, new):
-        label, distance = _run(model, data.to_numpy())
+        label, distance = _run(model, data.to_numpy(), **opt_in)
         np.testing.assert_array_equal(label, model.predict(data))
         np.testing.assert_allclose(distance, model.distance(data), rtol=1e-13, atol=1e-13)
 
@@ -62,3 +64,16 @@ def test_onnx_refuses_text_models() -> None:
     kp = KPrototypes(n_clusters=2, random_state=0).fit(X)
     with pytest.raises(UnsupportedModelError, match="to_sql"):
         to_onnx(kp)
+
+
+def test_onnx_refuses_customer_rows_without_the_opt_in(X: pd.DataFrame) -> None:
+    kmed = KMedoids(n_clusters=3, metric="euclidean", method="clara", random_state=0)
+    kmed.fit(X.iloc[:500])
+    with pytest.raises(PrivacyError, match="allow_customer_rows=True"):
+        to_onnx(kmed)
+    # The same guard as to_sql and save_model, with the same opt-in.
+    label, _ = _run(SegmentModel.from_estimator(kmed), X.to_numpy()[:500], allow_customer_rows=True)
+    np.testing.assert_array_equal(label, kmed.labels_)
+    # k-means centres are not customers' rows: no opt-in needed.
+    km = KMeans(n_clusters=3, random_state=0).fit(X.iloc[:500])
+    assert to_onnx(km) is not None

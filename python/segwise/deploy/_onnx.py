@@ -9,6 +9,7 @@ import numpy as np
 
 from ..exceptions import UnsupportedModelError
 from ._mixed import EuclideanMedoidStep, MixedStep
+from ._model import check_model_rows
 from ._sql import as_model
 from ._steps import AffineStep, CentroidStep, Log1pStep
 
@@ -16,7 +17,7 @@ from ._steps import AffineStep, CentroidStep, Log1pStep
 OPSET = 17
 
 
-def to_onnx(model: Any, *, name: str = "segwise") -> Any:
+def to_onnx(model: Any, *, name: str = "segwise", allow_customer_rows: bool = False) -> Any:
     """The model as an ONNX graph: input ``X`` (float64, ``n x n_features``, columns in
     :attr:`SegmentModel.feature_names` order), outputs ``label`` (int64) and
     ``distance`` (float64, to the segment's centre or medoid).
@@ -38,6 +39,11 @@ def to_onnx(model: Any, *, name: str = "segwise") -> Any:
         :meth:`SegmentModel.from_estimator`).
     name : str, default="segwise"
         The graph's name.
+    allow_customer_rows : bool, default=False
+        Allow writing a k-medoids model, whose medoids are real customers' rows, into the
+        graph (as :func:`to_sql` and :func:`save_model`; not needed for a model loaded from
+        a file saved with this permission). Without it such a model raises
+        :class:`~segwise.exceptions.PrivacyError`.
 
     Returns
     -------
@@ -65,6 +71,7 @@ def to_onnx(model: Any, *, name: str = "segwise") -> Any:
     except ImportError:  # pragma: no cover - the test extra installs it
         raise ImportError("to_onnx needs the onnx package: pip install onnx") from None
     m = as_model(model)
+    check_model_rows(m, allow_customer_rows, "write")
     clusterer = m._require_clusterer()
     if m.branches is not None or m.has_categorical or isinstance(clusterer, MixedStep):
         raise UnsupportedModelError(
