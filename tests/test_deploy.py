@@ -29,6 +29,7 @@ from segwise.deploy import (
     pseudonymize,
     refresh,
     save_model,
+    to_onnx,
     to_sql,
 )
 from segwise.exceptions import (
@@ -309,7 +310,8 @@ def test_sql_ties_go_to_the_lowest_index_as_argmin(db: str) -> None:
     expected = km.predict(pts)
     assert expected.tolist() == [0, 1, 1, 0, 1, 1]  # (0.5, 2.5): a three-way tie
     frame = pd.DataFrame(pts, columns=["x0", "x1"]).assign(id=range(len(pts)))
-    out = run_sql(db, frame, to_sql(km, db, table="customers", id_column="id") + " ORDER BY id")
+    sql = to_sql(km, db, table="customers", id_column="id", on_small_segment="ignore")
+    out = run_sql(db, frame, sql + " ORDER BY id")
     assert out["segment"].tolist() == expected.tolist()
 
 
@@ -458,6 +460,41 @@ def test_small_segments_warn_or_raise(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         save_model(km, tmp_path / "c.json", min_segment_size=3)
+
+
+@pytest.mark.parametrize("export", ["to_sql", "to_onnx"])
+def test_small_segments_guard_the_sql_and_onnx_exports(export: str) -> None:
+    # The same check as save_model, on the counts the model holds (labels_ here).
+    X = np.concatenate([np.zeros((30, 1)), np.full((3, 1), 100.0)])
+    km = KMeans(n_clusters=2, random_state=0).fit(X)
+    write = to_sql if export == "to_sql" else to_onnx
+    what = "SQL" if export == "to_sql" else "ONNX graph"
+    with pytest.warns(PrivacyWarning, match=rf"10 would be written into the {what}"):
+        write(km)
+    with pytest.raises(PrivacyError, match=r"smaller than min_segment_size.*\{1: 3\}"):
+        write(km, on_small_segment="error")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert write(km, min_segment_size=3) is not None
+        assert write(km, on_small_segment="ignore") is not None
+
+
+def test_refresh_checks_the_segment_sizes_of_the_new_model() -> None:
+    rng = np.random.default_rng(0)
+    old_X = pd.DataFrame(np.repeat([[0.0], [100.0]], 30, axis=0) + rng.normal(size=(60, 1)))
+    old_X.columns = ["spend"]
+    old = SegmentModel.from_estimator(KMeans(n_clusters=2, random_state=0).fit(old_X), X=old_X)
+    # Today only 3 customers are left near 100: the refreshed model's segment 1 is tiny,
+    # while the old model's reference (30 and 30) passes the drift report's check.
+    new_X = pd.concat([old_X.iloc[:30], old_X.iloc[30:33]], ignore_index=True)
+    with pytest.warns(PrivacyWarning, match=r"would be in the refreshed model.*\{1: 3\}"):
+        new, _ = refresh(old, new_X)
+    assert new.reference is not None and new.reference["segments"]["counts"] == [30, 3]
+    with pytest.raises(PrivacyError, match="in the refreshed model"):
+        refresh(old, new_X, on_small_segment="error")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        refresh(old, new_X, min_segment_size=3)
 
 
 def test_double_bits_helper_sanity() -> None:

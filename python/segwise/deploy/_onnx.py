@@ -9,7 +9,7 @@ import numpy as np
 
 from ..exceptions import UnsupportedModelError
 from ._mixed import EuclideanMedoidStep, MixedStep
-from ._model import check_model_rows
+from ._model import check_model_rows, check_segment_sizes
 from ._sql import as_model
 from ._steps import AffineStep, CentroidStep, Log1pStep
 
@@ -17,7 +17,14 @@ from ._steps import AffineStep, CentroidStep, Log1pStep
 OPSET = 17
 
 
-def to_onnx(model: Any, *, name: str = "segwise", allow_customer_rows: bool = False) -> Any:
+def to_onnx(
+    model: Any,
+    *,
+    name: str = "segwise",
+    allow_customer_rows: bool = False,
+    min_segment_size: int = 10,
+    on_small_segment: str = "warn",
+) -> Any:
     """The model as an ONNX graph: input ``X`` (float64, ``n x n_features``, columns in
     :attr:`SegmentModel.feature_names` order), outputs ``label`` (int64) and
     ``distance`` (float64, to the segment's centre or medoid).
@@ -44,6 +51,12 @@ def to_onnx(model: Any, *, name: str = "segwise", allow_customer_rows: bool = Fa
         graph (as :func:`to_sql` and :func:`save_model`; not needed for a model loaded from
         a file saved with this permission). Without it such a model raises
         :class:`~segwise.exceptions.PrivacyError`.
+    min_segment_size : int, default=10
+        Segments with fewer training customers (the counts the model holds) trigger
+        ``on_small_segment``, as in :func:`save_model` and :func:`to_sql`.
+    on_small_segment : {"warn", "error", "ignore"}, default="warn"
+        :class:`~segwise.exceptions.PrivacyWarning`,
+        :class:`~segwise.exceptions.PrivacyError`, or nothing.
 
     Returns
     -------
@@ -71,7 +84,6 @@ def to_onnx(model: Any, *, name: str = "segwise", allow_customer_rows: bool = Fa
     except ImportError:  # pragma: no cover - the test extra installs it
         raise ImportError("to_onnx needs the onnx package: pip install onnx") from None
     m = as_model(model)
-    check_model_rows(m, allow_customer_rows, "write")
     clusterer = m._require_clusterer()
     if m.branches is not None or m.has_categorical or isinstance(clusterer, MixedStep):
         raise UnsupportedModelError(
@@ -79,6 +91,9 @@ def to_onnx(model: Any, *, name: str = "segwise", allow_customer_rows: bool = Fa
             "MiniBatchKMeans, Euclidean KMedoids); encoders, ColumnTransformers and "
             "mixed-type clusterings read text: use to_sql or the model file"
         )
+    # The privacy guards of save_model and to_sql, once the model is known to convert.
+    check_model_rows(m, allow_customer_rows, "write")
+    check_segment_sizes(m, min_segment_size, on_small_segment, "written into the ONNX graph")
     nodes: list[Any] = []
     inits: list[Any] = []
     counter = iter(range(1 << 30))

@@ -16,7 +16,7 @@ from ..exceptions import InvalidParameterError, ShapeMismatchError
 from ..stability import MigrationResult, align_labels, migration_matrix
 from ._drift import DriftReport, drift_check
 from ._mixed import EuclideanMedoidStep, MixedStep, refit
-from ._model import SegmentModel
+from ._model import SegmentModel, check_segment_sizes
 from ._sql import as_model
 from ._steps import CentroidStep, Step
 
@@ -158,7 +158,10 @@ def refresh(
     threshold : float, default=0.25
         PSI at or above which a feature counts as drifted.
     min_segment_size, on_small_segment : int, {"warn", "error", "ignore"}
-        Privacy guard of the drift report and the new model.
+        Privacy guard of the drift report (the old model's reference counts) and of the
+        new model (its counts on ``X_new``): a segment with fewer customers gives a
+        :class:`~segwise.exceptions.PrivacyWarning` or
+        :class:`~segwise.exceptions.PrivacyError`, as in :func:`save_model`.
 
     Returns
     -------
@@ -234,6 +237,7 @@ def refresh(
         },
     )
     new._describe_training_data(X_new)
+    check_segment_sizes(new, min_segment_size, on_small_segment, "in the refreshed model")
     new_labels = new.predict(X_new)
     if previous_labels is not None:
         if not isinstance(X_new, pd.DataFrame) or not isinstance(previous_labels, pd.Series):
