@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import socket
 import sqlite3
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +78,35 @@ def test_segment_save_then_assign_streams_in_chunks(saved, tmp_path, capsys) -> 
     # The saved model reproduces the labels `segment` wrote.
     np.testing.assert_array_equal(scored["segment"].to_numpy(), seg["segment"].to_numpy())
     assert "3,000 rows scored" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    """A captured stderr that says it is a terminal, so the automatic bar shows."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_assign_progress_bar_reports_and_changes_no_output(saved, tmp_path, monkeypatch) -> None:
+    src, model_path, df = saved
+    args = ["assign", "--model", str(model_path), str(src)]
+    opts = ["--id", "customer_id", "--chunksize", "700"]
+    assert main([*args, str(tmp_path / "quiet.csv"), *opts, "--no-progress"]) == 0
+    stream = _Terminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # the text bar, on the stream
+    assert main([*args, str(tmp_path / "bar.csv"), *opts]) == 0
+    err = stream.getvalue()
+    # Drawn at the start and after the last of the 5 chunks (3,000 rows in all).
+    assert "\rsegwise assign  0/3000 [" in err
+    assert "\rsegwise assign  3000/3000 [########################]" in err
+    assert "3,000 rows scored" in err
+    assert (tmp_path / "bar.csv").read_bytes() == (tmp_path / "quiet.csv").read_bytes()
+    # --no-progress draws nothing, even on a terminal.
+    stream.seek(0)
+    stream.truncate()
+    assert main([*args, str(tmp_path / "quiet2.csv"), *opts, "--no-progress"]) == 0
+    assert "segwise assign  " not in stream.getvalue() and "rows scored" in stream.getvalue()
 
 
 def test_assign_parquet_and_pseudonymized_ids(saved, tmp_path, monkeypatch) -> None:
