@@ -4,6 +4,7 @@ checks against the stored reference, pseudonymous ids, and the bad-input errors.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -191,6 +192,41 @@ def test_plain_kmeans_on_an_array(tmp_path: Path) -> None:
     assert model.feature_names == ["x0", "x1", "x2"] and not model.named
     np.testing.assert_array_equal(model.predict(A), km.labels_)
     assert model.metadata["fit_rows"] == 400  # from labels_, without X
+
+
+def _utc_now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def test_metadata_records_the_fit_date_and_the_file_write_time(tmp_path: Path) -> None:
+    A = np.random.default_rng(3).normal(size=(400, 2))
+    before = _utc_now()
+    km = KMeans(n_clusters=2, random_state=0).fit(A)
+    scaler = StandardScaler().fit(A)
+    # Stamped at fit, in the one place fit records its state (check_features).
+    assert before <= km._fitted_at <= _utc_now()
+    km._fitted_at = "2020-01-02T03:04:05+00:00"  # as if fitted long before the save
+    scaler._fitted_at = "2019-06-01T00:00:00+00:00"
+    model = SegmentModel.from_estimator(km)
+    assert model.metadata["fitted_at"] == "2020-01-02T03:04:05+00:00"
+    assert model.metadata["created_at"] is None  # no file yet
+    before_save = _utc_now()
+    path = save_model(km, tmp_path / "k.json")
+    meta = json.loads(path.read_text())["payload"]["metadata"]
+    assert meta["fitted_at"] == "2020-01-02T03:04:05+00:00"
+    assert before_save <= meta["created_at"] <= _utc_now()
+    # Saving a loaded model again keeps the fit date and writes a new file time.
+    loaded = load_model(path)
+    loaded.metadata["created_at"] = "2021-01-01T00:00:00+00:00"
+    again = json.loads(loaded.save(tmp_path / "k2.json").read_text())["payload"]["metadata"]
+    assert again["fitted_at"] == meta["fitted_at"] and again["created_at"] >= before_save
+    # A chain of steps: the latest fit among them; scikit-learn's own steps have none.
+    assert SegmentModel.from_estimator([scaler, km]).metadata["fitted_at"] == km._fitted_at
+    sk = SkStandardScaler().fit(A)
+    assert SegmentModel.from_estimator(sk).metadata["fitted_at"] is None
+    # Refitting stamps the new time.
+    km.fit(A)
+    assert km._fitted_at >= before_save
 
 
 def test_transformer_only_model(X: pd.DataFrame, tmp_path: Path) -> None:
@@ -524,6 +560,7 @@ def test_refresh_keeps_segment_ids_and_reports(X: pd.DataFrame) -> None:
     aligned = align_labels(oracle, old.steps[-1].centers)
     np.testing.assert_array_equal(new_labels, aligned)
     assert new.metadata["refreshed_from"] == old.metadata["fingerprint"]
+    assert old.metadata["fitted_at"] <= new.metadata["fitted_at"] <= _utc_now()  # the refit
     assert new.reference is not None and new.reference["n_rows"] == len(now)
 
 

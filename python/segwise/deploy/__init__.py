@@ -110,8 +110,9 @@ def save_model(
     (an edited or truncated file is refused by :func:`load_model`) and the payload: input
     feature names, kinds and dtypes; each step's fitted numbers (written with Python's
     shortest round-trip ``repr``, so they read back bit for bit) and category levels;
-    segment names; who/what/when metadata (segwise version, creation time, training rows
-    and data fingerprint, your ``metadata``); and, with ``X``, the reference distributions
+    segment names; who/what/when metadata (segwise version, the fit date ``fitted_at``,
+    the file's write time ``created_at``, training rows and data fingerprint, your
+    ``metadata``); and, with ``X``, the reference distributions
     for :func:`drift_check` (training deciles and counts per feature, segment counts).
 
     Parameters

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,6 +203,7 @@ def refresh(
         # have no common Euclidean space.
         data = old._mixed_input(X_new) if isinstance(clusterer, MixedStep) else old.transform(X_new)
         est, fitted_step = refit(clusterer, data, k, warm_start, random_state, max_iter)
+        refit_at = est._fitted_at
         _, mapping = align_labels(np.asarray(est.labels_), old_labels, return_mapping=True)
         order = _order(mapping, k)
         last: Step = fitted_step.reordered(order)  # type: ignore[attr-defined]
@@ -215,6 +215,7 @@ def refresh(
         else:
             km = KMeans(n_clusters=k, random_state=random_state, max_iter=max_iter)
         km.fit(Z)
+        refit_at = km._fitted_at
         aligned, mapping = align_labels(km, clusterer.centers, return_mapping=True)
         order = [new for new, _ in sorted(mapping.items(), key=lambda kv: kv[1])]
         new_centers = np.ascontiguousarray(km.cluster_centers_[order])
@@ -232,7 +233,8 @@ def refresh(
         else None,
         metadata={
             **old.metadata,
-            "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "fitted_at": refit_at,
+            "created_at": None,  # written by save
             "refreshed_from": old.metadata.get("fingerprint"),
         },
     )
