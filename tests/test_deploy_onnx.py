@@ -80,3 +80,52 @@ def test_onnx_refuses_customer_rows_without_the_opt_in(X: pd.DataFrame) -> None:
     # k-means centres are not customers' rows: no opt-in needed.
     km = KMeans(n_clusters=3, random_state=0).fit(X.iloc[:500])
     assert to_onnx(km) is not None
+
+
+@pytest.mark.parametrize(
+    "name", ["log1p_standard_kmeans", "minmax_clip_minibatch", "robust_maxabs_kmeans"]
+)
+def test_skl2onnx_converts_pipelines_of_segwise_steps(name: str, X: pd.DataFrame) -> None:
+    # Skipped only where skl2onnx is not installed (the test extra installs it).
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from segwise.deploy import register_skl2onnx
+    from segwise.preprocessing import RobustScaler
+    from skl2onnx.common.data_types import DoubleTensorType
+    from sklearn.pipeline import make_pipeline
+
+    if name == "log1p_standard_kmeans":
+        steps = [Log1pTransformer(columns=[0, 5]), StandardScaler()]
+        final = KMeans(n_clusters=8, random_state=0)
+    elif name == "minmax_clip_minibatch":
+        steps = [MinMaxScaler(clip=True)]
+        final = MiniBatchKMeans(n_clusters=6, random_state=0)
+    else:
+        steps = [RobustScaler(), MaxAbsScaler()]
+        final = KMeans(n_clusters=5, random_state=0)
+    A = X.to_numpy()
+    pipe = make_pipeline(*steps, final).fit(A)
+    register_skl2onnx()
+    onx = skl2onnx.to_onnx(pipe, initial_types=[("X", DoubleTensorType([None, A.shape[1]]))])
+    session = ort.InferenceSession(onx.SerializeToString())
+    model = SegmentModel.from_estimator(pipe)
+    ours = ort.InferenceSession(to_onnx(model).SerializeToString())
+    new = A[::3] * 1.3  # outside the fitted ranges too (clip)
+    for data in (A, new):
+        label, distance = session.run(None, {"X": data})
+        np.testing.assert_array_equal(label, pipe.predict(data))
+        np.testing.assert_allclose(distance, model.distance(data), rtol=1e-13, atol=1e-13)
+        # The same graph builder as segwise's own to_onnx: the same numbers.
+        label_ours, distance_ours = ours.run(None, {"X": data})
+        np.testing.assert_array_equal(label, label_ours)
+        np.testing.assert_array_equal(distance, distance_ours)
+
+
+def test_skl2onnx_refuses_float32_input(X: pd.DataFrame) -> None:
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from segwise.deploy import register_skl2onnx
+    from skl2onnx.common.data_types import FloatTensorType
+
+    register_skl2onnx()
+    km = KMeans(n_clusters=3, random_state=0).fit(X.to_numpy())
+    with pytest.raises(UnsupportedModelError, match="DoubleTensorType"):
+        skl2onnx.to_onnx(km, initial_types=[("X", FloatTensorType([None, X.shape[1]]))])
