@@ -4,6 +4,7 @@ checks against the stored reference, pseudonymous ids, and the bad-input errors.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -29,6 +30,7 @@ from segwise.deploy import (
     pseudonymize,
     refresh,
     save_model,
+    to_onnx,
     to_sql,
 )
 from segwise.exceptions import (
@@ -192,6 +194,41 @@ def test_plain_kmeans_on_an_array(tmp_path: Path) -> None:
     assert model.metadata["fit_rows"] == 400  # from labels_, without X
 
 
+def _utc_now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def test_metadata_records_the_fit_date_and_the_file_write_time(tmp_path: Path) -> None:
+    A = np.random.default_rng(3).normal(size=(400, 2))
+    before = _utc_now()
+    km = KMeans(n_clusters=2, random_state=0).fit(A)
+    scaler = StandardScaler().fit(A)
+    # Stamped at fit, in the one place fit records its state (check_features).
+    assert before <= km._fitted_at <= _utc_now()
+    km._fitted_at = "2020-01-02T03:04:05+00:00"  # as if fitted long before the save
+    scaler._fitted_at = "2019-06-01T00:00:00+00:00"
+    model = SegmentModel.from_estimator(km)
+    assert model.metadata["fitted_at"] == "2020-01-02T03:04:05+00:00"
+    assert model.metadata["created_at"] is None  # no file yet
+    before_save = _utc_now()
+    path = save_model(km, tmp_path / "k.json")
+    meta = json.loads(path.read_text())["payload"]["metadata"]
+    assert meta["fitted_at"] == "2020-01-02T03:04:05+00:00"
+    assert before_save <= meta["created_at"] <= _utc_now()
+    # Saving a loaded model again keeps the fit date and writes a new file time.
+    loaded = load_model(path)
+    loaded.metadata["created_at"] = "2021-01-01T00:00:00+00:00"
+    again = json.loads(loaded.save(tmp_path / "k2.json").read_text())["payload"]["metadata"]
+    assert again["fitted_at"] == meta["fitted_at"] and again["created_at"] >= before_save
+    # A chain of steps: the latest fit among them; scikit-learn's own steps have none.
+    assert SegmentModel.from_estimator([scaler, km]).metadata["fitted_at"] == km._fitted_at
+    sk = SkStandardScaler().fit(A)
+    assert SegmentModel.from_estimator(sk).metadata["fitted_at"] is None
+    # Refitting stamps the new time.
+    km.fit(A)
+    assert km._fitted_at >= before_save
+
+
 def test_transformer_only_model(X: pd.DataFrame, tmp_path: Path) -> None:
     scaler = StandardScaler().fit(X[NUMERIC])
     model = load_model(save_model(scaler, tmp_path / "s.json"))
@@ -309,7 +346,8 @@ def test_sql_ties_go_to_the_lowest_index_as_argmin(db: str) -> None:
     expected = km.predict(pts)
     assert expected.tolist() == [0, 1, 1, 0, 1, 1]  # (0.5, 2.5): a three-way tie
     frame = pd.DataFrame(pts, columns=["x0", "x1"]).assign(id=range(len(pts)))
-    out = run_sql(db, frame, to_sql(km, db, table="customers", id_column="id") + " ORDER BY id")
+    sql = to_sql(km, db, table="customers", id_column="id", on_small_segment="ignore")
+    out = run_sql(db, frame, sql + " ORDER BY id")
     assert out["segment"].tolist() == expected.tolist()
 
 
@@ -460,6 +498,41 @@ def test_small_segments_warn_or_raise(tmp_path: Path) -> None:
         save_model(km, tmp_path / "c.json", min_segment_size=3)
 
 
+@pytest.mark.parametrize("export", ["to_sql", "to_onnx"])
+def test_small_segments_guard_the_sql_and_onnx_exports(export: str) -> None:
+    # The same check as save_model, on the counts the model holds (labels_ here).
+    X = np.concatenate([np.zeros((30, 1)), np.full((3, 1), 100.0)])
+    km = KMeans(n_clusters=2, random_state=0).fit(X)
+    write = to_sql if export == "to_sql" else to_onnx
+    what = "SQL" if export == "to_sql" else "ONNX graph"
+    with pytest.warns(PrivacyWarning, match=rf"10 would be written into the {what}"):
+        write(km)
+    with pytest.raises(PrivacyError, match=r"smaller than min_segment_size.*\{1: 3\}"):
+        write(km, on_small_segment="error")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert write(km, min_segment_size=3) is not None
+        assert write(km, on_small_segment="ignore") is not None
+
+
+def test_refresh_checks_the_segment_sizes_of_the_new_model() -> None:
+    rng = np.random.default_rng(0)
+    old_X = pd.DataFrame(np.repeat([[0.0], [100.0]], 30, axis=0) + rng.normal(size=(60, 1)))
+    old_X.columns = ["spend"]
+    old = SegmentModel.from_estimator(KMeans(n_clusters=2, random_state=0).fit(old_X), X=old_X)
+    # Today only 3 customers are left near 100: the refreshed model's segment 1 is tiny,
+    # while the old model's reference (30 and 30) passes the drift report's check.
+    new_X = pd.concat([old_X.iloc[:30], old_X.iloc[30:33]], ignore_index=True)
+    with pytest.warns(PrivacyWarning, match=r"would be in the refreshed model.*\{1: 3\}"):
+        new, _ = refresh(old, new_X)
+    assert new.reference is not None and new.reference["segments"]["counts"] == [30, 3]
+    with pytest.raises(PrivacyError, match="in the refreshed model"):
+        refresh(old, new_X, on_small_segment="error")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        refresh(old, new_X, min_segment_size=3)
+
+
 def test_double_bits_helper_sanity() -> None:
     # The tests above compare bytes; make sure -0.0 and 0.0 are told apart by bytes.
     assert struct.pack("<d", -0.0) != struct.pack("<d", 0.0)
@@ -487,6 +560,7 @@ def test_refresh_keeps_segment_ids_and_reports(X: pd.DataFrame) -> None:
     aligned = align_labels(oracle, old.steps[-1].centers)
     np.testing.assert_array_equal(new_labels, aligned)
     assert new.metadata["refreshed_from"] == old.metadata["fingerprint"]
+    assert old.metadata["fitted_at"] <= new.metadata["fitted_at"] <= _utc_now()  # the refit
     assert new.reference is not None and new.reference["n_rows"] == len(now)
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import socket
 import sqlite3
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +80,35 @@ def test_segment_save_then_assign_streams_in_chunks(saved, tmp_path, capsys) -> 
     assert "3,000 rows scored" in capsys.readouterr().err
 
 
+class _Terminal(io.StringIO):
+    """A captured stderr that says it is a terminal, so the automatic bar shows."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_assign_progress_bar_reports_and_changes_no_output(saved, tmp_path, monkeypatch) -> None:
+    src, model_path, df = saved
+    args = ["assign", "--model", str(model_path), str(src)]
+    opts = ["--id", "customer_id", "--chunksize", "700"]
+    assert main([*args, str(tmp_path / "quiet.csv"), *opts, "--no-progress"]) == 0
+    stream = _Terminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # the text bar, on the stream
+    assert main([*args, str(tmp_path / "bar.csv"), *opts]) == 0
+    err = stream.getvalue()
+    # Drawn at the start and after the last of the 5 chunks (3,000 rows in all).
+    assert "\rsegwise assign  0/3000 [" in err
+    assert "\rsegwise assign  3000/3000 [########################]" in err
+    assert "3,000 rows scored" in err
+    assert (tmp_path / "bar.csv").read_bytes() == (tmp_path / "quiet.csv").read_bytes()
+    # --no-progress draws nothing, even on a terminal.
+    stream.seek(0)
+    stream.truncate()
+    assert main([*args, str(tmp_path / "quiet2.csv"), *opts, "--no-progress"]) == 0
+    assert "segwise assign  " not in stream.getvalue() and "rows scored" in stream.getvalue()
+
+
 def test_assign_parquet_and_pseudonymized_ids(saved, tmp_path, monkeypatch) -> None:
     src, model_path, df = saved
     pq_in = tmp_path / "customers.parquet"
@@ -107,6 +138,60 @@ def test_assign_parquet_and_pseudonymized_ids(saved, tmp_path, monkeypatch) -> N
     model = load_model(model_path)
     np.testing.assert_array_equal(scored["segment"].to_numpy(), model.predict(df))
     np.testing.assert_allclose(scored["distance"].to_numpy(), model.distance(df))
+
+
+def test_segment_pseudonymizes_the_id_column_on_the_way_in(tmp_path, monkeypatch) -> None:
+    df = _customers(500)
+    df["customer_id"] = "id-" + df["customer_id"]  # "-" never occurs in a hex pseudonym
+    src = tmp_path / "customers.csv"
+    df.to_csv(src, index=False)
+
+    def segment(out: Path) -> list[str]:
+        return [
+            "segment",
+            str(src),
+            "-o",
+            str(out),
+            "--id",
+            "customer_id",
+            "--k",
+            "3",
+            "--silhouette-sample",
+            "0",
+            "--pseudonymize-id",
+        ]
+
+    # No key: refused as the ids are read, before any fit and before OUT is written.
+    monkeypatch.delenv("SEGWISE_PSEUDONYM_KEY", raising=False)
+    import segwise.cluster
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("segment fitted before pseudonymizing the ids")
+
+    with monkeypatch.context() as m:
+        m.setattr(segwise.cluster.KMeans, "fit", no_fit)
+        assert main(segment(tmp_path / "none.csv")) == 2
+    assert not (tmp_path / "none.csv").exists()
+
+    monkeypatch.setenv("SEGWISE_PSEUDONYM_KEY", "k3y")
+    assert main(segment(tmp_path / "a.csv")) == 0
+    assert main(segment(tmp_path / "b.csv")) == 0
+    text = (tmp_path / "a.csv").read_text()
+    out = pd.read_csv(tmp_path / "a.csv")
+    expected = [hmac.new(b"k3y", i.encode(), hashlib.sha256).hexdigest() for i in df["customer_id"]]
+    assert out["customer_id"].tolist() == expected  # in the input's row order
+    assert text == (tmp_path / "b.csv").read_text()  # stable for the same key
+    assert "id-" not in text  # no raw id anywhere in OUT
+    # The segments are those of the same command without pseudonyms.
+    plain = [a for a in segment(tmp_path / "plain.csv") if a != "--pseudonymize-id"]
+    assert main(plain) == 0
+    np.testing.assert_array_equal(
+        out["segment"].to_numpy(), pd.read_csv(tmp_path / "plain.csv")["segment"].to_numpy()
+    )
+    monkeypatch.setenv("SEGWISE_PSEUDONYM_KEY", "other")
+    assert main(segment(tmp_path / "c.csv")) == 0
+    other = pd.read_csv(tmp_path / "c.csv")["customer_id"]
+    assert not set(other) & set(out["customer_id"])
 
 
 def test_sql_command_runs_in_sqlite(saved, tmp_path, capsys) -> None:

@@ -36,6 +36,9 @@ class BaseEstimator:
     _estimator_type: str | None = None
     _allow_nan: bool = False
     _preserves_dtype: tuple[str, ...] = ("float64",)
+    #: When fit recorded the state (UTC, ISO 8601), stamped by ``check_features``; None
+    #: until fitted (or for a pickle from a segwise that did not stamp it).
+    _fitted_at: str | None = None
     #: What each ``__init__`` parameter may be (see ``segwise._validation.validate_params``).
     _parameter_constraints: Constraints = {}
 

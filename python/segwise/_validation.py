@@ -33,6 +33,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 import numbers
 import sys
@@ -922,11 +923,16 @@ def label_array(labels: Sequence[Any]) -> np.ndarray:
 def check_features(estimator: Any, checked: Checked | CheckedSparse, *, reset: bool) -> None:
     """Record (``reset=True``) or verify the number and names of features, as scikit-learn.
 
+    Recording also stamps the fit time, ``estimator._fitted_at`` (UTC, ISO 8601 to the
+    second; the first ``partial_fit`` for incremental estimators), which
+    :mod:`segwise.deploy` stores in model files as the fit date.
+
     At predict/transform time a DataFrame with other columns, or the same columns in another
     order, raises :class:`FeatureNamesError` naming the difference.
     """
     n_features = checked.shape[1]
     if reset:
+        estimator._fitted_at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         estimator.n_features_in_ = n_features
         if checked.columns is not None:
             estimator.feature_names_in_ = label_array(checked.columns)

@@ -281,6 +281,8 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
     from .cluster import KMeans, KMedoids, KPrototypes
     from .metrics import silhouette_score
 
+    if args.pseudonymize_id and not args.id:
+        raise _CliError("--pseudonymize-id needs --id (the column to pseudonymize)")
     text = ([args.id] if args.id else []) + list(args.categorical)
     df = _read_table(args.input, text_columns=text)
     columns: dict[str, Sequence[str]] = {
@@ -291,6 +293,10 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
     if args.id:
         columns["--id"] = [args.id]
     _require(df, columns, args.input)
+    if args.pseudonymize_id:
+        # On the way in: the raw ids are replaced as soon as they are read, before any
+        # other step sees them (a missing key stops here, before the fit).
+        df[args.id] = _pseudonymize_ids(df[args.id])
     if args.features:
         features = list(dict.fromkeys(args.features))
     else:
@@ -332,8 +338,6 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
         )
     if args.id and args.id in features:
         raise _CliError(f"the --id column {args.id!r} cannot also be a feature")
-    if args.pseudonymize_id and not args.id:
-        raise _CliError("--pseudonymize-id needs --id (the column to pseudonymize)")
     if args.k_range[0] < 2 or args.k_range[1] < args.k_range[0]:
         raise _CliError(f"--k-range needs 2 <= KMIN <= KMAX, got {args.k_range}")
 
@@ -383,8 +387,6 @@ def _run_segment(args: argparse.Namespace, err: TextIO) -> int:
         fit_text = f"inertia = {km.inertia_:.6g}"
 
     ids = df[args.id] if args.id else pd.Series(df.index, index=df.index, name="row")
-    if args.id and args.pseudonymize_id:
-        ids = _pseudonymize_ids(ids)
     out = pd.DataFrame({ids.name: ids.to_numpy(), "segment": labels})
     _write_table(out, args.output, index=False)
     if args.save:
@@ -501,13 +503,12 @@ def _run_assign(args: argparse.Namespace, err: TextIO) -> int:
             for chunk in chunks:
                 if args.id and args.id not in chunk.columns:
                     raise ColumnNotFoundError(f"--id column {args.id!r} not in {args.input}")
+                if args.pseudonymize_id:  # on the way in, as `segment` does
+                    chunk[args.id] = _pseudonymize_ids(chunk[args.id])
                 labels = model.predict(chunk)
                 cols: dict[str, Any] = {}
                 if args.id:
-                    ids = chunk[args.id]
-                    cols[args.id] = (
-                        _pseudonymize_ids(ids) if args.pseudonymize_id else ids
-                    ).to_numpy()
+                    cols[args.id] = chunk[args.id].to_numpy()
                 else:
                     cols["row"] = range(n_rows, n_rows + len(chunk))
                 cols["segment"] = labels
@@ -714,7 +715,8 @@ def _add_deploy_commands(sub: Any) -> None:
     assign.add_argument(
         "--pseudonymize-id",
         action="store_true",
-        help=f"write the --id column as keyed HMAC-SHA256 pseudonyms (key from ${_KEY_ENV})",
+        help="replace the --id column by keyed HMAC-SHA256 pseudonyms as it is read, before "
+        f"anything else (key from ${_KEY_ENV})",
     )
     assign.add_argument("--distance", action="store_true", help="also write the distance")
     assign.add_argument(
@@ -948,7 +950,8 @@ def _build_parser() -> argparse.ArgumentParser:
     seg.add_argument(
         "--pseudonymize-id",
         action="store_true",
-        help=f"write the --id column as keyed HMAC-SHA256 pseudonyms (key from ${_KEY_ENV})",
+        help="replace the --id column by keyed HMAC-SHA256 pseudonyms as it is read, before "
+        f"anything else (key from ${_KEY_ENV})",
     )
     _add_deploy_commands(sub)
 

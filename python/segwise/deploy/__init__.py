@@ -9,7 +9,8 @@ drift checks and pseudonymous ids.
 * :func:`to_sql`: one SELECT that assigns segments inside DuckDB, SQLite, PostgreSQL,
   BigQuery or Snowflake.
 * :func:`to_onnx`: a numeric model (scalers, k-means, Euclidean k-medoids) as an ONNX
-  graph for ONNX Runtime (optional ``onnx`` package).
+  graph for ONNX Runtime (optional ``onnx`` package); :func:`register_skl2onnx` lets
+  ``skl2onnx.to_onnx`` convert Pipelines holding segwise's scalers and k-means.
 * :meth:`SegmentModel.predict_one`: a customer as a dict, scored in microseconds.
 * :func:`drift_check`: PSI of the features and segment shares against the reference
   distributions stored in the model file.
@@ -64,7 +65,7 @@ from ._model import (
 from ._model import (
     loads_file as _loads_file,
 )
-from ._onnx import to_onnx
+from ._onnx import register_skl2onnx, to_onnx
 from ._privacy import pseudonymize
 from ._refresh import RefreshReport, refresh
 from ._sql import to_sql
@@ -81,6 +82,7 @@ __all__ = [
     "load_model",
     "pseudonymize",
     "refresh",
+    "register_skl2onnx",
     "register_step",
     "save_model",
     "to_onnx",
@@ -110,8 +112,9 @@ def save_model(
     (an edited or truncated file is refused by :func:`load_model`) and the payload: input
     feature names, kinds and dtypes; each step's fitted numbers (written with Python's
     shortest round-trip ``repr``, so they read back bit for bit) and category levels;
-    segment names; who/what/when metadata (segwise version, creation time, training rows
-    and data fingerprint, your ``metadata``); and, with ``X``, the reference distributions
+    segment names; who/what/when metadata (segwise version, the fit date ``fitted_at``,
+    the file's write time ``created_at``, training rows and data fingerprint, your
+    ``metadata``); and, with ``X``, the reference distributions
     for :func:`drift_check` (training deciles and counts per feature, segment counts).
 
     Parameters

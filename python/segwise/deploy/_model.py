@@ -110,6 +110,22 @@ def _positions(cols: Any, names: list[str], n_features: int, where: str) -> list
     return out
 
 
+def _fitted_at(est: Any) -> str | None:
+    """The latest fit time (``_fitted_at``, stamped by ``check_features`` at fit) among the
+    estimators that make up ``est``; None when none has one (scikit-learn's own steps)."""
+    if isinstance(est, list | tuple):
+        parts: list[Any] = list(est)
+    elif class_key(est) == _PIPELINE:
+        parts = [s for _, s in est.steps]
+    elif class_key(est) == _COLUMN_TRANSFORMER:
+        parts = [t for _, t, _ in getattr(est, "transformers_", [])]
+    else:
+        stamp = getattr(est, "_fitted_at", None)
+        return stamp if isinstance(stamp, str) else None
+    stamps = [t for t in map(_fitted_at, parts) if t is not None]
+    return max(stamps) if stamps else None  # one ISO 8601 UTC format: text order is time
+
+
 def _compile(est: Any) -> tuple[list[str], bool, Branches, list[Step]]:
     """(input names, named?, column branches or None, the steps after them)."""
     if isinstance(est, list | tuple):
@@ -321,8 +337,11 @@ class SegmentModel:
     segment_names : list of str or None
         A name per segment id.
     metadata : dict
-        Who/what/when: segwise version, creation time, training rows, training data
-        fingerprint, plus the caller's own entries under ``"user"``.
+        Who/what/when: ``segwise_version``; ``fitted_at``, when the estimator was fitted
+        (UTC, ISO 8601; the latest fit among the steps, None for scikit-learn's own
+        steps; a refresh's refit time); ``created_at``, when the model file was written
+        (None until :meth:`save`); ``fit_rows``; ``fingerprint`` of the training data;
+        the caller's own entries under ``"user"``.
     reference : dict or None
         The training data's distributions (decile edges and counts per numeric feature,
         level counts per categorical feature, segment counts) used by :func:`drift_check`.
@@ -442,7 +461,8 @@ class SegmentModel:
             segment_names = [segment_names[i] for i in range(len(segment_names))]
         meta: dict[str, Any] = {
             "segwise_version": __version__,
-            "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "fitted_at": _fitted_at(model),
+            "created_at": None,  # when the model file is written (save)
             "estimator": type(model).__name__,
             "python": platform.python_version(),
             "numpy": np.__version__,
@@ -895,8 +915,9 @@ class SegmentModel:
         check_segment_sizes(self, min_segment_size, on_small_segment, "exported")
         check_model_rows(self, allow_customer_rows, "export")
         payload = self.to_dict()
+        payload["metadata"] = {**payload["metadata"], "created_at": _now()}
         if self.holds_customer_rows:
-            payload["metadata"] = {**payload["metadata"], "customer_rows": "allowed"}
+            payload["metadata"]["customer_rows"] = "allowed"
         text = dumps_file(payload)
         path = Path(path)
         path.write_text(text, encoding="utf-8")
@@ -909,6 +930,10 @@ class SegmentModel:
 
 
 # --------------------------------------------------------------------------- file format
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def _canonical(payload: Any) -> str:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ from ..exceptions import InvalidParameterError, ShapeMismatchError
 from ..stability import MigrationResult, align_labels, migration_matrix
 from ._drift import DriftReport, drift_check
 from ._mixed import EuclideanMedoidStep, MixedStep, refit
-from ._model import SegmentModel
+from ._model import SegmentModel, check_segment_sizes
 from ._sql import as_model
 from ._steps import CentroidStep, Step
 
@@ -158,7 +157,10 @@ def refresh(
     threshold : float, default=0.25
         PSI at or above which a feature counts as drifted.
     min_segment_size, on_small_segment : int, {"warn", "error", "ignore"}
-        Privacy guard of the drift report and the new model.
+        Privacy guard of the drift report (the old model's reference counts) and of the
+        new model (its counts on ``X_new``): a segment with fewer customers gives a
+        :class:`~segwise.exceptions.PrivacyWarning` or
+        :class:`~segwise.exceptions.PrivacyError`, as in :func:`save_model`.
 
     Returns
     -------
@@ -201,6 +203,7 @@ def refresh(
         # have no common Euclidean space.
         data = old._mixed_input(X_new) if isinstance(clusterer, MixedStep) else old.transform(X_new)
         est, fitted_step = refit(clusterer, data, k, warm_start, random_state, max_iter)
+        refit_at = est._fitted_at
         _, mapping = align_labels(np.asarray(est.labels_), old_labels, return_mapping=True)
         order = _order(mapping, k)
         last: Step = fitted_step.reordered(order)  # type: ignore[attr-defined]
@@ -212,6 +215,7 @@ def refresh(
         else:
             km = KMeans(n_clusters=k, random_state=random_state, max_iter=max_iter)
         km.fit(Z)
+        refit_at = km._fitted_at
         aligned, mapping = align_labels(km, clusterer.centers, return_mapping=True)
         order = [new for new, _ in sorted(mapping.items(), key=lambda kv: kv[1])]
         new_centers = np.ascontiguousarray(km.cluster_centers_[order])
@@ -229,11 +233,13 @@ def refresh(
         else None,
         metadata={
             **old.metadata,
-            "created_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "fitted_at": refit_at,
+            "created_at": None,  # written by save
             "refreshed_from": old.metadata.get("fingerprint"),
         },
     )
     new._describe_training_data(X_new)
+    check_segment_sizes(new, min_segment_size, on_small_segment, "in the refreshed model")
     new_labels = new.predict(X_new)
     if previous_labels is not None:
         if not isinstance(X_new, pd.DataFrame) or not isinstance(previous_labels, pd.Series):

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..exceptions import InvalidParameterError, UnsupportedModelError
 from ._mixed import MixedStep
-from ._model import SegmentModel, check_model_rows
+from ._model import SegmentModel, check_model_rows, check_segment_sizes
 from ._steps import DIALECTS, CentroidStep, Dialect
 
 
@@ -24,6 +24,8 @@ def to_sql(
     distance: bool = False,
     segment_column: str = "segment",
     allow_customer_rows: bool = False,
+    min_segment_size: int = 10,
+    on_small_segment: str = "warn",
 ) -> str:
     """One SQL SELECT that assigns every row of ``table`` to its segment, in the database.
 
@@ -71,6 +73,13 @@ def to_sql(
     allow_customer_rows : bool, default=False
         Allow writing a k-medoids model, whose medoids are real customers' rows, into the
         query (not needed for a model loaded from a file saved with this permission).
+    min_segment_size : int, default=10
+        Segments with fewer training customers (the counts the model holds: from ``X=``,
+        or the fitted estimator's ``labels_``) trigger ``on_small_segment``, as in
+        :func:`save_model`: the query holds their centres.
+    on_small_segment : {"warn", "error", "ignore"}, default="warn"
+        :class:`~segwise.exceptions.PrivacyWarning`,
+        :class:`~segwise.exceptions.PrivacyError`, or nothing.
 
     Returns
     -------
@@ -84,16 +93,17 @@ def to_sql(
     >>> import pandas as pd
     >>> from segwise.cluster import KMeans
     >>> from segwise.deploy import to_sql
-    >>> X = pd.DataFrame({"spend": [1.0, 2.0, 40.0, 42.0]})
+    >>> X = pd.DataFrame({"spend": [1.0, 2.0, 40.0, 42.0] * 10})
     >>> km = KMeans(n_clusters=2, random_state=0).fit(X)
     >>> con = sqlite3.connect(":memory:")
-    >>> _ = X.assign(id=range(4)).to_sql("customers", con, index=False)
+    >>> _ = X.assign(id=range(40)).to_sql("customers", con, index=False)
     >>> sql = to_sql(km, "sqlite", table="customers", id_column="id")
     >>> [s for _, s in con.execute(sql + " ORDER BY id")] == km.labels_.tolist()
     True
     """
     m = as_model(model)
     check_model_rows(m, allow_customer_rows, "write")
+    check_segment_sizes(m, min_segment_size, on_small_segment, "written into the SQL")
     if not isinstance(dialect, str) or dialect not in DIALECTS:
         raise InvalidParameterError(f"dialect must be one of {sorted(DIALECTS)}, got {dialect!r}")
     d = DIALECTS[dialect]
