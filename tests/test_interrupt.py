@@ -86,6 +86,11 @@ X = pd.DataFrame({"a": rng.normal(size=20_000), "b": rng.normal(size=20_000),
                   "c": rng.choice(list("xyz"), 20_000), "d": rng.choice(list("pq"), 20_000)})
 """
 
+# n cells spread over [0, 1) (the golden ratio's multiples: distinct, no generator).
+SPREAD = """
+X = ((np.arange({n}, dtype=float) * 0.6180339887) % 1.0).reshape(-1, {d})
+"""
+
 CASES = {
     "mechanism": ("from segwise._core import _testing", "_testing.spin(600.0, check=True)"),
     "kmeans_many_restarts": (
@@ -138,6 +143,33 @@ CASES = {
     "kmedoids_clara_many_samples": (
         MIXED + "from segwise.cluster import KMedoids",
         "KMedoids(8, metric='gower', method='clara', n_subsamples=10**6, random_state=0).fit(X)",
+    ),
+    # Rows x columns of cheap, distinct values (no random generator: the child starts fast).
+    "robust_scaler_fit": (
+        SPREAD.format(n=40_000_000, d=4) + "from segwise.preprocessing import RobustScaler",
+        "RobustScaler().fit(X)",
+    ),
+    "rfm_table": (
+        "import pandas as pd\nfrom segwise.rfm import rfm_table\nn = 3_000_000\n"
+        "t = pd.DataFrame({'customer_id': np.arange(n) % 10, 'date': np.datetime64('2020-01-01')"
+        " + (np.arange(n) * 7919 % 5000).astype('timedelta64[D]'), 'amount': np.ones(n)})",
+        "rfm_table(t)",
+    ),
+    "profile_segments": (
+        SPREAD.format(n=24_000_000, d=8)
+        + "from segwise.profile import profile_segments\nlabels = np.arange(len(X)) % 5",
+        "profile_segments(X, labels)",
+    ),
+    "psi_features": (
+        SPREAD.format(n=20_000_000, d=4) + "from segwise.stability import psi",
+        "psi(X, X, bins=1000)",
+    ),
+    "clv_fit": (
+        "import pandas as pd\nfrom segwise.clv import ParetoNBDModel\nn = 1_000_000\n"
+        "i = np.arange(n)\nT = 50.0 + (i % 997) * 0.37\nx = (i % 13).astype(float)\n"
+        "S = pd.DataFrame({'frequency': x, 'recency': np.where(x > 0, T * (i * 0.618 % 1.0), 0.0),"
+        " 'T': T})",
+        "ParetoNBDModel().fit(S)",
     ),
     "prob_beat_control": (
         "from segwise.abtest import prob_beat_control",

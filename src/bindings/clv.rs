@@ -5,7 +5,7 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{contiguous, run_detached, with_threads};
+use super::{contiguous, run_detached, run_interruptible, run_sized, with_threads};
 use crate::core::clv::predict::{self, Horizon, Quantity};
 use crate::core::clv::{self, gammagamma, segments, Fit, FitParams, Model};
 use crate::core::optim::Status;
@@ -76,7 +76,7 @@ fn clv_fit<'py>(
     let (x, tx, big_t) = (frequency.as_slice()?, recency.as_slice()?, t.as_slice()?);
     let wv = sample_weight.as_ref().map(|w| w.as_array());
     let model = model.to_owned();
-    let fit = run_detached(py, || {
+    let fit = run_sized(py, x.len(), |stop| {
         let model = Model::parse(&model)?;
         let params = FitParams {
             penalizer,
@@ -86,7 +86,7 @@ fn clv_fit<'py>(
         }
         .check()?;
         let customers = clv::compress(x, tx, big_t, contiguous(&wv, "sample_weight")?)?;
-        clv::fit(model, &customers, &params)
+        clv::fit(model, &customers, &params, stop)
     })?;
     Ok(fit_out(py, fit))
 }
@@ -107,7 +107,7 @@ fn gamma_gamma_fit<'py>(
 ) -> PyResult<FitOut<'py>> {
     let (x, m) = (frequency.as_slice()?, monetary_value.as_slice()?);
     let wv = sample_weight.as_ref().map(|w| w.as_array());
-    let f = run_detached(py, || {
+    let f = run_sized(py, x.len(), |stop| {
         let params = FitParams {
             penalizer,
             max_iter,
@@ -115,7 +115,7 @@ fn gamma_gamma_fit<'py>(
             init: initial_params,
         }
         .check()?;
-        gammagamma::fit(x, m, contiguous(&wv, "sample_weight")?, &params)
+        gammagamma::fit(x, m, contiguous(&wv, "sample_weight")?, &params, stop)
     })?;
     Ok(fit_out(py, f))
 }
@@ -236,9 +236,9 @@ fn segment_bootstrap_means<'py>(
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray3<f64>>> {
     let (v, l) = (values.as_array(), labels.as_slice()?);
-    let out = run_detached(py, || {
+    let out = run_interruptible(py, |stop| {
         with_threads(n_threads, || {
-            segments::bootstrap_means(v, l, n_segments, seed, (start, end))
+            segments::bootstrap_means(v, l, n_segments, seed, (start, end), stop)
         })
     })?;
     Ok(out.into_pyarray(py))

@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::run_detached;
+use super::{run_detached, run_sized};
 use crate::core::stability::drift;
 use crate::core::stats::special;
 use crate::core::CoreError;
@@ -161,8 +161,9 @@ fn drift_psi_feature_bins<'py>(
 ) -> PyResult<Vec<(F64Array<'py>, I64Array<'py>, I64Array<'py>, u64, u64)>> {
     let (reference, current) = (reference.as_array(), current.as_array());
     let columns = start.unwrap_or(0)..stop.unwrap_or(reference.ncols());
-    let out = run_detached(py, || {
-        drift::psi_features(reference, current, bins, Some(columns))
+    let cells = (reference.len() + current.len()).max(bins);
+    let out = run_sized(py, cells, |stop| {
+        drift::psi_features(reference, current, bins, Some(columns), stop)
     })?;
     let to_i64 = |v: Vec<u64>| v.into_iter().map(|x| x as i64).collect::<Vec<_>>();
     Ok(out
@@ -230,9 +231,9 @@ fn drift_bin_counts<'py>(
     edges: PyReadonlyArray1<'py, f64>,
 ) -> PyResult<(I64Array<'py>, u64)> {
     let (values, edges) = (values.as_array(), edges.as_slice()?);
-    let (counts, missing) = run_detached(py, || {
+    let (counts, missing) = run_sized(py, values.len(), |stop| {
         let values: Vec<f64> = values.iter().copied().collect();
-        drift::bin_counts(&values, edges)
+        drift::bin_counts(&values, edges, stop)
     })?;
     let counts: Vec<i64> = counts.into_iter().map(|c| c as i64).collect();
     Ok((counts.into_pyarray(py), missing))

@@ -11,7 +11,9 @@
 //! * Any function with more than three parameters takes them as keywords after the data
 //!   (`#[pyo3(signature = (x, *, ...))]`): call sites name every setting.
 //! * Long work takes an [`Interrupt`] through [`run_interruptible`] and checks it in its
-//!   loops, so Ctrl-C stops it; every other call goes through [`run_detached`].
+//!   loops, so Ctrl-C stops it; work whose cost grows with the input goes through
+//!   [`run_sized`] (the same, or on the calling thread when the input is small); every
+//!   other call goes through [`run_detached`].
 //! * Exports used only by tests live in the `_core._testing` submodule ([`testing`]).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -231,6 +233,27 @@ where
         return Err(err);
     }
     finish(outcome)
+}
+
+/// Work (in input cells: rows x columns, values, customers...) below which
+/// [`run_sized`] runs on the calling thread: at most a few milliseconds, far below the
+/// ~0.2 s after which a call must answer Ctrl-C, and a one-row call keeps costing
+/// microseconds instead of a worker thread's start.
+pub const DETACHED_CELLS: usize = 1 << 16;
+
+/// [`run_interruptible`] for work sized by its input (`cells`), or, when it is at most
+/// [`DETACHED_CELLS`], [`run_detached`] with a token that is never requested: the one
+/// way a binding whose cost grows with the data chooses.
+pub fn run_sized<T, F>(py: Python<'_>, cells: usize, work: F) -> PyResult<T>
+where
+    F: FnOnce(&Interrupt) -> CoreResult<T> + Send,
+    T: Send,
+{
+    if cells <= DETACHED_CELLS {
+        run_detached(py, || work(&Interrupt::new()))
+    } else {
+        run_interruptible(py, work)
+    }
 }
 
 /// The Python outcome of core work: its result, its error as a typed exception, or a

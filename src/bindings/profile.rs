@@ -6,7 +6,7 @@ use numpy::{
 };
 use pyo3::prelude::*;
 
-use super::run_detached;
+use super::{run_detached, run_sized};
 use crate::core::error::{CoreError, CoreResult};
 use crate::core::profile::{
     finish_segment_moments, segment_moments, segment_partial_moments, GroupMoments,
@@ -35,7 +35,9 @@ fn profile_segment_moments<'py>(
 )> {
     let x = x.as_array();
     let codes = codes.as_slice()?;
-    let s = run_detached(py, || segment_moments(x, codes, n_groups))?;
+    let s = run_sized(py, x.len(), |stop| {
+        segment_moments(x, codes, n_groups, stop)
+    })?;
     Ok((
         s.counts.into_pyarray(py),
         s.means.into_pyarray(py),
@@ -82,7 +84,9 @@ fn profile_partial_moments<'py>(
 ) -> PyResult<Bound<'py, PyArray3<f64>>> {
     let x = x.as_array();
     let codes = codes.as_slice()?;
-    let m = run_detached(py, || segment_partial_moments(x, codes, n_groups))?;
+    let m = run_sized(py, x.len(), |stop| {
+        segment_partial_moments(x, codes, n_groups, stop)
+    })?;
     Ok(stacked(m).into_pyarray(py))
 }
 

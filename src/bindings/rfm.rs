@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 
-use super::run_detached;
+use super::run_sized;
 use crate::core::rfm::purchase_summary as core_purchase_summary;
 
 type Summary<'py> = (
@@ -26,7 +26,9 @@ fn purchase_summary<'py>(
     n_customers: usize,
 ) -> PyResult<Summary<'py>> {
     let (c, p, a) = (customer.as_slice()?, period.as_slice()?, amount.as_slice()?);
-    let s = run_detached(py, || core_purchase_summary(c, p, a, n_customers))?;
+    let s = run_sized(py, c.len().max(n_customers), |stop| {
+        core_purchase_summary(c, p, a, n_customers, stop)
+    })?;
     Ok((
         s.n_periods.into_pyarray(py),
         s.n_rows.into_pyarray(py),

@@ -6,7 +6,9 @@ use numpy::{
 };
 use pyo3::prelude::*;
 
-use super::{dispatch_float, run_detached, to_py_err, with_csr, FloatArray1, FloatArray2};
+use super::{
+    dispatch_float, run_detached, run_sized, to_py_err, with_csr, FloatArray1, FloatArray2,
+};
 use crate::core::numerics::{Finite, Float};
 use crate::core::scaling::{self, AffineOp, RunningMoments};
 use crate::core::{CoreError, CoreResult};
@@ -41,7 +43,7 @@ fn scaler_moments<'py>(
     let last = running_moments(last_mean, last_var, last_count)?;
     let batch = dispatch_float!(x, x: F => {
         let x = x.as_array();
-        run_detached(py, || scaling::column_moments::<F>(x, weights))?
+        run_sized(py, x.len(), |stop| scaling::column_moments::<F>(x, weights, stop))?
     });
     merged_moments(py, last, batch)
 }
@@ -102,7 +104,9 @@ fn sparse_scaler_moments<'py>(
     let weights = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
     let last = running_moments(last_mean, last_var, last_count)?;
     let batch = with_csr!((data, indices, indptr, shape, Finite::AllowNan), x: F => {
-        run_detached(py, || scaling::csr_column_moments::<F>(&x, weights))?
+        run_sized(py, x.nnz() + x.n_rows(), |stop| {
+            scaling::csr_column_moments::<F>(&x, weights, stop)
+        })?
     });
     merged_moments(py, last, batch)
 }
@@ -118,7 +122,7 @@ fn sparse_column_max_abs<'py>(
     shape: (usize, usize),
 ) -> PyResult<Vec1<'py>> {
     let out = with_csr!((data, indices, indptr, shape, Finite::AllowNan), x: F => {
-        run_detached(py, || Ok(scaling::csr_column_max_abs::<F>(&x)))?
+        run_sized(py, x.nnz() + x.n_rows(), |stop| scaling::csr_column_max_abs::<F>(&x, stop))?
     });
     Ok(out.into_pyarray(py))
 }
@@ -182,7 +186,7 @@ fn scaler_merge_moments<'py>(
 fn column_min_max<'py>(py: Python<'py>, x: FloatArray2<'py>) -> PyResult<(Vec1<'py>, Vec1<'py>)> {
     let (lo, hi) = dispatch_float!(x, x: F => {
         let x = x.as_array();
-        run_detached(py, || scaling::column_min_max::<F>(x))?
+        run_sized(py, x.len(), |stop| scaling::column_min_max::<F>(x, stop))?
     });
     Ok((lo.into_pyarray(py), hi.into_pyarray(py)))
 }
@@ -192,7 +196,7 @@ fn column_min_max<'py>(py: Python<'py>, x: FloatArray2<'py>) -> PyResult<(Vec1<'
 fn column_max_abs<'py>(py: Python<'py>, x: FloatArray2<'py>) -> PyResult<Vec1<'py>> {
     let out = dispatch_float!(x, x: F => {
         let x = x.as_array();
-        run_detached(py, || scaling::column_max_abs::<F>(x))?
+        run_sized(py, x.len(), |stop| scaling::column_max_abs::<F>(x, stop))?
     });
     Ok(out.into_pyarray(py))
 }
@@ -208,7 +212,9 @@ fn column_percentiles<'py>(
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let out = dispatch_float!(x, x: F => {
         let x = x.as_array();
-        run_detached(py, || scaling::column_percentiles::<F>(x, &percentiles, with_median))?
+        run_sized(py, x.len(), |stop| {
+            scaling::column_percentiles::<F>(x, &percentiles, with_median, stop)
+        })?
     });
     Ok(out.into_pyarray(py))
 }
@@ -226,9 +232,9 @@ fn affine_typed<'py, F: Float + Element>(
     let mut out: PyReadwriteArray2<'py, F> = out.extract()?;
     let (x, a, b, out) = (x.as_array(), a.as_array(), b.as_array(), out.as_array_mut());
     let clip = clip.map(|(lo, hi)| (F::from_f64(lo), F::from_f64(hi)));
-    run_detached(py, || {
+    run_sized(py, x.len(), |stop| {
         let (a, b) = (a.to_vec(), b.to_vec());
-        scaling::affine_transform_into(x, out, &a, &b, op, clip)
+        scaling::affine_transform_into(x, out, &a, &b, op, clip, stop)
     })
 }
 
@@ -260,7 +266,9 @@ fn log1p_domain_errors<'py>(
 ) -> PyResult<Bound<'py, PyArray1<u64>>> {
     let out = dispatch_float!(x, x: F => {
         let x = x.as_array();
-        run_detached(py, || scaling::count_log1p_domain_errors::<F>(x, &columns))?
+        run_sized(py, x.len(), |stop| {
+            scaling::count_log1p_domain_errors::<F>(x, &columns, stop)
+        })?
     });
     Ok(out.into_pyarray(py))
 }

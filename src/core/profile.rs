@@ -13,6 +13,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::error::{CoreError, CoreResult};
+use crate::Interrupt;
 
 /// Count, mean and sum of squared deviations of one group of values.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -190,30 +191,39 @@ const FEATURE_BLOCK: usize = 8;
 fn scatter_block(
     x: ArrayView2<f64>,
     position: &[usize],
-    start: usize,
-    width: usize,
-) -> Vec<Vec<f64>> {
+    (start, width): (usize, usize),
+    stop: &Interrupt,
+) -> CoreResult<Vec<Vec<f64>>> {
     let n = x.nrows();
     let mut out = vec![vec![0.0; n]; width];
     match x.as_slice() {
         Some(flat) if x.ncols() > 0 => {
             let d = x.ncols();
-            for (row, &p) in flat.chunks_exact(d).zip(position) {
-                for (dst, &v) in out.iter_mut().zip(&row[start..start + width]) {
-                    dst[p] = v;
+            for (rows, positions) in flat.chunks(CHECK_ROWS * d).zip(position.chunks(CHECK_ROWS)) {
+                stop.check()?;
+                for (row, &p) in rows.chunks_exact(d).zip(positions) {
+                    for (dst, &v) in out.iter_mut().zip(&row[start..start + width]) {
+                        dst[p] = v;
+                    }
                 }
             }
         }
         _ => {
-            for (row, &p) in x.outer_iter().zip(position) {
+            for (i, (row, &p)) in x.outer_iter().zip(position).enumerate() {
+                if i % CHECK_ROWS == 0 {
+                    stop.check()?;
+                }
                 for (jj, dst) in out.iter_mut().enumerate() {
                     dst[p] = row[start + jj];
                 }
             }
         }
     }
-    out
+    Ok(out)
 }
+
+/// Rows of a sequential sweep between two checks for a requested stop (a few ms).
+const CHECK_ROWS: usize = 1 << 18;
 
 /// Checked segment codes and the counting sort of the rows by segment: `(offsets,
 /// position)`, row `i` going to `position[i]`, segment `g` at `offsets[g]..offsets[g+1]`.
@@ -274,37 +284,49 @@ fn segment_order(
 /// `f` on every feature's segment-ordered values: one sequential sweep over the rows per
 /// block of features (strided column reads of a C-ordered matrix would cost one cache
 /// line per value), then parallel over the features of the block, in feature order.
+/// A stop requested through `stop` is seen every [`CHECK_ROWS`] rows of a sweep and
+/// before each feature's statistics (one feature's selection is not interrupted).
 fn per_feature<T: Send>(
     x: ArrayView2<f64>,
     position: &[usize],
+    stop: &Interrupt,
     f: impl Fn(Vec<f64>) -> T + Sync,
-) -> Vec<T> {
+) -> CoreResult<Vec<T>> {
     let d = x.ncols();
     let mut out = Vec::with_capacity(d);
     for start in (0..d).step_by(FEATURE_BLOCK) {
         let width = FEATURE_BLOCK.min(d - start);
-        let block = scatter_block(x, position, start, width);
-        out.extend(block.into_par_iter().map(&f).collect::<Vec<_>>());
+        let block = scatter_block(x, position, (start, width), stop)?;
+        let stats = block
+            .into_par_iter()
+            .map(|values| {
+                stop.check()?;
+                Ok(f(values))
+            })
+            .collect::<CoreResult<Vec<_>>>()?;
+        out.extend(stats);
     }
-    out
+    Ok(out)
 }
 
 /// Grouped moments and medians of every column of `x` by segment code.
 ///
 /// `codes[i]` in `0..n_groups` is the segment of row `i`. NaN entries are skipped per
 /// feature; infinities raise [`CoreError::NonFinite`]. Work is parallel over features
-/// and deterministic (each feature is reduced in row order by one thread).
+/// and deterministic (each feature is reduced in row order by one thread). A stop
+/// requested through `stop` ends the work early with [`CoreError::Interrupted`].
 pub fn segment_moments(
     x: ArrayView2<f64>,
     codes: &[i64],
     n_groups: usize,
+    stop: &Interrupt,
 ) -> CoreResult<SegmentMoments> {
     let (n, d) = x.dim();
     if n == 0 {
         return Err(CoreError::EmptyInput("no rows to profile".into()));
     }
     let (offsets, position) = segment_order(x, codes, n_groups)?;
-    let stats = per_feature(x, &position, |values| feature_stats(values, &offsets));
+    let stats = per_feature(x, &position, stop, |values| feature_stats(values, &offsets))?;
     let mut out = SegmentMoments {
         counts: Array2::zeros((n_groups + 1, d)),
         means: Array2::zeros((n_groups + 1, d)),
@@ -384,12 +406,13 @@ pub fn segment_partial_moments(
     x: ArrayView2<f64>,
     codes: &[i64],
     n_groups: usize,
+    stop: &Interrupt,
 ) -> CoreResult<GroupMoments> {
     let d = x.ncols();
     let (offsets, position) = segment_order(x, codes, n_groups)?;
-    let stats = per_feature(x, &position, |mut values| {
+    let stats = per_feature(x, &position, stop, |mut values| {
         group_moments(&mut values, &offsets).1
-    });
+    })?;
     let mut out = GroupMoments {
         counts: Array2::zeros((n_groups, d)),
         means: Array2::zeros((n_groups, d)),
@@ -455,7 +478,7 @@ mod tests {
             [16.0, 50.0]
         ];
         let codes = [0, 0, 1, 1, 1];
-        let s = segment_moments(x.view(), &codes, 2).unwrap();
+        let s = segment_moments(x.view(), &codes, 2, &Interrupt::new()).unwrap();
         assert_eq!(s.counts.column(0).to_vec(), vec![2.0, 3.0, 5.0]);
         assert_eq!(s.counts.column(1).to_vec(), vec![1.0, 3.0, 4.0]);
         assert!(close(s.means[[0, 0]], 1.5));
@@ -484,10 +507,10 @@ mod tests {
             ((i * 7 + j * 13) % 17) as f64 + 0.5 * j as f64
         });
         let codes: Vec<i64> = (0..n).map(|i| ((i * 5) % k) as i64).collect();
-        let c = segment_moments(x.view(), &codes, k).unwrap();
+        let c = segment_moments(x.view(), &codes, k, &Interrupt::new()).unwrap();
         let f_order = x.t().as_standard_layout().into_owned().reversed_axes();
         assert!(f_order.as_slice().is_none());
-        let f = segment_moments(f_order.view(), &codes, k).unwrap();
+        let f = segment_moments(f_order.view(), &codes, k, &Interrupt::new()).unwrap();
         assert_eq!(c.means, f.means);
         assert_eq!(c.medians, f.medians);
         assert_eq!(c.rest_variances, f.rest_variances);
@@ -525,12 +548,13 @@ mod tests {
             }
         });
         let codes: Vec<i64> = (0..n).map(|i| ((i * 5) % (k - 1)) as i64).collect(); // k-1 empty
-        let whole = segment_moments(x.view(), &codes, k).unwrap();
+        let whole = segment_moments(x.view(), &codes, k, &Interrupt::new()).unwrap();
         for cuts in [vec![0, n], vec![0, 0, 20, 21, n]] {
             let mut merged: Option<GroupMoments> = None;
             for w in cuts.windows(2) {
                 let part = x.slice(ndarray::s![w[0]..w[1], ..]);
-                let p = segment_partial_moments(part, &codes[w[0]..w[1]], k).unwrap();
+                let p = segment_partial_moments(part, &codes[w[0]..w[1]], k, &Interrupt::new())
+                    .unwrap();
                 match merged.as_mut() {
                     None => merged = Some(p),
                     Some(m) => m.merge(&p).unwrap(),
@@ -553,8 +577,8 @@ mod tests {
             }
             assert!(f.medians.iter().all(|v| v.is_nan()));
         }
-        let a = segment_partial_moments(x.view(), &codes, k).unwrap();
-        let mut b = segment_partial_moments(x.view(), &codes, k + 1).unwrap();
+        let a = segment_partial_moments(x.view(), &codes, k, &Interrupt::new()).unwrap();
+        let mut b = segment_partial_moments(x.view(), &codes, k + 1, &Interrupt::new()).unwrap();
         assert!(matches!(
             b.merge(&a),
             Err(CoreError::InvalidParameter { .. })
@@ -564,7 +588,7 @@ mod tests {
     #[test]
     fn empty_segment_gives_nan() {
         let x = array![[1.0], [2.0]];
-        let s = segment_moments(x.view(), &[0, 0], 2).unwrap();
+        let s = segment_moments(x.view(), &[0, 0], 2, &Interrupt::new()).unwrap();
         assert_eq!(s.counts[[1, 0]], 0.0);
         assert!(s.means[[1, 0]].is_nan() && s.medians[[1, 0]].is_nan());
         assert!(close(s.rest_means[[1, 0]], 1.5));
@@ -574,25 +598,25 @@ mod tests {
     fn bad_input_is_a_typed_error() {
         let x = array![[1.0], [f64::INFINITY]];
         assert!(matches!(
-            segment_moments(x.view(), &[0, 1], 2),
+            segment_moments(x.view(), &[0, 1], 2, &Interrupt::new()),
             Err(CoreError::NonFinite(_))
         ));
         let x = array![[1.0], [2.0]];
         assert!(matches!(
-            segment_moments(x.view(), &[0], 2),
+            segment_moments(x.view(), &[0], 2, &Interrupt::new()),
             Err(CoreError::ShapeMismatch { .. })
         ));
         assert!(matches!(
-            segment_moments(x.view(), &[0, 2], 2),
+            segment_moments(x.view(), &[0, 2], 2, &Interrupt::new()),
             Err(CoreError::InvalidParameter { .. })
         ));
         assert!(matches!(
-            segment_moments(x.view(), &[0, -1], 2),
+            segment_moments(x.view(), &[0, -1], 2, &Interrupt::new()),
             Err(CoreError::InvalidParameter { .. })
         ));
         let empty = Array2::<f64>::zeros((0, 1));
         assert!(matches!(
-            segment_moments(empty.view(), &[], 1),
+            segment_moments(empty.view(), &[], 1, &Interrupt::new()),
             Err(CoreError::EmptyInput(_))
         ));
     }
@@ -602,9 +626,25 @@ mod tests {
         // 1e9 + small values: naive sum of squares would cancel catastrophically.
         let vals = [1e9 + 1.0, 1e9 + 2.0, 1e9 + 3.0, 1e9 + 4.0];
         let x = Array2::from_shape_vec((4, 1), vals.to_vec()).unwrap();
-        let s = segment_moments(x.view(), &[0, 0, 1, 1], 2).unwrap();
+        let s = segment_moments(x.view(), &[0, 0, 1, 1], 2, &Interrupt::new()).unwrap();
         assert!(close(s.variances[[0, 0]], 0.5));
         assert!(close(s.variances[[2, 0]], 5.0 / 3.0));
         assert!(close(s.rest_variances[[0, 0]], 0.5));
+    }
+
+    #[test]
+    fn a_requested_stop_is_an_interruption() {
+        let x = Array2::from_shape_fn((100, 3), |(i, j)| (i * j) as f64);
+        let codes: Vec<i64> = (0..100).map(|i| i % 2).collect();
+        let stop = Interrupt::new();
+        stop.request();
+        assert!(matches!(
+            segment_moments(x.view(), &codes, 2, &stop),
+            Err(CoreError::Interrupted)
+        ));
+        assert!(matches!(
+            segment_partial_moments(x.view(), &codes, 2, &stop),
+            Err(CoreError::Interrupted)
+        ));
     }
 }

@@ -8,6 +8,10 @@
 use rayon::prelude::*;
 
 use super::error::{CoreError, CoreResult};
+use crate::Interrupt;
+
+/// Rows of a sequential pass between two checks for a requested stop (a few ms).
+const CHECK_ROWS: usize = 1 << 20;
 
 /// Per-customer summary of a transaction log (one entry per customer code).
 #[derive(Debug, Clone, PartialEq)]
@@ -30,12 +34,14 @@ pub struct PurchaseSummary {
 ///
 /// `customer[i]` must lie in `0..n_customers`. Rows need not be sorted. Each customer's
 /// amounts are added in period order, then row order, so the result does not depend on the
-/// number of threads.
+/// number of threads. A stop requested through `stop` ends the work within a few
+/// milliseconds ([`CoreError::Interrupted`]).
 pub fn purchase_summary(
     customer: &[i64],
     period: &[i64],
     amount: &[f64],
     n_customers: usize,
+    stop: &Interrupt,
 ) -> CoreResult<PurchaseSummary> {
     let n = customer.len();
     if period.len() != n {
@@ -68,33 +74,40 @@ pub fn purchase_summary(
     // Bucket the rows by customer (a counting sort: stable, O(n)), then summarise each
     // customer's few rows independently and in parallel.
     let mut offsets = vec![0usize; n_customers + 1];
-    for &c in customer {
-        offsets[c as usize + 1] += 1;
+    for chunk in customer.chunks(CHECK_ROWS) {
+        stop.check()?;
+        for &c in chunk {
+            offsets[c as usize + 1] += 1;
+        }
     }
     for i in 0..n_customers {
         offsets[i + 1] += offsets[i];
     }
     let mut fill = offsets.clone();
     let mut rows = vec![0usize; n];
-    for (i, &c) in customer.iter().enumerate() {
-        let slot = &mut fill[c as usize];
-        rows[*slot] = i;
-        *slot += 1;
+    for (first, chunk) in customer.chunks(CHECK_ROWS).enumerate() {
+        stop.check()?;
+        for (i, &c) in (first * CHECK_ROWS..).zip(chunk) {
+            let slot = &mut fill[c as usize];
+            rows[*slot] = i;
+            *slot += 1;
+        }
     }
 
     let per_customer: Vec<CustomerStats> = (0..n_customers)
         .into_par_iter()
         .with_min_len(1024)
         .map_init(Vec::new, |buf: &mut Vec<(i64, f64)>, c| {
+            stop.check()?;
             buf.clear();
             buf.extend(
                 rows[offsets[c]..offsets[c + 1]]
                     .iter()
                     .map(|&i| (period[i], amount[i])),
             );
-            summarise_customer(buf)
+            Ok(summarise_customer(buf))
         })
-        .collect();
+        .collect::<CoreResult<_>>()?;
 
     let mut out = PurchaseSummary {
         n_periods: Vec::with_capacity(n_customers),
@@ -160,7 +173,7 @@ mod tests {
         let customer = [1, 0, 1, 1];
         let period = [5, 3, 9, 5];
         let amount = [2.0, 7.0, 4.0, 1.0];
-        let s = purchase_summary(&customer, &period, &amount, 3).unwrap();
+        let s = purchase_summary(&customer, &period, &amount, 3, &Interrupt::new()).unwrap();
         assert_eq!(s.n_periods, vec![1, 2, 0]);
         assert_eq!(s.n_rows, vec![1, 3, 0]);
         assert_eq!((s.first[1], s.last[1]), (5, 9));
@@ -173,26 +186,43 @@ mod tests {
         let customer = [0, 0, 1, 1, 1];
         let period = [1, 2, 1, 1, 4];
         let amount = [1.0, 2.0, 3.0, 4.0, 5.0];
-        let a = purchase_summary(&customer, &period, &amount, 2).unwrap();
+        let a = purchase_summary(&customer, &period, &amount, 2, &Interrupt::new()).unwrap();
         let rev = |v: &[i64]| v.iter().rev().copied().collect::<Vec<_>>();
         let amount_rev: Vec<f64> = amount.iter().rev().copied().collect();
-        let b = purchase_summary(&rev(&customer), &rev(&period), &amount_rev, 2).unwrap();
+        let b = purchase_summary(
+            &rev(&customer),
+            &rev(&period),
+            &amount_rev,
+            2,
+            &Interrupt::new(),
+        )
+        .unwrap();
         assert_eq!(a, b);
     }
 
     #[test]
     fn bad_input_is_an_error() {
         assert!(matches!(
-            purchase_summary(&[0, 5], &[1, 1], &[1.0, 1.0], 2),
+            purchase_summary(&[0, 5], &[1, 1], &[1.0, 1.0], 2, &Interrupt::new()),
             Err(CoreError::InvalidParameter { .. })
         ));
         assert!(matches!(
-            purchase_summary(&[0], &[1, 1], &[1.0], 1),
+            purchase_summary(&[0], &[1, 1], &[1.0], 1, &Interrupt::new()),
             Err(CoreError::ShapeMismatch { .. })
         ));
         assert!(matches!(
-            purchase_summary(&[0], &[1], &[f64::NAN], 1),
+            purchase_summary(&[0], &[1], &[f64::NAN], 1, &Interrupt::new()),
             Err(CoreError::NonFinite(_))
         ));
+    }
+
+    #[test]
+    fn a_requested_stop_is_an_interruption() {
+        let stop = Interrupt::new();
+        stop.request();
+        assert_eq!(
+            purchase_summary(&[0, 1], &[1, 2], &[1.0, 2.0], 2, &stop),
+            Err(CoreError::Interrupted)
+        );
     }
 }

@@ -5,15 +5,19 @@
 //! block is reduced on its own (in parallel) and the block results are merged in block
 //! order with compensated sums, so the answer does not depend on the number of threads.
 //!
+//! Every pass over the rows takes an [`Interrupt`] and checks it once per block of rows
+//! (before the block is reduced, so the check never changes the arithmetic): a requested
+//! stop ends the call with [`CoreError::Interrupted`] within a block's work.
+//!
 //! The formulas follow scikit-learn 1.9 (`_incremental_mean_and_var`, `np.nanpercentile`
 //! with the 'linear' method, `np.nanmedian`) so that the scalers agree with it to ~1e-15.
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
-use crate::numerics::{CoMoments, CompensatedSum, CsrView, Float, RowBlocks};
+use crate::numerics::{try_filled_dims, CoMoments, CompensatedSum, CsrView, Float, RowBlocks};
 use crate::stats::selection::{lerp, linear_plan, order_statistics};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// Rows per block: the unit of parallel work and of the fixed reduction order (a
 /// [`RowBlocks::fixed`] partition; changing it changes the rounding of the statistics).
@@ -68,6 +72,7 @@ fn reduce_columns<T, A, S, M>(
     init: A,
     step: S,
     merge: M,
+    stop: &Interrupt,
 ) -> CoreResult<Vec<A>>
 where
     T: Float,
@@ -82,24 +87,24 @@ where
             "standard-layout arrays must be contiguous".into(),
         ));
     };
-    let total = RowBlocks::fixed(x.nrows(), BLOCK_ROWS).reduce(
+    RowBlocks::fixed(x.nrows(), BLOCK_ROWS).try_reduce(
         vec![init.clone(); d],
         |_, rows| {
+            stop.check()?;
             let mut acc = vec![init.clone(); d];
             for row in cells[rows.start * d..rows.end * d].chunks_exact(d) {
                 for (j, (&v, a)) in row.iter().zip(acc.iter_mut()).enumerate() {
                     step(a, j, v);
                 }
             }
-            acc
+            Ok(acc)
         },
         |total, block| {
             for (t, a) in total.iter_mut().zip(&block) {
                 merge(t, a);
             }
         },
-    );
-    Ok(total)
+    )
 }
 
 /// Count, sum, mean and sum of squared deviations per column, skipping NaN, in one pass
@@ -116,11 +121,12 @@ where
 pub fn column_moments<T: Float>(
     x: ArrayView2<'_, T>,
     weights: Option<&[f64]>,
+    stop: &Interrupt,
 ) -> CoreResult<BatchMoments> {
     check_shape(&x)?;
     crate::error::check_weights(weights, x.nrows())?;
     let shift = pilot_mean(&x);
-    let sums = shifted_sums(&x, weights, &shift)?;
+    let sums = shifted_sums(&x, weights, &shift, stop)?;
     let n_rows = x.nrows() as f64;
     let d = x.ncols();
     let mut out = BatchMoments {
@@ -198,6 +204,7 @@ fn shifted_sums<T: Float>(
     x: &ArrayView2<'_, T>,
     weights: Option<&[f64]>,
     shift: &[f64],
+    stop: &Interrupt,
 ) -> CoreResult<Vec<ShiftedSums>> {
     let d = x.ncols();
     check_len("shift", shift.len(), d)?;
@@ -208,9 +215,10 @@ fn shifted_sums<T: Float>(
         ));
     };
     let shift = &shift[..d];
-    let total = RowBlocks::fixed(x.nrows(), BLOCK_ROWS).reduce(
+    RowBlocks::fixed(x.nrows(), BLOCK_ROWS).try_reduce(
         vec![ShiftedSums::default(); d],
         |_, rows| {
+            stop.check()?;
             // Plain sums over runs of FOLD_ROWS rows (cheap, vectorizable, error at most
             // FOLD_ROWS * eps), folded into the compensated sums after each run. Each
             // vector has length exactly d (no bounds checks in the column loop).
@@ -248,7 +256,7 @@ fn shifted_sums<T: Float>(
             for (s, k) in sums.iter_mut().zip(&kept) {
                 s.kept = *k;
             }
-            sums
+            Ok(sums)
         },
         |total, block| {
             for (t, c) in total.iter_mut().zip(&block) {
@@ -258,8 +266,7 @@ fn shifted_sums<T: Float>(
                 t.kept += c.kept;
             }
         },
-    );
-    Ok(total)
+    )
 }
 
 /// Running mean/variance state as scikit-learn's `StandardScaler` keeps it.
@@ -368,7 +375,10 @@ pub fn merge_running(a: &RunningMoments, b: &RunningMoments) -> CoreResult<Runni
 }
 
 /// Per-column minimum and maximum ignoring NaN (NaN for an all-NaN column).
-pub fn column_min_max<T: Float>(x: ArrayView2<'_, T>) -> CoreResult<(Array1<f64>, Array1<f64>)> {
+pub fn column_min_max<T: Float>(
+    x: ArrayView2<'_, T>,
+    stop: &Interrupt,
+) -> CoreResult<(Array1<f64>, Array1<f64>)> {
     check_shape(&x)?;
     let acc = reduce_columns(
         &x,
@@ -384,6 +394,7 @@ pub fn column_min_max<T: Float>(x: ArrayView2<'_, T>) -> CoreResult<(Array1<f64>
             t.0 = t.0.min(a.0);
             t.1 = t.1.max(a.1);
         },
+        stop,
     )?;
     Ok((
         acc.iter().map(|a| a.0).collect(),
@@ -392,8 +403,8 @@ pub fn column_min_max<T: Float>(x: ArrayView2<'_, T>) -> CoreResult<(Array1<f64>
 }
 
 /// Per-column maximum absolute value ignoring NaN (NaN for an all-NaN column).
-pub fn column_max_abs<T: Float>(x: ArrayView2<'_, T>) -> CoreResult<Array1<f64>> {
-    let (lo, hi) = column_min_max(x)?;
+pub fn column_max_abs<T: Float>(x: ArrayView2<'_, T>, stop: &Interrupt) -> CoreResult<Array1<f64>> {
+    let (lo, hi) = column_min_max(x, stop)?;
     Ok(lo
         .iter()
         .zip(&hi)
@@ -445,7 +456,7 @@ const TRANSPOSE_ROWS: usize = 1024;
 
 /// Copy `x` to a column-major `f64` buffer (column `j` at `[j * n, (j + 1) * n)`) in one
 /// parallel pass over blocks of rows, instead of one strided pass per column.
-fn to_column_major<T: Float>(x: &ArrayView2<'_, T>) -> CoreResult<Vec<f64>> {
+fn to_column_major<T: Float>(x: &ArrayView2<'_, T>, stop: &Interrupt) -> CoreResult<Vec<f64>> {
     let (n, d) = x.dim();
     let xs = x.as_standard_layout();
     let Some(cells) = xs.as_slice() else {
@@ -453,7 +464,7 @@ fn to_column_major<T: Float>(x: &ArrayView2<'_, T>) -> CoreResult<Vec<f64>> {
             "standard-layout arrays must be contiguous".into(),
         ));
     };
-    let mut buffer = vec![0.0; n * d];
+    let mut buffer = try_filled_dims(&[n, d], 0.0, "the column-major copy of X")?;
     let n_blocks = n.div_ceil(TRANSPOSE_ROWS);
     // For each row block, its piece of every column.
     let mut pieces: Vec<Vec<&mut [f64]>> = (0..n_blocks).map(|_| Vec::with_capacity(d)).collect();
@@ -465,15 +476,17 @@ fn to_column_major<T: Float>(x: &ArrayView2<'_, T>) -> CoreResult<Vec<f64>> {
     pieces
         .into_par_iter()
         .enumerate()
-        .for_each(|(b, mut columns)| {
+        .try_for_each(|(b, mut columns)| {
+            stop.check()?;
             let start = b * TRANSPOSE_ROWS;
-            let stop = (start + TRANSPOSE_ROWS).min(n);
-            for (r, row) in cells[start * d..stop * d].chunks_exact(d).enumerate() {
+            let end = (start + TRANSPOSE_ROWS).min(n);
+            for (r, row) in cells[start * d..end * d].chunks_exact(d).enumerate() {
                 for (column, &v) in columns.iter_mut().zip(row) {
                     column[r] = v.to_f64();
                 }
             }
-        });
+            Ok(())
+        })?;
     Ok(buffer)
 }
 
@@ -486,6 +499,7 @@ pub fn column_percentiles<T: Float>(
     x: ArrayView2<'_, T>,
     percentiles: &[f64],
     with_median: bool,
+    stop: &Interrupt,
 ) -> CoreResult<Array2<f64>> {
     check_shape(&x)?;
     if let Some(bad) = percentiles.iter().find(|p| !(0.0..=100.0).contains(*p)) {
@@ -496,10 +510,12 @@ pub fn column_percentiles<T: Float>(
     }
     let (n, d) = x.dim();
     let rows = percentiles.len() + usize::from(with_median);
-    let mut buffer = to_column_major(&x)?;
+    let mut buffer = to_column_major(&x, stop)?;
+    // One column's selection is not interrupted (a few ms per million rows).
     let columns: Vec<Vec<f64>> = buffer
         .par_chunks_mut(n)
         .map(|column| {
+            stop.check()?;
             // Drop NaN in place, keeping the order (irrelevant to quantiles anyway).
             let mut kept = 0;
             for i in 0..column.len() {
@@ -508,9 +524,13 @@ pub fn column_percentiles<T: Float>(
                     kept += 1;
                 }
             }
-            column_quantiles(&mut column[..kept], percentiles, with_median)
+            Ok(column_quantiles(
+                &mut column[..kept],
+                percentiles,
+                with_median,
+            ))
         })
-        .collect();
+        .collect::<CoreResult<_>>()?;
     let mut out = Array2::zeros((rows, d));
     for (j, col) in columns.iter().enumerate() {
         for (r, v) in col.iter().enumerate() {
@@ -542,7 +562,7 @@ pub fn affine_transform<T: Float>(
     clip: Option<(T, T)>,
 ) -> CoreResult<Array2<T>> {
     let mut out = Array2::from_elem(x.dim(), T::zero());
-    affine_transform_into(x, out.view_mut(), a, b, op, clip)?;
+    affine_transform_into(x, out.view_mut(), a, b, op, clip, &Interrupt::new())?;
     Ok(out)
 }
 
@@ -555,23 +575,24 @@ pub fn affine_transform_into<T: Float>(
     b: &[T],
     op: AffineOp,
     clip: Option<(T, T)>,
+    stop: &Interrupt,
 ) -> CoreResult<()> {
     let d = x.ncols();
     check_len("first parameter vector", a.len(), d)?;
     check_len("second parameter vector", b.len(), d)?;
     // One monomorphic loop per case so the row loop vectorizes.
     match (op, clip) {
-        (AffineOp::SubtractDivide, None) => map_rows_into(x, out, |out, row| {
+        (AffineOp::SubtractDivide, None) => map_rows_into(x, out, stop, |out, row| {
             for (((o, &v), &a), &b) in out.iter_mut().zip(row).zip(a).zip(b) {
                 *o = (v - a) / b;
             }
         }),
-        (AffineOp::MultiplyAdd, None) => map_rows_into(x, out, |out, row| {
+        (AffineOp::MultiplyAdd, None) => map_rows_into(x, out, stop, |out, row| {
             for (((o, &v), &a), &b) in out.iter_mut().zip(row).zip(a).zip(b) {
                 *o = v * a + b;
             }
         }),
-        (op, Some((lo, hi))) => map_rows_into(x, out, |out, row| {
+        (op, Some((lo, hi))) => map_rows_into(x, out, stop, |out, row| {
             for (((o, &v), &a), &b) in out.iter_mut().zip(row).zip(a).zip(b) {
                 let r = match op {
                     AffineOp::SubtractDivide => (v - a) / b,
@@ -595,6 +616,7 @@ pub fn affine_transform_into<T: Float>(
 fn map_rows_into<T: Float, F>(
     x: ArrayView2<'_, T>,
     mut out: ArrayViewMut2<'_, T>,
+    stop: &Interrupt,
     f: F,
 ) -> CoreResult<()>
 where
@@ -622,12 +644,13 @@ where
     let chunk = BLOCK_ROWS * d;
     dst.par_chunks_mut(chunk)
         .zip(src.par_chunks(chunk))
-        .for_each(|(dst, src)| {
+        .try_for_each(|(dst, src)| {
+            stop.check()?;
             for (drow, srow) in dst.chunks_exact_mut(d).zip(src.chunks_exact(d)) {
                 f(drow, srow);
             }
-        });
-    Ok(())
+            Ok(())
+        })
 }
 
 /// Number of cells per column (among the `columns` marked true) where `log1p` is
@@ -635,6 +658,7 @@ where
 pub fn count_log1p_domain_errors<T: Float>(
     x: ArrayView2<'_, T>,
     columns: &[bool],
+    stop: &Interrupt,
 ) -> CoreResult<Vec<u64>> {
     check_len("column mask", columns.len(), x.ncols())?;
     let minus_one = T::from_f64(-1.0);
@@ -647,6 +671,7 @@ pub fn count_log1p_domain_errors<T: Float>(
             }
         },
         |t, a| *t += *a,
+        stop,
     )
 }
 
@@ -716,14 +741,16 @@ impl SparseColumn {
 pub fn csr_column_moments<T: Float>(
     x: &CsrView<'_, T>,
     weights: Option<&[f64]>,
+    stop: &Interrupt,
 ) -> CoreResult<BatchMoments> {
     crate::error::check_weights(weights, x.n_rows())?;
     let d = x.n_cols();
     let blocks = RowBlocks::fixed(x.n_rows(), BLOCK_ROWS);
     let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
-    let (moments, n_nan) = blocks.reduce(
+    let (moments, n_nan) = blocks.try_reduce(
         (vec![CoMoments::EMPTY; d], vec![0.0f64; d]),
         |_, rows| {
+            stop.check()?;
             let mut acc = vec![SparseColumn::EMPTY; d];
             let mut rows_weight = 0.0;
             for i in rows {
@@ -749,7 +776,7 @@ pub fn csr_column_moments<T: Float>(
             }
             let n_nan: Vec<f64> = acc.iter().map(|a| a.n_nan).collect();
             let moments: Vec<CoMoments> = acc.iter().map(|a| a.finish(rows_weight)).collect();
-            (moments, n_nan)
+            Ok((moments, n_nan))
         },
         |(total, nan), (block, block_nan)| {
             for (t, b) in total.iter_mut().zip(&block) {
@@ -759,7 +786,7 @@ pub fn csr_column_moments<T: Float>(
                 *t += b;
             }
         },
-    );
+    )?;
     Ok(BatchMoments {
         count: moments.iter().map(|m| m.count).collect(),
         sum: moments.iter().map(|m| m.sum_y).collect(),
@@ -775,12 +802,16 @@ pub fn csr_column_moments<T: Float>(
 
 /// Per-column maximum absolute value of a CSR matrix, the implicit zeros included and
 /// stored NaN skipped (NaN for a column whose every row holds a stored NaN).
-pub fn csr_column_max_abs<T: Float>(x: &CsrView<'_, T>) -> Array1<f64> {
+pub fn csr_column_max_abs<T: Float>(
+    x: &CsrView<'_, T>,
+    stop: &Interrupt,
+) -> CoreResult<Array1<f64>> {
     let d = x.n_cols();
     let blocks = RowBlocks::fixed(x.n_rows(), BLOCK_ROWS);
-    let (max_abs, n_nan) = blocks.reduce(
+    let (max_abs, n_nan) = blocks.try_reduce(
         (vec![f64::NAN; d], vec![0usize; d]),
         |_, rows| {
+            stop.check()?;
             let mut acc = (vec![f64::NAN; d], vec![0usize; d]);
             for i in rows {
                 let (cols, vals) = x.row(i);
@@ -793,7 +824,7 @@ pub fn csr_column_max_abs<T: Float>(x: &CsrView<'_, T>) -> Array1<f64> {
                     }
                 }
             }
-            acc
+            Ok(acc)
         },
         |(m, n), (bm, bn)| {
             for j in 0..d {
@@ -801,13 +832,13 @@ pub fn csr_column_max_abs<T: Float>(x: &CsrView<'_, T>) -> Array1<f64> {
                 n[j] += bn[j];
             }
         },
-    );
+    )?;
     // a column with fewer stored values than rows has zeros; stored (non-NaN) values or zeros
     let mut stored = vec![0usize; d];
     for &j in x.indices() {
         stored[j as usize] += 1;
     }
-    (0..d)
+    Ok((0..d)
         .map(|j| {
             if stored[j] < x.n_rows() {
                 max_abs[j].max(0.0)
@@ -817,7 +848,7 @@ pub fn csr_column_max_abs<T: Float>(x: &CsrView<'_, T>) -> Array1<f64> {
                 max_abs[j]
             }
         })
-        .collect()
+        .collect())
 }
 
 /// The stored values of a CSR matrix multiplied column-wise by `factor` (scikit-learn's
@@ -848,7 +879,11 @@ mod tests {
     #[test]
     fn moments_match_naive_with_nan() {
         let x = array![[1.0, f64::NAN], [2.0, 5.0], [4.0, 7.0], [8.0, f64::NAN]];
-        let m = merge_moments(None, &column_moments(x.view(), None).unwrap()).unwrap();
+        let m = merge_moments(
+            None,
+            &column_moments(x.view(), None, &Interrupt::new()).unwrap(),
+        )
+        .unwrap();
         for j in 0..2 {
             let col: Vec<f64> = x.column(j).to_vec();
             let (mean, var) = naive_moments(&col);
@@ -863,8 +898,16 @@ mod tests {
         let x = array![[1.0], [2.0], [4.0]];
         let xr = array![[1.0], [2.0], [2.0], [4.0], [4.0], [4.0]];
         let w = [1.0, 2.0, 3.0];
-        let a = merge_moments(None, &column_moments(x.view(), Some(&w)).unwrap()).unwrap();
-        let b = merge_moments(None, &column_moments(xr.view(), None).unwrap()).unwrap();
+        let a = merge_moments(
+            None,
+            &column_moments(x.view(), Some(&w), &Interrupt::new()).unwrap(),
+        )
+        .unwrap();
+        let b = merge_moments(
+            None,
+            &column_moments(xr.view(), None, &Interrupt::new()).unwrap(),
+        )
+        .unwrap();
         assert!((a.mean[0] - b.mean[0]).abs() < 1e-14);
         assert!((a.var[0] - b.var[0]).abs() < 1e-14);
     }
@@ -872,9 +915,15 @@ mod tests {
     #[test]
     fn merge_equals_whole() {
         let x = Array2::from_shape_fn((10_000, 3), |(i, j)| ((i * 7 + j * 13) % 101) as f64);
-        let whole = merge_moments(None, &column_moments(x.view(), None).unwrap()).unwrap();
-        let first = column_moments(x.slice(ndarray::s![..3000, ..]), None).unwrap();
-        let second = column_moments(x.slice(ndarray::s![3000.., ..]), None).unwrap();
+        let whole = merge_moments(
+            None,
+            &column_moments(x.view(), None, &Interrupt::new()).unwrap(),
+        )
+        .unwrap();
+        let first =
+            column_moments(x.slice(ndarray::s![..3000, ..]), None, &Interrupt::new()).unwrap();
+        let second =
+            column_moments(x.slice(ndarray::s![3000.., ..]), None, &Interrupt::new()).unwrap();
         let m1 = merge_moments(None, &first).unwrap();
         let m2 = merge_moments(Some(&m1), &second).unwrap();
         for j in 0..3 {
@@ -891,7 +940,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| column_moments(x.view(), None).unwrap())
+                .install(|| column_moments(x.view(), None, &Interrupt::new()).unwrap())
         };
         assert_eq!(run(1), run(2));
     }
@@ -900,9 +949,9 @@ mod tests {
     fn percentiles_like_numpy() {
         // np.nanpercentile([1, 2, 3, 4, nan], [25, 75]) == [1.75, 3.25]; nanmedian == 2.5
         let x = array![[1.0], [f64::NAN], [4.0], [3.0], [2.0]];
-        let q = column_percentiles(x.view(), &[25.0, 75.0], true).unwrap();
+        let q = column_percentiles(x.view(), &[25.0, 75.0], true, &Interrupt::new()).unwrap();
         assert_eq!(q.column(0).to_vec(), vec![1.75, 3.25, 2.5]);
-        assert!(column_percentiles(x.view(), &[-1.0], false).is_err());
+        assert!(column_percentiles(x.view(), &[-1.0], false, &Interrupt::new()).is_err());
     }
 
     #[test]
@@ -926,10 +975,15 @@ mod tests {
     #[test]
     fn min_max_and_kernels() {
         let x = array![[1.0_f32, -3.0], [f32::NAN, 2.0], [5.0, 0.5]];
-        let (lo, hi) = column_min_max(x.view()).unwrap();
+        let (lo, hi) = column_min_max(x.view(), &Interrupt::new()).unwrap();
         assert_eq!(lo.to_vec(), vec![1.0, -3.0]);
         assert_eq!(hi.to_vec(), vec![5.0, 2.0]);
-        assert_eq!(column_max_abs(x.view()).unwrap().to_vec(), vec![5.0, 3.0]);
+        assert_eq!(
+            column_max_abs(x.view(), &Interrupt::new())
+                .unwrap()
+                .to_vec(),
+            vec![5.0, 3.0]
+        );
         let y = affine_transform(
             x.view(),
             &[1.0, 0.0],
@@ -956,14 +1010,14 @@ mod tests {
     fn log1p_domain() {
         let x = array![[0.0_f64, -2.0], [-1.0, 3.0]];
         assert_eq!(
-            count_log1p_domain_errors(x.view(), &[true, true]).unwrap(),
+            count_log1p_domain_errors(x.view(), &[true, true], &Interrupt::new()).unwrap(),
             vec![1, 1]
         );
         assert_eq!(
-            count_log1p_domain_errors(x.view(), &[false, true]).unwrap(),
+            count_log1p_domain_errors(x.view(), &[false, true], &Interrupt::new()).unwrap(),
             vec![0, 1]
         );
-        assert!(count_log1p_domain_errors(x.view(), &[true]).is_err());
+        assert!(count_log1p_domain_errors(x.view(), &[true], &Interrupt::new()).is_err());
     }
 
     #[test]
@@ -977,6 +1031,7 @@ mod tests {
             &[1.0; 2],
             AffineOp::MultiplyAdd,
             None,
+            &Interrupt::new(),
         );
         assert!(matches!(r, Err(CoreError::ShapeMismatch { .. })));
     }
@@ -985,7 +1040,7 @@ mod tests {
     fn empty_rejected() {
         let x = Array2::<f64>::zeros((0, 3));
         assert!(matches!(
-            column_moments(x.view(), None),
+            column_moments(x.view(), None, &Interrupt::new()),
             Err(CoreError::EmptyInput(_))
         ));
     }
@@ -1023,8 +1078,8 @@ mod tests {
         let x = CsrView::new(dense.nrows(), 3, &indptr, &indices, &data, Finite::AllowNan).unwrap();
         let weights: Vec<f64> = (0..dense.nrows()).map(|i| 1.0 + (i % 4) as f64).collect();
         for w in [None, Some(weights.as_slice())] {
-            let sparse = csr_column_moments(&x, w).unwrap();
-            let reference = column_moments(dense.view(), w).unwrap();
+            let sparse = csr_column_moments(&x, w, &Interrupt::new()).unwrap();
+            let reference = column_moments(dense.view(), w, &Interrupt::new()).unwrap();
             assert_eq!(sparse.count, reference.count);
             assert_eq!(sparse.n_nan, reference.n_nan);
             for j in 0..3 {
@@ -1036,10 +1091,12 @@ mod tests {
                 ));
             }
         }
-        let max_abs = csr_column_max_abs(&x);
+        let max_abs = csr_column_max_abs(&x, &Interrupt::new()).unwrap();
         assert_eq!(
             max_abs.to_vec(),
-            column_max_abs(dense.view()).unwrap().to_vec()
+            column_max_abs(dense.view(), &Interrupt::new())
+                .unwrap()
+                .to_vec()
         );
         let scaled = csr_scale_columns(&x, &[2.0, 0.5, 0.25]).unwrap();
         assert_eq!(scaled[0], data[0] * 2.0);
@@ -1056,8 +1113,31 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| csr_column_moments(&x, None).unwrap())
+                .install(|| csr_column_moments(&x, None, &Interrupt::new()).unwrap())
         };
         assert_eq!(run(1), run(2));
+    }
+
+    #[test]
+    fn a_requested_stop_ends_every_pass() {
+        let x = Array2::from_shape_fn((10_000, 3), |(i, j)| (i + j) as f64);
+        let stop = Interrupt::new();
+        stop.request();
+        let stopped = |r: CoreResult<()>| assert_eq!(r, Err(CoreError::Interrupted));
+        stopped(column_moments(x.view(), None, &stop).map(drop));
+        stopped(column_min_max(x.view(), &stop).map(drop));
+        stopped(column_percentiles(x.view(), &[50.0], true, &stop).map(drop));
+        stopped(count_log1p_domain_errors(x.view(), &[true; 3], &stop).map(drop));
+        let mut out = Array2::<f64>::zeros((10_000, 3));
+        let (a, b) = ([0.0; 3], [1.0; 3]);
+        stopped(affine_transform_into(
+            x.view(),
+            out.view_mut(),
+            &a,
+            &b,
+            AffineOp::SubtractDivide,
+            None,
+            &stop,
+        ));
     }
 }

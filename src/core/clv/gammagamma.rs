@@ -5,7 +5,7 @@
 use super::{distinct_rows, information, maximise, total_log_likelihood, Fit, FitParams};
 use crate::params::{invalid, Checked};
 use crate::stats::special::{digamma, ln_gamma};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// Log-likelihood of one repeat buyer (note 025, eq. 1a, with the Jacobian of the mean)
 /// and its gradient in `(p, q, v)`.
@@ -28,6 +28,7 @@ pub fn fit(
     m: &[f64],
     weight: Option<&[f64]>,
     params: &Checked<FitParams>,
+    stop: &Interrupt,
 ) -> CoreResult<Fit> {
     let n = x.len();
     if m.len() != n {
@@ -64,7 +65,7 @@ pub fn fit(
         ));
     }
     let ll = |par: &[f64; 3], g: &mut [f64; 3]| {
-        let (value, grad) = total_log_likelihood::<3, _>(rows.len(), |i, gi| {
+        let (value, grad) = total_log_likelihood::<3, _>(rows.len(), stop, |i, gi| {
             let v = log_likelihood(par, rows[i][0], rows[i][1], gi);
             for g in gi.iter_mut() {
                 *g *= w[i];
@@ -85,7 +86,7 @@ pub fn fit(
         }
         None => [1.0; 3],
     };
-    let (opt, par) = maximise(ll, total_weight, start, params.penalizer, params)?;
+    let (opt, par) = maximise(ll, total_weight, start, params.penalizer, params, stop)?;
     let mut g = [0.0; 3];
     let log_likelihood = ll(&par, &mut g);
     let (hessian, covariance) = information(
@@ -94,6 +95,7 @@ pub fn fit(
         },
         &par,
     );
+    stop.check()?;
     Ok(Fit {
         params: par.to_vec(),
         log_likelihood,

@@ -23,7 +23,7 @@ pub mod segments;
 use crate::numerics::{CompensatedSum, RowBlocks};
 use crate::optim::{hessian_from_gradient, invert_spd, minimize, MinimizeOptions, Status};
 use crate::params::{invalid, Checked, Params};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// Rows per block of the likelihood sums (fixed: part of the numbers, not of the schedule).
 const BLOCK_ROWS: usize = 512;
@@ -261,14 +261,23 @@ pub struct Fit {
 }
 
 /// Weighted sum of per-row log-likelihoods and their gradients (deterministic block order).
-pub(crate) fn total_log_likelihood<const K: usize, L>(n: usize, row: L) -> (f64, [f64; K])
+///
+/// `stop` is checked before each block; once a stop is requested the value and gradient
+/// are NaN (the optimiser then ends within a few evaluations, and [`maximise`] and the
+/// fits report [`CoreError::Interrupted`] instead of what it found).
+pub(crate) fn total_log_likelihood<const K: usize, L>(
+    n: usize,
+    stop: &Interrupt,
+    row: L,
+) -> (f64, [f64; K])
 where
     L: Fn(usize, &mut [f64; K]) -> f64 + Sync + Send,
 {
     let blocks = RowBlocks::fixed(n, BLOCK_ROWS);
-    let (value, grad) = blocks.reduce(
+    let total = blocks.try_reduce(
         (CompensatedSum::ZERO, [CompensatedSum::ZERO; K]),
         |_, rows| {
+            stop.check()?;
             let mut value = CompensatedSum::ZERO;
             let mut grad = [CompensatedSum::ZERO; K];
             let mut g = [0.0; K];
@@ -278,7 +287,7 @@ where
                     s.add(gi);
                 }
             }
-            (value, grad)
+            Ok::<_, CoreError>((value, grad))
         },
         |acc, (value, grad)| {
             acc.0.merge(&value);
@@ -287,7 +296,10 @@ where
             }
         },
     );
-    (value.value(), grad.map(|s| s.value()))
+    match total {
+        Ok((value, grad)) => (value.value(), grad.map(|s| s.value())),
+        Err(_) => (f64::NAN, [f64::NAN; K]),
+    }
 }
 
 /// Maximise a penalised likelihood over log parameters and report it in natural ones.
@@ -301,6 +313,7 @@ pub(crate) fn maximise<const K: usize, L>(
     start: [f64; K],
     penalizer: f64,
     params: &Checked<FitParams>,
+    stop: &Interrupt,
 ) -> CoreResult<(crate::optim::Minimum, [f64; K])>
 where
     L: Fn(&[f64; K], &mut [f64; K]) -> f64,
@@ -331,7 +344,10 @@ where
         upper: vec![LOG_BOUND; K],
         max_step: 3.0,
     };
-    let m = minimize(objective, &theta0, &opts)?;
+    let m = minimize(objective, &theta0, &opts);
+    // A stop makes the objective NaN: whatever the optimiser made of that, report the stop.
+    stop.check()?;
+    let m = m?;
     let mut p = [0.0; K];
     for (pi, t) in p.iter_mut().zip(&m.x) {
         *pi = t.exp();
@@ -363,7 +379,15 @@ where
 }
 
 /// Fit a purchase-count model to customer histories (see the module docs).
-pub fn fit(model: Model, customers: &Customers, params: &Checked<FitParams>) -> CoreResult<Fit> {
+///
+/// A stop requested through `stop` ends the fit within one block of customers
+/// ([`CoreError::Interrupted`]).
+pub fn fit(
+    model: Model,
+    customers: &Customers,
+    params: &Checked<FitParams>,
+    stop: &Interrupt,
+) -> CoreResult<Fit> {
     let n = customers.x.len();
     if n == 0 {
         return Err(CoreError::EmptyInput("no customers".into()));
@@ -386,7 +410,7 @@ pub fn fit(model: Model, customers: &Customers, params: &Checked<FitParams>) -> 
     let scaled = model.time_scaled();
     let total_weight: f64 = customers.weight.iter().sum();
     let ll_at = |p: &[f64; 4], s: f64, g: &mut [f64; 4]| {
-        total_log_likelihood::<4, _>(n, |i, gi| {
+        total_log_likelihood::<4, _>(n, stop, |i, gi| {
             let w = customers.weight[i];
             let v = model.log_likelihood(
                 p,
@@ -425,6 +449,7 @@ pub fn fit(model: Model, customers: &Customers, params: &Checked<FitParams>) -> 
         start,
         params.penalizer,
         params,
+        stop,
     )?;
     let mut p = p_scaled;
     for k in 0..4 {
@@ -440,6 +465,7 @@ pub fn fit(model: Model, customers: &Customers, params: &Checked<FitParams>) -> 
         },
         &p,
     );
+    stop.check()?;
     Ok(Fit {
         params: p.to_vec(),
         log_likelihood,
@@ -547,11 +573,33 @@ mod tests {
         .check()
         .unwrap();
         assert!(matches!(
-            fit(Model::BetaGeo, &c, &params),
+            fit(Model::BetaGeo, &c, &params, &Interrupt::new()),
             Err(CoreError::InvalidParameter {
                 name: "frequency",
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_requested_stop_ends_the_fit() {
+        let c = compress(&[0.0, 2.0, 5.0], &[0.0, 3.0, 8.0], &[9.0, 9.0, 10.0], None).unwrap();
+        let params = FitParams {
+            penalizer: 0.0,
+            max_iter: 100,
+            tol: 1e-7,
+            init: None,
+        }
+        .check()
+        .unwrap();
+        let stop = Interrupt::new();
+        stop.request();
+        for model in [Model::BetaGeo, Model::ParetoNbd] {
+            assert_eq!(fit(model, &c, &params, &stop), Err(CoreError::Interrupted));
+        }
+        assert_eq!(
+            gammagamma::fit(&[1.0, 2.0], &[3.0, 5.0], None, &params, &stop),
+            Err(CoreError::Interrupted)
+        );
     }
 }

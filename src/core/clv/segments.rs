@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use crate::numerics::rng::replicate_rng;
 use crate::numerics::CompensatedSum;
 use crate::params::invalid;
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// Most values one call returns (8 GB of f64): larger requests are refused, not aborted.
 const MAX_CELLS: usize = 1 << 30;
@@ -34,13 +34,15 @@ fn members(labels: &[i32], n_segments: usize) -> CoreResult<Vec<Vec<usize>>> {
 /// Bootstrap replicates `start..end` of the per-segment means of each column of `values`
 /// (customers x statistics): an array `(end - start, n_segments, n_statistics)`. Replicate
 /// `b` draws from its own stream (`seed`, `b`), so any range of replicates, on any number
-/// of threads, gives the same numbers. An empty segment's means are NaN.
+/// of threads, gives the same numbers. An empty segment's means are NaN. A stop
+/// requested through `stop` is seen before each replicate ([`CoreError::Interrupted`]).
 pub fn bootstrap_means(
     values: ArrayView2<'_, f64>,
     labels: &[i32],
     n_segments: usize,
     seed: u64,
     (start, end): (usize, usize),
+    stop: &Interrupt,
 ) -> CoreResult<Array3<f64>> {
     let (n, k) = values.dim();
     if labels.len() != n {
@@ -81,6 +83,7 @@ pub fn bootstrap_means(
     let per_replicate: Vec<Vec<f64>> = (start..end)
         .into_par_iter()
         .map(|b| {
+            stop.check()?;
             let mut rng = replicate_rng(seed, b as u64);
             let mut out = vec![f64::NAN; n_segments * k];
             for (s, seg) in rows.iter().enumerate() {
@@ -98,9 +101,9 @@ pub fn bootstrap_means(
                     out[s * k + j] = sum.value() / seg.len() as f64;
                 }
             }
-            out
+            Ok(out)
         })
-        .collect();
+        .collect::<CoreResult<_>>()?;
     let mut out = Array3::from_elem((end - start, n_segments, k), f64::NAN);
     for (b, rep) in per_replicate.iter().enumerate() {
         for s in 0..n_segments {
@@ -127,8 +130,8 @@ mod tests {
             [5.0, 50.0]
         ];
         let labels = [0, 0, 1, 1, 1];
-        let all = bootstrap_means(v.view(), &labels, 2, 7, (0, 6)).unwrap();
-        let tail = bootstrap_means(v.view(), &labels, 2, 7, (4, 6)).unwrap();
+        let all = bootstrap_means(v.view(), &labels, 2, 7, (0, 6), &Interrupt::new()).unwrap();
+        let tail = bootstrap_means(v.view(), &labels, 2, 7, (4, 6), &Interrupt::new()).unwrap();
         assert_eq!(all.slice(ndarray::s![4..6, .., ..]), tail);
         // Every mean lies within its segment's range; column 2 is 10x column 1.
         for b in 0..6 {
@@ -141,7 +144,18 @@ mod tests {
     #[test]
     fn labels_out_of_range_are_errors() {
         let v = array![[1.0], [2.0]];
-        assert!(bootstrap_means(v.view(), &[0, 3], 2, 0, (0, 1)).is_err());
-        assert!(bootstrap_means(v.view(), &[0], 2, 0, (0, 1)).is_err());
+        assert!(bootstrap_means(v.view(), &[0, 3], 2, 0, (0, 1), &Interrupt::new()).is_err());
+        assert!(bootstrap_means(v.view(), &[0], 2, 0, (0, 1), &Interrupt::new()).is_err());
+    }
+
+    #[test]
+    fn a_requested_stop_is_an_interruption() {
+        let v = ndarray::Array2::from_shape_fn((4, 1), |(i, _)| i as f64);
+        let stop = Interrupt::new();
+        stop.request();
+        assert_eq!(
+            bootstrap_means(v.view(), &[0, 0, 1, 1], 2, 0, (0, 3), &stop),
+            Err(CoreError::Interrupted)
+        );
     }
 }

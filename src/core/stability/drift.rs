@@ -14,7 +14,10 @@ use crate::numerics::try_with_capacity;
 use crate::stats::contingency::Contingency;
 use crate::stats::selection::{lerp, linear_plan};
 use crate::stats::special::{chi2_isf, chi2_sf};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
+
+/// Values binned between two checks for a requested stop (a few ms).
+const CHECK_VALUES: usize = 1 << 18;
 
 // ---------------------------------------------------------------------------------------
 // Linear sum assignment
@@ -396,17 +399,18 @@ pub struct FeatureBins {
 
 /// Place the order statistics `ks` (sorted, distinct indices) of `v` at their sorted
 /// positions, like a sort would, by recursive selection.
-fn select_many(v: &mut [f64], ks: &[usize]) {
+fn select_many(v: &mut [f64], ks: &[usize], stop: &Interrupt) -> CoreResult<()> {
     if ks.is_empty() || v.len() <= 1 {
-        return;
+        return Ok(());
     }
+    stop.check()?;
     let mid = ks.len() / 2;
     let k = ks[mid];
     v.select_nth_unstable_by(k, f64::total_cmp);
     let (left, rest) = v.split_at_mut(k);
-    select_many(left, &ks[..mid]);
+    select_many(left, &ks[..mid], stop)?;
     let right_ks: Vec<usize> = ks[mid + 1..].iter().map(|&x| x - k - 1).collect();
-    select_many(&mut rest[1..], &right_ks);
+    select_many(&mut rest[1..], &right_ks, stop)
 }
 
 /// The quantiles `i / n_bins` (`i = 1..n_bins`) the bins are made from, as the pairs of
@@ -463,8 +467,8 @@ pub fn quantile_edges(
 /// Counts of `values` in the right-closed bins of `edges` (`(-inf, e0], (e0, e1], ...,
 /// (e_last, +inf)`, a value on an edge goes left, as `pandas.cut`) and the number of NaN:
 /// the partial statistic of one chunk of data, added across chunks. Infinities are
-/// rejected.
-pub fn bin_counts(values: &[f64], edges: &[f64]) -> CoreResult<(Vec<u64>, u64)> {
+/// rejected. A stop requested through `stop` is seen every [`CHECK_VALUES`] values.
+pub fn bin_counts(values: &[f64], edges: &[f64], stop: &Interrupt) -> CoreResult<(Vec<u64>, u64)> {
     if values.iter().any(|v| v.is_infinite()) {
         return Err(CoreError::NonFinite(
             "feature values contain infinity".into(),
@@ -478,12 +482,15 @@ pub fn bin_counts(values: &[f64], edges: &[f64]) -> CoreResult<(Vec<u64>, u64)> 
     }
     let mut counts = vec![0u64; edges.len() + 1];
     let mut missing = 0u64;
-    for &x in values {
-        if x.is_nan() {
-            missing += 1;
-        } else {
-            // Right-closed bins: bin index = number of edges strictly below the value.
-            counts[edges.partition_point(|&e| e < x)] += 1;
+    for chunk in values.chunks(CHECK_VALUES) {
+        stop.check()?;
+        for &x in chunk {
+            if x.is_nan() {
+                missing += 1;
+            } else {
+                // Right-closed bins: bin index = number of edges strictly below the value.
+                counts[edges.partition_point(|&e| e < x)] += 1;
+            }
         }
     }
     Ok((counts, missing))
@@ -493,7 +500,12 @@ pub fn bin_counts(values: &[f64], edges: &[f64]) -> CoreResult<(Vec<u64>, u64)> 
 /// duplicate edges removed and edges at or above the reference maximum dropped (the top
 /// bin is open, so a bin beyond the maximum would always be empty in the reference).
 /// NaN values go to a separate count; infinities are rejected.
-pub fn feature_bins(reference: &[f64], current: &[f64], n_bins: usize) -> CoreResult<FeatureBins> {
+pub fn feature_bins(
+    reference: &[f64],
+    current: &[f64],
+    n_bins: usize,
+    stop: &Interrupt,
+) -> CoreResult<FeatureBins> {
     if reference.iter().chain(current).any(|v| v.is_infinite()) {
         return Err(CoreError::NonFinite(
             "feature values contain infinity".into(),
@@ -510,10 +522,10 @@ pub fn feature_bins(reference: &[f64], current: &[f64], n_bins: usize) -> CoreRe
         n_bins.saturating_sub(1),
         "the bin edges",
     )?);
-    select_many(&mut values, &edge_ranks(n, n_bins)?);
+    select_many(&mut values, &edge_ranks(n, n_bins)?, stop)?;
     let edges = quantile_edges(n, n_bins, |k| values[k])?;
-    let (reference_counts, reference_missing) = bin_counts(reference, &edges)?;
-    let (current_counts, current_missing) = bin_counts(current, &edges)?;
+    let (reference_counts, reference_missing) = bin_counts(reference, &edges, stop)?;
+    let (current_counts, current_missing) = bin_counts(current, &edges, stop)?;
     Ok(FeatureBins {
         edges,
         reference: reference_counts,
@@ -525,12 +537,14 @@ pub fn feature_bins(reference: &[f64], current: &[f64], n_bins: usize) -> CoreRe
 
 /// Bins for the columns `columns` (all when `None`) of `reference` `(N, d)` and `current`
 /// `(M, d)`, in parallel over the features (each feature is independent, so the result
-/// does not depend on the number of threads).
+/// does not depend on the number of threads). A stop requested through `stop` ends the
+/// work within a few milliseconds ([`CoreError::Interrupted`]).
 pub fn psi_features(
     reference: ArrayView2<'_, f64>,
     current: ArrayView2<'_, f64>,
     n_bins: usize,
     columns: Option<std::ops::Range<usize>>,
+    stop: &Interrupt,
 ) -> CoreResult<Vec<FeatureBins>> {
     if reference.ncols() != current.ncols() {
         return Err(CoreError::ShapeMismatch {
@@ -567,9 +581,10 @@ pub fn psi_features(
     columns
         .into_par_iter()
         .map(|j| {
+            stop.check()?;
             let r: Vec<f64> = reference.column(j).to_vec();
             let c: Vec<f64> = current.column(j).to_vec();
-            feature_bins(&r, &c, n_bins)
+            feature_bins(&r, &c, n_bins, stop)
         })
         .collect()
 }
@@ -682,7 +697,7 @@ mod tests {
         let mut sorted = v.clone();
         sorted.sort_unstable_by(f64::total_cmp);
         let ks = [0, 1, 99, 100, 500, 998, 999];
-        select_many(&mut v, &ks);
+        select_many(&mut v, &ks, &Interrupt::new()).unwrap();
         for &k in &ks {
             assert_eq!(v[k], sorted[k]);
         }
@@ -690,7 +705,7 @@ mod tests {
 
     #[test]
     fn constant_feature_has_one_bin() {
-        let b = feature_bins(&[3.0; 10], &[1.0, 5.0, f64::NAN], 10).unwrap();
+        let b = feature_bins(&[3.0; 10], &[1.0, 5.0, f64::NAN], 10, &Interrupt::new()).unwrap();
         assert!(b.edges.is_empty());
         assert_eq!(b.reference, vec![10]);
         assert_eq!(b.current, vec![2]);
@@ -699,9 +714,24 @@ mod tests {
 
     #[test]
     fn bins_beyond_memory_are_an_error_not_an_abort() {
-        match feature_bins(&[1.0, 2.0], &[1.0], usize::MAX / 4) {
+        match feature_bins(&[1.0, 2.0], &[1.0], usize::MAX / 4, &Interrupt::new()) {
             Err(CoreError::Allocation { what, .. }) => assert_eq!(what, "the bin edges"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_requested_stop_is_an_interruption() {
+        let x = ndarray::Array2::from_shape_fn((100, 2), |(i, j)| (i + j) as f64);
+        let stop = Interrupt::new();
+        stop.request();
+        assert!(matches!(
+            psi_features(x.view(), x.view(), 10, None, &stop),
+            Err(CoreError::Interrupted)
+        ));
+        assert_eq!(
+            bin_counts(&[1.0, 2.0], &[1.5], &stop),
+            Err(CoreError::Interrupted)
+        );
     }
 }
