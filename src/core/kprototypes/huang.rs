@@ -264,5 +264,6 @@ pub(super) fn run(
         labels,
         cost,
         n_iter,
+        converged,
     })
 }

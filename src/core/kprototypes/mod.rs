@@ -149,6 +149,9 @@ pub struct KPrototypesFit {
     pub cost: f64,
     /// Iterations of the best restart.
     pub n_iter: usize,
+    /// Whether the best restart converged (no row changed cluster, or the cost stopped
+    /// decreasing) rather than stopping at `max_iter`.
+    pub converged: bool,
 }
 
 /// One restart's result.
@@ -157,6 +160,7 @@ pub(crate) struct RunResult {
     labels: Vec<i32>,
     cost: f64,
     n_iter: usize,
+    converged: bool,
 }
 
 /// The most frequent level of a column of (weighted) counts, the smallest code on ties
@@ -357,6 +361,7 @@ pub fn fit(
         labels: Array1::from_vec(best.labels),
         cost: best.cost,
         n_iter: best.n_iter,
+        converged: best.converged,
     })
 }
 
