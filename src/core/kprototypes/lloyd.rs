@@ -14,12 +14,9 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::cost::{Prototypes, Table};
-use super::{mode_of, RunResult};
+use super::{mode_of, RunResult, BLOCK_ROWS};
 use crate::numerics::{CompensatedSum, RowBlocks};
 use crate::{CoreResult, Interrupt};
-
-/// Rows per block of the parallel passes (also the reduction order of the sums).
-const BLOCK_ROWS: usize = 4096;
 
 /// Relative decrease of the cost at or below which a batch step counts as no decrease:
 /// far above the rounding of the cost (a compensated sum of per-row costs, within a few

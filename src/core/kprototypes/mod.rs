@@ -37,6 +37,14 @@ use crate::numerics::restart_rng;
 use crate::params::{at_least, invalid, Checked, Params};
 use crate::{CoreError, CoreResult, Interrupt};
 
+/// Rows per block of every parallel pass of k-prototypes (assignment, seeding, the
+/// batch step and its per-partition statistics): the fixed [`RowBlocks`] partition whose
+/// block order is the reduction order of their sums, so it is part of the numbers (the
+/// in-memory and the partitioned runs must use the same one).
+///
+/// [`RowBlocks`]: crate::numerics::RowBlocks
+pub(crate) const BLOCK_ROWS: usize = 4096;
+
 /// Which k-prototypes iteration to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {

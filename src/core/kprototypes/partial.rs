@@ -24,15 +24,12 @@ use ndarray::{Array1, Array2, ArrayView2};
 
 use super::cost::Table;
 pub use super::lloyd::converged;
-use super::{against, mode_of, prototypes_of, Prototypes};
+use super::{against, mode_of, prototypes_of, Prototypes, BLOCK_ROWS};
 use crate::mixed::MixedView;
 use crate::numerics::rng::splitmix64;
 use crate::numerics::{CompensatedSum, RowBlocks};
 use crate::params::invalid;
 use crate::{CoreError, CoreResult};
-
-/// Rows per block of a partition's reduction (the in-memory run's block size).
-const BLOCK_ROWS: usize = 4096;
 
 /// Keys of the two independent label hashes.
 const FINGERPRINT_KEYS: [u64; 2] = [0x5EC5_0D1A_7A11_0001, 0xC1A5_5E5A_B1E5_0002];
