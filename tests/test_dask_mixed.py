@@ -6,6 +6,8 @@ the issue."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +21,7 @@ from segwise import dask as sd  # noqa: E402
 from segwise.cluster import KModes, KPrototypes  # noqa: E402
 from segwise.exceptions import (  # noqa: E402
     ConstantColumnWarning,
+    ConvergenceWarning,
     EmptyInputError,
     InvalidParameterError,
     InvalidWeightsError,
@@ -109,11 +112,18 @@ def test_kprototypes_weighted_max_iter_and_default_gamma_equal_in_memory(client)
     init = df.iloc[[3, 4, 5]].reset_index(drop=True)
     ddf, pdf = parts(df, [600, 0, 1400])
     for max_iter in (1, 2, 100):
-        ref = KPrototypes(3, init=init, max_iter=max_iter).fit(pdf, sample_weight=w)
-        # The weights as a dask array partitioned unlike X: realigned.
-        dk = sd.KPrototypes(3, init=init, max_iter=max_iter).fit(
-            ddf, sample_weight=da.from_array(w, chunks=700)
-        )
+        # The same stopping rule: a ConvergenceWarning from both or from neither.
+        with warnings.catch_warnings(record=True) as ref_warned:
+            warnings.simplefilter("always", ConvergenceWarning)
+            ref = KPrototypes(3, init=init, max_iter=max_iter).fit(pdf, sample_weight=w)
+        with warnings.catch_warnings(record=True) as dk_warned:
+            warnings.simplefilter("always", ConvergenceWarning)
+            # The weights as a dask array partitioned unlike X: realigned.
+            dk = sd.KPrototypes(3, init=init, max_iter=max_iter).fit(
+                ddf, sample_weight=da.from_array(w, chunks=700)
+            )
+        assert [str(x.message) for x in dk_warned] == [str(x.message) for x in ref_warned]
+        assert bool(ref_warned) == (max_iter < 100)
         close(dk.gamma_, ref.gamma_)
         same_model(dk, ref, dk.labels_.compute().to_numpy())
     ref = KPrototypes(3, init=init, gamma="lambdaest").fit(pdf)
@@ -131,6 +141,18 @@ def test_empty_clusters_are_relocated_as_in_memory(client):
     dk = sd.KPrototypes(3, init=init, gamma=1.0).fit(ddf)
     same_model(dk, ref, dk.labels_.compute().to_numpy())
     assert len(np.unique(ref.labels_)) == 3
+
+
+def test_the_cost_stop_is_the_in_memory_one(client):
+    # Tied rows change segment at step 2 without lowering the cost: both stop there.
+    X = pd.DataFrame({"c0": list("babab") + ["b"] * 4, "c1": list("abbacbcbc")})
+    init = pd.DataFrame({"c0": ["b", "a"], "c1": ["a", "b"]})
+    ref = KModes(2, init=init).fit(X)
+    assert ref.n_iter_ == 2
+    for sizes in ([9], [4, 0, 5]):
+        ddf, pdf = parts(X, sizes)
+        dk = sd.KModes(2, init=init).fit(ddf)
+        same_model(dk, ref, dk.labels_.compute().to_numpy())
 
 
 @pytest.mark.parametrize("sizes", [[1200], [500, 0, 700], [100] * 12])

@@ -310,3 +310,16 @@ def test_blobs_through_every_method():
     for method in ("fasterpam", "pam", "clara"):
         km = KMedoids(4, metric="euclidean", method=method, random_state=0).fit(X)
         assert adjusted_rand_score(y, km.labels_) > 0.95
+
+
+def test_core_parameters_are_checked_and_named():
+    d = np.array([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(InvalidParameterError, match="`max_iter`: must be >= 1, got 0"):
+        _core.kmedoids_fasterpam_steps(d, [0], progress=(0, 0, 0, 0), max_iter=0, budget=10)
+    # The distance kernels fill a float64 or float32 buffer, and nothing else.
+    for dtype in (np.float64, np.float32):
+        out = np.full((2, 2), -1.0, dtype=dtype)
+        _core.euclidean_fill(d, d, out=out)
+        np.testing.assert_array_equal(out, cdist(d, d).astype(dtype))
+    with pytest.raises(TypeError):
+        _core.euclidean_fill(d, d, out=np.zeros((2, 2), dtype=np.int64))

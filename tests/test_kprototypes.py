@@ -19,6 +19,7 @@ from segwise.cluster import KModes, KPrototypes
 from segwise.cluster._kprototypes import lambdaest
 from segwise.exceptions import (
     ConstantColumnWarning,
+    ConvergenceWarning,
     EmptyInputError,
     FeatureNamesError,
     HighCardinalityWarning,
@@ -150,6 +151,34 @@ def test_lloyd_ends_at_its_fixed_point_and_finds_the_groups():
     np.testing.assert_array_equal(costs.to_numpy().argmin(axis=1), kp.labels_)
     assert costs.to_numpy().min(axis=1).sum() == pytest.approx(kp.cost_, rel=1e-12)
     assert kp.score(X) == pytest.approx(-kp.cost_, rel=1e-12)
+
+
+def test_lloyd_stops_when_the_cost_stops_decreasing():
+    # Rows tied between the two prototypes change segment at the second step without
+    # lowering the cost (kmodes' rule `ncost >= cost` stops there; "no label changes"
+    # alone would take a third step).
+    X = pd.DataFrame({"c0": list("babab") + ["b"] * 4, "c1": list("abbacbcbc")})
+    init = pd.DataFrame({"c0": ["b", "a"], "c1": ["a", "b"]})
+    fitted = KModes(2, init=init).fit(X)
+    assert fitted.n_iter_ == 2
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        one = KModes(2, init=init, max_iter=1).fit(X)
+    assert not np.array_equal(one.labels_, fitted.labels_)  # labels still changed ...
+    assert fitted.cost_ == one.cost_  # ... but the cost did not decrease
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "huang"])
+def test_stopping_at_max_iter_warns(algorithm, recwarn):
+    X = mixed_customers(1500, 4, seed=1).drop(columns="group")
+    init = X.iloc[[0, 1, 2, 3]]
+    full = KPrototypes(4, init=init, algorithm=algorithm).fit(X)
+    assert 1 < full.n_iter_ < 100
+    assert not recwarn.list
+    with pytest.warns(ConvergenceWarning, match="KPrototypes stopped after max_iter=1 "):
+        KPrototypes(4, init=init, algorithm=algorithm, max_iter=1).fit(X)
+    # Converging exactly at max_iter does not warn.
+    KPrototypes(4, init=init, algorithm=algorithm, max_iter=full.n_iter_).fit(X)
+    assert not recwarn.list
 
 
 def test_restarts_keep_the_lowest_cost_and_are_reproducible():

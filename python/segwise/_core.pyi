@@ -305,7 +305,9 @@ def kprototypes_fit(
     algorithm: str,
     seed: int,
     n_threads: int | None = None,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32], npt.NDArray[np.int32], float, int]: ...
+) -> tuple[
+    npt.NDArray[np.float64], npt.NDArray[np.int32], npt.NDArray[np.int32], float, int, bool
+]: ...
 def kprototypes_predict(
     numeric: npt.NDArray[np.float64],
     categorical: npt.NDArray[np.int32],
@@ -399,6 +401,7 @@ def kprototypes_lloyd_finish(
     ]
     | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int32], npt.NDArray[np.uint64], int]: ...
+def kprototypes_lloyd_converged(*, labels_changed: bool, cost: float, new_cost: float) -> bool: ...
 
 # --- abtest: per-segment A/B statistics (src/bindings/abtest.rs) ---
 # Vectorized distributions: equal-length 1-D float64 arrays in, one array out.

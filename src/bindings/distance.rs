@@ -4,17 +4,15 @@
 //! in chunks and stop between them.
 
 use numpy::ndarray::{Array1, ArrayView2};
-use numpy::{
-    IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyReadwriteArray2,
-    PyUntypedArrayMethods,
-};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
-use super::{dispatch_float, run_detached, to_py_err, FloatArray2};
+use super::{dispatch_float, run_detached, to_py_err, FloatArray2, FloatArrayMut2};
 use crate::core::distance::{self, Dissimilarities, Euclidean, Gower, GowerParams, Pairwise};
 use crate::core::metrics;
 use crate::core::mixed::MixedView;
 use crate::core::numerics::Float;
+use crate::core::params::Params;
 use crate::core::{CoreError, CoreResult};
 
 /// The scales and weights of a Gower distance, read from the attributes of a
@@ -94,25 +92,25 @@ impl ScaleSlices<'_> {
         // Views of the local borrow: one lifetime with `n_levels` (Gower copies the data).
         let l = MixedView::new(left.0.view(), left.1.view(), &self.n_levels, true)?;
         let r = MixedView::new(right.0.view(), right.1.view(), &self.n_levels, true)?;
-        Gower::new(&l, &r, &self.params())
+        Gower::new(&l, &r, &self.params().check()?)
     }
 }
 
 /// Fill `out` (float64 or float32, C-contiguous) with `metric`'s distances from row
-/// `row0` on, with the GIL released.
+/// `row0` on, with the GIL released. The one binding that writes into the caller's array
+/// rather than returning a new one: Python allocates the whole matrix once (under its byte
+/// cap) and fills it a block of rows per call, checking Ctrl-C between blocks; returning
+/// each block would copy every distance a second time.
 fn fill_out<P: Pairwise>(
     py: Python<'_>,
     metric: impl FnOnce() -> CoreResult<P> + Send,
-    out: &Bound<'_, PyAny>,
+    out: FloatArrayMut2<'_>,
 ) -> PyResult<()> {
-    if let Ok(mut o) = out.extract::<PyReadwriteArray2<'_, f64>>() {
+    dispatch_float!(FloatArrayMut2; out, o: F => {
+        let mut o = o;
         let view = o.as_array_mut();
-        run_detached(py, move || distance::fill(&metric()?, 0, view))
-    } else {
-        let mut o: PyReadwriteArray2<'_, f32> = out.extract()?;
-        let view = o.as_array_mut();
-        run_detached(py, move || distance::fill(&metric()?, 0, view))
-    }
+        run_detached(py, move || distance::fill::<P, F>(&metric()?, 0, view))
+    })
 }
 
 /// Gower distances from the rows of the left table to the rows of the right one, into
@@ -126,12 +124,12 @@ fn gower_fill<'py>(
     right_numeric: PyReadonlyArray2<'py, f64>,
     right_codes: PyReadonlyArray2<'py, i32>,
     scales: Scales<'py>,
-    out: Bound<'py, PyAny>,
+    out: FloatArrayMut2<'py>,
 ) -> PyResult<()> {
     let s = scales.slices()?;
     let l = (left_numeric.as_array(), left_codes.as_array());
     let r = (right_numeric.as_array(), right_codes.as_array());
-    fill_out(py, || s.gower(l, r), &out)
+    fill_out(py, || s.gower(l, r), out)
 }
 
 pub(super) type Nearest<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
@@ -162,10 +160,10 @@ fn euclidean_fill<'py>(
     py: Python<'py>,
     left: PyReadonlyArray2<'py, f64>,
     right: PyReadonlyArray2<'py, f64>,
-    out: Bound<'py, PyAny>,
+    out: FloatArrayMut2<'py>,
 ) -> PyResult<()> {
     let (l, r) = (left.as_array(), right.as_array());
-    fill_out(py, || Euclidean::new(l, r), &out)
+    fill_out(py, || Euclidean::new(l, r), out)
 }
 
 /// For every row of `left`, the nearest row of `right` (Euclidean) and its distance.

@@ -6,8 +6,9 @@ use numpy::IntoPyArray;
 use pyo3::prelude::*;
 
 use super::distance::Nearest;
-use super::{dispatch_float, run_detached, FloatArray2};
-use crate::core::kmedoids::{self, Dissimilarities, FasterPamState};
+use super::{dispatch_float, run_detached, to_py_err, FloatArray2};
+use crate::core::kmedoids::{self, Dissimilarities, FasterPamState, KMedoidsParams};
+use crate::core::params::Params;
 
 /// FasterPAM's progress across calls: `(cursor, since_swap, passes, swaps)`.
 type Progress = (usize, usize, usize, usize);
@@ -62,6 +63,7 @@ fn kmedoids_fasterpam_steps(
     max_iter: usize,
     budget: usize,
 ) -> PyResult<(Vec<usize>, Progress, bool)> {
+    let params = KMedoidsParams { max_iter }.check().map_err(to_py_err)?;
     let mut state = FasterPamState {
         cursor: progress.0,
         since_swap: progress.1,
@@ -72,7 +74,7 @@ fn kmedoids_fasterpam_steps(
         let d = d.as_array();
         run_detached(py, || {
             let d = Dissimilarities::<F>::new(d)?;
-            kmedoids::fasterpam_steps(&d, &mut medoids, &mut state, max_iter, budget)
+            kmedoids::fasterpam_steps(&d, &mut medoids, &mut state, &params, budget)
         })?
     });
     let progress = (state.cursor, state.since_swap, state.passes, state.swaps);

@@ -1,7 +1,7 @@
 //! Python bindings for `core::kprototypes` (segwise.cluster.KPrototypes and KModes): fit,
 //! predict, labels + cost, transform and the distinct-row count; and the batch
 //! iteration's partial statistics for `segwise.dask` (`kprototypes_lloyd_partial`,
-//! `kprototypes_farthest_rows`, `kprototypes_lloyd_finish`). A table crosses as its
+//! `kprototypes_farthest_rows`, `kprototypes_lloyd_finish`, `kprototypes_lloyd_converged`). A table crosses as its
 //! two blocks from `_validation.check_mixed` (numeric float64, categorical int32 codes)
 //! and the number of levels of each categorical column; prototypes as the same two
 //! blocks. `n_threads` (optional) runs the work in a dedicated rayon pool of that size
@@ -33,7 +33,7 @@ fn levels_of(n_levels: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
 }
 
 /// Fit k-prototypes; returns `(numeric prototypes, categorical prototypes, labels, cost,
-/// n_iter)`.
+/// n_iter, converged)`.
 #[pyfunction]
 #[pyo3(signature = (numeric, categorical, n_levels, *, sample_weight, n_clusters, init, init_numeric, init_categorical, n_init, max_iter, gamma, algorithm, seed, n_threads=None))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
@@ -59,6 +59,7 @@ fn kprototypes_fit<'py>(
     Bound<'py, PyArray1<i32>>,
     f64,
     usize,
+    bool,
 )> {
     let params = KPrototypesParams {
         n_clusters,
@@ -93,7 +94,14 @@ fn kprototypes_fit<'py>(
         with_threads(n_threads, || kprototypes::fit(&x, w, &params, &init, stop))
     })?;
     let (num, cat) = prototype_arrays(py, fit.prototypes)?;
-    Ok((num, cat, fit.labels.into_pyarray(py), fit.cost, fit.n_iter))
+    Ok((
+        num,
+        cat,
+        fit.labels.into_pyarray(py),
+        fit.cost,
+        fit.n_iter,
+        fit.converged,
+    ))
 }
 
 /// `work(x, weights)` on the table with the GIL released (codes unseen in fit allowed).
@@ -366,6 +374,15 @@ fn kprototypes_lloyd_finish<'py>(
     Ok((num, cat, fingerprint.into_pyarray(py), done.relocated))
 }
 
+/// The batch iteration's stopping rule (the in-memory run's): whether the pass whose
+/// labels' fingerprint differs (`labels_changed`) and whose cost is `new_cost` ends a run
+/// whose previous pass cost `cost`.
+#[pyfunction]
+#[pyo3(signature = (*, labels_changed, cost, new_cost))]
+fn kprototypes_lloyd_converged(labels_changed: bool, cost: f64, new_cost: f64) -> bool {
+    partial::converged(labels_changed, cost, new_cost)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kprototypes_fit, m)?)?;
     m.add_function(wrap_pyfunction!(kprototypes_predict, m)?)?;
@@ -375,5 +392,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(kprototypes_lloyd_partial, m)?)?;
     m.add_function(wrap_pyfunction!(kprototypes_farthest_rows, m)?)?;
     m.add_function(wrap_pyfunction!(kprototypes_lloyd_finish, m)?)?;
+    m.add_function(wrap_pyfunction!(kprototypes_lloyd_converged, m)?)?;
     Ok(())
 }

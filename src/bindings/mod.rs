@@ -51,20 +51,34 @@ pub enum FloatArray2<'py> {
     F32(numpy::PyReadonlyArray2<'py, f32>),
 }
 
-/// `match` a [`FloatArray2`] once: `$x` is bound to the typed array and `$F` to its
-/// element type inside `$body` (typically a call of a function generic over `Float`).
+/// A writable 2-D array of float64 or float32 (an output buffer the caller allocated),
+/// matched by [`dispatch_float!`] as `dispatch_float!(FloatArrayMut2; out, o: F => ...)`.
+#[derive(FromPyObject)]
+pub enum FloatArrayMut2<'py> {
+    /// float64 buffer.
+    F64(numpy::PyReadwriteArray2<'py, f64>),
+    /// float32 buffer.
+    F32(numpy::PyReadwriteArray2<'py, f32>),
+}
+
+/// `match` a [`FloatArray2`] (or, with a leading `FloatArrayMut2;`, a [`FloatArrayMut2`])
+/// once: `$x` is bound to the typed array and `$F` to its element type inside `$body`
+/// (typically a call of a function generic over `Float`).
 macro_rules! dispatch_float {
-    ($array:expr, $x:ident: $F:ident => $body:expr) => {
+    ($kind:ident; $array:expr, $x:ident: $F:ident => $body:expr) => {
         match $array {
-            $crate::bindings::FloatArray2::F64($x) => {
+            $crate::bindings::$kind::F64($x) => {
                 type $F = f64;
                 $body
             }
-            $crate::bindings::FloatArray2::F32($x) => {
+            $crate::bindings::$kind::F32($x) => {
                 type $F = f32;
                 $body
             }
         }
+    };
+    ($array:expr, $x:ident: $F:ident => $body:expr) => {
+        $crate::bindings::dispatch_float!(FloatArray2; $array, $x: $F => $body)
     };
 }
 pub(crate) use dispatch_float;

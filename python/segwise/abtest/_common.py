@@ -1,5 +1,6 @@
-"""What the A/B test modules share: the checks of count/nobs and sample arguments (their
-results unpack to ``(statistic, pvalue)`` through :class:`segwise._results.Unpacks`)."""
+"""What the A/B test modules share: the per-cell sufficient statistics and their merge,
+and the checks of count/nobs and sample arguments (their results unpack to
+``(statistic, pvalue)`` through :class:`segwise._results.Unpacks`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,41 @@ from ..exceptions import (
     NonNumericError,
     ShapeMismatchError,
 )
+
+# The core's per-cell statistics (`CellStats` in src/core/abtest/suffstats.rs), named as
+# there: a structured array with one float64 field per statistic.
+CELL_FIELDS = ("count", "sum_y", "m2_y", "sum_x", "m2_x", "c_xy", "n_nan", "n_nonbinary")
+CELL_DTYPE = np.dtype([(f, np.float64) for f in CELL_FIELDS])
+
+
+def cell_stats(**fields: Any) -> np.ndarray:
+    """Cell statistics (:data:`CELL_DTYPE`) from some of their fields, broadcast together
+    (the fields not given are 0)."""
+    values = {name: np.asarray(v, dtype=np.float64) for name, v in fields.items()}
+    out = np.zeros(np.broadcast_shapes(*(v.shape for v in values.values())), CELL_DTYPE)
+    for name, v in values.items():
+        out[name] = v
+    return out
+
+
+def merge_cells(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The statistics of the rows of cells ``a`` and ``b`` together (element-wise, any
+    shapes that broadcast): Chan et al.'s pairwise update of the centred moments, in the
+    core's operation order (``CellStats::merge``); an empty cell adds nothing."""
+    na, nb = a["count"], b["count"]
+    n = na + nb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        both = (na > 0) & (nb > 0)
+        dy = np.where(both, b["sum_y"] / nb - a["sum_y"] / na, 0.0)
+        dx = np.where(both, b["sum_x"] / nb - a["sum_x"] / na, 0.0)
+        f = np.where(n > 0, na * nb / n, 0.0)
+    out = np.empty(np.broadcast_shapes(na.shape, nb.shape), CELL_DTYPE)
+    out["m2_y"] = a["m2_y"] + (b["m2_y"] + dy * dy * f)
+    out["m2_x"] = a["m2_x"] + (b["m2_x"] + dx * dx * f)
+    out["c_xy"] = a["c_xy"] + (b["c_xy"] + dx * dy * f)
+    for name in ("count", "sum_y", "sum_x", "n_nan", "n_nonbinary"):
+        out[name] = a[name] + b[name]
+    return out
 
 
 @dataclass(frozen=True)

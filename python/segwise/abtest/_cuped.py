@@ -20,7 +20,7 @@ from .._stats.inference import (
     welch_moments,
 )
 from .._validation import Constraints, validate_params
-from ._common import _common_scale, _delta_se, _paired
+from ._common import _common_scale, _delta_se, _paired, cell_stats, merge_cells
 
 
 def _cuped_moments(
@@ -43,15 +43,16 @@ def _cuped_moments(
         for v in (n1, sy1, sx1, m2y1, m2x1, cxy1, n2, sy2, sx2, m2y2, m2x2, cxy2)
     ]
     n1, sy1, sx1, m2y1, m2x1, cxy1, n2, sy2, sx2, m2y2, m2x2, cxy2 = a
-    n = n1 + n2
     # over: a relative lift over a control mean near 0 (1e-300) is beyond float64; its
     # standard error then comes out NaN (undefined), without a numpy warning
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         my1, mx1, my2, mx2 = sy1 / n1, sx1 / n1, sy2 / n2, sx2 / n2
-        # Pooled (both arms together) covariance and variance of x: Chan's merge.
-        f = n1 * n2 / n
-        pm2x = m2x1 + m2x2 + (mx2 - mx1) ** 2 * f
-        pcxy = cxy1 + cxy2 + (mx2 - mx1) * (my2 - my1) * f
+        # Pooled (both arms together) covariance and variance of x.
+        pooled = merge_cells(
+            cell_stats(count=n1, sum_y=sy1, sum_x=sx1, m2_y=m2y1, m2_x=m2x1, c_xy=cxy1),
+            cell_stats(count=n2, sum_y=sy2, sum_x=sx2, m2_y=m2y2, m2_x=m2x2, c_xy=cxy2),
+        )
+        pm2x, pcxy = pooled["m2_x"], pooled["c_xy"]
         theta = np.where(pm2x > 0, pcxy / np.where(pm2x > 0, pm2x, 1.0), 0.0)
         vy1, vx1, c1 = m2y1 / (n1 - 1), m2x1 / (n1 - 1), cxy1 / (n1 - 1)
         vy2, vx2, c2 = m2y2 / (n2 - 1), m2x2 / (n2 - 1), cxy2 / (n2 - 1)

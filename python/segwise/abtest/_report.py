@@ -49,6 +49,7 @@ from ..exceptions import (
     InvalidParameterError,
     NonFiniteError,
 )
+from ._common import CELL_DTYPE, merge_cells
 from ._cuped import _cuped_moments
 from ._lift import LIFT_METHODS, _lift_arrays
 from ._proportion import DIFF_CI_METHODS, _diff_ci_arrays, _pooled_z, _ratio_ci_arrays
@@ -95,10 +96,6 @@ _ADJUSTED_COLUMNS = (
     "rel_lift_low_adj",
     "rel_lift_high_adj",
 )
-# The core's per-cell statistics (`CellStats` in src/core/abtest/suffstats.rs), named as
-# there: a structured array with one float64 field per statistic.
-CELL_FIELDS = ("count", "sum_y", "m2_y", "sum_x", "m2_x", "c_xy", "n_nan", "n_nonbinary")
-CELL_DTYPE = np.dtype([(f, np.float64) for f in CELL_FIELDS])
 
 
 @dataclass(frozen=True)
@@ -935,22 +932,10 @@ def lift_from_stats(
 
 
 def _with_overall(values: np.ndarray) -> np.ndarray:
-    """Append the pooled (all segments) slice, merged in segment order (Chan)."""
-    S = values.shape[0]
+    """Append the pooled (all segments) slice, merged in segment order."""
     acc = values[0].copy()
-    for s in range(1, S):
-        b = values[s]
-        na, nb = acc["count"], b["count"]
-        n = na + nb
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dy = np.where((na > 0) & (nb > 0), b["sum_y"] / nb - acc["sum_y"] / na, 0.0)
-            dx = np.where((na > 0) & (nb > 0), b["sum_x"] / nb - acc["sum_x"] / na, 0.0)
-            f = np.where(n > 0, na * nb / n, 0.0)
-        acc["m2_y"] += b["m2_y"] + dy * dy * f
-        acc["m2_x"] += b["m2_x"] + dx * dx * f
-        acc["c_xy"] += b["c_xy"] + dx * dy * f
-        for k in ("count", "sum_y", "sum_x", "n_nan", "n_nonbinary"):
-            acc[k] += b[k]
+    for s in range(1, values.shape[0]):
+        acc = merge_cells(acc, values[s])
     return np.concatenate([values, acc[None]], axis=0)
 
 

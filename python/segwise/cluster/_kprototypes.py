@@ -26,6 +26,7 @@ from .._validation import (
 )
 from ..exceptions import (
     ConstantColumnWarning,
+    ConvergenceWarning,
     InvalidParameterError,
     NotEnoughSamplesError,
     ShapeMismatchError,
@@ -123,6 +124,18 @@ class _MixedClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: i
             )
         return 1 if deterministic else int(n_init)
 
+    def _warn_if_not_converged(self, converged: bool, max_iter: int) -> None:
+        """ConvergenceWarning when the best run stopped at ``max_iter`` (the warning
+        points at the caller of ``fit``)."""
+        if not converged:
+            warnings.warn(
+                f"{type(self).__name__} stopped after max_iter={max_iter} iterations before "
+                "converging (rows still changed segment and the cost still decreased); raise "
+                "max_iter",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
     def _init_blocks(self, m: MixedChecked, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Given initial prototypes (``init``) as the two blocks, in the fitted levels."""
         init = self.init
@@ -193,7 +206,7 @@ class _MixedClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: i
         seeding = "cao"  # not read when prototypes are given
         if isinstance(init, str):
             seeding = "k-prototypes++" if init == self._plus_plus else init
-        num, cat, labels, cost, n_iter = _core.kprototypes_fit(
+        num, cat, labels, cost, n_iter, converged = _core.kprototypes_fit(
             m.numeric,
             m.categorical,
             n_levels,
@@ -209,6 +222,7 @@ class _MixedClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: i
             seed=seed,
         )
         _warn_if_fewer_clusters(labels, k)
+        self._warn_if_not_converged(converged, params["max_iter"])
         named = m.index is not None or hasattr(X, "to_pandas")
         check_features(self, self._feature_check(m, named), reset=True)
         self._fitted_mixed = m.is_categorical.copy()
@@ -420,13 +434,17 @@ class KPrototypes(_MixedClusterer):
         Restarts, run in parallel; the lowest cost wins (the earliest on ties). "auto": 1
         for "cao" or given prototypes (deterministic), 10 otherwise (as kmodes).
     max_iter : int, default=100
-        Maximum iterations per restart.
+        Maximum iterations per restart. A run converges when no customer changes segment
+        or the cost stops decreasing (kmodes' rule); when the best run reaches
+        ``max_iter`` first, ``fit`` issues a :class:`~segwise.exceptions.ConvergenceWarning`.
     algorithm : {"lloyd", "huang"}, default="lloyd"
         ``"huang"``: Huang's incremental updates, row by row in row order, as kmodes 0.12:
         from the same initial prototypes it gives the same labels, prototypes, cost and
         iteration count as ``kmodes.kprototypes.KPrototypes`` (see Notes). ``"lloyd"``:
         batch updates (assign every customer, then recompute every prototype), parallel
-        over rows, the same answer on any number of threads.
+        over rows, the same answer on any number of threads; it stops when no customer
+        changes segment or the cost stops decreasing (customers tied between two
+        prototypes could otherwise change segment back and forth).
     categorical : column label, position or list of them, optional
         Exactly the categorical columns (then every other column must be numeric).
         Default: by dtype.
@@ -654,6 +672,8 @@ class KModes(_MixedClusterer):
     n_init : "auto" or int, default="auto"
         Restarts; "auto": 1 for "cao" or given prototypes, 10 otherwise.
     max_iter : int, default=100
+        Maximum iterations per restart (a :class:`~segwise.exceptions.ConvergenceWarning`
+        when the best run reaches it before converging, as in :class:`KPrototypes`).
     algorithm : {"lloyd", "huang"}, default="lloyd"
         ``"huang"`` reproduces ``kmodes.kmodes.KModes`` (labels, modes, cost, iterations)
         from the same initial prototypes, and with ``init="cao"`` from kmodes' default

@@ -215,6 +215,7 @@ class _DaskMixed:
     _n_init: Any
     _init_blocks: Any
     _prototype_frame: Any
+    _warn_if_not_converged: Any
     get_feature_names_out: Any
     init: Any
     init_size: Any
@@ -276,8 +277,9 @@ class _DaskMixed:
             ref = _with_levels(meta, levels)
             start = self._init_blocks(ref, k)
         data = (blocks, weights, offsets, n_levels, gamma)
-        protos, n_iter, stats = _iterate(data, start, p["max_iter"])
+        protos, n_iter, stats, converged = _iterate(data, start, p["max_iter"])
         _warn_if_fewer_clusters(stats[2], k, stacklevel=3)
+        self._warn_if_not_converged(converged, p["max_iter"])
         # Fitted state only now: a failed pass never leaves a half-updated model.
         self._set_fitted(meta, frame, levels, protos, stats, n_iter, gamma)
         self.labels_ = self.predict(X)
@@ -598,11 +600,13 @@ def _merged_moments(firsts: Any) -> np.ndarray | None:
 
 def _iterate(
     data: Any, start: tuple[np.ndarray, np.ndarray], max_iter: int
-) -> tuple[tuple[np.ndarray, np.ndarray], int, Any]:
+) -> tuple[tuple[np.ndarray, np.ndarray], int, Any, bool]:
     """The batch iteration from ``start``: one pass per iteration (partial statistics
-    merged in a fixed tree), as the in-memory ``algorithm="lloyd"`` run; it stops when no
-    row changes cluster (label fingerprints equal) or after ``max_iter`` iterations.
-    Returns the prototypes, the iterations and the last pass's merged statistics."""
+    merged in a fixed tree), as the in-memory ``algorithm="lloyd"`` run, with its stopping
+    rule (``kprototypes_lloyd_converged``: no row changed cluster, the label fingerprints
+    being equal, or the cost did not decrease) or after ``max_iter`` iterations.
+    Returns the prototypes, the iterations, the last pass's merged statistics and whether
+    the run converged."""
     dask = require_dask()
     blocks, weights, offsets, n_levels, gamma = data
     k = start[0].shape[0]
@@ -621,7 +625,8 @@ def _iterate(
     protos = (np.ascontiguousarray(start[0]), np.ascontiguousarray(start[1]))
     stats = one_pass(protos)
     n_iter = 0
-    while n_iter < max_iter:
+    converged = False
+    while n_iter < max_iter and not converged:
         n_empty = int((stats[2] == 0).sum())
         far = None
         if n_empty:
@@ -638,10 +643,14 @@ def _iterate(
         )
         protos = (num, cat)
         n_iter += 1
-        stats = one_pass(protos)
-        if np.array_equal(stats[5], fingerprint):
-            break
-    return protos, n_iter, stats
+        new = one_pass(protos)
+        converged = _core.kprototypes_lloyd_converged(
+            labels_changed=not np.array_equal(new[5], fingerprint),
+            cost=float(stats[4]),
+            new_cost=float(new[4]),
+        )
+        stats = new
+    return protos, n_iter, stats, converged
 
 
 class KPrototypes(_DaskMixed, _InMemoryKPrototypes):  # type: ignore[misc]

@@ -31,6 +31,7 @@ from .._validation import (
     check_choice,
     check_magnitude,
     check_random_state,
+    encode_labels,
     validate_params,
 )
 from ..exceptions import InvalidParameterError, NotEnoughSamplesError
@@ -1264,7 +1265,7 @@ def _choose_k_with(
         table["inertia"] = [
             float(getattr(m, "inertia_", getattr(m, "cost_", np.nan))) for m in models
         ]
-        codes = [np.unique(lab, return_inverse=True)[1] for lab in labels]
+        codes = [encode_labels(lab, name="the clusterer's labels").codes for lab in labels]
         table["min_share"] = [np.bincount(c).min() / n for c in codes]
         if "silhouette" in crit:
             table["silhouette"] = _any_silhouette(

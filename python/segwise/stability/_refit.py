@@ -164,8 +164,8 @@ def strength(own: np.ndarray, predicted: np.ndarray) -> float:
     """Tibshirani & Walther's prediction strength of one half: the smallest share, over the
     half's own clusters, of pairs that the other half's model also puts together (a cluster
     of fewer than two rows scores 1, as in fpc)."""
-    _, own_codes = np.unique(own, return_inverse=True)
-    _, pred_codes = np.unique(predicted, return_inverse=True)
+    own_codes = encode_labels(own, name="the half's labels").codes
+    pred_codes = encode_labels(predicted, name="the other half's predictions").codes
     k_own, k_pred = own_codes.max() + 1, pred_codes.max() + 1
     table = np.bincount(own_codes * k_pred + pred_codes, minlength=k_own * k_pred).reshape(
         k_own, k_pred

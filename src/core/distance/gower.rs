@@ -31,9 +31,11 @@
 use super::{Pairwise, TILE};
 use crate::mixed::{MixedView, MISSING, UNSEEN};
 use crate::numerics::simd;
+use crate::params::{invalid, Checked, Params};
 use crate::{CoreError, CoreResult};
 
-/// The scales and weights of a Gower distance: everything but the rows.
+/// The scales and weights of a Gower distance: everything but the rows. [`Params::check`]
+/// checks the values; their lengths are checked against the tables by [`Gower::new`].
 #[derive(Debug, Clone, Copy)]
 pub struct GowerParams<'a> {
     /// Origin of each numeric column (its minimum), one per numeric column.
@@ -99,8 +101,40 @@ pub struct Gower {
     undefined: f64,
 }
 
-fn invalid(name: &'static str, reason: String) -> CoreError {
-    CoreError::InvalidParameter { name, reason }
+impl Params for GowerParams<'_> {
+    fn validate(&self) -> CoreResult<()> {
+        for (&lo, &r) in self.numeric_min.iter().zip(self.numeric_range) {
+            if !lo.is_finite() || !r.is_finite() || r < 0.0 {
+                return Err(invalid(
+                    "numeric_range",
+                    format!("column origins and ranges must be finite and ranges >= 0, got origin {lo} and range {r}"),
+                ));
+            }
+        }
+        if !(self.undefined.is_nan() || (0.0..=1.0).contains(&self.undefined)) {
+            return Err(invalid(
+                "undefined",
+                format!("must be NaN or in [0, 1], got {}", self.undefined),
+            ));
+        }
+        if self.level_rank.iter().any(|r| !r.is_finite()) {
+            return Err(invalid("level_rank", "level ranks must be finite"));
+        }
+        let mut total = 0.0;
+        for &w in self.weights {
+            if !w.is_finite() || w < 0.0 {
+                return Err(invalid(
+                    "weights",
+                    format!("column weights must be finite and >= 0, got {w}"),
+                ));
+            }
+            total += w;
+        }
+        if total <= 0.0 {
+            return Err(invalid("weights", "at least one column weight must be > 0"));
+        }
+        Ok(())
+    }
 }
 
 impl Columns {
@@ -129,39 +163,6 @@ impl Columns {
             params.level_rank.len(),
             total_levels.unwrap_or(usize::MAX),
         )?;
-        for (&lo, &r) in params.numeric_min.iter().zip(params.numeric_range) {
-            if !lo.is_finite() || !r.is_finite() || r < 0.0 {
-                return Err(invalid(
-                    "numeric_range",
-                    format!("column origins and ranges must be finite and ranges >= 0, got origin {lo} and range {r}"),
-                ));
-            }
-        }
-        if !(params.undefined.is_nan() || (0.0..=1.0).contains(&params.undefined)) {
-            return Err(invalid(
-                "undefined",
-                format!("must be NaN or in [0, 1], got {}", params.undefined),
-            ));
-        }
-        if params.level_rank.iter().any(|r| !r.is_finite()) {
-            return Err(invalid("level_rank", "level ranks must be finite".into()));
-        }
-        let mut total = 0.0;
-        for &w in params.weights {
-            if !w.is_finite() || w < 0.0 {
-                return Err(invalid(
-                    "weights",
-                    format!("column weights must be finite and >= 0, got {w}"),
-                ));
-            }
-            total += w;
-        }
-        if total <= 0.0 {
-            return Err(invalid(
-                "weights",
-                "at least one column weight must be > 0".into(),
-            ));
-        }
         let mut level_offset = Vec::with_capacity(p_cat);
         let mut off = 0usize;
         for &l in n_levels {
@@ -253,12 +254,13 @@ impl Columns {
 impl Gower {
     /// Gower distances between the rows of `left` and `right`, two tables with the same
     /// columns (the same numeric columns, and categorical columns coded against the same
-    /// levels), under the scales and weights `params`.
+    /// levels), under the checked scales and weights `params`.
     pub fn new(
         left: &MixedView<'_>,
         right: &MixedView<'_>,
-        params: &GowerParams<'_>,
+        params: &Checked<GowerParams<'_>>,
     ) -> CoreResult<Self> {
+        let params: &GowerParams<'_> = params;
         if left.numeric().ncols() != right.numeric().ncols() {
             return Err(CoreError::ShapeMismatch {
                 what: "numeric columns of the right table",
@@ -269,7 +271,7 @@ impl Gower {
         if left.n_levels() != right.n_levels() {
             return Err(invalid(
                 "categorical",
-                "both tables must have the same categorical columns and levels".into(),
+                "both tables must have the same categorical columns and levels",
             ));
         }
         if left
@@ -501,7 +503,7 @@ mod tests {
             weights: &[1.0, 2.0, 0.5, 1.0, 3.0],
             undefined: f64::NAN,
         };
-        let g = Gower::new(&view, &view, &params).unwrap();
+        let g = Gower::new(&view, &view, &params.check().unwrap()).unwrap();
         let got = matrix(&g);
         let want = naive(&num, &cat, &params, &[0, 3, 7]);
         for (a, b) in got.iter().zip(want.iter()) {
@@ -518,7 +520,7 @@ mod tests {
             weights: &[0.0, 0.0, 1.0, 1.0, 1.0],
             ..params
         };
-        let g = Gower::new(&view, &view, &no_num).unwrap();
+        let g = Gower::new(&view, &view, &no_num.check().unwrap()).unwrap();
         let want = naive(&num, &cat, &no_num, &[0, 3, 7]);
         for (a, b) in matrix(&g).iter().zip(want.iter()) {
             assert!((a - b).abs() <= 1e-14 || (a.is_nan() && b.is_nan()));
@@ -538,7 +540,7 @@ mod tests {
             weights: &[1.0, 1.0, 1.0],
             undefined: f64::NAN,
         };
-        let g = Gower::new(&view, &view, &params).unwrap();
+        let g = Gower::new(&view, &view, &params.check().unwrap()).unwrap();
         let d = matrix(&g);
         // rows 0 and 1: (|1-3|/2 + 0 + 1) / 3
         assert_eq!(d[[0, 1]], 2.0 / 3.0);
@@ -547,7 +549,7 @@ mod tests {
         let new_num = array![[100.0, 5.0]];
         let new_cat = array![[UNSEEN]];
         let new = MixedView::new(new_num.view(), new_cat.view(), &[2], true).unwrap();
-        let g = Gower::new(&new, &view, &params).unwrap();
+        let g = Gower::new(&new, &view, &params.check().unwrap()).unwrap();
         let d = matrix(&g);
         assert_eq!(d.row(0).to_vec(), vec![2.0 / 3.0; 3]);
     }
@@ -565,7 +567,7 @@ mod tests {
             weights: &[1.0, 1.0],
             undefined: f64::NAN,
         };
-        let g = Gower::new(&view, &view, &params).unwrap();
+        let g = Gower::new(&view, &view, &params.check().unwrap()).unwrap();
         let d = matrix(&g);
         assert!(d[[0, 1]].is_nan() && d[[1, 0]].is_nan());
         assert_eq!(d[[0, 0]], 0.0);
@@ -573,13 +575,19 @@ mod tests {
             undefined: 1.0,
             ..params
         };
-        let d = matrix(&Gower::new(&view, &view, &one).unwrap());
+        let d = matrix(&Gower::new(&view, &view, &one.check().unwrap()).unwrap());
         assert_eq!((d[[0, 1]], d[[1, 0]], d[[1, 1]]), (1.0, 1.0, 0.0));
         let bad = GowerParams {
             undefined: 2.0,
             ..params
         };
-        assert!(Gower::new(&view, &view, &bad).is_err());
+        assert!(matches!(
+            bad.check(),
+            Err(CoreError::InvalidParameter {
+                name: "undefined",
+                ..
+            })
+        ));
         for (weights, range) in [([0.0, 0.0], 0.0), ([1.0, -1.0], 0.0), ([1.0, 1.0], -1.0)] {
             let bad = GowerParams {
                 weights: &weights,
@@ -587,7 +595,7 @@ mod tests {
                 ..params
             };
             assert!(matches!(
-                Gower::new(&view, &view, &bad),
+                bad.check(),
                 Err(CoreError::InvalidParameter { .. })
             ));
         }
@@ -596,13 +604,13 @@ mod tests {
             ..params
         };
         assert!(matches!(
-            Gower::new(&view, &view, &short),
+            Gower::new(&view, &view, &short.check().unwrap()),
             Err(CoreError::ShapeMismatch { .. })
         ));
         let inf = array![[f64::INFINITY], [0.0]];
         let bad_view = MixedView::new(inf.view(), cat.view(), &[1], true).unwrap();
         assert!(matches!(
-            Gower::new(&bad_view, &view, &params),
+            Gower::new(&bad_view, &view, &params.check().unwrap()),
             Err(CoreError::NonFinite(_))
         ));
     }

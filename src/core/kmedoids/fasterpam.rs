@@ -20,11 +20,13 @@
 
 use rayon::prelude::*;
 
+use super::KMedoidsParams;
 use super::{
     check_medoids, finish, nearest_all, removal_loss, swap_threshold, update_after_swap,
     Dissimilarities, KMedoidsFit, Nearest,
 };
 use crate::numerics::Float;
+use crate::params::Checked;
 use crate::CoreResult;
 
 /// Where a FasterPAM run stands between calls of [`fasterpam_steps`].
@@ -79,7 +81,7 @@ pub(super) fn best_swap<F: Float>(
 }
 
 /// Continue a FasterPAM run from `medoids` and `progress` for at most `budget`
-/// candidates (at least 1), or until it converges or starts pass `max_iter + 1`.
+/// candidates (at least 1), or until it converges or starts pass `params.max_iter + 1`.
 ///
 /// Returns `true` when the run has converged (a full cycle without a swap). `medoids` and
 /// `progress` are updated in place; calling again with them continues the same run, so
@@ -88,9 +90,10 @@ pub fn fasterpam_steps<F: Float>(
     d: &Dissimilarities<'_, F>,
     medoids: &mut [usize],
     progress: &mut FasterPamState,
-    max_iter: usize,
+    params: &Checked<KMedoidsParams>,
     budget: usize,
 ) -> CoreResult<bool> {
+    let max_iter = params.max_iter;
     let n = d.n();
     check_medoids(medoids, n)?;
     let k = medoids.len();
@@ -158,15 +161,15 @@ pub fn fasterpam_steps<F: Float>(
     Ok(progress.since_swap >= n)
 }
 
-/// FasterPAM from the initial `medoids` to convergence or `max_iter` passes.
+/// FasterPAM from the initial `medoids` to convergence or `params.max_iter` passes.
 pub fn fasterpam<F: Float>(
     d: &Dissimilarities<'_, F>,
     medoids: &[usize],
-    max_iter: usize,
+    params: &Checked<KMedoidsParams>,
 ) -> CoreResult<KMedoidsFit> {
     let mut medoids = medoids.to_vec();
     let mut progress = FasterPamState::default();
-    let converged = fasterpam_steps(d, &mut medoids, &mut progress, max_iter, usize::MAX)?;
+    let converged = fasterpam_steps(d, &mut medoids, &mut progress, params, usize::MAX)?;
     finish(d, medoids, progress.passes, progress.swaps, converged)
 }
 
@@ -175,6 +178,11 @@ mod tests {
     use super::super::test_data::points;
     use super::super::{assign, pam};
     use super::*;
+    use crate::params::Params;
+
+    fn max_iter(max_iter: usize) -> Checked<KMedoidsParams> {
+        KMedoidsParams { max_iter }.check().unwrap()
+    }
     use ndarray::Array2;
 
     /// The textbook sequential FasterPAM, evaluating each swap by brute force.
@@ -226,7 +234,7 @@ mod tests {
             let x = points(n, seed);
             let d = Dissimilarities::new(x.view()).unwrap();
             let init: Vec<usize> = (0..k).map(|i| i * 3).collect();
-            let fit = fasterpam(&d, &init, 100).unwrap();
+            let fit = fasterpam(&d, &init, &max_iter(100)).unwrap();
             let (want, loss) = brute_force(&x, &init);
             assert_eq!(fit.medoids, want, "n={n} k={k}");
             assert!((fit.loss - loss).abs() < 1e-9 * loss.max(1.0));
@@ -241,11 +249,13 @@ mod tests {
         let x = points(400, 9);
         let d = Dissimilarities::new(x.view()).unwrap();
         let init = [0, 1, 2, 3, 4, 5];
-        let whole = fasterpam(&d, &init, 100).unwrap();
+        let whole = fasterpam(&d, &init, &max_iter(100)).unwrap();
         for budget in [1, 7, 399, 401] {
             let mut medoids = init.to_vec();
             let mut progress = FasterPamState::default();
-            while !fasterpam_steps(&d, &mut medoids, &mut progress, 100, budget).unwrap() {}
+            while !fasterpam_steps(&d, &mut medoids, &mut progress, &max_iter(100), budget).unwrap()
+            {
+            }
             assert_eq!(medoids, whole.medoids, "budget {budget}");
             assert_eq!(progress.swaps, whole.n_swaps);
         }
@@ -254,13 +264,13 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            let fit = pool.install(|| fasterpam(&d, &init, 100).unwrap());
+            let fit = pool.install(|| fasterpam(&d, &init, &max_iter(100)).unwrap());
             assert_eq!(fit, whole);
         }
         // Never worse than where it started, and a local optimum PAM cannot improve.
         let start: f64 = assign(&d, &init).unwrap().1.iter().sum();
         assert!(whole.loss < start);
-        let polished = pam(&d, &whole.medoids, 100).unwrap();
+        let polished = pam(&d, &whole.medoids, &max_iter(100)).unwrap();
         assert_eq!(polished.medoids, whole.medoids);
     }
 
@@ -268,14 +278,14 @@ mod tests {
     fn max_iter_stops_early() {
         let x = points(200, 5);
         let d = Dissimilarities::new(x.view()).unwrap();
-        let fit = fasterpam(&d, &[0, 1, 2, 3], 1).unwrap();
+        let fit = fasterpam(&d, &[0, 1, 2, 3], &max_iter(1)).unwrap();
         assert_eq!(fit.n_iter, 1);
-        let full = fasterpam(&d, &[0, 1, 2, 3], 100).unwrap();
+        let full = fasterpam(&d, &[0, 1, 2, 3], &max_iter(100)).unwrap();
         assert!(full.loss <= fit.loss);
         assert!(full.n_iter >= 2);
         // Every point a medoid: nothing to do.
         let all: Vec<usize> = (0..200).collect();
-        let fit = fasterpam(&d, &all, 100).unwrap();
+        let fit = fasterpam(&d, &all, &max_iter(100)).unwrap();
         assert_eq!(fit.loss, 0.0);
         assert!(fit.converged);
     }

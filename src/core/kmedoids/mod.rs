@@ -30,16 +30,33 @@ pub use pam::{build, build_candidates, build_step, pam, pam_best_swap, pam_swap_
 
 pub use crate::distance::Dissimilarities;
 use crate::numerics::Float;
+use crate::params::{at_least, invalid, Params};
 use crate::{CoreError, CoreResult};
+
+/// Hyper-parameters of the swap phase ([`pam`], [`fasterpam`], [`fasterpam_steps`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KMedoidsParams {
+    /// At most this many PAM swaps, or FasterPAM passes over the candidates (`>= 1`).
+    pub max_iter: usize,
+}
+
+impl Default for KMedoidsParams {
+    fn default() -> Self {
+        KMedoidsParams { max_iter: 100 }
+    }
+}
+
+impl Params for KMedoidsParams {
+    fn validate(&self) -> CoreResult<()> {
+        at_least("max_iter", self.max_iter, 1)
+    }
+}
 
 /// Check medoid indices: `1..=n` distinct points, each `< n`.
 pub fn check_medoids(medoids: &[usize], n: usize) -> CoreResult<()> {
     let k = medoids.len();
     if k == 0 {
-        return Err(CoreError::InvalidParameter {
-            name: "medoids",
-            reason: "at least one medoid is required".into(),
-        });
+        return Err(invalid("medoids", "at least one medoid is required"));
     }
     if k > n {
         return Err(CoreError::NotEnoughSamples {
@@ -50,16 +67,16 @@ pub fn check_medoids(medoids: &[usize], n: usize) -> CoreResult<()> {
     let mut seen = vec![false; n];
     for &m in medoids {
         if m >= n {
-            return Err(CoreError::InvalidParameter {
-                name: "medoids",
-                reason: format!("medoid index {m} is out of range for {n} points"),
-            });
+            return Err(invalid(
+                "medoids",
+                format!("medoid index {m} is out of range for {n} points"),
+            ));
         }
         if std::mem::replace(&mut seen[m], true) {
-            return Err(CoreError::InvalidParameter {
-                name: "medoids",
-                reason: format!("medoid index {m} appears twice; medoids must be distinct"),
-            });
+            return Err(invalid(
+                "medoids",
+                format!("medoid index {m} appears twice; medoids must be distinct"),
+            ));
         }
     }
     Ok(())
@@ -251,6 +268,17 @@ pub(crate) mod test_data {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn params_name_the_parameter() {
+        assert_eq!(KMedoidsParams::default().check().unwrap().max_iter, 100);
+        match (KMedoidsParams { max_iter: 0 }).check() {
+            Err(CoreError::InvalidParameter { name, reason }) => {
+                assert_eq!((name, reason.as_str()), ("max_iter", "must be >= 1, got 0"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn checks_medoid_indices() {

@@ -8,10 +8,12 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::fasterpam::best_swap;
+use super::KMedoidsParams;
 use super::{
     check_medoids, finish, nearest_all, removal_loss, swap_threshold, Dissimilarities, KMedoidsFit,
 };
 use crate::numerics::Float;
+use crate::params::{at_least, invalid, Checked};
 use crate::{CoreError, CoreResult};
 
 /// The best of `a` and `b` by (value, index), the lowest index on ties: the same winner
@@ -84,20 +86,21 @@ pub fn build_step<F: Float>(d: &Dissimilarities<'_, F>, medoids: &[usize]) -> Co
 
 fn check_range(candidates: &Range<usize>, n: usize) -> CoreResult<()> {
     if candidates.start > candidates.end || candidates.end > n {
-        return Err(CoreError::InvalidParameter {
-            name: "candidates",
-            reason: format!(
+        return Err(invalid(
+            "candidates",
+            format!(
                 "candidates {}..{} are outside the {n} points",
                 candidates.start, candidates.end
             ),
-        });
+        ));
     }
     Ok(())
 }
 
 /// PAM's BUILD: `k` medoids, one [`build_step`] at a time.
 pub fn build<F: Float>(d: &Dissimilarities<'_, F>, k: usize) -> CoreResult<Vec<usize>> {
-    if k == 0 || k > d.n() {
+    at_least("n_clusters", k, 1)?;
+    if k > d.n() {
         return Err(CoreError::NotEnoughSamples {
             n_samples: d.n(),
             n_clusters: k,
@@ -159,12 +162,13 @@ pub fn pam_swap_step<F: Float>(
     }
 }
 
-/// PAM's SWAP phase from the initial `medoids`, at most `max_iter` swaps.
+/// PAM's SWAP phase from the initial `medoids`, at most `params.max_iter` swaps.
 pub fn pam<F: Float>(
     d: &Dissimilarities<'_, F>,
     medoids: &[usize],
-    max_iter: usize,
+    params: &Checked<KMedoidsParams>,
 ) -> CoreResult<KMedoidsFit> {
+    let max_iter = params.max_iter;
     let mut medoids = medoids.to_vec();
     let mut swaps = 0;
     let mut converged = false;
@@ -182,6 +186,7 @@ pub fn pam<F: Float>(
 mod tests {
     use super::super::test_data::points;
     use super::*;
+    use crate::params::Params;
 
     fn total(x: &ndarray::Array2<f64>, m: &[usize]) -> f64 {
         (0..x.nrows())
@@ -227,7 +232,7 @@ mod tests {
         let mut m = start.clone();
         assert!(pam_swap_step(&d, &mut m).unwrap());
         assert_eq!(m, best.0);
-        let fit = pam(&d, &medoids, 100).unwrap();
+        let fit = pam(&d, &medoids, &KMedoidsParams::default().check().unwrap()).unwrap();
         assert!(fit.converged);
         assert!(fit.loss <= total(&x, &medoids) + 1e-12);
         let mut again = fit.medoids.clone();

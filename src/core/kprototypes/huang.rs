@@ -17,7 +17,7 @@
 use rayon::prelude::*;
 
 use super::cost::{Prototypes, Table};
-use super::{mode_of, RunResult};
+use super::{mode_of, RunResult, BLOCK_ROWS};
 use crate::{CoreResult, Interrupt};
 
 /// Rows of a sequential pass between two checks for a requested stop.
@@ -174,7 +174,7 @@ impl State {
 pub(super) fn labels_cost(t: &Table<'_>, protos: &Prototypes) -> (Vec<i32>, f64) {
     let closest: Vec<(usize, f64)> = (0..t.n)
         .into_par_iter()
-        .with_min_len(4096)
+        .with_min_len(BLOCK_ROWS)
         .map(|i| t.closest(i, protos))
         .collect();
     let mut cost = 0.0;
@@ -264,5 +264,6 @@ pub(super) fn run(
         labels,
         cost,
         n_iter,
+        converged,
     })
 }

@@ -11,11 +11,9 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::cost::{Prototypes, Table};
+use super::BLOCK_ROWS;
 use crate::numerics::RowBlocks;
 use crate::{CoreError, CoreResult};
-
-/// Rows per block of the seeding passes (the reduction order of their sums).
-const BLOCK_ROWS: usize = 4096;
 
 /// The first row with the largest value (as `np.argmax`), computed over fixed blocks.
 fn argmax(values: &[f64]) -> usize {

@@ -1,7 +1,9 @@
 //! Batch k-prototypes: every row is assigned to its closest prototype (in parallel), then
 //! every prototype becomes the weighted mean and mode of its rows, until no row changes
-//! cluster. Each step can only lower the cost, so the run ends; labels and cost are those
-//! of the final prototypes.
+//! cluster or the cost stops decreasing ([`converged`]). Each step can only lower the
+//! cost, but rows tied between prototypes can change cluster without lowering it and
+//! cycle; the cost test ends such runs (as kmodes' `ncost >= cost`). Labels and cost are
+//! those of the final prototypes.
 //!
 //! Reproducibility: assignments are per row; the numeric sums are reduced over the fixed
 //! row blocks of [`RowBlocks`] in block order and the level counts per column in row
@@ -12,12 +14,22 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::cost::{Prototypes, Table};
-use super::{mode_of, RunResult};
+use super::{mode_of, RunResult, BLOCK_ROWS};
 use crate::numerics::{CompensatedSum, RowBlocks};
 use crate::{CoreResult, Interrupt};
 
-/// Rows per block of the parallel passes (also the reduction order of the sums).
-const BLOCK_ROWS: usize = 4096;
+/// Relative decrease of the cost at or below which a batch step counts as no decrease:
+/// far above the rounding of the cost (a compensated sum of per-row costs, within a few
+/// ulps whatever the row partition; numeric prototypes merged from partitions differ by
+/// ~1e-15 relative), so the in-memory and the partitioned runs stop at the same step.
+const COST_RTOL: f64 = 1e-13;
+
+/// The stopping rule of the batch iteration, in memory and on partitions: converged when
+/// no row changed cluster, or when the cost `new_cost` of the step is not lower than the
+/// previous step's `cost` (beyond [`COST_RTOL`]).
+pub fn converged(labels_changed: bool, cost: f64, new_cost: f64) -> bool {
+    !labels_changed || new_cost >= cost - COST_RTOL * cost.abs()
+}
 
 /// Labels and per-row costs of every row against `protos`.
 pub(super) fn assign(t: &Table<'_>, protos: &Prototypes) -> (Vec<i32>, Vec<f64>) {
@@ -151,8 +163,10 @@ pub(super) fn run(
     let k = start.k;
     let mut protos = start;
     let (mut labels, mut costs) = assign(t, &protos);
+    let mut cost = total_cost(t, &costs);
     let mut n_iter = 0;
-    while n_iter < max_iter {
+    let mut done = false;
+    while n_iter < max_iter && !done {
         stop.check()?;
         relocate_empty(&mut labels, &mut costs, k);
         update(t, &labels, &mut protos);
@@ -161,19 +175,18 @@ pub(super) fn run(
         let changed = new_labels
             .par_iter()
             .zip(labels.par_iter())
-            .filter(|(a, b)| a != b)
-            .count();
+            .any(|(a, b)| a != b);
+        let new_cost = total_cost(t, &new_costs);
+        done = converged(changed, cost, new_cost);
         labels = new_labels;
         costs = new_costs;
-        if changed == 0 {
-            break;
-        }
+        cost = new_cost;
     }
-    let cost = total_cost(t, &costs);
     Ok(RunResult {
         protos,
         labels,
         cost,
         n_iter,
+        converged: done,
     })
 }

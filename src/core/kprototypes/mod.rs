@@ -37,6 +37,14 @@ use crate::numerics::restart_rng;
 use crate::params::{at_least, invalid, Checked, Params};
 use crate::{CoreError, CoreResult, Interrupt};
 
+/// Rows per block of every parallel pass of k-prototypes (assignment, seeding, the
+/// batch step and its per-partition statistics): the fixed [`RowBlocks`] partition whose
+/// block order is the reduction order of their sums, so it is part of the numbers (the
+/// in-memory and the partitioned runs must use the same one).
+///
+/// [`RowBlocks`]: crate::numerics::RowBlocks
+pub(crate) const BLOCK_ROWS: usize = 4096;
+
 /// Which k-prototypes iteration to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -149,6 +157,9 @@ pub struct KPrototypesFit {
     pub cost: f64,
     /// Iterations of the best restart.
     pub n_iter: usize,
+    /// Whether the best restart converged (no row changed cluster, or the cost stopped
+    /// decreasing) rather than stopping at `max_iter`.
+    pub converged: bool,
 }
 
 /// One restart's result.
@@ -157,6 +168,7 @@ pub(crate) struct RunResult {
     labels: Vec<i32>,
     cost: f64,
     n_iter: usize,
+    converged: bool,
 }
 
 /// The most frequent level of a column of (weighted) counts, the smallest code on ties
@@ -357,6 +369,7 @@ pub fn fit(
         labels: Array1::from_vec(best.labels),
         cost: best.cost,
         n_iter: best.n_iter,
+        converged: best.converged,
     })
 }
 

@@ -11,6 +11,8 @@
 //! * [`lloyd_finish`]: the in-memory relocation of empty clusters applied to the merged
 //!   statistics, then the new prototypes (weighted means and modes, the smallest code on
 //!   ties) and the relocated labels' fingerprint.
+//! * [`converged`]: the in-memory run's stopping rule, applied by the caller to the
+//!   fingerprints and costs of two consecutive passes.
 //!
 //! The fingerprint is two wrapping sums of 64-bit hashes of `(global row index, label)`:
 //! equal fingerprints mean equal labels except with probability about `2^-128` per
@@ -21,15 +23,13 @@ use std::ops::Range;
 use ndarray::{Array1, Array2, ArrayView2};
 
 use super::cost::Table;
-use super::{against, mode_of, prototypes_of, Prototypes};
+pub use super::lloyd::converged;
+use super::{against, mode_of, prototypes_of, Prototypes, BLOCK_ROWS};
 use crate::mixed::MixedView;
 use crate::numerics::rng::splitmix64;
 use crate::numerics::{CompensatedSum, RowBlocks};
 use crate::params::invalid;
 use crate::{CoreError, CoreResult};
-
-/// Rows per block of a partition's reduction (the in-memory run's block size).
-const BLOCK_ROWS: usize = 4096;
 
 /// Keys of the two independent label hashes.
 const FINGERPRINT_KEYS: [u64; 2] = [0x5EC5_0D1A_7A11_0001, 0xC1A5_5E5A_B1E5_0002];
@@ -455,7 +455,8 @@ mod tests {
         };
         let mut stats = pass(&pn, &pc);
         let mut n_iter = 0;
-        while n_iter < max_iter {
+        let mut done = false;
+        while n_iter < max_iter && !done {
             let n_empty = stats.members.iter().filter(|&&m| m == 0).count();
             let far = if n_empty > 0 {
                 let mut all: Option<FarRows> = None;
@@ -498,15 +499,19 @@ mod tests {
             } else {
                 None
             };
-            let done = lloyd_finish(&stats, pn.view(), pc.view(), levels, far.as_ref()).unwrap();
-            let pr = done.prototypes;
+            let finished =
+                lloyd_finish(&stats, pn.view(), pc.view(), levels, far.as_ref()).unwrap();
+            let pr = finished.prototypes;
             pn = Array2::from_shape_vec((k, pr.p), pr.numeric).unwrap();
             pc = Array2::from_shape_vec((k, pr.q), pr.categorical).unwrap();
             n_iter += 1;
-            stats = pass(&pn, &pc);
-            if stats.fingerprint == done.fingerprint {
-                break;
-            }
+            let new = pass(&pn, &pc);
+            done = converged(
+                new.fingerprint != finished.fingerprint,
+                stats.cost,
+                new.cost,
+            );
+            stats = new;
         }
         (pn, pc, n_iter, stats.cost)
     }
@@ -615,6 +620,18 @@ mod tests {
         assert!(lloyd_finish(&stats, pn.view(), pc.view(), &levels, Some(&far)).is_err());
         let err = lloyd_partial(&view, None, pn.view(), pc.view(), f64::NAN, 0).unwrap_err();
         assert!(err.to_string().contains("gamma"));
+    }
+
+    #[test]
+    fn the_stop_is_no_changed_label_or_no_lower_cost() {
+        assert!(converged(false, 10.0, 9.0));
+        assert!(!converged(true, 10.0, 9.0));
+        assert!(converged(true, 10.0, 10.0));
+        assert!(converged(true, 10.0, 10.5));
+        // A decrease within rounding is no decrease; one just above it is.
+        assert!(converged(true, 10.0, 10.0 * (1.0 - 1e-14)));
+        assert!(!converged(true, 10.0, 10.0 * (1.0 - 1e-12)));
+        assert!(converged(true, 0.0, 0.0));
     }
 
     #[test]
