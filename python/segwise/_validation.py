@@ -16,7 +16,8 @@
   sample (or aligned on customer ids).
 * **Parameters** (:func:`validate_params`): one constraint table per estimator or
   function, as scikit-learn's ``_parameter_constraints``, in the small vocabulary
-  :class:`Interval`, :class:`StrOptions`, :class:`Pair`, :class:`HasMethods`, ``None``,
+  :class:`Interval`, :class:`Cap` (a size with a documented cap, whose error says what
+  it would allocate), :class:`StrOptions`, :class:`Pair`, :class:`HasMethods`, ``None``,
   ``callable``, a type, and the names ``"array-like"``, ``"boolean"``,
   ``"random_state"`` and ``"verbose"``; :func:`check_int`, :func:`check_float` and
   :func:`check_choice` check one value the same way; :func:`check_random_state` turns
@@ -1064,6 +1065,51 @@ class Interval:
         return int(value) if self.type is Integral else float(value)
 
 
+def format_bytes(n: float) -> str:
+    """``1.5 GiB``-style size."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"  # pragma: no cover - the loop always returns
+
+
+class Cap(Interval):
+    """A size-like int (restarts, iterations, replicates, bins...) in ``[left, cap]``, the
+    upper bound a documented cap, checked before anything is allocated.
+
+    When the parameter sizes a buffer, ``bytes_each`` (bytes per unit, at least) and
+    ``buffer`` (what is allocated) make a value above the cap say what it would have
+    allocated: ``"in [1, 1000000] (the documented cap; 10**9 would allocate at least
+    7.5 GiB for ...)"``.
+
+    Examples
+    --------
+    >>> from segwise._validation import Cap
+    >>> Cap(1, 10**6, bytes_each=8, buffer="the results").problem(10**9)  # doctest: +ELLIPSIS
+    'in [1, 1000000] (the documented cap; 1,000,000,000 would allocate at least 7.5 GiB for ...)'
+    """
+
+    def __init__(
+        self, left: int, cap: int, *, bytes_each: int | None = None, buffer: str = ""
+    ) -> None:
+        super().__init__(Integral, left, cap, closed="both")
+        self.bytes_each = bytes_each
+        self.buffer = buffer
+
+    def problem(self, value: Any) -> str | None:
+        what = super().problem(value)
+        if what is None or what != self.range() or value < self.left:
+            return what
+        if self.bytes_each is None:
+            return f"{what} (the documented cap)"
+        nbytes = format_bytes(int(value) * self.bytes_each)
+        return (
+            f"{what} (the documented cap; {int(value):,} would allocate at least {nbytes} "
+            f"for {self.buffer})"
+        )
+
+
 class StrOptions:
     """One of a few strings. ``str`` subclasses (``numpy.str_``) are accepted and come back
     as the plain ``str`` of the table, as scikit-learn does since its issue #21964."""
@@ -1195,8 +1241,8 @@ def validate_params(
     ``bool`` from ``numpy.bool_``, a tuple of floats for a :class:`Pair`).
 
     ``constraints`` maps a parameter name to the list of what it may be (any one will do):
-    an :class:`Interval`, :class:`StrOptions`, :class:`Pair` or :class:`HasMethods`,
-    ``None``, ``callable``, a type (``isinstance``), or one of the names
+    an :class:`Interval` (or :class:`Cap`), :class:`StrOptions`, :class:`Pair` or
+    :class:`HasMethods`, ``None``, ``callable``, a type (``isinstance``), or one of the names
     ``"array-like"``, ``"boolean"``, ``"random_state"`` (None, an int >= 0 or a numpy
     RandomState/Generator) and ``"verbose"`` (an int or bool). ``params`` may hold more
     names than ``constraints`` (an estimator's ``get_params()``, a function's
@@ -1691,10 +1737,18 @@ def check_magnitude(values: np.ndarray, what: str, *, name: str = "X") -> None:
 
 
 # Documented cap on replicate counts (bootstrap resamples, gap reference sets, prediction
-# strength splits): each replicate keeps a row of results, and far beyond this a call would
-# run for days or ask numpy for terabytes before doing any work.
+# strength splits): each replicate keeps a row of results (a float64 per segment or k), and
+# far beyond this a call would run for days or ask numpy for terabytes before doing any work.
 MAX_REPLICATES = 1_000_000
-REPLICATES = Interval(Integral, 1, MAX_REPLICATES, closed="both")
+REPLICATES = Cap(
+    1, MAX_REPLICATES, bytes_each=8, buffer="the replicates' results, a float64 per segment or k"
+)
+# Documented caps on restarts and iterations: neither sizes a buffer of its own, but far
+# beyond these a fit runs for days (Ctrl-C still stops it).
+MAX_N_INIT = 10_000
+N_INIT = Cap(1, MAX_N_INIT)
+MAX_ITER = 10**7
+ITERATIONS = Cap(1, MAX_ITER)
 
 
 # --------------------------------------------------------------------------- dates

@@ -22,6 +22,7 @@ from .. import _core
 from .._progress import progress as _progress
 from .._results import ResultMixin, Summary, Table, fmt_number, fmt_share
 from .._validation import (
+    N_INIT,
     REPLICATES,
     Constraints,
     HasMethods,
@@ -55,10 +56,9 @@ CRITERIA = (
     "prediction_strength",
     "bootstrap_ari",
 )
-_COUNT = Interval(Integral, 1, None, closed="left")
 _SHARE = Interval(Real, 0, 1, closed="both")
 _COMMON_PARAMS: Constraints = {
-    "n_init": [_COUNT],
+    "n_init": [N_INIT],
     "random_state": ["random_state"],
     "progress": ["boolean", None],
 }
@@ -427,7 +427,7 @@ def gap_statistic(
     se_factor : float, default=1.0
         The SE multiplier of the ``*SEmax`` rules.
     n_init : int, default=1
-        k-means++ restarts per fit (R's ``kmeans`` default ``nstart = 1``).
+        k-means++ restarts per fit (R's ``kmeans`` default ``nstart = 1``; at most 10,000).
     random_state : int, numpy Generator/RandomState or None
         Seed of every reference set and fit.
     progress : bool or None
@@ -654,7 +654,7 @@ def prediction_strength(
         Number of random splits (fpc's ``M``; at most 1,000,000).
     cutoff : float, default=0.8
     n_init : int, default=1
-        k-means++ restarts per fit.
+        k-means++ restarts per fit (at most 10,000).
     random_state : int, numpy Generator/RandomState or None
     progress : bool or None
     estimator : clusterer with fit, predict, get_params and n_clusters, optional
@@ -992,7 +992,7 @@ def choose_k(
         the standalone functions' defaults so that 50,000 rows take seconds, not minutes
         (each at most 1,000,000).
     n_init : int, default=3
-        k-means++ restarts of the fits on all rows.
+        k-means++ restarts of the fits on all rows (at most 10,000).
     d_power : float, default=2.0
         Gap statistic's distance power (see :func:`gap_statistic`).
     ps_cutoff, ari_threshold : float, default=0.8
@@ -1021,8 +1021,9 @@ def choose_k(
     Raises
     ------
     InvalidParameterError
-        k outside ``[2, n_samples - 1]``, an unknown criterion, ``n_refs``/``n_splits``/
-        ``n_boot`` < 1.
+        k outside ``[2, n_samples - 1]``, an unknown criterion,
+        ``n_refs``/``n_splits``/``n_boot`` outside ``[1, 1000000]``, ``n_init`` outside
+        ``[1, 10000]``.
     NotEnoughSamplesError
         If every row of ``X`` is the same point.
     NonFiniteError
