@@ -3,6 +3,8 @@ crash, a hang or a PanicException, and the caller's data untouched."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -437,3 +439,43 @@ def test_kprototypes_restarts_beyond_memory_are_an_allocation_error(monkeypatch)
         KPrototypes(2, n_init=2, random_state=0).fit(X)
     monkeypatch.setattr(_kprototypes, "default_max_bytes", lambda: 144)
     KPrototypes(2, n_init=2, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize("name", ["choose_k", "prediction_strength"])
+@pytest.mark.parametrize(
+    "k_range, words",
+    [
+        (range(2, 10**15), r"k_range contains k=999999999999999, outside \[2, n_samples - 1\]"),
+        (range(10**15, 1, -1), r"k_range contains k=1000000000000000, outside"),
+        (range(-(10**15), 10), r"k_range contains k=-1000000000000000, outside"),
+        (
+            lambda: itertools.count(2),
+            r"k=40, outside \[2, n_samples - 1\] = \[2, 39\]",
+        ),
+        (
+            lambda: itertools.repeat(3),
+            r"k_range has more than 10,000 values, above",
+        ),
+    ],
+)
+def test_k_range_is_checked_without_building_a_list(name, k_range, words):
+    from segwise import stability
+    from segwise.exceptions import InvalidParameterError
+
+    # A list of 10**15 ints would not fit in memory: only the bounds can have been read;
+    # iterators (made afresh for each case) are read until the first value out of bounds.
+    k_range = k_range() if callable(k_range) else k_range
+    with pytest.raises(InvalidParameterError, match=words):
+        getattr(stability, name)(_frame().to_numpy(), k_range=k_range, progress=False)
+
+
+def test_k_range_count_cap_on_a_range_within_the_data():
+    from segwise.stability._choose_k import MAX_K_VALUES, _check_ks
+
+    n = 3 * MAX_K_VALUES
+    assert _check_ks(range(2, MAX_K_VALUES + 2), n) == list(range(2, MAX_K_VALUES + 2))
+    with pytest.raises(ValueError, match=r"k_range has 10,001 values, above the documented cap"):
+        _check_ks(range(2, MAX_K_VALUES + 3), n)
+    with pytest.raises(ValueError, match=r"k_range has more than 10,000 values"):
+        _check_ks(iter(range(2, MAX_K_VALUES + 3)), n)
+    assert _check_ks(range(9, 1, -3), n) == [3, 6, 9]

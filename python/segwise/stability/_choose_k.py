@@ -93,6 +93,9 @@ _CHOOSE_K_PARAMS: Constraints = {
     **_COMMON_PARAMS,
     **_ESTIMATOR,
 }
+#: Documented cap on the number of ks in ``k_range`` (besides each k <= n_samples - 1): each
+#: k is a set of clusterings to fit.
+MAX_K_VALUES = 10_000
 #: Replicates (reference sets, splits, bootstrap pairs) per call into Rust: the progress
 #: bar advances and Ctrl-C is honoured between calls.
 _CHUNK = 4
@@ -185,18 +188,51 @@ def _kneedle(x: Sequence[float], y: Sequence[float], S: float = 1.0) -> float | 
 
 
 def _check_ks(k_range: Any, n: int, *, name: str = "k_range") -> list[int]:
+    """The distinct ks of ``k_range``, sorted, each in ``[2, n - 1]`` and at most
+    :data:`MAX_K_VALUES` of them. Checked before any list is built: a ``range`` by its
+    bounds and length, any other iterable value by value, stopping at the first bad one
+    (a generator that never ends is refused once it passes the cap)."""
+
+    def outside(k: int) -> InvalidParameterError:
+        return InvalidParameterError(
+            f"{name} contains k={k}, outside [2, n_samples - 1] = [2, {n - 1}] for n_samples={n}"
+        )
+
+    def too_many(count: str) -> InvalidParameterError:
+        return InvalidParameterError(
+            f"{name} has {count} values, above the documented cap of {MAX_K_VALUES:,} "
+            "(each k is a set of clusterings to fit)"
+        )
+
+    if isinstance(k_range, range):
+        if not k_range:
+            raise InvalidParameterError(f"{name} is empty")
+        lo, hi = (k_range[0], k_range[-1]) if k_range.step > 0 else (k_range[-1], k_range[0])
+        for k in (lo, hi):
+            if k < 2 or k > n - 1:
+                raise outside(k)
+        if len(k_range) > MAX_K_VALUES:  # only a cap below n - 2 can be passed here
+            raise too_many(f"{len(k_range):,}")
+        return sorted(k_range)
     try:
-        ks = [operator.index(k) for k in k_range]
+        values = iter(k_range)
     except TypeError as exc:
         raise InvalidParameterError(f"{name} must be an iterable of ints, got {k_range!r}") from exc
+    ks: list[int] = []
+    for value in values:
+        try:
+            k = operator.index(value)
+        except TypeError as exc:
+            raise InvalidParameterError(
+                f"{name} must be an iterable of ints, got {k_range!r}"
+            ) from exc
+        if k < 2 or k > n - 1:
+            raise outside(k)
+        if len(ks) == MAX_K_VALUES:
+            raise too_many(f"more than {MAX_K_VALUES:,}")
+        ks.append(k)
     if not ks:
         raise InvalidParameterError(f"{name} is empty")
-    for k in ks:
-        if k < 2 or k > n - 1:
-            raise InvalidParameterError(
-                f"{name} contains k={k}, outside [2, n_samples - 1] = [2, {n - 1}] for "
-                f"n_samples={n}"
-            )
     if len(set(ks)) != len(ks):
         raise InvalidParameterError(f"{name} has repeated values: {ks}")
     return sorted(ks)
@@ -649,7 +685,8 @@ def prediction_strength(
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
     k_range : iterable of int, default=range(2, 11)
-        Values of k, each in ``[2, floor(n/2)]``.
+        Values of k, each in ``[2, floor(n/2)]``, at most 10,000 of them (checked before
+        any list is built: a ``range`` by its bounds).
     n_splits : int, default=50
         Number of random splits (fpc's ``M``; at most 1,000,000).
     cutoff : float, default=0.8
@@ -983,7 +1020,8 @@ def choose_k(
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
     k_range : iterable of int, default=range(2, 11)
-        Each k in ``[2, n_samples - 1]`` (and ``<= n_samples / 2`` for prediction strength).
+        Each k in ``[2, n_samples - 1]`` (and ``<= n_samples / 2`` for prediction strength),
+        at most 10,000 of them (checked before any list is built: a ``range`` by its bounds).
     criteria : sequence of str, optional
         A subset of ``("inertia", "silhouette", "calinski_harabasz", "davies_bouldin",
         "gap", "prediction_strength", "bootstrap_ari")``.
@@ -1021,7 +1059,7 @@ def choose_k(
     Raises
     ------
     InvalidParameterError
-        k outside ``[2, n_samples - 1]``, an unknown criterion,
+        k outside ``[2, n_samples - 1]`` or more than 10,000 ks, an unknown criterion,
         ``n_refs``/``n_splits``/``n_boot`` outside ``[1, 1000000]``, ``n_init`` outside
         ``[1, 10000]``.
     NotEnoughSamplesError
