@@ -479,3 +479,31 @@ def test_k_range_count_cap_on_a_range_within_the_data():
     with pytest.raises(ValueError, match=r"k_range has more than 10,000 values"):
         _check_ks(iter(range(2, MAX_K_VALUES + 3)), n)
     assert _check_ks(range(9, 1, -3), n) == [3, 6, 9]
+
+
+def test_calibration_holdout_reads_dates_as_rfm_table_does():
+    from segwise.clv import calibration_holdout
+    from segwise.exceptions import InvalidParameterError
+
+    text = ["2024-01-01", "2024-01-03", "2024-01-10", "2024-01-02", "2024-01-12"]
+    tx = pd.DataFrame({"customer_id": list("aaabb"), "date": text, "amount": 1.0})
+    want = calibration_holdout(tx, "2024-01-05")
+    # YYYYMMDD numbers are dates, not nanoseconds since 1970.
+    numbers = tx.assign(date=[int(d.replace("-", "")) for d in text])
+    pd.testing.assert_frame_equal(calibration_holdout(numbers, "2024-01-05"), want)
+    zones = tx.assign(date=["2024-01-01T00:00+00:00", "2024-01-03T00:00+05:00", *text[2:]])
+    with pytest.raises(InvalidParameterError, match="column 'date' mixes time zones"):
+        calibration_holdout(zones, "2024-01-05")
+    with pytest.raises(InvalidParameterError, match="column 'date' has 1 missing or unparsable"):
+        calibration_holdout(tx.assign(date=["not a date", *text[1:]]), "2024-01-05")
+
+
+def test_to_onnx_refuses_an_empty_graph_name():
+    pytest.importorskip("onnx")
+    from segwise.deploy import to_onnx
+    from segwise.exceptions import InvalidParameterError
+
+    km = KMeans(2, random_state=0).fit(np.repeat([[0.0], [9.0]], 12, axis=0))
+    with pytest.raises(InvalidParameterError, match="to_onnx: name must be a non-empty str"):
+        to_onnx(km, name="")
+    assert to_onnx(km, name="g").graph.name == "g"

@@ -1766,3 +1766,113 @@ def check_date(value: Any, name: str) -> pd.Timestamp:
     if pd.isna(ts):
         raise InvalidParameterError(f"{name} must be a date, got {value!r}")
     return ts
+
+
+#: The dates a nanosecond timestamp holds (the resolution periods are computed in).
+DATE_RANGE = (pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D"))
+
+
+def _value_examples(values: Any, limit: int = 3) -> list[Any]:
+    return pd.Series(values).head(limit).tolist()
+
+
+def _number_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
+    """Numbers as dates: YYYYMMDD integers (the most common CSV layout; floats such as
+    20240101.0 too), or another layout given by ``date_format``; never nanoseconds."""
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    present = np.isfinite(numbers)
+    fraction = present & (numbers != np.floor(numbers))
+    if fraction.any():
+        raise InvalidParameterError(
+            f"column {name!r} holds numbers with a fractional part "
+            f"({int(fraction.sum())} of {len(numbers)}, e.g. {_value_examples(values[fraction])}), "
+            "not dates; pass dates, YYYYMMDD integers or text"
+        )
+    whole = np.where(present, numbers, 0).astype(np.int64)
+    if date_format is None:
+        layout = present & (whole >= 10_000_101) & (whole <= 99_991_231)
+        if not layout[present].all():
+            bad = present & ~layout
+            raise InvalidParameterError(
+                f"column {name!r} holds numbers, not YYYYMMDD dates ({int(bad.sum())} of "
+                f"{len(numbers)}, e.g. {_value_examples(values[bad])}); pass date_format= for "
+                "another layout of digits, or convert them first (e.g. "
+                f"pd.to_datetime(df[{name!r}], unit='s') for Unix seconds)"
+            )
+    text = pd.Series(whole.astype(str), index=values.index, dtype=object).where(present, None)
+    return pd.to_datetime(text, format=date_format or "%Y%m%d", errors="coerce")
+
+
+def _check_one_time_zone(values: pd.Series, name: str) -> None:
+    """Python datetimes of several time zones (or aware and naive mixed) in one column."""
+    zones = {
+        str(v.tzinfo) if v.tzinfo is not None else "no time zone"
+        for v in values
+        if isinstance(v, _dt.datetime)
+    }
+    if len(zones) > 1:
+        _raise_mixed_zones(name, sorted(zones))
+
+
+def _raise_mixed_zones(name: str, zones: list[Any] | None = None) -> None:
+    found = f" ({', '.join(map(str, zones))})" if zones else ""
+    raise InvalidParameterError(
+        f"column {name!r} mixes time zones{found}; convert the dates to one time zone first, "
+        f"e.g. pd.to_datetime(df[{name!r}], utc=True) (periods then follow UTC), or "
+        f".dt.tz_convert(...) to the shop's local zone"
+    )
+
+
+def coerce_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
+    """``values`` as naive datetimes, NaT where missing or unparsable: the one reading of a
+    date column (datetimes, YYYYMMDD numbers, text). Raises for a column that cannot be
+    dates at all (fractional numbers, mixed time zones)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        parsed = _number_dates(values, name, date_format)
+    else:
+        if values.dtype == object:
+            _check_one_time_zone(values, name)
+        try:
+            with warnings.catch_warnings():
+                # pandas warns that it parses element by element; unparsable values are
+                # counted and shown below instead
+                warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+                parsed = pd.to_datetime(values, format=date_format, errors="coerce")
+        except (ValueError, TypeError) as err:
+            if "timezone" in str(err).lower() or "time zone" in str(err).lower():
+                _raise_mixed_zones(name)
+            raise InvalidParameterError(
+                f"column {name!r} could not be read as dates; pass date_format= or clean them first"
+            ) from None
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed
+
+
+def outside_date_range(parsed: pd.Series) -> pd.Series:
+    """Dates a nanosecond timestamp cannot hold."""
+    return (parsed < DATE_RANGE[0]) | (parsed > DATE_RANGE[1])
+
+
+def check_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
+    """A date column as naive ``datetime64[ns]`` (:func:`coerce_dates`), or
+    :class:`InvalidParameterError` naming the column for missing, unparsable or
+    out-of-range dates: the one reading of dates in transaction logs."""
+    parsed = coerce_dates(values, name, date_format)
+    bad = parsed.isna()
+    if bad.any():
+        examples = values[bad].head(3).tolist()
+        raise InvalidParameterError(
+            f"column {name!r} has {int(bad.sum())} missing or unparsable date(s) of "
+            f"{len(values)}, e.g. {examples}; pass date_format= or clean them first"
+        )
+    outside = outside_date_range(parsed)
+    if outside.any():
+        raise InvalidParameterError(
+            f"column {name!r} has {int(outside.sum())} date(s) outside "
+            f"{DATE_RANGE[0]:%Y-%m-%d} to {DATE_RANGE[1]:%Y-%m-%d} (the range of "
+            f"nanosecond timestamps), e.g. {_value_examples(values[outside])}; fix or drop them"
+        )
+    return parsed.astype("datetime64[ns]")
