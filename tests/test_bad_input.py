@@ -3,10 +3,13 @@ crash, a hang or a PanicException, and the caller's data untouched."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
-from segwise.cluster import DBSCAN, KMeans, KMedoids, MiniBatchKMeans
+from segwise._validation import format_bytes
+from segwise.cluster import DBSCAN, KMeans, KMedoids, KModes, KPrototypes, MiniBatchKMeans
 from segwise.exceptions import (
     EmptyInputError,
     FeatureNamesError,
@@ -47,6 +50,18 @@ def _frame(n=40, seed=0):
     return pd.DataFrame(
         np.abs(rng.normal(size=(n, 3))) * [1, 10, 100], columns=["recency", "frequency", "spend"]
     )
+
+
+def _mixed(n=8):
+    """Two numeric columns and one categorical, for KPrototypes."""
+    X = _frame(n)[["recency", "spend"]]
+    return X.assign(channel=["web", "shop"] * (n // 2))
+
+
+def _fit_input(cls, n=8):
+    return {KPrototypes: _mixed, KModes: lambda n: _frame(n).astype(int).astype(str)}.get(
+        cls, _frame
+    )(n)
 
 
 @pytest.mark.parametrize("est", ESTIMATORS, ids=ids)
@@ -267,7 +282,13 @@ def test_psi_bins_beyond_the_documented_cap_are_refused(bins):
     from segwise.stability import psi
 
     x = np.arange(100.0)
-    with pytest.raises(InvalidParameterError, match=r"bins must be .*1000000.*got"):
+    # The message says what the bins would allocate: 24 bytes per bin and feature.
+    gib = f"{24 * bins / 2**30:.1f} GiB" if 24 * bins >= 2**30 else "MiB"
+    with pytest.raises(
+        InvalidParameterError,
+        match=rf"bins must be in \[2, 1000000\] \(the documented cap; {bins:,} would "
+        rf"allocate at least .*{gib} for the bin edges of each feature.*\), got {bins}$",
+    ):
         psi(x, x, bins=bins)
     # More bins than rows is allowed (numpy's interpolated quantiles), and still exact.
     assert psi(x, x, bins=1000).table["psi"].iloc[0] == 0.0
@@ -314,5 +335,175 @@ def test_replicate_counts_beyond_the_documented_cap_are_refused(name, args, kwar
     from segwise import stability
     from segwise.exceptions import InvalidParameterError
 
-    with pytest.raises(InvalidParameterError, match=r"must be in \[1, 1000000\], got"):
+    ((param, value),) = kwargs.items()
+    words = (
+        rf"{param} must be in \[1, 1000000\] \(the documented cap; {value:,} would allocate "
+        rf"at least {format_bytes(8 * value)} for the replicates' results.*\), got {value}$"
+    )
+    with pytest.raises(InvalidParameterError, match=words):
         getattr(stability, name)(_frame().to_numpy(), *args, **kwargs)
+
+
+def test_format_bytes_in_the_cap_messages():
+    assert format_bytes(8 * 10**9) == "7.5 GiB"
+    assert format_bytes(24 * 10**8) == "2.2 GiB"
+
+
+def test_clv_bootstrap_replicates_beyond_the_cap_say_what_they_would_allocate():
+    from segwise.clv import segment_clv
+    from segwise.exceptions import InvalidParameterError
+
+    # Parameters are checked first: the (empty) inputs are never read.
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"n_bootstrap must be in \[0, 100000\] \(the documented cap; 10,000,000 would "
+        r"allocate at least 76.3 MiB for the replicates' means",
+    ):
+        segment_clv(None, None, n_bootstrap=10**7)
+
+
+_RESTARTS = [
+    (KMeans, {"n_clusters": 2}),
+    (MiniBatchKMeans, {"n_clusters": 2}),
+    (KPrototypes, {"n_clusters": 2}),
+    (KModes, {"n_clusters": 2}),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs", _RESTARTS, ids=[c.__name__ for c, _ in _RESTARTS])
+@pytest.mark.parametrize("n_init", [10**4 + 1, 10**6, 10**12])
+def test_n_init_beyond_the_documented_cap_is_refused(cls, kwargs, n_init):
+    from segwise.exceptions import InvalidParameterError
+
+    with pytest.raises(
+        InvalidParameterError,
+        match=rf"^{cls.__name__}: n_init must be 'auto' or an int in \[1, 10000\], got {n_init}$",
+    ):
+        cls(n_init=n_init, **kwargs).fit(_fit_input(cls))
+
+
+_ITERATING = [*_RESTARTS, (KMedoids, {"n_clusters": 2, "metric": "euclidean"})]
+
+
+@pytest.mark.parametrize("cls, kwargs", _ITERATING, ids=[c.__name__ for c, _ in _ITERATING])
+@pytest.mark.parametrize("max_iter", [10**7 + 1, 10**12])
+def test_max_iter_beyond_the_documented_cap_is_refused(cls, kwargs, max_iter):
+    from segwise.exceptions import InvalidParameterError
+
+    with pytest.raises(
+        InvalidParameterError,
+        match=rf"^{cls.__name__}: max_iter must be in \[1, 10000000\] \(the documented cap\), "
+        rf"got {max_iter}$",
+    ):
+        cls(max_iter=max_iter, **kwargs).fit(_fit_input(cls))
+
+
+@pytest.mark.parametrize("cls", [KMeans, KPrototypes])
+def test_caps_admit_their_bound(cls):
+    est = cls(n_clusters=2, n_init=2, max_iter=10**7, random_state=0).fit(_fit_input(cls))
+    assert est.n_iter_ < 10**7
+
+
+def test_dask_and_clv_iteration_caps_are_the_same_tables():
+    from segwise.clv import BetaGeoModel, GammaGammaModel
+    from segwise.exceptions import InvalidParameterError
+
+    for model in (BetaGeoModel(max_iter=10**8), GammaGammaModel(max_iter=10**8)):
+        with pytest.raises(InvalidParameterError, match=r"max_iter must be in \[1, 10000000\]"):
+            model._validate_params()
+    dd = pytest.importorskip("dask.dataframe")
+    from segwise import dask as sd
+
+    data = dd.from_pandas(_frame(8), npartitions=2)
+    for est, param in [
+        (sd.KMeans(2, n_init=10**5), "n_init"),
+        (sd.KMeans(2, init_max_iter=10**8), "init_max_iter"),
+        (sd.MiniBatchKMeans(2, max_iter=10**8), "max_iter"),
+    ]:
+        with pytest.raises(InvalidParameterError, match=rf"{param} must be .*\[1, 10"):
+            est.fit(data)
+
+
+def test_kprototypes_restarts_beyond_memory_are_an_allocation_error(monkeypatch):
+    from segwise.cluster import _kprototypes
+    from segwise.exceptions import AllocationError
+
+    X = _mixed(8)
+    # 2 restarts x (8 rows x 4 bytes + 2 prototypes x (2 x 8 + 1 x 4) bytes) = 144 bytes.
+    monkeypatch.setattr(_kprototypes, "default_max_bytes", lambda: 143)
+    with pytest.raises(
+        AllocationError,
+        match=r"KPrototypes: n_init=2 restarts on 8 rows would "
+        r"allocate 144 bytes .* above the cap of 143 bytes",
+    ):
+        KPrototypes(2, n_init=2, random_state=0).fit(X)
+    monkeypatch.setattr(_kprototypes, "default_max_bytes", lambda: 144)
+    KPrototypes(2, n_init=2, random_state=0).fit(X)
+
+
+@pytest.mark.parametrize("name", ["choose_k", "prediction_strength"])
+@pytest.mark.parametrize(
+    "k_range, words",
+    [
+        (range(2, 10**15), r"k_range contains k=999999999999999, outside \[2, n_samples - 1\]"),
+        (range(10**15, 1, -1), r"k_range contains k=1000000000000000, outside"),
+        (range(-(10**15), 10), r"k_range contains k=-1000000000000000, outside"),
+        (
+            lambda: itertools.count(2),
+            r"k=40, outside \[2, n_samples - 1\] = \[2, 39\]",
+        ),
+        (
+            lambda: itertools.repeat(3),
+            r"k_range has more than 10,000 values, above",
+        ),
+    ],
+)
+def test_k_range_is_checked_without_building_a_list(name, k_range, words):
+    from segwise import stability
+    from segwise.exceptions import InvalidParameterError
+
+    # A list of 10**15 ints would not fit in memory: only the bounds can have been read;
+    # iterators (made afresh for each case) are read until the first value out of bounds.
+    k_range = k_range() if callable(k_range) else k_range
+    with pytest.raises(InvalidParameterError, match=words):
+        getattr(stability, name)(_frame().to_numpy(), k_range=k_range, progress=False)
+
+
+def test_k_range_count_cap_on_a_range_within_the_data():
+    from segwise.stability._choose_k import MAX_K_VALUES, _check_ks
+
+    n = 3 * MAX_K_VALUES
+    assert _check_ks(range(2, MAX_K_VALUES + 2), n) == list(range(2, MAX_K_VALUES + 2))
+    with pytest.raises(ValueError, match=r"k_range has 10,001 values, above the documented cap"):
+        _check_ks(range(2, MAX_K_VALUES + 3), n)
+    with pytest.raises(ValueError, match=r"k_range has more than 10,000 values"):
+        _check_ks(iter(range(2, MAX_K_VALUES + 3)), n)
+    assert _check_ks(range(9, 1, -3), n) == [3, 6, 9]
+
+
+def test_calibration_holdout_reads_dates_as_rfm_table_does():
+    from segwise.clv import calibration_holdout
+    from segwise.exceptions import InvalidParameterError
+
+    text = ["2024-01-01", "2024-01-03", "2024-01-10", "2024-01-02", "2024-01-12"]
+    tx = pd.DataFrame({"customer_id": list("aaabb"), "date": text, "amount": 1.0})
+    want = calibration_holdout(tx, "2024-01-05")
+    # YYYYMMDD numbers are dates, not nanoseconds since 1970.
+    numbers = tx.assign(date=[int(d.replace("-", "")) for d in text])
+    pd.testing.assert_frame_equal(calibration_holdout(numbers, "2024-01-05"), want)
+    zones = tx.assign(date=["2024-01-01T00:00+00:00", "2024-01-03T00:00+05:00", *text[2:]])
+    with pytest.raises(InvalidParameterError, match="column 'date' mixes time zones"):
+        calibration_holdout(zones, "2024-01-05")
+    with pytest.raises(InvalidParameterError, match="column 'date' has 1 missing or unparsable"):
+        calibration_holdout(tx.assign(date=["not a date", *text[1:]]), "2024-01-05")
+
+
+def test_to_onnx_refuses_an_empty_graph_name():
+    pytest.importorskip("onnx")
+    from segwise.deploy import to_onnx
+    from segwise.exceptions import InvalidParameterError
+
+    km = KMeans(2, random_state=0).fit(np.repeat([[0.0], [9.0]], 12, axis=0))
+    with pytest.raises(InvalidParameterError, match="to_onnx: name must be a non-empty str"):
+        to_onnx(km, name="")
+    assert to_onnx(km, name="g").graph.name == "g"

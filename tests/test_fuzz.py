@@ -34,8 +34,13 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from segwise import abtest, cluster, metrics, preprocessing, stability
-from segwise.exceptions import ConvergenceWarning, HighCardinalityWarning, SegwiseError
+from segwise import abtest, cluster, clv, deploy, metrics, preprocessing, stability
+from segwise.exceptions import (
+    ConvergenceWarning,
+    HighCardinalityWarning,
+    PrivacyWarning,
+    SegwiseError,
+)
 from segwise.profile import profile_segments
 from segwise.rfm import rfm_scores, rfm_table
 
@@ -52,7 +57,7 @@ HOSTILE = [None, -1, 0, 1, 2, 0.5, -0.5, 1e300, np.nan, np.inf, "x", True, 10**2
 
 #: segwise's own warnings may accompany a result; anything else (numpy's RuntimeWarning,
 #: pandas' warnings) reaching the user is a failure.
-OWN_WARNINGS = (ConvergenceWarning, HighCardinalityWarning)
+OWN_WARNINGS = (ConvergenceWarning, HighCardinalityWarning, PrivacyWarning)
 
 
 # --------------------------------------------------------------------------- strategies
@@ -618,6 +623,251 @@ def target_label_pairs(draw: Any) -> None:
     check_call(call, (a, b))
 
 
+@st.composite
+def histories(draw: Any, *, max_rows: int = 12) -> Any:
+    """Customer histories (frequency, recency, T, monetary_value), mostly consistent,
+    sometimes not (recency above T, fractional or negative counts, a missing column,
+    extremes and NaN), in a frame or an array."""
+    n = draw(st.integers(0, max_rows))
+    frequency = np.asarray(draw(st.lists(st.integers(0, 6), min_size=n, max_size=n)), float)
+    T = np.asarray(draw(st.lists(st.floats(0.5, 60.0), min_size=n, max_size=n)), float)
+    share = np.asarray(draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)), float)
+    recency = np.where(frequency > 0, T * share, 0.0)
+    spend = np.abs(draw(floats_1d(n, nonfinite=False))) + 1.0
+    columns = {"frequency": frequency, "recency": recency, "T": T, "monetary_value": spend}
+    if n and draw(st.integers(0, 3)) == 0:  # something inconsistent or extreme
+        name = draw(st.sampled_from(list(columns)))
+        columns[name] = columns[name].copy()
+        columns[name][draw(st.integers(0, n - 1))] = draw(
+            st.sampled_from([*EXTREMES, *NONFINITE, -1.0, 0.5, 1e6])
+        )
+    frame = pd.DataFrame(columns)
+    if draw(st.integers(0, 9)) == 0:
+        frame = frame.drop(columns=draw(st.sampled_from(list(columns))))
+    return frame if draw(st.integers(0, 3)) else frame.to_numpy()
+
+
+def target_clv(draw: Any) -> None:
+    X = draw(histories())
+    n = len(X)
+    name = draw(
+        st.sampled_from(
+            [
+                "BetaGeoModel",
+                "ModifiedBetaGeoModel",
+                "ParetoNBDModel",
+                "GammaGammaModel",
+                "segment_clv",
+                "calibration_holdout",
+            ]
+        )
+    )
+    params = {
+        "penalizer_coef": hostile(draw, [0.0, 0.01, 1.0]),
+        "max_iter": hostile(draw, [1, 50, 1000]),
+        "tol": hostile(draw, [1e-7, 1.0]),
+        "initial_params": hostile(draw, [None]),
+    }
+    params = {k: v for k, v in params.items() if draw(st.integers(0, 2)) == 0}
+    weights = draw(st.sampled_from([None, draw(floats_1d(n))]))
+    t = hostile(draw, [1.0, 0.0, 10.0])
+    if name == "GammaGammaModel":
+
+        def call() -> Any:
+            model = clv.GammaGammaModel(**params).fit(X, sample_weight=weights)
+            return model.conditional_expected_average_profit(X)
+
+    elif name.endswith("Model"):
+        cls = getattr(clv, name)
+
+        def call() -> Any:
+            model = cls(**params).fit(X, sample_weight=weights)
+            model.predict(X, t=t)
+            model.conditional_probability_alive(X)
+            model.expected_number_of_purchases_up_to_time(t)
+            return model.summary()
+
+    elif name == "segment_clv":
+        y = draw(labels(n))
+        kwargs = {
+            "time": hostile(draw, [1, 12]),
+            "discount_rate": hostile(draw, [0.0, 0.01]),
+            "freq": hostile(draw, ["D", "W", "M"]),
+            "n_bootstrap": hostile(draw, [0, 3]),
+            "per_segment": hostile(draw, [False, True]),
+        }
+
+        def call() -> Any:
+            return clv.segment_clv(X, y, random_state=0, progress=False, **kwargs)
+
+        check_call(call, (X, y, kwargs))
+        return
+    else:
+        m = draw(st.integers(0, 9))
+        tx = pd.DataFrame(
+            {
+                "customer_id": draw(
+                    st.lists(st.sampled_from(["a", "b", 3]), min_size=m, max_size=m)
+                ),
+                "date": pd.Series((draw(DATES) * 4)[:m], dtype=object),
+                "amount": draw(floats_1d(m)),
+            }
+        )
+        ends = {
+            "calibration_end": hostile(draw, ["2024-01-04", "2023-01-01", "3024-01-01"]),
+            "observation_end": hostile(draw, [None, "2024-03-01", "2024-01-02"]),
+            "freq": hostile(draw, ["D", "W"]),
+            "amount": hostile(draw, [None, "amount"]),
+        }
+        n_buckets = hostile(draw, [1, 7])
+
+        def call() -> Any:
+            split = clv.calibration_holdout(tx, **ends)
+            return clv.holdout_check(clv.BetaGeoModel(), split, n_buckets=n_buckets)
+
+        check_call(call, (tx, ends))
+        return
+    check_call(call, (X, weights))
+
+
+#: Clean training data of the deploy target's models (the models are valid, their new data
+#: is hostile).
+_DEPLOY_TRAIN = pd.DataFrame(
+    np.repeat([[0.0, 1.0], [5.0, 7.0]], 12, axis=0) + np.linspace(0, 0.2, 24)[:, None],
+    columns=["c0", "c1"],
+)  # two segments of 12: above save_model's min_segment_size
+
+
+def _deploy_model(draw: Any) -> Any:
+    kind = draw(st.sampled_from(["kmeans", "kmeans_array", "scaled", "unfitted", "hostile"]))
+    if kind == "kmeans":
+        return cluster.KMeans(2, random_state=0).fit(_DEPLOY_TRAIN)
+    if kind == "kmeans_array":
+        return cluster.KMeans(2, random_state=0).fit(_DEPLOY_TRAIN.to_numpy())
+    if kind == "scaled":
+        from sklearn.pipeline import make_pipeline
+
+        pipe = make_pipeline(preprocessing.StandardScaler(), cluster.KMeans(2, random_state=0))
+        return pipe.fit(_DEPLOY_TRAIN)
+    if kind == "unfitted":
+        return cluster.KMeans(2)
+    return draw(st.sampled_from(HOSTILE))
+
+
+def target_deploy(draw: Any) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from segwise.deploy import _steps
+
+    name = draw(
+        st.sampled_from(
+            [
+                "save_model",
+                "load_model",
+                "to_sql",
+                "to_onnx",
+                "drift_check",
+                "refresh",
+                "fingerprint",
+                "pseudonymize",
+                "register_step",
+                "register_skl2onnx",
+            ]
+        )
+    )
+    model = _deploy_model(draw)
+    X = draw(matrices(max_rows=12, max_cols=3))
+    if name == "fingerprint":
+        check_call(lambda: deploy.fingerprint(X), X)
+        return
+    if name == "pseudonymize":
+        ids = draw(labels(draw(st.integers(0, 8))))
+        key = hostile(draw, ["secret", b"secret", ""])
+        check_call(lambda: deploy.pseudonymize(ids, key), (ids, key))
+        return
+    if name == "register_skl2onnx":
+        check_call(deploy.register_skl2onnx, ())
+        return
+    if name == "register_step":
+        key = hostile(draw, ["fuzz.NotAClass"])
+        convert = hostile(draw, [lambda est: []])
+        saved = (dict(_steps._CONVERTERS), dict(_steps.STEP_CLASSES), set(_steps._HOLDS_ROWS))
+        try:
+            check_call(lambda: deploy.register_step(key, convert), ())
+        finally:  # the registry is global: leave it as it was
+            _steps._CONVERTERS.clear()
+            _steps._CONVERTERS.update(saved[0])
+            _steps.STEP_CLASSES.clear()
+            _steps.STEP_CLASSES.update(saved[1])
+            _steps._HOLDS_ROWS.clear()
+            _steps._HOLDS_ROWS.update(saved[2])
+        return
+    if name in ("to_sql", "to_onnx"):
+        options = (
+            {
+                "dialect": hostile(draw, ["duckdb", "postgres", "sqlite"]),
+                "distance": hostile(draw, [False, True]),
+            }
+            if name == "to_sql"
+            else {"name": hostile(draw, ["segwise", ""])}
+        )
+        check_call(lambda: getattr(deploy, name)(model, **options), options)
+        return
+    if name == "drift_check":
+        options = {
+            "threshold": hostile(draw, [0.25, 0.0, 10.0]),
+            "min_segment_size": hostile(draw, [1, 10]),
+            "on_small_segment": hostile(draw, ["warn", "ignore", "raise"]),
+        }
+        check_call(lambda: deploy.drift_check(model, X, **options), (X, options))
+        return
+    if name == "refresh":
+        options = {
+            "n_clusters": hostile(draw, [None, 2, 3]),
+            "max_iter": hostile(draw, [1, 300]),
+            "warm_start": hostile(draw, [True, False]),
+        }
+        check_call(lambda: deploy.refresh(model, X, **options), (X, options))
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.json"
+        if name == "save_model":
+            X_ref = draw(st.sampled_from([None, X]))
+
+            def call() -> Any:
+                deploy.save_model(model, path, X=X_ref)
+                return deploy.load_model(path).predict(X)
+
+            check_call(call, (X, X_ref))
+            return
+        # load_model on a damaged file: a saved model cut short, with bytes changed, or
+        # something else entirely.
+        deploy.save_model(cluster.KMeans(2, random_state=0).fit(_DEPLOY_TRAIN), path)
+        data = bytearray(path.read_bytes())
+        damage = draw(st.sampled_from(["truncate", "flip", "replace", "garbage", "empty"]))
+        if damage == "truncate":
+            data = data[: draw(st.integers(0, len(data) - 1))]
+        elif damage == "flip":
+            for _ in range(draw(st.integers(1, 4))):
+                data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+        elif damage == "replace":
+            text = data.decode()
+            old = draw(st.sampled_from(['"KMeans"', "0.", "2", "[", "true", '"c0"']))
+            new = draw(st.sampled_from(['"x"', "null", "-1", "1e999", "NaN", "[]", "{}", ""]))
+            data = bytearray(text.replace(old, new, 1).encode())
+        elif damage == "garbage":
+            data = bytearray(draw(st.binary(max_size=64)))
+        else:
+            data = bytearray()
+        path.write_bytes(bytes(data))
+
+        def load() -> Any:
+            return deploy.load_model(path).predict(_DEPLOY_TRAIN)
+
+        check_call(load, ())
+
+
 TARGETS: dict[str, Callable[[Any], None]] = {
     "estimators": target_estimators,
     "cluster_quality": target_cluster_quality,
@@ -630,6 +880,8 @@ TARGETS: dict[str, Callable[[Any], None]] = {
     "segment_lift": target_segment_lift,
     "stability": target_stability,
     "label_pairs": target_label_pairs,
+    "clv": target_clv,
+    "deploy": target_deploy,
 }
 
 
@@ -641,12 +893,14 @@ def test_every_public_callable_is_a_target():
     import segwise.rfm
 
     source = "\n".join(inspect.getsource(t) for t in TARGETS.values())
+    modules = (abtest, metrics, stability, segwise.profile, segwise.rfm, clv, deploy)
     missing = [
         f"{module.__name__}.{name}"
-        for module in (abtest, metrics, stability, segwise.profile, segwise.rfm)
+        for module in modules
         for name in module.__all__
         if callable(getattr(module, name))
-        and not isinstance(getattr(module, name), type)  # result classes
+        # result classes are outputs; estimators (anything with fit) are inputs
+        and (not isinstance(getattr(module, name), type) or hasattr(getattr(module, name), "fit"))
         and name not in source
     ]
     assert not missing, f"not fuzzed: {missing}"

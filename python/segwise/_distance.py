@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._validation import MixedChecked, check_mixed
+from ._validation import MixedChecked, check_mixed, format_bytes
 from .exceptions import (
     AllocationError,
     ColumnNotFoundError,
@@ -51,15 +51,6 @@ def default_max_bytes() -> int:
     except (AttributeError, ValueError, OSError):
         return FALLBACK_MAX_BYTES
     return int(total) // 2 if total > 0 else FALLBACK_MAX_BYTES
-
-
-def format_bytes(n: float) -> str:
-    """``1.5 GiB``-style size."""
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} PiB"  # pragma: no cover - the loop always returns
 
 
 def allocate_matrix(

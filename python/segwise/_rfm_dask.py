@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ._dask import compute, require_dask, tree_reduce
-from ._validation import validate_params
+from ._validation import DATE_RANGE, coerce_dates, outside_date_range, validate_params
 from .exceptions import (
     EmptyInputError,
     InvalidParameterError,
@@ -17,10 +17,7 @@ from .exceptions import (
     NonNumericError,
 )
 from .rfm import (
-    _DATE_RANGE,
     _TABLE_PARAMS,
-    _coerce_dates,
-    _outside_date_range,
     _parse_end,
     _require_columns,
     _to_periods,
@@ -36,9 +33,9 @@ def _scan(
     part: pd.DataFrame, customer: str, date: str, amount: str | None, fmt: str | None
 ) -> dict:
     """One partition's counts of bad values and its date range (dates read as in memory)."""
-    dates = _coerce_dates(part[date], date, fmt)
+    dates = coerce_dates(part[date], date, fmt)
     bad_dates = dates.isna()
-    outside = _outside_date_range(dates)
+    outside = outside_date_range(dates)
     money = (
         np.zeros(len(part))
         if amount is None
@@ -76,7 +73,7 @@ def _summarise(
     # The shuffle may store the ids in another dtype (pyarrow strings): restore the input's.
     part[customer] = part[customer].astype(id_dtype)
     if len(part):
-        dates = _coerce_dates(part[kwargs["date"]], kwargs["date"], kwargs["date_format"])
+        dates = coerce_dates(part[kwargs["date"]], kwargs["date"], kwargs["date_format"])
         periods = _to_periods(dates.to_numpy().astype("datetime64[ns]"), kwargs["freq"])
         kept = periods <= kwargs["end_period"]
         if kwargs["negative_amounts"] == "drop" and kwargs["amount"] is not None:
@@ -175,7 +172,7 @@ def rfm_table_dask(
     if scan["outside"]:
         raise InvalidParameterError(
             f"column {date!r} has {scan['outside']} date(s) outside "
-            f"{_DATE_RANGE[0]:%Y-%m-%d} to {_DATE_RANGE[1]:%Y-%m-%d} (the range of "
+            f"{DATE_RANGE[0]:%Y-%m-%d} to {DATE_RANGE[1]:%Y-%m-%d} (the range of "
             f"nanosecond timestamps), e.g. {scan['outside_examples']}; fix or drop them"
         )
     if scan["bad_amounts"]:

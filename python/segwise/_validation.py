@@ -16,7 +16,8 @@
   sample (or aligned on customer ids).
 * **Parameters** (:func:`validate_params`): one constraint table per estimator or
   function, as scikit-learn's ``_parameter_constraints``, in the small vocabulary
-  :class:`Interval`, :class:`StrOptions`, :class:`Pair`, :class:`HasMethods`, ``None``,
+  :class:`Interval`, :class:`Cap` (a size with a documented cap, whose error says what
+  it would allocate), :class:`StrOptions`, :class:`Pair`, :class:`HasMethods`, ``None``,
   ``callable``, a type, and the names ``"array-like"``, ``"boolean"``,
   ``"random_state"`` and ``"verbose"``; :func:`check_int`, :func:`check_float` and
   :func:`check_choice` check one value the same way; :func:`check_random_state` turns
@@ -1064,6 +1065,51 @@ class Interval:
         return int(value) if self.type is Integral else float(value)
 
 
+def format_bytes(n: float) -> str:
+    """``1.5 GiB``-style size."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"  # pragma: no cover - the loop always returns
+
+
+class Cap(Interval):
+    """A size-like int (restarts, iterations, replicates, bins...) in ``[left, cap]``, the
+    upper bound a documented cap, checked before anything is allocated.
+
+    When the parameter sizes a buffer, ``bytes_each`` (bytes per unit, at least) and
+    ``buffer`` (what is allocated) make a value above the cap say what it would have
+    allocated: ``"in [1, 1000000] (the documented cap; 10**9 would allocate at least
+    7.5 GiB for ...)"``.
+
+    Examples
+    --------
+    >>> from segwise._validation import Cap
+    >>> Cap(1, 10**6, bytes_each=8, buffer="the results").problem(10**9)  # doctest: +ELLIPSIS
+    'in [1, 1000000] (the documented cap; 1,000,000,000 would allocate at least 7.5 GiB for ...)'
+    """
+
+    def __init__(
+        self, left: int, cap: int, *, bytes_each: int | None = None, buffer: str = ""
+    ) -> None:
+        super().__init__(Integral, left, cap, closed="both")
+        self.bytes_each = bytes_each
+        self.buffer = buffer
+
+    def problem(self, value: Any) -> str | None:
+        what = super().problem(value)
+        if what is None or what != self.range() or value < self.left:
+            return what
+        if self.bytes_each is None:
+            return f"{what} (the documented cap)"
+        nbytes = format_bytes(int(value) * self.bytes_each)
+        return (
+            f"{what} (the documented cap; {int(value):,} would allocate at least {nbytes} "
+            f"for {self.buffer})"
+        )
+
+
 class StrOptions:
     """One of a few strings. ``str`` subclasses (``numpy.str_``) are accepted and come back
     as the plain ``str`` of the table, as scikit-learn does since its issue #21964."""
@@ -1195,8 +1241,8 @@ def validate_params(
     ``bool`` from ``numpy.bool_``, a tuple of floats for a :class:`Pair`).
 
     ``constraints`` maps a parameter name to the list of what it may be (any one will do):
-    an :class:`Interval`, :class:`StrOptions`, :class:`Pair` or :class:`HasMethods`,
-    ``None``, ``callable``, a type (``isinstance``), or one of the names
+    an :class:`Interval` (or :class:`Cap`), :class:`StrOptions`, :class:`Pair` or
+    :class:`HasMethods`, ``None``, ``callable``, a type (``isinstance``), or one of the names
     ``"array-like"``, ``"boolean"``, ``"random_state"`` (None, an int >= 0 or a numpy
     RandomState/Generator) and ``"verbose"`` (an int or bool). ``params`` may hold more
     names than ``constraints`` (an estimator's ``get_params()``, a function's
@@ -1691,10 +1737,18 @@ def check_magnitude(values: np.ndarray, what: str, *, name: str = "X") -> None:
 
 
 # Documented cap on replicate counts (bootstrap resamples, gap reference sets, prediction
-# strength splits): each replicate keeps a row of results, and far beyond this a call would
-# run for days or ask numpy for terabytes before doing any work.
+# strength splits): each replicate keeps a row of results (a float64 per segment or k), and
+# far beyond this a call would run for days or ask numpy for terabytes before doing any work.
 MAX_REPLICATES = 1_000_000
-REPLICATES = Interval(Integral, 1, MAX_REPLICATES, closed="both")
+REPLICATES = Cap(
+    1, MAX_REPLICATES, bytes_each=8, buffer="the replicates' results, a float64 per segment or k"
+)
+# Documented caps on restarts and iterations: neither sizes a buffer of its own, but far
+# beyond these a fit runs for days (Ctrl-C still stops it).
+MAX_N_INIT = 10_000
+N_INIT = Cap(1, MAX_N_INIT)
+MAX_ITER = 10**7
+ITERATIONS = Cap(1, MAX_ITER)
 
 
 # --------------------------------------------------------------------------- dates
@@ -1712,3 +1766,113 @@ def check_date(value: Any, name: str) -> pd.Timestamp:
     if pd.isna(ts):
         raise InvalidParameterError(f"{name} must be a date, got {value!r}")
     return ts
+
+
+#: The dates a nanosecond timestamp holds (the resolution periods are computed in).
+DATE_RANGE = (pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D"))
+
+
+def _value_examples(values: Any, limit: int = 3) -> list[Any]:
+    return pd.Series(values).head(limit).tolist()
+
+
+def _number_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
+    """Numbers as dates: YYYYMMDD integers (the most common CSV layout; floats such as
+    20240101.0 too), or another layout given by ``date_format``; never nanoseconds."""
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    present = np.isfinite(numbers)
+    fraction = present & (numbers != np.floor(numbers))
+    if fraction.any():
+        raise InvalidParameterError(
+            f"column {name!r} holds numbers with a fractional part "
+            f"({int(fraction.sum())} of {len(numbers)}, e.g. {_value_examples(values[fraction])}), "
+            "not dates; pass dates, YYYYMMDD integers or text"
+        )
+    whole = np.where(present, numbers, 0).astype(np.int64)
+    if date_format is None:
+        layout = present & (whole >= 10_000_101) & (whole <= 99_991_231)
+        if not layout[present].all():
+            bad = present & ~layout
+            raise InvalidParameterError(
+                f"column {name!r} holds numbers, not YYYYMMDD dates ({int(bad.sum())} of "
+                f"{len(numbers)}, e.g. {_value_examples(values[bad])}); pass date_format= for "
+                "another layout of digits, or convert them first (e.g. "
+                f"pd.to_datetime(df[{name!r}], unit='s') for Unix seconds)"
+            )
+    text = pd.Series(whole.astype(str), index=values.index, dtype=object).where(present, None)
+    return pd.to_datetime(text, format=date_format or "%Y%m%d", errors="coerce")
+
+
+def _check_one_time_zone(values: pd.Series, name: str) -> None:
+    """Python datetimes of several time zones (or aware and naive mixed) in one column."""
+    zones = {
+        str(v.tzinfo) if v.tzinfo is not None else "no time zone"
+        for v in values
+        if isinstance(v, _dt.datetime)
+    }
+    if len(zones) > 1:
+        _raise_mixed_zones(name, sorted(zones))
+
+
+def _raise_mixed_zones(name: str, zones: list[Any] | None = None) -> None:
+    found = f" ({', '.join(map(str, zones))})" if zones else ""
+    raise InvalidParameterError(
+        f"column {name!r} mixes time zones{found}; convert the dates to one time zone first, "
+        f"e.g. pd.to_datetime(df[{name!r}], utc=True) (periods then follow UTC), or "
+        f".dt.tz_convert(...) to the shop's local zone"
+    )
+
+
+def coerce_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
+    """``values`` as naive datetimes, NaT where missing or unparsable: the one reading of a
+    date column (datetimes, YYYYMMDD numbers, text). Raises for a column that cannot be
+    dates at all (fractional numbers, mixed time zones)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        parsed = _number_dates(values, name, date_format)
+    else:
+        if values.dtype == object:
+            _check_one_time_zone(values, name)
+        try:
+            with warnings.catch_warnings():
+                # pandas warns that it parses element by element; unparsable values are
+                # counted and shown below instead
+                warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+                parsed = pd.to_datetime(values, format=date_format, errors="coerce")
+        except (ValueError, TypeError) as err:
+            if "timezone" in str(err).lower() or "time zone" in str(err).lower():
+                _raise_mixed_zones(name)
+            raise InvalidParameterError(
+                f"column {name!r} could not be read as dates; pass date_format= or clean them first"
+            ) from None
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed
+
+
+def outside_date_range(parsed: pd.Series) -> pd.Series:
+    """Dates a nanosecond timestamp cannot hold."""
+    return (parsed < DATE_RANGE[0]) | (parsed > DATE_RANGE[1])
+
+
+def check_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
+    """A date column as naive ``datetime64[ns]`` (:func:`coerce_dates`), or
+    :class:`InvalidParameterError` naming the column for missing, unparsable or
+    out-of-range dates: the one reading of dates in transaction logs."""
+    parsed = coerce_dates(values, name, date_format)
+    bad = parsed.isna()
+    if bad.any():
+        examples = values[bad].head(3).tolist()
+        raise InvalidParameterError(
+            f"column {name!r} has {int(bad.sum())} missing or unparsable date(s) of "
+            f"{len(values)}, e.g. {examples}; pass date_format= or clean them first"
+        )
+    outside = outside_date_range(parsed)
+    if outside.any():
+        raise InvalidParameterError(
+            f"column {name!r} has {int(outside.sum())} date(s) outside "
+            f"{DATE_RANGE[0]:%Y-%m-%d} to {DATE_RANGE[1]:%Y-%m-%d} (the range of "
+            f"nanosecond timestamps), e.g. {_value_examples(values[outside])}; fix or drop them"
+        )
+    return parsed.astype("datetime64[ns]")

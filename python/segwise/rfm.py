@@ -16,8 +16,6 @@ Examples
 
 from __future__ import annotations
 
-import datetime
-import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any
@@ -28,11 +26,13 @@ import pandas as pd
 from . import _core
 from ._results import to_container
 from ._validation import (
+    DATE_RANGE,
     Constraints,
     Interval,
     StrOptions,
     as_pandas,
     check_date,
+    check_dates,
     container_of,
     encode_labels,
     validate_params,
@@ -83,124 +83,17 @@ def _require_columns(df: pd.DataFrame, columns: Mapping[str, str]) -> None:
         )
 
 
-#: The dates a nanosecond timestamp holds (the resolution periods are computed in).
-_DATE_RANGE = (pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D"))
-
-
 def _parse_end(observation_end: Any) -> pd.Timestamp:
     """``observation_end`` as a Timestamp, or a typed error naming the bad value."""
     end = check_date(observation_end, "observation_end")
     if end.tz is not None:
         end = end.tz_localize(None)
-    if not _DATE_RANGE[0] <= end <= _DATE_RANGE[1]:
+    if not DATE_RANGE[0] <= end <= DATE_RANGE[1]:
         raise InvalidParameterError(
-            f"observation_end {observation_end!r} is outside {_DATE_RANGE[0]:%Y-%m-%d} to "
-            f"{_DATE_RANGE[1]:%Y-%m-%d} (the range of nanosecond timestamps)"
+            f"observation_end {observation_end!r} is outside {DATE_RANGE[0]:%Y-%m-%d} to "
+            f"{DATE_RANGE[1]:%Y-%m-%d} (the range of nanosecond timestamps)"
         )
     return end
-
-
-def _examples(values: Any, limit: int = 3) -> list[Any]:
-    return pd.Series(values).head(limit).tolist()
-
-
-def _number_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
-    """Numbers as dates: YYYYMMDD integers (the most common CSV layout; floats such as
-    20240101.0 too), or another layout given by ``date_format``; never nanoseconds."""
-    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    present = np.isfinite(numbers)
-    fraction = present & (numbers != np.floor(numbers))
-    if fraction.any():
-        raise InvalidParameterError(
-            f"column {name!r} holds numbers with a fractional part "
-            f"({int(fraction.sum())} of {len(numbers)}, e.g. {_examples(values[fraction])}), "
-            "not dates; pass dates, YYYYMMDD integers or text"
-        )
-    whole = np.where(present, numbers, 0).astype(np.int64)
-    if date_format is None:
-        layout = present & (whole >= 10_000_101) & (whole <= 99_991_231)
-        if not layout[present].all():
-            bad = present & ~layout
-            raise InvalidParameterError(
-                f"column {name!r} holds numbers, not YYYYMMDD dates ({int(bad.sum())} of "
-                f"{len(numbers)}, e.g. {_examples(values[bad])}); pass date_format= for "
-                "another layout of digits, or convert them first (e.g. "
-                f"pd.to_datetime(df[{name!r}], unit='s') for Unix seconds)"
-            )
-    text = pd.Series(whole.astype(str), index=values.index, dtype=object).where(present, None)
-    return pd.to_datetime(text, format=date_format or "%Y%m%d", errors="coerce")
-
-
-def _check_one_time_zone(values: pd.Series, name: str) -> None:
-    """Python datetimes of several time zones (or aware and naive mixed) in one column."""
-    zones = {
-        str(v.tzinfo) if v.tzinfo is not None else "no time zone"
-        for v in values
-        if isinstance(v, datetime.datetime)
-    }
-    if len(zones) > 1:
-        _raise_mixed_zones(name, sorted(zones))
-
-
-def _raise_mixed_zones(name: str, zones: list[Any] | None = None) -> None:
-    found = f" ({', '.join(map(str, zones))})" if zones else ""
-    raise InvalidParameterError(
-        f"column {name!r} mixes time zones{found}; convert the dates to one time zone first, "
-        f"e.g. pd.to_datetime(df[{name!r}], utc=True) (periods then follow UTC), or "
-        f".dt.tz_convert(...) to the shop's local zone"
-    )
-
-
-def _coerce_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
-    """``values`` as naive datetimes, NaT where missing or unparsable: the one reading of a
-    date column (datetimes, YYYYMMDD numbers, text). Raises for a column that cannot be
-    dates at all (fractional numbers, mixed time zones)."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        parsed = _number_dates(values, name, date_format)
-    else:
-        if values.dtype == object:
-            _check_one_time_zone(values, name)
-        try:
-            with warnings.catch_warnings():
-                # pandas warns that it parses element by element; unparsable values are
-                # counted and shown below instead
-                warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
-                parsed = pd.to_datetime(values, format=date_format, errors="coerce")
-        except (ValueError, TypeError) as err:
-            if "timezone" in str(err).lower() or "time zone" in str(err).lower():
-                _raise_mixed_zones(name)
-            raise InvalidParameterError(
-                f"column {name!r} could not be read as dates; pass date_format= or clean them first"
-            ) from None
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
-    return parsed
-
-
-def _outside_date_range(parsed: pd.Series) -> pd.Series:
-    """Dates a nanosecond timestamp cannot hold."""
-    return (parsed < _DATE_RANGE[0]) | (parsed > _DATE_RANGE[1])
-
-
-def _parse_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:
-    parsed = _coerce_dates(values, name, date_format)
-    bad = parsed.isna()
-    if bad.any():
-        examples = values[bad].head(3).tolist()
-        raise InvalidParameterError(
-            f"column {name!r} has {int(bad.sum())} missing or unparsable date(s) of "
-            f"{len(values)}, e.g. {examples}; pass date_format= or clean them first"
-        )
-    outside = _outside_date_range(parsed)
-    if outside.any():
-        raise InvalidParameterError(
-            f"column {name!r} has {int(outside.sum())} date(s) outside "
-            f"{_DATE_RANGE[0]:%Y-%m-%d} to {_DATE_RANGE[1]:%Y-%m-%d} (the range of "
-            f"nanosecond timestamps), e.g. {_examples(values[outside])}; fix or drop them"
-        )
-    return parsed.astype("datetime64[ns]")
 
 
 def _to_periods(dates: np.ndarray, freq: str) -> np.ndarray:
@@ -355,7 +248,7 @@ def _summarise(
     ids = transactions[customer]
     if ids.isna().any():
         raise NonFiniteError(f"column {customer!r} has {int(ids.isna().sum())} missing id(s)")
-    dates = _parse_dates(transactions[date], date, params["date_format"])
+    dates = check_dates(transactions[date], date, params["date_format"])
     money = _amounts(transactions, amount)
     keep = np.ones(len(money), dtype=bool)
     negative = money < 0

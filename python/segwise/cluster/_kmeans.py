@@ -11,8 +11,10 @@ import numpy as np
 
 from .. import _core
 from .._base import BaseEstimator, ClusterMixin, TransformerMixin
-from .._distance import default_max_bytes, format_bytes
+from .._distance import default_max_bytes
 from .._validation import (
+    ITERATIONS,
+    N_INIT,
     Checked,
     CheckedSparse,
     Constraints,
@@ -25,6 +27,7 @@ from .._validation import (
     check_random_state,
     check_sample_weight,
     check_sparse,
+    format_bytes,
     is_sparse,
     max_abs,
     raise_overflow,
@@ -45,8 +48,8 @@ _FLOATS = (np.float64, np.float32)
 _BASE_KMEANS_PARAMS: Constraints = {
     "n_clusters": [Interval(Integral, 1, None, closed="left")],
     "init": [StrOptions(["k-means++", "random"]), callable, "array-like"],
-    "n_init": [StrOptions(["auto"]), Interval(Integral, 1, None, closed="left")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "n_init": [StrOptions(["auto"]), N_INIT],
+    "max_iter": [ITERATIONS],
     "tol": [Interval(Real, 0, None, closed="left")],
     "verbose": ["verbose"],
     "random_state": ["random_state"],
@@ -344,8 +347,8 @@ default="k-means++"
         Restarts. ``"auto"``: 1 for ``"k-means++"`` or an array, 10 for ``"random"`` or a
         callable. With an array and ``n_init != 1`` a ``RuntimeWarning`` is issued and one
         run is made. Restarts run in parallel; the lowest inertia wins (the earliest on
-        ties).
-    max_iter : int, default=300
+        ties). At most 10,000.
+    max_iter : int, default=300 (at most 10,000,000)
         Maximum iterations per run.
     tol : float, default=1e-4
         Relative tolerance on the summed squared centre shift (scaled by the mean

@@ -22,6 +22,7 @@ from .._distance import (
     euclidean_nearest,
 )
 from .._validation import (
+    ITERATIONS,
     UNKNOWN_POLICIES,
     Checked,
     Constraints,
@@ -287,7 +288,7 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
         drawn in proportion to the distance to the nearest one chosen), ``n_clusters``
         random rows, or row indices (for ``"clara"``: they join the first sample). BUILD
         costs O(k n^2) on the matrix; the random ones O(k n).
-    max_iter : int, default=100
+    max_iter : int, default=100 (at most 10,000,000)
         ``"fasterpam"``: passes over the candidates; ``"pam"``: swaps. A run stopped by it
         issues a :class:`~segwise.exceptions.ConvergenceWarning`.
     sample_size : int, optional
@@ -365,7 +366,7 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
         "metric": [StrOptions(["gower", "euclidean", "precomputed"])],
         "method": [StrOptions(["fasterpam", "pam", "clara"])],
         "init": [StrOptions(["build", "k-medoids++", "random"]), "array-like"],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [ITERATIONS],
         "sample_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_subsamples": [Interval(Integral, 1, None, closed="left")],
         "categorical": [None, "array-like", str, Integral],

@@ -11,7 +11,10 @@ import pandas as pd
 
 from .. import _core
 from .._base import BaseEstimator, ClusterMixin, TransformerMixin
+from .._distance import default_max_bytes
 from .._validation import (
+    ITERATIONS,
+    N_INIT,
     Checked,
     Constraints,
     Fitted,
@@ -23,8 +26,10 @@ from .._validation import (
     check_mixed,
     check_random_state,
     check_sample_weight,
+    format_bytes,
 )
 from ..exceptions import (
+    AllocationError,
     ConstantColumnWarning,
     ConvergenceWarning,
     InvalidParameterError,
@@ -38,14 +43,29 @@ __all__ = ["KModes", "KPrototypes"]
 _SEEDINGS = ("cao", "huang", "random")
 _COMMON_PARAMS: Constraints = {
     "n_clusters": [Interval(Integral, 1, None, closed="left")],
-    "n_init": [StrOptions(["auto"]), Interval(Integral, 1, None, closed="left")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "n_init": [StrOptions(["auto"]), N_INIT],
+    "max_iter": [ITERATIONS],
     "algorithm": [StrOptions(["lloyd", "huang"])],
     "categorical": [None, "array-like", str, Integral],
     "missing": [StrOptions(["error", "level"])],
     "unknown": [StrOptions(["error", "mismatch"])],
     "random_state": ["random_state"],
 }
+
+
+def _check_restart_memory(runs: int, n: int, k: int, m: MixedChecked, who: str) -> None:
+    """The core keeps every restart's labels and prototypes until it picks the best: refuse,
+    before any work, an ``n_init`` whose results exceed half the machine's memory."""
+    per_run = 4 * n + k * (8 * m.numeric.shape[1] + 4 * m.categorical.shape[1])
+    nbytes = runs * per_run
+    cap = default_max_bytes()
+    if nbytes > cap:
+        raise AllocationError(
+            f"{who}: n_init={runs:,} restarts on {n:,} rows would allocate "
+            f"{format_bytes(nbytes)} (each restart's labels and prototypes are kept until "
+            f"the best is chosen), above the cap of {format_bytes(cap)} (half the machine's "
+            "memory); use a smaller n_init"
+        )
 
 
 def kmodes_gamma(numeric: np.ndarray) -> float:
@@ -203,6 +223,7 @@ class _MixedClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: i
         if not isinstance(init, str):
             init_numeric, init_categorical = self._init_blocks(m, k)
         runs = self._n_init(params["n_init"], init)
+        _check_restart_memory(runs, n, k, m, type(self).__name__)
         seeding = "cao"  # not read when prototypes are given
         if isinstance(init, str):
             seeding = "k-prototypes++" if init == self._plus_plus else init
@@ -432,11 +453,15 @@ class KPrototypes(_MixedClusterer):
         DataFrame for a DataFrame ``X``; levels must occur in ``X``).
     n_init : "auto" or int, default="auto"
         Restarts, run in parallel; the lowest cost wins (the earliest on ties). "auto": 1
-        for "cao" or given prototypes (deterministic), 10 otherwise (as kmodes).
+        for "cao" or given prototypes (deterministic), 10 otherwise (as kmodes). At most
+        10,000, and every restart's labels are kept until the best is chosen: ``n_init``
+        x rows x 4 bytes must fit in half the machine's memory
+        (:class:`~segwise.exceptions.AllocationError` otherwise).
     max_iter : int, default=100
-        Maximum iterations per restart. A run converges when no customer changes segment
-        or the cost stops decreasing (kmodes' rule); when the best run reaches
-        ``max_iter`` first, ``fit`` issues a :class:`~segwise.exceptions.ConvergenceWarning`.
+        Maximum iterations per restart (at most 10,000,000). A run converges when no
+        customer changes segment or the cost stops decreasing (kmodes' rule); when the best
+        run reaches ``max_iter`` first, ``fit`` issues a
+        :class:`~segwise.exceptions.ConvergenceWarning`.
     algorithm : {"lloyd", "huang"}, default="lloyd"
         ``"huang"``: Huang's incremental updates, row by row in row order, as kmodes 0.12:
         from the same initial prototypes it gives the same labels, prototypes, cost and
@@ -670,10 +695,12 @@ class KModes(_MixedClusterer):
         As in :class:`KPrototypes` (``"k-modes++"`` is its k-prototypes++). The default,
         Cao's deterministic seeding, is kmodes' default too.
     n_init : "auto" or int, default="auto"
-        Restarts; "auto": 1 for "cao" or given prototypes, 10 otherwise.
+        Restarts; "auto": 1 for "cao" or given prototypes, 10 otherwise. At most 10,000
+        (and bounded by memory as in :class:`KPrototypes`).
     max_iter : int, default=100
-        Maximum iterations per restart (a :class:`~segwise.exceptions.ConvergenceWarning`
-        when the best run reaches it before converging, as in :class:`KPrototypes`).
+        Maximum iterations per restart, at most 10,000,000 (a
+        :class:`~segwise.exceptions.ConvergenceWarning` when the best run reaches it before
+        converging, as in :class:`KPrototypes`).
     algorithm : {"lloyd", "huang"}, default="lloyd"
         ``"huang"`` reproduces ``kmodes.kmodes.KModes`` (labels, modes, cost, iterations)
         from the same initial prototypes, and with ``init="cao"`` from kmodes' default

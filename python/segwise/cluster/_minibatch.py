@@ -61,7 +61,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
     init : {"k-means++", "random"}, callable or array-like, default="k-means++"
         As in :class:`KMeans`; run on ``init_size`` rows drawn at random.
     max_iter : int, default=100
-        Maximum passes over the data.
+        Maximum passes over the data (at most 10,000,000).
     batch_size : int, default=1024
         Rows per mini-batch (capped at the number of rows).
     verbose : int, default=0
@@ -80,7 +80,7 @@ class MiniBatchKMeans(  # type: ignore[misc]  # the mixins' _estimator_type narr
     n_init : "auto" or int, default="auto"
         Initialisations compared on a validation sample of ``init_size`` rows (only the
         best is refined). ``"auto"``: 1 for "k-means++" or an array, 3 for "random" or a
-        callable.
+        callable. At most 10,000.
     reassignment_ratio : float, default=0.01
         Fraction of the largest accumulated weight below which a centre is reassigned.
 

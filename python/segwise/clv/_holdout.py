@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 
 from .._results import ResultMixin, Summary, Table, fmt_count
-from .._validation import Constraints, Interval, StrOptions, check_date, validate_params
+from .._validation import (
+    Constraints,
+    Interval,
+    StrOptions,
+    check_date,
+    check_dates,
+    validate_params,
+)
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ..rfm import rfm_table
 from ._models import _PurchaseModel
@@ -94,7 +101,9 @@ def calibration_holdout(
     cal_end = _timestamp(calibration_end, "calibration_end")
     if date not in transactions.columns:
         raise InvalidParameterError(f"column date={date!r} is not in the transactions")
-    dates = pd.to_datetime(transactions[date], errors="coerce")
+    # The one reading of a date column (YYYYMMDD numbers, one time zone, no NaT), as
+    # rfm_table's below: never nanoseconds since 1970 or a silently dropped row.
+    dates = check_dates(transactions[date], date, None)
     obs_end = (
         dates.max() if observation_end is None else _timestamp(observation_end, "observation_end")
     )

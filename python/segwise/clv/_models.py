@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
@@ -15,7 +15,7 @@ from .. import _core
 from .._base import BaseEstimator
 from .._results import ResultMixin, Summary, Table, fmt_count
 from .._stats.distributions import norm_ppf
-from .._validation import Constraints, Interval, check_fitted, check_sample_weight
+from .._validation import ITERATIONS, Constraints, Interval, check_fitted, check_sample_weight
 from ..exceptions import ConvergenceWarning, InvalidParameterError
 from ._data import Histories, check_histories, check_horizon
 
@@ -96,7 +96,7 @@ class _MaximumLikelihoodModel(BaseEstimator):
 
     _parameter_constraints: Constraints = {
         "penalizer_coef": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [ITERATIONS],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "initial_params": [None, "array-like"],
     }
@@ -384,7 +384,8 @@ _COMMON_PARAMETERS = """
         fitting, and the penalty applies to the rescaled parameters, as in lifetimes).
         A small value (0.001 to 0.1) tames degenerate fits.
     max_iter : int, default 1000
-        Iterations of the optimiser (BFGS with bounds on the log-parameters).
+        Iterations of the optimiser (BFGS with bounds on the log-parameters; at most
+        10,000,000).
     tol : float, default 1e-7
         Converged when every entry of the gradient of the mean negative log-likelihood
         in the log-parameters is below ``tol``.

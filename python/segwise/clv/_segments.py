@@ -23,6 +23,7 @@ from .._results import (
     fmt_share,
 )
 from .._validation import (
+    Cap,
     Constraints,
     HasMethods,
     Interval,
@@ -48,7 +49,14 @@ _PARAMS: Constraints = {
     "time": [Interval(Integral, 1, 1200, closed="both")],
     "discount_rate": [Interval(Real, -1, None, closed="neither")],
     "freq": [StrOptions(MONTH_LENGTH)],
-    "n_bootstrap": [Interval(Integral, 0, 100_000, closed="both")],
+    "n_bootstrap": [
+        Cap(
+            0,
+            100_000,
+            bytes_each=8,
+            buffer="the replicates' means, a float64 per segment and statistic",
+        )
+    ],
     "confidence_level": [Interval(Real, 0, 1, closed="neither")],
     "min_customers": [Interval(Integral, 2, None, closed="left")],
     "random_state": ["random_state"],

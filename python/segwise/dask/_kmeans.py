@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from .._dask import (
     weight_blocks,
 )
 from .._validation import (
+    ITERATIONS,
     Constraints,
     Interval,
     StrOptions,
@@ -332,9 +333,10 @@ class KMeans(_LazyCentres, _InMemoryKMeans):  # type: ignore[misc]
 default="k-means||"
         ``"random"``: ``n_clusters`` distinct rows drawn in proportion to the weights.
     n_init : "auto" or int, default="auto"
-        Restarts (each a full seeding and fit; the lowest inertia wins). ``"auto"``: 1.
+        Restarts (each a full seeding and fit; the lowest inertia wins). ``"auto"``: 1. At
+        most 10,000.
     max_iter : int, default=300
-        Maximum Lloyd iterations.
+        Maximum Lloyd iterations (at most 10,000,000).
     tol : float, default=1e-4
         Relative tolerance on the summed squared centre shift (scaled by the mean feature
         variance, as in memory).
@@ -410,7 +412,7 @@ default="k-means||"
     _parameter_constraints: Constraints = {
         **_InMemoryKMeans._parameter_constraints,
         "init": [StrOptions(["k-means||", "random"]), "array-like"],
-        "init_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "init_max_iter": [ITERATIONS],
         "oversampling_factor": [Interval(Real, 0, None, closed="neither")],
     }
 

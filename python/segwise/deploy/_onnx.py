@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import UnsupportedModelError
+from ..exceptions import InvalidParameterError, UnsupportedModelError
 from ._mixed import EuclideanMedoidStep, MixedStep
 from ._model import SegmentModel, check_model_rows, check_segment_sizes
 from ._sql import as_model
@@ -125,7 +125,7 @@ def to_onnx(
         What to convert (a fitted estimator or list of steps is converted with
         :meth:`SegmentModel.from_estimator`).
     name : str, default="segwise"
-        The graph's name.
+        The graph's name (not empty).
     allow_customer_rows : bool, default=False
         Allow writing a k-medoids model, whose medoids are real customers' rows, into the
         graph (as :func:`to_sql` and :func:`save_model`; not needed for a model loaded from
@@ -158,6 +158,8 @@ def to_onnx(
     >>> bool((label == km.labels_).all())
     True
     """
+    if not isinstance(name, str) or not name:  # onnx's checker needs a graph name
+        raise InvalidParameterError(f"to_onnx: name must be a non-empty str, got {name!r}")
     try:
         import onnx
         from onnx import TensorProto, helper

@@ -22,6 +22,7 @@ from .. import _core
 from .._progress import progress as _progress
 from .._results import ResultMixin, Summary, Table, fmt_number, fmt_share
 from .._validation import (
+    N_INIT,
     REPLICATES,
     Constraints,
     HasMethods,
@@ -56,10 +57,9 @@ CRITERIA = (
     "prediction_strength",
     "bootstrap_ari",
 )
-_COUNT = Interval(Integral, 1, None, closed="left")
 _SHARE = Interval(Real, 0, 1, closed="both")
 _COMMON_PARAMS: Constraints = {
-    "n_init": [_COUNT],
+    "n_init": [N_INIT],
     "random_state": ["random_state"],
     "progress": ["boolean", None],
 }
@@ -94,6 +94,9 @@ _CHOOSE_K_PARAMS: Constraints = {
     **_COMMON_PARAMS,
     **_ESTIMATOR,
 }
+#: Documented cap on the number of ks in ``k_range`` (besides each k <= n_samples - 1): each
+#: k is a set of clusterings to fit.
+MAX_K_VALUES = 10_000
 #: Replicates (reference sets, splits, bootstrap pairs) per call into Rust: the progress
 #: bar advances and Ctrl-C is honoured between calls.
 _CHUNK = 4
@@ -186,18 +189,51 @@ def _kneedle(x: Sequence[float], y: Sequence[float], S: float = 1.0) -> float | 
 
 
 def _check_ks(k_range: Any, n: int, *, name: str = "k_range") -> list[int]:
+    """The distinct ks of ``k_range``, sorted, each in ``[2, n - 1]`` and at most
+    :data:`MAX_K_VALUES` of them. Checked before any list is built: a ``range`` by its
+    bounds and length, any other iterable value by value, stopping at the first bad one
+    (a generator that never ends is refused once it passes the cap)."""
+
+    def outside(k: int) -> InvalidParameterError:
+        return InvalidParameterError(
+            f"{name} contains k={k}, outside [2, n_samples - 1] = [2, {n - 1}] for n_samples={n}"
+        )
+
+    def too_many(count: str) -> InvalidParameterError:
+        return InvalidParameterError(
+            f"{name} has {count} values, above the documented cap of {MAX_K_VALUES:,} "
+            "(each k is a set of clusterings to fit)"
+        )
+
+    if isinstance(k_range, range):
+        if not k_range:
+            raise InvalidParameterError(f"{name} is empty")
+        lo, hi = (k_range[0], k_range[-1]) if k_range.step > 0 else (k_range[-1], k_range[0])
+        for k in (lo, hi):
+            if k < 2 or k > n - 1:
+                raise outside(k)
+        if len(k_range) > MAX_K_VALUES:  # only a cap below n - 2 can be passed here
+            raise too_many(f"{len(k_range):,}")
+        return sorted(k_range)
     try:
-        ks = [operator.index(k) for k in k_range]
+        values = iter(k_range)
     except TypeError as exc:
         raise InvalidParameterError(f"{name} must be an iterable of ints, got {k_range!r}") from exc
+    ks: list[int] = []
+    for value in values:
+        try:
+            k = operator.index(value)
+        except TypeError as exc:
+            raise InvalidParameterError(
+                f"{name} must be an iterable of ints, got {k_range!r}"
+            ) from exc
+        if k < 2 or k > n - 1:
+            raise outside(k)
+        if len(ks) == MAX_K_VALUES:
+            raise too_many(f"more than {MAX_K_VALUES:,}")
+        ks.append(k)
     if not ks:
         raise InvalidParameterError(f"{name} is empty")
-    for k in ks:
-        if k < 2 or k > n - 1:
-            raise InvalidParameterError(
-                f"{name} contains k={k}, outside [2, n_samples - 1] = [2, {n - 1}] for "
-                f"n_samples={n}"
-            )
     if len(set(ks)) != len(ks):
         raise InvalidParameterError(f"{name} has repeated values: {ks}")
     return sorted(ks)
@@ -428,7 +464,7 @@ def gap_statistic(
     se_factor : float, default=1.0
         The SE multiplier of the ``*SEmax`` rules.
     n_init : int, default=1
-        k-means++ restarts per fit (R's ``kmeans`` default ``nstart = 1``).
+        k-means++ restarts per fit (R's ``kmeans`` default ``nstart = 1``; at most 10,000).
     random_state : int, numpy Generator/RandomState or None
         Seed of every reference set and fit.
     progress : bool or None
@@ -650,12 +686,13 @@ def prediction_strength(
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
     k_range : iterable of int, default=range(2, 11)
-        Values of k, each in ``[2, floor(n/2)]``.
+        Values of k, each in ``[2, floor(n/2)]``, at most 10,000 of them (checked before
+        any list is built: a ``range`` by its bounds).
     n_splits : int, default=50
         Number of random splits (fpc's ``M``; at most 1,000,000).
     cutoff : float, default=0.8
     n_init : int, default=1
-        k-means++ restarts per fit.
+        k-means++ restarts per fit (at most 10,000).
     random_state : int, numpy Generator/RandomState or None
     progress : bool or None
     estimator : clusterer with fit, predict, get_params and n_clusters, optional
@@ -984,7 +1021,8 @@ def choose_k(
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
     k_range : iterable of int, default=range(2, 11)
-        Each k in ``[2, n_samples - 1]`` (and ``<= n_samples / 2`` for prediction strength).
+        Each k in ``[2, n_samples - 1]`` (and ``<= n_samples / 2`` for prediction strength),
+        at most 10,000 of them (checked before any list is built: a ``range`` by its bounds).
     criteria : sequence of str, optional
         A subset of ``("inertia", "silhouette", "calinski_harabasz", "davies_bouldin",
         "gap", "prediction_strength", "bootstrap_ari")``.
@@ -993,7 +1031,7 @@ def choose_k(
         the standalone functions' defaults so that 50,000 rows take seconds, not minutes
         (each at most 1,000,000).
     n_init : int, default=3
-        k-means++ restarts of the fits on all rows.
+        k-means++ restarts of the fits on all rows (at most 10,000).
     d_power : float, default=2.0
         Gap statistic's distance power (see :func:`gap_statistic`).
     ps_cutoff, ari_threshold : float, default=0.8
@@ -1022,8 +1060,9 @@ def choose_k(
     Raises
     ------
     InvalidParameterError
-        k outside ``[2, n_samples - 1]``, an unknown criterion, ``n_refs``/``n_splits``/
-        ``n_boot`` < 1.
+        k outside ``[2, n_samples - 1]`` or more than 10,000 ks, an unknown criterion,
+        ``n_refs``/``n_splits``/``n_boot`` outside ``[1, 1000000]``, ``n_init`` outside
+        ``[1, 10000]``.
     NotEnoughSamplesError
         If every row of ``X`` is the same point.
     NonFiniteError

@@ -6,7 +6,7 @@ per-feature binning runs in the Rust core.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ from .. import _core
 from .._progress import progress
 from .._results import ResultMixin, Summary, Table
 from .._validation import (
+    Cap,
     Constraints,
     Interval,
     StrOptions,
@@ -30,12 +31,20 @@ from ..exceptions import (
     ShapeMismatchError,
 )
 
-# A documented cap: each bin costs a few machine words per feature, so 10**9 bins would
-# ask for tens of GB before any data is binned.
+# A documented cap: each bin costs three machine words per feature (its edge and the two
+# order statistics the edge is read from), so 10**9 bins would ask for tens of GB before
+# any data is binned.
 MAX_BINS = 1_000_000
 
 _PSI_PARAMS: Constraints = {
-    "bins": [Interval(Integral, 2, MAX_BINS, closed="both")],
+    "bins": [
+        Cap(
+            2,
+            MAX_BINS,
+            bytes_each=24,
+            buffer="the bin edges of each feature and the order statistics they are read from",
+        )
+    ],
     "epsilon": [Interval(Real, 0, 0.5, closed="neither")],
     "kind": [StrOptions(["auto", "labels", "features"])],
     "progress": ["boolean", None],
