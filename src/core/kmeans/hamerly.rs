@@ -30,6 +30,8 @@ use crate::{CoreError, CoreResult, Interrupt};
 /// Rows per bound-test block in a sweep (see the prefetching note in [`run`]): a prefetch
 /// window inside one row group, not a reduction order.
 const SWEEP_BLOCK: usize = 64;
+/// Blocks whose rows are tested ahead of the block being computed (see [`bounded_sweep`]).
+const LOOKAHEAD: usize = 1;
 
 /// A row's bounds as stored, relative to its centre's drift so that a row its bounds
 /// settle is only read, never written: with `D[a]` the summed shifts of centre `a` and
@@ -39,30 +41,65 @@ const SWEEP_BLOCK: usize = 64;
 /// applied lazily. (An eager update rewrites every row's bounds every iteration, and the
 /// bound pass is limited by memory traffic.)
 ///
-/// `U` is rounded up and `L` down to `f32`, and both are packed in one 8-byte slot (which
+/// What is stored is `U` and the gap `G = L - s * U` (`s` the rounding slack of the bound
+/// test): the lower-bound test `(U + D[a]) * s < L - E[a]` is then `G > s * D[a] + E[a]`,
+/// so a sweep settles most rows by comparing the two stored `f32` values with two
+/// per-cluster thresholds, branch-free, before anything is widened (see [`Unsettled`]).
+///
+/// `U` is rounded up and `G` down to `f32`, and both are packed in one 8-byte slot (which
 /// holds the seeding's squared distance before the first sweep): rounding outward keeps
 /// them valid bounds, so a few more rows fail the tests than with exact values and the
-/// labels are unchanged. Bounds beyond `f32`'s range stop pruning (upper infinite, lower
-/// `f32::MAX`) but stay valid.
+/// labels are unchanged. Bounds beyond `f32`'s range stop pruning (upper infinite, gap
+/// `f32::MAX` or minus infinity) but stay valid.
 #[inline(always)]
 fn pack(up: f32, lo: f32) -> f64 {
     f64::from_bits(u64::from(up.to_bits()) | (u64::from(lo.to_bits()) << 32))
 }
 
-/// The stored `(U, L)` of a [`pack`]ed slot, widened to `f64`.
+/// The stored `(U, G)` of a [`pack`]ed slot, widened to `f64`.
 #[inline(always)]
 fn unpack(slot: f64) -> (f64, f64) {
     let bits = slot.to_bits();
     (
         f64::from(f32::from_bits(bits as u32)),
-        f64::from(f32::from_bits((bits >> 32) as u32)),
+        f64::from(stored_gap(slot)),
     )
 }
 
-/// The stored lower value `L` of a slot, as stored.
+/// The stored gap `G` of a slot, as stored.
 #[inline(always)]
-fn stored_lower(slot: f64) -> f32 {
+fn stored_gap(slot: f64) -> f32 {
     f32::from_bits((slot.to_bits() >> 32) as u32)
+}
+
+/// The slot of a row whose bounds, relative to its centre's drift (see [`pack`]), are
+/// `upper` and `lower`: `U` rounded up, then `G = lower - slack * U` rounded down (with a
+/// margin for the two roundings of computing `G` here and `L` in [`relative_bounds`]).
+#[inline(always)]
+fn store(upper: f64, lower: f64, slack: f64) -> f64 {
+    let u = up_f32(upper);
+    let su = slack * f64::from(u);
+    let margin = (lower.abs() + su.abs()) * GAP_ROUNDING;
+    // An infinite bound (one cluster) keeps its gap infinite (`f32::MAX` once stored).
+    let gap = if margin.is_finite() {
+        lower - su - margin
+    } else {
+        lower - su
+    };
+    pack(u, down_f32(gap))
+}
+
+/// The relative bounds `(U, L)` of a slot, `L = G + slack * U` (valid: at most the
+/// `lower` it was stored from); an infinite `U` gives no lower bound.
+#[inline(always)]
+fn relative_bounds(slot: f64, slack: f64) -> (f64, f64) {
+    let (u, g) = unpack(slot);
+    let lower = if u.is_finite() {
+        g + slack * u
+    } else {
+        f64::NEG_INFINITY
+    };
+    (u, lower)
 }
 
 /// Relative widening that makes rounding to the nearest `f32` land outward: above the
@@ -70,6 +107,9 @@ fn stored_lower(slot: f64) -> f32 {
 const WIDEN: f64 = 1.0 / (1u64 << 22) as f64;
 /// Absolute widening, above half the smallest `f32` step (`2^-150`, subnormals).
 const TINY: f64 = 1e-44;
+/// Relative margin (to the terms' size) covering the `f64` rounding of `G` and of `L`
+/// recomputed from it: a few units of `2^-53`.
+const GAP_ROUNDING: f64 = 1.0 / (1u64 << 50) as f64;
 
 /// An `f32` at or above `x` (within about `2^-21` relative; `-f32::MAX` at least, so a
 /// value below `f32`'s range never rounds down to minus infinity); branch-free.
@@ -176,6 +216,41 @@ struct SweepCentres<'c, F> {
     drift: &'c [f64],
     /// Summed largest shifts of the other centres (`E`).
     other_drift: &'c [f64],
+    /// The bound test's factor, `1 + F::ROUNDING_SLACK`.
+    slack: f64,
+    /// Per cluster `a`, `half[a] / s - D[a]` rounded down to `f32`: a row of `a` whose
+    /// stored `U` is below it is settled by the half-distance test.
+    settled_upper: Vec<f32>,
+    /// Per cluster `a`, `s * D[a] + E[a]` rounded up to `f32`: a row of `a` whose stored
+    /// gap `G` exceeds it is settled by its lower bound (see [`pack`]).
+    settled_gap: Vec<f32>,
+}
+
+impl<'c, F: Float> SweepCentres<'c, F> {
+    fn new(centres: &'c [F], k: usize, d: usize, drift: &'c [f64], other_drift: &'c [f64]) -> Self {
+        let slack = 1.0 + F::ROUNDING_SLACK;
+        let half = half_nearest_centre(centres, k, d);
+        let settled_upper = half
+            .iter()
+            .zip(drift)
+            .map(|(h, dr)| down_f32(h / slack - dr))
+            .collect();
+        let settled_gap = drift
+            .iter()
+            .zip(other_drift)
+            .map(|(dr, od)| up_f32(slack * dr + od))
+            .collect();
+        SweepCentres {
+            blocks: CentreBlocks::new(centres, k, d),
+            centres,
+            half,
+            drift,
+            other_drift,
+            slack,
+            settled_upper,
+            settled_gap,
+        }
+    }
 }
 
 /// Store the result of a full distance computation for row `o` (offset in the group).
@@ -193,9 +268,10 @@ fn settle<F: Float>(
     delta: &mut Delta,
 ) {
     let lower = d2.map_or(f64::INFINITY, |v| v.to_f64().sqrt());
-    bd[o] = pack(
-        up_f32(d1.to_f64().sqrt() - sc.drift[c]),
-        down_f32(lower + sc.other_drift[c]),
+    bd[o] = store(
+        d1.to_f64().sqrt() - sc.drift[c],
+        lower + sc.other_drift[c],
+        sc.slack,
     );
     if c as i32 != lab[o] {
         delta.relabel(data.row(start + o), data.weight(start + o), lab[o], c, k);
@@ -246,7 +322,7 @@ fn first_sweep<F: Float>(
             let a = lab[o].max(0) as usize;
             // The first sweep: no drift yet.
             let u = bd[o].sqrt();
-            bd[o] = pack(up_f32(u), down_f32((2.0 * sc.half[a] - u).max(0.0)));
+            bd[o] = store(u, (2.0 * sc.half[a] - u).max(0.0), sc.slack);
             delta.relabel(row, data.weight(start + o), -1, a, k);
         }
         delta.moments = moments;
@@ -280,12 +356,13 @@ fn first_sweep<F: Float>(
 /// Later sweeps: bounds moved by the shifts since they were set (see [`pack`]); only
 /// rows they do not certify are read, and only those rows' bounds are written.
 ///
-/// Rows go in blocks: first the bound tests over the block (sequential, cheap),
-/// prefetching the rows that fail them; then the failing rows, whose data has arrived
-/// meanwhile (without the prefetch each sparse failing row would wait on memory): their
-/// upper bound is tightened to the exact distance, and the rows still not certified get
-/// all their distances, two rows at a time. Label changes are applied in row order, so
-/// the sums are those of a plain row-by-row sweep.
+/// Rows go in blocks: the bound tests of a block (cheap, see [`Unsettled`]) prefetch the
+/// rows that fail them, and those rows are computed one block later, when their data has
+/// arrived (computed at once, each sparse failing row would wait on memory: that wait was
+/// most of a late iteration's time). A failing row's upper bound is tightened to the
+/// exact distance, and the rows still not certified get all their distances, two rows at
+/// a time. Label changes are applied in row order, so the sums are those of a plain
+/// row-by-row sweep.
 #[inline(always)]
 fn bounded_sweep<F: Float>(
     data: &Data<'_, F>,
@@ -296,45 +373,53 @@ fn bounded_sweep<F: Float>(
     bd: &mut [f64],
 ) -> Delta {
     let d = data.d;
-    let slack = 1.0 + F::ROUNDING_SLACK;
+    let slack = sc.slack;
     let slack2 = slack * slack;
     let mut delta = Delta::new(k);
     let mut buf = vec![F::zero(); 2 * sc.blocks.padded()];
-    let mut todo = [0usize; SWEEP_BLOCK];
-    // The lower bound of each row in `todo`, for the tightening test.
-    let mut todo_lower = [0.0f64; SWEEP_BLOCK];
-    let mut block_start = 0;
-    while block_start < lab.len() {
-        let block_end = (block_start + SWEEP_BLOCK).min(lab.len());
-        let mut n_todo = 0;
-        for o in block_start..block_end {
-            let a = lab[o].max(0) as usize;
-            let (up, lo) = unpack(bd[o]);
-            let (up, lo) = (up + sc.drift[a], lo - sc.other_drift[a]);
-            if up * slack >= sc.half[a].max(lo) {
-                prefetch(data.row(start + o));
-                todo[n_todo] = o;
-                todo_lower[n_todo] = lo;
-                n_todo += 1;
-            }
+    let n_blocks = lab.len().div_ceil(SWEEP_BLOCK);
+    // Blocks in flight: the rows of block `b + LOOKAHEAD` are tested (and the failing
+    // ones prefetched) before those of block `b` are computed, so their data has that
+    // much work to arrive in.
+    let mut ring: [Unsettled; LOOKAHEAD + 1] = std::array::from_fn(|_| Unsettled::new());
+    for (b, slot) in ring.iter_mut().enumerate().take(LOOKAHEAD.min(n_blocks)) {
+        slot.collect(sc, b * SWEEP_BLOCK, lab, bd, data, start);
+    }
+    for b in 0..n_blocks {
+        if b + LOOKAHEAD < n_blocks {
+            ring[(b + LOOKAHEAD) % (LOOKAHEAD + 1)].collect(
+                sc,
+                (b + LOOKAHEAD) * SWEEP_BLOCK,
+                lab,
+                bd,
+                data,
+                start,
+            );
         }
-        // Tighten: keep (in place, in order) the rows the exact upper bound does not settle.
-        // Compared squared (m >= 0), so the square root is only taken for settled rows; the
-        // slack dwarfs the rounding difference between the two forms of the test.
+        let cur = &mut ring[b % (LOOKAHEAD + 1)];
+        // Tighten: keep (in place, in order) the rows the exact upper bound does not
+        // settle. Compared squared (m >= 0), so the square root is only taken for settled
+        // rows; the slack dwarfs the rounding difference between the two forms of the test.
         let mut n_full = 0;
-        for t in 0..n_todo {
-            let o = todo[t];
+        for t in 0..cur.n {
+            let o = cur.rows[t];
             let a = lab[o].max(0) as usize;
             let dd = sq_dist(data.row(start + o), &sc.centres[a * d..(a + 1) * d]).to_f64();
-            let m = sc.half[a].max(todo_lower[t]);
+            let m = sc.half[a].max(cur.lower[t]);
             if dd * slack2 < m * m {
-                bd[o] = pack(up_f32(dd.sqrt() - sc.drift[a]), stored_lower(bd[o]));
+                // `L` is kept: the stored relative lower bound, `lower` + `E[a]`.
+                bd[o] = store(
+                    dd.sqrt() - sc.drift[a],
+                    cur.lower[t] + sc.other_drift[a],
+                    slack,
+                );
             } else {
                 // The bounds are set by the full computation below.
-                todo[n_full] = o;
+                cur.rows[n_full] = o;
                 n_full += 1;
             }
         }
+        let todo = &cur.rows[..n_full];
         let mut t = 0;
         while t + 1 < n_full {
             let (oa, ob) = (todo[t], todo[t + 1]);
@@ -349,9 +434,73 @@ fn bounded_sweep<F: Float>(
             let r = sc.blocks.closest_two(data.row(start + o), &mut buf);
             settle(data, k, start, o, r, sc, lab, bd, &mut delta);
         }
-        block_start = block_end;
     }
     delta
+}
+
+/// The rows of one block of a sweep that the bounds do not settle, with their current
+/// lower bounds (for the tightening test).
+struct Unsettled {
+    rows: [usize; SWEEP_BLOCK],
+    lower: [f64; SWEEP_BLOCK],
+    n: usize,
+}
+
+impl Unsettled {
+    fn new() -> Self {
+        Unsettled {
+            rows: [0; SWEEP_BLOCK],
+            lower: [0.0; SWEEP_BLOCK],
+            n: 0,
+        }
+    }
+
+    /// Test the block of rows from `block_start`: first on the stored `f32` values
+    /// against the per-cluster thresholds, branch-free (bit `j` set for each row they do
+    /// not settle), then those rows on their bounds in `f64`; the rows still unsettled are
+    /// kept and their data prefetched.
+    #[inline(always)]
+    fn collect<F: Float>(
+        &mut self,
+        sc: &SweepCentres<'_, F>,
+        block_start: usize,
+        lab: &[i32],
+        bd: &[f64],
+        data: &Data<'_, F>,
+        start: usize,
+    ) {
+        let block_end = (block_start + SWEEP_BLOCK).min(lab.len());
+        let mut unsettled = 0u64;
+        for (j, (&l, &slot)) in lab[block_start..block_end]
+            .iter()
+            .zip(&bd[block_start..block_end])
+            .enumerate()
+        {
+            let a = l.max(0) as usize;
+            let bits = slot.to_bits();
+            let (up, gap) = (
+                f32::from_bits(bits as u32),
+                f32::from_bits((bits >> 32) as u32),
+            );
+            // NaN compares false: such a row is never settled here.
+            let settled = (up < sc.settled_upper[a]) | (gap > sc.settled_gap[a]);
+            unsettled |= u64::from(!settled) << j;
+        }
+        self.n = 0;
+        while unsettled != 0 {
+            let o = block_start + unsettled.trailing_zeros() as usize;
+            unsettled &= unsettled - 1;
+            let a = lab[o].max(0) as usize;
+            let (up, lo) = relative_bounds(bd[o], sc.slack);
+            let (up, lo) = (up + sc.drift[a], lo - sc.other_drift[a]);
+            if up * sc.slack >= sc.half[a].max(lo) {
+                prefetch(data.row(start + o));
+                self.rows[self.n] = o;
+                self.lower[self.n] = lo;
+                self.n += 1;
+            }
+        }
+    }
 }
 
 /// The convergence tolerance of [`run`].
@@ -408,13 +557,7 @@ pub fn run<F: Float>(
     for it in 0..max_iter {
         stop.check()?;
         n_iter = it + 1;
-        let sc = SweepCentres {
-            blocks: CentreBlocks::new(&centres, k, d),
-            centres: &centres,
-            half: half_nearest_centre(&centres, k, d),
-            drift: &drift,
-            other_drift: &other_drift,
-        };
+        let sc = SweepCentres::new(&centres, k, d, &drift, &other_drift);
         let mut parts: Vec<Delta> = labels
             .par_chunks_mut(rows)
             .zip(bounds.par_chunks_mut(rows))
@@ -528,7 +671,7 @@ fn final_assignment<F: Float>(
                         let i = start + o;
                         let row = data.row(i);
                         let mut a = lab[o].max(0) as usize;
-                        let m = half[a].max(unpack(bd[o]).1 - other_drift[a]);
+                        let m = half[a].max(relative_bounds(bd[o], slack).1 - other_drift[a]);
                         let mut dd = sq_dist_f64(row, &centres[a * d..(a + 1) * d]);
                         if dd * slack2 >= m * m {
                             let (c, _, _) = blocks.closest_two(row, &mut buf);
@@ -593,9 +736,30 @@ mod tests {
                 }
                 let (pu, pl) = unpack(pack(u, l));
                 assert_eq!((pu, pl), (f64::from(u), f64::from(l)));
-                assert_eq!(stored_lower(pack(u, l)).to_bits(), l.to_bits());
+                assert_eq!(stored_gap(pack(u, l)).to_bits(), l.to_bits());
             }
         }
+        // A slot's bounds are valid for what was stored: upper at or above, lower at or
+        // below, within a few f32 steps of the upper's scale.
+        let slack = 1.0 + f64::ROUNDING_SLACK;
+        for &up in &values {
+            for &lo in &values {
+                for (up, lo) in [(up, lo), (up, up + lo), (up * 0.5, up)] {
+                    let (u, l) = relative_bounds(store(up, lo, slack), slack);
+                    assert!(u >= up && l <= lo, "({up:e}, {lo:e}) -> ({u:e}, {l:e})");
+                    if up < 1e38 && lo < 1e38 && up > 1e-30 {
+                        let scale = up.max(lo);
+                        assert!(l >= lo - scale * 1e-6, "({up:e}, {lo:e}) -> {l:e}");
+                    }
+                }
+            }
+        }
+        // One cluster: no second centre, the gap stays infinite; beyond f32's range the
+        // upper bound is infinite and gives no lower bound.
+        let (u, l) = relative_bounds(store(2.0, f64::INFINITY, slack), slack);
+        assert!(u >= 2.0 && l >= 1e38, "{u} {l}");
+        let (u, l) = relative_bounds(store(1e300, 1e301, slack), slack);
+        assert!(u.is_infinite() && l == f64::NEG_INFINITY);
         assert_eq!(up_f32(f64::INFINITY), f32::INFINITY);
         assert_eq!(down_f32(f64::INFINITY), f32::MAX);
         assert!(up_f32(f64::NAN).is_nan() && down_f32(f64::NAN).is_nan());
