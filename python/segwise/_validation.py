@@ -1357,6 +1357,9 @@ def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _remap(found: np.ndarray, rank: np.ndarray) -> np.ndarray:
     """Codes ``found`` (-1 for missing) renumbered by ``rank``, as int64."""
+    rank = np.asarray(rank, dtype=np.int64)
+    if found.size == 0 or found.min() >= 0:  # nothing missing: one gather
+        return rank[found]
     codes = np.full(found.shape[0], -1, dtype=np.int64)
     present = found >= 0
     codes[present] = rank[found[present]]
