@@ -496,6 +496,9 @@ def test_small_segments_warn_or_raise(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         save_model(km, tmp_path / "c.json", min_segment_size=3)
+    with pytest.raises(InvalidParameterError, match="on_small_segment must be"):
+        save_model(km, tmp_path / "d.json", on_small_segment="raise")
+    assert not (tmp_path / "d.json").exists()
 
 
 @pytest.mark.parametrize("export", ["to_sql", "to_onnx"])

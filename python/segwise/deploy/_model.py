@@ -22,6 +22,7 @@ from .._core import __version__
 from ..exceptions import (
     ColumnNotFoundError,
     EmptyInputError,
+    InvalidParameterError,
     ModelFileError,
     NonFiniteError,
     NonNumericError,
@@ -1015,7 +1016,7 @@ def check_segment_sizes(
 ) -> None:
     """Warn or raise when a segment smaller than ``min_segment_size`` would be exported."""
     if on_small_segment not in ("warn", "error", "ignore"):
-        raise UnsupportedModelError(
+        raise InvalidParameterError(
             f"on_small_segment must be 'warn', 'error' or 'ignore', got {on_small_segment!r}"
         )
     counts = ((model.reference or {}).get("segments") or {}).get("counts")
