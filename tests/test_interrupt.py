@@ -107,8 +107,7 @@ CASES = {
     ),
     "minibatch_endless": (
         BLOBS.format(n=5_000, d=4) + "from segwise.cluster import MiniBatchKMeans",
-        "MiniBatchKMeans(3, max_iter=10**7, max_no_improvement=None, tol=0, "
-        "random_state=0).fit(X)",
+        "MiniBatchKMeans(3, max_iter=10**7, max_no_improvement=None, tol=0, random_state=0).fit(X)",
     ),
     "kmeans_sparse_many_restarts": (
         SPARSE + "from segwise.cluster import KMeans",
@@ -116,8 +115,7 @@ CASES = {
     ),
     "minibatch_sparse_endless": (
         SPARSE + "from segwise.cluster import MiniBatchKMeans",
-        "MiniBatchKMeans(3, max_iter=10**7, max_no_improvement=None, tol=0, "
-        "random_state=0).fit(X)",
+        "MiniBatchKMeans(3, max_iter=10**7, max_no_improvement=None, tol=0, random_state=0).fit(X)",
     ),
     "dbscan_huge_eps": (
         BLOBS.format(n=60_000, d=2) + "from segwise.cluster import DBSCAN",
