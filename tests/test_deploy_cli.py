@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from segwise.cli import main
 from segwise.deploy import load_model
+from segwise.exceptions import PrivacyWarning
 
 
 def _customers(n: int, seed: int = 0) -> pd.DataFrame:
@@ -204,6 +205,22 @@ def test_sql_command_runs_in_sqlite(saved, tmp_path, capsys) -> None:
     df.to_sql("customers", con, index=False)
     got = pd.read_sql_query(sql.rstrip().rstrip(";") + " ORDER BY customer_id", con)
     np.testing.assert_array_equal(got["segment"].to_numpy(), load_model(model_path).predict(df))
+
+
+def test_sql_command_guards_small_segments(saved, capsys) -> None:
+    # The model's segments hold hundreds of customers: a minimum above them all trips the
+    # guard (error: one line, exit 2, nothing printed), and a minimum of 1 passes quietly.
+    src, model_path, df = saved
+    base = ["sql", "--model", str(model_path), "--dialect", "duckdb"]
+    code = main([*base, "--min-segment-size", "100000", "--on-small-segment", "error"])
+    out = capsys.readouterr()
+    assert code == 2 and out.out == ""
+    assert "smaller than min_segment_size=100000" in out.err and len(out.err.splitlines()) == 1
+    with pytest.warns(PrivacyWarning, match="min_segment_size=100000"):
+        assert main([*base, "--min-segment-size", "100000"]) == 0
+    assert "SELECT" in capsys.readouterr().out
+    assert main([*base, "--min-segment-size", "1"]) == 0
+    assert "SELECT" in capsys.readouterr().out
 
 
 def test_drift_exit_status(saved, tmp_path, capsys) -> None:

@@ -561,6 +561,8 @@ def _run_sql(args: argparse.Namespace, err: TextIO) -> int:
         table=args.table,
         id_column=args.id,
         distance=args.distance,
+        min_segment_size=args.min_segment_size,
+        on_small_segment=args.on_small_segment,
     )
     if args.output in (None, "-"):
         print(sql + ";")
@@ -742,6 +744,20 @@ def _add_deploy_commands(sub: Any) -> None:
     sql.add_argument("--table", default="customers", help="table to score (default: %(default)s)")
     sql.add_argument("--id", metavar="COL", default=None, help="id column to keep")
     sql.add_argument("--distance", action="store_true", help="also output the distance")
+    sql.add_argument(
+        "--min-segment-size",
+        type=int,
+        default=10,
+        metavar="N",
+        help="segments with fewer training customers trigger --on-small-segment "
+        "(default: %(default)s)",
+    )
+    sql.add_argument(
+        "--on-small-segment",
+        choices=["warn", "error", "ignore"],
+        default="warn",
+        help="what a segment below --min-segment-size does (default: %(default)s)",
+    )
     sql.add_argument("-o", "--output", metavar="OUT", default=None, help="file (default stdout)")
     drift = sub.add_parser(
         "drift",
