@@ -558,6 +558,22 @@ def test_segment_clv_per_segment(weeks):
         segment_clv(weeks, np.r_[0, np.ones(len(weeks) - 1)], freq="W", progress=False)
 
 
+def test_segment_clv_labels_series_is_matched_by_customer_id(weeks):
+    # A labels Series is matched to summary's customers by id: extra ids are dropped, a
+    # shuffled Series gives the same answer, and ids of summary missing from it raise
+    # (a Series of other ids used to be taken by position without a word).
+    tier = np.where(weeks["frequency"] == 0, "one-off", "repeat")
+    labels = pd.Series(tier, index=weeks.index)
+    kw = {"freq": "W", "n_bootstrap": 20, "random_state": 0, "progress": False}
+    base = segment_clv(weeks, labels, **kw).table
+    extra = pd.concat([labels, pd.Series(["repeat"], index=[10**9])]).sample(
+        frac=1.0, random_state=2
+    )
+    pd.testing.assert_frame_equal(segment_clv(weeks, extra, **kw).table, base)
+    with pytest.raises(ShapeMismatchError, match="matched to the rows of summary by index"):
+        segment_clv(weeks, labels.set_axis(labels.index + 100_000), **kw)
+
+
 def test_clv_column_in_profile_segments(weeks):
     # A persona profile shows CLV as one more numeric column: the models' per-customer
     # value, matched to the customer table by id (here shuffled, two customers unpriced),

@@ -223,7 +223,8 @@ def segment_clv(
     labels : array-like or Series
         Segment of each customer (any hashable labels): one per row of ``summary``, or a
         Series indexed by customer id covering ``summary``'s index (aligned to it; ids not
-        in ``summary`` are ignored).
+        in ``summary`` are ignored, ids of ``summary`` missing from it raise
+        :class:`~segwise.exceptions.ShapeMismatchError`).
     model : BetaGeoModel, ParetoNBDModel or ModifiedBetaGeoModel, optional
         The purchase model: fitted (used as is) or not (fitted on all customers, or per
         segment). Default ``BetaGeoModel()``.
@@ -275,15 +276,18 @@ def segment_clv(
     params = validate_params(locals(), _PARAMS, caller="segment_clv")
     h = check_histories(summary, spend=True, spend_required=True, name="summary")
     n = len(h)
+    rows = summary.index if isinstance(summary, pd.DataFrame) else None
     if (
-        isinstance(summary, pd.DataFrame)
+        rows is not None
         and isinstance(labels, pd.Series)
-        and not labels.index.equals(summary.index)
+        and not labels.index.equals(rows)
         and labels.index.is_unique
-        and summary.index.isin(labels.index).all()
+        and rows.isin(labels.index).all()
     ):
-        labels = labels.reindex(summary.index)  # align by customer id (extra ids dropped)
-    enc = encode_labels(labels, n_samples=n, against="summary")
+        labels = labels.reindex(rows)  # align by customer id (extra ids dropped)
+    # Any other Series goes through the one rule (align_to_rows): ids of summary missing
+    # from it raise, never a silent match by position.
+    enc = encode_labels(labels, n_samples=n, against="summary", rows=rows)
     codes = enc.codes
     segments = pd.Index(enc.uniques, name="segment", tupleize_cols=False)
     k = len(segments)
