@@ -1577,6 +1577,12 @@ def encode_labels(
         used[found[found >= 0]] = True
         codes = _remap(found, np.cumsum(used) - 1)
         uniques = _python_values(values.categories[used])
+    elif not (isinstance(values, np.ndarray) and values.dtype == object):
+        # One typed array (numbers, dates, strings, nullable extension types): pandas sorts
+        # the distinct values while factorizing, in the order a stable argsort gives.
+        found, distinct = pd.factorize(values, sort=True)
+        codes = np.asarray(found, dtype=np.int64)
+        uniques = _python_values(distinct)
     else:
         try:
             found, distinct = _factorize(values)
