@@ -545,7 +545,7 @@ def test_segment_clv_per_segment(weeks):
             random_state=0,
             progress=False,
         )
-    messages = sorted(str(w.message) for w in caught if w.category is ConvergenceWarning)
+    messages = sorted(str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning))
     assert len(messages) == 2, messages
     assert "'new' (1,387 customers, 0 repeat buyers) is too small" in messages[0]
     assert "'tiny' (24 customers, 0 repeat buyers)" in messages[1] and "too small" in messages[1]

@@ -17,7 +17,7 @@ import pytest
 from conftest import blobs, ticks_during
 from segwise import _core
 from segwise.cluster import DBSCAN, KMeans, KMedoids, MiniBatchKMeans
-from segwise.exceptions import NotFittedError
+from segwise.exceptions import ConvergenceWarning, NotFittedError
 from segwise.preprocessing import (
     Log1pTransformer,
     MaxAbsScaler,
@@ -26,6 +26,7 @@ from segwise.preprocessing import (
     StandardScaler,
 )
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
 from sklearn.exceptions import NotFittedError as SkNotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -159,6 +160,22 @@ def test_not_fitted_error_is_also_sklearns_once_sklearn_is_loaded():
         assert type(restored) is NotFittedError and restored.args == err.args
 
 
+def test_convergence_warning_is_also_sklearns_once_sklearn_is_loaded():
+    # Filters and pytest.warns on scikit-learn's class catch segwise's warning too (two
+    # distinct points, three clusters asked: the fewer-clusters warning).
+    X = np.repeat([[0.0, 0.0], [1.0, 1.0]], 5, axis=0)
+    with pytest.warns(SkConvergenceWarning, match="distinct clusters") as record:
+        KMeans(n_clusters=3, n_init=1, random_state=0).fit(X)
+    caught = [w.message for w in record if isinstance(w.message, SkConvergenceWarning)]
+    assert caught and all(isinstance(w, ConvergenceWarning) for w in caught)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", SkConvergenceWarning)
+        KMeans(n_clusters=3, n_init=1, random_state=0).fit(X)  # silenced by their filter
+    restored = pickle.loads(pickle.dumps(caught[0]))
+    assert type(restored) is ConvergenceWarning and restored.args == caught[0].args
+
+
 def test_importing_segwise_does_not_import_sklearn():
     # scikit-learn is a test-only dependency: no module of segwise imports it, and without
     # it a NotFittedError is segwise's own class.
@@ -175,10 +192,12 @@ def test_importing_segwise_does_not_import_sklearn():
             KMeans(n_clusters=2).predict(np.zeros((3, 2)))
         except NotFittedError as err:
             print(type(err) is NotFittedError)
+        from segwise.exceptions import ConvergenceWarning, _convergence_warning
+        print(_convergence_warning() is ConvergenceWarning)
         print(sorted(m for m in sys.modules if m.split(".")[0] == "sklearn"))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["True", "[]"]
+    assert out.stdout.split() == ["True", "True", "[]"]
 
 
 def test_concurrent_calls_from_threads_are_safe():

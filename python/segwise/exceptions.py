@@ -108,29 +108,36 @@ class NotFittedError(SegwiseError, AttributeError):
     """
 
 
+def _sklearn_flavoured(ours: type, base: type) -> type:
+    """``ours``, or, when scikit-learn is already imported, a subclass of ``ours`` and of
+    scikit-learn's class of the same name in ``sklearn.exceptions`` (made once per
+    scikit-learn class, so ``type(a) is type(b)`` holds); segwise never imports
+    scikit-learn to do so."""
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    theirs = getattr(sklearn_exceptions, ours.__name__, None)
+    if not (isinstance(theirs, type) and issubclass(theirs, base)):
+        return ours
+    cls = _SKLEARN_FLAVOURED.get(theirs)
+    if cls is None:
+        # `_reduce`: unpickles as segwise's own class (the other process may not have
+        # scikit-learn loaded).
+        namespace = {"__module__": __name__, "__doc__": ours.__doc__, "__reduce__": _reduce}
+        cls = type(ours.__name__, (ours, theirs), namespace)
+        _SKLEARN_FLAVOURED[theirs] = cls
+    return cls
+
+
 def _not_fitted_error(message: str) -> NotFittedError:
     """A :class:`NotFittedError`, also scikit-learn's when scikit-learn is loaded."""
-    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
-    theirs = getattr(sklearn_exceptions, "NotFittedError", None)
-    if not (isinstance(theirs, type) and issubclass(theirs, Exception)):
-        return NotFittedError(message)
-    cls = _SKLEARN_FLAVOURED.get(theirs)
-    if cls is None:  # made once per scikit-learn class, so `type(a) is type(b)` holds
-        cls = type(
-            "NotFittedError",
-            (NotFittedError, theirs),
-            {"__module__": __name__, "__doc__": NotFittedError.__doc__, "__reduce__": _reduce},
-        )
-        _SKLEARN_FLAVOURED[theirs] = cls
+    cls: type[NotFittedError] = _sklearn_flavoured(NotFittedError, Exception)
     return cls(message)
 
 
-def _reduce(self: NotFittedError) -> tuple[type[NotFittedError], tuple[object, ...]]:
-    # Unpickles as segwise's own class: the other process may not have scikit-learn loaded.
-    return NotFittedError, self.args
+def _reduce(self: Exception) -> tuple[type[Exception], tuple[object, ...]]:
+    return type(self).__mro__[1], self.args
 
 
-_SKLEARN_FLAVOURED: dict[type, type[NotFittedError]] = {}
+_SKLEARN_FLAVOURED: dict[type, type] = {}
 
 
 class FittedStateError(SegwiseError):
@@ -185,4 +192,16 @@ class ConstantColumnWarning(UserWarning):
 
 
 class ConvergenceWarning(UserWarning):
-    """An iterative method stopped early or found fewer clusters than asked for."""
+    """An iterative method stopped early or found fewer clusters than asked for.
+
+    When scikit-learn is already imported, the warning issued is also an instance of
+    ``sklearn.exceptions.ConvergenceWarning``, so filters and ``pytest.warns`` on
+    scikit-learn's class catch it too.
+    """
+
+
+def _convergence_warning() -> type[ConvergenceWarning]:
+    """The class segwise issues its :class:`ConvergenceWarning` as: also scikit-learn's
+    when scikit-learn is loaded."""
+    cls: type[ConvergenceWarning] = _sklearn_flavoured(ConvergenceWarning, Warning)
+    return cls

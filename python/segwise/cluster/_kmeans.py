@@ -34,10 +34,10 @@ from .._validation import (
 )
 from ..exceptions import (
     AllocationError,
-    ConvergenceWarning,
     NonFiniteError,
     NotEnoughSamplesError,
     ShapeMismatchError,
+    _convergence_warning,
 )
 
 __all__ = ["KMeans"]
@@ -315,7 +315,7 @@ def _warn_if_fewer_clusters(
         warnings.warn(
             f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
             f"({n_clusters}). {why}",
-            ConvergenceWarning,
+            _convergence_warning(),
             stacklevel=stacklevel,
         )
 

@@ -35,11 +35,11 @@ from .._validation import (
     check_random_state,
 )
 from ..exceptions import (
-    ConvergenceWarning,
     InvalidParameterError,
     NonFiniteError,
     NotEnoughSamplesError,
     ShapeMismatchError,
+    _convergence_warning,
 )
 
 __all__ = ["KMedoids"]
@@ -495,7 +495,7 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
             warnings.warn(
                 f"KMedoids stopped after max_iter={p['max_iter']} {unit} before converging; "
                 "raise max_iter for a better loss",
-                ConvergenceWarning,
+                _convergence_warning(),
                 stacklevel=2,
             )
         self.medoid_indices_ = medoids
@@ -555,7 +555,7 @@ class KMedoids(TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[m
                 "rows equal on every column observed in both); some segments "
                 "are empty. Possibly a CLARA sample with too few distinct rows: raise "
                 "sample_size",
-                ConvergenceWarning,
+                _convergence_warning(),
                 stacklevel=3,
             )
 

@@ -31,10 +31,10 @@ from .._validation import (
 from ..exceptions import (
     AllocationError,
     ConstantColumnWarning,
-    ConvergenceWarning,
     InvalidParameterError,
     NotEnoughSamplesError,
     ShapeMismatchError,
+    _convergence_warning,
 )
 from ._kmeans import _warn_if_fewer_clusters
 
@@ -152,7 +152,7 @@ class _MixedClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: i
                 f"{type(self).__name__} stopped after max_iter={max_iter} iterations before "
                 "converging (rows still changed segment and the cost still decreased); raise "
                 "max_iter",
-                ConvergenceWarning,
+                _convergence_warning(),
                 stacklevel=4,
             )
 

@@ -16,7 +16,7 @@ from .._base import BaseEstimator
 from .._results import ResultMixin, Summary, Table, fmt_count
 from .._stats.distributions import norm_ppf
 from .._validation import ITERATIONS, Constraints, Interval, check_fitted, check_sample_weight
-from ..exceptions import ConvergenceWarning, InvalidParameterError
+from ..exceptions import InvalidParameterError, _convergence_warning
 from ._data import Histories, check_histories, check_horizon
 
 __all__ = [
@@ -147,7 +147,7 @@ class _MaximumLikelihoodModel(BaseEstimator):
                 f"{grad_norm:.2g} > tol={self.tol}, {n_iter} iterations). The estimates may "
                 "be off: try a small penalizer_coef (e.g. 0.001), a larger max_iter, or a "
                 "coarser time unit (weeks instead of days).",
-                ConvergenceWarning,
+                _convergence_warning(),
                 stacklevel=3,
             )
         bounded = [n for n, b in zip(names, at_bound, strict=True) if b]
@@ -157,7 +157,7 @@ class _MaximumLikelihoodModel(BaseEstimator):
                 f"{who}: {values} ran to the edge of the search range: these data do not "
                 "pin the parameter down (too few repeat buyers, or a model that does not "
                 "fit them). Add a penalizer_coef or try another model.",
-                ConvergenceWarning,
+                _convergence_warning(),
                 stacklevel=3,
             )
         if status == "converged" and not np.all(np.isfinite(se)):
@@ -165,7 +165,7 @@ class _MaximumLikelihoodModel(BaseEstimator):
             warnings.warn(
                 f"{who}: the observed information is not positive definite at the "
                 "estimates, so standard errors are NaN (a flat or degenerate likelihood).",
-                ConvergenceWarning,
+                _convergence_warning(),
                 stacklevel=3,
             )
 

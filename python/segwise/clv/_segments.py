@@ -32,7 +32,12 @@ from .._validation import (
     encode_labels,
     validate_params,
 )
-from ..exceptions import ConvergenceWarning, NotEnoughSamplesError, SegwiseError
+from ..exceptions import (
+    ConvergenceWarning,
+    NotEnoughSamplesError,
+    SegwiseError,
+    _convergence_warning,
+)
 from ._data import check_histories
 from ._gamma_gamma import MONTH_LENGTH, GammaGammaModel
 from ._models import BetaGeoModel, _PurchaseModel
@@ -344,7 +349,7 @@ def segment_clv(
             assignment[s] = own
             priced_by[s] = "own"
     for note in notes:
-        warnings.warn(note, ConvergenceWarning, stacklevel=2)
+        warnings.warn(note, _convergence_warning(), stacklevel=2)
 
     horizon = time * MONTH_LENGTH[freq]
     values = np.empty((n, 4))

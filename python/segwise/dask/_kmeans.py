@@ -37,6 +37,7 @@ from ..exceptions import (
     InvalidWeightsError,
     NotEnoughSamplesError,
     ShapeMismatchError,
+    _convergence_warning,
 )
 
 __all__ = ["KMeans"]
@@ -654,7 +655,7 @@ def _warn_if_fewer_clusters(counts: np.ndarray, k: int, stacklevel: int) -> None
         warnings.warn(
             f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
             f"({k}). Possibly due to duplicate points in X.",
-            ConvergenceWarning,
+            _convergence_warning(),
             stacklevel=stacklevel,
         )
 
