@@ -34,6 +34,20 @@ def hillstrom() -> pd.DataFrame:
     return load_hillstrom()
 
 
+@pytest.fixture(scope="module")
+def client():
+    """A real dask cluster, 2 workers x 1 thread in this process, closed (no processes, no
+    warnings) at the end of the module (the dask tests; skipped without distributed)."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+
+
 def blobs(
     n: int,
     d: int,

@@ -33,18 +33,6 @@ from segwise.rfm import rfm_table  # noqa: E402
 from segwise.stability import psi, psi_from_counts  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A real 2-worker x 1-thread cluster, closed (no processes, no warnings) at the end."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
-
-
 def frame(x, sizes):
     """A dask DataFrame with the given partition sizes (0 allowed), unknown divisions."""
     df = pd.DataFrame(x, columns=[f"f{j}" for j in range(x.shape[1])])

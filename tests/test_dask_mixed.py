@@ -34,17 +34,6 @@ from segwise.exceptions import (  # noqa: E402
 from segwise.profile import profile_segments  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def client():
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
-
-
 def table(n=3000, seed=0):
     """Customers in four groups: two numeric columns and two categorical ones."""
     rng = np.random.default_rng(seed)
