@@ -631,6 +631,9 @@ def choose_k_prediction_strength(
     n_init: int,
     seed: int,
 ) -> npt.NDArray[np.float64]: ...
+def choose_k_half_strength(
+    own: npt.NDArray[np.int32], classified: npt.NDArray[np.int32], *, k: int
+) -> float: ...
 def choose_k_bootstrap_ari(
     x: npt.NDArray[np.float64],
     *,

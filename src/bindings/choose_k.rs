@@ -168,6 +168,21 @@ fn choose_k_prediction_strength<'py>(
     Ok(out.into_pyarray(py))
 }
 
+/// Prediction strength of one half from its own labels and its classification by the
+/// other half's model (int32 codes in `[0, k)`): the refits of clusterers other than
+/// k-means use the same formula as [`choose_k_prediction_strength`].
+#[pyfunction]
+#[pyo3(signature = (own, classified, *, k))]
+fn choose_k_half_strength(
+    py: Python<'_>,
+    own: PyReadonlyArray1<'_, i32>,
+    classified: PyReadonlyArray1<'_, i32>,
+    k: usize,
+) -> PyResult<f64> {
+    let (own, classified) = (own.as_slice()?, classified.as_slice()?);
+    run_detached(py, || ck::half_strength(own, classified, k))
+}
+
 /// The two bootstrap samples (int64 row indices) of replicate `r`.
 #[pyfunction]
 #[pyo3(signature = (n, *, seed, r))]
@@ -236,6 +251,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(choose_k_within_dispersion, m)?)?;
     m.add_function(wrap_pyfunction!(choose_k_gap_reference_log_w, m)?)?;
     m.add_function(wrap_pyfunction!(choose_k_prediction_strength, m)?)?;
+    m.add_function(wrap_pyfunction!(choose_k_half_strength, m)?)?;
     m.add_function(wrap_pyfunction!(choose_k_bootstrap_ari, m)?)?;
     Ok(())
 }

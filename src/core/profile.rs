@@ -4,8 +4,9 @@
 //!
 //! NaN values are skipped per feature (a customer missing one feature still counts for
 //! the others); infinities are rejected. Means use a corrected two-pass algorithm and the
-//! rest-of-population moments are combined with Chan et al.'s pairwise update, so a small
-//! segment inside a large population loses no precision to cancellation.
+//! rest-of-population moments are merged with Chan et al.'s pairwise update (the shared
+//! [`Moments`] of `numerics`), so a small segment inside a large population loses no
+//! precision to cancellation.
 
 use std::cmp::Ordering;
 
@@ -13,52 +14,8 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::error::{CoreError, CoreResult};
+use crate::numerics::Moments;
 use crate::Interrupt;
-
-/// Count, mean and sum of squared deviations of one group of values.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Moments {
-    /// Number of (non-NaN) values.
-    pub count: f64,
-    /// Their mean (NaN when `count == 0`).
-    pub mean: f64,
-    /// Sum of squared deviations from the mean (0 when `count == 0`).
-    pub m2: f64,
-}
-
-impl Moments {
-    const EMPTY: Moments = Moments {
-        count: 0.0,
-        mean: f64::NAN,
-        m2: 0.0,
-    };
-
-    /// Pool two groups (Chan, Golub & LeVeque 1979); exact in exact arithmetic.
-    pub fn combine(self, other: Moments) -> Moments {
-        if self.count == 0.0 {
-            return other;
-        }
-        if other.count == 0.0 {
-            return self;
-        }
-        let n = self.count + other.count;
-        let delta = other.mean - self.mean;
-        Moments {
-            count: n,
-            mean: self.mean + delta * (other.count / n),
-            m2: self.m2 + other.m2 + delta * delta * (self.count * other.count / n),
-        }
-    }
-
-    /// Sample variance (ddof = 1); NaN for fewer than two values.
-    pub fn variance(&self) -> f64 {
-        if self.count < 2.0 {
-            f64::NAN
-        } else {
-            self.m2 / (self.count - 1.0)
-        }
-    }
-}
 
 /// Grouped statistics of every feature: `k` segments x `d` features, plus the population.
 #[derive(Debug, Clone)]
@@ -154,14 +111,14 @@ fn pool(groups: &[Moments]) -> (Moments, Vec<Moments>) {
     let n_groups = groups.len();
     let mut prefix = vec![Moments::EMPTY; n_groups + 1];
     for g in 0..n_groups {
-        prefix[g + 1] = prefix[g].combine(groups[g]);
+        prefix[g + 1] = prefix[g].merged(&groups[g]);
     }
     let mut suffix = vec![Moments::EMPTY; n_groups + 1];
     for g in (0..n_groups).rev() {
-        suffix[g] = groups[g].combine(suffix[g + 1]);
+        suffix[g] = groups[g].merged(&suffix[g + 1]);
     }
     let rest = (0..n_groups)
-        .map(|g| prefix[g].combine(suffix[g + 1]))
+        .map(|g| prefix[g].merged(&suffix[g + 1]))
         .collect();
     (prefix[n_groups], rest)
 }
@@ -339,12 +296,12 @@ pub fn segment_moments(
         for (g, (m, med)) in fs.groups.iter().enumerate() {
             out.counts[[g, j]] = m.count;
             out.means[[g, j]] = m.mean;
-            out.variances[[g, j]] = m.variance();
+            out.variances[[g, j]] = m.sample_variance();
             out.medians[[g, j]] = *med;
         }
         for (g, r) in fs.rest.iter().enumerate() {
             out.rest_means[[g, j]] = r.mean;
-            out.rest_variances[[g, j]] = r.variance();
+            out.rest_variances[[g, j]] = r.sample_variance();
         }
     }
     Ok(out)
@@ -392,7 +349,7 @@ impl GroupMoments {
         let (k, d) = self.counts.dim();
         for g in 0..k {
             for j in 0..d {
-                let m = self.get(g, j).combine(other.get(g, j));
+                let m = self.get(g, j).merged(&other.get(g, j));
                 self.set(g, j, m);
             }
         }
@@ -449,11 +406,11 @@ pub fn finish_segment_moments(m: &GroupMoments) -> SegmentMoments {
         {
             out.counts[[g, j]] = s.count;
             out.means[[g, j]] = s.mean;
-            out.variances[[g, j]] = s.variance();
+            out.variances[[g, j]] = s.sample_variance();
         }
         for (g, r) in rest.iter().enumerate() {
             out.rest_means[[g, j]] = r.mean;
-            out.rest_variances[[g, j]] = r.variance();
+            out.rest_variances[[g, j]] = r.sample_variance();
         }
     }
     out

@@ -9,13 +9,17 @@
 //! (before the block is reduced, so the check never changes the arithmetic): a requested
 //! stop ends the call with [`CoreError::Interrupted`] within a block's work.
 //!
-//! The formulas follow scikit-learn 1.9 (`_incremental_mean_and_var`, `np.nanpercentile`
-//! with the 'linear' method, `np.nanmedian`) so that the scalers agree with it to ~1e-15.
+//! The statistics are scikit-learn 1.9's (the running mean and variance of
+//! `_incremental_mean_and_var`, merged with the shared Chan update of [`Moments`];
+//! `np.nanpercentile` with the 'linear' method, `np.nanmedian`), so the scalers agree with
+//! it to rounding (~1e-15).
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
-use crate::numerics::{try_filled_dims, CoMoments, CompensatedSum, CsrView, Float, RowBlocks};
+use crate::numerics::{
+    try_filled_dims, CoMoments, CompensatedSum, CsrView, Float, Moments, RowBlocks,
+};
 use crate::stats::selection::{lerp, linear_plan, order_statistics};
 use crate::{CoreError, CoreResult, Interrupt};
 
@@ -29,9 +33,7 @@ pub const BLOCK_ROWS: usize = 4096;
 pub struct BatchMoments {
     /// Number of non-NaN values (sum of their weights when weighted).
     pub count: Array1<f64>,
-    /// Sum of the non-NaN values (weighted).
-    pub sum: Array1<f64>,
-    /// Mean of the non-NaN values (weighted); more accurate than `sum / count`.
+    /// Mean of the non-NaN values (weighted).
     pub mean: Array1<f64>,
     /// Sum of squared deviations from the batch mean (weighted), the "unnormalized
     /// variance" of scikit-learn's `_incremental_mean_and_var`.
@@ -131,7 +133,6 @@ pub fn column_moments<T: Float>(
     let d = x.ncols();
     let mut out = BatchMoments {
         count: Array1::zeros(d),
-        sum: Array1::zeros(d),
         mean: Array1::zeros(d),
         unnormalized_var: Array1::zeros(d),
         n_nan: Array1::zeros(d),
@@ -141,7 +142,6 @@ pub fn column_moments<T: Float>(
         let s1 = c.first.value();
         out.count[j] = count;
         out.mean[j] = k + s1 / count;
-        out.sum[j] = k * count + s1;
         out.unnormalized_var[j] = c.second.value() - s1 * s1 / count;
         out.n_nan[j] = n_rows - c.kept;
     }
@@ -280,8 +280,45 @@ pub struct RunningMoments {
     pub count: Array1<f64>,
 }
 
-/// Merge a new batch into running moments with Chan, Golub & LeVeque's update, written
-/// exactly as scikit-learn's `_incremental_mean_and_var` so partial_fit sequences agree.
+impl RunningMoments {
+    /// Column `j` as one-variable [`Moments`] (`m2 = var * count`).
+    fn column(&self, j: usize) -> Moments {
+        Moments {
+            count: self.count[j],
+            mean: self.mean[j],
+            m2: self.var[j] * self.count[j],
+        }
+    }
+
+    fn check_len(&self, d: usize) -> CoreResult<()> {
+        check_len("mean", self.mean.len(), d)?;
+        check_len("var", self.var.len(), d)?;
+        check_len("sample count", self.count.len(), d)
+    }
+
+    /// Merge `other(j)`, the moments of disjoint data, into every column `j` (Chan et al.'s
+    /// update, [`Moments::merge`]): a column with no value in `other` keeps its state, a
+    /// column with no value here takes `other`'s.
+    fn merged(&self, other: impl Fn(usize) -> Moments) -> RunningMoments {
+        let d = self.count.len();
+        let mut out = self.clone();
+        for j in 0..d {
+            let new = other(j);
+            if new.count == 0.0 {
+                continue;
+            }
+            let m = self.column(j).merged(&new);
+            out.mean[j] = m.mean;
+            out.var[j] = m.m2 / m.count;
+            out.count[j] = m.count;
+        }
+        out
+    }
+}
+
+/// Merge a new batch into running moments with Chan, Golub & LeVeque's update
+/// ([`Moments::merge`]; scikit-learn's `_incremental_mean_and_var` is the same update in
+/// another operation order, so partial_fit sequences agree with it to rounding).
 /// `last = None` starts from zero samples. One deliberate difference: a column with no new
 /// (non-NaN) value keeps its running state, where scikit-learn would produce NaN.
 pub fn merge_moments(
@@ -298,80 +335,31 @@ pub fn merge_moments(
             count: batch.count.clone(),
         });
     };
-    check_len("mean", last.mean.len(), d)?;
-    check_len("var", last.var.len(), d)?;
-    check_len("sample count", last.count.len(), d)?;
-    let mut out = RunningMoments {
-        mean: Array1::zeros(d),
-        var: Array1::zeros(d),
-        count: Array1::zeros(d),
-    };
-    for j in 0..d {
-        let last_count = last.count[j];
-        let new_count = batch.count[j];
-        let new_sum = batch.sum[j];
-        let last_sum = last.mean[j] * last_count;
-        let updated_count = last_count + new_count;
-        let updated_mean = (last_sum + new_sum) / updated_count;
-        if new_count == 0.0 {
-            // No new value in this column (all NaN): nothing to update. scikit-learn's
-            // formula gives 0/0 = NaN here; keeping the running state is the intent.
-            out.mean[j] = last.mean[j];
-            out.var[j] = last.var[j];
-            out.count[j] = last_count;
-            continue;
-        }
-        let updated_unnormalized = if last_count == 0.0 {
-            batch.unnormalized_var[j]
-        } else {
-            let last_unnormalized = last.var[j] * last_count;
-            let last_over_new = last_count / new_count;
-            let gap = last_sum / last_over_new - new_sum;
-            last_unnormalized
-                + batch.unnormalized_var[j]
-                + last_over_new / updated_count * (gap * gap)
-        };
-        out.mean[j] = updated_mean;
-        out.var[j] = updated_unnormalized / updated_count;
-        out.count[j] = updated_count;
-    }
-    Ok(out)
+    last.check_len(d)?;
+    Ok(last.merged(|j| Moments {
+        count: batch.count[j],
+        mean: batch.mean[j],
+        m2: batch.unnormalized_var[j],
+    }))
 }
 
 /// Merge the moments of two disjoint parts of the data, each as [`RunningMoments`] (from
 /// [`column_moments`] of a partition): the combine step of a distributed fit, the same
-/// update as [`merge_moments`]. A column with no value in one part takes the other's.
+/// update as [`merge_moments`]. A column with no value in one part takes the other's; one
+/// with no value in either has mean and variance 0.
 pub fn merge_running(a: &RunningMoments, b: &RunningMoments) -> CoreResult<RunningMoments> {
     let d = a.count.len();
-    for (what, len) in [
-        ("mean", a.mean.len()),
-        ("var", a.var.len()),
-        ("mean", b.mean.len()),
-        ("var", b.var.len()),
-        ("sample count", b.count.len()),
-    ] {
-        check_len(what, len, d)?;
-    }
+    a.check_len(d)?;
+    b.check_len(d)?;
     // An all-NaN column has mean 0/0: it carries no information, so zero it.
-    let clean = |m: &RunningMoments| {
-        let mut m = m.clone();
-        for j in 0..d {
-            if m.count[j] == 0.0 {
-                m.mean[j] = 0.0;
-                m.var[j] = 0.0;
-            }
+    let mut a = a.clone();
+    for j in 0..d {
+        if a.count[j] == 0.0 {
+            a.mean[j] = 0.0;
+            a.var[j] = 0.0;
         }
-        m
-    };
-    let (a, b) = (clean(a), clean(b));
-    let batch = BatchMoments {
-        count: b.count.clone(),
-        sum: &b.mean * &b.count,
-        mean: b.mean.clone(),
-        unnormalized_var: &b.var * &b.count,
-        n_nan: Array1::zeros(d),
-    };
-    merge_moments(Some(&a), &batch)
+    }
+    Ok(a.merged(|j| b.column(j)))
 }
 
 /// Per-column minimum and maximum ignoring NaN (NaN for an all-NaN column).
@@ -789,7 +777,6 @@ pub fn csr_column_moments<T: Float>(
     )?;
     Ok(BatchMoments {
         count: moments.iter().map(|m| m.count).collect(),
-        sum: moments.iter().map(|m| m.sum_y).collect(),
         mean: moments.iter().map(|m| m.mean_y()).collect(),
         // NaN for a column with no values (every row NaN), as the mean
         unnormalized_var: moments

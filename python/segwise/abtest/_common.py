@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _core
 from .._results import Unpacks
 from .._stats.inference import check_alpha
 from .._validation import max_abs, power_of_two_scale
@@ -38,22 +39,13 @@ def cell_stats(**fields: Any) -> np.ndarray:
 
 def merge_cells(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The statistics of the rows of cells ``a`` and ``b`` together (element-wise, any
-    shapes that broadcast): Chan et al.'s pairwise update of the centred moments, in the
-    core's operation order (``CellStats::merge``); an empty cell adds nothing."""
-    na, nb = a["count"], b["count"]
-    n = na + nb
-    with np.errstate(divide="ignore", invalid="ignore"):
-        both = (na > 0) & (nb > 0)
-        dy = np.where(both, b["sum_y"] / nb - a["sum_y"] / na, 0.0)
-        dx = np.where(both, b["sum_x"] / nb - a["sum_x"] / na, 0.0)
-        f = np.where(n > 0, na * nb / n, 0.0)
-    out = np.empty(np.broadcast_shapes(na.shape, nb.shape), CELL_DTYPE)
-    out["m2_y"] = a["m2_y"] + (b["m2_y"] + dy * dy * f)
-    out["m2_x"] = a["m2_x"] + (b["m2_x"] + dx * dx * f)
-    out["c_xy"] = a["c_xy"] + (b["c_xy"] + dx * dy * f)
-    for name in ("count", "sum_y", "sum_x", "n_nan", "n_nonbinary"):
-        out[name] = a[name] + b[name]
-    return out
+    shapes that broadcast): the core's ``CellStats::merge`` (Chan et al.'s pairwise update
+    of the centred moments, written once in ``src/core/numerics/moments.rs``); an empty
+    cell adds nothing."""
+    a, b = np.broadcast_arrays(np.asarray(a, CELL_DTYPE), np.asarray(b, CELL_DTYPE))
+    shape = a.shape
+    a, b = (np.ascontiguousarray(v).view(np.float64).ravel() for v in (a, b))
+    return _core.abtest_merge_cell_stats(a, b).view(CELL_DTYPE).reshape(shape)
 
 
 @dataclass(frozen=True)

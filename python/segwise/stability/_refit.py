@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _core
 from .._validation import Checked, check_array, check_mixed, encode_labels
 from ..exceptions import InvalidParameterError
 
@@ -163,18 +164,14 @@ def labels_of(model: Any) -> np.ndarray:
 def strength(own: np.ndarray, predicted: np.ndarray) -> float:
     """Tibshirani & Walther's prediction strength of one half: the smallest share, over the
     half's own clusters, of pairs that the other half's model also puts together (a cluster
-    of fewer than two rows scores 1, as in fpc)."""
+    of fewer than two rows scores 1, as in fpc). The core's formula (``half_strength``,
+    the one the k-means path uses) on the labels coded here."""
     own_codes = encode_labels(own, name="the half's labels").codes
     pred_codes = encode_labels(predicted, name="the other half's predictions").codes
-    k_own, k_pred = own_codes.max() + 1, pred_codes.max() + 1
-    table = np.bincount(own_codes * k_pred + pred_codes, minlength=k_own * k_pred).reshape(
-        k_own, k_pred
+    k = int(max(own_codes.max(), pred_codes.max())) + 1
+    return _core.choose_k_half_strength(
+        own_codes.astype(np.int32), pred_codes.astype(np.int32), k=k
     )
-    sizes = table.sum(axis=1).astype(float)
-    together = (table.astype(float) ** 2).sum(axis=1) - sizes
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = np.where(sizes > 1, together / (sizes * (sizes - 1)), 1.0)
-    return float(values.min())
 
 
 def prediction_strength_splits(

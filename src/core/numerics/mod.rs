@@ -12,9 +12,10 @@
 //! * [`quadrature`]: adaptive Gauss-Kronrod integration of several integrands at once.
 //! * [`rng`]: SplitMix64 and the seeded stream of each bootstrap replicate (one stream per
 //!   replicate, so results do not depend on the number of threads).
-//! * [`CoMoments`]: mergeable count / sums / centred second moments of a pair of
-//!   variables (Chan et al.'s pairwise update), the sufficient statistics that add up across
-//!   blocks, chunks and machines.
+//! * [`Moments`] (one variable: count, mean, centred second moment) and [`CoMoments`] (a
+//!   pair of variables: count, sums, centred second and cross moments): the mergeable
+//!   sufficient statistics that add up across blocks, chunks and machines, both merged by
+//!   one function (Chan et al.'s pairwise update, written once in `moments.rs`).
 //! * [`CsrView`]: a checked, borrowed CSR matrix (scipy's layout), the one sparse input
 //!   type of the sparse kernels.
 //! * [`restart_rng`]: the random stream of one restart or replicate, independent of the
@@ -40,7 +41,7 @@ mod sum;
 pub use alloc::{checked_len, try_filled, try_filled_dims, try_with_capacity};
 pub use blocks::RowBlocks;
 pub use float::Float;
-pub use moments::CoMoments;
+pub use moments::{CoMoments, Moments};
 pub use rng::{restart_rng, RestartStreams};
 pub use sparse::{CsrView, Finite};
 pub use sum::CompensatedSum;

@@ -1,4 +1,72 @@
-//! Mergeable first and second moments of a pair of variables.
+//! Mergeable first and second moments: of one variable ([`Moments`]) and of a pair of
+//! variables ([`CoMoments`]), both merged by [`pooled_moment`], the one place Chan, Golub &
+//! LeVeque's pairwise update is written.
+
+/// Chan, Golub & LeVeque's pairwise update: the centred second moment (`du == dv`) or
+/// cross moment of two disjoint parts together, from each part's moment (`a`, `b`), their
+/// counts (`na`, `nb`, both > 0) and the differences `du`, `dv` between their means (the
+/// second part's minus the first's). Exact in exact arithmetic; the same inputs give the
+/// same bits, so merging fixed parts in a fixed order is deterministic.
+#[inline]
+fn pooled_moment(a: f64, b: f64, na: f64, nb: f64, du: f64, dv: f64) -> f64 {
+    a + (b + du * dv * (na * nb / (na + nb)))
+}
+
+/// Count, mean and centred second moment of one variable over a set of rows (or a
+/// column's non-NaN values), merged with [`pooled_moment`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moments {
+    /// Number (or total weight) of values.
+    pub count: f64,
+    /// Their mean (NaN when `count == 0`).
+    pub mean: f64,
+    /// Sum of squared deviations from the mean (0 when `count == 0`).
+    pub m2: f64,
+}
+
+impl Moments {
+    /// Moments of no values.
+    pub const EMPTY: Moments = Moments {
+        count: 0.0,
+        mean: f64::NAN,
+        m2: 0.0,
+    };
+
+    /// Add the moments of another, disjoint set of values (Chan et al.'s pairwise update);
+    /// an empty part adds nothing, whatever its mean.
+    #[inline]
+    pub fn merge(&mut self, other: &Moments) {
+        let (na, nb) = (self.count, other.count);
+        if nb == 0.0 {
+            return;
+        }
+        if na == 0.0 {
+            *self = *other;
+            return;
+        }
+        let n = na + nb;
+        let delta = other.mean - self.mean;
+        self.m2 = pooled_moment(self.m2, other.m2, na, nb, delta, delta);
+        self.mean += delta * (nb / n);
+        self.count = n;
+    }
+
+    /// The two parts together ([`Self::merge`]).
+    #[inline]
+    pub fn merged(mut self, other: &Moments) -> Moments {
+        self.merge(other);
+        self
+    }
+
+    /// Sample variance (ddof = 1); NaN for fewer than two values.
+    pub fn sample_variance(&self) -> f64 {
+        if self.count < 2.0 {
+            f64::NAN
+        } else {
+            self.m2 / (self.count - 1.0)
+        }
+    }
+}
 
 /// Count, sums and centred second moments of `y` and an auxiliary `x` over a set of rows:
 /// everything a mean, a variance, a covariance or a regression slope needs, in a form that
@@ -6,7 +74,7 @@
 ///
 /// Centred moments instead of raw sums of squares keep the variance exact to rounding even
 /// when the mean is large (the raw sum of squares is `m2_y + sum_y^2 / count`). Merging is
-/// Chan, Golub & LeVeque's pairwise update; merging the same parts in the same order gives
+/// Chan, Golub & LeVeque's pairwise update ([`pooled_moment`]); merging the same parts in the same order gives
 /// the same bits, so callers merge fixed blocks in block order. A variable that is not
 /// used (no auxiliary column) simply keeps its zeros.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -59,14 +127,12 @@ impl CoMoments {
             *self = *other;
             return;
         }
-        let n = na + nb;
-        let dy = other.sum_y / nb - self.sum_y / na;
-        let dx = other.sum_x / nb - self.sum_x / na;
-        let f = na * nb / n;
-        self.m2_y += other.m2_y + dy * dy * f;
-        self.m2_x += other.m2_x + dx * dx * f;
-        self.c_xy += other.c_xy + dx * dy * f;
-        self.count = n;
+        let dy = other.mean_y() - self.mean_y();
+        let dx = other.mean_x() - self.mean_x();
+        self.m2_y = pooled_moment(self.m2_y, other.m2_y, na, nb, dy, dy);
+        self.m2_x = pooled_moment(self.m2_x, other.m2_x, na, nb, dx, dx);
+        self.c_xy = pooled_moment(self.c_xy, other.c_xy, na, nb, dx, dy);
+        self.count = na + nb;
         self.sum_y += other.sum_y;
         self.sum_x += other.sum_x;
     }
@@ -150,5 +216,39 @@ mod tests {
         b.merge(&CoMoments::EMPTY);
         assert_eq!(b, m);
         assert!((m.mean_y() - y.iter().sum::<f64>() / 10.0).abs() < 1e-9);
+    }
+
+    /// The one-variable moments of `values`, two-pass.
+    fn one(values: &[f64]) -> Moments {
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let m2 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
+        Moments { count: n, mean, m2 }
+    }
+
+    #[test]
+    fn one_variable_merge_matches_two_pass_and_the_pair_form() {
+        let (y, x) = data(10_007);
+        let direct = one(&y);
+        let mut merged = Moments::EMPTY;
+        let mut pair = CoMoments::EMPTY;
+        for w in [0, 1, 5000, 9999, 10_007].windows(2) {
+            merged.merge(&one(&y[w[0]..w[1]]));
+            pair.merge(&CoMoments::two_pass(&y[w[0]..w[1]], &x[w[0]..w[1]]));
+        }
+        assert_eq!(merged.count, direct.count);
+        assert!(close(merged.mean, direct.mean, 1e-14));
+        assert!(close(merged.m2, direct.m2, 1e-10));
+        assert!(close(merged.m2, pair.m2_y, 1e-10));
+        assert!(close(merged.sample_variance(), direct.m2 / 10_006.0, 1e-10));
+    }
+
+    #[test]
+    fn one_variable_empty_is_the_identity_and_small_counts_have_no_variance() {
+        let m = one(&[1.0, 2.0, 4.0]);
+        assert_eq!(Moments::EMPTY.merged(&m), m);
+        assert_eq!(m.merged(&Moments::EMPTY), m);
+        assert!(one(&[3.0]).sample_variance().is_nan());
+        assert!(Moments::EMPTY.sample_variance().is_nan());
     }
 }

@@ -25,7 +25,7 @@ use rayon::prelude::*;
 
 use crate::clustering::{CentroidClustering, CentroidFit, FitRequest, Start as Initial};
 use crate::numerics::rng::splitmix64;
-use crate::numerics::RowBlocks;
+use crate::numerics::{try_filled_dims, RowBlocks};
 use crate::params::{at_least, finite_non_negative, Checked, Params};
 use crate::stats::contingency::{adjusted_rand_score, Contingency};
 use crate::{CoreError, CoreResult, Interrupt};
@@ -449,13 +449,29 @@ fn take_rows(x: ArrayView2<'_, f64>, idx: &[usize]) -> Array2<f64> {
 }
 
 /// Prediction strength of one half: `min_kk (sum_l c[kk,l]^2 - n_kk) / (n_kk (n_kk - 1))`
-/// where `c` crosses the half's own clustering with its classification by the other
-/// half's centres. A cluster with fewer than two rows scores 1 (as fpc does).
-fn half_strength(own: &[i32], classified: &[i32], k: usize) -> f64 {
-    let mut table = vec![0u64; k * k];
+/// where `c` crosses the half's own clustering (`own`) with its classification by the
+/// model fitted on the other half (`classified`), both labels in `[0, k)`. A cluster with
+/// fewer than two rows scores 1 (as fpc does). The one implementation: the k-means path
+/// ([`prediction_strength_splits`]) and the refits of any other clusterer (Python's
+/// `stability/_refit.py`, through the bindings) both call it.
+pub fn half_strength(own: &[i32], classified: &[i32], k: usize) -> CoreResult<f64> {
+    if classified.len() != own.len() {
+        return Err(CoreError::ShapeMismatch {
+            what: "classified labels",
+            expected: own.len(),
+            got: classified.len(),
+        });
+    }
+    let mut table = try_filled_dims(&[k, k], 0u64, "prediction strength table")?;
     let mut sizes = vec![0u64; k];
     for (&a, &b) in own.iter().zip(classified) {
-        let (a, b) = (a as usize, b as usize);
+        let label = |l: i32, name: &'static str| {
+            usize::try_from(l)
+                .ok()
+                .filter(|&l| l < k)
+                .ok_or_else(|| invalid(name, format!("label {l} is outside [0, {k})")))
+        };
+        let (a, b) = (label(a, "own")?, label(b, "classified")?);
         table[a * k + b] += 1;
         sizes[a] += 1;
     }
@@ -470,7 +486,7 @@ fn half_strength(own: &[i32], classified: &[i32], k: usize) -> f64 {
         };
         worst = worst.min(score);
     }
-    worst
+    Ok(worst)
 }
 
 /// Prediction strength of splits `splits` for every k in `ks` (each `>= 2`): shape
@@ -528,12 +544,12 @@ pub fn prediction_strength_splits(
                 fa.labels.as_slice().unwrap_or(&[]),
                 a_by_b.as_slice().unwrap_or(&[]),
                 k,
-            );
+            )?;
             let sb = half_strength(
                 fb.labels.as_slice().unwrap_or(&[]),
                 b_by_a.as_slice().unwrap_or(&[]),
                 k,
-            );
+            )?;
             Ok(sa.min(sb))
         })
         .collect();
@@ -748,7 +764,21 @@ mod tests {
     #[test]
     fn half_strength_counts_pairs() {
         // cluster 0: 3 rows split 2/1 -> (4 + 1 - 3) / 6 = 1/3; cluster 1 singleton -> 1
-        let s = half_strength(&[0, 0, 0, 1], &[0, 0, 1, 1], 2);
+        let s = half_strength(&[0, 0, 0, 1], &[0, 0, 1, 1], 2).unwrap();
         assert!((s - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn half_strength_checks_its_labels() {
+        assert!(matches!(
+            half_strength(&[0, 1], &[0], 2),
+            Err(CoreError::ShapeMismatch { .. })
+        ));
+        for (own, classified) in [([0, 2], [0, 1]), ([0, 1], [-1, 1])] {
+            assert!(matches!(
+                half_strength(&own, &classified, 2),
+                Err(CoreError::InvalidParameter { .. })
+            ));
+        }
     }
 }
