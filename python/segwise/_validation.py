@@ -1582,11 +1582,12 @@ def encode_labels(
         codes, used = _dense(values)
         return EncodedLabels(codes, pd.Index(used), index)
     if isinstance(values, pd.Categorical):
-        # category order; unused categories dropped
-        found = values.codes.astype(np.int64)
-        used = np.zeros(len(values.categories), dtype=bool)
-        used[found[found >= 0]] = True
-        codes = _remap(found, np.cumsum(used) - 1)
+        # category order; unused categories dropped (when every category is used, the
+        # codes are the categorical's own, widened)
+        found = np.asarray(values.codes)
+        present = found if found.size == 0 or found.min() >= 0 else found[found >= 0]
+        used = np.bincount(present, minlength=len(values.categories)) > 0
+        codes = found.astype(np.int64) if used.all() else _remap(found, np.cumsum(used) - 1)
         distinct_labels = values.categories[used]
     elif not (isinstance(values, np.ndarray) and values.dtype == object):
         # One typed array (numbers, dates, strings, nullable extension types): pandas sorts
