@@ -39,7 +39,7 @@ import math
 import numbers
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from numbers import Integral, Real
@@ -1113,21 +1113,45 @@ class Cap(Interval):
 
 class StrOptions:
     """One of a few strings. ``str`` subclasses (``numpy.str_``) are accepted and come back
-    as the plain ``str`` of the table, as scikit-learn does since its issue #21964."""
+    as the plain ``str`` of the table, as scikit-learn does since its issue #21964.
 
-    def __init__(self, options: Iterable[str]) -> None:
+    ``many=True``: one of them or a collection of them (a list, tuple, array...; each
+    checked as one), which comes back as a list of plain ``str`` (``"gap"`` -> ``["gap"]``).
+
+    Examples
+    --------
+    >>> from segwise._validation import StrOptions, validate_params
+    >>> table = {"criteria": [StrOptions(["gap", "silhouette"], many=True)]}
+    >>> validate_params({"criteria": ("gap", "silhouette")}, table, caller="choose_k")
+    {'criteria': ['gap', 'silhouette']}
+    """
+
+    def __init__(self, options: Iterable[str], *, many: bool = False) -> None:
         self.options = tuple(dict.fromkeys(options))
+        self.many = many
 
     def describe(self) -> str:
+        if self.many:
+            return f"one or more of {list(self.options)}"
         if len(self.options) == 1:
             return repr(self.options[0])
         return f"one of {list(self.options)}"
 
-    def problem(self, value: Any) -> str | None:
-        return None if isinstance(value, str) and value in self.options else self.describe()
+    def _one(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.options
 
-    def normalise(self, value: Any) -> str:
-        return self.options[self.options.index(value)]
+    def problem(self, value: Any) -> str | None:
+        if self._one(value):
+            return None
+        if self.many and isinstance(value, Collection) and not isinstance(value, bytes):
+            return None if all(self._one(v) for v in value) else self.describe()
+        return self.describe()
+
+    def normalise(self, value: Any) -> Any:
+        if isinstance(value, str):
+            plain = self.options[self.options.index(value)]
+            return [plain] if self.many else plain
+        return [self.options[self.options.index(v)] for v in value]
 
 
 class Pair:
