@@ -469,6 +469,51 @@ def test_str_options_accept_str_subclasses():
         assert out["algorithm"] == "lloyd" and type(out["algorithm"]) is str
 
 
+def test_str_options_many_take_one_name_or_a_collection_of_them():
+    table = {"criteria": [None, StrOptions(["gap", "silhouette"], many=True)]}
+    for value, expected in (
+        (np.str_("gap"), ["gap"]),
+        (("silhouette", "gap"), ["silhouette", "gap"]),
+        (np.array(["gap"]), ["gap"]),
+        ([], []),
+        (None, None),
+    ):
+        out = validate_params({"criteria": value}, table, caller="choose_k")["criteria"]
+        assert out == expected
+        assert out is None or all(type(c) is str for c in out)
+    message = re.escape(
+        "choose_k: criteria must be None or one or more of ['gap', 'silhouette'], "
+        "got ['gap', 'elbow']"
+    )
+    with pytest.raises(InvalidParameterError, match=message):
+        validate_params({"criteria": ["gap", "elbow"]}, table, caller="choose_k")
+    for bad in ("elbow", b"gap", (c for c in ["gap"]), 3):  # a generator could not be read twice
+        with pytest.raises(InvalidParameterError, match="criteria must be"):
+            validate_params({"criteria": bad}, table, caller="choose_k")
+
+
+def test_one_value_parameters_of_methods_are_checked_by_their_tables():
+    from segwise.report import Report
+    from segwise.stability import migration_matrix
+
+    report = Report("x")
+    with pytest.raises(InvalidParameterError, match=r"^Report.section: level must be in \[2, 4\]"):
+        report.section("h", level=5)
+    with pytest.raises(InvalidParameterError, match="^Report.table: max_rows must be >= 1, got 0$"):
+        report.table(pd.DataFrame({"a": [1]}), max_rows=0)
+    with pytest.raises(
+        InvalidParameterError, match="^Report.figure: dpi must be an int, got 72.5$"
+    ):
+        report.figure(lambda ax: None, dpi=72.5)
+    assert "<h3>h</h3>" in report.section("h", level=np.int64(3)).to_html()
+    result = migration_matrix([0, 0, 1], [0, 1, 1])
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"^MigrationResult.plot: values must be one of \['shares', 'counts'\], got 'share'$",
+    ):
+        result.plot(values="share")
+
+
 def _public_estimators():
     from segwise import cluster, preprocessing
     from segwise._base import BaseEstimator

@@ -39,8 +39,9 @@ import math
 import numbers
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from numbers import Integral, Real
 from typing import Any, Protocol
 
@@ -1112,21 +1113,45 @@ class Cap(Interval):
 
 class StrOptions:
     """One of a few strings. ``str`` subclasses (``numpy.str_``) are accepted and come back
-    as the plain ``str`` of the table, as scikit-learn does since its issue #21964."""
+    as the plain ``str`` of the table, as scikit-learn does since its issue #21964.
 
-    def __init__(self, options: Iterable[str]) -> None:
+    ``many=True``: one of them or a collection of them (a list, tuple, array...; each
+    checked as one), which comes back as a list of plain ``str`` (``"gap"`` -> ``["gap"]``).
+
+    Examples
+    --------
+    >>> from segwise._validation import StrOptions, validate_params
+    >>> table = {"criteria": [StrOptions(["gap", "silhouette"], many=True)]}
+    >>> validate_params({"criteria": ("gap", "silhouette")}, table, caller="choose_k")
+    {'criteria': ['gap', 'silhouette']}
+    """
+
+    def __init__(self, options: Iterable[str], *, many: bool = False) -> None:
         self.options = tuple(dict.fromkeys(options))
+        self.many = many
 
     def describe(self) -> str:
+        if self.many:
+            return f"one or more of {list(self.options)}"
         if len(self.options) == 1:
             return repr(self.options[0])
         return f"one of {list(self.options)}"
 
-    def problem(self, value: Any) -> str | None:
-        return None if isinstance(value, str) and value in self.options else self.describe()
+    def _one(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.options
 
-    def normalise(self, value: Any) -> str:
-        return self.options[self.options.index(value)]
+    def problem(self, value: Any) -> str | None:
+        if self._one(value):
+            return None
+        if self.many and isinstance(value, Collection) and not isinstance(value, bytes):
+            return None if all(self._one(v) for v in value) else self.describe()
+        return self.describe()
+
+    def normalise(self, value: Any) -> Any:
+        if isinstance(value, str):
+            plain = self.options[self.options.index(value)]
+            return [plain] if self.many else plain
+        return [self.options[self.options.index(v)] for v in value]
 
 
 class Pair:
@@ -1329,20 +1354,30 @@ class EncodedLabels:
     codes : numpy.ndarray of int64
         ``uniques[codes[i]]`` is the label of sample ``i``; -1 marks noise or a missing
         label where the caller allowed them.
-    uniques : list
-        The distinct labels (Python scalars) in code order.
+    distinct : pandas.Index
+        The distinct labels in code order: of the labels' own dtype for a typed vector
+        (numbers, dates, strings, nullable types; a categorical's categories), of object
+        dtype holding Python scalars for mixed labels. An index of customer ids is built
+        from it without a round trip through Python objects.
     index : pandas.Index or None
         The labels' index when they came as a Series and the caller asked for it.
+    uniques : list
+        ``distinct`` as Python scalars (``1``, not ``np.int64(1)``; Timestamps stay), made
+        on first use.
     """
 
     codes: np.ndarray
-    uniques: list[Any]
+    distinct: pd.Index
     index: pd.Index | None = None
+
+    @cached_property
+    def uniques(self) -> list[Any]:
+        return _python_values(self.distinct)
 
     def take(self, positions: Any) -> EncodedLabels:
         """The labels of ``positions`` only, coded ``0..k-1`` again in the same order."""
         codes, used = _dense(self.codes[positions])
-        return EncodedLabels(codes, [self.uniques[i] for i in used], None)
+        return EncodedLabels(codes, self.distinct[used], None)
 
 
 def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1569,20 +1604,21 @@ def encode_labels(
                 f"{name} must be integers (negative for noise), got dtype {values.dtype}"
             )
         codes, used = _dense(values)
-        return EncodedLabels(codes, used.tolist(), index)
+        return EncodedLabels(codes, pd.Index(used), index)
     if isinstance(values, pd.Categorical):
-        # category order; unused categories dropped
-        found = values.codes.astype(np.int64)
-        used = np.zeros(len(values.categories), dtype=bool)
-        used[found[found >= 0]] = True
-        codes = _remap(found, np.cumsum(used) - 1)
-        uniques = _python_values(values.categories[used])
+        # category order; unused categories dropped (when every category is used, the
+        # codes are the categorical's own, widened)
+        found = np.asarray(values.codes)
+        present = found if found.size == 0 or found.min() >= 0 else found[found >= 0]
+        used = np.bincount(present, minlength=len(values.categories)) > 0
+        codes = found.astype(np.int64) if used.all() else _remap(found, np.cumsum(used) - 1)
+        distinct_labels = values.categories[used]
     elif not (isinstance(values, np.ndarray) and values.dtype == object):
         # One typed array (numbers, dates, strings, nullable extension types): pandas sorts
         # the distinct values while factorizing, in the order a stable argsort gives.
         found, distinct = pd.factorize(values, sort=True)
         codes = np.asarray(found, dtype=np.int64)
-        uniques = _python_values(distinct)
+        distinct_labels = pd.Index(distinct, tupleize_cols=False)
     else:
         try:
             found, distinct = _factorize(values)
@@ -1592,14 +1628,17 @@ def encode_labels(
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         codes = _remap(np.asarray(found), rank)
-        uniques = _python_values(distinct.take(order))
-    n_missing = int((codes < 0).sum())
+        # the Python scalars ``uniques`` lists (numpy scalars in object arrays unwrapped)
+        distinct_labels = pd.Index(
+            _python_values(distinct.take(order)), dtype=object, tupleize_cols=False
+        )
+    n_missing = int((codes < 0).sum()) if codes.size and codes.min() < 0 else 0
     if n_missing and not allow_missing:
         raise NonFiniteError(
             f"{name} has {n_missing} missing label(s) (NaN or None); drop those rows or "
             "give them a label first"
         )
-    return EncodedLabels(np.ascontiguousarray(codes, dtype=np.int64), uniques, index)
+    return EncodedLabels(np.ascontiguousarray(codes, dtype=np.int64), distinct_labels, index)
 
 
 def check_labels(
@@ -1860,9 +1899,18 @@ def coerce_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Se
     return parsed
 
 
-def outside_date_range(parsed: pd.Series) -> pd.Series:
-    """Dates a nanosecond timestamp cannot hold."""
-    return (parsed < DATE_RANGE[0]) | (parsed > DATE_RANGE[1])
+def outside_date_range(parsed: pd.Series) -> np.ndarray:
+    """Dates a nanosecond timestamp cannot hold (False for missing dates), as a boolean
+    array."""
+    values = parsed.to_numpy()
+    if len(values) and values.dtype.kind == "M":
+        # one pass for the extremes: the row-by-row comparison only when one is outside
+        # (NaT propagates through min and max, so missing dates also take the long way)
+        lo, hi = values.min(), values.max()
+        if not (np.isnat(lo) or np.isnat(hi)):
+            if DATE_RANGE[0] <= pd.Timestamp(lo) and pd.Timestamp(hi) <= DATE_RANGE[1]:
+                return np.zeros(len(values), dtype=bool)
+    return ((parsed < DATE_RANGE[0]) | (parsed > DATE_RANGE[1])).to_numpy()
 
 
 def check_dates(values: pd.Series, name: str, date_format: str | None) -> pd.Series:

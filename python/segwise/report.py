@@ -24,13 +24,14 @@ import io
 import os
 import re
 from collections.abc import Callable
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ._results import PLOT_EXTRA, detached_figure, html_table
-from ._validation import check_int
+from ._validation import Constraints, Interval, validate_params
 from .exceptions import InvalidParameterError
 
 __all__ = ["Report"]
@@ -40,6 +41,10 @@ def __dir__() -> list[str]:
     # PEP 562: dir() lists the public names only, not the imported modules and helpers.
     return list(__all__)
 
+
+_SECTION_PARAMS: Constraints = {"level": [Interval(Integral, 2, 4, closed="both")]}
+_TABLE_PARAMS: Constraints = {"max_rows": [Interval(Integral, 1, None, closed="left")]}
+_FIGURE_PARAMS: Constraints = {"dpi": [Interval(Integral, 10, None, closed="left")]}
 
 _CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222;
@@ -96,7 +101,7 @@ class Report:
     # ------------------------------------------------------------------ content
     def section(self, heading: str, *, level: int = 2) -> Report:
         """Start a section with a heading (level 2, or 3 for a subsection)."""
-        level = check_int(level, "level", low=2, high=4)
+        level = validate_params(locals(), _SECTION_PARAMS, caller="Report.section")["level"]
         anchor = f"s{len(self._toc) + 1}"
         if level == 2:
             self._toc.append((anchor, str(heading)))
@@ -175,7 +180,7 @@ class Report:
             df = df.to_frame()
         if not isinstance(df, pd.DataFrame):
             raise InvalidParameterError(f"table needs a DataFrame, got {type(df).__name__}")
-        max_rows = check_int(max_rows, "max_rows", low=1)
+        max_rows = validate_params(locals(), _TABLE_PARAMS, caller="Report.table")["max_rows"]
 
         def style(label: Any, column: Any, value: Any) -> dict[str, str] | None:
             css = cell_style(label, column, value) if cell_style is not None else None
@@ -219,7 +224,7 @@ class Report:
         opens on screen and no global state changes). Without matplotlib installed the
         report shows a note saying how to get the figure instead of failing.
         """
-        dpi = check_int(dpi, "dpi", low=10)
+        dpi = validate_params(locals(), _FIGURE_PARAMS, caller="Report.figure")["dpi"]
         if callable(fig_or_draw) and not hasattr(fig_or_draw, "savefig"):
             fig = detached_figure(figsize)
             if fig is None:

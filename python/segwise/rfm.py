@@ -97,7 +97,7 @@ def _parse_end(observation_end: Any) -> pd.Timestamp:
 
 
 def _to_periods(dates: np.ndarray, freq: str) -> np.ndarray:
-    ns = dates.astype("datetime64[ns]").astype(np.int64)
+    ns = np.asarray(dates, dtype="datetime64[ns]").view(np.int64)  # no copy of ns dates
     periods = np.floor_divide(ns, _PERIOD_NS[freq])
     if freq == "W":
         # weeks starting on Monday (pandas' "W" periods end on Sunday); 1970-01-01 is a Thursday
@@ -263,7 +263,9 @@ def _summarise(
 
     date_values = dates.to_numpy()
     periods = _to_periods(date_values, freq)
-    end = dates.max() if observation_end is None else _parse_end(observation_end)
+    end = (
+        pd.Timestamp(date_values.max()) if observation_end is None else _parse_end(observation_end)
+    )
     if end.tz is not None:
         end = end.tz_localize(None)
     end_period = int(_to_periods(np.array([end.to_datetime64()]), freq)[0])
@@ -275,23 +277,25 @@ def _summarise(
     if not keep.any():
         raise EmptyInputError("no transactions left up to observation_end")
 
-    customers = encode_labels(ids[keep], name=f"column {customer!r}")
-    codes, uniques = customers.codes, customers.uniques
+    if not keep.all():  # most logs keep every row: no masked copies then
+        ids, periods, money, date_values = ids[keep], periods[keep], money[keep], date_values[keep]
+    customers = encode_labels(ids, name=f"column {customer!r}")
+    codes, distinct = customers.codes, customers.distinct
     n_periods, n_rows, first, last, total, repeat_total = _core.purchase_summary(
-        np.ascontiguousarray(codes, dtype=np.int64),
-        np.ascontiguousarray(periods[keep]),
-        np.ascontiguousarray(money[keep]),
-        n_customers=len(uniques),
+        codes,
+        np.ascontiguousarray(periods),
+        np.ascontiguousarray(money),
+        n_customers=len(distinct),
     )
     overflow = ~np.isfinite(total) | ~np.isfinite(repeat_total)
     if overflow.any():
-        who = [uniques[i] for i in np.flatnonzero(overflow)[:3]]
+        who = [customers.uniques[i] for i in np.flatnonzero(overflow)[:3]]
         raise NonFiniteError(
             f"the spend of {int(overflow.sum())} customer(s) (e.g. {who}) overflows float64: "
             f"column {amount!r} sums to more than 1.8e308; rescale it first (e.g. to "
             "thousands)"
         )
-    index = pd.Index(uniques, name=customer, dtype=ids.dtype, tupleize_cols=False)
+    index = pd.Index(distinct, name=customer, dtype=ids.dtype, tupleize_cols=False)
 
     def span(periods: np.ndarray) -> np.ndarray:
         # lifetimes divides by freq_multiplier; whole periods stay integers when it is 1
@@ -310,7 +314,7 @@ def _summarise(
                 mean = np.where(counted > 0, spend / np.maximum(counted, 1), 0.0)
             columns_btyd["monetary_value"] = mean
         return pd.DataFrame(columns_btyd, index=index)
-    kept_dates = pd.Series(date_values[keep])
+    kept_dates = pd.Series(date_values)
     first_dates = kept_dates.groupby(codes).min().to_numpy()
     last_dates = kept_dates.groupby(codes).max().to_numpy()
     table: dict[str, Any] = {"recency": span(end_period - last), "frequency": n_periods}

@@ -44,6 +44,7 @@ def _lift_arrays(
     method: str,
     cov: Any = 0.0,
     df: Any = None,
+    z: Any = None,
 ) -> tuple[Any, Any, Any, Any, Any]:
     """Relative lift ``m1 / m2 - 1`` from means and their standard errors ``s1``, ``s2``
     (and ``cov = Cov(m1, m2)``). Returns (lift, se, low, high, reason) arrays; ``reason`` is
@@ -52,7 +53,8 @@ def _lift_arrays(
     The quantile is the normal one (``df`` None) or Student's t with ``df`` degrees of
     freedom (Welch's for a t-tested metric, as GrowthBook does): the quantile of the row's
     own test, so Fieller's interval excludes 0 exactly when that test rejects at ``alpha``
-    (``alpha`` may be an array: one level per row)."""
+    (``alpha`` may be an array: one level per row). ``z``: that quantile, when the caller
+    already has it (the t quantiles cost more than the rest)."""
     m1, s1, m2, s2, cov = np.broadcast_arrays(
         *(np.asarray(a, float) for a in (m1, s1, m2, s2, cov))
     )
@@ -63,7 +65,9 @@ def _lift_arrays(
     unit = power_of_two_scale(largest)
     m1, s1, m2, s2, cov = m1 / unit, s1 / unit, m2 / unit, s2 / unit, cov / unit / unit
     level = np.asarray(alpha, dtype=np.float64)
-    if df is None:
+    if z is not None:
+        z = np.asarray(z, dtype=np.float64)
+    elif df is None:
         z = np.asarray(critical_value(level), dtype=np.float64)
     else:
         # A t test without a finite df (zero variance) has no interval width anyway.

@@ -316,7 +316,11 @@ def _plan(
     missing = [c for c in dict.fromkeys(needed) if c not in columns]
     if missing:
         raise ColumnNotFoundError(f"columns not found in df: {missing}")
-    repeated = [c for c in dict.fromkeys(needed) if columns.get_indexer_for([c]).size > 1]
+    repeated = (
+        []
+        if columns.is_unique
+        else [c for c in dict.fromkeys(needed) if columns.get_indexer_for([c]).size > 1]
+    )
     if repeated:
         raise InvalidParameterError(
             f"df has more than one column named {repeated}; give each column a unique name "
@@ -374,7 +378,8 @@ def _resolve_kinds(specs: list[_Metric], values: np.ndarray) -> list[_Metric]:
 def _stats_to_frame(st: _Stats) -> pd.DataFrame:
     v = st.values
     S, A, M = v.shape
-    idx = pd.MultiIndex.from_product([range(S), range(A), range(M)])
+    # (segment, arm, metric) of each flat cell, metric fastest (C order)
+    seg_of, arm_of, met_of = (i.reshape(-1) for i in np.indices((S, A, M)))
     flat = v.reshape(-1)
     n = flat["count"]
     y_scale, x_scale = st.scales()
@@ -382,9 +387,9 @@ def _stats_to_frame(st: _Stats) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_y = np.where(n > 0, flat["sum_y"] / n, 0.0)
         mean_x = np.where(n > 0, flat["sum_x"] / n, 0.0)
-    seg = np.array(st.segments, dtype=object)[idx.get_level_values(0)]
-    arm = np.array(st.arms, dtype=object)[idx.get_level_values(1)]
-    met = [st.metrics[j] for j in idx.get_level_values(2)]
+    seg = np.array(st.segments, dtype=object)[seg_of]
+    arm = np.array(st.arms, dtype=object)[arm_of]
+    met = [st.metrics[j] for j in met_of]
     with np.errstate(over="ignore"):  # back in the caller's units, which may not fit
         return pd.DataFrame(
             {
@@ -978,61 +983,53 @@ def _report(
     srm_p = np.where(units.sum(axis=1) > 0, srm_p, np.nan)
     srm_flag = (srm_p < srm_threshold) & (units >= 8).all(axis=1)
 
-    rows: list[dict[str, Any]] = []
     y_scale, x_scale = st.scales()
-    for j, m in enumerate(st.metrics):
-        for t in treatments:
-            rows.extend(
-                _metric_rows(
-                    v[:, t, j],
-                    v[:, c, j],
-                    m,
-                    segs,
-                    arms[t],
-                    control,
-                    alpha,
-                    ci_method,
-                    lift_method,
-                    (float(y_scale[j]), float(x_scale[j])),
-                )
-            )
-    table = pd.DataFrame(rows)
-    table["srm_pvalue"] = np.array([srm_p[segs.index(s)] for s in table["segment"]], float)
-    table["srm_flag"] = np.array([srm_flag[segs.index(s)] for s in table["segment"]], bool)
-    is_all = (table["segment"] == OVERALL).to_numpy()
-    p = table["pvalue"].to_numpy(float)
+    blocks = [
+        (j, m, t, (float(y_scale[j]), float(x_scale[j])))
+        for j, m in enumerate(st.metrics)
+        for t in treatments
+    ]
+    # The rows come block by block (metric by metric, arm by arm), each block segment by
+    # segment: columns are built per block and concatenated, never row by row.
+    parts = [
+        _metric_rows(
+            v[:, t, j], v[:, c, j], m, segs, arms[t], control, alpha, ci_method, lift_method, scale
+        )
+        for j, m, t, scale in blocks
+    ]
+    columns: dict[str, Any] = {
+        name: np.concatenate([part[name] for part in parts])
+        if isinstance(parts[0][name], np.ndarray)
+        else [x for part in parts for x in part[name]]
+        for name in parts[0]
+    }
+    # Per segment position, tiled over the blocks: the first segment equal to it (as a
+    # lookup by label would find) and whether it is the pooled row.
+    first = np.array([segs.index(s) for s in segs], dtype=np.intp)
+    columns["srm_pvalue"] = np.tile(np.asarray(srm_p, float)[first], len(blocks))
+    columns["srm_flag"] = np.tile(np.asarray(srm_flag, bool)[first], len(blocks))
+    is_all = np.tile(np.array([bool(s == OVERALL) for s in segs], dtype=bool), len(blocks))
+    p = columns["pvalue"]
     adj = np.empty_like(p)
     level = np.empty_like(p)
     for mask in (~is_all, is_all):
         adj[mask] = p_adjust(p[mask], adjust)
         level[mask] = decision_level(p[mask], adjust, alpha)
-    table["pvalue_adj"] = adj
-    table["significant"] = np.where(np.isnan(adj), False, adj <= alpha)
+    columns["pvalue_adj"] = adj
+    columns["significant"] = np.where(np.isnan(adj), False, adj <= alpha)
     # The intervals of the decision: each row's own intervals at the per-comparison level
     # the correction decides at (rows come metric by metric, arm by arm, segment by
     # segment), so a row is significant exactly when they exclude the null.
-    table["ci_level_adj"] = 1.0 - level
+    columns["ci_level_adj"] = 1.0 - level
     adjusted = []
-    row = 0
-    for j, m in enumerate(st.metrics):
-        for t in treatments:
-            a = _metric_arrays(
-                v[:, t, j],
-                v[:, c, j],
-                m,
-                level[row : row + len(segs)],
-                ci_method,
-                lift_method,
-                (float(y_scale[j]), float(x_scale[j])),
-            )
-            row += len(segs)
-            good = np.asarray(a["enough"], bool)
-            adjusted.append(
-                np.where(good, np.vstack([a["lo"], a["hi"], a["llo"], a["lhi"]]), np.nan)
-            )
+    for b, (j, m, t, scale) in enumerate(blocks):
+        rows = slice(b * len(segs), (b + 1) * len(segs))
+        a = _metric_arrays(v[:, t, j], v[:, c, j], m, level[rows], ci_method, lift_method, scale)
+        good = np.asarray(a["enough"], bool)
+        adjusted.append(np.where(good, np.vstack([a["lo"], a["hi"], a["llo"], a["lhi"]]), np.nan))
     bounds = np.concatenate(adjusted, axis=1)
     for name, values in zip(_ADJUSTED_COLUMNS, bounds, strict=True):
-        table[name] = values
+        columns[name] = values
     report_warnings: list[str] = []
     for i, s in enumerate(segs):
         if srm_flag[i]:
@@ -1041,11 +1038,14 @@ def _report(
                 f"{units[i].astype(int).tolist()} vs planned split {split.tolist()}"
             )
             report_warnings.append(msg)
-            sel = (table["segment"] == s).to_numpy()
-            table.loc[sel, "warnings"] = [
-                _join(w, "sample-ratio mismatch") for w in table.loc[sel, "warnings"]
+            same = np.tile(np.array([bool(x == s) for x in segs], dtype=bool), len(blocks))
+            columns["warnings"] = [
+                _join(w, "sample-ratio mismatch") if hit else w
+                for w, hit in zip(columns["warnings"], same, strict=True)
             ]
-    het = _heterogeneity(table, report_warnings)
+    het = _heterogeneity(
+        columns, is_all, [(m.name, arms[t]) for _, m, t, _ in blocks], report_warnings
+    )
     order = [
         "segment",
         "metric",
@@ -1081,7 +1081,8 @@ def _report(
         "method",
         "warnings",
     ]
-    return LiftReport(table[order], het, _stats_to_frame(st), report_warnings, alpha, adjust)
+    table = pd.DataFrame({name: columns[name] for name in order})
+    return LiftReport(table, het, _stats_to_frame(st), report_warnings, alpha, adjust)
 
 
 def _join(a: str, b: str) -> str:
@@ -1169,6 +1170,15 @@ def _metric_arrays(
                     co["c_xy"],
                 )
                 diff, se, df = r["diff"], r["se"], r["df"]
+            else:
+                diff, se, df = welch_moments(m1, v1, n1, m2, v2, n2)
+            df_ok = np.where(np.isfinite(df), df, 1.0)
+            q = np.asarray(distributions.t_isf(alpha / 2, df_ok), float)
+            # The lift interval uses the same t quantile (computed once) unless a df is
+            # infinite or not positive, which _lift_arrays replaces differently.
+            same_df = np.array_equal(df_ok, np.where(np.asarray(df, float) > 0, df, 1.0))
+            z = q if same_df else None
+            if m.kind == "cuped":
                 # lift = diff / mean2 = (diff + mean2) / mean2 - 1: a ratio of correlated
                 # estimates, Cov(diff, mean2) = r["cov"].
                 vb = v2 / n2
@@ -1182,19 +1192,17 @@ def _metric_arrays(
                     relative,
                     cov=r["cov"] + vb,
                     df=df,
+                    z=z,
                 )
                 method = f"CUPED ({m.aux}) Welch t" if m.aux else "CUPED Welch t"
             else:
-                diff, se, df = welch_moments(m1, v1, n1, m2, v2, n2)
                 lift, _, llo, lhi, lreason = _lift_arrays(
-                    m1, np.sqrt(v1 / n1), m2, np.sqrt(v2 / n2), alpha, relative, df=df
+                    m1, np.sqrt(v1 / n1), m2, np.sqrt(v2 / n2), alpha, relative, df=df, z=z
                 )
                 method = "Welch t"
             method += f"; {relative} lift (Welch df)"
             stat = diff / se
-            df_ok = np.where(np.isfinite(df), df, 1.0)
             pval = 2 * np.asarray(distributions.t_sf(np.abs(stat), df_ok))
-            q = np.asarray(distributions.t_isf(alpha / 2, df_ok), float)
             lo, hi = diff - q * se, diff + q * se
             enough = (n1 >= 2) & (n2 >= 2)
             zero_var = enough & ~(se > 0)
@@ -1269,13 +1277,16 @@ def _metric_rows(
     ci_method: str,
     lift_method: str,
     scale: tuple[float, float] = (1.0, 1.0),
-) -> list[dict[str, Any]]:
-    """Rows for one metric and one treatment arm over all segments, at level ``1 - alpha``
-    (``scale``: see :func:`_metric_arrays`)."""
+) -> dict[str, Any]:
+    """The columns of the rows for one metric and one treatment arm over all segments, at
+    level ``1 - alpha`` (``scale``: see :func:`_metric_arrays`): arrays, and lists for the
+    labels and texts. Values of a row without enough data are NaN."""
     a = _metric_arrays(tr, co, m, alpha, ci_method, lift_method, scale)
     n1, n2, enough, lreason = a["n1"], a["n2"], a["enough"], a["lreason"]
-    out = []
-    for i, s in enumerate(segs):
+    nn1, nn2 = tr["n_nan"], co["n_nan"]
+    size = len(segs)
+    warnings = []
+    for i in range(size):
         reason = a["reasons"][i]
         if n1[i] == 0 or n2[i] == 0:
             missing = [str(x) for x, k in ((tname, n1[i]), (cname, n2[i])) if k == 0]
@@ -1284,58 +1295,74 @@ def _metric_rows(
             reason = _join(reason, "fewer than 2 units in an arm")
         if str(lreason[i]) and enough[i]:
             reason = _join(reason, str(lreason[i]))
-        nn1, nn2 = tr["n_nan"][i], co["n_nan"][i]
-        if nn1 + nn2 > 0:
+        if nn1[i] + nn2[i] > 0:
             reason = _join(
                 reason,
-                f"{int(nn1 + nn2)} NaN value(s) dropped ({int(nn2)} control, {int(nn1)} treatment)",
+                f"{int(nn1[i] + nn2[i])} NaN value(s) dropped ({int(nn2[i])} control, "
+                f"{int(nn1[i])} treatment)",
             )
-        good = bool(enough[i])
+        warnings.append(reason)
+    good = np.asarray(enough, bool)
 
-        def val(x: Any, i: int = i, good: bool = good) -> float:
-            v = float(np.asarray(x, float)[i]) if np.ndim(x) else float(x)
-            return v if good else np.nan
+    def val(x: Any) -> np.ndarray:
+        return np.where(good, np.broadcast_to(np.asarray(x, float), (size,)), np.nan)
 
-        out.append(
-            {
-                "segment": s,
-                "metric": m.name,
-                "kind": m.kind,
-                "treatment": tname,
-                "control": cname,
-                "n_control": int(n2[i]),
-                "n_treatment": int(n1[i]),
-                "sum_control": float(a["sum2"][i]),
-                "sum_treatment": float(a["sum1"][i]),
-                "mean_control": float(a["m2"][i]) if n2[i] > 0 else np.nan,
-                "mean_treatment": float(a["m1"][i]) if n1[i] > 0 else np.nan,
-                "abs_diff": val(a["diff"]),
-                "abs_diff_low": val(a["lo"]),
-                "abs_diff_high": val(a["hi"]),
-                "rel_lift": val(a["lift"]),
-                "rel_lift_low": val(a["llo"]),
-                "rel_lift_high": val(a["lhi"]),
-                "statistic": val(a["stat"]),
-                "pvalue": min(val(a["pval"]), 1.0) if good else np.nan,
-                "n_nan_control": int(nn2),
-                "n_nan_treatment": int(nn1),
-                "method": a["method"],
-                "prob_beat_control": float(a["prob"][i]),
-                "warnings": reason,
-                "_se": val(a["se"]),
-            }
-        )
-    return out
+    def column(x: Any) -> np.ndarray:
+        return np.array(np.broadcast_to(np.asarray(x, float), (size,)))
+
+    return {
+        "segment": list(segs),
+        "metric": [m.name] * size,
+        "kind": [m.kind] * size,
+        "treatment": [tname] * size,
+        "control": [cname] * size,
+        "n_control": np.asarray(n2).astype(np.int64),
+        "n_treatment": np.asarray(n1).astype(np.int64),
+        "sum_control": column(a["sum2"]),
+        "sum_treatment": column(a["sum1"]),
+        "mean_control": np.where(n2 > 0, column(a["m2"]), np.nan),
+        "mean_treatment": np.where(n1 > 0, column(a["m1"]), np.nan),
+        "abs_diff": val(a["diff"]),
+        "abs_diff_low": val(a["lo"]),
+        "abs_diff_high": val(a["hi"]),
+        "rel_lift": val(a["lift"]),
+        "rel_lift_low": val(a["llo"]),
+        "rel_lift_high": val(a["lhi"]),
+        "statistic": val(a["stat"]),
+        "pvalue": np.minimum(val(a["pval"]), 1.0),
+        "n_nan_control": np.asarray(nn2).astype(np.int64),
+        "n_nan_treatment": np.asarray(nn1).astype(np.int64),
+        "method": [a["method"]] * size,
+        "prob_beat_control": column(a["prob"]),
+        "warnings": warnings,
+        "_se": val(a["se"]),
+    }
 
 
-def _heterogeneity(table: pd.DataFrame, report_warnings: list[str]) -> pd.DataFrame:
-    """Cochran's Q across segments per metric x arm, and the Simpson's-paradox check."""
+def _heterogeneity(
+    columns: Mapping[str, Any],
+    is_all: np.ndarray,
+    blocks: Sequence[tuple[Any, Any]],
+    report_warnings: list[str],
+) -> pd.DataFrame:
+    """Cochran's Q across segments per metric x arm, and the Simpson's-paradox check, from
+    the report's columns: ``blocks`` gives the (metric, arm) of each block of rows (all of
+    one size), ``is_all`` marks the pooled rows."""
+    size = len(is_all) // max(len(blocks), 1)
+    # Blocks grouped by (metric, arm) in order of appearance, as a groupby of the table
+    # would (missing keys left out).
+    groups: dict[tuple[Any, Any], list[int]] = {}
+    for b, key in enumerate(blocks):
+        if not any(pd.isna(k) is True for k in key):
+            groups.setdefault(key, []).append(b)
+    diffs, ses = columns["abs_diff"], columns["_se"]
     rows = []
-    for (metric, arm), g in table.groupby(["metric", "treatment"], sort=False):
-        seg = g[g["segment"] != OVERALL]
-        allrow = g[g["segment"] == OVERALL]
-        d = seg["abs_diff"].to_numpy(float)
-        se = seg["_se"].to_numpy(float)
+    for (metric, arm), members in groups.items():
+        where = np.concatenate([np.arange(b * size, (b + 1) * size) for b in members])
+        seg = where[~is_all[where]]
+        allrow = where[is_all[where]]
+        d = diffs[seg]
+        se = ses[seg]
         ok = np.isfinite(d) & np.isfinite(se) & (se > 0)
         # Q does not depend on the unit: weights 1 / se^2 are formed on d and se divided
         # by a power of two, so that they neither overflow nor underflow.
@@ -1349,7 +1376,7 @@ def _heterogeneity(table: pd.DataFrame, report_warnings: list[str]) -> pd.DataFr
             dfq = int(ok.sum() - 1)
             pval = float(distributions.chi2_sf(Q, float(dfq)))
             i2 = max(0.0, (Q - dfq) / Q) if Q > 0 else 0.0
-        overall = float(allrow["abs_diff"].iloc[0]) if len(allrow) else np.nan
+        overall = float(diffs[allrow[0]]) if len(allrow) else np.nan
         signs = np.sign(d[np.isfinite(d)])
         simpson = bool(
             len(signs) >= 2

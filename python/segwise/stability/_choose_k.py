@@ -29,7 +29,6 @@ from .._validation import (
     Interval,
     StrOptions,
     check_array,
-    check_choice,
     check_magnitude,
     check_random_state,
     encode_labels,
@@ -82,7 +81,7 @@ _PS_PARAMS: Constraints = {
 }
 _CHOOSE_K_PARAMS: Constraints = {
     "k_range": [Iterable],
-    "criteria": [None, Iterable],  # each one of CRITERIA
+    "criteria": [None, StrOptions(CRITERIA, many=True)],
     "n_refs": [REPLICATES],
     "n_splits": [REPLICATES],
     "n_boot": [REPLICATES],
@@ -1089,17 +1088,12 @@ def choose_k(
     silhouette_max_n, progress = params["silhouette_max_n"], params["progress"]
     if estimator is not None:
         seed = check_random_state(random_state)
-        return _choose_k_with(estimator, X, k_range, criteria, params, seed)
+        return _choose_k_with(estimator, X, k_range, params, seed)
     values = check_array(X, dtypes=(np.float64,)).values
     check_magnitude(values, "choose_k's squared distances")  # huge values: NonFiniteError
     n = values.shape[0]
     ks = _check_ks(k_range, n)
-    if criteria is None:
-        crit = list(CRITERIA)
-    else:
-        if isinstance(criteria, str):
-            criteria = [criteria]
-        crit = [check_choice(c, "criteria", CRITERIA) for c in criteria]
+    crit = list(CRITERIA) if params["criteria"] is None else params["criteria"]
     seed = check_random_state(random_state)
     _check_not_constant(values)
     if "prediction_strength" in crit:
@@ -1258,19 +1252,16 @@ _NUMERIC_ONLY = ("calinski_harabasz", "davies_bouldin")
 
 
 def _choose_k_with(
-    estimator: Any, X: Any, k_range: Any, criteria: Any, params: dict[str, Any], seed: int
+    estimator: Any, X: Any, k_range: Any, params: dict[str, Any], seed: int
 ) -> ChooseKResult:
     """:func:`choose_k` with any clusterer (see its ``estimator``)."""
     table_in, n, _, numeric = _refit.read_table(X, "choose_k")
     ks = _check_ks(k_range, n)
     allowed = [*_ANY_CRITERIA, *(_NUMERIC_ONLY if numeric is not None else ())]
-    if criteria is None:
+    if params["criteria"] is None:
         crit = allowed
     else:
-        crit = [
-            check_choice(c, "criteria", CRITERIA)
-            for c in ([criteria] if isinstance(criteria, str) else criteria)
-        ]
+        crit = params["criteria"]
         refused = [c for c in crit if c not in allowed]
         if refused:
             why = "needs k-means reference fits" if refused == ["gap"] else "needs a numeric table"

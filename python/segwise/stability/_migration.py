@@ -17,7 +17,6 @@ from .._results import ResultMixin, Summary, Table, fmt_count, fmt_share
 from .._validation import (
     Constraints,
     StrOptions,
-    check_choice,
     check_sample_weight,
     encode_labels,
     validate_params,
@@ -33,6 +32,7 @@ _MIGRATION_PARAMS: Constraints = {
     "new_label": [Hashable],
     "churned_label": [Hashable],
 }
+_PLOT_PARAMS: Constraints = {"values": [StrOptions(["shares", "counts"])]}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -142,7 +142,7 @@ class MigrationResult(ResultMixin):
         >>> res = migration_matrix([0, 0, 1, 1], [0, 1, 1, 1])
         >>> ax = res.plot()  # doctest: +SKIP
         """
-        check_choice(values, "values", ["shares", "counts"])
+        values = validate_params(locals(), _PLOT_PARAMS, caller="MigrationResult.plot")["values"]
         table = self.shares if values == "shares" else self.counts
         data = table.to_numpy(dtype=np.float64)
         ax = self._axes(ax, figsize=(1.0 + 0.8 * data.shape[1], 0.8 + 0.6 * data.shape[0]))
