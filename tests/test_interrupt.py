@@ -95,6 +95,17 @@ SPREAD = """
 X = ((np.arange({n}, dtype=float) * 0.6180339887) % 1.0).reshape(-1, {d})
 """
 
+# A KMeans whose centres were replaced by k spread rows (a valid fitted state): one pass
+# of predict, score or transform then costs n x k x d, tens of seconds if not stopped.
+MANY_CENTRES = (
+    SPREAD
+    + """
+from segwise.cluster import KMeans
+km = KMeans(2, n_init=1, random_state=0).fit(X[:10])
+km.cluster_centers_ = np.ascontiguousarray(X[:{k}][::-1])
+"""
+)
+
 CASES = {
     "mechanism": ("from segwise._core import _testing", "_testing.spin(600.0, check=True)"),
     "kmeans_many_restarts": (
@@ -116,6 +127,15 @@ CASES = {
     "minibatch_sparse_endless": (
         SPARSE + "from segwise.cluster import MiniBatchKMeans",
         "MiniBatchKMeans(3, max_iter=10**7, max_no_improvement=None, tol=0, random_state=0).fit(X)",
+    ),
+    # Single passes over the data (issue 12): checked every 1,024 rows.
+    "kmeans_predict_many_centres": (
+        MANY_CENTRES.format(n=200_000 * 64, d=64, k=4096),
+        "km.predict(X)",
+    ),
+    "kmeans_transform_many_centres": (
+        MANY_CENTRES.format(n=10_000 * 1024, d=1024, k=1024),
+        "km.transform(X)",
     ),
     "dbscan_huge_eps": (
         BLOBS.format(n=60_000, d=2) + "from segwise.cluster import DBSCAN",
@@ -204,3 +224,4 @@ def test_a_call_without_ctrl_c_returns_its_result():
     # The result is the time the worker spent until the deadline set before its thread
     # started (so it can be less than 0.05 s on a loaded machine).
     assert 0.0 < _testing.spin(0.05, check=True) < 5
+
