@@ -225,3 +225,19 @@ def test_a_call_without_ctrl_c_returns_its_result():
     # started (so it can be less than 0.05 s on a loaded machine).
     assert 0.0 < _testing.spin(0.05, check=True) < 5
 
+
+def test_concurrent_calls_run_side_by_side():
+    # Worker threads are reused, but a call never waits for a busy one: four calls from
+    # four Python threads (each sleeping 0.5 s on its worker) end together, not in turn.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from segwise._core import _testing
+
+    with ThreadPoolExecutor(4) as pool:
+        _testing.spin(0.0, check=True)  # at least one idle worker to reuse
+        start = time.perf_counter()
+        list(pool.map(lambda _: _testing.spin(0.5, check=True), range(4)))
+        took = time.perf_counter() - start
+    # Each call ends 0.5 s after it started (a deadline, whatever the load): one after
+    # another they would take 2 s.
+    assert took < 1.5, took
