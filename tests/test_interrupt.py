@@ -241,3 +241,27 @@ def test_concurrent_calls_run_side_by_side():
     # Each call ends 0.5 s after it started (a deadline, whatever the load): one after
     # another they would take 2 s.
     assert took < 1.5, took
+
+
+def test_a_forked_child_starts_its_own_workers():
+    # The parent's idle workers do not exist in a child made by fork: a call there must
+    # start a worker of its own instead of handing its work to a thread that is not there
+    # (which would wait forever).
+    from segwise._core import _testing
+
+    _testing.spin(0.0, check=True)  # the parent now has an idle worker
+    pid = os.fork()
+    if pid == 0:  # the child: report by exit code only, never return into pytest
+        ok = False
+        try:
+            ok = _testing.spin(0.01, check=True) >= 0
+        finally:
+            os._exit(0 if ok else 1)
+    deadline = time.monotonic() + 20
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if done[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the call in the forked child never returned")
+    assert os.WEXITSTATUS(done[1]) == 0
