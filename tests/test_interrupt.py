@@ -134,7 +134,7 @@ CASES = {
         "km.predict(X)",
     ),
     "kmeans_transform_many_centres": (
-        MANY_CENTRES.format(n=10_000 * 1024, d=1024, k=1024),
+        MANY_CENTRES.format(n=10_000 * 1024, d=1024, k=2048),
         "km.transform(X)",
     ),
     "dbscan_huge_eps": (
