@@ -95,6 +95,17 @@ SPREAD = """
 X = ((np.arange({n}, dtype=float) * 0.6180339887) % 1.0).reshape(-1, {d})
 """
 
+# A KMeans whose centres were replaced by k spread rows (a valid fitted state): one pass
+# of predict, score or transform then costs n x k x d, tens of seconds if not stopped.
+MANY_CENTRES = (
+    SPREAD
+    + """
+from segwise.cluster import KMeans
+km = KMeans(2, n_init=1, random_state=0).fit(X[:10])
+km.cluster_centers_ = np.ascontiguousarray(X[:{k}][::-1])
+"""
+)
+
 CASES = {
     "mechanism": ("from segwise._core import _testing", "_testing.spin(600.0, check=True)"),
     "kmeans_many_restarts": (
@@ -116,6 +127,15 @@ CASES = {
     "minibatch_sparse_endless": (
         SPARSE + "from segwise.cluster import MiniBatchKMeans",
         "MiniBatchKMeans(3, max_iter=10**7, max_no_improvement=None, tol=0, random_state=0).fit(X)",
+    ),
+    # Single passes over the data (issue 12): checked every 1,024 rows.
+    "kmeans_predict_many_centres": (
+        MANY_CENTRES.format(n=200_000 * 64, d=64, k=4096),
+        "km.predict(X)",
+    ),
+    "kmeans_transform_many_centres": (
+        MANY_CENTRES.format(n=10_000 * 1024, d=1024, k=2048),
+        "km.transform(X)",
     ),
     "dbscan_huge_eps": (
         BLOBS.format(n=60_000, d=2) + "from segwise.cluster import DBSCAN",
@@ -204,3 +224,44 @@ def test_a_call_without_ctrl_c_returns_its_result():
     # The result is the time the worker spent until the deadline set before its thread
     # started (so it can be less than 0.05 s on a loaded machine).
     assert 0.0 < _testing.spin(0.05, check=True) < 5
+
+
+def test_concurrent_calls_run_side_by_side():
+    # Worker threads are reused, but a call never waits for a busy one: four calls from
+    # four Python threads (each sleeping 0.5 s on its worker) end together, not in turn.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from segwise._core import _testing
+
+    with ThreadPoolExecutor(4) as pool:
+        _testing.spin(0.0, check=True)  # at least one idle worker to reuse
+        start = time.perf_counter()
+        list(pool.map(lambda _: _testing.spin(0.5, check=True), range(4)))
+        took = time.perf_counter() - start
+    # Each call ends 0.5 s after it started (a deadline, whatever the load): one after
+    # another they would take 2 s.
+    assert took < 1.5, took
+
+
+def test_a_forked_child_starts_its_own_workers():
+    # The parent's idle workers do not exist in a child made by fork: a call there must
+    # start a worker of its own instead of handing its work to a thread that is not there
+    # (which would wait forever).
+    from segwise._core import _testing
+
+    _testing.spin(0.0, check=True)  # the parent now has an idle worker
+    pid = os.fork()
+    if pid == 0:  # the child: report by exit code only, never return into pytest
+        ok = False
+        try:
+            ok = _testing.spin(0.01, check=True) >= 0
+        finally:
+            os._exit(0 if ok else 1)
+    deadline = time.monotonic() + 20
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if done[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the call in the forked child never returned")
+    assert os.WEXITSTATUS(done[1]) == 0

@@ -8,8 +8,8 @@ use numpy::{Element, IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, 
 use pyo3::prelude::*;
 
 use super::{
-    contiguous, dispatch_float, run_detached, run_interruptible, to_py_err, with_csr, with_threads,
-    FloatArray1, FloatArray2,
+    contiguous, dispatch_float, run_detached, run_interruptible, run_sized, to_py_err, with_csr,
+    with_threads, FloatArray1, FloatArray2,
 };
 use crate::core::kmeans::{self, minibatch, partial, sparse, Algorithm, Init, KMeansParams};
 use crate::core::numerics::{CoMoments, CsrView, Finite, Float};
@@ -115,8 +115,9 @@ fn kmeans_fit<'py>(
     })
 }
 
-/// `work(x, centres)` with `centers` read in the dtype of `x`, the GIL released and the
-/// work in a pool of `n_threads` threads (predict, labels + inertia, transform).
+/// `work(x, centres, stop)` with `centers` read in the dtype of `x`, the GIL released,
+/// Ctrl-C honoured on large input ([`run_sized`]) and the work in a pool of `n_threads`
+/// threads (predict, labels + inertia, transform).
 fn against_centres<'py, F, R, W>(
     x: &PyReadonlyArray2<'py, F>,
     centers: &Bound<'py, PyAny>,
@@ -126,11 +127,14 @@ fn against_centres<'py, F, R, W>(
 where
     F: Float + Element,
     R: Send,
-    W: FnOnce(ndarray::ArrayView2<'_, F>, ndarray::ArrayView2<'_, F>) -> CoreResult<R> + Send,
+    W: FnOnce(ndarray::ArrayView2<'_, F>, ndarray::ArrayView2<'_, F>, &Interrupt) -> CoreResult<R>
+        + Send,
 {
     let centers: PyReadonlyArray2<'py, F> = centers.extract()?;
     let (xv, cv) = (x.as_array(), centers.as_array());
-    run_detached(x.py(), move || with_threads(n_threads, || work(xv, cv)))
+    run_sized(x.py(), xv.len(), move |stop| {
+        with_threads(n_threads, || work(xv, cv, stop))
+    })
 }
 
 /// Closest centre of each row (int32); `centers` has the dtype of `x`.
@@ -161,7 +165,9 @@ fn kmeans_labels_inertia<'py>(
     let wv = sample_weight.as_ref().map(|w| w.as_array());
     let w = contiguous(&wv, "sample_weight").map_err(to_py_err)?;
     let (labels, inertia) = dispatch_float!(x, x: F => {
-        against_centres::<F, _, _>(&x, &centers, n_threads, |x, c| kmeans::labels_inertia(x, c, w))?
+        against_centres::<F, _, _>(&x, &centers, n_threads, |x, c, stop| {
+            kmeans::labels_inertia(x, c, w, stop)
+        })?
     });
     Ok((labels.into_pyarray(py), inertia)
         .into_pyobject(py)?
@@ -266,9 +272,9 @@ fn kmeans_labels_inertia_sparse<'py>(
     let (labels, inertia) = with_csr!((data, indices, indptr, shape, Finite::All), x: F => {
         let centers: PyReadonlyArray2<'py, F> = centers.extract()?;
         let cv = centers.as_array();
-        run_detached(py, move || {
+        run_sized(py, x.nnz() + x.n_rows(), move |stop| {
             let w = contiguous(&wv, "sample_weight")?;
-            with_threads(n_threads, || sparse::labels_inertia::<F>(x, cv, w))
+            with_threads(n_threads, || sparse::labels_inertia::<F>(x, cv, w, stop))
         })?
     });
     Ok((labels.into_pyarray(py), inertia)
@@ -291,8 +297,8 @@ fn kmeans_transform_sparse<'py>(
     with_csr!((data, indices, indptr, shape, Finite::All), x: F => {
         let centers: PyReadonlyArray2<'py, F> = centers.extract()?;
         let cv = centers.as_array();
-        let out = run_detached(py, move || {
-            with_threads(n_threads, || sparse::transform::<F>(x, cv))
+        let out = run_sized(py, x.nnz() + x.n_rows(), move |stop| {
+            with_threads(n_threads, || sparse::transform::<F>(x, cv, stop))
         })?;
         Ok(out.into_pyarray(py).into_any())
     })
@@ -694,7 +700,7 @@ fn kmeans_lloyd_partial<'py>(
     let wv = sample_weight.as_ref().map(|w| w.as_array());
     let w = contiguous(&wv, "sample_weight").map_err(to_py_err)?;
     let p = dispatch_float!(x, x: F => {
-        against_centres::<F, _, _>(&x, &centers, None, |x, c| partial::lloyd_partial(x, w, c))?
+        against_centres::<F, _, _>(&x, &centers, None, |x, c, _| partial::lloyd_partial(x, w, c))?
     });
     Ok(
         (p.sums.into_pyarray(py), p.weights.into_pyarray(py), p.cost)
@@ -733,7 +739,7 @@ fn kmeans_farthest_rows<'py>(
     let wv = sample_weight.as_ref().map(|w| w.as_array());
     let w = contiguous(&wv, "sample_weight").map_err(to_py_err)?;
     dispatch_float!(x, x: F => {
-        let f = against_centres::<F, _, _>(&x, &centers, None, |x, c| {
+        let f = against_centres::<F, _, _>(&x, &centers, None, |x, c, _| {
             partial::farthest_rows(x, w, c, n_far, offset)
         })?;
         far_tuple(py, f)
@@ -800,7 +806,7 @@ fn kmeans_oversample_round<'py>(
     let wv = sample_weight.as_ref().map(|w| w.as_array());
     let w = contiguous(&wv, "sample_weight").map_err(to_py_err)?;
     dispatch_float!(x, x: F => {
-        let r = against_centres::<F, _, _>(&x, &candidates, None, |x, c| {
+        let r = against_centres::<F, _, _>(&x, &candidates, None, |x, c, _| {
             partial::oversample_round(x, w, c, oversampling, (seed, round, offset))
         })?;
         let out = (r.cost, r.index.into_pyarray(py), r.ratio.into_pyarray(py), r.rows.into_pyarray(py));

@@ -10,11 +10,11 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{contiguous, run_detached, run_interruptible, to_py_err, with_threads};
+use super::{contiguous, run_detached, run_interruptible, run_sized, to_py_err, with_threads};
 use crate::core::kprototypes::{self, partial, Algorithm, Init, KPrototypesParams};
 use crate::core::mixed::MixedView;
 use crate::core::params::Params;
-use crate::core::{CoreError, CoreResult};
+use crate::core::{CoreError, CoreResult, Interrupt};
 
 /// The levels of each categorical column, as `usize`.
 fn levels_of(n_levels: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
@@ -104,7 +104,8 @@ fn kprototypes_fit<'py>(
     ))
 }
 
-/// `work(x, weights)` on the table with the GIL released (codes unseen in fit allowed).
+/// `work(x, weights, stop)` on the table with the GIL released and Ctrl-C honoured on
+/// large input ([`run_sized`]; codes unseen in fit allowed).
 fn against_prototypes<'py, R: Send>(
     py: Python<'py>,
     (numeric, categorical, n_levels): (
@@ -114,15 +115,15 @@ fn against_prototypes<'py, R: Send>(
     ),
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
     n_threads: Option<usize>,
-    work: impl FnOnce(&MixedView<'_>, Option<&[f64]>) -> CoreResult<R> + Send,
+    work: impl FnOnce(&MixedView<'_>, Option<&[f64]>, &Interrupt) -> CoreResult<R> + Send,
 ) -> PyResult<R> {
     let levels = levels_of(&n_levels)?;
     let wv = sample_weight.as_ref().map(|w| w.as_array());
     let (nv, cv) = (numeric.as_array(), categorical.as_array());
-    run_detached(py, || {
+    run_sized(py, nv.len() + cv.len(), |stop| {
         let x = MixedView::new(nv, cv, &levels, true)?;
         let w = contiguous(&wv, "sample_weight")?;
-        with_threads(n_threads, || work(&x, w))
+        with_threads(n_threads, || work(&x, w, stop))
     })
 }
 
@@ -144,7 +145,7 @@ fn kprototypes_predict<'py>(
         (numeric, categorical, n_levels),
         None,
         n_threads,
-        |x, _| kprototypes::predict(x, pn, pc, gamma),
+        |x, _, stop| kprototypes::predict(x, pn, pc, gamma, stop),
     )?;
     Ok(labels.into_pyarray(py))
 }
@@ -169,7 +170,7 @@ fn kprototypes_labels_cost<'py>(
         (numeric, categorical, n_levels),
         sample_weight,
         n_threads,
-        |x, w| kprototypes::labels_cost(x, w, pn, pc, gamma),
+        |x, w, stop| kprototypes::labels_cost(x, w, pn, pc, gamma, stop),
     )?;
     Ok((labels.into_pyarray(py), cost))
 }
@@ -192,7 +193,7 @@ fn kprototypes_transform<'py>(
         (numeric, categorical, n_levels),
         None,
         n_threads,
-        |x, _| kprototypes::transform(x, pn, pc, gamma),
+        |x, _, stop| kprototypes::transform(x, pn, pc, gamma, stop),
     )?;
     Ok(out.into_pyarray(py))
 }
@@ -207,9 +208,13 @@ fn kprototypes_distinct_rows<'py>(
     n_levels: PyReadonlyArray1<'py, i64>,
     limit: usize,
 ) -> PyResult<usize> {
-    against_prototypes(py, (numeric, categorical, n_levels), None, None, |x, _| {
-        kprototypes::distinct_rows(x, limit)
-    })
+    against_prototypes(
+        py,
+        (numeric, categorical, n_levels),
+        None,
+        None,
+        |x, _, _| kprototypes::distinct_rows(x, limit),
+    )
 }
 
 /// Prototypes as their two numpy blocks (numeric, categorical codes).

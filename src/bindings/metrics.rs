@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{csr_view, run_detached, run_interruptible};
+use super::{csr_view, run_interruptible, run_sized};
 use crate::core::metrics;
 use crate::core::numerics::Finite;
 
@@ -60,7 +60,9 @@ fn calinski_harabasz_score(
 ) -> PyResult<f64> {
     let x = x.as_array();
     let labels = labels.as_slice()?;
-    run_detached(py, || metrics::calinski_harabasz_score(x, labels))
+    run_sized(py, x.len(), |stop| {
+        metrics::calinski_harabasz_score(x, labels, stop)
+    })
 }
 
 /// Davies-Bouldin index.
@@ -72,7 +74,9 @@ fn davies_bouldin_score(
 ) -> PyResult<f64> {
     let x = x.as_array();
     let labels = labels.as_slice()?;
-    run_detached(py, || metrics::davies_bouldin_score(x, labels))
+    run_sized(py, x.len(), |stop| {
+        metrics::davies_bouldin_score(x, labels, stop)
+    })
 }
 
 /// Per-sample simplified (centroid) silhouette.
@@ -87,8 +91,8 @@ fn simplified_silhouette_samples<'py>(
     let x = x.as_array();
     let labels = labels.as_slice()?;
     let centers = centers.as_ref().map(|c| c.as_array());
-    let out = run_detached(py, || {
-        metrics::simplified_silhouette_samples(x, labels, centers)
+    let out = run_sized(py, x.len(), |stop| {
+        metrics::simplified_silhouette_samples(x, labels, centers, stop)
     })?;
     Ok(out.into_pyarray(py))
 }

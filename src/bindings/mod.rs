@@ -17,7 +17,6 @@
 //! * Exports used only by tests live in the `_core._testing` submodule ([`testing`]).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::RecvTimeoutError;
 
 use pyo3::prelude::*;
 
@@ -190,12 +189,12 @@ where
 /// Run core work with the GIL released, stoppable with Ctrl-C: the one interruption
 /// mechanism of the bindings.
 ///
-/// The work runs on a scoped worker thread and receives an [`Interrupt`]. The calling
-/// thread waits for it and, every [`SIGNAL_POLL`], takes the GIL for a moment to run
-/// Python's signal handlers (`PyErr_CheckSignals`; they only run on the main thread).
+/// The work runs on a worker thread of [`workers`] and receives an [`Interrupt`]. The
+/// calling thread waits for it and, every [`SIGNAL_POLL`], takes the GIL for a moment to
+/// run Python's signal handlers (`PyErr_CheckSignals`; they only run on the main thread).
 /// When a handler raises (`KeyboardInterrupt` for Ctrl-C), the interrupt is requested,
 /// the work stops at its next [`Interrupt::check`] (long kernels check at least every
-/// ~0.1 s of work), and the handler's exception is raised once the worker has returned:
+/// ~0.1 s of work), and the handler's exception is raised once the work has returned:
 /// nothing keeps running in the background. Errors become typed Python exceptions and
 /// a stray panic becomes `SegwiseInternalError` instead of pyo3's `PanicException`.
 pub fn run_interruptible<T, F>(py: Python<'_>, work: F) -> PyResult<T>
@@ -205,41 +204,35 @@ where
 {
     let stop = Interrupt::new();
     let (outcome, signal) = py.detach(|| {
-        std::thread::scope(|scope| {
-            let (done, finished) = std::sync::mpsc::sync_channel(1);
-            let stop_ref = &stop;
-            let spawned = std::thread::Builder::new()
-                .name("segwise-work".into())
-                // The main thread's default: the kernels were written against it.
-                .stack_size(8 << 20)
-                .spawn_scoped(scope, move || {
-                    let outcome = catch_unwind(AssertUnwindSafe(|| work(stop_ref)));
-                    // The receiver outlives this thread (same scope): cannot fail.
-                    let _ = done.send(outcome);
-                });
-            if let Err(e) = spawned {
+        let (done, finished) = std::sync::mpsc::sync_channel(1);
+        let token = stop.clone();
+        let running = workers::start(move || {
+            let outcome = catch_unwind(AssertUnwindSafe(|| work(&token)));
+            // The receiver lives until the job has ended (see `workers::Running`).
+            let _ = done.send(outcome);
+        });
+        let mut running = match running {
+            Ok(running) => running,
+            Err(e) => {
                 let err = CoreError::Internal(format!("cannot start a worker thread: {e}"));
                 return (Ok(Err(err)), None);
             }
-            let mut signal: Option<PyErr> = None;
-            loop {
-                match finished.recv_timeout(SIGNAL_POLL) {
-                    Ok(outcome) => return (outcome, signal),
-                    Err(RecvTimeoutError::Timeout) => {
-                        if signal.is_none() {
-                            if let Err(err) = Python::attach(|py| py.check_signals()) {
-                                stop.request();
-                                signal = Some(err);
-                            }
-                        }
-                    }
-                    Err(RecvTimeoutError::Disconnected) => {
-                        let err = CoreError::Internal("the worker thread vanished".into());
-                        return (Ok(Err(err)), signal);
-                    }
+        };
+        let mut signal: Option<PyErr> = None;
+        while !running.wait(SIGNAL_POLL) {
+            if signal.is_none() {
+                if let Err(err) = Python::attach(|py| py.check_signals()) {
+                    stop.request();
+                    signal = Some(err);
                 }
             }
-        })
+        }
+        let outcome = finished.try_recv().unwrap_or_else(|_| {
+            Ok(Err(CoreError::Internal(
+                "the worker thread vanished".into(),
+            )))
+        });
+        (outcome, signal)
     });
     if let Some(err) = signal {
         // The handler already ran: its exception is the call's outcome, whatever the work
@@ -249,10 +242,125 @@ where
     finish(outcome)
 }
 
+/// Persistent worker threads for [`run_interruptible`]: a call takes an idle one, or
+/// starts one when all are busy (so calls from several Python threads run side by side
+/// and none waits for another); a thread goes back to the idle list when its job is done.
+/// Starting a thread per call cost 0.1-0.5 ms (thread start, fresh stack and malloc
+/// arena), as much as a whole k-means fit of a bootstrap resample.
+mod workers {
+    use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError, Sender, SyncSender};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// A job with its borrows erased (see [`start`]) and the signal sent once it is gone.
+    type Job = (Box<dyn FnOnce() + Send + 'static>, SyncSender<()>);
+
+    /// Idle threads kept at most; more finish when their job is done.
+    const MAX_IDLE: usize = 8;
+
+    /// The idle threads' job queues, and the process they belong to (a child made by
+    /// `fork` has none of its parent's threads: it starts its own).
+    static IDLE: Mutex<(u32, Vec<Sender<Job>>)> = Mutex::new((0, Vec::new()));
+
+    /// A job handed to a worker: [`Running::wait`] until it is over. Dropping it also
+    /// waits, so borrowed data outlives the job even if the caller unwinds.
+    pub struct Running {
+        gone: Receiver<()>,
+        over: bool,
+    }
+
+    impl Running {
+        /// Whether the job is over (run and dropped), waiting at most `timeout`.
+        pub fn wait(&mut self, timeout: Duration) -> bool {
+            if !self.over {
+                // Ok: the signal; Disconnected: its sender is gone, which only happens
+                // once the job is.
+                self.over = !matches!(
+                    self.gone.recv_timeout(timeout),
+                    Err(RecvTimeoutError::Timeout)
+                );
+            }
+            self.over
+        }
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            if !self.over {
+                let _ = self.gone.recv();
+            }
+        }
+    }
+
+    /// Run `job` on a worker thread; it may borrow from the caller's stack.
+    pub fn start<'a>(job: impl FnOnce() + Send + 'a) -> std::io::Result<Running> {
+        let job: Box<dyn FnOnce() + Send + 'a> = Box::new(job);
+        // SAFETY: only the lifetime changes. The job is called or dropped before the
+        // signal of its `Running` is sent or its sender dropped, and `Running` neither
+        // reports the job over nor drops before then: the caller's borrows outlive every
+        // use of them, as with `std::thread::scope`.
+        let job = unsafe {
+            std::mem::transmute::<Box<dyn FnOnce() + Send + 'a>, Box<dyn FnOnce() + Send + 'static>>(
+                job,
+            )
+        };
+        let (gone_tx, gone) = sync_channel(1);
+        let mut job: Job = (job, gone_tx);
+        loop {
+            let idle = {
+                let mut list = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+                let pid = std::process::id();
+                if list.0 != pid {
+                    *list = (pid, Vec::new());
+                }
+                list.1.pop()
+            };
+            let Some(queue) = idle else { break };
+            match queue.send(job) {
+                Ok(()) => return Ok(Running { gone, over: false }),
+                Err(back) => job = back.0, // that thread has finished: try another
+            }
+        }
+        let (queue, jobs) = channel::<Job>();
+        // The receiver is alive (just made): cannot fail.
+        let _ = queue.send(job);
+        // On a failed spawn the job (inside the closure) is dropped, then its signal's
+        // sender: `Running` sees the job over without a result.
+        std::thread::Builder::new()
+            .name("segwise-work".into())
+            // The main thread's default: the kernels were written against it.
+            .stack_size(8 << 20)
+            .spawn(move || serve(queue, jobs))?;
+        Ok(Running { gone, over: false })
+    }
+
+    /// A worker thread: run jobs, back on the idle list after each (before signalling, so
+    /// the caller's next call finds it), until [`MAX_IDLE`] threads are idle already.
+    fn serve(queue: Sender<Job>, jobs: Receiver<Job>) {
+        while let Ok((job, gone)) = jobs.recv() {
+            // Jobs catch their own panics; this keeps the rule that the job is gone
+            // before the signal even if one did not.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            let stay = {
+                let mut list = IDLE.lock().unwrap_or_else(|e| e.into_inner());
+                let stay = list.1.len() < MAX_IDLE;
+                if stay {
+                    list.1.push(queue.clone());
+                }
+                stay
+            };
+            let _ = gone.send(());
+            if !stay {
+                return;
+            }
+        }
+    }
+}
+
 /// Work (in input cells: rows x columns, values, customers...) below which
 /// [`run_sized`] runs on the calling thread: at most a few milliseconds, far below the
 /// ~0.2 s after which a call must answer Ctrl-C, and a one-row call keeps costing
-/// microseconds instead of a worker thread's start.
+/// microseconds instead of a hand-over to a worker thread.
 pub const DETACHED_CELLS: usize = 1 << 16;
 
 /// [`run_interruptible`] for work sized by its input (`cells`), or, when it is at most

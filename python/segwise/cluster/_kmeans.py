@@ -27,6 +27,7 @@ from .._validation import (
     check_random_state,
     check_sample_weight,
     check_sparse,
+    fitted_centres_unscanned,
     format_bytes,
     is_sparse,
     max_abs,
@@ -140,22 +141,28 @@ class _KMeansPredictMixin:
         >>> bool(km.predict([[0.0, 0.0]])[0] == km.labels_[0])
         True
         """
-        check_fitted(self, "cluster_centers_")
-        centers = self.cluster_centers_
+        centers = fitted_centres_unscanned(self, "cluster_centers_")
         # Fast path for a small C-contiguous numpy array of the centres' dtype: skips the
-        # DataFrame handling of the input funnel (a finite check is still made).
+        # input funnel and the scans of the fitted state; the Rust kernel scans X and the
+        # centres for NaN and infinity and, if it finds any, the full checks below name
+        # them.
         if (
-            type(X) is np.ndarray
+            centers is not None
+            and type(X) is np.ndarray
             and X.dtype == centers.dtype
             and X.ndim == 2
             and X.shape[0] > 0
             and X.shape[1] == centers.shape[1]
             and X.flags.c_contiguous
             and X.shape[0] * X.shape[1] <= 4096
-            and np.isfinite(X).all()
         ):
             _check_float32_magnitude(X)
-            return _core.kmeans_predict(X, centers)
+            try:
+                return _core.kmeans_predict(X, centers)
+            except NonFiniteError:
+                pass  # NaN or infinity in X or the centres: named by the checks below
+        check_fitted(self, "cluster_centers_")
+        centers = self.cluster_centers_
         if is_sparse(X):
             sparse = self._sparse_test_values(X)
             labels, _ = _core.kmeans_labels_inertia_sparse(

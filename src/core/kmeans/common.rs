@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::numerics::simd::with_avx2;
 use crate::numerics::{CoMoments, Float, RowBlocks};
+use crate::{CoreResult, Interrupt};
 
 /// Hint the CPU to start loading `row` into the cache (no effect on results; a no-op
 /// off x86-64). Used where rows are visited sparsely, which defeats the hardware
@@ -451,18 +452,25 @@ pub fn centre_shifts<F: Float>(old: &[F], new: &[F], k: usize, d: usize) -> Vec<
         .collect()
 }
 
+/// Rows between two checks of the stop request in the single passes (a check is one
+/// atomic load; 1,024 rows against 1,000 centres of 1,000 features are ~1 s of work).
+pub const STOP_ROWS: usize = 1024;
+
 /// Labels (closest centre, first on ties) and weighted inertia of every row against
 /// `centres`; inertia is accumulated in `f64` per group and reduced in group order.
+/// Checks `stop` every [`STOP_ROWS`] rows (before their arithmetic, so a pass that is
+/// not stopped gives the same result).
 pub fn assign_labels_inertia<F: Float>(
     data: &Data<'_, F>,
     centres: &[F],
     k: usize,
-) -> (Vec<i32>, f64) {
+    stop: &Interrupt,
+) -> CoreResult<(Vec<i32>, f64)> {
     let d = data.d;
     let blocks = CentreBlocks::new(centres, k, d);
     let mut labels = vec![0i32; data.n];
     let rows = group_rows(data.n);
-    let work = |g: usize, lab: &mut [i32]| -> f64 {
+    let work = |g: usize, lab: &mut [i32]| -> CoreResult<f64> {
         with_avx2(
             #[inline(always)]
             || {
@@ -478,6 +486,9 @@ pub fn assign_labels_inertia<F: Float>(
                 // Two rows at a time (independent chains overlap), in row order.
                 let mut o = 0;
                 while o + 1 < lab.len() {
+                    if o % STOP_ROWS == 0 {
+                        stop.check()?;
+                    }
                     let [(ca, _), (cb, _)] =
                         blocks.closest_pair(data.row(start + o), data.row(start + o + 1), &mut buf);
                     record(o, ca, lab);
@@ -485,47 +496,60 @@ pub fn assign_labels_inertia<F: Float>(
                     o += 2;
                 }
                 if o < lab.len() {
+                    if o % STOP_ROWS == 0 {
+                        stop.check()?;
+                    }
                     let (c, _) = blocks.closest(data.row(start + o), &mut buf);
                     record(o, c, lab);
                 }
-                inertia
+                Ok(inertia)
             },
         )
     };
     let parts: Vec<f64> = if data.n <= rows {
-        vec![work(0, &mut labels)]
+        vec![work(0, &mut labels)?]
     } else {
         labels
             .par_chunks_mut(rows)
             .enumerate()
             .map(|(g, lab)| work(g, lab))
-            .collect()
+            .collect::<CoreResult<_>>()?
     };
-    (labels, parts.iter().sum())
+    Ok((labels, parts.iter().sum()))
 }
 
-/// Distances (not squared) of every row to every centre, row-major `n * k`.
-pub fn all_distances<F: Float>(data: &Data<'_, F>, centres: &[F], k: usize) -> Vec<F> {
+/// Distances (not squared) of every row to every centre, row-major `n * k`. Checks
+/// `stop` every [`STOP_ROWS`] rows.
+pub fn all_distances<F: Float>(
+    data: &Data<'_, F>,
+    centres: &[F],
+    k: usize,
+    stop: &Interrupt,
+) -> CoreResult<Vec<F>> {
     let d = data.d;
     let mut out = vec![F::zero(); data.n * k];
     let rows = group_rows(data.n);
-    let work = |g: usize, dst: &mut [F]| {
+    let work = |g: usize, dst: &mut [F]| -> CoreResult<()> {
         let start = g * rows;
         for (o, drow) in dst.chunks_exact_mut(k).enumerate() {
+            if o % STOP_ROWS == 0 {
+                stop.check()?;
+            }
             let row = data.row(start + o);
             for (c, v) in drow.iter_mut().enumerate() {
                 *v = F::from_f64(sq_dist_f64(row, &centres[c * d..(c + 1) * d]).sqrt());
             }
         }
+        Ok(())
     };
     if data.n <= rows {
-        work(0, &mut out);
+        work(0, &mut out)?;
     } else {
         out.par_chunks_mut(rows * k)
             .enumerate()
-            .for_each(|(g, dst)| work(g, dst));
+            .try_for_each(|(g, dst)| work(g, dst))?;
     }
-    out
+    Ok(out)
 }
 
 /// Per-feature moments of one row group, for [`tolerance`]: sums of `x - s` and

@@ -8,7 +8,7 @@ use ndarray::{Array1, Array2, ArrayBase, Data as NdData, Ix2};
 use super::{fit, labels_inertia, Init, KMeansParams};
 use crate::numerics::Float;
 use crate::params::Params;
-use crate::CoreError;
+use crate::{CoreError, Interrupt};
 
 /// Errors of the linfa interface: segwise's own, or linfa's.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +89,8 @@ impl<F: Float, D: NdData<Elem = F>> PredictInplace<ArrayBase<D, Ix2>, Array1<usi
         let centres = self.centres.as_standard_layout();
         // linfa's trait has no error channel: rows that cannot be labelled (shape
         // mismatch, NaN) are left at their default label 0.
-        if let Ok((labels, _)) = labels_inertia(xs.view(), centres.view(), None) {
+        if let Ok((labels, _)) = labels_inertia(xs.view(), centres.view(), None, &Interrupt::new())
+        {
             for (dst, &l) in y.iter_mut().zip(labels.iter()) {
                 *dst = l.max(0) as usize;
             }

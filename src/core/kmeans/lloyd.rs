@@ -120,7 +120,7 @@ pub fn run<F: Float>(
             break;
         }
     }
-    let (labels, inertia) = assign_labels_inertia(data, &centres, k);
+    let (labels, inertia) = assign_labels_inertia(data, &centres, k, stop)?;
     Ok(RunResult {
         centres,
         labels,

@@ -388,7 +388,7 @@ pub fn fit<F: Float>(
                 init_centres(&sub, k, init, r, &mut irng, stop)?
             }
         };
-        let (_, inertia) = assign_labels_inertia(&valid, &centres, k);
+        let (_, inertia) = assign_labels_inertia(&valid, &centres, k, stop)?;
         Ok((centres, inertia))
     };
     run_restarts(n_init, &mut streams, stop, candidate, |cand| {
@@ -444,7 +444,7 @@ pub fn fit<F: Float>(
         }
     }
     let (labels, inertia) = if params.compute_labels {
-        let (l, inertia) = assign_labels_inertia(&data, &centres, k);
+        let (l, inertia) = assign_labels_inertia(&data, &centres, k, stop)?;
         (Some(Array1::from_vec(l)), inertia)
     } else {
         (None, early.ewa.unwrap_or(0.0) * sum_of_weights)

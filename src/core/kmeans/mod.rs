@@ -480,15 +480,23 @@ fn check_centres<'a, F: Float>(centres: &'a ArrayView2<'_, F>, d: usize) -> Core
             got: d,
         });
     }
-    centres
+    let cs = centres
         .as_slice()
-        .ok_or_else(|| param("centres", "must be a C-contiguous (row-major) array".into()))
+        .ok_or_else(|| param("centres", "must be a C-contiguous (row-major) array".into()))?;
+    // k x d values, next to the n x k x d of any pass against them.
+    check_finite(cs, "centres")?;
+    Ok(cs)
 }
 
 /// Closest centre of each row (first index on ties), as `i32`.
+///
+/// Errors: non-finite `x` or `centres` ([`CoreError::NonFinite`] naming which), a
+/// shape mismatch, [`CoreError::Interrupted`] once `stop` is requested (checked every
+/// [`common::STOP_ROWS`] rows). The same holds for [`labels_inertia`] and [`transform`].
 pub fn predict<F: Float>(
     x: ArrayView2<'_, F>,
     centres: ArrayView2<'_, F>,
+    stop: &Interrupt,
 ) -> CoreResult<Array1<i32>> {
     let (n, d) = x.dim();
     let xs = check_data(&x, "X")?;
@@ -499,7 +507,7 @@ pub fn predict<F: Float>(
         d,
         w: None,
     };
-    let (labels, _) = assign_labels_inertia(&data, cs, centres.nrows());
+    let (labels, _) = assign_labels_inertia(&data, cs, centres.nrows(), stop)?;
     Ok(Array1::from_vec(labels))
 }
 
@@ -508,6 +516,7 @@ pub fn labels_inertia<F: Float>(
     x: ArrayView2<'_, F>,
     centres: ArrayView2<'_, F>,
     weights: Option<&[f64]>,
+    stop: &Interrupt,
 ) -> CoreResult<(Array1<i32>, f64)> {
     let (n, d) = x.dim();
     let xs = check_data(&x, "X")?;
@@ -519,7 +528,7 @@ pub fn labels_inertia<F: Float>(
         d,
         w: weights,
     };
-    let (labels, inertia) = assign_labels_inertia(&data, cs, centres.nrows());
+    let (labels, inertia) = assign_labels_inertia(&data, cs, centres.nrows(), stop)?;
     Ok((Array1::from_vec(labels), inertia))
 }
 
@@ -527,6 +536,7 @@ pub fn labels_inertia<F: Float>(
 pub fn transform<F: Float>(
     x: ArrayView2<'_, F>,
     centres: ArrayView2<'_, F>,
+    stop: &Interrupt,
 ) -> CoreResult<Array2<F>> {
     let (n, d) = x.dim();
     let xs = check_data(&x, "X")?;
@@ -538,7 +548,7 @@ pub fn transform<F: Float>(
         d,
         w: None,
     };
-    let out = all_distances(&data, cs, k);
+    let out = all_distances(&data, cs, k, stop)?;
     Array2::from_shape_vec((n, k), out).map_err(|e| CoreError::Internal(format!("shape: {e}")))
 }
 
@@ -585,7 +595,8 @@ impl CentroidClustering for KMeansClustering {
         x: ArrayView2<'_, f64>,
         centres: ArrayView2<'_, f64>,
     ) -> CoreResult<Array1<i32>> {
-        predict(x, centres)
+        // Callers check their own stop between the fits and predictions they make.
+        predict(x, centres, &Interrupt::new())
     }
 }
 
@@ -726,8 +737,42 @@ mod tests {
         assert_eq!(a.labels, b.labels);
         assert_eq!(a.n_iter, b.n_iter);
         assert!((a.inertia - b.inertia).abs() <= 1e-9 * a.inertia);
-        let pred = predict(x.view(), a.centres.view()).unwrap();
+        let pred = predict(x.view(), a.centres.view(), &Interrupt::new()).unwrap();
         assert_eq!(pred, a.labels);
+    }
+
+    #[test]
+    fn a_requested_stop_ends_predict_score_and_transform() {
+        let x = Array2::from_shape_fn((5_000, 3), |(i, j)| ((i * 7 + j) % 11) as f64);
+        let c = array![[0.0, 0.0, 0.0], [5.0, 5.0, 5.0]];
+        let go = Interrupt::new();
+        let stop = Interrupt::new();
+        stop.request();
+        let stopped = Err(CoreError::Interrupted);
+        // Not requested: the same answers as a token never seen by the work.
+        assert!(predict(x.view(), c.view(), &go).is_ok());
+        assert_eq!(
+            predict(x.view(), c.view(), &stop).map(drop),
+            stopped.clone()
+        );
+        assert_eq!(
+            labels_inertia(x.view(), c.view(), None, &stop).map(drop),
+            stopped.clone()
+        );
+        assert_eq!(transform(x.view(), c.view(), &stop).map(drop), stopped);
+        // A one-row call checks too (before its arithmetic).
+        assert!(predict(x.slice(ndarray::s![..1, ..]), c.view(), &stop).is_err());
+    }
+
+    #[test]
+    fn non_finite_centres_are_refused_by_name() {
+        let x = array![[0.0, 1.0]];
+        let c = array![[0.0, 0.0], [f64::NAN, 1.0]];
+        let err = predict(x.view(), c.view(), &Interrupt::new()).unwrap_err();
+        assert!(
+            matches!(&err, CoreError::NonFinite(m) if m.starts_with("centres")),
+            "{err}"
+        );
     }
 
     #[test]

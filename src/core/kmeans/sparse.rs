@@ -28,7 +28,7 @@ use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::common::{average_centres, centre_shifts, group_rows, Sums};
+use super::common::{average_centres, centre_shifts, group_rows, Sums, STOP_ROWS};
 use super::init::{draw_row, random_row_indices, restart_rng, run_restarts, RestartStreams};
 use super::lloyd::RunResult;
 use super::minibatch::{self, MiniBatchFit, MiniBatchValidParams};
@@ -175,7 +175,8 @@ fn assign<F: Float>(
     centres: &Transposed,
     labels: &mut [i32],
     dists: &mut [f64],
-) -> f64 {
+    stop: &Interrupt,
+) -> CoreResult<f64> {
     let rows = group_rows(data.n());
     let parts: Vec<f64> = labels
         .par_chunks_mut(rows)
@@ -185,6 +186,9 @@ fn assign<F: Float>(
             let mut buf = vec![0.0f64; centres.m];
             let mut inertia = 0.0;
             for (o, (l, dd)) in lab.iter_mut().zip(dist.iter_mut()).enumerate() {
+                if o % STOP_ROWS == 0 {
+                    stop.check()?;
+                }
                 let i = g * rows + o;
                 let (cols, vals) = data.x.row(i);
                 let (c, dist) = centres.closest(cols, vals, data.norms[i], &mut buf);
@@ -192,10 +196,10 @@ fn assign<F: Float>(
                 *dd = dist;
                 inertia += dist * data.weight(i);
             }
-            inertia
+            Ok(inertia)
         })
-        .collect();
-    parts.iter().sum()
+        .collect::<CoreResult<_>>()?;
+    Ok(parts.iter().sum())
 }
 
 /// Weighted sums of the rows of each cluster: the rows of a cluster are added in row
@@ -446,7 +450,7 @@ pub fn lloyd<F: Float>(
         n_iter = it + 1;
         std::mem::swap(&mut labels, &mut previous);
         let blocks = Transposed::new(&centres, k, d)?;
-        assign(data, &blocks, &mut labels, &mut dists);
+        assign(data, &blocks, &mut labels, &mut dists, stop)?;
         let changed = labels.iter().zip(&previous).any(|(a, b)| a != b);
         let mut sums = cluster_sums(data, &labels, k)?;
         relocate_empty_clusters(data, &labels, &dists, &mut sums);
@@ -461,7 +465,7 @@ pub fn lloyd<F: Float>(
         }
     }
     let blocks = Transposed::new(&centres, k, d)?;
-    let inertia = assign(data, &blocks, &mut labels, &mut dists);
+    let inertia = assign(data, &blocks, &mut labels, &mut dists, stop)?;
     Ok(RunResult {
         centres,
         labels,
@@ -514,20 +518,26 @@ pub fn fit<F: Float>(
 }
 
 /// Labels (closest centre, first on ties) and weighted inertia of the sparse `x`
-/// against `centres` (`predict` and `score`).
+/// against `centres` (`predict` and `score`). Checks `stop` every
+/// [`STOP_ROWS`] rows, as does [`transform`].
 pub fn labels_inertia<F: Float>(
     x: CsrView<'_, F>,
     centres: ArrayView2<'_, F>,
     weights: Option<&[f64]>,
+    stop: &Interrupt,
 ) -> CoreResult<(Array1<i32>, f64)> {
     let cs = check_centres(&centres, x.n_cols())?;
     let data = SparseData::new(x, weights)?;
-    let (labels, inertia) = labels_and_inertia(&data, cs, centres.nrows())?;
+    let (labels, inertia) = labels_and_inertia(&data, cs, centres.nrows(), stop)?;
     Ok((Array1::from_vec(labels), inertia))
 }
 
 /// Euclidean distance of every sparse row to every centre, `(n, k)`.
-pub fn transform<F: Float>(x: CsrView<'_, F>, centres: ArrayView2<'_, F>) -> CoreResult<Array2<F>> {
+pub fn transform<F: Float>(
+    x: CsrView<'_, F>,
+    centres: ArrayView2<'_, F>,
+    stop: &Interrupt,
+) -> CoreResult<Array2<F>> {
     let cs = check_centres(&centres, x.n_cols())?;
     let k = centres.nrows();
     let data = SparseData::new(x, None)?;
@@ -537,9 +547,12 @@ pub fn transform<F: Float>(x: CsrView<'_, F>, centres: ArrayView2<'_, F>) -> Cor
     let rows = group_rows(n);
     out.par_chunks_mut(rows * k)
         .enumerate()
-        .for_each(|(g, dst)| {
+        .try_for_each(|(g, dst)| {
             let mut buf = vec![0.0f64; k];
             for (o, drow) in dst.chunks_exact_mut(k).enumerate() {
+                if o % STOP_ROWS == 0 {
+                    stop.check()?;
+                }
                 let i = g * rows + o;
                 let (cols, vals) = data.x.row(i);
                 blocks.dots(cols, vals, &mut buf);
@@ -547,7 +560,8 @@ pub fn transform<F: Float>(x: CsrView<'_, F>, centres: ArrayView2<'_, F>) -> Cor
                     *v = F::from_f64(blocks.sq_dist(data.norms[i], buf[c], c).sqrt());
                 }
             }
-        });
+            Ok::<(), CoreError>(())
+        })?;
     Array2::from_shape_vec((n, k), out).map_err(|e| CoreError::Internal(format!("shape: {e}")))
 }
 
@@ -634,11 +648,12 @@ fn labels_and_inertia<F: Float>(
     data: &SparseData<'_, F>,
     centres: &[F],
     k: usize,
+    stop: &Interrupt,
 ) -> CoreResult<(Vec<i32>, f64)> {
     let blocks = Transposed::new(centres, k, data.d())?;
     let mut labels = try_filled(data.n(), 0i32, "labels")?;
     let mut dists = try_filled(data.n(), 0.0f64, "distances")?;
-    let inertia = assign(data, &blocks, &mut labels, &mut dists);
+    let inertia = assign(data, &blocks, &mut labels, &mut dists, stop)?;
     Ok((labels, inertia))
 }
 
@@ -728,7 +743,7 @@ pub fn minibatch_fit<F: Float>(
                 seed_centres(&sample.view()?, k, init, r, &mut irng, stop)?
             }
         };
-        let (_, inertia) = labels_and_inertia(&valid, &centres, k)?;
+        let (_, inertia) = labels_and_inertia(&valid, &centres, k, stop)?;
         Ok((centres, inertia))
     };
     let mut best: Option<(Vec<F>, f64)> = None;
@@ -777,7 +792,7 @@ pub fn minibatch_fit<F: Float>(
         }
     }
     let (labels, inertia) = if params.compute_labels {
-        let (labels, inertia) = labels_and_inertia(&data, &centres, k)?;
+        let (labels, inertia) = labels_and_inertia(&data, &centres, k, stop)?;
         (Some(Array1::from_vec(labels)), inertia)
     } else {
         (None, early.ewa.unwrap_or(0.0) * acc)
@@ -932,14 +947,22 @@ mod tests {
             assert!((p - q).abs() <= 1e-12 * q.abs().max(1.0));
         }
         assert!((a.inertia - b.inertia).abs() <= 1e-9 * b.inertia);
-        let (labels, inertia) = labels_inertia(x, a.centres.view(), None).unwrap();
+        let (labels, inertia) = labels_inertia(x, a.centres.view(), None, &stop).unwrap();
         assert_eq!(labels, a.labels);
         assert!((inertia - a.inertia).abs() <= 1e-12 * a.inertia);
-        let dist = transform(x, a.centres.view()).unwrap();
-        let dist_dense = crate::kmeans::transform(xd.view(), a.centres.view()).unwrap();
+        let dist = transform(x, a.centres.view(), &stop).unwrap();
+        let dist_dense = crate::kmeans::transform(xd.view(), a.centres.view(), &stop).unwrap();
         for (p, q) in dist.iter().zip(dist_dense.iter()) {
             assert!((p - q).abs() <= 1e-9 * q.max(1.0));
         }
+        // A requested stop: no labels, inertia or distances.
+        stop.request();
+        let stopped = Err(CoreError::Interrupted);
+        assert_eq!(
+            labels_inertia(x, a.centres.view(), None, &stop).map(drop),
+            stopped
+        );
+        assert_eq!(transform(x, a.centres.view(), &stop).map(drop), stopped);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use super::cost::{Prototypes, Table};
 use super::{mode_of, RunResult, BLOCK_ROWS};
 use crate::numerics::{CompensatedSum, RowBlocks};
-use crate::{CoreResult, Interrupt};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// Relative decrease of the cost at or below which a batch step counts as no decrease:
 /// far above the rounding of the cost (a compensated sum of per-row costs, within a few
@@ -31,23 +31,30 @@ pub fn converged(labels_changed: bool, cost: f64, new_cost: f64) -> bool {
     !labels_changed || new_cost >= cost - COST_RTOL * cost.abs()
 }
 
-/// Labels and per-row costs of every row against `protos`.
-pub(super) fn assign(t: &Table<'_>, protos: &Prototypes) -> (Vec<i32>, Vec<f64>) {
+/// Labels and per-row costs of every row against `protos`; checks `stop` before each
+/// block of [`BLOCK_ROWS`] rows.
+pub(super) fn assign(
+    t: &Table<'_>,
+    protos: &Prototypes,
+    stop: &Interrupt,
+) -> CoreResult<(Vec<i32>, Vec<f64>)> {
     let mut labels = vec![0i32; t.n];
     let mut costs = vec![0.0f64; t.n];
     labels
         .par_chunks_mut(BLOCK_ROWS)
         .zip(costs.par_chunks_mut(BLOCK_ROWS))
         .enumerate()
-        .for_each(|(b, (lab, cost))| {
+        .try_for_each(|(b, (lab, cost))| {
+            stop.check()?;
             let start = b * BLOCK_ROWS;
             for (o, (l, c)) in lab.iter_mut().zip(cost.iter_mut()).enumerate() {
                 let (best, d) = t.closest(start + o, protos);
                 *l = best as i32;
                 *c = d;
             }
-        });
-    (labels, costs)
+            Ok::<(), CoreError>(())
+        })?;
+    Ok((labels, costs))
 }
 
 /// The weighted sum of the per-row costs, reduced in block order.
@@ -162,7 +169,7 @@ pub(super) fn run(
 ) -> CoreResult<RunResult> {
     let k = start.k;
     let mut protos = start;
-    let (mut labels, mut costs) = assign(t, &protos);
+    let (mut labels, mut costs) = assign(t, &protos, stop)?;
     let mut cost = total_cost(t, &costs);
     let mut n_iter = 0;
     let mut done = false;
@@ -171,7 +178,7 @@ pub(super) fn run(
         relocate_empty(&mut labels, &mut costs, k);
         update(t, &labels, &mut protos);
         n_iter += 1;
-        let (new_labels, new_costs) = assign(t, &protos);
+        let (new_labels, new_costs) = assign(t, &protos, stop)?;
         let changed = new_labels
             .par_iter()
             .zip(labels.par_iter())

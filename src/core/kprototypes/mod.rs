@@ -397,15 +397,18 @@ fn against<'t, 'v: 't, 'w: 't>(
 }
 
 /// The closest prototype of every row (the first on ties). A code that is not a level
-/// (unseen in fit, or missing) matches no prototype.
+/// (unseen in fit, or missing) matches no prototype. [`CoreError::Interrupted`] once
+/// `stop` is requested (checked before each block of [`BLOCK_ROWS`] rows, as in
+/// [`labels_cost`] and [`transform`]).
 pub fn predict(
     x: &MixedView<'_>,
     numeric: ArrayView2<'_, f64>,
     categorical: ArrayView2<'_, i32>,
     gamma: f64,
+    stop: &Interrupt,
 ) -> CoreResult<Array1<i32>> {
     let (t, protos) = against(x, None, (numeric, categorical), gamma, true)?;
-    Ok(Array1::from_vec(lloyd::assign(&t, &protos).0))
+    Ok(Array1::from_vec(lloyd::assign(&t, &protos, stop)?.0))
 }
 
 /// Labels and the weighted total cost against given prototypes.
@@ -415,9 +418,10 @@ pub fn labels_cost(
     numeric: ArrayView2<'_, f64>,
     categorical: ArrayView2<'_, i32>,
     gamma: f64,
+    stop: &Interrupt,
 ) -> CoreResult<(Array1<i32>, f64)> {
     let (t, protos) = against(x, weights, (numeric, categorical), gamma, true)?;
-    let (labels, costs) = lloyd::assign(&t, &protos);
+    let (labels, costs) = lloyd::assign(&t, &protos, stop)?;
     Ok((Array1::from_vec(labels), lloyd::total_cost(&t, &costs)))
 }
 
@@ -427,19 +431,24 @@ pub fn transform(
     numeric: ArrayView2<'_, f64>,
     categorical: ArrayView2<'_, i32>,
     gamma: f64,
+    stop: &Interrupt,
 ) -> CoreResult<Array2<f64>> {
     let (t, protos) = against(x, None, (numeric, categorical), gamma, true)?;
     let k = protos.k;
     let mut out = Array2::<f64>::zeros((t.n, k));
     out.as_slice_mut()
         .ok_or_else(|| CoreError::Internal("output layout".into()))?
-        .par_chunks_mut(k)
+        .par_chunks_mut(BLOCK_ROWS * k)
         .enumerate()
-        .for_each(|(i, row)| {
-            for (c, v) in row.iter_mut().enumerate() {
-                *v = t.cost(i, &protos, c);
+        .try_for_each(|(b, block)| {
+            stop.check()?;
+            for (o, row) in block.chunks_exact_mut(k).enumerate() {
+                for (c, v) in row.iter_mut().enumerate() {
+                    *v = t.cost(b * BLOCK_ROWS + o, &protos, c);
+                }
             }
-        });
+            Ok::<(), CoreError>(())
+        })?;
     Ok(out)
 }
 

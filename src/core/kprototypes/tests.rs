@@ -105,6 +105,7 @@ fn huang_moves_a_row_at_once() {
         ndarray::ArrayView2::from_shape((2, 1), &fit.prototypes.numeric).unwrap(),
         ndarray::ArrayView2::from_shape((2, 1), &fit.prototypes.categorical).unwrap(),
         0.5,
+        &Interrupt::new(),
     )
     .unwrap();
     assert_eq!(check.to_vec(), labels);
@@ -139,7 +140,10 @@ fn lloyd_ends_at_a_fixed_point_and_agrees_with_huang_on_clear_groups() {
     }
     let pn = ndarray::ArrayView2::from_shape((4, 2), &p.numeric).unwrap();
     let pc = ndarray::ArrayView2::from_shape((4, 2), &p.categorical).unwrap();
-    assert_eq!(predict(&view, pn, pc, 0.5).unwrap(), lloyd.labels);
+    assert_eq!(
+        predict(&view, pn, pc, 0.5, &Interrupt::new()).unwrap(),
+        lloyd.labels
+    );
     let huang = fit(
         &view,
         None,
@@ -262,7 +266,7 @@ fn bad_input_is_an_error() {
     let unseen = array![[crate::mixed::UNSEEN], [1], [0]];
     let view = MixedView::new(ok.view(), unseen.view(), &levels, true).unwrap();
     let (pn, pc) = (array![[0.0], [5.0]], array![[0], [1]]);
-    let t = transform(&view, pn.view(), pc.view(), 2.0).unwrap();
+    let t = transform(&view, pn.view(), pc.view(), 2.0, &Interrupt::new()).unwrap();
     assert_eq!(t[[0, 0]], 2.0);
     assert_eq!(t[[0, 1]], 27.0);
 }
@@ -275,6 +279,23 @@ fn distinct_rows_stops_at_the_limit() {
     let view = MixedView::new(num.view(), cat.view(), &levels, false).unwrap();
     assert_eq!(distinct_rows(&view, 10).unwrap(), 3);
     assert_eq!(distinct_rows(&view, 2).unwrap(), 2);
+}
+
+#[test]
+fn a_requested_stop_ends_predict_cost_and_transform() {
+    let (num, cat, levels) = groups(10_000, 3, 6);
+    let view = MixedView::new(num.view(), cat.view(), &levels, true).unwrap();
+    let (pn, pc) = (
+        num.slice(ndarray::s![..3, ..]),
+        cat.slice(ndarray::s![..3, ..]),
+    );
+    let stop = Interrupt::new();
+    assert!(predict(&view, pn, pc, 0.5, &stop).is_ok());
+    stop.request();
+    let stopped = |r: CoreResult<()>| assert!(matches!(r, Err(CoreError::Interrupted)));
+    stopped(predict(&view, pn, pc, 0.5, &stop).map(drop));
+    stopped(labels_cost(&view, None, pn, pc, 0.5, &stop).map(drop));
+    stopped(transform(&view, pn, pc, 0.5, &stop).map(drop));
 }
 
 #[test]

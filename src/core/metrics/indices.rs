@@ -1,7 +1,9 @@
 //! Centroid-based indices: Calinski-Harabasz, Davies-Bouldin and the simplified silhouette.
 //!
 //! Each is one or two O(n * d) passes over fixed row chunks whose partial results are added
-//! in chunk order, so the value does not depend on the number of threads.
+//! in chunk order, so the value does not depend on the number of threads. A requested
+//! stop is checked before each chunk (and each row of the simplified silhouette) and ends
+//! the call with [`CoreError::Interrupted`].
 
 use ndarray::{Array1, Array2, ArrayView2};
 use rayon::prelude::*;
@@ -9,7 +11,7 @@ use rayon::prelude::*;
 use crate::error::check_finite_nonempty;
 use crate::numerics::RowBlocks;
 use crate::stats::partition::{check_number_of_labels, Partition};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// Rows per block of the ordered reductions ([`RowBlocks::fixed`]).
 const CHUNK: usize = 8192;
@@ -30,22 +32,24 @@ fn chunked_cluster_sums<F>(
     part: &Partition,
     width: usize,
     per_row: F,
-) -> Vec<f64>
+    stop: &Interrupt,
+) -> CoreResult<Vec<f64>>
 where
     F: Fn(usize, &[f64], &mut [f64]) + Sync + Send,
 {
     let k = part.n_clusters();
     let n = part.ids.len();
-    RowBlocks::fixed(n, CHUNK).reduce(
+    RowBlocks::fixed(n, CHUNK).try_reduce(
         vec![0.0f64; k * width],
         |_, rows| {
+            stop.check()?;
             let mut acc = vec![0.0f64; k * width];
             let ids = &part.ids[rows.clone()];
             for (row, &c) in xs[rows.start * d..rows.end * d].chunks_exact(d).zip(ids) {
                 let c = c as usize;
                 per_row(c, row, &mut acc[c * width..(c + 1) * width]);
             }
-            acc
+            Ok(acc)
         },
         |total, part| {
             for (t, v) in total.iter_mut().zip(&part) {
@@ -77,14 +81,21 @@ fn pivots(xs: &[f64], d: usize, part: &Partition) -> Vec<f64> {
 }
 
 /// Cluster centroids (k x d, row-major), each computed relative to its pivot.
-fn centroids(xs: &[f64], d: usize, part: &Partition) -> Vec<f64> {
+fn centroids(xs: &[f64], d: usize, part: &Partition, stop: &Interrupt) -> CoreResult<Vec<f64>> {
     let pivot = pivots(xs, d, part);
     let pv = &pivot;
-    let dev = chunked_cluster_sums(xs, d, part, d, |c, row, out| {
-        for ((o, &v), &p) in out.iter_mut().zip(row).zip(&pv[c * d..(c + 1) * d]) {
-            *o += v - p;
-        }
-    });
+    let dev = chunked_cluster_sums(
+        xs,
+        d,
+        part,
+        d,
+        |c, row, out| {
+            for ((o, &v), &p) in out.iter_mut().zip(row).zip(&pv[c * d..(c + 1) * d]) {
+                *o += v - p;
+            }
+        },
+        stop,
+    )?;
     let mut cent = pivot;
     for (c, row) in cent.chunks_exact_mut(d).enumerate() {
         let cnt = part.counts[c] as f64;
@@ -92,7 +103,7 @@ fn centroids(xs: &[f64], d: usize, part: &Partition) -> Vec<f64> {
             *m += s / cnt;
         }
     }
-    cent
+    Ok(cent)
 }
 
 fn prepare(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<Partition> {
@@ -108,21 +119,32 @@ fn prepare(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<Partition> {
 ///
 /// One pass: per cluster, sums and sums of squares of the deviations from the cluster's
 /// first member (a shift that avoids cancellation; `W` is exactly 0 for constant clusters).
-pub fn calinski_harabasz_score(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<f64> {
+pub fn calinski_harabasz_score(
+    x: ArrayView2<'_, f64>,
+    labels: &[i64],
+    stop: &Interrupt,
+) -> CoreResult<f64> {
     let part = prepare(x, labels)?;
     let (n, d, k) = (x.nrows(), x.ncols(), part.n_clusters());
     let xs_owned = x.as_standard_layout();
     let xs = xs_owned.as_slice().unwrap_or(&[]);
     let pivot = pivots(xs, d, &part);
     let pv = &pivot;
-    let moments = chunked_cluster_sums(xs, d, &part, 2 * d, |c, row, out| {
-        let (sum, sq) = out.split_at_mut(d);
-        for f in 0..d {
-            let dev = row[f] - pv[c * d + f];
-            sum[f] += dev;
-            sq[f] += dev * dev;
-        }
-    });
+    let moments = chunked_cluster_sums(
+        xs,
+        d,
+        &part,
+        2 * d,
+        |c, row, out| {
+            let (sum, sq) = out.split_at_mut(d);
+            for f in 0..d {
+                let dev = row[f] - pv[c * d + f];
+                sum[f] += dev;
+                sq[f] += dev * dev;
+            }
+        },
+        stop,
+    )?;
     let mut cent = vec![0.0f64; k * d];
     let mut intra = 0.0;
     for c in 0..k {
@@ -158,16 +180,27 @@ pub fn calinski_harabasz_score(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreRe
 /// of `max_j (s_i + s_j) / d(c_i, c_j)`, with `s_i` the mean distance of cluster `i`'s
 /// members to its centroid. 0 when every `s_i` or every centroid distance is within 1e-8
 /// of zero; pairs of coinciding centroids are skipped.
-pub fn davies_bouldin_score(x: ArrayView2<'_, f64>, labels: &[i64]) -> CoreResult<f64> {
+pub fn davies_bouldin_score(
+    x: ArrayView2<'_, f64>,
+    labels: &[i64],
+    stop: &Interrupt,
+) -> CoreResult<f64> {
     let part = prepare(x, labels)?;
     let (d, k) = (x.ncols(), part.n_clusters());
     let xs_owned = x.as_standard_layout();
     let xs = xs_owned.as_slice().unwrap_or(&[]);
-    let cent = centroids(xs, d, &part);
+    let cent = centroids(xs, d, &part, stop)?;
     let cref = &cent;
-    let sums = chunked_cluster_sums(xs, d, &part, 1, |c, row, out| {
-        out[0] += distance(row, &cref[c * d..(c + 1) * d]);
-    });
+    let sums = chunked_cluster_sums(
+        xs,
+        d,
+        &part,
+        1,
+        |c, row, out| {
+            out[0] += distance(row, &cref[c * d..(c + 1) * d]);
+        },
+        stop,
+    )?;
     let intra: Vec<f64> = (0..k).map(|c| sums[c] / part.counts[c] as f64).collect();
     let mut cd = vec![0.0f64; k * k];
     for i in 0..k {
@@ -208,6 +241,7 @@ pub fn simplified_silhouette_samples(
     x: ArrayView2<'_, f64>,
     labels: &[i64],
     centers: Option<ArrayView2<'_, f64>>,
+    stop: &Interrupt,
 ) -> CoreResult<Array1<f64>> {
     check_finite_nonempty(x)?;
     let n = x.nrows();
@@ -219,7 +253,7 @@ pub fn simplified_silhouette_samples(
             let xs = xs_owned.as_slice().unwrap_or(&[]);
             let cent = Array2::from_shape_vec(
                 (part.n_clusters(), x.ncols()),
-                centroids(xs, x.ncols(), &part),
+                centroids(xs, x.ncols(), &part, stop)?,
             )
             .map_err(|e| CoreError::Internal(e.to_string()))?;
             (part.ids, part.counts, cent)
@@ -277,9 +311,10 @@ pub fn simplified_silhouette_samples(
         .with_min_len(1024)
         .zip(&ids)
         .map(|(row, &own)| {
+            stop.check()?;
             let own = own as usize;
             if counts[own] < 2 {
-                return 0.0;
+                return Ok(0.0);
             }
             let a = distance(row, &cent[own * d..(own + 1) * d]);
             let mut b = f64::INFINITY;
@@ -289,13 +324,9 @@ pub fn simplified_silhouette_samples(
                 }
             }
             let denom = a.max(b);
-            if denom > 0.0 {
-                (b - a) / denom
-            } else {
-                0.0
-            }
+            Ok(if denom > 0.0 { (b - a) / denom } else { 0.0 })
         })
-        .collect();
+        .collect::<CoreResult<_>>()?;
     Ok(Array1::from(scores))
 }
 
@@ -304,8 +335,9 @@ pub fn simplified_silhouette_score(
     x: ArrayView2<'_, f64>,
     labels: &[i64],
     centers: Option<ArrayView2<'_, f64>>,
+    stop: &Interrupt,
 ) -> CoreResult<f64> {
-    let s = simplified_silhouette_samples(x, labels, centers)?;
+    let s = simplified_silhouette_samples(x, labels, centers, stop)?;
     Ok(s.sum() / s.len() as f64)
 }
 
@@ -314,18 +346,51 @@ mod tests {
     use super::*;
     use ndarray::array;
 
+    /// A token that is never requested.
+    fn go() -> Interrupt {
+        Interrupt::new()
+    }
+
+    #[test]
+    fn a_requested_stop_ends_every_index() {
+        let x = Array2::from_shape_fn((20_000, 3), |(i, j)| ((i * 7 + j) % 13) as f64);
+        let labels: Vec<i64> = (0..20_000).map(|i| (i % 4) as i64).collect();
+        let stop = Interrupt::new();
+        // Not requested: a value; requested: an interruption and no value.
+        assert!(calinski_harabasz_score(x.view(), &labels, &stop).is_ok());
+        stop.request();
+        let stopped = CoreError::Interrupted;
+        assert_eq!(
+            calinski_harabasz_score(x.view(), &labels, &stop),
+            Err(stopped.clone())
+        );
+        assert_eq!(
+            davies_bouldin_score(x.view(), &labels, &stop),
+            Err(stopped.clone())
+        );
+        assert_eq!(
+            simplified_silhouette_samples(x.view(), &labels, None, &stop).map(drop),
+            Err(stopped.clone())
+        );
+        let c = Array2::<f64>::zeros((4, 3));
+        assert_eq!(
+            simplified_silhouette_samples(x.view(), &labels, Some(c.view()), &stop).map(drop),
+            Err(stopped)
+        );
+    }
+
     #[test]
     fn calinski_harabasz_small() {
         // Two clusters on a line: means 0.5 and 10.5, grand mean 5.5.
         let x = array![[0.0], [1.0], [10.0], [11.0]];
-        let ch = calinski_harabasz_score(x.view(), &[0, 0, 1, 1]).unwrap();
+        let ch = calinski_harabasz_score(x.view(), &[0, 0, 1, 1], &go()).unwrap();
         let extra = 2.0 * 25.0 * 2.0;
         let intra = 4.0 * 0.25;
         assert!((ch - extra * 2.0 / intra).abs() < 1e-12);
         // Zero within-cluster dispersion -> 1.0.
         let x = array![[0.0], [0.0], [3.0], [3.0]];
         assert_eq!(
-            calinski_harabasz_score(x.view(), &[0, 0, 1, 1]).unwrap(),
+            calinski_harabasz_score(x.view(), &[0, 0, 1, 1], &go()).unwrap(),
             1.0
         );
     }
@@ -334,22 +399,28 @@ mod tests {
     fn davies_bouldin_small() {
         // scikit-learn's docstring example: 0.12...
         let x = array![[0.0, 1.0], [1.0, 1.0], [3.0, 4.0]];
-        let db = davies_bouldin_score(x.view(), &[0, 0, 1]).unwrap();
+        let db = davies_bouldin_score(x.view(), &[0, 0, 1], &go()).unwrap();
         let want = 0.5 / (2.5f64 * 2.5 + 3.0 * 3.0).sqrt();
         assert!((db - want).abs() < 1e-12);
         let x = array![[0.0], [0.0], [3.0], [3.0]];
-        assert_eq!(davies_bouldin_score(x.view(), &[0, 0, 1, 1]).unwrap(), 0.0);
+        assert_eq!(
+            davies_bouldin_score(x.view(), &[0, 0, 1, 1], &go()).unwrap(),
+            0.0
+        );
     }
 
     #[test]
     fn simplified_small() {
         let x = array![[0.0], [2.0], [10.0], [12.0]];
-        let s = simplified_silhouette_samples(x.view(), &[0, 0, 1, 1], None).unwrap();
+        let s = simplified_silhouette_samples(x.view(), &[0, 0, 1, 1], None, &go()).unwrap();
         // Sample 0: a = 1 (centroid 1), b = 11 -> 10/11.
         assert!((s[0] - 10.0 / 11.0).abs() < 1e-12);
         let c = array![[1.0], [11.0], [100.0]];
-        let s2 = simplified_silhouette_samples(x.view(), &[0, 0, 1, 1], Some(c.view())).unwrap();
+        let s2 =
+            simplified_silhouette_samples(x.view(), &[0, 0, 1, 1], Some(c.view()), &go()).unwrap();
         assert_eq!(s, s2);
-        assert!(simplified_silhouette_samples(x.view(), &[0, 0, 1, 3], Some(c.view())).is_err());
+        assert!(
+            simplified_silhouette_samples(x.view(), &[0, 0, 1, 3], Some(c.view()), &go()).is_err()
+        );
     }
 }
