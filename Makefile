@@ -17,8 +17,15 @@ test: ## the README's test command
 test-all: ## every test, slow ones included
 	pytest -m ""
 
-rust-test: ## Rust unit tests of the core
+# The patched crates under src/vendor are outside the workspace (not ours to lint), each
+# its own workspace with its own lock file; their tests build in debug, in target/vendor.
+VENDORED := kdtree linfa-nn
+
+rust-test: ## Rust unit tests of the core and of the patched crates under src/vendor
 	cargo test --release --workspace
+	for c in $(VENDORED); do \
+	  cargo test --locked --quiet --manifest-path src/vendor/$$c/Cargo.toml --target-dir target/vendor || exit 1; \
+	done
 
 lint: check-tree ## formatters, linters, type checks and the stub check
 	cargo fmt --all --check

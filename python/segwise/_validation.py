@@ -1110,36 +1110,53 @@ class Cap(Interval):
     """A size-like int (restarts, iterations, replicates, bins...) in ``[left, cap]``, the
     upper bound a documented cap, checked before anything is allocated.
 
-    When the parameter sizes a buffer, ``bytes_each`` (bytes per unit, at least) and
-    ``buffer`` (what is allocated) make a value above the cap say what it would have
-    allocated: ``"in [1, 1000000] (the documented cap; 10**9 would allocate at least
-    7.5 GiB for ...)"``.
+    A value above the cap says what the cap protects. When the parameter sizes a buffer,
+    ``bytes_each`` (bytes per unit, at least) and ``buffer`` (what is allocated) give what
+    it would have allocated: ``"in [1, 1000000] (the documented cap; 10**9 would allocate
+    at least 7.5 GiB for ...)"``; when it counts work instead, ``work`` (what each unit
+    is) gives how much would run: ``"in [1, 10000] (the documented cap; 20,000 would run
+    20,000 ...)"``.
 
     Examples
     --------
     >>> from segwise._validation import Cap
     >>> Cap(1, 10**6, bytes_each=8, buffer="the results").problem(10**9)  # doctest: +ELLIPSIS
     'in [1, 1000000] (the documented cap; 1,000,000,000 would allocate at least 7.5 GiB for ...)'
+    >>> Cap(1, 10, work="would run {value} restarts").problem(20)
+    'in [1, 10] (the documented cap; 20 would run 20 restarts)'
     """
 
     def __init__(
-        self, left: int, cap: int, *, bytes_each: int | None = None, buffer: str = ""
+        self,
+        left: int,
+        cap: int,
+        *,
+        bytes_each: int | None = None,
+        buffer: str = "",
+        work: str = "",
     ) -> None:
         super().__init__(Integral, left, cap, closed="both")
         self.bytes_each = bytes_each
         self.buffer = buffer
+        self.work = work
+
+    def beyond(self, value: Any) -> str | None:
+        """For an int above the cap, what the cap protects (the words in parentheses after
+        the range); None for any other value."""
+        if super().problem(value) != self.range() or value < self.left:
+            return None
+        shown = f"{int(value):,}"
+        if self.bytes_each is not None:
+            nbytes = format_bytes(int(value) * self.bytes_each)
+            return f"the documented cap; {shown} would allocate at least {nbytes} for {self.buffer}"
+        if self.work:
+            return f"the documented cap; {shown} {self.work.format(value=shown)}"
+        return "the documented cap"
 
     def problem(self, value: Any) -> str | None:
         what = super().problem(value)
-        if what is None or what != self.range() or value < self.left:
-            return what
-        if self.bytes_each is None:
-            return f"{what} (the documented cap)"
-        nbytes = format_bytes(int(value) * self.bytes_each)
-        return (
-            f"{what} (the documented cap; {int(value):,} would allocate at least {nbytes} "
-            f"for {self.buffer})"
-        )
+        beyond = self.beyond(value)
+        return what if beyond is None else f"{what} ({beyond})"
 
 
 class StrOptions:
@@ -1284,7 +1301,15 @@ def _check_value(value: Any, name: str, allowed: Sequence[Any], caller: str | No
     if len(checks) == 1:
         what = checks[0].problem(value)  # the first thing wrong, e.g. "an int", ">= 1"
     else:
-        what = _join_or([check.describe() for check in checks])
+        # An int above a cap among other options still says what the cap protects.
+        what = _join_or(
+            [
+                f"{check.describe()} ({beyond})"
+                if isinstance(check, Cap) and (beyond := check.beyond(value))
+                else check.describe()
+                for check in checks
+            ]
+        )
     where = f"{caller}: " if caller else ""
     raise InvalidParameterError(f"{where}{name} must be {what}, got {_shown(value)}")
 
@@ -1822,12 +1847,20 @@ MAX_REPLICATES = 1_000_000
 REPLICATES = Cap(
     1, MAX_REPLICATES, bytes_each=8, buffer="the replicates' results, a float64 per segment or k"
 )
-# Documented caps on restarts and iterations: neither sizes a buffer of its own, but far
-# beyond these a fit runs for days (Ctrl-C still stops it).
+# Documented caps on restarts and iterations: neither sizes a buffer (the restarts of every
+# fit keep the best result only, so their memory does not grow with n_init), but far beyond
+# these a fit runs for days (Ctrl-C still stops it).
 MAX_N_INIT = 10_000
-N_INIT = Cap(1, MAX_N_INIT)
+N_INIT = Cap(
+    1,
+    MAX_N_INIT,
+    work="would run {value} restarts, each a whole fit on the data; their memory does not "
+    "grow with n_init, only the best restart's result is kept",
+)
 MAX_ITER = 10**7
-ITERATIONS = Cap(1, MAX_ITER)
+ITERATIONS = Cap(
+    1, MAX_ITER, work="would allow up to {value} iterations per run, each a pass over the data"
+)
 
 
 # --------------------------------------------------------------------------- dates

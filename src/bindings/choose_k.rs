@@ -134,12 +134,20 @@ fn choose_k_gap_reference_log_w<'py>(
 /// The permutation of prediction-strength split `m` (int64).
 #[pyfunction]
 #[pyo3(signature = (n, *, seed, m))]
-fn split_permutation<'py>(py: Python<'py>, n: usize, seed: u64, m: usize) -> Arr1<'py, i64> {
-    let perm: Vec<i64> = ck::split_permutation(n, seed, m)
-        .into_iter()
-        .map(|v| v as i64)
-        .collect();
-    perm.into_pyarray(py)
+fn split_permutation<'py>(
+    py: Python<'py>,
+    n: usize,
+    seed: u64,
+    m: usize,
+) -> PyResult<Arr1<'py, i64>> {
+    // usize to i64 in place (same size and alignment): no second buffer.
+    let perm = run_detached(py, || {
+        Ok(ck::split_permutation(n, seed, m)?
+            .into_iter()
+            .map(|v| v as i64)
+            .collect::<Vec<i64>>())
+    })?;
+    Ok(perm.into_pyarray(py))
 }
 
 /// Prediction strength of splits m0..m1 for every k: shape (m1 - m0, len(ks)).
@@ -194,7 +202,7 @@ fn bootstrap_indices<'py>(
 ) -> PyResult<(Arr1<'py, i64>, Arr1<'py, i64>)> {
     let conv = |v: Vec<usize>| -> Vec<i64> { v.into_iter().map(|i| i as i64).collect() };
     let (a, b) = run_detached(py, || {
-        let (a, b) = ck::bootstrap_indices(n, seed, r);
+        let (a, b) = ck::bootstrap_indices(n, seed, r)?;
         Ok((conv(a), conv(b)))
     })?;
     Ok((a.into_pyarray(py), b.into_pyarray(py)))

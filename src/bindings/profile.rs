@@ -122,7 +122,7 @@ fn profile_finish_moments<'py>(
     F64Array2<'py>,
 )> {
     let a = moments.as_array();
-    let s = run_detached(py, || Ok(finish_segment_moments(&unstacked(a)?)))?;
+    let s = run_detached(py, || finish_segment_moments(&unstacked(a)?))?;
     Ok((
         s.counts.into_pyarray(py),
         s.means.into_pyarray(py),

@@ -14,7 +14,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::error::{CoreError, CoreResult};
-use crate::numerics::Moments;
+use crate::numerics::{checked_plus_one, try_array2, try_filled, try_with_capacity, Moments};
 use crate::Interrupt;
 
 /// Grouped statistics of every feature: `k` segments x `d` features, plus the population.
@@ -83,9 +83,12 @@ fn slice_moments(values: &[f64]) -> Moments {
 /// Leave the NaN of one feature out, in place (every segment stays one contiguous slice,
 /// `bounds[g]..bounds[g + 1]`), and return the bounds with each segment's moments.
 /// `values` are in segment order (`offsets[g]..offsets[g + 1]` is segment `g`).
-fn group_moments(values: &mut Vec<f64>, offsets: &[usize]) -> (Vec<usize>, Vec<Moments>) {
+fn group_moments(
+    values: &mut Vec<f64>,
+    offsets: &[usize],
+) -> CoreResult<(Vec<usize>, Vec<Moments>)> {
     let n_groups = offsets.len() - 1;
-    let mut bounds = vec![0usize; n_groups + 1];
+    let mut bounds = try_filled(offsets.len(), 0usize, "segment bounds")?;
     let mut write = 0usize;
     for g in 0..n_groups {
         for read in offsets[g]..offsets[g + 1] {
@@ -98,44 +101,45 @@ fn group_moments(values: &mut Vec<f64>, offsets: &[usize]) -> (Vec<usize>, Vec<M
         bounds[g + 1] = write;
     }
     values.truncate(write);
-    let moments = (0..n_groups)
-        .map(|g| slice_moments(&values[bounds[g]..bounds[g + 1]]))
-        .collect();
-    (bounds, moments)
+    let mut moments = try_with_capacity(n_groups, "segment moments")?;
+    moments.extend((0..n_groups).map(|g| slice_moments(&values[bounds[g]..bounds[g + 1]])));
+    Ok((bounds, moments))
 }
 
 /// The population's moments and, per segment, those of everyone else, from the
 /// segments' moments: everyone but segment g = prefix(0..g) combined with
 /// suffix(g+1..k), O(k).
-fn pool(groups: &[Moments]) -> (Moments, Vec<Moments>) {
+fn pool(groups: &[Moments]) -> CoreResult<(Moments, Vec<Moments>)> {
     let n_groups = groups.len();
-    let mut prefix = vec![Moments::EMPTY; n_groups + 1];
+    let slots = checked_plus_one::<Moments>(n_groups, "segment moments")?;
+    let mut prefix = try_filled(slots, Moments::EMPTY, "segment moments")?;
     for g in 0..n_groups {
         prefix[g + 1] = prefix[g].merged(&groups[g]);
     }
-    let mut suffix = vec![Moments::EMPTY; n_groups + 1];
+    let mut suffix = try_filled(slots, Moments::EMPTY, "segment moments")?;
     for g in (0..n_groups).rev() {
         suffix[g] = groups[g].merged(&suffix[g + 1]);
     }
-    let rest = (0..n_groups)
-        .map(|g| prefix[g].merged(&suffix[g + 1]))
-        .collect();
-    (prefix[n_groups], rest)
+    let mut rest = try_with_capacity(n_groups, "rest-of-population moments")?;
+    rest.extend((0..n_groups).map(|g| prefix[g].merged(&suffix[g + 1])));
+    Ok((prefix[n_groups], rest))
 }
 
 /// Statistics of one feature from its values already in segment order
 /// (`offsets[g]..offsets[g + 1]` is segment `g`).
-fn feature_stats(mut values: Vec<f64>, offsets: &[usize]) -> FeatureStats {
-    let (bounds, moments) = group_moments(&mut values, offsets);
-    let (population, rest) = pool(&moments);
-    let mut groups: Vec<(Moments, f64)> = moments
-        .iter()
-        .enumerate()
-        // The median reorders the slice, which the moments no longer need.
-        .map(|(g, &m)| (m, median_in_place(&mut values[bounds[g]..bounds[g + 1]])))
-        .collect();
+fn feature_stats(mut values: Vec<f64>, offsets: &[usize]) -> CoreResult<FeatureStats> {
+    let (bounds, moments) = group_moments(&mut values, offsets)?;
+    let (population, rest) = pool(&moments)?;
+    let mut groups = try_with_capacity(bounds.len(), "segment moments")?;
+    // The median reorders the slice, which the moments no longer need.
+    groups.extend(
+        moments
+            .iter()
+            .enumerate()
+            .map(|(g, &m)| (m, median_in_place(&mut values[bounds[g]..bounds[g + 1]]))),
+    );
     groups.push((population, median_in_place(&mut values)));
-    FeatureStats { groups, rest }
+    Ok(FeatureStats { groups, rest })
 }
 
 /// Features copied per sweep over the rows: bounds the extra memory to
@@ -152,7 +156,10 @@ fn scatter_block(
     stop: &Interrupt,
 ) -> CoreResult<Vec<Vec<f64>>> {
     let n = x.nrows();
-    let mut out = vec![vec![0.0; n]; width];
+    let mut out = Vec::with_capacity(width);
+    for _ in 0..width {
+        out.push(try_filled(n, 0.0, "a feature's values in segment order")?);
+    }
     match x.as_slice() {
         Some(flat) if x.ncols() > 0 => {
             let d = x.ncols();
@@ -203,7 +210,7 @@ fn segment_order(
             reason: "must be >= 1, got 0".into(),
         });
     }
-    let mut ucodes = Vec::with_capacity(n);
+    let mut ucodes = try_with_capacity(n, "segment codes")?;
     for &c in codes {
         match usize::try_from(c) {
             Ok(u) if u < n_groups => ucodes.push(u),
@@ -220,21 +227,21 @@ fn segment_order(
             "column {j} contains infinity"
         )));
     }
-    let mut offsets = vec![0usize; n_groups + 1];
+    let slots = checked_plus_one::<usize>(n_groups, "segment offsets")?;
+    let mut offsets = try_filled(slots, 0usize, "segment offsets")?;
     for &g in &ucodes {
         offsets[g + 1] += 1;
     }
     for g in 0..n_groups {
         offsets[g + 1] += offsets[g];
     }
-    let mut next = offsets.clone();
-    let position: Vec<usize> = ucodes
-        .iter()
-        .map(|&g| {
-            next[g] += 1;
-            next[g] - 1
-        })
-        .collect();
+    let mut next = try_with_capacity(slots, "segment offsets")?;
+    next.extend_from_slice(&offsets);
+    let mut position = try_with_capacity(n, "row positions in segment order")?;
+    position.extend(ucodes.iter().map(|&g| {
+        next[g] += 1;
+        next[g] - 1
+    }));
     Ok((offsets, position))
 }
 
@@ -247,7 +254,7 @@ fn per_feature<T: Send>(
     x: ArrayView2<f64>,
     position: &[usize],
     stop: &Interrupt,
-    f: impl Fn(Vec<f64>) -> T + Sync,
+    f: impl Fn(Vec<f64>) -> CoreResult<T> + Sync,
 ) -> CoreResult<Vec<T>> {
     let d = x.ncols();
     let mut out = Vec::with_capacity(d);
@@ -258,7 +265,7 @@ fn per_feature<T: Send>(
             .into_par_iter()
             .map(|values| {
                 stop.check()?;
-                Ok(f(values))
+                f(values)
             })
             .collect::<CoreResult<Vec<_>>>()?;
         out.extend(stats);
@@ -284,13 +291,14 @@ pub fn segment_moments(
     }
     let (offsets, position) = segment_order(x, codes, n_groups)?;
     let stats = per_feature(x, &position, stop, |values| feature_stats(values, &offsets))?;
+    let table = |rows| try_array2((rows, d), 0.0, "the profile tables");
     let mut out = SegmentMoments {
-        counts: Array2::zeros((n_groups + 1, d)),
-        means: Array2::zeros((n_groups + 1, d)),
-        variances: Array2::zeros((n_groups + 1, d)),
-        medians: Array2::zeros((n_groups + 1, d)),
-        rest_means: Array2::zeros((n_groups, d)),
-        rest_variances: Array2::zeros((n_groups, d)),
+        counts: table(n_groups + 1)?,
+        means: table(n_groups + 1)?,
+        variances: table(n_groups + 1)?,
+        medians: table(n_groups + 1)?,
+        rest_means: table(n_groups)?,
+        rest_variances: table(n_groups)?,
     };
     for (j, fs) in stats.iter().enumerate() {
         for (g, (m, med)) in fs.groups.iter().enumerate() {
@@ -368,12 +376,13 @@ pub fn segment_partial_moments(
     let d = x.ncols();
     let (offsets, position) = segment_order(x, codes, n_groups)?;
     let stats = per_feature(x, &position, stop, |mut values| {
-        group_moments(&mut values, &offsets).1
+        Ok(group_moments(&mut values, &offsets)?.1)
     })?;
+    let table = || try_array2((n_groups, d), 0.0, "the profile moments");
     let mut out = GroupMoments {
-        counts: Array2::zeros((n_groups, d)),
-        means: Array2::zeros((n_groups, d)),
-        m2: Array2::zeros((n_groups, d)),
+        counts: table()?,
+        means: table()?,
+        m2: table()?,
     };
     for (j, moments) in stats.iter().enumerate() {
         for (g, &m) in moments.iter().enumerate() {
@@ -386,19 +395,22 @@ pub fn segment_partial_moments(
 /// [`segment_moments`] from merged [`GroupMoments`]: counts, means and variances of the
 /// segments and the population, and the rest-of-population moments; the medians are NaN
 /// (the caller finds them with an order-statistics pass).
-pub fn finish_segment_moments(m: &GroupMoments) -> SegmentMoments {
+pub fn finish_segment_moments(m: &GroupMoments) -> CoreResult<SegmentMoments> {
     let (k, d) = m.counts.dim();
+    let table = |rows, value| try_array2((rows, d), value, "the profile tables");
     let mut out = SegmentMoments {
-        counts: Array2::zeros((k + 1, d)),
-        means: Array2::zeros((k + 1, d)),
-        variances: Array2::zeros((k + 1, d)),
-        medians: Array2::from_elem((k + 1, d), f64::NAN),
-        rest_means: Array2::zeros((k, d)),
-        rest_variances: Array2::zeros((k, d)),
+        counts: table(k + 1, 0.0)?,
+        means: table(k + 1, 0.0)?,
+        variances: table(k + 1, 0.0)?,
+        medians: table(k + 1, f64::NAN)?,
+        rest_means: table(k, 0.0)?,
+        rest_variances: table(k, 0.0)?,
     };
+    let mut groups = try_with_capacity(k, "segment moments")?;
     for j in 0..d {
-        let groups: Vec<Moments> = (0..k).map(|g| m.get(g, j)).collect();
-        let (population, rest) = pool(&groups);
+        groups.clear();
+        groups.extend((0..k).map(|g| m.get(g, j)));
+        let (population, rest) = pool(&groups)?;
         for (g, s) in groups
             .iter()
             .chain(std::iter::once(&population))
@@ -413,7 +425,7 @@ pub fn finish_segment_moments(m: &GroupMoments) -> SegmentMoments {
             out.rest_variances[[g, j]] = r.sample_variance();
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -517,7 +529,7 @@ mod tests {
                     Some(m) => m.merge(&p).unwrap(),
                 }
             }
-            let f = finish_segment_moments(&merged.unwrap());
+            let f = finish_segment_moments(&merged.unwrap()).unwrap();
             assert_eq!(f.counts, whole.counts);
             for (a, b) in [
                 (&f.means, &whole.means),
@@ -603,5 +615,30 @@ mod tests {
             segment_partial_moments(x.view(), &codes, 2, &stop),
             Err(CoreError::Interrupted)
         ));
+    }
+
+    #[test]
+    fn sizes_the_machine_cannot_hold_are_errors() {
+        let x = array![[1.0, 2.0]];
+        let stop = Interrupt::new();
+        for n_groups in [usize::MAX, usize::MAX / 16] {
+            match segment_moments(x.view(), &[0], n_groups, &stop) {
+                Err(CoreError::Allocation { what, .. }) => assert_eq!(what, "segment offsets"),
+                other => panic!("{other:?}"),
+            }
+            let partial = segment_partial_moments(x.view(), &[0], n_groups, &stop);
+            assert!(
+                matches!(partial, Err(CoreError::Allocation { .. })),
+                "{partial:?}"
+            );
+        }
+        // More segments than rows are allowed when they fit: (k + 1) x d tables.
+        assert_eq!(
+            segment_moments(x.view(), &[0], 1000, &stop)
+                .unwrap()
+                .counts
+                .dim(),
+            (1001, 2)
+        );
     }
 }

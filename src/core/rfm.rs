@@ -8,6 +8,7 @@
 use rayon::prelude::*;
 
 use super::error::{CoreError, CoreResult};
+use crate::numerics::{checked_plus_one, try_filled, try_with_capacity};
 use crate::Interrupt;
 
 /// Rows of a sequential pass between two checks for a requested stop (a few ms).
@@ -73,7 +74,8 @@ pub fn purchase_summary(
 
     // Bucket the rows by customer (a counting sort: stable, O(n)), then summarise each
     // customer's few rows independently and in parallel.
-    let mut offsets = vec![0usize; n_customers + 1];
+    let slots = checked_plus_one::<usize>(n_customers, "customer offsets")?;
+    let mut offsets = try_filled(slots, 0usize, "customer offsets")?;
     for chunk in customer.chunks(CHECK_ROWS) {
         stop.check()?;
         for &c in chunk {
@@ -83,8 +85,9 @@ pub fn purchase_summary(
     for i in 0..n_customers {
         offsets[i + 1] += offsets[i];
     }
-    let mut fill = offsets.clone();
-    let mut rows = vec![0usize; n];
+    let mut fill = try_with_capacity(slots, "customer offsets")?;
+    fill.extend_from_slice(&offsets);
+    let mut rows = try_filled(n, 0usize, "rows by customer")?;
     for (first, chunk) in customer.chunks(CHECK_ROWS).enumerate() {
         stop.check()?;
         for (i, &c) in (first * CHECK_ROWS..).zip(chunk) {
@@ -94,10 +97,12 @@ pub fn purchase_summary(
         }
     }
 
-    let per_customer: Vec<CustomerStats> = (0..n_customers)
-        .into_par_iter()
+    let mut per_customer = try_filled(n_customers, CustomerStats::EMPTY, "customer summaries")?;
+    per_customer
+        .par_iter_mut()
+        .enumerate()
         .with_min_len(1024)
-        .map_init(Vec::new, |buf: &mut Vec<(i64, f64)>, c| {
+        .try_for_each_init(Vec::new, |buf: &mut Vec<(i64, f64)>, (c, stats)| {
             stop.check()?;
             buf.clear();
             buf.extend(
@@ -105,17 +110,18 @@ pub fn purchase_summary(
                     .iter()
                     .map(|&i| (period[i], amount[i])),
             );
-            Ok(summarise_customer(buf))
-        })
-        .collect::<CoreResult<_>>()?;
+            *stats = summarise_customer(buf);
+            Ok::<(), CoreError>(())
+        })?;
 
+    let column = || try_with_capacity(n_customers, "the per-customer summary");
     let mut out = PurchaseSummary {
-        n_periods: Vec::with_capacity(n_customers),
-        n_rows: Vec::with_capacity(n_customers),
-        first: Vec::with_capacity(n_customers),
-        last: Vec::with_capacity(n_customers),
-        total: Vec::with_capacity(n_customers),
-        repeat_total: Vec::with_capacity(n_customers),
+        n_periods: column()?,
+        n_rows: column()?,
+        first: column()?,
+        last: column()?,
+        total: try_with_capacity(n_customers, "the per-customer summary")?,
+        repeat_total: try_with_capacity(n_customers, "the per-customer summary")?,
     };
     for s in per_customer {
         out.n_periods.push(s.n_periods);
@@ -128,6 +134,7 @@ pub fn purchase_summary(
     Ok(out)
 }
 
+#[derive(Debug, Clone, Copy)]
 struct CustomerStats {
     n_periods: i64,
     n_rows: i64,
@@ -135,6 +142,17 @@ struct CustomerStats {
     last: i64,
     total: f64,
     repeat_total: f64,
+}
+
+impl CustomerStats {
+    const EMPTY: Self = CustomerStats {
+        n_periods: 0,
+        n_rows: 0,
+        first: 0,
+        last: 0,
+        total: 0.0,
+        repeat_total: 0.0,
+    };
 }
 
 /// One customer's rows as (period, amount), in input order; sorted here by period (stably,
@@ -224,5 +242,19 @@ mod tests {
             purchase_summary(&[0, 1], &[1, 2], &[1.0, 2.0], 2, &stop),
             Err(CoreError::Interrupted)
         );
+    }
+
+    #[test]
+    fn sizes_the_machine_cannot_hold_are_errors() {
+        let stop = Interrupt::new();
+        for n_customers in [usize::MAX, usize::MAX / 16] {
+            match purchase_summary(&[], &[], &[], n_customers, &stop) {
+                Err(CoreError::Allocation { what, bytes }) => {
+                    assert_eq!(what, "customer offsets");
+                    assert!(bytes >= n_customers as u128 * 8, "{bytes}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }

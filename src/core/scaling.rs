@@ -18,7 +18,8 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use rayon::prelude::*;
 
 use crate::numerics::{
-    try_filled_dims, CoMoments, CompensatedSum, CsrView, Float, Moments, RowBlocks,
+    try_filled, try_filled_dims, try_with_capacity, CoMoments, CompensatedSum, CsrView, Float,
+    Moments, RowBlocks,
 };
 use crate::stats::selection::{lerp, linear_plan, order_statistics};
 use crate::{CoreError, CoreResult, Interrupt};
@@ -735,11 +736,17 @@ pub fn csr_column_moments<T: Float>(
     let d = x.n_cols();
     let blocks = RowBlocks::fixed(x.n_rows(), BLOCK_ROWS);
     let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+    // n_features is the CSR's declared width, not bounded by its stored values: every
+    // per-column buffer is reserved fallibly.
+    let what = "the per-column moments";
     let (moments, n_nan) = blocks.try_reduce(
-        (vec![CoMoments::EMPTY; d], vec![0.0f64; d]),
+        (
+            try_filled(d, CoMoments::EMPTY, what)?,
+            try_filled(d, 0.0f64, what)?,
+        ),
         |_, rows| {
             stop.check()?;
-            let mut acc = vec![SparseColumn::EMPTY; d];
+            let mut acc = try_filled(d, SparseColumn::EMPTY, what)?;
             let mut rows_weight = 0.0;
             for i in rows {
                 let w = weight(i);
@@ -762,8 +769,10 @@ pub fn csr_column_moments<T: Float>(
                     a.stored += w;
                 }
             }
-            let n_nan: Vec<f64> = acc.iter().map(|a| a.n_nan).collect();
-            let moments: Vec<CoMoments> = acc.iter().map(|a| a.finish(rows_weight)).collect();
+            let mut n_nan = try_with_capacity(d, what)?;
+            n_nan.extend(acc.iter().map(|a| a.n_nan));
+            let mut moments = try_with_capacity(d, what)?;
+            moments.extend(acc.iter().map(|a| a.finish(rows_weight)));
             Ok((moments, n_nan))
         },
         |(total, nan), (block, block_nan)| {
@@ -775,14 +784,16 @@ pub fn csr_column_moments<T: Float>(
             }
         },
     )?;
+    let column = |f: fn(&CoMoments) -> f64| -> CoreResult<Array1<f64>> {
+        let mut out = try_with_capacity(d, what)?;
+        out.extend(moments.iter().map(f));
+        Ok(Array1::from(out))
+    };
     Ok(BatchMoments {
-        count: moments.iter().map(|m| m.count).collect(),
-        mean: moments.iter().map(|m| m.mean_y()).collect(),
+        count: column(|m| m.count)?,
+        mean: column(|m| m.mean_y())?,
         // NaN for a column with no values (every row NaN), as the mean
-        unnormalized_var: moments
-            .iter()
-            .map(|m| if m.count > 0.0 { m.m2_y } else { f64::NAN })
-            .collect(),
+        unnormalized_var: column(|m| if m.count > 0.0 { m.m2_y } else { f64::NAN })?,
         n_nan: Array1::from(n_nan),
     })
 }
@@ -795,11 +806,12 @@ pub fn csr_column_max_abs<T: Float>(
 ) -> CoreResult<Array1<f64>> {
     let d = x.n_cols();
     let blocks = RowBlocks::fixed(x.n_rows(), BLOCK_ROWS);
+    let what = "the per-column maxima";
     let (max_abs, n_nan) = blocks.try_reduce(
-        (vec![f64::NAN; d], vec![0usize; d]),
+        (try_filled(d, f64::NAN, what)?, try_filled(d, 0usize, what)?),
         |_, rows| {
             stop.check()?;
-            let mut acc = (vec![f64::NAN; d], vec![0usize; d]);
+            let mut acc = (try_filled(d, f64::NAN, what)?, try_filled(d, 0usize, what)?);
             for i in rows {
                 let (cols, vals) = x.row(i);
                 for (&j, &v) in cols.iter().zip(vals) {
@@ -821,33 +833,36 @@ pub fn csr_column_max_abs<T: Float>(
         },
     )?;
     // a column with fewer stored values than rows has zeros; stored (non-NaN) values or zeros
-    let mut stored = vec![0usize; d];
+    let mut stored = try_filled(d, 0usize, what)?;
     for &j in x.indices() {
         stored[j as usize] += 1;
     }
-    Ok((0..d)
-        .map(|j| {
-            if stored[j] < x.n_rows() {
-                max_abs[j].max(0.0)
-            } else if stored[j] == n_nan[j] {
-                f64::NAN
-            } else {
-                max_abs[j]
-            }
-        })
-        .collect())
+    let mut out = try_with_capacity(d, what)?;
+    out.extend((0..d).map(|j| {
+        if stored[j] < x.n_rows() {
+            max_abs[j].max(0.0)
+        } else if stored[j] == n_nan[j] {
+            f64::NAN
+        } else {
+            max_abs[j]
+        }
+    }));
+    Ok(Array1::from(out))
 }
 
 /// The stored values of a CSR matrix multiplied column-wise by `factor` (scikit-learn's
 /// `inplace_column_scale`, written to a new array; the zeros stay zeros, NaN stays NaN).
 pub fn csr_scale_columns<T: Float>(x: &CsrView<'_, T>, factor: &[f64]) -> CoreResult<Vec<T>> {
     check_len("factor", factor.len(), x.n_cols())?;
-    Ok(x.data()
-        .par_iter()
-        .zip(x.indices().par_iter())
-        .with_min_len(1 << 14)
-        .map(|(&v, &j)| T::from_f64(v.to_f64() * factor[j as usize]))
-        .collect())
+    let mut out = try_with_capacity(x.data().len(), "the scaled values")?;
+    out.par_extend(
+        x.data()
+            .par_iter()
+            .zip(x.indices().par_iter())
+            .with_min_len(1 << 14)
+            .map(|(&v, &j)| T::from_f64(v.to_f64() * factor[j as usize])),
+    );
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -1126,5 +1141,29 @@ mod tests {
             None,
             &stop,
         ));
+    }
+
+    #[test]
+    fn sizes_the_machine_cannot_hold_are_errors() {
+        use crate::numerics::{CsrView, Finite};
+        // Two rows of a CSR matrix whose declared width no machine can hold per column.
+        let (indptr, indices, data) = ([0i64, 1, 1], [3i64], [2.0f64]);
+        let wide = usize::MAX / 8;
+        let x = CsrView::new(2, wide, &indptr, &indices, &data, Finite::AllowNan).unwrap();
+        let stop = Interrupt::new();
+        match csr_column_moments(&x, None, &stop) {
+            Err(CoreError::Allocation { what, .. }) => assert_eq!(what, "the per-column moments"),
+            other => panic!("{other:?}"),
+        }
+        match csr_column_max_abs(&x, &stop) {
+            Err(CoreError::Allocation { what, .. }) => assert_eq!(what, "the per-column maxima"),
+            other => panic!("{other:?}"),
+        }
+        // The same rows at a width that fits.
+        let x = CsrView::new(2, 5, &indptr, &indices, &data, Finite::AllowNan).unwrap();
+        assert_eq!(
+            csr_column_max_abs(&x, &stop).unwrap().to_vec(),
+            [0.0, 0.0, 0.0, 2.0, 0.0]
+        );
     }
 }

@@ -11,7 +11,6 @@ import pandas as pd
 
 from .. import _core
 from .._base import BaseEstimator, ClusterMixin, TransformerMixin
-from .._distance import default_max_bytes
 from .._validation import (
     ITERATIONS,
     N_INIT,
@@ -26,10 +25,8 @@ from .._validation import (
     check_mixed,
     check_random_state,
     check_sample_weight,
-    format_bytes,
 )
 from ..exceptions import (
-    AllocationError,
     ConstantColumnWarning,
     InvalidParameterError,
     NotEnoughSamplesError,
@@ -51,21 +48,6 @@ _COMMON_PARAMS: Constraints = {
     "unknown": [StrOptions(["error", "mismatch"])],
     "random_state": ["random_state"],
 }
-
-
-def _check_restart_memory(runs: int, n: int, k: int, m: MixedChecked, who: str) -> None:
-    """The core keeps every restart's labels and prototypes until it picks the best: refuse,
-    before any work, an ``n_init`` whose results exceed half the machine's memory."""
-    per_run = 4 * n + k * (8 * m.numeric.shape[1] + 4 * m.categorical.shape[1])
-    nbytes = runs * per_run
-    cap = default_max_bytes()
-    if nbytes > cap:
-        raise AllocationError(
-            f"{who}: n_init={runs:,} restarts on {n:,} rows would allocate "
-            f"{format_bytes(nbytes)} (each restart's labels and prototypes are kept until "
-            f"the best is chosen), above the cap of {format_bytes(cap)} (half the machine's "
-            "memory); use a smaller n_init"
-        )
 
 
 def kmodes_gamma(numeric: np.ndarray) -> float:
@@ -223,7 +205,6 @@ class _MixedClusterer(TransformerMixin, ClusterMixin, BaseEstimator):  # type: i
         if not isinstance(init, str):
             init_numeric, init_categorical = self._init_blocks(m, k)
         runs = self._n_init(params["n_init"], init)
-        _check_restart_memory(runs, n, k, m, type(self).__name__)
         seeding = "cao"  # not read when prototypes are given
         if isinstance(init, str):
             seeding = "k-prototypes++" if init == self._plus_plus else init
@@ -454,9 +435,10 @@ class KPrototypes(_MixedClusterer):
     n_init : "auto" or int, default="auto"
         Restarts, run in parallel; the lowest cost wins (the earliest on ties). "auto": 1
         for "cao" or given prototypes (deterministic), 10 otherwise (as kmodes). At most
-        10,000, and every restart's labels are kept until the best is chosen: ``n_init``
-        x rows x 4 bytes must fit in half the machine's memory
-        (:class:`~segwise.exceptions.AllocationError` otherwise).
+        10,000. Only the best restart's labels are kept, so memory does not grow with
+        ``n_init``: at most 24 bytes per row for each running restart plus 4 for the best
+        labels (``"lloyd"`` runs restarts one after another from 65,536 rows on;
+        ``"huang"``, sequential within a restart, runs two per thread at a time).
     max_iter : int, default=100
         Maximum iterations per restart (at most 10,000,000). A run converges when no
         customer changes segment or the cost stops decreasing (kmodes' rule); when the best
@@ -695,8 +677,8 @@ class KModes(_MixedClusterer):
         As in :class:`KPrototypes` (``"k-modes++"`` is its k-prototypes++). The default,
         Cao's deterministic seeding, is kmodes' default too.
     n_init : "auto" or int, default="auto"
-        Restarts; "auto": 1 for "cao" or given prototypes, 10 otherwise. At most 10,000
-        (and bounded by memory as in :class:`KPrototypes`).
+        Restarts; "auto": 1 for "cao" or given prototypes, 10 otherwise. At most 10,000;
+        memory does not grow with it (as in :class:`KPrototypes`).
     max_iter : int, default=100
         Maximum iterations per restart, at most 10,000,000 (a
         :class:`~segwise.exceptions.ConvergenceWarning` when the best run reaches it before

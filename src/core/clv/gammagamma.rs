@@ -3,6 +3,7 @@
 //! transaction is gamma(p, nu) with nu ~ gamma(q, v) across customers.
 
 use super::{distinct_rows, information, maximise, total_log_likelihood, Fit, FitParams};
+use crate::numerics::try_with_capacity;
 use crate::params::{invalid, Checked};
 use crate::stats::special::{digamma, ln_gamma};
 use crate::{CoreError, CoreResult, Interrupt};
@@ -39,7 +40,8 @@ pub fn fit(
         });
     }
     crate::error::check_weights(weight, n)?;
-    let keep: Vec<usize> = (0..n).filter(|&i| x[i] > 0.0).collect();
+    let mut keep = try_with_capacity(n, "the repeat buyers")?;
+    keep.extend((0..n).filter(|&i| x[i] > 0.0));
     if keep.is_empty() {
         return Err(invalid(
             "frequency",
@@ -54,10 +56,14 @@ pub fn fit(
             ));
         }
     }
-    let xs: Vec<f64> = keep.iter().map(|&i| x[i]).collect();
-    let ms: Vec<f64> = keep.iter().map(|&i| m[i]).collect();
-    let ws: Option<Vec<f64>> = weight.map(|w| keep.iter().map(|&i| w[i]).collect());
-    let (rows, w) = distinct_rows([&xs, &ms], ws.as_deref());
+    let kept = |v: &[f64]| -> CoreResult<Vec<f64>> {
+        let mut out = try_with_capacity(keep.len(), "the repeat buyers")?;
+        out.extend(keep.iter().map(|&i| v[i]));
+        Ok(out)
+    };
+    let (xs, ms) = (kept(x)?, kept(m)?);
+    let ws = weight.map(kept).transpose()?;
+    let (rows, w) = distinct_rows([&xs, &ms], ws.as_deref())?;
     let total_weight: f64 = w.iter().sum();
     if total_weight.is_nan() || total_weight <= 0.0 {
         return Err(CoreError::InvalidWeights(

@@ -20,7 +20,7 @@ pub mod paretonbd;
 pub mod predict;
 pub mod segments;
 
-use crate::numerics::{CompensatedSum, RowBlocks};
+use crate::numerics::{try_with_capacity, CompensatedSum, RowBlocks};
 use crate::optim::{hessian_from_gradient, invert_spd, minimize, MinimizeOptions, Status};
 use crate::params::{invalid, Checked, Params};
 use crate::{CoreError, CoreResult, Interrupt};
@@ -152,24 +152,31 @@ pub fn compress(
     for i in 0..n {
         check_history(x[i], t_x[i], t[i])?;
     }
-    let (rows, weight) = distinct_rows([x, t_x, t], weight);
+    let (rows, weight) = distinct_rows([x, t_x, t], weight)?;
+    let column = |c: usize| -> CoreResult<Vec<f64>> {
+        let mut out = try_with_capacity(rows.len(), "the customers' purchase patterns")?;
+        out.extend(rows.iter().map(|r| r[c]));
+        Ok(out)
+    };
     Ok(Customers {
-        x: rows.iter().map(|r| r[0]).collect(),
-        t_x: rows.iter().map(|r| r[1]).collect(),
-        t: rows.iter().map(|r| r[2]).collect(),
+        x: column(0)?,
+        t_x: column(1)?,
+        t: column(2)?,
         weight,
     })
 }
 
 /// The distinct rows of `K` equal-length columns, sorted, with the summed weight of each
-/// (Fader & Hardie's compression of customers into purchase patterns).
+/// (Fader & Hardie's compression of customers into purchase patterns). The patterns grow
+/// as found: at most one per row, so no more than the columns already hold.
 pub(crate) fn distinct_rows<const K: usize>(
     cols: [&[f64]; K],
     weight: Option<&[f64]>,
-) -> (Vec<[f64; K]>, Vec<f64>) {
+) -> CoreResult<(Vec<[f64; K]>, Vec<f64>)> {
     let n = cols[0].len();
     let row = |i: usize| cols.map(|c| c[i]);
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut order = try_with_capacity(n, "the customers' sort order")?;
+    order.extend(0..n);
     order.sort_unstable_by(|&i, &j| {
         let (a, b) = (row(i), row(j));
         a.iter()
@@ -192,7 +199,7 @@ pub(crate) fn distinct_rows<const K: usize>(
             }
         }
     }
-    (rows, weights)
+    Ok((rows, weights))
 }
 
 /// Settings of [`fit`].

@@ -6,7 +6,7 @@ use rand::Rng;
 use rayon::prelude::*;
 
 use crate::numerics::rng::replicate_rng;
-use crate::numerics::CompensatedSum;
+use crate::numerics::{try_filled, try_filled_dims, CompensatedSum};
 use crate::params::invalid;
 use crate::{CoreError, CoreResult, Interrupt};
 
@@ -15,7 +15,7 @@ const MAX_CELLS: usize = 1 << 30;
 
 /// Rows of each segment `0..n_segments` (labels below 0 belong to none).
 fn members(labels: &[i32], n_segments: usize) -> CoreResult<Vec<Vec<usize>>> {
-    let mut rows = vec![Vec::new(); n_segments];
+    let mut rows = try_filled(n_segments, Vec::new(), "the segments' rows")?;
     for (i, &l) in labels.iter().enumerate() {
         if l < 0 {
             continue;
@@ -80,39 +80,37 @@ pub fn bootstrap_means(
         ));
     }
     let rows = members(labels, n_segments)?;
-    let per_replicate: Vec<Vec<f64>> = (start..end)
-        .into_par_iter()
-        .map(|b| {
-            stop.check()?;
-            let mut rng = replicate_rng(seed, b as u64);
-            let mut out = vec![f64::NAN; n_segments * k];
-            for (s, seg) in rows.iter().enumerate() {
-                if seg.is_empty() {
-                    continue;
-                }
-                let mut sums = vec![CompensatedSum::ZERO; k];
-                for _ in 0..seg.len() {
-                    let i = seg[rng.gen_range(0..seg.len())];
-                    for (j, sum) in sums.iter_mut().enumerate() {
-                        sum.add(values[(i, j)]);
+    let what = "the bootstrap replicates' means";
+    let mut out = try_filled_dims(&[end - start, n_segments, k], f64::NAN, what)?;
+    let cells = (n_segments * k).max(1);
+    out.par_chunks_mut(cells)
+        .zip(start..end)
+        .try_for_each_init(
+            // Per-thread scratch of one sum per statistic (a column of `values`).
+            || vec![CompensatedSum::ZERO; k],
+            |sums, (out, b)| {
+                stop.check()?;
+                let mut rng = replicate_rng(seed, b as u64);
+                for (s, seg) in rows.iter().enumerate() {
+                    if seg.is_empty() {
+                        continue;
+                    }
+                    sums.fill(CompensatedSum::ZERO);
+                    for _ in 0..seg.len() {
+                        let i = seg[rng.gen_range(0..seg.len())];
+                        for (j, sum) in sums.iter_mut().enumerate() {
+                            sum.add(values[(i, j)]);
+                        }
+                    }
+                    for (j, sum) in sums.iter().enumerate() {
+                        out[s * k + j] = sum.value() / seg.len() as f64;
                     }
                 }
-                for (j, sum) in sums.iter().enumerate() {
-                    out[s * k + j] = sum.value() / seg.len() as f64;
-                }
-            }
-            Ok(out)
-        })
-        .collect::<CoreResult<_>>()?;
-    let mut out = Array3::from_elem((end - start, n_segments, k), f64::NAN);
-    for (b, rep) in per_replicate.iter().enumerate() {
-        for s in 0..n_segments {
-            for j in 0..k {
-                out[(b, s, j)] = rep[s * k + j];
-            }
-        }
-    }
-    Ok(out)
+                Ok::<(), CoreError>(())
+            },
+        )?;
+    Array3::from_shape_vec((end - start, n_segments, k), out)
+        .map_err(|e| CoreError::Internal(format!("{what}: {e}")))
 }
 
 #[cfg(test)]
@@ -157,5 +155,13 @@ mod tests {
             bootstrap_means(v.view(), &[0, 0, 1, 1], 2, 0, (0, 3), &stop),
             Err(CoreError::Interrupted)
         );
+    }
+
+    #[test]
+    fn sizes_the_machine_cannot_hold_are_errors() {
+        match members(&[0, -1], usize::MAX / 4) {
+            Err(CoreError::Allocation { what, .. }) => assert_eq!(what, "the segments' rows"),
+            other => panic!("{other:?}"),
+        }
     }
 }

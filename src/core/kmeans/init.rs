@@ -9,57 +9,10 @@ use super::common::{group_rows, prefetch, sq_dist, Data};
 use crate::numerics::{simd::with_avx2, Float};
 use crate::{CoreError, CoreResult, Interrupt};
 
-/// The random streams of restarts (shared with every feature that restarts).
+/// The random streams of restarts and the runner of restarts in waves (shared with every
+/// feature that restarts).
+pub(crate) use crate::numerics::rng::{default_wave, run_restarts, run_restarts_in_waves};
 pub use crate::numerics::{restart_rng, RestartStreams};
-
-/// Restarts `0..n` run in parallel waves of two per thread, restart `r` with the stream
-/// taken from `streams` in order; `keep` receives the results in restart order. One wave
-/// of results is held at a time (a result holds a label per row), however large `n`, and
-/// `stop` is checked before each wave (the runs check it too). The results, and their
-/// order, do not depend on the number of threads.
-pub(crate) fn run_restarts<R: Send>(
-    n: usize,
-    streams: &mut RestartStreams,
-    stop: &Interrupt,
-    run: impl Fn(usize, Xoshiro256PlusPlus) -> CoreResult<R> + Sync + Send,
-    keep: impl FnMut(R),
-) -> CoreResult<()> {
-    run_restarts_in_waves(n, default_wave(), streams, stop, run, keep)
-}
-
-/// Restarts per wave of [`run_restarts`]: two per thread.
-pub(crate) fn default_wave() -> usize {
-    2 * rayon::current_num_threads().max(1)
-}
-
-/// [`run_restarts`] with `wave` restarts at a time (`1`: one after another, each free to
-/// use the whole pool). The results and their order do not depend on `wave`.
-pub(crate) fn run_restarts_in_waves<R: Send>(
-    n: usize,
-    wave: usize,
-    streams: &mut RestartStreams,
-    stop: &Interrupt,
-    run: impl Fn(usize, Xoshiro256PlusPlus) -> CoreResult<R> + Sync + Send,
-    mut keep: impl FnMut(R),
-) -> CoreResult<()> {
-    let wave = wave.max(1);
-    let mut first = 0;
-    while first < n {
-        stop.check()?;
-        let last = (first + wave).min(n);
-        let results: Vec<CoreResult<R>> = streams
-            .take(last - first)
-            .into_par_iter()
-            .enumerate()
-            .map(|(i, rng)| run(first + i, rng))
-            .collect();
-        for result in results {
-            keep(result?);
-        }
-        first = last;
-    }
-    Ok(())
-}
 
 /// Candidates per block of the seeding kernel (one AVX2 vector of `f64`). This and the two
 /// constants below are register/cache tiling, not a reduction order: the reductions run

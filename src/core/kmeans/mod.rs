@@ -370,12 +370,7 @@ pub(crate) fn best_restart<F: Float>(
     })
 }
 
-/// From this many rows on, [`fit`] runs its restarts one after another (each parallel
-/// over row groups, which are then at their largest count) instead of in parallel waves:
-/// the per-row buffers then exist once, not once per concurrent restart. The results do
-/// not depend on the choice (each restart has its own random stream and the best is
-/// picked in restart order).
-pub const SEQUENTIAL_RESTARTS_ROWS: usize = 1 << 16;
+pub use crate::numerics::rng::SEQUENTIAL_RESTARTS_ROWS;
 
 /// Spare per-row buffers of length `n`, handed from a finished restart to the next one.
 struct BufferPool<T> {

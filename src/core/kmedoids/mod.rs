@@ -29,7 +29,7 @@ pub use fasterpam::{fasterpam, fasterpam_steps, FasterPamState};
 pub use pam::{build, build_candidates, build_step, pam, pam_best_swap, pam_swap_step};
 
 pub use crate::distance::Dissimilarities;
-use crate::numerics::Float;
+use crate::numerics::{try_filled, Float};
 use crate::params::{at_least, invalid, Params};
 use crate::{CoreError, CoreResult};
 
@@ -64,7 +64,7 @@ pub fn check_medoids(medoids: &[usize], n: usize) -> CoreResult<()> {
             n_clusters: k,
         });
     }
-    let mut seen = vec![false; n];
+    let mut seen = try_filled(n, false, "the medoid flags")?;
     for &m in medoids {
         if m >= n {
             return Err(invalid(
@@ -268,6 +268,17 @@ pub(crate) mod test_data {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_the_machine_cannot_hold_are_errors() {
+        // The per-point buffers of a fit are sized by the n x n matrix it holds; the medoid
+        // check takes n from its caller.
+        match check_medoids(&[0], usize::MAX / 2) {
+            Err(CoreError::Allocation { what, .. }) => assert_eq!(what, "the medoid flags"),
+            other => panic!("{other:?}"),
+        }
+        assert!(check_medoids(&[0, 2], 3).is_ok());
+    }
 
     #[test]
     fn params_name_the_parameter() {

@@ -12,7 +12,7 @@ use super::KMedoidsParams;
 use super::{
     check_medoids, finish, nearest_all, removal_loss, swap_threshold, Dissimilarities, KMedoidsFit,
 };
-use crate::numerics::Float;
+use crate::numerics::{try_filled, try_with_capacity, Float};
 use crate::params::{at_least, invalid, Checked};
 use crate::{CoreError, CoreResult};
 
@@ -46,9 +46,11 @@ pub fn build_candidates<F: Float>(
     let near: Vec<f64> = if medoids.is_empty() {
         Vec::new()
     } else {
-        nearest_all(d, medoids).iter().map(|s| s.d_near).collect()
+        let mut near = try_with_capacity(n, "the nearest medoid distances")?;
+        near.extend(nearest_all(d, medoids).iter().map(|s| s.d_near));
+        near
     };
-    let mut is_medoid = vec![false; n];
+    let mut is_medoid = try_filled(n, false, "the medoid flags")?;
     for &m in medoids {
         is_medoid[m] = true;
     }

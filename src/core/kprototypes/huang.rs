@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use super::cost::{Prototypes, Table};
 use super::{mode_of, RunResult, BLOCK_ROWS};
+use crate::numerics::try_filled;
 use crate::{CoreResult, Interrupt};
 
 /// Rows of a sequential pass between two checks for a requested stop.
@@ -37,9 +38,9 @@ struct State {
 }
 
 impl State {
-    fn new(t: &Table<'_>, k: usize) -> Self {
+    fn new(t: &Table<'_>, k: usize) -> CoreResult<Self> {
         let (offsets, n_total_levels) = t.level_offsets();
-        State {
+        Ok(State {
             k,
             p: t.p,
             offsets,
@@ -48,8 +49,8 @@ impl State {
             weights: vec![0.0; k],
             members: vec![0; k],
             counts: vec![0.0; k * n_total_levels],
-            labels: vec![-1; t.n],
-        }
+            labels: try_filled(t.n, -1, "k-prototypes labels")?,
+        })
     }
 
     #[inline]
@@ -170,23 +171,27 @@ impl State {
     }
 }
 
-/// Labels against `protos` (closest, first on ties) and the cost summed in row order.
-pub(super) fn labels_cost(t: &Table<'_>, protos: &Prototypes) -> (Vec<i32>, f64) {
-    let closest: Vec<(usize, f64)> = (0..t.n)
-        .into_par_iter()
+/// Labels against `protos` (closest, first on ties) into `labels`, with the cost summed
+/// in row order (`costs`: a buffer of `t.n` slots).
+fn labels_cost(t: &Table<'_>, protos: &Prototypes, labels: &mut [i32], costs: &mut [f64]) -> f64 {
+    labels
+        .par_iter_mut()
+        .zip(costs.par_iter_mut())
         .with_min_len(BLOCK_ROWS)
-        .map(|i| t.closest(i, protos))
-        .collect();
+        .enumerate()
+        .for_each(|(i, (l, d))| {
+            let (c, e) = t.closest(i, protos);
+            *l = c as i32;
+            *d = e;
+        });
     let mut cost = 0.0;
-    let mut labels = Vec::with_capacity(t.n);
-    for (i, &(c, d)) in closest.iter().enumerate() {
-        labels.push(c as i32);
+    for (i, &d) in costs.iter().enumerate() {
         cost += match t.w {
             Some(w) => d * w[i],
             None => d,
         };
     }
-    (labels, cost)
+    cost
 }
 
 /// One run from `start` (`k` prototypes); checks `stop` every [`CHECK_ROWS`] rows of
@@ -199,7 +204,7 @@ pub(super) fn run(
 ) -> CoreResult<RunResult> {
     let k = start.k;
     let mut protos = start;
-    let mut state = State::new(t, k);
+    let mut state = State::new(t, k)?;
     for i in 0..t.n {
         if i % CHECK_ROWS == 0 {
             stop.check()?;
@@ -229,8 +234,10 @@ pub(super) fn run(
     }
     state.set_all(&mut protos);
 
-    let (_, mut cost) = labels_cost(t, &protos);
-    let mut labels = state.labels.clone();
+    let mut labels = try_filled(t.n, 0i32, "k-prototypes labels")?;
+    let mut costs = try_filled(t.n, 0.0f64, "k-prototypes row costs")?;
+    let mut cost = labels_cost(t, &protos, &mut labels, &mut costs);
+    labels.copy_from_slice(&state.labels);
     let mut n_iter = 0;
     let mut converged = false;
     while n_iter < max_iter && !converged {
@@ -254,10 +261,9 @@ pub(super) fn run(
                 }
             }
         }
-        let (new_labels, new_cost) = labels_cost(t, &protos);
+        let new_cost = labels_cost(t, &protos, &mut labels, &mut costs);
         converged = moves == 0 || new_cost >= cost;
         cost = new_cost;
-        labels = new_labels;
     }
     Ok(RunResult {
         protos,

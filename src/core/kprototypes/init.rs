@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::cost::{Prototypes, Table};
 use super::BLOCK_ROWS;
-use crate::numerics::RowBlocks;
+use crate::numerics::{try_filled, try_with_capacity, RowBlocks};
 use crate::{CoreError, CoreResult};
 
 /// The first row with the largest value (as `np.argmax`), computed over fixed blocks.
@@ -44,15 +44,15 @@ fn argmax(values: &[f64]) -> usize {
 /// mean relative frequency of the row's levels), then each time the row maximising
 /// `density * cost to the closest chosen prototype`. Deterministic. With sample weights
 /// the frequencies are weighted; the cost is the full k-prototypes cost.
-pub(super) fn cao(t: &Table<'_>, k: usize) -> Prototypes {
+pub(super) fn cao(t: &Table<'_>, k: usize) -> CoreResult<Prototypes> {
     let (n, q) = (t.n, t.q);
     let total_weight: f64 = match t.w {
         Some(w) => w.iter().sum(),
         None => n as f64,
     };
-    let mut density = vec![0.0f64; n];
+    let mut density = try_filled(n, 0.0f64, "Cao's row densities")?;
     for j in 0..q {
-        let mut freq = vec![0.0f64; t.n_levels[j]];
+        let mut freq = try_filled(t.n_levels[j], 0.0f64, "Cao's level frequencies")?;
         for i in 0..n {
             freq[t.cat[i * q + j] as usize] += t.weight(i);
         }
@@ -64,7 +64,7 @@ pub(super) fn cao(t: &Table<'_>, k: usize) -> Prototypes {
         density.iter_mut().for_each(|d| *d = 1.0);
     }
     let mut rows = vec![argmax(&density)];
-    let mut score = vec![f64::INFINITY; n];
+    let mut score = try_filled(n, f64::INFINITY, "Cao's row scores")?;
     while rows.len() < k {
         let last = Prototypes::from_rows(t, &rows[rows.len() - 1..]);
         score.par_iter_mut().enumerate().for_each(|(i, s)| {
@@ -75,7 +75,7 @@ pub(super) fn cao(t: &Table<'_>, k: usize) -> Prototypes {
         });
         rows.push(argmax(&score));
     }
-    Prototypes::from_rows(t, &rows)
+    Ok(Prototypes::from_rows(t, &rows))
 }
 
 /// A row drawn with probability proportional to its weight.
@@ -164,12 +164,14 @@ pub(super) fn random_rows(
     let rows: Vec<usize> = match t.w {
         None => rand::seq::index::sample(rng, t.n, k).into_vec(),
         Some(w) => {
-            let mut keyed: Vec<(f64, usize)> = w
-                .iter()
-                .enumerate()
-                .filter(|(_, &wi)| wi > 0.0)
-                .map(|(i, &wi)| (rng.gen::<f64>().powf(1.0 / wi), i))
-                .collect();
+            let mut keyed: Vec<(f64, usize)> =
+                try_with_capacity(w.len(), "the rows' sampling keys")?;
+            keyed.extend(
+                w.iter()
+                    .enumerate()
+                    .filter(|(_, &wi)| wi > 0.0)
+                    .map(|(i, &wi)| (rng.gen::<f64>().powf(1.0 / wi), i)),
+            );
             if keyed.len() < k {
                 return Err(CoreError::InvalidWeights(format!(
                     "{} row(s) have a positive weight, fewer than n_clusters={k}",
@@ -187,17 +189,22 @@ pub(super) fn random_rows(
 /// candidates per step): the first row drawn by weight, then each time the candidate,
 /// among rows drawn with probability proportional to `weight * cost to the closest
 /// chosen prototype`, that lowers the total of those costs most.
-pub(super) fn plus_plus(t: &Table<'_>, k: usize, rng: &mut Xoshiro256PlusPlus) -> Prototypes {
+pub(super) fn plus_plus(
+    t: &Table<'_>,
+    k: usize,
+    rng: &mut Xoshiro256PlusPlus,
+) -> CoreResult<Prototypes> {
     let n = t.n;
     let blocks = RowBlocks::fixed(n, BLOCK_ROWS);
     let trials = 2 + (k as f64).ln().floor() as usize;
     let mut rows = vec![weighted_row(t, rng)];
     let first = Prototypes::from_rows(t, &rows);
-    let mut closest: Vec<f64> = (0..n)
-        .into_par_iter()
+    let mut closest = try_filled(n, 0.0f64, "the seeding costs")?;
+    closest
+        .par_iter_mut()
         .with_min_len(BLOCK_ROWS)
-        .map(|i| t.cost(i, &first, 0))
-        .collect();
+        .enumerate()
+        .for_each(|(i, d)| *d = t.cost(i, &first, 0));
     while rows.len() < k {
         // Block totals of weight * cost, in block order: the draw reads them.
         let block_totals: Vec<f64> = blocks.map(|_, range| {
@@ -264,5 +271,5 @@ pub(super) fn plus_plus(t: &Table<'_>, k: usize, rng: &mut Xoshiro256PlusPlus) -
             }
         });
     }
-    Prototypes::from_rows(t, &rows)
+    Ok(Prototypes::from_rows(t, &rows))
 }

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::cost::{Prototypes, Table};
 use super::{mode_of, RunResult, BLOCK_ROWS};
-use crate::numerics::{CompensatedSum, RowBlocks};
+use crate::numerics::{try_filled, CompensatedSum, RowBlocks};
 use crate::{CoreError, CoreResult, Interrupt};
 
 /// Relative decrease of the cost at or below which a batch step counts as no decrease:
@@ -38,8 +38,20 @@ pub(super) fn assign(
     protos: &Prototypes,
     stop: &Interrupt,
 ) -> CoreResult<(Vec<i32>, Vec<f64>)> {
-    let mut labels = vec![0i32; t.n];
-    let mut costs = vec![0.0f64; t.n];
+    let mut labels = try_filled(t.n, 0i32, "k-prototypes labels")?;
+    let mut costs = try_filled(t.n, 0.0f64, "k-prototypes row costs")?;
+    assign_into(t, protos, &mut labels, &mut costs, stop)?;
+    Ok((labels, costs))
+}
+
+/// [`assign`] into buffers of `t.n` slots.
+fn assign_into(
+    t: &Table<'_>,
+    protos: &Prototypes,
+    labels: &mut [i32],
+    costs: &mut [f64],
+    stop: &Interrupt,
+) -> CoreResult<()> {
     labels
         .par_chunks_mut(BLOCK_ROWS)
         .zip(costs.par_chunks_mut(BLOCK_ROWS))
@@ -53,8 +65,7 @@ pub(super) fn assign(
                 *c = d;
             }
             Ok::<(), CoreError>(())
-        })?;
-    Ok((labels, costs))
+        })
 }
 
 /// The weighted sum of the per-row costs, reduced in block order.
@@ -169,7 +180,10 @@ pub(super) fn run(
 ) -> CoreResult<RunResult> {
     let k = start.k;
     let mut protos = start;
+    // The current and the next step's labels and costs, swapped after each step.
     let (mut labels, mut costs) = assign(t, &protos, stop)?;
+    let mut new_labels = try_filled(t.n, 0i32, "k-prototypes labels")?;
+    let mut new_costs = try_filled(t.n, 0.0f64, "k-prototypes row costs")?;
     let mut cost = total_cost(t, &costs);
     let mut n_iter = 0;
     let mut done = false;
@@ -178,15 +192,15 @@ pub(super) fn run(
         relocate_empty(&mut labels, &mut costs, k);
         update(t, &labels, &mut protos);
         n_iter += 1;
-        let (new_labels, new_costs) = assign(t, &protos, stop)?;
+        assign_into(t, &protos, &mut new_labels, &mut new_costs, stop)?;
         let changed = new_labels
             .par_iter()
             .zip(labels.par_iter())
             .any(|(a, b)| a != b);
         let new_cost = total_cost(t, &new_costs);
         done = converged(changed, cost, new_cost);
-        labels = new_labels;
-        costs = new_costs;
+        std::mem::swap(&mut labels, &mut new_labels);
+        std::mem::swap(&mut costs, &mut new_costs);
         cost = new_cost;
     }
     Ok(RunResult {

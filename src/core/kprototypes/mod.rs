@@ -5,7 +5,7 @@
 //! (see [`cost`]); a prototype is the mean of its rows' numeric values and the mode of
 //! each categorical column. k-modes is the case without numeric columns (`gamma = 1`).
 //!
-//! * [`fit`] runs `n_init` restarts (in parallel, one random stream per restart) of
+//! * [`fit`] runs `n_init` restarts (in parallel waves, one random stream per restart) of
 //!   [`Algorithm::Huang`] (kmodes' incremental updates, the same labels, prototypes and
 //!   cost from the same start) or [`Algorithm::Lloyd`] (batch updates, parallel over
 //!   rows), from [`Init`] prototypes, and keeps the lowest cost (the first on ties).
@@ -33,7 +33,8 @@ use cost::Table;
 
 use crate::error::check_weights;
 use crate::mixed::MixedView;
-use crate::numerics::restart_rng;
+use crate::numerics::rng::{default_wave, run_restarts_in_waves, SEQUENTIAL_RESTARTS_ROWS};
+use crate::numerics::RestartStreams;
 use crate::params::{at_least, invalid, Checked, Params};
 use crate::{CoreError, CoreResult, Interrupt};
 
@@ -302,6 +303,18 @@ pub fn fit(
     init: &Init<'_>,
     stop: &Interrupt,
 ) -> CoreResult<KPrototypesFit> {
+    fit_in_waves(x, weights, params, init, stop, None)
+}
+
+/// [`fit`] with `wave` restarts at a time (None: the choice described there).
+fn fit_in_waves(
+    x: &MixedView<'_>,
+    weights: Option<&[f64]>,
+    params: &Checked<KPrototypesParams>,
+    init: &Init<'_>,
+    stop: &Interrupt,
+    wave: Option<usize>,
+) -> CoreResult<KPrototypesFit> {
     let k = params.n_clusters;
     let t = table(x, weights, params.gamma, false)?;
     if t.n < k {
@@ -335,34 +348,40 @@ pub fn fit(
         Init::Given(..) | Init::Cao => 1,
         _ => params.n_init,
     };
-    let runs: Vec<CoreResult<RunResult>> = (0..n_init)
-        .into_par_iter()
-        .map(|r| {
-            stop.check()?;
-            let mut rng = restart_rng(params.seed, r);
-            let start = match (init, &given) {
-                (_, Some(protos)) => protos.clone(),
-                (Init::Cao, _) => init::cao(&t, k),
-                (Init::Huang, _) => init::huang(&t, k, &mut rng),
-                (Init::Random, _) => init::random_rows(&t, k, &mut rng)?,
-                (Init::PlusPlus, _) => init::plus_plus(&t, k, &mut rng),
-                (Init::Given(..), None) => {
-                    return Err(CoreError::Internal("given prototypes not read".into()))
-                }
-            };
-            match params.algorithm {
-                Algorithm::Huang => huang::run(&t, start, params.max_iter, stop),
-                Algorithm::Lloyd => lloyd::run(&t, start, params.max_iter, stop),
-            }
-        })
-        .collect();
+    // Restarts run in waves and only the best result is kept, so the per-row memory does
+    // not grow with `n_init`: the batch iteration is parallel over rows, so on large inputs
+    // its restarts run one after another (one run's buffers plus the best labels);
+    // Huang's is sequential, so its restarts run a wave per pool (two per thread) at a
+    // time. The wave does not change the result (a stream per restart, the best picked in
+    // restart order, the first on ties).
+    let wave = match (wave, params.algorithm) {
+        (Some(w), _) => w,
+        (None, Algorithm::Lloyd) if t.n >= SEQUENTIAL_RESTARTS_ROWS => 1,
+        (None, _) => default_wave(),
+    };
     let mut best: Option<RunResult> = None;
-    for run in runs {
-        let run = run?;
+    let mut streams = RestartStreams::new(params.seed, 0);
+    let run_one = |_: usize, mut rng| {
+        let start = match (init, &given) {
+            (_, Some(protos)) => protos.clone(),
+            (Init::Cao, _) => init::cao(&t, k)?,
+            (Init::Huang, _) => init::huang(&t, k, &mut rng),
+            (Init::Random, _) => init::random_rows(&t, k, &mut rng)?,
+            (Init::PlusPlus, _) => init::plus_plus(&t, k, &mut rng)?,
+            (Init::Given(..), None) => {
+                return Err(CoreError::Internal("given prototypes not read".into()))
+            }
+        };
+        match params.algorithm {
+            Algorithm::Huang => huang::run(&t, start, params.max_iter, stop),
+            Algorithm::Lloyd => lloyd::run(&t, start, params.max_iter, stop),
+        }
+    };
+    run_restarts_in_waves(n_init, wave, &mut streams, stop, run_one, |run| {
         if best.as_ref().is_none_or(|b| run.cost < b.cost) {
             best = Some(run);
         }
-    }
+    })?;
     let best = best.ok_or_else(|| CoreError::Internal("no k-prototypes restart ran".into()))?;
     Ok(KPrototypesFit {
         prototypes: best.protos,

@@ -309,3 +309,84 @@ fn a_requested_stop_ends_the_fit_with_no_result() {
         assert!(matches!(got, Err(CoreError::Interrupted)));
     }
 }
+
+#[test]
+fn restarts_in_waves_of_any_size_give_the_same_bits() {
+    let (num, cat, levels) = groups(3_000, 4, 5);
+    let view = MixedView::new(num.view(), cat.view(), &levels, false).unwrap();
+    let w: Vec<f64> = (0..3_000).map(|i| 1.0 + (i % 5) as f64).collect();
+    for (algorithm, init) in [
+        (Algorithm::Lloyd, Init::PlusPlus),
+        (Algorithm::Lloyd, Init::Random),
+        (Algorithm::Huang, Init::Huang),
+    ] {
+        let p = params(4, algorithm, 7);
+        let run = |wave| {
+            super::fit_in_waves(&view, Some(&w), &p, &init, &Interrupt::new(), Some(wave)).unwrap()
+        };
+        let one = run(1);
+        for wave in [2, 3, 7, 100] {
+            let other = run(wave);
+            assert_eq!(one.labels, other.labels, "{algorithm:?} wave {wave}");
+            assert_eq!(one.cost.to_bits(), other.cost.to_bits());
+            assert_eq!(one.prototypes, other.prototypes);
+            assert_eq!(one.n_iter, other.n_iter);
+        }
+        // The kept run is the first of the lowest cost: no restart does better.
+        let protos = &one.prototypes;
+        let (_, cost) = super::labels_cost(
+            &view,
+            Some(&w),
+            ndarray::ArrayView2::from_shape((protos.k, protos.p), &protos.numeric).unwrap(),
+            ndarray::ArrayView2::from_shape((protos.k, protos.q), &protos.categorical).unwrap(),
+            0.5,
+            &Interrupt::new(),
+        )
+        .unwrap();
+        assert!(
+            (cost - one.cost).abs() <= 1e-9 * one.cost,
+            "{cost} {}",
+            one.cost
+        );
+    }
+}
+
+#[test]
+fn sizes_the_machine_cannot_hold_are_errors() {
+    // A table of more rows than any address space holds (no columns, so no row is read
+    // before the per-row buffers are reserved).
+    let t = Table {
+        num: &[],
+        p: 0,
+        cat: &[],
+        q: 0,
+        n: usize::MAX / 4,
+        n_levels: &[],
+        w: None,
+        gamma: 1.0,
+    };
+    let start = Prototypes {
+        k: 1,
+        p: 0,
+        q: 0,
+        numeric: vec![],
+        categorical: vec![],
+    };
+    let stop = Interrupt::new();
+    let is_allocation = |r: CoreResult<_>| matches!(r, Err(CoreError::Allocation { .. }));
+    assert!(is_allocation(
+        lloyd::run(&t, start.clone(), 1, &stop).map(|_| ())
+    ));
+    assert!(is_allocation(huang::run(&t, start, 1, &stop).map(|_| ())));
+    assert!(is_allocation(init::cao(&t, 2).map(|_| ())));
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+    assert!(is_allocation(init::plus_plus(&t, 2, &mut rng).map(|_| ())));
+    let w = [1.0; 3];
+    let small = Table {
+        n: 3,
+        w: Some(&w),
+        ..t
+    };
+    // Weighted random rows reserve a key per row: fine for 3 rows.
+    assert!(init::random_rows(&small, 2, &mut rng).is_ok());
+}

@@ -6,6 +6,8 @@
 //! and reserved with `try_reserve_exact`, so a size the machine cannot hold becomes
 //! [`CoreError::Allocation`], naming the buffer and its size in bytes, never an abort.
 
+use ndarray::Array2;
+
 use crate::{CoreError, CoreResult};
 
 /// The error for `count` elements of `elem_bytes` bytes each, named `what`.
@@ -29,6 +31,14 @@ pub fn checked_len<T>(dims: &[usize], what: &str) -> CoreResult<usize> {
         })
 }
 
+/// `count + 1` (offsets of `count` groups, with their end), or [`CoreError::Allocation`]
+/// for `what` when it does not fit in `usize`.
+pub fn checked_plus_one<T>(count: usize, what: &str) -> CoreResult<usize> {
+    count
+        .checked_add(1)
+        .ok_or_else(|| allocation_error(what, count as u128 + 1, std::mem::size_of::<T>()))
+}
+
 /// An empty vector with room for `count` elements, or [`CoreError::Allocation`].
 pub fn try_with_capacity<T>(count: usize, what: &str) -> CoreResult<Vec<T>> {
     let mut v = Vec::new();
@@ -48,6 +58,17 @@ pub fn try_filled<T: Clone>(count: usize, value: T, what: &str) -> CoreResult<Ve
 /// then [`try_filled`].
 pub fn try_filled_dims<T: Clone>(dims: &[usize], value: T, what: &str) -> CoreResult<Vec<T>> {
     try_filled(checked_len::<T>(dims, what)?, value, what)
+}
+
+/// A `(rows, cols)` array filled with `value`: [`try_filled_dims`] in standard layout.
+pub fn try_array2<T: Clone>(
+    (rows, cols): (usize, usize),
+    value: T,
+    what: &str,
+) -> CoreResult<Array2<T>> {
+    let data = try_filled_dims(&[rows, cols], value, what)?;
+    Array2::from_shape_vec((rows, cols), data)
+        .map_err(|e| CoreError::Internal(format!("{what}: {e}")))
 }
 
 #[cfg(test)]
@@ -70,6 +91,21 @@ mod tests {
         // A product that overflows usize is reported with its true size.
         match checked_len::<f64>(&[1 << 40, 1 << 40], "bins") {
             Err(CoreError::Allocation { bytes, .. }) => assert_eq!(bytes, 8u128 << 80),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            try_array2((2, 3), 0.5f64, "a").unwrap(),
+            Array2::from_elem((2, 3), 0.5)
+        );
+        assert!(matches!(
+            try_array2((1 << 40, 1 << 40), 0.0f64, "a"),
+            Err(CoreError::Allocation { .. })
+        ));
+        assert_eq!(checked_plus_one::<u8>(3, "o").unwrap(), 4);
+        match checked_plus_one::<u64>(usize::MAX, "offsets") {
+            Err(CoreError::Allocation { bytes, .. }) => {
+                assert_eq!(bytes, (usize::MAX as u128 + 1) * 8)
+            }
             other => panic!("{other:?}"),
         }
         let err = try_with_capacity::<f64>(usize::MAX / 8, "x").unwrap_err();

@@ -19,7 +19,8 @@
 //! * [`CsrView`]: a checked, borrowed CSR matrix (scipy's layout), the one sparse input
 //!   type of the sparse kernels.
 //! * [`restart_rng`]: the random stream of one restart or replicate, independent of the
-//!   thread that runs it.
+//!   thread that runs it; [`rng::run_restarts_in_waves`] runs restarts in parallel waves
+//!   and hands their results over in restart order.
 //!
 //! * [`alloc`]: fallible allocation of buffers sized by user input ([`try_filled`],
 //!   [`try_with_capacity`], [`checked_len`]): an error naming the buffer and its bytes,
@@ -38,7 +39,9 @@ pub mod simd;
 mod sparse;
 mod sum;
 
-pub use alloc::{checked_len, try_filled, try_filled_dims, try_with_capacity};
+pub use alloc::{
+    checked_len, checked_plus_one, try_array2, try_filled, try_filled_dims, try_with_capacity,
+};
 pub use blocks::RowBlocks;
 pub use float::Float;
 pub use moments::{CoMoments, Moments};

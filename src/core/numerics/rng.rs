@@ -3,6 +3,9 @@
 
 use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+
+use crate::{CoreResult, Interrupt};
 
 /// SplitMix64's finaliser: a bijective mix of 64 bits (Steele, Lea & Flood 2014), used to
 /// derive well-separated seeds from `(seed, index)` pairs.
@@ -56,4 +59,59 @@ impl RestartStreams {
             })
             .collect()
     }
+}
+/// From this many rows on, a fit whose restarts are each parallel over rows (k-means,
+/// batch k-prototypes) runs them one after another instead of in parallel waves: the
+/// per-row buffers then exist once, not once per concurrent restart. The results do not
+/// depend on the choice (each restart has its own random stream and the best is picked
+/// in restart order).
+pub const SEQUENTIAL_RESTARTS_ROWS: usize = 1 << 16;
+
+/// Restarts `0..n` run in parallel waves of two per thread, restart `r` with the stream
+/// taken from `streams` in order; `keep` receives the results in restart order. One wave
+/// of results is held at a time (a result holds a label per row), however large `n`, and
+/// `stop` is checked before each wave (the runs check it too). The results, and their
+/// order, do not depend on the number of threads.
+pub fn run_restarts<R: Send>(
+    n: usize,
+    streams: &mut RestartStreams,
+    stop: &Interrupt,
+    run: impl Fn(usize, Xoshiro256PlusPlus) -> CoreResult<R> + Sync + Send,
+    keep: impl FnMut(R),
+) -> CoreResult<()> {
+    run_restarts_in_waves(n, default_wave(), streams, stop, run, keep)
+}
+
+/// Restarts per wave of [`run_restarts`]: two per thread.
+pub fn default_wave() -> usize {
+    2 * rayon::current_num_threads().max(1)
+}
+
+/// [`run_restarts`] with `wave` restarts at a time (`1`: one after another, each free to
+/// use the whole pool). The results and their order do not depend on `wave`.
+pub fn run_restarts_in_waves<R: Send>(
+    n: usize,
+    wave: usize,
+    streams: &mut RestartStreams,
+    stop: &Interrupt,
+    run: impl Fn(usize, Xoshiro256PlusPlus) -> CoreResult<R> + Sync + Send,
+    mut keep: impl FnMut(R),
+) -> CoreResult<()> {
+    let wave = wave.max(1);
+    let mut first = 0;
+    while first < n {
+        stop.check()?;
+        let last = (first + wave).min(n);
+        let results: Vec<CoreResult<R>> = streams
+            .take(last - first)
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, rng)| run(first + i, rng))
+            .collect();
+        for result in results {
+            keep(result?);
+        }
+        first = last;
+    }
+    Ok(())
 }

@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::clustering::{CentroidClustering, FitRequest, Start};
 pub use crate::numerics::rng::replicate_rng;
+use crate::numerics::{checked_len, try_array2, try_filled, try_filled_dims, try_with_capacity};
 use crate::params::{at_least, finite_non_negative, invalid, Checked, Params};
 use crate::{CoreError, CoreResult, Interrupt};
 
@@ -87,12 +88,12 @@ pub fn resample(n: usize, scheme: Scheme, rng: &mut Xoshiro256PlusPlus) -> CoreR
     match scheme {
         Scheme::Bootstrap => {
             // A bit per row (n / 8 bytes: stays in cache), read back word by word.
-            let mut drawn = vec![0u64; n.div_ceil(64)];
+            let mut drawn = try_filled(n.div_ceil(64), 0u64, "the resample's row bits")?;
             for _ in 0..n {
                 let i = rng.gen_range(0..n);
                 drawn[i / 64] |= 1 << (i % 64);
             }
-            let mut rows = Vec::with_capacity(n - n / 3);
+            let mut rows = try_with_capacity(n - n / 3, "the resampled rows")?;
             for (w, &word) in drawn.iter().enumerate() {
                 let mut bits = word;
                 while bits != 0 {
@@ -152,9 +153,13 @@ pub fn max_jaccard(original: &[i32], new: &[i32], n_segments: usize) -> CoreResu
         });
     }
     let n_new = new.iter().map(|&l| l.max(-1) + 1).max().unwrap_or(0) as usize;
-    let mut table = vec![0usize; n_segments * n_new];
-    let mut size_a = vec![0usize; n_segments];
-    let mut size_b = vec![0usize; n_new];
+    let mut table = try_filled_dims(
+        &[n_segments, n_new],
+        0usize,
+        "the Jaccard contingency table",
+    )?;
+    let mut size_a = try_filled(n_segments, 0usize, "segment sizes")?;
+    let mut size_b = try_filled(n_new, 0usize, "cluster sizes")?;
     for (&a, &b) in original.iter().zip(new) {
         if b >= 0 {
             size_b[b as usize] += 1;
@@ -166,18 +171,18 @@ pub fn max_jaccard(original: &[i32], new: &[i32], n_segments: usize) -> CoreResu
             }
         }
     }
-    Ok((0..n_segments)
-        .map(|i| {
-            if size_a[i] == 0 {
-                return f64::NAN;
-            }
-            let row = &table[i * n_new..(i + 1) * n_new];
-            row.iter()
-                .zip(&size_b)
-                .map(|(&both, &sb)| both as f64 / (size_a[i] + sb - both) as f64)
-                .fold(0.0, f64::max)
-        })
-        .collect())
+    let mut out = try_with_capacity(n_segments, "the Jaccard indices")?;
+    out.extend((0..n_segments).map(|i| {
+        if size_a[i] == 0 {
+            return f64::NAN;
+        }
+        let row = &table[i * n_new..(i + 1) * n_new];
+        row.iter()
+            .zip(&size_b)
+            .map(|(&both, &sb)| both as f64 / (size_a[i] + sb - both) as f64)
+            .fold(0.0, f64::max)
+    }));
+    Ok(out)
 }
 
 fn check_inputs(x: &ArrayView2<'_, f64>, labels: &[i32], n_segments: usize) -> CoreResult<()> {
@@ -216,7 +221,10 @@ fn gather(x: &ArrayView2<'_, f64>, rows: &[usize]) -> CoreResult<Array2<f64>> {
         name: "x",
         reason: "must be a C-contiguous (row-major) array".into(),
     })?;
-    let mut out = Vec::with_capacity(rows.len() * d);
+    let mut out = try_with_capacity(
+        checked_len::<f64>(&[rows.len(), d], "the resampled rows")?,
+        "the resampled rows",
+    )?;
     // Runs of consecutive rows are copied in one piece.
     let mut t = 0;
     while t < rows.len() {
@@ -246,7 +254,8 @@ fn one_replicate(
     }
     let sub = gather(x, rows)?;
     let fitted = clustering.fit(sub.view(), request)?;
-    let original: Vec<i32> = rows.iter().map(|&i| labels[i]).collect();
+    let mut original = try_with_capacity(rows.len(), "the resample's original labels")?;
+    original.extend(rows.iter().map(|&i| labels[i]));
     max_jaccard(
         &original,
         fitted.labels.as_slice().unwrap_or(&[]),
@@ -259,8 +268,12 @@ fn collect(
     results: Vec<CoreResult<Option<Vec<f64>>>>,
     n_segments: usize,
 ) -> CoreResult<Replicates> {
-    let mut jaccard = Array2::from_elem((results.len(), n_segments), f64::NAN);
-    let mut skipped = vec![false; results.len()];
+    let mut jaccard = try_array2(
+        (results.len(), n_segments),
+        f64::NAN,
+        "the replicates' results",
+    )?;
+    let mut skipped = try_filled(results.len(), false, "the replicates' flags")?;
     for (r, res) in results.into_iter().enumerate() {
         match res? {
             Some(values) => {
@@ -303,22 +316,20 @@ pub fn kmeans_replicates(
     } else {
         Start::Random
     };
-    let results: Vec<CoreResult<Option<Vec<f64>>>> = (start..end)
-        .into_par_iter()
-        .map(|b| {
-            let (rows, kseed) = replicate_draw(n, config.scheme, config.seed, b as u64)?;
-            let request = FitRequest {
-                n_clusters: config.n_clusters,
-                n_init: config.n_init,
-                max_iter: config.max_iter,
-                tol: config.tol,
-                seed: kseed,
-                start: start_with,
-                stop,
-            };
-            one_replicate(&x, labels, n_segments, &rows, clustering, &request)
-        })
-        .collect();
+    let mut results = try_with_capacity(end - start, "the replicates' results")?;
+    results.par_extend((start..end).into_par_iter().map(|b| {
+        let (rows, kseed) = replicate_draw(n, config.scheme, config.seed, b as u64)?;
+        let request = FitRequest {
+            n_clusters: config.n_clusters,
+            n_init: config.n_init,
+            max_iter: config.max_iter,
+            tol: config.tol,
+            seed: kseed,
+            start: start_with,
+            stop,
+        };
+        one_replicate(&x, labels, n_segments, &rows, clustering, &request)
+    }));
     collect(results, n_segments)
 }
 
@@ -353,21 +364,19 @@ pub fn kmeans_replicates_given(
             reason: format!("row {bad} is out of range for {n} rows"),
         });
     }
-    let results: Vec<CoreResult<Option<Vec<f64>>>> = (0..r)
-        .into_par_iter()
-        .map(|b| {
-            let request = FitRequest {
-                n_clusters: k,
-                n_init: 1,
-                max_iter,
-                tol,
-                seed: 0,
-                start: Start::Given(centres.index_axis(ndarray::Axis(0), b)),
-                stop,
-            };
-            one_replicate(&x, labels, n_segments, &rows[b], clustering, &request)
-        })
-        .collect();
+    let mut results = try_with_capacity(r, "the replicates' results")?;
+    results.par_extend((0..r).into_par_iter().map(|b| {
+        let request = FitRequest {
+            n_clusters: k,
+            n_init: 1,
+            max_iter,
+            tol,
+            seed: 0,
+            start: Start::Given(centres.index_axis(ndarray::Axis(0), b)),
+            stop,
+        };
+        one_replicate(&x, labels, n_segments, &rows[b], clustering, &request)
+    }));
     collect(results, n_segments)
 }
 
@@ -520,5 +529,28 @@ mod tests {
             kmeans_replicates(x.view(), &labels[..10], 3, &config, &AUTO, (0, 1), &STOP),
             Err(CoreError::ShapeMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn sizes_the_machine_cannot_hold_are_errors() {
+        let is_allocation = |r: CoreResult<()>| matches!(r, Err(CoreError::Allocation { .. }));
+        let mut rng = replicate_rng(0, 0);
+        assert!(is_allocation(
+            resample(usize::MAX / 2, Scheme::Bootstrap, &mut rng).map(|_| ())
+        ));
+        assert!(is_allocation(
+            max_jaccard(&[0], &[0], usize::MAX / 4).map(|_| ())
+        ));
+        assert!(is_allocation(
+            max_jaccard(&[0], &[0], usize::MAX).map(|_| ())
+        ));
+        let (x, labels) = blobs();
+        let config = config(Scheme::Bootstrap, 0).check().unwrap();
+        let huge = (0, usize::MAX / 4);
+        let out = kmeans_replicates(x.view(), &labels, 3, &config, &AUTO, huge, &STOP);
+        assert!(is_allocation(out.map(|_| ())));
+        // A segment count the data never uses still sizes the results when it fits.
+        let wide = kmeans_replicates(x.view(), &labels, 1000, &config, &AUTO, (0, 2), &STOP);
+        assert_eq!(wide.unwrap().jaccard.dim(), (2, 1000));
     }
 }

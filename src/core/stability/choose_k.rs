@@ -25,7 +25,9 @@ use rayon::prelude::*;
 
 use crate::clustering::{CentroidClustering, CentroidFit, FitRequest, Start as Initial};
 use crate::numerics::rng::splitmix64;
-use crate::numerics::{try_filled_dims, RowBlocks};
+use crate::numerics::{
+    checked_len, try_array2, try_filled, try_filled_dims, try_with_capacity, RowBlocks,
+};
 use crate::params::{at_least, finite_non_negative, Checked, Params};
 use crate::stats::contingency::{adjusted_rand_score, Contingency};
 use crate::{CoreError, CoreResult, Interrupt};
@@ -125,7 +127,7 @@ fn fit_one(
             .sum();
         return Ok(CentroidFit {
             centres: centre.insert_axis(Axis(0)),
-            labels: Array1::zeros(n),
+            labels: Array1::from_vec(try_filled(n, 0, "labels")?),
             inertia,
         });
     }
@@ -175,8 +177,11 @@ pub fn fit_curve(
         .collect();
     let k_max = ks.iter().copied().max().unwrap_or(1);
     let mut inertia = Array1::zeros(ks.len());
-    let mut labels = Array2::zeros((ks.len(), n));
-    let mut centres = Array3::zeros((ks.len(), k_max, d));
+    let mut labels = try_array2((ks.len(), n), 0, "the labels of every k")?;
+    let what = "the centres of every k";
+    let centres = try_filled_dims(&[ks.len(), k_max, d], 0.0, what)?;
+    let mut centres = Array3::from_shape_vec((ks.len(), k_max, d), centres)
+        .map_err(|e| CoreError::Internal(format!("{what}: {e}")))?;
     for (i, fit) in fits.into_iter().enumerate() {
         let fit = fit?;
         inertia[i] = fit.inertia;
@@ -206,7 +211,7 @@ fn check_ks(ks: &[usize], n: usize) -> CoreResult<()> {
 
 /// Rows of each cluster, in row order.
 fn members(labels: &[i32], k: usize) -> CoreResult<Vec<Vec<usize>>> {
-    let mut out = vec![Vec::new(); k];
+    let mut out = try_filled(k, Vec::new(), "the clusters' rows")?;
     for (i, &l) in labels.iter().enumerate() {
         let slot = usize::try_from(l)
             .ok()
@@ -298,7 +303,8 @@ pub fn within_dispersion(
                 .sum();
             total += ss;
         } else {
-            let mut buf = Vec::with_capacity(m * d);
+            let what = "a cluster's rows";
+            let mut buf = try_with_capacity(checked_len::<f64>(&[m, d], what)?, what)?;
             for &i in rows {
                 buf.extend(x.row(i).iter().copied());
             }
@@ -366,7 +372,7 @@ pub fn reference_set(
         b as u64,
         u64::MAX,
     ));
-    let mut z1 = Array2::<f64>::zeros((n, q));
+    let mut z1 = try_array2((n, q), 0.0, "the gap statistic's reference set")?;
     for v in z1.iter_mut() {
         *v = rng.gen::<f64>();
     }
@@ -376,7 +382,11 @@ pub fn reference_set(
         }
     }
     let mut z = match bx.rotation {
-        Some(v) => z1.dot(&v.t()),
+        Some(v) => {
+            let mut z = try_array2((n, d), 0.0, "the gap statistic's reference set")?;
+            ndarray::linalg::general_mat_mul(1.0, &z1, &v.t(), 0.0, &mut z);
+            z
+        }
         None => z1,
     };
     for mut row in z.rows_mut() {
@@ -403,27 +413,25 @@ pub fn gap_reference_log_w(
             format!("k={k_max} is outside [1, n_samples={n}]"),
         ));
     }
-    let rows: Vec<CoreResult<Vec<f64>>> = refs
-        .clone()
-        .into_par_iter()
-        .map(|b| {
-            let z = reference_set(n, bx, fitter.0.seed, b)?;
-            let per_k: Vec<CoreResult<f64>> = (1..=k_max)
-                .into_par_iter()
-                .map(|k| {
-                    let seed = stream_seed(fitter.0.seed, Stream::GapReference, b as u64, k as u64);
-                    let fit = fit_one(z.view(), k, fitter, seed)?;
-                    let labels = fit
-                        .labels
-                        .as_slice()
-                        .ok_or_else(|| CoreError::Internal("labels not contiguous".into()))?;
-                    Ok(within_dispersion(z.view(), labels, k, d_power)?.ln())
-                })
-                .collect();
-            per_k.into_iter().collect()
-        })
-        .collect();
-    let mut out = Array2::zeros((refs.len(), k_max));
+    let mut rows: Vec<CoreResult<Vec<f64>>> =
+        try_with_capacity(refs.len(), "the reference sets' results")?;
+    rows.par_extend(refs.clone().into_par_iter().map(|b| {
+        let z = reference_set(n, bx, fitter.0.seed, b)?;
+        let per_k: Vec<CoreResult<f64>> = (1..=k_max)
+            .into_par_iter()
+            .map(|k| {
+                let seed = stream_seed(fitter.0.seed, Stream::GapReference, b as u64, k as u64);
+                let fit = fit_one(z.view(), k, fitter, seed)?;
+                let labels = fit
+                    .labels
+                    .as_slice()
+                    .ok_or_else(|| CoreError::Internal("labels not contiguous".into()))?;
+                Ok(within_dispersion(z.view(), labels, k, d_power)?.ln())
+            })
+            .collect();
+        per_k.into_iter().collect()
+    }));
+    let mut out = try_array2((refs.len(), k_max), 0.0, "the reference sets' results")?;
     for (i, row) in rows.into_iter().enumerate() {
         out.row_mut(i).assign(&Array1::from_vec(row?));
     }
@@ -432,20 +440,25 @@ pub fn gap_reference_log_w(
 
 /// The random permutation of split `m` (stream `(seed, PredictionStrength, m)`); the first
 /// `floor(n/2)` entries are half 1, the rest half 2 (fpc's `nperm`).
-pub fn split_permutation(n: usize, seed: u64, m: usize) -> Vec<usize> {
+pub fn split_permutation(n: usize, seed: u64, m: usize) -> CoreResult<Vec<usize>> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(
         seed,
         Stream::PredictionStrength,
         m as u64,
         u64::MAX,
     ));
-    let mut perm: Vec<usize> = (0..n).collect();
+    let mut perm = try_with_capacity(n, "the split permutation")?;
+    perm.extend(0..n);
     perm.shuffle(&mut rng);
-    perm
+    Ok(perm)
 }
 
-fn take_rows(x: ArrayView2<'_, f64>, idx: &[usize]) -> Array2<f64> {
-    x.select(Axis(0), idx)
+fn take_rows(x: ArrayView2<'_, f64>, idx: &[usize]) -> CoreResult<Array2<f64>> {
+    let mut out = try_array2((idx.len(), x.ncols()), 0.0, "the sampled rows")?;
+    for (mut row, &i) in out.rows_mut().into_iter().zip(idx) {
+        row.assign(&x.row(i));
+    }
+    Ok(out)
 }
 
 /// Prediction strength of one half: `min_kk (sum_l c[kk,l]^2 - n_kk) / (n_kk (n_kk - 1))`
@@ -463,7 +476,7 @@ pub fn half_strength(own: &[i32], classified: &[i32], k: usize) -> CoreResult<f6
         });
     }
     let mut table = try_filled_dims(&[k, k], 0u64, "prediction strength table")?;
-    let mut sizes = vec![0u64; k];
+    let mut sizes = try_filled(k, 0u64, "cluster sizes")?;
     for (&a, &b) in own.iter().zip(classified) {
         let label = |l: i32, name: &'static str| {
             usize::try_from(l)
@@ -507,70 +520,76 @@ pub fn prediction_strength_splits(
             ));
         }
     }
-    let jobs: Vec<(usize, usize)> = splits
-        .clone()
-        .flat_map(|m| (0..ks.len()).map(move |j| (m, j)))
-        .collect();
-    let halves: Vec<(Array2<f64>, Array2<f64>)> = splits
-        .clone()
-        .into_par_iter()
-        .map(|m| {
-            let perm = split_permutation(n, fitter.0.seed, m);
-            (take_rows(x, &perm[..half]), take_rows(x, &perm[half..]))
-        })
-        .collect();
-    let values: Vec<CoreResult<f64>> = jobs
-        .par_iter()
-        .map(|&(m, j)| {
-            let k = ks[j];
-            let (a, b) = &halves[m - splits.start];
-            let seed_a = stream_seed(
-                fitter.0.seed,
-                Stream::PredictionStrength,
-                m as u64,
-                2 * k as u64,
-            );
-            let seed_b = stream_seed(
-                fitter.0.seed,
-                Stream::PredictionStrength,
-                m as u64,
-                2 * k as u64 + 1,
-            );
-            let fa = fit_one(a.view(), k, fitter, seed_a)?;
-            let fb = fit_one(b.view(), k, fitter, seed_b)?;
-            let a_by_b = fitter.1.predict(a.view(), fb.centres.view())?;
-            let b_by_a = fitter.1.predict(b.view(), fa.centres.view())?;
-            let sa = half_strength(
-                fa.labels.as_slice().unwrap_or(&[]),
-                a_by_b.as_slice().unwrap_or(&[]),
-                k,
-            )?;
-            let sb = half_strength(
-                fb.labels.as_slice().unwrap_or(&[]),
-                b_by_a.as_slice().unwrap_or(&[]),
-                k,
-            )?;
-            Ok(sa.min(sb))
-        })
-        .collect();
-    let mut out = Array2::zeros((splits.len(), ks.len()));
+    let jobs = jobs(splits.clone(), ks.len(), "the splits' results")?;
+    let mut halves: Vec<CoreResult<(Array2<f64>, Array2<f64>)>> =
+        try_with_capacity(splits.len(), "the splits' halves")?;
+    halves.par_extend(splits.clone().into_par_iter().map(|m| {
+        let perm = split_permutation(n, fitter.0.seed, m)?;
+        Ok((take_rows(x, &perm[..half])?, take_rows(x, &perm[half..])?))
+    }));
+    let halves = halves.into_iter().collect::<CoreResult<Vec<_>>>()?;
+    let mut values: Vec<CoreResult<f64>> = try_with_capacity(jobs.len(), "the splits' results")?;
+    values.par_extend(jobs.par_iter().map(|&(m, j)| {
+        let k = ks[j];
+        let (a, b) = &halves[m - splits.start];
+        let seed_a = stream_seed(
+            fitter.0.seed,
+            Stream::PredictionStrength,
+            m as u64,
+            2 * k as u64,
+        );
+        let seed_b = stream_seed(
+            fitter.0.seed,
+            Stream::PredictionStrength,
+            m as u64,
+            2 * k as u64 + 1,
+        );
+        let fa = fit_one(a.view(), k, fitter, seed_a)?;
+        let fb = fit_one(b.view(), k, fitter, seed_b)?;
+        let a_by_b = fitter.1.predict(a.view(), fb.centres.view())?;
+        let b_by_a = fitter.1.predict(b.view(), fa.centres.view())?;
+        let sa = half_strength(
+            fa.labels.as_slice().unwrap_or(&[]),
+            a_by_b.as_slice().unwrap_or(&[]),
+            k,
+        )?;
+        let sb = half_strength(
+            fb.labels.as_slice().unwrap_or(&[]),
+            b_by_a.as_slice().unwrap_or(&[]),
+            k,
+        )?;
+        Ok(sa.min(sb))
+    }));
+    let mut out = try_array2((splits.len(), ks.len()), 0.0, "the splits' results")?;
     for (&(m, j), v) in jobs.iter().zip(values) {
         out[[m - splits.start, j]] = v?;
     }
     Ok(out)
 }
 
+/// Every `(replicate, index of k)` pair of `reps` x `0..n_ks`, replicate-major.
+fn jobs(reps: Range<usize>, n_ks: usize, what: &str) -> CoreResult<Vec<(usize, usize)>> {
+    let mut out = try_with_capacity(
+        checked_len::<(usize, usize)>(&[reps.len(), n_ks], what)?,
+        what,
+    )?;
+    out.extend(reps.flat_map(|r| (0..n_ks).map(move |j| (r, j))));
+    Ok(out)
+}
+
 /// The two bootstrap samples (row indices drawn with replacement) of replicate `r`,
 /// stream `(seed, Bootstrap, r)`.
-pub fn bootstrap_indices(n: usize, seed: u64, r: usize) -> (Vec<usize>, Vec<usize>) {
+pub fn bootstrap_indices(n: usize, seed: u64, r: usize) -> CoreResult<(Vec<usize>, Vec<usize>)> {
     let mut rng =
         Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, Stream::Bootstrap, r as u64, u64::MAX));
     if n == 0 {
-        return (Vec::new(), Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
-    let a = (0..n).map(|_| rng.gen_range(0..n)).collect();
-    let b = (0..n).map(|_| rng.gen_range(0..n)).collect();
-    (a, b)
+    let mut a = try_with_capacity(n, "the bootstrap samples")?;
+    let mut b = try_with_capacity(n, "the bootstrap samples")?;
+    a.extend((0..n).map(|_| rng.gen_range(0..n)));
+    b.extend((0..n).map(|_| rng.gen_range(0..n)));
+    Ok((a, b))
 }
 
 /// The two partitions of all rows of replicate `r` for `k` clusters: k-means fitted on each
@@ -588,9 +607,9 @@ pub fn bootstrap_partitions(
             format!("k={k} is outside [2, n_samples-1={}]", n.saturating_sub(1)),
         ));
     }
-    let (ia, ib) = bootstrap_indices(n, fitter.0.seed, r);
+    let (ia, ib) = bootstrap_indices(n, fitter.0.seed, r)?;
     let fit = |idx: &[usize], side: u64| -> CoreResult<Array1<i32>> {
-        let sample = take_rows(x, idx);
+        let sample = take_rows(x, idx)?;
         let seed = stream_seed(
             fitter.0.seed,
             Stream::Bootstrap,
@@ -611,20 +630,22 @@ pub fn bootstrap_ari(
     reps: Range<usize>,
     fitter: Fitter<'_>,
 ) -> CoreResult<Array2<f64>> {
-    let jobs: Vec<(usize, usize)> = reps
-        .clone()
-        .flat_map(|r| (0..ks.len()).map(move |j| (r, j)))
-        .collect();
-    let values: Vec<CoreResult<f64>> = jobs
-        .par_iter()
-        .map(|&(r, j)| {
-            let (a, b) = bootstrap_partitions(x, ks[j], r, fitter)?;
-            let a: Vec<i64> = a.iter().map(|&v| v as i64).collect();
-            let b: Vec<i64> = b.iter().map(|&v| v as i64).collect();
-            Ok(adjusted_rand_score(&Contingency::from_labels(&a, &b)?))
-        })
-        .collect();
-    let mut out = Array2::zeros((reps.len(), ks.len()));
+    let jobs = jobs(reps.clone(), ks.len(), "the replicates' results")?;
+    let mut values: Vec<CoreResult<f64>> =
+        try_with_capacity(jobs.len(), "the replicates' results")?;
+    values.par_extend(jobs.par_iter().map(|&(r, j)| {
+        let (a, b) = bootstrap_partitions(x, ks[j], r, fitter)?;
+        let widen = |l: &Array1<i32>| -> CoreResult<Vec<i64>> {
+            let mut out = try_with_capacity(l.len(), "labels")?;
+            out.extend(l.iter().map(|&v| v as i64));
+            Ok(out)
+        };
+        Ok(adjusted_rand_score(&Contingency::from_labels(
+            &widen(&a)?,
+            &widen(&b)?,
+        )?))
+    }));
+    let mut out = try_array2((reps.len(), ks.len()), 0.0, "the replicates' results")?;
     for (&(r, j), v) in jobs.iter().zip(values) {
         out[[r - reps.start, j]] = v?;
     }
@@ -780,5 +801,36 @@ mod tests {
                 Err(CoreError::InvalidParameter { .. })
             ));
         }
+    }
+
+    #[test]
+    fn sizes_the_machine_cannot_hold_are_errors() {
+        let is_allocation = |r: CoreResult<()>| matches!(r, Err(CoreError::Allocation { .. }));
+        assert!(is_allocation(
+            split_permutation(usize::MAX / 4, 0, 0).map(|_| ())
+        ));
+        assert!(is_allocation(
+            bootstrap_indices(usize::MAX / 4, 0, 0).map(|_| ())
+        ));
+        assert!(is_allocation(
+            half_strength(&[0], &[0], 1 << 40).map(|_| ())
+        ));
+        assert!(is_allocation(
+            within_dispersion(array![[0.0]].view(), &[0], usize::MAX / 4, 2.0).map(|_| ())
+        ));
+        let bx = ReferenceBox {
+            centre: &[0.0],
+            lower: &[0.0],
+            upper: &[1.0],
+            rotation: None,
+        };
+        assert!(is_allocation(
+            reference_set(usize::MAX / 4, &bx, 0, 0).map(|_| ())
+        ));
+        // One row as wide as the address space (a broadcast view: nothing is allocated).
+        let zero = [0.0];
+        let one = ndarray::ArrayView1::from(&zero[..]);
+        let wide = one.broadcast((1, 1 << 62)).unwrap();
+        assert!(is_allocation(take_rows(wide, &[0, 0]).map(|_| ())));
     }
 }
