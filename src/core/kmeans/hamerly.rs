@@ -31,7 +31,7 @@ use crate::{CoreError, CoreResult, Interrupt};
 /// window inside one row group, not a reduction order.
 const SWEEP_BLOCK: usize = 64;
 /// Blocks whose rows are tested ahead of the block being computed (see [`bounded_sweep`]).
-const LOOKAHEAD: usize = 1;
+const LOOKAHEAD: usize = 4;
 
 /// A row's bounds as stored, relative to its centre's drift so that a row its bounds
 /// settle is only read, never written: with `D[a]` the summed shifts of centre `a` and
