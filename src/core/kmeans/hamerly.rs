@@ -31,7 +31,7 @@ use crate::{CoreError, CoreResult, Interrupt};
 /// window inside one row group, not a reduction order.
 const SWEEP_BLOCK: usize = 64;
 /// Blocks whose rows are tested ahead of the block being computed (see [`bounded_sweep`]).
-const LOOKAHEAD: usize = 1;
+const LOOKAHEAD: usize = 4;
 
 /// A row's bounds as stored, relative to its centre's drift so that a row its bounds
 /// settle is only read, never written: with `D[a]` the summed shifts of centre `a` and
@@ -470,22 +470,12 @@ impl Unsettled {
         start: usize,
     ) {
         let block_end = (block_start + SWEEP_BLOCK).min(lab.len());
-        let mut unsettled = 0u64;
-        for (j, (&l, &slot)) in lab[block_start..block_end]
-            .iter()
-            .zip(&bd[block_start..block_end])
-            .enumerate()
-        {
-            let a = l.max(0) as usize;
-            let bits = slot.to_bits();
-            let (up, gap) = (
-                f32::from_bits(bits as u32),
-                f32::from_bits((bits >> 32) as u32),
-            );
-            // NaN compares false: such a row is never settled here.
-            let settled = (up < sc.settled_upper[a]) | (gap > sc.settled_gap[a]);
-            unsettled |= u64::from(!settled) << j;
-        }
+        let mut unsettled = unsettled_bits(
+            &lab[block_start..block_end],
+            &bd[block_start..block_end],
+            &sc.settled_upper,
+            &sc.settled_gap,
+        );
         self.n = 0;
         while unsettled != 0 {
             let o = block_start + unsettled.trailing_zeros() as usize;
@@ -501,6 +491,101 @@ impl Unsettled {
             }
         }
     }
+}
+
+/// Bit `j` set for each row `j` of a block (at most 64 rows) that the stored `f32`
+/// values do not settle: `U < settled_upper[a]` or `G > settled_gap[a]` for its cluster
+/// `a` (NaN compares false: such a row is never settled here). Eight rows at a time with
+/// AVX2 when the CPU has it and `k <= 8` (the thresholds then fit one vector and are
+/// picked per row by a lane permutation instead of a gather); the same bits either way.
+#[inline(always)]
+fn unsettled_bits(lab: &[i32], bd: &[f64], settled_upper: &[f32], settled_gap: &[f32]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if settled_upper.len() <= 8 && crate::numerics::simd::has_avx2() {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            return unsafe { unsettled_bits_avx2(lab, bd, settled_upper, settled_gap) };
+        }
+    }
+    unsettled_bits_scalar(lab, bd, settled_upper, settled_gap, 0)
+}
+
+/// [`unsettled_bits`] of rows `from..` of the block, one row at a time.
+#[inline(always)]
+fn unsettled_bits_scalar(
+    lab: &[i32],
+    bd: &[f64],
+    settled_upper: &[f32],
+    settled_gap: &[f32],
+    from: usize,
+) -> u64 {
+    let mut unsettled = 0u64;
+    for (j, (&l, &slot)) in lab.iter().zip(bd).enumerate().skip(from) {
+        let a = l.max(0) as usize;
+        let bits = slot.to_bits();
+        let (up, gap) = (
+            f32::from_bits(bits as u32),
+            f32::from_bits((bits >> 32) as u32),
+        );
+        let settled = (up < settled_upper[a]) | (gap > settled_gap[a]);
+        unsettled |= u64::from(!settled) << j;
+    }
+    unsettled
+}
+
+/// [`unsettled_bits`] with AVX2 for `k <= 8`: per eight rows, the slots' `U` and `G`
+/// halves are separated by shuffles, each row's thresholds taken from the two threshold
+/// vectors by its label (`permutevar8x32`), and the two comparisons packed into a mask.
+///
+/// # Safety
+/// The CPU must support AVX2; `settled_upper` and `settled_gap` hold at most 8 values,
+/// every label is below their length (or negative: treated as cluster 0), and `lab`,
+/// `bd` have the same length, at most 64.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn unsettled_bits_avx2(
+    lab: &[i32],
+    bd: &[f64],
+    settled_upper: &[f32],
+    settled_gap: &[f32],
+) -> u64 {
+    use std::arch::x86_64::*;
+    let widen = |t: &[f32]| {
+        let mut v = [0.0f32; 8];
+        v[..t.len()].copy_from_slice(t);
+        v
+    };
+    let (tu, tg) = (widen(settled_upper), widen(settled_gap));
+    let tu = _mm256_loadu_ps(tu.as_ptr());
+    let tg = _mm256_loadu_ps(tg.as_ptr());
+    let zero = _mm256_setzero_si256();
+    let len = lab.len().min(bd.len());
+    let mut unsettled = 0u64;
+    let mut j = 0;
+    while j + 8 <= len {
+        let labels = _mm256_max_epi32(_mm256_loadu_si256(lab.as_ptr().add(j).cast()), zero);
+        // Slots j..j+4 and j+4..j+8 as f32 pairs (U, G).
+        let lo = _mm256_loadu_ps(bd.as_ptr().add(j).cast::<f32>());
+        let hi = _mm256_loadu_ps(bd.as_ptr().add(j + 4).cast::<f32>());
+        // In-lane shuffles give rows (0, 1, 4, 5, 2, 3, 6, 7); swapping the middle 64-bit
+        // lanes restores row order.
+        let ups = _mm256_shuffle_ps::<0b10_00_10_00>(lo, hi);
+        let gaps = _mm256_shuffle_ps::<0b11_01_11_01>(lo, hi);
+        let ups = _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(
+            ups,
+        )));
+        let gaps = _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(
+            gaps,
+        )));
+        let settled = _mm256_or_ps(
+            _mm256_cmp_ps::<_CMP_LT_OQ>(ups, _mm256_permutevar8x32_ps(tu, labels)),
+            _mm256_cmp_ps::<_CMP_GT_OQ>(gaps, _mm256_permutevar8x32_ps(tg, labels)),
+        );
+        let settled = _mm256_movemask_ps(settled) as u32 as u64;
+        unsettled |= (!settled & 0xff) << j;
+        j += 8;
+    }
+    unsettled | unsettled_bits_scalar(lab, bd, settled_upper, settled_gap, j)
 }
 
 /// The convergence tolerance of [`run`].
@@ -694,6 +779,49 @@ fn final_assignment<F: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Blocks of every length up to 64, labels of every cluster (and -1), slots with
+    /// values around the thresholds, NaN and infinities: the vector and scalar bound
+    /// tests give the same bits.
+    #[test]
+    fn vector_bound_test_equals_the_scalar_one() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let specials = [f32::NAN, f32::INFINITY, -f32::INFINITY, f32::MAX, 0.0, -0.0];
+        for k in 1..=8usize {
+            let upper: Vec<f32> = (0..k).map(|c| c as f32 * 0.5 + 0.25).collect();
+            let gap: Vec<f32> = (0..k).map(|c| 2.0 - c as f32 * 0.3).collect();
+            for len in 0..=64usize {
+                let lab: Vec<i32> = (0..len)
+                    .map(|_| (next() % (k as u64 + 1)) as i32 - 1)
+                    .collect();
+                let bd: Vec<f64> = (0..len)
+                    .map(|_| {
+                        let mut value = || {
+                            let r = next();
+                            if r % 11 == 0 {
+                                specials[(r / 11 % 6) as usize]
+                            } else {
+                                (r % 1000) as f32 / 250.0 - 1.0
+                            }
+                        };
+                        pack(value(), value())
+                    })
+                    .collect();
+                let scalar = unsettled_bits_scalar(&lab, &bd, &upper, &gap, 0);
+                assert_eq!(
+                    unsettled_bits(&lab, &bd, &upper, &gap),
+                    scalar,
+                    "k={k} len={len}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn stored_bounds_round_outward() {
