@@ -357,9 +357,9 @@ fn first_sweep<F: Float>(
 /// rows they do not certify are read, and only those rows' bounds are written.
 ///
 /// Rows go in blocks: the bound tests of a block (cheap, see [`Unsettled`]) prefetch the
-/// rows that fail them, and those rows are computed one block later, when their data has
-/// arrived (computed at once, each sparse failing row would wait on memory: that wait was
-/// most of a late iteration's time). A failing row's upper bound is tightened to the
+/// rows that fail them, and those rows are computed [`LOOKAHEAD`] blocks later, when their
+/// data has arrived (computed at once, each sparse failing row would wait on memory: that
+/// wait was most of a late iteration's time). A failing row's upper bound is tightened to the
 /// exact distance, and the rows still not certified get all their distances, two rows at
 /// a time. Label changes are applied in row order, so the sums are those of a plain
 /// row-by-row sweep.
