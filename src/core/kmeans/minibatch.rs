@@ -609,6 +609,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_requested_stop_ends_the_partial_step_and_leaves_the_state() {
+        let x = Array2::from_shape_fn((3_000, 2), |(i, j)| ((i * 7 + j) % 11) as f64);
+        let mut centres = vec![0.0, 0.0, 5.0, 5.0];
+        let mut counts = vec![1.0, 1.0];
+        let stop = Interrupt::new();
+        stop.request();
+        let got = partial_step(
+            x.view(),
+            None,
+            &mut centres,
+            &mut counts,
+            0,
+            0.01,
+            0,
+            0,
+            &stop,
+        );
+        assert_eq!(got, Err(CoreError::Interrupted));
+        assert_eq!(
+            (centres.clone(), counts.clone()),
+            (vec![0.0, 0.0, 5.0, 5.0], vec![1.0, 1.0])
+        );
+        let go = Interrupt::new();
+        assert!(partial_step(
+            x.view(),
+            None,
+            &mut centres,
+            &mut counts,
+            0,
+            0.01,
+            0,
+            0,
+            &go
+        )
+        .is_ok());
+        assert!(counts[0] + counts[1] > 2.0);
+    }
+
+    #[test]
     fn minibatch_finds_separated_blobs() {
         let mut v = Vec::new();
         for i in 0..3000 {
