@@ -137,6 +137,31 @@ CASES = {
         MANY_CENTRES.format(n=10_000 * 1024, d=1024, k=2048),
         "km.transform(X)",
     ),
+    # Pairwise and per-row passes (issue 12): a call into Rust on a chunk of ~8M distances
+    # is seconds on wide tables; the kernels check every tile of distances.
+    "gower_distances_wide": (
+        SPREAD.format(n=3000 * 2000, d=2000) + "from segwise.metrics import gower_distances",
+        "gower_distances(X)",
+    ),
+    "gap_within_dispersion_all_pairs": (
+        SPREAD.format(n=40_000 * 16, d=16)
+        + "from segwise._core import choose_k_within_dispersion\n"
+        + "labels = np.zeros(len(X), dtype=np.int32)",
+        "choose_k_within_dispersion(X, labels, k=1, d_power=1.0)",
+    ),
+    "minibatch_partial_fit_many_centres": (
+        SPREAD.format(n=800_000 * 32, d=32)
+        + "from segwise.cluster import MiniBatchKMeans\n"
+        + "mbk = MiniBatchKMeans(2048, random_state=0).partial_fit(X[:4096])",
+        "mbk.partial_fit(X)",
+    ),
+    "pareto_nbd_predict": (
+        "import pandas as pd, warnings\nfrom segwise.clv import ParetoNBDModel\nn = 2_000_000\n"
+        "i = np.arange(n)\nT = 50.0 + (i % 997) * 0.37\nx = (i % 13).astype(float)\n"
+        "S = pd.DataFrame({'frequency': x, 'recency': np.where(x > 0, T * (i * 0.618 % 1.0), 0.0),"
+        " 'T': T})\nwarnings.simplefilter('ignore')\nm = ParetoNBDModel().fit(S[:5000])",
+        "m.predict(S, t=10)",
+    ),
     "dbscan_huge_eps": (
         BLOBS.format(n=60_000, d=2) + "from segwise.cluster import DBSCAN",
         "DBSCAN(eps=100).fit(X)",

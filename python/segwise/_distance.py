@@ -8,8 +8,8 @@
 * **Matrices**: :func:`allocate_matrix` bounds an ``n x m`` result by a documented cap
   before allocating it (:class:`~segwise.exceptions.AllocationError` says how many bytes
   and what to do instead); :func:`fill_matrix` and :func:`nearest_rows` run the Rust
-  kernels in chunks of about :data:`PAIRS_PER_CALL` distances, so Ctrl-C stops a long
-  computation between chunks.
+  kernels in chunks of about :data:`PAIRS_PER_CALL` distances (the kernels also stop on
+  Ctrl-C within a chunk, which is seconds on a wide table).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from .exceptions import (
     ShapeMismatchError,
 )
 
-#: Distances computed per call into Rust (tens of milliseconds): Ctrl-C is honoured between
-#: calls.
+#: Distances computed per call into Rust (tens of milliseconds on narrow tables, seconds on
+#: very wide ones; Ctrl-C is honoured within a call as well as between calls).
 PAIRS_PER_CALL = 1 << 23
 #: Cap on one distance matrix when the machine's memory cannot be read.
 FALLBACK_MAX_BYTES = 8 << 30

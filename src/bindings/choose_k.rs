@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{run_detached, run_interruptible};
+use super::{run_detached, run_interruptible, run_sized};
 use crate::core::kmeans::{Algorithm, KMeansClustering};
 use crate::core::params::Params;
 use crate::core::stability::choose_k as ck;
@@ -68,7 +68,15 @@ fn choose_k_within_dispersion(
 ) -> PyResult<f64> {
     let x = x.as_array();
     let labels = labels.as_slice()?;
-    run_detached(py, || ck::within_dispersion(x, labels, k, d_power))
+    // Every within-cluster pair unless d_power = 2 (one pass over the rows).
+    let cells = if d_power == 2.0 {
+        x.len()
+    } else {
+        x.len().saturating_mul(x.nrows())
+    };
+    run_sized(py, cells, |stop| {
+        ck::within_dispersion(x, labels, k, d_power, stop)
+    })
 }
 
 /// Reference set `b` of the gap statistic.

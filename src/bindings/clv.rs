@@ -158,7 +158,7 @@ fn clv_predict<'py>(
         t_age.as_slice()?,
     );
     let (model, quantity) = (model.to_owned(), quantity.to_owned());
-    let out = run_detached(py, || {
+    let out = run_sized(py, x.len(), |stop| {
         predict::per_customer(
             Model::parse(&model)?,
             &params,
@@ -167,6 +167,7 @@ fn clv_predict<'py>(
             x,
             tx,
             big_t,
+            stop,
         )
     })?;
     Ok(out.into_pyarray(py))
@@ -200,8 +201,9 @@ fn clv_customer_lifetime_value<'py>(
         month_length,
         discount_rate,
     };
-    let out = run_detached(py, || {
-        predict::customer_lifetime_value(Model::parse(&model)?, &params, x, tx, big_t, m, horizon)
+    let out = run_sized(py, x.len().saturating_mul(months), |stop| {
+        let model = Model::parse(&model)?;
+        predict::customer_lifetime_value(model, &params, x, tx, big_t, m, horizon, stop)
     })?;
     Ok(out.into_pyarray(py))
 }

@@ -7,13 +7,13 @@ use numpy::ndarray::{Array1, ArrayView2};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
-use super::{dispatch_float, run_detached, to_py_err, FloatArray2, FloatArrayMut2};
+use super::{dispatch_float, run_sized, to_py_err, FloatArray2, FloatArrayMut2};
 use crate::core::distance::{self, Dissimilarities, Euclidean, Gower, GowerParams, Pairwise};
 use crate::core::metrics;
 use crate::core::mixed::MixedView;
 use crate::core::numerics::Float;
 use crate::core::params::Params;
-use crate::core::{CoreError, CoreResult};
+use crate::core::{CoreError, CoreResult, Interrupt};
 
 /// The scales and weights of a Gower distance, read from the attributes of a
 /// `segwise._distance.GowerScales`.
@@ -97,20 +97,30 @@ impl ScaleSlices<'_> {
 }
 
 /// Fill `out` (float64 or float32, C-contiguous) with `metric`'s distances from row
-/// `row0` on, with the GIL released. The one binding that writes into the caller's array
-/// rather than returning a new one: Python allocates the whole matrix once (under its byte
-/// cap) and fills it a block of rows per call, checking Ctrl-C between blocks; returning
-/// each block would copy every distance a second time.
+/// `row0` on, with the GIL released and Ctrl-C honoured within the call ([`run_sized`]
+/// on `columns` per distance: the work grows with both). The one binding that writes
+/// into the caller's array rather than returning a new one: Python allocates the whole
+/// matrix once (under its byte cap) and fills it a block of rows per call; returning each
+/// block would copy every distance a second time.
 fn fill_out<P: Pairwise>(
     py: Python<'_>,
     metric: impl FnOnce() -> CoreResult<P> + Send,
+    columns: usize,
     out: FloatArrayMut2<'_>,
 ) -> PyResult<()> {
     dispatch_float!(FloatArrayMut2; out, o: F => {
         let mut o = o;
         let view = o.as_array_mut();
-        run_detached(py, move || distance::fill::<P, F>(&metric()?, 0, view))
+        let cells = view.len().saturating_mul(columns.max(1));
+        run_sized(py, cells, move |stop| distance::fill::<P, F>(&metric()?, 0, view, stop))
     })
+}
+
+/// Cells of work of a nearest-row search: left rows x right rows x columns.
+fn pair_cells(left_rows: usize, right_rows: usize, columns: usize) -> usize {
+    left_rows
+        .saturating_mul(right_rows)
+        .saturating_mul(columns.max(1))
 }
 
 /// Gower distances from the rows of the left table to the rows of the right one, into
@@ -129,7 +139,8 @@ fn gower_fill<'py>(
     let s = scales.slices()?;
     let l = (left_numeric.as_array(), left_codes.as_array());
     let r = (right_numeric.as_array(), right_codes.as_array());
-    fill_out(py, || s.gower(l, r), out)
+    let columns = l.0.ncols() + l.1.ncols();
+    fill_out(py, || s.gower(l, r), columns, out)
 }
 
 pub(super) type Nearest<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
@@ -149,7 +160,8 @@ fn gower_nearest<'py>(
     let s = scales.slices()?;
     let l = (left_numeric.as_array(), left_codes.as_array());
     let r = (right_numeric.as_array(), right_codes.as_array());
-    let (labels, dists) = run_detached(py, || Ok(distance::nearest(&s.gower(l, r)?)))?;
+    let cells = pair_cells(l.0.nrows(), r.0.nrows(), l.0.ncols() + l.1.ncols());
+    let (labels, dists) = run_sized(py, cells, |stop| distance::nearest(&s.gower(l, r)?, stop))?;
     Ok((labels.into_pyarray(py), dists.into_pyarray(py)))
 }
 
@@ -163,7 +175,7 @@ fn euclidean_fill<'py>(
     out: FloatArrayMut2<'py>,
 ) -> PyResult<()> {
     let (l, r) = (left.as_array(), right.as_array());
-    fill_out(py, || Euclidean::new(l, r), out)
+    fill_out(py, || Euclidean::new(l, r), l.ncols(), out)
 }
 
 /// For every row of `left`, the nearest row of `right` (Euclidean) and its distance.
@@ -174,7 +186,10 @@ fn euclidean_nearest<'py>(
     right: PyReadonlyArray2<'py, f64>,
 ) -> PyResult<Nearest<'py>> {
     let (l, r) = (left.as_array(), right.as_array());
-    let (labels, dists) = run_detached(py, || Ok(distance::nearest(&Euclidean::new(l, r)?)))?;
+    let cells = pair_cells(l.nrows(), r.nrows(), l.ncols());
+    let (labels, dists) = run_sized(py, cells, |stop| {
+        distance::nearest(&Euclidean::new(l, r)?, stop)
+    })?;
     Ok((labels.into_pyarray(py), dists.into_pyarray(py)))
 }
 
@@ -185,7 +200,7 @@ fn euclidean_nearest<'py>(
 fn check_dissimilarities(py: Python<'_>, d: FloatArray2<'_>, symmetric: bool) -> PyResult<()> {
     dispatch_float!(d, d: F => {
         let d = d.as_array();
-        run_detached(py, || Dissimilarities::<F>::new(d)?.check(symmetric))
+        run_sized(py, d.len(), |stop| Dissimilarities::<F>::new(d)?.check(symmetric, stop))
     })
 }
 
@@ -203,7 +218,8 @@ fn silhouette_rows_precomputed<'py>(
     let labels = labels.as_slice()?;
     let out = dispatch_float!(d, d: F => {
         let d = d.as_array();
-        run_detached(py, || rows_of::<F>(d, labels, start, stop))?
+        let cells = stop.saturating_sub(start).saturating_mul(d.ncols());
+        run_sized(py, cells, |halt| rows_of::<F>(d, labels, start, stop, halt))?
     });
     Ok(out.into_pyarray(py))
 }
@@ -213,8 +229,9 @@ fn rows_of<F: Float>(
     labels: &[i64],
     start: usize,
     stop: usize,
+    halt: &Interrupt,
 ) -> CoreResult<Array1<f64>> {
-    metrics::silhouette_rows(&Dissimilarities::new(d)?, labels, start..stop)
+    metrics::silhouette_rows(&Dissimilarities::new(d)?, labels, start..stop, halt)
 }
 
 /// Silhouette coefficients of samples `start..stop` under Gower's distance.
@@ -240,8 +257,13 @@ fn silhouette_rows_gower<'py>(
     let s = scales.slices()?;
     let labels = labels.as_slice()?;
     let table = (numeric.as_array(), codes.as_array());
-    let out = run_detached(py, || {
-        metrics::silhouette_rows(&s.gower(table, table)?, labels, start..stop)
+    let cells = pair_cells(
+        stop.saturating_sub(start),
+        table.0.nrows(),
+        table.0.ncols() + table.1.ncols(),
+    );
+    let out = run_sized(py, cells, |halt| {
+        metrics::silhouette_rows(&s.gower(table, table)?, labels, start..stop, halt)
     })?;
     Ok(out.into_pyarray(py))
 }

@@ -386,7 +386,7 @@ fn partial_step_typed<'py, F: Float + Element>(
     let wv = sample_weight.as_ref().map(|w| w.as_array());
     let mut c = centers.as_array().to_owned();
     let mut n = counts.as_array().to_owned();
-    let (c, n, since) = run_detached(py, move || {
+    let (c, n, since) = run_sized(py, xv.len(), move |stop| {
         let w = contiguous(&wv, "sample_weight")?;
         let cs = c
             .as_slice_mut()
@@ -403,6 +403,7 @@ fn partial_step_typed<'py, F: Float + Element>(
             args.reassignment_ratio,
             args.seed,
             args.step_index,
+            stop,
         )?;
         Ok((c, n, since))
     })?;
@@ -543,7 +544,7 @@ fn minibatch_partial_step_sparse<'py>(
         let centers: PyReadonlyArray2<'py, F> = centers.extract()?;
         let mut c = centers.as_array().to_owned();
         let mut n = counts.as_array().to_owned();
-        let (c, n, since) = run_detached(py, move || {
+        let (c, n, since) = run_sized(py, x.nnz() + x.n_rows(), move |stop| {
             let w = contiguous(&wv, "sample_weight")?;
             let cs = c
                 .as_slice_mut()
@@ -560,6 +561,7 @@ fn minibatch_partial_step_sparse<'py>(
                 reassignment_ratio,
                 seed,
                 step_index,
+                stop,
             )?;
             Ok((c, n, since))
         })?;
@@ -700,7 +702,9 @@ fn kmeans_lloyd_partial<'py>(
     let wv = sample_weight.as_ref().map(|w| w.as_array());
     let w = contiguous(&wv, "sample_weight").map_err(to_py_err)?;
     let p = dispatch_float!(x, x: F => {
-        against_centres::<F, _, _>(&x, &centers, None, |x, c, _| partial::lloyd_partial(x, w, c))?
+        against_centres::<F, _, _>(&x, &centers, None, |x, c, stop| {
+            partial::lloyd_partial(x, w, c, stop)
+        })?
     });
     Ok(
         (p.sums.into_pyarray(py), p.weights.into_pyarray(py), p.cost)
@@ -739,8 +743,8 @@ fn kmeans_farthest_rows<'py>(
     let wv = sample_weight.as_ref().map(|w| w.as_array());
     let w = contiguous(&wv, "sample_weight").map_err(to_py_err)?;
     dispatch_float!(x, x: F => {
-        let f = against_centres::<F, _, _>(&x, &centers, None, |x, c, _| {
-            partial::farthest_rows(x, w, c, n_far, offset)
+        let f = against_centres::<F, _, _>(&x, &centers, None, |x, c, stop| {
+            partial::farthest_rows(x, w, c, n_far, offset, stop)
         })?;
         far_tuple(py, f)
     })
@@ -806,8 +810,8 @@ fn kmeans_oversample_round<'py>(
     let wv = sample_weight.as_ref().map(|w| w.as_array());
     let w = contiguous(&wv, "sample_weight").map_err(to_py_err)?;
     dispatch_float!(x, x: F => {
-        let r = against_centres::<F, _, _>(&x, &candidates, None, |x, c, _| {
-            partial::oversample_round(x, w, c, oversampling, (seed, round, offset))
+        let r = against_centres::<F, _, _>(&x, &candidates, None, |x, c, stop| {
+            partial::oversample_round(x, w, c, oversampling, (seed, round, offset), stop)
         })?;
         let out = (r.cost, r.index.into_pyarray(py), r.ratio.into_pyarray(py), r.rows.into_pyarray(py));
         Ok(out.into_pyobject(py)?.into_any())

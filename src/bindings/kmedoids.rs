@@ -6,7 +6,7 @@ use numpy::IntoPyArray;
 use pyo3::prelude::*;
 
 use super::distance::Nearest;
-use super::{dispatch_float, run_detached, to_py_err, FloatArray2};
+use super::{dispatch_float, run_detached, run_sized, to_py_err, FloatArray2};
 use crate::core::kmedoids::{self, Dissimilarities, FasterPamState, KMedoidsParams};
 use crate::core::params::Params;
 
@@ -90,7 +90,10 @@ fn kmedoids_assign<'py>(
 ) -> PyResult<Nearest<'py>> {
     let (labels, dists) = dispatch_float!(d, d: F => {
         let d = d.as_array();
-        run_detached(py, || kmedoids::assign(&Dissimilarities::<F>::new(d)?, &medoids))?
+        let cells = d.nrows().saturating_mul(medoids.len());
+        run_sized(py, cells, |stop| {
+            kmedoids::assign(&Dissimilarities::<F>::new(d)?, &medoids, stop)
+        })?
     });
     Ok((labels.into_pyarray(py), dists.into_pyarray(py)))
 }

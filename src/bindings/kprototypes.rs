@@ -251,11 +251,11 @@ fn kprototypes_lloyd_partial<'py>(
     let wv = sample_weight.as_ref().map(|w| w.as_array());
     let (nv, cv) = (numeric.as_array(), categorical.as_array());
     let (pn, pc) = (prototypes.0.as_array(), prototypes.1.as_array());
-    let p = run_detached(py, || {
+    let p = run_sized(py, nv.len() + cv.len(), |stop| {
         let x = MixedView::new(nv, cv, &levels, false)?;
         let w = contiguous(&wv, "sample_weight")?;
         with_threads(n_threads, || {
-            partial::lloyd_partial(&x, w, pn, pc, gamma, offset)
+            partial::lloyd_partial(&x, w, pn, pc, gamma, offset, stop)
         })
     })?;
     let fingerprint = ndarray::Array1::from_vec(p.fingerprint.to_vec());
@@ -291,10 +291,10 @@ fn kprototypes_farthest_rows<'py>(
     let wv = sample_weight.as_ref().map(|w| w.as_array());
     let (nv, cv) = (numeric.as_array(), categorical.as_array());
     let (pn, pc) = (prototypes.0.as_array(), prototypes.1.as_array());
-    let f = run_detached(py, || {
+    let f = run_sized(py, nv.len() + cv.len(), |stop| {
         let x = MixedView::new(nv, cv, &levels, false)?;
         let w = contiguous(&wv, "sample_weight")?;
-        partial::farthest_rows(&x, w, pn, pc, gamma, n_far, offset)
+        partial::farthest_rows(&x, w, pn, pc, gamma, n_far, offset, stop)
     })?;
     Ok((
         f.cost.into_pyarray(py),

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::{bgnbd, check_history, gammagamma, mbgnbd, paretonbd, Model};
 use crate::params::invalid;
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// What to predict for each customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,6 +117,9 @@ pub fn expected_purchases(model: Model, params: &[f64], t: &[f64]) -> CoreResult
 }
 
 /// One [`Quantity`] per customer (`t` is the horizon of the expected purchases).
+/// Checks `stop` before each customer ([`CoreError::Interrupted`]; a customer costs
+/// microseconds with the Pareto/NBD's hypergeometric functions).
+#[allow(clippy::too_many_arguments)]
 pub fn per_customer(
     model: Model,
     params: &[f64],
@@ -125,20 +128,24 @@ pub fn per_customer(
     x: &[f64],
     t_x: &[f64],
     big_t: &[f64],
+    stop: &Interrupt,
 ) -> CoreResult<Vec<f64>> {
     let p = check_params(params)?;
     check_horizon(t)?;
     check_lengths(x.len(), &[("recency", t_x.len()), ("T", big_t.len())])?;
     (0..x.len()).try_for_each(|i| check_history(x[i], t_x[i], big_t[i]))?;
-    Ok((0..x.len())
+    (0..x.len())
         .into_par_iter()
-        .map(|i| match quantity {
-            Quantity::ConditionalExpectedPurchases => {
-                model.conditional_expected_purchases(&p, t, x[i], t_x[i], big_t[i])
-            }
-            Quantity::ProbabilityAlive => model.probability_alive(&p, x[i], t_x[i], big_t[i]),
+        .map(|i| {
+            stop.check()?;
+            Ok(match quantity {
+                Quantity::ConditionalExpectedPurchases => {
+                    model.conditional_expected_purchases(&p, t, x[i], t_x[i], big_t[i])
+                }
+                Quantity::ProbabilityAlive => model.probability_alive(&p, x[i], t_x[i], big_t[i]),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Settings of [`customer_lifetime_value`] (lifetimes' convention).
@@ -154,7 +161,9 @@ pub struct Horizon {
 
 /// Discounted value of each customer's expected purchases over `horizon.months` months:
 /// `sum_k spend * (E[Y(k L)] - E[Y((k-1) L)]) / (1 + d)^k` (lifetimes'
-/// `customer_lifetime_value`), with `spend` the expected spend per purchase.
+/// `customer_lifetime_value`), with `spend` the expected spend per purchase. Checks
+/// `stop` before each customer ([`CoreError::Interrupted`]).
+#[allow(clippy::too_many_arguments)]
 pub fn customer_lifetime_value(
     model: Model,
     params: &[f64],
@@ -163,6 +172,7 @@ pub fn customer_lifetime_value(
     big_t: &[f64],
     spend: &[f64],
     horizon: Horizon,
+    stop: &Interrupt,
 ) -> CoreResult<Vec<f64>> {
     let p = check_params(params)?;
     check_lengths(
@@ -186,9 +196,10 @@ pub fn customer_lifetime_value(
         ));
     }
     (0..x.len()).try_for_each(|i| check_history(x[i], t_x[i], big_t[i]))?;
-    Ok((0..x.len())
+    (0..x.len())
         .into_par_iter()
         .map(|i| {
+            stop.check()?;
             let mut value = 0.0;
             let mut before = 0.0;
             for k in 1..=horizon.months {
@@ -197,9 +208,9 @@ pub fn customer_lifetime_value(
                 value += spend[i] * (upto - before) / (1.0 + horizon.discount_rate).powi(k as i32);
                 before = upto;
             }
-            value
+            Ok(value)
         })
-        .collect())
+        .collect()
 }
 
 /// E[M | x, m] of the Gamma-Gamma model for each customer.
@@ -216,4 +227,35 @@ pub fn expected_average_spend(params: &[f64], x: &[f64], m: &[f64]) -> CoreResul
         .zip(m.par_iter())
         .map(|(&x, &m)| gammagamma::expected_average_spend(&p, x, m))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_requested_stop_ends_the_per_customer_passes() {
+        let (x, t_x, big_t, spend) = ([0.0, 2.0, 5.0], [0.0, 10.0, 30.0], [40.0; 3], [5.0; 3]);
+        let params = [0.5, 10.0, 0.7, 3.0];
+        let horizon = Horizon {
+            months: 3,
+            month_length: 30.0,
+            discount_rate: 0.01,
+        };
+        let quantity = Quantity::ProbabilityAlive;
+        let go = Interrupt::new();
+        let stop = Interrupt::new();
+        stop.request();
+        for model in [Model::BetaGeo, Model::ParetoNbd] {
+            assert!(per_customer(model, &params, quantity, 1.0, &x, &t_x, &big_t, &go).is_ok());
+            assert_eq!(
+                per_customer(model, &params, quantity, 1.0, &x, &t_x, &big_t, &stop),
+                Err(CoreError::Interrupted)
+            );
+            let clv =
+                |s| customer_lifetime_value(model, &params, &x, &t_x, &big_t, &spend, horizon, s);
+            assert!(clv(&go).is_ok());
+            assert_eq!(clv(&stop), Err(CoreError::Interrupted));
+        }
+    }
 }

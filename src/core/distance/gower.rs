@@ -448,7 +448,7 @@ mod tests {
 
     fn matrix(g: &Gower) -> Array2<f64> {
         let mut out = Array2::zeros((g.n_left(), g.n_right()));
-        fill(g, 0, out.view_mut()).unwrap();
+        fill(g, 0, out.view_mut(), &crate::Interrupt::new()).unwrap();
         out
     }
 

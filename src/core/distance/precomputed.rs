@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::Pairwise;
 use crate::numerics::Float;
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// A square dissimilarity matrix in row-major order, read by rows (`d[i][j]` is row `i`'s
 /// dissimilarity to `j`). Methods that assume it symmetric check it with
@@ -90,8 +90,9 @@ impl<'a, F: Float> Dissimilarities<'a, F> {
 
     /// Check the values: finite, >= 0, a zero diagonal (at most `100 * eps` of `F`, as
     /// scikit-learn), and with `symmetric`, `|d[i][j] - d[j][i]|` at most `1e-8` (`1e-4`
-    /// for `f32`) of the largest value. One parallel pass over pairs of tiles.
-    pub fn check(&self, symmetric: bool) -> CoreResult<()> {
+    /// for `f32`) of the largest value. One parallel pass over pairs of tiles, checking
+    /// `stop` before each band of [`CHECK_TILE`] rows ([`CoreError::Interrupted`]).
+    pub fn check(&self, symmetric: bool, stop: &Interrupt) -> CoreResult<()> {
         let n = self.n;
         let eps = if F::ROUNDING_SLACK < 1e-8 {
             f64::EPSILON
@@ -102,6 +103,7 @@ impl<'a, F: Float> Dissimilarities<'a, F> {
         let scan = (0..tiles)
             .into_par_iter()
             .map(|ti| {
+                stop.check()?;
                 let mut s = MatrixScan::default();
                 let rows = ti * CHECK_TILE..((ti + 1) * CHECK_TILE).min(n);
                 for i in rows.clone() {
@@ -139,9 +141,9 @@ impl<'a, F: Float> Dissimilarities<'a, F> {
                         }
                     }
                 }
-                s
+                Ok(s)
             })
-            .reduce(MatrixScan::default, MatrixScan::merge);
+            .try_reduce(MatrixScan::default, |a, b| Ok(a.merge(b)))?;
         if scan.non_finite + scan.negative > 0 {
             let (i, j) = scan.first_bad.unwrap_or((0, 0));
             return Err(CoreError::NonFinite(format!(
@@ -200,35 +202,36 @@ mod tests {
 
     #[test]
     fn checks_the_matrix() {
+        let go = Interrupt::new();
         let good = array![[0.0, 1.0, 2.0], [1.0, 0.0, 3.0], [2.0, 3.0, 0.0]];
         let d = Dissimilarities::new(good.view()).unwrap();
-        assert!(d.check(true).is_ok());
+        assert!(d.check(true, &go).is_ok());
         let mut bad = good.clone();
         bad[[0, 2]] = -1.0;
         let err = Dissimilarities::new(bad.view())
             .unwrap()
-            .check(false)
+            .check(false, &go)
             .unwrap_err();
         assert!(err
             .to_string()
             .contains("1 negative value(s), the first at row 0, column 2"));
         bad[[0, 2]] = f64::NAN;
         assert!(matches!(
-            Dissimilarities::new(bad.view()).unwrap().check(false),
+            Dissimilarities::new(bad.view()).unwrap().check(false, &go),
             Err(CoreError::NonFinite(_))
         ));
         let mut diag = good.clone();
         diag[[1, 1]] = 0.5;
         let err = Dissimilarities::new(diag.view())
             .unwrap()
-            .check(false)
+            .check(false, &go)
             .unwrap_err();
         assert!(err.to_string().contains("row 1 has 0.5"));
         let mut asym = good.clone();
         asym[[2, 1]] = 2.5;
         let d = Dissimilarities::new(asym.view()).unwrap();
-        assert!(d.check(false).is_ok());
-        let err = d.check(true).unwrap_err();
+        assert!(d.check(false, &go).is_ok());
+        let err = d.check(true, &go).unwrap_err();
         assert!(
             err.to_string().contains("d[1][2] = 3 and d[2][1] = 2.5"),
             "{err}"
@@ -238,5 +241,17 @@ mod tests {
             Dissimilarities::new(rect.view()),
             Err(CoreError::ShapeMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn a_requested_stop_ends_the_check() {
+        let n = 200;
+        let m = ndarray::Array2::from_shape_fn((n, n), |(i, j)| i.abs_diff(j) as f64);
+        let d = Dissimilarities::new(m.view()).unwrap();
+        assert!(d.check(true, &Interrupt::new()).is_ok());
+        let stop = Interrupt::new();
+        stop.request();
+        assert_eq!(d.check(true, &stop), Err(CoreError::Interrupted));
+        assert_eq!(d.check(false, &stop), Err(CoreError::Interrupted));
     }
 }

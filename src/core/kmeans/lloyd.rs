@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use super::common::{
     assign_labels_inertia, average_centres, centre_shifts, group_rows, relocate_empty_clusters,
-    CentreBlocks, Data, Sums,
+    CentreBlocks, Data, Sums, STOP_ROWS,
 };
 use crate::numerics::{simd::with_avx2, Float};
 use crate::{CoreResult, Interrupt};
@@ -26,7 +26,8 @@ pub struct RunResult<F> {
 /// The E-step of rows `start..start + len` against `blocks` (the current centres), in row
 /// order: `on_label(offset, cluster)` for every row, and the per-cluster weighted sums of
 /// the rows plus their weighted squared distance to the closest centre (the cost). The one
-/// kernel of the in-memory run and of the distributed step ([`super::partial`]).
+/// kernel of the in-memory run and of the distributed step ([`super::partial`]). Checks
+/// `stop` every [`STOP_ROWS`] rows, before their arithmetic.
 #[inline(always)]
 pub fn assign_and_sum<F: Float>(
     data: &Data<'_, F>,
@@ -34,7 +35,8 @@ pub fn assign_and_sum<F: Float>(
     start: usize,
     len: usize,
     mut on_label: impl FnMut(usize, usize),
-) -> (Sums, f64) {
+    stop: &Interrupt,
+) -> CoreResult<(Sums, f64)> {
     with_avx2(
         #[inline(always)]
         || {
@@ -51,6 +53,9 @@ pub fn assign_and_sum<F: Float>(
             // Two rows at a time (independent chains overlap), in row order.
             let mut o = 0;
             while o + 1 < len {
+                if o % STOP_ROWS == 0 {
+                    stop.check()?;
+                }
                 let [(ca, da), (cb, db)] =
                     blocks.closest_pair(data.row(start + o), data.row(start + o + 1), &mut buf);
                 record(o, ca, da);
@@ -58,10 +63,13 @@ pub fn assign_and_sum<F: Float>(
                 o += 2;
             }
             if o < len {
+                if o % STOP_ROWS == 0 {
+                    stop.check()?;
+                }
                 let (c, dist) = blocks.closest(data.row(start + o), &mut buf);
                 record(o, c, dist);
             }
-            (sums, cost)
+            Ok((sums, cost))
         },
     )
 }
@@ -94,15 +102,17 @@ pub fn run<F: Float>(
             .enumerate()
             .map(|(g, lab)| {
                 let mut changed = 0usize;
-                let (sums, _) = assign_and_sum(data, &blocks, g * rows, lab.len(), |o, c| {
+                let len = lab.len();
+                let on_label = |o: usize, c: usize| {
                     if lab[o] != c as i32 {
                         changed += 1;
                         lab[o] = c as i32;
                     }
-                });
-                (sums, changed)
+                };
+                let (sums, _) = assign_and_sum(data, &blocks, g * rows, len, on_label, stop)?;
+                Ok((sums, changed))
             })
-            .collect();
+            .collect::<CoreResult<_>>()?;
         let mut sums = Sums::zeros(k, d);
         let mut changed = 0;
         for (part, ch) in &parts {

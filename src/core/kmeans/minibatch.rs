@@ -12,7 +12,7 @@ use rand::Rng;
 use rand_xoshiro::rand_core::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::common::{assign_labels_inertia, CentreBlocks, Data};
+use super::common::{assign_labels_inertia, CentreBlocks, Data, STOP_ROWS};
 use super::init::{kmeans_plusplus, random_rows, restart_rng, run_restarts, RestartStreams};
 use super::{check_data, checked_tolerance, contiguous_data, param, Init};
 use crate::error::check_weights;
@@ -106,6 +106,8 @@ pub(crate) fn init_centres<F: Float>(
 /// One mini-batch update (scikit-learn's `_mini_batch_step`) on the rows `batch`
 /// (`b * d`, weights `w`), updating `centres` and `counts` in place. Returns the batch
 /// inertia (against the centres before the update) and the squared centre change.
+/// Checks `stop` every [`STOP_ROWS`] rows of the batch (before their arithmetic and
+/// before any centre moves: a stopped step leaves `centres` and `counts` unchanged).
 #[allow(clippy::too_many_arguments)]
 pub fn step<F: Float>(
     batch: &[F],
@@ -117,7 +119,8 @@ pub fn step<F: Float>(
     random_reassign: bool,
     reassignment_ratio: f64,
     rng: &mut Xoshiro256PlusPlus,
-) -> (f64, f64) {
+    stop: &Interrupt,
+) -> CoreResult<(f64, f64)> {
     let k = counts.len();
     let data = Data {
         x: batch,
@@ -135,6 +138,9 @@ pub fn step<F: Float>(
             let mut buf = vec![F::zero(); blocks.padded()];
             let mut inertia = 0.0;
             for (i, lab) in labels.iter_mut().enumerate() {
+                if i % STOP_ROWS == 0 {
+                    stop.check()?;
+                }
                 let row = data.row(i);
                 let (c, dist) = blocks.closest(row, &mut buf);
                 *lab = c;
@@ -145,9 +151,9 @@ pub fn step<F: Float>(
                     *s += v.to_f64() * wi;
                 }
             }
-            inertia
+            Ok(inertia)
         },
-    );
+    )?;
     let shift = update_centres(
         centres,
         counts,
@@ -157,7 +163,7 @@ pub fn step<F: Float>(
         rng,
         |row, out| out.copy_from_slice(data.row(row)),
     );
-    (inertia, shift)
+    Ok((inertia, shift))
 }
 
 /// The M-step half of [`step`] (shared with the sparse step): move each centre with
@@ -437,7 +443,8 @@ pub fn fit<F: Float>(
             reassign,
             params.reassignment_ratio,
             &mut rng,
-        );
+            stop,
+        )?;
         steps_done = i + 1;
         if early.stop_after(i, outcome, (batch, n), tol, params.max_no_improvement) {
             break;
@@ -465,6 +472,8 @@ pub fn fit<F: Float>(
 /// One `partial_fit` step on the rows `x` (with weights), updating `centres` and
 /// `counts` in place; `n_since_last_reassign` carries scikit-learn's reassignment clock.
 /// The random stream is derived from `seed` and `step_index`. Returns the updated clock.
+/// Checks `stop` as [`step`] ([`CoreError::Interrupted`], `centres` and `counts` then
+/// unchanged).
 #[allow(clippy::too_many_arguments)]
 pub fn partial_step<F: Float>(
     x: ArrayView2<'_, F>,
@@ -475,6 +484,7 @@ pub fn partial_step<F: Float>(
     reassignment_ratio: f64,
     seed: u64,
     step_index: u64,
+    stop: &Interrupt,
 ) -> CoreResult<usize> {
     let (n, d) = x.dim();
     let xs = check_data(&x, "X")?;
@@ -499,7 +509,8 @@ pub fn partial_step<F: Float>(
         reassign,
         reassignment_ratio,
         &mut rng,
-    );
+        stop,
+    )?;
     Ok(n_since)
 }
 
@@ -596,6 +607,45 @@ pub fn initial_centres<F: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_requested_stop_ends_the_partial_step_and_leaves_the_state() {
+        let x = Array2::from_shape_fn((3_000, 2), |(i, j)| ((i * 7 + j) % 11) as f64);
+        let mut centres = vec![0.0, 0.0, 5.0, 5.0];
+        let mut counts = vec![1.0, 1.0];
+        let stop = Interrupt::new();
+        stop.request();
+        let got = partial_step(
+            x.view(),
+            None,
+            &mut centres,
+            &mut counts,
+            0,
+            0.01,
+            0,
+            0,
+            &stop,
+        );
+        assert_eq!(got, Err(CoreError::Interrupted));
+        assert_eq!(
+            (centres.clone(), counts.clone()),
+            (vec![0.0, 0.0, 5.0, 5.0], vec![1.0, 1.0])
+        );
+        let go = Interrupt::new();
+        assert!(partial_step(
+            x.view(),
+            None,
+            &mut centres,
+            &mut counts,
+            0,
+            0.01,
+            0,
+            0,
+            &go
+        )
+        .is_ok());
+        assert!(counts[0] + counts[1] > 2.0);
+    }
 
     #[test]
     fn minibatch_finds_separated_blobs() {

@@ -21,14 +21,14 @@ use rayon::prelude::*;
 
 use super::common::{
     average_centres, centre_shifts, empty_clusters, group_rows, move_to_empty, sq_dist_f64,
-    CentreBlocks, Data, FarRow, Sums,
+    CentreBlocks, Data, FarRow, Sums, STOP_ROWS,
 };
 pub use super::common::{merge_feature_moments, tolerance_of};
 use super::lloyd::assign_and_sum;
 use super::{check_centres, check_data};
 use crate::error::check_weight_values;
 use crate::numerics::{CoMoments, Float};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// Row-major view of a partition that may have no rows.
 fn partition<'a, F: Float>(
@@ -80,11 +80,14 @@ pub struct LloydPartial {
 
 /// E-step of one partition against `centres`: per-cluster sums, weights and cost, reduced
 /// over the fixed row groups of the partition in group order. The rows must be finite
-/// (checked once by [`partition_moments`]). An empty partition gives zeros.
+/// (checked once by [`partition_moments`]). An empty partition gives zeros. Checks
+/// `stop` every [`super::common::STOP_ROWS`] rows ([`CoreError::Interrupted`]), as
+/// [`farthest_rows`] and [`oversample_round`] do.
 pub fn lloyd_partial<F: Float>(
     x: ArrayView2<'_, F>,
     weights: Option<&[f64]>,
     centres: ArrayView2<'_, F>,
+    stop: &Interrupt,
 ) -> CoreResult<LloydPartial> {
     let data = partition(&x, weights)?;
     let cs = check_centres(&centres, data.d)?;
@@ -96,9 +99,9 @@ pub fn lloyd_partial<F: Float>(
         .into_par_iter()
         .map(|g| {
             let len = rows.min(data.n - g * rows);
-            assign_and_sum(&data, &blocks, g * rows, len, |_, _| {})
+            assign_and_sum(&data, &blocks, g * rows, len, |_, _| {}, stop)
         })
-        .collect();
+        .collect::<CoreResult<_>>()?;
     let mut sums = Sums::zeros(k, d);
     let mut cost = 0.0;
     for (part, c) in &parts {
@@ -137,13 +140,14 @@ pub fn farthest_rows<F: Float>(
     centres: ArrayView2<'_, F>,
     n_far: usize,
     offset: u64,
+    stop: &Interrupt,
 ) -> CoreResult<FarRows<F>> {
     let data = partition(&x, weights)?;
     let cs = check_centres(&centres, data.d)?;
     let (k, d) = (centres.nrows(), data.d);
     let blocks = CentreBlocks::new(cs, k, d);
     let mut labels = vec![0usize; data.n];
-    let (_, _) = assign_and_sum(&data, &blocks, 0, data.n, |o, c| labels[o] = c);
+    let (_, _) = assign_and_sum(&data, &blocks, 0, data.n, |o, c| labels[o] = c, stop)?;
     let dist: Vec<f64> = labels
         .iter()
         .enumerate()
@@ -299,6 +303,7 @@ pub fn oversample_round<F: Float>(
     candidates: ArrayView2<'_, F>,
     oversampling: f64,
     (seed, round, offset): (u64, u64, u64),
+    stop: &Interrupt,
 ) -> CoreResult<RoundPartial<F>> {
     if !(oversampling.is_finite() && oversampling > 0.0) {
         return Err(CoreError::InvalidParameter {
@@ -319,14 +324,17 @@ pub fn oversample_round<F: Float>(
             let mut buf = vec![F::zero(); blocks.padded()];
             let mut cost = 0.0;
             for (o, slot) in out.iter_mut().enumerate() {
+                if o % STOP_ROWS == 0 {
+                    stop.check()?;
+                }
                 let i = g * rows + o;
                 let (_, dd) = blocks.closest(data.row(i), &mut buf);
                 *slot = dd.to_f64();
                 cost += *slot * data.weight(i);
             }
-            cost
+            Ok(cost)
         })
-        .collect();
+        .collect::<CoreResult<_>>()?;
     let cost: f64 = costs.iter().sum();
     let mut index = Vec::new();
     let mut ratio = Vec::new();
@@ -401,6 +409,29 @@ mod tests {
     use crate::params::Params;
     use ndarray::{s, Array3};
 
+    #[test]
+    fn a_requested_stop_ends_the_partition_passes() {
+        let x = sample(5_000, 3);
+        let c = x.slice(s![0..4, ..]).to_owned();
+        let stop = Interrupt::new();
+        stop.request();
+        let stopped = Err(CoreError::Interrupted);
+        assert_eq!(
+            lloyd_partial(x.view(), None, c.view(), &stop).map(drop),
+            stopped.clone()
+        );
+        assert_eq!(
+            farthest_rows(x.view(), None, c.view(), 3, 0, &stop).map(drop),
+            stopped.clone()
+        );
+        assert_eq!(
+            oversample_round(x.view(), None, c.view(), 8.0, (1, 1, 0), &stop).map(drop),
+            stopped
+        );
+        // Not requested: the passes run.
+        assert!(lloyd_partial(x.view(), None, c.view(), &Interrupt::new()).is_ok());
+    }
+
     fn sample(n: usize, d: usize) -> Array2<f64> {
         Array2::from_shape_fn((n, d), |(i, j)| {
             let c = (i % 5) as f64;
@@ -430,7 +461,13 @@ mod tests {
             let mut sums = Array2::zeros((k, d));
             let mut weights = Array1::zeros(k);
             for w in cuts.windows(2) {
-                let p = lloyd_partial(x.slice(s![w[0]..w[1], ..]), None, centres.view()).unwrap();
+                let p = lloyd_partial(
+                    x.slice(s![w[0]..w[1], ..]),
+                    None,
+                    centres.view(),
+                    &Interrupt::new(),
+                )
+                .unwrap();
                 sums = sums + p.sums;
                 weights = weights + p.weights;
             }
@@ -443,6 +480,7 @@ mod tests {
                         centres.view(),
                         k,
                         w[0] as u64,
+                        &Interrupt::new(),
                     )
                     .unwrap();
                     all = Some(match all {
@@ -520,7 +558,7 @@ mod tests {
         assert!((centres[[0, 0]] - 0.1_f64).abs() < 1e-12);
         assert!((centres[[1, 0]] - 10.0_f64).abs() < 1e-12);
         // Without the farthest rows an empty cluster is an error, never a silent answer.
-        let p = lloyd_partial(x.view(), None, init.view()).unwrap();
+        let p = lloyd_partial(x.view(), None, init.view(), &Interrupt::new()).unwrap();
         assert!(matches!(
             lloyd_finish(
                 p.sums.view(),
@@ -546,8 +584,9 @@ mod tests {
         let x = sample(20_000, 5);
         let c = x.slice(s![0..7, ..]).to_owned();
         let run = || {
-            let p = lloyd_partial(x.view(), None, c.view()).unwrap();
-            let r = oversample_round(x.view(), None, c.view(), 14.0, (3, 1, 0)).unwrap();
+            let p = lloyd_partial(x.view(), None, c.view(), &Interrupt::new()).unwrap();
+            let r = oversample_round(x.view(), None, c.view(), 14.0, (3, 1, 0), &Interrupt::new())
+                .unwrap();
             let m = partition_moments(x.view()).unwrap();
             (p, r, m)
         };
@@ -561,7 +600,15 @@ mod tests {
     fn draws_do_not_depend_on_the_partitioning() {
         let x = sample(5000, 3);
         let cands = x.slice(s![0..2, ..]).to_owned();
-        let whole = oversample_round(x.view(), None, cands.view(), 8.0, (7, 1, 0)).unwrap();
+        let whole = oversample_round(
+            x.view(),
+            None,
+            cands.view(),
+            8.0,
+            (7, 1, 0),
+            &Interrupt::new(),
+        )
+        .unwrap();
         let mut picked = Vec::new();
         let mut cost = 0.0;
         for w in [0usize, 1234, 1234, 5000].windows(2) {
@@ -571,6 +618,7 @@ mod tests {
                 cands.view(),
                 8.0,
                 (7, 1, w[0] as u64),
+                &Interrupt::new(),
             )
             .unwrap();
             cost += p.cost;

@@ -659,13 +659,15 @@ fn labels_and_inertia<F: Float>(
 
 /// One mini-batch update (the dense [`minibatch::step`]) on the sparse rows of `batch`,
 /// with their weights; updates `centres` and `counts` in place. Returns the batch inertia
-/// (against the centres before the update) and the squared centre change.
+/// (against the centres before the update) and the squared centre change. Checks `stop`
+/// every [`STOP_ROWS`] rows, before any centre moves.
 pub fn minibatch_step<F: Float>(
     batch: &SparseData<'_, F>,
     centres: &mut [F],
     counts: &mut [f64],
     reassign: (bool, f64),
     rng: &mut Xoshiro256PlusPlus,
+    stop: &Interrupt,
 ) -> CoreResult<(f64, f64)> {
     let (k, d) = (counts.len(), batch.d());
     let blocks = Transposed::new(centres, k, d)?;
@@ -674,6 +676,9 @@ pub fn minibatch_step<F: Float>(
     let mut buf = vec![0.0f64; k];
     let mut inertia = 0.0;
     for i in 0..batch.n() {
+        if i % STOP_ROWS == 0 {
+            stop.check()?;
+        }
         let (cols, vals) = batch.x.row(i);
         let (c, dist) = blocks.closest(cols, vals, batch.norms[i], &mut buf);
         let w = batch.weight(i);
@@ -785,6 +790,7 @@ pub fn minibatch_fit<F: Float>(
             &mut counts,
             (reassign, params.reassignment_ratio),
             &mut rng,
+            stop,
         )?;
         steps_done = i + 1;
         if early.stop_after(i, outcome, (batch, n), tol, params.max_no_improvement) {
@@ -811,7 +817,8 @@ pub fn minibatch_fit<F: Float>(
 }
 
 /// One `partial_fit` step on the sparse `x` (the dense [`minibatch::partial_step`]):
-/// updates `centres` and `counts` in place and returns the reassignment clock.
+/// updates `centres` and `counts` in place and returns the reassignment clock. Checks
+/// `stop` as [`minibatch_step`].
 #[allow(clippy::too_many_arguments)]
 pub fn minibatch_partial_step<F: Float>(
     x: CsrView<'_, F>,
@@ -822,6 +829,7 @@ pub fn minibatch_partial_step<F: Float>(
     reassignment_ratio: f64,
     seed: u64,
     step_index: u64,
+    stop: &Interrupt,
 ) -> CoreResult<usize> {
     let (n, d) = (x.n_rows(), x.n_cols());
     let k = counts.len();
@@ -841,6 +849,7 @@ pub fn minibatch_partial_step<F: Float>(
         counts,
         (reassign, reassignment_ratio),
         &mut rng,
+        stop,
     )?;
     Ok(n_since)
 }

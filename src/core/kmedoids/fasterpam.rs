@@ -179,6 +179,7 @@ mod tests {
     use super::super::{assign, pam};
     use super::*;
     use crate::params::Params;
+    use crate::Interrupt;
 
     fn max_iter(max_iter: usize) -> Checked<KMedoidsParams> {
         KMedoidsParams { max_iter }.check().unwrap()
@@ -239,7 +240,7 @@ mod tests {
             assert_eq!(fit.medoids, want, "n={n} k={k}");
             assert!((fit.loss - loss).abs() < 1e-9 * loss.max(1.0));
             assert!(fit.converged);
-            let (labels, _) = assign(&d, &fit.medoids).unwrap();
+            let (labels, _) = assign(&d, &fit.medoids, &Interrupt::new()).unwrap();
             assert_eq!(fit.labels, labels);
         }
     }
@@ -268,7 +269,7 @@ mod tests {
             assert_eq!(fit, whole);
         }
         // Never worse than where it started, and a local optimum PAM cannot improve.
-        let start: f64 = assign(&d, &init).unwrap().1.iter().sum();
+        let start: f64 = assign(&d, &init, &Interrupt::new()).unwrap().1.iter().sum();
         assert!(whole.loss < start);
         let polished = pam(&d, &whole.medoids, &max_iter(100)).unwrap();
         assert_eq!(polished.medoids, whole.medoids);

@@ -31,7 +31,7 @@ pub use pam::{build, build_candidates, build_step, pam, pam_best_swap, pam_swap_
 pub use crate::distance::Dissimilarities;
 use crate::numerics::{try_filled, Float};
 use crate::params::{at_least, invalid, Params};
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// Hyper-parameters of the swap phase ([`pam`], [`fasterpam`], [`fasterpam_steps`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,13 +194,21 @@ fn swap_threshold(state: &[Nearest]) -> f64 {
 }
 
 /// The nearest medoid slot of every point (the first slot on ties) and its
-/// dissimilarity.
+/// dissimilarity. Checks `stop` before each point ([`CoreError::Interrupted`]).
 pub fn assign<F: Float>(
     d: &Dissimilarities<'_, F>,
     medoids: &[usize],
+    stop: &Interrupt,
 ) -> CoreResult<(Vec<i64>, Vec<f64>)> {
     check_medoids(medoids, d.n())?;
-    let state = nearest_all(d, medoids);
+    let state: Vec<Nearest> = (0..d.n())
+        .into_par_iter()
+        .with_min_len(1024)
+        .map(|o| {
+            stop.check()?;
+            Ok(Nearest::scan(d, o, medoids))
+        })
+        .collect::<CoreResult<_>>()?;
     Ok(state.iter().map(|s| (i64::from(s.near), s.d_near)).unzip())
 }
 
@@ -229,7 +237,8 @@ fn finish<F: Float>(
     n_swaps: usize,
     converged: bool,
 ) -> CoreResult<KMedoidsFit> {
-    let (labels, dists) = assign(d, &medoids)?;
+    // The fits check their own stop between steps.
+    let (labels, dists) = assign(d, &medoids, &Interrupt::new())?;
     Ok(KMedoidsFit {
         medoids,
         labels,
@@ -278,6 +287,20 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(check_medoids(&[0, 2], 3).is_ok());
+    }
+
+    #[test]
+    fn a_requested_stop_ends_assign() {
+        let m = test_data::points(300, 1);
+        let d = Dissimilarities::new(m.view()).unwrap();
+        let (labels, _) = assign(&d, &[0, 5], &Interrupt::new()).unwrap();
+        assert_eq!((labels[0], labels[5]), (0, 1));
+        let stop = Interrupt::new();
+        stop.request();
+        assert_eq!(
+            assign(&d, &[0, 5], &stop).map(drop),
+            Err(CoreError::Interrupted)
+        );
     }
 
     #[test]

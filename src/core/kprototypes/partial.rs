@@ -29,7 +29,7 @@ use crate::mixed::MixedView;
 use crate::numerics::rng::splitmix64;
 use crate::numerics::{CompensatedSum, RowBlocks};
 use crate::params::invalid;
-use crate::{CoreError, CoreResult};
+use crate::{CoreError, CoreResult, Interrupt};
 
 /// Keys of the two independent label hashes.
 const FINGERPRINT_KEYS: [u64; 2] = [0x5EC5_0D1A_7A11_0001, 0xC1A5_5E5A_B1E5_0002];
@@ -134,7 +134,9 @@ fn block_stats(
 /// One partition's statistics against the prototypes `(numeric (k, p), categorical (k, q))`
 /// (the E-step of the batch iteration): every row is assigned to its closest prototype
 /// (the first on ties) and the statistics are reduced over fixed row blocks in block
-/// order. `offset` is the global index of the partition's first row.
+/// order. `offset` is the global index of the partition's first row. Checks `stop`
+/// before each block of [`BLOCK_ROWS`] rows ([`CoreError::Interrupted`]), as
+/// [`farthest_rows`] does.
 pub fn lloyd_partial(
     x: &MixedView<'_>,
     weights: Option<&[f64]>,
@@ -142,16 +144,27 @@ pub fn lloyd_partial(
     categorical: ArrayView2<'_, i32>,
     gamma: f64,
     offset: u64,
+    stop: &Interrupt,
 ) -> CoreResult<LloydPartial> {
     let (t, protos) = against(x, weights, (numeric, categorical), gamma, false)?;
     let (k, p) = (protos.k, t.p);
     let (offsets, total_levels) = t.level_offsets();
     let blocks = RowBlocks::fixed(t.n, BLOCK_ROWS);
-    let stats = blocks.reduce(
+    let stats = blocks.try_reduce(
         BlockStats::zeros(k, p, total_levels),
-        |_, rows| block_stats(&t, &protos, &offsets, total_levels, rows, offset),
+        |_, rows| {
+            stop.check()?;
+            Ok(block_stats(
+                &t,
+                &protos,
+                &offsets,
+                total_levels,
+                rows,
+                offset,
+            ))
+        },
         |total, part| total.merge(&part),
-    );
+    )?;
     let shape = |e: ndarray::ShapeError| CoreError::Internal(format!("partial shape: {e}"));
     Ok(LloydPartial {
         sums: Array2::from_shape_vec((k, p), stats.sums).map_err(shape)?,
@@ -205,9 +218,17 @@ pub fn farthest_rows(
     gamma: f64,
     n_far: usize,
     offset: u64,
+    stop: &Interrupt,
 ) -> CoreResult<FarRows> {
     let (t, protos) = against(x, weights, (numeric, categorical), gamma, false)?;
-    let closest: Vec<(usize, f64)> = (0..t.n).map(|i| t.closest(i, &protos)).collect();
+    let closest: Vec<(usize, f64)> = (0..t.n)
+        .map(|i| {
+            if i % BLOCK_ROWS == 0 {
+                stop.check()?;
+            }
+            Ok(t.closest(i, &protos))
+        })
+        .collect::<CoreResult<_>>()?;
     let cost: Vec<f64> = closest.iter().map(|c| c.1).collect();
     let index: Vec<u64> = (0..t.n).map(|i| offset + i as u64).collect();
     let order_fn = by_cost_desc(&cost, &index);
@@ -444,8 +465,16 @@ mod tests {
                     false,
                 )
                 .unwrap();
-                let part =
-                    lloyd_partial(&view, None, pn.view(), pc.view(), gamma, a as u64).unwrap();
+                let part = lloyd_partial(
+                    &view,
+                    None,
+                    pn.view(),
+                    pc.view(),
+                    gamma,
+                    a as u64,
+                    &Interrupt::new(),
+                )
+                .unwrap();
                 match total.as_mut() {
                     None => total = Some(part),
                     Some(t) => add(t, &part),
@@ -477,6 +506,7 @@ mod tests {
                         gamma,
                         n_empty + k,
                         a as u64,
+                        &Interrupt::new(),
                     )
                     .unwrap();
                     all = Some(match all {
@@ -605,20 +635,58 @@ mod tests {
     }
 
     #[test]
+    fn a_requested_stop_ends_the_partition_passes() {
+        let (num, cat, levels) = table_data(10);
+        let view = MixedView::new(num.view(), cat.view(), &levels, false).unwrap();
+        let pn = num.slice(s![0..2, ..]).to_owned();
+        let pc = cat.slice(s![0..2, ..]).to_owned();
+        let stop = Interrupt::new();
+        stop.request();
+        assert_eq!(
+            lloyd_partial(&view, None, pn.view(), pc.view(), 1.0, 0, &stop).map(drop),
+            Err(CoreError::Interrupted)
+        );
+        assert_eq!(
+            farthest_rows(&view, None, pn.view(), pc.view(), 1.0, 3, 0, &stop).map(drop),
+            Err(CoreError::Interrupted)
+        );
+    }
+
+    #[test]
     fn finish_needs_the_far_rows_for_an_empty_cluster_and_checks_them() {
         let (num, cat, levels) = table_data(10);
         let view = MixedView::new(num.view(), cat.view(), &levels, false).unwrap();
         let mut pn = num.slice(s![0..2, ..]).to_owned();
         pn.row_mut(1).fill(1e6);
         let pc = cat.slice(s![0..2, ..]).to_owned();
-        let stats = lloyd_partial(&view, None, pn.view(), pc.view(), 1.0, 0).unwrap();
+        let stats =
+            lloyd_partial(&view, None, pn.view(), pc.view(), 1.0, 0, &Interrupt::new()).unwrap();
         assert_eq!(stats.members[1], 0);
         let err = lloyd_finish(&stats, pn.view(), pc.view(), &levels, None).unwrap_err();
         assert!(err.to_string().contains("empty"), "{err}");
-        let mut far = farthest_rows(&view, None, pn.view(), pc.view(), 1.0, 3, 0).unwrap();
+        let mut far = farthest_rows(
+            &view,
+            None,
+            pn.view(),
+            pc.view(),
+            1.0,
+            3,
+            0,
+            &Interrupt::new(),
+        )
+        .unwrap();
         far.label[0] = 7;
         assert!(lloyd_finish(&stats, pn.view(), pc.view(), &levels, Some(&far)).is_err());
-        let err = lloyd_partial(&view, None, pn.view(), pc.view(), f64::NAN, 0).unwrap_err();
+        let err = lloyd_partial(
+            &view,
+            None,
+            pn.view(),
+            pc.view(),
+            f64::NAN,
+            0,
+            &Interrupt::new(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("gamma"));
     }
 

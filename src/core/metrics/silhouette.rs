@@ -680,11 +680,13 @@ const ROWS_PER_TASK: usize = 16;
 /// split between calls.
 ///
 /// Errors: a metric that is not square, `rows` outside the samples, labels as for
-/// [`silhouette_samples`], and an undefined (NaN) distance.
+/// [`silhouette_samples`], an undefined (NaN) distance, and [`CoreError::Interrupted`]
+/// once `stop` is requested (checked before each tile of distances).
 pub fn silhouette_rows<P: Pairwise>(
     metric: &P,
     labels: &[i64],
     rows: Range<usize>,
+    stop: &Interrupt,
 ) -> CoreResult<Array1<f64>> {
     let n = metric.n_right();
     if metric.n_left() != n {
@@ -711,7 +713,7 @@ pub fn silhouette_rows<P: Pairwise>(
     if let Some(out) = scores.as_slice_mut() {
         out.par_chunks_mut(ROWS_PER_TASK)
             .enumerate()
-            .for_each(|(task, chunk)| {
+            .try_for_each(|(task, chunk)| {
                 let mut buf = [0.0f64; DISTANCE_TILE];
                 let mut sums = vec![0.0f64; k];
                 for (r, score) in chunk.iter_mut().enumerate() {
@@ -719,6 +721,7 @@ pub fn silhouette_rows<P: Pairwise>(
                     sums.fill(0.0);
                     let mut j0 = 0;
                     while j0 < n {
+                        stop.check()?;
                         let width = DISTANCE_TILE.min(n - j0);
                         metric.row_tile(i, j0, &mut buf[..width]);
                         for (&v, &c) in buf[..width].iter().zip(&part.ids[j0..j0 + width]) {
@@ -731,7 +734,8 @@ pub fn silhouette_rows<P: Pairwise>(
                     }
                     *score = score_from_sums(&sums, part.ids[i] as usize, &part.counts);
                 }
-            });
+                Ok(())
+            })?;
     }
     let first = undefined.into_inner();
     if first != usize::MAX {
@@ -897,20 +901,28 @@ mod tests {
         let labels: Vec<i64> = (0..n as i64).map(|i| (i * 5) % 4).collect();
         let want = silhouette_samples(x.view(), &labels, &Interrupt::new()).unwrap();
         let dist = crate::distance::Euclidean::new(x.view(), x.view()).unwrap();
-        let whole = silhouette_rows(&dist, &labels, 0..n).unwrap();
+        let whole = silhouette_rows(&dist, &labels, 0..n, &Interrupt::new()).unwrap();
         for (g, w) in whole.iter().zip(want.iter()) {
             assert!((g - w).abs() < 1e-12);
         }
         let mut matrix = Array2::<f64>::zeros((n, n));
-        crate::distance::fill(&dist, 0, matrix.view_mut()).unwrap();
+        crate::distance::fill(&dist, 0, matrix.view_mut(), &crate::Interrupt::new()).unwrap();
         let pre = crate::distance::Dissimilarities::new(matrix.view()).unwrap();
-        let mut parts = silhouette_rows(&pre, &labels, 0..50).unwrap().to_vec();
-        parts.extend(silhouette_rows(&pre, &labels, 50..n).unwrap());
+        let mut parts = silhouette_rows(&pre, &labels, 0..50, &Interrupt::new())
+            .unwrap()
+            .to_vec();
+        parts.extend(silhouette_rows(&pre, &labels, 50..n, &Interrupt::new()).unwrap());
         assert_eq!(parts, whole.to_vec());
-        assert!(silhouette_rows(&pre, &labels, 10..n + 1).is_err());
+        assert!(silhouette_rows(&pre, &labels, 10..n + 1, &Interrupt::new()).is_err());
         matrix[[3, 7]] = f64::NAN;
         let pre = crate::distance::Dissimilarities::new(matrix.view()).unwrap();
-        let err = silhouette_rows(&pre, &labels, 0..n).unwrap_err();
+        let stop = Interrupt::new();
+        stop.request();
+        assert_eq!(
+            silhouette_rows(&pre, &labels, 0..n, &stop).map(drop),
+            Err(CoreError::Interrupted)
+        );
+        let err = silhouette_rows(&pre, &labels, 0..n, &Interrupt::new()).unwrap_err();
         assert!(err.to_string().contains("sample 3"), "{err}");
     }
 

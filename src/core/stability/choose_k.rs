@@ -228,11 +228,18 @@ const PAIR_BLOCK: usize = 128;
 
 /// `sum_{i<j} ||x_i - x_j||^p` over the rows of `rows` (`m * d`, row-major), in blocks of
 /// `PAIR_BLOCK` first indices reduced in block order (thread-count independent).
-fn pairwise_power_sum(rows: &[f64], m: usize, d: usize, d_power: f64) -> f64 {
+fn pairwise_power_sum(
+    rows: &[f64],
+    m: usize,
+    d: usize,
+    d_power: f64,
+    stop: &Interrupt,
+) -> CoreResult<f64> {
     let half = d_power / 2.0;
-    let block_sum = |_: usize, first: std::ops::Range<usize>| -> f64 {
+    let block_sum = |_: usize, first: std::ops::Range<usize>| -> CoreResult<f64> {
         let mut total = 0.0;
         for i in first {
+            stop.check()?;
             let a = &rows[i * d..(i + 1) * d];
             let mut acc = 0.0;
             for j in i + 1..m {
@@ -248,21 +255,23 @@ fn pairwise_power_sum(rows: &[f64], m: usize, d: usize, d_power: f64) -> f64 {
             }
             total += acc;
         }
-        total
+        Ok(total)
     };
-    RowBlocks::fixed(m, PAIR_BLOCK).reduce(0.0, block_sum, |t, a| *t += a)
+    RowBlocks::fixed(m, PAIR_BLOCK).try_reduce(0.0, block_sum, |t, a| *t += a)
 }
 
 /// clusGap's within-cluster dispersion
 /// `W_k = 0.5 * sum_r (sum_{i<j in cluster r} ||x_i - x_j||^d_power) / n_r`.
 ///
 /// For `d_power = 2` this equals half the k-means inertia and takes O(n d); any other
-/// power needs every within-cluster pair, O(sum_r n_r^2 d), blocked and parallel.
+/// power needs every within-cluster pair, O(sum_r n_r^2 d), blocked and parallel,
+/// checking `stop` before each row's pairs ([`CoreError::Interrupted`]).
 pub fn within_dispersion(
     x: ArrayView2<'_, f64>,
     labels: &[i32],
     k: usize,
     d_power: f64,
+    stop: &Interrupt,
 ) -> CoreResult<f64> {
     let (n, d) = x.dim();
     if labels.len() != n {
@@ -281,6 +290,7 @@ pub fn within_dispersion(
     let groups = members(labels, k)?;
     let mut total = 0.0;
     for rows in groups.iter().filter(|g| !g.is_empty()) {
+        stop.check()?;
         let m = rows.len();
         if d_power == 2.0 {
             // sum_{i<j} ||x_i - x_j||^2 = m * sum_i ||x_i - mean||^2 (two passes: stable)
@@ -308,7 +318,7 @@ pub fn within_dispersion(
             for &i in rows {
                 buf.extend(x.row(i).iter().copied());
             }
-            total += pairwise_power_sum(&buf, m, d, d_power) / m as f64;
+            total += pairwise_power_sum(&buf, m, d, d_power, stop)? / m as f64;
         }
     }
     Ok(0.5 * total)
@@ -426,7 +436,7 @@ pub fn gap_reference_log_w(
                     .labels
                     .as_slice()
                     .ok_or_else(|| CoreError::Internal("labels not contiguous".into()))?;
-                Ok(within_dispersion(z.view(), labels, k, d_power)?.ln())
+                Ok(within_dispersion(z.view(), labels, k, d_power, fitter.2)?.ln())
             })
             .collect();
         per_k.into_iter().collect()
@@ -711,13 +721,27 @@ mod tests {
         let x = array![[0.0, 0.0], [3.0, 4.0], [6.0, 8.0], [10.0, 0.0]];
         let labels = [0, 0, 0, 1];
         // cluster 0 pairwise distances 5, 10, 5; cluster 1 has one row
-        let w1 = within_dispersion(x.view(), &labels, 2, 1.0).unwrap();
+        let w1 = within_dispersion(x.view(), &labels, 2, 1.0, &Interrupt::new()).unwrap();
         assert!((w1 - 0.5 * 20.0 / 3.0).abs() < 1e-12);
-        let w2 = within_dispersion(x.view(), &labels, 2, 2.0).unwrap();
+        let w2 = within_dispersion(x.view(), &labels, 2, 2.0, &Interrupt::new()).unwrap();
         assert!((w2 - 0.5 * 150.0 / 3.0).abs() < 1e-12);
-        let w3 = within_dispersion(x.view(), &labels, 2, 3.0).unwrap();
+        let w3 = within_dispersion(x.view(), &labels, 2, 3.0, &Interrupt::new()).unwrap();
         assert!((w3 - 0.5 * 1250.0 / 3.0).abs() < 1e-9);
-        assert!(within_dispersion(x.view(), &[0, 0, 0, 2], 2, 1.0).is_err());
+        assert!(within_dispersion(x.view(), &[0, 0, 0, 2], 2, 1.0, &Interrupt::new()).is_err());
+    }
+
+    #[test]
+    fn a_requested_stop_ends_within_dispersion() {
+        let x = array![[0.0, 0.0], [3.0, 4.0], [6.0, 8.0], [10.0, 0.0]];
+        let labels = [0, 0, 0, 1];
+        let stop = Interrupt::new();
+        stop.request();
+        for power in [1.0, 2.0, 3.0] {
+            assert_eq!(
+                within_dispersion(x.view(), &labels, 2, power, &stop),
+                Err(CoreError::Interrupted)
+            );
+        }
     }
 
     #[test]
@@ -816,7 +840,14 @@ mod tests {
             half_strength(&[0], &[0], 1 << 40).map(|_| ())
         ));
         assert!(is_allocation(
-            within_dispersion(array![[0.0]].view(), &[0], usize::MAX / 4, 2.0).map(|_| ())
+            within_dispersion(
+                array![[0.0]].view(),
+                &[0],
+                usize::MAX / 4,
+                2.0,
+                &Interrupt::new()
+            )
+            .map(|_| ())
         ));
         let bx = ReferenceBox {
             centre: &[0.0],
