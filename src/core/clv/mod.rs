@@ -568,17 +568,22 @@ mod tests {
         assert!(compress(&[], &[], &[], None).is_err());
     }
 
-    #[test]
-    fn no_repeat_buyers_cannot_be_fitted() {
-        let c = compress(&[0.0, 0.0], &[0.0, 0.0], &[3.0, 4.0], None).unwrap();
-        let params = FitParams {
+    /// Unpenalized fit settings of the tests below.
+    fn plain_params() -> Checked<FitParams> {
+        FitParams {
             penalizer: 0.0,
             max_iter: 100,
             tol: 1e-7,
             init: None,
         }
         .check()
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn no_repeat_buyers_cannot_be_fitted() {
+        let c = compress(&[0.0, 0.0], &[0.0, 0.0], &[3.0, 4.0], None).unwrap();
+        let params = plain_params();
         assert!(matches!(
             fit(Model::BetaGeo, &c, &params, &Interrupt::new()),
             Err(CoreError::InvalidParameter {
@@ -591,14 +596,7 @@ mod tests {
     #[test]
     fn a_requested_stop_ends_the_fit() {
         let c = compress(&[0.0, 2.0, 5.0], &[0.0, 3.0, 8.0], &[9.0, 9.0, 10.0], None).unwrap();
-        let params = FitParams {
-            penalizer: 0.0,
-            max_iter: 100,
-            tol: 1e-7,
-            init: None,
-        }
-        .check()
-        .unwrap();
+        let params = plain_params();
         let stop = Interrupt::new();
         stop.request();
         for model in [Model::BetaGeo, Model::ParetoNbd] {

@@ -219,10 +219,12 @@ struct SweepCentres<'c, F> {
     /// The bound test's factor, `1 + F::ROUNDING_SLACK`.
     slack: f64,
     /// Per cluster `a`, `half[a] / s - D[a]` rounded down to `f32`: a row of `a` whose
-    /// stored `U` is below it is settled by the half-distance test.
+    /// stored `U` is below it is settled by the half-distance test. Padded with zeros to
+    /// [`THRESHOLD_LANES`] entries when `k` is smaller (one vector, see [`unsettled_bits`]).
     settled_upper: Vec<f32>,
     /// Per cluster `a`, `s * D[a] + E[a]` rounded up to `f32`: a row of `a` whose stored
-    /// gap `G` exceeds it is settled by its lower bound (see [`pack`]).
+    /// gap `G` exceeds it is settled by its lower bound (see [`pack`]). Padded as
+    /// `settled_upper`.
     settled_gap: Vec<f32>,
 }
 
@@ -230,16 +232,19 @@ impl<'c, F: Float> SweepCentres<'c, F> {
     fn new(centres: &'c [F], k: usize, d: usize, drift: &'c [f64], other_drift: &'c [f64]) -> Self {
         let slack = 1.0 + F::ROUNDING_SLACK;
         let half = half_nearest_centre(centres, k, d);
-        let settled_upper = half
+        let mut settled_upper: Vec<f32> = half
             .iter()
             .zip(drift)
             .map(|(h, dr)| down_f32(h / slack - dr))
             .collect();
-        let settled_gap = drift
+        let mut settled_gap: Vec<f32> = drift
             .iter()
             .zip(other_drift)
             .map(|(dr, od)| up_f32(slack * dr + od))
             .collect();
+        // No row has a padding cluster's label: the values never take part.
+        settled_upper.resize(k.max(THRESHOLD_LANES), 0.0);
+        settled_gap.resize(k.max(THRESHOLD_LANES), 0.0);
         SweepCentres {
             blocks: CentreBlocks::new(centres, k, d),
             centres,
@@ -493,16 +498,24 @@ impl Unsettled {
     }
 }
 
+/// Thresholds in one vector of the bound test: `k <= THRESHOLD_LANES` clusters take the
+/// vector path of [`unsettled_bits`].
+const THRESHOLD_LANES: usize = 8;
+
 /// Bit `j` set for each row `j` of a block (at most 64 rows) that the stored `f32`
 /// values do not settle: `U < settled_upper[a]` or `G > settled_gap[a]` for its cluster
 /// `a` (NaN compares false: such a row is never settled here). Eight rows at a time with
-/// AVX2 when the CPU has it and `k <= 8` (the thresholds then fit one vector and are
-/// picked per row by a lane permutation instead of a gather); the same bits either way.
+/// AVX2 when the CPU has it and the thresholds are one vector ([`THRESHOLD_LANES`]
+/// entries, `k <= 8` padded; each row's are picked by a lane permutation instead of a
+/// gather); the same bits either way.
 #[inline(always)]
 fn unsettled_bits(lab: &[i32], bd: &[f64], settled_upper: &[f32], settled_gap: &[f32]) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
-        if settled_upper.len() <= 8 && crate::numerics::simd::has_avx2() {
+        if settled_upper.len() == THRESHOLD_LANES
+            && settled_gap.len() == THRESHOLD_LANES
+            && crate::numerics::simd::has_avx2()
+        {
             // SAFETY: the CPU has AVX2 (checked just above).
             return unsafe { unsettled_bits_avx2(lab, bd, settled_upper, settled_gap) };
         }
@@ -538,9 +551,9 @@ fn unsettled_bits_scalar(
 /// vectors by its label (`permutevar8x32`), and the two comparisons packed into a mask.
 ///
 /// # Safety
-/// The CPU must support AVX2; `settled_upper` and `settled_gap` hold at most 8 values,
-/// every label is below their length (or negative: treated as cluster 0), and `lab`,
-/// `bd` have the same length, at most 64.
+/// The CPU must support AVX2; `settled_upper` and `settled_gap` hold exactly
+/// [`THRESHOLD_LANES`] values, every label is below that (or negative: treated as
+/// cluster 0), and `lab`, `bd` have the same length, at most 64.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn unsettled_bits_avx2(
@@ -550,14 +563,8 @@ unsafe fn unsettled_bits_avx2(
     settled_gap: &[f32],
 ) -> u64 {
     use std::arch::x86_64::*;
-    let widen = |t: &[f32]| {
-        let mut v = [0.0f32; 8];
-        v[..t.len()].copy_from_slice(t);
-        v
-    };
-    let (tu, tg) = (widen(settled_upper), widen(settled_gap));
-    let tu = _mm256_loadu_ps(tu.as_ptr());
-    let tg = _mm256_loadu_ps(tg.as_ptr());
+    let tu = _mm256_loadu_ps(settled_upper.as_ptr());
+    let tg = _mm256_loadu_ps(settled_gap.as_ptr());
     let zero = _mm256_setzero_si256();
     let len = lab.len().min(bd.len());
     let mut unsettled = 0u64;
@@ -794,8 +801,11 @@ mod tests {
         };
         let specials = [f32::NAN, f32::INFINITY, -f32::INFINITY, f32::MAX, 0.0, -0.0];
         for k in 1..=8usize {
-            let upper: Vec<f32> = (0..k).map(|c| c as f32 * 0.5 + 0.25).collect();
-            let gap: Vec<f32> = (0..k).map(|c| 2.0 - c as f32 * 0.3).collect();
+            // Padded as `SweepCentres` pads them, so the vector path is taken.
+            let mut upper: Vec<f32> = (0..k).map(|c| c as f32 * 0.5 + 0.25).collect();
+            let mut gap: Vec<f32> = (0..k).map(|c| 2.0 - c as f32 * 0.3).collect();
+            upper.resize(THRESHOLD_LANES, 0.0);
+            gap.resize(THRESHOLD_LANES, 0.0);
             for len in 0..=64usize {
                 let lab: Vec<i32> = (0..len)
                     .map(|_| (next() % (k as u64 + 1)) as i32 - 1)
