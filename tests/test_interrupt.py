@@ -290,3 +290,35 @@ def test_a_forked_child_starts_its_own_workers():
         os.waitpid(pid, 0)
         pytest.fail("the call in the forked child never returned")
     assert os.WEXITSTATUS(done[1]) == 0
+
+
+_THREADS_CHILD = """
+import os
+import numpy as np
+from segwise.cluster import KMeans
+
+def workers():
+    names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
+    return names.count("segwise-work")
+
+rng = np.random.default_rng(0)
+small = rng.normal(size=(200, 12))
+KMeans(8, n_init=10, random_state=0).fit(small)
+after_small = workers()
+# 40,000 x 12 x 8 centres x 301 passes: above the bound, so it can take long enough to
+# need Ctrl-C and runs on a worker.
+KMeans(8, n_init=1, max_iter=300, random_state=0).fit(rng.normal(size=(40_000, 12)))
+print(after_small, workers())
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads /proc")
+def test_a_small_fit_runs_on_the_calling_thread_a_large_one_on_a_worker():
+    # A fit whose work is bounded by ~2^26 distance terms (about 20 ms) runs with the GIL
+    # released on the calling thread: a hand-over costs two thread wake-ups, more than the
+    # fit. Larger fits go to a worker so that Ctrl-C can stop them.
+    out = subprocess.run(
+        [sys.executable, "-c", _THREADS_CHILD], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "1"]

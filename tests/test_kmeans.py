@@ -19,11 +19,12 @@ from conftest import blobs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from segwise import _core
-from segwise.cluster import KMeans
+from segwise.cluster import KMeans, MiniBatchKMeans
 from segwise.exceptions import (
     ConvergenceWarning,
     EmptyInputError,
     FeatureNamesError,
+    FittedStateError,
     InvalidParameterError,
     InvalidWeightsError,
     NonFiniteError,
@@ -525,3 +526,36 @@ def test_peak_memory_of_ten_restarts_stays_near_one_copy(kind, bound):
     out = subprocess.run(args, capture_output=True, text=True, check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["extra"] <= bound * r["input"], r
+
+
+@pytest.mark.parametrize("cls", [KMeans, MiniBatchKMeans])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_small_array_fast_path_equals_the_full_path(cls, dtype):
+    # predict and transform of a few C-contiguous rows skip the input funnel; a list of
+    # the same rows takes the full path. Same results, same errors, same containers.
+    X, _ = blobs(n=300, d=5, k=4, seed=3)
+    X = X.astype(dtype)
+    model = cls(4, n_init=1, random_state=0).fit(X)
+    rows = np.ascontiguousarray(X[:3])
+    np.testing.assert_array_equal(model.predict(rows), model.predict(rows.tolist()))
+    fast = model.transform(rows)
+    assert fast.dtype == dtype
+    np.testing.assert_array_equal(fast, model.transform(rows.tolist()))
+    bad = rows.copy()
+    bad[1, 2] = np.nan
+    for method in ("predict", "transform"):
+        with pytest.raises(NonFiniteError) as fast_error:
+            getattr(model, method)(bad)
+        with pytest.raises(NonFiniteError) as full_error:
+            getattr(model, method)(bad.tolist())
+        assert str(fast_error.value) == str(full_error.value)
+    framed = clone(model).set_output(transform="pandas").fit(X).transform(rows)
+    assert isinstance(framed, pd.DataFrame)
+    assert list(framed.columns) == list(model.get_feature_names_out())
+    np.testing.assert_array_equal(framed.to_numpy(), fast)
+    broken = clone(model).fit(X)
+    broken.cluster_centers_ = broken.cluster_centers_.copy()
+    broken.cluster_centers_[0, 0] = np.inf
+    for method in ("predict", "transform"):
+        with pytest.raises(FittedStateError, match="cluster_centers_"):
+            getattr(broken, method)(rows)

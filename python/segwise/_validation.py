@@ -63,6 +63,9 @@ from .exceptions import (
     _not_fitted_error,
 )
 
+#: What an int or float parameter is never (``True`` is an ``int`` to Python).
+_BOOLS = (bool, np.bool_)
+
 FLOAT_DTYPES = (np.float64, np.float32)
 
 #: A constraint table: parameter name -> what it may be (see :func:`validate_params`).
@@ -1052,6 +1055,7 @@ class Interval:
         self.left = left
         self.right = right
         self.closed = closed
+        self._plain = (int,) if type is Integral else (int, float)
 
     def range(self) -> str:
         """The bounds in words: ``">= 1"``, ``"> 0"``, ``"in (0, 1)"`` (empty if none)."""
@@ -1075,7 +1079,11 @@ class Interval:
     def problem(self, value: Any) -> str | None:
         """None if ``value`` is in the interval, else what it must be: the kind of number
         first, then ``"finite"``, then the bounds (the first that fails)."""
-        if isinstance(value, bool | np.bool_) or not isinstance(value, self.type):
+        kind = type(value)
+        # Plain ints and floats skip the abstract-class checks (most values are).
+        if kind not in self._plain and (
+            isinstance(value, _BOOLS) or not isinstance(value, self.type)
+        ):
             return self._kind()
         if self.type is Real:
             try:
@@ -1143,7 +1151,10 @@ class Cap(Interval):
     def beyond(self, value: Any) -> str | None:
         """For an int above the cap, what the cap protects (the words in parentheses after
         the range); None for any other value."""
-        if super().problem(value) != self.range() or value < self.left:
+        return self._beyond(value, super().problem(value))
+
+    def _beyond(self, value: Any, what: str | None) -> str | None:
+        if what != self.range() or value < self.left:
             return None
         shown = f"{int(value):,}"
         if self.bytes_each is not None:
@@ -1155,7 +1166,7 @@ class Cap(Interval):
 
     def problem(self, value: Any) -> str | None:
         what = super().problem(value)
-        beyond = self.beyond(value)
+        beyond = None if what is None else self._beyond(value, what)
         return what if beyond is None else f"{what} ({beyond})"
 
 
@@ -1259,10 +1270,13 @@ class _Predicate:
         return value if self.convert is None else self.convert(value)
 
 
+_SEED_INT = Interval(Integral, 0, None, closed="left")
+
+
 def _is_seed(value: Any) -> bool:
     if value is None or isinstance(value, np.random.RandomState | np.random.Generator):
         return True
-    return Interval(Integral, 0, None, closed="left").problem(value) is None
+    return _SEED_INT.problem(value) is None
 
 
 def _is_array_like(value: Any) -> bool:
@@ -1271,7 +1285,7 @@ def _is_array_like(value: Any) -> bool:
 
 _NAMED = {
     "array-like": _Predicate(_is_array_like, "an array-like"),
-    "boolean": _Predicate(lambda v: isinstance(v, bool | np.bool_), "a bool", bool),
+    "boolean": _Predicate(lambda v: isinstance(v, _BOOLS), "a bool", bool),
     "random_state": _Predicate(_is_seed, "None, an int >= 0 or a numpy RandomState/Generator"),
     "verbose": _Predicate(lambda v: isinstance(v, numbers.Integral), "an int or bool"),
 }
@@ -1294,10 +1308,11 @@ def _constraint(spec: Any) -> Constraint:
 
 
 def _check_value(value: Any, name: str, allowed: Sequence[Any], caller: str | None) -> Any:
-    checks = [_constraint(spec) for spec in allowed]
-    for check in checks:
+    for spec in allowed:
+        check = _constraint(spec)
         if check.problem(value) is None:
             return check.normalise(value)
+    checks = [_constraint(spec) for spec in allowed]
     if len(checks) == 1:
         what = checks[0].problem(value)  # the first thing wrong, e.g. "an int", ">= 1"
     else:

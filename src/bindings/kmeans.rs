@@ -8,7 +8,7 @@ use numpy::{Element, IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2, 
 use pyo3::prelude::*;
 
 use super::{
-    contiguous, dispatch_float, run_detached, run_interruptible, run_sized, to_py_err, with_csr,
+    contiguous, dispatch_float, fit_terms, run_detached, run_fit, run_sized, to_py_err, with_csr,
     with_threads, FloatArray1, FloatArray2,
 };
 use crate::core::kmeans::{self, minibatch, partial, sparse, Algorithm, Init, KMeansParams};
@@ -48,10 +48,13 @@ fn make_init<'a, F: Float>(
 /// `work(x, weights, init, stop)` with the GIL released and Ctrl-C honoured, in a pool of
 /// `n_threads` threads: the initial centres read in the dtype of `x` (or named by
 /// `init_name`) and the weights as a slice (fit, mini-batch fit and mini-batch seeding).
+/// `(k, n_init, max_iter)` bound the work ([`fit_terms`]; given centres count as many
+/// restarts as they hold): a small fit runs on the calling thread.
 fn with_init<'py, F, R, W>(
     x: &PyReadonlyArray2<'py, F>,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
     (init_name, init_centers): (&str, Option<&Bound<'py, PyAny>>),
+    (k, n_init, max_iter): (usize, usize, usize),
     n_threads: Option<usize>,
     work: W,
 ) -> PyResult<R>
@@ -69,11 +72,16 @@ where
     let centres = given_centres::<F>(init_centers)?;
     let (xv, wv) = (x.as_array(), sample_weight.as_ref().map(|w| w.as_array()));
     let cv = centres.as_ref().map(|c| c.as_array());
-    run_interruptible(x.py(), move |stop| {
-        let init = make_init(cv, init_name)?;
-        let w = contiguous(&wv, "sample_weight")?;
-        with_threads(n_threads, || work(xv, w, &init, stop))
-    })
+    let restarts = cv.as_ref().map_or(n_init, |c| c.len_of(ndarray::Axis(0)));
+    run_fit(
+        x.py(),
+        fit_terms(xv.len(), k, restarts, max_iter),
+        move |stop| {
+            let init = make_init(cv, init_name)?;
+            let w = contiguous(&wv, "sample_weight")?;
+            with_threads(n_threads, || work(xv, w, &init, stop))
+        },
+    )
 }
 
 /// Fit k-means (float32 or float64 `x`); returns `(centers, labels, inertia, n_iter)`.
@@ -106,7 +114,8 @@ fn kmeans_fit<'py>(
     .map_err(to_py_err)?;
     dispatch_float!(x, x: F => {
         let how = (init, init_centers.as_ref());
-        let f = with_init(&x, sample_weight, how, n_threads, |x, w, init, stop| {
+        let bound = (n_clusters, n_init, max_iter);
+        let f = with_init(&x, sample_weight, how, bound, n_threads, |x, w, init, stop| {
             kmeans::fit::<F>(x, w, &params, init, stop)
         })?;
         let centres = f.centres.into_pyarray(py);
@@ -222,7 +231,8 @@ fn kmeans_fit_sparse<'py>(
     .map_err(to_py_err)?;
     with_csr!((data, indices, indptr, shape, Finite::All), x: F => {
         let how = (init, init_centers.as_ref());
-        let f = with_init_csr(py, x, &sample_weight, how, n_threads, |x, w, init, stop| {
+        let bound = (n_clusters, n_init, max_iter);
+        let f = with_init_csr(py, x, &sample_weight, how, bound, n_threads, |x, w, init, stop| {
             sparse::fit::<F>(x, w, &params, init, stop)
         })?;
         let out = (f.centres.into_pyarray(py), f.labels.into_pyarray(py), f.inertia, f.n_iter);
@@ -236,6 +246,7 @@ fn with_init_csr<'py, F, R, W>(
     x: CsrView<'_, F>,
     sample_weight: &Option<PyReadonlyArray1<'py, f64>>,
     (init_name, init_centers): (&str, Option<&Bound<'py, PyAny>>),
+    (k, n_init, max_iter): (usize, usize, usize),
     n_threads: Option<usize>,
     work: W,
 ) -> PyResult<R>
@@ -247,7 +258,9 @@ where
     let centres = given_centres::<F>(init_centers)?;
     let cv = centres.as_ref().map(|c| c.as_array());
     let wv = sample_weight.as_ref().map(|w| w.as_array());
-    run_interruptible(py, move |stop| {
+    let restarts = cv.as_ref().map_or(n_init, |c| c.len_of(ndarray::Axis(0)));
+    let cells = x.nnz() + x.n_rows();
+    run_fit(py, fit_terms(cells, k, restarts, max_iter), move |stop| {
         let init = make_init(cv, init_name)?;
         let w = contiguous(&wv, "sample_weight")?;
         with_threads(n_threads, || work(x, w, &init, stop))
@@ -343,7 +356,8 @@ fn minibatch_fit<'py>(
     .map_err(to_py_err)?;
     dispatch_float!(x, x: F => {
         let how = (init, init_centers.as_ref());
-        let f = with_init(&x, sample_weight, how, n_threads, |x, w, init, stop| {
+        let bound = (n_clusters, n_init, max_iter);
+        let f = with_init(&x, sample_weight, how, bound, n_threads, |x, w, init, stop| {
             minibatch::fit::<F>(x, w, &params, init, stop)
         })?;
         minibatch_output(py, f)
@@ -446,6 +460,7 @@ fn init_centers_typed<'py, F: Float + Element>(
         &x,
         sample_weight,
         (init, init_centers),
+        (n_clusters, 1, 0),
         None,
         |xv, w, init, stop| {
             minibatch::initial_centres(xv, w, n_clusters, init, init_size, seed, stop)
@@ -513,7 +528,8 @@ fn minibatch_fit_sparse<'py>(
     .map_err(to_py_err)?;
     with_csr!((data, indices, indptr, shape, Finite::All), x: F => {
         let how = (init, init_centers.as_ref());
-        let f = with_init_csr(py, x, &sample_weight, how, n_threads, |x, w, init, stop| {
+        let bound = (n_clusters, n_init, max_iter);
+        let f = with_init_csr(py, x, &sample_weight, how, bound, n_threads, |x, w, init, stop| {
             sparse::minibatch_fit::<F>(x, w, &params, init, stop)
         })?;
         minibatch_output(py, f)
@@ -590,7 +606,8 @@ fn minibatch_init_centers_sparse<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     with_csr!((data, indices, indptr, shape, Finite::All), x: F => {
         let how = (init, init_centers.as_ref());
-        let out = with_init_csr(py, x, &sample_weight, how, None, |x, w, init, stop| {
+        let bound = (n_clusters, 1, 0);
+        let out = with_init_csr(py, x, &sample_weight, how, bound, None, |x, w, init, stop| {
             sparse::minibatch_initial_centres::<F>(x, w, n_clusters, init, init_size, seed, stop)
         })?;
         Ok(out.into_pyarray(py).into_any())

@@ -10,7 +10,7 @@
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{contiguous, run_detached, run_interruptible, run_sized, to_py_err, with_threads};
+use super::{contiguous, fit_terms, run_detached, run_fit, run_sized, to_py_err, with_threads};
 use crate::core::kprototypes::{self, partial, Algorithm, Init, KPrototypesParams};
 use crate::core::mixed::MixedView;
 use crate::core::params::Params;
@@ -88,7 +88,8 @@ fn kprototypes_fit<'py>(
         None => Init::parse(init).map_err(to_py_err)?,
     };
     let (nv, cv) = (numeric.as_array(), categorical.as_array());
-    let fit = run_interruptible(py, |stop| {
+    let terms = fit_terms(nv.len() + cv.len(), n_clusters, n_init, max_iter);
+    let fit = run_fit(py, terms, |stop| {
         let x = MixedView::new(nv, cv, &levels, false)?;
         let w = contiguous(&wv, "sample_weight")?;
         with_threads(n_threads, || kprototypes::fit(&x, w, &params, &init, stop))

@@ -12,7 +12,8 @@
 //!   (`#[pyo3(signature = (x, *, ...))]`): call sites name every setting.
 //! * Long work takes an [`Interrupt`] through [`run_interruptible`] and checks it in its
 //!   loops, so Ctrl-C stops it; work whose cost grows with the input goes through
-//!   [`run_sized`] (the same, or on the calling thread when the input is small); every
+//!   [`run_sized`] (the same, or on the calling thread when the input is small; a fit
+//!   through [`run_fit`], bounded by its passes); every
 //!   other call goes through [`run_detached`].
 //! * Exports used only by tests live in the `_core._testing` submodule ([`testing`]).
 
@@ -363,6 +364,24 @@ mod workers {
 /// microseconds instead of a hand-over to a worker thread.
 pub const DETACHED_CELLS: usize = 1 << 16;
 
+/// The same bound for a fit, in distance terms (rows x columns x centres, summed over
+/// every pass its restarts can make, see [`fit_terms`]): 2^26 terms are about 20 ms of
+/// full Lloyd passes on one core, and most fits stop long before their bound. A small
+/// fit then costs its arithmetic, not the ~70 µs of two thread wake-ups (this virtual
+/// machine) that a hand-over costs: a bootstrap of 200-row fits is dominated by them.
+pub const DETACHED_TERMS: usize = 1 << 26;
+
+/// The most distance terms `restarts` runs of a centre-based fit of `x` (`cells` =
+/// rows x columns) with `k` centres can compute: seeding (k-means++ with its greedy
+/// trials, about `2 + ln k` passes) plus `max_iter` passes each. Saturates.
+pub fn fit_terms(cells: usize, k: usize, restarts: usize, max_iter: usize) -> usize {
+    let seeding = 3 + k.max(1).ilog2() as usize;
+    cells
+        .saturating_mul(k)
+        .saturating_mul(restarts)
+        .saturating_mul(max_iter.saturating_add(seeding))
+}
+
 /// [`run_interruptible`] for work sized by its input (`cells`), or, when it is at most
 /// [`DETACHED_CELLS`], [`run_detached`] with a token that is never requested: the one
 /// way a binding whose cost grows with the data chooses.
@@ -375,6 +394,23 @@ where
         run_detached(py, || work(&Interrupt::new()))
     } else {
         run_interruptible(py, work)
+    }
+}
+
+/// [`run_sized`] for a fit bounded by `terms` ([`fit_terms`], [`DETACHED_TERMS`]). A
+/// larger fit runs on a thread of the rayon pool (entered once): its parallel loops, one
+/// or more per iteration, then share their work among the pool's threads directly,
+/// where from outside the pool each loop hands its work over and waits for it (two
+/// thread wake-ups per loop, tens of microseconds on this virtual machine).
+pub fn run_fit<T, F>(py: Python<'_>, terms: usize, work: F) -> PyResult<T>
+where
+    F: FnOnce(&Interrupt) -> CoreResult<T> + Send,
+    T: Send,
+{
+    if terms <= DETACHED_TERMS {
+        run_detached(py, || work(&Interrupt::new()))
+    } else {
+        run_interruptible(py, |stop| rayon::scope(|_| work(stop)))
     }
 }
 

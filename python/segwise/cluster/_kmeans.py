@@ -119,6 +119,28 @@ class _KMeansPredictMixin:
         self._check_features(checked, reset=False)  # type: ignore[attr-defined]
         return checked
 
+    def _small_input_centres(self, X: Any) -> np.ndarray | None:
+        """The fitted centres when ``X`` is a small C-contiguous numpy array of their dtype
+        and width, else None: the fast path of :meth:`predict` and :meth:`transform` for
+        a row or a few, which skips the input funnel and the scans of the fitted state
+        (about as long as the prediction itself). The Rust kernels scan ``X`` and the
+        centres for NaN and infinity; on a :class:`NonFiniteError` the caller takes the
+        full path, whose checks name the column or attribute."""
+        centers = fitted_centres_unscanned(self, "cluster_centers_")
+        if (
+            centers is not None
+            and type(X) is np.ndarray
+            and X.dtype == centers.dtype
+            and X.ndim == 2
+            and X.shape[0] > 0
+            and X.shape[1] == centers.shape[1]
+            and X.flags.c_contiguous
+            and X.shape[0] * X.shape[1] <= 4096
+        ):
+            _check_float32_magnitude(X)
+            return centers
+        return None
+
     def predict(self, X: Any) -> np.ndarray:
         """Index of the closest cluster centre for each sample.
 
@@ -141,22 +163,8 @@ class _KMeansPredictMixin:
         >>> bool(km.predict([[0.0, 0.0]])[0] == km.labels_[0])
         True
         """
-        centers = fitted_centres_unscanned(self, "cluster_centers_")
-        # Fast path for a small C-contiguous numpy array of the centres' dtype: skips the
-        # input funnel and the scans of the fitted state; the Rust kernel scans X and the
-        # centres for NaN and infinity and, if it finds any, the full checks below name
-        # them.
-        if (
-            centers is not None
-            and type(X) is np.ndarray
-            and X.dtype == centers.dtype
-            and X.ndim == 2
-            and X.shape[0] > 0
-            and X.shape[1] == centers.shape[1]
-            and X.flags.c_contiguous
-            and X.shape[0] * X.shape[1] <= 4096
-        ):
-            _check_float32_magnitude(X)
+        centers = self._small_input_centres(X)
+        if centers is not None:
             try:
                 return _core.kmeans_predict(X, centers)
             except NonFiniteError:
@@ -202,6 +210,14 @@ class _KMeansPredictMixin:
             )
             # a dense array (or the set_output container, without an index)
             return self._wrap_output(out, Checked(out, None, None))  # type: ignore[attr-defined]
+        centers = self._small_input_centres(X)
+        if centers is not None:
+            try:
+                out = _core.kmeans_transform(X, centers)
+            except NonFiniteError:
+                pass  # named by the checks below
+            else:
+                return self._wrap_output(out, Checked(X, None, None))  # type: ignore[attr-defined]
         values, checked = self._test_values(X)
         out = _core.kmeans_transform(values, self.cluster_centers_)
         return self._wrap_output(out, checked)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ use crate::{CoreError, CoreResult, Interrupt};
 
 /// The random streams of restarts and the runner of restarts in waves (shared with every
 /// feature that restarts).
-pub(crate) use crate::numerics::rng::{default_wave, run_restarts, run_restarts_in_waves};
+pub(crate) use crate::numerics::rng::{restart_wave, run_restarts, run_restarts_in_waves};
 pub use crate::numerics::{restart_rng, RestartStreams};
 
 /// Candidates per block of the seeding kernel (one AVX2 vector of `f64`). This and the two

@@ -322,7 +322,7 @@ fn fit_in_waves<F: Float>(
     let wave = match wave {
         Some(w) => w,
         None if n >= SEQUENTIAL_RESTARTS_ROWS => 1,
-        None => init::default_wave(),
+        None => init::restart_wave(n),
     };
     best_restart(n_init, params.seed, (k, d), wave, stop, run_one, |labels| {
         labels_pool.give(labels)

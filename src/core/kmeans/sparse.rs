@@ -513,7 +513,7 @@ pub fn fit<F: Float>(
         };
         lloyd(&data, &start, k, params.max_iter, tol, stop)
     };
-    let wave = super::init::default_wave();
+    let wave = super::init::restart_wave(n);
     best_restart(n_init, params.seed, (k, d), wave, stop, run_one, drop)
 }
 

@@ -33,7 +33,7 @@ use cost::Table;
 
 use crate::error::check_weights;
 use crate::mixed::MixedView;
-use crate::numerics::rng::{default_wave, run_restarts_in_waves, SEQUENTIAL_RESTARTS_ROWS};
+use crate::numerics::rng::{restart_wave, run_restarts_in_waves, SEQUENTIAL_RESTARTS_ROWS};
 use crate::numerics::RestartStreams;
 use crate::params::{at_least, invalid, Checked, Params};
 use crate::{CoreError, CoreResult, Interrupt};
@@ -351,13 +351,13 @@ fn fit_in_waves(
     // Restarts run in waves and only the best result is kept, so the per-row memory does
     // not grow with `n_init`: the batch iteration is parallel over rows, so on large inputs
     // its restarts run one after another (one run's buffers plus the best labels);
-    // Huang's is sequential, so its restarts run a wave per pool (two per thread) at a
-    // time. The wave does not change the result (a stream per restart, the best picked in
+    // Huang's is sequential, so its restarts run in waves of at least two per thread
+    // (more on small inputs, see `restart_wave`). The wave does not change the result (a stream per restart, the best picked in
     // restart order, the first on ties).
     let wave = match (wave, params.algorithm) {
         (Some(w), _) => w,
         (None, Algorithm::Lloyd) if t.n >= SEQUENTIAL_RESTARTS_ROWS => 1,
-        (None, _) => default_wave(),
+        (None, _) => restart_wave(t.n),
     };
     let mut best: Option<RunResult> = None;
     let mut streams = RestartStreams::new(params.seed, 0);

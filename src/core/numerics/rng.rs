@@ -87,6 +87,19 @@ pub fn default_wave() -> usize {
     2 * rayon::current_num_threads().max(1)
 }
 
+/// Rows of per-row results (labels, bounds) that the restarts of one wave may hold
+/// together: see [`restart_wave`].
+const WAVE_ROWS: usize = 1 << 20;
+
+/// Restarts per wave for a fit of `n_rows` rows whose runs hold per-row buffers: at
+/// least [`default_wave`], and as many as [`WAVE_ROWS`] rows of buffers allow. Each wave
+/// hands its runs to the pool's threads and waits for them (two thread wake-ups, tens of
+/// microseconds on a virtual machine), as much as a restart of a few hundred rows: a
+/// small fit's restarts run in one wave.
+pub fn restart_wave(n_rows: usize) -> usize {
+    default_wave().max(WAVE_ROWS / n_rows.max(1))
+}
+
 /// [`run_restarts`] with `wave` restarts at a time (`1`: one after another, each free to
 /// use the whole pool). The results and their order do not depend on `wave`.
 pub fn run_restarts_in_waves<R: Send>(
