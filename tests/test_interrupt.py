@@ -298,7 +298,8 @@ import numpy as np
 from segwise.cluster import KMeans
 
 def workers():
-    names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
+    tasks = os.listdir("/proc/self/task")
+    names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in tasks]
     return names.count("segwise-work")
 
 rng = np.random.default_rng(0)

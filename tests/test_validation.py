@@ -1035,3 +1035,35 @@ def test_check_mixed_arrays_and_warnings():
         check_mixed(pd.DataFrame({"a": []}))
     with pytest.raises(InvalidParameterError, match="missing"):
         check_mixed(X, missing="drop")
+
+
+def test_result_methods_check_their_arguments_by_table_and_name_themselves():
+    # The interval methods of results and set_output check through constraint tables:
+    # numpy strings and floats are accepted, a wrong value is refused with the method
+    # in the message.
+    from segwise import abtest
+    from segwise.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    y1, y2 = rng.normal(1.0, 1.0, 200), rng.normal(1.2, 1.0, 200)
+    x1, x2 = rng.uniform(1, 2, 200), rng.uniform(1, 2, 200)
+    ratio = abtest.ratio_metric_test(y1, x1, y2, x2)
+    assert ratio.relative_lift(np.float64(0.1), np.str_("fieller")) == ratio.relative_lift(
+        0.1, "fieller"
+    )
+    with pytest.raises(
+        InvalidParameterError, match=r"RatioMetricResult\.relative_lift: method must be"
+    ):
+        ratio.relative_lift(method="bootstrap")
+    with pytest.raises(InvalidParameterError, match=r"RatioMetricResult\.conf_int: alpha must"):
+        ratio.conf_int(1.0)
+    welch = abtest.welch_test(y1, y2)
+    with pytest.raises(
+        InvalidParameterError, match=r"WelchResult\.conf_int: alpha must be in \(0, 1\)"
+    ):
+        welch.conf_int(0.0)
+    scaler = StandardScaler().set_output(transform=np.str_("pandas"))
+    assert isinstance(scaler.fit_transform(np.ones((3, 1))), pd.DataFrame)
+    assert StandardScaler().set_output(transform=None).get_params() == StandardScaler().get_params()
+    with pytest.raises(InvalidParameterError, match=r"StandardScaler\.set_output: transform"):
+        StandardScaler().set_output(transform="arrow")

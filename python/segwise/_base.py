@@ -23,7 +23,7 @@ from ._validation import (
     Checked,
     CheckedSparse,
     Constraints,
-    check_choice,
+    StrOptions,
     check_features,
     label_array,
     validate_params,
@@ -198,6 +198,11 @@ class ClusterMixin:
         return self.fit(X, y, **fit_params).labels_  # type: ignore[attr-defined, no-any-return]
 
 
+_SET_OUTPUT_PARAMS: Constraints = {
+    "transform": [None, StrOptions(["default", "pandas", "polars"])],
+}
+
+
 class TransformerMixin:
     """``fit_transform`` and ``set_output`` (pandas output keeps the input's index; polars
     in, polars out)."""
@@ -232,9 +237,11 @@ class TransformerMixin:
         0  0.5
         1 -1.0
         """
+        transform = validate_params(
+            {"transform": transform}, _SET_OUTPUT_PARAMS, caller=f"{type(self).__name__}.set_output"
+        )["transform"]
         if transform is None:
             return self
-        transform = check_choice(transform, "transform", ["default", "pandas", "polars"])
         if transform == "polars":
             polars(f"{type(self).__name__}.set_output(transform='polars')")
         # scikit-learn's attribute: sklearn.clone carries it over to the clone.

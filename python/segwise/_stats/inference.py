@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import Interval, StrOptions, check_float
+from .._validation import Constraints, Interval, StrOptions, validate_params
 from . import distributions
 
 ALTERNATIVES = ("two-sided", "larger", "smaller")
@@ -35,9 +35,14 @@ PROBABILITY = Interval(Real, 0, 1, closed="neither")  # alpha, power, thresholds
 ALTERNATIVE = StrOptions(ALTERNATIVES)
 
 
-def check_alpha(alpha: Any) -> float:
-    """``alpha`` in the open interval (0, 1)."""
-    return check_float(alpha, "alpha", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+#: The constraint table of a result's interval methods (``conf_int(alpha)``...).
+ALPHA_PARAMS: Constraints = {"alpha": [PROBABILITY]}
+
+
+def check_alpha(alpha: Any, caller: str) -> float:
+    """``alpha`` checked by :data:`ALPHA_PARAMS` (the open interval (0, 1)); errors name
+    ``caller``, the method that received it."""
+    return float(validate_params({"alpha": alpha}, ALPHA_PARAMS, caller=caller)["alpha"])
 
 
 def pvalue_from_stat(stat: Any, alternative: str, df: Any = None) -> Any:

@@ -82,7 +82,7 @@ class TOSTResult(Unpacks):
     def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
         """The two-sided ``1 - 2 alpha`` interval whose inclusion in ``(low, upp)`` is the
         TOST decision at level ``alpha``."""
-        alpha = check_alpha(alpha)
+        alpha = check_alpha(alpha, f"{type(self).__name__}.conf_int")
         if self.interval is None or alpha >= 0.5:
             return (float("nan"), float("nan"))
         low, high = self.interval.conf_int(2 * alpha)

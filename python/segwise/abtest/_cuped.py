@@ -115,13 +115,15 @@ class CupedResult(Unpacks):
 
     def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
         """Interval for the adjusted difference (Welch df on adjusted variances)."""
-        q = float(critical_value(check_alpha(alpha), self.df))
+        alpha = check_alpha(alpha, f"{type(self).__name__}.conf_int")
+        q = float(critical_value(alpha, self.df))
         return self.estimate - q * self.stderr, self.estimate + q * self.stderr
 
     def relative_conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
         """Interval for the relative lift (delta method) with the t quantile and the same
         Welch df as the test (GrowthBook's convention)."""
-        q = float(critical_value(check_alpha(alpha), self.df))
+        alpha = check_alpha(alpha, f"{type(self).__name__}.relative_conf_int")
+        q = float(critical_value(alpha, self.df))
         return (
             self.relative_lift - q * self.relative_lift_stderr,
             self.relative_lift + q * self.relative_lift_stderr,

@@ -45,7 +45,7 @@ class HeterogeneityResult(Unpacks):
 
     def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
         """Interval for the fixed-effect pooled effect."""
-        q = float(critical_value(check_alpha(alpha)))
+        q = float(critical_value(check_alpha(alpha, f"{type(self).__name__}.conf_int")))
         return self.pooled - q * self.pooled_stderr, self.pooled + q * self.pooled_stderr
 
 

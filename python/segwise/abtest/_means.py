@@ -48,7 +48,7 @@ class WelchResult(Unpacks):
 
     def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
         """Two-sided ``1 - alpha`` interval for ``mean1 - mean2`` (Welch df)."""
-        alpha = check_alpha(alpha)
+        alpha = check_alpha(alpha, f"{type(self).__name__}.conf_int")
         if not self.stderr > 0:
             return self.estimate, self.estimate
         q = float(critical_value(alpha, self.df))

@@ -13,12 +13,13 @@ import numpy as np
 
 from .._results import Unpacks
 from .._stats.inference import (
+    ALPHA_PARAMS,
     ALTERNATIVE,
     check_alpha,
     critical_value,
     pvalue_from_stat,
 )
-from .._validation import Constraints, check_choice, max_abs, validate_params
+from .._validation import Constraints, StrOptions, max_abs, validate_params
 from ..exceptions import InvalidParameterError, NonFiniteError
 from ._common import _common_scale, _delta_se, _paired
 from ._lift import _lift_arrays
@@ -66,7 +67,7 @@ class RatioMetricResult(Unpacks):
 
     def conf_int(self, alpha: float = 0.05) -> tuple[float, float]:
         """Two-sided interval for ``ratio1 - ratio2`` (normal)."""
-        q = float(critical_value(check_alpha(alpha)))
+        q = float(critical_value(check_alpha(alpha, f"{type(self).__name__}.conf_int")))
         return self.estimate - q * self.stderr, self.estimate + q * self.stderr
 
     def relative_lift(
@@ -75,14 +76,19 @@ class RatioMetricResult(Unpacks):
         """``(lift, low, high)`` of ``ratio1 / ratio2 - 1`` with the normal quantile of the
         z-test: by the delta method, or Fieller's interval (``method="fieller"``), which
         excludes 0 exactly when the test rejects at ``alpha`` (NaN bounds when unbounded)."""
-        method = check_choice(method, "method", ["delta", "fieller"])
+        p = validate_params(
+            {"alpha": alpha, "method": method},
+            _LIFT_PARAMS,
+            caller=f"{type(self).__name__}.relative_lift",
+        )
         lift, _, low, high, _ = _lift_arrays(
-            self.ratio1, self.stderr1, self.ratio2, self.stderr2, check_alpha(alpha), method
+            self.ratio1, self.stderr1, self.ratio2, self.stderr2, p["alpha"], p["method"]
         )
         return float(lift), float(low), float(high)
 
 
 _PARAMS: Constraints = {"alternative": [ALTERNATIVE]}
+_LIFT_PARAMS: Constraints = {**ALPHA_PARAMS, "method": [StrOptions(["delta", "fieller"])]}
 
 
 def ratio_metric_test(
