@@ -224,6 +224,22 @@ impl<'b> Group<'b> {
         }
     }
 
+    /// `body(self, offsets)` for each [`CHUNK`] of the group's rows with the offsets of
+    /// those the last [`Self::evaluate`] computes, in row order. A chunk is selected whole
+    /// before `body` sees it, so `body` may change the rows the selection reads.
+    #[inline(always)]
+    fn for_each_selected(&mut self, reach: &[f64], mut body: impl FnMut(&mut Self, &[u32])) {
+        let mut active = [0u32; CHUNK];
+        let len = self.closest.len();
+        let mut from = 0;
+        while from < len {
+            let to = (from + CHUNK).min(len);
+            let m = self.select(from, to, reach, &mut active);
+            body(self, &active[..m]);
+            from = to;
+        }
+    }
+
     /// Squared distances of the selected rows `active` to the candidates of block `b`,
     /// four rows at a time (prefetching ahead: selected rows are sparse, which defeats the
     /// hardware prefetcher), each passed in row order to `visit(offset, distances)`.
@@ -298,7 +314,6 @@ impl<'b> Group<'b> {
         }
         // Sum of `w * (min - closest)` per candidate, in row order for each candidate.
         let mut deltas = vec![[0.0f64; LANES]; cands.n_blocks()];
-        let mut active = [0u32; CHUNK];
         let len = self.closest.len();
         let stride = cands.n_blocks() * LANES;
         // At most every row is computed: keep when that many distances fit.
@@ -314,18 +329,15 @@ impl<'b> Group<'b> {
         }
         // Rows computed in the chunks before this one.
         let mut base = 0;
-        let mut from = 0;
-        while from < len {
-            let to = (from + CHUNK).min(len);
-            let m = self.select(from, to, reach, &mut active);
+        self.for_each_selected(reach, |g, active| {
             for (b, delta) in deltas.iter_mut().enumerate() {
                 // A local copy stays in registers (the stores into `kept` could alias
                 // `deltas` for all the compiler knows).
                 let mut acc = *delta;
                 let mut a = base;
-                self.distances(data, cands, b, &active[..m], |o, dist| {
-                    let closest = self.closest[o];
-                    let w = data.weight(self.start + o);
+                g.distances(data, cands, b, active, |o, dist| {
+                    let closest = g.closest[o];
+                    let w = data.weight(g.start + o);
                     for (dl, &v) in acc.iter_mut().zip(dist) {
                         *dl += w * (v.min(closest) - closest);
                     }
@@ -337,11 +349,10 @@ impl<'b> Group<'b> {
                 *delta = acc;
             }
             if keep {
-                kept_rows[base..base + m].copy_from_slice(&active[..m]);
+                kept_rows[base..base + active.len()].copy_from_slice(active);
             }
-            base += m;
-            from = to;
-        }
+            base += active.len();
+        });
         self.n_kept = if keep { base } else { 0 };
         self.kept = kept;
         self.kept_rows = kept_rows;
@@ -408,29 +419,21 @@ impl<'b> Group<'b> {
     ) -> bool {
         let mut changed = false;
         let (b, lane) = (best / LANES, best % LANES);
-        let mut active = [0u32; CHUNK];
         let mut moved = [(0u32, 0.0f64); CHUNK];
-        let len = self.closest.len();
-        let mut from = 0;
-        while from < len {
-            let to = (from + CHUNK).min(len);
-            // Select the whole chunk before changing any of its rows (the selection reads
-            // the state `evaluate` saw).
-            let m = self.select(from, to, reach, &mut active);
+        self.for_each_selected(reach, |g, active| {
             let mut n_moved = 0;
-            self.distances(data, cands, b, &active[..m], |o, dist| {
-                if dist[lane] < self.closest[o] {
+            g.distances(data, cands, b, active, |o, dist| {
+                if dist[lane] < g.closest[o] {
                     moved[n_moved] = (o as u32, dist[lane]);
                     n_moved += 1;
                 }
             });
             for &(o, v) in &moved[..n_moved] {
-                self.closest[o as usize] = v;
-                self.nearest[o as usize] = index as i32;
+                g.closest[o as usize] = v;
+                g.nearest[o as usize] = index as i32;
             }
             changed |= n_moved > 0;
-            from = to;
-        }
+        });
         changed
     }
 }
