@@ -505,8 +505,17 @@ def experiment(n=6000, seed=6):
 
 
 @pytest.mark.parametrize("winsorize", [None, 0.9])
-def test_segment_lift_equals_in_memory(client, winsorize):
-    df = experiment()
+@pytest.mark.parametrize(
+    "n, cuts",
+    [
+        (6000, 5),  # every partition inside the in-memory pass's one block
+        # 2.3 blocks of 2^16 rows: blocks inside partitions, blocks cut by them, a
+        # one-row partition, one that ends on a boundary, one that starts on one
+        (150_000, [0, 1, 40_000, 65_536, 65_537, 131_072, 140_000]),
+    ],
+)
+def test_segment_lift_equals_in_memory_bit_for_bit(client, winsorize, n, cuts):
+    df = experiment(n)
     kw = dict(
         segment="seg",
         variant="arm",
@@ -517,16 +526,16 @@ def test_segment_lift_equals_in_memory(client, winsorize):
         winsorize=winsorize,
     )
     ref = segment_lift(df, **kw)
-    ddf = dd.from_pandas(df, npartitions=5)
+    if isinstance(cuts, int):
+        ddf = dd.from_pandas(df, npartitions=cuts, sort=False)
+    else:
+        bounds = [*cuts, n]
+        pieces = [df.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        ddf = dd.concat([dd.from_pandas(p, npartitions=1, sort=False) for p in pieces])
     got = sd.segment_lift(ddf, **kw)
-    num = ref.table.select_dtypes("number").columns
-    # Not bit-equal: the dask path merges per-partition moments by Chan's formula where the
-    # in-memory one accumulates in one pass, so the sums differ in their last bits, and the
-    # differences of close means (abs_diff, rel_lift bounds) amplify that to ~1e-11 of their
-    # own size; 1e-12 of max(|value|, 1) is what holds.
-    close(got.table[num].to_numpy(), ref.table[num].to_numpy())
-    other = ref.table.columns.difference(num)
-    pd.testing.assert_frame_equal(got.table[other], ref.table[other])
+    # The dask path reduces the in-memory pass's blocks (cut at the same rows whatever
+    # the partitions) and merges them in the same order: the same bits.
+    pd.testing.assert_frame_equal(got.table, ref.table, check_exact=True)
     assert got.warnings == ref.warnings
 
 

@@ -312,20 +312,25 @@ def lazy_rows(blocks: Blocks, func: Callable[..., Any], meta: Any, **kwargs: Any
 # --------------------------------------------------------------------------- labels
 
 
-def _uniques(part: pd.DataFrame, column: str) -> pd.Series:
-    return part[column].drop_duplicates()
+def _uniques(part: pd.DataFrame, column: str) -> tuple[int, pd.Series]:
+    return len(part), part[column].drop_duplicates()
 
 
-def collect_labels(df: Any, column: str, name: str | None = None) -> tuple[pd.Index, list[Any]]:
+def collect_labels(
+    df: Any, column: str, name: str | None = None, *, lengths: list[int] | None = None
+) -> tuple[pd.Index, list[Any]]:
     """Every label of ``column`` of a dask DataFrame over the partitions (categories that
     differ per partition included), in the in-memory order (``encode_labels``'s): the
     index to code each partition with (:func:`label_codes`) and the labels. ``name``
-    names the labels in errors (default: the column)."""
+    names the labels in errors (default: the column). ``lengths``, if given, receives the
+    number of rows of each partition (read in the same pass)."""
     from ._validation import encode_labels
 
     dask = require_dask()
     parts = compute(*[dask.delayed(_uniques, pure=True)(p, column) for p in df.to_delayed()])
-    pooled = pd.concat(parts, ignore_index=True).drop_duplicates()
+    if lengths is not None:
+        lengths[:] = [n for n, _ in parts]
+    pooled = pd.concat([u for _, u in parts], ignore_index=True).drop_duplicates()
     enc = encode_labels(pooled, name=name or f"column {column!r}")
     return pd.Index(enc.uniques, dtype=object, tupleize_cols=False), list(enc.uniques)
 

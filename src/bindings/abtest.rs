@@ -1,11 +1,11 @@
 //! Python bindings for `core::abtest`: vectorized distributions, exact tests and the
 //! sufficient-statistics pass. Python broadcasts arguments to equal lengths first.
 
-use ndarray::{Array1, Array4, ArrayView1};
+use ndarray::{Array1, Array2, Array4, ArrayView1};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
-use super::{run_detached, run_sized};
+use super::{run_detached, run_sized, to_py_err};
 use crate::core::abtest::{self, Alternative, CellStats, Codes};
 use crate::core::stats::special;
 use crate::core::{CoreError, CoreResult};
@@ -352,27 +352,58 @@ fn abtest_segment_arm_stats<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let seg_arr = CodeArray::extract(segments, "segments")?;
     let arm_arr = CodeArray::extract(arms, "arms")?;
-    let seg = seg_arr.codes()?;
-    let arm = arm_arr.codes()?;
-    let y = y.as_array();
-    let x = x.as_ref().map(|v| v.as_array());
-    let flat = run_detached(py, || {
+    let (seg, arm) = (seg_arr.codes()?, arm_arr.codes()?);
+    let (y, x) = (y.as_array(), x.as_ref().map(|v| v.as_array()));
+    let cells = run_detached(py, || {
         let cells = abtest::segment_arm_stats(seg, arm, n_segments, n_arms, y, x, &aux_index)?;
-        let shape = (
-            cells.dim().0,
-            cells.dim().1,
-            cells.dim().2,
-            CellStats::FIELDS.len(),
-        );
-        let values = cells.iter().flat_map(|c| c.to_array()).collect();
-        Array4::from_shape_vec(shape, values).map_err(|e| CoreError::Internal(e.to_string()))
+        Ok(cells.insert_axis(ndarray::Axis(0)))
     })?;
-    let (s, a, m, _) = flat.dim();
+    cell_array(py, cells)?.call_method1("__getitem__", (0,))
+}
+
+/// [`abtest_segment_arm_stats`] per block of `block_rows` rows, not merged:
+/// `(n_blocks, n_segments, n_arms, n_metrics)` (see `abtest::segment_arm_block_stats`).
+#[pyfunction]
+#[pyo3(signature = (segments, arms, y, *, n_segments, n_arms, x, aux_index, block_rows))]
+#[allow(clippy::too_many_arguments)]
+fn abtest_segment_arm_block_stats<'py>(
+    py: Python<'py>,
+    segments: &Bound<'py, PyAny>,
+    arms: &Bound<'py, PyAny>,
+    y: PyReadonlyArray2<'py, f64>,
+    n_segments: usize,
+    n_arms: usize,
+    x: Option<PyReadonlyArray2<'py, f64>>,
+    aux_index: Vec<i64>,
+    block_rows: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let seg_arr = CodeArray::extract(segments, "segments")?;
+    let arm_arr = CodeArray::extract(arms, "arms")?;
+    let (seg, arm) = (seg_arr.codes()?, arm_arr.codes()?);
+    let (y, x) = (y.as_array(), x.as_ref().map(|v| v.as_array()));
+    let cells = run_detached(py, || {
+        abtest::segment_arm_block_stats(seg, arm, n_segments, n_arms, y, x, &aux_index, block_rows)
+    })?;
+    cell_array(py, cells)
+}
+
+/// Rows per block of `abtest_segment_arm_stats` on `n` rows.
+#[pyfunction]
+fn abtest_block_rows(n: usize) -> usize {
+    abtest::block_rows(n)
+}
+
+/// Cell statistics as a numpy structured array of [`CellStats::FIELDS`], same shape.
+fn cell_array<'py>(py: Python<'py>, cells: Array4<CellStats>) -> PyResult<Bound<'py, PyAny>> {
+    let (b, s, a, m) = cells.dim();
+    let values = cells.iter().flat_map(|c| c.to_array()).collect();
+    let flat = Array2::from_shape_vec((b * s * a * m, CellStats::FIELDS.len()), values)
+        .map_err(|e| to_py_err(CoreError::Internal(e.to_string())))?;
     let fields: Vec<(&str, &str)> = CellStats::FIELDS.iter().map(|&f| (f, "<f8")).collect();
     let dtype = py.import("numpy")?.getattr("dtype")?.call1((fields,))?;
     flat.into_pyarray(py)
         .call_method1("view", (dtype,))?
-        .call_method1("reshape", ((s, a, m),))
+        .call_method1("reshape", ((b, s, a, m),))
 }
 
 /// Chan's merge of two `(..., 8)` float64 arrays of per-cell statistics (the fields of
@@ -437,5 +468,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(abtest_score_stat, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_score_interval, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_segment_arm_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_segment_arm_block_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(abtest_block_rows, m)?)?;
     Ok(())
 }

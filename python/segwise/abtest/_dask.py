@@ -1,15 +1,18 @@
-"""The per-segment lift report on a dask DataFrame: per-partition ``CellStats``, merged
-with Chan's update in a fixed tree, then the in-memory report (a pure function of them)."""
+"""The per-segment lift report on a dask DataFrame: the ``CellStats`` of the in-memory
+pass's blocks (cut at the same rows whatever the partitions), merged in block order with
+Chan's update, then the in-memory report (a pure function of them): the same bits."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .. import _core
 from .._dask import (
     collect_labels,
     compute,
@@ -23,6 +26,7 @@ from .._dask import (
 )
 from .._validation import validate_params
 from ..exceptions import EmptyInputError, InvalidParameterError
+from ._common import merge_cells
 from ._report import (
     _LIFT_PARAMS,
     _REPORT_PARAMS,
@@ -39,49 +43,130 @@ from ._report import (
 __all__ = ["segment_lift"]
 
 
-def _cells(
-    part: pd.DataFrame,
-    variant: str,
-    segment: str | None,
-    arms: pd.Index,
-    segs: pd.Index | None,
-    cols: tuple[list[str], list[str], list[int]],
-    caps: dict[int, float],
-) -> Any:
-    """One partition's per-(segment, arm, metric) statistics as a flat float64 array."""
-    if len(part) == 0:
-        return None
-    y_cols, aux_cols, aux_index = cols
-    y = _numeric_block(part, y_cols)
-    if caps:
-        y = np.array(y, dtype=np.float64, order="F", copy=True)
-        for j, cap in caps.items():
+@dataclass
+class _Rows:
+    """The kernel's inputs for consecutive rows: segment and arm codes, metrics (rows x
+    metrics) and auxiliary columns (or None)."""
+
+    seg: np.ndarray
+    arm: np.ndarray
+    y: np.ndarray
+    x: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.seg)
+
+    def take(self, start: int, stop: int) -> _Rows:
+        x = None if self.x is None else self.x[start:stop]
+        return _Rows(self.seg[start:stop], self.arm[start:stop], self.y[start:stop], x)
+
+    def then(self, other: _Rows) -> _Rows:
+        x = None if self.x is None or other.x is None else np.concatenate([self.x, other.x])
+        return _Rows(
+            np.concatenate([self.seg, other.seg]),
+            np.concatenate([self.arm, other.arm]),
+            np.concatenate([self.y, other.y]),
+            x,
+        )
+
+
+@dataclass
+class _Span:
+    """Rows ``start..stop`` of the table, cut at the in-memory pass's block boundaries
+    (multiples of ``block`` rows): the statistics of the blocks inside, in order, and the
+    rows of the blocks cut off at either end (``head`` up to the first boundary, ``tail``
+    from the last one). A span without a boundary (``cut`` False) is all ``head``."""
+
+    start: int
+    stop: int
+    head: _Rows
+    blocks: list[np.ndarray]
+    tail: _Rows | None
+    cut: bool
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """What every task of the statistics pass shares."""
+
+    variant: str
+    segment: str | None
+    arms: pd.Index
+    segs: pd.Index | None
+    cols: tuple[list[str], list[str], list[int]]
+    caps: dict[int, float]
+    block: int
+
+    def rows(self, part: pd.DataFrame) -> _Rows:
+        """A partition's codes and columns (continuous metrics capped by ``caps``)."""
+        y_cols, aux_cols, _ = self.cols
+        y = np.array(_numeric_block(part, y_cols), dtype=np.float64, order="F", copy=True)
+        for j, cap in self.caps.items():
             col = y[:, j]
             np.minimum(col, cap, out=col, where=~np.isnan(col))
-    x = _numeric_block(part, aux_cols) if aux_cols else None
-    arm_codes = label_codes(part[variant], arms)
-    if segment is None:
-        seg_codes = np.zeros(len(part), dtype=np.int64)
-        n_segments = 1
-    else:
-        assert segs is not None
-        seg_codes = label_codes(part[segment], segs)
-        n_segments = len(segs)
-    cells = core_call(
-        "abtest_segment_arm_stats",
-        seg_codes,
-        arm_codes,
-        y,
-        n_segments=n_segments,
-        n_arms=len(arms),
-        x=x,
-        aux_index=aux_index,
-    )
-    return np.ascontiguousarray(cells).view(np.float64).ravel()
+        x = _numeric_block(part, aux_cols) if aux_cols else None
+        arm = label_codes(part[self.variant], self.arms)
+        if self.segment is None:
+            seg = np.zeros(len(part), dtype=np.int64)
+        else:
+            assert self.segs is not None
+            seg = label_codes(part[self.segment], self.segs)
+        return _Rows(seg, arm, y, x)
 
+    def stats(self, rows: _Rows) -> np.ndarray:
+        """The cell statistics of each block of ``rows`` (which start at a boundary)."""
+        return core_call(  # type: ignore[no-any-return]
+            "abtest_segment_arm_block_stats",
+            rows.seg,
+            rows.arm,
+            rows.y,
+            n_segments=1 if self.segs is None else len(self.segs),
+            n_arms=len(self.arms),
+            x=rows.x,
+            aux_index=self.cols[2],
+            block_rows=self.block,
+        )
 
-def _merge_cells(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return core_call("abtest_merge_cell_stats", a, b)  # type: ignore[no-any-return]
+    def leaf(self, part: pd.DataFrame, start: int) -> _Span:
+        """The span of one partition, its first row at ``start`` in the table."""
+        rows = self.rows(part)
+        stop = start + len(rows)
+        first = -(-start // self.block) * self.block
+        if first > stop:
+            return _Span(start, stop, rows, [], None, cut=False)
+        last = stop // self.block * self.block
+        h, m = first - start, last - first
+        blocks = [self.stats(rows.take(h, h + m))] if m else []
+        return _Span(start, stop, rows.take(0, h), blocks, rows.take(h + m, len(rows)), True)
+
+    def join(self, left: _Span, right: _Span) -> _Span:
+        """Two neighbouring spans as one: rows cut off on both sides of their meeting
+        point make one whole block, reduced here (on a worker)."""
+        if not left.cut:
+            if not right.cut:
+                return _Span(left.start, right.stop, left.head.then(right.head), [], None, False)
+            head = left.head.then(right.head)
+            return _Span(left.start, right.stop, head, right.blocks, right.tail, True)
+        assert left.tail is not None
+        if not right.cut:
+            tail = left.tail.then(right.head)
+            return _Span(left.start, right.stop, left.head, left.blocks, tail, True)
+        middle = left.tail.then(right.head)
+        blocks = left.blocks + ([self.stats(middle)] if len(middle) else []) + right.blocks
+        return _Span(left.start, right.stop, left.head, blocks, right.tail, True)
+
+    def merged(self, whole: _Span) -> np.ndarray:
+        """The table's statistics: its blocks (the last one, shorter, from ``tail``)
+        merged in order into empty cells, as the in-memory pass merges them."""
+        assert whole.cut and not len(whole.head)  # the table starts on a boundary
+        blocks = list(whole.blocks)
+        if whole.tail is not None and len(whole.tail):
+            blocks.append(self.stats(whole.tail))
+        cells = np.concatenate(blocks)
+        acc = np.zeros(cells.shape[1:], dtype=CELL_DTYPE)
+        for block in cells:
+            acc = merge_cells(acc, block)
+        return acc
 
 
 def _y_block(part: pd.DataFrame, y_cols: list[str]) -> np.ndarray:
@@ -119,13 +204,17 @@ def segment_lift(
 ) -> LiftReport:
     """:func:`segwise.abtest.segment_lift` on a dask DataFrame: the same report.
 
-    Each partition's per (segment, arm, metric) sufficient statistics (count, sums and
-    centred moments) come from the in-memory Rust pass; they are merged with Chan's update
-    in a fixed tree on the workers, and the report is the in-memory one computed from the
-    merged statistics, so it equals ``segment_lift`` on the concatenated data (to rounding
-    of the merge, ~1e-15 relative). Labels are collected in a first pass (so segments and
-    arms come out in the in-memory order); ``winsorize`` adds an exact distributed quantile
-    per continuous metric.
+    The in-memory pass cuts the rows into fixed blocks (2^16 rows, more above 2^24 rows)
+    and merges the per (segment, arm, metric) statistics of each block (count, sums,
+    centred moments) in block order with Chan's update. Here each partition reduces the
+    blocks that lie inside it with the same kernel; the rows of blocks that partitions
+    cut (at most a block's worth at each end of a partition) are joined with their
+    neighbours' on the workers, in a fixed tree, and reduced there; the client merges the
+    blocks in order. So the report equals ``segment_lift`` on the concatenated data bit
+    for bit, however the data is partitioned. Labels and partition lengths are collected
+    in a first pass (so segments and arms come out in the in-memory order and each
+    partition knows where its rows start); ``winsorize`` adds an exact distributed
+    quantile per continuous metric.
 
     Parameters
     ----------
@@ -163,7 +252,8 @@ adjust, expected_split, srm_threshold, winsorize
         df.columns, segment, variant, metrics, covariates, ratios
     )
     _numeric_block(df._meta, y_cols + aux_cols)  # non-numeric columns, before any pass
-    arms_index, arms = collect_labels(df, variant)
+    lengths: list[int] = []
+    arms_index, arms = collect_labels(df, variant, lengths=lengths)
     if segment is None:
         segs_index, segs = None, [OVERALL]
     else:
@@ -172,22 +262,18 @@ adjust, expected_split, srm_threshold, winsorize
         raise EmptyInputError("df has no rows")
     parts = df.to_delayed()
     cols = (y_cols, aux_cols, aux_index)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).tolist()
+    block = _core.abtest_block_rows(sum(lengths))
 
     def cells(caps: dict[int, float]) -> np.ndarray:
-        merged = compute(
-            tree_reduce(
-                [
-                    dask.delayed(_cells, pure=True)(
-                        p, variant, segment, arms_index, segs_index, cols, caps
-                    )
-                    for p in parts
-                ],
-                _merge_cells,
-            )
-        )[0]
-        if merged is None:
-            raise EmptyInputError("df has no rows")
-        return merged.view(CELL_DTYPE).reshape(len(segs), len(arms), len(specs))
+        # The in-memory pass's blocks, wherever the partitions cut the table: the report
+        # is the in-memory one, bit for bit, on any partitioning and cluster.
+        job = _Pass(variant, segment, arms_index, segs_index, cols, caps, block)
+        spans = [
+            dask.delayed(job.leaf, pure=True)(p, start)
+            for p, start in zip(parts, starts, strict=True)
+        ]
+        return job.merged(compute(tree_reduce(spans, job.join))[0])
 
     values = cells({})
     specs = _resolve_kinds(specs, values)

@@ -10,4 +10,4 @@ pub mod suffstats;
 
 pub use exact::{fisher_exact, prob_b_beats_a, Alternative, MAX_BETA_TERMS};
 pub use score::{score_interval_diff, score_interval_ratio, score_stat_diff, score_stat_ratio};
-pub use suffstats::{segment_arm_stats, CellStats, Codes};
+pub use suffstats::{block_rows, segment_arm_block_stats, segment_arm_stats, CellStats, Codes};

@@ -15,7 +15,7 @@
 //! NaN policy: a row whose metric (or auxiliary) value is NaN is left out of that metric
 //! only and counted in `n_nan`. Infinity is an error.
 
-use ndarray::{Array3, ArrayView2};
+use ndarray::{Array3, Array4, ArrayView2};
 use rayon::prelude::*;
 
 use crate::numerics::{CoMoments, RowBlocks};
@@ -308,12 +308,19 @@ fn n_cells_u64(a: usize, b: usize) -> u64 {
     (a as u64).saturating_mul(b as u64)
 }
 
+/// Rows per block of [`segment_arm_stats`] on `n` rows: the partition its result
+/// depends on (at least 2^16 rows, at most 256 blocks).
+pub fn block_rows(n: usize) -> usize {
+    RowBlocks::bounded(n, MIN_BLOCK_ROWS, MAX_BLOCKS).rows_per_block()
+}
+
 /// Per (segment, arm, metric) sufficient statistics of `y` (rows x metrics).
 ///
 /// `segments` and `arms` hold integer codes in `0..n_segments` and `0..n_arms`. `x` is an
 /// optional auxiliary matrix (rows x k); `aux_index[j]` names the column of `x` paired with
 /// metric `j` (a CUPED covariate or a ratio denominator), or `-1` for none. Returns an
-/// array of shape `(n_segments, n_arms, n_metrics)` of [`CellStats`].
+/// array of shape `(n_segments, n_arms, n_metrics)` of [`CellStats`]: the statistics of
+/// the blocks of [`block_rows`]`(n)` rows, merged in block order into empty cells.
 ///
 /// # Errors
 /// `ShapeMismatch` when lengths disagree, `InvalidParameter` for codes out of range or a
@@ -327,6 +334,72 @@ pub fn segment_arm_stats<'a>(
     x: Option<ArrayView2<'a, f64>>,
     aux_index: &'a [i64],
 ) -> CoreResult<Array3<CellStats>> {
+    let inputs = checked_inputs(segments, arms, n_segments, n_arms, y, x, aux_index)?;
+    let n = y.nrows();
+    let n_metrics = y.ncols();
+    let blocks = RowBlocks::fixed(n, block_rows(n));
+    let total = blocks
+        .try_reduce(
+            vec![CellStats::default(); inputs.n_cells * n_metrics],
+            |_, rows| reduce_chunk(&inputs, rows.start, rows.end),
+            |total, part| {
+                for (dst, src) in total.iter_mut().zip(&part) {
+                    dst.merge(src);
+                }
+            },
+        )
+        .map_err(infinite)?;
+    Array3::from_shape_vec((n_segments, n_arms, n_metrics), total)
+        .map_err(|e| CoreError::Internal(e.to_string()))
+}
+
+/// The statistics of each block of `block_rows` rows (the last one shorter), not merged:
+/// shape `(n_blocks, n_segments, n_arms, n_metrics)`. A block holds the same bits as the
+/// block of [`segment_arm_stats`] over the same rows, so a distributed caller that cuts
+/// its data at the same row positions (multiples of [`block_rows`] of the whole table)
+/// and merges the blocks in order, into empty cells, obtains the in-memory result bit
+/// for bit, however its data is partitioned. Arguments and errors as
+/// [`segment_arm_stats`]; `block_rows` must be at least 1.
+#[allow(clippy::too_many_arguments)]
+pub fn segment_arm_block_stats<'a>(
+    segments: Codes<'a>,
+    arms: Codes<'a>,
+    n_segments: usize,
+    n_arms: usize,
+    y: ArrayView2<'a, f64>,
+    x: Option<ArrayView2<'a, f64>>,
+    aux_index: &'a [i64],
+    block_rows: usize,
+) -> CoreResult<Array4<CellStats>> {
+    at_least("block_rows", block_rows, 1)?;
+    let inputs = checked_inputs(segments, arms, n_segments, n_arms, y, x, aux_index)?;
+    let blocks = RowBlocks::fixed(y.nrows(), block_rows);
+    let parts: Vec<_> = blocks.map(|_, rows| reduce_chunk(&inputs, rows.start, rows.end));
+    let mut out = Vec::with_capacity(parts.len() * inputs.n_cells * y.ncols());
+    for part in parts {
+        out.extend(part.map_err(infinite)?);
+    }
+    Array4::from_shape_vec((blocks.len(), n_segments, n_arms, y.ncols()), out)
+        .map_err(|e| CoreError::Internal(e.to_string()))
+}
+
+/// The error of an infinite value found at `(row, metric)` by [`reduce_chunk`].
+fn infinite((i, j): (usize, usize)) -> CoreError {
+    CoreError::NonFinite(format!(
+        "metric column {j} (or its auxiliary column) is infinite at row {i}"
+    ))
+}
+
+/// The inputs of a pass, checked (see [`segment_arm_stats`] for the errors).
+fn checked_inputs<'a>(
+    segments: Codes<'a>,
+    arms: Codes<'a>,
+    n_segments: usize,
+    n_arms: usize,
+    y: ArrayView2<'a, f64>,
+    x: Option<ArrayView2<'a, f64>>,
+    aux_index: &'a [i64],
+) -> CoreResult<Inputs<'a>> {
     let (n, n_metrics) = y.dim();
     if n == 0 || n_metrics == 0 {
         return Err(CoreError::EmptyInput(format!(
@@ -390,7 +463,7 @@ pub fn segment_arm_stats<'a>(
     check_codes(arms, n_arms, "arms")?;
 
     let n_cells = n_segments * n_arms;
-    let inputs = Inputs {
+    Ok(Inputs {
         segments,
         arms,
         n_arms,
@@ -398,25 +471,7 @@ pub fn segment_arm_stats<'a>(
         y,
         x,
         aux_index,
-    };
-    let blocks = RowBlocks::bounded(n, MIN_BLOCK_ROWS, MAX_BLOCKS);
-    let total = blocks
-        .try_reduce(
-            vec![CellStats::default(); n_cells * n_metrics],
-            |_, rows| reduce_chunk(&inputs, rows.start, rows.end),
-            |total, part| {
-                for (dst, src) in total.iter_mut().zip(&part) {
-                    dst.merge(src);
-                }
-            },
-        )
-        .map_err(|(i, j)| {
-            CoreError::NonFinite(format!(
-                "metric column {j} (or its auxiliary column) is infinite at row {i}"
-            ))
-        })?;
-    Array3::from_shape_vec((n_segments, n_arms, n_metrics), total)
-        .map_err(|e| CoreError::Internal(e.to_string()))
+    })
 }
 
 #[cfg(test)]
@@ -503,6 +558,69 @@ mod tests {
                 assert_eq!(cell.n_nonbinary, 0.0);
             }
         }
+    }
+
+    #[test]
+    fn blocks_cut_at_the_same_rows_merge_to_the_same_bits() {
+        // The whole table's blocks, computed from pieces that start at block boundaries
+        // (as a distributed caller cuts them) and merged in order into empty cells, give
+        // the in-memory result bit for bit.
+        let n = 150_000;
+        let seg: Vec<i64> = (0..n).map(|i| ((i * 7) % 4) as i64).collect();
+        let arm: Vec<i64> = (0..n).map(|i| ((i * 13) % 2) as i64).collect();
+        let y = Array2::from_shape_fn((n, 2), |(i, j)| {
+            if j == 0 && i % 101 == 0 {
+                f64::NAN
+            } else {
+                1e3 + ((i * 2_654_435_761 + j) % 10_007) as f64 / 7.0
+            }
+        });
+        let x = Array2::from_shape_fn((n, 1), |(i, _)| ((i * 31) % 17) as f64);
+        let stats = |from: usize, to: usize, rows: Option<usize>| {
+            let (s, a) = (Codes::I64(&seg[from..to]), Codes::I64(&arm[from..to]));
+            let (yv, xv) = (
+                y.slice(ndarray::s![from..to, ..]),
+                x.slice(ndarray::s![from..to, ..]),
+            );
+            match rows {
+                None => segment_arm_stats(s, a, 4, 2, yv, Some(xv), &[0, -1])
+                    .unwrap()
+                    .insert_axis(ndarray::Axis(0)),
+                Some(b) => segment_arm_block_stats(s, a, 4, 2, yv, Some(xv), &[0, -1], b).unwrap(),
+            }
+        };
+        let b = block_rows(n);
+        assert_eq!(b, 1 << 16);
+        let whole = stats(0, n, None);
+        let mut merged = vec![CellStats::default(); 4 * 2 * 2];
+        for (from, to) in [(0, 2 * b), (2 * b, n)] {
+            for block in stats(from, to, Some(b)).outer_iter() {
+                for (dst, src) in merged.iter_mut().zip(block.iter()) {
+                    dst.merge(src);
+                }
+            }
+        }
+        assert_eq!(stats(0, 2 * b, Some(b)).dim().0, 2);
+        let bits = |c: &CellStats| c.to_array().map(f64::to_bits);
+        assert!(whole.iter().zip(&merged).all(|(u, v)| bits(u) == bits(v)));
+        // A block size of 0 is refused by name.
+        let err = segment_arm_block_stats(
+            Codes::I64(&seg),
+            Codes::I64(&arm),
+            4,
+            2,
+            y.view(),
+            None,
+            &[-1, -1],
+            0,
+        );
+        assert!(matches!(
+            err,
+            Err(CoreError::InvalidParameter {
+                name: "block_rows",
+                ..
+            })
+        ));
     }
 
     #[test]
