@@ -481,17 +481,7 @@ def abtest_segment_arm_stats(
     n_arms: int,
     x: npt.NDArray[np.float64] | None,
     aux_index: list[int],
-) -> npt.NDArray[np.void]: ...
-def abtest_segment_arm_block_stats(
-    segments: npt.NDArray[np.integer],
-    arms: npt.NDArray[np.integer],
-    y: npt.NDArray[np.float64],
-    *,
-    n_segments: int,
-    n_arms: int,
-    x: npt.NDArray[np.float64] | None,
-    aux_index: list[int],
-    block_rows: int,
+    block_rows: int | None = None,
 ) -> npt.NDArray[np.void]: ...
 def abtest_block_rows(n: int) -> int: ...
 

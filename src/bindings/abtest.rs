@@ -336,9 +336,11 @@ impl<'py> CodeArray<'py> {
 ///
 /// Returned as a numpy structured array of shape `(n_segments, n_arms, n_metrics)` whose
 /// float64 fields are named as `CellStats::FIELDS` (`count`, `sum_y`, `m2_y`, ...): a
-/// view of one contiguous float64 block, no copy.
+/// view of one contiguous float64 block, no copy. With `block_rows`, the statistics of
+/// each block of that many rows, not merged: `(n_blocks, n_segments, n_arms, n_metrics)`
+/// (`abtest::segment_arm_block_stats`, for a partitioned caller).
 #[pyfunction]
-#[pyo3(signature = (segments, arms, y, *, n_segments, n_arms, x, aux_index))]
+#[pyo3(signature = (segments, arms, y, *, n_segments, n_arms, x, aux_index, block_rows=None))]
 #[allow(clippy::too_many_arguments)]
 fn abtest_segment_arm_stats<'py>(
     py: Python<'py>,
@@ -349,42 +351,24 @@ fn abtest_segment_arm_stats<'py>(
     n_arms: usize,
     x: Option<PyReadonlyArray2<'py, f64>>,
     aux_index: Vec<i64>,
+    block_rows: Option<usize>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let seg_arr = CodeArray::extract(segments, "segments")?;
     let arm_arr = CodeArray::extract(arms, "arms")?;
     let (seg, arm) = (seg_arr.codes()?, arm_arr.codes()?);
     let (y, x) = (y.as_array(), x.as_ref().map(|v| v.as_array()));
-    let cells = run_detached(py, || {
-        let cells = abtest::segment_arm_stats(seg, arm, n_segments, n_arms, y, x, &aux_index)?;
-        Ok(cells.insert_axis(ndarray::Axis(0)))
+    let cells = run_detached(py, || match block_rows {
+        None => abtest::segment_arm_stats(seg, arm, n_segments, n_arms, y, x, &aux_index)
+            .map(|cells| cells.insert_axis(ndarray::Axis(0))),
+        Some(b) => {
+            abtest::segment_arm_block_stats(seg, arm, n_segments, n_arms, y, x, &aux_index, b)
+        }
     })?;
-    cell_array(py, cells)?.call_method1("__getitem__", (0,))
-}
-
-/// [`abtest_segment_arm_stats`] per block of `block_rows` rows, not merged:
-/// `(n_blocks, n_segments, n_arms, n_metrics)` (see `abtest::segment_arm_block_stats`).
-#[pyfunction]
-#[pyo3(signature = (segments, arms, y, *, n_segments, n_arms, x, aux_index, block_rows))]
-#[allow(clippy::too_many_arguments)]
-fn abtest_segment_arm_block_stats<'py>(
-    py: Python<'py>,
-    segments: &Bound<'py, PyAny>,
-    arms: &Bound<'py, PyAny>,
-    y: PyReadonlyArray2<'py, f64>,
-    n_segments: usize,
-    n_arms: usize,
-    x: Option<PyReadonlyArray2<'py, f64>>,
-    aux_index: Vec<i64>,
-    block_rows: usize,
-) -> PyResult<Bound<'py, PyAny>> {
-    let seg_arr = CodeArray::extract(segments, "segments")?;
-    let arm_arr = CodeArray::extract(arms, "arms")?;
-    let (seg, arm) = (seg_arr.codes()?, arm_arr.codes()?);
-    let (y, x) = (y.as_array(), x.as_ref().map(|v| v.as_array()));
-    let cells = run_detached(py, || {
-        abtest::segment_arm_block_stats(seg, arm, n_segments, n_arms, y, x, &aux_index, block_rows)
-    })?;
-    cell_array(py, cells)
+    let out = cell_array(py, cells)?;
+    match block_rows {
+        None => out.get_item(0),
+        Some(_) => Ok(out),
+    }
 }
 
 /// Rows per block of `abtest_segment_arm_stats` on `n` rows.
@@ -468,7 +452,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(abtest_score_stat, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_score_interval, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_segment_arm_stats, m)?)?;
-    m.add_function(wrap_pyfunction!(abtest_segment_arm_block_stats, m)?)?;
     m.add_function(wrap_pyfunction!(abtest_block_rows, m)?)?;
     Ok(())
 }

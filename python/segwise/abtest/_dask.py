@@ -116,7 +116,7 @@ class _Pass:
     def stats(self, rows: _Rows) -> np.ndarray:
         """The cell statistics of each block of ``rows`` (which start at a boundary)."""
         return core_call(  # type: ignore[no-any-return]
-            "abtest_segment_arm_block_stats",
+            "abtest_segment_arm_stats",
             rows.seg,
             rows.arm,
             rows.y,
