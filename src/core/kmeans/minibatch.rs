@@ -16,7 +16,7 @@ use super::common::{assign_labels_inertia, CentreBlocks, Data, STOP_ROWS};
 use super::init::{kmeans_plusplus, random_rows, restart_rng, run_restarts, RestartStreams};
 use super::{check_data, checked_tolerance, contiguous_data, param, Init};
 use crate::error::check_weights;
-use crate::numerics::{simd::with_avx2, Float};
+use crate::numerics::{simd::with_avx2, try_with_capacity, Float};
 use crate::params::{at_least, finite_non_negative, Checked, Params};
 use crate::{CoreError, CoreResult, Interrupt};
 use ndarray::{Array1, Array2, ArrayView2};
@@ -330,23 +330,8 @@ pub fn fit<F: Float>(
     let k = params.n_clusters;
     let (n, d) = x.dim();
     let xs = contiguous_data(&x, "X")?;
-    if n < k {
-        return Err(CoreError::NotEnoughSamples {
-            n_samples: n,
-            n_clusters: k,
-        });
-    }
+    check_shapes(n, d, k, init)?;
     check_weights(weights, n)?;
-    if let Init::Given(arr) = init {
-        let (_, kk, dd) = arr.dim();
-        if kk != k || dd != d {
-            return Err(CoreError::ShapeMismatch {
-                what: "init (n_clusters, n_features)",
-                expected: k * d,
-                got: kk * dd,
-            });
-        }
-    }
     let data = Data {
         x: xs,
         n,
@@ -373,12 +358,6 @@ pub fn fit<F: Float>(
         d,
         w: valid_w.as_deref(),
     };
-    let n_init = match init {
-        Init::Given(arr) => arr.dim().0.max(1),
-        _ => params.n_init,
-    };
-    let mut best: Option<(Vec<F>, f64)> = None;
-    let mut streams = RestartStreams::new(params.seed, 1);
     let candidate = |r: usize, mut irng| -> CoreResult<(Vec<F>, f64)> {
         let centres = match init {
             Init::Given(_) => init_centres(&data, k, init, r, &mut irng, stop)?,
@@ -397,23 +376,10 @@ pub fn fit<F: Float>(
         let (_, inertia) = assign_labels_inertia(&valid, &centres, k, stop)?;
         Ok((centres, inertia))
     };
-    run_restarts(n_init, &mut streams, stop, candidate, |cand| {
-        if best.as_ref().is_none_or(|b| cand.1 < b.1) {
-            best = Some(cand);
-        }
-    })?;
-    let mut centres = best
-        .map(|b| b.0)
-        .ok_or_else(|| CoreError::Internal("no initialisation ran".into()))?;
+    let mut centres = best_start(init, params, stop, candidate)?;
 
     let mut counts = vec![0.0f64; k];
-    let mut cum = Vec::with_capacity(n);
-    let mut acc = 0.0;
-    for i in 0..n {
-        acc += data.weight(i);
-        cum.push(acc);
-    }
-    let sum_of_weights = acc;
+    let (cum, sum_of_weights) = cumulative_weights(n, |i| data.weight(i))?;
     // max_iter may be huge (a run stopped by tolerance, no-improvement or Ctrl-C).
     let n_steps = params.max_iter.saturating_mul(n) / batch;
     let mut idx = Vec::with_capacity(batch);
@@ -428,11 +394,8 @@ pub fn fit<F: Float>(
         for &r in &idx {
             batch_x.extend_from_slice(data.row(r));
         }
-        n_since += batch;
-        let reassign = counts.contains(&0.0) || n_since >= 10 * k;
-        if reassign {
-            n_since = 0;
-        }
+        let reassign;
+        (n_since, reassign) = advance_clock(n_since, batch, &counts);
         let outcome = step(
             &batch_x,
             None,
@@ -450,12 +413,116 @@ pub fn fit<F: Float>(
             break;
         }
     }
-    let (labels, inertia) = if params.compute_labels {
-        let (l, inertia) = assign_labels_inertia(&data, &centres, k, stop)?;
-        (Some(Array1::from_vec(l)), inertia)
+    let labelled = if params.compute_labels {
+        Some(assign_labels_inertia(&data, &centres, k, stop)?)
     } else {
-        (None, early.ewa.unwrap_or(0.0) * sum_of_weights)
+        None
     };
+    let ewa_inertia = early.ewa.unwrap_or(0.0) * sum_of_weights;
+    finish(
+        centres,
+        counts,
+        labelled,
+        ewa_inertia,
+        (steps_done, batch, n, n_since),
+    )
+}
+
+/// What both mini-batch fits (dense and sparse) check before their first draw: at least
+/// `k` rows, and given centres of shape `(k, d)`.
+pub(crate) fn check_shapes<F: Float>(
+    n: usize,
+    d: usize,
+    k: usize,
+    init: &Init<'_, F>,
+) -> CoreResult<()> {
+    if n < k {
+        return Err(CoreError::NotEnoughSamples {
+            n_samples: n,
+            n_clusters: k,
+        });
+    }
+    if let Init::Given(arr) = init {
+        let (_, kk, dd) = arr.dim();
+        if kk != k || dd != d {
+            return Err(CoreError::ShapeMismatch {
+                what: "init (n_clusters, n_features)",
+                expected: k * d,
+                got: kk * dd,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The starting centres of a mini-batch fit, as scikit-learn chooses them: of the
+/// candidates (each given start, or `params.n_init` seedings), the one with the lowest
+/// inertia on the validation rows, the first on ties. `candidate(r, rng)` gives candidate
+/// `r`'s centres and that inertia.
+pub(crate) fn best_start<F: Float>(
+    init: &Init<'_, F>,
+    params: &MiniBatchValidParams,
+    stop: &Interrupt,
+    candidate: impl Fn(usize, Xoshiro256PlusPlus) -> CoreResult<(Vec<F>, f64)> + Sync + Send,
+) -> CoreResult<Vec<F>> {
+    let n_init = match init {
+        Init::Given(arr) => arr.dim().0.max(1),
+        _ => params.n_init,
+    };
+    let mut best: Option<(Vec<F>, f64)> = None;
+    let mut streams = RestartStreams::new(params.seed, 1);
+    run_restarts(n_init, &mut streams, stop, candidate, |cand| {
+        if best.as_ref().is_none_or(|b| cand.1 < b.1) {
+            best = Some(cand);
+        }
+    })?;
+    best.map(|b| b.0)
+        .ok_or_else(|| CoreError::Internal("no initialisation ran".into()))
+}
+
+/// The running sums of the `n` row weights (batches are drawn in proportion to them) and
+/// their total.
+pub(crate) fn cumulative_weights(
+    n: usize,
+    weight: impl Fn(usize) -> f64,
+) -> CoreResult<(Vec<f64>, f64)> {
+    let mut cum = try_with_capacity(n, "cumulative weights")?;
+    let mut acc = 0.0;
+    for i in 0..n {
+        acc += weight(i);
+        cum.push(acc);
+    }
+    Ok((cum, acc))
+}
+
+/// scikit-learn's reassignment clock after `n` more rows: the clock after, and whether
+/// to reassign now (a centre without weight yet, or `>= 10 k` rows since the last
+/// reassignment; the clock then restarts at 0).
+pub(crate) fn advance_clock(n_since: usize, n: usize, counts: &[f64]) -> (usize, bool) {
+    let n_since = n_since + n;
+    if counts.contains(&0.0) || n_since >= 10 * counts.len() {
+        (0, true)
+    } else {
+        (n_since, false)
+    }
+}
+
+/// A mini-batch fit's result from its final state: the labels and inertia of every row
+/// (`labelled`, when asked for) or else the smoothed batch inertia scaled to all rows
+/// (`ewa_inertia`), and the step count, batch size, rows and reassignment clock.
+pub(crate) fn finish<F: Float>(
+    centres: Vec<F>,
+    counts: Vec<f64>,
+    labelled: Option<(Vec<i32>, f64)>,
+    ewa_inertia: f64,
+    (steps_done, batch, n, n_since): (usize, usize, usize, usize),
+) -> CoreResult<MiniBatchFit<F>> {
+    let k = counts.len();
+    let (labels, inertia) = match labelled {
+        Some((labels, inertia)) => (Some(Array1::from_vec(labels)), inertia),
+        None => (None, ewa_inertia),
+    };
+    let d = centres.len() / k.max(1);
     let centres = Array2::from_shape_vec((k, d), centres)
         .map_err(|e| CoreError::Internal(format!("centre shape: {e}")))?;
     Ok(MiniBatchFit {
@@ -526,12 +593,8 @@ pub(crate) fn partial_clock(
 ) -> (Xoshiro256PlusPlus, usize, bool) {
     let rng =
         Xoshiro256PlusPlus::seed_from_u64(seed ^ step_index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let n_since = n_since_last_reassign + n;
-    if counts.contains(&0.0) || n_since >= 10 * counts.len() {
-        (rng, 0, true)
-    } else {
-        (rng, n_since, false)
-    }
+    let (n_since, reassign) = advance_clock(n_since_last_reassign, n, counts);
+    (rng, n_since, reassign)
 }
 
 /// The rows the first `partial_fit` call seeds on, and the random stream it goes on with:

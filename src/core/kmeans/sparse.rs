@@ -29,7 +29,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::common::{average_centres, centre_shifts, group_rows, Sums, STOP_ROWS};
-use super::init::{draw_row, random_row_indices, restart_rng, run_restarts, RestartStreams};
+use super::init::{draw_row, random_row_indices, restart_rng};
 use super::lloyd::RunResult;
 use super::minibatch::{self, MiniBatchFit, MiniBatchValidParams};
 use super::{best_restart, check_centres, restart_count, Init, KMeansFit, KMeansValidParams};
@@ -712,22 +712,7 @@ pub fn minibatch_fit<F: Float>(
 ) -> CoreResult<MiniBatchFit<F>> {
     let k = params.n_clusters;
     let (n, d) = (x.n_rows(), x.n_cols());
-    if n < k {
-        return Err(CoreError::NotEnoughSamples {
-            n_samples: n,
-            n_clusters: k,
-        });
-    }
-    if let Init::Given(arr) = init {
-        let (_, kk, dd) = arr.dim();
-        if kk != k || dd != d {
-            return Err(CoreError::ShapeMismatch {
-                what: "init (n_clusters, n_features)",
-                expected: k * d,
-                got: kk * dd,
-            });
-        }
-    }
+    minibatch::check_shapes(n, d, k, init)?;
     let data = SparseData::new(x, weights)?;
     let tol = tolerance(&data.x, params.tol)?;
     let (batch, init_size) = minibatch::effective_sizes(params, n);
@@ -735,10 +720,6 @@ pub fn minibatch_fit<F: Float>(
     let valid_idx: Vec<usize> = (0..init_size).map(|_| rng.gen_range(0..n)).collect();
     let valid_rows = Gathered::new(&data, &valid_idx, true)?;
     let valid = valid_rows.view()?;
-    let n_init = match init {
-        Init::Given(arr) => arr.dim().0.max(1),
-        _ => params.n_init,
-    };
     let candidate = |r: usize, mut irng| -> CoreResult<(Vec<F>, f64)> {
         let centres = match init {
             Init::Given(_) => seed_centres(&data, k, init, r, &mut irng, stop)?,
@@ -751,24 +732,10 @@ pub fn minibatch_fit<F: Float>(
         let (_, inertia) = labels_and_inertia(&valid, &centres, k, stop)?;
         Ok((centres, inertia))
     };
-    let mut best: Option<(Vec<F>, f64)> = None;
-    let mut streams = RestartStreams::new(params.seed, 1);
-    run_restarts(n_init, &mut streams, stop, candidate, |cand| {
-        if best.as_ref().is_none_or(|b| cand.1 < b.1) {
-            best = Some(cand);
-        }
-    })?;
-    let mut centres = best
-        .map(|b| b.0)
-        .ok_or_else(|| CoreError::Internal("no initialisation ran".into()))?;
+    let mut centres = minibatch::best_start(init, params, stop, candidate)?;
 
     let mut counts = vec![0.0f64; k];
-    let mut cum = try_with_capacity(n, "cumulative weights")?;
-    let mut acc = 0.0;
-    for i in 0..n {
-        acc += data.weight(i);
-        cum.push(acc);
-    }
+    let (cum, total_weight) = minibatch::cumulative_weights(n, |i| data.weight(i))?;
     let n_steps = params.max_iter.saturating_mul(n) / batch;
     let mut idx = Vec::with_capacity(batch);
     let mut early = minibatch::EarlyStop::new();
@@ -779,11 +746,8 @@ pub fn minibatch_fit<F: Float>(
         minibatch::draw_weighted(&cum, batch, &mut rng, &mut idx);
         // Drawn in proportion to the weight, so the batch itself is unweighted.
         let rows = Gathered::new(&data, &idx, false)?;
-        n_since += batch;
-        let reassign = counts.contains(&0.0) || n_since >= 10 * k;
-        if reassign {
-            n_since = 0;
-        }
+        let reassign;
+        (n_since, reassign) = minibatch::advance_clock(n_since, batch, &counts);
         let outcome = minibatch_step(
             &rows.view()?,
             &mut centres,
@@ -797,23 +761,19 @@ pub fn minibatch_fit<F: Float>(
             break;
         }
     }
-    let (labels, inertia) = if params.compute_labels {
-        let (labels, inertia) = labels_and_inertia(&data, &centres, k, stop)?;
-        (Some(Array1::from_vec(labels)), inertia)
+    let labelled = if params.compute_labels {
+        Some(labels_and_inertia(&data, &centres, k, stop)?)
     } else {
-        (None, early.ewa.unwrap_or(0.0) * acc)
+        None
     };
-    let centres = Array2::from_shape_vec((k, d), centres)
-        .map_err(|e| CoreError::Internal(format!("centre shape: {e}")))?;
-    Ok(MiniBatchFit {
+    let ewa_inertia = early.ewa.unwrap_or(0.0) * total_weight;
+    minibatch::finish(
         centres,
-        counts: Array1::from_vec(counts),
-        labels,
-        inertia,
-        n_steps: steps_done,
-        n_iter: (steps_done * batch).div_ceil(n),
-        n_since_last_reassign: n_since,
-    })
+        counts,
+        labelled,
+        ewa_inertia,
+        (steps_done, batch, n, n_since),
+    )
 }
 
 /// One `partial_fit` step on the sparse `x` (the dense [`minibatch::partial_step`]):
