@@ -100,7 +100,9 @@ class _Pass:
     def rows(self, part: pd.DataFrame) -> _Rows:
         """A partition's codes and columns (continuous metrics capped by ``caps``)."""
         y_cols, aux_cols, _ = self.cols
-        y = np.array(_numeric_block(part, y_cols), dtype=np.float64, order="F", copy=True)
+        y = _numeric_block(part, y_cols)
+        if self.caps:  # capped in a copy: the partition's own columns stay as they are
+            y = np.array(y, dtype=np.float64, order="F", copy=True)
         for j, cap in self.caps.items():
             col = y[:, j]
             np.minimum(col, cap, out=col, where=~np.isnan(col))
